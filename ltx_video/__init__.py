@@ -1,0 +1,10 @@
+"""ltx_video: LTX-Video 0.9.8 inference as a diffusers-style library, extended toward LTX-2."""
+
+from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+from ltx_video.conditioning.items import ConditioningItem
+from ltx_video.pipelines.ltx_video import LTXVideoPipeline
+
+__version__ = "0.1.0"
+
+__all__ = ["ConditioningItem", "LTXVideoCondition", "LTXVideoPipeline", "__version__"]

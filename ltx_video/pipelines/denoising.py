@@ -1,0 +1,336 @@
+"""The shared denoising loop, as small pure functions on token sequences.
+
+Every mode (text-to-video, keyframes, audio, long video) is the same mechanism: a sequence of
+tokens, each with its own timestep and its own position (time in seconds, height and width in
+pixels). Tokens whose timestep is below the current one (clean keyframes, carried-over chunk
+latents) are held; the rest follow the flow-matching Euler step.
+
+Conventions: sigmas run from 1 (noise) to 0 (data); timesteps are ``1000 * sigma``; the
+transformer predicts the velocity ``v = noise - x0`` (rectified flow, as LTX-Video).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+__all__ = [
+    "GuidanceConfig",
+    "LatentState",
+    "apply_guidance",
+    "calculate_shift",
+    "cfg_star_project",
+    "denoise",
+    "euler_step",
+    "guidance_schedule",
+    "linear_quadratic_schedule",
+    "next_sigmas",
+    "noise_hard_conditions",
+    "rescale_to_reference_std",
+    "shifted_sigmas",
+    "token_timesteps",
+]
+
+
+# ---------------------------------------------------------------------------- schedules
+def linear_quadratic_schedule(
+    num_steps: int, threshold_noise: float = 0.025, linear_steps: int | None = None
+) -> torch.Tensor:
+    """LTX-Video's linear-quadratic sigma schedule (ltx_video/schedulers/rf.py), without the final 0.
+
+    The first ``linear_steps`` steps lower the noise linearly to ``1 - threshold_noise``; the rest
+    follow a quadratic that reaches 0 at step ``num_steps`` with a continuous slope.
+    """
+    if num_steps < 1:
+        raise ValueError(f"`num_inference_steps` must be >= 1, got {num_steps}.")
+    if num_steps == 1:
+        return torch.tensor([1.0])
+    linear_steps = num_steps // 2 if linear_steps is None else linear_steps
+    quadratic_steps = num_steps - linear_steps
+    step_diff = linear_steps - threshold_noise * num_steps
+    quad_coef = step_diff / (linear_steps * quadratic_steps**2)
+    lin_coef = threshold_noise / linear_steps - 2 * step_diff / quadratic_steps**2
+    const = quad_coef * linear_steps**2
+    levels = [i * threshold_noise / linear_steps for i in range(linear_steps)]
+    levels += [quad_coef * i**2 + lin_coef * i + const for i in range(linear_steps, num_steps)]
+    return torch.tensor([1.0 - x for x in levels])
+
+
+def calculate_shift(
+    seq_len: int,
+    base_seq_len: int = 256,
+    max_seq_len: int = 4096,
+    base_shift: float = 0.5,
+    max_shift: float = 1.15,
+) -> float:
+    """Resolution-dependent shift ``mu``, linear in the token count (SD3 / Flux, as diffusers' LTXPipeline)."""
+    slope = (max_shift - base_shift) / (max_seq_len - base_seq_len)
+    return seq_len * slope + base_shift - slope * base_seq_len
+
+
+def shifted_sigmas(num_steps: int) -> np.ndarray:
+    """Linear sigmas ``1 .. 1/n`` that the scheduler then shifts by ``mu`` (diffusers' LTXPipeline)."""
+    if num_steps < 1:
+        raise ValueError(f"`num_inference_steps` must be >= 1, got {num_steps}.")
+    return np.linspace(1.0, 1.0 / num_steps, num_steps)
+
+
+# ---------------------------------------------------------------------------- per-token maths
+def token_timesteps(t: torch.Tensor, batch_size: int, conditioning_mask: torch.Tensor | None) -> torch.Tensor:
+    """Per-token timesteps: ``t`` for free tokens, at most ``1000 (1 - strength)`` for conditioning ones.
+
+    Returns (B, 1) when every token shares ``t``, else (B, N).
+    """
+    timestep = t.expand(batch_size).unsqueeze(-1).float()
+    if conditioning_mask is None:
+        return timestep
+    return torch.min(timestep, (1.0 - conditioning_mask) * 1000.0)
+
+
+def next_sigmas(token_sigmas: torch.Tensor, schedule: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """For each token, the largest schedule level strictly below its sigma (0 at the end)."""
+    schedule = schedule.to(token_sigmas.device)
+    levels = schedule.view(-1, *([1] * token_sigmas.ndim))
+    lower = (levels < token_sigmas[None] - eps) * levels
+    return lower.max(dim=0).values
+
+
+def euler_step(
+    latents: torch.Tensor, velocity: torch.Tensor, sigma: torch.Tensor, sigma_next: torch.Tensor
+) -> torch.Tensor:
+    """Flow-matching Euler step ``x <- x + (sigma_next - sigma) v`` in fp32 (flux: img + (t_prev - t_curr) * pred).
+
+    ``sigma`` and ``sigma_next`` broadcast against (B, N): (B, 1) or (B, N).
+    """
+    dt = (sigma - sigma_next).unsqueeze(-1)
+    return latents.float() - dt * velocity.float()
+
+
+def noise_hard_conditions(
+    latents: torch.Tensor,
+    clean_latents: torch.Tensor,
+    conditioning_mask: torch.Tensor,
+    sigma: torch.Tensor,
+    noise_scale: float,
+    noise: torch.Tensor,
+    eps: float = 1e-6,
+) -> torch.Tensor:
+    """Re-noise fully-conditioned tokens by ``noise_scale * sigma**2`` (LTX-Video's image_cond_noise_scale)."""
+    hard = (conditioning_mask > 1.0 - eps).unsqueeze(-1)
+    return torch.where(hard, clean_latents + noise_scale * noise * sigma**2, latents)
+
+
+def rescale_to_reference_std(guided: torch.Tensor, reference: torch.Tensor, factor: float) -> torch.Tensor:
+    """Blend ``guided`` towards its copy rescaled to ``reference``'s std per sample (Lin et al. 2023, sec. 3.4)."""
+    if factor == 0:
+        return guided
+    dims = list(range(1, guided.ndim))
+    rescaled = guided * (reference.std(dim=dims, keepdim=True) / guided.std(dim=dims, keepdim=True))
+    return factor * rescaled + (1 - factor) * guided
+
+
+# ---------------------------------------------------------------------------- guidance
+@dataclass(frozen=True)
+class GuidanceConfig:
+    """Classifier-free and spatiotemporal guidance for one step (LTX-Video 0.9.8 semantics).
+
+    guidance_scale:   CFG weight; > 1 adds an unconditional pass.
+    stg_scale:        STG weight; > 0 adds a pass with the ``skip_block_list`` blocks perturbed.
+    guidance_rescale: diffusers' std rescale of the CFG result towards the conditional prediction.
+    rescaling_scale:  LTX-Video's std rescale after STG: the result is multiplied by
+                      ``r * std(cond) / std(guided) + (1 - r)``; 1.0 means no rescale (as LTX-Video).
+    cfg_star_rescale: project the unconditional prediction onto the conditional one (CFG-Zero*).
+    """
+
+    guidance_scale: float = 1.0
+    stg_scale: float = 0.0
+    guidance_rescale: float = 0.0
+    rescaling_scale: float = 1.0
+    skip_block_list: tuple[int, ...] = ()
+    cfg_star_rescale: bool = False
+
+    def __post_init__(self):
+        if self.guidance_scale < 0:
+            raise ValueError(f"`guidance_scale` must be >= 0, got {self.guidance_scale}.")
+        if self.stg_scale < 0:
+            raise ValueError(f"`stg_scale` must be >= 0, got {self.stg_scale}.")
+        for name in ("guidance_rescale", "rescaling_scale"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1], got {value}.")
+
+    @property
+    def do_cfg(self) -> bool:
+        return self.guidance_scale > 1.0
+
+    @property
+    def do_stg(self) -> bool:
+        return self.stg_scale > 0.0
+
+    @property
+    def num_passes(self) -> int:
+        """How many copies of the batch the model sees: [uncond]? + cond + [perturbed]?"""
+        return 1 + int(self.do_cfg) + int(self.do_stg)
+
+
+def cfg_star_project(uncond: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    """Scale ``uncond`` by its per-sample projection coefficient onto ``cond`` (CFG-Zero*, Fan et al. 2025)."""
+    flat_u, flat_c = uncond.flatten(1), cond.flatten(1)
+    alpha = (flat_c * flat_u).sum(1, keepdim=True) / (flat_u.pow(2).sum(1, keepdim=True) + 1e-8)
+    return uncond * alpha.view(-1, *([1] * (uncond.ndim - 1)))
+
+
+def apply_guidance(prediction: torch.Tensor, guidance: GuidanceConfig) -> torch.Tensor:
+    """Combine the stacked passes ``[uncond?, cond, perturbed?]`` (each B long) into one prediction.
+
+    ``v = v_u + w (v_c - v_u) + s (v_c - v_p)`` (CFG, Ho & Salimans 2022; STG, Hyung et al. 2024),
+    with the optional rescales, in LTX-Video 0.9.8's order.
+    """
+    chunks = list(prediction.chunk(guidance.num_passes))
+    uncond = chunks.pop(0) if guidance.do_cfg else None
+    cond = chunks.pop(0)
+    perturbed = chunks.pop(0) if guidance.do_stg else None
+    guided = cond
+    if uncond is not None:
+        if guidance.cfg_star_rescale:
+            uncond = cfg_star_project(uncond, cond)
+        guided = uncond + guidance.guidance_scale * (cond - uncond)
+        guided = rescale_to_reference_std(guided, cond, guidance.guidance_rescale)
+    if perturbed is not None:
+        guided = guided + guidance.stg_scale * (cond - perturbed)
+        if guidance.rescaling_scale != 1.0:
+            guided = rescale_to_reference_std(guided, cond, guidance.rescaling_scale)
+    return guided
+
+
+def guidance_schedule(
+    timesteps: torch.Tensor,
+    *,
+    guidance_scale,
+    stg_scale,
+    rescaling_scale,
+    skip_block_list,
+    guidance_rescale: float = 0.0,
+    cfg_star_rescale: bool = False,
+    guidance_timesteps: Sequence[float] | None = None,
+) -> list[GuidanceConfig]:
+    """One ``GuidanceConfig`` per step from scalars or LTX-Video's per-interval lists.
+
+    A list value (or a list of lists for ``skip_block_list``) is indexed, at each step with
+    timestep ``t``, by the first ``j`` with ``guidance_timesteps[j] <= t`` (LTX-Video 0.9.8);
+    ``guidance_timesteps`` is in the timesteps' units (0..1000).
+    """
+    lists = {
+        "guidance_scale": isinstance(guidance_scale, (list, tuple)),
+        "stg_scale": isinstance(stg_scale, (list, tuple)),
+        "rescaling_scale": isinstance(rescaling_scale, (list, tuple)),
+        "skip_block_list": bool(skip_block_list) and isinstance(skip_block_list[0], (list, tuple)),
+    }
+    values = {"guidance_scale": guidance_scale, "stg_scale": stg_scale,
+              "rescaling_scale": rescaling_scale, "skip_block_list": skip_block_list}
+    if any(lists.values()) and guidance_timesteps is None:
+        name = next(k for k, v in lists.items() if v)
+        raise ValueError(f"`{name}` is a per-interval list, so `guidance_timesteps` is required.")
+    for name, is_list in lists.items():
+        if is_list and len(values[name]) != len(guidance_timesteps):
+            raise ValueError(
+                f"`{name}` has {len(values[name])} entries but `guidance_timesteps` has {len(guidance_timesteps)}."
+            )
+    schedule = []
+    for t in timesteps.tolist():
+        j = 0
+        if guidance_timesteps is not None:
+            j = next((k for k, g in enumerate(guidance_timesteps) if g <= t), len(guidance_timesteps) - 1)
+        pick = {k: (values[k][j] if lists[k] else values[k]) for k in values}
+        schedule.append(
+            GuidanceConfig(
+                guidance_scale=float(pick["guidance_scale"]),
+                stg_scale=float(pick["stg_scale"]),
+                rescaling_scale=float(pick["rescaling_scale"]),
+                skip_block_list=tuple(int(b) for b in (pick["skip_block_list"] or ())),
+                guidance_rescale=guidance_rescale,
+                cfg_star_rescale=cfg_star_rescale,
+            )
+        )
+    return schedule
+
+
+# ---------------------------------------------------------------------------- state and loop
+@dataclass(frozen=True)
+class LatentState:
+    """Tokens being denoised and what is known about each.
+
+    latents:           (B, N, C) packed latent tokens; conditioning tokens first, then the video grid.
+    positions:         (B, 3, N) float: time in seconds, y and x in pixels (RoPE coordinates).
+    conditioning_mask: (B, N) strength of each token's conditioning in [0, 1], or None (no conditions).
+    clean_latents:     (B, N, C) the latents right after conditioning (for re-noising hard conditions).
+    num_prefix_tokens: how many leading tokens are appended conditioning tokens, stripped before decoding.
+    """
+
+    latents: torch.Tensor
+    positions: torch.Tensor
+    conditioning_mask: torch.Tensor | None = None
+    clean_latents: torch.Tensor | None = None
+    num_prefix_tokens: int = 0
+
+    def replace(self, **changes) -> LatentState:
+        return replace(self, **changes)
+
+
+# model(latents (P*B, N, C), timesteps (P*B, 1|N), positions (P*B, 3, N), step_guidance) -> velocity (P*B, N, C)
+ModelFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, GuidanceConfig], torch.Tensor]
+# hook(step, t, latents) -> latents, called after every step (diffusers' callback_on_step_end lives here).
+StepHook = Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def denoise(
+    model: ModelFn,
+    state: LatentState,
+    timesteps: torch.Tensor,
+    sigmas: torch.Tensor,
+    guidance: Sequence[GuidanceConfig],
+    *,
+    image_cond_noise_scale: float = 0.0,
+    noise_fn: Callable[[tuple[int, ...]], torch.Tensor] | None = None,
+    step_hook: StepHook | None = None,
+    progress: Callable[[], None] | None = None,
+) -> LatentState:
+    """Run the sampler over ``timesteps`` (one ``GuidanceConfig`` per step); returns the final state.
+
+    ``sigmas`` is the full schedule including the final 0 (each token steps to the next level below
+    its own sigma). Tokens whose timestep is held below ``t`` by their conditioning stay unchanged.
+    """
+    latents = state.latents
+    mask = state.conditioning_mask
+    batch = latents.shape[0]
+    for i, t in enumerate(timesteps):
+        step_guidance = guidance[i]
+        if image_cond_noise_scale > 0 and mask is not None:
+            noise = noise_fn(tuple(latents.shape))
+            latents = noise_hard_conditions(
+                latents, state.clean_latents, mask, t / 1000.0, image_cond_noise_scale, noise
+            )
+        passes = step_guidance.num_passes
+        timestep = token_timesteps(t, batch, mask)
+        velocity = model(
+            torch.cat([latents] * passes),
+            torch.cat([timestep] * passes),
+            torch.cat([state.positions] * passes),
+            step_guidance,
+        )
+        velocity = apply_guidance(velocity, step_guidance)
+        sigma = timestep / 1000.0
+        stepped = euler_step(latents, velocity, sigma, next_sigmas(sigma, sigmas))
+        if mask is None:
+            latents = stepped
+        else:
+            free = (t / 1000.0 - 1e-6 < (1.0 - mask)).unsqueeze(-1)
+            latents = torch.where(free, stepped, latents)
+        if step_hook is not None:
+            latents = step_hook(i, t, latents)
+        if progress is not None:
+            progress()
+    return state.replace(latents=latents)

@@ -1,0 +1,533 @@
+"""LTXVideoPipeline: LTX-Video 0.9.8 inference on diffusers' LTX models.
+
+A drop-in for diffusers' ``LTXConditionPipeline`` (same components, argument names and outputs; the
+same video for the same generator), that also runs LTX-Video 0.9.8's own options: spatiotemporal
+guidance, per-interval guidance lists, any size (padded and cropped back), ``conditioning_items``
+and the multi-scale configs (see :mod:`ltx_video.pipelines.multiscale`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import PIL.Image
+import torch
+from diffusers import AutoencoderKLLTXVideo, DiffusionPipeline, FlowMatchEulerDiscreteScheduler
+from diffusers import LTXVideoTransformer3DModel
+from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
+from diffusers.utils.torch_utils import randn_tensor
+from diffusers.video_processor import VideoProcessor
+from transformers import T5EncoderModel, T5Tokenizer
+
+from ltx_video.attention.stg import SkipLayerStrategy, spatiotemporal_perturbation
+from ltx_video.conditioning.items import (
+    ConditioningItem,
+    ConditioningState,
+    KeyframeCondition,
+    latent_positions,
+    pack,
+    unpack,
+)
+from ltx_video.pipelines import denoising
+from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, normalize_latents, tone_map_latents
+
+__all__ = ["LTXVideoPipeline"]
+
+OUTPUT_TYPES = ("pil", "np", "pt", "latent")
+TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
+
+
+class LTXVideoPipeline(DiffusionPipeline):
+    r"""Text/image/video-to-video generation with LTX-Video checkpoints.
+
+    Components are named as diffusers' LTX pipelines, so ``LTXVideoPipeline(**pipe.components)``
+    works for ``LTXPipeline``, ``LTXImageToVideoPipeline`` and ``LTXConditionPipeline``.
+
+    Example:
+        >>> import torch
+        >>> from ltx_video import LTXVideoPipeline
+        >>> pipe = LTXVideoPipeline.from_pretrained("/models/LTX-Video-0.9.8", torch_dtype=torch.bfloat16)
+        >>> video = pipe("a red ball bounces", height=480, width=704, num_frames=121).frames[0]
+    """
+
+    model_cpu_offload_seq = "text_encoder->transformer->vae"
+    _optional_components = []
+    _callback_tensor_inputs = ["latents"]
+
+    def __init__(
+        self,
+        scheduler: FlowMatchEulerDiscreteScheduler,
+        vae: AutoencoderKLLTXVideo,
+        text_encoder: T5EncoderModel,
+        tokenizer: T5Tokenizer,
+        transformer: LTXVideoTransformer3DModel,
+    ):
+        super().__init__()
+        self.register_modules(
+            scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer
+        )
+        self.vae_spatial_compression_ratio = self.vae.spatial_compression_ratio if vae is not None else 32
+        self.vae_temporal_compression_ratio = self.vae.temporal_compression_ratio if vae is not None else 8
+        if transformer is not None and (transformer.config.patch_size, transformer.config.patch_size_t) != (1, 1):
+            raise ValueError("LTX-Video checkpoints use patch_size = patch_size_t = 1; other values are not supported.")
+        self.video_processor = VideoProcessor(vae_scale_factor=self.vae_spatial_compression_ratio)
+
+    # ------------------------------------------------------------------ 1. inputs
+    def check_inputs(
+        self,
+        *,
+        prompt,
+        prompt_embeds,
+        prompt_attention_mask,
+        negative_prompt_embeds,
+        negative_prompt_attention_mask,
+        height,
+        width,
+        num_frames,
+        frame_rate,
+        num_inference_steps,
+        timesteps,
+        output_type,
+        timestep_schedule,
+        conditions: list[tuple[Any, int, float]],
+        skip_block_list,
+        skip_layer_strategy,
+        callback_on_step_end_tensor_inputs,
+    ) -> None:
+        """Validate every argument before any model runs; each error names the argument."""
+        for name, value in (("height", height), ("width", width)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        if not isinstance(num_frames, int) or num_frames < 1:
+            raise ValueError(f"`num_frames` must be an integer >= 1, got {num_frames!r}.")
+        if not frame_rate > 0:
+            raise ValueError(f"`frame_rate` must be > 0, got {frame_rate!r}.")
+        if timesteps is None and (not isinstance(num_inference_steps, int) or num_inference_steps < 1):
+            raise ValueError(f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}.")
+        if timesteps is not None:
+            ts = list(timesteps)
+            if not ts or any(not 0 < t <= 1000 for t in ts) or any(a <= b for a, b in zip(ts, ts[1:])):
+                raise ValueError(f"`timesteps` must be strictly decreasing values in (0, 1000], got {ts}.")
+        if output_type not in OUTPUT_TYPES:
+            raise ValueError(f"`output_type` must be one of {OUTPUT_TYPES}, got {output_type!r}.")
+        if timestep_schedule not in TIMESTEP_SCHEDULES:
+            raise ValueError(f"`timestep_schedule` must be one of {TIMESTEP_SCHEDULES}, got {timestep_schedule!r}.")
+        if (prompt is None) == (prompt_embeds is None):
+            raise ValueError("Provide exactly one of `prompt` and `prompt_embeds`.")
+        if prompt is not None and not isinstance(prompt, (str, list)):
+            raise ValueError(f"`prompt` must be a str or a list of str, got {type(prompt).__name__}.")
+        if prompt_embeds is not None and prompt_attention_mask is None:
+            raise ValueError("`prompt_attention_mask` is required with `prompt_embeds`.")
+        if negative_prompt_embeds is not None and negative_prompt_attention_mask is None:
+            raise ValueError("`negative_prompt_attention_mask` is required with `negative_prompt_embeds`.")
+        if prompt_embeds is not None and negative_prompt_embeds is not None:
+            if prompt_embeds.shape != negative_prompt_embeds.shape:
+                raise ValueError(
+                    f"`negative_prompt_embeds` shape {tuple(negative_prompt_embeds.shape)} must equal "
+                    f"`prompt_embeds` shape {tuple(prompt_embeds.shape)}."
+                )
+        for media, frame_index, strength in conditions:
+            if media is None:
+                raise ValueError("each condition needs an `image` or a `video`.")
+            if not isinstance(frame_index, int) or not 0 <= frame_index < num_frames:
+                raise ValueError(f"`frame_index` must be in [0, {num_frames - 1}] (inside the video), got {frame_index!r}.")
+            if not 0.0 <= strength <= 1.0:
+                raise ValueError(f"`strength` must be in [0, 1], got {strength!r}.")
+        num_blocks = len(self.transformer.transformer_blocks)
+        flat = [b for entry in (skip_block_list or []) for b in (entry if isinstance(entry, (list, tuple)) else [entry])]
+        if any(not 0 <= b < num_blocks for b in flat):
+            raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {skip_block_list}.")
+        SkipLayerStrategy.parse(skip_layer_strategy)
+        bad = [k for k in callback_on_step_end_tensor_inputs if k not in self._callback_tensor_inputs]
+        if bad:
+            raise ValueError(f"`callback_on_step_end_tensor_inputs` must be in {self._callback_tensor_inputs}, got {bad}.")
+
+    @staticmethod
+    def collect_conditions(conditions, image, video, frame_index, strength, conditioning_items) -> list[tuple]:
+        """The three conditioning interfaces -> one list of (media, frame_index, strength)."""
+        given = [x is not None for x in (conditions, conditioning_items, image if image is not None else video)]
+        if sum(given) > 1:
+            raise ValueError("Use only one of `conditions`, `conditioning_items` and `image`/`video`.")
+        if conditions is not None:
+            conditions = conditions if isinstance(conditions, list) else [conditions]
+            return [(c.video if c.video is not None else c.image, c.frame_index, c.strength) for c in conditions]
+        if conditioning_items is not None:
+            return [(c.media_item, c.media_frame_number, c.conditioning_strength) for c in conditioning_items]
+        if image is None and video is None:
+            return []
+        media = image if image is not None else video
+        if image is not None and video is not None:
+            raise ValueError("Pass `image` or `video`, not both.")
+        is_list = isinstance(media, list) and (image is not None or isinstance(media[0], list))
+        media = media if is_list else [media]
+        indices = frame_index if isinstance(frame_index, list) else [frame_index] * len(media)
+        strengths = strength if isinstance(strength, list) else [strength] * len(media)
+        if len(indices) != len(media) or len(strengths) != len(media):
+            raise ValueError(
+                f"`frame_index` ({len(indices)}) and `strength` ({len(strengths)}) must match the number of "
+                f"conditioning media ({len(media)})."
+            )
+        return list(zip(media, indices, strengths))
+
+    # ------------------------------------------------------------------ 2. text
+    def encode_prompt(
+        self,
+        prompt: str | list[str] | None,
+        negative_prompt: str | list[str] | None = None,
+        do_classifier_free_guidance: bool = True,
+        num_videos_per_prompt: int = 1,
+        prompt_embeds: torch.Tensor | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
+        prompt_attention_mask: torch.Tensor | None = None,
+        negative_prompt_attention_mask: torch.Tensor | None = None,
+        max_sequence_length: int = 256,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ):
+        """T5 embeddings (B, L, D) and boolean masks (B, L) for the prompt and the negative prompt."""
+        device = device or self._execution_device
+        prompt = [prompt] if isinstance(prompt, str) else prompt
+        batch_size = len(prompt) if prompt is not None else prompt_embeds.shape[0]
+        if prompt_embeds is None:
+            prompt_embeds, prompt_attention_mask = self._t5(prompt, num_videos_per_prompt, max_sequence_length, device, dtype)
+        if do_classifier_free_guidance and negative_prompt_embeds is None:
+            negative_prompt = negative_prompt or ""
+            negative_prompt = [negative_prompt] * batch_size if isinstance(negative_prompt, str) else negative_prompt
+            if len(negative_prompt) != batch_size:
+                raise ValueError(
+                    f"`negative_prompt` has {len(negative_prompt)} entries but `prompt` has {batch_size}."
+                )
+            negative_prompt_embeds, negative_prompt_attention_mask = self._t5(
+                negative_prompt, num_videos_per_prompt, max_sequence_length, device, dtype
+            )
+        return prompt_embeds, prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask
+
+    def _t5(self, prompt: list[str], num_videos_per_prompt: int, max_sequence_length: int, device, dtype):
+        tokens = self.tokenizer(
+            prompt, padding="max_length", max_length=max_sequence_length, truncation=True,
+            add_special_tokens=True, return_tensors="pt",
+        )
+        mask = tokens.attention_mask.bool().to(device)
+        embeds = self.text_encoder(tokens.input_ids.to(device), attention_mask=mask)[0]
+        embeds = embeds.to(dtype=dtype or self.text_encoder.dtype, device=device)
+        embeds = embeds.repeat_interleave(num_videos_per_prompt, dim=0)
+        mask = mask.repeat(num_videos_per_prompt, 1) if num_videos_per_prompt > 1 else mask
+        return embeds, mask
+
+    # ------------------------------------------------------------------ 3. schedule
+    def retrieve_schedule(
+        self, num_inference_steps: int, timesteps: Sequence[float] | None, timestep_schedule: str,
+        num_tokens: int, device,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(timesteps, sigmas incl. the final 0) from the scheduler, as the matching diffusers pipeline."""
+        if timestep_schedule == "shifted" and timesteps is None:
+            config = self.scheduler.config
+            mu = denoising.calculate_shift(
+                num_tokens, config.get("base_image_seq_len", 256), config.get("max_image_seq_len", 4096),
+                config.get("base_shift", 0.5), config.get("max_shift", 1.15),
+            )
+            self.scheduler.set_timesteps(sigmas=denoising.shifted_sigmas(num_inference_steps), mu=mu, device=device)
+        else:
+            if timesteps is None:
+                timesteps = denoising.linear_quadratic_schedule(num_inference_steps) * 1000
+            timesteps = [float(t) for t in timesteps]
+            if self.scheduler.config.get("use_dynamic_shifting", False):
+                # Explicit timesteps are used as given (LTX-Video); the scheduler must not shift them.
+                sigmas = [t / 1000.0 for t in timesteps]
+                self.scheduler.set_timesteps(sigmas=sigmas, timesteps=timesteps, mu=0.0, device=device)
+            else:
+                self.scheduler.set_timesteps(timesteps=timesteps, device=device)
+        return self.scheduler.timesteps, self.scheduler.sigmas
+
+    # ------------------------------------------------------------------ 4. latents
+    def load_condition_media(self, media, height: int, width: int, num_frames: int, frame_index: int) -> torch.Tensor:
+        """Any supported media -> (1, 3, F, H, W) in [-1, 1] at (height, width), F = 8k + 1, trimmed to fit."""
+        if isinstance(media, (str, Path)):
+            from ltx_video.io.media import read_image, read_video
+
+            path = Path(media)
+            media = read_image(path) if path.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp"} else read_video(path)
+        if isinstance(media, PIL.Image.Image):
+            pixels = self.video_processor.preprocess(media, height, width).unsqueeze(2)
+        elif isinstance(media, list):
+            pixels = self.video_processor.preprocess_video(media, height, width)
+        elif isinstance(media, torch.Tensor):
+            pixels = media.float()
+            if pixels.ndim == 3:  # (C, H, W)
+                pixels = pixels[:, None]
+            if pixels.ndim == 4:  # (C, F, H, W)
+                pixels = pixels[None]
+            if pixels.ndim != 5 or pixels.shape[1] != 3:
+                raise ValueError(f"a conditioning tensor must be (3, H, W), (3, F, H, W) or (1, 3, F, H, W); got {tuple(media.shape)}.")
+            if pixels.shape[-2:] != (height, width):
+                frames = pixels[0].transpose(0, 1)
+                frames = torch.nn.functional.interpolate(frames, size=(height, width), mode="bilinear", align_corners=False)
+                pixels = frames.transpose(0, 1)[None]
+        else:
+            raise ValueError(f"unsupported conditioning media type {type(media).__name__}.")
+        ratio = self.vae_temporal_compression_ratio
+        available = min(pixels.shape[2], num_frames - frame_index)
+        return pixels[:, :, : (available - 1) // ratio * ratio + 1]
+
+    def encode_media(self, pixels: torch.Tensor, generator) -> torch.Tensor:
+        """(1, 3, F, H, W) pixels -> normalised latents (1, C, F', H', W'), sampled with ``generator``."""
+        pixels = pixels.to(self._execution_device, dtype=self.vae.dtype)
+        latents = self.vae.encode(pixels).latent_dist.sample(generator)
+        return normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
+
+    def prepare_latents(
+        self,
+        *,
+        batch_size: int,
+        num_frames: int,
+        height: int,
+        width: int,
+        frame_rate: float,
+        conditions: list[tuple[torch.Tensor, int, float]],
+        first_sigma: float,
+        latents: torch.Tensor | None,
+        generator,
+        causal_temporal_positioning: bool,
+    ) -> denoising.LatentState:
+        """Noise (or given latents), conditions applied in order, packed into tokens with positions in seconds."""
+        device = self._execution_device
+        t_ratio, s_ratio = self.vae_temporal_compression_ratio, self.vae_spatial_compression_ratio
+        shape = (batch_size, self.transformer.config.in_channels, (num_frames - 1) // t_ratio + 1,
+                 height // s_ratio, width // s_ratio)
+        noise = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
+        if latents is not None:
+            latents = latents.to(device=device, dtype=torch.float32)
+            if latents.ndim == 3:  # packed (B, N, C), as diffusers' LTXPipeline takes them
+                latents = unpack(latents, *shape[2:])
+            if tuple(latents.shape) != shape:
+                raise ValueError(f"`latents` must have shape {shape} (or packed), got {tuple(latents.shape)}.")
+            # sigma0 = 1: the given latents are the initial noise (diffusers); below 1 they are noised to
+            # sigma0 (LTX-Video, e.g. a multi-scale second pass).
+            noise = latents if first_sigma >= 1.0 else first_sigma * noise + (1 - first_sigma) * latents
+        state = ConditioningState.from_noise(noise)
+        for pixels, frame_index, strength in conditions:
+            encoded = self.encode_media(pixels, generator)
+            keyframe = KeyframeCondition(
+                latents=encoded, frame_index=frame_index, strength=strength, num_pixel_frames=pixels.shape[2],
+                temporal_scale=t_ratio, spatial_scale=s_ratio, causal=causal_temporal_positioning,
+            )
+            state = keyframe.apply_to(state, generator)
+        coords = latent_positions(
+            batch_size, *shape[2:], temporal_scale=t_ratio, spatial_scale=s_ratio,
+            causal=causal_temporal_positioning, device=device,
+        )
+        tokens = torch.cat([state.prefix, pack(state.grid)], dim=1)
+        positions = torch.cat([state.prefix_coords, coords], dim=2).float()
+        positions[:, 0] = positions[:, 0] * (1.0 / frame_rate)
+        mask = None
+        if conditions:
+            mask = torch.cat([state.prefix_mask, state.grid_mask.repeat_interleave(shape[3] * shape[4], dim=1)], dim=1)
+        return denoising.LatentState(
+            latents=tokens, positions=positions, conditioning_mask=mask,
+            clean_latents=tokens.clone() if conditions else None, num_prefix_tokens=state.prefix.shape[1],
+        )
+
+    # ------------------------------------------------------------------ 5. model
+    def velocity_model(self, prompt_embeds, prompt_mask, negative_embeds, negative_mask, strategy, attention_kwargs):
+        """The transformer as ``denoising.ModelFn``: picks text per pass and applies STG to the last pass."""
+
+        def model(latents, timestep, positions, guidance: denoising.GuidanceConfig):
+            embeds, masks = [prompt_embeds], [prompt_mask]
+            if guidance.do_cfg:
+                embeds.insert(0, negative_embeds)
+                masks.insert(0, negative_mask)
+            if guidance.do_stg:
+                embeds.append(prompt_embeds)
+                masks.append(prompt_mask)
+            batch = prompt_embeds.shape[0]
+            stg = guidance.do_stg and guidance.skip_block_list
+            perturb = (
+                spatiotemporal_perturbation(
+                    self.transformer, guidance.skip_block_list, strategy, (guidance.num_passes - 1) * batch
+                )
+                if stg else _null_context()
+            )
+            with perturb, self.transformer.cache_context("cond_uncond"):
+                return self.transformer(
+                    hidden_states=latents.to(prompt_embeds.dtype),
+                    encoder_hidden_states=torch.cat(embeds),
+                    timestep=timestep,
+                    encoder_attention_mask=torch.cat(masks),
+                    video_coords=positions,
+                    attention_kwargs=attention_kwargs,
+                    return_dict=False,
+                )[0]
+
+        return model
+
+    # ------------------------------------------------------------------ 6. decode
+    def decode_latents(
+        self, latents: torch.Tensor, *, decode_timestep, decode_noise_scale, tone_map_compression_ratio, generator,
+        dtype,
+    ) -> torch.Tensor:
+        """Normalised latents (B, C, F, H, W) -> video (B, 3, F', H', W') in [-1, 1]."""
+        latents = tone_map_latents(latents, tone_map_compression_ratio)
+        latents = denormalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
+        latents = latents.to(dtype)
+        timestep = None
+        if self.vae.config.timestep_conditioning:
+            batch = latents.shape[0]
+            noise = randn_tensor(latents.shape, generator=generator, device=latents.device, dtype=latents.dtype)
+            decode_timestep = decode_timestep if isinstance(decode_timestep, list) else [decode_timestep] * batch
+            if decode_noise_scale is None:
+                decode_noise_scale = decode_timestep
+            elif not isinstance(decode_noise_scale, list):
+                decode_noise_scale = [decode_noise_scale] * batch
+            timestep = torch.tensor(decode_timestep, device=latents.device, dtype=latents.dtype)
+            scale = torch.tensor(decode_noise_scale, device=latents.device, dtype=latents.dtype)[:, None, None, None, None]
+            latents = (1 - scale) * latents + scale * noise
+        return self.vae.decode(latents.to(self.vae.dtype), timestep, return_dict=False)[0]
+
+    # ------------------------------------------------------------------ call
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str | list[str] | None = None,
+        negative_prompt: str | list[str] | None = None,
+        *,
+        conditions: LTXVideoCondition | list[LTXVideoCondition] | None = None,
+        image=None,
+        video=None,
+        frame_index: int | list[int] = 0,
+        strength: float | list[float] = 1.0,
+        conditioning_items: list[ConditioningItem] | None = None,
+        height: int = 512,
+        width: int = 704,
+        num_frames: int = 161,
+        frame_rate: float = 25,
+        num_inference_steps: int = 50,
+        timesteps: list[float] | None = None,
+        timestep_schedule: str = "linear_quadratic",
+        guidance_scale: float | list[float] = 3.0,
+        guidance_rescale: float = 0.0,
+        stg_scale: float | list[float] = 0.0,
+        rescaling_scale: float | list[float] = 0.7,
+        skip_block_list: list[int] | list[list[int]] | None = None,
+        skip_layer_strategy: str = "attention_values",
+        guidance_timesteps: list[float] | None = None,
+        cfg_star_rescale: bool = False,
+        image_cond_noise_scale: float = 0.15,
+        num_videos_per_prompt: int = 1,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        latents: torch.Tensor | None = None,
+        prompt_embeds: torch.Tensor | None = None,
+        prompt_attention_mask: torch.Tensor | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
+        negative_prompt_attention_mask: torch.Tensor | None = None,
+        decode_timestep: float | list[float] = 0.0,
+        decode_noise_scale: float | list[float] | None = None,
+        tone_map_compression_ratio: float = 0.0,
+        causal_temporal_positioning: bool = True,
+        output_type: str = "pil",
+        return_dict: bool = True,
+        attention_kwargs: dict[str, Any] | None = None,
+        callback_on_step_end: Callable | None = None,
+        callback_on_step_end_tensor_inputs: list[str] = ["latents"],  # noqa: B006 (diffusers' signature)
+        max_sequence_length: int = 256,
+    ) -> LTXPipelineOutput | tuple:
+        r"""Generate a video.
+
+        Arguments follow diffusers' ``LTXConditionPipeline``; LTX-Video 0.9.8 additions:
+        ``conditioning_items``, ``stg_scale``/``skip_block_list``/``skip_layer_strategy``/``rescaling_scale``
+        (spatiotemporal guidance), per-interval lists for the guidance values with ``guidance_timesteps``
+        (0..1000), ``cfg_star_rescale``, ``tone_map_compression_ratio``. ``timestep_schedule`` is
+        ``"linear_quadratic"`` (LTXConditionPipeline, LTX-Video) or ``"shifted"`` (LTXPipeline; use it with
+        ``causal_temporal_positioning=False`` to reproduce LTXPipeline). Any height, width and frame count
+        work: they are padded to multiples of 32 and to ``8k + 1`` frames and the output is cropped back.
+
+        Returns ``LTXPipelineOutput(frames=...)``: frames per ``output_type``; ``"latent"`` gives the
+        normalised latents (B, C, F', H', W') of the padded video.
+        """
+        # 1. Check inputs before any model runs.
+        raw_conditions = self.collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
+        self.check_inputs(
+            prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
+            negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
+            height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
+            num_inference_steps=num_inference_steps, timesteps=timesteps, output_type=output_type,
+            timestep_schedule=timestep_schedule, conditions=raw_conditions, skip_block_list=skip_block_list,
+            skip_layer_strategy=skip_layer_strategy, callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+        )
+        padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
+        device = self._execution_device
+        batch_size = (1 if isinstance(prompt, str) else len(prompt)) if prompt is not None else prompt_embeds.shape[0]
+        batch_size *= num_videos_per_prompt
+        strategy = SkipLayerStrategy.parse(skip_layer_strategy)
+        cond_media = [
+            (padding.pad_media(self.load_condition_media(m, height, width, padding.padded_num_frames, f)), f, s)
+            for m, f, s in raw_conditions
+        ]
+
+        # 2. Schedule and per-step guidance.
+        num_tokens = ((padding.padded_num_frames - 1) // self.vae_temporal_compression_ratio + 1) * (
+            padding.padded_height // self.vae_spatial_compression_ratio) * (padding.padded_width // self.vae_spatial_compression_ratio)
+        timesteps, sigmas = self.retrieve_schedule(num_inference_steps, timesteps, timestep_schedule, num_tokens, device)
+        guidance = denoising.guidance_schedule(
+            timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
+            skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
+            cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps,
+        )
+
+        # 3. Text.
+        embeds, mask, neg_embeds, neg_mask = self.encode_prompt(
+            prompt, negative_prompt, any(g.do_cfg for g in guidance), num_videos_per_prompt,
+            prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+            max_sequence_length, device,
+        )
+
+        # 4. Latents: noise, then conditions in order.
+        state = self.prepare_latents(
+            batch_size=batch_size, num_frames=padding.padded_num_frames, height=padding.padded_height,
+            width=padding.padded_width, frame_rate=frame_rate, conditions=cond_media, first_sigma=float(sigmas[0]),
+            latents=latents, generator=generator, causal_temporal_positioning=causal_temporal_positioning,
+        )
+
+        # 5. Denoise.
+        def step_hook(i, t, tokens):
+            if callback_on_step_end is None:
+                return tokens
+            outputs = callback_on_step_end(self, i, t, {"latents": tokens})
+            return outputs.pop("latents", tokens)
+
+        with self.progress_bar(total=len(timesteps)) as bar:
+            state = denoising.denoise(
+                self.velocity_model(embeds, mask, neg_embeds, neg_mask, strategy, attention_kwargs),
+                state, timesteps, sigmas, guidance,
+                image_cond_noise_scale=image_cond_noise_scale,
+                noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
+                step_hook=step_hook, progress=bar.update,
+            )
+
+        # 6. Strip conditioning tokens, unpack, decode, crop.
+        video_latents = unpack(
+            state.latents[:, state.num_prefix_tokens :],
+            (padding.padded_num_frames - 1) // self.vae_temporal_compression_ratio + 1,
+            padding.padded_height // self.vae_spatial_compression_ratio,
+            padding.padded_width // self.vae_spatial_compression_ratio,
+        )
+        if output_type == "latent":
+            frames = video_latents
+        else:
+            decoded = self.decode_latents(
+                video_latents, decode_timestep=decode_timestep, decode_noise_scale=decode_noise_scale,
+                tone_map_compression_ratio=tone_map_compression_ratio, generator=generator, dtype=embeds.dtype,
+            )
+            frames = self.video_processor.postprocess_video(padding.crop(decoded), output_type=output_type)
+        self.maybe_free_model_hooks()
+        return LTXPipelineOutput(frames=frames) if return_dict else (frames,)
+
+
+class _null_context:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

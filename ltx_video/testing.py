@@ -1,0 +1,139 @@
+"""Tiny offline components for tests, docs and the built-in demo model.
+
+Everything here is built locally, seeded, in well under a second: no hub access, no downloads.
+The geometry matches real LTX-Video (VAE compression 32 x 32 spatially, 8 temporally; the first
+latent frame is the causal first frame), only the widths are tiny, so token bookkeeping
+(keyframes, padding, positions in seconds) is exercised exactly as at full size.
+"""
+
+from __future__ import annotations
+
+import torch
+from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXVideoTransformer3DModel
+from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+from transformers import T5Config, T5EncoderModel, T5Tokenizer
+
+__all__ = [
+    "TINY_LATENT_CHANNELS",
+    "TINY_TEXT_DIM",
+    "tiny_components",
+    "tiny_latent_upsampler",
+    "tiny_pipeline",
+    "tiny_tokenizer",
+]
+
+TINY_LATENT_CHANNELS = 8
+TINY_TEXT_DIM = 16
+
+# A small closed vocabulary; unknown words fall back to letters, then to <unk>.
+_WORDS = (
+    "a an the and or with of in on at to from is are it its this that "
+    "red orange yellow green blue purple pink white black gray brown cyan magenta "
+    "ball square triangle circle cube cat dog bird car tree sky sea sun moon person "
+    "bounce bounces bouncing move moves moving fly flies run runs walk walks "
+    "camera pans pan left right up down zoom zooms in out static slowly fast "
+    "small big large bright dark video scene shot close wide view light"
+).split()
+
+
+def tiny_tokenizer(model_max_length: int = 128) -> T5Tokenizer:
+    """A T5 (Unigram) tokenizer over a small word list plus single letters, built offline."""
+    specials = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    letters = [(f"\u2581{c}", -8.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    letters += [(c, -9.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789,.!?'-"]
+    words = [(f"\u2581{w}", -2.0) for w in dict.fromkeys(_WORDS)]
+    tokenizer = T5Tokenizer(vocab=specials + words + letters, extra_ids=0)
+    tokenizer.model_max_length = model_max_length
+    return tokenizer
+
+
+def tiny_text_encoder(vocab_size: int, seed: int = 0) -> T5EncoderModel:
+    torch.manual_seed(seed)
+    config = T5Config(
+        vocab_size=vocab_size,
+        d_model=TINY_TEXT_DIM,
+        d_kv=8,
+        d_ff=32,
+        num_layers=1,
+        num_heads=2,
+        relative_attention_num_buckets=8,
+        relative_attention_max_distance=32,
+        dropout_rate=0.0,
+        feed_forward_proj="gated-gelu",
+    )
+    return T5EncoderModel(config).eval()
+
+
+def tiny_vae(seed: int = 0, timestep_conditioning: bool = True) -> AutoencoderKLLTXVideo:
+    """An LTX video VAE with LTX's compression (32x spatial, 8x temporal) and 8 latent channels."""
+    torch.manual_seed(seed)
+    vae = AutoencoderKLLTXVideo(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=TINY_LATENT_CHANNELS,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, True, False),
+        decoder_spatio_temporal_scaling=(True, True, True, False),
+        decoder_inject_noise=(False, False, False, False, False),
+        upsample_residual=(False, False, False, False),
+        upsample_factor=(1, 1, 1, 1),
+        timestep_conditioning=timestep_conditioning,
+        patch_size=4,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    # Non-trivial latent statistics, so normalisation bugs show up in parity tests.
+    vae.latents_mean.copy_(torch.linspace(-0.2, 0.2, TINY_LATENT_CHANNELS))
+    vae.latents_std.copy_(torch.linspace(0.5, 1.5, TINY_LATENT_CHANNELS))
+    return vae.eval()
+
+
+def tiny_transformer(seed: int = 0, num_layers: int = 2) -> LTXVideoTransformer3DModel:
+    torch.manual_seed(seed)
+    return LTXVideoTransformer3DModel(
+        in_channels=TINY_LATENT_CHANNELS,
+        out_channels=TINY_LATENT_CHANNELS,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        num_layers=num_layers,
+        caption_channels=TINY_TEXT_DIM,
+    ).eval()
+
+
+def tiny_latent_upsampler(seed: int = 0) -> LTXLatentUpsamplerModel:
+    """A x2 spatial latent upsampler (GroupNorm needs 32 mid channels)."""
+    torch.manual_seed(seed)
+    return LTXLatentUpsamplerModel(
+        in_channels=TINY_LATENT_CHANNELS, mid_channels=32, num_blocks_per_stage=1, dims=3
+    ).eval()
+
+
+def tiny_scheduler() -> FlowMatchEulerDiscreteScheduler:
+    """The scheduler settings of LTX-Video's diffusers checkpoints (no dynamic shifting)."""
+    return FlowMatchEulerDiscreteScheduler(shift=1.0, use_dynamic_shifting=False)
+
+
+def tiny_components(seed: int = 0, num_layers: int = 2) -> dict:
+    """Components named as diffusers' LTX pipelines: scheduler, vae, text_encoder, tokenizer, transformer."""
+    tokenizer = tiny_tokenizer()
+    return {
+        "scheduler": tiny_scheduler(),
+        "vae": tiny_vae(seed),
+        "text_encoder": tiny_text_encoder(len(tokenizer), seed),
+        "tokenizer": tokenizer,
+        "transformer": tiny_transformer(seed, num_layers=num_layers),
+    }
+
+
+def tiny_pipeline(seed: int = 0):
+    """The built-in demo: an untrained tiny LTXVideoPipeline (random weights, real data flow)."""
+    from ltx_video.pipelines.ltx_video import LTXVideoPipeline
+
+    return LTXVideoPipeline(**tiny_components(seed))
