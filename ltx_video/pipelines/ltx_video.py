@@ -186,13 +186,20 @@ class LTXVideoPipeline(DiffusionPipeline):
         max_sequence_length: int = 256,
         device: torch.device | None = None,
         dtype: torch.dtype | None = None,
+        mask_text_encoder: bool = True,
     ):
-        """T5 embeddings (B, L, D) and boolean masks (B, L) for the prompt and the negative prompt."""
+        """T5 embeddings (B, L, D) and boolean masks (B, L) for the prompt and the negative prompt.
+
+        ``mask_text_encoder=False`` runs T5 without its padding mask, as diffusers' ``LTXPipeline``
+        does (LTX-Video and ``LTXConditionPipeline`` mask it).
+        """
         device = device or self._execution_device
         prompt = [prompt] if isinstance(prompt, str) else prompt
         batch_size = len(prompt) if prompt is not None else prompt_embeds.shape[0]
         if prompt_embeds is None:
-            prompt_embeds, prompt_attention_mask = self._t5(prompt, num_videos_per_prompt, max_sequence_length, device, dtype)
+            prompt_embeds, prompt_attention_mask = self._t5(
+                prompt, num_videos_per_prompt, max_sequence_length, device, dtype, mask_text_encoder
+            )
         if do_classifier_free_guidance and negative_prompt_embeds is None:
             negative_prompt = negative_prompt or ""
             negative_prompt = [negative_prompt] * batch_size if isinstance(negative_prompt, str) else negative_prompt
@@ -201,17 +208,17 @@ class LTXVideoPipeline(DiffusionPipeline):
                     f"`negative_prompt` has {len(negative_prompt)} entries but `prompt` has {batch_size}."
                 )
             negative_prompt_embeds, negative_prompt_attention_mask = self._t5(
-                negative_prompt, num_videos_per_prompt, max_sequence_length, device, dtype
+                negative_prompt, num_videos_per_prompt, max_sequence_length, device, dtype, mask_text_encoder
             )
         return prompt_embeds, prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask
 
-    def _t5(self, prompt: list[str], num_videos_per_prompt: int, max_sequence_length: int, device, dtype):
+    def _t5(self, prompt: list[str], num_videos_per_prompt: int, max_sequence_length: int, device, dtype, masked=True):
         tokens = self.tokenizer(
             prompt, padding="max_length", max_length=max_sequence_length, truncation=True,
             add_special_tokens=True, return_tensors="pt",
         )
         mask = tokens.attention_mask.bool().to(device)
-        embeds = self.text_encoder(tokens.input_ids.to(device), attention_mask=mask)[0]
+        embeds = self.text_encoder(tokens.input_ids.to(device), attention_mask=mask if masked else None)[0]
         embeds = embeds.to(dtype=dtype or self.text_encoder.dtype, device=device)
         embeds = embeds.repeat_interleave(num_videos_per_prompt, dim=0)
         mask = mask.repeat(num_videos_per_prompt, 1) if num_videos_per_prompt > 1 else mask
@@ -425,7 +432,6 @@ class LTXVideoPipeline(DiffusionPipeline):
         decode_timestep: float | list[float] = 0.0,
         decode_noise_scale: float | list[float] | None = None,
         tone_map_compression_ratio: float = 0.0,
-        causal_temporal_positioning: bool = True,
         output_type: str = "pil",
         return_dict: bool = True,
         attention_kwargs: dict[str, Any] | None = None,
@@ -439,8 +445,10 @@ class LTXVideoPipeline(DiffusionPipeline):
         ``conditioning_items``, ``stg_scale``/``skip_block_list``/``skip_layer_strategy``/``rescaling_scale``
         (spatiotemporal guidance), per-interval lists for the guidance values with ``guidance_timesteps``
         (0..1000), ``cfg_star_rescale``, ``tone_map_compression_ratio``. ``timestep_schedule`` is
-        ``"linear_quadratic"`` (LTXConditionPipeline, LTX-Video) or ``"shifted"`` (LTXPipeline; use it with
-        ``causal_temporal_positioning=False`` to reproduce LTXPipeline). Any height, width and frame count
+        ``"linear_quadratic"`` (LTX-Video 0.9.8 and diffusers' LTXConditionPipeline) or ``"shifted"``: the
+        conventions of diffusers' LTXPipeline, which differ in three ways that only occur together there:
+        linear sigmas shifted by the token count, frame positions ``8 f / frame_rate`` instead of LTX-Video's
+        causal ``max(0, 8 f - 7) / frame_rate``, and T5 run without its padding mask. Any height, width and frame count
         work: they are padded to multiples of 32 and to ``8k + 1`` frames and the output is cropped back.
 
         Returns ``LTXPipelineOutput(frames=...)``: frames per ``output_type``; ``"latent"`` gives the
@@ -480,14 +488,14 @@ class LTXVideoPipeline(DiffusionPipeline):
         embeds, mask, neg_embeds, neg_mask = self.encode_prompt(
             prompt, negative_prompt, any(g.do_cfg for g in guidance), num_videos_per_prompt,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
-            max_sequence_length, device,
+            max_sequence_length, device, mask_text_encoder=timestep_schedule != "shifted",
         )
 
         # 4. Latents: noise, then conditions in order.
         state = self.prepare_latents(
             batch_size=batch_size, num_frames=padding.padded_num_frames, height=padding.padded_height,
             width=padding.padded_width, frame_rate=frame_rate, conditions=cond_media, first_sigma=float(sigmas[0]),
-            latents=latents, generator=generator, causal_temporal_positioning=causal_temporal_positioning,
+            latents=latents, generator=generator, causal_temporal_positioning=timestep_schedule != "shifted",
         )
 
         # 5. Denoise.

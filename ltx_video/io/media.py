@@ -1,0 +1,428 @@
+"""Reading and writing images, videos and audio with PyAV (FFmpeg).
+
+Frames are RGB. Tensors follow the library conventions:
+
+* video frames: ``(F, 3, H, W)`` float in ``[0, 1]``;
+* audio waveforms: ``(C, S)`` float32 in ``[-1, 1]`` (``C`` channels, ``S`` samples).
+
+Videos are written as H.264 (``libx264``, ``yuv420p``) with an optional AAC audio track.
+``yuv420p`` subsamples chroma by two in both directions, so it needs even frame sizes: a frame
+with an odd height or width is padded to the next even size by repeating its last row / column,
+and the file is that padded size (e.g. 63 x 47 is stored, and read back, as 64 x 48).
+
+:class:`VideoStreamWriter` writes frames and audio in as many calls as needed, so long videos
+can be encoded chunk by chunk; :func:`write_video` is a one-call wrapper around it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+import torch
+from PIL import Image
+
+__all__ = [
+    "VideoStreamWriter",
+    "read_audio",
+    "read_image",
+    "read_video",
+    "read_video_tensor",
+    "write_video",
+]
+
+PathLike = str | os.PathLike[str]
+FramesLike = torch.Tensor | np.ndarray | Sequence[Image.Image]
+AudioLike = torch.Tensor | np.ndarray
+
+_AAC_FRAME_SIZE = 1024  # samples per AAC frame; used if the encoder does not report its own
+_LAYOUTS = {1: "mono", 2: "stereo"}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def _existing_file(path: PathLike) -> Path:
+    """``path`` as a :class:`Path`, or :class:`FileNotFoundError` naming it if it is no file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(errno.ENOENT, "No such media file", str(path))
+    return path
+
+
+def _check_max_frames(max_frames: int | None) -> None:
+    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
+        raise ValueError(f"max_frames must be a positive int or None, got {max_frames!r}")
+
+
+def read_image(path: PathLike) -> Image.Image:
+    """Read an image file as an RGB :class:`PIL.Image.Image` (fully loaded, file closed)."""
+    path = _existing_file(path)
+    with Image.open(path) as image:
+        return image.convert("RGB")
+
+
+def _decoded_frames(container: av.container.InputContainer, max_frames: int | None) -> Iterator[av.VideoFrame]:
+    """Decoded frames of the first video stream, at most ``max_frames`` of them."""
+    for index, frame in enumerate(container.decode(video=0)):
+        if max_frames is not None and index >= max_frames:
+            return
+        yield frame
+
+
+def _open_video(path: PathLike) -> av.container.InputContainer:
+    """Open ``path`` for reading and check that it has a video stream."""
+    path = _existing_file(path)
+    container = av.open(str(path))
+    if not container.streams.video:
+        container.close()
+        raise ValueError(f"{str(path)!r} has no video stream")
+    return container
+
+
+def _stream_fps(stream: av.video.stream.VideoStream, path: PathLike) -> float:
+    """Frames per second of ``stream`` from its average rate (falling back to guessed rate)."""
+    rate = stream.average_rate or stream.guessed_rate
+    if not rate:
+        raise ValueError(f"cannot determine the frame rate of the video stream in {str(path)!r}")
+    return float(rate)
+
+
+def read_video(path: PathLike, *, max_frames: int | None = None) -> list[Image.Image]:
+    """Decode the first video stream of ``path`` into a list of ``F`` RGB PIL images.
+
+    ``max_frames`` limits ``F`` to the first frames. Raises :class:`FileNotFoundError` for a
+    missing file and :class:`ValueError` for a file without a video stream.
+    """
+    _check_max_frames(max_frames)
+    with _open_video(path) as container:
+        return [frame.to_image() for frame in _decoded_frames(container, max_frames)]
+
+
+def read_video_tensor(path: PathLike, *, max_frames: int | None = None) -> tuple[torch.Tensor, float]:
+    """Decode the first video stream of ``path`` into ``(frames, fps)``.
+
+    ``frames`` is a float32 tensor ``(F, 3, H, W)`` in ``[0, 1]`` (decoded 8-bit RGB / 255);
+    ``fps`` comes from the stream's average frame rate. ``max_frames`` limits ``F``.
+    Raises :class:`FileNotFoundError` for a missing file, :class:`ValueError` for a file without
+    a video stream or without any decodable frame.
+    """
+    _check_max_frames(max_frames)
+    with _open_video(path) as container:
+        fps = _stream_fps(container.streams.video[0], path)
+        arrays = [frame.to_ndarray(format="rgb24") for frame in _decoded_frames(container, max_frames)]
+    if not arrays:
+        raise ValueError(f"no video frames could be decoded from {str(path)!r}")
+    frames = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)  # (F, H, W, 3) -> (F, 3, H, W)
+    return frames.float().div_(255.0), fps
+
+
+def _check_sample_rate(sample_rate: int, name: str = "sample_rate") -> None:
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
+        raise ValueError(f"{name} must be a positive int, got {sample_rate!r}")
+
+
+def read_audio(path: PathLike, *, sample_rate: int = 16000, mono: bool = True) -> tuple[torch.Tensor, int]:
+    """Decode the first audio stream of ``path`` into ``(waveform, sample_rate)``.
+
+    The audio is converted with :class:`av.AudioResampler` to planar float at ``sample_rate`` Hz,
+    with a ``mono`` (``C = 1``; stereo is mixed to the mean of its channels) or ``stereo`` (``C = 2``; mono sources are
+    duplicated) layout. ``waveform`` is float32 ``(C, S)``, clipped to ``[-1, 1]``.
+    Raises :class:`FileNotFoundError` for a missing file and :class:`ValueError` for a file
+    without an audio stream.
+    """
+    _check_sample_rate(sample_rate)
+    path = _existing_file(path)
+    layout = "mono" if mono else "stereo"
+    # rematrix_maxval=1 scales FFmpeg's downmix so that no output exceeds full scale: stereo to
+    # mono becomes the channel mean (L + R) / 2 instead of (L + R) / sqrt(2).
+    resampler = av.AudioResampler(
+        format="fltp", layout=layout, rate=sample_rate, options={"rematrix_maxval": "1.0"}
+    )
+    chunks: list[np.ndarray] = []
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            raise ValueError(f"{str(path)!r} has no audio stream")
+        for frame in container.decode(audio=0):
+            chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+    chunks.extend(out.to_ndarray() for out in resampler.resample(None))  # flush buffered samples
+    channels = 1 if mono else 2
+    if not chunks:
+        return torch.zeros(channels, 0), sample_rate
+    waveform = torch.from_numpy(np.concatenate(chunks, axis=1).astype(np.float32, copy=False))
+    return waveform.clamp_(-1.0, 1.0), sample_rate
+
+
+# --------------------------------------------------------------------------------------------
+# Input normalisation for writing
+# --------------------------------------------------------------------------------------------
+
+
+def _to_numpy(array: torch.Tensor | np.ndarray) -> np.ndarray:
+    if isinstance(array, torch.Tensor):
+        array = array.detach().cpu()
+        if array.dtype == torch.bfloat16 or array.dtype == torch.float16:
+            array = array.float()
+        return array.numpy()
+    return np.asarray(array)
+
+
+def _uint8_from_unit_range(array: np.ndarray, name: str) -> np.ndarray:
+    """uint8 unchanged; floats in ``[0, 1]`` scaled to ``0..255`` (clamped, rounded)."""
+    if array.dtype == np.uint8:
+        return array
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"{name} must be float in [0, 1] or uint8, got dtype {array.dtype}")
+    return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _frames_to_uint8(frames: FramesLike, name: str = "frames") -> np.ndarray:
+    """Frames in any accepted form as a contiguous uint8 array ``(F, H, W, 3)``.
+
+    Accepted: a tensor / array ``(F, 3, H, W)`` or ``(F, H, W, 3)`` (float in ``[0, 1]`` or
+    uint8; channels-last wins if both dim 1 and the last dim have size 3), or a sequence of PIL
+    images of one size.
+    """
+    if isinstance(frames, (torch.Tensor, np.ndarray)):
+        array = _to_numpy(frames)
+        if array.ndim != 4:
+            raise ValueError(f"{name} must have 4 dims (F, 3, H, W) or (F, H, W, 3), got shape {tuple(array.shape)}")
+        if array.shape[-1] != 3:
+            if array.shape[1] != 3:
+                raise ValueError(f"{name} must have 3 channels in dim 1 or the last dim, got shape {tuple(array.shape)}")
+            array = array.transpose(0, 2, 3, 1)
+        array = _uint8_from_unit_range(array, name)
+    elif isinstance(frames, Sequence) and all(isinstance(image, Image.Image) for image in frames):
+        sizes = {image.size for image in frames}
+        if len(sizes) > 1:
+            raise ValueError(f"{name} must all have one size, got sizes {sorted(sizes)}")
+        array = np.stack([np.asarray(image.convert("RGB")) for image in frames]) if frames else np.zeros((0, 0, 0, 3), np.uint8)
+    else:
+        raise ValueError(f"{name} must be a torch.Tensor, a numpy array or a list of PIL images, got {type(frames).__name__}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} must not be empty")
+    return np.ascontiguousarray(array)
+
+
+def _pad_to_even(frame: np.ndarray) -> np.ndarray:
+    """Pad an ``(H, W, 3)`` frame to even H and W by repeating its last row / column."""
+    pad_h, pad_w = frame.shape[0] % 2, frame.shape[1] % 2
+    if not (pad_h or pad_w):
+        return frame
+    return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+
+
+def _audio_to_planar(audio: AudioLike, channels: int, name: str = "audio") -> np.ndarray:
+    """Audio ``(C, S)`` or ``(S,)`` (mono) as contiguous float32 ``(C, S)`` clipped to ``[-1, 1]``."""
+    if not isinstance(audio, (torch.Tensor, np.ndarray)):
+        raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(audio).__name__}")
+    array = _to_numpy(audio)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"{name} must be float in [-1, 1], got dtype {array.dtype}")
+    if array.ndim == 1:
+        array = array[None]
+    if array.ndim != 2 or array.shape[0] != channels:
+        raise ValueError(f"{name} must have shape ({channels}, S){' or (S,)' if channels == 1 else ''}, got {tuple(audio.shape)}")
+    return np.ascontiguousarray(np.clip(array, -1.0, 1.0), dtype=np.float32)
+
+
+def _audio_channels(audio: AudioLike) -> int:
+    """Channel count of an ``audio`` argument of shape ``(C, S)`` or ``(S,)``; C must be 1 or 2."""
+    shape = tuple(audio.shape)
+    channels = 1 if len(shape) == 1 else shape[0]
+    if len(shape) not in (1, 2) or channels not in _LAYOUTS:
+        raise ValueError(f"audio must have shape (S,), (1, S) or (2, S), got {shape}")
+    return channels
+
+
+def _frame_rate(fps: float) -> Fraction:
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, Fraction)) or not fps > 0 or not np.isfinite(float(fps)):
+        raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
+    return Fraction(fps).limit_denominator(1001)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+class VideoStreamWriter:
+    """Incremental H.264 (+ optional AAC) writer; use as a context manager.
+
+    ``width`` x ``height`` is the size of the frames given to :meth:`write_frames`; if either is
+    odd the file is padded to even size (last row / column repeated), see the module docstring.
+    With ``sample_rate``, an AAC track with ``audio_channels`` (1 or 2) channels is added and
+    :meth:`write_audio` accepts chunks of any length. Leaving the ``with`` block normally flushes
+    both encoders and finalises the file; leaving it by an exception only closes the file.
+
+    Example::
+
+        with VideoStreamWriter("out.mp4", 24, 704, 480, sample_rate=16000) as writer:
+            for frames, audio in chunks:  # (F, 3, H, W) in [0, 1], (1, S) in [-1, 1]
+                writer.write_frames(frames)
+                writer.write_audio(audio)
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        fps: float,
+        width: int,
+        height: int,
+        sample_rate: int | None = None,
+        *,
+        audio_channels: int = 1,
+        crf: int = 18,
+    ) -> None:
+        rate = _frame_rate(fps)
+        for name, value in (("width", width), ("height", height)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if sample_rate is not None:
+            _check_sample_rate(sample_rate)
+            if audio_channels not in _LAYOUTS:
+                raise ValueError(f"audio_channels must be 1 or 2, got {audio_channels!r}")
+        if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
+            raise ValueError(f"crf must be an int in [0, 51], got {crf!r}")
+
+        self.path = Path(path)
+        self.width, self.height = width, height
+        self.sample_rate, self.audio_channels = sample_rate, audio_channels
+        self.frames_written = 0
+        self.samples_written = 0
+        self._pending_audio = np.zeros((audio_channels, 0), np.float32)
+        self._closed = False
+        self._frame_time_base = 1 / rate  # frame i is shown at i / fps seconds
+
+        self._container = av.open(str(self.path), mode="w")
+        try:
+            self._video = self._add_video_stream(rate, crf)
+            self._audio = self._add_audio_stream() if sample_rate is not None else None
+        except Exception:
+            self._container.close()
+            raise
+
+    def _add_video_stream(self, rate: Fraction, crf: int) -> av.video.stream.VideoStream:
+        stream = self._container.add_stream("libx264", rate=rate, options={"crf": str(crf)})
+        stream.width = self.width + self.width % 2
+        stream.height = self.height + self.height % 2
+        stream.pix_fmt = "yuv420p"
+        return stream
+
+    def _add_audio_stream(self) -> av.audio.stream.AudioStream:
+        stream = self._container.add_stream("aac", rate=self.sample_rate)
+        stream.layout = _LAYOUTS[self.audio_channels]
+        stream.format = "fltp"
+        return stream
+
+    def __enter__(self) -> VideoStreamWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._closed = True
+            self._container.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"VideoStreamWriter for {str(self.path)!r} is already closed")
+
+    def write_frames(self, frames: FramesLike) -> None:
+        """Encode ``F`` more frames: ``(F, 3, H, W)`` / ``(F, H, W, 3)`` float in ``[0, 1]`` or
+        uint8 (tensor or numpy), or a list of PIL images; ``H, W`` must be the writer's size."""
+        self._check_open()
+        array = _frames_to_uint8(frames)
+        if array.shape[1:3] != (self.height, self.width):
+            raise ValueError(
+                f"frames must be {self.height}x{self.width} (H x W) like the writer, got {array.shape[1]}x{array.shape[2]}"
+            )
+        for image in array:
+            frame = av.VideoFrame.from_ndarray(_pad_to_even(image), format="rgb24")
+            frame.pts = self.frames_written
+            frame.time_base = self._frame_time_base
+            self._container.mux(self._video.encode(frame))
+            self.frames_written += 1
+
+    def write_audio(self, audio: AudioLike) -> None:
+        """Encode more audio: ``(C, S)`` or, for mono, ``(S,)`` float in ``[-1, 1]`` at the
+        writer's ``sample_rate``. Any length; samples are buffered into whole AAC frames."""
+        self._check_open()
+        if self._audio is None:
+            raise ValueError("audio given but the writer has no audio track: pass sample_rate to VideoStreamWriter")
+        samples = _audio_to_planar(audio, self.audio_channels)
+        self._pending_audio = np.concatenate([self._pending_audio, samples], axis=1)
+        frame_size = self._audio.codec_context.frame_size or _AAC_FRAME_SIZE
+        while self._pending_audio.shape[1] >= frame_size:
+            self._encode_audio(self._pending_audio[:, :frame_size])
+            self._pending_audio = self._pending_audio[:, frame_size:]
+
+    def _encode_audio(self, samples: np.ndarray) -> None:
+        """Encode one ``(C, S)`` float32 chunk with ``S`` at most one AAC frame."""
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples), format="fltp", layout=_LAYOUTS[self.audio_channels]
+        )
+        frame.sample_rate = self.sample_rate
+        frame.pts = self.samples_written
+        frame.time_base = Fraction(1, self.sample_rate)
+        self._container.mux(self._audio.encode(frame))
+        self.samples_written += samples.shape[1]
+
+    def close(self) -> None:
+        """Encode buffered audio, flush both encoders and finalise the file (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._container.mux(self._video.encode(None))
+            if self._audio is not None:
+                if self._pending_audio.shape[1]:
+                    self._encode_audio(self._pending_audio)  # the last AAC frame may be short
+                self._pending_audio = self._pending_audio[:, :0]
+                self._container.mux(self._audio.encode(None))
+        finally:
+            self._container.close()
+
+
+def write_video(
+    path: PathLike,
+    frames: FramesLike,
+    fps: float,
+    *,
+    audio: AudioLike | None = None,
+    sample_rate: int | None = None,
+    crf: int = 18,
+) -> Path:
+    """Write ``frames`` (and optionally ``audio``) to an H.264 / AAC file; return its path.
+
+    ``frames``: ``(F, 3, H, W)`` or ``(F, H, W, 3)`` float in ``[0, 1]`` or uint8 (tensor or numpy
+    array), or a list of ``F`` PIL images. Odd ``H`` / ``W`` are padded to even (last row / column
+    repeated). ``audio``: ``(C, S)`` with ``C`` in {1, 2}, or ``(S,)``, float in ``[-1, 1]`` at
+    ``sample_rate`` Hz (required with ``audio``). ``crf``: x264 quality, lower is better.
+    """
+    rate = _frame_rate(fps)
+    array = _frames_to_uint8(frames)
+    channels = 1
+    if audio is not None:
+        if sample_rate is None:
+            raise ValueError("sample_rate is required when audio is given")
+        channels = _audio_channels(audio)
+    elif sample_rate is not None:
+        raise ValueError("sample_rate was given without audio")
+    height, width = array.shape[1:3]
+    with VideoStreamWriter(path, rate, width, height, sample_rate, audio_channels=channels, crf=crf) as writer:
+        writer.write_frames(array)
+        if audio is not None:
+            writer.write_audio(audio)
+    return Path(path)

@@ -1,0 +1,33 @@
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import PIL.Image  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from ltx_video.testing import tiny_components  # noqa: E402
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def components():
+    return tiny_components(seed=0)
+
+
+@pytest.fixture
+def images():
+    """Three smooth 64x64 test images (gradients with different colours)."""
+    yy, xx = np.mgrid[0:64, 0:64] / 63.0
+    out = []
+    for k in range(3):
+        rgb = np.stack([xx * (k + 1) % 1.0, yy, np.full_like(xx, k / 2)], -1)
+        out.append(PIL.Image.fromarray((rgb * 255).astype(np.uint8)))
+    return out
+
+
+def gen(seed=0):
+    return torch.Generator("cpu").manual_seed(seed)

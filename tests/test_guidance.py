@@ -1,0 +1,129 @@
+"""Schedules, guidance maths and spatiotemporal guidance against their definitions."""
+
+import copy
+
+import pytest
+import torch
+from conftest import gen
+from diffusers.models.transformers.transformer_ltx import LTXAttention
+from diffusers.pipelines.ltx.pipeline_ltx_condition import linear_quadratic_schedule as diffusers_lq
+
+from ltx_video import LTXVideoPipeline
+from ltx_video.attention.stg import SkipLayerStrategy, STGAttnProcessor, spatiotemporal_perturbation
+from ltx_video.pipelines import denoising
+
+
+@pytest.mark.parametrize("steps", [1, 2, 7, 30, 50])
+def test_linear_quadratic_schedule_equals_ltx(steps):
+    assert torch.allclose(denoising.linear_quadratic_schedule(steps), diffusers_lq(steps), atol=1e-7)
+
+
+def test_next_sigmas_per_token():
+    schedule = torch.tensor([1.0, 0.7, 0.3, 0.0])
+    tokens = torch.tensor([[1.0, 0.7, 0.5, 0.0]])
+    assert torch.equal(denoising.next_sigmas(tokens, schedule), torch.tensor([[0.7, 0.3, 0.3, 0.0]]))
+
+
+def test_apply_guidance_formula():
+    g = torch.Generator().manual_seed(0)
+    u, c, p = (torch.randn(2, 5, 3, generator=g) for _ in range(3))
+    cfg = denoising.GuidanceConfig(guidance_scale=4.0, stg_scale=2.0, rescaling_scale=0.7, skip_block_list=(1,))
+    guided = u + 4.0 * (c - u) + 2.0 * (c - p)
+    ratio = c.flatten(1).std(1) / guided.flatten(1).std(1)
+    expected = guided * (0.7 * ratio + 0.3).view(2, 1, 1)
+    assert torch.allclose(denoising.apply_guidance(torch.cat([u, c, p]), cfg), expected, atol=1e-6)
+    # rescaling_scale == 1 means "no rescale" in LTX-Video 0.9.8.
+    cfg1 = denoising.GuidanceConfig(guidance_scale=4.0, stg_scale=2.0, rescaling_scale=1.0, skip_block_list=(1,))
+    assert torch.allclose(denoising.apply_guidance(torch.cat([u, c, p]), cfg1), guided, atol=1e-6)
+    # CFG-Zero*: uncond is replaced by its projection onto cond.
+    star = denoising.GuidanceConfig(guidance_scale=3.0, cfg_star_rescale=True)
+    alpha = (u * c).flatten(1).sum(1) / (u * u).flatten(1).sum(1)
+    u_star = u * alpha.view(2, 1, 1)
+    assert torch.allclose(denoising.apply_guidance(torch.cat([u, c]), star), u_star + 3 * (c - u_star), atol=1e-5)
+
+
+def test_guidance_schedule_maps_ltx_dev_config():
+    """LTX-Video 0.9.8 13B-dev first pass: lists indexed by the first guidance timestep <= t."""
+    timesteps = torch.tensor([1000.0, 995.0, 990.0, 950.0, 500.0])
+    sched = denoising.guidance_schedule(
+        timesteps,
+        guidance_scale=[1, 1, 6, 8, 6, 1, 1],
+        stg_scale=[0, 0, 4, 4, 4, 2, 1],
+        rescaling_scale=[1, 1, 0.5, 0.5, 1, 1, 1],
+        skip_block_list=[[], [11, 25, 35, 39], [22, 35, 39], [28], [28], [28], [28]],
+        guidance_timesteps=[1000.0, 996.0, 993.3, 985.0, 976.7, 900.8, 618.0],
+    )
+    assert [s.guidance_scale for s in sched] == [1, 6, 8, 1, 1]
+    assert [s.skip_block_list for s in sched] == [(), (22, 35, 39), (28,), (28,), (28,)]
+    with pytest.raises(ValueError, match="guidance_timesteps"):
+        denoising.guidance_schedule(timesteps, guidance_scale=[1, 2], stg_scale=0, rescaling_scale=1, skip_block_list=[])
+
+
+def _attn():
+    torch.manual_seed(0)
+    return LTXAttention(query_dim=16, heads=2, kv_heads=2, dim_head=8).eval()
+
+
+@pytest.mark.parametrize("strategy", [SkipLayerStrategy.ATTENTION_VALUES, SkipLayerStrategy.ATTENTION_SKIP])
+def test_stg_processor_rows(strategy):
+    attn = _attn()
+    x = torch.randn(3, 10, 16, generator=torch.Generator().manual_seed(1))
+    rope = (torch.rand(3, 10, 16) + 0.5, torch.rand(3, 10, 16))
+    with torch.no_grad():
+        normal = attn(x, image_rotary_emb=rope)
+        perturbed = STGAttnProcessor(strategy, perturbed_from=2)(attn, x, image_rotary_emb=rope)
+        replaced = attn.to_v(x[2:]) if strategy is SkipLayerStrategy.ATTENTION_VALUES else x[2:]
+        expected_last = attn.to_out[0](replaced)
+    assert torch.allclose(perturbed[:2], normal[:2], atol=1e-6)
+    assert torch.allclose(perturbed[2:], expected_last, atol=1e-6)
+    assert not torch.allclose(perturbed[2:], normal[2:], atol=1e-3)
+
+
+def test_transformer_block_strategy_bypasses_blocks(components):
+    transformer = components["transformer"]
+    empty = copy.deepcopy(transformer)
+    empty.transformer_blocks = torch.nn.ModuleList()
+    g = torch.Generator().manual_seed(0)
+    kw = dict(
+        hidden_states=torch.randn(2, 6, 8, generator=g), encoder_hidden_states=torch.randn(2, 4, 16, generator=g),
+        timestep=torch.tensor([[500.0], [500.0]]), encoder_attention_mask=torch.ones(2, 4, dtype=torch.bool),
+        video_coords=torch.rand(2, 3, 6), return_dict=False,
+    )
+    with torch.no_grad():
+        normal = transformer(**kw)[0]
+        with spatiotemporal_perturbation(transformer, [0, 1], SkipLayerStrategy.TRANSFORMER_BLOCK, perturbed_from=1):
+            perturbed = transformer(**kw)[0]
+        bypassed = empty(**kw)[0]
+        after = transformer(**kw)[0]
+    assert torch.allclose(perturbed[0], normal[0], atol=1e-6)
+    assert torch.allclose(perturbed[1], bypassed[1], atol=1e-6)
+    assert torch.equal(after, normal)  # hooks and processors are restored
+
+
+def test_stg_in_pipeline(components):
+    pipe = LTXVideoPipeline(**components)
+    pipe.set_progress_bar_config(disable=True)
+    kw = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16,
+              output_type="latent")
+    base = pipe(**kw, generator=gen()).frames
+    stg = pipe(**kw, stg_scale=1.0, skip_block_list=[1], generator=gen()).frames
+    assert (stg - base).abs().max() > 1e-3
+    # LTX-Video's "residual" strategy is a no-op on LTX self-attention: equal to no STG.
+    residual = pipe(**kw, stg_scale=1.0, skip_block_list=[1], skip_layer_strategy="stg_r",
+                    rescaling_scale=1.0, generator=gen()).frames
+    assert torch.allclose(residual, base, atol=1e-6)
+    # The perturbation is restored after the call.
+    assert torch.equal(pipe(**kw, generator=gen()).frames, base)
+
+
+def test_stg_batch_rows_are_independent(components):
+    """With B = 2, each sample's STG result equals its B = 1 run (the perturbed rows are the right ones)."""
+    pipe = LTXVideoPipeline(**components)
+    pipe.set_progress_bar_config(disable=True)
+    kw = dict(height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16,
+              output_type="latent", stg_scale=2.0, skip_block_list=[0], rescaling_scale=1.0)
+    noise = torch.randn(2, 8, 2, 2, 2, generator=gen(3))
+    both = pipe(prompt=["a red ball", "a blue cube"], latents=noise, **kw).frames
+    for i, prompt in enumerate(["a red ball", "a blue cube"]):
+        single = pipe(prompt=prompt, latents=noise[i : i + 1], **kw).frames
+        assert torch.allclose(both[i : i + 1], single, atol=1e-5)
