@@ -144,9 +144,7 @@ def read_audio(path: PathLike, *, sample_rate: int = 16000, mono: bool = True) -
     layout = "mono" if mono else "stereo"
     # rematrix_maxval=1 scales FFmpeg's downmix so that no output exceeds full scale: stereo to
     # mono becomes the channel mean (L + R) / 2 instead of (L + R) / sqrt(2).
-    resampler = av.AudioResampler(
-        format="fltp", layout=layout, rate=sample_rate, options={"rematrix_maxval": "1.0"}
-    )
+    resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate, options={"rematrix_maxval": "1.0"})
     chunks: list[np.ndarray] = []
     with av.open(str(path)) as container:
         if not container.streams.audio:
@@ -197,16 +195,24 @@ def _frames_to_uint8(frames: FramesLike, name: str = "frames") -> np.ndarray:
             raise ValueError(f"{name} must have 4 dims (F, 3, H, W) or (F, H, W, 3), got shape {tuple(array.shape)}")
         if array.shape[-1] != 3:
             if array.shape[1] != 3:
-                raise ValueError(f"{name} must have 3 channels in dim 1 or the last dim, got shape {tuple(array.shape)}")
+                raise ValueError(
+                    f"{name} must have 3 channels in dim 1 or the last dim, got shape {tuple(array.shape)}"
+                )
             array = array.transpose(0, 2, 3, 1)
         array = _uint8_from_unit_range(array, name)
     elif isinstance(frames, Sequence) and all(isinstance(image, Image.Image) for image in frames):
         sizes = {image.size for image in frames}
         if len(sizes) > 1:
             raise ValueError(f"{name} must all have one size, got sizes {sorted(sizes)}")
-        array = np.stack([np.asarray(image.convert("RGB")) for image in frames]) if frames else np.zeros((0, 0, 0, 3), np.uint8)
+        array = (
+            np.stack([np.asarray(image.convert("RGB")) for image in frames])
+            if frames
+            else np.zeros((0, 0, 0, 3), np.uint8)
+        )
     else:
-        raise ValueError(f"{name} must be a torch.Tensor, a numpy array or a list of PIL images, got {type(frames).__name__}")
+        raise ValueError(
+            f"{name} must be a torch.Tensor, a numpy array or a list of PIL images, got {type(frames).__name__}"
+        )
     if array.shape[0] == 0:
         raise ValueError(f"{name} must not be empty")
     return np.ascontiguousarray(array)
@@ -230,7 +236,9 @@ def _audio_to_planar(audio: AudioLike, channels: int, name: str = "audio") -> np
     if array.ndim == 1:
         array = array[None]
     if array.ndim != 2 or array.shape[0] != channels:
-        raise ValueError(f"{name} must have shape ({channels}, S){' or (S,)' if channels == 1 else ''}, got {tuple(audio.shape)}")
+        raise ValueError(
+            f"{name} must have shape ({channels}, S){' or (S,)' if channels == 1 else ''}, got {tuple(audio.shape)}"
+        )
     return np.ascontiguousarray(np.clip(array, -1.0, 1.0), dtype=np.float32)
 
 
@@ -244,7 +252,12 @@ def _audio_channels(audio: AudioLike) -> int:
 
 
 def _frame_rate(fps: float) -> Fraction:
-    if isinstance(fps, bool) or not isinstance(fps, (int, float, Fraction)) or not fps > 0 or not np.isfinite(float(fps)):
+    if (
+        isinstance(fps, bool)
+        or not isinstance(fps, (int, float, Fraction))
+        or not fps > 0
+        or not np.isfinite(float(fps))
+    ):
         raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
     return Fraction(fps).limit_denominator(1001)
 

@@ -12,10 +12,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import PIL.Image
 import torch
 from diffusers import AutoencoderKLLTXVideo, DiffusionPipeline, FlowMatchEulerDiscreteScheduler
 from diffusers import LTXVideoTransformer3DModel
+from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
@@ -54,7 +56,7 @@ class LTXVideoPipeline(DiffusionPipeline):
     """
 
     model_cpu_offload_seq = "text_encoder->transformer->vae"
-    _optional_components = []
+    _optional_components = ["latent_upsampler"]
     _callback_tensor_inputs = ["latents"]
 
     def __init__(
@@ -64,10 +66,12 @@ class LTXVideoPipeline(DiffusionPipeline):
         text_encoder: T5EncoderModel,
         tokenizer: T5Tokenizer,
         transformer: LTXVideoTransformer3DModel,
+        latent_upsampler: LTXLatentUpsamplerModel | None = None,
     ):
         super().__init__()
         self.register_modules(
-            scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer
+            scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+            latent_upsampler=latent_upsampler,
         )
         self.vae_spatial_compression_ratio = self.vae.spatial_compression_ratio if vae is not None else 32
         self.vae_temporal_compression_ratio = self.vae.temporal_compression_ratio if vae is not None else 8
@@ -240,13 +244,12 @@ class LTXVideoPipeline(DiffusionPipeline):
         else:
             if timesteps is None:
                 timesteps = denoising.linear_quadratic_schedule(num_inference_steps) * 1000
-            timesteps = [float(t) for t in timesteps]
-            if self.scheduler.config.get("use_dynamic_shifting", False):
-                # Explicit timesteps are used as given (LTX-Video); the scheduler must not shift them.
-                sigmas = [t / 1000.0 for t in timesteps]
-                self.scheduler.set_timesteps(sigmas=sigmas, timesteps=timesteps, mu=0.0, device=device)
-            else:
-                self.scheduler.set_timesteps(timesteps=timesteps, device=device)
+            timesteps = np.asarray([float(t) for t in timesteps], dtype=np.float32)
+            # Sigmas as the scheduler derives them from timesteps (float32 / 1000), passed explicitly so it
+            # neither warns nor, with dynamic shifting, shifts explicit timesteps (LTX-Video uses them as given).
+            sigmas = timesteps / np.float32(1000.0)
+            shift_args = {"mu": 0.0} if self.scheduler.config.get("use_dynamic_shifting", False) else {}
+            self.scheduler.set_timesteps(sigmas=sigmas, timesteps=timesteps, device=device, **shift_args)
         return self.scheduler.timesteps, self.scheduler.sigmas
 
     # ------------------------------------------------------------------ 4. latents
@@ -392,6 +395,12 @@ class LTXVideoPipeline(DiffusionPipeline):
             scale = torch.tensor(decode_noise_scale, device=latents.device, dtype=latents.dtype)[:, None, None, None, None]
             latents = (1 - scale) * latents + scale * noise
         return self.vae.decode(latents.to(self.vae.dtype), timestep, return_dict=False)[0]
+
+    def generate_multiscale(self, **kwargs) -> LTXPipelineOutput | tuple:
+        """LTX-Video 0.9.8's multi-scale generation (see :func:`ltx_video.pipelines.multiscale.generate_multiscale`)."""
+        from ltx_video.pipelines.multiscale import generate_multiscale
+
+        return generate_multiscale(self, **kwargs)
 
     # ------------------------------------------------------------------ call
     @torch.no_grad()

@@ -1,0 +1,106 @@
+"""Multi-scale generation as LTX-Video 0.9.8's ``LTXMultiScalePipeline``.
+
+1. First pass at ``downscale_factor`` of the (padded) size, rounded down to multiples of 32,
+   returning latents.
+2. Latent upsampler x2 (diffusers' ``LTXLatentUpsamplerModel``) on de-normalised latents, then
+   AdaIN to the first pass's per-channel statistics.
+3. Second pass at twice the first-pass size from those latents, noised to its first timestep (so
+   ``second_pass`` must start below 1000, as the published configs do).
+4. Decode, resize (bilinear) to the padded size, crop to the requested size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
+
+from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
+
+__all__ = ["first_pass_size", "generate_multiscale", "upsample_latents"]
+
+_DECODE_KEYS = ("decode_timestep", "decode_noise_scale", "tone_map_compression_ratio")
+
+
+def first_pass_size(height: int, width: int, downscale_factor: float, multiple: int = 32) -> tuple[int, int]:
+    """LTX-Video's first-pass size: ``int(size * factor)`` rounded down to a multiple of 32."""
+    if not 0 < downscale_factor <= 1:
+        raise ValueError(f"`downscale_factor` must be in (0, 1], got {downscale_factor}.")
+    h, w = int(height * downscale_factor), int(width * downscale_factor)
+    h, w = h - h % multiple, w - w % multiple
+    if h == 0 or w == 0:
+        raise ValueError(
+            f"`downscale_factor` {downscale_factor} makes the first pass of a {height}x{width} video empty; "
+            f"the first pass needs at least {multiple}x{multiple}."
+        )
+    return h, w
+
+
+def upsample_latents(pipe, latent_upsampler, latents: torch.Tensor, adain_factor: float = 1.0) -> torch.Tensor:
+    """Normalised latents (B, C, F, H, W) -> (B, C, F, 2H, 2W), AdaIN-matched to the input."""
+    vae = pipe.vae
+    raw = denormalize_latents(latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
+    up = latent_upsampler(raw.to(latent_upsampler.dtype)).float()
+    up = normalize_latents(up, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
+    return adain_filter_latent(up, latents, adain_factor) if adain_factor > 0 else up
+
+
+@torch.no_grad()
+def generate_multiscale(
+    pipe,
+    *,
+    latent_upsampler=None,
+    downscale_factor: float = 0.6666666,
+    first_pass: dict[str, Any] | None = None,
+    second_pass: dict[str, Any] | None = None,
+    adain_factor: float = 1.0,
+    height: int = 512,
+    width: int = 704,
+    output_type: str = "pil",
+    return_dict: bool = True,
+    **kwargs,
+) -> LTXPipelineOutput | tuple:
+    """Run ``pipe`` twice around the latent upsampler; ``kwargs`` go to both passes, the pass dicts on top."""
+    upsampler = latent_upsampler if latent_upsampler is not None else getattr(pipe, "latent_upsampler", None)
+    if upsampler is None:
+        raise ValueError("multi-scale generation needs a `latent_upsampler` (diffusers' LTXLatentUpsamplerModel).")
+    if output_type not in ("pil", "np", "pt", "latent"):
+        raise ValueError(f"`output_type` must be one of ('pil', 'np', 'pt', 'latent'), got {output_type!r}.")
+    if not 0.0 <= adain_factor <= 1.0:
+        raise ValueError(f"`adain_factor` must be in [0, 1], got {adain_factor}.")
+    first_pass, second_pass = dict(first_pass or {}), dict(second_pass or {})
+    padding = Padding(height, width, kwargs.get("num_frames", 161), pipe.vae_spatial_compression_ratio)
+    h1, w1 = first_pass_size(padding.padded_height, padding.padded_width, downscale_factor)
+    second_timesteps = second_pass.get("timesteps")
+    if second_timesteps is None or float(second_timesteps[0]) >= 1000:
+        raise ValueError("`second_pass['timesteps']` must start below 1000 so the upsampled latents are kept.")
+
+    decode_args = {k: second_pass.pop(k, kwargs.pop(k, None)) for k in _DECODE_KEYS}
+    first_pass.pop("tone_map_compression_ratio", None)
+    generator = kwargs.get("generator")
+
+    first = pipe(**{**kwargs, **first_pass, "height": h1, "width": w1, "output_type": "latent"}).frames
+    upsampled = upsample_latents(pipe, upsampler, first, adain_factor)
+    second = pipe(
+        **{**kwargs, **second_pass, "height": 2 * h1, "width": 2 * w1, "latents": upsampled, "output_type": "latent"}
+    ).frames
+    if output_type == "latent":
+        return LTXPipelineOutput(frames=second) if return_dict else (second,)
+
+    decoded = pipe.decode_latents(
+        second,
+        decode_timestep=decode_args["decode_timestep"] or 0.0,
+        decode_noise_scale=decode_args["decode_noise_scale"],
+        tone_map_compression_ratio=decode_args["tone_map_compression_ratio"] or 0.0,
+        generator=generator,
+        dtype=pipe.transformer.dtype,
+    )
+    num_frames = decoded.shape[2]
+    frames = decoded.transpose(1, 2).flatten(0, 1)
+    frames = torch.nn.functional.interpolate(
+        frames.float(), size=(padding.padded_height, padding.padded_width), mode="bilinear", align_corners=False
+    )
+    video = frames.unflatten(0, (-1, num_frames)).transpose(1, 2)
+    video = pipe.video_processor.postprocess_video(padding.crop(video), output_type=output_type)
+    return LTXPipelineOutput(frames=video) if return_dict else (video,)

@@ -1,0 +1,97 @@
+"""Bad input fails with a ValueError naming the argument, before any model runs; odd sizes are padded."""
+
+import pytest
+import torch
+from conftest import gen
+
+from ltx_video import ConditioningItem, LTXVideoCondition, LTXVideoPipeline
+
+
+@pytest.fixture
+def pipe(components, monkeypatch):
+    pipe = LTXVideoPipeline(**components)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture
+def no_models(pipe, monkeypatch):
+    """Fail loudly if any model runs."""
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a model ran before the input check")
+
+    for name in ("transformer", "vae", "text_encoder"):
+        monkeypatch.setattr(getattr(pipe, name), "forward", boom)
+    return pipe
+
+
+BAD = [
+    (dict(height=0), "height"),
+    (dict(width=-32), "width"),
+    (dict(num_frames=0), "num_frames"),
+    (dict(frame_rate=0), "frame_rate"),
+    (dict(num_inference_steps=0), "num_inference_steps"),
+    (dict(timesteps=[500.0, 900.0]), "timesteps"),
+    (dict(output_type="gif"), "output_type"),
+    (dict(timestep_schedule="karras"), "timestep_schedule"),
+    (dict(prompt=None), "prompt"),
+    (dict(prompt_embeds=torch.zeros(1, 4, 16)), "prompt"),
+    (dict(skip_block_list=[5], stg_scale=1.0), "skip_block_list"),
+    (dict(skip_layer_strategy="bogus"), "skip_layer_strategy"),
+    (dict(guidance_scale=-1.0), "guidance_scale"),
+    (dict(rescaling_scale=2.0, stg_scale=1.0, skip_block_list=[0]), "rescaling_scale"),
+]
+
+
+@pytest.mark.parametrize("kwargs,name", BAD, ids=[b[1] + str(i) for i, b in enumerate(BAD)])
+def test_bad_arguments(no_models, kwargs, name):
+    call = {**dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2), **kwargs}
+    with pytest.raises(ValueError, match=name):
+        no_models(**call)
+
+
+def test_bad_conditions(no_models, images):
+    base = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2)
+    with pytest.raises(ValueError, match="frame_index"):
+        no_models(**base, conditions=[LTXVideoCondition(image=images[0], frame_index=9)])
+    with pytest.raises(ValueError, match="strength"):
+        no_models(**base, image=images[0], strength=1.5)
+    with pytest.raises(ValueError, match="conditioning_strength"):
+        ConditioningItem(images[0], 0, -0.1)
+    with pytest.raises(ValueError, match="media_frame_number"):
+        ConditioningItem(images[0], -1, 1.0)
+    with pytest.raises(ValueError, match="frame_index"):
+        no_models(**base, image=images[:2], frame_index=[0])
+    with pytest.raises(ValueError, match="only one"):
+        no_models(**base, image=images[0], conditions=[LTXVideoCondition(image=images[0])])
+
+
+def test_odd_sizes_are_padded_and_cropped(pipe):
+    """A 50x70, 10-frame request runs at 64x96 x 17 frames and is the centre crop of that run."""
+    kw = dict(prompt="a ball", num_inference_steps=2, max_sequence_length=16, output_type="pt")
+    odd = pipe(height=50, width=70, num_frames=10, generator=gen(), **kw).frames
+    full = pipe(height=64, width=96, num_frames=17, generator=gen(), **kw).frames
+    assert odd.shape == (1, 10, 3, 50, 70)
+    # Padding (left, right, top, bottom) = (13, 13, 7, 7).
+    assert torch.allclose(odd, full[:, :10, :, 7:57, 13:83], atol=1e-6)
+
+
+def test_condition_on_padded_video(pipe, images):
+    kw = dict(prompt="a ball", num_inference_steps=2, max_sequence_length=16, output_type="pt")
+    out = pipe(height=48, width=60, num_frames=12, image=images[0], generator=gen(), **kw).frames
+    assert out.shape == (1, 12, 3, 48, 60)
+    assert torch.isfinite(out).all()
+
+
+def test_callback_can_replace_latents(pipe):
+    seen = []
+
+    def callback(p, step, t, tensors):
+        seen.append((step, float(t)))
+        return {"latents": torch.zeros_like(tensors["latents"])}
+
+    out = pipe(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16,
+               output_type="latent", callback_on_step_end=callback, generator=gen()).frames
+    assert [s for s, _ in seen] == [0, 1] and seen[0][1] == 1000.0
+    assert torch.equal(out, torch.zeros_like(out))

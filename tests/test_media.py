@@ -1,0 +1,245 @@
+"""Round trips and error handling of ``ltx_video.io.media`` (PyAV), on small files in tmp_path."""
+
+from __future__ import annotations
+
+import math
+
+import av
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ltx_video.io.media import (
+    VideoStreamWriter,
+    read_audio,
+    read_image,
+    read_video,
+    read_video_tensor,
+    write_video,
+)
+
+HEIGHT, WIDTH = 48, 64
+AAC_FRAME = 1024
+
+
+def smooth_video(num_frames: int, height: int = HEIGHT, width: int = WIDTH) -> torch.Tensor:
+    """Moving colour gradients, (F, 3, H, W) float in [0, 1]: easy for H.264, so PSNR is meaningful."""
+    y = torch.linspace(0, 1, height)[:, None].expand(height, width)
+    x = torch.linspace(0, 1, width)[None, :].expand(height, width)
+    frames = []
+    for i in range(num_frames):
+        red = 0.5 + 0.4 * torch.sin(2 * math.pi * (x + 0.04 * i))
+        green = 0.5 + 0.4 * torch.cos(2 * math.pi * (y + 0.05 * i))
+        blue = 0.2 + 0.6 * (x + y) / 2
+        frames.append(torch.stack([red, green, blue]))
+    return torch.stack(frames)
+
+
+def sine(freq: float, num_samples: int, sample_rate: int, amplitude: float = 0.5) -> torch.Tensor:
+    t = torch.arange(num_samples, dtype=torch.float64) / sample_rate
+    return (amplitude * torch.sin(2 * math.pi * freq * t)).float()
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = ((a - b) ** 2).mean().item()
+    return 10 * math.log10(1.0 / mse)
+
+
+def dominant_frequency(wave: torch.Tensor, sample_rate: int) -> float:
+    """Frequency (Hz) of the largest magnitude of the real FFT of a 1-D waveform."""
+    spectrum = torch.fft.rfft(wave.double() * torch.hann_window(wave.numel(), dtype=torch.float64)).abs()
+    freqs = torch.fft.rfftfreq(wave.numel(), d=1.0 / sample_rate)
+    return freqs[spectrum.argmax()].item()
+
+
+@pytest.mark.parametrize("fps", [24, 25])
+def test_video_round_trip(tmp_path, fps):
+    frames = smooth_video(fps // 2 + 1)  # 13 frames
+    path = write_video(tmp_path / "v.mp4", frames, fps)
+
+    decoded, read_fps = read_video_tensor(path)
+    assert decoded.dtype == torch.float32
+    assert decoded.shape == frames.shape
+    assert read_fps == pytest.approx(fps)
+    assert 0.0 <= decoded.min() and decoded.max() <= 1.0
+    assert psnr(decoded, frames) >= 30.0
+
+    images = read_video(path, max_frames=5)
+    assert len(images) == 5
+    assert all(image.mode == "RGB" and image.size == (WIDTH, HEIGHT) for image in images)
+    first = torch.from_numpy(np.array(images[0])).permute(2, 0, 1).float() / 255
+    assert torch.equal(first, decoded[0])
+    assert read_video_tensor(path, max_frames=3)[0].shape[0] == 3
+
+
+def test_write_accepts_uint8_channels_last_numpy_and_pil(tmp_path):
+    frames = smooth_video(9)
+    uint8_hwc = (frames.permute(0, 2, 3, 1) * 255).round().to(torch.uint8)
+    inputs = {
+        "tensor_uint8_hwc": uint8_hwc,
+        "numpy_float_chw": frames.numpy(),
+        "pil": [Image.fromarray(frame.numpy()) for frame in uint8_hwc],
+    }
+    for name, value in inputs.items():
+        decoded, _ = read_video_tensor(write_video(tmp_path / f"{name}.mp4", value, 25))
+        assert decoded.shape == frames.shape, name
+        assert psnr(decoded, frames) >= 30.0, name
+
+
+def test_read_image(tmp_path):
+    array = np.arange(12 * 10 * 3, dtype=np.uint8).reshape(12, 10, 3)
+    Image.fromarray(array).save(tmp_path / "i.png")
+    Image.fromarray(array[..., 0]).save(tmp_path / "gray.png")
+    image = read_image(tmp_path / "i.png")
+    assert image.mode == "RGB" and image.size == (10, 12)
+    assert np.array_equal(np.asarray(image), array)
+    gray = read_image(tmp_path / "gray.png")
+    assert gray.mode == "RGB" and np.array_equal(np.asarray(gray)[..., 2], array[..., 0])
+
+
+@pytest.mark.parametrize("fps", [24, 25])
+def test_audio_round_trip(tmp_path, fps):
+    sample_rate, num_frames = 16000, fps  # one second
+    num_samples = num_frames * sample_rate // fps
+    wave = sine(440, num_samples, sample_rate)
+    path = write_video(tmp_path / "a.mp4", smooth_video(num_frames), fps, audio=wave, sample_rate=sample_rate)
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        assert (stream.codec_context.name, stream.rate, stream.channels) == ("aac", sample_rate, 1)
+
+    audio, rate = read_audio(path, sample_rate=16000)
+    assert rate == 16000 and audio.dtype == torch.float32 and audio.shape[0] == 1
+    # The tail is padded to a whole AAC frame; the encoder's priming frame may also show up.
+    assert abs(audio.shape[1] - num_samples) <= 2 * AAC_FRAME
+    assert audio.abs().max() <= 1.0
+    assert dominant_frequency(audio[0], rate) == pytest.approx(440, abs=5)
+    rms = audio[0, AAC_FRAME : num_samples - AAC_FRAME].pow(2).mean().sqrt().item()
+    assert rms == pytest.approx(0.5 / math.sqrt(2), rel=0.1)
+
+    low, low_rate = read_audio(path, sample_rate=8000)
+    assert low_rate == 8000
+    assert abs(low.shape[1] - audio.shape[1] / 2) <= 64  # resampler flush keeps (almost) all samples
+    assert dominant_frequency(low[0], low_rate) == pytest.approx(440, abs=5)
+
+
+def test_stereo_audio_mono_mix_and_two_channels(tmp_path):
+    sample_rate, fps, num_frames = 16000, 25, 25
+    num_samples = sample_rate * num_frames // fps
+    stereo = torch.stack([sine(440, num_samples, sample_rate), sine(880, num_samples, sample_rate)])
+    path = write_video(tmp_path / "s.mp4", smooth_video(num_frames), fps, audio=stereo, sample_rate=sample_rate)
+
+    both, _ = read_audio(path, mono=False)
+    assert both.shape[0] == 2
+    assert dominant_frequency(both[0], sample_rate) == pytest.approx(440, abs=5)
+    assert dominant_frequency(both[1], sample_rate) == pytest.approx(880, abs=5)
+
+    mono, _ = read_audio(path, mono=True)
+    assert mono.shape == (1, both.shape[1])
+    torch.testing.assert_close(mono[0], both.mean(0), atol=1e-4, rtol=0)  # mean, not (L + R) / sqrt(2)
+    spectrum = torch.fft.rfft(mono[0].double()).abs()
+    hz = torch.fft.rfftfreq(mono.shape[1], d=1.0 / sample_rate)
+    peaks = hz[spectrum.topk(2).indices].sort().values
+    torch.testing.assert_close(peaks, torch.tensor([440.0, 880.0], dtype=peaks.dtype), atol=5, rtol=0)
+
+
+def test_mono_audio_read_as_stereo_is_duplicated(tmp_path):
+    wave = sine(440, 16000 * 9 // 25, 16000)
+    path = write_video(tmp_path / "m.mp4", smooth_video(9), 25, audio=wave[None], sample_rate=16000)
+    both, _ = read_audio(path, mono=False)
+    assert both.shape[0] == 2
+    torch.testing.assert_close(both[0], both[1])
+
+
+def test_odd_size_is_padded_to_even(tmp_path):
+    frames = smooth_video(9, height=47, width=63)
+    path = write_video(tmp_path / "odd.mp4", frames, 25)
+
+    decoded, _ = read_video_tensor(path)
+    assert decoded.shape == (9, 3, 48, 64)  # stored padded to even, not cropped back
+    assert psnr(decoded[:, :, :47, :63], frames) >= 30.0
+    # the padding repeats the last row / column
+    assert psnr(decoded[:, :, 47, :63], frames[:, :, 46]) >= 30.0
+    assert psnr(decoded[:, :, :47, 63], frames[:, :, :, 62]) >= 30.0
+
+
+def test_stream_writer_in_chunks_matches_write_video(tmp_path):
+    frames = smooth_video(15)
+    sample_rate = 16000
+    wave = sine(440, sample_rate * 15 // 25, sample_rate)
+
+    chunked = tmp_path / "chunked.mp4"
+    with VideoStreamWriter(chunked, 25, WIDTH, HEIGHT, sample_rate=sample_rate) as writer:
+        for frame_chunk, audio_chunk in zip(frames.split(5), wave.tensor_split(3), strict=True):
+            writer.write_frames(frame_chunk)
+            writer.write_audio(audio_chunk)  # 3200 samples: not a multiple of the AAC frame
+    assert writer.frames_written == 15 and writer.samples_written == wave.numel()
+    whole = write_video(tmp_path / "whole.mp4", frames, 25, audio=wave, sample_rate=sample_rate)
+
+    chunked_frames, chunked_fps = read_video_tensor(chunked)
+    whole_frames, whole_fps = read_video_tensor(whole)
+    assert chunked_frames.shape[0] == whole_frames.shape[0] == 15
+    assert chunked_fps == whole_fps == 25
+    # x264's frame threads may decide differently when frames arrive in bursts: compare quality.
+    assert psnr(chunked_frames, frames) >= 30.0 and psnr(whole_frames, frames) >= 30.0
+    torch.testing.assert_close(read_audio(chunked)[0], read_audio(whole)[0])
+
+
+def test_missing_file_names_path(tmp_path):
+    missing = tmp_path / "nope.mp4"
+    for reader in (read_image, read_video, read_video_tensor, read_audio):
+        with pytest.raises(FileNotFoundError, match="nope.mp4"):
+            reader(missing)
+
+
+def test_no_stream_errors(tmp_path):
+    silent = write_video(tmp_path / "silent.mp4", smooth_video(9), 25)
+    with pytest.raises(ValueError, match="silent.mp4.*no audio stream"):
+        read_audio(silent)
+
+    audio_only = tmp_path / "audio_only.m4a"
+    with av.open(str(audio_only), mode="w") as container:
+        stream = container.add_stream("aac", rate=16000)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 16000, 0
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with pytest.raises(ValueError, match="audio_only.m4a.*no video stream"):
+        read_video_tensor(audio_only)
+
+
+@pytest.mark.parametrize("fps", [0, -24, float("nan")])
+def test_bad_fps(tmp_path, fps):
+    with pytest.raises(ValueError, match="fps"):
+        write_video(tmp_path / "x.mp4", smooth_video(9), fps)
+    with pytest.raises(ValueError, match="fps"):
+        VideoStreamWriter(tmp_path / "y.mp4", fps, WIDTH, HEIGHT)
+
+
+def test_bad_write_arguments(tmp_path):
+    frames = smooth_video(9)
+    with pytest.raises(ValueError, match="sample_rate is required"):
+        write_video(tmp_path / "x.mp4", frames, 25, audio=sine(440, 100, 16000))
+    with pytest.raises(ValueError, match="frames must not be empty"):
+        write_video(tmp_path / "x.mp4", frames[:0], 25)
+    with pytest.raises(ValueError, match="frames must not be empty"):
+        write_video(tmp_path / "x.mp4", [], 25)
+    with pytest.raises(ValueError, match="frames must have 3 channels"):
+        write_video(tmp_path / "x.mp4", torch.rand(9, 4, HEIGHT, WIDTH), 25)
+    with pytest.raises(ValueError, match="audio must have shape"):
+        write_video(tmp_path / "x.mp4", frames, 25, audio=torch.zeros(3, 100), sample_rate=16000)
+    with pytest.raises(ValueError, match="max_frames"):
+        read_video(tmp_path / "x.mp4", max_frames=0)
+    with pytest.raises(ValueError, match="sample_rate"):
+        read_audio(tmp_path / "x.mp4", sample_rate=0)
+
+    with VideoStreamWriter(tmp_path / "w.mp4", 25, WIDTH, HEIGHT) as writer:
+        with pytest.raises(ValueError, match="frames must be 48x64"):
+            writer.write_frames(smooth_video(2, height=32))
+        with pytest.raises(ValueError, match="pass sample_rate"):
+            writer.write_audio(torch.zeros(100))
+        writer.write_frames(frames)
+    with pytest.raises(RuntimeError, match="already closed"):
+        writer.write_frames(frames)
