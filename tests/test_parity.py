@@ -104,4 +104,5 @@ def test_shifted_schedule_matches_ltx_pipeline(components):
 def test_swap_components_from_diffusers_pipeline(pipes):
     ref, _ = pipes
     swapped = LTXVideoPipeline(**ref.components)
-    assert set(swapped.components) == {"scheduler", "vae", "text_encoder", "tokenizer", "transformer"}
+    assert set(swapped.components) == {"scheduler", "vae", "text_encoder", "tokenizer", "transformer", "latent_upsampler"}
+    assert swapped.transformer is ref.transformer and swapped.latent_upsampler is None
