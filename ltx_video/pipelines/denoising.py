@@ -31,6 +31,7 @@ __all__ = [
     "noise_hard_conditions",
     "rescale_to_reference_std",
     "shifted_sigmas",
+    "stochastic_step",
     "token_timesteps",
 ]
 
@@ -107,6 +108,14 @@ def euler_step(
     """
     dt = (sigma - sigma_next).unsqueeze(-1)
     return latents.float() - dt * velocity.float()
+
+
+def stochastic_step(
+    latents: torch.Tensor, velocity: torch.Tensor, sigma: torch.Tensor, sigma_next: torch.Tensor, noise: torch.Tensor
+) -> torch.Tensor:
+    """Re-noise the predicted ``x0 = x - sigma v`` to ``sigma_next`` with fresh noise (LTX-Video stochastic_sampling)."""
+    x0 = latents.float() - sigma.unsqueeze(-1) * velocity.float()
+    return (1.0 - sigma_next.unsqueeze(-1)) * x0 + sigma_next.unsqueeze(-1) * noise
 
 
 def noise_hard_conditions(
@@ -294,6 +303,7 @@ def denoise(
     guidance: Sequence[GuidanceConfig],
     *,
     image_cond_noise_scale: float = 0.0,
+    stochastic: bool = False,
     noise_fn: Callable[[tuple[int, ...]], torch.Tensor] | None = None,
     step_hook: StepHook | None = None,
     progress: Callable[[], None] | None = None,
@@ -323,7 +333,11 @@ def denoise(
         )
         velocity = apply_guidance(velocity, step_guidance)
         sigma = timestep / 1000.0
-        stepped = euler_step(latents, velocity, sigma, next_sigmas(sigma, sigmas))
+        sigma_next = next_sigmas(sigma, sigmas)
+        if stochastic:
+            stepped = stochastic_step(latents, velocity, sigma, sigma_next, noise_fn(tuple(latents.shape)))
+        else:
+            stepped = euler_step(latents, velocity, sigma, sigma_next)
         if mask is None:
             latents = stepped
         else:

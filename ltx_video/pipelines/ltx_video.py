@@ -140,10 +140,6 @@ class LTXVideoPipeline(DiffusionPipeline):
                 raise ValueError(f"`frame_index` must be in [0, {num_frames - 1}] (inside the video), got {frame_index!r}.")
             if not 0.0 <= strength <= 1.0:
                 raise ValueError(f"`strength` must be in [0, 1], got {strength!r}.")
-        num_blocks = len(self.transformer.transformer_blocks)
-        flat = [b for entry in (skip_block_list or []) for b in (entry if isinstance(entry, (list, tuple)) else [entry])]
-        if any(not 0 <= b < num_blocks for b in flat):
-            raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {skip_block_list}.")
         SkipLayerStrategy.parse(skip_layer_strategy)
         bad = [k for k in callback_on_step_end_tensor_inputs if k not in self._callback_tensor_inputs]
         if bad:
@@ -441,6 +437,7 @@ class LTXVideoPipeline(DiffusionPipeline):
         decode_timestep: float | list[float] = 0.0,
         decode_noise_scale: float | list[float] | None = None,
         tone_map_compression_ratio: float = 0.0,
+        stochastic_sampling: bool = False,
         output_type: str = "pil",
         return_dict: bool = True,
         attention_kwargs: dict[str, Any] | None = None,
@@ -453,7 +450,8 @@ class LTXVideoPipeline(DiffusionPipeline):
         Arguments follow diffusers' ``LTXConditionPipeline``; LTX-Video 0.9.8 additions:
         ``conditioning_items``, ``stg_scale``/``skip_block_list``/``skip_layer_strategy``/``rescaling_scale``
         (spatiotemporal guidance), per-interval lists for the guidance values with ``guidance_timesteps``
-        (0..1000), ``cfg_star_rescale``, ``tone_map_compression_ratio``. ``timestep_schedule`` is
+        (0..1000), ``cfg_star_rescale``, ``tone_map_compression_ratio``, ``stochastic_sampling`` (each step
+        re-noises the predicted clean latents to the next sigma, drawing from ``generator``). ``timestep_schedule`` is
         ``"linear_quadratic"`` (LTX-Video 0.9.8 and diffusers' LTXConditionPipeline) or ``"shifted"``: the
         conventions of diffusers' LTXPipeline, which differ in three ways that only occur together there:
         linear sigmas shifted by the token count, frame positions ``8 f / frame_rate`` instead of LTX-Video's
@@ -493,6 +491,11 @@ class LTXVideoPipeline(DiffusionPipeline):
             cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps,
         )
 
+        num_blocks = len(self.transformer.transformer_blocks)
+        for g in guidance:
+            if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
+                raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {list(g.skip_block_list)}.")
+
         # 3. Text.
         embeds, mask, neg_embeds, neg_mask = self.encode_prompt(
             prompt, negative_prompt, any(g.do_cfg for g in guidance), num_videos_per_prompt,
@@ -518,7 +521,7 @@ class LTXVideoPipeline(DiffusionPipeline):
             state = denoising.denoise(
                 self.velocity_model(embeds, mask, neg_embeds, neg_mask, strategy, attention_kwargs),
                 state, timesteps, sigmas, guidance,
-                image_cond_noise_scale=image_cond_noise_scale,
+                image_cond_noise_scale=image_cond_noise_scale, stochastic=stochastic_sampling,
                 noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
                 step_hook=step_hook, progress=bar.update,
             )
