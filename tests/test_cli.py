@@ -1,0 +1,62 @@
+"""The ltx-video command: an mp4 from the built-in model; bad input is one line and exit status 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from ltx_video.cli import main
+from ltx_video.io.media import read_video_tensor
+
+
+def test_generate_writes_mp4(tmp_path, images):
+    cond = tmp_path / "first.png"
+    images[0].save(cond)
+    out = tmp_path / "clip.mp4"
+    code = main(["generate", "a red ball bounces", "--height", "64", "--width", "96", "--num-frames", "10",
+                 "--steps", "2", "--frame-rate", "12", "--condition", f"{cond}:0", "--output", str(out)])
+    assert code == 0
+    frames, fps = read_video_tensor(out)
+    assert frames.shape == (10, 3, 64, 96) and fps == pytest.approx(12)
+    assert frames.std() > 0.01  # not a blank video
+
+
+def test_config_multiscale_on_demo(tmp_path):
+    out = tmp_path / "ms.mp4"
+    code = main(["generate", "a ball", "--config", "configs/ltxv-2b-0.9.8-distilled.yaml", "--height", "96",
+                 "--width", "96", "--num-frames", "9", "--output", str(out)])
+    assert code == 0
+    frames, _ = read_video_tensor(out)
+    assert frames.shape == (9, 3, 96, 96)
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["--height", "0"], "--height"),
+        (["--num-frames", "x"], "--num-frames"),
+        (["--condition", "missing.png:3"], "missing.png"),
+        (["--condition", "pyproject.toml:3:1.5"], "strength"),
+        (["--dtype", "int8"], "--dtype"),
+        (["--output", "clip.gif"], "--output"),
+        (["--model", "/nonexistent/model"], "--model"),
+        (["--config", "configs/ltxv-13b-0.9.8-dev.yaml", "--height", "64", "--width", "64", "--num-frames", "9"],
+         "skip_block_list"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(argv, needle, capsys):
+    try:
+        code = main(["generate", "a ball", *argv])
+    except SystemExit as exit_:  # argparse errors
+        code = exit_.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err[-1].startswith("ltx-video") and needle in err[-1]
+    assert not any("Traceback" in line for line in err)
+
+
+def test_console_script_entry_point():
+    result = subprocess.run([sys.executable, "-m", "ltx_video.cli", "generate", "x", "--steps", "0"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["ltx-video generate: error: argument --steps: expected a positive integer, got 0"]
