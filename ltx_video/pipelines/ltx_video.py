@@ -79,6 +79,18 @@ class LTXVideoPipeline(DiffusionPipeline):
             raise ValueError("LTX-Video checkpoints use patch_size = patch_size_t = 1; other values are not supported.")
         self.video_processor = VideoProcessor(vae_scale_factor=self.vae_spatial_compression_ratio)
 
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+        """diffusers' ``from_pretrained``; a local path may be a ``Path``, and a missing one is named in the error.
+
+        Any diffusers-format LTX-Video folder loads (``LTXPipeline``, ``LTXConditionPipeline``, ours).
+        """
+        name = str(pretrained_model_name_or_path)
+        looks_local = isinstance(pretrained_model_name_or_path, Path) or name.startswith((".", "/", "~")) or name.count("/") > 1
+        if looks_local and not Path(name).expanduser().is_dir():
+            raise FileNotFoundError(f"model folder not found: {name}")
+        return super().from_pretrained(str(Path(name).expanduser()) if looks_local else name, **kwargs)
+
     # ------------------------------------------------------------------ 1. inputs
     def check_inputs(
         self,
