@@ -30,6 +30,7 @@ from PIL import Image
 
 __all__ = [
     "VideoStreamWriter",
+    "export_to_video",
     "read_audio",
     "read_image",
     "read_video",
@@ -439,3 +440,15 @@ def write_video(
         if audio is not None:
             writer.write_audio(audio)
     return Path(path)
+
+
+def export_to_video(
+    video_frames: FramesLike,
+    output_video_path: PathLike,
+    fps: float = 24,
+    *,
+    audio: AudioLike | None = None,
+    sample_rate: int | None = None,
+) -> Path:
+    """diffusers' ``export_to_video`` signature on PyAV: one pipeline output video (``.frames[0]``) to mp4."""
+    return write_video(output_video_path, video_frames, fps, audio=audio, sample_rate=sample_rate)

@@ -1,0 +1,82 @@
+"""Max abs difference between LTXVideoPipeline and diffusers' LTX pipelines, case by case.
+
+    python scripts/parity_report.py            # tiny components, CPU, prints a Markdown table
+
+The same cases as tests/test_parity.py, printed with their figures for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import date
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import PIL.Image  # noqa: E402
+import torch  # noqa: E402
+from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXPipeline  # noqa: E402
+from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition  # noqa: E402
+
+from ltx_video import LTXVideoPipeline  # noqa: E402
+from ltx_video.testing import tiny_components  # noqa: E402
+from diffusers.utils import logging as diffusers_logging  # noqa: E402
+
+diffusers_logging.set_verbosity_error()  # the reference pipelines warn about explicit timesteps
+
+COMMON = dict(height=64, width=96, num_frames=17, num_inference_steps=3, max_sequence_length=16,
+              decode_timestep=0.05, decode_noise_scale=0.025)
+
+
+def _images():
+    yy, xx = np.mgrid[0:64, 0:96] / 63.0
+    return [PIL.Image.fromarray((np.stack([xx * (k + 1) % 1, yy, np.full_like(xx, k / 2)], -1) * 255).astype(np.uint8))
+            for k in range(3)]
+
+
+def _diff(ref, ours, ours_extra=None, **kw):
+    out = []
+    for pipe, extra in ((ref, {}), (ours, ours_extra or {})):
+        out.append(torch.as_tensor(pipe(**COMMON, **kw, **extra, generator=torch.Generator().manual_seed(0)).frames))
+    return (out[0] - out[1]).abs().max().item()
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    comps = tiny_components()
+    ref, ours = LTXConditionPipeline(**comps), LTXVideoPipeline(**comps)
+    images = _images()
+    three = [LTXVideoCondition(image=images[0], frame_index=0),
+             LTXVideoCondition(image=images[1], frame_index=8, strength=0.8),
+             LTXVideoCondition(image=images[2], frame_index=16)]
+    rows = []
+    for pipe in (ref, ours):
+        pipe.set_progress_bar_config(disable=True)
+    cases = {
+        "T2V, CFG 3.0, decoded": dict(prompt="a red ball bounces", output_type="pt"),
+        "T2V, no CFG, decoded": dict(prompt="a red ball bounces", guidance_scale=1.0, output_type="pt"),
+        "T2V, latents": dict(prompt="a red ball bounces", output_type="latent"),
+        "batch of two prompts": dict(prompt=["a red ball", "a blue cube"], output_type="pt"),
+        "I2V (frame 0)": dict(prompt="a ball", image=images[0], output_type="pt"),
+        "3 keyframes (0, 8, 16), CFG": dict(prompt="a ball", conditions=three, output_type="pt"),
+        "3 keyframes, no CFG, latents": dict(prompt="a ball", conditions=three, guidance_scale=1.0,
+                                             output_type="latent"),
+    }
+    for name, kw in cases.items():
+        rows.append(("LTXConditionPipeline", name, _diff(ref, ours, **kw)))
+    comps["scheduler"] = FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05,
+                                                         base_image_seq_len=1024, max_image_seq_len=4096)
+    ref2, ours2 = LTXPipeline(**comps), LTXVideoPipeline(**comps)
+    for pipe in (ref2, ours2):
+        pipe.set_progress_bar_config(disable=True)
+    rows.append(("LTXPipeline", "T2V, CFG 3.0, timestep_schedule='shifted'",
+                 _diff(ref2, ours2, {"timestep_schedule": "shifted"}, prompt="a red ball bounces", output_type="pt")))
+    print(f"Machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, {date.today()}\n")
+    print("| reference | case | max abs diff |\n|---|---|---|")
+    for ref_name, case, diff in rows:
+        print(f"| {ref_name} | {case} | {diff:.2e} |")
+
+
+if __name__ == "__main__":
+    main()
