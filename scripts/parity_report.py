@@ -18,10 +18,10 @@ import PIL.Image  # noqa: E402
 import torch  # noqa: E402
 from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXPipeline  # noqa: E402
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition  # noqa: E402
+from diffusers.utils import logging as diffusers_logging  # noqa: E402
 
 from ltx_video import LTXVideoPipeline  # noqa: E402
 from ltx_video.testing import tiny_components  # noqa: E402
-from diffusers.utils import logging as diffusers_logging  # noqa: E402
 
 diffusers_logging.set_verbosity_error()  # the reference pipelines warn about explicit timesteps
 

@@ -8,6 +8,7 @@ and the multi-scale configs (see :mod:`ltx_video.pipelines.multiscale`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,12 @@ from typing import Any
 import numpy as np
 import PIL.Image
 import torch
-from diffusers import AutoencoderKLLTXVideo, DiffusionPipeline, FlowMatchEulerDiscreteScheduler
-from diffusers import LTXVideoTransformer3DModel
+from diffusers import (
+    AutoencoderKLLTXVideo,
+    DiffusionPipeline,
+    FlowMatchEulerDiscreteScheduler,
+    LTXVideoTransformer3DModel,
+)
 from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
@@ -125,7 +130,7 @@ class LTXVideoPipeline(DiffusionPipeline):
             raise ValueError(f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}.")
         if timesteps is not None:
             ts = list(timesteps)
-            if not ts or any(not 0 < t <= 1000 for t in ts) or any(a <= b for a, b in zip(ts, ts[1:])):
+            if not ts or any(not 0 < t <= 1000 for t in ts) or any(a <= b for a, b in zip(ts, ts[1:], strict=False)):
                 raise ValueError(f"`timesteps` must be strictly decreasing values in (0, 1000], got {ts}.")
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"`output_type` must be one of {OUTPUT_TYPES}, got {output_type!r}.")
@@ -182,7 +187,7 @@ class LTXVideoPipeline(DiffusionPipeline):
                 f"`frame_index` ({len(indices)}) and `strength` ({len(strengths)}) must match the number of "
                 f"conditioning media ({len(media)})."
             )
-        return list(zip(media, indices, strengths))
+        return list(zip(media, indices, strengths, strict=True))
 
     # ------------------------------------------------------------------ 2. text
     def encode_prompt(
@@ -366,7 +371,7 @@ class LTXVideoPipeline(DiffusionPipeline):
                 spatiotemporal_perturbation(
                     self.transformer, guidance.skip_block_list, strategy, (guidance.num_passes - 1) * batch
                 )
-                if stg else _null_context()
+                if stg else contextlib.nullcontext()
             )
             with perturb, self.transformer.cache_context("cond_uncond"):
                 return self.transformer(
@@ -555,11 +560,3 @@ class LTXVideoPipeline(DiffusionPipeline):
             frames = self.video_processor.postprocess_video(padding.crop(decoded), output_type=output_type)
         self.maybe_free_model_hooks()
         return LTXPipelineOutput(frames=frames) if return_dict else (frames,)
-
-
-class _null_context:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
