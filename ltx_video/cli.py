@@ -107,16 +107,10 @@ def _load_pipeline(args):
     elif not args.model.exists():
         raise CLIError(f"--model: not found: {args.model}")
     elif args.model.is_file():
-        from transformers import T5EncoderModel, T5Tokenizer
-
         if args.base_model is None:
             raise CLIError("--model is a single file: pass --base-model DIR (a diffusers-format LTX-Video folder "
                            "with text_encoder/ and tokenizer/) for the T5 text encoder")
-        pipe = LTXVideoPipeline.from_single_file(
-            args.model, config=args.base_model, torch_dtype=dtype,
-            text_encoder=T5EncoderModel.from_pretrained(args.base_model, subfolder="text_encoder", torch_dtype=dtype),
-            tokenizer=T5Tokenizer.from_pretrained(args.base_model, subfolder="tokenizer"),
-        )
+        pipe = LTXVideoPipeline.from_single_file(args.model, config=args.base_model, torch_dtype=dtype)
     else:
         pipe = LTXVideoPipeline.from_pretrained(args.model, torch_dtype=dtype)
     if args.upsampler is not None:

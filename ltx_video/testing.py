@@ -16,10 +16,12 @@ from transformers import T5Config, T5EncoderModel, T5Tokenizer
 __all__ = [
     "TINY_LATENT_CHANNELS",
     "TINY_TEXT_DIM",
+    "TINY_VAE_ORIGINAL_CONFIG",
     "tiny_components",
     "tiny_latent_upsampler",
     "tiny_pipeline",
     "tiny_tokenizer",
+    "tiny_vae_original_layout",
 ]
 
 TINY_LATENT_CHANNELS = 8
@@ -90,6 +92,79 @@ def tiny_vae(seed: int = 0, timestep_conditioning: bool = True) -> AutoencoderKL
     vae.latents_mean.copy_(torch.linspace(-0.2, 0.2, TINY_LATENT_CHANNELS))
     vae.latents_std.copy_(torch.linspace(0.5, 1.5, TINY_LATENT_CHANNELS))
     return vae.eval()
+
+
+def tiny_vae_original_layout(seed: int = 0) -> AutoencoderKLLTXVideo:
+    """A tiny VAE shaped like the released LTX-Video 0.9.1 one, so it has an original single-file layout.
+
+    diffusers' converter maps original VAE blocks by fixed positions (the 0.9.0 encoder: a channel-doubling
+    ``res_x_y`` after the first two downsamplers; the 0.9.1 decoder: every up block upsamples, halving channels),
+    which :func:`tiny_vae`'s constant widths do not fill. Same compression (32 x 32 spatially, 8 temporally) and
+    latent width; its original config is ``TINY_VAE_ORIGINAL_CONFIG``.
+    """
+    torch.manual_seed(seed)
+    vae = AutoencoderKLLTXVideo(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=TINY_LATENT_CHANNELS,
+        block_out_channels=(8, 16, 32, 32),
+        decoder_block_out_channels=(8, 16, 32),
+        layers_per_block=(1, 2, 1, 1, 2),
+        decoder_layers_per_block=(1, 1, 2, 1),
+        spatio_temporal_scaling=(True, True, True, False),
+        decoder_spatio_temporal_scaling=(True, True, True),
+        decoder_inject_noise=(False, True, False, True),
+        upsample_residual=(True, True, True),
+        upsample_factor=(2, 2, 2),
+        timestep_conditioning=True,
+        patch_size=4,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    vae.latents_mean.copy_(torch.linspace(-0.2, 0.2, TINY_LATENT_CHANNELS))
+    vae.latents_std.copy_(torch.linspace(0.5, 1.5, TINY_LATENT_CHANNELS))
+    return vae.eval()
+
+
+# tiny_vae_original_layout() in LTX-Video's own config format (the "vae" section of a checkpoint's metadata).
+TINY_VAE_ORIGINAL_CONFIG = {
+    "_class_name": "CausalVideoAutoencoder",
+    "dims": 3,
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": TINY_LATENT_CHANNELS,
+    "encoder_blocks": [
+        ["res_x", {"num_layers": 1}],
+        ["compress_all", {}],
+        ["res_x_y", 1],
+        ["res_x", {"num_layers": 2}],
+        ["compress_all", {}],
+        ["res_x_y", 1],
+        ["res_x", {"num_layers": 1}],
+        ["compress_all", {}],
+        ["res_x", {"num_layers": 1}],
+        ["res_x", {"num_layers": 2}],
+    ],
+    "decoder_blocks": [
+        ["res_x", {"num_layers": 1, "inject_noise": False}],
+        ["compress_all", {"residual": True, "multiplier": 2}],
+        ["res_x", {"num_layers": 1, "inject_noise": True}],
+        ["compress_all", {"residual": True, "multiplier": 2}],
+        ["res_x", {"num_layers": 2, "inject_noise": False}],
+        ["compress_all", {"residual": True, "multiplier": 2}],
+        ["res_x", {"num_layers": 1, "inject_noise": True}],
+    ],
+    "encoder_base_channels": 8,
+    "decoder_base_channels": 4,
+    "scaling_factor": 1.0,
+    "norm_layer": "pixel_norm",
+    "patch_size": 4,
+    "latent_log_var": "uniform",
+    "use_quant_conv": False,
+    "causal_decoder": False,
+    "timestep_conditioning": True,
+}
 
 
 def tiny_transformer(seed: int = 0, num_layers: int = 2) -> LTXVideoTransformer3DModel:

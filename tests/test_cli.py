@@ -60,3 +60,21 @@ def test_console_script_entry_point():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["ltx-video generate: error: argument --steps: expected a positive integer, got 0"]
+
+
+def test_single_file_model_with_base_model(tmp_path, components):
+    from ltx_video import LTXVideoPipeline
+    from ltx_video.pipelines.single_file import save_original_checkpoint
+    from ltx_video.testing import tiny_vae_original_layout
+
+    base = tmp_path / "base"
+    comps = {**components, "vae": tiny_vae_original_layout()}
+    LTXVideoPipeline(**comps).save_pretrained(base)
+    ckpt = tmp_path / "ltxv-tiny.safetensors"
+    save_original_checkpoint(ckpt, comps["transformer"], comps["vae"], None)
+    out = tmp_path / "sf.mp4"
+    args = ["generate", "a ball", "--model", str(ckpt), "--height", "64", "--width", "64", "--num-frames", "9",
+            "--steps", "2", "--output", str(out)]
+    assert main([*args, "--base-model", str(base)]) == 0
+    assert read_video_tensor(out)[0].shape == (9, 3, 64, 64)
+    assert main(args) == 2  # no --base-model: one-line error

@@ -96,6 +96,28 @@ class LTXVideoPipeline(DiffusionPipeline):
             raise FileNotFoundError(f"model folder not found: {name}")
         return super().from_pretrained(str(Path(name).expanduser()) if looks_local else name, **kwargs)
 
+    @classmethod
+    def from_single_file(
+        cls, path, *, config=None, text_encoder=None, tokenizer=None, scheduler=None, torch_dtype=None
+    ) -> LTXVideoPipeline:
+        """Load an original LTX-Video single-file ``.safetensors`` checkpoint (transformer + VAE), offline.
+
+        The T5 text encoder and tokenizer are not in the file: pass them, or ``config=`` a local diffusers-format
+        folder with ``text_encoder/`` and ``tokenizer/`` (its model configs are then used too). Details and errors:
+        :mod:`ltx_video.pipelines.single_file`.
+
+        Example:
+            >>> pipe = LTXVideoPipeline.from_single_file(
+            ...     "/models/ltxv-2b-0.9.8-distilled.safetensors", config="/models/LTX-Video-0.9.8", torch_dtype=torch.bfloat16
+            ... )
+        """
+        from ltx_video.pipelines.single_file import load_single_file_pipeline_components
+
+        return cls(**load_single_file_pipeline_components(
+            path, config=config, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
+            torch_dtype=torch_dtype,
+        ))
+
     # ------------------------------------------------------------------ 1. inputs
     def check_inputs(
         self,
