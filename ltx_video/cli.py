@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--num-frames", type=_positive_int, help="frames (any value; padded to 8k+1 and cropped back)")
     gen.add_argument("--frame-rate", type=float, default=24.0)
     gen.add_argument("--steps", type=_positive_int, help="denoising steps (ignored when --config gives timesteps)")
-    gen.add_argument("--guidance-scale", type=float, default=3.0)
+    gen.add_argument("--guidance-scale", type=float, help="CFG scale (default 3.0, or the --config's)")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config (see configs/)")
     gen.add_argument("--model", type=Path, help="a local diffusers-format folder or an original .safetensors file")
@@ -141,11 +141,14 @@ def generate(args) -> Path:
         width=args.width or defaults["width"],
         num_frames=args.num_frames or defaults["num_frames"],
         frame_rate=args.frame_rate,
-        guidance_scale=args.guidance_scale,
         conditioning_items=[ConditioningItem(p, f, s) for p, f, s in args.condition] or None,
         output_type="pt",
         generator=torch.Generator(device="cpu").manual_seed(args.seed),
     )
+    if args.guidance_scale is not None:
+        call["guidance_scale"] = args.guidance_scale
+    elif config is None:
+        call["guidance_scale"] = 3.0
     if config is None:
         call["num_inference_steps"] = args.steps or defaults["steps"]
     pipe = _load_pipeline(args)

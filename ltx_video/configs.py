@@ -3,7 +3,8 @@
 The files in ``configs/`` carry the fields of LTX-Video's own configs, so a published config runs
 as written. Conversions: LTX-Video's timesteps and ``guidance_timesteps`` are in [0, 1] and become
 diffusers' 0..1000; ``num_inference_steps`` with ``skip_initial/final_inference_steps`` becomes an
-explicit slice of the linear-quadratic schedule (LTX-Video's default sampler); ``stg_mode`` becomes
+explicit slice of the linear-quadratic schedule (LTX-Video's default sampler; ``sampler: from_checkpoint``
+is read as linear-quadratic too, since the checkpoint's scheduler metadata is not consulted); ``stg_mode`` becomes
 ``skip_layer_strategy``. Loading-only fields (checkpoint paths, precision, text encoder) are kept in
 ``PipelineConfig.model``. An unknown key is an error naming it.
 """
@@ -35,7 +36,7 @@ TOP_KEYS = {"pipeline_type", "downscale_factor", "stg_mode", "decode_timestep", 
 PASS_KEYS = {"timesteps", "guidance_scale", "stg_scale", "rescaling_scale", "skip_block_list", "guidance_timesteps",
              "num_inference_steps", "skip_initial_inference_steps", "skip_final_inference_steps",
              "cfg_star_rescale", "tone_map_compression_ratio"}
-SAMPLERS = {"from_checkpoint", "linearquadratic", "linear_quadratic", "uniform", ""}
+SAMPLERS = {"fromcheckpoint", "linearquadratic", "uniform", ""}
 PIPELINE_TYPES = {"base", "multi-scale"}
 
 
@@ -55,14 +56,16 @@ class PipelineConfig:
         return self.pipeline_type == "multi-scale"
 
     def generate(self, pipe, **overrides):
-        """Run ``pipe`` as the config says; ``overrides`` (prompt, size, generator, ...) take precedence."""
+        """Run ``pipe`` as the config says; ``overrides`` (prompt, size, generator, ...) take precedence over
+        the config everywhere, in both passes of a multi-scale config too."""
         kwargs = {**self.call, **overrides}
+        first = {k: v for k, v in self.first_pass.items() if k not in overrides}
         if self.is_multiscale:
+            second = {k: v for k, v in self.second_pass.items() if k not in overrides}
             return pipe.generate_multiscale(
-                downscale_factor=self.downscale_factor, first_pass=self.first_pass, second_pass=self.second_pass,
-                **kwargs,
+                downscale_factor=self.downscale_factor, first_pass=first, second_pass=second, **kwargs
             )
-        return pipe(**{**self.first_pass, **kwargs})
+        return pipe(**{**first, **kwargs})
 
 
 def pass_arguments(section: dict[str, Any], sampler: str = "from_checkpoint", where: str = "config") -> dict[str, Any]:
@@ -107,9 +110,11 @@ def load_config(path: str | Path) -> PipelineConfig:
     pipeline_type = raw.get("pipeline_type", "base")
     if pipeline_type not in PIPELINE_TYPES:
         raise ValueError(f"`pipeline_type` must be one of {sorted(PIPELINE_TYPES)}, got {pipeline_type!r} in {path}.")
-    sampler = str(raw.get("sampler", "from_checkpoint") or "").lower()
+    sampler = str(raw.get("sampler", "from_checkpoint") or "").lower().replace("-", "").replace("_", "")
     if sampler not in SAMPLERS:
-        raise ValueError(f"`sampler` must be one of {sorted(SAMPLERS)}, got {raw['sampler']!r} in {path}.")
+        raise ValueError(
+            f"`sampler` must be from_checkpoint, linear-quadratic or uniform, got {raw['sampler']!r} in {path}."
+        )
     call: dict[str, Any] = {}
     if "stg_mode" in raw:
         call["skip_layer_strategy"] = raw["stg_mode"]

@@ -252,7 +252,8 @@ def guidance_schedule(
     for t in timesteps.tolist():
         j = 0
         if guidance_timesteps is not None:
-            j = next((k for k, g in enumerate(guidance_timesteps) if g <= t), len(guidance_timesteps) - 1)
+            # LTX-Video compares in float32 on 0..1; equal values must match here too, whatever the rounding.
+            j = next((k for k, g in enumerate(guidance_timesteps) if g <= t + 1e-3), len(guidance_timesteps) - 1)
         pick = {k: (values[k][j] if lists[k] else values[k]) for k in values}
         schedule.append(
             GuidanceConfig(

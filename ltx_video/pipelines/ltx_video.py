@@ -9,11 +9,11 @@ and the multi-scale configs (see :mod:`ltx_video.pipelines.multiscale`).
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import PIL.Image
 import torch
 from diffusers import (
@@ -42,6 +42,8 @@ from ltx_video.pipelines import denoising
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, normalize_latents, tone_map_latents
 
 __all__ = ["LTXVideoPipeline"]
+
+logger = logging.getLogger(__name__)
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
@@ -133,6 +135,7 @@ class LTXVideoPipeline(DiffusionPipeline):
         frame_rate,
         num_inference_steps,
         timesteps,
+        guidance_timesteps=None,
         output_type,
         timestep_schedule,
         conditions: list[tuple[Any, int, float]],
@@ -154,6 +157,16 @@ class LTXVideoPipeline(DiffusionPipeline):
             ts = list(timesteps)
             if not ts or any(not 0 < t <= 1000 for t in ts) or any(a <= b for a, b in zip(ts, ts[1:], strict=False)):
                 raise ValueError(f"`timesteps` must be strictly decreasing values in (0, 1000], got {ts}.")
+            if max(ts) <= 1.0:
+                raise ValueError(
+                    f"`timesteps` are in diffusers' units, 0..1000; got {ts}, which look like LTX-Video's 0..1 "
+                    "units (multiply by 1000, or load the YAML config with ltx_video.configs.load_config)."
+                )
+        if guidance_timesteps is not None and len(guidance_timesteps) and max(guidance_timesteps) <= 1.0:
+            raise ValueError(
+                f"`guidance_timesteps` are in 0..1000 like `timesteps`; got {list(guidance_timesteps)} (LTX-Video's "
+                "0..1 units: multiply by 1000)."
+            )
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"`output_type` must be one of {OUTPUT_TYPES}, got {output_type!r}.")
         if timestep_schedule not in TIMESTEP_SCHEDULES:
@@ -239,6 +252,12 @@ class LTXVideoPipeline(DiffusionPipeline):
             prompt_embeds, prompt_attention_mask = self._t5(
                 prompt, num_videos_per_prompt, max_sequence_length, device, dtype, mask_text_encoder
             )
+        elif num_videos_per_prompt > 1:
+            prompt_embeds = prompt_embeds.repeat_interleave(num_videos_per_prompt, 0)
+            prompt_attention_mask = prompt_attention_mask.repeat_interleave(num_videos_per_prompt, 0)
+        if negative_prompt_embeds is not None and num_videos_per_prompt > 1:
+            negative_prompt_embeds = negative_prompt_embeds.repeat_interleave(num_videos_per_prompt, 0)
+            negative_prompt_attention_mask = negative_prompt_attention_mask.repeat_interleave(num_videos_per_prompt, 0)
         if do_classifier_free_guidance and negative_prompt_embeds is None:
             negative_prompt = negative_prompt or ""
             negative_prompt = [negative_prompt] * batch_size if isinstance(negative_prompt, str) else negative_prompt
@@ -259,16 +278,16 @@ class LTXVideoPipeline(DiffusionPipeline):
         mask = tokens.attention_mask.bool().to(device)
         embeds = self.text_encoder(tokens.input_ids.to(device), attention_mask=mask if masked else None)[0]
         embeds = embeds.to(dtype=dtype or self.text_encoder.dtype, device=device)
-        embeds = embeds.repeat_interleave(num_videos_per_prompt, dim=0)
-        mask = mask.repeat(num_videos_per_prompt, 1) if num_videos_per_prompt > 1 else mask
-        return embeds, mask
+        # Embeddings and masks both repeat per prompt (p0, p0, p1, p1); diffusers' LTX pipelines tile the masks
+        # (m0, m1, m0, m1), which pairs prompts with the wrong masks for several prompts and videos per prompt.
+        return embeds.repeat_interleave(num_videos_per_prompt, 0), mask.repeat_interleave(num_videos_per_prompt, 0)
 
     # ------------------------------------------------------------------ 3. schedule
     def retrieve_schedule(
         self, num_inference_steps: int, timesteps: Sequence[float] | None, timestep_schedule: str,
         num_tokens: int, device,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(timesteps, sigmas incl. the final 0) from the scheduler, as the matching diffusers pipeline."""
+        """(timesteps, sigmas incl. the final 0): LTX-Video's, or diffusers' LTXPipeline's shifted ones."""
         if timestep_schedule == "shifted" and timesteps is None:
             config = self.scheduler.config
             mu = denoising.calculate_shift(
@@ -276,15 +295,14 @@ class LTXVideoPipeline(DiffusionPipeline):
                 config.get("base_shift", 0.5), config.get("max_shift", 1.15),
             )
             self.scheduler.set_timesteps(sigmas=denoising.shifted_sigmas(num_inference_steps), mu=mu, device=device)
-        else:
-            if timesteps is None:
-                timesteps = denoising.linear_quadratic_schedule(num_inference_steps) * 1000
-            timesteps = np.asarray([float(t) for t in timesteps], dtype=np.float32)
-            # Sigmas as the scheduler derives them from timesteps (float32 / 1000), passed explicitly so it
-            # neither warns nor, with dynamic shifting, shifts explicit timesteps (LTX-Video uses them as given).
-            sigmas = timesteps / np.float32(1000.0)
-            shift_args = {"mu": 0.0} if self.scheduler.config.get("use_dynamic_shifting", False) else {}
-            self.scheduler.set_timesteps(sigmas=sigmas, timesteps=timesteps, device=device, **shift_args)
+            return self.scheduler.timesteps, self.scheduler.sigmas
+        if timesteps is None:
+            timesteps = denoising.linear_quadratic_schedule(num_inference_steps) * 1000
+        # Explicit and linear-quadratic timesteps are used as given (LTX-Video): sigma = t / 1000, no scheduler
+        # shift or terminal stretch, which would make the steps inconsistent with the timesteps.
+        timesteps = torch.tensor([float(t) for t in timesteps], dtype=torch.float32, device=device)
+        return timesteps, torch.cat([timesteps / 1000.0, timesteps.new_zeros(1)])
+
         return self.scheduler.timesteps, self.scheduler.sigmas
 
     # ------------------------------------------------------------------ 4. latents
@@ -294,7 +312,8 @@ class LTXVideoPipeline(DiffusionPipeline):
             from ltx_video.io.media import read_image, read_video
 
             path = Path(media)
-            media = read_image(path) if path.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp"} else read_video(path)
+            is_image = path.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+            media = read_image(path) if is_image else read_video(path, max_frames=num_frames - frame_index)
         if isinstance(media, PIL.Image.Image):
             pixels = self.video_processor.preprocess(media, height, width).unsqueeze(2)
         elif isinstance(media, list):
@@ -336,12 +355,18 @@ class LTXVideoPipeline(DiffusionPipeline):
         latents: torch.Tensor | None,
         generator,
         causal_temporal_positioning: bool,
+        encode_before_noise: bool = False,
     ) -> denoising.LatentState:
-        """Noise (or given latents), conditions applied in order, packed into tokens with positions in seconds."""
+        """Noise (or given latents), conditions applied in order, packed into tokens with positions in seconds.
+
+        The generator is drawn in LTXConditionPipeline's order (noise, then each condition), or with
+        ``encode_before_noise`` in LTXImageToVideoPipeline's (the media first, then the noise).
+        """
         device = self._execution_device
         t_ratio, s_ratio = self.vae_temporal_compression_ratio, self.vae_spatial_compression_ratio
         shape = (batch_size, self.transformer.config.in_channels, (num_frames - 1) // t_ratio + 1,
                  height // s_ratio, width // s_ratio)
+        encoded = [self.encode_media(pixels, generator) for pixels, _, _ in conditions] if encode_before_noise else None
         noise = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
         if latents is not None:
             latents = latents.to(device=device, dtype=torch.float32)
@@ -353,10 +378,10 @@ class LTXVideoPipeline(DiffusionPipeline):
             # sigma0 (LTX-Video, e.g. a multi-scale second pass).
             noise = latents if first_sigma >= 1.0 else first_sigma * noise + (1 - first_sigma) * latents
         state = ConditioningState.from_noise(noise)
-        for pixels, frame_index, strength in conditions:
-            encoded = self.encode_media(pixels, generator)
+        for k, (pixels, frame_index, strength) in enumerate(conditions):
             keyframe = KeyframeCondition(
-                latents=encoded, frame_index=frame_index, strength=strength, num_pixel_frames=pixels.shape[2],
+                latents=encoded[k] if encoded is not None else self.encode_media(pixels, generator),
+                frame_index=frame_index, strength=strength, num_pixel_frames=pixels.shape[2],
                 temporal_scale=t_ratio, spatial_scale=s_ratio, causal=causal_temporal_positioning,
             )
             state = keyframe.apply_to(state, generator)
@@ -465,7 +490,8 @@ class LTXVideoPipeline(DiffusionPipeline):
         skip_layer_strategy: str = "attention_values",
         guidance_timesteps: list[float] | None = None,
         cfg_star_rescale: bool = False,
-        image_cond_noise_scale: float = 0.15,
+        image_cond_noise_scale: float | None = None,
+        denoise_strength: float = 1.0,
         num_videos_per_prompt: int = 1,
         generator: torch.Generator | list[torch.Generator] | None = None,
         latents: torch.Tensor | None = None,
@@ -506,24 +532,44 @@ class LTXVideoPipeline(DiffusionPipeline):
             prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
             negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
             height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
-            num_inference_steps=num_inference_steps, timesteps=timesteps, output_type=output_type,
+            num_inference_steps=num_inference_steps, timesteps=timesteps, guidance_timesteps=guidance_timesteps,
+            output_type=output_type,
             timestep_schedule=timestep_schedule, conditions=raw_conditions, skip_block_list=skip_block_list,
             skip_layer_strategy=skip_layer_strategy, callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
         )
+        if not 0.0 <= denoise_strength <= 1.0:
+            raise ValueError(f"`denoise_strength` must be in [0, 1], got {denoise_strength}.")
+        diffusers_ltx = timestep_schedule == "shifted"  # LTXPipeline / LTXImageToVideoPipeline conventions
+        if image_cond_noise_scale is None:
+            image_cond_noise_scale = 0.0 if diffusers_ltx else 0.15
+        if image_cond_noise_scale < 0:
+            raise ValueError(f"`image_cond_noise_scale` must be >= 0, got {image_cond_noise_scale}.")
         padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
         device = self._execution_device
         batch_size = (1 if isinstance(prompt, str) else len(prompt)) if prompt is not None else prompt_embeds.shape[0]
         batch_size *= num_videos_per_prompt
         strategy = SkipLayerStrategy.parse(skip_layer_strategy)
-        cond_media = [
-            (padding.pad_media(self.load_condition_media(m, height, width, padding.padded_num_frames, f)), f, s)
-            for m, f, s in raw_conditions
-        ]
+        cond_media = [(self.load_condition_media(m, height, width, num_frames, f), f, s) for m, f, s in raw_conditions]
+        for pixels, f, _ in cond_media:
+            if pixels.shape[2] > 1 and f % self.vae_temporal_compression_ratio:
+                raise ValueError(
+                    f"`frame_index` of a video condition must be a multiple of {self.vae_temporal_compression_ratio} "
+                    f"(its latent frames must line up with the video's, as LTX-Video requires); got {f}."
+                )
+        cond_media = [(padding.pad_media(pixels), f, s) for pixels, f, s in cond_media]
 
         # 2. Schedule and per-step guidance.
         num_tokens = ((padding.padded_num_frames - 1) // self.vae_temporal_compression_ratio + 1) * (
             padding.padded_height // self.vae_spatial_compression_ratio) * (padding.padded_width // self.vae_spatial_compression_ratio)
         timesteps, sigmas = self.retrieve_schedule(num_inference_steps, timesteps, timestep_schedule, num_tokens, device)
+        if denoise_strength < 1.0:  # diffusers' LTXConditionPipeline: keep the last int(N * strength) steps
+            start = len(timesteps) - min(int(len(timesteps) * denoise_strength), len(timesteps))
+            timesteps, sigmas = timesteps[start:], sigmas[start:]
+        if latents is None and float(sigmas[0]) < 1.0:
+            logger.warning(
+                "The schedule starts at sigma %.3f < 1 without `latents`: denoising starts from pure noise at a "
+                "lower noise level. Pass `latents` (e.g. a first pass) to refine them.", float(sigmas[0])
+            )
         guidance = denoising.guidance_schedule(
             timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
             skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
@@ -539,14 +585,15 @@ class LTXVideoPipeline(DiffusionPipeline):
         embeds, mask, neg_embeds, neg_mask = self.encode_prompt(
             prompt, negative_prompt, any(g.do_cfg for g in guidance), num_videos_per_prompt,
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
-            max_sequence_length, device, mask_text_encoder=timestep_schedule != "shifted",
+            max_sequence_length, device, mask_text_encoder=not diffusers_ltx,
         )
 
         # 4. Latents: noise, then conditions in order.
         state = self.prepare_latents(
             batch_size=batch_size, num_frames=padding.padded_num_frames, height=padding.padded_height,
             width=padding.padded_width, frame_rate=frame_rate, conditions=cond_media, first_sigma=float(sigmas[0]),
-            latents=latents, generator=generator, causal_temporal_positioning=timestep_schedule != "shifted",
+            latents=latents, generator=generator, causal_temporal_positioning=not diffusers_ltx,
+            encode_before_noise=diffusers_ltx,
         )
 
         # 5. Denoise.

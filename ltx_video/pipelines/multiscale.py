@@ -7,6 +7,8 @@
 3. Second pass at twice the first-pass size from those latents, noised to its first timestep (so
    ``second_pass`` must start below 1000, as the published configs do).
 4. Decode, resize (bilinear) to the padded size, crop to the requested size.
+
+Conditioning media are loaded at the requested size and padded once; each pass resizes the padded media.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import torch
 from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
 
+from ltx_video.conditioning.items import ConditioningItem
 from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
 
 __all__ = ["first_pass_size", "generate_multiscale", "upsample_latents"]
@@ -76,6 +79,18 @@ def generate_multiscale(
     if second_timesteps is None or float(second_timesteps[0]) >= 1000:
         raise ValueError("`second_pass['timesteps']` must start below 1000 so the upsampled latents are kept.")
 
+    # Conditions are loaded at the requested size and padded once, as LTX-Video's inference.py does; each
+    # pass then resizes the padded media to its own size, so keyframes stay where the final crop expects them.
+    num_frames = kwargs.get("num_frames", 161)
+    raw = pipe.collect_conditions(
+        kwargs.pop("conditions", None), kwargs.pop("image", None), kwargs.pop("video", None),
+        kwargs.pop("frame_index", 0), kwargs.pop("strength", 1.0), kwargs.pop("conditioning_items", None),
+    )
+    items = [
+        ConditioningItem(padding.pad_media(pipe.load_condition_media(media, height, width, num_frames, frame)), frame, s)
+        for media, frame, s in raw
+    ]
+    kwargs["conditioning_items"] = items or None
     decode_args = {k: second_pass.pop(k, kwargs.pop(k, None)) for k in _DECODE_KEYS}
     first_pass.pop("tone_map_compression_ratio", None)
     generator = kwargs.get("generator")
