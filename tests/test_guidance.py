@@ -127,3 +127,36 @@ def test_stg_batch_rows_are_independent(components):
     for i, prompt in enumerate(["a red ball", "a blue cube"]):
         single = pipe(prompt=prompt, latents=noise[i : i + 1], **kw).frames
         assert torch.allclose(both[i : i + 1], single, atol=1e-5)
+
+
+def test_guidance_lists_switch_passes_per_step(components):
+    """Per-interval lists: the transformer batch is 1, 2 (CFG) or 3 (CFG + STG) copies as the interval says."""
+    pipe = LTXVideoPipeline(**components)
+    pipe.set_progress_bar_config(disable=True)
+    sizes = []
+    handle = pipe.transformer.register_forward_pre_hook(lambda m, args, kwargs: sizes.append(kwargs["hidden_states"].shape[0]), with_kwargs=True)
+    try:
+        pipe(prompt="a ball", height=64, width=64, num_frames=9, max_sequence_length=16, output_type="latent",
+             timesteps=[1000.0, 990.0, 950.0, 500.0], guidance_scale=[1, 4, 1], stg_scale=[0, 1, 1],
+             skip_block_list=[[], [1], [0]], guidance_timesteps=[1000.0, 990.0, 600.0], generator=gen())
+    finally:
+        handle.remove()
+    assert sizes == [1, 3, 2, 2]  # t=1000 -> [0]; 990 -> [1]; 950 and 500 -> [2] (first g <= t, else the last)
+
+
+def test_guidance_timestep_equal_to_a_timestep_selects_its_interval():
+    """0.9008 as in the 13B dev config: 1000 * 0.9008 must select its own interval despite float32 rounding."""
+    timesteps = torch.tensor([1000.0 * 0.9008], dtype=torch.float32)
+    sched = denoising.guidance_schedule(timesteps, guidance_scale=[5, 2], stg_scale=0, rescaling_scale=1,
+                                        skip_block_list=[], guidance_timesteps=[1000.0, 1000.0 * 0.9008])
+    assert sched[0].guidance_scale == 2
+
+
+def test_tone_map_formula():
+    from ltx_video.pipelines.latent_ops import tone_map_latents
+
+    x = torch.linspace(-4, 4, 9)
+    s = 0.75 * 0.6
+    assert torch.allclose(tone_map_latents(x, 0.6), x * (1 - 0.8 * s * torch.sigmoid(4 * s * (x.abs() - 1))))
+    assert torch.equal(tone_map_latents(x, 0.0), x)
+    assert tone_map_latents(torch.tensor([4.0]), 1.0).item() < 4.0 * 0.5  # large values are compressed

@@ -95,3 +95,26 @@ def test_callback_can_replace_latents(pipe):
                output_type="latent", callback_on_step_end=callback, generator=gen()).frames
     assert [s for s, _ in seen] == [0, 1] and seen[0][1] == 1000.0
     assert torch.equal(out, torch.zeros_like(out))
+
+
+def test_padded_condition_equals_explicit_padding(pipe, images):
+    """A keyframe on a 48x60 video is the same as the grey-padded keyframe on the 64x64 canvas."""
+    kw = dict(prompt="a ball", num_inference_steps=2, max_sequence_length=16, output_type="latent")
+    odd = pipe(height=48, width=60, num_frames=9, image=images[0], generator=gen(), **kw).frames
+    pixels = pipe.media_processor.preprocess(images[0], 48, 60)
+    padded = torch.nn.functional.pad(pixels, (2, 2, 8, 8), value=0.0)[0]
+    full = pipe(height=64, width=64, num_frames=9, conditioning_items=[ConditioningItem(padded, 0, 1.0)],
+                generator=gen(), **kw).frames
+    assert torch.equal(odd, full)
+
+
+def test_unit_and_alignment_errors(no_models, images):
+    base = dict(prompt="a ball", height=64, width=64, num_frames=17)
+    with pytest.raises(ValueError, match="0..1000"):
+        no_models(**base, timesteps=[1.0, 0.9, 0.7])
+    with pytest.raises(ValueError, match="guidance_timesteps"):
+        no_models(**base, guidance_timesteps=[1.0, 0.9], guidance_scale=[3, 1])
+    with pytest.raises(ValueError, match="multiple of 8"):
+        no_models(**base, video=[images[0]] * 9, frame_index=4)
+    with pytest.raises(ValueError, match="denoise_strength"):
+        no_models(**base, denoise_strength=1.5)

@@ -69,7 +69,7 @@ def test_multiscale_odd_size_with_condition(pipe, images):
     assert out.shape == (1, 9, 3, 80, 100)
 
     # By hand: the image at 80x100, padded (14, 14, 8, 8) with mid-grey, passes at 32x64 then 64x128.
-    pixels = pipe.video_processor.preprocess(images[0], 80, 100)
+    pixels = pipe.media_processor.preprocess(images[0], 80, 100)
     padded = torch.nn.functional.pad(pixels, (14, 14, 8, 8), value=0.0)[:, :, None]
     item = [ConditioningItem(padded[0], 0, 1.0)]
     g = gen()

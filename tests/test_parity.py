@@ -106,3 +106,58 @@ def test_swap_components_from_diffusers_pipeline(pipes):
     swapped = LTXVideoPipeline(**ref.components)
     assert set(swapped.components) == {"scheduler", "vae", "text_encoder", "tokenizer", "transformer", "latent_upsampler"}
     assert swapped.transformer is ref.transformer and swapped.latent_upsampler is None
+
+
+def test_image_to_video_matches_ltx_image_to_video_pipeline(components, images):
+    from diffusers import LTXImageToVideoPipeline
+
+    scheduler = FlowMatchEulerDiscreteScheduler(
+        use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024, max_image_seq_len=4096
+    )
+    comps = {**components, "scheduler": scheduler}
+    ref, ours = LTXImageToVideoPipeline(**comps), LTXVideoPipeline(**comps)
+    for p in (ref, ours):
+        p.set_progress_bar_config(disable=True)
+    kw = dict(prompt="a ball", image=images[0], width=64, output_type="pt")
+    expected = run(ref, **kw)
+    got = run(ours, timestep_schedule="shifted", **kw)
+    assert (expected - got).abs().max().item() <= TOL
+
+
+def test_denoise_strength_matches(pipes, images):
+    ref, ours = pipes
+    start = torch.randn(1, 8, 3, 2, 3, generator=gen(5))
+    kw = dict(prompt="a ball", image=images[0], width=96, latents=start, denoise_strength=0.6, output_type="latent",
+              num_inference_steps=5)
+    assert (run(ref, **kw) - run(ours, **kw)).abs().max().item() <= TOL
+
+
+def test_ltx_scheduler_config_keeps_explicit_timesteps(components):
+    """LTX-Video's scheduler config (dynamic shifting, shift_terminal 0.1) must not move explicit timesteps."""
+    ltx_scheduler = FlowMatchEulerDiscreteScheduler(
+        use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024, max_image_seq_len=4096,
+        shift_terminal=0.1,
+    )
+    plain = LTXVideoPipeline(**components)
+    shifted = LTXVideoPipeline(**{**components, "scheduler": ltx_scheduler})
+    for p in (plain, shifted):
+        p.set_progress_bar_config(disable=True)
+    kw = dict(prompt="a ball", output_type="latent", timesteps=[1000.0, 993.7, 909.4, 725.0])
+    assert torch.equal(run(plain, **kw), run(shifted, **kw))
+    timesteps, sigmas = shifted.retrieve_schedule(3, [1000.0, 909.4, 725.0], "linear_quadratic", 18, "cpu")
+    assert torch.allclose(sigmas, torch.tensor([1.0, 0.9094, 0.725, 0.0]))
+
+
+def test_videos_per_prompt_pairs_each_prompt_with_its_mask(pipes):
+    """Two prompts of different lengths x 2 videos: every row equals its single-prompt run."""
+    _, ours = pipes
+    prompts = ["red", "a big blue cube with a cat"]
+    noise = torch.randn(4, 8, 3, 2, 3, generator=gen(7))
+    both = run(ours, prompt=prompts, num_videos_per_prompt=2, latents=noise, output_type="latent")
+    for i in range(4):
+        single = run(ours, prompt=prompts[i // 2], latents=noise[i : i + 1], output_type="latent")
+        assert torch.allclose(both[i : i + 1], single, atol=1e-5)
+    embeds, mask, _, _ = ours.encode_prompt(prompts, do_classifier_free_guidance=False, max_sequence_length=16)
+    again = run(ours, prompt_embeds=embeds, prompt_attention_mask=mask, negative_prompt_embeds=torch.zeros_like(embeds),
+                negative_prompt_attention_mask=mask, num_videos_per_prompt=2, latents=noise, output_type="latent")
+    assert again.shape == both.shape

@@ -127,6 +127,11 @@ class KeyframeCondition:
 
     def apply_to(self, state: ConditioningState, generator: torch.Generator | None = None) -> ConditioningState:
         cond = self.latents.to(state.grid)
+        if cond.shape[-2:] != state.grid.shape[-2:]:
+            raise ValueError(
+                f"conditioning latents are {tuple(cond.shape[-2:])} spatially but the video's are "
+                f"{tuple(state.grid.shape[-2:])}: the media must be resized to the video size before encoding."
+            )
         grid, grid_mask = state.grid.clone(), state.grid_mask.clone()
         num_cond = cond.shape[2]
         if self.frame_index == 0:

@@ -85,6 +85,9 @@ class LTXVideoPipeline(DiffusionPipeline):
         if transformer is not None and (transformer.config.patch_size, transformer.config.patch_size_t) != (1, 1):
             raise ValueError("LTX-Video checkpoints use patch_size = patch_size_t = 1; other values are not supported.")
         self.video_processor = VideoProcessor(vae_scale_factor=self.vae_spatial_compression_ratio)
+        # Conditioning media are resized to the exact requested size (padding comes after); the processor above
+        # would round sizes down to multiples of 32.
+        self.media_processor = VideoProcessor(vae_scale_factor=1)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
@@ -315,9 +318,9 @@ class LTXVideoPipeline(DiffusionPipeline):
             is_image = path.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
             media = read_image(path) if is_image else read_video(path, max_frames=num_frames - frame_index)
         if isinstance(media, PIL.Image.Image):
-            pixels = self.video_processor.preprocess(media, height, width).unsqueeze(2)
+            pixels = self.media_processor.preprocess(media, height, width).unsqueeze(2)
         elif isinstance(media, list):
-            pixels = self.video_processor.preprocess_video(media, height, width)
+            pixels = self.media_processor.preprocess_video(media, height, width)
         elif isinstance(media, torch.Tensor):
             pixels = media.float()
             if pixels.ndim == 3:  # (C, H, W)
