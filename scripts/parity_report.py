@@ -16,7 +16,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import PIL.Image  # noqa: E402
 import torch  # noqa: E402
-from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXPipeline  # noqa: E402
+from diffusers import (  # noqa: E402
+    FlowMatchEulerDiscreteScheduler,
+    LTXConditionPipeline,
+    LTXImageToVideoPipeline,
+    LTXPipeline,
+)
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition  # noqa: E402
 from diffusers.utils import logging as diffusers_logging  # noqa: E402
 
@@ -72,6 +77,21 @@ def main() -> None:
         pipe.set_progress_bar_config(disable=True)
     rows.append(("LTXPipeline", "T2V, CFG 3.0, timestep_schedule='shifted'",
                  _diff(ref2, ours2, {"timestep_schedule": "shifted"}, prompt="a red ball bounces", output_type="pt")))
+    i2v_ref = LTXImageToVideoPipeline(**comps)
+    i2v_ref.set_progress_bar_config(disable=True)
+    rows.append(("LTXImageToVideoPipeline", "I2V, CFG 3.0, timestep_schedule='shifted'",
+                 _diff(i2v_ref, ours2, {"timestep_schedule": "shifted"}, prompt="a ball", image=images[0],
+                       output_type="pt")))
+    start = torch.randn(1, 8, 3, 2, 3, generator=torch.Generator().manual_seed(5))
+    rows.insert(len(cases), ("LTXConditionPipeline", "I2V refining given latents, denoise_strength 0.6",
+                             _diff(ref, ours, prompt="a ball", image=images[0], latents=start, denoise_strength=0.6,
+                                   output_type="latent")))
+    bf16 = {k: v.to(torch.bfloat16) if isinstance(v, torch.nn.Module) else v for k, v in tiny_components().items()}
+    ref3, ours3 = LTXConditionPipeline(**bf16), LTXVideoPipeline(**bf16)
+    for pipe in (ref3, ours3):
+        pipe.set_progress_bar_config(disable=True)
+    rows.append(("LTXConditionPipeline", "bf16 models: 3 keyframes, CFG, decoded",
+                 _diff(ref3, ours3, prompt="a ball", conditions=three, output_type="pt")))
     print(f"Machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, {date.today()}\n")
     print("| reference | case | max abs diff |\n|---|---|---|")
     for ref_name, case, diff in rows:

@@ -22,6 +22,7 @@ from diffusers import (
     FlowMatchEulerDiscreteScheduler,
     LTXVideoTransformer3DModel,
 )
+from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
@@ -530,6 +531,8 @@ class LTXVideoPipeline(DiffusionPipeline):
         normalised latents (B, C, F', H', W') of the padded video.
         """
         # 1. Check inputs before any model runs.
+        if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
+            callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
         raw_conditions = self.collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
         self.check_inputs(
             prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
