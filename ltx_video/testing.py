@@ -66,13 +66,23 @@ def tiny_text_encoder(vocab_size: int, seed: int = 0) -> T5EncoderModel:
     return T5EncoderModel(config).eval()
 
 
-def tiny_vae(seed: int = 0, timestep_conditioning: bool = True) -> AutoencoderKLLTXVideo:
-    """An LTX video VAE with LTX's compression (32x spatial, 8x temporal) and 8 latent channels."""
+def _seeded_vae(seed: int, **structure) -> AutoencoderKLLTXVideo:
+    """A tiny LTX VAE (3 -> 8 latent channels, patch 4, causal encoder) with non-trivial latent statistics."""
     torch.manual_seed(seed)
     vae = AutoencoderKLLTXVideo(
-        in_channels=3,
-        out_channels=3,
-        latent_channels=TINY_LATENT_CHANNELS,
+        in_channels=3, out_channels=3, latent_channels=TINY_LATENT_CHANNELS, patch_size=4, patch_size_t=1,
+        encoder_causal=True, decoder_causal=False, **structure,
+    )
+    # Non-trivial latent statistics, so normalisation bugs show up in parity tests.
+    vae.latents_mean.copy_(torch.linspace(-0.2, 0.2, TINY_LATENT_CHANNELS))
+    vae.latents_std.copy_(torch.linspace(0.5, 1.5, TINY_LATENT_CHANNELS))
+    return vae.eval()
+
+
+def tiny_vae(seed: int = 0, timestep_conditioning: bool = True) -> AutoencoderKLLTXVideo:
+    """An LTX video VAE with LTX's compression (32x spatial, 8x temporal) and 8 latent channels."""
+    return _seeded_vae(
+        seed,
         block_out_channels=(8, 8, 8, 8),
         decoder_block_out_channels=(8, 8, 8, 8),
         layers_per_block=(1, 1, 1, 1, 1),
@@ -83,15 +93,7 @@ def tiny_vae(seed: int = 0, timestep_conditioning: bool = True) -> AutoencoderKL
         upsample_residual=(False, False, False, False),
         upsample_factor=(1, 1, 1, 1),
         timestep_conditioning=timestep_conditioning,
-        patch_size=4,
-        patch_size_t=1,
-        encoder_causal=True,
-        decoder_causal=False,
     )
-    # Non-trivial latent statistics, so normalisation bugs show up in parity tests.
-    vae.latents_mean.copy_(torch.linspace(-0.2, 0.2, TINY_LATENT_CHANNELS))
-    vae.latents_std.copy_(torch.linspace(0.5, 1.5, TINY_LATENT_CHANNELS))
-    return vae.eval()
 
 
 def tiny_vae_original_layout(seed: int = 0) -> AutoencoderKLLTXVideo:
@@ -100,13 +102,11 @@ def tiny_vae_original_layout(seed: int = 0) -> AutoencoderKLLTXVideo:
     diffusers' converter maps original VAE blocks by fixed positions (the 0.9.0 encoder: a channel-doubling
     ``res_x_y`` after the first two downsamplers; the 0.9.1 decoder: every up block upsamples, halving channels),
     which :func:`tiny_vae`'s constant widths do not fill. Same compression (32 x 32 spatially, 8 temporally) and
-    latent width; its original config is ``TINY_VAE_ORIGINAL_CONFIG``.
+    latent width; its original config is ``TINY_VAE_ORIGINAL_CONFIG``. Its decoder injects (unseeded) noise in
+    two blocks, as the released one can, so decoded frames vary between runs; latents do not.
     """
-    torch.manual_seed(seed)
-    vae = AutoencoderKLLTXVideo(
-        in_channels=3,
-        out_channels=3,
-        latent_channels=TINY_LATENT_CHANNELS,
+    return _seeded_vae(
+        seed,
         block_out_channels=(8, 16, 32, 32),
         decoder_block_out_channels=(8, 16, 32),
         layers_per_block=(1, 2, 1, 1, 2),
@@ -117,14 +117,7 @@ def tiny_vae_original_layout(seed: int = 0) -> AutoencoderKLLTXVideo:
         upsample_residual=(True, True, True),
         upsample_factor=(2, 2, 2),
         timestep_conditioning=True,
-        patch_size=4,
-        patch_size_t=1,
-        encoder_causal=True,
-        decoder_causal=False,
     )
-    vae.latents_mean.copy_(torch.linspace(-0.2, 0.2, TINY_LATENT_CHANNELS))
-    vae.latents_std.copy_(torch.linspace(0.5, 1.5, TINY_LATENT_CHANNELS))
-    return vae.eval()
 
 
 # tiny_vae_original_layout() in LTX-Video's own config format (the "vae" section of a checkpoint's metadata).

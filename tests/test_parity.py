@@ -3,7 +3,7 @@
 import pytest
 import torch
 from conftest import gen
-from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXPipeline
+from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXImageToVideoPipeline, LTXPipeline
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
 from ltx_video import ConditioningItem, LTXVideoPipeline
@@ -86,14 +86,20 @@ def test_video_condition_matches(pipes, images):
     assert (run(ref, **kw) - run(ours, **kw)).abs().max().item() <= TOL
 
 
-def test_shifted_schedule_matches_ltx_pipeline(components):
+def shifted_pair(reference_cls, components):
+    """diffusers' reference and ours on LTX-Video 0.9.0's scheduler config (resolution-dependent shift)."""
     scheduler = FlowMatchEulerDiscreteScheduler(
         use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024, max_image_seq_len=4096
     )
     comps = {**components, "scheduler": scheduler}
-    ref, ours = LTXPipeline(**comps), LTXVideoPipeline(**comps)
+    ref, ours = reference_cls(**comps), LTXVideoPipeline(**comps)
     for p in (ref, ours):
         p.set_progress_bar_config(disable=True)
+    return ref, ours
+
+
+def test_shifted_schedule_matches_ltx_pipeline(components):
+    ref, ours = shifted_pair(LTXPipeline, components)
     kw = dict(prompt=["a red ball bounces", "sky"], output_type="pt")
     expected = run(ref, **kw)
     got = run(ours, timestep_schedule="shifted", **kw)
@@ -109,15 +115,7 @@ def test_swap_components_from_diffusers_pipeline(pipes):
 
 
 def test_image_to_video_matches_ltx_image_to_video_pipeline(components, images):
-    from diffusers import LTXImageToVideoPipeline
-
-    scheduler = FlowMatchEulerDiscreteScheduler(
-        use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024, max_image_seq_len=4096
-    )
-    comps = {**components, "scheduler": scheduler}
-    ref, ours = LTXImageToVideoPipeline(**comps), LTXVideoPipeline(**comps)
-    for p in (ref, ours):
-        p.set_progress_bar_config(disable=True)
+    ref, ours = shifted_pair(LTXImageToVideoPipeline, components)
     kw = dict(prompt="a ball", image=images[0], width=64, output_type="pt")
     expected = run(ref, **kw)
     got = run(ours, timestep_schedule="shifted", **kw)
