@@ -80,6 +80,15 @@ class Padding:
         return ((self.num_frames - 2) // self.temporal + 1) * self.temporal + 1
 
     @property
+    def latent_size(self) -> tuple[int, int, int]:
+        """(F', H', W') of the padded video's latents, F' = (F - 1) / 8 + 1."""
+        return (
+            (self.padded_num_frames - 1) // self.temporal + 1,
+            self.padded_height // self.spatial,
+            self.padded_width // self.spatial,
+        )
+
+    @property
     def pad(self) -> tuple[int, int, int, int]:
         """(left, right, top, bottom), the order of ``torch.nn.functional.pad``."""
         pad_h, pad_w = self.padded_height - self.height, self.padded_width - self.width

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -146,8 +147,14 @@ class LTXVideoPipeline(DiffusionPipeline):
         skip_block_list,
         skip_layer_strategy,
         callback_on_step_end_tensor_inputs,
+        denoise_strength=1.0,
+        image_cond_noise_scale=None,
     ) -> None:
         """Validate every argument before any model runs; each error names the argument."""
+        if not 0.0 <= denoise_strength <= 1.0:
+            raise ValueError(f"`denoise_strength` must be in [0, 1], got {denoise_strength}.")
+        if image_cond_noise_scale is not None and image_cond_noise_scale < 0:
+            raise ValueError(f"`image_cond_noise_scale` must be >= 0, got {image_cond_noise_scale}.")
         for name, value in (("height", height), ("width", width)):
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
@@ -339,6 +346,19 @@ class LTXVideoPipeline(DiffusionPipeline):
         ratio = self.vae_temporal_compression_ratio
         available = min(pixels.shape[2], num_frames - frame_index)
         return pixels[:, :, : (available - 1) // ratio * ratio + 1]
+
+    def prepare_condition_media(self, conditions: list[tuple], padding: Padding) -> list[tuple[torch.Tensor, int, float]]:
+        """(media, frame, strength) -> (pixels (1, 3, F, H, W) padded like the video, frame, strength)."""
+        loaded = []
+        for media, frame, strength in conditions:
+            pixels = self.load_condition_media(media, padding.height, padding.width, padding.num_frames, frame)
+            if pixels.shape[2] > 1 and frame % self.vae_temporal_compression_ratio:
+                raise ValueError(
+                    f"`frame_index` of a video condition must be a multiple of {self.vae_temporal_compression_ratio} "
+                    f"(its latent frames must line up with the video's, as LTX-Video requires); got {frame}."
+                )
+            loaded.append((padding.pad_media(pixels), frame, strength))
+        return loaded
 
     def encode_media(self, pixels: torch.Tensor, generator) -> torch.Tensor:
         """(1, 3, F, H, W) pixels -> normalised latents (1, C, F', H', W'), sampled with ``generator``."""
@@ -539,35 +559,25 @@ class LTXVideoPipeline(DiffusionPipeline):
             negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
             height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
             num_inference_steps=num_inference_steps, timesteps=timesteps, guidance_timesteps=guidance_timesteps,
-            output_type=output_type,
-            timestep_schedule=timestep_schedule, conditions=raw_conditions, skip_block_list=skip_block_list,
-            skip_layer_strategy=skip_layer_strategy, callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+            output_type=output_type, timestep_schedule=timestep_schedule, conditions=raw_conditions,
+            skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+            denoise_strength=denoise_strength, image_cond_noise_scale=image_cond_noise_scale,
         )
-        if not 0.0 <= denoise_strength <= 1.0:
-            raise ValueError(f"`denoise_strength` must be in [0, 1], got {denoise_strength}.")
         diffusers_ltx = timestep_schedule == "shifted"  # LTXPipeline / LTXImageToVideoPipeline conventions
         if image_cond_noise_scale is None:
             image_cond_noise_scale = 0.0 if diffusers_ltx else 0.15
-        if image_cond_noise_scale < 0:
-            raise ValueError(f"`image_cond_noise_scale` must be >= 0, got {image_cond_noise_scale}.")
         padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
         device = self._execution_device
         batch_size = (1 if isinstance(prompt, str) else len(prompt)) if prompt is not None else prompt_embeds.shape[0]
         batch_size *= num_videos_per_prompt
         strategy = SkipLayerStrategy.parse(skip_layer_strategy)
-        cond_media = [(self.load_condition_media(m, height, width, num_frames, f), f, s) for m, f, s in raw_conditions]
-        for pixels, f, _ in cond_media:
-            if pixels.shape[2] > 1 and f % self.vae_temporal_compression_ratio:
-                raise ValueError(
-                    f"`frame_index` of a video condition must be a multiple of {self.vae_temporal_compression_ratio} "
-                    f"(its latent frames must line up with the video's, as LTX-Video requires); got {f}."
-                )
-        cond_media = [(padding.pad_media(pixels), f, s) for pixels, f, s in cond_media]
+        cond_media = self.prepare_condition_media(raw_conditions, padding)
 
         # 2. Schedule and per-step guidance.
-        num_tokens = ((padding.padded_num_frames - 1) // self.vae_temporal_compression_ratio + 1) * (
-            padding.padded_height // self.vae_spatial_compression_ratio) * (padding.padded_width // self.vae_spatial_compression_ratio)
-        timesteps, sigmas = self.retrieve_schedule(num_inference_steps, timesteps, timestep_schedule, num_tokens, device)
+        timesteps, sigmas = self.retrieve_schedule(
+            num_inference_steps, timesteps, timestep_schedule, math.prod(padding.latent_size), device
+        )
         if denoise_strength < 1.0:  # diffusers' LTXConditionPipeline: keep the last int(N * strength) steps
             start = len(timesteps) - min(int(len(timesteps) * denoise_strength), len(timesteps))
             timesteps, sigmas = timesteps[start:], sigmas[start:]
@@ -581,7 +591,6 @@ class LTXVideoPipeline(DiffusionPipeline):
             skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
             cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps,
         )
-
         num_blocks = len(self.transformer.transformer_blocks)
         for g in guidance:
             if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
@@ -619,12 +628,7 @@ class LTXVideoPipeline(DiffusionPipeline):
             )
 
         # 6. Strip conditioning tokens, unpack, decode, crop.
-        video_latents = unpack(
-            state.latents[:, state.num_prefix_tokens :],
-            (padding.padded_num_frames - 1) // self.vae_temporal_compression_ratio + 1,
-            padding.padded_height // self.vae_spatial_compression_ratio,
-            padding.padded_width // self.vae_spatial_compression_ratio,
-        )
+        video_latents = unpack(state.latents[:, state.num_prefix_tokens :], *padding.latent_size)
         if output_type == "latent":
             frames = video_latents
         else:
