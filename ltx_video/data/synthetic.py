@@ -1,0 +1,757 @@
+"""Synthetic audio-visual clips with exact ground truth: bouncing shapes, tone bursts, camera motion.
+
+Every clip is a pure function of ``(seed, ClipParams)``: the same pair gives a bit-identical
+:class:`Clip`. Randomness comes only from local ``numpy.random.Generator`` streams built from the
+seed (parameters, background texture and audio noise each have their own stream), never from a
+global RNG.
+
+World model
+-----------
+Coordinates are continuous screen pixels, x to the right and y down. The frame spans
+``[0, W] x [0, H]``: pixel (row ``i``, column ``j``) covers ``[j, j + 1] x [i, i + 1]`` and its centre
+is ``(j + 0.5, i + 0.5)``. Frame ``k`` is shown at time ``k / fps``; audio sample ``n`` at
+``n / SAMPLE_RATE``.
+
+Objects move in SCREEN space with constant velocity and reflect off the edges of the visible frame,
+independently of the camera. An object reflects when its bounding box touches the border: for a ball
+(disc of radius ``size``) and a square (axis-aligned, half-side ``size``) that is ``x - size = 0`` or
+``x + size = W`` (and the same for ``y`` and ``H``). The triangle points up, with apex ``(x, y - size)``
+and base corners ``(x +- size, y + size / 2)``: its area centroid is exactly ``(x, y)`` and its box
+reaches ``size`` left, right and up but only ``size / 2`` down, so it reflects at the bottom edge when
+``y + size / 2 = H`` (see :func:`shape_extent`). The x and y motions are independent triangle waves,
+so bounce times are solved in closed form (:func:`compute_bounces`, :func:`object_positions`): exact
+continuous times, not frame-quantised. A corner hit is two :class:`Bounce` events with the same time,
+one per wall. Objects are drawn in order (later ones on top), anti-aliased by 4 x 4 supersampling.
+
+The background is a textured world seen through the camera. The texture is a smooth random field
+(a sum of 128 random plane waves, wavelengths 6-48 px, amplitudes proportional to the square root of
+the wavelength, RMS 0.06, clipped to +-0.15) added to the background colour; it is evaluated in
+closed form at the world point under every pixel centre, so sub-pixel pans and zooms are exact.
+Frame ``k`` shows world point ``w`` at screen point ``c + z**k * (w - c) + k * (dx, dy)`` with
+``c = (W / 2, H / 2)`` (``((W - 1) / 2, (H - 1) / 2)`` in pixel indices), so the content moves by
+``(dx, dy)`` and scales by ``z`` about the image centre from one frame to the next: that is the camera
+ground truth, :attr:`Clip.camera`. Waves whose on-screen frequency passes 0.35 cycles / px fade out
+linearly until 0.45 cycles / px, so the texture never aliases; this only happens after zooming out
+by more than 2.1x in total (never within the default 2 s at 24 fps), and from then on the zoom
+ground truth holds only approximately.
+
+Sound: at every bounce a tone burst at the object's :data:`SHAPE_PITCH_HZ`, ``burst_ms`` long, with an
+instantaneous attack and an exponential decay of time constant ``burst_ms / 4``
+(:func:`burst_waveform`). The burst's first non-zero sample is ``ceil(t * SAMPLE_RATE)``
+(:func:`burst_start_sample`); its sine has phase 0 half a sample before that sample, so the sample
+itself is never zero. Bursts add up, plus optional white Gaussian noise of RMS ``background_noise``;
+the sum is divided by its peak only if the peak exceeds 1.
+
+Prompts follow a fixed grammar (:func:`prompt_for`, :func:`parse_prompt`), e.g.
+``"a red ball and a blue square bounce, the camera pans left"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+__all__ = [
+    "BACKGROUNDS",
+    "CAMERA_MOTIONS",
+    "COLOURS",
+    "SAMPLE_RATE",
+    "SHAPES",
+    "SHAPE_PITCH_HZ",
+    "WALLS",
+    "Bounce",
+    "Clip",
+    "ClipParams",
+    "ObjectSpec",
+    "PromptSpec",
+    "SyntheticAVDataset",
+    "burst_start_sample",
+    "burst_waveform",
+    "camera_motion",
+    "compute_bounces",
+    "make_clip",
+    "object_positions",
+    "parse_prompt",
+    "prompt_for",
+    "render_clip",
+    "sample_params",
+    "shape_extent",
+]
+
+COLOURS: dict[str, tuple[float, float, float]] = {
+    "red": (0.90, 0.10, 0.10),
+    "orange": (1.00, 0.55, 0.00),
+    "yellow": (0.95, 0.90, 0.10),
+    "green": (0.10, 0.80, 0.20),
+    "blue": (0.15, 0.35, 1.00),
+    "purple": (0.60, 0.20, 0.85),
+    "pink": (1.00, 0.45, 0.75),
+    "white": (1.00, 1.00, 1.00),
+}
+# Every channel stays in [0.15, 0.85] so the +-0.15 texture never clips ("black" is near-black).
+BACKGROUNDS: dict[str, tuple[float, float, float]] = {
+    "gray": (0.40, 0.40, 0.40),
+    "black": (0.15, 0.15, 0.15),
+    "navy": (0.15, 0.18, 0.35),
+    "beige": (0.62, 0.58, 0.48),
+}
+SHAPES = ("ball", "square", "triangle")
+SHAPE_PITCH_HZ = {"ball": 523.25, "square": 783.99, "triangle": 1046.5}
+CAMERA_MOTIONS = ("static", "pan_left", "pan_right", "pan_up", "pan_down", "zoom_in", "zoom_out")
+SAMPLE_RATE = 16000
+WALLS = ("left", "right", "top", "bottom")
+
+_CAMERA_PHRASES = {
+    "static": "is static",
+    "pan_left": "pans left",
+    "pan_right": "pans right",
+    "pan_up": "pans up",
+    "pan_down": "pans down",
+    "zoom_in": "zooms in",
+    "zoom_out": "zooms out",
+}
+_SUPERSAMPLE = 4  # subpixels per pixel along each axis
+_BURST_AMPLITUDE = 0.5
+_TEXTURE_WAVES = 128
+_TEXTURE_WAVELENGTHS = (6.0, 48.0)  # world px
+_TEXTURE_RMS = 0.06
+_TEXTURE_PEAK = 0.15
+_TEXTURE_FADE = (0.35, 0.45)  # on-screen cycles / px where waves start / finish fading out
+_SIZE_RANGE = (4.0, 10.0)
+_SPEED_RANGE = (40.0, 120.0)  # px / s
+_CAMERA_SPEED_RANGE = (0.5, 1.5)
+_MIN_BOUNCES, _BOUNCE_WINDOW_S, _MAX_DRAWS = 2, 2.0, 64
+# Independent RNG streams per seed, so overriding one parameter does not change the others.
+_PARAMS_STREAM, _TEXTURE_STREAM, _NOISE_STREAM = 0, 1, 2
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _finite_pair(value: Any, name: str) -> tuple[float, float]:
+    """``value`` as a pair of finite floats, or ValueError naming ``name``."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(_is_real(v) for v in value):
+        raise ValueError(f"{name} must be a pair of real numbers (x, y), got {value!r}")
+    pair = (float(value[0]), float(value[1]))
+    if not all(math.isfinite(v) for v in pair):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return pair
+
+
+def _check_seed(seed: Any) -> None:
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+
+
+def shape_extent(shape: str, size: float) -> tuple[float, float, float, float]:
+    """Distances ``(left, right, top, bottom)`` in px from an object's centre to its bounding box edges.
+
+    ``size`` on every side for "ball" and "square"; ``(size, size, size, size / 2)`` for the
+    upward "triangle" (apex ``size`` above the centre, base ``size / 2`` below it).
+    """
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+    return (size, size, size, size / 2) if shape == "triangle" else (size, size, size, size)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectSpec:
+    """One moving object: its look, its centre ``(x, y)`` in px at t = 0 and velocity in px / s."""
+
+    shape: str
+    colour: str
+    size: float
+    position: tuple[float, float]
+    velocity: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if self.shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}, got {self.shape!r}")
+        if self.colour not in COLOURS:
+            raise ValueError(f"colour must be one of {tuple(COLOURS)}, got {self.colour!r}")
+        if not _is_real(self.size) or not 0 < self.size < math.inf:
+            raise ValueError(f"size must be a positive finite number of px, got {self.size!r}")
+        object.__setattr__(self, "size", float(self.size))
+        object.__setattr__(self, "position", _finite_pair(self.position, "position"))
+        object.__setattr__(self, "velocity", _finite_pair(self.velocity, "velocity"))
+
+    def limits(self, height: int, width: int) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Ranges ``((x_min, x_max), (y_min, y_max))`` of the centre that keep the shape in the frame."""
+        left, right, top, bottom = shape_extent(self.shape, self.size)
+        return (left, width - right), (top, height - bottom)
+
+
+def _check_frame(height: Any, width: Any, fps: Any, duration: Any) -> None:
+    """ValueError unless the frame size, rate and duration give at least one frame."""
+    for name, value in (("height", height), ("width", width)):
+        if not _is_int(value) or value < 8:
+            raise ValueError(f"{name} must be an int >= 8 (px), got {value!r}")
+    if not _is_real(fps) or not 0 < fps < math.inf:
+        raise ValueError(f"fps must be a positive finite number, got {fps!r}")
+    if not _is_real(duration) or not 0 < duration < math.inf:
+        raise ValueError(f"duration must be a positive finite number of seconds, got {duration!r}")
+    if round(duration * fps) < 1:
+        raise ValueError(f"duration * fps must round to at least 1 frame, got {duration} * {fps}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClipParams:
+    """Everything that defines a clip besides the seed (which fixes the background texture and noise).
+
+    ``camera_speed``: px per frame for pans; percent of scale change per frame for zooms
+    (1.0 -> factor 1.01). ``background_noise``: RMS of white noise added to the audio.
+    ``burst_ms``: length of each tone burst in milliseconds.
+    """
+
+    height: int = 64
+    width: int = 64
+    fps: float = 24.0
+    duration: float = 2.0
+    objects: tuple[ObjectSpec, ...]
+    background: str = "gray"
+    camera: str = "static"
+    camera_speed: float = 1.0
+    background_noise: float = 0.0
+    burst_ms: float = 80.0
+
+    def __post_init__(self) -> None:
+        _check_frame(self.height, self.width, self.fps, self.duration)
+        object.__setattr__(self, "height", int(self.height))
+        object.__setattr__(self, "width", int(self.width))
+        object.__setattr__(self, "fps", float(self.fps))
+        object.__setattr__(self, "duration", float(self.duration))
+        if not isinstance(self.objects, (tuple, list)) or not 1 <= len(self.objects) <= 3:
+            raise ValueError(f"objects must be a tuple of 1 to 3 ObjectSpec, got {self.objects!r}")
+        if not all(isinstance(obj, ObjectSpec) for obj in self.objects):
+            raise ValueError(f"objects must contain ObjectSpec instances, got {self.objects!r}")
+        object.__setattr__(self, "objects", tuple(self.objects))
+        for index, obj in enumerate(self.objects):
+            (x_min, x_max), (y_min, y_max) = obj.limits(self.height, self.width)
+            if x_min >= x_max or y_min >= y_max:
+                raise ValueError(
+                    f"objects[{index}].size={obj.size} is too large for a {self.height}x{self.width} frame: "
+                    f"a {obj.shape}'s box must be smaller than the frame"
+                )
+            x, y = obj.position
+            if not (x_min <= x <= x_max and y_min <= y <= y_max):
+                raise ValueError(
+                    f"objects[{index}].position={obj.position} must keep the {obj.shape} inside the frame: "
+                    f"x in [{x_min}, {x_max}], y in [{y_min}, {y_max}]"
+                )
+        if self.background not in BACKGROUNDS:
+            raise ValueError(f"background must be one of {tuple(BACKGROUNDS)}, got {self.background!r}")
+        if self.camera not in CAMERA_MOTIONS:
+            raise ValueError(f"camera must be one of {CAMERA_MOTIONS}, got {self.camera!r}")
+        for name in ("camera_speed", "background_noise"):
+            value = getattr(self, name)
+            if not _is_real(value) or not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        if not _is_real(self.burst_ms) or not 1 <= self.burst_ms < math.inf:
+            raise ValueError(f"burst_ms must be a finite number >= 1 (ms), got {self.burst_ms!r}")
+        object.__setattr__(self, "burst_ms", float(self.burst_ms))
+
+    @property
+    def num_frames(self) -> int:
+        """``F = round(duration * fps)``."""
+        return round(self.duration * self.fps)
+
+    @property
+    def num_samples(self) -> int:
+        """``S = round(duration * SAMPLE_RATE)``."""
+        return round(self.duration * SAMPLE_RATE)
+
+
+_PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(ClipParams))
+_PARAM_DEFAULTS = {
+    field.name: field.default for field in dataclasses.fields(ClipParams) if field.default is not dataclasses.MISSING
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Kinematics (closed form: each axis is a triangle wave between its two walls)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """Object ``object_index`` touches ``wall`` at ``time`` seconds (exact, continuous)."""
+
+    time: float
+    object_index: int
+    wall: str
+
+    def __post_init__(self) -> None:
+        if self.wall not in WALLS:
+            raise ValueError(f"wall must be one of {WALLS}, got {self.wall!r}")
+
+
+def _fold(start: float, velocity: float, low: float, high: float, times: np.ndarray) -> np.ndarray:
+    """Position on one axis at ``times`` (T,) of a point reflecting between ``low`` and ``high``."""
+    span = high - low
+    unfolded = (start - low) + velocity * times
+    phase = np.mod(unfolded, 2.0 * span)
+    return low + np.where(phase <= span, phase, 2.0 * span - phase)
+
+
+def _axis_hits(start: float, velocity: float, low: float, high: float, until: float) -> list[tuple[float, bool]]:
+    """Times in ``[0, until)`` at which a point on one axis reaches a wall, in order, with ``at_high``.
+
+    The unfolded coordinate ``u = start - low + velocity * t`` is at a wall when ``u = n * span``:
+    the high wall for odd ``n``, the low wall for even ``n``.
+    """
+    if velocity == 0.0:
+        return []
+    span, offset = high - low, start - low
+    n = max(1, math.ceil(offset / span)) if velocity > 0 else min(0, math.floor(offset / span))
+    step = 1 if velocity > 0 else -1
+    hits = []
+    while (time := (n * span - offset) / velocity) < until:
+        hits.append((time, n % 2 == 1))
+        n += step
+    return hits
+
+
+def _object_bounces(obj: ObjectSpec, index: int, height: int, width: int, until: float) -> list[Bounce]:
+    """Bounces of one object in ``[0, until)`` seconds, x walls then y walls (unsorted)."""
+    (x_min, x_max), (y_min, y_max) = obj.limits(height, width)
+    (x, y), (vx, vy) = obj.position, obj.velocity
+    hits = [Bounce(t, index, "right" if high else "left") for t, high in _axis_hits(x, vx, x_min, x_max, until)]
+    hits += [Bounce(t, index, "bottom" if high else "top") for t, high in _axis_hits(y, vy, y_min, y_max, until)]
+    return hits
+
+
+def compute_bounces(params: ClipParams) -> tuple[Bounce, ...]:
+    """All bounces with ``0 <= time < duration``, sorted by (time, object_index, wall)."""
+    hits = [
+        bounce
+        for index, obj in enumerate(params.objects)
+        for bounce in _object_bounces(obj, index, params.height, params.width, params.duration)
+    ]
+    return tuple(sorted(hits, key=lambda b: (b.time, b.object_index, b.wall)))
+
+
+def object_positions(params: ClipParams, times: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Object centres ``(T, N, 2)`` float64, ``(x, y)`` in px, at ``times`` ``(T,)`` seconds."""
+    times = np.asarray(times, dtype=np.float64).reshape(-1)
+    columns = []
+    for obj in params.objects:
+        (x_min, x_max), (y_min, y_max) = obj.limits(params.height, params.width)
+        x = _fold(obj.position[0], obj.velocity[0], x_min, x_max, times)
+        y = _fold(obj.position[1], obj.velocity[1], y_min, y_max, times)
+        columns.append(np.stack([x, y], axis=-1))
+    return torch.from_numpy(np.stack(columns, axis=1))
+
+
+def _camera_step(params: ClipParams) -> tuple[float, float, float]:
+    """Content motion ``(dx, dy, zoom)`` from one frame to the next (see :func:`camera_motion`)."""
+    speed = params.camera_speed
+    return {
+        "static": (0.0, 0.0, 1.0),
+        "pan_left": (speed, 0.0, 1.0),  # the camera turns left: content moves right
+        "pan_right": (-speed, 0.0, 1.0),
+        "pan_up": (0.0, speed, 1.0),  # the camera tilts up: content moves down
+        "pan_down": (0.0, -speed, 1.0),
+        "zoom_in": (0.0, 0.0, 1.0 + speed / 100.0),
+        "zoom_out": (0.0, 0.0, 1.0 / (1.0 + speed / 100.0)),
+    }[params.camera]
+
+
+def camera_motion(params: ClipParams) -> torch.Tensor:
+    """Ground-truth content motion ``(F - 1, 3)`` float32: ``dx, dy`` (px, +x right, +y down), ``zoom``.
+
+    Row ``k`` maps frame ``k`` to frame ``k + 1``; ``zoom`` is the content scale about the image
+    centre (1.0 = none). pan_left: ``dx = +speed``; pan_right: ``-speed``; pan_up: ``dy = +speed``;
+    pan_down: ``-speed``; zoom_in: ``1 + speed / 100``; zoom_out: ``1 / (1 + speed / 100)``.
+    """
+    step = torch.tensor(_camera_step(params), dtype=torch.float32)
+    return step.expand(params.num_frames - 1, 3).clone()
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering: background texture through the camera, supersampled objects on top
+# --------------------------------------------------------------------------------------------
+
+
+def _texture_waves(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plane waves of the world texture: frequencies ``(K, 2)`` in cycles / px, amplitudes, phases ``(K,)``."""
+    rng = np.random.default_rng([seed, _TEXTURE_STREAM])
+    angle = rng.uniform(0.0, 2.0 * math.pi, _TEXTURE_WAVES)
+    wavelength = np.exp(rng.uniform(*np.log(_TEXTURE_WAVELENGTHS), _TEXTURE_WAVES))
+    phase = rng.uniform(0.0, 2.0 * math.pi, _TEXTURE_WAVES)
+    frequency = np.stack([np.cos(angle), np.sin(angle)], axis=-1) / wavelength[:, None]
+    amplitude = np.sqrt(wavelength)  # a gently falling spectrum: smooth, yet broadband for registration
+    amplitude *= _TEXTURE_RMS / np.sqrt(np.sum(amplitude**2) / 2.0)
+    return frequency, amplitude, phase
+
+
+def _world_coordinates(params: ClipParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World x ``(F, W)`` and y ``(F, H)`` under each pixel centre, and the content scale ``(F,)`` per frame."""
+    dx, dy, zoom = _camera_step(params)
+    frames = np.arange(params.num_frames, dtype=np.float64)
+    scale = zoom**frames
+    cx, cy = params.width / 2.0, params.height / 2.0
+    px = np.arange(params.width, dtype=np.float64) + 0.5
+    py = np.arange(params.height, dtype=np.float64) + 0.5
+    world_x = cx + (px[None, :] - cx - dx * frames[:, None]) / scale[:, None]
+    world_y = cy + (py[None, :] - cy - dy * frames[:, None]) / scale[:, None]
+    return world_x, world_y, scale
+
+
+def _render_texture(seed: int, params: ClipParams) -> torch.Tensor:
+    """Background texture ``(F, H, W)`` float64 in ``[-0.15, 0.15]`` seen through the camera.
+
+    ``sum_k a_k cos(2 pi (fx_k x + fy_k y) + phi_k)`` is separable in x and y because the camera
+    transform is axis-aligned: ``cos(A + B) = cos A cos B - sin A sin B`` turns it into two batched
+    matmuls ``(F, H, K) @ (F, K, W)``.
+    """
+    frequency, amplitude, phase = _texture_waves(seed)
+    world_x, world_y, scale = _world_coordinates(params)
+    screen_frequency = np.linalg.norm(frequency, axis=-1)[None, :] / scale[:, None]  # (F, K)
+    low, high = _TEXTURE_FADE
+    gain = amplitude[None, :] * np.clip((high - screen_frequency) / (high - low), 0.0, 1.0)  # (F, K)
+    angle_x = 2.0 * math.pi * world_x[:, None, :] * frequency[None, :, 0, None]  # (F, K, W)
+    angle_y = 2.0 * math.pi * world_y[:, :, None] * frequency[None, None, :, 1] + phase  # (F, H, K)
+    cos_x, sin_x = torch.from_numpy(np.cos(angle_x)), torch.from_numpy(np.sin(angle_x))
+    cos_y = torch.from_numpy(np.cos(angle_y) * gain[:, None, :])
+    sin_y = torch.from_numpy(np.sin(angle_y) * gain[:, None, :])
+    return (cos_y @ cos_x - sin_y @ sin_x).clamp_(-_TEXTURE_PEAK, _TEXTURE_PEAK)
+
+
+def _inside(shape: str, size: float, dx: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
+    """Whether offsets ``dx`` (F, 1, w) and ``dy`` (F, h, 1) from the centre lie in the shape: (F, h, w)."""
+    if shape == "ball":
+        return dx.square() + dy.square() <= size * size
+    if shape == "square":
+        return (dx.abs() <= size) & (dy.abs() <= size)
+    # Upward triangle: apex (0, -size), base corners (+-size, size / 2).
+    return (dy <= size / 2) & (dx.abs() * 1.5 <= dy + size)
+
+
+def _coverage(obj: ObjectSpec, centres: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Anti-aliased coverage of one object in a window that follows it.
+
+    ``centres``: ``(F, 2)`` px. Returns ``coverage`` ``(F, h, w)`` in ``[0, 1]`` (fraction of the
+    ``_SUPERSAMPLE ** 2`` subpixel centres inside the shape) and each window's top-left pixel
+    ``origin`` ``(F, 2)`` int64 ``(column, row)``.
+    """
+    left, right, top, bottom = shape_extent(obj.shape, obj.size)
+    box_w = min(width, math.ceil(left + right) + 2)
+    box_h = min(height, math.ceil(top + bottom) + 2)
+    origin_x = torch.floor(centres[:, 0] - left).long().clamp(0, width - box_w)
+    origin_y = torch.floor(centres[:, 1] - top).long().clamp(0, height - box_h)
+    sub = (torch.arange(box_w * _SUPERSAMPLE, dtype=torch.float64) + 0.5) / _SUPERSAMPLE
+    sub_y = (torch.arange(box_h * _SUPERSAMPLE, dtype=torch.float64) + 0.5) / _SUPERSAMPLE
+    dx = (origin_x[:, None] + sub[None, :] - centres[:, 0, None])[:, None, :]
+    dy = (origin_y[:, None] + sub_y[None, :] - centres[:, 1, None])[:, :, None]
+    inside = _inside(obj.shape, obj.size, dx, dy).to(torch.float32)
+    frames = centres.shape[0]
+    coverage = inside.reshape(frames, box_h, _SUPERSAMPLE, box_w, _SUPERSAMPLE).mean(dim=(2, 4))
+    return coverage, torch.stack([origin_x, origin_y], dim=-1)
+
+
+def _render_video(seed: int, params: ClipParams, positions: torch.Tensor) -> torch.Tensor:
+    """Frames ``(F, 3, H, W)`` float32 in ``[0, 1]``: background colour + texture, objects composited on top."""
+    texture = _render_texture(seed, params).to(torch.float32)
+    colour = torch.tensor(BACKGROUNDS[params.background], dtype=torch.float32)
+    video = (colour[None, :, None, None] + texture[:, None]).contiguous()
+    for index, obj in enumerate(params.objects):
+        coverage, origin = _coverage(obj, positions[:, index], params.height, params.width)
+        paint = torch.tensor(COLOURS[obj.colour], dtype=torch.float32)[:, None, None]
+        box_h, box_w = coverage.shape[1:]
+        for frame, ((x0, y0), alpha) in enumerate(zip(origin.tolist(), coverage, strict=True)):
+            region = video[frame, :, y0 : y0 + box_h, x0 : x0 + box_w]
+            region.mul_(1.0 - alpha).add_(paint * alpha)
+    return video.clamp_(0.0, 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Audio
+# --------------------------------------------------------------------------------------------
+
+
+def burst_start_sample(time: float) -> int:
+    """Index of the first non-zero sample of a burst for a bounce at ``time`` s: ``ceil(time * SAMPLE_RATE)``."""
+    return math.ceil(time * SAMPLE_RATE)
+
+
+def burst_waveform(frequency_hz: float, burst_ms: float = 80.0) -> torch.Tensor:
+    """One tone burst ``(L,)`` float64, ``L = round(burst_ms * SAMPLE_RATE / 1000)``.
+
+    ``0.5 * sin(2 pi f u) * exp(-u / tau)`` at ``u = (m + 0.5) / SAMPLE_RATE`` for sample ``m``,
+    ``tau = burst_ms / 4``: phase 0 half a sample before the first sample, so that sample is non-zero.
+    """
+    length = round(burst_ms * SAMPLE_RATE / 1000.0)
+    u = (torch.arange(length, dtype=torch.float64) + 0.5) / SAMPLE_RATE
+    tau = burst_ms / 4.0 / 1000.0
+    return _BURST_AMPLITUDE * torch.sin(2.0 * math.pi * frequency_hz * u) * torch.exp(-u / tau)
+
+
+def _render_audio(seed: int, params: ClipParams, bounces: tuple[Bounce, ...]) -> torch.Tensor:
+    """Waveform ``(S,)`` float32 in ``[-1, 1]``: one burst per bounce, plus optional white noise."""
+    audio = torch.zeros(params.num_samples, dtype=torch.float64)
+    bursts = {shape: burst_waveform(pitch, params.burst_ms) for shape, pitch in SHAPE_PITCH_HZ.items()}
+    for bounce in bounces:
+        start = burst_start_sample(bounce.time)
+        burst = bursts[params.objects[bounce.object_index].shape][: max(0, audio.numel() - start)]
+        audio[start : start + burst.numel()] += burst
+    if params.background_noise > 0:
+        rng = np.random.default_rng([seed, _NOISE_STREAM])
+        audio += torch.from_numpy(rng.standard_normal(audio.numel())) * params.background_noise
+    peak = audio.abs().max().item() if audio.numel() else 0.0
+    if peak > 1.0:
+        audio /= peak
+    return audio.to(torch.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# Prompts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """What a prompt says: ``objects`` as ``(colour, shape)`` pairs and a ``camera`` motion."""
+
+    objects: tuple[tuple[str, str], ...]
+    camera: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.objects) <= 3:
+            raise ValueError(f"objects must name 1 to 3 objects, got {len(self.objects)}")
+        for colour, shape in self.objects:
+            if colour not in COLOURS or shape not in SHAPES:
+                raise ValueError(f"objects must be (colour, shape) from COLOURS x SHAPES, got {(colour, shape)!r}")
+        if self.camera not in CAMERA_MOTIONS:
+            raise ValueError(f"camera must be one of {CAMERA_MOTIONS}, got {self.camera!r}")
+
+
+def prompt_for(params: ClipParams) -> str:
+    """The fixed-grammar prompt, e.g. ``"a red ball and a blue square bounce, the camera pans left"``."""
+    names = [f"a {obj.colour} {obj.shape}" for obj in params.objects]
+    subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "bounces" if len(names) == 1 else "bounce"
+    return f"{subject} {verb}, the camera {_CAMERA_PHRASES[params.camera]}"
+
+
+def _parse_object(phrase: str) -> tuple[str, str]:
+    """``"a {colour} {shape}"`` -> ``(colour, shape)``; ValueError naming unknown words."""
+    words = phrase.split(" ")
+    if len(words) != 3 or words[0] != "a":
+        raise ValueError(f"expected an object as 'a <colour> <shape>', got {phrase!r}")
+    unknown = [w for w, vocabulary in ((words[1], COLOURS), (words[2], SHAPES)) if w not in vocabulary]
+    if unknown:
+        raise ValueError(f"unknown word(s) {unknown} in {phrase!r}; colours: {tuple(COLOURS)}, shapes: {SHAPES}")
+    return words[1], words[2]
+
+
+def parse_prompt(prompt: str) -> PromptSpec:
+    """Inverse of :func:`prompt_for`; ValueError naming any word outside the grammar."""
+    subject_verb, separator, motion = prompt.strip().rpartition(", the camera ")
+    if not separator:
+        raise ValueError(f"prompt must end with ', the camera <motion>', got {prompt!r}")
+    cameras = {phrase: name for name, phrase in _CAMERA_PHRASES.items()}
+    if motion not in cameras:
+        raise ValueError(f"unknown camera phrase {motion!r}; expected one of {tuple(cameras)}")
+    subject, _, verb = subject_verb.rpartition(" ")
+    if verb not in ("bounce", "bounces"):
+        raise ValueError(f"unknown verb {verb!r}; expected 'bounce' (several objects) or 'bounces' (one)")
+    head, joined, last = subject.rpartition(" and ")
+    phrases = [*head.split(", "), last] if joined else [subject]
+    objects = tuple(_parse_object(phrase) for phrase in phrases)
+    if (verb == "bounces") != (len(objects) == 1):
+        raise ValueError(f"verb {verb!r} does not agree with {len(objects)} object(s) in {prompt!r}")
+    return PromptSpec(objects=objects, camera=cameras[motion])
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling and the clip
+# --------------------------------------------------------------------------------------------
+
+
+def _count_bounces(objects: tuple[ObjectSpec, ...], height: int, width: int, until: float) -> int:
+    return sum(len(_object_bounces(obj, i, height, width, until)) for i, obj in enumerate(objects))
+
+
+def _sample_objects(rng: np.random.Generator, height: int, width: int, duration: float) -> tuple[ObjectSpec, ...]:
+    """1-3 objects with distinct colours, sizes 4-10 px (less in frames under 50 px), speeds 40-120 px/s.
+
+    Directions and positions are redrawn (deterministically, up to 64 times) until at least 2
+    bounces happen in the first ``min(duration, 2)`` s; if none of the draws manages (tiny or very
+    short clips), the draw with the most bounces is kept.
+    """
+    count = int(rng.integers(1, 4))
+    colours = [tuple(COLOURS)[i] for i in rng.choice(len(COLOURS), size=count, replace=False)]
+    shapes = [SHAPES[i] for i in rng.integers(len(SHAPES), size=count)]
+    size_high = min(_SIZE_RANGE[1], min(height, width) / 5.0)
+    sizes = rng.uniform(min(_SIZE_RANGE[0], size_high / 2.0), size_high, size=count)
+    until = min(duration, _BOUNCE_WINDOW_S)
+    best, best_count = (), -1
+    for _ in range(_MAX_DRAWS):
+        unit = rng.uniform(size=(count, 2))
+        speed = rng.uniform(*_SPEED_RANGE, size=count)
+        angle = rng.uniform(0.0, 2.0 * math.pi, size=count)
+        objects = []
+        for i in range(count):
+            left, right, top, bottom = shape_extent(shapes[i], float(sizes[i]))
+            x = left + unit[i, 0] * (width - right - left)
+            y = top + unit[i, 1] * (height - bottom - top)
+            velocity = (speed[i] * math.cos(angle[i]), speed[i] * math.sin(angle[i]))
+            objects.append(
+                ObjectSpec(shape=shapes[i], colour=colours[i], size=float(sizes[i]), position=(x, y), velocity=velocity)
+            )
+        bounces = _count_bounces(tuple(objects), height, width, until)
+        if bounces > best_count:
+            best, best_count = tuple(objects), bounces
+        if bounces >= _MIN_BOUNCES:
+            break
+    return best
+
+
+def sample_params(seed: int, **overrides: Any) -> ClipParams:
+    """The :class:`ClipParams` that :func:`make_clip` renders: ``overrides`` kept, the rest drawn from ``seed``.
+
+    Drawn: background and camera motion (uniform), camera_speed (0.5-1.5) and the objects (see
+    :func:`_sample_objects`, fitted to the possibly overridden frame size). height, width, fps,
+    duration, background_noise and burst_ms default to the :class:`ClipParams` defaults. Every value
+    is drawn whether or not it is overridden, so overriding one field leaves the others unchanged.
+    """
+    _check_seed(seed)
+    unknown = sorted(set(overrides) - set(_PARAM_FIELDS))
+    if unknown:
+        raise TypeError(f"unknown ClipParams field(s) {unknown}; accepted: {_PARAM_FIELDS}")
+    values = {**_PARAM_DEFAULTS, **overrides}
+    _check_frame(values["height"], values["width"], values["fps"], values["duration"])
+    rng = np.random.default_rng([seed, _PARAMS_STREAM])
+    drawn: dict[str, Any] = {
+        "background": tuple(BACKGROUNDS)[int(rng.integers(len(BACKGROUNDS)))],
+        "camera": CAMERA_MOTIONS[int(rng.integers(len(CAMERA_MOTIONS)))],
+        "camera_speed": float(rng.uniform(*_CAMERA_SPEED_RANGE)),
+    }
+    drawn["objects"] = _sample_objects(rng, values["height"], values["width"], float(values["duration"]))
+    return ClipParams(**{**values, **drawn, **overrides})
+
+
+@dataclass(frozen=True, eq=False)
+class Clip:
+    """A rendered clip and its exact ground truth.
+
+    video: ``(F, 3, H, W)`` float32 in ``[-1, 1]``, ``F = round(duration * fps)``.
+    audio: ``(S,)`` float32 in ``[-1, 1]`` at :data:`SAMPLE_RATE`, ``S = round(duration * SAMPLE_RATE)``.
+    bounces: sorted by time (see :func:`compute_bounces`).
+    positions: ``(F, N, 2)`` float32, object centres ``(x, y)`` in px at frame times ``k / fps``.
+    camera: ``(F - 1, 3)`` float32 content motion ``(dx, dy, zoom)`` from frame ``k`` to ``k + 1``.
+    """
+
+    video: torch.Tensor
+    audio: torch.Tensor
+    prompt: str
+    params: ClipParams
+    bounces: tuple[Bounce, ...]
+    positions: torch.Tensor
+    camera: torch.Tensor
+
+    def __post_init__(self) -> None:
+        p = self.params
+        expected = {
+            "video": (p.num_frames, 3, p.height, p.width),
+            "audio": (p.num_samples,),
+            "positions": (p.num_frames, len(p.objects), 2),
+            "camera": (p.num_frames - 1, 3),
+        }
+        for name, shape in expected.items():
+            if tuple(getattr(self, name).shape) != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {tuple(getattr(self, name).shape)}")
+
+    @property
+    def fps(self) -> float:
+        return self.params.fps
+
+    @property
+    def sample_rate(self) -> int:
+        return SAMPLE_RATE
+
+    @property
+    def num_frames(self) -> int:
+        return self.params.num_frames
+
+    def annotations(self) -> dict[str, Any]:
+        """Ground truth as plain tensors / lists.
+
+        ``bounce_times`` ``(K,)`` float64 s, ``bounce_objects`` ``(K,)`` int64, ``bounce_walls`` list of
+        K wall names, ``positions`` ``(F, N, 2)``, ``camera`` ``(F - 1, 3)``, ``objects`` list of N
+        ``(colour, shape)``, ``camera_motion`` str. A DataLoader's default collate stacks these only
+        when every clip in the batch has the same K, N and F; otherwise pass a ``collate_fn`` that
+        keeps the annotations as a list.
+        """
+        return {
+            "bounce_times": torch.tensor([b.time for b in self.bounces], dtype=torch.float64),
+            "bounce_objects": torch.tensor([b.object_index for b in self.bounces], dtype=torch.int64),
+            "bounce_walls": [b.wall for b in self.bounces],
+            "positions": self.positions,
+            "camera": self.camera,
+            "objects": [(obj.colour, obj.shape) for obj in self.params.objects],
+            "camera_motion": self.params.camera,
+        }
+
+
+def render_clip(seed: int, params: ClipParams) -> Clip:
+    """Render ``params``; ``seed`` fixes the background texture and the audio noise."""
+    _check_seed(seed)
+    positions = object_positions(params, np.arange(params.num_frames) / params.fps)
+    bounces = compute_bounces(params)
+    video = _render_video(seed, params, positions)
+    return Clip(
+        video=video.mul_(2.0).sub_(1.0),
+        audio=_render_audio(seed, params, bounces),
+        prompt=prompt_for(params),
+        params=params,
+        bounces=bounces,
+        positions=positions.to(torch.float32),
+        camera=camera_motion(params),
+    )
+
+
+def make_clip(seed: int, **params: Any) -> Clip:
+    """Render a clip; :class:`ClipParams` fields not given are drawn from ``seed`` (:func:`sample_params`)."""
+    return render_clip(seed, sample_params(seed, **params))
+
+
+class SyntheticAVDataset(Dataset):
+    """``num_clips`` synthetic clips; item ``i`` is ``make_clip(seed + i, **params)`` rendered on demand.
+
+    Items are dicts: ``"video"`` ``(F, 3, H, W)`` float32 in ``[-1, 1]``, ``"audio"`` ``(S,)`` float32 in
+    ``[-1, 1]`` at 16 kHz, ``"prompt"`` str, ``"annotations"`` :meth:`Clip.annotations`.
+    """
+
+    def __init__(self, num_clips: int, *, seed: int = 0, **params: Any) -> None:
+        if not _is_int(num_clips) or num_clips < 1:
+            raise ValueError(f"num_clips must be a positive int, got {num_clips!r}")
+        _check_seed(seed)
+        sample_params(seed, **params)  # fail now, not in a DataLoader worker
+        self.num_clips, self.seed, self.params = int(num_clips), int(seed), dict(params)
+
+    def __len__(self) -> int:
+        return self.num_clips
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not _is_int(index) or not -self.num_clips <= index < self.num_clips:
+            raise IndexError(f"index {index!r} out of range for {self.num_clips} clips")
+        clip = make_clip(self.seed + int(index) % self.num_clips, **self.params)
+        return {"video": clip.video, "audio": clip.audio, "prompt": clip.prompt, "annotations": clip.annotations()}
