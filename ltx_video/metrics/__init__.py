@@ -1,0 +1,48 @@
+"""Evaluation metrics for generated audio-video clips: plain functions on tensors / arrays.
+
+Frames are ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` or ``[-1, 1]`` (read as
+``[-1, 1]`` when the minimum is negative) or uint8; audio is ``(S,)`` or ``(C, S)`` float.
+
+* :func:`camera_motion`: global content motion ``(dx, dy, zoom)`` per frame pair;
+* :func:`av_sync_offset_ms`, :func:`av_align_score`: audio-video synchronisation from motion events
+  (:func:`video_motion_events`) and audio onsets;
+* :func:`keyframe_fidelity`: PSNR and SSIM against conditioning keyframes;
+* :func:`flicker`, :func:`temporal_drift`: temporal stability;
+* :func:`prompt_adherence`, :func:`camera_adherence`: agreement with a prompt of the synthetic
+  world's grammar (:mod:`ltx_video.data.synthetic`).
+"""
+
+from ltx_video.metrics.adherence import camera_adherence, detect_objects, dominant_camera_motion, prompt_adherence
+from ltx_video.metrics.camera import camera_motion, compose_motions
+from ltx_video.metrics.fidelity import keyframe_fidelity, psnr, ssim
+from ltx_video.metrics.motion_events import video_motion_events
+from ltx_video.metrics.sync import (
+    align_score_from_times,
+    audio_onset_envelope,
+    audio_onset_times,
+    av_align_score,
+    av_sync_offset_ms,
+    offset_from_events_ms,
+)
+from ltx_video.metrics.temporal import flicker, temporal_drift
+
+__all__ = [
+    "align_score_from_times",
+    "audio_onset_envelope",
+    "audio_onset_times",
+    "av_align_score",
+    "av_sync_offset_ms",
+    "camera_adherence",
+    "camera_motion",
+    "compose_motions",
+    "detect_objects",
+    "dominant_camera_motion",
+    "flicker",
+    "keyframe_fidelity",
+    "offset_from_events_ms",
+    "prompt_adherence",
+    "psnr",
+    "ssim",
+    "temporal_drift",
+    "video_motion_events",
+]

@@ -1,0 +1,103 @@
+"""Input normalisation shared by the metrics: frames, single images and audio as float64 numpy.
+
+Accepted frames: a tensor / array ``(F, 3, H, W)`` or ``(F, H, W, 3)`` (channels-last wins when
+both dim 1 and the last dim have size 3, as in :mod:`ltx_video.io.media`), either uint8
+(``0..255``) or float. Floats are read as ``[-1, 1]`` when their minimum is negative and as
+``[0, 1]`` otherwise, so a ``[-1, 1]`` video that happens to have no negative value is misread;
+pass such videos rescaled to ``[0, 1]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+FramesLike = torch.Tensor | np.ndarray
+ImageLike = torch.Tensor | np.ndarray | Image.Image
+AudioLike = torch.Tensor | np.ndarray
+
+# Rec. 601 luma weights, the usual choice for "grayscale" of sRGB-ish frames.
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def _numpy(array: torch.Tensor | np.ndarray) -> np.ndarray:
+    if isinstance(array, torch.Tensor):
+        return array.detach().cpu().to(torch.float64 if array.is_floating_point() else array.dtype).numpy()
+    return np.asarray(array)
+
+
+def _unit_range(array: np.ndarray, name: str) -> np.ndarray:
+    """uint8 -> ``/255``; float with a negative minimum -> ``(x + 1) / 2``; float -> as is; float64."""
+    if array.dtype == np.uint8:
+        return array.astype(np.float64) / 255.0
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"{name} must be float in [0, 1] / [-1, 1] or uint8, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite")
+    if array.size and array.min() < 0:
+        array = (array + 1.0) / 2.0
+    return array
+
+
+def as_frames(frames: FramesLike, name: str = "frames") -> np.ndarray:
+    """Frames as float64 ``(F, H, W, 3)`` in ``[0, 1]`` (see the module docstring for the inputs)."""
+    if not isinstance(frames, (torch.Tensor, np.ndarray)):
+        raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(frames).__name__}")
+    array = _numpy(frames)
+    if array.ndim != 4:
+        raise ValueError(f"{name} must have 4 dims (F, 3, H, W) or (F, H, W, 3), got shape {tuple(array.shape)}")
+    if array.shape[-1] != 3:
+        if array.shape[1] != 3:
+            raise ValueError(f"{name} must have 3 channels in dim 1 or the last dim, got shape {tuple(array.shape)}")
+        array = array.transpose(0, 2, 3, 1)
+    if array.shape[0] == 0 or array.shape[1] == 0 or array.shape[2] == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(array.shape)}")
+    return np.ascontiguousarray(_unit_range(array, name))
+
+
+def as_image(image: ImageLike, name: str = "image") -> np.ndarray:
+    """One image (PIL, or ``(3, H, W)`` / ``(H, W, 3)`` tensor / array) as float64 ``(H, W, 3)`` in ``[0, 1]``."""
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
+    if not isinstance(image, (torch.Tensor, np.ndarray)):
+        raise ValueError(f"{name} must be a PIL image, torch.Tensor or numpy array, got {type(image).__name__}")
+    array = _numpy(image)
+    if array.ndim != 3 or 3 not in (array.shape[0], array.shape[-1]):
+        raise ValueError(f"{name} must have shape (3, H, W) or (H, W, 3), got {tuple(array.shape)}")
+    if array.shape[-1] != 3:
+        array = array.transpose(1, 2, 0)
+    return np.ascontiguousarray(_unit_range(array, name))
+
+
+def as_mono_audio(audio: AudioLike, name: str = "audio") -> np.ndarray:
+    """Audio ``(S,)`` or ``(C, S)`` float as float64 ``(S,)`` (the mean over channels)."""
+    if not isinstance(audio, (torch.Tensor, np.ndarray)):
+        raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(audio).__name__}")
+    array = _numpy(audio)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"{name} must be float, got dtype {array.dtype}")
+    if array.ndim == 2:
+        array = array.mean(axis=0)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must have shape (S,) or (C, S), got {tuple(array.shape)}")
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite")
+    return array
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Rec. 601 luma of ``(..., 3)`` RGB -> ``(...)``."""
+    return rgb @ _LUMA
+
+
+def check_positive(value: float, name: str) -> float:
+    """``value`` as a float, or :class:`ValueError` naming it if it is not finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    value = float(value)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value}")
+    return value

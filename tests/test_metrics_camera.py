@@ -1,0 +1,171 @@
+"""``ltx_video.metrics.camera_motion`` against known motion: warped textures and the synthetic world.
+
+Accuracy criteria (per clip, ``est`` / ``true`` the ``(F - 1, 3)`` rows):
+
+* pans: ``mean |dx_est - dx_true|`` and ``mean |dy_est - dy_true|`` <= 0.5 px per frame;
+* zooms: the cumulative scale over the clip, ``prod(zoom_est) / prod(zoom_true) - 1``, within 2 %,
+  and ``mean |zoom_est - zoom_true|`` per frame <= 0.001 (a tenth of a 1 %-per-frame zoom);
+* static camera: ``mean |dx|``, ``mean |dy|`` < 0.1 px and ``mean |zoom - 1|`` < 0.002.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ltx_video.metrics import camera_motion, compose_motions
+from ltx_video.metrics._image import gaussian_blur, sample_bilinear
+
+
+def warped_texture_clip(
+    seed: int, *, dx: float = 0.0, dy: float = 0.0, zoom: float = 1.0, num_frames: int = 12, size: int = 64
+) -> np.ndarray:
+    """A smooth random texture seen through a camera, with two independently moving squares on top.
+
+    Frame ``k`` shows the content point ``w`` of a 256 x 256 world at ``c + zoom**k (w - c_w) + k d``,
+    so the content moves by ``d`` and scales by ``zoom`` per frame. ``(F, H, W, 3)`` in ``[0, 1]``.
+    """
+    rng = np.random.default_rng(seed)
+    world = gaussian_blur(rng.standard_normal((256, 256, 3)), 3.0, axes=(0, 1))
+    world = np.clip(np.array([0.45, 0.45, 0.4]) + 0.15 * world / np.abs(world).max(), 0, 1)
+    centre = (size - 1) / 2
+    py, px = np.mgrid[0:size, 0:size].astype(np.float64)
+    starts = rng.uniform(12, size - 12, (2, 2))
+    velocities = rng.uniform(-3, 3, (2, 2))
+    frames = []
+    for k in range(num_frames):
+        scale = zoom**k
+        image, _ = sample_bilinear(
+            world, (px - centre - k * dx) / scale + 127.5, (py - centre - k * dy) / scale + 127.5
+        )
+        for (x, y), colour in zip(starts + k * velocities, ((0.9, 0.1, 0.1), (0.1, 0.3, 1.0)), strict=True):
+            image[(np.abs(px - x) < 5) & (np.abs(py - y) < 5)] = colour
+        frames.append(image)
+    return np.stack(frames)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(1.0, 0.0), (-0.7, 0.4), (0.0, -1.5), (2.3, 1.1)])
+def test_pans_of_a_warped_texture(dx, dy):
+    motion = camera_motion(warped_texture_clip(1, dx=dx, dy=dy))
+    assert motion.shape == (11, 3)
+    np.testing.assert_allclose(motion[:, 0], dx, atol=0.05)
+    np.testing.assert_allclose(motion[:, 1], dy, atol=0.05)
+    np.testing.assert_allclose(motion[:, 2], 1.0, atol=0.002)
+
+
+@pytest.mark.parametrize("zoom", [1.01, 1 / 1.015, 1.05])
+def test_zooms_of_a_warped_texture(zoom):
+    motion = camera_motion(warped_texture_clip(2, zoom=zoom))
+    np.testing.assert_allclose(motion[:, 2], zoom, rtol=0.001)
+    np.testing.assert_allclose(motion[:, :2], 0.0, atol=0.05)
+
+
+def test_static_texture_and_layouts_agree():
+    clip = warped_texture_clip(3)
+    motion = camera_motion(clip)
+    np.testing.assert_allclose(motion, np.tile([0.0, 0.0, 1.0], (11, 1)), atol=1e-3)
+    # the same clip channels-first in [-1, 1], and as uint8, give the same motion
+    panned = warped_texture_clip(3, dx=0.8)
+    reference = camera_motion(panned)
+    np.testing.assert_allclose(
+        camera_motion(torch.from_numpy(panned * 2 - 1).permute(0, 3, 1, 2)), reference, atol=1e-6
+    )
+    np.testing.assert_allclose(camera_motion((panned * 255 + 0.5).astype(np.uint8)), reference, atol=0.02)
+
+
+def test_reversed_clip_negates_the_motion():
+    clip = warped_texture_clip(4, dx=0.9, dy=-0.6)
+    forward = camera_motion(clip)
+    backward = camera_motion(clip[::-1].copy())[::-1]
+    np.testing.assert_allclose(backward[:, :2], -forward[:, :2], atol=0.02)
+    zooming = warped_texture_clip(4, zoom=1.02)
+    np.testing.assert_allclose(camera_motion(zooming[::-1].copy())[:, 2], 1 / 1.02, rtol=0.001)
+
+
+def test_compose_motions_chains_the_pairs():
+    motions = np.array([[1.0, 0.0, 1.0], [0.0, 2.0, 1.0], [0.0, 0.0, 2.0]])
+    maps = compose_motions(motions, 5, 5)  # centre (2, 2)
+    np.testing.assert_allclose(maps[0], [0, 0, 1])
+    np.testing.assert_allclose(maps[2], [1, 2, 1])
+    # p -> p + (1, 2) -> 2 (p + (1, 2) - c) + c = 2 p + (0, 2)
+    np.testing.assert_allclose(maps[3], [0, 2, 2])
+
+
+def test_input_errors():
+    with pytest.raises(ValueError, match="at least 2 frames"):
+        camera_motion(np.zeros((1, 16, 16, 3)))
+    with pytest.raises(ValueError, match="4 dims"):
+        camera_motion(np.zeros((4, 16, 16)))
+    with pytest.raises(ValueError, match="3 channels"):
+        camera_motion(np.zeros((4, 2, 16, 16)))
+    # a blank video has no motion
+    np.testing.assert_array_equal(camera_motion(np.zeros((3, 16, 16, 3))), np.tile([0.0, 0.0, 1.0], (2, 1)))
+
+
+# --------------------------------------------------------------------------------------------
+# Ground truth of the synthetic world (ltx_video.data.synthetic)
+# --------------------------------------------------------------------------------------------
+
+CAMERA_CASES = [
+    ("static", 0),
+    ("static", 1),
+    ("pan_left", 2),
+    ("pan_right", 3),
+    ("pan_up", 4),
+    ("pan_down", 5),
+    ("pan_left", 6),
+    ("zoom_in", 7),
+    ("zoom_out", 8),
+    ("zoom_in", 9),
+    ("zoom_out", 10),
+]
+
+
+@pytest.fixture(scope="module")
+def synthetic_motion():
+    synthetic = pytest.importorskip("ltx_video.data.synthetic")
+    out = {}
+    for camera, seed in CAMERA_CASES:
+        clip = synthetic.make_clip(seed, camera=camera)
+        out[camera, seed] = (camera_motion(clip.video), clip.camera.numpy().astype(np.float64), clip)
+    return out
+
+
+@pytest.mark.parametrize(("camera", "seed"), CAMERA_CASES)
+def test_synthetic_camera_ground_truth(synthetic_motion, camera, seed):
+    estimate, truth, clip = synthetic_motion[camera, seed]
+    assert estimate.shape == truth.shape == (clip.num_frames - 1, 3)
+    error = np.abs(estimate - truth)
+    if camera == "static":
+        assert np.abs(estimate[:, :2]).mean(axis=0).max() < 0.1
+        assert np.abs(estimate[:, 2] - 1).mean() < 0.002
+    elif camera.startswith("pan"):
+        assert error[:, :2].mean(axis=0).max() <= 0.5
+        # the sign convention: pan_left moves the content right
+        axis = 0 if camera in ("pan_left", "pan_right") else 1
+        assert np.sign(estimate[:, axis].mean()) == np.sign(truth[:, axis].mean()) != 0
+    else:
+        cumulative = np.prod(estimate[:, 2]) / np.prod(truth[:, 2]) - 1
+        assert abs(cumulative) <= 0.02
+        assert error[:, 2].mean() <= 0.001
+        assert (estimate[:, 2].mean() > 1) == (camera == "zoom_in")
+
+
+def test_synthetic_camera_summary(synthetic_motion):
+    """All clips together; prints the figures for the record (``pytest -s``)."""
+    pans = [np.abs(e - t)[:, :2].mean() for (cam, _), (e, t, _) in synthetic_motion.items() if cam.startswith("pan")]
+    zooms = [
+        abs(np.prod(e[:, 2]) / np.prod(t[:, 2]) - 1)
+        for (cam, _), (e, t, _) in synthetic_motion.items()
+        if "zoom" in cam
+    ]
+    static = [np.abs(e[:, :2]).mean() for (cam, _), (e, _, _) in synthetic_motion.items() if cam == "static"]
+    print(f"pan MAE per clip (px/frame): max {max(pans):.4f}; cumulative zoom error: max {max(zooms):.4%}")
+    print(f"static |dx|,|dy| mean: max {max(static):.4f} px")
+    # a negative control: the zoom clips are not static, nor the pans zooms
+    for (cam, _), (estimate, _, _) in synthetic_motion.items():
+        if cam.startswith("zoom"):
+            assert abs(np.log(estimate[:, 2]).mean()) > 0.004
+        if cam.startswith("pan"):
+            assert np.abs(estimate[:, :2]).mean(axis=0).max() > 0.4

@@ -1,0 +1,102 @@
+"""``ltx_video.metrics`` keyframe fidelity (PSNR, SSIM) and temporal stability (flicker, drift)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ltx_video.metrics import flicker, keyframe_fidelity, psnr, ssim, temporal_drift
+
+
+def smooth_frames(num_frames: int = 9, height: int = 32, width: int = 40) -> np.ndarray:
+    """Slowly moving colour gradients, ``(F, H, W, 3)`` float in ``[0, 1]``."""
+    y, x = np.mgrid[0:height, 0:width] / np.array([height, width])[:, None, None]
+    frames = []
+    for k in range(num_frames):
+        red = 0.5 + 0.4 * np.sin(2 * math.pi * (x + 0.03 * k))
+        green = 0.5 + 0.4 * np.cos(2 * math.pi * (y - 0.02 * k))
+        blue = 0.2 + 0.3 * (x + y)
+        frames.append(np.stack([red, green, blue], axis=-1))
+    return np.stack(frames)
+
+
+def test_identical_keyframes_give_infinite_psnr_and_unit_ssim():
+    frames = smooth_frames()
+    keyframes = {0: frames[0], 4: torch.from_numpy(frames[4]).permute(2, 0, 1), 8: frames[8] * 2 - 1}
+    result = keyframe_fidelity(torch.from_numpy(frames).permute(0, 3, 1, 2), keyframes)
+    assert set(result) == {0, 4, 8}
+    assert result[0]["psnr"] == math.inf and result[4]["psnr"] == math.inf
+    # [-1, 1] -> [0, 1] is exact only to rounding
+    assert result[8]["psnr"] > 200.0
+    for scores in result.values():
+        assert scores["ssim"] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_noise_keyframe_gives_low_psnr_and_ssim():
+    frames = smooth_frames()
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(0, 1, frames.shape[1:])
+    scores = keyframe_fidelity(frames, {3: noise})[3]
+    # uniform noise against a smooth image: MSE ~ 1/12 + ..., about 9-10 dB
+    assert scores["psnr"] < 15.0
+    assert scores["ssim"] < 0.1
+    # a lightly perturbed keyframe scores in between
+    slight = np.clip(frames[3] + rng.normal(0, 0.02, frames.shape[1:]), 0, 1)
+    near = keyframe_fidelity(frames, {3: slight})[3]
+    assert 30.0 < near["psnr"] < 40.0
+    assert scores["ssim"] < near["ssim"] < 1.0
+
+
+def test_psnr_matches_its_definition_and_uint8_pil_inputs_agree():
+    frames = smooth_frames()
+    shifted = np.clip(frames[2] + 0.1, 0, 1)
+    expected = 10 * math.log10(1 / np.mean((shifted - frames[2]) ** 2))
+    assert psnr(shifted, frames[2]) == pytest.approx(expected)
+    uint8 = (frames * 255 + 0.5).astype(np.uint8)
+    from_pil = keyframe_fidelity(uint8, {2: Image.fromarray(uint8[2])})[2]
+    assert from_pil["psnr"] == math.inf
+    assert ssim(frames[2], frames[2]) == pytest.approx(1.0)
+    # SSIM is symmetric and drops with a contrast change
+    assert ssim(frames[2], shifted) == pytest.approx(ssim(shifted, frames[2]))
+    assert ssim(frames[2], 0.5 + 0.2 * (frames[2] - 0.5)) < 0.95
+
+
+def test_keyframe_errors_name_the_problem():
+    frames = smooth_frames(num_frames=5)
+    with pytest.raises(ValueError, match="keyframe index 5 is outside"):
+        keyframe_fidelity(frames, {5: frames[0]})
+    with pytest.raises(ValueError, match="keyframe index -1 is outside"):
+        keyframe_fidelity(frames, {-1: frames[0]})
+    with pytest.raises(ValueError, match=r"keyframes\[1\] has size 16 x 20"):
+        keyframe_fidelity(frames, {1: frames[0, :16, :20]})
+
+
+def test_flicker_is_the_mean_consecutive_difference():
+    frames = smooth_frames()
+    assert flicker(np.repeat(frames[:1], 5, axis=0)) == 0.0
+    expected = np.abs(np.diff(frames, axis=0)).mean()
+    assert flicker(frames) == pytest.approx(expected)
+    # the same video as [-1, 1] channels-first tensor and as uint8 agree
+    assert flicker(torch.from_numpy(frames * 2 - 1).permute(0, 3, 1, 2)) == pytest.approx(expected)
+    assert flicker((frames * 255 + 0.5).astype(np.uint8)) == pytest.approx(expected, abs=2e-3)
+    # alternating brightness flickers: +-0.1 every frame
+    flashing = np.clip(frames + 0.1 * (-1) ** np.arange(len(frames))[:, None, None, None], 0, 1)
+    assert flicker(flashing) > flicker(frames) + 0.1
+
+
+def test_temporal_drift_measures_start_to_end_colour_change():
+    frames = np.full((16, 8, 8, 3), 0.5)
+    steady = temporal_drift(frames, window=4)
+    assert steady["drift"] == 0.0 and steady["std_drift"] == 0.0
+    drifting = frames + np.linspace(0, 0.2, 16)[:, None, None, None] * np.array([1.0, 0.0, -1.0])
+    result = temporal_drift(drifting, window=4)
+    # mean of the last four ramp values minus the first four: 0.2 * (13.5 - 1.5) / 15 = 0.16
+    np.testing.assert_allclose(result["mean_change"], [0.16, 0.0, -0.16], atol=1e-12)
+    assert result["drift"] == pytest.approx(0.16 * math.sqrt(2))
+    for window in (0, 17, 2.5):
+        with pytest.raises(ValueError, match="window must be an int in"):
+            temporal_drift(frames, window=window)

@@ -1,0 +1,184 @@
+"""``ltx_video.metrics`` audio-video synchronisation against the synthetic world's ground truth.
+
+* offsets: for 12 clips (seeds 0-11: one to three objects, every camera motion) and injected
+  offsets -200 ... +200 ms in 50 ms steps (audio shifted, padded with zeros), the estimated offset
+  has a mean absolute error <= 15 ms;
+* AV-Align: the matching audio scores >= 0.8 on average, the audio of another clip (seed + 1000)
+  <= 0.5.
+
+The video events of a clip do not depend on the audio, so the sweeps compute them once
+(:func:`video_motion_events`) and call :func:`offset_from_events_ms` / :func:`align_score_from_times`,
+the two halves :func:`av_sync_offset_ms` / :func:`av_align_score` are made of; a few end-to-end
+calls check that the wrappers are exactly those halves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ltx_video.metrics import (
+    align_score_from_times,
+    audio_onset_envelope,
+    audio_onset_times,
+    av_align_score,
+    av_sync_offset_ms,
+    offset_from_events_ms,
+    video_motion_events,
+)
+
+SEEDS = range(12)
+OFFSETS_MS = range(-200, 201, 50)
+SAMPLE_RATE = 16000
+
+
+def shifted(audio: torch.Tensor, offset_ms: float) -> torch.Tensor:
+    """``audio`` delayed by ``offset_ms`` (advanced when negative), zero-padded to the same length."""
+    n = round(offset_ms * SAMPLE_RATE / 1000)
+    out = torch.zeros_like(audio)
+    if n >= 0:
+        out[n:] = audio[: len(audio) - n]
+    else:
+        out[:n] = audio[-n:]
+    return out
+
+
+def test_label_components_follow_shapes_and_colours():
+    from ltx_video.metrics._image import label_components
+
+    # a spiral-like U: one component that label propagation must follow around two corners
+    mask = np.zeros((7, 9), bool)
+    mask[1, 1:8] = mask[1:6, 1] = mask[5, 1:8] = mask[3, 3:8] = mask[3:6, 7] = True
+    mask[0, 0] = True
+    labels, count = label_components(mask)
+    assert count == 2
+    spiral = mask.copy()
+    spiral[0, 0] = False
+    assert labels[0, 0] == 1 and set(np.unique(labels[spiral])) == {2}
+    # its right part another colour: the colour edge cuts the spiral into four pieces
+    colours = np.zeros((7, 9, 3))
+    colours[:, 5:] = 1.0
+    labels, count = label_components(mask, colours, tolerance=0.5)
+    assert count == 5
+    assert labels[1, 4] != labels[1, 5] and labels[3, 5] == labels[5, 5] != labels[5, 4]
+
+
+def burst(at_s: float, *, length_s: float = 1.0, frequency: float = 700.0) -> np.ndarray:
+    t = np.arange(int(length_s * SAMPLE_RATE)) / SAMPLE_RATE
+    return np.where(t >= at_s, 0.5 * np.sin(2 * np.pi * frequency * (t - at_s)) * np.exp(-(t - at_s) / 0.02), 0.0)
+
+
+def test_onset_envelope_peaks_at_the_attack():
+    for at_s in (0.1003, 0.25, 0.7771):
+        envelope = audio_onset_envelope(burst(at_s))
+        assert len(envelope) == 1000
+        assert abs(np.argmax(envelope) - at_s * 1000) <= 2
+        np.testing.assert_allclose(audio_onset_times(burst(at_s)), [at_s], atol=0.002)
+    # channels are averaged; silence has no onset
+    stereo = np.stack([burst(0.3), burst(0.3)])
+    np.testing.assert_allclose(audio_onset_envelope(stereo), audio_onset_envelope(burst(0.3)))
+    assert audio_onset_times(np.zeros(SAMPLE_RATE)).size == 0
+
+
+def test_offset_from_events_on_exact_events():
+    times = np.array([0.2, 0.65, 1.3])
+    audio = sum(burst(t + 0.123, length_s=2.0) for t in times)
+    offset = offset_from_events_ms(times, np.ones(3), audio_onset_envelope(audio))
+    assert offset == pytest.approx(123, abs=1.0)
+    assert math.isnan(offset_from_events_ms(np.zeros(0), np.zeros(0), audio_onset_envelope(audio)))
+    assert math.isnan(offset_from_events_ms(times, np.ones(3), np.zeros(2000)))
+
+
+@pytest.fixture(scope="module")
+def clips():
+    synthetic = pytest.importorskip("ltx_video.data.synthetic")
+    out = {}
+    for seed in SEEDS:
+        clip = synthetic.make_clip(seed)
+        out[seed] = (clip, *video_motion_events(clip.video, clip.fps))
+    return out
+
+
+def test_video_events_match_the_bounces(clips):
+    """Most bounces are found within 10 ms (events within a frame of the clip's ends cannot be)."""
+    found, visible, errors = 0, 0, []
+    for clip, times, _ in clips.values():
+        bounce_times = np.unique([bounce.time for bounce in clip.bounces])
+        inside = bounce_times[(bounce_times > 1 / clip.fps) & (bounce_times < (clip.num_frames - 2) / clip.fps)]
+        visible += len(inside)
+        if len(times):
+            distance = np.abs(inside[:, None] - times[None, :]).min(axis=1)
+            found += int((distance <= 0.01).sum())
+            errors.extend(distance[distance <= 0.01])
+    print(f"bounces found within 10 ms: {found}/{visible}; mean error {1000 * np.mean(errors):.2f} ms")
+    assert found >= 0.8 * visible
+    assert np.mean(errors) < 0.004
+
+
+def test_injected_offsets_are_recovered(clips):
+    errors = []
+    for clip, times, strengths in clips.values():
+        for offset in OFFSETS_MS:
+            envelope = audio_onset_envelope(shifted(clip.audio, offset), SAMPLE_RATE)
+            errors.append(offset_from_events_ms(times, strengths, envelope) - offset)
+    errors = np.abs(errors)
+    print(f"offset recovery over {len(errors)} cases: MAE {errors.mean():.2f} ms, max {errors.max():.2f} ms")
+    assert errors.mean() <= 15.0
+    assert np.median(errors) <= 5.0
+
+
+@pytest.mark.parametrize(("seed", "offset"), [(2, 120.0), (5, -80.0), (9, 0.0)])
+def test_av_sync_offset_end_to_end(clips, seed, offset):
+    clip, times, strengths = clips[seed]
+    audio = shifted(clip.audio, offset)
+    estimate = av_sync_offset_ms(clip.video, audio, clip.fps, sample_rate=SAMPLE_RATE)
+    assert estimate == offset_from_events_ms(times, strengths, audio_onset_envelope(audio))
+    assert abs(estimate - offset) <= 15.0
+
+
+def test_av_sync_offset_with_background_noise():
+    synthetic = pytest.importorskip("ltx_video.data.synthetic")
+    clip = synthetic.make_clip(4, background_noise=0.1)  # three objects, zooming out, noisy audio
+    estimate = av_sync_offset_ms(clip.video, shifted(clip.audio, 90.0), clip.fps)
+    assert abs(estimate - 90.0) <= 15.0
+
+
+def test_av_sync_offset_is_nan_without_events(clips):
+    clip, _, _ = clips[0]
+    assert math.isnan(av_sync_offset_ms(clip.video, torch.zeros_like(clip.audio), clip.fps))
+    frozen = clip.video[:1].expand(12, -1, -1, -1)
+    assert math.isnan(av_sync_offset_ms(frozen, clip.audio, clip.fps))
+    with pytest.raises(ValueError, match="max_offset_ms"):
+        av_sync_offset_ms(clip.video, clip.audio, clip.fps, max_offset_ms=0)
+
+
+def test_av_align_matched_beats_mismatched(clips):
+    synthetic = pytest.importorskip("ltx_video.data.synthetic")
+    matched, mismatched = [], []
+    for seed, (clip, times, _) in clips.items():
+        tolerance = 1 / clip.fps
+        matched.append(align_score_from_times(audio_onset_times(clip.audio), times, tolerance))
+        other = synthetic.make_clip(seed + 1000)
+        mismatched.append(align_score_from_times(audio_onset_times(other.audio), times, tolerance))
+    print(f"AV-Align matched mean {np.mean(matched):.3f} (min {min(matched):.3f}), ", end="")
+    print(f"mismatched mean {np.mean(mismatched):.3f} (max {max(mismatched):.3f})")
+    assert np.mean(matched) >= 0.8
+    assert np.mean(mismatched) <= 0.5
+    assert sum(m > o for m, o in zip(matched, mismatched, strict=True)) >= 0.9 * len(matched)
+
+
+def test_av_align_score_end_to_end(clips):
+    clip, times, _ = clips[1]
+    score = av_align_score(clip.video, clip.audio, clip.fps)
+    assert score == align_score_from_times(audio_onset_times(clip.audio), times, 1 / clip.fps)
+    assert score >= 0.8
+    # no peaks at all, or only on one side: 0
+    frozen = clip.video[:1].expand(12, -1, -1, -1)
+    assert av_align_score(frozen, torch.zeros(8000), clip.fps) == 0.0
+    assert av_align_score(frozen, clip.audio, clip.fps) == 0.0
+    assert align_score_from_times(np.array([0.5, 1.0]), np.array([0.52, 1.3]), 0.042) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="window_frames"):
+        av_align_score(clip.video, clip.audio, clip.fps, window_frames=-1)
