@@ -73,7 +73,7 @@ __all__ = [
     "SyntheticAVDataset",
     "burst_start_sample",
     "burst_waveform",
-    "camera_motion",
+    "true_camera_motion",
     "compute_bounces",
     "make_clip",
     "object_positions",
@@ -360,7 +360,7 @@ def object_positions(params: ClipParams, times: np.ndarray | torch.Tensor) -> to
 
 
 def _camera_step(params: ClipParams) -> tuple[float, float, float]:
-    """Content motion ``(dx, dy, zoom)`` from one frame to the next (see :func:`camera_motion`)."""
+    """Content motion ``(dx, dy, zoom)`` from one frame to the next (see :func:`true_camera_motion`)."""
     speed = params.camera_speed
     return {
         "static": (0.0, 0.0, 1.0),
@@ -373,7 +373,7 @@ def _camera_step(params: ClipParams) -> tuple[float, float, float]:
     }[params.camera]
 
 
-def camera_motion(params: ClipParams) -> torch.Tensor:
+def true_camera_motion(params: ClipParams) -> torch.Tensor:
     """Ground-truth content motion ``(F - 1, 3)`` float32: ``dx, dy`` (px, +x right, +y down), ``zoom``.
 
     Row ``k`` maps frame ``k`` to frame ``k + 1``; ``zoom`` is the content scale about the image
@@ -724,7 +724,7 @@ def render_clip(seed: int, params: ClipParams) -> Clip:
         params=params,
         bounces=bounces,
         positions=positions.to(torch.float32),
-        camera=camera_motion(params),
+        camera=true_camera_motion(params),
     )
 
 
