@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ltx_video import metrics
-from ltx_video.io.media import read_audio, read_video_tensor
+from ltx_video.io.media import audio_start_offset, read_audio, read_video_tensor
 
 SAMPLE_RATE = 16000
 
@@ -40,27 +40,37 @@ def _videos(inputs: list[Path]) -> list[Path]:
     return files
 
 
-def _sidecar(files: list[Path], explicit: Path | None, name: str) -> dict:
+def _sidecar(path: Path, explicit: dict | None, name: str) -> dict | None:
+    """The entry for ``path`` in ``explicit`` or in the ``name`` JSON beside it (per folder, so two
+    folders with the same file names do not mix)."""
     if explicit is not None:
-        return json.loads(explicit.read_text())
-    merged = {}
-    for folder in sorted({f.parent for f in files}):
-        if (folder / name).is_file():
-            merged.update(json.loads((folder / name).read_text()))
-    return merged
+        return explicit.get(path.name)
+    sidecar = path.parent / name
+    return json.loads(sidecar.read_text()).get(path.name) if sidecar.is_file() else None
+
+
+def _aligned_audio(path: Path, num_samples_hint: int) -> np.ndarray | None:
+    """Mono 16 kHz audio aligned to the first video frame (silence prepended or samples dropped), or None."""
+    try:
+        audio, _ = read_audio(path, sample_rate=SAMPLE_RATE)
+    except ValueError:  # no audio stream
+        return None
+    shift = round(audio_start_offset(path) * SAMPLE_RATE)
+    audio = audio[0].numpy()
+    audio = np.concatenate([np.zeros(shift, audio.dtype), audio]) if shift > 0 else audio[-shift:]
+    return audio[: max(num_samples_hint, 1)]
 
 
 def evaluate_file(path: Path, prompt: str | None, truth: dict | None) -> dict:
     """All metrics for one file; ground-truth errors when ``truth`` (its annotations) is given."""
     frames, fps = read_video_tensor(path)
-    try:
-        audio, _ = read_audio(path, sample_rate=SAMPLE_RATE)
-        audio = audio[0]
-    except ValueError:  # no audio stream
-        audio = None
+    audio = _aligned_audio(path, round(frames.shape[0] / fps * SAMPLE_RATE))
     row: dict = {"file": path.name, "frames": int(frames.shape[0]), "fps": fps}
+    if frames.shape[0] < 3:
+        row["error"] = "fewer than 3 frames: no temporal metric applies"
+        return row
     row["flicker"] = metrics.flicker(frames)
-    row["drift"] = metrics.temporal_drift(frames)["drift"]
+    row["drift"] = metrics.temporal_drift(frames, window=min(8, frames.shape[0] // 2))["drift"]
     camera = metrics.camera_motion(frames)
     row["camera_dx"], row["camera_dy"] = float(camera[:, 0].mean()), float(camera[:, 1].mean())
     row["camera_zoom"] = float(np.prod(camera[:, 2]) ** (1 / len(camera)))
@@ -72,7 +82,10 @@ def evaluate_file(path: Path, prompt: str | None, truth: dict | None) -> dict:
         row["av_offset_ms"] = metrics.offset_from_events_ms(times, strengths, envelope)
         row["av_align"] = metrics.align_score_from_times(metrics.audio_onset_times(audio, SAMPLE_RATE), times, 1 / fps)
     if prompt is not None:
-        row["prompt_adherence"] = metrics.prompt_adherence(frames, prompt)
+        try:
+            row["prompt_adherence"] = metrics.prompt_adherence(frames, prompt)
+        except ValueError as error:  # a prompt outside the synthetic grammar
+            row["prompt_adherence_error"] = str(error)
     if truth is not None and "camera" in truth:
         true_camera = np.asarray(truth["camera"], dtype=np.float64)
         n = min(len(true_camera), len(camera))
@@ -97,7 +110,19 @@ def summarize(rows: list[dict]) -> dict:
         "camera_err_px": _mean(rows, "camera_err_px"),
         "camera_zoom_err": _mean(rows, "camera_zoom_err"),
         "undetected_av_offsets": sum(1 for r in rows if "av_offset_ms" in r and math.isnan(r["av_offset_ms"])),
+        "errors": sum(1 for r in rows if "error" in r),
     }
+
+
+def _json_safe(value):
+    """NaN and infinities -> null, so strict JSON parsers read the report."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def markdown(rows: list[dict], summary: dict) -> str:
@@ -123,14 +148,19 @@ def main(argv: list[str] | None = None) -> int:
         files = _videos(args.inputs)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    prompts = _sidecar(files, args.prompts, "prompts.json")
-    truths = _sidecar(files, None, "annotations.json")
+    explicit = json.loads(args.prompts.read_text()) if args.prompts is not None else None
     start = time.perf_counter()
-    rows = [evaluate_file(f, prompts.get(f.name), truths.get(f.name)) for f in tqdm(files, desc="evaluating")]
+    rows = []
+    for f in tqdm(files, desc="evaluating"):
+        try:
+            rows.append(evaluate_file(f, _sidecar(f, explicit, "prompts.json"), _sidecar(f, None, "annotations.json")))
+        except Exception as error:  # one unreadable file must not end the run; it is reported in its row
+            rows.append({"file": f.name, "error": f"{type(error).__name__}: {error}"})
     summary = summarize(rows)
     summary["seconds"] = round(time.perf_counter() - start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "clips": rows}, indent=2))
+    report = json.dumps(_json_safe({"summary": summary, "clips": rows}), indent=2, allow_nan=False)
+    args.out.with_suffix(".json").write_text(report)
     args.out.with_suffix(".md").write_text(markdown(rows, summary))
     print(markdown([], summary).strip())
     return 0

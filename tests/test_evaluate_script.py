@@ -35,3 +35,53 @@ def test_evaluate_rejects_missing_inputs(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         load("evaluate").main([str(tmp_path / "nothing")])
     assert exit_.value.code == 2
+
+
+def _write_with_late_audio(path, clip, late_s: float) -> None:
+    """The clip's video from t = 0 and its audio from ``late_s`` on, as a stream that starts at ``late_s``."""
+    import av
+    import numpy as np
+
+    start = round(late_s * 16000)
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=24, options={"crf": "18"})
+        video.width, video.height, video.pix_fmt = clip.video.shape[3], clip.video.shape[2], "yuv420p"
+        audio = container.add_stream("aac", rate=16000, layout="mono")
+        frames = ((clip.video + 1) / 2 * 255).round().byte().permute(0, 2, 3, 1).numpy()
+        for k, array in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
+            frame.pts = k
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        samples = clip.audio.numpy()[start:]
+        for offset in range(0, len(samples), 1024):
+            chunk = samples[offset : offset + 1024][None].astype(np.float32)
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 16000, start + offset
+            container.mux(audio.encode(frame))
+        container.mux(audio.encode(None))
+
+
+def test_audio_stream_starting_late_is_aligned(tmp_path):
+    from ltx_video.data import make_clip
+    from ltx_video.io.media import audio_start_offset
+
+    clip = make_clip(2, camera="static")
+    path = tmp_path / "late.mp4"
+    _write_with_late_audio(path, clip, 0.25)
+    assert abs(audio_start_offset(path) - 0.25) < 0.07  # within one AAC frame of priming
+    row = load("evaluate").evaluate_file(path, clip.prompt, None)
+    assert abs(row["av_offset_ms"]) < 15  # without the alignment this reads about -250 ms
+
+
+def test_bad_files_and_foreign_prompts_do_not_stop_the_run(tmp_path):
+    clips = tmp_path / "clips"
+    assert load("make_synthetic").main([str(clips), "--num", "1", "--duration", "0.25"]) == 0  # 6 frames
+    (clips / "broken.mp4").write_bytes(b"not a video")
+    (clips / "prompts.json").write_text(json.dumps({"clip_00000.mp4": "a dog runs on a beach"}))
+    assert load("evaluate").main([str(clips), "--out", str(tmp_path / "eval")]) == 0
+    text = (tmp_path / "eval.json").read_text()
+    report = json.loads(text)  # strict JSON: no NaN
+    rows = {row["file"]: row for row in report["clips"]}
+    assert "error" in rows["broken.mp4"] and report["summary"]["errors"] == 1
+    assert "prompt_adherence_error" in rows["clip_00000.mp4"] and "flicker" in rows["clip_00000.mp4"]

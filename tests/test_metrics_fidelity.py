@@ -100,3 +100,12 @@ def test_temporal_drift_measures_start_to_end_colour_change():
     for window in (0, 17, 2.5):
         with pytest.raises(ValueError, match="window must be an int in"):
             temporal_drift(frames, window=window)
+
+
+def test_keyframe_of_a_signed_video_without_negative_values():
+    """A [-1, 1] video whose keyframe happens to be all >= 0 is still compared in [-1, 1]."""
+    frames = torch.from_numpy(smooth_frames()).permute(0, 3, 1, 2) * 2 - 1
+    bright = frames[2].clamp(min=0.05)
+    frames[2] = bright
+    assert bright.min() >= 0 and frames.min() < 0
+    assert keyframe_fidelity(frames, {2: bright})[2]["psnr"] == math.inf

@@ -590,7 +590,10 @@ def _count_bounces(objects: tuple[ObjectSpec, ...], height: int, width: int, unt
 
 
 def _sample_objects(rng: np.random.Generator, height: int, width: int, duration: float) -> tuple[ObjectSpec, ...]:
-    """1-3 objects with distinct colours, sizes 4-10 px (less in frames under 50 px), speeds 40-120 px/s.
+    """1-3 objects with distinct colours, sizes 4-10 px and speeds 40-120 px/s at 64 px.
+
+    Sizes and speeds scale with ``min(height, width) / 64`` above 64 px (so a 256 x 256 clip looks like a
+    64 x 64 one, only sharper); sizes shrink in frames under 50 px.
 
     Directions and positions are redrawn (deterministically, up to 64 times) until at least 2
     bounces happen in the first ``min(duration, 2)`` s; if none of the draws manages (tiny or very
@@ -599,13 +602,14 @@ def _sample_objects(rng: np.random.Generator, height: int, width: int, duration:
     count = int(rng.integers(1, 4))
     colours = [tuple(COLOURS)[i] for i in rng.choice(len(COLOURS), size=count, replace=False)]
     shapes = [SHAPES[i] for i in rng.integers(len(SHAPES), size=count)]
-    size_high = min(_SIZE_RANGE[1], min(height, width) / 5.0)
-    sizes = rng.uniform(min(_SIZE_RANGE[0], size_high / 2.0), size_high, size=count)
+    scale = max(1.0, min(height, width) / 64.0)
+    size_high = min(_SIZE_RANGE[1] * scale, min(height, width) / 5.0)
+    sizes = rng.uniform(min(_SIZE_RANGE[0] * scale, size_high / 2.0), size_high, size=count)
     until = min(duration, _BOUNCE_WINDOW_S)
     best, best_count = (), -1
     for _ in range(_MAX_DRAWS):
         unit = rng.uniform(size=(count, 2))
-        speed = rng.uniform(*_SPEED_RANGE, size=count)
+        speed = rng.uniform(*_SPEED_RANGE, size=count) * scale
         angle = rng.uniform(0.0, 2.0 * math.pi, size=count)
         objects = []
         for i in range(count):
@@ -644,6 +648,8 @@ def sample_params(seed: int, **overrides: Any) -> ClipParams:
         "camera": CAMERA_MOTIONS[int(rng.integers(len(CAMERA_MOTIONS)))],
         "camera_speed": float(rng.uniform(*_CAMERA_SPEED_RANGE)),
     }
+    if str(overrides.get("camera", drawn["camera"])).startswith("pan"):  # pan speeds are px per frame: scale them
+        drawn["camera_speed"] *= max(1.0, min(values["height"], values["width"]) / 64.0)
     drawn["objects"] = _sample_objects(rng, values["height"], values["width"], float(values["duration"]))
     return ClipParams(**{**values, **drawn, **overrides})
 

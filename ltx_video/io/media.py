@@ -30,6 +30,7 @@ from PIL import Image
 
 __all__ = [
     "VideoStreamWriter",
+    "audio_start_offset",
     "export_to_video",
     "read_audio",
     "read_image",
@@ -129,6 +130,24 @@ def read_video_tensor(path: PathLike, *, max_frames: int | None = None) -> tuple
 def _check_sample_rate(sample_rate: int, name: str = "sample_rate") -> None:
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
         raise ValueError(f"{name} must be a positive int, got {sample_rate!r}")
+
+
+def audio_start_offset(path: PathLike) -> float:
+    """Seconds from the first video frame to the first audio sample of a file (0 without either stream).
+
+    :func:`read_audio` returns the audio from its own first sample; shift it by this to align it with
+    the frames of :func:`read_video_tensor` (positive: the audio starts later, so prepend silence).
+    """
+    with av.open(str(_existing_file(path))) as container:
+        video = next(iter(container.streams.video), None)
+        audio = next(iter(container.streams.audio), None)
+        if video is None or audio is None:
+            return 0.0
+
+        def start(stream) -> float:
+            return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+
+        return start(audio) - start(video)
 
 
 def read_audio(path: PathLike, *, sample_rate: int = 16000, mono: bool = True) -> tuple[torch.Tensor, int]:

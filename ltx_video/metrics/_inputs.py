@@ -27,8 +27,12 @@ def _numpy(array: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.asarray(array)
 
 
-def _unit_range(array: np.ndarray, name: str) -> np.ndarray:
-    """uint8 -> ``/255``; float with a negative minimum -> ``(x + 1) / 2``; float -> as is; float64."""
+def _unit_range(array: np.ndarray, name: str, signed: bool | None = None) -> np.ndarray:
+    """uint8 -> ``/255``; float in ``[-1, 1]`` -> ``(x + 1) / 2``; float in ``[0, 1]`` -> as is; float64.
+
+    ``signed`` says which float range the array is in; ``None`` detects it (a negative minimum means
+    ``[-1, 1]``), which cannot tell a ``[-1, 1]`` image without negative values from a ``[0, 1]`` one.
+    """
     if array.dtype == np.uint8:
         return array.astype(np.float64) / 255.0
     if not np.issubdtype(array.dtype, np.floating):
@@ -36,9 +40,15 @@ def _unit_range(array: np.ndarray, name: str) -> np.ndarray:
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite")
-    if array.size and array.min() < 0:
-        array = (array + 1.0) / 2.0
-    return array
+    if signed is None:
+        signed = bool(array.size and array.min() < 0)
+    return (array + 1.0) / 2.0 if signed else array
+
+
+def is_signed_range(frames) -> bool:
+    """Whether float frames are in ``[-1, 1]`` (a negative minimum), as :func:`as_frames` reads them."""
+    array = _numpy(frames) if isinstance(frames, (torch.Tensor, np.ndarray)) else None
+    return bool(array is not None and np.issubdtype(array.dtype, np.floating) and array.size and array.min() < 0)
 
 
 def as_frames(frames: FramesLike, name: str = "frames") -> np.ndarray:
@@ -57,8 +67,11 @@ def as_frames(frames: FramesLike, name: str = "frames") -> np.ndarray:
     return np.ascontiguousarray(_unit_range(array, name))
 
 
-def as_image(image: ImageLike, name: str = "image") -> np.ndarray:
-    """One image (PIL, or ``(3, H, W)`` / ``(H, W, 3)`` tensor / array) as float64 ``(H, W, 3)`` in ``[0, 1]``."""
+def as_image(image: ImageLike, name: str = "image", signed: bool | None = None) -> np.ndarray:
+    """One image (PIL, or ``(3, H, W)`` / ``(H, W, 3)`` tensor / array) as float64 ``(H, W, 3)`` in ``[0, 1]``.
+
+    ``signed``: a float image's range (``[-1, 1]`` when True), detected when None.
+    """
     if isinstance(image, Image.Image):
         return np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
     if not isinstance(image, (torch.Tensor, np.ndarray)):
@@ -68,7 +81,7 @@ def as_image(image: ImageLike, name: str = "image") -> np.ndarray:
         raise ValueError(f"{name} must have shape (3, H, W) or (H, W, 3), got {tuple(array.shape)}")
     if array.shape[-1] != 3:
         array = array.transpose(1, 2, 0)
-    return np.ascontiguousarray(_unit_range(array, name))
+    return np.ascontiguousarray(_unit_range(array, name, signed))
 
 
 def as_mono_audio(audio: AudioLike, name: str = "audio") -> np.ndarray:
@@ -78,6 +91,10 @@ def as_mono_audio(audio: AudioLike, name: str = "audio") -> np.ndarray:
     array = _numpy(audio)
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(f"{name} must be float, got dtype {array.dtype}")
+    if array.ndim == 2 and array.shape[0] > 8 and array.shape[1] <= 8:
+        raise ValueError(
+            f"{name} must be (C, S), channels first; got {tuple(array.shape)}, which looks like (S, C): transpose it"
+        )
     if array.ndim == 2:
         array = array.mean(axis=0)
     if array.ndim != 1:

@@ -4,7 +4,7 @@ Object detection (:func:`detect_objects`), per named colour of ``COLOURS``:
 
 1. per frame, the pixels whose RGB is within 0.12 of the colour in every channel (anti-aliased
    edges fall outside), and their largest 4-connected component;
-2. the colour is present when that component has at least ``max(8, 0.002 * H * W)`` pixels in at
+2. the colour is present when that component has at least ``max(8, min(0.002 * H * W, 20))`` pixels in at
    least half of the frames;
 3. its shape is classified on the frames where the component is at least 85 % of its 90th
    percentile area (so frames with the object partly hidden by another are left out), from the
@@ -38,6 +38,7 @@ __all__ = ["camera_adherence", "detect_objects", "dominant_camera_motion", "prom
 _COLOUR_TOLERANCE = 0.12
 _MIN_AREA = 8
 _MIN_AREA_FRACTION = 0.002
+_MAX_MIN_AREA = 20
 _MIN_PRESENCE = 0.5
 _FULL_VIEW = 0.85
 _PROTOTYPES = {"ball": (np.pi / 4, 1.0), "square": (1.0, 2 / np.pi), "triangle": (0.5, 1.5 / (1.25 * np.pi))}
@@ -114,7 +115,8 @@ def detect_objects(frames: FramesLike) -> dict[str, str]:
 
     video = as_frames(frames)
     f, h, w, _ = video.shape
-    min_area = max(_MIN_AREA, _MIN_AREA_FRACTION * h * w)
+    # An absolute floor matters at large sizes: a small object in a big frame is still an object.
+    min_area = max(_MIN_AREA, min(_MIN_AREA_FRACTION * h * w, _MAX_MIN_AREA))
     found = {}
     for name, rgb in COLOURS.items():
         near = np.abs(video - np.asarray(rgb)).max(axis=-1) <= _COLOUR_TOLERANCE

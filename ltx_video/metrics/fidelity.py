@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ltx_video.metrics._image import gaussian_blur
-from ltx_video.metrics._inputs import FramesLike, ImageLike, as_frames, as_image
+from ltx_video.metrics._inputs import FramesLike, ImageLike, as_frames, as_image, is_signed_range
 
 __all__ = ["keyframe_fidelity", "psnr", "ssim"]
 
@@ -61,14 +61,17 @@ def keyframe_fidelity(frames: FramesLike, keyframes: dict[int, ImageLike]) -> di
     Args:
         frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8.
         keyframes: frame index (``0 <= index < F``) -> the expected image, a PIL image or a
-            ``(3, H, W)`` / ``(H, W, 3)`` tensor / array (float ``[0, 1]`` / ``[-1, 1]`` or uint8)
-            of the video's size.
+            ``(3, H, W)`` / ``(H, W, 3)`` tensor / array of the video's size (uint8, or float: read as
+            ``[-1, 1]`` when the video has negative values, else ``[-1, 1]`` only if it has some itself).
 
     Returns:
         index -> ``{"psnr": dB (inf when identical), "ssim": mean RGB SSIM}``, see :func:`psnr`
         and :func:`ssim`.
     """
     video = as_frames(frames)
+    # With a [-1, 1] video, float keyframes are read as [-1, 1] too (one need not have negative values);
+    # with a [0, 1] video their range is detected as usual.
+    signed = True if is_signed_range(frames) else None
     if not isinstance(keyframes, dict):
         raise ValueError(f"keyframes must be a dict of frame index -> image, got {type(keyframes).__name__}")
     out: dict[int, dict[str, float]] = {}
@@ -77,7 +80,7 @@ def keyframe_fidelity(frames: FramesLike, keyframes: dict[int, ImageLike]) -> di
             raise ValueError(f"keyframe index must be an int, got {index!r}")
         if not 0 <= index < len(video):
             raise ValueError(f"keyframe index {index} is outside the video's frames 0..{len(video) - 1}")
-        reference = as_image(image, name=f"keyframes[{index}]")
+        reference = as_image(image, name=f"keyframes[{index}]", signed=signed)
         if reference.shape != video.shape[1:]:
             raise ValueError(
                 f"keyframes[{index}] has size {reference.shape[0]} x {reference.shape[1]}, "
