@@ -243,3 +243,25 @@ def test_bad_write_arguments(tmp_path):
         writer.write_frames(frames)
     with pytest.raises(RuntimeError, match="already closed"):
         writer.write_frames(frames)
+
+
+def test_export_to_video_takes_a_pipeline_output_with_audio(tmp_path):
+    from dataclasses import dataclass
+
+    from ltx_video import export_to_video
+
+    @dataclass
+    class Output:
+        frames: torch.Tensor
+        audio: tuple
+
+    frames = torch.rand(2, 24, 3, 32, 48)  # a batch of two 1 s videos at 24 fps
+    t = torch.arange(16000) / 16000
+    waveform = torch.stack([0.3 * torch.sin(2 * torch.pi * 440 * t), torch.zeros(16000)])
+    path = export_to_video(Output(frames, (waveform, 16000)), tmp_path / "av.mp4", fps=24)
+    video, fps = read_video_tensor(path)
+    audio, rate = read_audio(path, sample_rate=16000)
+    assert video.shape == (24, 3, 32, 48) and fps == pytest.approx(24)
+    assert rate == 16000 and 16000 <= audio.shape[1] <= 16000 + 2048  # the first video's 1 s track
+    spectrum = torch.fft.rfft(audio[0, :16000]).abs()
+    assert abs(int(spectrum.argmax()) - 440) <= 2  # 1 Hz bins over 1 s

@@ -462,12 +462,23 @@ def write_video(
 
 
 def export_to_video(
-    video_frames: FramesLike,
+    video_frames,
     output_video_path: PathLike,
     fps: float = 24,
     *,
     audio: AudioLike | None = None,
     sample_rate: int | None = None,
 ) -> Path:
-    """diffusers' ``export_to_video`` signature on PyAV: one pipeline output video (``.frames[0]``) to mp4."""
+    """diffusers' ``export_to_video`` signature on PyAV, plus audio.
+
+    ``video_frames`` is one video (``output.frames[0]``: PIL list, array or tensor), or a whole pipeline
+    output with ``.frames`` and, for audio-video pipelines, ``.audio = (waveform (B, S) or (B, C, S),
+    sample_rate)``: its first video is written with its audio track (AAC).
+    """
+    if hasattr(video_frames, "frames"):
+        output = video_frames
+        video_frames = output.frames[0]
+        if audio is None and getattr(output, "audio", None) is not None:
+            waveform, sample_rate = output.audio
+            audio = waveform[0]
     return write_video(output_video_path, video_frames, fps, audio=audio, sample_rate=sample_rate)
