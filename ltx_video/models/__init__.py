@@ -1,0 +1,6 @@
+"""Model families of ltx_video: the audio autoencoder and the audio-video transformer."""
+
+from ltx_video.models.audio import AudioAutoencoder, AudioDecoder, AudioEncoder
+from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+
+__all__ = ["AudioAutoencoder", "AudioDecoder", "AudioEncoder", "LTXAudioVideoTransformer3DModel"]
