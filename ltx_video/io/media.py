@@ -36,6 +36,7 @@ __all__ = [
     "read_image",
     "read_video",
     "read_video_tensor",
+    "resample_audio",
     "write_video",
 ]
 
@@ -177,6 +178,24 @@ def read_audio(path: PathLike, *, sample_rate: int = 16000, mono: bool = True) -
         return torch.zeros(channels, 0), sample_rate
     waveform = torch.from_numpy(np.concatenate(chunks, axis=1).astype(np.float32, copy=False))
     return waveform.clamp_(-1.0, 1.0), sample_rate
+
+
+def resample_audio(waveform: torch.Tensor, sample_rate: int, target_rate: int) -> torch.Tensor:
+    """Float waveform (C, S), C in {1, 2}, from ``sample_rate`` to ``target_rate`` Hz with PyAV, as :func:`read_audio`."""
+    _check_sample_rate(sample_rate)
+    _check_sample_rate(target_rate, "target_rate")
+    if sample_rate == target_rate:
+        return waveform
+    layout = _LAYOUTS[waveform.shape[0]]
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(_to_numpy(waveform), dtype=np.float32), format="fltp",
+                                       layout=layout)
+    frame.sample_rate = sample_rate
+    resampler = av.AudioResampler(format="fltp", layout=layout, rate=target_rate)
+    chunks = [out.to_ndarray() for out in resampler.resample(frame)]
+    chunks.extend(out.to_ndarray() for out in resampler.resample(None))
+    if not chunks:
+        return torch.zeros(waveform.shape[0], 0)
+    return torch.from_numpy(np.concatenate(chunks, axis=1).astype(np.float32, copy=False))
 
 
 # --------------------------------------------------------------------------------------------

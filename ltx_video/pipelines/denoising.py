@@ -18,8 +18,10 @@ import numpy as np
 import torch
 
 __all__ = [
+    "AudioLatentState",
     "GuidanceConfig",
     "LatentState",
+    "apply_audio_guidance",
     "apply_guidance",
     "calculate_shift",
     "cfg_star_project",
@@ -215,6 +217,26 @@ def apply_guidance(prediction: torch.Tensor, guidance: GuidanceConfig) -> torch.
     return guided
 
 
+def apply_audio_guidance(
+    prediction: torch.Tensor, guidance: GuidanceConfig, audio_guidance_scale: float | None = None
+) -> torch.Tensor:
+    """Plain CFG on the audio stream from the video's stacked passes ``[uncond?, cond, perturbed?]``.
+
+    The STG-perturbed pass only perturbs video blocks, so its audio chunk is dropped (STG guides the
+    video). ``audio_guidance_scale`` None -> the step's ``guidance_scale``; without an unconditional pass
+    (``guidance_scale <= 1``) the audio prediction is the conditional one.
+    """
+    chunks = list(prediction.chunk(guidance.num_passes))
+    if not guidance.do_cfg:
+        return chunks[0]
+    uncond, cond = chunks[0], chunks[1]
+    scale = guidance.guidance_scale if audio_guidance_scale is None else audio_guidance_scale
+    if guidance.cfg_star_rescale:
+        uncond = cfg_star_project(uncond, cond)
+    guided = uncond + scale * (cond - uncond)
+    return rescale_to_reference_std(guided, cond, guidance.guidance_rescale)
+
+
 def guidance_schedule(
     timesteps: torch.Tensor,
     *,
@@ -290,10 +312,30 @@ class LatentState:
         return replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class AudioLatentState:
+    """Audio tokens denoised alongside the video, on the same sigma schedule.
+
+    latents:   (B, Na, Ca) normalised audio latent tokens.
+    positions: (B, Na) token start times in seconds (0.02 j at 16 kHz / 320).
+    held:      True for given (clean) audio: its timestep is 0 at every step and it is never stepped.
+    """
+
+    latents: torch.Tensor
+    positions: torch.Tensor
+    held: bool = False
+
+    def replace(self, **changes) -> AudioLatentState:
+        return replace(self, **changes)
+
+
 # model(latents (P*B, N, C), timesteps (P*B, 1|N), positions (P*B, 3, N), step_guidance) -> velocity (P*B, N, C)
 ModelFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, GuidanceConfig], torch.Tensor]
 # hook(step, t, latents) -> latents, called after every step (diffusers' callback_on_step_end lives here).
 StepHook = Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor]
+# With an audio stream the model also takes (audio latents (P*B, Na, Ca), audio timesteps (P*B, 1), audio
+# positions (P*B, Na)) and returns (velocity, audio velocity); the hook takes and returns (latents, audio latents).
+AudioVideoStepHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
 def denoise(
@@ -306,14 +348,21 @@ def denoise(
     image_cond_noise_scale: float = 0.0,
     stochastic: bool = False,
     noise_fn: Callable[[tuple[int, ...]], torch.Tensor] | None = None,
-    step_hook: StepHook | None = None,
+    step_hook: StepHook | AudioVideoStepHook | None = None,
     progress: Callable[[], None] | None = None,
-) -> LatentState:
+    audio: AudioLatentState | None = None,
+    audio_guidance_scale: float | None = None,
+) -> LatentState | tuple[LatentState, AudioLatentState]:
     """Run the sampler over ``timesteps`` (one ``GuidanceConfig`` per step); returns the final state.
 
     ``sigmas`` is the full schedule including the final 0 (each token steps to the next level below
     its own sigma). Tokens whose timestep is held below ``t`` by their conditioning stay unchanged.
+
+    With ``audio``, its tokens go through the same passes at the uniform timestep ``t`` (or 0 and unchanged
+    when ``audio.held``), take CFG with ``audio_guidance_scale`` (:func:`apply_audio_guidance`) and the same
+    Euler (or stochastic) step; returns ``(state, audio_state)``. Without it the video-only loop is unchanged.
     """
+    audio_latents = audio.latents if audio is not None else None
     latents = state.latents
     mask = state.conditioning_mask
     batch = latents.shape[0]
@@ -326,12 +375,22 @@ def denoise(
             )
         passes = step_guidance.num_passes
         timestep = token_timesteps(t, batch, mask)
-        velocity = model(
+        inputs = (
             torch.cat([latents] * passes),
             torch.cat([timestep] * passes),
             torch.cat([state.positions] * passes),
             step_guidance,
         )
+        if audio is None:
+            velocity = model(*inputs)
+        else:
+            audio_timestep = t.expand(batch).unsqueeze(-1).float() * (0.0 if audio.held else 1.0)
+            velocity, audio_velocity = model(
+                *inputs,
+                torch.cat([audio_latents] * passes),
+                torch.cat([audio_timestep] * passes),
+                torch.cat([audio.positions] * passes),
+            )
         velocity = apply_guidance(velocity, step_guidance)
         sigma = timestep / 1000.0
         sigma_next = next_sigmas(sigma, sigmas)
@@ -344,8 +403,22 @@ def denoise(
         else:
             free = (t / 1000.0 - 1e-6 < (1.0 - mask)).unsqueeze(-1)
             latents = torch.where(free, stepped, latents)
+        if audio is not None and not audio.held:
+            audio_velocity = apply_audio_guidance(audio_velocity, step_guidance, audio_guidance_scale)
+            audio_sigma = audio_timestep / 1000.0
+            audio_sigma_next = next_sigmas(audio_sigma, sigmas)
+            if stochastic:
+                audio_noise = noise_fn(tuple(audio_latents.shape))
+                audio_latents = stochastic_step(audio_latents, audio_velocity, audio_sigma, audio_sigma_next, audio_noise)
+            else:
+                audio_latents = euler_step(audio_latents, audio_velocity, audio_sigma, audio_sigma_next)
         if step_hook is not None:
-            latents = step_hook(i, t, latents)
+            if audio is None:
+                latents = step_hook(i, t, latents)
+            else:
+                latents, audio_latents = step_hook(i, t, latents, audio_latents)
         if progress is not None:
             progress()
+    if audio is not None:
+        return state.replace(latents=latents), audio.replace(latents=audio_latents)
     return state.replace(latents=latents)

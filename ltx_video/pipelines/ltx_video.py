@@ -426,9 +426,16 @@ class LTXVideoPipeline(DiffusionPipeline):
 
     # ------------------------------------------------------------------ 5. model
     def velocity_model(self, prompt_embeds, prompt_mask, negative_embeds, negative_mask, strategy, attention_kwargs):
-        """The transformer as ``denoising.ModelFn``: picks text per pass and applies STG to the last pass."""
+        """The transformer as ``denoising.ModelFn``: picks text per pass and applies STG to the last pass.
 
-        def model(latents, timestep, positions, guidance: denoising.GuidanceConfig):
+        With ``audio_latents`` (an ``LTXAudioVideoTransformer3DModel``) the audio tokens ride along in every
+        pass and the model returns ``(velocity, audio velocity)``.
+        """
+
+        def model(
+            latents, timestep, positions, guidance: denoising.GuidanceConfig,
+            audio_latents=None, audio_timestep=None, audio_positions=None,
+        ):
             embeds, masks = [prompt_embeds], [prompt_mask]
             if guidance.do_cfg:
                 embeds.insert(0, negative_embeds)
@@ -444,8 +451,14 @@ class LTXVideoPipeline(DiffusionPipeline):
                 )
                 if stg else contextlib.nullcontext()
             )
+            audio_kwargs = {}
+            if audio_latents is not None:
+                audio_kwargs = dict(
+                    audio_hidden_states=audio_latents.to(prompt_embeds.dtype), audio_timestep=audio_timestep,
+                    audio_coords=audio_positions,
+                )
             with perturb, self.transformer.cache_context("cond_uncond"):
-                return self.transformer(
+                outputs = self.transformer(
                     hidden_states=latents.to(prompt_embeds.dtype),
                     encoder_hidden_states=torch.cat(embeds),
                     timestep=timestep,
@@ -453,7 +466,9 @@ class LTXVideoPipeline(DiffusionPipeline):
                     video_coords=positions,
                     attention_kwargs=attention_kwargs,
                     return_dict=False,
-                )[0]
+                    **audio_kwargs,
+                )
+            return outputs[0] if audio_latents is None else (outputs[0], outputs[1])
 
         return model
 

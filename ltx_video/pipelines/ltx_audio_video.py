@@ -1,0 +1,348 @@
+"""LTXAudioVideoPipeline: LTX-Video with a joint audio track (text-to-audio-video and audio-to-video).
+
+The video path is ``LTXVideoPipeline``'s. With audio on, ``N = ceil(16000 * num_frames / frame_rate / 320)``
+audio tokens (20 ms each, positions ``0.02 j`` s on the video's time axis) ride along in every transformer
+pass of :func:`ltx_video.pipelines.denoising.denoise`, on the video's sigma schedule:
+
+- generated audio: noise drawn from ``generator`` after the video latents, uniform timestep ``t``, CFG with
+  ``audio_guidance_scale`` (STG guides the video only), Euler steps, decoded by ``audio_vae``;
+- given audio (``audio=``): encoded clean and held at timestep 0 throughout; the video is generated to match.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import PIL.Image
+import torch
+import torch.nn.functional as F
+from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler
+from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
+from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+from diffusers.utils import BaseOutput
+from diffusers.utils.torch_utils import randn_tensor
+from transformers import T5EncoderModel, T5Tokenizer
+
+from ltx_video.attention.stg import SkipLayerStrategy
+from ltx_video.conditioning.items import ConditioningItem, unpack
+from ltx_video.models.audio import AudioAutoencoder
+from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+from ltx_video.pipelines import denoising
+from ltx_video.pipelines.latent_ops import Padding
+from ltx_video.pipelines.ltx_video import LTXVideoPipeline
+
+__all__ = ["LTXAudioVideoPipeline", "LTXAudioVideoPipelineOutput"]
+
+
+@dataclass
+class LTXAudioVideoPipelineOutput(BaseOutput):
+    """frames: as ``LTXPipelineOutput``; audio: (waveform (B, S) float in [-1, 1], sample_rate) or None, with
+    ``S = round(sample_rate * num_frames / frame_rate)``; audio_latents: (B, Na, Ca) normalised audio latents
+    for ``output_type="latent"`` (then ``audio`` is None), else None."""
+
+    frames: Any
+    audio: tuple[torch.Tensor, int] | None = None
+    audio_latents: torch.Tensor | None = None
+
+
+class LTXAudioVideoPipeline(LTXVideoPipeline):
+    r"""Text/image-to-video with an audio track, or video generated to match a given audio.
+
+    Components: ``LTXVideoPipeline``'s with ``transformer`` an ``LTXAudioVideoTransformer3DModel``, plus the
+    optional ``audio_vae`` (``AudioAutoencoder``). Without audio (``generate_audio=False`` and no ``audio``)
+    the output equals ``LTXVideoPipeline``'s on the same legacy weights and generator.
+
+    Example:
+        >>> from ltx_video import LTXAudioVideoPipeline, export_to_video
+        >>> output = pipe("a dog barks", num_frames=121, frame_rate=25)
+        >>> export_to_video(output, "dog.mp4", fps=25)  # the video with its audio track
+    """
+
+    model_cpu_offload_seq = "text_encoder->transformer->vae->audio_vae"
+    _optional_components = ["latent_upsampler", "audio_vae"]
+    _callback_tensor_inputs = ["latents", "audio_latents"]
+
+    def __init__(
+        self,
+        scheduler: FlowMatchEulerDiscreteScheduler,
+        vae: AutoencoderKLLTXVideo,
+        text_encoder: T5EncoderModel,
+        tokenizer: T5Tokenizer,
+        transformer: LTXAudioVideoTransformer3DModel,
+        audio_vae: AudioAutoencoder | None = None,
+        latent_upsampler: LTXLatentUpsamplerModel | None = None,
+    ):
+        super().__init__(
+            scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+            latent_upsampler=latent_upsampler,
+        )
+        self.register_modules(audio_vae=audio_vae)
+        self.audio_generation_enabled = audio_vae is not None
+
+    def enable_audio_generation(self) -> None:
+        """Generate an audio track by default (``generate_audio=None``); needs ``audio_vae``."""
+        if self.audio_vae is None:
+            raise ValueError("enable_audio_generation needs an `audio_vae` component.")
+        self.audio_generation_enabled = True
+
+    def disable_audio_generation(self) -> None:
+        """Generate video only by default (``generate_audio=None``): exactly ``LTXVideoPipeline``'s output."""
+        self.audio_generation_enabled = False
+
+    # ------------------------------------------------------------------ 1. audio inputs
+    def audio_length(self, num_frames: int, frame_rate: float) -> tuple[int, int]:
+        """(samples, tokens) for ``num_frames / frame_rate`` seconds: ``round(sr * T)`` and ``ceil(sr * T / factor)``."""
+        sample_rate, factor = self.audio_vae.config.sample_rate, self.audio_vae.config.temporal_factor
+        seconds_samples = sample_rate * num_frames / frame_rate
+        return round(seconds_samples), math.ceil(seconds_samples / factor - 1e-9)
+
+    def check_audio_inputs(
+        self, *, audio, audio_sample_rate, generate_audio: bool, audio_guidance_scale
+    ) -> None:
+        """Validate the audio arguments before any model runs; each error names the argument."""
+        if (audio is not None or generate_audio) and self.audio_vae is None:
+            name = "audio" if audio is not None else "generate_audio"
+            raise ValueError(f"`{name}` needs an `audio_vae` component (this pipeline has none).")
+        if (audio is not None or generate_audio) and not isinstance(self.transformer, LTXAudioVideoTransformer3DModel):
+            raise ValueError("audio needs `transformer` to be an LTXAudioVideoTransformer3DModel "
+                             f"(got {type(self.transformer).__name__}).")
+        if audio_guidance_scale is not None and not audio_guidance_scale >= 0:
+            raise ValueError(f"`audio_guidance_scale` must be >= 0, got {audio_guidance_scale!r}.")
+        if audio is None:
+            return
+        if isinstance(audio, (str, Path)):
+            if audio_sample_rate is not None:
+                raise ValueError("`audio_sample_rate` is for a waveform tensor; a file's own rate is read from it.")
+            return
+        if not isinstance(audio, (torch.Tensor, np.ndarray)):
+            raise ValueError(f"`audio` must be a waveform tensor (S,) or (C, S), or a file path; got {type(audio).__name__}.")
+        if audio.ndim not in (1, 2) or (audio.ndim == 2 and audio.shape[0] not in (1, 2)):
+            raise ValueError(f"`audio` must be (S,) or (C, S) with C in {{1, 2}}, got shape {tuple(audio.shape)}.")
+        if audio.shape[-1] == 0:
+            raise ValueError("`audio` is empty (0 samples).")
+        if audio_sample_rate is None or not isinstance(audio_sample_rate, int) or audio_sample_rate <= 0:
+            raise ValueError(f"`audio_sample_rate` (a positive int, in Hz) is required with an `audio` tensor, "
+                             f"got {audio_sample_rate!r}.")
+
+    def load_audio(self, audio, audio_sample_rate: int | None, num_samples: int, num_tokens: int) -> torch.Tensor:
+        """A path or (S,)/(C, S) tensor -> (1, C, num_tokens * factor) at the VAE's rate: trimmed (or zero-padded)
+        to ``num_samples`` (the video's duration), then zero-padded to whole tokens."""
+        from ltx_video.io.media import read_audio, resample_audio
+
+        sample_rate = self.audio_vae.config.sample_rate
+        if isinstance(audio, (str, Path)):
+            waveform, _ = read_audio(audio, sample_rate=sample_rate)
+            if waveform.shape[-1] == 0:
+                raise ValueError(f"`audio` file {str(audio)!r} has no samples.")
+        else:
+            waveform = torch.as_tensor(audio, dtype=torch.float32)
+            waveform = waveform[None] if waveform.ndim == 1 else waveform
+            waveform = resample_audio(waveform.cpu(), audio_sample_rate, sample_rate)
+        waveform = waveform[:, :num_samples]
+        pad = num_tokens * self.audio_vae.config.temporal_factor - waveform.shape[-1]
+        return F.pad(waveform, (0, pad))[None]
+
+    # ------------------------------------------------------------------ 4. audio latents
+    def prepare_audio_latents(
+        self, *, batch_size: int, waveform: torch.Tensor | None, num_tokens: int, generator, device
+    ) -> denoising.AudioLatentState:
+        """Given audio -> its clean latents (held); else noise (B, N, C) drawn from ``generator``."""
+        if waveform is not None:
+            latents = self.audio_vae.encode(waveform.to(device=device, dtype=self.audio_vae.dtype)).float()
+            latents = latents.expand(batch_size, -1, -1)
+        else:
+            shape = (batch_size, num_tokens, self.audio_vae.config.latent_channels)
+            latents = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
+        seconds_per_token = self.audio_vae.config.temporal_factor / self.audio_vae.config.sample_rate
+        positions = (torch.arange(num_tokens, device=device, dtype=torch.float64) * seconds_per_token).float()
+        return denoising.AudioLatentState(
+            latents=latents, positions=positions.expand(batch_size, -1), held=waveform is not None
+        )
+
+    # ------------------------------------------------------------------ call
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str | list[str] | None = None,
+        negative_prompt: str | list[str] | None = None,
+        *,
+        audio: torch.Tensor | np.ndarray | str | Path | None = None,
+        audio_sample_rate: int | None = None,
+        generate_audio: bool | None = None,
+        audio_guidance_scale: float | None = None,
+        conditions: LTXVideoCondition | list[LTXVideoCondition] | None = None,
+        image: PIL.Image.Image | list | torch.Tensor | None = None,
+        video: list | torch.Tensor | None = None,
+        frame_index: int | list[int] = 0,
+        strength: float | list[float] = 1.0,
+        conditioning_items: list[ConditioningItem] | None = None,
+        height: int = 512,
+        width: int = 704,
+        num_frames: int = 161,
+        frame_rate: float = 25,
+        num_inference_steps: int = 50,
+        timesteps: list[float] | None = None,
+        timestep_schedule: str = "linear_quadratic",
+        guidance_scale: float | list[float] = 3.0,
+        guidance_rescale: float = 0.0,
+        stg_scale: float | list[float] = 0.0,
+        rescaling_scale: float | list[float] = 0.7,
+        skip_block_list: list[int] | list[list[int]] | None = None,
+        skip_layer_strategy: str = "attention_values",
+        guidance_timesteps: list[float] | None = None,
+        cfg_star_rescale: bool = False,
+        image_cond_noise_scale: float | None = None,
+        denoise_strength: float = 1.0,
+        num_videos_per_prompt: int = 1,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        latents: torch.Tensor | None = None,
+        prompt_embeds: torch.Tensor | None = None,
+        prompt_attention_mask: torch.Tensor | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
+        negative_prompt_attention_mask: torch.Tensor | None = None,
+        decode_timestep: float | list[float] = 0.0,
+        decode_noise_scale: float | list[float] | None = None,
+        tone_map_compression_ratio: float = 0.0,
+        stochastic_sampling: bool = False,
+        output_type: str = "pil",
+        return_dict: bool = True,
+        attention_kwargs: dict[str, Any] | None = None,
+        callback_on_step_end: Callable | None = None,
+        callback_on_step_end_tensor_inputs: list[str] = ["latents"],  # noqa: B006 (diffusers' signature)
+        max_sequence_length: int = 256,
+    ) -> LTXAudioVideoPipelineOutput | tuple:
+        r"""Generate a video with an audio track (or matching a given one).
+
+        Every ``LTXVideoPipeline`` argument works as there. Audio arguments:
+
+        audio: None (generate), a waveform tensor (S,) or (C, S) with ``audio_sample_rate`` (resampled to 16 kHz
+            with PyAV), or a file path (read with ``read_audio`` at 16 kHz). Given audio is held clean (timestep 0)
+            and the video is generated to match it. It covers exactly ``num_frames / frame_rate`` seconds: a longer
+            one is trimmed, a shorter one zero-padded (silence) at the end. The output ``audio`` is then the given
+            audio through ``audio_vae`` (encode + decode), whatever ``generate_audio`` says.
+        generate_audio: None -> ``audio_generation_enabled`` (True when ``audio_vae`` is present).
+        audio_guidance_scale: CFG weight of the audio stream, None -> ``guidance_scale`` (per step); it applies on
+            steps with an unconditional pass (``guidance_scale > 1``). STG (``stg_scale``) guides the video only.
+
+        Returns ``LTXAudioVideoPipelineOutput(frames, audio=(waveform (B, S), 16000) or None, audio_latents)``;
+        ``export_to_video(output, path, fps=frame_rate)`` writes the first video with its audio track.
+        Callbacks may read and replace ``"latents"`` and ``"audio_latents"`` (B, Na, Ca).
+        """
+        # 1. Check inputs before any model runs.
+        if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
+            callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
+        if generate_audio is None:
+            generate_audio = self.audio_generation_enabled and self.audio_vae is not None
+        self.check_audio_inputs(
+            audio=audio, audio_sample_rate=audio_sample_rate, generate_audio=generate_audio,
+            audio_guidance_scale=audio_guidance_scale,
+        )
+        use_audio = generate_audio or audio is not None
+        raw_conditions = self.collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
+        self.check_inputs(
+            prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
+            negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
+            height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
+            num_inference_steps=num_inference_steps, timesteps=timesteps, guidance_timesteps=guidance_timesteps,
+            output_type=output_type, timestep_schedule=timestep_schedule, conditions=raw_conditions,
+            skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+            denoise_strength=denoise_strength, image_cond_noise_scale=image_cond_noise_scale,
+        )
+        if "audio_latents" in callback_on_step_end_tensor_inputs and not use_audio:
+            raise ValueError("`callback_on_step_end_tensor_inputs` has 'audio_latents' but no audio is used.")
+        diffusers_ltx = timestep_schedule == "shifted"
+        if image_cond_noise_scale is None:
+            image_cond_noise_scale = 0.0 if diffusers_ltx else 0.15
+        padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
+        device = self._execution_device
+        batch_size = (1 if isinstance(prompt, str) else len(prompt)) if prompt is not None else prompt_embeds.shape[0]
+        batch_size *= num_videos_per_prompt
+        strategy = SkipLayerStrategy.parse(skip_layer_strategy)
+        cond_media = self.prepare_condition_media(raw_conditions, padding)
+        num_samples, num_audio_tokens = self.audio_length(num_frames, frame_rate) if use_audio else (0, 0)
+        waveform = self.load_audio(audio, audio_sample_rate, num_samples, num_audio_tokens) if audio is not None else None
+
+        # 2. Schedule and per-step guidance.
+        timesteps, sigmas = self.retrieve_schedule(
+            num_inference_steps, timesteps, timestep_schedule, math.prod(padding.latent_size), device
+        )
+        if denoise_strength < 1.0:
+            start = len(timesteps) - min(int(len(timesteps) * denoise_strength), len(timesteps))
+            timesteps, sigmas = timesteps[start:], sigmas[start:]
+        guidance = denoising.guidance_schedule(
+            timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
+            skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
+            cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps,
+        )
+        num_blocks = len(self.transformer.transformer_blocks)
+        for g in guidance:
+            if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
+                raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {list(g.skip_block_list)}.")
+
+        # 3. Text.
+        embeds, mask, neg_embeds, neg_mask = self.encode_prompt(
+            prompt, negative_prompt, any(g.do_cfg for g in guidance), num_videos_per_prompt,
+            prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+            max_sequence_length, device, mask_text_encoder=not diffusers_ltx,
+        )
+
+        # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
+        state = self.prepare_latents(
+            batch_size=batch_size, num_frames=padding.padded_num_frames, height=padding.padded_height,
+            width=padding.padded_width, frame_rate=frame_rate, conditions=cond_media, first_sigma=float(sigmas[0]),
+            latents=latents, generator=generator, causal_temporal_positioning=not diffusers_ltx,
+            encode_before_noise=diffusers_ltx,
+        )
+        audio_state = None
+        if use_audio:
+            audio_state = self.prepare_audio_latents(
+                batch_size=batch_size, waveform=waveform, num_tokens=num_audio_tokens, generator=generator,
+                device=device,
+            )
+
+        # 5. Denoise both streams.
+        def step_hook(i, t, tokens, audio_tokens=None):
+            if callback_on_step_end is not None:
+                tensors = {"latents": tokens} if audio_tokens is None else {"latents": tokens, "audio_latents": audio_tokens}
+                outputs = callback_on_step_end(self, i, t, tensors)
+                tokens = outputs.pop("latents", tokens)
+                audio_tokens = outputs.pop("audio_latents", audio_tokens)
+            return tokens if audio_state is None else (tokens, audio_tokens)
+
+        with self.progress_bar(total=len(timesteps)) as bar:
+            result = denoising.denoise(
+                self.velocity_model(embeds, mask, neg_embeds, neg_mask, strategy, attention_kwargs),
+                state, timesteps, sigmas, guidance,
+                image_cond_noise_scale=image_cond_noise_scale, stochastic=stochastic_sampling,
+                noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
+                step_hook=step_hook, progress=bar.update, audio=audio_state,
+                audio_guidance_scale=audio_guidance_scale,
+            )
+        state, audio_state = result if audio_state is not None else (result, None)
+
+        # 6. Decode: video as LTXVideoPipeline, then audio trimmed to the video's duration.
+        video_latents = unpack(state.latents[:, state.num_prefix_tokens :], *padding.latent_size)
+        audio_out, audio_latents = None, None
+        if output_type == "latent":
+            frames = video_latents
+            audio_latents = audio_state.latents if audio_state is not None else None
+        else:
+            decoded = self.decode_latents(
+                video_latents, decode_timestep=decode_timestep, decode_noise_scale=decode_noise_scale,
+                tone_map_compression_ratio=tone_map_compression_ratio, generator=generator, dtype=embeds.dtype,
+            )
+            frames = self.video_processor.postprocess_video(padding.crop(decoded), output_type=output_type)
+            if audio_state is not None:
+                samples = self.audio_vae.decode(audio_state.latents.to(self.audio_vae.dtype))
+                audio_out = (samples[:, 0, :num_samples].float().clamp(-1.0, 1.0).cpu(), self.audio_vae.config.sample_rate)
+        self.maybe_free_model_hooks()
+        if not return_dict:
+            return (frames, audio_out)
+        return LTXAudioVideoPipelineOutput(frames=frames, audio=audio_out, audio_latents=audio_latents)

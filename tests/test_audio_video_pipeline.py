@@ -1,0 +1,169 @@
+"""LTXAudioVideoPipeline: video-only parity, audio length and export, held given audio, guidance, bad inputs."""
+
+import math
+
+import pytest
+import torch
+from conftest import gen
+
+from ltx_video import LTXAudioVideoPipeline, LTXVideoCondition, LTXVideoPipeline, export_to_video
+from ltx_video.io.media import read_audio
+from ltx_video.models.audio import AudioAutoencoder
+from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+
+AUDIO_CHANNELS = 16
+TINY_AE = dict(latent_channels=AUDIO_CHANNELS, num_heads=2, encoder_hidden_channels=8, encoder_num_layers=1,
+               decoder_hidden_channels=8, decoder_num_layers=1)
+COMMON = dict(prompt="a red ball bounces", height=64, width=64, num_frames=9, frame_rate=25,
+              num_inference_steps=2, max_sequence_length=16)
+SAMPLES_9_AT_25 = round(16000 * 9 / 25)  # 5760 samples, 18 tokens
+
+
+def sine(seconds=0.5, freq=440.0, rate=16000):
+    t = torch.arange(round(seconds * rate)) / rate
+    return 0.5 * torch.sin(2 * math.pi * freq * t)
+
+
+@pytest.fixture(scope="module")
+def av_pipe(components):
+    torch.manual_seed(0)
+    audio_vae = AudioAutoencoder(**TINY_AE).eval()
+    transformer = LTXAudioVideoTransformer3DModel.from_legacy(
+        components["transformer"], audio_in_channels=AUDIO_CHANNELS, audio_num_attention_heads=2,
+        audio_attention_head_dim=8,
+    ).eval()
+    # Non-zero audio<->video gates, so audio actually influences the video (and vice versa).
+    for name, param in transformer.named_parameters():
+        if name.startswith("av_") and "gate" in name:
+            torch.nn.init.normal_(param, std=0.5)
+    pipe = LTXAudioVideoPipeline(**{**components, "transformer": transformer}, audio_vae=audio_vae)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def test_video_only_equals_ltx_video_pipeline(components, av_pipe):
+    ref = LTXVideoPipeline(**components)
+    ref.set_progress_bar_config(disable=True)
+    kw = dict(COMMON, output_type="pt", stg_scale=1.0, skip_block_list=[1])
+    expected = ref(**kw, generator=gen()).frames
+    out = av_pipe(**kw, generate_audio=False, generator=gen())
+    assert out.audio is None
+    diff = (expected - out.frames).abs().max().item()
+    print(f"video-only max abs diff vs LTXVideoPipeline: {diff:.3e}")
+    assert diff <= 1e-5
+    # The default follows audio_generation_enabled.
+    av_pipe.disable_audio_generation()
+    try:
+        assert torch.equal(av_pipe(**kw, generator=gen()).frames, out.frames)
+    finally:
+        av_pipe.enable_audio_generation()
+    # Negative control: with audio on, the (gated) audio stream changes the video.
+    with_audio = av_pipe(**kw, generator=gen()).frames
+    assert (with_audio - out.frames).abs().max().item() > 1e-4
+
+
+def test_generated_audio_length_and_export(av_pipe, tmp_path):
+    out = av_pipe(**COMMON, output_type="np", generator=gen())
+    waveform, rate = out.audio
+    assert rate == 16000 and waveform.shape == (1, SAMPLES_9_AT_25) and waveform.dtype == torch.float32
+    assert waveform.abs().max() <= 1.0 and waveform.std() > 0
+    # Another seed gives other audio (the audio really comes from the generator's noise).
+    other, _ = av_pipe(**COMMON, output_type="np", generator=gen(1)).audio
+    assert (other - waveform).abs().max() > 1e-4
+    path = export_to_video(out, tmp_path / "av.mp4", fps=25)
+    read, read_rate = read_audio(path)
+    assert read_rate == 16000 and abs(read.shape[-1] - SAMPLES_9_AT_25) <= 1024
+    # 17 frames at 24 fps: a duration that is not a whole number of tokens (11333.3 samples, 36 tokens).
+    waveform17, _ = av_pipe(**{**COMMON, "num_frames": 17, "frame_rate": 24}, output_type="np", generator=gen()).audio
+    assert waveform17.shape == (1, round(16000 * 17 / 24))
+
+
+def test_given_audio_is_held_and_file_equals_tensor(av_pipe, tmp_path):
+    given = sine(0.5)  # longer than the 0.36 s video: trimmed
+    seen = []
+
+    def callback(pipe, step, t, tensors):
+        seen.append(tensors["audio_latents"].clone())
+        return tensors
+
+    out = av_pipe(**COMMON, audio=given, audio_sample_rate=16000, output_type="pt", generator=gen(),
+                  callback_on_step_end=callback, callback_on_step_end_tensor_inputs=["latents", "audio_latents"])
+    clip = torch.nn.functional.pad(given[:SAMPLES_9_AT_25], (0, 0))[None, None]
+    encoded = av_pipe.audio_vae.encode(clip)
+    assert len(seen) == 2 and all(torch.equal(s, encoded) for s in seen)
+    expected = av_pipe.audio_vae.decode(encoded)[:, 0, :SAMPLES_9_AT_25].clamp(-1, 1)
+    assert torch.allclose(out.audio[0], expected, atol=1e-6)
+    # The given audio conditions the video: another audio gives another video.
+    silent = av_pipe(**COMMON, audio=given * 0, audio_sample_rate=16000, output_type="pt", generator=gen())
+    assert (silent.frames - out.frames).abs().max() > 1e-4
+    # A file path reads the same audio (through AAC, so close rather than equal) and the same flow.
+    path = export_to_video(torch.zeros(9, 64, 64, 3), tmp_path / "sine.mp4", fps=25, audio=given[None],
+                           sample_rate=16000)
+    from_file = av_pipe(**COMMON, audio=path, output_type="pt", generator=gen())
+    assert from_file.audio[0].shape == out.audio[0].shape
+    assert (from_file.frames - out.frames).abs().max() < 0.1
+    # A shorter audio is zero-padded to the video's duration; 8 kHz input is resampled to 16 kHz.
+    short = av_pipe(**COMMON, audio=sine(0.1, rate=8000), audio_sample_rate=8000, output_type="latent", generator=gen())
+    assert short.audio_latents.shape == (1, 18, AUDIO_CHANNELS)
+
+
+def test_keyframes_and_stg_with_audio(av_pipe, images):
+    conds = [LTXVideoCondition(image=images[0], frame_index=0), LTXVideoCondition(image=images[1], frame_index=8)]
+    base = dict(COMMON, conditions=conds)
+    out = av_pipe(**base, output_type="pt", generator=gen())
+    stg = av_pipe(**base, output_type="pt", stg_scale=1.0, skip_block_list=[1], generator=gen())
+    for o in (out, stg):
+        assert o.audio[0].shape == (1, SAMPLES_9_AT_25) and torch.isfinite(o.audio[0]).all()
+        assert torch.isfinite(o.frames).all()
+    assert (stg.frames - out.frames).abs().max() > 1e-4  # STG perturbs the video
+    # STG guides the video only: the audio's guided prediction uses the uncond/cond passes alone, so with
+    # zero audio<->video gates (no video influence on audio) the audio is the same with or without STG.
+    gates = {n: p.clone() for n, p in av_pipe.transformer.named_parameters() if n.startswith("av_") and "gate" in n}
+    try:
+        for n, p in av_pipe.transformer.named_parameters():
+            if n in gates:
+                p.data.zero_()
+        a = av_pipe(**base, output_type="latent", generator=gen()).audio_latents
+        b = av_pipe(**base, output_type="latent", stg_scale=1.0, skip_block_list=[1], generator=gen()).audio_latents
+        c = av_pipe(**base, output_type="latent", audio_guidance_scale=1.0, generator=gen()).audio_latents
+    finally:
+        for n, p in av_pipe.transformer.named_parameters():
+            if n in gates:
+                p.data.copy_(gates[n])
+    assert torch.allclose(a, b, atol=1e-6)
+    assert (a - c).abs().max() > 1e-4  # audio_guidance_scale is used
+
+
+@pytest.fixture
+def no_models(av_pipe, monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("a model ran before the input check")
+
+    for name in ("transformer", "vae", "text_encoder", "audio_vae"):
+        monkeypatch.setattr(getattr(av_pipe, name), "forward", boom)
+    monkeypatch.setattr(av_pipe.audio_vae, "encode", boom)
+    return av_pipe
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(audio=torch.zeros(0), audio_sample_rate=16000), "audio"),
+    (dict(audio=torch.zeros(1, 2, 100), audio_sample_rate=16000), "audio"),
+    (dict(audio=torch.zeros(3, 100), audio_sample_rate=16000), "audio"),
+    (dict(audio=torch.zeros(100)), "audio_sample_rate"),
+    (dict(audio_guidance_scale=-1.0), "audio_guidance_scale"),
+    (dict(height=0), "height"),
+])
+def test_bad_audio_inputs(no_models, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        no_models(**{**COMMON, **kwargs})
+
+
+def test_audio_without_audio_vae(components, no_models):
+    pipe = LTXAudioVideoPipeline(**{**components, "transformer": no_models.transformer})
+    assert pipe.audio_generation_enabled is False
+    with pytest.raises(ValueError, match="generate_audio"):
+        pipe(**COMMON, generate_audio=True)
+    with pytest.raises(ValueError, match="audio"):
+        pipe(**COMMON, audio=sine(), audio_sample_rate=16000)
+    with pytest.raises(ValueError, match="audio_vae"):
+        pipe.enable_audio_generation()
