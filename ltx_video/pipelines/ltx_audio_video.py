@@ -29,12 +29,10 @@ from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 from transformers import T5EncoderModel, T5Tokenizer
 
-from ltx_video.attention.stg import SkipLayerStrategy
-from ltx_video.conditioning.items import ConditioningItem, unpack
+from ltx_video.conditioning.items import ConditioningItem
 from ltx_video.models.audio import AudioAutoencoder
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.pipelines import denoising
-from ltx_video.pipelines.latent_ops import Padding
 from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 
 __all__ = ["LTXAudioVideoPipeline", "LTXAudioVideoPipelineOutput"]
@@ -244,67 +242,33 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             audio_guidance_scale=audio_guidance_scale,
         )
         use_audio = generate_audio or audio is not None
-        raw_conditions = self.collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
-        self.check_inputs(
-            prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
-            negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
-            height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
-            num_inference_steps=num_inference_steps, timesteps=timesteps, guidance_timesteps=guidance_timesteps,
-            output_type=output_type, timestep_schedule=timestep_schedule, conditions=raw_conditions,
-            skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
-            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
-            denoise_strength=denoise_strength, image_cond_noise_scale=image_cond_noise_scale,
-        )
         if "audio_latents" in callback_on_step_end_tensor_inputs and not use_audio:
             raise ValueError("`callback_on_step_end_tensor_inputs` has 'audio_latents' but no audio is used.")
-        diffusers_ltx = timestep_schedule == "shifted"
-        if image_cond_noise_scale is None:
-            image_cond_noise_scale = 0.0 if diffusers_ltx else 0.15
-        padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
-        device = self._execution_device
-        batch_size = (1 if isinstance(prompt, str) else len(prompt)) if prompt is not None else prompt_embeds.shape[0]
-        batch_size *= num_videos_per_prompt
-        strategy = SkipLayerStrategy.parse(skip_layer_strategy)
-        cond_media = self.prepare_condition_media(raw_conditions, padding)
         num_samples, num_audio_tokens = self.audio_length(num_frames, frame_rate) if use_audio else (0, 0)
         waveform = self.load_audio(audio, audio_sample_rate, num_samples, num_audio_tokens) if audio is not None else None
-
-        # 2. Schedule and per-step guidance.
-        timesteps, sigmas = self.retrieve_schedule(
-            num_inference_steps, timesteps, timestep_schedule, math.prod(padding.latent_size), device
-        )
-        if denoise_strength < 1.0:
-            start = len(timesteps) - min(int(len(timesteps) * denoise_strength), len(timesteps))
-            timesteps, sigmas = timesteps[start:], sigmas[start:]
-        guidance = denoising.guidance_schedule(
-            timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
-            skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
-            cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps,
-        )
-        num_blocks = len(self.transformer.transformer_blocks)
-        for g in guidance:
-            if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
-                raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {list(g.skip_block_list)}.")
-
-        # 3. Text.
-        embeds, mask, neg_embeds, neg_mask = self.encode_prompt(
-            prompt, negative_prompt, any(g.do_cfg for g in guidance), num_videos_per_prompt,
-            prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
-            max_sequence_length, device, mask_text_encoder=not diffusers_ltx,
+        plan = self.plan_generation(
+            prompt=prompt, negative_prompt=negative_prompt, conditions=conditions, image=image, video=video,
+            frame_index=frame_index, strength=strength, conditioning_items=conditioning_items, height=height,
+            width=width, num_frames=num_frames, frame_rate=frame_rate, num_inference_steps=num_inference_steps,
+            timesteps=timesteps, timestep_schedule=timestep_schedule, guidance_scale=guidance_scale,
+            guidance_rescale=guidance_rescale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
+            skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
+            guidance_timesteps=guidance_timesteps, cfg_star_rescale=cfg_star_rescale,
+            image_cond_noise_scale=image_cond_noise_scale, denoise_strength=denoise_strength,
+            num_videos_per_prompt=num_videos_per_prompt, latents=latents, prompt_embeds=prompt_embeds,
+            prompt_attention_mask=prompt_attention_mask, negative_prompt_embeds=negative_prompt_embeds,
+            negative_prompt_attention_mask=negative_prompt_attention_mask, output_type=output_type,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+            max_sequence_length=max_sequence_length,
         )
 
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
-        state = self.prepare_latents(
-            batch_size=batch_size, num_frames=padding.padded_num_frames, height=padding.padded_height,
-            width=padding.padded_width, frame_rate=frame_rate, conditions=cond_media, first_sigma=float(sigmas[0]),
-            latents=latents, generator=generator, causal_temporal_positioning=not diffusers_ltx,
-            encode_before_noise=diffusers_ltx,
-        )
+        state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
         audio_state = None
         if use_audio:
             audio_state = self.prepare_audio_latents(
-                batch_size=batch_size, waveform=waveform, num_tokens=num_audio_tokens, generator=generator,
-                device=device,
+                batch_size=plan.batch_size, waveform=waveform, num_tokens=num_audio_tokens, generator=generator,
+                device=plan.device,
             )
 
         # 5. Denoise both streams.
@@ -316,32 +280,26 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
                 audio_tokens = outputs.pop("audio_latents", audio_tokens)
             return tokens if audio_state is None else (tokens, audio_tokens)
 
-        with self.progress_bar(total=len(timesteps)) as bar:
-            result = denoising.denoise(
-                self.velocity_model(embeds, mask, neg_embeds, neg_mask, strategy, attention_kwargs),
-                state, timesteps, sigmas, guidance,
-                image_cond_noise_scale=image_cond_noise_scale, stochastic=stochastic_sampling,
-                noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
-                step_hook=step_hook, progress=bar.update, audio=audio_state,
+        with self.progress_bar(total=len(plan.timesteps)) as bar:
+            result = self.run_denoising(
+                plan, state, stochastic_sampling=stochastic_sampling, generator=generator,
+                attention_kwargs=attention_kwargs, step_hook=step_hook, progress=bar.update, audio=audio_state,
                 audio_guidance_scale=audio_guidance_scale,
             )
         state, audio_state = result if audio_state is not None else (result, None)
 
         # 6. Decode: video as LTXVideoPipeline, then audio trimmed to the video's duration.
-        video_latents = unpack(state.latents[:, state.num_prefix_tokens :], *padding.latent_size)
+        frames = self.finish_video(
+            plan, state, output_type=output_type, decode_timestep=decode_timestep,
+            decode_noise_scale=decode_noise_scale, tone_map_compression_ratio=tone_map_compression_ratio,
+            generator=generator,
+        )
         audio_out, audio_latents = None, None
-        if output_type == "latent":
-            frames = video_latents
-            audio_latents = audio_state.latents if audio_state is not None else None
-        else:
-            decoded = self.decode_latents(
-                video_latents, decode_timestep=decode_timestep, decode_noise_scale=decode_noise_scale,
-                tone_map_compression_ratio=tone_map_compression_ratio, generator=generator, dtype=embeds.dtype,
-            )
-            frames = self.video_processor.postprocess_video(padding.crop(decoded), output_type=output_type)
-            if audio_state is not None:
-                samples = self.audio_vae.decode(audio_state.latents.to(self.audio_vae.dtype))
-                audio_out = (samples[:, 0, :num_samples].float().clamp(-1.0, 1.0).cpu(), self.audio_vae.config.sample_rate)
+        if audio_state is not None and output_type == "latent":
+            audio_latents = audio_state.latents
+        elif audio_state is not None:
+            samples = self.audio_vae.decode(audio_state.latents.to(self.audio_vae.dtype))
+            audio_out = (samples[:, 0, :num_samples].float().clamp(-1.0, 1.0).cpu(), self.audio_vae.config.sample_rate)
         self.maybe_free_model_hooks()
         if not return_dict:
             return (frames, audio_out)

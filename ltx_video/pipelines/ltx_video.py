@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,37 @@ from ltx_video.conditioning.items import (
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, normalize_latents, tone_map_latents
 
-__all__ = ["LTXVideoPipeline"]
+__all__ = ["GenerationPlan", "LTXVideoPipeline"]
 
 logger = logging.getLogger(__name__)
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
+
+
+@dataclass(frozen=True)
+class GenerationPlan:
+    """Everything ``__call__`` settles before the latents: sizes, conditions, schedule, guidance, text.
+
+    conditions: (pixels (1, 3, F, H, W) padded like the video, frame index, strength) per condition.
+    timesteps: (T,) and sigmas: (T + 1,) ending at 0; guidance: one GuidanceConfig per step.
+    prompt_embeds / negative_embeds: (B, L, D) with boolean masks (B, L); negatives None without CFG.
+    """
+
+    padding: Padding
+    device: torch.device
+    batch_size: int
+    strategy: SkipLayerStrategy
+    conditions: list
+    timesteps: torch.Tensor
+    sigmas: torch.Tensor
+    guidance: list
+    prompt_embeds: torch.Tensor
+    prompt_mask: torch.Tensor
+    negative_embeds: torch.Tensor | None
+    negative_mask: torch.Tensor | None
+    diffusers_conventions: bool
+    image_cond_noise_scale: float
 
 
 class LTXVideoPipeline(DiffusionPipeline):
@@ -495,6 +521,113 @@ class LTXVideoPipeline(DiffusionPipeline):
             latents = (1 - scale) * latents + scale * noise
         return self.vae.decode(latents.to(self.vae.dtype), timestep, return_dict=False)[0]
 
+    # ------------------------------------------------------------------ steps shared by the pipelines
+    def plan_generation(
+        self, *, prompt, negative_prompt, conditions, image, video, frame_index, strength, conditioning_items,
+        height, width, num_frames, frame_rate, num_inference_steps, timesteps, timestep_schedule, guidance_scale,
+        guidance_rescale, stg_scale, rescaling_scale, skip_block_list, skip_layer_strategy, guidance_timesteps,
+        cfg_star_rescale, image_cond_noise_scale, denoise_strength, num_videos_per_prompt, latents, prompt_embeds,
+        prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask, output_type,
+        callback_on_step_end_tensor_inputs, max_sequence_length,
+    ) -> GenerationPlan:
+        """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
+        schedule and per-step guidance, then encode the text (the first model to run)."""
+        raw_conditions = self.collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
+        self.check_inputs(
+            prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
+            negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
+            height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
+            num_inference_steps=num_inference_steps, timesteps=timesteps, guidance_timesteps=guidance_timesteps,
+            output_type=output_type, timestep_schedule=timestep_schedule, conditions=raw_conditions,
+            skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
+            callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+            denoise_strength=denoise_strength, image_cond_noise_scale=image_cond_noise_scale,
+        )
+        diffusers_ltx = timestep_schedule == "shifted"  # LTXPipeline / LTXImageToVideoPipeline conventions
+        if image_cond_noise_scale is None:
+            image_cond_noise_scale = 0.0 if diffusers_ltx else 0.15
+        padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
+        device = self._execution_device
+        batch_size = (1 if isinstance(prompt, str) else len(prompt)) if prompt is not None else prompt_embeds.shape[0]
+        batch_size *= num_videos_per_prompt
+        strategy = SkipLayerStrategy.parse(skip_layer_strategy)
+        cond_media = self.prepare_condition_media(raw_conditions, padding)
+
+        # 2. Schedule and per-step guidance.
+        timesteps, sigmas = self.retrieve_schedule(
+            num_inference_steps, timesteps, timestep_schedule, math.prod(padding.latent_size), device
+        )
+        if denoise_strength < 1.0:  # diffusers' LTXConditionPipeline: keep the last int(N * strength) steps
+            start = len(timesteps) - min(int(len(timesteps) * denoise_strength), len(timesteps))
+            timesteps, sigmas = timesteps[start:], sigmas[start:]
+        if latents is None and float(sigmas[0]) < 1.0:
+            logger.warning(
+                "The schedule starts at sigma %.3f < 1 without `latents`: denoising starts from pure noise at a "
+                "lower noise level. Pass `latents` (e.g. a first pass) to refine them.", float(sigmas[0])
+            )
+        guidance = denoising.guidance_schedule(
+            timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
+            skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
+            cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps,
+        )
+        num_blocks = len(self.transformer.transformer_blocks)
+        for g in guidance:
+            if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
+                raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {list(g.skip_block_list)}.")
+
+        # 3. Text.
+        embeds, mask, neg_embeds, neg_mask = self.encode_prompt(
+            prompt, negative_prompt, any(g.do_cfg for g in guidance), num_videos_per_prompt,
+            prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
+            max_sequence_length, device, mask_text_encoder=not diffusers_ltx,
+        )
+        return GenerationPlan(
+            padding=padding, device=device, batch_size=batch_size, strategy=strategy, conditions=cond_media,
+            timesteps=timesteps, sigmas=sigmas, guidance=guidance, prompt_embeds=embeds, prompt_mask=mask,
+            negative_embeds=neg_embeds, negative_mask=neg_mask, diffusers_conventions=diffusers_ltx,
+            image_cond_noise_scale=image_cond_noise_scale,
+        )
+
+    def prepare_video_latents(self, plan: GenerationPlan, *, frame_rate, latents, generator) -> denoising.LatentState:
+        """Step 4: :meth:`prepare_latents` at the padded size of ``plan``."""
+        return self.prepare_latents(
+            batch_size=plan.batch_size, num_frames=plan.padding.padded_num_frames, height=plan.padding.padded_height,
+            width=plan.padding.padded_width, frame_rate=frame_rate, conditions=plan.conditions,
+            first_sigma=float(plan.sigmas[0]), latents=latents, generator=generator,
+            causal_temporal_positioning=not plan.diffusers_conventions, encode_before_noise=plan.diffusers_conventions,
+        )
+
+    def run_denoising(
+        self, plan: GenerationPlan, state, *, stochastic_sampling, generator, attention_kwargs, step_hook, progress,
+        audio=None, audio_guidance_scale=None,
+    ):
+        """Step 5: :func:`denoising.denoise` with the transformer, the plan's schedule and guidance."""
+        device = plan.device
+        return denoising.denoise(
+            self.velocity_model(
+                plan.prompt_embeds, plan.prompt_mask, plan.negative_embeds, plan.negative_mask, plan.strategy,
+                attention_kwargs,
+            ),
+            state, plan.timesteps, plan.sigmas, plan.guidance,
+            image_cond_noise_scale=plan.image_cond_noise_scale, stochastic=stochastic_sampling,
+            noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
+            step_hook=step_hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
+        )
+
+    def finish_video(
+        self, plan: GenerationPlan, state, *, output_type, decode_timestep, decode_noise_scale,
+        tone_map_compression_ratio, generator,
+    ):
+        """Step 6: strip conditioning tokens, unpack, and (unless ``output_type="latent"``) decode and crop."""
+        video_latents = unpack(state.latents[:, state.num_prefix_tokens :], *plan.padding.latent_size)
+        if output_type == "latent":
+            return video_latents
+        decoded = self.decode_latents(
+            video_latents, decode_timestep=decode_timestep, decode_noise_scale=decode_noise_scale,
+            tone_map_compression_ratio=tone_map_compression_ratio, generator=generator, dtype=plan.prompt_embeds.dtype,
+        )
+        return self.video_processor.postprocess_video(plan.padding.crop(decoded), output_type=output_type)
+
     def generate_multiscale(self, **kwargs) -> LTXPipelineOutput | tuple:
         """LTX-Video 0.9.8's multi-scale generation (see :func:`ltx_video.pipelines.multiscale.generate_multiscale`)."""
         from ltx_video.pipelines.multiscale import generate_multiscale
@@ -565,66 +698,27 @@ class LTXVideoPipeline(DiffusionPipeline):
         Returns ``LTXPipelineOutput(frames=...)``: frames per ``output_type``; ``"latent"`` gives the
         normalised latents (B, C, F', H', W') of the padded video.
         """
-        # 1. Check inputs before any model runs.
+        # 1-3. Check inputs (before any model runs), schedule and guidance, text.
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
-        raw_conditions = self.collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
-        self.check_inputs(
-            prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
-            negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
-            height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
-            num_inference_steps=num_inference_steps, timesteps=timesteps, guidance_timesteps=guidance_timesteps,
-            output_type=output_type, timestep_schedule=timestep_schedule, conditions=raw_conditions,
+        plan = self.plan_generation(
+            prompt=prompt, negative_prompt=negative_prompt, conditions=conditions, image=image, video=video,
+            frame_index=frame_index, strength=strength, conditioning_items=conditioning_items, height=height,
+            width=width, num_frames=num_frames, frame_rate=frame_rate, num_inference_steps=num_inference_steps,
+            timesteps=timesteps, timestep_schedule=timestep_schedule, guidance_scale=guidance_scale,
+            guidance_rescale=guidance_rescale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
             skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
+            guidance_timesteps=guidance_timesteps, cfg_star_rescale=cfg_star_rescale,
+            image_cond_noise_scale=image_cond_noise_scale, denoise_strength=denoise_strength,
+            num_videos_per_prompt=num_videos_per_prompt, latents=latents, prompt_embeds=prompt_embeds,
+            prompt_attention_mask=prompt_attention_mask, negative_prompt_embeds=negative_prompt_embeds,
+            negative_prompt_attention_mask=negative_prompt_attention_mask, output_type=output_type,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
-            denoise_strength=denoise_strength, image_cond_noise_scale=image_cond_noise_scale,
-        )
-        diffusers_ltx = timestep_schedule == "shifted"  # LTXPipeline / LTXImageToVideoPipeline conventions
-        if image_cond_noise_scale is None:
-            image_cond_noise_scale = 0.0 if diffusers_ltx else 0.15
-        padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
-        device = self._execution_device
-        batch_size = (1 if isinstance(prompt, str) else len(prompt)) if prompt is not None else prompt_embeds.shape[0]
-        batch_size *= num_videos_per_prompt
-        strategy = SkipLayerStrategy.parse(skip_layer_strategy)
-        cond_media = self.prepare_condition_media(raw_conditions, padding)
-
-        # 2. Schedule and per-step guidance.
-        timesteps, sigmas = self.retrieve_schedule(
-            num_inference_steps, timesteps, timestep_schedule, math.prod(padding.latent_size), device
-        )
-        if denoise_strength < 1.0:  # diffusers' LTXConditionPipeline: keep the last int(N * strength) steps
-            start = len(timesteps) - min(int(len(timesteps) * denoise_strength), len(timesteps))
-            timesteps, sigmas = timesteps[start:], sigmas[start:]
-        if latents is None and float(sigmas[0]) < 1.0:
-            logger.warning(
-                "The schedule starts at sigma %.3f < 1 without `latents`: denoising starts from pure noise at a "
-                "lower noise level. Pass `latents` (e.g. a first pass) to refine them.", float(sigmas[0])
-            )
-        guidance = denoising.guidance_schedule(
-            timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
-            skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
-            cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps,
-        )
-        num_blocks = len(self.transformer.transformer_blocks)
-        for g in guidance:
-            if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
-                raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {list(g.skip_block_list)}.")
-
-        # 3. Text.
-        embeds, mask, neg_embeds, neg_mask = self.encode_prompt(
-            prompt, negative_prompt, any(g.do_cfg for g in guidance), num_videos_per_prompt,
-            prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
-            max_sequence_length, device, mask_text_encoder=not diffusers_ltx,
+            max_sequence_length=max_sequence_length,
         )
 
         # 4. Latents: noise, then conditions in order.
-        state = self.prepare_latents(
-            batch_size=batch_size, num_frames=padding.padded_num_frames, height=padding.padded_height,
-            width=padding.padded_width, frame_rate=frame_rate, conditions=cond_media, first_sigma=float(sigmas[0]),
-            latents=latents, generator=generator, causal_temporal_positioning=not diffusers_ltx,
-            encode_before_noise=diffusers_ltx,
-        )
+        state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
 
         # 5. Denoise.
         def step_hook(i, t, tokens):
@@ -633,24 +727,17 @@ class LTXVideoPipeline(DiffusionPipeline):
             outputs = callback_on_step_end(self, i, t, {"latents": tokens})
             return outputs.pop("latents", tokens)
 
-        with self.progress_bar(total=len(timesteps)) as bar:
-            state = denoising.denoise(
-                self.velocity_model(embeds, mask, neg_embeds, neg_mask, strategy, attention_kwargs),
-                state, timesteps, sigmas, guidance,
-                image_cond_noise_scale=image_cond_noise_scale, stochastic=stochastic_sampling,
-                noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
-                step_hook=step_hook, progress=bar.update,
+        with self.progress_bar(total=len(plan.timesteps)) as bar:
+            state = self.run_denoising(
+                plan, state, stochastic_sampling=stochastic_sampling, generator=generator,
+                attention_kwargs=attention_kwargs, step_hook=step_hook, progress=bar.update,
             )
 
         # 6. Strip conditioning tokens, unpack, decode, crop.
-        video_latents = unpack(state.latents[:, state.num_prefix_tokens :], *padding.latent_size)
-        if output_type == "latent":
-            frames = video_latents
-        else:
-            decoded = self.decode_latents(
-                video_latents, decode_timestep=decode_timestep, decode_noise_scale=decode_noise_scale,
-                tone_map_compression_ratio=tone_map_compression_ratio, generator=generator, dtype=embeds.dtype,
-            )
-            frames = self.video_processor.postprocess_video(padding.crop(decoded), output_type=output_type)
+        frames = self.finish_video(
+            plan, state, output_type=output_type, decode_timestep=decode_timestep,
+            decode_noise_scale=decode_noise_scale, tone_map_compression_ratio=tone_map_compression_ratio,
+            generator=generator,
+        )
         self.maybe_free_model_hooks()
         return LTXPipelineOutput(frames=frames) if return_dict else (frames,)
