@@ -95,13 +95,13 @@ def _load_pipeline(args):
     import torch
 
     from ltx_video import LTXVideoPipeline
-    from ltx_video.testing import tiny_latent_upsampler, tiny_pipeline
+    from ltx_video.testing import tiny_audio_video_pipeline, tiny_latent_upsampler
 
     dtype = getattr(torch, args.dtype)
     if args.model is None:
-        print("ltx-video: using the built-in demo model (tiny, untrained: random weights; "
-              "pass --model for a real LTX-Video checkpoint)", file=sys.stderr)
-        pipe = tiny_pipeline()
+        print("ltx-video: using the built-in demo model (tiny, untrained: random weights, video with an audio "
+              "track; pass --model for a real LTX-Video checkpoint)", file=sys.stderr)
+        pipe = tiny_audio_video_pipeline()
         pipe.set_progress_bar_config(desc="denoising (demo)")
         pipe.register_modules(latent_upsampler=tiny_latent_upsampler())
     elif not args.model.exists():
@@ -156,7 +156,11 @@ def generate(args) -> Path:
         raise CLIError("--config is multi-scale: pass --upsampler DIR (an LTXLatentUpsamplerModel folder)")
     output = config.generate(pipe, **call) if config is not None else pipe(**call)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    write_video(args.output, output.frames[0].float().cpu(), fps=args.frame_rate)
+    audio = getattr(output, "audio", None)  # (waveform (B, S), sample_rate) from audio-video pipelines
+    write_video(
+        args.output, output.frames[0].float().cpu(), fps=args.frame_rate,
+        audio=None if audio is None else audio[0][0], sample_rate=None if audio is None else audio[1],
+    )
     return args.output
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "TINY_TEXT_DIM",
     "TINY_VAE_ORIGINAL_CONFIG",
     "tiny_components",
+    "tiny_audio_video_pipeline",
     "tiny_latent_upsampler",
     "tiny_pipeline",
     "tiny_tokenizer",
@@ -201,7 +202,33 @@ def tiny_components(seed: int = 0, num_layers: int = 2) -> dict:
 
 
 def tiny_pipeline(seed: int = 0):
-    """The built-in demo: an untrained tiny LTXVideoPipeline (random weights, real data flow)."""
+    """An untrained tiny LTXVideoPipeline (random weights, real data flow)."""
     from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 
     return LTXVideoPipeline(**tiny_components(seed))
+
+
+TINY_AUDIO_CHANNELS = 16
+
+
+def tiny_audio_video_pipeline(seed: int = 0):
+    """The built-in demo: an untrained tiny LTXAudioVideoPipeline (video and a 16 kHz audio track).
+
+    The audio<->video gates are zero as at initialisation, so until a trained model exists the two
+    streams do not yet influence each other.
+    """
+    from ltx_video.models.audio import AudioAutoencoder
+    from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+    from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+
+    components = tiny_components(seed)
+    torch.manual_seed(seed)
+    audio_vae = AudioAutoencoder(
+        latent_channels=TINY_AUDIO_CHANNELS, num_heads=2, encoder_hidden_channels=8, encoder_num_layers=1,
+        decoder_hidden_channels=8, decoder_num_layers=1,
+    ).eval()
+    transformer = LTXAudioVideoTransformer3DModel.from_legacy(
+        components["transformer"], audio_in_channels=TINY_AUDIO_CHANNELS, audio_num_attention_heads=2,
+        audio_attention_head_dim=8,
+    ).eval()
+    return LTXAudioVideoPipeline(**{**components, "transformer": transformer}, audio_vae=audio_vae)

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from ltx_video.cli import main
-from ltx_video.io.media import read_video_tensor
+from ltx_video.io.media import read_audio, read_video_tensor
 
 
 def test_generate_writes_mp4(tmp_path, images):
@@ -19,6 +19,8 @@ def test_generate_writes_mp4(tmp_path, images):
     frames, fps = read_video_tensor(out)
     assert frames.shape == (10, 3, 64, 96) and fps == pytest.approx(12)
     assert frames.std() > 0.01  # not a blank video
+    audio, rate = read_audio(out)  # the demo model writes an audio track as long as the video
+    assert rate == 16000 and abs(audio.shape[1] - round(16000 * 10 / 12)) <= 1024 and audio.abs().max() > 0
 
 
 def test_config_multiscale_on_demo(tmp_path):
