@@ -167,3 +167,12 @@ def test_latent_normalisation_round_trip():
         assert torch.allclose(latents.std((0, 1), correction=0), torch.ones(16), atol=1e-4)
         assert torch.allclose(ae.denormalize_latents(latents), raw, atol=1e-5)
         assert torch.allclose(ae.decode(latents), ae.decoder(raw), atol=1e-5)
+
+
+def test_stft_loss_on_a_clip_shorter_than_the_largest_window():
+    from ltx_video.models.audio.audio_decoder import multi_resolution_stft_loss
+
+    t = torch.arange(320) / 16000
+    a = torch.sin(2 * torch.pi * 440 * t)[None, None]
+    assert multi_resolution_stft_loss(a, a).item() == 0.0
+    assert multi_resolution_stft_loss(0.5 * a, a).item() > 0.0

@@ -167,3 +167,38 @@ def test_audio_without_audio_vae(components, no_models):
         pipe(**COMMON, audio=sine(), audio_sample_rate=16000)
     with pytest.raises(ValueError, match="audio_vae"):
         pipe.enable_audio_generation()
+
+
+def test_generated_audio_needs_a_schedule_from_pure_noise(av_pipe):
+    """Refinement schedules (starting below sigma 1) would label pure-noise audio as partly clean: refused."""
+    start = torch.randn(1, 8, 2, 2, 2, generator=gen(4))
+    with pytest.raises(ValueError, match="generate_audio=False"):
+        av_pipe(**COMMON, latents=start, denoise_strength=0.5, generator=gen())
+    with pytest.raises(ValueError, match="sigma 1"):
+        av_pipe(**{**COMMON, "num_inference_steps": None}, timesteps=[900.0, 500.0], generator=gen())
+    video_only = av_pipe(**COMMON, latents=start, denoise_strength=0.5, generate_audio=False, output_type="latent",
+                         generator=gen())
+    assert video_only.audio is None and torch.isfinite(video_only.frames).all()
+
+
+def test_multiscale_is_video_only_and_latent_tuples_keep_audio(av_pipe):
+    from ltx_video.testing import tiny_latent_upsampler
+
+    av_pipe.register_modules(latent_upsampler=tiny_latent_upsampler())
+    try:
+        out = av_pipe.generate_multiscale(
+            prompt="a ball", height=64, width=64, num_frames=9, max_sequence_length=16, output_type="pt",
+            first_pass=dict(timesteps=[1000.0, 900.0]), second_pass=dict(timesteps=[900.0, 500.0]), generator=gen(),
+        )
+        assert out.frames.shape == (1, 9, 3, 64, 64)
+        with pytest.raises(ValueError, match="video-only"):
+            av_pipe.generate_multiscale(prompt="a ball", generate_audio=True)
+    finally:
+        av_pipe.register_modules(latent_upsampler=None)
+    frames, audio_latents = av_pipe(**COMMON, output_type="latent", return_dict=False, generator=gen())
+    assert audio_latents is not None and audio_latents.shape == (1, 18, AUDIO_CHANNELS)
+
+
+def test_audio_sample_rate_without_audio_is_an_error(av_pipe):
+    with pytest.raises(ValueError, match="audio_sample_rate"):
+        av_pipe(**COMMON, audio_sample_rate=16000)

@@ -80,8 +80,20 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
             latent_upsampler=latent_upsampler,
         )
+        if audio_vae is not None and audio_vae.config.audio_channels != 1:
+            raise ValueError(
+                f"`audio_vae` must be mono (audio_channels=1): the output audio is (B, S); got "
+                f"{audio_vae.config.audio_channels} channels."
+            )
         self.register_modules(audio_vae=audio_vae)
         self.audio_generation_enabled = audio_vae is not None
+
+    def generate_multiscale(self, **kwargs):
+        """LTX-Video's multi-scale generation, video only: the audio stream has no multi-scale path yet (its
+        second pass would start below sigma 1). Returns ``LTXPipelineOutput(frames)``."""
+        if kwargs.get("generate_audio") or kwargs.get("audio") is not None:
+            raise ValueError("multi-scale generation is video-only for now: drop `generate_audio` / `audio`.")
+        return super().generate_multiscale(**{**kwargs, "generate_audio": False})
 
     def enable_audio_generation(self) -> None:
         """Generate an audio track by default (``generate_audio=None``); needs ``audio_vae``."""
@@ -113,6 +125,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         if audio_guidance_scale is not None and not audio_guidance_scale >= 0:
             raise ValueError(f"`audio_guidance_scale` must be >= 0, got {audio_guidance_scale!r}.")
         if audio is None:
+            if audio_sample_rate is not None:
+                raise ValueError("`audio_sample_rate` was given without `audio`.")
             return
         if isinstance(audio, (str, Path)):
             if audio_sample_rate is not None:
@@ -228,7 +242,12 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         audio_guidance_scale: CFG weight of the audio stream, None -> ``guidance_scale`` (per step); it applies on
             steps with an unconditional pass (``guidance_scale > 1``). STG (``stg_scale``) guides the video only.
 
-        Returns ``LTXAudioVideoPipelineOutput(frames, audio=(waveform (B, S), 16000) or None, audio_latents)``;
+        Generated audio needs a schedule from sigma 1: with ``denoise_strength < 1``, ``timesteps`` starting below
+        1000 or ``latents`` refinement, pass ``generate_audio=False`` or give ``audio=`` (else ValueError); multi-scale
+        generation is video-only (:meth:`generate_multiscale`).
+
+        Returns ``LTXAudioVideoPipelineOutput(frames, audio=(waveform (B, S), 16000) or None, audio_latents)``
+        (with ``return_dict=False``: ``(frames, audio)``, or ``(latents, audio_latents)`` for ``output_type="latent"``);
         ``export_to_video(output, path, fps=frame_rate)`` writes the first video with its audio track.
         Callbacks may read and replace ``"latents"`` and ``"audio_latents"`` (B, Na, Ca).
         """
@@ -261,6 +280,13 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
             max_sequence_length=max_sequence_length,
         )
+
+        if use_audio and waveform is None and float(plan.sigmas[0]) < 1.0:
+            raise ValueError(
+                f"generating audio needs a schedule that starts from pure noise (sigma 1), but this one starts at "
+                f"{float(plan.sigmas[0]):.3f} (`denoise_strength`, `timesteps` or `latents` refinement): pass "
+                "`generate_audio=False`, or give the audio with `audio=`."
+            )
 
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
@@ -302,5 +328,5 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             audio_out = (samples[:, 0, :num_samples].float().clamp(-1.0, 1.0).cpu(), self.audio_vae.config.sample_rate)
         self.maybe_free_model_hooks()
         if not return_dict:
-            return (frames, audio_out)
+            return (frames, audio_latents if output_type == "latent" else audio_out)
         return LTXAudioVideoPipelineOutput(frames=frames, audio=audio_out, audio_latents=audio_latents)

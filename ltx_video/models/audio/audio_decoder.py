@@ -46,6 +46,10 @@ def multi_resolution_stft_loss(pred: torch.Tensor, target: torch.Tensor,
     if pred.shape != target.shape:
         raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same shape")
     pred, target = pred.reshape(-1, pred.shape[-1]).float(), target.reshape(-1, target.shape[-1]).float()
+    # Clips shorter than the largest window are zero-padded (both alike), so any length has a loss.
+    short = max(fft_sizes) - pred.shape[-1]
+    if short > 0:
+        pred, target = F.pad(pred, (0, short)), F.pad(target, (0, short))
     total = pred.new_zeros(())
     for n in fft_sizes:
         mag_p, mag_t = stft_magnitude(pred, n), stft_magnitude(target, n)
