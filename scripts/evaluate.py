@@ -76,8 +76,8 @@ def evaluate_file(path: Path, prompt: str | None, truth: dict | None) -> dict:
     row["camera_zoom"] = float(np.prod(camera[:, 2]) ** (1 / len(camera)))
     if audio is not None:
         # The video's motion events are the costly part: computed once for both sync metrics (the two
-        # public halves av_sync_offset_ms / av_align_score are built from).
-        times, strengths = metrics.video_motion_events(frames, fps)
+        # public halves av_sync_offset_ms / av_align_score are built from), reusing the camera motion.
+        times, strengths = metrics.video_motion_events(frames, fps, camera=camera)
         envelope = metrics.audio_onset_envelope(audio, SAMPLE_RATE)
         row["av_offset_ms"] = metrics.offset_from_events_ms(times, strengths, envelope)
         row["av_align"] = metrics.align_score_from_times(metrics.audio_onset_times(audio, SAMPLE_RATE), times, 1 / fps)

@@ -182,3 +182,15 @@ def test_av_align_score_end_to_end(clips):
     assert align_score_from_times(np.array([0.5, 1.0]), np.array([0.52, 1.3]), 0.042) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="window_frames"):
         av_align_score(clip.video, clip.audio, clip.fps, window_frames=-1)
+
+
+def test_precomputed_camera_motion_gives_the_same_events(clips):
+    """``camera=`` reuses a camera_motion result instead of recomputing it: same events, and a wrong shape fails."""
+    from ltx_video.metrics import camera_motion
+
+    clip, times, strengths = next(iter(clips.values()))
+    reused = video_motion_events(clip.video, clip.fps, camera=camera_motion(clip.video))
+    np.testing.assert_array_equal(reused[0], times)
+    np.testing.assert_array_equal(reused[1], strengths)
+    with pytest.raises(ValueError, match="camera"):
+        video_motion_events(clip.video, clip.fps, camera=np.zeros((3, 3)))

@@ -84,10 +84,11 @@ def _robust_sigma(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - np.median(values))))
 
 
-def _working_frames(frames: FramesLike) -> np.ndarray:
+def _working_frames(frames: FramesLike) -> tuple[np.ndarray, int]:
+    """The frames box-downscaled to at most ``_MAX_SIDE`` px, and the integer factor used."""
     video = as_frames(frames)
     factor = max(1, int(np.ceil(max(video.shape[1:3]) / _MAX_SIDE)))
-    return downscale(video, factor)
+    return downscale(video, factor), factor
 
 
 def _background(video: np.ndarray, maps: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
@@ -315,23 +316,34 @@ def _kinks(magnitude: np.ndarray, mass: np.ndarray, threshold: float) -> list[tu
     return out
 
 
-def video_motion_events(frames: FramesLike, fps: float) -> tuple[np.ndarray, np.ndarray]:
+def video_motion_events(
+    frames: FramesLike, fps: float, *, camera: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Times of velocity changes of moving objects (bounces), see the module docstring.
 
     Args:
         frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8.
         fps: frame rate; frame ``k`` shows time ``k / fps``.
+        camera: the frames' :func:`~ltx_video.metrics.camera.camera_motion` ``(F - 1, 3)`` when already
+            computed (it is the costly part); computed here when None.
 
     Returns:
         ``(times, strengths)``: event times in seconds ``(E,)``, sorted, and the velocity change of
         each in px per frame at the working resolution ``(E,)``; both empty when nothing moves.
     """
     fps = check_positive(fps, "fps")
-    video = _working_frames(frames)
+    video, factor = _working_frames(frames)
     if len(video) < 4:
         return np.zeros(0), np.zeros(0)
     f, h, w, _ = video.shape
-    maps = compose_motions(camera_motion(video), h, w)  # frame 0 -> frame k: p_k = s * p_0 + t
+    if camera is None:
+        motion = camera_motion(video)
+    else:
+        motion = np.array(camera, dtype=np.float64)
+        if motion.shape != (f - 1, 3):
+            raise ValueError(f"camera must have shape ({f - 1}, 3) for {f} frames, got {motion.shape}")
+        motion[:, :2] /= factor  # full-size pixels -> working-resolution pixels
+    maps = compose_motions(motion, h, w)  # frame 0 -> frame k: p_k = s * p_0 + t
     max_step = 0.25 * max(h, w)
     components, labels = _components(video, _background(video, maps))
     exclude = _moving_pixels(_tracks(components, labels, max_step), labels, maps)
