@@ -308,9 +308,6 @@ class LatentState:
     clean_latents: torch.Tensor | None = None
     num_prefix_tokens: int = 0
 
-    def replace(self, **changes) -> LatentState:
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True)
 class AudioLatentState:
@@ -324,9 +321,6 @@ class AudioLatentState:
     latents: torch.Tensor
     positions: torch.Tensor
     held: bool = False
-
-    def replace(self, **changes) -> AudioLatentState:
-        return replace(self, **changes)
 
 
 # model(latents (P*B, N, C), timesteps (P*B, 1|N), positions (P*B, 3, N), step_guidance) -> velocity (P*B, N, C)
@@ -366,6 +360,13 @@ def denoise(
     latents = state.latents
     mask = state.conditioning_mask
     batch = latents.shape[0]
+    tiled: dict[tuple[str, int], torch.Tensor] = {}  # positions are constant: tiled once per pass count
+
+    def constant(name: str, tensor: torch.Tensor, passes: int) -> torch.Tensor:
+        if (name, passes) not in tiled:
+            tiled[name, passes] = torch.cat([tensor] * passes)
+        return tiled[name, passes]
+
     for i, t in enumerate(timesteps):
         step_guidance = guidance[i]
         if image_cond_noise_scale > 0 and mask is not None:
@@ -378,7 +379,7 @@ def denoise(
         inputs = (
             torch.cat([latents] * passes),
             torch.cat([timestep] * passes),
-            torch.cat([state.positions] * passes),
+            constant("video", state.positions, passes),
             step_guidance,
         )
         if audio is None:
@@ -389,7 +390,7 @@ def denoise(
                 *inputs,
                 torch.cat([audio_latents] * passes),
                 torch.cat([audio_timestep] * passes),
-                torch.cat([audio.positions] * passes),
+                constant("audio", audio.positions, passes),
             )
         velocity = apply_guidance(velocity, step_guidance)
         sigma = timestep / 1000.0
@@ -420,5 +421,5 @@ def denoise(
         if progress is not None:
             progress()
     if audio is not None:
-        return state.replace(latents=latents), audio.replace(latents=audio_latents)
-    return state.replace(latents=latents)
+        return replace(state, latents=latents), replace(audio, latents=audio_latents)
+    return replace(state, latents=latents)

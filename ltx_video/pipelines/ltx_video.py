@@ -458,17 +458,22 @@ class LTXVideoPipeline(DiffusionPipeline):
         pass and the model returns ``(velocity, audio velocity)``.
         """
 
+        text_per_passes: dict[tuple[bool, bool], tuple[torch.Tensor, torch.Tensor]] = {}
+
+        def text_for(guidance: denoising.GuidanceConfig) -> tuple[torch.Tensor, torch.Tensor]:
+            """Text embeddings and masks for the passes [uncond?, cond, perturbed?], built once per layout."""
+            key = (guidance.do_cfg, guidance.do_stg)
+            if key not in text_per_passes:
+                embeds = [negative_embeds] * guidance.do_cfg + [prompt_embeds] * (1 + guidance.do_stg)
+                masks = [negative_mask] * guidance.do_cfg + [prompt_mask] * (1 + guidance.do_stg)
+                text_per_passes[key] = (torch.cat(embeds), torch.cat(masks))
+            return text_per_passes[key]
+
         def model(
             latents, timestep, positions, guidance: denoising.GuidanceConfig,
             audio_latents=None, audio_timestep=None, audio_positions=None,
         ):
-            embeds, masks = [prompt_embeds], [prompt_mask]
-            if guidance.do_cfg:
-                embeds.insert(0, negative_embeds)
-                masks.insert(0, negative_mask)
-            if guidance.do_stg:
-                embeds.append(prompt_embeds)
-                masks.append(prompt_mask)
+            text, text_mask = text_for(guidance)
             batch = prompt_embeds.shape[0]
             stg = guidance.do_stg and guidance.skip_block_list
             perturb = (
@@ -486,9 +491,9 @@ class LTXVideoPipeline(DiffusionPipeline):
             with perturb, self.transformer.cache_context("cond_uncond"):
                 outputs = self.transformer(
                     hidden_states=latents.to(prompt_embeds.dtype),
-                    encoder_hidden_states=torch.cat(embeds),
+                    encoder_hidden_states=text,
                     timestep=timestep,
-                    encoder_attention_mask=torch.cat(masks),
+                    encoder_attention_mask=text_mask,
                     video_coords=positions,
                     attention_kwargs=attention_kwargs,
                     return_dict=False,
