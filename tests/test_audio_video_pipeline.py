@@ -8,12 +8,9 @@ from conftest import gen
 
 from ltx_video import LTXAudioVideoPipeline, LTXVideoCondition, LTXVideoPipeline, export_to_video
 from ltx_video.io.media import read_audio
-from ltx_video.models.audio import AudioAutoencoder
-from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+from ltx_video.testing import TINY_AUDIO_CHANNELS as AUDIO_CHANNELS
+from ltx_video.testing import tiny_audio_video_pipeline
 
-AUDIO_CHANNELS = 16
-TINY_AE = dict(latent_channels=AUDIO_CHANNELS, num_heads=2, encoder_hidden_channels=8, encoder_num_layers=1,
-               decoder_hidden_channels=8, decoder_num_layers=1)
 COMMON = dict(prompt="a red ball bounces", height=64, width=64, num_frames=9, frame_rate=25,
               num_inference_steps=2, max_sequence_length=16)
 SAMPLES_9_AT_25 = round(16000 * 9 / 25)  # 5760 samples, 18 tokens
@@ -25,18 +22,12 @@ def sine(seconds=0.5, freq=440.0, rate=16000):
 
 
 @pytest.fixture(scope="module")
-def av_pipe(components):
-    torch.manual_seed(0)
-    audio_vae = AudioAutoencoder(**TINY_AE).eval()
-    transformer = LTXAudioVideoTransformer3DModel.from_legacy(
-        components["transformer"], audio_in_channels=AUDIO_CHANNELS, audio_num_attention_heads=2,
-        audio_attention_head_dim=8,
-    ).eval()
+def av_pipe():
+    pipe = tiny_audio_video_pipeline(seed=0)  # its legacy weights equal the `components` fixture's (same seed)
     # Non-zero audio<->video gates, so audio actually influences the video (and vice versa).
-    for name, param in transformer.named_parameters():
+    for name, param in pipe.transformer.named_parameters():
         if name.startswith("av_") and "gate" in name:
             torch.nn.init.normal_(param, std=0.5)
-    pipe = LTXAudioVideoPipeline(**{**components, "transformer": transformer}, audio_vae=audio_vae)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

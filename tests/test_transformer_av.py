@@ -10,24 +10,16 @@ from ltx_video.models.transformer_av import (
     default_av_cross_attention_layers,
     time_rotary_emb,
 )
+from ltx_video.testing import tiny_transformer
 
-TINY = dict(
-    in_channels=8,
-    out_channels=8,
-    num_attention_heads=2,
-    attention_head_dim=8,
-    cross_attention_dim=16,
-    num_layers=2,
-    caption_channels=16,
-)
+TINY = {k: v for k, v in tiny_transformer().config.items() if not k.startswith("_")}  # ltx_video.testing's config
 TINY_AUDIO = dict(audio_in_channels=8, audio_num_attention_heads=2, audio_attention_head_dim=8)
 F, H, W, NA, NT = 3, 2, 2, 20, 5  # latent frames, height, width; audio tokens; text tokens
 FRAME_SECONDS = 8 / 24  # one latent frame at 24 fps
 
 
 def _legacy() -> LTXVideoTransformer3DModel:
-    torch.manual_seed(0)
-    return LTXVideoTransformer3DModel(**TINY).eval()
+    return tiny_transformer(seed=0)
 
 
 def _inputs(batch: int = 2) -> dict:
