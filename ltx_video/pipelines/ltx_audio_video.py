@@ -12,7 +12,7 @@ pass of :func:`ltx_video.pipelines.denoising.denoise`, on the video's sigma sche
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -226,7 +226,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         return_dict: bool = True,
         attention_kwargs: dict[str, Any] | None = None,
         callback_on_step_end: Callable | None = None,
-        callback_on_step_end_tensor_inputs: list[str] = ["latents"],  # noqa: B006 (diffusers' signature)
+        callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
         max_sequence_length: int = 256,
     ) -> LTXAudioVideoPipelineOutput | tuple:
         r"""Generate a video with an audio track (or matching a given one).

@@ -684,7 +684,7 @@ class LTXVideoPipeline(DiffusionPipeline):
         return_dict: bool = True,
         attention_kwargs: dict[str, Any] | None = None,
         callback_on_step_end: Callable | None = None,
-        callback_on_step_end_tensor_inputs: list[str] = ["latents"],  # noqa: B006 (diffusers' signature)
+        callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
         max_sequence_length: int = 256,
     ) -> LTXPipelineOutput | tuple:
         r"""Generate a video.
