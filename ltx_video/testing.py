@@ -41,13 +41,9 @@ _WORDS = (
 
 def tiny_tokenizer(model_max_length: int = 128) -> T5Tokenizer:
     """A T5 (Unigram) tokenizer over a small word list plus single letters, built offline."""
-    specials = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
-    letters = [(f"\u2581{c}", -8.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
-    letters += [(c, -9.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789,.!?'-"]
-    words = [(f"\u2581{w}", -2.0) for w in dict.fromkeys(_WORDS)]
-    tokenizer = T5Tokenizer(vocab=specials + words + letters, extra_ids=0)
-    tokenizer.model_max_length = model_max_length
-    return tokenizer
+    from ltx_video.training.components import word_tokenizer
+
+    return word_tokenizer(_WORDS, model_max_length)
 
 
 def tiny_text_encoder(vocab_size: int, seed: int = 0) -> T5EncoderModel:

@@ -23,11 +23,17 @@ def test_generate_writes_mp4(tmp_path, images):
     assert rate == 16000 and abs(audio.shape[1] - round(16000 * 10 / 12)) <= 1024 and audio.abs().max() > 0
 
 
-def test_config_multiscale_on_demo(tmp_path):
+def test_config_multiscale_with_model_and_upsampler(tmp_path, components):
+    from ltx_video import LTXVideoPipeline
+    from ltx_video.testing import tiny_latent_upsampler
+
+    LTXVideoPipeline(**components).save_pretrained(tmp_path / "model")
+    tiny_latent_upsampler().save_pretrained(tmp_path / "upsampler")
     out = tmp_path / "ms.mp4"
-    code = main(["generate", "a ball", "--config", "configs/ltxv-2b-0.9.8-distilled.yaml", "--height", "96",
-                 "--width", "96", "--num-frames", "9", "--output", str(out)])
-    assert code == 0
+    argv = ["generate", "a ball", "--config", "configs/ltxv-2b-0.9.8-distilled.yaml", "--height", "96", "--width", "96",
+            "--num-frames", "9", "--model", str(tmp_path / "model"), "--output", str(out)]
+    assert main(argv) == 2  # multi-scale without --upsampler: a one-line error
+    assert main([*argv, "--upsampler", str(tmp_path / "upsampler")]) == 0
     frames, _ = read_video_tensor(out)
     assert frames.shape == (9, 3, 96, 96)
 

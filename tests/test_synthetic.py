@@ -300,12 +300,17 @@ def test_prompt_grammar_round_trip():
         ("a red ball bounces, the camera spins", "spins"),
         ("a red ball jumps, the camera is static", "jumps"),
         ("a red ball bounce, the camera is static", "agree"),
-        ("a red ball bounces", "the camera"),
+        ("a red ball jumps", "jumps"),
     ],
 )
 def test_parse_prompt_names_unknown_words(prompt, word):
     with pytest.raises(ValueError, match=word):
         parse_prompt(prompt)
+
+
+def test_parse_prompt_without_camera_phrase_means_static():
+    assert parse_prompt("a red ball bounces") == PromptSpec(objects=(("red", "ball"),), camera="static")
+    assert parse_prompt("a red ball and a blue square bounce").camera == "static"
 
 
 # --------------------------------------------------------------------------------------------

@@ -562,10 +562,13 @@ def _parse_object(phrase: str) -> tuple[str, str]:
 
 
 def parse_prompt(prompt: str) -> PromptSpec:
-    """Inverse of :func:`prompt_for`; ValueError naming any word outside the grammar."""
+    """Inverse of :func:`prompt_for`; ValueError naming any word outside the grammar.
+
+    The camera phrase may be left out (``"a red ball bounces"``): the camera is then static.
+    """
     subject_verb, separator, motion = prompt.strip().rpartition(", the camera ")
     if not separator:
-        raise ValueError(f"prompt must end with ', the camera <motion>', got {prompt!r}")
+        subject_verb, motion = prompt.strip(), _CAMERA_PHRASES["static"]
     cameras = {phrase: name for name, phrase in _CAMERA_PHRASES.items()}
     if motion not in cameras:
         raise ValueError(f"unknown camera phrase {motion!r}; expected one of {tuple(cameras)}")

@@ -34,6 +34,7 @@ from diffusers.configuration_utils import register_to_config
 from diffusers.models.attention_dispatch import dispatch_attention_fn
 from diffusers.models.embeddings import PixArtAlphaTextProjection
 from diffusers.models.modeling_outputs import BaseOutput
+from diffusers.models.modeling_utils import ModelMixin  # noqa: F401  diffusers' pipeline loader looks it up here
 from diffusers.models.normalization import AdaLayerNormSingle, RMSNorm
 from diffusers.models.transformers.transformer_ltx import (
     LTXAttention,

@@ -1,0 +1,165 @@
+"""Training clips held in memory and drawn by step, so a run resumes (and shards) without loader state.
+
+A :class:`ClipBank` renders or reads every clip once at start (video as uint8, audio as float16) and
+serves batches by step number: ``batch_indices(step, rank, world_size)`` is a pure function of the
+seed, the step and the rank, so a resumed run sees exactly the batches an uninterrupted run would, and
+the ranks of a distributed run see disjoint clips of one global batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ltx_video.data.synthetic import SAMPLE_RATE, Clip, render_clip, sample_params
+
+__all__ = ["ClipBank", "DataConfig", "batch_indices", "synthetic_clip", "training_prompt"]
+
+_STATIC_SUFFIX = ", the camera is static"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where clips come from and their shape.
+
+    source: ``"synthetic"`` (:mod:`ltx_video.data.synthetic`) or ``"folder"`` (``root``, read with
+        :class:`ltx_video.data.VideoFolderDataset`).
+    num_clips: clips in the bank (synthetic: seeds ``seed .. seed + num_clips - 1``; folder: the first
+        ``num_clips`` clips, 0 for all).
+    camera: synthetic only: a camera motion to keep fixed (e.g. ``"static"``), or None to draw it.
+    max_objects: synthetic only: keep at most this many of the drawn objects (1-3).
+    drop_static_phrase: probability of dropping ``", the camera is static"`` from a prompt at each
+        draw, so both ``"a red ball bounces"`` and the full grammar work at inference.
+    cache: a ``.pt`` file to save the rendered bank to and load it from (None: render every run).
+    """
+
+    source: str = "synthetic"
+    root: str | None = None
+    num_clips: int = 1024
+    seed: int = 0
+    height: int = 64
+    width: int = 64
+    num_frames: int = 49
+    fps: float = 24.0
+    camera: str | None = "static"
+    max_objects: int = 3
+    drop_static_phrase: float = 0.5
+    cache: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.source not in ("synthetic", "folder"):
+            raise ValueError(f"data.source must be 'synthetic' or 'folder', got {self.source!r}")
+        if self.source == "folder" and not self.root:
+            raise ValueError("data.root is required when data.source is 'folder'")
+        if not isinstance(self.num_clips, int) or self.num_clips < (1 if self.source == "synthetic" else 0):
+            raise ValueError(f"data.num_clips must be a positive int (0 = all clips of a folder), got {self.num_clips!r}")
+        if not 1 <= self.max_objects <= 3:
+            raise ValueError(f"data.max_objects must be in [1, 3], got {self.max_objects!r}")
+        if not 0.0 <= self.drop_static_phrase <= 1.0:
+            raise ValueError(f"data.drop_static_phrase must be in [0, 1], got {self.drop_static_phrase!r}")
+        if self.num_frames < 1 or self.height < 8 or self.width < 8 or not self.fps > 0:
+            raise ValueError("data.num_frames must be >= 1, data.height/width >= 8 and data.fps > 0")
+
+    @property
+    def num_samples(self) -> int:
+        """Audio samples per clip: ``round(16000 * num_frames / fps)`` (the pipelines' audio length)."""
+        return round(SAMPLE_RATE * self.num_frames / self.fps)
+
+    def fingerprint(self) -> str:
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("cache", "drop_static_phrase")}
+        return hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:12]
+
+
+def synthetic_clip(seed: int, config: DataConfig) -> Clip:
+    """The synthetic clip of ``seed`` as ``config`` restricts it (size, length, camera, number of objects)."""
+    overrides = dict(height=config.height, width=config.width, fps=config.fps, duration=config.num_frames / config.fps)
+    if config.camera is not None:
+        overrides["camera"] = config.camera
+    params = sample_params(seed, **overrides)
+    return render_clip(seed, dataclasses.replace(params, objects=params.objects[: config.max_objects]))
+
+
+def training_prompt(prompt: str, rng: random.Random, drop_static_phrase: float) -> str:
+    """The prompt as drawn for one step: the static-camera phrase dropped with probability ``drop_static_phrase``."""
+    if prompt.endswith(_STATIC_SUFFIX) and rng.random() < drop_static_phrase:
+        return prompt[: -len(_STATIC_SUFFIX)]
+    return prompt
+
+
+def batch_indices(step: int, rank: int, world_size: int, batch_size: int, num_items: int, seed: int) -> list[int]:
+    """The clip indices rank ``rank`` trains on at ``step``: its slice of one global batch drawn from
+    ``(seed, step)`` (without replacement when the bank is large enough)."""
+    rng = np.random.default_rng([seed, step])
+    total = batch_size * world_size
+    picks = rng.choice(num_items, size=total, replace=total > num_items)
+    return [int(i) for i in picks[rank * batch_size : (rank + 1) * batch_size]]
+
+
+class ClipBank:
+    """Every training clip in memory: video uint8 ``(N, F, 3, H, W)``, audio float16 ``(N, S)``, prompts."""
+
+    def __init__(self, config: DataConfig, show_progress: bool = True) -> None:
+        self.config = config
+        cache = Path(config.cache) if config.cache else None
+        if cache is not None and cache.is_file():
+            stored = torch.load(cache, weights_only=True)
+            if stored.get("fingerprint") != config.fingerprint():
+                raise ValueError(f"data.cache {cache} was rendered for another data config; delete it or change data.cache")
+            self.video, self.audio, self.prompts = stored["video"], stored["audio"], list(stored["prompts"])
+            return
+        clips = self._synthetic(show_progress) if config.source == "synthetic" else self._folder(show_progress)
+        self.video = torch.stack([c[0] for c in clips])
+        self.audio = torch.stack([c[1] for c in clips])
+        self.prompts = [c[2] for c in clips]
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            payload = dict(video=self.video, audio=self.audio, prompts=self.prompts, fingerprint=config.fingerprint())
+            torch.save(payload, cache)
+
+    @staticmethod
+    def _quantise(video: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        video = ((video.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        return video, audio.to(torch.float16)
+
+    def _synthetic(self, show_progress: bool) -> list:
+        c = self.config
+        clips = []
+        for seed in tqdm(range(c.seed, c.seed + c.num_clips), desc="rendering clips", disable=not show_progress):
+            clip = synthetic_clip(seed, c)
+            clips.append((*self._quantise(clip.video, clip.audio), clip.prompt))
+        return clips
+
+    def _folder(self, show_progress: bool) -> list:
+        from ltx_video.data.video_folder import VideoFolderDataset
+
+        c = self.config
+        dataset = VideoFolderDataset(c.root, num_frames=c.num_frames, height=c.height, width=c.width, fps=c.fps)
+        count = len(dataset) if c.num_clips == 0 else min(c.num_clips, len(dataset))
+        clips = []
+        for i in tqdm(range(count), desc="reading clips", disable=not show_progress):
+            item = dataset[i]
+            prompt_file = Path(item["path"]).with_suffix(".txt")
+            prompt = prompt_file.read_text().strip() if prompt_file.is_file() else ""
+            audio = item["audio"][: c.num_samples]
+            audio = torch.nn.functional.pad(audio, (0, c.num_samples - audio.shape[0]))
+            clips.append((*self._quantise(item["video"], audio), prompt))
+        return clips
+
+    def __len__(self) -> int:
+        return self.video.shape[0]
+
+    def batch(self, indices: list[int], step: int, rank: int) -> dict:
+        """Clips ``indices`` as float tensors: video ``(B, 3, F, H, W)`` in [-1, 1] (the VAE layout), audio
+        ``(B, 1, S)``, prompts (with the static phrase dropped at random, seeded by step and rank)."""
+        rng = random.Random(f"{self.config.seed}-{step}-{rank}")
+        video = self.video[indices].float().div_(127.5).sub_(1.0).permute(0, 2, 1, 3, 4)
+        audio = self.audio[indices].float()[:, None]
+        prompts = [training_prompt(self.prompts[i], rng, self.config.drop_static_phrase) for i in indices]
+        return {"video": video.contiguous(), "audio": audio, "prompts": prompts}

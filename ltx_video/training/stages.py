@@ -1,0 +1,225 @@
+"""The three training stages: what each trains, its loss, and what it saves.
+
+Each stage exposes ``model`` (the ``nn.Module`` handed to ``accelerate``; its ``forward`` is the whole
+differentiable computation, so DDP sees every parameter), ``loss(model, batch, generator, rng)`` and
+``save(model, output_dir)``.
+
+- ``video_vae``: a small ``AutoencoderKLLTXVideo`` on random ``crop_frames``-frame crops; loss
+  ``L1 + MSE`` with pixels far from the frame's median colour (the objects: a few percent of the frame)
+  weighted ``1 + object_weight``, plus ``kl_weight * KL``. Saves ``video_vae/`` with latents_mean/std
+  fitted to the bank.
+- ``audio_vae``: :class:`ltx_video.models.audio.AudioAutoencoder`, L1 + multi-resolution STFT loss.
+  Saves ``audio_vae/`` with fitted latent statistics.
+- ``transformer``: :class:`LTXAudioVideoTransformer3DModel` on latents of the two frozen autoencoders
+  (computed once for the whole bank), the joint rectified-flow objective
+  (:func:`ltx_video.training.losses.joint_flow_loss`), prompts dropped to ``""`` with probability
+  ``uncond_prob`` for classifier-free guidance. Saves ``transformer/`` and the whole ``pipeline/``
+  (``LTXAudioVideoPipeline.save_pretrained``).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ltx_video.conditioning.items import latent_positions, pack
+from ltx_video.pipelines.latent_ops import normalize_latents
+from ltx_video.training import components
+from ltx_video.training.config import TrainConfig
+from ltx_video.training.data import ClipBank
+from ltx_video.training.losses import MODES, joint_flow_loss, sample_flow_times
+
+__all__ = ["AudioVAEStage", "TransformerStage", "VideoVAEStage", "build_stage"]
+
+
+def _options(config: TrainConfig, defaults: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(config.stage_options) - set(defaults))
+    if unknown:
+        raise ValueError(f"stage_options: unknown key(s) {unknown} for stage {config.stage!r}; accepted: {sorted(defaults)}")
+    return {**defaults, **config.stage_options}
+
+
+def _chunks(count: int, size: int):
+    for start in range(0, count, size):
+        yield list(range(start, min(start + size, count)))
+
+
+class _VideoVAEObjective(nn.Module):
+    def __init__(self, vae: nn.Module, kl_weight: float, object_weight: float) -> None:
+        super().__init__()
+        self.vae, self.kl_weight, self.object_weight = vae, kl_weight, object_weight
+
+    def forward(self, video: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        posterior = self.vae.encode(video).latent_dist
+        reconstruction = self.vae.decode(posterior.sample(generator=generator)).sample
+        background = video.flatten(3).median(dim=-1).values[..., None, None]
+        weight = 1.0 + self.object_weight * ((video - background).abs().amax(dim=1, keepdim=True) > 0.25).float()
+        error = reconstruction - video
+        l1 = (weight * error.abs()).mean()
+        mse = (weight * error.square()).mean()
+        kl = posterior.kl().mean() / video[0].numel()
+        return {"loss": l1 + mse + self.kl_weight * kl, "l1": l1, "mse": mse, "kl": kl}
+
+
+class VideoVAEStage:
+    defaults = dict(crop_frames=17, kl_weight=1e-6, object_weight=10.0)
+
+    def __init__(self, config: TrainConfig, bank: ClipBank, device: torch.device) -> None:
+        self.options = _options(config, self.defaults)
+        self.bank, self.device = bank, device
+        vae = components.build_video_vae(**config.model)
+        self.model = _VideoVAEObjective(vae, self.options["kl_weight"], self.options["object_weight"])
+        ratio = vae.temporal_compression_ratio
+        if (self.options["crop_frames"] - 1) % ratio:
+            raise ValueError(f"stage_options.crop_frames must be {ratio}k + 1 for this VAE, got {self.options['crop_frames']}")
+
+    def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
+        video = batch["video"]
+        crop = min(self.options["crop_frames"], video.shape[2])
+        start = rng.randrange(video.shape[2] - crop + 1)
+        return model(video[:, :, start : start + crop].to(self.device), generator=generator)
+
+    @torch.no_grad()
+    def save(self, model: _VideoVAEObjective, output_dir: Path) -> None:
+        vae = model.vae.eval()
+        means = []
+        for indices in _chunks(len(self.bank), 16):
+            video = self.bank.batch(indices, 0, 0)["video"].to(self.device)
+            means.append(vae.encode(video).latent_dist.mode().transpose(0, 1).flatten(1))
+        latents = torch.cat(means, dim=1)
+        vae.latents_mean.copy_(latents.mean(1))
+        vae.latents_std.copy_(latents.std(1).clamp_min(1e-6))
+        vae.save_pretrained(output_dir / "video_vae")
+
+
+class _AudioObjective(nn.Module):
+    def __init__(self, autoencoder: nn.Module) -> None:
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, waveform: torch.Tensor) -> dict[str, torch.Tensor]:
+        losses = self.autoencoder.loss(waveform)
+        return {"loss": losses["total"], "l1": losses["l1"], "stft": losses["stft"]}
+
+
+class AudioVAEStage:
+    defaults: dict[str, Any] = {}
+
+    def __init__(self, config: TrainConfig, bank: ClipBank, device: torch.device) -> None:
+        self.options = _options(config, self.defaults)
+        self.bank, self.device = bank, device
+        self.model = _AudioObjective(components.build_audio_autoencoder(**config.model))
+
+    def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
+        return model(batch["audio"].to(self.device))
+
+    @torch.no_grad()
+    def save(self, model: _AudioObjective, output_dir: Path) -> None:
+        autoencoder = model.autoencoder.eval()
+        raw = [autoencoder.encoder(self.bank.batch(i, 0, 0)["audio"].to(self.device)) for i in _chunks(len(self.bank), 32)]
+        autoencoder.set_latent_statistics(torch.cat(raw))
+        autoencoder.save_pretrained(output_dir / "audio_vae")
+
+
+class TransformerStage:
+    defaults = dict(
+        video_vae=None, audio_vae=None, text_encoder={}, max_sequence_length=32, uncond_prob=0.1, audio_weight=1.0,
+        mode_probs={"text_to_audio_video": 1.0}, t_distribution="logit_normal",
+    )
+
+    def __init__(self, config: TrainConfig, bank: ClipBank, device: torch.device) -> None:
+        from diffusers import AutoencoderKLLTXVideo
+
+        from ltx_video.models.audio import AudioAutoencoder
+
+        o = self.options = _options(config, self.defaults)
+        for name in ("video_vae", "audio_vae"):
+            if not o[name] or not Path(o[name]).is_dir():
+                raise ValueError(f"stage_options.{name} must be the folder a {name} stage saved, got {o[name]!r}")
+        unknown_modes = sorted(set(o["mode_probs"]) - set(MODES))
+        if unknown_modes or not sum(o["mode_probs"].values()) > 0:
+            raise ValueError(f"stage_options.mode_probs: keys from {MODES} with a positive total, got {o['mode_probs']}")
+        self.config, self.bank, self.device = config, bank, device
+        self.vae = AutoencoderKLLTXVideo.from_pretrained(o["video_vae"]).to(device).eval().requires_grad_(False)
+        self.audio_vae = AudioAutoencoder.from_pretrained(o["audio_vae"]).to(device).eval().requires_grad_(False)
+        self.tokenizer = components.word_tokenizer()
+        self.text_encoder = components.build_text_encoder(len(self.tokenizer), **o["text_encoder"]).to(device)
+        self.model = components.build_transformer(**config.model)
+        cfg = self.model.config
+        if cfg.in_channels != self.vae.config.latent_channels or cfg.audio_in_channels != self.audio_vae.config.latent_channels:
+            raise ValueError("model.in_channels / audio_in_channels must equal the autoencoders' latent channels "
+                             f"({self.vae.config.latent_channels}, {self.audio_vae.config.latent_channels})")
+        if cfg.caption_channels != self.text_encoder.config.d_model:
+            raise ValueError(f"model.caption_channels must equal the text encoder's d_model {self.text_encoder.config.d_model}")
+        self._encode_bank()
+
+    @torch.no_grad()
+    def _encode_bank(self) -> None:
+        """Normalised video latents (N, C, F', H', W') and audio latents (N, Na, Ca) of every clip."""
+        video, audio = [], []
+        for indices in _chunks(len(self.bank), 16):
+            batch = self.bank.batch(indices, 0, 0)
+            latents = self.vae.encode(batch["video"].to(self.device)).latent_dist.mode()
+            video.append(normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor))
+            audio.append(self.audio_vae.encode(batch["audio"].to(self.device)))
+        self.video_latents, self.audio_latents = torch.cat(video), torch.cat(audio)
+        b, _, f, h, w = self.video_latents.shape
+        coords = latent_positions(1, f, h, w, temporal_scale=self.vae.temporal_compression_ratio,
+                                  spatial_scale=self.vae.spatial_compression_ratio, causal=True, device=self.device).float()
+        coords[:, 0] /= self.bank.config.fps
+        self.video_positions = coords
+        seconds = self.audio_vae.config.temporal_factor / self.audio_vae.config.sample_rate
+        self.audio_positions = torch.arange(self.audio_latents.shape[1], device=self.device, dtype=torch.float32)[None] * seconds
+
+    @torch.no_grad()
+    def encode_text(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens = self.tokenizer(prompts, padding="max_length", max_length=self.options["max_sequence_length"],
+                                truncation=True, add_special_tokens=True, return_tensors="pt")
+        mask = tokens.attention_mask.to(self.device)
+        embeds = self.text_encoder(tokens.input_ids.to(self.device), attention_mask=mask)[0]
+        return embeds, mask.bool()
+
+    def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
+        o = self.options
+        indices = batch["indices"]
+        prompts = ["" if rng.random() < o["uncond_prob"] else p for p in batch["prompts"]]
+        text, mask = self.encode_text(prompts)
+        modes, weights = zip(*o["mode_probs"].items(), strict=True)
+        mode = rng.choices(modes, weights=weights)[0]
+        size = len(indices)
+        video_positions = self.video_positions.expand(size, -1, -1)
+        audio_positions = self.audio_positions.expand(size, -1)
+
+        def velocity(video_t, video_timestep, audio_t, audio_timestep):
+            return model(
+                hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep, encoder_attention_mask=mask,
+                video_coords=video_positions, audio_hidden_states=audio_t, audio_timestep=audio_timestep,
+                audio_coords=audio_positions, return_dict=False,
+            )
+
+        t = sample_flow_times(size, generator=generator, distribution=o["t_distribution"], device=self.device)
+        result = joint_flow_loss(
+            velocity, pack(self.video_latents[indices]), self.audio_latents[indices], mode=mode,
+            audio_weight=o["audio_weight"], t=t, generator=generator,
+        )
+        return {"loss": result.loss, "video": result.video, "audio": result.audio}
+
+    def save(self, model, output_dir: Path) -> None:
+        from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+
+        model.eval().save_pretrained(output_dir / "transformer")
+        pipe = LTXAudioVideoPipeline(
+            scheduler=components.build_scheduler(), vae=self.vae, text_encoder=self.text_encoder,
+            tokenizer=self.tokenizer, transformer=model, audio_vae=self.audio_vae,
+        )
+        pipe.save_pretrained(output_dir / "pipeline")
+
+
+def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):
+    stages = {"video_vae": VideoVAEStage, "audio_vae": AudioVAEStage, "transformer": TransformerStage}
+    return stages[config.stage](config, bank, device)
+

@@ -1,0 +1,179 @@
+"""The training loop, on ``accelerate``: one process per device, DDP when there are several.
+
+    accelerate launch scripts/train.py --config configs/train/default_transformer.yaml
+    torchrun --nproc_per_node 2 scripts/train.py --config ... --cpu      # two CPU processes (gloo)
+
+Batches are drawn by step (:func:`ltx_video.training.data.batch_indices`), noise and prompt dropout
+from generators seeded by ``(seed, step, rank)``, and checkpoints hold the model, optimizer, LR
+scheduler and RNG states (``accelerator.save_state``) plus the step. So ``--resume`` continues at the
+saved step with exactly the batches and noise an uninterrupted run would have drawn.
+
+Outputs in ``output_dir``: ``checkpoints/step-N/``, ``log.jsonl`` (losses every ``log_every`` steps),
+``summary.json`` (steps, wall time, the parameter checksum at the start and per rank at the end:
+replicas must agree), and what the
+stage saves (``video_vae/``, ``audio_vae/`` or ``transformer/`` + ``pipeline/``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from tqdm.auto import tqdm
+
+from ltx_video.training.config import TrainConfig
+from ltx_video.training.data import ClipBank, batch_indices
+from ltx_video.training.stages import build_stage
+
+__all__ = ["latest_checkpoint", "parameter_checksum", "resolve_resume", "train"]
+
+
+def latest_checkpoint(output_dir: Path) -> Path | None:
+    """The newest complete ``checkpoints/step-N`` folder (one with its ``step.json``), or None."""
+    done = [p for p in (output_dir / "checkpoints").glob("step-*") if (p / "step.json").is_file()]
+    return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+@torch.no_grad()
+def parameter_checksum(model: torch.nn.Module) -> list[float]:
+    """``[sum, sum of squares]`` over every parameter in float64: equal on replicas that trained alike."""
+    total = squares = 0.0
+    for p in model.parameters():
+        p64 = p.detach().double()
+        total += float(p64.sum())
+        squares += float(p64.square().sum())
+    return [total, squares]
+
+
+def _lr_lambda(config: TrainConfig):
+    def factor(step: int) -> float:
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        if config.lr_schedule == "constant":
+            return 1.0
+        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
+def resolve_resume(resume: str | None, output_dir: Path) -> Path | None:
+    """The checkpoint folder ``--resume`` names (``"latest"`` or a path); FileNotFoundError if there is none."""
+    if resume is None:
+        return None
+    path = latest_checkpoint(output_dir) if resume == "latest" else Path(resume)
+    if path is None:
+        raise FileNotFoundError(f"--resume latest: no checkpoint in {output_dir / 'checkpoints'}")
+    if not (path / "step.json").is_file():
+        raise FileNotFoundError(f"--resume: {path} is not a complete checkpoint (no step.json)")
+    return path
+
+
+def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, stop_after: int | None = None) -> dict:
+    """Run ``config``; returns the summary written to ``output_dir/summary.json``.
+
+    ``stop_after``: leave after that step with a checkpoint (a time-boxed job; ``--resume`` continues it on
+    the same schedule); the final models are saved only when ``config.steps`` is reached.
+    """
+    output_dir = Path(config.output_dir)
+    checkpoint = resolve_resume(resume, output_dir)  # fail before any heavy work
+    accelerator = Accelerator(cpu=cpu, mixed_precision=config.mixed_precision)
+    rank, world = accelerator.process_index, accelerator.num_processes
+    main = accelerator.is_main_process
+    set_seed(config.seed)  # identical initial weights on every rank
+    if main:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / "config.json").write_text(json.dumps(_plain(config), indent=2))
+    with accelerator.main_process_first():  # the main process renders (and caches) the bank first
+        bank = ClipBank(config.data, show_progress=main)
+    stage = build_stage(config, bank, accelerator.device)
+    model = stage.model
+    if config.gradient_checkpointing:
+        target = getattr(model, "vae", None) or getattr(model, "autoencoder", None) or model
+        if not getattr(target, "_supports_gradient_checkpointing", False):
+            raise ValueError(f"gradient_checkpointing: {type(target).__name__} does not support it")
+        target.enable_gradient_checkpointing()
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config))
+    # The scheduler is stepped here once per optimizer step (accelerate's wrapper would step it once per
+    # process) and checkpointed with the rest.
+    model, optimizer = accelerator.prepare(model, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
+
+    start = 0
+    if checkpoint is not None:
+        accelerator.load_state(str(checkpoint))
+        start = json.loads((checkpoint / "step.json").read_text())["step"]
+        # The learning rate follows this run's schedule (its `steps` may extend the checkpoint's run).
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * _lr_lambda(config)(start)
+    if start >= config.steps:
+        accelerator.print(f"checkpoint {checkpoint} is at step {start} >= steps {config.steps}: nothing to train")
+
+    initial = parameter_checksum(model)
+    began = time.perf_counter()
+    log = open(output_dir / "log.jsonl", "a") if main else None
+    end = config.steps if stop_after is None else max(start, min(stop_after, config.steps))
+    progress = tqdm(range(start, end), initial=start, total=config.steps, desc=config.stage, disable=not main)
+    model.train()
+    for step in progress:
+        indices = batch_indices(step, rank, world, config.batch_size, len(bank), config.seed)
+        batch = {**bank.batch(indices, step, rank), "indices": indices}
+        generator = torch.Generator(accelerator.device).manual_seed(hash((config.seed, step, rank)) % 2**62)
+        rng = random.Random(f"{config.seed}/{step}/{rank}")
+        with accelerator.autocast():
+            losses = stage.loss(model, batch, generator, rng)
+        accelerator.backward(losses["loss"])
+        accelerator.clip_grad_norm_(parameters, config.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        done = step + 1
+        if done % config.log_every == 0 or done == config.steps:
+            values = {k: float(accelerator.reduce(v.detach().float(), reduction="mean")) for k, v in losses.items()}
+            if main:
+                progress.set_postfix(loss=f"{values['loss']:.4f}")
+                log.write(json.dumps({"step": done, "lr": scheduler.get_last_lr()[0], **values}) + "\n")
+                log.flush()
+        if done % config.checkpoint_every == 0 or done in (config.steps, end):
+            _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints)
+
+    checksums = accelerator.gather(torch.tensor([parameter_checksum(model)], dtype=torch.float64, device=accelerator.device))
+    summary = {
+        "stage": config.stage, "steps": config.steps, "resumed_from": start, "stopped_at": end, "processes": world,
+        "wall_seconds": time.perf_counter() - began, "initial_checksum": initial, "replica_checksums": checksums.tolist(),
+    }
+    if main:
+        log.close()
+        if end == config.steps:
+            stage.save(accelerator.unwrap_model(model), output_dir)
+        (output_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return summary
+
+
+def _save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep: int) -> None:
+    path = output_dir / "checkpoints" / f"step-{step}"
+    accelerator.save_state(str(path))  # every rank takes part; the main process writes
+    if accelerator.is_main_process:
+        (path / "step.json").write_text(json.dumps({"step": step}))  # written last: marks it complete
+        done = sorted((p for p in path.parent.glob("step-*") if (p / "step.json").is_file()),
+                      key=lambda p: int(p.name.split("-")[1]))
+        for old in done[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def _plain(config: TrainConfig) -> dict:
+    import dataclasses
+
+    return dataclasses.asdict(config)

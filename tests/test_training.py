@@ -1,0 +1,174 @@
+"""scripts/train.py end to end on tiny models: every stage, two CPU processes (gloo), and --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from ltx_video.training.config import load_train_config
+from ltx_video.training.data import ClipBank, DataConfig, batch_indices, training_prompt
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = [str(ROOT / "scripts" / "train.py")]
+DATA = {"source": "synthetic", "num_clips": 8, "height": 32, "width": 32, "num_frames": 9, "fps": 12.0, "max_objects": 1}
+TINY_MODELS = {
+    "video_vae": {"latent_channels": 8, "block_out_channels": [8, 8], "patch_size": 4},
+    "audio_vae": {"latent_channels": 8, "num_heads": 2, "encoder_hidden_channels": 8, "encoder_num_layers": 1,
+                  "decoder_hidden_channels": 8, "decoder_num_layers": 1},
+    "transformer": {"in_channels": 8, "out_channels": 8, "num_attention_heads": 2, "attention_head_dim": 8,
+                    "cross_attention_dim": 16, "num_layers": 2, "caption_channels": 16, "audio_in_channels": 8,
+                    "audio_num_attention_heads": 2, "audio_attention_head_dim": 8, "av_cross_attention_layers": [1]},
+}
+
+
+def _write_config(path: Path, stage: str, output_dir: Path, **extra) -> Path:
+    config = {"stage": stage, "output_dir": str(output_dir), "steps": 2, "batch_size": 2, "warmup_steps": 1,
+              "checkpoint_every": 2, "log_every": 1, "data": DATA, "model": TINY_MODELS[stage], **extra}
+    if stage == "video_vae":
+        config["stage_options"] = {"crop_frames": 5}
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _run(args: list[str], launcher: list[str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([*(launcher or [sys.executable]), *TRAIN, *args], capture_output=True, text=True, env=env,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def autoencoders(tmp_path_factory) -> dict[str, Path]:
+    """The two autoencoder stages trained for 2 steps each (the transformer stage needs their outputs)."""
+    root = tmp_path_factory.mktemp("autoencoders")
+    for stage in ("video_vae", "audio_vae"):
+        _run(["--config", str(_write_config(root / f"{stage}.yaml", stage, root / stage))])
+    return {"video_vae": root / "video_vae" / "video_vae", "audio_vae": root / "audio_vae" / "audio_vae"}
+
+
+def _transformer_config(path: Path, output_dir: Path, autoencoders: dict[str, Path], steps: int) -> Path:
+    options = {"video_vae": str(autoencoders["video_vae"]), "audio_vae": str(autoencoders["audio_vae"]),
+               "text_encoder": {"d_model": 16}, "max_sequence_length": 16}
+    return _write_config(path, "transformer", output_dir, steps=steps, stage_options=options)
+
+
+def test_autoencoder_stages_save_models_with_fitted_latent_statistics(autoencoders):
+    from diffusers import AutoencoderKLLTXVideo
+
+    from ltx_video.models.audio import AudioAutoencoder
+
+    vae = AutoencoderKLLTXVideo.from_pretrained(autoencoders["video_vae"])
+    audio = AudioAutoencoder.from_pretrained(autoencoders["audio_vae"])
+    # Fitted, not the identity defaults.
+    assert not torch.equal(vae.latents_std, torch.ones_like(vae.latents_std))
+    assert not torch.equal(audio.latents_mean, torch.zeros_like(audio.latents_mean))
+    summary = json.loads((autoencoders["video_vae"].parent / "summary.json").read_text())
+    assert summary["steps"] == 2 and summary["processes"] == 1
+
+
+def test_two_cpu_processes_train_identical_replicas_and_resume_continues(tmp_path, autoencoders):
+    """torchrun starts two gloo processes: both end with the same weights, which moved from the init;
+    a run stopped at step 2 and resumed to step 4 ends where an uninterrupted 4-step run ends."""
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517"]
+    full = _transformer_config(tmp_path / "full.yaml", tmp_path / "full", autoencoders, steps=4)
+    _run(["--config", str(full), "--cpu"], launcher)
+    summary = json.loads((tmp_path / "full" / "summary.json").read_text())
+    assert summary["processes"] == 2
+    rank0, rank1 = summary["replica_checksums"]
+    assert rank0 == rank1
+    assert abs(summary["initial_checksum"][1] - rank0[1]) > 1e-4  # trained: the weights moved
+
+    part = _transformer_config(tmp_path / "part.yaml", tmp_path / "part", autoencoders, steps=4)
+    _run(["--config", str(part), "--cpu", "--stop-after", "2"], launcher)
+    assert (tmp_path / "part" / "checkpoints" / "step-2" / "step.json").is_file()
+    assert not (tmp_path / "part" / "pipeline").exists()  # models are saved when the run completes
+    _run(["--config", str(part), "--cpu", "--resume", "latest"], launcher)
+    resumed = json.loads((tmp_path / "part" / "summary.json").read_text())
+    assert resumed["resumed_from"] == 2
+    logged = [json.loads(line)["step"] for line in (tmp_path / "part" / "log.jsonl").read_text().splitlines()]
+    assert logged == [1, 2, 3, 4]  # the resumed run logged steps 3 and 4 only
+    assert resumed["replica_checksums"][0] == pytest.approx(rank0, rel=1e-9)
+    full_log = [json.loads(line) for line in (tmp_path / "full" / "log.jsonl").read_text().splitlines()]
+    part_log = [json.loads(line) for line in (tmp_path / "part" / "log.jsonl").read_text().splitlines()]
+    assert [r["loss"] for r in part_log] == pytest.approx([r["loss"] for r in full_log], rel=1e-5)
+    # The saved pipeline loads and generates.
+    from ltx_video import LTXAudioVideoPipeline
+
+    pipe = LTXAudioVideoPipeline.from_pretrained(tmp_path / "part" / "pipeline")
+    out = pipe("a red ball bounces", height=32, width=32, num_frames=9, frame_rate=12.0, num_inference_steps=2,
+               generator=torch.Generator().manual_seed(0), output_type="pt")
+    assert out.frames.shape == (1, 9, 3, 32, 32) and torch.isfinite(out.frames).all()
+    assert out.audio[0].shape[-1] == 12000
+
+
+def test_gradient_checkpointing_and_bf16_autocast(tmp_path, autoencoders):
+    config = _transformer_config(tmp_path / "gc.yaml", tmp_path / "gc", autoencoders, steps=2)
+    raw = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**raw, "gradient_checkpointing": True, "mixed_precision": "bf16"}))
+    _run(["--config", str(config)])
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "gc" / "log.jsonl").read_text().splitlines()]
+    assert len(losses) == 2 and all(0 < loss < 100 for loss in losses)
+    transformer = json.loads((tmp_path / "gc" / "transformer" / "config.json").read_text())
+    assert transformer["_class_name"] == "LTXAudioVideoTransformer3DModel"
+
+
+def test_batches_are_a_pure_function_of_step_and_rank_and_ranks_are_disjoint():
+    first = batch_indices(7, 0, 2, 4, 100, seed=3)
+    assert first == batch_indices(7, 0, 2, 4, 100, seed=3)
+    assert not set(first) & set(batch_indices(7, 1, 2, 4, 100, seed=3))
+    assert first != batch_indices(8, 0, 2, 4, 100, seed=3)
+
+
+def test_static_phrase_dropout_and_bank_layout():
+    import random
+
+    rng = random.Random(0)
+    prompts = {training_prompt("a red ball bounces, the camera is static", rng, 0.5) for _ in range(50)}
+    assert prompts == {"a red ball bounces", "a red ball bounces, the camera is static"}
+    assert training_prompt("a red ball bounces, the camera pans left", rng, 1.0).endswith("pans left")
+    bank = ClipBank(DataConfig(**{**DATA, "num_clips": 2}), show_progress=False)
+    batch = bank.batch([1, 0], step=0, rank=0)
+    assert batch["video"].shape == (2, 3, 9, 32, 32) and batch["audio"].shape == (2, 1, 12000)
+    from ltx_video.data.synthetic import make_clip
+
+    clip = make_clip(1, height=32, width=32, fps=12.0, duration=0.75, camera="static")
+    assert (batch["video"][0].permute(1, 0, 2, 3) - clip.video).abs().max() <= 1 / 127.5  # uint8 storage
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"stage": "unet"}, "stage must be one of"),
+        ({"steps": 0}, "steps must be an integer >= 1"),
+        ({"learning_rate": "fast"}, "learning_rate must be a number"),
+        ({"mixed_precision": "fp8"}, "mixed_precision must be one of"),
+        ({"colour": "red"}, "unknown key"),
+        ({"data": {"max_objects": 4}}, r"data.max_objects must be in \[1, 3\]"),
+        ({"data": {"source": "folder"}}, "data.root is required"),
+    ],
+)
+def test_bad_configs_name_the_key(tmp_path, change, message):
+    config = {"stage": "video_vae", "output_dir": str(tmp_path), "steps": 1, **change}
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ValueError, match=message):
+        load_train_config(tmp_path / "run.yaml")
+
+
+def test_script_reports_bad_config_and_missing_checkpoint(tmp_path, autoencoders):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"stage": "video_vae", "output_dir": str(tmp_path), "steps": -1}))
+    bad = subprocess.run([sys.executable, *TRAIN, "--config", str(tmp_path / "bad.yaml")], capture_output=True,
+                         text=True, env=env)
+    assert bad.returncode == 2 and "steps must be an integer >= 1" in bad.stderr
+    config = _write_config(tmp_path / "vae.yaml", "video_vae", tmp_path / "vae")
+    missing = subprocess.run([sys.executable, *TRAIN, "--config", str(config), "--resume", "latest"],
+                             capture_output=True, text=True, env=env)
+    assert missing.returncode != 0 and "no checkpoint" in missing.stderr
