@@ -5,7 +5,9 @@ Frames are ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` or ``[-1, 1
 
 * :func:`camera_motion`: global content motion ``(dx, dy, zoom)`` per frame pair;
 * :func:`av_sync_offset_ms`, :func:`av_align_score`: audio-video synchronisation from motion events
-  (:func:`video_motion_events`) and audio onsets;
+  (:func:`video_motion_events`) and audio onsets; :func:`colour_bounce_events` finds the bounces of an
+  object of a known colour where segmentation struggles (generated video), for
+  :func:`offset_from_events_ms` / :func:`align_score_from_times`;
 * :func:`keyframe_fidelity`: PSNR and SSIM against conditioning keyframes;
 * :func:`flicker`, :func:`temporal_drift`: temporal stability;
 * :func:`prompt_adherence`, :func:`camera_adherence`: agreement with a prompt of the synthetic
@@ -14,6 +16,7 @@ Frames are ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` or ``[-1, 1
 
 from ltx_video.metrics.adherence import camera_adherence, detect_objects, dominant_camera_motion, prompt_adherence
 from ltx_video.metrics.camera import camera_motion, compose_motions
+from ltx_video.metrics.colour_track import colour_bounce_events, colour_track
 from ltx_video.metrics.fidelity import keyframe_fidelity, psnr, ssim
 from ltx_video.metrics.motion_events import video_motion_events
 from ltx_video.metrics.sync import (
@@ -34,6 +37,8 @@ __all__ = [
     "av_sync_offset_ms",
     "camera_adherence",
     "camera_motion",
+    "colour_bounce_events",
+    "colour_track",
     "compose_motions",
     "detect_objects",
     "dominant_camera_motion",

@@ -131,18 +131,20 @@ def detect_objects(frames: FramesLike) -> dict[str, str]:
     return found
 
 
-def prompt_adherence(frames: FramesLike, prompt: str) -> float:
+def prompt_adherence(frames: FramesLike, prompt: str, *, shapes: bool = True) -> float:
     """How well a video shows the objects its synthetic-grammar prompt names, in ``[0, 1]``.
 
     ``score = max(0, sum_i m_i - extra) / N`` over the ``N`` objects of the prompt (parsed with
     :func:`ltx_video.data.synthetic.parse_prompt`), ``m_i`` 1 when the object's colour is present
     (:func:`detect_objects`) with its shape, 1/2 when present with another shape, 0 otherwise, and
-    ``extra`` the number of present colours the prompt does not name. The camera phrase is not
-    scored here (see :func:`camera_adherence`).
+    ``extra`` the number of present colours the prompt does not name. With ``shapes=False`` (colour
+    adherence) ``m_i`` is 1 whenever the colour is present. The camera phrase is not scored here (see
+    :func:`camera_adherence`).
 
     Args:
         frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8.
         prompt: e.g. ``"a red ball and a blue square bounce, the camera pans left"``.
+        shapes: score shapes too (True) or colours only (False).
     """
     from ltx_video.data.synthetic import parse_prompt
 
@@ -150,7 +152,8 @@ def prompt_adherence(frames: FramesLike, prompt: str) -> float:
     detected = detect_objects(frames)
     named = {colour for colour, _ in spec.objects}
     matched = sum(
-        (1.0 if detected[colour] == shape else 0.5) if colour in detected else 0.0 for colour, shape in spec.objects
+        (1.0 if detected[colour] == shape or not shapes else 0.5) if colour in detected else 0.0
+        for colour, shape in spec.objects
     )
     extra = sum(colour not in named for colour in detected)
     return float(max(0.0, matched - extra) / len(spec.objects))
