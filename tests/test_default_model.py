@@ -10,6 +10,7 @@ import torch
 
 from ltx_video import metrics
 from ltx_video.cli import main
+from ltx_video.data.synthetic import COLOURS
 from ltx_video.default_model import DEFAULT_GENERATION, DEFAULT_MODEL_DIR, load_default_pipeline
 from ltx_video.io.media import audio_start_offset, read_audio, read_video_tensor
 
@@ -43,5 +44,6 @@ def test_cli_default_writes_a_red_ball_with_sound_at_the_bounces(tmp_path):
     assert "red" in metrics.detect_objects(frames)
     shift = round(audio_start_offset(out) * rate)  # the AAC stream's start relative to the first frame
     audio = torch.nn.functional.pad(audio[0], (shift, 0)) if shift > 0 else audio[0, -shift:]
-    offset = metrics.av_sync_offset_ms(frames, audio, fps)
+    times, strengths = metrics.colour_bounce_events(frames, fps, COLOURS["red"])
+    offset = metrics.offset_from_events_ms(times, strengths, metrics.audio_onset_envelope(audio))
     assert math.isfinite(offset) and abs(offset) <= 65

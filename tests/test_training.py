@@ -143,6 +143,24 @@ def test_static_phrase_dropout_and_bank_layout():
     assert (batch["video"][0].permute(1, 0, 2, 3) - clip.video).abs().max() <= 1 / 127.5  # uint8 storage
 
 
+def test_folder_source_reads_videos_audio_and_prompt_sidecars(tmp_path):
+    from ltx_video.data.synthetic import make_clip
+    from ltx_video.io.media import write_video
+
+    for seed in range(2):
+        clip = make_clip(seed, height=32, width=32, fps=12.0, duration=1.0)
+        write_video(tmp_path / f"clip{seed}.mp4", (clip.video + 1) / 2, 12.0, audio=clip.audio, sample_rate=16000)
+        (tmp_path / f"clip{seed}.txt").write_text(clip.prompt + "\n")
+    config = DataConfig(source="folder", root=str(tmp_path), num_clips=0, height=32, width=32, num_frames=9, fps=12.0,
+                        drop_static_phrase=0.0)
+    bank = ClipBank(config, show_progress=False)
+    assert len(bank) >= 2
+    batch = bank.batch([0], step=0, rank=0)
+    assert batch["video"].shape == (1, 3, 9, 32, 32) and batch["audio"].shape == (1, 1, 12000)
+    assert batch["prompts"][0] == make_clip(0, height=32, width=32, fps=12.0, duration=1.0).prompt
+    assert batch["audio"].abs().max() > 0.05  # the tone bursts came through
+
+
 @pytest.mark.parametrize(
     "change,message",
     [
