@@ -49,7 +49,7 @@ def test_config_multiscale_with_model_and_upsampler(tmp_path, components):
         (["--output", "clip.gif"], "--output"),
         (["--model", "/nonexistent/model"], "--model"),
         (["--config", "configs/ltxv-13b-0.9.8-dev.yaml", "--height", "64", "--width", "64", "--num-frames", "9"],
-         "skip_block_list"),
+         "--upsampler"),  # multi-scale on the built-in model, which has no upsampler
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, needle, capsys):
