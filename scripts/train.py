@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_train_config(args.config, steps=args.steps, output_dir=args.output_dir, batch_size=args.batch_size,
                                    learning_rate=args.learning_rate)
         resolve_resume(args.resume, Path(config.output_dir))
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2
     summary = train(config, resume=args.resume, cpu=args.cpu, stop_after=args.stop_after)

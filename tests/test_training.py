@@ -116,8 +116,24 @@ def test_gradient_checkpointing_and_bf16_autocast(tmp_path, autoencoders):
     _run(["--config", str(config)])
     losses = [json.loads(line)["loss"] for line in (tmp_path / "gc" / "log.jsonl").read_text().splitlines()]
     assert len(losses) == 2 and all(0 < loss < 100 for loss in losses)
+    plain = _transformer_config(tmp_path / "plain.yaml", tmp_path / "plain", autoencoders, steps=2)
+    _run(["--config", str(plain)])
+    fp32 = [json.loads(line)["loss"] for line in (tmp_path / "plain" / "log.jsonl").read_text().splitlines()]
+    assert fp32[0] != losses[0] and fp32[0] == pytest.approx(losses[0], rel=0.05)  # bf16 autocast ran, same step
     transformer = json.loads((tmp_path / "gc" / "transformer" / "config.json").read_text())
     assert transformer["_class_name"] == "LTXAudioVideoTransformer3DModel"
+
+
+def test_resume_follows_the_new_config_learning_rate(tmp_path):
+    from ltx_video.training.trainer import _lr_lambda
+
+    config = _write_config(tmp_path / "vae.yaml", "video_vae", tmp_path / "vae", steps=4, warmup_steps=1)
+    _run(["--config", str(config), "--stop-after", "2"])
+    _run(["--config", str(config), "--resume", "latest", "--learning-rate", "0.002"])
+    logged = {r["step"]: r["lr"] for r in map(json.loads, (tmp_path / "vae" / "log.jsonl").read_text().splitlines())}
+    factor = _lr_lambda(load_train_config(config))
+    assert logged[2] == pytest.approx(3e-4 * factor(2))  # before: the file's rate
+    assert logged[3] == pytest.approx(2e-3 * factor(3)) and logged[4] == pytest.approx(2e-3 * factor(4))
 
 
 def test_batches_are_a_pure_function_of_step_and_rank_and_ranks_are_disjoint():

@@ -32,8 +32,12 @@ _FIT = 3  # frames in each line fit
 def colour_track(frames: FramesLike, rgb, tolerance: float = 0.2, min_area: float = 4.0) -> np.ndarray:
     """``(F, 2)`` centroid ``(x, y)`` in pixel-centre coordinates of the pixels near colour ``rgb`` (in [0, 1]);
     NaN in frames where the object covers less than ``min_area`` px."""
+    tolerance = check_positive(tolerance, "tolerance")
+    rgb = np.asarray(rgb, np.float64)
+    if rgb.shape != (3,) or not ((rgb >= 0) & (rgb <= 1)).all():
+        raise ValueError(f"rgb must be 3 values in [0, 1], got {rgb.tolist()}")
     video = as_frames(frames)
-    weight = np.clip(1.0 - np.abs(video - np.asarray(rgb, np.float64)).max(axis=-1) / tolerance, 0.0, 1.0)
+    weight = np.clip(1.0 - np.abs(video - rgb).max(axis=-1) / tolerance, 0.0, 1.0)
     mass = weight.sum(axis=(1, 2))
     ys, xs = np.mgrid[0 : video.shape[1], 0 : video.shape[2]] + 0.5
     with np.errstate(invalid="ignore", divide="ignore"):

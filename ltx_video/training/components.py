@@ -48,7 +48,11 @@ def word_tokenizer(words: tuple[str, ...] = GRAMMAR_WORDS, model_max_length: int
 
 def build_text_encoder(vocab_size: int, *, d_model: int = 32, num_layers: int = 1, num_heads: int = 2,
                        seed: int = 0) -> T5EncoderModel:
-    """A small T5 encoder, seeded, in eval mode with gradients off (it stays frozen)."""
+    """A small T5 encoder, seeded, in eval mode with gradients off (it stays frozen).
+
+    The global RNG is seeded with ``seed`` for the encoder's initialisation and left in that state, so the
+    models a stage builds after it are initialised from the same stream (the built-in model was trained so).
+    """
     torch.manual_seed(seed)
     config = T5Config(
         vocab_size=vocab_size, d_model=d_model, d_kv=d_model // num_heads, d_ff=2 * d_model, num_layers=num_layers,

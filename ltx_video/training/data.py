@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +122,9 @@ class ClipBank:
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             payload = dict(video=self.video, audio=self.audio, prompts=self.prompts, fingerprint=config.fingerprint())
-            torch.save(payload, cache)
+            partial = cache.with_suffix(".partial")
+            torch.save(payload, partial)
+            partial.replace(cache)  # never a half-written cache
 
     @staticmethod
     def _quantise(video: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,6 +149,9 @@ class ClipBank:
         for i in tqdm(range(count), desc="reading clips", disable=not show_progress):
             item = dataset[i]
             prompt_file = Path(item["path"]).with_suffix(".txt")
+            if not prompt_file.is_file():
+                warnings.warn(f"{item['path']}: no {prompt_file.name} beside it; its clips train with the empty prompt",
+                              stacklevel=2)
             prompt = prompt_file.read_text().strip() if prompt_file.is_file() else ""
             audio = item["audio"][: c.num_samples]
             audio = torch.nn.functional.pad(audio, (0, c.num_samples - audio.shape[0]))

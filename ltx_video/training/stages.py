@@ -74,8 +74,10 @@ class VideoVAEStage:
         vae = components.build_video_vae(**config.model)
         self.model = _VideoVAEObjective(vae, self.options["kl_weight"], self.options["object_weight"])
         ratio = vae.temporal_compression_ratio
-        if (self.options["crop_frames"] - 1) % ratio:
-            raise ValueError(f"stage_options.crop_frames must be {ratio}k + 1 for this VAE, got {self.options['crop_frames']}")
+        if (self.options["crop_frames"] - 1) % ratio or self.options["crop_frames"] > bank.config.num_frames:
+            raise ValueError(f"stage_options.crop_frames must be {ratio}k + 1 and at most data.num_frames for this VAE, "
+                             f"got {self.options['crop_frames']}")
+        _check_clip_size(bank, vae)
 
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         video = batch["video"]
@@ -94,6 +96,14 @@ class VideoVAEStage:
         vae.latents_mean.copy_(latents.mean(1))
         vae.latents_std.copy_(latents.std(1).clamp_min(1e-6))
         vae.save_pretrained(output_dir / "video_vae")
+
+
+def _check_clip_size(bank: ClipBank, vae) -> None:
+    """ValueError unless whole clips fit the VAE's compression (they are encoded whole)."""
+    c, s, t = bank.config, vae.spatial_compression_ratio, vae.temporal_compression_ratio
+    if c.height % s or c.width % s or (c.num_frames - 1) % t:
+        raise ValueError(f"data.height and data.width must be multiples of {s} and data.num_frames {t}k + 1 for this "
+                         f"VAE, got {c.height} x {c.width} x {c.num_frames}")
 
 
 class _AudioObjective(nn.Module):
@@ -148,6 +158,7 @@ class TransformerStage:
         self.audio_vae = AudioAutoencoder.from_pretrained(o["audio_vae"]).to(device).eval().requires_grad_(False)
         self.tokenizer = components.word_tokenizer()
         self.text_encoder = components.build_text_encoder(len(self.tokenizer), **o["text_encoder"]).to(device)
+        _check_clip_size(bank, self.vae)
         self.model = components.build_transformer(**config.model)
         cfg = self.model.config
         if cfg.in_channels != self.vae.config.latent_channels or cfg.audio_in_channels != self.audio_vae.config.latent_channels:

@@ -112,8 +112,11 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
     if checkpoint is not None:
         accelerator.load_state(str(checkpoint))
         start = json.loads((checkpoint / "step.json").read_text())["step"]
-        # The learning rate follows this run's schedule (its `steps` may extend the checkpoint's run).
+        # The learning rate follows this run's config (its `steps` and `learning_rate` may extend or change the
+        # checkpoint's run): the restored scheduler keeps its step count, the base rate comes from the config.
+        scheduler.base_lrs = [config.learning_rate] * len(optimizer.param_groups)
         for group in optimizer.param_groups:
+            group["initial_lr"] = config.learning_rate
             group["lr"] = config.learning_rate * _lr_lambda(config)(start)
     if start >= config.steps:
         accelerator.print(f"checkpoint {checkpoint} is at step {start} >= steps {config.steps}: nothing to train")
