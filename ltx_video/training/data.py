@@ -161,11 +161,13 @@ class ClipBank:
     def __len__(self) -> int:
         return self.video.shape[0]
 
-    def batch(self, indices: list[int], step: int, rank: int) -> dict:
-        """Clips ``indices`` as float tensors: video ``(B, 3, F, H, W)`` in [-1, 1] (the VAE layout), audio
-        ``(B, 1, S)``, prompts (with the static phrase dropped at random, seeded by step and rank)."""
+    def batch(self, indices: list[int], step: int, rank: int, media: bool = True) -> dict:
+        """Clips ``indices``: prompts (with the static phrase dropped at random, seeded by step and rank) and,
+        with ``media``, float tensors: video ``(B, 3, F, H, W)`` in [-1, 1] (the VAE layout), audio ``(B, 1, S)``."""
         rng = random.Random(f"{self.config.seed}-{step}-{rank}")
+        prompts = [training_prompt(self.prompts[i], rng, self.config.drop_static_phrase) for i in indices]
+        if not media:
+            return {"prompts": prompts}
         video = self.video[indices].float().div_(127.5).sub_(1.0).permute(0, 2, 1, 3, 4)
         audio = self.audio[indices].float()[:, None]
-        prompts = [training_prompt(self.prompts[i], rng, self.config.drop_static_phrase) for i in indices]
         return {"video": video.contiguous(), "audio": audio, "prompts": prompts}

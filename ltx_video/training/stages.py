@@ -1,8 +1,9 @@
 """The three training stages: what each trains, its loss, and what it saves.
 
 Each stage exposes ``model`` (the ``nn.Module`` handed to ``accelerate``; its ``forward`` is the whole
-differentiable computation, so DDP sees every parameter), ``loss(model, batch, generator, rng)`` and
-``save(model, output_dir)``.
+differentiable computation, so DDP sees every parameter), ``network`` (the diffusers model inside it, for
+gradient checkpointing), ``needs_media`` (whether its batches need pixels and waveforms, or only clip
+indices and prompts), ``loss(model, batch, generator, rng)`` and ``save(model, output_dir)``.
 
 - ``video_vae``: a small ``AutoencoderKLLTXVideo`` on random ``crop_frames``-frame crops; loss
   ``L1 + MSE`` with pixels far from the frame's median colour (the objects: a few percent of the frame)
@@ -67,12 +68,14 @@ class _VideoVAEObjective(nn.Module):
 
 class VideoVAEStage:
     defaults = dict(crop_frames=17, kl_weight=1e-6, object_weight=10.0)
+    needs_media = True
 
     def __init__(self, config: TrainConfig, bank: ClipBank, device: torch.device) -> None:
         self.options = _options(config, self.defaults)
         self.bank, self.device = bank, device
         vae = components.build_video_vae(**config.model)
         self.model = _VideoVAEObjective(vae, self.options["kl_weight"], self.options["object_weight"])
+        self.network = vae
         ratio = vae.temporal_compression_ratio
         if (self.options["crop_frames"] - 1) % ratio or self.options["crop_frames"] > bank.config.num_frames:
             raise ValueError(f"stage_options.crop_frames must be {ratio}k + 1 and at most data.num_frames for this VAE, "
@@ -118,11 +121,13 @@ class _AudioObjective(nn.Module):
 
 class AudioVAEStage:
     defaults: dict[str, Any] = {}
+    needs_media = True
 
     def __init__(self, config: TrainConfig, bank: ClipBank, device: torch.device) -> None:
         self.options = _options(config, self.defaults)
         self.bank, self.device = bank, device
         self.model = _AudioObjective(components.build_audio_autoencoder(**config.model))
+        self.network = self.model.autoencoder
 
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         return model(batch["audio"].to(self.device))
@@ -140,6 +145,7 @@ class TransformerStage:
         video_vae=None, audio_vae=None, text_encoder={}, max_sequence_length=32, uncond_prob=0.1, audio_weight=1.0,
         mode_probs={"text_to_audio_video": 1.0}, t_distribution="logit_normal",
     )
+    needs_media = False  # trains on latents encoded once for the whole bank
 
     def __init__(self, config: TrainConfig, bank: ClipBank, device: torch.device) -> None:
         from diffusers import AutoencoderKLLTXVideo
@@ -159,7 +165,7 @@ class TransformerStage:
         self.tokenizer = components.word_tokenizer()
         self.text_encoder = components.build_text_encoder(len(self.tokenizer), **o["text_encoder"]).to(device)
         _check_clip_size(bank, self.vae)
-        self.model = components.build_transformer(**config.model)
+        self.model = self.network = components.build_transformer(**config.model)
         cfg = self.model.config
         if cfg.in_channels != self.vae.config.latent_channels or cfg.audio_in_channels != self.audio_vae.config.latent_channels:
             raise ValueError("model.in_channels / audio_in_channels must equal the autoencoders' latent channels "

@@ -16,6 +16,7 @@ stage saves (``video_vae/``, ``audio_vae/`` or ``transformer/`` + ``pipeline/``)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -90,16 +91,15 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
     set_seed(config.seed)  # identical initial weights on every rank
     if main:
         output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / "config.json").write_text(json.dumps(_plain(config), indent=2))
+        (output_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
     with accelerator.main_process_first():  # the main process renders (and caches) the bank first
         bank = ClipBank(config.data, show_progress=main)
     stage = build_stage(config, bank, accelerator.device)
     model = stage.model
     if config.gradient_checkpointing:
-        target = getattr(model, "vae", None) or getattr(model, "autoencoder", None) or model
-        if not getattr(target, "_supports_gradient_checkpointing", False):
-            raise ValueError(f"gradient_checkpointing: {type(target).__name__} does not support it")
-        target.enable_gradient_checkpointing()
+        if not getattr(stage.network, "_supports_gradient_checkpointing", False):
+            raise ValueError(f"gradient_checkpointing: {type(stage.network).__name__} does not support it")
+        stage.network.enable_gradient_checkpointing()
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config))
@@ -129,7 +129,7 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
     model.train()
     for step in progress:
         indices = batch_indices(step, rank, world, config.batch_size, len(bank), config.seed)
-        batch = {**bank.batch(indices, step, rank), "indices": indices}
+        batch = {**bank.batch(indices, step, rank, media=stage.needs_media), "indices": indices}
         generator = torch.Generator(accelerator.device).manual_seed(hash((config.seed, step, rank)) % 2**62)
         rng = random.Random(f"{config.seed}/{step}/{rank}")
         with accelerator.autocast():
@@ -175,8 +175,3 @@ def _save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep
             shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
 
-
-def _plain(config: TrainConfig) -> dict:
-    import dataclasses
-
-    return dataclasses.asdict(config)
