@@ -42,6 +42,7 @@ from ltx_video.conditioning.items import (
     unpack,
 )
 from ltx_video.pipelines import denoising
+from ltx_video.pipelines.efficiency import EfficiencyMixin
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, normalize_latents, tone_map_latents
 
 __all__ = ["GenerationPlan", "LTXVideoPipeline"]
@@ -77,7 +78,7 @@ class GenerationPlan:
     image_cond_noise_scale: float
 
 
-class LTXVideoPipeline(DiffusionPipeline):
+class LTXVideoPipeline(EfficiencyMixin, DiffusionPipeline):
     r"""Text/image/video-to-video generation with LTX-Video checkpoints.
 
     Components are named as diffusers' LTX pipelines, so ``LTXVideoPipeline(**pipe.components)``

@@ -1,0 +1,265 @@
+"""The efficient attention kernels as diffusers attention backends, and ``enable_efficient_attention``.
+
+Importing ``ltx_video`` registers three backends with diffusers' attention dispatch, so
+``transformer.set_attention_backend(name)`` switches any diffusers model whose attention goes through
+``dispatch_attention_fn`` (diffusers' ``LTXVideoTransformer3DModel`` included) without code changes:
+
+- ``ltx_block_sparse``: self-attention (no mask, equal query and key lengths) through
+  ``block_sparse_attention``; any other call (LTX's masked text cross-attention, audio<->video
+  cross-attention) through dense SDPA.
+- ``ltx_chunked``: every call through ``chunked_attention`` (masks included).
+- ``ltx_flash``: flash-attn (``flash_attn_func``) for unmasked fp16/bf16 calls on CUDA, SDPA for the
+  rest. diffusers' own ``flash`` backend rejects attention masks, and every LTX block's text
+  cross-attention has one, so ``flash`` alone cannot run an LTX pipeline.
+
+diffusers' ``AttentionBackendName`` is a closed ``Enum`` and ``set_attention_backend`` accepts only its
+members, so registration adds members to it (the technique of ``aenum.extend_enum``), then registers
+the functions with ``_AttentionBackendRegistry``. Both are diffusers internals; ``register_backends``
+checks them and raises a clear error if a diffusers release changes them.
+
+Video tokens reach attention in frame-major, row-major order, so a 64-token block would be a strip of
+one row. ``enable_efficient_attention`` installs a forward pre-hook on the transformer that records the
+tokens' 3D tile order (``tile_permutation`` of the ``video_coords`` or ``num_frames, height, width`` the
+model is called with); the block-sparse backend then gathers the tokens into tiles, attends, and
+scatters back. Self-attention calls of another length (audio tokens) use sequence order. The order is
+kept after the forward so that gradient-checkpointed blocks, recomputed in backward, see the same one.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from diffusers.models import attention_dispatch as dispatch
+from diffusers.models.attention_dispatch import AttentionBackendName, _AttentionBackendRegistry
+
+from ltx_video.attention.efficient_attention import (
+    BlockSparsePattern,
+    block_sparse_attention,
+    chunked_attention,
+    tile_permutation,
+)
+
+__all__ = [
+    "ATTENTION_BACKENDS",
+    "EfficientAttentionConfig",
+    "disable_efficient_attention",
+    "enable_efficient_attention",
+    "flash_attn_available",
+    "register_backends",
+]
+
+logger = logging.getLogger(__name__)
+
+BLOCK_SPARSE, CHUNKED, FLASH = "ltx_block_sparse", "ltx_chunked", "ltx_flash"
+ATTENTION_BACKENDS = ("auto", "sdpa", "flash", BLOCK_SPARSE, CHUNKED)
+
+
+@dataclass(frozen=True)
+class EfficientAttentionConfig:
+    """Options of the ``ltx_*`` backends (process-wide: diffusers' dispatch passes no per-model options)."""
+
+    pattern: BlockSparsePattern = field(default_factory=BlockSparsePattern)
+    chunk_size: int = 1024
+    tile_shape: tuple[int, int, int] = (4, 4, 4)
+
+    def __post_init__(self):
+        if not isinstance(self.pattern, BlockSparsePattern):
+            raise ValueError(f"`pattern` must be a BlockSparsePattern, got {type(self.pattern).__name__}.")
+        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or self.chunk_size < 1:
+            raise ValueError(f"`chunk_size` must be an integer >= 1, got {self.chunk_size!r}.")
+        tile_permutation((1, 1, 1), tuple(self.tile_shape))  # validates the tile shape
+
+
+_config = EfficientAttentionConfig()
+_layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of the last video forward
+
+
+def _to_sdpa(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    return [t.transpose(1, 2) for t in tensors]  # (B, S, H, D) <-> (B, H, S, D)
+
+
+def _sdpa(query, key, value, attn_mask, scale, enable_gqa=False):
+    q, k, v = _to_sdpa(query, key, value)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=scale, enable_gqa=enable_gqa)
+    return out.transpose(1, 2)
+
+
+def _unsupported(name: str, dropout_p: float, is_causal: bool, parallel_config) -> None:
+    if dropout_p or is_causal or parallel_config is not None:
+        raise ValueError(
+            f"attention backend {name!r} supports neither dropout, causal masks nor context parallelism "
+            f"(got dropout_p={dropout_p}, is_causal={is_causal}, parallel_config={parallel_config})."
+        )
+
+
+def _block_sparse_backend(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
+    _parallel_config=None,
+):
+    _unsupported(BLOCK_SPARSE, dropout_p, is_causal, _parallel_config)
+    tokens = query.shape[1]
+    if attn_mask is not None or key.shape[1] != tokens or key.shape[2] != query.shape[2]:
+        return _sdpa(query, key, value, attn_mask, scale, enable_gqa)
+    layout = _layout if _layout is not None and _layout[0].numel() == tokens else None
+    if layout is not None:
+        query, key, value = (x.index_select(1, layout[0]) for x in (query, key, value))
+    q, k, v = _to_sdpa(query, key, value)
+    out = block_sparse_attention(q, k, v, _config.pattern, scale=scale).transpose(1, 2)
+    return out if layout is None else out.index_select(1, layout[1])
+
+
+def _chunked_backend(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
+    _parallel_config=None,
+):
+    _unsupported(CHUNKED, dropout_p, is_causal, _parallel_config)
+    if enable_gqa and key.shape[2] != query.shape[2]:
+        repeat = query.shape[2] // key.shape[2]
+        key, value = key.repeat_interleave(repeat, dim=2), value.repeat_interleave(repeat, dim=2)
+    q, k, v = _to_sdpa(query, key, value)
+    return chunked_attention(q, k, v, _config.chunk_size, attn_mask=attn_mask, scale=scale).transpose(1, 2)
+
+
+def _flash_backend(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
+    _parallel_config=None,
+):
+    fused = (
+        attn_mask is None and query.device.type == "cuda" and query.dtype in (torch.float16, torch.bfloat16)
+        and key.shape[2] == query.shape[2] and _parallel_config is None and flash_attn_available()
+    )
+    if not fused:
+        _unsupported(FLASH, 0.0, False, _parallel_config)
+        q, k, v = _to_sdpa(query, key, value)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa)
+        return out.transpose(1, 2)
+    flash = _AttentionBackendRegistry._backends[AttentionBackendName.FLASH]
+    return flash(query=query, key=key, value=value, dropout_p=dropout_p, is_causal=is_causal, scale=scale)
+
+
+def flash_attn_available() -> bool:
+    return bool(getattr(dispatch, "_CAN_USE_FLASH_ATTN", False))
+
+
+def _add_enum_member(enum_cls: type[enum.Enum], value: str) -> None:
+    """Add ``value`` to a ``str`` Enum as ``enum_cls(value)`` and in ``__members__`` (idempotent)."""
+    if value in enum_cls._value2member_map_:
+        return
+    member = str.__new__(enum_cls, value)
+    member._name_, member._value_ = value.upper(), value
+    member.__objclass__ = enum_cls
+    member._sort_order_ = len(enum_cls._member_names_)
+    enum_cls._member_map_[member._name_] = member
+    enum_cls._member_names_.append(member._name_)
+    enum_cls._value2member_map_[value] = member
+
+
+def register_backends() -> None:
+    """Register ``ltx_block_sparse``, ``ltx_chunked`` and ``ltx_flash`` with diffusers (idempotent)."""
+    needed = ("_member_map_", "_member_names_", "_value2member_map_")
+    if not all(hasattr(AttentionBackendName, name) for name in needed) or not hasattr(_AttentionBackendRegistry, "register"):
+        raise RuntimeError(
+            "This diffusers release changed its attention dispatch internals (AttentionBackendName / "
+            "_AttentionBackendRegistry); the ltx_* attention backends cannot be registered. "
+            "Use ltx_video.attention.block_sparse_attention / chunked_attention directly."
+        )
+    for name, fn in ((BLOCK_SPARSE, _block_sparse_backend), (CHUNKED, _chunked_backend), (FLASH, _flash_backend)):
+        _add_enum_member(AttentionBackendName, name)
+        member = AttentionBackendName(name)
+        if member not in _AttentionBackendRegistry._backends:
+            _AttentionBackendRegistry.register(member, constraints=[], supports_context_parallel=False)(fn)
+
+
+# ----------------------------------------------------------------------------- token layout hook
+def _record_layout(module, args, kwargs) -> None:
+    global _layout
+    hidden = kwargs.get("hidden_states", args[0] if args else None)
+    coords = kwargs.get("video_coords")
+    if coords is not None:
+        perm = tile_permutation(coords[0].transpose(0, 1).detach().float().cpu(), _config.tile_shape)
+    elif all(kwargs.get(k) is not None for k in ("num_frames", "height", "width")):
+        grid = tuple(int(kwargs[k]) for k in ("num_frames", "height", "width"))
+        perm = tile_permutation(grid, _config.tile_shape)
+    else:
+        _layout = None
+        return
+    if hidden is None or hidden.shape[1] != perm.numel():
+        _layout = None  # tokens and coordinates disagree: fall back to sequence order
+        return
+    perm = perm.to(hidden.device)
+    _layout = (perm, torch.argsort(perm))
+
+
+def _remove_layout_hook(model: torch.nn.Module) -> None:
+    handle = getattr(model, "_ltx_layout_hook", None)
+    if handle is not None:
+        handle.remove()
+        del model._ltx_layout_hook
+
+
+def _resolve(backend: str) -> str:
+    if not isinstance(backend, str):
+        raise ValueError(f"`backend` must be one of {ATTENTION_BACKENDS} or a diffusers backend name, got {backend!r}.")
+    name = backend.lower()
+    if name == "auto":
+        return FLASH if torch.cuda.is_available() and flash_attn_available() else "native"
+    if name in ("sdpa", "native"):
+        return "native"
+    if name in ("flash", FLASH):
+        if not flash_attn_available():
+            raise RuntimeError(
+                "attention backend 'flash' needs the flash-attn package on a CUDA machine: "
+                "`pip install flash-attn --no-build-isolation`. Use backend='auto' to fall back to SDPA."
+            )
+        return FLASH
+    known = {member.value for member in AttentionBackendName}
+    if name not in known:
+        raise ValueError(f"`backend` must be one of {ATTENTION_BACKENDS} or a diffusers backend name, got {backend!r}.")
+    return name
+
+
+def enable_efficient_attention(
+    model: torch.nn.Module,
+    backend: str = "auto",
+    *,
+    pattern: BlockSparsePattern | None = None,
+    chunk_size: int | None = None,
+    tile_shape: tuple[int, int, int] | None = None,
+) -> str:
+    """Switch ``model``'s attention to ``backend``; returns the diffusers backend name that was set.
+
+    Args:
+        model: a diffusers model with ``set_attention_backend`` (an LTX transformer).
+        backend: ``"auto"`` (flash-attn when installed and CUDA is available, else SDPA), ``"sdpa"``,
+            ``"flash"`` (error if flash-attn is missing), ``"ltx_block_sparse"``, ``"ltx_chunked"``, or
+            any diffusers backend name.
+        pattern, chunk_size, tile_shape: options of the ``ltx_*`` backends (``EfficientAttentionConfig``);
+            left out, the current ones are kept.
+    """
+    global _config
+    if not hasattr(model, "set_attention_backend"):
+        raise ValueError(f"`model` must be a diffusers model with set_attention_backend, got {type(model).__name__}.")
+    name = _resolve(backend)
+    options = {k: v for k, v in dict(pattern=pattern, chunk_size=chunk_size, tile_shape=tile_shape).items() if v is not None}
+    config = EfficientAttentionConfig(**{**_config.__dict__, **options})
+    register_backends()
+    model.set_attention_backend(name)
+    _config = config
+    _remove_layout_hook(model)
+    if name == BLOCK_SPARSE:
+        model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
+    return name
+
+
+def disable_efficient_attention(model: torch.nn.Module) -> None:
+    """Back to diffusers' default backend (``DIFFUSERS_ATTN_BACKEND``, SDPA unless set) for ``model``."""
+    global _layout
+    _remove_layout_hook(model)
+    _layout = None
+    model.reset_attention_backend()
+    # set_attention_backend also changed diffusers' process-wide active backend; restore the default.
+    _AttentionBackendRegistry.set_active_backend(AttentionBackendName(dispatch.DIFFUSERS_ATTN_BACKEND))

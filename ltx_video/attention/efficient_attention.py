@@ -1,0 +1,330 @@
+"""Exact attention kernels that save time or memory, in SDPA layout ``(B, H, N, D)``.
+
+- ``block_sparse_attention``: attention restricted to a ``BlockSparsePattern`` (each query block sees its
+  own block, every ``global_stride``-th block and its neighbours), computed without the N x N matrix.
+  The pattern's keys split into a *global* set shared by every query (every ``global_stride``-th block)
+  and a *band* of at most three blocks per query block (the non-global blocks among i-1, i, i+1). Each
+  part runs through a fused attention kernel that also returns the log-sum-exp of its scores, and the two
+  partial softmaxes are merged exactly: ``out = lerp(out_global, out_band, sigmoid(lse_band -
+  lse_global))``. The global part costs ``1/global_stride`` of dense attention and the band
+  ``3 * block_size / N`` of it, so at N = 16,384 with the default pattern the ceiling is ~3.9x.
+- ``chunked_attention``: exact attention over query chunks (Rabe & Staats 2021, "Self-attention does
+  not need O(n^2) memory"): peak memory O(B H chunk N) instead of O(B H N^2), on any device and dtype,
+  with any mask, for where no fused kernel applies.
+- ``tile_permutation``: an order of video tokens in compact 3D tiles (latent frames x rows x columns),
+  so that a block of 64 tokens is a 4 x 4 x 4 spatio-temporal patch rather than a strip of one row.
+
+The specification's "O(N sqrt N), ~500x at 4K" does not describe this pattern: every query keeps the
+``N / global_stride`` global keys, so the cost is O(N^2 / global_stride) and the speed-up is bounded by
+``1 / density`` (~3.9x at stride 4). docs/attention.md has the arithmetic.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "BlockSparsePattern",
+    "attention_with_lse",
+    "block_sparse_attention",
+    "chunked_attention",
+    "dense_block_mask",
+    "tile_permutation",
+]
+
+
+@dataclass(frozen=True)
+class BlockSparsePattern:
+    """Which key blocks each query block attends to (blocks of ``block_size`` consecutive tokens).
+
+    Query block ``i`` keeps key block ``j`` when ``j == i`` (local), ``j % global_stride == 0``
+    (global; block 0 is always global) or, with ``boundary``, ``|i - j| == 1`` (the neighbouring blocks,
+    which keep continuity across block edges). ``global_stride=1`` is dense attention.
+    """
+
+    block_size: int = 64
+    global_stride: int = 4
+    boundary: bool = True
+
+    def __post_init__(self):
+        for name in ("block_size", "global_stride"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"BlockSparsePattern `{name}` must be an integer >= 1, got {value!r}.")
+        if not isinstance(self.boundary, bool):
+            raise ValueError(f"BlockSparsePattern `boundary` must be a bool, got {self.boundary!r}.")
+
+    def num_blocks(self, num_tokens: int) -> int:
+        return -(-num_tokens // self.block_size)
+
+    def band_offsets(self) -> tuple[int, ...]:
+        return (-1, 0, 1) if self.boundary else (0,)
+
+    def density(self, num_tokens: int) -> float:
+        """The fraction of the N x N query-key pairs the pattern keeps (exact, counted per block)."""
+        _check_num_tokens(num_tokens)
+        blocks = self.num_blocks(num_tokens)
+        index = torch.arange(blocks)
+        sizes = torch.full((blocks,), self.block_size, dtype=torch.float64)
+        sizes[-1] = num_tokens - self.block_size * (blocks - 1)
+        kept = self._block_mask(index[:, None], index[None, :])
+        pairs = (sizes[:, None] * sizes[None, :] * kept).sum()
+        return float(pairs) / float(num_tokens) ** 2
+
+    def _block_mask(self, query_block: torch.Tensor, key_block: torch.Tensor) -> torch.Tensor:
+        keep = (query_block == key_block) | (key_block % self.global_stride == 0)
+        if self.boundary:
+            keep = keep | ((query_block - key_block).abs() == 1)
+        return keep
+
+
+def _check_num_tokens(num_tokens: int) -> None:
+    if isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 1:
+        raise ValueError(f"`num_tokens` must be an integer >= 1, got {num_tokens!r}.")
+
+
+def dense_block_mask(num_tokens: int, pattern: BlockSparsePattern = BlockSparsePattern()) -> torch.Tensor:
+    """The pattern as a boolean (N, N) mask, True = attend. The reference for tests; O(N^2) memory."""
+    _check_num_tokens(num_tokens)
+    block = torch.arange(num_tokens) // pattern.block_size
+    return pattern._block_mask(block[:, None], block[None, :])
+
+
+# ----------------------------------------------------------------------------- kernels with log-sum-exp
+def attention_with_lse(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, attn_mask: torch.Tensor | None, scale: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax attention and the log-sum-exp of each query's scores: (B, H, Nq, D), (B, H, Nq) float32.
+
+    Fused where PyTorch exposes a kernel that returns the log-sum-exp (CPU flash attention, CUDA
+    memory-efficient attention); otherwise an explicit computation. ``attn_mask`` is additive.
+    """
+    if query.device.type == "cpu":
+        out, lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(
+            query, key, value, attn_mask=attn_mask, scale=scale
+        )
+        return out, lse.float()
+    if query.device.type == "cuda":
+        bias = None if attn_mask is None else attn_mask.to(query.dtype).expand(
+            query.shape[0], query.shape[1], query.shape[2], key.shape[2]
+        )
+        out, lse = torch.ops.aten._scaled_dot_product_efficient_attention(query, key, value, bias, True, scale=scale)[:2]
+        return out, lse[..., : query.shape[2]].float()  # the kernel may pad the lse's query dim
+    return _math_attention_with_lse(query, key, value, attn_mask, scale)
+
+
+def _math_attention_with_lse(query, key, value, attn_mask, scale):
+    scores = torch.matmul(query.float() * scale, key.float().transpose(-1, -2))
+    if attn_mask is not None:
+        scores = scores + attn_mask
+    lse = torch.logsumexp(scores, dim=-1)
+    out = torch.matmul(torch.exp(scores - lse.unsqueeze(-1)), value.float())
+    return out.to(query.dtype), lse
+
+
+# ----------------------------------------------------------------------------- block-sparse attention
+def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, *, same_length: bool) -> None:
+    if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        raise ValueError(
+            f"query, key and value must be (B, H, N, D), got {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}."
+        )
+    if key.shape[:3] != value.shape[:3] or query.shape[:2] != key.shape[:2] or query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            f"query {tuple(query.shape)}, key {tuple(key.shape)} and value {tuple(value.shape)} disagree on "
+            "batch, heads, key length or head dim."
+        )
+    if same_length and query.shape[2] != key.shape[2]:
+        raise ValueError(
+            f"block-sparse attention is self-attention: query and key lengths must match, got "
+            f"{query.shape[2]} and {key.shape[2]}."
+        )
+
+
+def _band_mask(pattern: BlockSparsePattern, num_tokens: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Additive mask (blocks, len(offsets) * block_size) over each query block's band of key blocks.
+
+    A band key is allowed when its block exists, is not global (the global pass covers those) and the
+    token is not padding. Also returns which query blocks have an empty band.
+    """
+    blocks, size = pattern.num_blocks(num_tokens), pattern.block_size
+    key_block = torch.arange(blocks, device=device)[:, None] + torch.tensor(pattern.band_offsets(), device=device)
+    allowed = (key_block >= 0) & (key_block < blocks) & (key_block % pattern.global_stride != 0)
+    token = key_block[:, :, None] * size + torch.arange(size, device=device)
+    allowed = (allowed[:, :, None] & (token < num_tokens)).flatten(1)
+    mask = torch.zeros(allowed.shape, device=device).masked_fill_(~allowed, float("-inf"))
+    return mask, ~allowed.any(dim=1)
+
+
+def _global_key_index(pattern: BlockSparsePattern, num_tokens: int, device) -> torch.Tensor:
+    blocks = torch.arange(0, pattern.num_blocks(num_tokens), pattern.global_stride, device=device)
+    index = (blocks[:, None] * pattern.block_size + torch.arange(pattern.block_size, device=device)).flatten()
+    return index[index < num_tokens]
+
+
+def _block_sparse_merge(query, key, value, pattern: BlockSparsePattern, scale: float) -> torch.Tensor:
+    batch, heads, tokens, dim = query.shape
+    size, blocks = pattern.block_size, pattern.num_blocks(tokens)
+    global_index = _global_key_index(pattern, tokens, query.device)
+    out_global, lse_global = attention_with_lse(
+        query, key.index_select(2, global_index), value.index_select(2, global_index), None, scale
+    )
+    mask, empty = _band_mask(pattern, tokens, query.device)
+    if bool(empty.all()):
+        return out_global
+    offsets = pattern.band_offsets()
+    before, pad = -min(offsets) * size, blocks * size - tokens
+    after = pad + max(offsets) * size
+    # Query blocks as "heads" of one (B*H)-batch; each block's band of keys is an overlapping window of
+    # the padded key sequence (as_strided: no copy per block).
+    queries = F.pad(query, (0, 0, 0, pad)).reshape(batch * heads, blocks, size, dim)
+    band = len(offsets) * size
+
+    def windows(x: torch.Tensor) -> torch.Tensor:
+        padded = F.pad(x, (0, 0, before, after)).reshape(batch * heads, -1, dim)
+        return padded.as_strided((batch * heads, blocks, band, dim), (padded.stride(0), size * dim, dim, 1))
+
+    out_band, lse_band = attention_with_lse(
+        queries, windows(key), windows(value), mask.to(query.dtype)[None, :, None, :], scale
+    )
+    if bool(empty.any()):  # blocks whose band is empty: the global pass alone
+        keep = ~empty[None, :, None]
+        out_band = torch.where(keep[..., None], out_band, 0.0)
+        lse_band = torch.where(keep, lse_band, float("-inf"))
+    out_band = out_band.reshape(batch, heads, blocks * size, dim)[:, :, :tokens]
+    lse_band = lse_band.reshape(batch, heads, blocks * size)[:, :, :tokens]
+    weight = torch.sigmoid(lse_band - lse_global).unsqueeze(-1)  # share of the band in the joint softmax
+    return torch.lerp(out_global, out_band, weight.to(out_global.dtype))
+
+
+@functools.lru_cache(maxsize=8)
+def _flex_block_mask(pattern: BlockSparsePattern, tokens: int, device: str):
+    from torch.nn.attention.flex_attention import create_block_mask
+
+    def mask_mod(batch, head, query_index, key_index):
+        return pattern._block_mask(query_index // pattern.block_size, key_index // pattern.block_size)
+
+    return create_block_mask(mask_mod, None, None, tokens, tokens, device=device)
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_flex_attention():
+    from torch.nn.attention.flex_attention import flex_attention
+
+    return torch.compile(flex_attention, dynamic=False)
+
+
+def _block_sparse_flex(query, key, value, pattern: BlockSparsePattern, scale: float) -> torch.Tensor:
+    from torch.nn.attention.flex_attention import flex_attention
+
+    block_mask = _flex_block_mask(pattern, query.shape[2], str(query.device))
+    kernel = _compiled_flex_attention() if query.device.type == "cuda" else flex_attention
+    return kernel(query, key, value, block_mask=block_mask, scale=scale)
+
+
+BLOCK_SPARSE_IMPLEMENTATIONS = ("auto", "merge", "flex")
+
+
+def block_sparse_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    pattern: BlockSparsePattern = BlockSparsePattern(),
+    *,
+    scale: float | None = None,
+    implementation: str = "auto",
+) -> torch.Tensor:
+    """Self-attention restricted to ``pattern``, exact, without building the N x N matrix.
+
+    Args:
+        query, key, value: (B, H, N, D), one sequence length N (any N; the last block may be partial).
+        pattern: the ``BlockSparsePattern``; tokens are blocked in the order given (see ``tile_permutation``
+            for video).
+        scale: softmax scale, default ``1 / sqrt(D)``.
+        implementation: ``"merge"`` (global pass + banded local pass, merged by log-sum-exp; any device),
+            ``"flex"`` (``torch.nn.attention.flex_attention`` with a block mask; compiled on CUDA, eager
+            elsewhere) or ``"auto"`` (flex on CUDA, merge elsewhere).
+
+    Returns (B, H, N, D), equal to ``scaled_dot_product_attention`` with ``dense_block_mask(N, pattern)``.
+    """
+    _check_qkv(query, key, value, same_length=True)
+    if implementation not in BLOCK_SPARSE_IMPLEMENTATIONS:
+        raise ValueError(f"`implementation` must be one of {BLOCK_SPARSE_IMPLEMENTATIONS}, got {implementation!r}.")
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if implementation == "flex" or (implementation == "auto" and query.device.type == "cuda"):
+        return _block_sparse_flex(query, key, value, pattern, scale)
+    return _block_sparse_merge(query, key, value, pattern, scale)
+
+
+# ----------------------------------------------------------------------------- chunked attention
+def chunked_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    chunk_size: int = 1024,
+    *,
+    attn_mask: torch.Tensor | None = None,
+    scale: float | None = None,
+) -> torch.Tensor:
+    """Exact softmax attention computed ``chunk_size`` queries at a time: memory O(B H chunk_size Nk).
+
+    ``attn_mask`` follows ``scaled_dot_product_attention``: boolean (True = attend) or additive, and
+    broadcastable to (B, H, Nq, Nk). Scores and softmax are computed in float32.
+    """
+    _check_qkv(query, key, value, same_length=False)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"`chunk_size` must be an integer >= 1, got {chunk_size!r}.")
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    queries = query.shape[2]
+    if attn_mask is not None and attn_mask.ndim < 2:
+        raise ValueError(f"`attn_mask` must broadcast to (B, H, Nq, Nk), got shape {tuple(attn_mask.shape)}.")
+    key_t = key.float().transpose(-1, -2)
+    value_f = value.float()
+    out = torch.empty_like(query)
+    for start in range(0, queries, chunk_size):
+        stop = min(start + chunk_size, queries)
+        scores = torch.matmul(query[:, :, start:stop].float() * scale, key_t)
+        if attn_mask is not None:
+            mask = attn_mask[..., start:stop, :] if attn_mask.shape[-2] == queries and queries > 1 else attn_mask
+            if mask.dtype == torch.bool:
+                scores.masked_fill_(~mask, float("-inf"))
+            else:
+                scores += mask
+        out[:, :, start:stop] = torch.matmul(scores.softmax(dim=-1), value_f).to(query.dtype)
+    return out
+
+
+# ----------------------------------------------------------------------------- 3D tiles for video tokens
+def tile_permutation(positions: torch.Tensor | tuple[int, int, int], tile_shape: tuple[int, int, int] = (4, 4, 4)) -> torch.Tensor:
+    """An order of video tokens in compact 3D tiles: ``tokens[perm]`` lists tile after tile.
+
+    Args:
+        positions: a latent grid ``(frames, rows, columns)`` in LTX's token order (frame-major,
+            row-major), or per-token coordinates (N, 3) (time, y, x) in any units, such as the
+            ``video_coords`` LTX passes to its rotary embedding (transposed); each axis is ranked, so
+            extra tokens (keyframes) sort next to the tokens they share coordinates with.
+        tile_shape: (frames, rows, columns) per tile; a block of ``prod(tile_shape)`` tokens is then one
+            tile wherever the grid divides evenly.
+
+    Returns a permutation (N,) int64; its inverse is ``torch.argsort(perm)``. Tiles run frame-major then
+    row-major; inside a tile, tokens keep frame-major, row-major order. Ties keep their input order.
+    """
+    if len(tile_shape) != 3 or any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in tile_shape):
+        raise ValueError(f"`tile_shape` must be three integers >= 1, got {tile_shape!r}.")
+    if isinstance(positions, torch.Tensor):
+        if positions.ndim != 2 or positions.shape[1] != 3:
+            raise ValueError(f"per-token `positions` must be (N, 3), got {tuple(positions.shape)}.")
+        ranks = [torch.unique(positions[:, a], return_inverse=True)[1] for a in range(3)]
+    else:
+        if len(positions) != 3 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in positions):
+            raise ValueError(f"a latent grid must be three integers >= 1 (frames, rows, columns), got {positions!r}.")
+        ranks = [r.flatten() for r in torch.meshgrid(*(torch.arange(n) for n in positions), indexing="ij")]
+    tiles = [(int(r.max()) + t) // t for r, t in zip(ranks, tile_shape, strict=True)]  # tiles per axis
+    tile_id = ((ranks[0] // tile_shape[0]) * tiles[1] + ranks[1] // tile_shape[1]) * tiles[2] + ranks[2] // tile_shape[2]
+    inner = ((ranks[0] % tile_shape[0]) * tile_shape[1] + ranks[1] % tile_shape[1]) * tile_shape[2] + ranks[2] % tile_shape[2]
+    volume = tile_shape[0] * tile_shape[1] * tile_shape[2]
+    return torch.argsort(tile_id * volume + inner, stable=True)

@@ -1,0 +1,169 @@
+"""Grouped-query (GQA) and multi-query (MQA) attention for pretrained LTX transformers.
+
+``convert_attention_heads(transformer, num_kv_heads)`` turns each attention's H key/value heads into
+``num_kv_heads`` by mean-pooling the K and V projection weights of each group of H / num_kv_heads
+adjacent heads (Ainslie et al. 2023, "GQA: Training Generalized Multi-Query Transformer Models from
+Multi-Head Checkpoints", section 2.1; they then "uptrain" for ~5% of the pre-training steps, which this
+function does not do).
+
+Two LTX specifics decide where the shared heads are expanded back to H heads:
+
+- LTX's rotary embedding spans the full inner dimension (H x D): every head rotates at its own
+  frequencies. A key head shared by G query heads must be rotated at each of their frequencies, or
+  relative positions stop lining up, so the pooled keys are repeated to H heads *before* the rotary.
+- LTX's key RMS norm is one norm across all heads (``rms_norm_across_heads``) with a gain per feature.
+  Applying the original ``norm_k`` to the repeated keys keeps every query head's own gain, and because
+  repeating does not change a vector's RMS, the statistic is the pooled keys' RMS; the norm also
+  restores the magnitude that averaging heads shrinks, which keeps the softmax temperature.
+
+So the saving is in parameters and projection FLOPs (the K and V projections shrink by H /
+num_kv_heads); attention itself still runs over H key heads. Diffusion transformers keep no KV cache,
+so the KV-cache saving that motivates MQA in language models does not arise here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from diffusers.models.attention_dispatch import dispatch_attention_fn
+from diffusers.models.transformers.transformer_ltx import LTXAttention, LTXVideoAttnProcessor, apply_rotary_emb
+
+__all__ = [
+    "HeadConversion",
+    "LTXGroupedQueryAttnProcessor",
+    "convert_attention_heads",
+    "project_key",
+    "project_value",
+]
+
+
+def _expand_heads(attn: torch.nn.Module, states: torch.Tensor) -> torch.Tensor:
+    group = getattr(attn, "kv_group_size", 1)
+    if group == 1:
+        return states
+    return states.unflatten(2, (-1, attn.head_dim)).repeat_interleave(group, dim=2).flatten(2)
+
+
+def project_key(attn: LTXAttention, states: torch.Tensor) -> torch.Tensor:
+    """Normalised keys (B, N, H * D) before the rotary, for converted and unconverted attentions alike."""
+    return attn.norm_k(_expand_heads(attn, attn.to_k(states)))
+
+
+def project_value(attn: LTXAttention, states: torch.Tensor) -> torch.Tensor:
+    """Values (B, N, H * D), for converted and unconverted attentions alike."""
+    return _expand_heads(attn, attn.to_v(states))
+
+
+class LTXGroupedQueryAttnProcessor:
+    """diffusers' ``LTXVideoAttnProcessor`` for an attention whose K/V projections have fewer heads."""
+
+    _attention_backend = None
+    _parallel_config = None
+
+    def __call__(
+        self,
+        attn: LTXAttention,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        image_rotary_emb: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        batch, tokens, _ = hidden_states.shape if encoder_hidden_states is None else encoder_hidden_states.shape
+        if attention_mask is not None:
+            attention_mask = attn.prepare_attention_mask(attention_mask, tokens, batch)
+            attention_mask = attention_mask.view(batch, attn.heads, -1, attention_mask.shape[-1])
+        context = hidden_states if encoder_hidden_states is None else encoder_hidden_states
+        query = attn.norm_q(attn.to_q(hidden_states))
+        key = project_key(attn, context)
+        value = project_value(attn, context)
+        if image_rotary_emb is not None:
+            query = apply_rotary_emb(query, image_rotary_emb)
+            key = apply_rotary_emb(key, image_rotary_emb)
+        query, key, value = (x.unflatten(2, (attn.heads, -1)) for x in (query, key, value))
+        hidden_states = dispatch_attention_fn(
+            query, key, value, attn_mask=attention_mask, dropout_p=0.0, is_causal=False,
+            backend=self._attention_backend, parallel_config=self._parallel_config,
+        )
+        hidden_states = hidden_states.flatten(2, 3).to(query.dtype)
+        hidden_states = attn.to_out[0](hidden_states)
+        return attn.to_out[1](hidden_states)
+
+
+@dataclass(frozen=True)
+class HeadConversion:
+    """What ``convert_attention_heads`` changed."""
+
+    num_attentions: int
+    num_heads: tuple[int, ...]  # distinct head counts of the converted attentions
+    num_kv_heads: int
+    kv_parameters_before: int
+    kv_parameters_after: int
+
+    @property
+    def kv_parameter_savings(self) -> float:
+        return 1.0 - self.kv_parameters_after / self.kv_parameters_before
+
+
+def _pool_linear(linear: torch.nn.Linear, groups: int, head_dim: int) -> torch.nn.Linear:
+    pooled = torch.nn.Linear(
+        linear.in_features, groups * head_dim, bias=linear.bias is not None,
+        device=linear.weight.device, dtype=linear.weight.dtype,
+    )
+    with torch.no_grad():
+        weight = linear.weight.float().unflatten(0, (groups, -1, head_dim)).mean(dim=1)
+        pooled.weight.copy_(weight.flatten(0, 1))
+        if linear.bias is not None:
+            pooled.bias.copy_(linear.bias.float().unflatten(0, (groups, -1, head_dim)).mean(dim=1).flatten())
+    pooled.requires_grad_(linear.weight.requires_grad)
+    return pooled
+
+
+def _kv_parameters(attn: LTXAttention) -> int:
+    return sum(p.numel() for layer in (attn.to_k, attn.to_v) for p in layer.parameters())
+
+
+def convert_attention_heads(transformer: torch.nn.Module, num_kv_heads: int) -> HeadConversion:
+    """Convert every ``LTXAttention`` in ``transformer`` to ``num_kv_heads`` key/value heads, in place.
+
+    Works on diffusers' ``LTXVideoTransformer3DModel`` and on ``LTXAudioVideoTransformer3DModel`` (video
+    and audio blocks, and the audio<->video cross-attentions). ``num_kv_heads=1`` is multi-query
+    attention; ``num_kv_heads`` must divide every attention's head count. Everything is checked before
+    anything changes. The converted model keeps its class and config, so ``save_pretrained`` output
+    does not load back into the stock class: convert after loading.
+    """
+    from ltx_video.models.transformer_av import LTXAudioVideoAttnProcessor
+
+    if isinstance(num_kv_heads, bool) or not isinstance(num_kv_heads, int) or num_kv_heads < 1:
+        raise ValueError(f"`num_kv_heads` must be an integer >= 1, got {num_kv_heads!r}.")
+    attentions = [(name, m) for name, m in transformer.named_modules() if isinstance(m, LTXAttention)]
+    if not attentions:
+        raise ValueError(f"{type(transformer).__name__} has no LTXAttention modules to convert.")
+    for name, attn in attentions:
+        if getattr(attn, "kv_group_size", 1) != 1:
+            raise ValueError(f"{name} is already converted to {attn.heads // attn.kv_group_size} key/value heads.")
+        if attn.heads % num_kv_heads:
+            raise ValueError(f"`num_kv_heads` must divide the head count; {name} has {attn.heads} heads, got {num_kv_heads}.")
+        if attn.to_k.out_features != attn.heads * attn.head_dim:
+            raise ValueError(f"{name} already has fewer key/value heads than query heads.")
+        if not isinstance(attn.processor, (LTXVideoAttnProcessor, LTXAudioVideoAttnProcessor)):
+            raise ValueError(f"{name} uses {type(attn.processor).__name__}, which convert_attention_heads does not know.")
+    before = sum(_kv_parameters(attn) for _, attn in attentions)
+    for _, attn in attentions:
+        attn.to_k = _pool_linear(attn.to_k, num_kv_heads, attn.head_dim)
+        attn.to_v = _pool_linear(attn.to_v, num_kv_heads, attn.head_dim)
+        attn.inner_kv_dim = num_kv_heads * attn.head_dim
+        attn.kv_group_size = attn.heads // num_kv_heads
+        if isinstance(attn.processor, LTXVideoAttnProcessor):
+            processor = LTXGroupedQueryAttnProcessor()
+            processor._attention_backend = attn.processor._attention_backend
+            processor._parallel_config = attn.processor._parallel_config
+            attn.set_processor(processor)
+    after = sum(_kv_parameters(attn) for _, attn in attentions)
+    return HeadConversion(
+        num_attentions=len(attentions),
+        num_heads=tuple(sorted({attn.heads for _, attn in attentions})),
+        num_kv_heads=num_kv_heads,
+        kv_parameters_before=before,
+        kv_parameters_after=after,
+    )
