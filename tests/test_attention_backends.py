@@ -1,0 +1,197 @@
+"""The ltx_* backends through diffusers' attention dispatch, on diffusers' LTX transformer and our pipelines."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import gen
+from diffusers.models import attention_dispatch
+from diffusers.models.attention_dispatch import AttentionBackendName, _AttentionBackendRegistry
+
+from ltx_video.attention import (
+    BlockSparsePattern,
+    dense_block_mask,
+    disable_efficient_attention,
+    enable_efficient_attention,
+    tile_permutation,
+)
+from ltx_video.attention import backends
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_transformer
+
+GRID = (3, 4, 6)  # latent frames, rows, columns: 72 tokens
+
+
+@pytest.fixture(autouse=True)
+def restore_attention_state():
+    active, config = _AttentionBackendRegistry._active_backend, backends._config
+    yield
+    _AttentionBackendRegistry.set_active_backend(active)
+    backends._config, backends._layout = config, None
+
+
+@pytest.fixture
+def transformer():
+    return tiny_transformer(seed=3)
+
+
+def forward_kwargs(transformer, seed=0, grid=GRID):
+    g = torch.Generator().manual_seed(seed)
+    tokens = grid[0] * grid[1] * grid[2]
+    mask = torch.ones(2, 7)
+    mask[0, 5:] = 0
+    return dict(
+        hidden_states=torch.randn(2, tokens, transformer.config.in_channels, generator=g),
+        encoder_hidden_states=torch.randn(2, 7, transformer.config.caption_channels, generator=g),
+        timestep=torch.tensor([300.0, 700.0]),
+        encoder_attention_mask=mask,
+        num_frames=grid[0], height=grid[1], width=grid[2], return_dict=False,
+    )
+
+
+def run(transformer, kwargs):
+    with torch.no_grad():
+        return transformer(**kwargs)[0]
+
+
+def masked_reference(query, key, value, pattern, scale=None):
+    return F.scaled_dot_product_attention(query, key, value, attn_mask=dense_block_mask(query.shape[2], pattern), scale=scale)
+
+
+def test_set_attention_backend_names_work_on_diffusers_ltx_transformer(transformer):
+    kwargs = forward_kwargs(transformer)
+    dense = run(transformer, kwargs)
+    transformer.set_attention_backend("ltx_chunked")
+    torch.testing.assert_close(run(transformer, kwargs), dense, atol=1e-5, rtol=0)
+    transformer.set_attention_backend("ltx_block_sparse")  # default pattern: 72 tokens are 2 blocks, all kept
+    torch.testing.assert_close(run(transformer, kwargs), dense, atol=1e-5, rtol=0)
+    assert {"ltx_block_sparse", "ltx_chunked", "ltx_flash"} <= {m.value for m in AttentionBackendName.__members__.values()}
+
+
+def test_block_sparse_backend_in_3d_tiles_equals_its_reference(transformer, monkeypatch):
+    kwargs = forward_kwargs(transformer)
+    dense = run(transformer, kwargs)
+    pattern = BlockSparsePattern(block_size=8, global_stride=4)
+    enable_efficient_attention(transformer, "ltx_block_sparse", pattern=pattern, tile_shape=(1, 2, 4))
+    sparse = run(transformer, kwargs)
+    assert torch.equal(backends._layout[0], tile_permutation(GRID, (1, 2, 4)))
+    monkeypatch.setattr(backends, "block_sparse_attention", masked_reference)
+    torch.testing.assert_close(sparse, run(transformer, kwargs), atol=1e-5, rtol=0)
+    assert (sparse - dense).abs().max() > 1e-3  # the pattern really restricts attention
+
+
+def test_block_sparse_backend_maps_the_pattern_through_the_tiles():
+    tokens, pattern = 48, BlockSparsePattern(block_size=8, global_stride=3)
+    perm = tile_permutation((3, 4, 4), (2, 2, 2))
+    backends._layout = (perm, torch.argsort(perm))
+    query, key, value = (torch.randn(2, tokens, 3, 8, generator=gen(i)) for i in range(3))  # (B, S, H, D)
+    backends._config = backends.EfficientAttentionConfig(pattern=pattern)
+    out = backends._block_sparse_backend(query, key, value)
+    rank = torch.argsort(perm)  # position of each token in tile order
+    mask = dense_block_mask(tokens, pattern)[rank][:, rank]
+    q, k, v = (x.transpose(1, 2) for x in (query, key, value))
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2)
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=0)
+    # masked calls and cross-attention are dense
+    bias = torch.randn(2, 3, 1, tokens)
+    dense = F.scaled_dot_product_attention(q, k, v, attn_mask=bias).transpose(1, 2)
+    torch.testing.assert_close(backends._block_sparse_backend(query, key, value, attn_mask=bias), dense, atol=1e-5, rtol=0)
+
+
+def test_layout_comes_from_video_coords(transformer):
+    kwargs = forward_kwargs(transformer)
+    frames, rows, cols = GRID
+    grid = torch.stack(torch.meshgrid(*(torch.arange(n) for n in GRID), indexing="ij"), 0).reshape(3, -1).float()
+    coords = (grid * torch.tensor([8 / 24, 32.0, 32.0])[:, None]).expand(2, 3, -1)
+    kwargs.update(video_coords=coords, num_frames=None, height=None, width=None)
+    enable_efficient_attention(transformer, "ltx_block_sparse", tile_shape=(2, 2, 2))
+    run(transformer, kwargs)
+    assert torch.equal(backends._layout[0], tile_permutation((frames, rows, cols), (2, 2, 2)))
+
+
+def test_gradient_checkpointing_recomputes_with_the_same_tiles(transformer):
+    kwargs = forward_kwargs(transformer)
+    enable_efficient_attention(transformer, "ltx_block_sparse", pattern=BlockSparsePattern(8), tile_shape=(1, 2, 4))
+
+    def grads():
+        transformer.zero_grad()
+        transformer(**kwargs)[0].square().mean().backward()
+        return torch.cat([p.grad.flatten() for p in transformer.parameters() if p.grad is not None])
+
+    plain = grads()
+    transformer.enable_gradient_checkpointing()
+    torch.testing.assert_close(grads(), plain, atol=1e-6, rtol=1e-5)
+
+
+def test_pipeline_backends(components):
+    pipe = tiny_pipeline(seed=0)
+    args = dict(prompt="a red ball", height=64, width=96, num_frames=17, num_inference_steps=2, generator=gen(1),
+                output_type="pt")
+    dense = pipe(**args).frames
+    assert pipe.enable_efficient_attention("ltx_chunked", chunk_size=16) == "ltx_chunked"
+    torch.testing.assert_close(pipe(**{**args, "generator": gen(1)}).frames, dense, atol=1e-5, rtol=0)
+    pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2))
+    sparse = pipe(**{**args, "generator": gen(1)}).frames
+    assert backends._layout[0].numel() == 3 * 2 * 3 and (sparse - dense).abs().max() > 1e-4
+    pipe.disable_efficient_attention()
+    assert _AttentionBackendRegistry._active_backend == AttentionBackendName.NATIVE
+    torch.testing.assert_close(pipe(**{**args, "generator": gen(1)}).frames, dense, atol=0, rtol=0)
+
+
+def test_audio_video_pipeline_runs_block_sparse_on_both_streams():
+    pipe = tiny_audio_video_pipeline(seed=0)
+    args = dict(prompt="a drum", height=64, width=64, num_frames=17, num_inference_steps=2, output_type="pt")
+    dense = pipe(**args, generator=gen(2))
+    pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2))
+    sparse = pipe(**args, generator=gen(2))
+    assert (sparse.frames - dense.frames).abs().max() > 1e-4
+    assert (sparse.audio[0] - dense.audio[0]).abs().max() > 1e-6  # audio self-attention is blocked too (sequence order)
+
+
+def test_auto_and_flash_selection():
+    model = tiny_transformer()
+    expected = "ltx_flash" if torch.cuda.is_available() and backends.flash_attn_available() else "native"
+    assert enable_efficient_attention(model, "auto") == expected
+    assert enable_efficient_attention(model, "sdpa") == "native"
+    if not backends.flash_attn_available():
+        with pytest.raises(RuntimeError, match="flash-attn"):
+            enable_efficient_attention(model, "flash")
+
+
+def test_flash_backend_falls_back_to_sdpa_where_flash_attn_cannot_run():
+    query, key, value = (torch.randn(1, 10, 2, 8, generator=gen(i)) for i in range(3))
+    bias = torch.zeros(1, 2, 1, 10)
+    bias[..., 7:] = -1e4
+    q, k, v = (x.transpose(1, 2) for x in (query, key, value))
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask=bias).transpose(1, 2)
+    torch.testing.assert_close(backends._flash_backend(query, key, value, attn_mask=bias), expected, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(backend="xformerz"), ValueError, "backend"),
+        (dict(backend=3), ValueError, "backend"),
+        (dict(backend="ltx_chunked", chunk_size=0), ValueError, "chunk_size"),
+        (dict(backend="ltx_block_sparse", pattern=(64, 4)), ValueError, "pattern"),
+        (dict(backend="ltx_block_sparse", tile_shape=(4, 4)), ValueError, "tile_shape"),
+    ],
+)
+def test_bad_options_change_nothing(transformer, kwargs, error, match):
+    enable_efficient_attention(transformer, "ltx_chunked")
+    with pytest.raises(error, match=match):
+        enable_efficient_attention(transformer, **kwargs)
+    assert transformer.transformer_blocks[0].attn1.processor._attention_backend.value == "ltx_chunked"
+    assert backends._config == backends.EfficientAttentionConfig()
+
+
+def test_dropout_and_causal_are_refused():
+    query = torch.randn(1, 8, 2, 4)
+    with pytest.raises(ValueError, match="causal"):
+        backends._chunked_backend(query, query, query, is_causal=True)
+
+
+def test_disable_restores_diffusers_default(transformer):
+    enable_efficient_attention(transformer, "ltx_block_sparse")
+    disable_efficient_attention(transformer)
+    assert not hasattr(transformer, "_ltx_layout_hook")
+    assert _AttentionBackendRegistry._active_backend == AttentionBackendName(attention_dispatch.DIFFUSERS_ATTN_BACKEND)
+    assert transformer.transformer_blocks[0].attn1.processor._attention_backend is None

@@ -1,0 +1,96 @@
+"""Grouped-query / multi-query conversion of LTX transformers."""
+
+import copy
+
+import pytest
+import torch
+from conftest import gen
+from diffusers.models.transformers.transformer_ltx import LTXAttention
+
+from ltx_video.attention import convert_attention_heads
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_transformer
+
+
+def forward(transformer):
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        return transformer(
+            hidden_states=torch.randn(1, 3 * 4 * 4, transformer.config.in_channels, generator=g),
+            encoder_hidden_states=torch.randn(1, 6, transformer.config.caption_channels, generator=g),
+            timestep=torch.tensor([400.0]), encoder_attention_mask=torch.ones(1, 6),
+            num_frames=3, height=4, width=4, return_dict=False,
+        )[0]
+
+
+def share_kv_within_groups(model, group):
+    """Make the K/V heads of each group identical, so that mean-pooling them loses nothing."""
+    with torch.no_grad():
+        for attn in model.modules():
+            if isinstance(attn, LTXAttention):
+                for linear in (attn.to_k, attn.to_v):
+                    for p in (linear.weight, linear.bias):
+                        heads = p.view(attn.heads // group, group, attn.head_dim, -1)
+                        heads.copy_(heads[:, :1].expand_as(heads))
+
+
+def test_same_head_count_is_the_identity():
+    model = tiny_transformer(seed=1)
+    reference = forward(model)
+    report = convert_attention_heads(model, num_kv_heads=2)
+    assert report.kv_parameter_savings == 0.0
+    torch.testing.assert_close(forward(model), reference, atol=1e-6, rtol=0)
+
+
+def test_multi_query_is_exact_when_heads_agree():
+    """Pooling, the repeat before the rotary and the across-heads RMS norm keep the output when nothing is lost."""
+    model = tiny_transformer(seed=1)
+    share_kv_within_groups(model, group=2)
+    reference = forward(model)
+    report = convert_attention_heads(model, num_kv_heads=1)
+    torch.testing.assert_close(forward(model), reference, atol=1e-5, rtol=0)
+    attn = model.transformer_blocks[0].attn1
+    assert attn.to_k.out_features == attn.head_dim and attn.kv_group_size == 2
+    # 2 blocks x (self, cross) attention; K and V weights + biases halve
+    dims = attn.heads * attn.head_dim
+    before = 2 * sum(2 * (dims * m.to_k.in_features + dims) for m in (attn, model.transformer_blocks[0].attn2))
+    assert (report.num_attentions, report.kv_parameters_before) == (4, before)
+    assert report.kv_parameters_after * 2 == before and report.kv_parameter_savings == 0.5
+
+
+def test_random_weights_lose_accuracy_and_report_it():
+    model = tiny_transformer(seed=1)
+    reference = forward(model)
+    convert_attention_heads(model, num_kv_heads=1)
+    error = ((forward(model) - reference).norm() / reference.norm()).item()
+    assert 1e-3 < error < 1.0  # independent random heads do not average to the same attention
+
+
+def test_audio_video_transformer_and_stg_after_conversion():
+    pipe = tiny_audio_video_pipeline(seed=0)
+    share_kv_within_groups(pipe.transformer, group=2)
+    args = dict(prompt="a drum", height=64, width=64, num_frames=9, num_inference_steps=2, output_type="pt",
+                stg_scale=1.0, skip_block_list=[1])
+    reference = pipe(**args, generator=gen(3))
+    report = convert_attention_heads(pipe.transformer, num_kv_heads=1)
+    assert report.num_attentions > 4  # video and audio blocks and the audio<->video cross-attentions
+    converted = pipe(**args, generator=gen(3))
+    torch.testing.assert_close(converted.frames, reference.frames, atol=1e-5, rtol=0)
+    torch.testing.assert_close(converted.audio[0], reference.audio[0], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("heads, match", [(3, "divide"), (0, "integer"), (1.0, "integer")])
+def test_bad_head_counts_change_nothing(heads, match):
+    model = tiny_transformer(seed=1)
+    state = copy.deepcopy(model.state_dict())
+    with pytest.raises(ValueError, match=match):
+        convert_attention_heads(model, heads)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+
+
+def test_converting_twice_is_refused():
+    model = tiny_pipeline().transformer
+    convert_attention_heads(model, 1)
+    with pytest.raises(ValueError, match="already"):
+        convert_attention_heads(model, 1)
+    with pytest.raises(ValueError, match="no LTXAttention"):
+        convert_attention_heads(torch.nn.Linear(2, 2), 1)
