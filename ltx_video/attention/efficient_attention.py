@@ -9,8 +9,8 @@
   lse_global))``. The global part costs ``1/global_stride`` of dense attention and the band
   ``3 * block_size / N`` of it, so at N = 16,384 with the default pattern the ceiling is ~3.9x.
 - ``chunked_attention``: exact attention over query chunks (Rabe & Staats 2021, "Self-attention does
-  not need O(n^2) memory"): peak memory O(B H chunk N) instead of O(B H N^2), on any device and dtype,
-  with any mask, for where no fused kernel applies.
+  not need O(n^2) memory"): peak memory O(B H chunk N) instead of O(B H N^2) on any device, dtype and
+  mask, including where PyTorch has no fused kernel and falls back to materialising the scores.
 - ``tile_permutation``: an order of video tokens in compact 3D tiles (latent frames x rows x columns),
   so that a block of 64 tokens is a 4 x 4 x 4 spatio-temporal patch rather than a strip of one row.
 
@@ -272,29 +272,27 @@ def chunked_attention(
 ) -> torch.Tensor:
     """Exact softmax attention computed ``chunk_size`` queries at a time: memory O(B H chunk_size Nk).
 
-    ``attn_mask`` follows ``scaled_dot_product_attention``: boolean (True = attend) or additive, and
-    broadcastable to (B, H, Nq, Nk). Scores and softmax are computed in float32.
+    Each chunk goes through ``scaled_dot_product_attention``, so a fused kernel is used where PyTorch
+    has one, and where it has none (the math kernel, which materialises the scores) the chunk bounds
+    the score matrix to (B, H, chunk_size, Nk). ``attn_mask`` follows ``scaled_dot_product_attention``:
+    boolean (True = attend) or additive, broadcastable to (B, H, Nq, Nk).
     """
     _check_qkv(query, key, value, same_length=False)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"`chunk_size` must be an integer >= 1, got {chunk_size!r}.")
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    queries = query.shape[2]
     if attn_mask is not None and attn_mask.ndim < 2:
         raise ValueError(f"`attn_mask` must broadcast to (B, H, Nq, Nk), got shape {tuple(attn_mask.shape)}.")
-    key_t = key.float().transpose(-1, -2)
-    value_f = value.float()
+    queries = query.shape[2]
+    if queries <= chunk_size:
+        return F.scaled_dot_product_attention(query, key, value, attn_mask=attn_mask, scale=scale)
+    per_query_mask = attn_mask is not None and attn_mask.shape[-2] == queries
     out = torch.empty_like(query)
     for start in range(0, queries, chunk_size):
         stop = min(start + chunk_size, queries)
-        scores = torch.matmul(query[:, :, start:stop].float() * scale, key_t)
-        if attn_mask is not None:
-            mask = attn_mask[..., start:stop, :] if attn_mask.shape[-2] == queries and queries > 1 else attn_mask
-            if mask.dtype == torch.bool:
-                scores.masked_fill_(~mask, float("-inf"))
-            else:
-                scores += mask
-        out[:, :, start:stop] = torch.matmul(scores.softmax(dim=-1), value_f).to(query.dtype)
+        mask = attn_mask[..., start:stop, :] if per_query_mask else attn_mask
+        out[:, :, start:stop] = F.scaled_dot_product_attention(
+            query[:, :, start:stop], key, value, attn_mask=mask, scale=scale
+        )
     return out
 
 
