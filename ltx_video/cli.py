@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from ltx_video.attention.backends import ATTENTION_BACKENDS
 from ltx_video.default_model import DEFAULT_GENERATION
 
 __all__ = ["main"]
@@ -95,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", type=Path, default=Path("out.mp4"))
     gen.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ...")
     gen.add_argument("--dtype", choices=DTYPES, default="float32")
+    gen.add_argument("--attention", choices=ATTENTION_BACKENDS,
+                     help="attention backend (default: diffusers' default, SDPA); see docs/attention.md")
+    gen.add_argument("--ff-chunk-size", type=_positive_int, metavar="TOKENS",
+                     help="run feed-forwards this many tokens at a time (less memory, same output)")
+    gen.add_argument("--vae-tiling", action="store_true", help="decode the video in overlapping tiles (less memory)")
     return parser
 
 
@@ -124,6 +130,15 @@ def _load_pipeline(args):
 
         pipe.register_modules(latent_upsampler=LTXLatentUpsamplerModel.from_pretrained(args.upsampler))
     pipe.to(args.device)
+    if args.attention is not None:
+        try:
+            pipe.enable_efficient_attention(args.attention)
+        except RuntimeError as error:  # flash-attn missing
+            raise CLIError(f"--attention: {error}") from None
+    if args.ff_chunk_size is not None:
+        pipe.enable_feed_forward_chunking(args.ff_chunk_size)
+    if args.vae_tiling:
+        pipe.vae.enable_tiling()
     return pipe if dtype == torch.float32 else pipe.to(dtype=dtype)
 
 

@@ -273,11 +273,21 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
     dense, dense_time = generate()
     tokens = ((num_frames - 1) // pipe.vae_temporal_compression_ratio + 1) * (size // pipe.vae_spatial_compression_ratio) ** 2
     backend_rows = [{"backend": "sdpa (reference)", "tokens": tokens, "psnr": float("inf"), "time_ratio": 1.0}]
-    for backend in ("ltx_chunked", "ltx_block_sparse"):
-        pipe.enable_efficient_attention(backend)
+    variants = [
+        ("ltx_chunked", "ltx_chunked", {}),
+        ("ltx_block_sparse, 4x4x4 tiles (default)", "ltx_block_sparse", {"tile_shape": (4, 4, 4)}),
+        ("ltx_block_sparse, 1x8x8 tiles (a latent frame per block at 128 px)", "ltx_block_sparse", {"tile_shape": (1, 8, 8)}),
+        ("ltx_block_sparse, sequence order (set_attention_backend, no tiles)", "ltx_block_sparse", None),
+    ]
+    for label, backend, options in variants:
+        if options is None:
+            disable_efficient_attention(pipe.transformer)
+            pipe.transformer.set_attention_backend(backend)
+        else:
+            pipe.enable_efficient_attention(backend, **options)
         frames, seconds = generate()
-        backend_rows.append({"backend": backend, "tokens": tokens, "psnr": _psnr(frames, dense), "time_ratio": dense_time / seconds})
-        print(f"  {backend}: PSNR {backend_rows[-1]['psnr']:.2f} dB", flush=True)
+        backend_rows.append({"backend": label, "tokens": tokens, "psnr": _psnr(frames, dense), "time_ratio": dense_time / seconds})
+        print(f"  {label}: PSNR {backend_rows[-1]['psnr']:.2f} dB", flush=True)
     disable_efficient_attention(pipe.transformer)
 
     gqa_rows = []
@@ -328,21 +338,22 @@ MID_CONFIG = dict(in_channels=128, out_channels=128, num_attention_heads=16, att
 def _saver_child(saver: str, enabled: bool, tokens: int) -> None:
     from diffusers import LTXVideoTransformer3DModel
 
-    from ltx_video.default_model import load_default_pipeline
     from ltx_video.models.memory import enable_feed_forward_chunking
 
     torch.manual_seed(0)
     if saver == "vae_tiling":
-        vae = load_default_pipeline().vae
+        from diffusers import AutoencoderKLLTXVideo
+
+        vae = AutoencoderKLLTXVideo().eval()  # LTX-Video's VAE architecture (128-512 channels), random weights
         if enabled:
             vae.enable_tiling(tile_sample_min_height=128, tile_sample_min_width=128,
                               tile_sample_stride_height=96, tile_sample_stride_width=96)
-        side = int(math.isqrt(tokens // 16))  # 16 latent frames x side x side latents (16 px, 4 frames each)
-        latents = torch.randn(1, vae.config.latent_channels, 16, side, side)
+        side = int(math.isqrt(tokens // 4))  # 4 latent frames (25 frames) x side x side latents (32 px each)
+        latents = torch.randn(1, vae.config.latent_channels, 4, side, side)
 
         def call():
             with torch.no_grad():
-                vae.decode(latents, torch.tensor([0.05]), return_dict=False)
+                vae.decode(latents, return_dict=False)
     else:
         layers = 8 if saver == "grad_checkpointing" else 2  # activations to save grow with depth
         model = LTXVideoTransformer3DModel(**{**MID_CONFIG, "num_layers": layers})
@@ -368,7 +379,7 @@ def _saver_child(saver: str, enabled: bool, tokens: int) -> None:
 
 SAVERS = {
     "ff_chunking": ("feed-forward chunking (1024 tokens), inference", 16384),
-    "vae_tiling": ("VAE tiling (128 px tiles), decode", 4096),
+    "vae_tiling": ("VAE tiling (128 px tiles), LTX-Video VAE decoding 25 frames at 256 px", 256),
     "grad_checkpointing": ("gradient checkpointing (8 blocks), forward + backward", 4096),
 }
 

@@ -13,6 +13,19 @@ from ltx_video.testing import tiny_components  # noqa: E402
 torch.set_num_threads(2)
 
 
+@pytest.fixture(autouse=True)
+def restore_attention_backend():
+    """Attention backends are process-wide in diffusers: undo whatever a test switched on."""
+    from diffusers.models.attention_dispatch import _AttentionBackendRegistry
+
+    from ltx_video.attention import backends
+
+    active, config = _AttentionBackendRegistry._active_backend, backends._config
+    yield
+    _AttentionBackendRegistry.set_active_backend(active)
+    backends._config, backends._layout = config, None
+
+
 @pytest.fixture(scope="session")
 def components():
     return tiny_components(seed=0)

@@ -20,14 +20,6 @@ from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_tra
 GRID = (3, 4, 6)  # latent frames, rows, columns: 72 tokens
 
 
-@pytest.fixture(autouse=True)
-def restore_attention_state():
-    active, config = _AttentionBackendRegistry._active_backend, backends._config
-    yield
-    _AttentionBackendRegistry.set_active_backend(active)
-    backends._config, backends._layout = config, None
-
-
 @pytest.fixture
 def transformer():
     return tiny_transformer(seed=3)

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from ltx_video.attention.backends import flash_attn_available
 from ltx_video.cli import main
 from ltx_video.io.media import read_audio, read_video_tensor
 
@@ -47,6 +48,7 @@ def test_config_multiscale_with_model_and_upsampler(tmp_path, components):
         (["--condition", "pyproject.toml:3:1.5"], "strength"),
         (["--dtype", "int8"], "--dtype"),
         (["--output", "clip.gif"], "--output"),
+        (["--attention", "xformers"], "--attention"),
         (["--model", "/nonexistent/model"], "--model"),
         (["--config", "configs/ltxv-13b-0.9.8-dev.yaml", "--height", "64", "--width", "64", "--num-frames", "9"],
          "--upsampler"),  # multi-scale on the built-in model, which has no upsampler
@@ -61,6 +63,23 @@ def test_bad_input_is_one_line_exit_2(argv, needle, capsys):
     assert code == 2
     assert err[-1].startswith("ltx-video") and needle in err[-1]
     assert not any("Traceback" in line for line in err)
+
+
+def test_memory_and_attention_options_keep_the_output(tmp_path):
+    """Chunked attention and feed-forward chunking are exact: the same video as the default run."""
+    base = ["generate", "a red ball bounces", "--num-frames", "17", "--steps", "3"]
+    assert main([*base, "--output", str(tmp_path / "a.mp4")]) == 0
+    assert main([*base, "--attention", "ltx_chunked", "--ff-chunk-size", "7", "--output", str(tmp_path / "b.mp4")]) == 0
+    first, _ = read_video_tensor(tmp_path / "a.mp4")
+    second, _ = read_video_tensor(tmp_path / "b.mp4")
+    assert first.std() > 0.01 and (first.float() - second.float()).abs().max() <= 1 / 255
+
+
+@pytest.mark.skipif(flash_attn_available(), reason="flash-attn is installed")
+def test_flash_without_flash_attn_is_one_line(capsys):
+    assert main(["generate", "a ball", "--attention", "flash", "--steps", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("ltx-video: error: --attention") and "flash-attn" in err[-1]
 
 
 def test_console_script_entry_point():
