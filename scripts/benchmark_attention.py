@@ -195,11 +195,16 @@ def kernels(tokens_list: list[int], repeats: int) -> list[dict]:
             out = fn(q, k, v)
             sparse = name.startswith("block-sparse")
             row = {
-                "device": device, "tokens": tokens, "method": name, "seconds": seconds,
+                "device": device,
+                "tokens": tokens,
+                "method": name,
+                "seconds": seconds,
                 "speedup": dense_time / seconds,
                 "density": pattern.density(tokens) if sparse else 1.0,
                 "error_vs_dense": _relative_rows_error(out, q, k, v, None),
-                "error_vs_own_pattern": _relative_rows_error(out, q, k, v, _pattern_rows(pattern, tokens) if sparse else None),
+                "error_vs_own_pattern": _relative_rows_error(
+                    out, q, k, v, _pattern_rows(pattern, tokens) if sparse else None
+                ),
             }
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
@@ -233,8 +238,13 @@ def kernels_markdown(rows: list[dict]) -> str:
     ]
     for r in rows:
         math_peak = r.get("math_peak_bytes")
-        ratio = f"{r['peak_bytes'] / math_peak:.3f}" if math_peak else (
-            f"math needs ~{r['math_bytes_estimate'] / 2**30:.0f} GiB: not run" if "math_bytes_estimate" in r else "")
+        ratio = (
+            f"{r['peak_bytes'] / math_peak:.3f}"
+            if math_peak
+            else (
+                f"math needs ~{r['math_bytes_estimate'] / 2**30:.0f} GiB: not run" if "math_bytes_estimate" in r else ""
+            )
+        )
         lines.append(
             f"| {r['tokens']} | {r['method']} | {r['seconds']:.3f} | {r['speedup']:.2f}x | {r['density']:.3f} "
             f"| {r['error_vs_dense']:.2e} | {r['error_vs_own_pattern']:.2e} | {r['peak_bytes'] / 2**20:.0f} MiB | {ratio} |"
@@ -260,9 +270,16 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
     from ltx_video.testing import tiny_transformer
 
     pipe = load_default_pipeline()
-    args = dict(prompt="a red ball bounces", height=size, width=size, num_frames=num_frames,
-                num_inference_steps=DEFAULT_GENERATION["num_inference_steps"],
-                guidance_scale=DEFAULT_GENERATION["guidance_scale"], negative_prompt="", output_type="pt")
+    args = dict(
+        prompt="a red ball bounces",
+        height=size,
+        width=size,
+        num_frames=num_frames,
+        num_inference_steps=DEFAULT_GENERATION["num_inference_steps"],
+        guidance_scale=DEFAULT_GENERATION["guidance_scale"],
+        negative_prompt="",
+        output_type="pt",
+    )
 
     def generate():
         t0 = time.perf_counter()
@@ -271,12 +288,18 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
 
     generate()  # warm-up
     dense, dense_time = generate()
-    tokens = ((num_frames - 1) // pipe.vae_temporal_compression_ratio + 1) * (size // pipe.vae_spatial_compression_ratio) ** 2
+    tokens = ((num_frames - 1) // pipe.vae_temporal_compression_ratio + 1) * (
+        size // pipe.vae_spatial_compression_ratio
+    ) ** 2
     backend_rows = [{"backend": "sdpa (reference)", "tokens": tokens, "psnr": float("inf"), "time_ratio": 1.0}]
     variants = [
         ("ltx_chunked", "ltx_chunked", {}),
         ("ltx_block_sparse, 4x4x4 tiles (default)", "ltx_block_sparse", {"tile_shape": (4, 4, 4)}),
-        ("ltx_block_sparse, 1x8x8 tiles (a latent frame per block at 128 px)", "ltx_block_sparse", {"tile_shape": (1, 8, 8)}),
+        (
+            "ltx_block_sparse, 1x8x8 tiles (a latent frame per block at 128 px)",
+            "ltx_block_sparse",
+            {"tile_shape": (1, 8, 8)},
+        ),
         ("ltx_block_sparse, sequence order (set_attention_backend, no tiles)", "ltx_block_sparse", None),
     ]
     for label, backend, options in variants:
@@ -286,7 +309,9 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
         else:
             pipe.enable_efficient_attention(backend, **options)
         frames, seconds = generate()
-        backend_rows.append({"backend": label, "tokens": tokens, "psnr": _psnr(frames, dense), "time_ratio": dense_time / seconds})
+        backend_rows.append(
+            {"backend": label, "tokens": tokens, "psnr": _psnr(frames, dense), "time_ratio": dense_time / seconds}
+        )
         print(f"  {label}: PSNR {backend_rows[-1]['psnr']:.2f} dB", flush=True)
     disable_efficient_attention(pipe.transformer)
 
@@ -297,8 +322,12 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
         kwargs = dict(
             hidden_states=torch.randn(1, 4 * 4 * 4, model.config.in_channels, generator=g),
             encoder_hidden_states=torch.randn(1, 8, model.config.caption_channels, generator=g),
-            timestep=torch.tensor([500.0]), encoder_attention_mask=torch.ones(1, 8),
-            num_frames=4, height=4, width=4, return_dict=False,
+            timestep=torch.tensor([500.0]),
+            encoder_attention_mask=torch.ones(1, 8),
+            num_frames=4,
+            height=4,
+            width=4,
+            return_dict=False,
         )
         with torch.no_grad():
             reference = model(**kwargs)[0]
@@ -309,8 +338,14 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
             report = convert_attention_heads(converted, kv_heads)
             with torch.no_grad():
                 out = converted(**kwargs)[0]
-            row = {"model": label, "heads": heads, "kv_heads": kv_heads, "kv_savings": report.kv_parameter_savings,
-                   "output_error": ((out - reference).norm() / reference.norm()).item(), "psnr": None}
+            row = {
+                "model": label,
+                "heads": heads,
+                "kv_heads": kv_heads,
+                "kv_savings": report.kv_parameter_savings,
+                "output_error": ((out - reference).norm() / reference.norm()).item(),
+                "psnr": None,
+            }
             if model is pipe.transformer:
                 original, pipe.transformer = pipe.transformer, converted
                 row["psnr"] = _psnr(generate()[0], dense)
@@ -322,17 +357,29 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
 def end_to_end_markdown(backend_rows, gqa_rows) -> str:
     lines = ["| backend | video tokens | PSNR vs SDPA (dB) | generation speed-up |", "|---|---|---|---|"]
     lines += [f"| {r['backend']} | {r['tokens']} | {r['psnr']:.2f} | {r['time_ratio']:.2f}x |" for r in backend_rows]
-    lines += ["", "| model | heads -> K/V heads | K/V parameter savings | transformer output rel. error | video PSNR (dB) |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| model | heads -> K/V heads | K/V parameter savings | transformer output rel. error | video PSNR (dB) |",
+        "|---|---|---|---|---|",
+    ]
     for r in gqa_rows:
         psnr = "" if r["psnr"] is None else f"{r['psnr']:.2f}"
-        lines.append(f"| {r['model']} | {r['heads']} -> {r['kv_heads']} | {r['kv_savings']:.0%} | {r['output_error']:.3f} | {psnr} |")
+        lines.append(
+            f"| {r['model']} | {r['heads']} -> {r['kv_heads']} | {r['kv_savings']:.0%} | {r['output_error']:.3f} | {psnr} |"
+        )
     return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- memory savers
-MID_CONFIG = dict(in_channels=128, out_channels=128, num_attention_heads=16, attention_head_dim=64,
-                  cross_attention_dim=1024, num_layers=2, caption_channels=256)
+MID_CONFIG = dict(
+    in_channels=128,
+    out_channels=128,
+    num_attention_heads=16,
+    attention_head_dim=64,
+    cross_attention_dim=1024,
+    num_layers=2,
+    caption_channels=256,
+)
 
 
 def _saver_child(saver: str, enabled: bool, tokens: int) -> None:
@@ -346,8 +393,12 @@ def _saver_child(saver: str, enabled: bool, tokens: int) -> None:
 
         vae = AutoencoderKLLTXVideo().eval()  # LTX-Video's VAE architecture (128-512 channels), random weights
         if enabled:
-            vae.enable_tiling(tile_sample_min_height=128, tile_sample_min_width=128,
-                              tile_sample_stride_height=96, tile_sample_stride_width=96)
+            vae.enable_tiling(
+                tile_sample_min_height=128,
+                tile_sample_min_width=128,
+                tile_sample_stride_height=96,
+                tile_sample_stride_width=96,
+            )
         side = int(math.isqrt(tokens // 4))  # 4 latent frames (25 frames) x side x side latents (32 px each)
         latents = torch.randn(1, vae.config.latent_channels, 4, side, side)
 
@@ -358,9 +409,16 @@ def _saver_child(saver: str, enabled: bool, tokens: int) -> None:
         layers = 8 if saver == "grad_checkpointing" else 2  # activations to save grow with depth
         model = LTXVideoTransformer3DModel(**{**MID_CONFIG, "num_layers": layers})
         side = int(math.isqrt(tokens // 16))
-        kwargs = dict(hidden_states=torch.randn(1, 16 * side * side, 128), encoder_hidden_states=torch.randn(1, 64, 256),
-                      timestep=torch.tensor([500.0]), encoder_attention_mask=torch.ones(1, 64),
-                      num_frames=16, height=side, width=side, return_dict=False)
+        kwargs = dict(
+            hidden_states=torch.randn(1, 16 * side * side, 128),
+            encoder_hidden_states=torch.randn(1, 64, 256),
+            timestep=torch.tensor([500.0]),
+            encoder_attention_mask=torch.ones(1, 64),
+            num_frames=16,
+            height=side,
+            width=side,
+            return_dict=False,
+        )
         if saver == "ff_chunking" and enabled:
             enable_feed_forward_chunking(model, 1024)
         if saver == "grad_checkpointing":
@@ -374,6 +432,7 @@ def _saver_child(saver: str, enabled: bool, tokens: int) -> None:
             else:
                 with torch.no_grad():
                     model(**kwargs)
+
     print(json.dumps({"peak_bytes": _peak_growth(call)}))
 
 
@@ -396,14 +455,18 @@ def memory_savers() -> list[dict]:
 
 def memory_markdown(rows) -> str:
     lines = ["| saver | tokens | peak without | peak with | saving |", "|---|---|---|---|---|"]
-    lines += [f"| {r['saver']} | {r['tokens']} | {r['off'] / 2**20:.0f} MiB | {r['on'] / 2**20:.0f} MiB | {r['saving']:.0%} |"
-              for r in rows]
+    lines += [
+        f"| {r['saver']} | {r['tokens']} | {r['off'] / 2**20:.0f} MiB | {r['on'] / 2**20:.0f} MiB | {r['saving']:.0%} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", nargs="+", choices=["kernels", "e2e", "memory"], default=["kernels", "e2e", "memory"])
+    parser.add_argument(
+        "--sections", nargs="+", choices=["kernels", "e2e", "memory"], default=["kernels", "e2e", "memory"]
+    )
     parser.add_argument("--tokens", nargs="+", type=int, default=[4096, 16384, 32768])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--e2e-size", type=int, default=128, help="generation height = width in pixels")

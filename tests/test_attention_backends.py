@@ -9,12 +9,12 @@ from diffusers.models.attention_dispatch import AttentionBackendName, _Attention
 
 from ltx_video.attention import (
     BlockSparsePattern,
+    backends,
     dense_block_mask,
     disable_efficient_attention,
     enable_efficient_attention,
     tile_permutation,
 )
-from ltx_video.attention import backends
 from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_transformer
 
 GRID = (3, 4, 6)  # latent frames, rows, columns: 72 tokens
@@ -35,7 +35,10 @@ def forward_kwargs(transformer, seed=0, grid=GRID):
         encoder_hidden_states=torch.randn(2, 7, transformer.config.caption_channels, generator=g),
         timestep=torch.tensor([300.0, 700.0]),
         encoder_attention_mask=mask,
-        num_frames=grid[0], height=grid[1], width=grid[2], return_dict=False,
+        num_frames=grid[0],
+        height=grid[1],
+        width=grid[2],
+        return_dict=False,
     )
 
 
@@ -45,7 +48,9 @@ def run(transformer, kwargs):
 
 
 def masked_reference(query, key, value, pattern, scale=None):
-    return F.scaled_dot_product_attention(query, key, value, attn_mask=dense_block_mask(query.shape[2], pattern), scale=scale)
+    return F.scaled_dot_product_attention(
+        query, key, value, attn_mask=dense_block_mask(query.shape[2], pattern), scale=scale
+    )
 
 
 def test_set_attention_backend_names_work_on_diffusers_ltx_transformer(transformer):
@@ -55,7 +60,9 @@ def test_set_attention_backend_names_work_on_diffusers_ltx_transformer(transform
     torch.testing.assert_close(run(transformer, kwargs), dense, atol=1e-5, rtol=0)
     transformer.set_attention_backend("ltx_block_sparse")  # default pattern: 72 tokens are 2 blocks, all kept
     torch.testing.assert_close(run(transformer, kwargs), dense, atol=1e-5, rtol=0)
-    assert {"ltx_block_sparse", "ltx_chunked", "ltx_flash"} <= {m.value for m in AttentionBackendName.__members__.values()}
+    assert {"ltx_block_sparse", "ltx_chunked", "ltx_flash"} <= {
+        m.value for m in AttentionBackendName.__members__.values()
+    }
 
 
 def test_block_sparse_backend_in_3d_tiles_equals_its_reference(transformer, monkeypatch):
@@ -85,7 +92,9 @@ def test_block_sparse_backend_maps_the_pattern_through_the_tiles():
     # masked calls and cross-attention are dense
     bias = torch.randn(2, 3, 1, tokens)
     dense = F.scaled_dot_product_attention(q, k, v, attn_mask=bias).transpose(1, 2)
-    torch.testing.assert_close(backends._block_sparse_backend(query, key, value, attn_mask=bias), dense, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        backends._block_sparse_backend(query, key, value, attn_mask=bias), dense, atol=1e-5, rtol=0
+    )
 
 
 def test_layout_comes_from_video_coords(transformer):
@@ -115,8 +124,15 @@ def test_gradient_checkpointing_recomputes_with_the_same_tiles(transformer):
 
 def test_pipeline_backends(components):
     pipe = tiny_pipeline(seed=0)
-    args = dict(prompt="a red ball", height=64, width=96, num_frames=17, num_inference_steps=2, generator=gen(1),
-                output_type="pt")
+    args = dict(
+        prompt="a red ball",
+        height=64,
+        width=96,
+        num_frames=17,
+        num_inference_steps=2,
+        generator=gen(1),
+        output_type="pt",
+    )
     dense = pipe(**args).frames
     assert pipe.enable_efficient_attention("ltx_chunked", chunk_size=16) == "ltx_chunked"
     torch.testing.assert_close(pipe(**{**args, "generator": gen(1)}).frames, dense, atol=1e-5, rtol=0)

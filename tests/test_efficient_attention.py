@@ -96,7 +96,9 @@ def test_density_of_the_default_pattern():
 @pytest.mark.parametrize("chunk", [1, 37, 200, 5000])
 def test_chunked_equals_sdpa(chunk):
     q, k, v = qkv(2, 3, 200, 16)
-    torch.testing.assert_close(chunked_attention(q, k, v, chunk), F.scaled_dot_product_attention(q, k, v), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        chunked_attention(q, k, v, chunk), F.scaled_dot_product_attention(q, k, v), atol=1e-5, rtol=0
+    )
 
 
 def test_chunked_masks_and_cross_attention():

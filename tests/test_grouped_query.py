@@ -17,8 +17,12 @@ def forward(transformer):
         return transformer(
             hidden_states=torch.randn(1, 3 * 4 * 4, transformer.config.in_channels, generator=g),
             encoder_hidden_states=torch.randn(1, 6, transformer.config.caption_channels, generator=g),
-            timestep=torch.tensor([400.0]), encoder_attention_mask=torch.ones(1, 6),
-            num_frames=3, height=4, width=4, return_dict=False,
+            timestep=torch.tensor([400.0]),
+            encoder_attention_mask=torch.ones(1, 6),
+            num_frames=3,
+            height=4,
+            width=4,
+            return_dict=False,
         )[0]
 
 
@@ -68,8 +72,16 @@ def test_random_weights_lose_accuracy_and_report_it():
 def test_audio_video_transformer_and_stg_after_conversion():
     pipe = tiny_audio_video_pipeline(seed=0)
     share_kv_within_groups(pipe.transformer, group=2)
-    args = dict(prompt="a drum", height=64, width=64, num_frames=9, num_inference_steps=2, output_type="pt",
-                stg_scale=1.0, skip_block_list=[1])
+    args = dict(
+        prompt="a drum",
+        height=64,
+        width=64,
+        num_frames=9,
+        num_inference_steps=2,
+        output_type="pt",
+        stg_scale=1.0,
+        skip_block_list=[1],
+    )
     reference = pipe(**args, generator=gen(3))
     report = convert_attention_heads(pipe.transformer, num_kv_heads=1)
     assert report.num_attentions > 4  # video and audio blocks and the audio<->video cross-attentions

@@ -41,10 +41,13 @@ def test_feed_forward_chunking_errors():
 def test_vae_tiling_decodes_through_tiles_close_to_whole():
     """The built-in model's trained VAE: tiled decoding (64 px tiles, 32 px overlap) against whole-frame decoding."""
     pipe = load_default_pipeline()
-    args = dict(prompt="a red ball bounces", height=128, width=128, num_frames=25, num_inference_steps=4, output_type="pt")
+    args = dict(
+        prompt="a red ball bounces", height=128, width=128, num_frames=25, num_inference_steps=4, output_type="pt"
+    )
     whole = pipe(**args, generator=gen(0)).frames
-    pipe.vae.enable_tiling(tile_sample_min_height=64, tile_sample_min_width=64, tile_sample_stride_height=32,
-                           tile_sample_stride_width=32)
+    pipe.vae.enable_tiling(
+        tile_sample_min_height=64, tile_sample_min_width=64, tile_sample_stride_height=32, tile_sample_stride_width=32
+    )
     vae_cls = type(pipe.vae)
     with mock.patch.object(vae_cls, "tiled_decode", autospec=True, side_effect=vae_cls.tiled_decode) as tiled:
         tiles = pipe(**args, generator=gen(0)).frames

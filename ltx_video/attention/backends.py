@@ -97,7 +97,14 @@ def _unsupported(name: str, dropout_p: float, is_causal: bool, parallel_config) 
 
 
 def _block_sparse_backend(
-    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p=0.0,
+    is_causal=False,
+    scale=None,
+    enable_gqa=False,
     _parallel_config=None,
 ):
     _unsupported(BLOCK_SPARSE, dropout_p, is_causal, _parallel_config)
@@ -113,7 +120,14 @@ def _block_sparse_backend(
 
 
 def _chunked_backend(
-    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p=0.0,
+    is_causal=False,
+    scale=None,
+    enable_gqa=False,
     _parallel_config=None,
 ):
     _unsupported(CHUNKED, dropout_p, is_causal, _parallel_config)
@@ -125,17 +139,30 @@ def _chunked_backend(
 
 
 def _flash_backend(
-    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p=0.0,
+    is_causal=False,
+    scale=None,
+    enable_gqa=False,
     _parallel_config=None,
 ):
     fused = (
-        attn_mask is None and query.device.type == "cuda" and query.dtype in (torch.float16, torch.bfloat16)
-        and key.shape[2] == query.shape[2] and _parallel_config is None and flash_attn_available()
+        attn_mask is None
+        and query.device.type == "cuda"
+        and query.dtype in (torch.float16, torch.bfloat16)
+        and key.shape[2] == query.shape[2]
+        and _parallel_config is None
+        and flash_attn_available()
     )
     if not fused:
         _unsupported(FLASH, 0.0, False, _parallel_config)
         q, k, v = _to_sdpa(query, key, value)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa
+        )
         return out.transpose(1, 2)
     flash = _AttentionBackendRegistry._backends[AttentionBackendName.FLASH]
     return flash(query=query, key=key, value=value, dropout_p=dropout_p, is_causal=is_causal, scale=scale)
@@ -161,7 +188,9 @@ def _add_enum_member(enum_cls: type[enum.Enum], value: str) -> None:
 def register_backends() -> None:
     """Register ``ltx_block_sparse``, ``ltx_chunked`` and ``ltx_flash`` with diffusers (idempotent)."""
     needed = ("_member_map_", "_member_names_", "_value2member_map_")
-    if not all(hasattr(AttentionBackendName, name) for name in needed) or not hasattr(_AttentionBackendRegistry, "register"):
+    if not all(hasattr(AttentionBackendName, name) for name in needed) or not hasattr(
+        _AttentionBackendRegistry, "register"
+    ):
         raise RuntimeError(
             "This diffusers release changed its attention dispatch internals (AttentionBackendName / "
             "_AttentionBackendRegistry); the ltx_* attention backends cannot be registered. "
@@ -244,7 +273,9 @@ def enable_efficient_attention(
     if not hasattr(model, "set_attention_backend"):
         raise ValueError(f"`model` must be a diffusers model with set_attention_backend, got {type(model).__name__}.")
     name = _resolve(backend)
-    options = {k: v for k, v in dict(pattern=pattern, chunk_size=chunk_size, tile_shape=tile_shape).items() if v is not None}
+    options = {
+        k: v for k, v in dict(pattern=pattern, chunk_size=chunk_size, tile_shape=tile_shape).items() if v is not None
+    }
     config = EfficientAttentionConfig(**{**_config.__dict__, **options})
     register_backends()
     model.set_attention_backend(name)

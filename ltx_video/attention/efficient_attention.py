@@ -110,10 +110,14 @@ def attention_with_lse(
         )
         return out, lse.float()
     if query.device.type == "cuda":
-        bias = None if attn_mask is None else attn_mask.to(query.dtype).expand(
-            query.shape[0], query.shape[1], query.shape[2], key.shape[2]
+        bias = (
+            None
+            if attn_mask is None
+            else attn_mask.to(query.dtype).expand(query.shape[0], query.shape[1], query.shape[2], key.shape[2])
         )
-        out, lse = torch.ops.aten._scaled_dot_product_efficient_attention(query, key, value, bias, True, scale=scale)[:2]
+        out, lse = torch.ops.aten._scaled_dot_product_efficient_attention(query, key, value, bias, True, scale=scale)[
+            :2
+        ]
         return out, lse[..., : query.shape[2]].float()  # the kernel may pad the lse's query dim
     return _math_attention_with_lse(query, key, value, attn_mask, scale)
 
@@ -297,7 +301,9 @@ def chunked_attention(
 
 
 # ----------------------------------------------------------------------------- 3D tiles for video tokens
-def tile_permutation(positions: torch.Tensor | tuple[int, int, int], tile_shape: tuple[int, int, int] = (4, 4, 4)) -> torch.Tensor:
+def tile_permutation(
+    positions: torch.Tensor | tuple[int, int, int], tile_shape: tuple[int, int, int] = (4, 4, 4)
+) -> torch.Tensor:
     """An order of video tokens in compact 3D tiles: ``tokens[perm]`` lists tile after tile.
 
     Args:
@@ -322,7 +328,11 @@ def tile_permutation(positions: torch.Tensor | tuple[int, int, int], tile_shape:
             raise ValueError(f"a latent grid must be three integers >= 1 (frames, rows, columns), got {positions!r}.")
         ranks = [r.flatten() for r in torch.meshgrid(*(torch.arange(n) for n in positions), indexing="ij")]
     tiles = [(int(r.max()) + t) // t for r, t in zip(ranks, tile_shape, strict=True)]  # tiles per axis
-    tile_id = ((ranks[0] // tile_shape[0]) * tiles[1] + ranks[1] // tile_shape[1]) * tiles[2] + ranks[2] // tile_shape[2]
-    inner = ((ranks[0] % tile_shape[0]) * tile_shape[1] + ranks[1] % tile_shape[1]) * tile_shape[2] + ranks[2] % tile_shape[2]
+    tile_id = ((ranks[0] // tile_shape[0]) * tiles[1] + ranks[1] // tile_shape[1]) * tiles[2] + ranks[2] // tile_shape[
+        2
+    ]
+    inner = ((ranks[0] % tile_shape[0]) * tile_shape[1] + ranks[1] % tile_shape[1]) * tile_shape[2] + ranks[
+        2
+    ] % tile_shape[2]
     volume = tile_shape[0] * tile_shape[1] * tile_shape[2]
     return torch.argsort(tile_id * volume + inner, stable=True)

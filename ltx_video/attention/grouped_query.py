@@ -82,8 +82,14 @@ class LTXGroupedQueryAttnProcessor:
             key = apply_rotary_emb(key, image_rotary_emb)
         query, key, value = (x.unflatten(2, (attn.heads, -1)) for x in (query, key, value))
         hidden_states = dispatch_attention_fn(
-            query, key, value, attn_mask=attention_mask, dropout_p=0.0, is_causal=False,
-            backend=self._attention_backend, parallel_config=self._parallel_config,
+            query,
+            key,
+            value,
+            attn_mask=attention_mask,
+            dropout_p=0.0,
+            is_causal=False,
+            backend=self._attention_backend,
+            parallel_config=self._parallel_config,
         )
         hidden_states = hidden_states.flatten(2, 3).to(query.dtype)
         hidden_states = attn.to_out[0](hidden_states)
@@ -107,8 +113,11 @@ class HeadConversion:
 
 def _pool_linear(linear: torch.nn.Linear, groups: int, head_dim: int) -> torch.nn.Linear:
     pooled = torch.nn.Linear(
-        linear.in_features, groups * head_dim, bias=linear.bias is not None,
-        device=linear.weight.device, dtype=linear.weight.dtype,
+        linear.in_features,
+        groups * head_dim,
+        bias=linear.bias is not None,
+        device=linear.weight.device,
+        dtype=linear.weight.dtype,
     )
     with torch.no_grad():
         weight = linear.weight.float().unflatten(0, (groups, -1, head_dim)).mean(dim=1)
@@ -143,11 +152,15 @@ def convert_attention_heads(transformer: torch.nn.Module, num_kv_heads: int) -> 
         if getattr(attn, "kv_group_size", 1) != 1:
             raise ValueError(f"{name} is already converted to {attn.heads // attn.kv_group_size} key/value heads.")
         if attn.heads % num_kv_heads:
-            raise ValueError(f"`num_kv_heads` must divide the head count; {name} has {attn.heads} heads, got {num_kv_heads}.")
+            raise ValueError(
+                f"`num_kv_heads` must divide the head count; {name} has {attn.heads} heads, got {num_kv_heads}."
+            )
         if attn.to_k.out_features != attn.heads * attn.head_dim:
             raise ValueError(f"{name} already has fewer key/value heads than query heads.")
         if not isinstance(attn.processor, (LTXVideoAttnProcessor, LTXAudioVideoAttnProcessor)):
-            raise ValueError(f"{name} uses {type(attn.processor).__name__}, which convert_attention_heads does not know.")
+            raise ValueError(
+                f"{name} uses {type(attn.processor).__name__}, which convert_attention_heads does not know."
+            )
     before = sum(_kv_parameters(attn) for _, attn in attentions)
     for _, attn in attentions:
         attn.to_k = _pool_linear(attn.to_k, num_kv_heads, attn.head_dim)
