@@ -8,6 +8,8 @@ latent frame is the causal first frame), only the widths are tiny, so token book
 
 from __future__ import annotations
 
+import math
+
 import torch
 from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXVideoTransformer3DModel
 from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
@@ -228,3 +230,19 @@ def tiny_audio_video_pipeline(seed: int = 0):
         audio_attention_head_dim=8,
     ).eval()
     return LTXAudioVideoPipeline(**{**components, "transformer": transformer}, audio_vae=audio_vae)
+
+
+def realistic_block_weights(model: torch.nn.Module, seed: int = 0, low: float = 0.002, high: float = 0.05) -> None:
+    """Give a random transformer's block linears the weight statistics of trained ones, in place.
+
+    Each ``transformer_blocks.*`` linear gets Gaussian weights with a standard deviation drawn log-uniformly
+    from [low, high] (deep and zero-initialised branches end up small), and one output row in 32 is scaled
+    10x (outlier channels). Used by the FP8 tests and ``scripts/benchmark_fp8.py``.
+    """
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, module in model.named_modules():
+            if isinstance(module, torch.nn.Linear) and "transformer_blocks." in name:
+                std = math.exp(torch.empty(1).uniform_(math.log(low), math.log(high), generator=g).item())
+                module.weight.copy_(torch.randn(module.weight.shape, generator=g) * std)
+                module.weight[::32] *= 10.0

@@ -202,4 +202,5 @@ def test_disable_restores_diffusers_default(transformer):
     disable_efficient_attention(transformer)
     assert not hasattr(transformer, "_ltx_layout_hook")
     assert _AttentionBackendRegistry._active_backend == AttentionBackendName(attention_dispatch.DIFFUSERS_ATTN_BACKEND)
+    assert backends._layout is None
     assert transformer.transformer_blocks[0].attn1.processor._attention_backend is None

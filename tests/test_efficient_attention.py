@@ -79,6 +79,26 @@ def test_block_sparse_bfloat16_and_custom_scale():
     assert (out.float() - exact).abs().max() <= 2 * (bf16_sdpa.float() - exact).abs().max() + 1e-3
 
 
+@pytest.mark.parametrize("tokens", [50, 200])
+def test_block_sparse_gradients_equal_masked_sdpa(tokens):
+    pattern = BlockSparsePattern(block_size=16, global_stride=3)
+    leaves = [t.requires_grad_() for t in qkv(1, 2, tokens, 8, seed=tokens)]
+    target = torch.randn(1, 2, tokens, 8, generator=torch.Generator().manual_seed(9))
+    (block_sparse_attention(*leaves, pattern) * target).sum().backward()
+    ours = [t.grad.clone() for t in leaves]
+    for t in leaves:
+        t.grad = None
+    (F.scaled_dot_product_attention(*leaves, attn_mask=dense_block_mask(tokens, pattern)) * target).sum().backward()
+    for mine, reference in zip(ours, (t.grad for t in leaves), strict=True):
+        torch.testing.assert_close(mine, reference, atol=1e-5, rtol=1e-4)
+
+
+def test_chunked_value_dim_may_differ():
+    q, k, _ = qkv(1, 2, 40, 8)
+    v = torch.randn(1, 2, 40, 12)
+    torch.testing.assert_close(chunked_attention(q, k, v, 16), F.scaled_dot_product_attention(q, k, v), atol=1e-5, rtol=0)
+
+
 def test_block_sparse_differs_from_dense_attention():
     q, k, v = qkv(1, 2, 512, 16)
     dense = F.scaled_dot_product_attention(q, k, v)

@@ -23,6 +23,10 @@ tokens' 3D tile order (``tile_permutation`` of the ``video_coords`` or ``num_fra
 model is called with); the block-sparse backend then gathers the tokens into tiles, attends, and
 scatters back. Self-attention calls of another length (audio tokens) use sequence order. The order is
 kept after the forward so that gradient-checkpointed blocks, recomputed in backward, see the same one.
+
+The dispatcher cannot tell self- from cross-attention: ``ltx_block_sparse`` treats every unmasked call
+with equal query and key lengths as self-attention (an audio<->video exchange whose two streams happen
+to have the same token count would be blocked too). Options and the token order are process-wide.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class EfficientAttentionConfig:
 
 _config = EfficientAttentionConfig()
 _layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of the last video forward
+_previous_active = None  # diffusers' active backend before the first enable_efficient_attention
 
 
 def _to_sdpa(*tensors: torch.Tensor) -> list[torch.Tensor]:
@@ -269,7 +274,7 @@ def enable_efficient_attention(
         pattern, chunk_size, tile_shape: options of the ``ltx_*`` backends (``EfficientAttentionConfig``);
             left out, the current ones are kept.
     """
-    global _config
+    global _config, _layout, _previous_active
     if not hasattr(model, "set_attention_backend"):
         raise ValueError(f"`model` must be a diffusers model with set_attention_backend, got {type(model).__name__}.")
     name = _resolve(backend)
@@ -278,8 +283,10 @@ def enable_efficient_attention(
     }
     config = EfficientAttentionConfig(**{**_config.__dict__, **options})
     register_backends()
+    if _previous_active is None:
+        _previous_active = _AttentionBackendRegistry._active_backend
     model.set_attention_backend(name)
-    _config = config
+    _config, _layout = config, None
     _remove_layout_hook(model)
     if name == BLOCK_SPARSE:
         model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
@@ -287,10 +294,12 @@ def enable_efficient_attention(
 
 
 def disable_efficient_attention(model: torch.nn.Module) -> None:
-    """Back to diffusers' default backend (``DIFFUSERS_ATTN_BACKEND``, SDPA unless set) for ``model``."""
-    global _layout
+    """``model`` back to diffusers' active backend as it was before the first ``enable_efficient_attention``."""
+    global _layout, _previous_active
     _remove_layout_hook(model)
     _layout = None
     model.reset_attention_backend()
-    # set_attention_backend also changed diffusers' process-wide active backend; restore the default.
-    _AttentionBackendRegistry.set_active_backend(AttentionBackendName(dispatch.DIFFUSERS_ATTN_BACKEND))
+    # set_attention_backend also changed diffusers' process-wide active backend: restore it.
+    default = AttentionBackendName(dispatch.DIFFUSERS_ATTN_BACKEND)
+    _AttentionBackendRegistry.set_active_backend(_previous_active or default)
+    _previous_active = None

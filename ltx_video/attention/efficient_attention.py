@@ -102,7 +102,8 @@ def attention_with_lse(
     """Softmax attention and the log-sum-exp of each query's scores: (B, H, Nq, D), (B, H, Nq) float32.
 
     Fused where PyTorch exposes a kernel that returns the log-sum-exp (CPU flash attention, CUDA
-    memory-efficient attention); otherwise an explicit computation. ``attn_mask`` is additive.
+    memory-efficient attention); otherwise an explicit computation. ``attn_mask`` is additive. The fused
+    kernels' log-sum-exp carries no gradient: when gradients are needed, use ``_math_attention_with_lse``.
     """
     if query.device.type == "cpu":
         out, lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(
@@ -110,14 +111,14 @@ def attention_with_lse(
         )
         return out, lse.float()
     if query.device.type == "cuda":
-        bias = (
-            None
-            if attn_mask is None
-            else attn_mask.to(query.dtype).expand(query.shape[0], query.shape[1], query.shape[2], key.shape[2])
-        )
-        out, lse = torch.ops.aten._scaled_dot_product_efficient_attention(query, key, value, bias, True, scale=scale)[
-            :2
-        ]
+        keys, pad = key.shape[2], -key.shape[2] % 16  # the kernel wants the bias's last dim aligned to 16
+        mask = torch.zeros(1, 1, 1, keys, device=query.device) if attn_mask is None else attn_mask
+        if pad:
+            key, value = F.pad(key, (0, 0, 0, pad)), F.pad(value, (0, 0, 0, pad))
+            mask = F.pad(mask, (0, pad), value=float("-inf"))
+        bias = mask.to(query.dtype).expand(query.shape[0], query.shape[1], query.shape[2], keys + pad)
+        op = torch.ops.aten._scaled_dot_product_efficient_attention
+        out, lse = op(query, key, value, bias, True, scale=scale)[:2]
         return out, lse[..., : query.shape[2]].float()  # the kernel may pad the lse's query dim
     return _math_attention_with_lse(query, key, value, attn_mask, scale)
 
@@ -149,32 +150,37 @@ def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, *, s
         )
 
 
+@functools.lru_cache(maxsize=32)
 def _band_mask(pattern: BlockSparsePattern, num_tokens: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     """Additive mask (blocks, len(offsets) * block_size) over each query block's band of key blocks.
 
     A band key is allowed when its block exists, is not global (the global pass covers those) and the
-    token is not padding. Also returns which query blocks have an empty band.
+    token is not padding. Also returns which query blocks have an empty band (on the CPU: testing it
+    needs no device sync). Cached per (pattern, length, device).
     """
     blocks, size = pattern.num_blocks(num_tokens), pattern.block_size
-    key_block = torch.arange(blocks, device=device)[:, None] + torch.tensor(pattern.band_offsets(), device=device)
+    key_block = torch.arange(blocks)[:, None] + torch.tensor(pattern.band_offsets())
     allowed = (key_block >= 0) & (key_block < blocks) & (key_block % pattern.global_stride != 0)
-    token = key_block[:, :, None] * size + torch.arange(size, device=device)
+    token = key_block[:, :, None] * size + torch.arange(size)
     allowed = (allowed[:, :, None] & (token < num_tokens)).flatten(1)
-    mask = torch.zeros(allowed.shape, device=device).masked_fill_(~allowed, float("-inf"))
-    return mask, ~allowed.any(dim=1)
+    mask = torch.zeros(allowed.shape).masked_fill_(~allowed, float("-inf"))
+    return mask.to(device), ~allowed.any(dim=1)
 
 
+@functools.lru_cache(maxsize=32)
 def _global_key_index(pattern: BlockSparsePattern, num_tokens: int, device) -> torch.Tensor:
-    blocks = torch.arange(0, pattern.num_blocks(num_tokens), pattern.global_stride, device=device)
-    index = (blocks[:, None] * pattern.block_size + torch.arange(pattern.block_size, device=device)).flatten()
-    return index[index < num_tokens]
+    blocks = torch.arange(0, pattern.num_blocks(num_tokens), pattern.global_stride)
+    index = (blocks[:, None] * pattern.block_size + torch.arange(pattern.block_size)).flatten()
+    return index[index < num_tokens].to(device)
 
 
 def _block_sparse_merge(query, key, value, pattern: BlockSparsePattern, scale: float) -> torch.Tensor:
     batch, heads, tokens, dim = query.shape
     size, blocks = pattern.block_size, pattern.num_blocks(tokens)
+    needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value))
+    with_lse = _math_attention_with_lse if needs_grad else attention_with_lse  # see attention_with_lse
     global_index = _global_key_index(pattern, tokens, query.device)
-    out_global, lse_global = attention_with_lse(
+    out_global, lse_global = with_lse(
         query, key.index_select(2, global_index), value.index_select(2, global_index), None, scale
     )
     mask, empty = _band_mask(pattern, tokens, query.device)
@@ -192,17 +198,15 @@ def _block_sparse_merge(query, key, value, pattern: BlockSparsePattern, scale: f
         padded = F.pad(x, (0, 0, before, after)).reshape(batch * heads, -1, dim)
         return padded.as_strided((batch * heads, blocks, band, dim), (padded.stride(0), size * dim, dim, 1))
 
-    out_band, lse_band = attention_with_lse(
-        queries, windows(key), windows(value), mask.to(query.dtype)[None, :, None, :], scale
-    )
+    out_band, lse_band = with_lse(queries, windows(key), windows(value), mask.to(query.dtype)[None, :, None, :], scale)
     if bool(empty.any()):  # blocks whose band is empty: the global pass alone
-        keep = ~empty[None, :, None]
+        keep = ~empty.to(query.device)[None, :, None]
         out_band = torch.where(keep[..., None], out_band, 0.0)
         lse_band = torch.where(keep, lse_band, float("-inf"))
     out_band = out_band.reshape(batch, heads, blocks * size, dim)[:, :, :tokens]
     lse_band = lse_band.reshape(batch, heads, blocks * size)[:, :, :tokens]
     weight = torch.sigmoid(lse_band - lse_global).unsqueeze(-1)  # share of the band in the joint softmax
-    return torch.lerp(out_global, out_band, weight.to(out_global.dtype))
+    return torch.lerp(out_global.float(), out_band.float(), weight).to(query.dtype)
 
 
 @functools.lru_cache(maxsize=8)
@@ -212,7 +216,8 @@ def _flex_block_mask(pattern: BlockSparsePattern, tokens: int, device: str):
     def mask_mod(batch, head, query_index, key_index):
         return pattern._block_mask(query_index // pattern.block_size, key_index // pattern.block_size)
 
-    return create_block_mask(mask_mod, None, None, tokens, tokens, device=device)
+    block = pattern.block_size if pattern.block_size % 16 == 0 else 128  # flex blocks aligned with the pattern's
+    return create_block_mask(mask_mod, None, None, tokens, tokens, device=device, BLOCK_SIZE=block)
 
 
 @functools.lru_cache(maxsize=1)
@@ -249,7 +254,9 @@ def block_sparse_attention(
         pattern: the ``BlockSparsePattern``; tokens are blocked in the order given (see ``tile_permutation``
             for video).
         scale: softmax scale, default ``1 / sqrt(D)``.
-        implementation: ``"merge"`` (global pass + banded local pass, merged by log-sum-exp; any device),
+        implementation: ``"merge"`` (global pass + banded local pass, merged by log-sum-exp; any device;
+            when gradients are needed both passes use an explicit, differentiable computation, because the
+            fused kernels' log-sum-exp carries no gradient),
             ``"flex"`` (``torch.nn.attention.flex_attention`` with a block mask; compiled on CUDA, eager
             elsewhere) or ``"auto"`` (flex on CUDA, merge elsewhere).
 
@@ -290,7 +297,7 @@ def chunked_attention(
     if queries <= chunk_size:
         return F.scaled_dot_product_attention(query, key, value, attn_mask=attn_mask, scale=scale)
     per_query_mask = attn_mask is not None and attn_mask.shape[-2] == queries
-    out = torch.empty_like(query)
+    out = query.new_empty(*query.shape[:-1], value.shape[-1])
     for start in range(0, queries, chunk_size):
         stop = min(start + chunk_size, queries)
         mask = attn_mask[..., start:stop, :] if per_query_mask else attn_mask

@@ -1,4 +1,4 @@
-"""Pipeline switches for speed and memory: attention backends, feed-forward chunking.
+"""Pipeline switches for speed and memory: attention backends, feed-forward chunking, FP8 weights.
 
 VAE tiling is diffusers' own: ``pipe.vae.enable_tiling()``; the pipelines decode through ``vae.decode``,
 which honours it. Gradient checkpointing is for training: ``pipe.transformer.enable_gradient_checkpointing()``
@@ -7,8 +7,13 @@ which honours it. Gradient checkpointing is for training: ``pipe.transformer.ena
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import torch
+
 from ltx_video.attention import BlockSparsePattern, disable_efficient_attention, enable_efficient_attention
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
+from ltx_video.quantization import FP8QuantizationPolicy, quantize_fp8
 
 
 class EfficiencyMixin:
@@ -47,3 +52,47 @@ class EfficiencyMixin:
 
     def disable_feed_forward_chunking(self) -> None:
         disable_feed_forward_chunking(self.transformer)
+
+    def enable_fp8(
+        self,
+        policy: FP8QuantizationPolicy | None = None,
+        *,
+        calibration_prompts: Sequence[str] | None = None,
+        **calibration_kwargs,
+    ) -> list[str]:
+        """Quantize the transformer's block weights to FP8 E4M3 (per-channel scales); returns the layer names.
+
+        ``policy`` defaults to nearest rounding, which needs no data. A policy with ``rounding="gptq"`` or
+        ``keep_fraction`` needs ``calibration_prompts``: the pipeline generates them (with
+        ``calibration_kwargs``, e.g. a small ``height``/``width`` and ``num_inference_steps=4``) and
+        records the transformer's inputs at every step. See :mod:`ltx_video.quantization.ltx_quantizer`.
+
+        Example:
+            >>> pipe.enable_fp8(FP8QuantizationPolicy(rounding="gptq", keep_fraction=0.025),
+            ...                 calibration_prompts=["a red ball bounces", "a blue square bounces"])
+        """
+        policy = FP8QuantizationPolicy() if policy is None else policy
+        calibration = None
+        if policy.needs_calibration:
+            if not calibration_prompts:
+                raise ValueError(
+                    "enable_fp8: this policy (GPTQ rounding or keep_fraction > 0) needs `calibration_prompts`."
+                )
+            calibration = self.record_transformer_inputs(calibration_prompts, **calibration_kwargs)
+        return quantize_fp8(self.transformer, policy, calibration=calibration)
+
+    def record_transformer_inputs(self, prompts: Sequence[str], **kwargs) -> list[dict]:
+        """The transformer's keyword arguments at every denoising step of generating ``prompts`` (copies)."""
+        recorded: list[dict] = []
+
+        def record(module, args, call_kwargs):
+            recorded.append({k: v.detach().clone() if torch.is_tensor(v) else v for k, v in call_kwargs.items()})
+
+        handle = self.transformer.register_forward_pre_hook(record, with_kwargs=True)
+        try:
+            for index, prompt in enumerate(prompts):
+                generator = torch.Generator("cpu").manual_seed(index)
+                self(prompt=prompt, output_type="latent", generator=generator, **kwargs)
+        finally:
+            handle.remove()
+        return recorded

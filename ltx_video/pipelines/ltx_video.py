@@ -123,21 +123,31 @@ class LTXVideoPipeline(EfficiencyMixin, DiffusionPipeline):
         """diffusers' ``from_pretrained``; a local path may be a ``Path``, and a missing one is named in the error.
 
         Any diffusers-format LTX-Video folder loads (``LTXPipeline``, ``LTXConditionPipeline``, ours).
+        ``quantization="fp8"`` quantizes the transformer's block weights after loading (``enable_fp8()``).
         """
+        quantization = kwargs.pop("quantization", None)
+        if quantization not in (None, "fp8"):
+            raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
         name = str(pretrained_model_name_or_path)
         looks_local = isinstance(pretrained_model_name_or_path, Path) or name.startswith((".", "/", "~")) or name.count("/") > 1
         if looks_local and not Path(name).expanduser().is_dir():
             raise FileNotFoundError(f"model folder not found: {name}")
-        return super().from_pretrained(str(Path(name).expanduser()) if looks_local else name, **kwargs)
+        pipe = super().from_pretrained(str(Path(name).expanduser()) if looks_local else name, **kwargs)
+        if quantization == "fp8":
+            pipe.enable_fp8()
+        return pipe
 
     @classmethod
     def from_single_file(
-        cls, path, *, config=None, text_encoder=None, tokenizer=None, scheduler=None, torch_dtype=None
+        cls, path, *, config=None, text_encoder=None, tokenizer=None, scheduler=None, torch_dtype=None,
+        quantization=None,
     ) -> LTXVideoPipeline:
         """Load an original LTX-Video single-file ``.safetensors`` checkpoint (transformer + VAE), offline.
 
         The T5 text encoder and tokenizer are not in the file: pass them, or ``config=`` a local diffusers-format
-        folder with ``text_encoder/`` and ``tokenizer/`` (its model configs are then used too). Details and errors:
+        folder with ``text_encoder/`` and ``tokenizer/`` (its model configs are then used too). ``quantization="fp8"``
+        keeps an fp8 file's E4M3 weights as they are (``FP8Linear``, unit scales) and quantizes the rest of the
+        transformer blocks per channel; without it they are cast to ``torch_dtype``. Details and errors:
         :mod:`ltx_video.pipelines.single_file`.
 
         Example:
@@ -147,10 +157,15 @@ class LTXVideoPipeline(EfficiencyMixin, DiffusionPipeline):
         """
         from ltx_video.pipelines.single_file import load_single_file_pipeline_components
 
-        return cls(**load_single_file_pipeline_components(
+        if quantization not in (None, "fp8"):
+            raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
+        pipe = cls(**load_single_file_pipeline_components(
             path, config=config, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
             torch_dtype=torch_dtype,
         ))
+        if quantization == "fp8":  # an fp8 file's e4m3 weights are kept exactly (unit scales)
+            pipe.enable_fp8()
+        return pipe
 
     # ------------------------------------------------------------------ 1. inputs
     def check_inputs(

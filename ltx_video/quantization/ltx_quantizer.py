@@ -1,0 +1,407 @@
+"""FP8 (E4M3) weight quantization of LTX transformers, per output channel, with a preservation policy.
+
+``quantize_fp8(model, policy)`` replaces the chosen ``nn.Linear`` layers by ``FP8Linear``: weights in
+``float8_e4m3fn`` with one float32 scale per output channel, ``scale[c] = max |W[c]| / 448``, and the
+bias in high precision. Everything else (``proj_in``/``proj_out``, norms, timestep and caption
+embeddings, scale-shift tables) stays as it is; VAEs and text encoders are never touched.
+
+E4M3 has 3 mantissa bits, so once a weight is in the format's normal range its relative rounding error
+is set by the mantissa, not by the scale: per-channel and per-tensor scales give almost the same error,
+and the gain over an unscaled cast (diffusers' layerwise casting) comes from small weights that an
+unscaled cast pushes into the subnormal range. Two data-aware options go further, both from a few
+calibration forward passes (``calibration``: a list of keyword-argument dicts for ``model(**kwargs)``):
+
+- ``rounding="gptq"``: error-compensating rounding (Frantar et al. 2022, "GPTQ"): columns are rounded
+  one at a time and the rounding error is spread over the columns not yet rounded, weighted by the
+  inverse of the layer's input second-moment matrix ``E[x x^T]``, so the layer's *output* error shrinks
+  rather than each weight's.
+- ``keep_fraction``: the most sensitive layers stay in high precision, up to that fraction of the
+  quantizable weights. Sensitivity is measured: the model's output error with that layer alone rounded.
+  In LTX the text cross-attention (``attn2``, added to the residual without a gate) dominates.
+
+Weights that already are E4M3 values (LTX-Video's published ``*fp8*.safetensors`` files hold unscaled
+e4m3 casts) are kept exactly, with unit scales.
+
+``FP8Linear.forward`` dequantizes to the input's dtype on any device. On CUDA GPUs with FP8 tensor cores
+(compute capability >= 8.9) it runs a real FP8 GEMM (``torch._scaled_mm``) with row-wise activation
+scales instead.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = [
+    "FP8Linear",
+    "fp8_weight_bytes",
+    "FP8QuantizationPolicy",
+    "FP8_MAX",
+    "is_fp8_quantized",
+    "load_fp8",
+    "quantize_fp8",
+    "save_fp8",
+]
+
+FP8_DTYPE = getattr(torch, "float8_e4m3fn", None)
+FP8_MAX = 448.0
+ROUNDINGS = ("nearest", "gptq")
+
+
+def _require_float8() -> None:
+    if FP8_DTYPE is None:
+        raise RuntimeError(f"FP8 quantization needs torch.float8_e4m3fn (PyTorch >= 2.1); this torch {torch.__version__} has none.")
+
+
+@dataclass(frozen=True)
+class FP8QuantizationPolicy:
+    """Which ``nn.Linear`` layers become ``FP8Linear``, and how they are rounded.
+
+    Args:
+        quantize: glob patterns (``fnmatch``) over module names; matching ``nn.Linear`` layers are
+            quantized. The default covers the transformer blocks of diffusers' LTX, LTX-2 and our
+            audio-video transformer.
+        keep: glob patterns kept in high precision even when ``quantize`` matches.
+        modules: exact module names to quantize instead of ``quantize``; each must exist and be an
+            ``nn.Linear`` (a clear error otherwise).
+        rounding: ``"nearest"`` (round to the nearest E4M3 value) or ``"gptq"`` (error-compensating; needs
+            ``calibration``).
+        keep_fraction: keep the most sensitive layers, up to this fraction of the quantizable weights, in
+            high precision (needs ``calibration``). 0.05 keeps transformer-block weight bytes <= 0.27 x fp32.
+        damping: GPTQ's damping of ``E[x x^T]``, relative to its mean diagonal.
+    """
+
+    quantize: tuple[str, ...] = ("transformer_blocks.*", "audio_transformer_blocks.*")
+    keep: tuple[str, ...] = ("*norm*", "*proj_in*", "*proj_out*", "*time_embed*", "*caption_projection*")
+    modules: tuple[str, ...] | None = None
+    rounding: str = "nearest"
+    keep_fraction: float = 0.0
+    damping: float = 0.01
+
+    def __post_init__(self):
+        for name in ("quantize", "keep"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(p, str) for p in value):
+                raise ValueError(f"FP8QuantizationPolicy `{name}` must be a tuple of glob patterns, got {value!r}.")
+        if self.modules is not None and (isinstance(self.modules, str) or not all(isinstance(m, str) for m in self.modules)):
+            raise ValueError(f"FP8QuantizationPolicy `modules` must be a tuple of module names, got {self.modules!r}.")
+        if self.rounding not in ROUNDINGS:
+            raise ValueError(f"FP8QuantizationPolicy `rounding` must be one of {ROUNDINGS}, got {self.rounding!r}.")
+        if not 0.0 <= self.keep_fraction < 1.0:
+            raise ValueError(f"FP8QuantizationPolicy `keep_fraction` must be in [0, 1), got {self.keep_fraction!r}.")
+        if not self.damping > 0:
+            raise ValueError(f"FP8QuantizationPolicy `damping` must be > 0, got {self.damping!r}.")
+
+    @property
+    def needs_calibration(self) -> bool:
+        return self.rounding == "gptq" or self.keep_fraction > 0
+
+    def select(self, model: nn.Module) -> list[str]:
+        """Names of the ``nn.Linear`` layers this policy quantizes in ``model`` (checked)."""
+        linears = {name for name, module in model.named_modules() if isinstance(module, nn.Linear)}
+        if self.modules is not None:
+            all_names = {name for name, _ in model.named_modules()}
+            missing = [m for m in self.modules if m not in all_names]
+            if missing:
+                raise ValueError(f"policy `modules` names modules {type(model).__name__} does not have: {missing[:5]}")
+            not_linear = [m for m in self.modules if m not in linears]
+            if not_linear:
+                raise ValueError(f"policy `modules` must name nn.Linear layers; these are not: {not_linear[:5]}")
+            return list(self.modules)
+        chosen = [
+            name for name in sorted(linears)
+            if any(fnmatch.fnmatch(name, p) for p in self.quantize) and not any(fnmatch.fnmatch(name, p) for p in self.keep)
+        ]
+        if not chosen:
+            raise ValueError(f"policy quantizes no nn.Linear layer of {type(model).__name__} (patterns {self.quantize}).")
+        return chosen
+
+
+# ----------------------------------------------------------------------------- the layer
+def _fp8_gemm_available(x: torch.Tensor, layer: FP8Linear) -> bool:
+    return (
+        layer.use_fp8_matmul and x.is_cuda and x.dtype in (torch.bfloat16, torch.float16) and hasattr(torch, "_scaled_mm")
+        and torch.cuda.get_device_capability(x.device) >= (8, 9)
+        and layer.in_features % 16 == 0 and layer.out_features % 16 == 0
+    )
+
+
+class FP8Linear(nn.Module):
+    """``nn.Linear`` with ``float8_e4m3fn`` weights and a float32 scale per output channel.
+
+    ``weight`` and ``weight_scale`` are buffers, so ``model.to(dtype)`` keeps them as they are (and
+    ``model.dtype`` stays the compute dtype); ``.to(device)`` moves them. ``bias`` stays in high precision.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=torch.float32):
+        _require_float8()
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.register_buffer("weight", torch.zeros(out_features, in_features, device=device, dtype=FP8_DTYPE))
+        self.register_buffer("weight_scale", torch.ones(out_features, device=device, dtype=torch.float32))
+        self.bias = nn.Parameter(torch.zeros(out_features, device=device, dtype=dtype), requires_grad=False) if bias else None
+        self.use_fp8_matmul = True
+
+    @classmethod
+    def from_weights(cls, weight: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor | None) -> FP8Linear:
+        layer = cls(weight.shape[1], weight.shape[0], bias is not None, device=weight.device,
+                    dtype=bias.dtype if bias is not None else torch.float32)
+        layer.weight.copy_(weight)
+        layer.weight_scale.copy_(scale)
+        if bias is not None:
+            layer.bias.data.copy_(bias.detach())
+        return layer
+
+    def _apply(self, fn, recurse=True):
+        weight, scale = self.weight, self.weight_scale
+        super()._apply(fn, recurse)
+        self.weight = weight.to(self.weight.device)  # keep float8 / float32 whatever dtype `fn` cast to
+        self.weight_scale = scale.to(self.weight_scale.device)
+        return self
+
+    def dequantized_weight(self, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return (self.weight.float() * self.weight_scale[:, None]).to(dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _fp8_gemm_available(x, self):
+            return self._fp8_gemm(x)
+        bias = None if self.bias is None else self.bias.to(x.dtype)
+        return F.linear(x, self.dequantized_weight(x.dtype), bias)
+
+    def _fp8_gemm(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, self.in_features)
+        x_scale = rows.abs().amax(dim=1, keepdim=True).float().clamp_min(1e-12) / FP8_MAX
+        x_fp8 = (rows.float() / x_scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
+        out = torch._scaled_mm(
+            x_fp8, self.weight.t(), scale_a=x_scale, scale_b=self.weight_scale[None, :],
+            bias=None if self.bias is None else self.bias.to(x.dtype), out_dtype=x.dtype,
+        )
+        return out.reshape(*x.shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, fp8_e4m3"
+
+
+def is_fp8_quantized(model: nn.Module) -> bool:
+    return any(isinstance(m, FP8Linear) for m in model.modules())
+
+
+# ----------------------------------------------------------------------------- rounding
+def channel_scales(weight: torch.Tensor) -> torch.Tensor:
+    """``max |W[c]| / 448`` per output channel (rows of zeros get scale 1)."""
+    amax = weight.detach().float().abs().amax(dim=1)
+    return torch.where(amax > 0, amax / FP8_MAX, torch.ones_like(amax))
+
+
+def round_nearest(weight: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    return (weight.detach().float() / scale[:, None]).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
+
+
+def round_gptq(weight: torch.Tensor, scale: torch.Tensor, second_moment: torch.Tensor, damping: float,
+               block: int = 128) -> torch.Tensor:
+    """Error-compensating rounding of ``weight`` (out, in) given ``E[x x^T]`` (in, in) of its inputs."""
+    w = weight.detach().float().clone()
+    hessian = second_moment.double().clone()
+    dead = torch.diagonal(hessian) == 0  # inputs that never vary: their weights do not matter
+    hessian[dead, dead] = 1.0
+    w[:, dead] = 0.0
+    hessian += damping * torch.diagonal(hessian).mean() * torch.eye(hessian.shape[0], dtype=hessian.dtype)
+    inverse = torch.cholesky_inverse(torch.linalg.cholesky(hessian))
+    upper = torch.linalg.cholesky(inverse, upper=True).float()  # rows: the error-propagation weights
+    out = torch.empty(w.shape, dtype=FP8_DTYPE)
+    inv_scale = 1.0 / scale[:, None]
+    columns = w.shape[1]
+    for start in range(0, columns, block):
+        stop = min(start + block, columns)
+        chunk = w[:, start:stop].clone()
+        errors = torch.empty_like(chunk)
+        local = upper[start:stop, start:stop]
+        for i in range(stop - start):
+            q = (chunk[:, i : i + 1] * inv_scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
+            out[:, start + i] = q[:, 0]
+            error = (chunk[:, i] - q[:, 0].float() * scale) / local[i, i]
+            chunk[:, i:] -= error[:, None] * local[i, i:][None, :]
+            errors[:, i] = error
+        w[:, stop:] -= errors @ upper[start:stop, stop:]
+    return out
+
+
+def _is_e4m3(weight: torch.Tensor) -> bool:
+    w = weight.detach()
+    return bool((w.abs() <= FP8_MAX).all()) and torch.equal(w.to(FP8_DTYPE).to(w.dtype), w)
+
+
+# ----------------------------------------------------------------------------- calibration
+def _model_output(model: nn.Module, kwargs: dict[str, Any]) -> torch.Tensor:
+    out = model(**kwargs)
+    if isinstance(out, tuple):
+        return out[0]
+    return out.sample if hasattr(out, "sample") else out
+
+
+def _second_moments(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, torch.Tensor]:
+    sums: dict[str, torch.Tensor] = {}
+    counts = dict.fromkeys(names, 0)
+
+    def hook(name):
+        def record(module, args, output):
+            x = args[0].detach().reshape(-1, args[0].shape[-1]).float()
+            sums[name] = sums.get(name, 0) + x.T @ x
+            counts[name] += x.shape[0]
+
+        return record
+
+    handles = [model.get_submodule(n).register_forward_hook(hook(n)) for n in names]
+    try:
+        with torch.no_grad():
+            for kwargs in calibration:
+                _model_output(model, kwargs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {n: (sums[n] / counts[n]).cpu() for n in names if counts[n]}
+
+
+def _sensitivities(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, float]:
+    """Relative output error with each layer alone rounded to FP8 (nearest), on the first calibration input."""
+    kwargs = calibration[0]
+    with torch.no_grad():
+        reference = _model_output(model, kwargs).float()
+        result = {}
+        for name in names:
+            linear = model.get_submodule(name)
+            original = linear.weight.data
+            scale = channel_scales(original)
+            linear.weight.data = (round_nearest(original, scale).float() * scale[:, None]).to(original.dtype)
+            try:
+                out = _model_output(model, kwargs).float()
+            finally:
+                linear.weight.data = original
+            result[name] = ((out - reference).norm() / reference.norm()).item()
+    return result
+
+
+def _most_sensitive(names, sensitivities, sizes, fraction) -> set[str]:
+    """Greedy: most squared output error per weight first, until ``fraction`` of the weights is kept."""
+    budget, kept, used = fraction * sum(sizes[n] for n in names), set(), 0
+    for name in sorted(names, key=lambda n: sensitivities[n] ** 2 / sizes[n], reverse=True):
+        if used + sizes[name] <= budget:
+            kept.add(name)
+            used += sizes[name]
+    return kept
+
+
+# ----------------------------------------------------------------------------- entry points
+def quantize_fp8(
+    model: nn.Module,
+    policy: FP8QuantizationPolicy | None = None,
+    *,
+    calibration: Sequence[dict[str, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Replace the policy's ``nn.Linear`` layers of ``model`` by ``FP8Linear``, in place; returns their names.
+
+    ``calibration``: keyword-argument dicts for ``model(**kwargs)`` (a few transformer inputs), needed by
+    ``rounding="gptq"`` and ``keep_fraction > 0``. Everything is checked and every layer is rounded
+    before the first one is replaced, so an error leaves the model as it was.
+    """
+    _require_float8()
+    policy = FP8QuantizationPolicy() if policy is None else policy
+    if not isinstance(policy, FP8QuantizationPolicy):
+        raise ValueError(f"`policy` must be an FP8QuantizationPolicy, got {type(policy).__name__}.")
+    if is_fp8_quantized(model):
+        raise ValueError(f"{type(model).__name__} is already FP8-quantized; quantize the full-precision model.")
+    names = policy.select(model)
+    if policy.needs_calibration and not calibration:
+        raise ValueError(
+            f"policy rounding={policy.rounding!r}, keep_fraction={policy.keep_fraction} needs `calibration`: "
+            "a list of keyword-argument dicts for model(**kwargs)."
+        )
+    if policy.keep_fraction > 0:
+        sizes = {n: model.get_submodule(n).weight.numel() for n in names}
+        kept = _most_sensitive(names, _sensitivities(model, names, calibration), sizes, policy.keep_fraction)
+        names = [n for n in names if n not in kept]
+    moments = _second_moments(model, names, calibration) if policy.rounding == "gptq" else {}
+    replacements = {}
+    for name in names:
+        linear = model.get_submodule(name)
+        scale = channel_scales(linear.weight)
+        if _is_e4m3(linear.weight):  # already E4M3 values (LTX-Video's fp8 files): kept exactly, unit scales
+            weight, scale = linear.weight.detach().to(FP8_DTYPE), torch.ones_like(scale)
+        elif name in moments:
+            weight = round_gptq(linear.weight.cpu(), scale.cpu(), moments[name], policy.damping).to(linear.weight.device)
+        else:
+            weight = round_nearest(linear.weight, scale)
+        replacements[name] = FP8Linear.from_weights(weight, scale, linear.bias)
+        if progress is not None:
+            progress(name)
+    for name, layer in replacements.items():
+        parent, _, child = name.rpartition(".")
+        setattr(model.get_submodule(parent) if parent else model, child, layer)
+    return names
+
+
+def save_fp8(model: nn.Module, path: str | Path) -> Path:
+    """Write ``model``'s state dict (float8 weights and their scales included) to a ``.safetensors`` file.
+
+    The metadata lists the ``FP8Linear`` modules, so ``load_fp8`` can rebuild them on a fresh model.
+    """
+    from safetensors.torch import save_file
+
+    names = [name for name, m in model.named_modules() if isinstance(m, FP8Linear)]
+    if not names:
+        raise ValueError(f"{type(model).__name__} has no FP8Linear layers: quantize_fp8 it first.")
+    path = Path(path)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    metadata = {"ltx_video_quantization": json.dumps({"format": "fp8_e4m3fn_per_channel", "modules": names})}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path), metadata=metadata)
+    return path
+
+
+def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load a ``save_fp8`` file into a full-precision ``model`` of the same config (bit-exact), in place."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    _require_float8()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"FP8 checkpoint not found: {path}")
+    with safe_open(str(path), framework="pt") as f:
+        info = json.loads((f.metadata() or {}).get("ltx_video_quantization", "null") or "null")
+    if not info or info.get("format") != "fp8_e4m3fn_per_channel":
+        raise ValueError(f"{path} was not written by save_fp8 (no 'ltx_video_quantization' metadata).")
+    policy = FP8QuantizationPolicy(modules=tuple(info["modules"]))
+    names = policy.select(model)
+    for name in names:
+        linear = model.get_submodule(name)
+        shell = FP8Linear(linear.in_features, linear.out_features, linear.bias is not None,
+                          device=linear.weight.device, dtype=linear.weight.dtype)
+        parent, _, child = name.rpartition(".")
+        setattr(model.get_submodule(parent) if parent else model, child, shell)
+    device = next(model.get_submodule(names[0]).buffers()).device
+    model.load_state_dict(load_file(str(path), device=str(device)), strict=True)
+    return model
+
+
+def fp8_weight_bytes(model: nn.Module, prefix_patterns: Sequence[str] = ("transformer_blocks.*", "audio_transformer_blocks.*")) -> int:
+    """Bytes of the weights (and their scales) of the linear layers under ``prefix_patterns``."""
+    total = 0
+    for name, module in model.named_modules():
+        if not any(fnmatch.fnmatch(name, p) for p in prefix_patterns):
+            continue
+        if isinstance(module, FP8Linear):
+            total += module.weight.numel() * module.weight.element_size() + module.weight_scale.numel() * 4
+        elif isinstance(module, nn.Linear):
+            total += module.weight.numel() * module.weight.element_size()
+    return total
+

@@ -1,0 +1,223 @@
+"""FP8 E4M3 quantization: policy, rounding, error bounds, round trips, pipelines, bad input."""
+
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+from conftest import gen
+from diffusers import LTX2VideoTransformer3DModel, LTXVideoTransformer3DModel
+
+from ltx_video import LTXAudioVideoPipeline, LTXVideoPipeline
+from ltx_video.quantization import (
+    FP8Linear,
+    FP8QuantizationPolicy,
+    fp8_weight_bytes,
+    is_fp8_quantized,
+    load_fp8,
+    ltx_quantizer,
+    quantize_fp8,
+    save_fp8,
+)
+from ltx_video.testing import realistic_block_weights, tiny_audio_video_pipeline, tiny_pipeline
+
+CONFIG = dict(in_channels=16, out_channels=16, num_attention_heads=4, attention_head_dim=16, cross_attention_dim=64,
+              num_layers=2, caption_channels=32)
+
+
+def small_model(seed=0):
+    torch.manual_seed(seed)
+    model = LTXVideoTransformer3DModel(**CONFIG).eval()
+    realistic_block_weights(model, seed)
+    return model
+
+
+def inputs(seed):
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        hidden_states=torch.randn(1, 3 * 4 * 4, 16, generator=g), encoder_hidden_states=torch.randn(1, 8, 32, generator=g),
+        timestep=torch.tensor([300.0 + seed]), encoder_attention_mask=torch.ones(1, 8),
+        num_frames=3, height=4, width=4, return_dict=False,
+    )
+
+
+def relative_error(model, reference, seeds=(100, 101, 102)):
+    with torch.no_grad():
+        errors = []
+        for seed in seeds:
+            expected, out = reference(**inputs(seed))[0], model(**inputs(seed))[0]
+            errors.append(((out - expected).norm() / expected.norm()).item())
+    return sum(errors) / len(errors)
+
+
+def test_default_policy_quantizes_block_linears_only():
+    model = small_model()
+    names = quantize_fp8(model)
+    assert names and all(n.startswith("transformer_blocks.") for n in names)
+    assert all(isinstance(model.get_submodule(n), FP8Linear) for n in names)
+    kept = [n for n, m in model.named_modules() if type(m) is nn.Linear]
+    assert {"proj_in", "proj_out", "caption_projection.linear_1", "time_embed.linear"} <= set(kept)
+    assert not any(n.startswith("transformer_blocks.") for n in kept)
+    assert model.transformer_blocks[0].scale_shift_table.dtype == torch.float32
+
+
+def test_per_channel_scales_and_rounding():
+    model = small_model()
+    originals = {n: m.weight.detach().clone() for n, m in model.named_modules() if isinstance(m, nn.Linear)}
+    names = quantize_fp8(model)
+    for name in names:
+        layer, weight = model.get_submodule(name), originals[name]
+        assert layer.weight.dtype == torch.float8_e4m3fn and layer.weight_scale.dtype == torch.float32
+        torch.testing.assert_close(layer.weight_scale, weight.abs().amax(dim=1) / 448.0, rtol=0, atol=0)
+        scaled = weight / layer.weight_scale[:, None]
+        normal = scaled.abs() >= 2.0**-6  # E4M3's normal range: 3 mantissa bits, relative step 2^-3
+        error = (layer.weight.float() - scaled).abs()
+        assert (error[normal] <= scaled.abs()[normal] * 2.0**-4 + 1e-6).all()
+        assert error.max() <= 2.0**-10 + 2.0**-4 * scaled.abs().max()
+
+
+def test_error_bounds_against_full_precision_and_layerwise_casting():
+    reference = small_model()
+    ours = copy.deepcopy(reference)
+    quantize_fp8(ours)
+    casting = copy.deepcopy(reference)
+    casting.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.float32)
+    ours_error, casting_error = relative_error(ours, reference), relative_error(casting, reference)
+    assert ours_error <= 0.02  # the specification's "quality loss < 2 %"
+    assert ours_error <= 0.5 * casting_error
+    gptq = copy.deepcopy(reference)
+    quantize_fp8(gptq, FP8QuantizationPolicy(rounding="gptq"), calibration=[inputs(s) for s in range(8)])
+    assert relative_error(gptq, reference) < 0.8 * ours_error  # error compensation pays (held-out inputs)
+    assert fp8_weight_bytes(ours) <= 0.27 * fp8_weight_bytes(reference)
+
+
+def test_keep_fraction_keeps_the_most_sensitive_layers():
+    reference = small_model()
+    model = copy.deepcopy(reference)
+    sizes = {n: m.weight.numel() for n, m in model.named_modules() if isinstance(m, nn.Linear) and "blocks." in n}
+    policy = FP8QuantizationPolicy(keep_fraction=0.2)
+    names = quantize_fp8(model, policy, calibration=[inputs(0)])
+    kept = set(sizes) - set(names)
+    assert kept and sum(sizes[n] for n in kept) <= 0.2 * sum(sizes.values())
+    sensitivity = ltx_quantizer._sensitivities(reference, list(sizes), [inputs(0)])
+    best = max(sizes, key=lambda n: sensitivity[n] ** 2 / sizes[n])
+    assert best in kept
+
+
+def test_save_load_round_trip_is_bit_exact(tmp_path):
+    model = small_model()
+    quantize_fp8(model)
+    path = save_fp8(model, tmp_path / "transformer.fp8.safetensors")
+    fresh = LTXVideoTransformer3DModel(**CONFIG).eval()
+    load_fp8(fresh, path)
+    saved, loaded = model.state_dict(), fresh.state_dict()
+    assert saved.keys() == loaded.keys()
+    for key, value in saved.items():
+        assert value.dtype == loaded[key].dtype
+        assert torch.equal(value.view(torch.uint8) if value.dtype == torch.float8_e4m3fn else value,
+                           loaded[key].view(torch.uint8) if value.dtype == torch.float8_e4m3fn else loaded[key]), key
+    with torch.no_grad():
+        assert torch.equal(model(**inputs(5))[0], fresh(**inputs(5))[0])
+    from safetensors.torch import save_file
+
+    save_file({"a": torch.zeros(1)}, str(tmp_path / "plain.safetensors"))
+    with pytest.raises(ValueError, match="save_fp8"):
+        load_fp8(LTXVideoTransformer3DModel(**CONFIG), tmp_path / "plain.safetensors")
+
+
+def test_dtype_casts_keep_fp8_weights():
+    model = small_model()
+    quantize_fp8(model)
+    layer = model.transformer_blocks[0].attn1.to_q
+    weight, scale = layer.weight.clone(), layer.weight_scale.clone()
+    model.to(torch.bfloat16)
+    assert layer.weight.dtype == torch.float8_e4m3fn and torch.equal(layer.weight.view(torch.uint8), weight.view(torch.uint8))
+    assert torch.equal(layer.weight_scale, scale) and layer.bias.dtype == torch.bfloat16
+    assert model.dtype == torch.bfloat16
+    batch = {k: v.to(torch.bfloat16) if torch.is_tensor(v) and v.is_floating_point() else v for k, v in inputs(1).items()}
+    with torch.no_grad():
+        assert torch.isfinite(model(**batch)[0]).all()
+
+
+def test_bad_input_leaves_the_model_as_it_was(monkeypatch):
+    model = small_model()
+    state = copy.deepcopy(model.state_dict())
+    with pytest.raises(ValueError, match="does not have"):
+        quantize_fp8(model, FP8QuantizationPolicy(modules=("transformer_blocks.0.attn1.to_q", "transformer_blocks.9.ff")))
+    with pytest.raises(ValueError, match="nn.Linear"):
+        quantize_fp8(model, FP8QuantizationPolicy(modules=("transformer_blocks.0.attn1",)))
+    with pytest.raises(ValueError, match="calibration"):
+        quantize_fp8(model, FP8QuantizationPolicy(rounding="gptq"))
+    with pytest.raises(ValueError, match="rounding"):
+        FP8QuantizationPolicy(rounding="stochastic")
+    with pytest.raises(ValueError, match="keep_fraction"):
+        FP8QuantizationPolicy(keep_fraction=1.5)
+    assert not is_fp8_quantized(model)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    quantize_fp8(model)
+    with pytest.raises(ValueError, match="already FP8-quantized"):
+        quantize_fp8(model)
+    monkeypatch.setattr(ltx_quantizer, "FP8_DTYPE", None)
+    with pytest.raises(RuntimeError, match="float8"):
+        quantize_fp8(small_model())
+
+
+def test_pipelines_enable_fp8_and_from_pretrained(tmp_path):
+    pipe = tiny_pipeline(seed=1)
+    realistic_block_weights(pipe.transformer, 1)
+    args = dict(prompt="a ball", height=64, width=96, num_frames=9, num_inference_steps=3, output_type="pt")
+    reference = pipe(**args, generator=gen(0)).frames
+    pipe.save_pretrained(tmp_path / "pipe")
+    names = pipe.enable_fp8()
+    quantized = pipe(**args, generator=gen(0)).frames
+    psnr = 10 * torch.log10(1.0 / ((quantized - reference) ** 2).mean())
+    assert names and psnr > 30
+    loaded = LTXVideoPipeline.from_pretrained(tmp_path / "pipe", quantization="fp8")
+    assert is_fp8_quantized(loaded.transformer)
+    torch.testing.assert_close(loaded(**args, generator=gen(0)).frames, quantized, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="quantization"):
+        LTXVideoPipeline.from_pretrained(tmp_path / "pipe", quantization="int4")
+
+
+def test_audio_video_pipeline_with_calibrated_policy():
+    pipe = tiny_audio_video_pipeline(seed=0)
+    policy = FP8QuantizationPolicy(rounding="gptq")
+    with pytest.raises(ValueError, match="calibration_prompts"):
+        pipe.enable_fp8(policy)
+    names = pipe.enable_fp8(policy, calibration_prompts=["a drum"], height=64, width=64, num_frames=9,
+                            num_inference_steps=2)
+    assert any(n.startswith("audio_transformer_blocks.") for n in names)
+    out = pipe("a drum", height=64, width=64, num_frames=9, num_inference_steps=2, output_type="pt", generator=gen(1))
+    assert torch.isfinite(out.frames).all() and torch.isfinite(out.audio[0]).all()
+    assert isinstance(pipe, LTXAudioVideoPipeline)
+
+
+def test_ltx2_transformer():
+    torch.manual_seed(0)
+    model = LTX2VideoTransformer3DModel(
+        in_channels=8, out_channels=8, num_attention_heads=2, attention_head_dim=8, cross_attention_dim=16,
+        audio_in_channels=8, audio_out_channels=8, audio_num_attention_heads=2, audio_attention_head_dim=8,
+        audio_cross_attention_dim=16, num_layers=1, caption_channels=16,
+    ).eval()
+    names = quantize_fp8(model)
+    blocks = [n for n, m in model.named_modules() if n.startswith("transformer_blocks.") and isinstance(m, nn.Linear)]
+    assert set(names) >= {"transformer_blocks.0.audio_to_video_attn.to_q", "transformer_blocks.0.ff.net.2"}
+    assert not blocks  # every block linear replaced
+    assert type(model.proj_in) is nn.Linear and type(model.audio_proj_out) is nn.Linear
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available() or torch.cuda.get_device_capability() < (8, 9),
+    reason="FP8 GEMM (torch._scaled_mm) needs a CUDA GPU with compute capability >= 8.9",
+)
+def test_fp8_gemm_matches_dequantized_matmul():
+    linear = nn.Linear(256, 512).cuda().to(torch.bfloat16)
+    layer = FP8Linear.from_weights(
+        ltx_quantizer.round_nearest(linear.weight, ltx_quantizer.channel_scales(linear.weight)),
+        ltx_quantizer.channel_scales(linear.weight), linear.bias,
+    )
+    x = torch.randn(4, 100, 256, device="cuda", dtype=torch.bfloat16)
+    fused = layer(x)
+    layer.use_fp8_matmul = False
+    reference = layer(x)
+    assert ((fused.float() - reference.float()).norm() / reference.float().norm()) < 0.05
