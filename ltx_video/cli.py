@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--ff-chunk-size", type=_positive_int, metavar="TOKENS",
                      help="run feed-forwards this many tokens at a time (less memory, same output)")
     gen.add_argument("--vae-tiling", action="store_true", help="decode the video in overlapping tiles (less memory)")
+    gen.add_argument("--fp8", action="store_true", help="FP8 E4M3 transformer-block weights (per-channel scales)")
     return parser
 
 
@@ -139,6 +140,8 @@ def _load_pipeline(args):
         pipe.enable_feed_forward_chunking(args.ff_chunk_size)
     if args.vae_tiling:
         pipe.vae.enable_tiling()
+    if args.fp8:
+        pipe.enable_fp8()
     return pipe if dtype == torch.float32 else pipe.to(dtype=dtype)
 
 

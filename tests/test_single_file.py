@@ -224,3 +224,23 @@ def test_unmappable_vae_is_an_error(source):
         vae_config_from_original({**V095_METADATA, "decoder_blocks": [["compress_space", {}], ["res_x", 1]]})
     with pytest.raises(ValueError, match="tiny_vae_original_layout"):  # no original layout for this structure
         to_original_checkpoint(source["transformer"], tiny_vae())
+
+
+def test_float8_checkpoint_keeps_its_e4m3_weights_with_quantization_fp8(source, tmp_path):
+    """LTX-Video's fp8 files hold unscaled e4m3 casts: quantization='fp8' keeps those bytes exactly."""
+    from ltx_video.quantization import FP8Linear
+
+    sd = {k: v.contiguous() for k, v in to_original_checkpoint(source["transformer"], source["vae"]).items()}
+    fp8 = {k for k, v in sd.items() if k.startswith("model.diffusion_model.transformer_blocks.") and v.ndim == 2}
+    sd.update({k: sd[k].to(torch.float8_e4m3fn) for k in fp8})
+    path = tmp_path / "ltxv-tiny-fp8.safetensors"
+    save_file(sd, str(path), metadata={"config": json.dumps(ORIGINAL_CONFIG)})
+    cast = LTXVideoPipeline.from_single_file(path, **_text(source))
+    kept = LTXVideoPipeline.from_single_file(path, **_text(source), quantization="fp8")
+    layer = kept.transformer.transformer_blocks[0].attn1.to_q
+    assert isinstance(layer, FP8Linear) and torch.equal(layer.weight_scale, torch.ones_like(layer.weight_scale))
+    original = sd["model.diffusion_model.transformer_blocks.0.attn1.to_q.weight"]
+    assert torch.equal(layer.weight.view(torch.uint8), original.view(torch.uint8))
+    torch.testing.assert_close(_run(kept), _run(cast), atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="quantization"):
+        LTXVideoPipeline.from_single_file(path, **_text(source), quantization="int8")
