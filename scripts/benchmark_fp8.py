@@ -71,6 +71,13 @@ def _error(model, reference_outputs, evaluation, cast=None) -> float:
     return sum(errors) / len(errors)
 
 
+def _tensor_bytes(tensor: torch.Tensor) -> int:
+    """Storage bytes; torchao's float8 tensor subclass reports its logical dtype, so count its parts."""
+    if hasattr(tensor, "qdata") and hasattr(tensor, "scale"):
+        return tensor.qdata.numel() * tensor.qdata.element_size() + tensor.scale.numel() * tensor.scale.element_size()
+    return tensor.numel() * tensor.element_size()
+
+
 def _bytes(model: nn.Module) -> tuple[int, int]:
     """(bytes of the transformer-block linear weights incl. scales, bytes of all parameters and buffers)."""
     from ltx_video.quantization import FP8Linear
@@ -82,8 +89,8 @@ def _bytes(model: nn.Module) -> tuple[int, int]:
         if isinstance(module, FP8Linear):
             blocks += module.weight.numel() + 4 * module.weight_scale.numel()
         elif isinstance(module, nn.Linear):
-            blocks += module.weight.numel() * module.weight.element_size()
-    total = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
+            blocks += _tensor_bytes(module.weight)
+    total = sum(_tensor_bytes(t) for t in (*model.parameters(), *model.buffers()))
     return blocks, total
 
 
