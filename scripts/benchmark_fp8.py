@@ -46,8 +46,11 @@ def _machine() -> str:
 
     cpu = "CPU"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"{cpu}, {os.cpu_count()} cores"
@@ -107,7 +110,11 @@ def _per_tensor(model: nn.Module) -> nn.Module:
 
 
 def _per_tensor_bytes(model: nn.Module) -> int:
-    return sum(m.weight.numel() + 4 for n, m in model.named_modules() if isinstance(m, nn.Linear) and "transformer_blocks." in n)
+    return sum(
+        m.weight.numel() + 4
+        for n, m in model.named_modules()
+        if isinstance(m, nn.Linear) and "transformer_blocks." in n
+    )
 
 
 def _torchao(model: nn.Module):
@@ -116,7 +123,11 @@ def _torchao(model: nn.Module):
     except ImportError:
         return None, "torchao not installed"
     try:
-        quantize_(model, Float8WeightOnlyConfig(), filter_fn=lambda m, name: isinstance(m, nn.Linear) and "transformer_blocks." in name)
+        quantize_(
+            model,
+            Float8WeightOnlyConfig(),
+            filter_fn=lambda m, name: isinstance(m, nn.Linear) and "transformer_blocks." in name,
+        )
     except Exception as error:  # torchao's float8 kernels may need a GPU
         return None, f"torchao failed: {type(error).__name__}: {str(error)[:80]}"
     return model, None
@@ -135,15 +146,25 @@ def compare(reference: nn.Module, calibration: list[dict], evaluation: list[dict
         if blocks is not None:  # simulated storage: the block weights at `blocks` bytes, the rest as measured
             total, block_bytes = total - block_bytes + blocks, blocks
         blocks = block_bytes
-        rows.append({"method": label, "block_bytes": blocks / fp32_blocks, "total_bytes": total / fp32_total,
-                     "error": error, "seconds": seconds, "note": note})
+        rows.append(
+            {
+                "method": label,
+                "block_bytes": blocks / fp32_blocks,
+                "total_bytes": total / fp32_total,
+                "error": error,
+                "seconds": seconds,
+                "note": note,
+            }
+        )
         print(f"  {label:<48} error {error:.5f}  block bytes x{blocks / fp32_blocks:.3f}", flush=True)
 
     add("fp32 (reference)", reference)
     add("bf16", copy.deepcopy(reference).to(torch.bfloat16), cast=torch.bfloat16)
-    for label, policy in (("ours: GPTQ + keep 2.5 % most sensitive", FP8QuantizationPolicy(**OURS)),
-                          ("ours: GPTQ", FP8QuantizationPolicy(rounding="gptq")),
-                          ("plain per-channel absmax (ours, no calibration)", FP8QuantizationPolicy())):
+    for label, policy in (
+        ("ours: GPTQ + keep 2.5 % most sensitive", FP8QuantizationPolicy(**OURS)),
+        ("ours: GPTQ", FP8QuantizationPolicy(rounding="gptq")),
+        ("plain per-channel absmax (ours, no calibration)", FP8QuantizationPolicy()),
+    ):
         model = copy.deepcopy(reference)
         t0 = time.perf_counter()
         quantize_fp8(model, policy, calibration=calibration if policy.needs_calibration else None)
@@ -172,8 +193,12 @@ def _mid_inputs(seed: int, config: dict) -> dict:
     return dict(
         hidden_states=torch.randn(1, frames * height * width, config["in_channels"], generator=g),
         encoder_hidden_states=torch.randn(1, 32, config["caption_channels"], generator=g),
-        timestep=torch.randint(0, 1000, (1,), generator=g).float(), encoder_attention_mask=torch.ones(1, 32),
-        num_frames=frames, height=height, width=width, return_dict=False,
+        timestep=torch.randint(0, 1000, (1,), generator=g).float(),
+        encoder_attention_mask=torch.ones(1, 32),
+        num_frames=frames,
+        height=height,
+        width=width,
+        return_dict=False,
     )
 
 
@@ -182,8 +207,15 @@ def mid(layers: int, heads: int) -> list[dict]:
 
     from ltx_video.testing import realistic_block_weights
 
-    config = dict(in_channels=128, out_channels=128, num_attention_heads=heads, attention_head_dim=64,
-                  cross_attention_dim=heads * 64, num_layers=layers, caption_channels=512)
+    config = dict(
+        in_channels=128,
+        out_channels=128,
+        num_attention_heads=heads,
+        attention_head_dim=64,
+        cross_attention_dim=heads * 64,
+        num_layers=layers,
+        caption_channels=512,
+    )
     torch.manual_seed(0)
     model = LTXVideoTransformer3DModel(**config).eval()
     realistic_block_weights(model, seed=0)
@@ -207,21 +239,30 @@ def builtin() -> tuple[list[dict], list[dict]]:
     prompts = ["a red square bounces", "a blue ball bounces", "a green triangle bounces"]
 
     def videos():
-        return [pipe(p, output_type="pt", generator=torch.Generator().manual_seed(7 + i), **DEFAULT_GENERATION).frames
-                for i, p in enumerate(prompts)]
+        return [
+            pipe(p, output_type="pt", generator=torch.Generator().manual_seed(7 + i), **DEFAULT_GENERATION).frames
+            for i, p in enumerate(prompts)
+        ]
 
     reference = videos()
     original = pipe.transformer
     psnr_rows = []
-    for label, policy in (("ours: GPTQ + keep 2.5 % most sensitive", FP8QuantizationPolicy(**OURS)),
-                          ("plain per-channel absmax", FP8QuantizationPolicy())):
+    for label, policy in (
+        ("ours: GPTQ + keep 2.5 % most sensitive", FP8QuantizationPolicy(**OURS)),
+        ("plain per-channel absmax", FP8QuantizationPolicy()),
+    ):
         pipe.transformer = copy.deepcopy(original)
-        pipe.enable_fp8(policy, calibration_prompts=["a red ball bounces", "a blue square bounces"] if policy.needs_calibration
-                        else None, **small)
+        pipe.enable_fp8(
+            policy,
+            calibration_prompts=["a red ball bounces", "a blue square bounces"] if policy.needs_calibration else None,
+            **small,
+        )
         values = [10 * math.log10(1.0 / ((a - b) ** 2).mean().item()) for a, b in zip(videos(), reference, strict=True)]
         psnr_rows.append({"method": label, "psnr_mean": sum(values) / len(values), "psnr_min": min(values)})
-        print(f"  video PSNR {label}: mean {psnr_rows[-1]['psnr_mean']:.2f} dB, min {psnr_rows[-1]['psnr_min']:.2f}",
-              flush=True)
+        print(
+            f"  video PSNR {label}: mean {psnr_rows[-1]['psnr_mean']:.2f} dB, min {psnr_rows[-1]['psnr_min']:.2f}",
+            flush=True,
+        )
     pipe.transformer = original
     return rows, psnr_rows
 
@@ -232,18 +273,31 @@ def cuda_gemm_timing() -> list[dict]:
 
     from ltx_video.quantization import quantize_fp8
 
-    config = dict(in_channels=128, out_channels=128, num_attention_heads=32, attention_head_dim=64,
-                  cross_attention_dim=2048, num_layers=4, caption_channels=4096)
+    config = dict(
+        in_channels=128,
+        out_channels=128,
+        num_attention_heads=32,
+        attention_head_dim=64,
+        cross_attention_dim=2048,
+        num_layers=4,
+        caption_channels=4096,
+    )
     model = LTXVideoTransformer3DModel(**config).cuda().to(torch.bfloat16).eval()
     quantized = copy.deepcopy(model)
     quantize_fp8(quantized)
     rows = []
     for tokens in (16384, 32768, 65536):
         frames = tokens // (32 * 32)
-        kwargs = dict(hidden_states=torch.randn(1, tokens, 128, device="cuda", dtype=torch.bfloat16),
-                      encoder_hidden_states=torch.randn(1, 128, 4096, device="cuda", dtype=torch.bfloat16),
-                      timestep=torch.tensor([500.0], device="cuda"), encoder_attention_mask=torch.ones(1, 128, device="cuda"),
-                      num_frames=frames, height=32, width=32, return_dict=False)
+        kwargs = dict(
+            hidden_states=torch.randn(1, tokens, 128, device="cuda", dtype=torch.bfloat16),
+            encoder_hidden_states=torch.randn(1, 128, 4096, device="cuda", dtype=torch.bfloat16),
+            timestep=torch.tensor([500.0], device="cuda"),
+            encoder_attention_mask=torch.ones(1, 128, device="cuda"),
+            num_frames=frames,
+            height=32,
+            width=32,
+            return_dict=False,
+        )
         times = {}
         for label, m in (("bf16", model), ("fp8 GEMM", quantized)):
             with torch.no_grad():
@@ -261,13 +315,17 @@ def cuda_gemm_timing() -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| method | block weight bytes vs fp32 | all transformer bytes vs fp32 | rel. output error | vs layerwise casting |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| method | block weight bytes vs fp32 | all transformer bytes vs fp32 | rel. output error | vs layerwise casting |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         if "error" not in r:
             lines.append(f"| {r['method']} | | | {r['note']} | |")
             continue
-        lines.append(f"| {r['method']} | {r['block_bytes']:.3f} | {r['total_bytes']:.3f} | {r['error']:.5f} | {r['vs_casting']:.2f}x |")
+        lines.append(
+            f"| {r['method']} | {r['block_bytes']:.3f} | {r['total_bytes']:.3f} | {r['error']:.5f} | {r['vs_casting']:.2f}x |"
+        )
     return "\n".join(lines)
 
 
@@ -288,7 +346,15 @@ def main(argv: list[str] | None = None) -> int:
     if "builtin" in args.sections:
         print("built-in model ...", flush=True)
         rows, psnr = builtin()
-        report += ["", "Built-in model:", "", markdown(rows), "", "| method | video PSNR mean (dB) | min |", "|---|---|---|"]
+        report += [
+            "",
+            "Built-in model:",
+            "",
+            markdown(rows),
+            "",
+            "| method | video PSNR mean (dB) | min |",
+            "|---|---|---|",
+        ]
         report += [f"| {r['method']} | {r['psnr_mean']:.2f} | {r['psnr_min']:.2f} |" for r in psnr]
     if "gemm" in args.sections:
         if torch.cuda.is_available() and torch.cuda.get_device_capability() >= (8, 9):

@@ -21,8 +21,15 @@ from ltx_video.quantization import (
 )
 from ltx_video.testing import realistic_block_weights, tiny_audio_video_pipeline, tiny_pipeline
 
-CONFIG = dict(in_channels=16, out_channels=16, num_attention_heads=4, attention_head_dim=16, cross_attention_dim=64,
-              num_layers=2, caption_channels=32)
+CONFIG = dict(
+    in_channels=16,
+    out_channels=16,
+    num_attention_heads=4,
+    attention_head_dim=16,
+    cross_attention_dim=64,
+    num_layers=2,
+    caption_channels=32,
+)
 
 
 def small_model(seed=0):
@@ -35,9 +42,14 @@ def small_model(seed=0):
 def inputs(seed):
     g = torch.Generator().manual_seed(seed)
     return dict(
-        hidden_states=torch.randn(1, 3 * 4 * 4, 16, generator=g), encoder_hidden_states=torch.randn(1, 8, 32, generator=g),
-        timestep=torch.tensor([300.0 + seed]), encoder_attention_mask=torch.ones(1, 8),
-        num_frames=3, height=4, width=4, return_dict=False,
+        hidden_states=torch.randn(1, 3 * 4 * 4, 16, generator=g),
+        encoder_hidden_states=torch.randn(1, 8, 32, generator=g),
+        timestep=torch.tensor([300.0 + seed]),
+        encoder_attention_mask=torch.ones(1, 8),
+        num_frames=3,
+        height=4,
+        width=4,
+        return_dict=False,
     )
 
 
@@ -114,8 +126,10 @@ def test_save_load_round_trip_is_bit_exact(tmp_path):
     assert saved.keys() == loaded.keys()
     for key, value in saved.items():
         assert value.dtype == loaded[key].dtype
-        assert torch.equal(value.view(torch.uint8) if value.dtype == torch.float8_e4m3fn else value,
-                           loaded[key].view(torch.uint8) if value.dtype == torch.float8_e4m3fn else loaded[key]), key
+        assert torch.equal(
+            value.view(torch.uint8) if value.dtype == torch.float8_e4m3fn else value,
+            loaded[key].view(torch.uint8) if value.dtype == torch.float8_e4m3fn else loaded[key],
+        ), key
     with torch.no_grad():
         assert torch.equal(model(**inputs(5))[0], fresh(**inputs(5))[0])
     from safetensors.torch import save_file
@@ -131,10 +145,14 @@ def test_dtype_casts_keep_fp8_weights():
     layer = model.transformer_blocks[0].attn1.to_q
     weight, scale = layer.weight.clone(), layer.weight_scale.clone()
     model.to(torch.bfloat16)
-    assert layer.weight.dtype == torch.float8_e4m3fn and torch.equal(layer.weight.view(torch.uint8), weight.view(torch.uint8))
+    assert layer.weight.dtype == torch.float8_e4m3fn and torch.equal(
+        layer.weight.view(torch.uint8), weight.view(torch.uint8)
+    )
     assert torch.equal(layer.weight_scale, scale) and layer.bias.dtype == torch.bfloat16
     assert model.dtype == torch.bfloat16
-    batch = {k: v.to(torch.bfloat16) if torch.is_tensor(v) and v.is_floating_point() else v for k, v in inputs(1).items()}
+    batch = {
+        k: v.to(torch.bfloat16) if torch.is_tensor(v) and v.is_floating_point() else v for k, v in inputs(1).items()
+    }
     with torch.no_grad():
         assert torch.isfinite(model(**batch)[0]).all()
 
@@ -143,7 +161,9 @@ def test_bad_input_leaves_the_model_as_it_was(monkeypatch):
     model = small_model()
     state = copy.deepcopy(model.state_dict())
     with pytest.raises(ValueError, match="does not have"):
-        quantize_fp8(model, FP8QuantizationPolicy(modules=("transformer_blocks.0.attn1.to_q", "transformer_blocks.9.ff")))
+        quantize_fp8(
+            model, FP8QuantizationPolicy(modules=("transformer_blocks.0.attn1.to_q", "transformer_blocks.9.ff"))
+        )
     with pytest.raises(ValueError, match="nn.Linear"):
         quantize_fp8(model, FP8QuantizationPolicy(modules=("transformer_blocks.0.attn1",)))
     with pytest.raises(ValueError, match="calibration"):
@@ -184,8 +204,9 @@ def test_audio_video_pipeline_with_calibrated_policy():
     policy = FP8QuantizationPolicy(rounding="gptq")
     with pytest.raises(ValueError, match="calibration_prompts"):
         pipe.enable_fp8(policy)
-    names = pipe.enable_fp8(policy, calibration_prompts=["a drum"], height=64, width=64, num_frames=9,
-                            num_inference_steps=2)
+    names = pipe.enable_fp8(
+        policy, calibration_prompts=["a drum"], height=64, width=64, num_frames=9, num_inference_steps=2
+    )
     assert any(n.startswith("audio_transformer_blocks.") for n in names)
     out = pipe("a drum", height=64, width=64, num_frames=9, num_inference_steps=2, output_type="pt", generator=gen(1))
     assert torch.isfinite(out.frames).all() and torch.isfinite(out.audio[0]).all()
@@ -195,9 +216,18 @@ def test_audio_video_pipeline_with_calibrated_policy():
 def test_ltx2_transformer():
     torch.manual_seed(0)
     model = LTX2VideoTransformer3DModel(
-        in_channels=8, out_channels=8, num_attention_heads=2, attention_head_dim=8, cross_attention_dim=16,
-        audio_in_channels=8, audio_out_channels=8, audio_num_attention_heads=2, audio_attention_head_dim=8,
-        audio_cross_attention_dim=16, num_layers=1, caption_channels=16,
+        in_channels=8,
+        out_channels=8,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        audio_in_channels=8,
+        audio_out_channels=8,
+        audio_num_attention_heads=2,
+        audio_attention_head_dim=8,
+        audio_cross_attention_dim=16,
+        num_layers=1,
+        caption_channels=16,
     ).eval()
     names = quantize_fp8(model)
     blocks = [n for n, m in model.named_modules() if n.startswith("transformer_blocks.") and isinstance(m, nn.Linear)]
@@ -214,7 +244,8 @@ def test_fp8_gemm_matches_dequantized_matmul():
     linear = nn.Linear(256, 512).cuda().to(torch.bfloat16)
     layer = FP8Linear.from_weights(
         ltx_quantizer.round_nearest(linear.weight, ltx_quantizer.channel_scales(linear.weight)),
-        ltx_quantizer.channel_scales(linear.weight), linear.bias,
+        ltx_quantizer.channel_scales(linear.weight),
+        linear.bias,
     )
     x = torch.randn(4, 100, 256, device="cuda", dtype=torch.bfloat16)
     fused = layer(x)

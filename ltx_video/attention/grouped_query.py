@@ -158,7 +158,9 @@ def convert_attention_heads(transformer: torch.nn.Module, num_kv_heads: int) -> 
         if attn.to_k.out_features != attn.heads * attn.head_dim:
             raise ValueError(f"{name} already has fewer key/value heads than query heads.")
         if type(attn.to_k) is not torch.nn.Linear or type(attn.to_v) is not torch.nn.Linear:
-            raise ValueError(f"{name}: to_k / to_v must be plain nn.Linear (not LoRA-wrapped or quantized) to pool them.")
+            raise ValueError(
+                f"{name}: to_k / to_v must be plain nn.Linear (not LoRA-wrapped or quantized) to pool them."
+            )
         if not isinstance(attn.processor, (LTXVideoAttnProcessor, LTXAudioVideoAttnProcessor)):
             raise ValueError(
                 f"{name} uses {type(attn.processor).__name__}, which convert_attention_heads does not know."

@@ -58,7 +58,9 @@ ROUNDINGS = ("nearest", "gptq")
 
 def _require_float8() -> None:
     if FP8_DTYPE is None:
-        raise RuntimeError(f"FP8 quantization needs torch.float8_e4m3fn (PyTorch >= 2.1); this torch {torch.__version__} has none.")
+        raise RuntimeError(
+            f"FP8 quantization needs torch.float8_e4m3fn (PyTorch >= 2.1); this torch {torch.__version__} has none."
+        )
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,9 @@ class FP8QuantizationPolicy:
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(p, str) for p in value):
                 raise ValueError(f"FP8QuantizationPolicy `{name}` must be a tuple of glob patterns, got {value!r}.")
-        if self.modules is not None and (isinstance(self.modules, str) or not all(isinstance(m, str) for m in self.modules)):
+        if self.modules is not None and (
+            isinstance(self.modules, str) or not all(isinstance(m, str) for m in self.modules)
+        ):
             raise ValueError(f"FP8QuantizationPolicy `modules` must be a tuple of module names, got {self.modules!r}.")
         if self.rounding not in ROUNDINGS:
             raise ValueError(f"FP8QuantizationPolicy `rounding` must be one of {ROUNDINGS}, got {self.rounding!r}.")
@@ -117,20 +121,28 @@ class FP8QuantizationPolicy:
                 raise ValueError(f"policy `modules` must name nn.Linear layers; these are not: {not_linear[:5]}")
             return list(self.modules)
         chosen = [
-            name for name in sorted(linears)
-            if any(fnmatch.fnmatch(name, p) for p in self.quantize) and not any(fnmatch.fnmatch(name, p) for p in self.keep)
+            name
+            for name in sorted(linears)
+            if any(fnmatch.fnmatch(name, p) for p in self.quantize)
+            and not any(fnmatch.fnmatch(name, p) for p in self.keep)
         ]
         if not chosen:
-            raise ValueError(f"policy quantizes no nn.Linear layer of {type(model).__name__} (patterns {self.quantize}).")
+            raise ValueError(
+                f"policy quantizes no nn.Linear layer of {type(model).__name__} (patterns {self.quantize})."
+            )
         return chosen
 
 
 # ----------------------------------------------------------------------------- the layer
 def _fp8_gemm_available(x: torch.Tensor, layer: FP8Linear) -> bool:
     return (
-        layer.use_fp8_matmul and x.is_cuda and x.dtype in (torch.bfloat16, torch.float16) and hasattr(torch, "_scaled_mm")
+        layer.use_fp8_matmul
+        and x.is_cuda
+        and x.dtype in (torch.bfloat16, torch.float16)
+        and hasattr(torch, "_scaled_mm")
         and torch.cuda.get_device_capability(x.device) >= (8, 9)
-        and layer.in_features % 16 == 0 and layer.out_features % 16 == 0
+        and layer.in_features % 16 == 0
+        and layer.out_features % 16 == 0
     )
 
 
@@ -147,13 +159,20 @@ class FP8Linear(nn.Module):
         self.in_features, self.out_features = in_features, out_features
         self.register_buffer("weight", torch.zeros(out_features, in_features, device=device, dtype=FP8_DTYPE))
         self.register_buffer("weight_scale", torch.ones(out_features, device=device, dtype=torch.float32))
-        self.bias = nn.Parameter(torch.zeros(out_features, device=device, dtype=dtype), requires_grad=False) if bias else None
+        self.bias = (
+            nn.Parameter(torch.zeros(out_features, device=device, dtype=dtype), requires_grad=False) if bias else None
+        )
         self.use_fp8_matmul = True
 
     @classmethod
     def from_weights(cls, weight: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor | None) -> FP8Linear:
-        layer = cls(weight.shape[1], weight.shape[0], bias is not None, device=weight.device,
-                    dtype=bias.dtype if bias is not None else torch.float32)
+        layer = cls(
+            weight.shape[1],
+            weight.shape[0],
+            bias is not None,
+            device=weight.device,
+            dtype=bias.dtype if bias is not None else torch.float32,
+        )
         layer.weight.copy_(weight)
         layer.weight_scale.copy_(scale)
         if bias is not None:
@@ -181,13 +200,19 @@ class FP8Linear(nn.Module):
         x_scale = rows.abs().amax(dim=1, keepdim=True).float().clamp_min(1e-12) / FP8_MAX
         x_fp8 = (rows.float() / x_scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
         out = torch._scaled_mm(
-            x_fp8, self.weight.t(), scale_a=x_scale, scale_b=self.weight_scale[None, :],
-            bias=None if self.bias is None else self.bias.to(x.dtype), out_dtype=x.dtype,
+            x_fp8,
+            self.weight.t(),
+            scale_a=x_scale,
+            scale_b=self.weight_scale[None, :],
+            bias=None if self.bias is None else self.bias.to(x.dtype),
+            out_dtype=x.dtype,
         )
         return out.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, fp8_e4m3"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, fp8_e4m3"
+        )
 
 
 def is_fp8_quantized(model: nn.Module) -> bool:
@@ -205,18 +230,22 @@ def round_nearest(weight: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     return (weight.detach().float() / scale[:, None]).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
 
 
-def round_gptq(weight: torch.Tensor, scale: torch.Tensor, second_moment: torch.Tensor, damping: float,
-               block: int = 128) -> torch.Tensor:
+def round_gptq(
+    weight: torch.Tensor, scale: torch.Tensor, second_moment: torch.Tensor, damping: float, block: int = 128
+) -> torch.Tensor:
     """Error-compensating rounding of ``weight`` (out, in) given ``E[x x^T]`` (in, in) of its inputs."""
     w = weight.detach().float().clone()
-    hessian = second_moment.double().clone()
+    hessian = second_moment.to(w.device, torch.float64).clone()
     dead = torch.diagonal(hessian) == 0  # inputs that never vary: their weights do not matter
     hessian[dead, dead] = 1.0
     w[:, dead] = 0.0
-    hessian += damping * torch.diagonal(hessian).mean() * torch.eye(hessian.shape[0], dtype=hessian.dtype)
+    hessian += (
+        damping * torch.diagonal(hessian).mean() * torch.eye(hessian.shape[0], dtype=hessian.dtype, device=w.device)
+    )
     inverse = torch.cholesky_inverse(torch.linalg.cholesky(hessian))
     upper = torch.linalg.cholesky(inverse, upper=True).float()  # rows: the error-propagation weights
-    out = torch.empty(w.shape, dtype=FP8_DTYPE)
+    out = torch.empty(w.shape, dtype=FP8_DTYPE, device=w.device)
+    scale = scale.to(w.device)
     inv_scale = 1.0 / scale[:, None]
     columns = w.shape[1]
     for start in range(0, columns, block):
@@ -337,7 +366,7 @@ def quantize_fp8(
         if _is_e4m3(linear.weight):  # already E4M3 values (LTX-Video's fp8 files): kept exactly, unit scales
             weight, scale = linear.weight.detach().to(FP8_DTYPE), torch.ones_like(scale)
         elif name in moments:
-            weight = round_gptq(linear.weight.cpu(), scale.cpu(), moments[name], policy.damping).to(linear.weight.device)
+            weight = round_gptq(linear.weight, scale, moments[name], policy.damping)
         else:
             weight = round_nearest(linear.weight, scale)
         replacements[name] = FP8Linear.from_weights(weight, scale, linear.bias)
@@ -384,8 +413,13 @@ def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
     names = policy.select(model)
     for name in names:
         linear = model.get_submodule(name)
-        shell = FP8Linear(linear.in_features, linear.out_features, linear.bias is not None,
-                          device=linear.weight.device, dtype=linear.weight.dtype)
+        shell = FP8Linear(
+            linear.in_features,
+            linear.out_features,
+            linear.bias is not None,
+            device=linear.weight.device,
+            dtype=linear.weight.dtype,
+        )
         parent, _, child = name.rpartition(".")
         setattr(model.get_submodule(parent) if parent else model, child, shell)
     device = next(model.get_submodule(names[0]).buffers()).device
@@ -393,7 +427,9 @@ def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
     return model
 
 
-def fp8_weight_bytes(model: nn.Module, prefix_patterns: Sequence[str] = ("transformer_blocks.*", "audio_transformer_blocks.*")) -> int:
+def fp8_weight_bytes(
+    model: nn.Module, prefix_patterns: Sequence[str] = ("transformer_blocks.*", "audio_transformer_blocks.*")
+) -> int:
     """Bytes of the weights (and their scales) of the linear layers under ``prefix_patterns``."""
     total = 0
     for name, module in model.named_modules():
@@ -404,4 +440,3 @@ def fp8_weight_bytes(model: nn.Module, prefix_patterns: Sequence[str] = ("transf
         elif isinstance(module, nn.Linear):
             total += module.weight.numel() * module.weight.element_size()
     return total
-
