@@ -130,6 +130,8 @@ def _load_pipeline(args):
         from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 
         pipe.register_modules(latent_upsampler=LTXLatentUpsamplerModel.from_pretrained(args.upsampler))
+    if args.fp8:  # before moving: the full-precision weights never reach the device
+        pipe.enable_fp8()
     pipe.to(args.device)
     if args.attention is not None:
         try:
@@ -140,8 +142,6 @@ def _load_pipeline(args):
         pipe.enable_feed_forward_chunking(args.ff_chunk_size)
     if args.vae_tiling:
         pipe.vae.enable_tiling()
-    if args.fp8:
-        pipe.enable_fp8()
     return pipe if dtype == torch.float32 else pipe.to(dtype=dtype)
 
 

@@ -252,3 +252,33 @@ def test_fp8_gemm_matches_dequantized_matmul():
     layer.use_fp8_matmul = False
     reference = layer(x)
     assert ((fused.float() - reference.float()).norm() / reference.float().norm()) < 0.05
+
+
+def test_save_pretrained_of_a_quantized_model_is_refused(tmp_path):
+    pipe = tiny_pipeline(seed=0)
+    pipe.enable_fp8()
+    with pytest.raises(ValueError, match="save_fp8"):
+        pipe.save_pretrained(tmp_path / "pipe")
+    with pytest.raises(ValueError, match="save_fp8"):
+        pipe.transformer.save_pretrained(tmp_path / "transformer")
+
+
+def test_load_fp8_checks_the_file_before_changing_the_model(tmp_path):
+    model = small_model()
+    quantize_fp8(model)
+    path = save_fp8(model, tmp_path / "t.safetensors")
+    for change, match in (({"num_layers": 1}, "does not have"), ({"caption_channels": 24}, "does not fit")):
+        other = LTXVideoTransformer3DModel(**{**CONFIG, **change}).eval()
+        state = copy.deepcopy(other.state_dict())
+        with pytest.raises(ValueError, match=match):
+            load_fp8(other, path)
+        assert not is_fp8_quantized(other)
+        assert all(torch.equal(state[k], v) for k, v in other.state_dict().items())
+
+
+def test_meta_device_and_to_empty():
+    with torch.device("meta"):
+        layer = FP8Linear(32, 16)
+    layer.to_empty(device="cpu")
+    assert layer.weight.dtype == torch.float8_e4m3fn and layer.weight.device.type == "cpu"
+    assert layer.weight_scale.dtype == torch.float32

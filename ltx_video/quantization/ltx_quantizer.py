@@ -77,8 +77,11 @@ class FP8QuantizationPolicy:
         rounding: ``"nearest"`` (round to the nearest E4M3 value) or ``"gptq"`` (error-compensating; needs
             ``calibration``).
         keep_fraction: keep the most sensitive layers, up to this fraction of the quantizable weights, in
-            high precision (needs ``calibration``). 0.05 keeps transformer-block weight bytes <= 0.27 x fp32.
+            high precision (needs ``calibration``). Kept fp32 layers cost 3 bytes more per weight: 0.025
+            keeps block weight bytes <= 0.27 x fp32 for layers >= 512 wide (scales add 4 / width bytes).
         damping: GPTQ's damping of ``E[x x^T]``, relative to its mean diagonal.
+        moment_bytes: GPTQ collects ``E[x x^T]`` (in_features^2 float32 per layer) for layers worth at most
+            this many bytes per calibration pass (2 GiB: LTX 13B's 48 blocks take about 40 passes).
     """
 
     quantize: tuple[str, ...] = ("transformer_blocks.*", "audio_transformer_blocks.*")
@@ -87,6 +90,7 @@ class FP8QuantizationPolicy:
     rounding: str = "nearest"
     keep_fraction: float = 0.0
     damping: float = 0.01
+    moment_bytes: int = 2**31
 
     def __post_init__(self):
         for name in ("quantize", "keep"):
@@ -134,15 +138,20 @@ class FP8QuantizationPolicy:
 
 
 # ----------------------------------------------------------------------------- the layer
+_FP8_GEMM_FAILED: set[tuple[str, torch.dtype]] = set()  # (device, dtype) where _scaled_mm raised once
+
+
 def _fp8_gemm_available(x: torch.Tensor, layer: FP8Linear) -> bool:
     return (
         layer.use_fp8_matmul
         and x.is_cuda
-        and x.dtype in (torch.bfloat16, torch.float16)
+        and torch.version.hip is None  # ROCm wants e4m3fnuz
+        and x.dtype == torch.bfloat16  # row-wise scaled_mm outputs bf16 on every release that has it
         and hasattr(torch, "_scaled_mm")
         and torch.cuda.get_device_capability(x.device) >= (8, 9)
         and layer.in_features % 16 == 0
         and layer.out_features % 16 == 0
+        and (str(x.device), x.dtype) not in _FP8_GEMM_FAILED
     )
 
 
@@ -182,23 +191,30 @@ class FP8Linear(nn.Module):
     def _apply(self, fn, recurse=True):
         weight, scale = self.weight, self.weight_scale
         super()._apply(fn, recurse)
-        self.weight = weight.to(self.weight.device)  # keep float8 / float32 whatever dtype `fn` cast to
-        self.weight_scale = scale.to(self.weight_scale.device)
+        # A dtype cast (model.to(torch.bfloat16)) must not touch the float8 weight or the float32 scales:
+        # where `fn` changed a dtype, take the original again on the new device.
+        if self.weight.dtype != weight.dtype:
+            self.weight = weight.to(self.weight.device)
+        if self.weight_scale.dtype != scale.dtype:
+            self.weight_scale = scale.to(self.weight_scale.device)
         return self
 
     def dequantized_weight(self, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        return (self.weight.float() * self.weight_scale[:, None]).to(dtype)
+        return self.weight.to(dtype) * self.weight_scale.to(dtype)[:, None]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if _fp8_gemm_available(x, self):
-            return self._fp8_gemm(x)
+            try:
+                return self._fp8_gemm(x)
+            except RuntimeError:  # this torch / GPU lacks row-wise scaled_mm: dequantize from now on
+                _FP8_GEMM_FAILED.add((str(x.device), x.dtype))
         bias = None if self.bias is None else self.bias.to(x.dtype)
         return F.linear(x, self.dequantized_weight(x.dtype), bias)
 
     def _fp8_gemm(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, self.in_features)
         x_scale = rows.abs().amax(dim=1, keepdim=True).float().clamp_min(1e-12) / FP8_MAX
-        x_fp8 = (rows.float() / x_scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
+        x_fp8 = (rows / x_scale.to(rows.dtype)).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)  # no float32 copy
         out = torch._scaled_mm(
             x_fp8,
             self.weight.t(),
@@ -358,7 +374,17 @@ def quantize_fp8(
         sizes = {n: model.get_submodule(n).weight.numel() for n in names}
         kept = _most_sensitive(names, _sensitivities(model, names, calibration), sizes, policy.keep_fraction)
         names = [n for n in names if n not in kept]
-    moments = _second_moments(model, names, calibration) if policy.rounding == "gptq" else {}
+    moments = {}
+    if policy.rounding == "gptq":  # E[x x^T] for a group of layers per calibration pass, bounded in memory
+        group, size = [], 0
+        for name in [*names, None]:
+            width = model.get_submodule(name).in_features if name is not None else 0
+            if name is None or (group and size + 4 * width**2 > policy.moment_bytes):
+                moments.update(_second_moments(model, group, calibration))
+                group, size = [], 0
+            if name is not None:
+                group.append(name)
+                size += 4 * width**2
     replacements = {}
     for name in names:
         linear = model.get_submodule(name)
@@ -375,7 +401,24 @@ def quantize_fp8(
     for name, layer in replacements.items():
         parent, _, child = name.rpartition(".")
         setattr(model.get_submodule(parent) if parent else model, child, layer)
+    _refuse_save_pretrained(model)
     return names
+
+
+def _refuse_save_pretrained(model: nn.Module) -> None:
+    """diffusers' ``save_pretrained`` / ``from_pretrained`` know nothing of FP8Linear: the saved file would load
+    as plain linears holding the raw E4M3 values (scales dropped). Refuse it with a pointer to ``save_fp8``."""
+    if not hasattr(model, "save_pretrained"):
+        return
+
+    def save_pretrained(*args, **kwargs):
+        raise ValueError(
+            f"{type(model).__name__} is FP8-quantized: diffusers' save_pretrained would drop the scales. Save the "
+            "transformer with ltx_video.quantization.save_fp8 (load it with load_fp8), and the pipeline's other "
+            "components with their own save_pretrained."
+        )
+
+    model.save_pretrained = save_pretrained
 
 
 def save_fp8(model: nn.Module, path: str | Path) -> Path:
@@ -409,8 +452,23 @@ def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
         info = json.loads((f.metadata() or {}).get("ltx_video_quantization", "null") or "null")
     if not info or info.get("format") != "fp8_e4m3fn_per_channel":
         raise ValueError(f"{path} was not written by save_fp8 (no 'ltx_video_quantization' metadata).")
-    policy = FP8QuantizationPolicy(modules=tuple(info["modules"]))
-    names = policy.select(model)
+    if is_fp8_quantized(model):
+        raise ValueError(f"{type(model).__name__} is already FP8-quantized; load into a full-precision model.")
+    names = FP8QuantizationPolicy(modules=tuple(info["modules"])).select(model)
+    state = load_file(str(path))
+    # Check every key and shape before changing anything, so a wrong file leaves the model as it was.
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    for name in names:
+        linear = model.get_submodule(name)
+        expected[f"{name}.weight_scale"] = (linear.out_features,)
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if found != expected:
+        wrong = sorted(set(found) ^ set(expected)) + sorted(
+            k for k in found.keys() & expected.keys() if found[k] != expected[k]
+        )
+        raise ValueError(
+            f"{path} does not fit {type(model).__name__} of this config: {len(wrong)} keys differ, e.g. {wrong[:5]}"
+        )
     for name in names:
         linear = model.get_submodule(name)
         shell = FP8Linear(
@@ -422,8 +480,8 @@ def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
         )
         parent, _, child = name.rpartition(".")
         setattr(model.get_submodule(parent) if parent else model, child, shell)
-    device = next(model.get_submodule(names[0]).buffers()).device
-    model.load_state_dict(load_file(str(path), device=str(device)), strict=True)
+    model.load_state_dict(state, strict=True)  # copies onto each tensor's own device
+    _refuse_save_pretrained(model)
     return model
 
 
