@@ -161,6 +161,10 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
         (output_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     accelerator.wait_for_everyone()
     accelerator.end_training()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        # Tear the gloo group down before the interpreter exits: left to the destructors, a rank whose
+        # peer already exited can block forever at shutdown (seen once in CI).
+        torch.distributed.destroy_process_group()
     return summary
 
 
