@@ -17,6 +17,7 @@ stage saves (``video_vae/``, ``audio_vae/`` or ``transformer/`` + ``pipeline/``)
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import math
 import random
@@ -162,8 +163,14 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
     accelerator.wait_for_everyone()
     accelerator.end_training()
     if torch.distributed.is_available() and torch.distributed.is_initialized():
-        # Tear the gloo group down before the interpreter exits: left to the destructors, a rank whose
-        # peer already exited can block forever at shutdown (seen once in CI).
+        # When the DDP reducer is freed it destroys the gloo group, joining gloo's worker threads while
+        # holding the GIL; a worker still releasing a tensor from the last collective waits for the GIL:
+        # a deadlock (seen in CI). Let the workers finish (sleep releases the GIL), then tear down.
+        accelerator.free_memory()
+        del model, optimizer
+        gc.collect()
+        torch.distributed.barrier()
+        time.sleep(0.5)
         torch.distributed.destroy_process_group()
     return summary
 
