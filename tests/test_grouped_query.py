@@ -53,7 +53,7 @@ def test_multi_query_is_exact_when_heads_agree():
     report = convert_attention_heads(model, num_kv_heads=1)
     torch.testing.assert_close(forward(model), reference, atol=1e-5, rtol=0)
     attn = model.transformer_blocks[0].attn1
-    assert attn.to_k.out_features == attn.head_dim and attn.kv_group_size == 2
+    assert attn.to_k.linear.out_features == attn.head_dim and attn.to_k.group == 2
     # 2 blocks x (self, cross) attention; K and V weights + biases halve
     dims = attn.heads * attn.head_dim
     before = 2 * sum(2 * (dims * m.to_k.in_features + dims) for m in (attn, model.transformer_blocks[0].attn2))

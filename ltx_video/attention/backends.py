@@ -87,9 +87,9 @@ def _to_sdpa(*tensors: torch.Tensor) -> list[torch.Tensor]:
     return [t.transpose(1, 2) for t in tensors]  # (B, S, H, D) <-> (B, H, S, D)
 
 
-def _sdpa(query, key, value, attn_mask, scale, enable_gqa=False):
+def _sdpa(query, key, value, attn_mask, scale, enable_gqa=False, dropout_p=0.0, is_causal=False):
     q, k, v = _to_sdpa(query, key, value)
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=scale, enable_gqa=enable_gqa)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa)
     return out.transpose(1, 2)
 
 
@@ -164,11 +164,7 @@ def _flash_backend(
     )
     if not fused:
         _unsupported(FLASH, 0.0, False, _parallel_config)
-        q, k, v = _to_sdpa(query, key, value)
-        out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa
-        )
-        return out.transpose(1, 2)
+        return _sdpa(query, key, value, attn_mask, scale, enable_gqa, dropout_p, is_causal)
     flash = _AttentionBackendRegistry._backends[AttentionBackendName.FLASH]
     return flash(query=query, key=key, value=value, dropout_p=dropout_p, is_causal=is_causal, scale=scale)
 

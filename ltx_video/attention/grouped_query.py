@@ -26,74 +26,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from diffusers.models.attention_dispatch import dispatch_attention_fn
-from diffusers.models.transformers.transformer_ltx import LTXAttention, LTXVideoAttnProcessor, apply_rotary_emb
+from diffusers.models.transformers.transformer_ltx import LTXAttention
 
-__all__ = [
-    "HeadConversion",
-    "LTXGroupedQueryAttnProcessor",
-    "convert_attention_heads",
-    "project_key",
-    "project_value",
-]
+__all__ = ["GroupedProjection", "HeadConversion", "convert_attention_heads"]
 
 
-def _expand_heads(attn: torch.nn.Module, states: torch.Tensor) -> torch.Tensor:
-    group = getattr(attn, "kv_group_size", 1)
-    if group == 1:
-        return states
-    return states.unflatten(2, (-1, attn.head_dim)).repeat_interleave(group, dim=2).flatten(2)
+class GroupedProjection(torch.nn.Module):
+    """A K or V projection with ``heads / group`` heads whose output is repeated to ``heads`` heads.
 
+    It replaces ``attn.to_k`` / ``attn.to_v`` in place, so every attention processor (diffusers'
+    ``LTXVideoAttnProcessor``, STG's, the audio<->video one) sees full-width keys and values and applies
+    ``norm_k`` and the rotary embedding after the repetition, as the module docstring requires.
+    """
 
-def project_key(attn: LTXAttention, states: torch.Tensor) -> torch.Tensor:
-    """Normalised keys (B, N, H * D) before the rotary, for converted and unconverted attentions alike."""
-    return attn.norm_k(_expand_heads(attn, attn.to_k(states)))
+    def __init__(self, linear: torch.nn.Linear, group: int, head_dim: int):
+        super().__init__()
+        self.linear, self.group, self.head_dim = linear, group, head_dim
 
+    @property
+    def in_features(self) -> int:
+        return self.linear.in_features
 
-def project_value(attn: LTXAttention, states: torch.Tensor) -> torch.Tensor:
-    """Values (B, N, H * D), for converted and unconverted attentions alike."""
-    return _expand_heads(attn, attn.to_v(states))
+    @property
+    def out_features(self) -> int:  # the width the attention sees, after the repetition
+        return self.linear.out_features * self.group
 
-
-class LTXGroupedQueryAttnProcessor:
-    """diffusers' ``LTXVideoAttnProcessor`` for an attention whose K/V projections have fewer heads."""
-
-    _attention_backend = None
-    _parallel_config = None
-
-    def __call__(
-        self,
-        attn: LTXAttention,
-        hidden_states: torch.Tensor,
-        encoder_hidden_states: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        image_rotary_emb: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> torch.Tensor:
-        batch, tokens, _ = hidden_states.shape if encoder_hidden_states is None else encoder_hidden_states.shape
-        if attention_mask is not None:
-            attention_mask = attn.prepare_attention_mask(attention_mask, tokens, batch)
-            attention_mask = attention_mask.view(batch, attn.heads, -1, attention_mask.shape[-1])
-        context = hidden_states if encoder_hidden_states is None else encoder_hidden_states
-        query = attn.norm_q(attn.to_q(hidden_states))
-        key = project_key(attn, context)
-        value = project_value(attn, context)
-        if image_rotary_emb is not None:
-            query = apply_rotary_emb(query, image_rotary_emb)
-            key = apply_rotary_emb(key, image_rotary_emb)
-        query, key, value = (x.unflatten(2, (attn.heads, -1)) for x in (query, key, value))
-        hidden_states = dispatch_attention_fn(
-            query,
-            key,
-            value,
-            attn_mask=attention_mask,
-            dropout_p=0.0,
-            is_causal=False,
-            backend=self._attention_backend,
-            parallel_config=self._parallel_config,
-        )
-        hidden_states = hidden_states.flatten(2, 3).to(query.dtype)
-        hidden_states = attn.to_out[0](hidden_states)
-        return attn.to_out[1](hidden_states)
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        pooled = self.linear(states)
+        return pooled.unflatten(-1, (-1, self.head_dim)).repeat_interleave(self.group, dim=-2).flatten(-2)
 
 
 @dataclass(frozen=True)
@@ -141,41 +101,29 @@ def convert_attention_heads(transformer: torch.nn.Module, num_kv_heads: int) -> 
     anything changes. The converted model keeps its class and config, so ``save_pretrained`` output
     does not load back into the stock class: convert after loading.
     """
-    from ltx_video.models.transformer_av import LTXAudioVideoAttnProcessor
-
     if isinstance(num_kv_heads, bool) or not isinstance(num_kv_heads, int) or num_kv_heads < 1:
         raise ValueError(f"`num_kv_heads` must be an integer >= 1, got {num_kv_heads!r}.")
     attentions = [(name, m) for name, m in transformer.named_modules() if isinstance(m, LTXAttention)]
     if not attentions:
         raise ValueError(f"{type(transformer).__name__} has no LTXAttention modules to convert.")
     for name, attn in attentions:
-        if getattr(attn, "kv_group_size", 1) != 1:
-            raise ValueError(f"{name} is already converted to {attn.heads // attn.kv_group_size} key/value heads.")
+        if isinstance(attn.to_k, GroupedProjection):
+            raise ValueError(f"{name} is already converted to {attn.heads // attn.to_k.group} key/value heads.")
         if attn.heads % num_kv_heads:
             raise ValueError(
                 f"`num_kv_heads` must divide the head count; {name} has {attn.heads} heads, got {num_kv_heads}."
             )
-        if attn.to_k.out_features != attn.heads * attn.head_dim:
-            raise ValueError(f"{name} already has fewer key/value heads than query heads.")
         if type(attn.to_k) is not torch.nn.Linear or type(attn.to_v) is not torch.nn.Linear:
             raise ValueError(
                 f"{name}: to_k / to_v must be plain nn.Linear (not LoRA-wrapped or quantized) to pool them."
             )
-        if not isinstance(attn.processor, (LTXVideoAttnProcessor, LTXAudioVideoAttnProcessor)):
-            raise ValueError(
-                f"{name} uses {type(attn.processor).__name__}, which convert_attention_heads does not know."
-            )
+        if attn.to_k.out_features != attn.heads * attn.head_dim:
+            raise ValueError(f"{name} already has fewer key/value heads than query heads.")
     before = sum(_kv_parameters(attn) for _, attn in attentions)
     for _, attn in attentions:
-        attn.to_k = _pool_linear(attn.to_k, num_kv_heads, attn.head_dim)
-        attn.to_v = _pool_linear(attn.to_v, num_kv_heads, attn.head_dim)
-        attn.inner_kv_dim = num_kv_heads * attn.head_dim
-        attn.kv_group_size = attn.heads // num_kv_heads
-        if isinstance(attn.processor, LTXVideoAttnProcessor):
-            processor = LTXGroupedQueryAttnProcessor()
-            processor._attention_backend = attn.processor._attention_backend
-            processor._parallel_config = attn.processor._parallel_config
-            attn.set_processor(processor)
+        group = attn.heads // num_kv_heads
+        attn.to_k = GroupedProjection(_pool_linear(attn.to_k, num_kv_heads, attn.head_dim), group, attn.head_dim)
+        attn.to_v = GroupedProjection(_pool_linear(attn.to_v, num_kv_heads, attn.head_dim), group, attn.head_dim)
     after = sum(_kv_parameters(attn) for _, attn in attentions)
     return HeadConversion(
         num_attentions=len(attentions),

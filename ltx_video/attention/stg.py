@@ -26,8 +26,6 @@ import torch
 from diffusers.models.attention_dispatch import dispatch_attention_fn
 from diffusers.models.transformers.transformer_ltx import apply_rotary_emb
 
-from ltx_video.attention.grouped_query import project_key, project_value
-
 __all__ = ["STGAttnProcessor", "SkipLayerStrategy", "spatiotemporal_perturbation"]
 
 
@@ -79,11 +77,11 @@ class STGAttnProcessor:
             raise ValueError("STG perturbs self-attention only (attn1), not cross-attention.")
         split = self.perturbed_from
         keep, perturbed = hidden_states[:split], hidden_states[split:]
-        value_all = project_value(attn, hidden_states)  # (B, N, inner)
+        value_all = attn.to_v(hidden_states)  # (B, N, inner)
         out = []
         if split > 0:
             query = attn.norm_q(attn.to_q(keep))
-            key = project_key(attn, keep)
+            key = attn.norm_k(attn.to_k(keep))
             if image_rotary_emb is not None:
                 rope = tuple(r[:split] if r.shape[0] == hidden_states.shape[0] else r for r in image_rotary_emb)
                 query = apply_rotary_emb(query, rope)

@@ -44,8 +44,6 @@ from diffusers.models.transformers.transformer_ltx import (
 )
 from diffusers.utils import apply_lora_scale
 
-from ltx_video.attention.grouped_query import project_key, project_value
-
 __all__ = [
     "LTXAudioVideoAttnProcessor",
     "LTXAudioVideoCrossAttention",
@@ -108,7 +106,7 @@ def _rotated_query_key(
     Returns query (B, Nq, H, hd) and key (B, Nk, H, hd).
     """
     query = apply_rotary_emb(attn.norm_q(attn.to_q(hidden_states)), query_rotary_emb)
-    key = apply_rotary_emb(project_key(attn, encoder_hidden_states), key_rotary_emb)
+    key = apply_rotary_emb(attn.norm_k(attn.to_k(encoder_hidden_states)), key_rotary_emb)
     return query.unflatten(2, (attn.heads, -1)), key.unflatten(2, (attn.heads, -1))
 
 
@@ -147,7 +145,7 @@ class LTXAudioVideoAttnProcessor:
         if image_rotary_emb is None or key_rotary_emb is None:
             raise ValueError("LTXAudioVideoAttnProcessor needs both `image_rotary_emb` (queries) and `key_rotary_emb`.")
         query, key = _rotated_query_key(attn, hidden_states, encoder_hidden_states, image_rotary_emb, key_rotary_emb)
-        value = project_value(attn, encoder_hidden_states).unflatten(2, (attn.heads, -1))
+        value = attn.to_v(encoder_hidden_states).unflatten(2, (attn.heads, -1))
         hidden_states = dispatch_attention_fn(
             query,
             key,
