@@ -246,3 +246,27 @@ def realistic_block_weights(model: torch.nn.Module, seed: int = 0, low: float = 
                 std = math.exp(torch.empty(1).uniform_(math.log(low), math.log(high), generator=g).item())
                 module.weight.copy_(torch.randn(module.weight.shape, generator=g) * std)
                 module.weight[::32] *= 10.0
+
+
+def transformer_inputs(
+    model,
+    grid: tuple[int, int, int] = (3, 4, 4),
+    *,
+    text_tokens: int = 8,
+    batch: int = 1,
+    timestep: float | torch.Tensor = 500.0,
+    generator: torch.Generator | None = None,
+) -> dict:
+    """Keyword arguments for an LTX transformer's forward: random video tokens on ``grid`` (latent frames,
+    rows, columns) and random text, drawn in that order from ``generator``; full text masks. ``model``: the
+    transformer or its config (``in_channels``, ``caption_channels``)."""
+    config = getattr(model, "config", model)
+    g = generator if generator is not None else torch.Generator().manual_seed(0)
+    tokens = grid[0] * grid[1] * grid[2]
+    return dict(
+        hidden_states=torch.randn(batch, tokens, config["in_channels"], generator=g),
+        encoder_hidden_states=torch.randn(batch, text_tokens, config["caption_channels"], generator=g),
+        timestep=torch.as_tensor(timestep, dtype=torch.float32).reshape(-1).expand(batch).clone(),
+        encoder_attention_mask=torch.ones(batch, text_tokens),
+        num_frames=grid[0], height=grid[1], width=grid[2], return_dict=False,
+    )

@@ -267,7 +267,7 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
 
     from ltx_video.attention import convert_attention_heads, disable_efficient_attention
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
-    from ltx_video.testing import tiny_transformer
+    from ltx_video.testing import tiny_transformer, transformer_inputs
 
     pipe = load_default_pipeline()
     args = dict(
@@ -318,17 +318,7 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
     gqa_rows = []
     for label, model in (("tiny (untrained)", tiny_transformer(seed=0)), ("built-in (trained)", pipe.transformer)):
         heads = model.transformer_blocks[0].attn1.heads
-        g = torch.Generator().manual_seed(0)
-        kwargs = dict(
-            hidden_states=torch.randn(1, 4 * 4 * 4, model.config.in_channels, generator=g),
-            encoder_hidden_states=torch.randn(1, 8, model.config.caption_channels, generator=g),
-            timestep=torch.tensor([500.0]),
-            encoder_attention_mask=torch.ones(1, 8),
-            num_frames=4,
-            height=4,
-            width=4,
-            return_dict=False,
-        )
+        kwargs = transformer_inputs(model, (4, 4, 4))
         with torch.no_grad():
             reference = model(**kwargs)[0]
         kv_heads = heads

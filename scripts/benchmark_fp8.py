@@ -188,18 +188,12 @@ def compare(reference: nn.Module, calibration: list[dict], evaluation: list[dict
 
 
 def _mid_inputs(seed: int, config: dict) -> dict:
+    from ltx_video.testing import transformer_inputs
+
     g = torch.Generator().manual_seed(seed)
-    frames, height, width = 4, 8, 8
-    return dict(
-        hidden_states=torch.randn(1, frames * height * width, config["in_channels"], generator=g),
-        encoder_hidden_states=torch.randn(1, 32, config["caption_channels"], generator=g),
-        timestep=torch.randint(0, 1000, (1,), generator=g).float(),
-        encoder_attention_mask=torch.ones(1, 32),
-        num_frames=frames,
-        height=height,
-        width=width,
-        return_dict=False,
-    )
+    kwargs = transformer_inputs(config, (4, 8, 8), text_tokens=32, generator=g)
+    kwargs["timestep"] = torch.randint(0, 1000, (1,), generator=g).float()
+    return kwargs
 
 
 def mid(layers: int, heads: int) -> list[dict]:

@@ -15,7 +15,7 @@ from ltx_video.attention import (
     enable_efficient_attention,
     tile_permutation,
 )
-from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_transformer
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_transformer, transformer_inputs
 
 GRID = (3, 4, 6)  # latent frames, rows, columns: 72 tokens
 
@@ -26,20 +26,10 @@ def transformer():
 
 
 def forward_kwargs(transformer, seed=0, grid=GRID):
-    g = torch.Generator().manual_seed(seed)
-    tokens = grid[0] * grid[1] * grid[2]
-    mask = torch.ones(2, 7)
-    mask[0, 5:] = 0
-    return dict(
-        hidden_states=torch.randn(2, tokens, transformer.config.in_channels, generator=g),
-        encoder_hidden_states=torch.randn(2, 7, transformer.config.caption_channels, generator=g),
-        timestep=torch.tensor([300.0, 700.0]),
-        encoder_attention_mask=mask,
-        num_frames=grid[0],
-        height=grid[1],
-        width=grid[2],
-        return_dict=False,
-    )
+    kwargs = transformer_inputs(transformer, grid, text_tokens=7, batch=2, timestep=torch.tensor([300.0, 700.0]),
+                                generator=torch.Generator().manual_seed(seed))
+    kwargs["encoder_attention_mask"][0, 5:] = 0  # a padded prompt
+    return kwargs
 
 
 def run(transformer, kwargs):

@@ -8,22 +8,12 @@ from conftest import gen
 from diffusers.models.transformers.transformer_ltx import LTXAttention
 
 from ltx_video.attention import convert_attention_heads
-from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_transformer
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_transformer, transformer_inputs
 
 
 def forward(transformer):
-    g = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        return transformer(
-            hidden_states=torch.randn(1, 3 * 4 * 4, transformer.config.in_channels, generator=g),
-            encoder_hidden_states=torch.randn(1, 6, transformer.config.caption_channels, generator=g),
-            timestep=torch.tensor([400.0]),
-            encoder_attention_mask=torch.ones(1, 6),
-            num_frames=3,
-            height=4,
-            width=4,
-            return_dict=False,
-        )[0]
+        return transformer(**transformer_inputs(transformer, text_tokens=6, timestep=400.0))[0]
 
 
 def share_kv_within_groups(model, group):

@@ -19,7 +19,7 @@ from ltx_video.quantization import (
     quantize_fp8,
     save_fp8,
 )
-from ltx_video.testing import realistic_block_weights, tiny_audio_video_pipeline, tiny_pipeline
+from ltx_video.testing import realistic_block_weights, tiny_audio_video_pipeline, tiny_pipeline, transformer_inputs
 
 CONFIG = dict(
     in_channels=16,
@@ -40,17 +40,7 @@ def small_model(seed=0):
 
 
 def inputs(seed):
-    g = torch.Generator().manual_seed(seed)
-    return dict(
-        hidden_states=torch.randn(1, 3 * 4 * 4, 16, generator=g),
-        encoder_hidden_states=torch.randn(1, 8, 32, generator=g),
-        timestep=torch.tensor([300.0 + seed]),
-        encoder_attention_mask=torch.ones(1, 8),
-        num_frames=3,
-        height=4,
-        width=4,
-        return_dict=False,
-    )
+    return transformer_inputs(CONFIG, timestep=300.0 + seed, generator=torch.Generator().manual_seed(seed))
 
 
 def relative_error(model, reference, seeds=(100, 101, 102)):
