@@ -96,6 +96,11 @@ def test_layout_comes_from_video_coords(transformer):
     enable_efficient_attention(transformer, "ltx_block_sparse", tile_shape=(2, 2, 2))
     run(transformer, kwargs)
     assert torch.equal(backends._layout[0], tile_permutation((frames, rows, cols), (2, 2, 2)))
+    layout = backends._layout
+    run(transformer, kwargs)  # the next step, same positions tensor: computed once
+    assert backends._layout is layout
+    run(transformer, {**kwargs, "video_coords": coords.clone()})  # another tensor: computed again, same order
+    assert backends._layout is not layout and torch.equal(backends._layout[0], layout[0])
 
 
 def test_gradient_checkpointing_recomputes_with_the_same_tiles(transformer):

@@ -80,6 +80,7 @@ class EfficientAttentionConfig:
 
 _config = EfficientAttentionConfig()
 _layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of the last video forward
+_layout_key = None  # what _layout was computed from (the positions tensor itself, or the grid)
 _previous_active = None  # diffusers' active backend before the first enable_efficient_attention
 
 
@@ -205,23 +206,33 @@ def register_backends() -> None:
 
 
 # ----------------------------------------------------------------------------- token layout hook
+def _same(a, b) -> bool:
+    return a is b if torch.is_tensor(a) or torch.is_tensor(b) else a == b
+
+
 def _record_layout(module, args, kwargs) -> None:
-    global _layout
+    global _layout, _layout_key
     hidden = kwargs.get("hidden_states", args[0] if args else None)
     coords = kwargs.get("video_coords")
+    grid = tuple(kwargs.get(k) for k in ("num_frames", "height", "width"))
+    if coords is not None:  # pipelines pass the same positions tensor at every step: keyed by identity
+        key = (coords, coords._version, _config.tile_shape, None if hidden is None else hidden.device)
+    elif None not in grid:
+        key = (tuple(int(n) for n in grid), _config.tile_shape, None if hidden is None else hidden.device)
+    else:
+        _layout, _layout_key = None, None
+        return
+    if _layout_key is not None and len(key) == len(_layout_key) and all(map(_same, key, _layout_key)):
+        return  # same tokens as the last forward: the layout stands
     if coords is not None:
         perm = tile_permutation(coords[0].transpose(0, 1).detach().float().cpu(), _config.tile_shape)
-    elif all(kwargs.get(k) is not None for k in ("num_frames", "height", "width")):
-        grid = tuple(int(kwargs[k]) for k in ("num_frames", "height", "width"))
-        perm = tile_permutation(grid, _config.tile_shape)
     else:
-        _layout = None
-        return
+        perm = tile_permutation(key[0], _config.tile_shape)
     if hidden is None or hidden.shape[1] != perm.numel():
-        _layout = None  # tokens and coordinates disagree: fall back to sequence order
+        _layout, _layout_key = None, None  # tokens and coordinates disagree: fall back to sequence order
         return
     perm = perm.to(hidden.device)
-    _layout = (perm, torch.argsort(perm))
+    _layout, _layout_key = (perm, torch.argsort(perm)), key
 
 
 def _remove_layout_hook(model: torch.nn.Module) -> None:
@@ -270,7 +281,7 @@ def enable_efficient_attention(
         pattern, chunk_size, tile_shape: options of the ``ltx_*`` backends (``EfficientAttentionConfig``);
             left out, the current ones are kept.
     """
-    global _config, _layout, _previous_active
+    global _config, _layout, _layout_key, _previous_active
     if not hasattr(model, "set_attention_backend"):
         raise ValueError(f"`model` must be a diffusers model with set_attention_backend, got {type(model).__name__}.")
     name = _resolve(backend)
@@ -282,7 +293,7 @@ def enable_efficient_attention(
     if _previous_active is None:
         _previous_active = _AttentionBackendRegistry._active_backend
     model.set_attention_backend(name)
-    _config, _layout = config, None
+    _config, _layout, _layout_key = config, None, None
     _remove_layout_hook(model)
     if name == BLOCK_SPARSE:
         model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
@@ -291,9 +302,9 @@ def enable_efficient_attention(
 
 def disable_efficient_attention(model: torch.nn.Module) -> None:
     """``model`` back to diffusers' active backend as it was before the first ``enable_efficient_attention``."""
-    global _layout, _previous_active
+    global _layout, _layout_key, _previous_active
     _remove_layout_hook(model)
-    _layout = None
+    _layout, _layout_key = None, None
     model.reset_attention_backend()
     # set_attention_backend also changed diffusers' process-wide active backend: restore it.
     default = AttentionBackendName(dispatch.DIFFUSERS_ATTN_BACKEND)
