@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
 __all__ = ["DEFAULT_GENERATION", "DEFAULT_MODEL_DIR", "load_default_pipeline"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "assets" / "default_model"
 
-# The size, rate and sampling the model was trained and measured at.
-DEFAULT_GENERATION = dict(
-    height=64, width=64, num_frames=49, frame_rate=24.0, num_inference_steps=30, guidance_scale=3.0,
-    negative_prompt="",
-)
+# The size, rate and sampling the model was trained and measured at: the generation_defaults.json saved with it
+# (which also names the prompts it knows), as pipeline call arguments.
+DEFAULT_GENERATION = GenerationDefaults.load(DEFAULT_MODEL_DIR).call_kwargs()
 
 
 def load_default_pipeline(**kwargs):

@@ -5,7 +5,7 @@ from unittest import mock
 
 import pytest
 import torch
-from conftest import gen
+from conftest import assert_fp32_equal, gen
 
 from ltx_video.default_model import load_default_pipeline
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
@@ -23,7 +23,7 @@ def test_feed_forward_chunking_is_exact_and_reversible():
     inner = ff.forward.forward
     ff.forward.forward = lambda x, *a, **k: calls.append(x.shape[1]) or inner(x, *a, **k)
     chunked = pipe(**args, generator=gen(0)).frames
-    torch.testing.assert_close(chunked, reference, atol=1e-6, rtol=0)
+    assert_fp32_equal(chunked, reference)  # GEMMs of 5 rows instead of 18: the same sums, other blockings
     assert calls[:4] == [5, 5, 5, 3]
     assert list(pipe.transformer.state_dict()) == keys
     pipe.disable_feed_forward_chunking()

@@ -31,6 +31,7 @@ to have the same token count would be blocked too). Options and the token order 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 from dataclasses import dataclass, field
@@ -242,6 +243,19 @@ def _remove_layout_hook(model: torch.nn.Module) -> None:
         del model._ltx_layout_hook
 
 
+@contextlib.contextmanager
+def _quiet_backend_switch():
+    """Hide diffusers' "Attention backends are an experimental feature" warning, logged at every switch: the user
+    asked this library for a backend, and there is nothing to act on."""
+    modeling_logger = logging.getLogger("diffusers.models.modeling_utils")
+    level = modeling_logger.level
+    modeling_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        modeling_logger.setLevel(level)
+
+
 def _resolve(backend: str) -> str:
     if not isinstance(backend, str):
         raise ValueError(f"`backend` must be one of {ATTENTION_BACKENDS} or a diffusers backend name, got {backend!r}.")
@@ -253,8 +267,8 @@ def _resolve(backend: str) -> str:
     if name in ("flash", FLASH):
         if not flash_attn_available():
             raise RuntimeError(
-                "attention backend 'flash' needs the flash-attn package on a CUDA machine: "
-                "`pip install flash-attn --no-build-isolation`. Use backend='auto' to fall back to SDPA."
+                "attention backend 'flash' needs the flash-attn package on a CUDA machine "
+                "(`pip install flash-attn --no-build-isolation`); without it, use 'auto' or 'sdpa'."
             )
         return FLASH
     known = {member.value for member in AttentionBackendName}
@@ -292,7 +306,8 @@ def enable_efficient_attention(
     register_backends()
     if _previous_active is None:
         _previous_active = _AttentionBackendRegistry._active_backend
-    model.set_attention_backend(name)
+    with _quiet_backend_switch():
+        model.set_attention_backend(name)
     _config, _layout, _layout_key = config, None, None
     _remove_layout_hook(model)
     if name == BLOCK_SPARSE:
@@ -305,7 +320,8 @@ def disable_efficient_attention(model: torch.nn.Module) -> None:
     global _layout, _layout_key, _previous_active
     _remove_layout_hook(model)
     _layout, _layout_key = None, None
-    model.reset_attention_backend()
+    with _quiet_backend_switch():
+        model.reset_attention_backend()
     # set_attention_backend also changed diffusers' process-wide active backend: restore it.
     default = AttentionBackendName(dispatch.DIFFUSERS_ATTN_BACKEND)
     _AttentionBackendRegistry.set_active_backend(_previous_active or default)

@@ -42,8 +42,8 @@ instantaneous attack and an exponential decay of time constant ``burst_ms / 4``
 itself is never zero. Bursts add up, plus optional white Gaussian noise of RMS ``background_noise``;
 the sum is divided by its peak only if the peak exceeds 1.
 
-Prompts follow a fixed grammar (:func:`prompt_for`, :func:`parse_prompt`), e.g.
-``"a red ball and a blue square bounce, the camera pans left"``.
+Prompts follow a fixed grammar (:mod:`ltx_video.data.prompts`: :func:`prompt_for`, :func:`parse_prompt`),
+e.g. ``"a red ball and a blue square bounce, the camera pans left"``.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+
+from ltx_video.data.prompts import CAMERA_MOTIONS, COLOURS, SHAPES, PromptSpec, parse_prompt, prompt_for
 
 __all__ = [
     "BACKGROUNDS",
@@ -84,16 +86,6 @@ __all__ = [
     "shape_extent",
 ]
 
-COLOURS: dict[str, tuple[float, float, float]] = {
-    "red": (0.90, 0.10, 0.10),
-    "orange": (1.00, 0.55, 0.00),
-    "yellow": (0.95, 0.90, 0.10),
-    "green": (0.10, 0.80, 0.20),
-    "blue": (0.15, 0.35, 1.00),
-    "purple": (0.60, 0.20, 0.85),
-    "pink": (1.00, 0.45, 0.75),
-    "white": (1.00, 1.00, 1.00),
-}
 # Every channel stays in [0.15, 0.85] so the +-0.15 texture never clips ("black" is near-black).
 BACKGROUNDS: dict[str, tuple[float, float, float]] = {
     "gray": (0.40, 0.40, 0.40),
@@ -101,21 +93,10 @@ BACKGROUNDS: dict[str, tuple[float, float, float]] = {
     "navy": (0.15, 0.18, 0.35),
     "beige": (0.62, 0.58, 0.48),
 }
-SHAPES = ("ball", "square", "triangle")
 SHAPE_PITCH_HZ = {"ball": 523.25, "square": 783.99, "triangle": 1046.5}
-CAMERA_MOTIONS = ("static", "pan_left", "pan_right", "pan_up", "pan_down", "zoom_in", "zoom_out")
 SAMPLE_RATE = 16000
 WALLS = ("left", "right", "top", "bottom")
 
-_CAMERA_PHRASES = {
-    "static": "is static",
-    "pan_left": "pans left",
-    "pan_right": "pans right",
-    "pan_up": "pans up",
-    "pan_down": "pans down",
-    "zoom_in": "zooms in",
-    "zoom_out": "zooms out",
-}
 _SUPERSAMPLE = 4  # subpixels per pixel along each axis
 _BURST_AMPLITUDE = 0.5
 _TEXTURE_WAVES = 128
@@ -518,69 +499,6 @@ def _render_audio(seed: int, params: ClipParams, bounces: tuple[Bounce, ...]) ->
     if peak > 1.0:
         audio /= peak
     return audio.to(torch.float32)
-
-
-# --------------------------------------------------------------------------------------------
-# Prompts
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PromptSpec:
-    """What a prompt says: ``objects`` as ``(colour, shape)`` pairs and a ``camera`` motion."""
-
-    objects: tuple[tuple[str, str], ...]
-    camera: str
-
-    def __post_init__(self) -> None:
-        if not 1 <= len(self.objects) <= 3:
-            raise ValueError(f"objects must name 1 to 3 objects, got {len(self.objects)}")
-        for colour, shape in self.objects:
-            if colour not in COLOURS or shape not in SHAPES:
-                raise ValueError(f"objects must be (colour, shape) from COLOURS x SHAPES, got {(colour, shape)!r}")
-        if self.camera not in CAMERA_MOTIONS:
-            raise ValueError(f"camera must be one of {CAMERA_MOTIONS}, got {self.camera!r}")
-
-
-def prompt_for(params: ClipParams) -> str:
-    """The fixed-grammar prompt, e.g. ``"a red ball and a blue square bounce, the camera pans left"``."""
-    names = [f"a {obj.colour} {obj.shape}" for obj in params.objects]
-    subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    verb = "bounces" if len(names) == 1 else "bounce"
-    return f"{subject} {verb}, the camera {_CAMERA_PHRASES[params.camera]}"
-
-
-def _parse_object(phrase: str) -> tuple[str, str]:
-    """``"a {colour} {shape}"`` -> ``(colour, shape)``; ValueError naming unknown words."""
-    words = phrase.split(" ")
-    if len(words) != 3 or words[0] != "a":
-        raise ValueError(f"expected an object as 'a <colour> <shape>', got {phrase!r}")
-    unknown = [w for w, vocabulary in ((words[1], COLOURS), (words[2], SHAPES)) if w not in vocabulary]
-    if unknown:
-        raise ValueError(f"unknown word(s) {unknown} in {phrase!r}; colours: {tuple(COLOURS)}, shapes: {SHAPES}")
-    return words[1], words[2]
-
-
-def parse_prompt(prompt: str) -> PromptSpec:
-    """Inverse of :func:`prompt_for`; ValueError naming any word outside the grammar.
-
-    The camera phrase may be left out (``"a red ball bounces"``): the camera is then static.
-    """
-    subject_verb, separator, motion = prompt.strip().rpartition(", the camera ")
-    if not separator:
-        subject_verb, motion = prompt.strip(), _CAMERA_PHRASES["static"]
-    cameras = {phrase: name for name, phrase in _CAMERA_PHRASES.items()}
-    if motion not in cameras:
-        raise ValueError(f"unknown camera phrase {motion!r}; expected one of {tuple(cameras)}")
-    subject, _, verb = subject_verb.rpartition(" ")
-    if verb not in ("bounce", "bounces"):
-        raise ValueError(f"unknown verb {verb!r}; expected 'bounce' (several objects) or 'bounces' (one)")
-    head, joined, last = subject.rpartition(" and ")
-    phrases = [*head.split(", "), last] if joined else [subject]
-    objects = tuple(_parse_object(phrase) for phrase in phrases)
-    if (verb == "bounces") != (len(objects) == 1):
-        raise ValueError(f"verb {verb!r} does not agree with {len(objects)} object(s) in {prompt!r}")
-    return PromptSpec(objects=objects, camera=cameras[motion])
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ Frames are RGB. Tensors follow the library conventions:
 * video frames: ``(F, 3, H, W)`` float in ``[0, 1]``;
 * audio waveforms: ``(C, S)`` float32 in ``[-1, 1]`` (``C`` channels, ``S`` samples).
 
-Videos are written as H.264 (``libx264``, ``yuv420p``) with an optional AAC audio track.
+Videos are written as H.264 (``libx264``, ``yuv420p``) with an optional AAC audio track. The encoder's
+settings are pinned (preset, CRF, ``threads`` slice threads), so the same frames give byte-identical
+files in any process: x264 left to pick its own thread count follows the CPUs the process may use, and
+its output changes with that count.
 ``yuv420p`` subsamples chroma by two in both directions, so it needs even frame sizes: a frame
 with an odd height or width is padded to the next even size by repeating its last row / column,
 and the file is that padded size (e.g. 63 x 47 is stored, and read back, as 64 x 48).
@@ -17,7 +20,9 @@ can be encoded chunk by chunk; :func:`write_video` is a one-call wrapper around 
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -44,7 +49,11 @@ PathLike = str | os.PathLike[str]
 FramesLike = torch.Tensor | np.ndarray | Sequence[Image.Image]
 AudioLike = torch.Tensor | np.ndarray
 
+logger = logging.getLogger(__name__)
+
 _AAC_FRAME_SIZE = 1024  # samples per AAC frame; used if the encoder does not report its own
+ENCODER_THREADS = 4  # fixed slice threads: the file must not depend on the machine's CPU count
+_X264_PRESET = "medium"
 _LAYOUTS = {1: "mono", 2: "stereo"}
 
 
@@ -224,10 +233,26 @@ def _uint8_from_unit_range(array: np.ndarray, name: str) -> np.ndarray:
 def _frames_to_uint8(frames: FramesLike, name: str = "frames") -> np.ndarray:
     """Frames in any accepted form as a contiguous uint8 array ``(F, H, W, 3)``.
 
-    Accepted: a tensor / array ``(F, 3, H, W)`` or ``(F, H, W, 3)`` (float in ``[0, 1]`` or
-    uint8; channels-last wins if both dim 1 and the last dim have size 3), or a sequence of PIL
-    images of one size.
+    Accepted: a tensor / array ``(F, 3, H, W)`` or ``(F, H, W, 3)`` (float in ``[0, 1]`` or uint8;
+    channels-last wins if both dim 1 and the last dim have size 3); a sequence of ``F`` such frames
+    ``(3, H, W)`` / ``(H, W, 3)`` (numpy arrays or tensors, as diffusers' ``output_type="np"`` gives);
+    or a sequence of PIL images of one size.
     """
+    if isinstance(frames, Sequence) and not isinstance(frames, str) and frames:
+        if all(isinstance(image, Image.Image) for image in frames):
+            sizes = {image.size for image in frames}
+            if len(sizes) > 1:
+                raise ValueError(f"{name} must all have one size, got sizes {sorted(sizes)}")
+            return np.ascontiguousarray(np.stack([np.asarray(image.convert("RGB")) for image in frames]))
+        if all(isinstance(frame, (torch.Tensor, np.ndarray)) for frame in frames):
+            arrays = [_to_numpy(frame) for frame in frames]
+            shapes = {array.shape for array in arrays}
+            if len(shapes) > 1 or arrays[0].ndim != 3:
+                raise ValueError(
+                    f"{name}: a list of frames must hold arrays of one shape (3, H, W) or (H, W, 3), got shapes "
+                    f"{sorted(shapes)}"
+                )
+            frames = np.stack(arrays)
     if isinstance(frames, (torch.Tensor, np.ndarray)):
         array = _to_numpy(frames)
         if array.ndim != 4:
@@ -239,18 +264,12 @@ def _frames_to_uint8(frames: FramesLike, name: str = "frames") -> np.ndarray:
                 )
             array = array.transpose(0, 2, 3, 1)
         array = _uint8_from_unit_range(array, name)
-    elif isinstance(frames, Sequence) and all(isinstance(image, Image.Image) for image in frames):
-        sizes = {image.size for image in frames}
-        if len(sizes) > 1:
-            raise ValueError(f"{name} must all have one size, got sizes {sorted(sizes)}")
-        array = (
-            np.stack([np.asarray(image.convert("RGB")) for image in frames])
-            if frames
-            else np.zeros((0, 0, 0, 3), np.uint8)
-        )
+    elif isinstance(frames, Sequence) and not isinstance(frames, str) and not frames:
+        raise ValueError(f"{name} must not be empty")
     else:
         raise ValueError(
-            f"{name} must be a torch.Tensor, a numpy array or a list of PIL images, got {type(frames).__name__}"
+            f"{name} must be a torch.Tensor, a numpy array, or a list of PIL images, numpy arrays or tensors, got "
+            f"{type(frames).__name__}"
         )
     if array.shape[0] == 0:
         raise ValueError(f"{name} must not be empty")
@@ -333,6 +352,8 @@ class VideoStreamWriter:
         *,
         audio_channels: int = 1,
         crf: int = 18,
+        bitrate: int | None = None,
+        threads: int = ENCODER_THREADS,
     ) -> None:
         rate = _frame_rate(fps)
         for name, value in (("width", width), ("height", height)):
@@ -344,6 +365,10 @@ class VideoStreamWriter:
                 raise ValueError(f"audio_channels must be 1 or 2, got {audio_channels!r}")
         if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
             raise ValueError(f"crf must be an int in [0, 51], got {crf!r}")
+        if bitrate is not None and (isinstance(bitrate, bool) or not isinstance(bitrate, int) or bitrate <= 0):
+            raise ValueError(f"bitrate must be a positive int (bits per second) or None, got {bitrate!r}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
 
         self.path = Path(path)
         self.width, self.height = width, height
@@ -356,17 +381,24 @@ class VideoStreamWriter:
 
         self._container = av.open(str(self.path), mode="w")
         try:
-            self._video = self._add_video_stream(rate, crf)
+            self._video = self._add_video_stream(rate, crf, bitrate, threads)
             self._audio = self._add_audio_stream() if sample_rate is not None else None
         except Exception:
             self._container.close()
             raise
 
-    def _add_video_stream(self, rate: Fraction, crf: int) -> av.video.stream.VideoStream:
-        stream = self._container.add_stream("libx264", rate=rate, options={"crf": str(crf)})
+    def _add_video_stream(self, rate: Fraction, crf: int, bitrate: int | None, threads: int) -> av.video.stream.VideoStream:
+        options = {"preset": _X264_PRESET}
+        if bitrate is None:
+            options["crf"] = str(crf)
+        stream = self._container.add_stream("libx264", rate=rate, options=options)
+        if bitrate is not None:
+            stream.bit_rate = bitrate
         stream.width = self.width + self.width % 2
         stream.height = self.height + self.height % 2
         stream.pix_fmt = "yuv420p"
+        stream.codec_context.thread_type = "SLICE"
+        stream.codec_context.thread_count = threads
         return stream
 
     def _add_audio_stream(self) -> av.audio.stream.AudioStream:
@@ -455,13 +487,15 @@ def write_video(
     audio: AudioLike | None = None,
     sample_rate: int | None = None,
     crf: int = 18,
+    bitrate: int | None = None,
 ) -> Path:
     """Write ``frames`` (and optionally ``audio``) to an H.264 / AAC file; return its path.
 
     ``frames``: ``(F, 3, H, W)`` or ``(F, H, W, 3)`` float in ``[0, 1]`` or uint8 (tensor or numpy
     array), or a list of ``F`` PIL images. Odd ``H`` / ``W`` are padded to even (last row / column
     repeated). ``audio``: ``(C, S)`` with ``C`` in {1, 2}, or ``(S,)``, float in ``[-1, 1]`` at
-    ``sample_rate`` Hz (required with ``audio``). ``crf``: x264 quality, lower is better.
+    ``sample_rate`` Hz (required with ``audio``). ``crf``: x264 quality, lower is better; ``bitrate``
+    (bits per second) replaces it.
     """
     rate = _frame_rate(fps)
     array = _frames_to_uint8(frames)
@@ -473,26 +507,70 @@ def write_video(
     elif sample_rate is not None:
         raise ValueError("sample_rate was given without audio")
     height, width = array.shape[1:3]
-    with VideoStreamWriter(path, rate, width, height, sample_rate, audio_channels=channels, crf=crf) as writer:
+    with VideoStreamWriter(
+        path, rate, width, height, sample_rate, audio_channels=channels, crf=crf, bitrate=bitrate
+    ) as writer:
         writer.write_frames(array)
         if audio is not None:
             writer.write_audio(audio)
     return Path(path)
 
 
+def _resize_to_multiple(array: np.ndarray, multiple: int) -> np.ndarray:
+    """``(F, H, W, 3)`` uint8 scaled up (bicubic, FFmpeg's swscale) to H, W divisible by ``multiple``."""
+    height, width = array.shape[1:3]
+    new_height, new_width = -(-height // multiple) * multiple, -(-width // multiple) * multiple
+    if (new_height, new_width) == (height, width):
+        return array
+    logger.warning(
+        "export_to_video: %dx%d (H x W) is not divisible by macro_block_size=%d; resizing to %dx%d as diffusers' "
+        "export_to_video does (macro_block_size=None or 1 keeps the size).", height, width, multiple, new_height,
+        new_width,
+    )
+    return np.stack([
+        av.VideoFrame.from_ndarray(frame, format="rgb24")
+        .reformat(width=new_width, height=new_height, interpolation="BICUBIC")
+        .to_ndarray(format="rgb24")
+        for frame in array
+    ])
+
+
+def _crf_from_quality(quality: float | None) -> int:
+    """diffusers' (imageio-ffmpeg's) ``quality`` 0..10 as the x264 CRF it stands for: ``int((1 - q / 10) * 51)``;
+    ``None`` is x264's own default, CRF 23."""
+    if quality is None:
+        return 23
+    if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0 <= quality <= 10:
+        raise ValueError(f"quality must be a number in [0, 10] (10 is best) or None, got {quality!r}")
+    return int((1 - quality / 10.0) * 51)
+
+
 def export_to_video(
     video_frames,
-    output_video_path: PathLike,
+    output_video_path: PathLike | None = None,
     fps: float = 24,
+    quality: float | None = 5.0,
+    bitrate: int | None = None,
+    macro_block_size: int | None = 16,
     *,
     audio: AudioLike | None = None,
     sample_rate: int | None = None,
-) -> Path:
-    """diffusers' ``export_to_video`` signature on PyAV, plus audio.
+) -> str:
+    """diffusers' ``export_to_video`` on PyAV, plus audio; returns the path as a ``str``, as diffusers does.
 
-    ``video_frames`` is one video (``output.frames[0]``: PIL list, array or tensor), or a whole pipeline
-    output with ``.frames`` and, for audio-video pipelines, ``.audio = (waveform (B, S) or (B, C, S),
-    sample_rate)``: its first video is written with its audio track (AAC).
+    The arguments are diffusers': ``video_frames`` is a list of PIL images or of ``(H, W, 3)`` arrays in
+    ``[0, 1]`` (``output.frames[0]`` for ``output_type="pil"`` or ``"np"``), and also a tensor or array
+    ``(F, 3, H, W)`` / ``(F, H, W, 3)`` (``output_type="pt"``), float in ``[0, 1]`` or uint8.
+    ``output_video_path=None`` writes a temporary ``.mp4``. ``quality`` (0-10, 10 best) maps to the same
+    x264 CRF as diffusers' imageio writer; ``bitrate`` (bits/s) replaces it. Frames whose size is not divisible
+    by ``macro_block_size`` are scaled up to the next multiple, as diffusers does (``None`` or 1: kept, padded
+    to even if needed).
+
+    ``fps`` defaults to 24, not diffusers' 10: LTX-Video generates at 24-30 frames per second (``frame_rate``),
+    and a video written at 10 fps plays 2.4 times too slowly, with its audio track out of step.
+
+    Also accepted: a whole pipeline output with ``.frames`` and, for audio-video pipelines,
+    ``.audio = (waveform (B, S) or (B, C, S), sample_rate)``: its first video is written with its audio track.
     """
     if hasattr(video_frames, "frames"):
         output = video_frames
@@ -500,4 +578,16 @@ def export_to_video(
         if audio is None and getattr(output, "audio", None) is not None:
             waveform, sample_rate = output.audio
             audio = waveform[0]
-    return write_video(output_video_path, video_frames, fps, audio=audio, sample_rate=sample_rate)
+    crf = _crf_from_quality(quality)
+    if macro_block_size is not None and (
+        isinstance(macro_block_size, bool) or not isinstance(macro_block_size, int) or macro_block_size < 1
+    ):
+        raise ValueError(f"macro_block_size must be a positive int or None, got {macro_block_size!r}")
+    array = _frames_to_uint8(video_frames, "video_frames")
+    if macro_block_size is not None and macro_block_size > 1:
+        array = _resize_to_multiple(array, macro_block_size)
+    if output_video_path is None:
+        with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as file:
+            output_video_path = file.name
+    write_video(output_video_path, array, fps, audio=audio, sample_rate=sample_rate, crf=crf, bitrate=bitrate)
+    return str(output_video_path)

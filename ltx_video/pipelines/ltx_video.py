@@ -43,14 +43,15 @@ from ltx_video.conditioning.items import (
 )
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.efficiency import EfficiencyMixin
+from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_grammar_warnings
+from ltx_video.pipelines.inputs import check_inputs, collect_conditions
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, normalize_latents, tone_map_latents
+from ltx_video.pipelines.loading import LoadingMixin
 
 __all__ = ["GenerationPlan", "LTXVideoPipeline"]
 
 logger = logging.getLogger(__name__)
 
-OUTPUT_TYPES = ("pil", "np", "pt", "latent")
-TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class GenerationPlan:
     image_cond_noise_scale: float
 
 
-class LTXVideoPipeline(EfficiencyMixin, DiffusionPipeline):
+class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, DiffusionPipeline):
     r"""Text/image/video-to-video generation with LTX-Video checkpoints.
 
     Components are named as diffusers' LTX pipelines, so ``LTXVideoPipeline(**pipe.components)``
@@ -117,165 +118,9 @@ class LTXVideoPipeline(EfficiencyMixin, DiffusionPipeline):
         # Conditioning media are resized to the exact requested size (padding comes after); the processor above
         # would round sizes down to multiples of 32.
         self.media_processor = VideoProcessor(vae_scale_factor=1)
-
-    @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
-        """diffusers' ``from_pretrained``; a local path may be a ``Path``, and a missing one is named in the error.
-
-        Any diffusers-format LTX-Video folder loads (``LTXPipeline``, ``LTXConditionPipeline``, ours).
-        ``quantization="fp8"`` quantizes the transformer's block weights after loading (``enable_fp8()``).
-        """
-        quantization = kwargs.pop("quantization", None)
-        if quantization not in (None, "fp8"):
-            raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
-        name = str(pretrained_model_name_or_path)
-        looks_local = isinstance(pretrained_model_name_or_path, Path) or name.startswith((".", "/", "~")) or name.count("/") > 1
-        if looks_local and not Path(name).expanduser().is_dir():
-            raise FileNotFoundError(f"model folder not found: {name}")
-        pipe = super().from_pretrained(str(Path(name).expanduser()) if looks_local else name, **kwargs)
-        if quantization == "fp8":
-            pipe.enable_fp8()
-        return pipe
-
-    @classmethod
-    def from_single_file(
-        cls, path, *, config=None, text_encoder=None, tokenizer=None, scheduler=None, torch_dtype=None,
-        quantization=None,
-    ) -> LTXVideoPipeline:
-        """Load an original LTX-Video single-file ``.safetensors`` checkpoint (transformer + VAE), offline.
-
-        The T5 text encoder and tokenizer are not in the file: pass them, or ``config=`` a local diffusers-format
-        folder with ``text_encoder/`` and ``tokenizer/`` (its model configs are then used too). ``quantization="fp8"``
-        keeps an fp8 file's E4M3 weights as they are (``FP8Linear``, unit scales) and quantizes the rest of the
-        transformer blocks per channel; without it they are cast to ``torch_dtype``. Details and errors:
-        :mod:`ltx_video.pipelines.single_file`.
-
-        Example:
-            >>> pipe = LTXVideoPipeline.from_single_file(
-            ...     "/models/ltxv-2b-0.9.8-distilled.safetensors", config="/models/LTX-Video-0.9.8", torch_dtype=torch.bfloat16
-            ... )
-        """
-        from ltx_video.pipelines.single_file import load_single_file_pipeline_components
-
-        if quantization not in (None, "fp8"):
-            raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
-        pipe = cls(**load_single_file_pipeline_components(
-            path, config=config, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
-            torch_dtype=torch_dtype,
-        ))
-        if quantization == "fp8":  # an fp8 file's e4m3 weights are kept exactly (unit scales)
-            pipe.enable_fp8()
-        return pipe
-
-    # ------------------------------------------------------------------ 1. inputs
-    def check_inputs(
-        self,
-        *,
-        prompt,
-        prompt_embeds,
-        prompt_attention_mask,
-        negative_prompt_embeds,
-        negative_prompt_attention_mask,
-        height,
-        width,
-        num_frames,
-        frame_rate,
-        num_inference_steps,
-        timesteps,
-        guidance_timesteps=None,
-        output_type,
-        timestep_schedule,
-        conditions: list[tuple[Any, int, float]],
-        skip_block_list,
-        skip_layer_strategy,
-        callback_on_step_end_tensor_inputs,
-        denoise_strength=1.0,
-        image_cond_noise_scale=None,
-    ) -> None:
-        """Validate every argument before any model runs; each error names the argument."""
-        if not 0.0 <= denoise_strength <= 1.0:
-            raise ValueError(f"`denoise_strength` must be in [0, 1], got {denoise_strength}.")
-        if image_cond_noise_scale is not None and image_cond_noise_scale < 0:
-            raise ValueError(f"`image_cond_noise_scale` must be >= 0, got {image_cond_noise_scale}.")
-        for name, value in (("height", height), ("width", width)):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-        if not isinstance(num_frames, int) or num_frames < 1:
-            raise ValueError(f"`num_frames` must be an integer >= 1, got {num_frames!r}.")
-        if not frame_rate > 0:
-            raise ValueError(f"`frame_rate` must be > 0, got {frame_rate!r}.")
-        if timesteps is None and (not isinstance(num_inference_steps, int) or num_inference_steps < 1):
-            raise ValueError(f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}.")
-        if timesteps is not None:
-            ts = list(timesteps)
-            if not ts or any(not 0 < t <= 1000 for t in ts) or any(a <= b for a, b in zip(ts, ts[1:], strict=False)):
-                raise ValueError(f"`timesteps` must be strictly decreasing values in (0, 1000], got {ts}.")
-            if max(ts) <= 1.0:
-                raise ValueError(
-                    f"`timesteps` are in diffusers' units, 0..1000; got {ts}, which look like LTX-Video's 0..1 "
-                    "units (multiply by 1000, or load the YAML config with ltx_video.configs.load_config)."
-                )
-        if guidance_timesteps is not None and len(guidance_timesteps) and max(guidance_timesteps) <= 1.0:
-            raise ValueError(
-                f"`guidance_timesteps` are in 0..1000 like `timesteps`; got {list(guidance_timesteps)} (LTX-Video's "
-                "0..1 units: multiply by 1000)."
-            )
-        if output_type not in OUTPUT_TYPES:
-            raise ValueError(f"`output_type` must be one of {OUTPUT_TYPES}, got {output_type!r}.")
-        if timestep_schedule not in TIMESTEP_SCHEDULES:
-            raise ValueError(f"`timestep_schedule` must be one of {TIMESTEP_SCHEDULES}, got {timestep_schedule!r}.")
-        if (prompt is None) == (prompt_embeds is None):
-            raise ValueError("Provide exactly one of `prompt` and `prompt_embeds`.")
-        if prompt is not None and not isinstance(prompt, (str, list)):
-            raise ValueError(f"`prompt` must be a str or a list of str, got {type(prompt).__name__}.")
-        if prompt_embeds is not None and prompt_attention_mask is None:
-            raise ValueError("`prompt_attention_mask` is required with `prompt_embeds`.")
-        if negative_prompt_embeds is not None and negative_prompt_attention_mask is None:
-            raise ValueError("`negative_prompt_attention_mask` is required with `negative_prompt_embeds`.")
-        if prompt_embeds is not None and negative_prompt_embeds is not None:
-            if prompt_embeds.shape != negative_prompt_embeds.shape:
-                raise ValueError(
-                    f"`negative_prompt_embeds` shape {tuple(negative_prompt_embeds.shape)} must equal "
-                    f"`prompt_embeds` shape {tuple(prompt_embeds.shape)}."
-                )
-        for media, frame_index, strength in conditions:
-            if media is None:
-                raise ValueError("each condition needs an `image` or a `video`.")
-            if not isinstance(frame_index, int) or not 0 <= frame_index < num_frames:
-                raise ValueError(f"`frame_index` must be in [0, {num_frames - 1}] (inside the video), got {frame_index!r}.")
-            if not 0.0 <= strength <= 1.0:
-                raise ValueError(f"`strength` must be in [0, 1], got {strength!r}.")
-        SkipLayerStrategy.parse(skip_layer_strategy)
-        bad = [k for k in callback_on_step_end_tensor_inputs if k not in self._callback_tensor_inputs]
-        if bad:
-            raise ValueError(f"`callback_on_step_end_tensor_inputs` must be in {self._callback_tensor_inputs}, got {bad}.")
-
-    @staticmethod
-    def collect_conditions(conditions, image, video, frame_index, strength, conditioning_items) -> list[tuple]:
-        """The three conditioning interfaces -> one list of (media, frame_index, strength)."""
-        given = [x is not None for x in (conditions, conditioning_items, image if image is not None else video)]
-        if sum(given) > 1:
-            raise ValueError("Use only one of `conditions`, `conditioning_items` and `image`/`video`.")
-        if conditions is not None:
-            conditions = conditions if isinstance(conditions, list) else [conditions]
-            return [(c.video if c.video is not None else c.image, c.frame_index, c.strength) for c in conditions]
-        if conditioning_items is not None:
-            return [(c.media_item, c.media_frame_number, c.conditioning_strength) for c in conditioning_items]
-        if image is None and video is None:
-            return []
-        media = image if image is not None else video
-        if image is not None and video is not None:
-            raise ValueError("Pass `image` or `video`, not both.")
-        is_list = isinstance(media, list) and (image is not None or isinstance(media[0], list))
-        media = media if is_list else [media]
-        indices = frame_index if isinstance(frame_index, list) else [frame_index] * len(media)
-        strengths = strength if isinstance(strength, list) else [strength] * len(media)
-        if len(indices) != len(media) or len(strengths) != len(media):
-            raise ValueError(
-                f"`frame_index` ({len(indices)}) and `strength` ({len(strengths)}) must match the number of "
-                f"conditioning media ({len(media)})."
-            )
-        return list(zip(media, indices, strengths, strict=True))
+        # What the model was made for (size, rate, steps, prompts it knows): read by from_pretrained from the folder's
+        # generation_defaults.json, written by save_pretrained; None for components assembled in Python.
+        self.generation_defaults: GenerationDefaults | None = None
 
     # ------------------------------------------------------------------ 2. text
     def encode_prompt(
@@ -355,8 +200,6 @@ class LTXVideoPipeline(EfficiencyMixin, DiffusionPipeline):
         # shift or terminal stretch, which would make the steps inconsistent with the timesteps.
         timesteps = torch.tensor([float(t) for t in timesteps], dtype=torch.float32, device=device)
         return timesteps, torch.cat([timesteps / 1000.0, timesteps.new_zeros(1)])
-
-        return self.scheduler.timesteps, self.scheduler.sigmas
 
     # ------------------------------------------------------------------ 4. latents
     def load_condition_media(self, media, height: int, width: int, num_frames: int, frame_index: int) -> torch.Tensor:
@@ -553,8 +396,8 @@ class LTXVideoPipeline(EfficiencyMixin, DiffusionPipeline):
     ) -> GenerationPlan:
         """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
         schedule and per-step guidance, then encode the text (the first model to run)."""
-        raw_conditions = self.collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
-        self.check_inputs(
+        raw_conditions = collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
+        check_inputs(
             prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
             negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
             height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
@@ -563,7 +406,10 @@ class LTXVideoPipeline(EfficiencyMixin, DiffusionPipeline):
             skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
             denoise_strength=denoise_strength, image_cond_noise_scale=image_cond_noise_scale,
+            allowed_callback_inputs=self._callback_tensor_inputs,
         )
+        for warning in prompt_grammar_warnings(self.generation_defaults, prompt):
+            logger.warning(warning)
         diffusers_ltx = timestep_schedule == "shifted"  # LTXPipeline / LTXImageToVideoPipeline conventions
         if image_cond_noise_scale is None:
             image_cond_noise_scale = 0.0 if diffusers_ltx else 0.15

@@ -28,6 +28,8 @@ import torch
 from torch import nn
 
 from ltx_video.conditioning.items import latent_positions, pack
+from ltx_video.data.prompts import CAMERA_MOTIONS
+from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
 from ltx_video.training.config import TrainConfig
@@ -233,7 +235,21 @@ class TransformerStage:
             scheduler=components.build_scheduler(), vae=self.vae, text_encoder=self.text_encoder,
             tokenizer=self.tokenizer, transformer=model, audio_vae=self.audio_vae,
         )
+        pipe.generation_defaults = self.generation_defaults()
         pipe.save_pretrained(output_dir / "pipeline")
+
+    def generation_defaults(self) -> GenerationDefaults:
+        """The clips' size and rate, the sampling the built-in model is measured at, and (synthetic data) the
+        prompts it saw: saved with the pipeline so ``ltx-video generate --model`` and prompt checks use them."""
+        data = self.config.data
+        grammar = None
+        if data.source == "synthetic":
+            cameras = [data.camera] if data.camera is not None else list(CAMERA_MOTIONS)
+            grammar = {"max_objects": data.max_objects, "cameras": cameras}
+        return GenerationDefaults(
+            height=data.height, width=data.width, num_frames=data.num_frames, frame_rate=float(data.fps),
+            num_inference_steps=30, guidance_scale=3.0, negative_prompt="", prompt_grammar=grammar,
+        )
 
 
 def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):

@@ -1,0 +1,164 @@
+"""The ``ltx-video`` command.
+
+    ltx-video generate "a red ball bounces" --output ball.mp4
+    ltx-video generate "PROMPT" --model /models/LTX-Video-0.9.8 --condition first.png:0 --condition last.png:120
+
+Without ``--model`` it runs the built-in model (:mod:`ltx_video.default_model`): a small audio-video model
+of a toy world of bouncing shapes, 64 x 64 px, 49 frames at 24 fps, with a tone at every bounce; a proof
+that every part works end to end, not a general video model. A ``--model`` folder runs as the pipeline its
+``model_index.json`` names, at the size, length and sampling its ``generation_defaults.json`` records
+(else LTX-Video's own defaults).
+
+Bad input ends in one line naming the flag and what it accepts, with exit status 2, before any model
+loads where it can be checked earlier; ``--debug`` shows the Python traceback instead. This module
+imports only the standard library, so ``--help`` and argument errors answer at once: torch, diffusers
+and the models load only when a video is generated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["CLIError", "build_parser", "main"]
+
+PROG = "ltx-video"
+DTYPES = ("float32", "bfloat16", "float16")
+# ltx_video.attention.backends.ATTENTION_BACKENDS (a test keeps them equal); not imported, as it imports torch.
+ATTENTION_BACKENDS = ("auto", "sdpa", "flash", "ltx_block_sparse", "ltx_chunked")
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def _condition(text: str) -> tuple[str, int, float]:
+    """PATH:FRAME[:STRENGTH] -> (path, frame, strength); the path may itself contain ':'."""
+    parts = text.rsplit(":", 2)
+    try:
+        if len(parts) == 3 and not parts[1].lstrip("-").isdigit():
+            parts = [parts[0] + ":" + parts[1], parts[2]]
+        if len(parts) == 3:
+            path, frame, strength = parts[0], int(parts[1]), float(parts[2])
+        elif len(parts) == 2:
+            path, frame, strength = parts[0], int(parts[1]), 1.0
+        else:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected PATH:FRAME[:STRENGTH], got {text!r}") from None
+    if not Path(path).is_file():
+        raise argparse.ArgumentTypeError(f"condition file not found: {path}")
+    if frame < 0:
+        raise argparse.ArgumentTypeError(f"{text}: the frame must be >= 0, got {frame}")
+    if not 0.0 <= strength <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text}: the strength must be in [0, 1], got {strength}")
+    return path, frame, strength
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """One line, no usage dump, exit status 2."""
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _model_default(what: str, builtin: object, ltx: object) -> str:
+    return f"default: the model's {what} (built-in model: {builtin}; a folder: its generation_defaults.json, else {ltx})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG, description="LTX-Video generation (ltx_video). Run 'ltx-video generate --help' for the options.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    gen = commands.add_parser(
+        "generate", help="generate a video (with its audio track, for audio-video models) from a prompt",
+        description="Generate an mp4 from a prompt, and optional keyframes. Values left out come from the model: "
+        "the built-in model's (64 x 64, 49 frames at 24 fps), a --model folder's generation_defaults.json, else "
+        "LTX-Video 0.9.8's inference defaults (704 x 1216, 121 frames at 30 fps, 30 steps).",
+    )
+    gen.add_argument("prompt", help="the text prompt (an empty prompt needs --allow-empty-prompt)")
+    gen.add_argument("--negative-prompt", help=_model_default(
+        "negative prompt", "''", "'worst quality, inconsistent motion, blurry, jittery, distorted'"))
+    gen.add_argument("--height", type=_positive_int, metavar="PX", help="pixels; any value (padded to a multiple of "
+                     "32 and cropped back); " + _model_default("height", 64, 704))
+    gen.add_argument("--width", type=_positive_int, metavar="PX", help="pixels; any value; "
+                     + _model_default("width", 64, 1216))
+    gen.add_argument("--num-frames", type=_positive_int, metavar="N", help="frames; any value (padded to 8k+1 and "
+                     "cropped back); " + _model_default("frame count", 49, 121))
+    gen.add_argument("--frame-rate", type=_positive_float, metavar="FPS", help=_model_default("frame rate", 24, 30))
+    gen.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (a --config's timesteps win); "
+                     + _model_default("steps", 30, 30))
+    gen.add_argument("--guidance-scale", type=float, metavar="CFG", help="classifier-free guidance; default: the "
+                     "--config's, else the model's (built-in model: 3.0; else 3.0)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config (see configs/); default: none")
+    gen.add_argument("--model", type=Path, help="a local diffusers-format folder (model_index.json) or an original "
+                     ".safetensors file; default: the built-in model")
+    gen.add_argument("--base-model", type=Path,
+                     help="with a single-file --model: a diffusers-format folder giving the text encoder and tokenizer")
+    gen.add_argument("--upsampler", type=Path, help="a local LTXLatentUpsamplerModel folder (multi-scale configs)")
+    gen.add_argument("--condition", type=_condition, action="append", default=[], metavar="PATH:FRAME[:STRENGTH]",
+                     help="an image or video placed at a frame (repeatable; strength default 1.0)")
+    gen.add_argument("--output", type=Path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4)")
+    gen.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
+    gen.add_argument("--dtype", choices=DTYPES, default="float32", help="default: float32")
+    gen.add_argument("--attention", choices=ATTENTION_BACKENDS,
+                     help="attention backend; default: diffusers' (SDPA); see docs/attention.md")
+    gen.add_argument("--ff-chunk-size", type=_positive_int, metavar="TOKENS",
+                     help="run feed-forwards this many tokens at a time (less memory, same output); default: off")
+    gen.add_argument("--vae-tiling", action="store_true", help="decode the video in overlapping tiles (less memory)")
+    gen.add_argument("--fp8", action="store_true", help="FP8 E4M3 transformer-block weights (per-channel scales): "
+                     "less memory everywhere, faster only on CUDA GPUs with FP8 matmuls (compute capability >= 8.9)")
+    gen.add_argument("--allow-empty-prompt", action="store_true",
+                     help="accept an empty prompt (an unconditional video)")
+    gen.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse errors: one line, exit status 2
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    from ltx_video.cli.generate import run
+
+    try:
+        path = run(args)
+    except Exception as error:  # noqa: BLE001 (every error is one line; --debug shows the traceback)
+        if args.debug:
+            raise
+        user_error = isinstance(error, (CLIError, ValueError, FileNotFoundError, NotADirectoryError))
+        text = str(error) if user_error else f"{type(error).__name__}: {error}"
+        hint = "" if isinstance(error, CLIError) else " (--debug shows the traceback)"
+        print(f"{PROG}: error: {' '.join(text.split())}{hint}", file=sys.stderr)
+        return 2 if user_error else 1
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from ltx_video.cli import main
+
+sys.exit(main())

@@ -1,0 +1,279 @@
+"""``ltx-video generate``: check every input (before any model loads), load the model as what it is, run, write.
+
+Order matters for the user: cheap checks first (prompt, output path, model folder, size and keyframes,
+media files, config, device), then the models load, then the video is generated and written to a
+temporary file next to ``--output`` that replaces it only once it is complete, so an existing file is
+never left half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ltx_video.cli import ATTENTION_BACKENDS, PROG, CLIError
+from ltx_video.pipelines.generation_defaults import LTX_VIDEO_DEFAULTS, GenerationDefaults
+
+__all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "quiet_console", "run"]
+
+# model_index.json class names -> the class that runs them. diffusers' LTX pipelines run as LTXVideoPipeline, their
+# drop-in (the CLI follows LTX-Video 0.9.8's sampling; see the README for diffusers' LTXPipeline conventions).
+PIPELINE_CLASSES = {
+    "LTXAudioVideoPipeline": "LTXAudioVideoPipeline",
+    "LTXVideoPipeline": "LTXVideoPipeline",
+    "LTXConditionPipeline": "LTXVideoPipeline",
+    "LTXPipeline": "LTXVideoPipeline",
+    "LTXImageToVideoPipeline": "LTXVideoPipeline",
+}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What ``--model`` is: ``kind`` "builtin", "folder" or "single_file"; the pipeline class name to load it with;
+    the defaults it records (else LTX-Video's)."""
+
+    kind: str
+    path: Path | None
+    pipeline_class: str
+    defaults: GenerationDefaults
+    recorded_defaults: bool
+
+
+def inspect_model(model: Path | None, base_model: Path | None) -> ModelSource:
+    """Read ``--model`` without loading weights; CLIError naming the flag if it is not a model."""
+    if model is None:
+        from ltx_video.default_model import DEFAULT_MODEL_DIR
+
+        defaults = GenerationDefaults.load(DEFAULT_MODEL_DIR)
+        return ModelSource("builtin", DEFAULT_MODEL_DIR, "LTXAudioVideoPipeline", defaults, True)
+    if not model.exists():
+        raise CLIError(f"--model: not found: {model}")
+    if model.is_file():
+        if model.suffix.lower() != ".safetensors":
+            raise CLIError(f"--model: {model} is a file but not a .safetensors checkpoint; expected a diffusers-format "
+                           "folder (with model_index.json) or an original LTX-Video .safetensors file")
+        if base_model is None:
+            raise CLIError("--model is a single file: pass --base-model DIR (a diffusers-format LTX-Video folder "
+                           "with text_encoder/ and tokenizer/) for the T5 text encoder")
+        if not (base_model / "model_index.json").is_file():
+            raise CLIError(f"--base-model: {base_model} is not a diffusers-format model folder (no model_index.json)")
+        return ModelSource("single_file", model, "LTXVideoPipeline", LTX_VIDEO_DEFAULTS, False)
+    index = model / "model_index.json"
+    if not index.is_file():
+        raise CLIError(f"--model: {model} is not a model folder (no model_index.json); expected a diffusers-format "
+                       "folder written by save_pretrained, or an original LTX-Video .safetensors file")
+    try:
+        class_name = json.loads(index.read_text()).get("_class_name")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
+        raise CLIError(f"--model: {index} is not readable JSON ({error})") from None
+    if class_name not in PIPELINE_CLASSES:
+        raise CLIError(f"--model: {model} holds a {class_name!r} pipeline; ltx-video runs {', '.join(PIPELINE_CLASSES)}")
+    try:
+        recorded = GenerationDefaults.load(model)
+    except ValueError as error:
+        raise CLIError(f"--model: {error}") from None
+    defaults = recorded if recorded is not None else LTX_VIDEO_DEFAULTS
+    return ModelSource("folder", model, PIPELINE_CLASSES[class_name], defaults, recorded is not None)
+
+
+def _check_media(path: str, spec: str) -> None:
+    """Open a --condition file as an image (by suffix) or a video, without decoding it all."""
+    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            raise CLIError(f"--condition {spec}: {path} is not a readable image ({error})") from None
+        return
+    import av
+
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                raise CLIError(f"--condition {spec}: {path} has no video stream; expected an image "
+                               f"({', '.join(sorted(IMAGE_SUFFIXES))}) or a video")
+            next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration, UnicodeDecodeError) as error:
+        raise CLIError(f"--condition {spec}: {path} is neither an image ({', '.join(sorted(IMAGE_SUFFIXES))}) nor a "
+                       f"video PyAV can decode ({type(error).__name__})") from None
+
+
+def _check_device(text: str):
+    import torch
+
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise CLIError(f"--device: unknown device {text!r}; expected cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "a CPU-only build of PyTorch" if torch.version.cuda is None else "no CUDA GPU visible"
+            raise CLIError(f"--device {text}: CUDA is not available here ({build}); use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise CLIError(f"--device {text}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                           f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise CLIError(f"--device {text}: MPS is not available here; use --device cpu")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise CLIError(f"--device: {text!r} is not supported; expected cpu, cuda, cuda:N or mps")
+    return device
+
+
+def _resolve_call(args, source: ModelSource, config) -> dict:
+    """Pipeline call arguments: the command line's, else the --config's (guidance), else the model's defaults."""
+    defaults = source.defaults
+    call = dict(
+        prompt=args.prompt,
+        negative_prompt=args.negative_prompt if args.negative_prompt is not None else defaults.negative_prompt,
+        height=args.height or defaults.height,
+        width=args.width or defaults.width,
+        num_frames=args.num_frames or defaults.num_frames,
+        frame_rate=args.frame_rate or defaults.frame_rate,
+    )
+    if args.guidance_scale is not None:
+        call["guidance_scale"] = args.guidance_scale
+    elif config is None:
+        call["guidance_scale"] = defaults.guidance_scale
+    if config is None:
+        call["num_inference_steps"] = args.steps or defaults.num_inference_steps
+    return call
+
+
+def check_inputs(args) -> tuple[ModelSource, object, dict]:
+    """Every check that needs no model: returns the model source, the loaded --config and the call arguments."""
+    if not args.prompt.strip() and not args.allow_empty_prompt:
+        raise CLIError("PROMPT is empty: give a prompt, or pass --allow-empty-prompt for an unconditional video")
+    if args.output.suffix.lower() != ".mp4":
+        raise CLIError(f"--output must end in .mp4, got {args.output}")
+    if args.output.is_dir():
+        raise CLIError(f"--output {args.output} is a folder; expected an .mp4 file path")
+    source = inspect_model(args.model, args.base_model)
+    config = None
+    if args.config is not None:
+        from ltx_video.configs import load_config
+
+        try:
+            config = load_config(args.config)
+        except (ValueError, FileNotFoundError) as error:
+            raise CLIError(f"--config: {error}") from None
+    if args.upsampler is not None and not (args.upsampler / "config.json").is_file():
+        raise CLIError(f"--upsampler: {args.upsampler} is not a model folder (no config.json); expected an "
+                       "LTXLatentUpsamplerModel folder")
+    if config is not None and config.is_multiscale and args.upsampler is None:
+        raise CLIError("--config is multi-scale: pass --upsampler DIR (an LTXLatentUpsamplerModel folder)")
+    call = _resolve_call(args, source, config)
+    num_frames = call["num_frames"]
+    for path, frame, _strength in args.condition:
+        spec = f"{path}:{frame}"
+        if frame >= num_frames:
+            raise CLIError(f"--condition {spec}: frame {frame} is outside the video: --num-frames {num_frames} "
+                           f"has frames 0 to {num_frames - 1}")
+        _check_media(path, spec)
+    if args.attention == "flash":
+        from ltx_video.attention.backends import flash_attn_available
+
+        if not flash_attn_available():
+            raise CLIError("--attention flash needs the flash-attn package on a CUDA machine (pip install flash-attn "
+                           f"--no-build-isolation); accepted without it: {', '.join(a for a in ATTENTION_BACKENDS if a != 'flash')}")
+    _check_device(args.device)
+    return source, config, call
+
+
+@contextlib.contextmanager
+def quiet_console():
+    """Loading bars only on a terminal, never transformers' per-file bar nested inside diffusers' own, and this
+    library's warnings (a prompt the built-in model does not know) as the command's own lines. Undone on exit, so
+    ``main()`` called from Python leaves the process as it found it."""
+    import diffusers.utils.logging as diffusers_logging
+    import transformers.utils.logging as transformers_logging
+
+    bars = (diffusers_logging.is_progress_bar_enabled(), transformers_logging.is_progress_bar_enabled())
+    transformers_logging.disable_progress_bar()
+    if not sys.stderr.isatty():
+        diffusers_logging.disable_progress_bar()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: warning: %(message)s"))
+    package_logger = logging.getLogger("ltx_video")
+    package_logger.addHandler(handler)
+    propagate, package_logger.propagate = package_logger.propagate, False
+    try:
+        yield
+    finally:
+        package_logger.removeHandler(handler)
+        package_logger.propagate = propagate
+        for enabled, module in zip(bars, (diffusers_logging, transformers_logging), strict=True):
+            (module.enable_progress_bar if enabled else module.disable_progress_bar)()
+
+
+def load_pipeline(args, source: ModelSource):
+    import torch
+
+    import ltx_video
+
+    dtype = getattr(torch, args.dtype)
+    pipeline_class = getattr(ltx_video, source.pipeline_class)
+    if source.kind == "builtin":
+        print(f"{PROG}: using the built-in model (a small audio-video model of a toy world of bouncing shapes, "
+              "64x64 px; pass --model for a real LTX-Video checkpoint)", file=sys.stderr)
+        pipe = pipeline_class.from_pretrained(source.path)
+    elif source.kind == "single_file":
+        pipe = pipeline_class.from_single_file(source.path, config=args.base_model, torch_dtype=dtype)
+    else:
+        pipe = pipeline_class.from_pretrained(source.path, dtype=dtype)
+    if args.upsampler is not None:
+        from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+
+        pipe.register_modules(latent_upsampler=LTXLatentUpsamplerModel.from_pretrained(args.upsampler))
+    if args.fp8:  # before moving: the full-precision weights never reach the device
+        if torch.device(args.device).type != "cuda":
+            print(f"{PROG}: note: --fp8 on {args.device} stores the transformer-block weights in FP8 (less memory) "
+                  f"but computes in {args.dtype}: no speed-up without a CUDA GPU with FP8 matmuls", file=sys.stderr)
+        pipe.enable_fp8()
+    pipe.to(args.device)
+    if args.attention is not None:
+        pipe.enable_efficient_attention(args.attention)
+    if args.ff_chunk_size is not None:
+        pipe.enable_feed_forward_chunking(args.ff_chunk_size)
+    if args.vae_tiling:
+        pipe.vae.enable_tiling()
+    # A bar on a terminal; none in logs and pipes (tqdm's disable=None).
+    pipe.set_progress_bar_config(disable=None, desc="denoising")
+    return pipe if dtype == torch.float32 else pipe.to(dtype=dtype)
+
+
+def run(args) -> Path:
+    """Check, load, generate, write ``args.output``; returns its path."""
+    source, config, call = check_inputs(args)
+    import torch
+
+    from ltx_video import ConditioningItem
+    from ltx_video.io.media import write_video
+
+    call.update(
+        conditioning_items=[ConditioningItem(p, f, s) for p, f, s in args.condition] or None,
+        output_type="pt",
+        generator=torch.Generator(device="cpu").manual_seed(args.seed),
+    )
+    with quiet_console():
+        pipe = load_pipeline(args, source)
+        output = config.generate(pipe, **call) if config is not None else pipe(**call)
+    audio = getattr(output, "audio", None)  # (waveform (B, S), sample_rate) from audio-video pipelines
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.output.with_name(f".{args.output.stem}.partial.mp4")
+    try:
+        write_video(
+            partial, output.frames[0].float().cpu(), fps=call["frame_rate"],
+            audio=None if audio is None else audio[0][0], sample_rate=None if audio is None else audio[1],
+        )
+        os.replace(partial, args.output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return args.output

@@ -1,0 +1,152 @@
+"""The synthetic world's prompt grammar, and the part of it a model was trained on.
+
+Every clip of :mod:`ltx_video.data.synthetic` is described by one sentence of a fixed grammar::
+
+    a red ball bounces, the camera is static
+    a red ball and a blue square bounce, the camera pans left
+
+:func:`prompt_for` writes it, :func:`parse_prompt` reads it back. A model trained on a subset of the world
+(the built-in model: one object, static camera) records that subset as a :class:`PromptGrammar`, and
+:meth:`PromptGrammar.check` tells whether a prompt is inside it, and if not, why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "CAMERA_MOTIONS",
+    "COLOURS",
+    "SHAPES",
+    "PromptGrammar",
+    "PromptSpec",
+    "parse_prompt",
+    "prompt_for",
+]
+
+COLOURS: dict[str, tuple[float, float, float]] = {
+    "red": (0.90, 0.10, 0.10),
+    "orange": (1.00, 0.55, 0.00),
+    "yellow": (0.95, 0.90, 0.10),
+    "green": (0.10, 0.80, 0.20),
+    "blue": (0.15, 0.35, 1.00),
+    "purple": (0.60, 0.20, 0.85),
+    "pink": (1.00, 0.45, 0.75),
+    "white": (1.00, 1.00, 1.00),
+}
+SHAPES = ("ball", "square", "triangle")
+CAMERA_MOTIONS = ("static", "pan_left", "pan_right", "pan_up", "pan_down", "zoom_in", "zoom_out")
+
+_CAMERA_PHRASES = {
+    "static": "is static",
+    "pan_left": "pans left",
+    "pan_right": "pans right",
+    "pan_up": "pans up",
+    "pan_down": "pans down",
+    "zoom_in": "zooms in",
+    "zoom_out": "zooms out",
+}
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """What a prompt says: ``objects`` as ``(colour, shape)`` pairs and a ``camera`` motion."""
+
+    objects: tuple[tuple[str, str], ...]
+    camera: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.objects) <= 3:
+            raise ValueError(f"objects must name 1 to 3 objects, got {len(self.objects)}")
+        for colour, shape in self.objects:
+            if colour not in COLOURS or shape not in SHAPES:
+                raise ValueError(f"objects must be (colour, shape) from COLOURS x SHAPES, got {(colour, shape)!r}")
+        if self.camera not in CAMERA_MOTIONS:
+            raise ValueError(f"camera must be one of {CAMERA_MOTIONS}, got {self.camera!r}")
+
+
+def prompt_for(params: Any) -> str:
+    """The fixed-grammar prompt of a clip's ``params`` (``.objects`` with ``.colour``/``.shape``, ``.camera``),
+    e.g. ``"a red ball and a blue square bounce, the camera pans left"``."""
+    names = [f"a {obj.colour} {obj.shape}" for obj in params.objects]
+    subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "bounces" if len(names) == 1 else "bounce"
+    return f"{subject} {verb}, the camera {_CAMERA_PHRASES[params.camera]}"
+
+
+def _parse_object(phrase: str) -> tuple[str, str]:
+    """``"a {colour} {shape}"`` -> ``(colour, shape)``; ValueError naming unknown words."""
+    words = phrase.split(" ")
+    if len(words) != 3 or words[0] != "a":
+        raise ValueError(f"expected an object as 'a <colour> <shape>', got {phrase!r}")
+    unknown = [w for w, vocabulary in ((words[1], COLOURS), (words[2], SHAPES)) if w not in vocabulary]
+    if unknown:
+        raise ValueError(f"unknown word(s) {unknown} in {phrase!r}; colours: {tuple(COLOURS)}, shapes: {SHAPES}")
+    return words[1], words[2]
+
+
+def parse_prompt(prompt: str) -> PromptSpec:
+    """Inverse of :func:`prompt_for`; ValueError naming any word outside the grammar.
+
+    The camera phrase may be left out (``"a red ball bounces"``): the camera is then static.
+    """
+    subject_verb, separator, motion = prompt.strip().rpartition(", the camera ")
+    if not separator:
+        subject_verb, motion = prompt.strip(), _CAMERA_PHRASES["static"]
+    cameras = {phrase: name for name, phrase in _CAMERA_PHRASES.items()}
+    if motion not in cameras:
+        raise ValueError(f"unknown camera phrase {motion!r}; expected one of {tuple(cameras)}")
+    subject, _, verb = subject_verb.rpartition(" ")
+    if verb not in ("bounce", "bounces"):
+        raise ValueError(f"unknown verb {verb!r}; expected 'bounce' (several objects) or 'bounces' (one)")
+    head, joined, last = subject.rpartition(" and ")
+    phrases = [*head.split(", "), last] if joined else [subject]
+    objects = tuple(_parse_object(phrase) for phrase in phrases)
+    if (verb == "bounces") != (len(objects) == 1):
+        raise ValueError(f"verb {verb!r} does not agree with {len(objects)} object(s) in {prompt!r}")
+    return PromptSpec(objects=objects, camera=cameras[motion])
+
+
+@dataclass(frozen=True)
+class PromptGrammar:
+    """The prompts a model of the synthetic world was trained on: up to ``max_objects`` objects, ``cameras``.
+
+    Saved with the model (``generation_defaults.json``, see :mod:`ltx_video.pipelines.generation_defaults`)
+    as ``{"max_objects": 1, "cameras": ["static"]}``.
+    """
+
+    max_objects: int = 3
+    cameras: tuple[str, ...] = field(default=CAMERA_MOTIONS)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_objects, bool) or not isinstance(self.max_objects, int) or not 1 <= self.max_objects <= 3:
+            raise ValueError(f"max_objects must be an int in [1, 3], got {self.max_objects!r}")
+        object.__setattr__(self, "cameras", tuple(self.cameras))
+        unknown = [c for c in self.cameras if c not in CAMERA_MOTIONS]
+        if not self.cameras or unknown:
+            raise ValueError(f"cameras must be a non-empty subset of {CAMERA_MOTIONS}, got {self.cameras!r}")
+
+    def describe(self) -> str:
+        """One phrase: what the model knows, e.g. "'a <colour> <shape> bounces' (one object, a static camera; ...)"."""
+        example = "a <colour> <shape> bounces" if self.max_objects == 1 else "a <colour> <shape> and a ... bounce"
+        count = "one object" if self.max_objects == 1 else f"1-{self.max_objects} objects"
+        return (
+            f"'{example}' ({count}, {self._cameras_phrase()}; colours: {', '.join(COLOURS)}; shapes: "
+            f"{', '.join(SHAPES)})"
+        )
+
+    def check(self, prompt: str) -> str | None:
+        """``None`` if ``prompt`` is one the model was trained on, else why not (one phrase)."""
+        try:
+            spec = parse_prompt(prompt)
+        except ValueError as error:
+            return str(error)
+        if len(spec.objects) > self.max_objects:
+            return f"it names {len(spec.objects)} objects, the model saw at most {self.max_objects}"
+        if spec.camera not in self.cameras:
+            return f"the camera {_CAMERA_PHRASES[spec.camera]}, the model saw only {self._cameras_phrase()}"
+        return None
+
+    def _cameras_phrase(self) -> str:
+        return "a static camera" if self.cameras == ("static",) else "camera motions " + ", ".join(self.cameras)

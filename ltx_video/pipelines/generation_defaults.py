@@ -1,0 +1,119 @@
+"""The size, rate and sampling a model was made for, saved beside its ``model_index.json``.
+
+diffusers' pipeline folders record components, not how to call them: LTX-Video's 2B and 13B models run
+at 704 x 1216, the built-in toy model at 64 x 64. A pipeline with ``generation_defaults`` writes them to
+``generation_defaults.json`` in ``save_pretrained`` and reads them back in ``from_pretrained``; the
+``ltx-video`` command uses them for every value not given on the command line (else
+:data:`LTX_VIDEO_DEFAULTS`). ``prompt_grammar`` is set for models of the synthetic world: the prompts
+they were trained on (:class:`ltx_video.data.prompts.PromptGrammar`), so a prompt outside it is warned about.
+
+This module imports neither torch nor diffusers: the command line reads it before loading anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["GENERATION_DEFAULTS_FILE", "LTX_VIDEO_DEFAULTS", "GenerationDefaults", "prompt_grammar_warnings"]
+
+GENERATION_DEFAULTS_FILE = "generation_defaults.json"
+
+
+@dataclass(frozen=True)
+class GenerationDefaults:
+    """Call arguments a model was trained or tuned for (diffusers' names); ``prompt_grammar`` as a dict
+    ``{"max_objects": int, "cameras": [str, ...]}`` or None (any prompt)."""
+
+    height: int
+    width: int
+    num_frames: int
+    frame_rate: float
+    num_inference_steps: int
+    guidance_scale: float
+    negative_prompt: str = ""
+    prompt_grammar: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("height", "width", "num_frames", "num_inference_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"generation defaults: {name} must be a positive int, got {value!r}")
+        for name in ("frame_rate", "guidance_scale"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"generation defaults: {name} must be a finite number, got {value!r}")
+        if not self.frame_rate > 0:
+            raise ValueError(f"generation defaults: frame_rate must be > 0, got {self.frame_rate!r}")
+        if not isinstance(self.negative_prompt, str):
+            raise ValueError(f"generation defaults: negative_prompt must be a str, got {self.negative_prompt!r}")
+        if self.prompt_grammar is not None and not isinstance(self.prompt_grammar, dict):
+            raise ValueError(f"generation defaults: prompt_grammar must be a dict or None, got {self.prompt_grammar!r}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "generation defaults") -> GenerationDefaults:
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"{source}: unknown key(s) {unknown}; expected {sorted(names)}")
+        try:
+            return cls(**values)
+        except TypeError as error:  # a required key is missing
+            raise ValueError(f"{source}: {error}") from None
+
+    def call_kwargs(self) -> dict[str, Any]:
+        """The pipeline ``__call__`` arguments (``prompt_grammar`` is not one)."""
+        values = asdict(self)
+        values.pop("prompt_grammar")
+        return values
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        path = Path(folder) / GENERATION_DEFAULTS_FILE
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> GenerationDefaults | None:
+        """The defaults saved in ``folder``, or None if it has none; ValueError naming the file if it is broken."""
+        path = Path(folder) / GENERATION_DEFAULTS_FILE
+        if not path.is_file():
+            return None
+        try:
+            values = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path} is not readable JSON: {error}") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"{path} must hold a JSON object, got {type(values).__name__}")
+        return cls.from_dict(values, source=str(path))
+
+
+# LTX-Video 0.9.8's own inference script (inference.py: --height 704 --width 1216 --num_frames 121
+# --frame_rate 30, its negative prompt), the first pass of its dev configs (30 steps) and diffusers' LTX
+# pipelines' guidance scale (3.0).
+LTX_VIDEO_DEFAULTS = GenerationDefaults(
+    height=704, width=1216, num_frames=121, frame_rate=30.0, num_inference_steps=30, guidance_scale=3.0,
+    negative_prompt="worst quality, inconsistent motion, blurry, jittery, distorted",
+)
+
+
+def prompt_grammar_warnings(defaults: GenerationDefaults | None, prompt: str | list[str] | None) -> list[str]:
+    """One warning line per prompt that a model of the synthetic world was not trained on (``prompt_grammar`` of
+    its defaults): it still runs, but gives a video that does not follow the prompt. Empty for other models."""
+    if defaults is None or defaults.prompt_grammar is None or prompt is None:
+        return []
+    from ltx_video.data.prompts import PromptGrammar
+
+    grammar = PromptGrammar(**defaults.prompt_grammar)
+    warnings = []
+    for text in [prompt] if isinstance(prompt, str) else prompt:
+        reason = grammar.check(text)
+        if reason is not None:
+            warnings.append(
+                f"prompt {text!r} is outside what this model was trained on: {reason}. It knows only "
+                f"{grammar.describe()}; expect a video that does not follow the prompt."
+            )
+    return warnings

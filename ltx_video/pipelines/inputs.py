@@ -1,0 +1,124 @@
+"""Step 1 of the pipelines: every call argument checked before any model runs, and the three conditioning
+interfaces (diffusers' ``conditions``, LTX-Video's ``conditioning_items``, the ``image``/``video`` shortcut)
+brought to one list of ``(media, frame_index, strength)``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ltx_video.attention.stg import SkipLayerStrategy
+
+__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "check_inputs", "collect_conditions"]
+
+OUTPUT_TYPES = ("pil", "np", "pt", "latent")
+TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
+
+
+def check_inputs(
+    *,
+    prompt,
+    prompt_embeds,
+    prompt_attention_mask,
+    negative_prompt_embeds,
+    negative_prompt_attention_mask,
+    height,
+    width,
+    num_frames,
+    frame_rate,
+    num_inference_steps,
+    timesteps,
+    guidance_timesteps=None,
+    output_type,
+    timestep_schedule,
+    conditions: list[tuple[Any, int, float]],
+    skip_block_list,
+    skip_layer_strategy,
+    callback_on_step_end_tensor_inputs,
+    denoise_strength=1.0,
+    image_cond_noise_scale=None,
+    allowed_callback_inputs: Sequence[str] = ("latents",),
+) -> None:
+    """Validate every argument before any model runs; each error names the argument."""
+    if not 0.0 <= denoise_strength <= 1.0:
+        raise ValueError(f"`denoise_strength` must be in [0, 1], got {denoise_strength}.")
+    if image_cond_noise_scale is not None and image_cond_noise_scale < 0:
+        raise ValueError(f"`image_cond_noise_scale` must be >= 0, got {image_cond_noise_scale}.")
+    for name, value in (("height", height), ("width", width)):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    if not isinstance(num_frames, int) or num_frames < 1:
+        raise ValueError(f"`num_frames` must be an integer >= 1, got {num_frames!r}.")
+    if not frame_rate > 0:
+        raise ValueError(f"`frame_rate` must be > 0, got {frame_rate!r}.")
+    if timesteps is None and (not isinstance(num_inference_steps, int) or num_inference_steps < 1):
+        raise ValueError(f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}.")
+    if timesteps is not None:
+        ts = list(timesteps)
+        if not ts or any(not 0 < t <= 1000 for t in ts) or any(a <= b for a, b in zip(ts, ts[1:], strict=False)):
+            raise ValueError(f"`timesteps` must be strictly decreasing values in (0, 1000], got {ts}.")
+        if max(ts) <= 1.0:
+            raise ValueError(
+                f"`timesteps` are in diffusers' units, 0..1000; got {ts}, which look like LTX-Video's 0..1 "
+                "units (multiply by 1000, or load the YAML config with ltx_video.configs.load_config)."
+            )
+    if guidance_timesteps is not None and len(guidance_timesteps) and max(guidance_timesteps) <= 1.0:
+        raise ValueError(
+            f"`guidance_timesteps` are in 0..1000 like `timesteps`; got {list(guidance_timesteps)} (LTX-Video's "
+            "0..1 units: multiply by 1000)."
+        )
+    if output_type not in OUTPUT_TYPES:
+        raise ValueError(f"`output_type` must be one of {OUTPUT_TYPES}, got {output_type!r}.")
+    if timestep_schedule not in TIMESTEP_SCHEDULES:
+        raise ValueError(f"`timestep_schedule` must be one of {TIMESTEP_SCHEDULES}, got {timestep_schedule!r}.")
+    if (prompt is None) == (prompt_embeds is None):
+        raise ValueError("Provide exactly one of `prompt` and `prompt_embeds`.")
+    if prompt is not None and not isinstance(prompt, (str, list)):
+        raise ValueError(f"`prompt` must be a str or a list of str, got {type(prompt).__name__}.")
+    if prompt_embeds is not None and prompt_attention_mask is None:
+        raise ValueError("`prompt_attention_mask` is required with `prompt_embeds`.")
+    if negative_prompt_embeds is not None and negative_prompt_attention_mask is None:
+        raise ValueError("`negative_prompt_attention_mask` is required with `negative_prompt_embeds`.")
+    if prompt_embeds is not None and negative_prompt_embeds is not None:
+        if prompt_embeds.shape != negative_prompt_embeds.shape:
+            raise ValueError(
+                f"`negative_prompt_embeds` shape {tuple(negative_prompt_embeds.shape)} must equal "
+                f"`prompt_embeds` shape {tuple(prompt_embeds.shape)}."
+            )
+    for media, frame_index, strength in conditions:
+        if media is None:
+            raise ValueError("each condition needs an `image` or a `video`.")
+        if not isinstance(frame_index, int) or not 0 <= frame_index < num_frames:
+            raise ValueError(f"`frame_index` must be in [0, {num_frames - 1}] (inside the video), got {frame_index!r}.")
+        if not 0.0 <= strength <= 1.0:
+            raise ValueError(f"`strength` must be in [0, 1], got {strength!r}.")
+    SkipLayerStrategy.parse(skip_layer_strategy)
+    bad = [k for k in callback_on_step_end_tensor_inputs if k not in allowed_callback_inputs]
+    if bad:
+        raise ValueError(f"`callback_on_step_end_tensor_inputs` must be in {list(allowed_callback_inputs)}, got {bad}.")
+
+def collect_conditions(conditions, image, video, frame_index, strength, conditioning_items) -> list[tuple]:
+    """The three conditioning interfaces -> one list of (media, frame_index, strength)."""
+    given = [x is not None for x in (conditions, conditioning_items, image if image is not None else video)]
+    if sum(given) > 1:
+        raise ValueError("Use only one of `conditions`, `conditioning_items` and `image`/`video`.")
+    if conditions is not None:
+        conditions = conditions if isinstance(conditions, list) else [conditions]
+        return [(c.video if c.video is not None else c.image, c.frame_index, c.strength) for c in conditions]
+    if conditioning_items is not None:
+        return [(c.media_item, c.media_frame_number, c.conditioning_strength) for c in conditioning_items]
+    if image is None and video is None:
+        return []
+    media = image if image is not None else video
+    if image is not None and video is not None:
+        raise ValueError("Pass `image` or `video`, not both.")
+    is_list = isinstance(media, list) and (image is not None or isinstance(media[0], list))
+    media = media if is_list else [media]
+    indices = frame_index if isinstance(frame_index, list) else [frame_index] * len(media)
+    strengths = strength if isinstance(strength, list) else [strength] * len(media)
+    if len(indices) != len(media) or len(strengths) != len(media):
+        raise ValueError(
+            f"`frame_index` ({len(indices)}) and `strength` ({len(strengths)}) must match the number of "
+            f"conditioning media ({len(media)})."
+        )
+    return list(zip(media, indices, strengths, strict=True))

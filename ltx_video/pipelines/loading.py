@@ -1,0 +1,77 @@
+"""Loading and saving the pipelines: diffusers-format folders (with their generation defaults) and LTX-Video's
+original single-file checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ltx_video.pipelines.generation_defaults import GENERATION_DEFAULTS_FILE, GenerationDefaults
+
+__all__ = ["LoadingMixin"]
+
+
+class LoadingMixin:
+    """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` of ``LTXVideoPipeline`` and its subclasses
+    (mixed in before diffusers' ``DiffusionPipeline``)."""
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+        """diffusers' ``from_pretrained``; a local path may be a ``Path``, and a missing one is named in the error.
+
+        Any diffusers-format LTX-Video folder loads (``LTXPipeline``, ``LTXConditionPipeline``, ours).
+        ``quantization="fp8"`` quantizes the transformer's block weights after loading (``enable_fp8()``).
+        """
+        quantization = kwargs.pop("quantization", None)
+        if quantization not in (None, "fp8"):
+            raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
+        name = str(pretrained_model_name_or_path)
+        looks_local = isinstance(pretrained_model_name_or_path, Path) or name.startswith((".", "/", "~")) or name.count("/") > 1
+        if looks_local and not Path(name).expanduser().is_dir():
+            raise FileNotFoundError(f"model folder not found: {name}")
+        folder = Path(name).expanduser()
+        pipe = super().from_pretrained(str(folder) if looks_local else name, **kwargs)
+        if folder.is_dir():
+            pipe.generation_defaults = GenerationDefaults.load(folder)
+        if quantization == "fp8":
+            pipe.enable_fp8()
+        return pipe
+
+    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
+        """diffusers' ``save_pretrained``, plus ``generation_defaults.json`` when the pipeline has
+        :attr:`generation_defaults`, so ``from_pretrained`` and ``ltx-video generate --model`` use them."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        stale = Path(save_directory) / GENERATION_DEFAULTS_FILE
+        if self.generation_defaults is not None:
+            self.generation_defaults.save(save_directory)
+        elif stale.is_file():  # left by an earlier save of another pipeline into the same folder
+            stale.unlink()
+
+    @classmethod
+    def from_single_file(
+        cls, path, *, config=None, text_encoder=None, tokenizer=None, scheduler=None, torch_dtype=None,
+        quantization=None,
+    ):
+        """Load an original LTX-Video single-file ``.safetensors`` checkpoint (transformer + VAE), offline.
+
+        The T5 text encoder and tokenizer are not in the file: pass them, or ``config=`` a local diffusers-format
+        folder with ``text_encoder/`` and ``tokenizer/`` (its model configs are then used too). ``quantization="fp8"``
+        keeps an fp8 file's E4M3 weights as they are (``FP8Linear``, unit scales) and quantizes the rest of the
+        transformer blocks per channel; without it they are cast to ``torch_dtype``. Details and errors:
+        :mod:`ltx_video.pipelines.single_file`.
+
+        Example:
+            >>> pipe = LTXVideoPipeline.from_single_file(
+            ...     "/models/ltxv-2b-0.9.8-distilled.safetensors", config="/models/LTX-Video-0.9.8", torch_dtype=torch.bfloat16
+            ... )
+        """
+        from ltx_video.pipelines.single_file import load_single_file_pipeline_components
+
+        if quantization not in (None, "fp8"):
+            raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
+        pipe = cls(**load_single_file_pipeline_components(
+            path, config=config, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
+            torch_dtype=torch_dtype,
+        ))
+        if quantization == "fp8":  # an fp8 file's e4m3 weights are kept exactly (unit scales)
+            pipe.enable_fp8()
+        return pipe
