@@ -199,3 +199,16 @@ def test_disable_restores_diffusers_default(transformer):
     assert _AttentionBackendRegistry._active_backend == AttentionBackendName(attention_dispatch.DIFFUSERS_ATTN_BACKEND)
     assert backends._layout is None
     assert transformer.transformer_blocks[0].attn1.processor._attention_backend is None
+
+
+def test_switching_backends_logs_no_diffusers_notice(transformer, caplog):
+    """diffusers logs "Attention backends are an experimental feature" at every switch; the user asked us for a
+    backend and has nothing to act on. Its other warnings are untouched."""
+    with caplog.at_level("WARNING"):
+        enable_efficient_attention(transformer, "ltx_chunked")
+        disable_efficient_attention(transformer)
+    assert not [r for r in caplog.records if "experimental" in r.getMessage()]
+    with caplog.at_level("WARNING"):
+        transformer.set_attention_backend("native")  # diffusers' own call still says it
+        transformer.reset_attention_backend()
+    assert [r for r in caplog.records if "experimental" in r.getMessage()]

@@ -1,11 +1,14 @@
-"""The ltx-video command: an mp4 from the built-in model; bad input is one line and exit status 2."""
+"""The ltx-video command: an mp4 from the built-in model; bad input is one line and exit status 2.
+
+Input checks through a subprocess, as a user meets them, are in test_cli_inputs.py."""
 
 import subprocess
 import sys
 
 import pytest
 
-from ltx_video.attention.backends import flash_attn_available
+from ltx_video.attention.backends import ATTENTION_BACKENDS, flash_attn_available
+from ltx_video.cli import ATTENTION_BACKENDS as CLI_ATTENTION_BACKENDS
 from ltx_video.cli import main
 from ltx_video.io.media import read_audio, read_video_tensor
 
@@ -37,6 +40,10 @@ def test_config_multiscale_with_model_and_upsampler(tmp_path, components):
     assert main([*argv, "--upsampler", str(tmp_path / "upsampler")]) == 0
     frames, _ = read_video_tensor(out)
     assert frames.shape == (9, 3, 96, 96)
+
+
+def test_cli_backend_names_are_the_librarys():
+    assert CLI_ATTENTION_BACKENDS == ATTENTION_BACKENDS
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from conftest import gen
+from conftest import assert_fp32_equal, gen
 from diffusers import LTXConditionPipeline
 
 from ltx_video import LTXVideoPipeline
@@ -24,7 +24,7 @@ def test_loads_a_diffusers_ltx_folder(components, tmp_path):
     assert json.loads((tmp_path / "model_index.json").read_text())["_class_name"] == "LTXConditionPipeline"
     loaded = LTXVideoPipeline.from_pretrained(tmp_path)
     assert isinstance(loaded, LTXVideoPipeline) and loaded.latent_upsampler is None
-    assert torch.equal(_run(loaded), _run(LTXVideoPipeline(**components)))
+    assert_fp32_equal(_run(loaded), _run(LTXVideoPipeline(**components)))  # bit-equal weights, two instances
 
 
 def test_save_pretrained_round_trip(components, tmp_path):
@@ -37,9 +37,57 @@ def test_save_pretrained_round_trip(components, tmp_path):
         assert ours.keys() == theirs.keys()
         assert all(torch.equal(ours[k], theirs[k]) for k in ours), name
     assert loaded.tokenizer("a red ball").input_ids == pipe.tokenizer("a red ball").input_ids
-    assert torch.equal(_run(loaded), _run(pipe))
+    assert_fp32_equal(_run(loaded), _run(pipe))  # bit-equal weights (above), two instances
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope"):
         LTXVideoPipeline.from_pretrained(tmp_path / "nope")
+
+
+def test_generation_defaults_travel_with_the_folder(components, tmp_path):
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    pipe = LTXVideoPipeline(**components)
+    assert pipe.generation_defaults is None
+    pipe.save_pretrained(tmp_path)
+    assert not (tmp_path / "generation_defaults.json").exists()
+    assert LTXVideoPipeline.from_pretrained(tmp_path).generation_defaults is None
+    pipe.generation_defaults = GenerationDefaults(
+        height=96, width=160, num_frames=17, frame_rate=25.0, num_inference_steps=8, guidance_scale=4.5,
+        negative_prompt="blurry", prompt_grammar={"max_objects": 2, "cameras": ["static", "pan_left"]},
+    )
+    pipe.save_pretrained(tmp_path)
+    loaded = LTXVideoPipeline.from_pretrained(tmp_path)
+    assert loaded.generation_defaults == pipe.generation_defaults
+    assert loaded.generation_defaults.call_kwargs() == dict(
+        height=96, width=160, num_frames=17, frame_rate=25.0, num_inference_steps=8, guidance_scale=4.5,
+        negative_prompt="blurry")
+    pipe.generation_defaults = None
+    pipe.save_pretrained(tmp_path)  # the folder no longer claims defaults it was not saved with
+    assert not (tmp_path / "generation_defaults.json").exists()
+
+    (tmp_path / "generation_defaults.json").write_text('{"height": 64}')
+    with pytest.raises(ValueError, match="generation_defaults.json.*width"):
+        LTXVideoPipeline.from_pretrained(tmp_path)
+    (tmp_path / "generation_defaults.json").write_text('{"height": 64, "colour": "red"}')
+    with pytest.raises(ValueError, match="unknown key.*colour"):
+        LTXVideoPipeline.from_pretrained(tmp_path)
+
+
+def test_prompts_outside_the_trained_grammar_warn_once_each(caplog):
+    from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
+
+    pipe = load_default_pipeline()
+    pipe.set_progress_bar_config(disable=True)
+    kw = {**DEFAULT_GENERATION, "num_frames": 9, "num_inference_steps": 1, "output_type": "latent"}
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        pipe(["a red ball bounces", "a red ball bounces, the camera is static"], **kw)
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        pipe(["a cat on a sofa", "a red ball bounces, the camera zooms in", "a pink square bounces"], **kw)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2 and all("\n" not in m for m in messages)
+    assert "'a cat on a sofa'" in messages[0] and "unknown verb 'sofa'" in messages[0]
+    assert "zooms in, the model saw only a static camera" in messages[1]
+    assert "colours: red, orange, yellow, green, blue, purple, pink, white" in messages[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import av
 import numpy as np
@@ -265,3 +266,79 @@ def test_export_to_video_takes_a_pipeline_output_with_audio(tmp_path):
     assert rate == 16000 and 16000 <= audio.shape[1] <= 16000 + 2048  # the first video's 1 s track
     spectrum = torch.fft.rfft(audio[0, :16000]).abs()
     assert abs(int(spectrum.argmax()) - 440) <= 2  # 1 Hz bins over 1 s
+
+
+def _x264_settings(path) -> str:
+    """The settings x264 writes into its stream (an SEI text, e.g. "... crf=25.0 ...")."""
+    data = open(path, "rb").read()
+    start = data.index(b"x264 - core")
+    return data[start : data.index(b"\x00", start)].decode("ascii", "replace")
+
+
+@pytest.fixture(scope="module")
+def diffusers_outputs(components):
+    """Frames exactly as diffusers' LTXConditionPipeline returns them, for output_type "np", "pil" and "pt"."""
+    from diffusers import LTXConditionPipeline
+
+    pipe = LTXConditionPipeline(**components)
+    pipe.set_progress_bar_config(disable=True)
+    kw = dict(prompt="a ball", height=32, width=64, num_frames=9, num_inference_steps=2)
+    return {kind: pipe(**kw, output_type=kind, generator=torch.Generator().manual_seed(0)).frames[0]
+            for kind in ("np", "pil", "pt")}
+
+
+def test_export_to_video_takes_what_diffusers_export_to_video_takes(tmp_path, diffusers_outputs):
+    from ltx_video import export_to_video
+
+    reference = torch.from_numpy(np.asarray(diffusers_outputs["np"])).permute(0, 3, 1, 2)  # (F, 3, H, W)
+    forms = {
+        "np array": diffusers_outputs["np"],
+        "list of np arrays": list(diffusers_outputs["np"]),
+        "list of PIL images": diffusers_outputs["pil"],
+        "tensor": diffusers_outputs["pt"],
+        "list of tensors": list(diffusers_outputs["pt"]),
+    }
+    luma = torch.tensor([0.299, 0.587, 0.114])[:, None, None]
+    decoded = {}
+    for name, frames in forms.items():
+        path = export_to_video(frames, str(tmp_path / f"{name}.mp4"), 24, 10)  # diffusers' positional order
+        assert isinstance(path, str) and path.endswith(".mp4")
+        decoded[name], fps = read_video_tensor(path)
+        assert decoded[name].shape == (9, 3, 32, 64) and fps == pytest.approx(24), name
+        # quality=10 is CRF 0; the untrained output is colour noise that 4:2:0 chroma halves, so compare luma.
+        assert ((decoded[name] - reference) * luma).sum(1).abs().mean() < 0.01, name
+    assert all(torch.equal(video, decoded["np array"]) for video in decoded.values())  # every form, the same video
+    temporary = export_to_video(diffusers_outputs["pil"])  # output_video_path=None: a temporary .mp4, as diffusers
+    try:
+        assert temporary.endswith(".mp4") and read_video_tensor(temporary)[0].shape == (9, 3, 32, 64)
+    finally:
+        os.unlink(temporary)
+
+
+def test_export_to_video_quality_bitrate_and_macro_block_size(tmp_path):
+    from ltx_video import export_to_video
+
+    frames = [np.full((50, 70, 3), 0.5, np.float32)] * 4
+    default = export_to_video(frames, tmp_path / "default.mp4")
+    assert "crf=25.0" in _x264_settings(default)  # diffusers' quality=5 -> imageio-ffmpeg's -crf int(0.5 * 51)
+    assert read_video_tensor(default)[0].shape == (4, 3, 64, 80)  # scaled up to multiples of 16, as diffusers does
+    assert "qp=0" in _x264_settings(export_to_video(frames, tmp_path / "best.mp4", quality=10))  # CRF 0: lossless
+    assert "crf=23.0" in _x264_settings(export_to_video(frames, tmp_path / "none.mp4", quality=None))
+    settings = _x264_settings(export_to_video(frames, tmp_path / "rate.mp4", bitrate=200_000))
+    assert "rc=abr" in settings and "bitrate=200" in settings
+    kept = export_to_video(frames, tmp_path / "kept.mp4", macro_block_size=None)
+    assert read_video_tensor(kept)[0].shape == (4, 3, 50, 70)
+    for bad, match in (({"quality": 11}, "quality"), ({"macro_block_size": 0}, "macro_block_size"),
+                       ({"bitrate": -1}, "bitrate")):
+        with pytest.raises(ValueError, match=match):
+            export_to_video(frames, tmp_path / "bad.mp4", **bad)
+    with pytest.raises(ValueError, match="one shape"):
+        export_to_video([frames[0], frames[0][:10]], tmp_path / "bad.mp4")
+
+
+def test_writer_pins_the_encoder(tmp_path):
+    """The encoder's thread count is fixed whatever the machine: the file depends on it."""
+    with VideoStreamWriter(tmp_path / "p.mp4", 24, 384, 256) as writer:  # x264 uses one thread below ~8 MB rows
+        writer.write_frames(smooth_video(3, 256, 384))
+    settings = _x264_settings(tmp_path / "p.mp4").split()
+    assert "threads=4" in settings and "sliced_threads=1" in settings

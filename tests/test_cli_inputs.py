@@ -1,0 +1,239 @@
+"""The ltx-video command as a user meets it, through a subprocess: usage, defaults, one-line errors before any
+model loads, model folders run as what they are, prompts the built-in model does not know, a quiet console and
+byte-identical files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import torch
+
+from ltx_video.cli import build_parser
+from ltx_video.cli.generate import check_inputs, inspect_model
+from ltx_video.default_model import DEFAULT_GENERATION, DEFAULT_MODEL_DIR
+from ltx_video.io.media import read_audio, read_video_tensor
+from ltx_video.pipelines.generation_defaults import LTX_VIDEO_DEFAULTS
+
+LOADED = "using the built-in model"  # printed once the built-in model starts loading
+
+
+def cli(*args: str, preamble: str = "", env: dict | None = None, cwd: Path | None = None):
+    """Run ``ltx-video ARGS`` in a fresh interpreter; ``preamble`` runs first (e.g. to change the process state)."""
+    code = f"import sys\n{preamble}\nfrom ltx_video.cli import main\nsys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600, cwd=cwd,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+    )
+
+
+def error_line(result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1, result.stderr  # one line, no traceback, nothing loaded first
+    return lines[0]
+
+
+def test_no_command_prints_the_usage_with_its_commands():
+    result = cli()
+    assert result.returncode == 2
+    assert "usage: ltx-video" in result.stderr and "generate" in result.stderr
+
+
+def test_help_and_argument_errors_import_neither_torch_nor_diffusers():
+    probe = (
+        "import sys\nfrom ltx_video.cli import main\n"
+        "for argv in (['--help'], ['generate', '--help'], ['generate', 'x', '--steps', '0'], []):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in ('torch', 'diffusers', 'transformers', 'av') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_help_shows_every_default():
+    text = build_parser()._subparsers._group_actions[0].choices["generate"].format_help()
+    for default in ("(built-in model: 64;", "else 704", "else 1216", "else 121", "(built-in model: 49;",
+                    "(built-in model: 24;", "else 30", "default: 0", "default: out.mp4", "default: cpu",
+                    "default: float32", "default: the built-in model", "default: off", "'worst quality"):
+        assert default in " ".join(text.split()), default
+
+
+def _condition_files(tmp_path):
+    not_image = tmp_path / "photo.png"
+    not_image.write_text("not an image")
+    not_video = tmp_path / "notes.txt"
+    not_video.write_text("not a video")
+    (tmp_path / "empty_model").mkdir()
+    return not_image, not_video
+
+
+@pytest.mark.parametrize(
+    "argv,start",
+    [
+        (["--condition", "{not_image}:0"], "ltx-video: error: --condition "),
+        (["--condition", "{not_video}:0"], "ltx-video: error: --condition "),
+        (["--condition", "{video}:99"], "ltx-video: error: --condition "),
+        (["--model", "{tmp}/empty_model"], "ltx-video: error: --model: "),
+        (["--model", "{tmp}/notes.txt"], "ltx-video: error: --model: "),
+        (["--output", "{tmp}"], "ltx-video: error: --output "),
+        (["--device", "tpu"], "ltx-video: error: --device: "),
+        (["--device", "cuda:7"], "ltx-video: error: --device cuda:7: "),
+        (["--frame-rate", "0"], "ltx-video generate: error: argument --frame-rate: "),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_flag_before_loading(argv, start, tmp_path):
+    not_image, not_video = _condition_files(tmp_path)
+    video = tmp_path / "clip.mp4"
+    from ltx_video.io.media import write_video
+
+    write_video(video, torch.rand(9, 3, 32, 32), fps=24)
+    argv = [a.format(not_image=not_image, not_video=not_video, video=video, tmp=tmp_path) for a in argv]
+    line = error_line(cli("generate", "a red ball bounces", *argv, "--steps", "1"))
+    assert line.startswith(start) and LOADED not in line
+    if "99" in " ".join(argv):
+        assert "frames 0 to 48" in line  # the built-in model's 49 frames
+
+
+def test_cuda_on_a_cpu_build_and_flash_without_flash_attn():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is available")
+    line = error_line(cli("generate", "a red ball bounces", "--device", "cuda"))
+    assert line.startswith("ltx-video: error: --device cuda: CUDA is not available") and "--device cpu" in line
+    line = error_line(cli("generate", "a red ball bounces", "--attention", "flash"))
+    assert line.startswith("ltx-video: error: --attention flash needs the flash-attn package")
+    assert "sdpa" in line and "ltx_chunked" in line
+
+
+def test_empty_prompt_needs_allow_empty_prompt(tmp_path):
+    line = error_line(cli("generate", "  ", "--output", str(tmp_path / "e.mp4")))
+    assert "--allow-empty-prompt" in line
+    result = cli("generate", "", "--allow-empty-prompt", "--steps", "1", "--num-frames", "9",
+                 "--output", str(tmp_path / "e.mp4"))
+    assert result.returncode == 0, result.stderr
+    assert read_video_tensor(tmp_path / "e.mp4")[0].shape == (9, 3, 64, 64)
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = cli("generate", "a red ball bounces", "--model", str(tmp_path), "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr and "model_index.json" in result.stderr
+
+
+def test_model_folders_run_as_what_they_are(tmp_path, components):
+    """An audio-video folder saved by save_pretrained keeps its audio, size and length; a diffusers LTX folder runs as
+    LTXVideoPipeline at LTX-Video's defaults."""
+    from diffusers import LTXConditionPipeline
+
+    from ltx_video.default_model import load_default_pipeline
+
+    load_default_pipeline().save_pretrained(tmp_path / "builtin_copy")
+    assert json.loads((tmp_path / "builtin_copy" / "generation_defaults.json").read_text())["height"] == 64
+    source = inspect_model(tmp_path / "builtin_copy", None)
+    assert (source.pipeline_class, source.recorded_defaults) == ("LTXAudioVideoPipeline", True)
+    out = tmp_path / "copy.mp4"
+    result = cli("generate", "a blue triangle bounces", "--model", str(tmp_path / "builtin_copy"), "--steps", "3",
+                 "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "were passed to" not in result.stderr  # no component dropped
+    frames, fps = read_video_tensor(out)
+    audio, rate = read_audio(out)
+    assert frames.shape == (DEFAULT_GENERATION["num_frames"], 3, 64, 64) and fps == pytest.approx(24.0)
+    assert rate == 16000 and abs(audio.shape[1] - 16000 * 49 / 24) <= 1024 and audio.abs().max() > 0
+
+    LTXConditionPipeline(**components).save_pretrained(tmp_path / "diffusers_ltx")
+    args = build_parser().parse_args(["generate", "a ball", "--model", str(tmp_path / "diffusers_ltx")])
+    source, config, call = check_inputs(args)
+    assert source.pipeline_class == "LTXVideoPipeline" and not source.recorded_defaults and config is None
+    assert (call["height"], call["width"], call["num_frames"], call["frame_rate"], call["num_inference_steps"]) == (
+        704, 1216, 121, 30.0, 30)
+    assert call["negative_prompt"] == LTX_VIDEO_DEFAULTS.negative_prompt
+    args = build_parser().parse_args(["generate", "a ball", "--model", str(tmp_path / "diffusers_ltx"),
+                                      "--height", "96", "--frame-rate", "25", "--negative-prompt", ""])
+    _, _, call = check_inputs(args)
+    assert (call["height"], call["width"], call["frame_rate"], call["negative_prompt"]) == (96, 1216, 25.0, "")
+
+    index = tmp_path / "diffusers_ltx" / "model_index.json"
+    index.write_text(json.dumps({**json.loads(index.read_text()), "_class_name": "StableDiffusionPipeline"}))
+    line = error_line(cli("generate", "a ball", "--model", str(tmp_path / "diffusers_ltx")))
+    assert "'StableDiffusionPipeline'" in line and "LTXAudioVideoPipeline" in line
+
+
+def test_prompts_outside_the_built_in_grammar_warn_in_one_line(tmp_path):
+    args = ["--steps", "1", "--num-frames", "9", "--output", str(tmp_path / "p.mp4")]
+    known = cli("generate", "a green square bounces", *args)
+    assert known.returncode == 0 and "warning" not in known.stderr, known.stderr
+    unknown = cli("generate", "a red ball and a blue square bounce, the camera pans left", *args)
+    assert unknown.returncode == 0
+    warnings = [line for line in unknown.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("ltx-video: warning: prompt ")
+    assert "2 objects" in warnings[0] and "a <colour> <shape> bounces" in warnings[0] and "triangle" in warnings[0]
+
+
+def test_console_is_quiet_in_logs(tmp_path):
+    """stderr is a pipe here: no progress bars or escape codes, no diffusers notes about our own backends or
+    timesteps; the FP8 note on a CPU stays, as it tells the user something they can act on."""
+    result = cli("generate", "a red ball bounces", "--steps", "2", "--num-frames", "9", "--attention", "ltx_chunked",
+                 "--fp8", "--output", str(tmp_path / "q.mp4"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("ltx-video: using the built-in model")
+    assert len(lines) == 2 and lines[1].startswith("ltx-video: note: --fp8 on cpu"), result.stderr
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr
+    assert result.stdout.strip() == f"wrote {tmp_path / 'q.mp4'}"
+
+
+def test_config_run_is_quiet(tmp_path, components):
+    from ltx_video import LTXVideoPipeline
+    from ltx_video.testing import tiny_latent_upsampler
+
+    LTXVideoPipeline(**components).save_pretrained(tmp_path / "model")
+    tiny_latent_upsampler().save_pretrained(tmp_path / "upsampler")
+    config = Path(__file__).parents[1] / "configs" / "ltxv-2b-0.9.8-distilled.yaml"
+    result = cli("generate", "a ball", "--config", str(config), "--model", str(tmp_path / "model"), "--upsampler",
+                 str(tmp_path / "upsampler"), "--height", "64", "--width", "64", "--num-frames", "9",
+                 "--output", str(tmp_path / "c.mp4"))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_same_arguments_give_byte_identical_files_in_any_process(tmp_path):
+    """x264 left to itself picks its thread count from the CPUs the process may use, and its output changes with it;
+    the writer pins it. One process here may use one CPU, the other every CPU."""
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs and sched_setaffinity")
+    args = ["generate", "a red ball bounces", "--steps", "2", "--height", "256", "--width", "384", "--num-frames", "17"]
+    env = {"OMP_NUM_THREADS": "2"}  # the same torch threads in both: equal frames; only the encoder's state differs
+    one_cpu = cli(*args, "--output", str(tmp_path / "a.mp4"), preamble="import os; os.sched_setaffinity(0, {0})",
+                  env=env)
+    every_cpu = cli(*args, "--output", str(tmp_path / "b.mp4"), env=env)
+    assert one_cpu.returncode == 0 and every_cpu.returncode == 0, one_cpu.stderr + every_cpu.stderr
+    first, second = (tmp_path / "a.mp4").read_bytes(), (tmp_path / "b.mp4").read_bytes()
+    assert len(first) > 10_000 and first == second
+
+
+def test_existing_output_survives_a_failed_write(tmp_path, capsys):
+    """The mp4 is written next to --output and replaces it only when complete."""
+    from ltx_video.cli import main
+
+    out = tmp_path / "keep.mp4"
+    out.write_bytes(b"earlier work")
+
+    def broken_writer(path, *args, **kwargs):
+        Path(path).write_bytes(b"half a file")
+        raise OSError("No space left on device")
+
+    with mock.patch("ltx_video.io.media.write_video", broken_writer):
+        code = main(["generate", "a red ball bounces", "--steps", "1", "--num-frames", "9", "--output", str(out)])
+    assert code == 1 and capsys.readouterr().err.strip().splitlines()[-1] == (
+        "ltx-video: error: OSError: No space left on device (--debug shows the traceback)")
+    assert out.read_bytes() == b"earlier work" and sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
+
+
+def test_builtin_defaults_come_from_the_saved_file():
+    saved = json.loads((DEFAULT_MODEL_DIR / "generation_defaults.json").read_text())
+    assert DEFAULT_GENERATION == {k: v for k, v in saved.items() if k != "prompt_grammar"}
+    assert saved["prompt_grammar"] == {"max_objects": 1, "cameras": ["static"]}
