@@ -1,6 +1,6 @@
 """The efficient attention kernels as diffusers attention backends, and ``enable_efficient_attention``.
 
-Importing ``ltx_video`` registers three backends with diffusers' attention dispatch, so
+Importing ``ltx_video.attention`` (every pipeline does) registers three backends with diffusers' attention dispatch, so
 ``transformer.set_attention_backend(name)`` switches any diffusers model whose attention goes through
 ``dispatch_attention_fn`` (diffusers' ``LTXVideoTransformer3DModel`` included) without code changes:
 
