@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     rows = {name: [] for name in [*COMMANDS, BASELINE[0]]}
-    for name, command in [*COMMANDS.items(), BASELINE]:
+    for command in [*COMMANDS.values(), BASELINE[1]]:
         wall_seconds(command)  # warm-up: file cache, bytecode
     for _ in range(args.runs):
         for name, command in COMMANDS.items():
