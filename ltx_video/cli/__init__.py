@@ -148,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         path = run(args)
-    except Exception as error:  # noqa: BLE001 (every error is one line; --debug shows the traceback)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"{PROG}: interrupted; {args.output} was not written", file=sys.stderr)
+        return 130
+    except Exception as error:  # every error is one line; --debug shows the traceback
         if args.debug:
             raise
         user_error = isinstance(error, (CLIError, ValueError, FileNotFoundError, NotADirectoryError))
