@@ -4,8 +4,10 @@ Input checks through a subprocess, as a user meets them, are in test_cli_inputs.
 
 import subprocess
 import sys
+from unittest import mock
 
 import pytest
+from conftest import assert_fp32_equal
 
 from ltx_video.attention.backends import ATTENTION_BACKENDS, flash_attn_available
 from ltx_video.cli import ATTENTION_BACKENDS as CLI_ATTENTION_BACKENDS
@@ -73,13 +75,24 @@ def test_bad_input_is_one_line_exit_2(argv, needle, capsys):
 
 
 def test_memory_and_attention_options_keep_the_output(tmp_path):
-    """Chunked attention and feed-forward chunking are exact: the same video as the default run."""
+    """Chunked attention and feed-forward chunking are exact: the same video as the default run, compared as the
+    frames handed to the encoder (a 1/255 step in one pixel can change x264's choices for a whole block)."""
+    from ltx_video.io import media
+
+    written, write_video = [], media.write_video
+
+    def recording_writer(path, frames, *args, **kwargs):
+        written.append(frames.clone())
+        return write_video(path, frames, *args, **kwargs)
+
     base = ["generate", "a red ball bounces", "--num-frames", "17", "--steps", "3"]
-    assert main([*base, "--output", str(tmp_path / "a.mp4")]) == 0
-    assert main([*base, "--attention", "ltx_chunked", "--ff-chunk-size", "7", "--output", str(tmp_path / "b.mp4")]) == 0
-    first, _ = read_video_tensor(tmp_path / "a.mp4")
-    second, _ = read_video_tensor(tmp_path / "b.mp4")
-    assert first.std() > 0.01 and (first.float() - second.float()).abs().max() <= 1 / 255
+    with mock.patch("ltx_video.io.media.write_video", recording_writer):
+        assert main([*base, "--output", str(tmp_path / "a.mp4")]) == 0
+        assert main([*base, "--attention", "ltx_chunked", "--ff-chunk-size", "7", "--output",
+                     str(tmp_path / "b.mp4")]) == 0
+    first, second = written
+    assert first.shape == (17, 3, 64, 64) and first.std() > 0.01
+    assert_fp32_equal(second, first)  # the same sums in other chunks: float32 round-off only
 
 
 @pytest.mark.skipif(flash_attn_available(), reason="flash-attn is installed")

@@ -53,7 +53,6 @@ __all__ = ["GenerationPlan", "LTXVideoPipeline"]
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class GenerationPlan:
     """Everything ``__call__`` settles before the latents: sizes, conditions, schedule, guidance, text.
