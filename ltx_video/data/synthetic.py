@@ -57,6 +57,15 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ltx_video.data.kinematics import (
+    WALLS,
+    Bounce,
+    camera_step,
+    compute_bounces,
+    object_bounces,
+    object_positions,
+    true_camera_motion,
+)
 from ltx_video.data.prompts import CAMERA_MOTIONS, COLOURS, SHAPES, PromptSpec, parse_prompt, prompt_for
 
 __all__ = [
@@ -95,7 +104,6 @@ BACKGROUNDS: dict[str, tuple[float, float, float]] = {
 }
 SHAPE_PITCH_HZ = {"ball": 523.25, "square": 783.99, "triangle": 1046.5}
 SAMPLE_RATE = 16000
-WALLS = ("left", "right", "top", "bottom")
 
 _SUPERSAMPLE = 4  # subpixels per pixel along each axis
 _BURST_AMPLITUDE = 0.5
@@ -266,106 +274,6 @@ _PARAM_DEFAULTS = {
 
 
 # --------------------------------------------------------------------------------------------
-# Kinematics (closed form: each axis is a triangle wave between its two walls)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bounce:
-    """Object ``object_index`` touches ``wall`` at ``time`` seconds (exact, continuous)."""
-
-    time: float
-    object_index: int
-    wall: str
-
-    def __post_init__(self) -> None:
-        if self.wall not in WALLS:
-            raise ValueError(f"wall must be one of {WALLS}, got {self.wall!r}")
-
-
-def _fold(start: float, velocity: float, low: float, high: float, times: np.ndarray) -> np.ndarray:
-    """Position on one axis at ``times`` (T,) of a point reflecting between ``low`` and ``high``."""
-    span = high - low
-    unfolded = (start - low) + velocity * times
-    phase = np.mod(unfolded, 2.0 * span)
-    return low + np.where(phase <= span, phase, 2.0 * span - phase)
-
-
-def _axis_hits(start: float, velocity: float, low: float, high: float, until: float) -> list[tuple[float, bool]]:
-    """Times in ``[0, until)`` at which a point on one axis reaches a wall, in order, with ``at_high``.
-
-    The unfolded coordinate ``u = start - low + velocity * t`` is at a wall when ``u = n * span``:
-    the high wall for odd ``n``, the low wall for even ``n``.
-    """
-    if velocity == 0.0:
-        return []
-    span, offset = high - low, start - low
-    n = max(1, math.ceil(offset / span)) if velocity > 0 else min(0, math.floor(offset / span))
-    step = 1 if velocity > 0 else -1
-    hits = []
-    while (time := (n * span - offset) / velocity) < until:
-        hits.append((time, n % 2 == 1))
-        n += step
-    return hits
-
-
-def _object_bounces(obj: ObjectSpec, index: int, height: int, width: int, until: float) -> list[Bounce]:
-    """Bounces of one object in ``[0, until)`` seconds, x walls then y walls (unsorted)."""
-    (x_min, x_max), (y_min, y_max) = obj.limits(height, width)
-    (x, y), (vx, vy) = obj.position, obj.velocity
-    hits = [Bounce(t, index, "right" if high else "left") for t, high in _axis_hits(x, vx, x_min, x_max, until)]
-    hits += [Bounce(t, index, "bottom" if high else "top") for t, high in _axis_hits(y, vy, y_min, y_max, until)]
-    return hits
-
-
-def compute_bounces(params: ClipParams) -> tuple[Bounce, ...]:
-    """All bounces with ``0 <= time < duration``, sorted by (time, object_index, wall)."""
-    hits = [
-        bounce
-        for index, obj in enumerate(params.objects)
-        for bounce in _object_bounces(obj, index, params.height, params.width, params.duration)
-    ]
-    return tuple(sorted(hits, key=lambda b: (b.time, b.object_index, b.wall)))
-
-
-def object_positions(params: ClipParams, times: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """Object centres ``(T, N, 2)`` float64, ``(x, y)`` in px, at ``times`` ``(T,)`` seconds."""
-    times = np.asarray(times, dtype=np.float64).reshape(-1)
-    columns = []
-    for obj in params.objects:
-        (x_min, x_max), (y_min, y_max) = obj.limits(params.height, params.width)
-        x = _fold(obj.position[0], obj.velocity[0], x_min, x_max, times)
-        y = _fold(obj.position[1], obj.velocity[1], y_min, y_max, times)
-        columns.append(np.stack([x, y], axis=-1))
-    return torch.from_numpy(np.stack(columns, axis=1))
-
-
-def _camera_step(params: ClipParams) -> tuple[float, float, float]:
-    """Content motion ``(dx, dy, zoom)`` from one frame to the next (see :func:`true_camera_motion`)."""
-    speed = params.camera_speed
-    return {
-        "static": (0.0, 0.0, 1.0),
-        "pan_left": (speed, 0.0, 1.0),  # the camera turns left: content moves right
-        "pan_right": (-speed, 0.0, 1.0),
-        "pan_up": (0.0, speed, 1.0),  # the camera tilts up: content moves down
-        "pan_down": (0.0, -speed, 1.0),
-        "zoom_in": (0.0, 0.0, 1.0 + speed / 100.0),
-        "zoom_out": (0.0, 0.0, 1.0 / (1.0 + speed / 100.0)),
-    }[params.camera]
-
-
-def true_camera_motion(params: ClipParams) -> torch.Tensor:
-    """Ground-truth content motion ``(F - 1, 3)`` float32: ``dx, dy`` (px, +x right, +y down), ``zoom``.
-
-    Row ``k`` maps frame ``k`` to frame ``k + 1``; ``zoom`` is the content scale about the image
-    centre (1.0 = none). pan_left: ``dx = +speed``; pan_right: ``-speed``; pan_up: ``dy = +speed``;
-    pan_down: ``-speed``; zoom_in: ``1 + speed / 100``; zoom_out: ``1 / (1 + speed / 100)``.
-    """
-    step = torch.tensor(_camera_step(params), dtype=torch.float32)
-    return step.expand(params.num_frames - 1, 3).clone()
-
-
-# --------------------------------------------------------------------------------------------
 # Rendering: background texture through the camera, supersampled objects on top
 # --------------------------------------------------------------------------------------------
 
@@ -384,7 +292,7 @@ def _texture_waves(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _world_coordinates(params: ClipParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """World x ``(F, W)`` and y ``(F, H)`` under each pixel centre, and the content scale ``(F,)`` per frame."""
-    dx, dy, zoom = _camera_step(params)
+    dx, dy, zoom = camera_step(params)
     frames = np.arange(params.num_frames, dtype=np.float64)
     scale = zoom**frames
     cx, cy = params.width / 2.0, params.height / 2.0
@@ -507,7 +415,7 @@ def _render_audio(seed: int, params: ClipParams, bounces: tuple[Bounce, ...]) ->
 
 
 def _count_bounces(objects: tuple[ObjectSpec, ...], height: int, width: int, until: float) -> int:
-    return sum(len(_object_bounces(obj, i, height, width, until)) for i, obj in enumerate(objects))
+    return sum(len(object_bounces(obj, i, height, width, until)) for i, obj in enumerate(objects))
 
 
 def _sample_objects(rng: np.random.Generator, height: int, width: int, duration: float) -> tuple[ObjectSpec, ...]:

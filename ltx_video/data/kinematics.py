@@ -1,0 +1,114 @@
+"""The synthetic world's kinematics, in closed form: each object's axis is a triangle wave between its two
+walls, so positions and bounce times are exact at any time; the camera moves at a constant rate.
+
+``params`` is a :class:`ltx_video.data.synthetic.ClipParams` (``objects``, ``height``, ``width``, ``duration``,
+``camera``, ``camera_speed``, ``num_frames``), ``obj`` an :class:`~ltx_video.data.synthetic.ObjectSpec`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["WALLS", "Bounce", "compute_bounces", "object_positions", "true_camera_motion"]
+
+WALLS = ("left", "right", "top", "bottom")
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """Object ``object_index`` touches ``wall`` at ``time`` seconds (exact, continuous)."""
+
+    time: float
+    object_index: int
+    wall: str
+
+    def __post_init__(self) -> None:
+        if self.wall not in WALLS:
+            raise ValueError(f"wall must be one of {WALLS}, got {self.wall!r}")
+
+
+def _fold(start: float, velocity: float, low: float, high: float, times: np.ndarray) -> np.ndarray:
+    """Position on one axis at ``times`` (T,) of a point reflecting between ``low`` and ``high``."""
+    span = high - low
+    unfolded = (start - low) + velocity * times
+    phase = np.mod(unfolded, 2.0 * span)
+    return low + np.where(phase <= span, phase, 2.0 * span - phase)
+
+
+def _axis_hits(start: float, velocity: float, low: float, high: float, until: float) -> list[tuple[float, bool]]:
+    """Times in ``[0, until)`` at which a point on one axis reaches a wall, in order, with ``at_high``.
+
+    The unfolded coordinate ``u = start - low + velocity * t`` is at a wall when ``u = n * span``:
+    the high wall for odd ``n``, the low wall for even ``n``.
+    """
+    if velocity == 0.0:
+        return []
+    span, offset = high - low, start - low
+    n = max(1, math.ceil(offset / span)) if velocity > 0 else min(0, math.floor(offset / span))
+    step = 1 if velocity > 0 else -1
+    hits = []
+    while (time := (n * span - offset) / velocity) < until:
+        hits.append((time, n % 2 == 1))
+        n += step
+    return hits
+
+
+def object_bounces(obj: Any, index: int, height: int, width: int, until: float) -> list[Bounce]:
+    """Bounces of one object in ``[0, until)`` seconds, x walls then y walls (unsorted)."""
+    (x_min, x_max), (y_min, y_max) = obj.limits(height, width)
+    (x, y), (vx, vy) = obj.position, obj.velocity
+    hits = [Bounce(t, index, "right" if high else "left") for t, high in _axis_hits(x, vx, x_min, x_max, until)]
+    hits += [Bounce(t, index, "bottom" if high else "top") for t, high in _axis_hits(y, vy, y_min, y_max, until)]
+    return hits
+
+
+def compute_bounces(params: Any) -> tuple[Bounce, ...]:
+    """All bounces with ``0 <= time < duration``, sorted by (time, object_index, wall)."""
+    hits = [
+        bounce
+        for index, obj in enumerate(params.objects)
+        for bounce in object_bounces(obj, index, params.height, params.width, params.duration)
+    ]
+    return tuple(sorted(hits, key=lambda b: (b.time, b.object_index, b.wall)))
+
+
+def object_positions(params: Any, times: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Object centres ``(T, N, 2)`` float64, ``(x, y)`` in px, at ``times`` ``(T,)`` seconds."""
+    times = np.asarray(times, dtype=np.float64).reshape(-1)
+    columns = []
+    for obj in params.objects:
+        (x_min, x_max), (y_min, y_max) = obj.limits(params.height, params.width)
+        x = _fold(obj.position[0], obj.velocity[0], x_min, x_max, times)
+        y = _fold(obj.position[1], obj.velocity[1], y_min, y_max, times)
+        columns.append(np.stack([x, y], axis=-1))
+    return torch.from_numpy(np.stack(columns, axis=1))
+
+
+def camera_step(params: Any) -> tuple[float, float, float]:
+    """Content motion ``(dx, dy, zoom)`` from one frame to the next (see :func:`true_camera_motion`)."""
+    speed = params.camera_speed
+    return {
+        "static": (0.0, 0.0, 1.0),
+        "pan_left": (speed, 0.0, 1.0),  # the camera turns left: content moves right
+        "pan_right": (-speed, 0.0, 1.0),
+        "pan_up": (0.0, speed, 1.0),  # the camera tilts up: content moves down
+        "pan_down": (0.0, -speed, 1.0),
+        "zoom_in": (0.0, 0.0, 1.0 + speed / 100.0),
+        "zoom_out": (0.0, 0.0, 1.0 / (1.0 + speed / 100.0)),
+    }[params.camera]
+
+
+def true_camera_motion(params: Any) -> torch.Tensor:
+    """Ground-truth content motion ``(F - 1, 3)`` float32: ``dx, dy`` (px, +x right, +y down), ``zoom``.
+
+    Row ``k`` maps frame ``k`` to frame ``k + 1``; ``zoom`` is the content scale about the image
+    centre (1.0 = none). pan_left: ``dx = +speed``; pan_right: ``-speed``; pan_up: ``dy = +speed``;
+    pan_down: ``-speed``; zoom_in: ``1 + speed / 100``; zoom_out: ``1 / (1 + speed / 100)``.
+    """
+    step = torch.tensor(camera_step(params), dtype=torch.float32)
+    return step.expand(params.num_frames - 1, 3).clone()
