@@ -7,6 +7,7 @@ from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTX
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
 from ltx_video import ConditioningItem, LTXVideoPipeline
+from ltx_video.testing import tiny_latent_upsampler
 
 TOL = 1e-5
 COMMON = dict(height=64, width=96, num_frames=17, num_inference_steps=3, max_sequence_length=16,
@@ -110,8 +111,10 @@ def test_shifted_schedule_matches_ltx_pipeline(components):
 def test_swap_components_from_diffusers_pipeline(pipes):
     ref, _ = pipes
     swapped = LTXVideoPipeline(**ref.components)
-    assert set(swapped.components) == {"scheduler", "vae", "text_encoder", "tokenizer", "transformer", "latent_upsampler"}
+    assert set(swapped.components) == {"scheduler", "vae", "text_encoder", "tokenizer", "transformer"}  # as ref's
     assert swapped.transformer is ref.transformer and swapped.latent_upsampler is None
+    swapped.register_modules(latent_upsampler=tiny_latent_upsampler())  # a set upsampler is a component
+    assert swapped.components["latent_upsampler"] is swapped.latent_upsampler
 
 
 def test_image_to_video_matches_ltx_image_to_video_pipeline(components, images):

@@ -346,6 +346,7 @@ def denoise(
     progress: Callable[[], None] | None = None,
     audio: AudioLatentState | None = None,
     audio_guidance_scale: float | None = None,
+    interrupted: Callable[[], bool] | None = None,
 ) -> LatentState | tuple[LatentState, AudioLatentState]:
     """Run the sampler over ``timesteps`` (one ``GuidanceConfig`` per step); returns the final state.
 
@@ -355,6 +356,7 @@ def denoise(
     With ``audio``, its tokens go through the same passes at the uniform timestep ``t`` (or 0 and unchanged
     when ``audio.held``), take CFG with ``audio_guidance_scale`` (:func:`apply_audio_guidance`) and the same
     Euler (or stochastic) step; returns ``(state, audio_state)``. Without it the video-only loop is unchanged.
+    ``interrupted()`` true before a step stops the loop there (diffusers' ``pipe._interrupt``).
     """
     audio_latents = audio.latents if audio is not None else None
     latents = state.latents
@@ -368,6 +370,8 @@ def denoise(
         return tiled[name, passes]
 
     for i, t in enumerate(timesteps):
+        if interrupted is not None and interrupted():
+            break
         step_guidance = guidance[i]
         if image_cond_noise_scale > 0 and mask is not None:
             noise = noise_fn(tuple(latents.shape))

@@ -1,18 +1,47 @@
-"""Step 1 of the pipelines: every call argument checked before any model runs, and the three conditioning
+"""Steps 1-3 of the pipelines: every call argument checked before any model runs, the three conditioning
 interfaces (diffusers' ``conditions``, LTX-Video's ``conditioning_items``, the ``image``/``video`` shortcut)
-brought to one list of ``(media, frame_index, strength)``."""
+brought to one list of ``(media, frame_index, strength)``, and the :class:`GenerationPlan` they settle."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ltx_video.attention.stg import SkipLayerStrategy
+import torch
 
-__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "check_inputs", "collect_conditions"]
+from ltx_video.attention.stg import SkipLayerStrategy
+from ltx_video.pipelines.latent_ops import Padding
+
+__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "GenerationPlan", "check_inputs", "collect_conditions"]
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
+
+
+@dataclass(frozen=True)
+class GenerationPlan:
+    """Everything ``__call__`` settles before the latents: sizes, conditions, schedule, guidance, text.
+
+    conditions: (pixels (1, 3, F, H, W) padded like the video, frame index, strength) per condition.
+    timesteps: (T,) and sigmas: (T + 1,) ending at 0; guidance: one GuidanceConfig per step.
+    prompt_embeds / negative_embeds: (B, L, D) with boolean masks (B, L); negatives None without CFG.
+    """
+
+    padding: Padding
+    device: torch.device
+    batch_size: int
+    strategy: SkipLayerStrategy
+    conditions: list
+    timesteps: torch.Tensor
+    sigmas: torch.Tensor
+    guidance: list
+    prompt_embeds: torch.Tensor
+    prompt_mask: torch.Tensor
+    negative_embeds: torch.Tensor | None
+    negative_mask: torch.Tensor | None
+    diffusers_conventions: bool
+    image_cond_noise_scale: float
 
 
 def check_inputs(

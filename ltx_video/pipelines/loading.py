@@ -4,6 +4,7 @@ original single-file checkpoints."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ltx_video.pipelines.generation_defaults import GENERATION_DEFAULTS_FILE, GenerationDefaults
 
@@ -11,8 +12,17 @@ __all__ = ["LoadingMixin"]
 
 
 class LoadingMixin:
-    """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` of ``LTXVideoPipeline`` and its subclasses
-    (mixed in before diffusers' ``DiffusionPipeline``)."""
+    """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` and ``components`` of ``LTXVideoPipeline`` and
+    its subclasses (mixed in before diffusers' ``DiffusionPipeline``)."""
+
+    @property
+    def components(self) -> dict[str, Any]:
+        """diffusers' ``components``, without the latent upsampler when none is set, so they pass both ways:
+        ``LTXConditionPipeline(**pipe.components)`` (which has no upsampler) and ``LTXVideoPipeline(**other.components)``."""
+        components = super().components
+        if components.get("latent_upsampler", False) is None:
+            del components["latent_upsampler"]
+        return components
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):

@@ -252,6 +252,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         Callbacks may read and replace ``"latents"`` and ``"audio_latents"`` (B, Na, Ca).
         """
         # 1. Check inputs before any model runs.
+        self.begin_call(guidance_scale=guidance_scale, guidance_rescale=guidance_rescale, attention_kwargs=attention_kwargs)
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
         if generate_audio is None:

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +41,10 @@ from ltx_video.conditioning.items import (
     unpack,
 )
 from ltx_video.pipelines import denoising
+from ltx_video.pipelines.callback_state import CallbackStateMixin
 from ltx_video.pipelines.efficiency import EfficiencyMixin
 from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_grammar_warnings
-from ltx_video.pipelines.inputs import check_inputs, collect_conditions
+from ltx_video.pipelines.inputs import GenerationPlan, check_inputs, collect_conditions
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, normalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
 
@@ -53,32 +53,7 @@ __all__ = ["GenerationPlan", "LTXVideoPipeline"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class GenerationPlan:
-    """Everything ``__call__`` settles before the latents: sizes, conditions, schedule, guidance, text.
-
-    conditions: (pixels (1, 3, F, H, W) padded like the video, frame index, strength) per condition.
-    timesteps: (T,) and sigmas: (T + 1,) ending at 0; guidance: one GuidanceConfig per step.
-    prompt_embeds / negative_embeds: (B, L, D) with boolean masks (B, L); negatives None without CFG.
-    """
-
-    padding: Padding
-    device: torch.device
-    batch_size: int
-    strategy: SkipLayerStrategy
-    conditions: list
-    timesteps: torch.Tensor
-    sigmas: torch.Tensor
-    guidance: list
-    prompt_embeds: torch.Tensor
-    prompt_mask: torch.Tensor
-    negative_embeds: torch.Tensor | None
-    negative_mask: torch.Tensor | None
-    diffusers_conventions: bool
-    image_cond_noise_scale: float
-
-
-class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, DiffusionPipeline):
+class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, DiffusionPipeline):
     r"""Text/image/video-to-video generation with LTX-Video checkpoints.
 
     Components are named as diffusers' LTX pipelines, so ``LTXVideoPipeline(**pipe.components)``
@@ -467,9 +442,21 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, DiffusionPipeline):
         self, plan: GenerationPlan, state, *, stochastic_sampling, generator, attention_kwargs, step_hook, progress,
         audio=None, audio_guidance_scale=None,
     ):
-        """Step 5: :func:`denoising.denoise` with the transformer, the plan's schedule and guidance."""
-        device = plan.device
-        return denoising.denoise(
+        """Step 5: :func:`denoising.denoise` with the transformer, the plan's schedule and guidance; diffusers'
+        run-time state (:class:`CallbackStateMixin`) is kept, and a callback's changes to it followed."""
+        device, scale_in_use = plan.device, self._guidance_scale
+        self._num_timesteps = len(plan.timesteps)
+
+        def hook(i, t, *tokens):
+            nonlocal scale_in_use
+            self._current_timestep = t
+            result = step_hook(i, t, *tokens)
+            scale_in_use = self.follow_callback(
+                plan.guidance, i, scale_in_use, can_guide=plan.negative_embeds is not None
+            )
+            return result
+
+        result = denoising.denoise(
             self.velocity_model(
                 plan.prompt_embeds, plan.prompt_mask, plan.negative_embeds, plan.negative_mask, plan.strategy,
                 attention_kwargs,
@@ -477,8 +464,11 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, DiffusionPipeline):
             state, plan.timesteps, plan.sigmas, plan.guidance,
             image_cond_noise_scale=plan.image_cond_noise_scale, stochastic=stochastic_sampling,
             noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
-            step_hook=step_hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
+            step_hook=hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
+            interrupted=lambda: self._interrupt,
         )
+        self._current_timestep = None
+        return result
 
     def finish_video(
         self, plan: GenerationPlan, state, *, output_type, decode_timestep, decode_noise_scale,
@@ -565,6 +555,7 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, DiffusionPipeline):
         normalised latents (B, C, F', H', W') of the padded video.
         """
         # 1-3. Check inputs (before any model runs), schedule and guidance, text.
+        self.begin_call(guidance_scale=guidance_scale, guidance_rescale=guidance_rescale, attention_kwargs=attention_kwargs)
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
         plan = self.plan_generation(

@@ -1,0 +1,77 @@
+"""diffusers' run-time pipeline state, for ``callback_on_step_end``: what a callback reads and may change.
+
+diffusers' pipelines expose ``guidance_scale``, ``guidance_rescale``, ``do_classifier_free_guidance``,
+``num_timesteps``, ``current_timestep``, ``attention_kwargs`` and ``interrupt`` while they run; a callback may
+set ``pipe._guidance_scale`` (the next steps use it) or ``pipe._interrupt = True`` (the loop stops, the
+latents so far are decoded). :class:`CallbackStateMixin` gives both pipelines the same, with diffusers' names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+__all__ = ["CallbackStateMixin"]
+
+
+class CallbackStateMixin:
+    """Run-time state of one ``__call__`` (set by :meth:`begin_call`), read as diffusers' properties."""
+
+    _guidance_scale: Any = 1.0
+    _guidance_rescale: float = 0.0
+    _attention_kwargs: dict | None = None
+    _num_timesteps: int | None = None
+    _current_timestep: Any = None
+    _interrupt: bool = False
+
+    @property
+    def guidance_scale(self):
+        return self._guidance_scale
+
+    @property
+    def guidance_rescale(self) -> float:
+        return self._guidance_rescale
+
+    @property
+    def do_classifier_free_guidance(self) -> bool:
+        scale = self._guidance_scale
+        return any(s > 1.0 for s in scale) if isinstance(scale, (list, tuple)) else scale > 1.0
+
+    @property
+    def num_timesteps(self) -> int | None:
+        return self._num_timesteps
+
+    @property
+    def current_timestep(self):
+        return self._current_timestep
+
+    @property
+    def attention_kwargs(self) -> dict | None:
+        return self._attention_kwargs
+
+    @property
+    def interrupt(self) -> bool:
+        return self._interrupt
+
+    def begin_call(self, *, guidance_scale, guidance_rescale: float, attention_kwargs: dict | None) -> None:
+        self._guidance_scale, self._guidance_rescale = guidance_scale, guidance_rescale
+        self._attention_kwargs = attention_kwargs
+        self._num_timesteps, self._current_timestep, self._interrupt = None, None, False
+
+    def follow_callback(self, guidance: list, step: int, scale_in_use, *, can_guide: bool) -> Any:
+        """After step ``step``'s callback: a changed ``_guidance_scale`` becomes every later step's CFG scale
+        (``guidance`` is the per-step list the loop reads). ``can_guide``: the negative prompt was encoded.
+        Returns the scale now in use."""
+        scale = self._guidance_scale
+        if scale == scale_in_use:
+            return scale_in_use
+        if isinstance(scale, (list, tuple)) or isinstance(scale, bool) or not scale >= 0:
+            raise ValueError(f"a callback may set `_guidance_scale` to a number >= 0, got {scale!r}.")
+        if scale > 1.0 and not can_guide:
+            raise ValueError(
+                f"a callback set `_guidance_scale` to {scale}, but the call started without classifier-free "
+                "guidance, so no negative prompt was encoded: start with guidance_scale > 1."
+            )
+        for later in range(step + 1, len(guidance)):
+            guidance[later] = dataclasses.replace(guidance[later], guidance_scale=float(scale))
+        return scale

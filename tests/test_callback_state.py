@@ -1,0 +1,82 @@
+"""diffusers' run-time pipeline state and component swaps: what callbacks read and change, and
+``components`` passing between our pipeline and diffusers' LTXConditionPipeline both ways."""
+
+import torch
+from conftest import assert_fp32_equal, gen
+from diffusers import LTXConditionPipeline
+
+from ltx_video import LTXVideoPipeline
+from ltx_video.conditioning.items import pack
+from ltx_video.pipelines import denoising
+
+KW = dict(prompt="a red ball", height=32, width=32, num_frames=9, num_inference_steps=3, output_type="pt")
+
+
+def _pipe(components, cls=LTXVideoPipeline):
+    pipe = cls(**components)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def test_components_pass_both_ways(components):
+    ours = _pipe(components)
+    assert "latent_upsampler" not in ours.components  # unset: diffusers' LTX pipelines have no such component
+    theirs = _pipe(ours.components, LTXConditionPipeline)
+    back = _pipe(theirs.components)
+    reference = ours(**KW, generator=gen()).frames
+    assert_fp32_equal(theirs(**KW, generator=gen()).frames, reference)  # the project's 1e-5 parity bound
+    assert torch.equal(back(**KW, generator=gen()).frames, reference)  # the same modules, the same calls
+
+
+def test_callback_reads_diffusers_run_time_state(components):
+    pipe = _pipe(components)
+    seen = []
+
+    def callback(p, i, t, tensors):
+        seen.append((p.guidance_scale, p.do_classifier_free_guidance, p.num_timesteps, p.current_timestep,
+                     p.attention_kwargs, p.interrupt, p.guidance_rescale))
+        return tensors
+
+    pipe(**KW, guidance_scale=2.5, guidance_rescale=0.3, attention_kwargs={"scale": 1.0}, callback_on_step_end=callback,
+         generator=gen())
+    timesteps = denoising.linear_quadratic_schedule(3) * 1000
+    assert [s[3].item() for s in seen] == timesteps.tolist()
+    assert all(s[:3] == (2.5, True, 3) and s[4] == {"scale": 1.0} and s[5:] == (False, 0.3) for s in seen)
+    assert pipe.current_timestep is None  # after the loop, as diffusers
+
+
+def test_callback_changes_the_guidance_of_later_steps(components):
+    """diffusers' test_callback_cfg: +1 per step; and a change after step 0 equals the same schedule given upfront."""
+    pipe = _pipe(components)
+
+    def increase(p, i, t, tensors):
+        p._guidance_scale += 1.0
+        return tensors
+
+    pipe(**KW, guidance_scale=2.0, callback_on_step_end=increase, generator=gen())
+    assert pipe.guidance_scale == 2.0 + pipe.num_timesteps
+
+    def to_five(p, i, t, tensors):
+        p._guidance_scale = 5.0
+        return tensors
+
+    changed = pipe(**KW, guidance_scale=2.0, callback_on_step_end=to_five, generator=gen()).frames
+    timesteps = (denoising.linear_quadratic_schedule(3) * 1000).tolist()
+    upfront = pipe(**KW, guidance_scale=[2.0, 5.0], guidance_timesteps=timesteps[:2], generator=gen()).frames
+    plain = pipe(**KW, guidance_scale=2.0, generator=gen()).frames
+    assert torch.equal(changed, upfront) and (changed - plain).abs().max() > 1e-3
+
+
+def test_interrupt_stops_the_loop(components):
+    pipe = _pipe(components)
+    after_first = []
+
+    def stop(p, i, t, tensors):
+        after_first.append(tensors["latents"].clone())
+        p._interrupt = True
+        return tensors
+
+    latents = pipe(**{**KW, "output_type": "latent"}, callback_on_step_end=stop, generator=gen()).frames
+    assert len(after_first) == 1 and pipe.interrupt
+    assert torch.equal(pack(latents), after_first[0])  # the latents after step 0, not denoised further
+    assert not pipe(**{**KW, "output_type": "latent"}, generator=gen()).frames.equal(latents)  # reset per call
