@@ -1,6 +1,7 @@
 """from_pretrained on diffusers-format folders and save_pretrained round trips, offline."""
 
 import json
+from unittest import mock
 
 import pytest
 import torch
@@ -68,7 +69,10 @@ def test_generation_defaults_travel_with_the_folder(components, tmp_path):
     assert not (tmp_path / "generation_defaults.json").exists()
 
     (tmp_path / "generation_defaults.json").write_text('{"height": 64}')
-    with pytest.raises(ValueError, match="generation_defaults.json.*width"):
+    weights_loaded = mock.Mock(side_effect=AssertionError("the weights loaded before the defaults were checked"))
+    with mock.patch("diffusers.DiffusionPipeline.from_pretrained", weights_loaded), pytest.raises(
+        ValueError, match="generation_defaults.json.*width"
+    ):
         LTXVideoPipeline.from_pretrained(tmp_path)
     (tmp_path / "generation_defaults.json").write_text('{"height": 64, "colour": "red"}')
     with pytest.raises(ValueError, match="unknown key.*colour"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ltx_video.data.prompts import CAMERA_PHRASES
 from ltx_video.metrics import camera_adherence, detect_objects, dominant_camera_motion, prompt_adherence
 
 synthetic = pytest.importorskip("ltx_video.data.synthetic")
@@ -33,17 +34,6 @@ def prompt_from(objects: list[tuple[str, str]], camera: str) -> str:
     prompt = f"{subject} {verb}, the camera {CAMERA_PHRASES[camera]}"
     assert synthetic.parse_prompt(prompt).objects == tuple(objects)
     return prompt
-
-
-CAMERA_PHRASES = {
-    "static": "is static",
-    "pan_left": "pans left",
-    "pan_right": "pans right",
-    "pan_up": "pans up",
-    "pan_down": "pans down",
-    "zoom_in": "zooms in",
-    "zoom_out": "zooms out",
-}
 
 
 @pytest.fixture(scope="module")

@@ -223,7 +223,9 @@ def load_pipeline(args, source: ModelSource):
     if source.kind == "builtin":
         print(f"{PROG}: using the built-in model (a small audio-video model of a toy world of bouncing shapes, "
               "64x64 px; pass --model for a real LTX-Video checkpoint)", file=sys.stderr)
-        pipe = pipeline_class.from_pretrained(source.path)
+        from ltx_video.default_model import load_default_pipeline
+
+        pipe = load_default_pipeline()
     elif source.kind == "single_file":
         pipe = pipeline_class.from_single_file(source.path, config=args.base_model, torch_dtype=dtype)
     else:

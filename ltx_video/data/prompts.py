@@ -17,6 +17,7 @@ from typing import Any
 
 __all__ = [
     "CAMERA_MOTIONS",
+    "CAMERA_PHRASES",
     "COLOURS",
     "SHAPES",
     "PromptGrammar",
@@ -38,7 +39,8 @@ COLOURS: dict[str, tuple[float, float, float]] = {
 SHAPES = ("ball", "square", "triangle")
 CAMERA_MOTIONS = ("static", "pan_left", "pan_right", "pan_up", "pan_down", "zoom_in", "zoom_out")
 
-_CAMERA_PHRASES = {
+# How a prompt says each camera motion ("..., the camera pans left").
+CAMERA_PHRASES = {
     "static": "is static",
     "pan_left": "pans left",
     "pan_right": "pans right",
@@ -72,7 +74,7 @@ def prompt_for(params: Any) -> str:
     names = [f"a {obj.colour} {obj.shape}" for obj in params.objects]
     subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     verb = "bounces" if len(names) == 1 else "bounce"
-    return f"{subject} {verb}, the camera {_CAMERA_PHRASES[params.camera]}"
+    return f"{subject} {verb}, the camera {CAMERA_PHRASES[params.camera]}"
 
 
 def _parse_object(phrase: str) -> tuple[str, str]:
@@ -93,8 +95,8 @@ def parse_prompt(prompt: str) -> PromptSpec:
     """
     subject_verb, separator, motion = prompt.strip().rpartition(", the camera ")
     if not separator:
-        subject_verb, motion = prompt.strip(), _CAMERA_PHRASES["static"]
-    cameras = {phrase: name for name, phrase in _CAMERA_PHRASES.items()}
+        subject_verb, motion = prompt.strip(), CAMERA_PHRASES["static"]
+    cameras = {phrase: name for name, phrase in CAMERA_PHRASES.items()}
     if motion not in cameras:
         raise ValueError(f"unknown camera phrase {motion!r}; expected one of {tuple(cameras)}")
     subject, _, verb = subject_verb.rpartition(" ")
@@ -145,7 +147,7 @@ class PromptGrammar:
         if len(spec.objects) > self.max_objects:
             return f"it names {len(spec.objects)} objects, the model saw at most {self.max_objects}"
         if spec.camera not in self.cameras:
-            return f"the camera {_CAMERA_PHRASES[spec.camera]}, the model saw only {self._cameras_phrase()}"
+            return f"the camera {CAMERA_PHRASES[spec.camera]}, the model saw only {self._cameras_phrase()}"
         return None
 
     def _cameras_phrase(self) -> str:

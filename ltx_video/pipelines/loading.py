@@ -35,13 +35,13 @@ class LoadingMixin:
         if quantization not in (None, "fp8"):
             raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
         name = str(pretrained_model_name_or_path)
-        looks_local = isinstance(pretrained_model_name_or_path, Path) or name.startswith((".", "/", "~")) or name.count("/") > 1
-        if looks_local and not Path(name).expanduser().is_dir():
-            raise FileNotFoundError(f"model folder not found: {name}")
         folder = Path(name).expanduser()
+        looks_local = isinstance(pretrained_model_name_or_path, Path) or name.startswith((".", "/", "~")) or name.count("/") > 1
+        if looks_local and not folder.is_dir():
+            raise FileNotFoundError(f"model folder not found: {name}")
+        defaults = GenerationDefaults.load(folder) if folder.is_dir() else None  # a broken file fails before the weights load
         pipe = super().from_pretrained(str(folder) if looks_local else name, **kwargs)
-        if folder.is_dir():
-            pipe.generation_defaults = GenerationDefaults.load(folder)
+        pipe.generation_defaults = defaults
         if quantization == "fp8":
             pipe.enable_fp8()
         return pipe
