@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
 from ltx_video.attention.stg import SkipLayerStrategy
 from ltx_video.pipelines.latent_ops import Padding
 
-__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "GenerationPlan", "check_inputs", "collect_conditions"]
+__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "ConditionInput", "GenerationPlan", "check_inputs", "collect_conditions", "count_prompts"]
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
@@ -60,7 +60,7 @@ def check_inputs(
     guidance_timesteps=None,
     output_type,
     timestep_schedule,
-    conditions: list[tuple[Any, int, float]],
+    conditions: list[ConditionInput],
     skip_block_list,
     skip_layer_strategy,
     callback_on_step_end_tensor_inputs,
@@ -114,7 +114,7 @@ def check_inputs(
                 f"`negative_prompt_embeds` shape {tuple(negative_prompt_embeds.shape)} must equal "
                 f"`prompt_embeds` shape {tuple(prompt_embeds.shape)}."
             )
-    for media, frame_index, strength in conditions:
+    for media, _, frame_index, strength in conditions:
         if media is None:
             raise ValueError("each condition needs an `image` or a `video`.")
         if not isinstance(frame_index, int) or not 0 <= frame_index < num_frames:
@@ -126,28 +126,74 @@ def check_inputs(
     if bad:
         raise ValueError(f"`callback_on_step_end_tensor_inputs` must be in {list(allowed_callback_inputs)}, got {bad}.")
 
-def collect_conditions(conditions, image, video, frame_index, strength, conditioning_items) -> list[tuple]:
-    """The three conditioning interfaces -> one list of (media, frame_index, strength)."""
+def count_prompts(prompt, prompt_embeds) -> int:
+    """The prompt batch: 1 for a str, len of a list, rows of ``prompt_embeds`` (1 when neither is given:
+    :func:`check_inputs` reports that)."""
+    if isinstance(prompt, list):
+        return len(prompt)
+    if prompt is None and isinstance(prompt_embeds, torch.Tensor):
+        return prompt_embeds.shape[0]
+    return 1
+
+
+class ConditionInput(NamedTuple):
+    """One condition as the caller gave it. ``kind`` says how ``media`` is read
+    (:func:`ltx_video.conditioning.media.read_condition_media`): "image" or "video" in diffusers'
+    conventions, "ltx" in LTX-Video's (``ConditioningItem``)."""
+
+    media: Any
+    kind: str
+    frame_index: int
+    strength: float
+
+
+def _is_clip(media) -> bool:
+    """A single video as diffusers takes one: a list of frames, or a 4-D array or tensor."""
+    return isinstance(media, list) or (hasattr(media, "ndim") and media.ndim == 4)
+
+
+def collect_conditions(
+    conditions, image, video, frame_index, strength, conditioning_items, num_prompts: int = 1
+) -> list[ConditionInput]:
+    """The three conditioning interfaces -> one list of :class:`ConditionInput`.
+
+    ``image=[a, b]`` (or ``video=[clip_a, clip_b]``) is read as diffusers' pipelines read it: with as many
+    entries as prompts (more than one) and a single ``frame_index``, one image per prompt
+    (``LTXImageToVideoPipeline``); otherwise one keyframe per entry at ``frame_index`` (``LTXConditionPipeline``).
+    A list of frames passed as ``video`` is one clip.
+    """
     given = [x is not None for x in (conditions, conditioning_items, image if image is not None else video)]
     if sum(given) > 1:
         raise ValueError("Use only one of `conditions`, `conditioning_items` and `image`/`video`.")
     if conditions is not None:
         conditions = conditions if isinstance(conditions, list) else [conditions]
-        return [(c.video if c.video is not None else c.image, c.frame_index, c.strength) for c in conditions]
+        return [
+            ConditionInput(c.video, "video", c.frame_index, c.strength) if c.video is not None
+            else ConditionInput(c.image, "image", c.frame_index, c.strength)
+            for c in conditions
+        ]
     if conditioning_items is not None:
-        return [(c.media_item, c.media_frame_number, c.conditioning_strength) for c in conditioning_items]
+        return [
+            ConditionInput(c.media_item, "ltx", c.media_frame_number, c.conditioning_strength)
+            for c in conditioning_items
+        ]
     if image is None and video is None:
         return []
-    media = image if image is not None else video
     if image is not None and video is not None:
         raise ValueError("Pass `image` or `video`, not both.")
-    is_list = isinstance(media, list) and (image is not None or isinstance(media[0], list))
-    media = media if is_list else [media]
-    indices = frame_index if isinstance(frame_index, list) else [frame_index] * len(media)
-    strengths = strength if isinstance(strength, list) else [strength] * len(media)
-    if len(indices) != len(media) or len(strengths) != len(media):
+    kind, media = ("image", image) if image is not None else ("video", video)
+    if kind == "image":
+        several = isinstance(media, list)
+    else:  # a list of clips, not a list of frames
+        several = isinstance(media, list) and bool(media) and _is_clip(media[0])
+    if several and len(media) == num_prompts > 1 and not isinstance(frame_index, list):
+        several = False  # one image (clip) per prompt: a batch in one condition
+    entries = media if several else [media]
+    indices = frame_index if isinstance(frame_index, list) else [frame_index] * len(entries)
+    strengths = strength if isinstance(strength, list) else [strength] * len(entries)
+    if len(indices) != len(entries) or len(strengths) != len(entries):
         raise ValueError(
             f"`frame_index` ({len(indices)}) and `strength` ({len(strengths)}) must match the number of "
-            f"conditioning media ({len(media)})."
+            f"conditioning media in `{kind}` ({len(entries)})."
         )
-    return list(zip(media, indices, strengths, strict=True))
+    return [ConditionInput(m, kind, i, s) for m, i, s in zip(entries, indices, strengths, strict=True)]

@@ -200,7 +200,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         frame_rate: float = 25,
         num_inference_steps: int = 50,
         timesteps: list[float] | None = None,
-        timestep_schedule: str = "linear_quadratic",
+        timestep_schedule: str | None = None,
         guidance_scale: float | list[float] = 3.0,
         guidance_rescale: float = 0.0,
         stg_scale: float | list[float] = 0.0,

@@ -12,10 +12,8 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-import PIL.Image
 import torch
 from diffusers import (
     AutoencoderKLLTXVideo,
@@ -40,11 +38,12 @@ from ltx_video.conditioning.items import (
     pack,
     unpack,
 )
+from ltx_video.conditioning.media import read_condition_media
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.callback_state import CallbackStateMixin
 from ltx_video.pipelines.efficiency import EfficiencyMixin
 from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_grammar_warnings
-from ltx_video.pipelines.inputs import GenerationPlan, check_inputs, collect_conditions
+from ltx_video.pipelines.inputs import ConditionInput, GenerationPlan, check_inputs, collect_conditions, count_prompts
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, normalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
 
@@ -69,6 +68,10 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
     model_cpu_offload_seq = "text_encoder->transformer->vae"
     _optional_components = ["latent_upsampler"]
     _callback_tensor_inputs = ["latents"]
+    #: The ``timestep_schedule`` of calls that do not give one, and of :meth:`encode_prompt`'s T5 masking.
+    #: Set ``pipe.default_timestep_schedule = "shifted"`` where the pipeline replaces diffusers' ``LTXPipeline``
+    #: or ``LTXImageToVideoPipeline``; "linear_quadratic" is LTX-Video 0.9.8 and ``LTXConditionPipeline``.
+    default_timestep_schedule: str = "linear_quadratic"
 
     def __init__(
         self,
@@ -91,7 +94,7 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         self.video_processor = VideoProcessor(vae_scale_factor=self.vae_spatial_compression_ratio)
         # Conditioning media are resized to the exact requested size (padding comes after); the processor above
         # would round sizes down to multiples of 32.
-        self.media_processor = VideoProcessor(vae_scale_factor=1)
+        self.media_processor = VideoProcessor(vae_scale_factor=1, do_convert_rgb=True)
         # What the model was made for (size, rate, steps, prompts it knows): read by from_pretrained from the folder's
         # generation_defaults.json, written by save_pretrained; None for components assembled in Python.
         self.generation_defaults: GenerationDefaults | None = None
@@ -110,13 +113,15 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         max_sequence_length: int = 256,
         device: torch.device | None = None,
         dtype: torch.dtype | None = None,
-        mask_text_encoder: bool = True,
+        mask_text_encoder: bool | None = None,
     ):
         """T5 embeddings (B, L, D) and boolean masks (B, L) for the prompt and the negative prompt.
 
         ``mask_text_encoder=False`` runs T5 without its padding mask, as diffusers' ``LTXPipeline``
-        does (LTX-Video and ``LTXConditionPipeline`` mask it).
+        does (LTX-Video and ``LTXConditionPipeline`` mask it); None follows ``default_timestep_schedule``.
         """
+        if mask_text_encoder is None:
+            mask_text_encoder = self.default_timestep_schedule != "shifted"
         device = device or self._execution_device
         prompt = [prompt] if isinstance(prompt, str) else prompt
         batch_size = len(prompt) if prompt is not None else prompt_embeds.shape[0]
@@ -176,54 +181,55 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         return timesteps, torch.cat([timesteps / 1000.0, timesteps.new_zeros(1)])
 
     # ------------------------------------------------------------------ 4. latents
-    def load_condition_media(self, media, height: int, width: int, num_frames: int, frame_index: int) -> torch.Tensor:
-        """Any supported media -> (1, 3, F, H, W) in [-1, 1] at (height, width), F = 8k + 1, trimmed to fit."""
-        if isinstance(media, (str, Path)):
-            from ltx_video.io.media import read_image, read_video
-
-            path = Path(media)
-            is_image = path.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
-            media = read_image(path) if is_image else read_video(path, max_frames=num_frames - frame_index)
-        if isinstance(media, PIL.Image.Image):
-            pixels = self.media_processor.preprocess(media, height, width).unsqueeze(2)
-        elif isinstance(media, list):
-            pixels = self.media_processor.preprocess_video(media, height, width)
-        elif isinstance(media, torch.Tensor):
-            pixels = media.float()
-            if pixels.ndim == 3:  # (C, H, W)
-                pixels = pixels[:, None]
-            if pixels.ndim == 4:  # (C, F, H, W)
-                pixels = pixels[None]
-            if pixels.ndim != 5 or pixels.shape[1] != 3:
-                raise ValueError(f"a conditioning tensor must be (3, H, W), (3, F, H, W) or (1, 3, F, H, W); got {tuple(media.shape)}.")
-            if pixels.shape[-2:] != (height, width):
-                frames = pixels[0].transpose(0, 1)
-                frames = torch.nn.functional.interpolate(frames, size=(height, width), mode="bilinear", align_corners=False)
-                pixels = frames.transpose(0, 1)[None]
-        else:
-            raise ValueError(f"unsupported conditioning media type {type(media).__name__}.")
+    def load_condition_media(
+        self, media, height: int, width: int, num_frames: int, frame_index: int, kind: str = "ltx"
+    ) -> torch.Tensor:
+        """Media read as ``kind`` (see :mod:`ltx_video.conditioning.media`) -> (N, 3, F, H, W) in [-1, 1] at
+        (height, width), F = 8k + 1, trimmed to fit the video from ``frame_index`` on."""
+        pixels = read_condition_media(media, kind, self.media_processor, height, width, num_frames - frame_index)
         ratio = self.vae_temporal_compression_ratio
         available = min(pixels.shape[2], num_frames - frame_index)
         return pixels[:, :, : (available - 1) // ratio * ratio + 1]
 
-    def prepare_condition_media(self, conditions: list[tuple], padding: Padding) -> list[tuple[torch.Tensor, int, float]]:
-        """(media, frame, strength) -> (pixels (1, 3, F, H, W) padded like the video, frame, strength)."""
+    def prepare_condition_media(
+        self, conditions: list[ConditionInput], padding: Padding, num_prompts: int
+    ) -> list[tuple[torch.Tensor, int, float]]:
+        """Conditions -> (pixels (N, 3, F, H, W) padded like the video, frame, strength); N is 1 or one per prompt."""
         loaded = []
-        for media, frame, strength in conditions:
-            pixels = self.load_condition_media(media, padding.height, padding.width, padding.num_frames, frame)
+        for media, kind, frame, strength in conditions:
+            pixels = self.load_condition_media(media, padding.height, padding.width, padding.num_frames, frame, kind)
             if pixels.shape[2] > 1 and frame % self.vae_temporal_compression_ratio:
                 raise ValueError(
                     f"`frame_index` of a video condition must be a multiple of {self.vae_temporal_compression_ratio} "
                     f"(its latent frames must line up with the video's, as LTX-Video requires); got {frame}."
                 )
+            if pixels.shape[0] not in (1, num_prompts):
+                argument = {"image": "image", "video": "video"}.get(kind, "media_item")
+                raise ValueError(
+                    f"`{argument}` holds a batch of {pixels.shape[0]} but there are {num_prompts} prompts: give one "
+                    "image (or clip) for all, or one per prompt."
+                )
             loaded.append((padding.pad_media(pixels), frame, strength))
         return loaded
 
-    def encode_media(self, pixels: torch.Tensor, generator) -> torch.Tensor:
-        """(1, 3, F, H, W) pixels -> normalised latents (1, C, F', H', W'), sampled with ``generator``."""
+    def encode_media(self, pixels: torch.Tensor, generator, batch_size: int = 1, one_by_one: bool = False) -> torch.Tensor:
+        """(N, 3, F, H, W) pixels -> normalised latents (N or ``batch_size``, C, F', H', W'), sampled with
+        ``generator``; one per prompt repeated for each video of the prompt. ``one_by_one`` encodes the media
+        separately, drawing from ``generator[i]`` (or the one generator in turn), as ``LTXImageToVideoPipeline``."""
         pixels = pixels.to(self._execution_device, dtype=self.vae.dtype)
-        latents = self.vae.encode(pixels).latent_dist.sample(generator)
-        return normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
+        if one_by_one and pixels.shape[0] > 1:
+            latents = torch.cat([
+                self.vae.encode(pixels[i : i + 1]).latent_dist.sample(
+                    generator[i] if isinstance(generator, list) else generator
+                )
+                for i in range(pixels.shape[0])
+            ])
+        else:
+            latents = self.vae.encode(pixels).latent_dist.sample(generator)
+        latents = normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
+        if 1 < latents.shape[0] < batch_size:  # num_videos_per_prompt > 1
+            latents = latents.repeat_interleave(batch_size // latents.shape[0], dim=0)
+        return latents
 
     def prepare_latents(
         self,
@@ -249,7 +255,9 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         t_ratio, s_ratio = self.vae_temporal_compression_ratio, self.vae_spatial_compression_ratio
         shape = (batch_size, self.transformer.config.in_channels, (num_frames - 1) // t_ratio + 1,
                  height // s_ratio, width // s_ratio)
-        encoded = [self.encode_media(pixels, generator) for pixels, _, _ in conditions] if encode_before_noise else None
+        encoded = None
+        if encode_before_noise:
+            encoded = [self.encode_media(pixels, generator, batch_size, one_by_one=True) for pixels, _, _ in conditions]
         noise = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
         if latents is not None:
             latents = latents.to(device=device, dtype=torch.float32)
@@ -263,7 +271,7 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         state = ConditioningState.from_noise(noise)
         for k, (pixels, frame_index, strength) in enumerate(conditions):
             keyframe = KeyframeCondition(
-                latents=encoded[k] if encoded is not None else self.encode_media(pixels, generator),
+                latents=encoded[k] if encoded is not None else self.encode_media(pixels, generator, batch_size),
                 frame_index=frame_index, strength=strength, num_pixel_frames=pixels.shape[2],
                 temporal_scale=t_ratio, spatial_scale=s_ratio, causal=causal_temporal_positioning,
             )
@@ -370,7 +378,11 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
     ) -> GenerationPlan:
         """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
         schedule and per-step guidance, then encode the text (the first model to run)."""
-        raw_conditions = collect_conditions(conditions, image, video, frame_index, strength, conditioning_items)
+        timestep_schedule = timestep_schedule or self.default_timestep_schedule
+        num_prompts = count_prompts(prompt, prompt_embeds)
+        raw_conditions = collect_conditions(
+            conditions, image, video, frame_index, strength, conditioning_items, num_prompts
+        )
         check_inputs(
             prompt=prompt, prompt_embeds=prompt_embeds, prompt_attention_mask=prompt_attention_mask,
             negative_prompt_embeds=negative_prompt_embeds, negative_prompt_attention_mask=negative_prompt_attention_mask,
@@ -389,10 +401,9 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
             image_cond_noise_scale = 0.0 if diffusers_ltx else 0.15
         padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
         device = self._execution_device
-        batch_size = (1 if isinstance(prompt, str) else len(prompt)) if prompt is not None else prompt_embeds.shape[0]
-        batch_size *= num_videos_per_prompt
+        batch_size = num_prompts * num_videos_per_prompt
         strategy = SkipLayerStrategy.parse(skip_layer_strategy)
-        cond_media = self.prepare_condition_media(raw_conditions, padding)
+        cond_media = self.prepare_condition_media(raw_conditions, padding, num_prompts)
 
         # 2. Schedule and per-step guidance.
         timesteps, sigmas = self.retrieve_schedule(
@@ -509,7 +520,7 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         frame_rate: float = 25,
         num_inference_steps: int = 50,
         timesteps: list[float] | None = None,
-        timestep_schedule: str = "linear_quadratic",
+        timestep_schedule: str | None = None,
         guidance_scale: float | list[float] = 3.0,
         guidance_rescale: float = 0.0,
         stg_scale: float | list[float] = 0.0,
@@ -545,7 +556,8 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         (spatiotemporal guidance), per-interval lists for the guidance values with ``guidance_timesteps``
         (0..1000), ``cfg_star_rescale``, ``tone_map_compression_ratio``, ``stochastic_sampling`` (each step
         re-noises the predicted clean latents to the next sigma, drawing from ``generator``). ``timestep_schedule`` is
-        ``"linear_quadratic"`` (LTX-Video 0.9.8 and diffusers' LTXConditionPipeline) or ``"shifted"``: the
+        ``"linear_quadratic"`` (LTX-Video 0.9.8 and diffusers' LTXConditionPipeline) or ``"shifted"``
+        (None: ``pipe.default_timestep_schedule``): the
         conventions of diffusers' LTXPipeline, which differ in three ways that only occur together there:
         linear sigmas shifted by the token count, frame positions ``8 f / frame_rate`` instead of LTX-Video's
         causal ``max(0, 8 f - 7) / frame_rate``, and T5 run without its padding mask. Any height, width and frame count

@@ -19,7 +19,7 @@ import torch
 from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
 
 from ltx_video.conditioning.items import ConditioningItem
-from ltx_video.pipelines.inputs import collect_conditions
+from ltx_video.pipelines.inputs import collect_conditions, count_prompts
 from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
 
 __all__ = ["first_pass_size", "generate_multiscale", "upsample_latents"]
@@ -83,13 +83,15 @@ def generate_multiscale(
     # Conditions are loaded at the requested size and padded once, as LTX-Video's inference.py does; each
     # pass then resizes the padded media to its own size, so keyframes stay where the final crop expects them.
     num_frames = kwargs.get("num_frames", 161)
+    num_prompts = count_prompts(kwargs.get("prompt"), kwargs.get("prompt_embeds"))
     raw = collect_conditions(
         kwargs.pop("conditions", None), kwargs.pop("image", None), kwargs.pop("video", None),
         kwargs.pop("frame_index", 0), kwargs.pop("strength", 1.0), kwargs.pop("conditioning_items", None),
+        num_prompts,
     )
     items = [
-        ConditioningItem(padding.pad_media(pipe.load_condition_media(media, height, width, num_frames, frame)), frame, s)
-        for media, frame, s in raw
+        ConditioningItem(padding.pad_media(pipe.load_condition_media(m, height, width, num_frames, frame, kind)), frame, s)
+        for m, kind, frame, s in raw
     ]
     kwargs["conditioning_items"] = items or None
     decode_args = {k: second_pass.pop(k, kwargs.pop(k, None)) for k in _DECODE_KEYS}

@@ -1,0 +1,172 @@
+"""Conditioning media in every form users pass them -> pixels (N, 3, F, H, W) in [-1, 1].
+
+Two conventions meet here, told apart by the argument that carries the media:
+
+- ``image=`` / ``video=`` and diffusers' ``LTXVideoCondition(image=, video=)`` follow diffusers'
+  :class:`~diffusers.video_processor.VideoProcessor`, which reads them: an image is a PIL image, a NumPy
+  array (H, W, C) or (B, H, W, C), or a tensor (C, H, W) or (B, C, H, W); a video is a list of frames, an
+  array (F, H, W, C) or (B, F, H, W, C), a tensor (F, C, H, W) or (B, F, C, H, W), or a list of such
+  videos. Values are in [0, 1] (uint8 is divided by 255 first) and rescaled to [-1, 1]; an array or tensor
+  with negative values is taken as already in [-1, 1] (diffusers' rule, which warns that it is deprecated).
+  A leading batch dimension B > 1 means one image (or clip) per prompt.
+- LTX-Video's ``ConditioningItem(media_item=...)`` keeps LTX-Video's layout: a tensor (C, H, W),
+  (C, F, H, W) or (N, C, F, H, W) with values in [-1, 1], resized bilinearly.
+
+Both also take a path to an image or video file. A shape that only fits the other convention is refused
+with an error naming the layouts each argument takes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import torch
+from diffusers.video_processor import VideoProcessor
+
+__all__ = ["IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "read_condition_media"]
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
+IMAGE_LAYOUTS = (
+    "a PIL image, a NumPy array (H, W, C) or (B, H, W, C), a tensor (C, H, W) or (B, C, H, W), "
+    "each in [0, 1] or uint8, or a path to an image file"
+)
+VIDEO_LAYOUTS = (
+    "a list of PIL frames, a NumPy array (F, H, W, C) or (B, F, H, W, C), a tensor (F, C, H, W) or "
+    "(B, F, C, H, W), each in [0, 1] or uint8, a list of such videos, or a path to a video file"
+)
+LTX_LAYOUTS = "a tensor (C, H, W), (C, F, H, W) or (N, C, F, H, W) in [-1, 1], a PIL image or list of frames, or a path"
+
+
+def _as_unit_range(x):
+    """uint8 arrays and tensors -> float in [0, 1]; other values unchanged (diffusers reads floats as given)."""
+    if isinstance(x, np.ndarray) and x.dtype == np.uint8:
+        return x.astype(np.float32) / 255.0
+    if isinstance(x, torch.Tensor):
+        return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    if isinstance(x, np.ndarray):
+        return x.astype(np.float32, copy=False)
+    return x
+
+
+def _shape_error(argument: str, media, layouts: str, hint: str = "") -> ValueError:
+    shape = tuple(media.shape) if hasattr(media, "shape") else type(media).__name__
+    return ValueError(f"`{argument}` must be {layouts}; got {shape}.{hint}")
+
+
+def _check_image(media, argument: str) -> None:
+    if isinstance(media, PIL.Image.Image):
+        return
+    if isinstance(media, list):  # a batch: one image per prompt
+        if not media:
+            raise ValueError(f"`{argument}` is an empty list; it must be {IMAGE_LAYOUTS}.")
+        for image in media:
+            _check_image(image, argument)
+        return
+    if isinstance(media, np.ndarray):
+        if media.ndim not in (3, 4) or media.shape[-1] != 3:
+            raise _shape_error(argument, media, IMAGE_LAYOUTS, " NumPy images are channels-last.")
+        return
+    if isinstance(media, torch.Tensor):
+        channels = media.shape[-3] if media.ndim in (3, 4) else None
+        if channels != 3:
+            hint = ""
+            if media.ndim == 4 and media.shape[0] == 3:
+                hint = (" A (C, F, H, W) clip in LTX-Video's layout goes in `ConditioningItem(media_item=...)`; "
+                        "in diffusers' layout pass `video=` as (F, C, H, W).")
+            elif media.ndim == 5:
+                hint = " A clip goes in `video=` as (B, F, C, H, W), or in LTX-Video's layout in `ConditioningItem`."
+            elif media.ndim == 3 and media.shape[-1] == 3:
+                hint = " Tensors are channels-first (C, H, W); a channels-last image may be passed as a NumPy array."
+            raise _shape_error(argument, media, IMAGE_LAYOUTS, hint)
+        return
+    raise ValueError(f"`{argument}` must be {IMAGE_LAYOUTS}; got {type(media).__name__}.")
+
+
+def _check_video(media, argument: str) -> None:
+    if isinstance(media, list):
+        if not media:
+            raise ValueError(f"`{argument}` is an empty list; it must be {VIDEO_LAYOUTS}.")
+        if isinstance(media[0], PIL.Image.Image):
+            return
+        if isinstance(media[0], list) or (hasattr(media[0], "ndim") and media[0].ndim == 4):
+            for clip in media:  # a batch of videos
+                _check_video(clip, argument)
+            return
+        for frame in media:  # a list of frames as arrays or tensors
+            _check_image(frame, argument)
+        return
+    if isinstance(media, PIL.Image.Image):
+        return
+    if isinstance(media, np.ndarray):
+        if media.ndim not in (4, 5) or media.shape[-1] != 3:
+            raise _shape_error(argument, media, VIDEO_LAYOUTS, " NumPy videos are channels-last.")
+        return
+    if isinstance(media, torch.Tensor):
+        if media.ndim not in (4, 5) or media.shape[-3] != 3:
+            hint = ""
+            if media.shape[-4:-3] == (3,) or (media.ndim == 4 and media.shape[0] == 3):
+                hint = (" This looks like LTX-Video's channels-first (C, F, H, W) layout: pass it as "
+                        "`ConditioningItem(media_item=...)`, or permute it to (F, C, H, W).")
+            raise _shape_error(argument, media, VIDEO_LAYOUTS, hint)
+        return
+    raise ValueError(f"`{argument}` must be {VIDEO_LAYOUTS}; got {type(media).__name__}.")
+
+
+def _to_unit(media):
+    if isinstance(media, list):
+        return [_to_unit(m) for m in media]
+    return _as_unit_range(media)
+
+
+def _read_file(path: Path, max_frames: int):
+    from ltx_video.io.media import read_image, read_video
+
+    if not path.exists():
+        raise ValueError(f"conditioning media file not found: {path}")
+    return read_image(path) if path.suffix.lower() in IMAGE_SUFFIXES else read_video(path, max_frames=max_frames)
+
+
+def _ltx_tensor(media: torch.Tensor, height: int, width: int, argument: str) -> torch.Tensor:
+    """LTX-Video's layouts, values in [-1, 1] as given -> (N, 3, F, H, W), resized bilinearly."""
+    pixels = media.float()
+    if pixels.ndim == 3:  # (C, H, W)
+        pixels = pixels[:, None]
+    if pixels.ndim == 4:  # (C, F, H, W)
+        pixels = pixels[None]
+    if pixels.ndim != 5 or pixels.shape[1] != 3:
+        raise _shape_error(argument, media, LTX_LAYOUTS)
+    if pixels.shape[-2:] != (height, width):
+        n, c, f = pixels.shape[:3]
+        frames = pixels.transpose(1, 2).reshape(n * f, c, *pixels.shape[-2:])
+        frames = torch.nn.functional.interpolate(frames, size=(height, width), mode="bilinear", align_corners=False)
+        pixels = frames.reshape(n, f, c, height, width).transpose(1, 2)
+    return pixels
+
+
+def read_condition_media(
+    media, kind: str, processor: VideoProcessor, height: int, width: int, max_frames: int, argument: str | None = None
+) -> torch.Tensor:
+    """``media`` read as ``kind`` ("image", "video" or "ltx") -> (N, 3, F, H, W) in [-1, 1], F <= ``max_frames``
+    only for files (callers trim tensors). ``argument`` names the call argument in errors."""
+    argument = argument or {"image": "image", "video": "video", "ltx": "media_item"}[kind]
+    if isinstance(media, (str, Path)):
+        media = _read_file(Path(media), max_frames)
+        kind = "image" if isinstance(media, PIL.Image.Image) else "video"
+    if kind == "ltx":
+        if isinstance(media, torch.Tensor):
+            return _ltx_tensor(media, height, width, argument)
+        if isinstance(media, PIL.Image.Image):
+            kind = "image"
+        elif isinstance(media, list) and media and isinstance(media[0], PIL.Image.Image):
+            kind = "video"
+        else:
+            raise ValueError(f"`{argument}` must be {LTX_LAYOUTS}; got {type(media).__name__}.")
+    if kind == "image":
+        _check_image(media, argument)
+        return processor.preprocess(_to_unit(media), height, width).unsqueeze(2)
+    if kind == "video":
+        _check_video(media, argument)
+        return processor.preprocess_video(_to_unit(media), height, width)
+    raise ValueError(f"unknown media kind {kind!r}; expected 'image', 'video' or 'ltx'.")
