@@ -1,0 +1,198 @@
+"""Conditioning media in the forms diffusers' LTX pipelines take them, and their batch semantics.
+
+Found by running diffusers' own LTX pipeline tests against LTXVideoPipeline (scripts/diffusers_conformance.md):
+tensors (B, C, H, W) in [0, 1], NumPy images, video tensors (B, F, C, H, W), one image per prompt, and
+``encode_prompt`` following the pipeline's conventions. Each behaviour is compared with diffusers' own
+pipeline on the same components and generator where diffusers defines it.
+"""
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+from conftest import assert_fp32_equal, gen
+from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXImageToVideoPipeline
+from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+from ltx_video import ConditioningItem, LTXVideoPipeline
+from ltx_video.conditioning.items import unpack
+
+TOL = 1e-5
+COMMON = dict(height=64, width=64, num_frames=17, num_inference_steps=2, max_sequence_length=16)
+
+
+@pytest.fixture(scope="module")
+def pipes(components):
+    ref, ours = LTXConditionPipeline(**components), LTXVideoPipeline(**components)
+    for p in (ref, ours):
+        p.set_progress_bar_config(disable=True)
+    return ref, ours
+
+
+@pytest.fixture(scope="module")
+def i2v_pipes(components):
+    """diffusers' LTXImageToVideoPipeline and ours with its conventions, on LTX-Video 0.9.0's shifting scheduler."""
+    scheduler = FlowMatchEulerDiscreteScheduler(
+        use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024, max_image_seq_len=4096
+    )
+    comps = {**components, "scheduler": scheduler}
+    ref, ours = LTXImageToVideoPipeline(**comps), LTXVideoPipeline(**comps)
+    ours.default_timestep_schedule = "shifted"
+    for p in (ref, ours):
+        p.set_progress_bar_config(disable=True)
+    return ref, ours
+
+
+def run(pipe, seed=0, **kw):
+    """``seed``: an int (one generator) or a list (one generator per video), made fresh for every call."""
+    generator = [gen(s) for s in seed] if isinstance(seed, list) else gen(seed)
+    return torch.as_tensor(pipe(**{**COMMON, **kw}, generator=generator).frames)
+
+
+def as_array(image: PIL.Image.Image) -> np.ndarray:
+    return np.asarray(image).astype(np.float32) / 255.0
+
+
+def as_tensor(image: PIL.Image.Image) -> torch.Tensor:
+    return torch.from_numpy(as_array(image)).permute(2, 0, 1)
+
+
+def test_numpy_and_tensor_images_match_diffusers(pipes, images):
+    """(H, W, C) arrays and (B, C, H, W) tensors in [0, 1] are read as diffusers' LTXConditionPipeline reads them."""
+    ref, ours = pipes
+    for image in (as_array(images[1]), as_tensor(images[1])[None], (as_array(images[1]) * 255).astype(np.uint8)):
+        ref_image = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image  # diffusers: floats only
+        expected = run(ref, prompt="a ball", image=ref_image, output_type="latent")
+        assert (run(ours, prompt="a ball", image=image, output_type="latent") - expected).abs().max() <= TOL
+    # the same picture as PIL, [0, 1] array, uint8 array and [0, 1] tensor: the same pixels, bit for bit
+    forms = [images[1], as_array(images[1]), np.asarray(images[1]), as_tensor(images[1])]
+    loaded = [ours.load_condition_media(f, 64, 64, 17, 0, kind="image") for f in forms]
+    assert all(torch.equal(loaded[0], x) for x in loaded[1:])
+    assert loaded[0].shape == (1, 3, 1, 64, 64) and loaded[0].min() >= -1 and loaded[0].max() <= 1
+
+
+def test_batched_tensor_gives_one_image_per_prompt_like_diffusers(pipes, images):
+    ref, ours = pipes
+    batch = torch.stack([as_tensor(images[0]), as_tensor(images[2])])  # (2, 3, H, W) in [0, 1]
+    kw = dict(prompt=["a ball", "a cube"], image=batch, output_type="latent", seed=[0, 1])
+    expected, got = run(ref, **kw), run(ours, **kw)
+    assert (expected - got).abs().max() <= TOL
+    assert (got[0] - got[1]).abs().max() > 1e-2  # two different videos
+
+
+def test_video_tensor_in_diffusers_layout_matches(pipes, images):
+    ref, ours = pipes
+    clip = torch.stack([as_tensor(images[i % 3]) for i in range(9)])[None]  # (1, F, C, H, W) in [0, 1]
+    kw = dict(prompt="a ball", output_type="latent", num_frames=25)
+    expected = run(ref, conditions=[LTXVideoCondition(video=clip, frame_index=8, strength=0.9)], **kw)
+    got = run(ours, conditions=[LTXVideoCondition(video=clip, frame_index=8, strength=0.9)], **kw)
+    assert (expected - got).abs().max() <= TOL
+    frames = [images[i % 3] for i in range(9)]  # the same clip as PIL frames and in LTX-Video's own layout
+    as_list = ours.load_condition_media(frames, 64, 64, 25, 8, kind="video")
+    ltx = ours.load_condition_media(clip[0].permute(1, 0, 2, 3) * 2 - 1, 64, 64, 25, 8, kind="ltx")
+    assert torch.equal(as_list, ours.load_condition_media(clip, 64, 64, 25, 8, kind="video"))
+    assert_fp32_equal(ltx, as_list)
+
+
+def test_image_list_per_prompt_matches_ltx_image_to_video(i2v_pipes, images):
+    """image=[a, b] with two prompts: one image per video, as LTXImageToVideoPipeline; each row equals its
+    single-prompt run."""
+    ref, ours = i2v_pipes
+    kw = dict(prompt=["a ball", "a cube"], image=[images[0], images[2]])
+    # (diffusers' LTXImageToVideoPipeline cannot decode with a list of generators: compared on latents there)
+    for seed, output_type in ((3, "pt"), ([3, 4], "latent")):
+        expected, got = run(ref, seed, output_type=output_type, **kw), run(ours, seed, output_type=output_type, **kw)
+        if output_type == "latent":  # diffusers returns them packed (B, F*H*W, C)
+            expected = unpack(expected, *got.shape[2:])
+        assert (expected - got).abs().max() <= TOL
+    kw["output_type"] = "pt"
+    both = run(ours, seed=[3, 4], **kw)
+    for i in range(2):
+        single = run(ours, seed=3 + i, prompt=kw["prompt"][i], image=kw["image"][i], output_type="pt")
+        assert_fp32_equal(both[i : i + 1], single)
+    assert (both[0] - both[1]).abs().max() > 1e-2
+
+
+def test_image_list_rule_in_condition_mode(pipes, images):
+    """As many images as prompts with one frame_index: one per prompt; with a frame_index list: keyframes."""
+    _, ours = pipes
+    prompts = ["a ball", "a cube"]
+    per_prompt = run(ours, prompt=prompts, image=[images[0], images[2]], output_type="latent",
+                     seed=[0, 1])
+    for i, image in enumerate((images[0], images[2])):
+        assert_fp32_equal(per_prompt[i : i + 1], run(ours, prompt=prompts[i], image=image, output_type="latent",
+                                                     seed=i))
+    keyframes = run(ours, prompt=prompts, image=[images[0], images[2]], frame_index=[0, 8], output_type="latent")
+    conditions = [LTXVideoCondition(image=images[0], frame_index=0), LTXVideoCondition(image=images[2], frame_index=8)]
+    assert torch.equal(keyframes, run(ours, prompt=prompts, conditions=conditions, output_type="latent"))
+
+
+def test_videos_per_prompt_repeat_each_prompts_image(pipes, images):
+    _, ours = pipes
+    out = run(ours, prompt=["a ball", "a cube"], image=[images[0], images[2]], num_videos_per_prompt=2,
+              output_type="latent", seed=[0, 0, 1, 1])
+    assert out.shape[0] == 4
+    assert_fp32_equal(out[0], out[1])  # same prompt, image and generator
+    assert (out[1] - out[2]).abs().max() > 1e-2
+
+
+def test_encode_prompt_follows_default_timestep_schedule(i2v_pipes, images):
+    """diffusers' LTXPipeline runs T5 without its padding mask; embeddings from ``encode_prompt`` must give
+    the same video as the prompt, whichever conventions the pipeline follows."""
+    _, ours = i2v_pipes
+    embeds = {}
+    for schedule in ("shifted", "linear_quadratic"):
+        ours.default_timestep_schedule = schedule
+        try:
+            with torch.no_grad():  # as in the pipeline's call
+                e, m, ne, nm = ours.encode_prompt("a ball", max_sequence_length=16)
+            embeds[schedule] = e
+            kw = dict(image=images[0], output_type="latent")
+            from_embeds = run(ours, prompt_embeds=e, prompt_attention_mask=m, negative_prompt_embeds=ne,
+                              negative_prompt_attention_mask=nm, **kw)
+            assert torch.equal(from_embeds, run(ours, prompt="a ball", **kw))
+        finally:
+            ours.default_timestep_schedule = "shifted"
+    assert (embeds["shifted"] - embeds["linear_quadratic"]).abs().max() > 1e-3  # the masking matters
+
+
+def test_rgba_and_grayscale_images_are_converted(pipes, images):
+    _, ours = pipes
+    rgb = ours.load_condition_media(images[0], 64, 64, 17, 0, kind="image")
+    rgba = ours.load_condition_media(images[0].convert("RGBA"), 64, 64, 17, 0, kind="image")
+    assert torch.equal(rgb, rgba)
+    gray = ours.load_condition_media(images[0].convert("L"), 64, 64, 17, 0, kind="image")
+    assert gray.shape == rgb.shape and torch.equal(gray[:, 0], gray[:, 1])
+
+
+def test_video_list_of_frames_is_one_clip_trimmed_to_8k_plus_1(pipes, images):
+    """A list of PIL frames is the whole clip (diffusers' LTXConditionPipeline keeps only its first frame)."""
+    _, ours = pipes
+    frames = [images[i % 3] for i in range(12)]
+    pixels = ours.load_condition_media(frames, 64, 64, 25, 8, kind="video")
+    assert pixels.shape == (1, 3, 9, 64, 64)
+    for f in range(9):
+        assert torch.equal(pixels[0, :, f], ours.load_condition_media(frames[f], 64, 64, 25, 8, kind="image")[0, :, 0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(image=torch.rand(3, 9, 64, 64)), "ConditioningItem"),  # LTX-Video's (C, F, H, W) as an image
+        (dict(image=torch.rand(1, 3, 9, 64, 64)), "(B, F, C, H, W)"),
+        (dict(image=torch.rand(64, 64, 3)), "channels-first"),
+        (dict(image=np.random.rand(3, 64, 64)), "channels-last"),
+        (dict(video=torch.rand(1, 3, 9, 64, 64)), "ConditioningItem"),  # LTX-Video's (1, C, F, H, W) as a video
+        (dict(video=torch.rand(3, 9, 64, 64)), "(F, C, H, W)"),
+        (dict(video=[]), "empty list"),
+        (dict(image="a ball"), "not found"),
+        (dict(image=torch.rand(3, 3, 64, 64)), "batch of 3 but there are 2 prompts"),
+        (dict(conditioning_items=[ConditioningItem(torch.rand(9, 3, 64, 64))]), "media_item"),
+    ],
+)
+def test_ambiguous_or_wrong_media_name_the_accepted_layouts(pipes, kwargs, message):
+    _, ours = pipes
+    with pytest.raises(ValueError, match=None) as error:
+        run(ours, prompt=["a ball", "a cube"], output_type="latent", **kwargs)
+    assert message in str(error.value), str(error.value)
+    assert "\n" not in str(error.value)
