@@ -50,6 +50,8 @@ def main() -> None:
     comps = tiny_components()
     ref, ours = LTXConditionPipeline(**comps), LTXVideoPipeline(**comps)
     images = _images()
+    arrays = [np.asarray(image).astype(np.float32) / 255.0 for image in images]
+    clip = torch.from_numpy(np.stack([arrays[i % 3] for i in range(9)])).permute(0, 3, 1, 2)[None]
     three = [LTXVideoCondition(image=images[0], frame_index=0),
              LTXVideoCondition(image=images[1], frame_index=8, strength=0.8),
              LTXVideoCondition(image=images[2], frame_index=16)]
@@ -65,6 +67,12 @@ def main() -> None:
         "3 keyframes (0, 8, 16), CFG": dict(prompt="a ball", conditions=three, output_type="pt"),
         "3 keyframes, no CFG, latents": dict(prompt="a ball", conditions=three, guidance_scale=1.0,
                                              output_type="latent"),
+        "I2V, image as a NumPy (H, W, C) array in [0, 1]": dict(prompt="a ball", image=arrays[1], output_type="pt"),
+        "two prompts, image a (2, 3, H, W) tensor in [0, 1]": dict(
+            prompt=["a ball", "a cube"], image=torch.from_numpy(np.stack([arrays[0], arrays[2]])).permute(0, 3, 1, 2),
+            output_type="pt"),
+        "9-frame clip at frame 8 as a (1, F, C, H, W) tensor": dict(
+            prompt="a ball", conditions=[LTXVideoCondition(video=clip, frame_index=8, strength=0.9)], output_type="pt"),
     }
     for name, kw in cases.items():
         rows.append(("LTXConditionPipeline", name, _diff(ref, ours, **kw)))
@@ -80,6 +88,9 @@ def main() -> None:
     rows.append(("LTXImageToVideoPipeline", "I2V, CFG 3.0, timestep_schedule='shifted'",
                  _diff(i2v_ref, ours2, {"timestep_schedule": "shifted"}, prompt="a ball", image=images[0],
                        output_type="pt")))
+    rows.append(("LTXImageToVideoPipeline", "two prompts, image=[a, b]: one image per prompt, 'shifted'",
+                 _diff(i2v_ref, ours2, {"timestep_schedule": "shifted"}, prompt=["a ball", "a cube"],
+                       image=[images[0], images[2]], output_type="pt")))
     start = torch.randn(1, 8, 3, 2, 3, generator=torch.Generator().manual_seed(5))
     rows.insert(len(cases), ("LTXConditionPipeline", "I2V refining given latents, denoise_strength 0.6",
                              _diff(ref, ours, prompt="a ball", image=images[0], latents=start, denoise_strength=0.6,

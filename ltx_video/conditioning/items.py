@@ -23,8 +23,10 @@ __all__ = ["ConditioningItem", "ConditioningState", "KeyframeCondition", "latent
 class ConditioningItem:
     """LTX-Video's conditioning item: an image or clip placed at ``media_frame_number``.
 
-    media_item: a PIL image, a list of PIL images, a path to an image or video file, or a tensor
-        (C, H, W), (C, F, H, W) or (1, C, F, H, W) with values in [-1, 1].
+    media_item: a PIL image, a list of PIL images, a path to an image or video file, or a tensor in
+        LTX-Video's channels-first layout, (C, H, W), (C, F, H, W) or (N, C, F, H, W) (N: 1, or one per
+        prompt), with values in [-1, 1]. (``image=``/``video=`` take diffusers' layouts instead:
+        :mod:`ltx_video.conditioning.media`.)
     media_frame_number: the pixel frame where the media's first frame lands (>= 0).
     conditioning_strength: 1.0 holds the frames fixed; lower values let the model change them.
     """
