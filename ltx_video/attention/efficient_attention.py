@@ -32,8 +32,11 @@ __all__ = [
     "BlockSparsePattern",
     "attention_with_lse",
     "block_sparse_attention",
+    "block_sparse_mask",
+    "block_sparse_table",
     "chunked_attention",
     "dense_block_mask",
+    "flex_kernel_options",
     "tile_permutation",
 ]
 
@@ -209,15 +212,78 @@ def _block_sparse_merge(query, key, value, pattern: BlockSparsePattern, scale: f
     return torch.lerp(out_global.float(), out_band.float(), weight).to(query.dtype)
 
 
-@functools.lru_cache(maxsize=8)
-def _flex_block_mask(pattern: BlockSparsePattern, tokens: int, device: str):
-    from torch.nn.attention.flex_attention import create_block_mask
+def block_sparse_table(pattern: BlockSparsePattern, num_tokens: int, rows_per_chunk: int = 256):
+    """The key blocks each query block keeps, as FlexAttention's block table: ``counts`` (nb,) and ``indices``
+    (nb, width) int32, each row's kept blocks ascending in its first ``counts[i]`` entries (0 after them).
+
+    Built from the pattern's structure (the global blocks plus a band of at most three), ``rows_per_chunk``
+    rows at a time, in O(nb * width) memory with width = nb / global_stride + 3: never an N x N or nb x nb
+    grid. At N = 269,280 (4K x 257 frames) and the default pattern that is 17.8 MB of int32.
+    """
+    _check_num_tokens(num_tokens)
+    blocks = pattern.num_blocks(num_tokens)
+    global_blocks = torch.arange(0, blocks, pattern.global_stride, dtype=torch.int32)
+    offsets = torch.tensor(pattern.band_offsets(), dtype=torch.int32)
+    indices = torch.empty(blocks, len(global_blocks) + len(offsets), dtype=torch.int32)
+    counts = torch.empty(blocks, dtype=torch.int32)
+    for start in range(0, blocks, rows_per_chunk):
+        rows = torch.arange(start, min(start + rows_per_chunk, blocks), dtype=torch.int32)
+        band = rows[:, None] + offsets
+        own = (band >= 0) & (band < blocks) & (band % pattern.global_stride != 0)  # globals are listed once
+        candidates = torch.cat([global_blocks.expand(len(rows), -1), torch.where(own, band, blocks)], dim=1)
+        candidates = candidates.sort(dim=1).values  # the sentinel ``blocks`` sorts last
+        indices[start : start + len(rows)] = candidates.masked_fill_(candidates == blocks, 0)
+        counts[start : start + len(rows)] = len(global_blocks) + own.sum(dim=1, dtype=torch.int32)
+    return counts, indices
+
+
+def block_sparse_mask(
+    pattern: BlockSparsePattern, num_tokens: int, device: torch.device | str = "cpu", *, compact: bool = True
+):
+    """The pattern as a FlexAttention ``BlockMask`` for ``num_tokens`` queries and keys, built from
+    :func:`block_sparse_table` (never from an N x N grid, which ``create_block_mask`` evaluates).
+
+    Every kept block is a full block (the pattern is block-aligned; flex masks the tokens past ``num_tokens``
+    itself), so the kernel never calls the mask function; it is still set to the pattern, for the eager path
+    that evaluates it densely. ``pattern.block_size`` must be a multiple of 16 (flex's smallest tile).
+    Forward only: the transposed table a backward pass needs is not built.
+
+    ``compact`` keeps each row of the table only as wide as the most blocks a row keeps (nb / global_stride
+    + 3): the CUDA kernels read rows by stride and only their first ``counts[i]`` entries. ``compact=False``
+    pads the rows to nb, as ``BlockMask.to_dense`` and inductor's CPU lowering of flex require (4x the
+    memory at the default stride).
+    """
+    from torch.nn.attention.flex_attention import BlockMask
+
+    if pattern.block_size % 16:
+        raise ValueError(f"flex block-sparse attention needs `block_size` a multiple of 16, got {pattern.block_size}.")
+    counts, indices = block_sparse_table(pattern, num_tokens)
+    blocks = counts.shape[0]
+    if not compact:
+        indices = F.pad(indices, (0, blocks - indices.shape[1]))
+    partial_counts = torch.zeros(1, 1, blocks, dtype=torch.int32, device=device)
+    partial_indices = torch.zeros(1, 1, blocks, 1 if compact else blocks, dtype=torch.int32, device=device)
 
     def mask_mod(batch, head, query_index, key_index):
         return pattern._block_mask(query_index // pattern.block_size, key_index // pattern.block_size)
 
-    block = pattern.block_size if pattern.block_size % 16 == 0 else 128  # flex blocks aligned with the pattern's
-    return create_block_mask(mask_mod, None, None, tokens, tokens, device=device, BLOCK_SIZE=block)
+    return BlockMask.from_kv_blocks(
+        partial_counts, partial_indices, counts[None, None].to(device), indices[None, None].to(device),
+        BLOCK_SIZE=pattern.block_size, mask_mod=mask_mod, seq_lengths=(num_tokens, num_tokens),
+        compute_q_blocks=False,
+    )
+
+
+def flex_kernel_options(pattern: BlockSparsePattern) -> dict[str, int]:
+    """Triton tile sizes that divide the pattern's block on every CUDA architecture: flex's defaults are
+    128 wide on Hopper, which a 64-token block cannot hold ("Q and KV block size must be divisible by
+    BLOCK_M and BLOCK_N"). 64 x 64 tiles fit the shared memory of Ampere, Ada and Hopper for head dims
+    up to 128 in 16-bit types."""
+    tile = next(t for t in (64, 32, 16) if pattern.block_size % t == 0)
+    return {"BLOCK_M": tile, "BLOCK_N": tile}
+
+
+_flex_block_mask = functools.lru_cache(maxsize=8)(block_sparse_mask)
 
 
 @functools.lru_cache(maxsize=1)
@@ -231,8 +297,11 @@ def _block_sparse_flex(query, key, value, pattern: BlockSparsePattern, scale: fl
     from torch.nn.attention.flex_attention import flex_attention
 
     block_mask = _flex_block_mask(pattern, query.shape[2], str(query.device))
-    kernel = _compiled_flex_attention() if query.device.type == "cuda" else flex_attention
-    return kernel(query, key, value, block_mask=block_mask, scale=scale)
+    if query.device.type == "cuda":
+        return _compiled_flex_attention()(
+            query, key, value, block_mask=block_mask, scale=scale, kernel_options=flex_kernel_options(pattern)
+        )
+    return flex_attention(query, key, value, block_mask=block_mask, scale=scale)
 
 
 BLOCK_SPARSE_IMPLEMENTATIONS = ("auto", "merge", "flex")
@@ -258,7 +327,7 @@ def block_sparse_attention(
             when gradients are needed both passes use an explicit, differentiable computation, because the
             fused kernels' log-sum-exp carries no gradient),
             ``"flex"`` (``torch.nn.attention.flex_attention`` with a block mask; compiled on CUDA, eager
-            elsewhere) or ``"auto"`` (flex on CUDA, merge elsewhere).
+            elsewhere) or ``"auto"`` (flex on CUDA when ``block_size`` is a multiple of 16, merge elsewhere).
 
     Returns (B, H, N, D), equal to ``scaled_dot_product_attention`` with ``dense_block_mask(N, pattern)``.
     """
@@ -266,7 +335,9 @@ def block_sparse_attention(
     if implementation not in BLOCK_SPARSE_IMPLEMENTATIONS:
         raise ValueError(f"`implementation` must be one of {BLOCK_SPARSE_IMPLEMENTATIONS}, got {implementation!r}.")
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    if implementation == "flex" or (implementation == "auto" and query.device.type == "cuda"):
+    if implementation == "flex" or (
+        implementation == "auto" and query.device.type == "cuda" and pattern.block_size % 16 == 0
+    ):
         return _block_sparse_flex(query, key, value, pattern, scale)
     return _block_sparse_merge(query, key, value, pattern, scale)
 
