@@ -59,7 +59,7 @@ def test_block_sparse_backend_in_3d_tiles_equals_its_reference(transformer, monk
     kwargs = forward_kwargs(transformer)
     dense = run(transformer, kwargs)
     pattern = BlockSparsePattern(block_size=8, global_stride=4)
-    enable_efficient_attention(transformer, "ltx_block_sparse", pattern=pattern, tile_shape=(1, 2, 4))
+    enable_efficient_attention(transformer, "ltx_block_sparse", pattern=pattern, tile_shape=(1, 2, 4), min_tokens=0)
     sparse = run(transformer, kwargs)
     assert torch.equal(backends._layout[0], tile_permutation(GRID, (1, 2, 4)))
     monkeypatch.setattr(backends, "block_sparse_attention", masked_reference)
@@ -72,7 +72,7 @@ def test_block_sparse_backend_maps_the_pattern_through_the_tiles():
     perm = tile_permutation((3, 4, 4), (2, 2, 2))
     backends._layout = (perm, torch.argsort(perm))
     query, key, value = (torch.randn(2, tokens, 3, 8, generator=gen(i)) for i in range(3))  # (B, S, H, D)
-    backends._config = backends.EfficientAttentionConfig(pattern=pattern)
+    backends._config = backends.EfficientAttentionConfig(pattern=pattern, min_tokens=0)
     out = backends._block_sparse_backend(query, key, value)
     rank = torch.argsort(perm)  # position of each token in tile order
     mask = dense_block_mask(tokens, pattern)[rank][:, rank]
@@ -105,7 +105,8 @@ def test_layout_comes_from_video_coords(transformer):
 
 def test_gradient_checkpointing_recomputes_with_the_same_tiles(transformer):
     kwargs = forward_kwargs(transformer)
-    enable_efficient_attention(transformer, "ltx_block_sparse", pattern=BlockSparsePattern(8), tile_shape=(1, 2, 4))
+    enable_efficient_attention(transformer, "ltx_block_sparse", pattern=BlockSparsePattern(8), tile_shape=(1, 2, 4),
+                               min_tokens=0)
 
     def grads():
         transformer.zero_grad()
@@ -131,7 +132,8 @@ def test_pipeline_backends(components):
     dense = pipe(**args).frames
     assert pipe.enable_efficient_attention("ltx_chunked", chunk_size=16) == "ltx_chunked"
     torch.testing.assert_close(pipe(**{**args, "generator": gen(1)}).frames, dense, atol=1e-5, rtol=0)
-    pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2))
+    pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2),
+                                    min_tokens=0)
     sparse = pipe(**{**args, "generator": gen(1)}).frames
     assert backends._layout[0].numel() == 3 * 2 * 3 and (sparse - dense).abs().max() > 1e-4
     pipe.disable_efficient_attention()
@@ -143,7 +145,8 @@ def test_audio_video_pipeline_runs_block_sparse_on_both_streams():
     pipe = tiny_audio_video_pipeline(seed=0)
     args = dict(prompt="a drum", height=64, width=64, num_frames=17, num_inference_steps=2, output_type="pt")
     dense = pipe(**args, generator=gen(2))
-    pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2))
+    pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2),
+                                    min_tokens=0)
     sparse = pipe(**args, generator=gen(2))
     assert (sparse.frames - dense.frames).abs().max() > 1e-4
     assert (sparse.audio[0] - dense.audio[0]).abs().max() > 1e-6  # audio self-attention is blocked too (sequence order)
@@ -195,7 +198,8 @@ def test_dropout_and_causal_are_refused():
 def test_disable_restores_diffusers_default(transformer):
     enable_efficient_attention(transformer, "ltx_block_sparse")
     disable_efficient_attention(transformer)
-    assert not hasattr(transformer, "_ltx_layout_hook")
+    assert not hasattr(transformer, "_ltx_attention_hooks")
+    assert not transformer._forward_pre_hooks and not transformer.transformer_blocks[0]._forward_pre_hooks
     assert _AttentionBackendRegistry._active_backend == AttentionBackendName(attention_dispatch.DIFFUSERS_ATTN_BACKEND)
     assert backends._layout is None
     assert transformer.transformer_blocks[0].attn1.processor._attention_backend is None

@@ -55,6 +55,7 @@ __all__ = [
     "enable_efficient_attention",
     "flash_attn_available",
     "register_backends",
+    "set_denoising_step",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,26 +64,82 @@ BLOCK_SPARSE, CHUNKED, FLASH = "ltx_block_sparse", "ltx_chunked", "ltx_flash"
 ATTENTION_BACKENDS = ("auto", "sdpa", "flash", BLOCK_SPARSE, CHUNKED)
 
 
+#: Self-attention over fewer tokens than this runs dense SDPA under ``ltx_block_sparse`` when
+#: ``min_tokens`` is None, by device type. CPU: where the merge kernel starts to pay
+#: (docs/benchmarks.md, "Block-sparse crossover"). CUDA: an H200 ran a 2B transformer step 0.88x as fast
+#: block-sparse as dense at 6,144 tokens and 2.02x at 67,320 (issue 14); the crossover between them is
+#: not measured yet, so dense is kept up to 8,192.
+DEFAULT_MIN_TOKENS = {"cpu": 1024, "cuda": 8192}
+
+
+def _is_count(value, minimum: int = 0) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= minimum
+
+
 @dataclass(frozen=True)
 class EfficientAttentionConfig:
-    """Options of the ``ltx_*`` backends (process-wide: diffusers' dispatch passes no per-model options)."""
+    """Options of the ``ltx_*`` backends (process-wide: diffusers' dispatch passes no per-model options).
+
+    pattern, tile_shape: the ``ltx_block_sparse`` pattern and the 3D tiles tokens are grouped in.
+    chunk_size: query rows per chunk of ``ltx_chunked``.
+    min_tokens: ``ltx_block_sparse`` runs dense SDPA for self-attention over fewer tokens (None: the
+        device's :data:`DEFAULT_MIN_TOKENS`; 0: always sparse).
+    dense_steps: the first ``dense_steps`` denoising steps run dense, as Sparse VideoGen, Radial and
+        Sliding-Tile Attention do: the early steps lay out the scene and need the global context. The
+        ``ltx_video`` pipelines report the step (:func:`set_denoising_step`); under other pipelines it
+        has no effect.
+    dense_blocks: indices into the transformer's ``transformer_blocks`` that always run dense.
+    """
 
     pattern: BlockSparsePattern = field(default_factory=BlockSparsePattern)
     chunk_size: int = 1024
     tile_shape: tuple[int, int, int] = (4, 4, 4)
+    min_tokens: int | None = None
+    dense_steps: int = 0
+    dense_blocks: tuple[int, ...] = ()
 
     def __post_init__(self):
         if not isinstance(self.pattern, BlockSparsePattern):
             raise ValueError(f"`pattern` must be a BlockSparsePattern, got {type(self.pattern).__name__}.")
-        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or self.chunk_size < 1:
+        if not _is_count(self.chunk_size, 1):
             raise ValueError(f"`chunk_size` must be an integer >= 1, got {self.chunk_size!r}.")
         tile_permutation((1, 1, 1), tuple(self.tile_shape))  # validates the tile shape
+        if self.min_tokens is not None and not _is_count(self.min_tokens):
+            raise ValueError(f"`min_tokens` must be None or an integer >= 0, got {self.min_tokens!r}.")
+        if not _is_count(self.dense_steps):
+            raise ValueError(f"`dense_steps` must be an integer >= 0, got {self.dense_steps!r}.")
+        blocks = self.dense_blocks
+        if not isinstance(blocks, (tuple, list)) or not all(_is_count(b) for b in blocks):
+            raise ValueError(f"`dense_blocks` must be a tuple of block indices >= 0, got {blocks!r}.")
+        object.__setattr__(self, "dense_blocks", tuple(sorted(set(blocks))))
+
+    def dense_below(self, device: torch.device) -> int:
+        return DEFAULT_MIN_TOKENS.get(device.type, 0) if self.min_tokens is None else self.min_tokens
 
 
 _config = EfficientAttentionConfig()
 _layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of the last video forward
 _layout_key = None  # what _layout was computed from (the positions tensor itself, or the grid)
 _previous_active = None  # diffusers' active backend before the first enable_efficient_attention
+_step: int | None = None  # the denoising step running (set_denoising_step), None outside a generation
+_block: int | None = None  # the index of the transformer block running, None outside the blocks
+
+
+def set_denoising_step(step: int | None) -> None:
+    """Tell ``ltx_block_sparse`` which denoising step (0-based) runs next, for ``dense_steps``; None when
+    no generation runs. The ``ltx_video`` pipelines call it; a custom sampling loop may too."""
+    global _step
+    if step is not None and not _is_count(step):
+        raise ValueError(f"`step` must be None or an integer >= 0, got {step!r}.")
+    _step = step
+
+
+def _runs_dense(tokens: int, device: torch.device) -> bool:
+    return (
+        tokens < _config.dense_below(device)
+        or (_step is not None and _step < _config.dense_steps)
+        or (_block is not None and _block in _config.dense_blocks)
+    )
 
 
 def _to_sdpa(*tensors: torch.Tensor) -> list[torch.Tensor]:
@@ -116,7 +173,12 @@ def _block_sparse_backend(
 ):
     _unsupported(BLOCK_SPARSE, dropout_p, is_causal, _parallel_config)
     tokens = query.shape[1]
-    if attn_mask is not None or key.shape[1] != tokens or key.shape[2] != query.shape[2]:
+    if (
+        attn_mask is not None
+        or key.shape[1] != tokens
+        or key.shape[2] != query.shape[2]
+        or _runs_dense(tokens, query.device)
+    ):
         return _sdpa(query, key, value, attn_mask, scale, enable_gqa)
     layout = _layout if _layout is not None and _layout[0].numel() == tokens else None
     if layout is not None:
@@ -236,11 +298,35 @@ def _record_layout(module, args, kwargs) -> None:
     _layout, _layout_key = (perm, torch.argsort(perm)), key
 
 
-def _remove_layout_hook(model: torch.nn.Module) -> None:
-    handle = getattr(model, "_ltx_layout_hook", None)
-    if handle is not None:
+def _install_hooks(model: torch.nn.Module) -> None:
+    """The layout hook on the transformer, and hooks on its blocks that record which one runs."""
+    global _block
+
+    def enter(index: int):
+        def hook(module, args):
+            global _block
+            _block = index
+
+        return hook
+
+    def leave(module, args, output):
+        global _block
+        _block = None
+
+    handles = [model.register_forward_pre_hook(_record_layout, with_kwargs=True)]
+    for index, block in enumerate(getattr(model, "transformer_blocks", [])):
+        handles += [block.register_forward_pre_hook(enter(index)), block.register_forward_hook(leave)]
+    model._ltx_attention_hooks = handles
+    _block = None
+
+
+def _remove_hooks(model: torch.nn.Module) -> None:
+    global _block
+    for handle in getattr(model, "_ltx_attention_hooks", []):
         handle.remove()
-        del model._ltx_layout_hook
+    if hasattr(model, "_ltx_attention_hooks"):
+        del model._ltx_attention_hooks
+    _block = None
 
 
 @contextlib.contextmanager
@@ -284,6 +370,9 @@ def enable_efficient_attention(
     pattern: BlockSparsePattern | None = None,
     chunk_size: int | None = None,
     tile_shape: tuple[int, int, int] | None = None,
+    min_tokens: int | None = None,
+    dense_steps: int | None = None,
+    dense_blocks: tuple[int, ...] | None = None,
 ) -> str:
     """Switch ``model``'s attention to ``backend``; returns the diffusers backend name that was set.
 
@@ -292,16 +381,18 @@ def enable_efficient_attention(
         backend: ``"auto"`` (flash-attn when installed and CUDA is available, else SDPA), ``"sdpa"``,
             ``"flash"`` (error if flash-attn is missing), ``"ltx_block_sparse"``, ``"ltx_chunked"``, or
             any diffusers backend name.
-        pattern, chunk_size, tile_shape: options of the ``ltx_*`` backends (``EfficientAttentionConfig``);
-            left out, the current ones are kept.
+        pattern, chunk_size, tile_shape, min_tokens, dense_steps, dense_blocks: options of the ``ltx_*``
+            backends (:class:`EfficientAttentionConfig`); left out, the current ones are kept.
     """
     global _config, _layout, _layout_key, _previous_active
     if not hasattr(model, "set_attention_backend"):
         raise ValueError(f"`model` must be a diffusers model with set_attention_backend, got {type(model).__name__}.")
     name = _resolve(backend)
-    options = {
-        k: v for k, v in dict(pattern=pattern, chunk_size=chunk_size, tile_shape=tile_shape).items() if v is not None
-    }
+    given = dict(
+        pattern=pattern, chunk_size=chunk_size, tile_shape=tile_shape, min_tokens=min_tokens,
+        dense_steps=dense_steps, dense_blocks=dense_blocks,
+    )
+    options = {k: v for k, v in given.items() if v is not None}
     config = EfficientAttentionConfig(**{**_config.__dict__, **options})
     register_backends()
     if _previous_active is None:
@@ -309,16 +400,16 @@ def enable_efficient_attention(
     with _quiet_backend_switch():
         model.set_attention_backend(name)
     _config, _layout, _layout_key = config, None, None
-    _remove_layout_hook(model)
+    _remove_hooks(model)
     if name == BLOCK_SPARSE:
-        model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
+        _install_hooks(model)
     return name
 
 
 def disable_efficient_attention(model: torch.nn.Module) -> None:
     """``model`` back to diffusers' active backend as it was before the first ``enable_efficient_attention``."""
     global _layout, _layout_key, _previous_active
-    _remove_layout_hook(model)
+    _remove_hooks(model)
     _layout, _layout_key = None, None
     with _quiet_backend_switch():
         model.reset_attention_backend()

@@ -26,20 +26,26 @@ class EfficiencyMixin:
         pattern: BlockSparsePattern | None = None,
         chunk_size: int | None = None,
         tile_shape: tuple[int, int, int] | None = None,
+        min_tokens: int | None = None,
+        dense_steps: int | None = None,
+        dense_blocks: tuple[int, ...] | None = None,
     ) -> str:
         """Pick the transformer's attention backend; returns the diffusers backend name that was set.
 
         ``"auto"``: flash-attn when installed on a CUDA machine, else PyTorch SDPA. ``"sdpa"``, ``"flash"``
         (a clear error without flash-attn), ``"ltx_block_sparse"`` (exact attention restricted to
         ``pattern``, tokens grouped in 3D tiles of ``tile_shape``), ``"ltx_chunked"`` (exact, memory
-        O(N x chunk_size)). See :mod:`ltx_video.attention.backends`.
+        O(N x chunk_size)). ``min_tokens``, ``dense_steps`` and ``dense_blocks`` say where block-sparse
+        runs dense instead (:class:`~ltx_video.attention.backends.EfficientAttentionConfig`). See
+        :mod:`ltx_video.attention.backends`.
 
         Example:
             >>> pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(block_size=64, global_stride=4))
             'ltx_block_sparse'
         """
         return enable_efficient_attention(
-            self.transformer, backend, pattern=pattern, chunk_size=chunk_size, tile_shape=tile_shape
+            self.transformer, backend, pattern=pattern, chunk_size=chunk_size, tile_shape=tile_shape,
+            min_tokens=min_tokens, dense_steps=dense_steps, dense_blocks=dense_blocks,
         )
 
     def disable_efficient_attention(self) -> None:

@@ -29,6 +29,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from diffusers.video_processor import VideoProcessor
 from transformers import T5EncoderModel, T5Tokenizer
 
+from ltx_video.attention.backends import set_denoising_step
 from ltx_video.attention.stg import SkipLayerStrategy, spatiotemporal_perturbation
 from ltx_video.conditioning.items import (
     ConditioningItem,
@@ -461,25 +462,29 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         def hook(i, t, *tokens):
             nonlocal scale_in_use
             self._current_timestep = t
+            set_denoising_step(i + 1)
             result = step_hook(i, t, *tokens)
             scale_in_use = self.follow_callback(
                 plan.guidance, i, scale_in_use, can_guide=plan.negative_embeds is not None
             )
             return result
 
-        result = denoising.denoise(
-            self.velocity_model(
-                plan.prompt_embeds, plan.prompt_mask, plan.negative_embeds, plan.negative_mask, plan.strategy,
-                attention_kwargs,
-            ),
-            state, plan.timesteps, plan.sigmas, plan.guidance,
-            image_cond_noise_scale=plan.image_cond_noise_scale, stochastic=stochastic_sampling,
-            noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
-            step_hook=hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
-            interrupted=lambda: self._interrupt,
-        )
-        self._current_timestep = None
-        return result
+        set_denoising_step(0)  # for EfficientAttentionConfig.dense_steps
+        try:
+            return denoising.denoise(
+                self.velocity_model(
+                    plan.prompt_embeds, plan.prompt_mask, plan.negative_embeds, plan.negative_mask, plan.strategy,
+                    attention_kwargs,
+                ),
+                state, plan.timesteps, plan.sigmas, plan.guidance,
+                image_cond_noise_scale=plan.image_cond_noise_scale, stochastic=stochastic_sampling,
+                noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
+                step_hook=hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
+                interrupted=lambda: self._interrupt,
+            )
+        finally:
+            self._current_timestep = None
+            set_denoising_step(None)
 
     def finish_video(
         self, plan: GenerationPlan, state, *, output_type, decode_timestep, decode_noise_scale,

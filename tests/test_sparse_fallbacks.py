@@ -1,0 +1,87 @@
+"""Where ``ltx_block_sparse`` runs dense instead: below ``min_tokens``, in the first ``dense_steps`` denoising
+steps and in the ``dense_blocks`` (the schedule of Sparse VideoGen, Radial and Sliding-Tile Attention)."""
+
+import pytest
+from conftest import assert_fp32_equal, gen
+
+from ltx_video.attention import BlockSparsePattern, backends
+from ltx_video.testing import tiny_pipeline
+
+SPARSE = dict(pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2), min_tokens=0)
+ARGS = dict(prompt="a red ball", height=64, width=96, num_frames=17, num_inference_steps=3, output_type="latent")
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture(scope="module")
+def dense(pipe):
+    return pipe(**ARGS, generator=gen(1)).frames
+
+
+def generate(pipe, **options):
+    pipe.enable_efficient_attention("ltx_block_sparse", **{**SPARSE, **options})
+    try:
+        return pipe(**ARGS, generator=gen(1)).frames
+    finally:
+        pipe.disable_efficient_attention()
+
+
+def test_min_tokens_runs_dense_below_it(pipe, dense):
+    sparse = generate(pipe)
+    assert (sparse - dense).abs().max() > 1e-3  # 18 video tokens in blocks of 4: the pattern restricts
+    assert_fp32_equal(generate(pipe, min_tokens=19), dense)  # 18 < 19: dense
+    assert (generate(pipe, min_tokens=18) - sparse).abs().max() == 0  # 18 is not below 18
+    assert backends.DEFAULT_MIN_TOKENS["cpu"] > 18 and backends.EfficientAttentionConfig().min_tokens is None
+    backends._config = backends.EfficientAttentionConfig()  # (left-out options keep the current ones)
+    pipe.enable_efficient_attention("ltx_block_sparse", pattern=SPARSE["pattern"], tile_shape=(1, 2, 2))
+    try:  # the device default (CPU: 1024 tokens) keeps this small video dense
+        assert_fp32_equal(pipe(**ARGS, generator=gen(1)).frames, dense)
+    finally:
+        pipe.disable_efficient_attention()
+
+
+def test_dense_steps_follow_the_pipelines_step(pipe, dense, monkeypatch):
+    sparse = generate(pipe)
+    assert_fp32_equal(generate(pipe, dense_steps=3), dense)  # all 3 steps dense
+    one = generate(pipe, dense_steps=1)
+    assert (one - dense).abs().max() > 1e-4 and (one - sparse).abs().max() > 1e-4
+    seen = []
+    original = backends._runs_dense
+    monkeypatch.setattr(backends, "_runs_dense", lambda n, d: seen.append(backends._step) or original(n, d))
+    generate(pipe, dense_steps=1)
+    assert sorted(set(seen)) == [0, 1, 2] and backends._step is None  # reset after the generation
+
+
+def test_dense_blocks_run_dense_in_those_blocks(pipe, dense):
+    sparse = generate(pipe)
+    blocks = len(pipe.transformer.transformer_blocks)
+    assert_fp32_equal(generate(pipe, dense_blocks=tuple(range(blocks))), dense)
+    first = generate(pipe, dense_blocks=(0,))
+    assert (first - dense).abs().max() > 1e-4 and (first - sparse).abs().max() > 1e-4
+    assert backends._block is None
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(min_tokens=-1), "min_tokens"),
+        (dict(min_tokens=1.5), "min_tokens"),
+        (dict(dense_steps=-2), "dense_steps"),
+        (dict(dense_blocks=(0, -1)), "dense_blocks"),
+        (dict(dense_blocks=3), "dense_blocks"),
+    ],
+)
+def test_bad_options_name_themselves(options, message):
+    with pytest.raises(ValueError, match=message):
+        backends.EfficientAttentionConfig(**options)
+
+
+def test_dense_blocks_are_normalised():
+    assert backends.EfficientAttentionConfig(dense_blocks=[2, 0, 2]).dense_blocks == (0, 2)
+    with pytest.raises(ValueError, match="step"):
+        backends.set_denoising_step(-1)
