@@ -1,0 +1,1 @@
+"""Utilities: the memory planner (:mod:`ltx_video.utils.memory`)."""

@@ -1,0 +1,227 @@
+"""The memory planner: how much a generation needs, before it runs out of memory.
+
+``estimate_memory`` predicts the peak of one transformer step (weights + activations + attention) and of
+the VAE decode, from the transformer's config and the video size, without building any model (the
+weights are counted on PyTorch's ``meta`` device). The activation terms come from what diffusers' LTX
+code keeps alive at its peak, in units of one hidden-state tensor ``B x N x D`` (B: batch x guidance
+passes, N: video tokens, D: model width):
+
+- a transformer step holds the hidden states, the rotary tables (cos and sin, float32 whatever the
+  dtype) and, inside a block, about 12.3 more hidden-state-sized tensors (the feed-forward's 4D-wide
+  input and GELU output, or the attention's q, k, v and rotary temporaries); text adds ``B x T x D``
+  terms (T = ``max_sequence_length``);
+- attention adds nothing beyond that with fused kernels (SDPA flash / memory-efficient, FlexAttention,
+  and ``ltx_chunked``, whose chunks run them), the N x N scores with the math kernel, and the band
+  windows and the float32 merge with ``ltx_block_sparse`` on the CPU;
+- the VAE decoder of LTX-Video 0.9.5-0.9.8 holds about 37 float32 values per output pixel-frame at
+  its peak (its last stages run at H/4 x W/4 with 128 channels); diffusers' tiling
+  (``vae.enable_tiling()``) decodes 512 x 512 tiles over all frames and keeps the decoded tiles until it
+  blends them, which the estimate follows tile by tile.
+
+The coefficients were measured on the CPU with PyTorch's memory tracker and are checked against
+measured peaks at scaled-down configs by ``scripts/validate_memory_plan.py`` (docs/benchmarks.md lists
+the error of each prediction). Allocator caching and fragmentation come on top on CUDA.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+__all__ = [
+    "ATTENTION_MODES", "LTX_VIDEO_2B", "LTX_VIDEO_13B", "LiveTensorBytes", "MemoryEstimate", "estimate_memory",
+]
+
+ATTENTION_MODES = ("sdpa", "math", "ltx_chunked", "ltx_block_sparse")
+
+#: Transformer configs of the released LTX-Video 0.9.x checkpoints (diffusers' names; the rest default).
+LTX_VIDEO_2B = {"num_attention_heads": 32, "attention_head_dim": 64, "cross_attention_dim": 2048, "num_layers": 28,
+                "caption_channels": 4096, "in_channels": 128, "out_channels": 128}
+LTX_VIDEO_13B = {"num_attention_heads": 32, "attention_head_dim": 128, "cross_attention_dim": 4096, "num_layers": 48,
+                 "caption_channels": 4096, "in_channels": 128, "out_channels": 128}
+
+BLOCK_UNITS = 12.3  # hidden-state-sized tensors alive at the peak inside a block (measured; see module doc)
+ROPE_FLOAT32_UNITS = 2  # cos and sin tables, float32
+TEXT_UNITS = 4  # encoder states after the caption projection, the cross-attention keys and values, temporaries
+BLOCK_SPARSE_MERGE_UNITS = 1.2  # the merge kernel's band windows, padded queries and float32 merge (CPU)
+#: Bytes per query-key score at the math kernel's peak: float32 scores, softmax mostly in place; 16-bit
+#: inputs are scored and normalised in float32 (two float32 copies alive).
+MATH_SCORE_BYTES = {4: 4.4, 2: 7.8}
+VAE_VALUES_PER_PIXEL_FRAME = 37.0  # LTX-Video 0.9.5+ decoder, float32 values alive per output pixel-frame
+
+
+def _tiled_decode_values(height: int, width: int, tile: int, stride: int) -> float:
+    """Peak values per frame of diffusers' spatial tiled decode (``AutoencoderKLLTXVideo.tiled_decode``),
+    followed tile by tile: decoding a tile while the tiles before it are kept (3 channels each), then
+    blending, when all tiles, the blended rows and the output are alive."""
+    lat_h, lat_w, lat_tile, lat_stride = height // 32, width // 32, tile // 32, stride // 32
+    sizes_h = [min(lat_tile, lat_h - i) * 32 for i in range(0, lat_h, lat_stride)]
+    sizes_w = [min(lat_tile, lat_w - j) * 32 for j in range(0, lat_w, lat_stride)]
+    kept, peak = 0.0, 0.0
+    for h in sizes_h:
+        for w in sizes_w:
+            peak = max(peak, kept + VAE_VALUES_PER_PIXEL_FRAME * h * w)
+            kept += 3 * h * w
+    # each tile cropped to the stride, concatenated into rows, the rows into the output (cropped by a view)
+    blended = 3 * sum(min(stride, h) for h in sizes_h) * sum(min(stride, w) for w in sizes_w)
+    return max(peak, kept + 2 * blended)
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Predicted peak bytes. ``weights + activations + attention`` is one transformer step;
+    ``vae_decode`` the decoder's activations (its weights not included); ``total`` the larger of the two
+    phases plus the transformer's weights (which stay loaded while decoding unless offloaded)."""
+
+    weights: int
+    activations: int
+    attention: int
+    vae_decode: int
+    total: int
+
+    @property
+    def transformer_step(self) -> int:
+        return self.weights + self.activations + self.attention
+
+    def __str__(self) -> str:
+        rows = [("transformer weights", self.weights), ("activations (one step)", self.activations),
+                ("attention", self.attention), ("VAE decode", self.vae_decode), ("total", self.total)]
+        return "\n".join(f"{name:<24}{value / 2**30:9.2f} GiB" for name, value in rows)
+
+
+def _transformer_weight_bytes(config: dict, dtype: torch.dtype, fp8: bool) -> int:
+    from diffusers import LTXVideoTransformer3DModel
+
+    with torch.device("meta"):
+        model = LTXVideoTransformer3DModel(**config)
+    size = torch.finfo(dtype).bits // 8
+    total = sum(p.numel() for p in model.parameters()) * size
+    if fp8:
+        from ltx_video.quantization import FP8QuantizationPolicy
+
+        for name in FP8QuantizationPolicy().select(model):
+            weight = model.get_submodule(name).weight
+            total -= weight.numel() * size - (weight.numel() + 4 * weight.shape[0])  # E4M3 + a float32 scale per row
+    return total
+
+
+def _check(name: str, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
+
+
+def estimate_memory(
+    transformer_config: dict,
+    height: int,
+    width: int,
+    num_frames: int,
+    *,
+    batch_size: int = 1,
+    dtype: torch.dtype = torch.bfloat16,
+    attention: str = "sdpa",
+    fp8: bool = False,
+    vae_tiling: bool = True,
+    guidance_passes: int = 2,
+    max_sequence_length: int | None = None,
+    vae_tile: int = 512,
+    vae_tile_stride: int | None = None,
+) -> MemoryEstimate:
+    """Peak memory of generating ``batch_size`` videos of ``height x width x num_frames`` with a transformer of
+    ``transformer_config`` (a dict, a diffusers ``config`` or :data:`LTX_VIDEO_2B` / :data:`LTX_VIDEO_13B`).
+
+    ``guidance_passes``: model passes per step (2 with classifier-free guidance, 3 with STG as well, 1
+    without). ``max_sequence_length``: text tokens (the config's, else 128). ``vae_tile`` / ``vae_tile_stride``: the VAE's ``tile_sample_min_height`` and
+    ``tile_sample_stride_height`` (the same for widths; diffusers' defaults 512 and 448). Sizes are padded as the pipelines pad them (multiples of 32, ``8k + 1`` frames).
+    """
+    config = dict(transformer_config)
+    config = {k: v for k, v in config.items() if not k.startswith("_")}
+    for name, value in (("height", height), ("width", width), ("num_frames", num_frames),
+                        ("batch_size", batch_size), ("guidance_passes", guidance_passes), ("vae_tile", vae_tile)):
+        _check(name, value)
+    if attention not in ATTENTION_MODES:
+        raise ValueError(f"`attention` must be one of {ATTENTION_MODES}, got {attention!r}.")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}.")
+    text_tokens = max_sequence_length or config.pop("max_sequence_length", None) or 128
+    _check("max_sequence_length", text_tokens)
+    config.pop("max_sequence_length", None)
+
+    size = torch.finfo(dtype).bits // 8
+    heads = config.get("num_attention_heads", 32)
+    width_d = heads * config.get("attention_head_dim", 64)
+    caption = config.get("caption_channels", 4096)
+    frames = (num_frames - 1 + 7) // 8 * 8 + 1
+    padded_h, padded_w = -(-height // 32) * 32, -(-width // 32) * 32
+    tokens = ((frames - 1) // 8 + 1) * (padded_h // 32) * (padded_w // 32)
+    rows = batch_size * guidance_passes
+    hidden = rows * tokens * width_d
+
+    weights = _transformer_weight_bytes(config, dtype, fp8)
+    activations = int(hidden * (BLOCK_UNITS * size + ROPE_FLOAT32_UNITS * 4)
+                      + rows * text_tokens * (TEXT_UNITS * width_d + caption) * size)
+    if attention == "math":
+        attention_bytes = int(MATH_SCORE_BYTES.get(size, 2 * size) * rows * heads * tokens * tokens)
+    elif attention == "ltx_block_sparse":
+        attention_bytes = int(BLOCK_SPARSE_MERGE_UNITS * hidden * size)
+    else:
+        attention_bytes = 0
+
+    pixel_frames = batch_size * frames * padded_h * padded_w
+    if vae_tiling and (padded_h > vae_tile or padded_w > vae_tile):
+        stride = vae_tile_stride or vae_tile * 7 // 8
+        vae = int(batch_size * frames * _tiled_decode_values(padded_h, padded_w, vae_tile, stride) * size)
+    else:
+        vae = int(VAE_VALUES_PER_PIXEL_FRAME * pixel_frames * size)
+    total = weights + max(activations + attention_bytes, vae)
+    return MemoryEstimate(weights=weights, activations=activations, attention=attention_bytes, vae_decode=vae,
+                          total=total)
+
+
+class LiveTensorBytes:
+    """Peak bytes of the tensor storages created while active (views and in-place results counted once,
+    freed storages subtracted when they are collected): what ``torch.cuda.max_memory_allocated`` counts,
+    on any device. Storages of ``existing`` tensors (weights, inputs) are not counted, nor their views.
+    (PyTorch's private ``MemTracker`` refuses modules called more than once, as tiled decoding does.)
+
+    Example:
+        >>> with LiveTensorBytes(existing=list(model.parameters())) as tracker, torch.no_grad():
+        ...     model(x)
+        >>> tracker.peak  # bytes
+    """
+
+    def __init__(self, existing=()):
+        self.known = {(t.untyped_storage().data_ptr(), t.untyped_storage().nbytes()) for t in existing}
+
+    def __enter__(self):
+        import weakref
+
+        from torch.utils._python_dispatch import TorchDispatchMode
+        from torch.utils._pytree import tree_leaves
+
+        tracker = self
+        self.live, self.current, self.peak = {}, 0, 0
+
+        def free(key):
+            tracker.current -= tracker.live.pop(key)
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                for tensor in tree_leaves(out):
+                    if isinstance(tensor, torch.Tensor):
+                        storage = tensor.untyped_storage()
+                        key = storage.data_ptr(), storage.nbytes()
+                        if key[0] and key not in tracker.live and key not in tracker.known:
+                            tracker.live[key] = key[1]
+                            tracker.current += key[1]
+                            tracker.peak = max(tracker.peak, tracker.current)
+                            weakref.finalize(storage, free, key)
+                return out
+
+        self.mode = Mode()
+        self.mode.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.mode.__exit__(*exc)

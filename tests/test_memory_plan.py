@@ -1,0 +1,81 @@
+"""The memory planner against memory measured here, and its arithmetic against the models it describes."""
+
+import pytest
+import torch
+from diffusers import LTXVideoTransformer3DModel
+
+from ltx_video.quantization import quantize_fp8
+from ltx_video.testing import transformer_inputs
+from ltx_video.utils.memory import LTX_VIDEO_2B, LTX_VIDEO_13B, LiveTensorBytes, MemoryEstimate, estimate_memory
+
+
+def small_config(heads=4, head_dim=32, layers=2):
+    width = heads * head_dim
+    return dict(in_channels=32, out_channels=32, num_attention_heads=heads, attention_head_dim=head_dim,
+                cross_attention_dim=width, num_layers=layers, caption_channels=width)
+
+
+@pytest.mark.parametrize(
+    ("config", "grid", "rows", "dtype"),
+    [(small_config(), (8, 8, 16), 2, torch.float32), (small_config(8, 16, 1), (4, 8, 16), 3, torch.bfloat16)],
+)
+def test_transformer_step_within_15_percent_of_measured(config, grid, rows, dtype):
+    torch.manual_seed(0)
+    model = LTXVideoTransformer3DModel(**config).to(dtype).eval()
+    inputs = transformer_inputs(model, grid, text_tokens=64, batch=rows)
+    inputs = {k: v.to(dtype) if torch.is_tensor(v) and v.is_floating_point() and k != "timestep" else v
+              for k, v in inputs.items()}
+    existing = [*model.parameters(), *(v for v in inputs.values() if torch.is_tensor(v))]
+    with LiveTensorBytes(existing) as tracker, torch.no_grad():
+        model(**inputs)
+    measured = tracker.peak + sum(p.numel() * p.element_size() for p in model.parameters())
+    frames, height, width = grid
+    plan = estimate_memory(config, height * 32, width * 32, (frames - 1) * 8 + 1, dtype=dtype, guidance_passes=rows,
+                           max_sequence_length=64)
+    assert abs(plan.transformer_step / measured - 1) < 0.15, (plan, measured)
+
+
+def test_live_tensor_bytes_counts_what_is_alive():
+    a = torch.zeros(1000)
+    with LiveTensorBytes([a]) as tracker:
+        b = torch.ones(1000)  # 4000 bytes
+        c = b.view(10, 100)  # a view: nothing new
+        a.add_(1)  # in place on an existing tensor: nothing new
+        del b, c
+        d = torch.ones(500)  # b freed first: the peak stays 4000
+    assert tracker.peak == 4000 and tracker.current == 2000 and d.numel() == 500
+
+
+def test_weights_are_the_models_parameters_and_fp8_its_state_dict():
+    config = small_config(layers=1)
+    model = LTXVideoTransformer3DModel(**config)
+    plan = estimate_memory(config, 64, 64, 9, dtype=torch.float32)
+    assert plan.weights == sum(p.numel() * 4 for p in model.parameters())
+    quantize_fp8(model)
+    fp8 = estimate_memory(config, 64, 64, 9, dtype=torch.float32, fp8=True)
+    assert fp8.weights == sum(t.numel() * t.element_size() for t in model.state_dict().values())
+    assert estimate_memory(LTX_VIDEO_2B, 64, 64, 9).weights == pytest.approx(1.92e9 * 2, rel=0.01)  # 1.92 B params
+    assert estimate_memory(LTX_VIDEO_13B, 64, 64, 9).weights == pytest.approx(13.04e9 * 2, rel=0.01)
+
+
+def test_sizes_are_padded_and_terms_scale():
+    base = estimate_memory(LTX_VIDEO_2B, 480, 704, 121)
+    assert base == estimate_memory(LTX_VIDEO_2B, 470, 700, 115)  # padded to 480 x 704 x 121 like the pipelines
+    double = estimate_memory(LTX_VIDEO_2B, 480, 704, 121, batch_size=2)
+    assert double.activations > 1.9 * base.activations and double.weights == base.weights
+    assert estimate_memory(LTX_VIDEO_2B, 480, 704, 121, attention="math").attention > 0 == base.attention
+    untiled = estimate_memory(LTX_VIDEO_2B, 1088, 1920, 121, vae_tiling=False).vae_decode
+    assert estimate_memory(LTX_VIDEO_2B, 1088, 1920, 121).vae_decode < 0.3 * untiled
+    assert isinstance(base, MemoryEstimate) and base.total >= base.transformer_step
+    assert "GiB" in str(base)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [(dict(height=0), "height"), (dict(attention="flash3"), "attention"), (dict(dtype=torch.int8), "dtype"),
+     (dict(guidance_passes=0), "guidance_passes"), (dict(batch_size=1.5), "batch_size")],
+)
+def test_bad_arguments_name_themselves(kwargs, message):
+    args = {**dict(height=64, width=64, num_frames=9), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        estimate_memory(LTX_VIDEO_2B, **args)
