@@ -1,5 +1,7 @@
 """The memory planner against memory measured here, and its arithmetic against the models it describes."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from diffusers import LTXVideoTransformer3DModel
@@ -79,3 +81,20 @@ def test_bad_arguments_name_themselves(kwargs, message):
     args = {**dict(height=64, width=64, num_frames=9), **kwargs}
     with pytest.raises(ValueError, match=message):
         estimate_memory(LTX_VIDEO_2B, **args)
+
+
+def test_plan_command_prints_the_estimate(capsys, tmp_path):
+    from ltx_video.cli import PLAN_ATTENTION, main
+    from ltx_video.utils.memory import ATTENTION_MODES
+
+    assert PLAN_ATTENTION == ATTENTION_MODES
+    assert main(["plan", "--model", "13b", "--height", "1088", "--width", "1920", "--num-frames", "257"]) == 0
+    assert str(estimate_memory(LTX_VIDEO_13B, 1088, 1920, 257)) in capsys.readouterr().out
+    config = Path(__file__).parents[1] / "configs" / "ltxv-2b-0.9.8-distilled-fp8.yaml"
+    assert main(["plan", "--model", str(config)]) == 0  # size and FP8 from the config
+    assert str(estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, fp8=True)) in capsys.readouterr().out
+    LTXVideoTransformer3DModel(**small_config()).save_config(tmp_path / "transformer")  # a diffusers folder
+    assert main(["plan", "--model", str(tmp_path), "--height", "64", "--width", "64", "--num-frames", "9"]) == 0
+    assert str(estimate_memory(small_config(), 64, 64, 9)) in capsys.readouterr().out
+    assert main(["plan", "--model", str(tmp_path / "missing")]) == 2
+    assert "--model must be" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
     ltx-video generate "a red ball bounces" --output ball.mp4
     ltx-video generate "PROMPT" --model /models/LTX-Video-0.9.8 --condition first.png:0 --condition last.png:120
+    ltx-video plan --model 13b --height 1088 --width 1920 --num-frames 257
 
 Without ``--model`` it runs the built-in model (:mod:`ltx_video.default_model`): a small audio-video model
 of a toy world of bouncing shapes, 64 x 64 px, 49 frames at 24 fps, with a tone at every bounce; a proof
@@ -28,6 +29,8 @@ PROG = "ltx-video"
 DTYPES = ("float32", "bfloat16", "float16")
 # ltx_video.attention.backends.ATTENTION_BACKENDS (a test keeps them equal); not imported, as it imports torch.
 ATTENTION_BACKENDS = ("auto", "sdpa", "flash", "ltx_block_sparse", "ltx_chunked")
+# ltx_video.utils.memory.ATTENTION_MODES (a test keeps them equal).
+PLAN_ATTENTION = ("sdpa", "math", "ltx_chunked", "ltx_block_sparse")
 
 
 class CLIError(Exception):
@@ -134,6 +137,27 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--allow-empty-prompt", action="store_true",
                      help="accept an empty prompt (an unconditional video)")
     gen.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+
+    plan = commands.add_parser(
+        "plan", help="the memory a generation needs (weights, activations, attention, VAE decode), before running it",
+        description="Predict the peak memory of one transformer step and of the VAE decode (ltx_video.utils.memory). "
+        "No weights are loaded.",
+    )
+    plan.add_argument("--model", default="2b", help="2b, 13b, an LTX-Video YAML config (configs/) or a diffusers "
+                      "folder (default: 2b)")
+    plan.add_argument("--height", type=_positive_int, default=704, metavar="PX", help="default: 704")
+    plan.add_argument("--width", type=_positive_int, default=1216, metavar="PX", help="default: 1216")
+    plan.add_argument("--num-frames", type=_positive_int, default=121, metavar="N", help="default: 121")
+    plan.add_argument("--batch-size", type=_positive_int, default=1, metavar="N", help="videos (default: 1)")
+    plan.add_argument("--guidance-passes", type=_positive_int, default=2, metavar="N",
+                      help="model passes per step: 2 with CFG (default), 3 with STG too, 1 without guidance")
+    plan.add_argument("--max-sequence-length", type=_positive_int, metavar="TOKENS", help="text tokens (default: 128)")
+    plan.add_argument("--dtype", choices=DTYPES, default="bfloat16", help="default: bfloat16")
+    plan.add_argument("--attention", choices=PLAN_ATTENTION, default="sdpa",
+                      help="sdpa (fused kernels), math (N x N scores), ltx_chunked, ltx_block_sparse (default: sdpa)")
+    plan.add_argument("--fp8", action="store_true", help="FP8 transformer-block weights")
+    plan.add_argument("--no-vae-tiling", action="store_true", help="plan an untiled VAE decode")
+    plan.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     return parser
 
 
@@ -144,14 +168,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    from ltx_video.cli.generate import run
-
     try:
+        if args.command == "plan":
+            from ltx_video.cli.plan import run_plan
+
+            print(run_plan(args))
+            return 0
+        from ltx_video.cli.generate import run
+
         path = run(args)
     except KeyboardInterrupt:
         if args.debug:
             raise
-        print(f"{PROG}: interrupted; {args.output} was not written", file=sys.stderr)
+        print(f"{PROG}: interrupted" + (f"; {args.output} was not written" if args.command == "generate" else ""),
+              file=sys.stderr)
         return 130
     except Exception as error:  # every error is one line; --debug shows the traceback
         if args.debug:

@@ -1,0 +1,57 @@
+"""``ltx-video plan``: the memory a generation will need, before anything is loaded or run.
+
+The transformer comes from ``--model``: ``2b`` or ``13b`` (LTX-Video 0.9.x), an LTX-Video YAML config from
+``configs/`` (its checkpoint name says which, and ``-fp8`` configs plan FP8 weights), or a diffusers-format
+folder (its ``transformer/config.json``). Only that JSON is read; no weights are loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ltx_video.cli import CLIError
+
+__all__ = ["run_plan"]
+
+
+def transformer_config(model: str) -> tuple[dict, bool]:
+    """(transformer config, whether the model is an FP8 config) for ``--model``."""
+    from ltx_video.utils.memory import LTX_VIDEO_2B, LTX_VIDEO_13B
+
+    presets = {"2b": LTX_VIDEO_2B, "13b": LTX_VIDEO_13B}
+    if model.lower() in presets:
+        return presets[model.lower()], False
+    path = Path(model)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        text = path.read_text()
+        checkpoint = next((line.split(":", 1)[1].strip() for line in text.splitlines()
+                           if line.strip().startswith("checkpoint_path:")), path.name)
+        for name, config in (("13b", LTX_VIDEO_13B), ("2b", LTX_VIDEO_2B)):
+            if name in checkpoint.lower():
+                return config, "fp8" in checkpoint.lower() or "fp8" in path.name.lower()
+        raise CLIError(f"--model: cannot tell the model size from {path}'s checkpoint_path {checkpoint!r}; "
+                       "pass --model 2b or --model 13b")
+    config_file = path / "transformer" / "config.json"
+    if path.is_dir() and config_file.is_file():
+        return json.loads(config_file.read_text()), False
+    raise CLIError(f"--model must be 2b, 13b, an LTX-Video YAML config or a diffusers folder with "
+                   f"transformer/config.json; got {model!r}")
+
+
+def run_plan(args) -> str:
+    import torch
+
+    from ltx_video.utils.memory import estimate_memory
+
+    config, fp8 = transformer_config(args.model)
+    if config.get("_class_name", "LTXVideoTransformer3DModel") != "LTXVideoTransformer3DModel":
+        raise CLIError(f"--model: the planner knows LTXVideoTransformer3DModel, not {config['_class_name']}")
+    estimate = estimate_memory(
+        config, args.height, args.width, args.num_frames, batch_size=args.batch_size,
+        dtype=getattr(torch, args.dtype), attention=args.attention, fp8=args.fp8 or fp8,
+        vae_tiling=not args.no_vae_tiling, guidance_passes=args.guidance_passes,
+        max_sequence_length=args.max_sequence_length,
+    )
+    return (f"{args.model}: {args.width} x {args.height} x {args.num_frames}, batch {args.batch_size}, "
+            f"{args.dtype}{', FP8 weights' if args.fp8 or fp8 else ''}, attention {args.attention}\n{estimate}")
