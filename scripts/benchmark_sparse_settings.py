@@ -31,14 +31,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, os.path.dirname(__file__))
 from benchmark_attention import _machine, _median_time, _psnr, _qkv  # noqa: E402
 
-SETTINGS = [  # (label, dense_steps, dense_blocks)
+SETTINGS = [  # (label, dense_steps, dense_blocks); fractions of the run's steps
     ("sparse everywhere", 0, ()),
     ("dense_blocks=(0,)", 0, (0,)),
-    ("dense_steps=3", 3, ()),
-    ("dense_steps=6", 6, ()),
-    ("dense_steps=10", 10, ()),
-    ("dense_steps=6, dense_blocks=(0,)", 6, (0,)),
-    ("dense_steps=10, dense_blocks=(0,)", 10, (0,)),
+    ("dense_blocks=(0, 1)", 0, (0, 1)),
+    ("dense_steps=0.1", 0.1, ()),
+    ("dense_steps=0.2", 0.2, ()),
+    ("dense_steps=0.1, dense_blocks=(0,)", 0.1, (0,)),
+    ("dense_steps=0.2, dense_blocks=(0,) (the defaults)", 0.2, (0,)),
+    ("dense_steps=0.33, dense_blocks=(0,)", 0.33, (0,)),
 ]
 
 

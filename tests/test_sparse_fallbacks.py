@@ -7,7 +7,8 @@ from conftest import assert_fp32_equal, gen
 from ltx_video.attention import BlockSparsePattern, backends
 from ltx_video.testing import tiny_pipeline
 
-SPARSE = dict(pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2), min_tokens=0)
+SPARSE = dict(pattern=BlockSparsePattern(block_size=4), tile_shape=(1, 2, 2), min_tokens=0, dense_steps=0,
+              dense_blocks=())
 ARGS = dict(prompt="a red ball", height=64, width=96, num_frames=17, num_inference_steps=3, output_type="latent")
 
 
@@ -55,6 +56,8 @@ def test_dense_steps_follow_the_pipelines_step(pipe, dense, monkeypatch):
     monkeypatch.setattr(backends, "_runs_dense", lambda n, d: seen.append(backends._step) or original(n, d))
     generate(pipe, dense_steps=1)
     assert sorted(set(seen)) == [0, 1, 2] and backends._step is None  # reset after the generation
+    assert_fp32_equal(generate(pipe, dense_steps=1 / 3), one)  # a fraction of the 3 steps: 1 step
+    assert_fp32_equal(generate(pipe, dense_steps=1.0), dense)
 
 
 def test_dense_blocks_run_dense_in_those_blocks(pipe, dense):
@@ -72,6 +75,7 @@ def test_dense_blocks_run_dense_in_those_blocks(pipe, dense):
         (dict(min_tokens=-1), "min_tokens"),
         (dict(min_tokens=1.5), "min_tokens"),
         (dict(dense_steps=-2), "dense_steps"),
+        (dict(dense_steps=1.5), "dense_steps"),
         (dict(dense_blocks=(0, -1)), "dense_blocks"),
         (dict(dense_blocks=3), "dense_blocks"),
     ],
@@ -79,6 +83,13 @@ def test_dense_blocks_run_dense_in_those_blocks(pipe, dense):
 def test_bad_options_name_themselves(options, message):
     with pytest.raises(ValueError, match=message):
         backends.EfficientAttentionConfig(**options)
+
+
+def test_defaults_keep_the_first_fifth_of_the_steps_and_the_first_block_dense(pipe):
+    config = backends.EfficientAttentionConfig()
+    assert (config.min_tokens, config.dense_steps, config.dense_blocks) == (None, 0.2, (0,))
+    with_defaults = generate(pipe, dense_steps=config.dense_steps, dense_blocks=config.dense_blocks)
+    assert_fp32_equal(with_defaults, generate(pipe, dense_steps=1, dense_blocks=(0,)))  # round(0.2 x 3) = 1 step
 
 
 def test_dense_blocks_are_normalised():

@@ -84,10 +84,10 @@ class EfficientAttentionConfig:
     chunk_size: query rows per chunk of ``ltx_chunked``.
     min_tokens: ``ltx_block_sparse`` runs dense SDPA for self-attention over fewer tokens (None: the
         device's :data:`DEFAULT_MIN_TOKENS`; 0: always sparse).
-    dense_steps: the first ``dense_steps`` denoising steps run dense, as Sparse VideoGen, Radial and
-        Sliding-Tile Attention do: the early steps lay out the scene and need the global context. The
-        ``ltx_video`` pipelines report the step (:func:`set_denoising_step`); under other pipelines it
-        has no effect.
+    dense_steps: the first denoising steps run dense, as Sparse VideoGen, Radial and Sliding-Tile
+        Attention do: the early steps lay out the scene and need the global context. An int is a number
+        of steps, a float in [0, 1] a fraction of the run's steps (rounded). The ``ltx_video`` pipelines
+        report the step (:func:`set_denoising_step`); under other pipelines it has no effect.
     dense_blocks: indices into the transformer's ``transformer_blocks`` that always run dense.
     """
 
@@ -95,8 +95,8 @@ class EfficientAttentionConfig:
     chunk_size: int = 1024
     tile_shape: tuple[int, int, int] = (4, 4, 4)
     min_tokens: int | None = None
-    dense_steps: int = 0
-    dense_blocks: tuple[int, ...] = ()
+    dense_steps: int | float = 0.2
+    dense_blocks: tuple[int, ...] = (0,)
 
     def __post_init__(self):
         if not isinstance(self.pattern, BlockSparsePattern):
@@ -106,8 +106,10 @@ class EfficientAttentionConfig:
         tile_permutation((1, 1, 1), tuple(self.tile_shape))  # validates the tile shape
         if self.min_tokens is not None and not _is_count(self.min_tokens):
             raise ValueError(f"`min_tokens` must be None or an integer >= 0, got {self.min_tokens!r}.")
-        if not _is_count(self.dense_steps):
-            raise ValueError(f"`dense_steps` must be an integer >= 0, got {self.dense_steps!r}.")
+        steps = self.dense_steps
+        if not (_is_count(steps) or (isinstance(steps, float) and 0.0 <= steps <= 1.0)):
+            raise ValueError(f"`dense_steps` must be an integer >= 0 (steps) or a float in [0, 1] (a fraction of "
+                             f"the steps), got {steps!r}.")
         blocks = self.dense_blocks
         if not isinstance(blocks, (tuple, list)) or not all(_is_count(b) for b in blocks):
             raise ValueError(f"`dense_blocks` must be a tuple of block indices >= 0, got {blocks!r}.")
@@ -122,22 +124,33 @@ _layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of t
 _layout_key = None  # what _layout was computed from (the positions tensor itself, or the grid)
 _previous_active = None  # diffusers' active backend before the first enable_efficient_attention
 _step: int | None = None  # the denoising step running (set_denoising_step), None outside a generation
+_num_steps: int | None = None  # the run's number of steps, for a fractional dense_steps
 _block: int | None = None  # the index of the transformer block running, None outside the blocks
 
 
-def set_denoising_step(step: int | None) -> None:
-    """Tell ``ltx_block_sparse`` which denoising step (0-based) runs next, for ``dense_steps``; None when
-    no generation runs. The ``ltx_video`` pipelines call it; a custom sampling loop may too."""
-    global _step
+def set_denoising_step(step: int | None, num_steps: int | None = None) -> None:
+    """Tell ``ltx_block_sparse`` which denoising step (0-based) of ``num_steps`` runs next, for
+    ``dense_steps``; None when no generation runs. The ``ltx_video`` pipelines call it; a custom sampling
+    loop may too."""
+    global _step, _num_steps
     if step is not None and not _is_count(step):
         raise ValueError(f"`step` must be None or an integer >= 0, got {step!r}.")
-    _step = step
+    if num_steps is not None and not _is_count(num_steps, 1):
+        raise ValueError(f"`num_steps` must be None or an integer >= 1, got {num_steps!r}.")
+    _step, _num_steps = step, num_steps if step is not None else None
+
+
+def _dense_step_count() -> int:
+    steps = _config.dense_steps
+    if isinstance(steps, float):
+        return round(steps * _num_steps) if _num_steps is not None else 0
+    return steps
 
 
 def _runs_dense(tokens: int, device: torch.device) -> bool:
     return (
         tokens < _config.dense_below(device)
-        or (_step is not None and _step < _config.dense_steps)
+        or (_step is not None and _step < _dense_step_count())
         or (_block is not None and _block in _config.dense_blocks)
     )
 

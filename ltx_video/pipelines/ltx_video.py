@@ -462,14 +462,14 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Diffus
         def hook(i, t, *tokens):
             nonlocal scale_in_use
             self._current_timestep = t
-            set_denoising_step(i + 1)
+            set_denoising_step(i + 1, len(plan.timesteps))
             result = step_hook(i, t, *tokens)
             scale_in_use = self.follow_callback(
                 plan.guidance, i, scale_in_use, can_guide=plan.negative_embeds is not None
             )
             return result
 
-        set_denoising_step(0)  # for EfficientAttentionConfig.dense_steps
+        set_denoising_step(0, len(plan.timesteps))  # for EfficientAttentionConfig.dense_steps
         try:
             return denoising.denoise(
                 self.velocity_model(
