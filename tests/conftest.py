@@ -24,7 +24,8 @@ def restore_attention_backend():
     yield
     _AttentionBackendRegistry.set_active_backend(active)
     backends._config, backends._layout, backends._layout_key, backends._previous_active = config, None, None, None
-    backends._step, backends._num_steps, backends._block = None, None, None
+    backends._dense_phase = False
+    backends._sparse_models.clear()
 
 
 @pytest.fixture(scope="session")

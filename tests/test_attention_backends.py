@@ -198,8 +198,8 @@ def test_dropout_and_causal_are_refused():
 def test_disable_restores_diffusers_default(transformer):
     enable_efficient_attention(transformer, "ltx_block_sparse")
     disable_efficient_attention(transformer)
-    assert not hasattr(transformer, "_ltx_attention_hooks")
-    assert not transformer._forward_pre_hooks and not transformer.transformer_blocks[0]._forward_pre_hooks
+    assert not hasattr(transformer, "_ltx_layout_hook") and not transformer._forward_pre_hooks
+    assert transformer not in backends._sparse_models
     assert _AttentionBackendRegistry._active_backend == AttentionBackendName(attention_dispatch.DIFFUSERS_ATTN_BACKEND)
     assert backends._layout is None
     assert transformer.transformer_blocks[0].attn1.processor._attention_backend is None

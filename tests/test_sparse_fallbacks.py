@@ -46,16 +46,18 @@ def test_min_tokens_runs_dense_below_it(pipe, dense):
         pipe.disable_efficient_attention()
 
 
-def test_dense_steps_follow_the_pipelines_step(pipe, dense, monkeypatch):
+def test_dense_steps_follow_the_pipelines_step(pipe, dense):
     sparse = generate(pipe)
     assert_fp32_equal(generate(pipe, dense_steps=3), dense)  # all 3 steps dense
     one = generate(pipe, dense_steps=1)
     assert (one - dense).abs().max() > 1e-4 and (one - sparse).abs().max() > 1e-4
-    seen = []
-    original = backends._runs_dense
-    monkeypatch.setattr(backends, "_runs_dense", lambda n, d: seen.append(backends._step) or original(n, d))
-    generate(pipe, dense_steps=1)
-    assert sorted(set(seen)) == [0, 1, 2] and backends._step is None  # reset after the generation
+    phases = []  # the dense phase as each step's forward sees it
+    handle = pipe.transformer.register_forward_pre_hook(lambda module, args: phases.append(backends._dense_phase))
+    try:
+        generate(pipe, dense_steps=1)
+    finally:
+        handle.remove()
+    assert phases == [True, False, False] and backends._dense_phase is False  # reset after the generation
     assert_fp32_equal(generate(pipe, dense_steps=1 / 3), one)  # a fraction of the 3 steps: 1 step
     assert_fp32_equal(generate(pipe, dense_steps=1.0), dense)
 
@@ -66,7 +68,12 @@ def test_dense_blocks_run_dense_in_those_blocks(pipe, dense):
     assert_fp32_equal(generate(pipe, dense_blocks=tuple(range(blocks))), dense)
     first = generate(pipe, dense_blocks=(0,))
     assert (first - dense).abs().max() > 1e-4 and (first - sparse).abs().max() > 1e-4
-    assert backends._block is None
+    pipe.enable_efficient_attention("ltx_block_sparse", **{**SPARSE, "dense_blocks": (0,)})
+    try:  # diffusers' per-processor backends: block 0 dense, the others block-sparse
+        backend = [b.attn1.processor._attention_backend.value for b in pipe.transformer.transformer_blocks]
+        assert backend == ["native"] + ["ltx_block_sparse"] * (blocks - 1)
+    finally:
+        pipe.disable_efficient_attention()
 
 
 @pytest.mark.parametrize(

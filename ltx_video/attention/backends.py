@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import weakref
 from dataclasses import dataclass, field
 
 import torch
@@ -43,6 +44,7 @@ from diffusers.models.attention_dispatch import AttentionBackendName, _Attention
 
 from ltx_video.attention.efficient_attention import (
     BlockSparsePattern,
+    _flex_block_mask,
     block_sparse_attention,
     chunked_attention,
     tile_permutation,
@@ -118,41 +120,54 @@ class EfficientAttentionConfig:
     def dense_below(self, device: torch.device) -> int:
         return DEFAULT_MIN_TOKENS.get(device.type, 0) if self.min_tokens is None else self.min_tokens
 
+    def dense_step_count(self, num_steps: int | None) -> int:
+        if isinstance(self.dense_steps, float):
+            return round(self.dense_steps * num_steps) if num_steps is not None else 0
+        return self.dense_steps
+
 
 _config = EfficientAttentionConfig()
 _layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of the last video forward
 _layout_key = None  # what _layout was computed from (the positions tensor itself, or the grid)
 _previous_active = None  # diffusers' active backend before the first enable_efficient_attention
-_step: int | None = None  # the denoising step running (set_denoising_step), None outside a generation
-_num_steps: int | None = None  # the run's number of steps, for a fractional dense_steps
-_block: int | None = None  # the index of the transformer block running, None outside the blocks
+_dense_phase = False  # the first dense_steps of a generation run (set_denoising_step)
+_sparse_models: weakref.WeakSet = weakref.WeakSet()  # models switched to ltx_block_sparse
 
 
 def set_denoising_step(step: int | None, num_steps: int | None = None) -> None:
     """Tell ``ltx_block_sparse`` which denoising step (0-based) of ``num_steps`` runs next, for
     ``dense_steps``; None when no generation runs. The ``ltx_video`` pipelines call it; a custom sampling
-    loop may too."""
-    global _step, _num_steps
+    loop may too. Entering or leaving the dense phase switches the attention backend of every block of
+    the models using ``ltx_block_sparse`` (diffusers' per-processor backends), so nothing in the attention
+    call reads the step: a compiled block sees one of two fixed settings."""
+    global _dense_phase
     if step is not None and not _is_count(step):
         raise ValueError(f"`step` must be None or an integer >= 0, got {step!r}.")
     if num_steps is not None and not _is_count(num_steps, 1):
         raise ValueError(f"`num_steps` must be None or an integer >= 1, got {num_steps!r}.")
-    _step, _num_steps = step, num_steps if step is not None else None
+    dense = step is not None and step < _config.dense_step_count(num_steps)
+    if dense != _dense_phase:
+        _dense_phase = dense
+        for model in list(_sparse_models):
+            _assign_block_backends(model)
 
 
-def _dense_step_count() -> int:
-    steps = _config.dense_steps
-    if isinstance(steps, float):
-        return round(steps * _num_steps) if _num_steps is not None else 0
-    return steps
-
-
-def _runs_dense(tokens: int, device: torch.device) -> bool:
-    return (
-        tokens < _config.dense_below(device)
-        or (_step is not None and _step < _dense_step_count())
-        or (_block is not None and _block in _config.dense_blocks)
-    )
+def _assign_block_backends(model: torch.nn.Module) -> None:
+    """Dense SDPA for the attention of the ``dense_blocks`` (or of every block in the dense phase),
+    ``ltx_block_sparse`` elsewhere."""
+    sparse, dense = AttentionBackendName(BLOCK_SPARSE), AttentionBackendName("native")
+    dense_blocks = set(_config.dense_blocks)
+    for index, block in enumerate(getattr(model, "transformer_blocks", [])):
+        backend = dense if _dense_phase or index in dense_blocks else sparse
+        for module in block.modules():
+            processor = getattr(module, "processor", None)
+            if processor is not None and hasattr(processor, "_attention_backend"):
+                processor._attention_backend = backend
+    for block in getattr(model, "audio_transformer_blocks", []):
+        for module in block.modules():
+            processor = getattr(module, "processor", None)
+            if processor is not None and hasattr(processor, "_attention_backend"):
+                processor._attention_backend = dense if _dense_phase else sparse
 
 
 def _to_sdpa(*tensors: torch.Tensor) -> list[torch.Tensor]:
@@ -190,7 +205,7 @@ def _block_sparse_backend(
         attn_mask is not None
         or key.shape[1] != tokens
         or key.shape[2] != query.shape[2]
-        or _runs_dense(tokens, query.device)
+        or tokens < _config.dense_below(query.device)
     ):
         return _sdpa(query, key, value, attn_mask, scale, enable_gqa)
     layout = _layout if _layout is not None and _layout[0].numel() == tokens else None
@@ -309,37 +324,16 @@ def _record_layout(module, args, kwargs) -> None:
         return
     perm = perm.to(hidden.device)
     _layout, _layout_key = (perm, torch.argsort(perm)), key
+    if hidden.device.type == "cuda" and _config.pattern.block_size % 16 == 0:
+        # the FlexAttention block mask, built here (eagerly) so that compiled blocks only look it up
+        _flex_block_mask(_config.pattern, perm.numel(), str(hidden.device))
 
 
-def _install_hooks(model: torch.nn.Module) -> None:
-    """The layout hook on the transformer, and hooks on its blocks that record which one runs."""
-    global _block
-
-    def enter(index: int):
-        def hook(module, args):
-            global _block
-            _block = index
-
-        return hook
-
-    def leave(module, args, output):
-        global _block
-        _block = None
-
-    handles = [model.register_forward_pre_hook(_record_layout, with_kwargs=True)]
-    for index, block in enumerate(getattr(model, "transformer_blocks", [])):
-        handles += [block.register_forward_pre_hook(enter(index)), block.register_forward_hook(leave)]
-    model._ltx_attention_hooks = handles
-    _block = None
-
-
-def _remove_hooks(model: torch.nn.Module) -> None:
-    global _block
-    for handle in getattr(model, "_ltx_attention_hooks", []):
+def _remove_layout_hook(model: torch.nn.Module) -> None:
+    handle = getattr(model, "_ltx_layout_hook", None)
+    if handle is not None:
         handle.remove()
-    if hasattr(model, "_ltx_attention_hooks"):
-        del model._ltx_attention_hooks
-    _block = None
+        del model._ltx_layout_hook
 
 
 @contextlib.contextmanager
@@ -413,16 +407,20 @@ def enable_efficient_attention(
     with _quiet_backend_switch():
         model.set_attention_backend(name)
     _config, _layout, _layout_key = config, None, None
-    _remove_hooks(model)
+    _remove_layout_hook(model)
+    _sparse_models.discard(model)
     if name == BLOCK_SPARSE:
-        _install_hooks(model)
+        model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
+        _sparse_models.add(model)
+        _assign_block_backends(model)
     return name
 
 
 def disable_efficient_attention(model: torch.nn.Module) -> None:
     """``model`` back to diffusers' active backend as it was before the first ``enable_efficient_attention``."""
     global _layout, _layout_key, _previous_active
-    _remove_hooks(model)
+    _remove_layout_hook(model)
+    _sparse_models.discard(model)
     _layout, _layout_key = None, None
     with _quiet_backend_switch():
         model.reset_attention_backend()

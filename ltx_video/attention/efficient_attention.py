@@ -153,28 +153,58 @@ def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, *, s
         )
 
 
-@functools.lru_cache(maxsize=32)
-def _band_mask(pattern: BlockSparsePattern, num_tokens: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+# Caches of the pattern's bookkeeping per (pattern, length[, device]): plain dicts rather than lru_cache, which
+# torch.compile traces through with a warning; a compiled caller guards on the entry and reads it.
+_BAND_MASKS: dict = {}
+_EMPTY_BANDS: dict = {}
+
+
+def _memo(cache: dict, key, build):
+    if key not in cache:
+        if len(cache) >= 32:
+            cache.clear()
+        cache[key] = build()
+    return cache[key]
+
+
+def _band_mask(pattern: BlockSparsePattern, num_tokens: int, device) -> torch.Tensor:
+    return _memo(_BAND_MASKS, (pattern, num_tokens, str(device)), lambda: _build_band_mask(pattern, num_tokens, device))
+
+
+def _build_band_mask(pattern: BlockSparsePattern, num_tokens: int, device) -> torch.Tensor:
     """Additive mask (blocks, len(offsets) * block_size) over each query block's band of key blocks.
 
     A band key is allowed when its block exists, is not global (the global pass covers those) and the
-    token is not padding. Also returns which query blocks have an empty band (on the CPU: testing it
-    needs no device sync). Cached per (pattern, length, device).
+    token is not padding.
     """
     blocks, size = pattern.num_blocks(num_tokens), pattern.block_size
     key_block = torch.arange(blocks)[:, None] + torch.tensor(pattern.band_offsets())
     allowed = (key_block >= 0) & (key_block < blocks) & (key_block % pattern.global_stride != 0)
     token = key_block[:, :, None] * size + torch.arange(size)
     allowed = (allowed[:, :, None] & (token < num_tokens)).flatten(1)
-    mask = torch.zeros(allowed.shape).masked_fill_(~allowed, float("-inf"))
-    return mask.to(device), ~allowed.any(dim=1)
+    return torch.zeros(allowed.shape).masked_fill_(~allowed, float("-inf")).to(device)
 
 
-@functools.lru_cache(maxsize=32)
+def _empty_bands(pattern: BlockSparsePattern, num_tokens: int) -> tuple[bool, ...]:
+    """Which query blocks have no band key at all (plain Python, so that a compiled caller branches on it
+    without reading a tensor)."""
+    blocks = pattern.num_blocks(num_tokens)
+
+    def build():
+        offsets, stride = pattern.band_offsets(), pattern.global_stride
+        return tuple(not any(0 <= i + o < blocks and (i + o) % stride for o in offsets) for i in range(blocks))
+
+    return _memo(_EMPTY_BANDS, (pattern, num_tokens), build)
+
+
 def _global_key_index(pattern: BlockSparsePattern, num_tokens: int, device) -> torch.Tensor:
-    blocks = torch.arange(0, pattern.num_blocks(num_tokens), pattern.global_stride)
-    index = (blocks[:, None] * pattern.block_size + torch.arange(pattern.block_size)).flatten()
-    return index[index < num_tokens].to(device)
+    """The tokens of the global blocks, ascending (sliced to ``num_tokens`` by arithmetic, not by a mask, so
+    that no data-dependent shape reaches a compiled caller)."""
+    blocks = torch.arange(0, pattern.num_blocks(num_tokens), pattern.global_stride, device=device)
+    index = (blocks[:, None] * pattern.block_size + torch.arange(pattern.block_size, device=device)).flatten()
+    last = (pattern.num_blocks(num_tokens) - 1) // pattern.global_stride * pattern.global_stride  # last global block
+    kept = index.numel() - max(0, (last + 1) * pattern.block_size - num_tokens)
+    return index[:kept]
 
 
 def _block_sparse_merge(query, key, value, pattern: BlockSparsePattern, scale: float) -> torch.Tensor:
@@ -186,9 +216,10 @@ def _block_sparse_merge(query, key, value, pattern: BlockSparsePattern, scale: f
     out_global, lse_global = with_lse(
         query, key.index_select(2, global_index), value.index_select(2, global_index), None, scale
     )
-    mask, empty = _band_mask(pattern, tokens, query.device)
-    if bool(empty.all()):
+    empty = _empty_bands(pattern, tokens)
+    if all(empty):
         return out_global
+    mask = _band_mask(pattern, tokens, query.device)
     offsets = pattern.band_offsets()
     before, pad = -min(offsets) * size, blocks * size - tokens
     after = pad + max(offsets) * size
@@ -202,8 +233,8 @@ def _block_sparse_merge(query, key, value, pattern: BlockSparsePattern, scale: f
         return padded.as_strided((batch * heads, blocks, band, dim), (padded.stride(0), size * dim, dim, 1))
 
     out_band, lse_band = with_lse(queries, windows(key), windows(value), mask.to(query.dtype)[None, :, None, :], scale)
-    if bool(empty.any()):  # blocks whose band is empty: the global pass alone
-        keep = ~empty.to(query.device)[None, :, None]
+    if any(empty):  # blocks whose band is empty: the global pass alone
+        keep = torch.tensor([not e for e in empty], device=query.device)[None, :, None]
         out_band = torch.where(keep[..., None], out_band, 0.0)
         lse_band = torch.where(keep, lse_band, float("-inf"))
     out_band = out_band.reshape(batch, heads, blocks * size, dim)[:, :, :tokens]
@@ -283,7 +314,11 @@ def flex_kernel_options(pattern: BlockSparsePattern) -> dict[str, int]:
     return {"BLOCK_M": tile, "BLOCK_N": tile}
 
 
-_flex_block_mask = functools.lru_cache(maxsize=8)(block_sparse_mask)
+_FLEX_MASKS: dict = {}
+
+
+def _flex_block_mask(pattern: BlockSparsePattern, tokens: int, device: str):
+    return _memo(_FLEX_MASKS, (pattern, tokens, device), lambda: block_sparse_mask(pattern, tokens, device))
 
 
 @functools.lru_cache(maxsize=1)
@@ -298,7 +333,9 @@ def _block_sparse_flex(query, key, value, pattern: BlockSparsePattern, scale: fl
 
     block_mask = _flex_block_mask(pattern, query.shape[2], str(query.device))
     if query.device.type == "cuda":
-        return _compiled_flex_attention()(
+        # inside a compiled region (pipe.enable_compile) flex is traced with the rest; else compiled alone
+        kernel = flex_attention if torch.compiler.is_compiling() else _compiled_flex_attention()
+        return kernel(
             query, key, value, block_mask=block_mask, scale=scale, kernel_options=flex_kernel_options(pattern)
         )
     return flex_attention(query, key, value, block_mask=block_mask, scale=scale)

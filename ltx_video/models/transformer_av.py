@@ -273,6 +273,9 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
     video tokens, which a sequence split would break.
     """
 
+    # regional compilation (``compile_repeated_blocks``): the video and audio blocks and the exchanges
+    _repeated_blocks = ["LTXVideoTransformerBlock", "LTXAudioVideoCrossAttention"]
+
     _cp_plan = None
 
     @register_to_config

@@ -1,0 +1,87 @@
+"""Regional compilation (``pipe.enable_compile``) with this library's attention backends, FP8 and the
+audio-video transformer: no graph break inside a block, and the compiled pipeline gives the eager output."""
+
+import pytest
+import torch
+import torch._dynamo
+from conftest import gen
+
+from ltx_video.attention import BlockSparsePattern, enable_efficient_attention
+from ltx_video.quantization import quantize_fp8
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
+
+
+def block_calls(model, run) -> dict:
+    """The arguments each repeated block class is called with during ``run()`` (the first call of each)."""
+    calls, handles = {}, []
+
+    def grab(module, args, kwargs):
+        calls.setdefault(type(module).__name__, (module, args, kwargs))
+
+    for module in model.modules():
+        if type(module).__name__ in model._repeated_blocks:
+            handles.append(module.register_forward_pre_hook(grab, with_kwargs=True))
+    try:
+        with torch.no_grad():
+            run()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return calls
+
+
+def graph_breaks(calls: dict) -> dict:
+    out = {}
+    for name, (module, args, kwargs) in calls.items():
+        torch._dynamo.reset()
+        with torch.no_grad():
+            explanation = torch._dynamo.explain(module)(*args, **kwargs)
+        out[name] = (explanation.graph_break_count, [str(r.reason)[:200] for r in explanation.break_reasons])
+    return out
+
+
+ARGS = dict(prompt="a red ball", height=64, width=96, num_frames=17, num_inference_steps=2, output_type="latent")
+
+
+@pytest.mark.parametrize("setting", ["sdpa", "ltx_chunked", "ltx_block_sparse", "fp8"])
+def test_no_graph_break_inside_a_block(setting):
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    if setting == "fp8":
+        quantize_fp8(pipe.transformer)
+    else:
+        enable_efficient_attention(pipe.transformer, setting, pattern=BlockSparsePattern(4), min_tokens=0,
+                                   dense_blocks=())
+    calls = block_calls(pipe.transformer, lambda: pipe(**ARGS, generator=gen(0)))
+    assert set(calls) == {"LTXVideoTransformerBlock"}
+    assert graph_breaks(calls) == {"LTXVideoTransformerBlock": (0, [])}
+
+
+def test_no_graph_break_in_the_audio_video_blocks():
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    enable_efficient_attention(pipe.transformer, "ltx_block_sparse", pattern=BlockSparsePattern(4), min_tokens=0)
+    calls = block_calls(pipe.transformer, lambda: pipe(**{**ARGS, "width": 64}, generator=gen(0)))
+    assert set(calls) == {"LTXVideoTransformerBlock", "LTXAudioVideoCrossAttention"}
+    assert all(count == 0 for count, _ in graph_breaks(calls).values()), graph_breaks(calls)
+
+
+def test_compiled_pipeline_equals_eager_with_block_sparse_dense_steps():
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(4), tile_shape=(1, 2, 2),
+                                    min_tokens=0, dense_steps=1, dense_blocks=(0,))
+    eager = pipe(**ARGS, generator=gen(1)).frames
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
+    pipe.enable_compile()
+    try:
+        compiled = pipe(**ARGS, generator=gen(1)).frames
+        again = pipe(**ARGS, generator=gen(1)).frames  # the compiled graphs are reused, not rebuilt
+    finally:
+        pipe.disable_compile()
+        pipe.disable_efficient_attention()
+    torch.testing.assert_close(compiled, eager, atol=1e-4, rtol=0)
+    assert torch.equal(again, compiled)
+    # one graph for the dense setting, one for block-sparse (shared by the blocks), nothing per step
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] <= 2
