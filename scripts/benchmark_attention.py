@@ -306,6 +306,8 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
         if options is None:
             disable_efficient_attention(pipe.transformer)
             pipe.transformer.set_attention_backend(backend)
+        elif backend == "ltx_block_sparse":  # the pattern everywhere (benchmark_sparse_settings.py: the fallbacks)
+            pipe.enable_efficient_attention(backend, min_tokens=0, dense_steps=0, dense_blocks=(), **options)
         else:
             pipe.enable_efficient_attention(backend, **options)
         frames, seconds = generate()

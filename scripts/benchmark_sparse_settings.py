@@ -82,7 +82,8 @@ def quality(size: int, num_frames: int) -> list[dict]:
         rows.append({"setting": label, "psnr": _psnr(frames, reference), "speedup": reference_time / seconds})
         print(f"  {label}: {rows[-1]['psnr']:.2f} dB, {rows[-1]['speedup']:.2f}x", flush=True)
     pipe.disable_efficient_attention()
-    tokens = ((num_frames - 1) // 8 + 1) * (size // 32) ** 2
+    t_ratio, s_ratio = pipe.vae_temporal_compression_ratio, pipe.vae_spatial_compression_ratio
+    tokens = ((num_frames - 1) // t_ratio + 1) * (size // s_ratio) ** 2
     for row in rows:
         row["tokens"], row["steps"] = tokens, args["num_inference_steps"]
     return rows
