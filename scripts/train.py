@@ -46,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     if summary["processes"] and int(os.environ.get("RANK", "0")) == 0:
         print(f"{config.stage}: steps {summary['resumed_from']}..{summary['stopped_at']} of {summary['steps']} in {summary['wall_seconds']:.0f} s "
               f"on {summary['processes']} process(es); outputs in {config.output_dir}")
+    if summary["processes"] > 1:
+        # End a distributed worker without Python's teardown: freeing gloo's process group from Python can
+        # deadlock (ltx_video.training.trainer keeps it alive for this reason). Everything is written.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

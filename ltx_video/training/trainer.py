@@ -17,7 +17,6 @@ stage saves (``video_vae/``, ``audio_vae/`` or ``transformer/`` + ``pipeline/``)
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import math
 import random
@@ -35,6 +34,8 @@ from ltx_video.training.data import ClipBank, batch_indices
 from ltx_video.training.stages import build_stage
 
 __all__ = ["latest_checkpoint", "parameter_checksum", "resolve_resume", "train"]
+
+_NEVER_FREED: list = []  # a distributed run's DDP model and optimizer (see the end of ``train``)
 
 
 def latest_checkpoint(output_dir: Path) -> Path | None:
@@ -163,14 +164,14 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
     accelerator.wait_for_everyone()
     accelerator.end_training()
     if torch.distributed.is_available() and torch.distributed.is_initialized():
-        # When the DDP reducer is freed it destroys the gloo group, joining gloo's worker threads while
-        # holding the GIL; a worker still releasing a tensor from the last collective waits for the GIL:
-        # a deadlock (seen in CI). Let the workers finish (sleep releases the GIL), then tear down.
-        accelerator.free_memory()
-        del model, optimizer
-        gc.collect()
+        # Freeing the DDP reducer destroys the gloo group, which joins gloo's worker threads while holding
+        # the GIL; a worker still releasing a tensor of the last collectives waits for the GIL: a deadlock
+        # (seen in CI, also after letting the workers drain first: py-spy showed ~ProcessGroupGloo joining
+        # from the reducer's dealloc while a worker's ~AsyncAllgatherWork waited for the GIL). So the
+        # distributed objects are never freed: they are kept here, and scripts/train.py ends a
+        # distributed process with os._exit once its outputs are written.
         torch.distributed.barrier()
-        time.sleep(0.5)
+        _NEVER_FREED.append((model, optimizer, accelerator))
         torch.distributed.destroy_process_group()
     return summary
 
