@@ -33,6 +33,19 @@ def components():
     return tiny_components(seed=0)
 
 
+@pytest.fixture(scope="module")
+def pipes(components):
+    """diffusers' LTXConditionPipeline and LTXVideoPipeline on the same tiny components."""
+    from diffusers import LTXConditionPipeline
+
+    from ltx_video import LTXVideoPipeline
+
+    ref, ours = LTXConditionPipeline(**components), LTXVideoPipeline(**components)
+    for p in (ref, ours):
+        p.set_progress_bar_config(disable=True)
+    return ref, ours
+
+
 @pytest.fixture
 def images():
     """Three smooth 64x64 test images (gradients with different colours)."""

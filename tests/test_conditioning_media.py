@@ -11,7 +11,7 @@ import PIL.Image
 import pytest
 import torch
 from conftest import assert_fp32_equal, gen
-from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXImageToVideoPipeline
+from diffusers import FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
 from ltx_video import ConditioningItem, LTXVideoPipeline
@@ -19,14 +19,6 @@ from ltx_video.conditioning.items import unpack
 
 TOL = 1e-5
 COMMON = dict(height=64, width=64, num_frames=17, num_inference_steps=2, max_sequence_length=16)
-
-
-@pytest.fixture(scope="module")
-def pipes(components):
-    ref, ours = LTXConditionPipeline(**components), LTXVideoPipeline(**components)
-    for p in (ref, ours):
-        p.set_progress_bar_config(disable=True)
-    return ref, ours
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 from conftest import gen
-from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXImageToVideoPipeline, LTXPipeline
+from diffusers import FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline, LTXPipeline
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
 from ltx_video import ConditioningItem, LTXVideoPipeline
@@ -12,14 +12,6 @@ from ltx_video.testing import tiny_latent_upsampler
 TOL = 1e-5
 COMMON = dict(height=64, width=96, num_frames=17, num_inference_steps=3, max_sequence_length=16,
               decode_timestep=0.05, decode_noise_scale=0.025)
-
-
-@pytest.fixture(scope="module")
-def pipes(components):
-    ref, ours = LTXConditionPipeline(**components), LTXVideoPipeline(**components)
-    for p in (ref, ours):
-        p.set_progress_bar_config(disable=True)
-    return ref, ours
 
 
 def run(pipe, seed=0, **kw):
