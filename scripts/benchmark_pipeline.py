@@ -120,6 +120,7 @@ def transformer_rows(name, config, size, variants, device, dtype, passes, meter)
     from ltx_video.attention import disable_efficient_attention, enable_efficient_attention
     from ltx_video.quantization import quantize_fp8
     from ltx_video.testing import transformer_inputs
+    from ltx_video.utils.compile import prepare_cpu_inductor
     from ltx_video.utils.memory import estimate_memory
 
     width, height, frames = size
@@ -132,6 +133,7 @@ def transformer_rows(name, config, size, variants, device, dtype, passes, meter)
         if variant in ("fp8", "all"):
             quantize_fp8(model)
         if variant in ("compile", "all"):
+            prepare_cpu_inductor()
             model.compile_repeated_blocks()
         inputs = transformer_inputs(model, grid, text_tokens=128, batch=passes)
         inputs = {k: v.to(device, dtype) if torch.is_tensor(v) and v.is_floating_point() and k != "timestep"

@@ -14,6 +14,7 @@ import torch
 from ltx_video.attention import BlockSparsePattern, disable_efficient_attention, enable_efficient_attention
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
 from ltx_video.quantization import FP8QuantizationPolicy, quantize_fp8
+from ltx_video.utils.compile import prepare_cpu_inductor
 
 
 class EfficiencyMixin:
@@ -69,6 +70,7 @@ class EfficiencyMixin:
             >>> pipe.enable_efficient_attention("ltx_block_sparse")
             >>> pipe.enable_compile()
         """
+        prepare_cpu_inductor()
         self.transformer.compile_repeated_blocks(**compile_kwargs)
 
     def disable_compile(self) -> None:
