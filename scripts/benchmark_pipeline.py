@@ -11,8 +11,9 @@ float32 on CPU; weights ~N(0, 0.02)), one denoising step's forward (the batch a 
 - ``sdpa``: diffusers' ``LTXVideoTransformer3DModel`` as it ships (eager, PyTorch SDPA): the baseline;
 - ``compile``: the same, its repeated blocks compiled (``transformer.compile_repeated_blocks()``, diffusers'
   regional compilation);
-- ``block-sparse``: ``enable_efficient_attention("ltx_block_sparse")`` with its defaults (the block mask,
-  tiles and dense first block; the step-dependent ``dense_steps`` does not apply to a lone forward);
+- ``block-sparse``: ``enable_efficient_attention("ltx_block_sparse", min_tokens=0)``: the pattern at every
+  size, with the default tiles and dense first block (the step-dependent ``dense_steps`` does not apply to
+  a lone forward);
 - ``fp8``: ``quantize_fp8`` (FP8 E4M3 block weights; FP8 GEMMs on GPUs with compute capability >= 8.9);
 - ``all``: block-sparse + FP8 + compile.
 
@@ -129,7 +130,7 @@ def transformer_rows(name, config, size, variants, device, dtype, passes, meter)
     for variant in variants:
         model = random_model(LTXVideoTransformer3DModel, config, device, dtype)
         if variant in ("block-sparse", "all"):
-            enable_efficient_attention(model, "ltx_block_sparse")
+            enable_efficient_attention(model, "ltx_block_sparse", min_tokens=0)  # the pattern at every size
         if variant in ("fp8", "all"):
             quantize_fp8(model)
         if variant in ("compile", "all"):

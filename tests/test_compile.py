@@ -12,15 +12,18 @@ from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
 
 
 def block_calls(model, run) -> dict:
-    """The arguments each repeated block class is called with during ``run()`` (the first call of each)."""
+    """The arguments of the first call of each repeated block in each of the model's block lists
+    (video blocks, audio blocks, audio<->video exchanges), recorded during ``run()``."""
     calls, handles = {}, []
 
-    def grab(module, args, kwargs):
-        calls.setdefault(type(module).__name__, (module, args, kwargs))
+    def grab(name):
+        def hook(module, args, kwargs):
+            calls.setdefault(name, (module, args, kwargs))
+        return hook
 
-    for module in model.modules():
+    for name, module in model.named_modules():
         if type(module).__name__ in model._repeated_blocks:
-            handles.append(module.register_forward_pre_hook(grab, with_kwargs=True))
+            handles.append(module.register_forward_pre_hook(grab(name.split(".")[0]), with_kwargs=True))
     try:
         with torch.no_grad():
             run()
@@ -53,16 +56,20 @@ def test_no_graph_break_inside_a_block(setting):
         enable_efficient_attention(pipe.transformer, setting, pattern=BlockSparsePattern(4), min_tokens=0,
                                    dense_blocks=())
     calls = block_calls(pipe.transformer, lambda: pipe(**ARGS, generator=gen(0)))
-    assert set(calls) == {"LTXVideoTransformerBlock"}
-    assert graph_breaks(calls) == {"LTXVideoTransformerBlock": (0, [])}
+    assert set(calls) == {"transformer_blocks"}
+    assert graph_breaks(calls) == {"transformer_blocks": (0, [])}
 
 
 def test_no_graph_break_in_the_audio_video_blocks():
     pipe = tiny_audio_video_pipeline(seed=0)
     pipe.set_progress_bar_config(disable=True)
-    enable_efficient_attention(pipe.transformer, "ltx_block_sparse", pattern=BlockSparsePattern(4), min_tokens=0)
+    enable_efficient_attention(pipe.transformer, "ltx_block_sparse", pattern=BlockSparsePattern(4), min_tokens=0,
+                               dense_blocks=())
     calls = block_calls(pipe.transformer, lambda: pipe(**{**ARGS, "width": 64}, generator=gen(0)))
-    assert set(calls) == {"LTXVideoTransformerBlock", "LTXAudioVideoCrossAttention"}
+    assert set(calls) == {"transformer_blocks", "audio_transformer_blocks", "av_cross_attention"}
+    backends = {name: module.attn1.processor._attention_backend.value for name, (module, _, _) in calls.items()
+                if hasattr(module, "attn1")}
+    assert set(backends.values()) == {"ltx_block_sparse"}  # the blocks explained run the sparse kernel
     assert all(count == 0 for count, _ in graph_breaks(calls).values()), graph_breaks(calls)
 
 

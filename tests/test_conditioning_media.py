@@ -188,3 +188,12 @@ def test_ambiguous_or_wrong_media_name_the_accepted_layouts(pipes, kwargs, messa
         run(ours, prompt=["a ball", "a cube"], output_type="latent", **kwargs)
     assert message in str(error.value), str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_strength_list_means_keyframes():
+    from ltx_video.pipelines.inputs import collect_conditions
+
+    a, b = torch.rand(3, 8, 8), torch.rand(3, 8, 8)
+    per_prompt = collect_conditions(None, [a, b], None, 0, 1.0, None, num_prompts=2)
+    keyframes = collect_conditions(None, [a, b], None, 0, [1.0, 0.5], None, num_prompts=2)
+    assert len(per_prompt) == 1 and len(keyframes) == 2 and [c.strength for c in keyframes] == [1.0, 0.5]

@@ -103,3 +103,19 @@ def test_dense_blocks_are_normalised():
     assert backends.EfficientAttentionConfig(dense_blocks=[2, 0, 2]).dense_blocks == (0, 2)
     with pytest.raises(ValueError, match="step"):
         backends.set_denoising_step(-1)
+
+
+def test_options_apply_to_every_block_sparse_model_at_once():
+    from ltx_video.attention import enable_efficient_attention
+    from ltx_video.testing import tiny_transformer
+
+    first, second = tiny_transformer(seed=0), tiny_transformer(seed=1)
+    enable_efficient_attention(first, "ltx_block_sparse", dense_blocks=(0,))
+    assert first.transformer_blocks[0].attn1.processor._attention_backend.value == "native"
+    enable_efficient_attention(second, "ltx_block_sparse", dense_blocks=())  # process-wide options
+    for model in (first, second):
+        assert model.transformer_blocks[0].attn1.processor._attention_backend.value == "ltx_block_sparse"
+    backends._config = backends.EfficientAttentionConfig(dense_steps=0.5)
+    with pytest.raises(ValueError, match="num_steps"):
+        backends.set_denoising_step(0)  # a fraction of an unknown number of steps
+    assert backends.EfficientAttentionConfig(dense_steps=0.5).dense_step_count(5) == 3  # halves round up

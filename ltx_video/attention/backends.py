@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import math
 import weakref
 from dataclasses import dataclass, field
 
@@ -122,7 +123,7 @@ class EfficientAttentionConfig:
 
     def dense_step_count(self, num_steps: int | None) -> int:
         if isinstance(self.dense_steps, float):
-            return round(self.dense_steps * num_steps) if num_steps is not None else 0
+            return math.floor(self.dense_steps * num_steps + 0.5) if num_steps is not None else 0
         return self.dense_steps
 
 
@@ -145,6 +146,8 @@ def set_denoising_step(step: int | None, num_steps: int | None = None) -> None:
         raise ValueError(f"`step` must be None or an integer >= 0, got {step!r}.")
     if num_steps is not None and not _is_count(num_steps, 1):
         raise ValueError(f"`num_steps` must be None or an integer >= 1, got {num_steps!r}.")
+    if step is not None and num_steps is None and isinstance(_config.dense_steps, float) and _config.dense_steps:
+        raise ValueError("`num_steps` is needed with a fractional `dense_steps` (a fraction of the run's steps).")
     dense = step is not None and step < _config.dense_step_count(num_steps)
     if dense != _dense_phase:
         _dense_phase = dense
@@ -163,7 +166,8 @@ def _assign_block_backends(model: torch.nn.Module) -> None:
             processor = getattr(module, "processor", None)
             if processor is not None and hasattr(processor, "_attention_backend"):
                 processor._attention_backend = backend
-    for block in getattr(model, "audio_transformer_blocks", []):
+    others = [*getattr(model, "audio_transformer_blocks", []), *getattr(model, "av_cross_attention", {}).values()]
+    for block in others:  # the audio stream and the audio<->video exchanges: dense only in the dense phase
         for module in block.modules():
             processor = getattr(module, "processor", None)
             if processor is not None and hasattr(processor, "_attention_backend"):
@@ -412,7 +416,8 @@ def enable_efficient_attention(
     if name == BLOCK_SPARSE:
         model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
         _sparse_models.add(model)
-        _assign_block_backends(model)
+    for sparse_model in list(_sparse_models):  # the options are process-wide: every such model follows them
+        _assign_block_backends(sparse_model)
     return name
 
 

@@ -318,7 +318,10 @@ _FLEX_MASKS: dict = {}
 
 
 def _flex_block_mask(pattern: BlockSparsePattern, tokens: int, device: str):
-    return _memo(_FLEX_MASKS, (pattern, tokens, device), lambda: block_sparse_mask(pattern, tokens, device))
+    # compact rows for the CUDA kernels; full rows elsewhere (inductor's CPU lowering needs them)
+    compact = device.startswith("cuda")
+    return _memo(_FLEX_MASKS, (pattern, tokens, device),
+                 lambda: block_sparse_mask(pattern, tokens, device, compact=compact))
 
 
 @functools.lru_cache(maxsize=1)

@@ -120,11 +120,11 @@ def _to_unit(media):
     return _as_unit_range(media)
 
 
-def _read_file(path: Path, max_frames: int):
+def _read_file(path: Path, max_frames: int, argument: str):
     from ltx_video.io.media import read_image, read_video
 
     if not path.exists():
-        raise ValueError(f"conditioning media file not found: {path}")
+        raise ValueError(f"`{argument}`: conditioning media file not found: {path}")
     return read_image(path) if path.suffix.lower() in IMAGE_SUFFIXES else read_video(path, max_frames=max_frames)
 
 
@@ -152,7 +152,7 @@ def read_condition_media(
     only for files (callers trim tensors). ``argument`` names the call argument in errors."""
     argument = argument or {"image": "image", "video": "video", "ltx": "media_item"}[kind]
     if isinstance(media, (str, Path)):
-        media = _read_file(Path(media), max_frames)
+        media = _read_file(Path(media), max_frames, argument)
         kind = "image" if isinstance(media, PIL.Image.Image) else "video"
     if kind == "ltx":
         if isinstance(media, torch.Tensor):

@@ -158,7 +158,7 @@ def collect_conditions(
     """The three conditioning interfaces -> one list of :class:`ConditionInput`.
 
     ``image=[a, b]`` (or ``video=[clip_a, clip_b]``) is read as diffusers' pipelines read it: with as many
-    entries as prompts (more than one) and a single ``frame_index``, one image per prompt
+    entries as prompts (more than one) and a single ``frame_index`` and ``strength``, one image per prompt
     (``LTXImageToVideoPipeline``); otherwise one keyframe per entry at ``frame_index`` (``LTXConditionPipeline``).
     A list of frames passed as ``video`` is one clip.
     """
@@ -186,7 +186,7 @@ def collect_conditions(
         several = isinstance(media, list)
     else:  # a list of clips, not a list of frames
         several = isinstance(media, list) and bool(media) and _is_clip(media[0])
-    if several and len(media) == num_prompts > 1 and not isinstance(frame_index, list):
+    if several and len(media) == num_prompts > 1 and not isinstance(frame_index, list) and not isinstance(strength, list):
         several = False  # one image (clip) per prompt: a batch in one condition
     entries = media if several else [media]
     indices = frame_index if isinstance(frame_index, list) else [frame_index] * len(entries)

@@ -82,6 +82,8 @@ def resolve_resume(resume: str | None, output_dir: Path) -> Path | None:
 def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, stop_after: int | None = None) -> dict:
     """Run ``config``; returns the summary written to ``output_dir/summary.json``.
 
+    A distributed run (torchrun) keeps its DDP model alive after returning: freeing gloo's process group
+    from Python can deadlock, so end such a process with ``os._exit`` as ``scripts/train.py`` does.
     ``stop_after``: leave after that step with a checkpoint (a time-boxed job; ``--resume`` continues it on
     the same schedule); the final models are saved only when ``config.steps`` is reached.
     """
