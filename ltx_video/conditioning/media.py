@@ -25,7 +25,7 @@ import PIL.Image
 import torch
 from diffusers.video_processor import VideoProcessor
 
-__all__ = ["IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "read_condition_media"]
+__all__ = ["IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "argument_name", "read_condition_media"]
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 IMAGE_LAYOUTS = (
@@ -145,12 +145,17 @@ def _ltx_tensor(media: torch.Tensor, height: int, width: int, argument: str) -> 
     return pixels
 
 
+def argument_name(kind: str) -> str:
+    """The call argument that carries media of ``kind`` (for error messages)."""
+    return {"image": "image", "video": "video"}.get(kind, "media_item")
+
+
 def read_condition_media(
     media, kind: str, processor: VideoProcessor, height: int, width: int, max_frames: int, argument: str | None = None
 ) -> torch.Tensor:
     """``media`` read as ``kind`` ("image", "video" or "ltx") -> (N, 3, F, H, W) in [-1, 1], F <= ``max_frames``
     only for files (callers trim tensors). ``argument`` names the call argument in errors."""
-    argument = argument or {"image": "image", "video": "video", "ltx": "media_item"}[kind]
+    argument = argument or argument_name(kind)
     if isinstance(media, (str, Path)):
         media = _read_file(Path(media), max_frames, argument)
         kind = "image" if isinstance(media, PIL.Image.Image) else "video"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from ltx_video.conditioning.media import read_condition_media
+from ltx_video.conditioning.media import argument_name, read_condition_media
 from ltx_video.pipelines.inputs import ConditionInput
 from ltx_video.pipelines.latent_ops import Padding, normalize_latents
 
@@ -39,9 +39,8 @@ class ConditionMediaMixin:
                     f"(its latent frames must line up with the video's, as LTX-Video requires); got {frame}."
                 )
             if pixels.shape[0] not in (1, num_prompts):
-                argument = {"image": "image", "video": "video"}.get(kind, "media_item")
                 raise ValueError(
-                    f"`{argument}` holds a batch of {pixels.shape[0]} but there are {num_prompts} prompts: give one "
+                    f"`{argument_name(kind)}` holds a batch of {pixels.shape[0]} but there are {num_prompts} prompts: give one "
                     "image (or clip) for all, or one per prompt."
                 )
             loaded.append((padding.pad_media(pixels), frame, strength))
