@@ -12,8 +12,10 @@ Sections (``--sections``):
 - ``builtin``: the trained built-in model. Calibration records its transformer inputs while it generates
   four training-style prompts; evaluation uses other prompts and seeds: transformer output error on
   recorded held-out inputs, and the PSNR of generated videos against full precision.
-- On a CUDA GPU with FP8 tensor cores (compute capability >= 8.9), also the forward time of a
-  transformer with ``FP8Linear``'s FP8 GEMM against bf16 at 16k-64k tokens.
+- ``activations``: bf16 compute against FP8 with the weights dequantized, and the FP8 GEMM
+  (``torch._scaled_mm``: CUDA >= 8.9, or the CPU through oneDNN) with dynamic (per-row) or static
+  (calibrated, per-layer) activation scales, eager and under ``compile_repeated_blocks``: forward time
+  against eager bf16 and output error against fp32, on ``--device`` at ``--grid`` latent tokens.
 
 Methods: fp32 (reference), bf16, ours (``FP8QuantizationPolicy(rounding="gptq", keep_fraction=0.025)``),
 ours without calibration (nearest rounding: plain per-channel absmax), per-tensor absmax, diffusers'
@@ -218,7 +220,7 @@ def mid(layers: int, heads: int) -> list[dict]:
 
 def builtin() -> tuple[list[dict], list[dict]]:
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
-    from ltx_video.quantization import FP8QuantizationPolicy
+    from ltx_video.quantization import FP8QuantizationPolicy, set_fp8_matmul
 
     pipe = load_default_pipeline()
     pipe.set_progress_bar_config(disable=True)
@@ -241,9 +243,12 @@ def builtin() -> tuple[list[dict], list[dict]]:
     reference = videos()
     original = pipe.transformer
     psnr_rows = []
-    for label, policy in (
-        ("ours: GPTQ + keep 2.5 % most sensitive", FP8QuantizationPolicy(**OURS)),
-        ("plain per-channel absmax", FP8QuantizationPolicy()),
+    for label, policy, matmul in (
+        ("ours: GPTQ + keep 2.5 % most sensitive", FP8QuantizationPolicy(**OURS), "dequantize"),
+        ("plain per-channel absmax", FP8QuantizationPolicy(), "dequantize"),
+        ("plain, FP8 GEMM, dynamic activation scales", FP8QuantizationPolicy(), "fp8"),
+        ("plain, FP8 GEMM, static activation scales", FP8QuantizationPolicy(activations="static"), "fp8"),
+        ("ours, FP8 GEMM, static activation scales", FP8QuantizationPolicy(**OURS, activations="static"), "fp8"),
     ):
         pipe.transformer = copy.deepcopy(original)
         pipe.enable_fp8(
@@ -251,6 +256,7 @@ def builtin() -> tuple[list[dict], list[dict]]:
             calibration_prompts=["a red ball bounces", "a blue square bounces"] if policy.needs_calibration else None,
             **small,
         )
+        set_fp8_matmul(pipe.transformer, matmul)
         values = [10 * math.log10(1.0 / ((a - b) ** 2).mean().item()) for a, b in zip(videos(), reference, strict=True)]
         psnr_rows.append({"method": label, "psnr_mean": sum(values) / len(values), "psnr_min": min(values)})
         print(
@@ -261,51 +267,77 @@ def builtin() -> tuple[list[dict], list[dict]]:
     return rows, psnr_rows
 
 
-def cuda_gemm_timing() -> list[dict]:
-    """FP8 GEMM transformer forward against bf16 (CUDA, compute capability >= 8.9 only)."""
+def _timed(fn, device: str, repeats: int) -> float:
+    """Median seconds of ``fn()`` after one warm-up call (which also compiles)."""
+    import statistics
+
+    with torch.no_grad():
+        fn()
+        times = []
+        for _ in range(repeats):
+            if device == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn()
+            if device == "cuda":
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def activations(device: str, layers: int, heads: int, grid: tuple[int, int, int], repeats: int) -> list[dict]:
+    """bf16 forward against FP8 (weights only; FP8 GEMM with dynamic or static activation scales), eager and
+    compiled, in one process: output error against fp32 and time against eager bf16."""
     from diffusers import LTXVideoTransformer3DModel
 
-    from ltx_video.quantization import quantize_fp8
+    from ltx_video.quantization import FP8QuantizationPolicy, quantize_fp8, set_fp8_matmul
+    from ltx_video.testing import realistic_block_weights
+    from ltx_video.utils.compile import prepare_cpu_inductor
 
-    config = dict(
-        in_channels=128,
-        out_channels=128,
-        num_attention_heads=32,
-        attention_head_dim=64,
-        cross_attention_dim=2048,
-        num_layers=4,
-        caption_channels=4096,
-    )
-    model = LTXVideoTransformer3DModel(**config).cuda().to(torch.bfloat16).eval()
-    quantized = copy.deepcopy(model)
-    quantize_fp8(quantized)
-    rows = []
-    for tokens in (16384, 32768, 65536):
-        frames = tokens // (32 * 32)
-        kwargs = dict(
-            hidden_states=torch.randn(1, tokens, 128, device="cuda", dtype=torch.bfloat16),
-            encoder_hidden_states=torch.randn(1, 128, 4096, device="cuda", dtype=torch.bfloat16),
-            timestep=torch.tensor([500.0], device="cuda"),
-            encoder_attention_mask=torch.ones(1, 128, device="cuda"),
-            num_frames=frames,
-            height=32,
-            width=32,
-            return_dict=False,
-        )
-        times = {}
-        for label, m in (("bf16", model), ("fp8 GEMM", quantized)):
-            with torch.no_grad():
-                m(**kwargs)
-                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                start.record()
-                for _ in range(5):
-                    m(**kwargs)
-                end.record()
-                torch.cuda.synchronize()
-            times[label] = start.elapsed_time(end) / 5 / 1000
-        rows.append({"tokens": tokens, **times, "speedup": times["bf16"] / times["fp8 GEMM"]})
-        print(f"  {tokens} tokens: bf16 {times['bf16']:.3f} s, fp8 {times['fp8 GEMM']:.3f} s", flush=True)
+    config = dict(in_channels=128, out_channels=128, num_attention_heads=heads, attention_head_dim=64,
+                  cross_attention_dim=heads * 64, num_layers=layers, caption_channels=heads * 64)
+    torch.manual_seed(0)
+    reference = LTXVideoTransformer3DModel(**config).eval()
+    realistic_block_weights(reference, seed=0)
+    calibration = [_mid_inputs(s, config) | _grid(grid, config, s) for s in range(4)]
+    evaluation = _mid_inputs(100, config) | _grid(grid, config, 100)
+    expected = _output(reference, evaluation)
+    inputs = {k: v.to(device, torch.bfloat16) if torch.is_tensor(v) and k in ("hidden_states", "encoder_hidden_states")
+              else (v.to(device) if torch.is_tensor(v) else v) for k, v in evaluation.items()}
+    variants = {
+        "bf16": (None, None),
+        "FP8 weights, dequantized to bf16": (FP8QuantizationPolicy(), "dequantize"),
+        "FP8 GEMM, dynamic activation scales": (FP8QuantizationPolicy(), "fp8"),
+        "FP8 GEMM, static activation scales": (FP8QuantizationPolicy(activations="static"), "fp8"),
+    }
+    rows, baseline = [], None
+    for compiled in (False, True):
+        for label, (policy, matmul) in variants.items():
+            model = copy.deepcopy(reference)
+            if policy is not None:
+                quantize_fp8(model, policy, calibration=calibration if policy.needs_calibration else None)
+                set_fp8_matmul(model, matmul)
+            model = model.to(device, torch.bfloat16)
+            if compiled:
+                prepare_cpu_inductor()
+                model.compile_repeated_blocks()
+            seconds = _timed(lambda m=model: m(**inputs), device, repeats)
+            out = _output(model, inputs).cpu()
+            baseline = baseline or seconds
+            rows.append({"method": label + (" + compile" if compiled else ""), "seconds": seconds,
+                         "speedup": baseline / seconds, "error": ((out - expected).norm() / expected.norm()).item()})
+            print(f"  {rows[-1]['method']:<58} {seconds:.4f} s  x{rows[-1]['speedup']:.2f}  error {rows[-1]['error']:.5f}",
+                  flush=True)
+            del model
+            torch._dynamo.reset()
     return rows
+
+
+def _grid(grid: tuple[int, int, int], config: dict, seed: int) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    tokens = grid[0] * grid[1] * grid[2]
+    return dict(hidden_states=torch.randn(1, tokens, config["in_channels"], generator=g),
+                num_frames=grid[0], height=grid[1], width=grid[2])
 
 
 def markdown(rows: list[dict]) -> str:
@@ -325,12 +357,18 @@ def markdown(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", nargs="+", choices=["mid", "builtin", "gemm"], default=["mid", "builtin", "gemm"])
+    parser.add_argument("--sections", nargs="+", choices=["mid", "builtin", "activations"],
+                        default=["mid", "builtin", "activations"])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="device of the activations section")
+    parser.add_argument("--grid", type=int, nargs=3, default=[4, 16, 16], metavar=("F", "H", "W"),
+                        help="latent grid of the activations section")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per row of the activations section")
     parser.add_argument("--layers", type=int, default=4, help="blocks of the mid-size configs")
     parser.add_argument("--heads", type=int, nargs="+", default=[8, 16], help="heads (x 64) of the mid-size configs")
     args = parser.parse_args(argv)
-    if args.layers < 1 or min(args.heads) < 1:
-        parser.error("--layers and --heads must be >= 1")
+    if args.layers < 1 or min(args.heads) < 1 or min(args.grid) < 1 or args.repeats < 1:
+        parser.error("--layers, --heads, --grid and --repeats must be >= 1")
     report = [f"Machine: {_machine()}"]
     if "mid" in args.sections:
         for heads in args.heads:
@@ -350,14 +388,14 @@ def main(argv: list[str] | None = None) -> int:
             "|---|---|---|",
         ]
         report += [f"| {r['method']} | {r['psnr_mean']:.2f} | {r['psnr_min']:.2f} |" for r in psnr]
-    if "gemm" in args.sections:
-        if torch.cuda.is_available() and torch.cuda.get_device_capability() >= (8, 9):
-            print("FP8 GEMM timing ...", flush=True)
-            rows = cuda_gemm_timing()
-            report += ["", "| tokens | bf16 (s) | FP8 GEMM (s) | speed-up |", "|---|---|---|---|"]
-            report += [f"| {r['tokens']} | {r['bf16']:.3f} | {r['fp8 GEMM']:.3f} | {r['speedup']:.2f}x |" for r in rows]
-        else:
-            report += ["", "FP8 GEMM timing: not run (needs a CUDA GPU with compute capability >= 8.9)."]
+    if "activations" in args.sections:
+        heads, grid = args.heads[-1], tuple(args.grid)
+        print(f"activation quantization, {heads} x 64 heads, grid {grid}, {args.device} ...", flush=True)
+        rows = activations(args.device, args.layers, heads, grid, args.repeats)
+        report += ["", f"Activations ({args.device}, bf16 compute, {heads} x 64 heads, {args.layers} blocks, "
+                   f"{grid[0] * grid[1] * grid[2]} tokens):", "",
+                   "| method | forward (s) | vs eager bf16 | rel. output error vs fp32 |", "|---|---|---|---|"]
+        report += [f"| {r['method']} | {r['seconds']:.4f} | {r['speedup']:.2f}x | {r['error']:.5f} |" for r in rows]
     print("\n".join(report))
     return 0
 

@@ -14,7 +14,10 @@ float32 on CPU; weights ~N(0, 0.02)), one denoising step's forward (the batch a 
 - ``block-sparse``: ``enable_efficient_attention("ltx_block_sparse", min_tokens=0)``: the pattern at every
   size, with the default tiles and dense first block (the step-dependent ``dense_steps`` does not apply to
   a lone forward);
-- ``fp8``: ``quantize_fp8`` (FP8 E4M3 block weights; FP8 GEMMs on GPUs with compute capability >= 8.9);
+- ``fp8``: ``quantize_fp8`` (FP8 E4M3 block weights; FP8 GEMMs on GPUs with compute capability >= 8.9,
+  activations quantized per row at run time);
+- ``fp8-static``: the same with static activation scales (``activations="static"``, calibrated on the
+  benchmark's own input), so the GEMM's activation quantization needs no reduction;
 - ``all``: block-sparse + FP8 + compile.
 
 Then the LTX-Video 0.9.5+ VAE decoder (random weights) decodes the size with diffusers' tiling. Reported:
@@ -39,7 +42,7 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-VARIANTS = ("sdpa", "compile", "block-sparse", "fp8", "all")
+VARIANTS = ("sdpa", "compile", "block-sparse", "fp8", "fp8-static", "all")
 SIZES = ("768x512x121", "1216x704x121", "1920x1088x257")
 TINY = {"num_attention_heads": 2, "attention_head_dim": 16, "cross_attention_dim": 32, "num_layers": 2,
         "caption_channels": 32, "in_channels": 128, "out_channels": 128}
@@ -119,7 +122,7 @@ def transformer_rows(name, config, size, variants, device, dtype, passes, meter)
     from diffusers import LTXVideoTransformer3DModel
 
     from ltx_video.attention import disable_efficient_attention, enable_efficient_attention
-    from ltx_video.quantization import quantize_fp8
+    from ltx_video.quantization import FP8QuantizationPolicy, quantize_fp8
     from ltx_video.testing import transformer_inputs
     from ltx_video.utils.compile import prepare_cpu_inductor
     from ltx_video.utils.memory import estimate_memory
@@ -129,16 +132,18 @@ def transformer_rows(name, config, size, variants, device, dtype, passes, meter)
     rows, baseline = [], None
     for variant in variants:
         model = random_model(LTXVideoTransformer3DModel, config, device, dtype)
+        inputs = transformer_inputs(model, grid, text_tokens=128, batch=passes)
+        inputs = {k: v.to(device, dtype) if torch.is_tensor(v) and v.is_floating_point() and k != "timestep"
+                  else (v.to(device) if torch.is_tensor(v) else v) for k, v in inputs.items()}
         if variant in ("block-sparse", "all"):
             enable_efficient_attention(model, "ltx_block_sparse", min_tokens=0)  # the pattern at every size
         if variant in ("fp8", "all"):
             quantize_fp8(model)
+        if variant == "fp8-static":
+            quantize_fp8(model, FP8QuantizationPolicy(activations="static"), calibration=[inputs])
         if variant in ("compile", "all"):
             prepare_cpu_inductor()
             model.compile_repeated_blocks()
-        inputs = transformer_inputs(model, grid, text_tokens=128, batch=passes)
-        inputs = {k: v.to(device, dtype) if torch.is_tensor(v) and v.is_floating_point() and k != "timestep"
-                  else (v.to(device) if torch.is_tensor(v) else v) for k, v in inputs.items()}
         existing = [*model.parameters(), *model.buffers(), *(v for v in inputs.values() if torch.is_tensor(v))]
         # On the CPU memory is counted per eager op (LiveTensorBytes), which compiled kernels bypass.
         compiled = variant in ("compile", "all")
@@ -146,7 +151,7 @@ def transformer_rows(name, config, size, variants, device, dtype, passes, meter)
         weights = sum(t.numel() * t.element_size() for t in model.state_dict().values())
         baseline = baseline or seconds
         plan = estimate_memory(config, height, width, frames, dtype=dtype, guidance_passes=passes,
-                               fp8=variant in ("fp8", "all"), vae_tiling=True,
+                               fp8=variant in ("fp8", "fp8-static", "all"), vae_tiling=True,
                                attention="ltx_block_sparse" if variant in ("block-sparse", "all") and device == "cpu"
                                else "sdpa")
         rows.append({"model": name, "size": f"{width}x{height}x{frames}", "tokens": grid[0] * grid[1] * grid[2],

@@ -9,6 +9,7 @@ from ltx_video.quantization.ltx_quantizer import (
     load_fp8,
     quantize_fp8,
     save_fp8,
+    set_fp8_matmul,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "load_fp8",
     "quantize_fp8",
     "save_fp8",
+    "set_fp8_matmul",
 ]

@@ -23,8 +23,12 @@ Weights that already are E4M3 values (LTX-Video's published ``*fp8*.safetensors`
 e4m3 casts) are kept exactly, with unit scales.
 
 ``FP8Linear.forward`` dequantizes to the input's dtype on any device. On CUDA GPUs with FP8 tensor cores
-(compute capability >= 8.9) it runs a real FP8 GEMM (``torch._scaled_mm``) with row-wise activation
-scales instead.
+(compute capability >= 8.9) it runs a real FP8 GEMM (``torch._scaled_mm``) instead, and anywhere
+``_scaled_mm`` runs (the CPU through oneDNN) when asked to with ``set_fp8_matmul(model, "fp8")``. The
+activations are quantized either per row at run time (``activations="dynamic"``: an absmax reduction,
+a divide, a clamp and a cast before every GEMM) or with one scale per layer measured on the calibration
+inputs (``activations="static"``: a multiply, a clamp and a cast, which ``torch.compile`` fuses into the
+op that produced the activations).
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ __all__ = [
     "load_fp8",
     "quantize_fp8",
     "save_fp8",
+    "set_fp8_matmul",
 ]
 
 FP8_DTYPE = getattr(torch, "float8_e4m3fn", None)
 FP8_MAX = 448.0
 ROUNDINGS = ("nearest", "gptq")
+ACTIVATIONS = ("dynamic", "static")
+MATMULS = ("auto", "fp8", "dequantize")
 
 
 def _require_float8() -> None:
@@ -80,6 +87,10 @@ class FP8QuantizationPolicy:
             high precision (needs ``calibration``). Kept fp32 layers cost 3 bytes more per weight: 0.025
             keeps block weight bytes <= 0.27 x fp32 for layers >= 512 wide (scales add 4 / width bytes).
         damping: GPTQ's damping of ``E[x x^T]``, relative to its mean diagonal.
+        activations: how the FP8 GEMM quantizes a layer's input: ``"dynamic"`` (one scale per row, from the
+            row's absmax at run time) or ``"static"`` (one scale per layer, ``activation_margin`` x the
+            largest |input| seen on ``calibration``; needs ``calibration``; inputs beyond it are clamped).
+        activation_margin: headroom of static scales over the calibration maximum (>= 1).
         moment_bytes: GPTQ collects ``E[x x^T]`` (in_features^2 float32 per layer) for layers worth at most
             this many bytes per calibration pass (2 GiB: LTX 13B's 48 blocks take about 40 passes).
     """
@@ -90,6 +101,8 @@ class FP8QuantizationPolicy:
     rounding: str = "nearest"
     keep_fraction: float = 0.0
     damping: float = 0.01
+    activations: str = "dynamic"
+    activation_margin: float = 1.0
     moment_bytes: int = 2**31
 
     def __post_init__(self):
@@ -105,12 +118,18 @@ class FP8QuantizationPolicy:
             raise ValueError(f"FP8QuantizationPolicy `rounding` must be one of {ROUNDINGS}, got {self.rounding!r}.")
         if not 0.0 <= self.keep_fraction < 1.0:
             raise ValueError(f"FP8QuantizationPolicy `keep_fraction` must be in [0, 1), got {self.keep_fraction!r}.")
+        if self.activations not in ACTIVATIONS:
+            raise ValueError(
+                f"FP8QuantizationPolicy `activations` must be one of {ACTIVATIONS}, got {self.activations!r}."
+            )
+        if not self.activation_margin >= 1.0:
+            raise ValueError(f"FP8QuantizationPolicy `activation_margin` must be >= 1, got {self.activation_margin!r}.")
         if not self.damping > 0:
             raise ValueError(f"FP8QuantizationPolicy `damping` must be > 0, got {self.damping!r}.")
 
     @property
     def needs_calibration(self) -> bool:
-        return self.rounding == "gptq" or self.keep_fraction > 0
+        return self.rounding == "gptq" or self.keep_fraction > 0 or self.activations == "static"
 
     def select(self, model: nn.Module) -> list[str]:
         """Names of the ``nn.Linear`` layers this policy quantizes in ``model`` (checked)."""
@@ -142,16 +161,17 @@ _FP8_GEMM_FAILED: set[tuple[str, torch.dtype]] = set()  # (device, dtype) where 
 
 
 def _fp8_gemm_available(x: torch.Tensor, layer: FP8Linear) -> bool:
+    if layer.matmul == "dequantize" or (str(x.device), x.dtype) in _FP8_GEMM_FAILED or not hasattr(torch, "_scaled_mm"):
+        return False
+    if layer.matmul == "fp8":  # wherever _scaled_mm runs (CUDA >= 8.9, the CPU through oneDNN)
+        return x.dtype in (torch.bfloat16, torch.float16, torch.float32)
     return (
-        layer.use_fp8_matmul
-        and x.is_cuda
+        x.is_cuda
         and torch.version.hip is None  # ROCm wants e4m3fnuz
         and x.dtype == torch.bfloat16  # row-wise scaled_mm outputs bf16 on every release that has it
-        and hasattr(torch, "_scaled_mm")
         and torch.cuda.get_device_capability(x.device) >= (8, 9)
         and layer.in_features % 16 == 0
         and layer.out_features % 16 == 0
-        and (str(x.device), x.dtype) not in _FP8_GEMM_FAILED
     )
 
 
@@ -171,7 +191,23 @@ class FP8Linear(nn.Module):
         self.bias = (
             nn.Parameter(torch.zeros(out_features, device=device, dtype=dtype), requires_grad=False) if bias else None
         )
-        self.use_fp8_matmul = True
+        self.matmul = "auto"  # see set_fp8_matmul
+        self.register_buffer("input_scale", None)  # static activation scale (1,); None: dynamic, not in the state dict
+
+    @property
+    def use_fp8_matmul(self) -> bool:
+        return self.matmul != "dequantize"
+
+    @use_fp8_matmul.setter
+    def use_fp8_matmul(self, value: bool) -> None:
+        self.matmul = "auto" if value else "dequantize"
+
+    def set_input_scale(self, scale: float | torch.Tensor) -> None:
+        """Quantize this layer's inputs with one fixed scale (static activations) in the FP8 GEMM."""
+        scale = torch.as_tensor(scale, dtype=torch.float32, device=self.weight.device).reshape(1)
+        if not (torch.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError(f"FP8Linear input scale must be a positive finite number, got {scale.item()!r}.")
+        self.input_scale = scale.clone()
 
     @classmethod
     def from_weights(cls, weight: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor | None) -> FP8Linear:
@@ -189,14 +225,14 @@ class FP8Linear(nn.Module):
         return layer
 
     def _apply(self, fn, recurse=True):
-        weight, scale = self.weight, self.weight_scale
+        kept = {name: getattr(self, name) for name in ("weight", "weight_scale", "input_scale")}
         super()._apply(fn, recurse)
         # A dtype cast (model.to(torch.bfloat16)) must not touch the float8 weight or the float32 scales:
         # where `fn` changed a dtype, take the original again on the new device.
-        if self.weight.dtype != weight.dtype:
-            self.weight = weight.to(self.weight.device)
-        if self.weight_scale.dtype != scale.dtype:
-            self.weight_scale = scale.to(self.weight_scale.device)
+        for name, original in kept.items():
+            now = getattr(self, name)
+            if original is not None and now.dtype != original.dtype:
+                setattr(self, name, original.to(now.device))
         return self
 
     def dequantized_weight(self, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -206,15 +242,19 @@ class FP8Linear(nn.Module):
         if _fp8_gemm_available(x, self):
             try:
                 return self._fp8_gemm(x)
-            except RuntimeError:  # this torch / GPU lacks row-wise scaled_mm: dequantize from now on
+            except (RuntimeError, ValueError):  # this torch / device lacks this scaled_mm: dequantize from now on
                 _FP8_GEMM_FAILED.add((str(x.device), x.dtype))
         bias = None if self.bias is None else self.bias.to(x.dtype)
         return F.linear(x, self.dequantized_weight(x.dtype), bias)
 
     def _fp8_gemm(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, self.in_features)
-        x_scale = rows.abs().amax(dim=1, keepdim=True).float().clamp_min(1e-12) / FP8_MAX
-        x_fp8 = (rows / x_scale.to(rows.dtype)).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)  # no float32 copy
+        if self.input_scale is None:  # dynamic: one scale per row, from its absmax
+            x_scale = rows.abs().amax(dim=1, keepdim=True).float().clamp_min(1e-12) / FP8_MAX
+            x_fp8 = (rows / x_scale.to(rows.dtype)).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)  # no float32 copy
+        else:  # static: no reduction; row-wise _scaled_mm wants an (M, 1) scale, so it is broadcast
+            x_fp8 = (rows * (1.0 / self.input_scale).to(rows.dtype)).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
+            x_scale = self.input_scale.expand(rows.shape[0], 1).contiguous()
         out = torch._scaled_mm(
             x_fp8,
             self.weight.t(),
@@ -226,13 +266,34 @@ class FP8Linear(nn.Module):
         return out.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
+        activations = "dynamic" if self.input_scale is None else "static"
         return (
-            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, fp8_e4m3"
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, "
+            f"fp8_e4m3, activations={activations}"
         )
 
 
 def is_fp8_quantized(model: nn.Module) -> bool:
     return any(isinstance(m, FP8Linear) for m in model.modules())
+
+
+def set_fp8_matmul(model: nn.Module, mode: str) -> int:
+    """How ``model``'s ``FP8Linear`` layers multiply; returns how many layers were set.
+
+    ``"auto"`` (default): the FP8 GEMM for bf16 inputs on CUDA GPUs with compute capability >= 8.9,
+    dequantizing elsewhere. ``"fp8"``: the FP8 GEMM wherever ``torch._scaled_mm`` runs, the CPU
+    included (oneDNN), for bf16, fp16 and fp32 inputs. ``"dequantize"``: always dequantize the weight
+    to the input's dtype (the reference; only the weights are rounded). Where ``_scaled_mm`` raises,
+    the layers dequantize from then on.
+    """
+    if mode not in MATMULS:
+        raise ValueError(f"set_fp8_matmul `mode` must be one of {MATMULS}, got {mode!r}.")
+    layers = [m for m in model.modules() if isinstance(m, FP8Linear)]
+    if not layers:
+        raise ValueError(f"{type(model).__name__} has no FP8Linear layers: quantize_fp8 it first.")
+    for layer in layers:
+        layer.matmul = mode
+    return len(layers)
 
 
 # ----------------------------------------------------------------------------- rounding
@@ -315,6 +376,27 @@ def _second_moments(model: nn.Module, names: Sequence[str], calibration: Sequenc
     return {n: (sums[n] / counts[n]).cpu() for n in names if counts[n]}
 
 
+def _input_absmax(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, float]:
+    """The largest |input| of each named layer over the calibration passes."""
+    peaks = dict.fromkeys(names, 0.0)
+
+    def hook(name):
+        def record(module, args, output):
+            peaks[name] = max(peaks[name], args[0].detach().abs().max().item())
+
+        return record
+
+    handles = [model.get_submodule(n).register_forward_hook(hook(n)) for n in names]
+    try:
+        with torch.no_grad():
+            for kwargs in calibration:
+                _model_output(model, kwargs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return peaks
+
+
 def _sensitivities(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, float]:
     """Relative output error with each layer alone rounded to FP8 (nearest), on the first calibration input."""
     kwargs = calibration[0]
@@ -385,6 +467,7 @@ def quantize_fp8(
             if name is not None:
                 group.append(name)
                 size += 4 * width**2
+    peaks = _input_absmax(model, names, calibration) if policy.activations == "static" else {}
     replacements = {}
     for name in names:
         linear = model.get_submodule(name)
@@ -396,6 +479,9 @@ def quantize_fp8(
         else:
             weight = round_nearest(linear.weight, scale)
         replacements[name] = FP8Linear.from_weights(weight, scale, linear.bias)
+        if name in peaks:  # a layer that only ever saw zeros keeps scale 1
+            peak = peaks[name] * policy.activation_margin
+            replacements[name].set_input_scale(peak / FP8_MAX if peak > 0 else 1.0)
         if progress is not None:
             progress(name)
     for name, layer in replacements.items():
@@ -461,6 +547,8 @@ def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
     for name in names:
         linear = model.get_submodule(name)
         expected[f"{name}.weight_scale"] = (linear.out_features,)
+        if f"{name}.input_scale" in state:  # static activation scales (optional)
+            expected[f"{name}.input_scale"] = (1,)
     found = {k: tuple(v.shape) for k, v in state.items()}
     if found != expected:
         wrong = sorted(set(found) ^ set(expected)) + sorted(
@@ -478,6 +566,8 @@ def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
             device=linear.weight.device,
             dtype=linear.weight.dtype,
         )
+        if f"{name}.input_scale" in state:
+            shell.set_input_scale(1.0)  # a placeholder that load_state_dict overwrites
         parent, _, child = name.rpartition(".")
         setattr(model.get_submodule(parent) if parent else model, child, shell)
     model.load_state_dict(state, strict=True)  # copies onto each tensor's own device

@@ -1,0 +1,129 @@
+"""The FP8 GEMM (``torch._scaled_mm``) path of ``FP8Linear``: dynamic and static activation scales, on the
+CPU (oneDNN) and on CUDA GPUs with FP8 tensor cores; the state dict, save/load and compile with them."""
+
+import pytest
+import torch
+import torch.nn as nn
+from conftest import gen
+from diffusers import LTXVideoTransformer3DModel
+from test_compile import ARGS, block_calls, graph_breaks
+from test_quantization import CONFIG, inputs, small_model
+
+from ltx_video.quantization import (
+    FP8Linear,
+    FP8QuantizationPolicy,
+    load_fp8,
+    ltx_quantizer,
+    quantize_fp8,
+    save_fp8,
+    set_fp8_matmul,
+)
+from ltx_video.testing import tiny_pipeline
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() and torch.cuda.get_device_capability() >= (8, 9) else [])
+CALIBRATION = [inputs(seed) for seed in range(3)]
+
+
+def fp8_layer(device, dtype=torch.bfloat16):
+    torch.manual_seed(0)
+    linear = nn.Linear(256, 512).to(device, dtype)
+    scale = ltx_quantizer.channel_scales(linear.weight)
+    return FP8Linear.from_weights(ltx_quantizer.round_nearest(linear.weight, scale), scale, linear.bias)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("static", [False, True])
+def test_fp8_gemm_matches_dequantized_matmul(device, static):
+    layer = fp8_layer(device)
+    x = torch.randn(4, 100, 256, generator=gen(0)).to(device, torch.bfloat16)
+    if static:
+        layer.set_input_scale(x.abs().max().float() / ltx_quantizer.FP8_MAX)
+    layer.matmul = "fp8"
+    fused = layer(x).float()
+    assert not ltx_quantizer._FP8_GEMM_FAILED  # the GEMM ran: no fallback to dequantizing
+    layer.matmul = "dequantize"
+    reference = layer(x).float()
+    error = ((fused - reference).norm() / reference.norm()).item()
+    assert 0 < error < 0.05  # only the activation rounding differs (E4M3: at most 1/16 relative per value)
+
+
+def test_static_scales_come_from_calibration_and_clamp_beyond_it():
+    model, peaks = small_model(), {}
+    names = ltx_quantizer.FP8QuantizationPolicy().select(model)
+    hooks = [model.get_submodule(n).register_forward_hook(
+        lambda m, a, o, n=n: peaks.__setitem__(n, max(peaks.get(n, 0.0), a[0].abs().max().item()))) for n in names]
+    with torch.no_grad():
+        for kwargs in CALIBRATION:
+            model(**kwargs)
+    for hook in hooks:
+        hook.remove()
+    quantize_fp8(model, FP8QuantizationPolicy(activations="static", activation_margin=1.5), calibration=CALIBRATION)
+    for name in names:
+        expected = torch.tensor([peaks[name] * 1.5 / ltx_quantizer.FP8_MAX])
+        torch.testing.assert_close(model.get_submodule(name).input_scale, expected, rtol=1e-6, atol=0)
+    layer = model.get_submodule(names[0])
+    layer.matmul = "fp8"
+    limit = layer.input_scale.item() * ltx_quantizer.FP8_MAX
+    x = torch.full((1, layer.in_features), limit)
+    with torch.no_grad():  # inputs beyond the calibrated range saturate at it
+        torch.testing.assert_close(layer(x * 10), layer(x))
+
+
+def test_state_dict_and_save_load_with_static_scales(tmp_path):
+    dynamic = small_model()
+    quantize_fp8(dynamic)
+    assert not any(k.endswith("input_scale") for k in dynamic.state_dict())  # unchanged by this option
+    model = small_model()
+    names = quantize_fp8(model, FP8QuantizationPolicy(activations="static"), calibration=CALIBRATION)
+    state = model.state_dict()
+    assert {k for k in state if k.endswith("input_scale")} == {f"{n}.input_scale" for n in names}
+    assert state.keys() - {f"{n}.input_scale" for n in names} == dynamic.state_dict().keys()
+    model.to(torch.bfloat16)
+    assert model.get_submodule(names[0]).input_scale.dtype == torch.float32  # scales keep their dtype
+    model.float()
+    fresh = LTXVideoTransformer3DModel(**CONFIG).eval()
+    load_fp8(fresh, save_fp8(model, tmp_path / "static.safetensors"))
+    for name in names:
+        assert torch.equal(fresh.get_submodule(name).input_scale, model.get_submodule(name).input_scale)
+    set_fp8_matmul(model, "fp8")
+    set_fp8_matmul(fresh, "fp8")
+    with torch.no_grad():
+        assert torch.equal(model(**inputs(5))[0], fresh(**inputs(5))[0])
+
+
+def test_bad_activation_options():
+    with pytest.raises(ValueError, match="activations.*dynamic.*static"):
+        FP8QuantizationPolicy(activations="per-row")
+    with pytest.raises(ValueError, match="activation_margin"):
+        FP8QuantizationPolicy(activations="static", activation_margin=0.5)
+    with pytest.raises(ValueError, match="calibration"):
+        quantize_fp8(small_model(), FP8QuantizationPolicy(activations="static"))
+    model = small_model()
+    with pytest.raises(ValueError, match="no FP8Linear"):
+        set_fp8_matmul(model, "fp8")
+    quantize_fp8(model)
+    with pytest.raises(ValueError, match="mode.*auto.*fp8.*dequantize"):
+        set_fp8_matmul(model, "fast")
+    with pytest.raises(ValueError, match="positive finite"):
+        model.transformer_blocks[0].attn1.to_q.set_input_scale(0.0)
+
+
+@pytest.mark.parametrize("activations", ["dynamic", "static"])
+def test_no_graph_break_inside_a_block_with_the_fp8_gemm(activations):
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    small = dict(height=64, width=64, num_frames=9, num_inference_steps=2)
+    pipe.enable_fp8(FP8QuantizationPolicy(activations=activations),
+                    calibration_prompts=["a red ball"] if activations == "static" else None, **small)
+    set_fp8_matmul(pipe.transformer, "fp8")
+    calls = block_calls(pipe.transformer, lambda: pipe(**ARGS, generator=gen(0)))
+    assert graph_breaks(calls) == {"transformer_blocks": (0, [])}
+    eager = pipe(**ARGS, generator=gen(1)).frames
+    torch._dynamo.reset()
+    pipe.enable_compile()
+    try:
+        compiled = pipe(**ARGS, generator=gen(1)).frames
+    finally:
+        pipe.disable_compile()
+    assert not ltx_quantizer._FP8_GEMM_FAILED
+    torch.testing.assert_close(compiled, eager, atol=1e-4, rtol=0)
