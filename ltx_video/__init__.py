@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "Camera": "ltx_video.conditioning.camera_controller",
+    "CameraController": "ltx_video.conditioning.camera_controller",
     "ConditioningItem": "ltx_video.conditioning.items",
+    "Keyframe": "ltx_video.conditioning.multi_keyframe_processor",
     "LTXAudioVideoPipeline": "ltx_video.pipelines.ltx_audio_video",
     "LTXVideoCondition": "diffusers.pipelines.ltx.pipeline_ltx_condition",
     "LTXVideoPipeline": "ltx_video.pipelines.ltx_video",
@@ -22,7 +25,10 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Camera",
+    "CameraController",
     "ConditioningItem",
+    "Keyframe",
     "LTXAudioVideoPipeline",
     "LTXVideoCondition",
     "LTXVideoPipeline",
@@ -33,7 +39,9 @@ __all__ = [
 if TYPE_CHECKING:
     from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
+    from ltx_video.conditioning.camera_controller import Camera, CameraController
     from ltx_video.conditioning.items import ConditioningItem
+    from ltx_video.conditioning.multi_keyframe_processor import Keyframe
     from ltx_video.io.media import export_to_video
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
     from ltx_video.pipelines.ltx_video import LTXVideoPipeline

@@ -332,6 +332,15 @@ StepHook = Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor]
 AudioVideoStepHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
+def _velocity_for_x0(latents, velocity, sigma, change) -> torch.Tensor:
+    """The velocity whose clean prediction ``x - sigma v`` is ``change(x - sigma v)``: ``v + (x0 - x0') / sigma``
+    (unchanged where sigma = 0, and bit-for-bit where ``change`` changes nothing)."""
+    s = sigma.unsqueeze(-1).float()
+    x0 = latents.float() - s * velocity.float()
+    delta = x0 - change(x0)
+    return (velocity.float() + torch.where(s > 0, delta / s.clamp_min(1e-12), torch.zeros_like(delta))).to(velocity.dtype)
+
+
 def denoise(
     model: ModelFn,
     state: LatentState,
@@ -347,6 +356,7 @@ def denoise(
     audio: AudioLatentState | None = None,
     audio_guidance_scale: float | None = None,
     interrupted: Callable[[], bool] | None = None,
+    x0_hook: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
 ) -> LatentState | tuple[LatentState, AudioLatentState]:
     """Run the sampler over ``timesteps`` (one ``GuidanceConfig`` per step); returns the final state.
 
@@ -357,6 +367,8 @@ def denoise(
     when ``audio.held``), take CFG with ``audio_guidance_scale`` (:func:`apply_audio_guidance`) and the same
     Euler (or stochastic) step; returns ``(state, audio_state)``. Without it the video-only loop is unchanged.
     ``interrupted()`` true before a step stops the loop there (diffusers' ``pipe._interrupt``).
+    ``x0_hook(step, x0)`` may change the guided prediction of the clean video latents ``x0 = x - sigma v``
+    (B, N, C) before the step (the camera constraint); the velocity is recomputed from it where sigma > 0.
     """
     audio_latents = audio.latents if audio is not None else None
     latents = state.latents
@@ -398,6 +410,8 @@ def denoise(
             )
         velocity = apply_guidance(velocity, step_guidance)
         sigma = timestep / 1000.0
+        if x0_hook is not None:
+            velocity = _velocity_for_x0(latents, velocity, sigma, lambda x0, i=i: x0_hook(i, x0))
         sigma_next = next_sigmas(sigma, sigmas)
         if stochastic:
             stepped = stochastic_step(latents, velocity, sigma, sigma_next, noise_fn(tuple(latents.shape)))

@@ -26,6 +26,7 @@ class GenerationPlan:
     conditions: (pixels (1, 3, F, H, W) padded like the video, frame index, strength) per condition.
     timesteps: (T,) and sigmas: (T + 1,) ending at 0; guidance: one GuidanceConfig per step.
     prompt_embeds / negative_embeds: (B, L, D) with boolean masks (B, L); negatives None without CFG.
+    control: keyframes, their interpolation and the camera (None when neither is given).
     """
 
     padding: Padding
@@ -42,6 +43,7 @@ class GenerationPlan:
     negative_mask: torch.Tensor | None
     diffusers_conventions: bool
     image_cond_noise_scale: float
+    control: Any = None  # ltx_video.pipelines.control.ControlPlan: keyframes= and camera=
 
 
 def check_inputs(

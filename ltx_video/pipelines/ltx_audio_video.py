@@ -29,7 +29,9 @@ from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 from transformers import T5EncoderModel, T5Tokenizer
 
+from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem
+from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.models.audio import AudioAutoencoder
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.pipelines import denoising
@@ -194,6 +196,9 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         frame_index: int | list[int] = 0,
         strength: float | list[float] = 1.0,
         conditioning_items: list[ConditioningItem] | None = None,
+        keyframes: Keyframe | list[Keyframe] | None = None,
+        keyframe_interpolation: float = 0.2,
+        camera: Camera | CameraController | None = None,
         height: int = 512,
         width: int = 704,
         num_frames: int = 161,
@@ -279,7 +284,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             prompt_attention_mask=prompt_attention_mask, negative_prompt_embeds=negative_prompt_embeds,
             negative_prompt_attention_mask=negative_prompt_attention_mask, output_type=output_type,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
-            max_sequence_length=max_sequence_length,
+            max_sequence_length=max_sequence_length, keyframes=keyframes, camera=camera,
+            keyframe_interpolation=keyframe_interpolation,
         )
 
         if use_audio and waveform is None and float(plan.sigmas[0]) < 1.0:

@@ -39,9 +39,12 @@ from ltx_video.conditioning.items import (
     pack,
     unpack,
 )
+from ltx_video.conditioning.camera_controller import Camera, CameraController
+from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.callback_state import CallbackStateMixin
 from ltx_video.pipelines.condition_media import ConditionMediaMixin
+from ltx_video.pipelines.control import ControlMixin
 from ltx_video.pipelines.efficiency import EfficiencyMixin
 from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_grammar_warnings
 from ltx_video.pipelines.inputs import GenerationPlan, check_inputs, collect_conditions, count_prompts
@@ -53,7 +56,9 @@ __all__ = ["GenerationPlan", "LTXVideoPipeline"]
 logger = logging.getLogger(__name__)
 
 
-class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, ConditionMediaMixin, DiffusionPipeline):
+class LTXVideoPipeline(
+    LoadingMixin, EfficiencyMixin, CallbackStateMixin, ConditionMediaMixin, ControlMixin, DiffusionPipeline
+):
     r"""Text/image/video-to-video generation with LTX-Video checkpoints.
 
     Components are named as diffusers' LTX pipelines, so ``LTXVideoPipeline(**pipe.components)``
@@ -325,7 +330,8 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Condit
         guidance_rescale, stg_scale, rescaling_scale, skip_block_list, skip_layer_strategy, guidance_timesteps,
         cfg_star_rescale, image_cond_noise_scale, denoise_strength, num_videos_per_prompt, latents, prompt_embeds,
         prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask, output_type,
-        callback_on_step_end_tensor_inputs, max_sequence_length,
+        callback_on_step_end_tensor_inputs, max_sequence_length, keyframes=None, camera=None,
+        keyframe_interpolation=0.2,
     ) -> GenerationPlan:
         """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
         schedule and per-step guidance, then encode the text (the first model to run)."""
@@ -345,6 +351,11 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Condit
             denoise_strength=denoise_strength, image_cond_noise_scale=image_cond_noise_scale,
             allowed_callback_inputs=self._callback_tensor_inputs,
         )
+        control, keyframe_conditions = self.plan_control(
+            keyframes=keyframes, camera=camera, keyframe_interpolation=keyframe_interpolation,
+            other_conditions=bool(raw_conditions), num_frames=num_frames, height=height, width=width,
+        )
+        raw_conditions = keyframe_conditions or raw_conditions
         for warning in prompt_grammar_warnings(self.generation_defaults, prompt):
             logger.warning(warning)
         diffusers_ltx = timestep_schedule == "shifted"  # LTXPipeline / LTXImageToVideoPipeline conventions
@@ -388,17 +399,18 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Condit
             padding=padding, device=device, batch_size=batch_size, strategy=strategy, conditions=cond_media,
             timesteps=timesteps, sigmas=sigmas, guidance=guidance, prompt_embeds=embeds, prompt_mask=mask,
             negative_embeds=neg_embeds, negative_mask=neg_mask, diffusers_conventions=diffusers_ltx,
-            image_cond_noise_scale=image_cond_noise_scale,
+            image_cond_noise_scale=image_cond_noise_scale, control=control,
         )
 
     def prepare_video_latents(self, plan: GenerationPlan, *, frame_rate, latents, generator) -> denoising.LatentState:
-        """Step 4: :meth:`prepare_latents` at the padded size of ``plan``."""
-        return self.prepare_latents(
+        """Step 4: :meth:`prepare_latents` at the padded size of ``plan``, then the keyframes' interpolation."""
+        state = self.prepare_latents(
             batch_size=plan.batch_size, num_frames=plan.padding.padded_num_frames, height=plan.padding.padded_height,
             width=plan.padding.padded_width, frame_rate=frame_rate, conditions=plan.conditions,
             first_sigma=float(plan.sigmas[0]), latents=latents, generator=generator,
             causal_temporal_positioning=not plan.diffusers_conventions, encode_before_noise=plan.diffusers_conventions,
         )
+        return self.interpolate_keyframes(plan, state)
 
     def run_denoising(
         self, plan: GenerationPlan, state, *, stochastic_sampling, generator, attention_kwargs, step_hook, progress,
@@ -421,17 +433,18 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Condit
 
         set_denoising_step(0, len(plan.timesteps))  # for EfficientAttentionConfig.dense_steps
         try:
-            return denoising.denoise(
-                self.velocity_model(
-                    plan.prompt_embeds, plan.prompt_mask, plan.negative_embeds, plan.negative_mask, plan.strategy,
-                    attention_kwargs,
-                ),
-                state, plan.timesteps, plan.sigmas, plan.guidance,
-                image_cond_noise_scale=plan.image_cond_noise_scale, stochastic=stochastic_sampling,
-                noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
-                step_hook=hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
-                interrupted=lambda: self._interrupt,
-            )
+            with self.control_hooks(plan, state) as x0_hook:
+                return denoising.denoise(
+                    self.velocity_model(
+                        plan.prompt_embeds, plan.prompt_mask, plan.negative_embeds, plan.negative_mask, plan.strategy,
+                        attention_kwargs,
+                    ),
+                    state, plan.timesteps, plan.sigmas, plan.guidance,
+                    image_cond_noise_scale=plan.image_cond_noise_scale, stochastic=stochastic_sampling,
+                    noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
+                    step_hook=hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
+                    interrupted=lambda: self._interrupt, x0_hook=x0_hook,
+                )
         finally:
             self._current_timestep = None
             set_denoising_step(None)
@@ -469,6 +482,9 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Condit
         frame_index: int | list[int] = 0,
         strength: float | list[float] = 1.0,
         conditioning_items: list[ConditioningItem] | None = None,
+        keyframes: Keyframe | list[Keyframe] | None = None,
+        keyframe_interpolation: float = 0.2,
+        camera: Camera | CameraController | None = None,
         height: int = 512,
         width: int = 704,
         num_frames: int = 161,
@@ -518,6 +534,10 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Condit
         causal ``max(0, 8 f - 7) / frame_rate``, and T5 run without its padding mask. Any height, width and frame count
         work: they are padded to multiples of 32 and to ``8k + 1`` frames and the output is cropped back.
 
+        ``keyframes`` (a list of :class:`Keyframe`) places images or clips at frames, with the latents between them
+        started from their smoothstep interpolation at ``keyframe_interpolation``; ``camera`` (a :class:`Camera` or
+        :class:`CameraController`) moves the camera (docs/control.md).
+
         Returns ``LTXPipelineOutput(frames=...)``: frames per ``output_type``; ``"latent"`` gives the
         normalised latents (B, C, F', H', W') of the padded video.
         """
@@ -538,7 +558,8 @@ class LTXVideoPipeline(LoadingMixin, EfficiencyMixin, CallbackStateMixin, Condit
             prompt_attention_mask=prompt_attention_mask, negative_prompt_embeds=negative_prompt_embeds,
             negative_prompt_attention_mask=negative_prompt_attention_mask, output_type=output_type,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
-            max_sequence_length=max_sequence_length,
+            max_sequence_length=max_sequence_length, keyframes=keyframes, camera=camera,
+            keyframe_interpolation=keyframe_interpolation,
         )
 
         # 4. Latents: noise, then conditions in order.

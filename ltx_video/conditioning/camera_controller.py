@@ -1,0 +1,336 @@
+"""Camera motion for LTX transformers: a ``Camera`` becomes a per-latent-frame motion field, applied
+training-free (a soft constraint on the predicted clean latents) or through a learned, zero-gated
+motion encoder.
+
+The scene model (the depth proxy) has two layers, as the synthetic world's orbit and dolly clips:
+
+- the **subject**, at the pivot: ``distance = |position|`` in front of the camera, seen at the image
+  point given by ``rotation`` (yaw, pitch: the pivot's direction off the optical axis; roll: the
+  image axes' rotation);
+- the **background**, a plane ``background_depth`` times as far.
+
+A pinhole camera with horizontal field of view ``fov`` looks at them. Per pixel frame:
+
+- ``pan_*``: the camera turns; all content shifts by ``speed`` px (pan_left: content moves right,
+  pan_up: down, as :func:`ltx_video.data.kinematics.camera_step`);
+- ``zoom_*``: the focal length grows (shrinks) by ``speed`` % about the image centre;
+- ``orbit_*``: the camera circles the pivot, turning to keep it in place; the subject stays put and the
+  background shifts by ``speed`` px (orbit_left: the camera moves left, the background moves left);
+- ``dolly_*``: the camera moves along its axis; the subject scales by ``speed`` % and the background
+  by what the depths give (``Z / (Z -/+ t)``), both about the pivot's image point.
+
+Pans and zooms are affine and the same for both layers; orbits and dollies differ per layer. Without a
+depth map the dense field is the background's everywhere (``depth=None``): the low spatial frequencies
+of a frame, which the training-free constraint acts on, are mostly background.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = [
+    "MOTION_TYPES",
+    "Camera",
+    "CameraController",
+    "CameraMotionEncoder",
+    "MotionField",
+    "latent_frame_times",
+]
+
+MOTION_TYPES = (
+    "static",
+    "pan_left",
+    "pan_right",
+    "pan_up",
+    "pan_down",
+    "zoom_in",
+    "zoom_out",
+    "orbit_left",
+    "orbit_right",
+    "dolly_forward",
+    "dolly_backward",
+)
+LAYERS = ("subject", "background")
+
+
+def _triple(value, name: str) -> tuple[float, float, float]:
+    try:
+        out = tuple(float(v) for v in value)
+    except TypeError:
+        out = ()
+    if len(out) != 3 or not all(math.isfinite(v) for v in out):
+        raise ValueError(f"Camera `{name}` must be three finite numbers, got {value!r}.")
+    return out
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A camera and its motion (the module docstring has the scene model).
+
+    Args:
+        position: the camera relative to the pivot (the subject), scene units; its length is the subject's
+            distance (> 0).
+        rotation: (yaw, pitch, roll) in degrees: the pivot's direction off the optical axis (|yaw|, |pitch|
+            inside half the field of view) and the image axes' roll.
+        fov: horizontal field of view in degrees, in (1, 170).
+        motion_type: one of ``MOTION_TYPES``.
+        speed: pixels per frame for pans and orbits (the background's shift); percent of scale per frame
+            for zooms and dollies (the subject's); >= 0.
+        background_depth: the background plane's distance as a multiple of the subject's (> 1).
+    """
+
+    position: tuple[float, float, float] = (0.0, 0.0, -5.0)
+    rotation: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    fov: float = 60.0
+    motion_type: str = "static"
+    speed: float = 1.0
+    background_depth: float = 4.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "position", _triple(self.position, "position"))
+        object.__setattr__(self, "rotation", _triple(self.rotation, "rotation"))
+        if self.motion_type not in MOTION_TYPES:
+            raise ValueError(f"Camera `motion_type` must be one of {MOTION_TYPES}, got {self.motion_type!r}.")
+        if not (isinstance(self.speed, (int, float)) and math.isfinite(self.speed) and self.speed >= 0):
+            raise ValueError(f"Camera `speed` must be a finite number >= 0, got {self.speed!r}.")
+        if not (isinstance(self.fov, (int, float)) and 1.0 < self.fov < 170.0):
+            raise ValueError(f"Camera `fov` must be in (1, 170) degrees, got {self.fov!r}.")
+        if not self.distance > 0:
+            raise ValueError(f"Camera `position` must not be the pivot itself (distance 0), got {self.position}.")
+        if not (isinstance(self.background_depth, (int, float)) and self.background_depth > 1.0):
+            raise ValueError(f"Camera `background_depth` must be > 1, got {self.background_depth!r}.")
+        yaw, pitch, _ = self.rotation
+        if abs(yaw) >= self.fov / 2 or abs(pitch) >= self.fov / 2:
+            raise ValueError(
+                f"Camera `rotation` yaw and pitch must lie inside half the field of view ({self.fov / 2} degrees) so "
+                f"the pivot is on screen, got {self.rotation[:2]}."
+            )
+
+    @property
+    def distance(self) -> float:
+        return math.sqrt(sum(v * v for v in self.position))
+
+    @classmethod
+    def parse(cls, text: str) -> Camera:
+        """``"pan-left"`` or ``"pan_left:2.5"`` (motion type, optional speed), as the CLI's ``--camera``."""
+        name, _, speed = text.partition(":")
+        name = name.strip().replace("-", "_")
+        if name not in MOTION_TYPES:
+            raise ValueError(f"unknown camera motion {name!r}; accepted: {', '.join(m.replace('_', '-') for m in MOTION_TYPES)}")
+        try:
+            value = float(speed) if speed else 1.0
+        except ValueError:
+            raise ValueError(f"camera speed must be a number, got {speed!r} in {text!r}") from None
+        return cls(motion_type=name, speed=value)
+
+
+@dataclass(frozen=True)
+class MotionField:
+    """Per-layer affine content motion between consecutive latent frames.
+
+    ``shift`` (F' - 1, 2, 2): (layer, (dx, dy)) in pixels; ``scale`` (F' - 1, 2): per layer, about ``centre``
+    (x, y) in pixels; ``roll`` rotates nothing here (already applied to ``shift``). Row k maps latent frame k
+    to k + 1; layers are ``LAYERS`` (subject, background).
+    """
+
+    shift: torch.Tensor
+    scale: torch.Tensor
+    centre: tuple[float, float]
+    height: int
+    width: int
+
+    def displacement(self, grid_height: int, grid_width: int, depth: torch.Tensor | None = None) -> torch.Tensor:
+        """Dense content displacement (F' - 1, 2, h, w) in pixels at the centres of an h x w latent grid.
+
+        ``depth``: None (the background layer everywhere), or per-cell weights in [0, 1] of the subject
+        layer, (h, w) or (F' - 1, h, w); the two layers' displacements are blended by it.
+        """
+        ys = (torch.arange(grid_height, dtype=torch.float32) + 0.5) * (self.height / grid_height)
+        xs = (torch.arange(grid_width, dtype=torch.float32) + 0.5) * (self.width / grid_width)
+        cx, cy = self.centre
+        px, py = xs[None, None, None, :] - cx, ys[None, None, :, None] - cy  # (1, 1, h|1, w|1)
+        scale = self.scale[:, :, None, None]  # (S, L, 1, 1)
+        dx = (scale - 1) * px + self.shift[:, :, 0, None, None]  # (S, L, h, w)
+        dy = (scale - 1) * py + self.shift[:, :, 1, None, None]
+        layers = torch.stack(torch.broadcast_tensors(dx, dy), dim=2)  # (S, L, 2, h, w)
+        if depth is None:
+            return layers[:, 1]
+        weight = depth.to(torch.float32).clamp(0, 1)
+        weight = weight.expand(layers.shape[0], grid_height, grid_width)[:, None]
+        return weight * layers[:, 0] + (1 - weight) * layers[:, 1]
+
+
+def latent_frame_times(num_latent_frames: int, temporal_scale: int = 8) -> torch.Tensor:
+    """The pixel-frame time each latent frame stands for: 0 for the first (a single causal frame), then the
+    centre of the ``temporal_scale`` frames it covers: ``8 i - 3.5``."""
+    times = torch.arange(num_latent_frames, dtype=torch.float32) * temporal_scale - (temporal_scale - 1) / 2
+    times[0] = 0.0
+    return times
+
+
+class CameraController:
+    """Turns a :class:`Camera` into a :class:`MotionField` and imposes it on predicted clean latents.
+
+    Args:
+        camera: the camera.
+        strength: the constraint's weight at the first step (0: off, 1: the low frequencies are replaced).
+        until: the fraction of the denoising steps it acts on; its weight falls linearly to 0 there.
+        lowpass: the Gaussian blur (in latent cells) that defines "low spatial frequencies".
+    """
+
+    def __init__(self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0):
+        if not isinstance(camera, Camera):
+            raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
+        if not 0.0 <= strength <= 1.0:
+            raise ValueError(f"CameraController `strength` must be in [0, 1], got {strength!r}.")
+        if not 0.0 < until <= 1.0:
+            raise ValueError(f"CameraController `until` must be in (0, 1], got {until!r}.")
+        if not lowpass > 0:
+            raise ValueError(f"CameraController `lowpass` must be > 0, got {lowpass!r}.")
+        self.camera, self.strength, self.until, self.lowpass = camera, strength, until, lowpass
+
+    # ------------------------------------------------------------------ the field
+    def per_frame(self, height: int, width: int) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+        """One pixel frame's motion: ((dx, dy) subject, (dx, dy) background, (scale subject, scale background))."""
+        cam, s = self.camera, self.camera.speed
+        sign = {"left": 1.0, "right": -1.0, "up": 1.0, "down": -1.0, "forward": 1.0, "backward": -1.0, "in": 1.0,
+                "out": -1.0}
+        kind, _, direction = cam.motion_type.partition("_")
+        if kind == "static":
+            return (0.0, 0.0), (0.0, 0.0), (1.0, 1.0)
+        if kind == "pan":
+            d = (sign[direction] * s, 0.0) if direction in ("left", "right") else (0.0, sign[direction] * s)
+            return d, d, (1.0, 1.0)
+        if kind == "zoom":
+            z = (1 + s / 100) ** sign[direction]
+            return (0.0, 0.0), (0.0, 0.0), (z, z)
+        if kind == "orbit":  # the camera circles the pivot: the subject stays, the background moves with it
+            return (0.0, 0.0), (-sign[direction] * s, 0.0), (1.0, 1.0)
+        # dolly: the camera moves t along its axis; the subject (depth D) scales D / (D - t) = 1 + s / 100
+        depth, subject = cam.distance, (1 + s / 100) ** sign[direction]
+        step = depth * (1 - 1 / subject)  # toward the pivot; negative: away from it
+        far = depth * cam.background_depth
+        return (0.0, 0.0), (0.0, 0.0), (subject, far / (far - step))
+
+    def centre(self, height: int, width: int) -> tuple[float, float]:
+        """The pivot's image point (x, y) in pixels: the centre shifted by yaw and pitch."""
+        yaw, pitch, _ = self.camera.rotation
+        focal = (width / 2) / math.tan(math.radians(self.camera.fov) / 2)
+        return width / 2 + focal * math.tan(math.radians(yaw)), height / 2 - focal * math.tan(math.radians(pitch))
+
+    def motion_field(self, num_latent_frames: int, height: int, width: int, temporal_scale: int = 8) -> MotionField:
+        """The content motion between consecutive latent frames of an ``height`` x ``width`` video."""
+        (sdx, sdy), (bdx, bdy), (ss, bs) = self.per_frame(height, width)
+        roll = math.radians(self.camera.rotation[2])
+        cos, sin = math.cos(roll), math.sin(roll)
+        times = latent_frame_times(num_latent_frames, temporal_scale)
+        steps = (times[1:] - times[:-1]).tolist()
+        shifts, scales = [], []
+        for n in steps:  # n pixel frames of a constant affine map: scale^n, and the shift's geometric sum
+            row, srow = [], []
+            for dx, dy, z in ((sdx, sdy, ss), (bdx, bdy, bs)):
+                total = n if abs(z - 1) < 1e-12 else (z**n - 1) / (z - 1)
+                x, y = dx * total, dy * total
+                row.append((cos * x - sin * y, sin * x + cos * y))
+                srow.append(z**n)
+            shifts.append(row)
+            scales.append(srow)
+        return MotionField(
+            shift=torch.tensor(shifts, dtype=torch.float32).reshape(-1, 2, 2),
+            scale=torch.tensor(scales, dtype=torch.float32).reshape(-1, 2),
+            centre=self.centre(height, width), height=height, width=width,
+        )
+
+    def check(self, num_frames: int, height: int, width: int, temporal_scale: int = 8) -> None:
+        """Raise if one latent step moves content farther than the frame (before any model runs)."""
+        latent_frames = (num_frames - 1) // temporal_scale + 1
+        if latent_frames < 2:
+            return
+        field = self.motion_field(latent_frames, height, width, temporal_scale)
+        corners = field.displacement(2, 2)  # the extreme cells are where affine motion is largest
+        worst_x, worst_y = corners[:, 0].abs().max().item(), corners[:, 1].abs().max().item()
+        subject = field.displacement(2, 2, depth=torch.ones(2, 2))
+        worst_x = max(worst_x, subject[:, 0].abs().max().item())
+        worst_y = max(worst_y, subject[:, 1].abs().max().item())
+        if worst_x >= width or worst_y >= height:
+            raise ValueError(
+                f"Camera `speed` {self.camera.speed} ({self.camera.motion_type}) moves the content "
+                f"{max(worst_x, worst_y):.0f} px in one latent step ({temporal_scale} frames) of a {width}x{height} "
+                "video: more than the frame. Lower the speed."
+            )
+
+    # ------------------------------------------------------------------ the training-free constraint
+    def weight(self, step: int, num_steps: int) -> float:
+        """The constraint's weight at ``step`` (0-based) of ``num_steps``: ``strength`` falling linearly to 0
+        at ``until`` of the steps."""
+        progress = step / max(num_steps, 1)
+        return self.strength * max(0.0, 1.0 - progress / self.until)
+
+    def constrain(self, clean: torch.Tensor, field: MotionField, weight: float) -> torch.Tensor:
+        """Pull the low frequencies of each latent frame of ``clean`` (B, C, F', h, w) toward the previous
+        frame's warped by ``field``: ``low(x_k) += weight * (low(warp(x_{k-1})) - low(x_k))``, frame by frame
+        from the first (whose own result is what frame 2 is warped from)."""
+        if weight <= 0 or clean.shape[2] < 2:
+            return clean
+        height, width = clean.shape[-2:]
+        displacement = field.displacement(height, width).to(clean.device)  # (F'-1, 2, h, w) px
+        # content at p in frame k is at p + d(p) in frame k+1: sample frame k at p - d (first order)
+        grid_y, grid_x = torch.meshgrid(torch.arange(height, device=clean.device, dtype=torch.float32),
+                                        torch.arange(width, device=clean.device, dtype=torch.float32), indexing="ij")
+        cells = torch.tensor([field.width / width, field.height / height], device=clean.device)
+        frames = [clean[:, :, 0]]
+        for k in range(1, clean.shape[2]):
+            d = displacement[k - 1] / cells[:, None, None]  # latent cells
+            sx = (grid_x - d[0] + 0.5) / width * 2 - 1
+            sy = (grid_y - d[1] + 0.5) / height * 2 - 1
+            grid = torch.stack([sx, sy], dim=-1)[None].expand(clean.shape[0], -1, -1, -1).to(clean.dtype)
+            warped = F.grid_sample(frames[-1], grid, mode="bilinear", padding_mode="border", align_corners=False)
+            current = clean[:, :, k]
+            frames.append(current + weight * (self._low(warped) - self._low(current)))
+        return torch.stack(frames, dim=2)
+
+    def _low(self, x: torch.Tensor) -> torch.Tensor:
+        radius = max(1, math.ceil(3 * self.lowpass))
+        taps = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+        kernel = torch.exp(-0.5 * (taps / self.lowpass) ** 2)
+        kernel = kernel / kernel.sum()
+        channels = x.shape[1]
+        x = F.pad(x, (radius, radius, radius, radius), mode="replicate")
+        x = F.conv2d(x, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+        return F.conv2d(x, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+
+
+class CameraMotionEncoder(nn.Module):
+    """The learned path: per-token motion features -> embeddings added to the video tokens through a gate.
+
+    Features per latent cell: the two layers' displacements to the next latent frame, in latent cells
+    (4 numbers), and the layers' log scales (2). An MLP maps them to the transformer width; ``gate`` (one
+    per channel) starts at zero, so an untrained encoder leaves the model's output unchanged.
+    """
+
+    def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6):
+        super().__init__()
+        self.features = features
+        self.mlp = nn.Sequential(nn.Linear(features, hidden), nn.SiLU(), nn.Linear(hidden, inner_dim))
+        self.gate = nn.Parameter(torch.zeros(inner_dim))
+
+    @staticmethod
+    def token_features(field: MotionField, num_latent_frames: int, grid_height: int, grid_width: int) -> torch.Tensor:
+        """(F' * h * w, 6) features, frame-major like the packed video tokens; the last frame repeats the
+        previous step's motion (its own next step does not exist)."""
+        cells = torch.tensor([field.width / grid_width, field.height / grid_height])
+        layers = [field.displacement(grid_height, grid_width, depth=torch.full((grid_height, grid_width), w))
+                  for w in (1.0, 0.0)]  # subject, background: (S, 2, h, w) px
+        moves = torch.cat([layer / cells[None, :, None, None] for layer in layers], dim=1)  # (S, 4, h, w)
+        scales = field.scale.log()[:, :, None, None].expand(-1, -1, grid_height, grid_width)
+        per_step = torch.cat([moves, scales], dim=1)  # (S, 6, h, w)
+        per_frame = torch.cat([per_step, per_step[-1:]], dim=0)[:num_latent_frames]
+        return per_frame.permute(0, 2, 3, 1).reshape(-1, per_step.shape[1])
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.gate * self.mlp(features)

@@ -1,0 +1,231 @@
+"""Multi-keyframe conditioning: keyframes at chosen frames, smooth interpolation between them, and a gated
+keyframe adapter.
+
+Three parts, each usable alone:
+
+1. **Injection.** Each :class:`Keyframe` becomes a condition of LTX-Video's token mechanism
+   (:class:`~ltx_video.conditioning.items.KeyframeCondition`): at frame 0 it replaces the first latent
+   frame, later it is appended as tokens with their own timestep ``1000 (1 - strength)``. So ``strength``
+   behaves exactly as ``ConditioningItem``'s.
+2. **Interpolation.** The latent frames from the first keyframe to the last start as the noise mixed,
+   at ``interpolation_strength``, with the cubic-smoothstep interpolation of the keyframes' latents
+   (``alpha = 3 a^2 - 2 a^3`` of the position ``a`` between two keyframes). In rectified flow a mix
+   ``(1 - s) noise + s x0`` is the state at sigma ``1 - s``: the first steps start from a layout that already
+   moves from one keyframe to the next. Frames a condition holds keep their value.
+3. **Adapter.** :class:`KeyframeAdapter` adds ``gate * cross_attention(x, keyframe_tokens)`` to the output
+   of chosen transformer blocks (forward hooks, so it works on diffusers' ``LTXVideoTransformer3DModel``
+   and on ``LTXAudioVideoTransformer3DModel`` alike). The gates start at zero: an untrained adapter leaves
+   the output unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ["Keyframe", "KeyframeAdapter", "MultiKeyframeProcessor", "cubic_smoothstep", "keyframe_latent_index"]
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """An image or clip placed at ``frame_index`` (pixel frame, >= 0), held with ``strength`` in [0, 1].
+
+    ``image_or_clip``: what ``image=`` or ``video=`` take (diffusers' layouts: PIL, arrays, tensors in
+    [0, 1] or uint8, lists of frames), or a path to an image or video file.
+    """
+
+    image_or_clip: Any
+    frame_index: int
+    strength: float = 1.0
+
+    def __post_init__(self):
+        if isinstance(self.frame_index, bool) or not isinstance(self.frame_index, int) or self.frame_index < 0:
+            raise ValueError(f"Keyframe `frame_index` must be an int >= 0, got {self.frame_index!r}.")
+        if not (isinstance(self.strength, (int, float)) and 0.0 <= self.strength <= 1.0):
+            raise ValueError(f"Keyframe `strength` must be in [0, 1], got {self.strength!r}.")
+        if isinstance(self.image_or_clip, (str, Path)) and not Path(self.image_or_clip).exists():
+            raise ValueError(f"Keyframe `image_or_clip` file not found: {self.image_or_clip}")
+
+    @property
+    def kind(self) -> str:
+        """How the pipeline reads the media: "video" for a clip, "image" otherwise (files by their suffix)."""
+        media = self.image_or_clip
+        if isinstance(media, (str, Path)):
+            from ltx_video.conditioning.media import IMAGE_SUFFIXES
+
+            return "image" if Path(media).suffix.lower() in IMAGE_SUFFIXES else "video"
+        clip = isinstance(media, list) or (hasattr(media, "ndim") and media.ndim == 4)
+        return "video" if clip else "image"
+
+
+def cubic_smoothstep(alpha: torch.Tensor) -> torch.Tensor:
+    """``3 a^2 - 2 a^3`` on ``a`` clamped to [0, 1]: 0 and 1 at the ends, zero slope at both."""
+    alpha = alpha.clamp(0.0, 1.0)
+    return alpha * alpha * (3.0 - 2.0 * alpha)
+
+
+def keyframe_latent_index(frame_index: int, temporal_scale: int = 8) -> int:
+    """The latent frame holding pixel frame ``frame_index`` (causal: frame 0 alone, then 8 per latent frame)."""
+    return -(-frame_index // temporal_scale)
+
+
+class MultiKeyframeProcessor:
+    """Checks keyframes, turns them into the pipeline's conditions and interpolates between their latents.
+
+    Args:
+        interpolation_strength: how much of the smoothstep interpolation the starting latents between the
+            first and the last keyframe hold (0: pure noise, as plain keyframes; < 1).
+    """
+
+    def __init__(self, interpolation_strength: float = 0.2):
+        if not 0.0 <= interpolation_strength < 1.0:
+            raise ValueError(
+                f"MultiKeyframeProcessor `interpolation_strength` must be in [0, 1), got {interpolation_strength!r}."
+            )
+        self.interpolation_strength = interpolation_strength
+
+    @staticmethod
+    def check(keyframes: Sequence[Keyframe], num_frames: int) -> list[Keyframe]:
+        """Raise on keyframes out of range, out of order or at the same frame; returns them as a list."""
+        if isinstance(keyframes, Keyframe):
+            keyframes = [keyframes]
+        keyframes = list(keyframes)
+        if not keyframes or not all(isinstance(k, Keyframe) for k in keyframes):
+            raise ValueError("`keyframes` must be a non-empty list of Keyframe(image_or_clip, frame_index, strength).")
+        indices = [k.frame_index for k in keyframes]
+        outside = [i for i in indices if i >= num_frames]
+        if outside:
+            raise ValueError(f"`keyframes` frame_index must be in [0, {num_frames - 1}] (num_frames={num_frames}), got {outside}.")
+        if len(set(indices)) != len(indices):
+            raise ValueError(f"`keyframes` must be at different frames, got frame indices {indices}.")
+        if indices != sorted(indices):
+            raise ValueError(f"`keyframes` must be in increasing frame order, got frame indices {indices}.")
+        return keyframes
+
+    @staticmethod
+    def to_conditions(keyframes: Sequence[Keyframe]) -> list:
+        """The pipeline's condition inputs: LTX-Video's token mechanism, one per keyframe."""
+        from ltx_video.pipelines.inputs import ConditionInput
+
+        return [ConditionInput(k.image_or_clip, k.kind, k.frame_index, k.strength) for k in keyframes]
+
+    @staticmethod
+    def interpolate(anchors: Sequence[tuple[int, torch.Tensor]], num_latent_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cubic-smoothstep interpolation between keyframe latents.
+
+        ``anchors``: (latent frame, latents (B, C, h, w)) in increasing frame order. Returns the latents
+        (B, C, F', h, w) and a mask (F',) of the frames from the first anchor to the last (elsewhere zeros).
+        """
+        first = anchors[0][1]
+        out = first.new_zeros(first.shape[0], first.shape[1], num_latent_frames, *first.shape[2:])
+        covered = torch.zeros(num_latent_frames, dtype=torch.bool)
+        for (start, a), (end, b) in zip(anchors[:-1], anchors[1:], strict=True):
+            frames = torch.arange(start, end + 1)
+            alpha = cubic_smoothstep((frames - start).float() / max(end - start, 1)).to(a)
+            out[:, :, start : end + 1] = a[:, :, None] + alpha[None, None, :, None, None] * (b - a)[:, :, None]
+            covered[start : end + 1] = True
+        if len(anchors) == 1:
+            index, latents = anchors[0]
+            out[:, :, index] = latents
+            covered[index] = True
+        return out, covered
+
+    def mix(self, noise: torch.Tensor, interpolated: torch.Tensor, covered: torch.Tensor, held: torch.Tensor) -> torch.Tensor:
+        """``noise`` (B, C, F', h, w) with the covered latent frames that no condition holds (``held`` (B, F'),
+        the conditioning strength) mixed toward ``interpolated``."""
+        s = self.interpolation_strength
+        if s == 0:
+            return noise
+        free = covered.to(noise.device)[None, :] & (held <= 0)  # (B, F')
+        mixed = torch.lerp(noise, interpolated.to(noise), s)
+        return torch.where(free[:, None, :, None, None], mixed, noise)
+
+
+class _GatedCrossAttention(nn.Module):
+    def __init__(self, dim: int, context_dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.norm = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.to_q, self.to_k = nn.Linear(dim, dim), nn.Linear(context_dim, dim)
+        self.to_v, self.to_out = nn.Linear(context_dim, dim), nn.Linear(dim, dim)
+        self.gate = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        b, n, d = x.shape
+        h = self.heads
+        q = self.to_q(self.norm(x)).view(b, n, h, d // h).transpose(1, 2)
+        k = self.to_k(context).view(b, -1, h, d // h).transpose(1, 2)
+        v = self.to_v(context).view(b, -1, h, d // h).transpose(1, 2)
+        out = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, d)
+        return self.gate * self.to_out(out)
+
+
+class KeyframeAdapter(nn.Module):
+    """``x + gate * cross_attention(x, keyframe_tokens)`` after chosen transformer blocks (zero gates at init).
+
+    Keyframe tokens are the keyframes' normalised latents (C channels per latent cell) with a sinusoidal
+    embedding of their time relative to the clip (``frame / num_frames``); video tokens get the same
+    embedding of their own time as a bias of the query. ``blocks``: the block indices to adapt.
+    """
+
+    def __init__(self, inner_dim: int, latent_channels: int = 128, blocks: Sequence[int] = (0,), heads: int = 4,
+                 time_features: int = 32):
+        super().__init__()
+        if inner_dim % heads:
+            raise ValueError(f"KeyframeAdapter `inner_dim` ({inner_dim}) must be divisible by `heads` ({heads}).")
+        self.blocks = tuple(int(b) for b in blocks)
+        self.time_features = time_features
+        self.context_in = nn.Linear(latent_channels + time_features, inner_dim)
+        self.query_time = nn.Linear(time_features, inner_dim)
+        self.layers = nn.ModuleList(_GatedCrossAttention(inner_dim, inner_dim, heads) for _ in self.blocks)
+        self._context: tuple[torch.Tensor, torch.Tensor, int] | None = None
+
+    def time_embedding(self, times: torch.Tensor) -> torch.Tensor:
+        half = self.time_features // 2
+        freqs = torch.exp(torch.arange(half, device=times.device, dtype=torch.float32) * (-math.log(100.0) / half))
+        angles = times.float()[..., None] * freqs * math.pi
+        return torch.cat([angles.sin(), angles.cos()], dim=-1)
+
+    def set_context(self, keyframe_latents: torch.Tensor, keyframe_times: torch.Tensor, token_times: torch.Tensor,
+                    num_prefix_tokens: int = 0) -> None:
+        """``keyframe_latents`` (B, K, C) packed keyframe latent cells, ``keyframe_times`` (B, K) and ``token_times``
+        (B, N) in [0, 1] of the clip; the first ``num_prefix_tokens`` video tokens (conditioning tokens) are left
+        alone."""
+        self._context = (
+            torch.cat([keyframe_latents, self.time_embedding(keyframe_times).to(keyframe_latents)], dim=-1),
+            self.time_embedding(token_times),
+            num_prefix_tokens,
+        )
+
+    def clear_context(self) -> None:
+        self._context = None
+
+    def _hook(self, layer: _GatedCrossAttention):
+        def hook(module, args, output):
+            if self._context is None:
+                return output
+            hidden = output[0] if isinstance(output, tuple) else output
+            raw, times, prefix = self._context
+            passes = hidden.shape[0] // raw.shape[0]  # guidance passes are stacked on the batch
+            context = self.context_in(raw.to(hidden.dtype)).repeat(passes, 1, 1)
+            query = hidden[:, prefix:] + self.query_time(times.to(hidden.dtype)).repeat(passes, 1, 1)
+            update = layer(query, context)
+            hidden = torch.cat([hidden[:, :prefix], hidden[:, prefix:] + update], dim=1)
+            return (hidden, *output[1:]) if isinstance(output, tuple) else hidden
+
+        return hook
+
+    def attach(self, transformer: nn.Module) -> list:
+        """Register the hooks on ``transformer.transformer_blocks[i]``; returns the handles (``.remove()`` them)."""
+        blocks = transformer.transformer_blocks
+        bad = [b for b in self.blocks if not 0 <= b < len(blocks)]
+        if bad:
+            raise ValueError(f"KeyframeAdapter `blocks` must be in [0, {len(blocks) - 1}], got {bad}.")
+        return [blocks[b].register_forward_hook(self._hook(layer)) for b, layer in zip(self.blocks, self.layers, strict=True)]

@@ -1,0 +1,191 @@
+"""``keyframes=`` and ``camera=`` wired into ``LTXVideoPipeline`` and ``LTXAudioVideoPipeline``.
+
+The work lives in :mod:`ltx_video.conditioning.multi_keyframe_processor` and
+:mod:`ltx_video.conditioning.camera_controller`; this mixin only places it in the call's steps:
+
+- step 1 (:meth:`ControlMixin.plan_control`): arguments checked before any model runs; keyframes become
+  the call's conditions (LTX-Video's token mechanism);
+- step 4 (:meth:`ControlMixin.interpolate_keyframes`): the starting latents between keyframes;
+- step 5 (:meth:`ControlMixin.control_hooks`): the keyframe adapter's and the motion encoder's context, and
+  the training-free camera constraint on the predicted clean latents.
+
+``pipe.keyframe_adapter`` (:class:`KeyframeAdapter`) and ``pipe.camera_encoder``
+(:class:`CameraMotionEncoder`) are optional modules; without a motion encoder a camera is imposed
+training-free, with a one-line notice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, replace
+
+import torch
+
+from ltx_video.conditioning.camera_controller import (
+    Camera,
+    CameraController,
+    CameraMotionEncoder,
+    MotionField,
+    latent_frame_times,
+)
+from ltx_video.conditioning.items import pack, unpack
+from ltx_video.conditioning.multi_keyframe_processor import (
+    Keyframe,
+    KeyframeAdapter,
+    MultiKeyframeProcessor,
+    keyframe_latent_index,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ControlMixin", "ControlPlan"]
+
+
+@dataclass(frozen=True)
+class ControlPlan:
+    """What ``keyframes=`` and ``camera=`` settled in step 1."""
+
+    keyframes: tuple[Keyframe, ...] = ()
+    processor: MultiKeyframeProcessor | None = None
+    camera: CameraController | None = None
+    learned_camera: bool = False
+
+
+class ControlMixin:
+    """Needs the pipeline's ``vae``, ``transformer``, ``encode``-side helpers of :class:`ConditionMediaMixin`."""
+
+    keyframe_adapter: KeyframeAdapter | None = None
+    camera_encoder: CameraMotionEncoder | None = None
+
+    def plan_control(
+        self, *, keyframes, camera, keyframe_interpolation: float, other_conditions: bool, num_frames: int,
+        height: int, width: int,
+    ) -> tuple[ControlPlan | None, list]:
+        """Check ``keyframes`` and ``camera`` (before any model runs); returns the plan and the keyframes as
+        condition inputs (empty without keyframes)."""
+        if keyframes is None and camera is None:
+            return None, []
+        conditions, processor, kept = [], None, ()
+        if keyframes is not None:
+            if other_conditions:
+                raise ValueError("Use `keyframes` or one of `conditions`, `conditioning_items`, `image`/`video`, not both.")
+            kept = tuple(MultiKeyframeProcessor.check(keyframes, num_frames))
+            processor = MultiKeyframeProcessor(keyframe_interpolation)
+            conditions = MultiKeyframeProcessor.to_conditions(kept)
+        controller = None
+        if camera is not None:
+            controller = camera if isinstance(camera, CameraController) else None
+            if controller is None:
+                if not isinstance(camera, Camera):
+                    raise ValueError(f"`camera` must be a Camera or a CameraController, got {type(camera).__name__}.")
+                controller = CameraController(camera)
+            controller.check(num_frames, height, width, self.vae_temporal_compression_ratio)
+            if self.camera_encoder is None:
+                logger.warning(
+                    "camera: %s has no motion encoder; the camera motion is imposed training-free (a soft constraint "
+                    "on the early steps' predicted latents, docs/control.md).", type(self.transformer).__name__,
+                )
+        plan = ControlPlan(keyframes=kept, processor=processor, camera=controller,
+                           learned_camera=controller is not None and self.camera_encoder is not None)
+        return plan, conditions
+
+    # ------------------------------------------------------------------ step 4
+    def _anchor_latents(self, plan, control: ControlPlan) -> list[tuple[int, torch.Tensor]]:
+        """(latent frame, latents (B, C, h, w)) of each keyframe's first frame: the VAE's mean (no generator draw)."""
+        from ltx_video.pipelines.latent_ops import normalize_latents
+
+        anchors = []
+        ratio = self.vae_temporal_compression_ratio
+        for (pixels, frame, _), keyframe in zip(plan.conditions, control.keyframes, strict=True):
+            first = pixels[:, :, :1].to(plan.device, self.vae.dtype)
+            latents = self.vae.encode(first).latent_dist.mean
+            latents = normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
+            latents = latents[:, :, 0].float().expand(plan.batch_size, -1, -1, -1)
+            anchors.append((keyframe_latent_index(keyframe.frame_index, ratio), latents))
+        return anchors
+
+    def interpolate_keyframes(self, plan, state):
+        """Mix the starting latents between the keyframes toward their smoothstep interpolation."""
+        control = getattr(plan, "control", None)
+        if control is None or not control.keyframes or control.processor.interpolation_strength == 0:
+            return state
+        frames, height, width = plan.padding.latent_size
+        interpolated, covered = MultiKeyframeProcessor.interpolate(self._anchor_latents(plan, control), frames)
+        prefix = state.num_prefix_tokens
+        grid = unpack(state.latents[:, prefix:], frames, height, width)
+        held = state.conditioning_mask[:, prefix:].unflatten(1, (frames, height * width))[..., 0]
+        mixed = control.processor.mix(grid, interpolated, covered, held)
+        return replace(state, latents=torch.cat([state.latents[:, :prefix], pack(mixed)], dim=1))
+
+    # ------------------------------------------------------------------ step 5
+    @contextlib.contextmanager
+    def control_hooks(self, plan, state):
+        """Attach the adapter and motion encoder for this call; yields the ``x0_hook`` for the denoising loop
+        (None without a training-free camera)."""
+        control = getattr(plan, "control", None)
+        handles = []
+        if control is None:
+            yield None
+            return
+        frames, height, width = plan.padding.latent_size
+        pixel_height, pixel_width = plan.padding.padded_height, plan.padding.padded_width
+        field = None
+        if control.camera is not None:
+            field = control.camera.motion_field(frames, pixel_height, pixel_width, self.vae_temporal_compression_ratio)
+        try:
+            if control.keyframes and self.keyframe_adapter is not None:
+                handles += self._attach_adapter(plan, state, control)
+            if control.learned_camera:
+                handles += self._attach_camera_encoder(state, field, frames, height, width)
+            yield self._camera_x0_hook(control.camera, field, state, plan) if field is not None and not control.learned_camera else None
+        finally:
+            for handle in handles:
+                handle.remove()
+            if self.keyframe_adapter is not None:
+                self.keyframe_adapter.clear_context()
+
+    def _attach_adapter(self, plan, state, control: ControlPlan) -> list:
+        prefix = state.num_prefix_tokens
+        anchors = self._anchor_latents(plan, control)
+        num_frames = max(plan.padding.padded_num_frames - 1, 1)
+        latents = torch.cat([a.flatten(2).transpose(1, 2) for _, a in anchors], dim=1)  # (B, K*h*w, C)
+        cells = anchors[0][1].shape[-2] * anchors[0][1].shape[-1]
+        times = torch.cat([torch.full((cells,), k.frame_index / num_frames) for k in control.keyframes])
+        frames, height, width = plan.padding.latent_size
+        token_times = (latent_frame_times(frames, self.vae_temporal_compression_ratio) / num_frames).repeat_interleave(
+            height * width
+        )
+        adapter = self.keyframe_adapter.to(plan.device)
+        adapter.set_context(
+            latents.to(plan.device), times.to(plan.device).expand(latents.shape[0], -1),
+            token_times.to(plan.device).expand(latents.shape[0], -1), num_prefix_tokens=prefix,
+        )
+        return adapter.attach(self.transformer)
+
+    def _attach_camera_encoder(self, state, field: MotionField, frames: int, height: int, width: int) -> list:
+        encoder = self.camera_encoder.to(state.latents.device)
+        features = CameraMotionEncoder.token_features(field, frames, height, width).to(state.latents.device)
+        prefix = state.num_prefix_tokens
+
+        def add_motion(module, args, output):
+            embedding = encoder(features.to(output.dtype))  # (N, D)
+            return torch.cat([output[:, :prefix], output[:, prefix:] + embedding], dim=1)
+
+        return [self.transformer.proj_in.register_forward_hook(add_motion)]
+
+    def _camera_x0_hook(self, controller: CameraController, field: MotionField, state, plan):
+        frames, height, width = plan.padding.latent_size
+        prefix = state.num_prefix_tokens
+        num_steps = len(plan.timesteps)
+
+        def hook(step: int, x0: torch.Tensor) -> torch.Tensor:
+            weight = controller.weight(step, num_steps)
+            if weight <= 0:
+                return x0
+            grid = unpack(x0[:, prefix:], frames, height, width)
+            constrained = controller.constrain(grid.float(), field, weight).to(x0.dtype)
+            return torch.cat([x0[:, :prefix], pack(constrained)], dim=1)
+
+        return hook
+

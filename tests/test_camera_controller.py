@@ -1,0 +1,124 @@
+"""Camera and CameraController: the motion field of each motion type, the speed check, and the training-free
+constraint's direction and size, against values worked out by hand."""
+
+import math
+
+import pytest
+import torch
+
+from ltx_video.conditioning.camera_controller import (
+    MOTION_TYPES,
+    Camera,
+    CameraController,
+    CameraMotionEncoder,
+    latent_frame_times,
+)
+
+H, W = 64, 96
+
+
+def field(motion, speed=2.0, frames=4, **camera):
+    return CameraController(Camera(motion_type=motion, speed=speed, **camera)).motion_field(frames, H, W)
+
+
+def test_latent_frames_stand_for_the_centre_of_their_pixel_frames():
+    assert latent_frame_times(4).tolist() == [0.0, 4.5, 12.5, 20.5]
+
+
+@pytest.mark.parametrize("motion,dx,dy", [("pan_left", 2, 0), ("pan_right", -2, 0), ("pan_up", 0, 2), ("pan_down", 0, -2)])
+def test_pans_shift_both_layers_by_speed_times_frames(motion, dx, dy):
+    f = field(motion)
+    steps = torch.tensor([4.5, 8.0, 8.0])
+    for layer in (0, 1):
+        torch.testing.assert_close(f.shift[:, layer], torch.stack([dx * steps, dy * steps], dim=1))
+    assert torch.equal(f.scale, torch.ones(3, 2))
+    # the world's convention (ltx_video.data.kinematics.camera_step): pan_left moves content right
+
+
+def test_zoom_scales_about_the_centre():
+    f = field("zoom_in", speed=1.0)
+    torch.testing.assert_close(f.scale[1:, 1], torch.full((2,), 1.01**8))
+    d = f.displacement(2, 2)  # cells centred at x = 24, 72 and y = 16, 48; the centre is (48, 32)
+    torch.testing.assert_close(d[1, 0, 0, 0], torch.tensor((1.01**8 - 1) * (24 - 48)))
+    torch.testing.assert_close(d[1, 1, 1, 1], torch.tensor((1.01**8 - 1) * (48 - 32)))
+    torch.testing.assert_close(field("zoom_out", 1.0).scale[1:, 0], torch.full((2,), 1.01**-8))
+
+
+def test_orbit_keeps_the_subject_and_moves_the_background():
+    f = field("orbit_left", speed=1.5)
+    assert torch.equal(f.shift[:, 0], torch.zeros(3, 2))
+    torch.testing.assert_close(f.shift[1:, 1, 0], torch.full((2,), -1.5 * 8))
+    assert field("orbit_right", speed=1.5).shift[1, 1, 0].item() == pytest.approx(12.0)
+
+
+def test_dolly_scales_the_near_subject_more_than_the_far_background():
+    camera = Camera(motion_type="dolly_forward", speed=2.0, position=(0, 0, -5), background_depth=4)
+    subject, background = CameraController(camera).per_frame(H, W)[2]
+    assert subject == pytest.approx(1.02)
+    step = 5 * (1 - 1 / 1.02)  # the camera's move toward the subject per frame
+    assert background == pytest.approx(20 / (20 - step)) and 1 < background < subject
+    back = CameraController(Camera(motion_type="dolly_backward", speed=2.0)).per_frame(H, W)[2]
+    assert back[0] == pytest.approx(1 / 1.02) and back[0] < back[1] < 1
+
+
+def test_depth_blends_the_layers_and_roll_and_yaw_move_the_field():
+    f = field("orbit_left", speed=1.0)
+    near = f.displacement(2, 3, depth=torch.ones(2, 3))
+    assert torch.equal(near, torch.zeros_like(near))
+    half = f.displacement(2, 3, depth=torch.full((2, 3), 0.5))
+    torch.testing.assert_close(half, 0.5 * f.displacement(2, 3))
+    rolled = field("pan_left", speed=1.0, rotation=(0, 0, 90))
+    torch.testing.assert_close(rolled.shift[1, 1], torch.tensor([0.0, 8.0]), atol=1e-5, rtol=0)
+    yawed = CameraController(Camera(rotation=(10, 0, 0))).centre(H, W)
+    assert yawed[0] == pytest.approx(W / 2 + (W / 2) / math.tan(math.radians(30)) * math.tan(math.radians(10)))
+
+
+def test_bad_cameras_are_refused_with_the_argument_named():
+    with pytest.raises(ValueError, match="motion_type.*pan_left"):
+        Camera(motion_type="spin")
+    with pytest.raises(ValueError, match="speed"):
+        Camera(speed=-1)
+    with pytest.raises(ValueError, match="fov"):
+        Camera(fov=180)
+    with pytest.raises(ValueError, match="rotation"):
+        Camera(rotation=(40, 0, 0))
+    with pytest.raises(ValueError, match="position"):
+        Camera(position=(0, 0, 0))
+    with pytest.raises(ValueError, match="more than the frame"):
+        CameraController(Camera(motion_type="pan_left", speed=13)).check(17, H, W)  # 8 * 13 = 104 px > 96
+    CameraController(Camera(motion_type="pan_left", speed=11)).check(17, H, W)
+    with pytest.raises(ValueError, match="unknown camera motion 'spin'.*pan-left"):
+        Camera.parse("spin")
+    assert Camera.parse("pan-left:2.5") == Camera(motion_type="pan_left", speed=2.5)
+    assert {Camera.parse(m.replace("_", "-")).motion_type for m in MOTION_TYPES} == set(MOTION_TYPES)
+
+
+def test_constraint_moves_low_frequencies_with_the_camera():
+    # a blob in frame 0, empty frames after: with weight 1 each frame's low frequencies become the previous
+    # frame's warped, so the blob's centroid moves by the field's shift in latent cells per latent frame
+    controller = CameraController(Camera(motion_type="pan_left", speed=4.0), lowpass=0.5)
+    f = controller.motion_field(4, 8 * 32, 12 * 32)  # 12 x 8 latent cells of 32 px; 4 px/frame = 1 cell per step
+    clean = torch.zeros(1, 1, 4, 8, 12)
+    clean[0, 0, 0, 3:5, 3:5] = 1.0
+    out = controller.constrain(clean, f, weight=1.0)
+    xs = torch.arange(12.0)
+    centroid = [(out[0, 0, k].sum(0) * xs).sum() / out[0, 0, k].sum() for k in range(4)]
+    steps = [c2 - c1 for c1, c2 in zip(centroid, centroid[1:])]
+    assert steps[0].item() == pytest.approx(4.5 * 4 / 32, abs=0.05)
+    assert [s.item() for s in steps[1:]] == pytest.approx([1.0, 1.0], abs=0.05)  # rightward: pan_left
+    assert torch.equal(controller.constrain(clean, f, weight=0.0), clean)
+    half = controller.constrain(clean, f, weight=0.5)
+    low = controller._low
+    assert torch.allclose(low(half[:, :, 1]), 0.5 * low(out[:, :, 1]), atol=1e-6)
+
+
+def test_weight_schedule_and_encoder_features():
+    c = CameraController(Camera(motion_type="zoom_in"), strength=0.8, until=0.5)
+    assert [c.weight(i, 10) for i in range(6)] == pytest.approx([0.8, 0.64, 0.48, 0.32, 0.16, 0.0])
+    f = field("pan_left", speed=4.0, frames=3)
+    features = CameraMotionEncoder.token_features(f, 3, 2, 3)
+    assert features.shape == (3 * 2 * 3, 6)
+    # 4 px/frame * 8 frames = 32 px = one 32 px latent cell (the video is 96 px wide with 3 cells)
+    assert features[6:, 0].tolist() == pytest.approx([1.0] * 12) and features[6:, 2].tolist() == pytest.approx([1.0] * 12)
+    encoder = CameraMotionEncoder(16)
+    assert torch.equal(encoder(features), torch.zeros(18, 16))  # zero gate: no effect until trained

@@ -1,0 +1,142 @@
+"""Keyframe / MultiKeyframeProcessor: the smoothstep interpolation, the checks, injection through LTX-Video's
+token mechanism (equal to ``image=``/``frame_index=``), and the zero-gated adapter and motion encoder on
+both pipelines."""
+
+import logging
+
+import pytest
+import torch
+from conftest import gen
+
+from ltx_video import Camera, CameraController, Keyframe, LTXVideoPipeline
+from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+from ltx_video.conditioning.multi_keyframe_processor import (
+    KeyframeAdapter,
+    MultiKeyframeProcessor,
+    cubic_smoothstep,
+    keyframe_latent_index,
+)
+from ltx_video.testing import tiny_audio_video_pipeline
+
+ARGS = dict(prompt="a red ball", height=64, width=64, num_frames=25, num_inference_steps=3, output_type="latent",
+            max_sequence_length=16)
+
+
+def run(pipe, seed=0, **kw):
+    return pipe(**{**ARGS, **kw}, generator=gen(seed)).frames
+
+
+def test_cubic_smoothstep_and_latent_index():
+    a = torch.tensor([0.0, 0.25, 0.5, 1.0, 1.5])
+    assert cubic_smoothstep(a).tolist() == pytest.approx([0.0, 0.15625, 0.5, 1.0, 1.0])
+    eps = 1e-3
+    assert cubic_smoothstep(torch.tensor([eps])).item() / eps < 0.01  # flat at the ends
+    assert [keyframe_latent_index(f) for f in (0, 1, 8, 9, 16, 24)] == [0, 1, 1, 2, 2, 3]
+
+
+def test_interpolation_between_keyframes():
+    a, b, c = torch.zeros(1, 2, 1, 1), torch.ones(1, 2, 1, 1), torch.full((1, 2, 1, 1), 3.0)
+    out, covered = MultiKeyframeProcessor.interpolate([(0, a), (4, b), (6, c)], 8)
+    assert out[0, 0, :, 0, 0].tolist() == pytest.approx([0, 0.15625, 0.5, 0.84375, 1, 2, 3, 0])
+    assert covered.tolist() == [True] * 7 + [False]
+    noise = torch.randn(1, 2, 8, 1, 1)
+    held = torch.zeros(1, 8)
+    held[0, 0] = 1.0
+    mixed = MultiKeyframeProcessor(0.25).mix(noise, out, covered, held)
+    expected = torch.lerp(noise, out, 0.25)
+    assert torch.equal(mixed[:, :, 1:7], expected[:, :, 1:7])
+    assert torch.equal(mixed[:, :, [0, 7]], noise[:, :, [0, 7]])  # held by a condition / past the last keyframe
+
+
+def test_bad_keyframes_are_refused(pipes, images):
+    _, pipe = pipes
+    with pytest.raises(ValueError, match=r"frame_index must be in \[0, 24\].*\[30\]"):
+        run(pipe, keyframes=[Keyframe(images[0], 0), Keyframe(images[1], 30)])
+    with pytest.raises(ValueError, match="different frames"):
+        run(pipe, keyframes=[Keyframe(images[0], 8), Keyframe(images[1], 8)])
+    with pytest.raises(ValueError, match="increasing frame order"):
+        run(pipe, keyframes=[Keyframe(images[0], 16), Keyframe(images[1], 8)])
+    with pytest.raises(ValueError, match="`keyframes` or one of"):
+        run(pipe, keyframes=[Keyframe(images[0], 0)], image=images[1])
+    with pytest.raises(ValueError, match="strength"):
+        Keyframe(images[0], 0, strength=1.5)
+    with pytest.raises(ValueError, match="interpolation_strength"):
+        run(pipe, keyframes=[Keyframe(images[0], 0)], keyframe_interpolation=1.0)
+    with pytest.raises(ValueError, match="more than the frame"):
+        run(pipe, camera=Camera(motion_type="pan_left", speed=9))  # 72 px in one latent step of a 64 px video
+
+
+def test_keyframes_inject_like_image_and_frame_index(pipes, images):
+    _, pipe = pipes
+    reference = run(pipe, image=[images[0], images[1]], frame_index=[0, 16], strength=[1.0, 0.7])
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[1], 16, strength=0.7)]
+    assert torch.equal(run(pipe, keyframes=keyframes, keyframe_interpolation=0.0), reference)
+    interpolated = run(pipe, keyframes=keyframes, keyframe_interpolation=0.3)
+    assert not torch.allclose(interpolated, reference, atol=1e-3)
+
+
+def test_interpolation_starts_from_the_keyframes_latents(pipes, images):
+    _, pipe = pipes
+    seen = {}
+
+    def grab(p, i, t, tensors):
+        seen.setdefault("first", tensors["latents"].clone())
+        return tensors
+
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[2], 24)]
+    run(pipe, keyframes=keyframes, keyframe_interpolation=0.0, num_inference_steps=1, callback_on_step_end=grab)
+    plain = seen.pop("first")
+    run(pipe, keyframes=keyframes, keyframe_interpolation=0.5, num_inference_steps=1, callback_on_step_end=grab)
+    mixed = seen.pop("first")
+    # after one full step (sigma 1 -> 0) the free frames between the keyframes moved toward the interpolation:
+    # the middle latent frames differ, the conditioning tokens appended for frame 24 do not
+    prefix = mixed.shape[1] - 4 * 2 * 2
+    assert torch.equal(mixed[:, :prefix], plain[:, :prefix])
+    assert not torch.allclose(mixed[:, prefix + 4 : prefix + 12], plain[:, prefix + 4 : prefix + 12], atol=1e-3)
+
+
+def test_zero_gated_adapter_and_encoder_leave_the_output_unchanged(components, images):
+    pipe = LTXVideoPipeline(**components)
+    pipe.set_progress_bar_config(disable=True)
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[1], 16)]
+    plain = run(pipe, keyframes=keyframes)
+    inner = pipe.transformer.config.num_attention_heads * pipe.transformer.config.attention_head_dim
+    pipe.keyframe_adapter = KeyframeAdapter(inner, pipe.transformer.config.in_channels, blocks=(0, 1))
+    assert torch.equal(run(pipe, keyframes=keyframes), plain)
+    with torch.no_grad():
+        for layer in pipe.keyframe_adapter.layers:
+            layer.gate.fill_(0.5)
+    assert not torch.allclose(run(pipe, keyframes=keyframes), plain, atol=1e-4)  # wired in
+    assert all(not b._forward_hooks for b in pipe.transformer.transformer_blocks)  # hooks removed after the call
+    pipe.keyframe_adapter = None
+
+    static = run(pipe)
+    pipe.camera_encoder = CameraMotionEncoder(inner)
+    assert torch.equal(run(pipe, camera=Camera(motion_type="pan_left")), static)  # learned path, gate 0
+    with torch.no_grad():
+        pipe.camera_encoder.gate.fill_(1.0)
+    assert not torch.allclose(run(pipe, camera=Camera(motion_type="pan_left")), static, atol=1e-4)
+    assert not pipe.transformer.proj_in._forward_hooks
+
+
+def test_training_free_camera_changes_only_what_it_should(pipes, caplog):
+    _, pipe = pipes
+    static = run(pipe)
+    with caplog.at_level(logging.WARNING):
+        moved = run(pipe, camera=Camera(motion_type="pan_left", speed=2.0))
+    assert sum("training-free" in r.getMessage() for r in caplog.records) == 1
+    assert not torch.allclose(moved, static, atol=1e-4)
+    off = run(pipe, camera=CameraController(Camera(motion_type="pan_left", speed=2.0), strength=0.0))
+    assert torch.equal(off, static)  # zero strength: the legacy output
+    still = run(pipe, camera=Camera())  # "static" holds the camera still: it pulls frames toward the previous one
+    assert not torch.allclose(still, static, atol=1e-4)
+
+
+def test_audio_video_pipeline_takes_keyframes_and_camera(images):
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[1], 16)]
+    reference = run(pipe, image=[images[0], images[1]], frame_index=[0, 16])
+    assert torch.equal(run(pipe, keyframes=keyframes, keyframe_interpolation=0.0), reference)
+    moved = run(pipe, keyframes=keyframes, camera=Camera(motion_type="zoom_in", speed=2.0))
+    assert torch.isfinite(moved).all() and not torch.allclose(moved, reference, atol=1e-4)
