@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from unittest import mock
 
+import PIL.Image
 import pytest
 import torch
 
@@ -85,6 +86,15 @@ def _condition_files(tmp_path):
         (["--device", "tpu"], "ltx-video: error: --device: "),
         (["--device", "cuda:7"], "ltx-video: error: --device cuda:7: "),
         (["--frame-rate", "0"], "ltx-video generate: error: argument --frame-rate: "),
+        (["--keyframe", "{not_image}:0"], "ltx-video: error: --keyframe "),
+        (["--keyframe", "{video}:99"], "ltx-video: error: --keyframe "),
+        (["--keyframe", "{video}:16", "--keyframe", "{video}:8"], "ltx-video: error: --keyframe: frames must be"),
+        (["--keyframe", "{video}:0", "--condition", "{video}:8"], "ltx-video: error: --keyframe and --condition"),
+        (["--keyframe", "{tmp}/missing.png:0"], "ltx-video generate: error: argument --keyframe: keyframe file not"),
+        (["--camera", "spin"], "ltx-video generate: error: argument --camera: unknown camera motion 'spin'; "
+                               "accepted: static, pan-left"),
+        (["--camera", "zoom-in:-1"], "ltx-video generate: error: argument --camera: zoom-in:-1: the speed must be"),
+        (["--camera", "pan-left:20"], "ltx-video: error: --camera pan-left:20: Camera `speed` 20.0"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_flag_before_loading(argv, start, tmp_path):
@@ -237,3 +247,18 @@ def test_builtin_defaults_come_from_the_saved_file():
     saved = json.loads((DEFAULT_MODEL_DIR / "generation_defaults.json").read_text())
     assert DEFAULT_GENERATION == {k: v for k, v in saved.items() if k != "prompt_grammar"}
     assert saved["prompt_grammar"] == {"max_objects": 1, "cameras": ["static"]}
+
+
+def test_keyframes_and_camera_from_the_command_line(tmp_path):
+    from ltx_video.io.media import read_video_tensor, write_video
+
+    first, last = tmp_path / "first.png", tmp_path / "last.mp4"
+    PIL.Image.new("RGB", (64, 64), (200, 30, 30)).save(first)
+    write_video(last, torch.full((9, 3, 64, 64), 0.2), fps=24)
+    out = tmp_path / "kf.mp4"
+    result = cli("generate", "a red ball bounces", "--keyframe", f"{first}:0", "--keyframe", f"{last}:16:0.8",
+                 "--camera", "pan-left:1.5", "--num-frames", "25", "--steps", "2", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    frames, fps = read_video_tensor(out)
+    assert frames.shape[0] == 25 and fps == 24
+    assert "training-free" in result.stderr and len(result.stderr.strip().splitlines()) <= 2

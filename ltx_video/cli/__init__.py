@@ -57,27 +57,53 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _condition(text: str) -> tuple[str, int, float]:
-    """PATH:FRAME[:STRENGTH] -> (path, frame, strength); the path may itself contain ':'."""
-    parts = text.rsplit(":", 2)
+def _media_at_frame(flag: str):
+    """PATH:FRAME[:STRENGTH] -> (path, frame, strength) for ``flag``; the path may itself contain ':'."""
+
+    def parse(text: str) -> tuple[str, int, float]:
+        parts = text.rsplit(":", 2)
+        try:
+            if len(parts) == 3 and not parts[1].lstrip("-").isdigit():
+                parts = [parts[0] + ":" + parts[1], parts[2]]
+            if len(parts) == 3:
+                path, frame, strength = parts[0], int(parts[1]), float(parts[2])
+            elif len(parts) == 2:
+                path, frame, strength = parts[0], int(parts[1]), 1.0
+            else:
+                raise ValueError
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected PATH:FRAME[:STRENGTH], got {text!r}") from None
+        if not Path(path).is_file():
+            raise argparse.ArgumentTypeError(f"{flag.lstrip('-')} file not found: {path}")
+        if frame < 0:
+            raise argparse.ArgumentTypeError(f"{text}: the frame must be >= 0, got {frame}")
+        if not 0.0 <= strength <= 1.0:
+            raise argparse.ArgumentTypeError(f"{text}: the strength must be in [0, 1], got {strength}")
+        return path, frame, strength
+
+    return parse
+
+
+_condition = _media_at_frame("--condition")
+
+
+def _camera(text: str) -> tuple[str, float]:
+    """MOTION[:SPEED] -> (motion type, speed); motion names take '-' or '_'."""
+    from ltx_video.conditioning.motions import MOTION_TYPES, SPEED_UNITS
+
+    name, _, speed = text.partition(":")
+    motion = name.strip().replace("-", "_")
+    if motion not in MOTION_TYPES:
+        raise argparse.ArgumentTypeError(
+            f"unknown camera motion {name!r}; accepted: {', '.join(m.replace('_', '-') for m in MOTION_TYPES)}"
+        )
     try:
-        if len(parts) == 3 and not parts[1].lstrip("-").isdigit():
-            parts = [parts[0] + ":" + parts[1], parts[2]]
-        if len(parts) == 3:
-            path, frame, strength = parts[0], int(parts[1]), float(parts[2])
-        elif len(parts) == 2:
-            path, frame, strength = parts[0], int(parts[1]), 1.0
-        else:
-            raise ValueError
+        value = float(speed) if speed else 1.0
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected PATH:FRAME[:STRENGTH], got {text!r}") from None
-    if not Path(path).is_file():
-        raise argparse.ArgumentTypeError(f"condition file not found: {path}")
-    if frame < 0:
-        raise argparse.ArgumentTypeError(f"{text}: the frame must be >= 0, got {frame}")
-    if not 0.0 <= strength <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text}: the strength must be in [0, 1], got {strength}")
-    return path, frame, strength
+        raise argparse.ArgumentTypeError(f"{text}: the speed must be a number ({SPEED_UNITS}), got {speed!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: the speed must be >= 0 ({SPEED_UNITS}), got {speed}")
+    return motion, value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--upsampler", type=Path, help="a local LTXLatentUpsamplerModel folder (multi-scale configs)")
     gen.add_argument("--condition", type=_condition, action="append", default=[], metavar="PATH:FRAME[:STRENGTH]",
                      help="an image or video placed at a frame (repeatable; strength default 1.0)")
+    gen.add_argument("--keyframe", type=_media_at_frame("--keyframe"), action="append", default=[],
+                     metavar="PATH:FRAME[:STRENGTH]", help="a keyframe (repeatable, in frame order): as --condition, "
+                     "and the frames between keyframes start from their interpolation; see docs/control.md")
+    gen.add_argument("--camera", type=_camera, metavar="MOTION[:SPEED]", help="camera motion: static, pan-left, "
+                     "pan-right, pan-up, pan-down, zoom-in, zoom-out, orbit-left, orbit-right, dolly-forward, "
+                     "dolly-backward; SPEED in px per frame (pans, orbits) or %% per frame (zooms, dollies), default 1")
     gen.add_argument("--output", type=Path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4)")
     gen.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
     gen.add_argument("--dtype", choices=DTYPES, default="float32", help="default: float32")

@@ -82,8 +82,8 @@ def inspect_model(model: Path | None, base_model: Path | None) -> ModelSource:
     return ModelSource("folder", model, PIPELINE_CLASSES[class_name], defaults, recorded is not None)
 
 
-def _check_media(path: str, spec: str) -> None:
-    """Open a --condition file as an image (by suffix) or a video, without decoding it all."""
+def _check_media(path: str, spec: str, flag: str = "--condition") -> None:
+    """Open a --condition (--keyframe) file as an image (by suffix) or a video, without decoding it all."""
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         from PIL import Image, UnidentifiedImageError
 
@@ -91,18 +91,18 @@ def _check_media(path: str, spec: str) -> None:
             with Image.open(path) as image:
                 image.verify()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-            raise CLIError(f"--condition {spec}: {path} is not a readable image ({error})") from None
+            raise CLIError(f"{flag} {spec}: {path} is not a readable image ({error})") from None
         return
     import av
 
     try:
         with av.open(path) as container:
             if not container.streams.video:
-                raise CLIError(f"--condition {spec}: {path} has no video stream; expected an image "
+                raise CLIError(f"{flag} {spec}: {path} has no video stream; expected an image "
                                f"({', '.join(sorted(IMAGE_SUFFIXES))}) or a video")
             next(container.decode(video=0))
     except (av.error.FFmpegError, StopIteration, UnicodeDecodeError) as error:
-        raise CLIError(f"--condition {spec}: {path} is neither an image ({', '.join(sorted(IMAGE_SUFFIXES))}) nor a "
+        raise CLIError(f"{flag} {spec}: {path} is neither an image ({', '.join(sorted(IMAGE_SUFFIXES))}) nor a "
                        f"video PyAV can decode ({type(error).__name__})") from None
 
 
@@ -171,12 +171,26 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
         raise CLIError("--config is multi-scale: pass --upsampler DIR (an LTXLatentUpsamplerModel folder)")
     call = _resolve_call(args, source, config)
     num_frames = call["num_frames"]
-    for path, frame, _strength in args.condition:
-        spec = f"{path}:{frame}"
-        if frame >= num_frames:
-            raise CLIError(f"--condition {spec}: frame {frame} is outside the video: --num-frames {num_frames} "
-                           f"has frames 0 to {num_frames - 1}")
-        _check_media(path, spec)
+    if args.condition and args.keyframe:
+        raise CLIError("--keyframe and --condition cannot be combined: give every image as --keyframe")
+    for flag, items in (("--condition", args.condition), ("--keyframe", args.keyframe)):
+        for path, frame, _strength in items:
+            spec = f"{path}:{frame}"
+            if frame >= num_frames:
+                raise CLIError(f"{flag} {spec}: frame {frame} is outside the video: --num-frames {num_frames} "
+                               f"has frames 0 to {num_frames - 1}")
+            _check_media(path, spec, flag)
+    frames = [frame for _, frame, _ in args.keyframe]
+    if len(set(frames)) != len(frames) or frames != sorted(frames):
+        raise CLIError(f"--keyframe: frames must be different and in increasing order, got {frames}")
+    if args.camera is not None:
+        from ltx_video.conditioning.camera_controller import Camera, CameraController
+
+        motion, speed = args.camera
+        try:
+            CameraController(Camera(motion_type=motion, speed=speed)).check(num_frames, call["height"], call["width"])
+        except ValueError as error:
+            raise CLIError(f"--camera {motion.replace('_', '-')}:{speed:g}: {error}") from None
     if args.attention == "flash":
         from ltx_video.attention.backends import flash_attn_available
 
@@ -256,14 +270,19 @@ def run(args) -> Path:
     source, config, call = check_inputs(args)
     import torch
 
-    from ltx_video import ConditioningItem
+    from ltx_video import Camera, ConditioningItem, Keyframe
     from ltx_video.io.media import write_video
 
     call.update(
         conditioning_items=[ConditioningItem(p, f, s) for p, f, s in args.condition] or None,
+
         output_type="pt",
         generator=torch.Generator(device="cpu").manual_seed(args.seed),
     )
+    if args.keyframe:
+        call["keyframes"] = [Keyframe(p, f, s) for p, f, s in args.keyframe]
+    if args.camera is not None:
+        call["camera"] = Camera(motion_type=args.camera[0], speed=args.camera[1])
     with quiet_console():
         pipe = load_pipeline(args, source)
         output = config.generate(pipe, **call) if config is not None else pipe(**call)

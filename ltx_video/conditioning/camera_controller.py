@@ -33,6 +33,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ltx_video.conditioning.motions import MOTION_TYPES
+
 __all__ = [
     "MOTION_TYPES",
     "Camera",
@@ -42,19 +44,6 @@ __all__ = [
     "latent_frame_times",
 ]
 
-MOTION_TYPES = (
-    "static",
-    "pan_left",
-    "pan_right",
-    "pan_up",
-    "pan_down",
-    "zoom_in",
-    "zoom_out",
-    "orbit_left",
-    "orbit_right",
-    "dolly_forward",
-    "dolly_backward",
-)
 LAYERS = ("subject", "background")
 
 
