@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
 
 from ltx_video.conditioning.motions import MOTION_TYPES
 
@@ -294,14 +296,16 @@ class CameraController:
         return F.conv2d(x, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
 
 
-class CameraMotionEncoder(nn.Module):
+class CameraMotionEncoder(ModelMixin, ConfigMixin):
     """The learned path: per-token motion features -> embeddings added to the video tokens through a gate.
 
     Features per latent cell: the two layers' displacements to the next latent frame, in latent cells
     (4 numbers), and the layers' log scales (2). An MLP maps them to the transformer width; ``gate`` (one
-    per channel) starts at zero, so an untrained encoder leaves the model's output unchanged.
+    per channel) starts at zero, so an untrained encoder leaves the model's output unchanged. Saved and loaded
+    as a diffusers model (a ``camera_encoder/`` folder beside a pipeline's components).
     """
 
+    @register_to_config
     def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6):
         super().__init__()
         self.features = features

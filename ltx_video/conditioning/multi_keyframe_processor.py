@@ -29,6 +29,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
 
 __all__ = ["Keyframe", "KeyframeAdapter", "MultiKeyframeProcessor", "cubic_smoothstep", "keyframe_latent_index"]
 
@@ -167,14 +169,16 @@ class _GatedCrossAttention(nn.Module):
         return self.gate * self.to_out(out)
 
 
-class KeyframeAdapter(nn.Module):
+class KeyframeAdapter(ModelMixin, ConfigMixin):
     """``x + gate * cross_attention(x, keyframe_tokens)`` after chosen transformer blocks (zero gates at init).
 
     Keyframe tokens are the keyframes' normalised latents (C channels per latent cell) with a sinusoidal
     embedding of their time relative to the clip (``frame / num_frames``); video tokens get the same
-    embedding of their own time as a bias of the query. ``blocks``: the block indices to adapt.
+    embedding of their own time as a bias of the query. ``blocks``: the block indices to adapt. Saved and
+    loaded as a diffusers model (a ``keyframe_adapter/`` folder beside a pipeline's components).
     """
 
+    @register_to_config
     def __init__(self, inner_dim: int, latent_channels: int = 128, blocks: Sequence[int] = (0,), heads: int = 4,
                  time_features: int = 32):
         super().__init__()

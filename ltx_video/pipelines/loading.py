@@ -8,7 +8,14 @@ from typing import Any
 
 from ltx_video.pipelines.generation_defaults import GENERATION_DEFAULTS_FILE, GenerationDefaults
 
-__all__ = ["LoadingMixin"]
+__all__ = ["CONTROL_MODULES", "LoadingMixin"]
+
+# Learned control modules that live beside a pipeline's diffusers components (not in model_index.json, so the
+# folder still loads in diffusers' own LTX pipelines): attribute -> (module, class).
+CONTROL_MODULES = {
+    "camera_encoder": ("ltx_video.conditioning.camera_controller", "CameraMotionEncoder"),
+    "keyframe_adapter": ("ltx_video.conditioning.multi_keyframe_processor", "KeyframeAdapter"),
+}
 
 
 class LoadingMixin:
@@ -42,6 +49,8 @@ class LoadingMixin:
         defaults = GenerationDefaults.load(folder) if folder.is_dir() else None  # a broken file fails before the weights load
         pipe = super().from_pretrained(str(folder) if looks_local else name, **kwargs)
         pipe.generation_defaults = defaults
+        if folder.is_dir():
+            pipe.load_control_modules(folder)
         if quantization == "fp8":
             pipe.enable_fp8()
         return pipe
@@ -50,11 +59,26 @@ class LoadingMixin:
         """diffusers' ``save_pretrained``, plus ``generation_defaults.json`` when the pipeline has
         :attr:`generation_defaults`, so ``from_pretrained`` and ``ltx-video generate --model`` use them."""
         super().save_pretrained(save_directory, *args, **kwargs)
+        for name in CONTROL_MODULES:
+            module = getattr(self, name, None)
+            if module is not None:
+                module.save_pretrained(Path(save_directory) / name)
         stale = Path(save_directory) / GENERATION_DEFAULTS_FILE
         if self.generation_defaults is not None:
             self.generation_defaults.save(save_directory)
         elif stale.is_file():  # left by an earlier save of another pipeline into the same folder
             stale.unlink()
+
+    def load_control_modules(self, folder) -> None:
+        """The optional learned control modules saved beside the components (``camera_encoder/``,
+        ``keyframe_adapter/``), on the transformer's device and dtype; see docs/control.md."""
+        import importlib
+
+        for name, (module_path, class_name) in CONTROL_MODULES.items():
+            if (Path(folder) / name / "config.json").is_file():
+                cls = getattr(importlib.import_module(module_path), class_name)
+                module = cls.from_pretrained(Path(folder) / name)
+                setattr(self, name, module.to(self.transformer.device, self.transformer.dtype).eval())
 
     @classmethod
     def from_single_file(

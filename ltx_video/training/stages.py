@@ -253,6 +253,10 @@ class TransformerStage:
 
 
 def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):
+    if config.stage == "camera":  # a frozen base pipeline with a trainable motion encoder
+        from ltx_video.training.camera_stage import CameraStage
+
+        return CameraStage(config, bank, device)
     stages = {"video_vae": VideoVAEStage, "audio_vae": AudioVAEStage, "transformer": TransformerStage}
     return stages[config.stage](config, bank, device)
 

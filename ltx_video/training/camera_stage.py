@@ -1,0 +1,151 @@
+"""The ``camera`` stage: a :class:`CameraMotionEncoder` trained on a frozen audio-video transformer.
+
+The clips are the synthetic world's with the camera motion drawn per clip (``data.camera: null``); each clip's
+exact motion (type and speed) gives its motion field (:class:`CameraController`), and the encoder's
+embeddings are added to the video tokens after ``proj_in`` as at inference (:mod:`ltx_video.pipelines.control`).
+The prompts lose their camera phrase, so the motion can only come from the encoder. The transformer, the
+autoencoders and the text encoder are the base pipeline's (``stage_options.pipeline``) and stay frozen, so
+the base model's output without ``camera=`` is unchanged, bit for bit.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from ltx_video.conditioning.camera_controller import Camera, CameraController, CameraMotionEncoder
+from ltx_video.conditioning.items import latent_positions, pack
+from ltx_video.data.synthetic import sample_params
+from ltx_video.pipelines.latent_ops import normalize_latents
+from ltx_video.training.losses import joint_flow_loss, sample_flow_times
+
+__all__ = ["CameraStage", "clip_camera", "strip_camera_phrase"]
+
+
+def clip_camera(seed: int, data) -> Camera:
+    """The exact camera of the synthetic clip of ``seed`` under the data config ``data`` (no rendering)."""
+    overrides = dict(height=data.height, width=data.width, fps=data.fps, duration=data.num_frames / data.fps)
+    if data.camera is not None:
+        overrides["camera"] = data.camera
+    params = sample_params(seed, **overrides)
+    return Camera(motion_type=params.camera, speed=params.camera_speed)
+
+
+def strip_camera_phrase(prompt: str) -> str:
+    """``"a red ball bounces, the camera pans left"`` -> ``"a red ball bounces"``."""
+    return prompt.split(", the camera", 1)[0]
+
+
+class _CameraObjective(nn.Module):
+    """The frozen transformer with the trainable encoder's embeddings added after ``proj_in``."""
+
+    def __init__(self, transformer: nn.Module, encoder: CameraMotionEncoder) -> None:
+        super().__init__()
+        self.transformer, self.encoder = transformer, encoder
+        self._features: torch.Tensor | None = None
+        transformer.proj_in.register_forward_hook(self._add_motion)
+
+    def _add_motion(self, module, args, output):
+        if self._features is None:
+            return output
+        return output + self.encoder(self._features.to(output.dtype))
+
+    def forward(self, features: torch.Tensor, **kwargs):
+        self._features = features
+        try:
+            return self.transformer(**kwargs)
+        finally:
+            self._features = None
+
+
+class CameraStage:
+    defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
+                    t_distribution="logit_normal")
+    needs_media = False
+
+    def __init__(self, config, bank, device: torch.device) -> None:
+        from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+
+        from ltx_video.training.stages import _options
+
+        o = self.options = _options(config, self.defaults)
+        if not o["pipeline"] or not (Path(o["pipeline"]) / "model_index.json").is_file():
+            raise ValueError(f"stage_options.pipeline must be a saved LTXAudioVideoPipeline folder, got {o['pipeline']!r}")
+        if config.data.source != "synthetic":
+            raise ValueError("the camera stage trains on the synthetic world (data.source: synthetic)")
+        self.config, self.bank, self.device = config, bank, device
+        pipe = LTXAudioVideoPipeline.from_pretrained(o["pipeline"])
+        self.base = pipe
+        self.vae, self.audio_vae = pipe.vae.to(device).eval(), pipe.audio_vae.to(device).eval()
+        self.tokenizer, self.text_encoder = pipe.tokenizer, pipe.text_encoder.to(device).eval()
+        transformer = pipe.transformer.to(device).requires_grad_(False)
+        for module in (self.vae, self.audio_vae, self.text_encoder):
+            module.requires_grad_(False)
+        cfg = transformer.config
+        self.network = CameraMotionEncoder(cfg.num_attention_heads * cfg.attention_head_dim, hidden=o["hidden"])
+        self.model = _CameraObjective(transformer, self.network)
+        self._encode_bank()
+
+    @torch.no_grad()
+    def _encode_bank(self) -> None:
+        video, audio, features = [], [], []
+        data = self.config.data
+        for start in range(0, len(self.bank), 16):
+            indices = list(range(start, min(start + 16, len(self.bank))))
+            batch = self.bank.batch(indices, 0, 0)
+            latents = self.vae.encode(batch["video"].to(self.device)).latent_dist.mode()
+            video.append(normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor))
+            audio.append(self.audio_vae.encode(batch["audio"].to(self.device)))
+        self.video_latents, self.audio_latents = torch.cat(video), torch.cat(audio)
+        _, _, f, h, w = self.video_latents.shape
+        ratio_t, ratio_s = self.vae.temporal_compression_ratio, self.vae.spatial_compression_ratio
+        self.cameras = [clip_camera(data.seed + i, data) for i in range(len(self.bank))]
+        for camera in self.cameras:
+            field = CameraController(camera).motion_field(f, data.height, data.width, ratio_t)
+            features.append(CameraMotionEncoder.token_features(field, f, h, w))
+        self.features = torch.stack(features).to(self.device)  # (N, F'*h*w, 6)
+        coords = latent_positions(1, f, h, w, temporal_scale=ratio_t, spatial_scale=ratio_s, causal=True,
+                                  device=self.device).float()
+        coords[:, 0] /= data.fps
+        self.video_positions = coords
+        seconds = self.audio_vae.config.temporal_factor / self.audio_vae.config.sample_rate
+        self.audio_positions = torch.arange(self.audio_latents.shape[1], device=self.device, dtype=torch.float32)[None] * seconds
+
+    @torch.no_grad()
+    def encode_text(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens = self.tokenizer(prompts, padding="max_length", max_length=self.options["max_sequence_length"],
+                                truncation=True, add_special_tokens=True, return_tensors="pt")
+        mask = tokens.attention_mask.to(self.device)
+        return self.text_encoder(tokens.input_ids.to(self.device), attention_mask=mask)[0], mask.bool()
+
+    def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
+        o, indices = self.options, batch["indices"]
+        prompts = ["" if rng.random() < o["uncond_prob"] else strip_camera_phrase(p) for p in batch["prompts"]]
+        text, mask = self.encode_text(prompts)
+        size = len(indices)
+        features = self.features[indices]
+
+        def velocity(video_t, video_timestep, audio_t, audio_timestep):
+            return model(
+                features, hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep,
+                encoder_attention_mask=mask, video_coords=self.video_positions.expand(size, -1, -1),
+                audio_hidden_states=audio_t, audio_timestep=audio_timestep,
+                audio_coords=self.audio_positions.expand(size, -1), return_dict=False,
+            )
+
+        t = sample_flow_times(size, generator=generator, distribution=o["t_distribution"], device=self.device)
+        result = joint_flow_loss(
+            velocity, pack(self.video_latents[indices]), self.audio_latents[indices], mode="text_to_audio_video",
+            audio_weight=o["audio_weight"], t=t, generator=generator,
+        )
+        return {"loss": result.loss, "video": result.video, "audio": result.audio}
+
+    def save(self, model: _CameraObjective, output_dir: Path) -> None:
+        """``camera_encoder/`` and the base pipeline with it (``pipeline/``, loadable with ``from_pretrained``)."""
+        model.encoder.eval().save_pretrained(output_dir / "camera_encoder")
+        pipe = self.base
+        pipe.camera_encoder = model.encoder
+        pipe.save_pretrained(output_dir / "pipeline")
