@@ -3,9 +3,11 @@
 The clips are the synthetic world's with the camera motion drawn per clip (``data.camera: null``); each clip's
 exact motion (type and speed) gives its motion field (:class:`CameraController`), and the encoder's
 embeddings are added to the video tokens after ``proj_in`` as at inference (:mod:`ltx_video.pipelines.control`).
-The prompts lose their camera phrase, so the motion can only come from the encoder. The transformer, the
-autoencoders and the text encoder are the base pipeline's (``stage_options.pipeline``) and stay frozen, so
-the base model's output without ``camera=`` is unchanged, bit for bit.
+The prompts lose their camera phrase, so the motion can only come from the encoder. The autoencoders and
+the text encoder are the base pipeline's (``stage_options.pipeline``) and stay frozen. So does the
+transformer by default, and then the base model's output without ``camera=`` is unchanged, bit for bit;
+``train_transformer: true`` fine-tunes it too, with ``no_camera_prob`` of the samples seen without the
+encoder (as a call without ``camera=``), so it keeps working without one.
 """
 
 from __future__ import annotations
@@ -51,10 +53,12 @@ class _CameraObjective(nn.Module):
     def _add_motion(self, module, args, output):
         if self._features is None:
             return output
-        return output + self.encoder(self._features.to(output.dtype))
+        features, keep = self._features
+        return output + self.encoder(features.to(output.dtype)) * keep[:, None, None].to(output.dtype)
 
-    def forward(self, features: torch.Tensor, **kwargs):
-        self._features = features
+    def forward(self, features: torch.Tensor, keep: torch.Tensor, **kwargs):
+        """``features`` (B, N, 6); ``keep`` (B,): 1 where the sample sees the encoder, 0 where it does not."""
+        self._features = (features, keep)
         try:
             return self.transformer(**kwargs)
         finally:
@@ -63,7 +67,7 @@ class _CameraObjective(nn.Module):
 
 class CameraStage:
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
-                    t_distribution="logit_normal")
+                    t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0)
     needs_media = False
 
     def __init__(self, config, bank, device: torch.device) -> None:
@@ -81,7 +85,7 @@ class CameraStage:
         self.base = pipe
         self.vae, self.audio_vae = pipe.vae.to(device).eval(), pipe.audio_vae.to(device).eval()
         self.tokenizer, self.text_encoder = pipe.tokenizer, pipe.text_encoder.to(device).eval()
-        transformer = pipe.transformer.to(device).requires_grad_(False)
+        transformer = pipe.transformer.to(device).requires_grad_(bool(o["train_transformer"]))
         for module in (self.vae, self.audio_vae, self.text_encoder):
             module.requires_grad_(False)
         cfg = transformer.config
@@ -127,10 +131,11 @@ class CameraStage:
         text, mask = self.encode_text(prompts)
         size = len(indices)
         features = self.features[indices]
+        keep = torch.tensor([float(rng.random() >= o["no_camera_prob"]) for _ in indices], device=self.device)
 
         def velocity(video_t, video_timestep, audio_t, audio_timestep):
             return model(
-                features, hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep,
+                features, keep, hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep,
                 encoder_attention_mask=mask, video_coords=self.video_positions.expand(size, -1, -1),
                 audio_hidden_states=audio_t, audio_timestep=audio_timestep,
                 audio_coords=self.audio_positions.expand(size, -1), return_dict=False,

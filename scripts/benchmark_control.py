@@ -1,0 +1,207 @@
+"""Keyframes and camera control on the built-in model, side by side in one run, on held-out seeds.
+
+    python scripts/benchmark_control.py                                   # both sections (docs/benchmarks.md)
+    python scripts/benchmark_control.py --sections camera --num 2 --motions pan_left zoom_in
+    python scripts/benchmark_control.py --pipeline runs/default/camera/pipeline   # a trained motion encoder
+
+Sections (``--sections``):
+
+- ``camera``: for each motion type and speed, ``--num`` videos per setting: the prompt alone (the world's
+  camera phrase, e.g. "..., the camera pans left": the prompt-only baseline), ``camera=`` training-free
+  (the pipeline's motion encoder switched off) and ``camera=`` learned (when the pipeline has a motion
+  encoder). Measured with :func:`ltx_video.metrics.camera_motion` (global dx, dy, zoom per frame, mean over
+  the clip): direction right (pans: the sign of dx or dy; zooms: the side of 1; orbits: the background's dx;
+  dollies: the side of 1), speed error in px per frame (pans, orbits) and zoom-rate error in % per frame
+  (zooms, dollies), against what :class:`~ltx_video.CameraController` asks of the background.
+- ``keyframes``: three frames (0, 24, 48) of held-out synthetic clips given as keyframes (strength 1):
+  PSNR at those frames against the real frames, beside the video VAE's own reconstruction of them; the
+  object's tracked path between keyframes against the real clip's (mean px), with and without
+  interpolation; flicker against the real clips'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+
+import numpy as np
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SPEEDS = (0.5, 1.0, 1.5)
+SEED0 = 1_000_000  # held out: the built-in model and the motion encoder trained on seeds below 10,000
+
+
+def _machine() -> str:
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; torch {torch.__version__}; " \
+           f"{datetime.date.today().isoformat()}"
+
+
+def _expected(motion: str, speed: float) -> tuple[float, float, float]:
+    """The background's per-frame (dx, dy, zoom) that CameraController asks for."""
+    from ltx_video import Camera, CameraController
+
+    (_, _), (dx, dy), (_, zoom) = CameraController(Camera(motion_type=motion, speed=speed)).per_frame(64, 64)
+    return dx, dy, zoom
+
+
+def _score(motion: str, speed: float, measured: np.ndarray) -> dict:
+    dx, dy, zoom = _expected(motion, speed)
+    mdx, mdy, mzoom = (float(v) for v in measured)
+    kind = motion.split("_")[0]
+    if kind in ("pan", "orbit"):
+        axis = 0 if abs(dx) > abs(dy) else 1
+        want, got = (dx, mdx) if axis == 0 else (dy, mdy)
+        return {"direction": np.sign(got) == np.sign(want) and abs(got) > 0.1 * abs(want), "error": abs(got - want),
+                "unit": "px/frame", "measured": got, "requested": want}
+    if kind in ("zoom", "dolly"):
+        return {"direction": np.sign(mzoom - 1) == np.sign(zoom - 1) and abs(mzoom - 1) > 0.1 * abs(zoom - 1),
+                "error": 100 * abs(mzoom - zoom), "unit": "%/frame", "measured": 100 * (mzoom - 1),
+                "requested": 100 * (zoom - 1)}
+    return {"direction": abs(mdx) < 0.25 and abs(mdy) < 0.25 and abs(mzoom - 1) < 0.0025,
+            "error": float(np.hypot(mdx, mdy)), "unit": "px/frame", "measured": float(np.hypot(mdx, mdy)), "requested": 0.0}
+
+
+def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None) -> list[dict]:
+    from ltx_video import Camera
+    from ltx_video.data.prompts import CAMERA_PHRASES
+    from ltx_video.default_model import DEFAULT_GENERATION
+    from ltx_video.metrics import camera_motion
+
+    encoder = pipe.camera_encoder
+    settings = ["prompt only", "training-free"] + (["learned"] if encoder is not None else [])
+    colours, shapes = ("red", "blue", "green", "yellow"), ("ball", "square", "triangle")
+    rows = []
+    for motion in motions:
+        for speed in (speeds if motion != "static" else (0.0,)):
+            for setting in settings:
+                if setting == "prompt only" and motion not in CAMERA_PHRASES:
+                    continue  # the world has no phrase for it
+                scores = []
+                for k in range(num):
+                    seed = SEED0 + k
+                    obj = f"a {colours[k % 4]} {shapes[k % 3]} bounces"
+                    kwargs = {**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {})}
+                    if setting == "prompt only":
+                        prompt, camera = f"{obj}, {CAMERA_PHRASES[motion]}", None
+                    else:
+                        prompt, camera = obj, Camera(motion_type=motion, speed=speed)
+                    pipe.camera_encoder = encoder if setting == "learned" else None
+                    video = pipe(prompt, camera=camera, generator=torch.Generator().manual_seed(seed),
+                                 output_type="pt", **kwargs).frames[0]
+                    scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
+                row = {"motion": motion, "speed": speed, "setting": setting, "unit": scores[0]["unit"],
+                       "direction": float(np.mean([s["direction"] for s in scores])),
+                       "error": float(np.mean([s["error"] for s in scores])),
+                       "measured": float(np.mean([s["measured"] for s in scores])),
+                       "requested": scores[0]["requested"]}
+                rows.append(row)
+                print(f"  {motion:<15} {speed:>4} {setting:<14} direction {row['direction']:.2f}  measured "
+                      f"{row['measured']:+.3f} (asked {row['requested']:+.3f}) {row['unit']}", flush=True)
+    pipe.camera_encoder = encoder
+    return rows
+
+
+def keyframe_rows(pipe, num: int, steps: int | None = None) -> list[dict]:
+    from ltx_video import Keyframe
+    from ltx_video.default_model import DEFAULT_GENERATION
+    from ltx_video.metrics import colour_track, flicker, psnr
+
+    frames_at = (0, 24, 48)
+    rows = {name: [] for name in ("VAE reconstruction", "keyframes, no interpolation", "keyframes, interpolation 0.2")}
+    real_flicker, path_errors = [], {name: [] for name in rows}
+    for k in range(num):
+        seed = SEED0 + 500 + k
+        clip = _clip(seed)
+        real = ((clip.video + 1) / 2).clamp(0, 1)  # (F, 3, H, W) in [0, 1]
+        real_np = real.permute(0, 2, 3, 1).numpy()
+        real_flicker.append(flicker(real_np))
+        rgb = _object_rgb(clip)
+        real_path = colour_track(real_np, rgb)
+        with torch.no_grad():  # the built-in VAE has no timestep conditioning
+            pixels = clip.video.permute(1, 0, 2, 3)[None].to(pipe.vae.dtype)
+            recon = pipe.vae.decode(pipe.vae.encode(pixels).latent_dist.mode(), return_dict=False)[0]
+        recon = ((recon[0].permute(1, 2, 3, 0).float() + 1) / 2).clamp(0, 1).numpy()
+        generated = {"VAE reconstruction": recon}
+        keyframes = [Keyframe(real[f], f) for f in frames_at]  # (3, H, W) in [0, 1]: diffusers' image layout
+        for name, s in (("keyframes, no interpolation", 0.0), ("keyframes, interpolation 0.2", 0.2)):
+            video = pipe(clip.prompt.split(", the camera")[0], keyframes=keyframes, keyframe_interpolation=s,
+                         generator=torch.Generator().manual_seed(seed), output_type="np",
+                         **{**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {})}).frames[0]
+            generated[name] = video
+        for name, video in generated.items():
+            values = [psnr(video[f], real_np[f]) for f in frames_at]
+            path = colour_track(video, rgb)
+            ok = ~np.isnan(path).any(axis=1) & ~np.isnan(real_path).any(axis=1)
+            between = np.zeros(len(path), dtype=bool)
+            between[1:48] = True
+            between[list(frames_at)] = False
+            error = float(np.linalg.norm(path[ok & between] - real_path[ok & between], axis=1).mean()) if (ok & between).any() else float("nan")
+            rows[name].append({"psnr": float(np.mean(values)), "flicker": flicker(video)})
+            path_errors[name].append(error)
+    out = []
+    for name, values in rows.items():
+        out.append({"method": name, "psnr": float(np.mean([v["psnr"] for v in values])),
+                    "path_px": float(np.nanmean(path_errors[name])),
+                    "flicker_ratio": float(np.mean([v["flicker"] for v in values]) / np.mean(real_flicker))})
+        print(f"  {name:<30} PSNR {out[-1]['psnr']:.2f} dB  path {out[-1]['path_px']:.2f} px  "
+              f"flicker x{out[-1]['flicker_ratio']:.2f}", flush=True)
+    return out
+
+
+def _clip(seed: int):
+    """A held-out clip as the built-in model was trained on: 64 px, 49 frames at 24 fps, one object, static camera."""
+    import dataclasses
+
+    from ltx_video.data.synthetic import render_clip, sample_params
+
+    params = sample_params(seed, height=64, width=64, fps=24.0, duration=49 / 24, camera="static")
+    return render_clip(seed, dataclasses.replace(params, objects=params.objects[:1]))
+
+
+def _object_rgb(clip):
+    from ltx_video.data.prompts import COLOURS
+
+    return COLOURS[clip.params.objects[0].colour]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ltx_video.conditioning.motions import MOTION_TYPES
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sections", nargs="+", choices=["camera", "keyframes"], default=["camera", "keyframes"])
+    parser.add_argument("--num", type=int, default=4, help="videos per setting (held-out seeds)")
+    parser.add_argument("--motions", nargs="+", choices=MOTION_TYPES, default=list(MOTION_TYPES))
+    parser.add_argument("--speeds", nargs="+", type=float, default=list(SPEEDS))
+    parser.add_argument("--pipeline", default=None, help="a pipeline folder (default: the built-in model)")
+    parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's; CI: 2)")
+    args = parser.parse_args(argv)
+    if args.num < 1 or min(args.speeds) <= 0:
+        parser.error("--num must be >= 1 and --speeds > 0")
+    from ltx_video.default_model import load_default_pipeline
+    from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+
+    pipe = load_default_pipeline() if args.pipeline is None else LTXAudioVideoPipeline.from_pretrained(args.pipeline)
+    pipe.set_progress_bar_config(disable=True)
+    report = [f"Machine: {_machine()}; pipeline: {args.pipeline or 'built-in'}; {args.num} held-out seeds per row"]
+    if "camera" in args.sections:
+        rows = camera_rows(pipe, args.motions, args.speeds, args.num, args.steps)
+        report += ["", "| motion | speed | setting | direction right | measured | requested | error |",
+                   "|---|---|---|---|---|---|---|"]
+        report += [f"| {r['motion']} | {r['speed']:g} | {r['setting']} | {100 * r['direction']:.0f} % | "
+                   f"{r['measured']:+.3f} | {r['requested']:+.3f} | {r['error']:.3f} {r['unit']} |" for r in rows]
+    if "keyframes" in args.sections:
+        rows = keyframe_rows(pipe, args.num, args.steps)
+        report += ["", "| method | PSNR at keyframes (dB) | object path error between keyframes (px) | flicker vs real |",
+                   "|---|---|---|---|"]
+        report += [f"| {r['method']} | {r['psnr']:.2f} | {r['path_px']:.2f} | {r['flicker_ratio']:.2f}x |" for r in rows]
+    print("\n".join(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
