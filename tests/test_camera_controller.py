@@ -103,7 +103,7 @@ def test_constraint_moves_low_frequencies_with_the_camera():
     out = controller.constrain(clean, f, weight=1.0)
     xs = torch.arange(12.0)
     centroid = [(out[0, 0, k].sum(0) * xs).sum() / out[0, 0, k].sum() for k in range(4)]
-    steps = [c2 - c1 for c1, c2 in zip(centroid, centroid[1:])]
+    steps = [c2 - c1 for c1, c2 in zip(centroid, centroid[1:], strict=False)]
     assert steps[0].item() == pytest.approx(4.5 * 4 / 32, abs=0.05)
     assert [s.item() for s in steps[1:]] == pytest.approx([1.0, 1.0], abs=0.05)  # rightward: pan_left
     assert torch.equal(controller.constrain(clean, f, weight=0.0), clean)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -50,6 +50,7 @@ class ControlPlan:
     processor: MultiKeyframeProcessor | None = None
     camera: CameraController | None = None
     learned_camera: bool = False
+    anchors: list = field(default_factory=list)  # the keyframes' latents, encoded once per call (step 4 or 5)
 
 
 class ControlMixin:
@@ -95,9 +96,11 @@ class ControlMixin:
         """(latent frame, latents (B, C, h, w)) of each keyframe's first frame: the VAE's mean (no generator draw)."""
         from ltx_video.pipelines.latent_ops import normalize_latents
 
-        anchors = []
+        if control.anchors:
+            return control.anchors
+        anchors = control.anchors
         ratio = self.vae_temporal_compression_ratio
-        for (pixels, frame, _), keyframe in zip(plan.conditions, control.keyframes, strict=True):
+        for (pixels, _, _), keyframe in zip(plan.conditions, control.keyframes, strict=True):
             first = pixels[:, :, :1].to(plan.device, self.vae.dtype)
             latents = self.vae.encode(first).latent_dist.mean
             latents = normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)

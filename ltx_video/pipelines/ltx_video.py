@@ -31,6 +31,7 @@ from transformers import T5EncoderModel, T5Tokenizer
 
 from ltx_video.attention.backends import set_denoising_step
 from ltx_video.attention.stg import SkipLayerStrategy, spatiotemporal_perturbation
+from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import (
     ConditioningItem,
     ConditioningState,
@@ -39,7 +40,6 @@ from ltx_video.conditioning.items import (
     pack,
     unpack,
 )
-from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.callback_state import CallbackStateMixin

@@ -353,19 +353,12 @@ def _model_output(model: nn.Module, kwargs: dict[str, Any]) -> torch.Tensor:
     return out.sample if hasattr(out, "sample") else out
 
 
-def _second_moments(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, torch.Tensor]:
-    sums: dict[str, torch.Tensor] = {}
-    counts = dict.fromkeys(names, 0)
-
-    def hook(name):
-        def record(module, args, output):
-            x = args[0].detach().reshape(-1, args[0].shape[-1]).float()
-            sums[name] = sums.get(name, 0) + x.T @ x
-            counts[name] += x.shape[0]
-
-        return record
-
-    handles = [model.get_submodule(n).register_forward_hook(hook(n)) for n in names]
+def _calibrate(model: nn.Module, names: Sequence[str], calibration: Sequence[dict], record) -> None:
+    """Run the calibration passes with ``record(name, x)`` called on each named layer's input ``x``."""
+    handles = [
+        model.get_submodule(n).register_forward_hook(lambda module, args, output, n=n: record(n, args[0].detach()))
+        for n in names
+    ]
     try:
         with torch.no_grad():
             for kwargs in calibration:
@@ -373,6 +366,18 @@ def _second_moments(model: nn.Module, names: Sequence[str], calibration: Sequenc
     finally:
         for handle in handles:
             handle.remove()
+
+
+def _second_moments(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, torch.Tensor]:
+    sums: dict[str, torch.Tensor] = {}
+    counts = dict.fromkeys(names, 0)
+
+    def record(name, x):
+        x = x.reshape(-1, x.shape[-1]).float()
+        sums[name] = sums.get(name, 0) + x.T @ x
+        counts[name] += x.shape[0]
+
+    _calibrate(model, names, calibration, record)
     return {n: (sums[n] / counts[n]).cpu() for n in names if counts[n]}
 
 
@@ -380,20 +385,10 @@ def _input_absmax(model: nn.Module, names: Sequence[str], calibration: Sequence[
     """The largest |input| of each named layer over the calibration passes."""
     peaks = dict.fromkeys(names, 0.0)
 
-    def hook(name):
-        def record(module, args, output):
-            peaks[name] = max(peaks[name], args[0].detach().abs().max().item())
+    def record(name, x):
+        peaks[name] = max(peaks[name], x.abs().max().item())
 
-        return record
-
-    handles = [model.get_submodule(n).register_forward_hook(hook(n)) for n in names]
-    try:
-        with torch.no_grad():
-            for kwargs in calibration:
-                _model_output(model, kwargs)
-    finally:
-        for handle in handles:
-            handle.remove()
+    _calibrate(model, names, calibration, record)
     return peaks
 
 

@@ -19,10 +19,10 @@ import torch
 import torch.nn as nn
 
 from ltx_video.conditioning.camera_controller import Camera, CameraController, CameraMotionEncoder
-from ltx_video.conditioning.items import latent_positions, pack
+from ltx_video.conditioning.items import pack
 from ltx_video.data.synthetic import sample_params
-from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
+from ltx_video.training.stages import TransformerStage, _options
 
 __all__ = ["CameraStage", "clip_camera", "strip_camera_phrase"]
 
@@ -65,15 +65,15 @@ class _CameraObjective(nn.Module):
             self._features = None
 
 
-class CameraStage:
+class CameraStage(TransformerStage):
+    """Reuses the transformer stage's bank encoding and text encoding; its own model, loss and save."""
+
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
                     t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0)
     needs_media = False
 
     def __init__(self, config, bank, device: torch.device) -> None:
         from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
-
-        from ltx_video.training.stages import _options
 
         o = self.options = _options(config, self.defaults)
         if not o["pipeline"] or not (Path(o["pipeline"]) / "model_index.json").is_file():
@@ -95,35 +95,16 @@ class CameraStage:
 
     @torch.no_grad()
     def _encode_bank(self) -> None:
-        video, audio, features = [], [], []
+        """The transformer stage's latents and positions, and each clip's motion features (N, F'*h*w, 6)."""
+        super()._encode_bank()
         data = self.config.data
-        for start in range(0, len(self.bank), 16):
-            indices = list(range(start, min(start + 16, len(self.bank))))
-            batch = self.bank.batch(indices, 0, 0)
-            latents = self.vae.encode(batch["video"].to(self.device)).latent_dist.mode()
-            video.append(normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor))
-            audio.append(self.audio_vae.encode(batch["audio"].to(self.device)))
-        self.video_latents, self.audio_latents = torch.cat(video), torch.cat(audio)
         _, _, f, h, w = self.video_latents.shape
-        ratio_t, ratio_s = self.vae.temporal_compression_ratio, self.vae.spatial_compression_ratio
         self.cameras = [clip_camera(data.seed + i, data) for i in range(len(self.bank))]
+        features = []
         for camera in self.cameras:
-            field = CameraController(camera).motion_field(f, data.height, data.width, ratio_t)
+            field = CameraController(camera).motion_field(f, data.height, data.width, self.vae.temporal_compression_ratio)
             features.append(CameraMotionEncoder.token_features(field, f, h, w))
-        self.features = torch.stack(features).to(self.device)  # (N, F'*h*w, 6)
-        coords = latent_positions(1, f, h, w, temporal_scale=ratio_t, spatial_scale=ratio_s, causal=True,
-                                  device=self.device).float()
-        coords[:, 0] /= data.fps
-        self.video_positions = coords
-        seconds = self.audio_vae.config.temporal_factor / self.audio_vae.config.sample_rate
-        self.audio_positions = torch.arange(self.audio_latents.shape[1], device=self.device, dtype=torch.float32)[None] * seconds
-
-    @torch.no_grad()
-    def encode_text(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        tokens = self.tokenizer(prompts, padding="max_length", max_length=self.options["max_sequence_length"],
-                                truncation=True, add_special_tokens=True, return_tensors="pt")
-        mask = tokens.attention_mask.to(self.device)
-        return self.text_encoder(tokens.input_ids.to(self.device), attention_mask=mask)[0], mask.bool()
+        self.features = torch.stack(features).to(self.device)
 
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         o, indices = self.options, batch["indices"]
