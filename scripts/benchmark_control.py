@@ -45,7 +45,7 @@ def _expected(motion: str, speed: float) -> tuple[float, float, float]:
     """The background's per-frame (dx, dy, zoom) that CameraController asks for."""
     from ltx_video import Camera, CameraController
 
-    (_, _), (dx, dy), (_, zoom) = CameraController(Camera(motion_type=motion, speed=speed)).per_frame(64, 64)
+    (_, _), (dx, dy), (_, zoom) = CameraController(Camera(motion_type=motion, speed=speed)).per_frame()
     return dx, dy, zoom
 
 

@@ -53,11 +53,11 @@ def test_orbit_keeps_the_subject_and_moves_the_background():
 
 def test_dolly_scales_the_near_subject_more_than_the_far_background():
     camera = Camera(motion_type="dolly_forward", speed=2.0, position=(0, 0, -5), background_depth=4)
-    subject, background = CameraController(camera).per_frame(H, W)[2]
+    subject, background = CameraController(camera).per_frame()[2]
     assert subject == pytest.approx(1.02)
     step = 5 * (1 - 1 / 1.02)  # the camera's move toward the subject per frame
     assert background == pytest.approx(20 / (20 - step)) and 1 < background < subject
-    back = CameraController(Camera(motion_type="dolly_backward", speed=2.0)).per_frame(H, W)[2]
+    back = CameraController(Camera(motion_type="dolly_backward", speed=2.0)).per_frame()[2]
     assert back[0] == pytest.approx(1 / 1.02) and back[0] < back[1] < 1
 
 

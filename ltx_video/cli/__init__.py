@@ -89,21 +89,12 @@ _condition = _media_at_frame("--condition")
 
 def _camera(text: str) -> tuple[str, float]:
     """MOTION[:SPEED] -> (motion type, speed); motion names take '-' or '_'."""
-    from ltx_video.conditioning.motions import MOTION_TYPES, SPEED_UNITS
+    from ltx_video.conditioning.motions import parse_motion
 
-    name, _, speed = text.partition(":")
-    motion = name.strip().replace("-", "_")
-    if motion not in MOTION_TYPES:
-        raise argparse.ArgumentTypeError(
-            f"unknown camera motion {name!r}; accepted: {', '.join(m.replace('_', '-') for m in MOTION_TYPES)}"
-        )
     try:
-        value = float(speed) if speed else 1.0
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text}: the speed must be a number ({SPEED_UNITS}), got {speed!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text}: the speed must be >= 0 ({SPEED_UNITS}), got {speed}")
-    return motion, value
+        return parse_motion(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 class _Parser(argparse.ArgumentParser):

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
-from ltx_video.conditioning.motions import MOTION_TYPES
+from ltx_video.conditioning.motions import MOTION_TYPES, parse_motion
 
 __all__ = [
     "MOTION_TYPES",
@@ -109,15 +109,8 @@ class Camera:
     @classmethod
     def parse(cls, text: str) -> Camera:
         """``"pan-left"`` or ``"pan_left:2.5"`` (motion type, optional speed), as the CLI's ``--camera``."""
-        name, _, speed = text.partition(":")
-        name = name.strip().replace("-", "_")
-        if name not in MOTION_TYPES:
-            raise ValueError(f"unknown camera motion {name!r}; accepted: {', '.join(m.replace('_', '-') for m in MOTION_TYPES)}")
-        try:
-            value = float(speed) if speed else 1.0
-        except ValueError:
-            raise ValueError(f"camera speed must be a number, got {speed!r} in {text!r}") from None
-        return cls(motion_type=name, speed=value)
+        motion, speed = parse_motion(text)
+        return cls(motion_type=motion, speed=speed)
 
 
 @dataclass(frozen=True)
@@ -186,7 +179,7 @@ class CameraController:
         self.camera, self.strength, self.until, self.lowpass = camera, strength, until, lowpass
 
     # ------------------------------------------------------------------ the field
-    def per_frame(self, height: int, width: int) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+    def per_frame(self) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
         """One pixel frame's motion: ((dx, dy) subject, (dx, dy) background, (scale subject, scale background))."""
         cam, s = self.camera, self.camera.speed
         sign = {"left": 1.0, "right": -1.0, "up": 1.0, "down": -1.0, "forward": 1.0, "backward": -1.0, "in": 1.0,
@@ -216,7 +209,7 @@ class CameraController:
 
     def motion_field(self, num_latent_frames: int, height: int, width: int, temporal_scale: int = 8) -> MotionField:
         """The content motion between consecutive latent frames of an ``height`` x ``width`` video."""
-        (sdx, sdy), (bdx, bdy), (ss, bs) = self.per_frame(height, width)
+        (sdx, sdy), (bdx, bdy), (ss, bs) = self.per_frame()
         roll = math.radians(self.camera.rotation[2])
         cos, sin = math.cos(roll), math.sin(roll)
         times = latent_frame_times(num_latent_frames, temporal_scale)
@@ -327,3 +320,23 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.gate * self.mlp(features)
+
+    def attach(self, transformer: nn.Module, inputs):
+        """Add the embeddings to the video tokens after ``transformer.proj_in``; returns the hook's handle.
+
+        ``inputs()`` gives, per call, None (no motion) or ``(features, keep, prefix)``: features (N, 6) or
+        (B, N, 6), ``keep`` None or (B,) (0 leaves a sample without motion) and ``prefix`` the leading
+        conditioning tokens left alone. Inference and the ``camera`` training stage both use it.
+        """
+
+        def add_motion(module, args, output):
+            given = inputs()
+            if given is None:
+                return output
+            features, keep, prefix = given
+            embedding = self(features.to(output.dtype))
+            if keep is not None:
+                embedding = embedding * keep[:, None, None].to(output.dtype)
+            return torch.cat([output[:, :prefix], output[:, prefix:] + embedding], dim=1)
+
+        return transformer.proj_in.register_forward_hook(add_motion)

@@ -63,8 +63,9 @@ class Keyframe:
             from ltx_video.conditioning.media import IMAGE_SUFFIXES
 
             return "image" if Path(media).suffix.lower() in IMAGE_SUFFIXES else "video"
-        clip = isinstance(media, list) or (hasattr(media, "ndim") and media.ndim == 4)
-        return "video" if clip else "image"
+        from ltx_video.pipelines.inputs import _is_clip  # the rule video= follows
+
+        return "video" if _is_clip(media) else "image"
 
 
 def cubic_smoothstep(alpha: torch.Tensor) -> torch.Tensor:

@@ -169,13 +169,7 @@ class ControlMixin:
     def _attach_camera_encoder(self, state, field: MotionField, frames: int, height: int, width: int) -> list:
         encoder = self.camera_encoder.to(state.latents.device)
         features = CameraMotionEncoder.token_features(field, frames, height, width).to(state.latents.device)
-        prefix = state.num_prefix_tokens
-
-        def add_motion(module, args, output):
-            embedding = encoder(features.to(output.dtype))  # (N, D)
-            return torch.cat([output[:, :prefix], output[:, prefix:] + embedding], dim=1)
-
-        return [self.transformer.proj_in.register_forward_hook(add_motion)]
+        return [encoder.attach(self.transformer, lambda: (features, None, state.num_prefix_tokens))]
 
     def _camera_x0_hook(self, controller: CameraController, field: MotionField, state, plan):
         frames, height, width = plan.padding.latent_size

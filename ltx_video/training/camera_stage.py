@@ -47,22 +47,16 @@ class _CameraObjective(nn.Module):
     def __init__(self, transformer: nn.Module, encoder: CameraMotionEncoder) -> None:
         super().__init__()
         self.transformer, self.encoder = transformer, encoder
-        self._features: torch.Tensor | None = None
-        transformer.proj_in.register_forward_hook(self._add_motion)
-
-    def _add_motion(self, module, args, output):
-        if self._features is None:
-            return output
-        features, keep = self._features
-        return output + self.encoder(features.to(output.dtype)) * keep[:, None, None].to(output.dtype)
+        self._inputs: tuple | None = None
+        encoder.attach(transformer, lambda: self._inputs)
 
     def forward(self, features: torch.Tensor, keep: torch.Tensor, **kwargs):
         """``features`` (B, N, 6); ``keep`` (B,): 1 where the sample sees the encoder, 0 where it does not."""
-        self._features = (features, keep)
+        self._inputs = (features, keep, 0)
         try:
             return self.transformer(**kwargs)
         finally:
-            self._features = None
+            self._inputs = None
 
 
 class CameraStage(TransformerStage):
