@@ -122,3 +122,57 @@ def test_weight_schedule_and_encoder_features():
     assert features[6:, 0].tolist() == pytest.approx([1.0] * 12) and features[6:, 2].tolist() == pytest.approx([1.0] * 12)
     encoder = CameraMotionEncoder(16)
     assert torch.equal(encoder(features), torch.zeros(18, 16))  # zero gate: no effect until trained
+
+
+def test_warped_context_samples_the_neighbours_along_the_motion_and_starts_silent():
+    """A pan of exactly one latent cell per step: the context of cell x is the previous frame's cell x - 1 and the
+    next frame's x + 1 (zeros past the border); with its gate at zero the encoder adds nothing."""
+    torch.manual_seed(0)
+    dim, grid = 4, (3, 2, 4)
+    encoder = CameraMotionEncoder(dim, hidden=8, warp_context=True)
+    frames, height, width = grid
+    tokens = torch.randn(1, frames * height * width, dim)
+    features = torch.zeros(frames * height * width, 6)
+    features[:, 2] = 1.0  # the background moves one cell right per latent step
+    assert encoder.warped_context(tokens, features, grid).abs().max() == 0  # zero gate
+    with torch.no_grad():
+        encoder.context_gate.fill_(1.0)
+        encoder.context.weight.copy_(torch.eye(2 * dim)[: dim] * 0 + torch.cat([torch.eye(dim), torch.eye(dim) * 10], 1))
+        encoder.context.bias.zero_()
+    out = encoder.warped_context(tokens, features, grid).reshape(frames, height, width, dim)
+    video = tokens.reshape(frames, height, width, dim)
+    # frame 1, cell x: prev = frame 0 at x - 1, next = frame 2 at x + 1
+    for x in range(1, width - 1):
+        expected = video[0, :, x - 1] + 10 * video[2, :, x + 1]
+        assert torch.allclose(out[1, :, x], expected, atol=1e-5)
+    assert torch.allclose(out[1, :, 0], 10 * video[2, :, 1], atol=1e-5)  # nothing came from left of the frame
+    assert torch.allclose(out[0, :, 1], 10 * video[1, :, 2], atol=1e-5)  # the first frame has no previous one
+
+
+@pytest.mark.parametrize("motion", ["pan_left", "zoom_in", "dolly_backward", "orbit_right"])
+def test_world_positions_undo_the_background_motion(motion):
+    """Moving each token's RoPE coordinates by world_offsets gives the point of the first frame whose content the
+    background's motion brought there: pushing that point forward through the field's steps lands on the token."""
+    from ltx_video.conditioning.items import latent_positions
+
+    controller = CameraController(Camera(motion_type=motion, speed=1.5))
+    frames, h, w, height, width = 5, 4, 6, 64, 96
+    field = controller.motion_field(frames, height, width, 4)
+    positions = latent_positions(1, frames, h, w, temporal_scale=4, spatial_scale=16, causal=True).float()
+    prefix = torch.zeros(1, 3, 2)  # two conditioning tokens, left alone
+    moved = controller.world_positions(torch.cat([prefix, positions], 2), field, h, w, num_prefix_tokens=2)
+    assert torch.equal(moved[:, :, :2], prefix) and torch.equal(moved[:, 0], torch.cat([prefix, positions], 2)[:, 0])
+    offsets = (moved[:, 1:, 2:] - positions[:, 1:]).reshape(2, frames, h, w)  # (y, x)
+    cx, cy = field.centre
+    ys, xs = torch.meshgrid((torch.arange(h) + 0.5) * 16.0, (torch.arange(w) + 0.5) * 16.0, indexing="ij")
+    for k in range(frames):
+        px, py = xs + offsets[1, k], ys + offsets[0, k]  # world point, then forward k steps
+        for step in range(k):
+            s, (tx, ty) = field.scale[step, 1].item(), field.shift[step, 1].tolist()
+            px, py = cx + s * (px - cx) + tx, cy + s * (py - cy) + ty
+        assert torch.allclose(px, xs, atol=1e-3) and torch.allclose(py, ys, atol=1e-3)
+    assert offsets[:, 1:].abs().max() > 1.0  # it moved them
+    static = CameraController(Camera(motion_type="static"))
+    assert torch.equal(static.world_positions(positions, static.motion_field(frames, height, width, 4), h, w), positions)
+    off = CameraController(Camera(motion_type=motion), world_coordinates=False)
+    assert torch.equal(off.world_positions(positions, field, h, w), positions)

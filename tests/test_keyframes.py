@@ -111,11 +111,19 @@ def test_zero_gated_adapter_and_encoder_leave_the_output_unchanged(components, i
     pipe.keyframe_adapter = None
 
     static = run(pipe)
-    pipe.camera_encoder = CameraMotionEncoder(inner)
-    assert torch.equal(run(pipe, camera=Camera(motion_type="pan_left")), static)  # learned path, gate 0
+    pipe.camera_encoder = CameraMotionEncoder(inner, warp_context=True)
+    # learned path, gates 0 and the RoPE coordinates left on screen: the legacy output
+    on_screen = CameraController(Camera(motion_type="pan_left"), world_coordinates=False)
+    assert torch.equal(run(pipe, camera=on_screen), static)
+    world = run(pipe, camera=Camera(motion_type="pan_left"))
+    assert not torch.allclose(world, static, atol=1e-4)  # world coordinates move the tokens' positions
     with torch.no_grad():
         pipe.camera_encoder.gate.fill_(1.0)
-    assert not torch.allclose(run(pipe, camera=Camera(motion_type="pan_left")), static, atol=1e-4)
+    with_embedding = run(pipe, camera=on_screen)
+    assert not torch.allclose(with_embedding, static, atol=1e-4)
+    with torch.no_grad():
+        pipe.camera_encoder.context_gate.fill_(1.0)
+    assert not torch.allclose(run(pipe, camera=on_screen), with_embedding, atol=1e-4)  # the warped context too
     assert not pipe.transformer.proj_in._forward_hooks
 
 
@@ -126,8 +134,9 @@ def test_training_free_camera_changes_only_what_it_should(pipes, caplog):
         moved = run(pipe, camera=Camera(motion_type="pan_left", speed=2.0))
     assert sum("training-free" in r.getMessage() for r in caplog.records) == 1
     assert not torch.allclose(moved, static, atol=1e-4)
-    off = run(pipe, camera=CameraController(Camera(motion_type="pan_left", speed=2.0), strength=0.0))
-    assert torch.equal(off, static)  # zero strength: the legacy output
+    off = run(pipe, camera=CameraController(Camera(motion_type="pan_left", speed=2.0), strength=0.0,
+                                            world_coordinates=False))
+    assert torch.equal(off, static)  # zero strength, on-screen coordinates: the legacy output
     still = run(pipe, camera=Camera())  # "static" holds the camera still: it pulls frames toward the previous one
     assert not torch.allclose(still, static, atol=1e-4)
 

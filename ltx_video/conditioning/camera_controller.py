@@ -148,6 +148,29 @@ class MotionField:
         weight = weight.expand(layers.shape[0], grid_height, grid_width)[:, None]
         return weight * layers[:, 0] + (1 - weight) * layers[:, 1]
 
+    def world_offsets(self, grid_height: int, grid_width: int) -> torch.Tensor:
+        """(F', 2, h, w) pixel offsets (dx, dy) from each latent cell's centre to the point of the first latent
+        frame that the background layer's motion brought there: ``world(p) - p``, zero on the first frame.
+
+        The steps compose as affine maps about ``centre``: after k steps ``p_k = c + S_k (p_0 - c) + T_k``
+        (``S_{k+1} = s_k S_k``, ``T_{k+1} = s_k T_k + t_k``), so ``p_0 = c + (p_k - c - T_k) / S_k``. Added
+        to the video tokens' RoPE coordinates they give content that stays put in the world the same
+        position in every frame, as a static camera would (:meth:`CameraController.world_positions`).
+        """
+        ys = (torch.arange(grid_height, dtype=torch.float64) + 0.5) * (self.height / grid_height)
+        xs = (torch.arange(grid_width, dtype=torch.float64) + 0.5) * (self.width / grid_width)
+        cx, cy = self.centre
+        px, py = torch.broadcast_tensors(xs[None, :] - cx, ys[:, None] - cy)  # (h, w)
+        total_scale, total_shift = 1.0, torch.zeros(2, dtype=torch.float64)
+        offsets = [torch.zeros(2, grid_height, grid_width, dtype=torch.float64)]
+        for step in range(self.shift.shape[0]):
+            s = float(self.scale[step, 1])
+            total_scale, total_shift = s * total_scale, s * total_shift + self.shift[step, 1].double()
+            wx = (px - total_shift[0]) / total_scale
+            wy = (py - total_shift[1]) / total_scale
+            offsets.append(torch.stack([wx - px, wy - py]))
+        return torch.stack(offsets).float()
+
 
 def latent_frame_times(num_latent_frames: int, temporal_scale: int = 8) -> torch.Tensor:
     """The pixel-frame time each latent frame stands for: 0 for the first (a single causal frame), then the
@@ -167,7 +190,10 @@ class CameraController:
         lowpass: the Gaussian blur (in latent cells) that defines "low spatial frequencies".
     """
 
-    def __init__(self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0):
+    def __init__(
+        self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0,
+        world_coordinates: bool = True,
+    ):
         if not isinstance(camera, Camera):
             raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
         if not 0.0 <= strength <= 1.0:
@@ -177,6 +203,7 @@ class CameraController:
         if not lowpass > 0:
             raise ValueError(f"CameraController `lowpass` must be > 0, got {lowpass!r}.")
         self.camera, self.strength, self.until, self.lowpass = camera, strength, until, lowpass
+        self.world_coordinates = bool(world_coordinates)
 
     # ------------------------------------------------------------------ the field
     def per_frame(self) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
@@ -248,6 +275,21 @@ class CameraController:
                 "video: more than the frame. Lower the speed."
             )
 
+    def world_positions(
+        self, positions: torch.Tensor, field: MotionField, grid_height: int, grid_width: int, num_prefix_tokens: int = 0,
+    ) -> torch.Tensor:
+        """The video tokens' RoPE coordinates (B, 3, prefix + F'*h*w: time, y, x in pixels) moved to world
+        coordinates (:meth:`MotionField.world_offsets`); the leading conditioning tokens are left alone.
+        Unchanged without ``world_coordinates`` or for a static camera."""
+        if not self.world_coordinates or self.camera.motion_type == "static":
+            return positions
+        offsets = field.world_offsets(grid_height, grid_width).to(positions.device, positions.dtype)
+        offsets = offsets.permute(1, 0, 2, 3).reshape(2, -1)  # (dx, dy) per token, frame-major
+        moved = positions.clone()
+        moved[:, 1, num_prefix_tokens:] += offsets[1]
+        moved[:, 2, num_prefix_tokens:] += offsets[0]
+        return moved
+
     # ------------------------------------------------------------------ the training-free constraint
     def weight(self, step: int, num_steps: int) -> float:
         """The constraint's weight at ``step`` (0-based) of ``num_steps``: ``strength`` falling linearly to 0
@@ -296,14 +338,47 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
     (4 numbers), and the layers' log scales (2). An MLP maps them to the transformer width; ``gate`` (one
     per channel) starts at zero, so an untrained encoder leaves the model's output unchanged. Saved and loaded
     as a diffusers model (a ``camera_encoder/`` folder beside a pipeline's components).
+
+    ``warp_context=True`` adds motion-compensated context, as video restoration networks warp their
+    neighbours' features along the flow: each token also receives ``context_gate * Linear([prev, next])``,
+    where ``prev`` is the previous latent frame's projected tokens sampled (bilinearly) where the
+    background's motion says its content came from, and ``next`` the next frame's where it goes. A model
+    trained on a static camera pools each cell with the same cell of the other frames; with a moving camera
+    the warped neighbours are what it should pool with instead. ``context_gate`` starts at zero too.
     """
 
     @register_to_config
-    def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6):
+    def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6, warp_context: bool = False):
         super().__init__()
         self.features = features
         self.mlp = nn.Sequential(nn.Linear(features, hidden), nn.SiLU(), nn.Linear(hidden, inner_dim))
         self.gate = nn.Parameter(torch.zeros(inner_dim))
+        if warp_context:
+            self.context = nn.Linear(2 * inner_dim, inner_dim)
+            self.context_gate = nn.Parameter(torch.zeros(inner_dim))
+
+    def warped_context(self, tokens: torch.Tensor, features: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
+        """``context_gate * Linear([prev, next])`` for video tokens (B, F'*h*w, D) with features (B|1, F'*h*w, 6)."""
+        frames, height, width = grid
+        batch, _, dim = tokens.shape
+        video = tokens.reshape(batch, frames, height, width, dim).permute(0, 1, 4, 2, 3)  # (B, F', D, h, w)
+        features = features if features.dim() == 3 else features[None]
+        move = features[..., 2:4].expand(batch, -1, -1).reshape(batch, frames, height, width, 2)  # background, cells
+        ys, xs = torch.meshgrid(torch.arange(height, device=tokens.device, dtype=tokens.dtype),
+                                torch.arange(width, device=tokens.device, dtype=tokens.dtype), indexing="ij")
+        cells = torch.stack([xs, ys], dim=-1)  # (h, w, 2) as (x, y)
+
+        def sample(source: torch.Tensor, at: torch.Tensor) -> torch.Tensor:  # (B, D, h, w) at cells (B, h, w, 2)
+            size = torch.tensor([width, height], device=at.device, dtype=at.dtype)
+            return F.grid_sample(source, (at + 0.5) / size * 2 - 1, mode="bilinear", padding_mode="zeros",
+                                 align_corners=False)
+
+        zero = torch.zeros_like(video[:, 0])
+        prev = [zero] + [sample(video[:, k - 1], cells - move[:, k - 1]) for k in range(1, frames)]
+        nxt = [sample(video[:, k + 1], cells + move[:, k]) for k in range(frames - 1)] + [zero]
+        both = torch.cat([torch.stack(prev, 1), torch.stack(nxt, 1)], dim=2)  # (B, F', 2D, h, w)
+        both = both.permute(0, 1, 3, 4, 2).reshape(batch, -1, 2 * dim)
+        return self.context_gate * self.context(both)
 
     @staticmethod
     def token_features(field: MotionField, num_latent_frames: int, grid_height: int, grid_width: int) -> torch.Tensor:
@@ -324,17 +399,20 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
     def attach(self, transformer: nn.Module, inputs):
         """Add the embeddings to the video tokens after ``transformer.proj_in``; returns the hook's handle.
 
-        ``inputs()`` gives, per call, None (no motion) or ``(features, keep, prefix)``: features (N, 6) or
-        (B, N, 6), ``keep`` None or (B,) (0 leaves a sample without motion) and ``prefix`` the leading
-        conditioning tokens left alone. Inference and the ``camera`` training stage both use it.
+        ``inputs()`` gives, per call, None (no motion) or ``(features, keep, prefix, grid)``: features (N, 6)
+        or (B, N, 6), ``keep`` None or (B,) (0 leaves a sample without motion), ``prefix`` the leading
+        conditioning tokens left alone and ``grid`` the latent grid (F', h, w) (the warped context needs it).
+        Inference and the ``camera`` training stage both use it.
         """
 
         def add_motion(module, args, output):
             given = inputs()
             if given is None:
                 return output
-            features, keep, prefix = given
+            features, keep, prefix, grid = given
             embedding = self(features.to(output.dtype))
+            if self.config.warp_context:
+                embedding = embedding + self.warped_context(output[:, prefix:], features.to(output.dtype), grid)
             if keep is not None:
                 embedding = embedding * keep[:, None, None].to(output.dtype)
             return torch.cat([output[:, :prefix], output[:, prefix:] + embedding], dim=1)

@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["WALLS", "Bounce", "compute_bounces", "object_positions", "true_camera_motion"]
+__all__ = [
+    "DOLLY_DEPTH_RATIO", "WALLS", "Bounce", "camera_step", "compute_bounces", "object_positions", "subject_positions",
+    "subject_step", "true_camera_motion", "true_subject_motion",
+]
 
 WALLS = ("left", "right", "top", "bottom")
 
@@ -89,8 +92,18 @@ def object_positions(params: Any, times: np.ndarray | torch.Tensor) -> torch.Ten
     return torch.from_numpy(np.stack(columns, axis=1))
 
 
+DOLLY_DEPTH_RATIO = 4.0  # the background's distance over the subject's (Camera's default background_depth)
+
+
+def _dolly_background(subject_zoom: float) -> float:
+    """The background's per-frame scale when the subject's is ``subject_zoom``: the camera's step ``t``
+    along its axis scales the subject (depth ``D``) by ``D / (D - t)`` and the background (``4 D``) by
+    ``4 D / (4 D - t)``."""
+    return 1.0 / (1.0 - (1.0 - 1.0 / subject_zoom) / DOLLY_DEPTH_RATIO)
+
+
 def camera_step(params: Any) -> tuple[float, float, float]:
-    """Content motion ``(dx, dy, zoom)`` from one frame to the next (see :func:`true_camera_motion`)."""
+    """The background's motion ``(dx, dy, zoom)`` from one frame to the next (see :func:`true_camera_motion`)."""
     speed = params.camera_speed
     return {
         "static": (0.0, 0.0, 1.0),
@@ -100,7 +113,32 @@ def camera_step(params: Any) -> tuple[float, float, float]:
         "pan_down": (0.0, -speed, 1.0),
         "zoom_in": (0.0, 0.0, 1.0 + speed / 100.0),
         "zoom_out": (0.0, 0.0, 1.0 / (1.0 + speed / 100.0)),
+        "orbit_left": (-speed, 0.0, 1.0),  # the camera circles the subject leftwards: the background moves left
+        "orbit_right": (speed, 0.0, 1.0),
+        "dolly_forward": (0.0, 0.0, _dolly_background(1.0 + speed / 100.0)),
+        "dolly_backward": (0.0, 0.0, _dolly_background(1.0 / (1.0 + speed / 100.0))),
     }[params.camera]
+
+
+def subject_step(params: Any) -> tuple[float, float, float]:
+    """The objects' (the subject's) motion ``(dx, dy, zoom)`` from one frame to the next, on top of their own:
+    a dolly scales them by ``1 +- speed / 100`` about the image centre; every other motion leaves them in
+    screen space."""
+    if params.camera.startswith("dolly"):
+        zoom = 1.0 + params.camera_speed / 100.0
+        return 0.0, 0.0, zoom if params.camera == "dolly_forward" else 1.0 / zoom
+    return 0.0, 0.0, 1.0
+
+
+def subject_positions(params: Any, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """On-screen object centres ``(F, N, 2)`` and size factors ``(F,)`` (None when 1) from the centres of
+    their own motion ``positions`` ``(F, N, 2)`` at frames ``0..F-1``."""
+    _, _, zoom = subject_step(params)
+    if zoom == 1.0:
+        return positions, None
+    scales = torch.tensor(zoom, dtype=torch.float64) ** torch.arange(positions.shape[0], dtype=torch.float64)
+    centre = torch.tensor([params.width / 2.0, params.height / 2.0], dtype=torch.float64)
+    return centre + scales[:, None, None] * (positions.to(torch.float64) - centre), scales
 
 
 def true_camera_motion(params: Any) -> torch.Tensor:
@@ -108,7 +146,17 @@ def true_camera_motion(params: Any) -> torch.Tensor:
 
     Row ``k`` maps frame ``k`` to frame ``k + 1``; ``zoom`` is the content scale about the image
     centre (1.0 = none). pan_left: ``dx = +speed``; pan_right: ``-speed``; pan_up: ``dy = +speed``;
-    pan_down: ``-speed``; zoom_in: ``1 + speed / 100``; zoom_out: ``1 / (1 + speed / 100)``.
+    pan_down: ``-speed``; zoom_in: ``1 + speed / 100``; zoom_out: ``1 / (1 + speed / 100)``; orbit_left:
+    ``dx = -speed``; orbit_right: ``+speed``; dolly_forward / dolly_backward: the background's share of the
+    subject's ``1 +- speed / 100`` (:data:`DOLLY_DEPTH_RATIO`). This is the background's motion; the
+    subject's is :func:`true_subject_motion`.
     """
     step = torch.tensor(camera_step(params), dtype=torch.float32)
+    return step.expand(params.num_frames - 1, 3).clone()
+
+
+def true_subject_motion(params: Any) -> torch.Tensor:
+    """Ground-truth camera motion of the subject ``(F - 1, 3)`` float32, as :func:`true_camera_motion` (the
+    objects' own motion excluded): differs from the background's for orbits and dollies (parallax)."""
+    step = torch.tensor(subject_step(params), dtype=torch.float32)
     return step.expand(params.num_frames - 1, 3).clone()

@@ -15,9 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ltx_video.conditioning.motions import MOTION_TYPES
+
 __all__ = [
     "CAMERA_MOTIONS",
     "CAMERA_PHRASES",
+    "DRAWN_CAMERA_MOTIONS",
     "COLOURS",
     "SHAPES",
     "PromptGrammar",
@@ -37,7 +40,10 @@ COLOURS: dict[str, tuple[float, float, float]] = {
     "white": (1.00, 1.00, 1.00),
 }
 SHAPES = ("ball", "square", "triangle")
-CAMERA_MOTIONS = ("static", "pan_left", "pan_right", "pan_up", "pan_down", "zoom_in", "zoom_out")
+CAMERA_MOTIONS = MOTION_TYPES  # static, pans, zooms, orbits, dollies
+# The motions a clip's seed draws when its camera is not given (the first seven: adding orbits and dollies
+# left every seed's clip as it was); ``camera=[...]`` in sample_params draws from a list instead.
+DRAWN_CAMERA_MOTIONS = CAMERA_MOTIONS[:7]
 
 # How a prompt says each camera motion ("..., the camera pans left").
 CAMERA_PHRASES = {
@@ -48,6 +54,10 @@ CAMERA_PHRASES = {
     "pan_down": "pans down",
     "zoom_in": "zooms in",
     "zoom_out": "zooms out",
+    "orbit_left": "orbits left",
+    "orbit_right": "orbits right",
+    "dolly_forward": "dollies forward",
+    "dolly_backward": "dollies backward",
 }
 
 

@@ -13,7 +13,7 @@ is ``(j + 0.5, i + 0.5)``. Frame ``k`` is shown at time ``k / fps``; audio sampl
 ``n / SAMPLE_RATE``.
 
 Objects move in SCREEN space with constant velocity and reflect off the edges of the visible frame,
-independently of the camera. An object reflects when its bounding box touches the border: for a ball
+independently of the camera (a dolly's scaling aside, below). An object reflects when its bounding box touches the border: for a ball
 (disc of radius ``size``) and a square (axis-aligned, half-side ``size``) that is ``x - size = 0`` or
 ``x + size = W`` (and the same for ``y`` and ``H``). The triangle points up, with apex ``(x, y - size)``
 and base corners ``(x +- size, y + size / 2)``: its area centroid is exactly ``(x, y)`` and its box
@@ -34,6 +34,15 @@ ground truth, :attr:`Clip.camera`. Waves whose on-screen frequency passes 0.35 c
 linearly until 0.45 cycles / px, so the texture never aliases; this only happens after zooming out
 by more than 2.1x in total (never within the default 2 s at 24 fps), and from then on the zoom
 ground truth holds only approximately.
+
+Parallax (orbits and dollies): the objects are the subject, at the depth the camera pivots on; the
+background is a plane :data:`~ltx_video.data.kinematics.DOLLY_DEPTH_RATIO` (4) times as far. An orbit
+circles the subject: the objects stay in screen space and the background shifts by ``speed`` px per
+frame (orbit_left: leftwards). A dolly moves the camera along its axis: the objects' positions and sizes
+scale by ``1 +- speed / 100`` per frame about the image centre (:attr:`Clip.positions` are the on-screen
+centres; bounces, and so the sound, keep the objects' own motion), and the background by the smaller
+factor the depths give. :attr:`Clip.camera` is the background's motion, :attr:`Clip.subject_camera` the
+objects'.
 
 Sound: at every bounce a tone burst at the object's :data:`SHAPE_PITCH_HZ`, ``burst_ms`` long, with an
 instantaneous attack and an exponential decay of time constant ``burst_ms / 4``
@@ -60,13 +69,23 @@ from torch.utils.data import Dataset
 from ltx_video.data.kinematics import (
     WALLS,
     Bounce,
-    camera_step,
     compute_bounces,
     object_bounces,
     object_positions,
+    subject_positions,
     true_camera_motion,
+    true_subject_motion,
 )
-from ltx_video.data.prompts import CAMERA_MOTIONS, COLOURS, SHAPES, PromptSpec, parse_prompt, prompt_for
+from ltx_video.data.prompts import (
+    CAMERA_MOTIONS,
+    COLOURS,
+    DRAWN_CAMERA_MOTIONS,
+    SHAPES,
+    PromptSpec,
+    parse_prompt,
+    prompt_for,
+)
+from ltx_video.data.rendering import BACKGROUNDS, render_video, shape_extent
 
 __all__ = [
     "BACKGROUNDS",
@@ -95,29 +114,16 @@ __all__ = [
     "shape_extent",
 ]
 
-# Every channel stays in [0.15, 0.85] so the +-0.15 texture never clips ("black" is near-black).
-BACKGROUNDS: dict[str, tuple[float, float, float]] = {
-    "gray": (0.40, 0.40, 0.40),
-    "black": (0.15, 0.15, 0.15),
-    "navy": (0.15, 0.18, 0.35),
-    "beige": (0.62, 0.58, 0.48),
-}
 SHAPE_PITCH_HZ = {"ball": 523.25, "square": 783.99, "triangle": 1046.5}
 SAMPLE_RATE = 16000
 
-_SUPERSAMPLE = 4  # subpixels per pixel along each axis
 _BURST_AMPLITUDE = 0.5
-_TEXTURE_WAVES = 128
-_TEXTURE_WAVELENGTHS = (6.0, 48.0)  # world px
-_TEXTURE_RMS = 0.06
-_TEXTURE_PEAK = 0.15
-_TEXTURE_FADE = (0.35, 0.45)  # on-screen cycles / px where waves start / finish fading out
 _SIZE_RANGE = (4.0, 10.0)
 _SPEED_RANGE = (40.0, 120.0)  # px / s
 _CAMERA_SPEED_RANGE = (0.5, 1.5)
 _MIN_BOUNCES, _BOUNCE_WINDOW_S, _MAX_DRAWS = 2, 2.0, 64
 # Independent RNG streams per seed, so overriding one parameter does not change the others.
-_PARAMS_STREAM, _TEXTURE_STREAM, _NOISE_STREAM = 0, 1, 2
+_PARAMS_STREAM, _NOISE_STREAM, _CAMERA_STREAM = 0, 2, 3  # 1 is the texture's (rendering.py)
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,17 +152,6 @@ def _finite_pair(value: Any, name: str) -> tuple[float, float]:
 def _check_seed(seed: Any) -> None:
     if not _is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-
-
-def shape_extent(shape: str, size: float) -> tuple[float, float, float, float]:
-    """Distances ``(left, right, top, bottom)`` in px from an object's centre to its bounding box edges.
-
-    ``size`` on every side for "ball" and "square"; ``(size, size, size, size / 2)`` for the
-    upward "triangle" (apex ``size`` above the centre, base ``size / 2`` below it).
-    """
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
-    return (size, size, size, size / 2) if shape == "triangle" else (size, size, size, size)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -274,103 +269,6 @@ _PARAM_DEFAULTS = {
 
 
 # --------------------------------------------------------------------------------------------
-# Rendering: background texture through the camera, supersampled objects on top
-# --------------------------------------------------------------------------------------------
-
-
-def _texture_waves(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Plane waves of the world texture: frequencies ``(K, 2)`` in cycles / px, amplitudes, phases ``(K,)``."""
-    rng = np.random.default_rng([seed, _TEXTURE_STREAM])
-    angle = rng.uniform(0.0, 2.0 * math.pi, _TEXTURE_WAVES)
-    wavelength = np.exp(rng.uniform(*np.log(_TEXTURE_WAVELENGTHS), _TEXTURE_WAVES))
-    phase = rng.uniform(0.0, 2.0 * math.pi, _TEXTURE_WAVES)
-    frequency = np.stack([np.cos(angle), np.sin(angle)], axis=-1) / wavelength[:, None]
-    amplitude = np.sqrt(wavelength)  # a gently falling spectrum: smooth, yet broadband for registration
-    amplitude *= _TEXTURE_RMS / np.sqrt(np.sum(amplitude**2) / 2.0)
-    return frequency, amplitude, phase
-
-
-def _world_coordinates(params: ClipParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """World x ``(F, W)`` and y ``(F, H)`` under each pixel centre, and the content scale ``(F,)`` per frame."""
-    dx, dy, zoom = camera_step(params)
-    frames = np.arange(params.num_frames, dtype=np.float64)
-    scale = zoom**frames
-    cx, cy = params.width / 2.0, params.height / 2.0
-    px = np.arange(params.width, dtype=np.float64) + 0.5
-    py = np.arange(params.height, dtype=np.float64) + 0.5
-    world_x = cx + (px[None, :] - cx - dx * frames[:, None]) / scale[:, None]
-    world_y = cy + (py[None, :] - cy - dy * frames[:, None]) / scale[:, None]
-    return world_x, world_y, scale
-
-
-def _render_texture(seed: int, params: ClipParams) -> torch.Tensor:
-    """Background texture ``(F, H, W)`` float64 in ``[-0.15, 0.15]`` seen through the camera.
-
-    ``sum_k a_k cos(2 pi (fx_k x + fy_k y) + phi_k)`` is separable in x and y because the camera
-    transform is axis-aligned: ``cos(A + B) = cos A cos B - sin A sin B`` turns it into two batched
-    matmuls ``(F, H, K) @ (F, K, W)``.
-    """
-    frequency, amplitude, phase = _texture_waves(seed)
-    world_x, world_y, scale = _world_coordinates(params)
-    screen_frequency = np.linalg.norm(frequency, axis=-1)[None, :] / scale[:, None]  # (F, K)
-    low, high = _TEXTURE_FADE
-    gain = amplitude[None, :] * np.clip((high - screen_frequency) / (high - low), 0.0, 1.0)  # (F, K)
-    angle_x = 2.0 * math.pi * world_x[:, None, :] * frequency[None, :, 0, None]  # (F, K, W)
-    angle_y = 2.0 * math.pi * world_y[:, :, None] * frequency[None, None, :, 1] + phase  # (F, H, K)
-    cos_x, sin_x = torch.from_numpy(np.cos(angle_x)), torch.from_numpy(np.sin(angle_x))
-    cos_y = torch.from_numpy(np.cos(angle_y) * gain[:, None, :])
-    sin_y = torch.from_numpy(np.sin(angle_y) * gain[:, None, :])
-    return (cos_y @ cos_x - sin_y @ sin_x).clamp_(-_TEXTURE_PEAK, _TEXTURE_PEAK)
-
-
-def _inside(shape: str, size: float, dx: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
-    """Whether offsets ``dx`` (F, 1, w) and ``dy`` (F, h, 1) from the centre lie in the shape: (F, h, w)."""
-    if shape == "ball":
-        return dx.square() + dy.square() <= size * size
-    if shape == "square":
-        return (dx.abs() <= size) & (dy.abs() <= size)
-    # Upward triangle: apex (0, -size), base corners (+-size, size / 2).
-    return (dy <= size / 2) & (dx.abs() * 1.5 <= dy + size)
-
-
-def _coverage(obj: ObjectSpec, centres: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Anti-aliased coverage of one object in a window that follows it.
-
-    ``centres``: ``(F, 2)`` px. Returns ``coverage`` ``(F, h, w)`` in ``[0, 1]`` (fraction of the
-    ``_SUPERSAMPLE ** 2`` subpixel centres inside the shape) and each window's top-left pixel
-    ``origin`` ``(F, 2)`` int64 ``(column, row)``.
-    """
-    left, right, top, bottom = shape_extent(obj.shape, obj.size)
-    box_w = min(width, math.ceil(left + right) + 2)
-    box_h = min(height, math.ceil(top + bottom) + 2)
-    origin_x = torch.floor(centres[:, 0] - left).long().clamp(0, width - box_w)
-    origin_y = torch.floor(centres[:, 1] - top).long().clamp(0, height - box_h)
-    sub = (torch.arange(box_w * _SUPERSAMPLE, dtype=torch.float64) + 0.5) / _SUPERSAMPLE
-    sub_y = (torch.arange(box_h * _SUPERSAMPLE, dtype=torch.float64) + 0.5) / _SUPERSAMPLE
-    dx = (origin_x[:, None] + sub[None, :] - centres[:, 0, None])[:, None, :]
-    dy = (origin_y[:, None] + sub_y[None, :] - centres[:, 1, None])[:, :, None]
-    inside = _inside(obj.shape, obj.size, dx, dy).to(torch.float32)
-    frames = centres.shape[0]
-    coverage = inside.reshape(frames, box_h, _SUPERSAMPLE, box_w, _SUPERSAMPLE).mean(dim=(2, 4))
-    return coverage, torch.stack([origin_x, origin_y], dim=-1)
-
-
-def _render_video(seed: int, params: ClipParams, positions: torch.Tensor) -> torch.Tensor:
-    """Frames ``(F, 3, H, W)`` float32 in ``[0, 1]``: background colour + texture, objects composited on top."""
-    texture = _render_texture(seed, params).to(torch.float32)
-    colour = torch.tensor(BACKGROUNDS[params.background], dtype=torch.float32)
-    video = (colour[None, :, None, None] + texture[:, None]).contiguous()
-    for index, obj in enumerate(params.objects):
-        coverage, origin = _coverage(obj, positions[:, index], params.height, params.width)
-        paint = torch.tensor(COLOURS[obj.colour], dtype=torch.float32)[:, None, None]
-        box_h, box_w = coverage.shape[1:]
-        for frame, ((x0, y0), alpha) in enumerate(zip(origin.tolist(), coverage, strict=True)):
-            region = video[frame, :, y0 : y0 + box_h, x0 : x0 + box_w]
-            region.mul_(1.0 - alpha).add_(paint * alpha)
-    return video.clamp_(0.0, 1.0)
-
-
-# --------------------------------------------------------------------------------------------
 # Audio
 # --------------------------------------------------------------------------------------------
 
@@ -460,7 +358,8 @@ def _sample_objects(rng: np.random.Generator, height: int, width: int, duration:
 def sample_params(seed: int, **overrides: Any) -> ClipParams:
     """The :class:`ClipParams` that :func:`make_clip` renders: ``overrides`` kept, the rest drawn from ``seed``.
 
-    Drawn: background and camera motion (uniform), camera_speed (0.5-1.5) and the objects (see
+    Drawn: background and camera motion (uniform over ``DRAWN_CAMERA_MOTIONS``, or over ``camera`` when it is
+    a list), camera_speed (0.5-1.5) and the objects (see
     :func:`_sample_objects`, fitted to the possibly overridden frame size). height, width, fps,
     duration, background_noise and burst_ms default to the :class:`ClipParams` defaults. Every value
     is drawn whether or not it is overridden, so overriding one field leaves the others unchanged.
@@ -469,15 +368,21 @@ def sample_params(seed: int, **overrides: Any) -> ClipParams:
     unknown = sorted(set(overrides) - set(_PARAM_FIELDS))
     if unknown:
         raise TypeError(f"unknown ClipParams field(s) {unknown}; accepted: {_PARAM_FIELDS}")
+    choices = overrides.get("camera")
+    if isinstance(choices, (list, tuple)):  # a camera drawn from a list, on its own stream
+        if not choices or any(c not in CAMERA_MOTIONS for c in choices):
+            raise ValueError(f"camera must be one of {CAMERA_MOTIONS} or a non-empty list of them, got {choices!r}")
+        pick = np.random.default_rng([seed, _CAMERA_STREAM]).integers(len(choices))
+        overrides = {**overrides, "camera": choices[int(pick)]}
     values = {**_PARAM_DEFAULTS, **overrides}
     _check_frame(values["height"], values["width"], values["fps"], values["duration"])
     rng = np.random.default_rng([seed, _PARAMS_STREAM])
     drawn: dict[str, Any] = {
         "background": tuple(BACKGROUNDS)[int(rng.integers(len(BACKGROUNDS)))],
-        "camera": CAMERA_MOTIONS[int(rng.integers(len(CAMERA_MOTIONS)))],
+        "camera": DRAWN_CAMERA_MOTIONS[int(rng.integers(len(DRAWN_CAMERA_MOTIONS)))],
         "camera_speed": float(rng.uniform(*_CAMERA_SPEED_RANGE)),
     }
-    if str(overrides.get("camera", drawn["camera"])).startswith("pan"):  # pan speeds are px per frame: scale them
+    if str(overrides.get("camera", drawn["camera"])).startswith(("pan", "orbit")):  # px per frame: scale them
         drawn["camera_speed"] *= max(1.0, min(values["height"], values["width"]) / 64.0)
     drawn["objects"] = _sample_objects(rng, values["height"], values["width"], float(values["duration"]))
     return ClipParams(**{**values, **drawn, **overrides})
@@ -490,8 +395,9 @@ class Clip:
     video: ``(F, 3, H, W)`` float32 in ``[-1, 1]``, ``F = round(duration * fps)``.
     audio: ``(S,)`` float32 in ``[-1, 1]`` at :data:`SAMPLE_RATE`, ``S = round(duration * SAMPLE_RATE)``.
     bounces: sorted by time (see :func:`compute_bounces`).
-    positions: ``(F, N, 2)`` float32, object centres ``(x, y)`` in px at frame times ``k / fps``.
-    camera: ``(F - 1, 3)`` float32 content motion ``(dx, dy, zoom)`` from frame ``k`` to ``k + 1``.
+    positions: ``(F, N, 2)`` float32, on-screen object centres ``(x, y)`` in px at frame times ``k / fps``.
+    camera: ``(F - 1, 3)`` float32 background motion ``(dx, dy, zoom)`` from frame ``k`` to ``k + 1``
+    (:attr:`subject_camera`: the objects').
     """
 
     video: torch.Tensor
@@ -515,6 +421,12 @@ class Clip:
                 raise ValueError(f"{name} must have shape {shape}, got {tuple(getattr(self, name).shape)}")
 
     @property
+    def subject_camera(self) -> torch.Tensor:
+        """``(F - 1, 3)`` the camera's motion of the objects (the subject), as :attr:`camera` is the
+        background's: the two differ for orbits and dollies (parallax)."""
+        return true_subject_motion(self.params)
+
+    @property
     def fps(self) -> float:
         return self.params.fps
 
@@ -531,7 +443,7 @@ class Clip:
 
         ``bounce_times`` ``(K,)`` float64 s, ``bounce_objects`` ``(K,)`` int64, ``bounce_walls`` list of
         K wall names, ``positions`` ``(F, N, 2)``, ``camera`` ``(F - 1, 3)``, ``objects`` list of N
-        ``(colour, shape)``, ``camera_motion`` str. A DataLoader's default collate stacks these only
+        ``(colour, shape)``, ``camera_motion`` str, ``subject_camera`` ``(F - 1, 3)``. A DataLoader's default collate stacks these only
         when every clip in the batch has the same K, N and F; otherwise pass a ``collate_fn`` that
         keeps the annotations as a list.
         """
@@ -543,15 +455,16 @@ class Clip:
             "camera": self.camera,
             "objects": [(obj.colour, obj.shape) for obj in self.params.objects],
             "camera_motion": self.params.camera,
+            "subject_camera": self.subject_camera,
         }
 
 
 def render_clip(seed: int, params: ClipParams) -> Clip:
     """Render ``params``; ``seed`` fixes the background texture and the audio noise."""
     _check_seed(seed)
-    positions = object_positions(params, np.arange(params.num_frames) / params.fps)
+    positions, scales = subject_positions(params, object_positions(params, np.arange(params.num_frames) / params.fps))
     bounces = compute_bounces(params)
-    video = _render_video(seed, params, positions)
+    video = render_video(seed, params, positions, scales)
     return Clip(
         video=video.mul_(2.0).sub_(1.0),
         audio=_render_audio(seed, params, bounces),

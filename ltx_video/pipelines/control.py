@@ -5,7 +5,8 @@ The work lives in :mod:`ltx_video.conditioning.multi_keyframe_processor` and
 
 - step 1 (:meth:`ControlMixin.plan_control`): arguments checked before any model runs; keyframes become
   the call's conditions (LTX-Video's token mechanism);
-- step 4 (:meth:`ControlMixin.interpolate_keyframes`): the starting latents between keyframes;
+- step 4 (:meth:`ControlMixin.prepare_control_state`): the starting latents between keyframes, and the video
+  tokens' world coordinates under a camera;
 - step 5 (:meth:`ControlMixin.control_hooks`): the keyframe adapter's and the motion encoder's context, and
   the training-free camera constraint on the predicted clean latents.
 
@@ -108,12 +109,21 @@ class ControlMixin:
             anchors.append((keyframe_latent_index(keyframe.frame_index, ratio), latents))
         return anchors
 
-    def interpolate_keyframes(self, plan, state):
-        """Mix the starting latents between the keyframes toward their smoothstep interpolation."""
+    def prepare_control_state(self, plan, state):
+        """Step 4's share: the starting latents between keyframes mixed toward their smoothstep interpolation,
+        and with a camera the video tokens' RoPE coordinates moved to world coordinates."""
         control = getattr(plan, "control", None)
-        if control is None or not control.keyframes or control.processor.interpolation_strength == 0:
+        if control is None:
             return state
         frames, height, width = plan.padding.latent_size
+        if control.camera is not None:
+            field = control.camera.motion_field(
+                frames, plan.padding.padded_height, plan.padding.padded_width, self.vae_temporal_compression_ratio
+            )
+            positions = control.camera.world_positions(state.positions, field, height, width, state.num_prefix_tokens)
+            state = replace(state, positions=positions)
+        if not control.keyframes or control.processor.interpolation_strength == 0:
+            return state
         interpolated, covered = MultiKeyframeProcessor.interpolate(self._anchor_latents(plan, control), frames)
         prefix = state.num_prefix_tokens
         grid = unpack(state.latents[:, prefix:], frames, height, width)
@@ -169,7 +179,8 @@ class ControlMixin:
     def _attach_camera_encoder(self, state, field: MotionField, frames: int, height: int, width: int) -> list:
         encoder = self.camera_encoder.to(state.latents.device)
         features = CameraMotionEncoder.token_features(field, frames, height, width).to(state.latents.device)
-        return [encoder.attach(self.transformer, lambda: (features, None, state.num_prefix_tokens))]
+        grid = (frames, height, width)
+        return [encoder.attach(self.transformer, lambda: (features, None, state.num_prefix_tokens, grid))]
 
     def _camera_x0_hook(self, controller: CameraController, field: MotionField, state, plan):
         frames, height, width = plan.padding.latent_size

@@ -410,7 +410,7 @@ class LTXVideoPipeline(
             first_sigma=float(plan.sigmas[0]), latents=latents, generator=generator,
             causal_temporal_positioning=not plan.diffusers_conventions, encode_before_noise=plan.diffusers_conventions,
         )
-        return self.interpolate_keyframes(plan, state)
+        return self.prepare_control_state(plan, state)
 
     def run_denoising(
         self, plan: GenerationPlan, state, *, stochastic_sampling, generator, attention_kwargs, step_hook, progress,

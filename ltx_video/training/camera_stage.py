@@ -7,7 +7,11 @@ The prompts lose their camera phrase, so the motion can only come from the encod
 the text encoder are the base pipeline's (``stage_options.pipeline``) and stay frozen. So does the
 transformer by default, and then the base model's output without ``camera=`` is unchanged, bit for bit;
 ``train_transformer: true`` fine-tunes it too, with ``no_camera_prob`` of the samples seen without the
-encoder (as a call without ``camera=``), so it keeps working without one.
+encoder (as a call without ``camera=``), so it keeps working without one; with ``phrase_when_off: true`` those
+samples keep their prompt's camera phrase (the prompt-only path). ``world_positions: true`` moves the video
+tokens' RoPE coordinates to world coordinates as inference does (:meth:`CameraController.world_positions`):
+content that stays put in the world keeps its position across frames, the correspondence a static-camera
+model already uses, and the transformer only has to learn the rest.
 """
 
 from __future__ import annotations
@@ -48,11 +52,12 @@ class _CameraObjective(nn.Module):
         super().__init__()
         self.transformer, self.encoder = transformer, encoder
         self._inputs: tuple | None = None
+        self.grid: tuple[int, int, int] | None = None  # the latent grid (F', h, w), set once the bank is encoded
         encoder.attach(transformer, lambda: self._inputs)
 
     def forward(self, features: torch.Tensor, keep: torch.Tensor, **kwargs):
         """``features`` (B, N, 6); ``keep`` (B,): 1 where the sample sees the encoder, 0 where it does not."""
-        self._inputs = (features, keep, 0)
+        self._inputs = (features, keep, 0, self.grid)
         try:
             return self.transformer(**kwargs)
         finally:
@@ -63,7 +68,8 @@ class CameraStage(TransformerStage):
     """Reuses the transformer stage's bank encoding and text encoding; its own model, loss and save."""
 
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
-                    t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0)
+                    t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0,
+                    world_positions=False, phrase_when_off=False, warp_context=False)
     needs_media = False
 
     def __init__(self, config, bank, device: torch.device) -> None:
@@ -83,9 +89,12 @@ class CameraStage(TransformerStage):
         for module in (self.vae, self.audio_vae, self.text_encoder):
             module.requires_grad_(False)
         cfg = transformer.config
-        self.network = CameraMotionEncoder(cfg.num_attention_heads * cfg.attention_head_dim, hidden=o["hidden"])
+        self.network = CameraMotionEncoder(
+            cfg.num_attention_heads * cfg.attention_head_dim, hidden=o["hidden"], warp_context=bool(o["warp_context"])
+        )
         self.model = _CameraObjective(transformer, self.network)
         self._encode_bank()
+        self.model.grid = tuple(self.video_latents.shape[2:])
 
     @torch.no_grad()
     def _encode_bank(self) -> None:
@@ -94,24 +103,33 @@ class CameraStage(TransformerStage):
         data = self.config.data
         _, _, f, h, w = self.video_latents.shape
         self.cameras = [clip_camera(data.seed + i, data) for i in range(len(self.bank))]
-        features = []
+        features, positions = [], []
+        base = self.video_positions[0]
         for camera in self.cameras:
-            field = CameraController(camera).motion_field(f, data.height, data.width, self.vae.temporal_compression_ratio)
+            controller = CameraController(camera, world_coordinates=bool(self.options["world_positions"]))
+            field = controller.motion_field(f, data.height, data.width, self.vae.temporal_compression_ratio)
             features.append(CameraMotionEncoder.token_features(field, f, h, w))
+            positions.append(controller.world_positions(base[None], field, h, w)[0])
         self.features = torch.stack(features).to(self.device)
+        self.camera_positions = torch.stack(positions).to(self.device)  # (N, 3, F'*h*w): world coordinates
 
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         o, indices = self.options, batch["indices"]
-        prompts = ["" if rng.random() < o["uncond_prob"] else strip_camera_phrase(p) for p in batch["prompts"]]
-        text, mask = self.encode_text(prompts)
         size = len(indices)
-        features = self.features[indices]
         keep = torch.tensor([float(rng.random() >= o["no_camera_prob"]) for _ in indices], device=self.device)
+        prompts = [
+            "" if rng.random() < o["uncond_prob"] else p if (o["phrase_when_off"] and not kept) else strip_camera_phrase(p)
+            for p, kept in zip(batch["prompts"], keep.tolist(), strict=True)
+        ]
+        text, mask = self.encode_text(prompts)
+        features = self.features[indices]
+        static = self.video_positions.expand(size, -1, -1)
+        positions = torch.where(keep[:, None, None] > 0, self.camera_positions[indices], static)
 
         def velocity(video_t, video_timestep, audio_t, audio_timestep):
             return model(
                 features, keep, hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep,
-                encoder_attention_mask=mask, video_coords=self.video_positions.expand(size, -1, -1),
+                encoder_attention_mask=mask, video_coords=positions,
                 audio_hidden_states=audio_t, audio_timestep=audio_timestep,
                 audio_coords=self.audio_positions.expand(size, -1), return_dict=False,
             )

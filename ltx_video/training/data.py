@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ltx_video.data.synthetic import SAMPLE_RATE, Clip, render_clip, sample_params
+from ltx_video.data.synthetic import CAMERA_MOTIONS, SAMPLE_RATE, Clip, render_clip, sample_params
 
 __all__ = ["ClipBank", "DataConfig", "batch_indices", "synthetic_clip", "training_prompt"]
 
@@ -34,7 +34,9 @@ class DataConfig:
         :class:`ltx_video.data.VideoFolderDataset`).
     num_clips: clips in the bank (synthetic: seeds ``seed .. seed + num_clips - 1``; folder: the first
         ``num_clips`` clips, 0 for all).
-    camera: synthetic only: a camera motion to keep fixed (e.g. ``"static"``), or None to draw it.
+    camera: synthetic only: a camera motion to keep fixed (e.g. ``"static"``), a list to draw each clip's
+        from (e.g. all of ``CAMERA_MOTIONS``, orbits and dollies included), or None to draw it from
+        ``DRAWN_CAMERA_MOTIONS`` (static, pans, zooms).
     max_objects: synthetic only: keep at most this many of the drawn objects (1-3).
     drop_static_phrase: probability of dropping ``", the camera is static"`` from a prompt at each
         draw, so both ``"a red ball bounces"`` and the full grammar work at inference.
@@ -49,7 +51,7 @@ class DataConfig:
     width: int = 64
     num_frames: int = 49
     fps: float = 24.0
-    camera: str | None = "static"
+    camera: str | tuple[str, ...] | None = "static"
     max_objects: int = 3
     drop_static_phrase: float = 0.5
     cache: str | None = None
@@ -61,6 +63,12 @@ class DataConfig:
             raise ValueError("data.root is required when data.source is 'folder'")
         if not isinstance(self.num_clips, int) or self.num_clips < (1 if self.source == "synthetic" else 0):
             raise ValueError(f"data.num_clips must be a positive int (0 = all clips of a folder), got {self.num_clips!r}")
+        if isinstance(self.camera, list):
+            object.__setattr__(self, "camera", tuple(self.camera))
+        if self.camera is not None:
+            choices = self.camera if isinstance(self.camera, tuple) else (self.camera,)
+            if not choices or any(c not in CAMERA_MOTIONS for c in choices):
+                raise ValueError(f"data.camera must be one of {CAMERA_MOTIONS}, a list of them or null, got {self.camera!r}")
         if not 1 <= self.max_objects <= 3:
             raise ValueError(f"data.max_objects must be in [1, 3], got {self.max_objects!r}")
         if not 0.0 <= self.drop_static_phrase <= 1.0:
