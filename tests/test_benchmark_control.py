@@ -18,3 +18,16 @@ def test_control_benchmark_runs_both_sections():
     assert set(rows) == {"VAE reconstruction", "keyframes, no interpolation", "keyframes, interpolation 0.2"}
     vae_psnr = float(rows["VAE reconstruction"].split(" | ")[1])
     assert 15 < vae_psnr < 40  # the built-in VAE reconstructs held-out frames at 23-24 dB
+
+
+def test_the_prompt_only_baseline_says_each_motion_in_the_worlds_grammar():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from benchmark_control import prompt_only
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    from ltx_video.conditioning.motions import MOTION_TYPES
+    from ltx_video.data.prompts import parse_prompt
+
+    for motion in MOTION_TYPES:
+        assert parse_prompt(prompt_only("a red ball bounces", motion)).camera == motion
