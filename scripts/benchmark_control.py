@@ -16,7 +16,8 @@ Sections (``--sections``):
 - ``keyframes``: three frames (0, 24, 48) of held-out synthetic clips given as keyframes (strength 1):
   PSNR at those frames against the real frames, beside the video VAE's own reconstruction of them; the
   object's tracked path between keyframes against the real clip's (mean px), with and without
-  interpolation; flicker against the real clips'.
+  interpolation (``--interpolations``), and with and without the pipeline's keyframe adapter when it has
+  one; flicker against the real clips'.
 """
 
 from __future__ import annotations
@@ -138,7 +139,11 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
     from ltx_video.metrics import colour_track, flicker, psnr
 
     frames_at = (0, 24, 48)
-    settings = {"keyframes, no interpolation" if s == 0 else f"keyframes, interpolation {s:g}": s for s in interpolations}
+    adapter = pipe.keyframe_adapter
+    settings = {("keyframes, no interpolation" if s == 0 else f"keyframes, interpolation {s:g}"): (s, None)
+                for s in interpolations}
+    if adapter is not None:  # the trained adapter beside the same settings without it
+        settings.update({f"{name}, adapter": (s, adapter) for name, (s, _) in list(settings.items())})
     rows = {name: [] for name in ("VAE reconstruction", *settings)}
     real_flicker, path_errors = [], {name: [] for name in rows}
     for k in range(num):
@@ -155,7 +160,8 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
         recon = ((recon[0].permute(1, 2, 3, 0).float() + 1) / 2).clamp(0, 1).numpy()
         generated = {"VAE reconstruction": recon}
         keyframes = [Keyframe(real[f], f) for f in frames_at]  # (3, H, W) in [0, 1]: diffusers' image layout
-        for name, s in settings.items():
+        for name, (s, use) in settings.items():
+            pipe.keyframe_adapter = use
             video = pipe(clip.prompt.split(", the camera")[0], keyframes=keyframes, keyframe_interpolation=s,
                          generator=torch.Generator().manual_seed(seed), output_type="np",
                          **{**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {})}).frames[0]
@@ -170,6 +176,7 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
             error = float(np.linalg.norm(path[ok & between] - real_path[ok & between], axis=1).mean()) if (ok & between).any() else float("nan")
             rows[name].append({"psnr": float(np.mean(values)), "flicker": flicker(video)})
             path_errors[name].append(error)
+    pipe.keyframe_adapter = adapter
     out = []
     for name, values in rows.items():
         out.append({"method": name, "psnr": float(np.mean([v["psnr"] for v in values])),

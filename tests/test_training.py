@@ -12,7 +12,7 @@ import pytest
 import torch
 import yaml
 
-from ltx_video import Camera
+from ltx_video import Camera, Keyframe
 from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
 from ltx_video.training.camera_stage import clip_camera, strip_camera_phrase
 from ltx_video.training.config import load_train_config
@@ -226,7 +226,9 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
     base_dir = tmp_path / "base" / "pipeline"
     config = {"stage": "camera", "output_dir": str(tmp_path / "camera"), "steps": 3, "batch_size": 2,
               "learning_rate": 0.05, "warmup_steps": 1, "checkpoint_every": 3, "log_every": 1,
-              "data": {**DATA, "camera": None}, "stage_options": {"pipeline": str(base_dir), "hidden": 8}}
+              "data": {**DATA, "camera": ["pan_left", "orbit_right", "dolly_forward"]},
+              "stage_options": {"pipeline": str(base_dir), "hidden": 8, "world_positions": True, "warp_context": True,
+                                "phrase_when_off": True, "no_camera_prob": 0.5}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     _run(["--config", str(tmp_path / "c.yaml")])
 
@@ -234,6 +236,7 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
     trained = LTXAudioVideoPipeline.from_pretrained(tmp_path / "camera" / "pipeline")
     assert base.camera_encoder is None and trained.camera_encoder is not None
     assert trained.camera_encoder.gate.abs().max() > 0  # trained away from its zero start
+    assert trained.camera_encoder.context_gate.abs().max() > 0  # the warped context too
     for (name, a), (_, b) in zip(base.transformer.state_dict().items(), trained.transformer.state_dict().items(),
                                  strict=True):
         assert torch.equal(a, b), name  # the transformer stayed frozen
@@ -250,4 +253,40 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
         (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
         from ltx_video.training.stages import build_stage
 
+        build_stage(load_train_config(tmp_path / "bad.yaml"), None, torch.device("cpu"))
+
+
+def test_keyframe_stage_trains_the_adapter_only(tmp_path, autoencoders):
+    _run(["--config", str(_transformer_config(tmp_path / "t.yaml", tmp_path / "base", autoencoders, steps=1))])
+    base_dir = tmp_path / "base" / "pipeline"
+    config = {"stage": "keyframes", "output_dir": str(tmp_path / "keyframes"), "steps": 4, "batch_size": 2,
+              "learning_rate": 0.05, "warmup_steps": 1, "checkpoint_every": 4, "log_every": 1, "data": DATA,
+              "stage_options": {"pipeline": str(base_dir), "blocks": [0], "frames": [0, 4, 8], "num_keyframes": 2,
+                                "drop_prob": 0.4}}  # some batches without keyframes
+    (tmp_path / "k.yaml").write_text(yaml.safe_dump(config))
+    _run(["--config", str(tmp_path / "k.yaml")])
+
+    base = LTXAudioVideoPipeline.from_pretrained(base_dir)
+    trained = LTXAudioVideoPipeline.from_pretrained(tmp_path / "keyframes" / "pipeline")
+    assert base.keyframe_adapter is None and trained.keyframe_adapter is not None
+    assert all(layer.gate.abs().max() > 0 for layer in trained.keyframe_adapter.layers)  # away from zero
+    for (name, a), (_, b) in zip(base.transformer.state_dict().items(), trained.transformer.state_dict().items(),
+                                 strict=True):
+        assert torch.equal(a, b), name  # the transformer stayed frozen
+    args = dict(prompt="a red ball bounces", height=32, width=32, num_frames=9, num_inference_steps=2,
+                output_type="latent", generate_audio=False)
+    for pipe in (base, trained):
+        pipe.set_progress_bar_config(disable=True)
+    plain = base(**args, generator=torch.Generator().manual_seed(0)).frames
+    assert torch.equal(trained(**args, generator=torch.Generator().manual_seed(0)).frames, plain)  # no keyframes
+    image = torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(1))
+    keyframes = [Keyframe(image, 0), Keyframe(image.flip(-1), 8)]
+    with_base = base(**args, keyframes=keyframes, generator=torch.Generator().manual_seed(0)).frames
+    with_adapter = trained(**args, keyframes=keyframes, generator=torch.Generator().manual_seed(0)).frames
+    assert not torch.allclose(with_adapter, with_base, atol=1e-5)
+    bad = {**config, "stage_options": {"pipeline": str(base_dir), "frames": [0, 9]}}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
+    from ltx_video.training.stages import build_stage
+
+    with pytest.raises(ValueError, match="stage_options.frames"):
         build_stage(load_train_config(tmp_path / "bad.yaml"), None, torch.device("cpu"))

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ltx_video.conditioning.items import latent_positions, pack
-from ltx_video.data.prompts import CAMERA_MOTIONS
+from ltx_video.data.prompts import DRAWN_CAMERA_MOTIONS
 from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
@@ -244,7 +244,8 @@ class TransformerStage:
         data = self.config.data
         grammar = None
         if data.source == "synthetic":
-            cameras = [data.camera] if data.camera is not None else list(CAMERA_MOTIONS)
+            cameras = (list(DRAWN_CAMERA_MOTIONS) if data.camera is None
+                       else list(data.camera) if isinstance(data.camera, tuple) else [data.camera])
             grammar = {"max_objects": data.max_objects, "cameras": cameras}
         return GenerationDefaults(
             height=data.height, width=data.width, num_frames=data.num_frames, frame_rate=float(data.fps),
@@ -257,6 +258,10 @@ def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):
         from ltx_video.training.camera_stage import CameraStage
 
         return CameraStage(config, bank, device)
+    if config.stage == "keyframes":  # a frozen base pipeline with a trainable keyframe adapter
+        from ltx_video.training.keyframe_stage import KeyframeStage
+
+        return KeyframeStage(config, bank, device)
     stages = {"video_vae": VideoVAEStage, "audio_vae": AudioVAEStage, "transformer": TransformerStage}
     return stages[config.stage](config, bank, device)
 
