@@ -149,3 +149,16 @@ def test_audio_video_pipeline_takes_keyframes_and_camera(images):
     assert torch.equal(run(pipe, keyframes=keyframes, keyframe_interpolation=0.0), reference)
     moved = run(pipe, keyframes=keyframes, camera=Camera(motion_type="zoom_in", speed=2.0))
     assert torch.isfinite(moved).all() and not torch.allclose(moved, reference, atol=1e-4)
+
+
+def test_a_spatial_adapter_embeds_each_cells_position():
+    adapter = KeyframeAdapter(16, 4, blocks=(0,), spatial_features=8)
+    cells = KeyframeAdapter.cell_positions(2, 2, 3)
+    assert cells.shape == (12, 2) and torch.equal(cells[:6], cells[6:])  # frame-major, the same grid per frame
+    assert cells[:3, 0].tolist() == [0.25] * 3 and cells[:3, 1].tolist() == pytest.approx([1 / 6, 0.5, 5 / 6])
+    times = torch.zeros(1, 12)
+    with pytest.raises(ValueError, match="keyframe_cells"):
+        adapter.set_context(torch.zeros(1, 6, 4), torch.zeros(1, 6), times)
+    moved = adapter.embed_position(times, cells[None])
+    assert moved.shape == (1, 12, 32 + 16) and not torch.allclose(moved[0, 0], moved[0, 1])  # cells differ
+    assert torch.equal(moved[0, :6], moved[0, 6:])

@@ -181,31 +181,55 @@ class KeyframeAdapter(ModelMixin, ConfigMixin):
 
     @register_to_config
     def __init__(self, inner_dim: int, latent_channels: int = 128, blocks: Sequence[int] = (0,), heads: int = 4,
-                 time_features: int = 32):
+                 time_features: int = 32, spatial_features: int = 0):
         super().__init__()
         if inner_dim % heads:
             raise ValueError(f"KeyframeAdapter `inner_dim` ({inner_dim}) must be divisible by `heads` ({heads}).")
         self.blocks = tuple(int(b) for b in blocks)
         self.time_features = time_features
-        self.context_in = nn.Linear(latent_channels + time_features, inner_dim)
-        self.query_time = nn.Linear(time_features, inner_dim)
+        self.spatial_features = spatial_features  # > 0: keyframe cells and video tokens also embed their (y, x)
+        position = time_features + 2 * spatial_features
+        self.context_in = nn.Linear(latent_channels + position, inner_dim)
+        self.query_time = nn.Linear(position, inner_dim)
         self.layers = nn.ModuleList(_GatedCrossAttention(inner_dim, inner_dim, heads) for _ in self.blocks)
         self._context: tuple[torch.Tensor, torch.Tensor, int] | None = None
 
-    def time_embedding(self, times: torch.Tensor) -> torch.Tensor:
-        half = self.time_features // 2
+    def time_embedding(self, times: torch.Tensor, features: int | None = None) -> torch.Tensor:
+        half = (self.time_features if features is None else features) // 2
         freqs = torch.exp(torch.arange(half, device=times.device, dtype=torch.float32) * (-math.log(100.0) / half))
         angles = times.float()[..., None] * freqs * math.pi
         return torch.cat([angles.sin(), angles.cos()], dim=-1)
 
+    def embed_position(self, times: torch.Tensor, cells: torch.Tensor | None) -> torch.Tensor:
+        """Time (..., ) and, with ``spatial_features``, the cell's (y, x) in [0, 1] (..., 2) -> (..., features)."""
+        out = self.time_embedding(times)
+        if self.spatial_features:
+            if cells is None:
+                raise ValueError("this KeyframeAdapter embeds cell positions: pass `keyframe_cells` and `token_cells`.")
+            cells = cells.to(times.device).expand(*times.shape, 2)
+            out = torch.cat([out, self.time_embedding(cells[..., 0], self.spatial_features),
+                             self.time_embedding(cells[..., 1], self.spatial_features)], dim=-1)
+        return out
+
+    @staticmethod
+    def cell_positions(frames: int, height: int, width: int) -> torch.Tensor:
+        """(frames * height * width, 2): each latent cell's centre (y, x) in [0, 1], frame-major as packed tokens."""
+        ys = (torch.arange(height, dtype=torch.float32) + 0.5) / height
+        xs = (torch.arange(width, dtype=torch.float32) + 0.5) / width
+        grid = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), dim=-1).reshape(-1, 2)
+        return grid.repeat(frames, 1)
+
     def set_context(self, keyframe_latents: torch.Tensor, keyframe_times: torch.Tensor, token_times: torch.Tensor,
-                    num_prefix_tokens: int = 0) -> None:
+                    num_prefix_tokens: int = 0, keyframe_cells: torch.Tensor | None = None,
+                    token_cells: torch.Tensor | None = None) -> None:
         """``keyframe_latents`` (B, K, C) packed keyframe latent cells, ``keyframe_times`` (B, K) and ``token_times``
-        (B, N) in [0, 1] of the clip; the first ``num_prefix_tokens`` video tokens (conditioning tokens) are left
+        (B, N) in [0, 1] of the clip, and (with ``spatial_features``) their cells' (y, x) (B|1, K|N, 2)
+        (:meth:`cell_positions`); the first ``num_prefix_tokens`` video tokens (conditioning tokens) are left
         alone."""
         self._context = (
-            torch.cat([keyframe_latents, self.time_embedding(keyframe_times).to(keyframe_latents)], dim=-1),
-            self.time_embedding(token_times),
+            torch.cat([keyframe_latents, self.embed_position(keyframe_times, keyframe_cells).to(keyframe_latents)],
+                      dim=-1),
+            self.embed_position(token_times, token_cells),
             num_prefix_tokens,
         )
 

@@ -170,9 +170,12 @@ class ControlMixin:
             height * width
         )
         adapter = self.keyframe_adapter.to(plan.device)
+        cell_height, cell_width = anchors[0][1].shape[-2:]
         adapter.set_context(
             latents.to(plan.device), times.to(plan.device).expand(latents.shape[0], -1),
             token_times.to(plan.device).expand(latents.shape[0], -1), num_prefix_tokens=prefix,
+            keyframe_cells=KeyframeAdapter.cell_positions(len(anchors), cell_height, cell_width)[None],
+            token_cells=KeyframeAdapter.cell_positions(frames, height, width)[None],
         )
         return adapter.attach(self.transformer)
 

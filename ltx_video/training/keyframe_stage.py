@@ -40,7 +40,7 @@ class _KeyframeObjective(nn.Module):
         adapter.attach(transformer)
 
     def forward(self, context: tuple | None, **kwargs):
-        """``context``: None (no keyframes) or ``(latents (B, K, C), times (B, K), token_times (B, N))``."""
+        """``context``: None (no keyframes) or :meth:`KeyframeAdapter.set_context`'s arguments."""
         if context is not None:
             self.adapter.set_context(*context)
         try:
@@ -54,7 +54,7 @@ class KeyframeStage(TransformerStage):
 
     defaults = dict(pipeline=None, blocks=(0, 1, 2), heads=4, max_sequence_length=32, uncond_prob=0.1,
                     audio_weight=0.0, t_distribution="logit_normal", frames=(0, 8, 16, 24, 32, 40, 48),
-                    num_keyframes=3, drop_prob=0.1)
+                    num_keyframes=3, drop_prob=0.1, spatial_features=16)
     needs_media = False
 
     def __init__(self, config, bank, device: torch.device) -> None:
@@ -79,7 +79,8 @@ class KeyframeStage(TransformerStage):
             module.requires_grad_(False)
         cfg = transformer.config
         self.network = KeyframeAdapter(cfg.num_attention_heads * cfg.attention_head_dim, cfg.in_channels,
-                                       blocks=tuple(o["blocks"]), heads=int(o["heads"]))
+                                       blocks=tuple(o["blocks"]), heads=int(o["heads"]),
+                                       spatial_features=int(o["spatial_features"]))
         self.model = _KeyframeObjective(transformer, self.network)
         self._encode_bank()
 
@@ -103,6 +104,8 @@ class KeyframeStage(TransformerStage):
         span = max(self.config.data.num_frames - 1, 1)
         times = latent_frame_times(f, self.vae.temporal_compression_ratio) / span
         self.token_times = times.repeat_interleave(h * w).to(self.device)  # (N,)
+        self.token_cells = KeyframeAdapter.cell_positions(f, h, w)[None].to(self.device)
+        self.keyframe_cells = KeyframeAdapter.cell_positions(int(self.options["num_keyframes"]), h, w)[None].to(self.device)
 
     def _context(self, indices, rng: random.Random) -> tuple | None:
         o = self.options
@@ -116,8 +119,8 @@ class KeyframeStage(TransformerStage):
             latents.append(torch.cat([self.keyframe_latents[index, k] for k in chosen]))
             times.append(torch.cat([torch.full((cells,), self.frames[k] / span) for k in chosen]))
         size = len(indices)
-        return (torch.stack(latents), torch.stack(times).to(self.device),
-                self.token_times.expand(size, -1))
+        return (torch.stack(latents), torch.stack(times).to(self.device), self.token_times.expand(size, -1), 0,
+                self.keyframe_cells, self.token_cells)
 
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         o, indices = self.options, batch["indices"]
