@@ -116,24 +116,17 @@ class CameraStage(TransformerStage):
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         o, indices = self.options, batch["indices"]
         size = len(indices)
+        uncond = [rng.random() < o["uncond_prob"] for _ in batch["prompts"]]  # drawn first, as before keep existed
         keep = torch.tensor([float(rng.random() >= o["no_camera_prob"]) for _ in indices], device=self.device)
         prompts = [
-            "" if rng.random() < o["uncond_prob"] else p if (o["phrase_when_off"] and not kept) else strip_camera_phrase(p)
-            for p, kept in zip(batch["prompts"], keep.tolist(), strict=True)
+            "" if drop else p if (o["phrase_when_off"] and not kept) else strip_camera_phrase(p)
+            for p, drop, kept in zip(batch["prompts"], uncond, keep.tolist(), strict=True)
         ]
         text, mask = self.encode_text(prompts)
         features = self.features[indices]
         static = self.video_positions.expand(size, -1, -1)
         positions = torch.where(keep[:, None, None] > 0, self.camera_positions[indices], static)
-
-        def velocity(video_t, video_timestep, audio_t, audio_timestep):
-            return model(
-                features, keep, hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep,
-                encoder_attention_mask=mask, video_coords=positions,
-                audio_hidden_states=audio_t, audio_timestep=audio_timestep,
-                audio_coords=self.audio_positions.expand(size, -1), return_dict=False,
-            )
-
+        velocity = self.velocity_fn(model, text, mask, size, features, keep, video_positions=positions)
         t = sample_flow_times(size, generator=generator, distribution=o["t_distribution"], device=self.device)
         result = joint_flow_loss(
             velocity, pack(self.video_latents[indices]), self.audio_latents[indices], mode="text_to_audio_video",

@@ -129,14 +129,7 @@ class KeyframeStage(TransformerStage):
         size = len(indices)
         context = self._context(indices, rng)
 
-        def velocity(video_t, video_timestep, audio_t, audio_timestep):
-            return model(
-                context, hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep,
-                encoder_attention_mask=mask, video_coords=self.video_positions.expand(size, -1, -1),
-                audio_hidden_states=audio_t, audio_timestep=audio_timestep,
-                audio_coords=self.audio_positions.expand(size, -1), return_dict=False,
-            )
-
+        velocity = self.velocity_fn(model, text, mask, size, context)
         t = sample_flow_times(size, generator=generator, distribution=o["t_distribution"], device=self.device)
         result = joint_flow_loss(
             velocity, pack(self.video_latents[indices]), self.audio_latents[indices], mode="text_to_audio_video",

@@ -210,22 +210,30 @@ class TransformerStage:
         modes, weights = zip(*o["mode_probs"].items(), strict=True)
         mode = rng.choices(modes, weights=weights)[0]
         size = len(indices)
-        video_positions = self.video_positions.expand(size, -1, -1)
-        audio_positions = self.audio_positions.expand(size, -1)
-
-        def velocity(video_t, video_timestep, audio_t, audio_timestep):
-            return model(
-                hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep, encoder_attention_mask=mask,
-                video_coords=video_positions, audio_hidden_states=audio_t, audio_timestep=audio_timestep,
-                audio_coords=audio_positions, return_dict=False,
-            )
-
+        velocity = self.velocity_fn(model, text, mask, size)
         t = sample_flow_times(size, generator=generator, distribution=o["t_distribution"], device=self.device)
         result = joint_flow_loss(
             velocity, pack(self.video_latents[indices]), self.audio_latents[indices], mode=mode,
             audio_weight=o["audio_weight"], t=t, generator=generator,
         )
         return {"loss": result.loss, "video": result.video, "audio": result.audio}
+
+    def velocity_fn(self, model, text: torch.Tensor, mask: torch.Tensor, size: int, *leading,
+                    video_positions: torch.Tensor | None = None):
+        """``velocity(video_t, video_timestep, audio_t, audio_timestep)`` for :func:`joint_flow_loss`: ``model``
+        called with ``leading`` positional arguments (a stage's own inputs) and the bank's positions."""
+        if video_positions is None:
+            video_positions = self.video_positions.expand(size, -1, -1)
+        audio_positions = self.audio_positions.expand(size, -1)
+
+        def velocity(video_t, video_timestep, audio_t, audio_timestep):
+            return model(
+                *leading, hidden_states=video_t, encoder_hidden_states=text, timestep=video_timestep,
+                encoder_attention_mask=mask, video_coords=video_positions, audio_hidden_states=audio_t,
+                audio_timestep=audio_timestep, audio_coords=audio_positions, return_dict=False,
+            )
+
+        return velocity
 
     def save(self, model, output_dir: Path) -> None:
         from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
