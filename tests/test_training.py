@@ -221,6 +221,23 @@ def test_clip_cameras_are_the_worlds_and_phrases_are_stripped():
     assert strip_camera_phrase("a red ball bounces, the camera pans left") == "a red ball bounces"
 
 
+def _trained_beside_base(base_dir, trained_dir):
+    """The base pipeline and the one a control stage saved, both quiet; the stage must have left the
+    transformer as it was (same operations on both sides: exact)."""
+    base = LTXAudioVideoPipeline.from_pretrained(base_dir)
+    trained = LTXAudioVideoPipeline.from_pretrained(trained_dir)
+    for (name, a), (_, b) in zip(base.transformer.state_dict().items(), trained.transformer.state_dict().items(),
+                                 strict=True):
+        assert torch.equal(a, b), name  # the transformer stayed frozen
+    for pipe in (base, trained):
+        pipe.set_progress_bar_config(disable=True)
+    return base, trained
+
+
+CONTROL_ARGS = dict(prompt="a red ball bounces", height=32, width=32, num_frames=9, num_inference_steps=2,
+                    output_type="latent", generate_audio=False)
+
+
 def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
     _run(["--config", str(_transformer_config(tmp_path / "t.yaml", tmp_path / "base", autoencoders, steps=1))])
     base_dir = tmp_path / "base" / "pipeline"
@@ -232,18 +249,11 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     _run(["--config", str(tmp_path / "c.yaml")])
 
-    base = LTXAudioVideoPipeline.from_pretrained(base_dir)
-    trained = LTXAudioVideoPipeline.from_pretrained(tmp_path / "camera" / "pipeline")
+    base, trained = _trained_beside_base(base_dir, tmp_path / "camera" / "pipeline")
     assert base.camera_encoder is None and trained.camera_encoder is not None
     assert trained.camera_encoder.gate.abs().max() > 0  # trained away from its zero start
     assert trained.camera_encoder.context_gate.abs().max() > 0  # the warped context too
-    for (name, a), (_, b) in zip(base.transformer.state_dict().items(), trained.transformer.state_dict().items(),
-                                 strict=True):
-        assert torch.equal(a, b), name  # the transformer stayed frozen
-    args = dict(prompt="a red ball bounces", height=32, width=32, num_frames=9, num_inference_steps=2,
-                output_type="latent", generate_audio=False)
-    for pipe in (base, trained):
-        pipe.set_progress_bar_config(disable=True)
+    args = CONTROL_ARGS
     plain = base(**args, generator=torch.Generator().manual_seed(0)).frames
     assert torch.equal(trained(**args, generator=torch.Generator().manual_seed(0)).frames, plain)
     moved = trained(**args, camera=Camera(motion_type="pan_left"), generator=torch.Generator().manual_seed(0)).frames
@@ -266,17 +276,10 @@ def test_keyframe_stage_trains_the_adapter_only(tmp_path, autoencoders):
     (tmp_path / "k.yaml").write_text(yaml.safe_dump(config))
     _run(["--config", str(tmp_path / "k.yaml")])
 
-    base = LTXAudioVideoPipeline.from_pretrained(base_dir)
-    trained = LTXAudioVideoPipeline.from_pretrained(tmp_path / "keyframes" / "pipeline")
+    base, trained = _trained_beside_base(base_dir, tmp_path / "keyframes" / "pipeline")
     assert base.keyframe_adapter is None and trained.keyframe_adapter is not None
     assert all(layer.gate.abs().max() > 0 for layer in trained.keyframe_adapter.layers)  # away from zero
-    for (name, a), (_, b) in zip(base.transformer.state_dict().items(), trained.transformer.state_dict().items(),
-                                 strict=True):
-        assert torch.equal(a, b), name  # the transformer stayed frozen
-    args = dict(prompt="a red ball bounces", height=32, width=32, num_frames=9, num_inference_steps=2,
-                output_type="latent", generate_audio=False)
-    for pipe in (base, trained):
-        pipe.set_progress_bar_config(disable=True)
+    args = CONTROL_ARGS
     plain = base(**args, generator=torch.Generator().manual_seed(0)).frames
     assert torch.equal(trained(**args, generator=torch.Generator().manual_seed(0)).frames, plain)  # no keyframes
     image = torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(1))

@@ -52,6 +52,13 @@ class ControlPlan:
     camera: CameraController | None = None
     learned_camera: bool = False
     anchors: list = field(default_factory=list)  # the keyframes' latents, encoded once per call (step 4 or 5)
+    fields: dict = field(default_factory=dict)  # the camera's motion field per latent size, built once per call
+
+    def motion_field(self, latent_frames: int, height: int, width: int, temporal_scale: int) -> MotionField:
+        key = (latent_frames, height, width, temporal_scale)
+        if key not in self.fields:
+            self.fields[key] = self.camera.motion_field(latent_frames, height, width, temporal_scale)
+        return self.fields[key]
 
 
 class ControlMixin:
@@ -117,7 +124,7 @@ class ControlMixin:
             return state
         frames, height, width = plan.padding.latent_size
         if control.camera is not None:
-            field = control.camera.motion_field(
+            field = control.motion_field(
                 frames, plan.padding.padded_height, plan.padding.padded_width, self.vae_temporal_compression_ratio
             )
             positions = control.camera.world_positions(state.positions, field, height, width, state.num_prefix_tokens)
@@ -145,7 +152,7 @@ class ControlMixin:
         pixel_height, pixel_width = plan.padding.padded_height, plan.padding.padded_width
         field = None
         if control.camera is not None:
-            field = control.camera.motion_field(frames, pixel_height, pixel_width, self.vae_temporal_compression_ratio)
+            field = control.motion_field(frames, pixel_height, pixel_width, self.vae_temporal_compression_ratio)
         try:
             if control.keyframes and self.keyframe_adapter is not None:
                 handles += self._attach_adapter(plan, state, control)
