@@ -9,7 +9,8 @@ Sections (``--sections``):
 - ``camera``: for each motion type and speed, ``--num`` videos per setting: the prompt alone (the world's
   camera phrase, e.g. "..., the camera pans left": the prompt-only baseline), ``camera=`` training-free
   (the pipeline's motion encoder switched off) and ``camera=`` learned (when the pipeline has a motion
-  encoder). Measured with :func:`ltx_video.metrics.camera_motion` (global dx, dy, zoom per frame, mean over
+  encoder); and the ceiling: the world's own clip of that camera ("real") and the same clip through the
+  video VAE ("VAE reconstruction"), which no generated video decoded by that VAE is expected to beat. Measured with :func:`ltx_video.metrics.camera_motion` (global dx, dy, zoom per frame, mean over
   the clip): direction right (pans: the sign of dx or dy; zooms: the side of 1; orbits: the background's dx;
   dollies: the side of 1), speed error in px per frame (pans, orbits) and zoom-rate error in % per frame
   (zooms, dollies), against what :class:`~ltx_video.CameraController` asks of the background.
@@ -81,7 +82,7 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None) -> li
     from ltx_video.metrics import camera_motion
 
     encoder = pipe.camera_encoder
-    settings = ["prompt only", "training-free"] + (["learned"] if encoder is not None else [])
+    settings = ["real", "VAE reconstruction", "prompt only", "training-free"] + (["learned"] if encoder is not None else [])
     colours, shapes = ("red", "blue", "green", "yellow"), ("ball", "square", "triangle")
     rows = []
     for motion in motions:
@@ -94,6 +95,12 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None) -> li
                     seed = SEED0 + k
                     obj = f"a {colours[k % 4]} {shapes[k % 3]} bounces"
                     kwargs = {**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {})}
+                    if setting in ("real", "VAE reconstruction"):  # the ceiling: the world's clip, and through the VAE
+                        video = _camera_clip(seed, motion, speed)
+                        if setting == "VAE reconstruction":
+                            video = _reconstruct(pipe.vae, video)
+                        scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
+                        continue
                     if setting == "prompt only":
                         prompt, camera = prompt_only(obj, motion), None
                     else:
@@ -112,6 +119,25 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None) -> li
                       f"{row['measured']:+.3f} (asked {row['requested']:+.3f}) {row['unit']}", flush=True)
     pipe.camera_encoder = encoder
     return rows
+
+
+def _camera_clip(seed: int, motion: str, speed: float) -> torch.Tensor:
+    """The world's clip of ``motion`` at ``speed`` (one object, 64 px, 49 frames): (F, 3, H, W) in [0, 1]."""
+    import dataclasses
+
+    from ltx_video.data.synthetic import render_clip, sample_params
+
+    params = sample_params(seed, height=64, width=64, fps=24.0, duration=49 / 24, camera=motion,
+                           camera_speed=speed if motion != "static" else 1.0)
+    return (render_clip(seed, dataclasses.replace(params, objects=params.objects[:1])).video + 1) / 2
+
+
+@torch.no_grad()
+def _reconstruct(vae, video: torch.Tensor) -> torch.Tensor:
+    """(F, 3, H, W) in [0, 1] through the VAE's mean latents and back."""
+    x = (video * 2 - 1).permute(1, 0, 2, 3)[None].to(vae.dtype)
+    y = vae.decode(vae.encode(x).latent_dist.mean, return_dict=False)[0]
+    return ((y[0].float().clamp(-1, 1) + 1) / 2).permute(1, 0, 2, 3)
 
 
 def camera_summary(rows: list[dict]) -> list[dict]:
