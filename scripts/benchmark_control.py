@@ -96,9 +96,8 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None) -> li
                     obj = f"a {colours[k % 4]} {shapes[k % 3]} bounces"
                     kwargs = {**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {})}
                     if setting in ("real", "VAE reconstruction"):  # the ceiling: the world's clip, and through the VAE
-                        video = _camera_clip(seed, motion, speed)
-                        if setting == "VAE reconstruction":
-                            video = _reconstruct(pipe.vae, video)
+                        video = _clip(seed, motion, speed).video
+                        video = (video + 1) / 2 if setting == "real" else _reconstruct(pipe.vae, video)
                         scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
                         continue
                     if setting == "prompt only":
@@ -121,21 +120,11 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None) -> li
     return rows
 
 
-def _camera_clip(seed: int, motion: str, speed: float) -> torch.Tensor:
-    """The world's clip of ``motion`` at ``speed`` (one object, 64 px, 49 frames): (F, 3, H, W) in [0, 1]."""
-    import dataclasses
-
-    from ltx_video.data.synthetic import render_clip, sample_params
-
-    params = sample_params(seed, height=64, width=64, fps=24.0, duration=49 / 24, camera=motion,
-                           camera_speed=speed if motion != "static" else 1.0)
-    return (render_clip(seed, dataclasses.replace(params, objects=params.objects[:1])).video + 1) / 2
-
-
 @torch.no_grad()
 def _reconstruct(vae, video: torch.Tensor) -> torch.Tensor:
-    """(F, 3, H, W) in [0, 1] through the VAE's mean latents and back."""
-    x = (video * 2 - 1).permute(1, 0, 2, 3)[None].to(vae.dtype)
+    """A world clip's video (F, 3, H, W) in [-1, 1] through the VAE's mean latents and back: (F, 3, H, W) in [0, 1]
+    (the built-in VAE has no timestep conditioning)."""
+    x = video.permute(1, 0, 2, 3)[None].to(vae.dtype)
     y = vae.decode(vae.encode(x).latent_dist.mean, return_dict=False)[0]
     return ((y[0].float().clamp(-1, 1) + 1) / 2).permute(1, 0, 2, 3)
 
@@ -180,10 +169,7 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
         real_flicker.append(flicker(real_np))
         rgb = _object_rgb(clip)
         real_path = colour_track(real_np, rgb)
-        with torch.no_grad():  # the built-in VAE has no timestep conditioning
-            pixels = clip.video.permute(1, 0, 2, 3)[None].to(pipe.vae.dtype)
-            recon = pipe.vae.decode(pipe.vae.encode(pixels).latent_dist.mode(), return_dict=False)[0]
-        recon = ((recon[0].permute(1, 2, 3, 0).float() + 1) / 2).clamp(0, 1).numpy()
+        recon = _reconstruct(pipe.vae, clip.video).permute(0, 2, 3, 1).numpy()
         generated = {"VAE reconstruction": recon}
         keyframes = [Keyframe(real[f], f) for f in frames_at]  # (3, H, W) in [0, 1]: diffusers' image layout
         for name, (s, use) in settings.items():
@@ -213,13 +199,15 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
     return out
 
 
-def _clip(seed: int):
-    """A held-out clip as the built-in model was trained on: 64 px, 49 frames at 24 fps, one object, static camera."""
+def _clip(seed: int, camera: str = "static", speed: float = 1.0):
+    """A held-out clip at the built-in model's size (64 px, 49 frames at 24 fps, one object) with ``camera`` at
+    ``speed`` (the keyframes section: the static camera the model was trained on)."""
     import dataclasses
 
     from ltx_video.data.synthetic import render_clip, sample_params
 
-    params = sample_params(seed, height=64, width=64, fps=24.0, duration=49 / 24, camera="static")
+    speed = {} if camera == "static" else {"camera_speed": speed}  # static: the seed's own draw, as trained
+    params = sample_params(seed, height=64, width=64, fps=24.0, duration=49 / 24, camera=camera, **speed)
     return render_clip(seed, dataclasses.replace(params, objects=params.objects[:1]))
 
 
