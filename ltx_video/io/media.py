@@ -331,7 +331,8 @@ class VideoStreamWriter:
     ``width`` x ``height`` is the size of the frames given to :meth:`write_frames`; if either is
     odd the file is padded to even size (last row / column repeated), see the module docstring.
     With ``sample_rate``, an AAC track with ``audio_channels`` (1 or 2) channels is added and
-    :meth:`write_audio` accepts chunks of any length. Leaving the ``with`` block normally flushes
+    :meth:`write_audio` accepts chunks of any length. ``x264_options`` adds libx264 options (e.g.
+    ``{"bf": "0"}``: no B-frames, so that segments can be joined by remuxing). Leaving the ``with`` block normally flushes
     both encoders and finalises the file; leaving it by an exception only closes the file.
 
     Example::
@@ -354,6 +355,7 @@ class VideoStreamWriter:
         crf: int = 18,
         bitrate: int | None = None,
         threads: int = ENCODER_THREADS,
+        x264_options: dict[str, str] | None = None,
     ) -> None:
         rate = _frame_rate(fps)
         for name, value in (("width", width), ("height", height)):
@@ -381,14 +383,16 @@ class VideoStreamWriter:
 
         self._container = av.open(str(self.path), mode="w")
         try:
-            self._video = self._add_video_stream(rate, crf, bitrate, threads)
+            self._video = self._add_video_stream(rate, crf, bitrate, threads, x264_options or {})
             self._audio = self._add_audio_stream() if sample_rate is not None else None
         except Exception:
             self._container.close()
             raise
 
-    def _add_video_stream(self, rate: Fraction, crf: int, bitrate: int | None, threads: int) -> av.video.stream.VideoStream:
-        options = {"preset": _X264_PRESET}
+    def _add_video_stream(
+        self, rate: Fraction, crf: int, bitrate: int | None, threads: int, extra: dict[str, str]
+    ) -> av.video.stream.VideoStream:
+        options = {"preset": _X264_PRESET, **extra}
         if bitrate is None:
             options["crf"] = str(crf)
         stream = self._container.add_stream("libx264", rate=rate, options=options)

@@ -316,11 +316,15 @@ class AudioLatentState:
     latents:   (B, Na, Ca) normalised audio latent tokens.
     positions: (B, Na) token start times in seconds (0.02 j at 16 kHz / 320).
     held:      True for given (clean) audio: its timestep is 0 at every step and it is never stepped.
+    conditioning_mask: (B, Na) strength of each token's conditioning, or None: as the video's, a token of
+               strength s starts at timestep ``1000 (1 - s)`` and is stepped only below it (a long video's
+               carried-over audio).
     """
 
     latents: torch.Tensor
     positions: torch.Tensor
     held: bool = False
+    conditioning_mask: torch.Tensor | None = None
 
 
 # model(latents (P*B, N, C), timesteps (P*B, 1|N), positions (P*B, 3, N), step_guidance) -> velocity (P*B, N, C)
@@ -401,7 +405,10 @@ def denoise(
         if audio is None:
             velocity = model(*inputs)
         else:
-            audio_timestep = t.expand(batch).unsqueeze(-1).float() * (0.0 if audio.held else 1.0)
+            if audio.held:
+                audio_timestep = t.expand(batch).unsqueeze(-1).float() * 0.0
+            else:
+                audio_timestep = token_timesteps(t, batch, audio.conditioning_mask)
             velocity, audio_velocity = model(
                 *inputs,
                 torch.cat([audio_latents] * passes),
@@ -428,9 +435,14 @@ def denoise(
             audio_sigma_next = next_sigmas(audio_sigma, sigmas)
             if stochastic:
                 audio_noise = noise_fn(tuple(audio_latents.shape))
-                audio_latents = stochastic_step(audio_latents, audio_velocity, audio_sigma, audio_sigma_next, audio_noise)
+                audio_stepped = stochastic_step(audio_latents, audio_velocity, audio_sigma, audio_sigma_next, audio_noise)
             else:
-                audio_latents = euler_step(audio_latents, audio_velocity, audio_sigma, audio_sigma_next)
+                audio_stepped = euler_step(audio_latents, audio_velocity, audio_sigma, audio_sigma_next)
+            if audio.conditioning_mask is None:
+                audio_latents = audio_stepped
+            else:
+                free = (t / 1000.0 - 1e-6 < (1.0 - audio.conditioning_mask)).unsqueeze(-1)
+                audio_latents = torch.where(free, audio_stepped, audio_latents)
         if step_hook is not None:
             if audio is None:
                 latents = step_hook(i, t, latents)

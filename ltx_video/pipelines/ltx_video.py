@@ -50,6 +50,7 @@ from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_g
 from ltx_video.pipelines.inputs import GenerationPlan, check_inputs, collect_conditions, count_prompts
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
+from ltx_video.pipelines.long_video import LongVideoMixin
 
 __all__ = ["GenerationPlan", "LTXVideoPipeline"]
 
@@ -57,7 +58,8 @@ logger = logging.getLogger(__name__)
 
 
 class LTXVideoPipeline(
-    LoadingMixin, EfficiencyMixin, CallbackStateMixin, ConditionMediaMixin, ControlMixin, DiffusionPipeline
+    LoadingMixin, EfficiencyMixin, CallbackStateMixin, ConditionMediaMixin, ControlMixin, LongVideoMixin,
+    DiffusionPipeline,
 ):
     r"""Text/image/video-to-video generation with LTX-Video checkpoints.
 

@@ -1,0 +1,167 @@
+"""The folder of one long-video run: its manifest, its closed segments and the state carried between chunks.
+
+``<output>.parts/`` holds ``manifest.json`` (the arguments, per-chunk seeds, finished chunks with SHA-256
+checksums of their files), ``segment-00000.mp4`` (+ ``.wav``) per finished chunk, and the state the next chunk
+needs (``state-00000.safetensors``: the last chunk's tail latents, decoded overlap frames and audio, and the
+first chunk's latents). A chunk counts as finished only once the manifest lists it, and the manifest is
+rewritten (atomically) only after the chunk's segment and state files are complete: a run killed at any moment
+leaves a folder that the same call continues from its first unfinished chunk, without rewriting a finished
+segment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from ltx_video.io.segments import atomic_path, sha256_file
+
+__all__ = ["MANIFEST_FORMAT", "LongRun", "canonical"]
+
+MANIFEST_FORMAT = "ltx_video.long_video/1"
+
+
+def canonical(value: Any) -> Any:
+    """``value`` as plain JSON types (tuples as lists, paths as strings), so two calls compare equal when their
+    arguments are."""
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, torch.Tensor):
+        return canonical(value.tolist())
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ValueError(f"generate_long: argument value {value!r} ({type(value).__name__}) cannot be recorded in the "
+                     "manifest; pass plain numbers, strings and lists")
+
+
+def _folders(output: Path) -> list[Path]:
+    """``<output>.parts``, ``<output>.parts-2``, ... that exist, oldest first."""
+    base = output.with_name(output.name + ".parts")
+    found = [base] if base.is_dir() else []
+    number = 2
+    while (candidate := base.with_name(f"{base.name}-{number}")).is_dir():
+        found.append(candidate)
+        number += 1
+    return found
+
+
+class LongRun:
+    """One run's folder; use :meth:`open`."""
+
+    def __init__(self, folder: Path, manifest: dict):
+        self.folder = folder
+        self.manifest = manifest
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, output: Path, arguments: dict, *, resume: bool) -> LongRun:
+        """The run for ``output``: with ``resume`` the newest existing folder (its arguments must equal
+        ``arguments``: else ValueError naming the first that differs), else a new folder. A new run never deletes
+        an old folder; an existing ``output`` file is moved into the newest old folder first."""
+        arguments = canonical(arguments)
+        existing = _folders(output)
+        if resume and existing and (existing[-1] / "manifest.json").is_file():
+            run = cls(existing[-1], cls._read(existing[-1] / "manifest.json"))
+            run._check_arguments(arguments)
+            run._verify_finished()
+            return run
+        if existing:
+            if output.is_file():
+                os.replace(output, existing[-1] / output.name)
+            base = output.with_name(output.name + ".parts")
+            number = 2
+            while (folder := base.with_name(f"{base.name}-{number}")).exists():
+                number += 1
+        else:
+            folder = output.with_name(output.name + ".parts")
+        folder.mkdir(parents=True)
+        run = cls(folder, {"format": MANIFEST_FORMAT, "arguments": arguments, "chunks": [], "output": None})
+        run._save()
+        return run
+
+    @staticmethod
+    def _read(path: Path) -> dict:
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path} is not a readable manifest ({error}); pass resume=False to start over in a new "
+                             "folder") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"{path} is not a {MANIFEST_FORMAT} manifest; pass resume=False to start over")
+        return manifest
+
+    def _check_arguments(self, arguments: dict) -> None:
+        recorded = self.manifest["arguments"]
+        for key in sorted(set(recorded) | set(arguments)):
+            if recorded.get(key) != arguments.get(key):
+                raise ValueError(
+                    f"`{key}` is {arguments.get(key)!r} but the run in {self.folder} was started with "
+                    f"{recorded.get(key)!r}: pass the same arguments to resume it, or resume=False to start over in a "
+                    "new folder (the old one is kept)"
+                )
+
+    def _verify_finished(self) -> None:
+        for entry in self.manifest["chunks"]:
+            for name_key, sum_key in (("video", "video_sha256"), ("audio", "audio_sha256"), ("state", "state_sha256")):
+                if name_key not in entry or (name_key == "state" and entry is not self.manifest["chunks"][-1]):
+                    continue
+                path = self.folder / entry[name_key]
+                if not path.is_file() or sha256_file(path) != entry[sum_key]:
+                    raise ValueError(f"{path} is missing or changed since it was written (its SHA-256 differs from "
+                                     "the manifest's): restore it, or pass resume=False to start over in a new folder")
+
+    # ------------------------------------------------------------------ chunks
+    @property
+    def arguments(self) -> dict:
+        return self.manifest["arguments"]
+
+    @property
+    def num_finished(self) -> int:
+        return len(self.manifest["chunks"])
+
+    def segment_path(self, index: int) -> Path:
+        return self.folder / f"segment-{index:05d}.mp4"
+
+    def _state_path(self, index: int) -> Path:
+        return self.folder / f"state-{index:05d}.safetensors"
+
+    def finish_chunk(self, entry: dict, state: dict[str, torch.Tensor]) -> None:
+        """Record chunk ``entry["index"]`` (its segment already written) with the ``state`` the next chunk needs."""
+        index = entry["index"]
+        if index != self.num_finished:
+            raise RuntimeError(f"chunk {index} finished out of order (next expected: {self.num_finished})")
+        path = self._state_path(index)
+        with atomic_path(path) as partial:
+            save_file({k: v.contiguous().cpu() for k, v in state.items()}, str(partial))
+        entry = dict(entry, state=path.name, state_sha256=sha256_file(path))
+        self.manifest["chunks"].append(entry)
+        self._save()
+        if index > 0:
+            self._state_path(index - 1).unlink(missing_ok=True)
+
+    def load_state(self) -> dict[str, torch.Tensor] | None:
+        """The state left by the last finished chunk (None before the first)."""
+        if not self.manifest["chunks"]:
+            return None
+        return load_file(str(self.folder / self.manifest["chunks"][-1]["state"]))
+
+    def finish_output(self, output: Path) -> None:
+        self.manifest["output"] = {"path": os.fspath(output.resolve()), "sha256": sha256_file(output)}
+        self._save()
+
+    def output_is_current(self, output: Path) -> bool:
+        recorded = self.manifest.get("output")
+        return bool(recorded) and output.is_file() and sha256_file(output) == recorded["sha256"]
+
+    def _save(self) -> None:
+        with atomic_path(self.folder / "manifest.json") as partial:
+            partial.write_text(json.dumps(self.manifest, indent=1) + "\n")

@@ -1,0 +1,499 @@
+"""Long videos: chunked autoregressive generation, streamed to disk as closed segments, resumable.
+
+``pipe.generate_long(...)`` (on :class:`LTXVideoPipeline` and :class:`LTXAudioVideoPipeline`) generates the video
+in chunks of ``chunk_frames``. Chunk ``k + 1`` starts ``overlap_frames`` before chunk ``k`` ends, so in latent
+frames (``r`` = the VAE's temporal compression, ``L = (chunk_frames - 1) / r + 1``, ``O = overlap_frames / r``)
+chunk ``k`` covers latents ``[k (L - O), k (L - O) + L)`` of one global timeline. For each chunk:
+
+1. **carry-over**: its first ``O`` latent frames start from chunk ``k``'s last ``O`` (the specification's
+   ``carryover_strength * prev + (1 - carryover_strength) * noise``) and are conditioning tokens of that strength,
+   as LTX-Video's keyframes: timestep ``1000 (1 - s)``, stepped only below it. With audio, the audio tokens of the
+   overlap's time are carried over the same way (audio tokens are indexed on one global 20 ms grid, so a chunk's
+   tokens are exactly its predecessor's where they overlap);
+2. **anchor** (``anchor=True``): the first chunk's first latent frame, clean, as appended tokens one chunk
+   length before the chunk starts (negative time), a long-term reference against drift;
+3. after denoising, **AdaIN** moves each channel's latent mean and std toward the first chunk's by
+   ``adain_factor``; the overlap is **blended** with the previous chunk's latents (linear ramp);
+4. the chunk is decoded (with two latent frames of the previous chunk as the decoder's context) and its frames up
+   to the next chunk's overlap are written at once as a closed segment; over the overlap the previous chunk's
+   decoded frames and audio are cross-faded into the new ones.
+
+Seeds: chunk ``k`` draws from ``torch.Generator("cpu").manual_seed(chunk_seed(seed, k))``, so a resumed run
+repeats an uninterrupted one exactly. Memory holds one chunk and the carried state, whatever the length.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from diffusers.utils.torch_utils import randn_tensor
+from tqdm.auto import tqdm
+
+from ltx_video.conditioning.items import latent_positions, pack, unpack
+from ltx_video.io.segments import assemble_segments, write_segment
+from ltx_video.pipelines import denoising
+from ltx_video.pipelines.latent_ops import adain_filter_latent
+from ltx_video.pipelines.long_run import LongRun
+
+__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed"]
+
+DECODE_CONTEXT = 2  # latent frames of the previous chunk given to the decoder before a chunk's own
+# Call arguments a chunk takes as ``__call__`` does; the rest (conditions, latents, embeddings) make no sense
+# across chunks.
+PASSED_THROUGH = (
+    "timesteps", "timestep_schedule", "guidance_rescale", "stg_scale", "rescaling_scale", "skip_block_list",
+    "skip_layer_strategy", "guidance_timesteps", "cfg_star_rescale", "image_cond_noise_scale", "max_sequence_length",
+    "decode_timestep", "decode_noise_scale", "tone_map_compression_ratio", "stochastic_sampling",
+)
+
+
+def chunk_seed(seed: int, index: int) -> int:
+    """The seed of chunk ``index`` of a run seeded with ``seed``."""
+    return (seed * 1_000_003 + index) % (2**63)
+
+
+@dataclass(frozen=True)
+class ChunkLayout:
+    """Where each chunk lies on the global timeline; all counts are checked by :meth:`check`."""
+
+    num_frames: int
+    chunk_frames: int
+    overlap_frames: int
+    ratio: int  # the VAE's temporal compression
+
+    @property
+    def chunk_latents(self) -> int:
+        return (self.chunk_frames - 1) // self.ratio + 1
+
+    @property
+    def overlap_latents(self) -> int:
+        return self.overlap_frames // self.ratio
+
+    @property
+    def stride(self) -> int:
+        return self.chunk_latents - self.overlap_latents
+
+    @property
+    def num_chunks(self) -> int:
+        needed = math.ceil((self.num_frames - 1) / self.ratio) + 1
+        return 1 if needed <= self.chunk_latents else math.ceil((needed - self.chunk_latents) / self.stride) + 1
+
+    def check(self) -> None:
+        r = self.ratio
+        for name in ("num_frames", "chunk_frames", "overlap_frames"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"`{name}` must be an int, got {value!r}")
+        if self.num_frames < 1:
+            raise ValueError(f"`num_frames` must be >= 1, got {self.num_frames}")
+        if self.chunk_frames < r + 1 or (self.chunk_frames - 1) % r:
+            raise ValueError(f"`chunk_frames` must be {r}k + 1 with k >= 1 (the VAE's temporal compression is {r}), "
+                             f"e.g. {6 * r + 1}; got {self.chunk_frames}")
+        if self.overlap_frames % r or not r <= self.overlap_frames <= self.chunk_frames - 1 - r:
+            raise ValueError(f"`overlap_frames` must be a multiple of {r} in [{r}, {self.chunk_frames - 1 - r}] "
+                             f"(at least one latent frame, and less than a chunk); got {self.overlap_frames}")
+
+    def start(self, k: int) -> int:
+        """Chunk ``k``'s first latent frame on the global timeline."""
+        return k * self.stride
+
+    def written(self, k: int) -> tuple[int, int]:
+        """Chunk ``k``'s latent frames that its segment holds, local [0, end): up to the next chunk's overlap."""
+        return 0, self.chunk_latents if k == self.num_chunks - 1 else self.stride
+
+    def first_pixel(self, latent: int) -> int:
+        """The first pixel frame of global latent frame ``latent`` (latent 0 is the single causal first frame)."""
+        return 0 if latent == 0 else self.ratio * latent - (self.ratio - 1)
+
+    def segment_pixels(self, k: int) -> tuple[int, int]:
+        """Pixel frames [start, end) of chunk ``k``'s segment on the global timeline (the last cut to num_frames)."""
+        start = self.first_pixel(self.start(k))
+        end = self.first_pixel(self.start(k + 1)) if k < self.num_chunks - 1 else self.num_frames
+        return start, min(end, self.num_frames)
+
+    def chunk_pixels(self, k: int) -> tuple[int, int]:
+        """Pixel frames [start, end) that chunk ``k`` generates (its segment and the next chunk's overlap)."""
+        return self.first_pixel(self.start(k)), self.ratio * (self.start(k) + self.chunk_latents - 1) + 1
+
+    def offset_seconds(self, k: int, frame_rate: float) -> float:
+        """Global time of chunk ``k``'s local time 0 (its latent frames >= 1 sit at their global times minus this)."""
+        return self.ratio * self.start(k) / frame_rate
+
+    def audio_tokens(self, k: int, frame_rate: float, token_seconds: float) -> tuple[int, int]:
+        """Global audio token indices [a, b) that cover chunk ``k``'s pixel frames."""
+        start, end = self.chunk_pixels(k)
+        return math.floor(start / frame_rate / token_seconds + 1e-9), math.ceil(end / frame_rate / token_seconds - 1e-9)
+
+
+@dataclass(frozen=True)
+class LongVideoOutput:
+    """``path``: the assembled mp4 (None if the run was interrupted); ``folder``: its segments and manifest;
+    ``num_frames``, ``num_chunks``, ``chunks_generated`` (this call; 0 when it only reassembled or found it done)."""
+
+    path: Path | None
+    folder: Path
+    num_frames: int
+    num_chunks: int
+    chunks_generated: int
+
+
+def _to_uint8(frames: torch.Tensor) -> np.ndarray:
+    """(F, 3, H, W) float in [0, 1] -> (F, H, W, 3) uint8, rounded as :mod:`ltx_video.io.media` does."""
+    array = frames.permute(0, 2, 3, 1).float().cpu().numpy()
+    return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _ramp(count: int) -> torch.Tensor:
+    """Weights of the new chunk over an overlap of ``count`` items: (1 ... count) / (count + 1)."""
+    return torch.arange(1, count + 1, dtype=torch.float32) / (count + 1)
+
+
+class LongVideoMixin:
+    """``generate_long`` for the pipelines; needs their step methods (``plan_generation`` ... ``decode_latents``)."""
+
+    def _long_defaults(self) -> dict[str, Any]:
+        from ltx_video.pipelines.generation_defaults import LTX_VIDEO_DEFAULTS
+
+        defaults = self.generation_defaults or LTX_VIDEO_DEFAULTS
+        return defaults.call_kwargs()
+
+    def _call_defaults(self) -> dict[str, Any]:
+        signature = inspect.signature(type(self).__call__)
+        return {n: p.default for n, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
+
+    @torch.no_grad()
+    def generate_long(
+        self,
+        prompt: str | list[str],
+        *,
+        output: str | Path,
+        duration: float | None = None,
+        num_frames: int | None = None,
+        chunk_frames: int | None = None,
+        overlap_frames: int | None = None,
+        carryover_strength: float = 0.8,
+        adain_factor: float = 0.5,
+        anchor: bool = True,
+        resume: bool = True,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        negative_prompt: str | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        frame_rate: float | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        generate_audio: bool | None = None,
+        audio_guidance_scale: float | None = None,
+        callback_on_step_end=None,
+        **kwargs,
+    ) -> LongVideoOutput:
+        r"""Generate a long video chunk by chunk into ``output`` (an .mp4), streaming each chunk to disk.
+
+        prompt: one prompt, or a list: prompt ``i`` of ``n`` is used for the chunks of the ``i``-th ``n``-th of the
+            video (one per chunk when the list has ``num_chunks`` entries).
+        duration / num_frames: the length, in seconds (``round(duration * frame_rate)`` frames) or frames.
+        chunk_frames: frames per chunk (``r k + 1``; default: the model's frame count, 49 for the built-in model).
+        overlap_frames: frames each chunk shares with the next (a multiple of ``r``; default ``2 r``).
+        carryover_strength: how strongly the overlap starts from the previous chunk (0: not at all, 1: held).
+        adain_factor: how far each chunk's latent statistics move toward the first chunk's (0: off).
+        anchor: the first chunk's first latent frame as a clean reference before every later chunk.
+        resume: continue the run in ``<output>.parts/`` if its manifest has the same arguments (else ValueError
+            naming the argument); False starts over in a new folder (``<output>.parts-2`` ...), keeping the old.
+        seed / generator: chunk ``k`` uses :func:`chunk_seed` ``(seed, k)``; a generator gives its
+            ``initial_seed()``; neither: a random seed, recorded in the manifest.
+        Other arguments as ``__call__`` (values left out: the model's ``generation_defaults``). Also passed through:
+        ``timesteps``, ``timestep_schedule``, ``stg_scale`` ... ``stochastic_sampling`` (see ``PASSED_THROUGH``).
+
+        Example::
+
+            pipe = ltx_video.load_default_pipeline()
+            out = pipe.generate_long("a red ball bounces", duration=60, output="long.mp4", seed=0)
+        """
+        unknown = sorted(set(kwargs) - set(PASSED_THROUGH))
+        if unknown:
+            raise ValueError(f"generate_long got unexpected argument(s) {unknown}; it also takes {list(PASSED_THROUGH)}")
+        defaults = self._long_defaults()
+        frame_rate = float(frame_rate if frame_rate is not None else defaults["frame_rate"])
+        if (duration is None) == (num_frames is None):
+            raise ValueError("give exactly one of `duration` (seconds) and `num_frames`")
+        if duration is not None:
+            if not isinstance(duration, (int, float)) or isinstance(duration, bool) or not duration > 0:
+                raise ValueError(f"`duration` must be a number of seconds > 0, got {duration!r}")
+            num_frames = max(1, round(duration * frame_rate))
+        ratio = self.vae_temporal_compression_ratio
+        layout = ChunkLayout(
+            num_frames=num_frames,
+            chunk_frames=chunk_frames if chunk_frames is not None else defaults["num_frames"],
+            overlap_frames=overlap_frames if overlap_frames is not None else 2 * ratio,
+            ratio=ratio,
+        )
+        layout.check()
+        for name, value in (("carryover_strength", carryover_strength), ("adain_factor", adain_factor)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        if not prompts or not all(isinstance(p, str) for p in prompts):
+            raise ValueError("`prompt` must be a string or a non-empty list of strings")
+        output = Path(output)
+        if output.suffix.lower() != ".mp4":
+            raise ValueError(f"`output` must end in .mp4, got {output}")
+        if output.is_dir():
+            raise ValueError(f"`output` {output} is a folder; expected an .mp4 file path")
+        if seed is None:
+            seed = generator.initial_seed() if generator is not None else int(torch.seed() % (2**31))
+        use_audio = self._long_uses_audio(generate_audio)
+        arguments = dict(
+            prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
+            num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,
+            carryover_strength=float(carryover_strength), adain_factor=float(adain_factor), anchor=bool(anchor),
+            seed=int(seed), height=height or defaults["height"], width=width or defaults["width"],
+            frame_rate=frame_rate, num_inference_steps=num_inference_steps or defaults["num_inference_steps"],
+            guidance_scale=float(guidance_scale if guidance_scale is not None else defaults["guidance_scale"]),
+            audio=use_audio, audio_guidance_scale=audio_guidance_scale, extra=kwargs, model=self._fingerprint(),
+        )
+        run = LongRun.open(output, arguments, resume=resume)
+        args = run.arguments  # the canonical (JSON) form, identical for a fresh and a resumed run
+        if run.num_finished == layout.num_chunks and run.output_is_current(output):
+            return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, 0)
+
+        state = run.load_state()
+        generated = 0
+        bar = tqdm(total=layout.num_chunks, initial=run.num_finished, desc="chunks", unit="chunk",
+                   disable=getattr(self, "_progress_bar_config", {}).get("disable", False))
+        started = time.perf_counter()
+        try:
+            for k in range(run.num_finished, layout.num_chunks):
+                self.current_chunk = k
+                state = self._long_chunk(k, layout, args, state, run, callback_on_step_end)
+                if state is None:  # interrupted (pipe._interrupt) inside the chunk: nothing of it is written
+                    return LongVideoOutput(None, run.folder, num_frames, layout.num_chunks, generated)
+                generated += 1
+                bar.update(1)
+                rate = (time.perf_counter() - started) / generated
+                bar.set_postfix_str(f"{rate:.1f} s/chunk")
+        finally:
+            bar.close()
+            self.current_chunk = None
+        self._long_assemble(run, layout, args, output)
+        return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, generated)
+
+    # ------------------------------------------------------------------ pieces
+    def _long_uses_audio(self, generate_audio: bool | None) -> bool:
+        if not hasattr(self, "audio_vae"):
+            if generate_audio:
+                raise ValueError("`generate_audio` needs an LTXAudioVideoPipeline with an `audio_vae`")
+            return False
+        if generate_audio is None:
+            generate_audio = self.audio_generation_enabled and self.audio_vae is not None
+        self.check_audio_inputs(audio=None, audio_sample_rate=None, generate_audio=generate_audio,
+                                audio_guidance_scale=None)
+        return bool(generate_audio)
+
+    def _fingerprint(self) -> dict:
+        """What identifies the model in a manifest: the classes and configs (not the weights: see docs/long_video.md)."""
+        parts = {"pipeline": type(self).__name__}
+        for name in ("transformer", "vae", "audio_vae"):
+            module = getattr(self, name, None)
+            if module is not None and hasattr(module, "config"):
+                parts[name] = {"class": type(module).__name__, "config": {k: v for k, v in dict(module.config).items()
+                                                                          if not k.startswith("_")}}
+        return parts
+
+    def _long_plan(self, prompt: str, args: dict):
+        call = self._call_defaults()
+        call.update(args["extra"])
+        plan_names = set(inspect.signature(self.plan_generation).parameters)
+        values = {n: v for n, v in call.items() if n in plan_names}
+        values.update(
+            prompt=prompt, negative_prompt=args["negative_prompt"], height=args["height"], width=args["width"],
+            num_frames=args["chunk_frames"], frame_rate=args["frame_rate"],
+            num_inference_steps=args["num_inference_steps"], guidance_scale=args["guidance_scale"],
+            output_type="latent", keyframes=None, camera=None,
+        )
+        return self.plan_generation(**values), call
+
+    def _long_chunk(self, k: int, layout: ChunkLayout, args: dict, state: dict | None, run: LongRun, callback):
+        """Generate, write and record chunk ``k``; returns the state for chunk ``k + 1`` (None if interrupted)."""
+        prompts = args["prompt"]
+        prompt = prompts[k * len(prompts) // layout.num_chunks]
+        self.begin_call(guidance_scale=args["guidance_scale"], guidance_rescale=args["extra"].get("guidance_rescale", 0.0),
+                        attention_kwargs=None)
+        plan, call = self._long_plan(prompt, args)
+        generator = torch.Generator(device="cpu").manual_seed(chunk_seed(args["seed"], k))
+        video_state = self.prepare_video_latents(plan, frame_rate=args["frame_rate"], latents=None, generator=generator)
+        audio_state, token_range = None, None
+        if args["audio"]:
+            audio_state, token_range = self._long_audio_state(k, layout, args, plan, generator, state)
+        if state is not None:
+            video_state = self._long_condition(video_state, plan, layout, args, state)
+
+        def step_hook(i, t, tokens, audio_tokens=None):
+            if callback is not None:
+                tensors = {"latents": tokens} if audio_tokens is None else {"latents": tokens, "audio_latents": audio_tokens}
+                outputs = callback(self, i, t, tensors)
+                tokens = outputs.pop("latents", tokens)
+                audio_tokens = outputs.pop("audio_latents", audio_tokens)
+            return tokens if audio_state is None else (tokens, audio_tokens)
+
+        with self.progress_bar(total=len(plan.timesteps)) as bar:
+            result = self.run_denoising(
+                plan, video_state, stochastic_sampling=call["stochastic_sampling"], generator=generator,
+                attention_kwargs=None, step_hook=step_hook, progress=bar.update, audio=audio_state,
+                audio_guidance_scale=args["audio_guidance_scale"],
+            )
+        if self._interrupt:
+            return None
+        video_state, audio_state = result if audio_state is not None else (result, None)
+        latents = self.finish_video(plan, video_state, output_type="latent", decode_timestep=0.0,
+                                    decode_noise_scale=None, tone_map_compression_ratio=0.0, generator=generator)
+        latents = latents.float()
+        overlap = layout.overlap_latents
+        if state is not None:
+            if args["adain_factor"] > 0:
+                latents = adain_filter_latent(latents, state["reference"].to(latents), args["adain_factor"])
+            weight = _ramp(overlap).to(latents).view(1, 1, -1, 1, 1)
+            latents[:, :, :overlap] = torch.lerp(state["tail_latents"][:, :, -overlap:].to(latents),
+                                                 latents[:, :, :overlap], weight)
+        frames = self._long_decode(latents, state, overlap, plan, call, generator)
+
+        # The segment: this chunk's frames up to the next chunk's overlap, the overlap cross-faded with the last's.
+        _, end = layout.written(k)
+        cut = layout.ratio * end if state is not None else 1 + layout.ratio * (end - 1)
+        cut = frames.shape[0] if k == layout.num_chunks - 1 else cut
+        segment = frames[:cut].astype(np.float32)
+        if state is not None:
+            previous = state["tail_frames"].numpy().astype(np.float32)
+            weight = _ramp(len(previous)).numpy()[:, None, None, None]
+            segment[: len(previous)] = previous * (1 - weight) + segment[: len(previous)] * weight
+        seg_start, seg_end = layout.segment_pixels(k)
+        segment_uint8 = np.clip(segment + 0.5, 0, 255).astype(np.uint8)[: seg_end - seg_start]
+        audio_segment, audio_tail, audio_latents = None, None, None
+        if audio_state is not None:
+            audio_latents = audio_state.latents.float()
+            audio_segment, audio_tail, audio_latents = self._long_audio(k, layout, args, audio_latents, token_range,
+                                                                        state)
+        entry = write_segment(run.segment_path(k), segment_uint8, args["frame_rate"], audio_segment,
+                              self.audio_vae.config.sample_rate if audio_segment is not None else None)
+        entry.update(index=k, seed=chunk_seed(args["seed"], k), prompt=prompt, first_frame=seg_start)
+
+        next_state = {
+            "tail_latents": latents[:, :, layout.stride - min(DECODE_CONTEXT, layout.stride):].contiguous(),
+            "tail_frames": torch.from_numpy(frames[cut:].copy()) if k < layout.num_chunks - 1 else torch.zeros(0),
+            "reference": latents if state is None else state["reference"],
+        }
+        if audio_latents is not None:
+            next_state.update(tail_audio_latents=audio_latents, tail_audio=audio_tail,
+                              tail_audio_first_token=torch.tensor([token_range[0]]))
+        run.finish_chunk(entry, next_state)
+        return run.load_state()  # exactly what a resumed run would read
+
+    def _long_condition(self, video_state, plan, layout: ChunkLayout, args: dict, state: dict):
+        """Carry the previous chunk's overlap latents in (strength ``carryover_strength``) and add the anchor."""
+        frames, height, width = plan.padding.latent_size
+        overlap, strength = layout.overlap_latents, args["carryover_strength"]
+        prefix = video_state.num_prefix_tokens
+        grid = unpack(video_state.latents[:, prefix:], frames, height, width).clone()
+        carried = state["tail_latents"][:, :, -overlap:].to(grid)
+        grid[:, :, :overlap] = torch.lerp(grid[:, :, :overlap], carried, strength)
+        batch = grid.shape[0]
+        mask = grid.new_zeros(batch, frames)
+        mask[:, :overlap] = strength
+        tokens, positions = pack(grid), video_state.positions
+        token_mask = mask.repeat_interleave(height * width, dim=1)
+        if args["anchor"]:
+            anchor = state["reference"][:, :, :1].to(grid)
+            coords = latent_positions(batch, 1, height, width, temporal_scale=layout.ratio,
+                                      spatial_scale=self.vae_spatial_compression_ratio, device=grid.device).float()
+            coords[:, 0] = (coords[:, 0] - args["chunk_frames"]) / args["frame_rate"]
+            tokens = torch.cat([pack(anchor), tokens], dim=1)
+            positions = torch.cat([coords, positions], dim=2)
+            token_mask = torch.cat([token_mask.new_ones(batch, height * width), token_mask], dim=1)
+            prefix = height * width
+        return replace(video_state, latents=tokens, positions=positions, conditioning_mask=token_mask,
+                       clean_latents=tokens.clone(), num_prefix_tokens=prefix)
+
+    def _long_audio_state(self, k: int, layout: ChunkLayout, args: dict, plan, generator, state: dict | None):
+        """Chunk ``k``'s audio tokens on the global 20 ms grid, the overlap's carried over from the last chunk."""
+        config = self.audio_vae.config
+        token_seconds = config.temporal_factor / config.sample_rate
+        first, last = layout.audio_tokens(k, args["frame_rate"], token_seconds)
+        shape = (plan.batch_size, last - first, config.latent_channels)
+        latents = randn_tensor(shape, generator=generator, device=plan.device, dtype=torch.float32)
+        indices = torch.arange(first, last, device=plan.device, dtype=torch.float64)
+        offset = layout.offset_seconds(k, args["frame_rate"])
+        positions = (indices * token_seconds - offset).float().expand(plan.batch_size, -1)
+        mask = None
+        if state is not None:
+            carried = state["tail_audio_latents"].to(latents)
+            start = first - int(state["tail_audio_first_token"][0])
+            count = carried.shape[1] - start
+            mask = latents.new_zeros(plan.batch_size, last - first)
+            strength = args["carryover_strength"]
+            latents[:, :count] = torch.lerp(latents[:, :count], carried[:, start:], strength)
+            mask[:, :count] = strength
+        return denoising.AudioLatentState(latents=latents, positions=positions, conditioning_mask=mask), (first, last)
+
+    def _long_decode(self, latents: torch.Tensor, state: dict | None, overlap: int, plan, call: dict, generator):
+        """The chunk's frames (F, H, W, 3) in 0..255 floats, decoded after the previous chunk's context latents."""
+        context = 0
+        if state is not None:
+            tail = state["tail_latents"].to(latents)
+            context = tail.shape[2] - overlap
+            latents = torch.cat([tail[:, :, :context], latents], dim=2)
+        decoded = self.decode_latents(
+            latents, decode_timestep=call["decode_timestep"], decode_noise_scale=call["decode_noise_scale"],
+            tone_map_compression_ratio=call["tone_map_compression_ratio"], generator=generator,
+            dtype=plan.prompt_embeds.dtype,
+        )
+        if context:
+            decoded = decoded[:, :, 1 + self.vae_temporal_compression_ratio * (context - 1):]
+        padding = plan.padding
+        left, _, top, _ = padding.pad
+        decoded = decoded[:, :, :, top : top + padding.height, left : left + padding.width]
+        video = self.video_processor.postprocess_video(decoded, output_type="pt")[0]  # (F, 3, H, W) in [0, 1]
+        return video.permute(0, 2, 3, 1).float().cpu().numpy().clip(0.0, 1.0) * 255.0
+
+    def _long_audio(self, k: int, layout: ChunkLayout, args: dict, audio_latents, token_range, state):
+        """Blend the audio overlap, decode; returns (segment samples (1, S), tail samples, the chunk's latents)."""
+        config = self.audio_vae.config
+        first, last = token_range
+        if state is not None:
+            carried = state["tail_audio_latents"].to(audio_latents)
+            start = first - int(state["tail_audio_first_token"][0])
+            count = carried.shape[1] - start
+            weight = _ramp(count).to(audio_latents).view(1, -1, 1)
+            audio_latents[:, :count] = torch.lerp(carried[:, start:], audio_latents[:, :count], weight)
+        samples = self.audio_vae.decode(audio_latents.to(self.audio_vae.dtype))[0].float().clamp(-1, 1).cpu()
+        rate, fps = config.sample_rate, args["frame_rate"]
+        origin = first * config.temporal_factor  # global sample of samples[:, 0]
+        seg_start, seg_end = layout.segment_pixels(k)
+        a, b = round(seg_start / fps * rate) - origin, round(seg_end / fps * rate) - origin
+        segment = samples[:, a:b].clone()
+        if state is not None and state["tail_audio"].numel():
+            previous = state["tail_audio"]
+            weight = _ramp(previous.shape[1])
+            segment[:, : previous.shape[1]] = torch.lerp(previous, segment[:, : previous.shape[1]], weight)
+        tail = torch.zeros(1, 0)
+        if k < layout.num_chunks - 1:
+            chunk_end = round(layout.chunk_pixels(k)[1] / fps * rate) - origin
+            tail = samples[:, b:chunk_end].clone()
+        return segment.numpy(), tail, audio_latents
+
+    def _long_assemble(self, run: LongRun, layout: ChunkLayout, args: dict, output: Path) -> None:
+        chunks = run.manifest["chunks"]
+        segments = [run.folder / c["video"] for c in chunks]
+        audio = [run.folder / c["audio"] for c in chunks] if args["audio"] else None
+        num_samples = None
+        if audio is not None:
+            num_samples = round(layout.num_frames / args["frame_rate"] * self.audio_vae.config.sample_rate)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        assemble_segments(segments, output, fps=args["frame_rate"], audio=audio, num_samples=num_samples)
+        run.finish_output(output)
