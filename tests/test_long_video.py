@@ -1,0 +1,294 @@
+"""generate_long: chunk layout, carry-over, closed segments and manifest, remux assembly, kill-and-resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from ltx_video.io.media import read_video_tensor
+from ltx_video.io.segments import read_wav
+from ltx_video.pipelines.long_video import ChunkLayout, chunk_seed
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
+
+# Tiny models: r = 8, 64 x 64 px (2 x 2 latents). 17-frame chunks (3 latents), overlap 8 (1 latent):
+# 41 frames need 6 latents -> 3 chunks.
+LONG = dict(num_frames=41, chunk_frames=17, overlap_frames=8, height=64, width=64, frame_rate=24,
+            num_inference_steps=2, guidance_scale=1.0, max_sequence_length=16, seed=3)
+
+
+@pytest.fixture(scope="module")
+def av_pipe():
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def stream_seconds(path):
+    """Each stream's end in seconds from its packets (the container's duration fields round to milliseconds), and
+    its frame count."""
+    seconds, counts = {}, {}
+    for kind in ("video", "audio"):
+        with av.open(str(path)) as container:
+            streams = [s for s in container.streams if s.type == kind]
+            if not streams:
+                continue
+            ends = [p.pts + p.duration for p in container.demux(streams[0]) if p.size]
+            seconds[kind] = float(max(ends) * streams[0].time_base)
+            counts[kind] = len(ends)
+    return seconds, counts
+
+
+# ---------------------------------------------------------------------------------------------- layout
+@pytest.mark.parametrize("num_frames,chunk,overlap,ratio", [
+    (1440, 49, 8, 4), (1440, 49, 12, 4), (150, 49, 4, 4), (41, 17, 8, 8), (257, 121, 16, 8), (30, 49, 8, 4),
+])
+def test_segments_tile_the_video_exactly(num_frames, chunk, overlap, ratio):
+    layout = ChunkLayout(num_frames, chunk, overlap, ratio)
+    layout.check()
+    spans = [layout.segment_pixels(k) for k in range(layout.num_chunks)]
+    assert spans[0][0] == 0 and spans[-1][1] == num_frames
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))  # contiguous, no frame twice
+    assert all(end > start for start, end in spans)
+    for k in range(layout.num_chunks - 1):  # the next chunk starts inside this one: the overlap
+        assert layout.chunk_pixels(k + 1)[0] == layout.segment_pixels(k)[1]
+        assert layout.chunk_pixels(k)[1] - layout.chunk_pixels(k + 1)[0] == overlap
+        first, last = layout.audio_tokens(k, 24.0, 0.02)
+        next_first, _ = layout.audio_tokens(k + 1, 24.0, 0.02)
+        assert first <= next_first < last  # the next chunk's audio overlaps this one's on the global grid
+    # The last chunk is needed: the one before it ends before the video does.
+    if layout.num_chunks > 1:
+        assert layout.chunk_pixels(layout.num_chunks - 2)[1] < num_frames
+
+
+def test_built_in_layout_values():
+    layout = ChunkLayout(1440, 49, 8, 4)
+    assert (layout.chunk_latents, layout.overlap_latents, layout.stride, layout.num_chunks) == (13, 2, 11, 33)
+    assert layout.segment_pixels(0) == (0, 41) and layout.segment_pixels(1) == (41, 85)
+    assert layout.chunk_pixels(1) == (41, 93)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(chunk_frames=20), "`chunk_frames` must be 8k + 1"),
+    (dict(overlap_frames=4), "`overlap_frames` must be a multiple of 8"),
+    (dict(overlap_frames=16), "`overlap_frames` must be a multiple of 8 in [8, 8]"),
+    (dict(duration=2.0), "exactly one of `duration`"),
+    (dict(carryover_strength=1.5), "`carryover_strength` must be in [0, 1]"),
+    (dict(adain_factor=-0.1), "`adain_factor` must be in [0, 1]"),
+    (dict(output="x.avi"), "`output` must end in .mp4"),
+    (dict(foo=1), "unexpected argument(s) ['foo']"),
+    (dict(prompt=[]), "`prompt` must be a string or a non-empty list"),
+])
+def test_bad_input_is_refused_before_any_work(av_pipe, tmp_path, kwargs, message):
+    call = dict(LONG, prompt="a red ball bounces", output=tmp_path / "long.mp4")
+    call.update(kwargs)
+    with pytest.raises(ValueError) as error:
+        av_pipe.generate_long(call.pop("prompt"), **call)
+    assert message in str(error.value)
+    assert list(tmp_path.iterdir()) == []  # nothing was written
+
+
+# ---------------------------------------------------------------------------------------------- generation
+def test_first_chunk_is_a_plain_call(av_pipe, tmp_path):
+    """One chunk: the same latents as ``pipe(...)`` with the chunk's seed, video and audio."""
+    kw = {k: v for k, v in LONG.items() if k not in ("num_frames", "seed", "chunk_frames", "overlap_frames")}
+    out = av_pipe.generate_long("a red ball bounces", output=tmp_path / "one.mp4", num_frames=17, chunk_frames=17,
+                                overlap_frames=8, seed=5, **kw)
+    assert out.num_chunks == 1
+    state = json.loads((out.folder / "manifest.json").read_text())["chunks"][0]
+    from safetensors.torch import load_file
+
+    saved = load_file(str(out.folder / state["state"]))
+    expected = av_pipe("a red ball bounces", num_frames=17, output_type="latent",
+                       generator=torch.Generator().manual_seed(chunk_seed(5, 0)), **kw)
+    assert torch.equal(saved["reference"], expected.frames.float())
+    assert torch.equal(saved["tail_audio_latents"], expected.audio_latents.float())
+
+
+def test_long_video_with_audio_is_continuous_and_exact(av_pipe, tmp_path):
+    out = av_pipe.generate_long(["a red ball bounces", "a blue square slides"], output=tmp_path / "long.mp4", **LONG)
+    assert out.num_chunks == 3 and out.chunks_generated == 3
+    manifest = json.loads((out.folder / "manifest.json").read_text())
+    chunks = manifest["chunks"]
+    assert [c["frames"] for c in chunks] == [9, 16, 16] and sum(c["frames"] for c in chunks) == 41
+    assert [c["first_frame"] for c in chunks] == [0, 9, 25]
+    assert [c["prompt"] for c in chunks] == ["a red ball bounces", "a red ball bounces", "a blue square slides"]
+    assert [c["seed"] for c in chunks] == [chunk_seed(3, k) for k in range(3)]
+    # The final video is the segments' H.264 packets remuxed: the same decoded frames, in order.
+    video, fps = read_video_tensor(out.path)
+    pieces = [read_video_tensor(out.folder / c["video"])[0] for c in chunks]
+    assert fps == 24 and torch.equal(video, torch.cat(pieces))
+    # The audio: exactly the video's duration, encoded once from the segments' lossless WAVs.
+    seconds, counts = stream_seconds(out.path)
+    assert counts["video"] == 41 and seconds["video"] == pytest.approx(41 / 24, abs=1e-9)
+    assert seconds["audio"] == pytest.approx(41 / 24, abs=0.5 / 16000)  # to the sample
+    samples = [read_wav(out.folder / c["audio"])[0].shape[1] for c in chunks]
+    assert samples == [c["samples"] for c in chunks] and sum(samples) == round(41 / 24 * 16000)
+    # Calling again finds it done; the state between chunks is only the last one's.
+    again = av_pipe.generate_long(["a red ball bounces", "a blue square slides"], output=tmp_path / "long.mp4", **LONG)
+    assert again.chunks_generated == 0
+    assert sorted(p.name for p in out.folder.glob("state-*")) == ["state-00002.safetensors"]
+
+
+def test_carry_over_holds_the_overlap(av_pipe, tmp_path):
+    """Strength 1: chunk 1's first latent frame starts as chunk 0's overlap, exactly, and is held (mask 1, for the
+    audio's overlap tokens too); strength 0 starts it from noise."""
+    from safetensors.torch import load_file
+
+    def states(strength, name):
+        captured = []
+        original = av_pipe.run_denoising
+
+        def spy(plan, state, **kw):
+            result = original(plan, state, **kw)
+            captured.append((state, kw["audio"]))
+            return result
+
+        av_pipe.run_denoising = spy
+        try:
+            out = av_pipe.generate_long("a red ball bounces", output=tmp_path / f"{name}.mp4", carryover_strength=strength,
+                                        anchor=False, adain_factor=0.0, **LONG)
+        finally:
+            del av_pipe.run_denoising
+        return out, captured
+
+    out, captured = states(1.0, "held")
+    chunk0 = load_file(str(out.folder / "state-00002.safetensors"))["reference"]  # chunk 0's latents
+    video1, audio1 = captured[1]
+    first_tokens = video1.latents[:, :4]  # chunk 1's first latent frame (2 x 2 tokens)
+    assert torch.equal(first_tokens, chunk0[:, :, 2].flatten(2).transpose(1, 2))
+    assert (video1.conditioning_mask[:, :4] == 1).all() and (video1.conditioning_mask[:, 4:] == 0).all()
+    assert audio1.conditioning_mask is not None and (audio1.conditioning_mask[:, 0] == 1).all()
+    _, captured = states(0.0, "free")
+    video1, _ = captured[1]
+    assert not torch.equal(video1.latents[:, :4], chunk0[:, :, 2].flatten(2).transpose(1, 2))
+
+
+def test_video_only_pipeline(tmp_path):
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    out = pipe.generate_long("a red ball bounces", output=tmp_path / "v.mp4", **LONG)
+    seconds, counts = stream_seconds(out.path)
+    assert set(seconds) == {"video"} and counts["video"] == 41
+    assert not list(out.folder.glob("*.wav"))
+
+
+def test_interrupt_keeps_finished_chunks(av_pipe, tmp_path):
+    def stop(pipe, step, t, tensors):
+        if pipe.current_chunk == 1:
+            pipe._interrupt = True
+        return tensors
+
+    out = av_pipe.generate_long("a red ball bounces", output=tmp_path / "i.mp4", callback_on_step_end=stop, **LONG)
+    assert out.path is None and not (tmp_path / "i.mp4").exists()
+    manifest = json.loads((out.folder / "manifest.json").read_text())
+    assert len(manifest["chunks"]) == 1 and not (out.folder / "segment-00001.mp4").exists()
+
+
+# ---------------------------------------------------------------------------------------------- resuming
+def test_other_arguments_are_refused_and_resume_false_starts_a_new_folder(av_pipe, tmp_path):
+    output = tmp_path / "long.mp4"
+    first = av_pipe.generate_long("a red ball bounces", output=output, **LONG)
+    with pytest.raises(ValueError, match=r"`carryover_strength` is 0.5 but the run in .* was started with 0.8"):
+        av_pipe.generate_long("a red ball bounces", output=output, **dict(LONG, carryover_strength=0.5))
+    with pytest.raises(ValueError, match="`seed` is 4"):
+        av_pipe.generate_long("a red ball bounces", output=output, **dict(LONG, seed=4))
+    old_bytes = output.read_bytes()
+    second = av_pipe.generate_long("a red ball bounces", output=output, resume=False, **dict(LONG, seed=4))
+    assert second.folder.name == "long.mp4.parts-2" and second.chunks_generated == 3
+    assert (first.folder / "manifest.json").is_file()  # the old run is kept, its video moved beside it
+    assert (first.folder / "long.mp4").read_bytes() == old_bytes
+
+
+def test_changed_segment_is_refused(av_pipe, tmp_path):
+    output = tmp_path / "long.mp4"
+    out = av_pipe.generate_long("a red ball bounces", output=output, **LONG)
+    segment = out.folder / "segment-00001.mp4"
+    segment.write_bytes(segment.read_bytes()[:-10])
+    with pytest.raises(ValueError, match="segment-00001.mp4 is missing or changed"):
+        av_pipe.generate_long("a red ball bounces", output=output, **LONG)
+
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    import torch
+    torch.set_num_threads(2)
+    from ltx_video.testing import tiny_audio_video_pipeline
+    import ltx_video.pipelines.long_video as long_video
+    where, output, call = sys.argv[1], sys.argv[2], eval(sys.argv[3])
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+
+    def kill_in_chunk(pipe, step, t, tensors):
+        if where == "chunk" and pipe.current_chunk == 1 and step == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return tensors
+
+    if where == "assembly":
+        original = long_video.assemble_segments
+        def assemble(*args, **kwargs):
+            def after(k):
+                if k == 1:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return original(*args, on_segment=after, **kwargs)
+        long_video.assemble_segments = assemble
+    pipe.generate_long("a red ball bounces", output=output, callback_on_step_end=kill_in_chunk, **call)
+""")
+
+
+@pytest.mark.parametrize("where", ["chunk", "assembly"])
+def test_sigkill_then_resume_gives_the_uninterrupted_video(av_pipe, tmp_path, where):
+    reference = av_pipe.generate_long("a red ball bounces", output=tmp_path / "ref" / "long.mp4", **LONG)
+    output = tmp_path / "run" / "long.mp4"
+    output.parent.mkdir()
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    killed = subprocess.run([sys.executable, "-c", KILLER, where, str(output), repr(LONG)], env=env,
+                            capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert not output.exists()
+    folder = output.with_name("long.mp4.parts")
+    finished = json.loads((folder / "manifest.json").read_text())["chunks"]
+    assert len(finished) == (1 if where == "chunk" else 3)
+    kept = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("segment-*")
+            if p.name.startswith(tuple(c["video"][:-4] for c in finished))}
+    resumed = av_pipe.generate_long("a red ball bounces", output=output, **LONG)
+    assert resumed.chunks_generated == 3 - len(finished)
+    assert output.read_bytes() == reference.path.read_bytes()  # the same file, byte for byte
+    for name, stamp in kept.items():  # finished segments were not rewritten
+        path = folder / name
+        assert (path.stat().st_ino, path.stat().st_mtime_ns) == stamp
+
+
+# ---------------------------------------------------------------------------------------------- the loop
+def test_audio_conditioning_mask_holds_tokens():
+    from ltx_video.pipelines import denoising
+
+    torch.manual_seed(0)
+    video = denoising.LatentState(latents=torch.randn(1, 4, 3), positions=torch.zeros(1, 3, 4))
+    audio_latents = torch.randn(1, 6, 2)
+    mask = torch.tensor([[1.0, 1.0, 0.5, 0.0, 0.0, 0.0]])
+    audio = denoising.AudioLatentState(latents=audio_latents, positions=torch.zeros(1, 6), conditioning_mask=mask)
+    seen = []
+
+    def model(latents, timestep, positions, guidance, a_latents, a_timestep, a_positions):
+        seen.append(a_timestep.clone())
+        return torch.ones_like(latents), torch.ones_like(a_latents)
+
+    timesteps = torch.tensor([1000.0, 600.0, 300.0])
+    sigmas = torch.tensor([1.0, 0.6, 0.3, 0.0])
+    guidance = denoising.guidance_schedule(timesteps, guidance_scale=1.0, stg_scale=0.0, rescaling_scale=0.0,
+                                           skip_block_list=[], guidance_rescale=0.0, cfg_star_rescale=False,
+                                           guidance_timesteps=None)
+    _, out = denoising.denoise(model, video, timesteps, sigmas, guidance, audio=audio)
+    assert torch.equal(out.latents[:, :2], audio_latents[:, :2])  # held tokens never move
+    assert torch.allclose(out.latents[:, 3:], audio_latents[:, 3:] - 1.0)  # free tokens: sigma 1 -> 0
+    # Strength 0.5: stepped only once the schedule is below 0.5 (as the video's tokens): from 0.3 to 0.
+    assert torch.allclose(out.latents[:, 2], audio_latents[:, 2] - 0.3)
+    assert torch.equal(seen[0][0], torch.tensor([0.0, 0.0, 500.0, 1000.0, 1000.0, 1000.0]))
