@@ -292,3 +292,37 @@ def test_audio_conditioning_mask_holds_tokens():
     # Strength 0.5: stepped only once the schedule is below 0.5 (as the video's tokens): from 0.3 to 0.
     assert torch.allclose(out.latents[:, 2], audio_latents[:, 2] - 0.3)
     assert torch.equal(seen[0][0], torch.tensor([0.0, 0.0, 500.0, 1000.0, 1000.0, 1000.0]))
+
+
+# ---------------------------------------------------------------------------------------------- command line
+def test_cli_long_writes_and_resumes(tmp_path, capsys):
+    from ltx_video.cli import main
+
+    output = tmp_path / "long.mp4"
+    argv = ["long", "a red ball bounces", "--num-frames", "60", "--steps", "2", "--output", str(output)]
+    assert main(argv) == 0
+    seconds, counts = stream_seconds(output)  # the built-in model: 49-frame chunks, 8 overlap -> 2 chunks
+    assert counts["video"] == 60 and seconds["audio"] == pytest.approx(60 / 24, abs=0.5 / 16000)
+    assert len(json.loads((tmp_path / "long.mp4.parts" / "manifest.json").read_text())["chunks"]) == 2
+    capsys.readouterr()
+    assert main(argv) == 2  # an earlier run is there: --resume or --restart
+    assert "--resume" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 0  # already complete: nothing generated
+    assert "(0 generated now)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--duration", "5", "--chunk-frames", "50"], "--chunk-frames must be 4k + 1"),
+    (["--duration", "5", "--overlap-frames", "6"], "--overlap-frames must be a multiple of 4"),
+    (["--duration", "5", "--num-frames", "10"], "--duration SECONDS or --num-frames N"),
+    (["--duration", "5", "--carryover-strength", "2"], "--carryover-strength must be in [0, 1]"),
+    (["--duration", "5", "--output", "x.avi"], "--output must end in .mp4"),
+    (["--duration", "5", "--resume", "--restart"], "exclude each other"),
+    (["--duration", "5", "--prompts", "missing.txt"], "give a PROMPT or --prompts"),
+])
+def test_cli_long_bad_input_is_one_line_exit_2(argv, needle, capsys, tmp_path):
+    from ltx_video.cli import main
+
+    code = main(["long", "a ball", *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and needle in err[-1] and not any("Traceback" in line for line in err)

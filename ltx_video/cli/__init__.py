@@ -3,6 +3,7 @@
     ltx-video generate "a red ball bounces" --output ball.mp4
     ltx-video generate "PROMPT" --model /models/LTX-Video-0.9.8 --condition first.png:0 --condition last.png:120
     ltx-video plan --model 13b --height 1088 --width 1920 --num-frames 257
+    ltx-video long "a red ball bounces" --duration 60 --output long.mp4 [--resume]
 
 Without ``--model`` it runs the built-in model (:mod:`ltx_video.default_model`): a small audio-video model
 of a toy world of bouncing shapes, 64 x 64 px, 49 frames at 24 fps, with a tone at every bounce; a proof
@@ -161,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="accept an empty prompt (an unconditional video)")
     gen.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
 
+    from ltx_video.cli.long import add_parser as add_long_parser
+
+    add_long_parser(commands, _positive_int, _positive_float, _model_default)
+
     plan = commands.add_parser(
         "plan", help="the memory a generation needs (weights, activations, attention, VAE decode), before running it",
         description="Predict the peak memory of one transformer step and of the VAE decode (ltx_video.utils.memory). "
@@ -197,14 +202,22 @@ def main(argv: list[str] | None = None) -> int:
 
             print(run_plan(args))
             return 0
-        from ltx_video.cli.generate import run
+        if args.command == "long":
+            from ltx_video.cli.long import run_long
 
-        path = run(args)
+            path = run_long(args)
+        else:
+            from ltx_video.cli.generate import run
+
+            path = run(args)
     except KeyboardInterrupt:
         if args.debug:
             raise
-        print(f"{PROG}: interrupted" + (f"; {args.output} was not written" if args.command == "generate" else ""),
-              file=sys.stderr)
+        detail = {
+            "generate": f"; {args.output} was not written",
+            "long": f"; the finished chunks are in {args.output}.parts: run the same command with --resume to continue",
+        }.get(args.command, "")
+        print(f"{PROG}: interrupted{detail}", file=sys.stderr)
         return 130
     except Exception as error:  # every error is one line; --debug shows the traceback
         if args.debug:

@@ -1,0 +1,142 @@
+"""``ltx-video long``: a long video, chunk by chunk, streamed to ``<output>.parts/`` and resumable.
+
+Checks first (prompt or --prompts file, output path, an earlier run's folder, model folder, chunk sizes against
+the model's VAE read from its config, device), then the model loads and ``generate_long`` runs with a bar over
+chunks (its time per chunk and the time left) and one over each chunk's steps. Ctrl-C (or a crash) leaves the
+finished segments and the manifest; the same command with ``--resume`` continues from the first unfinished chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ltx_video.cli import PROG, CLIError
+from ltx_video.cli.generate import _check_device, inspect_model, load_pipeline, quiet_console
+
+__all__ = ["add_parser", "run_long"]
+
+
+def add_parser(commands, positive_int, positive_float, model_default) -> None:
+    long = commands.add_parser(
+        "long", help="a long video in chunks, streamed to disk, resumable after a crash (--resume)",
+        description="Generate a long mp4 chunk by chunk (docs/long_video.md). Each finished chunk is written at once "
+        "to OUTPUT.parts/ beside a manifest; the final mp4 joins them without re-encoding the video. Values left out "
+        "come from the model, as for 'generate'.",
+    )
+    long.add_argument("prompt", nargs="?", help="the text prompt (or give --prompts)")
+    long.add_argument("--prompts", type=Path, metavar="FILE", help="a text file, one prompt per line: line i of n "
+                      "is used for the i-th n-th of the video")
+    long.add_argument("--duration", type=positive_float, metavar="SECONDS", help="length in seconds")
+    long.add_argument("--num-frames", type=positive_int, metavar="N", help="length in frames (instead of --duration)")
+    long.add_argument("--chunk-frames", type=positive_int, metavar="N", help="frames per chunk (8k + 1 for LTX-Video, "
+                      "4k + 1 for the built-in model); " + model_default("frame count", 49, 121))
+    long.add_argument("--overlap-frames", type=positive_int, metavar="N",
+                      help="frames each chunk shares with the next (a multiple of the VAE's temporal compression); "
+                      "default: two latent frames (8 for the built-in model, 16 for LTX-Video)")
+    long.add_argument("--carryover-strength", type=float, default=0.8, metavar="S",
+                      help="how strongly a chunk starts from the last one's overlap, 0 to 1 (default: 0.8)")
+    long.add_argument("--adain-factor", type=float, default=0.5, metavar="F",
+                      help="pull each chunk's latent statistics toward the first chunk's, 0 to 1 (default: 0.5)")
+    long.add_argument("--no-anchor", action="store_true", help="no first-chunk anchor before each chunk")
+    long.add_argument("--no-audio", action="store_true", help="video only (audio-video models)")
+    long.add_argument("--resume", action="store_true", help="continue the run in OUTPUT.parts/ (same arguments)")
+    long.add_argument("--restart", action="store_true",
+                      help="start over in a new folder (OUTPUT.parts-2/ ...), keeping the old run")
+    long.add_argument("--negative-prompt", help=model_default("negative prompt", "''", "LTX-Video's"))
+    long.add_argument("--height", type=positive_int, metavar="PX", help=model_default("height", 64, 704))
+    long.add_argument("--width", type=positive_int, metavar="PX", help=model_default("width", 64, 1216))
+    long.add_argument("--frame-rate", type=positive_float, metavar="FPS", help=model_default("frame rate", 24, 30))
+    long.add_argument("--steps", type=positive_int, metavar="N", help=model_default("steps", 30, 30))
+    long.add_argument("--guidance-scale", type=float, metavar="CFG", help=model_default("guidance scale", 3.0, 3.0))
+    long.add_argument("--seed", type=int, default=0, help="random seed (default: 0); chunk k uses a seed derived from it")
+    long.add_argument("--model", type=Path, help="a local diffusers-format folder; default: the built-in model")
+    long.add_argument("--base-model", type=Path, help="with a single-file --model: the folder giving the text encoder")
+    long.add_argument("--output", type=Path, default=Path("long.mp4"), help="the .mp4 to write (default: long.mp4)")
+    long.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
+    long.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32", help="default: float32")
+    long.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    long.set_defaults(upsampler=None, fp8=False, attention=None, ff_chunk_size=None, vae_tiling=False)
+
+
+def _temporal_ratio(source) -> int:
+    """The VAE's temporal compression, from its config (as diffusers computes it), without loading weights."""
+    path = source.path / "vae" / "config.json" if source.path is not None and source.path.is_dir() else None
+    if path is None or not path.is_file():
+        return 8
+    config = json.loads(path.read_text())
+    if config.get("temporal_compression_ratio"):
+        return int(config["temporal_compression_ratio"])
+    return int(config.get("patch_size_t", 1)) * 2 ** sum(bool(s) for s in config.get("spatio_temporal_scaling", []))
+
+
+def check_inputs(args) -> tuple[object, dict]:
+    """Every check that needs no model; returns the model source and the ``generate_long`` arguments."""
+    from ltx_video.pipelines.long_video import ChunkLayout
+
+    if (args.prompt is None) == (args.prompts is None):
+        raise CLIError("give a PROMPT or --prompts FILE (one of them)")
+    if args.prompts is not None:
+        if not args.prompts.is_file():
+            raise CLIError(f"--prompts: {args.prompts} is not a file")
+        prompts = [line.strip() for line in args.prompts.read_text().splitlines() if line.strip()]
+        if not prompts:
+            raise CLIError(f"--prompts: {args.prompts} holds no prompt (one per line)")
+    else:
+        if not args.prompt.strip():
+            raise CLIError("PROMPT is empty")
+        prompts = [args.prompt]
+    if (args.duration is None) == (args.num_frames is None):
+        raise CLIError("give --duration SECONDS or --num-frames N (one of them)")
+    if args.output.suffix.lower() != ".mp4":
+        raise CLIError(f"--output must end in .mp4, got {args.output}")
+    if args.output.is_dir():
+        raise CLIError(f"--output {args.output} is a folder; expected an .mp4 file path")
+    if args.resume and args.restart:
+        raise CLIError("--resume and --restart exclude each other")
+    parts = args.output.with_name(args.output.name + ".parts")
+    if parts.exists() and not (args.resume or args.restart):
+        raise CLIError(f"--output: {parts} holds an earlier run: pass --resume to continue it (same arguments), or "
+                       "--restart to start over in a new folder (the old one is kept)")
+    for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor)):
+        if not 0.0 <= value <= 1.0:
+            raise CLIError(f"{flag} must be in [0, 1], got {value:g}")
+    source = inspect_model(args.model, args.base_model)
+    defaults = source.defaults
+    frame_rate = args.frame_rate or defaults.frame_rate
+    num_frames = args.num_frames or max(1, round(args.duration * frame_rate))
+    ratio = _temporal_ratio(source)
+    chunk_frames = args.chunk_frames or defaults.num_frames
+    overlap_frames = args.overlap_frames or 2 * ratio
+    try:
+        ChunkLayout(num_frames, chunk_frames, overlap_frames, ratio).check()
+    except ValueError as error:
+        text = str(error).replace("`chunk_frames`", "--chunk-frames").replace("`overlap_frames`", "--overlap-frames")
+        raise CLIError(text) from None
+    _check_device(args.device)
+    call = dict(
+        prompt=prompts if len(prompts) > 1 else prompts[0], output=args.output, num_frames=num_frames,
+        chunk_frames=chunk_frames, overlap_frames=overlap_frames, carryover_strength=args.carryover_strength,
+        adain_factor=args.adain_factor, anchor=not args.no_anchor, resume=not args.restart, seed=args.seed,
+        negative_prompt=args.negative_prompt if args.negative_prompt is not None else defaults.negative_prompt,
+        height=args.height or defaults.height, width=args.width or defaults.width, frame_rate=frame_rate,
+        num_inference_steps=args.steps or defaults.num_inference_steps,
+        guidance_scale=args.guidance_scale if args.guidance_scale is not None else defaults.guidance_scale,
+    )
+    if args.no_audio:
+        call["generate_audio"] = False
+    return source, call
+
+
+def run_long(args) -> Path:
+    source, call = check_inputs(args)
+    with quiet_console():
+        pipe = load_pipeline(args, source)
+        pipe.set_progress_bar_config(disable=None, desc="steps", leave=False)
+        if call.get("generate_audio") is False and not hasattr(pipe, "audio_vae"):
+            call.pop("generate_audio")
+        output = pipe.generate_long(**call)
+    if output.path is None:
+        raise CLIError(f"stopped before the end; the finished chunks are in {output.folder}: run again with --resume")
+    print(f"{PROG}: {output.num_chunks} chunks ({output.chunks_generated} generated now) in {output.folder}")
+    return output.path
