@@ -10,11 +10,14 @@ Frames are ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` or ``[-1, 1
   :func:`offset_from_events_ms` / :func:`align_score_from_times`;
 * :func:`keyframe_fidelity`: PSNR and SSIM against conditioning keyframes;
 * :func:`flicker`, :func:`temporal_drift`: temporal stability;
+* :func:`boundary_flicker`, :func:`flow_discontinuity`, :func:`style_distance`: seams between the chunks of a long
+  video (:func:`block_flow`: block-matching optical flow);
 * :func:`prompt_adherence`, :func:`camera_adherence`: agreement with a prompt of the synthetic
   world's grammar (:mod:`ltx_video.data.synthetic`).
 """
 
 from ltx_video.metrics.adherence import camera_adherence, detect_objects, dominant_camera_motion, prompt_adherence
+from ltx_video.metrics.boundaries import block_flow, boundary_flicker, flow_discontinuity, style_distance
 from ltx_video.metrics.camera import camera_motion, compose_motions
 from ltx_video.metrics.colour_track import colour_bounce_events, colour_track
 from ltx_video.metrics.fidelity import keyframe_fidelity, psnr, ssim
@@ -35,6 +38,8 @@ __all__ = [
     "audio_onset_times",
     "av_align_score",
     "av_sync_offset_ms",
+    "block_flow",
+    "boundary_flicker",
     "camera_adherence",
     "camera_motion",
     "colour_bounce_events",
@@ -43,11 +48,13 @@ __all__ = [
     "detect_objects",
     "dominant_camera_motion",
     "flicker",
+    "flow_discontinuity",
     "keyframe_fidelity",
     "offset_from_events_ms",
     "prompt_adherence",
     "psnr",
     "ssim",
+    "style_distance",
     "temporal_drift",
     "video_motion_events",
 ]
