@@ -293,3 +293,36 @@ def test_keyframe_stage_trains_the_adapter_only(tmp_path, autoencoders):
 
     with pytest.raises(ValueError, match="stage_options.frames"):
         build_stage(load_train_config(tmp_path / "bad.yaml"), None, torch.device("cpu"))
+
+
+# ----------------------------------------------------------------------------- the continuation stage
+def test_continuation_losses_are_zero_for_the_truth_and_grow_with_a_seam():
+    from ltx_video.training.continuation_stage import seam_flow_loss, style_consistency_loss
+
+    torch.manual_seed(0)
+    x0 = torch.randn(2, 4, 6, 2, 2)
+    assert seam_flow_loss(x0, x0, 2) == 0 and style_consistency_loss(x0, x0) == 0
+    jumped = x0.clone()
+    jumped[:, :, 2:] += 1.0  # the generated frames jump away from the carried ones
+    assert seam_flow_loss(jumped, x0, 2) == pytest.approx(1.0)  # (x + 1) - 2 (x + 1) + x: off by exactly -1
+    assert style_consistency_loss(jumped[:, :, 2:], x0[:, :, 2:]) == pytest.approx(1.0)  # means off by 1
+    with pytest.raises(ValueError, match="overlap"):
+        seam_flow_loss(x0, x0, 5)
+
+
+def test_continuation_stage_fine_tunes_the_transformer(tmp_path, autoencoders):
+    _run(["--config", str(_transformer_config(tmp_path / "t.yaml", tmp_path / "base", autoencoders, steps=1))])
+    base_dir = tmp_path / "base" / "pipeline"
+    config = {"stage": "continuation", "output_dir": str(tmp_path / "cont"), "steps": 2, "batch_size": 2,
+              "learning_rate": 0.01, "warmup_steps": 1, "checkpoint_every": 2, "log_every": 1, "data": DATA,
+              "stage_options": {"pipeline": str(base_dir), "overlap_latents": 1, "flow_weight": 1.0,
+                                "style_weight": 0.5}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    _run(["--config", str(tmp_path / "c.yaml")])
+    logged = [json.loads(line) for line in (tmp_path / "cont" / "log.jsonl").read_text().splitlines()]
+    assert {"flow", "style", "video", "audio"} <= set(logged[-1]) and logged[-1]["flow"] > 0
+    base = LTXAudioVideoPipeline.from_pretrained(base_dir)
+    tuned = LTXAudioVideoPipeline.from_pretrained(tmp_path / "cont" / "pipeline")
+    changed = [not torch.equal(a, b) for a, b in zip(base.transformer.state_dict().values(),
+                                                      tuned.transformer.state_dict().values(), strict=True)]
+    assert any(changed)

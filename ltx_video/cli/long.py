@@ -36,8 +36,8 @@ def add_parser(commands, positive_int, positive_float, model_default) -> None:
                       "default: two latent frames (8 for the built-in model, 16 for LTX-Video)")
     long.add_argument("--carryover-strength", type=float, default=0.8, metavar="S",
                       help="how strongly a chunk starts from the last one's overlap, 0 to 1 (default: 0.8)")
-    long.add_argument("--adain-factor", type=float, default=0.5, metavar="F",
-                      help="pull each chunk's latent statistics toward the first chunk's, 0 to 1 (default: 0.5)")
+    long.add_argument("--adain-factor", type=float, default=1.0, metavar="F",
+                      help="pull each chunk's latent statistics toward the first chunk's, 0 to 1 (default: 1.0)")
     long.add_argument("--no-anchor", action="store_true", help="no first-chunk anchor before each chunk")
     long.add_argument("--no-audio", action="store_true", help="video only (audio-video models)")
     long.add_argument("--resume", action="store_true", help="continue the run in OUTPUT.parts/ (same arguments)")

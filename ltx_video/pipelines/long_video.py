@@ -179,7 +179,7 @@ class LongVideoMixin:
         chunk_frames: int | None = None,
         overlap_frames: int | None = None,
         carryover_strength: float = 0.8,
-        adain_factor: float = 0.5,
+        adain_factor: float = 1.0,
         anchor: bool = True,
         resume: bool = True,
         seed: int | None = None,

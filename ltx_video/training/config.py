@@ -1,6 +1,6 @@
 """A training run's YAML config: one file per run, every field checked before any model is built.
 
-    stage: transformer            # video_vae | audio_vae | transformer | camera | keyframes
+    stage: transformer            # video_vae | audio_vae | transformer | camera | keyframes | continuation
     output_dir: runs/transformer
     steps: 3000
     batch_size: 8                 # per process
@@ -26,7 +26,7 @@ from ltx_video.training.data import DataConfig
 
 __all__ = ["STAGES", "TrainConfig", "load_train_config"]
 
-STAGES = ("video_vae", "audio_vae", "transformer", "camera", "keyframes")
+STAGES = ("video_vae", "audio_vae", "transformer", "camera", "keyframes", "continuation")
 _PRECISIONS = ("no", "bf16", "fp16")
 _SCHEDULES = ("cosine", "constant")
 

@@ -266,6 +266,10 @@ def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):
         from ltx_video.training.camera_stage import CameraStage
 
         return CameraStage(config, bank, device)
+    if config.stage == "continuation":  # a saved pipeline's transformer fine-tuned to continue chunks
+        from ltx_video.training.continuation_stage import ContinuationStage
+
+        return ContinuationStage(config, bank, device)
     if config.stage == "keyframes":  # a frozen base pipeline with a trainable keyframe adapter
         from ltx_video.training.keyframe_stage import KeyframeStage
 
