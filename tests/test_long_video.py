@@ -326,3 +326,11 @@ def test_cli_long_bad_input_is_one_line_exit_2(argv, needle, capsys, tmp_path):
     code = main(["long", "a ball", *argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and needle in err[-1] and not any("Traceback" in line for line in err)
+
+
+def test_cli_long_warns_once_about_an_unknown_prompt(tmp_path, capsys):
+    from ltx_video.cli import main
+
+    argv = ["long", "a dog runs", "--num-frames", "100", "--steps", "1", "--output", str(tmp_path / "dog.mp4")]
+    assert main(argv) == 0  # 3 chunks, one warning
+    assert capsys.readouterr().err.count("outside what this model was trained on") == 1

@@ -265,7 +265,7 @@ class LongVideoMixin:
             return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, 0)
 
         state = run.load_state()
-        generated = 0
+        generated, self._long_warned = 0, set()
         bar = tqdm(total=layout.num_chunks, initial=run.num_finished, desc="chunks", unit="chunk",
                    disable=getattr(self, "_progress_bar_config", {}).get("disable", False))
         started = time.perf_counter()
@@ -307,7 +307,7 @@ class LongVideoMixin:
                                                                           if not k.startswith("_")}}
         return parts
 
-    def _long_plan(self, prompt: str, args: dict):
+    def _long_plan(self, prompt: str, args: dict, warn_prompt: bool):
         call = self._call_defaults()
         call.update(args["extra"])
         plan_names = set(inspect.signature(self.plan_generation).parameters)
@@ -316,7 +316,7 @@ class LongVideoMixin:
             prompt=prompt, negative_prompt=args["negative_prompt"], height=args["height"], width=args["width"],
             num_frames=args["chunk_frames"], frame_rate=args["frame_rate"],
             num_inference_steps=args["num_inference_steps"], guidance_scale=args["guidance_scale"],
-            output_type="latent", keyframes=None, camera=None,
+            output_type="latent", keyframes=None, camera=None, warn_prompt=warn_prompt,
         )
         return self.plan_generation(**values), call
 
@@ -326,7 +326,9 @@ class LongVideoMixin:
         prompt = prompts[k * len(prompts) // layout.num_chunks]
         self.begin_call(guidance_scale=args["guidance_scale"], guidance_rescale=args["extra"].get("guidance_rescale", 0.0),
                         attention_kwargs=None)
-        plan, call = self._long_plan(prompt, args)
+        # A prompt the model does not know is warned about once per run, not once per chunk.
+        plan, call = self._long_plan(prompt, args, warn_prompt=prompt not in self._long_warned)
+        self._long_warned.add(prompt)
         generator = torch.Generator(device="cpu").manual_seed(chunk_seed(args["seed"], k))
         video_state = self.prepare_video_latents(plan, frame_rate=args["frame_rate"], latents=None, generator=generator)
         audio_state, token_range = None, None

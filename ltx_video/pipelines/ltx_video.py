@@ -333,7 +333,7 @@ class LTXVideoPipeline(
         cfg_star_rescale, image_cond_noise_scale, denoise_strength, num_videos_per_prompt, latents, prompt_embeds,
         prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask, output_type,
         callback_on_step_end_tensor_inputs, max_sequence_length, keyframes=None, camera=None,
-        keyframe_interpolation=0.2,
+        keyframe_interpolation=0.2, warn_prompt=True,
     ) -> GenerationPlan:
         """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
         schedule and per-step guidance, then encode the text (the first model to run)."""
@@ -358,7 +358,7 @@ class LTXVideoPipeline(
             other_conditions=bool(raw_conditions), num_frames=num_frames, height=height, width=width,
         )
         raw_conditions = keyframe_conditions or raw_conditions
-        for warning in prompt_grammar_warnings(self.generation_defaults, prompt):
+        for warning in prompt_grammar_warnings(self.generation_defaults, prompt) if warn_prompt else []:
             logger.warning(warning)
         diffusers_ltx = timestep_schedule == "shifted"  # LTXPipeline / LTXImageToVideoPipeline conventions
         if image_cond_noise_scale is None:
