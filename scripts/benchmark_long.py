@@ -11,7 +11,8 @@ turned off in turn (``no-carryover``: strength 0; ``no-adain``; ``no-anchor``). 
 its mp4 (the real clips too, written with the same encoder). Per setting, the means over the seeds of:
 
 - drift: ``temporal_drift(frames, window=5 s)["drift"]``, the change of the mean colour between the first and
-  the last 5 seconds, and its ratio to the real clips' (target <= 1.5);
+  the last 5 seconds, and its ratio to the real clips' (target <= 1.5); beside it the same between the first and
+  the next 5 seconds, and far / near: about 1 when the colour only fluctuates, above 1 when it accumulates;
 - seams (:mod:`ltx_video.metrics.boundaries`, each boundary's transition = the overlap frames): flicker ratio
   (target <= 1.5), flow discontinuity ratio, style distance ratio;
 - sync over time: the absolute audio-video offset (colour-tracked bounces against audio onsets, as
@@ -74,8 +75,10 @@ def video_metrics(path: Path, prompt: str, boundaries: list[int], overlap: int, 
     (colour, _), *_ = parse_prompt(prompt).objects
     rgb = COLOURS[colour]
     first, last = _sync_windows(frames, audio, fps, rgb, 10.0)
+    five = round(5 * fps)
     row = {
-        "drift": metrics.temporal_drift(frames, window=round(5 * fps))["drift"],
+        "drift": metrics.temporal_drift(frames, window=five)["drift"],
+        "drift_near": metrics.temporal_drift(frames[: 2 * five], window=five)["drift"],
         "offset_first_ms": first, "offset_last_ms": last,
         "object_found": float(np.isfinite(metrics.colour_track(frames, rgb)[:, 0]).mean()),
     }
@@ -92,23 +95,25 @@ def _mean(rows: list[dict], key: str) -> float:
 
 
 def summarise(rows: list[dict], real_drift: float) -> dict:
-    keys = ("drift", "flicker_ratio", "flow_ratio", "style_ratio", "offset_first_ms", "offset_last_ms",
+    keys = ("drift", "drift_near", "flicker_ratio", "flow_ratio", "style_ratio", "offset_first_ms", "offset_last_ms",
             "object_found", "seconds_per_second")
     summary = {key: _mean(rows, key) for key in keys}
     summary["drift_vs_real"] = summary["drift"] / real_drift if real_drift > 0 else float("nan")
+    summary["drift_far_over_near"] = summary["drift"] / summary["drift_near"]
     summary["offset_last_over_first"] = summary["offset_last_ms"] / summary["offset_first_ms"]
     return summary
 
 
 def markdown(summary: dict[str, dict]) -> str:
     lines = [
-        "| setting | drift (first vs last 5 s) | drift / real | flicker at seams / inside | flow discontinuity "
+        "| setting | drift (first vs last 5 s) | drift / real | drift first vs next 5 s | far / near | flicker at seams / inside | flow discontinuity "
         "ratio | style distance ratio | \\|AV offset\\| first 10 s (ms) | last 10 s (ms) | last / first | object "
         "found | s per video s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in summary.items():
-        cells = [f"{s['drift']:.4f}", f"{s['drift_vs_real']:.2f}", f"{s['flicker_ratio']:.2f}", f"{s['flow_ratio']:.2f}",
+        cells = [f"{s['drift']:.4f}", f"{s['drift_vs_real']:.2f}", f"{s['drift_near']:.4f}",
+                 f"{s['drift_far_over_near']:.2f}", f"{s['flicker_ratio']:.2f}", f"{s['flow_ratio']:.2f}",
                  f"{s['style_ratio']:.2f}", f"{s['offset_first_ms']:.1f}", f"{s['offset_last_ms']:.1f}",
                  f"{s['offset_last_over_first']:.2f}", f"{100 * s['object_found']:.0f} %",
                  f"{s['seconds_per_second']:.2f}"]
