@@ -334,3 +334,23 @@ def test_cli_long_warns_once_about_an_unknown_prompt(tmp_path, capsys):
     argv = ["long", "a dog runs", "--num-frames", "100", "--steps", "1", "--output", str(tmp_path / "dog.mp4")]
     assert main(argv) == 0  # 3 chunks, one warning
     assert capsys.readouterr().err.count("outside what this model was trained on") == 1
+
+
+def test_arguments_that_fail_in_a_chunk_are_refused_before_the_folder(av_pipe, tmp_path):
+    """Arguments checked by the pipeline's own input checks (here a bad step count) fail before any file exists;
+    and a run that never finished a chunk takes new arguments."""
+    with pytest.raises(ValueError, match="num_inference_steps"):
+        av_pipe.generate_long("a red ball bounces", output=tmp_path / "long.mp4", **dict(LONG, num_inference_steps=0))
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="audio_guidance_scale"):
+        av_pipe.generate_long("a red ball bounces", output=tmp_path / "long.mp4", audio_guidance_scale=-1.0, **LONG)
+    assert list(tmp_path.iterdir()) == []
+
+    def stop(pipe, step, t, tensors):
+        pipe._interrupt = True
+        return tensors
+
+    first = av_pipe.generate_long("a red ball bounces", output=tmp_path / "long.mp4", callback_on_step_end=stop, **LONG)
+    assert first.path is None
+    again = av_pipe.generate_long("a red ball bounces", output=tmp_path / "long.mp4", **dict(LONG, seed=9))
+    assert again.folder == first.folder and again.chunks_generated == 3

@@ -71,6 +71,10 @@ class LongRun:
         existing = _folders(output)
         if resume and existing and (existing[-1] / "manifest.json").is_file():
             run = cls(existing[-1], cls._read(existing[-1] / "manifest.json"))
+            if not run.manifest["chunks"]:  # nothing was finished: nothing to keep, the new arguments win
+                run.manifest["arguments"] = arguments
+                run._save()
+                return run
             run._check_arguments(arguments)
             run._verify_finished()
             return run

@@ -40,7 +40,7 @@ from ltx_video.conditioning.items import latent_positions, pack, unpack
 from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.latent_ops import adain_filter_latent
-from ltx_video.pipelines.long_run import LongRun
+from ltx_video.pipelines.long_run import LongRun, canonical
 
 __all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed"]
 
@@ -249,23 +249,27 @@ class LongVideoMixin:
             raise ValueError(f"`output` {output} is a folder; expected an .mp4 file path")
         if seed is None:
             seed = generator.initial_seed() if generator is not None else int(torch.seed() % (2**31))
-        use_audio = self._long_uses_audio(generate_audio)
+        use_audio = self._long_uses_audio(generate_audio, audio_guidance_scale)
         arguments = dict(
             prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
             num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,
             carryover_strength=float(carryover_strength), adain_factor=float(adain_factor), anchor=bool(anchor),
-            seed=int(seed), height=height or defaults["height"], width=width or defaults["width"],
-            frame_rate=frame_rate, num_inference_steps=num_inference_steps or defaults["num_inference_steps"],
+            seed=int(seed), height=height if height is not None else defaults["height"],
+            width=width if width is not None else defaults["width"], frame_rate=frame_rate,
+            num_inference_steps=num_inference_steps if num_inference_steps is not None else defaults["num_inference_steps"],
             guidance_scale=float(guidance_scale if guidance_scale is not None else defaults["guidance_scale"]),
             audio=use_audio, audio_guidance_scale=audio_guidance_scale, extra=kwargs, model=self._fingerprint(),
         )
+        # Every per-chunk argument is checked by planning the first chunk, before any folder is made.
+        self._long_warned = set()
+        self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
         run = LongRun.open(output, arguments, resume=resume)
         args = run.arguments  # the canonical (JSON) form, identical for a fresh and a resumed run
         if run.num_finished == layout.num_chunks and run.output_is_current(output):
             return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, 0)
 
         state = run.load_state()
-        generated, self._long_warned = 0, set()
+        generated = 0
         bar = tqdm(total=layout.num_chunks, initial=run.num_finished, desc="chunks", unit="chunk",
                    disable=getattr(self, "_progress_bar_config", {}).get("disable", False))
         started = time.perf_counter()
@@ -286,7 +290,7 @@ class LongVideoMixin:
         return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, generated)
 
     # ------------------------------------------------------------------ pieces
-    def _long_uses_audio(self, generate_audio: bool | None) -> bool:
+    def _long_uses_audio(self, generate_audio: bool | None, audio_guidance_scale: float | None) -> bool:
         if not hasattr(self, "audio_vae"):
             if generate_audio:
                 raise ValueError("`generate_audio` needs an LTXAudioVideoPipeline with an `audio_vae`")
@@ -294,7 +298,7 @@ class LongVideoMixin:
         if generate_audio is None:
             generate_audio = self.audio_generation_enabled and self.audio_vae is not None
         self.check_audio_inputs(audio=None, audio_sample_rate=None, generate_audio=generate_audio,
-                                audio_guidance_scale=None)
+                                audio_guidance_scale=audio_guidance_scale)
         return bool(generate_audio)
 
     def _fingerprint(self) -> dict:
