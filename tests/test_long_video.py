@@ -354,3 +354,31 @@ def test_arguments_that_fail_in_a_chunk_are_refused_before_the_folder(av_pipe, t
     assert first.path is None
     again = av_pipe.generate_long("a red ball bounces", output=tmp_path / "long.mp4", **dict(LONG, seed=9))
     assert again.folder == first.folder and again.chunks_generated == 3
+
+
+def test_cli_ctrl_c_leaves_what_resume_continues(tmp_path):
+    """SIGINT (Ctrl-C) during a later chunk: exit 130 with a one-line hint; the finished segments and the manifest
+    stay, and --resume completes the video from them."""
+    import time
+
+    output = tmp_path / "long.mp4"
+    argv = [sys.executable, "-m", "ltx_video.cli", "long", "a red ball bounces", "--num-frames", "200", "--steps", "4",
+            "--output", str(output)]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    manifest = tmp_path / "long.mp4.parts" / "manifest.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if manifest.is_file() and json.loads(manifest.read_text())["chunks"]:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-2000:]
+    assert "run the same command with --resume" in err.strip().splitlines()[-1]
+    finished = len(json.loads(manifest.read_text())["chunks"])
+    assert 1 <= finished < 5 and not output.exists()
+    from ltx_video.cli import main
+
+    assert main(argv[3:] + ["--resume"]) == 0
+    assert stream_seconds(output)[1]["video"] == 200
