@@ -1,7 +1,8 @@
 """Pipeline switches for speed and memory: attention backends, feed-forward chunking, FP8 weights.
 
-VAE tiling is diffusers' own: ``pipe.vae.enable_tiling()``; the pipelines decode through ``vae.decode``,
-which honours it. Gradient checkpointing is for training: ``pipe.transformer.enable_gradient_checkpointing()``
+VAE tiling: ``pipe.enable_vae_tiling(TilingConfig(...))`` decodes tile by tile into one output buffer
+(:mod:`ltx_video.models.autoencoders.tiling`: memory bounded by the tile, time tiles too); diffusers' own
+``pipe.vae.enable_tiling()`` still works, since the pipelines decode through ``vae.decode``. Gradient checkpointing is for training: ``pipe.transformer.enable_gradient_checkpointing()``
 (or ``gradient_checkpointing: true`` in a training config).
 """
 
@@ -12,13 +13,40 @@ from collections.abc import Sequence
 import torch
 
 from ltx_video.attention import BlockSparsePattern, disable_efficient_attention, enable_efficient_attention
+from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
 from ltx_video.quantization import FP8QuantizationPolicy, quantize_fp8
 from ltx_video.utils.compile import prepare_cpu_inductor
 
 
 class EfficiencyMixin:
-    """Methods shared by ``LTXVideoPipeline`` and ``LTXAudioVideoPipeline`` (they act on ``self.transformer``)."""
+    """Methods shared by ``LTXVideoPipeline`` and ``LTXAudioVideoPipeline`` (they act on ``self.transformer``
+    and, for tiling, on how ``self.vae`` decodes)."""
+
+    #: Set by :meth:`enable_vae_tiling` (and ``enable_4k_mode``); None decodes the whole video at once.
+    vae_tiling: TilingConfig | None = None
+
+    def enable_vae_tiling(self, tiling: TilingConfig | None = None) -> None:
+        """Decode tile by tile (default ``TilingConfig()``), checked against the VAE's compression now."""
+        tiling = TilingConfig() if tiling is None else tiling
+        if not isinstance(tiling, TilingConfig):
+            raise ValueError(f"`tiling` must be a TilingConfig, got {type(tiling).__name__}.")
+        tiling.check(self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
+        self.vae_tiling = tiling
+
+    def disable_vae_tiling(self) -> None:
+        self.vae_tiling = None
+
+    def vae_decode(self, latents: torch.Tensor, timestep: torch.Tensor | None) -> torch.Tensor:
+        """De-normalised latents (B, C, F, h, w) -> pixels (B, 3, F', H, W), tiled when ``vae_tiling`` is set."""
+        decode = lambda z: self.vae.decode(z, timestep, return_dict=False)[0]  # noqa: E731
+        if self.vae_tiling is None:
+            return decode(latents)
+        return tiled_decode(
+            decode, latents, self.vae_tiling, spatial_ratio=self.vae_spatial_compression_ratio,
+            temporal_ratio=self.vae_temporal_compression_ratio,
+            progress=not getattr(self, "_progress_bar_config", {}).get("disable", False),
+        )
 
     def enable_efficient_attention(
         self,

@@ -35,6 +35,7 @@ from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.models.audio import AudioAutoencoder
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.pipelines import denoising
+from ltx_video.pipelines.four_k import four_k_dispatch
 from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 
 __all__ = ["LTXAudioVideoPipeline", "LTXAudioVideoPipelineOutput"]
@@ -180,6 +181,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         )
 
     # ------------------------------------------------------------------ call
+    @four_k_dispatch
     @torch.no_grad()
     def __call__(
         self,

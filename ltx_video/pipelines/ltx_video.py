@@ -46,6 +46,7 @@ from ltx_video.pipelines.callback_state import CallbackStateMixin
 from ltx_video.pipelines.condition_media import ConditionMediaMixin
 from ltx_video.pipelines.control import ControlMixin
 from ltx_video.pipelines.efficiency import EfficiencyMixin
+from ltx_video.pipelines.four_k import FourKMixin, four_k_dispatch
 from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_grammar_warnings
 from ltx_video.pipelines.inputs import GenerationPlan, check_inputs, collect_conditions, count_prompts
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, tone_map_latents
@@ -59,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 class LTXVideoPipeline(
     LoadingMixin, EfficiencyMixin, CallbackStateMixin, ConditionMediaMixin, ControlMixin, LongVideoMixin,
-    DiffusionPipeline,
+    FourKMixin, DiffusionPipeline,
 ):
     r"""Text/image/video-to-video generation with LTX-Video checkpoints.
 
@@ -323,7 +324,7 @@ class LTXVideoPipeline(
             timestep = torch.tensor(decode_timestep, device=latents.device, dtype=latents.dtype)
             scale = torch.tensor(decode_noise_scale, device=latents.device, dtype=latents.dtype)[:, None, None, None, None]
             latents = (1 - scale) * latents + scale * noise
-        return self.vae.decode(latents.to(self.vae.dtype), timestep, return_dict=False)[0]
+        return self.vae_decode(latents.to(self.vae.dtype), timestep)
 
     # ------------------------------------------------------------------ steps shared by the pipelines
     def plan_generation(
@@ -472,6 +473,7 @@ class LTXVideoPipeline(
         return generate_multiscale(self, **kwargs)
 
     # ------------------------------------------------------------------ call
+    @four_k_dispatch
     @torch.no_grad()
     def __call__(
         self,

@@ -1,0 +1,162 @@
+"""Tiled VAE decoding whose memory is bounded by the tile, not the frame.
+
+The latents are cut into overlapping tiles in space (``tile_size`` pixels square) and time
+(``tile_frames`` frames); each tile is decoded alone and added, weighted, into one output buffer. The
+weights are linear ramps over each overlap, normalised per axis so that they sum to exactly one
+everywhere: tiles blend without seams, and a decoder that is local in space and time gives exactly its
+untiled output (tested). Only one tile's activations are alive at a time, and the output buffer can live on
+another device (``output_device="cpu"`` keeps a GPU's memory to one tile).
+
+This differs from diffusers' ``AutoencoderKLLTXVideo.enable_tiling()``, which keeps every decoded tile of a
+row, then the blended rows, then the output (about three output-sized buffers on the decoding device) and
+always decodes all frames of a tile together unless frame-wise decoding is also switched on.
+
+Time follows LTX-Video's causal latent layout: latent frame 0 is pixel frame 0, latent frame ``j > 0`` covers
+pixel frames ``(j - 1) r + 1 ... j r``. A tile of latent frames ``[a, b)`` decodes to ``1 + (b - a - 1) r``
+frames, pixel frames ``a r ... (b - 1) r``: its first latent frame decodes to one frame, the last of its
+group, which the previous tile covers fully, so that frame gets the smallest blend weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+__all__ = ["TilingConfig", "blend_weights", "tile_spans", "tiled_decode"]
+
+
+@dataclass(frozen=True)
+class TilingConfig:
+    """Tile sizes for :func:`tiled_decode`, in pixels and pixel frames.
+
+    Args:
+        tile_size: side of the square spatial tiles, in pixels (a multiple of the VAE's spatial compression).
+        tile_overlap: pixels shared by neighbouring tiles (a multiple of the spatial compression, less than
+            ``tile_size``).
+        tile_frames: frames per temporal tile beyond its first (a multiple of the temporal compression); a
+            tile of latent frames decodes ``tile_frames + 1`` frames.
+        frame_overlap: frames shared by consecutive temporal tiles beyond the one they always share (a multiple
+            of the temporal compression, less than ``tile_frames``).
+        output_device: where the decoded video is assembled (``None``: the latents' device). ``"cpu"`` on a GPU
+            keeps the GPU's decoding memory to one tile; the video then arrives on the CPU.
+    """
+
+    tile_size: int = 512
+    tile_overlap: int = 64
+    tile_frames: int = 64
+    frame_overlap: int = 24
+    output_device: str | torch.device | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("tile_size", "tile_frames"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"TilingConfig.{name} must be a positive integer, got {value!r}.")
+        for name, limit in (("tile_overlap", "tile_size"), ("frame_overlap", "tile_frames")):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < getattr(self, limit):
+                raise ValueError(
+                    f"TilingConfig.{name} must be an integer in [0, {limit}={getattr(self, limit)}), got {value!r}."
+                )
+        if self.output_device is not None:
+            torch.device(self.output_device)  # raises on a name torch does not know
+
+    def check(self, spatial_ratio: int, temporal_ratio: int) -> None:
+        """ValueError unless every size divides by the VAE's compression (``spatial_ratio`` x ``temporal_ratio``)."""
+        for name, ratio, unit in (
+            ("tile_size", spatial_ratio, "spatial"), ("tile_overlap", spatial_ratio, "spatial"),
+            ("tile_frames", temporal_ratio, "temporal"), ("frame_overlap", temporal_ratio, "temporal"),
+        ):
+            value = getattr(self, name)
+            if value % ratio:
+                raise ValueError(
+                    f"TilingConfig.{name} must be a multiple of the VAE's {unit} compression {ratio}, got {value} "
+                    f"(try {max(ratio, round(value / ratio) * ratio)})."
+                )
+
+
+def tile_spans(length: int, tile: int, stride: int) -> list[tuple[int, int]]:
+    """Spans ``[start, end)`` of ``tile`` cells every ``stride`` cells covering ``range(length)``; the last one is
+    moved back to end at ``length`` so every tile is full (one span when ``length <= tile``)."""
+    if length <= tile:
+        return [(0, length)]
+    starts = list(range(0, length - tile, stride)) + [length - tile]
+    return [(s, s + tile) for s in dict.fromkeys(starts)]
+
+
+def blend_weights(spans: list[tuple[int, int]], length: int) -> list[torch.Tensor]:
+    """One weight vector per span (pixel units): 1 inside, linear ramps over the overlaps with the previous and
+    next span, then divided by the sum over spans so the weights add up to exactly 1 at every position."""
+    weights = []
+    for i, (start, end) in enumerate(spans):
+        w = torch.ones(end - start, dtype=torch.float64)
+        if i > 0 and spans[i - 1][1] > start:
+            ramp = spans[i - 1][1] - start
+            w[:ramp] = torch.arange(1, ramp + 1, dtype=torch.float64) / (ramp + 1)
+        if i + 1 < len(spans) and spans[i + 1][0] < end:
+            ramp = end - spans[i + 1][0]
+            w[-ramp:] = torch.minimum(w[-ramp:], torch.arange(ramp, 0, -1, dtype=torch.float64) / (ramp + 1))
+        weights.append(w)
+    total = torch.zeros(length, dtype=torch.float64)
+    for (start, end), w in zip(spans, weights):
+        total[start:end] += w
+    return [(w / total[start:end]).float() for (start, end), w in zip(spans, weights)]
+
+
+def tiled_decode(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    latents: torch.Tensor,
+    config: TilingConfig,
+    *,
+    spatial_ratio: int,
+    temporal_ratio: int,
+    progress: bool = False,
+) -> torch.Tensor:
+    """Latents (B, C, F, h, w) -> video (B, 3, 1 + (F - 1) r, h s, w s), decoding one tile at a time.
+
+    ``decode`` maps a latent tile to its pixels (``lambda z: vae.decode(z, temb, return_dict=False)[0]``). The
+    output is float32 on ``config.output_device`` (default: the latents' device).
+    """
+    config.check(spatial_ratio, temporal_ratio)
+    batch, _, num_latent_frames, height, width = latents.shape
+    r, s = temporal_ratio, spatial_ratio
+    tile, stride = config.tile_size // s, (config.tile_size - config.tile_overlap) // s
+    rows, cols = tile_spans(height, tile, stride), tile_spans(width, tile, stride)
+    # temporal tiles of latent frames [a, b) decode pixel frames [a r, (b - 1) r]: spans in "pixel-frame" units
+    frames_tile = config.tile_frames // r + 1
+    frames_stride = (config.tile_frames - config.frame_overlap) // r
+    times = tile_spans(num_latent_frames, frames_tile, frames_stride)
+    pixel_times = [(a * r, (b - 1) * r + 1) for a, b in times]
+    num_frames = (num_latent_frames - 1) * r + 1
+    weights_t = blend_weights(pixel_times, num_frames)
+    weights_h = blend_weights([(a * s, b * s) for a, b in rows], height * s)
+    weights_w = blend_weights([(a * s, b * s) for a, b in cols], width * s)
+
+    device = torch.device(config.output_device) if config.output_device is not None else latents.device
+    out = None
+    tiles = [(t, i, j) for t in range(len(times)) for i in range(len(rows)) for j in range(len(cols))]
+    for t, i, j in tqdm(tiles, desc="VAE tiles", disable=not progress or len(tiles) == 1):
+        (a, b), (y0, y1), (x0, x1) = times[t], rows[i], cols[j]
+        pixels = decode(latents[:, :, a:b, y0:y1, x0:x1])
+        if out is None:
+            out = torch.zeros(batch, pixels.shape[1], num_frames, height * s, width * s, device=device)
+        expected = (pixel_times[t][1] - pixel_times[t][0], (y1 - y0) * s, (x1 - x0) * s)
+        if tuple(pixels.shape[2:]) != expected:
+            raise ValueError(
+                f"tiled_decode: a latent tile {tuple(latents[:, :, a:b, y0:y1, x0:x1].shape[2:])} decoded to "
+                f"{tuple(pixels.shape[2:])} frames x pixels, expected {expected} for spatial_ratio={s}, "
+                f"temporal_ratio={r}."
+            )
+        w = (
+            weights_t[t].to(pixels.device)[:, None, None]
+            * weights_h[i].to(pixels.device)[None, :, None]
+            * weights_w[j].to(pixels.device)[None, None, :]
+        )
+        out[:, :, pixel_times[t][0] : pixel_times[t][1], y0 * s : y1 * s, x0 * s : x1 * s] += (
+            pixels.float() * w
+        ).to(device)
+        del pixels, w
+    return out

@@ -1,0 +1,110 @@
+"""``enable_4k_mode`` on tiny components: the upsampler path equals its steps run by hand, with tiled decoding;
+bad sizes and missing components are refused before any model runs."""
+
+import pytest
+import torch
+from conftest import gen
+
+from ltx_video import LTXVideoPipeline
+from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
+from ltx_video.pipelines.four_k import DISTILLED_REFINE_TIMESTEPS
+from ltx_video.pipelines.multiscale import upsample_latents
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_latent_upsampler
+
+TILING = TilingConfig(tile_size=64, tile_overlap=32, tile_frames=8, frame_overlap=0)
+KW = dict(prompt="a red ball", num_frames=17, max_sequence_length=16, num_inference_steps=2, guidance_scale=1.0)
+
+
+@pytest.fixture
+def pipe(components):
+    pipe = LTXVideoPipeline(**components, latent_upsampler=tiny_latent_upsampler())
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def test_upsampler_path_equals_its_steps(pipe):
+    assert pipe.enable_4k_mode(TILING) == "latent_upsampler"
+    out = pipe(**KW, height=128, width=192, output_type="pt", generator=gen()).frames
+
+    # By hand: half size, upsample x2 with AdaIN, the refinement pass, decode in tiles ...
+    pipe.disable_4k_mode()
+    g = gen()
+    first = pipe(**KW, height=64, width=96, output_type="latent", generator=g).frames
+    up = upsample_latents(pipe, pipe.latent_upsampler, first, 1.0)
+    second = pipe(**{**KW, "guidance_scale": 1.0}, timesteps=list(DISTILLED_REFINE_TIMESTEPS), height=128, width=192,
+                  latents=up, output_type="latent", generator=g).frames
+    pipe.enable_vae_tiling(TILING)
+    video = pipe.decode_latents(second, decode_timestep=0.0, decode_noise_scale=None, tone_map_compression_ratio=0.0,
+                                generator=g, dtype=torch.float32)
+    expected = ((video.clamp(-1, 1) + 1) / 2).transpose(1, 2)
+    assert out.shape == (1, 17, 3, 128, 192)
+    assert torch.allclose(out, expected, atol=1e-6)
+
+    # ... and the decode really was tiled: whole-frame decoding differs.
+    pipe.disable_vae_tiling()
+    whole = pipe.decode_latents(second, decode_timestep=0.0, decode_noise_scale=None, tone_map_compression_ratio=0.0,
+                                generator=gen(), dtype=torch.float32)
+    assert not torch.allclose(video, whole, atol=1e-3)
+
+
+def test_disable_restores_plain_calls(pipe):
+    plain = pipe(**KW, height=64, width=64, output_type="latent", generator=gen()).frames
+    pipe.enable_4k_mode(TILING)
+    pipe.disable_4k_mode()
+    assert torch.equal(pipe(**KW, height=64, width=64, output_type="latent", generator=gen()).frames, plain)
+
+
+def test_4k_size_must_halve_on_the_latent_grid(pipe):
+    pipe.enable_4k_mode(TILING)
+    with pytest.raises(ValueError, match=r"`height`=96 is not 4K-compatible.*multiple of 64 \(96 pads to 96\)"):
+        pipe(**KW, height=96, width=128)
+    with pytest.raises(ValueError, match="`width`=2144 is not 4K-compatible"):
+        pipe(**KW, height=2160, width=2144)
+    with pytest.raises(ValueError, match="drop `latents`"):
+        pipe(**KW, height=64, width=64, latents=torch.zeros(1, 8, 3, 2, 2))
+
+
+def test_enable_4k_mode_needs_an_upsampler_or_a_hierarchical_vae(components):
+    pipe = LTXVideoPipeline(**components)
+    with pytest.raises(ValueError, match="needs a `latent_upsampler`.*compresses 32x"):
+        pipe.enable_4k_mode()
+    assert pipe.enable_4k_mode(latent_upsampler=tiny_latent_upsampler()) == "latent_upsampler"
+    assert pipe.vae_tiling == TilingConfig()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(tiling=TilingConfig(tile_size=48, tile_overlap=16)), "tile_size must be a multiple of the VAE's spatial compression 32"),
+        (dict(tiling=TilingConfig(tile_frames=12, frame_overlap=8)), "tile_frames must be a multiple of the VAE's temporal compression"),
+        (dict(tiling={"tile_size": 512}), "`tiling` must be a TilingConfig"),
+        (dict(refine_timesteps=[1000.0, 500.0]), "refine_timesteps"),
+        (dict(refine_timesteps=[400.0, 700.0]), "refine_timesteps"),
+        (dict(adain_factor=2.0), "adain_factor"),
+    ],
+)
+def test_bad_settings_are_named(pipe, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pipe.enable_4k_mode(**kwargs)
+    assert pipe.four_k_mode is None and pipe.vae_tiling is None
+
+
+def test_audio_video_pipeline_upsampler_path_is_video_only():
+    pipe = tiny_audio_video_pipeline()
+    pipe.set_progress_bar_config(disable=True)
+    pipe.enable_4k_mode(TILING, latent_upsampler=tiny_latent_upsampler())
+    with pytest.raises(ValueError, match="video-only"):
+        pipe(**KW, height=64, width=64, generate_audio=True)
+    out = pipe(**KW, height=64, width=64, output_type="pt", generator=gen())
+    assert out.frames.shape == (1, 17, 3, 64, 64)
+
+
+def test_tiled_decode_through_the_pipeline_matches_the_function(pipe):
+    latents = torch.randn(1, 8, 3, 4, 4, generator=gen())
+    pipe.enable_vae_tiling(TILING)
+    timestep = torch.tensor([0.05])
+    with torch.no_grad():
+        via_pipe = pipe.vae_decode(latents, timestep)
+        direct = tiled_decode(lambda z: pipe.vae.decode(z, timestep, return_dict=False)[0], latents, TILING,
+                              spatial_ratio=32, temporal_ratio=8)
+    assert torch.equal(via_pipe, direct)
