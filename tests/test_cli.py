@@ -44,6 +44,28 @@ def test_config_multiscale_with_model_and_upsampler(tmp_path, components):
     assert frames.shape == (9, 3, 96, 96)
 
 
+def test_4k_flag_with_model_and_upsampler(tmp_path, components, capsys):
+    """--4k: one-line errors naming the flag before any model loads, then the two-pass path at a small size."""
+    from ltx_video import LTXVideoPipeline
+    from ltx_video.testing import tiny_latent_upsampler
+
+    LTXVideoPipeline(**components).save_pretrained(tmp_path / "model")
+    tiny_latent_upsampler().save_pretrained(tmp_path / "upsampler")
+    out = tmp_path / "4k.mp4"
+    argv = ["generate", "a ball", "--4k", "--num-frames", "9", "--steps", "2", "--model", str(tmp_path / "model"),
+            "--output", str(out)]
+    assert main(argv) == 2
+    assert "--4k needs --upsampler DIR" in capsys.readouterr().err
+    assert main([*argv, "--upsampler", str(tmp_path / "upsampler"), "--height", "96", "--width", "128"]) == 2
+    assert "--4k: --height=96 is not 4K-compatible" in capsys.readouterr().err
+    assert main(["generate", "a ball", "--4k"]) == 2  # the built-in model has no upsampler
+    assert "compresses 16x" in capsys.readouterr().err
+    assert not out.exists()
+    assert main([*argv, "--upsampler", str(tmp_path / "upsampler"), "--height", "64", "--width", "128"]) == 0
+    frames, _ = read_video_tensor(out)
+    assert frames.shape == (9, 3, 64, 128) and frames.std() > 0.01
+
+
 def test_cli_backend_names_are_the_librarys():
     assert CLI_ATTENTION_BACKENDS == ATTENTION_BACKENDS
 

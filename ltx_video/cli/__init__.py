@@ -155,7 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="attention backend; default: diffusers' (SDPA); see docs/attention.md")
     gen.add_argument("--ff-chunk-size", type=_positive_int, metavar="TOKENS",
                      help="run feed-forwards this many tokens at a time (less memory, same output); default: off")
-    gen.add_argument("--vae-tiling", action="store_true", help="decode the video in overlapping tiles (less memory)")
+    gen.add_argument("--vae-tiling", action="store_true", help="decode the video in overlapping tiles, one at a time "
+                     "(memory bounded by the tile; see docs/4k.md)")
+    gen.add_argument("--4k", dest="four_k", action="store_true", help="4K: --height/--width default to 2160 x 3840; "
+                     "generate at half size, upsample x2 in latent space with --upsampler, refine, decode in tiles "
+                     "(or one pass with a model whose VAE is a HierarchicalVAE); see docs/4k.md")
     gen.add_argument("--fp8", action="store_true", help="FP8 E4M3 transformer-block weights (per-channel scales): "
                      "less memory everywhere, faster only on CUDA GPUs with FP8 matmuls (compute capability >= 8.9)")
     gen.add_argument("--allow-empty-prompt", action="store_true",

@@ -133,8 +133,8 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
     call = dict(
         prompt=args.prompt,
         negative_prompt=args.negative_prompt if args.negative_prompt is not None else defaults.negative_prompt,
-        height=args.height or defaults.height,
-        width=args.width or defaults.width,
+        height=args.height or (2160 if args.four_k else defaults.height),
+        width=args.width or (3840 if args.four_k else defaults.width),
         num_frames=args.num_frames or defaults.num_frames,
         frame_rate=args.frame_rate or defaults.frame_rate,
     )
@@ -145,6 +145,38 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
     if config is None:
         call["num_inference_steps"] = args.steps or defaults.num_inference_steps
     return call
+
+
+def _vae_compression(source: ModelSource) -> tuple[str, int]:
+    """The VAE's class and spatial compression, from its config.json (no weights read); LTX-Video's for a single file."""
+    path = source.path / "vae" / "config.json" if source.path is not None and source.path.is_dir() else None
+    if path is None or not path.is_file():
+        return "AutoencoderKLLTXVideo", 32
+    config = json.loads(path.read_text())
+    if config.get("_class_name") == "HierarchicalVAE":
+        return "HierarchicalVAE", int(config.get("spatial_compression", 64))
+    ratio = config.get("spatial_compression_ratio")
+    if ratio is None:
+        ratio = config.get("patch_size", 4) * 2 ** sum(config.get("spatio_temporal_scaling", (True, True, True, False)))
+    return config.get("_class_name", "AutoencoderKLLTXVideo"), int(ratio)
+
+
+def _check_4k(args, source: ModelSource, config, call: dict) -> None:
+    from ltx_video.pipelines.four_k import check_4k_size
+
+    if config is not None and config.is_multiscale:
+        raise CLIError("--4k and a multi-scale --config cannot be combined: --4k runs its own two passes")
+    vae_class, ratio = _vae_compression(source)
+    if ratio >= 64:
+        return
+    if args.upsampler is None:
+        raise CLIError(f"--4k needs --upsampler DIR (an LTXLatentUpsamplerModel folder, e.g. LTX-Video's "
+                       f"ltxv-spatial-upscaler-0.9.8) for this model, whose {vae_class} compresses {ratio}x; or a "
+                       "--model whose vae is a HierarchicalVAE (64x)")
+    try:
+        check_4k_size(call["height"], call["width"], ratio)
+    except ValueError as error:
+        raise CLIError(f"--4k: {error}".replace("`height`", "--height").replace("`width`", "--width")) from None
 
 
 def check_inputs(args) -> tuple[ModelSource, object, dict]:
@@ -170,6 +202,8 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     if config is not None and config.is_multiscale and args.upsampler is None:
         raise CLIError("--config is multi-scale: pass --upsampler DIR (an LTXLatentUpsamplerModel folder)")
     call = _resolve_call(args, source, config)
+    if args.four_k:
+        _check_4k(args, source, config, call)
     num_frames = call["num_frames"]
     if args.condition and args.keyframe:
         raise CLIError("--keyframe and --condition cannot be combined: give every image as --keyframe")
@@ -259,7 +293,9 @@ def load_pipeline(args, source: ModelSource):
     if args.ff_chunk_size is not None:
         pipe.enable_feed_forward_chunking(args.ff_chunk_size)
     if args.vae_tiling:
-        pipe.vae.enable_tiling()
+        pipe.enable_vae_tiling()
+    if args.four_k:
+        pipe.enable_4k_mode()
     # A bar on a terminal; none in logs and pipes (tqdm's disable=None).
     pipe.set_progress_bar_config(disable=None, desc="denoising")
     return pipe if dtype == torch.float32 else pipe.to(dtype=dtype)
