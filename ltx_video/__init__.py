@@ -17,6 +17,7 @@ _EXPORTS = {
     "Camera": "ltx_video.conditioning.camera_controller",
     "CameraController": "ltx_video.conditioning.camera_controller",
     "ConditioningItem": "ltx_video.conditioning.items",
+    "HierarchicalVAE": "ltx_video.models.autoencoders.vae_hierarchical",
     "Keyframe": "ltx_video.conditioning.multi_keyframe_processor",
     "LTXAudioVideoPipeline": "ltx_video.pipelines.ltx_audio_video",
     "LTXVideoCondition": "diffusers.pipelines.ltx.pipeline_ltx_condition",
@@ -28,6 +29,7 @@ __all__ = [
     "Camera",
     "CameraController",
     "ConditioningItem",
+    "HierarchicalVAE",
     "Keyframe",
     "LTXAudioVideoPipeline",
     "LTXVideoCondition",
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from ltx_video.conditioning.items import ConditioningItem
     from ltx_video.conditioning.multi_keyframe_processor import Keyframe
     from ltx_video.io.media import export_to_video
+    from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
     from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 

@@ -108,3 +108,35 @@ def test_tiled_decode_through_the_pipeline_matches_the_function(pipe):
         direct = tiled_decode(lambda z: pipe.vae.decode(z, timestep, return_dict=False)[0], latents, TILING,
                               spatial_ratio=32, temporal_ratio=8)
     assert torch.equal(via_pipe, direct)
+
+
+def tiny_hierarchical_vae():
+    from ltx_video import HierarchicalVAE
+
+    torch.manual_seed(0)
+    return HierarchicalVAE(latent_channels=8, block_out_channels=(8, 16, 16, 16), layers_per_block=1).eval()
+
+
+HIERARCHICAL_TILING = TilingConfig(tile_size=64, tile_overlap=0, tile_frames=8, frame_overlap=0)
+
+
+def test_hierarchical_vae_path_is_one_pass_with_tiled_decoding_and_keeps_the_audio():
+    """With a 64x HierarchicalVAE, 4K mode is a plain call decoded in tiles; the audio-video pipeline keeps its audio."""
+    base = tiny_audio_video_pipeline()
+    pipe = type(base)(**{**base.components, "vae": tiny_hierarchical_vae()})
+    pipe.set_progress_bar_config(disable=True)
+    args = dict(KW, height=128, width=128, num_frames=9)
+    plain = pipe(**args, output_type="pt", generator=gen())
+    latents = pipe(**args, output_type="latent", generator=gen()).frames
+    assert pipe.enable_4k_mode(HIERARCHICAL_TILING) == "hierarchical_vae"
+    out = pipe(**args, output_type="pt", generator=gen())
+    assert out.audio is not None and torch.equal(out.audio[0], plain.audio[0])
+    vae = pipe.vae
+    raw = latents * vae.latents_std[None, :, None, None, None] + vae.latents_mean[None, :, None, None, None]
+    with torch.no_grad():
+        tiled = tiled_decode(lambda z: vae.decode(z).sample, raw, HIERARCHICAL_TILING, spatial_ratio=64,
+                             temporal_ratio=8)
+    assert torch.allclose(out.frames, ((tiled.clamp(-1, 1) + 1) / 2).transpose(1, 2), atol=1e-6)
+    assert not torch.allclose(out.frames, plain.frames, atol=1e-3)  # 4 tiles without overlap: not the whole decode
+    with pytest.raises(ValueError, match="tile_size must be a multiple of the VAE's spatial compression 64"):
+        pipe.enable_4k_mode(TilingConfig(tile_size=96, tile_overlap=32))

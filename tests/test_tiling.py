@@ -52,7 +52,7 @@ def test_spans_cover_and_weights_sum_to_one():
     for spans, length in (([(0, 8), (6, 14), (7, 15)], 15), ([(0, 64), (48, 112), (96, 160)], 160)):
         weights = blend_weights(spans, length)
         total = torch.zeros(length)
-        for (a, b), w in zip(spans, weights):
+        for (a, b), w in zip(spans, weights, strict=True):
             total[a:b] += w
             assert (w > 0).all()
         assert torch.allclose(total, torch.ones(length), atol=1e-6)

@@ -33,6 +33,7 @@ from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.models.audio import AudioAutoencoder
+from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.four_k import four_k_dispatch
@@ -72,7 +73,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
     def __init__(
         self,
         scheduler: FlowMatchEulerDiscreteScheduler,
-        vae: AutoencoderKLLTXVideo,
+        vae: AutoencoderKLLTXVideo | HierarchicalVAE,
         text_encoder: T5EncoderModel,
         tokenizer: T5Tokenizer,
         transformer: LTXAudioVideoTransformer3DModel,

@@ -41,6 +41,7 @@ from ltx_video.conditioning.items import (
     unpack,
 )
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
+from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.callback_state import CallbackStateMixin
 from ltx_video.pipelines.condition_media import ConditionMediaMixin
@@ -85,7 +86,7 @@ class LTXVideoPipeline(
     def __init__(
         self,
         scheduler: FlowMatchEulerDiscreteScheduler,
-        vae: AutoencoderKLLTXVideo,
+        vae: AutoencoderKLLTXVideo | HierarchicalVAE,
         text_encoder: T5EncoderModel,
         tokenizer: T5Tokenizer,
         transformer: LTXVideoTransformer3DModel,

@@ -18,11 +18,13 @@ from transformers import T5Config, T5EncoderModel, T5Tokenizer
 
 from ltx_video.data.synthetic import BACKGROUNDS, COLOURS, SHAPES
 from ltx_video.models.audio import AudioAutoencoder
+from ltx_video.models.autoencoders import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 
 __all__ = [
     "GRAMMAR_WORDS",
     "build_audio_autoencoder",
+    "build_hierarchical_vae",
     "build_text_encoder",
     "build_transformer",
     "build_video_vae",
@@ -80,6 +82,11 @@ def build_video_vae(*, latent_channels: int = 32, block_out_channels=(32, 64, 64
         decoder_causal=False,
     )
     return AutoencoderKLLTXVideo(**{**config, **overrides})
+
+
+def build_hierarchical_vae(**config: Any) -> HierarchicalVAE:
+    """``HierarchicalVAE(**config)``: the 4K VAE (defaults: 128 latent channels, 64x spatial, 8x temporal)."""
+    return HierarchicalVAE(**config)
 
 
 def build_audio_autoencoder(**config: Any) -> AudioAutoencoder:

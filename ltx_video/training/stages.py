@@ -5,7 +5,9 @@ differentiable computation, so DDP sees every parameter), ``network`` (the diffu
 gradient checkpointing), ``needs_media`` (whether its batches need pixels and waveforms, or only clip
 indices and prompts), ``loss(model, batch, generator, rng)`` and ``save(model, output_dir)``.
 
-- ``video_vae``: a small ``AutoencoderKLLTXVideo`` on random ``crop_frames``-frame crops; loss
+- ``video_vae``: a small ``AutoencoderKLLTXVideo`` (``model: {type: ltx, ...}``, the default) or the 4K
+  :class:`ltx_video.models.autoencoders.HierarchicalVAE` (``model: {type: hierarchical, ...}``; the other
+  keys are its constructor arguments) on random ``crop_frames``-frame crops; loss
   ``L1 + MSE`` with pixels far from the frame's median colour (the objects: a few percent of the frame)
   weighted ``1 + object_weight``, plus ``kl_weight * KL``. Saves ``video_vae/`` with latents_mean/std
   fitted to the bank.
@@ -20,6 +22,7 @@ indices and prompts), ``loss(model, batch, generator, rng)`` and ``save(model, o
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -75,7 +78,7 @@ class VideoVAEStage:
     def __init__(self, config: TrainConfig, bank: ClipBank, device: torch.device) -> None:
         self.options = _options(config, self.defaults)
         self.bank, self.device = bank, device
-        vae = components.build_video_vae(**config.model)
+        vae = _build_video_vae(config.model)
         self.model = _VideoVAEObjective(vae, self.options["kl_weight"], self.options["object_weight"])
         self.network = vae
         ratio = vae.temporal_compression_ratio
@@ -101,6 +104,16 @@ class VideoVAEStage:
         vae.latents_mean.copy_(latents.mean(1))
         vae.latents_std.copy_(latents.std(1).clamp_min(1e-6))
         vae.save_pretrained(output_dir / "video_vae")
+
+
+def _build_video_vae(model: dict[str, Any]) -> nn.Module:
+    """The ``video_vae`` stage's model from its ``model:`` section: ``type`` (``ltx`` or ``hierarchical``) picks the
+    builder, the other keys are its arguments."""
+    builders = {"ltx": components.build_video_vae, "hierarchical": components.build_hierarchical_vae}
+    kind = model.get("type", "ltx")
+    if kind not in builders:
+        raise ValueError(f"model.type must be one of {sorted(builders)} for the video_vae stage, got {kind!r}")
+    return builders[kind](**{k: v for k, v in model.items() if k != "type"})
 
 
 def _check_clip_size(bank: ClipBank, vae) -> None:
@@ -162,7 +175,10 @@ class TransformerStage:
         if unknown_modes or not sum(o["mode_probs"].values()) > 0:
             raise ValueError(f"stage_options.mode_probs: keys from {MODES} with a positive total, got {o['mode_probs']}")
         self.config, self.bank, self.device = config, bank, device
-        self.vae = AutoencoderKLLTXVideo.from_pretrained(o["video_vae"]).to(device).eval().requires_grad_(False)
+        vae_class = AutoencoderKLLTXVideo
+        if json.loads((Path(o["video_vae"]) / "config.json").read_text()).get("_class_name") == "HierarchicalVAE":
+            from ltx_video.models.autoencoders import HierarchicalVAE as vae_class
+        self.vae = vae_class.from_pretrained(o["video_vae"]).to(device).eval().requires_grad_(False)
         self.audio_vae = AudioAutoencoder.from_pretrained(o["audio_vae"]).to(device).eval().requires_grad_(False)
         self.tokenizer = components.word_tokenizer()
         self.text_encoder = components.build_text_encoder(len(self.tokenizer), **o["text_encoder"]).to(device)

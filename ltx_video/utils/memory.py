@@ -16,7 +16,10 @@ passes, N: video tokens, D: model width):
 - the VAE decoder of LTX-Video 0.9.5-0.9.8 holds about 37 float32 values per output pixel-frame at
   its peak (its last stages run at H/4 x W/4 with 128 channels); diffusers' tiling
   (``vae.enable_tiling()``) decodes 512 x 512 tiles over all frames and keeps the decoded tiles until it
-  blends them, which the estimate follows tile by tile.
+  blends them, which the estimate follows tile by tile. With a :class:`TilingConfig` (this library's
+  ``tiled_decode``), the peak is one tile's activations, about 6 more float32 values per tile pixel-frame for
+  the weighted tile, and the float32 output buffer (3 values per pixel-frame) unless it lives on another
+  device (``output_device``).
 
 The coefficients were measured on the CPU with PyTorch's memory tracker and are checked against
 measured peaks at scaled-down configs by ``scripts/validate_memory_plan.py`` (docs/benchmarks.md lists
@@ -28,6 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+
+from ltx_video.models.autoencoders.tiling import TilingConfig
 
 __all__ = [
     "ATTENTION_MODES", "LTX_VIDEO_2B", "LTX_VIDEO_13B", "LiveTensorBytes", "MemoryEstimate", "estimate_memory",
@@ -49,6 +54,7 @@ BLOCK_SPARSE_MERGE_UNITS = 1.2  # the merge kernel's band windows, padded querie
 #: inputs are scored and normalised in float32 (two float32 copies alive).
 MATH_SCORE_BYTES = {4: 4.4, 2: 7.8}
 VAE_VALUES_PER_PIXEL_FRAME = 37.0  # LTX-Video 0.9.5+ decoder, float32 values alive per output pixel-frame
+TILE_BLEND_VALUES = 6.0  # tiled_decode: the tile in float32 and its weighted copy, per tile pixel-frame
 
 
 def _tiled_decode_values(height: int, width: int, tile: int, stride: int) -> float:
@@ -121,7 +127,7 @@ def estimate_memory(
     dtype: torch.dtype = torch.bfloat16,
     attention: str = "sdpa",
     fp8: bool = False,
-    vae_tiling: bool = True,
+    vae_tiling: bool | TilingConfig = True,
     guidance_passes: int = 2,
     max_sequence_length: int | None = None,
     vae_tile: int = 512,
@@ -132,7 +138,8 @@ def estimate_memory(
 
     ``guidance_passes``: model passes per step (2 with classifier-free guidance, 3 with STG as well, 1
     without). ``max_sequence_length``: text tokens (the config's, else 128). ``vae_tile`` / ``vae_tile_stride``: the VAE's ``tile_sample_min_height`` and
-    ``tile_sample_stride_height`` (the same for widths; diffusers' defaults 512 and 448). Sizes are padded as the pipelines pad them (multiples of 32, ``8k + 1`` frames).
+    ``tile_sample_stride_height`` (the same for widths; diffusers' defaults 512 and 448) when ``vae_tiling=True``
+    (diffusers' tiling); a :class:`TilingConfig` estimates this library's ``tiled_decode`` instead. Sizes are padded as the pipelines pad them (multiples of 32, ``8k + 1`` frames).
     """
     config = dict(transformer_config)
     config = {k: v for k, v in config.items() if not k.startswith("_")}
@@ -168,7 +175,13 @@ def estimate_memory(
         attention_bytes = 0
 
     pixel_frames = batch_size * frames * padded_h * padded_w
-    if vae_tiling and (padded_h > vae_tile or padded_w > vae_tile):
+    if isinstance(vae_tiling, TilingConfig):
+        tile_frames = min(vae_tiling.tile_frames + 1, frames)
+        tile_pixels = min(vae_tiling.tile_size, padded_h) * min(vae_tiling.tile_size, padded_w)
+        tile = (VAE_VALUES_PER_PIXEL_FRAME * size + TILE_BLEND_VALUES * 4) * batch_size * tile_frames * tile_pixels
+        same_device = vae_tiling.output_device is None
+        vae = int(tile + (3 * 4 * pixel_frames if same_device else 0))
+    elif vae_tiling and (padded_h > vae_tile or padded_w > vae_tile):
         stride = vae_tile_stride or vae_tile * 7 // 8
         vae = int(batch_size * frames * _tiled_decode_values(padded_h, padded_w, vae_tile, stride) * size)
     else:

@@ -101,9 +101,9 @@ def blend_weights(spans: list[tuple[int, int]], length: int) -> list[torch.Tenso
             w[-ramp:] = torch.minimum(w[-ramp:], torch.arange(ramp, 0, -1, dtype=torch.float64) / (ramp + 1))
         weights.append(w)
     total = torch.zeros(length, dtype=torch.float64)
-    for (start, end), w in zip(spans, weights):
+    for (start, end), w in zip(spans, weights, strict=True):
         total[start:end] += w
-    return [(w / total[start:end]).float() for (start, end), w in zip(spans, weights)]
+    return [(w / total[start:end]).float() for (start, end), w in zip(spans, weights, strict=True)]
 
 
 def tiled_decode(

@@ -1,0 +1,254 @@
+"""HierarchicalVAE: Haar maths, shape and time arithmetic, causality, the adaptive patch gate, the ablation
+switches, save/load, that it learns, the video_vae training stage, and LTXVideoPipeline with it as its vae."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from ltx_video import HierarchicalVAE, LTXVideoPipeline
+from ltx_video.models.autoencoders import haar_dwt2d, haar_idwt2d
+from ltx_video.pipelines.latent_ops import denormalize_latents
+from ltx_video.testing import TINY_LATENT_CHANNELS, tiny_components
+
+TINY = dict(latent_channels=TINY_LATENT_CHANNELS, block_out_channels=(8, 16, 16, 16), layers_per_block=1)
+
+
+def tiny_vae(seed: int = 0, **overrides) -> HierarchicalVAE:
+    torch.manual_seed(seed)
+    return HierarchicalVAE(**{**TINY, **overrides}).eval()
+
+
+def count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def clip(frames: int = 9, size: int = 64, seed: int = 0) -> torch.Tensor:
+    """A smooth moving pattern plus a sliding bar, (1, 3, frames, size, size) in [-1, 1]."""
+    g = torch.Generator().manual_seed(seed)
+    t = torch.linspace(0, 1, frames)[:, None, None] + torch.rand(1, generator=g)
+    y = torch.linspace(-1, 1, size)[None, :, None]
+    x = torch.linspace(-1, 1, size)[None, None, :]
+    bar = ((x - t + 0.5).abs() < 0.3).float().expand(frames, size, size) * 1.6 - 0.8
+    return torch.stack([torch.sin(3 * x + 2 * t) * torch.cos(2 * y), (x * y).expand(frames, -1, -1), bar])[None]
+
+
+# ----------------------------------------------------------------------------- Haar
+def test_haar_is_orthonormal_and_exactly_inverted():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 4, 8, 6, generator=g)
+    bands = haar_dwt2d(x)
+    assert bands.shape == (2, 3, 4, 4, 4, 3)
+    assert (haar_idwt2d(bands) - x).abs().max() < 1e-6
+    assert bands.square().sum().item() == pytest.approx(x.square().sum().item(), rel=1e-6)  # Parseval
+    x64 = x.double()
+    assert (haar_idwt2d(haar_dwt2d(x64)) - x64).abs().max() < 1e-14
+    # Dyadic values: every sum and halving is exact in floating point, so the round trip is bit-exact.
+    integers = torch.randint(-1000, 1000, (3, 16, 16), generator=g).double()
+    assert torch.equal(haar_idwt2d(haar_dwt2d(integers)), integers)
+    assert torch.equal(haar_dwt2d(integers).square().sum(), integers.square().sum())
+    # Subband meanings: a flat 2x2 block is all LL (twice its value); column, row and diagonal patterns.
+    block = torch.tensor([[1.0, -1.0], [1.0, -1.0]])
+    assert haar_dwt2d(torch.full((2, 2), 3.0)).flatten().tolist() == [6.0, 0.0, 0.0, 0.0]
+    assert haar_dwt2d(block).flatten().tolist() == [0.0, 2.0, 0.0, 0.0]  # LH: detail across columns
+    assert haar_dwt2d(block.T).flatten().tolist() == [0.0, 0.0, 2.0, 0.0]  # HL: detail across rows
+    with pytest.raises(ValueError, match="even H and W"):
+        haar_dwt2d(torch.zeros(3, 5))
+
+
+# ----------------------------------------------------------------------------- shapes and time
+@pytest.mark.parametrize("spatial", [64, 32])
+def test_shapes_and_latent_token_count(spatial):
+    vae = tiny_vae(spatial_compression=spatial)
+    assert (vae.spatial_compression_ratio, vae.temporal_compression_ratio) == (spatial, 8)
+    assert vae.config.timestep_conditioning is False and vae.config.latent_channels == TINY_LATENT_CHANNELS
+    tokens = {}
+    for frames in (1, 9, 17):
+        x = clip(frames)
+        with torch.no_grad():
+            posterior = vae.encode(x).latent_dist
+            z = posterior.mode()
+            video = vae.decode(z).sample
+        k = (frames - 1) // 8
+        assert z.shape == (1, TINY_LATENT_CHANNELS, 1 + k, 64 // spatial, 64 // spatial)
+        assert video.shape == x.shape and torch.isfinite(video).all()
+        tokens[frames] = z.shape[2] * z.shape[3] * z.shape[4]
+        assert tokens[frames] == (1 + (frames - 1) // 8) * (64 // spatial) ** 2
+        assert torch.equal(posterior.mean, z) and (posterior.kl() >= 0).all()
+        draw = posterior.sample(generator=torch.Generator().manual_seed(1))
+        assert torch.equal(draw, posterior.sample(generator=torch.Generator().manual_seed(1))) and not torch.equal(draw, z)
+    assert tokens == {1: (64 // spatial) ** 2, 9: 2 * (64 // spatial) ** 2, 17: 3 * (64 // spatial) ** 2}
+
+
+def test_64x_mode_has_a_quarter_of_the_tokens_and_bad_inputs_are_rejected():
+    x = clip(17, size=128)
+    with torch.no_grad():
+        z64 = tiny_vae(spatial_compression=64).encode(x).latent_dist.mode()
+        z32 = tiny_vae(spatial_compression=32).encode(x).latent_dist.mode()
+    assert z64.shape == (1, 8, 3, 2, 2) and z32.shape == (1, 8, 3, 4, 4)
+    assert z32[0, 0].numel() == 4 * z64[0, 0].numel()
+    vae = tiny_vae()
+    with pytest.raises(ValueError, match="8k \\+ 1"):
+        vae.encode(clip(8))
+    with pytest.raises(ValueError, match="multiples of 64"):
+        vae.encode(clip(9, size=32))
+    with pytest.raises(ValueError, match="no timestep"):
+        vae.decode(torch.zeros(1, 8, 2, 1, 1), torch.zeros(1))
+    for bad, message in [({"spatial_compression": 16}, "32 or 64"), ({"patch_size": 3}, "power of two"),
+                         ({"temporal_compression": 16}, "at most 8"), ({"block_out_channels": (8, 8)}, "4 widths"),
+                         ({"timestep_conditioning": True}, "timestep")]:
+        with pytest.raises(ValueError, match=message):
+            HierarchicalVAE(**{**TINY, **bad})
+
+
+def test_encoder_is_causal_in_time():
+    """Latent frame i depends on pixel frames <= 8 i only: encoding frames [0:9] gives the first two latent
+    frames of encoding [0:17], and changing frame 5 changes latent frame 1 but not latent frame 0."""
+    vae = tiny_vae()
+    x = clip(17)
+    with torch.no_grad():
+        long = vae.encode(x).latent_dist.parameters
+        short = vae.encode(x[:, :, :9]).latent_dist.parameters
+        changed = x.clone()
+        changed[:, :, 5] = -changed[:, :, 5]
+        moved = vae.encode(changed[:, :, :9]).latent_dist.parameters
+    assert long.shape[2] == 3 and short.shape[2] == 2
+    assert torch.allclose(short, long[:, :, :2], atol=1e-6)
+    assert torch.equal(moved[:, :, 0], short[:, :, 0])
+    assert (moved[:, :, 1] - short[:, :, 1]).abs().max() > 1e-3
+
+
+# ----------------------------------------------------------------------------- adaptive patches
+def test_patch_gate_is_coarse_on_uniform_input_and_fine_near_an_edge():
+    vae = tiny_vae()
+    uniform = torch.full((1, 3, 1, 64, 64), 0.3)
+    gate = vae.patch_gate(uniform)
+    assert gate.shape == (1, 1, 1, 16, 16) and gate.max() < 0.05
+    edge = uniform.clone()
+    edge[..., 32:] = -0.7  # a vertical edge between patch columns 7 and 8 (patch 4)
+    gate = vae.patch_gate(edge)[0, 0, 0]
+    assert gate[:, 6:9].min() > 0.95  # the edge's patches and their neighbours
+    assert gate[:, :5].max() < 0.05 and gate[:, 10:].max() < 0.05
+    assert torch.equal(tiny_vae(use_adaptive_patches=False).patch_gate(edge), torch.ones(1, 1, 1, 16, 16))
+    # The gate is learnable: its threshold and sharpness get gradients through the reconstruction.
+    vae.train()
+    vae.decode(vae.encode(clip(1)).latent_dist.mode()).sample.square().mean().backward()
+    patch_embed = vae.encoder.patch_embed
+    assert patch_embed.gate_threshold.grad.abs() > 0 and patch_embed.gate_log_sharpness.grad.abs() > 0
+
+
+# ----------------------------------------------------------------------------- ablation switches
+def test_each_ablation_switch_changes_parameters_and_output():
+    base = tiny_vae()
+    x = clip(9)
+    with torch.no_grad():
+        reference = base(x).sample
+    # wavelet: the encoder's and decoder's 4 fusion weights; context: proj_in (16 -> 32), depthwise 3x3 (32),
+    # proj_out (32 -> 16), in encoder and decoder; adaptive patches: the coarse embedding (48 -> 8) + 2 gate scalars.
+    deltas = {"use_wavelet": 2 * 4, "use_context": 2 * ((16 * 32 + 32) + (32 * 9 + 32) + (32 * 16 + 16)),
+              "use_adaptive_patches": 48 * 8 + 8 + 2}
+    for flag, delta in deltas.items():
+        ablated = tiny_vae(**{flag: False})
+        assert count(base) - count(ablated) == delta, flag
+        missing, unexpected = ablated.load_state_dict(base.state_dict(), strict=False)
+        assert not missing, flag  # every ablated weight exists in the full model
+        with torch.no_grad():
+            out = ablated(x).sample
+        assert out.shape == x.shape
+        if flag == "use_context":  # zero-initialised: the full model equals the ablated one until trained
+            assert torch.equal(out, reference)
+        else:
+            assert (out - reference).abs().max() > 1e-3, flag
+    trained = tiny_vae()
+    torch.nn.init.normal_(trained.decoder.context.proj_out.weight, std=0.1)
+    with torch.no_grad():
+        assert (trained(x).sample - reference).abs().max() > 1e-3
+
+
+# ----------------------------------------------------------------------------- save / load
+def test_save_pretrained_round_trip_gives_identical_outputs(tmp_path):
+    vae = tiny_vae()
+    for context in (vae.encoder.context, vae.decoder.context):
+        torch.nn.init.normal_(context.proj_out.weight, std=0.1)
+    vae.latents_mean.copy_(torch.linspace(-0.2, 0.2, 8))
+    vae.latents_std.copy_(torch.linspace(0.5, 1.5, 8))
+    vae.save_pretrained(tmp_path)
+    loaded = HierarchicalVAE.from_pretrained(tmp_path).eval()
+    def public(config):  # JSON stores tuples as lists
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items() if not k.startswith("_")}
+
+    assert public(loaded.config) == public(vae.config)
+    assert torch.equal(loaded.latents_mean, vae.latents_mean) and torch.equal(loaded.latents_std, vae.latents_std)
+    x = clip(9)
+    with torch.no_grad():
+        z = vae.encode(x).latent_dist.parameters
+        assert torch.equal(loaded.encode(x).latent_dist.parameters, z)
+        assert torch.equal(loaded.decode(z[:, :8]).sample, vae.decode(z[:, :8]).sample)
+
+
+# ----------------------------------------------------------------------------- learning
+def test_thirty_adam_steps_reduce_the_reconstruction_loss():
+    vae = tiny_vae().train()
+    x = clip(9)
+    optimizer = torch.optim.Adam(vae.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        loss = (vae.decode(vae.encode(x).latent_dist.mode()).sample - x).square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0], losses
+    assert not torch.equal(vae.encoder.level2[-1].fusion_weights, torch.ones(4))  # the wavelet fusion learns
+
+
+# ----------------------------------------------------------------------------- training stage
+def test_video_vae_stage_builds_a_hierarchical_vae(tmp_path):
+    from diffusers import AutoencoderKLLTXVideo
+
+    from ltx_video.training.config import TrainConfig
+    from ltx_video.training.data import ClipBank, DataConfig
+    from ltx_video.training.stages import build_stage
+
+    data = DataConfig(num_clips=2, height=32, width=32, num_frames=9, fps=12.0, max_objects=1)
+    bank = ClipBank(data, show_progress=False)
+    model = {"type": "hierarchical", **TINY, "block_out_channels": [8, 16, 16, 16], "spatial_compression": 32}
+    config = TrainConfig(stage="video_vae", output_dir=str(tmp_path), steps=1, data=data, model=model,
+                         stage_options={"crop_frames": 9})
+    torch.manual_seed(0)
+    stage = build_stage(config, bank, torch.device("cpu"))
+    assert isinstance(stage.network, HierarchicalVAE) and stage.network.spatial_compression_ratio == 32
+    losses = stage.loss(stage.model, bank.batch([0, 1], 0, 0), torch.Generator().manual_seed(0), random.Random(0))
+    losses["loss"].backward()
+    assert torch.isfinite(losses["loss"]) and losses["kl"] > 0
+    assert stage.network.encoder.patch_embed.fine.weight.grad.abs().max() > 0
+    stage.save(stage.model, tmp_path)
+    saved = HierarchicalVAE.from_pretrained(tmp_path / "video_vae")
+    assert not torch.equal(saved.latents_std, torch.ones(8))  # fitted to the bank
+    legacy = build_stage(config.replace(model={"latent_channels": 8, "block_out_channels": [8, 8]}), bank,
+                         torch.device("cpu"))
+    assert isinstance(legacy.network, AutoencoderKLLTXVideo)  # no type: today's LTX VAE
+    with pytest.raises(ValueError, match="model.type"):
+        build_stage(config.replace(model={"type": "unet"}), bank, torch.device("cpu"))
+
+
+# ----------------------------------------------------------------------------- pipeline
+def test_ltx_video_pipeline_decodes_with_a_hierarchical_vae():
+    """Frames of a 2-step generation equal vae.decode of the same call's latents, de-normalised as the
+    pipeline does (tone mapping is off by default and the VAE takes no decode timestep)."""
+    vae = tiny_vae()
+    vae.latents_mean.copy_(torch.linspace(-0.2, 0.2, 8))
+    vae.latents_std.copy_(torch.linspace(0.5, 1.5, 8))
+    pipe = LTXVideoPipeline(**{**tiny_components(), "vae": vae})
+    pipe.set_progress_bar_config(disable=True)
+    args = dict(prompt="a red ball bounces", height=64, width=64, num_frames=9, num_inference_steps=2)
+    frames = pipe(**args, output_type="pt", generator=torch.Generator().manual_seed(0)).frames
+    latents = pipe(**args, output_type="latent", generator=torch.Generator().manual_seed(0)).frames
+    assert frames.shape == (1, 9, 3, 64, 64) and latents.shape == (1, 8, 2, 1, 1)
+    with torch.no_grad():
+        video = vae.decode(denormalize_latents(latents, vae.latents_mean, vae.latents_std, 1.0)).sample
+    expected = (video / 2 + 0.5).clamp(0, 1).permute(0, 2, 1, 3, 4)  # (B, F, 3, H, W) in [0, 1]
+    assert ((expected > 0) & (expected < 1)).float().mean() > 0.1  # not all saturated: a real comparison
+    assert torch.allclose(frames, expected, atol=1e-6)
