@@ -22,6 +22,7 @@ _EXPORTS = {
     "LTXAudioVideoPipeline": "ltx_video.pipelines.ltx_audio_video",
     "LTXVideoCondition": "diffusers.pipelines.ltx.pipeline_ltx_condition",
     "LTXVideoPipeline": "ltx_video.pipelines.ltx_video",
+    "TilingConfig": "ltx_video.models.autoencoders.tiling",
     "export_to_video": "ltx_video.io.media",
 }
 
@@ -34,6 +35,7 @@ __all__ = [
     "LTXAudioVideoPipeline",
     "LTXVideoCondition",
     "LTXVideoPipeline",
+    "TilingConfig",
     "__version__",
     "export_to_video",
 ]
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from ltx_video.conditioning.items import ConditioningItem
     from ltx_video.conditioning.multi_keyframe_processor import Keyframe
     from ltx_video.io.media import export_to_video
+    from ltx_video.models.autoencoders.tiling import TilingConfig
     from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
     from ltx_video.pipelines.ltx_video import LTXVideoPipeline

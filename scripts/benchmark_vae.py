@@ -1,0 +1,116 @@
+"""The 4K VAE against LTX-Video's at 256 px, side by side in one run: reconstruction, tokens, time, memory.
+
+    for v in ltx32 hierarchical no_wavelet no_context no_adaptive; do
+        python scripts/train.py --config configs/train/vae4k_$v.yaml
+    done
+    python scripts/benchmark_vae.py --num 32          # held-out synthetic clips, 256 x 256 x 17
+
+Each trained VAE (``runs/vae4k/<name>/video_vae``) encodes and decodes the same held-out clips (seeds from
+100000, camera motion and objects drawn as in training). Reported: PSNR and SSIM (mean over frames and clips,
+``ltx_video.metrics``), latent tokens per clip and per 4K x 257 video, parameters, encode and decode seconds per
+clip, and the peak of live tensor storages while encoding + decoding one clip (``LiveTensorBytes``). Ratios are
+against the first row (the 32x baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+NAMES = {
+    "ltx32": "AutoencoderKLLTXVideo, 32x (baseline)",
+    "hierarchical": "HierarchicalVAE, 64x",
+    "no_wavelet": "64x, no wavelet",
+    "no_context": "64x, no context",
+    "no_adaptive": "64x, no adaptive patches",
+}
+
+
+def load(folder: Path):
+    import json
+
+    from diffusers import AutoencoderKLLTXVideo
+
+    from ltx_video.models.autoencoders import HierarchicalVAE
+
+    kind = json.loads((folder / "config.json").read_text())["_class_name"]
+    cls = HierarchicalVAE if kind == "HierarchicalVAE" else AutoencoderKLLTXVideo
+    return cls.from_pretrained(folder).eval()
+
+
+def held_out(num: int, size: int, frames: int) -> list[torch.Tensor]:
+    from ltx_video.training.data import DataConfig, synthetic_clip
+
+    config = DataConfig(num_clips=num, height=size, width=size, num_frames=frames, camera=None, max_objects=3)
+    return [synthetic_clip(100_000 + i, config).video.permute(1, 0, 2, 3)[None] for i in range(num)]
+
+
+@torch.no_grad()
+def evaluate(vae, clips: list[torch.Tensor]) -> dict:
+    from ltx_video.metrics.fidelity import psnr, ssim
+    from ltx_video.utils.memory import LiveTensorBytes
+
+    psnrs, ssims, encode_s, decode_s = [], [], [], []
+    peak = 0
+    for i, clip in enumerate(clips):
+        with LiveTensorBytes(existing=[*vae.parameters(), *vae.buffers(), clip]) as tracker:
+            start = time.perf_counter()
+            latents = vae.encode(clip).latent_dist.mode()
+            middle = time.perf_counter()
+            video = vae.decode(latents, None, return_dict=False)[0]
+            end = time.perf_counter()
+        peak = max(peak, tracker.peak)
+        if i:  # the first clip warms up the allocator and kernels
+            encode_s.append(middle - start)
+            decode_s.append(end - middle)
+        real = ((clip[0].permute(1, 2, 3, 0) + 1) / 2).clamp(0, 1).numpy()
+        fake = ((video[0].permute(1, 2, 3, 0) + 1) / 2).clamp(0, 1).numpy()
+        psnrs += [psnr(f, r) for f, r in zip(fake, real, strict=True)]
+        ssims += [ssim(f, r) for f, r in zip(fake, real, strict=True)]
+    return {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims)), "tokens": latents[0, 0].numel(),
+            "channels": latents.shape[1], "encode": float(np.mean(encode_s)), "decode": float(np.mean(decode_s)),
+            "peak": peak, "params": sum(p.numel() for p in vae.parameters())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--num", type=int, default=32, help="held-out clips (default: 32)")
+    parser.add_argument("--runs", type=Path, default=Path("runs/vae4k"))
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--frames", type=int, default=17)
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    clips = held_out(args.num, args.size, args.frames)
+    rows = {}
+    for name in NAMES:
+        folder = args.runs / name / "video_vae"
+        if (folder / "config.json").is_file():
+            rows[name] = evaluate(load(folder), clips)
+        else:
+            print(f"skipped {name}: {folder} not trained", file=sys.stderr)
+    if not rows:
+        return 1
+    base = next(iter(rows.values()))
+    print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()} {os.cpu_count()} cores, PyTorch {torch.__version__}; "
+          f"{args.num} held-out clips of {args.size} x {args.size} x {args.frames}\n")
+    print("| VAE | params (M) | latent (channels x tokens per clip) | PSNR (dB) | SSIM | encode s | decode s | "
+          "peak (MiB) | tokens x baseline |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {NAMES[name]} | {r['params'] / 1e6:.1f} | {r['channels']} x {r['tokens']} | {r['psnr']:.2f} | "
+              f"{r['ssim']:.3f} | {r['encode']:.3f} | {r['decode']:.3f} | {r['peak'] / 2**20:.0f} | "
+              f"{r['tokens'] / base['tokens']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
