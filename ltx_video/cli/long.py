@@ -56,7 +56,7 @@ def add_parser(commands, positive_int, positive_float, model_default) -> None:
     long.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
     long.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32", help="default: float32")
     long.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
-    long.set_defaults(upsampler=None, fp8=False, attention=None, ff_chunk_size=None, vae_tiling=False)
+    long.set_defaults(upsampler=None, fp8=False, attention=None, ff_chunk_size=None, vae_tiling=False, four_k=False)
 
 
 def _temporal_ratio(source) -> int:
