@@ -46,9 +46,15 @@ def test_local_decoder_is_reproduced_exactly(config):
 
 
 def test_spans_cover_and_weights_sum_to_one():
-    assert tile_spans(5, 8, 6) == [(0, 5)]
-    assert tile_spans(20, 8, 6) == [(0, 8), (6, 14), (12, 20)]
-    assert tile_spans(15, 8, 6) == [(0, 8), (6, 14), (7, 15)]  # the last tile moves back to stay full
+    assert tile_spans(5, 8, 2) == [(0, 5)]
+    assert tile_spans(20, 8, 2) == [(0, 8), (6, 14), (12, 20)]
+    assert tile_spans(15, 8, 2) == [(0, 7), (4, 11), (8, 15)]  # evenly spread: no thin tile at the edge
+    for length in range(1, 120):  # the fewest tiles of at most `tile`, overlapping by at least `overlap`
+        for tile, overlap in ((16, 2), (9, 4), (7, 0)):
+            spans = tile_spans(length, tile, overlap)
+            assert spans[0][0] == 0 and spans[-1][1] == length and all(b - a <= tile for a, b in spans)
+            assert all(a[1] - b[0] >= overlap for a, b in zip(spans, spans[1:], strict=False))
+            assert len(spans) == max(1, -(-(length - overlap) // (tile - overlap)))
     for spans, length in (([(0, 8), (6, 14), (7, 15)], 15), ([(0, 64), (48, 112), (96, 160)], 160)):
         weights = blend_weights(spans, length)
         total = torch.zeros(length)

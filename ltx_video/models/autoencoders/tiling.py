@@ -19,6 +19,7 @@ group, which the previous tile covers fully, so that frame gets the smallest ble
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -78,13 +79,16 @@ class TilingConfig:
                 )
 
 
-def tile_spans(length: int, tile: int, stride: int) -> list[tuple[int, int]]:
-    """Spans ``[start, end)`` of ``tile`` cells every ``stride`` cells covering ``range(length)``; the last one is
-    moved back to end at ``length`` so every tile is full (one span when ``length <= tile``)."""
+def tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """Spans ``[start, end)`` covering ``range(length)`` with the fewest tiles of at most ``tile`` cells that
+    overlap by at least ``overlap``, all of one size and evenly spread (no thin tile at the edge, and no more
+    overlap than needed). One span when ``length <= tile``."""
     if length <= tile:
         return [(0, length)]
-    starts = list(range(0, length - tile, stride)) + [length - tile]
-    return [(s, s + tile) for s in dict.fromkeys(starts)]
+    count = math.ceil((length - overlap) / (tile - overlap))
+    size = math.ceil((length + (count - 1) * overlap) / count)
+    starts = [(i * (length - size)) // (count - 1) for i in range(count)]
+    return [(start, start + size) for start in starts]
 
 
 def blend_weights(spans: list[tuple[int, int]], length: int) -> list[torch.Tensor]:
@@ -123,12 +127,11 @@ def tiled_decode(
     config.check(spatial_ratio, temporal_ratio)
     batch, _, num_latent_frames, height, width = latents.shape
     r, s = temporal_ratio, spatial_ratio
-    tile, stride = config.tile_size // s, (config.tile_size - config.tile_overlap) // s
-    rows, cols = tile_spans(height, tile, stride), tile_spans(width, tile, stride)
+    tile, overlap = config.tile_size // s, config.tile_overlap // s
+    rows, cols = tile_spans(height, tile, overlap), tile_spans(width, tile, overlap)
     # temporal tiles of latent frames [a, b) decode pixel frames [a r, (b - 1) r]: spans in "pixel-frame" units
-    frames_tile = config.tile_frames // r + 1
-    frames_stride = (config.tile_frames - config.frame_overlap) // r
-    times = tile_spans(num_latent_frames, frames_tile, frames_stride)
+    frames_tile = config.tile_frames // r + 1  # latent frames per tile; consecutive tiles share frame_overlap / r + 1
+    times = tile_spans(num_latent_frames, frames_tile, config.frame_overlap // r + 1)
     pixel_times = [(a * r, (b - 1) * r + 1) for a, b in times]
     num_frames = (num_latent_frames - 1) * r + 1
     weights_t = blend_weights(pixel_times, num_frames)
