@@ -2,8 +2,10 @@
 
 VAE tiling: ``pipe.enable_vae_tiling(TilingConfig(...))`` decodes tile by tile into one output buffer
 (:mod:`ltx_video.models.autoencoders.tiling`: memory bounded by the tile, time tiles too); diffusers' own
-``pipe.vae.enable_tiling()`` still works, since the pipelines decode through ``vae.decode``. Gradient checkpointing is for training: ``pipe.transformer.enable_gradient_checkpointing()``
-(or ``gradient_checkpointing: true`` in a training config).
+``pipe.vae.enable_tiling()`` still works, since the pipelines decode through ``vae.decode``.
+
+Gradient checkpointing is for training: ``pipe.transformer.enable_gradient_checkpointing()`` (or
+``gradient_checkpointing: true`` in a training config).
 """
 
 from __future__ import annotations
