@@ -7,9 +7,9 @@ everywhere: tiles blend without seams, and a decoder that is local in space and 
 untiled output (tested). Only one tile's activations are alive at a time, and the output buffer can live on
 another device (``output_device="cpu"`` keeps a GPU's memory to one tile).
 
-This differs from diffusers' ``AutoencoderKLLTXVideo.enable_tiling()``, which keeps every decoded tile of a
-row, then the blended rows, then the output (about three output-sized buffers on the decoding device) and
-always decodes all frames of a tile together unless frame-wise decoding is also switched on.
+This differs from diffusers' ``AutoencoderKLLTXVideo.enable_tiling()``, which keeps every decoded tile, then
+the blended rows, then the output (about three output-sized buffers on the decoding device) and decodes all
+frames of a tile together unless frame-wise decoding is also switched on.
 
 Time follows LTX-Video's causal latent layout: latent frame 0 is pixel frame 0, latent frame ``j > 0`` covers
 pixel frames ``(j - 1) r + 1 ... j r``. A tile of latent frames ``[a, b)`` decodes to ``1 + (b - a - 1) r``
