@@ -103,9 +103,8 @@ def _generate_4k(pipe, mode: FourKMode, arguments: dict[str, Any]):
         if getattr(pipe, "audio_generation_enabled", False):
             logger.warning("4K mode with a latent upsampler generates video only; the output has no audio.")
         arguments["generate_audio"] = False
-    refine = {**mode.refine}
     return pipe.generate_multiscale(
-        latent_upsampler=mode.latent_upsampler, downscale_factor=0.5, first_pass={}, second_pass=refine,
+        latent_upsampler=mode.latent_upsampler, downscale_factor=0.5, first_pass={}, second_pass=dict(mode.refine),
         adain_factor=mode.adain_factor, **arguments,
     )
 
@@ -141,7 +140,6 @@ class FourKMixin:
         tiling = TilingConfig() if tiling is None else tiling
         if not isinstance(tiling, TilingConfig):
             raise ValueError(f"`tiling` must be a TilingConfig, got {type(tiling).__name__}.")
-        vae = self.vae
         tiling.check(self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
         timesteps = [float(t) for t in refine_timesteps]
         if not timesteps or not all(0 < t < 1000 for t in timesteps) or timesteps != sorted(timesteps, reverse=True):
@@ -158,7 +156,7 @@ class FourKMixin:
                 raise ValueError(
                     f"enable_4k_mode() needs a `latent_upsampler` (diffusers' LTXLatentUpsamplerModel, e.g. LTX-Video's "
                     f"ltxv-spatial-upscaler-0.9.8) or a `vae` that compresses 64x (HierarchicalVAE); this pipeline's "
-                    f"{type(vae).__name__} compresses {self.vae_spatial_compression_ratio}x and it has no "
+                    f"{type(self.vae).__name__} compresses {self.vae_spatial_compression_ratio}x and it has no "
                     "latent_upsampler."
                 )
             refine = {"timesteps": timesteps, "guidance_scale": refine_guidance_scale}
