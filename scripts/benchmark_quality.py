@@ -13,14 +13,19 @@ model's training size. Then, with ``ltx_video.metrics``, on three sets:
   autoencoders alone allow the generator to reach),
 - ``generated``: the model's video with the model's audio,
 - ``shuffled``: the model's video with the audio generated for the next prompt (lower bound: same
-  kind of sound, unrelated timing).
+  kind of sound, unrelated timing),
+- ``audio=``: video generated to match the real clip's audio (audio-to-video), against that audio.
+  (The pipeline has no video-to-audio mode.)
 
 Reported: the mean and median absolute audio-video offset (ms, over the clips whose video has an event
 and audio an onset) and AV-Align (tolerance one frame), with the video's events found two ways: by the
 toolkit's segmenting detector (:func:`ltx_video.metrics.video_motion_events`, exact on clean video,
 strict on imperfect rendering) and by following the prompt's colour
 (:func:`ltx_video.metrics.colour_bounce_events`); the share of clips within 42 ms (one frame at
-24 fps) and 65 ms; colour adherence and full (colour + shape) prompt adherence; flicker. Writes ``results.json`` and ``results.md``
+24 fps) and 65 ms; colour adherence and full (colour + shape) prompt adherence; flicker; the share of clips
+whose object (the prompt's colour) is found in every frame; and the sound's tone quality
+(:mod:`ltx_video.metrics.audio_quality`: pitch error in cents against the prompt shape's pitch, tone SNR,
+onset rise time; medians). Writes ``results.json`` and ``results.md``
 to ``--out`` and prints the table.
 """
 
@@ -44,12 +49,17 @@ HELD_OUT_SEED = 1_000_000
 
 def _clip_metrics(frames, audio, fps: float, prompt: str) -> dict:
     from ltx_video import metrics
-    from ltx_video.data.synthetic import COLOURS, parse_prompt
+    from ltx_video.data.synthetic import COLOURS, SHAPE_PITCH_HZ, parse_prompt
 
-    (colour, _), *_ = parse_prompt(prompt).objects
+    (colour, shape), *_ = parse_prompt(prompt).objects
     times, strengths = metrics.colour_bounce_events(frames, fps, COLOURS[colour])
     envelope = metrics.audio_onset_envelope(audio)
+    pitch = metrics.tone_pitch_hz(audio)
     return {
+        "object_in_every_frame": float(np.isfinite(metrics.colour_track(frames, COLOURS[colour])).all()),
+        "pitch_error_cents": abs(1200 * math.log2(pitch / SHAPE_PITCH_HZ[shape])) if math.isfinite(pitch) else float("nan"),
+        "tone_snr_db": metrics.tone_snr_db(audio, pitch_hz=SHAPE_PITCH_HZ[shape]),
+        "onset_rise_ms": metrics.onset_rise_ms(audio),
         "offset_ms": metrics.av_sync_offset_ms(frames, audio, fps),
         "av_align": metrics.av_align_score(frames, audio, fps),
         "tracked_offset_ms": metrics.offset_from_events_ms(times, strengths, envelope),
@@ -81,9 +91,12 @@ def _offsets(rows: list[dict], key: str) -> dict:
 
 def summarise(rows: list[dict]) -> dict:
     mean = {key: float(np.mean([r[key] for r in rows]))
-            for key in ("av_align", "tracked_av_align", "adherence", "colour_adherence", "flicker")}
+            for key in ("av_align", "tracked_av_align", "adherence", "colour_adherence", "flicker", "object_in_every_frame")}
+    # medians over the clips with sound (nan for silence)
+    median = {key: float(np.nanmedian([r[key] for r in rows])) if any(math.isfinite(r[key]) for r in rows) else float("nan")
+              for key in ("pitch_error_cents", "tone_snr_db", "onset_rise_ms")}
     return {"clips": len(rows), "offset": _offsets(rows, "offset_ms"), "tracked_offset": _offsets(rows, "tracked_offset_ms"),
-            **mean}
+            **mean, **median}
 
 
 def markdown(summary: dict[str, dict]) -> str:
@@ -101,6 +114,14 @@ def markdown(summary: dict[str, dict]) -> str:
             f"{t['within_65']:.2f} | {s['tracked_av_align']:.3f} | {s['colour_adherence']:.3f} | {s['adherence']:.3f} | "
             f"{s['flicker']:.4f} |"
         )
+    lines += [
+        "",
+        "| set | object found in every frame | tone pitch error, cents (median) | tone SNR dB (median) | onset rise ms (median) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, s in summary.items():
+        lines.append(f"| {name} | {s['object_in_every_frame']:.2f} | {s['pitch_error_cents']:.1f} | {s['tone_snr_db']:.1f} | "
+                     f"{s['onset_rise_ms']:.1f} |")
     return "\n".join(lines)
 
 
@@ -117,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm import tqdm
 
+    from ltx_video.data.synthetic import SAMPLE_RATE
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
     from ltx_video.training.data import DataConfig, synthetic_clip
@@ -131,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     fps = call["frame_rate"]
 
     began = time.perf_counter()
-    real, generated = [], []
+    real, generated, conditioned = [], [], []
     for i in tqdm(range(args.num), desc="clips"):
         clip = synthetic_clip(HELD_OUT_SEED + i, data)
         prompt = clip.prompt if i % 2 == 0 else clip.prompt.removesuffix(", the camera is static")
@@ -139,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         frames, (waveform, _) = out.frames[0], out.audio
         real.append(dict(frames=clip.video, audio=clip.audio, prompt=clip.prompt, recon=_reconstruct(pipe, clip)))
         generated.append(dict(frames=frames, audio=waveform[0], prompt=clip.prompt))
+        # audio-conditioned: the video generated to match the real clip's sound
+        out = pipe(prompt, audio=clip.audio, audio_sample_rate=SAMPLE_RATE, generator=torch.Generator().manual_seed(i),
+                   output_type="pt", **call)
+        conditioned.append(dict(frames=out.frames[0], audio=clip.audio, prompt=clip.prompt))
     generation_seconds = time.perf_counter() - began
 
     sets = {
@@ -150,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         "generated, shuffled audio (lower bound)": [
             _clip_metrics(c["frames"], generated[(i + 1) % len(generated)]["audio"], fps, c["prompt"])
             for i, c in enumerate(generated)
+        ],
+        "video generated to the real audio (audio=)": [
+            _clip_metrics(c["frames"], c["audio"], fps, c["prompt"]) for c in conditioned
         ],
     }
     summary = {name: summarise(rows) for name, rows in sets.items()}

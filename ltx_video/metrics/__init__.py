@@ -8,6 +8,7 @@ Frames are ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` or ``[-1, 1
   (:func:`video_motion_events`) and audio onsets; :func:`colour_bounce_events` finds the bounces of an
   object of a known colour where segmentation struggles (generated video), for
   :func:`offset_from_events_ms` / :func:`align_score_from_times`;
+* :func:`tone_pitch_hz`, :func:`tone_snr_db`, :func:`onset_rise_ms`: objective quality of tone bursts;
 * :func:`keyframe_fidelity`: PSNR and SSIM against conditioning keyframes;
 * :func:`flicker`, :func:`temporal_drift`: temporal stability;
 * :func:`boundary_flicker`, :func:`flow_discontinuity`, :func:`style_distance`: seams between the chunks of a long
@@ -17,6 +18,7 @@ Frames are ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` or ``[-1, 1
 """
 
 from ltx_video.metrics.adherence import camera_adherence, detect_objects, dominant_camera_motion, prompt_adherence
+from ltx_video.metrics.audio_quality import onset_rise_ms, tone_pitch_hz, tone_snr_db
 from ltx_video.metrics.boundaries import block_flow, boundary_flicker, flow_discontinuity, style_distance
 from ltx_video.metrics.camera import camera_motion, compose_motions
 from ltx_video.metrics.colour_track import colour_bounce_events, colour_track
@@ -51,10 +53,13 @@ __all__ = [
     "flow_discontinuity",
     "keyframe_fidelity",
     "offset_from_events_ms",
+    "onset_rise_ms",
     "prompt_adherence",
     "psnr",
     "ssim",
     "style_distance",
     "temporal_drift",
+    "tone_pitch_hz",
+    "tone_snr_db",
     "video_motion_events",
 ]

@@ -4,9 +4,11 @@
 
 1. frames larger than 128 px on their longer side are box-downscaled by an integer factor;
 2. the camera motion (:func:`ltx_video.metrics.camera.camera_motion`) is composed into maps from
-   frame 0 to every frame; all frames are resampled onto a frame-0 canvas wide enough for every
-   frame's footprint, and the per-pixel temporal median over the frames that see a pixel, mapped
-   back into each frame, is the background;
+   frame 0 to every frame, unless the background does not show it (a plain or dark background, where
+   the registration follows the moving object instead; :func:`_supported_camera`): then the camera
+   is static. All frames are resampled onto a frame-0 canvas wide enough for every frame's footprint,
+   and the per-pixel temporal median over the frames that see a pixel, mapped back into each frame,
+   is the background;
 3. foreground: pixels whose largest RGB difference to the background exceeds
    ``max(0.1, 6 * robust noise)``. Core pixels are foreground pixels whose four neighbours are
    foreground of a similar colour (within 0.12 per channel); cores connected through similar
@@ -23,18 +25,18 @@
    run twice: the second median leaves out the pixels of the first pass's tracks that move
    against the background (median speed in frame-0 coordinates above 0.2 px per frame; ghosts
    move with the background);
-6. along each track and axis, the acceleration is the second difference of the centroid,
-   ``a_k = x_{k+1} - 2 x_k + x_{k-1}``. For a trajectory that is linear between events, an event at
-   time ``t`` between frames ``j`` and ``j + 1`` (``t * fps = j + u``) gives ``|a_j| = (1 - u) D`` and
-   ``|a_{j+1}| = u D`` (``D`` the velocity change in px per frame) and nothing elsewhere, so the
-   centre of mass of ``|a|`` over the four samples around a peak is ``j + u``: the event time with
-   sub-frame precision. Peaks whose two-sample sum exceeds ``max(0.5 px, 6 * robust noise)`` are
-   events unless the object's mass varies by more than 15 % around them (an occlusion, a merge);
-   per-axis events of one track closer than half a frame are one event (strengths add, time
-   strength-weighted), so a wall hit on x and one on y a frame apart stay two events.
+6. each track's centroid path (in frame coordinates: the objects bounce off the frame's walls) is
+   fitted by one constant acceleration plus a velocity jump at each event
+   (:func:`ltx_video.metrics._trajectory.velocity_changes`): jumps are added where they lower the
+   residual most while the drop is significant against the clip's centroid noise (measured on
+   5-frame windows of all its tracks) and at least 0.5 px per frame, each placed to a hundredth of a
+   frame. Fitting all the frames between two events, not a second difference of three, is what
+   makes aliased objects work: their centroids move by whole pixels. An event is dropped when the
+   object's mass varies by more than 15 % (plus aliasing's ``1.5 / sqrt(area)``) around it (an
+   occlusion, a merge). Two events of one track are at least half a frame apart.
 
-Frame ``k`` is taken to show time ``k / fps``. Events less than a frame from the first or the last
-frame cannot be seen (a second difference needs both neighbours).
+Frame ``k`` is taken to show time ``k / fps``. Events less than a frame from a track's first or last
+frame cannot be seen (a velocity needs two frames on each side).
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ltx_video.metrics._image import downscale, label_components, sample_bilinear
-from ltx_video.metrics._inputs import FramesLike, as_frames, check_positive
+from ltx_video.metrics._image import centre, downscale, label_components, sample_bilinear
+from ltx_video.metrics._inputs import FramesLike, as_frames, check_positive, luminance
+from ltx_video.metrics._trajectory import noise_variance, velocity_changes
 from ltx_video.metrics.camera import camera_motion, compose_motions
 
 __all__ = ["video_motion_events"]
@@ -60,7 +63,11 @@ _MASS_GATE = 1.2  # largest mass ratio between consecutive points of a track
 _STATIC_SPEED = 0.2  # px per frame against the background below which a track is a ghost
 _MIN_EVENT_PX = 0.5
 _MAX_MASS_RATIO = 1.15
+_ALIASING = 1.5  # a hard-edged object's pixel count varies by about this / sqrt(area) between sub-pixel positions
 _SAME_EVENT_FRAMES = 0.5
+_PASSES = 3  # background estimates; each leaves out the moving tracks of the one before
+_CAMERA_SUPPORT = 2.0  # the background's change must be this many times what the camera motion leaves
+_STILL_BACKGROUND = 1e-6  # mean squared change per pixel (0.001 RMS, a quarter of a uint8 step) of a still one
 
 
 class _Component(NamedTuple):
@@ -130,6 +137,44 @@ def _background(video: np.ndarray, maps: np.ndarray, exclude: np.ndarray | None 
         background[~inside] = np.nan
         out[k] = background
     return out
+
+
+def _supported_camera(video: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """``motion``, or no camera motion at all when the background does not show it.
+
+    Where the background has no texture (a plain wall, a dark sky) the camera's motion cannot be seen,
+    and the image registration of :func:`camera_motion` follows the only structure there is: the
+    moving object. Following it would make the object part of the background. So a static camera is
+    the default: the pixels a static background does not explain (the objects, found against the
+    temporal median of the unaligned frames, dilated by two pixels in both frames of a pair) are left
+    out, and the motion is kept only where, on the remaining pixels and over all pairs, the frame
+    difference ``sum (a - b)^2`` is more than twice the residual ``sum (a - warp(b))^2`` it leaves, and
+    more than ``_STILL_BACKGROUND`` per pixel. Sensor noise alone gives a ratio of 1-1.5, a noiseless
+    plain background a change of about 1e-9 per pixel (the objects' faint anti-aliased fringes); a pan
+    or zoom over the synthetic world's textures gives ratios of 6 to several hundred and changes of
+    1.5e-5 to 2e-4 per pixel. The decision is one for the clip: the motions are composed from frame 0, so
+    dropping a single pair's would misplace every later frame.
+    """
+    f, h, w, _ = video.shape
+    static = np.tile([0.0, 0.0, 1.0], (f, 1))
+    background = _background(video, static)
+    difference = np.abs(video - background).max(axis=-1)
+    foreground = difference > max(_MIN_THRESHOLD, 6.0 * _robust_sigma(difference))
+    foreground = _dilate(_dilate(foreground))
+    gray = luminance(video)
+    cx, cy = centre(h, w)
+    py, px = np.mgrid[0:h, 0:w].astype(np.float64)
+    change = left = 0.0
+    kept = 0
+    for k, (dx, dy, zoom) in enumerate(motion):
+        # content at p in frame k is at c + zoom (p - c) + d in frame k + 1
+        warped, inside = sample_bilinear(gray[k + 1], cx + zoom * (px - cx) + dx, cy + zoom * (py - cy) + dy)
+        keep = inside & ~foreground[k] & ~foreground[k + 1]
+        change += np.sum((gray[k] - gray[k + 1])[keep] ** 2)
+        left += np.sum((gray[k] - warped)[keep] ** 2)
+        kept += int(keep.sum())
+    moved = change > _CAMERA_SUPPORT * left and change > _STILL_BACKGROUND * kept
+    return motion if moved else static[1:]
 
 
 def _grow_labels(labels: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
@@ -249,7 +294,8 @@ def _tracks(components: list[list[_Component]], labels: np.ndarray, max_step: fl
                 continue
             for j, c in enumerate(found):
                 distance = float(np.hypot(c.x - guesses[i][0], c.y - guesses[i][1]))
-                if distance <= max_step and 1 / _MASS_GATE <= c.mass / track[2][-1] <= _MASS_GATE:
+                gate = _MASS_GATE + _ALIASING / np.sqrt(max(track[2][-1], 1.0))
+                if distance <= max_step and 1 / gate <= c.mass / track[2][-1] <= gate:
                     pairs.append((distance, i, j))
         pairs.sort()
         used_tracks, used_found, continued, next_active = set(), set(), set(), []
@@ -291,29 +337,14 @@ def _moving_pixels(tracks: list[_Track], labels: np.ndarray, maps: np.ndarray) -
     return mask
 
 
-def _kinks(magnitude: np.ndarray, mass: np.ndarray, threshold: float) -> list[tuple[float, float]]:
-    """Events along one track and axis: ``(position, strength)``, the position in acceleration-index
-    units (centre of mass of ``|a|`` over the peak's four samples), the strength the summed ``|a|``
-    of the two samples that bracket the event."""
-    if len(magnitude) == 0:
-        return []
-    pair = magnitude[:-1] + magnitude[1:] if len(magnitude) > 1 else magnitude
-    taken = np.zeros(len(magnitude), bool)
-    out = []
-    for i in np.argsort(-pair):
-        if pair[i] < threshold:
-            break
-        lo, hi = max(0, i - 1), min(len(magnitude), i + 3)
-        if taken[lo:hi].any():
-            continue
-        taken[lo:hi] = True
-        # a rigid object keeps its mass; a jump means a merge, split or occlusion, not an event
-        masses = mass[lo : hi + 2]
-        if masses.max() > _MAX_MASS_RATIO * masses.min():
-            continue
-        window = magnitude[lo:hi]
-        out.append((float((window * np.arange(lo, hi)).sum() / window.sum()), float(pair[i])))
-    return out
+def _mass_steady(mass: np.ndarray, position: float) -> bool:
+    """Whether the track's mass holds around an event at ``position`` (frames from its start): a rigid
+    object keeps its area; a jump means a merge, a split or an occlusion, not a bounce. The tolerance
+    is ``_MAX_MASS_RATIO`` plus what aliasing alone changes in a hard-edged object's pixel count,
+    about ``1.5 / sqrt(area)`` (a 50 px disk varies by about 10 % between sub-pixel positions)."""
+    window = mass[max(0, int(np.floor(position)) - 1) : int(np.ceil(position)) + 2]
+    tolerance = _MAX_MASS_RATIO + _ALIASING / np.sqrt(max(float(np.median(mass)), 1.0))
+    return bool(window.max() <= tolerance * window.min())
 
 
 def video_motion_events(
@@ -329,7 +360,8 @@ def video_motion_events(
 
     Returns:
         ``(times, strengths)``: event times in seconds ``(E,)``, sorted, and the velocity change of
-        each in px per frame at the working resolution ``(E,)``; both empty when nothing moves.
+        each, ``|dv_x| + |dv_y|`` in px per frame at the working resolution ``(E,)``; both empty when
+        nothing moves.
     """
     fps = check_positive(fps, "fps")
     video, factor = _working_frames(frames)
@@ -337,7 +369,7 @@ def video_motion_events(
         return np.zeros(0), np.zeros(0)
     f, h, w, _ = video.shape
     if camera is None:
-        motion = camera_motion(video)
+        motion = _supported_camera(video, camera_motion(video))
     else:
         motion = np.array(camera, dtype=np.float64)
         if motion.shape != (f - 1, 3):
@@ -346,26 +378,18 @@ def video_motion_events(
     maps = compose_motions(motion, h, w)  # frame 0 -> frame k: p_k = s * p_0 + t
     max_step = 0.25 * max(h, w)
     components, labels = _components(video, _background(video, maps))
-    exclude = _moving_pixels(_tracks(components, labels, max_step), labels, maps)
-    components, labels = _components(video, _background(video, maps, exclude))
     tracks = _tracks(components, labels, max_step)
-    accelerations = [np.abs(np.diff(track.points, n=2, axis=0)) for track in tracks]
-    all_values = np.concatenate(accelerations).ravel() if accelerations else np.zeros(0)
-    threshold = max(_MIN_EVENT_PX, 6.0 * _robust_sigma(all_values))
+    for _ in range(_PASSES - 1):
+        exclude = _moving_pixels(tracks, labels, maps)
+        components, labels = _components(video, _background(video, maps, exclude))
+        tracks = _tracks(components, labels, max_step)
     times, strengths = [], []
-    for track, acceleration in zip(tracks, accelerations, strict=True):
-        kinks = sorted(kink for axis in range(2) for kink in _kinks(acceleration[:, axis], track.mass, threshold))
-        merged: list[tuple[float, float]] = []
-        for position, strength in kinks:
-            if merged and position - merged[-1][0] < _SAME_EVENT_FRAMES:
-                last_position, last_strength = merged[-1]
-                total = last_strength + strength
-                merged[-1] = ((last_position * last_strength + position * strength) / total, total)
-            else:
-                merged.append((position, strength))
-        for position, strength in merged:
-            # acceleration index i is frame start + 1 + i
-            times.append((track.start + 1 + position) / fps)
-            strengths.append(strength)
+    variance = noise_variance([track.points for track in tracks])
+    for track in tracks:
+        events = velocity_changes(track.points, variance, min_change=_MIN_EVENT_PX, min_separation=_SAME_EVENT_FRAMES)
+        for position, strength in events:
+            if _mass_steady(track.mass, position):
+                times.append((track.start + position) / fps)
+                strengths.append(strength)
     order = np.argsort(times)
     return np.asarray(times)[order], np.asarray(strengths)[order]

@@ -1,0 +1,124 @@
+"""Objective audio quality of tone bursts, where listening tests would use MOS.
+
+The synthetic world's sound is a tone burst per bounce: a sine at the object's pitch
+(``ltx_video.data.synthetic.SHAPE_PITCH_HZ``) with an instantaneous attack and an exponential decay. Three
+measurements tell how close a generated track is to that, without listeners:
+
+- :func:`tone_pitch_hz`: the dominant frequency over the loud parts of the track. Short-time spectra
+  (64 ms Hann windows, 16 ms hop) of the windows within 20 dB of the loudest are averaged; the peak bin
+  is refined by a parabola through the log magnitudes of it and its neighbours (sub-bin: the error on a
+  pure tone is well under 1 Hz). Compare with the expected pitch as a ratio in cents,
+  ``1200 log2(f / f_expected)``.
+- :func:`tone_snr_db`: in the same windows, the energy within +-``band_hz`` (100) of the pitch and of
+  its harmonics (up to Nyquist) against all the rest, in dB. The world's own bursts give about 13 dB,
+  not more: a 20 ms exponential decay and an instantaneous attack spread the line (a Lorentzian of
+  8 Hz half-width keeps about 5 % of its energy beyond +-100 Hz). Hiss, clicks and smeared spectra
+  lower it; compare with the real clips' figure.
+- :func:`onset_rise_ms`: for each onset (:func:`ltx_video.metrics.sync.audio_onset_times`), the time the
+  amplitude envelope (RMS in 2 ms windows at 0.5 ms steps) takes to rise from 10 % to 90 % of the peak
+  that follows within 40 ms; the median over onsets. An instantaneous attack measures about 1-2 ms (the
+  window's own width); a smeared one tens.
+
+All three return ``nan`` for silence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ltx_video.metrics._inputs import AudioLike, as_mono_audio, check_positive
+from ltx_video.metrics.sync import audio_onset_times
+
+__all__ = ["onset_rise_ms", "tone_pitch_hz", "tone_snr_db"]
+
+_WINDOW_S = 0.064
+_HOP_S = 0.016
+_LOUD_DB = 20.0
+
+
+def _loud_spectra(audio: AudioLike, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Power spectra ``(W, K)`` of the Hann windows within ``_LOUD_DB`` of the loudest, and the bin
+    frequencies ``(K,)``; ``W = 0`` for silence or audio shorter than a window."""
+    signal = as_mono_audio(audio)
+    size = int(round(_WINDOW_S * sample_rate))
+    hop = int(round(_HOP_S * sample_rate))
+    frequencies = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    if len(signal) < size:
+        return np.zeros((0, len(frequencies))), frequencies
+    frames = np.lib.stride_tricks.sliding_window_view(signal, size)[::hop]
+    energy = (frames**2).sum(axis=1)
+    if not energy.max() > 0:
+        return np.zeros((0, len(frequencies))), frequencies
+    loud = frames[energy >= energy.max() * 10 ** (-_LOUD_DB / 10)]
+    return np.abs(np.fft.rfft(loud * np.hanning(size), axis=1)) ** 2, frequencies
+
+
+def tone_pitch_hz(audio: AudioLike, sample_rate: int = 16000) -> float:
+    """The dominant frequency in Hz of the track's loud parts (see the module docstring); ``nan`` for silence."""
+    sample_rate = int(check_positive(sample_rate, "sample_rate"))
+    spectra, frequencies = _loud_spectra(audio, sample_rate)
+    if not len(spectra):
+        return float("nan")
+    mean = spectra.mean(axis=0)
+    peak = int(np.argmax(mean[1:])) + 1  # not DC
+    if peak + 1 >= len(mean):
+        return float(frequencies[peak])
+    left, middle, right = np.log(mean[peak - 1 : peak + 2] + 1e-30)
+    denominator = left - 2 * middle + right
+    shift = 0.5 * (left - right) / denominator if denominator < 0 else 0.0
+    return float(frequencies[peak] + np.clip(shift, -0.5, 0.5) * (frequencies[1] - frequencies[0]))
+
+
+def tone_snr_db(audio: AudioLike, sample_rate: int = 16000, pitch_hz: float | None = None, band_hz: float = 100.0) -> float:
+    """Energy near the pitch and its harmonics against the rest, in dB (see the module docstring).
+
+    Args:
+        audio: ``(S,)`` or ``(C, S)`` float.
+        sample_rate: samples per second.
+        pitch_hz: the tone's pitch; :func:`tone_pitch_hz` of the track when None.
+        band_hz: half-width of the band counted as the tone around each harmonic (a 64 ms Hann window's
+            main lobe is about +-31 Hz; a burst decaying in 20 ms spreads its line further).
+    """
+    sample_rate = int(check_positive(sample_rate, "sample_rate"))
+    band_hz = check_positive(band_hz, "band_hz")
+    spectra, frequencies = _loud_spectra(audio, sample_rate)
+    if not len(spectra):
+        return float("nan")
+    pitch = tone_pitch_hz(audio, sample_rate) if pitch_hz is None else check_positive(pitch_hz, "pitch_hz")
+    harmonics = pitch * np.arange(1, int(frequencies[-1] // pitch) + 1)
+    if not len(harmonics):
+        return float("nan")
+    tone = (np.abs(frequencies[:, None] - harmonics[None, :]) <= band_hz).any(axis=1)
+    total = spectra.sum(axis=0)
+    signal, rest = total[tone].sum(), total[~tone].sum()
+    return float("inf") if rest <= 0 else float(10 * np.log10(signal / rest))
+
+
+def onset_rise_ms(audio: AudioLike, sample_rate: int = 16000) -> float:
+    """Median 10-90 % rise time in ms of the amplitude envelope at the track's onsets; ``nan`` without one."""
+    sample_rate = int(check_positive(sample_rate, "sample_rate"))
+    signal = as_mono_audio(audio)
+    onsets = audio_onset_times(signal, sample_rate)
+    if not len(onsets):
+        return float("nan")
+    step = sample_rate / 2000.0  # 0.5 ms
+    half = int(round(0.001 * sample_rate))  # a 2 ms window
+    cumulative = np.concatenate([[0.0], np.cumsum(signal**2)])
+    centres = np.arange(0, len(signal), step).round().astype(np.int64)
+    lo = np.clip(centres - half, 0, len(signal))
+    hi = np.clip(centres + half, 0, len(signal))
+    envelope = np.sqrt((cumulative[hi] - cumulative[lo]) / np.maximum(hi - lo, 1))
+    rises = []
+    for onset in onsets:
+        start = max(0, int(round((onset - 0.01) * 2000)))  # from 10 ms before the detected onset
+        stop = min(len(envelope), int(round((onset + 0.04) * 2000)))
+        window = envelope[start:stop]
+        if len(window) < 3 or not window.max() > 0:
+            continue
+        top = int(np.argmax(window))
+        rising = window[: top + 1]
+        below = np.flatnonzero(rising < 0.1 * window[top])
+        first = below[-1] + 1 if len(below) else 0
+        reach = first + int(np.argmax(rising[first:] >= 0.9 * window[top]))
+        rises.append((reach - first) * 0.5)
+    return float(np.median(rises)) if rises else float("nan")
