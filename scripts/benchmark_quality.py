@@ -57,7 +57,9 @@ def _clip_metrics(frames, audio, fps: float, prompt: str) -> dict:
     pitch = metrics.tone_pitch_hz(audio)
     return {
         "object_in_every_frame": float(np.isfinite(metrics.colour_track(frames, COLOURS[colour])).all()),
-        "pitch_error_cents": abs(1200 * math.log2(pitch / SHAPE_PITCH_HZ[shape])) if math.isfinite(pitch) else float("nan"),
+        "pitch_error_cents": abs(1200 * math.log2(pitch / SHAPE_PITCH_HZ[shape]))
+        if math.isfinite(pitch)
+        else float("nan"),
         "tone_snr_db": metrics.tone_snr_db(audio, pitch_hz=SHAPE_PITCH_HZ[shape]),
         "onset_rise_ms": metrics.onset_rise_ms(audio),
         "offset_ms": metrics.av_sync_offset_ms(frames, audio, fps),
@@ -83,20 +85,39 @@ def _reconstruct(pipe, clip):
 def _offsets(rows: list[dict], key: str) -> dict:
     offsets = np.array([abs(r[key]) for r in rows if math.isfinite(r[key])])
     if not offsets.size:
-        return {"with_offset": 0, "mean": float("nan"), "median": float("nan"), "within_42": float("nan"),
-                "within_65": float("nan")}
-    return {"with_offset": int(offsets.size), "mean": float(offsets.mean()), "median": float(np.median(offsets)),
-            "within_42": float((offsets <= 42).mean()), "within_65": float((offsets <= 65).mean())}
+        return {
+            "with_offset": 0,
+            "mean": float("nan"),
+            "median": float("nan"),
+            "within_42": float("nan"),
+            "within_65": float("nan"),
+        }
+    return {
+        "with_offset": int(offsets.size),
+        "mean": float(offsets.mean()),
+        "median": float(np.median(offsets)),
+        "within_42": float((offsets <= 42).mean()),
+        "within_65": float((offsets <= 65).mean()),
+    }
 
 
 def summarise(rows: list[dict]) -> dict:
-    mean = {key: float(np.mean([r[key] for r in rows]))
-            for key in ("av_align", "tracked_av_align", "adherence", "colour_adherence", "flicker", "object_in_every_frame")}
+    mean = {
+        key: float(np.mean([r[key] for r in rows]))
+        for key in ("av_align", "tracked_av_align", "adherence", "colour_adherence", "flicker", "object_in_every_frame")
+    }
     # medians over the clips with sound (nan for silence)
-    median = {key: float(np.nanmedian([r[key] for r in rows])) if any(math.isfinite(r[key]) for r in rows) else float("nan")
-              for key in ("pitch_error_cents", "tone_snr_db", "onset_rise_ms")}
-    return {"clips": len(rows), "offset": _offsets(rows, "offset_ms"), "tracked_offset": _offsets(rows, "tracked_offset_ms"),
-            **mean, **median}
+    median = {
+        key: float(np.nanmedian([r[key] for r in rows])) if any(math.isfinite(r[key]) for r in rows) else float("nan")
+        for key in ("pitch_error_cents", "tone_snr_db", "onset_rise_ms")
+    }
+    return {
+        "clips": len(rows),
+        "offset": _offsets(rows, "offset_ms"),
+        "tracked_offset": _offsets(rows, "tracked_offset_ms"),
+        **mean,
+        **median,
+    }
 
 
 def markdown(summary: dict[str, dict]) -> str:
@@ -120,8 +141,10 @@ def markdown(summary: dict[str, dict]) -> str:
         "|---|---|---|---|---|",
     ]
     for name, s in summary.items():
-        lines.append(f"| {name} | {s['object_in_every_frame']:.2f} | {s['pitch_error_cents']:.1f} | {s['tone_snr_db']:.1f} | "
-                     f"{s['onset_rise_ms']:.1f} |")
+        lines.append(
+            f"| {name} | {s['object_in_every_frame']:.2f} | {s['pitch_error_cents']:.1f} | {s['tone_snr_db']:.1f} | "
+            f"{s['onset_rise_ms']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -148,8 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     call = dict(DEFAULT_GENERATION)
     call["num_inference_steps"] = args.steps or call["num_inference_steps"]
     call["guidance_scale"] = args.guidance_scale if args.guidance_scale is not None else call["guidance_scale"]
-    data = DataConfig(height=call["height"], width=call["width"], num_frames=call["num_frames"], fps=call["frame_rate"],
-                      camera="static", max_objects=1)
+    data = DataConfig(
+        height=call["height"],
+        width=call["width"],
+        num_frames=call["num_frames"],
+        fps=call["frame_rate"],
+        camera="static",
+        max_objects=1,
+    )
     fps = call["frame_rate"]
 
     began = time.perf_counter()
@@ -162,16 +191,20 @@ def main(argv: list[str] | None = None) -> int:
         real.append(dict(frames=clip.video, audio=clip.audio, prompt=clip.prompt, recon=_reconstruct(pipe, clip)))
         generated.append(dict(frames=frames, audio=waveform[0], prompt=clip.prompt))
         # audio-conditioned: the video generated to match the real clip's sound
-        out = pipe(prompt, audio=clip.audio, audio_sample_rate=SAMPLE_RATE, generator=torch.Generator().manual_seed(i),
-                   output_type="pt", **call)
+        out = pipe(
+            prompt,
+            audio=clip.audio,
+            audio_sample_rate=SAMPLE_RATE,
+            generator=torch.Generator().manual_seed(i),
+            output_type="pt",
+            **call,
+        )
         conditioned.append(dict(frames=out.frames[0], audio=clip.audio, prompt=clip.prompt))
     generation_seconds = time.perf_counter() - began
 
     sets = {
         "real (upper bound)": [_clip_metrics(c["frames"], c["audio"], fps, c["prompt"]) for c in real],
-        "reconstructed (autoencoders)": [
-            _clip_metrics(c["recon"][0], c["recon"][1], fps, c["prompt"]) for c in real
-        ],
+        "reconstructed (autoencoders)": [_clip_metrics(c["recon"][0], c["recon"][1], fps, c["prompt"]) for c in real],
         "generated": [_clip_metrics(c["frames"], c["audio"], fps, c["prompt"]) for c in generated],
         "generated, shuffled audio (lower bound)": [
             _clip_metrics(c["frames"], generated[(i + 1) % len(generated)]["audio"], fps, c["prompt"])
@@ -183,8 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     summary = {name: summarise(rows) for name, rows in sets.items()}
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {"summary": summary, "per_clip": sets, "generation": {k: v for k, v in call.items()},
-              "model": str(args.model or "built-in"), "generation_seconds": generation_seconds}
+    report = {
+        "summary": summary,
+        "per_clip": sets,
+        "generation": {k: v for k, v in call.items()},
+        "model": str(args.model or "built-in"),
+        "generation_seconds": generation_seconds,
+    }
     (args.out / "results.json").write_text(json.dumps(report, indent=2, default=float).replace("NaN", "null"))
     table = markdown(summary)
     (args.out / "results.md").write_text(table + "\n")

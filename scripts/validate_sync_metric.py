@@ -74,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         "speed": lambda s: f"{s.speed:g} px/frame",
         "noise": lambda s: f"noise {s.noise:g}",
     }
-    print("| group | clips | cases | mean abs error ms | median | max | cases > 42 ms | nan | bounces found within 10 ms |")
+    print(
+        "| group | clips | cases | mean abs error ms | median | max | cases > 42 ms | nan | bounces found within 10 ms |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
-    for name, key in groups.items():
+    for key in groups.values():
         for value in sorted({key(s) for s, _ in rows}):
             print(_row(value, [r for s, r in rows if key(s) == value]))
     print(_row("**all**", [r for _, r in rows]))
@@ -93,8 +95,10 @@ def _row(label: str, results: list[dict]) -> str:
     worst = f"{finite.max():.1f}" if len(finite) else "-"
     nans = int(np.isnan(errors).sum())
     gross = int((finite > 42).sum())
-    return (f"| {label} | {len(results)} | {len(errors)} | {mean} | {median} | {worst} | {gross} | {nans} | "
-            f"{found}/{visible} |")
+    return (
+        f"| {label} | {len(results)} | {len(errors)} | {mean} | {median} | {worst} | {gross} | {nans} | "
+        f"{found}/{visible} |"
+    )
 
 
 if __name__ == "__main__":

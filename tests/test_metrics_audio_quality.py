@@ -48,7 +48,9 @@ def test_snr_falls_with_hiss_and_rise_with_smeared_attacks():
 
 def test_silence_and_bad_arguments():
     silence = np.zeros(SR)
-    assert math.isnan(tone_pitch_hz(silence)) and math.isnan(tone_snr_db(silence)) and math.isnan(onset_rise_ms(silence))
+    assert (
+        math.isnan(tone_pitch_hz(silence)) and math.isnan(tone_snr_db(silence)) and math.isnan(onset_rise_ms(silence))
+    )
     with pytest.raises(ValueError, match="sample_rate"):
         tone_pitch_hz(track(523.25), sample_rate=0)
     with pytest.raises(ValueError, match="band_hz"):

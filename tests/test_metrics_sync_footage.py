@@ -20,13 +20,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from footage import SAMPLE_RATE, Scene, bounce_path, clicks, render  # noqa: E402
+from footage import Scene, bounce_path, clicks, render  # noqa: E402
 
 from ltx_video.metrics import (  # noqa: E402
-    audio_onset_envelope,
     av_sync_offset_ms,
     camera_motion,
-    offset_from_events_ms,
     video_motion_events,
 )
 from ltx_video.metrics._trajectory import noise_variance, velocity_changes  # noqa: E402
@@ -40,8 +38,15 @@ def test_footage_bounces_are_exact():
     low, high = scene.radius + 1.0, scene.size - 2.0 - scene.radius
     assert path.min() >= low - 1e-9 and path.max() <= high + 1e-9
     # sampled 100 times finer, the path is within a sample's travel of a wall at every bounce
-    dense = Scene(**{**scene.__dict__, "num_frames": scene.num_frames * 100 - 99, "fps": scene.fps * 100,
-                     "speed": scene.speed / 100, "gravity": scene.gravity / 100**2})
+    dense = Scene(
+        **{
+            **scene.__dict__,
+            "num_frames": scene.num_frames * 100 - 99,
+            "fps": scene.fps * 100,
+            "speed": scene.speed / 100,
+            "gravity": scene.gravity / 100**2,
+        }
+    )
     fine, fine_bounces = bounce_path(dense)
     np.testing.assert_allclose(fine_bounces, bounces, atol=1e-9)
     at = np.round(bounces * dense.fps).astype(int)
@@ -60,8 +65,10 @@ def test_offsets_recovered_on_independent_footage(quick):
     errors = np.concatenate([result["errors"] for _, result in quick])
     found = sum(r["found"] for _, r in quick)
     visible = sum(r["visible"] for _, r in quick)
-    print(f"independent footage: {len(quick)} clips, {len(errors)} cases, mean error {np.mean(errors):.2f} ms, "
-          f"max {np.max(errors):.1f} ms; bounces within 10 ms {found}/{visible}")
+    print(
+        f"independent footage: {len(quick)} clips, {len(errors)} cases, mean error {np.mean(errors):.2f} ms, "
+        f"max {np.max(errors):.1f} ms; bounces within 10 ms {found}/{visible}"
+    )
     assert not np.isnan(errors).any()
     assert errors.mean() <= 21.0
     assert np.median(errors) <= 5.0
@@ -83,8 +90,11 @@ def test_plain_background_keeps_a_static_camera():
 
 
 def test_no_bounce_gives_nan():
-    scene = next(s for seed in range(100) if not len(bounce_path(s := Scene(speed=2.0, gravity=0.0, seed=seed,
-                                                                            num_frames=16))[1]))
+    scene = next(
+        s
+        for seed in range(100)
+        if not len(bounce_path(s := Scene(speed=2.0, gravity=0.0, seed=seed, num_frames=16))[1])
+    )
     video, _, _ = render(scene)
     times, _ = video_motion_events(video, scene.fps)
     assert len(times) == 0

@@ -69,7 +69,9 @@ def tone_pitch_hz(audio: AudioLike, sample_rate: int = 16000) -> float:
     return float(frequencies[peak] + np.clip(shift, -0.5, 0.5) * (frequencies[1] - frequencies[0]))
 
 
-def tone_snr_db(audio: AudioLike, sample_rate: int = 16000, pitch_hz: float | None = None, band_hz: float = 100.0) -> float:
+def tone_snr_db(
+    audio: AudioLike, sample_rate: int = 16000, pitch_hz: float | None = None, band_hz: float = 100.0
+) -> float:
     """Energy near the pitch and its harmonics against the rest, in dB (see the module docstring).
 
     Args:
