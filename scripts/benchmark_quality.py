@@ -47,13 +47,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HELD_OUT_SEED = 1_000_000
 
 
-def _clip_metrics(frames, audio, fps: float, prompt: str) -> dict:
+def _clip_metrics(frames, audio, fps: float, prompt: str, events=None) -> dict:
+    """``events``: the frames' ``video_motion_events`` when already computed (the shuffled set reuses the
+    generated video's); ``av_sync_offset_ms`` and ``av_align_score`` are exactly these events through
+    ``offset_from_events_ms`` and ``align_score_from_times`` (tested)."""
     from ltx_video import metrics
     from ltx_video.data.synthetic import COLOURS, SHAPE_PITCH_HZ, parse_prompt
 
     (colour, shape), *_ = parse_prompt(prompt).objects
     times, strengths = metrics.colour_bounce_events(frames, fps, COLOURS[colour])
     envelope = metrics.audio_onset_envelope(audio)
+    segmented, segmented_strengths = metrics.video_motion_events(frames, fps) if events is None else events
+    onsets = metrics.audio_onset_times(audio)
     pitch = metrics.tone_pitch_hz(audio)
     return {
         "object_in_every_frame": float(np.isfinite(metrics.colour_track(frames, COLOURS[colour])).all()),
@@ -62,10 +67,10 @@ def _clip_metrics(frames, audio, fps: float, prompt: str) -> dict:
         else float("nan"),
         "tone_snr_db": metrics.tone_snr_db(audio, pitch_hz=SHAPE_PITCH_HZ[shape]),
         "onset_rise_ms": metrics.onset_rise_ms(audio),
-        "offset_ms": metrics.av_sync_offset_ms(frames, audio, fps),
-        "av_align": metrics.av_align_score(frames, audio, fps),
+        "offset_ms": metrics.offset_from_events_ms(segmented, segmented_strengths, envelope),
+        "av_align": metrics.align_score_from_times(onsets, segmented, 1 / fps),
         "tracked_offset_ms": metrics.offset_from_events_ms(times, strengths, envelope),
-        "tracked_av_align": metrics.align_score_from_times(metrics.audio_onset_times(audio), times, 1 / fps),
+        "tracked_av_align": metrics.align_score_from_times(onsets, times, 1 / fps),
         "adherence": metrics.prompt_adherence(frames, prompt),
         "colour_adherence": metrics.prompt_adherence(frames, prompt, shapes=False),
         "flicker": metrics.flicker(frames),
@@ -201,13 +206,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         conditioned.append(dict(frames=out.frames[0], audio=clip.audio, prompt=clip.prompt))
     generation_seconds = time.perf_counter() - began
+    from ltx_video.metrics import video_motion_events
+
+    for c in generated:  # shared by the generated and the shuffled sets
+        c["events"] = video_motion_events(c["frames"], fps)
 
     sets = {
         "real (upper bound)": [_clip_metrics(c["frames"], c["audio"], fps, c["prompt"]) for c in real],
         "reconstructed (autoencoders)": [_clip_metrics(c["recon"][0], c["recon"][1], fps, c["prompt"]) for c in real],
-        "generated": [_clip_metrics(c["frames"], c["audio"], fps, c["prompt"]) for c in generated],
+        "generated": [_clip_metrics(c["frames"], c["audio"], fps, c["prompt"], c["events"]) for c in generated],
         "generated, shuffled audio (lower bound)": [
-            _clip_metrics(c["frames"], generated[(i + 1) % len(generated)]["audio"], fps, c["prompt"])
+            _clip_metrics(c["frames"], generated[(i + 1) % len(generated)]["audio"], fps, c["prompt"], c["events"])
             for i, c in enumerate(generated)
         ],
         "video generated to the real audio (audio=)": [
