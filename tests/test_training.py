@@ -127,6 +127,26 @@ def test_gradient_checkpointing_and_bf16_autocast(tmp_path, autoencoders):
     assert transformer["_class_name"] == "LTXAudioVideoTransformer3DModel"
 
 
+def test_transformer_stage_fine_tunes_from_a_saved_transformer(tmp_path, autoencoders):
+    """``stage_options.init_transformer`` starts from saved weights (the first run's end is the second's
+    start, checksum for checksum); a folder whose config differs is refused, naming the option."""
+    first = _transformer_config(tmp_path / "a.yaml", tmp_path / "a", autoencoders, steps=2)
+    _run(["--config", str(first)])
+    second = _transformer_config(tmp_path / "b.yaml", tmp_path / "b", autoencoders, steps=1)
+    raw = yaml.safe_load(second.read_text())
+    raw["stage_options"]["init_transformer"] = str(tmp_path / "a" / "transformer")
+    second.write_text(yaml.safe_dump(raw))
+    _run(["--config", str(second)])
+    ended = json.loads((tmp_path / "a" / "summary.json").read_text())["replica_checksums"][0]
+    began = json.loads((tmp_path / "b" / "summary.json").read_text())["initial_checksum"]
+    assert began == pytest.approx(ended, rel=1e-12)
+    raw["model"] = {**raw["model"], "num_layers": 3}
+    second.write_text(yaml.safe_dump(raw))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    failed = subprocess.run([sys.executable, *TRAIN, "--config", str(second)], capture_output=True, text=True, env=env)
+    assert failed.returncode != 0 and "init_transformer" in failed.stderr and "num_layers" in failed.stderr
+
+
 def test_resume_follows_the_new_config_learning_rate(tmp_path):
     from ltx_video.training.trainer import _lr_lambda
 

@@ -158,7 +158,7 @@ class AudioVAEStage:
 class TransformerStage:
     defaults = dict(
         video_vae=None, audio_vae=None, text_encoder={}, max_sequence_length=32, uncond_prob=0.1, audio_weight=1.0,
-        mode_probs={"text_to_audio_video": 1.0}, t_distribution="logit_normal",
+        mode_probs={"text_to_audio_video": 1.0}, t_distribution="logit_normal", init_transformer=None,
     )
     needs_media = False  # trains on latents encoded once for the whole bank
 
@@ -184,6 +184,8 @@ class TransformerStage:
         self.text_encoder = components.build_text_encoder(len(self.tokenizer), **o["text_encoder"]).to(device)
         _check_clip_size(bank, self.vae)
         self.model = self.network = components.build_transformer(**config.model)
+        if o["init_transformer"] is not None:
+            self._load_initial_weights(o["init_transformer"])
         cfg = self.model.config
         if cfg.in_channels != self.vae.config.latent_channels or cfg.audio_in_channels != self.audio_vae.config.latent_channels:
             raise ValueError("model.in_channels / audio_in_channels must equal the autoencoders' latent channels "
@@ -191,6 +193,19 @@ class TransformerStage:
         if cfg.caption_channels != self.text_encoder.config.d_model:
             raise ValueError(f"model.caption_channels must equal the text encoder's d_model {self.text_encoder.config.d_model}")
         self._encode_bank()
+
+    def _load_initial_weights(self, folder) -> None:
+        """Start from a saved transformer (a fine-tune): ``stage_options.init_transformer``, the folder
+        ``save_pretrained`` wrote (e.g. a pipeline's ``transformer/``); its config must equal ``model``'s."""
+        from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+
+        if not Path(folder).is_dir():
+            raise ValueError(f"stage_options.init_transformer must be a saved transformer folder, got {folder!r}")
+        saved = LTXAudioVideoTransformer3DModel.from_pretrained(folder)
+        differing = sorted(k for k, v in self.model.config.items() if not k.startswith("_") and saved.config.get(k) != v)
+        if differing:
+            raise ValueError(f"stage_options.init_transformer: its config differs from `model` in {differing}")
+        self.model.load_state_dict(saved.state_dict())
 
     @torch.no_grad()
     def _encode_bank(self) -> None:
