@@ -47,6 +47,23 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HELD_OUT_SEED = 1_000_000
 
 
+def held_out_clip(index: int, call: dict):
+    """``(clip, prompt)``: held-out synthetic clip ``index`` at the generation size (static camera, one object,
+    as the built-in model's training data) and its prompt, every other one without its camera phrase."""
+    from ltx_video.training.data import DataConfig, synthetic_clip
+
+    data = DataConfig(
+        height=call["height"],
+        width=call["width"],
+        num_frames=call["num_frames"],
+        fps=call["frame_rate"],
+        camera="static",
+        max_objects=1,
+    )
+    clip = synthetic_clip(HELD_OUT_SEED + index, data)
+    return clip, clip.prompt if index % 2 == 0 else clip.prompt.removesuffix(", the camera is static")
+
+
 def _clip_metrics(frames, audio, fps: float, prompt: str, events=None) -> dict:
     """``events``: the frames' ``video_motion_events`` when already computed (the shuffled set reuses the
     generated video's); ``av_sync_offset_ms`` and ``av_align_score`` are exactly these events through
@@ -169,28 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     from ltx_video.data.synthetic import SAMPLE_RATE
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
-    from ltx_video.training.data import DataConfig, synthetic_clip
 
     pipe = LTXAudioVideoPipeline.from_pretrained(args.model) if args.model else load_default_pipeline()
     pipe.set_progress_bar_config(disable=True)
     call = dict(DEFAULT_GENERATION)
     call["num_inference_steps"] = args.steps or call["num_inference_steps"]
     call["guidance_scale"] = args.guidance_scale if args.guidance_scale is not None else call["guidance_scale"]
-    data = DataConfig(
-        height=call["height"],
-        width=call["width"],
-        num_frames=call["num_frames"],
-        fps=call["frame_rate"],
-        camera="static",
-        max_objects=1,
-    )
     fps = call["frame_rate"]
 
     began = time.perf_counter()
     real, generated, conditioned = [], [], []
     for i in tqdm(range(args.num), desc="clips"):
-        clip = synthetic_clip(HELD_OUT_SEED + i, data)
-        prompt = clip.prompt if i % 2 == 0 else clip.prompt.removesuffix(", the camera is static")
+        clip, prompt = held_out_clip(i, call)
         out = pipe(prompt, generator=torch.Generator().manual_seed(i), output_type="pt", **call)
         frames, (waveform, _) = out.frames[0], out.audio
         real.append(dict(frames=clip.video, audio=clip.audio, prompt=clip.prompt, recon=_reconstruct(pipe, clip)))

@@ -3,7 +3,7 @@
     python scripts/benchmark_sampling.py --num 16
 
 For each setting (the default 30 steps at CFG 3, CFG 5, CFG 1.5, 50 steps), ``--num`` held-out prompts
-(seeds from 1,000,000, as ``benchmark_quality.py``) are generated and measured: the absolute audio-video
+(``benchmark_quality.held_out_clip``: seeds from 1,000,000) are generated and measured: the absolute audio-video
 offset (mean, median, share within 65 ms), the share of clips whose object is found in every frame, and
 colour adherence. Cheaper than ``benchmark_quality.py``: no real, reconstructed or shuffled rows.
 """
@@ -34,10 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.num < 1:
         parser.error(f"--num must be >= 1, got {args.num}")
 
+    from benchmark_quality import held_out_clip
+
     from ltx_video import metrics
     from ltx_video.data.synthetic import COLOURS, parse_prompt
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
-    from ltx_video.training.data import DataConfig, synthetic_clip
 
     pipe = load_default_pipeline()
     pipe.set_progress_bar_config(disable=True)
@@ -45,19 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|")
     for name, override in SETTINGS.items():
         call = {**DEFAULT_GENERATION, **override}
-        data = DataConfig(
-            height=call["height"],
-            width=call["width"],
-            num_frames=call["num_frames"],
-            fps=call["frame_rate"],
-            camera="static",
-            max_objects=1,
-        )
         offsets, present, colour = [], [], []
         start = time.perf_counter()
         for i in range(args.num):
-            clip = synthetic_clip(1_000_000 + i, data)
-            prompt = clip.prompt if i % 2 == 0 else clip.prompt.removesuffix(", the camera is static")
+            clip, prompt = held_out_clip(i, call)
             out = pipe(prompt, generator=torch.Generator().manual_seed(i), output_type="pt", **call)
             frames, audio = out.frames[0], out.audio[0][0]
             (object_colour, _), *_ = parse_prompt(clip.prompt).objects
