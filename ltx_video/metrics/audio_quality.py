@@ -53,20 +53,23 @@ def _loud_spectra(audio: AudioLike, sample_rate: int) -> tuple[np.ndarray, np.nd
     return np.abs(np.fft.rfft(loud * np.hanning(size), axis=1)) ** 2, frequencies
 
 
-def tone_pitch_hz(audio: AudioLike, sample_rate: int = 16000) -> float:
-    """The dominant frequency in Hz of the track's loud parts (see the module docstring); ``nan`` for silence."""
-    sample_rate = int(check_positive(sample_rate, "sample_rate"))
-    spectra, frequencies = _loud_spectra(audio, sample_rate)
-    if not len(spectra):
-        return float("nan")
+def _peak_frequency(spectra: np.ndarray, frequencies: np.ndarray) -> float:
+    """The peak of the mean spectrum (not DC), refined by a parabola through the log magnitudes."""
     mean = spectra.mean(axis=0)
-    peak = int(np.argmax(mean[1:])) + 1  # not DC
+    peak = int(np.argmax(mean[1:])) + 1
     if peak + 1 >= len(mean):
         return float(frequencies[peak])
     left, middle, right = np.log(mean[peak - 1 : peak + 2] + 1e-30)
     denominator = left - 2 * middle + right
     shift = 0.5 * (left - right) / denominator if denominator < 0 else 0.0
     return float(frequencies[peak] + np.clip(shift, -0.5, 0.5) * (frequencies[1] - frequencies[0]))
+
+
+def tone_pitch_hz(audio: AudioLike, sample_rate: int = 16000) -> float:
+    """The dominant frequency in Hz of the track's loud parts (see the module docstring); ``nan`` for silence."""
+    sample_rate = int(check_positive(sample_rate, "sample_rate"))
+    spectra, frequencies = _loud_spectra(audio, sample_rate)
+    return _peak_frequency(spectra, frequencies) if len(spectra) else float("nan")
 
 
 def tone_snr_db(
@@ -86,7 +89,7 @@ def tone_snr_db(
     spectra, frequencies = _loud_spectra(audio, sample_rate)
     if not len(spectra):
         return float("nan")
-    pitch = tone_pitch_hz(audio, sample_rate) if pitch_hz is None else check_positive(pitch_hz, "pitch_hz")
+    pitch = _peak_frequency(spectra, frequencies) if pitch_hz is None else check_positive(pitch_hz, "pitch_hz")
     harmonics = pitch * np.arange(1, int(frequencies[-1] // pitch) + 1)
     if not len(harmonics):
         return float("nan")

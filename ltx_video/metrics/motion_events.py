@@ -22,7 +22,7 @@
    where no component of similar mass is near, or where objects merge or a merged blob splits;
 5. a median background fails where an object stays on the same background spot for half the
    frames that see it (an object moving with the camera), leaving a "ghost" of it. So steps 2-4
-   run twice: the second median leaves out the pixels of the first pass's tracks that move
+   run three times: each later median leaves out the pixels of the last pass's tracks that move
    against the background (median speed in frame-0 coordinates above 0.2 px per frame; ghosts
    move with the background);
 6. each track's centroid path (in frame coordinates: the objects bounce off the frame's walls) is
@@ -139,8 +139,9 @@ def _background(video: np.ndarray, maps: np.ndarray, exclude: np.ndarray | None 
     return out
 
 
-def _supported_camera(video: np.ndarray, motion: np.ndarray) -> np.ndarray:
-    """``motion``, or no camera motion at all when the background does not show it.
+def _supported_camera(video: np.ndarray, motion: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(motion, None)``, or ``(no motion, the static camera's background)`` when the background does not
+    show the motion (the background is then the first pass's, not computed again).
 
     Where the background has no texture (a plain wall, a dark sky) the camera's motion cannot be seen,
     and the image registration of :func:`camera_motion` follows the only structure there is: the
@@ -159,8 +160,7 @@ def _supported_camera(video: np.ndarray, motion: np.ndarray) -> np.ndarray:
     static = np.tile([0.0, 0.0, 1.0], (f, 1))
     background = _background(video, static)
     difference = np.abs(video - background).max(axis=-1)
-    foreground = difference > max(_MIN_THRESHOLD, 6.0 * _robust_sigma(difference))
-    foreground = _dilate(_dilate(foreground))
+    foreground = _dilate(_dilate(difference > _foreground_threshold(difference)))
     gray = luminance(video)
     cx, cy = centre(h, w)
     py, px = np.mgrid[0:h, 0:w].astype(np.float64)
@@ -174,7 +174,7 @@ def _supported_camera(video: np.ndarray, motion: np.ndarray) -> np.ndarray:
         left += np.sum((gray[k] - warped)[keep] ** 2)
         kept += int(keep.sum())
     moved = change > _CAMERA_SUPPORT * left and change > _STILL_BACKGROUND * kept
-    return motion if moved else static[1:]
+    return (motion, None) if moved else (static[1:], background)
 
 
 def _grow_labels(labels: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
@@ -241,11 +241,16 @@ def _frame_components(frame: np.ndarray, background: np.ndarray, threshold: floa
     return components, labels
 
 
+def _foreground_threshold(difference: np.ndarray) -> float:
+    """``max(0.1, 6 * robust noise)`` of the ``(F, H, W)`` largest RGB differences to the background."""
+    return max(_MIN_THRESHOLD, 6.0 * _robust_sigma(difference[np.isfinite(difference)]))
+
+
 def _components(video: np.ndarray, background: np.ndarray) -> tuple[list[list[_Component]], np.ndarray]:
     """Per frame, the moving components, and the label images ``(F, H, W)``."""
     f, h, w, _ = video.shape
     difference = np.abs(video - background).max(axis=-1)
-    threshold = max(_MIN_THRESHOLD, 6.0 * _robust_sigma(difference[np.isfinite(difference)]))
+    threshold = _foreground_threshold(difference)
     min_area = max(_MIN_AREA, _MIN_AREA_FRACTION * h * w)
     out, labels = [], np.zeros((f, h, w), np.int64)
     for k in range(f):
@@ -368,8 +373,9 @@ def video_motion_events(
     if len(video) < 4:
         return np.zeros(0), np.zeros(0)
     f, h, w, _ = video.shape
+    background = None
     if camera is None:
-        motion = _supported_camera(video, camera_motion(video))
+        motion, background = _supported_camera(video, camera_motion(video))
     else:
         motion = np.array(camera, dtype=np.float64)
         if motion.shape != (f - 1, 3):
@@ -377,7 +383,7 @@ def video_motion_events(
         motion[:, :2] /= factor  # full-size pixels -> working-resolution pixels
     maps = compose_motions(motion, h, w)  # frame 0 -> frame k: p_k = s * p_0 + t
     max_step = 0.25 * max(h, w)
-    components, labels = _components(video, _background(video, maps))
+    components, labels = _components(video, _background(video, maps) if background is None else background)
     tracks = _tracks(components, labels, max_step)
     for _ in range(_PASSES - 1):
         exclude = _moving_pixels(tracks, labels, maps)
