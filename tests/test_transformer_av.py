@@ -180,6 +180,93 @@ def test_video_tokens_attend_to_audio_at_their_own_time():
     assert (near > 2 * far).all()
 
 
+def _time_windowed(window: float = 0.1) -> LTXAudioVideoTransformer3DModel:
+    torch.manual_seed(0)
+    model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO, av_time_window=window).eval()
+    _open_gates(model)
+    return model
+
+
+def test_time_window_is_a_gaussian_on_the_time_difference():
+    """Q and K projections zeroed: the content says nothing, so the weights are exactly the window,
+    softmax over audio tokens of -0.5 (dt / w)^2, computed here independently; a learned centre shift
+    moves the peak, a learned width widens it."""
+    model = _time_windowed(0.1)
+    cross = model.av_cross_attention[str(model.av_layers[0])]
+    with torch.no_grad():
+        for attn in (cross.video_attn, cross.audio_attn):
+            for linear in (attn.to_q, attn.to_k):
+                linear.weight.zero_()
+                linear.bias.zero_()
+        cross.time_shift.copy_(torch.tensor([0.0, 0.25]))
+        cross.time_log_width.copy_(torch.tensor([0.0, 0.5]))
+    audio_times = (torch.arange(100) * 0.02)[None]
+    video_times = (torch.arange(6) * FRAME_SECONDS)[None]
+    rope = dict(num_heads=2, head_dim=8, base_seconds=20.0, theta=1000.0)
+    v2a, a2v = cross.attention_probs(
+        torch.randn(1, 6, 16), torch.randn(1, 100, 16),
+        time_rotary_emb(video_times, **rope), time_rotary_emb(audio_times, **rope), video_times, audio_times,
+    )
+    for head, (shift, width) in enumerate(((0.0, 0.1), (0.25, 0.1 * 1.6487212707))):
+        dt = audio_times[0][None, :] - (video_times[0][:, None] + shift)  # (Nv, Na)
+        expected = torch.softmax(-0.5 * (dt / width) ** 2, dim=-1)
+        torch.testing.assert_close(v2a[0, head], expected, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(a2v[0, head], torch.softmax(-0.5 * (dt.T / width) ** 2, dim=-1), atol=1e-5, rtol=1e-4)
+    peaks = v2a[0].argmax(-1) * 0.02  # (H, Nv) seconds
+    assert torch.allclose(peaks[1, :-1] - peaks[0, :-1], torch.tensor(0.25), atol=0.011)  # last frame: clipped at 1.98 s
+
+
+def test_time_window_reaches_the_attention_kernel():
+    """The exchange's output through diffusers' dispatch_attention_fn equals the weights of
+    ``attention_probs`` (window included) applied to the values by hand."""
+    model = _time_windowed(0.05)
+    cross = model.av_cross_attention[str(model.av_layers[0])]
+    g = torch.Generator("cpu").manual_seed(3)
+    video, audio = torch.randn(2, 6, 16, generator=g), torch.randn(2, 30, 16, generator=g)
+    video_times = (torch.arange(6) * FRAME_SECONDS)[None].expand(2, -1)
+    audio_times = (torch.arange(30) * 0.02)[None].expand(2, -1)
+    rope = dict(num_heads=2, head_dim=8, base_seconds=20.0, theta=1000.0)
+    v_rope, a_rope = time_rotary_emb(video_times, **rope), time_rotary_emb(audio_times, **rope)
+    with torch.no_grad():
+        out_video, out_audio = cross(video, audio, v_rope, a_rope, video_times, audio_times)
+        shifted, _ = cross(video, audio, v_rope, a_rope, video_times + 0.2, audio_times)  # same rotary, other window
+        v2a, a2v = cross.attention_probs(video, audio, v_rope, a_rope, video_times, audio_times)
+
+        def by_hand(attn, probs, keys_from):
+            values = attn.to_v(keys_from).unflatten(2, (attn.heads, -1)).transpose(1, 2)  # (B, H, Nk, hd)
+            return attn.to_out[0]((probs @ values).transpose(1, 2).flatten(2))
+
+        expected_video = video + by_hand(cross.video_attn, v2a, cross.audio_norm(audio)) * cross.video_gate
+        expected_audio = audio + by_hand(cross.audio_attn, a2v, cross.video_norm(video)) * cross.audio_gate
+    torch.testing.assert_close(out_video, expected_video, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(out_audio, expected_audio, atol=1e-5, rtol=1e-4)
+    assert (out_video - shifted).abs().max() > 1e-3  # the window decides what the video reads
+
+
+def test_time_window_trains_saves_and_loads(tmp_path):
+    model = _time_windowed(0.1).train()
+    out = model(**_inputs(), video_coords=_video_coords(_inputs()), audio_hidden_states=_audio())
+    (out.sample.square().mean() + out.audio_sample.square().mean()).backward()
+    for name in ("time_log_width", "time_shift"):
+        grads = [p.grad for n, p in model.named_parameters() if n.endswith(name)]
+        assert len(grads) == len(model.av_layers) and all(g is not None and g.abs().sum() > 0 for g in grads)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n.endswith("time_shift"):
+                p.fill_(0.07)
+    model.save_pretrained(tmp_path)
+    loaded = LTXAudioVideoTransformer3DModel.from_pretrained(tmp_path)
+    assert loaded.config.av_time_window == 0.1
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values(), strict=True))
+    # Without a window the state dict has no window parameters: checkpoints saved before it load unchanged.
+    plain = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).state_dict()
+    assert set(model.state_dict()) - set(plain) == {
+        f"av_cross_attention.{i}.{n}" for i in model.av_layers for n in ("time_log_width", "time_shift")
+    }
+    with pytest.raises(ValueError, match="av_time_window"):
+        LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO, av_time_window=0.0)
+
+
 def test_default_cross_attention_layers_and_schedule():
     assert default_av_cross_attention_layers(24) == (8, 9, 10, 11)
     assert default_av_cross_attention_layers(28) == (9, 10, 11, 12, 13)

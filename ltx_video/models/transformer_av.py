@@ -11,7 +11,10 @@ every legacy weight keeps its name). Added, all under ``audio_*`` / ``av_*`` nam
   ``audio_proj_out`` -> audio velocity (B, Na, Ca);
 - bidirectional audio<->video cross-attention after the video blocks in ``av_cross_attention_layers``
   (the seed's "layers 8-12 of 24", scaled to the depth), with rotary positions on the shared time
-  axis in seconds, added to each stream through a per-channel gate initialised to zero.
+  axis in seconds, added to each stream through a per-channel gate initialised to zero; optionally
+  (``av_time_window``, seconds) a Gaussian window on the time difference added to the exchange's
+  logits, so each token attends first to the other stream's tokens of its own moment (a learned width
+  and centre per head; off in every released configuration, so old checkpoints load unchanged).
 
 Interleaving (one "step" per video block ``i``): video block ``i``; then the audio blocks scheduled at
 ``i`` (audio block ``j`` runs after video block ``floor((j + 1) * L / A) - 1``, i.e. spread evenly so
@@ -116,10 +119,14 @@ def time_aligned_attention_probs(
     encoder_hidden_states: torch.Tensor,
     query_rotary_emb: RotaryEmb,
     key_rotary_emb: RotaryEmb,
+    time_bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Attention weights (B, H, Nq, Nk) of ``LTXAudioVideoAttnProcessor``, for inspection and tests."""
+    """Attention weights (B, H, Nq, Nk) of ``LTXAudioVideoAttnProcessor``, for inspection and tests;
+    ``time_bias`` (B, H, Nq, Nk) is added to the logits as the processor's ``attention_mask``."""
     query, key = _rotated_query_key(attn, hidden_states, encoder_hidden_states, query_rotary_emb, key_rotary_emb)
     logits = torch.einsum("bqhd,bkhd->bhqk", query.float(), key.float()) / math.sqrt(query.shape[-1])
+    if time_bias is not None:
+        logits = logits + time_bias.float()
     return logits.softmax(dim=-1)
 
 
@@ -166,6 +173,13 @@ class LTXAudioVideoCrossAttention(nn.Module):
 
     Both attentions use the audio stream's (lighter) heads. Each update is added to its stream times a
     per-channel gate initialised to zero, so at init the block is the identity on both streams.
+
+    ``time_window`` (seconds, or None): adds ``-0.5 * ((t_k - t_q) / (time_window * exp(w_h)))**2`` to the
+    logits of head ``h``, with the video tokens' times moved by a learned ``s_h`` (a latent frame's token
+    carries its first pixel frame's time while its content spans several frames). ``w_h`` and ``s_h``
+    start at 0 and are shared by both directions, so the audio->video window is the transpose of the
+    video->audio one. RoPE alone can express this alignment, but a small model learns it slowly from the
+    few loss terms a bounce's timing moves (docs/training.md).
     """
 
     def __init__(
@@ -179,8 +193,15 @@ class LTXAudioVideoCrossAttention(nn.Module):
         attention_bias: bool,
         attention_out_bias: bool,
         eps: float,
+        time_window: float | None = None,
     ) -> None:
         super().__init__()
+        if time_window is not None and not time_window > 0:
+            raise ValueError(f"av_time_window must be a positive number of seconds or None, got {time_window}.")
+        self.time_window = time_window
+        if time_window is not None:
+            self.time_log_width = nn.Parameter(torch.zeros(num_attention_heads))
+            self.time_shift = nn.Parameter(torch.zeros(num_attention_heads))
         self.video_norm = RMSNorm(video_dim, eps=eps, elementwise_affine=False)
         self.audio_norm = RMSNorm(audio_dim, eps=eps, elementwise_affine=False)
         common = dict(
@@ -200,25 +221,42 @@ class LTXAudioVideoCrossAttention(nn.Module):
         self.video_gate = nn.Parameter(torch.zeros(video_dim))
         self.audio_gate = nn.Parameter(torch.zeros(audio_dim))
 
+    def time_bias(self, video_times: torch.Tensor | None, audio_times: torch.Tensor | None) -> torch.Tensor | None:
+        """The window's logit bias (B, H, Nv, Na) for video (B, Nv) and audio (B, Na) token times in
+        seconds; None without a ``time_window``."""
+        if self.time_window is None:
+            return None
+        if video_times is None or audio_times is None:
+            raise ValueError("an av_time_window needs both streams' token times.")
+        centre = video_times.float()[:, None, :, None] + self.time_shift[None, :, None, None]
+        width = self.time_window * self.time_log_width.exp()[None, :, None, None]
+        return -0.5 * ((audio_times.float()[:, None, None, :] - centre) / width) ** 2
+
     def forward(
         self,
         video_hidden_states: torch.Tensor,
         audio_hidden_states: torch.Tensor,
         video_rotary_emb: RotaryEmb,
         audio_rotary_emb: RotaryEmb,
+        video_times: torch.Tensor | None = None,
+        audio_times: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """video (B, Nv, Dv), audio (B, Na, Da); rotary embeddings of each stream's token times."""
+        """video (B, Nv, Dv), audio (B, Na, Da); rotary embeddings of each stream's token times, and the
+        times themselves (seconds; needed only with a ``time_window``)."""
         norm_video = self.video_norm(video_hidden_states)
         norm_audio = self.audio_norm(audio_hidden_states)
+        bias = self.time_bias(video_times, audio_times)
         video_update = self.video_attn(
             norm_video,
             encoder_hidden_states=norm_audio,
+            attention_mask=None if bias is None else bias.to(norm_video.dtype),
             image_rotary_emb=video_rotary_emb,
             key_rotary_emb=audio_rotary_emb,
         )
         audio_update = self.audio_attn(
             norm_audio,
             encoder_hidden_states=norm_video,
+            attention_mask=None if bias is None else bias.transpose(-1, -2).to(norm_audio.dtype),
             image_rotary_emb=audio_rotary_emb,
             key_rotary_emb=video_rotary_emb,
         )
@@ -233,13 +271,21 @@ class LTXAudioVideoCrossAttention(nn.Module):
         audio_hidden_states: torch.Tensor,
         video_rotary_emb: RotaryEmb,
         audio_rotary_emb: RotaryEmb,
+        video_times: torch.Tensor | None = None,
+        audio_times: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(video->audio weights (B, H, Nv, Na), audio->video weights (B, H, Na, Nv)) of ``forward``."""
         norm_video = self.video_norm(video_hidden_states)
         norm_audio = self.audio_norm(audio_hidden_states)
+        bias = self.time_bias(video_times, audio_times)
         return (
-            time_aligned_attention_probs(self.video_attn, norm_video, norm_audio, video_rotary_emb, audio_rotary_emb),
-            time_aligned_attention_probs(self.audio_attn, norm_audio, norm_video, audio_rotary_emb, video_rotary_emb),
+            time_aligned_attention_probs(
+                self.video_attn, norm_video, norm_audio, video_rotary_emb, audio_rotary_emb, bias
+            ),
+            time_aligned_attention_probs(
+                self.audio_attn, norm_audio, norm_video, audio_rotary_emb, video_rotary_emb,
+                None if bias is None else bias.transpose(-1, -2),
+            ),
         )
 
 
@@ -268,6 +314,8 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
         audio_rope_theta (`float`, defaults to 1000.0): ratio of longest to shortest rotary period; the
             shortest is then 40 ms, two audio tokens (the Nyquist limit of the 20 ms grid: shorter ones alias).
         audio_seconds_per_token (`float`, defaults to 0.02): default audio token time step (16 kHz / 320).
+        av_time_window (`float`, *optional*): seconds; a Gaussian time window (learned width and centre
+            per head) on the audio<->video logits (``LTXAudioVideoCrossAttention``). ``None``: RoPE only.
 
     Context parallelism is not planned for the joint model (``_cp_plan = None``): audio attends to all
     video tokens, which a sequence split would break.
@@ -304,6 +352,7 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
         audio_base_seconds: float = 20.0,
         audio_rope_theta: float = 1000.0,
         audio_seconds_per_token: float = 0.02,
+        av_time_window: float | None = None,
     ) -> None:
         super().__init__(
             in_channels=in_channels,
@@ -370,6 +419,7 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
                     attention_bias=attention_bias,
                     attention_out_bias=attention_out_bias,
                     eps=norm_eps,
+                    time_window=av_time_window,
                 )
                 for i in self.av_layers
             }
@@ -521,7 +571,8 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
                 )
             if i in self.av_layers:
                 hidden_states, audio = self._run(
-                    self.av_cross_attention[str(i)], hidden_states, audio, video_time_rotary_emb, audio_rotary_emb
+                    self.av_cross_attention[str(i)], hidden_states, audio, video_time_rotary_emb, audio_rotary_emb,
+                    video_times, audio_coords,
                 )
 
         shift, scale = (self.scale_shift_table[None, None] + embedded_timestep[:, :, None]).unbind(dim=2)
