@@ -14,7 +14,7 @@ every legacy weight keeps its name). Added, all under ``audio_*`` / ``av_*`` nam
   axis in seconds, added to each stream through a per-channel gate initialised to zero; optionally
   (``av_time_window``, seconds) a Gaussian window on the time difference added to the exchange's
   logits, so each token attends first to the other stream's tokens of its own moment (a learned width
-  and centre per head; off in every released configuration, so old checkpoints load unchanged).
+  and centre per head; off by default, so checkpoints saved without it load unchanged).
 
 Interleaving (one "step" per video block ``i``): video block ``i``; then the audio blocks scheduled at
 ``i`` (audio block ``j`` runs after video block ``floor((j + 1) * L / A) - 1``, i.e. spread evenly so
