@@ -265,6 +265,22 @@ def test_time_window_trains_saves_and_loads(tmp_path):
     }
     with pytest.raises(ValueError, match="av_time_window"):
         LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO, av_time_window=0.0)
+    # A checkpoint saved without a window loads into a windowless model with nothing missing or unexpected.
+    saved_without = {k: v for k, v in model.state_dict().items() if not k.endswith(("time_shift", "time_log_width"))}
+    result = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).load_state_dict(saved_without, strict=True)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+
+
+def test_time_window_needs_times_in_seconds_and_stays_finite_in_half_precision():
+    model = _time_windowed(0.1)
+    inputs = {k: v for k, v in _inputs().items() if k != "rope_interpolation_scale"}
+    with pytest.raises(ValueError, match="video_coords"):
+        model(**inputs, audio_hidden_states=_audio())
+    cross = model.av_cross_attention[str(model.av_layers[0])]
+    far = cross.time_bias(torch.full((1, 2), 100.0), torch.arange(5.0)[None] * 0.02)  # all audio 100 s away
+    assert far.min() == -1e4 and torch.isfinite(far.half()).all()
+    weights = torch.softmax(far.half().float(), dim=-1)
+    assert torch.isfinite(weights).all()
 
 
 def test_default_cross_attention_layers_and_schedule():

@@ -230,7 +230,9 @@ class LTXAudioVideoCrossAttention(nn.Module):
             raise ValueError("an av_time_window needs both streams' token times.")
         centre = video_times.float()[:, None, :, None] + self.time_shift[None, :, None, None]
         width = self.time_window * self.time_log_width.exp()[None, :, None, None]
-        return -0.5 * ((audio_times.float()[:, None, None, :] - centre) / width) ** 2
+        # Clamped so that a half-precision mask stays finite: a row whose keys are all far away (a keyframe
+        # token past the audio's end) then attends evenly instead of turning the softmax into NaN.
+        return (-0.5 * ((audio_times.float()[:, None, None, :] - centre) / width) ** 2).clamp(min=-1e4)
 
     def forward(
         self,
@@ -523,6 +525,9 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
             encoder_attention_mask = (1 - encoder_attention_mask.to(hidden_states.dtype)) * -10000.0
             encoder_attention_mask = encoder_attention_mask.unsqueeze(1)
 
+        if cfg.av_time_window is not None and video_coords is None and rope_interpolation_scale is None:
+            raise ValueError("a model with av_time_window needs the video tokens' times in seconds: pass `video_coords` "
+                             "or `rope_interpolation_scale` (without them the times are frame indices).")
         video_times = self._video_token_times(
             batch_size, num_frames, height, width, rope_interpolation_scale, video_coords, hidden_states.device
         )
