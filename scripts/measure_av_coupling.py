@@ -57,15 +57,15 @@ def main(argv: list[str] | None = None) -> None:
     stage = TransformerStage(cfg, ClipBank(cfg.data, show_progress=False), torch.device("cpu"))
     load_weights(stage.model, args.checkpoint)
     model = stage.model.eval()
+    batches = [list(range(start, start + 16)) for start in range(0, args.num, 16)]
+    texts = [stage.encode_text(stage.bank.batch(idx, 0, 0, media=False)["prompts"]) for idx in batches]
     print(f"{args.checkpoint}: {args.num} {args.split} clips, video flow loss")
     for t in args.times:
         row = {}
         for label, mode, roll in ROWS:
             generator, losses = torch.Generator().manual_seed(0), []
             with torch.no_grad():
-                for start in range(0, args.num, 16):
-                    idx = list(range(start, start + 16))
-                    text, mask = stage.encode_text(stage.bank.batch(idx, 0, 0, media=False)["prompts"])
+                for idx, (text, mask) in zip(batches, texts, strict=True):
                     audio = stage.audio_latents[idx].roll(roll, dims=0)
                     result = joint_flow_loss(stage.velocity_fn(model, text, mask, 16), pack(stage.video_latents[idx]),
                                              audio, mode=mode, t=torch.full((16,), t), generator=generator)
