@@ -75,14 +75,18 @@ def prompt_only(subject: str, motion: str) -> str:
     return f"{subject}, the camera {CAMERA_PHRASES[motion]}"
 
 
-def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None) -> list[dict]:
-    from ltx_video import Camera
+CAMERA_SETTINGS = ("real", "VAE reconstruction", "prompt only", "training-free", "warped noise", "learned",
+                   "learned, warped noise")
+
+
+def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, settings=CAMERA_SETTINGS) -> list[dict]:
+    from ltx_video import Camera, CameraController
     from ltx_video.data.prompts import CAMERA_PHRASES
     from ltx_video.default_model import DEFAULT_GENERATION
     from ltx_video.metrics import camera_motion
 
     encoder = pipe.camera_encoder
-    settings = ["real", "VAE reconstruction", "prompt only", "training-free"] + (["learned"] if encoder is not None else [])
+    settings = [s for s in settings if encoder is not None or not s.startswith("learned")]
     colours, shapes = ("red", "blue", "green", "yellow"), ("ball", "square", "triangle")
     rows = []
     for motion in motions:
@@ -103,8 +107,9 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None) -> li
                     if setting == "prompt only":
                         prompt, camera = prompt_only(obj, motion), None
                     else:
-                        prompt, camera = obj, Camera(motion_type=motion, speed=speed)
-                    pipe.camera_encoder = encoder if setting == "learned" else None
+                        camera = Camera(motion_type=motion, speed=speed)
+                        prompt, camera = obj, CameraController(camera, warp_noise=setting.endswith("warped noise"))
+                    pipe.camera_encoder = encoder if setting.startswith("learned") else None
                     video = pipe(prompt, camera=camera, generator=torch.Generator().manual_seed(seed),
                                  output_type="pt", **kwargs).frames[0]
                     scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
@@ -225,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num", type=int, default=4, help="videos per setting (held-out seeds)")
     parser.add_argument("--motions", nargs="+", choices=MOTION_TYPES, default=list(MOTION_TYPES))
     parser.add_argument("--speeds", nargs="+", type=float, default=list(SPEEDS))
+    parser.add_argument("--settings", nargs="+", choices=CAMERA_SETTINGS, default=list(CAMERA_SETTINGS),
+                        help="camera settings to run (the learned ones need a pipeline with a motion encoder)")
     parser.add_argument("--pipeline", default=None, help="a pipeline folder (default: the built-in model)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's; CI: 2)")
     parser.add_argument("--interpolations", nargs="+", type=float, default=[0.0, 0.2],
@@ -241,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     pipe.set_progress_bar_config(disable=True)
     report = [f"Machine: {_machine()}; pipeline: {args.pipeline or 'built-in'}; {args.num} held-out seeds per row"]
     if "camera" in args.sections:
-        rows = camera_rows(pipe, args.motions, args.speeds, args.num, args.steps)
+        rows = camera_rows(pipe, args.motions, args.speeds, args.num, args.steps, args.settings)
         report += ["", "| motion | speed | setting | direction right | measured | requested | error |",
                    "|---|---|---|---|---|---|---|"]
         report += [f"| {r['motion']} | {r['speed']:g} | {r['setting']} | {100 * r['direction']:.0f} % | "

@@ -188,11 +188,14 @@ class CameraController:
         strength: the constraint's weight at the first step (0: off, 1: the low frequencies are replaced).
         until: the fraction of the denoising steps it acts on; its weight falls linearly to 0 there.
         lowpass: the Gaussian blur (in latent cells) that defines "low spatial frequencies".
+        world_coordinates: move the video tokens' RoPE coordinates to world coordinates (:meth:`world_positions`).
+        warp_noise: start from noise warped along the background's motion (:mod:`~ltx_video.conditioning.noise_warp`)
+            instead of independent noise per frame; ``warp_fresh`` is the share of independent noise mixed in.
     """
 
     def __init__(
         self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0,
-        world_coordinates: bool = True,
+        world_coordinates: bool = True, warp_noise: bool = False, warp_fresh: float = 0.0,
     ):
         if not isinstance(camera, Camera):
             raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
@@ -203,7 +206,10 @@ class CameraController:
         if not lowpass > 0:
             raise ValueError(f"CameraController `lowpass` must be > 0, got {lowpass!r}.")
         self.camera, self.strength, self.until, self.lowpass = camera, strength, until, lowpass
+        if not 0.0 <= warp_fresh <= 1.0:
+            raise ValueError(f"CameraController `warp_fresh` must be in [0, 1], got {warp_fresh!r}.")
         self.world_coordinates = bool(world_coordinates)
+        self.warp_noise, self.warp_fresh = bool(warp_noise), float(warp_fresh)
 
     # ------------------------------------------------------------------ the field
     def per_frame(self) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
@@ -289,6 +295,16 @@ class CameraController:
         moved[:, 1, num_prefix_tokens:] += offsets[1]
         moved[:, 2, num_prefix_tokens:] += offsets[0]
         return moved
+
+    def noise(self, field: MotionField, shape: tuple[int, ...], *, generator=None, device=None, dtype=torch.float32):
+        """Starting noise of ``shape`` (B, C, F', h, w): warped along ``field`` with ``warp_noise`` and a moving
+        camera, else independent (``torch.randn``), drawn from ``generator``."""
+        if not self.warp_noise or self.camera.motion_type == "static":
+            return torch.randn(shape, generator=generator, device=device, dtype=dtype)
+        from ltx_video.conditioning.noise_warp import NoiseWarp
+
+        warp = NoiseWarp(field, tuple(shape[2:]), fresh=self.warp_fresh)
+        return warp.sample(shape[0], shape[1], generator=generator, device=device, dtype=dtype)
 
     # ------------------------------------------------------------------ the training-free constraint
     def weight(self, step: int, num_steps: int) -> float:

@@ -116,6 +116,24 @@ class ControlMixin:
             anchors.append((keyframe_latent_index(keyframe.frame_index, ratio), latents))
         return anchors
 
+    def control_noise(self, plan):
+        """``draw_noise`` for :meth:`prepare_latents`: the camera's warped noise (``CameraController(warp_noise=True)``),
+        else None (independent noise)."""
+        control = getattr(plan, "control", None)
+        if control is None or control.camera is None or not control.camera.warp_noise:
+            return None
+        frames = plan.padding.latent_size[0]
+        field = control.motion_field(frames, plan.padding.padded_height, plan.padding.padded_width,
+                                     self.vae_temporal_compression_ratio)
+
+        def draw(shape, generator, device):
+            if isinstance(generator, list):  # one generator per video, as diffusers' randn_tensor takes them
+                return torch.cat([control.camera.noise(field, (1, *shape[1:]), generator=g, device=device)
+                                  for g in generator])
+            return control.camera.noise(field, shape, generator=generator, device=device)
+
+        return draw
+
     def prepare_control_state(self, plan, state):
         """Step 4's share: the starting latents between keyframes mixed toward their smoothstep interpolation,
         and with a camera the video tokens' RoPE coordinates moved to world coordinates."""

@@ -205,11 +205,13 @@ class LTXVideoPipeline(
         generator,
         causal_temporal_positioning: bool,
         encode_before_noise: bool = False,
+        draw_noise=None,
     ) -> denoising.LatentState:
         """Noise (or given latents), conditions applied in order, packed into tokens with positions in seconds.
 
         The generator is drawn in LTXConditionPipeline's order (noise, then each condition), or with
-        ``encode_before_noise`` in LTXImageToVideoPipeline's (the media first, then the noise).
+        ``encode_before_noise`` in LTXImageToVideoPipeline's (the media first, then the noise). ``draw_noise(shape,
+        generator, device)`` replaces ``randn_tensor`` for the starting noise (a camera's warped noise).
         """
         device = self._execution_device
         t_ratio, s_ratio = self.vae_temporal_compression_ratio, self.vae_spatial_compression_ratio
@@ -218,7 +220,10 @@ class LTXVideoPipeline(
         encoded = None
         if encode_before_noise:
             encoded = [self.encode_media(pixels, generator, batch_size, one_by_one=True) for pixels, _, _ in conditions]
-        noise = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
+        if draw_noise is None:
+            noise = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
+        else:
+            noise = draw_noise(shape, generator, device)
         if latents is not None:
             latents = latents.to(device=device, dtype=torch.float32)
             if latents.ndim == 3:  # packed (B, N, C), as diffusers' LTXPipeline takes them
@@ -413,6 +418,7 @@ class LTXVideoPipeline(
             width=plan.padding.padded_width, frame_rate=frame_rate, conditions=plan.conditions,
             first_sigma=float(plan.sigmas[0]), latents=latents, generator=generator,
             causal_temporal_positioning=not plan.diffusers_conventions, encode_before_noise=plan.diffusers_conventions,
+            draw_noise=self.control_noise(plan),
         )
         return self.prepare_control_state(plan, state)
 

@@ -11,7 +11,10 @@ encoder (as a call without ``camera=``), so it keeps working without one; with `
 samples keep their prompt's camera phrase (the prompt-only path). ``world_positions: true`` moves the video
 tokens' RoPE coordinates to world coordinates as inference does (:meth:`CameraController.world_positions`):
 content that stays put in the world keeps its position across frames, the correspondence a static-camera
-model already uses, and the transformer only has to learn the rest.
+model already uses, and the transformer only has to learn the rest. ``warp_noise: true`` noises each moving
+clip with noise warped along its camera (:mod:`ltx_video.conditioning.noise_warp`), as inference then starts
+from (``CameraController(warp_noise=True)``); static clips and samples seen without the camera keep independent
+noise.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch.nn as nn
 
 from ltx_video.conditioning.camera_controller import Camera, CameraController, CameraMotionEncoder
 from ltx_video.conditioning.items import pack
+from ltx_video.conditioning.noise_warp import NoiseWarp
 from ltx_video.data.synthetic import sample_params
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
 from ltx_video.training.stages import TransformerStage, _options
@@ -69,7 +73,7 @@ class CameraStage(TransformerStage):
 
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
                     t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0,
-                    world_positions=False, phrase_when_off=False, warp_context=False)
+                    world_positions=False, phrase_when_off=False, warp_context=False, warp_noise=False, warp_fresh=0.0)
     needs_media = False
 
     def __init__(self, config, bank, device: torch.device) -> None:
@@ -103,13 +107,15 @@ class CameraStage(TransformerStage):
         data = self.config.data
         _, _, f, h, w = self.video_latents.shape
         self.cameras = [clip_camera(data.seed + i, data) for i in range(len(self.bank))]
-        features, positions = [], []
+        features, positions, self.warps = [], [], []
         base = self.video_positions[0]
         for camera in self.cameras:
             controller = CameraController(camera, world_coordinates=bool(self.options["world_positions"]))
             field = controller.motion_field(f, data.height, data.width, self.vae.temporal_compression_ratio)
             features.append(CameraMotionEncoder.token_features(field, f, h, w))
             positions.append(controller.world_positions(base[None], field, h, w)[0])
+            moving = self.options["warp_noise"] and camera.motion_type != "static"
+            self.warps.append(NoiseWarp(field, (f, h, w), fresh=float(self.options["warp_fresh"])) if moving else None)
         self.features = torch.stack(features).to(self.device)
         self.camera_positions = torch.stack(positions).to(self.device)  # (N, 3, F'*h*w): world coordinates
 
@@ -128,9 +134,18 @@ class CameraStage(TransformerStage):
         positions = torch.where(keep[:, None, None] > 0, self.camera_positions[indices], static)
         velocity = self.velocity_fn(model, text, mask, size, features, keep, video_positions=positions)
         t = sample_flow_times(size, generator=generator, distribution=o["t_distribution"], device=self.device)
+        video = self.video_latents[indices]
+        noise = None
+        if o["warp_noise"]:
+            noise = torch.randn(video.shape, generator=generator, device=self.device, dtype=video.dtype)
+            for row, (index, kept) in enumerate(zip(indices, keep.tolist(), strict=True)):
+                warp = self.warps[int(index)]
+                if warp is not None and kept:
+                    noise[row] = warp.sample(1, video.shape[1], generator=generator, device=self.device)[0]
+            noise = pack(noise)
         result = joint_flow_loss(
-            velocity, pack(self.video_latents[indices]), self.audio_latents[indices], mode="text_to_audio_video",
-            audio_weight=o["audio_weight"], t=t, generator=generator,
+            velocity, pack(video), self.audio_latents[indices], mode="text_to_audio_video",
+            audio_weight=o["audio_weight"], t=t, generator=generator, video_noise=noise,
         )
         return {"loss": result.loss, "video": result.video, "audio": result.audio}
 

@@ -67,8 +67,11 @@ def joint_flow_loss(
     audio_weight: float = 1.0,
     t: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
+    video_noise: torch.Tensor | None = None,
 ) -> JointFlowLoss:
-    """The joint objective for clean video latents (B, Nv, Cv) and audio latents (B, Na, Ca)."""
+    """The joint objective for clean video latents (B, Nv, Cv) and audio latents (B, Na, Ca). ``video_noise``
+    (B, Nv, Cv) replaces the video's independent noise (a camera's warped noise); the generator then draws only
+    the audio's."""
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}.")
     if audio_weight < 0:
@@ -79,7 +82,12 @@ def joint_flow_loss(
     t = sample_flow_times(batch, generator=generator, device=video.device) if t is None else t.to(video.device)
     if t.shape != (batch,) or not bool(((t >= 0) & (t <= 1)).all()):
         raise ValueError(f"`t` must have shape ({batch},) with values in [0, 1].")
-    noise_v = torch.randn(video.shape, generator=generator, device=video.device, dtype=video.dtype)
+    if video_noise is None:
+        noise_v = torch.randn(video.shape, generator=generator, device=video.device, dtype=video.dtype)
+    elif video_noise.shape != video.shape:
+        raise ValueError(f"`video_noise` must have the video's shape {tuple(video.shape)}, got {tuple(video_noise.shape)}.")
+    else:
+        noise_v = video_noise.to(video)
     noise_a = torch.randn(audio.shape, generator=generator, device=audio.device, dtype=audio.dtype)
     zero = torch.zeros_like(t)
     t_video = zero if mode == "video_to_audio" else t
