@@ -117,3 +117,25 @@ def test_the_pipeline_starts_from_the_warped_noise(pipes):
     expected = NoiseWarp(field, (frames, height, width)).sample(1, pipe.transformer.config.in_channels, generator=gen(0))
     start = seen[1].reshape(1, frames, height, width, -1).permute(0, 4, 1, 2, 3)
     assert torch.allclose(start, expected, atol=1e-6)
+
+
+def test_a_motion_encoder_trained_on_warped_noise_turns_it_on(pipes):
+    from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+
+    _, pipe = pipes
+    pipe.set_progress_bar_config(disable=True)
+    args = dict(prompt="a red ball", height=64, width=64, num_frames=25, num_inference_steps=2, output_type="latent",
+                max_sequence_length=16)
+    inner = pipe.transformer.config.num_attention_heads * pipe.transformer.config.attention_head_dim
+    camera = Camera(motion_type="zoom_in", speed=2.0)
+    try:
+        pipe.camera_encoder = CameraMotionEncoder(inner, warp_noise=True)
+        default = pipe(**args, camera=camera, generator=gen(0)).frames
+        on = pipe(**args, camera=CameraController(camera, warp_noise=True), generator=gen(0)).frames
+        off = pipe(**args, camera=CameraController(camera, warp_noise=False), generator=gen(0)).frames
+        pipe.camera_encoder = CameraMotionEncoder(inner)
+        untrained = pipe(**args, camera=camera, generator=gen(0)).frames
+    finally:
+        pipe.camera_encoder = None
+    assert torch.equal(default, on) and torch.equal(untrained, off)
+    assert not torch.allclose(on, off, atol=1e-4)

@@ -26,6 +26,7 @@ of a frame, which the training-free constraint acts on, are mostly background.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -190,12 +191,13 @@ class CameraController:
         lowpass: the Gaussian blur (in latent cells) that defines "low spatial frequencies".
         world_coordinates: move the video tokens' RoPE coordinates to world coordinates (:meth:`world_positions`).
         warp_noise: start from noise warped along the background's motion (:mod:`~ltx_video.conditioning.noise_warp`)
-            instead of independent noise per frame; ``warp_fresh`` is the share of independent noise mixed in.
+            instead of independent noise per frame; None (default): as the pipeline's motion encoder was trained
+            (its config's ``warp_noise``), off without one. ``warp_fresh`` is the share of independent noise mixed in.
     """
 
     def __init__(
         self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0,
-        world_coordinates: bool = True, warp_noise: bool = False, warp_fresh: float = 0.0,
+        world_coordinates: bool = True, warp_noise: bool | None = None, warp_fresh: float = 0.0,
     ):
         if not isinstance(camera, Camera):
             raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
@@ -209,7 +211,14 @@ class CameraController:
         if not 0.0 <= warp_fresh <= 1.0:
             raise ValueError(f"CameraController `warp_fresh` must be in [0, 1], got {warp_fresh!r}.")
         self.world_coordinates = bool(world_coordinates)
-        self.warp_noise, self.warp_fresh = bool(warp_noise), float(warp_fresh)
+        self.warp_noise = None if warp_noise is None else bool(warp_noise)
+        self.warp_fresh = float(warp_fresh)
+
+    def with_warp_noise(self, warp_noise: bool) -> CameraController:
+        """A copy with ``warp_noise`` settled (the pipeline settles None this way)."""
+        out = copy.copy(self)
+        out.warp_noise = bool(warp_noise)
+        return out
 
     # ------------------------------------------------------------------ the field
     def per_frame(self) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
@@ -361,10 +370,15 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
     background's motion says its content came from, and ``next`` the next frame's where it goes. A model
     trained on a static camera pools each cell with the same cell of the other frames; with a moving camera
     the warped neighbours are what it should pool with instead. ``context_gate`` starts at zero too.
+
+    ``warp_noise`` records that the encoder was trained on noise warped along the camera
+    (:mod:`~ltx_video.conditioning.noise_warp`): a pipeline with it then starts a camera call from warped noise
+    unless the call's :class:`CameraController` says otherwise. It adds no weights.
     """
 
     @register_to_config
-    def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6, warp_context: bool = False):
+    def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6, warp_context: bool = False,
+                 warp_noise: bool = False):
         super().__init__()
         self.features = features
         self.mlp = nn.Sequential(nn.Linear(features, hidden), nn.SiLU(), nn.Linear(hidden, inner_dim))

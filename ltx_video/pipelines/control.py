@@ -90,6 +90,9 @@ class ControlMixin:
                     raise ValueError(f"`camera` must be a Camera or a CameraController, got {type(camera).__name__}.")
                 controller = CameraController(camera)
             controller.check(num_frames, height, width, self.vae_temporal_compression_ratio)
+            if controller.warp_noise is None:  # as the motion encoder was trained; off for the training-free path
+                trained = self.camera_encoder is not None and bool(self.camera_encoder.config.get("warp_noise", False))
+                controller = controller.with_warp_noise(trained)
             if self.camera_encoder is None:
                 logger.warning(
                     "camera: %s has no motion encoder; the camera motion is imposed training-free (a soft constraint "

@@ -94,7 +94,8 @@ class CameraStage(TransformerStage):
             module.requires_grad_(False)
         cfg = transformer.config
         self.network = CameraMotionEncoder(
-            cfg.num_attention_heads * cfg.attention_head_dim, hidden=o["hidden"], warp_context=bool(o["warp_context"])
+            cfg.num_attention_heads * cfg.attention_head_dim, hidden=o["hidden"], warp_context=bool(o["warp_context"]),
+            warp_noise=bool(o["warp_noise"]),
         )
         self.model = _CameraObjective(transformer, self.network)
         self._encode_bank()
