@@ -153,17 +153,21 @@ def camera_summary(rows: list[dict]) -> list[dict]:
     return out
 
 
-def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0, 0.2)) -> list[dict]:
+def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0, 0.2),
+                  placements=("tokens",)) -> list[dict]:
     from ltx_video import Keyframe
     from ltx_video.default_model import DEFAULT_GENERATION
     from ltx_video.metrics import colour_track, flicker, psnr
 
     frames_at = (0, 24, 48)
     adapter = pipe.keyframe_adapter
-    settings = {("keyframes, no interpolation" if s == 0 else f"keyframes, interpolation {s:g}"): (s, None)
-                for s in interpolations}
+    settings = {}
+    for placement in placements:
+        label = "keyframes" if placement == "tokens" else "keyframes in place"
+        settings.update({(f"{label}, no interpolation" if s == 0 else f"{label}, interpolation {s:g}"): (s, None, placement)
+                         for s in interpolations})
     if adapter is not None:  # the trained adapter beside the same settings without it
-        settings.update({f"{name}, adapter": (s, adapter) for name, (s, _) in list(settings.items())})
+        settings.update({f"{name}, adapter": (s, adapter, p) for name, (s, _, p) in list(settings.items())})
     rows = {name: [] for name in ("VAE reconstruction", *settings)}
     real_flicker, path_errors = [], {name: [] for name in rows}
     for k in range(num):
@@ -176,8 +180,8 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
         real_path = colour_track(real_np, rgb)
         recon = _reconstruct(pipe.vae, clip.video).permute(0, 2, 3, 1).numpy()
         generated = {"VAE reconstruction": recon}
-        keyframes = [Keyframe(real[f], f) for f in frames_at]  # (3, H, W) in [0, 1]: diffusers' image layout
-        for name, (s, use) in settings.items():
+        for name, (s, use, placement) in settings.items():
+            keyframes = [Keyframe(real[f], f, placement=placement) for f in frames_at]  # (3, H, W) in [0, 1]
             pipe.keyframe_adapter = use
             video = pipe(clip.prompt.split(", the camera")[0], keyframes=keyframes, keyframe_interpolation=s,
                          generator=torch.Generator().manual_seed(seed), output_type="np",
@@ -236,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's; CI: 2)")
     parser.add_argument("--interpolations", nargs="+", type=float, default=[0.0, 0.2],
                         help="keyframe_interpolation values of the keyframes section")
+    parser.add_argument("--placements", nargs="+", choices=["tokens", "in_place"], default=["tokens", "in_place"],
+                        help="Keyframe placements of the keyframes section")
     args = parser.parse_args(argv)
     if args.num < 1 or min(args.speeds) <= 0:
         parser.error("--num must be >= 1 and --speeds > 0")
@@ -258,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         report += [f"| {r['setting']} | {r['rows']} | {100 * r['direction']:.0f} % | {r['pan_error']:.3f} | "
                    f"{100 * r['zoom_error']:.0f} % | {r['fraction']:+.2f} |" for r in camera_summary(rows)]
     if "keyframes" in args.sections:
-        rows = keyframe_rows(pipe, args.num, args.steps, args.interpolations)
+        rows = keyframe_rows(pipe, args.num, args.steps, args.interpolations, args.placements)
         report += ["", "| method | PSNR at keyframes (dB) | object path error between keyframes (px) | flicker vs real |",
                    "|---|---|---|---|"]
         report += [f"| {r['method']} | {r['psnr']:.2f} | {r['path_px']:.2f} | {r['flicker_ratio']:.2f}x |" for r in rows]

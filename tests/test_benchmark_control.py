@@ -14,14 +14,16 @@ def test_control_benchmark_runs_both_sections():
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     camera = {line.split(" | ")[2]: line.split(" | ") for line in lines if line.startswith("| pan_left")}
-    assert list(camera) == ["real", "VAE reconstruction", "prompt only", "training-free"]
+    assert list(camera) == ["real", "VAE reconstruction", "prompt only", "training-free", "warped noise"]
     # the ceiling rows: the world's clip measures what was asked (+1 px/frame: content moves right); the VAE
     # keeps most of it (about 0.8 on the built-in VAE)
     assert abs(float(camera["real"][4]) - 1.0) < 0.02 and float(camera["real"][5]) == 1.0
     assert 0.5 < float(camera["VAE reconstruction"][4]) < 1.05
     keyframes = [line for line in lines if not line.startswith("| pan_left")]
-    rows = {line.split(" | ")[0][2:]: line for line in keyframes if "PSNR" not in line and "VAE" in line or "keyframes," in line}
-    assert set(rows) == {"VAE reconstruction", "keyframes, no interpolation", "keyframes, interpolation 0.2"}
+    rows = {line.split(" | ")[0][2:]: line for line in keyframes
+            if "PSNR" not in line and "VAE" in line or line.startswith("| keyframes")}
+    assert set(rows) == {"VAE reconstruction", "keyframes, no interpolation", "keyframes, interpolation 0.2",
+                         "keyframes in place, no interpolation", "keyframes in place, interpolation 0.2"}
     vae_psnr = float(rows["VAE reconstruction"].split(" | ")[1])
     assert 15 < vae_psnr < 40  # the built-in VAE reconstructs held-out frames at 23-24 dB
 

@@ -162,3 +162,34 @@ def test_a_spatial_adapter_embeds_each_cells_position():
     moved = adapter.embed_position(times, cells[None])
     assert moved.shape == (1, 12, 32 + 16) and not torch.allclose(moved[0, 0], moved[0, 1])  # cells differ
     assert torch.equal(moved[0, :6], moved[0, 6:])
+
+
+def test_in_place_keyframes_replace_their_latent_frame_with_the_image_held_still():
+    from ltx_video.pipelines.latent_ops import normalize_latents
+
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    g = torch.Generator().manual_seed(1)
+    first, later = torch.rand(3, 64, 64, generator=g), torch.rand(3, 64, 64, generator=g)
+    exact = dict(image_cond_noise_scale=0.0)  # hard conditions not re-noised: kept bit for bit
+
+    def keyframes(placement, strength=1.0):
+        return [Keyframe(first, 0), Keyframe(later, 16, strength=strength, placement=placement)]
+
+    held_out = run(pipe, keyframes=keyframes("in_place"), keyframe_interpolation=0.0, **exact)
+    vae = pipe.vae  # the image in [-1, 1] held for 1 + 8 frames; its last latent frame holds pixel frames 9-16
+    still = (later * 2 - 1)[None, :, None].expand(-1, -1, 1 + pipe.vae_temporal_compression_ratio, -1, -1)
+    with torch.no_grad():
+        held = normalize_latents(vae.encode(still).latent_dist.mean, vae.latents_mean, vae.latents_std,
+                                 vae.config.scaling_factor)[:, :, -1]
+    assert torch.equal(held_out[:, :, 2], held)
+    tokens_out = run(pipe, keyframes=keyframes("tokens"), keyframe_interpolation=0.0, **exact)
+    assert not torch.allclose(tokens_out[:, :, 2], held, atol=1e-3)  # appended tokens leave the frame free
+    soft = run(pipe, keyframes=keyframes("in_place", 0.5), keyframe_interpolation=0.0, **exact)
+    assert not torch.allclose(soft[:, :, 2], held, atol=1e-3)  # strength < 1: a soft condition, denoised
+    at_zero = [Keyframe(first, 0, placement="in_place"), Keyframe(later, 16)]
+    assert torch.equal(run(pipe, keyframes=at_zero, **exact), run(pipe, keyframes=keyframes("tokens"), **exact))
+    with pytest.raises(ValueError, match="placement='in_place'` takes one image"):
+        Keyframe([first] * 9, 8, placement="in_place")
+    with pytest.raises(ValueError, match="`placement` must be one of"):
+        Keyframe(first, 8, placement="replace")

@@ -41,11 +41,19 @@ class Keyframe:
 
     ``image_or_clip``: what ``image=`` or ``video=`` take (diffusers' layouts: PIL, arrays, tensors in
     [0, 1] or uint8, lists of frames), or a path to an image or video file.
+
+    ``placement``: ``"tokens"`` (default) gives a keyframe after frame 0 to the model as LTX-Video does, as
+    appended tokens at its time. ``"in_place"`` (an image only) replaces the latent frame that holds
+    ``frame_index`` with the latent of the image held still for that latent frame's pixel frames (the image
+    repeated and encoded, its last latent frame), kept at ``strength`` like frame 0: the keyframe is
+    reproduced as closely as the VAE allows, and the content stands still over those pixel frames (4 on
+    the built-in model, 8 on LTX-Video's VAE). At frame 0 both are the same.
     """
 
     image_or_clip: Any
     frame_index: int
     strength: float = 1.0
+    placement: str = "tokens"
 
     def __post_init__(self):
         if isinstance(self.frame_index, bool) or not isinstance(self.frame_index, int) or self.frame_index < 0:
@@ -54,6 +62,15 @@ class Keyframe:
             raise ValueError(f"Keyframe `strength` must be in [0, 1], got {self.strength!r}.")
         if isinstance(self.image_or_clip, (str, Path)) and not Path(self.image_or_clip).exists():
             raise ValueError(f"Keyframe `image_or_clip` file not found: {self.image_or_clip}")
+        if self.placement not in PLACEMENTS:
+            raise ValueError(f"Keyframe `placement` must be one of {PLACEMENTS}, got {self.placement!r}.")
+        if self.placement == "in_place" and self.kind == "video":
+            raise ValueError("Keyframe `placement='in_place'` takes one image; a clip is placed as tokens (`'tokens'`).")
+
+    @property
+    def in_place(self) -> bool:
+        """Placed by replacing its latent frame (frame 0 always is, by LTX-Video's mechanism)."""
+        return self.placement == "in_place" and self.frame_index > 0
 
     @property
     def kind(self) -> str:
@@ -66,6 +83,9 @@ class Keyframe:
         from ltx_video.pipelines.inputs import _is_clip  # the rule video= follows
 
         return "video" if _is_clip(media) else "image"
+
+
+PLACEMENTS = ("tokens", "in_place")
 
 
 def cubic_smoothstep(alpha: torch.Tensor) -> torch.Tensor:
@@ -114,10 +134,23 @@ class MultiKeyframeProcessor:
 
     @staticmethod
     def to_conditions(keyframes: Sequence[Keyframe]) -> list:
-        """The pipeline's condition inputs: LTX-Video's token mechanism, one per keyframe."""
+        """The pipeline's condition inputs, one per keyframe (loaded and resized alike); the pipelines give the
+        ``in_place`` ones to :meth:`hold_latents` instead of LTX-Video's token mechanism."""
         from ltx_video.pipelines.inputs import ConditionInput
 
         return [ConditionInput(k.image_or_clip, k.kind, k.frame_index, k.strength) for k in keyframes]
+
+    @staticmethod
+    def place_in_grid(grid: torch.Tensor, mask: torch.Tensor, held: torch.Tensor, frame_index: int, strength: float,
+                      temporal_scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write an ``in_place`` keyframe's latent ``held`` (B|1, C, h, w) into the latent frame holding
+        ``frame_index`` of ``grid`` (B, C, F', h, w): ``lerp(grid, held, strength)`` there and its conditioning
+        ``mask`` (B, F') set to ``strength``, as LTX-Video places frame 0."""
+        index = keyframe_latent_index(frame_index, temporal_scale)
+        grid, mask = grid.clone(), mask.clone()
+        grid[:, :, index] = torch.lerp(grid[:, :, index], held.to(grid), strength)
+        mask[:, index] = strength
+        return grid, mask
 
     @staticmethod
     def interpolate(anchors: Sequence[tuple[int, torch.Tensor]], num_latent_frames: int) -> tuple[torch.Tensor, torch.Tensor]:

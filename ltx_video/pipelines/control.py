@@ -119,6 +119,29 @@ class ControlMixin:
             anchors.append((keyframe_latent_index(keyframe.frame_index, ratio), latents))
         return anchors
 
+    @torch.no_grad()
+    def split_keyframes(self, plan) -> tuple[list, list]:
+        """``plan.conditions`` split into those LTX-Video's token mechanism places and the ``in_place`` keyframes'
+        held latents ``(latents (N, C, h, w), frame_index, strength)``: each image repeated over
+        ``1 + temporal_scale`` frames, encoded (the VAE's mean), its last latent frame."""
+        control = getattr(plan, "control", None)
+        if control is None or not any(k.in_place for k in control.keyframes):
+            return plan.conditions, []
+        from ltx_video.pipelines.latent_ops import normalize_latents
+
+        ratio, vae = self.vae_temporal_compression_ratio, self.vae
+        tokens, held = [], []
+        for condition, keyframe in zip(plan.conditions, control.keyframes, strict=True):
+            if not keyframe.in_place:
+                tokens.append(condition)
+                continue
+            pixels, frame_index, strength = condition
+            still = pixels[:, :, :1].expand(-1, -1, 1 + ratio, -1, -1).to(plan.device, vae.dtype)
+            latents = vae.encode(still).latent_dist.mean
+            latents = normalize_latents(latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
+            held.append((latents[:, :, -1].float(), frame_index, strength))
+        return tokens, held
+
     def control_noise(self, plan):
         """``draw_noise`` for :meth:`prepare_latents`: the camera's warped noise (``CameraController(warp_noise=True)``),
         else None (independent noise)."""

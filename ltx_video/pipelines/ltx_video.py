@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -40,7 +41,7 @@ from ltx_video.conditioning.items import (
     pack,
     unpack,
 )
-from ltx_video.conditioning.multi_keyframe_processor import Keyframe
+from ltx_video.conditioning.multi_keyframe_processor import Keyframe, MultiKeyframeProcessor
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.callback_state import CallbackStateMixin
@@ -206,12 +207,15 @@ class LTXVideoPipeline(
         causal_temporal_positioning: bool,
         encode_before_noise: bool = False,
         draw_noise=None,
+        held: list | None = None,
     ) -> denoising.LatentState:
         """Noise (or given latents), conditions applied in order, packed into tokens with positions in seconds.
 
         The generator is drawn in LTXConditionPipeline's order (noise, then each condition), or with
         ``encode_before_noise`` in LTXImageToVideoPipeline's (the media first, then the noise). ``draw_noise(shape,
-        generator, device)`` replaces ``randn_tensor`` for the starting noise (a camera's warped noise).
+        generator, device)`` replaces ``randn_tensor`` for the starting noise (a camera's warped noise). ``held``:
+        ``(latents (B|1, C, h, w), frame_index, strength)`` of in-place keyframes, written into their latent frames
+        after the conditions (:meth:`MultiKeyframeProcessor.place_in_grid`).
         """
         device = self._execution_device
         t_ratio, s_ratio = self.vae_temporal_compression_ratio, self.vae_spatial_compression_ratio
@@ -241,6 +245,12 @@ class LTXVideoPipeline(
                 temporal_scale=t_ratio, spatial_scale=s_ratio, causal=causal_temporal_positioning,
             )
             state = keyframe.apply_to(state, generator)
+        for latents_held, frame_index, strength in held or ():
+            grid, grid_mask = MultiKeyframeProcessor.place_in_grid(
+                state.grid, state.grid_mask, latents_held, frame_index, strength, t_ratio
+            )
+            state = replace(state, grid=grid, grid_mask=grid_mask)
+        conditioned = bool(conditions) or bool(held)
         coords = latent_positions(
             batch_size, *shape[2:], temporal_scale=t_ratio, spatial_scale=s_ratio,
             causal=causal_temporal_positioning, device=device,
@@ -249,11 +259,11 @@ class LTXVideoPipeline(
         positions = torch.cat([state.prefix_coords, coords], dim=2).float()
         positions[:, 0] = positions[:, 0] * (1.0 / frame_rate)
         mask = None
-        if conditions:
+        if conditioned:
             mask = torch.cat([state.prefix_mask, state.grid_mask.repeat_interleave(shape[3] * shape[4], dim=1)], dim=1)
         return denoising.LatentState(
             latents=tokens, positions=positions, conditioning_mask=mask,
-            clean_latents=tokens.clone() if conditions else None, num_prefix_tokens=state.prefix.shape[1],
+            clean_latents=tokens.clone() if conditioned else None, num_prefix_tokens=state.prefix.shape[1],
         )
 
     # ------------------------------------------------------------------ 5. model
@@ -413,9 +423,10 @@ class LTXVideoPipeline(
 
     def prepare_video_latents(self, plan: GenerationPlan, *, frame_rate, latents, generator) -> denoising.LatentState:
         """Step 4: :meth:`prepare_latents` at the padded size of ``plan``, then the keyframes' interpolation."""
+        tokens, held = self.split_keyframes(plan)
         state = self.prepare_latents(
             batch_size=plan.batch_size, num_frames=plan.padding.padded_num_frames, height=plan.padding.padded_height,
-            width=plan.padding.padded_width, frame_rate=frame_rate, conditions=plan.conditions,
+            width=plan.padding.padded_width, frame_rate=frame_rate, conditions=tokens, held=held,
             first_sigma=float(plan.sigmas[0]), latents=latents, generator=generator,
             causal_temporal_positioning=not plan.diffusers_conventions, encode_before_noise=plan.diffusers_conventions,
             draw_noise=self.control_noise(plan),
