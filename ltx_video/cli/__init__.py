@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--keyframe", type=_media_at_frame("--keyframe"), action="append", default=[],
                      metavar="PATH:FRAME[:STRENGTH]", help="a keyframe (repeatable, in frame order): as --condition, "
                      "and the frames between keyframes start from their interpolation; see docs/control.md")
+    gen.add_argument("--keyframe-placement", choices=["tokens", "in-place"], default="tokens",
+                     help="how keyframes after frame 0 reach the model: LTX-Video's appended tokens (default), or "
+                     "in-place: the image held still replaces its latent frame (images only; see docs/control.md)")
     gen.add_argument("--camera", type=_camera, metavar="MOTION[:SPEED]", help="camera motion: static, pan-left, "
                      "pan-right, pan-up, pan-down, zoom-in, zoom-out, orbit-left, orbit-right, dolly-forward, "
                      "dolly-backward; SPEED in px per frame (pans, orbits) or %% per frame (zooms, dollies), default 1")

@@ -217,6 +217,12 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     frames = [frame for _, frame, _ in args.keyframe]
     if len(set(frames)) != len(frames) or frames != sorted(frames):
         raise CLIError(f"--keyframe: frames must be different and in increasing order, got {frames}")
+    if args.keyframe_placement == "in-place":
+        from ltx_video.conditioning.media import IMAGE_SUFFIXES
+
+        clips = [f"{path}:{frame}" for path, frame, _ in args.keyframe if Path(path).suffix.lower() not in IMAGE_SUFFIXES]
+        if clips:
+            raise CLIError(f"--keyframe-placement in-place takes images; {clips[0]} is a video (use --keyframe-placement tokens)")
     if args.camera is not None:
         from ltx_video.conditioning.camera_controller import Camera, CameraController
 
@@ -316,7 +322,8 @@ def run(args) -> Path:
         generator=torch.Generator(device="cpu").manual_seed(args.seed),
     )
     if args.keyframe:
-        call["keyframes"] = [Keyframe(p, f, s) for p, f, s in args.keyframe]
+        placement = args.keyframe_placement.replace("-", "_")
+        call["keyframes"] = [Keyframe(p, f, s, placement=placement) for p, f, s in args.keyframe]
     if args.camera is not None:
         call["camera"] = Camera(motion_type=args.camera[0], speed=args.camera[1])
     with quiet_console():

@@ -43,11 +43,13 @@ class Keyframe:
     [0, 1] or uint8, lists of frames), or a path to an image or video file.
 
     ``placement``: ``"tokens"`` (default) gives a keyframe after frame 0 to the model as LTX-Video does, as
-    appended tokens at its time. ``"in_place"`` (an image only) replaces the latent frame that holds
+    appended tokens at its time. ``"in_place"`` (an image only) also replaces the latent frame that holds
     ``frame_index`` with the latent of the image held still for that latent frame's pixel frames (the image
     repeated and encoded, its last latent frame), kept at ``strength`` like frame 0: the keyframe is
-    reproduced as closely as the VAE allows, and the content stands still over those pixel frames (4 on
-    the built-in model, 8 on LTX-Video's VAE). At frame 0 both are the same.
+    reproduced about as closely as the VAE reconstructs it, and the content stands still over those pixel
+    frames (4 on the built-in model, 8 on LTX-Video's VAE). The decoder reads that latent with its
+    neighbours', so content the model cannot make around it (a frame unlike its neighbours) comes out
+    blended. At frame 0 both placements are the same.
     """
 
     image_or_clip: Any
@@ -134,8 +136,8 @@ class MultiKeyframeProcessor:
 
     @staticmethod
     def to_conditions(keyframes: Sequence[Keyframe]) -> list:
-        """The pipeline's condition inputs, one per keyframe (loaded and resized alike); the pipelines give the
-        ``in_place`` ones to :meth:`hold_latents` instead of LTX-Video's token mechanism."""
+        """The pipeline's condition inputs: LTX-Video's token mechanism, one per keyframe; the pipelines also
+        write the ``in_place`` ones into their latent frames (:meth:`place_in_grid`)."""
         from ltx_video.pipelines.inputs import ConditionInput
 
         return [ConditionInput(k.image_or_clip, k.kind, k.frame_index, k.strength) for k in keyframes]

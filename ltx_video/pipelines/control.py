@@ -120,27 +120,24 @@ class ControlMixin:
         return anchors
 
     @torch.no_grad()
-    def split_keyframes(self, plan) -> tuple[list, list]:
-        """``plan.conditions`` split into those LTX-Video's token mechanism places and the ``in_place`` keyframes'
-        held latents ``(latents (N, C, h, w), frame_index, strength)``: each image repeated over
-        ``1 + temporal_scale`` frames, encoded (the VAE's mean), its last latent frame."""
+    def held_keyframes(self, plan) -> list:
+        """``(latents (N, C, h, w), frame_index, strength)`` of the ``in_place`` keyframes (they are given as
+        LTX-Video's tokens too): each image repeated over ``1 + temporal_scale`` frames, encoded (the VAE's mean),
+        its last latent frame."""
         control = getattr(plan, "control", None)
         if control is None or not any(k.in_place for k in control.keyframes):
-            return plan.conditions, []
+            return []
         from ltx_video.pipelines.latent_ops import normalize_latents
 
         ratio, vae = self.vae_temporal_compression_ratio, self.vae
-        tokens, held = [], []
-        for condition, keyframe in zip(plan.conditions, control.keyframes, strict=True):
-            if not keyframe.in_place:
-                tokens.append(condition)
-                continue
-            pixels, frame_index, strength = condition
-            still = pixels[:, :, :1].expand(-1, -1, 1 + ratio, -1, -1).to(plan.device, vae.dtype)
-            latents = vae.encode(still).latent_dist.mean
-            latents = normalize_latents(latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
-            held.append((latents[:, :, -1].float(), frame_index, strength))
-        return tokens, held
+        held = []
+        for (pixels, frame_index, strength), keyframe in zip(plan.conditions, control.keyframes, strict=True):
+            if keyframe.in_place:
+                still = pixels[:, :, :1].expand(-1, -1, 1 + ratio, -1, -1).to(plan.device, vae.dtype)
+                latents = vae.encode(still).latent_dist.mean
+                latents = normalize_latents(latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
+                held.append((latents[:, :, -1].float(), frame_index, strength))
+        return held
 
     def control_noise(self, plan):
         """``draw_noise`` for :meth:`prepare_latents`: the camera's warped noise (``CameraController(warp_noise=True)``),

@@ -423,13 +423,12 @@ class LTXVideoPipeline(
 
     def prepare_video_latents(self, plan: GenerationPlan, *, frame_rate, latents, generator) -> denoising.LatentState:
         """Step 4: :meth:`prepare_latents` at the padded size of ``plan``, then the keyframes' interpolation."""
-        tokens, held = self.split_keyframes(plan)
         state = self.prepare_latents(
             batch_size=plan.batch_size, num_frames=plan.padding.padded_num_frames, height=plan.padding.padded_height,
-            width=plan.padding.padded_width, frame_rate=frame_rate, conditions=tokens, held=held,
+            width=plan.padding.padded_width, frame_rate=frame_rate, conditions=plan.conditions,
             first_sigma=float(plan.sigmas[0]), latents=latents, generator=generator,
             causal_temporal_positioning=not plan.diffusers_conventions, encode_before_noise=plan.diffusers_conventions,
-            draw_noise=self.control_noise(plan),
+            draw_noise=self.control_noise(plan), held=self.held_keyframes(plan),
         )
         return self.prepare_control_state(plan, state)
 
