@@ -164,10 +164,11 @@ def test_a_spatial_adapter_embeds_each_cells_position():
     assert torch.equal(moved[0, :6], moved[0, 6:])
 
 
-def test_in_place_keyframes_replace_their_latent_frame_with_the_image_held_still():
+@pytest.mark.parametrize("which", ["LTXVideoPipeline", "LTXAudioVideoPipeline"])
+def test_in_place_keyframes_replace_their_latent_frame_with_the_image_held_still(which, pipes):
     from ltx_video.pipelines.latent_ops import normalize_latents
 
-    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe = pipes[1] if which == "LTXVideoPipeline" else tiny_audio_video_pipeline(seed=0)
     pipe.set_progress_bar_config(disable=True)
     g = torch.Generator().manual_seed(1)
     first, later = torch.rand(3, 64, 64, generator=g), torch.rand(3, 64, 64, generator=g)
@@ -177,16 +178,18 @@ def test_in_place_keyframes_replace_their_latent_frame_with_the_image_held_still
         return [Keyframe(first, 0), Keyframe(later, 16, strength=strength, placement=placement)]
 
     held_out = run(pipe, keyframes=keyframes("in_place"), keyframe_interpolation=0.0, **exact)
-    vae = pipe.vae  # the image in [-1, 1] held for 1 + 8 frames; its last latent frame holds pixel frames 9-16
-    still = (later * 2 - 1)[None, :, None].expand(-1, -1, 1 + pipe.vae_temporal_compression_ratio, -1, -1)
+    ratio = pipe.vae_temporal_compression_ratio
+    index = -(-16 // ratio)  # the latent frame holding pixel frame 16
+    vae = pipe.vae  # the image in [-1, 1] held for 1 + ratio frames; its last latent frame
+    still = (later * 2 - 1)[None, :, None].expand(-1, -1, 1 + ratio, -1, -1)
     with torch.no_grad():
         held = normalize_latents(vae.encode(still).latent_dist.mean, vae.latents_mean, vae.latents_std,
                                  vae.config.scaling_factor)[:, :, -1]
-    assert torch.equal(held_out[:, :, 2], held)
+    assert torch.equal(held_out[:, :, index], held)
     tokens_out = run(pipe, keyframes=keyframes("tokens"), keyframe_interpolation=0.0, **exact)
-    assert not torch.allclose(tokens_out[:, :, 2], held, atol=1e-3)  # appended tokens leave the frame free
+    assert not torch.allclose(tokens_out[:, :, index], held, atol=1e-3)  # appended tokens leave the frame free
     soft = run(pipe, keyframes=keyframes("in_place", 0.5), keyframe_interpolation=0.0, **exact)
-    assert not torch.allclose(soft[:, :, 2], held, atol=1e-3)  # strength < 1: a soft condition, denoised
+    assert not torch.allclose(soft[:, :, index], held, atol=1e-3)  # strength < 1: a soft condition, denoised
     at_zero = [Keyframe(first, 0, placement="in_place"), Keyframe(later, 16)]
     assert torch.equal(run(pipe, keyframes=at_zero, **exact), run(pipe, keyframes=keyframes("tokens"), **exact))
     with pytest.raises(ValueError, match="placement='in_place'` takes one image"):
