@@ -190,6 +190,12 @@ def test_in_place_keyframes_replace_their_latent_frame_with_the_image_held_still
     assert not torch.allclose(tokens_out[:, :, index], held, atol=1e-3)  # appended tokens leave the frame free
     soft = run(pipe, keyframes=keyframes("in_place", 0.5), keyframe_interpolation=0.0, **exact)
     assert not torch.allclose(soft[:, :, index], held, atol=1e-3)  # strength < 1: a soft condition, denoised
+    soft_tokens = run(pipe, keyframes=keyframes("tokens", 0.5), keyframe_interpolation=0.0, **exact)
+    assert not torch.allclose(soft, soft_tokens, atol=1e-4)  # ... but still placed
+    # two prompts, two videos each: every video holds the keyframe (media latents repeated per video)
+    many = pipe(**{**ARGS, "prompt": ["a red ball", "a blue ball"]}, num_videos_per_prompt=2,
+                keyframes=keyframes("in_place"), keyframe_interpolation=0.2, generator=gen(0), **exact).frames
+    assert many.shape[0] == 4 and all(torch.equal(many[i, :, index], held[0]) for i in range(4))
     at_zero = [Keyframe(first, 0, placement="in_place"), Keyframe(later, 16)]
     assert torch.equal(run(pipe, keyframes=at_zero, **exact), run(pipe, keyframes=keyframes("tokens"), **exact))
     with pytest.raises(ValueError, match="placement='in_place'` takes one image"):

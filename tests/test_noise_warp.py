@@ -19,7 +19,6 @@ def _warp(motion: str, speed: float, **kw) -> NoiseWarp:
 
 def test_a_static_camera_repeats_the_first_frame_whose_cells_are_block_sums():
     warp = _warp("static", 0.0, samples_per_cell=4)
-    torch.manual_seed(0)
     noise = warp.sample(2, 3, generator=gen(5))
     assert all(torch.equal(noise[:, :, k], noise[:, :, 0]) for k in range(GRID[0]))
     fine = torch.randn((2, 3, *warp.canvas), generator=gen(5))  # the same draw: 16 x 16 cells of 4 x 4 samples
@@ -57,9 +56,19 @@ def test_neighbouring_frames_correlate_by_their_shared_world_and_fresh_noise_dil
     assert (mixed[:, :, 3] * mixed[:, :, 4]).mean().item() == pytest.approx(5 / 8 * (1 - 0.36), abs=0.02)
 
 
+def test_a_strong_zoom_in_keeps_neighbouring_cells_apart():
+    warp = _warp("zoom_in", 5.0)  # 1.05 ** 46.5 = 9.7x by the last latent frame: more than 8 samples per cell side
+    assert warp.samples_per_cell == 20  # ceil(2 x 9.7): 2 samples per side where the cell is smallest
+    noise = warp.sample(256, 16, generator=gen(4))
+    last = noise[:, :, -1]
+    assert last.std().item() == pytest.approx(1.0, abs=0.02)
+    assert abs((last[..., :-1] * last[..., 1:]).mean().item()) < 0.02  # no two cells share a sample
+    assert abs((last[..., :-1, :] * last[..., 1:, :]).mean().item()) < 0.02
+
+
 def test_bad_arguments_are_refused():
     field = CameraController(Camera(motion_type="pan_left")).motion_field(5, 64, 64, temporal_scale=4)
-    with pytest.raises(ValueError, match="grid of 13 frames"):
+    with pytest.raises(ValueError, match="`grid` of 13 latent frames"):
         NoiseWarp(field, GRID)
     with pytest.raises(ValueError, match="samples_per_cell"):
         NoiseWarp(field, (5, 4, 4), samples_per_cell=1)
@@ -107,10 +116,15 @@ def test_the_pipeline_starts_from_the_warped_noise(pipes):
         warped = pipe(**args, camera=CameraController(camera, strength=0.0, warp_noise=True), generator=gen(0)).frames
         still = pipe(**args, camera=CameraController(Camera(), strength=0.0, warp_noise=True), generator=gen(0)).frames
         reference = pipe(**args, camera=CameraController(Camera(), strength=0.0), generator=gen(0)).frames
+        two = {**args, "prompt": ["a red ball", "a blue ball"]}
+        pipe(**two, generator=[gen(0), gen(1)], camera=CameraController(camera, strength=0.0, warp_noise=True))
+        with pytest.raises(ValueError, match="`generator` is a list of 1"):
+            pipe(**two, generator=[gen(0)], camera=CameraController(camera, strength=0.0, warp_noise=True))
     finally:
         pipe.prepare_latents = original
     assert torch.equal(still, reference)  # a static camera keeps independent noise
     assert not torch.allclose(warped, plain, atol=1e-4)
+    assert torch.equal(seen[4][:1], seen[1])  # one generator per video: the first video starts as the single call
     ratio, spatial = pipe.vae_temporal_compression_ratio, pipe.vae_spatial_compression_ratio
     frames, height, width = (25 - 1) // ratio + 1, 64 // spatial, 64 // spatial
     field = CameraController(camera).motion_field(frames, 64, 64, ratio)

@@ -218,8 +218,6 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     if len(set(frames)) != len(frames) or frames != sorted(frames):
         raise CLIError(f"--keyframe: frames must be different and in increasing order, got {frames}")
     if args.keyframe_placement == "in-place":
-        from ltx_video.conditioning.media import IMAGE_SUFFIXES
-
         clips = [f"{path}:{frame}" for path, frame, _ in args.keyframe if Path(path).suffix.lower() not in IMAGE_SUFFIXES]
         if clips:
             raise CLIError(f"--keyframe-placement in-place takes images; {clips[0]} is a video (use --keyframe-placement tokens)")

@@ -35,6 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
+from diffusers.utils.torch_utils import randn_tensor
 
 from ltx_video.conditioning.motions import MOTION_TYPES, parse_motion
 
@@ -162,15 +163,20 @@ class MotionField:
         xs = (torch.arange(grid_width, dtype=torch.float64) + 0.5) * (self.width / grid_width)
         cx, cy = self.centre
         px, py = torch.broadcast_tensors(xs[None, :] - cx, ys[:, None] - cy)  # (h, w)
-        total_scale, total_shift = 1.0, torch.zeros(2, dtype=torch.float64)
-        offsets = [torch.zeros(2, grid_height, grid_width, dtype=torch.float64)]
+        scale, shift = self.background_maps()
+        wx = (px[None] - shift[:, 0, None, None]) / scale[:, None, None]
+        wy = (py[None] - shift[:, 1, None, None]) / scale[:, None, None]
+        return torch.stack([wx - px, wy - py], dim=1).float()
+
+    def background_maps(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The background's map from the first latent frame to each frame, ``p_k = c + S_k (p_0 - c) + T_k``:
+        ``S`` (F',) and ``T`` (F', 2) in float64, the steps composed (``S_{k+1} = s_k S_k``, ``T_{k+1} = s_k T_k + t_k``)."""
+        scale, shift = [torch.ones((), dtype=torch.float64)], [torch.zeros(2, dtype=torch.float64)]
         for step in range(self.shift.shape[0]):
-            s = float(self.scale[step, 1])
-            total_scale, total_shift = s * total_scale, s * total_shift + self.shift[step, 1].double()
-            wx = (px - total_shift[0]) / total_scale
-            wy = (py - total_shift[1]) / total_scale
-            offsets.append(torch.stack([wx - px, wy - py]))
-        return torch.stack(offsets).float()
+            s = self.scale[step, 1].double()
+            scale.append(s * scale[-1])
+            shift.append(s * shift[-1] + self.shift[step, 1].double())
+        return torch.stack(scale), torch.stack(shift)
 
 
 def latent_frame_times(num_latent_frames: int, temporal_scale: int = 8) -> torch.Tensor:
@@ -192,12 +198,13 @@ class CameraController:
         world_coordinates: move the video tokens' RoPE coordinates to world coordinates (:meth:`world_positions`).
         warp_noise: start from noise warped along the background's motion (:mod:`~ltx_video.conditioning.noise_warp`)
             instead of independent noise per frame; None (default): as the pipeline's motion encoder was trained
-            (its config's ``warp_noise``), off without one. ``warp_fresh`` is the share of independent noise mixed in.
+            (its config's ``warp_noise``), off without one. ``warp_fresh`` is the share of independent noise mixed in;
+            None: as the motion encoder was trained (its config's ``warp_fresh``), else 0.
     """
 
     def __init__(
         self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0,
-        world_coordinates: bool = True, warp_noise: bool | None = None, warp_fresh: float = 0.0,
+        world_coordinates: bool = True, warp_noise: bool | None = None, warp_fresh: float | None = None,
     ):
         if not isinstance(camera, Camera):
             raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
@@ -208,16 +215,21 @@ class CameraController:
         if not lowpass > 0:
             raise ValueError(f"CameraController `lowpass` must be > 0, got {lowpass!r}.")
         self.camera, self.strength, self.until, self.lowpass = camera, strength, until, lowpass
-        if not 0.0 <= warp_fresh <= 1.0:
+        if warp_fresh is not None and not 0.0 <= warp_fresh <= 1.0:
             raise ValueError(f"CameraController `warp_fresh` must be in [0, 1], got {warp_fresh!r}.")
         self.world_coordinates = bool(world_coordinates)
         self.warp_noise = None if warp_noise is None else bool(warp_noise)
-        self.warp_fresh = float(warp_fresh)
+        self.warp_fresh = None if warp_fresh is None else float(warp_fresh)
 
-    def with_warp_noise(self, warp_noise: bool) -> CameraController:
-        """A copy with ``warp_noise`` settled (the pipeline settles None this way)."""
+    def settled(self, encoder_config=None) -> CameraController:
+        """A copy with ``warp_noise`` and ``warp_fresh`` left at None settled as the motion encoder whose config is
+        given was trained (None: the training-free path, no warped noise)."""
+        trained = dict(encoder_config or {})
         out = copy.copy(self)
-        out.warp_noise = bool(warp_noise)
+        if out.warp_noise is None:
+            out.warp_noise = bool(trained.get("warp_noise", False))
+        if out.warp_fresh is None:
+            out.warp_fresh = float(trained.get("warp_fresh", 0.0))
         return out
 
     # ------------------------------------------------------------------ the field
@@ -309,10 +321,10 @@ class CameraController:
         """Starting noise of ``shape`` (B, C, F', h, w): warped along ``field`` with ``warp_noise`` and a moving
         camera, else independent (``torch.randn``), drawn from ``generator``."""
         if not self.warp_noise or self.camera.motion_type == "static":
-            return torch.randn(shape, generator=generator, device=device, dtype=dtype)
+            return randn_tensor(shape, generator=generator, device=device, dtype=dtype)
         from ltx_video.conditioning.noise_warp import NoiseWarp
 
-        warp = NoiseWarp(field, tuple(shape[2:]), fresh=self.warp_fresh)
+        warp = NoiseWarp(field, tuple(shape[2:]), fresh=self.warp_fresh or 0.0)
         return warp.sample(shape[0], shape[1], generator=generator, device=device, dtype=dtype)
 
     # ------------------------------------------------------------------ the training-free constraint
@@ -371,14 +383,14 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
     trained on a static camera pools each cell with the same cell of the other frames; with a moving camera
     the warped neighbours are what it should pool with instead. ``context_gate`` starts at zero too.
 
-    ``warp_noise`` records that the encoder was trained on noise warped along the camera
-    (:mod:`~ltx_video.conditioning.noise_warp`): a pipeline with it then starts a camera call from warped noise
-    unless the call's :class:`CameraController` says otherwise. It adds no weights.
+    ``warp_noise`` (and ``warp_fresh``) record that the encoder was trained on noise warped along the camera
+    (:mod:`~ltx_video.conditioning.noise_warp`): a pipeline with it then starts a camera call from the same noise
+    unless the call's :class:`CameraController` says otherwise. They add no weights.
     """
 
     @register_to_config
     def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6, warp_context: bool = False,
-                 warp_noise: bool = False):
+                 warp_noise: bool = False, warp_fresh: float = 0.0):
         super().__init__()
         self.features = features
         self.mlp = nn.Sequential(nn.Linear(features, hidden), nn.SiLU(), nn.Linear(hidden, inner_dim))

@@ -35,32 +35,28 @@ class NoiseWarp:
     Args:
         field: the camera's motion between consecutive latent frames (its background layer is used).
         grid: the latent grid (F', h, w).
-        samples_per_cell: fine samples per latent cell side at the first frame's scale (>= 2); zooms that
-            magnify a cell more than this many times leave it a single sample, still standard normal.
+        samples_per_cell: fine samples per latent cell side at the first frame's scale (>= 2); raised for zooms
+            that magnify, so every cell of every frame covers at least 2 x 2 samples of its own.
         fresh: the share (as an amplitude, in [0, 1]) of independent noise mixed in.
     """
 
     def __init__(self, field: MotionField, grid: tuple[int, int, int], *, samples_per_cell: int = 8, fresh: float = 0.0):
         frames, height, width = grid
         if field.shift.shape[0] != frames - 1:
-            raise ValueError(f"the motion field has {field.shift.shape[0]} steps; a grid of {frames} frames needs {frames - 1}.")
+            raise ValueError(f"NoiseWarp `field` has {field.shift.shape[0]} steps; a `grid` of {frames} latent frames "
+                             f"needs {frames - 1}.")
         if not (isinstance(samples_per_cell, int) and samples_per_cell >= 2):
-            raise ValueError(f"`samples_per_cell` must be an integer >= 2, got {samples_per_cell!r}.")
+            raise ValueError(f"NoiseWarp `samples_per_cell` must be an integer >= 2, got {samples_per_cell!r}.")
         if not 0.0 <= fresh <= 1.0:
-            raise ValueError(f"`fresh` must be in [0, 1], got {fresh!r}.")
+            raise ValueError(f"NoiseWarp `fresh` must be in [0, 1], got {fresh!r}.")
         self.grid, self.fresh = (frames, height, width), float(fresh)
+        scale_t, shift_t = field.background_maps()  # p_k = c + S_k (p_0 - c) + T_k (background layer)
+        # a cell magnified S times sees 1 / S of its first-frame rectangle: keep at least 2 samples per side
+        self.samples_per_cell = max(samples_per_cell, math.ceil(2 * scale_t.max().item()))
         cell_x, cell_y = field.width / width, field.height / height
-        step_x, step_y = cell_x / samples_per_cell, cell_y / samples_per_cell
+        step_x, step_y = cell_x / self.samples_per_cell, cell_y / self.samples_per_cell
         cx, cy = field.centre
-        # Each frame's map from its screen to the first frame's: p0 = c + (p_k - c - T_k) / S_k (background layer).
-        scale, shift = [1.0], [(0.0, 0.0)]
-        for k in range(frames - 1):
-            s = float(field.scale[k, 1])
-            tx, ty = (float(v) for v in field.shift[k, 1])
-            scale.append(s * scale[-1])
-            shift.append((s * shift[-1][0] + tx, s * shift[-1][1] + ty))
-        scale_t = torch.tensor(scale, dtype=torch.float64)[:, None]
-        shift_t = torch.tensor(shift, dtype=torch.float64)
+        scale_t = scale_t[:, None]
         edges_x = torch.arange(width + 1, dtype=torch.float64) * cell_x  # cell edges on screen
         edges_y = torch.arange(height + 1, dtype=torch.float64) * cell_y
         world_x = cx + (edges_x[None] - cx - shift_t[:, :1]) / scale_t  # (F', w + 1) in first-frame pixels
@@ -75,8 +71,7 @@ class NoiseWarp:
         # Samples with centres in [lo, hi): m from ceil((lo - origin) / step - 0.5) up to, not including, the same of hi.
         ix = torch.ceil((world_x - origin_x) / step_x - 0.5 - 1e-9).long()
         iy = torch.ceil((world_y - origin_y) / step_y - 0.5 - 1e-9).long()
-        x0, x1 = ix[:, :-1], torch.maximum(ix[:, 1:], ix[:, :-1] + 1)  # at least one sample per cell
-        y0, y1 = iy[:, :-1], torch.maximum(iy[:, 1:], iy[:, :-1] + 1)
+        x0, x1, y0, y1 = ix[:, :-1], ix[:, 1:], iy[:, :-1], iy[:, 1:]  # disjoint: at least 2 samples per side
         self._corners = (y0[:, :, None], y1[:, :, None], x0[:, None, :], x1[:, None, :])  # (F', h|1, 1|w)
         self._count = ((y1 - y0)[:, :, None] * (x1 - x0)[:, None, :]).double()  # (F', h, w)
 
@@ -86,11 +81,12 @@ class NoiseWarp:
         source = generator.device if generator is not None else device  # a CPU generator draws on the CPU
         rows, cols = self.canvas
         fine = torch.randn((batch, channels, rows, cols), generator=generator, device=source, dtype=torch.float32)
-        fine = fine.to(device)
+        work = torch.device("cpu") if device.type == "mps" else device  # the integral image is float64
+        fine = fine.to(work)
         integral = torch.nn.functional.pad(fine.double().cumsum(2).cumsum(3), (1, 0, 1, 0))  # (B, C, rows+1, cols+1)
-        y0, y1, x0, x1 = (c.to(device) for c in self._corners)
+        y0, y1, x0, x1 = (c.to(work) for c in self._corners)
         total = integral[..., y1, x1] - integral[..., y0, x1] - integral[..., y1, x0] + integral[..., y0, x0]
-        noise = (total / self._count.to(device).sqrt()).float()  # (B, C, F', h, w)
+        noise = (total / self._count.to(work).sqrt()).float().to(device)  # (B, C, F', h, w)
         if self.fresh > 0:
             independent = torch.randn(noise.shape, generator=generator, device=source, dtype=torch.float32)
             noise = math.sqrt(1 - self.fresh**2) * noise + self.fresh * independent.to(device)

@@ -61,6 +61,11 @@ class ControlPlan:
         return self.fields[key]
 
 
+def _to_batch(latents: torch.Tensor, batch: int) -> torch.Tensor:
+    """Media latents (1 or one per prompt, ...) -> one per video (``batch``), each prompt's repeated for its videos."""
+    return latents if latents.shape[0] == batch else latents.repeat_interleave(batch // latents.shape[0], dim=0)
+
+
 class ControlMixin:
     """Needs the pipeline's ``vae``, ``transformer``, ``encode``-side helpers of :class:`ConditionMediaMixin`."""
 
@@ -90,9 +95,8 @@ class ControlMixin:
                     raise ValueError(f"`camera` must be a Camera or a CameraController, got {type(camera).__name__}.")
                 controller = CameraController(camera)
             controller.check(num_frames, height, width, self.vae_temporal_compression_ratio)
-            if controller.warp_noise is None:  # as the motion encoder was trained; off for the training-free path
-                trained = self.camera_encoder is not None and bool(self.camera_encoder.config.get("warp_noise", False))
-                controller = controller.with_warp_noise(trained)
+            # warped noise as the motion encoder was trained; off for the training-free path
+            controller = controller.settled(self.camera_encoder.config if self.camera_encoder is not None else None)
             if self.camera_encoder is None:
                 logger.warning(
                     "camera: %s has no motion encoder; the camera motion is imposed training-free (a soft constraint "
@@ -115,7 +119,7 @@ class ControlMixin:
             first = pixels[:, :, :1].to(plan.device, self.vae.dtype)
             latents = self.vae.encode(first).latent_dist.mean
             latents = normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
-            latents = latents[:, :, 0].float().expand(plan.batch_size, -1, -1, -1)
+            latents = _to_batch(latents[:, :, 0].float(), plan.batch_size)
             anchors.append((keyframe_latent_index(keyframe.frame_index, ratio), latents))
         return anchors
 
@@ -136,7 +140,7 @@ class ControlMixin:
                 still = pixels[:, :, :1].expand(-1, -1, 1 + ratio, -1, -1).to(plan.device, vae.dtype)
                 latents = vae.encode(still).latent_dist.mean
                 latents = normalize_latents(latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
-                held.append((latents[:, :, -1].float(), frame_index, strength))
+                held.append((_to_batch(latents[:, :, -1].float(), plan.batch_size), frame_index, strength))
         return held
 
     def control_noise(self, plan):
@@ -145,12 +149,16 @@ class ControlMixin:
         control = getattr(plan, "control", None)
         if control is None or control.camera is None or not control.camera.warp_noise:
             return None
+        if control.camera.camera.motion_type == "static":
+            return None  # independent noise, drawn as without a camera
         frames = plan.padding.latent_size[0]
         field = control.motion_field(frames, plan.padding.padded_height, plan.padding.padded_width,
                                      self.vae_temporal_compression_ratio)
 
         def draw(shape, generator, device):
             if isinstance(generator, list):  # one generator per video, as diffusers' randn_tensor takes them
+                if len(generator) != shape[0]:
+                    raise ValueError(f"`generator` is a list of {len(generator)} generators, but {shape[0]} videos are made.")
                 return torch.cat([control.camera.noise(field, (1, *shape[1:]), generator=g, device=device)
                                   for g in generator])
             return control.camera.noise(field, shape, generator=generator, device=device)

@@ -95,7 +95,7 @@ class CameraStage(TransformerStage):
         cfg = transformer.config
         self.network = CameraMotionEncoder(
             cfg.num_attention_heads * cfg.attention_head_dim, hidden=o["hidden"], warp_context=bool(o["warp_context"]),
-            warp_noise=bool(o["warp_noise"]),
+            warp_noise=bool(o["warp_noise"]), warp_fresh=float(o["warp_fresh"]),
         )
         self.model = _CameraObjective(transformer, self.network)
         self._encode_bank()
