@@ -109,17 +109,12 @@ class ControlMixin:
     # ------------------------------------------------------------------ step 4
     def _anchor_latents(self, plan, control: ControlPlan) -> list[tuple[int, torch.Tensor]]:
         """(latent frame, latents (B, C, h, w)) of each keyframe's first frame: the VAE's mean (no generator draw)."""
-        from ltx_video.pipelines.latent_ops import normalize_latents
-
         if control.anchors:
             return control.anchors
         anchors = control.anchors
         ratio = self.vae_temporal_compression_ratio
         for (pixels, _, _), keyframe in zip(plan.conditions, control.keyframes, strict=True):
-            first = pixels[:, :, :1].to(plan.device, self.vae.dtype)
-            latents = self.vae.encode(first).latent_dist.mean
-            latents = normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
-            latents = _to_batch(latents[:, :, 0].float(), plan.batch_size)
+            latents = _to_batch(self.encode_media_mean(pixels[:, :, :1])[:, :, 0], plan.batch_size)
             anchors.append((keyframe_latent_index(keyframe.frame_index, ratio), latents))
         return anchors
 
@@ -131,16 +126,12 @@ class ControlMixin:
         control = getattr(plan, "control", None)
         if control is None or not any(k.in_place for k in control.keyframes):
             return []
-        from ltx_video.pipelines.latent_ops import normalize_latents
-
-        ratio, vae = self.vae_temporal_compression_ratio, self.vae
+        ratio = self.vae_temporal_compression_ratio
         held = []
         for (pixels, frame_index, strength), keyframe in zip(plan.conditions, control.keyframes, strict=True):
             if keyframe.in_place:
-                still = pixels[:, :, :1].expand(-1, -1, 1 + ratio, -1, -1).to(plan.device, vae.dtype)
-                latents = vae.encode(still).latent_dist.mean
-                latents = normalize_latents(latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
-                held.append((_to_batch(latents[:, :, -1].float(), plan.batch_size), frame_index, strength))
+                still = pixels[:, :, :1].expand(-1, -1, 1 + ratio, -1, -1)
+                held.append((_to_batch(self.encode_media_mean(still)[:, :, -1], plan.batch_size), frame_index, strength))
         return held
 
     def control_noise(self, plan):

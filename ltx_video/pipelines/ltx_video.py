@@ -12,7 +12,6 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 import torch
@@ -33,15 +32,8 @@ from transformers import T5EncoderModel, T5Tokenizer
 from ltx_video.attention.backends import set_denoising_step
 from ltx_video.attention.stg import SkipLayerStrategy, spatiotemporal_perturbation
 from ltx_video.conditioning.camera_controller import Camera, CameraController
-from ltx_video.conditioning.items import (
-    ConditioningItem,
-    ConditioningState,
-    KeyframeCondition,
-    latent_positions,
-    pack,
-    unpack,
-)
-from ltx_video.conditioning.multi_keyframe_processor import Keyframe, MultiKeyframeProcessor
+from ltx_video.conditioning.items import ConditioningItem, unpack
+from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.callback_state import CallbackStateMixin
@@ -190,81 +182,6 @@ class LTXVideoPipeline(
         # shift or terminal stretch, which would make the steps inconsistent with the timesteps.
         timesteps = torch.tensor([float(t) for t in timesteps], dtype=torch.float32, device=device)
         return timesteps, torch.cat([timesteps / 1000.0, timesteps.new_zeros(1)])
-
-    # ------------------------------------------------------------------ 4. latents
-    def prepare_latents(
-        self,
-        *,
-        batch_size: int,
-        num_frames: int,
-        height: int,
-        width: int,
-        frame_rate: float,
-        conditions: list[tuple[torch.Tensor, int, float]],
-        first_sigma: float,
-        latents: torch.Tensor | None,
-        generator,
-        causal_temporal_positioning: bool,
-        encode_before_noise: bool = False,
-        draw_noise=None,
-        held: list | None = None,
-    ) -> denoising.LatentState:
-        """Noise (or given latents), conditions applied in order, packed into tokens with positions in seconds.
-
-        The generator is drawn in LTXConditionPipeline's order (noise, then each condition), or with
-        ``encode_before_noise`` in LTXImageToVideoPipeline's (the media first, then the noise). ``draw_noise(shape,
-        generator, device)`` replaces ``randn_tensor`` for the starting noise (a camera's warped noise). ``held``:
-        ``(latents (B|1, C, h, w), frame_index, strength)`` of in-place keyframes, written into their latent frames
-        after the conditions (:meth:`MultiKeyframeProcessor.place_in_grid`).
-        """
-        device = self._execution_device
-        t_ratio, s_ratio = self.vae_temporal_compression_ratio, self.vae_spatial_compression_ratio
-        shape = (batch_size, self.transformer.config.in_channels, (num_frames - 1) // t_ratio + 1,
-                 height // s_ratio, width // s_ratio)
-        encoded = None
-        if encode_before_noise:
-            encoded = [self.encode_media(pixels, generator, batch_size, one_by_one=True) for pixels, _, _ in conditions]
-        if draw_noise is None:
-            noise = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
-        else:
-            noise = draw_noise(shape, generator, device)
-        if latents is not None:
-            latents = latents.to(device=device, dtype=torch.float32)
-            if latents.ndim == 3:  # packed (B, N, C), as diffusers' LTXPipeline takes them
-                latents = unpack(latents, *shape[2:])
-            if tuple(latents.shape) != shape:
-                raise ValueError(f"`latents` must have shape {shape} (or packed), got {tuple(latents.shape)}.")
-            # sigma0 = 1: the given latents are the initial noise (diffusers); below 1 they are noised to
-            # sigma0 (LTX-Video, e.g. a multi-scale second pass).
-            noise = latents if first_sigma >= 1.0 else first_sigma * noise + (1 - first_sigma) * latents
-        state = ConditioningState.from_noise(noise)
-        for k, (pixels, frame_index, strength) in enumerate(conditions):
-            keyframe = KeyframeCondition(
-                latents=encoded[k] if encoded is not None else self.encode_media(pixels, generator, batch_size),
-                frame_index=frame_index, strength=strength, num_pixel_frames=pixels.shape[2],
-                temporal_scale=t_ratio, spatial_scale=s_ratio, causal=causal_temporal_positioning,
-            )
-            state = keyframe.apply_to(state, generator)
-        for latents_held, frame_index, strength in held or ():
-            grid, grid_mask = MultiKeyframeProcessor.place_in_grid(
-                state.grid, state.grid_mask, latents_held, frame_index, strength, t_ratio
-            )
-            state = replace(state, grid=grid, grid_mask=grid_mask)
-        conditioned = bool(conditions) or bool(held)
-        coords = latent_positions(
-            batch_size, *shape[2:], temporal_scale=t_ratio, spatial_scale=s_ratio,
-            causal=causal_temporal_positioning, device=device,
-        )
-        tokens = torch.cat([state.prefix, pack(state.grid)], dim=1)
-        positions = torch.cat([state.prefix_coords, coords], dim=2).float()
-        positions[:, 0] = positions[:, 0] * (1.0 / frame_rate)
-        mask = None
-        if conditioned:
-            mask = torch.cat([state.prefix_mask, state.grid_mask.repeat_interleave(shape[3] * shape[4], dim=1)], dim=1)
-        return denoising.LatentState(
-            latents=tokens, positions=positions, conditioning_mask=mask,
-            clean_latents=tokens.clone() if conditioned else None, num_prefix_tokens=state.prefix.shape[1],
-        )
 
     # ------------------------------------------------------------------ 5. model
     def velocity_model(self, prompt_embeds, prompt_mask, negative_embeds, negative_mask, strategy, attention_kwargs):
