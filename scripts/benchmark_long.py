@@ -48,6 +48,7 @@ SETTINGS = {
     "no-carryover": {"carryover_strength": 0.0},
     "no-adain": {"adain_factor": 0.0},
     "no-anchor": {"anchor": False},
+    "colour-match": {"colour_match": 1.0},
 }
 
 

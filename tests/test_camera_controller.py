@@ -176,3 +176,16 @@ def test_world_positions_undo_the_background_motion(motion):
     assert torch.equal(static.world_positions(positions, static.motion_field(frames, height, width, 4), h, w), positions)
     off = CameraController(Camera(motion_type=motion), world_coordinates=False)
     assert torch.equal(off.world_positions(positions, field, h, w), positions)
+
+
+def test_prompt_with_camera_and_settled_coordinates():
+    from ltx_video.conditioning.motions import prompt_with_camera
+
+    assert prompt_with_camera("a red ball bounces", "pan_left") == "a red ball bounces, the camera pans left"
+    assert prompt_with_camera("a red ball bounces, the camera zooms in", "dolly_backward") == (
+        "a red ball bounces, the camera dollies backward")
+    pan = Camera(motion_type="pan_left")
+    assert CameraController(pan).settled().world_coordinates is True  # training-free: world coordinates
+    assert CameraController(pan).settled({"world_positions": False}).world_coordinates is False  # as trained
+    assert CameraController(pan).settled({}).world_coordinates is True  # encoders saved before the key existed
+    assert CameraController(pan, world_coordinates=True).settled({"world_positions": False}).world_coordinates is True

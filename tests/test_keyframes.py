@@ -127,6 +127,30 @@ def test_zero_gated_adapter_and_encoder_leave_the_output_unchanged(components, i
     assert not pipe.transformer.proj_in._forward_hooks
 
 
+def test_an_encoder_trained_with_the_phrase_says_the_camera_in_the_prompt(pipes):
+    """camera_phrase: the call encodes the prompt with the camera's phrase (bit-equal to writing it, same ops);
+    world_positions=False: the tokens stay on screen (zero gates: the legacy output)."""
+    _, pipe = pipes
+    inner = pipe.transformer.config.num_attention_heads * pipe.transformer.config.attention_head_dim
+    static = run(pipe)
+    pipe.camera_encoder = CameraMotionEncoder(inner, world_positions=False, camera_phrase=False)
+    assert torch.equal(run(pipe, camera=Camera(motion_type="pan_left")), static)  # settled on screen
+    with torch.no_grad():
+        pipe.camera_encoder.gate.fill_(0.5)
+    weights = pipe.camera_encoder.state_dict()
+    written = run(pipe, prompt="a red ball, the camera pans left", camera=Camera(motion_type="pan_left"))
+    unsaid = run(pipe, camera=Camera(motion_type="pan_left"))
+    pipe.camera_encoder = CameraMotionEncoder(inner, world_positions=False, camera_phrase=True)
+    pipe.camera_encoder.load_state_dict(weights)
+    said = run(pipe, camera=Camera(motion_type="pan_left"))
+    assert torch.equal(said, written) and not torch.allclose(said, unsaid, atol=1e-5)
+    # the camera asked for replaces a phrase the prompt already has; without camera= the prompt is left alone
+    assert torch.equal(run(pipe, prompt="a red ball, the camera zooms in", camera=Camera(motion_type="pan_left")),
+                       written)
+    assert torch.equal(run(pipe), static)
+    pipe.camera_encoder = None
+
+
 def test_training_free_camera_changes_only_what_it_should(pipes, caplog):
     _, pipe = pipes
     static = run(pipe)

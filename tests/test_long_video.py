@@ -8,12 +8,13 @@ import sys
 import textwrap
 
 import av
+import numpy as np
 import pytest
 import torch
 
 from ltx_video.io.media import read_video_tensor
 from ltx_video.io.segments import read_wav
-from ltx_video.pipelines.long_video import ChunkLayout, chunk_seed
+from ltx_video.pipelines.long_video import ChunkLayout, chunk_seed, colour_statistics, match_colours
 from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
 
 # Tiny models: r = 8, 64 x 64 px (2 x 2 latents). 17-frame chunks (3 latents), overlap 8 (1 latent):
@@ -80,6 +81,7 @@ def test_built_in_layout_values():
     (dict(duration=2.0), "exactly one of `duration`"),
     (dict(carryover_strength=1.5), "`carryover_strength` must be in [0, 1]"),
     (dict(adain_factor=-0.1), "`adain_factor` must be in [0, 1]"),
+    (dict(colour_match=2.0), "`colour_match` must be in [0, 1]"),
     (dict(output="x.avi"), "`output` must end in .mp4"),
     (dict(foo=1), "unexpected argument(s) ['foo']"),
     (dict(prompt=[]), "`prompt` must be a string or a non-empty list"),
@@ -133,6 +135,38 @@ def test_long_video_with_audio_is_continuous_and_exact(av_pipe, tmp_path):
     again = av_pipe.generate_long(["a red ball bounces", "a blue square slides"], output=tmp_path / "long.mp4", **LONG)
     assert again.chunks_generated == 0
     assert sorted(p.name for p in out.folder.glob("state-*")) == ["state-00002.safetensors"]
+
+
+def test_match_colours_moves_each_channel_toward_the_reference():
+    rng = np.random.default_rng(0)
+    frames = rng.uniform(0, 200, (3, 4, 5, 3)).astype(np.float32)
+    reference = np.array([[100.0, 50.0, 150.0], [10.0, 40.0, 5.0]])
+    matched = match_colours(frames, reference, 1.0)
+    assert np.allclose(colour_statistics(matched), reference, rtol=1e-5)
+    half = colour_statistics(match_colours(frames, reference, 0.5))
+    assert np.allclose(half, (colour_statistics(frames) + reference) / 2, rtol=1e-5)
+    assert np.allclose(match_colours(frames, reference, 0.0), frames, atol=1e-4)
+    flat = np.full((2, 2, 2, 3), 7.0, np.float32)  # a flat channel keeps gain 1, moves only its mean
+    assert np.allclose(match_colours(flat, reference, 1.0)[..., 0], 100.0)
+
+
+def test_colour_match_leaves_the_first_chunk_and_pulls_the_rest(av_pipe, tmp_path):
+    """The first segment is the same either way; later ones differ, with their colours nearer the first chunk's."""
+    outs = {m: av_pipe.generate_long("a red ball bounces", output=tmp_path / f"c{m}.mp4", colour_match=m, **LONG)
+            for m in (0.0, 1.0)}
+    manifests = {m: json.loads((o.folder / "manifest.json").read_text()) for m, o in outs.items()}
+    assert manifests[1.0]["arguments"]["colour_match"] == 1.0
+    segments = {m: [read_video_tensor(o.folder / c["video"])[0].float() for c in manifests[m]["chunks"]]
+                for m, o in outs.items()}
+    assert torch.equal(segments[0.0][0], segments[1.0][0])
+
+    def distance(m):  # the last segment's per-channel mean colour against the first's
+        first, last = segments[m][0], segments[m][-1]
+        dims = [d for d in range(first.dim()) if first.shape[d] != 3]
+        return (first.mean(dim=dims) - last.mean(dim=dims)).norm().item()
+
+    assert not torch.equal(segments[0.0][-1], segments[1.0][-1])
+    assert distance(1.0) < distance(0.0)
 
 
 def test_carry_over_holds_the_overlap(av_pipe, tmp_path):
@@ -314,6 +348,7 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys):
     (["--duration", "5", "--overlap-frames", "6"], "--overlap-frames must be a multiple of 4"),
     (["--duration", "5", "--num-frames", "10"], "--duration SECONDS or --num-frames N"),
     (["--duration", "5", "--carryover-strength", "2"], "--carryover-strength must be in [0, 1]"),
+    (["--duration", "5", "--colour-match", "-1"], "--colour-match must be in [0, 1]"),
     (["--duration", "5", "--output", "x.avi"], "--output must end in .mp4"),
     (["--duration", "5", "--resume", "--restart"], "exclude each other"),
     (["--duration", "5", "--prompts", "missing.txt"], "give a PROMPT or --prompts"),

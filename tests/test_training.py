@@ -265,7 +265,7 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
               "learning_rate": 0.05, "warmup_steps": 1, "checkpoint_every": 3, "log_every": 1,
               "data": {**DATA, "camera": ["pan_left", "orbit_right", "dolly_forward"]},
               "stage_options": {"pipeline": str(base_dir), "hidden": 8, "world_positions": True, "warp_context": True,
-                                "phrase_when_off": True, "no_camera_prob": 0.5}}
+                                "phrase_when_off": True, "phrase_with_camera": True, "no_camera_prob": 0.5}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     _run(["--config", str(tmp_path / "c.yaml")])
 
@@ -273,6 +273,7 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
     assert base.camera_encoder is None and trained.camera_encoder is not None
     assert trained.camera_encoder.gate.abs().max() > 0  # trained away from its zero start
     assert trained.camera_encoder.context_gate.abs().max() > 0  # the warped context too
+    assert trained.camera_encoder.config.camera_phrase and trained.camera_encoder.config.world_positions
     args = CONTROL_ARGS
     plain = base(**args, generator=torch.Generator().manual_seed(0)).frames
     assert torch.equal(trained(**args, generator=torch.Generator().manual_seed(0)).frames, plain)

@@ -38,6 +38,9 @@ def add_parser(commands, positive_int, positive_float, model_default) -> None:
                       help="how strongly a chunk starts from the last one's overlap, 0 to 1 (default: 0.8)")
     long.add_argument("--adain-factor", type=float, default=1.0, metavar="F",
                       help="pull each chunk's latent statistics toward the first chunk's, 0 to 1 (default: 1.0)")
+    long.add_argument("--colour-match", type=float, default=0.0, metavar="F",
+                      help="pull each chunk's decoded colours (per-channel mean and std) toward the first chunk's, "
+                      "0 to 1 (default: 0)")
     long.add_argument("--no-anchor", action="store_true", help="no first-chunk anchor before each chunk")
     long.add_argument("--no-audio", action="store_true", help="video only (audio-video models)")
     long.add_argument("--resume", action="store_true", help="continue the run in OUTPUT.parts/ (same arguments)")
@@ -98,7 +101,8 @@ def check_inputs(args) -> tuple[object, dict]:
     if parts.exists() and not (args.resume or args.restart):
         raise CLIError(f"--output: {parts} holds an earlier run: pass --resume to continue it (same arguments), or "
                        "--restart to start over in a new folder (the old one is kept)")
-    for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor)):
+    for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor),
+                        ("--colour-match", args.colour_match)):
         if not 0.0 <= value <= 1.0:
             raise CLIError(f"{flag} must be in [0, 1], got {value:g}")
     source = inspect_model(args.model, args.base_model)
@@ -117,7 +121,7 @@ def check_inputs(args) -> tuple[object, dict]:
     call = dict(
         prompt=prompts if len(prompts) > 1 else prompts[0], output=args.output, num_frames=num_frames,
         chunk_frames=chunk_frames, overlap_frames=overlap_frames, carryover_strength=args.carryover_strength,
-        adain_factor=args.adain_factor, anchor=not args.no_anchor, resume=not args.restart, seed=args.seed,
+        adain_factor=args.adain_factor, colour_match=args.colour_match, anchor=not args.no_anchor, resume=not args.restart, seed=args.seed,
         negative_prompt=args.negative_prompt if args.negative_prompt is not None else defaults.negative_prompt,
         height=args.height or defaults.height, width=args.width or defaults.width, frame_rate=frame_rate,
         num_inference_steps=args.steps or defaults.num_inference_steps,

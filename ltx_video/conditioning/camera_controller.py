@@ -195,7 +195,9 @@ class CameraController:
         strength: the constraint's weight at the first step (0: off, 1: the low frequencies are replaced).
         until: the fraction of the denoising steps it acts on; its weight falls linearly to 0 there.
         lowpass: the Gaussian blur (in latent cells) that defines "low spatial frequencies".
-        world_coordinates: move the video tokens' RoPE coordinates to world coordinates (:meth:`world_positions`).
+        world_coordinates: move the video tokens' RoPE coordinates to world coordinates (:meth:`world_positions`);
+            None (default): as the pipeline's motion encoder was trained (its config's ``world_positions``), on
+            without one.
         warp_noise: start from noise warped along the background's motion (:mod:`~ltx_video.conditioning.noise_warp`)
             instead of independent noise per frame; None (default): as the pipeline's motion encoder was trained
             (its config's ``warp_noise``), off without one. ``warp_fresh`` is the share of independent noise mixed in;
@@ -204,7 +206,7 @@ class CameraController:
 
     def __init__(
         self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0,
-        world_coordinates: bool = True, warp_noise: bool | None = None, warp_fresh: float | None = None,
+        world_coordinates: bool | None = None, warp_noise: bool | None = None, warp_fresh: float | None = None,
     ):
         if not isinstance(camera, Camera):
             raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
@@ -217,15 +219,17 @@ class CameraController:
         self.camera, self.strength, self.until, self.lowpass = camera, strength, until, lowpass
         if warp_fresh is not None and not 0.0 <= warp_fresh <= 1.0:
             raise ValueError(f"CameraController `warp_fresh` must be in [0, 1], got {warp_fresh!r}.")
-        self.world_coordinates = bool(world_coordinates)
+        self.world_coordinates = None if world_coordinates is None else bool(world_coordinates)
         self.warp_noise = None if warp_noise is None else bool(warp_noise)
         self.warp_fresh = None if warp_fresh is None else float(warp_fresh)
 
     def settled(self, encoder_config=None) -> CameraController:
-        """A copy with ``warp_noise`` and ``warp_fresh`` left at None settled as the motion encoder whose config is
-        given was trained (None: the training-free path, no warped noise)."""
+        """A copy with ``world_coordinates``, ``warp_noise`` and ``warp_fresh`` left at None settled as the motion
+        encoder whose config is given was trained (None: the training-free path: world coordinates, no warped noise)."""
         trained = dict(encoder_config or {})
         out = copy.copy(self)
+        if out.world_coordinates is None:
+            out.world_coordinates = bool(trained.get("world_positions", True))
         if out.warp_noise is None:
             out.warp_noise = bool(trained.get("warp_noise", False))
         if out.warp_fresh is None:
@@ -308,7 +312,7 @@ class CameraController:
         """The video tokens' RoPE coordinates (B, 3, prefix + F'*h*w: time, y, x in pixels) moved to world
         coordinates (:meth:`MotionField.world_offsets`); the leading conditioning tokens are left alone.
         Unchanged without ``world_coordinates`` or for a static camera."""
-        if not self.world_coordinates or self.camera.motion_type == "static":
+        if self.world_coordinates is False or self.camera.motion_type == "static":
             return positions
         offsets = field.world_offsets(grid_height, grid_width).to(positions.device, positions.dtype)
         offsets = offsets.permute(1, 0, 2, 3).reshape(2, -1)  # (dx, dy) per token, frame-major
@@ -385,12 +389,16 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
 
     ``warp_noise`` (and ``warp_fresh``) record that the encoder was trained on noise warped along the camera
     (:mod:`~ltx_video.conditioning.noise_warp`): a pipeline with it then starts a camera call from the same noise
-    unless the call's :class:`CameraController` says otherwise. They add no weights.
+    unless the call's :class:`CameraController` says otherwise. ``world_positions`` records whether it was trained
+    with the tokens in world coordinates (a call then uses them unless told otherwise), and ``camera_phrase``
+    whether the prompts kept their camera phrase ("..., the camera pans left"): a pipeline with it then puts the
+    camera's phrase in the prompt (:func:`prompt_with_camera`). None of them adds weights.
     """
 
     @register_to_config
     def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6, warp_context: bool = False,
-                 warp_noise: bool = False, warp_fresh: float = 0.0):
+                 warp_noise: bool = False, warp_fresh: float = 0.0, world_positions: bool = True,
+                 camera_phrase: bool = False):
         super().__init__()
         self.features = features
         self.mlp = nn.Sequential(nn.Linear(features, hidden), nn.SiLU(), nn.Linear(hidden, inner_dim))

@@ -1,6 +1,6 @@
 """Camera motion names (no torch import: the command line checks ``--camera`` with them before loading anything)."""
 
-__all__ = ["MOTION_TYPES", "SPEED_UNITS", "parse_motion"]
+__all__ = ["CAMERA_PHRASES", "MOTION_TYPES", "SPEED_UNITS", "parse_motion", "prompt_with_camera"]
 
 MOTION_TYPES = (
     "static",
@@ -32,3 +32,26 @@ def parse_motion(text: str) -> tuple[str, float]:
     if not 0 <= value < float("inf"):
         raise ValueError(f"{text}: the speed must be >= 0 ({SPEED_UNITS}), got {speed}")
     return motion, value
+
+# How a prompt says each camera motion ("..., the camera pans left").
+CAMERA_PHRASES = {
+    "static": "is static",
+    "pan_left": "pans left",
+    "pan_right": "pans right",
+    "pan_up": "pans up",
+    "pan_down": "pans down",
+    "zoom_in": "zooms in",
+    "zoom_out": "zooms out",
+    "orbit_left": "orbits left",
+    "orbit_right": "orbits right",
+    "dolly_forward": "dollies forward",
+    "dolly_backward": "dollies backward",
+}
+
+
+def prompt_with_camera(prompt: str, motion_type: str) -> str:
+    """The prompt saying ``motion_type`` in the synthetic world's words: ``"a red ball bounces"`` ->
+    ``"a red ball bounces, the camera pans left"``; a camera phrase already there is replaced, so the camera
+    asked for wins over the prompt's."""
+    subject = prompt.split(", the camera ", 1)[0].rstrip()
+    return f"{subject}, the camera {CAMERA_PHRASES[motion_type]}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ltx_video.conditioning.motions import MOTION_TYPES
+from ltx_video.conditioning.motions import CAMERA_PHRASES, MOTION_TYPES
 
 __all__ = [
     "CAMERA_MOTIONS",
@@ -45,20 +45,6 @@ CAMERA_MOTIONS = MOTION_TYPES  # static, pans, zooms, orbits, dollies
 # left every seed's clip as it was); ``camera=[...]`` in sample_params draws from a list instead.
 DRAWN_CAMERA_MOTIONS = CAMERA_MOTIONS[:7]
 
-# How a prompt says each camera motion ("..., the camera pans left").
-CAMERA_PHRASES = {
-    "static": "is static",
-    "pan_left": "pans left",
-    "pan_right": "pans right",
-    "pan_up": "pans up",
-    "pan_down": "pans down",
-    "zoom_in": "zooms in",
-    "zoom_out": "zooms out",
-    "orbit_left": "orbits left",
-    "orbit_right": "orbits right",
-    "dolly_forward": "dollies forward",
-    "dolly_backward": "dollies backward",
-}
 
 
 @dataclass(frozen=True)

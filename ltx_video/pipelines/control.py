@@ -31,6 +31,7 @@ from ltx_video.conditioning.camera_controller import (
     latent_frame_times,
 )
 from ltx_video.conditioning.items import pack, unpack
+from ltx_video.conditioning.motions import prompt_with_camera
 from ltx_video.conditioning.multi_keyframe_processor import (
     Keyframe,
     KeyframeAdapter,
@@ -105,6 +106,19 @@ class ControlMixin:
         plan = ControlPlan(keyframes=kept, processor=processor, camera=controller,
                            learned_camera=controller is not None and self.camera_encoder is not None)
         return plan, conditions
+
+    def camera_prompt(self, prompt, control: ControlPlan | None):
+        """The prompt(s) with the camera's phrase when the motion encoder was trained with it (its config's
+        ``camera_phrase``): ``"a red ball bounces"`` -> ``"a red ball bounces, the camera pans left"``. Unchanged
+        otherwise, and for ``prompt_embeds`` (``prompt`` None)."""
+        if prompt is None or control is None or not control.learned_camera:
+            return prompt
+        if not self.camera_encoder.config.get("camera_phrase", False):
+            return prompt
+        motion = control.camera.camera.motion_type
+        if isinstance(prompt, str):
+            return prompt_with_camera(prompt, motion)
+        return [prompt_with_camera(p, motion) for p in prompt]
 
     # ------------------------------------------------------------------ step 4
     def _anchor_latents(self, plan, control: ControlPlan) -> list[tuple[int, torch.Tensor]]:

@@ -14,9 +14,12 @@ chunk ``k`` covers latents ``[k (L - O), k (L - O) + L)`` of one global timeline
    length before the chunk starts (negative time), a long-term reference against drift;
 3. after denoising, **AdaIN** moves each channel's latent mean and std toward the first chunk's by
    ``adain_factor``; the overlap is **blended** with the previous chunk's latents (linear ramp);
-4. the chunk is decoded (with two latent frames of the previous chunk as the decoder's context) and its frames up
-   to the next chunk's overlap are written at once as a closed segment; over the overlap the previous chunk's
-   decoded frames and audio are cross-faded into the new ones.
+4. the chunk is decoded (with two latent frames of the previous chunk as the decoder's context); with
+   ``colour_match`` its decoded frames' colour statistics (per RGB channel: mean and std over the chunk) move toward
+   the first chunk's by that factor, the colour transfer of Reinhard et al. (2001) that long-video tools apply
+   between extensions ("color match"), since the decoder turns the same latent statistics into slightly different
+   colours; its frames up to the next chunk's overlap are written at once as a closed segment; over the overlap
+   the previous chunk's decoded frames and audio are cross-faded into the new ones.
 
 Seeds: chunk ``k`` draws from ``torch.Generator("cpu").manual_seed(chunk_seed(seed, k))``, so a resumed run
 repeats an uninterrupted one exactly. Memory holds one chunk and the carried state, whatever the length.
@@ -42,7 +45,7 @@ from ltx_video.pipelines import denoising
 from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_run import LongRun, canonical
 
-__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed"]
+__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed", "colour_statistics", "match_colours"]
 
 DECODE_CONTEXT = 2  # latent frames of the previous chunk given to the decoder before a chunk's own
 # Call arguments a chunk takes as ``__call__`` does; the rest (conditions, latents, embeddings) make no sense
@@ -150,6 +153,22 @@ def _to_uint8(frames: torch.Tensor) -> np.ndarray:
     return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def colour_statistics(frames: np.ndarray) -> np.ndarray:
+    """(2, C) float64: each channel's mean and std over all of ``frames`` (F, H, W, C)."""
+    flat = frames.reshape(-1, frames.shape[-1]).astype(np.float64)
+    return np.stack([flat.mean(axis=0), flat.std(axis=0)])
+
+
+def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float) -> np.ndarray:
+    """``frames`` (F, H, W, C, 0-255) with each channel's mean and std moved toward ``reference``'s
+    (:func:`colour_statistics`) by ``factor`` (1: equal), as one affine map per channel."""
+    mean, std = colour_statistics(frames)
+    target_mean = mean + factor * (reference[0] - mean)
+    target_std = std + factor * (reference[1] - std)
+    gain = np.where(std > 1e-6, target_std / np.maximum(std, 1e-6), 1.0)
+    return ((frames - mean) * gain + target_mean).astype(np.float32)
+
+
 def _ramp(count: int) -> torch.Tensor:
     """Weights of the new chunk over an overlap of ``count`` items: (1 ... count) / (count + 1)."""
     return torch.arange(1, count + 1, dtype=torch.float32) / (count + 1)
@@ -180,6 +199,7 @@ class LongVideoMixin:
         overlap_frames: int | None = None,
         carryover_strength: float = 0.8,
         adain_factor: float = 1.0,
+        colour_match: float = 0.0,
         anchor: bool = True,
         resume: bool = True,
         seed: int | None = None,
@@ -204,6 +224,8 @@ class LongVideoMixin:
         overlap_frames: frames each chunk shares with the next (a multiple of ``r``; default ``2 r``).
         carryover_strength: how strongly the overlap starts from the previous chunk (0: not at all, 1: held).
         adain_factor: how far each chunk's latent statistics move toward the first chunk's (0: off).
+        colour_match: how far each chunk's decoded colours (per-channel mean and std) move toward the first chunk's
+            (0: off, the default; 1: matched). Lower it with prompts that change the colours.
         anchor: the first chunk's first latent frame as a clean reference before every later chunk.
         resume: continue the run in ``<output>.parts/`` if its manifest has the same arguments (else ValueError
             naming the argument); False starts over in a new folder (``<output>.parts-2`` ...), keeping the old.
@@ -236,7 +258,8 @@ class LongVideoMixin:
             ratio=ratio,
         )
         layout.check()
-        for name, value in (("carryover_strength", carryover_strength), ("adain_factor", adain_factor)):
+        for name, value in (("carryover_strength", carryover_strength), ("adain_factor", adain_factor),
+                            ("colour_match", colour_match)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
@@ -254,6 +277,7 @@ class LongVideoMixin:
             prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
             num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,
             carryover_strength=float(carryover_strength), adain_factor=float(adain_factor), anchor=bool(anchor),
+            colour_match=float(colour_match),
             seed=int(seed), height=height if height is not None else defaults["height"],
             width=width if width is not None else defaults["width"], frame_rate=frame_rate,
             num_inference_steps=num_inference_steps if num_inference_steps is not None else defaults["num_inference_steps"],
@@ -369,6 +393,9 @@ class LongVideoMixin:
             latents[:, :, :overlap] = torch.lerp(state["tail_latents"][:, :, -overlap:].to(latents),
                                                  latents[:, :, :overlap], weight)
         frames = self._long_decode(latents, state, overlap, plan, call, generator)
+        colours = colour_statistics(frames) if state is None else state["reference_colours"].numpy()
+        if state is not None and args["colour_match"] > 0:
+            frames = match_colours(frames, colours, args["colour_match"])
 
         # The segment: this chunk's frames up to the next chunk's overlap, the overlap cross-faded with the last's.
         _, end = layout.written(k)
@@ -394,6 +421,7 @@ class LongVideoMixin:
             "tail_latents": latents[:, :, layout.stride - min(DECODE_CONTEXT, layout.stride):].contiguous(),
             "tail_frames": torch.from_numpy(frames[cut:].copy()) if k < layout.num_chunks - 1 else torch.zeros(0),
             "reference": latents if state is None else state["reference"],
+            "reference_colours": torch.from_numpy(colours),
         }
         if audio_latents is not None:
             next_state.update(tail_audio_latents=audio_latents, tail_audio=audio_tail,

@@ -8,7 +8,9 @@ the text encoder are the base pipeline's (``stage_options.pipeline``) and stay f
 transformer by default, and then the base model's output without ``camera=`` is unchanged, bit for bit;
 ``train_transformer: true`` fine-tunes it too, with ``no_camera_prob`` of the samples seen without the
 encoder (as a call without ``camera=``), so it keeps working without one; with ``phrase_when_off: true`` those
-samples keep their prompt's camera phrase (the prompt-only path). ``world_positions: true`` moves the video
+samples keep their prompt's camera phrase (the prompt-only path); with ``phrase_with_camera: true`` the samples seen
+with the encoder keep it too, so the phrase says the motion and the encoder its speed and exact field (the saved
+encoder records it, ``camera_phrase``, and a camera call then puts the phrase in the prompt). ``world_positions: true`` moves the video
 tokens' RoPE coordinates to world coordinates as inference does (:meth:`CameraController.world_positions`):
 content that stays put in the world keeps its position across frames, the correspondence a static-camera
 model already uses, and the transformer only has to learn the rest. ``warp_noise: true`` noises each moving
@@ -19,6 +21,7 @@ noise.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -73,7 +76,8 @@ class CameraStage(TransformerStage):
 
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
                     t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0,
-                    world_positions=False, phrase_when_off=False, warp_context=False, warp_noise=False, warp_fresh=0.0)
+                    world_positions=False, phrase_when_off=False, phrase_with_camera=False, warp_context=False, warp_noise=False,
+                    warp_fresh=0.0)
     needs_media = False
 
     def __init__(self, config, bank, device: torch.device) -> None:
@@ -96,6 +100,7 @@ class CameraStage(TransformerStage):
         self.network = CameraMotionEncoder(
             cfg.num_attention_heads * cfg.attention_head_dim, hidden=o["hidden"], warp_context=bool(o["warp_context"]),
             warp_noise=bool(o["warp_noise"]), warp_fresh=float(o["warp_fresh"]),
+            world_positions=bool(o["world_positions"]), camera_phrase=bool(o["phrase_with_camera"]),
         )
         self.model = _CameraObjective(transformer, self.network)
         self._encode_bank()
@@ -125,9 +130,10 @@ class CameraStage(TransformerStage):
         size = len(indices)
         uncond = [rng.random() < o["uncond_prob"] for _ in batch["prompts"]]  # drawn first, as before keep existed
         keep = torch.tensor([float(rng.random() >= o["no_camera_prob"]) for _ in indices], device=self.device)
+        phrase = [o["phrase_with_camera"] if kept else o["phrase_when_off"] for kept in keep.tolist()]
         prompts = [
-            "" if drop else p if (o["phrase_when_off"] and not kept) else strip_camera_phrase(p)
-            for p, drop, kept in zip(batch["prompts"], uncond, keep.tolist(), strict=True)
+            "" if drop else p if said else strip_camera_phrase(p)
+            for p, drop, said in zip(batch["prompts"], uncond, phrase, strict=True)
         ]
         text, mask = self.encode_text(prompts)
         features = self.features[indices]
@@ -155,4 +161,9 @@ class CameraStage(TransformerStage):
         model.encoder.eval().save_pretrained(output_dir / "camera_encoder")
         pipe = self.base
         pipe.camera_encoder = model.encoder
+        o = self.options
+        if o["train_transformer"] and (o["phrase_when_off"] or o["phrase_with_camera"]) and pipe.generation_defaults:
+            # the fine-tuned transformer saw the camera phrases of the clips' motions: prompts with them are known
+            grammar = self.generation_defaults().prompt_grammar
+            pipe.generation_defaults = dataclasses.replace(pipe.generation_defaults, prompt_grammar=grammar)
         pipe.save_pretrained(output_dir / "pipeline")
