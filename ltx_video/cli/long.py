@@ -121,7 +121,8 @@ def check_inputs(args) -> tuple[object, dict]:
     call = dict(
         prompt=prompts if len(prompts) > 1 else prompts[0], output=args.output, num_frames=num_frames,
         chunk_frames=chunk_frames, overlap_frames=overlap_frames, carryover_strength=args.carryover_strength,
-        adain_factor=args.adain_factor, colour_match=args.colour_match, anchor=not args.no_anchor, resume=not args.restart, seed=args.seed,
+        adain_factor=args.adain_factor, colour_match=args.colour_match, anchor=not args.no_anchor,
+        resume=not args.restart, seed=args.seed,
         negative_prompt=args.negative_prompt if args.negative_prompt is not None else defaults.negative_prompt,
         height=args.height or defaults.height, width=args.width or defaults.width, frame_rate=frame_rate,
         num_inference_steps=args.steps or defaults.num_inference_steps,

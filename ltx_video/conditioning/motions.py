@@ -33,6 +33,7 @@ def parse_motion(text: str) -> tuple[str, float]:
         raise ValueError(f"{text}: the speed must be >= 0 ({SPEED_UNITS}), got {speed}")
     return motion, value
 
+
 # How a prompt says each camera motion ("..., the camera pans left").
 CAMERA_PHRASES = {
     "static": "is static",

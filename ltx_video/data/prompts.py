@@ -46,7 +46,6 @@ CAMERA_MOTIONS = MOTION_TYPES  # static, pans, zooms, orbits, dollies
 DRAWN_CAMERA_MOTIONS = CAMERA_MOTIONS[:7]
 
 
-
 @dataclass(frozen=True)
 class PromptSpec:
     """What a prompt says: ``objects`` as ``(colour, shape)`` pairs and a ``camera`` motion."""

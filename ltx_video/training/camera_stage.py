@@ -8,11 +8,11 @@ the text encoder are the base pipeline's (``stage_options.pipeline``) and stay f
 transformer by default, and then the base model's output without ``camera=`` is unchanged, bit for bit;
 ``train_transformer: true`` fine-tunes it too, with ``no_camera_prob`` of the samples seen without the
 encoder (as a call without ``camera=``), so it keeps working without one; with ``phrase_when_off: true`` those
-samples keep their prompt's camera phrase (the prompt-only path); with ``phrase_with_camera: true`` the samples seen
-with the encoder keep it too, so the phrase says the motion and the encoder its speed and exact field (the saved
-encoder records it, ``camera_phrase``, and a camera call then puts the phrase in the prompt). ``world_positions: true`` moves the video
-tokens' RoPE coordinates to world coordinates as inference does (:meth:`CameraController.world_positions`):
-content that stays put in the world keeps its position across frames, the correspondence a static-camera
+samples keep their prompt's camera phrase (the prompt-only path); with ``phrase_with_camera: true`` the samples
+seen with the encoder keep it too, so the phrase says the motion and the encoder its speed and exact field (the
+saved encoder records it, ``camera_phrase``, and a camera call then puts the phrase in the prompt).
+``world_positions: true`` moves the video tokens' RoPE coordinates to world coordinates as inference does
+(:meth:`CameraController.world_positions`): content that stays put in the world keeps its position across frames, the correspondence a static-camera
 model already uses, and the transformer only has to learn the rest. ``warp_noise: true`` noises each moving
 clip with noise warped along its camera (:mod:`ltx_video.conditioning.noise_warp`), as inference then starts
 from (``CameraController(warp_noise=True)``); static clips and samples seen without the camera keep independent
@@ -76,8 +76,8 @@ class CameraStage(TransformerStage):
 
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
                     t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0,
-                    world_positions=False, phrase_when_off=False, phrase_with_camera=False, warp_context=False, warp_noise=False,
-                    warp_fresh=0.0)
+                    world_positions=False, phrase_when_off=False, phrase_with_camera=False, warp_context=False,
+                    warp_noise=False, warp_fresh=0.0)
     needs_media = False
 
     def __init__(self, config, bank, device: torch.device) -> None:
