@@ -70,9 +70,9 @@ def _score(motion: str, speed: float, measured: np.ndarray) -> dict:
 
 def prompt_only(subject: str, motion: str) -> str:
     """The prompt-only baseline's prompt: the world's grammar, ``"a red ball bounces, the camera pans left"``."""
-    from ltx_video.data.prompts import CAMERA_PHRASES
+    from ltx_video.conditioning.motions import prompt_with_camera
 
-    return f"{subject}, the camera {CAMERA_PHRASES[motion]}"
+    return prompt_with_camera(subject, motion)
 
 
 CAMERA_SETTINGS = ("real", "VAE reconstruction", "prompt only", "training-free", "warped noise", "learned",
@@ -156,6 +156,7 @@ def camera_summary(rows: list[dict]) -> list[dict]:
 def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0, 0.2),
                   placements=("tokens",)) -> list[dict]:
     from ltx_video import Keyframe
+    from ltx_video.conditioning.motions import strip_camera_phrase
     from ltx_video.default_model import DEFAULT_GENERATION
     from ltx_video.metrics import colour_track, flicker, psnr
 
@@ -183,7 +184,7 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
         for name, (s, use, placement) in settings.items():
             keyframes = [Keyframe(real[f], f, placement=placement) for f in frames_at]  # (3, H, W) in [0, 1]
             pipe.keyframe_adapter = use
-            video = pipe(clip.prompt.split(", the camera")[0], keyframes=keyframes, keyframe_interpolation=s,
+            video = pipe(strip_camera_phrase(clip.prompt), keyframes=keyframes, keyframe_interpolation=s,
                          generator=torch.Generator().manual_seed(seed), output_type="np",
                          **{**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {})}).frames[0]
             generated[name] = video

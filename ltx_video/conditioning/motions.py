@@ -1,6 +1,6 @@
 """Camera motion names (no torch import: the command line checks ``--camera`` with them before loading anything)."""
 
-__all__ = ["CAMERA_PHRASES", "MOTION_TYPES", "SPEED_UNITS", "parse_motion", "prompt_with_camera"]
+__all__ = ["CAMERA_PHRASES", "MOTION_TYPES", "SPEED_UNITS", "parse_motion", "prompt_with_camera", "strip_camera_phrase"]
 
 MOTION_TYPES = (
     "static",
@@ -50,9 +50,13 @@ CAMERA_PHRASES = {
 }
 
 
+def strip_camera_phrase(prompt: str) -> str:
+    """``"a red ball bounces, the camera pans left"`` -> ``"a red ball bounces"``."""
+    return prompt.split(", the camera", 1)[0].rstrip()
+
+
 def prompt_with_camera(prompt: str, motion_type: str) -> str:
     """The prompt saying ``motion_type`` in the synthetic world's words: ``"a red ball bounces"`` ->
     ``"a red ball bounces, the camera pans left"``; a camera phrase already there is replaced, so the camera
     asked for wins over the prompt's."""
-    subject = prompt.split(", the camera ", 1)[0].rstrip()
-    return f"{subject}, the camera {CAMERA_PHRASES[motion_type]}"
+    return f"{strip_camera_phrase(prompt)}, the camera {CAMERA_PHRASES[motion_type]}"

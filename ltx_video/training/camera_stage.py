@@ -30,6 +30,7 @@ import torch.nn as nn
 
 from ltx_video.conditioning.camera_controller import Camera, CameraController, CameraMotionEncoder
 from ltx_video.conditioning.items import pack
+from ltx_video.conditioning.motions import strip_camera_phrase
 from ltx_video.conditioning.noise_warp import NoiseWarp
 from ltx_video.data.synthetic import sample_params
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
@@ -45,11 +46,6 @@ def clip_camera(seed: int, data) -> Camera:
         overrides["camera"] = data.camera
     params = sample_params(seed, **overrides)
     return Camera(motion_type=params.camera, speed=params.camera_speed)
-
-
-def strip_camera_phrase(prompt: str) -> str:
-    """``"a red ball bounces, the camera pans left"`` -> ``"a red ball bounces"``."""
-    return prompt.split(", the camera", 1)[0]
 
 
 class _CameraObjective(nn.Module):
