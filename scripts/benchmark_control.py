@@ -68,11 +68,12 @@ def _score(motion: str, speed: float, measured: np.ndarray) -> dict:
             "error": float(np.hypot(mdx, mdy)), "unit": "px/frame", "measured": float(np.hypot(mdx, mdy)), "requested": 0.0}
 
 
-def prompt_only(subject: str, motion: str) -> str:
-    """The prompt-only baseline's prompt: the world's grammar, ``"a red ball bounces, the camera pans left"``."""
+def prompt_only(subject: str, motion: str, speed: float | None = None, height: int = 64, width: int = 64) -> str:
+    """The prompt-only baseline's prompt: the world's grammar, ``"a red ball bounces, the camera pans left"``, and
+    the pace when ``speed`` is given (a model trained with pace words: ``"... pans left slowly"``)."""
     from ltx_video.conditioning.motions import prompt_with_camera
 
-    return prompt_with_camera(subject, motion)
+    return prompt_with_camera(subject, motion, speed, height, width)
 
 
 CAMERA_SETTINGS = ("real", "VAE reconstruction", "prompt only", "training-free", "warped noise", "learned",
@@ -86,6 +87,8 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
     from ltx_video.metrics import camera_motion
 
     encoder = pipe.camera_encoder
+    grammar = pipe.generation_defaults.prompt_grammar if pipe.generation_defaults else None
+    paces = bool(grammar and grammar.get("paces"))  # the model read the pace in its prompts
     settings = [s for s in settings if encoder is not None or not s.startswith("learned")]
     colours, shapes = ("red", "blue", "green", "yellow"), ("ball", "square", "triangle")
     rows = []
@@ -105,7 +108,8 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
                         scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
                         continue
                     if setting == "prompt only":
-                        prompt, camera = prompt_only(obj, motion), None
+                        size = kwargs.get("height", 64), kwargs.get("width", 64)
+                        prompt, camera = prompt_only(obj, motion, speed if paces else None, *size), None
                     else:
                         camera = Camera(motion_type=motion, speed=speed)
                         prompt, camera = obj, CameraController(camera, warp_noise=setting.endswith("warped noise"))

@@ -184,6 +184,11 @@ def test_prompt_with_camera_and_settled_coordinates():
     assert prompt_with_camera("a red ball bounces", "pan_left") == "a red ball bounces, the camera pans left"
     assert prompt_with_camera("a red ball bounces, the camera zooms in", "dolly_backward") == (
         "a red ball bounces, the camera dollies backward")
+    # the pace: the slow and fast thirds of the world's speed range (0.5-1.5 at 64 px, scaled above 64 px)
+    paced = [prompt_with_camera("a red ball bounces", "pan_left", speed) for speed in (0.5, 0.8, 0.9, 1.1, 1.2, 1.5)]
+    assert [p.rpartition(" ")[2] for p in paced] == ["slowly", "slowly", "left", "left", "quickly", "quickly"]
+    assert prompt_with_camera("a red ball bounces", "zoom_in", 2.0, 128, 128).endswith("zooms in")  # 1.0 at 64 px
+    assert prompt_with_camera("a red ball bounces", "static", 0.5) == "a red ball bounces, the camera is static"
     pan = Camera(motion_type="pan_left")
     assert CameraController(pan).settled().world_coordinates is True  # training-free: world coordinates
     assert CameraController(pan).settled({"world_positions": False}).world_coordinates is False  # as trained

@@ -148,6 +148,12 @@ def test_an_encoder_trained_with_the_phrase_says_the_camera_in_the_prompt(pipes)
     assert torch.equal(run(pipe, prompt="a red ball, the camera zooms in", camera=Camera(motion_type="pan_left")),
                        written)
     assert torch.equal(run(pipe), static)
+    # camera_pace: the phrase says the pace too (1.5 px per frame at 32 px: the fast third)
+    pipe.camera_encoder = CameraMotionEncoder(inner, world_positions=False, camera_phrase=True, camera_pace=True)
+    pipe.camera_encoder.load_state_dict(weights)
+    fast = Camera(motion_type="pan_left", speed=1.5)
+    assert torch.equal(run(pipe, camera=fast), run(pipe, prompt="a red ball, the camera pans left quickly", camera=fast))
+    assert torch.equal(run(pipe, camera=Camera(motion_type="pan_left")), written)  # the middle third: no word
     pipe.camera_encoder = None
 
 

@@ -313,6 +313,22 @@ def test_parse_prompt_without_camera_phrase_means_static():
     assert parse_prompt("a red ball and a blue square bounce").camera == "static"
 
 
+def test_pace_words_are_read_and_checked_against_the_grammar():
+    from ltx_video.data.prompts import PromptGrammar
+
+    spec = parse_prompt("a red ball bounces, the camera dollies forward quickly")
+    assert (spec.camera, spec.pace) == ("dolly_forward", "quickly")
+    assert parse_prompt("a red ball bounces, the camera pans left").pace is None
+    for prompt in ("a red ball bounces, the camera is static slowly", "a red ball bounces, the camera pans left fast"):
+        with pytest.raises(ValueError, match="camera phrase"):
+            parse_prompt(prompt)
+    with pytest.raises(ValueError, match="pace"):
+        PromptSpec(objects=(("red", "ball"),), camera="static", pace="slowly")
+    prompt = "a red ball bounces, the camera pans up slowly"
+    assert "pace" in PromptGrammar(max_objects=1).check(prompt)  # a model trained without pace words
+    assert PromptGrammar(max_objects=1, paces=True).check(prompt) is None
+
+
 # --------------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------------

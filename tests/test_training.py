@@ -239,6 +239,16 @@ def test_clip_cameras_are_the_worlds_and_phrases_are_stripped():
     assert all(0.5 <= c.speed <= 1.5 for c in cameras)
     assert clip_camera(3, DataConfig(camera="zoom_in")).motion_type == "zoom_in"
     assert strip_camera_phrase("a red ball bounces, the camera pans left") == "a red ball bounces"
+    from types import SimpleNamespace
+
+    from ltx_video.training.camera_stage import CameraStage
+
+    stage = SimpleNamespace(options={"phrase_pace": True}, cameras=[Camera(motion_type="zoom_out", speed=0.6)],
+                            config=SimpleNamespace(data=data))
+    said = CameraStage._phrase(stage, "a red ball bounces, the camera zooms out", 0)
+    assert said == "a red ball bounces, the camera zooms out slowly"  # the clip's pace, under phrase_pace
+    stage.options["phrase_pace"] = False
+    assert CameraStage._phrase(stage, "a red ball bounces, the camera zooms out", 0).endswith("zooms out")
 
 
 def _trained_beside_base(base_dir, trained_dir):
@@ -265,7 +275,8 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
               "learning_rate": 0.05, "warmup_steps": 1, "checkpoint_every": 3, "log_every": 1,
               "data": {**DATA, "camera": ["pan_left", "orbit_right", "dolly_forward"]},
               "stage_options": {"pipeline": str(base_dir), "hidden": 8, "world_positions": True, "warp_context": True,
-                                "phrase_when_off": True, "phrase_with_camera": True, "no_camera_prob": 0.5}}
+                                "phrase_when_off": True, "phrase_with_camera": True, "phrase_pace": True,
+                                "no_camera_prob": 0.5}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     _run(["--config", str(tmp_path / "c.yaml")])
 
@@ -274,6 +285,7 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
     assert trained.camera_encoder.gate.abs().max() > 0  # trained away from its zero start
     assert trained.camera_encoder.context_gate.abs().max() > 0  # the warped context too
     assert trained.camera_encoder.config.camera_phrase and trained.camera_encoder.config.world_positions
+    assert trained.camera_encoder.config.camera_pace
     args = CONTROL_ARGS
     plain = base(**args, generator=torch.Generator().manual_seed(0)).frames
     assert torch.equal(trained(**args, generator=torch.Generator().manual_seed(0)).frames, plain)

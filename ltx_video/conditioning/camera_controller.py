@@ -392,13 +392,14 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
     unless the call's :class:`CameraController` says otherwise. ``world_positions`` records whether it was trained
     with the tokens in world coordinates (a call then uses them unless told otherwise), and ``camera_phrase``
     whether the prompts kept their camera phrase ("..., the camera pans left"): a pipeline with it then puts the
-    camera's phrase in the prompt (:func:`prompt_with_camera`). None of them adds weights.
+    camera's phrase in the prompt (:func:`prompt_with_camera`), and ``camera_pace`` whether that phrase also said
+    the pace (``"... pans left slowly"``, :func:`~ltx_video.conditioning.motions.pace_word`). None of them adds weights.
     """
 
     @register_to_config
     def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6, warp_context: bool = False,
                  warp_noise: bool = False, warp_fresh: float = 0.0, world_positions: bool = True,
-                 camera_phrase: bool = False):
+                 camera_phrase: bool = False, camera_pace: bool = False):
         super().__init__()
         self.features = features
         self.mlp = nn.Sequential(nn.Linear(features, hidden), nn.SiLU(), nn.Linear(hidden, inner_dim))

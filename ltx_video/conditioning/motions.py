@@ -1,6 +1,15 @@
 """Camera motion names (no torch import: the command line checks ``--camera`` with them before loading anything)."""
 
-__all__ = ["CAMERA_PHRASES", "MOTION_TYPES", "SPEED_UNITS", "parse_motion", "prompt_with_camera", "strip_camera_phrase"]
+__all__ = [
+    "CAMERA_PHRASES",
+    "MOTION_TYPES",
+    "PACE_WORDS",
+    "SPEED_UNITS",
+    "pace_word",
+    "parse_motion",
+    "prompt_with_camera",
+    "strip_camera_phrase",
+]
 
 MOTION_TYPES = (
     "static",
@@ -50,13 +59,30 @@ CAMERA_PHRASES = {
 }
 
 
+# How a prompt may say the camera's speed ("..., the camera pans left slowly"): the slow and fast thirds of the
+# synthetic world's speed range (0.5-1.5 px or percent per frame at 64 px, scaled by min(height, width) / 64 above;
+# ``ltx_video.data.synthetic``). The middle third has no word.
+PACE_WORDS = ("slowly", "quickly")
+_PACE_BOUNDS = (5 / 6, 7 / 6)
+
+
+def pace_word(speed: float, height: int = 64, width: int = 64) -> str | None:
+    """``"slowly"``, ``"quickly"`` or None (the middle third) for a camera ``speed`` at ``height`` x ``width``."""
+    relative = speed / max(1.0, min(height, width) / 64.0)
+    return PACE_WORDS[0] if relative < _PACE_BOUNDS[0] else PACE_WORDS[1] if relative > _PACE_BOUNDS[1] else None
+
+
 def strip_camera_phrase(prompt: str) -> str:
     """``"a red ball bounces, the camera pans left"`` -> ``"a red ball bounces"``."""
     return prompt.split(", the camera", 1)[0].rstrip()
 
 
-def prompt_with_camera(prompt: str, motion_type: str) -> str:
+def prompt_with_camera(prompt: str, motion_type: str, speed: float | None = None, height: int = 64,
+                       width: int = 64) -> str:
     """The prompt saying ``motion_type`` in the synthetic world's words: ``"a red ball bounces"`` ->
     ``"a red ball bounces, the camera pans left"``; a camera phrase already there is replaced, so the camera
-    asked for wins over the prompt's."""
-    return f"{strip_camera_phrase(prompt)}, the camera {CAMERA_PHRASES[motion_type]}"
+    asked for wins over the prompt's. With ``speed``, a moving camera's phrase also says its pace
+    (:func:`pace_word`): ``"..., the camera pans left slowly"``."""
+    phrase = CAMERA_PHRASES[motion_type]
+    pace = pace_word(speed, height, width) if speed is not None and motion_type != "static" else None
+    return f"{strip_camera_phrase(prompt)}, the camera {phrase}{f' {pace}' if pace else ''}"

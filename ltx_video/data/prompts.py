@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ltx_video.conditioning.motions import CAMERA_PHRASES, MOTION_TYPES
+from ltx_video.conditioning.motions import CAMERA_PHRASES, MOTION_TYPES, PACE_WORDS
 
 __all__ = [
     "CAMERA_MOTIONS",
@@ -48,10 +48,12 @@ DRAWN_CAMERA_MOTIONS = CAMERA_MOTIONS[:7]
 
 @dataclass(frozen=True)
 class PromptSpec:
-    """What a prompt says: ``objects`` as ``(colour, shape)`` pairs and a ``camera`` motion."""
+    """What a prompt says: ``objects`` as ``(colour, shape)`` pairs, a ``camera`` motion and its ``pace``
+    (``"slowly"``, ``"quickly"`` or None: a moving camera's phrase may end with one, ``"the camera pans left slowly"``)."""
 
     objects: tuple[tuple[str, str], ...]
     camera: str
+    pace: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.objects) <= 3:
@@ -61,6 +63,8 @@ class PromptSpec:
                 raise ValueError(f"objects must be (colour, shape) from COLOURS x SHAPES, got {(colour, shape)!r}")
         if self.camera not in CAMERA_MOTIONS:
             raise ValueError(f"camera must be one of {CAMERA_MOTIONS}, got {self.camera!r}")
+        if self.pace is not None and (self.pace not in PACE_WORDS or self.camera == "static"):
+            raise ValueError(f"pace must be None or one of {PACE_WORDS} for a moving camera, got {self.pace!r}")
 
 
 def prompt_for(params: Any) -> str:
@@ -92,6 +96,11 @@ def parse_prompt(prompt: str) -> PromptSpec:
     if not separator:
         subject_verb, motion = prompt.strip(), CAMERA_PHRASES["static"]
     cameras = {phrase: name for name, phrase in CAMERA_PHRASES.items()}
+    phrase, _, pace = motion.rpartition(" ")
+    if pace in PACE_WORDS and phrase in cameras and cameras[phrase] != "static":
+        motion = phrase
+    else:
+        pace = None
     if motion not in cameras:
         raise ValueError(f"unknown camera phrase {motion!r}; expected one of {tuple(cameras)}")
     subject, _, verb = subject_verb.rpartition(" ")
@@ -102,12 +111,13 @@ def parse_prompt(prompt: str) -> PromptSpec:
     objects = tuple(_parse_object(phrase) for phrase in phrases)
     if (verb == "bounces") != (len(objects) == 1):
         raise ValueError(f"verb {verb!r} does not agree with {len(objects)} object(s) in {prompt!r}")
-    return PromptSpec(objects=objects, camera=cameras[motion])
+    return PromptSpec(objects=objects, camera=cameras[motion], pace=pace)
 
 
 @dataclass(frozen=True)
 class PromptGrammar:
-    """The prompts a model of the synthetic world was trained on: up to ``max_objects`` objects, ``cameras``.
+    """The prompts a model of the synthetic world was trained on: up to ``max_objects`` objects, ``cameras``, and
+    whether the camera phrases said their pace (``paces``).
 
     Saved with the model (``generation_defaults.json``, see :mod:`ltx_video.pipelines.generation_defaults`)
     as ``{"max_objects": 1, "cameras": ["static"]}``.
@@ -115,6 +125,7 @@ class PromptGrammar:
 
     max_objects: int = 3
     cameras: tuple[str, ...] = field(default=CAMERA_MOTIONS)
+    paces: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.max_objects, bool) or not isinstance(self.max_objects, int) or not 1 <= self.max_objects <= 3:
@@ -143,6 +154,8 @@ class PromptGrammar:
             return f"it names {len(spec.objects)} objects, the model saw at most {self.max_objects}"
         if spec.camera not in self.cameras:
             return f"the camera {CAMERA_PHRASES[spec.camera]}, the model saw only {self._cameras_phrase()}"
+        if spec.pace is not None and not self.paces:
+            return f"the camera's pace {spec.pace!r}, the model saw no pace words"
         return None
 
     def _cameras_phrase(self) -> str:

@@ -107,18 +107,21 @@ class ControlMixin:
                            learned_camera=controller is not None and self.camera_encoder is not None)
         return plan, conditions
 
-    def camera_prompt(self, prompt, control: ControlPlan | None):
+    def camera_prompt(self, prompt, control: ControlPlan | None, height: int = 64, width: int = 64):
         """The prompt(s) with the camera's phrase when the motion encoder was trained with it (its config's
-        ``camera_phrase``): ``"a red ball bounces"`` -> ``"a red ball bounces, the camera pans left"``. Unchanged
-        otherwise, and for ``prompt_embeds`` (``prompt`` None)."""
+        ``camera_phrase``): ``"a red ball bounces"`` -> ``"a red ball bounces, the camera pans left"``, with the
+        pace at ``height`` x ``width`` when it was trained with that too (``camera_pace``: ``"... pans left
+        slowly"``). Unchanged otherwise, and for ``prompt_embeds`` (``prompt`` None)."""
         if prompt is None or control is None or not control.learned_camera:
             return prompt
-        if not self.camera_encoder.config.get("camera_phrase", False):
+        config = self.camera_encoder.config
+        if not config.get("camera_phrase", False):
             return prompt
-        motion = control.camera.camera.motion_type
-        if isinstance(prompt, str):
-            return prompt_with_camera(prompt, motion)
-        return [prompt_with_camera(p, motion) for p in prompt]
+        camera = control.camera.camera
+        speed = camera.speed if config.get("camera_pace", False) else None
+        said = [prompt_with_camera(p, camera.motion_type, speed, height, width) for p in
+                ([prompt] if isinstance(prompt, str) else prompt)]
+        return said[0] if isinstance(prompt, str) else said
 
     # ------------------------------------------------------------------ step 4
     def _anchor_latents(self, plan, control: ControlPlan) -> list[tuple[int, torch.Tensor]]:

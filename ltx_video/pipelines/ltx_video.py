@@ -292,7 +292,7 @@ class LTXVideoPipeline(
             other_conditions=bool(raw_conditions), num_frames=num_frames, height=height, width=width,
         )
         raw_conditions = keyframe_conditions or raw_conditions
-        prompt = self.camera_prompt(prompt, control)
+        prompt = self.camera_prompt(prompt, control, height, width)
         for warning in prompt_grammar_warnings(self.generation_defaults, prompt) if warn_prompt else []:
             logger.warning(warning)
         diffusers_ltx = timestep_schedule == "shifted"  # LTXPipeline / LTXImageToVideoPipeline conventions

@@ -10,7 +10,10 @@ transformer by default, and then the base model's output without ``camera=`` is 
 encoder (as a call without ``camera=``), so it keeps working without one; with ``phrase_when_off: true`` those
 samples keep their prompt's camera phrase (the prompt-only path); with ``phrase_with_camera: true`` the samples
 seen with the encoder keep it too, so the phrase says the motion and the encoder its speed and exact field (the
-saved encoder records it, ``camera_phrase``, and a camera call then puts the phrase in the prompt).
+saved encoder records it, ``camera_phrase``, and a camera call then puts the phrase in the prompt);
+``phrase_pace: true`` makes those phrases say each clip's pace too (``"... pans left slowly"``,
+:func:`~ltx_video.conditioning.motions.pace_word`), a speed path through the text that the transformer already
+reads (the saved encoder records ``camera_pace``).
 ``world_positions: true`` moves the video tokens' RoPE coordinates to world coordinates as inference does
 (:meth:`CameraController.world_positions`): content that stays put in the world keeps its position across frames, the correspondence a static-camera
 model already uses, and the transformer only has to learn the rest. ``warp_noise: true`` noises each moving
@@ -30,7 +33,7 @@ import torch.nn as nn
 
 from ltx_video.conditioning.camera_controller import Camera, CameraController, CameraMotionEncoder
 from ltx_video.conditioning.items import pack
-from ltx_video.conditioning.motions import strip_camera_phrase
+from ltx_video.conditioning.motions import prompt_with_camera, strip_camera_phrase
 from ltx_video.conditioning.noise_warp import NoiseWarp
 from ltx_video.data.synthetic import sample_params
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
@@ -72,7 +75,8 @@ class CameraStage(TransformerStage):
 
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
                     t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0,
-                    world_positions=False, phrase_when_off=False, phrase_with_camera=False, warp_context=False,
+                    world_positions=False, phrase_when_off=False, phrase_with_camera=False, phrase_pace=False,
+                    warp_context=False,
                     warp_noise=False, warp_fresh=0.0)
     needs_media = False
 
@@ -97,6 +101,7 @@ class CameraStage(TransformerStage):
             cfg.num_attention_heads * cfg.attention_head_dim, hidden=o["hidden"], warp_context=bool(o["warp_context"]),
             warp_noise=bool(o["warp_noise"]), warp_fresh=float(o["warp_fresh"]),
             world_positions=bool(o["world_positions"]), camera_phrase=bool(o["phrase_with_camera"]),
+            camera_pace=bool(o["phrase_with_camera"] and o["phrase_pace"]),
         )
         self.model = _CameraObjective(transformer, self.network)
         self._encode_bank()
@@ -121,6 +126,13 @@ class CameraStage(TransformerStage):
         self.features = torch.stack(features).to(self.device)
         self.camera_positions = torch.stack(positions).to(self.device)  # (N, 3, F'*h*w): world coordinates
 
+    def _phrase(self, prompt: str, index: int) -> str:
+        """The clip's prompt with its camera phrase, which says the pace too under ``phrase_pace``."""
+        if not self.options["phrase_pace"]:
+            return prompt
+        camera, data = self.cameras[index], self.config.data
+        return prompt_with_camera(prompt, camera.motion_type, camera.speed, data.height, data.width)
+
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         o, indices = self.options, batch["indices"]
         size = len(indices)
@@ -128,8 +140,8 @@ class CameraStage(TransformerStage):
         keep = torch.tensor([float(rng.random() >= o["no_camera_prob"]) for _ in indices], device=self.device)
         phrase = [o["phrase_with_camera"] if kept else o["phrase_when_off"] for kept in keep.tolist()]
         prompts = [
-            "" if drop else p if said else strip_camera_phrase(p)
-            for p, drop, said in zip(batch["prompts"], uncond, phrase, strict=True)
+            "" if drop else self._phrase(p, int(i)) if said else strip_camera_phrase(p)
+            for p, i, drop, said in zip(batch["prompts"], indices, uncond, phrase, strict=True)
         ]
         text, mask = self.encode_text(prompts)
         features = self.features[indices]
@@ -161,5 +173,6 @@ class CameraStage(TransformerStage):
         if o["train_transformer"] and (o["phrase_when_off"] or o["phrase_with_camera"]) and pipe.generation_defaults:
             # the fine-tuned transformer saw the camera phrases of the clips' motions: prompts with them are known
             grammar = self.generation_defaults().prompt_grammar
+            grammar["paces"] = bool(o["phrase_pace"])
             pipe.generation_defaults = dataclasses.replace(pipe.generation_defaults, prompt_grammar=grammar)
         pipe.save_pretrained(output_dir / "pipeline")
