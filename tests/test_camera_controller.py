@@ -124,6 +124,21 @@ def test_weight_schedule_and_encoder_features():
     assert torch.equal(encoder(features), torch.zeros(18, 16))  # zero gate: no effect until trained
 
 
+def test_feature_scale_multiplies_the_features_and_survives_saving(tmp_path):
+    scale = [4.0, 4.0, 4.0, 4.0, 25.0, 25.0]
+    scaled, plain = CameraMotionEncoder(16, feature_scale=scale), CameraMotionEncoder(16)
+    with torch.no_grad():
+        scaled.gate.fill_(1.0)
+    plain.load_state_dict(scaled.state_dict())  # the scale is config, not a weight: old checkpoints load
+    features = CameraMotionEncoder.token_features(field("zoom_in", speed=1.0, frames=3), 3, 2, 3)
+    assert torch.equal(scaled(features), plain(features * torch.tensor(scale)))
+    assert not torch.allclose(scaled(features), plain(features), atol=1e-3)
+    scaled.save_pretrained(tmp_path)
+    assert torch.equal(CameraMotionEncoder.from_pretrained(tmp_path)(features), scaled(features))
+    with pytest.raises(ValueError, match="feature_scale"):
+        CameraMotionEncoder(16, feature_scale=[1.0, 2.0])
+
+
 def test_warped_context_samples_the_neighbours_along_the_motion_and_starts_silent():
     """A pan of exactly one latent cell per step: the context of cell x is the previous frame's cell x - 1 and the
     next frame's x + 1 (zeros past the border); with its gate at zero the encoder adds nothing."""

@@ -276,7 +276,7 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
               "data": {**DATA, "camera": ["pan_left", "orbit_right", "dolly_forward"]},
               "stage_options": {"pipeline": str(base_dir), "hidden": 8, "world_positions": True, "warp_context": True,
                                 "phrase_when_off": True, "phrase_with_camera": True, "phrase_pace": True,
-                                "no_camera_prob": 0.5}}
+                                "no_camera_prob": 0.5, "feature_scale": [4, 4, 4, 4, 25, 25]}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     _run(["--config", str(tmp_path / "c.yaml")])
 
@@ -285,7 +285,7 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
     assert trained.camera_encoder.gate.abs().max() > 0  # trained away from its zero start
     assert trained.camera_encoder.context_gate.abs().max() > 0  # the warped context too
     assert trained.camera_encoder.config.camera_phrase and trained.camera_encoder.config.world_positions
-    assert trained.camera_encoder.config.camera_pace
+    assert trained.camera_encoder.config.camera_pace and trained.camera_encoder.config.feature_scale[4] == 25
     args = CONTROL_ARGS
     plain = base(**args, generator=torch.Generator().manual_seed(0)).frames
     assert torch.equal(trained(**args, generator=torch.Generator().manual_seed(0)).frames, plain)

@@ -394,14 +394,23 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
     whether the prompts kept their camera phrase ("..., the camera pans left"): a pipeline with it then puts the
     camera's phrase in the prompt (:func:`prompt_with_camera`), and ``camera_pace`` whether that phrase also said
     the pace (``"... pans left slowly"``, :func:`~ltx_video.conditioning.motions.pace_word`). None of them adds weights.
+
+    ``feature_scale`` (one number per feature; None: 1) multiplies the features before the MLP. A camera's
+    features are small (a pan of 1 px per frame moves 0.25 latent cells per latent frame at 64 px, a zoom of 1 % per
+    frame has a log scale of 0.04 per latent frame), so at the MLP's initial weights every motion, zooms above all,
+    gives nearly the same embedding as a static camera; ``[4, 4, 4, 4, 25, 25]`` brings them to about 1.
     """
 
     @register_to_config
     def __init__(self, inner_dim: int, hidden: int = 64, features: int = 6, warp_context: bool = False,
                  warp_noise: bool = False, warp_fresh: float = 0.0, world_positions: bool = True,
-                 camera_phrase: bool = False, camera_pace: bool = False):
+                 camera_phrase: bool = False, camera_pace: bool = False, feature_scale: list[float] | None = None):
         super().__init__()
         self.features = features
+        if feature_scale is not None and len(feature_scale) != features:
+            raise ValueError(f"feature_scale must hold {features} numbers (one per feature), got {feature_scale!r}")
+        scale = torch.tensor(feature_scale if feature_scale is not None else [1.0] * features, dtype=torch.float32)
+        self.register_buffer("scales", scale, persistent=False)
         self.mlp = nn.Sequential(nn.Linear(features, hidden), nn.SiLU(), nn.Linear(hidden, inner_dim))
         self.gate = nn.Parameter(torch.zeros(inner_dim))
         if warp_context:
@@ -445,7 +454,7 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
         return per_frame.permute(0, 2, 3, 1).reshape(-1, per_step.shape[1])
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.gate * self.mlp(features)
+        return self.gate * self.mlp(features * self.scales.to(features))
 
     def attach(self, transformer: nn.Module, inputs):
         """Add the embeddings to the video tokens after ``transformer.proj_in``; returns the hook's handle.

@@ -13,7 +13,8 @@ seen with the encoder keep it too, so the phrase says the motion and the encoder
 saved encoder records it, ``camera_phrase``, and a camera call then puts the phrase in the prompt);
 ``phrase_pace: true`` makes those phrases say each clip's pace too (``"... pans left slowly"``,
 :func:`~ltx_video.conditioning.motions.pace_word`), a speed path through the text that the transformer already
-reads (the saved encoder records ``camera_pace``).
+reads (the saved encoder records ``camera_pace``). ``feature_scale`` (six numbers) scales the encoder's
+motion features to about 1 before its MLP (:class:`CameraMotionEncoder`).
 ``world_positions: true`` moves the video tokens' RoPE coordinates to world coordinates as inference does
 (:meth:`CameraController.world_positions`): content that stays put in the world keeps its position across frames, the correspondence a static-camera
 model already uses, and the transformer only has to learn the rest. ``warp_noise: true`` noises each moving
@@ -76,7 +77,7 @@ class CameraStage(TransformerStage):
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
                     t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0,
                     world_positions=False, phrase_when_off=False, phrase_with_camera=False, phrase_pace=False,
-                    warp_context=False,
+                    warp_context=False, feature_scale=None,
                     warp_noise=False, warp_fresh=0.0)
     needs_media = False
 
@@ -102,6 +103,7 @@ class CameraStage(TransformerStage):
             warp_noise=bool(o["warp_noise"]), warp_fresh=float(o["warp_fresh"]),
             world_positions=bool(o["world_positions"]), camera_phrase=bool(o["phrase_with_camera"]),
             camera_pace=bool(o["phrase_with_camera"] and o["phrase_pace"]),
+            feature_scale=[float(v) for v in o["feature_scale"]] if o["feature_scale"] is not None else None,
         )
         self.model = _CameraObjective(transformer, self.network)
         self._encode_bank()
