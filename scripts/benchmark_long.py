@@ -49,6 +49,7 @@ SETTINGS = {
     "no-adain": {"adain_factor": 0.0},
     "no-anchor": {"anchor": False},
     "colour-match": {"colour_match": 1.0},
+    "colour-match frames": {"colour_match": 1.0, "colour_match_scope": "frame"},
 }
 
 

@@ -82,6 +82,7 @@ def test_built_in_layout_values():
     (dict(carryover_strength=1.5), "`carryover_strength` must be in [0, 1]"),
     (dict(adain_factor=-0.1), "`adain_factor` must be in [0, 1]"),
     (dict(colour_match=2.0), "`colour_match` must be in [0, 1]"),
+    (dict(colour_match_scope="video"), "`colour_match_scope` must be 'chunk' or 'frame'"),
     (dict(output="x.avi"), "`output` must end in .mp4"),
     (dict(foo=1), "unexpected argument(s) ['foo']"),
     (dict(prompt=[]), "`prompt` must be a string or a non-empty list"),
@@ -148,6 +149,11 @@ def test_match_colours_moves_each_channel_toward_the_reference():
     assert np.allclose(match_colours(frames, reference, 0.0), frames, atol=1e-4)
     flat = np.full((2, 2, 2, 3), 7.0, np.float32)  # a flat channel keeps gain 1, moves only its mean
     assert np.allclose(match_colours(flat, reference, 1.0)[..., 0], 100.0)
+    # per frame: every frame gets the reference's statistics, however far apart the frames were
+    frames[1] += 40.0
+    each = match_colours(frames, reference, 1.0, per_frame=True)
+    assert all(np.allclose(colour_statistics(frame[None]), reference, rtol=1e-5) for frame in each)
+    assert not np.allclose(colour_statistics(match_colours(frames, reference, 1.0)[1][None]), reference, rtol=1e-2)
 
 
 def test_colour_match_leaves_the_first_chunk_and_pulls_the_rest(av_pipe, tmp_path):
@@ -167,6 +173,15 @@ def test_colour_match_leaves_the_first_chunk_and_pulls_the_rest(av_pipe, tmp_pat
 
     assert not torch.equal(segments[0.0][-1], segments[1.0][-1])
     assert distance(1.0) < distance(0.0)
+
+    # per frame: the first chunk's frames are matched too (to their own chunk's statistics), and the scope is recorded
+    framed = av_pipe.generate_long("a red ball bounces", output=tmp_path / "frames.mp4", colour_match=1.0,
+                                   colour_match_scope="frame", **LONG)
+    manifest = json.loads((framed.folder / "manifest.json").read_text())
+    assert manifest["arguments"]["colour_match_scope"] == "frame"
+    assert "colour_match_scope" not in manifests[1.0]["arguments"]  # the default is not recorded: old runs resume
+    first = read_video_tensor(framed.folder / manifest["chunks"][0]["video"])[0].float()
+    assert not torch.equal(first, segments[1.0][0])
 
 
 def test_carry_over_holds_the_overlap(av_pipe, tmp_path):

@@ -276,7 +276,8 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
               "data": {**DATA, "camera": ["pan_left", "orbit_right", "dolly_forward"]},
               "stage_options": {"pipeline": str(base_dir), "hidden": 8, "world_positions": True, "warp_context": True,
                                 "phrase_when_off": True, "phrase_with_camera": True, "phrase_pace": True,
-                                "no_camera_prob": 0.5, "feature_scale": [4, 4, 4, 4, 25, 25]}}
+                                "no_camera_prob": 0.5, "feature_scale": [4, 4, 4, 4, 25, 25],
+                                "encoder_lr_scale": 10.0, "phrase_drop": 0.5}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     _run(["--config", str(tmp_path / "c.yaml")])
 

@@ -41,6 +41,8 @@ def add_parser(commands, positive_int, positive_float, model_default) -> None:
     long.add_argument("--colour-match", type=float, default=0.0, metavar="F",
                       help="pull each chunk's decoded colours (per-channel mean and std) toward the first chunk's, "
                       "0 to 1 (default: 0)")
+    long.add_argument("--colour-match-scope", choices=["chunk", "frame"], default="chunk",
+                      help="--colour-match per chunk (default) or per frame, the first chunk's frames included")
     long.add_argument("--no-anchor", action="store_true", help="no first-chunk anchor before each chunk")
     long.add_argument("--no-audio", action="store_true", help="video only (audio-video models)")
     long.add_argument("--resume", action="store_true", help="continue the run in OUTPUT.parts/ (same arguments)")
@@ -121,7 +123,8 @@ def check_inputs(args) -> tuple[object, dict]:
     call = dict(
         prompt=prompts if len(prompts) > 1 else prompts[0], output=args.output, num_frames=num_frames,
         chunk_frames=chunk_frames, overlap_frames=overlap_frames, carryover_strength=args.carryover_strength,
-        adain_factor=args.adain_factor, colour_match=args.colour_match, anchor=not args.no_anchor,
+        adain_factor=args.adain_factor, colour_match=args.colour_match,
+        colour_match_scope=args.colour_match_scope, anchor=not args.no_anchor,
         resume=not args.restart, seed=args.seed,
         negative_prompt=args.negative_prompt if args.negative_prompt is not None else defaults.negative_prompt,
         height=args.height or defaults.height, width=args.width or defaults.width, frame_rate=frame_rate,

@@ -159,9 +159,12 @@ def colour_statistics(frames: np.ndarray) -> np.ndarray:
     return np.stack([flat.mean(axis=0), flat.std(axis=0)])
 
 
-def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float) -> np.ndarray:
+def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float, per_frame: bool = False) -> np.ndarray:
     """``frames`` (F, H, W, C, 0-255) with each channel's mean and std moved toward ``reference``'s
-    (:func:`colour_statistics`) by ``factor`` (1: equal), as one affine map per channel."""
+    (:func:`colour_statistics`) by ``factor`` (1: equal), as one affine map per channel: for all the frames
+    together, or with ``per_frame`` one map per frame (each frame's own statistics)."""
+    if per_frame:
+        return np.stack([match_colours(frame[None], reference, factor)[0] for frame in frames])
     mean, std = colour_statistics(frames)
     target_mean = mean + factor * (reference[0] - mean)
     target_std = std + factor * (reference[1] - std)
@@ -200,6 +203,7 @@ class LongVideoMixin:
         carryover_strength: float = 0.8,
         adain_factor: float = 1.0,
         colour_match: float = 0.0,
+        colour_match_scope: str = "chunk",
         anchor: bool = True,
         resume: bool = True,
         seed: int | None = None,
@@ -226,6 +230,9 @@ class LongVideoMixin:
         adain_factor: how far each chunk's latent statistics move toward the first chunk's (0: off).
         colour_match: how far each chunk's decoded colours (per-channel mean and std) move toward the first chunk's
             (0: off, the default; 1: matched). Lower it with prompts that change the colours.
+        colour_match_scope: ``"chunk"`` (one colour map per chunk, from its statistics over all its frames; the
+            first chunk is left as it is) or ``"frame"`` (one map per frame, the first chunk's frames included, as
+            per-frame "color match" nodes do: it also evens out colour changes inside a chunk, wanted or not).
         anchor: the first chunk's first latent frame as a clean reference before every later chunk.
         resume: continue the run in ``<output>.parts/`` if its manifest has the same arguments (else ValueError
             naming the argument); False starts over in a new folder (``<output>.parts-2`` ...), keeping the old.
@@ -262,6 +269,8 @@ class LongVideoMixin:
                             ("colour_match", colour_match)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
+        if colour_match_scope not in ("chunk", "frame"):
+            raise ValueError(f"`colour_match_scope` must be 'chunk' or 'frame', got {colour_match_scope!r}")
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         if not prompts or not all(isinstance(p, str) for p in prompts):
             raise ValueError("`prompt` must be a string or a non-empty list of strings")
@@ -284,6 +293,8 @@ class LongVideoMixin:
             guidance_scale=float(guidance_scale if guidance_scale is not None else defaults["guidance_scale"]),
             audio=use_audio, audio_guidance_scale=audio_guidance_scale, extra=kwargs, model=self._fingerprint(),
         )
+        if colour_match_scope != "chunk":  # recorded only when set, so runs started before it existed resume
+            arguments["colour_match_scope"] = colour_match_scope
         # Every per-chunk argument is checked by planning the first chunk, before any folder is made.
         self._long_warned = set()
         self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
@@ -394,8 +405,9 @@ class LongVideoMixin:
                                                  latents[:, :, :overlap], weight)
         frames = self._long_decode(latents, state, overlap, plan, call, generator)
         colours = colour_statistics(frames) if state is None else state["reference_colours"].numpy()
-        if state is not None and args["colour_match"] > 0:
-            frames = match_colours(frames, colours, args["colour_match"])
+        per_frame = args.get("colour_match_scope", "chunk") == "frame"  # manifests written before the scope: chunk
+        if (state is not None or per_frame) and args["colour_match"] > 0:
+            frames = match_colours(frames, colours, args["colour_match"], per_frame=per_frame)
 
         # The segment: this chunk's frames up to the next chunk's overlap, the overlap cross-faded with the last's.
         _, end = layout.written(k)

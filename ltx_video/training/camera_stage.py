@@ -14,7 +14,9 @@ saved encoder records it, ``camera_phrase``, and a camera call then puts the phr
 ``phrase_pace: true`` makes those phrases say each clip's pace too (``"... pans left slowly"``,
 :func:`~ltx_video.conditioning.motions.pace_word`), a speed path through the text that the transformer already
 reads (the saved encoder records ``camera_pace``). ``feature_scale`` (six numbers) scales the encoder's
-motion features to about 1 before its MLP (:class:`CameraMotionEncoder`).
+motion features to about 1 before its MLP (:class:`CameraMotionEncoder`); ``encoder_lr_scale`` multiplies the
+encoder's learning rate; ``phrase_drop`` strips the phrase from that share of the samples seen with the encoder, so
+that the motion has to come from the encoder there.
 ``world_positions: true`` moves the video tokens' RoPE coordinates to world coordinates as inference does
 (:meth:`CameraController.world_positions`): content that stays put in the world keeps its position across frames, the correspondence a static-camera
 model already uses, and the transformer only has to learn the rest. ``warp_noise: true`` noises each moving
@@ -77,7 +79,7 @@ class CameraStage(TransformerStage):
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
                     t_distribution="logit_normal", train_transformer=False, no_camera_prob=0.0,
                     world_positions=False, phrase_when_off=False, phrase_with_camera=False, phrase_pace=False,
-                    warp_context=False, feature_scale=None,
+                    warp_context=False, feature_scale=None, encoder_lr_scale=1.0, phrase_drop=0.0,
                     warp_noise=False, warp_fresh=0.0)
     needs_media = False
 
@@ -128,6 +130,13 @@ class CameraStage(TransformerStage):
         self.features = torch.stack(features).to(self.device)
         self.camera_positions = torch.stack(positions).to(self.device)  # (N, 3, F'*h*w): world coordinates
 
+    def parameter_groups(self) -> list[dict]:
+        """The transformer's parameters at the run's learning rate, the encoder's at ``encoder_lr_scale`` times it."""
+        encoder = list(self.network.parameters())
+        ids = {id(p) for p in encoder}
+        rest = [p for p in self.model.parameters() if id(p) not in ids]
+        return [{"params": rest}, {"params": encoder, "lr_scale": float(self.options["encoder_lr_scale"])}]
+
     def _phrase(self, prompt: str, index: int) -> str:
         """The clip's prompt with its camera phrase, which says the pace too under ``phrase_pace``."""
         if not self.options["phrase_pace"]:
@@ -141,6 +150,9 @@ class CameraStage(TransformerStage):
         uncond = [rng.random() < o["uncond_prob"] for _ in batch["prompts"]]  # drawn first, as before keep existed
         keep = torch.tensor([float(rng.random() >= o["no_camera_prob"]) for _ in indices], device=self.device)
         phrase = [o["phrase_with_camera"] if kept else o["phrase_when_off"] for kept in keep.tolist()]
+        if o["phrase_drop"] > 0:  # drawn only then, so earlier recipes' draws are unchanged
+            phrase = [said and not (kept and rng.random() < o["phrase_drop"])
+                      for said, kept in zip(phrase, keep.tolist(), strict=True)]
         prompts = [
             "" if drop else self._phrase(p, int(i)) if said else strip_camera_phrase(p)
             for p, i, drop, said in zip(batch["prompts"], indices, uncond, phrase, strict=True)

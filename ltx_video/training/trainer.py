@@ -105,7 +105,13 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
             raise ValueError(f"gradient_checkpointing: {type(stage.network).__name__} does not support it")
         stage.network.enable_gradient_checkpointing()
     parameters = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    # A stage may scale the learning rate of some parameters (``parameter_groups()``: dicts with ``params`` and
+    # ``lr_scale``); every other stage trains all its parameters at ``learning_rate``.
+    groups = stage.parameter_groups() if hasattr(stage, "parameter_groups") else [{"params": parameters}]
+    scales = [float(group.get("lr_scale", 1.0)) for group in groups]
+    groups = [{"params": [p for p in group["params"] if p.requires_grad], "lr": config.learning_rate * scale}
+              for group, scale in zip(groups, scales, strict=True)]
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config))
     # The scheduler is stepped here once per optimizer step (accelerate's wrapper would step it once per
     # process) and checkpointed with the rest.
@@ -118,10 +124,10 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
         start = json.loads((checkpoint / "step.json").read_text())["step"]
         # The learning rate follows this run's config (its `steps` and `learning_rate` may extend or change the
         # checkpoint's run): the restored scheduler keeps its step count, the base rate comes from the config.
-        scheduler.base_lrs = [config.learning_rate] * len(optimizer.param_groups)
-        for group in optimizer.param_groups:
-            group["initial_lr"] = config.learning_rate
-            group["lr"] = config.learning_rate * _lr_lambda(config)(start)
+        scheduler.base_lrs = [config.learning_rate * scale for scale in scales]
+        for group, scale in zip(optimizer.param_groups, scales, strict=True):
+            group["initial_lr"] = config.learning_rate * scale
+            group["lr"] = config.learning_rate * scale * _lr_lambda(config)(start)
     if start >= config.steps:
         accelerator.print(f"checkpoint {checkpoint} is at step {start} >= steps {config.steps}: nothing to train")
 
