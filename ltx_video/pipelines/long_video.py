@@ -163,9 +163,11 @@ def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float, per_
     """``frames`` (F, H, W, C, 0-255) with each channel's mean and std moved toward ``reference``'s
     (:func:`colour_statistics`) by ``factor`` (1: equal), as one affine map per channel: for all the frames
     together, or with ``per_frame`` one map per frame (each frame's own statistics)."""
-    if per_frame:
-        return np.stack([match_colours(frame[None], reference, factor)[0] for frame in frames])
-    mean, std = colour_statistics(frames)
+    if per_frame:  # each frame's statistics, (F, 1, 1, C)
+        values = frames.astype(np.float64)
+        mean, std = values.mean(axis=(1, 2), keepdims=True), values.std(axis=(1, 2), keepdims=True)
+    else:
+        mean, std = colour_statistics(frames)
     target_mean = mean + factor * (reference[0] - mean)
     target_std = std + factor * (reference[1] - std)
     gain = np.where(std > 1e-6, target_std / np.maximum(std, 1e-6), 1.0)
