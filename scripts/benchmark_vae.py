@@ -5,11 +5,21 @@
     done
     python scripts/benchmark_vae.py --num 32          # held-out synthetic clips, 256 x 256 x 17
 
+    for v in ltx32 hierarchical; do                     # after the two VAEs above
+        python scripts/train.py --config configs/train/vae4k_transformer_$v.yaml
+    done
+    python scripts/benchmark_vae.py --generation --num 32
+
 Each trained VAE (``runs/vae4k/<name>/video_vae``) encodes and decodes the same held-out clips (seeds from
 100000, camera motion and objects drawn as in training). Reported: PSNR and SSIM (mean over frames and clips,
 ``ltx_video.metrics``), latent tokens per clip and per 4K x 257 video, parameters, encode and decode seconds per
 clip, and the peak of live tensor storages while encoding + decoding one clip (``LiveTensorBytes``). Ratios are
 against the first row (the 32x baseline).
+
+``--generation``: the two audio-video transformers trained on each VAE's latents
+(``runs/vae4k/transformer_<name>/pipeline``) generate clips for the same held-out prompts (seeds from 1,000,000,
+static camera, one object, the pipelines' saved size and sampling), scored with colour adherence
+(``metrics.prompt_adherence(..., shapes=False)``) beside the real clips and each VAE's reconstruction of them.
 """
 
 from __future__ import annotations
@@ -81,13 +91,77 @@ def evaluate(vae, clips: list[torch.Tensor]) -> dict:
             "peak": peak, "params": sum(p.numel() for p in vae.parameters())}
 
 
+GENERATORS = {
+    "ltx32": "transformer on the 32x latents (baseline)",
+    "hierarchical": "transformer on the 64x latents",
+}
+
+
+@torch.no_grad()
+def generation(runs: Path, num: int) -> int:
+    """Colour adherence of the transformers trained on each VAE's latents, side by side on the same prompts."""
+    from ltx_video.metrics import prompt_adherence
+    from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+    from ltx_video.training.data import DataConfig, synthetic_clip
+
+    rows, real = {}, None
+    for name, label in GENERATORS.items():
+        folder = runs / f"transformer_{name}" / "pipeline"
+        if not (folder / "model_index.json").is_file():
+            print(f"skipped {name}: {folder} not trained", file=sys.stderr)
+            continue
+        pipe = LTXAudioVideoPipeline.from_pretrained(folder)
+        pipe.set_progress_bar_config(disable=True)
+        d = pipe.generation_defaults
+        data = DataConfig(height=d.height, width=d.width, num_frames=d.num_frames, fps=d.frame_rate, camera="static",
+                          max_objects=1)
+        clips = [synthetic_clip(1_000_000 + i, data) for i in range(num)]
+        if real is None:
+            real = [prompt_adherence(c.video, c.prompt, shapes=False) for c in clips]
+        generated, reconstructed, seconds, tokens = [], [], [], 0
+        for i, clip in enumerate(clips):
+            start = time.perf_counter()
+            out = pipe(clip.prompt, height=d.height, width=d.width, num_frames=d.num_frames, frame_rate=d.frame_rate,
+                       num_inference_steps=d.num_inference_steps, guidance_scale=d.guidance_scale,
+                       generator=torch.Generator().manual_seed(i), output_type="pt")
+            seconds.append(time.perf_counter() - start)
+            generated.append(prompt_adherence(out.frames[0], clip.prompt, shapes=False))
+            latents = pipe.vae.encode(clip.video.permute(1, 0, 2, 3)[None]).latent_dist.mode()
+            tokens = latents[0, 0].numel()
+            video = pipe.vae.decode(latents, None, return_dict=False)[0][0].permute(1, 0, 2, 3).clamp(-1, 1)
+            reconstructed.append(prompt_adherence(video, clip.prompt, shapes=False))
+        rows[name] = dict(label=label, generated=float(np.mean(generated)), reconstructed=float(np.mean(reconstructed)),
+                          seconds=float(np.median(seconds[1:] or seconds)), tokens=tokens, size=(d.height, d.width,
+                          d.num_frames), steps=d.num_inference_steps, cfg=d.guidance_scale)
+    if not rows:
+        return 1
+    base = next(iter(rows.values()))
+    h, w, f = base["size"]
+    print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()} {os.cpu_count()} cores, PyTorch {torch.__version__}; "
+          f"{num} held-out prompts at {h} x {w} x {f}, {base['steps']} steps, CFG {base['cfg']}; real clips' colour "
+          f"adherence {np.mean(real):.3f}\n")
+    print("| transformer | video tokens per clip | colour adherence, generated | minus baseline (target >= -0.05) | "
+          "colour adherence, VAE reconstruction | seconds per clip |")
+    print("|---|---|---|---|---|---|")
+    for r in rows.values():
+        print(f"| {r['label']} | {r['tokens']} | {r['generated']:.3f} | {r['generated'] - base['generated']:+.3f} | "
+              f"{r['reconstructed']:.3f} | {r['seconds']:.2f} |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--num", type=int, default=32, help="held-out clips (default: 32)")
     parser.add_argument("--runs", type=Path, default=Path("runs/vae4k"))
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--frames", type=int, default=17)
+    parser.add_argument("--generation", action="store_true",
+                        help="score the transformers trained on each VAE's latents instead of the VAEs")
     args = parser.parse_args(argv)
+    if args.num < 1:
+        parser.error(f"--num must be >= 1, got {args.num}")
+    if args.generation:
+        return generation(args.runs, args.num)
     torch.manual_seed(0)
     clips = held_out(args.num, args.size, args.frames)
     rows = {}

@@ -252,3 +252,54 @@ def test_ltx_video_pipeline_decodes_with_a_hierarchical_vae():
     expected = (video / 2 + 0.5).clamp(0, 1).permute(0, 2, 1, 3, 4)  # (B, F, 3, H, W) in [0, 1]
     assert ((expected > 0) & (expected < 1)).float().mean() > 0.1  # not all saturated: a real comparison
     assert torch.allclose(frames, expected, atol=1e-6)
+
+
+def test_transformer_stage_trains_on_hierarchical_latents_and_its_pipeline_generates(tmp_path):
+    """The transformer stage on a saved HierarchicalVAE (issue 17's generation check): the bank's latents are
+    the VAE's normalised posterior modes, a step trains, and the saved pipeline loads with the hierarchical VAE
+    and decodes its own latents."""
+    from ltx_video import LTXAudioVideoPipeline
+    from ltx_video.pipelines.latent_ops import normalize_latents
+    from ltx_video.training.config import TrainConfig
+    from ltx_video.training.data import ClipBank, DataConfig
+    from ltx_video.training.stages import build_stage
+
+    vae = tiny_vae(spatial_compression=32)
+    vae.latents_mean.copy_(torch.linspace(-0.1, 0.1, TINY_LATENT_CHANNELS))
+    vae.latents_std.copy_(torch.linspace(0.5, 1.5, TINY_LATENT_CHANNELS))
+    vae.save_pretrained(tmp_path / "vae")
+    data = DataConfig(num_clips=2, height=64, width=64, num_frames=9, fps=12.0, camera="static", max_objects=1)
+    bank = ClipBank(data, show_progress=False)
+    model = {"in_channels": TINY_LATENT_CHANNELS, "out_channels": TINY_LATENT_CHANNELS, "num_attention_heads": 2,
+             "attention_head_dim": 8, "cross_attention_dim": 16, "num_layers": 1, "caption_channels": 16,
+             "audio_in_channels": 16, "audio_num_attention_heads": 2, "audio_attention_head_dim": 8,
+             "av_cross_attention_layers": [0]}
+    options = {"video_vae": str(tmp_path / "vae"), "audio_vae": "ltx_video/assets/default_model/audio_vae",
+               "text_encoder": {"d_model": 16}, "max_sequence_length": 16}
+    config = TrainConfig(stage="transformer", output_dir=str(tmp_path), steps=1, data=data, model=model,
+                         stage_options=options)
+    torch.manual_seed(0)
+    stage = build_stage(config, bank, torch.device("cpu"))
+    assert isinstance(stage.vae, HierarchicalVAE)
+    with torch.no_grad():
+        expected = vae.encode(bank.batch([0, 1], 0, 0)["video"]).latent_dist.mode()
+    expected = normalize_latents(expected, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
+    assert stage.video_latents.shape == (2, TINY_LATENT_CHANNELS, 2, 2, 2)  # 9 frames / 8x, 64 px / 32x
+    assert torch.allclose(stage.video_latents, expected, atol=1e-5)
+    # Positions in pixels and seconds: latent cells 32 px apart, latent frames 8 frames (2/3 s at 12 fps) apart.
+    assert sorted(set(stage.video_positions[0, 2].tolist())) == [0.0, 32.0]
+    losses = stage.loss(stage.model, bank.batch([0, 1], 0, 0, media=False) | {"indices": [0, 1]},
+                        torch.Generator().manual_seed(0), random.Random(0))
+    losses["loss"].backward()
+    assert torch.isfinite(losses["loss"]) and stage.model.proj_in.weight.grad.abs().max() > 0
+    stage.save(stage.model, tmp_path)
+    pipe = LTXAudioVideoPipeline.from_pretrained(tmp_path / "pipeline")
+    pipe.set_progress_bar_config(disable=True)
+    assert isinstance(pipe.vae, HierarchicalVAE) and torch.equal(pipe.vae.latents_std, vae.latents_std)
+    args = dict(prompt="a red ball bounces", height=64, width=64, num_frames=9, frame_rate=12.0,
+                num_inference_steps=2)
+    frames = pipe(**args, output_type="pt", generator=torch.Generator().manual_seed(0)).frames
+    latents = pipe(**args, output_type="latent", generator=torch.Generator().manual_seed(0)).frames
+    with torch.no_grad():
+        video = vae.decode(denormalize_latents(latents, vae.latents_mean, vae.latents_std, 1.0)).sample
+    assert torch.allclose(frames, (video / 2 + 0.5).clamp(0, 1).permute(0, 2, 1, 3, 4), atol=1e-5)
