@@ -13,7 +13,9 @@ Sections (``--sections``):
   video VAE ("VAE reconstruction"), which no generated video decoded by that VAE is expected to beat. Measured with :func:`ltx_video.metrics.camera_motion` (global dx, dy, zoom per frame, mean over
   the clip): direction right (pans: the sign of dx or dy; zooms: the side of 1; orbits: the background's dx;
   dollies: the side of 1), speed error in px per frame (pans, orbits) and zoom-rate error in % per frame
-  (zooms, dollies), against what :class:`~ltx_video.CameraController` asks of the background.
+  (zooms, dollies), against what :class:`~ltx_video.CameraController` asks of the background. Videos and
+  clips are made at the pipeline's saved size, length and sampling (``generation_defaults.json``; the
+  built-in model's 64 x 64 x 49 when it has none).
 - ``keyframes``: three frames (0, 24, 48) of held-out synthetic clips given as keyframes (strength 1):
   PSNR at those frames against the real frames, beside the video VAE's own reconstruction of them; the
   object's tracked path between keyframes against the real clip's (mean px), with and without
@@ -87,6 +89,9 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
     from ltx_video.metrics import camera_motion
 
     encoder = pipe.camera_encoder
+    # The size, length and sampling the pipeline was made for (saved with it; else the built-in model's).
+    call = pipe.generation_defaults.call_kwargs() if pipe.generation_defaults else dict(DEFAULT_GENERATION)
+    call.update({"num_inference_steps": steps} if steps else {})
     grammar = pipe.generation_defaults.prompt_grammar if pipe.generation_defaults else None
     paces = bool(grammar and grammar.get("paces"))  # the model read the pace in its prompts
     settings = [s for s in settings if encoder is not None or not s.startswith("learned")]
@@ -101,14 +106,14 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
                 for k in range(num):
                     seed = SEED0 + k
                     obj = f"a {colours[k % 4]} {shapes[k % 3]} bounces"
-                    kwargs = {**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {})}
+                    kwargs = dict(call)
                     if setting in ("real", "VAE reconstruction"):  # the ceiling: the world's clip, and through the VAE
-                        video = _clip(seed, motion, speed).video
+                        video = _clip(seed, motion, speed, call).video
                         video = (video + 1) / 2 if setting == "real" else _reconstruct(pipe.vae, video)
                         scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
                         continue
                     if setting == "prompt only":
-                        size = kwargs.get("height", 64), kwargs.get("width", 64)
+                        size = kwargs["height"], kwargs["width"]
                         prompt, camera = prompt_only(obj, motion, speed if paces else None, *size), None
                     else:
                         camera = Camera(motion_type=motion, speed=speed)
@@ -213,15 +218,19 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
     return out
 
 
-def _clip(seed: int, camera: str = "static", speed: float = 1.0):
-    """A held-out clip at the built-in model's size (64 px, 49 frames at 24 fps, one object) with ``camera`` at
-    ``speed`` (the keyframes section: the static camera the model was trained on)."""
+def _clip(seed: int, camera: str = "static", speed: float = 1.0, call: dict | None = None):
+    """A held-out clip with one object at the size of ``call`` (pipeline call arguments; default the built-in
+    model's: 64 px, 49 frames at 24 fps) with ``camera`` at ``speed`` (the keyframes section: the static camera
+    the model was trained on)."""
     import dataclasses
 
     from ltx_video.data.synthetic import render_clip, sample_params
+    from ltx_video.default_model import DEFAULT_GENERATION
 
+    c = call or DEFAULT_GENERATION
     speed = {} if camera == "static" else {"camera_speed": speed}  # static: the seed's own draw, as trained
-    params = sample_params(seed, height=64, width=64, fps=24.0, duration=49 / 24, camera=camera, **speed)
+    params = sample_params(seed, height=c["height"], width=c["width"], fps=c["frame_rate"],
+                           duration=c["num_frames"] / c["frame_rate"], camera=camera, **speed)
     return render_clip(seed, dataclasses.replace(params, objects=params.objects[:1]))
 
 
