@@ -14,8 +14,9 @@ model's training size. Then, with ``ltx_video.metrics``, on three sets:
 - ``generated``: the model's video with the model's audio,
 - ``shuffled``: the model's video with the audio generated for the next prompt (lower bound: same
   kind of sound, unrelated timing),
-- ``audio=``: video generated to match the real clip's audio (audio-to-video), against that audio.
-  (The pipeline has no video-to-audio mode.)
+- ``audio=``: video generated to match the real clip's audio (audio-to-video), against that audio,
+- ``video=``: audio generated to match the real clip's frames (video-to-audio: the whole clip given as the
+  conditioning video at strength 1, so every video token is held clean), that audio against those frames.
 
 Reported: the mean and median absolute audio-video offset (ms, over the clips whose video has an event
 and audio an onset) and AV-Align (tolerance one frame), with the video's events found two ways: by the
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     fps = call["frame_rate"]
 
     began = time.perf_counter()
-    real, generated, conditioned = [], [], []
+    real, generated, conditioned, sounded = [], [], [], []
     for i in tqdm(range(args.num), desc="clips"):
         clip, prompt = held_out_clip(i, call)
         out = pipe(prompt, generator=torch.Generator().manual_seed(i), output_type="pt", **call)
@@ -212,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             **call,
         )
         conditioned.append(dict(frames=out.frames[0], audio=clip.audio, prompt=clip.prompt))
+        # video-conditioned: the sound generated to the real clip's frames, every frame held
+        out = pipe(prompt, video=(clip.video + 1) / 2, frame_index=0, strength=1.0,
+                   generator=torch.Generator().manual_seed(i), output_type="pt", **call)
+        sounded.append(dict(frames=clip.video, audio=out.audio[0][0], prompt=clip.prompt))
     generation_seconds = time.perf_counter() - began
     from ltx_video.metrics import video_motion_events
 
@@ -228,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "video generated to the real audio (audio=)": [
             _clip_metrics(c["frames"], c["audio"], fps, c["prompt"]) for c in conditioned
+        ],
+        "audio generated to the real video (video=)": [
+            _clip_metrics(c["frames"], c["audio"], fps, c["prompt"]) for c in sounded
         ],
     }
     summary = {name: summarise(rows) for name, rows in sets.items()}
