@@ -98,6 +98,31 @@ def test_given_audio_is_held_and_file_equals_tensor(av_pipe, tmp_path):
     assert short.audio_latents.shape == (1, 18, AUDIO_CHANNELS)
 
 
+
+def test_sound_for_a_given_video(av_pipe):
+    """Video-to-audio: the whole clip as ``video=`` at strength 1 holds every video token clean through the steps
+    (its posterior sample, drawn with the call's generator as diffusers' LTXConditionPipeline draws it) while the
+    audio is denoised, and another given video gives another sound."""
+    g = torch.Generator().manual_seed(3)
+    clip = torch.rand(9, 3, 64, 64, generator=g)  # (F, 3, H, W) in [0, 1]
+    seen = []
+
+    def callback(pipe, step, t, tensors):
+        seen.append((tensors["latents"].clone(), tensors["audio_latents"].clone()))
+        return tensors
+
+    kw = dict(COMMON, video=clip, frame_index=0, strength=1.0, image_cond_noise_scale=0.0, output_type="pt")
+    out = av_pipe(**kw, generator=gen(0), callback_on_step_end=callback,
+                  callback_on_step_end_tensor_inputs=["latents", "audio_latents"])
+    (video_1, audio_1), (video_2, audio_2) = seen
+    assert torch.equal(video_1, video_2)  # every video token held
+    assert (audio_1 - audio_2).abs().max() > 1e-3  # the audio is denoised
+    free = av_pipe(**dict(COMMON, output_type="pt"), generator=gen(0))
+    assert (free.frames - out.frames).abs().max() > 1e-2  # without video= the video is generated
+    other = av_pipe(**{**kw, "video": clip.flip(0)}, generator=gen(0))
+    assert (other.audio[0] - out.audio[0]).abs().max() > 1e-4  # the sound follows the given frames
+
+
 def test_keyframes_and_stg_with_audio(av_pipe, images):
     conds = [LTXVideoCondition(image=images[0], frame_index=0), LTXVideoCondition(image=images[1], frame_index=8)]
     base = dict(COMMON, conditions=conds)
