@@ -17,8 +17,9 @@ clip, and the peak of live tensor storages while encoding + decoding one clip (`
 against the first row (the 32x baseline).
 
 ``--generation``: the two audio-video transformers trained on each VAE's latents
-(``runs/vae4k/transformer_<name>/pipeline``) generate clips for the same held-out prompts (seeds from 1,000,000,
-static camera, one object, the pipelines' saved size and sampling), scored with colour adherence
+(``runs/vae4k/transformer_<name>/pipeline``) generate clips for the same held-out prompts as
+``benchmark_quality.py``'s (seeds from 1,000,000, static camera, one object, every other prompt without its camera
+phrase; the pipelines' saved size and sampling), scored with colour adherence
 (``metrics.prompt_adherence(..., shapes=False)``) beside the real clips and each VAE's reconstruction of them.
 """
 
@@ -100,9 +101,10 @@ GENERATORS = {
 @torch.no_grad()
 def generation(runs: Path, num: int) -> int:
     """Colour adherence of the transformers trained on each VAE's latents, side by side on the same prompts."""
+    from benchmark_quality import held_out_clip
+
     from ltx_video.metrics import prompt_adherence
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
-    from ltx_video.training.data import DataConfig, synthetic_clip
 
     rows, real = {}, None
     for name, label in GENERATORS.items():
@@ -112,27 +114,23 @@ def generation(runs: Path, num: int) -> int:
             continue
         pipe = LTXAudioVideoPipeline.from_pretrained(folder)
         pipe.set_progress_bar_config(disable=True)
-        d = pipe.generation_defaults
-        data = DataConfig(height=d.height, width=d.width, num_frames=d.num_frames, fps=d.frame_rate, camera="static",
-                          max_objects=1)
-        clips = [synthetic_clip(1_000_000 + i, data) for i in range(num)]
+        call = pipe.generation_defaults.call_kwargs()
+        clips = [held_out_clip(i, call) for i in range(num)]
         if real is None:
-            real = [prompt_adherence(c.video, c.prompt, shapes=False) for c in clips]
-        generated, reconstructed, seconds, tokens = [], [], [], 0
-        for i, clip in enumerate(clips):
+            real = [prompt_adherence(c.video, c.prompt, shapes=False) for c, _ in clips]
+        generated, reconstructed, seconds = [], [], []
+        for i, (clip, prompt) in enumerate(clips):
             start = time.perf_counter()
-            out = pipe(clip.prompt, height=d.height, width=d.width, num_frames=d.num_frames, frame_rate=d.frame_rate,
-                       num_inference_steps=d.num_inference_steps, guidance_scale=d.guidance_scale,
-                       generator=torch.Generator().manual_seed(i), output_type="pt")
+            out = pipe(prompt, generator=torch.Generator().manual_seed(i), output_type="pt", **call)
             seconds.append(time.perf_counter() - start)
             generated.append(prompt_adherence(out.frames[0], clip.prompt, shapes=False))
             latents = pipe.vae.encode(clip.video.permute(1, 0, 2, 3)[None]).latent_dist.mode()
-            tokens = latents[0, 0].numel()
             video = pipe.vae.decode(latents, None, return_dict=False)[0][0].permute(1, 0, 2, 3).clamp(-1, 1)
             reconstructed.append(prompt_adherence(video, clip.prompt, shapes=False))
         rows[name] = dict(label=label, generated=float(np.mean(generated)), reconstructed=float(np.mean(reconstructed)),
-                          seconds=float(np.median(seconds[1:] or seconds)), tokens=tokens, size=(d.height, d.width,
-                          d.num_frames), steps=d.num_inference_steps, cfg=d.guidance_scale)
+                          seconds=float(np.median(seconds[1:] or seconds)), tokens=latents[0, 0].numel(),
+                          size=(call["height"], call["width"], call["num_frames"]),
+                          steps=call["num_inference_steps"], cfg=call["guidance_scale"])
     if not rows:
         return 1
     base = next(iter(rows.values()))

@@ -98,7 +98,6 @@ def test_given_audio_is_held_and_file_equals_tensor(av_pipe, tmp_path):
     assert short.audio_latents.shape == (1, 18, AUDIO_CHANNELS)
 
 
-
 def test_sound_for_a_given_video(av_pipe):
     """Video-to-audio: the whole clip as ``video=`` at strength 1 holds every video token clean through the steps
     (its posterior sample, drawn with the call's generator as diffusers' LTXConditionPipeline draws it) while the
