@@ -1,19 +1,21 @@
 """The 4K VAE against LTX-Video's at 256 px, side by side in one run: reconstruction, tokens, time, memory.
 
-    for v in ltx32 hierarchical no_wavelet no_context no_adaptive; do
+    for v in ltx32 hierarchical no_wavelet no_context no_adaptive ltx32_long hierarchical_long; do
         python scripts/train.py --config configs/train/vae4k_$v.yaml
     done
     python scripts/benchmark_vae.py --num 32          # held-out synthetic clips, 256 x 256 x 17
 
-    for v in ltx32 hierarchical; do                     # after the two VAEs above
+    for v in ltx32 hierarchical; do                     # after the two _long VAEs above
         python scripts/train.py --config configs/train/vae4k_transformer_$v.yaml
     done
     python scripts/benchmark_vae.py --generation --num 32
 
 Each trained VAE (``runs/vae4k/<name>/video_vae``) encodes and decodes the same held-out clips (seeds from
 100000, camera motion and objects drawn as in training). Reported: PSNR and SSIM (mean over frames and clips,
-``ltx_video.metrics``), latent tokens per clip and per 4K x 257 video, parameters, encode and decode seconds per
-clip, and the peak of live tensor storages while encoding + decoding one clip (``LiveTensorBytes``). Ratios are
+``ltx_video.metrics``), latent spread (mean |z_i - z_i+1| / mean |z| over consecutive clips: near 0 when the
+encoder has collapsed and gives every clip the same latents), object PSNR (the mean squared error over the pixels far from their frame's median colour, as
+the training loss finds the objects, pooled over clips: whole-frame PSNR is mostly the background), latent tokens
+per clip, parameters, encode and decode seconds per clip, and the peak of live tensor storages while encoding + decoding one clip (``LiveTensorBytes``). Ratios are
 against the first row (the 32x baseline).
 
 ``--generation``: the two audio-video transformers trained on each VAE's latents
@@ -43,6 +45,8 @@ NAMES = {
     "no_wavelet": "64x, no wavelet",
     "no_context": "64x, no context",
     "no_adaptive": "64x, no adaptive patches",
+    "ltx32_long": "AutoencoderKLLTXVideo, 32x, 2,500 steps on 128 px windows",
+    "hierarchical_long": "HierarchicalVAE, 64x, 2,500 steps on 128 px windows",
 }
 
 
@@ -70,8 +74,8 @@ def evaluate(vae, clips: list[torch.Tensor]) -> dict:
     from ltx_video.metrics.fidelity import psnr, ssim
     from ltx_video.utils.memory import LiveTensorBytes
 
-    psnrs, ssims, encode_s, decode_s = [], [], [], []
-    peak = 0
+    psnrs, ssims, object_errors, encode_s, decode_s, spreads = [], [], [], [], [], []
+    peak, previous = 0, None
     for i, clip in enumerate(clips):
         with LiveTensorBytes(existing=[*vae.parameters(), *vae.buffers(), clip]) as tracker:
             start = time.perf_counter()
@@ -80,14 +84,24 @@ def evaluate(vae, clips: list[torch.Tensor]) -> dict:
             video = vae.decode(latents, None, return_dict=False)[0]
             end = time.perf_counter()
         peak = max(peak, tracker.peak)
+        if previous is not None:  # a collapsed encoder gives every clip the same latents
+            spreads.append(((latents - previous).abs().mean() / latents.abs().mean()).item())
+        previous = latents
         if i:  # the first clip warms up the allocator and kernels
             encode_s.append(middle - start)
             decode_s.append(end - middle)
         real = ((clip[0].permute(1, 2, 3, 0) + 1) / 2).clamp(0, 1).numpy()
         fake = ((video[0].permute(1, 2, 3, 0) + 1) / 2).clamp(0, 1).numpy()
         psnrs += [psnr(f, r) for f, r in zip(fake, real, strict=True)]
+        # The objects: pixels far from their frame's median colour, as the video_vae stage's loss weights them.
+        background = clip.flatten(3).median(dim=-1).values[..., None, None]
+        mask = (clip - background).abs().amax(dim=1)[0] > 0.25
+        if mask.any():
+            object_errors.append(((video.clamp(-1, 1) - clip) / 2).square().sum(1)[0][mask].mean().item() / 3)
         ssims += [ssim(f, r) for f, r in zip(fake, real, strict=True)]
-    return {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims)), "tokens": latents[0, 0].numel(),
+    return {"psnr": float(np.mean(psnrs)), "object_psnr": float(-10 * np.log10(np.mean(object_errors))),
+            "ssim": float(np.mean(ssims)), "spread": float(np.mean(spreads or [np.nan])),
+            "tokens": latents[0, 0].numel(),
             "channels": latents.shape[1], "encode": float(np.mean(encode_s)), "decode": float(np.mean(decode_s)),
             "peak": peak, "params": sum(p.numel() for p in vae.parameters())}
 
@@ -174,13 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     base = next(iter(rows.values()))
     print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()} {os.cpu_count()} cores, PyTorch {torch.__version__}; "
           f"{args.num} held-out clips of {args.size} x {args.size} x {args.frames}\n")
-    print("| VAE | params (M) | latent (channels x tokens per clip) | PSNR (dB) | SSIM | encode s | decode s | "
-          "peak (MiB) | tokens x baseline |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| VAE | params (M) | latent (channels x tokens per clip) | PSNR (dB) | object PSNR (dB) | SSIM | latent spread | "
+          "encode s | decode s | peak (MiB) | tokens x baseline |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         print(f"| {NAMES[name]} | {r['params'] / 1e6:.1f} | {r['channels']} x {r['tokens']} | {r['psnr']:.2f} | "
-              f"{r['ssim']:.3f} | {r['encode']:.3f} | {r['decode']:.3f} | {r['peak'] / 2**20:.0f} | "
-              f"{r['tokens'] / base['tokens']:.2f} |")
+              f"{r['object_psnr']:.2f} | {r['ssim']:.3f} | {r['spread']:.4f} | {r['encode']:.3f} | {r['decode']:.3f} | "
+              f"{r['peak'] / 2**20:.0f} | {r['tokens'] / base['tokens']:.2f} |")
     return 0
 
 

@@ -234,6 +234,34 @@ def test_video_vae_stage_builds_a_hierarchical_vae(tmp_path):
         build_stage(config.replace(model={"type": "unet"}), bank, torch.device("cpu"))
 
 
+def test_video_vae_stage_trains_on_spatial_windows_of_the_clips(tmp_path):
+    """``crop_size``: the objective sees a random crop_size x crop_size window of each batch's frames (the same
+    window, pixel for pixel, that the stage's rng picks), and sizes the VAE cannot encode are refused up front."""
+    from ltx_video.training.config import TrainConfig
+    from ltx_video.training.data import ClipBank, DataConfig
+    from ltx_video.training.stages import build_stage
+
+    data = DataConfig(num_clips=2, height=64, width=64, num_frames=9, fps=12.0, max_objects=1)
+    bank = ClipBank(data, show_progress=False)
+    model = {"type": "hierarchical", **TINY, "block_out_channels": [8, 16, 16, 16], "spatial_compression": 32}
+    config = TrainConfig(stage="video_vae", output_dir=str(tmp_path), steps=1, data=data, model=model,
+                         stage_options={"crop_frames": 9, "crop_size": 32})
+    stage = build_stage(config, bank, torch.device("cpu"))
+    seen = []
+    batch = bank.batch([0, 1], 0, 0)
+    stage.loss(lambda video, generator: seen.append(video), batch, torch.Generator(), random.Random(3))
+    rng = random.Random(3)
+    rng.randrange(1)  # the (single) temporal start
+    top, left = rng.randrange(33), rng.randrange(33)
+    assert (top, left) != (0, 0)
+    assert torch.equal(seen[0], batch["video"][..., top : top + 32, left : left + 32])
+    losses = stage.loss(stage.model, batch, torch.Generator().manual_seed(0), random.Random(0))
+    assert torch.isfinite(losses["loss"])
+    for bad in (48, 16, 96):  # not a multiple of 32; under one latent cell; over the clip
+        with pytest.raises(ValueError, match="stage_options.crop_size must be a multiple of 32"):
+            build_stage(config.replace(stage_options={"crop_frames": 9, "crop_size": bad}), bank, torch.device("cpu"))
+
+
 # ----------------------------------------------------------------------------- pipeline
 def test_ltx_video_pipeline_decodes_with_a_hierarchical_vae():
     """Frames of a 2-step generation equal vae.decode of the same call's latents, de-normalised as the

@@ -7,7 +7,9 @@ indices and prompts), ``loss(model, batch, generator, rng)`` and ``save(model, o
 
 - ``video_vae``: a small ``AutoencoderKLLTXVideo`` (``model: {type: ltx, ...}``, the default) or the 4K
   :class:`ltx_video.models.autoencoders.HierarchicalVAE` (``model: {type: hierarchical, ...}``; the other
-  keys are its constructor arguments) on random ``crop_frames``-frame crops; loss
+  keys are its constructor arguments) on random ``crop_frames``-frame crops (and, with ``crop_size``, random
+  ``crop_size`` x ``crop_size`` windows: the VAEs are convolutional, so a 256 px model trains on 128 px windows
+  of 256 px clips at a quarter of the cost, objects at their real pixel size); loss
   ``L1 + MSE`` with pixels far from the frame's median colour (the objects: a few percent of the frame)
   weighted ``1 + object_weight``, plus ``kl_weight * KL``. Saves ``video_vae/`` with latents_mean/std
   fitted to the bank.
@@ -72,7 +74,7 @@ class _VideoVAEObjective(nn.Module):
 
 
 class VideoVAEStage:
-    defaults = dict(crop_frames=17, kl_weight=1e-6, object_weight=10.0)
+    defaults = dict(crop_frames=17, crop_size=None, kl_weight=1e-6, object_weight=10.0)
     needs_media = True
 
     def __init__(self, config: TrainConfig, bank: ClipBank, device: torch.device) -> None:
@@ -86,12 +88,22 @@ class VideoVAEStage:
             raise ValueError(f"stage_options.crop_frames must be {ratio}k + 1 and at most data.num_frames for this VAE, "
                              f"got {self.options['crop_frames']}")
         _check_clip_size(bank, vae)
+        size, s = self.options["crop_size"], vae.spatial_compression_ratio
+        if size is not None and (not isinstance(size, int) or size < s or size % s
+                                 or size > min(bank.config.height, bank.config.width)):
+            raise ValueError(f"stage_options.crop_size must be a multiple of {s} (this VAE's spatial compression) "
+                             f"and at most the clips' {bank.config.height} x {bank.config.width}, or null, got {size!r}")
 
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         video = batch["video"]
         crop = min(self.options["crop_frames"], video.shape[2])
         start = rng.randrange(video.shape[2] - crop + 1)
-        return model(video[:, :, start : start + crop].to(self.device), generator=generator)
+        video = video[:, :, start : start + crop]
+        size = self.options["crop_size"]
+        if size is not None:
+            top, left = rng.randrange(video.shape[3] - size + 1), rng.randrange(video.shape[4] - size + 1)
+            video = video[..., top : top + size, left : left + size]
+        return model(video.to(self.device), generator=generator)
 
     @torch.no_grad()
     def save(self, model: _VideoVAEObjective, output_dir: Path) -> None:
