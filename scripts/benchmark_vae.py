@@ -12,11 +12,12 @@
 
 Each trained VAE (``runs/vae4k/<name>/video_vae``) encodes and decodes the same held-out clips (seeds from
 100000, camera motion and objects drawn as in training). Reported: PSNR and SSIM (mean over frames and clips,
-``ltx_video.metrics``), latent spread (mean |z_i - z_i+1| / mean |z| over consecutive clips: near 0 when the
-encoder has collapsed and gives every clip the same latents), object PSNR (the mean squared error over the pixels far from their frame's median colour, as
-the training loss finds the objects, pooled over clips: whole-frame PSNR is mostly the background), latent tokens
-per clip, parameters, encode and decode seconds per clip, and the peak of live tensor storages while encoding + decoding one clip (``LiveTensorBytes``). Ratios are
-against the first row (the 32x baseline).
+``ltx_video.metrics``); object PSNR (from the mean squared error over the pixels far from their frame's median
+colour, as the training loss finds the objects, averaged over clips: whole-frame PSNR is mostly the background);
+latent spread (mean |z_i - z_{i+1}| over consecutive clips, over the mean deviation of z_i from its mean: near 0
+when the encoder has collapsed and gives every clip the same latents); latent tokens per clip, parameters, encode
+and decode seconds per clip, and the peak of live tensor storages while encoding + decoding one clip
+(``LiveTensorBytes``). Ratios are against the first row.
 
 ``--generation``: the two audio-video transformers trained on each VAE's latents
 (``runs/vae4k/transformer_<name>/pipeline``) generate clips for the same held-out prompts as
@@ -85,7 +86,7 @@ def evaluate(vae, clips: list[torch.Tensor]) -> dict:
             end = time.perf_counter()
         peak = max(peak, tracker.peak)
         if previous is not None:  # a collapsed encoder gives every clip the same latents
-            spreads.append(((latents - previous).abs().mean() / latents.abs().mean()).item())
+            spreads.append(((latents - previous).abs().mean() / (latents - latents.mean()).abs().mean()).item())
         previous = latents
         if i:  # the first clip warms up the allocator and kernels
             encode_s.append(middle - start)
@@ -99,7 +100,7 @@ def evaluate(vae, clips: list[torch.Tensor]) -> dict:
         if mask.any():
             object_errors.append(((video.clamp(-1, 1) - clip) / 2).square().sum(1)[0][mask].mean().item() / 3)
         ssims += [ssim(f, r) for f, r in zip(fake, real, strict=True)]
-    return {"psnr": float(np.mean(psnrs)), "object_psnr": float(-10 * np.log10(np.mean(object_errors))),
+    return {"psnr": float(np.mean(psnrs)), "object_psnr": float(-10 * np.log10(np.mean(object_errors or [np.nan]))),
             "ssim": float(np.mean(ssims)), "spread": float(np.mean(spreads or [np.nan])),
             "tokens": latents[0, 0].numel(),
             "channels": latents.shape[1], "encode": float(np.mean(encode_s)), "decode": float(np.mean(decode_s)),
@@ -188,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     base = next(iter(rows.values()))
     print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()} {os.cpu_count()} cores, PyTorch {torch.__version__}; "
           f"{args.num} held-out clips of {args.size} x {args.size} x {args.frames}\n")
-    print("| VAE | params (M) | latent (channels x tokens per clip) | PSNR (dB) | object PSNR (dB) | SSIM | latent spread | "
-          "encode s | decode s | peak (MiB) | tokens x baseline |")
+    print("| VAE | params (M) | latent (channels x tokens per clip) | PSNR (dB) | object PSNR (dB) | SSIM | "
+          "latent spread | encode s | decode s | peak (MiB) | tokens x baseline |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         print(f"| {NAMES[name]} | {r['params'] / 1e6:.1f} | {r['channels']} x {r['tokens']} | {r['psnr']:.2f} | "

@@ -247,17 +247,21 @@ def test_video_vae_stage_trains_on_spatial_windows_of_the_clips(tmp_path):
     config = TrainConfig(stage="video_vae", output_dir=str(tmp_path), steps=1, data=data, model=model,
                          stage_options={"crop_frames": 9, "crop_size": 32})
     stage = build_stage(config, bank, torch.device("cpu"))
-    seen = []
     batch = bank.batch([0, 1], 0, 0)
-    stage.loss(lambda video, generator: seen.append(video), batch, torch.Generator(), random.Random(3))
-    rng = random.Random(3)
-    rng.randrange(1)  # the (single) temporal start
-    top, left = rng.randrange(33), rng.randrange(33)
-    assert (top, left) != (0, 0)
-    assert torch.equal(seen[0], batch["video"][..., top : top + 32, left : left + 32])
+    offsets = set()
+    seen = []
+    for seed in range(40):
+        stage.loss(lambda video, generator: seen.append(video), batch, torch.Generator(), random.Random(seed))
+        # Replay the stage's draws in its order: the temporal start (one choice for 9 of 9 frames), top, left.
+        rng = random.Random(seed)
+        rng.randrange(1)
+        top, left = rng.randrange(33), rng.randrange(33)
+        assert torch.equal(seen[-1], batch["video"][..., top : top + 32, left : left + 32]), seed
+        offsets |= {top, left}
+    assert {0, 32} <= offsets  # both edges are reachable: every window of the clip can be drawn
     losses = stage.loss(stage.model, batch, torch.Generator().manual_seed(0), random.Random(0))
     assert torch.isfinite(losses["loss"])
-    for bad in (48, 16, 96):  # not a multiple of 32; under one latent cell; over the clip
+    for bad in (48, 16, 96, True):  # not a multiple of 32; under one latent cell; over the clip; not a size
         with pytest.raises(ValueError, match="stage_options.crop_size must be a multiple of 32"):
             build_stage(config.replace(stage_options={"crop_frames": 9, "crop_size": bad}), bank, torch.device("cpu"))
 

@@ -89,10 +89,10 @@ class VideoVAEStage:
                              f"got {self.options['crop_frames']}")
         _check_clip_size(bank, vae)
         size, s = self.options["crop_size"], vae.spatial_compression_ratio
-        if size is not None and (not isinstance(size, int) or size < s or size % s
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < s or size % s
                                  or size > min(bank.config.height, bank.config.width)):
-            raise ValueError(f"stage_options.crop_size must be a multiple of {s} (this VAE's spatial compression) "
-                             f"and at most the clips' {bank.config.height} x {bank.config.width}, or null, got {size!r}")
+            raise ValueError(f"stage_options.crop_size must be a multiple of {s} (this VAE's spatial compression) and "
+                             f"at most the clips' {bank.config.height} x {bank.config.width}, or null, got {size!r}")
 
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         video = batch["video"]
