@@ -73,6 +73,7 @@ def held_out(num: int, size: int, frames: int) -> list[torch.Tensor]:
 @torch.no_grad()
 def evaluate(vae, clips: list[torch.Tensor]) -> dict:
     from ltx_video.metrics.fidelity import psnr, ssim
+    from ltx_video.training.stages import object_pixels
     from ltx_video.utils.memory import LiveTensorBytes
 
     psnrs, ssims, object_errors, encode_s, decode_s, spreads = [], [], [], [], [], []
@@ -94,9 +95,7 @@ def evaluate(vae, clips: list[torch.Tensor]) -> dict:
         real = ((clip[0].permute(1, 2, 3, 0) + 1) / 2).clamp(0, 1).numpy()
         fake = ((video[0].permute(1, 2, 3, 0) + 1) / 2).clamp(0, 1).numpy()
         psnrs += [psnr(f, r) for f, r in zip(fake, real, strict=True)]
-        # The objects: pixels far from their frame's median colour, as the video_vae stage's loss weights them.
-        background = clip.flatten(3).median(dim=-1).values[..., None, None]
-        mask = (clip - background).abs().amax(dim=1)[0] > 0.25
+        mask = object_pixels(clip)[0, 0]  # the objects, as the video_vae stage's loss weights them
         if mask.any():
             object_errors.append(((video.clamp(-1, 1) - clip) / 2).square().sum(1)[0][mask].mean().item() / 3)
         ssims += [ssim(f, r) for f, r in zip(fake, real, strict=True)]

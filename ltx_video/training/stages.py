@@ -41,7 +41,7 @@ from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import ClipBank
 from ltx_video.training.losses import MODES, joint_flow_loss, sample_flow_times
 
-__all__ = ["AudioVAEStage", "TransformerStage", "VideoVAEStage", "build_stage"]
+__all__ = ["AudioVAEStage", "TransformerStage", "VideoVAEStage", "build_stage", "object_pixels"]
 
 
 def _options(config: TrainConfig, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +56,14 @@ def _chunks(count: int, size: int):
         yield list(range(start, min(start + size, count)))
 
 
+def object_pixels(video: torch.Tensor) -> torch.Tensor:
+    """The objects of synthetic clips ``(B, C, F, H, W)`` in [-1, 1]: pixels more than 0.25 from their frame's
+    median colour in some channel, as a ``(B, 1, F, H, W)`` bool mask (what the ``video_vae`` loss weights up and
+    ``scripts/benchmark_vae.py``'s object PSNR scores)."""
+    background = video.flatten(3).median(dim=-1).values[..., None, None]
+    return (video - background).abs().amax(dim=1, keepdim=True) > 0.25
+
+
 class _VideoVAEObjective(nn.Module):
     def __init__(self, vae: nn.Module, kl_weight: float, object_weight: float) -> None:
         super().__init__()
@@ -64,8 +72,7 @@ class _VideoVAEObjective(nn.Module):
     def forward(self, video: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         posterior = self.vae.encode(video).latent_dist
         reconstruction = self.vae.decode(posterior.sample(generator=generator)).sample
-        background = video.flatten(3).median(dim=-1).values[..., None, None]
-        weight = 1.0 + self.object_weight * ((video - background).abs().amax(dim=1, keepdim=True) > 0.25).float()
+        weight = 1.0 + self.object_weight * object_pixels(video).float()
         error = reconstruction - video
         l1 = (weight * error.abs()).mean()
         mse = (weight * error.square()).mean()
