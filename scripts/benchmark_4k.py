@@ -5,6 +5,8 @@
                                                       # 4K x 9 tiled, with LTX-Video 0.9.5+'s real-size decoder
                                                       # (random weights); ~30 min on 2 CPU cores
     python scripts/benchmark_4k.py --section decode --small   # the same at 256 x 384 (a check of the script)
+    python scripts/benchmark_4k.py --section gpu      # CUDA: each 4K x 257 path's parts timed, bf16, real sizes
+    python scripts/benchmark_4k.py --section gpu --small      # the same code on tiny configs (CPU; a check)
 
 Each decode runs in a fresh process (``--case``) and reports the peak of live tensor storages
 (``ltx_video.utils.memory.LiveTensorBytes``; what ``torch.cuda.max_memory_allocated`` would count), the process's
@@ -153,10 +155,151 @@ def decode_table(small: bool) -> str:
     return "\n".join(lines)
 
 
+def _timed_call(fn, device: str) -> tuple[float, int | None]:
+    """Seconds and peak allocated bytes (CUDA; None elsewhere) of one call of ``fn``."""
+    import torch
+
+    if device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    with torch.no_grad():
+        fn()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, torch.cuda.max_memory_allocated() if device == "cuda" else None
+
+
+def _decode_parts(vae, height: int, width: int, budget_s: float) -> dict:
+    """``tiled_decode`` (``TilingConfig()``) of random latents at ``height x width`` x 17 frames, then x 257
+    unless that is projected past ``budget_s``; the first decode is repeated as a warm-up."""
+    import torch
+
+    from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
+
+    device, dtype = vae.device.type, vae.dtype
+    temb, parts = torch.tensor([0.05], device=device, dtype=dtype), {}
+
+    def decode(latents):
+        return tiled_decode(lambda t: vae.decode(t, temb, return_dict=False)[0], latents, TilingConfig(),
+                            spatial_ratio=32, temporal_ratio=8)
+
+    for frames in (17, 257):
+        latents = torch.randn(1, 128, (frames - 1) // 8 + 1, height // 32, width // 32, device=device, dtype=dtype)
+        if frames == 17:
+            _timed_call(lambda z=latents: decode(z), device)  # warm-up: cuDNN's algorithm search
+        else:
+            projected = parts["decode 17"]["seconds"] * 33 / 3
+            if projected > budget_s:
+                print(f"  decode x 257 skipped: ~{projected:.0f} s projected (budget {budget_s:.0f} s)", flush=True)
+                break
+        seconds, peak = _timed_call(lambda z=latents: decode(z), device)
+        parts[f"decode {frames}"] = {"seconds": seconds, "peak": peak}
+        print(f"  tiled decode {width} x {height} x {frames}: {seconds:.2f} s, peak {(peak or 0) / 2**30:.1f} GiB",
+              flush=True)
+        del latents
+    return parts
+
+
+def gpu_parts(small: bool, decode_budget_s: float = 120.0) -> dict:
+    """Time and peak memory of every part of the three 4K x 257 paths, one at a time, in this process.
+
+    LTX-Video 2B (random N(0, 0.02) weights, bf16, one pass = batch 1) at the 1920 x 1088 grid (67,320 tokens,
+    also the 64x VAE's 4K grid) and the 4K grid (269,280), with SDPA, ``ltx_block_sparse`` (default pattern,
+    ``min_tokens=0``) and FP8 weights; diffusers' ``LTXLatentUpsamplerModel`` at the 0.9.7+ spatial upscaler's
+    config; ``tiled_decode`` with the real-size 0.9.5+ decoder at 3840 x 2176 x 17, then x 257 if it fits the
+    budget. Peaks are ``torch.cuda.max_memory_allocated`` during the call, weights included."""
+    import diffusers
+    import torch
+    from benchmark_pipeline import TINY, TINY_VAE, random_model
+    from diffusers import AutoencoderKLLTXVideo, LTXVideoTransformer3DModel
+    from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+    from validate_memory_plan import VAE_DECODER
+
+    from ltx_video.attention import enable_efficient_attention
+    from ltx_video.quantization import quantize_fp8
+    from ltx_video.testing import transformer_inputs
+    from ltx_video.utils.memory import LTX_VIDEO_2B
+
+    diffusers.utils.logging.set_verbosity_error()  # random_model casts with .to(dtype), which diffusers warns about
+    device = "cpu" if small else "cuda"
+    dtype = torch.float32 if small else torch.bfloat16
+    config, decoder = (TINY, TINY_VAE) if small else (LTX_VIDEO_2B, VAE_DECODER)
+    height, width = (256, 384) if small else (2176, 3840)
+    grids = {"1920x1088": (33, height // 64, width // 64), "3840x2176": (33, height // 32, width // 32)}
+    parts = {}
+    parts.update(_decode_parts(random_model(AutoencoderKLLTXVideo, decoder, device, dtype), height, width,
+                               decode_budget_s))
+    if device == "cuda":
+        torch.cuda.empty_cache()
+    for variant in ("sdpa", "block-sparse", "fp8"):
+        model = random_model(LTXVideoTransformer3DModel, config, device, dtype)
+        if variant == "block-sparse":
+            enable_efficient_attention(model, "ltx_block_sparse", min_tokens=0)
+        if variant == "fp8":
+            quantize_fp8(model)
+        for name, grid in grids.items():
+            if variant == "fp8" and name == "3840x2176":
+                continue
+            inputs = {k: v.to(device, dtype) if torch.is_tensor(v) and k != "timestep" else
+                      (v.to(device) if torch.is_tensor(v) else v)
+                      for k, v in transformer_inputs(model, grid, text_tokens=128).items()}
+            # warm-up: kernels, flex's compilation per shape; dense SDPA at 4K reuses the 1080p grid's warm-up
+            if variant != "sdpa" or name == "1920x1088":
+                _timed_call(lambda m=model, i=inputs: m(**i), device)
+            seconds, peak = _timed_call(lambda m=model, i=inputs: m(**i), device)
+            parts[f"{variant} {name}"] = {"seconds": seconds, "peak": peak, "tokens": grid[0] * grid[1] * grid[2]}
+            print(f"  transformer pass, {variant}, {name} grid ({grid[0] * grid[1] * grid[2]:,} tokens): "
+                  f"{seconds:.2f} s, peak {(peak or 0) / 2**30:.1f} GiB", flush=True)
+        del model, inputs
+        if device == "cuda":
+            torch.cuda.empty_cache()
+    upsampler = random_model(LTXLatentUpsamplerModel, dict(in_channels=128, mid_channels=512 if not small else 32,
+                                                           num_blocks_per_stage=4, dims=3, spatial_upsample=True,
+                                                           temporal_upsample=False), device, dtype)
+    latents = torch.randn(1, 128, *grids["1920x1088"], device=device, dtype=dtype)
+    _timed_call(lambda u=upsampler, z=latents: u(z), device)  # warm-up
+    seconds, peak = _timed_call(lambda u=upsampler, z=latents: u(z), device)
+    parts["upsampler"] = {"seconds": seconds, "peak": peak}
+    print(f"  latent upsampler x2: {seconds:.2f} s, peak {(peak or 0) / 2**30:.1f} GiB", flush=True)
+    del upsampler, latents
+    return parts
+
+
+def gpu_table(parts: dict, steps: int = 30, refine_steps: int = 3, passes: int = 2) -> str:
+    """Each path's whole 4K x 257 run composed from its measured parts (``passes`` model passes per step)."""
+    def t(key):
+        return parts[key]["seconds"] if key in parts else float("nan")
+
+    decode = t("decode 257")
+    lines = [f"Composed: {steps} steps (refinement {refine_steps}) x {passes} passes (CFG), each pass timed once.", "",
+             "| path | attention | transformer (s) | x fewer than 32x, SDPA | upsample + decode (s) | total (s) |",
+             "|---|---|---|---|---|---|"]
+    base = steps * passes * t("sdpa 3840x2176")
+    for attention in ("sdpa", "block-sparse"):
+        rows = [
+            ("LTX-Video VAE (32x), every step at 4K", steps * passes * t(f"{attention} 3840x2176"), decode),
+            ("latent upsampler: 1920x1088 pass, x2, refinement at 4K",
+             steps * passes * t(f"{attention} 1920x1088") + refine_steps * passes * t(f"{attention} 3840x2176"),
+             t("upsampler") + decode),
+            ("HierarchicalVAE (64x), every step at 4K", steps * passes * t(f"{attention} 1920x1088"), None),
+        ]
+        for name, transformer, rest in rows:
+            rest_text, total = ("not measured", "") if rest is None else (f"{rest:,.1f}", f"{transformer + rest:,.0f}")
+            lines.append(f"| {name} | {attention} | {transformer:,.0f} | {base / transformer:.1f}x | {rest_text} | "
+                         f"{total} |")
+    lines += ["", "| part | tokens | seconds | peak (GiB) |", "|---|---|---|---|"]
+    for key, part in parts.items():
+        peak = "" if part["peak"] is None else f"{part['peak'] / 2**30:.1f}"
+        lines.append(f"| {key} | {part.get('tokens', '')} | {part['seconds']:.3f} | {peak} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--section", choices=("tokens", "decode"), action="append")
-    parser.add_argument("--small", action="store_true", help="decode at 256 x 384 and 512 x 768 (a quick check)")
+    parser.add_argument("--section", choices=("tokens", "decode", "gpu"), action="append")
+    parser.add_argument("--small", action="store_true", help="tiny sizes, on the CPU (a quick check of the script)")
+    parser.add_argument("--json", type=Path, help="gpu: also write the measured parts here")
     parser.add_argument("--case", choices=("untiled", "diffusers", "tiled"), help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -167,8 +310,16 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()} {os.cpu_count()} cores, PyTorch {torch.__version__}\n")
+    if "gpu" in (args.section or []) and not args.small and not torch.cuda.is_available():
+        parser.error("--section gpu: no CUDA device here; add --small for the CPU check")
     for section in args.section or ["tokens", "decode"]:
-        print(token_table() if section == "tokens" else decode_table(args.small))
+        if section == "gpu":
+            parts = gpu_parts(args.small)
+            if args.json:
+                args.json.write_text(json.dumps(parts, indent=2))
+            print(gpu_table(parts))
+        else:
+            print(token_table() if section == "tokens" else decode_table(args.small))
         print()
     return 0
 

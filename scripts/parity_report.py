@@ -1,6 +1,7 @@
 """Max abs difference between LTXVideoPipeline and diffusers' LTX pipelines, case by case.
 
-    python scripts/parity_report.py            # tiny components, CPU, prints a Markdown table
+    python scripts/parity_report.py                 # tiny components, CPU, prints a Markdown table
+    python scripts/parity_report.py --device cuda   # the same cases with every model on the GPU
 
 The same cases as tests/test_parity.py, printed with their figures for docs/benchmarks.md. Every model is
 built offline from ltx_video.testing, so nothing here can reach a model hub.
@@ -8,6 +9,7 @@ built offline from ltx_video.testing, so nothing here can reach a model hub.
 
 from __future__ import annotations
 
+import argparse
 import platform
 from datetime import date
 
@@ -45,9 +47,16 @@ def _diff(ref, ours, ours_extra=None, **kw):
     return (out[0] - out[1]).abs().max().item()
 
 
-def main() -> None:
+def _on(components: dict, device: str, dtype: torch.dtype | None = None) -> dict:
+    return {k: v.to(device, dtype) if isinstance(v, torch.nn.Module) else v for k, v in components.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu", help="where the models run (inputs and generators stay on the CPU)")
+    device = parser.parse_args(argv).device
     torch.set_num_threads(2)
-    comps = tiny_components()
+    comps = _on(tiny_components(), device)
     ref, ours = LTXConditionPipeline(**comps), LTXVideoPipeline(**comps)
     images = _images()
     arrays = [np.asarray(image).astype(np.float32) / 255.0 for image in images]
@@ -95,13 +104,14 @@ def main() -> None:
     rows.insert(len(cases), ("LTXConditionPipeline", "I2V refining given latents, denoise_strength 0.6",
                              _diff(ref, ours, prompt="a ball", image=images[0], latents=start, denoise_strength=0.6,
                                    output_type="latent")))
-    bf16 = {k: v.to(torch.bfloat16) if isinstance(v, torch.nn.Module) else v for k, v in tiny_components().items()}
+    bf16 = _on(tiny_components(), device, torch.bfloat16)
     ref3, ours3 = LTXConditionPipeline(**bf16), LTXVideoPipeline(**bf16)
     for pipe in (ref3, ours3):
         pipe.set_progress_bar_config(disable=True)
     rows.append(("LTXConditionPipeline", "bf16 models: 3 keyframes, CFG, decoded",
                  _diff(ref3, ours3, prompt="a ball", conditions=three, output_type="pt")))
-    print(f"Machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, {date.today()}\n")
+    where = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or platform.machine()
+    print(f"Machine: {where}, torch {torch.__version__}, {date.today()}\n")
     print("| reference | case | max abs diff |\n|---|---|---|")
     for ref_name, case, diff in rows:
         print(f"| {ref_name} | {case} | {diff:.2e} |")

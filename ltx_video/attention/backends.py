@@ -69,9 +69,9 @@ ATTENTION_BACKENDS = ("auto", "sdpa", "flash", BLOCK_SPARSE, CHUNKED)
 
 #: Self-attention over fewer tokens than this runs dense SDPA under ``ltx_block_sparse`` when
 #: ``min_tokens`` is None, by device type. CPU: where the merge kernel starts to pay
-#: (docs/benchmarks.md, "Block-sparse crossover"). CUDA: an H200 ran a 2B transformer step 0.88x as fast
-#: block-sparse as dense at 6,144 tokens and 2.02x at 67,320 (issue 14); the crossover between them is
-#: not measured yet, so dense is kept up to 8,192.
+#: (docs/benchmarks.md, "Block-sparse crossover"). CUDA: on an H200 the flex kernel ran 0.44x as fast as
+#: dense SDPA at 4,096 tokens and 1.45x at 8,192 (docs/benchmarks.md, "On an H200"), so dense is kept
+#: below 8,192.
 DEFAULT_MIN_TOKENS = {"cpu": 1024, "cuda": 8192}
 
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Every GPU row of docs/benchmarks.md in one run, most wanted first, each section capped in time.
+#
+#     bash scripts/benchmark_gpu.sh OUTDIR [BUDGET_SECONDS]          # on a CUDA machine (default budget 540 s)
+#     bash scripts/benchmark_gpu.sh OUTDIR 300 --check              # the same sections at tiny sizes on the CPU
+#
+# Each section runs in its own process under `timeout`, with the smaller of its cap and the time left, and
+# writes OUTDIR/<section>.log; OUTDIR/summary.txt gets the machine and one line per section (exit code, seconds).
+# A section that fails or runs out of time leaves the others running. The repository root must be importable
+# (run from it with PYTHONPATH=$PWD, or after `pip install -e .`).
+set -u
+out=${1:?usage: benchmark_gpu.sh OUTDIR [BUDGET_SECONDS] [--check]}
+budget=${2:-540}
+check=${3:-}
+mkdir -p "$out"
+start=$SECONDS
+export HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+
+section() {
+    local name=$1 cap=$2 left t0 rc
+    shift 2
+    left=$((budget - (SECONDS - start)))
+    if ((left < 20)); then
+        echo "$name: skipped, ${left} s of the budget left" | tee -a "$out/summary.txt"
+        return
+    fi
+    ((cap > left)) && cap=$left
+    t0=$SECONDS
+    timeout -k 10 "$cap" "$@" >"$out/$name.log" 2>&1
+    rc=$?
+    echo "$name: exit $rc, $((SECONDS - t0)) s (cap $cap s): $*" | tee -a "$out/summary.txt"
+}
+
+{
+    date -u +%Y-%m-%dT%H:%MZ
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+    python -c "import torch, diffusers; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'diffusers', diffusers.__version__)"
+} >"$out/summary.txt" 2>&1
+
+if [[ $check == --check ]]; then
+    section parity 120 python scripts/parity_report.py --device cpu
+    section 4k 120 python scripts/benchmark_4k.py --section gpu --small --json "$out/4k.json"
+    section crossover 60 python scripts/benchmark_sparse_settings.py --sections crossover --tokens 256 512 --repeats 2
+    section pipeline 120 python scripts/benchmark_pipeline.py --device cpu --scale tiny --sizes 128x96x17 \
+        --variants sdpa fp8 fp8-static --repeats 1 --no-vae
+    section memory_plan 60 python scripts/validate_memory_plan.py --device cpu --no-vae
+    section fp8 120 python scripts/benchmark_fp8.py --sections activations --device cpu --heads 2 --layers 1 \
+        --grid 2 4 4 --repeats 1
+else
+    section parity 60 python scripts/parity_report.py --device cuda
+    section 4k 240 python scripts/benchmark_4k.py --section gpu --json "$out/4k.json"
+    section crossover 100 python scripts/benchmark_sparse_settings.py --sections crossover \
+        --tokens 2048 4096 8192 16384 32768 67320 --repeats 5
+    section pipeline 150 python scripts/benchmark_pipeline.py --models 2b --sizes 768x512x121 \
+        --variants sdpa compile fp8 fp8-static all --repeats 3 --no-vae
+    section memory_plan 60 python scripts/validate_memory_plan.py --device cuda --no-vae
+    section fp8 120 python scripts/benchmark_fp8.py --sections activations --device cuda --heads 32 --layers 8 \
+        --grid 16 16 24 --repeats 5
+fi
+cat "$out/summary.txt"
