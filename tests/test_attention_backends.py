@@ -195,6 +195,25 @@ def test_dropout_and_causal_are_refused():
         backends._chunked_backend(query, query, query, is_causal=True)
 
 
+def test_enabling_on_one_model_leaves_another_dense():
+    # diffusers' set_attention_backend also sets the process-wide default: a second model, built after the first
+    # went block-sparse, must still run dense SDPA (a benchmark comparing the two once measured the sparse one twice).
+    sparse_model = tiny_transformer(seed=0)
+    inputs = transformer_inputs(sparse_model, (3, 4, 6), generator=gen(0))
+    other = tiny_transformer(seed=1)
+    with torch.no_grad():
+        expected = other(**inputs)[0]
+        enable_efficient_attention(sparse_model, "ltx_block_sparse", pattern=BlockSparsePattern(block_size=4),
+                                   tile_shape=(1, 2, 2), min_tokens=0, dense_blocks=())
+        sparse = sparse_model(**inputs)[0]
+        late = tiny_transformer(seed=1)  # built after the switch: its processors name no backend
+        assert _AttentionBackendRegistry._active_backend == AttentionBackendName.NATIVE
+        torch.testing.assert_close(other(**inputs)[0], expected, atol=0, rtol=0)
+        torch.testing.assert_close(late(**inputs)[0], expected, atol=0, rtol=0)
+        disable_efficient_attention(sparse_model)
+        assert (sparse_model(**inputs)[0] - sparse).abs().max() > 1e-4  # the pattern did change the first model
+
+
 def test_disable_restores_diffusers_default(transformer):
     enable_efficient_attention(transformer, "ltx_block_sparse")
     disable_efficient_attention(transformer)

@@ -408,8 +408,13 @@ def enable_efficient_attention(
     register_backends()
     if _previous_active is None:
         _previous_active = _AttentionBackendRegistry._active_backend
+    active = _AttentionBackendRegistry._active_backend
     with _quiet_backend_switch():
         model.set_attention_backend(name)
+    # diffusers' set_attention_backend also makes `name` the process-wide default, which every other model whose
+    # processors name no backend then runs (a second pipeline in the same notebook would silently go block-sparse).
+    # This model's processors now name their backend, so the default goes back to what it was.
+    _AttentionBackendRegistry.set_active_backend(active)
     _config, _layout, _layout_key = config, None, None
     _remove_layout_hook(model)
     _sparse_models.discard(model)
