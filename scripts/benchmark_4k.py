@@ -176,6 +176,7 @@ def _decode_parts(vae, height: int, width: int, budget_s: float) -> dict:
     import torch
 
     from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
+    from ltx_video.utils.memory import estimate_memory
 
     device, dtype = vae.device.type, vae.dtype
     temb, parts = torch.tensor([0.05], device=device, dtype=dtype), {}
@@ -194,7 +195,9 @@ def _decode_parts(vae, height: int, width: int, budget_s: float) -> dict:
                 print(f"  decode x 257 skipped: ~{projected:.0f} s projected (budget {budget_s:.0f} s)", flush=True)
                 break
         seconds, peak = _timed_call(lambda z=latents: decode(z), device)
-        parts[f"decode {frames}"] = {"seconds": seconds, "peak": peak}
+        weights = sum(p.numel() * p.element_size() for p in vae.parameters())
+        plan = estimate_memory({}, height, width, frames, dtype=dtype, vae_tiling=TilingConfig()).vae_decode + weights
+        parts[f"decode {frames}"] = {"seconds": seconds, "peak": peak, "planned": plan}
         print(f"  tiled decode {width} x {height} x {frames}: {seconds:.2f} s, peak {(peak or 0) / 2**30:.1f} GiB",
               flush=True)
         del latents
@@ -216,10 +219,10 @@ def gpu_parts(small: bool, decode_budget_s: float = 120.0) -> dict:
     from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
     from validate_memory_plan import VAE_DECODER
 
-    from ltx_video.attention import enable_efficient_attention
+    from ltx_video.attention import disable_efficient_attention, enable_efficient_attention
     from ltx_video.quantization import quantize_fp8
     from ltx_video.testing import transformer_inputs
-    from ltx_video.utils.memory import LTX_VIDEO_2B
+    from ltx_video.utils.memory import LTX_VIDEO_2B, estimate_memory
 
     diffusers.utils.logging.set_verbosity_error()  # random_model casts with .to(dtype), which diffusers warns about
     device = "cpu" if small else "cuda"
@@ -229,7 +232,7 @@ def gpu_parts(small: bool, decode_budget_s: float = 120.0) -> dict:
     grids = {"1920x1088": (33, height // 64, width // 64), "3840x2176": (33, height // 32, width // 32)}
     parts = {}
     parts.update(_decode_parts(random_model(AutoencoderKLLTXVideo, decoder, device, dtype), height, width,
-                               decode_budget_s))
+                               float("inf") if small else decode_budget_s))
     if device == "cuda":
         torch.cuda.empty_cache()
     for variant in ("sdpa", "block-sparse", "fp8"):
@@ -248,9 +251,13 @@ def gpu_parts(small: bool, decode_budget_s: float = 120.0) -> dict:
             if variant != "sdpa" or name == "1920x1088":
                 _timed_call(lambda m=model, i=inputs: m(**i), device)
             seconds, peak = _timed_call(lambda m=model, i=inputs: m(**i), device)
-            parts[f"{variant} {name}"] = {"seconds": seconds, "peak": peak, "tokens": grid[0] * grid[1] * grid[2]}
+            plan = estimate_memory(config, grid[1] * 32, grid[2] * 32, 257, dtype=dtype, guidance_passes=1,
+                                   fp8=variant == "fp8")
+            parts[f"{variant} {name}"] = {"seconds": seconds, "peak": peak, "tokens": grid[0] * grid[1] * grid[2],
+                                          "planned": plan.transformer_step}
             print(f"  transformer pass, {variant}, {name} grid ({grid[0] * grid[1] * grid[2]:,} tokens): "
                   f"{seconds:.2f} s, peak {(peak or 0) / 2**30:.1f} GiB", flush=True)
+        disable_efficient_attention(model)  # else diffusers' process-wide default could follow the last backend set
         del model, inputs
         if device == "cuda":
             torch.cuda.empty_cache()
@@ -266,32 +273,48 @@ def gpu_parts(small: bool, decode_budget_s: float = 120.0) -> dict:
     return parts
 
 
+ATTENTION_SETTINGS = (  # (label, the parts' attention, dense_steps): how each path's steps are composed
+    ("SDPA", "sdpa", 0.0),
+    ("block-sparse, defaults (`dense_steps=0.2`)", "block-sparse", 0.2),
+    ("block-sparse on every step (`dense_steps=0`)", "block-sparse", 0.0),
+)
+
+
 def gpu_table(parts: dict, steps: int = 30, refine_steps: int = 3, passes: int = 2) -> str:
-    """Each path's whole 4K x 257 run composed from its measured parts (``passes`` model passes per step)."""
+    """Each path's whole 4K x 257 run composed from its measured parts: ``passes`` model passes per step; under
+    block-sparse attention the first ``dense_steps`` of each run (as ``EfficientAttentionConfig.dense_step_count``
+    rounds them) take the SDPA pass's time. The passes themselves keep the default dense first block."""
+    from ltx_video.attention.backends import EfficientAttentionConfig
+
     def t(key):
         return parts[key]["seconds"] if key in parts else float("nan")
 
+    def run(attention: str, dense_steps: float, grid: str, count: int) -> float:
+        dense = EfficientAttentionConfig(dense_steps=dense_steps).dense_step_count(count) if dense_steps else 0
+        return passes * (dense * t(f"sdpa {grid}") + (count - dense) * t(f"{attention} {grid}"))
+
     decode = t("decode 257")
     lines = [f"Composed: {steps} steps (refinement {refine_steps}) x {passes} passes (CFG), each pass timed once.", "",
-             "| path | attention | transformer (s) | x fewer than 32x, SDPA | upsample + decode (s) | total (s) |",
+             "| path | attention | transformer (s) | transformer speed-up vs 32x SDPA | upsample + decode (s) | total (s) |",
              "|---|---|---|---|---|---|"]
-    base = steps * passes * t("sdpa 3840x2176")
-    for attention in ("sdpa", "block-sparse"):
+    base = run("sdpa", 0.0, "3840x2176", steps)
+    for label, attention, dense_steps in ATTENTION_SETTINGS:
         rows = [
-            ("LTX-Video VAE (32x), every step at 4K", steps * passes * t(f"{attention} 3840x2176"), decode),
+            ("LTX-Video VAE (32x), every step at 4K", run(attention, dense_steps, "3840x2176", steps), decode),
             ("latent upsampler: 1920x1088 pass, x2, refinement at 4K",
-             steps * passes * t(f"{attention} 1920x1088") + refine_steps * passes * t(f"{attention} 3840x2176"),
+             run(attention, dense_steps, "1920x1088", steps) + run(attention, dense_steps, "3840x2176", refine_steps),
              t("upsampler") + decode),
-            ("HierarchicalVAE (64x), every step at 4K", steps * passes * t(f"{attention} 1920x1088"), None),
+            ("HierarchicalVAE (64x), every step at 4K", run(attention, dense_steps, "1920x1088", steps), None),
         ]
         for name, transformer, rest in rows:
             rest_text, total = ("not measured", "") if rest is None else (f"{rest:,.1f}", f"{transformer + rest:,.0f}")
-            lines.append(f"| {name} | {attention} | {transformer:,.0f} | {base / transformer:.1f}x | {rest_text} | "
+            lines.append(f"| {name} | {label} | {transformer:,.0f} | {base / transformer:.1f}x | {rest_text} | "
                          f"{total} |")
-    lines += ["", "| part | tokens | seconds | peak (GiB) |", "|---|---|---|---|"]
+    lines += ["", "| part | tokens | seconds | peak (GiB) | planned (GiB) |", "|---|---|---|---|---|"]
     for key, part in parts.items():
-        peak = "" if part["peak"] is None else f"{part['peak'] / 2**30:.1f}"
-        lines.append(f"| {key} | {part.get('tokens', '')} | {part['seconds']:.3f} | {peak} |")
+        peak = "" if part["peak"] is None else f"{part['peak'] / 2**30:.2f}"
+        planned = f"{part['planned'] / 2**30:.2f}" if part.get("planned") else ""
+        lines.append(f"| {key} | {part.get('tokens', '')} | {part['seconds']:.3f} | {peak} | {planned} |")
     return "\n".join(lines)
 
 
@@ -300,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--section", choices=("tokens", "decode", "gpu"), action="append")
     parser.add_argument("--small", action="store_true", help="tiny sizes, on the CPU (a quick check of the script)")
     parser.add_argument("--json", type=Path, help="gpu: also write the measured parts here")
+    parser.add_argument("--parts", type=Path, help="gpu: compose the tables from parts an earlier run wrote (--json)")
     parser.add_argument("--case", choices=("untiled", "diffusers", "tiled"), help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -310,11 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()} {os.cpu_count()} cores, PyTorch {torch.__version__}\n")
-    if "gpu" in (args.section or []) and not args.small and not torch.cuda.is_available():
+    if "gpu" in (args.section or []) and not (args.small or args.parts) and not torch.cuda.is_available():
         parser.error("--section gpu: no CUDA device here; add --small for the CPU check")
+    if torch.cuda.is_available():
+        print(f"GPU: {torch.cuda.get_device_name()}\n")
     for section in args.section or ["tokens", "decode"]:
         if section == "gpu":
-            parts = gpu_parts(args.small)
+            parts = json.loads(args.parts.read_text()) if args.parts else gpu_parts(args.small)
             if args.json:
                 args.json.write_text(json.dumps(parts, indent=2))
             print(gpu_table(parts))

@@ -7,7 +7,8 @@
 # Each section runs in its own process under `timeout`, with the smaller of its cap and the time left, and
 # writes OUTDIR/<section>.log; OUTDIR/summary.txt gets the machine and one line per section (exit code, seconds).
 # A section that fails or runs out of time leaves the others running. The repository root must be importable
-# (run from it with PYTHONPATH=$PWD, or after `pip install -e .`).
+# (run from it with PYTHONPATH=$PWD, or after `pip install -e .`), with diffusers and PyAV installed: the parity
+# section imports ltx_video.testing, which imports the data package, which needs PyAV.
 set -u
 out=${1:?usage: benchmark_gpu.sh OUTDIR [BUDGET_SECONDS] [--check]}
 budget=${2:-540}
@@ -26,12 +27,13 @@ section() {
     fi
     ((cap > left)) && cap=$left
     t0=$SECONDS
-    timeout -k 10 "$cap" "$@" >"$out/$name.log" 2>&1
+    timeout -k 5 "$((cap - 5))" "$@" >"$out/$name.log" 2>&1  # the kill grace stays inside the cap
     rc=$?
     echo "$name: exit $rc, $((SECONDS - t0)) s (cap $cap s): $*" | tee -a "$out/summary.txt"
 }
 
 {
+    echo "benchmark_gpu.sh $out, budget ${budget} s ${check:-(GPU)}"
     date -u +%Y-%m-%dT%H:%MZ
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
     python -c "import torch, diffusers; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'diffusers', diffusers.__version__)"

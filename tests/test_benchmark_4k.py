@@ -31,17 +31,21 @@ def test_paths_are_composed_from_their_parts():
         "sdpa 3840x2176": {"seconds": 40.0, "peak": None, "tokens": 269280},
         "block-sparse 1920x1088": {"seconds": 1.5, "peak": None, "tokens": 67320},
         "block-sparse 3840x2176": {"seconds": 16.0, "peak": None, "tokens": 269280},
-        "upsampler": {"seconds": 0.5, "peak": None},
-        "decode 257": {"seconds": 25.0, "peak": 2**30},
+        "upsampler": {"seconds": 0.6, "peak": None},
+        "decode 257": {"seconds": 25.0, "peak": 2**30, "planned": 2**31},
     }
     table = _script().gpu_table(parts, steps=30, refine_steps=3, passes=2)
-    direct = _row(table, "LTX-Video VAE (32x), every step at 4K", "sdpa")
-    assert direct[2:] == ["2,400", "1.0x", "25.0", "2,425"]  # 30 x 2 x 40 s, + the decode
-    upsampler = _row(table, "latent upsampler: 1920x1088 pass, x2, refinement at 4K", "sdpa")
-    assert upsampler[2:] == ["420", "5.7x", "25.5", "446"]  # 30 x 2 x 3 + 3 x 2 x 40; 0.5 + 25
-    hierarchical = _row(table, "HierarchicalVAE (64x), every step at 4K", "block-sparse")
-    assert hierarchical[2:] == ["90", "26.7x", "not measured", ""]  # no real-size decoder: no total
-    assert "| decode 257 |  | 25.000 | 1.0 |" in table
+    sdpa, defaults, every = "SDPA", "block-sparse, defaults (`dense_steps=0.2`)", "block-sparse on every step (`dense_steps=0`)"
+    direct, upsampler = "LTX-Video VAE (32x), every step at 4K", "latent upsampler: 1920x1088 pass, x2, refinement at 4K"
+    hierarchical = "HierarchicalVAE (64x), every step at 4K"
+    assert _row(table, direct, sdpa)[2:] == ["2,400", "1.0x", "25.0", "2,425"]  # 30 x 2 x 40 s, + the decode
+    assert _row(table, upsampler, sdpa)[2:] == ["420", "5.7x", "25.6", "446"]  # 30 x 2 x 3 + 3 x 2 x 40; 0.6 + 25
+    # the defaults run the first 6 of 30 steps (1 of 3 refinement steps) dense: 2 (6 x 40 + 24 x 16) = 1248
+    assert _row(table, direct, defaults)[2:] == ["1,248", "1.9x", "25.0", "1,273"]
+    # 2 (6 x 3 + 24 x 1.5) + 2 (1 x 40 + 2 x 16) = 108 + 144
+    assert _row(table, upsampler, defaults)[2:] == ["252", "9.5x", "25.6", "278"]
+    assert _row(table, hierarchical, every)[2:] == ["90", "26.7x", "not measured", ""]  # no real-size decoder
+    assert "| decode 257 |  | 25.000 | 1.00 | 2.00 |" in table
 
 
 def test_gpu_section_runs_at_tiny_size_on_the_cpu(tmp_path):
@@ -56,4 +60,4 @@ def test_gpu_section_runs_at_tiny_size_on_the_cpu(tmp_path):
     # the 4K grid has 4x the tokens of the 1920 x 1088 grid (256 x 384 stands in for 4K here: 33 x 8 x 12 against 33 x 4 x 6)
     assert parts["sdpa 3840x2176"]["tokens"] == 4 * parts["sdpa 1920x1088"]["tokens"] == 4 * 33 * 4 * 6
     assert all(p["seconds"] > 0 and p["peak"] is None for p in parts.values())  # no CUDA peak on the CPU
-    assert "| HierarchicalVAE (64x), every step at 4K | sdpa |" in result.stdout
+    assert "| HierarchicalVAE (64x), every step at 4K | SDPA |" in result.stdout
