@@ -56,7 +56,7 @@ else
     section pipeline 150 python scripts/benchmark_pipeline.py --models 2b --sizes 768x512x121 \
         --variants sdpa compile fp8 fp8-static all --repeats 3 --no-vae
     section memory_plan 60 python scripts/validate_memory_plan.py --device cuda --no-vae
-    section fp8 120 python scripts/benchmark_fp8.py --sections activations --device cuda --heads 32 --layers 8 \
+    section fp8 200 python scripts/benchmark_fp8.py --sections activations --device cuda --heads 32 --layers 8 \
         --grid 16 16 24 --repeats 5
 fi
 cat "$out/summary.txt"
