@@ -208,10 +208,10 @@ def gpu_parts(small: bool, decode_budget_s: float = 120.0) -> dict:
     """Time and peak memory of every part of the three 4K x 257 paths, one at a time, in this process.
 
     LTX-Video 2B (random N(0, 0.02) weights, bf16, one pass = batch 1) at the 1920 x 1088 grid (67,320 tokens,
-    also the 64x VAE's 4K grid) and the 4K grid (269,280), with SDPA, ``ltx_block_sparse`` (default pattern,
-    ``min_tokens=0``) and FP8 weights; diffusers' ``LTXLatentUpsamplerModel`` at the 0.9.7+ spatial upscaler's
-    config; ``tiled_decode`` with the real-size 0.9.5+ decoder at 3840 x 2176 x 17, then x 257 if it fits the
-    budget. Peaks are ``torch.cuda.max_memory_allocated`` during the call, weights included."""
+    also the 64x VAE's 4K grid) and the 4K grid (269,280), with SDPA and ``ltx_block_sparse`` (default pattern,
+    ``min_tokens=0``), and with FP8 weights at the first grid; diffusers' ``LTXLatentUpsamplerModel`` at the 0.9.7+
+    spatial upscaler's config; the decodes of ``_decode_parts``. Peaks are ``torch.cuda.max_memory_allocated``
+    during the call, weights included."""
     import diffusers
     import torch
     from benchmark_pipeline import TINY, TINY_VAE, random_model

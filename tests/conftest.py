@@ -23,7 +23,7 @@ def restore_attention_backend():
     active, config = _AttentionBackendRegistry._active_backend, backends._config
     yield
     _AttentionBackendRegistry.set_active_backend(active)
-    backends._config, backends._layout, backends._layout_key, backends._previous_active = config, None, None, None
+    backends._config, backends._layout, backends._layout_key = config, None, None
     backends._dense_phase = False
     backends._sparse_models.clear()
 

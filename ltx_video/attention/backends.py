@@ -130,7 +130,6 @@ class EfficientAttentionConfig:
 _config = EfficientAttentionConfig()
 _layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of the last video forward
 _layout_key = None  # what _layout was computed from (the positions tensor itself, or the grid)
-_previous_active = None  # diffusers' active backend before the first enable_efficient_attention
 _dense_phase = False  # the first dense_steps of a generation run (set_denoising_step)
 _sparse_models: weakref.WeakSet = weakref.WeakSet()  # models switched to ltx_block_sparse
 
@@ -395,7 +394,7 @@ def enable_efficient_attention(
         pattern, chunk_size, tile_shape, min_tokens, dense_steps, dense_blocks: options of the ``ltx_*``
             backends (:class:`EfficientAttentionConfig`); left out, the current ones are kept.
     """
-    global _config, _layout, _layout_key, _previous_active
+    global _config, _layout, _layout_key
     if not hasattr(model, "set_attention_backend"):
         raise ValueError(f"`model` must be a diffusers model with set_attention_backend, got {type(model).__name__}.")
     name = _resolve(backend)
@@ -406,8 +405,6 @@ def enable_efficient_attention(
     options = {k: v for k, v in given.items() if v is not None}
     config = EfficientAttentionConfig(**{**_config.__dict__, **options})
     register_backends()
-    if _previous_active is None:
-        _previous_active = _AttentionBackendRegistry._active_backend
     active = _AttentionBackendRegistry._active_backend
     with _quiet_backend_switch():
         model.set_attention_backend(name)
@@ -427,14 +424,10 @@ def enable_efficient_attention(
 
 
 def disable_efficient_attention(model: torch.nn.Module) -> None:
-    """``model`` back to diffusers' active backend as it was before the first ``enable_efficient_attention``."""
-    global _layout, _layout_key, _previous_active
+    """``model`` back to diffusers' active backend (which ``enable_efficient_attention`` leaves as it found it)."""
+    global _layout, _layout_key
     _remove_layout_hook(model)
     _sparse_models.discard(model)
     _layout, _layout_key = None, None
     with _quiet_backend_switch():
         model.reset_attention_backend()
-    # set_attention_backend also changed diffusers' process-wide active backend: restore it.
-    default = AttentionBackendName(dispatch.DIFFUSERS_ATTN_BACKEND)
-    _AttentionBackendRegistry.set_active_backend(_previous_active or default)
-    _previous_active = None
