@@ -92,3 +92,36 @@ def test_compiled_pipeline_equals_eager_with_block_sparse_dense_steps():
     assert torch.equal(again, compiled)
     # one graph for the dense setting, one for block-sparse (shared by the blocks), nothing per step
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] <= 2
+
+
+_CROSS_ISA_SCRIPT = """
+import torch
+from ltx_video.attention.efficient_attention import BlockSparsePattern, _block_sparse_merge
+from ltx_video.utils.compile import prepare_cpu_inductor
+prepare_cpu_inductor()
+q, k, v = torch.randn(3, 1, 2, 96, 16, generator=torch.Generator().manual_seed(0))
+eager = _block_sparse_merge(q, k, v, BlockSparsePattern(4), 0.25)
+compiled = torch.compile(_block_sparse_merge, dynamic=False)(q, k, v, BlockSparsePattern(4), 0.25)
+torch.testing.assert_close(compiled, eager, atol=1e-5, rtol=0)
+"""
+
+
+def test_compiled_kernels_are_not_reused_across_cpu_capabilities(tmp_path):
+    """Inductor's FX-graph cache key does not hold the vector ISA: a graph compiled under
+    ATEN_CPU_CAPABILITY=avx2 and reused at AVX-512 overran its buffers (heap corruption), the other way round
+    left NaN. ``prepare_cpu_inductor`` pins the width, which puts it in the key. Two processes, one cache."""
+    import os
+    import subprocess
+    import sys
+
+    from torch._inductor import cpu_vec_isa
+
+    if cpu_vec_isa.pick_vec_isa().bit_width() <= 256:
+        pytest.skip("needs a CPU with a vector ISA wider than AVX2")
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path)}
+    for capability in ("avx2", None):
+        run_env = {k: v for k, v in env.items() if k != "ATEN_CPU_CAPABILITY"}
+        if capability:
+            run_env["ATEN_CPU_CAPABILITY"] = capability
+        result = subprocess.run([sys.executable, "-c", _CROSS_ISA_SCRIPT], env=run_env, capture_output=True, text=True)
+        assert result.returncode == 0, (capability, result.returncode, result.stderr[-2000:])
