@@ -78,11 +78,14 @@ def prompt_only(subject: str, motion: str, speed: float | None = None, height: i
     return prompt_with_camera(subject, motion, speed, height, width)
 
 
-CAMERA_SETTINGS = ("real", "VAE reconstruction", "prompt only", "training-free", "warped noise", "learned",
-                   "learned, warped noise")
+CAMERA_SETTINGS = ("real", "VAE reconstruction", "prompt only", "training-free", "training-free, pixel",
+                   "warped noise", "learned", "learned, warped noise")
 
 
-def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, settings=CAMERA_SETTINGS) -> list[dict]:
+def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, settings=CAMERA_SETTINGS,
+                seed0: int = SEED0, constraint: dict | None = None) -> list[dict]:
+    """``constraint``: ``CameraController`` keyword arguments (``strength``, ``until``) for the training-free
+    settings; their defaults otherwise."""
     from ltx_video import Camera, CameraController
     from ltx_video.data.prompts import CAMERA_PHRASES
     from ltx_video.default_model import DEFAULT_GENERATION
@@ -104,7 +107,7 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
                     continue  # the world has no phrase for it
                 scores = []
                 for k in range(num):
-                    seed = SEED0 + k
+                    seed = seed0 + k
                     obj = f"a {colours[k % 4]} {shapes[k % 3]} bounces"
                     kwargs = dict(call)
                     if setting in ("real", "VAE reconstruction"):  # the ceiling: the world's clip, and through the VAE
@@ -117,7 +120,10 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
                         prompt, camera = prompt_only(obj, motion, speed if paces else None, *size), None
                     else:
                         camera = Camera(motion_type=motion, speed=speed)
-                        prompt, camera = obj, CameraController(camera, warp_noise=setting.endswith("warped noise"))
+                        free = dict(constraint or {}) if setting.startswith("training-free") else {}
+                        space = "pixel" if setting.endswith("pixel") else "latent"
+                        prompt, camera = obj, CameraController(camera, warp_noise=setting.endswith("warped noise"),
+                                                               space=space, **free)
                     pipe.camera_encoder = encoder if setting.startswith("learned") else None
                     video = pipe(prompt, camera=camera, generator=torch.Generator().manual_seed(seed),
                                  output_type="pt", **kwargs).frames[0]
@@ -256,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="keyframe_interpolation values of the keyframes section")
     parser.add_argument("--placements", nargs="+", choices=["tokens", "in_place"], default=["tokens", "in_place"],
                         help="Keyframe placements of the keyframes section")
+    parser.add_argument("--seed0", type=int, default=SEED0,
+                        help="first seed (default: the held-out seeds; choose another range to tune on)")
+    parser.add_argument("--strength", type=float, default=None, help="CameraController strength (training-free rows)")
+    parser.add_argument("--until", type=float, default=None, help="CameraController until (training-free rows)")
+    parser.add_argument("--schedule", choices=["linear", "constant"], default=None,
+                        help="CameraController schedule (training-free rows)")
     args = parser.parse_args(argv)
     if args.num < 1 or min(args.speeds) <= 0:
         parser.error("--num must be >= 1 and --speeds > 0")
@@ -266,9 +278,12 @@ def main(argv: list[str] | None = None) -> int:
 
     pipe = load_default_pipeline() if args.pipeline is None else LTXAudioVideoPipeline.from_pretrained(args.pipeline)
     pipe.set_progress_bar_config(disable=True)
-    report = [f"Machine: {_machine()}; pipeline: {args.pipeline or 'built-in'}; {args.num} held-out seeds per row"]
+    seeds = "held-out seeds" if args.seed0 == SEED0 else f"seeds from {args.seed0}"
+    report = [f"Machine: {_machine()}; pipeline: {args.pipeline or 'built-in'}; {args.num} {seeds} per row"]
     if "camera" in args.sections:
-        rows = camera_rows(pipe, args.motions, args.speeds, args.num, args.steps, args.settings)
+        constraint = {k: v for k, v in (("strength", args.strength), ("until", args.until), ("schedule", args.schedule))
+                      if v is not None}
+        rows = camera_rows(pipe, args.motions, args.speeds, args.num, args.steps, args.settings, args.seed0, constraint)
         report += ["", "| motion | speed | setting | direction right | measured | requested | error |",
                    "|---|---|---|---|---|---|---|"]
         report += [f"| {r['motion']} | {r['speed']:g} | {r['setting']} | {100 * r['direction']:.0f} % | "

@@ -202,11 +202,20 @@ class CameraController:
             instead of independent noise per frame; None (default): as the pipeline's motion encoder was trained
             (its config's ``warp_noise``), off without one. ``warp_fresh`` is the share of independent noise mixed in;
             None: as the motion encoder was trained (its config's ``warp_fresh``), else 0.
+        space: where the training-free constraint acts: ``"latent"`` (the low frequencies of the latent frames,
+            :meth:`constrain`) or ``"pixel"`` (the predicted clean latents decoded, re-rendered as a still world
+            seen by the camera, encoded, and mixed in by the step's weight: :mod:`~ltx_video.conditioning.camera_render`).
+        schedule: the weight over the steps: ``"linear"`` (``strength`` falling to 0 at ``until``) or ``"constant"``
+            (``strength`` on the steps before ``until``, 0 after; ``until=1``: every step, the last included).
     """
+
+    SPACES = ("latent", "pixel")
+    SCHEDULES = ("linear", "constant")
 
     def __init__(
         self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0,
         world_coordinates: bool | None = None, warp_noise: bool | None = None, warp_fresh: float | None = None,
+        space: str = "latent", schedule: str = "linear",
     ):
         if not isinstance(camera, Camera):
             raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
@@ -216,7 +225,12 @@ class CameraController:
             raise ValueError(f"CameraController `until` must be in (0, 1], got {until!r}.")
         if not lowpass > 0:
             raise ValueError(f"CameraController `lowpass` must be > 0, got {lowpass!r}.")
-        self.camera, self.strength, self.until, self.lowpass = camera, strength, until, lowpass
+        if space not in self.SPACES:
+            raise ValueError(f"CameraController `space` must be one of {self.SPACES}, got {space!r}.")
+        if schedule not in self.SCHEDULES:
+            raise ValueError(f"CameraController `schedule` must be one of {self.SCHEDULES}, got {schedule!r}.")
+        self.camera, self.strength, self.until, self.lowpass, self.space = camera, strength, until, lowpass, space
+        self.schedule = schedule
         if warp_fresh is not None and not 0.0 <= warp_fresh <= 1.0:
             raise ValueError(f"CameraController `warp_fresh` must be in [0, 1], got {warp_fresh!r}.")
         self.world_coordinates = None if world_coordinates is None else bool(world_coordinates)
@@ -334,8 +348,10 @@ class CameraController:
     # ------------------------------------------------------------------ the training-free constraint
     def weight(self, step: int, num_steps: int) -> float:
         """The constraint's weight at ``step`` (0-based) of ``num_steps``: ``strength`` falling linearly to 0
-        at ``until`` of the steps."""
+        at ``until`` of the steps (``schedule="linear"``), or held until then (``"constant"``)."""
         progress = step / max(num_steps, 1)
+        if self.schedule == "constant":
+            return self.strength if progress < self.until else 0.0
         return self.strength * max(0.0, 1.0 - progress / self.until)
 
     def constrain(self, clean: torch.Tensor, field: MotionField, weight: float) -> torch.Tensor:

@@ -30,6 +30,7 @@ from ltx_video.conditioning.camera_controller import (
     MotionField,
     latent_frame_times,
 )
+from ltx_video.conditioning.camera_render import render_camera
 from ltx_video.conditioning.items import pack, unpack
 from ltx_video.conditioning.motions import prompt_with_camera
 from ltx_video.conditioning.multi_keyframe_processor import (
@@ -38,6 +39,7 @@ from ltx_video.conditioning.multi_keyframe_processor import (
     MultiKeyframeProcessor,
     keyframe_latent_index,
 )
+from ltx_video.pipelines.latent_ops import denormalize_latents
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +102,9 @@ class ControlMixin:
             controller = controller.settled(self.camera_encoder.config if self.camera_encoder is not None else None)
             if self.camera_encoder is None:
                 logger.warning(
-                    "camera: %s has no motion encoder; the camera motion is imposed training-free (a soft constraint "
-                    "on the early steps' predicted latents, docs/control.md).", type(self.transformer).__name__,
+                    "camera: %s has no motion encoder; the camera motion is imposed training-free (a constraint on the "
+                    "predicted clean latents in %s space, docs/control.md).", type(self.transformer).__name__,
+                    controller.space,
                 )
         plan = ControlPlan(keyframes=kept, processor=processor, camera=controller,
                            learned_camera=controller is not None and self.camera_encoder is not None)
@@ -258,9 +261,24 @@ class ControlMixin:
             weight = controller.weight(step, num_steps)
             if weight <= 0:
                 return x0
-            grid = unpack(x0[:, prefix:], frames, height, width)
-            constrained = controller.constrain(grid.float(), field, weight).to(x0.dtype)
-            return torch.cat([x0[:, :prefix], pack(constrained)], dim=1)
+            grid = unpack(x0[:, prefix:], frames, height, width).float()
+            if controller.space == "pixel":
+                rendered = self.encode_media_mean(render_camera(self._decode_clean(grid), controller).clamp(-1, 1))
+                constrained = torch.lerp(grid, rendered.to(grid.device), weight)
+            else:
+                constrained = controller.constrain(grid, field, weight)
+            return torch.cat([x0[:, :prefix], pack(constrained.to(x0.dtype))], dim=1)
 
         return hook
+
+    @torch.no_grad()
+    def _decode_clean(self, latents: torch.Tensor) -> torch.Tensor:
+        """Normalised clean latents (B, C, F', h, w) -> pixels (B, 3, F, H, W) in [-1, 1], decoded as clean
+        (timestep 0 for a timestep-conditioned VAE; nothing drawn from a generator)."""
+        vae = self.vae
+        raw = denormalize_latents(latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor).to(vae.dtype)
+        timestep = None
+        if vae.config.timestep_conditioning:
+            timestep = torch.zeros(latents.shape[0], device=latents.device, dtype=raw.dtype)
+        return self.vae_decode(raw, timestep).float()
 
