@@ -151,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--camera", type=_camera, metavar="MOTION[:SPEED]", help="camera motion: static, pan-left, "
                      "pan-right, pan-up, pan-down, zoom-in, zoom-out, orbit-left, orbit-right, dolly-forward, "
                      "dolly-backward; SPEED in px per frame (pans, orbits) or %% per frame (zooms, dollies), default 1")
+    gen.add_argument("--camera-space", choices=["latent", "pixel"], default=None,
+                     help="how a training-free --camera is imposed: latent (default: the latent frames' low frequencies "
+                     "pulled along the camera in the early steps) or pixel (every step's predicted clip re-rendered as a "
+                     "still world seen by the camera: a 2D camera move); see docs/control.md")
     gen.add_argument("--output", type=Path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4)")
     gen.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
     gen.add_argument("--dtype", choices=DTYPES, default="float32", help="default: float32")

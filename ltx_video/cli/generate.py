@@ -221,6 +221,8 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
         clips = [f"{path}:{frame}" for path, frame, _ in args.keyframe if Path(path).suffix.lower() not in IMAGE_SUFFIXES]
         if clips:
             raise CLIError(f"--keyframe-placement in-place takes images; {clips[0]} is a video (use --keyframe-placement tokens)")
+    if args.camera_space is not None and args.camera is None:
+        raise CLIError("--camera-space needs --camera")
     if args.camera is not None:
         from ltx_video.conditioning.camera_controller import Camera, CameraController
 
@@ -310,7 +312,7 @@ def run(args) -> Path:
     source, config, call = check_inputs(args)
     import torch
 
-    from ltx_video import Camera, ConditioningItem, Keyframe
+    from ltx_video import Camera, CameraController, ConditioningItem, Keyframe
     from ltx_video.io.media import write_video
 
     call.update(
@@ -324,6 +326,10 @@ def run(args) -> Path:
         call["keyframes"] = [Keyframe(p, f, s, placement=placement) for p, f, s in args.keyframe]
     if args.camera is not None:
         call["camera"] = Camera(motion_type=args.camera[0], speed=args.camera[1])
+        if args.camera_space == "pixel":  # the setting that moves the built-in model's camera (docs/control.md)
+            call["camera"] = CameraController(call["camera"], space="pixel", strength=1.0, until=1.0, schedule="constant")
+        elif args.camera_space == "latent":
+            call["camera"] = CameraController(call["camera"], space="latent")
     with quiet_console():
         pipe = load_pipeline(args, source)
         output = config.generate(pipe, **call) if config is not None else pipe(**call)
