@@ -10,7 +10,7 @@ saved step with exactly the batches and noise an uninterrupted run would have dr
 
 Outputs in ``output_dir``: ``checkpoints/step-N/``, ``log.jsonl`` (losses every ``log_every`` steps),
 ``summary.json`` (steps, wall time, the parameter checksum at the start and per rank at the end:
-replicas must agree), and what the
+replicas must agree; the CPU thread count and PyTorch version the run's float sums depend on), and what the
 stage saves (``video_vae/``, ``audio_vae/`` or ``transformer/`` + ``pipeline/``).
 """
 
@@ -163,6 +163,9 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
     summary = {
         "stage": config.stage, "steps": config.steps, "resumed_from": start, "stopped_at": end, "processes": world,
         "wall_seconds": time.perf_counter() - began, "initial_checksum": initial, "replica_checksums": checksums.tolist(),
+        # a run is bit-reproducible at a fixed thread count only: another count reorders the float sums
+        # (docs/training.md, "the 4K VAE comparison")
+        "cpu_threads": torch.get_num_threads(), "torch": torch.__version__,
     }
     if main:
         log.close()
