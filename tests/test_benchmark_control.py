@@ -14,7 +14,8 @@ def test_control_benchmark_runs_both_sections():
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     camera = {line.split(" | ")[2]: line.split(" | ") for line in lines if line.startswith("| pan_left")}
-    assert list(camera) == ["real", "VAE reconstruction", "prompt only", "training-free", "warped noise"]
+    assert list(camera) == ["real", "VAE reconstruction", "prompt only", "training-free", "training-free, pixel",
+                            "warped noise"]
     # the ceiling rows: the world's clip measures what was asked (+1 px/frame: content moves right); the VAE
     # keeps most of it (about 0.8 on the built-in VAE)
     assert abs(float(camera["real"][4]) - 1.0) < 0.02 and float(camera["real"][5]) == 1.0
