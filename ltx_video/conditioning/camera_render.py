@@ -30,7 +30,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["camera_maps", "render_camera"]
+__all__ = ["RENDERS", "camera_maps", "render_camera"]
 
 
 def camera_maps(controller, num_frames: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,11 +47,21 @@ def camera_maps(controller, num_frames: int, height: int, width: int) -> tuple[t
     return torch.stack(scale), torch.stack(shift)
 
 
-def render_camera(frames: torch.Tensor, controller) -> torch.Tensor:
-    """``frames`` (B, C, F, H, W) re-rendered as a still world seen by ``controller``'s camera (the module
-    docstring): same shape and dtype. A static camera returns ``frames`` itself."""
+RENDERS = ("world", "frames")
+
+
+def render_camera(frames: torch.Tensor, controller, render: str = "world") -> torch.Tensor:
+    """``frames`` (B, C, F, H, W) seen by ``controller``'s camera: same shape and dtype. A static camera returns
+    ``frames`` itself.
+
+    ``render``: ``"world"`` (the module docstring: what frame 0 shows is held still in the world; right for frames
+    that already follow the camera, which it leaves as they are) or ``"frames"`` (``frames`` taken as a still
+    camera's view: frame t shows its own content moved by the camera's map to t, so objects keep their own motion;
+    world points no frame of a still camera saw are taken as ``"world"`` takes them, from the frame edges)."""
     if frames.ndim != 5:
         raise ValueError(f"`frames` must be (B, C, F, H, W), got {tuple(frames.shape)}.")
+    if render not in RENDERS:
+        raise ValueError(f"`render` must be one of {RENDERS}, got {render!r}.")
     if controller.camera.motion_type == "static" or frames.shape[2] < 2:
         return frames
     batch, _, num_frames, height, width = frames.shape
@@ -76,7 +86,8 @@ def render_camera(frames: torch.Tensor, controller) -> torch.Tensor:
             if not inside.any():
                 continue
             grid = torch.stack([px / width * 2 - 1, py / height * 2 - 1], dim=-1).to(source.dtype)
-            sampled = F.grid_sample(source[:, :, k], grid[None].expand(batch, -1, -1, -1), mode="bilinear",
+            seen = source[:, :, t if k == 0 and render == "frames" else k]  # a still camera's frame t sees frame 0's view
+            sampled = F.grid_sample(seen, grid[None].expand(batch, -1, -1, -1), mode="bilinear",
                                     padding_mode="border", align_corners=False)
             frame = torch.where(inside, sampled, frame)
             filled |= inside
