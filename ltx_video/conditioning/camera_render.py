@@ -64,34 +64,28 @@ def render_camera(frames: torch.Tensor, controller, render: str = "world") -> to
         raise ValueError(f"`render` must be one of {RENDERS}, got {render!r}.")
     if controller.camera.motion_type == "static" or frames.shape[2] < 2:
         return frames
-    batch, _, num_frames, height, width = frames.shape
+    batch, channels, num_frames, height, width = frames.shape
     scale, shift = camera_maps(controller, num_frames, height, width)
     cx, cy = controller.centre(height, width)
     ys, xs = torch.meshgrid(torch.arange(height, dtype=torch.float64) + 0.5,
                             torch.arange(width, dtype=torch.float64) + 0.5, indexing="ij")
-    source = frames.float()
-    out = [frames[:, :, 0]]
-    for t in range(1, num_frames):
-        # the world point (in frame 0's pixels) each pixel of frame t shows
+    frame_index = torch.arange(num_frames)
+    grids = []
+    for t in range(num_frames):
+        # the world point (in frame 0's pixels) each pixel of frame t shows, and where every frame k sees it
         wx = cx + (xs - cx - shift[t, 0]) / scale[t]
         wy = cy + (ys - cy - shift[t, 1]) / scale[t]
-        frame = torch.zeros_like(source[:, :, t])
-        filled = torch.zeros(height, width, dtype=torch.bool)
-        for k in range(t + 1):
-            px = cx + scale[k] * (wx - cx) + shift[k, 0]
-            py = cy + scale[k] * (wy - cy) + shift[k, 1]
-            inside = (px >= 0) & (px <= width) & (py >= 0) & (py <= height) & ~filled
-            if k == t:
-                inside = ~filled  # frame t sees every pixel of itself
-            if not inside.any():
-                continue
-            grid = torch.stack([px / width * 2 - 1, py / height * 2 - 1], dim=-1).to(source.dtype)
-            seen = source[:, :, t if k == 0 and render == "frames" else k]  # a still camera's frame t sees frame 0's view
-            sampled = F.grid_sample(seen, grid[None].expand(batch, -1, -1, -1), mode="bilinear",
-                                    padding_mode="border", align_corners=False)
-            frame = torch.where(inside, sampled, frame)
-            filled |= inside
-            if filled.all():
-                break
-        out.append(frame.to(frames.dtype))
-    return torch.stack(out, dim=2)
+        px = cx + scale[:, None, None] * (wx - cx) + shift[:, 0, None, None]  # (F, H, W)
+        py = cy + scale[:, None, None] * (wy - cy) + shift[:, 1, None, None]
+        seen = (px >= 0) & (px <= width) & (py >= 0) & (py <= height) & (frame_index <= t)[:, None, None]
+        seen[t] = True  # frame t sees every pixel of itself
+        first = seen.to(torch.uint8).argmax(dim=0)  # the earliest frame that saw it
+        x, y = px.gather(0, first[None])[0], py.gather(0, first[None])[0]
+        # a still camera's frame t sees frame 0's view: with "frames", what frame 0 saw is taken from frame t
+        source = torch.where(first == 0, t, first) if render == "frames" else first
+        grids.append(torch.stack([x / width * 2 - 1, y / height * 2 - 1, (2 * source + 1) / num_frames - 1], dim=-1))
+    # one trilinear lookup over (F, H, W) at whole-frame times: each output pixel reads one frame, sampled bilinearly
+    grid = torch.stack(grids)[None].expand(batch, -1, -1, -1, -1).to(torch.float32)
+    out = F.grid_sample(frames.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
+    out[:, :, 0] = frames[:, :, 0]
+    return out.to(frames.dtype)
