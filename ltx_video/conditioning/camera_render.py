@@ -18,7 +18,9 @@ denoising steps after the constraint ends (``until``), which also redraw the unc
 
 Limits: one layer, the background's (orbits and dollies move the subject as they move the background; the
 module docstring of :mod:`~ltx_video.conditioning.camera_controller` has the two-layer model); the cost is a
-decode and an encode per constrained step, and ``O(F^2)`` resamplings of a frame for zooms and fast pans.
+decode and an encode per constrained step, and ``O(F^2 H W)`` coordinate arithmetic to find each pixel's first
+frame (one trilinear lookup then samples them all). ``render="frames"`` takes the clip as a still camera's
+view instead (:func:`render_camera`): each frame's own content is moved, so objects keep their motion.
 Same approach as warp-then-denoise camera control (e.g. Hou et al., "Training-free Camera Control for Video
 Generation", 2024, which renders the first frame's point cloud instead), here without depth.
 """
