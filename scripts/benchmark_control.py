@@ -296,8 +296,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--until", type=float, default=None, help="CameraController until (training-free rows)")
     parser.add_argument("--schedule", choices=["linear", "constant"], default=None,
                         help="CameraController schedule (training-free rows)")
-    parser.add_argument("--render", choices=["world", "frames"], default=None,
-                        help="CameraController render (the pixel-space rows)")
     args = parser.parse_args(argv)
     if args.num < 1 or min(args.speeds) <= 0:
         parser.error("--num must be >= 1 and --speeds > 0")
@@ -311,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = "held-out seeds" if args.seed0 == SEED0 else f"seeds from {args.seed0}"
     report = [f"Machine: {_machine()}; pipeline: {args.pipeline or 'built-in'}; {args.num} {seeds} per row"]
     if "camera" in args.sections:
-        constraint = {k: v for k, v in (("strength", args.strength), ("until", args.until), ("schedule", args.schedule),
-                                        ("render", args.render)) if v is not None}
+        constraint = {k: v for k, v in (("strength", args.strength), ("until", args.until), ("schedule", args.schedule))
+                      if v is not None}
         rows = camera_rows(pipe, args.motions, args.speeds, args.num, args.steps, args.settings, args.seed0, constraint)
         report += ["", "| motion | speed | setting | direction right | measured | requested | error |",
                    "|---|---|---|---|---|---|---|"]

@@ -54,19 +54,6 @@ def test_uncovered_pixels_come_from_the_earliest_frame_that_saw_them():
         torch.testing.assert_close(rendered[0, 0, t, 3], expected)
 
 
-def test_frames_render_moves_each_frames_own_content():
-    """``render="frames"``: frames from a still camera; frame t shows its own content moved t px (objects keep their
-    motion), and world points no frame saw come from the edge of the frame that first reached them."""
-    frames = 7
-    clip = torch.arange(frames, dtype=torch.float32).view(1, 1, frames, 1, 1).expand(1, 1, frames, 6, 10).clone()
-    rendered = render_camera(clip, controller("pan_left", 1.0), render="frames")
-    for t in range(frames):
-        expected = torch.tensor([float(t - x) if x < t else float(t) for x in range(10)])
-        torch.testing.assert_close(rendered[0, 0, t, 3], expected)
-    with pytest.raises(ValueError, match="`render`"):
-        render_camera(clip, controller(), render="both")
-
-
 def test_world_render_leaves_a_clip_that_already_follows_the_camera_as_it_is():
     panning = render_camera(texture(), controller("pan_up", 1.0))
     again = render_camera(panning, controller("pan_up", 1.0))
@@ -93,8 +80,6 @@ def test_a_static_camera_returns_the_clip_and_bad_arguments_are_named():
         controller(space="pixels")
     with pytest.raises(ValueError, match="`schedule`.*'linear', 'constant'"):
         controller(schedule="step")
-    with pytest.raises(ValueError, match="`render`.*'world', 'frames'"):
-        controller(space="pixel", render="objects")
 
 
 def test_constant_schedule_holds_the_strength_until_it_ends():
@@ -117,8 +102,8 @@ def test_pixel_camera_in_the_pipeline(monkeypatch):
 
     renders = []
 
-    def spy(frames, camera, render):
-        out = render_camera(frames, camera, render)
+    def spy(frames, camera):
+        out = render_camera(frames, camera)
         renders.append(out)
         return out
 

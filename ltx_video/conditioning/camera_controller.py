@@ -37,7 +37,6 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from diffusers.utils.torch_utils import randn_tensor
 
-from ltx_video.conditioning.camera_render import RENDERS
 from ltx_video.conditioning.motions import MOTION_TYPES, parse_motion
 
 __all__ = [
@@ -208,9 +207,6 @@ class CameraController:
             seen by the camera, encoded, and mixed in by the step's weight: :mod:`~ltx_video.conditioning.camera_render`).
         schedule: the weight over the steps: ``"linear"`` (``strength`` falling to 0 at ``until``) or ``"constant"``
             (``strength`` on the steps before ``until``, 0 after; ``until=1``: every step, the last included).
-        render: with ``space="pixel"``, how the clip is re-rendered (:func:`~ltx_video.conditioning.camera_render.render_camera`):
-            ``"world"`` (what frame 0 shows held still in the world) or ``"frames"`` (each predicted frame moved by the
-            camera, so objects keep their own motion: for a model that predicts a still camera).
     """
 
     SPACES = ("latent", "pixel")
@@ -219,7 +215,7 @@ class CameraController:
     def __init__(
         self, camera: Camera, *, strength: float = 0.6, until: float = 0.5, lowpass: float = 1.0,
         world_coordinates: bool | None = None, warp_noise: bool | None = None, warp_fresh: float | None = None,
-        space: str = "latent", schedule: str = "linear", render: str = "world",
+        space: str = "latent", schedule: str = "linear",
     ):
         if not isinstance(camera, Camera):
             raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
@@ -234,9 +230,7 @@ class CameraController:
         if schedule not in self.SCHEDULES:
             raise ValueError(f"CameraController `schedule` must be one of {self.SCHEDULES}, got {schedule!r}.")
         self.camera, self.strength, self.until, self.lowpass, self.space = camera, strength, until, lowpass, space
-        if render not in RENDERS:
-            raise ValueError(f"CameraController `render` must be one of {RENDERS}, got {render!r}.")
-        self.schedule, self.render = schedule, render
+        self.schedule = schedule
         if warp_fresh is not None and not 0.0 <= warp_fresh <= 1.0:
             raise ValueError(f"CameraController `warp_fresh` must be in [0, 1], got {warp_fresh!r}.")
         self.world_coordinates = None if world_coordinates is None else bool(world_coordinates)

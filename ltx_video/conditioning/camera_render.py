@@ -19,8 +19,7 @@ denoising steps after the constraint ends (``until``), which also redraw the unc
 Limits: one layer, the background's (orbits and dollies move the subject as they move the background; the
 module docstring of :mod:`~ltx_video.conditioning.camera_controller` has the two-layer model); the cost is a
 decode and an encode per constrained step, and ``O(F^2 H W)`` coordinate arithmetic to find each pixel's first
-frame (one trilinear lookup then samples them all). ``render="frames"`` takes the clip as a still camera's
-view instead (:func:`render_camera`): each frame's own content is moved, so objects keep their motion.
+frame (one trilinear lookup then samples them all).
 Same approach as warp-then-denoise camera control (e.g. Hou et al., "Training-free Camera Control for Video
 Generation", 2024, which renders the first frame's point cloud instead), here without depth.
 """
@@ -32,7 +31,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["RENDERS", "camera_maps", "render_camera"]
+__all__ = ["camera_maps", "render_camera"]
 
 
 def camera_maps(controller, num_frames: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -49,21 +48,11 @@ def camera_maps(controller, num_frames: int, height: int, width: int) -> tuple[t
     return torch.stack(scale), torch.stack(shift)
 
 
-RENDERS = ("world", "frames")
-
-
-def render_camera(frames: torch.Tensor, controller, render: str = "world") -> torch.Tensor:
-    """``frames`` (B, C, F, H, W) seen by ``controller``'s camera: same shape and dtype. A static camera returns
-    ``frames`` itself.
-
-    ``render``: ``"world"`` (the module docstring: what frame 0 shows is held still in the world; right for frames
-    that already follow the camera, which it leaves as they are) or ``"frames"`` (``frames`` taken as a still
-    camera's view: frame t shows its own content moved by the camera's map to t, so objects keep their own motion;
-    world points no frame of a still camera saw are taken as ``"world"`` takes them, from the frame edges)."""
+def render_camera(frames: torch.Tensor, controller) -> torch.Tensor:
+    """``frames`` (B, C, F, H, W) re-rendered as a still world seen by ``controller``'s camera (the module
+    docstring): same shape and dtype. A static camera returns ``frames`` itself."""
     if frames.ndim != 5:
         raise ValueError(f"`frames` must be (B, C, F, H, W), got {tuple(frames.shape)}.")
-    if render not in RENDERS:
-        raise ValueError(f"`render` must be one of {RENDERS}, got {render!r}.")
     if controller.camera.motion_type == "static" or frames.shape[2] < 2:
         return frames
     batch, channels, num_frames, height, width = frames.shape
@@ -83,9 +72,7 @@ def render_camera(frames: torch.Tensor, controller, render: str = "world") -> to
         seen[t] = True  # frame t sees every pixel of itself
         first = seen.to(torch.uint8).argmax(dim=0)  # the earliest frame that saw it
         x, y = px.gather(0, first[None])[0], py.gather(0, first[None])[0]
-        # a still camera's frame t sees frame 0's view: with "frames", what frame 0 saw is taken from frame t
-        source = torch.where(first == 0, t, first) if render == "frames" else first
-        grids.append(torch.stack([x / width * 2 - 1, y / height * 2 - 1, (2 * source + 1) / num_frames - 1], dim=-1))
+        grids.append(torch.stack([x / width * 2 - 1, y / height * 2 - 1, (2 * first + 1) / num_frames - 1], dim=-1))
     # one trilinear lookup over (F, H, W) at whole-frame times: each output pixel reads one frame, sampled bilinearly
     grid = torch.stack(grids)[None].expand(batch, -1, -1, -1, -1).to(torch.float32)
     out = F.grid_sample(frames.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)

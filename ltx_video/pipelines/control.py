@@ -263,7 +263,7 @@ class ControlMixin:
                 return x0
             grid = unpack(x0[:, prefix:], frames, height, width).float()
             if controller.space == "pixel":
-                rendered = self.encode_media_mean(render_camera(self._decode_clean(grid), controller, controller.render).clamp(-1, 1))
+                rendered = self.encode_media_mean(render_camera(self._decode_clean(grid), controller).clamp(-1, 1))
                 constrained = torch.lerp(grid, rendered.to(grid.device), weight)
             else:
                 constrained = controller.constrain(grid, field, weight)
