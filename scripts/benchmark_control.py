@@ -8,12 +8,15 @@ Sections (``--sections``):
 
 - ``camera``: for each motion type and speed, ``--num`` videos per setting: the prompt alone (the world's
   camera phrase, e.g. "..., the camera pans left": the prompt-only baseline), ``camera=`` training-free
-  (the pipeline's motion encoder switched off) and ``camera=`` learned (when the pipeline has a motion
-  encoder); and the ceiling: the world's own clip of that camera ("real") and the same clip through the
+  (the pipeline's motion encoder switched off; in latent space, or in pixel space with "training-free, pixel";
+  ``--strength``, ``--until`` and ``--schedule`` set their constraint, ``--seed0`` another seed range to tune on)
+  and ``camera=`` learned (when the pipeline has a motion encoder); and the ceiling: the world's own clip of that camera ("real") and the same clip through the
   video VAE ("VAE reconstruction"), which no generated video decoded by that VAE is expected to beat. Measured with :func:`ltx_video.metrics.camera_motion` (global dx, dy, zoom per frame, mean over
   the clip): direction right (pans: the sign of dx or dy; zooms: the side of 1; orbits: the background's dx;
   dollies: the side of 1), speed error in px per frame (pans, orbits) and zoom-rate error in % per frame
-  (zooms, dollies), against what :class:`~ltx_video.CameraController` asks of the background. Videos and
+  (zooms, dollies), against what :class:`~ltx_video.CameraController` asks of the background; and the object's
+  own motion (its tracked step less what the measured camera motion does to it) and the share of frames it is
+  found in. Videos and
   clips are made at the pipeline's saved size, length and sampling (``generation_defaults.json``; the
   built-in model's 64 x 64 x 49 when it has none).
 - ``keyframes``: three frames (0, 24, 48) of held-out synthetic clips given as keyframes (strength 1):
@@ -100,8 +103,8 @@ CAMERA_SETTINGS = ("real", "VAE reconstruction", "prompt only", "training-free",
 
 def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, settings=CAMERA_SETTINGS,
                 seed0: int = SEED0, constraint: dict | None = None) -> list[dict]:
-    """``constraint``: ``CameraController`` keyword arguments (``strength``, ``until``) for the training-free
-    settings; their defaults otherwise."""
+    """``constraint``: ``CameraController`` keyword arguments (``strength``, ``until``, ``schedule``) for the
+    training-free settings; their defaults otherwise. ``seed0``: the first seed (the held-out ones by default)."""
     from ltx_video import Camera, CameraController
     from ltx_video.data.prompts import CAMERA_PHRASES
     from ltx_video.default_model import DEFAULT_GENERATION
@@ -127,10 +130,10 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
                     obj = f"a {colours[k % 4]} {shapes[k % 3]} bounces"
                     kwargs = dict(call)
                     if setting in ("real", "VAE reconstruction"):  # the ceiling: the world's clip, and through the VAE
-                        video = _clip(seed, motion, speed, call).video
-                        video = (video + 1) / 2 if setting == "real" else _reconstruct(pipe.vae, video)
+                        clip = _clip(seed, motion, speed, call)
+                        video = (clip.video + 1) / 2 if setting == "real" else _reconstruct(pipe.vae, clip.video)
                         scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
-                        scores[-1]["object"] = _object_motion(video, clip_colour(seed, motion, speed, call))
+                        scores[-1]["object"] = _object_motion(video, clip.params.objects[0].colour)
                         continue
                     if setting == "prompt only":
                         size = kwargs["height"], kwargs["width"]
@@ -168,11 +171,6 @@ def _reconstruct(vae, video: torch.Tensor) -> torch.Tensor:
     x = video.permute(1, 0, 2, 3)[None].to(vae.dtype)
     y = vae.decode(vae.encode(x).latent_dist.mean, return_dict=False)[0]
     return ((y[0].float().clamp(-1, 1) + 1) / 2).permute(1, 0, 2, 3)
-
-
-def clip_colour(seed: int, motion: str, speed: float, call: dict) -> str:
-    """The colour name of the object of the world's clip for ``seed`` (as ``_clip`` renders it)."""
-    return _clip(seed, motion, speed, call).params.objects[0].colour
 
 
 def camera_summary(rows: list[dict]) -> list[dict]:

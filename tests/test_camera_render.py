@@ -6,7 +6,7 @@ import torch
 from conftest import gen
 
 from ltx_video import Camera, CameraController
-from ltx_video.conditioning.camera_render import camera_maps, render_camera
+from ltx_video.conditioning.camera_render import camera_grid, render_camera
 from ltx_video.testing import tiny_audio_video_pipeline
 
 ARGS = dict(prompt="a red ball", height=64, width=64, num_frames=25, num_inference_steps=3, output_type="latent",
@@ -22,12 +22,16 @@ def texture(frames=9, height=24, width=32, seed=0):
     return still.expand(-1, -1, frames, -1, -1).clone()
 
 
-def test_camera_maps_compose_the_per_frame_motion():
-    scale, shift = camera_maps(controller("zoom_in", 2.0), 4, 24, 32)
-    assert scale.tolist() == pytest.approx([1.0, 1.02, 1.02**2, 1.02**3])
-    assert shift.abs().max() == 0
-    scale, shift = camera_maps(controller("pan_up", 1.5), 3, 24, 32)
-    assert scale.tolist() == [1.0, 1.0, 1.0] and shift.tolist() == [[0, 0], [0, 1.5], [0, 3.0]]
+def test_a_camera_that_does_not_move_has_no_grid_and_a_grid_is_reused():
+    assert camera_grid(controller("static"), 9, 24, 32) is None
+    assert camera_grid(controller("pan_left", 0.0), 9, 24, 32) is None  # speed 0: nothing moves, not a frozen world
+    assert camera_grid(controller("pan_left"), 1, 24, 32) is None
+    clip = texture()
+    grid = camera_grid(controller("zoom_out", 3.0), *clip.shape[2:])
+    assert grid.shape == (9, 24, 32, 3) and grid.dtype == torch.float32
+    assert torch.equal(render_camera(clip, controller("zoom_out", 3.0), grid), render_camera(clip, controller("zoom_out", 3.0)))
+    with pytest.raises(ValueError, match="`grid` is for clips of"):
+        render_camera(clip[:, :, :5], controller("zoom_out", 3.0), grid)
 
 
 @pytest.mark.parametrize("motion,axis,sign", [("pan_left", 1, 1), ("pan_right", 1, -1), ("pan_up", 0, 1),
@@ -91,7 +95,7 @@ def test_constant_schedule_holds_the_strength_until_it_ends():
 
 def test_pixel_camera_in_the_pipeline(monkeypatch):
     """Strength 0 is the output without a camera (on-screen coordinates); weight 1 on every step makes the final
-    latents the encoding of the last re-render, which moves as the camera asks."""
+    latents the encoding of the last re-render; a pipeline with a motion encoder refuses the pixel path."""
     import ltx_video.pipelines.control as control
 
     pipe = tiny_audio_video_pipeline(seed=0)
@@ -102,8 +106,8 @@ def test_pixel_camera_in_the_pipeline(monkeypatch):
 
     renders = []
 
-    def spy(frames, camera):
-        out = render_camera(frames, camera)
+    def spy(frames, camera, grid):
+        out = render_camera(frames, camera, grid)
         renders.append(out)
         return out
 
@@ -113,3 +117,10 @@ def test_pixel_camera_in_the_pipeline(monkeypatch):
     assert len(renders) == ARGS["num_inference_steps"]
     torch.testing.assert_close(moved, pipe.encode_media_mean(renders[-1].clamp(-1, 1)), atol=1e-5, rtol=0)
     assert not torch.allclose(moved, plain, atol=1e-3)
+
+    from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+
+    pipe.camera_encoder = CameraMotionEncoder(pipe.transformer.config.num_attention_heads
+                                              * pipe.transformer.config.attention_head_dim)
+    with pytest.raises(ValueError, match="space='pixel'.*motion encoder"):
+        pipe(**ARGS, camera=every, generator=gen(0))

@@ -192,8 +192,9 @@ class CameraController:
 
     Args:
         camera: the camera.
-        strength: the constraint's weight at the first step (0: off, 1: the low frequencies are replaced).
-        until: the fraction of the denoising steps it acts on; its weight falls linearly to 0 there.
+        strength: the constraint's weight at the first step (0: off, 1: the low frequencies, or in pixel space the
+            whole predicted clip, are replaced).
+        until: the fraction of the denoising steps it acts on (``schedule`` says how the weight goes there).
         lowpass: the Gaussian blur (in latent cells) that defines "low spatial frequencies".
         world_coordinates: move the video tokens' RoPE coordinates to world coordinates (:meth:`world_positions`);
             None (default): as the pipeline's motion encoder was trained (its config's ``world_positions``), on

@@ -2,10 +2,10 @@
 
 The latent-space constraint (:meth:`CameraController.constrain`) warps latent frames; at LTX-Video's 32x
 compression a pan of 1 px per pixel frame is a quarter of a latent cell per latent frame, and bilinear
-resampling of a few cells carries little of it (docs/benchmarks.md: about a tenth of the motion on the
-built-in model). Here the warp is done where the motion is whole pixels: the predicted clean latents are
-decoded, re-rendered, and encoded again (:class:`ControlMixin` does this in the early denoising steps with
-``CameraController(space="pixel")``).
+resampling of a few cells carries little of it (docs/benchmarks.md, "Camera in pixel space": none of the
+motion on the built-in model). Here the warp is done where the motion is whole pixels: the predicted clean latents are
+decoded, re-rendered, and encoded again (:class:`ControlMixin` does this on the constrained denoising steps with
+``CameraController(space="pixel")``; on the built-in model only every step moves its camera, docs/control.md).
 
 How a clip is re-rendered (:func:`render_camera`): the background's motion per pixel frame (the camera's
 ``per_frame`` map, roll applied) composes to a map ``M_t`` from frame 0 to frame t,
@@ -26,37 +26,21 @@ Generation", 2024, which renders the first frame's point cloud instead), here wi
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
-__all__ = ["camera_maps", "render_camera"]
+__all__ = ["camera_grid", "render_camera"]
 
 
-def camera_maps(controller, num_frames: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The background's map from pixel frame 0 to each pixel frame: ``S`` (F,) and ``T`` (F, 2) in float64,
-    ``p_t = c + S_t (p_0 - c) + T_t`` about the camera's centre ``c`` (:meth:`CameraController.centre`)."""
-    _, (dx, dy), (_, zoom) = controller.per_frame()
-    roll = math.radians(controller.camera.rotation[2])
-    step = torch.tensor([math.cos(roll) * dx - math.sin(roll) * dy, math.sin(roll) * dx + math.cos(roll) * dy],
-                        dtype=torch.float64)
-    scale, shift = [torch.ones((), dtype=torch.float64)], [torch.zeros(2, dtype=torch.float64)]
-    for _ in range(num_frames - 1):
-        scale.append(zoom * scale[-1])
-        shift.append(zoom * shift[-1] + step)
-    return torch.stack(scale), torch.stack(shift)
-
-
-def render_camera(frames: torch.Tensor, controller) -> torch.Tensor:
-    """``frames`` (B, C, F, H, W) re-rendered as a still world seen by ``controller``'s camera (the module
-    docstring): same shape and dtype. A static camera returns ``frames`` itself."""
-    if frames.ndim != 5:
-        raise ValueError(f"`frames` must be (B, C, F, H, W), got {tuple(frames.shape)}.")
-    if controller.camera.motion_type == "static" or frames.shape[2] < 2:
-        return frames
-    batch, channels, num_frames, height, width = frames.shape
-    scale, shift = camera_maps(controller, num_frames, height, width)
+def camera_grid(controller, num_frames: int, height: int, width: int, device=None) -> torch.Tensor | None:
+    """The sampling grid of :func:`render_camera` for clips of ``num_frames`` x ``height`` x ``width``:
+    (F, H, W, 3) float32 ``grid_sample`` coordinates (x, y, frame) on ``device``; None when the camera does not
+    move (``"static"``, speed 0) or there is one frame. It depends on the camera and the size only: build it once
+    per call and pass it to every :func:`render_camera`."""
+    if controller.camera.motion_type == "static" or controller.camera.speed == 0 or num_frames < 2:
+        return None
+    # the background's map from frame 0 to frame t, p_t = c + S_t (p_0 - c) + T_t, one pixel frame per step
+    scale, shift = controller.motion_field(num_frames, height, width, temporal_scale=1).background_maps()
     cx, cy = controller.centre(height, width)
     ys, xs = torch.meshgrid(torch.arange(height, dtype=torch.float64) + 0.5,
                             torch.arange(width, dtype=torch.float64) + 0.5, indexing="ij")
@@ -73,8 +57,23 @@ def render_camera(frames: torch.Tensor, controller) -> torch.Tensor:
         first = seen.to(torch.uint8).argmax(dim=0)  # the earliest frame that saw it
         x, y = px.gather(0, first[None])[0], py.gather(0, first[None])[0]
         grids.append(torch.stack([x / width * 2 - 1, y / height * 2 - 1, (2 * first + 1) / num_frames - 1], dim=-1))
+    return torch.stack(grids).to(device=device, dtype=torch.float32)
+
+
+def render_camera(frames: torch.Tensor, controller, grid: torch.Tensor | None = None) -> torch.Tensor:
+    """``frames`` (B, C, F, H, W) re-rendered as a still world seen by ``controller``'s camera (the module
+    docstring): same shape, dtype and device. ``grid``: :func:`camera_grid`'s for this size (built here when not
+    given). A camera that does not move returns ``frames`` itself."""
+    if frames.ndim != 5:
+        raise ValueError(f"`frames` must be (B, C, F, H, W), got {tuple(frames.shape)}.")
+    if grid is None:
+        grid = camera_grid(controller, *frames.shape[2:], device=frames.device)
+        if grid is None:
+            return frames
+    if tuple(grid.shape[:3]) != tuple(frames.shape[2:]):
+        raise ValueError(f"`grid` is for clips of {tuple(grid.shape[:3])}, `frames` are {tuple(frames.shape[2:])}.")
     # one trilinear lookup over (F, H, W) at whole-frame times: each output pixel reads one frame, sampled bilinearly
-    grid = torch.stack(grids)[None].expand(batch, -1, -1, -1, -1).to(torch.float32)
+    grid = grid.to(frames.device)[None].expand(frames.shape[0], -1, -1, -1, -1)
     out = F.grid_sample(frames.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
     out[:, :, 0] = frames[:, :, 0]
     return out.to(frames.dtype)

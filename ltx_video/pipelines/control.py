@@ -30,7 +30,7 @@ from ltx_video.conditioning.camera_controller import (
     MotionField,
     latent_frame_times,
 )
-from ltx_video.conditioning.camera_render import render_camera
+from ltx_video.conditioning.camera_render import camera_grid, render_camera
 from ltx_video.conditioning.items import pack, unpack
 from ltx_video.conditioning.motions import prompt_with_camera
 from ltx_video.conditioning.multi_keyframe_processor import (
@@ -98,6 +98,11 @@ class ControlMixin:
                     raise ValueError(f"`camera` must be a Camera or a CameraController, got {type(camera).__name__}.")
                 controller = CameraController(camera)
             controller.check(num_frames, height, width, self.vae_temporal_compression_ratio)
+            if controller.space == "pixel" and self.camera_encoder is not None:
+                raise ValueError(
+                    "camera: CameraController(space='pixel') is a training-free path, and this pipeline has a motion "
+                    "encoder, which takes the camera instead; set `pipe.camera_encoder = None` to use the pixel path."
+                )
             # warped noise as the motion encoder was trained; off for the training-free path
             controller = controller.settled(self.camera_encoder.config if self.camera_encoder is not None else None)
             if self.camera_encoder is None:
@@ -256,6 +261,12 @@ class ControlMixin:
         frames, height, width = plan.padding.latent_size
         prefix = state.num_prefix_tokens
         num_steps = len(plan.timesteps)
+        sampling = None
+        if controller.space == "pixel":  # the render's sampling grid depends on the camera and the size only
+            sampling = camera_grid(controller, plan.padding.padded_num_frames, plan.padding.padded_height,
+                                   plan.padding.padded_width, device=plan.device)
+            if sampling is None:  # a camera that does not move: nothing to impose (no VAE round trip either)
+                return None
 
         def hook(step: int, x0: torch.Tensor) -> torch.Tensor:
             weight = controller.weight(step, num_steps)
@@ -263,8 +274,8 @@ class ControlMixin:
                 return x0
             grid = unpack(x0[:, prefix:], frames, height, width).float()
             if controller.space == "pixel":
-                rendered = self.encode_media_mean(render_camera(self._decode_clean(grid), controller).clamp(-1, 1))
-                constrained = torch.lerp(grid, rendered.to(grid.device), weight)
+                pixels = render_camera(self._decode_clean(grid), controller, sampling)
+                constrained = torch.lerp(grid, self.encode_media_mean(pixels.clamp(-1, 1)).to(grid.device), weight)
             else:
                 constrained = controller.constrain(grid, field, weight)
             return torch.cat([x0[:, :prefix], pack(constrained.to(x0.dtype))], dim=1)
