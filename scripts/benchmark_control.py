@@ -73,15 +73,15 @@ def _score(motion: str, speed: float, measured: np.ndarray) -> dict:
             "error": float(np.hypot(mdx, mdy)), "unit": "px/frame", "measured": float(np.hypot(mdx, mdy)), "requested": 0.0}
 
 
-def _object_motion(video: torch.Tensor, colour: str) -> tuple[float, float]:
+def _object_motion(video: torch.Tensor, colour: str, motion: np.ndarray) -> tuple[float, float]:
     """The object's own motion, px per frame: its tracked step between frames less what the measured camera motion
-    (shift, and zoom about the centre) does to its position; and the share of frames it is found in. ``video``
-    (F, 3, H, W) in [0, 1]."""
+    ``motion`` (``camera_motion(video)``: shift, and zoom about the centre) does to its position; and the share of
+    frames it is found in. ``video`` (F, 3, H, W) in [0, 1]."""
     from ltx_video.data.prompts import COLOURS
-    from ltx_video.metrics import camera_motion, colour_track
+    from ltx_video.metrics import colour_track
 
     frames = video.permute(0, 2, 3, 1).float().numpy()
-    path, motion = colour_track(frames, COLOURS[colour]), camera_motion(frames)
+    path = colour_track(frames, COLOURS[colour])
     centre = np.array([frames.shape[2], frames.shape[1]]) / 2
     carried = centre + motion[:, 2:3] * (path[:-1] - centre) + motion[:, :2]  # where the camera alone puts it
     own = np.linalg.norm(path[1:] - carried, axis=1)
@@ -132,8 +132,9 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
                     if setting in ("real", "VAE reconstruction"):  # the ceiling: the world's clip, and through the VAE
                         clip = _clip(seed, motion, speed, call)
                         video = (clip.video + 1) / 2 if setting == "real" else _reconstruct(pipe.vae, clip.video)
-                        scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
-                        scores[-1]["object"] = _object_motion(video, clip.params.objects[0].colour)
+                        measured = camera_motion(video)
+                        scores.append(_score(motion, speed, measured.mean(axis=0)))
+                        scores[-1]["object"] = _object_motion(video, clip.params.objects[0].colour, measured)
                         continue
                     if setting == "prompt only":
                         size = kwargs["height"], kwargs["width"]
@@ -147,8 +148,9 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
                     pipe.camera_encoder = encoder if setting.startswith("learned") else None
                     video = pipe(prompt, camera=camera, generator=torch.Generator().manual_seed(seed),
                                  output_type="pt", **kwargs).frames[0]
-                    scores.append(_score(motion, speed, camera_motion(video).mean(axis=0)))
-                    scores[-1]["object"] = _object_motion(video, colours[k % 4])
+                    measured = camera_motion(video)
+                    scores.append(_score(motion, speed, measured.mean(axis=0)))
+                    scores[-1]["object"] = _object_motion(video, colours[k % 4], measured)
                 row = {"motion": motion, "speed": speed, "setting": setting, "unit": scores[0]["unit"],
                        "direction": float(np.mean([s["direction"] for s in scores])),
                        "error": float(np.mean([s["error"] for s in scores])),

@@ -328,8 +328,6 @@ def run(args) -> Path:
         call["camera"] = Camera(motion_type=args.camera[0], speed=args.camera[1])
         if args.camera_space == "pixel":  # the setting that moves the built-in model's camera (docs/control.md)
             call["camera"] = CameraController(call["camera"], space="pixel", strength=1.0, until=1.0, schedule="constant")
-        elif args.camera_space == "latent":
-            call["camera"] = CameraController(call["camera"], space="latent")
     with quiet_console():
         pipe = load_pipeline(args, source)
         output = config.generate(pipe, **call) if config is not None else pipe(**call)

@@ -275,7 +275,7 @@ class ControlMixin:
             grid = unpack(x0[:, prefix:], frames, height, width).float()
             if controller.space == "pixel":
                 pixels = render_camera(self._decode_clean(grid), controller, sampling)
-                constrained = torch.lerp(grid, self.encode_media_mean(pixels.clamp(-1, 1)).to(grid.device), weight)
+                constrained = torch.lerp(grid, self.encode_media_mean(pixels.clamp(-1, 1)), weight)
             else:
                 constrained = controller.constrain(grid, field, weight)
             return torch.cat([x0[:, :prefix], pack(constrained.to(x0.dtype))], dim=1)
@@ -292,4 +292,3 @@ class ControlMixin:
         if vae.config.timestep_conditioning:
             timestep = torch.zeros(latents.shape[0], device=latents.device, dtype=raw.dtype)
         return self.vae_decode(raw, timestep).float()
-
