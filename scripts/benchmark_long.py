@@ -6,8 +6,8 @@
 
 For ``--num`` held-out seeds (from 1,000,000, as scripts/benchmark_quality.py) it renders the real synthetic clip of
 ``--duration`` seconds (static camera, one object) and, from the same prompt, generates a long video with
-``generate_long`` under each setting: ``full`` (the defaults: carry-over 0.8, AdaIN 1.0, anchor), and each of them
-turned off in turn (``no-carryover``: strength 0; ``no-adain``; ``no-anchor``). Every video is read back from
+``generate_long`` under each setting: ``full`` (the defaults: carry-over 0.8, AdaIN 1.0, anchor, the model's STG), and
+each of them turned off in turn (``no-carryover``: strength 0; ``no-adain``; ``no-anchor``; ``no-stg``). Every video is read back from
 its mp4 (the real clips too, written with the same encoder). Per setting, the means over the seeds of:
 
 - drift: ``temporal_drift(frames, window=5 s)["drift"]``, the change of the mean colour between the first and
@@ -50,6 +50,7 @@ SETTINGS = {
     "no-anchor": {"anchor": False},
     "colour-match": {"colour_match": 1.0},
     "colour-match frames": {"colour_match": 1.0, "colour_match_scope": "frame"},
+    "no-stg": {"stg_scale": 0.0},  # the built-in model's defaults before 2026-12-04
 }
 
 

@@ -15,7 +15,7 @@ import PIL.Image
 import pytest
 import torch
 
-from ltx_video.cli import build_parser
+from ltx_video.cli import CLIError, build_parser
 from ltx_video.cli.generate import check_inputs, inspect_model
 from ltx_video.default_model import DEFAULT_GENERATION, DEFAULT_MODEL_DIR
 from ltx_video.io.media import read_audio, read_video_tensor
@@ -100,6 +100,9 @@ def _condition_files(tmp_path):
         (["--camera", "pan-left:20"], "ltx-video: error: --camera pan-left:20: Camera `speed` 20.0"),
         (["--camera-space", "pixel"], "ltx-video: error: --camera-space needs --camera"),
         (["--camera", "pan-left", "--camera-space", "world"], "ltx-video generate: error: argument --camera-space: invalid"),
+        (["--stg-blocks", "6"], "ltx-video: error: --stg-blocks 6: this model's transformer has blocks 0 to 5"),
+        (["--stg-blocks", "2,x"], "ltx-video generate: error: argument --stg-blocks: expected block indices"),
+        (["--stg-scale", "-1"], "ltx-video generate: error: argument --stg-scale: expected a number >= 0"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_flag_before_loading(argv, start, tmp_path):
@@ -246,6 +249,37 @@ def test_existing_output_survives_a_failed_write(tmp_path, capsys):
     assert code == 1 and capsys.readouterr().err.strip().splitlines()[-1] == (
         "ltx-video: error: OSError: No space left on device (--debug shows the traceback)")
     assert out.read_bytes() == b"earlier work" and sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
+
+
+def test_stg_comes_from_the_flags_else_the_config_else_the_model(tmp_path, components):
+    """The built-in model's STG (generation_defaults.json) unless --stg-scale / --stg-blocks say otherwise; an
+    LTX-Video --config keeps its own; a model without STG needs both flags."""
+
+    def resolved(*argv):
+        call = check_inputs(build_parser().parse_args(["generate", "a red ball bounces", *argv]))[2]
+        return {k: call[k] for k in ("stg_scale", "skip_block_list") if k in call}
+
+    saved = json.loads((DEFAULT_MODEL_DIR / "generation_defaults.json").read_text())
+    assert saved["stg_scale"] > 0 and saved["skip_block_list"]
+    assert resolved() == {"stg_scale": saved["stg_scale"], "skip_block_list": saved["skip_block_list"]}
+    assert resolved("--stg-scale", "0") == {"stg_scale": 0.0}
+    assert resolved("--stg-blocks", "1,4") == {"stg_scale": saved["stg_scale"], "skip_block_list": [1, 4]}
+    assert resolved("--stg-scale", "2.5") == {"stg_scale": 2.5, "skip_block_list": saved["skip_block_list"]}
+    config = tmp_path / "single.yaml"
+    config.write_text("stg_mode: attention_values\nstg_scale: 0\nskip_block_list: [1]\nnum_inference_steps: 2\n")
+    assert resolved("--config", str(config)) == {}  # the config's own STG applies (configs.py)
+    assert resolved("--config", str(config), "--stg-scale", "0") == {"stg_scale": 0.0}
+
+    from diffusers import LTXConditionPipeline
+
+    LTXConditionPipeline(**components).save_pretrained(tmp_path / "no_stg")
+    folder = ["--model", str(tmp_path / "no_stg")]
+    assert resolved(*folder) == {}
+    with pytest.raises(CLIError, match="^--stg-blocks needs --stg-scale > 0"):
+        resolved(*folder, "--stg-blocks", "1")
+    with pytest.raises(CLIError, match="^--stg-scale 1 needs --stg-blocks"):
+        resolved(*folder, "--stg-scale", "1")
+    assert resolved(*folder, "--stg-scale", "1", "--stg-blocks", "0") == {"stg_scale": 1.0, "skip_block_list": [0]}
 
 
 def test_builtin_defaults_come_from_the_saved_file():

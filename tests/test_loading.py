@@ -79,6 +79,30 @@ def test_generation_defaults_travel_with_the_folder(components, tmp_path):
         LTXVideoPipeline.from_pretrained(tmp_path)
 
 
+def test_generation_defaults_carry_stg_only_when_on(tmp_path):
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    base = dict(height=64, width=64, num_frames=9, frame_rate=24.0, num_inference_steps=4, guidance_scale=3.0)
+    on = GenerationDefaults(**base, stg_scale=1.5, skip_block_list=[2, 3])
+    assert on.skip_block_list == (2, 3)  # hashable and frozen like the rest
+    assert on.call_kwargs()["stg_scale"] == 1.5 and on.call_kwargs()["skip_block_list"] == [2, 3]
+    on.save(tmp_path)
+    saved = json.loads((tmp_path / "generation_defaults.json").read_text())
+    assert saved["stg_scale"] == 1.5 and saved["skip_block_list"] == [2, 3]
+    assert GenerationDefaults.load(tmp_path) == on
+    off = GenerationDefaults(**base)
+    assert "stg_scale" not in off.call_kwargs() and "skip_block_list" not in off.call_kwargs()
+    off.save(tmp_path)  # a model without STG writes the file it always wrote
+    assert set(json.loads((tmp_path / "generation_defaults.json").read_text())) == set(base) | {
+        "negative_prompt", "prompt_grammar"}
+    for bad, match in (({"stg_scale": 1.0}, "non-empty skip_block_list"), ({"stg_scale": -1.0}, "stg_scale must be"),
+                       ({"stg_scale": True, "skip_block_list": [1]}, "stg_scale must be"),
+                       ({"stg_scale": 1.0, "skip_block_list": [-1]}, "skip_block_list must be"),
+                       ({"stg_scale": 1.0, "skip_block_list": "3"}, "skip_block_list must be")):
+        with pytest.raises(ValueError, match=match):
+            GenerationDefaults(**base, **bad)
+
+
 def test_prompts_outside_the_trained_grammar_warn_once_each(caplog):
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
 

@@ -113,6 +113,29 @@ def test_first_chunk_is_a_plain_call(av_pipe, tmp_path):
     assert torch.equal(saved["tail_audio_latents"], expected.audio_latents.float())
 
 
+def test_chunks_use_the_models_stg_unless_the_call_sets_its_own(av_pipe, tmp_path, monkeypatch):
+    """A model whose generation_defaults turn STG on (the built-in model's) gets it in every chunk; stg_scale=0
+    turns it off. Compared on chunk 0, which is a plain call."""
+    from safetensors.torch import load_file
+
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    monkeypatch.setattr(av_pipe, "generation_defaults", GenerationDefaults(
+        height=64, width=64, num_frames=17, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
+        stg_scale=2.0, skip_block_list=(1,)))
+    kw = dict(num_frames=17, chunk_frames=17, overlap_frames=8, seed=5, max_sequence_length=16)
+    plain = dict(num_frames=17, height=64, width=64, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
+                 max_sequence_length=16, output_type="latent", generator=torch.Generator().manual_seed(chunk_seed(5, 0)))
+    with_stg = av_pipe("a red ball bounces", stg_scale=2.0, skip_block_list=[1], **plain).frames.float()
+    plain["generator"] = torch.Generator().manual_seed(chunk_seed(5, 0))
+    without = av_pipe("a red ball bounces", **plain).frames.float()
+    assert not torch.equal(with_stg, without)
+    for name, extra, expected in (("on", {}, with_stg), ("off", {"stg_scale": 0.0}, without)):
+        out = av_pipe.generate_long("a red ball bounces", output=tmp_path / f"{name}.mp4", **kw, **extra)
+        state = json.loads((out.folder / "manifest.json").read_text())["chunks"][0]
+        assert torch.equal(load_file(str(out.folder / state["state"]))["reference"], expected), name
+
+
 def test_long_video_with_audio_is_continuous_and_exact(av_pipe, tmp_path):
     out = av_pipe.generate_long(["a red ball bounces", "a blue square slides"], output=tmp_path / "long.mp4", **LONG)
     assert out.num_chunks == 3 and out.chunks_generated == 3

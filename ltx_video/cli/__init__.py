@@ -48,6 +48,36 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def _block_list(text: str) -> list[int]:
+    """'3' or '3,5' -> [3] or [3, 5]: transformer block indices."""
+    try:
+        blocks = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected block indices like 3 or 3,5, got {text!r}") from None
+    if any(block < 0 for block in blocks):
+        raise argparse.ArgumentTypeError(f"block indices must be >= 0, got {text}")
+    return blocks
+
+
+def add_stg_arguments(parser) -> None:
+    """--stg-scale and --stg-blocks, for 'generate' and 'long'."""
+    parser.add_argument("--stg-scale", type=_non_negative_float, metavar="S", help="spatiotemporal guidance (LTX-Video "
+                        "0.9.8's STG, attention_values), 0 turns it off; default: the --config's, else the model's "
+                        "(built-in model: 1.5; else off)")
+    parser.add_argument("--stg-blocks", type=_block_list, metavar="I[,J...]", help="the transformer blocks STG "
+                        "perturbs; default: the model's (built-in model: 2)")
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -133,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
                      + _model_default("steps", 30, 30))
     gen.add_argument("--guidance-scale", type=float, metavar="CFG", help="classifier-free guidance; default: the "
                      "--config's, else the model's (built-in model: 3.0; else 3.0)")
+    add_stg_arguments(gen)
     gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config (see configs/); default: none")
     gen.add_argument("--model", type=Path, help="a local diffusers-format folder (model_index.json) or an original "

@@ -144,7 +144,32 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
         call["guidance_scale"] = defaults.guidance_scale
     if config is None:
         call["num_inference_steps"] = args.steps or defaults.num_inference_steps
+    call.update(resolve_stg(args, source, use_model_defaults=config is None))
     return call
+
+
+def resolve_stg(args, source: ModelSource, use_model_defaults: bool = True) -> dict:
+    """STG call arguments from --stg-scale / --stg-blocks, else the model's defaults (a --config keeps its own)."""
+    defaults = source.defaults
+    scale = args.stg_scale
+    if scale is None:
+        if args.stg_blocks is not None and not (use_model_defaults and defaults.stg_scale > 0):
+            raise CLIError("--stg-blocks needs --stg-scale > 0 (this model's default STG scale is 0)")
+        if not use_model_defaults:
+            return {}
+        scale = defaults.stg_scale
+    blocks = args.stg_blocks or list(defaults.skip_block_list)
+    if scale == 0:
+        return {"stg_scale": 0.0} if args.stg_scale is not None else {}
+    if not blocks:
+        raise CLIError(f"--stg-scale {scale:g} needs --stg-blocks (this model has no default STG blocks)")
+    config = source.path / "transformer" / "config.json" if source.path is not None and source.path.is_dir() else None
+    if config is not None and config.is_file():
+        layers = json.loads(config.read_text()).get("num_layers")
+        if isinstance(layers, int) and max(blocks) >= layers:
+            raise CLIError(f"--stg-blocks {','.join(map(str, blocks))}: this model's transformer has blocks 0 to "
+                           f"{layers - 1}")
+    return {"stg_scale": scale, "skip_block_list": blocks}
 
 
 def _vae_compression(source: ModelSource) -> tuple[str, int]:

@@ -27,7 +27,9 @@ GENERATION_DEFAULTS_FILE = "generation_defaults.json"
 @dataclass(frozen=True)
 class GenerationDefaults:
     """Call arguments a model was trained or tuned for (diffusers' names); ``prompt_grammar`` as a dict
-    ``{"max_objects": int, "cameras": [str, ...]}`` or None (any prompt)."""
+    ``{"max_objects": int, "cameras": [str, ...]}`` or None (any prompt). ``stg_scale`` and ``skip_block_list``:
+    spatiotemporal guidance (LTX-Video 0.9.8's STG, ``attention_values``), passed to a call only when the scale is
+    above 0."""
 
     height: int
     width: int
@@ -37,6 +39,8 @@ class GenerationDefaults:
     guidance_scale: float
     negative_prompt: str = ""
     prompt_grammar: dict[str, Any] | None = None
+    stg_scale: float = 0.0
+    skip_block_list: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("height", "width", "num_frames", "num_inference_steps"):
@@ -51,6 +55,14 @@ class GenerationDefaults:
             raise ValueError(f"generation defaults: frame_rate must be > 0, got {self.frame_rate!r}")
         if not isinstance(self.negative_prompt, str):
             raise ValueError(f"generation defaults: negative_prompt must be a str, got {self.negative_prompt!r}")
+        if isinstance(self.stg_scale, bool) or not isinstance(self.stg_scale, (int, float)) or not self.stg_scale >= 0:
+            raise ValueError(f"generation defaults: stg_scale must be a number >= 0, got {self.stg_scale!r}")
+        blocks = self.skip_block_list
+        if not isinstance(blocks, (list, tuple)) or any(isinstance(b, bool) or not isinstance(b, int) or b < 0 for b in blocks):
+            raise ValueError(f"generation defaults: skip_block_list must be a list of block indices >= 0, got {blocks!r}")
+        object.__setattr__(self, "skip_block_list", tuple(blocks))
+        if self.stg_scale > 0 and not blocks:
+            raise ValueError("generation defaults: stg_scale > 0 needs a non-empty skip_block_list")
         if self.prompt_grammar is not None and not isinstance(self.prompt_grammar, dict):
             raise ValueError(f"generation defaults: prompt_grammar must be a dict or None, got {self.prompt_grammar!r}")
 
@@ -66,14 +78,23 @@ class GenerationDefaults:
             raise ValueError(f"{source}: {error}") from None
 
     def call_kwargs(self) -> dict[str, Any]:
-        """The pipeline ``__call__`` arguments (``prompt_grammar`` is not one)."""
+        """The pipeline ``__call__`` arguments (``prompt_grammar`` is not one; STG only when on)."""
         values = asdict(self)
         values.pop("prompt_grammar")
+        if self.stg_scale > 0:
+            values["skip_block_list"] = list(self.skip_block_list)
+        else:
+            del values["stg_scale"], values["skip_block_list"]
         return values
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
         path = Path(folder) / GENERATION_DEFAULTS_FILE
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        values = asdict(self)
+        if self.stg_scale > 0:
+            values["skip_block_list"] = list(self.skip_block_list)
+        else:  # written only when on, so the files of models without STG stay as they were
+            del values["stg_scale"], values["skip_block_list"]
+        path.write_text(json.dumps(values, indent=2) + "\n")
         return path
 
     @classmethod

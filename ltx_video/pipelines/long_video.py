@@ -252,6 +252,8 @@ class LongVideoMixin:
         if unknown:
             raise ValueError(f"generate_long got unexpected argument(s) {unknown}; it also takes {list(PASSED_THROUGH)}")
         defaults = self._long_defaults()
+        # The model's STG, unless the call sets its own (``stg_scale=0`` turns it off).
+        kwargs = {**{k: defaults[k] for k in ("stg_scale", "skip_block_list") if k in defaults}, **kwargs}
         frame_rate = float(frame_rate if frame_rate is not None else defaults["frame_rate"])
         if (duration is None) == (num_frames is None):
             raise ValueError("give exactly one of `duration` (seconds) and `num_frames`")
