@@ -102,9 +102,10 @@ CAMERA_SETTINGS = ("real", "VAE reconstruction", "prompt only", "training-free",
 
 
 def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, settings=CAMERA_SETTINGS,
-                seed0: int = SEED0, constraint: dict | None = None) -> list[dict]:
+                seed0: int = SEED0, constraint: dict | None = None, stg_scale: float | None = None) -> list[dict]:
     """``constraint``: ``CameraController`` keyword arguments (``strength``, ``until``, ``schedule``) for the
-    training-free settings; their defaults otherwise. ``seed0``: the first seed (the held-out ones by default)."""
+    training-free settings; their defaults otherwise. ``seed0``: the first seed (the held-out ones by default).
+    ``stg_scale``: instead of the model's (0: none)."""
     from ltx_video import Camera, CameraController
     from ltx_video.data.prompts import CAMERA_PHRASES
     from ltx_video.default_model import DEFAULT_GENERATION
@@ -114,6 +115,7 @@ def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, setti
     # The size, length and sampling the pipeline was made for (saved with it; else the built-in model's).
     call = pipe.generation_defaults.call_kwargs() if pipe.generation_defaults else dict(DEFAULT_GENERATION)
     call.update({"num_inference_steps": steps} if steps else {})
+    call.update({"stg_scale": stg_scale} if stg_scale is not None else {})
     grammar = pipe.generation_defaults.prompt_grammar if pipe.generation_defaults else None
     paces = bool(grammar and grammar.get("paces"))  # the model read the pace in its prompts
     settings = [s for s in settings if encoder is not None or not s.startswith("learned")]
@@ -197,7 +199,7 @@ def camera_summary(rows: list[dict]) -> list[dict]:
 
 
 def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0, 0.2),
-                  placements=("tokens",)) -> list[dict]:
+                  placements=("tokens",), stg_scale: float | None = None) -> list[dict]:
     from ltx_video import Keyframe
     from ltx_video.conditioning.motions import strip_camera_phrase
     from ltx_video.default_model import DEFAULT_GENERATION
@@ -229,7 +231,8 @@ def keyframe_rows(pipe, num: int, steps: int | None = None, interpolations=(0.0,
             pipe.keyframe_adapter = use
             video = pipe(strip_camera_phrase(clip.prompt), keyframes=keyframes, keyframe_interpolation=s,
                          generator=torch.Generator().manual_seed(seed), output_type="np",
-                         **{**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {})}).frames[0]
+                         **{**DEFAULT_GENERATION, **({"num_inference_steps": steps} if steps else {}),
+                            **({"stg_scale": stg_scale} if stg_scale is not None else {})}).frames[0]
             generated[name] = video
         for name, video in generated.items():
             values = [psnr(video[f], real_np[f]) for f in frames_at]
@@ -296,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--until", type=float, default=None, help="CameraController until (training-free rows)")
     parser.add_argument("--schedule", choices=["linear", "constant"], default=None,
                         help="CameraController schedule (training-free rows)")
+    parser.add_argument("--stg-scale", type=float, default=None, help="STG scale instead of the model's (0: none)")
     args = parser.parse_args(argv)
     if args.num < 1 or min(args.speeds) <= 0:
         parser.error("--num must be >= 1 and --speeds > 0")
@@ -311,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     if "camera" in args.sections:
         constraint = {k: v for k, v in (("strength", args.strength), ("until", args.until), ("schedule", args.schedule))
                       if v is not None}
-        rows = camera_rows(pipe, args.motions, args.speeds, args.num, args.steps, args.settings, args.seed0, constraint)
+        rows = camera_rows(pipe, args.motions, args.speeds, args.num, args.steps, args.settings, args.seed0, constraint,
+                           args.stg_scale)
         report += ["", "| motion | speed | setting | direction right | measured | requested | error |",
                    "|---|---|---|---|---|---|---|"]
         report += [f"| {r['motion']} | {r['speed']:g} | {r['setting']} | {100 * r['direction']:.0f} % | "
@@ -323,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"{100 * r['zoom_error']:.0f} % | {r['fraction']:+.2f} | {r['object_motion']:.2f} | "
                    f"{100 * r['object_found']:.0f} % |" for r in camera_summary(rows)]
     if "keyframes" in args.sections:
-        rows = keyframe_rows(pipe, args.num, args.steps, args.interpolations, args.placements)
+        rows = keyframe_rows(pipe, args.num, args.steps, args.interpolations, args.placements, args.stg_scale)
         report += ["", "| method | PSNR at keyframes (dB) | object path error between keyframes (px) | flicker vs real |",
                    "|---|---|---|---|"]
         report += [f"| {r['method']} | {r['psnr']:.2f} | {r['path_px']:.2f} | {r['flicker_ratio']:.2f}x |" for r in rows]

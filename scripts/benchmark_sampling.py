@@ -7,7 +7,7 @@ For each setting (the model's defaults; CFG 5, CFG 1.5, 50 steps; spatiotemporal
 blocks; ``"no STG"``), ``--num`` held-out prompts (``benchmark_quality.held_out_clip``: seeds from 1,000,000; with
 ``--tuning`` from 2,000,000, where settings are chosen so that the held-out figures stay unbiased) are generated and
 measured: the absolute audio-video offset (mean, median, share within 65 ms), the share of clips whose object is
-found in every frame, how far it moves per frame (against the real clips'), and colour adherence. Cheaper than
+found in every frame, how far it moves per frame and the flicker (each against the real clips'), and colour adherence. Cheaper than
 ``benchmark_quality.py``: no real, reconstructed or shuffled rows.
 """
 
@@ -78,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     pipe = load_default_pipeline()
     pipe.set_progress_bar_config(disable=True)
     print("| setting | abs offset ms: mean / median | within 65 ms | object in every frame | object speed px/frame "
-          "(real) | colour adherence | s |")
-    print("|---|---|---|---|---|---|---|")
+          "(real) | flicker (real) | colour adherence | s |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in args.settings:
         call = {**DEFAULT_GENERATION, **SETTINGS[name]}
-        offsets, present, colour, speed, real_speed = [], [], [], [], []
+        offsets, present, colour, speed, real_speed, flicker, real_flicker = [], [], [], [], [], [], []
         start = time.perf_counter()
         for i in range(args.num):
             index = i + 1_000_000 if args.tuning else i
@@ -97,10 +97,13 @@ def main(argv: list[str] | None = None) -> int:
             colour.append(metrics.prompt_adherence(frames, clip.prompt, shapes=False))
             speed.append(object_speed(frames, rgb))
             real_speed.append(object_speed((clip.video + 1) / 2, rgb))
+            flicker.append(metrics.flicker(frames))
+            real_flicker.append(metrics.flicker((clip.video + 1) / 2))
         found = np.array([o for o in offsets if np.isfinite(o)])
         print(
             f"| {name} | {found.mean():.1f} / {np.median(found):.1f} | {(found <= 65).mean():.2f} | "
-            f"{np.mean(present):.2f} | {np.nanmean(speed):.2f} ({np.nanmean(real_speed):.2f}) | {np.mean(colour):.3f} | {time.perf_counter() - start:.0f} |",
+            f"{np.mean(present):.2f} | {np.nanmean(speed):.2f} ({np.nanmean(real_speed):.2f}) | "
+            f"{np.mean(flicker):.4f} ({np.mean(real_flicker):.4f}) | {np.mean(colour):.3f} | {time.perf_counter() - start:.0f} |",
             flush=True,
         )
     return 0

@@ -77,24 +77,25 @@ class GenerationDefaults:
         except TypeError as error:  # a required key is missing
             raise ValueError(f"{source}: {error}") from None
 
-    def call_kwargs(self) -> dict[str, Any]:
-        """The pipeline ``__call__`` arguments (``prompt_grammar`` is not one; STG only when on)."""
+    def _values(self) -> dict[str, Any]:
+        """Every field as JSON-ready values; the STG fields only when STG is on (so the files and calls of models
+        without it stay as they were)."""
         values = asdict(self)
-        values.pop("prompt_grammar")
         if self.stg_scale > 0:
             values["skip_block_list"] = list(self.skip_block_list)
         else:
             del values["stg_scale"], values["skip_block_list"]
         return values
 
+    def call_kwargs(self) -> dict[str, Any]:
+        """The pipeline ``__call__`` arguments (``prompt_grammar`` is not one)."""
+        values = self._values()
+        values.pop("prompt_grammar")
+        return values
+
     def save(self, folder: str | os.PathLike[str]) -> Path:
         path = Path(folder) / GENERATION_DEFAULTS_FILE
-        values = asdict(self)
-        if self.stg_scale > 0:
-            values["skip_block_list"] = list(self.skip_block_list)
-        else:  # written only when on, so the files of models without STG stay as they were
-            del values["stg_scale"], values["skip_block_list"]
-        path.write_text(json.dumps(values, indent=2) + "\n")
+        path.write_text(json.dumps(self._values(), indent=2) + "\n")
         return path
 
     @classmethod
