@@ -132,7 +132,12 @@ def quality(args) -> dict:
     from ltx_video.pipelines.long_video import ChunkLayout
     from ltx_video.training.data import DataConfig, synthetic_clip
 
-    pipe = load_default_pipeline()
+    if args.model is not None:  # e.g. the continuation stage's pipeline/ (same size and rate as the built-in model)
+        from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+
+        pipe = LTXAudioVideoPipeline.from_pretrained(args.model)
+    else:
+        pipe = load_default_pipeline()
     pipe.set_progress_bar_config(disable=True)
     fps = DEFAULT_GENERATION["frame_rate"]
     num_frames = round(args.duration * fps)
@@ -195,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num", type=int, default=4, help="held-out prompts (default: 4)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per video (default: 60)")
     parser.add_argument("--settings", nargs="+", choices=tuple(SETTINGS), default=list(SETTINGS))
+    parser.add_argument("--model", type=Path, help="an LTXAudioVideoPipeline folder of the built-in model's size "
+                        "(default: the built-in model; not used by --memory)")
     parser.add_argument("--memory", action="store_true", help="peak RSS for 2, 8 and 32 chunks instead")
     parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark_long"))
