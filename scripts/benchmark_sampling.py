@@ -46,12 +46,10 @@ SETTINGS = {
 }
 
 
-def object_speed(frames, rgb) -> float:
-    """Mean distance in px the tracked object moves per frame (over frame pairs where it is found): a guidance
-    that keeps the object by freezing it shows here."""
-    from ltx_video import metrics
-
-    steps = np.linalg.norm(np.diff(metrics.colour_track(frames, rgb), axis=0), axis=1)
+def object_speed(track: np.ndarray) -> float:
+    """Mean distance in px a ``colour_track`` moves per frame (over frame pairs where the object is found): a
+    guidance that keeps the object by freezing it shows here."""
+    steps = np.linalg.norm(np.diff(track, axis=0), axis=1)
     return float(np.nanmean(steps)) if np.isfinite(steps).any() else float("nan")
 
 
@@ -93,10 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             rgb = COLOURS[object_colour]
             times, strengths = metrics.colour_bounce_events(frames, call["frame_rate"], rgb)
             offsets.append(abs(metrics.offset_from_events_ms(times, strengths, metrics.audio_onset_envelope(audio))))
-            present.append(bool(np.isfinite(metrics.colour_track(frames, rgb)).all()))
+            track = metrics.colour_track(frames, rgb)
+            present.append(bool(np.isfinite(track).all()))
             colour.append(metrics.prompt_adherence(frames, clip.prompt, shapes=False))
-            speed.append(object_speed(frames, rgb))
-            real_speed.append(object_speed((clip.video + 1) / 2, rgb))
+            speed.append(object_speed(track))
+            real_speed.append(object_speed(metrics.colour_track((clip.video + 1) / 2, rgb)))
             flicker.append(metrics.flicker(frames))
             real_flicker.append(metrics.flicker((clip.video + 1) / 2))
         found = np.array([o for o in offsets if np.isfinite(o)])
