@@ -48,16 +48,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
-
-
 def _block_list(text: str) -> list[int]:
     """'3' or '3,5' -> [3] or [3, 5]: transformer block indices."""
     try:
@@ -78,14 +68,24 @@ def add_stg_arguments(parser) -> None:
                         "perturbs; default: the model's (built-in model: 2)")
 
 
-def _positive_float(text: str) -> float:
+def _float_above(text: str, allow_zero: bool) -> float:
+    """A finite number > 0 (>= 0 with ``allow_zero``) for argparse."""
+    bound = ">= 0" if allow_zero else "> 0"
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a number {bound}, got {text!r}") from None
+    if not (0 <= value if allow_zero else 0 < value) or not value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number {bound}, got {text}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _float_above(text, allow_zero=False)
+
+
+def _non_negative_float(text: str) -> float:
+    return _float_above(text, allow_zero=True)
 
 
 def _media_at_frame(flag: str):
