@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="denoising steps (default: the built-in model's)")
     parser.add_argument("--guidance-scale", type=float, help="CFG scale (default: the built-in model's)")
     parser.add_argument("--stg-scale", type=float, help="STG scale, 0 for none (default: the built-in model's)")
+    parser.add_argument("--audio-modality-scale", type=float, help="modality guidance of the audio, 1 for none "
+                        "(default: the built-in model's)")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark_quality"))
     args = parser.parse_args(argv)
     if args.num < 2:
@@ -196,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     call["guidance_scale"] = args.guidance_scale if args.guidance_scale is not None else call["guidance_scale"]
     if args.stg_scale is not None:
         call["stg_scale"] = args.stg_scale
+    if args.audio_modality_scale is not None:
+        call["audio_modality_scale"] = args.audio_modality_scale
     fps = call["frame_rate"]
 
     began = time.perf_counter()

@@ -4,7 +4,7 @@
     python scripts/benchmark_sampling.py --tuning --num 32 --settings "no STG" "STG 1.5, block 2"
 
 For each setting (the model's defaults; CFG 5, CFG 1.5, 50 steps; spatiotemporal guidance at several scales and
-blocks; ``"no STG"``), ``--num`` held-out prompts (``benchmark_quality.held_out_clip``: seeds from 1,000,000; with
+blocks; ``"no STG"``; modality guidance at several scales, ``"no modality"``), ``--num`` held-out prompts (``benchmark_quality.held_out_clip``: seeds from 1,000,000; with
 ``--tuning`` from 2,000,000, where settings are chosen so that the held-out figures stay unbiased) are generated and
 measured: the absolute audio-video offset (mean, median, share within 65 ms), the share of clips whose object is
 found in every frame, how far it moves per frame and the flicker (each against the real clips'), and colour adherence. Cheaper than
@@ -23,7 +23,7 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SETTINGS = {
-    "defaults": {},  # the model's generation_defaults.json (built-in model: 30 steps, CFG 3, STG 1.5 at block 2)
+    "defaults": {},  # the model's generation_defaults.json (built-in: 30 steps, CFG 3, STG 1.5 at block 2, audio modality 8)
     "CFG 5": {"guidance_scale": 5.0},
     "CFG 1.5": {"guidance_scale": 1.5},
     "50 steps": {"num_inference_steps": 50},
@@ -43,6 +43,19 @@ SETTINGS = {
     "STG 2, block 2": {"stg_scale": 2.0, "skip_block_list": [2]},
     "STG 3, block 2": {"stg_scale": 3.0, "skip_block_list": [2]},
     "no STG": {"stg_scale": 0.0},
+    "no modality": {"audio_modality_scale": 1.0},  # the defaults before modality guidance: STG only
+    # LTX-2's modality guidance on top of the defaults: a fourth pass without the audio<->video exchange; each
+    # stream pushed away from it (video: toward what the audio implies; audio: toward the video).
+    "modality 2": {"modality_scale": 2.0, "audio_modality_scale": 2.0},
+    "modality 3": {"modality_scale": 3.0, "audio_modality_scale": 3.0},
+    "video modality 3": {"modality_scale": 3.0},
+    "audio modality 3": {"audio_modality_scale": 3.0},
+    "audio modality 2": {"audio_modality_scale": 2.0},
+    "audio modality 5": {"audio_modality_scale": 5.0},
+    "audio modality 8": {"audio_modality_scale": 8.0},
+    "audio modality 12": {"audio_modality_scale": 12.0},
+    "audio modality 20": {"audio_modality_scale": 20.0},
+    "audio modality 8, audio CFG 1.5": {"audio_modality_scale": 8.0, "audio_guidance_scale": 1.5},
 }
 
 

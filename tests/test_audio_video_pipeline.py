@@ -122,6 +122,19 @@ def test_sound_for_a_given_video(av_pipe):
     assert (other.audio[0] - out.audio[0]).abs().max() > 1e-4  # the sound follows the given frames
 
 
+def _with_closed_gates(pipe, call):
+    gates = {n: p.clone() for n, p in pipe.transformer.named_parameters() if n.startswith("av_") and "gate" in n}
+    try:
+        for n, p in pipe.transformer.named_parameters():
+            if n in gates:
+                p.data.zero_()
+        return call()
+    finally:
+        for n, p in pipe.transformer.named_parameters():
+            if n in gates:
+                p.data.copy_(gates[n])
+
+
 def test_keyframes_and_stg_with_audio(av_pipe, images):
     conds = [LTXVideoCondition(image=images[0], frame_index=0), LTXVideoCondition(image=images[1], frame_index=8)]
     base = dict(COMMON, conditions=conds)
@@ -133,20 +146,37 @@ def test_keyframes_and_stg_with_audio(av_pipe, images):
     assert (stg.frames - out.frames).abs().max() > 1e-4  # STG perturbs the video
     # STG guides the video only: the audio's guided prediction uses the uncond/cond passes alone, so with
     # zero audio<->video gates (no video influence on audio) the audio is the same with or without STG.
-    gates = {n: p.clone() for n, p in av_pipe.transformer.named_parameters() if n.startswith("av_") and "gate" in n}
-    try:
-        for n, p in av_pipe.transformer.named_parameters():
-            if n in gates:
-                p.data.zero_()
-        a = av_pipe(**base, output_type="latent", generator=gen()).audio_latents
-        b = av_pipe(**base, output_type="latent", stg_scale=1.0, skip_block_list=[1], generator=gen()).audio_latents
-        c = av_pipe(**base, output_type="latent", audio_guidance_scale=1.0, generator=gen()).audio_latents
-    finally:
-        for n, p in av_pipe.transformer.named_parameters():
-            if n in gates:
-                p.data.copy_(gates[n])
+    a, b, c = _with_closed_gates(av_pipe, lambda: [
+        av_pipe(**base, output_type="latent", generator=gen()).audio_latents,
+        av_pipe(**base, output_type="latent", stg_scale=1.0, skip_block_list=[1], generator=gen()).audio_latents,
+        av_pipe(**base, output_type="latent", audio_guidance_scale=1.0, generator=gen()).audio_latents,
+    ])
     assert torch.allclose(a, b, atol=1e-6)
     assert (a - c).abs().max() > 1e-4  # audio_guidance_scale is used
+
+
+def test_modality_guidance(av_pipe):
+    """The isolated pass is the model without the audio<->video exchange, placed before STG's perturbed pass."""
+    kw = dict(COMMON, output_type="latent", stg_scale=1.0, skip_block_list=[1])
+    base = av_pipe(**kw, generator=gen())
+    off = av_pipe(**kw, modality_scale=1.0, audio_modality_scale=1.0, generator=gen())
+    assert torch.equal(base.frames, off.frames) and torch.equal(base.audio_latents, off.audio_latents)
+    on = av_pipe(**kw, modality_scale=3.0, audio_modality_scale=2.0, generator=gen())
+    assert (on.frames - base.frames).abs().max() > 1e-4
+    assert (on.audio_latents - base.audio_latents).abs().max() > 1e-4
+    # With the gates closed, the isolated pass equals the conditional one: the modality terms vanish, and STG
+    # (which must still perturb the last pass, not the isolated one) gives what it gives alone.
+    closed_base = _with_closed_gates(av_pipe, lambda: av_pipe(**kw, generator=gen()))
+    closed_on = _with_closed_gates(av_pipe, lambda: av_pipe(**kw, modality_scale=3.0, audio_modality_scale=2.0,
+                                                            generator=gen()))
+    assert torch.allclose(closed_on.frames, closed_base.frames, atol=1e-5)
+    assert torch.allclose(closed_on.audio_latents, closed_base.audio_latents, atol=1e-5)
+    # Given audio: the video is pushed toward it; the held audio does not move.
+    given = dict(COMMON, output_type="latent", audio=sine(), audio_sample_rate=16000)
+    plain = av_pipe(**given, generator=gen())
+    pushed = av_pipe(**given, modality_scale=3.0, generator=gen())
+    assert torch.equal(plain.audio_latents, pushed.audio_latents)
+    assert (plain.frames - pushed.frames).abs().max() > 1e-4
 
 
 @pytest.fixture
@@ -166,6 +196,9 @@ def no_models(av_pipe, monkeypatch):
     (dict(audio=torch.zeros(3, 100), audio_sample_rate=16000), "audio"),
     (dict(audio=torch.zeros(100)), "audio_sample_rate"),
     (dict(audio_guidance_scale=-1.0), "audio_guidance_scale"),
+    (dict(modality_scale=-1.0), "modality_scale"),
+    (dict(audio_modality_scale="2"), "audio_modality_scale"),
+    (dict(modality_scale=2.0, generate_audio=False), "modality_scale"),
     (dict(height=0), "height"),
 ])
 def test_bad_audio_inputs(no_models, kwargs, name):

@@ -282,6 +282,37 @@ def test_stg_comes_from_the_flags_else_the_config_else_the_model(tmp_path, compo
     assert resolved(*folder, "--stg-scale", "1", "--stg-blocks", "0") == {"stg_scale": 1.0, "skip_block_list": [0]}
 
 
+def test_modality_guidance_comes_from_the_flags_else_the_model(tmp_path, components):
+    """The built-in model's modality guidance (generation_defaults.json) unless the flags say otherwise; a video-only
+    model, or `long --no-audio`, refuses the flags in one line."""
+    from ltx_video.cli.long import check_inputs as check_long
+
+    names = ("modality_scale", "audio_modality_scale")
+
+    def resolved(*argv):
+        call = check_inputs(build_parser().parse_args(["generate", "a red ball bounces", *argv]))[2]
+        return {k: call[k] for k in names if k in call}
+
+    saved = json.loads((DEFAULT_MODEL_DIR / "generation_defaults.json").read_text())
+    model = {k: saved[k] for k in names if k in saved}
+    assert resolved() == model
+    assert resolved("--audio-modality-scale", "1") == {k: v for k, v in model.items() if k != "audio_modality_scale"}
+    assert resolved("--modality-scale", "2", "--audio-modality-scale", "4") == {"modality_scale": 2.0,
+                                                                               "audio_modality_scale": 4.0}
+    from diffusers import LTXConditionPipeline
+
+    LTXConditionPipeline(**components).save_pretrained(tmp_path / "video_only")
+    folder = ["--model", str(tmp_path / "video_only")]
+    assert resolved(*folder) == {}
+    with pytest.raises(CLIError, match="^--modality-scale guides with the audio track.*LTXVideoPipeline"):
+        resolved(*folder, "--modality-scale", "2")
+    long_call = check_long(build_parser().parse_args(["long", "a red ball bounces", "--duration", "2"]))[1]
+    assert {k: long_call[k] for k in names if k in long_call} == model
+    with pytest.raises(CLIError, match="^--audio-modality-scale guides with the audio track.*--no-audio"):
+        check_long(build_parser().parse_args(["long", "a ball", "--duration", "2", "--no-audio",
+                                              "--audio-modality-scale", "3"]))
+
+
 def test_builtin_defaults_come_from_the_saved_file():
     saved = json.loads((DEFAULT_MODEL_DIR / "generation_defaults.json").read_text())
     assert DEFAULT_GENERATION == {k: v for k, v in saved.items() if k != "prompt_grammar"}

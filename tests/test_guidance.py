@@ -42,6 +42,28 @@ def test_apply_guidance_formula():
     assert torch.allclose(denoising.apply_guidance(torch.cat([u, c]), star), u_star + 3 * (c - u_star), atol=1e-5)
 
 
+def test_modality_guidance_formula():
+    """LTX-2's modality term: each stream moves (scale - 1) times its difference from the isolated pass."""
+    g = torch.Generator().manual_seed(1)
+    u, c, i, p = (torch.randn(2, 5, 3, generator=g) for _ in range(4))
+    cfg = denoising.GuidanceConfig(guidance_scale=4.0, stg_scale=2.0, skip_block_list=(1,), modality_scale=3.0,
+                                   audio_modality_scale=1.5)
+    assert cfg.do_modality and cfg.num_passes == 4
+    stacked = torch.cat([u, c, i, p])  # [uncond, cond, isolated, perturbed]
+    assert torch.allclose(denoising.apply_guidance(stacked, cfg), u + 4 * (c - u) + 2 * (c - i) + 2 * (c - p), atol=1e-6)
+    audio = denoising.apply_audio_guidance(stacked, cfg, audio_guidance_scale=5.0)
+    assert torch.allclose(audio, u + 5 * (c - u) + 0.5 * (c - i), atol=1e-6)
+    # Without CFG or STG: [cond, isolated]; the audio term alone when only the audio's scale is set.
+    only = denoising.GuidanceConfig(audio_modality_scale=2.0)
+    assert only.num_passes == 2
+    assert torch.equal(denoising.apply_guidance(torch.cat([c, i]), only), c)
+    assert torch.allclose(denoising.apply_audio_guidance(torch.cat([c, i]), only), c + (c - i), atol=1e-6)
+    assert not denoising.GuidanceConfig(modality_scale=1.0, audio_modality_scale=1.0).do_modality
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="modality_scale"):
+            denoising.GuidanceConfig(modality_scale=bad)
+
+
 def test_guidance_schedule_maps_ltx_dev_config():
     """LTX-Video 0.9.8 13B-dev first pass: lists indexed by the first guidance timestep <= t."""
     timesteps = torch.tensor([1000.0, 995.0, 990.0, 950.0, 500.0])

@@ -103,6 +103,21 @@ def test_generation_defaults_carry_stg_only_when_on(tmp_path):
             GenerationDefaults(**base, **bad)
 
 
+def test_generation_defaults_carry_modality_guidance_only_when_on(tmp_path):
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    base = dict(height=64, width=64, num_frames=9, frame_rate=24.0, num_inference_steps=4, guidance_scale=3.0)
+    on = GenerationDefaults(**base, audio_modality_scale=8.0)
+    assert on.call_kwargs()["audio_modality_scale"] == 8.0 and "modality_scale" not in on.call_kwargs()
+    on.save(tmp_path)
+    assert json.loads((tmp_path / "generation_defaults.json").read_text())["audio_modality_scale"] == 8.0
+    assert GenerationDefaults.load(tmp_path) == on
+    assert "audio_modality_scale" not in GenerationDefaults(**base, audio_modality_scale=1.0).call_kwargs()
+    for bad in (-1.0, True, "8", float("nan")):
+        with pytest.raises(ValueError, match="audio_modality_scale must be"):
+            GenerationDefaults(**base, audio_modality_scale=bad)
+
+
 def test_prompts_outside_the_trained_grammar_warn_once_each(caplog):
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
 

@@ -113,24 +113,32 @@ def test_first_chunk_is_a_plain_call(av_pipe, tmp_path):
     assert torch.equal(saved["tail_audio_latents"], expected.audio_latents.float())
 
 
-def test_chunks_use_the_models_stg_unless_the_call_sets_its_own(av_pipe, tmp_path, monkeypatch):
-    """A model whose generation_defaults turn STG on (the built-in model's) gets it in every chunk; stg_scale=0
-    turns it off. Compared on chunk 0, which is a plain call."""
+def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tmp_path, monkeypatch):
+    """A model whose generation_defaults turn STG and modality guidance on (the built-in model's) gets them in
+    every chunk; stg_scale=0 and audio_modality_scale=1 turn them off, and a video-only run drops the modality
+    guidance. Compared on chunk 0, which is a plain call."""
     from safetensors.torch import load_file
 
     from ltx_video.pipelines.generation_defaults import GenerationDefaults
 
     monkeypatch.setattr(av_pipe, "generation_defaults", GenerationDefaults(
         height=64, width=64, num_frames=17, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
-        stg_scale=2.0, skip_block_list=(1,)))
+        stg_scale=2.0, skip_block_list=(1,), audio_modality_scale=3.0))
     kw = dict(num_frames=17, chunk_frames=17, overlap_frames=8, seed=5, max_sequence_length=16)
     plain = dict(num_frames=17, height=64, width=64, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
-                 max_sequence_length=16, output_type="latent", generator=torch.Generator().manual_seed(chunk_seed(5, 0)))
-    with_stg = av_pipe("a red ball bounces", stg_scale=2.0, skip_block_list=[1], **plain).frames.float()
-    plain["generator"] = torch.Generator().manual_seed(chunk_seed(5, 0))
-    without = av_pipe("a red ball bounces", **plain).frames.float()
-    assert not torch.equal(with_stg, without)
-    for name, extra, expected in (("on", {}, with_stg), ("off", {"stg_scale": 0.0}, without)):
+                 max_sequence_length=16, output_type="latent")
+
+    def call(**extra):
+        return av_pipe("a red ball bounces", generator=torch.Generator().manual_seed(chunk_seed(5, 0)), **plain,
+                       **extra).frames.float()
+
+    guided = call(stg_scale=2.0, skip_block_list=[1], audio_modality_scale=3.0)
+    without = call()
+    video_only = call(stg_scale=2.0, skip_block_list=[1], generate_audio=False)
+    assert not torch.equal(guided, without)
+    assert not torch.equal(guided, call(stg_scale=2.0, skip_block_list=[1]))  # the modality term acts
+    for name, extra, expected in (("on", {}, guided), ("off", {"stg_scale": 0.0, "audio_modality_scale": 1.0}, without),
+                                  ("video", {"generate_audio": False}, video_only)):
         out = av_pipe.generate_long("a red ball bounces", output=tmp_path / f"{name}.mp4", **kw, **extra)
         state = json.loads((out.folder / "manifest.json").read_text())["chunks"][0]
         assert torch.equal(load_file(str(out.folder / state["state"]))["reference"], expected), name

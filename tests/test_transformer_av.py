@@ -117,6 +117,33 @@ def test_open_gates_couple_the_streams():
     assert audio_effect > 1e-3 and video_effect > 1e-3 and gated_vs_legacy > 1e-3
 
 
+def test_isolated_rows_skip_the_exchange():
+    """``isolate_modalities`` rows are the model with its audio<->video gates closed; the other rows are untouched."""
+    torch.manual_seed(0)
+    model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
+    _open_gates(model)
+    closed = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
+    closed.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        for name, p in closed.named_parameters():
+            if name.endswith("_gate"):
+                p.zero_()
+        inputs, audio = _inputs(), _audio()
+        mixed = model(**inputs, audio_hidden_states=audio, isolate_modalities=torch.tensor([False, True]))
+        open_ = model(**inputs, audio_hidden_states=audio)
+        shut = closed(**inputs, audio_hidden_states=audio)
+    assert torch.isfinite(mixed.sample).all() and torch.isfinite(mixed.audio_sample).all()
+    assert torch.allclose(mixed.sample[0], open_.sample[0], atol=1e-6)
+    assert torch.allclose(mixed.audio_sample[0], open_.audio_sample[0], atol=1e-6)
+    assert torch.allclose(mixed.sample[1], shut.sample[1], atol=1e-6)
+    assert torch.allclose(mixed.audio_sample[1], shut.audio_sample[1], atol=1e-6)
+    # Not a comparison of equal things: the exchange changes both streams of that row.
+    assert (open_.sample[1] - shut.sample[1]).abs().max() > 1e-3
+    assert (open_.audio_sample[1] - shut.audio_sample[1]).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="audio_hidden_states"):
+        model(**inputs, isolate_modalities=torch.tensor([False, True]))
+
+
 def test_gradients_reach_every_new_parameter():
     torch.manual_seed(0)
     model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).train()

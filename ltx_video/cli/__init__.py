@@ -59,13 +59,19 @@ def _block_list(text: str) -> list[int]:
     return blocks
 
 
-def add_stg_arguments(parser) -> None:
-    """--stg-scale and --stg-blocks, for 'generate' and 'long'."""
+def add_guidance_arguments(parser) -> None:
+    """--stg-scale, --stg-blocks and the modality scales, for 'generate' and 'long'."""
     parser.add_argument("--stg-scale", type=_non_negative_float, metavar="S", help="spatiotemporal guidance (LTX-Video "
                         "0.9.8's STG, attention_values), 0 turns it off; default: the --config's, else the model's "
                         "(built-in model: 1.5; else off)")
     parser.add_argument("--stg-blocks", type=_block_list, metavar="I[,J...]", help="the transformer blocks STG "
                         "perturbs; default: the model's (built-in model: 2)")
+    parser.add_argument("--modality-scale", type=_non_negative_float, metavar="M", help="audio-video models: how hard "
+                        "the audio steers the video (LTX-2's modality guidance), 1 is off; default: the model's "
+                        "(built-in model: 1)")
+    parser.add_argument("--audio-modality-scale", type=_non_negative_float, metavar="M", help="audio-video models: how "
+                        "hard the video steers the audio, 1 is off; default: the model's (built-in model: "
+                        "8)")
 
 
 def _float_above(text: str, allow_zero: bool) -> float:
@@ -163,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                      + _model_default("steps", 30, 30))
     gen.add_argument("--guidance-scale", type=float, metavar="CFG", help="classifier-free guidance; default: the "
                      "--config's, else the model's (built-in model: 3.0; else 3.0)")
-    add_stg_arguments(gen)
+    add_guidance_arguments(gen)
     gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config (see configs/); default: none")
     gen.add_argument("--model", type=Path, help="a local diffusers-format folder (model_index.json) or an original "

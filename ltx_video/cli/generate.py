@@ -145,7 +145,25 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
     if config is None:
         call["num_inference_steps"] = args.steps or defaults.num_inference_steps
     call.update(resolve_stg(args, source, use_model_defaults=config is None))
+    call.update(resolve_modality(args, source))
     return call
+
+
+def resolve_modality(args, source: ModelSource, audio: bool = True) -> dict:
+    """Modality guidance from --modality-scale / --audio-modality-scale, else the model's defaults; only for an
+    audio-video model generating audio."""
+    flags = {"modality_scale": args.modality_scale, "audio_modality_scale": args.audio_modality_scale}
+    if source.pipeline_class != "LTXAudioVideoPipeline" or not audio:
+        given = [name for name, value in flags.items() if value is not None]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            reason = "with --no-audio" if source.pipeline_class == "LTXAudioVideoPipeline" else \
+                f"this model is a {source.pipeline_class}"
+            raise CLIError(f"{flag} guides with the audio track, which there is none of ({reason})")
+        return {}
+    values = {name: getattr(source.defaults, name) for name in flags}
+    values.update({name: value for name, value in flags.items() if value is not None})
+    return {name: value for name, value in values.items() if value != 1}
 
 
 def resolve_stg(args, source: ModelSource, use_model_defaults: bool = True) -> dict:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ltx_video.cli import PROG, CLIError, add_stg_arguments
-from ltx_video.cli.generate import _check_device, inspect_model, load_pipeline, quiet_console, resolve_stg
+from ltx_video.cli import PROG, CLIError, add_guidance_arguments
+from ltx_video.cli.generate import (
+    _check_device, inspect_model, load_pipeline, quiet_console, resolve_modality, resolve_stg,
+)
 
 __all__ = ["add_parser", "run_long"]
 
@@ -54,7 +56,7 @@ def add_parser(commands, positive_int, positive_float, model_default) -> None:
     long.add_argument("--frame-rate", type=positive_float, metavar="FPS", help=model_default("frame rate", 24, 30))
     long.add_argument("--steps", type=positive_int, metavar="N", help=model_default("steps", 30, 30))
     long.add_argument("--guidance-scale", type=float, metavar="CFG", help=model_default("guidance scale", 3.0, 3.0))
-    add_stg_arguments(long)
+    add_guidance_arguments(long)
     long.add_argument("--seed", type=int, default=0, help="random seed (default: 0); chunk k uses a seed derived from it")
     long.add_argument("--model", type=Path, help="a local diffusers-format folder; default: the built-in model")
     long.add_argument("--base-model", type=Path, help="with a single-file --model: the folder giving the text encoder")
@@ -132,6 +134,7 @@ def check_inputs(args) -> tuple[object, dict]:
         num_inference_steps=args.steps or defaults.num_inference_steps,
         guidance_scale=args.guidance_scale if args.guidance_scale is not None else defaults.guidance_scale,
         **resolve_stg(args, source),
+        **resolve_modality(args, source, audio=not args.no_audio),
     )
     if args.no_audio:
         call["generate_audio"] = False

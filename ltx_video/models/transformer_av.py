@@ -242,9 +242,11 @@ class LTXAudioVideoCrossAttention(nn.Module):
         audio_rotary_emb: RotaryEmb,
         video_times: torch.Tensor | None = None,
         audio_times: torch.Tensor | None = None,
+        isolated: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """video (B, Nv, Dv), audio (B, Na, Da); rotary embeddings of each stream's token times, and the
-        times themselves (seconds; needed only with a ``time_window``)."""
+        times themselves (seconds; needed only with a ``time_window``). ``isolated`` (B,) bool: rows that
+        skip the exchange (both streams returned unchanged: modality guidance's isolated pass)."""
         norm_video = self.video_norm(video_hidden_states)
         norm_audio = self.audio_norm(audio_hidden_states)
         bias = self.time_bias(video_times, audio_times)
@@ -262,10 +264,11 @@ class LTXAudioVideoCrossAttention(nn.Module):
             image_rotary_emb=audio_rotary_emb,
             key_rotary_emb=video_rotary_emb,
         )
-        return (
-            video_hidden_states + video_update * self.video_gate,
-            audio_hidden_states + audio_update * self.audio_gate,
-        )
+        video_update, audio_update = video_update * self.video_gate, audio_update * self.audio_gate
+        if isolated is not None:
+            video_update = torch.where(isolated[:, None, None], torch.zeros_like(video_update), video_update)
+            audio_update = torch.where(isolated[:, None, None], torch.zeros_like(audio_update), audio_update)
+        return video_hidden_states + video_update, audio_hidden_states + audio_update
 
     def attention_probs(
         self,
@@ -485,6 +488,7 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
         audio_hidden_states: torch.Tensor | None = None,
         audio_timestep: torch.Tensor | None = None,
         audio_coords: torch.Tensor | None = None,
+        isolate_modalities: torch.Tensor | None = None,
         attention_kwargs: dict[str, Any] | None = None,
         return_dict: bool = True,
     ) -> LTXAudioVideoTransformerOutput | tuple[torch.Tensor, torch.Tensor | None]:
@@ -494,11 +498,15 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
         audio_timestep: (B,) or (B, Na); None -> each sample's largest video timestep (conditioning
             tokens carry smaller ones, the generated tokens the sample's noise level).
         audio_coords: (B, Na) token times in seconds; None -> ``audio_seconds_per_token * j``.
+        isolate_modalities: (B,) bool or None: rows whose audio<->video exchanges are skipped, so that each
+            stream is predicted without the other (modality guidance's isolated pass, LTX-2).
 
         Returns ``.sample`` (B, Nv, out_channels) and ``.audio_sample`` (B, Na, audio_in_channels) or
         None; ``return_dict=False`` -> (video, audio).
         """
         if audio_hidden_states is None:
+            if isolate_modalities is not None:
+                raise ValueError("`isolate_modalities` needs `audio_hidden_states` (there is nothing to isolate).")
             # The legacy forward without its LoRA-scale wrapper (this method's wrapper already applied it).
             (video,) = LTXVideoTransformer3DModel.forward.__wrapped__(
                 self,
@@ -577,7 +585,7 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
             if i in self.av_layers:
                 hidden_states, audio = self._run(
                     self.av_cross_attention[str(i)], hidden_states, audio, video_time_rotary_emb, audio_rotary_emb,
-                    video_times, audio_coords,
+                    video_times, audio_coords, isolate_modalities,
                 )
 
         shift, scale = (self.scale_shift_table[None, None] + embedded_timestep[:, :, None]).unbind(dim=2)

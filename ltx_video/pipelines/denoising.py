@@ -146,10 +146,15 @@ def rescale_to_reference_std(guided: torch.Tensor, reference: torch.Tensor, fact
 # ---------------------------------------------------------------------------- guidance
 @dataclass(frozen=True)
 class GuidanceConfig:
-    """Classifier-free and spatiotemporal guidance for one step (LTX-Video 0.9.8 semantics).
+    """Classifier-free, spatiotemporal and modality guidance for one step (LTX-Video 0.9.8 semantics; the
+    modality terms as LTX-2's ``MultiModalGuider``).
 
     guidance_scale:   CFG weight; > 1 adds an unconditional pass.
     stg_scale:        STG weight; > 0 adds a pass with the ``skip_block_list`` blocks perturbed.
+    modality_scale:   weight of the video's prediction with the audio<->video exchange against without it
+                      (``v += (m - 1) (v_c - v_i)``); 1 is off, != 1 (either modality scale) adds an
+                      isolated pass in which neither stream sees the other.
+    audio_modality_scale: the same for the audio stream (how hard the video steers the audio).
     guidance_rescale: diffusers' std rescale of the CFG result towards the conditional prediction.
     rescaling_scale:  LTX-Video's std rescale after STG: the result is multiplied by
                       ``r * std(cond) / std(guided) + (1 - r)``; 1.0 means no rescale (as LTX-Video).
@@ -162,12 +167,14 @@ class GuidanceConfig:
     rescaling_scale: float = 1.0
     skip_block_list: tuple[int, ...] = ()
     cfg_star_rescale: bool = False
+    modality_scale: float = 1.0
+    audio_modality_scale: float = 1.0
 
     def __post_init__(self):
-        if self.guidance_scale < 0:
-            raise ValueError(f"`guidance_scale` must be >= 0, got {self.guidance_scale}.")
-        if self.stg_scale < 0:
-            raise ValueError(f"`stg_scale` must be >= 0, got {self.stg_scale}.")
+        for name in ("guidance_scale", "stg_scale", "modality_scale", "audio_modality_scale"):
+            value = getattr(self, name)
+            if not value >= 0:  # also rejects nan
+                raise ValueError(f"`{name}` must be >= 0, got {value}.")
         for name in ("guidance_rescale", "rescaling_scale"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -182,9 +189,13 @@ class GuidanceConfig:
         return self.stg_scale > 0.0
 
     @property
+    def do_modality(self) -> bool:
+        return self.modality_scale != 1.0 or self.audio_modality_scale != 1.0
+
+    @property
     def num_passes(self) -> int:
-        """How many copies of the batch the model sees: [uncond]? + cond + [perturbed]?"""
-        return 1 + int(self.do_cfg) + int(self.do_stg)
+        """How many copies of the batch the model sees: [uncond]? + cond + [isolated]? + [perturbed]?"""
+        return 1 + int(self.do_cfg) + int(self.do_modality) + int(self.do_stg)
 
 
 def cfg_star_project(uncond: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
@@ -195,14 +206,16 @@ def cfg_star_project(uncond: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
 
 
 def apply_guidance(prediction: torch.Tensor, guidance: GuidanceConfig) -> torch.Tensor:
-    """Combine the stacked passes ``[uncond?, cond, perturbed?]`` (each B long) into one prediction.
+    """Combine the stacked passes ``[uncond?, cond, isolated?, perturbed?]`` (each B long) into one prediction.
 
-    ``v = v_u + w (v_c - v_u) + s (v_c - v_p)`` (CFG, Ho & Salimans 2022; STG, Hyung et al. 2024),
-    with the optional rescales, in LTX-Video 0.9.8's order.
+    ``v = v_u + w (v_c - v_u) + (m - 1) (v_c - v_i) + s (v_c - v_p)`` (CFG, Ho & Salimans 2022; modality
+    guidance, LTX-2; STG, Hyung et al. 2024), with the optional rescales in LTX-Video 0.9.8's order (the
+    STG rescale, when on, covers the modality term too).
     """
     chunks = list(prediction.chunk(guidance.num_passes))
     uncond = chunks.pop(0) if guidance.do_cfg else None
     cond = chunks.pop(0)
+    isolated = chunks.pop(0) if guidance.do_modality else None
     perturbed = chunks.pop(0) if guidance.do_stg else None
     guided = cond
     if uncond is not None:
@@ -210,6 +223,8 @@ def apply_guidance(prediction: torch.Tensor, guidance: GuidanceConfig) -> torch.
             uncond = cfg_star_project(uncond, cond)
         guided = uncond + guidance.guidance_scale * (cond - uncond)
         guided = rescale_to_reference_std(guided, cond, guidance.guidance_rescale)
+    if isolated is not None and guidance.modality_scale != 1.0:
+        guided = guided + (guidance.modality_scale - 1.0) * (cond - isolated)
     if perturbed is not None:
         guided = guided + guidance.stg_scale * (cond - perturbed)
         if guidance.rescaling_scale != 1.0:
@@ -220,21 +235,28 @@ def apply_guidance(prediction: torch.Tensor, guidance: GuidanceConfig) -> torch.
 def apply_audio_guidance(
     prediction: torch.Tensor, guidance: GuidanceConfig, audio_guidance_scale: float | None = None
 ) -> torch.Tensor:
-    """Plain CFG on the audio stream from the video's stacked passes ``[uncond?, cond, perturbed?]``.
+    """CFG and modality guidance on the audio stream from the stacked passes ``[uncond?, cond, isolated?,
+    perturbed?]``.
 
     The STG-perturbed pass only perturbs video blocks, so its audio chunk is dropped (STG guides the
     video). ``audio_guidance_scale`` None -> the step's ``guidance_scale``; without an unconditional pass
-    (``guidance_scale <= 1``) the audio prediction is the conditional one.
+    (``guidance_scale <= 1``) there is no CFG term. The isolated pass adds ``(m_a - 1) (a_c - a_i)`` with
+    ``m_a = guidance.audio_modality_scale``.
     """
     chunks = list(prediction.chunk(guidance.num_passes))
-    if not guidance.do_cfg:
-        return chunks[0]
-    uncond, cond = chunks[0], chunks[1]
-    scale = guidance.guidance_scale if audio_guidance_scale is None else audio_guidance_scale
-    if guidance.cfg_star_rescale:
-        uncond = cfg_star_project(uncond, cond)
-    guided = uncond + scale * (cond - uncond)
-    return rescale_to_reference_std(guided, cond, guidance.guidance_rescale)
+    uncond = chunks.pop(0) if guidance.do_cfg else None
+    cond = chunks.pop(0)
+    isolated = chunks.pop(0) if guidance.do_modality else None
+    guided = cond
+    if uncond is not None:
+        scale = guidance.guidance_scale if audio_guidance_scale is None else audio_guidance_scale
+        if guidance.cfg_star_rescale:
+            uncond = cfg_star_project(uncond, cond)
+        guided = uncond + scale * (cond - uncond)
+        guided = rescale_to_reference_std(guided, cond, guidance.guidance_rescale)
+    if isolated is not None and guidance.audio_modality_scale != 1.0:
+        guided = guided + (guidance.audio_modality_scale - 1.0) * (cond - isolated)
+    return guided
 
 
 def guidance_schedule(
@@ -247,8 +269,11 @@ def guidance_schedule(
     guidance_rescale: float = 0.0,
     cfg_star_rescale: bool = False,
     guidance_timesteps: Sequence[float] | None = None,
+    modality_scale: float = 1.0,
+    audio_modality_scale: float = 1.0,
 ) -> list[GuidanceConfig]:
-    """One ``GuidanceConfig`` per step from scalars or LTX-Video's per-interval lists.
+    """One ``GuidanceConfig`` per step from scalars or LTX-Video's per-interval lists (the modality scales are
+    scalars, the same on every step).
 
     A list value (or a list of lists for ``skip_block_list``) is indexed, at each step with
     timestep ``t``, by the first ``j`` with ``guidance_timesteps[j] <= t`` (LTX-Video 0.9.8);
@@ -285,6 +310,8 @@ def guidance_schedule(
                 skip_block_list=tuple(int(b) for b in (pick["skip_block_list"] or ())),
                 guidance_rescale=guidance_rescale,
                 cfg_star_rescale=cfg_star_rescale,
+                modality_scale=float(modality_scale),
+                audio_modality_scale=float(audio_modality_scale),
             )
         )
     return schedule

@@ -29,7 +29,8 @@ class GenerationDefaults:
     """Call arguments a model was trained or tuned for (diffusers' names); ``prompt_grammar`` as a dict
     ``{"max_objects": int, "cameras": [str, ...]}`` or None (any prompt). ``stg_scale`` and ``skip_block_list``:
     spatiotemporal guidance (LTX-Video 0.9.8's STG, ``attention_values``), passed to a call only when the scale is
-    above 0."""
+    above 0. ``modality_scale`` / ``audio_modality_scale``: modality guidance of an audio-video model (LTX-2's),
+    passed only when not 1 (off), and only to calls that generate or take audio."""
 
     height: int
     width: int
@@ -41,6 +42,8 @@ class GenerationDefaults:
     prompt_grammar: dict[str, Any] | None = None
     stg_scale: float = 0.0
     skip_block_list: tuple[int, ...] = ()
+    modality_scale: float = 1.0
+    audio_modality_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("height", "width", "num_frames", "num_inference_steps"):
@@ -55,8 +58,10 @@ class GenerationDefaults:
             raise ValueError(f"generation defaults: frame_rate must be > 0, got {self.frame_rate!r}")
         if not isinstance(self.negative_prompt, str):
             raise ValueError(f"generation defaults: negative_prompt must be a str, got {self.negative_prompt!r}")
-        if isinstance(self.stg_scale, bool) or not isinstance(self.stg_scale, (int, float)) or not self.stg_scale >= 0:
-            raise ValueError(f"generation defaults: stg_scale must be a number >= 0, got {self.stg_scale!r}")
+        for name in ("stg_scale", "modality_scale", "audio_modality_scale"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(f"generation defaults: {name} must be a number >= 0, got {value!r}")
         blocks = self.skip_block_list
         if not isinstance(blocks, (list, tuple)) or any(isinstance(b, bool) or not isinstance(b, int) or b < 0 for b in blocks):
             raise ValueError(f"generation defaults: skip_block_list must be a list of block indices >= 0, got {blocks!r}")
@@ -78,13 +83,16 @@ class GenerationDefaults:
             raise ValueError(f"{source}: {error}") from None
 
     def _values(self) -> dict[str, Any]:
-        """Every field as JSON-ready values; the STG fields only when STG is on (so the files and calls of models
-        without it stay as they were)."""
+        """Every field as JSON-ready values; the STG and modality fields only when on (so the files and calls of
+        models without them stay as they were)."""
         values = asdict(self)
         if self.stg_scale > 0:
             values["skip_block_list"] = list(self.skip_block_list)
         else:
             del values["stg_scale"], values["skip_block_list"]
+        for name in ("modality_scale", "audio_modality_scale"):
+            if values[name] == 1:
+                del values[name]
         return values
 
     def call_kwargs(self) -> dict[str, Any]:

@@ -54,6 +54,7 @@ PASSED_THROUGH = (
     "timesteps", "timestep_schedule", "guidance_rescale", "stg_scale", "rescaling_scale", "skip_block_list",
     "skip_layer_strategy", "guidance_timesteps", "cfg_star_rescale", "image_cond_noise_scale", "max_sequence_length",
     "decode_timestep", "decode_noise_scale", "tone_map_compression_ratio", "stochastic_sampling",
+    "modality_scale", "audio_modality_scale",
 )
 
 
@@ -252,8 +253,10 @@ class LongVideoMixin:
         if unknown:
             raise ValueError(f"generate_long got unexpected argument(s) {unknown}; it also takes {list(PASSED_THROUGH)}")
         defaults = self._long_defaults()
-        # The model's STG, unless the call sets its own (``stg_scale=0`` turns it off).
-        kwargs = {**{k: defaults[k] for k in ("stg_scale", "skip_block_list") if k in defaults}, **kwargs}
+        use_audio = self._long_uses_audio(generate_audio, audio_guidance_scale, kwargs)
+        # The model's STG and (with audio) modality guidance, unless the call sets its own (0 or 1: off).
+        modality = ("modality_scale", "audio_modality_scale") if use_audio else ()
+        kwargs = {**{k: defaults[k] for k in ("stg_scale", "skip_block_list", *modality) if k in defaults}, **kwargs}
         frame_rate = float(frame_rate if frame_rate is not None else defaults["frame_rate"])
         if (duration is None) == (num_frames is None):
             raise ValueError("give exactly one of `duration` (seconds) and `num_frames`")
@@ -285,7 +288,6 @@ class LongVideoMixin:
             raise ValueError(f"`output` {output} is a folder; expected an .mp4 file path")
         if seed is None:
             seed = generator.initial_seed() if generator is not None else int(torch.seed() % (2**31))
-        use_audio = self._long_uses_audio(generate_audio, audio_guidance_scale)
         arguments = dict(
             prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
             num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,
@@ -329,15 +331,17 @@ class LongVideoMixin:
         return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, generated)
 
     # ------------------------------------------------------------------ pieces
-    def _long_uses_audio(self, generate_audio: bool | None, audio_guidance_scale: float | None) -> bool:
+    def _long_uses_audio(self, generate_audio: bool | None, audio_guidance_scale: float | None, kwargs: dict) -> bool:
+        modality = {k: kwargs[k] for k in ("modality_scale", "audio_modality_scale") if k in kwargs}
         if not hasattr(self, "audio_vae"):
-            if generate_audio:
-                raise ValueError("`generate_audio` needs an LTXAudioVideoPipeline with an `audio_vae`")
+            if generate_audio or modality:
+                name = "generate_audio" if generate_audio else next(iter(modality))
+                raise ValueError(f"`{name}` needs an LTXAudioVideoPipeline with an `audio_vae`")
             return False
         if generate_audio is None:
             generate_audio = self.audio_generation_enabled and self.audio_vae is not None
         self.check_audio_inputs(audio=None, audio_sample_rate=None, generate_audio=generate_audio,
-                                audio_guidance_scale=audio_guidance_scale)
+                                audio_guidance_scale=audio_guidance_scale, **modality)
         return bool(generate_audio)
 
     def _fingerprint(self) -> dict:

@@ -117,9 +117,16 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         return round(seconds_samples), math.ceil(seconds_samples / factor - 1e-9)
 
     def check_audio_inputs(
-        self, *, audio, audio_sample_rate, generate_audio: bool, audio_guidance_scale
+        self, *, audio, audio_sample_rate, generate_audio: bool, audio_guidance_scale, modality_scale=1.0,
+        audio_modality_scale=1.0,
     ) -> None:
         """Validate the audio arguments before any model runs; each error names the argument."""
+        for name, value in (("modality_scale", modality_scale), ("audio_modality_scale", audio_modality_scale)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(f"`{name}` must be a number >= 0 (1 is off), got {value!r}.")
+            if value != 1 and audio is None and not generate_audio:
+                raise ValueError(f"`{name}` guides with the audio<->video exchange, so it needs an audio stream: "
+                                 "pass `generate_audio=True` or `audio=`.")
         if (audio is not None or generate_audio) and self.audio_vae is None:
             name = "audio" if audio is not None else "generate_audio"
             raise ValueError(f"`{name}` needs an `audio_vae` component (this pipeline has none).")
@@ -193,6 +200,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         audio_sample_rate: int | None = None,
         generate_audio: bool | None = None,
         audio_guidance_scale: float | None = None,
+        modality_scale: float = 1.0,
+        audio_modality_scale: float = 1.0,
         conditions: LTXVideoCondition | list[LTXVideoCondition] | None = None,
         image: PIL.Image.Image | list | torch.Tensor | None = None,
         video: list | torch.Tensor | None = None,
@@ -249,6 +258,10 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         generate_audio: None -> ``audio_generation_enabled`` (True when ``audio_vae`` is present).
         audio_guidance_scale: CFG weight of the audio stream, None -> ``guidance_scale`` (per step); it applies on
             steps with an unconditional pass (``guidance_scale > 1``). STG (``stg_scale``) guides the video only.
+        modality_scale / audio_modality_scale: LTX-2's modality guidance (its ``MultiModalGuiderParams``): 1 is
+            off; otherwise one more pass per step runs without the audio<->video exchange, and each stream's
+            prediction moves ``(scale - 1)`` times its difference from that pass: ``modality_scale`` pushes the
+            video toward what the audio implies, ``audio_modality_scale`` the audio toward the video.
 
         Generated audio needs a schedule from sigma 1: with ``denoise_strength < 1``, ``timesteps`` starting below
         1000 or ``latents`` refinement, pass ``generate_audio=False`` or give ``audio=`` (else ValueError); multi-scale
@@ -267,7 +280,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             generate_audio = self.audio_generation_enabled and self.audio_vae is not None
         self.check_audio_inputs(
             audio=audio, audio_sample_rate=audio_sample_rate, generate_audio=generate_audio,
-            audio_guidance_scale=audio_guidance_scale,
+            audio_guidance_scale=audio_guidance_scale, modality_scale=modality_scale,
+            audio_modality_scale=audio_modality_scale,
         )
         use_audio = generate_audio or audio is not None
         if "audio_latents" in callback_on_step_end_tensor_inputs and not use_audio:
@@ -288,7 +302,9 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             negative_prompt_attention_mask=negative_prompt_attention_mask, output_type=output_type,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
             max_sequence_length=max_sequence_length, keyframes=keyframes, camera=camera,
-            keyframe_interpolation=keyframe_interpolation,
+            keyframe_interpolation=keyframe_interpolation, modality_scale=modality_scale,
+            # Given audio is held: nothing moves it, so its modality term would only cost a pass.
+            audio_modality_scale=audio_modality_scale if waveform is None else 1.0,
         )
 
         if use_audio and waveform is None and float(plan.sigmas[0]) < 1.0:

@@ -188,17 +188,19 @@ class LTXVideoPipeline(
         """The transformer as ``denoising.ModelFn``: picks text per pass and applies STG to the last pass.
 
         With ``audio_latents`` (an ``LTXAudioVideoTransformer3DModel``) the audio tokens ride along in every
-        pass and the model returns ``(velocity, audio velocity)``.
+        pass and the model returns ``(velocity, audio velocity)``; modality guidance's isolated pass (after the
+        conditional one) runs without the audio<->video exchange.
         """
 
-        text_per_passes: dict[tuple[bool, bool], tuple[torch.Tensor, torch.Tensor]] = {}
+        text_per_passes: dict[tuple[bool, bool, bool], tuple[torch.Tensor, torch.Tensor]] = {}
 
         def text_for(guidance: denoising.GuidanceConfig) -> tuple[torch.Tensor, torch.Tensor]:
-            """Text embeddings and masks for the passes [uncond?, cond, perturbed?], built once per layout."""
-            key = (guidance.do_cfg, guidance.do_stg)
+            """Text embeddings and masks for the passes [uncond?, cond, isolated?, perturbed?], built once per layout."""
+            key = (guidance.do_cfg, guidance.do_modality, guidance.do_stg)
             if key not in text_per_passes:
-                embeds = [negative_embeds] * guidance.do_cfg + [prompt_embeds] * (1 + guidance.do_stg)
-                masks = [negative_mask] * guidance.do_cfg + [prompt_mask] * (1 + guidance.do_stg)
+                conditional = 1 + guidance.do_modality + guidance.do_stg
+                embeds = [negative_embeds] * guidance.do_cfg + [prompt_embeds] * conditional
+                masks = [negative_mask] * guidance.do_cfg + [prompt_mask] * conditional
                 text_per_passes[key] = (torch.cat(embeds), torch.cat(masks))
             return text_per_passes[key]
 
@@ -221,6 +223,12 @@ class LTXVideoPipeline(
                     audio_hidden_states=audio_latents.to(prompt_embeds.dtype), audio_timestep=audio_timestep,
                     audio_coords=audio_positions,
                 )
+                if guidance.do_modality:
+                    isolated = torch.zeros(guidance.num_passes, batch, dtype=torch.bool, device=latents.device)
+                    isolated[int(guidance.do_cfg) + 1] = True
+                    audio_kwargs["isolate_modalities"] = isolated.flatten()
+            elif guidance.do_modality:
+                raise ValueError("modality guidance needs an audio stream (`generate_audio=True` or `audio=`).")
             with perturb, self.transformer.cache_context("cond_uncond"):
                 outputs = self.transformer(
                     hidden_states=latents.to(prompt_embeds.dtype),
@@ -267,7 +275,7 @@ class LTXVideoPipeline(
         cfg_star_rescale, image_cond_noise_scale, denoise_strength, num_videos_per_prompt, latents, prompt_embeds,
         prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask, output_type,
         callback_on_step_end_tensor_inputs, max_sequence_length, keyframes=None, camera=None,
-        keyframe_interpolation=0.2, warn_prompt=True,
+        keyframe_interpolation=0.2, warn_prompt=True, modality_scale=1.0, audio_modality_scale=1.0,
     ) -> GenerationPlan:
         """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
         schedule and per-step guidance, then encode the text (the first model to run)."""
@@ -319,7 +327,8 @@ class LTXVideoPipeline(
         guidance = denoising.guidance_schedule(
             timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
             skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
-            cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps,
+            cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps, modality_scale=modality_scale,
+            audio_modality_scale=audio_modality_scale,
         )
         num_blocks = len(self.transformer.transformer_blocks)
         for g in guidance:
