@@ -44,6 +44,12 @@ SETTINGS = {
     "STG 3, block 2": {"stg_scale": 3.0, "skip_block_list": [2]},
     "no STG": {"stg_scale": 0.0},
     "no modality": {"audio_modality_scale": 1.0},  # the defaults before modality guidance: STG only
+    # Against the jittery motion of the tail clips: diffusers' CFG rescale; LTX-Video's STG rescale off; more steps.
+    "CFG rescale 0.7": {"guidance_rescale": 0.7},
+    "no STG rescale": {"rescaling_scale": 1.0},
+    "40 steps": {"num_inference_steps": 40},
+    # Two stages: the defaults' clip, then its sound generated again for its own frames (all held, video=).
+    "resound": {"_resound": True},
     # LTX-2's modality guidance on top of the defaults: a fourth pass without the audio<->video exchange; each
     # stream pushed away from it (video: toward what the audio implies; audio: toward the video).
     "modality 2": {"modality_scale": 2.0, "audio_modality_scale": 2.0},
@@ -93,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|")
     for name in args.settings:
         call = {**DEFAULT_GENERATION, **SETTINGS[name]}
+        resound = call.pop("_resound", False)
         offsets, present, colour, speed, real_speed, flicker, real_flicker = [], [], [], [], [], [], []
         start = time.perf_counter()
         for i in range(args.num):
@@ -100,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             clip, prompt = held_out_clip(index, call)
             out = pipe(prompt, generator=torch.Generator().manual_seed(index), output_type="pt", **call)
             frames, audio = out.frames[0], out.audio[0][0]
+            if resound:
+                audio = pipe(prompt, video=frames, frame_index=0, strength=1.0, output_type="pt",
+                             generator=torch.Generator().manual_seed(index), **call).audio[0][0]
             (object_colour, _), *_ = parse_prompt(clip.prompt).objects
             rgb = COLOURS[object_colour]
             times, strengths = metrics.colour_bounce_events(frames, call["frame_rate"], rgb)

@@ -179,6 +179,18 @@ def test_modality_guidance(av_pipe):
     assert (plain.frames - pushed.frames).abs().max() > 1e-4
 
 
+def test_modality_guidance_without_audio_is_ignored_with_a_warning(av_pipe, caplog):
+    """A model's defaults reach video-only calls too (the built-in model's audio_modality_scale): no audio stream,
+    nothing to guide, so the call runs as without them and says so in one line."""
+    kw = dict(COMMON, output_type="latent", generate_audio=False)
+    plain = av_pipe(**kw, generator=gen())
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        ignored = av_pipe(**kw, modality_scale=2.0, audio_modality_scale=8.0, generator=gen())
+    assert torch.equal(plain.frames, ignored.frames) and ignored.audio_latents is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "modality guidance has no audio stream to act on (no audio generated or given): ignored."]
+
+
 @pytest.fixture
 def no_models(av_pipe, monkeypatch):
     def boom(*args, **kwargs):
@@ -198,7 +210,6 @@ def no_models(av_pipe, monkeypatch):
     (dict(audio_guidance_scale=-1.0), "audio_guidance_scale"),
     (dict(modality_scale=-1.0), "modality_scale"),
     (dict(audio_modality_scale="2"), "audio_modality_scale"),
-    (dict(modality_scale=2.0, generate_audio=False), "modality_scale"),
     (dict(height=0), "height"),
 ])
 def test_bad_audio_inputs(no_models, kwargs, name):

@@ -61,7 +61,8 @@ def test_help_shows_every_default():
     text = build_parser()._subparsers._group_actions[0].choices["generate"].format_help()
     for default in ("(built-in model: 64;", "else 704", "else 1216", "else 121", "(built-in model: 49;",
                     "(built-in model: 24;", "else 30", "default: 0", "default: out.mp4", "default: cpu",
-                    "default: float32", "default: the built-in model", "default: off", "'worst quality"):
+                    "default: float32", "default: the built-in model", "default: off", "'worst quality",
+                    "1 is off; default: the model's (built-in model: 8)"):
         assert default in " ".join(text.split()), default
 
 

@@ -138,7 +138,9 @@ def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tm
     assert not torch.equal(guided, without)
     assert not torch.equal(guided, call(stg_scale=2.0, skip_block_list=[1]))  # the modality term acts
     for name, extra, expected in (("on", {}, guided), ("off", {"stg_scale": 0.0, "audio_modality_scale": 1.0}, without),
-                                  ("video", {"generate_audio": False}, video_only)):
+                                  ("video", {"generate_audio": False}, video_only),
+                                  ("video_set", {"generate_audio": False, "modality_scale": 2.0,
+                                                  "audio_modality_scale": 8.0}, video_only)):
         out = av_pipe.generate_long("a red ball bounces", output=tmp_path / f"{name}.mp4", **kw, **extra)
         state = json.loads((out.folder / "manifest.json").read_text())["chunks"][0]
         assert torch.equal(load_file(str(out.folder / state["state"]))["reference"], expected), name

@@ -28,6 +28,7 @@ repeats an uninterrupted one exactly. Memory holds one chunk and the carried sta
 from __future__ import annotations
 
 import inspect
+import logging
 import math
 import time
 from dataclasses import dataclass, replace
@@ -44,6 +45,8 @@ from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_run import LongRun, canonical
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed", "colour_statistics", "match_colours"]
 
@@ -255,8 +258,12 @@ class LongVideoMixin:
         defaults = self._long_defaults()
         use_audio = self._long_uses_audio(generate_audio, audio_guidance_scale, kwargs)
         # The model's STG and (with audio) modality guidance, unless the call sets its own (0 or 1: off).
-        modality = ("modality_scale", "audio_modality_scale") if use_audio else ()
-        kwargs = {**{k: defaults[k] for k in ("stg_scale", "skip_block_list", *modality) if k in defaults}, **kwargs}
+        modality = ("modality_scale", "audio_modality_scale")
+        if not use_audio:  # nothing for it to act on: warned and ignored, as in a plain call
+            if any([kwargs.pop(k) != 1 for k in modality if k in kwargs]):  # a list: pop both
+                logger.warning("modality guidance has no audio stream to act on (no audio generated): ignored.")
+        model_guidance = ("stg_scale", "skip_block_list", *(modality if use_audio else ()))
+        kwargs = {**{k: defaults[k] for k in model_guidance if k in defaults}, **kwargs}
         frame_rate = float(frame_rate if frame_rate is not None else defaults["frame_rate"])
         if (duration is None) == (num_frames is None):
             raise ValueError("give exactly one of `duration` (seconds) and `num_frames`")

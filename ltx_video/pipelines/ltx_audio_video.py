@@ -11,6 +11,7 @@ pass of :func:`ltx_video.pipelines.denoising.denoise`, on the video's sigma sche
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from ltx_video.pipelines.four_k import four_k_dispatch
 from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 
 __all__ = ["LTXAudioVideoPipeline", "LTXAudioVideoPipelineOutput"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -124,9 +127,6 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         for name, value in (("modality_scale", modality_scale), ("audio_modality_scale", audio_modality_scale)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"`{name}` must be a number >= 0 (1 is off), got {value!r}.")
-            if value != 1 and audio is None and not generate_audio:
-                raise ValueError(f"`{name}` guides with the audio<->video exchange, so it needs an audio stream: "
-                                 "pass `generate_audio=True` or `audio=`.")
         if (audio is not None or generate_audio) and self.audio_vae is None:
             name = "audio" if audio is not None else "generate_audio"
             raise ValueError(f"`{name}` needs an `audio_vae` component (this pipeline has none).")
@@ -284,6 +284,10 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             audio_modality_scale=audio_modality_scale,
         )
         use_audio = generate_audio or audio is not None
+        if not use_audio and (modality_scale != 1 or audio_modality_scale != 1):
+            # A model's defaults (the built-in model's audio_modality_scale) reach video-only calls too.
+            logger.warning("modality guidance has no audio stream to act on (no audio generated or given): ignored.")
+            modality_scale = audio_modality_scale = 1.0
         if "audio_latents" in callback_on_step_end_tensor_inputs and not use_audio:
             raise ValueError("`callback_on_step_end_tensor_inputs` has 'audio_latents' but no audio is used.")
         num_samples, num_audio_tokens = self.audio_length(num_frames, frame_rate) if use_audio else (0, 0)
