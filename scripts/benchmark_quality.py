@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stg-scale", type=float, help="STG scale, 0 for none (default: the built-in model's)")
     parser.add_argument("--audio-modality-scale", type=float, help="modality guidance of the audio, 1 for none "
                         "(default: the built-in model's)")
+    parser.add_argument("--guidance-rescale", type=float, help="diffusers' CFG std rescale in [0, 1] (default: the "
+                        "built-in model's, else 0)")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark_quality"))
     args = parser.parse_args(argv)
     if args.num < 2:
@@ -200,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         call["stg_scale"] = args.stg_scale
     if args.audio_modality_scale is not None:
         call["audio_modality_scale"] = args.audio_modality_scale
+    if args.guidance_rescale is not None:
+        call["guidance_rescale"] = args.guidance_rescale
     fps = call["frame_rate"]
 
     began = time.perf_counter()

@@ -48,6 +48,9 @@ SETTINGS = {
     "CFG rescale 0.7": {"guidance_rescale": 0.7},
     "no STG rescale": {"rescaling_scale": 1.0},
     "40 steps": {"num_inference_steps": 40},
+    "CFG rescale 0.5": {"guidance_rescale": 0.5},
+    "CFG rescale 0.9": {"guidance_rescale": 0.9},
+    "CFG rescale 0.7, no STG rescale": {"guidance_rescale": 0.7, "rescaling_scale": 1.0},
     # Two stages: the defaults' clip, then its sound generated again for its own frames (all held, video=).
     "resound": {"_resound": True},
     # LTX-2's modality guidance on top of the defaults: a fourth pass without the audio<->video exchange; each
