@@ -13,7 +13,12 @@ from pathlib import Path
 
 from ltx_video.cli import PROG, CLIError, add_guidance_arguments
 from ltx_video.cli.generate import (
-    _check_device, inspect_model, load_pipeline, quiet_console, resolve_modality, resolve_stg,
+    _check_device,
+    inspect_model,
+    load_pipeline,
+    quiet_console,
+    resolve_modality,
+    resolve_stg,
 )
 
 __all__ = ["add_parser", "run_long"]
