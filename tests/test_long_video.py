@@ -124,6 +124,12 @@ def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tm
     monkeypatch.setattr(av_pipe, "generation_defaults", GenerationDefaults(
         height=64, width=64, num_frames=17, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
         stg_scale=2.0, skip_block_list=(1,), audio_modality_scale=3.0))
+    # Open audio<->video gates (zero at init), so that the exchange, and with it the modality term, acts.
+    g = torch.Generator().manual_seed(3)
+    for exchange in av_pipe.transformer.av_cross_attention.values():
+        for name in ("video_gate", "audio_gate"):
+            shape = getattr(exchange, name).shape
+            monkeypatch.setattr(exchange, name, torch.nn.Parameter(0.5 * torch.randn(shape, generator=g)))
     kw = dict(num_frames=17, chunk_frames=17, overlap_frames=8, seed=5, max_sequence_length=16)
     plain = dict(num_frames=17, height=64, width=64, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
                  max_sequence_length=16, output_type="latent")
