@@ -113,7 +113,18 @@ def test_first_chunk_is_a_plain_call(av_pipe, tmp_path):
     assert torch.equal(saved["tail_audio_latents"], expected.audio_latents.float())
 
 
-def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tmp_path, monkeypatch):
+@pytest.fixture
+def closed_gates_after(av_pipe):
+    """Puts the audio<->video gates of ``av_pipe`` back as they were after a test that opens them."""
+    saved = {n: p.data.clone() for n, p in av_pipe.transformer.named_parameters() if n.endswith("_gate")}
+    yield
+    for name, param in av_pipe.transformer.named_parameters():
+        if name in saved:
+            param.data = saved[name]
+
+
+def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tmp_path, monkeypatch,
+                                                                      closed_gates_after):
     """A model whose generation_defaults turn STG and modality guidance on (the built-in model's) gets them in
     every chunk; stg_scale=0 and audio_modality_scale=1 turn them off, and a video-only run drops the modality
     guidance. Compared on chunk 0, which is a plain call."""
@@ -124,12 +135,12 @@ def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tm
     monkeypatch.setattr(av_pipe, "generation_defaults", GenerationDefaults(
         height=64, width=64, num_frames=17, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
         stg_scale=2.0, skip_block_list=(1,), audio_modality_scale=3.0))
-    # Open audio<->video gates (zero at init), so that the exchange, and with it the modality term, acts.
+    # Open audio<->video gates (zero at init), so that the exchange, and with it the modality term, acts; put back
+    # by `closed_gates_after` (monkeypatch would delete a module's parameters on undo).
     g = torch.Generator().manual_seed(3)
-    for exchange in av_pipe.transformer.av_cross_attention.values():
-        for name in ("video_gate", "audio_gate"):
-            shape = getattr(exchange, name).shape
-            monkeypatch.setattr(exchange, name, torch.nn.Parameter(0.5 * torch.randn(shape, generator=g)))
+    for name, gate in av_pipe.transformer.named_parameters():
+        if name.startswith("av_") and name.endswith("_gate"):
+            gate.data = 0.5 * torch.randn(gate.shape, generator=g)
     kw = dict(num_frames=17, chunk_frames=17, overlap_frames=8, seed=5, max_sequence_length=16)
     plain = dict(num_frames=17, height=64, width=64, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
                  max_sequence_length=16, output_type="latent")
