@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -72,3 +73,19 @@ FP32_ROUND_OFF = dict(atol=1e-5, rtol=0)
 def assert_fp32_equal(actual, expected):
     """``actual == expected`` up to float32 round-off (:data:`FP32_ROUND_OFF`); tighter than any real change."""
     torch.testing.assert_close(actual, expected, **FP32_ROUND_OFF)
+
+
+@contextlib.contextmanager
+def av_gates(transformer, scale: float, seed: int = 3):
+    """Inside the block, every audio<->video gate of ``transformer`` is ``scale`` times standard normal noise (0:
+    closed, each stream blind to the other); put back as it was after."""
+    gates = {n: p for n, p in transformer.named_parameters() if n.startswith("av_") and n.endswith("_gate")}
+    saved = {n: p.data.clone() for n, p in gates.items()}
+    g = torch.Generator().manual_seed(seed)
+    try:
+        for p in gates.values():
+            p.data = scale * torch.randn(p.shape, generator=g)
+        yield
+    finally:
+        for n, p in gates.items():
+            p.data = saved[n]

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from conftest import gen
+from conftest import av_gates, gen
 
 from ltx_video import LTXAudioVideoPipeline, LTXVideoCondition, LTXVideoPipeline, export_to_video
 from ltx_video.io.media import read_audio
@@ -122,19 +122,6 @@ def test_sound_for_a_given_video(av_pipe):
     assert (other.audio[0] - out.audio[0]).abs().max() > 1e-4  # the sound follows the given frames
 
 
-def _with_closed_gates(pipe, call):
-    gates = {n: p.clone() for n, p in pipe.transformer.named_parameters() if n.startswith("av_") and "gate" in n}
-    try:
-        for n, p in pipe.transformer.named_parameters():
-            if n in gates:
-                p.data.zero_()
-        return call()
-    finally:
-        for n, p in pipe.transformer.named_parameters():
-            if n in gates:
-                p.data.copy_(gates[n])
-
-
 def test_keyframes_and_stg_with_audio(av_pipe, images):
     conds = [LTXVideoCondition(image=images[0], frame_index=0), LTXVideoCondition(image=images[1], frame_index=8)]
     base = dict(COMMON, conditions=conds)
@@ -146,11 +133,10 @@ def test_keyframes_and_stg_with_audio(av_pipe, images):
     assert (stg.frames - out.frames).abs().max() > 1e-4  # STG perturbs the video
     # STG guides the video only: the audio's guided prediction uses the uncond/cond passes alone, so with
     # zero audio<->video gates (no video influence on audio) the audio is the same with or without STG.
-    a, b, c = _with_closed_gates(av_pipe, lambda: [
-        av_pipe(**base, output_type="latent", generator=gen()).audio_latents,
-        av_pipe(**base, output_type="latent", stg_scale=1.0, skip_block_list=[1], generator=gen()).audio_latents,
-        av_pipe(**base, output_type="latent", audio_guidance_scale=1.0, generator=gen()).audio_latents,
-    ])
+    with av_gates(av_pipe.transformer, 0.0):
+        a = av_pipe(**base, output_type="latent", generator=gen()).audio_latents
+        b = av_pipe(**base, output_type="latent", stg_scale=1.0, skip_block_list=[1], generator=gen()).audio_latents
+        c = av_pipe(**base, output_type="latent", audio_guidance_scale=1.0, generator=gen()).audio_latents
     assert torch.allclose(a, b, atol=1e-6)
     assert (a - c).abs().max() > 1e-4  # audio_guidance_scale is used
 
@@ -166,9 +152,9 @@ def test_modality_guidance(av_pipe):
     assert (on.audio_latents - base.audio_latents).abs().max() > 1e-4
     # With the gates closed, the isolated pass equals the conditional one: the modality terms vanish, and STG
     # (which must still perturb the last pass, not the isolated one) gives what it gives alone.
-    closed_base = _with_closed_gates(av_pipe, lambda: av_pipe(**kw, generator=gen()))
-    closed_on = _with_closed_gates(av_pipe, lambda: av_pipe(**kw, modality_scale=3.0, audio_modality_scale=2.0,
-                                                            generator=gen()))
+    with av_gates(av_pipe.transformer, 0.0):
+        closed_base = av_pipe(**kw, generator=gen())
+        closed_on = av_pipe(**kw, modality_scale=3.0, audio_modality_scale=2.0, generator=gen())
     assert torch.allclose(closed_on.frames, closed_base.frames, atol=1e-5)
     assert torch.allclose(closed_on.audio_latents, closed_base.audio_latents, atol=1e-5)
     # Given audio: the video is pushed toward it; the held audio does not move.

@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from conftest import av_gates
 
 from ltx_video.io.media import read_video_tensor
 from ltx_video.io.segments import read_wav
@@ -113,18 +114,7 @@ def test_first_chunk_is_a_plain_call(av_pipe, tmp_path):
     assert torch.equal(saved["tail_audio_latents"], expected.audio_latents.float())
 
 
-@pytest.fixture
-def closed_gates_after(av_pipe):
-    """Puts the audio<->video gates of ``av_pipe`` back as they were after a test that opens them."""
-    saved = {n: p.data.clone() for n, p in av_pipe.transformer.named_parameters() if n.endswith("_gate")}
-    yield
-    for name, param in av_pipe.transformer.named_parameters():
-        if name in saved:
-            param.data = saved[name]
-
-
-def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tmp_path, monkeypatch,
-                                                                      closed_gates_after):
+def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tmp_path, monkeypatch):
     """A model whose generation_defaults turn STG and modality guidance on (the built-in model's) gets them in
     every chunk; stg_scale=0 and audio_modality_scale=1 turn them off, and a video-only run drops the modality
     guidance. Compared on chunk 0, which is a plain call."""
@@ -135,32 +125,28 @@ def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tm
     monkeypatch.setattr(av_pipe, "generation_defaults", GenerationDefaults(
         height=64, width=64, num_frames=17, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
         stg_scale=2.0, skip_block_list=(1,), audio_modality_scale=3.0))
-    # Open audio<->video gates (zero at init), so that the exchange, and with it the modality term, acts; put back
-    # by `closed_gates_after` (monkeypatch would delete a module's parameters on undo).
-    g = torch.Generator().manual_seed(3)
-    for name, gate in av_pipe.transformer.named_parameters():
-        if name.startswith("av_") and name.endswith("_gate"):
-            gate.data = 0.5 * torch.randn(gate.shape, generator=g)
-    kw = dict(num_frames=17, chunk_frames=17, overlap_frames=8, seed=5, max_sequence_length=16)
-    plain = dict(num_frames=17, height=64, width=64, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
-                 max_sequence_length=16, output_type="latent")
+    # Open audio<->video gates (zero at init), so that the exchange, and with it the modality term, acts.
+    with av_gates(av_pipe.transformer, 0.5):
+        kw = dict(num_frames=17, chunk_frames=17, overlap_frames=8, seed=5, max_sequence_length=16)
+        plain = dict(num_frames=17, height=64, width=64, frame_rate=24.0, num_inference_steps=2, guidance_scale=1.0,
+                     max_sequence_length=16, output_type="latent")
 
-    def call(**extra):
-        return av_pipe("a red ball bounces", generator=torch.Generator().manual_seed(chunk_seed(5, 0)), **plain,
-                       **extra).frames.float()
+        def call(**extra):
+            return av_pipe("a red ball bounces", generator=torch.Generator().manual_seed(chunk_seed(5, 0)), **plain,
+                           **extra).frames.float()
 
-    guided = call(stg_scale=2.0, skip_block_list=[1], audio_modality_scale=3.0)
-    without = call()
-    video_only = call(stg_scale=2.0, skip_block_list=[1], generate_audio=False)
-    assert not torch.equal(guided, without)
-    assert not torch.equal(guided, call(stg_scale=2.0, skip_block_list=[1]))  # the modality term acts
-    for name, extra, expected in (("on", {}, guided), ("off", {"stg_scale": 0.0, "audio_modality_scale": 1.0}, without),
-                                  ("video", {"generate_audio": False}, video_only),
-                                  ("video_set", {"generate_audio": False, "modality_scale": 2.0,
-                                                  "audio_modality_scale": 8.0}, video_only)):
-        out = av_pipe.generate_long("a red ball bounces", output=tmp_path / f"{name}.mp4", **kw, **extra)
-        state = json.loads((out.folder / "manifest.json").read_text())["chunks"][0]
-        assert torch.equal(load_file(str(out.folder / state["state"]))["reference"], expected), name
+        guided = call(stg_scale=2.0, skip_block_list=[1], audio_modality_scale=3.0)
+        without = call()
+        video_only = call(stg_scale=2.0, skip_block_list=[1], generate_audio=False)
+        assert not torch.equal(guided, without)
+        assert not torch.equal(guided, call(stg_scale=2.0, skip_block_list=[1]))  # the modality term acts
+        rows = (("on", {}, guided), ("off", {"stg_scale": 0.0, "audio_modality_scale": 1.0}, without),
+                ("video", {"generate_audio": False}, video_only),
+                ("video_set", {"generate_audio": False, "modality_scale": 2.0, "audio_modality_scale": 8.0}, video_only))
+        for name, extra, expected in rows:
+            out = av_pipe.generate_long("a red ball bounces", output=tmp_path / f"{name}.mp4", **kw, **extra)
+            state = json.loads((out.folder / "manifest.json").read_text())["chunks"][0]
+            assert torch.equal(load_file(str(out.folder / state["state"]))["reference"], expected), name
 
 
 def test_long_video_with_audio_is_continuous_and_exact(av_pipe, tmp_path):
