@@ -16,10 +16,10 @@ def test_control_benchmark_runs_both_sections():
     camera = {line.split(" | ")[2]: line.split(" | ") for line in lines if line.startswith("| pan_left")}
     assert list(camera) == ["real", "VAE reconstruction", "prompt only", "training-free", "training-free, pixel",
                             "warped noise"]
-    # the ceiling rows: the world's clip measures what was asked (+1 px/frame: content moves right); the VAE
-    # keeps most of it (about 0.8 on the built-in VAE)
+    # the ceiling rows: the world's clip measures what was asked (+1 px/frame: content moves right); its VAE
+    # reconstruction keeps it, measured over 16-frame spans (1.10 for this clip; per pair it read 0.8)
     assert abs(float(camera["real"][4]) - 1.0) < 0.02 and float(camera["real"][5]) == 1.0
-    assert 0.5 < float(camera["VAE reconstruction"][4]) < 1.05
+    assert 0.85 < float(camera["VAE reconstruction"][4]) < 1.2
     keyframes = [line for line in lines if not line.startswith("| pan_left")]
     rows = {line.split(" | ")[0][2:]: line for line in keyframes
             if "PSNR" not in line and "VAE" in line or line.startswith("| keyframes")}

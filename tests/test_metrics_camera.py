@@ -92,9 +92,65 @@ def test_compose_motions_chains_the_pairs():
     np.testing.assert_allclose(maps[3], [0, 2, 2])
 
 
+def composed_texture_clip(seed: int, dx: float, dy: float, zoom: float, num_frames: int = 20) -> np.ndarray:
+    """A smooth random texture moved by the same map ``p -> c + zoom (p - c) + (dx, dy)`` between every two frames
+    (frame ``k`` shows the content after ``k`` such maps), ``(F, 64, 64, 3)`` in ``[0, 1]``."""
+    rng = np.random.default_rng(seed)
+    world = gaussian_blur(rng.standard_normal((256, 256, 3)), 3.0, axes=(0, 1))
+    world = np.clip(0.45 + 0.15 * world / np.abs(world).max(), 0, 1)
+    c = 31.5
+    py, px = np.mgrid[0:64, 0:64].astype(np.float64)
+    frames = []
+    for k in range(num_frames):
+        scale, shift = zoom**k, np.sum(zoom ** np.arange(k)) * np.array([dx, dy])  # k maps composed
+        frames.append(sample_bilinear(world, (px - c - shift[0]) / scale + 127.5, (py - c - shift[1]) / scale + 127.5)[0])
+    return np.stack(frames)
+
+
+def test_spans_give_the_per_frame_map():
+    """Over a span of ``step`` frames the registration sees ``step`` maps composed; what comes back is the one map."""
+    clip = composed_texture_clip(5, dx=0.8, dy=-0.5, zoom=1.012)
+    for step in (1, 3, 8):
+        motion = camera_motion(clip, step=step)
+        assert motion.shape == (20 - step, 3)
+        np.testing.assert_allclose(motion[:, 0], 0.8, atol=0.02)
+        np.testing.assert_allclose(motion[:, 1], -0.5, atol=0.02)
+        np.testing.assert_allclose(motion[:, 2], 1.012, atol=3e-4)
+
+
+def test_spans_read_the_speed_through_frame_noise():
+    """Independent noise in every frame (as a decoder leaves) pulls a consecutive pair's estimate toward no motion;
+    over a 16-frame span the shift is 16 times larger and the noise is not, so the speed comes back."""
+    clip = warped_texture_clip(3, dx=1.5, num_frames=33)
+    noise = gaussian_blur(np.random.default_rng(0).standard_normal(clip.shape), 1.5, axes=(1, 2))
+    noisy = np.clip(clip + 0.03 * noise / noise.std(), 0, 1)
+    np.testing.assert_allclose(np.median(camera_motion(clip, step=16)[:, 0]), 1.5, atol=0.005)  # clean: both exact
+    np.testing.assert_allclose(camera_motion(clip)[:, 0].mean(), 1.5, atol=0.005)
+    assert camera_motion(noisy)[:, 0].mean() < 1.2  # the pairs read a fifth or more short
+    np.testing.assert_allclose(np.median(camera_motion(noisy, step=16)[:, 0]), 1.5, atol=0.05)
+
+
+def test_long_spans_keep_the_basin_of_a_repeating_background():
+    """A 16-frame span of a 1.5 px pan shifts the synthetic world's background by 24 px, more than its pattern's
+    repeat; each span starts from its consecutive pairs' composed estimate, so it is not read as another repeat."""
+    synthetic = pytest.importorskip("ltx_video.data.synthetic")
+    clip = synthetic.make_clip(6, camera="pan_left")
+    truth = clip.camera.numpy().astype(np.float64).mean(axis=0)
+    spans = camera_motion(clip.video, step=16)
+    np.testing.assert_allclose(np.median(spans, axis=0), truth, atol=0.005)
+    # most spans on their own too (a few, where the bouncing object covers much of the frame, are pulled by it)
+    assert (np.abs(spans - truth)[:, :2].max(axis=1) < 0.02).mean() >= 0.75
+    assert (np.abs(spans[:, 0] - truth[0]) < 0.4).all()  # none in another repeat of the background
+
+
 def test_input_errors():
     with pytest.raises(ValueError, match="at least 2 frames"):
         camera_motion(np.zeros((1, 16, 16, 3)))
+    with pytest.raises(ValueError, match="at least 9 frames"):
+        camera_motion(np.zeros((8, 16, 16, 3)), step=8)
+    for step in (0, 1.5, True):
+        with pytest.raises(ValueError, match="step must be a positive integer"):
+            camera_motion(np.zeros((4, 16, 16, 3)), step=step)
     with pytest.raises(ValueError, match="4 dims"):
         camera_motion(np.zeros((4, 16, 16)))
     with pytest.raises(ValueError, match="3 channels"):

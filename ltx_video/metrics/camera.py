@@ -32,6 +32,13 @@ refinement is what makes zooms of about 1 % per frame measurable; it converges f
 for zooms up to about 20 % per frame on textured content. Its zoom is slightly too strong: by
 about 2 % of ``|zoom - 1|`` per frame on the synthetic clips (not an interpolation effect: bicubic
 sampling leaves it), so a 47-frame cumulative zoom comes out within about 1 %.
+
+Noise that differs from frame to frame enters the refinement's image gradients and shrinks each
+estimate toward no motion (errors in variables): on decoded video, whose frames each carry their own
+decoder noise, consecutive pairs read small motions short (a 1.5 px pan as about 1.1 px through the
+built-in video VAE). ``step=S`` registers frames ``S`` apart instead, starting from the composition of
+the ``S`` pairs' estimates and refining locally from there (so a long span's large shift is not read
+as another repeat of a repeating background); the shift grows with ``S`` and the noise does not.
 """
 
 from __future__ import annotations
@@ -175,9 +182,16 @@ def _refine(a: np.ndarray, b_stack: np.ndarray, start: np.ndarray, iterations: i
     return params, float((weights * da * db).sum() / denominator)
 
 
-def _register(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+def _register(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None, hint: np.ndarray | None = None) -> np.ndarray:
     """``(dx, dy, zoom)`` of the content of ``b`` relative to ``a`` (two ``(H, W)`` grayscale frames);
-    ``previous`` is the last pair's estimate, a start for the refinement."""
+    ``previous`` is the last pair's estimate, a start for the refinement. With ``hint``, the refinement starts
+    there alone (a local search: no other basin is tried)."""
+    a_smooth = gaussian_blur(a, _BLUR_SIGMA)
+    b_smooth = gaussian_blur(b, _BLUR_SIGMA)
+    grad_y, grad_x = np.gradient(b_smooth)
+    b_stack = np.stack([b_smooth, grad_x, grad_y], axis=-1)
+    if hint is not None:
+        return _refine(a_smooth, b_stack, np.asarray(hint, dtype=np.float64), _MAX_ITERATIONS)[0]
     h, w = a.shape
     window = _hann2d(h, w)
     shifts = _phase_correlation((a - a.mean()) * window, (b - b.mean()) * window, peaks=_PHASE_PEAKS)
@@ -191,10 +205,6 @@ def _register(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None) -> np.n
     for start in starts:
         if all(max(abs(start[0] - o[0]), abs(start[1] - o[1]), 20 * abs(start[2] - o[2])) > 0.25 for o in distinct):
             distinct.append(start)
-    a_smooth = gaussian_blur(a, _BLUR_SIGMA)
-    b_smooth = gaussian_blur(b, _BLUR_SIGMA)
-    grad_y, grad_x = np.gradient(b_smooth)
-    b_stack = np.stack([b_smooth, grad_x, grad_y], axis=-1)
     # a few iterations from every start pick the basin, a full refinement from its best start;
     # when the previous estimate (tried first) already fits, the other starts are skipped
     best, best_score = distinct[0], -np.inf
@@ -207,33 +217,72 @@ def _register(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None) -> np.n
     return _refine(a_smooth, b_stack, np.array(best), _MAX_ITERATIONS)[0]
 
 
-def camera_motion(frames: FramesLike) -> np.ndarray:
-    """Global content motion between consecutive frames.
+def camera_motion(frames: FramesLike, step: int = 1) -> np.ndarray:
+    """Global content motion between consecutive frames, or per frame over a span of ``step`` frames.
 
     Args:
-        frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8; F >= 2.
+        frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8; F > step.
+        step: register frame ``k`` against frame ``k + step`` and return the per-frame motion that, repeated
+            ``step`` times, gives that map (the zoom's ``step``-th root; the shift that composes to the measured
+            one). 1 (the default) measures consecutive frames. A longer span measures the speed of a camera
+            more accurately on generated video, whose content does not move evenly from frame to frame: a
+            decoder that renders each latent frame's group of frames with uneven motion, blur or noise pulls
+            every per-pair estimate toward no motion (about a quarter of a pan on the built-in model's VAE
+            reconstructions, docs/benchmarks.md), while the span sees the displacement itself.
 
     Returns:
-        float64 ``(F - 1, 3)``: per pair ``k -> k + 1`` the content translation ``dx, dy`` in pixels
-        (``+x`` right, ``+y`` down) and ``zoom``, the content scale of frame ``k + 1`` relative to
-        frame ``k`` about the image centre (1 = none); see the module docstring for the model and
-        the estimator. Frames of constant colour give ``(0, 0, 1)``.
+        float64 ``(F - step, 3)``: per pair ``k -> k + step`` the per-frame content translation ``dx, dy`` in
+        pixels (``+x`` right, ``+y`` down) and ``zoom``, the content scale of one frame relative to the one
+        before about the image centre (1 = none); see the module docstring for the model and the estimator.
+        Frames of constant colour give ``(0, 0, 1)``.
     """
     video = as_frames(frames)
-    if video.shape[0] < 2:
-        raise ValueError(f"frames must hold at least 2 frames, got {video.shape[0]}")
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"step must be a positive integer, got {step!r}")
+    if video.shape[0] < step + 1:
+        raise ValueError(f"frames must hold at least {step + 1} frames (step + 1), got {video.shape[0]}")
     if min(video.shape[1:3]) < 8:
         raise ValueError(f"frames must be at least 8 x 8 pixels, got {video.shape[1]} x {video.shape[2]}")
     factor = max(1, int(np.ceil(max(video.shape[1:3]) / _MAX_SIDE)))
     gray = luminance(downscale(video, factor))
+    pairs = _pair_motions(gray)
+    if step > 1:
+        # Each span starts from the composition of its consecutive pairs' estimates (near the truth even where
+        # those under-read), so that a long span's large shift does not fall into a wrong basin.
+        h, w = gray.shape[1:3]
+        spans = np.empty((gray.shape[0] - step, 3))
+        for k in range(len(spans)):
+            tx, ty, zoom = compose_motions(pairs[k:k + step], h, w)[-1]
+            cx, cy = centre(h, w)
+            hint = np.array([tx - cx * (1 - zoom), ty - cy * (1 - zoom), zoom])
+            spans[k] = _register_flat(gray[k], gray[k + step], None, hint)
+        pairs = _per_frame(spans, step)
+    pairs[:, :2] *= factor
+    return pairs
+
+
+def _register_flat(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None, hint: np.ndarray | None = None):
+    """:func:`_register`, with no motion where either frame is of one colour."""
+    if np.ptp(a) < 1e-6 or np.ptp(b) < 1e-6:
+        return np.array([0.0, 0.0, 1.0])
+    return _register(a, b, previous, hint)
+
+
+def _pair_motions(gray: np.ndarray) -> np.ndarray:
     out = np.empty((gray.shape[0] - 1, 3))
-    for k in range(gray.shape[0] - 1):
-        a, b = gray[k], gray[k + 1]
-        if np.ptp(a) < 1e-6 or np.ptp(b) < 1e-6:
-            out[k] = (0.0, 0.0, 1.0)
-        else:
-            out[k] = _register(a, b, out[k - 1] if k else None)
-    out[:, :2] *= factor
+    for k in range(len(out)):
+        out[k] = _register_flat(gray[k], gray[k + 1], out[k - 1] if k else None)
+    return out
+
+
+def _per_frame(spans: np.ndarray, step: int) -> np.ndarray:
+    """The per-frame map that, repeated ``step`` times, gives each span's: ``p -> c + z (p - c) + d`` composes to
+    ``c + z**step (p - c) + d (1 + z + ... + z**(step - 1))``."""
+    out = spans.copy()
+    zoom = spans[:, 2] ** (1 / step)
+    gain = np.array([np.sum(z ** np.arange(step)) for z in zoom])
+    out[:, 2] = zoom
+    out[:, :2] = spans[:, :2] / gain[:, None]
     return out
 
 
