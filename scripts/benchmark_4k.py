@@ -3,8 +3,11 @@
     python scripts/benchmark_4k.py --section tokens   # exact tokens, attention FLOPs and planned memory (instant)
     python scripts/benchmark_4k.py --section decode   # 1080p x 9 untiled / diffusers' tiling / tiled_decode, and
                                                       # 4K x 9 tiled, with LTX-Video 0.9.5+'s real-size decoder
-                                                      # (random weights); ~30 min on 2 CPU cores
+                                                      # (random weights), and 4K x 9 with a HierarchicalVAE
+                                                      # decoder of that size; ~40 min on 2 CPU cores
     python scripts/benchmark_4k.py --section decode --small   # the same at 256 x 384 (a check of the script)
+    python scripts/benchmark_4k.py --section decode --only-4k # the 4K x 9 tiled rows alone: LTX-Video's decoder
+                                                      # and a HierarchicalVAE decoder of the same size (~20 min)
     python scripts/benchmark_4k.py --section gpu      # CUDA: each 4K x 257 path's parts timed, bf16, real sizes
     python scripts/benchmark_4k.py --section gpu --small      # the same code on tiny configs (CPU; a check)
 
@@ -31,6 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 FRAMES = 257
 FOUR_K = (2160, 3840)
+# A HierarchicalVAE whose decoder is as large as LTX-Video 0.9.5+'s (545 M parameters against 553 M): no trained one
+# exists at this size; random weights time and size its decoding.
+HIERARCHICAL_REAL_SIZE = dict(block_out_channels=(128, 256, 512, 1024), layers_per_block=4)
 
 
 def tokens(height: int, width: int, frames: int, spatial: int, temporal: int = 8) -> int:
@@ -101,23 +107,32 @@ def run_case(case: str, height: int, width: int, frames: int) -> dict:
     from ltx_video.utils.memory import LiveTensorBytes, estimate_memory
 
     torch.manual_seed(0)
-    vae = AutoencoderKLLTXVideo(**VAE_DECODER).eval()
-    weights = sum(p.numel() * p.element_size() for p in vae.parameters())
-    latents = torch.randn(1, 128, (frames - 1) // 8 + 1, height // 32, width // 32)
-    temb = torch.tensor([0.05])
     config = TilingConfig()
-    if case == "diffusers":
-        vae.enable_tiling()
-        decode = lambda: vae.decode(latents, temb=temb).sample  # noqa: E731
-        planned = estimate_memory({}, height, width, frames, dtype=torch.float32, vae_tiling=True).vae_decode
-    elif case == "tiled":
+    temb = torch.tensor([0.05])
+    if case == "hierarchical":
+        from ltx_video import HierarchicalVAE
+
+        vae = HierarchicalVAE(**HIERARCHICAL_REAL_SIZE).eval()
+        vae.encoder = None  # only decoding is measured (built and dropped: its 2 GiB stay in this process's peak RSS)
+        latents = torch.randn(1, 128, (frames - 1) // 8 + 1, height // 64, width // 64)
         decode = lambda: tiled_decode(  # noqa: E731
-            lambda z: vae.decode(z, temb, return_dict=False)[0], latents, config, spatial_ratio=32, temporal_ratio=8
+            lambda z: vae.decode(z, return_dict=False)[0], latents, config, spatial_ratio=64, temporal_ratio=8
         )
-        planned = estimate_memory({}, height, width, frames, dtype=torch.float32, vae_tiling=config).vae_decode
+        planned = float("nan")  # estimate_memory plans LTX-Video's decoder only
     else:
-        decode = lambda: vae.decode(latents, temb=temb).sample  # noqa: E731
-        planned = estimate_memory({}, height, width, frames, dtype=torch.float32, vae_tiling=False).vae_decode
+        vae = AutoencoderKLLTXVideo(**VAE_DECODER).eval()
+        latents = torch.randn(1, 128, (frames - 1) // 8 + 1, height // 32, width // 32)
+        tiling = {"untiled": False, "diffusers": True, "tiled": config}[case]
+        planned = estimate_memory({}, height, width, frames, dtype=torch.float32, vae_tiling=tiling).vae_decode
+        if case == "tiled":
+            decode = lambda: tiled_decode(  # noqa: E731
+                lambda z: vae.decode(z, temb, return_dict=False)[0], latents, config, spatial_ratio=32, temporal_ratio=8
+            )
+        else:
+            if case == "diffusers":
+                vae.enable_tiling()
+            decode = lambda: vae.decode(latents, temb=temb).sample  # noqa: E731
+    weights = sum(p.numel() * p.element_size() for p in vae.parameters())
     start = time.perf_counter()
     with LiveTensorBytes(existing=[*vae.parameters(), *vae.buffers(), latents, temb]) as tracker, torch.no_grad():
         video = decode()
@@ -134,24 +149,31 @@ def fresh(case: str, height: int, width: int, frames: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def decode_table(small: bool) -> str:
+def decode_table(small: bool, only_4k: bool = False) -> str:
     hd = (256, 384, 9) if small else (1088, 1920, 9)
     uhd = (512, 768, 9) if small else (2176, 3840, 9)
-    rows = [fresh(case, *hd) for case in ("untiled", "diffusers", "tiled")] + [fresh("tiled", *uhd)]
+    rows = [] if only_4k else [fresh(case, *hd) for case in ("untiled", "diffusers", "tiled")]
+    rows += [fresh("tiled", *uhd), fresh("hierarchical", *uhd)]
     untiled = rows[0]["peak_tensors"]
     lines = [
         "| decode | size | peak tensors (GiB) | x untiled | planned (GiB) | peak RSS (GiB) | seconds |",
         "|---|---|---|---|---|---|---|",
     ]
-    names = {"untiled": "whole video", "diffusers": "diffusers' `vae.enable_tiling()`", "tiled": "`tiled_decode`, `TilingConfig()`"}
+    names = {"untiled": "whole video", "diffusers": "diffusers' `vae.enable_tiling()`", "tiled": "`tiled_decode`, `TilingConfig()`",
+             "hierarchical": "`tiled_decode`, `TilingConfig()`, HierarchicalVAE decoder (64x, same size; its RSS "
+                             "includes the 2 GiB encoder built and dropped)"}
     for row in rows:
         size = f"{row['width']} x {row['height']} x {row['frames']}"
-        ratio = f"{row['peak_tensors'] / untiled:.2f}" if row["height"] == hd[0] else ""
+        ratio = f"{row['peak_tensors'] / untiled:.2f}" if row["height"] == hd[0] and not only_4k else ""
         lines.append(
             f"| {names[row['case']]} | {size} | {row['peak_tensors'] / 2**30:.2f} | {ratio} | "
-            f"{row['planned'] / 2**30:.2f} | {row['rss'] / 2**30:.2f} | {row['seconds']:.0f} |"
+            f"{row['planned'] / 2**30:.2f} | {row['rss'] / 2**30:.2f} | {row['seconds']:.0f} |".replace("| nan |", "| - |")
         )
-    lines.append(f"\ndecoder weights: {rows[0]['weights'] / 2**30:.2f} GiB (float32), in the RSS, not in the peaks")
+    ltx, hierarchical = rows[-2], rows[-1]
+    lines.append(f"\ndecoder weights: {ltx['weights'] / 2**30:.2f} GiB (LTX-Video), {hierarchical['weights'] / 2**30:.2f} GiB "
+                 "(HierarchicalVAE) in float32, in the RSS, not in the peaks")
+    lines.append(f"{uhd[1]} x {uhd[0]} x {uhd[2]}, HierarchicalVAE / LTX-Video decoder: {hierarchical['peak_tensors'] / ltx['peak_tensors']:.2f}x "
+                 f"peak tensors, {hierarchical['seconds'] / ltx['seconds']:.2f}x time")
     return "\n".join(lines)
 
 
@@ -324,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="tiny sizes, on the CPU (a quick check of the script)")
     parser.add_argument("--json", type=Path, help="gpu: also write the measured parts here")
     parser.add_argument("--parts", type=Path, help="gpu: compose the tables from parts an earlier run wrote (--json)")
-    parser.add_argument("--case", choices=("untiled", "diffusers", "tiled"), help=argparse.SUPPRESS)
+    parser.add_argument("--only-4k", action="store_true", help="decode: the two 4K x 9 tiled rows alone")
+    parser.add_argument("--case", choices=("untiled", "diffusers", "tiled", "hierarchical"), help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.case:
@@ -345,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.json.write_text(json.dumps(parts, indent=2))
             print(gpu_table(parts))
         else:
-            print(token_table() if section == "tokens" else decode_table(args.small))
+            print(token_table() if section == "tokens" else decode_table(args.small, args.only_4k))
         print()
     return 0
 

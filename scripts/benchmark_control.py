@@ -42,7 +42,7 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SPEEDS = (0.5, 1.0, 1.5)
-# Camera speed is measured over 16-frame spans: decoded frames' noise pulls a consecutive pair's registration toward
+# Camera speed is measured over 16-frame spans: on decoded frames a consecutive pair's registration is pulled toward
 # no motion (about a quarter of a 1.5 px pan through the built-in VAE); a span's shift grows with its length and the
 # noise does not (VAE reconstructions: pans within 2 %, zooms within 3-10 % at 16 frames; docs/benchmarks.md).
 SPAN = 16

@@ -33,10 +33,11 @@ for zooms up to about 20 % per frame on textured content. Its zoom is slightly t
 about 2 % of ``|zoom - 1|`` per frame on the synthetic clips (not an interpolation effect: bicubic
 sampling leaves it), so a 47-frame cumulative zoom comes out within about 1 %.
 
-Noise that differs from frame to frame enters the refinement's image gradients and shrinks each
-estimate toward no motion (errors in variables): on decoded video, whose frames each carry their own
-decoder noise, consecutive pairs read small motions short (a 1.5 px pan as about 1.1 px through the
-built-in video VAE). ``step=S`` registers frames ``S`` apart instead, starting from the composition of
+Consecutive pairs of decoded video read small motions short: a 1.5 px pan as about 1.1 px through the
+built-in video VAE, whose reconstruction nevertheless keeps pace with the real clip frame by frame.
+Noise that differs from frame to frame does this (it enters the refinement's image gradients and
+shrinks each estimate toward no motion), and so does a pattern that stays in place; a heavier blur
+does not remove it on decoded frames (docs/benchmarks.md). ``step=S`` registers frames ``S`` apart instead, starting from the composition of
 the ``S`` pairs' estimates and refining locally from there (so a long span's large shift is not read
 as another repeat of a repeating background); the shift grows with ``S`` and the noise does not.
 """
@@ -182,16 +183,17 @@ def _refine(a: np.ndarray, b_stack: np.ndarray, start: np.ndarray, iterations: i
     return params, float((weights * da * db).sum() / denominator)
 
 
-def _register(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None, hint: np.ndarray | None = None) -> np.ndarray:
+def _register(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None, hints: list | None = None) -> np.ndarray:
     """``(dx, dy, zoom)`` of the content of ``b`` relative to ``a`` (two ``(H, W)`` grayscale frames);
-    ``previous`` is the last pair's estimate, a start for the refinement. With ``hint``, the refinement starts
-    there alone (a local search: no other basin is tried)."""
+    ``previous`` is the last pair's estimate, a start for the refinement. With ``hints``, the refinement starts
+    from each of those alone (a local search: no phase-correlation basin is tried) and the best fit is kept."""
     a_smooth = gaussian_blur(a, _BLUR_SIGMA)
     b_smooth = gaussian_blur(b, _BLUR_SIGMA)
     grad_y, grad_x = np.gradient(b_smooth)
     b_stack = np.stack([b_smooth, grad_x, grad_y], axis=-1)
-    if hint is not None:
-        return _refine(a_smooth, b_stack, np.asarray(hint, dtype=np.float64), _MAX_ITERATIONS)[0]
+    if hints:
+        fits = [_refine(a_smooth, b_stack, np.asarray(h, dtype=np.float64), _MAX_ITERATIONS) for h in hints]
+        return max(fits, key=lambda fit: fit[1])[0]
     h, w = a.shape
     window = _hann2d(h, w)
     shifts = _phase_correlation((a - a.mean()) * window, (b - b.mean()) * window, peaks=_PHASE_PEAKS)
@@ -225,10 +227,9 @@ def camera_motion(frames: FramesLike, step: int = 1) -> np.ndarray:
         step: register frame ``k`` against frame ``k + step`` and return the per-frame motion that, repeated
             ``step`` times, gives that map (the zoom's ``step``-th root; the shift that composes to the measured
             one). 1 (the default) measures consecutive frames. A longer span measures the speed of a camera
-            more accurately on generated video, whose content does not move evenly from frame to frame: a
-            decoder that renders each latent frame's group of frames with uneven motion, blur or noise pulls
-            every per-pair estimate toward no motion (about a quarter of a pan on the built-in model's VAE
-            reconstructions, docs/benchmarks.md), while the span sees the displacement itself.
+            more accurately on decoded video, where consecutive pairs read small motions short (about a
+            quarter of a pan on the built-in model's VAE reconstructions; the module docstring): the
+            span's shift is ``step`` times larger, what pulls the estimate toward no motion is not.
 
     Returns:
         float64 ``(F - step, 3)``: per pair ``k -> k + step`` the per-frame content translation ``dx, dy`` in
@@ -247,25 +248,33 @@ def camera_motion(frames: FramesLike, step: int = 1) -> np.ndarray:
     gray = luminance(downscale(video, factor))
     pairs = _pair_motions(gray)
     if step > 1:
-        # Each span starts from the composition of its consecutive pairs' estimates (near the truth even where
-        # those under-read), so that a long span's large shift does not fall into a wrong basin.
+        # Each span starts from its consecutive pairs' estimates composed (near the truth even where they under-read)
+        # and from their median pair repeated (where an object pulled a few of them off), so that a long span's large
+        # shift does not fall into a wrong basin; the better fit of the two is refined.
         h, w = gray.shape[1:3]
         spans = np.empty((gray.shape[0] - step, 3))
         for k in range(len(spans)):
-            tx, ty, zoom = compose_motions(pairs[k:k + step], h, w)[-1]
-            cx, cy = centre(h, w)
-            hint = np.array([tx - cx * (1 - zoom), ty - cy * (1 - zoom), zoom])
-            spans[k] = _register_flat(gray[k], gray[k + step], None, hint)
+            chained = _span_map(pairs[k:k + step], h, w)
+            typical = _span_map(np.repeat(np.median(pairs[k:k + step], axis=0)[None], step, axis=0), h, w)
+            spans[k] = _register_flat(gray[k], gray[k + step], None, [chained, typical])
         pairs = _per_frame(spans, step)
     pairs[:, :2] *= factor
     return pairs
 
 
-def _register_flat(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None, hint: np.ndarray | None = None):
+def _register_flat(a: np.ndarray, b: np.ndarray, previous: np.ndarray | None, hints: list | None = None):
     """:func:`_register`, with no motion where either frame is of one colour."""
     if np.ptp(a) < 1e-6 or np.ptp(b) < 1e-6:
         return np.array([0.0, 0.0, 1.0])
-    return _register(a, b, previous, hint)
+    return _register(a, b, previous, hints)
+
+
+def _span_map(motions: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Consecutive maps ``(n, 3)`` composed into one, in the same ``(dx, dy, zoom)`` form about the centre:
+    :func:`compose_motions` gives ``p -> s p + t``, which is ``c + s (p - c) + (t - c (1 - s))``."""
+    tx, ty, zoom = compose_motions(motions, height, width)[-1]
+    cx, cy = centre(height, width)
+    return np.array([tx - cx * (1 - zoom), ty - cy * (1 - zoom), zoom])
 
 
 def _pair_motions(gray: np.ndarray) -> np.ndarray:
@@ -279,7 +288,8 @@ def _per_frame(spans: np.ndarray, step: int) -> np.ndarray:
     """The per-frame map that, repeated ``step`` times, gives each span's: ``p -> c + z (p - c) + d`` composes to
     ``c + z**step (p - c) + d (1 + z + ... + z**(step - 1))``."""
     out = spans.copy()
-    zoom = spans[:, 2] ** (1 / step)
+    # a scale that is not positive has no per-frame root: nan, not a warning
+    zoom = np.where(spans[:, 2] > 0, np.abs(spans[:, 2]) ** (1 / step), np.nan)
     gain = np.array([np.sum(z ** np.arange(step)) for z in zoom])
     out[:, 2] = zoom
     out[:, :2] = spans[:, :2] / gain[:, None]
