@@ -37,9 +37,11 @@ Consecutive pairs of decoded video read small motions short: a 1.5 px pan as abo
 built-in video VAE, whose reconstruction nevertheless keeps pace with the real clip frame by frame.
 Noise that differs from frame to frame does this (it enters the refinement's image gradients and
 shrinks each estimate toward no motion), and so does a pattern that stays in place; a heavier blur
-does not remove it on decoded frames (docs/benchmarks.md). ``step=S`` registers frames ``S`` apart instead, starting from the composition of
-the ``S`` pairs' estimates and refining locally from there (so a long span's large shift is not read
-as another repeat of a repeating background); the shift grows with ``S`` and the noise does not.
+does not remove it on decoded frames (docs/benchmarks.md). ``step=S`` registers frames ``S`` apart
+instead, by a local search from two starts, the ``S`` pairs' estimates composed and their median pair
+repeated (the better fit kept; no phase-correlation start, so a long span's large shift is not read as
+another repeat of a repeating background); the shift grows with ``S``, what pulls it toward no motion
+does not.
 """
 
 from __future__ import annotations
