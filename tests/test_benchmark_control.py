@@ -40,3 +40,33 @@ def test_the_prompt_only_baseline_says_each_motion_in_the_worlds_grammar():
 
     for motion in MOTION_TYPES:
         assert parse_prompt(prompt_only("a red ball bounces", motion)).camera == motion
+
+
+def test_vae_scale_section_reads_a_lossless_vae_as_the_render():
+    """``--sections vae-scale`` takes the ceiling's zoom error apart; through an autoencoder that returns its input
+    the reconstruction's frames have the render's scale, and both rates are the request."""
+    from types import SimpleNamespace
+
+    import torch
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from benchmark_control import vae_scale_rows
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+
+    class Lossless:
+        dtype = torch.float32
+
+        def encode(self, x):
+            return SimpleNamespace(latent_dist=SimpleNamespace(mean=x))
+
+        def decode(self, z, return_dict=False):
+            return (z,)
+
+    pipe = SimpleNamespace(vae=Lossless(), generation_defaults=None)
+    (row,) = vae_scale_rows(pipe, ["zoom_in"], [1.0], num=1)
+    assert abs(row["requested"] - 1.0) < 1e-9  # % per frame
+    assert row["scale_std"] < 0.05 and row["scale_max"] < 0.1
+    for key in ("real", "read", "implied"):
+        assert abs(row[key] - 1.0) < 0.02, (key, row)
