@@ -51,6 +51,10 @@ SETTINGS = {
     "CFG rescale 0.5": {"guidance_rescale": 0.5},
     "CFG rescale 0.9": {"guidance_rescale": 0.9},
     "CFG rescale 0.7, no STG rescale": {"guidance_rescale": 0.7, "rescaling_scale": 1.0},
+    # The STG rescale in between, and off only while the layout forms (timesteps >= 500) or only after it.
+    "STG rescale 0.85": {"rescaling_scale": 0.85},
+    "no STG rescale above t 500": {"rescaling_scale": [1.0, 0.7], "guidance_timesteps": [500, 0]},
+    "no STG rescale below t 500": {"rescaling_scale": [0.7, 1.0], "guidance_timesteps": [500, 0]},
     # Two stages: the defaults' clip, then its sound generated again for its own frames (all held, video=).
     "resound": {"_resound": True},
     # LTX-2's modality guidance on top of the defaults: a fourth pass without the audio<->video exchange; each
