@@ -1,6 +1,7 @@
 """The 4K VAE against LTX-Video's at 256 px, side by side in one run: reconstruction, tokens, time, memory.
 
-    for v in ltx32 hierarchical no_wavelet no_context no_adaptive ltx32_long hierarchical_long; do
+    for v in ltx32 hierarchical no_wavelet no_context no_adaptive ltx32_long hierarchical_long \
+             no_wavelet_long no_context_long no_adaptive_long; do
         python scripts/train.py --config configs/train/vae4k_$v.yaml
     done
     python scripts/benchmark_vae.py --num 32          # held-out synthetic clips, 256 x 256 x 17
@@ -48,6 +49,9 @@ NAMES = {
     "no_adaptive": "64x, no adaptive patches",
     "ltx32_long": "AutoencoderKLLTXVideo, 32x, 2,500 steps on 128 px windows",
     "hierarchical_long": "HierarchicalVAE, 64x, 2,500 steps on 128 px windows",
+    "no_wavelet_long": "64x, no wavelet, 2,500 steps",
+    "no_context_long": "64x, no context, 2,500 steps",
+    "no_adaptive_long": "64x, no adaptive patches, 2,500 steps",
 }
 
 
