@@ -51,7 +51,8 @@ SETTINGS = {
     "CFG rescale 0.5": {"guidance_rescale": 0.5},
     "CFG rescale 0.9": {"guidance_rescale": 0.9},
     "CFG rescale 0.7, no STG rescale": {"guidance_rescale": 0.7, "rescaling_scale": 1.0},
-    # The STG rescale in between, and off only while the layout forms (timesteps >= 500) or only after it.
+    # The STG rescale stronger (LTX-Video's r: the result times r std(cond) / std(guided) + 1 - r; 1.0 is its 'off'),
+    # and off for the steps at t >= 500 only (26 of the built-in model's 30) or for the rest only (the last 4).
     "STG rescale 0.85": {"rescaling_scale": 0.85},
     "no STG rescale above t 500": {"rescaling_scale": [1.0, 0.7], "guidance_timesteps": [500, 0]},
     "no STG rescale below t 500": {"rescaling_scale": [0.7, 1.0], "guidance_timesteps": [500, 0]},

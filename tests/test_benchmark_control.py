@@ -42,31 +42,52 @@ def test_the_prompt_only_baseline_says_each_motion_in_the_worlds_grammar():
         assert parse_prompt(prompt_only("a red ball bounces", motion)).camera == motion
 
 
-def test_vae_scale_section_reads_a_lossless_vae_as_the_render():
-    """``--sections vae-scale`` takes the ceiling's zoom error apart; through an autoencoder that returns its input
-    the reconstruction's frames have the render's scale, and both rates are the request."""
+def test_vae_scale_section_separates_the_vaes_zoom_from_the_render():
+    """``--sections vae-scale`` takes the ceiling's zoom error apart. An autoencoder that magnifies frame ``f`` by
+    ``a ** f`` about the centre adds ``a`` to every frame's zoom: its frames' scales against the render are
+    ``a ** f``, and the rate read from the reconstruction and the rate those scales imply are both the real clip's
+    times ``a``; an autoencoder that returns its input gives the render's rate."""
     from types import SimpleNamespace
 
     import torch
+    import torch.nn.functional as F
 
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        from benchmark_control import vae_scale_rows
+        from benchmark_control import vae_scale_rows, vae_scale_summary
     finally:
         sys.path.remove(str(ROOT / "scripts"))
 
-    class Lossless:
+    class Zooming:
         dtype = torch.float32
+
+        def __init__(self, a):
+            self.a = a
 
         def encode(self, x):
             return SimpleNamespace(latent_dist=SimpleNamespace(mean=x))
 
-        def decode(self, z, return_dict=False):
-            return (z,)
+        def decode(self, z, return_dict=False):  # z: (1, C, F, H, W)
+            frames = z[0].permute(1, 0, 2, 3)
+            theta = torch.zeros(len(frames), 2, 3)
+            theta[:, 0, 0] = theta[:, 1, 1] = self.a ** -torch.arange(len(frames), dtype=torch.float32)
+            grid = F.affine_grid(theta, list(frames.shape), align_corners=False)
+            zoomed = F.grid_sample(frames, grid, mode="bilinear", align_corners=False)
+            return (zoomed.permute(1, 0, 2, 3)[None],)
 
-    pipe = SimpleNamespace(vae=Lossless(), generation_defaults=None)
-    (row,) = vae_scale_rows(pipe, ["zoom_in"], [1.0], num=1)
-    assert abs(row["requested"] - 1.0) < 1e-9  # % per frame
-    assert row["scale_std"] < 0.05 and row["scale_max"] < 0.1
+    a = 1.002
+    (lossless,) = vae_scale_rows(SimpleNamespace(vae=Zooming(1.0), generation_defaults=None), ["zoom_in"], [1.0], num=1)
+    (zoomed,) = vae_scale_rows(SimpleNamespace(vae=Zooming(a), generation_defaults=None), ["zoom_in"], [1.0], num=1)
+    assert abs(lossless["requested"] - 1.0) < 1e-9  # % per frame
+    assert lossless["scale_std"] < 0.05 and lossless["scale_max"] < 0.1
     for key in ("real", "read", "implied"):
-        assert abs(row[key] - 1.0) < 0.02, (key, row)
+        assert abs(lossless[key] - 1.0) < 0.02, (key, lossless)
+    # the reconstruction's last frame is a ** 48 = 1.10 larger than the render's; its rate (1 + 1 %) * a
+    assert abs(zoomed["scale_max"] - 100 * (a ** 48 - 1)) < 0.5
+    expected = 100 * ((1 + zoomed["real"] / 100) * a - 1)
+    assert abs(zoomed["read"] - expected) < 0.03 and abs(zoomed["implied"] - expected) < 0.03, zoomed
+    (summary,) = vae_scale_summary([zoomed])
+    assert summary["kind"] == "zooms" and summary["clips"] == 1
+    # relative to the request: about 20 % too fast, read and implied alike
+    assert summary["read_signed"] == summary["read"] == (zoomed["read"] - zoomed["requested"]) / zoomed["requested"]
+    assert abs(summary["implied_signed"] - 0.2) < 0.01 and abs(summary["read_signed"] - 0.2) < 0.01
