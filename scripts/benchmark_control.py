@@ -229,11 +229,11 @@ def vae_scale_summary(rows: list[dict]) -> list[dict]:
     """Per kind (zooms, dollies): the mean relative error of the rate read from the reconstructions and of the rate
     their frames' scales imply, absolute and signed (relative to the signed request: negative is short of it)."""
     out = []
-    for kind in ("zoom", "dolly"):
+    for kind, plural in (("zoom", "zooms"), ("dolly", "dollies")):
         chosen = [r for r in rows if r["motion"].startswith(kind)]
         if not chosen:
             continue
-        summary = {"kind": kind + "s", "clips": len(chosen)}
+        summary = {"kind": plural, "clips": len(chosen)}
         for key in ("read", "implied"):
             relative = np.array([(r[key] - r["requested"]) / r["requested"] for r in chosen])
             summary[key] = float(np.abs(relative).mean())
