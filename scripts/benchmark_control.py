@@ -112,15 +112,27 @@ CAMERA_SETTINGS = ("real", "VAE reconstruction", "prompt only", "training-free",
                    "warped noise", "learned", "learned, warped noise")
 
 
+def span_motions(video, span: int) -> tuple[np.ndarray, int]:
+    """``camera_motion`` over ``span``-frame spans (clamped to the clip), and the step it used."""
+    from ltx_video.metrics import camera_motion
+
+    step = min(span, len(video) - 1)
+    return camera_motion(video, step=step), step
+
+
+def clip_speed(motions: np.ndarray, span: int) -> np.ndarray:
+    """One clip's speed from its per-span motions: the median over spans (the mean over consecutive pairs for
+    ``span`` 1)."""
+    return motions.mean(axis=0) if span == 1 else np.median(motions, axis=0)
+
+
 def camera_speed(video: torch.Tensor, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """A clip's camera speed, per frame ``(dx, dy, zoom)``: the median over its ``span``-frame spans (the mean over
-    consecutive pairs for ``span`` 1); and its consecutive pairs' motions ``(F - 1, 3)``."""
+    """A clip's camera speed, per frame ``(dx, dy, zoom)`` (:func:`clip_speed`); and its consecutive pairs' motions
+    ``(F - 1, 3)``."""
     from ltx_video.metrics import camera_motion
 
     pairs = camera_motion(video)
-    if span == 1:
-        return pairs.mean(axis=0), pairs
-    return np.median(camera_motion(video, step=min(span, len(video) - 1)), axis=0), pairs
+    return clip_speed(pairs if span == 1 else span_motions(video, span)[0], span), pairs
 
 
 def camera_rows(pipe, motions, speeds, num: int, steps: int | None = None, settings=CAMERA_SETTINGS,
@@ -193,7 +205,7 @@ def vae_scale_rows(pipe, motions, speeds, num: int, seed0: int = SEED0, span: in
     """Where the VAE reconstruction's zoom error comes from, per clip of the world's zooms and dollies: each
     reconstructed frame registered against the real frame at the same time (``camera_motion`` of the two-frame
     stack; its ``zoom`` is the reconstruction's scale against the render), and the zoom rate the reconstruction
-    reads (:func:`camera_speed`, as the camera rows) beside the rate those frame-by-frame scales imply (the real
+    reads (:func:`clip_speed`, as the camera rows) beside the rate those frame-by-frame scales imply (the real
     clip's spans times ``(s[k + span] / s[k]) ** (1 / span)``, aggregated the same way). Where the two rates agree,
     the error is the VAE's, not the metric's."""
     from ltx_video.default_model import DEFAULT_GENERATION
@@ -207,14 +219,14 @@ def vae_scale_rows(pipe, motions, speeds, num: int, seed0: int = SEED0, span: in
                 clip = _clip(seed0 + k, motion, speed, call)
                 real, recon = (clip.video + 1) / 2, _reconstruct(pipe.vae, clip.video)
                 scale = np.array([camera_motion(torch.stack([real[f], recon[f]]))[0, 2] for f in range(len(real))])
-                step = min(span, len(real) - 1)
-                real_rate = camera_motion(real, step=step)[:, 2]
-                aggregate = np.mean if span == 1 else np.median  # as camera_speed
-                implied = aggregate(real_rate * (scale[step:] / scale[:-step]) ** (1 / step))
+                real_motions, step = span_motions(real, span)
+                real_rate = real_motions[:, 2]
+                implied = clip_speed(real_rate * (scale[step:] / scale[:-step]) ** (1 / step), span)
                 rows.append({"motion": motion, "speed": speed, "seed": seed0 + k,
                              "requested": 100 * (_expected(motion, speed)[2] - 1),
-                             "real": 100 * (aggregate(real_rate) - 1),  # camera_speed(real, span), computed once
-                             "read": 100 * (camera_speed(recon, span)[0][2] - 1), "implied": 100 * (implied - 1),
+                             "real": 100 * (clip_speed(real_rate, span) - 1),
+                             "read": 100 * (clip_speed(span_motions(recon, span)[0][:, 2], span) - 1),
+                             "implied": 100 * (implied - 1),
                              "scale_std": 100 * float(np.std(scale)),
                              "scale_max": 100 * float(np.max(np.abs(scale - 1)))})
                 r = rows[-1]
