@@ -54,6 +54,9 @@ SETTINGS = {
     # The STG rescale stronger (LTX-Video's r: the result times r std(cond) / std(guided) + 1 - r; 1.0 is its 'off'),
     # and off for the steps at t >= 500 only (26 of the built-in model's 30) or for the rest only (the last 4).
     "STG rescale 0.85": {"rescaling_scale": 0.85},
+    # ... and weaker: r between 0 (no rescale, as 1.0) and the default 0.7.
+    "STG rescale 0.35": {"rescaling_scale": 0.35},
+    "STG rescale 0.5": {"rescaling_scale": 0.5},
     "no STG rescale above t 500": {"rescaling_scale": [1.0, 0.7], "guidance_timesteps": [500, 0]},
     "no STG rescale below t 500": {"rescaling_scale": [0.7, 1.0], "guidance_timesteps": [500, 0]},
     # Two stages: the defaults' clip, then its sound generated again for its own frames (all held, video=).

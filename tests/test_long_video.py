@@ -190,6 +190,13 @@ def test_match_colours_moves_each_channel_toward_the_reference():
     each = match_colours(frames, reference, 1.0, per_frame=True)
     assert all(np.allclose(colour_statistics(frame[None]), reference, rtol=1e-5) for frame in each)
     assert not np.allclose(colour_statistics(match_colours(frames, reference, 1.0)[1][None]), reference, rtol=1e-2)
+    # fitted to the first frames only (what a chunk writes): those get the reference's statistics, the rest the same map
+    frames[2] = 255.0 - frames[2]
+    written = match_colours(frames, reference, 1.0, statistics=colour_statistics(frames[:2]))
+    assert np.allclose(colour_statistics(written[:2]), reference, rtol=1e-5)
+    assert not np.allclose(colour_statistics(written), reference, rtol=1e-2)
+    mean, std = colour_statistics(frames[:2])
+    assert np.allclose(written[2], (frames[2] - mean) * (reference[1] / std) + reference[0], rtol=1e-5)
 
 
 def test_colour_match_leaves_the_first_chunk_and_pulls_the_rest(av_pipe, tmp_path):
@@ -218,6 +225,30 @@ def test_colour_match_leaves_the_first_chunk_and_pulls_the_rest(av_pipe, tmp_pat
     assert "colour_match_scope" not in manifests[1.0]["arguments"]  # the default is not recorded: old runs resume
     first = read_video_tensor(framed.folder / manifest["chunks"][0]["video"])[0].float()
     assert not torch.equal(first, segments[1.0][0])
+
+
+def test_colour_match_holds_every_written_segment_to_the_first(av_pipe, tmp_path, monkeypatch):
+    """With colour_match=1 each segment, as written (cross-fade included; the last one cut at the video's end), has
+    the first segment's per-channel mean and std, up to uint8 rounding and clipping (about 0.2 of 255 here; fitted to
+    the chunk's whole decode before the cross-fade, as until 2026-12-05, the std was 1.3 off)."""
+    from ltx_video.pipelines import long_video
+
+    written = []
+
+    def spy(path, frames, *args, **kwargs):
+        written.append(frames)
+        return long_video.write_segment.__wrapped__(path, frames, *args, **kwargs)
+
+    spy.__wrapped__ = long_video.write_segment
+    monkeypatch.setattr(long_video, "write_segment", spy)
+    for m in (0.0, 1.0):
+        av_pipe.generate_long("a red ball bounces", output=tmp_path / f"w{m}.mp4", colour_match=m, **LONG)
+    plain, matched = written[:3], written[3:]
+    assert len(matched) == 3 and matched[-1].shape[0] < LONG["chunk_frames"]  # the last chunk is cut
+    assert np.array_equal(plain[0], matched[0])
+    deviation = [np.abs(colour_statistics(seg) - colour_statistics(matched[0])).max() for seg in matched[1:]]
+    unmatched = [np.abs(colour_statistics(seg) - colour_statistics(plain[0])).max() for seg in plain[1:]]
+    assert max(deviation) < 0.5 < min(unmatched)
 
 
 def test_carry_over_holds_the_overlap(av_pipe, tmp_path):

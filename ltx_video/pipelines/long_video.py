@@ -15,11 +15,11 @@ chunk ``k`` covers latents ``[k (L - O), k (L - O) + L)`` of one global timeline
 3. after denoising, **AdaIN** moves each channel's latent mean and std toward the first chunk's by
    ``adain_factor``; the overlap is **blended** with the previous chunk's latents (linear ramp);
 4. the chunk is decoded (with two latent frames of the previous chunk as the decoder's context); with
-   ``colour_match`` its decoded frames' colour statistics (per RGB channel: mean and std over the chunk) move toward
-   the first chunk's by that factor, the colour transfer of Reinhard et al. (2001) that long-video tools apply
-   between extensions ("color match"), since the decoder turns the same latent statistics into slightly different
-   colours; its frames up to the next chunk's overlap are written at once as a closed segment; over the overlap
-   the previous chunk's decoded frames and audio are cross-faded into the new ones.
+   ``colour_match`` its decoded frames' colour statistics (per RGB channel: mean and std over the frames its
+   segment shows) move toward the first chunk's by that factor, the colour transfer of Reinhard et al. (2001) that
+   long-video tools apply between extensions ("color match"), since the decoder turns the same latent statistics
+   into slightly different colours; its frames up to the next chunk's overlap are written at once as a closed
+   segment; over the overlap the previous chunk's decoded frames and audio are cross-faded into the new ones.
 
 Seeds: chunk ``k`` draws from ``torch.Generator("cpu").manual_seed(chunk_seed(seed, k))``, so a resumed run
 repeats an uninterrupted one exactly. Memory holds one chunk and the carried state, whatever the length.
@@ -163,19 +163,49 @@ def colour_statistics(frames: np.ndarray) -> np.ndarray:
     return np.stack([flat.mean(axis=0), flat.std(axis=0)])
 
 
-def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float, per_frame: bool = False) -> np.ndarray:
+def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float, per_frame: bool = False,
+                  statistics: np.ndarray | None = None) -> np.ndarray:
     """``frames`` (F, H, W, C, 0-255) with each channel's mean and std moved toward ``reference``'s
     (:func:`colour_statistics`) by ``factor`` (1: equal), as one affine map per channel: for all the frames
-    together, or with ``per_frame`` one map per frame (each frame's own statistics)."""
+    together, fitted to ``statistics`` (default: the frames' own; e.g. those of the frames a segment shows), or with
+    ``per_frame`` one map per frame (each frame's own statistics)."""
     if per_frame:  # each frame's statistics, (F, 1, 1, C)
         values = frames.astype(np.float64)
         mean, std = values.mean(axis=(1, 2), keepdims=True), values.std(axis=(1, 2), keepdims=True)
     else:
-        mean, std = colour_statistics(frames)
+        mean, std = colour_statistics(frames) if statistics is None else statistics
     target_mean = mean + factor * (reference[0] - mean)
     target_std = std + factor * (reference[1] - std)
     gain = np.where(std > 1e-6, target_std / np.maximum(std, 1e-6), 1.0)
     return ((frames - mean) * gain + target_mean).astype(np.float32)
+
+
+def _segment_frames(frames: np.ndarray, state: dict | None, args: dict, cut: int,
+                    shown: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A chunk's decoded frames (F, H, W, C, 0-255) -> its segment (``shown`` frames, uint8), its tail (the frames
+    from ``cut`` on, for the next chunk's cross-fade) and the reference colours (the first chunk's).
+
+    The segment is ``frames[:cut]`` with its first frames cross-faded from the previous chunk's tail. With
+    ``colour_match`` (chunk scope) the colour map is fitted to the frames the segment shows, not to the tail, which
+    the next chunk's frames replace; after the cross-fade, which brings in the previous chunk's frames, it is fitted
+    once more to the segment as written, and the tail takes the same map."""
+    factor = args["colour_match"]
+    per_frame = args.get("colour_match_scope", "chunk") == "frame"  # manifests written before the scope: chunk
+    colours = colour_statistics(frames[:shown]) if state is None else state["reference_colours"].numpy()
+    matching = factor > 0 and (state is not None or per_frame)
+    if matching:
+        frames = match_colours(frames, colours, factor, per_frame=per_frame,
+                               statistics=None if per_frame else colour_statistics(frames[:shown]))
+    segment, tail = frames[:cut].astype(np.float32), frames[cut:].copy()
+    if state is not None:
+        previous = state["tail_frames"].numpy().astype(np.float32)
+        weight = _ramp(len(previous)).numpy()[:, None, None, None]
+        segment[: len(previous)] = previous * (1 - weight) + segment[: len(previous)] * weight
+        if matching and not per_frame:
+            target, written = colour_statistics(frames[:shown]), colour_statistics(segment[:shown])
+            segment = match_colours(segment, target, 1.0, statistics=written)
+            tail = match_colours(tail, target, 1.0, statistics=written)
+    return np.clip(segment + 0.5, 0, 255).astype(np.uint8)[:shown], tail, colours
 
 
 def _ramp(count: int) -> torch.Tensor:
@@ -419,22 +449,13 @@ class LongVideoMixin:
             latents[:, :, :overlap] = torch.lerp(state["tail_latents"][:, :, -overlap:].to(latents),
                                                  latents[:, :, :overlap], weight)
         frames = self._long_decode(latents, state, overlap, plan, call, generator)
-        colours = colour_statistics(frames) if state is None else state["reference_colours"].numpy()
-        per_frame = args.get("colour_match_scope", "chunk") == "frame"  # manifests written before the scope: chunk
-        if (state is not None or per_frame) and args["colour_match"] > 0:
-            frames = match_colours(frames, colours, args["colour_match"], per_frame=per_frame)
-
         # The segment: this chunk's frames up to the next chunk's overlap, the overlap cross-faded with the last's.
         _, end = layout.written(k)
         cut = layout.ratio * end if state is not None else 1 + layout.ratio * (end - 1)
         cut = frames.shape[0] if k == layout.num_chunks - 1 else cut
-        segment = frames[:cut].astype(np.float32)
-        if state is not None:
-            previous = state["tail_frames"].numpy().astype(np.float32)
-            weight = _ramp(len(previous)).numpy()[:, None, None, None]
-            segment[: len(previous)] = previous * (1 - weight) + segment[: len(previous)] * weight
         seg_start, seg_end = layout.segment_pixels(k)
-        segment_uint8 = np.clip(segment + 0.5, 0, 255).astype(np.uint8)[: seg_end - seg_start]
+        shown = min(cut, seg_end - seg_start)  # the last chunk decodes frames past the video's end
+        segment_uint8, tail, colours = _segment_frames(frames, state, args, cut, shown)
         audio_segment, audio_tail, audio_latents = None, None, None
         if audio_state is not None:
             audio_latents = audio_state.latents.float()
@@ -446,7 +467,7 @@ class LongVideoMixin:
 
         next_state = {
             "tail_latents": latents[:, :, layout.stride - min(DECODE_CONTEXT, layout.stride):].contiguous(),
-            "tail_frames": torch.from_numpy(frames[cut:].copy()) if k < layout.num_chunks - 1 else torch.zeros(0),
+            "tail_frames": torch.from_numpy(tail) if k < layout.num_chunks - 1 else torch.zeros(0),
             "reference": latents if state is None else state["reference"],
             "reference_colours": torch.from_numpy(colours),
         }
