@@ -230,25 +230,42 @@ def test_colour_match_leaves_the_first_chunk_and_pulls_the_rest(av_pipe, tmp_pat
 def test_colour_match_holds_every_written_segment_to_the_first(av_pipe, tmp_path, monkeypatch):
     """With colour_match=1 each segment, as written (cross-fade included; the last one cut at the video's end), has
     the first segment's per-channel mean and std, up to uint8 rounding and clipping (about 0.2 of 255 here; fitted to
-    the chunk's whole decode before the cross-fade, as until 2026-12-05, the std was 1.3 off)."""
+    the chunk's whole decode before the cross-fade, as until 2026-12-05, the std was 1.3 off). A tiny factor changes
+    the video by no more than rounding."""
     from ltx_video.pipelines import long_video
 
-    written = []
+    written, real = [], long_video.write_segment
 
     def spy(path, frames, *args, **kwargs):
         written.append(frames)
-        return long_video.write_segment.__wrapped__(path, frames, *args, **kwargs)
+        return real(path, frames, *args, **kwargs)
 
-    spy.__wrapped__ = long_video.write_segment
     monkeypatch.setattr(long_video, "write_segment", spy)
-    for m in (0.0, 1.0):
+    for m in (0.0, 1.0, 1e-6):
         av_pipe.generate_long("a red ball bounces", output=tmp_path / f"w{m}.mp4", colour_match=m, **LONG)
-    plain, matched = written[:3], written[3:]
-    assert len(matched) == 3 and matched[-1].shape[0] < LONG["chunk_frames"]  # the last chunk is cut
+    plain, matched, tiny = written[:3], written[3:6], written[6:]
+    assert len(tiny) == 3 and [len(s) for s in matched] == [9, 16, 16]  # the last chunk decodes 17, shows 16
     assert np.array_equal(plain[0], matched[0])
     deviation = [np.abs(colour_statistics(seg) - colour_statistics(matched[0])).max() for seg in matched[1:]]
     unmatched = [np.abs(colour_statistics(seg) - colour_statistics(plain[0])).max() for seg in plain[1:]]
     assert max(deviation) < 0.5 < min(unmatched)
+    assert all(np.abs(a.astype(int) - b).max() <= 1 for a, b in zip(plain, tiny, strict=True))
+
+
+def test_colour_match_does_not_resume_a_run_fitted_the_old_way(av_pipe, tmp_path):
+    """A run with colour_match started before the fit changed (no `colour_fit` in its manifest) is refused with a
+    clear error; resume=False starts over beside it."""
+    out = av_pipe.generate_long("a red ball bounces", output=tmp_path / "old.mp4", colour_match=1.0, **LONG)
+    path = out.folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["arguments"]["colour_fit"] == 2
+    del manifest["arguments"]["colour_fit"]
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="version of ltx_video whose colour matching differs.*resume=False"):
+        av_pipe.generate_long("a red ball bounces", output=tmp_path / "old.mp4", colour_match=1.0, **LONG)
+    again = av_pipe.generate_long("a red ball bounces", output=tmp_path / "old.mp4", colour_match=1.0, resume=False,
+                                  **LONG)
+    assert again.folder != out.folder and path.is_file()
 
 
 def test_carry_over_holds_the_overlap(av_pipe, tmp_path):

@@ -24,6 +24,8 @@ from ltx_video.io.segments import atomic_path, sha256_file
 __all__ = ["MANIFEST_FORMAT", "LongRun", "canonical"]
 
 MANIFEST_FORMAT = "ltx_video.long_video/1"
+# Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
+VERSIONED = {"colour_fit": "colour matching"}
 
 
 def canonical(value: Any) -> Any:
@@ -106,6 +108,12 @@ class LongRun:
     def _check_arguments(self, arguments: dict) -> None:
         recorded = self.manifest["arguments"]
         for key in sorted(set(recorded) | set(arguments)):
+            if recorded.get(key) != arguments.get(key) and key in VERSIONED:
+                raise ValueError(
+                    f"the run in {self.folder} was started by a version of ltx_video whose {VERSIONED[key]} differs "
+                    "from this one's, so it cannot be continued identically: pass resume=False to start over in a new "
+                    "folder (the old one is kept)"
+                )
             if recorded.get(key) != arguments.get(key):
                 raise ValueError(
                     f"`{key}` is {arguments.get(key)!r} but the run in {self.folder} was started with "

@@ -14,12 +14,13 @@ chunk ``k`` covers latents ``[k (L - O), k (L - O) + L)`` of one global timeline
    length before the chunk starts (negative time), a long-term reference against drift;
 3. after denoising, **AdaIN** moves each channel's latent mean and std toward the first chunk's by
    ``adain_factor``; the overlap is **blended** with the previous chunk's latents (linear ramp);
-4. the chunk is decoded (with two latent frames of the previous chunk as the decoder's context); with
-   ``colour_match`` its decoded frames' colour statistics (per RGB channel: mean and std over the frames its
-   segment shows) move toward the first chunk's by that factor, the colour transfer of Reinhard et al. (2001) that
-   long-video tools apply between extensions ("color match"), since the decoder turns the same latent statistics
-   into slightly different colours; its frames up to the next chunk's overlap are written at once as a closed
-   segment; over the overlap the previous chunk's decoded frames and audio are cross-faded into the new ones.
+4. the chunk is decoded (with two latent frames of the previous chunk as the decoder's context); its frames up to
+   the next chunk's overlap are written at once as a closed segment; over the overlap the previous chunk's decoded
+   frames and audio are cross-faded into the new ones. With ``colour_match``, the segment's colour statistics (per
+   RGB channel: mean and std over the frames it shows, cross-fade included) move toward the first segment's by that
+   factor, through one affine map per channel on the chunk's own frames: the colour transfer of Reinhard et al.
+   (2001) that long-video tools apply between extensions ("color match"), since the decoder turns the same latent
+   statistics into slightly different colours.
 
 Seeds: chunk ``k`` draws from ``torch.Generator("cpu").manual_seed(chunk_seed(seed, k))``, so a resumed run
 repeats an uninterrupted one exactly. Memory holds one chunk and the carried state, whatever the length.
@@ -180,6 +181,10 @@ def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float, per_
     return ((frames - mean) * gain + target_mean).astype(np.float32)
 
 
+COLOUR_FIT = 2  # recorded in the manifest of runs with colour_match: 2 = fitted to the frames each segment shows
+REFITS = 3  # each removes all but roughly the previous frames' share of the segment's colour error
+
+
 def _segment_frames(frames: np.ndarray, state: dict | None, args: dict, cut: int,
                     shown: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A chunk's decoded frames (F, H, W, C, 0-255) -> its segment (``shown`` frames, uint8), its tail (the frames
@@ -187,8 +192,9 @@ def _segment_frames(frames: np.ndarray, state: dict | None, args: dict, cut: int
 
     The segment is ``frames[:cut]`` with its first frames cross-faded from the previous chunk's tail. With
     ``colour_match`` (chunk scope) the colour map is fitted to the frames the segment shows, not to the tail, which
-    the next chunk's frames replace; after the cross-fade, which brings in the previous chunk's frames, it is fitted
-    once more to the segment as written, and the tail takes the same map."""
+    the next chunk's frames replace; then, since the cross-fade brings in the previous chunk's frames, this chunk's
+    map is refitted (``REFITS`` times, each by ``colour_match``) so that the segment as written moves toward the same
+    statistics; the tail takes the same map."""
     factor = args["colour_match"]
     per_frame = args.get("colour_match_scope", "chunk") == "frame"  # manifests written before the scope: chunk
     colours = colour_statistics(frames[:shown]) if state is None else state["reference_colours"].numpy()
@@ -196,16 +202,24 @@ def _segment_frames(frames: np.ndarray, state: dict | None, args: dict, cut: int
     if matching:
         frames = match_colours(frames, colours, factor, per_frame=per_frame,
                                statistics=None if per_frame else colour_statistics(frames[:shown]))
-    segment, tail = frames[:cut].astype(np.float32), frames[cut:].copy()
-    if state is not None:
-        previous = state["tail_frames"].numpy().astype(np.float32)
-        weight = _ramp(len(previous)).numpy()[:, None, None, None]
-        segment[: len(previous)] = previous * (1 - weight) + segment[: len(previous)] * weight
-        if matching and not per_frame:
-            target, written = colour_statistics(frames[:shown]), colour_statistics(segment[:shown])
-            segment = match_colours(segment, target, 1.0, statistics=written)
-            tail = match_colours(tail, target, 1.0, statistics=written)
-    return np.clip(segment + 0.5, 0, 255).astype(np.uint8)[:shown], tail, colours
+    previous = None if state is None else state["tail_frames"].numpy().astype(np.float32)
+
+    def cross_fade(new: np.ndarray) -> np.ndarray:
+        segment = new[:cut].astype(np.float32)
+        if previous is not None:
+            weight = _ramp(len(previous)).numpy()[:, None, None, None]
+            segment[: len(previous)] = previous * (1 - weight) + segment[: len(previous)] * weight
+        return segment
+
+    segment = cross_fade(frames)
+    if matching and not per_frame and previous is not None:
+        # The cross-fade brings in the previous chunk's frames: refit this chunk's map (never the previous frames',
+        # so the seam stays continuous) until the segment as written is where the first fit put its shown frames.
+        target = colour_statistics(frames[:shown])
+        for _ in range(REFITS):
+            frames = match_colours(frames, target, factor, statistics=colour_statistics(segment[:shown]))
+            segment = cross_fade(frames)
+    return np.clip(segment + 0.5, 0, 255).astype(np.uint8)[:shown], frames[cut:].copy(), colours
 
 
 def _ramp(count: int) -> torch.Tensor:
@@ -338,6 +352,8 @@ class LongVideoMixin:
         )
         if colour_match_scope != "chunk":  # recorded only when set, so runs started before it existed resume
             arguments["colour_match_scope"] = colour_match_scope
+        if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
+            arguments["colour_fit"] = COLOUR_FIT
         # Every per-chunk argument is checked by planning the first chunk, before any folder is made.
         self._long_warned = set()
         self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
