@@ -108,18 +108,19 @@ class LongRun:
     def _check_arguments(self, arguments: dict) -> None:
         recorded = self.manifest["arguments"]
         for key in sorted(set(recorded) | set(arguments)):
-            if recorded.get(key) != arguments.get(key) and key in VERSIONED:
+            if recorded.get(key) == arguments.get(key):
+                continue
+            if key in VERSIONED:
                 raise ValueError(
                     f"the run in {self.folder} was started by a version of ltx_video whose {VERSIONED[key]} differs "
                     "from this one's, so it cannot be continued identically: pass resume=False to start over in a new "
                     "folder (the old one is kept)"
                 )
-            if recorded.get(key) != arguments.get(key):
-                raise ValueError(
-                    f"`{key}` is {arguments.get(key)!r} but the run in {self.folder} was started with "
-                    f"{recorded.get(key)!r}: pass the same arguments to resume it, or resume=False to start over in a "
-                    "new folder (the old one is kept)"
-                )
+            raise ValueError(
+                f"`{key}` is {arguments.get(key)!r} but the run in {self.folder} was started with "
+                f"{recorded.get(key)!r}: pass the same arguments to resume it, or resume=False to start over in a "
+                "new folder (the old one is kept)"
+            )
 
     def _verify_finished(self) -> None:
         for entry in self.manifest["chunks"]:
