@@ -4,7 +4,8 @@
     python scripts/benchmark_sampling.py --tuning --num 32 --settings "no STG" "STG 1.5, block 2"
 
 For each setting (the model's defaults; CFG 5, CFG 1.5, 50 steps; spatiotemporal guidance at several scales and
-blocks; ``"no STG"``; modality guidance at several scales, ``"no modality"``), ``--num`` held-out prompts (``benchmark_quality.held_out_clip``: seeds from 1,000,000; with
+blocks; ``"no STG"``; modality guidance at several scales, ``"no modality"``; ``"audio=..."``: the video generated
+to the clip's real sound and measured against it), ``--num`` held-out prompts (``benchmark_quality.held_out_clip``: seeds from 1,000,000; with
 ``--tuning`` from 2,000,000, where settings are chosen so that the held-out figures stay unbiased) are generated and
 measured: the absolute audio-video offset (mean, median, share within 65 ms), the share of clips whose object is
 found in every frame, how far it moves per frame and the flicker (each against the real clips'), and colour adherence. Cheaper than
@@ -73,6 +74,12 @@ SETTINGS = {
     "audio modality 12": {"audio_modality_scale": 12.0},
     "audio modality 20": {"audio_modality_scale": 20.0},
     "audio modality 8, audio CFG 1.5": {"audio_modality_scale": 8.0, "audio_guidance_scale": 1.5},
+    # Video generated to the clip's real sound (audio=), measured against that sound: the defaults, then the video
+    # pushed toward what the audio implies (modality guidance on the video stream).
+    "audio=": {"_given_audio": True},
+    "audio=, video modality 2": {"_given_audio": True, "modality_scale": 2.0},
+    "audio=, video modality 3": {"_given_audio": True, "modality_scale": 3.0},
+    "audio=, video modality 5": {"_given_audio": True, "modality_scale": 5.0},
 }
 
 
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmark_quality import held_out_clip
 
     from ltx_video import metrics
-    from ltx_video.data.synthetic import COLOURS, parse_prompt
+    from ltx_video.data.synthetic import COLOURS, SAMPLE_RATE, parse_prompt
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
 
     pipe = load_default_pipeline()
@@ -111,13 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.settings:
         call = {**DEFAULT_GENERATION, **SETTINGS[name]}
         resound = call.pop("_resound", False)
+        given_audio = call.pop("_given_audio", False)
         offsets, present, colour, speed, real_speed, flicker, real_flicker = [], [], [], [], [], [], []
         start = time.perf_counter()
         for i in range(args.num):
             index = i + 1_000_000 if args.tuning else i
             clip, prompt = held_out_clip(index, call)
-            out = pipe(prompt, generator=torch.Generator().manual_seed(index), output_type="pt", **call)
-            frames, audio = out.frames[0], out.audio[0][0]
+            sound = {"audio": clip.audio, "audio_sample_rate": SAMPLE_RATE} if given_audio else {}
+            out = pipe(prompt, generator=torch.Generator().manual_seed(index), output_type="pt", **sound, **call)
+            frames, audio = out.frames[0], (clip.audio if given_audio else out.audio[0][0])
             if resound:
                 audio = pipe(prompt, video=frames, frame_index=0, strength=1.0, output_type="pt",
                              generator=torch.Generator().manual_seed(index), **call).audio[0][0]
