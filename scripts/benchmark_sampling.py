@@ -77,7 +77,6 @@ SETTINGS = {
     # Video generated to the clip's real sound (audio=), measured against that sound: the defaults, then the video
     # pushed toward what the audio implies (modality guidance on the video stream).
     "audio=": {"_given_audio": True},
-    "audio=, video modality 2": {"_given_audio": True, "modality_scale": 2.0},
     "audio=, video modality 3": {"_given_audio": True, "modality_scale": 3.0},
     "audio=, video modality 5": {"_given_audio": True, "modality_scale": 5.0},
 }
