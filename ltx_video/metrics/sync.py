@@ -102,12 +102,21 @@ def offset_from_events_ms(
         The offset in ms, or ``nan`` when there is no event or no onset.
     """
     max_offset_ms = check_positive(max_offset_ms, "max_offset_ms")
+    lags, correlation = _lag_correlation(times, strengths, envelope, max_offset_ms)
+    if not correlation.max() > 0:
+        return float("nan")
+    return float(lags[0] + _parabolic_vertex(correlation, int(np.argmax(correlation))))
+
+
+def _lag_correlation(times, strengths, envelope, max_offset_ms: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(lags, c(lags))`` of :func:`offset_from_events_ms`, integer lags in ms; ``c`` all 0 when a side is empty."""
     times = np.asarray(times, np.float64)
     strengths = np.asarray(strengths, np.float64)
     envelope = np.asarray(envelope, np.float64)
-    if len(times) == 0 or envelope.size == 0 or not envelope.max() > 0 or not strengths.max() > 0:
-        return float("nan")
     max_lag = int(np.ceil(max_offset_ms))
+    lags = np.arange(-max_lag, max_lag + 1)
+    if len(times) == 0 or envelope.size == 0 or not envelope.max() > 0 or not strengths.max() > 0:
+        return lags, np.zeros(len(lags))
     duration_ms = max(len(envelope), int(np.ceil(times.max() * 1000)) + 1)
     pad = max_lag + int(np.ceil(4 * _VIDEO_SIGMA_MS))
     grid = np.arange(-pad, duration_ms + pad, dtype=np.float64)
@@ -117,12 +126,8 @@ def offset_from_events_ms(
     audio_signal = np.zeros_like(grid)
     audio_signal[pad : pad + len(envelope)] = _gaussian_smooth(envelope, _AUDIO_SIGMA_MS)
     audio_signal /= audio_signal.max()
-    lags = np.arange(-max_lag, max_lag + 1)
     centre = video_signal[pad:-pad]
-    correlation = np.array([np.dot(centre, audio_signal[pad + lag : len(grid) - pad + lag]) for lag in lags])
-    if not correlation.max() > 0:
-        return float("nan")
-    return float(lags[0] + _parabolic_vertex(correlation, int(np.argmax(correlation))))
+    return lags, np.array([np.dot(centre, audio_signal[pad + lag : len(grid) - pad + lag]) for lag in lags])
 
 
 def av_sync_offset_ms(
