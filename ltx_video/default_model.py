@@ -10,6 +10,8 @@ pipelines, mp4 with audio) works end to end, not a general video model.
     >>> from ltx_video.default_model import load_default_pipeline, DEFAULT_GENERATION
     >>> pipe = load_default_pipeline()
     >>> out = pipe("a red ball bounces", **DEFAULT_GENERATION)
+    >>> # video to a given sound (16 kHz waveform): the sampling chosen for it, video modality guidance 3
+    >>> out = pipe("a red ball bounces", audio=waveform, audio_sample_rate=16000, **DEFAULT_GENERATION_GIVEN_AUDIO)
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from pathlib import Path
 
 from ltx_video.pipelines.generation_defaults import GenerationDefaults
 
-__all__ = ["DEFAULT_GENERATION", "DEFAULT_MODEL_DIR", "load_default_pipeline"]
+__all__ = ["DEFAULT_GENERATION", "DEFAULT_GENERATION_GIVEN_AUDIO", "DEFAULT_MODEL_DIR", "load_default_pipeline"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "assets" / "default_model"
 
 # The size, rate and sampling the model was trained and measured at: the generation_defaults.json saved with it
 # (which also names the prompts it knows), as pipeline call arguments.
 DEFAULT_GENERATION = GenerationDefaults.load(DEFAULT_MODEL_DIR).call_kwargs()
+# The same for a call given a sound (``audio=``): its ``given_audio`` applied (video modality guidance 3).
+DEFAULT_GENERATION_GIVEN_AUDIO = GenerationDefaults.load(DEFAULT_MODEL_DIR).call_kwargs(audio_given=True)
 
 
 def load_default_pipeline(**kwargs):

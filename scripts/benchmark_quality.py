@@ -14,7 +14,8 @@ model's training size. Then, with ``ltx_video.metrics``, on three sets:
 - ``generated``: the model's video with the model's audio,
 - ``shuffled``: the model's video with the audio generated for the next prompt (lower bound: same
   kind of sound, unrelated timing),
-- ``audio=``: video generated to match the real clip's audio (audio-to-video), against that audio,
+- ``audio=``: video generated to match the real clip's audio (audio-to-video), against that audio, sampled with
+  the model's defaults for a given sound (``given_audio``: video modality guidance 3, since 2026-12-05),
 - ``video=``: audio generated to match the real clip's frames (video-to-audio: the whole clip given as the
   conditioning video at strength 1, so every video token is held clean), that audio against those frames.
 
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     from ltx_video.data.synthetic import SAMPLE_RATE
-    from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
+    from ltx_video.default_model import DEFAULT_GENERATION, DEFAULT_GENERATION_GIVEN_AUDIO, load_default_pipeline
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
 
     pipe = LTXAudioVideoPipeline.from_pretrained(args.model) if args.model else load_default_pipeline()
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.guidance_rescale is not None:
         call["guidance_rescale"] = args.guidance_rescale
     fps = call["frame_rate"]
+    # video to a given sound: sampled as the model's defaults say for it (given_audio: video modality guidance 3)
+    given_audio_call = {**call, **{k: v for k, v in DEFAULT_GENERATION_GIVEN_AUDIO.items() if DEFAULT_GENERATION.get(k) != v}}
 
     began = time.perf_counter()
     real, generated, conditioned, sounded = [], [], [], []
@@ -221,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             audio_sample_rate=SAMPLE_RATE,
             generator=torch.Generator().manual_seed(i),
             output_type="pt",
-            **call,
+            **given_audio_call,
         )
         conditioned.append(dict(frames=out.frames[0], audio=clip.audio, prompt=clip.prompt))
         # video-conditioned: the sound generated to the real clip's frames, every frame held

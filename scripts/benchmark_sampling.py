@@ -74,8 +74,9 @@ SETTINGS = {
     "audio modality 12": {"audio_modality_scale": 12.0},
     "audio modality 20": {"audio_modality_scale": 20.0},
     "audio modality 8, audio CFG 1.5": {"audio_modality_scale": 8.0, "audio_guidance_scale": 1.5},
-    # Video generated to the clip's real sound (audio=), measured against that sound: the defaults, then the video
-    # pushed toward what the audio implies (modality guidance on the video stream).
+    # Video generated to the clip's real sound (audio=), measured against that sound: the joint generation's defaults,
+    # then the video pushed toward what the audio implies (modality guidance on the video stream). Modality 3 was
+    # chosen here and is the built-in model's default for a given sound (generation_defaults.json: given_audio).
     "audio=": {"_given_audio": True},
     "audio=, video modality 3": {"_given_audio": True, "modality_scale": 3.0},
     "audio=, video modality 5": {"_given_audio": True, "modality_scale": 5.0},

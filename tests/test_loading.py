@@ -118,6 +118,36 @@ def test_generation_defaults_carry_modality_guidance_only_when_on(tmp_path):
             GenerationDefaults(**base, audio_modality_scale=bad)
 
 
+def test_generation_defaults_given_audio_replace_the_sampling_of_calls_given_a_sound(tmp_path):
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    base = dict(height=64, width=64, num_frames=9, frame_rate=24.0, num_inference_steps=4, guidance_scale=3.0)
+    joint = GenerationDefaults(**base, audio_modality_scale=8.0)
+    assert joint.call_kwargs(audio_given=True) == joint.call_kwargs()  # nothing given: the same call
+    on = GenerationDefaults(**base, audio_modality_scale=8.0, given_audio={"modality_scale": 3.0, "guidance_scale": 2.0})
+    assert "modality_scale" not in on.call_kwargs() and on.call_kwargs()["guidance_scale"] == 3.0
+    assert on.call_kwargs(audio_given=True) == {**on.call_kwargs(), "modality_scale": 3.0, "guidance_scale": 2.0}
+    on.save(tmp_path)
+    assert json.loads((tmp_path / "generation_defaults.json").read_text())["given_audio"] == {
+        "modality_scale": 3.0, "guidance_scale": 2.0}
+    assert GenerationDefaults.load(tmp_path) == on
+    joint.save(tmp_path)  # a model without it writes the file it always wrote
+    assert "given_audio" not in json.loads((tmp_path / "generation_defaults.json").read_text())
+    for bad, match in (([("modality_scale", 3.0)], "given_audio must be a dict"),
+                       ({"height": 128}, r"given_audio: unknown key\(s\) \['height'\]"),
+                       ({"modality_scale": -1.0}, "given_audio: modality_scale must be a number >= 0"),
+                       ({"stg_scale": 1.0}, "given_audio: stg_scale > 0 needs a non-empty skip_block_list")):
+        with pytest.raises(ValueError, match=match):
+            GenerationDefaults(**base, given_audio=bad)
+
+
+def test_builtin_model_follows_a_given_sound_with_video_modality_guidance():
+    from ltx_video.default_model import DEFAULT_GENERATION, DEFAULT_GENERATION_GIVEN_AUDIO
+
+    assert "modality_scale" not in DEFAULT_GENERATION  # joint generation: off (it hurts there)
+    assert DEFAULT_GENERATION_GIVEN_AUDIO == {**DEFAULT_GENERATION, "modality_scale": 3.0}
+
+
 def test_prompts_outside_the_trained_grammar_warn_once_each(caplog):
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
 

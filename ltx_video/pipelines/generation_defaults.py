@@ -6,6 +6,8 @@ at 704 x 1216, the built-in toy model at 64 x 64. A pipeline with ``generation_d
 ``ltx-video`` command uses them for every value not given on the command line (else
 :data:`LTX_VIDEO_DEFAULTS`). ``prompt_grammar`` is set for models of the synthetic world: the prompts
 they were trained on (:class:`ltx_video.data.prompts.PromptGrammar`), so a prompt outside it is warned about.
+``given_audio`` holds the arguments that differ when a call takes a sound (``audio=``, video to a given sound):
+the built-in model's video follows a given sound best with ``modality_scale=3``, which hurts joint generation.
 
 This module imports neither torch nor diffusers: the command line reads it before loading anything.
 """
@@ -15,13 +17,23 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GENERATION_DEFAULTS_FILE", "LTX_VIDEO_DEFAULTS", "GenerationDefaults", "prompt_grammar_warnings"]
+__all__ = [
+    "GENERATION_DEFAULTS_FILE",
+    "GIVEN_AUDIO_KEYS",
+    "LTX_VIDEO_DEFAULTS",
+    "GenerationDefaults",
+    "prompt_grammar_warnings",
+]
 
 GENERATION_DEFAULTS_FILE = "generation_defaults.json"
+# The sampling arguments ``given_audio`` may change; size, length and rate follow the call, not the sound.
+GIVEN_AUDIO_KEYS = (
+    "num_inference_steps", "guidance_scale", "negative_prompt", "stg_scale", "skip_block_list", "modality_scale",
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,9 @@ class GenerationDefaults:
     ``{"max_objects": int, "cameras": [str, ...]}`` or None (any prompt). ``stg_scale`` and ``skip_block_list``:
     spatiotemporal guidance (LTX-Video 0.9.8's STG, ``attention_values``), passed to a call only when the scale is
     above 0. ``modality_scale`` / ``audio_modality_scale``: modality guidance of an audio-video model (LTX-2's),
-    passed only when not 1 (off), and only to calls that generate or take audio."""
+    passed only when not 1 (off), and only to calls that generate or take audio. ``given_audio``: a dict of those
+    call arguments (``GIVEN_AUDIO_KEYS``) that replace these when the call takes a sound, or None
+    (:meth:`call_kwargs` with ``audio_given=True``)."""
 
     height: int
     width: int
@@ -44,6 +58,7 @@ class GenerationDefaults:
     skip_block_list: tuple[int, ...] = ()
     modality_scale: float = 1.0
     audio_modality_scale: float = 1.0
+    given_audio: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         for name in ("height", "width", "num_frames", "num_inference_steps"):
@@ -70,6 +85,20 @@ class GenerationDefaults:
             raise ValueError("generation defaults: stg_scale > 0 needs a non-empty skip_block_list")
         if self.prompt_grammar is not None and not isinstance(self.prompt_grammar, dict):
             raise ValueError(f"generation defaults: prompt_grammar must be a dict or None, got {self.prompt_grammar!r}")
+        if self.given_audio is not None:
+            if not isinstance(self.given_audio, dict):
+                raise ValueError(f"generation defaults: given_audio must be a dict or None, got {self.given_audio!r}")
+            unknown = sorted(set(self.given_audio) - set(GIVEN_AUDIO_KEYS))
+            if unknown:
+                raise ValueError(f"generation defaults: given_audio: unknown key(s) {unknown}; expected some of "
+                                 f"{list(GIVEN_AUDIO_KEYS)}")
+            try:
+                self._with_given_audio()
+            except ValueError as error:
+                raise ValueError(str(error).replace("generation defaults: ", "generation defaults: given_audio: ")) from None
+
+    def _with_given_audio(self) -> GenerationDefaults:
+        return replace(self, given_audio=None, **self.given_audio) if self.given_audio else self
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], source: str = "generation defaults") -> GenerationDefaults:
@@ -93,12 +122,21 @@ class GenerationDefaults:
         for name in ("modality_scale", "audio_modality_scale"):
             if values[name] == 1:
                 del values[name]
+        if self.given_audio is None:
+            del values["given_audio"]
         return values
 
-    def call_kwargs(self) -> dict[str, Any]:
-        """The pipeline ``__call__`` arguments (``prompt_grammar`` is not one)."""
-        values = self._values()
+    def call_kwargs(self, audio_given: bool = False) -> dict[str, Any]:
+        """The pipeline ``__call__`` arguments (``prompt_grammar`` is not one); with ``audio_given``, those of a call
+        that takes a sound (``audio=``): ``given_audio`` applied.
+
+        Example:
+            >>> defaults = pipe.generation_defaults  # the built-in model's: given_audio={"modality_scale": 3.0}
+            >>> video = pipe(prompt, audio=waveform, audio_sample_rate=16000, **defaults.call_kwargs(audio_given=True))
+        """
+        values = (self._with_given_audio() if audio_given else self)._values()
         values.pop("prompt_grammar")
+        values.pop("given_audio", None)
         return values
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
