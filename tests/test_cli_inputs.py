@@ -66,6 +66,16 @@ def test_help_shows_every_default():
         assert default in " ".join(text.split()), default
 
 
+def write_wav(path: Path, waveform: torch.Tensor, rate: int = 16000) -> Path:
+    """A mono 16-bit PCM .wav, written with the standard library (not the code under test)."""
+    import wave
+
+    with wave.open(str(path), "wb") as file:
+        file.setnchannels(1), file.setsampwidth(2), file.setframerate(rate)
+        file.writeframes((waveform.clamp(-1, 1) * 32767).round().to(torch.int16).numpy().tobytes())
+    return path
+
+
 def _condition_files(tmp_path):
     not_image = tmp_path / "photo.png"
     not_image.write_text("not an image")
@@ -104,6 +114,9 @@ def _condition_files(tmp_path):
         (["--stg-blocks", "6"], "ltx-video: error: --stg-blocks 6: this model's transformer has blocks 0 to 5"),
         (["--stg-blocks", "2,x"], "ltx-video generate: error: argument --stg-blocks: expected block indices"),
         (["--stg-scale", "-1"], "ltx-video generate: error: argument --stg-scale: expected a number >= 0"),
+        (["--audio", "{not_video}"], "ltx-video: error: --audio "),
+        (["--audio", "{tmp}/missing.wav"], "ltx-video: error: --audio "),
+        (["--audio", "{video}"], "ltx-video: error: --audio "),  # a video without a sound track
     ],
 )
 def test_bad_input_is_one_line_naming_the_flag_before_loading(argv, start, tmp_path):
@@ -307,6 +320,13 @@ def test_modality_guidance_comes_from_the_flags_else_the_model(tmp_path, compone
     assert resolved(*folder) == {}
     with pytest.raises(CLIError, match="^--modality-scale guides with the audio track.*LTXVideoPipeline"):
         resolved(*folder, "--modality-scale", "2")
+    sound = write_wav(tmp_path / "sound.wav", torch.zeros(16000))
+    assert resolved("--audio", str(sound)) == {**model, "modality_scale": saved["given_audio"]["modality_scale"]}
+    assert resolved("--audio", str(sound), "--modality-scale", "1") == model
+    with pytest.raises(CLIError, match="^--audio needs an audio-video model.*LTXVideoPipeline"):
+        resolved(*folder, "--audio", str(sound))
+    with pytest.raises(CLIError, match="^--audio and --4k cannot be combined"):
+        resolved("--audio", str(sound), "--4k")
     long_call = check_long(build_parser().parse_args(["long", "a red ball bounces", "--duration", "2"]))[1]
     assert {k: long_call[k] for k in names if k in long_call} == model
     with pytest.raises(CLIError, match="^--audio-modality-scale guides with the audio track.*--no-audio"):
@@ -364,3 +384,27 @@ def test_camera_space_pixel_moves_the_built_in_models_camera(tmp_path):
     frames, _ = read_video_tensor(out)
     dx, dy, zoom = camera_motion(frames).mean(axis=0)
     assert 0.75 < dx < 1.6 and abs(dy) < 0.2 and abs(zoom - 1) < 0.005, (dx, dy, zoom)
+
+
+def test_video_to_a_given_sound_from_the_command_line(tmp_path):
+    """--audio: the video is generated to the sound (a synthetic clip's, at 22.05 kHz) and the mp4 carries that sound
+    at the same times, resampled to the model's 16 kHz."""
+    import numpy as np
+
+    from ltx_video.data.synthetic import make_clip
+    from ltx_video.io.media import audio_start_offset, resample_audio
+    from ltx_video.metrics import audio_onset_envelope, audio_onset_times, offset_from_events_ms
+
+    clip = make_clip(3, camera="static")  # "a pink triangle bounces"
+    sound = write_wav(tmp_path / "bounces.wav", resample_audio(clip.audio[None], 16000, 22050)[0], rate=22050)
+    out = tmp_path / "to_sound.mp4"
+    result = cli("generate", "a pink triangle bounces", "--audio", str(sound), "--steps", "4", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    frames, _ = read_video_tensor(out)
+    audio, rate = read_audio(out)
+    assert frames.shape[0] == 49 and rate == 16000
+    shift = round(audio_start_offset(out) * rate)
+    audio = torch.nn.functional.pad(audio[0], (shift, 0)) if shift > 0 else audio[0, -shift:]
+    onsets = audio_onset_times(clip.audio)
+    assert len(onsets) >= 2 and len(audio_onset_times(audio)) == len(onsets)
+    assert abs(offset_from_events_ms(onsets, np.ones(len(onsets)), audio_onset_envelope(audio))) <= 2

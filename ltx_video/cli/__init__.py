@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how a training-free --camera is imposed: latent (default: the latent frames' low frequencies "
                      "pulled along the camera in the early steps) or pixel (every step's predicted clip re-rendered as a "
                      "still world seen by the camera: a 2D camera move); see docs/control.md")
+    gen.add_argument("--audio", type=Path, metavar="PATH", help="audio-video models: generate the video to this sound "
+                     "(a .wav, .mp3, .m4a or a video's sound track), written into the output; sampled with the model's "
+                     "defaults for a given sound")
     gen.add_argument("--output", type=Path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4)")
     gen.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
     gen.add_argument("--dtype", choices=DTYPES, default="float32", help="default: float32")

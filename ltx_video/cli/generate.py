@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ltx_video.cli import ATTENTION_BACKENDS, PROG, CLIError
@@ -104,6 +104,23 @@ def _check_media(path: str, spec: str, flag: str = "--condition") -> None:
     except (av.error.FFmpegError, StopIteration, UnicodeDecodeError) as error:
         raise CLIError(f"{flag} {spec}: {path} is neither an image ({', '.join(sorted(IMAGE_SUFFIXES))}) nor a "
                        f"video PyAV can decode ({type(error).__name__})") from None
+
+
+def _check_audio(path: Path, source: ModelSource) -> None:
+    """--audio: an audio-video model, and a file with a sound track PyAV can decode."""
+    if source.pipeline_class != "LTXAudioVideoPipeline":
+        raise CLIError(f"--audio needs an audio-video model (LTXAudioVideoPipeline); this model is a {source.pipeline_class}")
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise CLIError(f"--audio {path} has no sound track")
+            next(container.decode(audio=0))
+    except FileNotFoundError:
+        raise CLIError(f"--audio {path}: no such file") from None
+    except (av.error.FFmpegError, StopIteration, UnicodeDecodeError) as error:
+        raise CLIError(f"--audio {path} is not audio PyAV can decode ({type(error).__name__})") from None
 
 
 def _check_device(text: str):
@@ -231,6 +248,9 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     if args.output.is_dir():
         raise CLIError(f"--output {args.output} is a folder; expected an .mp4 file path")
     source = inspect_model(args.model, args.base_model)
+    if args.audio is not None:
+        _check_audio(args.audio, source)
+        source = replace(source, defaults=source.defaults.for_given_audio())
     config = None
     if args.config is not None:
         from ltx_video.configs import load_config
@@ -244,6 +264,9 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
                        "LTXLatentUpsamplerModel folder")
     if config is not None and config.is_multiscale and args.upsampler is None:
         raise CLIError("--config is multi-scale: pass --upsampler DIR (an LTXLatentUpsamplerModel folder)")
+    if args.audio is not None and (args.four_k or (config is not None and config.is_multiscale)):
+        other = "--4k" if args.four_k else "a multi-scale --config"
+        raise CLIError(f"--audio and {other} cannot be combined: the multi-scale passes generate video only")
     call = _resolve_call(args, source, config)
     if args.four_k:
         _check_4k(args, source, config, call)
@@ -364,6 +387,8 @@ def run(args) -> Path:
         output_type="pt",
         generator=torch.Generator(device="cpu").manual_seed(args.seed),
     )
+    if args.audio is not None:  # read (resampled to the model's rate) by the pipeline; the output carries it
+        call["audio"] = str(args.audio)
     if args.keyframe:
         placement = args.keyframe_placement.replace("-", "_")
         call["keyframes"] = [Keyframe(p, f, s, placement=placement) for p, f, s in args.keyframe]

@@ -93,11 +93,12 @@ class GenerationDefaults:
                 raise ValueError(f"generation defaults: given_audio: unknown key(s) {unknown}; expected some of "
                                  f"{list(GIVEN_AUDIO_KEYS)}")
             try:
-                self._with_given_audio()
+                self.for_given_audio()
             except ValueError as error:
                 raise ValueError(str(error).replace("generation defaults: ", "generation defaults: given_audio: ")) from None
 
-    def _with_given_audio(self) -> GenerationDefaults:
+    def for_given_audio(self) -> GenerationDefaults:
+        """These defaults as they apply to a call that takes a sound: ``given_audio`` folded in (itself if None)."""
         return replace(self, given_audio=None, **self.given_audio) if self.given_audio else self
 
     @classmethod
@@ -134,7 +135,7 @@ class GenerationDefaults:
             >>> defaults = pipe.generation_defaults  # the built-in model's: given_audio={"modality_scale": 3.0}
             >>> video = pipe(prompt, audio=waveform, audio_sample_rate=16000, **defaults.call_kwargs(audio_given=True))
         """
-        values = (self._with_given_audio() if audio_given else self)._values()
+        values = (self.for_given_audio() if audio_given else self)._values()
         values.pop("prompt_grammar")
         values.pop("given_audio", None)
         return values
