@@ -114,9 +114,9 @@ def _condition_files(tmp_path):
         (["--stg-blocks", "6"], "ltx-video: error: --stg-blocks 6: this model's transformer has blocks 0 to 5"),
         (["--stg-blocks", "2,x"], "ltx-video generate: error: argument --stg-blocks: expected block indices"),
         (["--stg-scale", "-1"], "ltx-video generate: error: argument --stg-scale: expected a number >= 0"),
-        (["--audio", "{not_video}"], "ltx-video: error: --audio "),
-        (["--audio", "{tmp}/missing.wav"], "ltx-video: error: --audio "),
-        (["--audio", "{video}"], "ltx-video: error: --audio "),  # a video without a sound track
+        (["--audio", "{not_video}"], "ltx-video: error: --audio {not_video} is not audio PyAV can decode"),
+        (["--audio", "{tmp}/missing.wav"], "ltx-video: error: --audio {tmp}/missing.wav: no such file"),
+        (["--audio", "{video}"], "ltx-video: error: --audio {video} has no sound track"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_flag_before_loading(argv, start, tmp_path):
@@ -126,6 +126,7 @@ def test_bad_input_is_one_line_naming_the_flag_before_loading(argv, start, tmp_p
 
     write_video(video, torch.rand(9, 3, 32, 32), fps=24)
     argv = [a.format(not_image=not_image, not_video=not_video, video=video, tmp=tmp_path) for a in argv]
+    start = start.format(not_image=not_image, not_video=not_video, video=video, tmp=tmp_path)
     line = error_line(cli("generate", "a red ball bounces", *argv, "--steps", "1"))
     assert line.startswith(start) and LOADED not in line
     if "99" in " ".join(argv):
