@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num", type=int, default=16, help="held-out prompts per setting (>= 1)")
     parser.add_argument("--tuning", action="store_true", help="prompts and seeds from 2,000,000 instead of the "
                         "held-out 1,000,000: choose settings here, report them on the held-out set")
+    parser.add_argument("--model", type=Path, help="a saved LTXAudioVideoPipeline folder, sampled with the built-in "
+                        "model's defaults and the settings' changes (default: the built-in model)")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), metavar="NAME",
                         help=f"rows to run (default: all): {', '.join(repr(name) for name in SETTINGS)}")
     args = parser.parse_args(argv)
@@ -103,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [name for name in args.settings if name not in SETTINGS]
     if unknown:
         parser.error(f"--settings: unknown {unknown}; choose from {list(SETTINGS)}")
+    if args.model is not None and not (args.model / "model_index.json").is_file():
+        parser.error(f"--model: {args.model} has no model_index.json (expected a saved pipeline folder)")
 
     from benchmark_quality import held_out_clip
 
@@ -110,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     from ltx_video.data.synthetic import COLOURS, SAMPLE_RATE, parse_prompt
     from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
 
-    pipe = load_default_pipeline()
+    if args.model is not None:
+        from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+
+        pipe = LTXAudioVideoPipeline.from_pretrained(args.model)
+    else:
+        pipe = load_default_pipeline()
     pipe.set_progress_bar_config(disable=True)
     print("| setting | abs offset ms: mean / median | within 65 ms | object in every frame | object speed px/frame "
           "(real) | flicker (real) | colour adherence | s |")
