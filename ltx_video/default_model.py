@@ -26,9 +26,10 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "assets" / "default_model"
 
 # The size, rate and sampling the model was trained and measured at: the generation_defaults.json saved with it
 # (which also names the prompts it knows), as pipeline call arguments.
-DEFAULT_GENERATION = GenerationDefaults.load(DEFAULT_MODEL_DIR).call_kwargs()
+_DEFAULTS = GenerationDefaults.load(DEFAULT_MODEL_DIR)
+DEFAULT_GENERATION = _DEFAULTS.call_kwargs()
 # The same for a call given a sound (``audio=``): its ``given_audio`` applied (video modality guidance 3).
-DEFAULT_GENERATION_GIVEN_AUDIO = GenerationDefaults.load(DEFAULT_MODEL_DIR).call_kwargs(audio_given=True)
+DEFAULT_GENERATION_GIVEN_AUDIO = _DEFAULTS.call_kwargs(audio_given=True)
 
 
 def load_default_pipeline(**kwargs):

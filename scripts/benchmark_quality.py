@@ -191,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     from ltx_video.data.synthetic import SAMPLE_RATE
-    from ltx_video.default_model import DEFAULT_GENERATION, DEFAULT_GENERATION_GIVEN_AUDIO, load_default_pipeline
+    from ltx_video.default_model import DEFAULT_GENERATION, DEFAULT_MODEL_DIR, load_default_pipeline
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
 
     pipe = LTXAudioVideoPipeline.from_pretrained(args.model) if args.model else load_default_pipeline()
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         call["guidance_rescale"] = args.guidance_rescale
     fps = call["frame_rate"]
     # video to a given sound: sampled as the model's defaults say for it (given_audio: video modality guidance 3)
-    given_audio_call = {**call, **{k: v for k, v in DEFAULT_GENERATION_GIVEN_AUDIO.items() if DEFAULT_GENERATION.get(k) != v}}
+    given_audio_call = {**call, **(GenerationDefaults.load(DEFAULT_MODEL_DIR).given_audio or {})}
 
     began = time.perf_counter()
     real, generated, conditioned, sounded = [], [], [], []
