@@ -5,16 +5,19 @@
 
 For each setting (the model's defaults; CFG 5, CFG 1.5, 50 steps; spatiotemporal guidance at several scales and
 blocks; ``"no STG"``; modality guidance at several scales, ``"no modality"``; ``"audio=..."``: the video generated
-to the clip's real sound and measured against it), ``--num`` held-out prompts (``benchmark_quality.held_out_clip``: seeds from 1,000,000; with
+to the clip's real sound and measured against it; ``"video="``: the sound generated to the clip's real frames, against
+them; the sigma schedule), ``--num`` held-out prompts (``benchmark_quality.held_out_clip``: seeds from 1,000,000; with
 ``--tuning`` from 2,000,000, where settings are chosen so that the held-out figures stay unbiased) are generated and
-measured: the absolute audio-video offset (mean, median, share within 65 ms), the share of clips whose object is
+measured: the absolute audio-video offset (mean, median, share within 65 ms), colour-tracked AV-Align, the share of clips whose object is
 found in every frame, how far it moves per frame and the flicker (each against the real clips'), and colour adherence. Cheaper than
-``benchmark_quality.py``: no real, reconstructed or shuffled rows.
+``benchmark_quality.py``: no real, reconstructed or shuffled rows. Beside the mean, the share within 65 ms and
+AV-Align: their 95 % bootstrap intervals over the clips (``metrics.bootstrap_interval``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -23,6 +26,12 @@ import numpy as np
 import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+def _lq(steps: int, linear_steps: int) -> list[float]:
+    from ltx_video.pipelines.denoising import linear_quadratic_schedule
+
+    return linear_quadratic_schedule(steps, linear_steps=linear_steps).tolist()
+
 
 SETTINGS = {
     "defaults": {},  # the model's generation_defaults.json (built-in: 30 steps, CFG 3, STG 1.5 at block 2, audio modality 8)
@@ -61,8 +70,17 @@ SETTINGS = {
     "STG rescale 0.5": {"rescaling_scale": 0.5},
     "no STG rescale above t 500": {"rescaling_scale": [1.0, 0.7], "guidance_timesteps": [500, 0]},
     "no STG rescale below t 500": {"rescaling_scale": [0.7, 1.0], "guidance_timesteps": [500, 0]},
+    # The sigma schedule. LTX-Video's linear-quadratic one (the default) spends the first half of the steps between
+    # sigma 1 and 0.975, where a model trained on logit-normal t (scripts/train.py) has almost never been trained
+    # (P(t > 0.975) = 1e-4); these spread the steps over the range it was trained on.
+    "shifted schedule": {"timestep_schedule": "shifted"},  # diffusers' LTXPipeline: linear sigmas, shifted by mu(tokens)
+    "linear schedule": {"timesteps": [1000.0 * (1 - i / 30) for i in range(30)]},
+    "linear-quadratic, 5 linear steps": {"timesteps": [1000.0 * s for s in _lq(30, 5)]},
     # Two stages: the defaults' clip, then its sound generated again for its own frames (all held, video=).
     "resound": {"_resound": True},
+    # ... and the other way round: the defaults' clip, then its video generated again to its own sound (held, audio=),
+    # sampled as the model's defaults for a given sound say (given_audio: video modality guidance 3).
+    "revideo": {"_revideo": True},
     # LTX-2's modality guidance on top of the defaults: a fourth pass without the audio<->video exchange; each
     # stream pushed away from it (video: toward what the audio implies; audio: toward the video).
     "modality 2": {"modality_scale": 2.0, "audio_modality_scale": 2.0},
@@ -81,6 +99,8 @@ SETTINGS = {
     "audio=": {"_given_audio": True},
     "audio=, video modality 3": {"_given_audio": True, "modality_scale": 3.0},
     "audio=, video modality 5": {"_given_audio": True, "modality_scale": 5.0},
+    # Sound generated to the clip's real frames (video=, every frame held), measured against those frames.
+    "video=": {"_given_video": True},
 }
 
 
@@ -89,6 +109,14 @@ def object_speed(track: np.ndarray) -> float:
     guidance that keeps the object by freezing it shows here."""
     steps = np.linalg.norm(np.diff(track, axis=0), axis=1)
     return float(np.nanmean(steps)) if np.isfinite(steps).any() else float("nan")
+
+
+def _interval(values) -> str:
+    """``[low, high]``: the 95 % percentile bootstrap interval of the mean over the clips."""
+    from ltx_video.metrics import bootstrap_interval
+
+    low, high = bootstrap_interval(np.asarray(values, dtype=float))
+    return f"[{low:.3g}, {high:.3g}]"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                         "model's defaults and the settings' changes (default: the built-in model)")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), metavar="NAME",
                         help=f"rows to run (default: all): {', '.join(repr(name) for name in SETTINGS)}")
+    parser.add_argument("--out", type=Path, help="also write the per-clip readings here (JSON), for paired comparisons")
     args = parser.parse_args(argv)
     if args.num < 1:
         parser.error(f"--num must be >= 1, got {args.num}")
@@ -113,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ltx_video import metrics
     from ltx_video.data.synthetic import COLOURS, SAMPLE_RATE, parse_prompt
-    from ltx_video.default_model import DEFAULT_GENERATION, load_default_pipeline
+    from ltx_video.default_model import DEFAULT_GENERATION, DEFAULT_GENERATION_GIVEN_AUDIO, load_default_pipeline
 
     if args.model is not None:
         from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
@@ -122,28 +151,39 @@ def main(argv: list[str] | None = None) -> int:
     else:
         pipe = load_default_pipeline()
     pipe.set_progress_bar_config(disable=True)
-    print("| setting | abs offset ms: mean / median | within 65 ms | object in every frame | object speed px/frame "
-          "(real) | flicker (real) | colour adherence | s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| setting | abs offset ms: mean / median | within 65 ms | AV-Align | object in every frame | object speed "
+          "px/frame (real) | flicker (real) | colour adherence | s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    per_clip = {}
     for name in args.settings:
         call = {**DEFAULT_GENERATION, **SETTINGS[name]}
         resound = call.pop("_resound", False)
         given_audio = call.pop("_given_audio", False)
-        offsets, present, colour, speed, real_speed, flicker, real_flicker = [], [], [], [], [], [], []
+        revideo = call.pop("_revideo", False)
+        given_video = call.pop("_given_video", False)
+        offsets, align, present, colour, speed, real_speed, flicker, real_flicker = [], [], [], [], [], [], [], []
         start = time.perf_counter()
         for i in range(args.num):
             index = i + 1_000_000 if args.tuning else i
             clip, prompt = held_out_clip(index, call)
             sound = {"audio": clip.audio, "audio_sample_rate": SAMPLE_RATE} if given_audio else {}
-            out = pipe(prompt, generator=torch.Generator().manual_seed(index), output_type="pt", **sound, **call)
+            sight = {"video": (clip.video + 1) / 2, "frame_index": 0, "strength": 1.0} if given_video else {}
+            out = pipe(prompt, generator=torch.Generator().manual_seed(index), output_type="pt", **sound, **sight, **call)
             frames, audio = out.frames[0], (clip.audio if given_audio else out.audio[0][0])
+            if given_video:
+                frames = (clip.video + 1) / 2
             if resound:
                 audio = pipe(prompt, video=frames, frame_index=0, strength=1.0, output_type="pt",
                              generator=torch.Generator().manual_seed(index), **call).audio[0][0]
+            if revideo:
+                frames = pipe(prompt, audio=audio, audio_sample_rate=SAMPLE_RATE, output_type="pt",
+                              generator=torch.Generator().manual_seed(index),
+                              **{**call, **DEFAULT_GENERATION_GIVEN_AUDIO}).frames[0]
             (object_colour, _), *_ = parse_prompt(clip.prompt).objects
             rgb = COLOURS[object_colour]
             times, strengths = metrics.colour_bounce_events(frames, call["frame_rate"], rgb)
             offsets.append(abs(metrics.offset_from_events_ms(times, strengths, metrics.audio_onset_envelope(audio))))
+            align.append(metrics.align_score_from_times(metrics.audio_onset_times(audio), times, 1 / call["frame_rate"]))
             track = metrics.colour_track(frames, rgb)
             present.append(bool(np.isfinite(track).all()))
             colour.append(metrics.prompt_adherence(frames, clip.prompt, shapes=False))
@@ -152,12 +192,18 @@ def main(argv: list[str] | None = None) -> int:
             flicker.append(metrics.flicker(frames))
             real_flicker.append(metrics.flicker((clip.video + 1) / 2))
         found = np.array([o for o in offsets if np.isfinite(o)])
+        per_clip[name] = {"abs_offset_ms": offsets, "av_align": align, "object_in_every_frame": present}
         print(
-            f"| {name} | {found.mean():.1f} / {np.median(found):.1f} | {(found <= 65).mean():.2f} | "
+            f"| {name} | {found.mean():.1f} {_interval(found)} / {np.median(found):.1f} | {(found <= 65).mean():.2f} "
+            f"{_interval(found <= 65)} | {np.mean(align):.3f} {_interval(align)} | "
             f"{np.mean(present):.2f} | {np.nanmean(speed):.2f} ({np.nanmean(real_speed):.2f}) | "
             f"{np.mean(flicker):.4f} ({np.mean(real_flicker):.4f}) | {np.mean(colour):.3f} | {time.perf_counter() - start:.0f} |",
             flush=True,
         )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"model": str(args.model or "built-in"), "tuning": args.tuning,
+                                        "per_clip": per_clip}, indent=1, default=float).replace("NaN", "null"))
     return 0
 
 

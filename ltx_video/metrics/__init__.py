@@ -14,7 +14,8 @@ Frames are ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` or ``[-1, 1
 * :func:`boundary_flicker`, :func:`flow_discontinuity`, :func:`style_distance`: seams between the chunks of a long
   video (:func:`block_flow`: block-matching optical flow);
 * :func:`prompt_adherence`, :func:`camera_adherence`: agreement with a prompt of the synthetic
-  world's grammar (:mod:`ltx_video.data.synthetic`).
+  world's grammar (:mod:`ltx_video.data.synthetic`);
+* :func:`bootstrap_interval`: how far a figure over a few dozen clips can be trusted.
 """
 
 from ltx_video.metrics.adherence import camera_adherence, detect_objects, dominant_camera_motion, prompt_adherence
@@ -24,6 +25,7 @@ from ltx_video.metrics.camera import camera_motion, compose_motions
 from ltx_video.metrics.colour_track import colour_bounce_events, colour_track
 from ltx_video.metrics.fidelity import keyframe_fidelity, psnr, ssim
 from ltx_video.metrics.motion_events import video_motion_events
+from ltx_video.metrics.statistics import bootstrap_interval
 from ltx_video.metrics.sync import (
     align_score_from_times,
     audio_onset_envelope,
@@ -41,6 +43,7 @@ __all__ = [
     "av_align_score",
     "av_sync_offset_ms",
     "block_flow",
+    "bootstrap_interval",
     "boundary_flicker",
     "camera_adherence",
     "camera_motion",
