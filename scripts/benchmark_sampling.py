@@ -11,7 +11,9 @@ them; the sigma schedule), ``--num`` held-out prompts (``benchmark_quality.held_
 measured: the absolute audio-video offset (mean, median, share within 65 ms), colour-tracked AV-Align, the share of clips whose object is
 found in every frame, how far it moves per frame and the flicker (each against the real clips'), and colour adherence. Cheaper than
 ``benchmark_quality.py``: no real, reconstructed or shuffled rows. Beside the mean, the share within 65 ms and
-AV-Align: their 95 % bootstrap intervals over the clips (``metrics.bootstrap_interval``).
+AV-Align: their 95 % bootstrap intervals over the clips (``metrics.bootstrap_interval``); with several settings, each
+one's differences from the first, clip by clip on the same seeds, with their intervals. ``--out`` writes the per-clip
+readings (JSON, after every setting).
 """
 
 from __future__ import annotations
@@ -26,11 +28,6 @@ import numpy as np
 import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-def _lq(steps: int, linear_steps: int) -> list[float]:
-    from ltx_video.pipelines.denoising import linear_quadratic_schedule
-
-    return linear_quadratic_schedule(steps, linear_steps=linear_steps).tolist()
 
 
 SETTINGS = {
@@ -72,10 +69,13 @@ SETTINGS = {
     "no STG rescale below t 500": {"rescaling_scale": [0.7, 1.0], "guidance_timesteps": [500, 0]},
     # The sigma schedule. LTX-Video's linear-quadratic one (the default) spends the first half of the steps between
     # sigma 1 and 0.975, where a model trained on logit-normal t (scripts/train.py) has almost never been trained
-    # (P(t > 0.975) = 1e-4); these spread the steps over the range it was trained on.
-    "shifted schedule": {"timestep_schedule": "shifted"},  # diffusers' LTXPipeline: linear sigmas, shifted by mu(tokens)
-    "linear schedule": {"timesteps": [1000.0 * (1 - i / 30) for i in range(30)]},
-    "linear-quadratic, 5 linear steps": {"timesteps": [1000.0 * s for s in _lq(30, 5)]},
+    # (P(t > 0.975) = 1e-4); these spread the steps over the range it was trained on (at the call's step count).
+    "linear schedule": {"_schedule": "linear"},  # sigmas 1 ... 1/n, as diffusers' LTXPipeline before its shift
+    "linear-quadratic, 5 linear steps": {"_schedule": "linear-quadratic, 5 linear"},
+    # Not a schedule: timestep_schedule="shifted" switches to diffusers' LTXPipeline conventions as a whole (unmasked
+    # text encoder, no causal temporal positions, image conditioning without noise); the built-in scheduler does not
+    # shift (use_dynamic_shifting false), so its sigmas are the linear schedule's.
+    "diffusers conventions": {"timestep_schedule": "shifted"},
     # Two stages: the defaults' clip, then its sound generated again for its own frames (all held, video=).
     "resound": {"_resound": True},
     # ... and the other way round: the defaults' clip, then its video generated again to its own sound (held, audio=),
@@ -111,12 +111,36 @@ def object_speed(track: np.ndarray) -> float:
     return float(np.nanmean(steps)) if np.isfinite(steps).any() else float("nan")
 
 
-def _interval(values) -> str:
-    """``[low, high]``: the 95 % percentile bootstrap interval of the mean over the clips."""
+def schedule_timesteps(name: str, steps: int) -> list[float]:
+    """The timesteps of a ``_schedule`` setting at ``steps`` steps."""
+    from ltx_video.pipelines.denoising import linear_quadratic_schedule, shifted_sigmas
+
+    if name == "linear":
+        return (1000.0 * shifted_sigmas(steps)).tolist()
+    if name == "linear-quadratic, 5 linear":
+        return (1000.0 * linear_quadratic_schedule(steps, linear_steps=5)).tolist()
+    raise ValueError(f"unknown schedule {name!r}")
+
+
+def _interval(values, fmt: str) -> str:
+    """``[low, high]``: the 95 % percentile bootstrap interval of the mean over the clips, in ``fmt``."""
     from ltx_video.metrics import bootstrap_interval
 
     low, high = bootstrap_interval(np.asarray(values, dtype=float))
-    return f"[{low:.3g}, {high:.3g}]"
+    return f"[{low:{fmt}}, {high:{fmt}}]"
+
+
+def paired_differences(clips: dict, baseline: dict) -> str:
+    """Mean offset, share within 65 ms and AV-Align of one setting minus another's, clip by clip on the same seeds,
+    with 95 % intervals. Clips where either setting has no offset reading are left out of the first two."""
+    offset = np.array(clips["abs_offset_ms"], dtype=float)
+    base = np.array(baseline["abs_offset_ms"], dtype=float)
+    both = np.isfinite(offset) & np.isfinite(base)
+    differences = offset[both] - base[both]
+    within = (offset[both] <= 65).astype(float) - (base[both] <= 65)
+    align = np.array(clips["av_align"], dtype=float) - np.array(baseline["av_align"], dtype=float)
+    return (f"{differences.mean():+.1f} {_interval(differences, '+.1f')} ms | {100 * within.mean():+.1f} "
+            f"{_interval(100 * within, '+.1f')} points | {align.mean():+.3f} {_interval(align, '+.3f')} | {both.sum()}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     per_clip = {}
     for name in args.settings:
         call = {**DEFAULT_GENERATION, **SETTINGS[name]}
+        if "_schedule" in call:
+            call["timesteps"] = schedule_timesteps(call.pop("_schedule"), call["num_inference_steps"])
         resound = call.pop("_resound", False)
         given_audio = call.pop("_given_audio", False)
         revideo = call.pop("_revideo", False)
@@ -192,19 +218,41 @@ def main(argv: list[str] | None = None) -> int:
             flicker.append(metrics.flicker(frames))
             real_flicker.append(metrics.flicker((clip.video + 1) / 2))
         found = np.array([o for o in offsets if np.isfinite(o)])
-        per_clip[name] = {"abs_offset_ms": offsets, "av_align": align, "object_in_every_frame": present}
+        per_clip[name] = {"abs_offset_ms": offsets, "av_align": align, "object_in_every_frame": present,
+                          "colour_adherence": colour}
         print(
-            f"| {name} | {found.mean():.1f} {_interval(found)} / {np.median(found):.1f} | {(found <= 65).mean():.2f} "
-            f"{_interval(found <= 65)} | {np.mean(align):.3f} {_interval(align)} | "
+            f"| {name} | {found.mean():.1f} {_interval(found, '.1f')} / {np.median(found):.1f} | "
+            f"{(found <= 65).mean():.2f} {_interval(found <= 65, '.2f')} | {np.mean(align):.3f} {_interval(align, '.3f')} | "
             f"{np.mean(present):.2f} | {np.nanmean(speed):.2f} ({np.nanmean(real_speed):.2f}) | "
             f"{np.mean(flicker):.4f} ({np.mean(real_flicker):.4f}) | {np.mean(colour):.3f} | {time.perf_counter() - start:.0f} |",
             flush=True,
         )
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"model": str(args.model or "built-in"), "tuning": args.tuning,
-                                        "per_clip": per_clip}, indent=1, default=float).replace("NaN", "null"))
+        if args.out is not None:  # after every setting, so a long run that stops keeps what it measured
+            seeds = [i + 1_000_000 * args.tuning for i in range(args.num)]
+            report = {"model": str(args.model or "built-in"), "held_out_indices": seeds, "settings": {
+                n: {**DEFAULT_GENERATION, **SETTINGS[n]} for n in per_clip}, "per_clip": per_clip}
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(_finite_or_none(report), indent=1))
+    if len(per_clip) > 1:
+        first, *others = per_clip
+        print(f"\n| setting minus {first!r}, clip by clip | mean abs offset | within 65 ms | AV-Align | clips with both "
+              "offsets |\n|---|---|---|---|---|")
+        for name in others:
+            print(f"| {name} | {paired_differences(per_clip[name], per_clip[first])} |")
     return 0
+
+
+def _finite_or_none(value):
+    """JSON-ready: NaN and infinities as null, numpy and bool values as Python ones."""
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
 
 
 if __name__ == "__main__":

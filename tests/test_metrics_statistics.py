@@ -9,12 +9,13 @@ from ltx_video.metrics import bootstrap_interval
 
 
 def test_mean_interval_matches_normal_theory_on_a_large_sample():
-    # For n = 400 draws the percentile bootstrap of the mean is mean -/+ 1.96 s / sqrt(n) to within a few percent.
+    # For n = 400 draws the percentile bootstrap of the mean is mean -/+ 1.96 s / sqrt(n): its centre and its
+    # half-width to within a few percent (a 90 % interval would be 16 % narrower, a 99 % one 31 % wider).
     x = np.random.default_rng(1).exponential(scale=80.0, size=400)
     low, high = bootstrap_interval(x)
     half = 1.959964 * x.std(ddof=1) / math.sqrt(x.size)
-    assert low == pytest.approx(x.mean() - half, rel=0.03)
-    assert high == pytest.approx(x.mean() + half, rel=0.03)
+    assert (high - low) / 2 == pytest.approx(half, rel=0.05)
+    assert (low + high) / 2 == pytest.approx(x.mean(), abs=0.1 * half)
 
 
 def test_coverage_of_the_true_mean_is_near_the_level():
@@ -28,24 +29,26 @@ def test_coverage_of_the_true_mean_is_near_the_level():
 
 
 def test_median_share_and_callable():
-    x = np.arange(101, dtype=float)
+    x = np.random.default_rng(4).normal(50.0, 10.0, size=101)
     low, high = bootstrap_interval(x, "median")
-    assert low < 50 < high and high - low < 30
-    within = (x <= 30).astype(float)  # a share: pass the indicators
+    assert low < np.median(x) < high and high - low < 10
+    assert bootstrap_interval(x, lambda d: np.median(d, axis=-1)) == (low, high)
+    within = (x <= 45).astype(float)  # a share: pass the indicators
     low, high = bootstrap_interval(within)
     assert low < within.mean() < high
-    assert bootstrap_interval(x, lambda d: d.max(axis=-1))[1] == 100.0
 
 
-def test_paired_differences_hold_zero_only_when_the_models_do_not_differ():
+def test_pairing_tells_apart_what_two_separate_intervals_cannot():
+    # Two models on the same 64 seeds; the seed decides most of each clip's offset, the model moves it by 10 ms.
     rng = np.random.default_rng(3)
-    clip = rng.exponential(60.0, size=64)  # what each clip's seed makes hard, shared by both models
-    same = clip + rng.normal(0, 5, size=64)
-    better = clip - 20 + rng.normal(0, 5, size=64)
-    low, high = bootstrap_interval(same - clip)
-    assert low < 0 < high
-    low, high = bootstrap_interval(better - clip)
-    assert high < 0
+    difficulty = rng.exponential(60.0, size=64)
+    baseline = difficulty + rng.normal(0, 3, size=64)
+    better = difficulty - 10 + rng.normal(0, 3, size=64)
+    low_base, high_base = bootstrap_interval(baseline)
+    low_better, high_better = bootstrap_interval(better)
+    assert low_base < high_better  # apart, the two intervals overlap: not told apart
+    low, high = bootstrap_interval(better - baseline)
+    assert high < 0 and low > -15  # paired: 10 ms better, told apart
 
 
 def test_deterministic_nan_dropped_constant_and_errors():
