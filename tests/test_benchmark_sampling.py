@@ -1,0 +1,52 @@
+"""scripts/benchmark_sampling.py's helpers: the schedules its rows run and the paired differences it prints."""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ltx_video.pipelines.denoising import linear_quadratic_schedule
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import benchmark_sampling
+
+        yield benchmark_sampling
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+
+
+def test_schedules_follow_the_calls_step_count(bench):
+    linear = bench.schedule_timesteps("linear", 20)
+    assert linear[0] == 1000.0 and linear[-1] == pytest.approx(50.0) and len(linear) == 20
+    assert np.allclose(np.diff(linear), -50.0)
+    few_linear = bench.schedule_timesteps("linear-quadratic, 5 linear", 30)
+    default = (1000 * linear_quadratic_schedule(30)).tolist()
+    # both reach sigma 0.975 by the end of their linear part: after 5 steps instead of 15
+    assert few_linear[5] == pytest.approx(975.0) and default[15] == pytest.approx(975.0)
+    assert few_linear[6] < 975.0 < default[14]
+    with pytest.raises(ValueError, match="unknown schedule"):
+        bench.schedule_timesteps("cosine", 30)
+
+
+def test_paired_differences_leave_out_clips_without_a_reading(bench):
+    clips = {"abs_offset_ms": [10.0, 100.0, math.nan, 400.0], "av_align": [0.5, 0.6, 0.2, 0.1]}
+    baseline = {"abs_offset_ms": [30.0, 20.0, 5.0, 40.0], "av_align": [0.4, 0.6, 0.3, 0.5]}
+    row = bench.paired_differences(clips, baseline)
+    mean, share, align, clips_with_both = (cell.strip() for cell in row.split("|"))
+    # offsets: (10-30, 100-20, 400-40) / 3 = +140; within 65 ms: (1-1, 0-1, 0-1) / 3 = -66.7 points
+    assert mean.startswith("+140.0 [") and share.startswith("-66.7 [") and align.startswith("-0.100 [")
+    assert clips_with_both == "3"
+
+
+def test_json_values_are_finite_or_null(bench):
+    report = bench._finite_or_none({"a": [math.nan, np.float64(2.5), np.bool_(True), math.inf], "b": "NaN model"})
+    assert json.loads(json.dumps(report)) == {"a": [None, 2.5, True, None], "b": "NaN model"}
