@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from ltx_video.training.config import load_train_config
-    from ltx_video.training.trainer import resolve_resume, train
+    from ltx_video.training.trainer import resolve_resume, summary_line, train
 
     try:
         config = load_train_config(args.config, steps=args.steps, output_dir=args.output_dir, batch_size=args.batch_size,
@@ -42,16 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2
-    summary = train(config, resume=args.resume, cpu=args.cpu, stop_after=args.stop_after)
-    if summary["processes"] and int(os.environ.get("RANK", "0")) == 0:
-        print(f"{config.stage}: steps {summary['resumed_from']}..{summary['stopped_at']} of {summary['steps']} in {summary['wall_seconds']:.0f} s "
-              f"on {summary['processes']} process(es); outputs in {config.output_dir}")
-    if summary["processes"] > 1:
-        # End a distributed worker without Python's teardown: freeing gloo's process group from Python can
-        # deadlock (ltx_video.training.trainer keeps it alive for this reason). Everything is written.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    # A distributed process ends inside train (exit_distributed): freeing gloo's process group from Python can
+    # deadlock (ltx_video.training.trainer).
+    summary = train(config, resume=args.resume, cpu=args.cpu, stop_after=args.stop_after, exit_distributed=True)
+    print(summary_line(summary, config.output_dir))
     return 0
 
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import random
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -79,11 +81,23 @@ def resolve_resume(resume: str | None, output_dir: Path) -> Path | None:
     return path
 
 
-def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, stop_after: int | None = None) -> dict:
+def summary_line(summary: dict, output_dir) -> str:
+    """The one line a finished run prints: steps, time, processes, where its outputs are."""
+    return (f"{summary['stage']}: steps {summary['resumed_from']}..{summary['stopped_at']} of {summary['steps']} in "
+            f"{summary['wall_seconds']:.0f} s on {summary['processes']} process(es); outputs in {output_dir}")
+
+
+def train(
+    config: TrainConfig, *, resume: str | None = None, cpu: bool = False, stop_after: int | None = None,
+    exit_distributed: bool = False,
+) -> dict:
     """Run ``config``; returns the summary written to ``output_dir/summary.json``.
 
     A distributed run (torchrun) keeps its DDP model alive after returning: freeing gloo's process group
-    from Python can deadlock, so end such a process with ``os._exit`` as ``scripts/train.py`` does.
+    from Python can deadlock. With ``exit_distributed`` (``scripts/train.py``) a distributed process does not return
+    at all: once its outputs are written it prints :func:`summary_line` (rank 0) and ends with ``os._exit(0)``,
+    before Python frees anything of the run (returning alone was seen to deadlock in CI: the DDP reducer freed with
+    this function's frame).
     ``stop_after``: leave after that step with a checkpoint (a time-boxed job; ``--resume`` continues it on
     the same schedule); the final models are saved only when ``config.steps`` is reached.
     """
@@ -182,6 +196,12 @@ def train(config: TrainConfig, *, resume: str | None = None, cpu: bool = False, 
         # distributed objects are never freed: they are kept here, and scripts/train.py ends a
         # distributed process with os._exit once its outputs are written.
         torch.distributed.barrier()
+        if exit_distributed:
+            if main:
+                print(summary_line(summary, config.output_dir))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         _NEVER_FREED.append((model, optimizer, accelerator))
         torch.distributed.destroy_process_group()
     return summary
