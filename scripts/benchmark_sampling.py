@@ -13,13 +13,18 @@ found in every frame, how far it moves per frame and the flicker (each against t
 ``benchmark_quality.py``: no real, reconstructed or shuffled rows. Beside the mean, the share within 65 ms and
 AV-Align: their 95 % bootstrap intervals over the clips (``metrics.bootstrap_interval``); with several settings, each
 one's differences from the first, clip by clip on the same seeds, with their intervals. ``--out`` writes the per-clip
-readings (JSON, after every setting).
+readings (JSON, after every setting); ``--paired-with`` reads such a file back and prints each setting's differences
+from that file's row of the same name, clip by clip (another model on the same prompts and seeds):
+
+    python scripts/benchmark_sampling.py --num 64 --settings defaults --out runs/shipped.json
+    python scripts/benchmark_sampling.py --num 64 --settings defaults --model PIPELINE --paired-with runs/shipped.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -153,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), metavar="NAME",
                         help=f"rows to run (default: all): {', '.join(repr(name) for name in SETTINGS)}")
     parser.add_argument("--out", type=Path, help="also write the per-clip readings here (JSON), for paired comparisons")
+    parser.add_argument("--paired-with", type=Path, metavar="JSON", help="an earlier --out file on the same prompts "
+                        "(--num, --tuning): each setting's differences from its row of the same name, clip by clip")
     args = parser.parse_args(argv)
     if args.num < 1:
         parser.error(f"--num must be >= 1, got {args.num}")
@@ -161,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--settings: unknown {unknown}; choose from {list(SETTINGS)}")
     if args.model is not None and not (args.model / "model_index.json").is_file():
         parser.error(f"--model: {args.model} has no model_index.json (expected a saved pipeline folder)")
+    earlier = None
+    if args.paired_with is not None:
+        try:
+            earlier = earlier_readings(args.paired_with, _seeds(args), args.settings)
+        except (OSError, ValueError) as error:
+            parser.error(f"--paired-with: {error}")
 
     from benchmark_quality import held_out_clip
 
@@ -228,8 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         if args.out is not None:  # after every setting, so a long run that stops keeps what it measured
-            seeds = [i + 1_000_000 * args.tuning for i in range(args.num)]
-            report = {"model": str(args.model or "built-in"), "held_out_indices": seeds, "settings": {
+            report = {"model": str(args.model or "built-in"), "held_out_indices": _seeds(args), "settings": {
                 n: {**DEFAULT_GENERATION, **SETTINGS[n]} for n in per_clip}, "per_clip": per_clip}
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(_finite_or_none(report), indent=1))
@@ -239,7 +251,33 @@ def main(argv: list[str] | None = None) -> int:
               "offsets |\n|---|---|---|---|---|")
         for name in others:
             print(f"| {name} | {paired_differences(per_clip[name], per_clip[first])} |")
+    if earlier is not None:
+        print(f"\n| setting, this run minus {earlier['model']!r} ({args.paired_with}), clip by clip | mean abs offset | "
+              "within 65 ms | AV-Align | clips with both offsets |\n|---|---|---|---|---|")
+        for name in args.settings:
+            print(f"| {name} | {paired_differences(per_clip[name], earlier['per_clip'][name])} |")
     return 0
+
+
+def _seeds(args) -> list[int]:
+    """The indices of the prompts and seeds a run measures (``held_out_clip``'s ``index``)."""
+    return [i + 1_000_000 * args.tuning for i in range(args.num)]
+
+
+def earlier_readings(path: Path, seeds: list[int], settings: list[str]) -> dict:
+    """An earlier ``--out`` report, checked to hold every one of ``settings`` on exactly these ``seeds``, with its
+    missing readings (``null``) as NaN again; a ValueError naming what differs otherwise."""
+    report = json.loads(Path(path).read_text())
+    if report.get("held_out_indices") != seeds:
+        theirs = report.get("held_out_indices") or []
+        raise ValueError(f"{path} measured {len(theirs)} prompts from index {theirs[0] if theirs else None}, this run "
+                         f"{len(seeds)} from {seeds[0]}: pass the same --num and --tuning")
+    missing = [name for name in settings if name not in report.get("per_clip", {})]
+    if missing:
+        raise ValueError(f"{path} has no rows {missing}; it has {list(report.get('per_clip', {}))}")
+    per_clip = {name: {key: [math.nan if v is None else v for v in values] for key, values in clips.items()}
+                for name, clips in report["per_clip"].items()}
+    return {"model": report.get("model", "?"), "per_clip": per_clip}
 
 
 def _finite_or_none(value):
