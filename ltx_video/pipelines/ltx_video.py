@@ -22,6 +22,7 @@ from diffusers import (
     LTXVideoTransformer3DModel,
 )
 from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
+from diffusers.loaders import LTXVideoLoraLoaderMixin
 from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
@@ -54,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 class LTXVideoPipeline(
     LoadingMixin, EfficiencyMixin, CallbackStateMixin, ConditionMediaMixin, ControlMixin, LongVideoMixin,
-    FourKMixin, DiffusionPipeline,
+    FourKMixin, LTXVideoLoraLoaderMixin, DiffusionPipeline,
 ):
     r"""Text/image/video-to-video generation with LTX-Video checkpoints.
 

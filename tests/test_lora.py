@@ -1,0 +1,94 @@
+"""LoRA through diffusers' own loader (``LTXVideoLoraLoaderMixin``), as on diffusers' LTX pipelines.
+
+A LoRA made with peft and saved in diffusers' format is loaded by both diffusers' LTXConditionPipeline and
+LTXVideoPipeline, each on its own copy of the same tiny components: the outputs agree, at full and half scale.
+"""
+
+import copy
+
+import pytest
+import torch
+from conftest import FP32_ROUND_OFF, gen
+
+pytest.importorskip("peft")
+
+from diffusers import LTXConditionPipeline  # noqa: E402
+from peft import LoraConfig, get_peft_model_state_dict  # noqa: E402
+
+from ltx_video import LTXVideoPipeline  # noqa: E402
+
+TOL = 1e-5
+CALL = dict(prompt="a red ball bounces", height=64, width=64, num_frames=9, num_inference_steps=2,
+            max_sequence_length=16, output_type="pt")
+
+
+@pytest.fixture(scope="module")
+def lora_file(tmp_path_factory, components):
+    """A rank-4 LoRA on every attention projection, with non-zero B so that it changes the output."""
+    transformer = copy.deepcopy(components["transformer"])
+    config = LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                        init_lora_weights=False)
+    transformer.add_adapter(config)
+    folder = tmp_path_factory.mktemp("lora")
+    LTXVideoPipeline.save_lora_weights(folder, transformer_lora_layers=get_peft_model_state_dict(transformer))
+    return folder / "pytorch_lora_weights.safetensors"
+
+
+def _fresh(cls, components):
+    pipe = cls(**{**components, "transformer": copy.deepcopy(components["transformer"])})
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def test_a_lora_loads_as_in_diffusers_ltx_pipelines(components, lora_file):
+    ref, ours = _fresh(LTXConditionPipeline, components), _fresh(LTXVideoPipeline, components)
+    base = ours(**CALL, generator=gen(0)).frames
+    for pipe in (ref, ours):
+        pipe.load_lora_weights(lora_file, adapter_name="test")
+    assert ours.get_active_adapters() == ["test"]
+    for scale in (1.0, 0.5):
+        kwargs = dict(CALL, attention_kwargs={"scale": scale})
+        expected, got = ref(**kwargs, generator=gen(0)).frames, ours(**kwargs, generator=gen(0)).frames
+        assert (expected - got).abs().max().item() <= TOL
+        assert (got - base).abs().max().item() > 1e-3  # the LoRA changes the output: the comparison has teeth
+    # scale 0 and a disabled LoRA give the output without it
+    torch.testing.assert_close(ours(**CALL, attention_kwargs={"scale": 0.0}, generator=gen(0)).frames, base,
+                               **FP32_ROUND_OFF)
+    ours.disable_lora()
+    torch.testing.assert_close(ours(**CALL, generator=gen(0)).frames, base, **FP32_ROUND_OFF)
+
+
+def test_fused_lora_equals_the_adapter_and_unfuses(components, lora_file):
+    ours = _fresh(LTXVideoPipeline, components)
+    weight = ours.transformer.transformer_blocks[0].attn1.to_q.weight.detach().clone()
+    ours.load_lora_weights(lora_file, adapter_name="test")
+    with_adapter = ours(**CALL, generator=gen(0)).frames
+    ours.fuse_lora(lora_scale=1.0)
+    ours.unload_lora_weights()  # the fused weights stay, the adapter layers go
+    torch.testing.assert_close(ours(**CALL, generator=gen(0)).frames, with_adapter, atol=1e-4, rtol=0)
+    assert not torch.equal(ours.transformer.transformer_blocks[0].attn1.to_q.weight, weight)
+
+
+def test_a_lora_on_the_audio_video_transformer_reaches_both_streams(tmp_path):
+    """Targets named as the video blocks' match the audio blocks' and the cross-modal attention's too: the LoRA
+    changes the video and the audio, and at scale 0 neither."""
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    call = dict(prompt="a red ball bounces", height=64, width=64, num_frames=9, num_inference_steps=2,
+                output_type="pt")
+    base = pipe(**call, generator=gen(0))
+    adapted = copy.deepcopy(pipe.transformer)
+    adapted.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                   init_lora_weights=False))
+    layers = get_peft_model_state_dict(adapted)
+    assert any(key.startswith("audio_transformer_blocks.") for key in layers)
+    pipe.save_lora_weights(tmp_path, transformer_lora_layers=layers)
+    pipe.load_lora_weights(tmp_path / "pytorch_lora_weights.safetensors", adapter_name="av")
+    out = pipe(**call, generator=gen(0))
+    assert (out.frames - base.frames).abs().max().item() > 1e-3
+    assert (out.audio[0][0] - base.audio[0][0]).abs().max().item() > 1e-4
+    off = pipe(**call, attention_kwargs={"scale": 0.0}, generator=gen(0))
+    torch.testing.assert_close(off.frames, base.frames, **FP32_ROUND_OFF)
+    torch.testing.assert_close(off.audio[0][0], base.audio[0][0], **FP32_ROUND_OFF)
