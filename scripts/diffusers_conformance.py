@@ -4,7 +4,8 @@ Steps (see scripts/diffusers_conformance.md): take diffusers' ``tests/`` folder 
 checkout, write a tiny T5 (config + tokenizer) where the tests look for ``hf-internal-testing/tiny-random-t5``,
 and run pytest with a plugin that swaps each test class's ``pipeline_class`` for ``LTXVideoPipeline``
 (with ``default_timestep_schedule = "shifted"`` for the ``LTXPipeline`` and ``LTXImageToVideoPipeline``
-files, whose conventions those are). No test file is edited; nothing is downloaded.
+files, whose conventions those are, and for the LoRA tests, written for ``LTXPipeline``). No test file is edited;
+nothing is downloaded.
 
     git clone https://github.com/huggingface/diffusers /path/to/diffusers      # once, where the web is reachable
     python scripts/diffusers_conformance.py --diffusers /path/to/diffusers --ref v0.40.0
@@ -22,7 +23,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-TEST_FILES = ("test_ltx_condition.py", "test_ltx.py", "test_ltx_image2video.py")
+SUITES = {
+    "pipelines": ("pipelines/ltx/test_ltx_condition.py", "pipelines/ltx/test_ltx.py",
+                  "pipelines/ltx/test_ltx_image2video.py"),
+    # diffusers' LoRA tests for LTXPipeline (PeftLoraLoaderMixinTests): load, scale, fuse, unfuse, adapters
+    "lora": ("lora/test_lora_layers_ltx_video.py",),
+}
 TINY_T5 = "hf-internal-testing/tiny-random-t5"
 
 PLUGIN = '''"""pytest plugin written by scripts/diffusers_conformance.py: the pipeline under test."""
@@ -58,8 +64,10 @@ def extract_tests(diffusers: Path, ref: str, dest: Path) -> None:
 
 
 def write_tiny_t5(dest: Path) -> None:
-    """A T5 encoder config with diffusers' tiny-T5 widths (d_model 32) and an offline tokenizer."""
-    from transformers import T5Config
+    """A T5 encoder with diffusers' tiny-T5 widths (d_model 32), seeded random weights (the LoRA tests load them;
+    the pipeline tests read the config alone), and an offline tokenizer."""
+    import torch
+    from transformers import T5Config, T5EncoderModel
 
     from ltx_video.testing import tiny_tokenizer
 
@@ -67,7 +75,8 @@ def write_tiny_t5(dest: Path) -> None:
     config = T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37, num_layers=5, num_heads=4,
                       relative_attention_num_buckets=8, dropout_rate=0.1, feed_forward_proj="relu")
     dest.mkdir(parents=True, exist_ok=True)
-    config.save_pretrained(dest)
+    torch.manual_seed(0)
+    T5EncoderModel(config).save_pretrained(dest)  # writes the config too
     tokenizer.save_pretrained(dest)
 
 
@@ -77,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref", default="v0.40.0", help="tag or commit whose tests/ to run (default v0.40.0)")
     parser.add_argument("--workdir", type=Path, default=None, help="where to unpack (default: a new temp dir)")
     parser.add_argument("--reference", action="store_true", help="run diffusers' own pipelines instead")
+    parser.add_argument("--suite", choices=[*SUITES, "all"], default="all",
+                        help="diffusers' pipeline tests, its LTX LoRA tests (needs peft), or both (default)")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
 
@@ -89,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     (work / "ltx_conformance_plugin.py").write_text(PLUGIN.replace("{target}", target))
 
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(work))
-    files = [f"tests/pipelines/ltx/{name}" for name in TEST_FILES]
+    suites = list(SUITES) if args.suite == "all" else [args.suite]
+    files = [f"tests/{name}" for suite in suites for name in SUITES[suite]]
     command = [sys.executable, "-m", "pytest", *files, "-p", "ltx_conformance_plugin", "-o", "addopts=",
                "-p", "no:cacheprovider", "-rfE", "--tb=line", "-W", "ignore::FutureWarning", *args.pytest_args]
     print(f"[{target}] {' '.join(command)}  (in {work})", flush=True)
