@@ -1,0 +1,89 @@
+"""extract_lora: a fine-tune's linear-layer change as a LoRA that diffusers' loader reads back."""
+
+import copy
+
+import pytest
+import torch
+from conftest import gen
+
+pytest.importorskip("peft")
+
+from ltx_video.testing import tiny_audio_video_pipeline  # noqa: E402
+from ltx_video.training.lora_extract import extract_lora  # noqa: E402
+
+CALL = dict(prompt="a red ball bounces", height=64, width=64, num_frames=9, num_inference_steps=2, output_type="pt")
+
+
+def _tuned(transformer, seed=1, norms=False):
+    """A copy with every linear weight and bias moved by a random change of rank 3 (plus noise of full rank)."""
+    tuned = copy.deepcopy(transformer)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, module in tuned.named_modules():
+            if isinstance(module, torch.nn.Linear):
+                out, inp = module.weight.shape
+                low = torch.randn(out, 3, generator=g) @ torch.randn(3, inp, generator=g)
+                module.weight += 0.02 * low / inp**0.5 + 1e-4 * torch.randn(out, inp, generator=g)
+                if module.bias is not None:
+                    module.bias += 0.01 * torch.randn(out, generator=g)
+        if norms:
+            tuned.transformer_blocks[0].scale_shift_table += 0.05
+    return tuned
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    p = tiny_audio_video_pipeline(seed=0)
+    p.set_progress_bar_config(disable=True)
+    return p
+
+
+def test_full_rank_lora_reproduces_the_fine_tune(pipe, tmp_path):
+    base = copy.deepcopy(pipe.transformer)
+    tuned = _tuned(base)
+    widest = max(min(m.weight.shape) for m in base.modules() if isinstance(m, torch.nn.Linear))
+    lora = extract_lora(base, tuned, rank=widest)
+    assert lora.kept_overall == pytest.approx(1.0) and not lora.left_out
+    pipe.save_lora_weights(tmp_path, transformer_lora_layers=lora.state_dict)
+
+    pipe.transformer = tuned
+    expected = pipe(**CALL, generator=gen(0))
+    pipe.transformer = copy.deepcopy(base)
+    before = pipe(**CALL, generator=gen(0))
+    pipe.load_lora_weights(tmp_path / "pytorch_lora_weights.safetensors", adapter_name="tuned")
+    got = pipe(**CALL, generator=gen(0))
+    assert (expected.frames - before.frames).abs().max() > 1e-2  # the change matters
+    torch.testing.assert_close(got.frames, expected.frames, atol=2e-5, rtol=0)
+    torch.testing.assert_close(got.audio[0][0], expected.audio[0][0], atol=2e-5, rtol=0)
+    pipe.transformer = base
+
+
+def test_low_rank_keeps_the_leading_directions_and_reports_the_rest():
+    pipe = tiny_audio_video_pipeline(seed=0)
+    base = pipe.transformer
+    tuned = _tuned(base, norms=True)
+    lora = extract_lora(base, tuned, rank=3)
+    # the change is rank 3 plus small full-rank noise: rank 3 keeps nearly all of it, rank 1 about a third
+    assert 0.99 < lora.kept_overall < 1.0
+    assert 0.2 < extract_lora(base, tuned, rank=1).kept_overall < 0.6
+    assert lora.left_out == {"transformer_blocks.0.scale_shift_table": pytest.approx(0.05, rel=1e-5)}
+    name = "transformer_blocks.0.attn1.to_q"
+    a, b = lora.state_dict[f"{name}.lora_A.weight"], lora.state_dict[f"{name}.lora_B.weight"]
+    linear, reference = dict(tuned.named_modules())[name], dict(base.named_modules())[name]
+    assert a.shape == (3, linear.in_features) and b.shape == (linear.out_features, 3)
+    delta = (linear.weight - reference.weight).detach()
+    # the best rank-3 approximation: as close as the truncated SVD
+    s = torch.linalg.svdvals(delta.double())
+    assert float(torch.linalg.norm((delta - b @ a).double())) == pytest.approx(float(s[3:].square().sum().sqrt()), rel=1e-4)
+    torch.testing.assert_close(lora.state_dict[f"{name}.lora_B.bias"], (linear.bias - reference.bias).detach())
+
+
+def test_unchanged_layers_are_left_out_and_mismatches_refused():
+    base = tiny_audio_video_pipeline(seed=0).transformer
+    assert extract_lora(base, copy.deepcopy(base), rank=4).state_dict == {}
+    with pytest.raises(ValueError, match="rank must be >= 1"):
+        extract_lora(base, base, rank=0)
+    other = tiny_audio_video_pipeline(seed=0).transformer
+    other.transformer_blocks[0].attn1.to_q = torch.nn.Linear(other.transformer_blocks[0].attn1.to_q.in_features, 8)
+    with pytest.raises(ValueError, match="to_q.weight: base"):
+        extract_lora(base, other, rank=4)
