@@ -155,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
                         "held-out 1,000,000: choose settings here, report them on the held-out set")
     parser.add_argument("--model", type=Path, help="a saved LTXAudioVideoPipeline folder, sampled with the built-in "
                         "model's defaults and the settings' changes (default: the built-in model)")
+    parser.add_argument("--camera-lora", type=Path, metavar="FOLDER", help="merge this camera LoRA and its motion "
+                        "encoder into the model first (pipe.load_camera_lora): the calls have no camera, so this "
+                        "measures what the fine-tune does to the model's sync")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), metavar="NAME",
                         help=f"rows to run (default: all): {', '.join(repr(name) for name in SETTINGS)}")
     parser.add_argument("--out", type=Path, help="also write the per-clip readings here (JSON), for paired comparisons")
@@ -187,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         pipe = LTXAudioVideoPipeline.from_pretrained(args.model)
     else:
         pipe = load_default_pipeline()
+    if args.camera_lora is not None:
+        pipe.load_camera_lora(args.camera_lora)
     pipe.set_progress_bar_config(disable=True)
     print("| setting | abs offset ms: mean / median | within 65 ms | AV-Align | object in every frame | object speed "
           "px/frame (real) | flicker (real) | colour adherence | s |")
@@ -241,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         if args.out is not None:  # after every setting, so a long run that stops keeps what it measured
-            report = {"model": str(args.model or "built-in"), "held_out_indices": _seeds(args), "settings": {
+            model = str(args.model or "built-in") + (f" + {args.camera_lora}" if args.camera_lora else "")
+            report = {"model": model, "held_out_indices": _seeds(args), "settings": {
                 n: {**DEFAULT_GENERATION, **SETTINGS[n]} for n in per_clip}, "per_clip": per_clip}
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(_finite_or_none(report), indent=1))

@@ -19,7 +19,7 @@ def _tuned(transformer, seed=1, norms=False):
     tuned = copy.deepcopy(transformer)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, module in tuned.named_modules():
+        for module in tuned.modules():
             if isinstance(module, torch.nn.Linear):
                 out, inp = module.weight.shape
                 low = torch.randn(out, 3, generator=g) @ torch.randn(3, inp, generator=g)
@@ -87,3 +87,51 @@ def test_unchanged_layers_are_left_out_and_mismatches_refused():
     other.transformer_blocks[0].attn1.to_q = torch.nn.Linear(other.transformer_blocks[0].attn1.to_q.in_features, 8)
     with pytest.raises(ValueError, match="to_q.weight: base"):
         extract_lora(base, other, rank=4)
+
+
+def test_extract_script_and_load_camera_lora_round_trip(tmp_path, capsys):
+    """scripts/extract_lora.py writes a folder that ``pipe.load_camera_lora`` merges back: the transformer's
+    linear layers become the fine-tune's, the motion encoder and its phrase setting come with it, and the
+    camera phrase goes into the prompt of a camera call."""
+    import sys
+    from pathlib import Path
+
+    from ltx_video import Camera
+    from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        import extract_lora
+    finally:
+        sys.path.pop(0)
+    sizes = dict(height=64, width=64, num_frames=9, frame_rate=24.0, num_inference_steps=2, guidance_scale=3.0)
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.generation_defaults = GenerationDefaults(**sizes, prompt_grammar={"cameras": ["static"]})
+    base_dir, tuned_dir = tmp_path / "base", tmp_path / "tuned"
+    pipe.save_pretrained(base_dir)
+    tuned = _tuned(pipe.transformer)
+    tuned_pipe = tiny_audio_video_pipeline(seed=0)
+    tuned_pipe.transformer = tuned
+    tuned_pipe.camera_encoder = CameraMotionEncoder(tuned.config.num_attention_heads * tuned.config.attention_head_dim,
+                                                    camera_phrase=True)
+    tuned_pipe.generation_defaults = GenerationDefaults(**sizes, prompt_grammar={"cameras": ["static", "pan_left"]})
+    tuned_pipe.save_pretrained(tuned_dir)
+    with pytest.raises(SystemExit):
+        extract_lora.main(["--base", str(tmp_path), "--tuned", str(tuned_dir), "--out", str(tmp_path / "x")])
+    assert "--base:" in capsys.readouterr().err
+    assert extract_lora.main(["--base", str(base_dir), "--tuned", str(tuned_dir), "--rank", "64", "--dtype", "float32",
+                              "--out", str(tmp_path / "lora")]) == 0
+    assert "100.00 % of the weight change kept" in capsys.readouterr().out
+
+    with pytest.raises(FileNotFoundError, match="pytorch_lora_weights.safetensors and camera_encoder/"):
+        pipe.load_camera_lora(tmp_path)
+    pipe.load_camera_lora(tmp_path / "lora")
+    merged = dict(pipe.transformer.named_parameters())
+    for name, value in tuned.named_parameters():
+        torch.testing.assert_close(merged[name], value, atol=1e-6, rtol=0)
+    assert not any("lora" in name for name in merged)  # fused and unloaded: a plain transformer again
+    assert pipe.camera_encoder.config.camera_phrase and pipe.generation_defaults.prompt_grammar["cameras"][-1] == "pan_left"
+    plan, _ = pipe.plan_control(keyframes=None, camera=Camera(motion_type="pan_left", speed=1.0), keyframe_interpolation=0.0,
+                                other_conditions=False, num_frames=9, height=64, width=64)
+    assert pipe.camera_prompt("a red ball bounces", plan) == "a red ball bounces, the camera pans left"

@@ -80,6 +80,33 @@ class LoadingMixin:
                 module = cls.from_pretrained(Path(folder) / name)
                 setattr(self, name, module.to(self.transformer.device, self.transformer.dtype).eval())
 
+    def load_camera_lora(self, folder, *, fuse: bool = True) -> None:
+        """A camera fine-tune saved as a LoRA beside its motion encoder (``scripts/extract_lora.py``): the folder's
+        ``pytorch_lora_weights.safetensors`` through diffusers' ``load_lora_weights`` (needs peft), its
+        ``camera_encoder/`` as :attr:`camera_encoder` (so ``camera=`` takes the learned path, writing the camera
+        phrase into the prompt as the encoder's config says), and the prompt grammar of its
+        ``generation_defaults.json`` when it has one. ``fuse=True`` merges the LoRA into the transformer's weights
+        (no cost per step; every later call, with a camera or not, runs the fine-tuned model); ``fuse=False`` keeps
+        it as the adapter ``"camera"`` (``disable_lora()`` / ``enable_lora()`` switch it)."""
+        folder = Path(folder)
+        weights = folder / "pytorch_lora_weights.safetensors"
+        if not weights.is_file() or not (folder / "camera_encoder" / "config.json").is_file():
+            raise FileNotFoundError(f"load_camera_lora: {folder} needs pytorch_lora_weights.safetensors and "
+                                    "camera_encoder/ (written by scripts/extract_lora.py)")
+        self.load_lora_weights(weights, adapter_name="camera")
+        if fuse:
+            self.fuse_lora(adapter_names=["camera"])
+            self.unload_lora_weights()  # the merged weights stay, the adapter layers go
+        from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+
+        encoder = CameraMotionEncoder.from_pretrained(folder / "camera_encoder")
+        self.camera_encoder = encoder.to(self.transformer.device, self.transformer.dtype).eval()
+        if (folder / GENERATION_DEFAULTS_FILE).is_file() and self.generation_defaults is not None:
+            from dataclasses import replace
+
+            grammar = GenerationDefaults.load(folder).prompt_grammar
+            self.generation_defaults = replace(self.generation_defaults, prompt_grammar=grammar)
+
     @classmethod
     def from_single_file(
         cls, path, *, config=None, text_encoder=None, tokenizer=None, scheduler=None, torch_dtype=None,

@@ -1,0 +1,70 @@
+"""Write a fine-tuned pipeline's transformer as a LoRA over its base, in diffusers' format.
+
+    python scripts/extract_lora.py --base ltx_video/assets/default_model \
+        --tuned runs/default/camera_shipped/pipeline --rank 32 --out runs/camera_lora
+
+Writes ``OUT/pytorch_lora_weights.safetensors`` (``pipe.load_lora_weights(OUT)`` reads it), and copies the tuned
+pipeline's ``camera_encoder/`` and ``generation_defaults.json`` beside it when it has them (``pipe.load_camera_lora(OUT)``
+reads all three). Prints the share of the weight change the rank keeps and
+the parameters a LoRA cannot carry (:mod:`ltx_video.training.lora_extract`). ``--ranks 8 16 32 64`` only prints the
+kept share at each rank.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base", type=Path, required=True, help="the base pipeline folder")
+    parser.add_argument("--tuned", type=Path, required=True, help="the fine-tuned pipeline folder (same architecture)")
+    parser.add_argument("--rank", type=int, default=32, help="the LoRA's rank (default 32)")
+    parser.add_argument("--ranks", type=int, nargs="+", help="only print the share kept at each of these ranks")
+    parser.add_argument("--out", type=Path, help="the folder to write (needed unless --ranks)")
+    parser.add_argument("--dtype", choices=["float32", "float16"], default="float16",
+                        help="the LoRA's stored precision (default float16; loaded into the model's own)")
+    args = parser.parse_args(argv)
+    for flag, folder in (("--base", args.base), ("--tuned", args.tuned)):
+        if not (folder / "transformer" / "config.json").is_file():
+            parser.error(f"{flag}: {folder} has no transformer/config.json (expected a saved pipeline folder)")
+    if min(args.ranks or [args.rank]) < 1:
+        parser.error(f"--rank/--ranks must be >= 1, got {args.ranks or args.rank}")
+    if args.ranks is None and args.out is None:
+        parser.error("--out is needed (or --ranks to print the shares only)")
+
+    import torch
+
+    from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+    from ltx_video.training.lora_extract import extract_lora
+
+    base = LTXAudioVideoTransformer3DModel.from_pretrained(args.base, subfolder="transformer")
+    tuned = LTXAudioVideoTransformer3DModel.from_pretrained(args.tuned, subfolder="transformer")
+    for rank in args.ranks or [args.rank]:
+        lora = extract_lora(base, tuned, rank, dtype=getattr(torch, args.dtype))
+        size = sum(t.numel() for t in lora.state_dict.values())
+        print(f"rank {rank}: {len(lora.kept)} linear layers, {100 * lora.kept_overall:.2f} % of the weight change kept "
+              f"(worst layer {100 * min(lora.kept.values()):.1f} %), {size / 1e6:.2f} M parameters")
+    if lora.left_out:
+        print(f"not in the LoRA (base values kept): {len(lora.left_out)} parameters, largest change "
+              f"{max(lora.left_out.values()):.4f} ({max(lora.left_out, key=lora.left_out.get)})")
+    if args.ranks is None:
+        from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        LTXAudioVideoPipeline.save_lora_weights(args.out, transformer_lora_layers=lora.state_dict)
+        if (args.tuned / "camera_encoder").is_dir():
+            shutil.copytree(args.tuned / "camera_encoder", args.out / "camera_encoder", dirs_exist_ok=True)
+        if (args.tuned / "generation_defaults.json").is_file():  # the prompt grammar the fine-tune learned
+            shutil.copy(args.tuned / "generation_defaults.json", args.out / "generation_defaults.json")
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
