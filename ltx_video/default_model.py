@@ -20,13 +20,9 @@ from pathlib import Path
 
 from ltx_video.pipelines.generation_defaults import GenerationDefaults
 
-__all__ = [
-    "DEFAULT_CAMERA_DIR", "DEFAULT_GENERATION", "DEFAULT_GENERATION_GIVEN_AUDIO", "DEFAULT_MODEL_DIR", "load_default_pipeline",
-]
+__all__ = ["DEFAULT_GENERATION", "DEFAULT_GENERATION_GIVEN_AUDIO", "DEFAULT_MODEL_DIR", "load_default_pipeline"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "assets" / "default_model"
-# The camera fine-tune of the built-in model as a LoRA over it, with its motion encoder (docs/training.md).
-DEFAULT_CAMERA_DIR = Path(__file__).resolve().parent / "assets" / "default_camera"
 
 # The size, rate and sampling the model was trained and measured at: the generation_defaults.json saved with it
 # (which also names the prompts it knows), as pipeline call arguments.
@@ -36,18 +32,10 @@ DEFAULT_GENERATION = _DEFAULTS.call_kwargs()
 DEFAULT_GENERATION_GIVEN_AUDIO = _DEFAULTS.call_kwargs(audio_given=True)
 
 
-def load_default_pipeline(camera: bool = False, **kwargs):
-    """``LTXAudioVideoPipeline.from_pretrained(DEFAULT_MODEL_DIR, **kwargs)``, audio generation on.
-
-    ``camera=True``: with the built-in model's camera LoRA merged in and its motion encoder
-    (:data:`DEFAULT_CAMERA_DIR`, ``pipe.load_camera_lora``), so ``pipe(..., camera=Camera(...))`` moves the camera
-    as the model learned to (pans and orbits; docs/control.md). Needs peft. Calls without a camera then run the
-    camera fine-tune too; the figures in docs/benchmarks.md without a camera are the plain model's."""
+def load_default_pipeline(**kwargs):
+    """``LTXAudioVideoPipeline.from_pretrained(DEFAULT_MODEL_DIR, **kwargs)``, audio generation on."""
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
 
     if not (DEFAULT_MODEL_DIR / "model_index.json").is_file():
         raise FileNotFoundError(f"the built-in model is missing from this install: {DEFAULT_MODEL_DIR}")
-    pipe = LTXAudioVideoPipeline.from_pretrained(DEFAULT_MODEL_DIR, **kwargs)
-    if camera:
-        pipe.load_camera_lora(DEFAULT_CAMERA_DIR)
-    return pipe
+    return LTXAudioVideoPipeline.from_pretrained(DEFAULT_MODEL_DIR, **kwargs)

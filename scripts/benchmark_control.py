@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline", default=None, help="a pipeline folder (default: the built-in model)")
     parser.add_argument("--camera-lora", type=Path, default=None, metavar="FOLDER",
                         help="merge this camera LoRA and its motion encoder into the pipeline first "
-                             "(pipe.load_camera_lora; the built-in one: ltx_video/assets/default_camera)")
+                             "(pipe.load_camera_lora; written by scripts/extract_lora.py)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's; CI: 2)")
     parser.add_argument("--interpolations", nargs="+", type=float, default=[0.0, 0.2],
                         help="keyframe_interpolation values of the keyframes section")

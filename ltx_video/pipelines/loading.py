@@ -77,8 +77,8 @@ class LoadingMixin:
         for name, (module_path, class_name) in CONTROL_MODULES.items():
             if (Path(folder) / name / "config.json").is_file():
                 cls = getattr(importlib.import_module(module_path), class_name)
-                module = cls.from_pretrained(Path(folder) / name)
-                setattr(self, name, module.to(self.transformer.device, self.transformer.dtype).eval())
+                module = cls.from_pretrained(Path(folder) / name, torch_dtype=self.transformer.dtype)
+                setattr(self, name, module.to(self.transformer.device).eval())
 
     def load_camera_lora(self, folder, *, fuse: bool = True) -> None:
         """A camera fine-tune saved as a LoRA beside its motion encoder (``scripts/extract_lora.py``): the folder's
@@ -99,8 +99,8 @@ class LoadingMixin:
             self.unload_lora_weights()  # the merged weights stay, the adapter layers go
         from ltx_video.conditioning.camera_controller import CameraMotionEncoder
 
-        encoder = CameraMotionEncoder.from_pretrained(folder / "camera_encoder")
-        self.camera_encoder = encoder.to(self.transformer.device, self.transformer.dtype).eval()
+        encoder = CameraMotionEncoder.from_pretrained(folder / "camera_encoder", torch_dtype=self.transformer.dtype)
+        self.camera_encoder = encoder.to(self.transformer.device).eval()
         if (folder / GENERATION_DEFAULTS_FILE).is_file() and self.generation_defaults is not None:
             from dataclasses import replace
 
