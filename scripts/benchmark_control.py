@@ -39,7 +39,6 @@ import datetime
 import os
 import platform
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -376,9 +375,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", nargs="+", choices=CAMERA_SETTINGS, default=list(CAMERA_SETTINGS),
                         help="camera settings to run (the learned ones need a pipeline with a motion encoder)")
     parser.add_argument("--pipeline", default=None, help="a pipeline folder (default: the built-in model)")
-    parser.add_argument("--camera-lora", type=Path, default=None, metavar="FOLDER",
-                        help="merge this camera LoRA and its motion encoder into the pipeline first "
-                             "(pipe.load_camera_lora; written by scripts/extract_lora.py)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's; CI: 2)")
     parser.add_argument("--interpolations", nargs="+", type=float, default=[0.0, 0.2],
                         help="keyframe_interpolation values of the keyframes section")
@@ -405,12 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
 
     pipe = load_default_pipeline() if args.pipeline is None else LTXAudioVideoPipeline.from_pretrained(args.pipeline)
-    if args.camera_lora is not None:
-        pipe.load_camera_lora(args.camera_lora)
     pipe.set_progress_bar_config(disable=True)
     seeds = "held-out seeds" if args.seed0 == SEED0 else f"seeds from {args.seed0}"
-    lora = f" + camera LoRA {args.camera_lora}" if args.camera_lora is not None else ""
-    report = [f"Machine: {_machine()}; pipeline: {args.pipeline or 'built-in'}{lora}; {args.num} {seeds} per row"]
+    report = [f"Machine: {_machine()}; pipeline: {args.pipeline or 'built-in'}; {args.num} {seeds} per row"]
     if "camera" in args.sections:
         constraint = {k: v for k, v in (("strength", args.strength), ("until", args.until), ("schedule", args.schedule))
                       if v is not None}

@@ -155,9 +155,6 @@ def main(argv: list[str] | None = None) -> int:
                         "held-out 1,000,000: choose settings here, report them on the held-out set")
     parser.add_argument("--model", type=Path, help="a saved LTXAudioVideoPipeline folder, sampled with the built-in "
                         "model's defaults and the settings' changes (default: the built-in model)")
-    parser.add_argument("--camera-lora", type=Path, metavar="FOLDER", help="merge this camera LoRA and its motion "
-                        "encoder into the model first (pipe.load_camera_lora): the calls have no camera, so this "
-                        "measures what the fine-tune does to the model's sync")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), metavar="NAME",
                         help=f"rows to run (default: all): {', '.join(repr(name) for name in SETTINGS)}")
     parser.add_argument("--out", type=Path, help="also write the per-clip readings here (JSON), for paired comparisons")
@@ -190,8 +187,6 @@ def main(argv: list[str] | None = None) -> int:
         pipe = LTXAudioVideoPipeline.from_pretrained(args.model)
     else:
         pipe = load_default_pipeline()
-    if args.camera_lora is not None:
-        pipe.load_camera_lora(args.camera_lora)
     pipe.set_progress_bar_config(disable=True)
     print("| setting | abs offset ms: mean / median | within 65 ms | AV-Align | object in every frame | object speed "
           "px/frame (real) | flicker (real) | colour adherence | s |")
@@ -207,8 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         given_video = call.pop("_given_video", False)
         offsets, align, present, colour, speed, real_speed, flicker, real_flicker = [], [], [], [], [], [], [], []
         start = time.perf_counter()
-        for i in range(args.num):
-            index = i + 1_000_000 if args.tuning else i
+        for index in _seeds(args):
             clip, prompt = held_out_clip(index, call)
             sound = {"audio": clip.audio, "audio_sample_rate": SAMPLE_RATE} if given_audio else {}
             sight = {"video": (clip.video + 1) / 2, "frame_index": 0, "strength": 1.0} if given_video else {}
@@ -246,8 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         if args.out is not None:  # after every setting, so a long run that stops keeps what it measured
-            model = str(args.model or "built-in") + (f" + {args.camera_lora}" if args.camera_lora else "")
-            report = {"model": model, "held_out_indices": _seeds(args), "settings": {
+            report = {"model": str(args.model or "built-in"), "held_out_indices": _seeds(args), "settings": {
                 n: {**DEFAULT_GENERATION, **SETTINGS[n]} for n in per_clip}, "per_clip": per_clip}
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(_finite_or_none(report), indent=1))

@@ -72,22 +72,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def check(base: Path, tuned: Path, lora: Path, num: int) -> None:
-    """PSNR of the base-with-LoRA and of the base against the tuned pipeline, on the prompts of ``num`` held-out clips
-    of the synthetic world (every call without a camera, at the tuned pipeline's generation defaults, generator seeds
+    """PSNR of the base-with-LoRA and of the base against the tuned pipeline, on ``num`` held-out prompts
+    (``benchmark_quality.held_out_clip``) (every call without a camera, at the tuned pipeline's generation defaults, generator seeds
     0 ... num - 1)."""
     import numpy as np
     import torch
+    from benchmark_quality import held_out_clip  # scripts/: the held-out prompts every benchmark uses
 
     from ltx_video.metrics import psnr
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
-    from ltx_video.training.data import DataConfig, synthetic_clip
 
     def generate(pipe):
         pipe.set_progress_bar_config(disable=True)
         call = pipe.generation_defaults.call_kwargs() if pipe.generation_defaults is not None else {}
-        data = DataConfig(height=call.get("height", 64), width=call.get("width", 64), num_frames=call.get("num_frames", 49),
-                          fps=call.get("frame_rate", 24.0), camera="static", max_objects=1)
-        prompts = [synthetic_clip(1_000_000 + i, data).prompt for i in range(num)]  # held-out seeds
+        prompts = [held_out_clip(i, call)[1] for i in range(num)]
         return [pipe(prompt, generator=torch.Generator().manual_seed(i), output_type="np", **call).frames[0]
                 for i, prompt in enumerate(prompts)]
 
