@@ -6,17 +6,20 @@
 
 For ``--num`` held-out seeds (from 1,000,000, as scripts/benchmark_quality.py) it renders the real synthetic clip of
 ``--duration`` seconds (static camera, one object) and, from the same prompt, generates a long video with
-``generate_long`` under each setting: ``full`` (the defaults: carry-over 0.8, AdaIN 1.0, anchor, the model's STG), and
-each of them turned off in turn (``no-carryover``: strength 0; ``no-adain``; ``no-anchor``; ``no-stg``). Every video is read back from
-its mp4 (the real clips too, written with the same encoder). Per setting, the means over the seeds of:
+``generate_long`` under each setting: ``full`` (the defaults: carry-over 0.8, AdaIN 1.0, anchor, colour match 1 as
+for one prompt, the model's STG and modality guidance), and each of them turned off in turn (``no-carryover``:
+strength 0; ``no-adain``; ``no-anchor``; ``no-colour-match``; ``no-stg``). Every video is read back from its mp4 (the real clips too, written with the same encoder). Per setting, the means over the seeds of:
 
 - drift: ``temporal_drift(frames, window=5 s)["drift"]``, the change of the mean colour between the first and
-  the last 5 seconds, and its ratio to the real clips' (target <= 1.5); beside it the same between the first and
+  the last 5 seconds, and its ratio to the real clips' (target <= 1.5; in brackets the 95 % bootstrap interval over
+  the videos, drawn as pairs with the real clip of the same seed); beside it the same between the first and
   the next 5 seconds, and far / near: about 1 when the colour only fluctuates, above 1 when it accumulates;
 - seams (:mod:`ltx_video.metrics.boundaries`, each boundary's transition = the overlap frames): flicker ratio
   (target <= 1.5), flow discontinuity ratio, style distance ratio;
 - sync over time: the absolute audio-video offset (colour-tracked bounces against audio onsets, as
-  benchmark_quality's "tracked" offset) in the first and the last 10 seconds, and last / first (target <= 1.2);
+  benchmark_quality's "tracked" offset) in the first and the last 10 seconds, and last / first (target <= 1.2;
+  its bootstrap interval likewise), and the medians over the videos of the first and the last window (one window in
+  a few reads a bounce period away: docs/metrics.md); every 10-s window's signed offset is in results.json;
 - the share of frames in which the prompt's object is found (colour tracking);
 - wall time per generated second.
 
@@ -44,28 +47,33 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 HELD_OUT_SEED = 1_000_000
 SETTINGS = {
-    "full": {},
+    "full": {},  # the defaults: since 2026-12-06 they include colour_match=1 (one prompt)
+    "no-colour-match": {"colour_match": 0.0},  # the defaults until 2026-12-06
     "no-carryover": {"carryover_strength": 0.0},
     "no-adain": {"adain_factor": 0.0},
     "no-anchor": {"anchor": False},
-    "colour-match": {"colour_match": 1.0},
+    "colour-match": {"colour_match": 1.0},  # = full for one prompt since 2026-12-06
     "colour-match frames": {"colour_match": 1.0, "colour_match_scope": "frame"},
     "no-stg": {"stg_scale": 0.0},  # the built-in model's defaults before 2026-12-04
 }
 
 
-def _sync_windows(frames: np.ndarray, audio: np.ndarray, fps: float, colour, seconds: float) -> tuple[float, float]:
-    """|offset| (ms) of the first and the last ``seconds`` of a video (nan where a window has no event)."""
+def sync_windows(frames: np.ndarray, audio: np.ndarray, fps: float, colour, seconds: float) -> list[float]:
+    """Signed audio-video offset (ms) of each ``seconds`` window: from the start every ``seconds``, and the last
+    ``seconds`` of the video (nan where a window has no event)."""
     from ltx_video import metrics
 
     span, rate = round(seconds * fps), 16000
+    starts = list(range(0, len(frames) - span + 1, span))
+    if starts[-1] != len(frames) - span:
+        starts.append(len(frames) - span)
     result = []
-    for start in (0, len(frames) - span):
+    for start in starts:
         window = frames[start : start + span]
         sound = audio[round(start / fps * rate) : round((start + span) / fps * rate)]
         times, strengths = metrics.colour_bounce_events(window, fps, colour)
-        result.append(abs(metrics.offset_from_events_ms(times, strengths, metrics.audio_onset_envelope(sound))))
-    return result[0], result[1]
+        result.append(float(metrics.offset_from_events_ms(times, strengths, metrics.audio_onset_envelope(sound))))
+    return result
 
 
 def video_metrics(path: Path, prompt: str, boundaries: list[int], overlap: int, fps: float) -> dict:
@@ -77,12 +85,12 @@ def video_metrics(path: Path, prompt: str, boundaries: list[int], overlap: int, 
     audio = read_audio(path)[0][0].numpy()[: round(len(frames) / fps * 16000)]
     (colour, _), *_ = parse_prompt(prompt).objects
     rgb = COLOURS[colour]
-    first, last = _sync_windows(frames, audio, fps, rgb, 10.0)
+    windows = sync_windows(frames, audio, fps, rgb, 10.0)
     five = round(5 * fps)
     row = {
         "drift": metrics.temporal_drift(frames, window=five)["drift"],
         "drift_near": metrics.temporal_drift(frames[: 2 * five], window=five)["drift"],
-        "offset_first_ms": first, "offset_last_ms": last,
+        "offset_first_ms": abs(windows[0]), "offset_last_ms": abs(windows[-1]), "offset_windows_ms": windows,
         "object_found": float(np.isfinite(metrics.colour_track(frames, rgb)[:, 0]).mean()),
     }
     if boundaries:
@@ -97,28 +105,66 @@ def _mean(rows: list[dict], key: str) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def summarise(rows: list[dict], real_drift: float) -> dict:
+def _column(rows: list[dict], key: str) -> np.ndarray:
+    return np.array([r.get(key, np.nan) for r in rows], dtype=np.float64)
+
+
+def ratio_interval(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float]:
+    """95 % bootstrap interval of ``mean(numerator) / mean(denominator)``, the videos drawn with replacement as pairs
+    (entry ``i`` of both comes from seed ``i``), as the table's ratios are read; a video without a reading in either
+    is left out."""
+    from ltx_video.metrics import bootstrap_interval
+
+    kept = np.isfinite(numerator) & np.isfinite(denominator)
+    numerator, denominator = numerator[kept], denominator[kept]
+
+    def statistic(draws: np.ndarray) -> np.ndarray:
+        index = draws.astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return numerator[index].mean(axis=-1) / denominator[index].mean(axis=-1)
+
+    return bootstrap_interval(np.arange(len(numerator), dtype=np.float64), statistic)
+
+
+def summarise(rows: list[dict], real_rows: list[dict]) -> dict:
     keys = ("drift", "drift_near", "flicker_ratio", "flow_ratio", "style_ratio", "offset_first_ms", "offset_last_ms",
             "object_found", "seconds_per_second")
     summary = {key: _mean(rows, key) for key in keys}
+    real_drift = _mean(real_rows, "drift")
     summary["drift_vs_real"] = summary["drift"] / real_drift if real_drift > 0 else float("nan")
+    summary["drift_vs_real_interval"] = ratio_interval(_column(rows, "drift"), _column(real_rows, "drift")) \
+        if real_drift > 0 else (math.nan, math.nan)
     summary["drift_far_over_near"] = summary["drift"] / summary["drift_near"]
     summary["offset_last_over_first"] = summary["offset_last_ms"] / summary["offset_first_ms"]
+    summary["offset_last_over_first_interval"] = ratio_interval(_column(rows, "offset_last_ms"),
+                                                                _column(rows, "offset_first_ms"))
+    for key in ("offset_first_ms", "offset_last_ms"):  # robust to the one window in a few read a bounce away
+        values = _column(rows, key)
+        summary[f"{key}_median"] = float(np.median(values[np.isfinite(values)])) if np.isfinite(values).any() \
+            else math.nan
+    if rows is real_rows:  # a ratio to itself
+        summary["drift_vs_real_interval"] = (math.nan, math.nan)
     return summary
 
 
 def markdown(summary: dict[str, dict]) -> str:
     lines = [
         "| setting | drift (first vs last 5 s) | drift / real | drift first vs next 5 s | far / near | flicker at seams / inside | flow discontinuity "
-        "ratio | style distance ratio | \\|AV offset\\| first 10 s (ms) | last 10 s (ms) | last / first | object "
-        "found | s per video s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "ratio | style distance ratio | \\|AV offset\\| first 10 s (ms) | last 10 s (ms) | last / first | median first / "
+        "last (ms) | object found | s per video s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    def with_interval(s: dict, key: str) -> str:
+        low, high = s.get(f"{key}_interval", (math.nan, math.nan))
+        return f"{s[key]:.2f}" + (f" [{low:.2f}, {high:.2f}]" if np.isfinite(low) and np.isfinite(high) else "")
+
     for name, s in summary.items():
-        cells = [f"{s['drift']:.4f}", f"{s['drift_vs_real']:.2f}", f"{s['drift_near']:.4f}",
+        cells = [f"{s['drift']:.4f}", with_interval(s, "drift_vs_real"), f"{s['drift_near']:.4f}",
                  f"{s['drift_far_over_near']:.2f}", f"{s['flicker_ratio']:.2f}", f"{s['flow_ratio']:.2f}",
                  f"{s['style_ratio']:.2f}", f"{s['offset_first_ms']:.1f}", f"{s['offset_last_ms']:.1f}",
-                 f"{s['offset_last_over_first']:.2f}", f"{100 * s['object_found']:.0f} %",
+                 with_interval(s, "offset_last_over_first"),
+                 f"{s['offset_first_ms_median']:.1f} / {s['offset_last_ms_median']:.1f}",
+                 f"{100 * s['object_found']:.0f} %",
                  f"{s['seconds_per_second']:.2f}"]
         lines.append(f"| {name} | " + " | ".join(c.replace("nan", "-") for c in cells) + " |")
     return "\n".join(lines)
@@ -162,8 +208,7 @@ def quality(args) -> dict:
             row = video_metrics(out.path, clip.prompt, boundaries, layout.overlap_frames, fps)
             row["seconds_per_second"] = seconds / args.duration
             rows[name].append(row)
-    real_drift = _mean(rows["real"], "drift")
-    return {"summary": {name: summarise(r, real_drift) for name, r in rows.items()}, "per_video": rows,
+    return {"summary": {name: summarise(r, rows["real"]) for name, r in rows.items()}, "per_video": rows,
             "num_chunks": layout.num_chunks, "boundaries": boundaries}
 
 

@@ -252,6 +252,42 @@ def test_colour_match_holds_every_written_segment_to_the_first(av_pipe, tmp_path
     assert all(np.abs(a.astype(int) - b).max() <= 1 for a, b in zip(plain, tiny, strict=True))
 
 
+def test_colour_match_defaults_to_on_for_one_prompt_and_resumes_a_runs_own(av_pipe, tmp_path):
+    """Left out, colour_match is 1 with one prompt (or one repeated) and 0 when the prompts differ. A run recorded
+    with 0 (as every run started before this default) and interrupted resumes with 0 when the call leaves it out,
+    and gives the file of an uninterrupted colour_match=0 run, byte for byte."""
+    def recorded(out):
+        return json.loads((out.folder / "manifest.json").read_text())["arguments"]
+
+    one = av_pipe.generate_long("a red ball bounces", output=tmp_path / "one.mp4", **LONG)
+    assert recorded(one)["colour_match"] == 1.0 and recorded(one)["colour_fit"] == 2
+    explicit = av_pipe.generate_long("a red ball bounces", output=tmp_path / "explicit.mp4", colour_match=1.0, **LONG)
+    assert one.path.read_bytes() == explicit.path.read_bytes()
+    repeated = av_pipe.generate_long(["a red ball bounces"] * 2, output=tmp_path / "repeated.mp4", **LONG)
+    assert recorded(repeated)["colour_match"] == 1.0
+    mixed = av_pipe.generate_long(["a red ball bounces", "a blue square slides"], output=tmp_path / "mixed.mp4",
+                                  **LONG)
+    assert recorded(mixed)["colour_match"] == 0.0 and "colour_fit" not in recorded(mixed)
+
+    def stop(pipe, step, t, tensors):
+        if pipe.current_chunk == 1:
+            pipe._interrupt = True
+        return tensors
+
+    output = tmp_path / "old.mp4"
+    cut = av_pipe.generate_long("a red ball bounces", output=output, colour_match=0.0, callback_on_step_end=stop,
+                                **LONG)
+    assert cut.path is None
+    resumed = av_pipe.generate_long("a red ball bounces", output=output, **LONG)
+    assert resumed.chunks_generated == 2 and recorded(resumed)["colour_match"] == 0.0
+    plain = av_pipe.generate_long("a red ball bounces", output=tmp_path / "plain.mp4", colour_match=0.0, **LONG)
+    assert output.read_bytes() == plain.path.read_bytes()
+    assert output.read_bytes() != one.path.read_bytes()
+    # resume=False: the default for the call, not the old run's
+    fresh = av_pipe.generate_long("a red ball bounces", output=output, resume=False, **LONG)
+    assert recorded(fresh)["colour_match"] == 1.0 and fresh.path.read_bytes() == one.path.read_bytes()
+
+
 def test_colour_match_does_not_resume_a_run_fitted_the_old_way(av_pipe, tmp_path):
     """A run with colour_match started before the fit changed (no `colour_fit` in its manifest) is refused with a
     clear error; resume=False starts over beside it."""

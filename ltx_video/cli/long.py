@@ -45,9 +45,9 @@ def add_parser(commands, positive_int, positive_float, model_default) -> None:
                       help="how strongly a chunk starts from the last one's overlap, 0 to 1 (default: 0.8)")
     long.add_argument("--adain-factor", type=float, default=1.0, metavar="F",
                       help="pull each chunk's latent statistics toward the first chunk's, 0 to 1 (default: 1.0)")
-    long.add_argument("--colour-match", type=float, default=0.0, metavar="F",
+    long.add_argument("--colour-match", type=float, metavar="F",
                       help="pull each chunk's decoded colours (per-channel mean and std) toward the first chunk's, "
-                      "0 to 1 (default: 0)")
+                      "0 to 1 (default: 1 with one prompt, 0 with --prompts that change; on --resume, the run's own)")
     long.add_argument("--colour-match-scope", choices=["chunk", "frame"], default="chunk",
                       help="--colour-match per chunk (default) or per frame, the first chunk's frames included")
     long.add_argument("--no-anchor", action="store_true", help="no first-chunk anchor before each chunk")
@@ -113,7 +113,7 @@ def check_inputs(args) -> tuple[object, dict]:
                        "--restart to start over in a new folder (the old one is kept)")
     for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor),
                         ("--colour-match", args.colour_match)):
-        if not 0.0 <= value <= 1.0:
+        if value is not None and not 0.0 <= value <= 1.0:
             raise CLIError(f"{flag} must be in [0, 1], got {value:g}")
     source = inspect_model(args.model, args.base_model)
     defaults = source.defaults

@@ -94,6 +94,19 @@ class LongRun:
         run._save()
         return run
 
+    @classmethod
+    def recorded_arguments(cls, output: Path) -> dict | None:
+        """The arguments of the run that :meth:`open` with ``resume=True`` would continue for ``output`` (the newest
+        folder, with at least one finished chunk), else None."""
+        existing = _folders(output)
+        if not existing or not (existing[-1] / "manifest.json").is_file():
+            return None
+        try:
+            manifest = cls._read(existing[-1] / "manifest.json")
+        except ValueError:  # unreadable: open() reports it
+            return None
+        return manifest["arguments"] if manifest["chunks"] else None
+
     @staticmethod
     def _read(path: Path) -> dict:
         try:

@@ -16,11 +16,11 @@ chunk ``k`` covers latents ``[k (L - O), k (L - O) + L)`` of one global timeline
    ``adain_factor``; the overlap is **blended** with the previous chunk's latents (linear ramp);
 4. the chunk is decoded (with two latent frames of the previous chunk as the decoder's context); its frames up to
    the next chunk's overlap are written at once as a closed segment; over the overlap the previous chunk's decoded
-   frames and audio are cross-faded into the new ones. With ``colour_match``, the segment's colour statistics (per
-   RGB channel: mean and std over the frames it shows, cross-fade included) move toward the first segment's by that
-   factor, through one affine map per channel on the chunk's own frames: the colour transfer of Reinhard et al.
-   (2001) that long-video tools apply between extensions ("color match"), since the decoder turns the same latent
-   statistics into slightly different colours.
+   frames and audio are cross-faded into the new ones. With ``colour_match`` (by default with one prompt), the
+   segment's colour statistics (per RGB channel: mean and std over the frames it shows, cross-fade included) move
+   toward the first segment's by that factor, through one affine map per channel on the chunk's own frames: the
+   colour transfer of Reinhard et al. (2001) that long-video tools apply between extensions ("color match"), since
+   the decoder turns the same latent statistics into slightly different colours.
 
 Seeds: chunk ``k`` draws from ``torch.Generator("cpu").manual_seed(chunk_seed(seed, k))``, so a resumed run
 repeats an uninterrupted one exactly. Memory holds one chunk and the carried state, whatever the length.
@@ -49,7 +49,8 @@ from ltx_video.pipelines.long_run import LongRun, canonical
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed", "colour_statistics", "match_colours"]
+__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed", "colour_statistics",
+           "default_colour_match", "match_colours"]
 
 DECODE_CONTEXT = 2  # latent frames of the previous chunk given to the decoder before a chunk's own
 # Call arguments a chunk takes as ``__call__`` does; the rest (conditions, latents, embeddings) make no sense
@@ -185,6 +186,16 @@ COLOUR_FIT = 2  # recorded in the manifest of runs with colour_match: 2 = fitted
 REFITS = 3  # each removes all but roughly the previous frames' share of the segment's colour error
 
 
+def default_colour_match(prompts: list[str], output: Path | None) -> float:
+    """``colour_match`` when the call leaves it out: the value recorded by the run being resumed at ``output`` (so a
+    run started before this default resumes as it began), else 1.0 for one prompt and 0.0 when the prompts differ
+    (they may ask for other colours, which matching would undo)."""
+    recorded = LongRun.recorded_arguments(output) if output is not None else None
+    if recorded is not None and "colour_match" in recorded:
+        return float(recorded["colour_match"])
+    return 1.0 if len(set(prompts)) == 1 else 0.0
+
+
 def _segment_frames(frames: np.ndarray, state: dict | None, args: dict, cut: int,
                     shown: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A chunk's decoded frames (F, H, W, C, 0-255) -> its segment (``shown`` frames, uint8), its tail (the frames
@@ -252,7 +263,7 @@ class LongVideoMixin:
         overlap_frames: int | None = None,
         carryover_strength: float = 0.8,
         adain_factor: float = 1.0,
-        colour_match: float = 0.0,
+        colour_match: float | None = None,
         colour_match_scope: str = "chunk",
         anchor: bool = True,
         resume: bool = True,
@@ -279,7 +290,8 @@ class LongVideoMixin:
         carryover_strength: how strongly the overlap starts from the previous chunk (0: not at all, 1: held).
         adain_factor: how far each chunk's latent statistics move toward the first chunk's (0: off).
         colour_match: how far each chunk's decoded colours (per-channel mean and std) move toward the first chunk's
-            (0: off, the default; 1: matched). Lower it with prompts that change the colours.
+            (0: off; 1: matched). Default (None): 1 with one prompt, 0 when the prompts change (they may change the
+            colours); resuming a run without it takes the run's own.
         colour_match_scope: ``"chunk"`` (one colour map per chunk, from its statistics over all its frames; the
             first chunk is left as it is) or ``"frame"`` (one map per frame, the first chunk's frames included, as
             per-frame "color match" nodes do: it also evens out colour changes inside a chunk, wanted or not).
@@ -323,12 +335,6 @@ class LongVideoMixin:
             ratio=ratio,
         )
         layout.check()
-        for name, value in (("carryover_strength", carryover_strength), ("adain_factor", adain_factor),
-                            ("colour_match", colour_match)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
-        if colour_match_scope not in ("chunk", "frame"):
-            raise ValueError(f"`colour_match_scope` must be 'chunk' or 'frame', got {colour_match_scope!r}")
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         if not prompts or not all(isinstance(p, str) for p in prompts):
             raise ValueError("`prompt` must be a string or a non-empty list of strings")
@@ -337,6 +343,14 @@ class LongVideoMixin:
             raise ValueError(f"`output` must end in .mp4, got {output}")
         if output.is_dir():
             raise ValueError(f"`output` {output} is a folder; expected an .mp4 file path")
+        if colour_match is None:
+            colour_match = default_colour_match(prompts, output if resume else None)
+        for name, value in (("carryover_strength", carryover_strength), ("adain_factor", adain_factor),
+                            ("colour_match", colour_match)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
+        if colour_match_scope not in ("chunk", "frame"):
+            raise ValueError(f"`colour_match_scope` must be 'chunk' or 'frame', got {colour_match_scope!r}")
         if seed is None:
             seed = generator.initial_seed() if generator is not None else int(torch.seed() % (2**31))
         arguments = dict(
