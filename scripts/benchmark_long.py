@@ -20,6 +20,9 @@ strength 0; ``no-adain``; ``no-anchor``; ``no-colour-match``; ``no-stg``). Every
   benchmark_quality's "tracked" offset) in the first and the last 10 seconds, and last / first (target <= 1.2;
   its bootstrap interval likewise), and the medians over the videos of the first and the last window (one window in
   a few reads a bounce period away: docs/metrics.md); every 10-s window's signed offset is in results.json;
+- direction changes at seams / inside: the object's direction changes (``colour_bounce_events``: its bounces, and
+  any jump or turn) per frame inside the seams' overlap frames over those per frame elsewhere, pooled over the
+  videos (the real clips, cut where the defaults' seams fall: about 1);
 - the share of frames in which the prompt's object is found (colour tracking);
 - wall time per generated second.
 
@@ -50,6 +53,8 @@ SETTINGS = {
     "full": {},  # the defaults: since 2026-12-06 they include colour_match=1 (one prompt)
     "no-colour-match": {"colour_match": 0.0},  # the defaults until 2026-12-06
     "no-carryover": {"carryover_strength": 0.0},
+    "carry-over 1": {"carryover_strength": 1.0},
+    "overlap 16": {"overlap_frames": 16},  # the overlap held exactly (LTX-Video's extension at strength 1)
     "no-adain": {"adain_factor": 0.0},
     "no-anchor": {"anchor": False},
     "colour-match": {"colour_match": 1.0},  # = full for one prompt since 2026-12-06
@@ -94,6 +99,15 @@ def video_metrics(path: Path, prompt: str, boundaries: list[int], overlap: int, 
         "object_found": float(np.isfinite(metrics.colour_track(frames, rgb)[:, 0]).mean()),
     }
     if boundaries:
+        # where the object changes direction (a bounce, or a jump): at the seams (each boundary's overlap frames)
+        # against elsewhere; pooled over the videos in summarise()
+        times, _ = metrics.colour_bounce_events(frames, fps, rgb)
+        seam = np.zeros(len(frames), dtype=bool)
+        for boundary in boundaries:
+            seam[boundary : boundary + overlap] = True
+        at = seam[np.clip(np.round(np.asarray(times) * fps).astype(int), 0, len(frames) - 1)]
+        row.update(seam_events=int(at.sum()), seam_frames=int(seam.sum()), other_events=int((~at).sum()),
+                   other_frames=int((~seam).sum()))
         row["flicker_ratio"] = metrics.boundary_flicker(frames, boundaries, width=overlap)["ratio"]
         row["flow_ratio"] = metrics.flow_discontinuity(frames, boundaries, width=overlap)["ratio"]
         row["style_ratio"] = metrics.style_distance(frames, boundaries, window=max(1, overlap // 2))["ratio"]
@@ -138,6 +152,10 @@ def summarise(rows: list[dict], real_rows: list[dict]) -> dict:
     summary["offset_last_over_first"] = summary["offset_last_ms"] / summary["offset_first_ms"]
     summary["offset_last_over_first_interval"] = ratio_interval(_column(rows, "offset_last_ms"),
                                                                 _column(rows, "offset_first_ms"))
+    counts = {key: sum(r.get(key, 0) for r in rows) for key in ("seam_events", "seam_frames", "other_events",
+                                                                  "other_frames")}
+    summary["seam_event_ratio"] = (counts["seam_events"] / counts["seam_frames"]) / (
+        counts["other_events"] / counts["other_frames"]) if counts["seam_frames"] and counts["other_events"] else math.nan
     for key in ("offset_first_ms", "offset_last_ms"):  # robust to the one window in a few read a bounce away
         values = _column(rows, key)
         summary[f"{key}_median"] = float(np.median(values[np.isfinite(values)])) if np.isfinite(values).any() \
@@ -151,9 +169,10 @@ def markdown(summary: dict[str, dict]) -> str:
     lines = [
         "| setting | drift (first vs last 5 s) | drift / real | drift first vs next 5 s | far / near | flicker at seams / inside | flow discontinuity "
         "ratio | style distance ratio | \\|AV offset\\| first 10 s (ms) | last 10 s (ms) | last / first | median first / "
-        "last (ms) | object found | s per video s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "last (ms) | direction changes at seams / inside | object found | s per video s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
     def with_interval(s: dict, key: str) -> str:
         low, high = s.get(f"{key}_interval", (math.nan, math.nan))
         return f"{s[key]:.2f}" + (f" [{low:.2f}, {high:.2f}]" if np.isfinite(low) and np.isfinite(high) else "")
@@ -163,7 +182,7 @@ def markdown(summary: dict[str, dict]) -> str:
                  f"{s['drift_far_over_near']:.2f}", f"{s['flicker_ratio']:.2f}", f"{s['flow_ratio']:.2f}",
                  f"{s['style_ratio']:.2f}", f"{s['offset_first_ms']:.1f}", f"{s['offset_last_ms']:.1f}",
                  with_interval(s, "offset_last_over_first"),
-                 f"{s['offset_first_ms_median']:.1f} / {s['offset_last_ms_median']:.1f}",
+                 f"{s['offset_first_ms_median']:.1f} / {s['offset_last_ms_median']:.1f}", f"{s['seam_event_ratio']:.2f}",
                  f"{100 * s['object_found']:.0f} %",
                  f"{s['seconds_per_second']:.2f}"]
         lines.append(f"| {name} | " + " | ".join(c.replace("nan", "-") for c in cells) + " |")
@@ -187,9 +206,12 @@ def quality(args) -> dict:
     pipe.set_progress_bar_config(disable=True)
     fps = DEFAULT_GENERATION["frame_rate"]
     num_frames = round(args.duration * fps)
-    layout = ChunkLayout(num_frames, DEFAULT_GENERATION["num_frames"], 2 * pipe.vae_temporal_compression_ratio,
-                         pipe.vae_temporal_compression_ratio)
-    boundaries = [layout.segment_pixels(k)[0] for k in range(1, layout.num_chunks)]
+    ratio = pipe.vae_temporal_compression_ratio
+    layouts = {name: ChunkLayout(num_frames, DEFAULT_GENERATION["num_frames"],
+                                 SETTINGS.get(name, {}).get("overlap_frames", 2 * ratio), ratio)
+               for name in ("real", *args.settings)}  # the real clips are cut where the defaults' seams are
+    boundaries = {name: [layout.segment_pixels(k)[0] for k in range(1, layout.num_chunks)]
+                  for name, layout in layouts.items()}
     data = DataConfig(height=DEFAULT_GENERATION["height"], width=DEFAULT_GENERATION["width"], num_frames=num_frames,
                       fps=fps, camera="static", max_objects=1)
     work = Path(tempfile.mkdtemp(prefix="benchmark_long_"))
@@ -199,17 +221,17 @@ def quality(args) -> dict:
         clip = synthetic_clip(HELD_OUT_SEED + i, data)
         real = write_video(work / f"real-{i}.mp4", (clip.video.permute(0, 2, 3, 1) + 1) / 2, fps,
                            audio=clip.audio, sample_rate=16000)
-        rows["real"].append(video_metrics(real, clip.prompt, boundaries, layout.overlap_frames, fps))
+        rows["real"].append(video_metrics(real, clip.prompt, boundaries["real"], layouts["real"].overlap_frames, fps))
         for name in args.settings:
             began = time.perf_counter()
             out = pipe.generate_long(clip.prompt, output=work / f"{name}-{i}.mp4", num_frames=num_frames, seed=i,
                                      resume=False, **SETTINGS[name])
             seconds = time.perf_counter() - began
-            row = video_metrics(out.path, clip.prompt, boundaries, layout.overlap_frames, fps)
+            row = video_metrics(out.path, clip.prompt, boundaries[name], layouts[name].overlap_frames, fps)
             row["seconds_per_second"] = seconds / args.duration
             rows[name].append(row)
     return {"summary": {name: summarise(r, rows["real"]) for name, r in rows.items()}, "per_video": rows,
-            "num_chunks": layout.num_chunks, "boundaries": boundaries}
+            "num_chunks": {name: layout.num_chunks for name, layout in layouts.items()}, "boundaries": boundaries}
 
 
 def _child_rss(chunks: int) -> None:
@@ -269,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(report["summary"])
     (args.out / "results.md").write_text(table + "\n")
     print(table)
-    print(f"{args.num} prompts x {args.duration:g} s ({report['num_chunks']} chunks each) in {report['wall_seconds']:.0f} s")
+    print(f"{args.num} prompts x {args.duration:g} s ({report['num_chunks']['real']} chunks each at the default overlap) "
+          f"in {report['wall_seconds']:.0f} s")
     return 0
 
 

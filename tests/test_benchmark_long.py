@@ -36,16 +36,43 @@ def test_summary_and_table_read_against_the_real_clips(bench):
     real = [{"drift": 0.001, "drift_near": 0.001, "offset_first_ms": 1.0, "offset_last_ms": 1.0, "object_found": 1.0}
             for _ in range(3)]
     rows = [{"drift": d, "drift_near": 0.002, "offset_first_ms": 10.0, "offset_last_ms": 5.0, "object_found": 1.0,
-             "flicker_ratio": 1.0, "flow_ratio": 1.0, "style_ratio": 1.0, "seconds_per_second": 2.0}
-            for d in (0.001, 0.002, 0.003)]
+             "flicker_ratio": 1.0, "flow_ratio": 1.0, "style_ratio": 1.0, "seconds_per_second": 2.0,
+             "seam_events": e, "seam_frames": 10, "other_events": 4, "other_frames": 90}
+            for d, e in ((0.001, 1), (0.002, 0), (0.003, 2))]
     summary = bench.summarise(rows, real)
     assert summary["drift_vs_real"] == pytest.approx(2.0)
     low, high = summary["drift_vs_real_interval"]
     assert 1.0 - 1e-9 <= low < 2.0 < high <= 3.0 + 1e-9
     assert summary["offset_last_over_first"] == pytest.approx(0.5)
     assert summary["offset_last_over_first_interval"] == pytest.approx((0.5, 0.5))
+    assert summary["seam_event_ratio"] == pytest.approx((3 / 30) / (12 / 270))  # pooled: 0.1 per frame vs 0.044
     table = bench.markdown({"real": bench.summarise(real, real), "full": summary})
     line = table.splitlines()[-1]
-    assert line.startswith("| full | 0.0020 | 2.00 [") and "| 0.50 [0.50, 0.50] | 10.0 / 5.0 | 100 % | 2.00 |" in line
+    assert line.startswith("| full | 0.0020 | 2.00 [") and "| 0.50 [0.50, 0.50] | 10.0 / 5.0 | 2.25 | 100 % | 2.00 |" in line
     assert table.splitlines()[2].startswith("| real | 0.0010 | 1.00 | ")  # no interval for a ratio to itself
     assert math.isnan(bench.summarise(rows, [dict(r, drift=0.0) for r in real])["drift_vs_real"])
+
+
+def test_video_metrics_counts_direction_changes_at_the_seams(bench, tmp_path):
+    """A real clip read back from its mp4: every direction change is counted once, at a seam or elsewhere, and the
+    frames split into the seams' overlap frames and the rest; every 10-s window has its signed offset."""
+    from ltx_video import metrics
+    from ltx_video.data.synthetic import COLOURS, parse_prompt
+    from ltx_video.io.media import read_video_tensor, write_video
+    from ltx_video.training.data import DataConfig, synthetic_clip
+
+    fps = 24.0
+    clip = synthetic_clip(1_000_000, DataConfig(height=64, width=64, num_frames=300, fps=fps, camera="static",
+                                                max_objects=1))
+    path = write_video(tmp_path / "real.mp4", (clip.video.permute(0, 2, 3, 1) + 1) / 2, fps, audio=clip.audio,
+                       sample_rate=16000)
+    row = bench.video_metrics(path, clip.prompt, [41, 85, 129], 8, fps)
+    frames = read_video_tensor(path)[0].permute(0, 2, 3, 1).numpy()
+    (colour, _), *_ = parse_prompt(clip.prompt).objects
+    times, _ = metrics.colour_bounce_events(frames, fps, COLOURS[colour])
+    assert row["seam_events"] + row["other_events"] == len(times) > 0
+    assert (row["seam_frames"], row["other_frames"]) == (24, 276)
+    at_seams = sum(any(b <= round(t * fps) < b + 8 for b in (41, 85, 129)) for t in times)
+    assert row["seam_events"] == at_seams
+    assert len(row["offset_windows_ms"]) == 2  # 12.5 s: the windows at 0 s and at 2.5 s (the last 10 s)
+    assert all(abs(offset) < 21 for offset in row["offset_windows_ms"])  # a real clip: in sync within half a frame

@@ -15,7 +15,8 @@ from conftest import av_gates
 
 from ltx_video.io.media import read_video_tensor
 from ltx_video.io.segments import read_wav
-from ltx_video.pipelines.long_video import ChunkLayout, chunk_seed, colour_statistics, match_colours
+from ltx_video.pipelines.long_segments import colour_statistics, match_colours
+from ltx_video.pipelines.long_video import ChunkLayout, chunk_seed
 from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
 
 # Tiny models: r = 8, 64 x 64 px (2 x 2 latents). 17-frame chunks (3 latents), overlap 8 (1 latent):
@@ -260,7 +261,7 @@ def test_colour_match_defaults_to_on_for_one_prompt_and_resumes_a_runs_own(av_pi
         return json.loads((out.folder / "manifest.json").read_text())["arguments"]
 
     one = av_pipe.generate_long("a red ball bounces", output=tmp_path / "one.mp4", **LONG)
-    assert recorded(one)["colour_match"] == 1.0 and recorded(one)["colour_fit"] == 2
+    assert recorded(one)["colour_match"] == 1.0 and recorded(one)["colour_fit"] == 3
     explicit = av_pipe.generate_long("a red ball bounces", output=tmp_path / "explicit.mp4", colour_match=1.0, **LONG)
     assert one.path.read_bytes() == explicit.path.read_bytes()
     repeated = av_pipe.generate_long(["a red ball bounces"] * 2, output=tmp_path / "repeated.mp4", **LONG)
@@ -294,7 +295,7 @@ def test_colour_match_does_not_resume_a_run_fitted_the_old_way(av_pipe, tmp_path
     out = av_pipe.generate_long("a red ball bounces", output=tmp_path / "old.mp4", colour_match=1.0, **LONG)
     path = out.folder / "manifest.json"
     manifest = json.loads(path.read_text())
-    assert manifest["arguments"]["colour_fit"] == 2
+    assert manifest["arguments"]["colour_fit"] == 3
     del manifest["arguments"]["colour_fit"]
     path.write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="version of ltx_video whose colour matching differs.*resume=False"):

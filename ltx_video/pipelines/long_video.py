@@ -46,11 +46,11 @@ from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_run import LongRun, canonical
+from ltx_video.pipelines.long_segments import COLOUR_FIT, default_colour_match, ramp, segment_frames
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed", "colour_statistics",
-           "default_colour_match", "match_colours"]
+__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed"]
 
 DECODE_CONTEXT = 2  # latent frames of the previous chunk given to the decoder before a chunk's own
 # Call arguments a chunk takes as ``__call__`` does; the rest (conditions, latents, embeddings) make no sense
@@ -157,85 +157,6 @@ def _to_uint8(frames: torch.Tensor) -> np.ndarray:
     """(F, 3, H, W) float in [0, 1] -> (F, H, W, 3) uint8, rounded as :mod:`ltx_video.io.media` does."""
     array = frames.permute(0, 2, 3, 1).float().cpu().numpy()
     return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-
-
-def colour_statistics(frames: np.ndarray) -> np.ndarray:
-    """(2, C) float64: each channel's mean and std over all of ``frames`` (F, H, W, C)."""
-    flat = frames.reshape(-1, frames.shape[-1]).astype(np.float64)
-    return np.stack([flat.mean(axis=0), flat.std(axis=0)])
-
-
-def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float, per_frame: bool = False,
-                  statistics: np.ndarray | None = None) -> np.ndarray:
-    """``frames`` (F, H, W, C, 0-255) with each channel's mean and std moved toward ``reference``'s
-    (:func:`colour_statistics`) by ``factor`` (1: equal), as one affine map per channel: for all the frames
-    together, fitted to ``statistics`` (default: the frames' own; e.g. those of the frames a segment shows), or with
-    ``per_frame`` one map per frame (each frame's own statistics)."""
-    if per_frame:  # each frame's statistics, (F, 1, 1, C)
-        values = frames.astype(np.float64)
-        mean, std = values.mean(axis=(1, 2), keepdims=True), values.std(axis=(1, 2), keepdims=True)
-    else:
-        mean, std = colour_statistics(frames) if statistics is None else statistics
-    target_mean = mean + factor * (reference[0] - mean)
-    target_std = std + factor * (reference[1] - std)
-    gain = np.where(std > 1e-6, target_std / np.maximum(std, 1e-6), 1.0)
-    return ((frames - mean) * gain + target_mean).astype(np.float32)
-
-
-COLOUR_FIT = 2  # recorded in the manifest of runs with colour_match: 2 = fitted to the frames each segment shows
-REFITS = 3  # each removes all but roughly the previous frames' share of the segment's colour error
-
-
-def default_colour_match(prompts: list[str], output: Path | None) -> float:
-    """``colour_match`` when the call leaves it out: the value recorded by the run being resumed at ``output`` (so a
-    run started before this default resumes as it began), else 1.0 for one prompt and 0.0 when the prompts differ
-    (they may ask for other colours, which matching would undo)."""
-    recorded = LongRun.recorded_arguments(output) if output is not None else None
-    if recorded is not None and "colour_match" in recorded:
-        return float(recorded["colour_match"])
-    return 1.0 if len(set(prompts)) == 1 else 0.0
-
-
-def _segment_frames(frames: np.ndarray, state: dict | None, args: dict, cut: int,
-                    shown: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A chunk's decoded frames (F, H, W, C, 0-255) -> its segment (``shown`` frames, uint8), its tail (the frames
-    from ``cut`` on, for the next chunk's cross-fade) and the reference colours (the first chunk's).
-
-    The segment is ``frames[:cut]`` with its first frames cross-faded from the previous chunk's tail. With
-    ``colour_match`` (chunk scope) the colour map is fitted to the frames the segment shows, not to the tail, which
-    the next chunk's frames replace; then, since the cross-fade brings in the previous chunk's frames, this chunk's
-    map is refitted (``REFITS`` times, each by ``colour_match``) so that the segment as written moves toward the same
-    statistics; the tail takes the same map."""
-    factor = args["colour_match"]
-    per_frame = args.get("colour_match_scope", "chunk") == "frame"  # manifests written before the scope: chunk
-    colours = colour_statistics(frames[:shown]) if state is None else state["reference_colours"].numpy()
-    matching = factor > 0 and (state is not None or per_frame)
-    if matching:
-        frames = match_colours(frames, colours, factor, per_frame=per_frame,
-                               statistics=None if per_frame else colour_statistics(frames[:shown]))
-    previous = None if state is None else state["tail_frames"].numpy().astype(np.float32)
-
-    def cross_fade(new: np.ndarray) -> np.ndarray:
-        segment = new[:cut].astype(np.float32)
-        if previous is not None:
-            weight = _ramp(len(previous)).numpy()[:, None, None, None]
-            segment[: len(previous)] = previous * (1 - weight) + segment[: len(previous)] * weight
-        return segment
-
-    segment = cross_fade(frames)
-    if matching and not per_frame and previous is not None:
-        # The cross-fade brings in the previous chunk's frames: refit this chunk's map (never the previous frames',
-        # so the seam stays continuous) until the segment as written is where the first fit put its shown frames.
-        target = colour_statistics(frames[:shown])
-        for _ in range(REFITS):
-            frames = match_colours(frames, target, factor, statistics=colour_statistics(segment[:shown]))
-            segment = cross_fade(frames)
-    return np.clip(segment + 0.5, 0, 255).astype(np.uint8)[:shown], frames[cut:].copy(), colours
-
-
-def _ramp(count: int) -> torch.Tensor:
-    """Weights of the new chunk over an overlap of ``count`` items: (1 ... count) / (count + 1)."""
-    return torch.arange(1, count + 1, dtype=torch.float32) / (count + 1)
 
 
 class LongVideoMixin:
@@ -475,7 +396,7 @@ class LongVideoMixin:
         if state is not None:
             if args["adain_factor"] > 0:
                 latents = adain_filter_latent(latents, state["reference"].to(latents), args["adain_factor"])
-            weight = _ramp(overlap).to(latents).view(1, 1, -1, 1, 1)
+            weight = ramp(overlap).to(latents).view(1, 1, -1, 1, 1)
             latents[:, :, :overlap] = torch.lerp(state["tail_latents"][:, :, -overlap:].to(latents),
                                                  latents[:, :, :overlap], weight)
         frames = self._long_decode(latents, state, overlap, plan, call, generator)
@@ -485,7 +406,7 @@ class LongVideoMixin:
         cut = frames.shape[0] if k == layout.num_chunks - 1 else cut
         seg_start, seg_end = layout.segment_pixels(k)
         shown = min(cut, seg_end - seg_start)  # the last chunk decodes frames past the video's end
-        segment_uint8, tail, colours = _segment_frames(frames, state, args, cut, shown)
+        segment_uint8, tail, colours = segment_frames(frames, state, args, cut, shown)
         audio_segment, audio_tail, audio_latents = None, None, None
         if audio_state is not None:
             audio_latents = audio_state.latents.float()
@@ -581,7 +502,7 @@ class LongVideoMixin:
             carried = state["tail_audio_latents"].to(audio_latents)
             start = first - int(state["tail_audio_first_token"][0])
             count = carried.shape[1] - start
-            weight = _ramp(count).to(audio_latents).view(1, -1, 1)
+            weight = ramp(count).to(audio_latents).view(1, -1, 1)
             audio_latents[:, :count] = torch.lerp(carried[:, start:], audio_latents[:, :count], weight)
         samples = self.audio_vae.decode(audio_latents.to(self.audio_vae.dtype))[0].float().clamp(-1, 1).cpu()
         rate, fps = config.sample_rate, args["frame_rate"]
@@ -591,7 +512,7 @@ class LongVideoMixin:
         segment = samples[:, a:b].clone()
         if state is not None and state["tail_audio"].numel():
             previous = state["tail_audio"]
-            weight = _ramp(previous.shape[1])
+            weight = ramp(previous.shape[1])
             segment[:, : previous.shape[1]] = torch.lerp(previous, segment[:, : previous.shape[1]], weight)
         tail = torch.zeros(1, 0)
         if k < layout.num_chunks - 1:
