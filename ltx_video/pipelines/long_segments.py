@@ -4,6 +4,7 @@ tools apply between extensions as "color match"). Used by :mod:`ltx_video.pipeli
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ import torch
 
 from ltx_video.pipelines.long_run import LongRun
 
-__all__ = ["COLOUR_FIT", "colour_statistics", "default_colour_match", "match_colours", "ramp", "segment_frames"]
+__all__ = ["COLOUR_FIT", "apply_map", "colour_map", "colour_statistics", "default_colour_match", "match_colours", "ramp",
+           "segment_frames", "statistics_stride"]
 
 
 def colour_statistics(frames: np.ndarray) -> np.ndarray:
@@ -25,6 +27,23 @@ def colour_statistics(frames: np.ndarray) -> np.ndarray:
     return np.stack([mean, np.sqrt(var)])
 
 
+def colour_map(statistics: np.ndarray, reference: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(gain, offset)`` per channel (float64, broadcasting over the last axis) of the affine map that moves
+    colours with ``statistics`` (mean, std; (2, C), or (2, F, 1, 1, C) per frame) toward ``reference``'s by
+    ``factor`` (1: equal)."""
+    mean, std = statistics
+    target_mean = mean + factor * (reference[0] - mean)
+    target_std = std + factor * (reference[1] - std)
+    gain = np.where(std > 1e-6, target_std / np.maximum(std, 1e-6), 1.0)
+    return gain, target_mean - mean * gain
+
+
+def apply_map(frames: np.ndarray, gain: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """``frames * gain + offset`` in float32."""
+    out = np.multiply(frames, np.asarray(gain, np.float32), dtype=np.float32)
+    return np.add(out, np.asarray(offset, np.float32), out=out)
+
+
 def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float, per_frame: bool = False,
                   statistics: np.ndarray | None = None) -> np.ndarray:
     """``frames`` (F, H, W, C, 0-255) with each channel's mean and std moved toward ``reference``'s
@@ -34,19 +53,21 @@ def match_colours(frames: np.ndarray, reference: np.ndarray, factor: float, per_
     in float32)."""
     if per_frame:  # each frame's statistics -> mean, std as (F, 1, 1, C)
         each = np.stack([colour_statistics(frame[None]) for frame in frames])
-        mean, std = each[:, 0, None, None, :], each[:, 1, None, None, :]
-    else:
-        mean, std = colour_statistics(frames) if statistics is None else statistics
-    target_mean = mean + factor * (reference[0] - mean)
-    target_std = std + factor * (reference[1] - std)
-    gain = np.where(std > 1e-6, target_std / np.maximum(std, 1e-6), 1.0)
-    offset = target_mean - mean * gain
-    out = np.multiply(frames, np.asarray(gain, np.float32), dtype=np.float32)
-    return np.add(out, np.asarray(offset, np.float32), out=out)
+        statistics = np.stack([each[:, 0, None, None, :], each[:, 1, None, None, :]])
+    elif statistics is None:
+        statistics = colour_statistics(frames)
+    return apply_map(frames, *colour_map(statistics, reference, factor))
+
+
+def statistics_stride(frames: np.ndarray) -> int:
+    """The spatial stride at which colour statistics are read: every pixel up to 256 x 256 per frame, then a grid
+    of about that many (a mean and std over 65,000 pixels a frame are as good as over a 1080p frame's 2 million,
+    at a thirtieth of the work)."""
+    return max(1, math.ceil(math.sqrt(frames.shape[1] * frames.shape[2] / 65536)))
 
 
 COLOUR_FIT = 3  # recorded in the manifest of runs with colour_match: 2 = fitted to the frames each segment shows,
-# 3 = the same in float32 (2026-12-06: roundings may differ by one grey level)
+# 3 = one composed map per chunk in float32, statistics read on at most ~256 x 256 pixels a frame (2026-12-06)
 REFITS = 3  # each removes all but roughly the previous frames' share of the segment's colour error
 
 
@@ -72,28 +93,34 @@ def segment_frames(frames: np.ndarray, state: dict | None, args: dict, cut: int,
     statistics; the tail takes the same map."""
     factor = args["colour_match"]
     per_frame = args.get("colour_match_scope", "chunk") == "frame"  # manifests written before the scope: chunk
-    colours = colour_statistics(frames[:shown]) if state is None else state["reference_colours"].numpy()
-    matching = factor > 0 and (state is not None or per_frame)
-    if matching:
-        frames = match_colours(frames, colours, factor, per_frame=per_frame,
-                               statistics=None if per_frame else colour_statistics(frames[:shown]))
+    stride = statistics_stride(frames)
+    sample = frames[:, ::stride, ::stride]  # the pixels the statistics are read from (all of them up to 256 px)
+    colours = colour_statistics(sample[:shown]) if state is None else state["reference_colours"].numpy()
     previous = None if state is None else state["tail_frames"].numpy().astype(np.float32)
 
-    def cross_fade(new: np.ndarray) -> np.ndarray:
+    def cross_fade(new: np.ndarray, old: np.ndarray | None) -> np.ndarray:
         segment = new[:cut].astype(np.float32)
-        if previous is not None:
-            weight = ramp(len(previous)).numpy()[:, None, None, None]
-            segment[: len(previous)] = previous * (1 - weight) + segment[: len(previous)] * weight
+        if old is not None:
+            weight = ramp(len(old)).numpy()[:, None, None, None]
+            segment[: len(old)] = old * (1 - weight) + segment[: len(old)] * weight
         return segment
 
-    segment = cross_fade(frames)
-    if matching and not per_frame and previous is not None:
-        # The cross-fade brings in the previous chunk's frames: refit this chunk's map (never the previous frames',
-        # so the seam stays continuous) until the segment as written is where the first fit put its shown frames.
-        target = colour_statistics(frames[:shown])
+    if factor > 0 and per_frame:
+        frames = match_colours(frames, colours, factor, per_frame=True)
+    elif factor > 0 and state is not None:
+        # One map for the chunk, fitted on the sample, then applied once. Fitted first to the frames the segment
+        # shows (not the tail, which the next chunk's frames replace); then, since the cross-fade brings in the
+        # previous chunk's frames, refitted (never those frames, so the seam stays continuous) until the segment as
+        # written is where the first fit put its shown frames.
+        gain, offset = colour_map(colour_statistics(sample[:shown]), colours, factor)
+        target = colour_statistics(apply_map(sample[:shown], gain, offset))
+        old_sample = previous[:, ::stride, ::stride]
         for _ in range(REFITS):
-            frames = match_colours(frames, target, factor, statistics=colour_statistics(segment[:shown]))
-            segment = cross_fade(frames)
+            written = cross_fade(apply_map(sample, gain, offset), old_sample)
+            refit_gain, refit_offset = colour_map(colour_statistics(written[:shown]), target, factor)
+            gain, offset = refit_gain * gain, refit_gain * offset + refit_offset
+        frames = apply_map(frames, gain, offset)
+    segment = cross_fade(frames, previous)
     return np.clip(segment + 0.5, 0, 255).astype(np.uint8)[:shown], frames[cut:].copy(), colours
 
 
