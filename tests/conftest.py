@@ -89,3 +89,19 @@ def av_gates(transformer, scale: float, seed: int = 3):
     finally:
         for n, p in gates.items():
             p.data = saved[n]
+
+
+@contextlib.contextmanager
+def script_module(name: str):
+    """``scripts/<name>.py`` imported as a module, with scripts/ on ``sys.path`` while the block runs (the benchmarks
+    import each other)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    folder = str(Path(__file__).resolve().parents[1] / "scripts")
+    sys.path.insert(0, folder)
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)

@@ -1,24 +1,16 @@
 """scripts/benchmark_long.py's summary: the ratios it reads against the targets and their bootstrap intervals."""
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import script_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import benchmark_long
-
-        yield benchmark_long
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    with script_module("benchmark_long") as module:
+        yield module
 
 
 def test_ratio_interval_draws_videos_as_pairs(bench):

@@ -2,26 +2,18 @@
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import script_module
 
 from ltx_video.pipelines.denoising import linear_quadratic_schedule
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import benchmark_sampling
-
-        yield benchmark_sampling
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    with script_module("benchmark_sampling") as module:
+        yield module
 
 
 def test_schedules_follow_the_calls_step_count(bench):
