@@ -3,6 +3,10 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Under pytest-xdist (the README's ``-n 2``) each of the two workers computes on one core; run alone, on both. Set
+# before numpy and torch load, so that the processes the tests start (the CLI, the notebook's kernel) use as many.
+TEST_THREADS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
+os.environ["OMP_NUM_THREADS"] = str(TEST_THREADS)
 
 import numpy as np  # noqa: E402
 import PIL.Image  # noqa: E402
@@ -11,7 +15,7 @@ import torch  # noqa: E402
 
 from ltx_video.testing import tiny_components  # noqa: E402
 
-torch.set_num_threads(2)
+torch.set_num_threads(TEST_THREADS)
 
 
 @pytest.fixture(autouse=True)

@@ -387,7 +387,7 @@ def test_changed_segment_is_refused(av_pipe, tmp_path):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     import torch
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # the test process's count (conftest): the same numbers
     from ltx_video.testing import tiny_audio_video_pipeline
     import ltx_video.pipelines.long_video as long_video
     where, output, call = sys.argv[1], sys.argv[2], eval(sys.argv[3])
@@ -533,8 +533,11 @@ def test_cli_ctrl_c_leaves_what_resume_continues(tmp_path):
     output = tmp_path / "long.mp4"
     argv = [sys.executable, "-m", "ltx_video.cli", "long", "a red ball bounces", "--num-frames", "200", "--steps", "4",
             "--output", str(output)]
+    # Ctrl-C at a terminal: SIGINT at its default. A test process started in the background (``pytest &``, CI
+    # runners) ignores SIGINT, and an ignored signal stays ignored across exec: the CLI would never see it.
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=dict(os.environ, HF_HUB_OFFLINE="1"))
+                               env=dict(os.environ, HF_HUB_OFFLINE="1"),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     manifest = tmp_path / "long.mp4.parts" / "manifest.json"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:

@@ -256,3 +256,25 @@ def test_synthetic_camera_summary(synthetic_motion):
             assert abs(np.log(estimate[:, 2]).mean()) > 0.004
         if cam.startswith("pan"):
             assert np.abs(estimate[:, :2]).mean(axis=0).max() > 0.4
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
+def test_bilinear_samples_are_the_weighted_corners(dtype):
+    """``sample_bilinear`` (its channel-first gather) against the textbook formula written out point by point, a
+    channel image against its channels sampled one by one, and the clamp at the border."""
+    rng = np.random.default_rng(0)
+    image = (rng.random((7, 9, 3)) * 255).astype(dtype)
+    x, y = rng.uniform(-2, 10, (5, 8)), rng.uniform(-2, 8, (5, 8))
+    values, inside = sample_bilinear(image, x, y)
+    assert values.shape == (5, 8, 3) and values.dtype == np.result_type(dtype, np.float64)
+    for channel in range(3):
+        assert np.array_equal(sample_bilinear(image[..., channel], x, y)[0], values[..., channel])
+    for (i, j), (px, py) in zip(np.ndindex(x.shape), zip(x.ravel(), y.ravel(), strict=True), strict=True):
+        cx, cy = min(max(px, 0), 8), min(max(py, 0), 6)
+        x0, y0 = min(int(cx), 7), min(int(cy), 5)
+        fx, fy = cx - x0, cy - y0
+        corners = image[y0:y0 + 2, x0:x0 + 2].astype(np.float64)
+        expected = ((1 - fy) * ((1 - fx) * corners[0, 0] + fx * corners[0, 1])
+                    + fy * ((1 - fx) * corners[1, 0] + fx * corners[1, 1]))
+        np.testing.assert_allclose(values[i, j], expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+        assert inside[i, j] == (0 <= px <= 8 and 0 <= py <= 6)

@@ -52,22 +52,38 @@ def sample_bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np
     Returns ``(values, inside)``: values ``x.shape`` (+ ``(C,)``), ``inside`` a boolean mask of the
     points within ``[0, W - 1] x [0, H - 1]`` (points outside take the nearest edge value).
     """
-    h, w = image.shape[:2]
-    inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
-    xc = np.clip(x, 0, w - 1)
-    yc = np.clip(y, 0, h - 1)
-    x0 = np.minimum(np.floor(xc).astype(np.int64), max(w - 2, 0))
-    y0 = np.minimum(np.floor(yc).astype(np.int64), max(h - 2, 0))
-    x1 = np.minimum(x0 + 1, w - 1)
-    y1 = np.minimum(y0 + 1, h - 1)
-    fx = xc - x0
-    fy = yc - y0
-    if image.ndim == 3:
-        fx = fx[..., None]
-        fy = fy[..., None]
-    top = image[y0, x0] * (1 - fx) + image[y0, x1] * fx
-    bottom = image[y1, x0] * (1 - fx) + image[y1, x1] * fx
-    return top * (1 - fy) + bottom * fy, inside
+    return BilinearSampler(image)(x, y)
+
+
+class BilinearSampler:
+    """:func:`sample_bilinear` of one image at many sets of points (an iterative fit's): the image is laid out once.
+
+    The samples are gathered from a channel-first copy, so that the arithmetic runs over the points, not over a
+    last axis of C (several times faster for C = 3; the same operations on the same numbers, so the same values).
+    """
+
+    def __init__(self, image: np.ndarray):
+        self.height, self.width = image.shape[:2]
+        self.channels = image.ndim == 3
+        flat = image.reshape(self.height * self.width, -1)
+        self.planes = np.ascontiguousarray(flat.T) if self.channels else flat[:, 0]
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, w = self.height, self.width
+        inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+        xc = np.clip(x, 0, w - 1)
+        yc = np.clip(y, 0, h - 1)
+        x0 = np.minimum(np.floor(xc).astype(np.int64), max(w - 2, 0))
+        y0 = np.minimum(np.floor(yc).astype(np.int64), max(h - 2, 0))
+        x1 = np.minimum(x0 + 1, w - 1)
+        y1 = np.minimum(y0 + 1, h - 1)
+        fx = xc - x0
+        fy = yc - y0
+        corners = [self.planes.take(row + column, axis=-1) for row in (y0 * w, y1 * w) for column in (x0, x1)]
+        top = corners[0] * (1 - fx) + corners[1] * fx
+        bottom = corners[2] * (1 - fx) + corners[3] * fx
+        values = top * (1 - fy) + bottom * fy
+        return (np.moveaxis(values, 0, -1) if self.channels else values), inside
 
 
 def centre(height: int, width: int) -> tuple[float, float]:

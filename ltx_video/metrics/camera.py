@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ltx_video.metrics._image import centre, downscale, gaussian_blur, sample_bilinear
+from ltx_video.metrics._image import BilinearSampler, centre, downscale, gaussian_blur, sample_bilinear
 from ltx_video.metrics._inputs import FramesLike, as_frames, luminance
 
 __all__ = ["camera_motion", "compose_motions"]
@@ -143,13 +143,14 @@ def _refine(a: np.ndarray, b_stack: np.ndarray, start: np.ndarray, iterations: i
     py, px = np.mgrid[0:h, 0:w].astype(np.float64)
     params = start.astype(np.float64).copy()
     weights = np.ones_like(a)
+    sampler = BilinearSampler(b_stack)
     for iteration in range(iterations):
         qx, qy = _warp_points(params, px, py, cx, cy)
         # keep a one-pixel margin so that the gradient is defined
         valid = (qx >= 1) & (qx <= w - 2) & (qy >= 1) & (qy <= h - 2)
         if valid.sum() < 16:
             break
-        samples, _ = sample_bilinear(b_stack, qx[valid], qy[valid])
+        samples, _ = sampler(qx[valid], qy[valid])
         residual = samples[:, 0] - a[valid]
         scale = 1.4826 * np.median(np.abs(residual - np.median(residual))) + 1e-6
         r = residual / scale

@@ -186,24 +186,31 @@ def train(
         if end == config.steps:
             stage.save(accelerator.unwrap_model(model), output_dir)
         (output_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    accelerator.wait_for_everyone()
-    accelerator.end_training()
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        # Freeing the DDP reducer destroys the gloo group, which joins gloo's worker threads while holding
-        # the GIL; a worker still releasing a tensor of the last collectives waits for the GIL: a deadlock
-        # (seen in CI, also after letting the workers drain first: py-spy showed ~ProcessGroupGloo joining
-        # from the reducer's dealloc while a worker's ~AsyncAllgatherWork waited for the GIL). So the
-        # distributed objects are never freed: they are kept here, and scripts/train.py ends a
-        # distributed process with os._exit once its outputs are written.
-        torch.distributed.barrier()
-        if exit_distributed:
-            if main:
-                print(summary_line(summary, config.output_dir))
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(0)
-        _NEVER_FREED.append((model, optimizer, accelerator))
-        torch.distributed.destroy_process_group()
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        accelerator.end_training()
+        return summary
+    # Freeing the DDP reducer destroys the gloo group, which joins gloo's worker threads while holding the GIL; a
+    # worker still releasing a tensor of the last collectives waits for the GIL: a deadlock (seen in CI, and under
+    # pytest-xdist: py-spy showed ~ProcessGroupGloo joining from the reducer's dealloc while a worker's
+    # ~AsyncAllgatherWork waited for the GIL). So the distributed objects are never freed: kept here first, before
+    # anything below can raise and unwind this frame. ``accelerator.end_training()`` is not called: it destroys the
+    # process group, after which the group no longer reads as initialised, and the run fell through to the return.
+    _NEVER_FREED.append((model, optimizer, accelerator))
+    try:
+        accelerator.wait_for_everyone()  # every rank's outputs are written past this point
+    except RuntimeError:
+        # A rank that completed the barrier may exit before this one has read its last message; anything else that
+        # went wrong on that rank is reported by torchrun from its own exit status.
+        if not exit_distributed:
+            raise
+    if exit_distributed:
+        # scripts/train.py: the process ends here, before Python frees anything of the run.
+        if main:
+            print(summary_line(summary, config.output_dir))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    torch.distributed.destroy_process_group()
     return summary
 
 
