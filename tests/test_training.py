@@ -363,3 +363,51 @@ def test_continuation_stage_fine_tunes_the_transformer(tmp_path, autoencoders):
     changed = [not torch.equal(a, b) for a, b in zip(base.transformer.state_dict().values(),
                                                       tuned.transformer.state_dict().values(), strict=True)]
     assert any(changed)
+
+
+def test_continuation_stage_carries_the_audio_overlap_as_generate_long_does(tmp_path, autoencoders):
+    """With ``carry_audio``, the audio tokens of the overlap's time are held at ``min(t, 1 - strength)`` like the
+    carried video frames; they are as many as generate_long carries into chunk 1; plain samples carry nothing."""
+    import random
+
+    from ltx_video.pipelines.long_video import ChunkLayout
+    from ltx_video.training.stages import build_stage
+
+    _run(["--config", str(_transformer_config(tmp_path / "t.yaml", tmp_path / "base", autoencoders, steps=1))])
+    config = {"stage": "continuation", "output_dir": str(tmp_path / "cont"), "steps": 1, "batch_size": 6,
+              "data": DATA, "stage_options": {"pipeline": str(tmp_path / "base" / "pipeline"), "overlap_latents": 1,
+                                              "carry_audio": True, "plain_prob": 0.5}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    config = load_train_config(tmp_path / "c.yaml")
+    stage = build_stage(config, ClipBank(config.data, show_progress=False), torch.device("cpu"))
+    seen = {}
+
+    def velocity_fn(model, text, mask, size):
+        def velocity(video_t, video_timestep, audio_t, audio_timestep):
+            seen.update(video=video_timestep, audio=audio_timestep)
+            return torch.zeros_like(video_t), torch.zeros_like(audio_t)
+        return velocity
+
+    stage.velocity_fn = velocity_fn
+    generator = torch.Generator().manual_seed(3)
+    stage.loss(stage.model, {"indices": list(range(6)), "prompts": ["a red ball bounces"] * 6}, generator, random.Random(1))
+    video, audio = seen["video"], seen["audio"]
+    t = audio.max(dim=1).values  # the sample's time: its free tokens'
+    per_frame = video.shape[1] // stage.video_latents.shape[2]
+    held = stage.audio_overlap_tokens()
+    # generate_long's chunk 1 of clips this long: the tokens it shares with chunk 0 are the ones carried.
+    layout = ChunkLayout(num_frames=4 * DATA["num_frames"], chunk_frames=DATA["num_frames"],
+                         overlap_frames=stage.base.vae_temporal_compression_ratio, ratio=stage.base.vae_temporal_compression_ratio)
+    token_seconds = stage.audio_vae.config.temporal_factor / stage.audio_vae.config.sample_rate
+    _, end0 = layout.audio_tokens(0, DATA["fps"], token_seconds)
+    first1, _ = layout.audio_tokens(1, DATA["fps"], token_seconds)
+    assert held == end0 - first1 > 0
+    carried = [bool((audio[b, :held] < t[b] - 1e-3).any() or (video[b, :per_frame] < t[b] - 1e-3).any())
+               for b in range(6)]
+    assert 0 < sum(carried) < 6  # plain_prob 0.5: both kinds in the batch (seeded)
+    for b in range(6):
+        clamp = torch.clamp(t[b], max=200.0) if carried[b] else t[b]
+        torch.testing.assert_close(audio[b, :held], clamp.expand(held))
+        torch.testing.assert_close(audio[b, held:], t[b].expand(audio.shape[1] - held))
+        torch.testing.assert_close(video[b, :per_frame], clamp.expand(per_frame))
+        torch.testing.assert_close(video[b, per_frame:], t[b].expand(video.shape[1] - per_frame))

@@ -3,7 +3,9 @@ asks it to (docs/long_video.md).
 
 Each sample is a clip whose first ``overlap_latents`` latent frames play the previous chunk's carried overlap:
 they start at ``lerp(noise, x0, carryover_strength)`` with per-token timestep ``1000 min(t, 1 - carryover_strength)``,
-exactly as inference places them; the other video tokens and the audio are noised at ``t``. The loss:
+exactly as inference places them, and so do the audio tokens of the overlap's time when ``carry_audio`` (as
+``generate_long`` carries them); the other tokens are noised at ``t``. A share ``plain_prob`` of the samples carries
+nothing: a plain generation, so that the first chunk (and any plain call) is trained as before. The loss:
 
     flow MSE on the free video tokens + audio_weight * audio flow MSE
     + flow_weight * L_flow + style_weight * L_style
@@ -20,6 +22,7 @@ latent form (both 0 by default; ``stage_options`` turns them on):
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -27,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ltx_video.conditioning.items import pack
-from ltx_video.training.losses import flow_pair, sample_flow_times
+from ltx_video.training.losses import sample_flow_times
 from ltx_video.training.stages import TransformerStage, _options
 
 __all__ = ["ContinuationStage", "seam_flow_loss", "style_consistency_loss"]
@@ -54,7 +57,7 @@ class ContinuationStage(TransformerStage):
 
     defaults = dict(pipeline=None, max_sequence_length=32, uncond_prob=0.1, audio_weight=1.0,
                     t_distribution="logit_normal", overlap_latents=2, carryover_strength=0.8, flow_weight=0.0,
-                    style_weight=0.0)
+                    style_weight=0.0, carry_audio=False, plain_prob=0.0)
     needs_media = False
 
     def __init__(self, config, bank, device: torch.device) -> None:
@@ -68,6 +71,8 @@ class ContinuationStage(TransformerStage):
         for name in ("flow_weight", "style_weight"):
             if not o[name] >= 0:
                 raise ValueError(f"stage_options.{name} must be >= 0, got {o[name]}")
+        if not 0.0 <= o["plain_prob"] < 1.0:
+            raise ValueError(f"stage_options.plain_prob must be in [0, 1), got {o['plain_prob']}")
         self.config, self.bank, self.device = config, bank, device
         pipe = self.base = LTXAudioVideoPipeline.from_pretrained(o["pipeline"])
         self.vae, self.audio_vae = pipe.vae.to(device).eval(), pipe.audio_vae.to(device).eval()
@@ -81,6 +86,13 @@ class ContinuationStage(TransformerStage):
             raise ValueError(f"stage_options.overlap_latents must be in [1, {frames - 2}] for {frames}-latent-frame "
                              f"clips, got {o['overlap_latents']}")
 
+    def audio_overlap_tokens(self) -> int:
+        """The audio tokens that start within the carried overlap's time, ``overlap_latents * r`` frames: those
+        ``generate_long`` carries over with the video's overlap (its tokens sit on one global grid)."""
+        vae, config = self.base.vae, self.audio_vae.config
+        seconds = self.options["overlap_latents"] * vae.temporal_compression_ratio / self.config.data.fps
+        return min(math.ceil(seconds * config.sample_rate / config.temporal_factor - 1e-9), self.audio_latents.shape[1])
+
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         o, indices = self.options, batch["indices"]
         size, overlap, strength = len(indices), o["overlap_latents"], o["carryover_strength"]
@@ -89,26 +101,41 @@ class ContinuationStage(TransformerStage):
         x0 = self.video_latents[indices]
         _, _, frames, height, width = x0.shape
         t = sample_flow_times(size, generator=generator, distribution=o["t_distribution"], device=self.device)
+        # Which samples continue a chunk (the rest are plain generations), drawn from the stage's own stream.
+        carried = torch.tensor([rng.random() >= o["plain_prob"] for _ in range(size)], device=self.device)
         # Per latent frame: the carried frames at min(t, 1 - strength), the rest at t.
         sigma = t[:, None].expand(size, frames).clone()
-        sigma[:, :overlap] = torch.clamp(sigma[:, :overlap], max=1.0 - strength)
+        sigma[:, :overlap] = torch.where(carried[:, None], sigma[:, :overlap].clamp(max=1.0 - strength), sigma[:, :overlap])
         noise = torch.randn(x0.shape, generator=generator, device=self.device, dtype=x0.dtype)
         s = sigma[:, None, :, None, None]
         x_t, target = (1 - s) * x0 + s * noise, noise - x0
         token_sigma = sigma.repeat_interleave(height * width, dim=1)  # (B, F*H*W)
         audio = self.audio_latents[indices]
         audio_noise = torch.randn(audio.shape, generator=generator, device=self.device, dtype=audio.dtype)
-        audio_t, audio_target = flow_pair(audio, audio_noise, t)
+        audio_sigma = t[:, None].expand(size, audio.shape[1]).clone()
+        if o["carry_audio"]:
+            held = self.audio_overlap_tokens()
+            audio_sigma[:, :held] = torch.where(carried[:, None], audio_sigma[:, :held].clamp(max=1.0 - strength),
+                                                audio_sigma[:, :held])
+        a = audio_sigma[:, :, None]
+        audio_t, audio_target = (1 - a) * audio + a * audio_noise, audio_noise - audio
         velocity = self.velocity_fn(model, text, mask, size)
-        v_video, v_audio = velocity(pack(x_t), 1000 * token_sigma, audio_t, 1000 * t)
-        free = torch.zeros(frames, dtype=torch.bool, device=self.device)
-        free[overlap:] = True
+        v_video, v_audio = velocity(pack(x_t), 1000 * token_sigma, audio_t, 1000 * audio_sigma)
+        # The loss counts the tokens the model generates: not the carried ones of a continuation sample.
+        free = torch.ones(size, frames, dtype=torch.bool, device=self.device)
+        free[:, :overlap] = ~carried[:, None]
         v_grid = v_video.transpose(1, 2).unflatten(2, (frames, height, width))
-        video_term = F.mse_loss(v_grid[:, :, free].float(), target[:, :, free].float())
-        audio_term = F.mse_loss(v_audio.float(), audio_target.float())
+        weight = free[:, None, :, None, None].float()
+        video_term = ((v_grid.float() - target.float()).square() * weight).sum() / (
+            weight.sum() * v_grid.shape[1] * height * width)
+        audio_free = (audio_sigma >= t[:, None])[:, :, None].float() if o["carry_audio"] else torch.ones_like(a)
+        audio_term = ((v_audio.float() - audio_target.float()).square() * audio_free).sum() / (
+            audio_free.sum() * audio.shape[2])
         x0_hat = x_t - s * v_grid
-        flow_term = seam_flow_loss(x0_hat, x0, overlap)
-        style_term = style_consistency_loss(x0_hat[:, :, overlap:], x0[:, :, :overlap])
+        flow_term = style_term = x0.new_zeros(())
+        if carried.any():  # the seam terms: continuation samples only
+            flow_term = seam_flow_loss(x0_hat[carried], x0[carried], overlap)
+            style_term = style_consistency_loss(x0_hat[carried][:, :, overlap:], x0[carried][:, :, :overlap])
         loss = video_term + o["audio_weight"] * audio_term + o["flow_weight"] * flow_term + o["style_weight"] * style_term
         return {"loss": loss, "video": video_term, "audio": audio_term, "flow": flow_term, "style": style_term}
 
