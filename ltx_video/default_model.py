@@ -7,11 +7,11 @@ triangle that bounces off the frame's edges, with a tone at each bounce. It is a
 world, the proof that every part (video VAE, audio autoencoder, joint transformer, T5 prompts, the
 pipelines, mp4 with audio) works end to end, not a general video model.
 
-    >>> from ltx_video.default_model import load_default_pipeline, DEFAULT_GENERATION
+    >>> from ltx_video.default_model import load_default_pipeline
     >>> pipe = load_default_pipeline()
-    >>> out = pipe("a red ball bounces", **DEFAULT_GENERATION)
-    >>> # video to a given sound (16 kHz waveform): the sampling chosen for it, video modality guidance 3
-    >>> out = pipe("a red ball bounces", audio=waveform, audio_sample_rate=16000, **DEFAULT_GENERATION_GIVEN_AUDIO)
+    >>> out = pipe("a red ball bounces")  # what a call leaves out: DEFAULT_GENERATION (its generation_defaults.json)
+    >>> # video to a given sound (16 kHz waveform): the sampling chosen for it (DEFAULT_GENERATION_GIVEN_AUDIO)
+    >>> out = pipe("a red ball bounces", audio=waveform, audio_sample_rate=16000)
 """
 
 from __future__ import annotations

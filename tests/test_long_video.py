@@ -137,10 +137,11 @@ def test_chunks_use_the_models_guidance_unless_the_call_sets_its_own(av_pipe, tm
                            **extra).frames.float()
 
         guided = call(stg_scale=2.0, skip_block_list=[1], audio_modality_scale=3.0)
-        without = call()
+        without = call(stg_scale=0.0, audio_modality_scale=1.0)  # a plain call takes the model's too: set off
         video_only = call(stg_scale=2.0, skip_block_list=[1], generate_audio=False)
         assert not torch.equal(guided, without)
-        assert not torch.equal(guided, call(stg_scale=2.0, skip_block_list=[1]))  # the modality term acts
+        assert not torch.equal(guided, call(stg_scale=2.0, skip_block_list=[1], audio_modality_scale=1.0))  # it acts
+        assert torch.equal(guided, call())  # a plain call left to the model's defaults
         rows = (("on", {}, guided), ("off", {"stg_scale": 0.0, "audio_modality_scale": 1.0}, without),
                 ("video", {"generate_audio": False}, video_only),
                 ("video_set", {"generate_audio": False, "modality_scale": 2.0, "audio_modality_scale": 8.0}, video_only))

@@ -91,6 +91,8 @@ def four_k_dispatch(call):
 def _generate_4k(pipe, mode: FourKMode, arguments: dict[str, Any]):
     if mode.path == "hierarchical_vae":
         return pipe(**arguments)
+    arguments["height"], arguments["width"], arguments["num_frames"] = pipe.call_defaults(
+        height=arguments["height"], width=arguments["width"], num_frames=arguments["num_frames"])
     check_4k_size(arguments["height"], arguments["width"], pipe.vae_spatial_compression_ratio)
     if arguments.get("latents") is not None:
         raise ValueError("4K mode with a latent upsampler makes its own first-pass latents: drop `latents`.")

@@ -4,7 +4,9 @@ diffusers' pipeline folders record components, not how to call them: LTX-Video's
 at 704 x 1216, the built-in toy model at 64 x 64. A pipeline with ``generation_defaults`` writes them to
 ``generation_defaults.json`` in ``save_pretrained`` and reads them back in ``from_pretrained``; the
 ``ltx-video`` command uses them for every value not given on the command line (else
-:data:`LTX_VIDEO_DEFAULTS`). ``prompt_grammar`` is set for models of the synthetic world: the prompts
+:data:`LTX_VIDEO_DEFAULTS`), and so does a call in Python for every argument left out (:func:`fill_call_defaults`;
+else diffusers' defaults, :data:`DIFFUSERS_CALL_DEFAULTS`), as ``generate()`` in transformers reads a model's
+``generation_config``. ``prompt_grammar`` is set for models of the synthetic world: the prompts
 they were trained on (:class:`ltx_video.data.prompts.PromptGrammar`), so a prompt outside it is warned about.
 ``given_audio`` holds the arguments that differ when a call takes a sound (``audio=``, video to a given sound):
 the built-in model's video follows a given sound best with ``modality_scale=3``, which hurts joint generation.
@@ -22,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "DIFFUSERS_CALL_DEFAULTS",
     "GENERATION_DEFAULTS_FILE",
     "GIVEN_AUDIO_KEYS",
     "LTX_VIDEO_DEFAULTS",
     "GenerationDefaults",
+    "fill_call_defaults",
     "prompt_grammar_warnings",
 ]
 
@@ -158,6 +162,39 @@ class GenerationDefaults:
         if not isinstance(values, dict):
             raise ValueError(f"{path} must hold a JSON object, got {type(values).__name__}")
         return cls.from_dict(values, source=str(path))
+
+
+# What a pipeline call uses for an argument left out (None) when its pipeline has no generation defaults: the
+# signature defaults of diffusers' LTXPipeline and LTXConditionPipeline (and "off" for the guidance they lack).
+DIFFUSERS_CALL_DEFAULTS: dict[str, Any] = {
+    "height": 512, "width": 704, "num_frames": 161, "frame_rate": 25, "num_inference_steps": 50, "guidance_scale": 3.0,
+    "stg_scale": 0.0, "modality_scale": 1.0, "audio_modality_scale": 1.0,
+}
+
+
+def fill_call_defaults(
+    defaults: GenerationDefaults | None, values: dict[str, Any], *, audio_given: bool = False, use_audio: bool = True
+) -> dict[str, Any]:
+    """A call's arguments with each one left out (None) filled: from ``defaults`` (the model's; those for a given
+    sound when ``audio_given``), else from :data:`DIFFUSERS_CALL_DEFAULTS`. Only the names of
+    ``DIFFUSERS_CALL_DEFAULTS`` that ``values`` holds are filled, plus ``negative_prompt`` (the model's, when it has
+    one and no ``negative_prompt_embeds`` are given) and ``skip_block_list`` (the model's STG blocks). The modality
+    scales come from the model only when ``use_audio`` (a call without audio has nothing for them to act on)."""
+    model: dict[str, Any] = {}
+    if defaults is not None:
+        model = (defaults.for_given_audio() if audio_given else defaults).call_kwargs()
+        if not use_audio:
+            model.pop("modality_scale", None), model.pop("audio_modality_scale", None)
+    filled = dict(values)
+    for name, fallback in DIFFUSERS_CALL_DEFAULTS.items():
+        if name in filled and filled[name] is None:
+            filled[name] = model.get(name, fallback)
+    if filled.get("skip_block_list", 0) is None and model.get("skip_block_list"):
+        filled["skip_block_list"] = list(model["skip_block_list"])
+    if (filled.get("negative_prompt", "") is None and filled.get("negative_prompt_embeds") is None
+            and model.get("negative_prompt")):
+        filled["negative_prompt"] = model["negative_prompt"]
+    return filled
 
 
 # LTX-Video 0.9.8's own inference script (inference.py: --height 704 --width 1216 --num_frames 121

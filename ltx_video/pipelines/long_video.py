@@ -169,8 +169,13 @@ class LongVideoMixin:
         return defaults.call_kwargs()
 
     def _call_defaults(self) -> dict[str, Any]:
+        """``__call__``'s signature defaults, those left to the model (None) as diffusers' (each chunk's call sets
+        the model's own, from ``_long_defaults``)."""
+        from ltx_video.pipelines.generation_defaults import fill_call_defaults
+
         signature = inspect.signature(type(self).__call__)
-        return {n: p.default for n, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
+        values = {n: p.default for n, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
+        return fill_call_defaults(None, values)
 
     @torch.no_grad()
     def generate_long(

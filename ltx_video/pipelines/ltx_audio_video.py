@@ -200,8 +200,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         audio_sample_rate: int | None = None,
         generate_audio: bool | None = None,
         audio_guidance_scale: float | None = None,
-        modality_scale: float = 1.0,
-        audio_modality_scale: float = 1.0,
+        modality_scale: float | None = None,
+        audio_modality_scale: float | None = None,
         conditions: LTXVideoCondition | list[LTXVideoCondition] | None = None,
         image: PIL.Image.Image | list | torch.Tensor | None = None,
         video: list | torch.Tensor | None = None,
@@ -211,16 +211,16 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         keyframes: Keyframe | list[Keyframe] | None = None,
         keyframe_interpolation: float = 0.2,
         camera: Camera | CameraController | None = None,
-        height: int = 512,
-        width: int = 704,
-        num_frames: int = 161,
-        frame_rate: float = 25,
-        num_inference_steps: int = 50,
+        height: int | None = None,
+        width: int | None = None,
+        num_frames: int | None = None,
+        frame_rate: float | None = None,
+        num_inference_steps: int | None = None,
         timesteps: list[float] | None = None,
         timestep_schedule: str | None = None,
-        guidance_scale: float | list[float] = 3.0,
+        guidance_scale: float | list[float] | None = None,
         guidance_rescale: float = 0.0,
-        stg_scale: float | list[float] = 0.0,
+        stg_scale: float | list[float] | None = None,
         rescaling_scale: float | list[float] = 0.7,
         skip_block_list: list[int] | list[list[int]] | None = None,
         skip_layer_strategy: str = "attention_values",
@@ -272,12 +272,21 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         ``export_to_video(output, path, fps=frame_rate)`` writes the first video with its audio track.
         Callbacks may read and replace ``"latents"`` and ``"audio_latents"`` (B, Na, Ca).
         """
-        # 1. Check inputs before any model runs.
+        # 1. Arguments left out from the model's generation defaults (those for a given sound with `audio=`); check
+        # inputs before any model runs.
+        if generate_audio is None:
+            generate_audio = self.audio_generation_enabled and self.audio_vae is not None
+        (height, width, num_frames, frame_rate, num_inference_steps, guidance_scale, stg_scale, skip_block_list,
+         negative_prompt, modality_scale, audio_modality_scale) = self.call_defaults(
+            height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
+            num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, stg_scale=stg_scale,
+            skip_block_list=skip_block_list, negative_prompt=negative_prompt, modality_scale=modality_scale,
+            audio_modality_scale=audio_modality_scale, negative_prompt_embeds=negative_prompt_embeds,
+            audio_given=audio is not None, use_audio=bool(generate_audio) or audio is not None,
+        )
         self.begin_call(guidance_scale=guidance_scale, guidance_rescale=guidance_rescale, attention_kwargs=attention_kwargs)
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
-        if generate_audio is None:
-            generate_audio = self.audio_generation_enabled and self.audio_vae is not None
         self.check_audio_inputs(
             audio=audio, audio_sample_rate=audio_sample_rate, generate_audio=generate_audio,
             audio_guidance_scale=audio_guidance_scale, modality_scale=modality_scale,
@@ -285,7 +294,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         )
         use_audio = generate_audio or audio is not None
         if not use_audio and (modality_scale != 1 or audio_modality_scale != 1):
-            # A model's defaults (the built-in model's audio_modality_scale) reach video-only calls too.
+            # Only a scale the call gives: the model's own are not taken for a call without audio.
             logger.warning("modality guidance has no audio stream to act on (no audio generated or given): ignored.")
             modality_scale = audio_modality_scale = 1.0
         if "audio_latents" in callback_on_step_end_tensor_inputs and not use_audio:

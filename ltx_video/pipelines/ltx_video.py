@@ -42,7 +42,7 @@ from ltx_video.pipelines.condition_media import ConditionMediaMixin
 from ltx_video.pipelines.control import ControlMixin
 from ltx_video.pipelines.efficiency import EfficiencyMixin
 from ltx_video.pipelines.four_k import FourKMixin, four_k_dispatch
-from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_grammar_warnings
+from ltx_video.pipelines.generation_defaults import GenerationDefaults, fill_call_defaults, prompt_grammar_warnings
 from ltx_video.pipelines.inputs import GenerationPlan, check_inputs, collect_conditions, count_prompts
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
@@ -269,6 +269,15 @@ class LTXVideoPipeline(
         return self.vae_decode(latents.to(self.vae.dtype), timestep)
 
     # ------------------------------------------------------------------ steps shared by the pipelines
+    def call_defaults(self, *, negative_prompt_embeds=None, audio_given: bool = False, use_audio: bool = False,
+                      **values) -> tuple:
+        """``values`` (a call's arguments, by name) with each one left out (None) filled from
+        :attr:`generation_defaults`, else diffusers' defaults (:func:`fill_call_defaults`), in the order given. The
+        model's negative prompt is used only without ``negative_prompt_embeds``."""
+        filled = fill_call_defaults(self.generation_defaults, {**values, "negative_prompt_embeds": negative_prompt_embeds},
+                                    audio_given=audio_given, use_audio=use_audio)
+        return tuple(filled[name] for name in values)
+
     def plan_generation(
         self, *, prompt, negative_prompt, conditions, image, video, frame_index, strength, conditioning_items,
         height, width, num_frames, frame_rate, num_inference_steps, timesteps, timestep_schedule, guidance_scale,
@@ -434,16 +443,16 @@ class LTXVideoPipeline(
         keyframes: Keyframe | list[Keyframe] | None = None,
         keyframe_interpolation: float = 0.2,
         camera: Camera | CameraController | None = None,
-        height: int = 512,
-        width: int = 704,
-        num_frames: int = 161,
-        frame_rate: float = 25,
-        num_inference_steps: int = 50,
+        height: int | None = None,
+        width: int | None = None,
+        num_frames: int | None = None,
+        frame_rate: float | None = None,
+        num_inference_steps: int | None = None,
         timesteps: list[float] | None = None,
         timestep_schedule: str | None = None,
-        guidance_scale: float | list[float] = 3.0,
+        guidance_scale: float | list[float] | None = None,
         guidance_rescale: float = 0.0,
-        stg_scale: float | list[float] = 0.0,
+        stg_scale: float | list[float] | None = None,
         rescaling_scale: float | list[float] = 0.7,
         skip_block_list: list[int] | list[list[int]] | None = None,
         skip_layer_strategy: str = "attention_values",
@@ -490,7 +499,14 @@ class LTXVideoPipeline(
         Returns ``LTXPipelineOutput(frames=...)``: frames per ``output_type``; ``"latent"`` gives the
         normalised latents (B, C, F', H', W') of the padded video.
         """
-        # 1-3. Check inputs (before any model runs), schedule and guidance, text.
+        # 1-3. Arguments left out from the model's generation defaults; check inputs (before any model runs),
+        # schedule and guidance, text.
+        (height, width, num_frames, frame_rate, num_inference_steps, guidance_scale, stg_scale, skip_block_list,
+         negative_prompt) = self.call_defaults(
+            height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
+            num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, stg_scale=stg_scale,
+            skip_block_list=skip_block_list, negative_prompt=negative_prompt, negative_prompt_embeds=negative_prompt_embeds,
+        )
         self.begin_call(guidance_scale=guidance_scale, guidance_rescale=guidance_rescale, attention_kwargs=attention_kwargs)
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs

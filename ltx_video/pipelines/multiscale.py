@@ -59,8 +59,8 @@ def generate_multiscale(
     first_pass: dict[str, Any] | None = None,
     second_pass: dict[str, Any] | None = None,
     adain_factor: float = 1.0,
-    height: int = 512,
-    width: int = 704,
+    height: int | None = None,
+    width: int | None = None,
     output_type: str = "pil",
     return_dict: bool = True,
     **kwargs,
@@ -74,7 +74,9 @@ def generate_multiscale(
     if not 0.0 <= adain_factor <= 1.0:
         raise ValueError(f"`adain_factor` must be in [0, 1], got {adain_factor}.")
     first_pass, second_pass = dict(first_pass or {}), dict(second_pass or {})
-    padding = Padding(height, width, kwargs.get("num_frames", 161), pipe.vae_spatial_compression_ratio)
+    # Left out: the model's generation defaults, else diffusers' (as a call's), so both passes see one size.
+    height, width, kwargs["num_frames"] = pipe.call_defaults(height=height, width=width, num_frames=kwargs.get("num_frames"))
+    padding = Padding(height, width, kwargs["num_frames"], pipe.vae_spatial_compression_ratio)
     h1, w1 = first_pass_size(padding.padded_height, padding.padded_width, downscale_factor)
     second_timesteps = second_pass.get("timesteps")
     if second_timesteps is None or float(second_timesteps[0]) >= 1000:
@@ -82,7 +84,7 @@ def generate_multiscale(
 
     # Conditions are loaded at the requested size and padded once, as LTX-Video's inference.py does; each
     # pass then resizes the padded media to its own size, so keyframes stay where the final crop expects them.
-    num_frames = kwargs.get("num_frames", 161)
+    num_frames = kwargs["num_frames"]
     num_prompts = count_prompts(kwargs.get("prompt"), kwargs.get("prompt_embeds"))
     raw = collect_conditions(
         kwargs.pop("conditions", None), kwargs.pop("image", None), kwargs.pop("video", None),
