@@ -277,6 +277,8 @@ def end_to_end(size: int, num_frames: int) -> tuple[list[dict], list[dict]]:
         num_frames=num_frames,
         num_inference_steps=DEFAULT_GENERATION["num_inference_steps"],
         guidance_scale=DEFAULT_GENERATION["guidance_scale"],
+        stg_scale=0.0,  # CFG only, as these rows were measured (a call leaves the rest to the model's defaults)
+        audio_modality_scale=1.0,
         negative_prompt="",
         output_type="pt",
     )
