@@ -248,7 +248,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
     ) -> LTXAudioVideoPipelineOutput | tuple:
         r"""Generate a video with an audio track (or matching a given one).
 
-        Every ``LTXVideoPipeline`` argument works as there. Audio arguments:
+        Every ``LTXVideoPipeline`` argument works as there (those left out from the model's ``generation_defaults``;
+        with ``audio=`` its defaults for a given sound, ``given_audio``). Audio arguments:
 
         audio: None (generate), a waveform tensor (S,) or (C, S) with ``audio_sample_rate`` (resampled to 16 kHz
             with PyAV), or a file path (read with ``read_audio`` at 16 kHz). Given audio is held clean (timestep 0)
@@ -261,7 +262,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         modality_scale / audio_modality_scale: LTX-2's modality guidance (its ``MultiModalGuiderParams``): 1 is
             off; otherwise one more pass per step runs without the audio<->video exchange, and each stream's
             prediction moves ``(scale - 1)`` times its difference from that pass: ``modality_scale`` pushes the
-            video toward what the audio implies, ``audio_modality_scale`` the audio toward the video.
+            video toward what the audio implies, ``audio_modality_scale`` the audio toward the video. Left out: the
+            model's, in calls that generate or take audio; 1 in video-only calls.
 
         Generated audio needs a schedule from sigma 1: with ``denoise_strength < 1``, ``timesteps`` starting below
         1000 or ``latents`` refinement, pass ``generate_audio=False`` or give ``audio=`` (else ValueError); multi-scale

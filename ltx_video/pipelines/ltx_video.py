@@ -496,6 +496,11 @@ class LTXVideoPipeline(
         started from their smoothstep interpolation at ``keyframe_interpolation``; ``camera`` (a :class:`Camera` or
         :class:`CameraController`) moves the camera (docs/control.md).
 
+        ``height``, ``width``, ``num_frames``, ``frame_rate``, ``num_inference_steps``, ``guidance_scale``,
+        ``stg_scale``, ``skip_block_list`` and ``negative_prompt`` left out (None) are the model's
+        :attr:`generation_defaults` (its folder's ``generation_defaults.json``) when it has them, else diffusers':
+        512 x 704, 161 frames at 25 fps, 50 steps, CFG 3, no STG.
+
         Returns ``LTXPipelineOutput(frames=...)``: frames per ``output_type``; ``"latent"`` gives the
         normalised latents (B, C, F', H', W') of the padded video.
         """
