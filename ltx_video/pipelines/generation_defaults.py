@@ -183,8 +183,8 @@ def fill_call_defaults(
     model: dict[str, Any] = {}
     if defaults is not None:
         model = (defaults.for_given_audio() if audio_given else defaults).call_kwargs()
-        if not use_audio:
-            model.pop("modality_scale", None), model.pop("audio_modality_scale", None)
+        for name in () if use_audio else ("modality_scale", "audio_modality_scale"):
+            model.pop(name, None)
     filled = dict(values)
     for name, fallback in DIFFUSERS_CALL_DEFAULTS.items():
         if name in filled and filled[name] is None:
