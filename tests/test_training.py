@@ -411,3 +411,22 @@ def test_continuation_stage_carries_the_audio_overlap_as_generate_long_does(tmp_
         torch.testing.assert_close(audio[b, held:], t[b].expand(audio.shape[1] - held))
         torch.testing.assert_close(video[b, :per_frame], clamp.expand(per_frame))
         torch.testing.assert_close(video[b, per_frame:], t[b].expand(video.shape[1] - per_frame))
+
+    # The loss counts the generated tokens only: a model exact on them and wrong by 5 on the carried ones scores 0.
+    from ltx_video.conditioning.items import pack
+
+    def exact_but_carried(model, text, mask, size):
+        def velocity(video_t, video_timestep, audio_t, audio_timestep):
+            outputs = []
+            for x_t, timestep, x0 in ((video_t, video_timestep, pack(stage.video_latents[:6])),
+                                      (audio_t, audio_timestep, stage.audio_latents[:6])):
+                sigma = (timestep / 1000.0)[..., None]
+                wrong = (timestep < timestep.max(dim=1, keepdim=True).values - 1e-3)[..., None]
+                outputs.append((x_t - x0) / sigma + 5.0 * wrong)
+            return tuple(outputs)
+        return velocity
+
+    stage.velocity_fn = exact_but_carried
+    terms = stage.loss(stage.model, {"indices": list(range(6)), "prompts": ["a red ball bounces"] * 6},
+                       torch.Generator().manual_seed(3), random.Random(1))
+    assert terms["video"] < 1e-8 and terms["audio"] < 1e-8

@@ -189,10 +189,10 @@ def fill_call_defaults(
     for name, fallback in DIFFUSERS_CALL_DEFAULTS.items():
         if name in filled and filled[name] is None:
             filled[name] = model.get(name, fallback)
-    if filled.get("skip_block_list", 0) is None and model.get("skip_block_list"):
+    left_out = {name for name, value in filled.items() if value is None}
+    if "skip_block_list" in left_out and model.get("skip_block_list"):
         filled["skip_block_list"] = list(model["skip_block_list"])
-    if (filled.get("negative_prompt", "") is None and filled.get("negative_prompt_embeds") is None
-            and model.get("negative_prompt")):
+    if "negative_prompt" in left_out and filled.get("negative_prompt_embeds") is None and model.get("negative_prompt"):
         filled["negative_prompt"] = model["negative_prompt"]
     return filled
 

@@ -36,6 +36,12 @@ from ltx_video.training.stages import TransformerStage, _options
 __all__ = ["ContinuationStage", "seam_flow_loss", "style_consistency_loss"]
 
 
+def _masked_mse(prediction: torch.Tensor, target: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the elements ``keep`` (a bool mask broadcast against them) selects."""
+    keep = keep.expand_as(prediction)
+    return F.mse_loss(prediction[keep].float(), target[keep].float())
+
+
 def seam_flow_loss(x0_hat: torch.Tensor, x0: torch.Tensor, overlap: int) -> torch.Tensor:
     """(B, C, F, H, W) predicted and real clean latents; the generated frames start at ``overlap``."""
     if not 1 <= overlap <= x0.shape[2] - 2:
@@ -85,6 +91,7 @@ class ContinuationStage(TransformerStage):
         if not 1 <= o["overlap_latents"] <= frames - 2:
             raise ValueError(f"stage_options.overlap_latents must be in [1, {frames - 2}] for {frames}-latent-frame "
                              f"clips, got {o['overlap_latents']}")
+        self.held_audio_tokens = self.audio_overlap_tokens() if o["carry_audio"] else 0
 
     def audio_overlap_tokens(self) -> int:
         """The audio tokens that start within the carried overlap's time, ``overlap_latents * r`` frames: those
@@ -101,36 +108,29 @@ class ContinuationStage(TransformerStage):
         x0 = self.video_latents[indices]
         _, _, frames, height, width = x0.shape
         t = sample_flow_times(size, generator=generator, distribution=o["t_distribution"], device=self.device)
-        # Which samples continue a chunk (the rest are plain generations), drawn from the stage's own stream.
+        # Which samples continue a chunk (the rest are plain generations), drawn from the stage's own stream. In
+        # those, the carried tokens (the first `overlap` latent frames and the audio tokens of their time) sit at
+        # min(t, 1 - strength) and are left out of the loss; every other token is noised at t and counted.
         carried = torch.tensor([rng.random() >= o["plain_prob"] for _ in range(size)], device=self.device)
-        # Per latent frame: the carried frames at min(t, 1 - strength), the rest at t.
-        sigma = t[:, None].expand(size, frames).clone()
-        sigma[:, :overlap] = torch.where(carried[:, None], sigma[:, :overlap].clamp(max=1.0 - strength), sigma[:, :overlap])
+        audio = self.audio_latents[indices]
+        generated = torch.ones(size, frames, dtype=torch.bool, device=self.device)
+        generated[:, :overlap] = ~carried[:, None]
+        audio_generated = torch.ones(size, audio.shape[1], dtype=torch.bool, device=self.device)
+        audio_generated[:, : self.held_audio_tokens] = ~carried[:, None]
+        sigma = torch.where(generated, t[:, None], t[:, None].clamp(max=1.0 - strength))  # per latent frame
+        audio_sigma = torch.where(audio_generated, t[:, None], t[:, None].clamp(max=1.0 - strength))
         noise = torch.randn(x0.shape, generator=generator, device=self.device, dtype=x0.dtype)
         s = sigma[:, None, :, None, None]
         x_t, target = (1 - s) * x0 + s * noise, noise - x0
         token_sigma = sigma.repeat_interleave(height * width, dim=1)  # (B, F*H*W)
-        audio = self.audio_latents[indices]
         audio_noise = torch.randn(audio.shape, generator=generator, device=self.device, dtype=audio.dtype)
-        audio_sigma = t[:, None].expand(size, audio.shape[1]).clone()
-        if o["carry_audio"]:
-            held = self.audio_overlap_tokens()
-            audio_sigma[:, :held] = torch.where(carried[:, None], audio_sigma[:, :held].clamp(max=1.0 - strength),
-                                                audio_sigma[:, :held])
         a = audio_sigma[:, :, None]
         audio_t, audio_target = (1 - a) * audio + a * audio_noise, audio_noise - audio
         velocity = self.velocity_fn(model, text, mask, size)
         v_video, v_audio = velocity(pack(x_t), 1000 * token_sigma, audio_t, 1000 * audio_sigma)
-        # The loss counts the tokens the model generates: not the carried ones of a continuation sample.
-        free = torch.ones(size, frames, dtype=torch.bool, device=self.device)
-        free[:, :overlap] = ~carried[:, None]
         v_grid = v_video.transpose(1, 2).unflatten(2, (frames, height, width))
-        weight = free[:, None, :, None, None].float()
-        video_term = ((v_grid.float() - target.float()).square() * weight).sum() / (
-            weight.sum() * v_grid.shape[1] * height * width)
-        audio_free = (audio_sigma >= t[:, None])[:, :, None].float() if o["carry_audio"] else torch.ones_like(a)
-        audio_term = ((v_audio.float() - audio_target.float()).square() * audio_free).sum() / (
-            audio_free.sum() * audio.shape[2])
+        video_term = _masked_mse(v_grid, target, generated[:, None, :, None, None])
+        audio_term = _masked_mse(v_audio, audio_target, audio_generated[:, :, None])
         x0_hat = x_t - s * v_grid
         flow_term = style_term = x0.new_zeros(())
         if carried.any():  # the seam terms: continuation samples only
