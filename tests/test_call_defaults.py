@@ -8,11 +8,10 @@ import logging
 
 import pytest
 import torch
+from conftest import av_gates
 
 from ltx_video.pipelines.generation_defaults import DIFFUSERS_CALL_DEFAULTS, GenerationDefaults, fill_call_defaults
 from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
-
-from conftest import av_gates
 
 SMALL = GenerationDefaults(height=32, width=64, num_frames=9, frame_rate=12.0, num_inference_steps=2, guidance_scale=2.0,
                            negative_prompt="blurry", stg_scale=1.0, skip_block_list=(1,))
