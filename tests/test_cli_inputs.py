@@ -196,6 +196,31 @@ def test_model_folders_run_as_what_they_are(tmp_path, components):
     assert "'StableDiffusionPipeline'" in line and "LTXAudioVideoPipeline" in line
 
 
+def test_camera_speed_bound_is_the_models_own():
+    """The CLI checks ``--camera`` before loading, per latent step of the model's own VAE (4 frames for the built-in
+    model): it accepts and refuses the speeds the pipeline does, not LTX-Video's 8-frame bound."""
+    from ltx_video.cli.generate import _vae_compression
+    from ltx_video.conditioning.camera_controller import Camera, CameraController
+    from ltx_video.default_model import load_default_pipeline
+
+    pipe = load_default_pipeline()
+    source = inspect_model(None, None)
+    assert _vae_compression(source)[1:] == (pipe.vae_spatial_compression_ratio, pipe.vae_temporal_compression_ratio)
+    for speed, accepted in ((10.0, True), (17.0, False)):  # 64 px frame: 4 x 10 px fits it, 8 x 10 px would not
+        try:
+            CameraController(Camera(motion_type="pan_left", speed=speed)).check(49, 64, 64, pipe.vae_temporal_compression_ratio)
+        except ValueError:
+            assert not accepted
+        else:
+            assert accepted
+        args = build_parser().parse_args(["generate", "a red ball bounces", "--camera", f"pan-left:{speed:g}"])
+        if accepted:
+            check_inputs(args)
+        else:
+            with pytest.raises(CLIError, match=r"--camera pan-left:17: .*one latent step \(4 frames\)"):
+                check_inputs(args)
+
+
 def test_prompts_outside_the_built_in_grammar_warn_in_one_line(tmp_path):
     args = ["--steps", "1", "--num-frames", "9", "--output", str(tmp_path / "p.mp4")]
     known = cli("generate", "a green square bounces", *args)

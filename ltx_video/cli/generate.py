@@ -207,18 +207,20 @@ def resolve_stg(args, source: ModelSource, use_model_defaults: bool = True) -> d
     return {"stg_scale": scale, "skip_block_list": blocks}
 
 
-def _vae_compression(source: ModelSource) -> tuple[str, int]:
-    """The VAE's class and spatial compression, from its config.json (no weights read); LTX-Video's for a single file."""
+def _vae_compression(source: ModelSource) -> tuple[str, int, int]:
+    """The VAE's class and spatial and temporal compression, from its config.json (no weights read); LTX-Video's for
+    a single file."""
     path = source.path / "vae" / "config.json" if source.path is not None and source.path.is_dir() else None
     if path is None or not path.is_file():
-        return "AutoencoderKLLTXVideo", 32
+        return "AutoencoderKLLTXVideo", 32, 8
     config = json.loads(path.read_text())
     if config.get("_class_name") == "HierarchicalVAE":
-        return "HierarchicalVAE", int(config.get("spatial_compression", 64))
-    ratio = config.get("spatial_compression_ratio")
-    if ratio is None:
-        ratio = config.get("patch_size", 4) * 2 ** sum(config.get("spatio_temporal_scaling", (True, True, True, False)))
-    return config.get("_class_name", "AutoencoderKLLTXVideo"), int(ratio)
+        return "HierarchicalVAE", int(config.get("spatial_compression", 64)), int(config.get("temporal_compression", 8))
+    # As AutoencoderKLLTXVideo computes them when its config leaves them out.
+    steps = sum(config.get("spatio_temporal_scaling", (True, True, True, False)))
+    spatial = config.get("spatial_compression_ratio") or config.get("patch_size", 4) * 2**steps
+    temporal = config.get("temporal_compression_ratio") or config.get("patch_size_t", 1) * 2**steps
+    return config.get("_class_name", "AutoencoderKLLTXVideo"), int(spatial), int(temporal)
 
 
 def _check_4k(args, source: ModelSource, config, call: dict) -> None:
@@ -226,7 +228,7 @@ def _check_4k(args, source: ModelSource, config, call: dict) -> None:
 
     if config is not None and config.is_multiscale:
         raise CLIError("--4k and a multi-scale --config cannot be combined: --4k runs its own two passes")
-    vae_class, ratio = _vae_compression(source)
+    vae_class, ratio, _ = _vae_compression(source)
     if ratio >= 64:
         return
     if args.upsampler is None:
@@ -294,7 +296,9 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
 
         motion, speed = args.camera
         try:
-            CameraController(Camera(motion_type=motion, speed=speed)).check(num_frames, call["height"], call["width"])
+            # The bound is per latent step: as many frames as this model's VAE compresses into one (4 built-in, 8 LTX).
+            CameraController(Camera(motion_type=motion, speed=speed)).check(
+                num_frames, call["height"], call["width"], _vae_compression(source)[2])
         except ValueError as error:
             raise CLIError(f"--camera {motion.replace('_', '-')}:{speed:g}: {error}") from None
     if args.attention == "flash":
