@@ -34,18 +34,20 @@ from typing import Any
 import torch
 import torch.nn as nn
 from diffusers.configuration_utils import register_to_config
-from diffusers.models.attention_dispatch import dispatch_attention_fn
 from diffusers.models.embeddings import PixArtAlphaTextProjection
 from diffusers.models.modeling_outputs import BaseOutput
 from diffusers.models.modeling_utils import ModelMixin  # noqa: F401  diffusers' pipeline loader looks it up here
-from diffusers.models.normalization import AdaLayerNormSingle, RMSNorm
-from diffusers.models.transformers.transformer_ltx import (
-    LTXAttention,
-    LTXVideoTransformer3DModel,
-    LTXVideoTransformerBlock,
-    apply_rotary_emb,
-)
+from diffusers.models.normalization import AdaLayerNormSingle
+from diffusers.models.transformers.transformer_ltx import LTXVideoTransformer3DModel, LTXVideoTransformerBlock
 from diffusers.utils import apply_lora_scale
+
+from ltx_video.models.av_exchange import (  # re-exported: their home before the split
+    LTXAudioVideoAttnProcessor,
+    LTXAudioVideoCrossAttention,
+    time_aligned_attention_probs,
+    time_rotary_emb,
+)
+from ltx_video.models.screen_positions import grid_coords, screen_position_features
 
 __all__ = [
     "LTXAudioVideoAttnProcessor",
@@ -57,8 +59,6 @@ __all__ = [
     "time_aligned_attention_probs",
     "time_rotary_emb",
 ]
-
-RotaryEmb = tuple[torch.Tensor, torch.Tensor]
 
 
 def default_av_cross_attention_layers(num_layers: int) -> tuple[int, ...]:
@@ -78,220 +78,6 @@ def audio_block_schedule(num_layers: int, audio_num_layers: int) -> list[list[in
     for j in range(audio_num_layers):
         schedule[(j + 1) * num_layers // audio_num_layers - 1].append(j)
     return schedule
-
-
-def time_rotary_emb(
-    times: torch.Tensor, *, num_heads: int, head_dim: int, base_seconds: float, theta: float
-) -> RotaryEmb:
-    """1D rotary embedding of time in seconds, LTX's fractional form, the same spectrum in every head.
-
-    times: (B, N) seconds. Returns (cos, sin), each (B, N, num_heads * head_dim) in fp32, laid out for
-    diffusers' ``apply_rotary_emb`` (interleaved pairs). Rotation periods run from ``2 * base_seconds``
-    down to ``2 * base_seconds / theta``; giving every head the whole spectrum lets each head align in time.
-    """
-    # Always compute rope in fp32, as diffusers' LTXVideoRotaryPosEmbed.
-    freqs = theta ** torch.linspace(0.0, 1.0, head_dim // 2, device=times.device, dtype=torch.float32)
-    angles = freqs * math.pi / 2.0 * (times.float()[..., None] / base_seconds * 2.0 - 1.0)  # (B, N, hd/2)
-    cos = angles.cos().repeat_interleave(2, dim=-1).repeat(1, 1, num_heads)
-    sin = angles.sin().repeat_interleave(2, dim=-1).repeat(1, 1, num_heads)
-    return cos, sin
-
-
-def _rotated_query_key(
-    attn: LTXAttention,
-    hidden_states: torch.Tensor,
-    encoder_hidden_states: torch.Tensor,
-    query_rotary_emb: RotaryEmb,
-    key_rotary_emb: RotaryEmb,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Q from ``hidden_states``, K from ``encoder_hidden_states``, each rotated by its own times.
-
-    Returns query (B, Nq, H, hd) and key (B, Nk, H, hd).
-    """
-    query = apply_rotary_emb(attn.norm_q(attn.to_q(hidden_states)), query_rotary_emb)
-    key = apply_rotary_emb(attn.norm_k(attn.to_k(encoder_hidden_states)), key_rotary_emb)
-    return query.unflatten(2, (attn.heads, -1)), key.unflatten(2, (attn.heads, -1))
-
-
-def time_aligned_attention_probs(
-    attn: LTXAttention,
-    hidden_states: torch.Tensor,
-    encoder_hidden_states: torch.Tensor,
-    query_rotary_emb: RotaryEmb,
-    key_rotary_emb: RotaryEmb,
-    time_bias: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Attention weights (B, H, Nq, Nk) of ``LTXAudioVideoAttnProcessor``, for inspection and tests;
-    ``time_bias`` (B, H, Nq, Nk) is added to the logits as the processor's ``attention_mask``."""
-    query, key = _rotated_query_key(attn, hidden_states, encoder_hidden_states, query_rotary_emb, key_rotary_emb)
-    logits = torch.einsum("bqhd,bkhd->bhqk", query.float(), key.float()) / math.sqrt(query.shape[-1])
-    if time_bias is not None:
-        logits = logits + time_bias.float()
-    return logits.softmax(dim=-1)
-
-
-class LTXAudioVideoAttnProcessor:
-    """Cross-attention between streams whose tokens carry different times (Q and K rotated apart).
-
-    Same maths as diffusers' ``LTXVideoAttnProcessor`` otherwise; attention runs through diffusers'
-    ``dispatch_attention_fn``, so the model's ``set_attention_backend`` applies.
-    """
-
-    _attention_backend = None
-    _parallel_config = None
-
-    def __call__(
-        self,
-        attn: LTXAttention,
-        hidden_states: torch.Tensor,
-        encoder_hidden_states: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        image_rotary_emb: RotaryEmb | None = None,
-        key_rotary_emb: RotaryEmb | None = None,
-    ) -> torch.Tensor:
-        if image_rotary_emb is None or key_rotary_emb is None:
-            raise ValueError("LTXAudioVideoAttnProcessor needs both `image_rotary_emb` (queries) and `key_rotary_emb`.")
-        query, key = _rotated_query_key(attn, hidden_states, encoder_hidden_states, image_rotary_emb, key_rotary_emb)
-        value = attn.to_v(encoder_hidden_states).unflatten(2, (attn.heads, -1))
-        hidden_states = dispatch_attention_fn(
-            query,
-            key,
-            value,
-            attn_mask=attention_mask,
-            dropout_p=0.0,
-            is_causal=False,
-            backend=self._attention_backend,
-            parallel_config=self._parallel_config,
-        )
-        hidden_states = hidden_states.flatten(2, 3).to(query.dtype)
-        hidden_states = attn.to_out[0](hidden_states)
-        return attn.to_out[1](hidden_states)
-
-
-class LTXAudioVideoCrossAttention(nn.Module):
-    """Bidirectional audio<->video exchange: video attends to audio and audio to video, zero-gated.
-
-    Both attentions use the audio stream's (lighter) heads. Each update is added to its stream times a
-    per-channel gate initialised to zero, so at init the block is the identity on both streams.
-
-    ``time_window`` (seconds, or None): adds ``-0.5 * ((t_k - t_q) / (time_window * exp(w_h)))**2`` to the
-    logits of head ``h``, with the video tokens' times moved by a learned ``s_h`` (a latent frame's token
-    carries its first pixel frame's time while its content spans several frames). ``w_h`` and ``s_h``
-    start at 0 and are shared by both directions, so the audio->video window is the transpose of the
-    video->audio one. RoPE alone can express this alignment, but a small model learns it slowly from the
-    few loss terms a bounce's timing moves (docs/training.md).
-    """
-
-    def __init__(
-        self,
-        *,
-        video_dim: int,
-        audio_dim: int,
-        num_attention_heads: int,
-        attention_head_dim: int,
-        qk_norm: str,
-        attention_bias: bool,
-        attention_out_bias: bool,
-        eps: float,
-        time_window: float | None = None,
-    ) -> None:
-        super().__init__()
-        if time_window is not None and not time_window > 0:
-            raise ValueError(f"av_time_window must be a positive number of seconds or None, got {time_window}.")
-        self.time_window = time_window
-        if time_window is not None:
-            self.time_log_width = nn.Parameter(torch.zeros(num_attention_heads))
-            self.time_shift = nn.Parameter(torch.zeros(num_attention_heads))
-        self.video_norm = RMSNorm(video_dim, eps=eps, elementwise_affine=False)
-        self.audio_norm = RMSNorm(audio_dim, eps=eps, elementwise_affine=False)
-        common = dict(
-            heads=num_attention_heads,
-            kv_heads=num_attention_heads,
-            dim_head=attention_head_dim,
-            bias=attention_bias,
-            out_bias=attention_out_bias,
-            qk_norm=qk_norm,
-        )
-        self.video_attn = LTXAttention(  # Q = video, K/V = audio
-            query_dim=video_dim, cross_attention_dim=audio_dim, processor=LTXAudioVideoAttnProcessor(), **common
-        )
-        self.audio_attn = LTXAttention(  # Q = audio, K/V = video
-            query_dim=audio_dim, cross_attention_dim=video_dim, processor=LTXAudioVideoAttnProcessor(), **common
-        )
-        self.video_gate = nn.Parameter(torch.zeros(video_dim))
-        self.audio_gate = nn.Parameter(torch.zeros(audio_dim))
-
-    def time_bias(self, video_times: torch.Tensor | None, audio_times: torch.Tensor | None) -> torch.Tensor | None:
-        """The window's logit bias (B, H, Nv, Na) for video (B, Nv) and audio (B, Na) token times in
-        seconds; None without a ``time_window``."""
-        if self.time_window is None:
-            return None
-        if video_times is None or audio_times is None:
-            raise ValueError("an av_time_window needs both streams' token times.")
-        centre = video_times.float()[:, None, :, None] + self.time_shift[None, :, None, None]
-        width = self.time_window * self.time_log_width.exp()[None, :, None, None]
-        # Clamped so that a half-precision mask stays finite: a row whose keys are all far away (a keyframe
-        # token past the audio's end) then attends evenly instead of turning the softmax into NaN.
-        return (-0.5 * ((audio_times.float()[:, None, None, :] - centre) / width) ** 2).clamp(min=-1e4)
-
-    def forward(
-        self,
-        video_hidden_states: torch.Tensor,
-        audio_hidden_states: torch.Tensor,
-        video_rotary_emb: RotaryEmb,
-        audio_rotary_emb: RotaryEmb,
-        video_times: torch.Tensor | None = None,
-        audio_times: torch.Tensor | None = None,
-        isolated: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """video (B, Nv, Dv), audio (B, Na, Da); rotary embeddings of each stream's token times, and the
-        times themselves (seconds; needed only with a ``time_window``). ``isolated`` (B,) bool: rows that
-        skip the exchange (both streams returned unchanged: modality guidance's isolated pass)."""
-        norm_video = self.video_norm(video_hidden_states)
-        norm_audio = self.audio_norm(audio_hidden_states)
-        bias = self.time_bias(video_times, audio_times)
-        video_update = self.video_attn(
-            norm_video,
-            encoder_hidden_states=norm_audio,
-            attention_mask=None if bias is None else bias.to(norm_video.dtype),
-            image_rotary_emb=video_rotary_emb,
-            key_rotary_emb=audio_rotary_emb,
-        )
-        audio_update = self.audio_attn(
-            norm_audio,
-            encoder_hidden_states=norm_video,
-            attention_mask=None if bias is None else bias.transpose(-1, -2).to(norm_audio.dtype),
-            image_rotary_emb=audio_rotary_emb,
-            key_rotary_emb=video_rotary_emb,
-        )
-        video_update, audio_update = video_update * self.video_gate, audio_update * self.audio_gate
-        if isolated is not None:
-            video_update = torch.where(isolated[:, None, None], torch.zeros_like(video_update), video_update)
-            audio_update = torch.where(isolated[:, None, None], torch.zeros_like(audio_update), audio_update)
-        return video_hidden_states + video_update, audio_hidden_states + audio_update
-
-    def attention_probs(
-        self,
-        video_hidden_states: torch.Tensor,
-        audio_hidden_states: torch.Tensor,
-        video_rotary_emb: RotaryEmb,
-        audio_rotary_emb: RotaryEmb,
-        video_times: torch.Tensor | None = None,
-        audio_times: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(video->audio weights (B, H, Nv, Na), audio->video weights (B, H, Na, Nv)) of ``forward``."""
-        norm_video = self.video_norm(video_hidden_states)
-        norm_audio = self.audio_norm(audio_hidden_states)
-        bias = self.time_bias(video_times, audio_times)
-        return (
-            time_aligned_attention_probs(
-                self.video_attn, norm_video, norm_audio, video_rotary_emb, audio_rotary_emb, bias
-            ),
-            time_aligned_attention_probs(
-                self.audio_attn, norm_audio, norm_video, audio_rotary_emb, video_rotary_emb,
-                None if bias is None else bias.transpose(-1, -2),
-            ),
-        )
 
 
 @dataclass
@@ -321,6 +107,9 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
         audio_seconds_per_token (`float`, defaults to 0.02): default audio token time step (16 kHz / 320).
         av_time_window (`float`, *optional*): seconds; a Gaussian time window (learned width and centre
             per head) on the audio<->video logits (``LTXAudioVideoCrossAttention``). ``None``: RoPE only.
+        screen_position_features (`int`, defaults to 0): octaves of each video token's place on the screen
+            (:mod:`~ltx_video.models.screen_positions`) added after ``proj_in`` through a zero-initialised linear
+            layer (``screen_position_proj``), which RoPE's relative positions cannot express. 0: none.
 
     Context parallelism is not planned for the joint model (``_cp_plan = None``): audio attends to all
     video tokens, which a sequence split would break.
@@ -358,6 +147,7 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
         audio_rope_theta: float = 1000.0,
         audio_seconds_per_token: float = 0.02,
         av_time_window: float | None = None,
+        screen_position_features: int = 0,
     ) -> None:
         super().__init__(
             in_channels=in_channels,
@@ -432,6 +222,16 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
         self.audio_scale_shift_table = nn.Parameter(torch.randn(2, audio_dim) / audio_dim**0.5)
         self.audio_norm_out = nn.LayerNorm(audio_dim, eps=1e-6, elementwise_affine=False)
         self.audio_proj_out = nn.Linear(audio_dim, audio_in_channels)
+        self._screen_term = None
+        if screen_position_features < 0:
+            raise ValueError(f"screen_position_features must be >= 0, got {screen_position_features}.")
+        if screen_position_features:
+            self.screen_position_proj = nn.Linear(4 * screen_position_features, video_dim)
+            nn.init.zeros_(self.screen_position_proj.weight)
+            nn.init.zeros_(self.screen_position_proj.bias)
+            # Added to proj_in's output, so the legacy forward (no audio) takes it too and every weight keeps its name.
+            self.proj_in.register_forward_hook(lambda module, inputs, output: output if self._screen_term is None
+                                               else output + self._screen_term)
 
     @classmethod
     def from_legacy(
@@ -504,6 +304,25 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
         Returns ``.sample`` (B, Nv, out_channels) and ``.audio_sample`` (B, Na, audio_in_channels) or
         None; ``return_dict=False`` -> (video, audio).
         """
+        if self.config.screen_position_features:
+            coords = video_coords if video_coords is not None else grid_coords(
+                hidden_states.size(0), num_frames, height, width, hidden_states.device)
+            features = screen_position_features(coords, self.config.screen_position_features)
+            self._screen_term = self.screen_position_proj(features.to(self.screen_position_proj.weight.dtype))
+        try:
+            return self._forward(
+                hidden_states, encoder_hidden_states, timestep, encoder_attention_mask, num_frames, height, width,
+                rope_interpolation_scale, video_coords, audio_hidden_states, audio_timestep, audio_coords,
+                isolate_modalities, attention_kwargs, return_dict,
+            )
+        finally:
+            self._screen_term = None
+
+    def _forward(
+        self, hidden_states, encoder_hidden_states, timestep, encoder_attention_mask, num_frames, height, width,
+        rope_interpolation_scale, video_coords, audio_hidden_states, audio_timestep, audio_coords, isolate_modalities,
+        attention_kwargs, return_dict,
+    ):
         if audio_hidden_states is None:
             if isolate_modalities is not None:
                 raise ValueError("`isolate_modalities` needs `audio_hidden_states` (there is nothing to isolate).")

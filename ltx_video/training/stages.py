@@ -215,16 +215,21 @@ class TransformerStage:
 
     def _load_initial_weights(self, folder) -> None:
         """Start from a saved transformer (a fine-tune): ``stage_options.init_transformer``, the folder
-        ``save_pretrained`` wrote (e.g. a pipeline's ``transformer/``); its config must equal ``model``'s."""
+        ``save_pretrained`` wrote (e.g. a pipeline's ``transformer/``); its config must equal ``model``'s, except
+        that ``model`` may add ``screen_position_features`` (zero-initialised, so the start is the saved model)."""
         from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 
         if not Path(folder).is_dir():
             raise ValueError(f"stage_options.init_transformer must be a saved transformer folder, got {folder!r}")
         saved = LTXAudioVideoTransformer3DModel.from_pretrained(folder)
-        differing = sorted(k for k, v in self.model.config.items() if not k.startswith("_") and saved.config.get(k) != v)
+        added = {"screen_position_features"} if not saved.config.get("screen_position_features") else set()
+        differing = sorted(k for k, v in self.model.config.items()
+                           if not k.startswith("_") and k not in added and saved.config.get(k) != v)
         if differing:
             raise ValueError(f"stage_options.init_transformer: its config differs from `model` in {differing}")
-        self.model.load_state_dict(saved.state_dict())
+        missing, unexpected = self.model.load_state_dict(saved.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("screen_position_proj.") for k in missing):
+            raise ValueError(f"stage_options.init_transformer: weights do not fit: missing {missing}, unexpected {unexpected}")
 
     @torch.no_grad()
     def _encode_bank(self) -> None:
