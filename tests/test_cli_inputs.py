@@ -110,6 +110,14 @@ def _condition_files(tmp_path):
         (["--camera", "zoom-in:-1"], "ltx-video generate: error: argument --camera: zoom-in:-1: the speed must be"),
         (["--camera", "pan-left:20"], "ltx-video: error: --camera pan-left:20: Camera `speed` 20.0"),
         (["--camera-space", "pixel"], "ltx-video: error: --camera-space needs --camera"),
+        (["--camera", "pan-left:"], "ltx-video generate: error: argument --camera: pan-left:: the speed must be a number"),
+        (["--camera", "zoom-out:1000"], "ltx-video: error: --camera zoom-out:1000: Camera `speed` 1000.0 (zoom_out) "
+                                        "brings in content from farther outside the frame"),
+        (["--keyframe", "{video}:0", "--keyframe", "{video}:10"],
+         "ltx-video: error: --keyframe: a clip at frame 10 must start at a multiple of 4"),
+        (["--keyframe", "{image}:21", "--keyframe", "{image}:24", "--keyframe-placement", "in-place"],
+         "ltx-video: error: --keyframe: keyframes at frames 21 and 24 are both placed in place in latent frame 6"),
+        (["--keyframe-placement", "in-place"], "ltx-video: error: --keyframe-placement needs --keyframe"),
         (["--camera", "pan-left", "--camera-space", "world"], "ltx-video generate: error: argument --camera-space: invalid"),
         (["--stg-blocks", "6"], "ltx-video: error: --stg-blocks 6: this model's transformer has blocks 0 to 5"),
         (["--stg-blocks", "2,x"], "ltx-video generate: error: argument --stg-blocks: expected block indices"),
@@ -125,8 +133,11 @@ def test_bad_input_is_one_line_naming_the_flag_before_loading(argv, start, tmp_p
     from ltx_video.io.media import write_video
 
     write_video(video, torch.rand(9, 3, 32, 32), fps=24)
-    argv = [a.format(not_image=not_image, not_video=not_video, video=video, tmp=tmp_path) for a in argv]
-    start = start.format(not_image=not_image, not_video=not_video, video=video, tmp=tmp_path)
+    image = tmp_path / "frame.png"
+    PIL.Image.new("RGB", (32, 32), (200, 30, 30)).save(image)
+    names = dict(not_image=not_image, not_video=not_video, video=video, image=image, tmp=tmp_path)
+    argv = [a.format(**names) for a in argv]
+    start = start.format(**names)
     line = error_line(cli("generate", "a red ball bounces", *argv, "--steps", "1"))
     assert line.startswith(start) and LOADED not in line
     if "99" in " ".join(argv):

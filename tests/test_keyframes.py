@@ -60,7 +60,7 @@ def test_bad_keyframes_are_refused(pipes, images):
         run(pipe, keyframes=[Keyframe(images[0], 0)], image=images[1])
     with pytest.raises(ValueError, match="strength"):
         Keyframe(images[0], 0, strength=1.5)
-    with pytest.raises(ValueError, match="interpolation_strength"):
+    with pytest.raises(ValueError, match="`keyframe_interpolation` must be a number in \[0, 1\)"):
         run(pipe, keyframes=[Keyframe(images[0], 0)], keyframe_interpolation=1.0)
     with pytest.raises(ValueError, match="more than the frame"):
         run(pipe, camera=Camera(motion_type="pan_left", speed=9))  # 72 px in one latent step of a 64 px video

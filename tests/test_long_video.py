@@ -88,6 +88,8 @@ def test_built_in_layout_values():
     (dict(output="x.avi"), "`output` must end in .mp4"),
     (dict(foo=1), "unexpected argument(s) ['foo']"),
     (dict(prompt=[]), "`prompt` must be a string or a non-empty list"),
+    (dict(prompt=None), "`prompt` must be a string or a non-empty list"),
+    (dict(prompt=["a", "b", "c", "d"]), "`prompt` has 4 prompts but the video has 3 chunks"),
 ])
 def test_bad_input_is_refused_before_any_work(av_pipe, tmp_path, kwargs, message):
     call = dict(LONG, prompt="a red ball bounces", output=tmp_path / "long.mp4")
@@ -362,6 +364,25 @@ def test_interrupt_keeps_finished_chunks(av_pipe, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- resuming
+def test_the_same_call_without_a_seed_resumes_its_run(av_pipe, tmp_path):
+    """No ``seed``: the first call draws one and records it; the same call again (a crash, a re-run) continues with
+    the recorded seed instead of refusing a newly drawn one."""
+    output, args = tmp_path / "long.mp4", {k: v for k, v in LONG.items() if k != "seed"}
+    def stop_after_first_chunk(pipe, i, t, tensors):
+        if pipe.current_chunk == 1:
+            pipe._interrupt = True
+        return tensors
+
+    first = av_pipe.generate_long("a red ball bounces", output=output, callback_on_step_end=stop_after_first_chunk, **args)
+    assert first.path is None and first.chunks_generated == 1
+    seed = json.loads((first.folder / "manifest.json").read_text())["arguments"]["seed"]
+    resumed = av_pipe.generate_long("a red ball bounces", output=output, **args)
+    chunks = json.loads((resumed.folder / "manifest.json").read_text())["chunks"]
+    assert resumed.chunks_generated == 2 and [c["seed"] for c in chunks] == [chunk_seed(seed, k) for k in range(3)]
+    with pytest.raises(ValueError, match=r"`stg_scale` is 0 but the run in .* was started with"):  # named, not `extra`
+        av_pipe.generate_long("a red ball bounces", output=output, stg_scale=0, **args)
+
+
 def test_other_arguments_are_refused_and_resume_false_starts_a_new_folder(av_pipe, tmp_path):
     output = tmp_path / "long.mp4"
     first = av_pipe.generate_long("a red ball bounces", output=output, **LONG)
@@ -489,11 +510,15 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys):
     (["--duration", "5", "--output", "x.avi"], "--output must end in .mp4"),
     (["--duration", "5", "--resume", "--restart"], "exclude each other"),
     (["--duration", "5", "--prompts", "missing.txt"], "give a PROMPT or --prompts"),
+    (["--duration", "1", "--prompts", "{many}"], "holds 3 prompts but the video has 1 chunks"),
 ])
 def test_cli_long_bad_input_is_one_line_exit_2(argv, needle, capsys, tmp_path):
     from ltx_video.cli import main
 
-    code = main(["long", "a ball", *argv])
+    many = tmp_path / "prompts.txt"
+    many.write_text("a red ball bounces\n# not a prompt\n\na blue ball bounces\na green ball bounces\n")
+    argv = [a.format(many=many) for a in argv]
+    code = main(["long", *(["a ball"] if "--prompts" not in argv or "missing.txt" in argv else []), *argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and needle in err[-1] and not any("Traceback" in line for line in err)
 

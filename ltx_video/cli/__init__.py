@@ -62,8 +62,8 @@ def _block_list(text: str) -> list[int]:
 def add_guidance_arguments(parser) -> None:
     """--stg-scale, --stg-blocks and the modality scales, for 'generate' and 'long'."""
     parser.add_argument("--stg-scale", type=_non_negative_float, metavar="S", help="spatiotemporal guidance (LTX-Video "
-                        "0.9.8's STG, attention_values), 0 turns it off; default: the --config's, else the model's "
-                        "(built-in model: 1.5; else off)")
+                        "0.9.8's STG, attention_values), 0 turns it off; default: the model's (built-in model: 1.5; "
+                        "else off; for 'generate', a --config's first)")
     parser.add_argument("--stg-blocks", type=_block_list, metavar="I[,J...]", help="the transformer blocks STG "
                         "perturbs; default: the model's (built-in model: 2)")
     parser.add_argument("--modality-scale", type=_non_negative_float, metavar="M", help="audio-video models: how hard "
@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--keyframe", type=_media_at_frame("--keyframe"), action="append", default=[],
                      metavar="PATH:FRAME[:STRENGTH]", help="a keyframe (repeatable, in frame order): as --condition, "
                      "and the frames between keyframes start from their interpolation; see docs/control.md")
-    gen.add_argument("--keyframe-placement", choices=["tokens", "in-place"], default="tokens",
+    gen.add_argument("--keyframe-placement", choices=["tokens", "in-place"], default=None,
                      help="how keyframes after frame 0 reach the model: LTX-Video's appended tokens (default), or "
                      "in-place: the image held still replaces its latent frame (images only; see docs/control.md)")
     gen.add_argument("--camera", type=_camera, metavar="MOTION[:SPEED]", help="camera motion: static, pan-left, "

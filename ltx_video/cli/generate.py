@@ -285,10 +285,21 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     frames = [frame for _, frame, _ in args.keyframe]
     if len(set(frames)) != len(frames) or frames != sorted(frames):
         raise CLIError(f"--keyframe: frames must be different and in increasing order, got {frames}")
+    if args.keyframe_placement is not None and not args.keyframe:
+        raise CLIError("--keyframe-placement needs --keyframe")
     if args.keyframe_placement == "in-place":
         clips = [f"{path}:{frame}" for path, frame, _ in args.keyframe if Path(path).suffix.lower() not in IMAGE_SUFFIXES]
         if clips:
             raise CLIError(f"--keyframe-placement in-place takes images; {clips[0]} is a video (use --keyframe-placement tokens)")
+    if args.keyframe:  # what the pipeline checks once the VAE is known: latent frames, from its config
+        from ltx_video.conditioning.multi_keyframe_processor import Keyframe, MultiKeyframeProcessor
+
+        placement = (args.keyframe_placement or "tokens").replace("-", "_")
+        keyframes = [Keyframe(path, frame, strength, placement=placement) for path, frame, strength in args.keyframe]
+        try:
+            MultiKeyframeProcessor.check(keyframes, num_frames, _vae_compression(source)[2])
+        except ValueError as error:
+            raise CLIError(f"--keyframe: {error}".replace("`keyframes`: ", "").replace("`keyframes`", "keyframes")) from None
     if args.camera_space is not None and args.camera is None:
         raise CLIError("--camera-space needs --camera")
     if args.camera is not None:
@@ -394,7 +405,7 @@ def run(args) -> Path:
     if args.audio is not None:  # read (resampled to the model's rate) by the pipeline; the output carries it
         call["audio"] = str(args.audio)
     if args.keyframe:
-        placement = args.keyframe_placement.replace("-", "_")
+        placement = (args.keyframe_placement or "tokens").replace("-", "_")
         call["keyframes"] = [Keyframe(p, f, s, placement=placement) for p, f, s in args.keyframe]
     if args.camera is not None:
         call["camera"] = Camera(motion_type=args.camera[0], speed=args.camera[1])

@@ -32,8 +32,9 @@ def add_parser(commands, positive_int, positive_float, model_default) -> None:
         "come from the model, as for 'generate'.",
     )
     long.add_argument("prompt", nargs="?", help="the text prompt (or give --prompts)")
-    long.add_argument("--prompts", type=Path, metavar="FILE", help="a text file, one prompt per line: line i of n "
-                      "is used for the i-th n-th of the video")
+    long.add_argument("--prompts", type=Path, metavar="FILE", help="a text file, one prompt per line (blank lines "
+                      "and lines starting with # are skipped): prompt i of n is used for the i-th n-th of the video, "
+                      "at most one prompt per chunk")
     long.add_argument("--duration", type=positive_float, metavar="SECONDS", help="length in seconds")
     long.add_argument("--num-frames", type=positive_int, metavar="N", help="length in frames (instead of --duration)")
     long.add_argument("--chunk-frames", type=positive_int, metavar="N", help="frames per chunk (8k + 1 for LTX-Video, "
@@ -92,7 +93,8 @@ def check_inputs(args) -> tuple[object, dict]:
     if args.prompts is not None:
         if not args.prompts.is_file():
             raise CLIError(f"--prompts: {args.prompts} is not a file")
-        prompts = [line.strip() for line in args.prompts.read_text().splitlines() if line.strip()]
+        lines = (line.strip() for line in args.prompts.read_text().splitlines())
+        prompts = [line for line in lines if line and not line.startswith("#")]
         if not prompts:
             raise CLIError(f"--prompts: {args.prompts} holds no prompt (one per line)")
     else:
@@ -122,11 +124,15 @@ def check_inputs(args) -> tuple[object, dict]:
     ratio = _temporal_ratio(source)
     chunk_frames = args.chunk_frames or defaults.num_frames
     overlap_frames = args.overlap_frames or 2 * ratio
+    layout = ChunkLayout(num_frames, chunk_frames, overlap_frames, ratio)
     try:
-        ChunkLayout(num_frames, chunk_frames, overlap_frames, ratio).check()
+        layout.check()
     except ValueError as error:
         text = str(error).replace("`chunk_frames`", "--chunk-frames").replace("`overlap_frames`", "--overlap-frames")
         raise CLIError(text) from None
+    if len(prompts) > layout.num_chunks:
+        raise CLIError(f"--prompts: {args.prompts} holds {len(prompts)} prompts but the video has {layout.num_chunks} "
+                       "chunks: give at most one prompt per chunk, or a longer --duration")
     _check_device(args.device)
     call = dict(
         prompt=prompts if len(prompts) > 1 else prompts[0], output=args.output, num_frames=num_frames,

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
+import numbers
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn as nn
@@ -49,6 +50,13 @@ __all__ = [
 ]
 
 LAYERS = ("subject", "background")
+
+
+def real(value) -> float | None:
+    """``value`` as a float if it is a finite real number (Python's or NumPy's, not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _triple(value, name: str) -> tuple[float, float, float]:
@@ -89,14 +97,17 @@ class Camera:
         object.__setattr__(self, "rotation", _triple(self.rotation, "rotation"))
         if self.motion_type not in MOTION_TYPES:
             raise ValueError(f"Camera `motion_type` must be one of {MOTION_TYPES}, got {self.motion_type!r}.")
-        if not (isinstance(self.speed, (int, float)) and math.isfinite(self.speed) and self.speed >= 0):
+        speed, fov, depth = real(self.speed), real(self.fov), real(self.background_depth)
+        if speed is None or speed < 0:
             raise ValueError(f"Camera `speed` must be a finite number >= 0, got {self.speed!r}.")
-        if not (isinstance(self.fov, (int, float)) and 1.0 < self.fov < 170.0):
+        if fov is None or not 1.0 < fov < 170.0:
             raise ValueError(f"Camera `fov` must be in (1, 170) degrees, got {self.fov!r}.")
         if not self.distance > 0:
             raise ValueError(f"Camera `position` must not be the pivot itself (distance 0), got {self.position}.")
-        if not (isinstance(self.background_depth, (int, float)) and self.background_depth > 1.0):
-            raise ValueError(f"Camera `background_depth` must be > 1, got {self.background_depth!r}.")
+        if depth is None or not depth > 1.0:
+            raise ValueError(f"Camera `background_depth` must be a finite number > 1, got {self.background_depth!r}.")
+        for name, value in (("speed", speed), ("fov", fov), ("background_depth", depth)):
+            object.__setattr__(self, name, value)  # NumPy scalars become floats
         yaw, pitch, _ = self.rotation
         if abs(yaw) >= self.fov / 2 or abs(pitch) >= self.fov / 2:
             raise ValueError(
@@ -166,7 +177,9 @@ class MotionField:
         scale, shift = self.background_maps()
         wx = (px[None] - shift[:, 0, None, None]) / scale[:, None, None]
         wy = (py[None] - shift[:, 1, None, None]) / scale[:, None, None]
-        return torch.stack([wx - px, wy - py], dim=1).float()
+        # A long zoom out shrinks S_k toward 0: offsets past a million pixels (RoPE reads them as noise anyway)
+        # are held there, so float32 stays finite.
+        return torch.stack([wx - px, wy - py], dim=1).clamp(-1e6, 1e6).float()
 
     def background_maps(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The background's map from the first latent frame to each frame, ``p_k = c + S_k (p_0 - c) + T_k``:
@@ -220,19 +233,20 @@ class CameraController:
     ):
         if not isinstance(camera, Camera):
             raise ValueError(f"`camera` must be a Camera, got {type(camera).__name__}.")
-        if not 0.0 <= strength <= 1.0:
-            raise ValueError(f"CameraController `strength` must be in [0, 1], got {strength!r}.")
-        if not 0.0 < until <= 1.0:
-            raise ValueError(f"CameraController `until` must be in (0, 1], got {until!r}.")
-        if not lowpass > 0:
-            raise ValueError(f"CameraController `lowpass` must be > 0, got {lowpass!r}.")
+        if real(strength) is None or not 0.0 <= strength <= 1.0:
+            raise ValueError(f"CameraController `strength` must be a number in [0, 1], got {strength!r}.")
+        if real(until) is None or not 0.0 < until <= 1.0:
+            raise ValueError(f"CameraController `until` must be a number in (0, 1], got {until!r}.")
+        if real(lowpass) is None or not lowpass > 0:
+            raise ValueError(f"CameraController `lowpass` must be a finite number > 0 (latent cells), got {lowpass!r}.")
+        strength, until, lowpass = float(strength), float(until), float(lowpass)
         if space not in self.SPACES:
             raise ValueError(f"CameraController `space` must be one of {self.SPACES}, got {space!r}.")
         if schedule not in self.SCHEDULES:
             raise ValueError(f"CameraController `schedule` must be one of {self.SCHEDULES}, got {schedule!r}.")
         self.camera, self.strength, self.until, self.lowpass, self.space = camera, strength, until, lowpass, space
         self.schedule = schedule
-        if warp_fresh is not None and not 0.0 <= warp_fresh <= 1.0:
+        if warp_fresh is not None and (real(warp_fresh) is None or not 0.0 <= warp_fresh <= 1.0):
             raise ValueError(f"CameraController `warp_fresh` must be in [0, 1], got {warp_fresh!r}.")
         self.world_coordinates = None if world_coordinates is None else bool(world_coordinates)
         self.warp_noise = None if warp_noise is None else bool(warp_noise)
@@ -304,10 +318,22 @@ class CameraController:
         )
 
     def check(self, num_frames: int, height: int, width: int, temporal_scale: int = 8) -> None:
-        """Raise if one latent step moves content farther than the frame (before any model runs)."""
-        latent_frames = (num_frames - 1) // temporal_scale + 1
+        """Raise if one latent step moves content farther than the frame (before any model runs). A zoom out (dolly
+        backward) is held to its mirror's bound: its content comes from as far outside the frame as the zoom in's
+        goes. ``num_frames`` counts as the pipeline pads it (``temporal_scale * k + 1``)."""
+        latent_frames = -(-(num_frames - 1) // temporal_scale) + 1
         if latent_frames < 2:
             return
+        mirror = {"zoom_out": "zoom_in", "dolly_backward": "dolly_forward"}.get(self.camera.motion_type)
+        if mirror is not None:
+            try:
+                CameraController(replace(self.camera, motion_type=mirror)).check(num_frames, height, width, temporal_scale)
+            except ValueError:
+                raise ValueError(
+                    f"Camera `speed` {self.camera.speed} ({self.camera.motion_type}) brings in content from farther "
+                    f"outside the frame than the frame's size in one latent step ({temporal_scale} frames) of a "
+                    f"{width}x{height} video. Lower the speed."
+                ) from None
         field = self.motion_field(latent_frames, height, width, temporal_scale)
         corners = field.displacement(2, 2)  # the extreme cells are where affine motion is largest
         worst_x, worst_y = corners[:, 0].abs().max().item(), corners[:, 1].abs().max().item()

@@ -30,12 +30,12 @@ SPEED_UNITS = "pixels per frame for pans and orbits, percent of scale per frame 
 def parse_motion(text: str) -> tuple[str, float]:
     """``"pan-left"`` or ``"pan_left:2.5"`` -> (motion type, speed >= 0; default 1); ValueError naming the accepted
     values otherwise. ``Camera.parse`` and the CLI's ``--camera`` read it."""
-    name, _, speed = text.partition(":")
+    name, colon, speed = text.partition(":")
     motion = name.strip().replace("-", "_")
     if motion not in MOTION_TYPES:
         raise ValueError(f"unknown camera motion {name!r}; accepted: {', '.join(m.replace('_', '-') for m in MOTION_TYPES)}")
     try:
-        value = float(speed) if speed else 1.0
+        value = float(speed) if colon else 1.0  # "pan-left:" (a speed left out after the colon) is not 1
     except ValueError:
         raise ValueError(f"{text}: the speed must be a number ({SPEED_UNITS}), got {speed!r}") from None
     if not 0 <= value < float("inf"):

@@ -21,11 +21,13 @@ Three parts, each usable alone:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import PIL.Image
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -58,12 +60,24 @@ class Keyframe:
     placement: str = "tokens"
 
     def __post_init__(self):
-        if isinstance(self.frame_index, bool) or not isinstance(self.frame_index, int) or self.frame_index < 0:
-            raise ValueError(f"Keyframe `frame_index` must be an int >= 0, got {self.frame_index!r}.")
-        if not (isinstance(self.strength, (int, float)) and 0.0 <= self.strength <= 1.0):
-            raise ValueError(f"Keyframe `strength` must be in [0, 1], got {self.strength!r}.")
-        if isinstance(self.image_or_clip, (str, Path)) and not Path(self.image_or_clip).exists():
-            raise ValueError(f"Keyframe `image_or_clip` file not found: {self.image_or_clip}")
+        index, strength = self.frame_index, self.strength
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 0:
+            raise ValueError(f"Keyframe `frame_index` must be an int >= 0, got {index!r}.")
+        if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0.0 <= strength <= 1.0:
+            raise ValueError(f"Keyframe `strength` must be in [0, 1], got {strength!r}.")
+        object.__setattr__(self, "frame_index", int(index))  # NumPy scalars become Python numbers
+        object.__setattr__(self, "strength", float(strength))
+        media = self.image_or_clip
+        if isinstance(media, (str, Path)):
+            if not Path(media).exists():
+                raise ValueError(f"Keyframe `image_or_clip` file not found: {media}")
+            if Path(media).is_dir():
+                raise ValueError(f"Keyframe `image_or_clip` is a folder, not an image or video file: {media}")
+        elif not (hasattr(media, "ndim") or isinstance(media, (list, PIL.Image.Image))):
+            raise ValueError(
+                "Keyframe `image_or_clip` must be a PIL image, an array or tensor, a list of frames or a file path, "
+                f"got {type(media).__name__}."
+            )
         if self.placement not in PLACEMENTS:
             raise ValueError(f"Keyframe `placement` must be one of {PLACEMENTS}, got {self.placement!r}.")
         if self.placement == "in_place" and self.kind == "video":
@@ -84,7 +98,17 @@ class Keyframe:
             return "image" if Path(media).suffix.lower() in IMAGE_SUFFIXES else "video"
         from ltx_video.pipelines.inputs import _is_clip  # the rule video= follows
 
+        if hasattr(media, "ndim") and media.ndim == 4 and media.shape[0] == 1:
+            return "image"  # a batch of one image (or a one-frame clip: the same keyframe)
         return "video" if _is_clip(media) else "image"
+
+    @property
+    def clip_length(self) -> int | None:
+        """Frames of an in-memory clip (None for files and images)."""
+        media = self.image_or_clip
+        if self.kind != "video" or isinstance(media, (str, Path)):
+            return None
+        return len(media) if isinstance(media, list) else int(media.shape[0])
 
 
 PLACEMENTS = ("tokens", "in_place")
@@ -110,15 +134,16 @@ class MultiKeyframeProcessor:
     """
 
     def __init__(self, interpolation_strength: float = 0.2):
-        if not 0.0 <= interpolation_strength < 1.0:
-            raise ValueError(
-                f"MultiKeyframeProcessor `interpolation_strength` must be in [0, 1), got {interpolation_strength!r}."
-            )
-        self.interpolation_strength = interpolation_strength
+        value = interpolation_strength
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+            raise ValueError(f"MultiKeyframeProcessor `interpolation_strength` must be in [0, 1), got {value!r}.")
+        self.interpolation_strength = float(value)
 
     @staticmethod
-    def check(keyframes: Sequence[Keyframe], num_frames: int) -> list[Keyframe]:
-        """Raise on keyframes out of range, out of order or at the same frame; returns them as a list."""
+    def check(keyframes: Sequence[Keyframe], num_frames: int, temporal_scale: int | None = None) -> list[Keyframe]:
+        """Raise on keyframes out of range, out of order or at the same frame; with the VAE's ``temporal_scale``
+        also on two ``in_place`` keyframes in one latent frame (the later would overwrite the earlier) and on a
+        clip that cannot line up with the video's latent frames. Returns them as a list."""
         if isinstance(keyframes, Keyframe):
             keyframes = [keyframes]
         keyframes = list(keyframes)
@@ -132,7 +157,35 @@ class MultiKeyframeProcessor:
             raise ValueError(f"`keyframes` must be at different frames, got frame indices {indices}.")
         if indices != sorted(indices):
             raise ValueError(f"`keyframes` must be in increasing frame order, got frame indices {indices}.")
+        if temporal_scale is not None:
+            MultiKeyframeProcessor._check_latent_frames(keyframes, num_frames, temporal_scale)
         return keyframes
+
+    @staticmethod
+    def _check_latent_frames(keyframes: list[Keyframe], num_frames: int, r: int) -> None:
+        placed: dict[int, int] = {}
+        for k in keyframes:
+            if k.in_place:
+                index = keyframe_latent_index(k.frame_index, r)
+                if index in placed:
+                    raise ValueError(
+                        f"`keyframes` at frames {placed[index]} and {k.frame_index} are both placed in place in latent "
+                        f"frame {index} (pixel frames {max(1, r * index - r + 1)}-{r * index}): one latent frame holds "
+                        "one image; move one to another latent frame or give it as tokens."
+                    )
+                placed[index] = k.frame_index
+            length = k.clip_length
+            if k.kind == "video" and length is not None and 1 < length <= r:
+                raise ValueError(
+                    f"`keyframes`: the clip at frame {k.frame_index} has {length} frames, and a clip keeps 1 + {r} k of "
+                    f"them (here only its first). A 4-D array or tensor is a clip, frames first, as `video=` reads "
+                    "it; keyframes take one image (or clip) for every prompt."
+                )
+            if k.kind == "video" and k.frame_index % r and num_frames - k.frame_index > r and length != 1:
+                raise ValueError(
+                    f"`keyframes`: a clip at frame {k.frame_index} must start at a multiple of {r} (its latent frames "
+                    "line up with the video's, as LTX-Video requires); give an image there, or move the clip."
+                )
 
     @staticmethod
     def to_conditions(keyframes: Sequence[Keyframe]) -> list:
@@ -175,14 +228,25 @@ class MultiKeyframeProcessor:
             covered[index] = True
         return out, covered
 
-    def mix(self, noise: torch.Tensor, interpolated: torch.Tensor, covered: torch.Tensor, held: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def strength_profile(anchors: Sequence[tuple[int, float]], num_latent_frames: int) -> torch.Tensor:
+        """(F',) the keyframes' strengths ``(latent frame, strength)`` interpolated as their latents are (cubic
+        smoothstep between neighbours): how much of the interpolation each latent frame takes. A keyframe at
+        strength 0 then steers nothing near it, as it holds nothing where it stands."""
+        values = [(index, torch.full((1, 1, 1, 1), float(strength))) for index, strength in anchors]
+        return MultiKeyframeProcessor.interpolate(values, num_latent_frames)[0].flatten()
+
+    def mix(self, noise: torch.Tensor, interpolated: torch.Tensor, covered: torch.Tensor, held: torch.Tensor,
+            strengths: torch.Tensor | None = None) -> torch.Tensor:
         """``noise`` (B, C, F', h, w) with the covered latent frames that no condition holds (``held`` (B, F'),
-        the conditioning strength) mixed toward ``interpolated``."""
+        the conditioning strength) mixed toward ``interpolated``, by ``interpolation_strength`` times
+        ``strengths`` (F', :meth:`strength_profile`; None: 1)."""
         s = self.interpolation_strength
         if s == 0:
             return noise
         free = covered.to(noise.device)[None, :] & (held <= 0)  # (B, F')
-        mixed = torch.lerp(noise, interpolated.to(noise), s)
+        weight = s if strengths is None else (s * strengths.to(noise)).view(1, 1, -1, 1, 1)
+        mixed = torch.lerp(noise, interpolated.to(noise), weight)
         return torch.where(free[:, None, :, None, None], mixed, noise)
 
 

@@ -590,6 +590,14 @@ def export_to_video(
     array = _frames_to_uint8(video_frames, "video_frames")
     if macro_block_size is not None and macro_block_size > 1:
         array = _resize_to_multiple(array, macro_block_size)
+    if audio is not None and sample_rate and hasattr(audio, "shape") and fps > 0:
+        seconds, video_seconds = audio.shape[-1] / sample_rate, array.shape[0] / fps
+        if abs(seconds - video_seconds) > 1.0 / fps:  # generated audio lasts num_frames / frame_rate exactly
+            logger.warning(
+                "export_to_video: %d frames at fps=%g last %.3f s but the audio lasts %.3f s, so they drift apart; "
+                "pass the frame rate the video was generated at (here about fps=%.3g).",
+                array.shape[0], fps, video_seconds, seconds, array.shape[0] / seconds,
+            )
     if output_video_path is None:
         with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as file:
             output_video_path = file.name

@@ -81,14 +81,17 @@ class ControlMixin:
     ) -> tuple[ControlPlan | None, list]:
         """Check ``keyframes`` and ``camera`` (before any model runs); returns the plan and the keyframes as
         condition inputs (empty without keyframes)."""
+        try:  # checked with or without keyframes, under the call's name for it
+            processor = MultiKeyframeProcessor(keyframe_interpolation)
+        except ValueError:
+            raise ValueError(f"`keyframe_interpolation` must be a number in [0, 1), got {keyframe_interpolation!r}.") from None
         if keyframes is None and camera is None:
             return None, []
-        conditions, processor, kept = [], None, ()
+        conditions, kept = [], ()
         if keyframes is not None:
             if other_conditions:
                 raise ValueError("Use `keyframes` or one of `conditions`, `conditioning_items`, `image`/`video`, not both.")
-            kept = tuple(MultiKeyframeProcessor.check(keyframes, num_frames))
-            processor = MultiKeyframeProcessor(keyframe_interpolation)
+            kept = tuple(MultiKeyframeProcessor.check(keyframes, num_frames, self.vae_temporal_compression_ratio))
             conditions = MultiKeyframeProcessor.to_conditions(kept)
         controller = None
         if camera is not None:
@@ -196,11 +199,14 @@ class ControlMixin:
             state = replace(state, positions=positions)
         if not control.keyframes or control.processor.interpolation_strength == 0:
             return state
-        interpolated, covered = MultiKeyframeProcessor.interpolate(self._anchor_latents(plan, control), frames)
+        anchors = self._anchor_latents(plan, control)
+        interpolated, covered = MultiKeyframeProcessor.interpolate(anchors, frames)
+        strengths = MultiKeyframeProcessor.strength_profile(
+            [(index, k.strength) for (index, _), k in zip(anchors, control.keyframes, strict=True)], frames)
         prefix = state.num_prefix_tokens
         grid = unpack(state.latents[:, prefix:], frames, height, width)
         held = state.conditioning_mask[:, prefix:].unflatten(1, (frames, height * width))[..., 0]
-        mixed = control.processor.mix(grid, interpolated, covered, held)
+        mixed = control.processor.mix(grid, interpolated, covered, held, strengths)
         return replace(state, latents=torch.cat([state.latents[:, :prefix], pack(mixed)], dim=1))
 
     # ------------------------------------------------------------------ step 5

@@ -69,8 +69,19 @@ def check_inputs(
     denoise_strength=1.0,
     image_cond_noise_scale=None,
     allowed_callback_inputs: Sequence[str] = ("latents",),
+    num_prompts: int = 1,
+    num_videos_per_prompt: int = 1,
+    generator=None,
 ) -> None:
     """Validate every argument before any model runs; each error names the argument."""
+    if isinstance(num_videos_per_prompt, bool) or not isinstance(num_videos_per_prompt, int) or num_videos_per_prompt < 1:
+        raise ValueError(f"`num_videos_per_prompt` must be an integer >= 1, got {num_videos_per_prompt!r}.")
+    videos = num_prompts * num_videos_per_prompt
+    if isinstance(generator, list) and len(generator) != videos:
+        raise ValueError(
+            f"`generator` is a list of {len(generator)} generators, but {videos} videos are made ({num_prompts} "
+            f"prompt(s) x `num_videos_per_prompt` {num_videos_per_prompt}): give one generator per video, or one for all."
+        )
     if not 0.0 <= denoise_strength <= 1.0:
         raise ValueError(f"`denoise_strength` must be in [0, 1], got {denoise_strength}.")
     if image_cond_noise_scale is not None and image_cond_noise_scale < 0:

@@ -95,9 +95,9 @@ class LongRun:
         return run
 
     @classmethod
-    def recorded_arguments(cls, output: Path) -> dict | None:
+    def recorded_arguments(cls, output: Path, finished_only: bool = True) -> dict | None:
         """The arguments of the run that :meth:`open` with ``resume=True`` would continue for ``output`` (the newest
-        folder, with at least one finished chunk), else None."""
+        folder, with at least one finished chunk unless ``finished_only`` is False), else None."""
         existing = _folders(output)
         if not existing or not (existing[-1] / "manifest.json").is_file():
             return None
@@ -105,7 +105,7 @@ class LongRun:
             manifest = cls._read(existing[-1] / "manifest.json")
         except ValueError:  # unreadable: open() reports it
             return None
-        return manifest["arguments"] if manifest["chunks"] else None
+        return manifest["arguments"] if manifest["chunks"] or not finished_only else None
 
     @staticmethod
     def _read(path: Path) -> dict:
@@ -123,6 +123,10 @@ class LongRun:
         for key in sorted(set(recorded) | set(arguments)):
             if recorded.get(key) == arguments.get(key):
                 continue
+            if key == "extra":  # the passed-through arguments (stg_scale ...): name the one that differs
+                given, started = arguments.get(key) or {}, recorded.get(key) or {}
+                key = next(k for k in sorted(set(given) | set(started)) if given.get(k) != started.get(k))
+                arguments, recorded = given, started
             if key in VERSIONED:
                 raise ValueError(
                     f"the run in {self.folder} was started by a version of ltx_video whose {VERSIONED[key]} differs "

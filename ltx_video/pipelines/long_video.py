@@ -231,7 +231,9 @@ class LongVideoMixin:
 
         Example::
 
-            pipe = ltx_video.load_default_pipeline()
+            from ltx_video.default_model import load_default_pipeline
+
+            pipe = load_default_pipeline()
             out = pipe.generate_long("a red ball bounces", duration=60, output="long.mp4", seed=0)
         """
         unknown = sorted(set(kwargs) - set(PASSED_THROUGH))
@@ -261,9 +263,13 @@ class LongVideoMixin:
             ratio=ratio,
         )
         layout.check()
-        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt) if isinstance(prompt, (list, tuple)) else []
         if not prompts or not all(isinstance(p, str) for p in prompts):
-            raise ValueError("`prompt` must be a string or a non-empty list of strings")
+            raise ValueError(f"`prompt` must be a string or a non-empty list of strings, got {prompt!r}")
+        if len(prompts) > layout.num_chunks:
+            raise ValueError(f"`prompt` has {len(prompts)} prompts but the video has {layout.num_chunks} chunks "
+                             f"(`chunk_frames` {layout.chunk_frames}, `overlap_frames` {layout.overlap_frames}): give at "
+                             "most one prompt per chunk, or a longer `duration`")
         output = Path(output)
         if output.suffix.lower() != ".mp4":
             raise ValueError(f"`output` must end in .mp4, got {output}")
@@ -277,8 +283,11 @@ class LongVideoMixin:
                 raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
         if colour_match_scope not in ("chunk", "frame"):
             raise ValueError(f"`colour_match_scope` must be 'chunk' or 'frame', got {colour_match_scope!r}")
-        if seed is None:
-            seed = generator.initial_seed() if generator is not None else int(torch.seed() % (2**31))
+        if seed is None and generator is not None:
+            seed = generator.initial_seed()
+        if seed is None:  # the seed of the run being resumed, so the same call continues it; else a random one
+            recorded = LongRun.recorded_arguments(output, finished_only=False) if resume else None
+            seed = int(recorded["seed"]) if recorded is not None else int(torch.seed() % (2**31))
         arguments = dict(
             prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
             num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,

@@ -312,7 +312,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
             guidance_timesteps=guidance_timesteps, cfg_star_rescale=cfg_star_rescale,
             image_cond_noise_scale=image_cond_noise_scale, denoise_strength=denoise_strength,
-            num_videos_per_prompt=num_videos_per_prompt, latents=latents, prompt_embeds=prompt_embeds,
+            num_videos_per_prompt=num_videos_per_prompt, latents=latents, prompt_embeds=prompt_embeds, generator=generator,
             prompt_attention_mask=prompt_attention_mask, negative_prompt_embeds=negative_prompt_embeds,
             negative_prompt_attention_mask=negative_prompt_attention_mask, output_type=output_type,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,

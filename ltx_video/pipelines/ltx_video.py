@@ -285,7 +285,7 @@ class LTXVideoPipeline(
         cfg_star_rescale, image_cond_noise_scale, denoise_strength, num_videos_per_prompt, latents, prompt_embeds,
         prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask, output_type,
         callback_on_step_end_tensor_inputs, max_sequence_length, keyframes=None, camera=None,
-        keyframe_interpolation=0.2, warn_prompt=True, modality_scale=1.0, audio_modality_scale=1.0,
+        keyframe_interpolation=0.2, warn_prompt=True, modality_scale=1.0, audio_modality_scale=1.0, generator=None,
     ) -> GenerationPlan:
         """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
         schedule and per-step guidance, then encode the text (the first model to run)."""
@@ -303,7 +303,8 @@ class LTXVideoPipeline(
             skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
             denoise_strength=denoise_strength, image_cond_noise_scale=image_cond_noise_scale,
-            allowed_callback_inputs=self._callback_tensor_inputs,
+            allowed_callback_inputs=self._callback_tensor_inputs, num_prompts=num_prompts,
+            num_videos_per_prompt=num_videos_per_prompt, generator=generator,
         )
         control, keyframe_conditions = self.plan_control(
             keyframes=keyframes, camera=camera, keyframe_interpolation=keyframe_interpolation,
@@ -524,7 +525,7 @@ class LTXVideoPipeline(
             skip_block_list=skip_block_list, skip_layer_strategy=skip_layer_strategy,
             guidance_timesteps=guidance_timesteps, cfg_star_rescale=cfg_star_rescale,
             image_cond_noise_scale=image_cond_noise_scale, denoise_strength=denoise_strength,
-            num_videos_per_prompt=num_videos_per_prompt, latents=latents, prompt_embeds=prompt_embeds,
+            num_videos_per_prompt=num_videos_per_prompt, latents=latents, prompt_embeds=prompt_embeds, generator=generator,
             prompt_attention_mask=prompt_attention_mask, negative_prompt_embeds=negative_prompt_embeds,
             negative_prompt_attention_mask=negative_prompt_attention_mask, output_type=output_type,
             callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,

@@ -1,0 +1,139 @@
+"""Keyframes and cameras as users pass them: NumPy scalars, batches of one, odd speeds, strength 0; and the call's
+batch arguments (generator lists, ``num_videos_per_prompt``) refused as diffusers refuses them. Each case came from
+trying the API as a new user would (2026-12-06)."""
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+from conftest import gen
+
+from ltx_video import Camera, CameraController, Keyframe
+from ltx_video.conditioning.multi_keyframe_processor import MultiKeyframeProcessor
+from ltx_video.io.media import export_to_video
+from ltx_video.testing import tiny_audio_video_pipeline
+
+ARGS = dict(prompt="a red ball", height=64, width=64, num_frames=25, num_inference_steps=2, output_type="latent",
+            max_sequence_length=16)
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _refused(check, match):
+    with pytest.raises(ValueError, match=match):
+        check()
+
+
+def test_camera_values_as_users_pass_them():
+    camera = Camera(motion_type="pan_left", speed=np.float32(1.5), fov=np.int64(50), background_depth=np.float64(3))
+    assert (camera.speed, camera.fov, camera.background_depth) == (1.5, 50.0, 3.0)
+    assert all(type(v) is float for v in (camera.speed, camera.fov, camera.background_depth))
+    _refused(lambda: Camera(motion_type="dolly_forward", background_depth=float("inf")), "`background_depth` must be a finite")
+    _refused(lambda: Camera(speed=True), "`speed` must be a finite number")
+    assert CameraController(camera, strength=np.float32(0.5)).strength == 0.5
+    for name, value in (("strength", "0.5"), ("strength", None), ("until", "1"), ("lowpass", float("inf"))):
+        _refused(lambda name=name, value=value: CameraController(camera, **{name: value}), f"`{name}` must be")
+
+
+@pytest.mark.parametrize("motion", ["zoom_out", "dolly_backward"])
+def test_a_zoom_out_is_held_to_its_mirrors_bound_and_stays_finite(motion):
+    mirror = {"zoom_out": "zoom_in", "dolly_backward": "dolly_forward"}[motion]
+    for speed in (5.0, 60.0, 1000.0):  # 64 px frame, 4 frames per latent step
+        outcomes = []
+        for kind in (motion, mirror):
+            try:
+                CameraController(Camera(motion_type=kind, speed=speed)).check(49, 64, 64, 4)
+                outcomes.append(True)
+            except ValueError as error:
+                outcomes.append(False)
+                assert f"({kind})" in str(error)
+        assert outcomes[0] == outcomes[1], speed
+    assert outcomes == [False, False]  # 1000 % per frame, refused both ways
+    # A long zoom out at an accepted speed: the world coordinates stay finite (a million pixels at most).
+    offsets = CameraController(Camera(motion_type=motion, speed=5.0)).motion_field(300, 64, 64, 4).world_offsets(4, 4)
+    assert torch.isfinite(offsets).all() and offsets.abs().max() == 1e6
+
+
+def test_camera_bound_counts_the_frames_the_pipeline_pads_to():
+    camera = CameraController(Camera(motion_type="pan_left", speed=1000.0))
+    for num_frames in (2, 4, 5):  # padded to 5: one latent step either way
+        _refused(lambda n=num_frames: camera.check(n, 64, 64, 4), "more than the frame")
+    camera.check(1, 64, 64, 4)  # one frame: nothing moves
+
+
+def test_keyframe_values_and_media_as_users_pass_them(tmp_path):
+    image = torch.rand(3, 64, 64)
+    keyframe = Keyframe(image, np.int64(24), strength=np.float32(0.5))
+    assert (keyframe.frame_index, keyframe.strength) == (24, 0.5)
+    assert type(keyframe.frame_index) is int and type(keyframe.strength) is float
+    assert Keyframe(image[None], 24, placement="in_place").kind == "image"  # a batch of one is one image
+    assert Keyframe(np.zeros((1, 64, 64, 3), np.uint8), 0).kind == "image"
+    assert Keyframe(torch.rand(9, 3, 64, 64), 8).kind == "video"
+    _refused(lambda: Keyframe(None, 0), "`image_or_clip` must be a PIL image")
+    _refused(lambda: Keyframe(tmp_path, 0), "`image_or_clip` is a folder")
+    _refused(lambda: Keyframe(image, 0, strength=True), "`strength` must be in")
+
+
+def test_keyframes_the_latent_grid_cannot_hold_are_refused():
+    image = torch.rand(3, 64, 64)
+    check = MultiKeyframeProcessor.check
+    same_latent = [Keyframe(image, 21, placement="in_place"), Keyframe(image, 24, placement="in_place")]
+    _refused(lambda: check(same_latent, 49, 4), "frames 21 and 24 are both placed in place in latent frame 6")
+    check(same_latent, 49)  # without the VAE's compression the frames are only checked for range and order
+    check([Keyframe(image, 21, placement="in_place"), Keyframe(image, 25, placement="in_place")], 49, 4)
+    check([Keyframe(image, 21), Keyframe(image, 24)], 49, 4)  # as tokens, both are kept
+    _refused(lambda: check([Keyframe(torch.rand(9, 3, 64, 64), 10)], 49, 4), "a clip at frame 10 must start at a multiple of 4")
+    check([Keyframe(torch.rand(9, 3, 64, 64), 8)], 49, 4)
+    check([Keyframe(torch.rand(9, 3, 64, 64), 46)], 49, 4)  # near the end it is trimmed to one frame
+    two = torch.rand(2, 3, 64, 64)  # one image per prompt, as `image=` takes: a 2-frame clip here, refused
+    _refused(lambda: check([Keyframe(two, 0)], 49, 4), "the clip at frame 0 has 2 frames")
+
+
+def test_a_keyframe_at_strength_zero_steers_nothing(pipe):
+    profile = MultiKeyframeProcessor.strength_profile([(0, 1.0), (4, 0.0), (6, 1.0)], 8)
+    assert profile.tolist() == pytest.approx([1, 0.84375, 0.5, 0.15625, 0, 0.5, 1, 0])
+    image = torch.rand(3, 64, 64, generator=gen(1))
+    other = torch.rand(3, 64, 64, generator=gen(2))
+    starts = {}
+
+    def grab(name):
+        def callback(p, i, t, tensors):
+            starts.setdefault(name, tensors["latents"].clone())
+            return tensors
+        return callback
+
+    for name, strength, interpolation in (("plain", 0.0, 0.0), ("zero", 0.0, 0.5), ("full", 1.0, 0.5)):
+        pipe(**{**ARGS, "num_inference_steps": 1}, keyframes=[Keyframe(image, 0, strength), Keyframe(other, 24, strength)],
+             keyframe_interpolation=interpolation, generator=gen(0), callback_on_step_end=grab(name))
+    assert torch.equal(starts["zero"], starts["plain"])  # strength 0: the interpolation leaves the noise alone
+    assert (starts["full"] - starts["plain"]).abs().max() > 0.1
+
+
+def test_keyframe_interpolation_is_checked_without_keyframes(pipe):
+    _refused(lambda: pipe(**ARGS, keyframe_interpolation=5.0, generator=gen(0)), r"`keyframe_interpolation` must be a number in \[0, 1\)")
+
+
+def test_batch_arguments_are_refused_as_diffusers_refuses_them(pipe):
+    _refused(lambda: pipe(**{**ARGS, "prompt": ["a", "b"]}, generator=[gen(0)]),
+             r"`generator` is a list of 1 generators, but 2 videos are made")
+    _refused(lambda: pipe(**ARGS, num_videos_per_prompt=2, generator=[gen(0), gen(1), gen(2)]),
+             r"`generator` is a list of 3 generators, but 2 videos are made")
+    _refused(lambda: pipe(**ARGS, num_videos_per_prompt=0), "`num_videos_per_prompt` must be an integer >= 1")
+    out = pipe(**{**ARGS, "prompt": ["a", "b"]}, generator=[gen(0), gen(1)])
+    assert out.frames.shape[0] == 2
+
+
+def test_export_warns_when_fps_is_not_the_generation_rate(tmp_path, caplog):
+    frames, rate = torch.rand(49, 3, 32, 32), 16000
+    audio = torch.zeros(round(rate * 49 / 30))  # generated at 30 fps
+    with caplog.at_level(logging.WARNING, logger="ltx_video.io.media"):
+        export_to_video(frames, tmp_path / "a.mp4", fps=30, audio=audio, sample_rate=rate)
+        assert not caplog.records
+        export_to_video(frames, tmp_path / "b.mp4", fps=24, audio=audio, sample_rate=rate)
+    assert len(caplog.records) == 1 and "about fps=30" in caplog.records[0].getMessage()
