@@ -137,3 +137,34 @@ def test_export_warns_when_fps_is_not_the_generation_rate(tmp_path, caplog):
         assert not caplog.records
         export_to_video(frames, tmp_path / "b.mp4", fps=24, audio=audio, sample_rate=rate)
     assert len(caplog.records) == 1 and "about fps=30" in caplog.records[0].getMessage()
+
+
+def test_callbacks_read_and_replace_the_text_as_in_diffusers(pipe):
+    from diffusers import LTXConditionPipeline, LTXPipeline
+
+    for reference in (LTXPipeline, LTXConditionPipeline):
+        assert set(reference._callback_tensor_inputs) <= set(pipe._callback_tensor_inputs)
+    args = dict(ARGS, guidance_scale=3.0, generate_audio=False)
+    names = ["latents", "prompt_embeds", "negative_prompt_embeds"]
+    seen = {}
+
+    def keep(p, i, t, tensors):  # returns what it was given
+        seen.setdefault("shapes", (tensors["prompt_embeds"].shape, tensors["negative_prompt_embeds"].shape))
+        return tensors
+
+    def copies(p, i, t, tensors):  # equal values, new tensors: taken, and nothing changes
+        return {**tensors, "prompt_embeds": tensors["prompt_embeds"].clone()}
+
+    def silence(p, i, t, tensors):  # the text replaced after the first step
+        return {**tensors, "prompt_embeds": torch.zeros_like(tensors["prompt_embeds"])}
+
+    plain = pipe(**args, generator=gen(0)).frames
+    runs = {f.__name__: pipe(**args, generator=gen(0), callback_on_step_end=f, callback_on_step_end_tensor_inputs=names)
+            for f in (keep, copies, silence)}
+    batch, tokens, width = seen["shapes"][1]
+    assert seen["shapes"][0] == (2 * batch, tokens, width)  # negative and positive, as diffusers' loop holds them
+    assert torch.equal(runs["keep"].frames, plain) and torch.equal(runs["copies"].frames, plain)
+    assert (runs["silence"].frames - plain).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="must keep"):
+        pipe(**args, generator=gen(0), callback_on_step_end_tensor_inputs=names,
+             callback_on_step_end=lambda p, i, t, x: {**x, "prompt_embeds": x["prompt_embeds"][:1]})

@@ -4,12 +4,19 @@ diffusers' pipelines expose ``guidance_scale``, ``guidance_rescale``, ``do_class
 ``num_timesteps``, ``current_timestep``, ``attention_kwargs`` and ``interrupt`` while they run; a callback may
 set ``pipe._guidance_scale`` (the next steps use it) or ``pipe._interrupt = True`` (the loop stops, the
 latents so far are decoded). :class:`CallbackStateMixin` gives both pipelines the same, with diffusers' names.
+
+Asked for in ``callback_on_step_end_tensor_inputs``, ``"prompt_embeds"`` and ``"negative_prompt_embeds"`` are given
+as diffusers' LTX pipelines hold them in their loop (with classifier-free guidance ``prompt_embeds`` is the negative
+and the positive concatenated, in that order), and a callback that returns changed ones changes the later steps' text.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import torch
 
 __all__ = ["CallbackStateMixin"]
 
@@ -23,6 +30,7 @@ class CallbackStateMixin:
     _num_timesteps: int | None = None
     _current_timestep: Any = None
     _interrupt: bool = False
+    _callback_text: dict | None = None  # the running call's {"prompt_embeds", "negative_prompt_embeds"}
 
     @property
     def guidance_scale(self):
@@ -75,3 +83,33 @@ class CallbackStateMixin:
         for later in range(step + 1, len(guidance)):
             guidance[later] = dataclasses.replace(guidance[later], guidance_scale=float(scale))
         return scale
+
+    def run_callback(self, callback: Callable, step: int, timestep, tensors: dict, names: Sequence[str]) -> dict:
+        """``callback(self, step, timestep, kwargs)`` with ``tensors`` and, when ``names`` asks for them, the text
+        embeddings; changed embeddings returned by the callback are taken for the next steps. Returns the callback's
+        other outputs."""
+        text = self._callback_text
+        asked = text is not None and ("prompt_embeds" in names or "negative_prompt_embeds" in names)
+        kwargs = dict(tensors)
+        if asked:
+            positive, negative = text["prompt_embeds"], text["negative_prompt_embeds"]
+            shown = positive if negative is None else torch.cat([negative, positive])
+            kwargs.update(prompt_embeds=shown, negative_prompt_embeds=negative)
+        outputs = callback(self, step, timestep, kwargs)
+        if not asked:
+            return outputs
+        given, given_negative = outputs.pop("prompt_embeds", None), outputs.pop("negative_prompt_embeds", None)
+        if given is not None and given is not shown:
+            if given.shape != shown.shape:
+                raise ValueError(f"a callback returned `prompt_embeds` of shape {tuple(given.shape)}; it must keep "
+                                 f"{tuple(shown.shape)}.")
+            if negative is None:
+                text["prompt_embeds"] = given
+            else:
+                text["negative_prompt_embeds"], text["prompt_embeds"] = given.chunk(2)
+        if given_negative is not None and given_negative is not negative:
+            if negative is None or given_negative.shape != negative.shape:
+                raise ValueError("a callback returned `negative_prompt_embeds`, but the call has none of that shape "
+                                 "(start with guidance_scale > 1).")
+            text["negative_prompt_embeds"] = given_negative
+        return outputs

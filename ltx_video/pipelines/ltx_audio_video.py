@@ -71,7 +71,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
 
     model_cpu_offload_seq = "text_encoder->transformer->vae->audio_vae"
     _optional_components = ["latent_upsampler", "audio_vae"]
-    _callback_tensor_inputs = ["latents", "audio_latents"]
+    _callback_tensor_inputs = ["latents", "audio_latents", "prompt_embeds", "negative_prompt_embeds"]
 
     def __init__(
         self,
@@ -342,7 +342,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         def step_hook(i, t, tokens, audio_tokens=None):
             if callback_on_step_end is not None:
                 tensors = {"latents": tokens} if audio_tokens is None else {"latents": tokens, "audio_latents": audio_tokens}
-                outputs = callback_on_step_end(self, i, t, tensors)
+                outputs = self.run_callback(callback_on_step_end, i, t, tensors, callback_on_step_end_tensor_inputs)
                 tokens = outputs.pop("latents", tokens)
                 audio_tokens = outputs.pop("audio_latents", audio_tokens)
             return tokens if audio_state is None else (tokens, audio_tokens)

@@ -71,7 +71,7 @@ class LTXVideoPipeline(
 
     model_cpu_offload_seq = "text_encoder->transformer->vae"
     _optional_components = ["latent_upsampler"]
-    _callback_tensor_inputs = ["latents"]
+    _callback_tensor_inputs = ["latents", "prompt_embeds", "negative_prompt_embeds"]  # as diffusers' LTX pipelines
     #: The ``timestep_schedule`` of calls that do not give one, and of :meth:`encode_prompt`'s T5 masking.
     #: Set ``pipe.default_timestep_schedule = "shifted"`` where the pipeline replaces diffusers' ``LTXPipeline``
     #: or ``LTXImageToVideoPipeline``; "linear_quadratic" is LTX-Video 0.9.8 and ``LTXConditionPipeline``.
@@ -185,22 +185,27 @@ class LTXVideoPipeline(
         return timesteps, torch.cat([timesteps / 1000.0, timesteps.new_zeros(1)])
 
     # ------------------------------------------------------------------ 5. model
-    def velocity_model(self, prompt_embeds, prompt_mask, negative_embeds, negative_mask, strategy, attention_kwargs):
+    def velocity_model(self, prompt_embeds, prompt_mask, negative_embeds, negative_mask, strategy, attention_kwargs,
+                       text: dict | None = None):
         """The transformer as ``denoising.ModelFn``: picks text per pass and applies STG to the last pass.
+        ``text`` ({"prompt_embeds", "negative_prompt_embeds"}): read at every pass, so a callback may replace them.
 
         With ``audio_latents`` (an ``LTXAudioVideoTransformer3DModel``) the audio tokens ride along in every
         pass and the model returns ``(velocity, audio velocity)``; modality guidance's isolated pass (after the
         conditional one) runs without the audio<->video exchange.
         """
 
-        text_per_passes: dict[tuple[bool, bool, bool], tuple[torch.Tensor, torch.Tensor]] = {}
+        text_per_passes: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+        current = text if text is not None else {"prompt_embeds": prompt_embeds, "negative_prompt_embeds": negative_embeds}
 
         def text_for(guidance: denoising.GuidanceConfig) -> tuple[torch.Tensor, torch.Tensor]:
-            """Text embeddings and masks for the passes [uncond?, cond, isolated?, perturbed?], built once per layout."""
-            key = (guidance.do_cfg, guidance.do_modality, guidance.do_stg)
+            """Text embeddings and masks for the passes [uncond?, cond, isolated?, perturbed?], built once per layout
+            (and again when a callback replaced the embeddings)."""
+            positive, negative = current["prompt_embeds"], current["negative_prompt_embeds"]
+            key = (guidance.do_cfg, guidance.do_modality, guidance.do_stg, id(positive), id(negative))
             if key not in text_per_passes:
                 conditional = 1 + guidance.do_modality + guidance.do_stg
-                embeds = [negative_embeds] * guidance.do_cfg + [prompt_embeds] * conditional
+                embeds = [negative] * guidance.do_cfg + [positive] * conditional
                 masks = [negative_mask] * guidance.do_cfg + [prompt_mask] * conditional
                 text_per_passes[key] = (torch.cat(embeds), torch.cat(masks))
             return text_per_passes[key]
@@ -390,12 +395,13 @@ class LTXVideoPipeline(
             return result
 
         set_denoising_step(0, len(plan.timesteps))  # for EfficientAttentionConfig.dense_steps
+        self._callback_text = {"prompt_embeds": plan.prompt_embeds, "negative_prompt_embeds": plan.negative_embeds}
         try:
             with self.control_hooks(plan, state) as x0_hook:
                 return denoising.denoise(
                     self.velocity_model(
                         plan.prompt_embeds, plan.prompt_mask, plan.negative_embeds, plan.negative_mask, plan.strategy,
-                        attention_kwargs,
+                        attention_kwargs, text=self._callback_text,
                     ),
                     state, plan.timesteps, plan.sigmas, plan.guidance,
                     image_cond_noise_scale=plan.image_cond_noise_scale, stochastic=stochastic_sampling,
@@ -404,7 +410,7 @@ class LTXVideoPipeline(
                     interrupted=lambda: self._interrupt, x0_hook=x0_hook,
                 )
         finally:
-            self._current_timestep = None
+            self._current_timestep, self._callback_text = None, None
             set_denoising_step(None)
 
     def finish_video(
@@ -540,7 +546,7 @@ class LTXVideoPipeline(
         def step_hook(i, t, tokens):
             if callback_on_step_end is None:
                 return tokens
-            outputs = callback_on_step_end(self, i, t, {"latents": tokens})
+            outputs = self.run_callback(callback_on_step_end, i, t, {"latents": tokens}, callback_on_step_end_tensor_inputs)
             return outputs.pop("latents", tokens)
 
         with self.progress_bar(total=len(plan.timesteps)) as bar:
