@@ -224,6 +224,30 @@ def test_disable_restores_diffusers_default(transformer):
     assert transformer.transformer_blocks[0].attn1.processor._attention_backend is None
 
 
+def test_options_return_to_their_defaults_once_no_model_uses_them(transformer):
+    """``min_tokens=None`` means "keep the current value", so the way back to the device default is to switch the
+    last model off the ltx backends: the next enable starts from the defaults."""
+    for model in list(backends._ltx_models):  # models earlier tests left on an ltx backend
+        disable_efficient_attention(model)
+    other = tiny_transformer(seed=1)
+    enable_efficient_attention(transformer, "ltx_block_sparse", min_tokens=0, dense_steps=2)
+    enable_efficient_attention(other, "ltx_chunked")
+    disable_efficient_attention(transformer)
+    assert backends._config.min_tokens == 0  # `other` still reads the options
+    disable_efficient_attention(other)
+    enable_efficient_attention(transformer, "ltx_block_sparse")
+    assert backends._config == backends.EfficientAttentionConfig()
+    disable_efficient_attention(transformer)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU refusal")
+@pytest.mark.parametrize("name,match", [("_native_cudnn", "CUDA only"), ("_native_efficient", "CUDA only"),
+                                        ("_native_flash", "no attention mask")])
+def test_backends_that_cannot_run_here_are_refused_up_front(transformer, name, match):
+    with pytest.raises(ValueError, match=match):
+        enable_efficient_attention(transformer, name)
+
+
 def test_switching_backends_logs_no_diffusers_notice(transformer, caplog):
     """diffusers logs "Attention backends are an experimental feature" at every switch; the user asked us for a
     backend and has nothing to act on. Its other warnings are untouched."""

@@ -194,8 +194,19 @@ def test_audio_video_pipeline_with_calibrated_policy():
     args = dict(height=64, width=64, num_frames=9, num_inference_steps=2, output_type="pt")
     reference = pipe("a drum", **args, generator=gen(1))
     policy = FP8QuantizationPolicy(rounding="gptq")
-    with pytest.raises(ValueError, match="calibration_prompts"):
+    with pytest.raises(ValueError, match="GPTQ rounding\\) needs `calibration_prompts`"):
         pipe.enable_fp8(policy)
+    # Refused before any calibration run: a policy naming modules the model lacks, a policy that is not one,
+    # calibration prompts a policy cannot use.
+    calibrate = pipe.record_transformer_inputs
+    pipe.record_transformer_inputs = lambda *a, **k: pytest.fail("calibration ran before the policy was checked")
+    with pytest.raises(ValueError, match="nope"):
+        pipe.enable_fp8(FP8QuantizationPolicy(rounding="gptq", modules=("nope",)), calibration_prompts=["a drum"])
+    with pytest.raises(ValueError, match="`policy` must be an FP8QuantizationPolicy"):
+        pipe.enable_fp8("fp8")
+    with pytest.raises(ValueError, match="`calibration_prompts` are used only by a policy that needs calibration"):
+        pipe.enable_fp8(calibration_prompts=["a drum"])
+    pipe.record_transformer_inputs = calibrate
     names = pipe.enable_fp8(
         policy, calibration_prompts=["a drum"], height=64, width=64, num_frames=9, num_inference_steps=2
     )

@@ -132,6 +132,7 @@ _layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of t
 _layout_key = None  # what _layout was computed from (the positions tensor itself, or the grid)
 _dense_phase = False  # the first dense_steps of a generation run (set_denoising_step)
 _sparse_models: weakref.WeakSet = weakref.WeakSet()  # models switched to ltx_block_sparse
+_ltx_models: weakref.WeakSet = weakref.WeakSet()  # models switched to any ltx_* backend (they read _config)
 
 
 def set_denoising_step(step: int | None, num_steps: int | None = None) -> None:
@@ -370,6 +371,11 @@ def _resolve(backend: str) -> str:
     known = {member.value for member in AttentionBackendName}
     if name not in known:
         raise ValueError(f"`backend` must be one of {ATTENTION_BACKENDS} or a diffusers backend name, got {backend!r}.")
+    if name == "_native_flash":  # PyTorch's flash kernel takes no mask, and every LTX attention call has one
+        raise ValueError("`backend` '_native_flash' takes no attention mask, which every LTX attention call passes: "
+                         "use 'sdpa' (PyTorch picks its flash kernel where it can) or 'flash' (flash-attn).")
+    if name in ("_native_cudnn", "_native_efficient") and not torch.cuda.is_available():
+        raise ValueError(f"`backend` {backend!r} runs on CUDA only and this machine has none: use 'sdpa' or 'auto'.")
     return name
 
 
@@ -392,7 +398,8 @@ def enable_efficient_attention(
             ``"flash"`` (error if flash-attn is missing), ``"ltx_block_sparse"``, ``"ltx_chunked"``, or
             any diffusers backend name.
         pattern, chunk_size, tile_shape, min_tokens, dense_steps, dense_blocks: options of the ``ltx_*``
-            backends (:class:`EfficientAttentionConfig`); left out, the current ones are kept.
+            backends (:class:`EfficientAttentionConfig`); left out (None), the current ones are kept, which are
+            the defaults again once :func:`disable_efficient_attention` has switched back the last model using them.
     """
     global _config, _layout, _layout_key
     if not hasattr(model, "set_attention_backend"):
@@ -415,6 +422,9 @@ def enable_efficient_attention(
     _config, _layout, _layout_key = config, None, None
     _remove_layout_hook(model)
     _sparse_models.discard(model)
+    _ltx_models.discard(model)
+    if name.startswith("ltx_"):
+        _ltx_models.add(model)
     if name == BLOCK_SPARSE:
         model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
         _sparse_models.add(model)
@@ -424,10 +434,14 @@ def enable_efficient_attention(
 
 
 def disable_efficient_attention(model: torch.nn.Module) -> None:
-    """``model`` back to diffusers' active backend (which ``enable_efficient_attention`` leaves as it found it)."""
-    global _layout, _layout_key
+    """``model`` back to diffusers' active backend (which ``enable_efficient_attention`` leaves as it found it); the
+    options go back to their defaults when no other model uses an ``ltx_*`` backend."""
+    global _config, _layout, _layout_key
     _remove_layout_hook(model)
     _sparse_models.discard(model)
+    _ltx_models.discard(model)
     _layout, _layout_key = None, None
+    if not _ltx_models:  # nothing reads the options any more: the next enable starts from the defaults
+        _config = EfficientAttentionConfig()
     with _quiet_backend_switch():
         model.reset_attention_backend()

@@ -361,7 +361,8 @@ def video_motion_events(
         frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8.
         fps: frame rate; frame ``k`` shows time ``k / fps``.
         camera: the frames' :func:`~ltx_video.metrics.camera.camera_motion` ``(F - 1, 3)`` when already
-            computed (it is the costly part); computed here when None.
+            computed (it is the costly part); computed here when None. Either way it is kept only where the
+            background shows it (:func:`_supported_camera`), so passing it gives the same events as leaving it out.
 
     Returns:
         ``(times, strengths)``: event times in seconds ``(E,)``, sorted, and the velocity change of
@@ -381,6 +382,7 @@ def video_motion_events(
         if motion.shape != (f - 1, 3):
             raise ValueError(f"camera must have shape ({f - 1}, 3) for {f} frames, got {motion.shape}")
         motion[:, :2] /= factor  # full-size pixels -> working-resolution pixels
+        motion, background = _supported_camera(video, motion)
     maps = compose_motions(motion, h, w)  # frame 0 -> frame k: p_k = s * p_0 + t
     max_step = 0.25 * max(h, w)
     components, labels = _components(video, _background(video, maps) if background is None else background)

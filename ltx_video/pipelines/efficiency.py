@@ -17,7 +17,7 @@ import torch
 from ltx_video.attention import BlockSparsePattern, disable_efficient_attention, enable_efficient_attention
 from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
-from ltx_video.quantization import FP8QuantizationPolicy, quantize_fp8
+from ltx_video.quantization import FP8QuantizationPolicy, is_fp8_quantized, quantize_fp8
 from ltx_video.utils.compile import prepare_cpu_inductor
 
 
@@ -135,13 +135,19 @@ class EfficiencyMixin:
             ...                 calibration_prompts=["a red ball bounces", "a blue square bounces"])
         """
         policy = FP8QuantizationPolicy() if policy is None else policy
+        if not isinstance(policy, FP8QuantizationPolicy):
+            raise ValueError(f"enable_fp8: `policy` must be an FP8QuantizationPolicy, got {type(policy).__name__}.")
+        if is_fp8_quantized(self.transformer):
+            raise ValueError("enable_fp8: the transformer is already FP8-quantized; quantize the full-precision model.")
+        policy.select(self.transformer)  # a policy naming modules the model lacks fails before any calibration run
         calibration = None
         if policy.needs_calibration:
             if not calibration_prompts:
-                raise ValueError(
-                    "enable_fp8: this policy (GPTQ rounding or keep_fraction > 0) needs `calibration_prompts`."
-                )
+                raise ValueError(f"enable_fp8: this policy ({policy.calibration_reason}) needs `calibration_prompts`.")
             calibration = self.record_transformer_inputs(calibration_prompts, **calibration_kwargs)
+        elif calibration_prompts:
+            raise ValueError("enable_fp8: `calibration_prompts` are used only by a policy that needs calibration (GPTQ "
+                             "rounding, keep_fraction > 0 or static activations); this one needs none.")
         return quantize_fp8(self.transformer, policy, calibration=calibration)
 
     def record_transformer_inputs(self, prompts: Sequence[str], **kwargs) -> list[dict]:

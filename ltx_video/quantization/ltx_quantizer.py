@@ -131,6 +131,13 @@ class FP8QuantizationPolicy:
     def needs_calibration(self) -> bool:
         return self.rounding == "gptq" or self.keep_fraction > 0 or self.activations == "static"
 
+    @property
+    def calibration_reason(self) -> str:
+        """What in this policy needs calibration data, in words (empty if nothing does)."""
+        reasons = [("GPTQ rounding", self.rounding == "gptq"), (f"keep_fraction={self.keep_fraction}", self.keep_fraction > 0),
+                   ("static activation scales", self.activations == "static")]
+        return ", ".join(text for text, needed in reasons if needed)
+
     def select(self, model: nn.Module) -> list[str]:
         """Names of the ``nn.Linear`` layers this policy quantizes in ``model`` (checked)."""
         linears = {name for name, module in model.named_modules() if isinstance(module, nn.Linear)}
@@ -444,8 +451,8 @@ def quantize_fp8(
     names = policy.select(model)
     if policy.needs_calibration and not calibration:
         raise ValueError(
-            f"policy rounding={policy.rounding!r}, keep_fraction={policy.keep_fraction} needs `calibration`: "
-            "a list of keyword-argument dicts for model(**kwargs)."
+            f"the policy's {policy.calibration_reason} needs `calibration`: a list of keyword-argument dicts for "
+            "model(**kwargs)."
         )
     if policy.keep_fraction > 0:
         sizes = {n: model.get_submodule(n).weight.numel() for n in names}
