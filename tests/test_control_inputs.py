@@ -168,3 +168,25 @@ def test_callbacks_read_and_replace_the_text_as_in_diffusers(pipe):
     with pytest.raises(ValueError, match="must keep"):
         pipe(**args, generator=gen(0), callback_on_step_end_tensor_inputs=names,
              callback_on_step_end=lambda p, i, t, x: {**x, "prompt_embeds": x["prompt_embeds"][:1]})
+
+
+def test_a_folder_saved_again_holds_only_what_was_saved(tmp_path):
+    """Control modules ride beside the components; saving a pipeline without them into a folder that had them
+    removes theirs, else from_pretrained would load them back into a pipeline that never had them."""
+    from ltx_video import LTXAudioVideoPipeline
+    from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+    from ltx_video.conditioning.multi_keyframe_processor import KeyframeAdapter
+
+    with_modules = tiny_audio_video_pipeline(seed=0)
+    config = with_modules.transformer.config
+    dim = config.num_attention_heads * config.attention_head_dim
+    with_modules.camera_encoder = CameraMotionEncoder(dim, hidden=8)
+    with_modules.keyframe_adapter = KeyframeAdapter(dim, latent_channels=8, blocks=(0,), heads=2)
+    with_modules.save_pretrained(tmp_path)
+    loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path)
+    assert isinstance(loaded.camera_encoder, CameraMotionEncoder) and isinstance(loaded.keyframe_adapter, KeyframeAdapter)
+    (tmp_path / "notes").mkdir()  # a folder of the user's is left alone
+    tiny_audio_video_pipeline(seed=0).save_pretrained(tmp_path)
+    loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path)
+    assert loaded.camera_encoder is None and loaded.keyframe_adapter is None
+    assert not (tmp_path / "camera_encoder").exists() and (tmp_path / "notes").is_dir()

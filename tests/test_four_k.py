@@ -52,6 +52,15 @@ def test_disable_restores_plain_calls(pipe):
     pipe.enable_4k_mode(TILING)
     pipe.disable_4k_mode()
     assert torch.equal(pipe(**KW, height=64, width=64, output_type="latent", generator=gen()).frames, plain)
+    assert pipe.vae_tiling is None
+    own = TilingConfig(tile_size=32, tile_overlap=0, tile_frames=8, frame_overlap=0)
+    pipe.enable_vae_tiling(own)  # the user's tiling comes back after 4K mode, twice enabled or not
+    pipe.enable_4k_mode(TILING)
+    pipe.enable_4k_mode(TILING)
+    pipe.disable_4k_mode()
+    assert pipe.vae_tiling is own
+    with pytest.raises(ValueError, match="`latent_upsampler` must be a model"):
+        pipe.enable_4k_mode(TILING, latent_upsampler="not a model")
 
 
 def test_4k_size_must_halve_on_the_latent_grid(pipe):
@@ -97,6 +106,9 @@ def test_audio_video_pipeline_upsampler_path_is_video_only():
         pipe(**KW, height=64, width=64, generate_audio=True)
     out = pipe(**KW, height=64, width=64, output_type="pt", generator=gen())
     assert out.frames.shape == (1, 17, 3, 64, 64)
+    assert type(out).__name__ == "LTXAudioVideoPipelineOutput" and out.audio is None  # as a video-only call's
+    frames, audio = pipe(**KW, height=64, width=64, output_type="pt", generator=gen(), return_dict=False)
+    assert torch.equal(frames, out.frames) and audio is None
 
 
 def test_tiled_decode_through_the_pipeline_matches_the_function(pipe):

@@ -188,6 +188,18 @@ def test_save_pretrained_round_trip_gives_identical_outputs(tmp_path):
         assert torch.equal(loaded.decode(z[:, :8]).sample, vae.decode(z[:, :8]).sample)
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_encodes_on_the_cpu(dtype):
+    """The adaptive patches' pooling has no half-precision CPU kernel; it runs in float32 there, the rest in ``dtype``."""
+    vae = tiny_vae().eval()
+    x = clip(9)
+    with torch.no_grad():
+        full = vae.encode(x).latent_dist.parameters
+        half = vae.to(dtype).encode(x.to(dtype)).latent_dist.parameters
+    assert half.dtype == dtype and torch.isfinite(half).all()
+    assert (half.float() - full).abs().max() < 0.1 * full.abs().max()
+
+
 # ----------------------------------------------------------------------------- learning
 def test_thirty_adam_steps_reduce_the_reconstruction_loss():
     vae = tiny_vae().train()

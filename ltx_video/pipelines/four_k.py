@@ -102,13 +102,21 @@ def _generate_4k(pipe, mode: FourKMode, arguments: dict[str, Any]):
             "`generate_audio=False` and no `audio`, or use a HierarchicalVAE, whose 4K path keeps the audio."
         )
     if "generate_audio" in arguments:
-        if getattr(pipe, "audio_generation_enabled", False):
+        if arguments["generate_audio"] is None and getattr(pipe, "audio_generation_enabled", False):
             logger.warning("4K mode with a latent upsampler generates video only; the output has no audio.")
         arguments["generate_audio"] = False
-    return pipe.generate_multiscale(
+    result = pipe.generate_multiscale(
         latent_upsampler=mode.latent_upsampler, downscale_factor=0.5, first_pass={}, second_pass=dict(mode.refine),
         adain_factor=mode.adain_factor, **arguments,
     )
+    if not hasattr(pipe, "audio_vae"):
+        return result
+    # An audio-video pipeline answers as its video-only calls do: its own output, without audio.
+    from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipelineOutput
+
+    if isinstance(result, tuple):
+        return (result[0], None)
+    return LTXAudioVideoPipelineOutput(frames=result.frames, audio=None, audio_latents=None)
 
 
 class FourKMixin:
@@ -161,13 +169,19 @@ class FourKMixin:
                     f"{type(self.vae).__name__} compresses {self.vae_spatial_compression_ratio}x and it has no "
                     "latent_upsampler."
                 )
+            if not isinstance(upsampler, torch.nn.Module):
+                raise ValueError(f"`latent_upsampler` must be a model (diffusers' LTXLatentUpsamplerModel), got "
+                                 f"{type(upsampler).__name__}.")
             refine = {"timesteps": timesteps, "guidance_scale": refine_guidance_scale}
             mode = FourKMode(tiling=tiling, latent_upsampler=upsampler, refine=refine, adain_factor=adain_factor)
+        if getattr(self, "four_k_mode", None) is None:  # the tiling set before 4K mode, which disable brings back
+            self._tiling_before_4k = self.vae_tiling
         self.four_k_mode = mode
         self.vae_tiling = tiling
         return mode.path
 
     def disable_4k_mode(self) -> None:
-        """Back to plain calls and untiled decoding."""
+        """Back to plain calls, with the VAE tiling there was before :meth:`enable_4k_mode` (none by default)."""
+        if getattr(self, "four_k_mode", None) is not None:
+            self.vae_tiling = getattr(self, "_tiling_before_4k", None)
         self.four_k_mode = None
-        self.vae_tiling = None

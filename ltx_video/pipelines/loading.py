@@ -3,6 +3,8 @@ original single-file checkpoints."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,14 @@ __all__ = ["CONTROL_MODULES", "LoadingMixin"]
 
 # Learned control modules that live beside a pipeline's diffusers components (not in model_index.json, so the
 # folder still loads in diffusers' own LTX pipelines): attribute -> (module, class).
+def _saved_class(folder: Path) -> str | None:
+    """The ``_class_name`` of the module saved in ``folder`` (None if it holds none)."""
+    try:
+        return json.loads((folder / "config.json").read_text()).get("_class_name")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 CONTROL_MODULES = {
     "camera_encoder": ("ltx_video.conditioning.camera_controller", "CameraMotionEncoder"),
     "keyframe_adapter": ("ltx_video.conditioning.multi_keyframe_processor", "KeyframeAdapter"),
@@ -59,10 +69,12 @@ class LoadingMixin:
         """diffusers' ``save_pretrained``, plus ``generation_defaults.json`` when the pipeline has
         :attr:`generation_defaults`, so ``from_pretrained`` and ``ltx-video generate --model`` use them."""
         super().save_pretrained(save_directory, *args, **kwargs)
-        for name in CONTROL_MODULES:
-            module = getattr(self, name, None)
+        for name, (_, class_name) in CONTROL_MODULES.items():
+            module, folder = getattr(self, name, None), Path(save_directory) / name
             if module is not None:
-                module.save_pretrained(Path(save_directory) / name)
+                module.save_pretrained(folder)
+            elif _saved_class(folder) == class_name:  # an earlier save's, which from_pretrained would load back
+                shutil.rmtree(folder)
         stale = Path(save_directory) / GENERATION_DEFAULTS_FILE
         if self.generation_defaults is not None:
             self.generation_defaults.save(save_directory)

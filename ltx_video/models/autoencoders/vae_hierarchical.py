@@ -258,7 +258,7 @@ class AdaptivePatchEmbed(nn.Module):
             return x.new_ones(x.shape[0], 1, x.shape[2], x.shape[3] // p, x.shape[4] // p)
         dx = F.pad((x[..., :, 1:] - x[..., :, :-1]).abs(), (0, 1))
         dy = F.pad((x[..., 1:, :] - x[..., :-1, :]).abs(), (0, 0, 0, 1))
-        detail = F.avg_pool3d((dx + dy).mean(dim=1, keepdim=True), (1, p, p))
+        detail = _avg_pool_hw((dx + dy).mean(dim=1, keepdim=True), p)
         detail = F.max_pool3d(detail, (1, 3, 3), stride=1, padding=(0, 1, 1))
         return torch.sigmoid(self.gate_log_sharpness.exp() * (detail - self.gate_threshold))
 
@@ -266,10 +266,17 @@ class AdaptivePatchEmbed(nn.Module):
         fine = self.fine(space_to_depth(x, 1, self.patch_size))
         if self.coarse is None:
             return fine
-        coarse = self.coarse(space_to_depth(F.avg_pool3d(x, (1, 2, 2)), 1, self.patch_size))
+        coarse = self.coarse(space_to_depth(_avg_pool_hw(x, 2), 1, self.patch_size))
         coarse = coarse.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)
         gate = self.gate(x).to(fine.dtype)
         return gate * fine + (1 - gate) * coarse
+
+
+def _avg_pool_hw(x: torch.Tensor, size: int) -> torch.Tensor:
+    """``F.avg_pool3d(x, (1, size, size))``; in float32 for half precision on the CPU, which has no such kernel."""
+    if x.device.type == "cpu" and x.dtype in (torch.float16, torch.bfloat16):
+        return F.avg_pool3d(x.float(), (1, size, size)).to(x.dtype)
+    return F.avg_pool3d(x, (1, size, size))
 
 
 # ----------------------------------------------------------------------------- encoder / decoder
