@@ -30,7 +30,7 @@ def _videos(inputs: list[Path]) -> list[Path]:
     files = []
     for item in inputs:
         if item.is_dir():
-            files += sorted(item.glob("*.mp4"))
+            files += sorted(f for f in item.iterdir() if f.is_file() and f.suffix.lower() == ".mp4")
         elif item.is_file():
             files.append(item)
         else:
@@ -129,11 +129,14 @@ def markdown(rows: list[dict], summary: dict) -> str:
     keys = ["file", "av_offset_ms", "av_align", "prompt_adherence", "flicker", "drift", "camera_dx", "camera_dy",
             "camera_zoom", "camera_err_px"]
     keys = [k for k in keys if any(k in r for r in rows)]
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    for r in rows:
-        cells = [r.get(k, "") for k in keys]
-        lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |")
-    lines += ["", "| summary | value |", "|---|---|"]
+    lines = []
+    if rows:
+        lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+        for r in rows:
+            cells = [r.get(k, "") for k in keys]
+            lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |")
+        lines.append("")
+    lines += ["| summary | value |", "|---|---|"]
     lines += [f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in summary.items()]
     return "\n".join(lines) + "\n"
 
@@ -148,7 +151,15 @@ def main(argv: list[str] | None = None) -> int:
         files = _videos(args.inputs)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    explicit = json.loads(args.prompts.read_text()) if args.prompts is not None else None
+    explicit = None
+    if args.prompts is not None:
+        try:
+            explicit = json.loads(args.prompts.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            parser.error(f"--prompts {args.prompts}: not a readable JSON file ({error})")
+        if not isinstance(explicit, dict):
+            parser.error(f"--prompts {args.prompts}: expected a JSON object (file name -> prompt), got a "
+                         f"{type(explicit).__name__}")
     start = time.perf_counter()
     rows = []
     for f in tqdm(files, desc="evaluating"):
@@ -160,8 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     summary["seconds"] = round(time.perf_counter() - start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = json.dumps(_json_safe({"summary": summary, "clips": rows}), indent=2, allow_nan=False)
-    args.out.with_suffix(".json").write_text(report)
-    args.out.with_suffix(".md").write_text(markdown(rows, summary))
+    stem = args.out.with_name(args.out.name.removesuffix(".json").removesuffix(".md"))  # "run_v1.2" keeps its ".2"
+    stem.with_name(stem.name + ".json").write_text(report)
+    stem.with_name(stem.name + ".md").write_text(markdown(rows, summary))
     print(markdown([], summary).strip())
     return 0
 

@@ -19,22 +19,32 @@ def load(name: str):
 def test_make_then_evaluate(tmp_path, capsys):
     clips = tmp_path / "clips"
     assert load("make_synthetic").main([str(clips), "--num", "2", "--seed", "0"]) == 0
-    assert load("evaluate").main([str(clips), "--out", str(tmp_path / "eval")]) == 0
-    report = json.loads((tmp_path / "eval.json").read_text())
-    assert [row["file"] for row in report["clips"]] == ["clip_00000.mp4", "clip_00001.mp4"]
+    (clips / "clip_00001.mp4").rename(clips / "clip_00001.MP4")  # found whatever the suffix's case
+    capsys.readouterr()
+    assert load("evaluate").main([str(clips), "--out", str(tmp_path / "eval_v1.2")]) == 0
+    assert capsys.readouterr().out.startswith("| summary | value |")  # no empty clip table before it
+    report = json.loads((tmp_path / "eval_v1.2.json").read_text())  # the stem keeps its ".2"
+    (tmp_path / "eval_v1.2.md").rename(tmp_path / "eval.md")
+    assert [row["file"] for row in report["clips"]] == ["clip_00000.mp4", "clip_00001.MP4"]
     summary = report["summary"]
     # Synthetic clips are in sync and follow their prompts; the camera matches the ground truth.
     assert summary["mean_abs_av_offset_ms"] < 15
     assert summary["prompt_adherence"] >= 0.5
     assert summary["camera_err_px"] < 0.5
     table = (tmp_path / "eval.md").read_text()
-    assert "| summary | value |" in table and "clip_00001.mp4" in table
+    assert "| summary | value |" in table and "clip_00001.MP4" in table
 
 
-def test_evaluate_rejects_missing_inputs(tmp_path):
+def test_evaluate_rejects_missing_inputs(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         load("evaluate").main([str(tmp_path / "nothing")])
     assert exit_.value.code == 2
+    (tmp_path / "a.mp4").write_bytes(b"")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    for prompts, message in (("missing.json", "not a readable JSON file"), ("list.json", "expected a JSON object")):
+        with pytest.raises(SystemExit) as exit_:
+            load("evaluate").main([str(tmp_path / "a.mp4"), "--prompts", str(tmp_path / prompts)])
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
 def _write_with_late_audio(path, clip, late_s: float) -> None:

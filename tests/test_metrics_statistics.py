@@ -65,3 +65,20 @@ def test_deterministic_nan_dropped_constant_and_errors():
         bootstrap_interval(x, resamples=10)
     with pytest.raises(ValueError, match="1-D"):
         bootstrap_interval(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="level must be a number"):
+        bootstrap_interval(x, level="0.9")
+    with pytest.raises(ValueError, match=r"one value per draw \(10000,\), got shape \(\)"):
+        bootstrap_interval([1.0, 2.0, 3.0, 4.0], statistic=np.mean)  # without axis=1: one number for all draws
+    assert bootstrap_interval([1.0, 2.0, 3.0, 4.0], statistic=lambda d: d.mean(axis=1)) == bootstrap_interval(
+        [1.0, 2.0, 3.0, 4.0])
+
+
+def test_float_frames_outside_the_unit_range_are_refused():
+    """A float array of 0-255 values read as [0, 1] made every metric silently wrong (flicker 1.05 for 0.004)."""
+    from ltx_video.metrics import flicker
+
+    frames = np.random.default_rng(0).integers(0, 256, size=(8, 16, 16, 3)).astype(np.uint8)
+    assert flicker(frames) == pytest.approx(flicker(frames.astype(np.float32) / 255))  # float32 rounding
+    assert flicker(frames) == pytest.approx(flicker(frames.astype(np.float32) / 127.5 - 1))
+    with pytest.raises(ValueError, match="frames holds values up to 255: float frames must be in"):
+        flicker(frames.astype(np.float32))

@@ -40,9 +40,15 @@ def _unit_range(array: np.ndarray, name: str, signed: bool | None = None) -> np.
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite")
+    if array.size and np.abs(array).max() > _FLOAT_LIMIT:  # e.g. 0-255 values in a float array
+        raise ValueError(f"{name} holds values up to {np.abs(array).max():.4g}: float frames must be in [0, 1] or "
+                         "[-1, 1] (give 0-255 values as uint8, or divide them by 255)")
     if signed is None:
         signed = bool(array.size and array.min() < 0)
     return (array + 1.0) / 2.0 if signed else array
+
+
+_FLOAT_LIMIT = 1.5  # past the range by more than rounding or a decoder's overshoot
 
 
 def is_signed_range(frames) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -44,8 +45,8 @@ def bootstrap_interval(
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"values must be 1-D (one value per clip), got shape {x.shape}")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}")
     if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)) or resamples < 100:
         raise ValueError(f"resamples must be an int >= 100, got {resamples!r}")
     if isinstance(statistic, str):
@@ -56,5 +57,9 @@ def bootstrap_interval(
     if not x.size:
         return float("nan"), float("nan")
     draws = x[np.random.default_rng(seed).integers(0, x.size, size=(resamples, x.size))]
-    low, high = np.quantile(statistic(draws), [(1 - level) / 2, (1 + level) / 2])
+    estimates = np.asarray(statistic(draws), dtype=np.float64)
+    if estimates.shape != (resamples,):
+        raise ValueError(f"statistic must map the draws (resamples, n) to one value per draw ({resamples},), got shape "
+                         f"{estimates.shape} (e.g. np.mean without axis=1)")
+    low, high = np.quantile(estimates, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
