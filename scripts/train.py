@@ -33,12 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from ltx_video.training.config import load_train_config
+    from ltx_video.training.stages import check_stage_options
     from ltx_video.training.trainer import resolve_resume, summary_line, train
 
     try:
+        if args.stop_after is not None and args.stop_after < 1:
+            raise ValueError(f"--stop-after must be a step >= 1, got {args.stop_after}")
         config = load_train_config(args.config, steps=args.steps, output_dir=args.output_dir, batch_size=args.batch_size,
                                    learning_rate=args.learning_rate)
         resolve_resume(args.resume, Path(config.output_dir))
+        check_stage_options(config)  # before any clip is rendered
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2

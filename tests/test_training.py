@@ -213,6 +213,13 @@ def test_folder_source_reads_videos_audio_and_prompt_sidecars(tmp_path):
         ({"colour": "red"}, "unknown key"),
         ({"data": {"max_objects": 4}}, r"data.max_objects must be in \[1, 3\]"),
         ({"data": {"source": "folder"}}, "data.root is required"),
+        ({"gradient_checkpointing": "no"}, "gradient_checkpointing must be true or false"),
+        ({"warmup_steps": True}, "warmup_steps must be an integer"),
+        ({"learning_rate": float("inf")}, "must be finite"),
+        ({"seed": "abc"}, "seed must be an integer"),
+        ({"output_dir": 5}, "output_dir must be a folder path"),
+        ({"model": [1]}, "model must be a mapping"),
+        ({"data": [1]}, "data must be a mapping"),
     ],
 )
 def test_bad_configs_name_the_key(tmp_path, change, message):
@@ -222,12 +229,27 @@ def test_bad_configs_name_the_key(tmp_path, change, message):
         load_train_config(tmp_path / "run.yaml")
 
 
+def test_yaml_that_is_not_a_mapping_is_named(tmp_path):
+    for text, message in (("- 1\n- 2\n", "must hold a mapping of settings"), ("stage: [video_vae\n", "not valid YAML")):
+        (tmp_path / "run.yaml").write_text(text)
+        with pytest.raises(ValueError, match=message):
+            load_train_config(tmp_path / "run.yaml")
+
+
 def test_script_reports_bad_config_and_missing_checkpoint(tmp_path, autoencoders):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"stage": "video_vae", "output_dir": str(tmp_path), "steps": -1}))
     bad = subprocess.run([sys.executable, *TRAIN, "--config", str(tmp_path / "bad.yaml")], capture_output=True,
                          text=True, env=env)
     assert bad.returncode == 2 and "steps must be an integer >= 1" in bad.stderr
+    # A stage option's typo is named at once, before the clips are rendered; so is a --stop-after below 1.
+    typo = {"stage": "video_vae", "output_dir": str(tmp_path / "t"), "steps": 1, "stage_options": {"crop_frame": 9},
+            "data": {"num_clips": 100000}}
+    (tmp_path / "typo.yaml").write_text(yaml.safe_dump(typo))
+    for argv, message in ((["--config", str(tmp_path / "typo.yaml")], "unknown key(s) ['crop_frame']"),
+                          (["--config", str(tmp_path / "bad.yaml"), "--stop-after", "0"], "--stop-after must be")):
+        bad = subprocess.run([sys.executable, *TRAIN, *argv], capture_output=True, text=True, env=env, timeout=60)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
     config = _write_config(tmp_path / "vae.yaml", "video_vae", tmp_path / "vae")
     missing = subprocess.run([sys.executable, *TRAIN, "--config", str(config), "--resume", "latest"],
                              capture_output=True, text=True, env=env)

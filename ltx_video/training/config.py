@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,10 +65,21 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+        if not isinstance(self.warmup_steps, int) or isinstance(self.warmup_steps, bool) or self.warmup_steps < 0:
             raise ValueError(f"warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")
+        if not all(math.isfinite(getattr(self, n)) for n in ("learning_rate", "weight_decay", "grad_clip")):
+            raise ValueError("learning_rate, weight_decay and grad_clip must be finite")
         if not self.learning_rate > 0 or not self.grad_clip > 0 or self.weight_decay < 0:
             raise ValueError("learning_rate and grad_clip must be > 0 and weight_decay >= 0")
+        if not isinstance(self.output_dir, str) or not self.output_dir:
+            raise ValueError(f"output_dir must be a folder path, got {self.output_dir!r}")
+        if not isinstance(self.gradient_checkpointing, bool):  # YAML's 'no' in quotes is a string, and truthy
+            raise ValueError(f"gradient_checkpointing must be true or false, got {self.gradient_checkpointing!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        for name in ("model", "stage_options"):
+            if not isinstance(getattr(self, name), dict):
+                raise ValueError(f"{name} must be a mapping (key: value lines), got {getattr(self, name)!r}")
         if self.mixed_precision not in _PRECISIONS:
             raise ValueError(f"mixed_precision must be one of {_PRECISIONS}, got {self.mixed_precision!r}")
         if self.lr_schedule not in _SCHEDULES:
@@ -82,7 +94,12 @@ def load_train_config(path: str | Path, **overrides: Any) -> TrainConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config not found: {path}")
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} must hold a mapping of settings (stage: ..., steps: ...), got a {type(raw).__name__}")
     raw.update({k: v for k, v in overrides.items() if v is not None})
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(raw) - known)
@@ -90,6 +107,8 @@ def load_train_config(path: str | Path, **overrides: Any) -> TrainConfig:
         raise ValueError(f"{path}: unknown key(s) {unknown}; accepted: {sorted(known)}")
     data_known = {f.name for f in dataclasses.fields(DataConfig)}
     data = raw.get("data") or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: data must be a mapping, got {data!r}")
     if sorted(set(data) - data_known):
         raise ValueError(f"{path}: unknown data key(s) {sorted(set(data) - data_known)}; accepted: {sorted(data_known)}")
     missing = [k for k in ("stage", "output_dir", "steps") if k not in raw]

@@ -316,19 +316,28 @@ class TransformerStage:
         )
 
 
-def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):
-    if config.stage == "camera":  # a frozen base pipeline with a trainable motion encoder
+def stage_class(stage: str) -> type:
+    """The class that trains ``stage`` (imported on demand)."""
+    if stage == "camera":  # a frozen base pipeline with a trainable motion encoder
         from ltx_video.training.camera_stage import CameraStage
 
-        return CameraStage(config, bank, device)
-    if config.stage == "continuation":  # a saved pipeline's transformer fine-tuned to continue chunks
+        return CameraStage
+    if stage == "continuation":  # a saved pipeline's transformer fine-tuned to continue chunks
         from ltx_video.training.continuation_stage import ContinuationStage
 
-        return ContinuationStage(config, bank, device)
-    if config.stage == "keyframes":  # a frozen base pipeline with a trainable keyframe adapter
+        return ContinuationStage
+    if stage == "keyframes":  # a frozen base pipeline with a trainable keyframe adapter
         from ltx_video.training.keyframe_stage import KeyframeStage
 
-        return KeyframeStage(config, bank, device)
-    stages = {"video_vae": VideoVAEStage, "audio_vae": AudioVAEStage, "transformer": TransformerStage}
-    return stages[config.stage](config, bank, device)
+        return KeyframeStage
+    return {"video_vae": VideoVAEStage, "audio_vae": AudioVAEStage, "transformer": TransformerStage}[stage]
+
+
+def check_stage_options(config: TrainConfig) -> None:
+    """``stage_options`` keys checked against the stage's before any clip is rendered."""
+    _options(config, stage_class(config.stage).defaults)
+
+
+def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):
+    return stage_class(config.stage)(config, bank, device)
 

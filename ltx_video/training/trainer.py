@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import ClipBank, batch_indices
-from ltx_video.training.stages import build_stage
+from ltx_video.training.stages import build_stage, check_stage_options
 
 __all__ = ["latest_checkpoint", "parameter_checksum", "resolve_resume", "train"]
 
@@ -103,6 +103,9 @@ def train(
     """
     output_dir = Path(config.output_dir)
     checkpoint = resolve_resume(resume, output_dir)  # fail before any heavy work
+    check_stage_options(config)
+    if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1):
+        raise ValueError(f"stop_after must be a step >= 1, got {stop_after!r}")
     accelerator = Accelerator(cpu=cpu, mixed_precision=config.mixed_precision)
     rank, world = accelerator.process_index, accelerator.num_processes
     main = accelerator.is_main_process
@@ -144,6 +147,8 @@ def train(
             group["lr"] = config.learning_rate * scale * _lr_lambda(config)(start)
     if start >= config.steps:
         accelerator.print(f"checkpoint {checkpoint} is at step {start} >= steps {config.steps}: nothing to train")
+    elif stop_after is not None and stop_after <= start:
+        raise ValueError(f"stop_after {stop_after} is not past the resumed step {start}: nothing would be trained")
 
     initial = parameter_checksum(model)
     began = time.perf_counter()
