@@ -75,12 +75,22 @@ def test_sizes_are_padded_and_terms_scale():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [(dict(height=0), "height"), (dict(attention="flash3"), "attention"), (dict(dtype=torch.int8), "dtype"),
-     (dict(guidance_passes=0), "guidance_passes"), (dict(batch_size=1.5), "batch_size")],
+     (dict(guidance_passes=0), "guidance_passes"), (dict(batch_size=1.5), "batch_size"),
+     (dict(vae_tile=16), "`vae_tile` must be at least 32"), (dict(vae_tile_stride=-64, vae_tiling=True), "vae_tile_stride"),
+     (dict(vae_tile_stride=16, vae_tiling=True), "vae_tile_stride"), (dict(max_sequence_length=0), "max_sequence_length")],
 )
 def test_bad_arguments_name_themselves(kwargs, message):
     args = {**dict(height=64, width=64, num_frames=9), **kwargs}
     with pytest.raises(ValueError, match=message):
         estimate_memory(LTX_VIDEO_2B, **args)
+
+
+def test_numpy_sizes_and_the_audio_video_config(tmp_path):
+    import numpy as np
+
+    assert estimate_memory(LTX_VIDEO_2B, np.int64(64), 64, 9) == estimate_memory(LTX_VIDEO_2B, 64, 64, 9)
+    with pytest.raises(ValueError, match="the planner knows LTXVideoTransformer3DModel, not LTXAudioVideoTransformer3DModel"):
+        estimate_memory({**LTX_VIDEO_2B, "_class_name": "LTXAudioVideoTransformer3DModel"}, 64, 64, 9)
 
 
 def test_plan_command_prints_the_estimate(capsys, tmp_path):

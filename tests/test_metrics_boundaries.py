@@ -51,7 +51,18 @@ def test_boundary_flicker_and_style_distance_see_a_colour_step():
     assert widened["boundary"] == pytest.approx(flicker["boundary"] / 4, rel=0.2)
 
 
-@pytest.mark.parametrize("boundaries,message", [([0], "boundaries"), ([30, 20], "boundaries"), ([40], "boundaries")])
+@pytest.mark.parametrize("boundaries,message", [([0], "boundaries"), ([30, 20], "boundaries"), ([40], "boundaries"),
+                                               ([16.7], "list of frame indices"), (16, "list of frame indices")])
 def test_bad_boundaries(boundaries, message):
     with pytest.raises(ValueError, match=message):
         boundary_flicker(np.zeros((40, 8, 8, 3)), boundaries)
+
+
+@pytest.mark.parametrize("frames,kwargs,message", [
+    ((10, 16, 16, 3), dict(block=0), "block must be an int >= 1"),
+    ((10, 16, 16, 3), dict(radius=-1), "radius must be an int >= 0"),
+    ((10, 6, 6, 3), {}, r"at least `block` \(8\) px on each side, got 6x6"),
+])
+def test_bad_flow_settings_are_named(frames, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        flow_discontinuity(np.zeros(frames), [5], **kwargs)

@@ -17,6 +17,8 @@ on every frame pair (or position) that belongs to no transition, so a seam shows
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ltx_video.metrics._inputs import FramesLike, as_frames
@@ -25,7 +27,10 @@ __all__ = ["block_flow", "boundary_flicker", "flow_discontinuity", "style_distan
 
 
 def _check_boundaries(boundaries, num_frames: int) -> list[int]:
-    values = [int(b) for b in boundaries]
+    try:
+        values = [operator.index(b) for b in boundaries]  # 16.7 is not a frame index (int() would cut it)
+    except TypeError:
+        raise ValueError(f"boundaries must be a list of frame indices, got {boundaries!r}") from None
     if any(not 1 <= b < num_frames for b in values) or values != sorted(set(values)):
         raise ValueError(f"boundaries must be increasing frame indices in [1, {num_frames - 1}], got {list(boundaries)}")
     return values
@@ -78,6 +83,11 @@ def flow_discontinuity(frames: FramesLike, boundaries, width: int = 1, block: in
     b = _check_boundaries(boundaries, len(video))
     if len(video) < 3:
         raise ValueError(f"frames must hold at least 3 frames, got {len(video)}")
+    for name, value, low in (("block", block, 1), ("radius", radius, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if min(video.shape[1:3]) < block:
+        raise ValueError(f"frames must be at least `block` ({block}) px on each side, got {video.shape[1]}x{video.shape[2]}")
     flows = np.stack([block_flow(video[t], video[t + 1], block, radius) for t in range(len(video) - 1)])
     change = np.linalg.norm(np.diff(flows, axis=0), axis=-1).mean(axis=(1, 2))  # change[i]: pairs i -> i + 1
     return _split(change, b, width, 1)

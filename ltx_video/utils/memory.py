@@ -28,6 +28,7 @@ the error of each prediction). Allocator caching and fragmentation come on top o
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -113,7 +114,7 @@ def _transformer_weight_bytes(config: dict, dtype: torch.dtype, fp8: bool) -> in
 
 
 def _check(name: str, value, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
 
 
@@ -142,15 +143,24 @@ def estimate_memory(
     (diffusers' tiling); a :class:`TilingConfig` estimates this library's ``tiled_decode`` instead. Sizes are padded as the pipelines pad them (multiples of 32, ``8k + 1`` frames).
     """
     config = dict(transformer_config)
+    if config.get("_class_name", "LTXVideoTransformer3DModel") != "LTXVideoTransformer3DModel":
+        raise ValueError(f"`transformer_config`: the planner knows LTXVideoTransformer3DModel, not "
+                         f"{config['_class_name']} (its audio stream is not modelled)")
     config = {k: v for k, v in config.items() if not k.startswith("_")}
     for name, value in (("height", height), ("width", width), ("num_frames", num_frames),
                         ("batch_size", batch_size), ("guidance_passes", guidance_passes), ("vae_tile", vae_tile)):
         _check(name, value)
+    if vae_tile < 32:
+        raise ValueError(f"`vae_tile` must be at least 32 px (one latent cell of LTX-Video's VAE), got {vae_tile}.")
+    if vae_tile_stride is not None:
+        _check("vae_tile_stride", vae_tile_stride, 32)
+    if max_sequence_length is not None:
+        _check("max_sequence_length", max_sequence_length)
     if attention not in ATTENTION_MODES:
         raise ValueError(f"`attention` must be one of {ATTENTION_MODES}, got {attention!r}.")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}.")
-    text_tokens = max_sequence_length or config.pop("max_sequence_length", None) or 128
+    text_tokens = max_sequence_length if max_sequence_length is not None else config.pop("max_sequence_length", None) or 128
     _check("max_sequence_length", text_tokens)
     config.pop("max_sequence_length", None)
 

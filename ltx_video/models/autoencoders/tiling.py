@@ -63,7 +63,14 @@ class TilingConfig:
                     f"TilingConfig.{name} must be an integer in [0, {limit}={getattr(self, limit)}), got {value!r}."
                 )
         if self.output_device is not None:
-            torch.device(self.output_device)  # raises on a name torch does not know
+            if not isinstance(self.output_device, (str, torch.device)):
+                raise ValueError(f"TilingConfig.output_device must be a device name such as 'cpu' or 'cuda:0', or a "
+                                 f"torch.device, got {self.output_device!r}.")
+            try:
+                torch.device(self.output_device)
+            except RuntimeError:
+                raise ValueError(f"TilingConfig.output_device must be a device name such as 'cpu' or 'cuda:0', got "
+                                 f"{self.output_device!r}.") from None
 
     def check(self, spatial_ratio: int, temporal_ratio: int) -> None:
         """ValueError unless every size divides by the VAE's compression (``spatial_ratio`` x ``temporal_ratio``)."""
