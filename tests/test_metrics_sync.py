@@ -90,6 +90,12 @@ def test_offset_from_events_on_exact_events():
     assert offset == pytest.approx(123, abs=1.0)
     assert math.isnan(offset_from_events_ms(np.zeros(0), np.zeros(0), audio_onset_envelope(audio)))
     assert math.isnan(offset_from_events_ms(times, np.ones(3), np.zeros(2000)))
+    # Never past the limit searched, though the lag grid is whole milliseconds.
+    assert abs(offset_from_events_ms(times, np.ones(3), audio_onset_envelope(audio), max_offset_ms=0.3)) <= 0.3
+    with pytest.raises(ValueError, match="as long as each other"):
+        offset_from_events_ms(times, np.ones(2), audio_onset_envelope(audio))
+    with pytest.raises(ValueError, match="finite"):
+        offset_from_events_ms(np.array([np.nan]), np.ones(1), audio_onset_envelope(audio))
 
 
 @pytest.fixture(scope="module")

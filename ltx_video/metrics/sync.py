@@ -102,10 +102,16 @@ def offset_from_events_ms(
         The offset in ms, or ``nan`` when there is no event or no onset.
     """
     max_offset_ms = check_positive(max_offset_ms, "max_offset_ms")
+    times, strengths = np.asarray(times, np.float64), np.asarray(strengths, np.float64)
+    if times.shape != strengths.shape or times.ndim != 1:
+        raise ValueError(f"times and strengths must be 1-D and as long as each other, got {times.shape} and {strengths.shape}")
+    if not (np.isfinite(times).all() and np.isfinite(strengths).all()):
+        raise ValueError("times and strengths must be finite")
     lags, correlation = _lag_correlation(times, strengths, envelope, max_offset_ms)
     if not correlation.max() > 0:
         return float("nan")
-    return float(lags[0] + _parabolic_vertex(correlation, int(np.argmax(correlation))))
+    offset = lags[0] + _parabolic_vertex(correlation, int(np.argmax(correlation)))
+    return float(np.clip(offset, -max_offset_ms, max_offset_ms))  # the 1 ms grid reaches past a fractional limit
 
 
 def _lag_correlation(times, strengths, envelope, max_offset_ms: float) -> tuple[np.ndarray, np.ndarray]:
