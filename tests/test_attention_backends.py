@@ -1,5 +1,6 @@
 """The ltx_* backends through diffusers' attention dispatch, on diffusers' LTX transformer and our pipelines."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -230,7 +231,7 @@ def test_options_return_to_their_defaults_once_no_model_uses_them(transformer):
     for model in list(backends._ltx_models):  # models earlier tests left on an ltx backend
         disable_efficient_attention(model)
     other = tiny_transformer(seed=1)
-    enable_efficient_attention(transformer, "ltx_block_sparse", min_tokens=0, dense_steps=2)
+    enable_efficient_attention(transformer, "ltx_block_sparse", min_tokens=0, dense_steps=np.int64(2))  # NumPy too
     enable_efficient_attention(other, "ltx_chunked")
     disable_efficient_attention(transformer)
     assert backends._config.min_tokens == 0  # `other` still reads the options

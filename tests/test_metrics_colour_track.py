@@ -72,3 +72,16 @@ def test_colour_adherence_ignores_shape():
     assert metrics.prompt_adherence(clip.video, prompt, shapes=False) == 1.0
     other = next(c for c in COLOURS if c != colour)
     assert metrics.prompt_adherence(clip.video, f"a {other} {shape} bounces", shapes=False) == 0.0
+
+
+def test_thresholds_and_numpy_windows_are_checked():
+    from ltx_video.metrics import av_align_score, colour_bounce_events, colour_track
+
+    frames = np.zeros((12, 16, 16, 3))
+    for bad in (-1.0, float("nan"), "1"):
+        with pytest.raises(ValueError, match="min_speed"):
+            colour_bounce_events(frames, 24, (1, 0, 0), min_speed=bad)
+        with pytest.raises(ValueError, match="min_area"):
+            colour_track(frames, (1, 0, 0), min_area=bad)
+    audio = np.zeros(8000)
+    assert av_align_score(frames, audio, 24, window_frames=np.int64(1)) == av_align_score(frames, audio, 24, window_frames=1)

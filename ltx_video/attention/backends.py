@@ -35,6 +35,7 @@ import contextlib
 import enum
 import logging
 import math
+import numbers
 import weakref
 from dataclasses import dataclass, field
 
@@ -76,7 +77,7 @@ DEFAULT_MIN_TOKENS = {"cpu": 1024, "cuda": 8192}
 
 
 def _is_count(value, minimum: int = 0) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int) and value >= minimum
+    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def colour_track(frames: FramesLike, rgb, tolerance: float = 0.2, min_area: floa
     """``(F, 2)`` centroid ``(x, y)`` in pixel-centre coordinates of the pixels near colour ``rgb`` (in [0, 1]);
     NaN in frames where the object covers less than ``min_area`` px."""
     tolerance = check_positive(tolerance, "tolerance")
+    min_area = check_positive(min_area, "min_area")
     rgb = np.asarray(rgb, np.float64)
     if rgb.shape != (3,) or not ((rgb >= 0) & (rgb <= 1)).all():
         raise ValueError(f"rgb must be 3 values in [0, 1], got {rgb.tolist()}")
@@ -78,6 +79,7 @@ def colour_bounce_events(
     :func:`~ltx_video.metrics.sync.offset_from_events_ms` and :func:`~ltx_video.metrics.sync.align_score_from_times`.
     """
     fps = check_positive(fps, "fps")
+    min_speed = check_positive(min_speed, "min_speed")
     track = colour_track(frames, rgb, tolerance)
     events = [e for axis in range(2) for e in _axis_events(track[:, axis], min_speed)]
     events.sort()

@@ -11,6 +11,8 @@ biased by the window; the exponential decay of a burst only tilts it slightly.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ltx_video.metrics._inputs import AudioLike, FramesLike, as_mono_audio, check_positive
@@ -233,7 +235,7 @@ def av_align_score(
         window_frames: the matching tolerance in frames, >= 0.
     """
     fps = check_positive(fps, "fps")
-    if isinstance(window_frames, bool) or not isinstance(window_frames, (int, float)) or not window_frames >= 0:
+    if isinstance(window_frames, bool) or not isinstance(window_frames, numbers.Real) or not window_frames >= 0:
         raise ValueError(f"window_frames must be a number >= 0, got {window_frames!r}")
     audio_times = audio_onset_times(audio, sample_rate)
     video_times, _ = video_motion_events(frames, fps)
