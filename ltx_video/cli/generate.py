@@ -360,7 +360,7 @@ def load_pipeline(args, source: ModelSource):
               "64x64 px; pass --model for a real LTX-Video checkpoint)", file=sys.stderr)
         from ltx_video.default_model import load_default_pipeline
 
-        pipe = load_default_pipeline()
+        pipe = load_default_pipeline(dtype=dtype)
     elif source.kind == "single_file":
         pipe = pipeline_class.from_single_file(source.path, config=args.base_model, torch_dtype=dtype)
     else:
@@ -368,7 +368,7 @@ def load_pipeline(args, source: ModelSource):
     if args.upsampler is not None:
         from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 
-        pipe.register_modules(latent_upsampler=LTXLatentUpsamplerModel.from_pretrained(args.upsampler))
+        pipe.register_modules(latent_upsampler=LTXLatentUpsamplerModel.from_pretrained(args.upsampler, torch_dtype=dtype))
     if args.fp8:  # before moving: the full-precision weights never reach the device
         if torch.device(args.device).type != "cuda":
             print(f"{PROG}: note: --fp8 on {args.device} stores the transformer-block weights in FP8 (less memory) "
@@ -385,7 +385,8 @@ def load_pipeline(args, source: ModelSource):
         pipe.enable_4k_mode()
     # A bar on a terminal; none in logs and pipes (tqdm's disable=None).
     pipe.set_progress_bar_config(disable=None, desc="denoising")
-    return pipe if dtype == torch.float32 else pipe.to(dtype=dtype)
+    # Every component was loaded in `dtype` (a cast after loading makes diffusers warn that the user should have).
+    return pipe
 
 
 def run(args) -> Path:
