@@ -55,3 +55,16 @@ def test_silence_and_bad_arguments():
         tone_pitch_hz(track(523.25), sample_rate=0)
     with pytest.raises(ValueError, match="band_hz"):
         tone_snr_db(track(523.25), band_hz=-1)
+    with pytest.raises(ValueError, match="sample_rate must be at least 2000"):
+        tone_pitch_hz(track(523.25), sample_rate=10)  # a 64 ms window of one sample
+    with pytest.raises(ValueError, match="pitch_hz must be at least the spectrum's resolution"):
+        tone_snr_db(track(523.25), pitch_hz=0.001)  # a harmonic per bin: 30 GiB before this check
+
+
+def test_the_level_does_not_matter():
+    """Pitch, SNR and rise time read the same at any level; squares of 1e200 overflowed to inf and nan."""
+    audio = track(523.25, noise=0.01)
+    for scale in (1e-6, 1e200):
+        assert tone_pitch_hz(audio * scale) == pytest.approx(tone_pitch_hz(audio), rel=1e-9)
+        assert tone_snr_db(audio * scale) == pytest.approx(tone_snr_db(audio), rel=1e-9)
+        assert onset_rise_ms(audio * scale) == pytest.approx(onset_rise_ms(audio), rel=1e-9)

@@ -36,10 +36,27 @@ _HOP_S = 0.016
 _LOUD_DB = 20.0
 
 
+def _sample_rate(value) -> int:
+    """A rate whose 64 ms window holds enough samples for a spectrum (and whose 0.5 ms step is at least one)."""
+    rate = int(check_positive(value, "sample_rate"))
+    if rate < _MIN_RATE:
+        raise ValueError(f"sample_rate must be at least {_MIN_RATE} samples per second, got {value!r}")
+    return rate
+
+
+def _unit_peak(signal: np.ndarray) -> np.ndarray:
+    """``signal`` scaled to a peak of 1 (these measures do not depend on the level; squares of 1e200 would overflow)."""
+    peak = np.abs(signal).max() if signal.size else 0.0
+    return signal / peak if peak > 0 else signal
+
+
+_MIN_RATE = 2000
+
+
 def _loud_spectra(audio: AudioLike, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     """Power spectra ``(W, K)`` of the Hann windows within ``_LOUD_DB`` of the loudest, and the bin
     frequencies ``(K,)``; ``W = 0`` for silence or audio shorter than a window."""
-    signal = as_mono_audio(audio)
+    signal = _unit_peak(as_mono_audio(audio))
     size = int(round(_WINDOW_S * sample_rate))
     hop = int(round(_HOP_S * sample_rate))
     frequencies = np.fft.rfftfreq(size, 1.0 / sample_rate)
@@ -67,7 +84,7 @@ def _peak_frequency(spectra: np.ndarray, frequencies: np.ndarray) -> float:
 
 def tone_pitch_hz(audio: AudioLike, sample_rate: int = 16000) -> float:
     """The dominant frequency in Hz of the track's loud parts (see the module docstring); ``nan`` for silence."""
-    sample_rate = int(check_positive(sample_rate, "sample_rate"))
+    sample_rate = _sample_rate(sample_rate)
     spectra, frequencies = _loud_spectra(audio, sample_rate)
     return _peak_frequency(spectra, frequencies) if len(spectra) else float("nan")
 
@@ -84,12 +101,14 @@ def tone_snr_db(
         band_hz: half-width of the band counted as the tone around each harmonic (a 64 ms Hann window's
             main lobe is about +-31 Hz; a burst decaying in 20 ms spreads its line further).
     """
-    sample_rate = int(check_positive(sample_rate, "sample_rate"))
+    sample_rate = _sample_rate(sample_rate)
     band_hz = check_positive(band_hz, "band_hz")
     spectra, frequencies = _loud_spectra(audio, sample_rate)
     if not len(spectra):
         return float("nan")
     pitch = _peak_frequency(spectra, frequencies) if pitch_hz is None else check_positive(pitch_hz, "pitch_hz")
+    if pitch < frequencies[1]:  # finer than the spectrum resolves (and a harmonic per bin or more)
+        raise ValueError(f"pitch_hz must be at least the spectrum's resolution, {frequencies[1]:.1f} Hz, got {pitch:g}")
     harmonics = pitch * np.arange(1, int(frequencies[-1] // pitch) + 1)
     if not len(harmonics):
         return float("nan")
@@ -101,8 +120,8 @@ def tone_snr_db(
 
 def onset_rise_ms(audio: AudioLike, sample_rate: int = 16000) -> float:
     """Median 10-90 % rise time in ms of the amplitude envelope at the track's onsets; ``nan`` without one."""
-    sample_rate = int(check_positive(sample_rate, "sample_rate"))
-    signal = as_mono_audio(audio)
+    sample_rate = _sample_rate(sample_rate)
+    signal = _unit_peak(as_mono_audio(audio))
     onsets = audio_onset_times(signal, sample_rate)
     if not len(onsets):
         return float("nan")
