@@ -570,8 +570,8 @@ def export_to_video(
     by ``macro_block_size`` are scaled up to the next multiple, as diffusers does (``None`` or 1: kept, padded
     to even if needed).
 
-    ``fps`` defaults to 24, not diffusers' 10: LTX-Video generates at 24-30 frames per second (``frame_rate``),
-    and a video written at 10 fps plays 2.4 times too slowly, with its audio track out of step.
+    ``fps`` defaults to 24, not diffusers' 10: LTX-Video generates at 24-30 frames per second (``frame_rate``);
+    an ``fps`` that puts the video out of step with its audio track is warned about.
 
     Also accepted: a whole pipeline output with ``.frames`` and, for audio-video pipelines,
     ``.audio = (waveform (B, S) or (B, C, S), sample_rate)``: its first video is written with its audio track.
@@ -590,14 +590,10 @@ def export_to_video(
     array = _frames_to_uint8(video_frames, "video_frames")
     if macro_block_size is not None and macro_block_size > 1:
         array = _resize_to_multiple(array, macro_block_size)
-    if audio is not None and sample_rate and hasattr(audio, "shape") and fps > 0:
-        seconds, video_seconds = audio.shape[-1] / sample_rate, array.shape[0] / fps
-        if abs(seconds - video_seconds) > 1.0 / fps:  # generated audio lasts num_frames / frame_rate exactly
-            logger.warning(
-                "export_to_video: %d frames at fps=%g last %.3f s but the audio lasts %.3f s, so they drift apart; "
-                "pass the frame rate the video was generated at (here about fps=%.3g).",
-                array.shape[0], fps, video_seconds, seconds, array.shape[0] / seconds,
-            )
+    seconds = audio.shape[-1] / sample_rate if hasattr(audio, "shape") and sample_rate else None
+    if seconds and fps > 0 and abs(seconds - array.shape[0] / fps) > 1.0 / fps:  # generated: num_frames / frame_rate
+        logger.warning("export_to_video: %d frames at fps=%g last %.3f s but the audio %.3f s: pass the frame rate it "
+                       "was generated at (here about fps=%.3g).", len(array), fps, len(array) / fps, seconds, len(array) / seconds)
     if output_video_path is None:
         with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as file:
             output_video_path = file.name
