@@ -445,3 +445,16 @@ def test_video_to_a_given_sound_from_the_command_line(tmp_path):
     onsets = audio_onset_times(clip.audio)
     assert len(onsets) >= 2 and len(audio_onset_times(audio)) == len(onsets)
     assert abs(offset_from_events_ms(onsets, np.ones(len(onsets)), audio_onset_envelope(audio))) <= 2
+
+
+def test_a_model_folder_missing_a_listed_component_is_named_before_loading(tmp_path):
+    from ltx_video.default_model import DEFAULT_MODEL_DIR
+
+    folder = tmp_path / "partial"
+    folder.mkdir()
+    (folder / "model_index.json").write_text((DEFAULT_MODEL_DIR / "model_index.json").read_text())
+    for name in ("audio_vae", "scheduler", "text_encoder", "tokenizer", "transformer"):  # no vae/
+        (folder / name).mkdir()
+    with pytest.raises(CLIError, match=r"--model: .*partial lists the component\(s\) \['vae'\] in model_index.json but "
+                                        r"has no vae/ folder"):
+        inspect_model(folder, None)

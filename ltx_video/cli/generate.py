@@ -69,11 +69,18 @@ def inspect_model(model: Path | None, base_model: Path | None) -> ModelSource:
         raise CLIError(f"--model: {model} is not a model folder (no model_index.json); expected a diffusers-format "
                        "folder written by save_pretrained, or an original LTX-Video .safetensors file")
     try:
-        class_name = json.loads(index.read_text()).get("_class_name")
+        entries = json.loads(index.read_text())
+        class_name = entries.get("_class_name")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
         raise CLIError(f"--model: {index} is not readable JSON ({error})") from None
     if class_name not in PIPELINE_CLASSES:
         raise CLIError(f"--model: {model} holds a {class_name!r} pipeline; ltx-video runs {', '.join(PIPELINE_CLASSES)}")
+    listed = [name for name, value in entries.items()
+              if not name.startswith("_") and isinstance(value, list) and len(value) == 2 and value[1] is not None]
+    missing = [name for name in listed if not (model / name).is_dir()]
+    if missing:
+        raise CLIError(f"--model: {model} lists the component(s) {missing} in model_index.json but has no "
+                       f"{', '.join(name + '/' for name in missing)} folder")
     try:
         recorded = GenerationDefaults.load(model)
     except ValueError as error:
