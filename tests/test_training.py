@@ -246,7 +246,9 @@ def test_script_reports_bad_config_and_missing_checkpoint(tmp_path, autoencoders
     typo = {"stage": "video_vae", "output_dir": str(tmp_path / "t"), "steps": 1, "stage_options": {"crop_frame": 9},
             "data": {"num_clips": 100000}}
     (tmp_path / "typo.yaml").write_text(yaml.safe_dump(typo))
+    (tmp_path / "model_typo.yaml").write_text(yaml.safe_dump({**typo, "stage_options": {}, "model": {"patch_sz": 4}}))
     for argv, message in ((["--config", str(tmp_path / "typo.yaml")], "unknown key(s) ['crop_frame']"),
+                          (["--config", str(tmp_path / "model_typo.yaml")], "model: unknown key(s) ['patch_sz']"),
                           (["--config", str(tmp_path / "bad.yaml"), "--stop-after", "0"], "--stop-after must be")):
         bad = subprocess.run([sys.executable, *TRAIN, *argv], capture_output=True, text=True, env=env, timeout=60)
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr

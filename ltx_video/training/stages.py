@@ -24,6 +24,8 @@ indices and prompts), ``loss(model, batch, generator, rng)`` and ``save(model, o
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import random
 from pathlib import Path
@@ -334,8 +336,38 @@ def stage_class(stage: str) -> type:
 
 
 def check_stage_options(config: TrainConfig) -> None:
-    """``stage_options`` keys checked against the stage's before any clip is rendered."""
+    """``stage_options`` keys, and the ``model`` keys of the stages that build their model from them, checked
+    before any clip is rendered."""
     _options(config, stage_class(config.stage).defaults)
+    model = dict(config.model)
+    if config.stage == "video_vae":
+        kind = model.pop("type", "ltx")
+        builders = {"ltx": (components.build_video_vae, "AutoencoderKLLTXVideo"),
+                    "hierarchical": (components.build_hierarchical_vae, "HierarchicalVAE")}
+        if kind not in builders:
+            raise ValueError(f"model.type must be one of {sorted(builders)} for the video_vae stage, got {kind!r}")
+        builder, class_name = builders[kind]
+        target = getattr(importlib.import_module("ltx_video.models.autoencoders" if kind == "hierarchical" else "diffusers"),
+                         class_name)
+        accepted = _parameters(builder) | _parameters(target.__init__)
+    elif config.stage == "audio_vae":
+        from ltx_video.models.audio import AudioAutoencoder
+
+        accepted = _parameters(AudioAutoencoder.__init__)
+    elif config.stage == "transformer":
+        from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+
+        accepted = _parameters(LTXAudioVideoTransformer3DModel.__init__)
+    else:  # the fine-tuning stages take their model from stage_options.pipeline
+        return
+    unknown = sorted(set(model) - accepted)
+    if unknown:
+        raise ValueError(f"model: unknown key(s) {unknown} for stage {config.stage!r}; accepted: {sorted(accepted)}")
+
+
+def _parameters(function) -> set[str]:
+    return {name for name, p in inspect.signature(function).parameters.items()
+            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
 
 
 def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):
