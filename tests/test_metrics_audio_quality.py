@@ -68,3 +68,7 @@ def test_the_level_does_not_matter():
         assert tone_pitch_hz(audio * scale) == pytest.approx(tone_pitch_hz(audio), rel=1e-9)
         assert tone_snr_db(audio * scale) == pytest.approx(tone_snr_db(audio), rel=1e-9)
         assert onset_rise_ms(audio * scale) == pytest.approx(onset_rise_ms(audio), rel=1e-9)
+
+
+def test_a_constant_offset_is_no_tone():
+    assert math.isnan(tone_pitch_hz(np.ones(SR))) and math.isnan(tone_snr_db(np.ones(SR)))  # read 7.8 Hz and inf

@@ -74,6 +74,8 @@ def _peak_frequency(spectra: np.ndarray, frequencies: np.ndarray) -> float:
     """The peak of the mean spectrum (not DC), refined by a parabola through the log magnitudes."""
     mean = spectra.mean(axis=0)
     peak = int(np.argmax(mean[1:])) + 1
+    if peak == 1 and mean[0] >= mean[1]:  # the window's leak of a constant offset, not a tone: none to read
+        return float("nan")
     if peak + 1 >= len(mean):
         return float(frequencies[peak])
     left, middle, right = np.log(mean[peak - 1 : peak + 2] + 1e-30)
@@ -106,9 +108,11 @@ def tone_snr_db(
     spectra, frequencies = _loud_spectra(audio, sample_rate)
     if not len(spectra):
         return float("nan")
-    pitch = _peak_frequency(spectra, frequencies) if pitch_hz is None else check_positive(pitch_hz, "pitch_hz")
-    if pitch < frequencies[1]:  # finer than the spectrum resolves (and a harmonic per bin or more)
-        raise ValueError(f"pitch_hz must be at least the spectrum's resolution, {frequencies[1]:.1f} Hz, got {pitch:g}")
+    if pitch_hz is not None and check_positive(pitch_hz, "pitch_hz") < frequencies[1]:  # a harmonic per bin or more
+        raise ValueError(f"pitch_hz must be at least the spectrum's resolution, {frequencies[1]:.1f} Hz, got {pitch_hz:g}")
+    pitch = _peak_frequency(spectra, frequencies) if pitch_hz is None else float(pitch_hz)
+    if not pitch >= frequencies[1] / 2:  # no tone read (a constant offset), or below what a window resolves
+        return float("nan")
     harmonics = pitch * np.arange(1, int(frequencies[-1] // pitch) + 1)
     if not len(harmonics):
         return float("nan")
