@@ -190,3 +190,21 @@ def test_a_folder_saved_again_holds_only_what_was_saved(tmp_path):
     loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path)
     assert loaded.camera_encoder is None and loaded.keyframe_adapter is None
     assert not (tmp_path / "camera_encoder").exists() and (tmp_path / "notes").is_dir()
+
+
+def test_audio_latents_fix_the_audio_noise_as_latents_fix_the_videos(pipe):
+    """LTX-2's pipeline takes ``audio_latents``; with it and ``latents`` a call draws no noise from ``generator``."""
+    args = dict(ARGS, num_frames=9, guidance_scale=1.0, stg_scale=0.0)
+    shapes = pipe(**args, generator=gen(0))
+    video_shape, audio_shape = shapes.frames.shape, shapes.audio_latents.shape
+    noise = torch.randn(video_shape, generator=gen(1))
+    sound, other = torch.randn(audio_shape, generator=gen(2)), torch.randn(audio_shape, generator=gen(3))
+    first = pipe(**args, latents=noise, audio_latents=sound, generator=gen(4))
+    second = pipe(**args, latents=noise, audio_latents=sound, generator=gen(5))
+    assert torch.equal(first.frames, second.frames) and torch.equal(first.audio_latents, second.audio_latents)
+    changed = pipe(**args, latents=noise, audio_latents=other, generator=gen(4))
+    assert (changed.audio_latents - first.audio_latents).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="`audio_latents` must have shape"):
+        pipe(**args, latents=noise, audio_latents=sound[:, :-1], generator=gen(4))
+    with pytest.raises(ValueError, match="`audio_latents` is the generated audio's starting noise"):
+        pipe(**args, audio_latents=sound, generate_audio=False, generator=gen(4))

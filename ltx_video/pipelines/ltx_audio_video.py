@@ -173,12 +173,20 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
 
     # ------------------------------------------------------------------ 4. audio latents
     def prepare_audio_latents(
-        self, *, batch_size: int, waveform: torch.Tensor | None, num_tokens: int, generator, device
+        self, *, batch_size: int, waveform: torch.Tensor | None, num_tokens: int, generator, device,
+        latents: torch.Tensor | None = None,
     ) -> denoising.AudioLatentState:
-        """Given audio -> its clean latents (held); else noise (B, N, C) drawn from ``generator``."""
+        """Given audio -> its clean latents (held); else ``latents`` (the starting noise, (B|1, N, C)) or noise
+        (B, N, C) drawn from ``generator``."""
         if waveform is not None:
             latents = self.audio_vae.encode(waveform.to(device=device, dtype=self.audio_vae.dtype)).float()
             latents = latents.expand(batch_size, -1, -1)
+        elif latents is not None:
+            expected = (num_tokens, self.audio_vae.config.latent_channels)
+            if latents.ndim != 3 or tuple(latents.shape[1:]) != expected or latents.shape[0] not in (1, batch_size):
+                raise ValueError(f"`audio_latents` must have shape ({batch_size} or 1, {expected[0]}, {expected[1]}) for "
+                                 f"this call, got {tuple(latents.shape)}.")
+            latents = latents.to(device=device, dtype=torch.float32).expand(batch_size, -1, -1)
         else:
             shape = (batch_size, num_tokens, self.audio_vae.config.latent_channels)
             latents = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
@@ -231,6 +239,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         num_videos_per_prompt: int = 1,
         generator: torch.Generator | list[torch.Generator] | None = None,
         latents: torch.Tensor | None = None,
+        audio_latents: torch.Tensor | None = None,
         prompt_embeds: torch.Tensor | None = None,
         prompt_attention_mask: torch.Tensor | None = None,
         negative_prompt_embeds: torch.Tensor | None = None,
@@ -272,6 +281,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         Returns ``LTXAudioVideoPipelineOutput(frames, audio=(waveform (B, S), 16000) or None, audio_latents)``
         (with ``return_dict=False``: ``(frames, audio)``, or ``(latents, audio_latents)`` for ``output_type="latent"``);
         ``export_to_video(output, path, fps=frame_rate)`` writes the first video with its audio track.
+        ``audio_latents``: the generated audio's starting noise (B or 1, Na, Ca), as ``latents`` is the video's (LTX-2's
+        pipeline takes it too): given both, the call draws neither from ``generator``.
         Callbacks may read and replace ``"latents"`` and ``"audio_latents"`` (B, Na, Ca).
         """
         # 1. Arguments left out from the model's generation defaults (those for a given sound with `audio=`); check
@@ -295,6 +306,11 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             audio_modality_scale=audio_modality_scale,
         )
         use_audio = generate_audio or audio is not None
+        if audio_latents is not None and (audio is not None or not generate_audio):
+            raise ValueError("`audio_latents` is the generated audio's starting noise: it needs `generate_audio` and no "
+                             "`audio=` (a given sound is encoded instead).")
+        if audio_latents is not None and not torch.is_tensor(audio_latents):
+            raise ValueError(f"`audio_latents` must be a tensor (B, Na, Ca), got {type(audio_latents).__name__}.")
         if not use_audio and (modality_scale != 1 or audio_modality_scale != 1):
             # Only a scale the call gives: the model's own are not taken for a call without audio.
             logger.warning("modality guidance has no audio stream to act on (no audio generated or given): ignored.")
@@ -335,7 +351,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         if use_audio:
             audio_state = self.prepare_audio_latents(
                 batch_size=plan.batch_size, waveform=waveform, num_tokens=num_audio_tokens, generator=generator,
-                device=plan.device,
+                device=plan.device, latents=audio_latents,
             )
 
         # 5. Denoise both streams.
