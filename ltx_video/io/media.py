@@ -570,8 +570,7 @@ def export_to_video(
     by ``macro_block_size`` are scaled up to the next multiple, as diffusers does (``None`` or 1: kept, padded
     to even if needed).
 
-    ``fps`` defaults to 24, not diffusers' 10: LTX-Video generates at 24-30 frames per second (``frame_rate``);
-    an ``fps`` that puts the video out of step with its audio track is warned about.
+    ``fps`` defaults to 24, not diffusers' 10 (LTX-Video's ``frame_rate``s are 24-30); one out of step with the audio warns.
 
     Also accepted: a whole pipeline output with ``.frames`` and, for audio-video pipelines,
     ``.audio = (waveform (B, S) or (B, C, S), sample_rate)``: its first video is written with its audio track.

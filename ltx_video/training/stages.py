@@ -24,7 +24,6 @@ indices and prompts), ``loss(model, batch, generator, rng)`` and ``save(model, o
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import random
@@ -127,14 +126,24 @@ class VideoVAEStage:
         vae.save_pretrained(output_dir / "video_vae")
 
 
+# The video_vae stage's ``model.type``: its builder and the class the builder's other keys may reach.
+_VIDEO_VAES = {"ltx": (components.build_video_vae, components.AutoencoderKLLTXVideo),
+               "hierarchical": (components.build_hierarchical_vae, components.HierarchicalVAE)}
+
+
+def _video_vae_kind(model: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+    """``((builder, class), arguments)`` of a ``video_vae`` stage's ``model:`` section (``type`` picks them)."""
+    kind = model.get("type", "ltx")
+    if kind not in _VIDEO_VAES:
+        raise ValueError(f"model.type must be one of {sorted(_VIDEO_VAES)} for the video_vae stage, got {kind!r}")
+    return _VIDEO_VAES[kind], {k: v for k, v in model.items() if k != "type"}
+
+
 def _build_video_vae(model: dict[str, Any]) -> nn.Module:
     """The ``video_vae`` stage's model from its ``model:`` section: ``type`` (``ltx`` or ``hierarchical``) picks the
     builder, the other keys are its arguments."""
-    builders = {"ltx": components.build_video_vae, "hierarchical": components.build_hierarchical_vae}
-    kind = model.get("type", "ltx")
-    if kind not in builders:
-        raise ValueError(f"model.type must be one of {sorted(builders)} for the video_vae stage, got {kind!r}")
-    return builders[kind](**{k: v for k, v in model.items() if k != "type"})
+    (builder, _), arguments = _video_vae_kind(model)
+    return builder(**arguments)
 
 
 def _check_clip_size(bank: ClipBank, vae) -> None:
@@ -341,14 +350,7 @@ def check_stage_options(config: TrainConfig) -> None:
     _options(config, stage_class(config.stage).defaults)
     model = dict(config.model)
     if config.stage == "video_vae":
-        kind = model.pop("type", "ltx")
-        builders = {"ltx": (components.build_video_vae, "AutoencoderKLLTXVideo"),
-                    "hierarchical": (components.build_hierarchical_vae, "HierarchicalVAE")}
-        if kind not in builders:
-            raise ValueError(f"model.type must be one of {sorted(builders)} for the video_vae stage, got {kind!r}")
-        builder, class_name = builders[kind]
-        target = getattr(importlib.import_module("ltx_video.models.autoencoders" if kind == "hierarchical" else "diffusers"),
-                         class_name)
+        (builder, target), model = _video_vae_kind(model)
         accepted = _parameters(builder) | _parameters(target.__init__)
     elif config.stage == "audio_vae":
         from ltx_video.models.audio import AudioAutoencoder
