@@ -258,6 +258,32 @@ def test_script_reports_bad_config_and_missing_checkpoint(tmp_path, autoencoders
     assert missing.returncode != 0 and "no checkpoint" in missing.stderr
 
 
+@pytest.mark.parametrize("stage, options, message", [
+    ("video_vae", {"kl_weight": "big"}, "stage_options.kl_weight must be a number >= 0, got 'big'"),
+    ("video_vae", {"object_weight": float("nan")}, "stage_options.object_weight must be a number >= 0"),
+    ("video_vae", {"crop_frames": 9.0}, "stage_options.crop_frames must be a whole number >= 0"),
+    ("video_vae", {"crop_frames": True}, "stage_options.crop_frames must be a whole number >= 0"),
+    ("transformer", {"uncond_prob": 1.5}, "stage_options.uncond_prob must be a probability in [0, 1]"),
+    ("transformer", {"audio_weight": -1}, "stage_options.audio_weight must be a number >= 0"),
+    ("transformer", {"mode_probs": "text_to_video"}, "stage_options.mode_probs must be a mapping"),
+    ("transformer", {"t_distribution": 3}, "stage_options.t_distribution must be a string such as 'logit_normal'"),
+    ("transformer", {"video_vae": "no/such/folder"}, "stage_options.video_vae must be a folder holding config.json"),
+    ("continuation", {"carry_audio": "yes"}, "stage_options.carry_audio must be true or false, got 'yes'"),
+    ("keyframes", {"frames": 8}, "stage_options.frames must be a list such as [0, 8, 16, 24, 32, 40, 48]"),
+    ("camera", {"phrase_drop": 2.0}, "stage_options.phrase_drop must be a probability in [0, 1]"),
+])
+def test_stage_option_values_are_checked_before_rendering(tmp_path, stage, options, message):
+    # Each failed at its first use (a YAML typo such as `kl_weight: big` only at step 1, after the clips were
+    # rendered); now the check that runs before rendering names the option and what it takes.
+    from ltx_video.training.stages import check_stage_options
+
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump({"stage": stage, "output_dir": str(tmp_path / "out"), "steps": 1,
+                                                       "stage_options": options}))
+    with pytest.raises(ValueError) as error:
+        check_stage_options(load_train_config(tmp_path / "run.yaml"))
+    assert str(error.value).startswith(message), str(error.value)
+
+
 # ----------------------------------------------------------------------------- the camera stage
 def test_clip_cameras_are_the_worlds_and_phrases_are_stripped():
     data = DataConfig(camera=None, num_clips=64, height=32, width=32, num_frames=9, fps=12.0)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,44 @@ def _options(config: TrainConfig, defaults: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(config.stage_options) - set(defaults))
     if unknown:
         raise ValueError(f"stage_options: unknown key(s) {unknown} for stage {config.stage!r}; accepted: {sorted(defaults)}")
+    for key, value in config.stage_options.items():
+        _check_option(key, value, defaults[key])
     return {**defaults, **config.stage_options}
+
+
+# The folders some options name, and the file that shows a folder is what the option wants.
+_FOLDER_OPTIONS = {"pipeline": "model_index.json", "video_vae": "config.json", "audio_vae": "config.json",
+                   "init_transformer": "config.json"}
+
+
+def _check_option(key: str, value: Any, default: Any) -> None:
+    """One ``stage_options`` value against its default's type (a YAML typo fails here, not at step 1): a flag is a
+    bool, a count a whole number >= 0, a weight, scale or rate a finite number >= 0 (a probability, ``*_prob``,
+    ``*_drop`` or ``*_fresh``, at most 1), a name a str, a table a mapping, a list a list; the options that default to null are checked by their
+    stage, except the folders, which must exist."""
+    def fail(expected: str):
+        raise ValueError(f"stage_options.{key} must be {expected}, got {value!r}")
+
+    if key in _FOLDER_OPTIONS:
+        if value is not None and not (isinstance(value, (str, Path)) and (Path(value) / _FOLDER_OPTIONS[key]).is_file()):
+            fail(f"a folder holding {_FOLDER_OPTIONS[key]} (what save_pretrained writes), or null")
+    elif isinstance(default, bool):
+        if not isinstance(value, bool):
+            fail("true or false")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            fail("a whole number >= 0")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            fail("a number >= 0")
+        if key.endswith(("_prob", "_drop", "_fresh")) and value > 1:
+            fail("a probability in [0, 1]")
+    elif isinstance(default, str) and not isinstance(value, str):
+        fail(f"a string such as {default!r}")
+    elif isinstance(default, dict) and not isinstance(value, dict):
+        fail("a mapping")
+    elif isinstance(default, (tuple, list)) and not isinstance(value, (tuple, list)):
+        fail(f"a list such as {list(default)}")
 
 
 def _chunks(count: int, size: int):
