@@ -20,14 +20,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 import PIL.Image
 import torch
 from diffusers.video_processor import VideoProcessor
 
+from ltx_video.io.images import rgb_image
+
 __all__ = ["IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "argument_name", "read_condition_media"]
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 IMAGE_LAYOUTS = (
     "a PIL image, a NumPy array (H, W, C) or (B, H, W, C), a tensor (C, H, W) or (B, C, H, W), "
     "each in [0, 1] or uint8, or a path to an image file"
@@ -39,13 +42,24 @@ VIDEO_LAYOUTS = (
 LTX_LAYOUTS = "a tensor (C, H, W), (C, F, H, W) or (N, C, F, H, W) in [-1, 1], a PIL image or list of frames, or a path"
 
 
-def _as_unit_range(x):
-    """uint8 arrays and tensors -> float in [0, 1]; other values unchanged (diffusers reads floats as given)."""
-    if isinstance(x, np.ndarray) and x.dtype == np.uint8:
-        return x.astype(np.float32) / 255.0
+def _as_unit_range(x, argument: str):
+    """uint8 (/ 255) and uint16 (/ 65535) arrays and tensors -> float in [0, 1]; floats unchanged (diffusers reads
+    them as given); other integer or bool types refused (their range is unknown); 16-bit and float PIL images to
+    8-bit RGB (PIL's own conversion clips them white)."""
+    if isinstance(x, PIL.Image.Image):
+        return rgb_image(x) if x.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F") else x
     if isinstance(x, torch.Tensor):
-        return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        scale = {torch.uint8: 255.0, getattr(torch, "uint16", torch.uint8): 65535.0}.get(x.dtype)
+        if scale is not None:
+            return x.float() / scale
+        if not x.is_floating_point():
+            raise ValueError(f"`{argument}` must be float in [0, 1], uint8 or uint16, got dtype {x.dtype}")
+        return x.float()
     if isinstance(x, np.ndarray):
+        if x.dtype in (np.uint8, np.uint16):
+            return x.astype(np.float32) / float(np.iinfo(x.dtype).max)
+        if x.dtype.kind != "f":
+            raise ValueError(f"`{argument}` must be float in [0, 1], uint8 or uint16, got dtype {x.dtype}")
         return x.astype(np.float32, copy=False)
     return x
 
@@ -114,23 +128,41 @@ def _check_video(media, argument: str) -> None:
     raise ValueError(f"`{argument}` must be {VIDEO_LAYOUTS}; got {type(media).__name__}.")
 
 
-def _to_unit(media):
+def _to_unit(media, argument: str):
     if isinstance(media, list):
-        return [_to_unit(m) for m in media]
-    return _as_unit_range(media)
+        return [_to_unit(m, argument) for m in media]
+    return _as_unit_range(media, argument)
 
 
-def _read_file(path: Path, max_frames: int, argument: str):
-    from ltx_video.io.media import read_image, read_video
+def _read_file(path: Path, max_frames: int, argument: str, kind: str):
+    """An image file -> a PIL image (an animated one -> its frames, unless ``kind`` is "image"); a video file -> its
+    frames, refused for ``kind`` "image" when it has more than one. Unreadable files are named with the argument."""
+    from ltx_video.io.images import read_image, read_image_frames
+    from ltx_video.io.media import read_video
 
     if not path.exists():
         raise ValueError(f"`{argument}`: conditioning media file not found: {path}")
-    return read_image(path) if path.suffix.lower() in IMAGE_SUFFIXES else read_video(path, max_frames=max_frames)
+    try:
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            frames = read_image_frames(path, max_frames) if kind != "image" else []
+            return frames if len(frames) > 1 else read_image(path)
+        frames = read_video(path, max_frames=max_frames)
+    except (OSError, ValueError, av.error.FFmpegError) as error:  # PIL's UnidentifiedImageError is an OSError
+        raise ValueError(f"`{argument}`: cannot read {path} as an image or video: {error}") from error
+    if kind == "image" and len(frames) > 1:
+        raise ValueError(f"`{argument}` takes one image, but {path} is a video of {len(frames)} frames or more: pass it "
+                         "as `video=`, or one frame of it.")
+    return frames[0] if kind == "image" else frames
 
 
 def _ltx_tensor(media: torch.Tensor, height: int, width: int, argument: str) -> torch.Tensor:
-    """LTX-Video's layouts, values in [-1, 1] as given -> (N, 3, F, H, W), resized bilinearly."""
-    pixels = media.float()
+    """LTX-Video's layouts, values in [-1, 1] as given (uint8 from 0-255) -> (N, 3, F, H, W), resized bilinearly."""
+    if media.dtype == torch.uint8:  # cannot be in [-1, 1]: 0-255 as image= reads it
+        pixels = media.float() / 127.5 - 1.0
+    elif not media.is_floating_point():
+        raise ValueError(f"`{argument}` must be float in [-1, 1] or uint8, got dtype {media.dtype}")
+    else:
+        pixels = media.float()
     if pixels.ndim == 3:  # (C, H, W)
         pixels = pixels[:, None]
     if pixels.ndim == 4:  # (C, F, H, W)
@@ -157,8 +189,10 @@ def read_condition_media(
     only for files (callers trim tensors). ``argument`` names the call argument in errors."""
     argument = argument or argument_name(kind)
     if isinstance(media, (str, Path)):
-        media = _read_file(Path(media), max_frames, argument)
+        media = _read_file(Path(media), max_frames, argument, kind)
         kind = "image" if isinstance(media, PIL.Image.Image) else "video"
+    elif kind in ("video", "ltx") and isinstance(media, list) and media and all(isinstance(m, (str, Path)) for m in media):
+        media = [_read_file(Path(m), 1, argument, "image") for m in media]  # a clip as one image file per frame
     if kind == "ltx":
         if isinstance(media, torch.Tensor):
             return _ltx_tensor(media, height, width, argument)
@@ -170,8 +204,8 @@ def read_condition_media(
             raise ValueError(f"`{argument}` must be {LTX_LAYOUTS}; got {type(media).__name__}.")
     if kind == "image":
         _check_image(media, argument)
-        return processor.preprocess(_to_unit(media), height, width).unsqueeze(2)
+        return processor.preprocess(_to_unit(media, argument), height, width).unsqueeze(2)
     if kind == "video":
         _check_video(media, argument)
-        return processor.preprocess_video(_to_unit(media), height, width)
+        return processor.preprocess_video(_to_unit(media, argument), height, width)
     raise ValueError(f"unknown media kind {kind!r}; expected 'image', 'video' or 'ltx'.")

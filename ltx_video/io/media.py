@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import numbers
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -32,6 +33,9 @@ import av
 import numpy as np
 import torch
 from PIL import Image
+
+from ltx_video.io.images import read_image  # noqa: F401  (public here: diffusers users look for it with the others)
+from ltx_video.io.waveforms import float_waveform, sample_rate_value
 
 __all__ = [
     "VideoStreamWriter",
@@ -73,13 +77,6 @@ def _existing_file(path: PathLike) -> Path:
 def _check_max_frames(max_frames: int | None) -> None:
     if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
         raise ValueError(f"max_frames must be a positive int or None, got {max_frames!r}")
-
-
-def read_image(path: PathLike) -> Image.Image:
-    """Read an image file as an RGB :class:`PIL.Image.Image` (fully loaded, file closed)."""
-    path = _existing_file(path)
-    with Image.open(path) as image:
-        return image.convert("RGB")
 
 
 def _decoded_frames(container: av.container.InputContainer, max_frames: int | None) -> Iterator[av.VideoFrame]:
@@ -137,11 +134,6 @@ def read_video_tensor(path: PathLike, *, max_frames: int | None = None) -> tuple
     return frames.float().div_(255.0), fps
 
 
-def _check_sample_rate(sample_rate: int, name: str = "sample_rate") -> None:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
-        raise ValueError(f"{name} must be a positive int, got {sample_rate!r}")
-
-
 def audio_start_offset(path: PathLike) -> float:
     """Seconds from the first video frame to the first audio sample of a file (0 without either stream).
 
@@ -169,7 +161,7 @@ def read_audio(path: PathLike, *, sample_rate: int = 16000, mono: bool = True) -
     Raises :class:`FileNotFoundError` for a missing file and :class:`ValueError` for a file
     without an audio stream.
     """
-    _check_sample_rate(sample_rate)
+    sample_rate = sample_rate_value(sample_rate)
     path = _existing_file(path)
     layout = "mono" if mono else "stereo"
     # rematrix_maxval=1 scales FFmpeg's downmix so that no output exceeds full scale: stereo to
@@ -191,8 +183,7 @@ def read_audio(path: PathLike, *, sample_rate: int = 16000, mono: bool = True) -
 
 def resample_audio(waveform: torch.Tensor, sample_rate: int, target_rate: int) -> torch.Tensor:
     """Float waveform (C, S), C in {1, 2}, from ``sample_rate`` to ``target_rate`` Hz with PyAV, as :func:`read_audio`."""
-    _check_sample_rate(sample_rate)
-    _check_sample_rate(target_rate, "target_rate")
+    sample_rate, target_rate = sample_rate_value(sample_rate), sample_rate_value(target_rate, "target_rate")
     if sample_rate == target_rate:
         return waveform
     layout = _LAYOUTS[waveform.shape[0]]
@@ -227,6 +218,8 @@ def _uint8_from_unit_range(array: np.ndarray, name: str) -> np.ndarray:
         return array
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(f"{name} must be float in [0, 1] or uint8, got dtype {array.dtype}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values (they would be written as black)")
     return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
@@ -285,12 +278,9 @@ def _pad_to_even(frame: np.ndarray) -> np.ndarray:
 
 
 def _audio_to_planar(audio: AudioLike, channels: int, name: str = "audio") -> np.ndarray:
-    """Audio ``(C, S)`` or ``(S,)`` (mono) as contiguous float32 ``(C, S)`` clipped to ``[-1, 1]``."""
-    if not isinstance(audio, (torch.Tensor, np.ndarray)):
-        raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(audio).__name__}")
-    array = _to_numpy(audio)
-    if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(f"{name} must be float in [-1, 1], got dtype {array.dtype}")
+    """Audio ``(C, S)`` or ``(S,)`` (mono) as contiguous float32 ``(C, S)`` clipped to ``[-1, 1]`` (integer PCM
+    scaled by its type's full scale; :func:`~ltx_video.io.waveforms.float_waveform`)."""
+    array = float_waveform(audio, name).numpy()
     if array.ndim == 1:
         array = array[None]
     if array.ndim != 2 or array.shape[0] != channels:
@@ -312,12 +302,12 @@ def _audio_channels(audio: AudioLike) -> int:
 def _frame_rate(fps: float) -> Fraction:
     if (
         isinstance(fps, bool)
-        or not isinstance(fps, (int, float, Fraction))
+        or not isinstance(fps, numbers.Real)
         or not fps > 0
         or not np.isfinite(float(fps))
     ):
         raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
-    return Fraction(fps).limit_denominator(1001)
+    return Fraction(float(fps) if not isinstance(fps, (int, Fraction)) else fps).limit_denominator(1001)
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,7 +352,7 @@ class VideoStreamWriter:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if sample_rate is not None:
-            _check_sample_rate(sample_rate)
+            sample_rate = sample_rate_value(sample_rate)
             if audio_channels not in _LAYOUTS:
                 raise ValueError(f"audio_channels must be 1 or 2, got {audio_channels!r}")
         if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
@@ -552,7 +542,7 @@ def _crf_from_quality(quality: float | None) -> int:
 def export_to_video(
     video_frames,
     output_video_path: PathLike | None = None,
-    fps: float = 24,
+    fps: float | None = None,
     quality: float | None = 5.0,
     bitrate: int | None = None,
     macro_block_size: int | None = 16,
@@ -570,7 +560,8 @@ def export_to_video(
     by ``macro_block_size`` are scaled up to the next multiple, as diffusers does (``None`` or 1: kept, padded
     to even if needed).
 
-    ``fps`` defaults to 24, not diffusers' 10 (LTX-Video's ``frame_rate``s are 24-30); one out of step with the audio warns.
+    ``fps``: by default a pipeline output's ``frame_rate`` (the rate it was generated at), else 24, not diffusers'
+    10 (LTX-Video's ``frame_rate``s are 24-30); one out of step with the audio warns.
 
     Also accepted: a whole pipeline output with ``.frames`` and, for audio-video pipelines,
     ``.audio = (waveform (B, S) or (B, C, S), sample_rate)``: its first video is written with its audio track.
@@ -581,6 +572,9 @@ def export_to_video(
         if audio is None and getattr(output, "audio", None) is not None:
             waveform, sample_rate = output.audio
             audio = waveform[0]
+        fps = getattr(output, "frame_rate", None) if fps is None else fps
+    fps = 24 if fps is None else fps
+    _frame_rate(fps)  # checked before any work
     crf = _crf_from_quality(quality)
     if macro_block_size is not None and (
         isinstance(macro_block_size, bool) or not isinstance(macro_block_size, int) or macro_block_size < 1
@@ -589,7 +583,11 @@ def export_to_video(
     array = _frames_to_uint8(video_frames, "video_frames")
     if macro_block_size is not None and macro_block_size > 1:
         array = _resize_to_multiple(array, macro_block_size)
-    seconds = audio.shape[-1] / sample_rate if hasattr(audio, "shape") and sample_rate else None
+    if audio is not None:
+        audio = float_waveform(audio, "audio")
+        _audio_channels(audio)  # the layout first: an (S, 2) array is no 2-sample track
+        sample_rate = sample_rate_value(sample_rate) if sample_rate is not None else None
+    seconds = audio.shape[-1] / sample_rate if audio is not None and sample_rate else None
     if seconds and fps > 0 and abs(seconds - array.shape[0] / fps) > 1.0 / fps:  # generated: num_frames / frame_rate
         logger.warning("export_to_video: %d frames at fps=%g last %.3f s but the audio %.3f s: pass the frame rate it "
                        "was generated at (here about fps=%.3g).", len(array), fps, len(array) / fps, seconds, len(array) / seconds)

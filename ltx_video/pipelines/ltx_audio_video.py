@@ -33,6 +33,7 @@ from transformers import T5EncoderModel, T5Tokenizer
 from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
+from ltx_video.io.waveforms import float_waveform, sample_rate_value
 from ltx_video.models.audio import AudioAutoencoder
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
@@ -49,11 +50,13 @@ logger = logging.getLogger(__name__)
 class LTXAudioVideoPipelineOutput(BaseOutput):
     """frames: as ``LTXPipelineOutput``; audio: (waveform (B, S) float in [-1, 1], sample_rate) or None, with
     ``S = round(sample_rate * num_frames / frame_rate)``; audio_latents: (B, Na, Ca) normalised audio latents
-    for ``output_type="latent"`` (then ``audio`` is None), else None."""
+    for ``output_type="latent"`` (then ``audio`` is None), else None; frame_rate: the frames per second the video
+    was generated at, which ``export_to_video(output, path)`` writes it at."""
 
     frames: Any
     audio: tuple[torch.Tensor, int] | None = None
     audio_latents: torch.Tensor | None = None
+    frame_rate: float | None = None
 
 
 class LTXAudioVideoPipeline(LTXVideoPipeline):
@@ -143,18 +146,20 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             if audio_sample_rate is not None:
                 raise ValueError("`audio_sample_rate` is for a waveform tensor; a file's own rate is read from it.")
             return
-        if not isinstance(audio, (torch.Tensor, np.ndarray)):
+        if not isinstance(audio, (torch.Tensor, np.ndarray, list, tuple)):
             raise ValueError(f"`audio` must be a waveform tensor (S,) or (C, S), or a file path; got {type(audio).__name__}.")
+        audio = float_waveform(audio)  # integer PCM scaled; NaN / inf refused here, before any model runs
         if audio.ndim not in (1, 2) or (audio.ndim == 2 and audio.shape[0] not in (1, 2)):
             raise ValueError(f"`audio` must be (S,) or (C, S) with C in {{1, 2}}, got shape {tuple(audio.shape)}.")
         if audio.shape[-1] == 0:
             raise ValueError("`audio` is empty (0 samples).")
-        if audio_sample_rate is None or not isinstance(audio_sample_rate, int) or audio_sample_rate <= 0:
-            raise ValueError(f"`audio_sample_rate` (a positive int, in Hz) is required with an `audio` tensor, "
-                             f"got {audio_sample_rate!r}.")
+        if audio_sample_rate is None:
+            raise ValueError("`audio_sample_rate` (a positive int, in Hz) is required with an `audio` waveform.")
+        sample_rate_value(audio_sample_rate, "`audio_sample_rate`")
 
     def load_audio(self, audio, audio_sample_rate: int | None, num_samples: int, num_tokens: int) -> torch.Tensor:
-        """A path or (S,)/(C, S) tensor -> (1, C, num_tokens * factor) at the VAE's rate: trimmed (or zero-padded)
+        """A path or (S,)/(C, S) waveform (tensor, array or list; integer PCM scaled to [-1, 1], louder samples
+        clipped as a file's are) -> (1, C, num_tokens * factor) at the VAE's rate: trimmed (or zero-padded)
         to ``num_samples`` (the video's duration), then zero-padded to whole tokens."""
         from ltx_video.io.media import read_audio, resample_audio
 
@@ -164,9 +169,12 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             if waveform.shape[-1] == 0:
                 raise ValueError(f"`audio` file {str(audio)!r} has no samples.")
         else:
-            waveform = torch.as_tensor(audio, dtype=torch.float32)
+            waveform = float_waveform(audio)
             waveform = waveform[None] if waveform.ndim == 1 else waveform
-            waveform = resample_audio(waveform.cpu(), audio_sample_rate, sample_rate)
+            if waveform.abs().max() > 1.0:  # clipped, as a file's samples are (read_audio)
+                logger.warning("`audio` peaks at %.3g; it is clipped to [-1, 1].", float(waveform.abs().max()))
+                waveform = waveform.clamp(-1.0, 1.0)
+            waveform = resample_audio(waveform, sample_rate_value(audio_sample_rate, "`audio_sample_rate`"), sample_rate)
         waveform = waveform[:, :num_samples]
         pad = num_tokens * self.audio_vae.config.temporal_factor - waveform.shape[-1]
         return F.pad(waveform, (0, pad))[None]
@@ -280,7 +288,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
 
         Returns ``LTXAudioVideoPipelineOutput(frames, audio=(waveform (B, S), 16000) or None, audio_latents)``
         (with ``return_dict=False``: ``(frames, audio)``, or ``(latents, audio_latents)`` for ``output_type="latent"``);
-        ``export_to_video(output, path, fps=frame_rate)`` writes the first video with its audio track.
+        ``export_to_video(output, path)`` writes the first video with its audio track, at ``frame_rate``.
         ``audio_latents``: the generated audio's starting noise (B or 1, Na, Ca), as ``latents`` is the video's (LTX-2's
         pipeline takes it too): given both, the call draws neither from ``generator``.
         Callbacks may read and replace ``"latents"`` and ``"audio_latents"`` (B, Na, Ca).
@@ -386,4 +394,5 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         self.maybe_free_model_hooks()
         if not return_dict:
             return (frames, audio_latents if output_type == "latent" else audio_out)
-        return LTXAudioVideoPipelineOutput(frames=frames, audio=audio_out, audio_latents=audio_latents)
+        return LTXAudioVideoPipelineOutput(frames=frames, audio=audio_out, audio_latents=audio_latents,
+                                           frame_rate=float(frame_rate))

@@ -1,0 +1,156 @@
+"""Media in the forms new users passed them, each once read wrong or refused with a confusing error.
+
+Reported by a user's try of the library (2026-12-06): int16 audio from ``scipy.io.wavfile.read`` used unscaled,
+phone photos read sideways (EXIF), NaN audio giving a black video and then an encoder crash, uint16 and 16-bit
+greyscale images read as white, uint8 tensors in ``ConditioningItem`` read as [-1, 1], an animated WebP read as
+one frame, ``export_to_video(output)`` writing 24 fps whatever the video was generated at.
+"""
+
+import av
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+from conftest import gen
+from diffusers.utils import load_image
+
+from ltx_video import export_to_video
+from ltx_video.io.images import read_image
+from ltx_video.io.waveforms import float_waveform
+from ltx_video.testing import tiny_audio_video_pipeline
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def av_pipe():
+    pipe = tiny_audio_video_pipeline()
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture(scope="module")
+def tone():
+    return (0.5 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR)).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- audio
+def test_integer_pcm_is_scaled_by_its_full_scale(av_pipe, tone):
+    pcm = (tone * 32767).astype(np.int16)
+    n, t = av_pipe.audio_length(9, 24)
+    as_int = av_pipe.load_audio(pcm, SR, n, t)
+    as_float = av_pipe.load_audio(pcm.astype(np.float32) / 32768, SR, n, t)  # what a WAV reader's float mode gives
+    assert torch.equal(as_int, as_float) and as_int.abs().max() < 0.51  # was 16383
+    assert torch.equal(float_waveform(torch.from_numpy(pcm)), float_waveform(pcm))  # an int16 tensor too
+    assert float_waveform(np.array([0, 128, 255], np.uint8)).tolist() == [-1.0, 0.0, 127 / 128]  # 8-bit WAV
+    assert float_waveform(np.array([-(2**31)], np.int32)).item() == -1.0
+    assert float_waveform([0.25, -0.5]).tolist() == [0.25, -0.5]  # a list of samples
+
+
+def test_bad_samples_are_refused_before_any_model_runs(av_pipe, tone):
+    kw = dict(height=32, width=32, num_frames=9, frame_rate=24, num_inference_steps=1)
+    for value in (np.nan, np.inf):
+        bad = tone.copy()
+        bad[100] = value
+        with pytest.raises(ValueError, match="`audio` holds NaN or infinite samples"):
+            av_pipe("a red ball", audio=bad, audio_sample_rate=SR, **kw)  # was a black video, then an encoder error
+        with pytest.raises(ValueError, match="holds NaN or infinite"):
+            export_to_video(np.zeros((9, 32, 32, 3), np.float32), audio=bad, sample_rate=SR)
+    with pytest.raises(ValueError, match="video_frames holds NaN"):
+        export_to_video(np.full((9, 32, 32, 3), np.nan, np.float32))  # was written as black
+    with pytest.raises(ValueError, match="real samples"):
+        float_waveform(np.ones(10, bool))
+
+
+def test_rates_as_numpy_numbers_and_loud_arrays_clipped_like_files(av_pipe, tone, tmp_path):
+    n, t = av_pipe.audio_length(9, 24)
+    assert torch.equal(av_pipe.load_audio(tone, np.int64(SR), n, t), av_pipe.load_audio(tone, SR, n, t))
+    assert av_pipe.load_audio(tone * 4, SR, n, t).abs().max() == 1.0  # read_audio clips a file's samples so
+    path = export_to_video(np.zeros((12, 32, 32, 3), np.float32), str(tmp_path / "a.mp4"), fps=np.float32(24),
+                           audio=list(tone[:8000]), sample_rate=16000.0)
+    with av.open(path) as container:
+        assert container.streams.video[0].average_rate == 24 and container.streams.audio[0].sample_rate == SR
+    with pytest.raises(ValueError, match="must be a positive whole number"):
+        export_to_video(np.zeros((12, 32, 32, 3), np.float32), audio=tone, sample_rate=16000.5)
+
+
+def test_channels_last_stereo_is_an_error_not_a_length(tone, caplog):
+    with pytest.raises(ValueError, match=r"audio must have shape \(S,\), \(1, S\) or \(2, S\), got \(16000, 2\)"):
+        export_to_video(np.zeros((24, 32, 32, 3), np.float32), audio=np.stack([tone, tone], 1), sample_rate=SR)
+    assert "fps=" not in caplog.text  # warned first of a 0.000 s track "at about fps=1.92e+05"
+
+
+def test_an_output_is_written_at_the_frame_rate_it_was_generated_at(av_pipe, tmp_path):
+    out = av_pipe("a red ball", height=32, width=32, num_frames=33, frame_rate=30, num_inference_steps=1,
+                  generator=gen(0))
+    assert out.frame_rate == 30.0
+    with av.open(export_to_video(out, str(tmp_path / "o.mp4"))) as container:  # was 24 fps: 1.375 s of video
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert video.average_rate == 30 and video.frames == 33
+        assert abs(float(audio.duration * audio.time_base) - 33 / 30) < 0.07  # AAC frames of 64 ms
+    with av.open(export_to_video(out, str(tmp_path / "f.mp4"), fps=15)) as container:  # a given fps still wins
+        assert container.streams.video[0].average_rate == 15
+
+
+# ----------------------------------------------------------------------------- images
+def _halves(height=32, width=64) -> np.ndarray:
+    array = np.zeros((height, width, 3), np.uint8)
+    array[:, : width // 2] = (255, 0, 0)
+    array[:, width // 2 :] = (0, 0, 255)
+    return array
+
+
+def test_exif_orientation_is_applied_as_diffusers_load_image_does(pipes, tmp_path):
+    image = PIL.Image.fromarray(_halves())
+    exif = image.getexif()
+    exif[0x0112] = 6  # stored sideways: rotate 90 degrees clockwise to show
+    image.save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    ours, theirs = read_image(tmp_path / "phone.jpg"), load_image(str(tmp_path / "phone.jpg"))
+    assert ours.size == theirs.size == (32, 64) and np.array_equal(np.asarray(ours), np.asarray(theirs))
+    pixels = pipes[1].load_condition_media(str(tmp_path / "phone.jpg"), 64, 32, 9, 0, "image")
+    top, bottom = pixels[0, :, 0, :24].mean((1, 2)), pixels[0, :, 0, 40:].mean((1, 2))
+    assert top[0] > 0.8 and top[2] < -0.8 and bottom[2] > 0.8 and bottom[0] < -0.8  # red over blue, not purple
+
+
+def test_wide_integer_images_are_scaled_and_unknown_ranges_refused(pipes):
+    ours = pipes[1]
+    frame = _halves(64, 64)
+    frame[10:20] = 77
+    as_uint8 = ours.load_condition_media(frame, 64, 64, 9, 0, "image")
+    as_uint16 = ours.load_condition_media(frame.astype(np.uint16) * 257, 64, 64, 9, 0, "image")  # read 102799
+    torch.testing.assert_close(as_uint16, as_uint8, rtol=0, atol=1e-6)
+    grey = PIL.Image.fromarray(np.full((64, 64), 40000, np.uint16))  # mode I;16, as a 16-bit PNG opens
+    assert ours.load_condition_media(grey, 64, 64, 9, 0, "image").mean().item() == pytest.approx(
+        round(40000 / 65535 * 255) / 255 * 2 - 1, abs=1e-6)  # was 1.0: PIL's convert clips at 255
+    for bad in (torch.from_numpy(frame).permute(2, 0, 1).long(), torch.ones(3, 64, 64, dtype=torch.bool)):
+        with pytest.raises(ValueError, match="`image` must be float in \\[0, 1\\], uint8 or uint16, got dtype"):
+            ours.load_condition_media(bad, 64, 64, 9, 0, "image")  # read as 0-255 (or 1) values in [0, 1]
+
+
+def test_a_uint8_tensor_as_ltx_media_is_read_from_0_to_255(pipes):
+    ours = pipes[1]
+    frame = torch.from_numpy(_halves(64, 64)).permute(2, 0, 1).contiguous()
+    pixels = ours.load_condition_media(frame, 64, 64, 9, 0, "ltx")  # was (0, 255) taken as [-1, 1]
+    assert pixels.min().item() == -1.0 and pixels.max().item() == 1.0
+    torch.testing.assert_close(pixels, ours.load_condition_media(frame, 64, 64, 9, 0, "image"), rtol=0, atol=1e-6)
+
+
+def test_files_by_what_they_hold(pipes, tmp_path):
+    ours = pipes[1]
+    frames = [PIL.Image.fromarray(np.full((64, 64, 3), 20 * i, np.uint8)) for i in range(9)]
+    frames[0].save(tmp_path / "anim.webp", save_all=True, append_images=frames[1:], lossless=True)
+    clip = ours.load_condition_media(str(tmp_path / "anim.webp"), 64, 64, 9, 0, "video")
+    assert clip.shape[2] == 9  # was its first frame only
+    assert clip[0, 0, :, 0, 0].diff().min() > 0  # in order
+    export_to_video(frames, str(tmp_path / "clip.mp4"), fps=24)
+    with pytest.raises(ValueError, match="`image` takes one image, but .*clip.mp4 is a video"):
+        ours.load_condition_media(str(tmp_path / "clip.mp4"), 64, 64, 9, 0, "image")  # conditioned on all of it
+    frames[4].save(tmp_path / "still.tif")
+    assert ours.load_condition_media(str(tmp_path / "still.tif"), 64, 64, 9, 0, "ltx").shape[2] == 1  # read as a clip
+    for i, frame in enumerate(frames):
+        frame.save(tmp_path / f"f{i}.png")
+    listed = ours.load_condition_media([str(tmp_path / f"f{i}.png") for i in range(9)], 64, 64, 9, 0, "video")
+    torch.testing.assert_close(listed, ours.load_condition_media(frames, 64, 64, 9, 0, "video"), rtol=0, atol=0)
+    (tmp_path / "notes.txt").write_text("not media")
+    with pytest.raises(ValueError, match="`video`: cannot read .*notes.txt as an image or video"):
+        ours.load_condition_media(str(tmp_path / "notes.txt"), 64, 64, 9, 0, "video")
