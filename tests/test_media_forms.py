@@ -154,3 +154,10 @@ def test_files_by_what_they_hold(pipes, tmp_path):
     (tmp_path / "notes.txt").write_text("not media")
     with pytest.raises(ValueError, match="`video`: cannot read .*notes.txt as an image or video"):
         ours.load_condition_media(str(tmp_path / "notes.txt"), 64, 64, 9, 0, "video")
+
+
+def test_an_output_h264_cannot_go_in_is_named(tmp_path):
+    for name in ("clip.webm", "clip.gif", "clip"):  # was FFmpeg's "'webm' format does not support 'libx264' codec"
+        with pytest.raises(ValueError, match="the output path must end in .mp4, .mov, .mkv or .m4v"):
+            export_to_video(np.zeros((4, 16, 16, 3), np.float32), str(tmp_path / name))
+        assert not (tmp_path / name).exists()

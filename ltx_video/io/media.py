@@ -363,6 +363,8 @@ class VideoStreamWriter:
             raise ValueError(f"threads must be a positive int, got {threads!r}")
 
         self.path = Path(path)
+        if self.path.suffix.lower() not in (".mp4", ".mov", ".mkv", ".m4v"):  # H.264 + AAC: not .webm, .gif, .avi
+            raise ValueError(f"the output path must end in .mp4, .mov, .mkv or .m4v (H.264 + AAC), got {str(path)!r}")
         self.width, self.height = width, height
         self.sample_rate, self.audio_channels = sample_rate, audio_channels
         self.frames_written = 0
