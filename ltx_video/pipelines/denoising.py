@@ -388,6 +388,7 @@ def denoise(
     audio_guidance_scale: float | None = None,
     interrupted: Callable[[], bool] | None = None,
     x0_hook: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
+    step_start: Callable[[int, torch.Tensor], None] | None = None,
 ) -> LatentState | tuple[LatentState, AudioLatentState]:
     """Run the sampler over ``timesteps`` (one ``GuidanceConfig`` per step); returns the final state.
 
@@ -400,6 +401,8 @@ def denoise(
     ``interrupted()`` true before a step stops the loop there (diffusers' ``pipe._interrupt``).
     ``x0_hook(step, x0)`` may change the guided prediction of the clean video latents ``x0 = x - sigma v``
     (B, N, C) before the step (the camera constraint); the velocity is recomputed from it where sigma > 0.
+    ``step_start(step, t)`` runs before each step's model call (diffusers' ``pipe.current_timestep`` is set there,
+    as caches such as Pyramid Attention Broadcast read it during the call).
     """
     audio_latents = audio.latents if audio is not None else None
     latents = state.latents
@@ -415,6 +418,8 @@ def denoise(
     for i, t in enumerate(timesteps):
         if interrupted is not None and interrupted():
             break
+        if step_start is not None:
+            step_start(i, t)
         step_guidance = guidance[i]
         if image_cond_noise_scale > 0 and mask is not None:
             noise = noise_fn(tuple(latents.shape))

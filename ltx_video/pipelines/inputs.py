@@ -13,7 +13,8 @@ import torch
 from ltx_video.attention.stg import SkipLayerStrategy
 from ltx_video.pipelines.latent_ops import Padding
 
-__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "ConditionInput", "GenerationPlan", "check_inputs", "collect_conditions", "count_prompts"]
+__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments", "check_inputs",
+           "collect_conditions", "count_prompts"]
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
@@ -97,8 +98,9 @@ def check_inputs(
         raise ValueError(f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}.")
     if timesteps is not None:
         ts = list(timesteps)
-        if not ts or any(not 0 < t <= 1000 for t in ts) or any(a <= b for a, b in zip(ts, ts[1:], strict=False)):
-            raise ValueError(f"`timesteps` must be strictly decreasing values in (0, 1000], got {ts}.")
+        inner = ts[:-1] if ts and ts[-1] == 0 else ts  # a final 0 is a no-op step, as in diffusers' own recipes
+        if not inner or any(not 0 < t <= 1000 for t in inner) or any(a <= b for a, b in zip(ts, ts[1:], strict=False)):
+            raise ValueError(f"`timesteps` must be strictly decreasing values in (0, 1000] (and may end in 0), got {ts}.")
         if max(ts) <= 1.0:
             raise ValueError(
                 f"`timesteps` are in diffusers' units, 0..1000; got {ts}, which look like LTX-Video's 0..1 "
@@ -138,6 +140,74 @@ def check_inputs(
     bad = [k for k in callback_on_step_end_tensor_inputs if k not in allowed_callback_inputs]
     if bad:
         raise ValueError(f"`callback_on_step_end_tensor_inputs` must be in {list(allowed_callback_inputs)}, got {bad}.")
+
+def _check_text(name: str, value) -> None:
+    """A (B, L, D) embedding tensor, or a (B, L) mask."""
+    dims = 3 if name.endswith("embeds") else 2
+    if value is not None and (not isinstance(value, torch.Tensor) or value.ndim != dims):
+        layout = "(B, L, D)" if dims == 3 else "(B, L)"
+        got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ValueError(f"`{name}` must be a tensor {layout}, got {got}.")
+
+
+CALL_ARGUMENTS = (
+    "prompt", "negative_prompt", "prompt_embeds", "prompt_attention_mask", "negative_prompt_embeds",
+    "negative_prompt_attention_mask", "generator", "callback_on_step_end", "attention_kwargs", "decode_timestep",
+    "decode_noise_scale", "max_sequence_length", "output_type", "num_videos_per_prompt",
+)
+
+
+def check_call_arguments(
+    *, prompt, negative_prompt, prompt_embeds, prompt_attention_mask, negative_prompt_embeds,
+    negative_prompt_attention_mask, generator, callback_on_step_end, attention_kwargs, decode_timestep,
+    decode_noise_scale, max_sequence_length, output_type, num_videos_per_prompt, vae, scheduler,
+) -> None:
+    """The arguments :func:`check_inputs` does not see, checked as the call starts (each failed inside a model,
+    some after the whole denoising loop): the prompt's and the text tensors' forms, the generator, the callback,
+    ``attention_kwargs``, the decode lists' lengths, the sequence length, a VAE to decode with, and a scheduler
+    whose steps this pipeline takes (it steps as ``FlowMatchEulerDiscreteScheduler`` does; others were ignored)."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    if isinstance(prompt, list) and (not prompt or not all(isinstance(p, str) for p in prompt)):
+        kinds = sorted({type(p).__name__ for p in prompt if not isinstance(p, str)})
+        hint = " (conditions go in `conditions=`)" if "LTXVideoCondition" in kinds else ""
+        raise ValueError(f"`prompt` must be a str or a non-empty list of str, got a list holding {kinds or 'nothing'}{hint}.")
+    if negative_prompt is not None and not isinstance(negative_prompt, str) and not (
+            isinstance(negative_prompt, list) and all(isinstance(p, str) for p in negative_prompt)):
+        raise ValueError(f"`negative_prompt` must be a str or a list of str, got {type(negative_prompt).__name__}.")
+    for name, value in (("prompt_embeds", prompt_embeds), ("prompt_attention_mask", prompt_attention_mask),
+                        ("negative_prompt_embeds", negative_prompt_embeds),
+                        ("negative_prompt_attention_mask", negative_prompt_attention_mask)):
+        _check_text(name, value)
+    for embeds, mask, name in ((prompt_embeds, prompt_attention_mask, "prompt_attention_mask"),
+                               (negative_prompt_embeds, negative_prompt_attention_mask, "negative_prompt_attention_mask")):
+        if embeds is not None and mask is not None and tuple(mask.shape) != tuple(embeds.shape[:2]):
+            raise ValueError(f"`{name}` must have shape {tuple(embeds.shape[:2])} (the embeddings' (B, L)), got "
+                             f"{tuple(mask.shape)}.")
+    generators = generator if isinstance(generator, list) else [generator]
+    if generator is not None and not all(isinstance(g, torch.Generator) for g in generators):
+        raise ValueError(f"`generator` must be a torch.Generator or a list of them, got {type(generator).__name__} "
+                         "(for a seed: torch.Generator().manual_seed(seed)).")
+    if callback_on_step_end is not None and not callable(callback_on_step_end):
+        raise ValueError(f"`callback_on_step_end` must be callable (or a PipelineCallback), got "
+                         f"{type(callback_on_step_end).__name__}.")
+    if attention_kwargs is not None and not isinstance(attention_kwargs, dict):
+        raise ValueError(f"`attention_kwargs` must be a dict, got {type(attention_kwargs).__name__}.")
+    if prompt_embeds is None and (isinstance(max_sequence_length, bool) or not isinstance(max_sequence_length, int)
+                                  or max_sequence_length < 1):
+        raise ValueError(f"`max_sequence_length` must be an integer >= 1, got {max_sequence_length!r}.")
+    videos = count_prompts(prompt, prompt_embeds) * (num_videos_per_prompt if isinstance(num_videos_per_prompt, int) else 1)
+    for name, value in (("decode_timestep", decode_timestep), ("decode_noise_scale", decode_noise_scale)):
+        if isinstance(value, (list, tuple)) and len(value) != videos:
+            raise ValueError(f"`{name}` has {len(value)} entries but {videos} videos are made: give one number for "
+                             "all, or one per video.")
+    if output_type != "latent" and vae is None:
+        raise ValueError(f"`output_type={output_type!r}` decodes with a `vae`, and this pipeline has none: pass "
+                         "output_type='latent'.")
+    if scheduler is not None and not isinstance(scheduler, FlowMatchEulerDiscreteScheduler):
+        raise ValueError(f"`scheduler` must be a FlowMatchEulerDiscreteScheduler (this pipeline takes LTX-Video's "
+                         f"Euler steps; a {type(scheduler).__name__} would not be used), got {type(scheduler).__name__}.")
+
 
 def count_prompts(prompt, prompt_embeds) -> int:
     """The prompt batch: 1 for a str, len of a list, rows of ``prompt_embeds`` (1 when neither is given:

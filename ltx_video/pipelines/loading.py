@@ -65,6 +65,20 @@ class LoadingMixin:
             pipe.enable_fp8()
         return pipe
 
+    @classmethod
+    def from_pipe(cls, pipeline, **kwargs):
+        """diffusers' ``from_pipe`` (the same components, another class), keeping what is not a component: the
+        source's :attr:`generation_defaults` (the built-in model's 64 x 64 size, steps and guidance), a
+        ``default_timestep_schedule`` set on it, and its learned control modules."""
+        pipe = super().from_pipe(pipeline, **kwargs)
+        pipe.generation_defaults = getattr(pipeline, "generation_defaults", None)
+        if "default_timestep_schedule" in vars(pipeline):
+            pipe.default_timestep_schedule = pipeline.default_timestep_schedule
+        for name in CONTROL_MODULES:
+            if getattr(pipeline, name, None) is not None and hasattr(type(pipe), name):
+                setattr(pipe, name, getattr(pipeline, name))
+        return pipe
+
     def save_pretrained(self, save_directory, *args, **kwargs) -> None:
         """diffusers' ``save_pretrained``, plus ``generation_defaults.json`` when the pipeline has
         :attr:`generation_defaults`, so ``from_pretrained`` and ``ltx-video generate --model`` use them."""
@@ -122,7 +136,7 @@ class LoadingMixin:
     @classmethod
     def from_single_file(
         cls, path, *, config=None, text_encoder=None, tokenizer=None, scheduler=None, torch_dtype=None,
-        quantization=None,
+        quantization=None, dtype=None, vae=None, latent_upsampler=None, local_files_only=None,
     ):
         """Load an original LTX-Video single-file ``.safetensors`` checkpoint (transformer + VAE), offline.
 
@@ -130,7 +144,9 @@ class LoadingMixin:
         folder with ``text_encoder/`` and ``tokenizer/`` (its model configs are then used too). ``quantization="fp8"``
         keeps an fp8 file's E4M3 weights as they are (``FP8Linear``, unit scales) and quantizes the rest of the
         transformer blocks per channel; without it they are cast to ``torch_dtype``. Details and errors:
-        :mod:`ltx_video.pipelines.single_file`.
+        :mod:`ltx_video.pipelines.single_file`. As in diffusers 0.42, ``dtype=`` is ``torch_dtype``'s new name,
+        ``vae=`` / ``latent_upsampler=`` replace those components, and ``local_files_only`` is accepted (every
+        file is local here).
 
         Example:
             >>> pipe = LTXVideoPipeline.from_single_file(
@@ -141,10 +157,15 @@ class LoadingMixin:
 
         if quantization not in (None, "fp8"):
             raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
-        pipe = cls(**load_single_file_pipeline_components(
+        if dtype is not None and torch_dtype is not None and dtype != torch_dtype:
+            raise ValueError(f"`dtype` ({dtype}) and `torch_dtype` ({torch_dtype}) differ: give one.")
+        components = load_single_file_pipeline_components(
             path, config=config, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
-            torch_dtype=torch_dtype,
-        ))
+            torch_dtype=dtype if dtype is not None else torch_dtype,
+        )
+        components.update({name: module for name, module in (("vae", vae), ("latent_upsampler", latent_upsampler))
+                           if module is not None})
+        pipe = cls(**components)
         if quantization == "fp8":  # an fp8 file's e4m3 weights are kept exactly (unit scales)
             pipe.enable_fp8()
         return pipe

@@ -306,6 +306,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             audio_given=audio is not None, use_audio=bool(generate_audio) or audio is not None,
         )
         self.begin_call(guidance_scale=guidance_scale, guidance_rescale=guidance_rescale, attention_kwargs=attention_kwargs)
+        self.check_call(locals())
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
         self.check_audio_inputs(

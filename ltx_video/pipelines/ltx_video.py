@@ -36,6 +36,7 @@ from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem, unpack
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
+from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.callback_state import CallbackStateMixin
 from ltx_video.pipelines.condition_media import ConditionMediaMixin
@@ -43,7 +44,14 @@ from ltx_video.pipelines.control import ControlMixin
 from ltx_video.pipelines.efficiency import EfficiencyMixin
 from ltx_video.pipelines.four_k import FourKMixin, four_k_dispatch
 from ltx_video.pipelines.generation_defaults import GenerationDefaults, fill_call_defaults, prompt_grammar_warnings
-from ltx_video.pipelines.inputs import GenerationPlan, check_inputs, collect_conditions, count_prompts
+from ltx_video.pipelines.inputs import (
+    CALL_ARGUMENTS,
+    GenerationPlan,
+    check_call_arguments,
+    check_inputs,
+    collect_conditions,
+    count_prompts,
+)
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
 from ltx_video.pipelines.long_video import LongVideoMixin
@@ -83,7 +91,7 @@ class LTXVideoPipeline(
         vae: AutoencoderKLLTXVideo | HierarchicalVAE,
         text_encoder: T5EncoderModel,
         tokenizer: T5Tokenizer,
-        transformer: LTXVideoTransformer3DModel,
+        transformer: LTXVideoTransformer3DModel | LTXAudioVideoTransformer3DModel,
         latent_upsampler: LTXLatentUpsamplerModel | None = None,
     ):
         super().__init__()
@@ -283,6 +291,10 @@ class LTXVideoPipeline(
                                     audio_given=audio_given, use_audio=use_audio)
         return tuple(filled[name] for name in values)
 
+    def check_call(self, arguments: dict) -> None:
+        """:func:`check_call_arguments` on a call's ``locals()``."""
+        check_call_arguments(**{name: arguments[name] for name in CALL_ARGUMENTS}, vae=self.vae, scheduler=self.scheduler)
+
     def plan_generation(
         self, *, prompt, negative_prompt, conditions, image, video, frame_index, strength, conditioning_items,
         height, width, num_frames, frame_rate, num_inference_steps, timesteps, timestep_schedule, guidance_scale,
@@ -357,6 +369,9 @@ class LTXVideoPipeline(
             prompt_embeds, negative_prompt_embeds, prompt_attention_mask, negative_prompt_attention_mask,
             max_sequence_length, device, mask_text_encoder=not diffusers_ltx,
         )
+        if neg_embeds is not None and neg_embeds.dtype != embeds.dtype:  # given embeddings: promoted as diffusers'
+            common = torch.promote_types(embeds.dtype, neg_embeds.dtype)  # concatenation of the two does
+            embeds, neg_embeds = embeds.to(common), neg_embeds.to(common)
         return GenerationPlan(
             padding=padding, device=device, batch_size=batch_size, strategy=strategy, conditions=cond_media,
             timesteps=timesteps, sigmas=sigmas, guidance=guidance, prompt_embeds=embeds, prompt_mask=mask,
@@ -404,10 +419,13 @@ class LTXVideoPipeline(
                         attention_kwargs, text=self._callback_text,
                     ),
                     state, plan.timesteps, plan.sigmas, plan.guidance,
-                    image_cond_noise_scale=plan.image_cond_noise_scale, stochastic=stochastic_sampling,
+                    image_cond_noise_scale=plan.image_cond_noise_scale,
+                    # the scheduler's own flag too, as diffusers' step honours it
+                    stochastic=stochastic_sampling or bool(self.scheduler.config.get("stochastic_sampling", False)),
                     noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
                     step_hook=hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
                     interrupted=lambda: self._interrupt, x0_hook=x0_hook,
+                    step_start=lambda i, t: setattr(self, "_current_timestep", t),
                 )
         finally:
             self._current_timestep, self._callback_text = None, None
@@ -520,6 +538,7 @@ class LTXVideoPipeline(
             skip_block_list=skip_block_list, negative_prompt=negative_prompt, negative_prompt_embeds=negative_prompt_embeds,
         )
         self.begin_call(guidance_scale=guidance_scale, guidance_rescale=guidance_rescale, attention_kwargs=attention_kwargs)
+        self.check_call(locals())
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
         plan = self.plan_generation(
