@@ -244,3 +244,13 @@ def test_float8_checkpoint_keeps_its_e4m3_weights_with_quantization_fp8(source, 
     torch.testing.assert_close(_run(kept), _run(cast), atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="quantization"):
         LTXVideoPipeline.from_single_file(path, **_text(source), quantization="int8")
+
+
+def test_diffusers_042_keywords(source, checkpoint):
+    # diffusers 0.42's from_single_file takes dtype= (torch_dtype's new name) and components; these were TypeErrors.
+    vae = source["vae"]
+    pipe = LTXVideoPipeline.from_single_file(checkpoint, dtype=torch.bfloat16, vae=vae, local_files_only=True,
+                                             **_text(source))
+    assert pipe.transformer.dtype == torch.bfloat16 and pipe.vae is vae
+    with pytest.raises(ValueError, match="`dtype` .* and `torch_dtype` .* differ"):
+        LTXVideoPipeline.from_single_file(checkpoint, dtype=torch.bfloat16, torch_dtype=torch.float32, **_text(source))
