@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from ltx_video.training.config import load_train_config
+    from ltx_video.training.run_folder import check_output_dir
     from ltx_video.training.stages import check_stage_options
     from ltx_video.training.trainer import resolve_resume, summary_line, train
 
@@ -41,15 +42,25 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--stop-after must be a step >= 1, got {args.stop_after}")
         config = load_train_config(args.config, steps=args.steps, output_dir=args.output_dir, batch_size=args.batch_size,
                                    learning_rate=args.learning_rate)
-        resolve_resume(args.resume, Path(config.output_dir))
+        checkpoint = resolve_resume(args.resume, Path(config.output_dir))
         check_stage_options(config)  # before any clip is rendered
+        check_output_dir(config, resuming=checkpoint is not None)  # never over another run's work
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2
     # A distributed process ends inside train (exit_distributed): freeing gloo's process group from Python can
     # deadlock (ltx_video.training.trainer).
-    summary = train(config, resume=args.resume, cpu=args.cpu, stop_after=args.stop_after, exit_distributed=True)
+    try:
+        summary = train(config, resume=args.resume, cpu=args.cpu, stop_after=args.stop_after, exit_distributed=True)
+    except KeyboardInterrupt:  # before the first step (or a second Ctrl-C): the last checkpoint, if any, stays
+        print(f"train.py: interrupted; --resume latest continues from the last checkpoint in {config.output_dir}",
+              file=sys.stderr)
+        return 130
     print(summary_line(summary, config.output_dir))
+    if summary.get("interrupted"):
+        print(f"train.py: interrupted at step {summary['stopped_at']}, checkpoint saved: --resume latest continues it",
+              file=sys.stderr)
+        return 130
     return 0
 
 

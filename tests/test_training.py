@@ -144,6 +144,7 @@ def test_transformer_stage_fine_tunes_from_a_saved_transformer(tmp_path, autoenc
     began = json.loads((tmp_path / "b" / "summary.json").read_text())["initial_checksum"]
     assert began == pytest.approx(ended, rel=1e-12)
     raw["model"] = {**raw["model"], "num_layers": 3}
+    raw["output_dir"] = str(tmp_path / "c")  # b holds the run above: a new run never starts over it
     second.write_text(yaml.safe_dump(raw))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     failed = subprocess.run([sys.executable, *TRAIN, "--config", str(second)], capture_output=True, text=True, env=env)

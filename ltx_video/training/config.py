@@ -80,6 +80,8 @@ class TrainConfig:
         for name in ("model", "stage_options"):
             if not isinstance(getattr(self, name), dict):
                 raise ValueError(f"{name} must be a mapping (key: value lines), got {getattr(self, name)!r}")
+        if self.mixed_precision is False:  # YAML reads an unquoted `no` as false
+            object.__setattr__(self, "mixed_precision", "no")
         if self.mixed_precision not in _PRECISIONS:
             raise ValueError(f"mixed_precision must be one of {_PRECISIONS}, got {self.mixed_precision!r}")
         if self.lr_schedule not in _SCHEDULES:

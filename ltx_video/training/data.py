@@ -57,6 +57,18 @@ class DataConfig:
     cache: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("num_clips", "seed", "height", "width", "num_frames", "max_objects"):  # YAML gives "17" or 17.0
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"data.{name} must be a whole number, got {value!r}")
+        for name in ("fps", "drop_static_phrase"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"data.{name} must be a number, got {value!r}"
+                                 + (" (training needs one rate for every clip)" if name == "fps" else ""))
+        for name in ("root", "cache"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ValueError(f"data.{name} must be a path, got {getattr(self, name)!r}")
         if self.source not in ("synthetic", "folder"):
             raise ValueError(f"data.source must be 'synthetic' or 'folder', got {self.source!r}")
         if self.source == "folder" and not self.root:
@@ -82,8 +94,26 @@ class DataConfig:
         return round(SAMPLE_RATE * self.num_frames / self.fps)
 
     def fingerprint(self) -> str:
+        """The data config, and for a folder its files (names, sizes, modification times): a cache rendered from
+        it stays valid while neither changes (an added clip or an edited caption makes it stale)."""
         fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("cache", "drop_static_phrase")}
+        if self.source == "folder" and self.root and Path(self.root).is_dir():
+            fields["files"] = sorted((str(p.relative_to(self.root)), p.stat().st_size, p.stat().st_mtime_ns)
+                                     for p in Path(self.root).rglob("*") if p.is_file())
         return hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:12]
+
+
+def _caption(video: Path) -> str:
+    """The caption beside ``video`` (``name.txt``, UTF-8, a byte-order mark dropped); "" with a warning if none."""
+    caption = video.with_suffix(".txt")
+    if not caption.is_file():
+        warnings.warn(f"{video}: no {caption.name} beside it; its clips train with the empty prompt", stacklevel=3)
+        return ""
+    try:
+        return caption.read_text(encoding="utf-8-sig").strip()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{caption}: captions must be UTF-8 text ({error.reason} at byte {error.start}); save it as "
+                         "UTF-8") from None
 
 
 def synthetic_clip(seed: int, config: DataConfig) -> Clip:
@@ -120,7 +150,8 @@ class ClipBank:
         if cache is not None and cache.is_file():
             stored = torch.load(cache, weights_only=True)
             if stored.get("fingerprint") != config.fingerprint():
-                raise ValueError(f"data.cache {cache} was rendered for another data config; delete it or change data.cache")
+                raise ValueError(f"data.cache {cache} was rendered for another data config or other files under "
+                                 "data.root; delete it or change data.cache")
             self.video, self.audio, self.prompts = stored["video"], stored["audio"], list(stored["prompts"])
             return
         clips = self._synthetic(show_progress) if config.source == "synthetic" else self._folder(show_progress)
@@ -148,22 +179,33 @@ class ClipBank:
         return clips
 
     def _folder(self, show_progress: bool) -> list:
-        from ltx_video.data.video_folder import VideoFolderDataset
+        from ltx_video.data.video_folder import _READ_ERRORS, VideoFolderDataset, _ClipReadError
 
         c = self.config
         dataset = VideoFolderDataset(c.root, num_frames=c.num_frames, height=c.height, width=c.width, fps=c.fps)
         count = len(dataset) if c.num_clips == 0 else min(c.num_clips, len(dataset))
-        clips = []
+        clips, unreadable, silent = [], {}, set()
         for i in tqdm(range(count), desc="reading clips", disable=not show_progress):
-            item = dataset[i]
-            prompt_file = Path(item["path"]).with_suffix(".txt")
-            if not prompt_file.is_file():
-                warnings.warn(f"{item['path']}: no {prompt_file.name} beside it; its clips train with the empty prompt",
-                              stacklevel=2)
-            prompt = prompt_file.read_text().strip() if prompt_file.is_file() else ""
+            clip = dataset.clip(i)
+            if clip.file.path in unreadable:
+                continue
+            try:  # read_clip, not dataset[i]: an unreadable file is left out, not replaced by another's clips
+                item = dataset.read_clip(clip)
+            except (*_READ_ERRORS, _ClipReadError) as error:  # a file cut short, or changed since indexing
+                unreadable[clip.file.path] = f"{type(error).__name__}: {error}"
+                continue
+            prompt = _caption(Path(item["path"]))
+            silent.update([item["path"]] if not item["has_audio"] else [])
             audio = item["audio"][: c.num_samples]
             audio = torch.nn.functional.pad(audio, (0, c.num_samples - audio.shape[0]))
             clips.append((*self._quantise(item["video"], audio), prompt))
+        for path, reason in unreadable.items():
+            warnings.warn(f"{path}: left out, it cannot be read ({reason})", stacklevel=2)
+        if silent:
+            warnings.warn(f"{len(silent)} of the files have no audio track: their clips train as silence in the audio "
+                          f"stages ({sorted(silent)[:3]}{' ...' if len(silent) > 3 else ''})", stacklevel=2)
+        if not clips:
+            raise ValueError(f"data.root {c.root}: no clip could be read")
         return clips
 
     def __len__(self) -> int:

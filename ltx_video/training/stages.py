@@ -28,6 +28,7 @@ import inspect
 import json
 import math
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from torch import nn
 
 from ltx_video.conditioning.items import latent_positions, pack
 from ltx_video.data.prompts import DRAWN_CAMERA_MOTIONS
+from ltx_video.data.video_folder import DEFAULT_EXTENSIONS
 from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
@@ -88,6 +90,30 @@ def _check_option(key: str, value: Any, default: Any) -> None:
         fail("a mapping")
     elif isinstance(default, (tuple, list)) and not isinstance(value, (tuple, list)):
         fail(f"a list such as {list(default)}")
+
+
+def caption_warnings(tokenizer, prompts: list[str], max_length: int) -> list[str]:
+    """What the word tokenizer (the synthetic grammar's words, else lower-case letters) does to a bank's captions,
+    as warnings: captions cut at ``max_length`` tokens, characters it cannot spell (capitals, accents, other
+    scripts), and distinct captions that become the same tokens (the model cannot tell them apart)."""
+    distinct = sorted(set(prompts))
+    full = {p: tokenizer(p, add_special_tokens=True).input_ids for p in distinct}
+    kept = {p: tuple(ids[:max_length]) for p, ids in full.items()}
+    unknown = tokenizer.unk_token_id
+    notes = []
+    cut = [p for p, ids in full.items() if len(ids) > max_length]
+    if cut:
+        notes.append(f"{len(cut)} of {len(distinct)} captions are longer than max_sequence_length={max_length} tokens "
+                     f"and are cut (e.g. {cut[0][:60]!r})")
+    spelled = [p for p, ids in kept.items() if unknown in ids]
+    if spelled:
+        notes.append(f"{len(spelled)} of {len(distinct)} captions hold characters the built-in word tokenizer cannot "
+                     f"read (capitals, accents, other scripts: <unk>; e.g. {spelled[0][:60]!r}); real captions need a "
+                     "real T5 (docs/training.md)")
+    same = len(distinct) - len(set(kept.values()))
+    if same:
+        notes.append(f"{same} captions become the same tokens as another caption: the model cannot tell them apart")
+    return notes
 
 
 def _chunks(count: int, size: int):
@@ -251,6 +277,8 @@ class TransformerStage:
         self.tokenizer = components.word_tokenizer()
         self.text_encoder = components.build_text_encoder(len(self.tokenizer), **o["text_encoder"]).to(device)
         _check_clip_size(bank, self.vae)
+        for warning in caption_warnings(self.tokenizer, bank.prompts, o["max_sequence_length"]):
+            warnings.warn(warning, stacklevel=2)
         self.model = self.network = components.build_transformer(**config.model)
         if o["init_transformer"] is not None:
             self._load_initial_weights(o["init_transformer"])
@@ -386,6 +414,10 @@ def check_stage_options(config: TrainConfig) -> None:
     """``stage_options`` keys, and the ``model`` keys of the stages that build their model from them, checked
     before any clip is rendered."""
     _options(config, stage_class(config.stage).defaults)
+    data = config.data
+    if data.source == "folder" and not any(
+            p.suffix.lower() in DEFAULT_EXTENSIONS for p in Path(data.root).rglob("*") if Path(data.root).is_dir()):
+        raise ValueError(f"data.root {data.root} must be a folder holding video files {list(DEFAULT_EXTENSIONS)}")
     model = dict(config.model)
     if config.stage == "video_vae":
         (builder, target), model = _video_vae_kind(model)

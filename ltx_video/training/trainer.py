@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import ClipBank, batch_indices
+from ltx_video.training.run_folder import InterruptAtStep, check_output_dir, trim_log
 from ltx_video.training.stages import build_stage, check_stage_options
 
 __all__ = ["latest_checkpoint", "parameter_checksum", "resolve_resume", "train"]
@@ -104,6 +105,7 @@ def train(
     output_dir = Path(config.output_dir)
     checkpoint = resolve_resume(resume, output_dir)  # fail before any heavy work
     check_stage_options(config)
+    check_output_dir(config, resuming=checkpoint is not None)
     if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1):
         raise ValueError(f"stop_after must be a step >= 1, got {stop_after!r}")
     accelerator = Accelerator(cpu=cpu, mixed_precision=config.mixed_precision)
@@ -139,6 +141,8 @@ def train(
     if checkpoint is not None:
         accelerator.load_state(str(checkpoint))
         start = json.loads((checkpoint / "step.json").read_text())["step"]
+        if main:
+            trim_log(output_dir / "log.jsonl", start)
         # The learning rate follows this run's config (its `steps` and `learning_rate` may extend or change the
         # checkpoint's run): the restored scheduler keeps its step count, the base rate comes from the config.
         scheduler.base_lrs = [config.learning_rate * scale for scale in scales]
@@ -152,31 +156,38 @@ def train(
 
     initial = parameter_checksum(model)
     began = time.perf_counter()
-    log = open(output_dir / "log.jsonl", "a") if main else None
+    log = open(output_dir / "log.jsonl", "a" if checkpoint is not None else "w") if main else None
     end = config.steps if stop_after is None else max(start, min(stop_after, config.steps))
     progress = tqdm(range(start, end), initial=start, total=config.steps, desc=config.stage, disable=not main)
     model.train()
-    for step in progress:
-        indices = batch_indices(step, rank, world, config.batch_size, len(bank), config.seed)
-        batch = {**bank.batch(indices, step, rank, media=stage.needs_media), "indices": indices}
-        generator = torch.Generator(accelerator.device).manual_seed(hash((config.seed, step, rank)) % 2**62)
-        rng = random.Random(f"{config.seed}/{step}/{rank}")
-        with accelerator.autocast():
-            losses = stage.loss(model, batch, generator, rng)
-        accelerator.backward(losses["loss"])
-        accelerator.clip_grad_norm_(parameters, config.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        done = step + 1
-        if done % config.log_every == 0 or done == config.steps:
-            values = {k: float(accelerator.reduce(v.detach().float(), reduction="mean")) for k, v in losses.items()}
-            if main:
-                progress.set_postfix(loss=f"{values['loss']:.4f}")
-                log.write(json.dumps({"step": done, "lr": scheduler.get_last_lr()[0], **values}) + "\n")
-                log.flush()
-        if done % config.checkpoint_every == 0 or done in (config.steps, end):
-            _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints)
+    interrupt = InterruptAtStep(active=world == 1)
+    with interrupt:
+        for step in progress:
+            indices = batch_indices(step, rank, world, config.batch_size, len(bank), config.seed)
+            batch = {**bank.batch(indices, step, rank, media=stage.needs_media), "indices": indices}
+            generator = torch.Generator(accelerator.device).manual_seed(hash((config.seed, step, rank)) % 2**62)
+            rng = random.Random(f"{config.seed}/{step}/{rank}")
+            with accelerator.autocast():
+                losses = stage.loss(model, batch, generator, rng)
+            accelerator.backward(losses["loss"])
+            accelerator.clip_grad_norm_(parameters, config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            done = step + 1
+            if done % config.log_every == 0 or done == config.steps:
+                values = {k: float(accelerator.reduce(v.detach().float(), reduction="mean")) for k, v in losses.items()}
+                if main:
+                    progress.set_postfix(loss=f"{values['loss']:.4f}")
+                    log.write(json.dumps({"step": done, "lr": scheduler.get_last_lr()[0], **values}) + "\n")
+                    log.flush()
+            if done % config.checkpoint_every == 0 or done in (config.steps, end):
+                _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints)
+            if interrupt.requested:  # Ctrl-C: this step is done and checkpointed; the run ends here
+                if not (done % config.checkpoint_every == 0 or done in (config.steps, end)):
+                    _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints)
+                end = done
+                break
 
     checksums = accelerator.gather(torch.tensor([parameter_checksum(model)], dtype=torch.float64, device=accelerator.device))
     summary = {
@@ -184,7 +195,7 @@ def train(
         "wall_seconds": time.perf_counter() - began, "initial_checksum": initial, "replica_checksums": checksums.tolist(),
         # a run is bit-reproducible at a fixed thread count only: another count reorders the float sums
         # (docs/training.md, "the 4K VAE comparison")
-        "cpu_threads": torch.get_num_threads(), "torch": torch.__version__,
+        "cpu_threads": torch.get_num_threads(), "torch": torch.__version__, "interrupted": interrupt.requested,
     }
     if main:
         log.close()

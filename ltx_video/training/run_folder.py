@@ -1,0 +1,100 @@
+"""A run's output folder: what a new run, a resumed one and Ctrl-C may do to it.
+
+- A new run (no ``--resume``) never starts in a folder that holds another run's work (a complete checkpoint or a
+  finished run's ``summary.json``): it would overwrite that run's models and mix their checkpoints and logs. A
+  folder left by a run stopped before its first checkpoint holds nothing to keep and is started over.
+- A resumed run must be the same run: its config may differ from the stored ``config.json`` only in what extends
+  or reschedules it (:data:`RESUMABLE_CHANGES`); anything else is named before any weights load or any file is
+  written, since the checkpoint's weights and optimizer state belong to the stored config.
+- On resume the log keeps the lines up to the checkpoint's step (the steps after it are trained again).
+- Ctrl-C (SIGINT) in a single-process run finishes the step under way, saves a checkpoint, and ends the run
+  (:class:`InterruptAtStep`); a second Ctrl-C stops at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import threading
+from pathlib import Path
+
+from ltx_video.training.config import TrainConfig
+
+__all__ = ["RESUMABLE_CHANGES", "InterruptAtStep", "check_output_dir", "trim_log"]
+
+#: Config keys a resumed run may change: its length, rate and bookkeeping.
+RESUMABLE_CHANGES = frozenset({"steps", "learning_rate", "output_dir", "log_every", "checkpoint_every", "keep_checkpoints"})
+
+
+def _as_stored(config: TrainConfig) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(config)))  # tuples as lists, as config.json holds them
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    names = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            names += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            names.append(f"{prefix}{key} ({a!r} -> {b!r})")
+    return names
+
+
+def check_output_dir(config: TrainConfig, resuming: bool) -> None:
+    """Refuse a new run over another run's work, and a resumed run whose config is not the stored one's."""
+    from ltx_video.training.trainer import latest_checkpoint
+
+    folder = Path(config.output_dir)
+    stored_file = folder / "config.json"
+    if not resuming:
+        checkpoint = latest_checkpoint(folder) if folder.is_dir() else None
+        if checkpoint is not None or (folder / "summary.json").is_file():
+            held = checkpoint.relative_to(folder) if checkpoint is not None else "summary.json"
+            raise ValueError(f"output_dir {folder} already holds a run ({held}): --resume latest continues it, another "
+                             "output_dir starts a new one (nothing is overwritten)")
+        return
+    if not stored_file.is_file():
+        return  # a checkpoint without its config (written by hand): nothing to compare with
+    stored = json.loads(stored_file.read_text())
+    current = _as_stored(config)
+    changed = [name for name in _differences(stored, current) if name.split(" ")[0].split(".")[0] not in RESUMABLE_CHANGES]
+    if changed:
+        raise ValueError(f"--resume: the config differs from the run's own ({stored_file}) in {', '.join(changed)}; a "
+                         f"resumed run may change only {sorted(RESUMABLE_CHANGES)} (a new output_dir starts a new run)")
+
+
+def trim_log(log_file: Path, step: int) -> None:
+    """Keep the log lines up to ``step`` (a resumed run logs the steps after it again)."""
+    if not log_file.is_file():
+        return
+    kept = [line for line in log_file.read_text().splitlines()
+            if line.strip() and json.loads(line).get("step", 0) <= step]
+    log_file.write_text("".join(line + "\n" for line in kept))
+
+
+class InterruptAtStep:
+    """Within ``with``: SIGINT sets :attr:`requested` (the loop checkpoints and ends after the step under way);
+    a second SIGINT raises KeyboardInterrupt at once. Inactive (``requested`` stays False) outside the main thread
+    or when ``active`` is False (a distributed run, whose ranks must stop at the same step)."""
+
+    def __init__(self, active: bool = True) -> None:
+        self.active = active and threading.current_thread() is threading.main_thread()
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\ninterrupted: finishing this step and saving a checkpoint (Ctrl-C again to stop at once)", flush=True)
+
+    def __enter__(self) -> InterruptAtStep:
+        if self.active:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.active:
+            signal.signal(signal.SIGINT, self._previous)

@@ -1,0 +1,187 @@
+"""A user's own runs and own clips (2026-12-06): what the training script may do to an output folder, Ctrl-C, and
+the folder data's captions, cache and unreadable files. Each was reported with a reproduction: a second run in a
+folder overwrote the first's model and rotated its own checkpoints away, a resume with another model config failed
+inside load_state after rewriting config.json, Ctrl-C lost every step since the last checkpoint, a cache survived
+new clips, a UTF-8 BOM became part of a caption, and a truncated file's clips were replaced by another file's."""
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import yaml
+
+from ltx_video import export_to_video
+from ltx_video.training import components
+from ltx_video.training.config import load_train_config
+from ltx_video.training.data import ClipBank, DataConfig
+from ltx_video.training.run_folder import check_output_dir, trim_log
+from ltx_video.training.stages import caption_warnings
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = [sys.executable, str(ROOT / "scripts" / "train.py")]
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+DATA = {"source": "synthetic", "num_clips": 4, "height": 32, "width": 32, "num_frames": 9, "fps": 12.0, "max_objects": 1}
+VAE = {"latent_channels": 8, "block_out_channels": [8, 8], "patch_size": 4}
+
+
+def _config(tmp_path: Path, name: str = "run", **extra) -> Path:
+    raw = {"stage": "video_vae", "output_dir": str(tmp_path / name), "steps": 2, "batch_size": 2, "warmup_steps": 1,
+           "checkpoint_every": 2, "log_every": 1, "data": DATA, "model": VAE, "stage_options": {"crop_frames": 5},
+           **extra}
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _train(*args, check=True) -> subprocess.CompletedProcess:
+    result = subprocess.run([*TRAIN, *args], capture_output=True, text=True, env=ENV, timeout=300)
+    assert not check or result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+# ----------------------------------------------------------------------------- the output folder
+def test_a_new_run_never_starts_over_another_runs_work(tmp_path):
+    config = _config(tmp_path)
+    _train("--config", str(config))
+    weights = tmp_path / "run" / "video_vae" / "diffusion_pytorch_model.safetensors"
+    before = weights.read_bytes()
+    again = _train("--config", str(config), "--steps", "3", check=False)
+    assert again.returncode == 2 and "already holds a run (checkpoints/step-2): --resume latest continues it" in again.stderr
+    assert weights.read_bytes() == before  # was overwritten, and its checkpoints rotated away
+    # A folder a run left before its first checkpoint holds nothing to keep: started over.
+    aborted = load_train_config(_config(tmp_path, "aborted"))
+    Path(aborted.output_dir).mkdir()
+    (Path(aborted.output_dir) / "config.json").write_text("{}")
+    check_output_dir(aborted, resuming=False)
+
+
+def test_a_resumed_run_must_be_the_same_run(tmp_path):
+    config = load_train_config(_config(tmp_path))
+    folder = Path(config.output_dir)
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+    check_output_dir(dataclasses.replace(config, steps=10, learning_rate=1e-4), resuming=True)  # extends it: fine
+    changed = dataclasses.replace(config, model={**VAE, "latent_channels": 4}, batch_size=4)
+    with pytest.raises(ValueError, match=r"differs from the run's own .* in batch_size \(2 -> 4\), "
+                                         r"model.latent_channels \(8 -> 4\)"):
+        check_output_dir(changed, resuming=True)  # was a size mismatch inside load_state, config.json rewritten
+
+
+def test_the_log_keeps_the_lines_up_to_the_resumed_step(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps({"step": s, "loss": 1.0}) + "\n" for s in range(1, 10)))
+    trim_log(log, 5)
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4, 5]
+
+
+def test_ctrl_c_checkpoints_the_step_and_resume_continues(tmp_path):
+    config = _config(tmp_path, steps=100000, checkpoint_every=100000)
+    process = subprocess.Popen([*TRAIN, "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=ENV)
+    log = tmp_path / "run" / "log.jsonl"
+    deadline = time.monotonic() + 240
+    while not (log.is_file() and len(log.read_text().splitlines()) >= 2) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    stopped = int(stderr.split("interrupted at step ")[1].split(",")[0])
+    assert stopped >= 2 and (tmp_path / "run" / "checkpoints" / f"step-{stopped}" / "step.json").is_file()
+    assert "Traceback" not in stderr  # was a KeyboardInterrupt traceback, nothing saved since the last checkpoint
+    _train("--config", str(config), "--resume", "latest", "--steps", str(stopped + 1))
+    steps = [json.loads(line)["step"] for line in log.read_text().splitlines()]
+    assert steps == list(range(1, stopped + 2))  # each step logged once
+
+
+# ----------------------------------------------------------------------------- the config's values
+@pytest.mark.parametrize("data, message", [
+    ({"num_frames": "17"}, "data.num_frames must be a whole number, got '17'"),
+    ({"num_frames": 17.0}, "data.num_frames must be a whole number, got 17.0"),
+    ({"height": "64"}, "data.height must be a whole number"),
+    ({"num_clips": True}, "data.num_clips must be a whole number, got True"),
+    ({"seed": "abc"}, "data.seed must be a whole number"),
+    ({"fps": None}, "data.fps must be a number, got None (training needs one rate for every clip)"),
+    ({"source": "folder", "root": 5}, "data.root must be a path, got 5"),
+])
+def test_data_values_are_named(data, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        DataConfig(**{**DATA, **data})
+
+
+def test_mixed_precision_no_as_yaml_reads_it(tmp_path):
+    assert load_train_config(_config(tmp_path, mixed_precision=False)).mixed_precision == "no"  # unquoted `no`
+
+
+# ----------------------------------------------------------------------------- a folder of one's own clips
+def _clip(path: Path, value: int, frames: int = 12, audio: bool = True) -> None:
+    video = np.full((frames, 32, 32, 3), value / 255, np.float32)
+    sound = dict(audio=np.zeros(16000 * frames // 12, np.float32), sample_rate=16000) if audio else {}
+    export_to_video(video, str(path), fps=12, **sound)
+
+
+def test_folder_captions_cache_and_unreadable_files(tmp_path):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    _clip(clips / "a.mp4", 40)
+    (clips / "a.txt").write_bytes(b"\xef\xbb\xbfa red ball bounces\r\n")  # Notepad's UTF-8: a BOM and CRLF
+    _clip(clips / "b.mp4", 200, audio=False)
+    (clips / "b.txt").write_text("a blue square bounces")
+    noise = np.random.default_rng(0).random((60, 32, 32, 3)).astype(np.float32)  # incompressible: its data is long
+    export_to_video(noise, str(tmp_path / "long.mp4"), fps=12)
+    with av.open(str(tmp_path / "long.mp4")) as source, av.open(str(tmp_path / "c.mp4"), "w",
+                                                         options={"movflags": "faststart"}) as copy:
+        streams = {s.index: copy.add_stream_from_template(s) for s in source.streams.video}
+        for packet in source.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                copy.mux(packet)
+    whole = (tmp_path / "c.mp4").read_bytes()  # its index first: cut short, it still looks whole until read
+    (clips / "c.mp4").write_bytes(whole[: len(whole) // 2])
+    (clips / "c.txt").write_text("a cut clip")
+    data = DataConfig(source="folder", root=str(clips), num_clips=0, height=32, width=32, num_frames=9, fps=12.0,
+                      cache=str(tmp_path / "bank.pt"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bank = ClipBank(data, show_progress=False)
+    messages = " | ".join(str(w.message) for w in caught)
+    assert set(bank.prompts) == {"a blue square bounces", "a red ball bounces", "a cut clip"}  # no BOM in a's
+    assert "have no audio track" in messages and "b.mp4" in messages
+    # c's clips past the cut were a's and b's clips again before; now c is left out from its first failing clip
+    assert "c.mp4: left out, it cannot be read" in messages
+    assert bank.prompts.count("a red ball bounces") == bank.prompts.count("a blue square bounces") == 1
+    assert 1 <= bank.prompts.count("a cut clip") < 6  # 60 frames: 6 clips of 9, the second half cut away
+    _clip(clips / "d.mp4", 120)  # a new clip: the cache is stale
+    (clips / "d.txt").write_text("a green ball bounces")
+    with pytest.raises(ValueError, match="rendered for another data config or other files under data.root"):
+        ClipBank(data, show_progress=False)
+    (clips / "d.txt").write_bytes("a caf\xe9 scene".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"d.txt: captions must be UTF-8 text"):
+        ClipBank(dataclasses.replace(data, cache=None), show_progress=False)
+
+
+def test_caption_warnings_say_what_the_word_tokenizer_loses():
+    tokenizer = components.word_tokenizer()
+    long = "a woman walks along a beach at sunset, waves rolling in"
+    notes = caption_warnings(tokenizer, ["a red ball bounces", "A DOG RUNS", long, long + " and dogs bark"], 32)
+    assert any("longer than max_sequence_length=32" in n for n in notes)
+    assert any("cannot read (capitals" in n for n in notes)
+    assert any("become the same tokens" in n for n in notes)
+    assert caption_warnings(tokenizer, ["a red ball bounces", "a blue square bounces, the camera is static"], 32) == []
+
+
+def test_a_folder_without_videos_is_named_before_any_work(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("x")
+    config = _config(tmp_path, data={**DATA, "source": "folder", "root": str(tmp_path / "empty"), "num_clips": 0})
+    result = _train("--config", str(config), check=False)
+    assert result.returncode == 2 and "must be a folder holding video files" in result.stderr
+    assert not (tmp_path / "run").exists()  # nothing written
