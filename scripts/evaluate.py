@@ -3,7 +3,8 @@
     python scripts/evaluate.py clips/ --out results          # writes results.json and results.md
     python scripts/evaluate.py a.mp4 b.mp4 --prompts prompts.json
 
-Prompts come from a sidecar ``prompts.json`` (file name -> prompt) next to the videos, or ``--prompts``;
+Prompts come from a sidecar ``prompts.json`` (file name -> prompt) next to the videos, or ``--prompts``, else from
+a training folder's caption beside each video (``name.txt``);
 ``annotations.json`` (as written by ``scripts/make_synthetic.py``) adds ground-truth errors: the audio-video
 offset against 0 ms and the camera motion against the true one.
 """
@@ -164,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for f in tqdm(files, desc="evaluating"):
         try:
-            rows.append(evaluate_file(f, _sidecar(f, explicit, "prompts.json"), _sidecar(f, None, "annotations.json")))
+            prompt = _sidecar(f, explicit, "prompts.json")
+            if prompt is None and f.with_suffix(".txt").is_file():  # a training folder's caption beside the video
+                prompt = f.with_suffix(".txt").read_text(encoding="utf-8-sig").strip()
+            rows.append(evaluate_file(f, prompt, _sidecar(f, None, "annotations.json")))
         except Exception as error:  # one unreadable file must not end the run; it is reported in its row
             rows.append({"file": f.name, "error": f"{type(error).__name__}: {error}"})
     summary = summarize(rows)

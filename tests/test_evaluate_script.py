@@ -95,3 +95,15 @@ def test_bad_files_and_foreign_prompts_do_not_stop_the_run(tmp_path):
     rows = {row["file"]: row for row in report["clips"]}
     assert "error" in rows["broken.mp4"] and report["summary"]["errors"] == 1
     assert "prompt_adherence_error" in rows["clip_00000.mp4"] and "flicker" in rows["clip_00000.mp4"]
+
+
+def test_a_training_folders_captions_are_its_prompts(tmp_path, capsys):
+    clips = tmp_path / "clips"
+    assert load("make_synthetic").main([str(clips), "--num", "1", "--seed", "3"]) == 0
+    prompts = json.loads((clips / "prompts.json").read_text())
+    (clips / "prompts.json").unlink()
+    for name, prompt in prompts.items():  # the layout scripts/train.py reads: a .txt caption beside each video
+        (clips / name).with_suffix(".txt").write_text(prompt)
+    assert load("evaluate").main([str(clips), "--out", str(tmp_path / "eval")]) == 0
+    report = json.loads((tmp_path / "eval.json").read_text())
+    assert report["clips"][0]["prompt_adherence"] >= 0.5  # was nan: no prompt found
