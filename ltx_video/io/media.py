@@ -384,7 +384,8 @@ class VideoStreamWriter:
     def _add_video_stream(
         self, rate: Fraction, crf: int, bitrate: int | None, threads: int, extra: dict[str, str]
     ) -> av.video.stream.VideoStream:
-        options = {"preset": _X264_PRESET, **extra}
+        # mbtree off: with it the same generated frames gave other bytes at each encode (tests/test_media_forms.py)
+        options = {"preset": _X264_PRESET, "x264-params": "mbtree=0", **extra}
         if bitrate is None:
             options["crf"] = str(crf)
         stream = self._container.add_stream("libx264", rate=rate, options=options)
@@ -532,8 +533,7 @@ def _resize_to_multiple(array: np.ndarray, multiple: int) -> np.ndarray:
 
 
 def _crf_from_quality(quality: float | None) -> int:
-    """diffusers' (imageio-ffmpeg's) ``quality`` 0..10 as the x264 CRF it stands for: ``int((1 - q / 10) * 51)``;
-    ``None`` is x264's own default, CRF 23."""
+    """diffusers' ``quality`` 0..10 as the x264 CRF it stands for, ``int((1 - q / 10) * 51)``; None: x264's CRF 23."""
     if quality is None:
         return 23
     if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0 <= quality <= 10:
