@@ -82,8 +82,9 @@ def test_given_audio_is_held_and_file_equals_tensor(av_pipe, tmp_path):
     clip = torch.nn.functional.pad(given[:SAMPLES_9_AT_25], (0, 0))[None, None]
     encoded = av_pipe.audio_vae.encode(clip)
     assert len(seen) == 2 and all(torch.equal(s, encoded) for s in seen)
-    expected = av_pipe.audio_vae.decode(encoded)[:, 0, :SAMPLES_9_AT_25].clamp(-1, 1)
-    assert torch.allclose(out.audio[0], expected, atol=1e-6)
+    # The output's sound is the given one, trimmed to the video (it was the audio autoencoder's round trip of it:
+    # `ltx-video generate --audio mine.wav` wrote the built-in autoencoder's 1 kHz version of a 440 Hz tone).
+    assert torch.equal(out.audio[0], given[None, :SAMPLES_9_AT_25])
     # The given audio conditions the video: another audio gives another video.
     silent = av_pipe(**COMMON, audio=given * 0, audio_sample_rate=16000, output_type="pt", generator=gen())
     assert (silent.frames - out.frames).abs().max() > 1e-4

@@ -233,7 +233,7 @@ def test_camera_speed_bound_is_the_models_own():
 
 
 def test_prompts_outside_the_built_in_grammar_warn_in_one_line(tmp_path):
-    args = ["--steps", "1", "--num-frames", "9", "--output", str(tmp_path / "p.mp4")]
+    args = ["--steps", "1", "--num-frames", "9", "--output", str(tmp_path / "p.mp4"), "--overwrite"]
     known = cli("generate", "a green square bounces", *args)
     assert known.returncode == 0 and "warning" not in known.stderr, known.stderr
     unknown = cli("generate", "a red ball and a blue square bounce, the camera pans left", *args)
@@ -285,7 +285,8 @@ def test_same_arguments_give_byte_identical_files_in_any_process(tmp_path):
 
 
 def test_existing_output_survives_a_failed_write(tmp_path, capsys):
-    """The mp4 is written next to --output and replaces it only when complete."""
+    """Without --overwrite an existing --output is refused before any work; with it, the mp4 is written next to
+    --output and replaces it only when complete."""
     from ltx_video.cli import main
 
     out = tmp_path / "keep.mp4"
@@ -295,8 +296,11 @@ def test_existing_output_survives_a_failed_write(tmp_path, capsys):
         Path(path).write_bytes(b"half a file")
         raise OSError("No space left on device")
 
+    assert main(["generate", "a red ball bounces", "--output", str(out)]) == 2  # was replaced silently
+    assert "exists: pass --overwrite to replace it" in capsys.readouterr().err
     with mock.patch("ltx_video.io.media.write_video", broken_writer):
-        code = main(["generate", "a red ball bounces", "--steps", "1", "--num-frames", "9", "--output", str(out)])
+        code = main(["generate", "a red ball bounces", "--steps", "1", "--num-frames", "9", "--output", str(out),
+                     "--overwrite"])
     assert code == 1 and capsys.readouterr().err.strip().splitlines()[-1] == (
         "ltx-video: error: OSError: No space left on device (--debug shows the traceback)")
     assert out.read_bytes() == b"earlier work" and sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]

@@ -499,6 +499,12 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
     assert main([*argv, "--resume"]) == 0  # already complete: nothing generated
     assert "(0 generated now)" in capsys.readouterr().out
+    finished = output.read_bytes()
+    assert main([*argv, "--resume", "--seed", "5"]) == 2  # another run's arguments, named as flags
+    err = capsys.readouterr().err
+    assert "--seed is 5 but the run in" in err and "--restart" in err and "resume=False" not in err
+    assert main([*argv, "--restart"]) == 2  # a new run keeps the old folder: and the finished mp4 too
+    assert "exists: pass --overwrite to replace it" in capsys.readouterr().err and output.read_bytes() == finished
 
 
 @pytest.mark.parametrize("argv,needle", [
@@ -507,7 +513,7 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys):
     (["--duration", "5", "--num-frames", "10"], "--duration SECONDS or --num-frames N"),
     (["--duration", "5", "--carryover-strength", "2"], "--carryover-strength must be in [0, 1]"),
     (["--duration", "5", "--colour-match", "-1"], "--colour-match must be in [0, 1]"),
-    (["--duration", "5", "--output", "x.avi"], "--output must end in .mp4"),
+    (["--duration", "5", "--output", "x.avi"], "--output must be a file name ending in .mp4"),
     (["--duration", "5", "--resume", "--restart"], "exclude each other"),
     (["--duration", "5", "--prompts", "missing.txt"], "give a PROMPT or --prompts"),
     (["--duration", "1", "--prompts", "{many}"], "holds 3 prompts but the video has 1 chunks"),

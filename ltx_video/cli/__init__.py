@@ -22,9 +22,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-__all__ = ["CLIError", "build_parser", "main"]
+__all__ = ["CLIError", "build_parser", "check_output", "main"]
 
 PROG = "ltx-video"
 DTYPES = ("float32", "bfloat16", "float16")
@@ -94,6 +95,36 @@ def _non_negative_float(text: str) -> float:
     return _float_above(text, allow_zero=True)
 
 
+def _seed(text: str) -> int:
+    """A seed torch.Generator.manual_seed takes: 0 .. 2**64 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**64 - 1, got {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**64 - 1, got {text}")
+    return value
+
+
+def check_output(path: Path, overwrite: bool, *, earlier_run_ok: bool = False) -> None:
+    """``--output``: an .mp4 file name in a folder this process can write to, and no file the user already has
+    unless ``overwrite`` (or, for 'long --resume', ``earlier_run_ok``: the run's own assembled file). Checked before
+    any model loads, so an unwritable path does not cost a whole generation."""
+    if path.suffix.lower() != ".mp4" or path.stem == "":
+        raise CLIError(f"--output must be a file name ending in .mp4 (such as out.mp4), got {str(path)!r}")
+    if path.is_dir():
+        raise CLIError(f"--output {path} is a folder; expected an .mp4 file path")
+    if path.exists() and not (overwrite or earlier_run_ok):
+        raise CLIError(f"--output {path} exists: pass --overwrite to replace it (nothing is replaced without it)")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ltx-video-write-check-"):
+            pass
+    except OSError as error:
+        raise CLIError(f"--output {path}: cannot write in {folder} ({error.strerror or error})") from None
+
+
 def _media_at_frame(flag: str):
     """PATH:FRAME[:STRENGTH] -> (path, frame, strength) for ``flag``; the path may itself contain ':'."""
 
@@ -144,10 +175,20 @@ def _model_default(what: str, builtin: object, ltx: object) -> str:
     return f"default: the model's {what} (built-in model: {builtin}; a folder: its generation_defaults.json, else {ltx})"
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ltx-video-enhanced")
+    except PackageNotFoundError:  # run from a source tree without an install
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG, description="LTX-Video generation (ltx_video). Run 'ltx-video generate --help' for the options.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     gen = commands.add_parser(
         "generate", help="generate a video (with its audio track, for audio-video models) from a prompt",
@@ -167,10 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--frame-rate", type=_positive_float, metavar="FPS", help=_model_default("frame rate", 24, 30))
     gen.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (a --config's timesteps win); "
                      + _model_default("steps", 30, 30))
-    gen.add_argument("--guidance-scale", type=float, metavar="CFG", help="classifier-free guidance; default: the "
+    gen.add_argument("--guidance-scale", type=_non_negative_float, metavar="CFG", help="classifier-free guidance; default: the "
                      "--config's, else the model's (built-in model: 3.0; else 3.0)")
     add_guidance_arguments(gen)
-    gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    gen.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**64 - 1 (default: 0)")
     gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config (see configs/); default: none")
     gen.add_argument("--model", type=Path, help="a local diffusers-format folder (model_index.json) or an original "
                      ".safetensors file; default: the built-in model")
@@ -195,7 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--audio", type=Path, metavar="PATH", help="audio-video models: generate the video to this sound "
                      "(a .wav, .mp3, .m4a or a video's sound track), written into the output; sampled with the model's "
                      "defaults for a given sound")
-    gen.add_argument("--output", type=Path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4)")
+    gen.add_argument("--output", type=Path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4); an "
+                     "existing file is kept unless --overwrite")
+    gen.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     gen.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
     gen.add_argument("--dtype", choices=DTYPES, default="float32", help="default: float32")
     gen.add_argument("--attention", choices=ATTENTION_BACKENDS,
@@ -215,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from ltx_video.cli.long import add_parser as add_long_parser
 
-    add_long_parser(commands, _positive_int, _positive_float, _model_default)
+    add_long_parser(commands, _positive_int, _positive_float, _model_default, seed=_seed,
+                    non_negative_float=_non_negative_float)
 
     plan = commands.add_parser(
         "plan", help="the memory a generation needs (weights, activations, attention, VAE decode), before running it",

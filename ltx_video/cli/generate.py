@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ltx_video.cli import ATTENTION_BACKENDS, PROG, CLIError
+from ltx_video.cli import ATTENTION_BACKENDS, PROG, CLIError, check_output
 from ltx_video.pipelines.generation_defaults import LTX_VIDEO_DEFAULTS, GenerationDefaults
 
 __all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "quiet_console", "run"]
@@ -252,22 +252,23 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     """Every check that needs no model: returns the model source, the loaded --config and the call arguments."""
     if not args.prompt.strip() and not args.allow_empty_prompt:
         raise CLIError("PROMPT is empty: give a prompt, or pass --allow-empty-prompt for an unconditional video")
-    if args.output.suffix.lower() != ".mp4":
-        raise CLIError(f"--output must end in .mp4, got {args.output}")
-    if args.output.is_dir():
-        raise CLIError(f"--output {args.output} is a folder; expected an .mp4 file path")
+    check_output(args.output, args.overwrite)
     source = inspect_model(args.model, args.base_model)
     if args.audio is not None:
         _check_audio(args.audio, source)
         source = replace(source, defaults=source.defaults.for_given_audio())
     config = None
     if args.config is not None:
+        import yaml
+
         from ltx_video.configs import load_config
 
         try:
             config = load_config(args.config)
         except (ValueError, FileNotFoundError) as error:
             raise CLIError(f"--config: {error}") from None
+        except yaml.YAMLError as error:
+            raise CLIError(f"--config {args.config}: not valid YAML ({str(error).splitlines()[0]})") from None
     if args.upsampler is not None and not (args.upsampler / "config.json").is_file():
         raise CLIError(f"--upsampler: {args.upsampler} is not a model folder (no config.json); expected an "
                        "LTXLatentUpsamplerModel folder")
@@ -289,6 +290,10 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
                 raise CLIError(f"{flag} {spec}: frame {frame} is outside the video: --num-frames {num_frames} "
                                f"has frames 0 to {num_frames - 1}")
             _check_media(path, spec, flag)
+            ratio = _vae_compression(source)[2]
+            if flag == "--condition" and Path(path).suffix.lower() not in IMAGE_SUFFIXES and frame % ratio:
+                raise CLIError(f"--condition {spec}: a video condition starts at a frame that is a multiple of {ratio} "
+                               "(its latent frames must line up with the video's)")
     frames = [frame for _, frame, _ in args.keyframe]
     if len(set(frames)) != len(frames) or frames != sorted(frames):
         raise CLIError(f"--keyframe: frames must be different and in increasing order, got {frames}")

@@ -9,9 +9,10 @@ finished segments and the manifest; the same command with ``--resume`` continues
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from ltx_video.cli import PROG, CLIError, add_guidance_arguments
+from ltx_video.cli import PROG, CLIError, add_guidance_arguments, check_output
 from ltx_video.cli.generate import (
     _check_device,
     inspect_model,
@@ -24,7 +25,7 @@ from ltx_video.cli.generate import (
 __all__ = ["add_parser", "run_long"]
 
 
-def add_parser(commands, positive_int, positive_float, model_default) -> None:
+def add_parser(commands, positive_int, positive_float, model_default, *, seed, non_negative_float) -> None:
     long = commands.add_parser(
         "long", help="a long video in chunks, streamed to disk, resumable after a crash (--resume)",
         description="Generate a long mp4 chunk by chunk (docs/long_video.md). Each finished chunk is written at once "
@@ -61,12 +62,15 @@ def add_parser(commands, positive_int, positive_float, model_default) -> None:
     long.add_argument("--width", type=positive_int, metavar="PX", help=model_default("width", 64, 1216))
     long.add_argument("--frame-rate", type=positive_float, metavar="FPS", help=model_default("frame rate", 24, 30))
     long.add_argument("--steps", type=positive_int, metavar="N", help=model_default("steps", 30, 30))
-    long.add_argument("--guidance-scale", type=float, metavar="CFG", help=model_default("guidance scale", 3.0, 3.0))
+    long.add_argument("--guidance-scale", type=non_negative_float, metavar="CFG", help=model_default("guidance scale", 3.0, 3.0))
     add_guidance_arguments(long)
-    long.add_argument("--seed", type=int, default=0, help="random seed (default: 0); chunk k uses a seed derived from it")
+    long.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**64 - 1 (default: 0); chunk k uses a "
+                      "seed derived from it")
     long.add_argument("--model", type=Path, help="a local diffusers-format folder; default: the built-in model")
     long.add_argument("--base-model", type=Path, help="with a single-file --model: the folder giving the text encoder")
-    long.add_argument("--output", type=Path, default=Path("long.mp4"), help="the .mp4 to write (default: long.mp4)")
+    long.add_argument("--output", type=Path, default=Path("long.mp4"), help="the .mp4 to write (default: long.mp4); "
+                      "an existing file is kept unless --overwrite (or --resume of the run that wrote it)")
+    long.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     long.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
     long.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32", help="default: float32")
     long.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
@@ -85,15 +89,18 @@ def _temporal_ratio(source) -> int:
 
 
 def check_inputs(args) -> tuple[object, dict]:
-    """Every check that needs no model; returns the model source and the ``generate_long`` arguments."""
-    from ltx_video.pipelines.long_video import ChunkLayout
-
+    """Every check that needs no model; returns the model source and the ``generate_long`` arguments. The checks
+    of the arguments alone come first, before torch is imported (a second or more)."""
     if (args.prompt is None) == (args.prompts is None):
         raise CLIError("give a PROMPT or --prompts FILE (one of them)")
     if args.prompts is not None:
         if not args.prompts.is_file():
             raise CLIError(f"--prompts: {args.prompts} is not a file")
-        lines = (line.strip() for line in args.prompts.read_text().splitlines())
+        try:
+            text = args.prompts.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise CLIError(f"--prompts: {args.prompts} must be UTF-8 text ({error.reason} at byte {error.start})") from None
+        lines = (line.strip() for line in text.splitlines())
         prompts = [line for line in lines if line and not line.startswith("#")]
         if not prompts:
             raise CLIError(f"--prompts: {args.prompts} holds no prompt (one per line)")
@@ -103,20 +110,19 @@ def check_inputs(args) -> tuple[object, dict]:
         prompts = [args.prompt]
     if (args.duration is None) == (args.num_frames is None):
         raise CLIError("give --duration SECONDS or --num-frames N (one of them)")
-    if args.output.suffix.lower() != ".mp4":
-        raise CLIError(f"--output must end in .mp4, got {args.output}")
-    if args.output.is_dir():
-        raise CLIError(f"--output {args.output} is a folder; expected an .mp4 file path")
     if args.resume and args.restart:
         raise CLIError("--resume and --restart exclude each other")
     parts = args.output.with_name(args.output.name + ".parts")
     if parts.exists() and not (args.resume or args.restart):
         raise CLIError(f"--output: {parts} holds an earlier run: pass --resume to continue it (same arguments), or "
                        "--restart to start over in a new folder (the old one is kept)")
+    check_output(args.output, args.overwrite, earlier_run_ok=args.resume and parts.exists())
     for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor),
                         ("--colour-match", args.colour_match)):
         if value is not None and not 0.0 <= value <= 1.0:
             raise CLIError(f"{flag} must be in [0, 1], got {value:g}")
+    from ltx_video.pipelines.long_video import ChunkLayout
+
     source = inspect_model(args.model, args.base_model)
     defaults = source.defaults
     frame_rate = args.frame_rate or defaults.frame_rate
@@ -152,6 +158,12 @@ def check_inputs(args) -> tuple[object, dict]:
     return source, call
 
 
+def _as_flags(text: str) -> str:
+    """generate_long's argument names in ``text`` as this command's flags."""
+    text = text.replace("resume=False", "--restart").replace("`num_frames`", "--num-frames (or --duration)")
+    return re.sub(r"`([a-z_]+)`", lambda m: "--" + m.group(1).replace("_", "-"), text)
+
+
 def run_long(args) -> Path:
     source, call = check_inputs(args)
     with quiet_console():
@@ -159,7 +171,10 @@ def run_long(args) -> Path:
         pipe.set_progress_bar_config(disable=None, desc="steps", leave=False)
         if call.get("generate_audio") is False and not hasattr(pipe, "audio_vae"):
             call.pop("generate_audio")
-        output = pipe.generate_long(**call)
+        try:
+            output = pipe.generate_long(**call)
+        except ValueError as error:  # the run's own checks (an earlier run's arguments) name Python arguments
+            raise CLIError(_as_flags(str(error))) from None
     if output.path is None:
         raise CLIError(f"stopped before the end; the finished chunks are in {output.folder}: run again with --resume")
     print(f"{PROG}: {output.num_chunks} chunks ({output.chunks_generated} generated now) in {output.folder}")

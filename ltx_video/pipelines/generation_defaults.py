@@ -218,8 +218,10 @@ def prompt_grammar_warnings(defaults: GenerationDefaults | None, prompt: str | l
     for text in [prompt] if isinstance(prompt, str) else prompt:
         reason = grammar.check(text)
         if reason is not None:
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            reason = reason if len(reason) <= 160 else reason[:157] + "..."
             warnings.append(
-                f"prompt {text!r} is outside what this model was trained on: {reason}. It knows only "
+                f"prompt {shown!r} is outside what this model was trained on: {reason}. It knows only "
                 f"{grammar.describe()}; expect a video that does not follow the prompt."
             )
     return warnings

@@ -175,6 +175,10 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
                 logger.warning("`audio` peaks at %.3g; it is clipped to [-1, 1].", float(waveform.abs().max()))
                 waveform = waveform.clamp(-1.0, 1.0)
             waveform = resample_audio(waveform, sample_rate_value(audio_sample_rate, "`audio_sample_rate`"), sample_rate)
+        if abs(waveform.shape[-1] - num_samples) > sample_rate // 100:  # more than 10 ms apart
+            logger.warning("`audio` lasts %.2f s and the video %.2f s: %s.", waveform.shape[-1] / sample_rate,
+                           num_samples / sample_rate, "it is cut to the video" if waveform.shape[-1] > num_samples
+                           else "the rest of the video is silent")
         waveform = waveform[:, :num_samples]
         pad = num_tokens * self.audio_vae.config.temporal_factor - waveform.shape[-1]
         return F.pad(waveform, (0, pad))[None]
@@ -389,6 +393,9 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         audio_out, audio_latents = None, None
         if audio_state is not None and output_type == "latent":
             audio_latents = audio_state.latents
+        elif waveform is not None:  # a given sound is the output's, as given (not its autoencoder round trip)
+            given = F.pad(waveform[0, :, :num_samples].mean(0), (0, max(0, num_samples - waveform.shape[-1])))
+            audio_out = (given.float().cpu().expand(plan.batch_size, -1), self.audio_vae.config.sample_rate)
         elif audio_state is not None:
             samples = self.audio_vae.decode(audio_state.latents.to(self.audio_vae.dtype))
             audio_out = (samples[:, 0, :num_samples].float().clamp(-1.0, 1.0).cpu(), self.audio_vae.config.sample_rate)

@@ -160,6 +160,10 @@ class LTXVideoPipeline(
         return prompt_embeds, prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask
 
     def _t5(self, prompt: list[str], num_videos_per_prompt: int, max_sequence_length: int, device, dtype, masked=True):
+        longest = max((len(ids) for ids in self.tokenizer(prompt, add_special_tokens=True).input_ids), default=0)
+        if longest > max_sequence_length:  # the tokenizer truncates without a word
+            logger.warning("a prompt is %d tokens long; the text encoder reads its first %d (max_sequence_length).",
+                           longest, max_sequence_length)
         tokens = self.tokenizer(
             prompt, padding="max_length", max_length=max_sequence_length, truncation=True,
             add_special_tokens=True, return_tensors="pt",

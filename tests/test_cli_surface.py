@@ -1,0 +1,68 @@
+"""The command's surface as a scripting user met it (2026-12-06): seeds and guidance outside what torch takes,
+existing and unwritable outputs, --version, python -m ltx_video, a broken --config, a misaligned video
+--condition, a --prompts file in another encoding, and --audio writing the sound as given. Each ended after the
+model loaded (or the whole generation), in a traceback, or silently replaced the user's file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from test_cli_inputs import LOADED, cli, error_line
+
+from ltx_video import export_to_video
+from ltx_video.io.media import read_audio
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--seed", str(2**64)], "argument --seed: expected a whole number from 0 to 2**64 - 1"),
+    (["--seed", "-1"], "argument --seed: expected a whole number from 0 to 2**64 - 1"),
+    (["--guidance-scale", "nan"], "argument --guidance-scale: expected a number >= 0, got nan"),
+    (["--guidance-scale", "inf"], "argument --guidance-scale: expected a number >= 0, got inf"),
+    (["--output", ".mp4"], "--output must be a file name ending in .mp4 (such as out.mp4), got '.mp4'"),
+])
+def test_values_are_refused_before_anything_loads(args, needle):
+    for command in ("generate", "long"):
+        extra = ["--duration", "1"] if command == "long" else []
+        line = error_line(cli(command, "a red ball bounces", *extra, *args))
+        assert needle in line and LOADED not in line
+
+
+def test_an_output_that_cannot_be_written_is_named_first(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    line = error_line(cli("generate", "a red ball bounces", "--output", str(tmp_path / "afile" / "ball.mp4")))
+    assert line.startswith(f"ltx-video: error: --output {tmp_path / 'afile' / 'ball.mp4'}: cannot write in")
+
+
+def test_version_and_module_entry():
+    version = subprocess.run([sys.executable, "-m", "ltx_video", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("ltx-video 0.")  # was "No module named ..."
+
+
+def test_files_named_with_their_flag(tmp_path):
+    (tmp_path / "broken.yaml").write_text("foo: [\n")
+    line = error_line(cli("generate", "a red ball bounces", "--config", str(tmp_path / "broken.yaml")))
+    assert "--config" in line and "not valid YAML" in line  # was a ParserError, exit status 1
+    (tmp_path / "prompts.txt").write_bytes("a red ball bounces\na caf\xe9\n".encode("latin-1"))
+    line = error_line(cli("long", "--prompts", str(tmp_path / "prompts.txt"), "--duration", "1"))
+    assert "--prompts" in line and "must be UTF-8 text" in line
+    export_to_video(np.zeros((9, 32, 32, 3), np.float32), str(tmp_path / "clip.mp4"), fps=24)
+    line = error_line(cli("generate", "a red ball bounces", "--condition", f"{tmp_path / 'clip.mp4'}:3"))
+    assert "--condition" in line and "multiple of 4" in line  # after the model loaded, as `frame_index`, before
+
+
+def test_audio_is_written_as_given(tmp_path):
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(24000) / 16000)).astype(np.float32)
+    export_to_video(np.zeros((36, 32, 32, 3), np.float32), str(tmp_path / "tone.mp4"), fps=24, audio=tone,
+                    sample_rate=16000)  # 1.5 s of 440 Hz
+    result = cli("generate", "a red ball bounces", "--steps", "1", "--audio", str(tmp_path / "tone.mp4"),
+                 "--output", str(tmp_path / "out.mp4"))
+    assert result.returncode == 0, result.stderr
+    assert "the rest of the video is silent" in result.stderr  # 1.5 s given, 49 / 24 s of video
+    given, _ = read_audio(tmp_path / "tone.mp4")
+    written, _ = read_audio(tmp_path / "out.mp4")
+    n = min(given.shape[1], 20000)
+    correlation = np.corrcoef(given[0, 1000:n].numpy(), written[0, 1000:n].numpy())[0, 1]
+    assert correlation > 0.95  # the built-in audio autoencoder's version of it correlated 0.02
