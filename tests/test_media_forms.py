@@ -175,3 +175,14 @@ def test_the_same_generated_frames_give_the_same_file_at_every_encode(tmp_path):
     for path in files:
         export_to_video(frames, str(path))
     assert files[0].read_bytes() == files[1].read_bytes() == files[2].read_bytes()
+
+
+def test_files_say_which_colours_they_hold(tmp_path):
+    # PyAV converts RGB to BT.601 limited-range YUV; untagged, players assume BT.709 for HD and shift the colours.
+    frames = np.zeros((4, 32, 32, 3), np.float32)
+    frames[..., 0] = 1.0
+    with av.open(export_to_video(frames, str(tmp_path / "red.mp4"))) as container:
+        context = container.streams.video[0].codec_context
+        assert (context.colorspace, context.color_primaries, context.color_trc, context.color_range) == (6, 6, 6, 1)
+        luma = next(container.decode(video=0)).to_ndarray(format="yuv420p")[:32]
+    assert abs(int(luma[0, 0]) - round(16 + 219 * 0.299)) <= 1  # pure red's BT.601 luma: what the tags say

@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 _AAC_FRAME_SIZE = 1024  # samples per AAC frame; used if the encoder does not report its own
 ENCODER_THREADS = 4  # fixed slice threads: the file must not depend on the machine's CPU count
 _X264_PRESET = "medium"
+_BT601 = 6  # smpte170m: the matrix, primaries and transfer PyAV's RGB -> YUV conversion uses
 _LAYOUTS = {1: "mono", 2: "stereo"}
 
 
@@ -300,12 +301,7 @@ def _audio_channels(audio: AudioLike) -> int:
 
 
 def _frame_rate(fps: float) -> Fraction:
-    if (
-        isinstance(fps, bool)
-        or not isinstance(fps, numbers.Real)
-        or not fps > 0
-        or not np.isfinite(float(fps))
-    ):
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not fps > 0 or not np.isfinite(float(fps)):
         raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
     return Fraction(float(fps) if not isinstance(fps, (int, Fraction)) else fps).limit_denominator(1001)
 
@@ -394,8 +390,9 @@ class VideoStreamWriter:
         stream.width = self.width + self.width % 2
         stream.height = self.height + self.height % 2
         stream.pix_fmt = "yuv420p"
-        stream.codec_context.thread_type = "SLICE"
-        stream.codec_context.thread_count = threads
+        context = stream.codec_context  # tagged as converted (BT.601, limited range): players guess 709 for HD untagged
+        context.colorspace = context.color_primaries = context.color_trc = _BT601
+        context.color_range, context.thread_type, context.thread_count = 1, "SLICE", threads  # 1: MPEG (limited)
         return stream
 
     def _add_audio_stream(self) -> av.audio.stream.AudioStream:
