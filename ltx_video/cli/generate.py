@@ -386,7 +386,7 @@ def load_pipeline(args, source: ModelSource):
             print(f"{PROG}: note: --fp8 on {args.device} stores the transformer-block weights in FP8 (less memory) "
                   f"but computes in {args.dtype}: no speed-up without a CUDA GPU with FP8 matmuls", file=sys.stderr)
         pipe.enable_fp8()
-    pipe.to(args.device)
+    pipe.to(args.device, silence_dtype_warnings=True)  # diffusers' "float16 cannot run on cpu": it does, here
     if args.attention is not None:
         pipe.enable_efficient_attention(args.attention)
     if args.ff_chunk_size is not None:
