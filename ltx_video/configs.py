@@ -12,6 +12,7 @@ is read as linear-quadratic too, since the checkpoint's scheduler metadata is no
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,13 @@ class PipelineConfig:
         """Run ``pipe`` as the config says; ``overrides`` (prompt, size, generator, ...) take precedence over
         the config everywhere, in both passes of a multi-scale config too."""
         kwargs = {**self.call, **overrides}
-        first = {k: v for k, v in self.first_pass.items() if k not in overrides}
+        schedule = sorted({"timesteps", "num_inference_steps"} & set(overrides))
+        if schedule and self.is_multiscale:
+            raise ValueError(f"`{schedule[0]}`: a multi-scale config's schedules are its passes' (first_pass and "
+                             "second_pass); call pipe.generate_multiscale with your own passes instead.")
+        # a schedule given replaces the config's (its timesteps would win over num_inference_steps)
+        dropped = {"timesteps"} if schedule else set()
+        first = {k: v for k, v in self.first_pass.items() if k not in overrides and k not in dropped}
         if self.is_multiscale:
             second = {k: v for k, v in self.second_pass.items() if k not in overrides}
             return pipe.generate_multiscale(
@@ -68,11 +75,66 @@ class PipelineConfig:
         return pipe(**{**first, **kwargs})
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _numbers(value) -> bool:  # a number, or one per guidance_timesteps interval
+    return _number(value) or (isinstance(value, list) and bool(value) and all(_number(v) for v in value))
+
+
+def _whole(value, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _blocks(value) -> bool:  # [1, 2] or one list per interval, [[1], [2]]
+    return isinstance(value, list) and all(_whole(b, 0) or (isinstance(b, list) and all(_whole(c, 0) for c in b))
+                                           for b in value)
+
+
+def _unit_timesteps(value) -> bool:  # LTX-Video's 0..1 units, decreasing
+    return (isinstance(value, list) and bool(value) and all(_number(t) and 0 < t <= 1 for t in value)
+            and all(a > b for a, b in zip(value, value[1:], strict=False)))
+
+
+PRECISIONS = {"float32", "bfloat16", "mixed_precision", "float8_e4m3fn"}
+# Each key's accepted values, as LTX-Video's inference.py takes them: (check, what to say).
+VALUE_RULES = {
+    "guidance_scale": (_numbers, "a number >= 0, or a list of them (one per guidance_timesteps interval)"),
+    "stg_scale": (_numbers, "a number >= 0, or a list of them"),
+    "rescaling_scale": (_numbers, "a number in [0, 1], or a list of them"),
+    "skip_block_list": (_blocks, "a list of block indices, or a list of such lists"),
+    "guidance_timesteps": (_unit_timesteps, "a list of decreasing times in (0, 1]"),
+    "timesteps": (_unit_timesteps, "a non-empty list of decreasing times in (0, 1] (LTX-Video's units)"),
+    "num_inference_steps": (lambda v: _whole(v, 1), "a whole number >= 1"),
+    "skip_initial_inference_steps": (lambda v: _whole(v, 0), "a whole number >= 0"),
+    "skip_final_inference_steps": (lambda v: _whole(v, 0), "a whole number >= 0"),
+    "cfg_star_rescale": (lambda v: isinstance(v, bool), "true or false"),
+    "tone_map_compression_ratio": (lambda v: _number(v) and 0 <= v <= 1, "a number in [0, 1]"),
+    "stochastic_sampling": (lambda v: isinstance(v, bool), "true or false"),
+    "decode_timestep": (lambda v: _number(v) and v >= 0, "a number >= 0"),
+    "decode_noise_scale": (lambda v: _number(v) and v >= 0, "a number >= 0"),
+    "downscale_factor": (lambda v: _number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "stg_mode": (lambda v: isinstance(v, str), "a string such as attention_values"),
+    "first_pass": (lambda v: isinstance(v, dict), "a mapping of pass keys"),
+    "second_pass": (lambda v: isinstance(v, dict), "a mapping of pass keys"),
+    "precision": (lambda v: v in PRECISIONS, f"one of {sorted(PRECISIONS)}"),
+}
+
+
+def _check_values(section: dict[str, Any], where: str) -> None:
+    for key, value in section.items():
+        rule = VALUE_RULES.get(key)
+        if rule is not None and not rule[0](value):
+            raise ValueError(f"{where}: `{key}` must be {rule[1]}, got {value!r}.")
+
+
 def pass_arguments(section: dict[str, Any], sampler: str = "from_checkpoint", where: str = "config") -> dict[str, Any]:
     """One LTX-Video pass section -> ``LTXVideoPipeline.__call__`` keyword arguments."""
     unknown = sorted(set(section) - PASS_KEYS)
     if unknown:
         raise ValueError(f"unknown key {unknown[0]!r} in {where}; accepted: {sorted(PASS_KEYS)}.")
+    _check_values(section, where)
     args = {k: v for k, v in section.items() if k in {"guidance_scale", "stg_scale", "rescaling_scale",
                                                      "skip_block_list", "cfg_star_rescale",
                                                      "tone_map_compression_ratio"}}
@@ -99,7 +161,9 @@ def load_config(path: str | Path) -> PipelineConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file not found: {path}")
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = yaml.safe_load(path.read_text())
+    if raw is None:
+        raise ValueError(f"{path} holds no settings (an LTX-Video config has pipeline_type, its passes, ...).")
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: a config must be a mapping of keys to values.")
     unknown = sorted(set(raw) - TOP_KEYS - MODEL_KEYS - IGNORED_KEYS - PASS_KEYS)
@@ -115,6 +179,7 @@ def load_config(path: str | Path) -> PipelineConfig:
         raise ValueError(
             f"`sampler` must be from_checkpoint, linear-quadratic or uniform, got {raw['sampler']!r} in {path}."
         )
+    _check_values({k: v for k, v in raw.items() if k not in PASS_KEYS}, str(path))
     call: dict[str, Any] = {}
     if "stg_mode" in raw:
         call["skip_layer_strategy"] = raw["stg_mode"]
@@ -123,11 +188,14 @@ def load_config(path: str | Path) -> PipelineConfig:
             call[key] = raw[key]
     if raw.get("stochastic_sampling"):
         call["stochastic_sampling"] = True
+    # Keys at the top level go to every pass, each pass's own on top (LTX-Video's multi-scale pipeline does so).
     single = {k: raw[k] for k in PASS_KEYS if k in raw}
     first = pass_arguments({**single, **(raw.get("first_pass") or {})}, sampler, f"{path}: first_pass")
-    second = pass_arguments(raw.get("second_pass") or {}, sampler, f"{path}: second_pass")
-    if pipeline_type == "multi-scale" and not second:
-        raise ValueError(f"{path}: a multi-scale config needs a `second_pass` section.")
+    second = pass_arguments({**single, **(raw.get("second_pass") or {})} if "second_pass" in raw else {}, sampler,
+                            f"{path}: second_pass")
+    if pipeline_type == "multi-scale" and "timesteps" not in second:
+        raise ValueError(f"{path}: a multi-scale config needs a `second_pass` with `timesteps` (or num_inference_steps "
+                         "and skip_initial_inference_steps), so it refines the upsampled latents.")
     return PipelineConfig(
         pipeline_type=pipeline_type,
         call=call,

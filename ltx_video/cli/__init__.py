@@ -240,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "existing file is kept unless --overwrite")
     gen.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     gen.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
-    gen.add_argument("--dtype", choices=DTYPES, default="float32", help="default: float32")
+    gen.add_argument("--dtype", choices=DTYPES, help="default: float32, or a --config's precision (bfloat16 for its "
+                     "bfloat16, mixed_precision and float8_e4m3fn, the last with --fp8)")
     gen.add_argument("--attention", choices=ATTENTION_BACKENDS,
                      help="attention backend; default: diffusers' (SDPA); see docs/attention.md")
     gen.add_argument("--ff-chunk-size", type=_positive_int, metavar="TOKENS",

@@ -162,12 +162,16 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
         num_frames=args.num_frames or defaults.num_frames,
         frame_rate=args.frame_rate or defaults.frame_rate,
     )
+    passes = [] if config is None else [config.first_pass, *([config.second_pass] if config.is_multiscale else [])]
     if args.guidance_scale is not None:
         call["guidance_scale"] = args.guidance_scale
-    elif config is None:
+    elif not any("guidance_scale" in p for p in passes):  # a --config that sets none: the model's
         call["guidance_scale"] = defaults.guidance_scale
-    if config is None:
+    if config is None or "timesteps" not in config.first_pass:  # a multi-scale config has them (load_config)
         call["num_inference_steps"] = args.steps or defaults.num_inference_steps
+    elif args.steps:
+        print(f"{PROG}: note: --steps {args.steps} is not used: the --config's timesteps set the schedule",
+              file=sys.stderr)
     call.update(resolve_stg(args, source, use_model_defaults=config is None))
     call.update(resolve_modality(args, source))
     return call
@@ -269,6 +273,10 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
             raise CLIError(f"--config: {error}") from None
         except yaml.YAMLError as error:
             raise CLIError(f"--config {args.config}: not valid YAML ({str(error).splitlines()[0]})") from None
+    if args.dtype is None:  # the --config's precision, as LTX-Video's inference.py loads it, else float32
+        precision = config.model.get("precision") if config is not None else None
+        args.dtype = "float32" if precision in (None, "float32") else "bfloat16"
+        args.fp8 = args.fp8 or precision == "float8_e4m3fn"
     if args.upsampler is not None and not (args.upsampler / "config.json").is_file():
         raise CLIError(f"--upsampler: {args.upsampler} is not a model folder (no config.json); expected an "
                        "LTXLatentUpsamplerModel folder")

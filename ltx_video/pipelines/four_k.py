@@ -30,7 +30,7 @@ from ltx_video.models.autoencoders.tiling import TilingConfig
 
 logger = logging.get_logger(__name__)
 
-__all__ = ["DISTILLED_REFINE_TIMESTEPS", "FourKMixin", "FourKMode", "check_4k_size", "four_k_dispatch"]
+__all__ = ["DISTILLED_REFINE_TIMESTEPS", "FourKMixin", "FourKMode", "check_4k_size", "four_k_dispatch", "inside_4k"]
 
 #: The second pass of LTX-Video 0.9.8's distilled multi-scale configs (``ltxv-*-0.9.8-distilled.yaml``), 0..1000.
 DISTILLED_REFINE_TIMESTEPS = (909.4, 725.0, 421.9)
@@ -64,6 +64,11 @@ def check_4k_size(height: int, width: int, spatial_ratio: int) -> None:
                 f"{name} must pad to a multiple of {2 * spatial_ratio} ({value} pads to {padded}); use a {name} in "
                 f"({below - spatial_ratio}, {below}] or ({padded}, {above}], e.g. {above} (3840 x 2160 works)."
             )
+
+
+def inside_4k() -> bool:
+    """Whether the running call is one of 4K mode's own passes."""
+    return _INSIDE_4K.get()
 
 
 def four_k_dispatch(call):
@@ -172,6 +177,9 @@ class FourKMixin:
             if not isinstance(upsampler, torch.nn.Module):
                 raise ValueError(f"`latent_upsampler` must be a model (diffusers' LTXLatentUpsamplerModel), got "
                                  f"{type(upsampler).__name__}.")
+            from ltx_video.pipelines.multiscale import check_latent_upsampler
+
+            check_latent_upsampler(self, upsampler)
             refine = {"timesteps": timesteps, "guidance_scale": refine_guidance_scale}
             mode = FourKMode(tiling=tiling, latent_upsampler=upsampler, refine=refine, adain_factor=adain_factor)
         if getattr(self, "four_k_mode", None) is None:  # the tiling set before 4K mode, which disable brings back

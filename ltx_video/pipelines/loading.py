@@ -28,6 +28,18 @@ CONTROL_MODULES = {
 }
 
 
+def _as_dtype(value, name: str):
+    """None, a torch.dtype, or its name ("bfloat16", "torch.bfloat16") -> the dtype; else a ValueError naming ``name``."""
+    import torch
+
+    if value is None or isinstance(value, torch.dtype):
+        return value
+    found = getattr(torch, str(value).removeprefix("torch."), None) if isinstance(value, str) else None
+    if not isinstance(found, torch.dtype):
+        raise ValueError(f"`{name}` must be a torch.dtype such as torch.bfloat16, got {value!r}.")
+    return found
+
+
 class LoadingMixin:
     """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` and ``components`` of ``LTXVideoPipeline`` and
     its subclasses (mixed in before diffusers' ``DiffusionPipeline``)."""
@@ -157,6 +169,7 @@ class LoadingMixin:
 
         if quantization not in (None, "fp8"):
             raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
+        dtype, torch_dtype = (_as_dtype(value, name) for value, name in ((dtype, "dtype"), (torch_dtype, "torch_dtype")))
         if dtype is not None and torch_dtype is not None and dtype != torch_dtype:
             raise ValueError(f"`dtype` ({dtype}) and `torch_dtype` ({torch_dtype}) differ: give one.")
         components = load_single_file_pipeline_components(

@@ -41,6 +41,19 @@ def first_pass_size(height: int, width: int, downscale_factor: float, multiple: 
     return h, w
 
 
+def check_latent_upsampler(pipe, upsampler, argument: str = "latent_upsampler") -> None:
+    """A spatial x2 upsampler of this VAE's latents (its channels), else a ValueError naming ``argument``: a wrong one
+    failed inside a convolution after the whole first pass."""
+    config = getattr(upsampler, "config", {})
+    channels = pipe.vae.config.get("latent_channels") if pipe.vae is not None else None
+    if channels is not None and config.get("in_channels", channels) != channels:
+        raise ValueError(f"`{argument}` takes {config['in_channels']}-channel latents, this pipeline's VAE makes "
+                         f"{channels}: use the upsampler trained for this VAE.")
+    if config.get("temporal_upsample", False) or not config.get("spatial_upsample", True):
+        raise ValueError(f"`{argument}` must be a spatial x2 upsampler (spatial_upsample, no temporal_upsample), as "
+                         "LTX-Video's ltxv-spatial-upscaler.")
+
+
 def upsample_latents(pipe, latent_upsampler, latents: torch.Tensor, adain_factor: float = 1.0) -> torch.Tensor:
     """Normalised latents (B, C, F, H, W) -> (B, C, F, 2H, 2W), AdaIN-matched to the input."""
     vae = pipe.vae
@@ -73,14 +86,25 @@ def generate_multiscale(
         raise ValueError(f"`output_type` must be one of ('pil', 'np', 'pt', 'latent'), got {output_type!r}.")
     if not 0.0 <= adain_factor <= 1.0:
         raise ValueError(f"`adain_factor` must be in [0, 1], got {adain_factor}.")
+    from ltx_video.pipelines.four_k import inside_4k
+
+    if getattr(pipe, "four_k_mode", None) is not None and not inside_4k():
+        raise ValueError("4K mode runs its own two passes: call pipe.disable_4k_mode() before multi-scale generation.")
+    check_latent_upsampler(pipe, upsampler)
     first_pass, second_pass = dict(first_pass or {}), dict(second_pass or {})
+    ltx_keys = sorted({"skip_initial_inference_steps", "skip_final_inference_steps"} & (set(first_pass) | set(second_pass)))
+    if ltx_keys:
+        raise ValueError(f"{ltx_keys[0]} is an LTX-Video YAML key: ltx_video.configs.load_config turns a config's "
+                         "passes into `timesteps`; here give each pass `timesteps` (0..1000).")
     # Left out: the model's generation defaults, else diffusers' (as a call's), so both passes see one size.
     height, width, kwargs["num_frames"] = pipe.call_defaults(height=height, width=width, num_frames=kwargs.get("num_frames"))
     padding = Padding(height, width, kwargs["num_frames"], pipe.vae_spatial_compression_ratio)
     h1, w1 = first_pass_size(padding.padded_height, padding.padded_width, downscale_factor)
-    second_timesteps = second_pass.get("timesteps")
-    if second_timesteps is None or float(second_timesteps[0]) >= 1000:
-        raise ValueError("`second_pass['timesteps']` must start below 1000 so the upsampled latents are kept.")
+    second_timesteps = second_pass.get("timesteps", kwargs.get("timesteps"))
+    refine = second_pass.get("denoise_strength", kwargs.get("denoise_strength", 1.0)) < 1.0  # diffusers' refine
+    if (second_timesteps is None and not refine) or (second_timesteps is not None and float(second_timesteps[0]) >= 1000):
+        raise ValueError("the second pass must keep the upsampled latents: give `second_pass` `timesteps` starting "
+                         "below 1000 (LTX-Video's configs) or a `denoise_strength` below 1 (diffusers' refine).")
 
     # Conditions are loaded at the requested size and padded once, as LTX-Video's inference.py does; each
     # pass then resizes the padded media to its own size, so keyframes stay where the final crop expects them.
