@@ -211,6 +211,19 @@ def test_audio_is_the_clip_time_span(folder, fps, sample_rate):
     assert checked == {None: 4, 18: 3}[fps]  # clips holding a marker (stride 8 overlaps clips)
 
 
+def test_a_files_first_clip_keeps_its_first_samples(tmp_path):
+    # A seek to 0 before decoding lost the AAC decoder's priming trim: the first 448 samples (28 ms) of every file's
+    # first clip were silent, cutting a bounce's tone at 15 ms from a synthetic clip (seed 4).
+    from ltx_video.io.media import read_audio
+
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    write_video(tmp_path / "a.mp4", np.zeros((24, 32, 32, 3), np.uint8), 24, audio=tone, sample_rate=16000)
+    item = VideoFolderDataset(tmp_path, num_frames=16, height=32, width=32)[0]
+    whole, _ = read_audio(tmp_path / "a.mp4")
+    assert torch.equal(item["audio"], whole[0, : item["audio"].numel()])
+    assert torch.count_nonzero(item["audio"][:448]) > 400
+
+
 def test_require_audio_skips_files_without_audio_in_one_warning(folder):
     with pytest.warns(VideoFolderWarning) as record:
         dataset = VideoFolderDataset(folder, num_frames=CLIP, height=SIZE, width=SIZE, require_audio=True)

@@ -286,7 +286,8 @@ def _decode_audio(
     stream = container.streams.audio[0]
     out = np.zeros(num_samples, np.float32)
     seek_time = max(start - _AUDIO_PREROLL_S, 0.0)
-    container.seek(int(seek_time / stream.time_base), stream=stream, backward=True)
+    if seek_time > 0:  # from the start the container is read as opened: a seek to 0 loses the decoder's priming
+        container.seek(int(seek_time / stream.time_base), stream=stream, backward=True)  # trim (448 silent samples)
     # rematrix_maxval=1: a stereo downmix is the channel mean, as in ltx_video.io.media.read_audio.
     resampler = av.AudioResampler(format="fltp", layout="mono", rate=sample_rate, options={"rematrix_maxval": "1.0"})
     position: int | None = None  # sample index in `out` of the next resampled sample
@@ -454,7 +455,8 @@ class VideoFolderDataset(Dataset):
             frames = _decode_frames(container, clip)
             if clip.file.has_audio and container.streams.audio:
                 start = clip.file.start + clip.start_time
-                audio = _decode_audio(container, start, num_samples, cfg.sample_rate)
+                with av.open(str(clip.file.path)) as audio_container:  # its own reader, at the file's start
+                    audio = _decode_audio(audio_container, start, num_samples, cfg.sample_rate)
             else:
                 audio = torch.zeros(num_samples)
         video = torch.from_numpy(frames).permute(0, 3, 1, 2).float().div_(255.0)  # (F, H, W, 3) -> (F, 3, H, W)
