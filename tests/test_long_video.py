@@ -503,6 +503,10 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys):
     assert main([*argv, "--resume", "--seed", "5"]) == 2  # another run's arguments, named as flags
     err = capsys.readouterr().err
     assert "--seed is 5 but the run in" in err and "--restart" in err and "resume=False" not in err
+    for flag, named in ((["--steps", "3"], "--steps is 3"), (["--stg-blocks", "1"], "--stg-blocks is [1]"),
+                        (["--colour-match", "0.5"], "--colour-match is 0.5")):  # were --num-inference-steps,
+        assert main([*argv, "--resume", *flag]) == 2  # --skip-block-list, "a version ... whose colour matching"
+        assert named in capsys.readouterr().err
     assert main([*argv, "--restart"]) == 2  # a new run keeps the old folder: and the finished mp4 too
     assert "exists: pass --overwrite to replace it" in capsys.readouterr().err and output.read_bytes() == finished
 

@@ -160,8 +160,10 @@ def check_inputs(args) -> tuple[object, dict]:
 
 def _as_flags(text: str) -> str:
     """generate_long's argument names in ``text`` as this command's flags."""
-    text = text.replace("resume=False", "--restart").replace("`num_frames`", "--num-frames (or --duration)")
-    return re.sub(r"`([a-z_]+)`", lambda m: "--" + m.group(1).replace("_", "-"), text)
+    text = text.replace("resume=False", "--restart")
+    flags = {"num_frames": "--num-frames (or --duration)", "num_inference_steps": "--steps",
+             "skip_block_list": "--stg-blocks", "anchor": "--no-anchor (anchor)", "generate_audio": "--no-audio"}
+    return re.sub(r"`([a-z_]+)`", lambda m: flags.get(m.group(1), "--" + m.group(1).replace("_", "-")), text)
 
 
 def run_long(args) -> Path:

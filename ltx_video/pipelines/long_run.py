@@ -120,7 +120,8 @@ class LongRun:
 
     def _check_arguments(self, arguments: dict) -> None:
         recorded = self.manifest["arguments"]
-        for key in sorted(set(recorded) | set(arguments)):
+        # the user's arguments first: a versioned detail (colour_fit) follows from one of them (colour_match)
+        for key in sorted(set(recorded) | set(arguments), key=lambda k: (k in VERSIONED, k)):
             if recorded.get(key) == arguments.get(key):
                 continue
             if key == "extra":  # the passed-through arguments (stg_scale ...): name the one that differs
