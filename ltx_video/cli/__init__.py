@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--attention", choices=ATTENTION_BACKENDS,
                      help="attention backend; default: diffusers' (SDPA); see docs/attention.md")
     gen.add_argument("--ff-chunk-size", type=_positive_int, metavar="TOKENS",
-                     help="run feed-forwards this many tokens at a time (less memory, same output); default: off")
+                     help="run feed-forwards this many tokens at a time (less memory; the same output in float32); default: off")
     gen.add_argument("--vae-tiling", action="store_true", help="decode the video in overlapping tiles, one at a time "
                      "(memory bounded by the tile; see docs/4k.md)")
     gen.add_argument("--4k", dest="four_k", action="store_true", help="4K: --height/--width default to 2160 x 3840; "

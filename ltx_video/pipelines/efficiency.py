@@ -110,7 +110,8 @@ class EfficiencyMixin:
                 module._compiled_call_impl = None
 
     def enable_feed_forward_chunking(self, chunk_size: int = 4096) -> None:
-        """Run the transformer's feed-forwards ``chunk_size`` tokens at a time: same output, less peak memory."""
+        """Run the transformer's feed-forwards ``chunk_size`` tokens at a time: less peak memory, the same output
+        in float32 (in bfloat16 other matmul blockings round differently: up to about 0.1 after a few steps)."""
         enable_feed_forward_chunking(self.transformer, chunk_size)
 
     def disable_feed_forward_chunking(self) -> None:
