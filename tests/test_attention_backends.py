@@ -260,3 +260,21 @@ def test_switching_backends_logs_no_diffusers_notice(transformer, caplog):
         transformer.set_attention_backend("native")  # diffusers' own call still says it
         transformer.reset_attention_backend()
     assert [r for r in caplog.records if "experimental" in r.getMessage()]
+
+
+def test_options_do_not_outlive_the_backends_that_read_them():
+    # enable("sdpa", chunk_size=3) kept chunk_size=3 process-wide for a later ltx_chunked call; dense_blocks=(99,)
+    # on a 2-block model was taken and did nothing.
+    from ltx_video.attention import backends
+    from ltx_video.testing import tiny_transformer
+
+    model = tiny_transformer()
+    with pytest.raises(ValueError, match="`chunk_size` is an option of the ltx_\\* backends; 'sdpa' takes none"):
+        backends.enable_efficient_attention(model, "sdpa", chunk_size=3)
+    with pytest.raises(ValueError, match=r"`dense_blocks` must index this model's 2 blocks \(0 to 1\), got \(99,\)"):
+        backends.enable_efficient_attention(model, "ltx_block_sparse", dense_blocks=(99,))
+    backends.enable_efficient_attention(model, "ltx_chunked", chunk_size=3)
+    backends.enable_efficient_attention(model, "sdpa")  # the last ltx_* user left: the options are the defaults again
+    backends.enable_efficient_attention(model, "ltx_chunked")
+    assert backends._config.chunk_size == backends.EfficientAttentionConfig().chunk_size
+    backends.disable_efficient_attention(model)

@@ -411,6 +411,12 @@ def enable_efficient_attention(
         dense_steps=dense_steps, dense_blocks=dense_blocks,
     )
     options = {k: v for k, v in given.items() if v is not None}
+    if options and not name.startswith("ltx_"):  # kept process-wide, they reached a later ltx_* call unasked
+        raise ValueError(f"`{next(iter(options))}` is an option of the ltx_* backends; {backend!r} takes none.")
+    blocks = len(getattr(model, "transformer_blocks", ()))
+    if blocks and dense_blocks is not None and any(not 0 <= b < blocks for b in dense_blocks):
+        raise ValueError(f"`dense_blocks` must index this model's {blocks} blocks (0 to {blocks - 1}), got "
+                         f"{tuple(dense_blocks)}.")
     config = EfficientAttentionConfig(**{**_config.__dict__, **options})
     register_backends()
     active = _AttentionBackendRegistry._active_backend
@@ -426,6 +432,8 @@ def enable_efficient_attention(
     _ltx_models.discard(model)
     if name.startswith("ltx_"):
         _ltx_models.add(model)
+    elif not _ltx_models:  # as disable_efficient_attention: nothing reads the options any more
+        _config = EfficientAttentionConfig()
     if name == BLOCK_SPARSE:
         model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
         _sparse_models.add(model)
