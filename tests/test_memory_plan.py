@@ -6,6 +6,7 @@ import pytest
 import torch
 from diffusers import LTXVideoTransformer3DModel
 
+from ltx_video.models.autoencoders.tiling import TilingConfig
 from ltx_video.quantization import quantize_fp8
 from ltx_video.testing import transformer_inputs
 from ltx_video.utils.memory import LTX_VIDEO_2B, LTX_VIDEO_13B, LiveTensorBytes, MemoryEstimate, estimate_memory
@@ -99,12 +100,15 @@ def test_plan_command_prints_the_estimate(capsys, tmp_path):
 
     assert PLAN_ATTENTION == ATTENTION_MODES
     assert main(["plan", "--model", "13b", "--height", "1088", "--width", "1920", "--num-frames", "257"]) == 0
-    assert str(estimate_memory(LTX_VIDEO_13B, 1088, 1920, 257)) in capsys.readouterr().out
+    out = capsys.readouterr().out  # the decode 'generate' runs: untiled (diffusers' tiling was planned, never run)
+    assert str(estimate_memory(LTX_VIDEO_13B, 1088, 1920, 257, vae_tiling=False)) in out and "VAE decode untiled" in out
+    assert main(["plan", "--model", "13b", "--height", "1088", "--width", "1920", "--num-frames", "257", "--vae-tiling"]) == 0
+    assert str(estimate_memory(LTX_VIDEO_13B, 1088, 1920, 257, vae_tiling=TilingConfig())) in capsys.readouterr().out
     config = Path(__file__).parents[1] / "configs" / "ltxv-2b-0.9.8-distilled-fp8.yaml"
     assert main(["plan", "--model", str(config)]) == 0  # size and FP8 from the config
-    assert str(estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, fp8=True)) in capsys.readouterr().out
+    assert str(estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, fp8=True, vae_tiling=False)) in capsys.readouterr().out
     LTXVideoTransformer3DModel(**small_config()).save_config(tmp_path / "transformer")  # a diffusers folder
     assert main(["plan", "--model", str(tmp_path), "--height", "64", "--width", "64", "--num-frames", "9"]) == 0
-    assert str(estimate_memory(small_config(), 64, 64, 9)) in capsys.readouterr().out
+    assert str(estimate_memory(small_config(), 64, 64, 9, vae_tiling=False)) in capsys.readouterr().out
     assert main(["plan", "--model", str(tmp_path / "missing")]) == 2
     assert "--model must be" in capsys.readouterr().err

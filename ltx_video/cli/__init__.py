@@ -280,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--attention", choices=PLAN_ATTENTION, default="sdpa",
                       help="sdpa (fused kernels), math (N x N scores), ltx_chunked, ltx_block_sparse (default: sdpa)")
     plan.add_argument("--fp8", action="store_true", help="FP8 transformer-block weights")
-    plan.add_argument("--no-vae-tiling", action="store_true", help="plan an untiled VAE decode")
+    plan.add_argument("--vae-tiling", action="store_true", help="plan the tiled decode of 'generate --vae-tiling' "
+                      "(default: untiled, as 'generate' decodes without it)")
+    plan.add_argument("--no-vae-tiling", action="store_true", help="untiled (the default; kept for old scripts)")
     plan.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     return parser
 

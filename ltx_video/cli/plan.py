@@ -42,6 +42,7 @@ def transformer_config(model: str) -> tuple[dict, bool]:
 def run_plan(args) -> str:
     import torch
 
+    from ltx_video.models.autoencoders.tiling import TilingConfig
     from ltx_video.utils.memory import estimate_memory
 
     config, fp8 = transformer_config(args.model)
@@ -50,8 +51,10 @@ def run_plan(args) -> str:
     estimate = estimate_memory(
         config, args.height, args.width, args.num_frames, batch_size=args.batch_size,
         dtype=getattr(torch, args.dtype), attention=args.attention, fp8=args.fp8 or fp8,
-        vae_tiling=not args.no_vae_tiling, guidance_passes=args.guidance_passes,
+        vae_tiling=TilingConfig() if args.vae_tiling else False, guidance_passes=args.guidance_passes,
         max_sequence_length=args.max_sequence_length,
     )
+    decode = "tiled as 'generate --vae-tiling'" if args.vae_tiling else "untiled, as 'generate' without --vae-tiling"
     return (f"{args.model}: {args.width} x {args.height} x {args.num_frames}, batch {args.batch_size}, "
-            f"{args.dtype}{', FP8 weights' if args.fp8 or fp8 else ''}, attention {args.attention}\n{estimate}")
+            f"{args.dtype}{', FP8 weights' if args.fp8 or fp8 else ''}, attention {args.attention}, VAE decode "
+            f"{decode}\n{estimate}")
