@@ -341,3 +341,18 @@ def test_bad_roots_and_indices(folder, tmp_path):
     with pytest.raises(IndexError):
         dataset[len(dataset)]
     assert dataset[-1]["start_time"] == dataset.clip(len(dataset) - 1).start_time
+
+
+def test_linked_folders_and_numpy_numbers(tmp_path):
+    # A linked folder of clips was skipped ("no usable video"), a link to a file in the root indexed it twice, and
+    # np.int64(16) from a NumPy or pandas config was refused.
+    data = tmp_path / "data"
+    data.mkdir()
+    write_video(data / "a.mp4", np.zeros((20, 32, 32, 3), np.uint8), 24)
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "linked").symlink_to(data, target_is_directory=True)
+    (root / "again.mp4").symlink_to(data / "a.mp4")
+    (data / "loop").symlink_to(root, target_is_directory=True)  # a link loop ends
+    dataset = VideoFolderDataset(root, num_frames=np.int64(16), height=np.int32(32), width=32, fps=np.float32(24))
+    assert len(dataset.files) == 1 and dataset.config.num_frames == 16 and type(dataset.config.num_frames) is int

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 import operator
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -73,7 +74,7 @@ class _ClipReadError(RuntimeError):
 
 
 def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:  # NumPy integers too
         raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
 
@@ -100,13 +101,13 @@ class VideoFolderConfig:
     recursive: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("num_frames", "height", "width", "sample_rate"):
-            _check_positive_int(name, getattr(self, name))
-        if self.stride is not None:
-            _check_positive_int("stride", self.stride)
+        for name in ("num_frames", "height", "width", "sample_rate", "stride"):
+            if name != "stride" or self.stride is not None:
+                _check_positive_int(name, getattr(self, name))
+                object.__setattr__(self, name, int(getattr(self, name)))  # np.int64(16) -> 16
         if self.fps is not None and (
             isinstance(self.fps, bool)
-            or not isinstance(self.fps, (int, float, Fraction))
+            or not isinstance(self.fps, (numbers.Real, Fraction))
             or not math.isfinite(float(self.fps))
             or self.fps <= 0
         ):
@@ -222,8 +223,26 @@ def probe_video_file(path: PathLike) -> VideoFileInfo:
     return VideoFileInfo(path=path, fps=fps, num_frames=int(num_frames), start=start, has_audio=has_audio)
 
 
+def _walk(root: Path) -> Iterator[Path]:
+    """Every file under ``root``, following linked folders once each (a link loop ends), a file reached twice
+    (a link to it inside ``root``) given once."""
+    seen_dirs, seen_files = set(), set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen_dirs:
+            dirs[:] = []
+            continue
+        seen_dirs.add(real)
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            if os.path.realpath(path) not in seen_files:
+                seen_files.add(os.path.realpath(path))
+                yield path
+
+
 def _find_files(root: Path, extensions: tuple[str, ...], recursive: bool) -> list[Path]:
-    candidates = root.rglob("*") if recursive else root.iterdir()
+    candidates = _walk(root) if recursive else root.iterdir()
     return sorted(
         (path for path in candidates if path.suffix.lower() in extensions and path.is_file()),
         key=lambda path: path.relative_to(root).as_posix(),
@@ -343,7 +362,9 @@ class VideoFolderDataset(Dataset):
     ``[-1, 1]``; ``audio`` float32 ``(S,)`` mono at ``sample_rate`` over the clip's time span,
     ``S = round(F / fps * sample_rate)`` (zeros, with ``has_audio`` False, for a file without
     audio); ``has_audio``; ``path``; ``start_time`` (seconds from the file's first frame);
-    ``fps`` (the clip's frame rate).
+    ``fps`` (the clip's frame rate). With ``fps=None`` each file keeps its own rate, so clips of files at different
+    rates hold different lengths of audio and cannot be stacked into one DataLoader batch: give ``fps`` for that.
+    Linked folders are followed (once each); a file reached twice is indexed once.
 
     Indexing skips, each with a :class:`VideoFolderWarning` naming it, files that cannot be
     opened or have no video stream and files shorter than one clip; with ``require_audio``,
