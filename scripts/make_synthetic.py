@@ -6,7 +6,9 @@ Clip ``i`` is ``ltx_video.data.synthetic.make_clip(seed + i, ...)`` written as `
 ``prompts.json`` maps each file name to its prompt; ``annotations.json`` maps it to its ground truth
 (seed, parameters, objects, bounce times / objects / walls, per-frame positions ``(F, N, 2)`` and camera
 motion ``(F - 1, 3)``, as plain lists). Object colour, shape and size are not recoverable exactly from
-the lossy mp4, so metrics should read them from ``annotations.json``.
+the lossy mp4, so metrics should read them from ``annotations.json``. H.264 needs an even size: an odd
+``--height`` / ``--width`` is written padded by one row / column (the last repeated), and the annotations keep the
+rendered size, so read such files back at their rendered size (crop the padding) to keep the coordinates.
 """
 
 from __future__ import annotations

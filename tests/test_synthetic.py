@@ -445,3 +445,12 @@ def test_make_synthetic_script_rejects_bad_arguments(tmp_path, bad):
         load_script().main([str(tmp_path), *bad])
     assert error.value.code == 2
     assert not (tmp_path / "prompts.json").exists()
+
+
+def test_the_audio_lasts_as_long_as_the_frames():
+    # duration 1.03 s at 24 fps: 25 frames (1.0417 s) but 16480 samples (1.03 s); the folder loader and the pipelines
+    # take round(F / fps * 16000), and make_synthetic.py wrote files whose streams disagreed by 12 ms.
+    for kwargs in (dict(duration=1.03), dict(fps=23.976), dict()):
+        clip = make_clip(0, **kwargs)
+        frames, fps = clip.video.shape[0], kwargs.get("fps", 24)
+        assert clip.audio.shape[0] == round(frames / fps * SAMPLE_RATE)

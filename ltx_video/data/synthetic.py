@@ -42,7 +42,8 @@ frame (orbit_left: leftwards). A dolly moves the camera along its axis: the obje
 scale by ``1 +- speed / 100`` per frame about the image centre (:attr:`Clip.positions` are the on-screen
 centres; bounces, and so the sound, keep the objects' own motion), and the background by the smaller
 factor the depths give. :attr:`Clip.camera` is the background's motion, :attr:`Clip.subject_camera` the
-objects'.
+objects'. So a dolly forward may carry an object out of the frame, where it still bounces and sounds: a dolly
+clip can hold tones without a visible bounce (its ``positions`` then lie outside the frame).
 
 Sound: at every bounce a tone burst at the object's :data:`SHAPE_PITCH_HZ`, ``burst_ms`` long, with an
 instantaneous attack and an exponential decay of time constant ``burst_ms / 4``
@@ -258,8 +259,9 @@ class ClipParams:
 
     @property
     def num_samples(self) -> int:
-        """``S = round(duration * SAMPLE_RATE)``."""
-        return round(self.duration * SAMPLE_RATE)
+        """``S = round(F / fps * SAMPLE_RATE)``: the frames' duration (``duration`` when ``duration * fps`` is whole;
+        else the audio ran past or short of the last frame), the pipelines' and the folder loader's rule."""
+        return round(self.num_frames / self.fps * SAMPLE_RATE)
 
 
 _PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(ClipParams))
@@ -393,7 +395,7 @@ class Clip:
     """A rendered clip and its exact ground truth.
 
     video: ``(F, 3, H, W)`` float32 in ``[-1, 1]``, ``F = round(duration * fps)``.
-    audio: ``(S,)`` float32 in ``[-1, 1]`` at :data:`SAMPLE_RATE`, ``S = round(duration * SAMPLE_RATE)``.
+    audio: ``(S,)`` float32 in ``[-1, 1]`` at :data:`SAMPLE_RATE`, ``S = round(F / fps * SAMPLE_RATE)``.
     bounces: sorted by time (see :func:`compute_bounces`).
     positions: ``(F, N, 2)`` float32, on-screen object centres ``(x, y)`` in px at frame times ``k / fps``.
     camera: ``(F - 1, 3)`` float32 background motion ``(dx, dy, zoom)`` from frame ``k`` to ``k + 1``
