@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ltx_video.io.images import read_image  # noqa: F401  (public here: diffusers users look for it with the others)
+from ltx_video.io.images import read_image
 from ltx_video.io.waveforms import float_waveform, sample_rate_value
 
 __all__ = [
