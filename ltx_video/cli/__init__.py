@@ -200,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--negative-prompt", help=_model_default(
         "negative prompt", "''", "'worst quality, inconsistent motion, blurry, jittery, distorted'"))
     gen.add_argument("--height", type=_positive_int, metavar="PX", help="pixels; any value (padded to a multiple of "
-                     "32 and cropped back); " + _model_default("height", 64, 704))
+                     "32 and cropped back; an odd size is written one pixel larger, as H.264 needs even sizes); "
+                     + _model_default("height", 64, 704))
     gen.add_argument("--width", type=_positive_int, metavar="PX", help="pixels; any value; "
                      + _model_default("width", 64, 1216))
     gen.add_argument("--num-frames", type=_positive_int, metavar="N", help="frames; any value (padded to 8k+1 and "
