@@ -31,6 +31,7 @@ def restore_attention_backend():
     backends._config, backends._layout, backends._layout_key = config, None, None
     backends._dense_phase = False
     backends._sparse_models.clear()
+    backends._ltx_models.clear()  # models a test left on an ltx_* backend would keep the options alive for the next
 
 
 @pytest.fixture(scope="session")
