@@ -159,6 +159,10 @@ def test_folder_captions_cache_and_unreadable_files(tmp_path):
     assert "c.mp4: left out, it cannot be read" in messages
     assert bank.prompts.count("a red ball bounces") == bank.prompts.count("a blue square bounces") == 1
     assert 1 <= bank.prompts.count("a cut clip") < 6  # 60 frames: 6 clips of 9, the second half cut away
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        voiced = ClipBank(dataclasses.replace(data, cache=None, require_audio=True), show_progress=False)
+    assert "a blue square bounces" not in voiced.prompts and "a red ball bounces" in voiced.prompts  # b is silent
     _clip(clips / "d.mp4", 120)  # a new clip: the cache is stale
     (clips / "d.txt").write_text("a green ball bounces")
     with pytest.raises(ValueError, match="rendered for another data config or other files under data.root"):

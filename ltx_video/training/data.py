@@ -41,6 +41,7 @@ class DataConfig:
     drop_static_phrase: probability of dropping ``", the camera is static"`` from a prompt at each
         draw, so both ``"a red ball bounces"`` and the full grammar work at inference.
     cache: a ``.pt`` file to save the rendered bank to and load it from (None: render every run).
+    require_audio: folder only: leave out files without an audio track (else their clips train as silence).
     """
 
     source: str = "synthetic"
@@ -55,6 +56,7 @@ class DataConfig:
     max_objects: int = 3
     drop_static_phrase: float = 0.5
     cache: str | None = None
+    require_audio: bool = False
 
     def __post_init__(self) -> None:
         for name in ("num_clips", "seed", "height", "width", "num_frames", "max_objects"):  # YAML gives "17" or 17.0
@@ -66,6 +68,8 @@ class DataConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"data.{name} must be a number, got {value!r}"
                                  + (" (training needs one rate for every clip)" if name == "fps" else ""))
+        if not isinstance(self.require_audio, bool):
+            raise ValueError(f"data.require_audio must be true or false, got {self.require_audio!r}")
         for name in ("root", "cache"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise ValueError(f"data.{name} must be a path, got {getattr(self, name)!r}")
@@ -182,7 +186,8 @@ class ClipBank:
         from ltx_video.data.video_folder import _READ_ERRORS, VideoFolderDataset, _ClipReadError
 
         c = self.config
-        dataset = VideoFolderDataset(c.root, num_frames=c.num_frames, height=c.height, width=c.width, fps=c.fps)
+        dataset = VideoFolderDataset(c.root, num_frames=c.num_frames, height=c.height, width=c.width, fps=c.fps,
+                                     require_audio=c.require_audio)
         count = len(dataset) if c.num_clips == 0 else min(c.num_clips, len(dataset))
         clips, unreadable, silent = [], {}, set()
         for i in tqdm(range(count), desc="reading clips", disable=not show_progress):
@@ -203,7 +208,8 @@ class ClipBank:
             warnings.warn(f"{path}: left out, it cannot be read ({reason})", stacklevel=2)
         if silent:
             warnings.warn(f"{len(silent)} of the files have no audio track: their clips train as silence in the audio "
-                          f"stages ({sorted(silent)[:3]}{' ...' if len(silent) > 3 else ''})", stacklevel=2)
+                          f"stages ({sorted(silent)[:3]}{' ...' if len(silent) > 3 else ''}; data.require_audio: true "
+                          "leaves them out)", stacklevel=2)
         if not clips:
             raise ValueError(f"data.root {c.root}: no clip could be read")
         return clips
