@@ -79,8 +79,9 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _numbers(value) -> bool:  # a number, or one per guidance_timesteps interval
-    return _number(value) or (isinstance(value, list) and bool(value) and all(_number(v) for v in value))
+def _numbers(value, high: float = math.inf) -> bool:  # a number in [0, high], or one per guidance_timesteps interval
+    values = value if isinstance(value, list) else [value]
+    return bool(values) and all(_number(v) and 0 <= v <= high for v in values)
 
 
 def _whole(value, low: int) -> bool:
@@ -102,7 +103,7 @@ PRECISIONS = {"float32", "bfloat16", "mixed_precision", "float8_e4m3fn"}
 VALUE_RULES = {
     "guidance_scale": (_numbers, "a number >= 0, or a list of them (one per guidance_timesteps interval)"),
     "stg_scale": (_numbers, "a number >= 0, or a list of them"),
-    "rescaling_scale": (_numbers, "a number in [0, 1], or a list of them"),
+    "rescaling_scale": (lambda v: _numbers(v, 1.0), "a number in [0, 1], or a list of them"),
     "skip_block_list": (_blocks, "a list of block indices, or a list of such lists"),
     "guidance_timesteps": (_unit_timesteps, "a list of decreasing times in (0, 1]"),
     "timesteps": (_unit_timesteps, "a non-empty list of decreasing times in (0, 1] (LTX-Video's units)"),
@@ -193,9 +194,10 @@ def load_config(path: str | Path) -> PipelineConfig:
     first = pass_arguments({**single, **(raw.get("first_pass") or {})}, sampler, f"{path}: first_pass")
     second = pass_arguments({**single, **(raw.get("second_pass") or {})} if "second_pass" in raw else {}, sampler,
                             f"{path}: second_pass")
-    if pipeline_type == "multi-scale" and "timesteps" not in second:
-        raise ValueError(f"{path}: a multi-scale config needs a `second_pass` with `timesteps` (or num_inference_steps "
-                         "and skip_initial_inference_steps), so it refines the upsampled latents.")
+    for name, section in (("first_pass", first), ("second_pass", second)):
+        if pipeline_type == "multi-scale" and "timesteps" not in section:  # the second refines the upsampled latents
+            raise ValueError(f"{path}: a multi-scale config needs a `{name}` with `timesteps` (or num_inference_steps, "
+                             "and for the second pass skip_initial_inference_steps).")
     return PipelineConfig(
         pipeline_type=pipeline_type,
         call=call,

@@ -273,6 +273,8 @@ def test_options_do_not_outlive_the_backends_that_read_them():
         backends.enable_efficient_attention(model, "sdpa", chunk_size=3)
     with pytest.raises(ValueError, match=r"`dense_blocks` must index this model's 2 blocks \(0 to 1\), got \(99,\)"):
         backends.enable_efficient_attention(model, "ltx_block_sparse", dense_blocks=(99,))
+    with pytest.raises(ValueError, match="dense_blocks"):  # its type first (3 was "'int' object is not iterable")
+        backends.enable_efficient_attention(model, "ltx_block_sparse", dense_blocks=3)
     backends.enable_efficient_attention(model, "ltx_chunked", chunk_size=3)
     backends.enable_efficient_attention(model, "sdpa")  # the last ltx_* user left: the options are the defaults again
     backends.enable_efficient_attention(model, "ltx_chunked")

@@ -30,6 +30,13 @@ def test_values_are_refused_before_anything_loads(args, needle):
         assert needle in line and LOADED not in line
 
 
+def test_the_command_knows_the_librarys_image_suffixes():
+    from ltx_video.cli.generate import IMAGE_SUFFIXES
+    from ltx_video.conditioning import media
+
+    assert IMAGE_SUFFIXES == media.IMAGE_SUFFIXES  # .tif was a video to the command (and refused at frame 3)
+
+
 def test_an_output_that_cannot_be_written_is_named_first(tmp_path):
     (tmp_path / "afile").write_text("x")
     line = error_line(cli("generate", "a red ball bounces", "--output", str(tmp_path / "afile" / "ball.mp4")))

@@ -46,6 +46,8 @@ def test_top_level_keys_reach_every_pass_of_a_multiscale_config(tmp_path):
     ('decode_timestep: "x"', "`decode_timestep` must be a number >= 0"),
     ("tone_map_compression_ratio: 1.5", "`tone_map_compression_ratio` must be a number in [0, 1]"),
     ("precision: float16", "`precision` must be one of"),
+    ("guidance_scale: -2", "`guidance_scale` must be a number >= 0"),
+    ("rescaling_scale: 5", "`rescaling_scale` must be a number in [0, 1]"),
 ])
 def test_values_are_named_when_the_file_loads(tmp_path, line, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
@@ -56,7 +58,9 @@ def test_files_that_cannot_run(tmp_path):
     with pytest.raises(ValueError, match="holds no settings"):
         _config(tmp_path, "")  # ran with defaults
     with pytest.raises(ValueError, match="needs a `second_pass` with `timesteps`"):
-        _config(tmp_path, "pipeline_type: multi-scale\nsecond_pass: {guidance_scale: 1}\n")
+        _config(tmp_path, "pipeline_type: multi-scale\nfirst_pass: {timesteps: [1.0]}\nsecond_pass: {guidance_scale: 1}\n")
+    with pytest.raises(ValueError, match="needs a `first_pass` with `timesteps`"):  # the CLI then failed after loading
+        _config(tmp_path, "pipeline_type: multi-scale\nfirst_pass: {guidance_scale: 1}\nsecond_pass: {timesteps: [0.9]}\n")
 
 
 @pytest.fixture(scope="module")

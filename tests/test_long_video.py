@@ -507,8 +507,15 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys):
                         (["--colour-match", "0.5"], "--colour-match is 0.5")):  # were --num-inference-steps,
         assert main([*argv, "--resume", *flag]) == 2  # --skip-block-list, "a version ... whose colour matching"
         assert named in capsys.readouterr().err
-    assert main([*argv, "--restart"]) == 2  # a new run keeps the old folder: and the finished mp4 too
-    assert "exists: pass --overwrite to replace it" in capsys.readouterr().err and output.read_bytes() == finished
+    assert main([*argv, "--restart"]) == 0  # a new run; the old folder keeps the finished mp4
+    kept = [p / "long.mp4" for p in tmp_path.glob("long.mp4.parts*") if (p / "long.mp4").is_file()]
+    assert len(kept) == 1 and kept[0].read_bytes() == finished
+    capsys.readouterr()
+    newest = max(tmp_path.glob("long.mp4.parts*"), key=lambda p: p.stat().st_mtime)
+    manifest = json.loads((newest / "manifest.json").read_text())
+    del manifest["arguments"]["writer"]  # a run started before the writer changed: its segments would not join
+    (newest / "manifest.json").write_text(json.dumps(manifest))
+    assert main([*argv, "--resume"]) == 2 and "video encoder settings differs" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv,needle", [

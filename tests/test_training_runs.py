@@ -110,7 +110,7 @@ def test_ctrl_c_checkpoints_the_step_and_resume_continues(tmp_path):
     ({"num_clips": True}, "data.num_clips must be a whole number, got True"),
     ({"seed": "abc"}, "data.seed must be a whole number"),
     ({"fps": None}, "data.fps must be a number, got None (training needs one rate for every clip)"),
-    ({"source": "folder", "root": 5}, "data.root must be a path, got 5"),
+    ({"source": "folder", "root": 5}, "data.root must be a path (a string), got 5"),
 ])
 def test_data_values_are_named(data, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -189,3 +189,38 @@ def test_a_folder_without_videos_is_named_before_any_work(tmp_path):
     result = _train("--config", str(config), check=False)
     assert result.returncode == 2 and "must be a folder holding video files" in result.stderr
     assert not (tmp_path / "run").exists()  # nothing written
+
+
+def test_runs_and_caches_from_before_a_new_field_still_resume(tmp_path):
+    # A run whose config.json predates data.require_audio, and a cache inside the folder it reads, were refused.
+    config = load_train_config(_config(tmp_path))
+    folder = Path(config.output_dir)
+    folder.mkdir()
+    stored = dataclasses.asdict(config)
+    del stored["data"]["require_audio"]
+    (folder / "config.json").write_text(json.dumps(stored))
+    check_output_dir(config, resuming=True)  # was "differs ... in data.require_audio (None -> False)"
+    clips = tmp_path / "clips"
+    (clips / "inner").mkdir(parents=True)
+    _clip(clips / "inner" / "a.mp4", 40)
+    (clips / "inner" / "a.txt").write_text("a red ball bounces")
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "sub").symlink_to(clips, target_is_directory=True)  # a linked folder of clips
+    data = DataConfig(source="folder", root=tmp_path / "linked", num_clips=0, height=32, width=32, num_frames=9,
+                      fps=12.0, cache=Path(tmp_path / "linked" / "bank.pt"))  # paths as Path: were refused
+    assert isinstance(data.root, str)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ClipBank(data, show_progress=False)
+        ClipBank(data, show_progress=False)  # its own cache inside the folder made it stale
+    from ltx_video.training.stages import check_stage_options
+
+    check_stage_options(load_train_config(_config(tmp_path, "own", data={**DATA, "source": "folder", "num_clips": 0,
+                                                                          "root": str(tmp_path / "linked")})))
+
+
+def test_a_log_line_cut_short_is_dropped(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"step": 1, "loss": 1.0}\n{"step": 2, "lr": 0.00')  # killed mid-write
+    trim_log(log, 5)  # was a JSONDecodeError traceback on --resume latest
+    assert log.read_text() == '{"step": 1, "loss": 1.0}\n'

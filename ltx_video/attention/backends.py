@@ -413,11 +413,11 @@ def enable_efficient_attention(
     options = {k: v for k, v in given.items() if v is not None}
     if options and not name.startswith("ltx_"):  # kept process-wide, they reached a later ltx_* call unasked
         raise ValueError(f"`{next(iter(options))}` is an option of the ltx_* backends; {backend!r} takes none.")
+    config = EfficientAttentionConfig(**{**_config.__dict__, **options})  # types and ranges of its own first
     blocks = len(getattr(model, "transformer_blocks", ()))
-    if blocks and dense_blocks is not None and any(not 0 <= b < blocks for b in dense_blocks):
+    if blocks and dense_blocks is not None and any(not 0 <= b < blocks for b in config.dense_blocks):
         raise ValueError(f"`dense_blocks` must index this model's {blocks} blocks (0 to {blocks - 1}), got "
-                         f"{tuple(dense_blocks)}.")
-    config = EfficientAttentionConfig(**{**_config.__dict__, **options})
+                         f"{tuple(config.dense_blocks)}.")
     register_backends()
     active = _AttentionBackendRegistry._active_backend
     with _quiet_backend_switch():

@@ -30,7 +30,8 @@ PIPELINE_CLASSES = {
     "LTXPipeline": "LTXVideoPipeline",
     "LTXImageToVideoPipeline": "LTXVideoPipeline",
 }
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+# ltx_video.conditioning.media.IMAGE_SUFFIXES (a test keeps them equal); not imported, as it imports torch.
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
         call["guidance_scale"] = args.guidance_scale
     elif not any("guidance_scale" in p for p in passes):  # a --config that sets none: the model's
         call["guidance_scale"] = defaults.guidance_scale
-    if config is None or "timesteps" not in config.first_pass:  # a multi-scale config has them (load_config)
+    if config is None or "timesteps" not in config.first_pass:  # a multi-scale config has them (load_config checks)
         call["num_inference_steps"] = args.steps or defaults.num_inference_steps
     elif args.steps:
         print(f"{PROG}: note: --steps {args.steps} is not used: the --config's timesteps set the schedule",

@@ -116,7 +116,8 @@ def check_inputs(args) -> tuple[object, dict]:
     if parts.exists() and not (args.resume or args.restart):
         raise CLIError(f"--output: {parts} holds an earlier run: pass --resume to continue it (same arguments), or "
                        "--restart to start over in a new folder (the old one is kept)")
-    check_output(args.output, args.overwrite, earlier_run_ok=args.resume and parts.exists())
+    # --resume finds the run's own file done; --restart moves it into the old run's folder (LongRun.open)
+    check_output(args.output, args.overwrite, earlier_run_ok=(args.resume or args.restart) and parts.exists())
     for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor),
                         ("--colour-match", args.colour_match)):
         if value is not None and not 0.0 <= value <= 1.0:
@@ -162,7 +163,8 @@ def _as_flags(text: str) -> str:
     """generate_long's argument names in ``text`` as this command's flags."""
     text = text.replace("resume=False", "--restart")
     flags = {"num_frames": "--num-frames (or --duration)", "num_inference_steps": "--steps",
-             "skip_block_list": "--stg-blocks", "anchor": "--no-anchor (anchor)", "generate_audio": "--no-audio"}
+             "skip_block_list": "--stg-blocks", "anchor": "--no-anchor (anchor)", "generate_audio": "--no-audio",
+             "prompt": "PROMPT (or --prompts)"}
     return re.sub(r"`([a-z_]+)`", lambda m: flags.get(m.group(1), "--" + m.group(1).replace("_", "-")), text)
 
 

@@ -223,7 +223,7 @@ def probe_video_file(path: PathLike) -> VideoFileInfo:
     return VideoFileInfo(path=path, fps=fps, num_frames=int(num_frames), start=start, has_audio=has_audio)
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def walk_files(root: Path) -> Iterator[Path]:
     """Every file under ``root``, following linked folders once each (a link loop ends), a file reached twice
     (a link to it inside ``root``) given once."""
     seen_dirs, seen_files = set(), set()
@@ -242,7 +242,7 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def _find_files(root: Path, extensions: tuple[str, ...], recursive: bool) -> list[Path]:
-    candidates = _walk(root) if recursive else root.iterdir()
+    candidates = walk_files(root) if recursive else root.iterdir()
     return sorted(
         (path for path in candidates if path.suffix.lower() in extensions and path.is_file()),
         key=lambda path: path.relative_to(root).as_posix(),

@@ -25,7 +25,7 @@ __all__ = ["MANIFEST_FORMAT", "LongRun", "canonical"]
 
 MANIFEST_FORMAT = "ltx_video.long_video/1"
 # Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
-VERSIONED = {"colour_fit": "colour matching"}
+VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"}
 
 
 def canonical(value: Any) -> Any:

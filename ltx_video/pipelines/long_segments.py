@@ -66,6 +66,7 @@ def statistics_stride(frames: np.ndarray) -> int:
     return max(1, math.ceil(math.sqrt(frames.shape[1] * frames.shape[2] / 65536)))
 
 
+WRITER = 2  # the segments' H.264 settings: 2 = without x264's macroblock tree, tagged BT.601 (2026-12-06)
 COLOUR_FIT = 3  # recorded in the manifest of runs with colour_match: 2 = fitted to the frames each segment shows,
 # 3 = one composed map per chunk in float32, statistics read on at most ~256 x 256 pixels a frame (2026-12-06)
 REFITS = 3  # each removes all but roughly the previous frames' share of the segment's colour error

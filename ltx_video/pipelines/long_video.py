@@ -46,7 +46,7 @@ from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_run import LongRun, canonical
-from ltx_video.pipelines.long_segments import COLOUR_FIT, default_colour_match, ramp, segment_frames
+from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER, default_colour_match, ramp, segment_frames
 
 logger = logging.getLogger(__name__)
 
@@ -303,6 +303,9 @@ class LongVideoMixin:
             arguments["colour_match_scope"] = colour_match_scope
         if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
             arguments["colour_fit"] = COLOUR_FIT
+        # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
+        # only after the last chunk failed, so a run started with them is refused at once
+        arguments["writer"] = WRITER
         # Every per-chunk argument is checked by planning the first chunk, before any folder is made.
         self._long_warned = set()
         self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import random
 import warnings
 from dataclasses import dataclass
@@ -71,8 +72,11 @@ class DataConfig:
         if not isinstance(self.require_audio, bool):
             raise ValueError(f"data.require_audio must be true or false, got {self.require_audio!r}")
         for name in ("root", "cache"):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                raise ValueError(f"data.{name} must be a path, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise ValueError(f"data.{name} must be a path (a string), got {value!r}")
+            if isinstance(value, os.PathLike):
+                object.__setattr__(self, name, os.fspath(value))
         if self.source not in ("synthetic", "folder"):
             raise ValueError(f"data.source must be 'synthetic' or 'folder', got {self.source!r}")
         if self.source == "folder" and not self.root:
@@ -100,10 +104,14 @@ class DataConfig:
     def fingerprint(self) -> str:
         """The data config, and for a folder its files (names, sizes, modification times): a cache rendered from
         it stays valid while neither changes (an added clip or an edited caption makes it stale)."""
+        from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
+
         fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("cache", "drop_static_phrase")}
-        if self.source == "folder" and self.root and Path(self.root).is_dir():
+        if not self.require_audio:  # added 2026-12-06: caches rendered before it stay valid at its default
+            del fields["require_audio"]
+        if self.source == "folder" and self.root and Path(self.root).is_dir():  # its videos and captions only
             fields["files"] = sorted((str(p.relative_to(self.root)), p.stat().st_size, p.stat().st_mtime_ns)
-                                     for p in Path(self.root).rglob("*") if p.is_file())
+                                     for p in walk_files(Path(self.root)) if p.suffix.lower() in (*DEFAULT_EXTENSIONS, ".txt"))
         return hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:12]
 
 

@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 
 from ltx_video.training.config import TrainConfig
+from ltx_video.training.data import DataConfig
 
 __all__ = ["RESUMABLE_CHANGES", "InterruptAtStep", "check_output_dir", "trim_log"]
 
@@ -31,12 +32,20 @@ def _as_stored(config: TrainConfig) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(config)))  # tuples as lists, as config.json holds them
 
 
-def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
-    names = []
+def _defaults() -> dict:
+    """Each config field's default, as config.json stores it: a key a run written before the field existed lacks."""
+    def of(cls) -> dict:
+        return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+
+    return json.loads(json.dumps({**of(TrainConfig), "data": of(DataConfig)}))
+
+
+def _differences(old: dict, new: dict, prefix: str = "", defaults: dict | None = None) -> list[str]:
+    names, defaults = [], defaults or {}
     for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
+        a, b = old.get(key, defaults.get(key)), new.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
-            names += _differences(a, b, f"{prefix}{key}.")
+            names += _differences(a, b, f"{prefix}{key}.", defaults.get(key) if isinstance(defaults.get(key), dict) else {})
         elif a != b:
             names.append(f"{prefix}{key} ({a!r} -> {b!r})")
     return names
@@ -59,7 +68,7 @@ def check_output_dir(config: TrainConfig, resuming: bool) -> None:
         return  # a checkpoint without its config (written by hand): nothing to compare with
     stored = json.loads(stored_file.read_text())
     current = _as_stored(config)
-    changed = [name for name in _differences(stored, current) if name.split(" ")[0].split(".")[0] not in RESUMABLE_CHANGES]
+    changed = [name for name in _differences(stored, current, defaults=_defaults()) if name.split(" ")[0].split(".")[0] not in RESUMABLE_CHANGES]
     if changed:
         raise ValueError(f"--resume: the config differs from the run's own ({stored_file}) in {', '.join(changed)}; a "
                          f"resumed run may change only {sorted(RESUMABLE_CHANGES)} (a new output_dir starts a new run)")
@@ -69,8 +78,13 @@ def trim_log(log_file: Path, step: int) -> None:
     """Keep the log lines up to ``step`` (a resumed run logs the steps after it again)."""
     if not log_file.is_file():
         return
-    kept = [line for line in log_file.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= step]
+    kept = []
+    for line in log_file.read_text().splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except (ValueError, AttributeError):  # a line cut short by a kill or a full disk
+            continue
     log_file.write_text("".join(line + "\n" for line in kept))
 
 

@@ -37,7 +37,7 @@ from torch import nn
 
 from ltx_video.conditioning.items import latent_positions, pack
 from ltx_video.data.prompts import DRAWN_CAMERA_MOTIONS
-from ltx_video.data.video_folder import DEFAULT_EXTENSIONS
+from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
 from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
@@ -415,8 +415,8 @@ def check_stage_options(config: TrainConfig) -> None:
     before any clip is rendered."""
     _options(config, stage_class(config.stage).defaults)
     data = config.data
-    if data.source == "folder" and not any(
-            p.suffix.lower() in DEFAULT_EXTENSIONS for p in Path(data.root).rglob("*") if Path(data.root).is_dir()):
+    if data.source == "folder" and not (Path(data.root).is_dir() and any(
+            p.suffix.lower() in DEFAULT_EXTENSIONS for p in walk_files(Path(data.root)))):  # linked folders too
         raise ValueError(f"data.root {data.root} must be a folder holding video files {list(DEFAULT_EXTENSIONS)}")
     model = dict(config.model)
     if config.stage == "video_vae":
