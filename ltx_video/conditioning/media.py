@@ -26,7 +26,7 @@ import PIL.Image
 import torch
 from diffusers.video_processor import VideoProcessor
 
-from ltx_video.io.images import rgb_image
+from ltx_video.io.images import NON_8BIT_MODES, rgb_image
 
 __all__ = ["IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "argument_name", "read_condition_media"]
 
@@ -47,7 +47,7 @@ def _as_unit_range(x, argument: str):
     them as given); other integer or bool types refused (their range is unknown); 16-bit and float PIL images to
     8-bit RGB (PIL's own conversion clips them white)."""
     if isinstance(x, PIL.Image.Image):
-        return rgb_image(x) if x.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F") else x
+        return rgb_image(x) if x.mode in NON_8BIT_MODES else x
     if isinstance(x, torch.Tensor):
         scale = {torch.uint8: 255.0, getattr(torch, "uint16", torch.uint8): 65535.0}.get(x.dtype)
         if scale is not None:

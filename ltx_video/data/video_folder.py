@@ -236,8 +236,9 @@ def walk_files(root: Path) -> Iterator[Path]:
         dirs.sort()
         for name in sorted(files):
             path = Path(folder) / name
-            if os.path.realpath(path) not in seen_files:
-                seen_files.add(os.path.realpath(path))
+            real = os.path.realpath(path)
+            if real not in seen_files:
+                seen_files.add(real)
                 yield path
 
 

@@ -15,9 +15,11 @@ import os
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
-__all__ = ["read_image", "read_image_frames", "rgb_image"]
+__all__ = ["NON_8BIT_MODES", "read_image", "read_image_frames", "rgb_image"]
 
 _WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+#: The PIL modes PIL's own ``convert("RGB")`` reads wrong (clipped at 255, or floats as 0/1): what :func:`rgb_image` is for.
+NON_8BIT_MODES = (*_WIDE_MODES, "F")
 
 
 def rgb_image(image: Image.Image) -> Image.Image:
