@@ -64,7 +64,7 @@ def add_parser(commands, positive_int, positive_float, model_default, *, seed, n
     long.add_argument("--steps", type=positive_int, metavar="N", help=model_default("steps", 30, 30))
     long.add_argument("--guidance-scale", type=non_negative_float, metavar="CFG", help=model_default("guidance scale", 3.0, 3.0))
     add_guidance_arguments(long)
-    long.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**64 - 1 (default: 0); chunk k uses a "
+    long.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**63 - 1 (default: 0); chunk k uses a "
                       "seed derived from it")
     long.add_argument("--model", type=Path, help="a local diffusers-format folder; default: the built-in model")
     long.add_argument("--base-model", type=Path, help="with a single-file --model: the folder giving the text encoder")
@@ -110,6 +110,8 @@ def check_inputs(args) -> tuple[object, dict]:
         prompts = [args.prompt]
     if (args.duration is None) == (args.num_frames is None):
         raise CLIError("give --duration SECONDS or --num-frames N (one of them)")
+    if args.seed >= 2**63:  # chunk seeds are taken modulo 2**63: a larger seed would repeat a smaller one's video
+        raise CLIError(f"--seed must be from 0 to 2**63 - 1 for long videos, got {args.seed}")
     if args.resume and args.restart:
         raise CLIError("--resume and --restart exclude each other")
     parts = args.output.with_name(args.output.name + ".parts")
@@ -122,7 +124,7 @@ def check_inputs(args) -> tuple[object, dict]:
                         ("--colour-match", args.colour_match)):
         if value is not None and not 0.0 <= value <= 1.0:
             raise CLIError(f"{flag} must be in [0, 1], got {value:g}")
-    from ltx_video.pipelines.long_video import ChunkLayout
+    from ltx_video.pipelines.long_video import ChunkLayout, default_overlap_frames
 
     source = inspect_model(args.model, args.base_model)
     defaults = source.defaults
@@ -130,7 +132,7 @@ def check_inputs(args) -> tuple[object, dict]:
     num_frames = args.num_frames or max(1, round(args.duration * frame_rate))
     ratio = _temporal_ratio(source)
     chunk_frames = args.chunk_frames or defaults.num_frames
-    overlap_frames = args.overlap_frames or 2 * ratio
+    overlap_frames = args.overlap_frames or default_overlap_frames(chunk_frames, ratio)
     layout = ChunkLayout(num_frames, chunk_frames, overlap_frames, ratio)
     try:
         layout.check()
@@ -146,7 +148,7 @@ def check_inputs(args) -> tuple[object, dict]:
         chunk_frames=chunk_frames, overlap_frames=overlap_frames, carryover_strength=args.carryover_strength,
         adain_factor=args.adain_factor, colour_match=args.colour_match,
         colour_match_scope=args.colour_match_scope, anchor=not args.no_anchor,
-        resume=not args.restart, seed=args.seed,
+        resume=not args.restart, overwrite=args.overwrite, seed=args.seed,
         negative_prompt=args.negative_prompt if args.negative_prompt is not None else defaults.negative_prompt,
         height=args.height or defaults.height, width=args.width or defaults.width, frame_rate=frame_rate,
         num_inference_steps=args.steps or defaults.num_inference_steps,
@@ -161,7 +163,7 @@ def check_inputs(args) -> tuple[object, dict]:
 
 def _as_flags(text: str) -> str:
     """generate_long's argument names in ``text`` as this command's flags."""
-    text = text.replace("resume=False", "--restart")
+    text = text.replace("resume=False", "--restart").replace("overwrite=True", "--overwrite")
     flags = {"num_frames": "--num-frames (or --duration)", "num_inference_steps": "--steps",
              "skip_block_list": "--stg-blocks", "anchor": "--no-anchor (anchor)", "generate_audio": "--no-audio",
              "prompt": "PROMPT (or --prompts)"}

@@ -5,7 +5,8 @@ Object detection (:func:`detect_objects`), per named colour of ``COLOURS``:
 1. per frame, the pixels whose RGB is within 0.12 of the colour in every channel (anti-aliased
    edges fall outside), and their largest 4-connected component;
 2. the colour is present when that component has at least ``max(8, min(0.002 * H * W, 20))`` pixels in at
-   least half of the frames;
+   least half of the frames, unless it touches all four edges of the frame in most of those: that is a
+   background of that colour (a plain white or grey wall), not an object;
 3. its shape is classified on the frames where the component is at least 85 % of its 90th
    percentile area (so frames with the object partly hidden by another are left out), from the
    medians of two descriptors measured on the pixel mask grown by half a pixel (to undo the
@@ -53,6 +54,10 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     area = np.bincount(labels.ravel(), minlength=count + 1)
     area[0] = 0
     return labels == int(np.argmax(area))
+
+
+def _touches_every_edge(mask: np.ndarray) -> bool:
+    return bool(mask[0].any() and mask[-1].any() and mask[:, 0].any() and mask[:, -1].any())
 
 
 def _shape_features(mask: np.ndarray) -> tuple[float, float]:
@@ -125,6 +130,8 @@ def detect_objects(frames: FramesLike) -> dict[str, str]:
         present = areas >= min_area
         if present.mean() < _MIN_PRESENCE:
             continue
+        if np.mean([_touches_every_edge(masks[k]) for k in np.flatnonzero(present)]) > 0.5:
+            continue  # a background of this colour
         full = present & (areas >= _FULL_VIEW * np.percentile(areas[present], 90))
         features = np.array([_shape_features(_object_mask(video[k], masks[k], rgb)) for k in np.flatnonzero(full)])
         found[name] = _classify(*np.median(features, axis=0))

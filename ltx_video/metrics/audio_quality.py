@@ -15,11 +15,14 @@ measurements tell how close a generated track is to that, without listeners:
   8 Hz half-width keeps about 5 % of its energy beyond +-100 Hz). Hiss, clicks and smeared spectra
   lower it; compare with the real clips' figure.
 - :func:`onset_rise_ms`: for each onset (:func:`ltx_video.metrics.sync.audio_onset_times`), the time the
-  amplitude envelope (RMS in 2 ms windows at 0.5 ms steps) takes to rise from 10 % to 90 % of the peak
-  that follows within 40 ms; the median over onsets. An instantaneous attack measures about 1-2 ms (the
-  window's own width); a smeared one tens.
+  amplitude envelope (RMS in 2 ms windows at 0.5 ms steps) takes to rise from 10 % to 90 % of its peak:
+  the first local maximum of the envelope smoothed over 10 ms after the onset (within 250 ms, before the next
+  onset), and the rise starts where the envelope was last under 10 % of it (looking back at most 250 ms, not
+  past the previous onset). The median over onsets. An instantaneous attack measures about 1-2 ms (the
+  window's own width); a linear ramp of ``T`` ms about ``0.8 T``.
 
-All three return ``nan`` for silence.
+All three return ``nan`` for silence. Every argument after ``audio`` is keyword-only; ``sample_rate``
+defaults to the synthetic world's 16 kHz: pass your track's (a 44.1 kHz 440 Hz tone read at 16 kHz is 160 Hz).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def _unit_peak(signal: np.ndarray) -> np.ndarray:
 
 
 _MIN_RATE = 2000
+_RISE_REACH = 500  # envelope steps (0.5 ms): 250 ms
 
 
 def _loud_spectra(audio: AudioLike, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +88,7 @@ def _peak_frequency(spectra: np.ndarray, frequencies: np.ndarray) -> float:
     return float(frequencies[peak] + np.clip(shift, -0.5, 0.5) * (frequencies[1] - frequencies[0]))
 
 
-def tone_pitch_hz(audio: AudioLike, sample_rate: int = 16000) -> float:
+def tone_pitch_hz(audio: AudioLike, *, sample_rate: int = 16000) -> float:
     """The dominant frequency in Hz of the track's loud parts (see the module docstring); ``nan`` for silence."""
     sample_rate = _sample_rate(sample_rate)
     spectra, frequencies = _loud_spectra(audio, sample_rate)
@@ -92,7 +96,7 @@ def tone_pitch_hz(audio: AudioLike, sample_rate: int = 16000) -> float:
 
 
 def tone_snr_db(
-    audio: AudioLike, sample_rate: int = 16000, pitch_hz: float | None = None, band_hz: float = 100.0
+    audio: AudioLike, *, sample_rate: int = 16000, pitch_hz: float | None = None, band_hz: float = 100.0
 ) -> float:
     """Energy near the pitch and its harmonics against the rest, in dB (see the module docstring).
 
@@ -122,7 +126,7 @@ def tone_snr_db(
     return float("inf") if rest <= 0 else float(10 * np.log10(signal / rest))
 
 
-def onset_rise_ms(audio: AudioLike, sample_rate: int = 16000) -> float:
+def onset_rise_ms(audio: AudioLike, *, sample_rate: int = 16000) -> float:
     """Median 10-90 % rise time in ms of the amplitude envelope at the track's onsets; ``nan`` without one."""
     sample_rate = _sample_rate(sample_rate)
     signal = _unit_peak(as_mono_audio(audio))
@@ -136,17 +140,27 @@ def onset_rise_ms(audio: AudioLike, sample_rate: int = 16000) -> float:
     lo = np.clip(centres - half, 0, len(signal))
     hi = np.clip(centres + half, 0, len(signal))
     envelope = np.sqrt((cumulative[hi] - cumulative[lo]) / np.maximum(hi - lo, 1))
+    # the peak of a burst is the first maximum of the envelope smoothed over 10 ms (not a ripple of the tone)
+    smooth = np.convolve(envelope, np.ones(21) / 21, mode="same")
+    marks = np.round(np.asarray(onsets) * 2000).astype(np.int64)
     rises = []
-    for onset in onsets:
-        start = max(0, int(round((onset - 0.01) * 2000)))  # from 10 ms before the detected onset
-        stop = min(len(envelope), int(round((onset + 0.04) * 2000)))
-        window = envelope[start:stop]
-        if len(window) < 3 or not window.max() > 0:
+    for index, mark in enumerate(marks):
+        stop = min(len(envelope), mark + _RISE_REACH, marks[index + 1] if index + 1 < len(marks) else len(envelope))
+        start = max(0, mark - _RISE_REACH, marks[index - 1] if index else 0)
+        if stop - mark < 3:
             continue
-        top = int(np.argmax(window))
-        rising = window[: top + 1]
-        below = np.flatnonzero(rising < 0.1 * window[top])
+        after = smooth[mark:stop]
+        falls = np.flatnonzero(np.diff(after) < 0)
+        crest = mark + (int(falls[0]) if len(falls) else len(after) - 1)
+        # the envelope's own maximum within 5 ms of the smoothed crest
+        around = slice(max(start, crest - 10), min(stop, crest + 11))
+        top = around.start + int(np.argmax(envelope[around]))
+        peak = envelope[top]
+        if not peak > 0:
+            continue
+        rising = envelope[start : top + 1]
+        below = np.flatnonzero(rising < 0.1 * peak)
         first = below[-1] + 1 if len(below) else 0
-        reach = first + int(np.argmax(rising[first:] >= 0.9 * window[top]))
+        reach = first + int(np.argmax(rising[first:] >= 0.9 * peak))
         rises.append((reach - first) * 0.5)
     return float(np.median(rises)) if rises else float("nan")

@@ -14,6 +14,11 @@ followed directly:
    each at least ``min_speed`` px per frame, the event is where the two lines cross (sub-frame time),
    kept when that lies within one frame of ``m``; its strength is the change of slope. Reversals of one
    axis closer than two frames are one event (the strongest).
+3. with ``sharp_only=True``, a reversal is kept only where the two lines fit the seven positions
+   ``m - 3 .. m + 3`` better than one parabola does (root-mean-square residual): a bounce turns at once,
+   while the top of a thrown object's arc (constant acceleration) is a parabola. The default keeps every
+   reversal: the synthetic world has no gravity, and a bounce that the VAE or the model rounds over a few
+   frames can fit a parabola too, so the published figures use the default.
 
 Frame ``k`` shows time ``k / fps``. Bounces within three frames of either end are not seen.
 """
@@ -47,7 +52,19 @@ def colour_track(frames: FramesLike, rgb, tolerance: float = 0.2, min_area: floa
     return centre
 
 
-def _axis_events(x: np.ndarray, min_speed: float) -> list[tuple[float, float]]:
+def _smooth_turn(frames: np.ndarray, x: np.ndarray, m: int, lines) -> bool:
+    """Whether one parabola fits positions ``m - 3 .. m + 3`` at least as well as the two lines ``lines``."""
+    window = slice(m - _FIT, m + _FIT + 1)
+    if np.isnan(x[window]).any():
+        return False
+    t, y = frames[window], x[window]
+    parabola = np.polyval(np.polyfit(t, y, 2), t) - y
+    hinge = np.where(t < m, np.polyval(lines[0], t), np.polyval(lines[1], t)) - y
+    hinge[_FIT] = 0.0  # frame m belongs to neither line: fitted by the nearer crossing
+    return float(np.sqrt(np.mean(parabola**2))) <= float(np.sqrt(np.sum(hinge**2) / (2 * _FIT)))
+
+
+def _axis_events(x: np.ndarray, min_speed: float, sharp_only: bool = False) -> list[tuple[float, float]]:
     frames = np.arange(len(x), dtype=np.float64)
     found = []
     for m in range(_FIT, len(x) - _FIT):
@@ -59,6 +76,8 @@ def _axis_events(x: np.ndarray, min_speed: float) -> list[tuple[float, float]]:
         if slope_l * slope_r >= 0 or min(abs(slope_l), abs(slope_r)) < min_speed:
             continue
         t = (icept_r - icept_l) / (slope_l - slope_r)
+        if sharp_only and _smooth_turn(frames, x, m, ((slope_l, icept_l), (slope_r, icept_r))):
+            continue
         if abs(t - m) <= 1.0:
             found.append((t, abs(slope_l - slope_r)))
     merged: list[tuple[float, float]] = []
@@ -72,16 +91,18 @@ def _axis_events(x: np.ndarray, min_speed: float) -> list[tuple[float, float]]:
 
 
 def colour_bounce_events(
-    frames: FramesLike, fps: float, rgb, *, tolerance: float = 0.2, min_speed: float = 0.5
+    frames: FramesLike, fps: float, rgb, *, tolerance: float = 0.2, min_speed: float = 0.5, sharp_only: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bounce times (s, sorted) and strengths (px per frame) of the object of colour ``rgb``; see the module
-    docstring. The same ``(times, strengths)`` as :func:`video_motion_events`, for
+    docstring (``sharp_only``: leave out smooth turns, such as the top of a thrown object's arc: step 3). The same ``(times, strengths)`` as :func:`video_motion_events`, for
     :func:`~ltx_video.metrics.sync.offset_from_events_ms` and :func:`~ltx_video.metrics.sync.align_score_from_times`.
     """
     fps = check_positive(fps, "fps")
     min_speed = check_positive(min_speed, "min_speed")
     track = colour_track(frames, rgb, tolerance)
-    events = [e for axis in range(2) for e in _axis_events(track[:, axis], min_speed)]
+    if not isinstance(sharp_only, bool):
+        raise ValueError(f"sharp_only must be True or False, got {sharp_only!r}")
+    events = [e for axis in range(2) for e in _axis_events(track[:, axis], min_speed, sharp_only)]
     events.sort()
     times = np.array([t / fps for t, _ in events])
     strengths = np.array([s for _, s in events])

@@ -32,6 +32,9 @@ _VIDEO_SIGMA_MS = 8.0
 _AUDIO_SIGMA_MS = 4.0
 _ONSET_FLOOR = 0.1  # onset peaks below this fraction of the strongest are not onsets
 _ONSET_SEPARATION_MS = 20
+# An onset's mean power over the 10 ms after it against 60-20 ms before it (before a slow attack began): 10 ms is
+# a whole number of half periods of a 50 or 100 Hz hum, whose mean power it then reads exactly. 3 dB.
+_AFTER_MS, _BEFORE_MS, _RISE_RATIO = 10, (60, 20), 2.0
 
 
 def audio_onset_envelope(audio: AudioLike, sample_rate: int = 16000) -> np.ndarray:
@@ -187,12 +190,41 @@ def _peak_indices(signal: np.ndarray, threshold: float, min_separation: int) -> 
 
 def audio_onset_times(audio: AudioLike, sample_rate: int = 16000) -> np.ndarray:
     """Onset times in seconds ``(K,)``: local maxima of the onset envelope (:func:`audio_onset_envelope`,
-    smoothed by a Gaussian of sigma 4 ms) above 10 % of its maximum, at least 20 ms apart; empty
-    for silence."""
-    envelope = _gaussian_smooth(audio_onset_envelope(audio, sample_rate), _AUDIO_SIGMA_MS)
+    smoothed by a Gaussian of sigma 4 ms) above 10 % of its maximum, at least 20 ms apart, where the sound
+    gets louder: its mean power over the 10 ms after the peak at least twice that from 60 to 20 ms before
+    it, or, within 30 ms of the start, than that from the start to the peak (so the ripple of a hum or a held
+    low tone, whose 4 ms energy rises and falls every half period, is no onset, while an attack of up to about
+    100 ms is); within 60 ms of the onset before it, a peak must also carry 1.5 times the power of the 10 ms just
+    before it (a ripple of the sound that just started does not); empty for silence."""
+    sample_rate = check_positive(sample_rate, "sample_rate")
+    signal = as_mono_audio(audio)
+    envelope = _gaussian_smooth(audio_onset_envelope(signal, sample_rate), _AUDIO_SIGMA_MS)
     if envelope.size == 0 or not envelope.max() > 0:
         return np.zeros(0)
-    return _peak_indices(envelope, _ONSET_FLOOR * envelope.max(), _ONSET_SEPARATION_MS) / 1000.0
+    peaks = _peak_indices(envelope, _ONSET_FLOOR * envelope.max(), _ONSET_SEPARATION_MS)
+    cumulative = np.concatenate([[0.0], np.cumsum(signal**2)])
+    at = np.clip(np.round(peaks * sample_rate / 1000.0).astype(np.int64), 0, len(signal))
+
+    def power(start: np.ndarray, stop: np.ndarray) -> np.ndarray:  # mean power over [start, stop) (0 if empty)
+        start, stop = np.clip(start, 0, len(signal)), np.clip(stop, 0, len(signal))
+        return (cumulative[stop] - cumulative[start]) / np.maximum(stop - start, 1)
+
+    ms = sample_rate / 1000.0
+    after = power(at, at + int(round(_AFTER_MS * ms)))
+    # near the start, with under 10 ms of that window left, against everything before the peak
+    early = at - int(round(_BEFORE_MS[1] * ms)) < int(round(10 * ms))
+    before = np.where(early, power(np.zeros_like(at), at),
+                      power(at - int(round(_BEFORE_MS[0] * ms)), at - int(round(_BEFORE_MS[1] * ms))))
+    # a peak soon after an onset must also be louder than the 10 ms just before it: not a ripple of what started
+    near = power(at - int(round(10 * ms)), at)
+    kept: list[int] = []
+    for index, peak in enumerate(peaks):
+        if after[index] < _RISE_RATIO * before[index]:
+            continue
+        if kept and peak - kept[-1] < _BEFORE_MS[0] and after[index] < 1.5 * near[index]:
+            continue
+        kept.append(int(peak))
+    return np.asarray(kept, np.float64) / 1000.0
 
 
 def align_score_from_times(audio_times: np.ndarray, video_times: np.ndarray, tolerance_s: float) -> float:

@@ -21,11 +21,24 @@ from safetensors.torch import load_file, save_file
 
 from ltx_video.io.segments import atomic_path, sha256_file
 
-__all__ = ["MANIFEST_FORMAT", "LongRun", "canonical"]
+__all__ = ["MANIFEST_FORMAT", "ArgumentMismatch", "LongRun", "canonical"]
 
 MANIFEST_FORMAT = "ltx_video.long_video/1"
 # Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
 VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"}
+# Arguments recorded only when not at their default (so that runs from before them resume): their value when absent.
+RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk"}
+
+
+class ArgumentMismatch(ValueError):
+    """An argument differs from the one the run being resumed was started with."""
+
+    def __init__(self, key: str, given: Any, recorded: Any, folder: Path):
+        self.key, self.given, self.recorded, self.folder = key, given, recorded, folder
+        super().__init__(
+            f"`{key}` is {given!r} but the run in {folder} was started with {recorded!r}: pass the same arguments to "
+            "resume it, or resume=False to start over in a new folder (the old one is kept)"
+        )
 
 
 def canonical(value: Any) -> Any:
@@ -94,6 +107,11 @@ class LongRun:
         run._save()
         return run
 
+    @staticmethod
+    def has_runs(output: Path) -> bool:
+        """Whether any run folder (``<output>.parts``, ``-2`` ...) exists for ``output``."""
+        return bool(_folders(output))
+
     @classmethod
     def recorded_arguments(cls, output: Path, finished_only: bool = True) -> dict | None:
         """The arguments of the run that :meth:`open` with ``resume=True`` would continue for ``output`` (the newest
@@ -134,11 +152,8 @@ class LongRun:
                     "from this one's, so it cannot be continued identically: pass resume=False to start over in a new "
                     "folder (the old one is kept)"
                 )
-            raise ValueError(
-                f"`{key}` is {arguments.get(key)!r} but the run in {self.folder} was started with "
-                f"{recorded.get(key)!r}: pass the same arguments to resume it, or resume=False to start over in a "
-                "new folder (the old one is kept)"
-            )
+            default = RECORDED_ONLY_WHEN_SET.get(key)
+            raise ArgumentMismatch(key, arguments.get(key, default), recorded.get(key, default), self.folder)
 
     def _verify_finished(self) -> None:
         for entry in self.manifest["chunks"]:

@@ -45,12 +45,12 @@ from ltx_video.conditioning.items import latent_positions, pack, unpack
 from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.latent_ops import adain_filter_latent
-from ltx_video.pipelines.long_run import LongRun, canonical
+from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical
 from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER, default_colour_match, ramp, segment_frames
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed"]
+__all__ = ["ChunkLayout", "LongVideoMixin", "LongVideoOutput", "chunk_seed", "default_overlap_frames"]
 
 DECODE_CONTEXT = 2  # latent frames of the previous chunk given to the decoder before a chunk's own
 # Call arguments a chunk takes as ``__call__`` does; the rest (conditions, latents, embeddings) make no sense
@@ -66,6 +66,17 @@ PASSED_THROUGH = (
 def chunk_seed(seed: int, index: int) -> int:
     """The seed of chunk ``index`` of a run seeded with ``seed``."""
     return (seed * 1_000_003 + index) % (2**63)
+
+
+def max_overlap_frames(chunk_frames: int, ratio: int) -> int:
+    """The longest overlap a chunk of ``chunk_frames`` takes: half its latent frames (each chunk's segment must hold at
+    least the overlap that the next chunk cross-fades into it)."""
+    return ratio * (((chunk_frames - 1) // ratio + 1) // 2)
+
+
+def default_overlap_frames(chunk_frames: int, ratio: int) -> int:
+    """Two latent frames, or one where the chunk is too short for two."""
+    return max(ratio, min(2 * ratio, max_overlap_frames(chunk_frames, ratio)))
 
 
 @dataclass(frozen=True)
@@ -105,9 +116,10 @@ class ChunkLayout:
         if self.chunk_frames < r + 1 or (self.chunk_frames - 1) % r:
             raise ValueError(f"`chunk_frames` must be {r}k + 1 with k >= 1 (the VAE's temporal compression is {r}), "
                              f"e.g. {6 * r + 1}; got {self.chunk_frames}")
-        if self.overlap_frames % r or not r <= self.overlap_frames <= self.chunk_frames - 1 - r:
-            raise ValueError(f"`overlap_frames` must be a multiple of {r} in [{r}, {self.chunk_frames - 1 - r}] "
-                             f"(at least one latent frame, and less than a chunk); got {self.overlap_frames}")
+        most = max_overlap_frames(self.chunk_frames, r)
+        if self.overlap_frames % r or not r <= self.overlap_frames <= most:
+            raise ValueError(f"`overlap_frames` must be a multiple of {r} in [{r}, {most}] (at least one latent frame, "
+                             f"at most half a chunk of `chunk_frames` {self.chunk_frames}); got {self.overlap_frames}")
 
     def start(self, k: int) -> int:
         """Chunk ``k``'s first latent frame on the global timeline."""
@@ -193,6 +205,7 @@ class LongVideoMixin:
         colour_match_scope: str = "chunk",
         anchor: bool = True,
         resume: bool = True,
+        overwrite: bool = False,
         seed: int | None = None,
         generator: torch.Generator | None = None,
         negative_prompt: str | None = None,
@@ -212,7 +225,8 @@ class LongVideoMixin:
             video (one per chunk when the list has ``num_chunks`` entries).
         duration / num_frames: the length, in seconds (``round(duration * frame_rate)`` frames) or frames.
         chunk_frames: frames per chunk (``r k + 1``; default: the model's frame count, 49 for the built-in model).
-        overlap_frames: frames each chunk shares with the next (a multiple of ``r``; default ``2 r``).
+        overlap_frames: frames each chunk shares with the next (a multiple of ``r``, at most half a chunk; default
+            ``2 r``, or ``r`` for chunks of fewer than four latent frames).
         carryover_strength: how strongly the overlap starts from the previous chunk (0: not at all, 1: held).
         adain_factor: how far each chunk's latent statistics move toward the first chunk's (0: off).
         colour_match: how far each chunk's decoded colours (per-channel mean and std) move toward the first chunk's
@@ -224,8 +238,9 @@ class LongVideoMixin:
         anchor: the first chunk's first latent frame as a clean reference before every later chunk.
         resume: continue the run in ``<output>.parts/`` if its manifest has the same arguments (else ValueError
             naming the argument); False starts over in a new folder (``<output>.parts-2`` ...), keeping the old.
-        seed / generator: chunk ``k`` uses :func:`chunk_seed` ``(seed, k)``; a generator gives its
-            ``initial_seed()``; neither: a random seed, recorded in the manifest.
+        overwrite: replace an ``output`` file that no run of ``<output>.parts`` wrote (refused without it).
+        seed / generator: chunk ``k`` uses :func:`chunk_seed` ``(seed, k)``, ``seed`` an int in ``[0, 2**63)``; a
+            generator (or a list of one) gives its ``initial_seed()``; neither: a random seed, recorded in the manifest.
         Other arguments as ``__call__`` (values left out: the model's ``generation_defaults``). Also passed through:
         ``timesteps``, ``timestep_schedule``, ``stg_scale`` ... ``stochastic_sampling`` (see ``PASSED_THROUGH``).
 
@@ -252,14 +267,15 @@ class LongVideoMixin:
         if (duration is None) == (num_frames is None):
             raise ValueError("give exactly one of `duration` (seconds) and `num_frames`")
         if duration is not None:
-            if not isinstance(duration, (int, float)) or isinstance(duration, bool) or not duration > 0:
-                raise ValueError(f"`duration` must be a number of seconds > 0, got {duration!r}")
+            if not isinstance(duration, (int, float)) or isinstance(duration, bool) or not 0 < duration < math.inf:
+                raise ValueError(f"`duration` must be a finite number of seconds > 0, got {duration!r}")
             num_frames = max(1, round(duration * frame_rate))
         ratio = self.vae_temporal_compression_ratio
         layout = ChunkLayout(
             num_frames=num_frames,
             chunk_frames=chunk_frames if chunk_frames is not None else defaults["num_frames"],
-            overlap_frames=overlap_frames if overlap_frames is not None else 2 * ratio,
+            overlap_frames=overlap_frames if overlap_frames is not None else default_overlap_frames(
+                chunk_frames if isinstance(chunk_frames, int) else defaults["num_frames"], ratio),
             ratio=ratio,
         )
         layout.check()
@@ -270,7 +286,7 @@ class LongVideoMixin:
             raise ValueError(f"`prompt` has {len(prompts)} prompts but the video has {layout.num_chunks} chunks "
                              f"(`chunk_frames` {layout.chunk_frames}, `overlap_frames` {layout.overlap_frames}): give at "
                              "most one prompt per chunk, or a longer `duration`")
-        output = Path(output)
+        output = Path(output).expanduser()
         if output.suffix.lower() != ".mp4":
             raise ValueError(f"`output` must end in .mp4, got {output}")
         if output.is_dir():
@@ -283,8 +299,25 @@ class LongVideoMixin:
                 raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
         if colour_match_scope not in ("chunk", "frame"):
             raise ValueError(f"`colour_match_scope` must be 'chunk' or 'frame', got {colour_match_scope!r}")
+        for name, value in (("anchor", anchor), ("resume", resume), ("overwrite", overwrite)):
+            if not isinstance(value, bool):
+                raise ValueError(f"`{name}` must be True or False, got {value!r}")
+        if generate_audio is not None and not isinstance(generate_audio, bool):
+            raise ValueError(f"`generate_audio` must be True, False or None, got {generate_audio!r}")
+        if isinstance(generator, (list, tuple)) and len(generator) == 1:
+            generator = generator[0]  # diffusers' list form, for the one video this makes
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ValueError(f"`generator` must be a torch.Generator (or a list of one), got {generator!r}: a long "
+                             "video is one video, its chunks seeded from it")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                                 or not 0 <= seed < 2**63):
+            raise ValueError(f"`seed` must be an int in [0, 2**63), got {seed!r}")
         if seed is None and generator is not None:
-            seed = generator.initial_seed()
+            seed = generator.initial_seed() % 2**63
+        if (height is not None and height % 2) or (width is not None and width % 2):
+            logger.warning("generate_long: height %s x width %s: H.264 stores even sizes, so the mp4 is padded to "
+                           "%s x %s (last row / column repeated).", height, width,
+                           height + height % 2 if height else height, width + width % 2 if width else width)
         if seed is None:  # the seed of the run being resumed, so the same call continues it; else a random one
             recorded = LongRun.recorded_arguments(output, finished_only=False) if resume else None
             seed = int(recorded["seed"]) if recorded is not None else int(torch.seed() % (2**31))
@@ -309,7 +342,21 @@ class LongVideoMixin:
         # Every per-chunk argument is checked by planning the first chunk, before any folder is made.
         self._long_warned = set()
         self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
-        run = LongRun.open(output, arguments, resume=resume)
+        if output.is_file() and not overwrite and not LongRun.has_runs(output):
+            raise ValueError(f"`output` {output} exists and no run in {output.name}.parts wrote it: pass overwrite=True "
+                             "to replace it (nothing is replaced without it)")
+        try:
+            run = LongRun.open(output, arguments, resume=resume)
+        except ArgumentMismatch as error:
+            if error.key != "num_frames" or duration is None:
+                raise
+            raise ValueError(f"`duration` {duration:g} s is {num_frames} frames at {frame_rate:g} fps but the run in "
+                             f"{error.folder} was started with {error.recorded} frames: pass the same "
+                             "arguments to resume it, or resume=False to start over in a new folder (the old one is "
+                             "kept)") from None
+        if output.is_file() and not overwrite and not run.output_is_current(output):
+            raise ValueError(f"`output` {output} exists but is not the file this run in {run.folder} assembled: pass "
+                             "overwrite=True to replace it (nothing is replaced without it)")
         args = run.arguments  # the canonical (JSON) form, identical for a fresh and a resumed run
         if run.num_finished == layout.num_chunks and run.output_is_current(output):
             return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, 0)

@@ -1,0 +1,128 @@
+"""generate_long's arguments in the forms users pass them: the overlap's real range, files the user already has,
+generator lists, values of the wrong type, and what a refused resume names (tiny models, r = 8)."""
+
+from __future__ import annotations
+
+import logging
+
+import av
+import pytest
+import torch
+
+from ltx_video.pipelines.long_video import ChunkLayout, default_overlap_frames
+from ltx_video.testing import tiny_audio_video_pipeline
+
+BASE = dict(height=64, width=64, frame_rate=24, num_inference_steps=2, guidance_scale=1.0, max_sequence_length=16,
+            seed=3)
+LONG = dict(BASE, num_frames=41, chunk_frames=17, overlap_frames=8)
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def video_frames(path) -> int:
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_the_longest_overlap_accepted_works_and_a_longer_one_is_refused_first(pipe, tmp_path):
+    # 33 frames = 5 latents: an overlap of 2 latents (16 frames) leaves each segment the 3 it must cross-fade into;
+    # 3 latents (24 frames) passed the old check and failed after the first chunk was written.
+    out = pipe.generate_long("a red ball bounces", output=tmp_path / "a.mp4", num_frames=60, chunk_frames=33,
+                             overlap_frames=16, **BASE)
+    assert out.num_chunks == 3 and video_frames(out.path) == 60
+    with pytest.raises(ValueError, match=r"`overlap_frames` must be a multiple of 8 in \[8, 16\] .*at most half"):
+        pipe.generate_long("a red ball bounces", output=tmp_path / "b.mp4", num_frames=60, chunk_frames=33,
+                           overlap_frames=24, **BASE)
+    assert not (tmp_path / "b.mp4.parts").exists()
+
+
+def test_the_default_overlap_fits_every_chunk_size(pipe, tmp_path):
+    assert [default_overlap_frames(c, 4) for c in (5, 9, 13, 49)] == [4, 4, 8, 8]
+    for chunk in (5, 9, 13, 17, 49, 121):
+        ChunkLayout(200, chunk, default_overlap_frames(chunk, 4), 4).check()
+    out = pipe.generate_long("a red ball bounces", output=tmp_path / "short.mp4", num_frames=30, chunk_frames=9,
+                             **BASE)  # 2 latents per chunk: the default 2 r would be refused
+    assert out.num_chunks == 4 and video_frames(out.path) == 30
+
+
+def test_a_file_the_user_already_has_is_not_replaced_without_overwrite(pipe, tmp_path):
+    output = tmp_path / "mine.mp4"
+    output.write_bytes(b"the user's own video")
+    with pytest.raises(ValueError, match=r"`output` .*mine.mp4 exists and no run .* pass overwrite=True"):
+        pipe.generate_long("a red ball bounces", output=output, **LONG)
+    with pytest.raises(ValueError, match="pass overwrite=True"):
+        pipe.generate_long("a red ball bounces", output=output, resume=False, **LONG)
+    assert output.read_bytes() == b"the user's own video" and not (tmp_path / "mine.mp4.parts").exists()
+    out = pipe.generate_long("a red ball bounces", output=output, overwrite=True, **LONG)
+    assert out.path == output and video_frames(output) == 41
+    # The run's own file: the same call returns it; a file put in its place is the user's again.
+    assert pipe.generate_long("a red ball bounces", output=output, **LONG).chunks_generated == 0
+    output.write_bytes(b"edited")
+    with pytest.raises(ValueError, match="is not the file this run in .* assembled: pass overwrite=True"):
+        pipe.generate_long("a red ball bounces", output=output, **LONG)
+    assert output.read_bytes() == b"edited"
+
+
+def test_a_list_of_one_generator_is_its_seed_and_other_generators_are_named(pipe, tmp_path):
+    call = {k: v for k, v in LONG.items() if k != "seed"}
+    by_seed = pipe.generate_long("a red ball bounces", output=tmp_path / "s.mp4", seed=11, **call)
+    by_list = pipe.generate_long("a red ball bounces", output=tmp_path / "g.mp4",
+                                 generator=[torch.Generator().manual_seed(11)], **call)
+    assert by_list.path.read_bytes() == by_seed.path.read_bytes()
+    with pytest.raises(ValueError, match=r"`generator` must be a torch.Generator \(or a list of one\)"):
+        pipe.generate_long("a red ball bounces", output=tmp_path / "two.mp4",
+                           generator=[torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)], **call)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(anchor="no"), "`anchor` must be True or False, got 'no'"),
+    (dict(resume=1), "`resume` must be True or False"),
+    (dict(generate_audio="no"), "`generate_audio` must be True, False or None"),
+    (dict(seed=1.5), r"`seed` must be an int in \[0, 2\*\*63\), got 1.5"),
+    (dict(seed=2**63), r"`seed` must be an int in \[0, 2\*\*63\)"),  # its chunk seeds were seed 0's
+    (dict(seed=-1), r"`seed` must be an int"),
+    (dict(num_frames=None, duration=float("inf")), "`duration` must be a finite number of seconds > 0, got inf"),
+    (dict(chunk_frames=33, overlap_frames=24), "at most half a chunk"),
+])
+def test_values_of_the_wrong_kind_are_refused_before_any_work(pipe, tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        pipe.generate_long("a red ball bounces", output=tmp_path / "x.mp4", **{**LONG, **kwargs})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_resume_names_what_the_user_passed(pipe, tmp_path):
+    output = tmp_path / "d.mp4"
+    call = {k: v for k, v in LONG.items() if k != "num_frames"}
+    pipe.generate_long("a red ball bounces", output=output, duration=41 / 24, **call)
+    with pytest.raises(ValueError, match=r"`duration` 2 s is 48 frames at 24 fps but the run in .* was started "
+                                         r"with 41 frames"):
+        pipe.generate_long("a red ball bounces", output=output, duration=2, **call)
+    with pytest.raises(ValueError, match=r"`colour_match_scope` is 'frame' but the run .* was started with 'chunk'"):
+        pipe.generate_long("a red ball bounces", output=output, duration=41 / 24, colour_match_scope="frame", **call)
+
+
+def test_odd_sizes_are_said_and_a_home_path_is_expanded(pipe, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        out = pipe.generate_long("a red ball bounces", output="~/odd.mp4", **{**LONG, "height": 63, "width": 65})
+    assert out.path == tmp_path / "odd.mp4" and not (tmp_path / "~").exists()
+    assert "height 63 x width 65" in caplog.text and "padded to 64 x 66" in caplog.text
+    with av.open(str(out.path)) as container:
+        assert (container.streams.video[0].height, container.streams.video[0].width) == (64, 66)
+
+
+def test_cli_long_refuses_the_overlap_and_seed_it_cannot_run(capsys, tmp_path):
+    from ltx_video.cli import main
+
+    for argv, needle in ((["--overlap-frames", "28"], "--overlap-frames must be a multiple of 4 in [4, 24]"),
+                         (["--seed", str(2**63)], "--seed must be from 0 to 2**63 - 1 for long videos")):
+        code = main(["long", "a red ball bounces", "--duration", "5", "--output", str(tmp_path / "l.mp4"), *argv])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and needle in err[-1], err
+    assert list(tmp_path.iterdir()) == []
