@@ -92,3 +92,44 @@ def test_a_lora_on_the_audio_video_transformer_reaches_both_streams(tmp_path):
     off = pipe(**call, attention_kwargs={"scale": 0.0}, generator=gen(0))
     torch.testing.assert_close(off.frames, base.frames, **FP32_ROUND_OFF)
     torch.testing.assert_close(off.audio[0][0], base.audio[0][0], **FP32_ROUND_OFF)
+
+
+def test_fp8_and_an_unmerged_lora_are_refused_in_either_order_and_the_pipeline_still_runs(lora_file, components):
+    from ltx_video.quantization import is_fp8_quantized
+
+    pipe = _fresh(LTXVideoPipeline, components)
+    pipe.load_lora_weights(lora_file, adapter_name="x")
+    with_lora = pipe(**CALL, generator=gen(0)).frames
+    # enable_fp8 took the adapters' own layers (52 against 20) and every later call failed inside peft
+    with pytest.raises(ValueError, match=r"enable_fp8: the transformer holds LoRA adapters .*fuse_lora\(\)"):
+        pipe.enable_fp8()
+    assert not is_fp8_quantized(pipe.transformer)
+    assert torch.equal(pipe(**CALL, generator=gen(0)).frames, with_lora)
+    pipe.fuse_lora()
+    pipe.unload_lora_weights()
+    pipe.enable_fp8()  # the documented order
+    assert (pipe(**CALL, generator=gen(0)).frames - with_lora).abs().max() < 0.1
+    # a LoRA on the FP8 model: peft's error came after it had left meta-tensor adapters that broke every call
+    fp8 = pipe(**CALL, generator=gen(0)).frames
+    with pytest.raises(ValueError, match="load_lora_weights: the transformer is FP8-quantized"):
+        pipe.load_lora_weights(lora_file, adapter_name="y")
+    assert torch.equal(pipe(**CALL, generator=gen(0)).frames, fp8)
+
+
+def test_a_pipeline_holding_a_lora_or_fp8_is_not_half_saved(lora_file, components, tmp_path):
+    pipe = _fresh(LTXVideoPipeline, components)
+    pipe.load_lora_weights(lora_file, adapter_name="x")
+    with pytest.raises(ValueError, match=r"save_pretrained: the transformer holds LoRA adapters"):
+        pipe.save_pretrained(tmp_path / "lora")  # wrote base_layer keys that loaded as meta tensors
+    assert not (tmp_path / "lora").exists()
+    with_lora = pipe(**CALL, generator=gen(0)).frames
+    pipe.fuse_lora()
+    pipe.unload_lora_weights()
+    pipe.save_pretrained(tmp_path / "merged")
+    loaded = LTXVideoPipeline.from_pretrained(tmp_path / "merged")
+    loaded.set_progress_bar_config(disable=True)
+    assert (loaded(**CALL, generator=gen(0)).frames - with_lora).abs().max() < TOL
+    loaded.enable_fp8()
+    with pytest.raises(ValueError, match="is FP8-quantized: diffusers' save_pretrained would drop the scales"):
+        loaded.save_pretrained(tmp_path / "fp8")  # the scheduler, text encoder and VAE were written first
+    assert not (tmp_path / "fp8").exists()

@@ -141,6 +141,8 @@ def _media_at_frame(flag: str):
                 raise ValueError
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected PATH:FRAME[:STRENGTH], got {text!r}") from None
+        if Path(path).is_dir():
+            raise argparse.ArgumentTypeError(f"{flag.lstrip('-')} {path} is a folder, not an image or video file")
         if not Path(path).is_file():
             raise argparse.ArgumentTypeError(f"{flag.lstrip('-')} file not found: {path}")
         if frame < 0:

@@ -61,8 +61,8 @@ def real(value) -> float | None:
 
 def _triple(value, name: str) -> tuple[float, float, float]:
     try:
-        out = tuple(float(v) for v in value)
-    except TypeError:
+        out = () if isinstance(value, str) else tuple(float(v) for v in value)
+    except (TypeError, ValueError):
         out = ()
     if len(out) != 3 or not all(math.isfinite(v) for v in out):
         raise ValueError(f"Camera `{name}` must be three finite numbers, got {value!r}.")
@@ -114,6 +114,11 @@ class Camera:
                 f"Camera `rotation` yaw and pitch must lie inside half the field of view ({self.fov / 2} degrees) so "
                 f"the pivot is on screen, got {self.rotation[:2]}."
             )
+
+    @property
+    def moves(self) -> bool:
+        """False for ``"static"`` and for any motion at speed 0: such a camera is the static one everywhere."""
+        return self.motion_type != "static" and self.speed > 0
 
     @property
     def distance(self) -> float:
@@ -353,7 +358,7 @@ class CameraController:
         """The video tokens' RoPE coordinates (B, 3, prefix + F'*h*w: time, y, x in pixels) moved to world
         coordinates (:meth:`MotionField.world_offsets`); the leading conditioning tokens are left alone.
         Unchanged without ``world_coordinates`` or for a static camera."""
-        if self.world_coordinates is False or self.camera.motion_type == "static":
+        if self.world_coordinates is False or not self.camera.moves:
             return positions
         offsets = field.world_offsets(grid_height, grid_width).to(positions.device, positions.dtype)
         offsets = offsets.permute(1, 0, 2, 3).reshape(2, -1)  # (dx, dy) per token, frame-major
@@ -365,7 +370,7 @@ class CameraController:
     def noise(self, field: MotionField, shape: tuple[int, ...], *, generator=None, device=None, dtype=torch.float32):
         """Starting noise of ``shape`` (B, C, F', h, w): warped along ``field`` with ``warp_noise`` and a moving
         camera, else independent (``torch.randn``), drawn from ``generator``."""
-        if not self.warp_noise or self.camera.motion_type == "static":
+        if not self.warp_noise or not self.camera.moves:
             return randn_tensor(shape, generator=generator, device=device, dtype=dtype)
         from ltx_video.conditioning.noise_warp import NoiseWarp
 

@@ -100,15 +100,26 @@ class Keyframe:
 
         if hasattr(media, "ndim") and media.ndim == 4 and media.shape[0] == 1:
             return "image"  # a batch of one image (or a one-frame clip: the same keyframe)
+        if hasattr(media, "ndim") and media.ndim == 5 and media.shape[0] == 1:
+            return "video"  # a batch of one clip, (1, F, C, H, W), as video= takes it
         return "video" if _is_clip(media) else "image"
 
-    @property
-    def clip_length(self) -> int | None:
-        """Frames of an in-memory clip (None for files and images)."""
+    def clip_length(self, at_most: int | None = None) -> int | None:
+        """Frames of a clip (None for images): of a video file the frames it decodes to, counted up to ``at_most``
+        (None where it cannot be read: reading it later names the error)."""
         media = self.image_or_clip
-        if self.kind != "video" or isinstance(media, (str, Path)):
+        if self.kind != "video":
             return None
-        return len(media) if isinstance(media, list) else int(media.shape[0])
+        if isinstance(media, (str, Path)):
+            from ltx_video.io.media import read_video
+
+            try:
+                return len(read_video(media, max_frames=at_most))
+            except Exception:  # noqa: BLE001 - unreadable: the pipeline's read reports it with the argument
+                return None
+        if isinstance(media, list):
+            return len(media)
+        return int(media.shape[1] if media.ndim == 5 else media.shape[0])
 
 
 PLACEMENTS = ("tokens", "in_place")
@@ -174,7 +185,7 @@ class MultiKeyframeProcessor:
                         "one image; move one to another latent frame or give it as tokens."
                     )
                 placed[index] = k.frame_index
-            length = k.clip_length
+            length = k.clip_length(at_most=r + 1)
             if k.kind == "video" and length is not None and 1 < length <= r:
                 raise ValueError(
                     f"`keyframes`: the clip at frame {k.frame_index} has {length} frames, and a clip keeps 1 + {r} k of "
@@ -193,7 +204,8 @@ class MultiKeyframeProcessor:
         write the ``in_place`` ones into their latent frames (:meth:`place_in_grid`)."""
         from ltx_video.pipelines.inputs import ConditionInput
 
-        return [ConditionInput(k.image_or_clip, k.kind, k.frame_index, k.strength) for k in keyframes]
+        return [ConditionInput(k.image_or_clip, k.kind, k.frame_index, k.strength,
+                               f"keyframes[frame {k.frame_index}]") for k in keyframes]
 
     @staticmethod
     def place_in_grid(grid: torch.Tensor, mask: torch.Tensor, held: torch.Tensor, frame_index: int, strength: float,

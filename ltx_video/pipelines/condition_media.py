@@ -23,11 +23,13 @@ class ConditionMediaMixin:
     ``_execution_device`` and the VAE's compression ratios."""
 
     def load_condition_media(
-        self, media, height: int, width: int, num_frames: int, frame_index: int, kind: str = "ltx"
+        self, media, height: int, width: int, num_frames: int, frame_index: int, kind: str = "ltx",
+        argument: str | None = None,
     ) -> torch.Tensor:
         """Media read as ``kind`` (see :mod:`ltx_video.conditioning.media`) -> (N, 3, F, H, W) in [-1, 1] at
         (height, width), F = 8k + 1, trimmed to fit the video from ``frame_index`` on."""
-        pixels = read_condition_media(media, kind, self.media_processor, height, width, num_frames - frame_index)
+        pixels = read_condition_media(media, kind, self.media_processor, height, width, num_frames - frame_index,
+                                      argument)
         ratio = self.vae_temporal_compression_ratio
         available = min(pixels.shape[2], num_frames - frame_index)
         return pixels[:, :, : (available - 1) // ratio * ratio + 1]
@@ -37,8 +39,9 @@ class ConditionMediaMixin:
     ) -> list[tuple[torch.Tensor, int, float]]:
         """Conditions -> (pixels (N, 3, F, H, W) padded like the video, frame, strength); N is 1 or one per prompt."""
         loaded = []
-        for media, kind, frame, strength in conditions:
-            pixels = self.load_condition_media(media, padding.height, padding.width, padding.num_frames, frame, kind)
+        for media, kind, frame, strength, argument in conditions:
+            pixels = self.load_condition_media(media, padding.height, padding.width, padding.num_frames, frame, kind,
+                                               argument)
             if pixels.shape[2] > 1 and frame % self.vae_temporal_compression_ratio:
                 raise ValueError(
                     f"`frame_index` of a video condition must be a multiple of {self.vae_temporal_compression_ratio} "
@@ -46,7 +49,7 @@ class ConditionMediaMixin:
                 )
             if pixels.shape[0] not in (1, num_prompts):
                 raise ValueError(
-                    f"`{argument_name(kind)}` holds a batch of {pixels.shape[0]} but there are {num_prompts} prompts: give one "
+                    f"`{argument or argument_name(kind)}` holds a batch of {pixels.shape[0]} but there are {num_prompts} prompts: give one "
                     "image (or clip) for all, or one per prompt."
                 )
             loaded.append((padding.pad_media(pixels), frame, strength))

@@ -108,7 +108,8 @@ class ControlMixin:
                 )
             # warped noise as the motion encoder was trained; off for the training-free path
             controller = controller.settled(self.camera_encoder.config if self.camera_encoder is not None else None)
-            if self.camera_encoder is None:
+            if self.camera_encoder is None and not getattr(self, "_camera_notice_given", False):
+                self._camera_notice_given = True  # once per pipeline, not at every call of a sweep
                 logger.warning(
                     "camera: %s has no motion encoder; the camera motion is imposed training-free (a constraint on the "
                     "predicted clean latents in %s space, docs/control.md).", type(self.transformer).__name__,
@@ -168,7 +169,7 @@ class ControlMixin:
         control = getattr(plan, "control", None)
         if control is None or control.camera is None or not control.camera.warp_noise:
             return None
-        if control.camera.camera.motion_type == "static":
+        if not control.camera.camera.moves:  # static, or a motion at speed 0
             return None  # independent noise, drawn as without a camera
         frames = plan.padding.latent_size[0]
         field = control.motion_field(frames, plan.padding.padded_height, plan.padding.padded_width,

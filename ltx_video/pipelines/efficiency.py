@@ -21,6 +21,11 @@ from ltx_video.quantization import FP8QuantizationPolicy, is_fp8_quantized, quan
 from ltx_video.utils.compile import prepare_cpu_inductor
 
 
+def has_lora_layers(model: torch.nn.Module) -> bool:
+    """Whether peft's LoRA layers wrap any of ``model``'s layers (adapters loaded and not unloaded)."""
+    return any(hasattr(module, "base_layer") and hasattr(module, "lora_A") for module in model.modules())
+
+
 class EfficiencyMixin:
     """Methods shared by ``LTXVideoPipeline`` and ``LTXAudioVideoPipeline`` (they act on ``self.transformer``
     and, for tiling, on how ``self.vae`` decodes)."""
@@ -140,6 +145,9 @@ class EfficiencyMixin:
             raise ValueError(f"enable_fp8: `policy` must be an FP8QuantizationPolicy, got {type(policy).__name__}.")
         if is_fp8_quantized(self.transformer):
             raise ValueError("enable_fp8: the transformer is already FP8-quantized; quantize the full-precision model.")
+        if has_lora_layers(self.transformer):  # FP8 would take the adapters' own layers, which peft cannot run in FP8
+            raise ValueError("enable_fp8: the transformer holds LoRA adapters (load_lora_weights); merge them first "
+                             "with pipe.fuse_lora() and pipe.unload_lora_weights(), then quantize.")
         policy.select(self.transformer)  # a policy naming modules the model lacks fails before any calibration run
         calibration = None
         if policy.needs_calibration:
@@ -150,6 +158,16 @@ class EfficiencyMixin:
             raise ValueError("enable_fp8: `calibration_prompts` are used only by a policy that needs calibration (GPTQ "
                              "rounding, keep_fraction > 0 or static activations); this one needs none.")
         return quantize_fp8(self.transformer, policy, calibration=calibration)
+
+    def load_lora_weights(self, *args, **kwargs):
+        """diffusers' ``load_lora_weights``, refused on an FP8 transformer (peft cannot wrap its FP8 layers, and a
+        failed load left meta-tensor adapters behind that broke every later call): load and fuse the LoRA on the
+        full-precision model (``fuse_lora()``, ``unload_lora_weights()``), then ``enable_fp8()``."""
+        if is_fp8_quantized(self.transformer):
+            raise ValueError("load_lora_weights: the transformer is FP8-quantized, and LoRA adapters cannot wrap its "
+                             "FP8 layers: load the LoRA on the full-precision model, merge it (pipe.fuse_lora(), "
+                             "pipe.unload_lora_weights()), then call pipe.enable_fp8().")
+        return super().load_lora_weights(*args, **kwargs)
 
     def record_transformer_inputs(self, prompts: Sequence[str], **kwargs) -> list[dict]:
         """The transformer's keyword arguments at every denoising step of generating ``prompts`` (copies)."""

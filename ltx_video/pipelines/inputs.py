@@ -228,6 +228,7 @@ class ConditionInput(NamedTuple):
     kind: str
     frame_index: int
     strength: float
+    argument: str | None = None  # the call argument errors name (default: the kind's, image= or video=)
 
 
 def _is_clip(media) -> bool:

@@ -93,7 +93,21 @@ class LoadingMixin:
 
     def save_pretrained(self, save_directory, *args, **kwargs) -> None:
         """diffusers' ``save_pretrained``, plus ``generation_defaults.json`` when the pipeline has
-        :attr:`generation_defaults`, so ``from_pretrained`` and ``ltx-video generate --model`` use them."""
+        :attr:`generation_defaults`, so ``from_pretrained`` and ``ltx-video generate --model`` use them. A
+        transformer that diffusers cannot save as one that loads back is refused before anything is written."""
+        from ltx_video.pipelines.efficiency import has_lora_layers
+        from ltx_video.quantization import is_fp8_quantized
+
+        transformer = getattr(self, "transformer", None)
+        if transformer is not None and is_fp8_quantized(transformer):
+            transformer.save_pretrained()  # its refusal, naming save_fp8; nothing of the pipeline written yet
+        if transformer is not None and has_lora_layers(transformer):
+            raise ValueError(
+                "save_pretrained: the transformer holds LoRA adapters (load_lora_weights), which would be saved as "
+                "wrapped layers that from_pretrained cannot load: merge them first (pipe.fuse_lora(), then "
+                "pipe.unload_lora_weights()) to save the tuned model, or pipe.unload_lora_weights() to save the base "
+                "one; pipe.save_lora_weights saves the adapters alone."
+            )
         super().save_pretrained(save_directory, *args, **kwargs)
         for name, (_, class_name) in CONTROL_MODULES.items():
             module, folder = getattr(self, name, None), Path(save_directory) / name

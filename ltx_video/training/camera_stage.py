@@ -125,7 +125,7 @@ class CameraStage(TransformerStage):
             field = controller.motion_field(f, data.height, data.width, self.vae.temporal_compression_ratio)
             features.append(CameraMotionEncoder.token_features(field, f, h, w))
             positions.append(controller.world_positions(base[None], field, h, w)[0])
-            moving = self.options["warp_noise"] and camera.motion_type != "static"
+            moving = self.options["warp_noise"] and camera.moves
             self.warps.append(NoiseWarp(field, (f, h, w), fresh=float(self.options["warp_fresh"])) if moving else None)
         self.features = torch.stack(features).to(self.device)
         self.camera_positions = torch.stack(positions).to(self.device)  # (N, 3, F'*h*w): world coordinates
