@@ -90,6 +90,8 @@ def test_enable_4k_mode_needs_an_upsampler_or_a_hierarchical_vae(components):
         (dict(refine_timesteps=[1000.0, 500.0]), "refine_timesteps"),
         (dict(refine_timesteps=[400.0, 700.0]), "refine_timesteps"),
         (dict(adain_factor=2.0), "adain_factor"),
+        (dict(refine_guidance_scale="x"), "`refine_guidance_scale` must be a finite number >= 0"),
+        (dict(refine_guidance_scale=-3), "`refine_guidance_scale` must be a finite number >= 0"),
     ],
 )
 def test_bad_settings_are_named(pipe, kwargs, match):

@@ -104,6 +104,7 @@ def test_output_device_and_dtype():
         (dict(tile_frames=16, frame_overlap=-8), "frame_overlap"),
         (dict(tile_frames=8.0), "tile_frames"),
         (dict(output_device="gpu0"), "TilingConfig.output_device must be a device name"),
+        *([(dict(output_device="cuda"), "this machine has no CUDA device")] if not torch.cuda.is_available() else []),
         (dict(output_device=3), "TilingConfig.output_device must be a device name"),
     ],
 )

@@ -163,6 +163,10 @@ class FourKMixin:
             )
         if not 0.0 <= adain_factor <= 1.0:
             raise ValueError(f"`adain_factor` must be in [0, 1], got {adain_factor}.")
+        if (isinstance(refine_guidance_scale, bool) or not isinstance(refine_guidance_scale, (int, float))
+                or not 0.0 <= refine_guidance_scale < float("inf")):  # failed after the first pass
+            raise ValueError(f"`refine_guidance_scale` must be a finite number >= 0 (1: no CFG), got "
+                             f"{refine_guidance_scale!r}.")
         if self.vae_spatial_compression_ratio >= 64:
             mode = FourKMode(tiling=tiling, latent_upsampler=None, adain_factor=adain_factor)
         else:

@@ -67,10 +67,13 @@ class TilingConfig:
                 raise ValueError(f"TilingConfig.output_device must be a device name such as 'cpu' or 'cuda:0', or a "
                                  f"torch.device, got {self.output_device!r}.")
             try:
-                torch.device(self.output_device)
+                device = torch.device(self.output_device)
             except RuntimeError:
                 raise ValueError(f"TilingConfig.output_device must be a device name such as 'cpu' or 'cuda:0', got "
                                  f"{self.output_device!r}.") from None
+            if device.type == "cuda" and not torch.cuda.is_available():  # failed after the whole denoising
+                raise ValueError(f"TilingConfig.output_device is {self.output_device!r}, but this machine has no CUDA "
+                                 "device; use 'cpu' or None (the latents' device).")
 
     def check(self, spatial_ratio: int, temporal_ratio: int) -> None:
         """ValueError unless every size divides by the VAE's compression (``spatial_ratio`` x ``temporal_ratio``)."""
