@@ -7,7 +7,8 @@ Writes ``OUT/pytorch_lora_weights.safetensors`` (``pipe.load_lora_weights(OUT)``
 pipeline's ``camera_encoder/`` and ``generation_defaults.json`` beside it when it has them (``pipe.load_camera_lora(OUT)``
 reads all three). Prints the share of the weight change the rank keeps and
 the parameters a LoRA cannot carry (:mod:`ltx_video.training.lora_extract`). ``--ranks 8 16 32 64`` only prints the
-kept share at each rank.
+kept share at each rank. Either kind of folder: an ``LTXAudioVideoPipeline``'s, or LTX-Video's (diffusers'
+``LTXVideoTransformer3DModel``), the LoRA then loading into ``LTXVideoPipeline`` and diffusers' LTX pipelines.
 """
 
 from __future__ import annotations
@@ -41,13 +42,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.ranks is None and args.out is None:
         parser.error("--out is needed (or --ranks to print the shares only)")
 
+    classes = {flag: _class_names(folder) for flag, folder in (("--base", args.base), ("--tuned", args.tuned))}
+    for flag, (transformer_class, _) in classes.items():
+        if transformer_class not in TRANSFORMERS:
+            parser.error(f"{flag}: its transformer is a {transformer_class}; expected one of {sorted(TRANSFORMERS)}")
+    if classes["--base"][0] != classes["--tuned"][0]:
+        parser.error(f"--base holds a {classes['--base'][0]} and --tuned a {classes['--tuned'][0]}: a LoRA needs the "
+                     "same architecture")
+
+    import importlib
+
     import torch
 
-    from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
     from ltx_video.training.lora_extract import extract_lora
 
-    base = LTXAudioVideoTransformer3DModel.from_pretrained(args.base, subfolder="transformer")
-    tuned = LTXAudioVideoTransformer3DModel.from_pretrained(args.tuned, subfolder="transformer")
+    module, name = TRANSFORMERS[classes["--base"][0]]
+    transformer_class = getattr(importlib.import_module(module), name)
+    base = transformer_class.from_pretrained(args.base, subfolder="transformer")
+    tuned = transformer_class.from_pretrained(args.tuned, subfolder="transformer")
     for rank in args.ranks or [args.rank]:
         lora = extract_lora(base, tuned, rank, dtype=getattr(torch, args.dtype))
         size = sum(t.numel() for t in lora.state_dict.values())
@@ -57,10 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"not in the LoRA (base values kept): {len(lora.left_out)} parameters, largest change "
               f"{max(lora.left_out.values()):.4f} ({max(lora.left_out, key=lora.left_out.get)})")
     if args.ranks is None:
-        from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+        from ltx_video import LTXVideoPipeline  # both pipelines' loader writes diffusers' LTX LoRA format
 
         args.out.mkdir(parents=True, exist_ok=True)
-        LTXAudioVideoPipeline.save_lora_weights(args.out, transformer_lora_layers=lora.state_dict)
+        LTXVideoPipeline.save_lora_weights(args.out, transformer_lora_layers=lora.state_dict)
         if (args.tuned / "camera_encoder").is_dir():
             shutil.copytree(args.tuned / "camera_encoder", args.out / "camera_encoder", dirs_exist_ok=True)
         if (args.tuned / "generation_defaults.json").is_file():  # the prompt grammar the fine-tune learned
@@ -71,6 +83,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# transformer classes (as saved in transformer/config.json) -> where they are defined
+TRANSFORMERS = {
+    "LTXAudioVideoTransformer3DModel": ("ltx_video.models.transformer_av", "LTXAudioVideoTransformer3DModel"),
+    "LTXVideoTransformer3DModel": ("diffusers", "LTXVideoTransformer3DModel"),
+}
+
+
+def _class_names(folder: Path) -> tuple[str, str | None]:
+    """The transformer's and the pipeline's class names of a saved pipeline folder."""
+    import json
+
+    transformer = json.loads((folder / "transformer" / "config.json").read_text()).get("_class_name", "")
+    index = folder / "model_index.json"
+    pipeline = json.loads(index.read_text()).get("_class_name") if index.is_file() else None
+    return transformer, pipeline
+
+
 def check(base: Path, tuned: Path, lora: Path, num: int) -> None:
     """PSNR of the base-with-LoRA and of the base against the tuned pipeline, on ``num`` held-out prompts
     (``benchmark_quality.held_out_clip``) (every call without a camera, at the tuned pipeline's generation defaults, generator seeds
@@ -79,8 +108,11 @@ def check(base: Path, tuned: Path, lora: Path, num: int) -> None:
     import torch
     from benchmark_quality import held_out_clip  # scripts/: the held-out prompts every benchmark uses
 
+    from ltx_video import LTXAudioVideoPipeline, LTXVideoPipeline
     from ltx_video.metrics import psnr
-    from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+
+    audio_video = _class_names(base)[0] == "LTXAudioVideoTransformer3DModel"
+    pipeline_class = LTXAudioVideoPipeline if audio_video else LTXVideoPipeline
 
     def generate(pipe):
         pipe.set_progress_bar_config(disable=True)
@@ -89,11 +121,11 @@ def check(base: Path, tuned: Path, lora: Path, num: int) -> None:
         return [pipe(prompt, generator=torch.Generator().manual_seed(i), output_type="np", **call).frames[0]
                 for i, prompt in enumerate(prompts)]
 
-    reference = generate(LTXAudioVideoPipeline.from_pretrained(tuned))
-    merged = LTXAudioVideoPipeline.from_pretrained(base)
+    reference = generate(pipeline_class.from_pretrained(tuned))
+    merged = pipeline_class.from_pretrained(base)
     merged.load_lora_weights(lora / "pytorch_lora_weights.safetensors")  # the transformer's change alone
     merged.fuse_lora()
-    rows = {"base + LoRA": generate(merged), "base": generate(LTXAudioVideoPipeline.from_pretrained(base))}
+    rows = {"base + LoRA": generate(merged), "base": generate(pipeline_class.from_pretrained(base))}
     for name, videos in rows.items():
         values = [psnr(v, r) for v, r in zip(videos, reference, strict=True)]
         print(f"{name} against the tuned pipeline: PSNR {np.mean(values):.2f} dB (per prompt "

@@ -80,3 +80,17 @@ def test_float16_on_cpu_runs_without_diffusers_stale_warning(tmp_path):
                  "--output", str(tmp_path / "half.mp4"))
     assert result.returncode == 0, result.stderr
     assert "cannot run with `cpu` device" not in result.stderr  # printed four times, and the run worked
+
+
+def test_an_upsampler_that_would_go_unused_is_refused(tmp_path):
+    from ltx_video.testing import tiny_audio_video_pipeline, tiny_latent_upsampler
+    from test_four_k import tiny_hierarchical_vae
+
+    tiny_latent_upsampler().save_pretrained(tmp_path / "up")
+    line = error_line(cli("generate", "a red ball bounces", "--upsampler", str(tmp_path / "up")))
+    assert "--upsampler is used only with --4k or a multi-scale --config" in line and LOADED not in line
+    base = tiny_audio_video_pipeline()
+    type(base)(**{**base.components, "vae": tiny_hierarchical_vae()}).save_pretrained(tmp_path / "hier")
+    line = error_line(cli("generate", "a red ball bounces", "--model", str(tmp_path / "hier"), "--4k", "--upsampler",
+                          str(tmp_path / "up"), "--height", "128", "--width", "128", "--num-frames", "9"))
+    assert "--upsampler is not used with --4k here" in line and LOADED not in line  # printed only "wrote h2.mp4"

@@ -135,3 +135,38 @@ def test_extract_script_and_load_camera_lora_round_trip(tmp_path, capsys):
     plan, _ = pipe.plan_control(keyframes=None, camera=Camera(motion_type="pan_left", speed=1.0), keyframe_interpolation=0.0,
                                 other_conditions=False, num_frames=9, height=64, width=64)
     assert pipe.camera_prompt("a red ball bounces", plan) == "a red ball bounces, the camera pans left"
+
+
+def test_extract_script_takes_an_ltx_video_folder_and_refuses_mixed_ones(tmp_path, capsys):
+    """A video-only (LTX-Video, diffusers' transformer) folder: the script loaded it as the audio-video transformer
+    (audio layers newly initialised on the meta device) and failed in the extraction."""
+    import sys
+    from pathlib import Path
+
+    from ltx_video.testing import tiny_pipeline
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        import extract_lora
+    finally:
+        sys.path.pop(0)
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    tuned = _tuned(pipe.transformer)
+    pipe.save_pretrained(tmp_path / "base")
+    tuned_pipe = tiny_pipeline(seed=0)
+    tuned_pipe.transformer = tuned
+    tuned_pipe.save_pretrained(tmp_path / "tuned")
+    assert extract_lora.main(["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--rank", "64",
+                              "--dtype", "float32", "--out", str(tmp_path / "lora")]) == 0
+    assert "100.00 % of the weight change kept" in capsys.readouterr().out
+    pipe.load_lora_weights(tmp_path / "lora" / "pytorch_lora_weights.safetensors")
+    pipe.fuse_lora()
+    pipe.unload_lora_weights()
+    merged = dict(pipe.transformer.named_parameters())
+    for name, value in tuned.named_parameters():
+        torch.testing.assert_close(merged[name], value, atol=1e-6, rtol=0)
+    tiny_audio_video_pipeline(seed=0).save_pretrained(tmp_path / "av")
+    with pytest.raises(SystemExit):
+        extract_lora.main(["--base", str(tmp_path / "av"), "--tuned", str(tmp_path / "tuned"), "--out", str(tmp_path / "x")])
+    assert "a LoRA needs the same architecture" in capsys.readouterr().err

@@ -347,3 +347,25 @@ def test_transformer_stage_trains_on_hierarchical_latents_and_its_pipeline_gener
     with torch.no_grad():
         video = vae.decode(denormalize_latents(latents, vae.latents_mean, vae.latents_std, 1.0)).sample
     assert torch.allclose(frames, (video / 2 + 0.5).clamp(0, 1).permute(0, 2, 1, 3, 4), atol=1e-5)
+
+
+def test_enable_tiling_as_diffusers_vaes_offer_it():
+    """``pipe.vae.enable_tiling()``, the README's memory saver, raised AttributeError on this VAE."""
+    from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
+
+    vae = tiny_vae()
+    z = torch.randn(1, TINY_LATENT_CHANNELS, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        whole = vae.decode(z).sample
+        vae.enable_tiling()  # the default tile (512 px) holds this whole latent: the same decode
+        assert torch.equal(vae.decode(z).sample, whole)
+        vae.enable_tiling(TilingConfig(tile_size=128, tile_overlap=64, tile_frames=16, frame_overlap=8))
+        tiled = vae.decode(z).sample
+        vae.disable_tiling()
+        assert torch.equal(vae.decode(z).sample, whole)
+        config = TilingConfig(tile_size=128, tile_overlap=64, tile_frames=16, frame_overlap=8)
+        direct = tiled_decode(vae.decoder, z, config, spatial_ratio=64, temporal_ratio=8)
+    # the tiles and their blending are tiled_decode's (tests/test_tiling.py); random weights give other pixels per tile
+    assert tiled.shape == whole.shape and torch.equal(tiled, direct) and not torch.equal(tiled, whole)
+    with pytest.raises(ValueError, match="tile_size must be a multiple of the VAE's spatial compression 64"):
+        vae.enable_tiling(TilingConfig(tile_size=96, tile_overlap=32))

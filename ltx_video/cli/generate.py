@@ -242,6 +242,9 @@ def _check_4k(args, source: ModelSource, config, call: dict) -> None:
         raise CLIError("--4k and a multi-scale --config cannot be combined: --4k runs its own two passes")
     vae_class, ratio, _ = _vae_compression(source)
     if ratio >= 64:
+        if args.upsampler is not None:  # it was loaded and never used
+            raise CLIError(f"--upsampler is not used with --4k here: this model's {vae_class} compresses {ratio}x, so "
+                           "it generates at 4K's latent grid directly; leave --upsampler out")
         return
     if args.upsampler is None:
         raise CLIError(f"--4k needs --upsampler DIR (an LTXLatentUpsamplerModel folder, e.g. LTX-Video's "
@@ -283,6 +286,8 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
                        "LTXLatentUpsamplerModel folder")
     if config is not None and config.is_multiscale and args.upsampler is None:
         raise CLIError("--config is multi-scale: pass --upsampler DIR (an LTXLatentUpsamplerModel folder)")
+    if args.upsampler is not None and not args.four_k and not (config is not None and config.is_multiscale):
+        raise CLIError("--upsampler is used only with --4k or a multi-scale --config (it would be loaded and unused)")
     if args.audio is not None and (args.four_k or (config is not None and config.is_multiscale)):
         other = "--4k" if args.four_k else "a multi-scale --config"
         raise CLIError(f"--audio and {other} cannot be combined: the multi-scale passes generate video only")

@@ -129,7 +129,7 @@ def check_inputs(
                 f"`negative_prompt_embeds` shape {tuple(negative_prompt_embeds.shape)} must equal "
                 f"`prompt_embeds` shape {tuple(prompt_embeds.shape)}."
             )
-    for media, _, frame_index, strength in conditions:
+    for media, _, frame_index, strength, _ in conditions:
         if media is None:
             raise ValueError("each condition needs an `image` or a `video`.")
         if not isinstance(frame_index, int) or not 0 <= frame_index < num_frames:

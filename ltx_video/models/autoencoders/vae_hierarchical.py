@@ -424,6 +424,22 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         self.register_buffer("latents_std", torch.ones(latent_channels), persistent=True)
         self.spatial_compression_ratio = spatial_compression
         self.temporal_compression_ratio = temporal_compression
+        self.tiling = None  # a TilingConfig once enable_tiling() is called
+
+    def enable_tiling(self, tiling=None) -> None:
+        """Decode one tile at a time (a :class:`~ltx_video.models.autoencoders.tiling.TilingConfig`, default
+        ``TilingConfig()``, checked against this VAE's compression): the memory saver diffusers' video VAEs offer
+        as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE."""
+        from ltx_video.models.autoencoders.tiling import TilingConfig
+
+        tiling = TilingConfig() if tiling is None else tiling
+        if not isinstance(tiling, TilingConfig):
+            raise ValueError(f"HierarchicalVAE.enable_tiling: `tiling` must be a TilingConfig, got {type(tiling).__name__}")
+        tiling.check(self.spatial_compression_ratio, self.temporal_compression_ratio)
+        self.tiling = tiling
+
+    def disable_tiling(self) -> None:
+        self.tiling = None
 
     def _check_video(self, x: torch.Tensor) -> None:
         s, r = self.spatial_compression_ratio, self.temporal_compression_ratio
@@ -447,7 +463,13 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
             raise ValueError("HierarchicalVAE.decode takes no timestep (config.timestep_conditioning is False)")
         if z.ndim != 5 or z.shape[1] != self.config.latent_channels:
             raise ValueError(f"expected latents (B, {self.config.latent_channels}, F, h, w), got {tuple(z.shape)}")
-        sample = self.decoder(z)
+        if self.tiling is None:
+            sample = self.decoder(z)
+        else:
+            from ltx_video.models.autoencoders.tiling import tiled_decode
+
+            sample = tiled_decode(self.decoder, z, self.tiling, spatial_ratio=self.spatial_compression_ratio,
+                                  temporal_ratio=self.temporal_compression_ratio).to(z.dtype)
         return DecoderOutput(sample=sample) if return_dict else (sample,)
 
     def forward(self, sample: torch.Tensor, sample_posterior: bool = False, return_dict: bool = True,
