@@ -112,3 +112,19 @@ def test_plan_command_prints_the_estimate(capsys, tmp_path):
     assert str(estimate_memory(small_config(), 64, 64, 9, vae_tiling=False)) in capsys.readouterr().out
     assert main(["plan", "--model", str(tmp_path / "missing")]) == 2
     assert "--model must be" in capsys.readouterr().err
+
+
+def test_plan_says_when_a_folders_vae_is_not_the_one_it_models(capsys, tmp_path):
+    """A folder's small decoder read 5x too high, and a 64x HierarchicalVAE's tokens were counted at 32x, silently."""
+    from ltx_video import HierarchicalVAE
+    from ltx_video.cli import main
+    from ltx_video.testing import tiny_vae
+
+    LTXVideoTransformer3DModel(**small_config()).save_config(tmp_path / "transformer")
+    tiny_vae().save_config(tmp_path / "vae")
+    size = ["--height", "64", "--width", "64", "--num-frames", "9"]
+    assert main(["plan", "--model", str(tmp_path), *size]) == 0
+    assert "note: the VAE decode figure models LTX-Video 0.9.5-0.9.8's decoder" in capsys.readouterr().out
+    HierarchicalVAE(latent_channels=8, block_out_channels=(8, 16, 16, 16), layers_per_block=1).save_config(tmp_path / "vae")
+    assert main(["plan", "--model", str(tmp_path), *size]) == 2
+    assert "this folder's vae is a HierarchicalVAE (64x)" in capsys.readouterr().err

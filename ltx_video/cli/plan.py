@@ -57,4 +57,28 @@ def run_plan(args) -> str:
     decode = "tiled as 'generate --vae-tiling'" if args.vae_tiling else "untiled, as 'generate' without --vae-tiling"
     return (f"{args.model}: {args.width} x {args.height} x {args.num_frames}, batch {args.batch_size}, "
             f"{args.dtype}{', FP8 weights' if args.fp8 or fp8 else ''}, attention {args.attention}, VAE decode "
-            f"{decode}\n{estimate}")
+            f"{decode}\n{estimate}{_vae_note(args.model)}")
+
+
+# LTX-Video 0.9.5-0.9.8's decoder, the one whose activations the planner's VAE figures model
+LTX_DECODER = {"decoder_block_out_channels": [256, 512, 1024], "patch_size": 4, "patch_size_t": 1}
+
+
+def _vae_note(model: str) -> str:
+    """For a folder whose VAE is not LTX-Video's, what of the plan does not hold (it read 5x too high for a small
+    decoder, and counted a 64x VAE's tokens at 32x); empty for the presets and for LTX-Video's VAE."""
+    config_file = Path(model) / "vae" / "config.json"
+    if not config_file.is_file():
+        return ""
+    config = json.loads(config_file.read_text())
+    kind = config.get("_class_name", "?")
+    if kind != "AutoencoderKLLTXVideo":
+        ratio = config.get("spatial_compression", 32)
+        raise CLIError(f"--model: the planner models LTX-Video's VAE (AutoencoderKLLTXVideo, 32x); this folder's vae "
+                       f"is a {kind} ({ratio}x), whose tokens and decoding it does not model")
+    if any(list(config.get(key, value)) != value if isinstance(value, list) else config.get(key, value) != value
+           for key, value in LTX_DECODER.items()):
+        return (f"\nnote: the VAE decode figure models LTX-Video 0.9.5-0.9.8's decoder (channels "
+                f"{LTX_DECODER['decoder_block_out_channels']}); this folder's decoder (channels "
+                f"{config.get('decoder_block_out_channels')}) differs, so its figure does not hold for it")
+    return ""
