@@ -46,6 +46,17 @@ def test_missing_folder_is_a_clear_error(tmp_path):
         LTXVideoPipeline.from_pretrained(tmp_path / "nope")
 
 
+def test_a_missing_component_folder_is_named(components, tmp_path):
+    import shutil
+
+    LTXVideoPipeline(**components).save_pretrained(tmp_path)
+    shutil.rmtree(tmp_path / "vae")  # diffusers: "no file named config.json found in directory <the pipeline folder>"
+    with pytest.raises(FileNotFoundError, match=r"component `vae` \(AutoencoderKLLTXVideo, listed in model_index.json\)"):
+        LTXVideoPipeline.from_pretrained(tmp_path)
+    loaded = LTXVideoPipeline.from_pretrained(tmp_path, vae=components["vae"])  # passed in: not needed on disk
+    assert loaded.vae is components["vae"]
+
+
 def test_generation_defaults_travel_with_the_folder(components, tmp_path):
     from ltx_video.pipelines.generation_defaults import GenerationDefaults
 

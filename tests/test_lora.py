@@ -133,3 +133,18 @@ def test_a_pipeline_holding_a_lora_or_fp8_is_not_half_saved(lora_file, component
     with pytest.raises(ValueError, match="is FP8-quantized: diffusers' save_pretrained would drop the scales"):
         loaded.save_pretrained(tmp_path / "fp8")  # the scheduler, text encoder and VAE were written first
     assert not (tmp_path / "fp8").exists()
+
+
+def test_a_bare_peft_state_dict_is_the_transformers(lora_file, components):
+    from safetensors.torch import load_file
+
+    prefixed = load_file(lora_file)
+    bare = {k.removeprefix("transformer."): v for k, v in prefixed.items()}
+    assert bare.keys() != prefixed.keys()
+    outputs = []
+    for state in (prefixed, bare):
+        pipe = _fresh(LTXVideoPipeline, components)
+        pipe.load_lora_weights(state, adapter_name="x")  # the bare one loaded nothing: the base model's output
+        outputs.append(pipe(**CALL, generator=gen(0)).frames)
+    base = _fresh(LTXVideoPipeline, components)(**CALL, generator=gen(0)).frames
+    assert torch.equal(outputs[0], outputs[1]) and not torch.equal(outputs[1], base)

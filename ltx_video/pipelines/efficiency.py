@@ -162,11 +162,23 @@ class EfficiencyMixin:
     def load_lora_weights(self, *args, **kwargs):
         """diffusers' ``load_lora_weights``, refused on an FP8 transformer (peft cannot wrap its FP8 layers, and a
         failed load left meta-tensor adapters behind that broke every later call): load and fuse the LoRA on the
-        full-precision model (``fuse_lora()``, ``unload_lora_weights()``), then ``enable_fp8()``."""
+        full-precision model (``fuse_lora()``, ``unload_lora_weights()``), then ``enable_fp8()``. A state dict of
+        peft's keys without the ``transformer.`` prefix (``get_peft_model_state_dict(pipe.transformer)``) is read as
+        the transformer's (diffusers loaded nothing from it, with only an info line)."""
         if is_fp8_quantized(self.transformer):
             raise ValueError("load_lora_weights: the transformer is FP8-quantized, and LoRA adapters cannot wrap its "
                              "FP8 layers: load the LoRA on the full-precision model, merge it (pipe.fuse_lora(), "
                              "pipe.unload_lora_weights()), then call pipe.enable_fp8().")
+        args = list(args)
+        given = args[0] if args else kwargs.get("pretrained_model_name_or_path_or_dict")
+        if isinstance(given, dict) and given and all(isinstance(k, str) and "lora" in k for k in given) and not any(
+            k.startswith(("transformer.", "diffusion_model.", "lora_unet", "base_model.")) for k in given
+        ):  # a bare peft state dict (get_peft_model_state_dict): diffusers found no key and loaded nothing, silently
+            given = {f"transformer.{k}": v for k, v in given.items()}
+            if args:
+                args[0] = given
+            else:
+                kwargs["pretrained_model_name_or_path_or_dict"] = given
         return super().load_lora_weights(*args, **kwargs)
 
     def record_transformer_inputs(self, prompts: Sequence[str], **kwargs) -> list[dict]:

@@ -40,6 +40,24 @@ def _as_dtype(value, name: str):
     return found
 
 
+def _check_components_present(folder: Path, kwargs: dict) -> None:
+    """Each component model_index.json lists has its subfolder (unless passed in ``kwargs`` or listed as None):
+    diffusers' own error named the pipeline folder's missing config.json instead."""
+    index = folder / "model_index.json"
+    if not index.is_file():
+        return
+    try:
+        listed = json.loads(index.read_text())
+    except (OSError, ValueError):
+        return  # diffusers reports an unreadable index itself
+    for name, entry in listed.items():
+        if name.startswith("_") or name in kwargs or not isinstance(entry, list) or entry[0] is None:
+            continue
+        if not (folder / name).is_dir():
+            raise FileNotFoundError(f"{folder}: component `{name}` ({entry[-1]}, listed in model_index.json) has no "
+                                    f"folder {folder / name}; restore it, or pass {name}=... to from_pretrained")
+
+
 class LoadingMixin:
     """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` and ``components`` of ``LTXVideoPipeline`` and
     its subclasses (mixed in before diffusers' ``DiffusionPipeline``)."""
@@ -69,6 +87,8 @@ class LoadingMixin:
         if looks_local and not folder.is_dir():
             raise FileNotFoundError(f"model folder not found: {name}")
         defaults = GenerationDefaults.load(folder) if folder.is_dir() else None  # a broken file fails before the weights load
+        if folder.is_dir():
+            _check_components_present(folder, kwargs)
         pipe = super().from_pretrained(str(folder) if looks_local else name, **kwargs)
         pipe.generation_defaults = defaults
         if folder.is_dir():
