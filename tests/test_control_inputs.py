@@ -1,89 +1,210 @@
-"""Keyframes and cameras in the forms users pass them: a camera that does not move, clips given as files or as a
-batch of one, errors that name `keyframes`, the training-free notice once (tiny models, temporal scale 8)."""
-
-from __future__ import annotations
+"""Keyframes and cameras as users pass them: NumPy scalars, batches of one, odd speeds, strength 0; and the call's
+batch arguments (generator lists, ``num_videos_per_prompt``) refused as diffusers refuses them. Each case came from
+trying the API as a new user would (2026-12-06)."""
 
 import logging
 
 import numpy as np
 import pytest
 import torch
+from conftest import gen
 
-from ltx_video import Camera, CameraController, Keyframe, export_to_video
-from ltx_video.testing import tiny_pipeline
+from ltx_video import Camera, CameraController, Keyframe
+from ltx_video.conditioning.multi_keyframe_processor import MultiKeyframeProcessor
+from ltx_video.io.media import export_to_video
+from ltx_video.testing import tiny_audio_video_pipeline
 
-CALL = dict(height=64, width=64, num_frames=25, num_inference_steps=2, max_sequence_length=16, output_type="pt")
+ARGS = dict(prompt="a red ball", height=64, width=64, num_frames=25, num_inference_steps=2, output_type="latent",
+            max_sequence_length=16)
 
 
 @pytest.fixture(scope="module")
 def pipe():
-    pipe = tiny_pipeline(seed=0)
+    pipe = tiny_audio_video_pipeline(seed=0)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
 
-@pytest.mark.parametrize("motion", ["pan_left", "zoom_in", "orbit_right", "dolly_forward"])
-def test_a_motion_at_speed_0_draws_the_static_cameras_noise(motion):
-    shape = (1, 8, 7, 2, 2)
-    noise = {}
-    for camera in (Camera(motion_type="static"), Camera(motion_type=motion, speed=0)):
-        controller = CameraController(camera, warp_noise=True)
-        field = controller.motion_field(7, 64, 64, 8)
-        noise[camera.motion_type] = controller.noise(field, shape, generator=torch.Generator().manual_seed(0))
-    # every latent frame started from the same noise (correlation 1.0 between frames 0 and 3): a frozen video
-    assert torch.equal(noise[motion], noise["static"])
-    assert not Camera(motion_type=motion, speed=0).moves and Camera(motion_type=motion, speed=0.5).moves
+def _refused(check, match):
+    with pytest.raises(ValueError, match=match):
+        check()
 
 
-def test_camera_position_as_text_names_the_field():
-    with pytest.raises(ValueError, match="Camera `position` must be three finite numbers, got 'abc'"):
-        Camera(position="abc")
+def test_camera_values_as_users_pass_them():
+    camera = Camera(motion_type="pan_left", speed=np.float32(1.5), fov=np.int64(50), background_depth=np.float64(3))
+    assert (camera.speed, camera.fov, camera.background_depth) == (1.5, 50.0, 3.0)
+    assert all(type(v) is float for v in (camera.speed, camera.fov, camera.background_depth))
+    _refused(lambda: Camera(motion_type="dolly_forward", background_depth=float("inf")), "`background_depth` must be a finite")
+    _refused(lambda: Camera(speed=True), "`speed` must be a finite number")
+    assert CameraController(camera, strength=np.float32(0.5)).strength == 0.5
+    for name, value in (("strength", "0.5"), ("strength", None), ("until", "1"), ("lowpass", float("inf"))):
+        _refused(lambda name=name, value=value: CameraController(camera, **{name: value}), f"`{name}` must be")
 
 
-def frames_u8(count: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(count)
-    return [(rng.random((64, 64, 3)) * 255).astype(np.uint8) for _ in range(count)]
+@pytest.mark.parametrize("motion", ["zoom_out", "dolly_backward"])
+def test_a_zoom_out_is_held_to_its_mirrors_bound_and_stays_finite(motion):
+    mirror = {"zoom_out": "zoom_in", "dolly_backward": "dolly_forward"}[motion]
+    for speed in (5.0, 60.0, 1000.0):  # 64 px frame, 4 frames per latent step
+        outcomes = []
+        for kind in (motion, mirror):
+            try:
+                CameraController(Camera(motion_type=kind, speed=speed)).check(49, 64, 64, 4)
+                outcomes.append(True)
+            except ValueError as error:
+                outcomes.append(False)
+                assert f"({kind})" in str(error)
+        assert outcomes[0] == outcomes[1], speed
+    assert outcomes == [False, False]  # 1000 % per frame, refused both ways
+    # A long zoom out at an accepted speed: the world coordinates stay finite (a million pixels at most).
+    offsets = CameraController(Camera(motion_type=motion, speed=5.0)).motion_field(300, 64, 64, 4).world_offsets(4, 4)
+    assert torch.isfinite(offsets).all() and offsets.abs().max() == 1e6
 
 
-@pytest.mark.parametrize("count", [3, 5])
-def test_a_short_clip_file_is_refused_as_the_same_clip_in_memory(pipe, tmp_path, count):
-    path = export_to_video(frames_u8(count), str(tmp_path / "clip.mp4"), fps=24)
-    message = f"the clip at frame 8 has {count} frames"
-    with pytest.raises(ValueError, match=message):
-        pipe("a red ball", keyframes=[Keyframe(frames_u8(count), 8)], **CALL)
-    with pytest.raises(ValueError, match=message):  # was kept as its first frame, silently
-        pipe("a red ball", keyframes=[Keyframe(path, 8)], **CALL)
+def test_camera_bound_counts_the_frames_the_pipeline_pads_to():
+    camera = CameraController(Camera(motion_type="pan_left", speed=1000.0))
+    for num_frames in (2, 4, 5):  # padded to 5: one latent step either way
+        _refused(lambda n=num_frames: camera.check(n, 64, 64, 4), "more than the frame")
+    camera.check(1, 64, 64, 4)  # one frame: nothing moves
 
 
-def test_a_batch_of_one_clip_is_a_clip_as_video_takes_it(pipe):
-    clip = torch.rand(9, 3, 64, 64) * 2 - 1
-    as_clip = Keyframe(clip, 8)
-    as_batch = Keyframe(clip[None], 8)
-    assert as_batch.kind == "video" and as_batch.clip_length() == 9
-    a = pipe("a red ball", keyframes=[as_clip], generator=torch.Generator().manual_seed(0), **CALL).frames
-    b = pipe("a red ball", keyframes=[as_batch], generator=torch.Generator().manual_seed(0), **CALL).frames
-    assert torch.equal(a, b)
+def test_keyframe_values_and_media_as_users_pass_them(tmp_path):
+    image = torch.rand(3, 64, 64)
+    keyframe = Keyframe(image, np.int64(24), strength=np.float32(0.5))
+    assert (keyframe.frame_index, keyframe.strength) == (24, 0.5)
+    assert type(keyframe.frame_index) is int and type(keyframe.strength) is float
+    assert Keyframe(image[None], 24, placement="in_place").kind == "image"  # a batch of one is one image
+    assert Keyframe(np.zeros((1, 64, 64, 3), np.uint8), 0).kind == "image"
+    assert Keyframe(torch.rand(9, 3, 64, 64), 8).kind == "video"
+    _refused(lambda: Keyframe(None, 0), "`image_or_clip` must be a PIL image")
+    _refused(lambda: Keyframe(tmp_path, 0), "`image_or_clip` is a folder")
+    _refused(lambda: Keyframe(image, 0, strength=True), "`strength` must be in")
 
 
-def test_keyframe_media_errors_name_keyframes(pipe):
-    with pytest.raises(ValueError, match=r"^`keyframes\[frame 0\]`"):
-        pipe("a red ball", keyframes=[Keyframe(np.zeros((64, 64, 4), np.uint8), 0)], **CALL)
+def test_keyframes_the_latent_grid_cannot_hold_are_refused():
+    image = torch.rand(3, 64, 64)
+    check = MultiKeyframeProcessor.check
+    same_latent = [Keyframe(image, 21, placement="in_place"), Keyframe(image, 24, placement="in_place")]
+    _refused(lambda: check(same_latent, 49, 4), "frames 21 and 24 are both placed in place in latent frame 6")
+    check(same_latent, 49)  # without the VAE's compression the frames are only checked for range and order
+    check([Keyframe(image, 21, placement="in_place"), Keyframe(image, 25, placement="in_place")], 49, 4)
+    check([Keyframe(image, 21), Keyframe(image, 24)], 49, 4)  # as tokens, both are kept
+    _refused(lambda: check([Keyframe(torch.rand(9, 3, 64, 64), 10)], 49, 4), "a clip at frame 10 must start at a multiple of 4")
+    check([Keyframe(torch.rand(9, 3, 64, 64), 8)], 49, 4)
+    check([Keyframe(torch.rand(9, 3, 64, 64), 46)], 49, 4)  # near the end it is trimmed to one frame
+    two = torch.rand(2, 3, 64, 64)  # one image per prompt, as `image=` takes: a 2-frame clip here, refused
+    _refused(lambda: check([Keyframe(two, 0)], 49, 4), "the clip at frame 0 has 2 frames")
 
 
-def test_the_training_free_notice_is_given_once_per_pipeline(caplog):
-    pipe = tiny_pipeline(seed=0)
-    pipe.set_progress_bar_config(disable=True)
-    with caplog.at_level(logging.WARNING, logger="ltx_video"):
-        for motion in ("pan_left", "pan_right", "zoom_in"):
-            pipe("a red ball", camera=Camera(motion_type=motion, speed=0.5), **{**CALL, "num_inference_steps": 1})
-    assert caplog.text.count("has no motion encoder") == 1
+def test_a_keyframe_at_strength_zero_steers_nothing(pipe):
+    profile = MultiKeyframeProcessor.strength_profile([(0, 1.0), (4, 0.0), (6, 1.0)], 8)
+    assert profile.tolist() == pytest.approx([1, 0.84375, 0.5, 0.15625, 0, 0.5, 1, 0])
+    image = torch.rand(3, 64, 64, generator=gen(1))
+    other = torch.rand(3, 64, 64, generator=gen(2))
+    starts = {}
+
+    def grab(name):
+        def callback(p, i, t, tensors):
+            starts.setdefault(name, tensors["latents"].clone())
+            return tensors
+        return callback
+
+    for name, strength, interpolation in (("plain", 0.0, 0.0), ("zero", 0.0, 0.5), ("full", 1.0, 0.5)):
+        pipe(**{**ARGS, "num_inference_steps": 1}, keyframes=[Keyframe(image, 0, strength), Keyframe(other, 24, strength)],
+             keyframe_interpolation=interpolation, generator=gen(0), callback_on_step_end=grab(name))
+    assert torch.equal(starts["zero"], starts["plain"])  # strength 0: the interpolation leaves the noise alone
+    assert (starts["full"] - starts["plain"]).abs().max() > 0.1
 
 
-def test_cli_keyframe_folder_is_named_a_folder(tmp_path, capsys):
-    from ltx_video.cli import main
+def test_keyframe_interpolation_is_checked_without_keyframes(pipe):
+    _refused(lambda: pipe(**ARGS, keyframe_interpolation=5.0, generator=gen(0)), r"`keyframe_interpolation` must be a number in \[0, 1\)")
 
-    (tmp_path / "dir.png").mkdir()
-    with pytest.raises(SystemExit) as stop:  # argparse's own exit for a flag's value
-        main(["generate", "a red ball bounces", "--keyframe", f"{tmp_path / 'dir.png'}:0",
-              "--output", str(tmp_path / "o.mp4")])
-    assert stop.value.code == 2 and "is a folder, not an image or video file" in capsys.readouterr().err
+
+def test_batch_arguments_are_refused_as_diffusers_refuses_them(pipe):
+    _refused(lambda: pipe(**{**ARGS, "prompt": ["a", "b"]}, generator=[gen(0)]),
+             r"`generator` is a list of 1 generators, but 2 videos are made")
+    _refused(lambda: pipe(**ARGS, num_videos_per_prompt=2, generator=[gen(0), gen(1), gen(2)]),
+             r"`generator` is a list of 3 generators, but 2 videos are made")
+    _refused(lambda: pipe(**ARGS, num_videos_per_prompt=0), "`num_videos_per_prompt` must be an integer >= 1")
+    out = pipe(**{**ARGS, "prompt": ["a", "b"]}, generator=[gen(0), gen(1)])
+    assert out.frames.shape[0] == 2
+
+
+def test_export_warns_when_fps_is_not_the_generation_rate(tmp_path, caplog):
+    frames, rate = torch.rand(49, 3, 32, 32), 16000
+    audio = torch.zeros(round(rate * 49 / 30))  # generated at 30 fps
+    with caplog.at_level(logging.WARNING, logger="ltx_video.io.media"):
+        export_to_video(frames, tmp_path / "a.mp4", fps=30, audio=audio, sample_rate=rate)
+        assert not caplog.records
+        export_to_video(frames, tmp_path / "b.mp4", fps=24, audio=audio, sample_rate=rate)
+    assert len(caplog.records) == 1 and "about fps=30" in caplog.records[0].getMessage()
+
+
+def test_callbacks_read_and_replace_the_text_as_in_diffusers(pipe):
+    from diffusers import LTXConditionPipeline, LTXPipeline
+
+    for reference in (LTXPipeline, LTXConditionPipeline):
+        assert set(reference._callback_tensor_inputs) <= set(pipe._callback_tensor_inputs)
+    args = dict(ARGS, guidance_scale=3.0, generate_audio=False)
+    names = ["latents", "prompt_embeds", "negative_prompt_embeds"]
+    seen = {}
+
+    def keep(p, i, t, tensors):  # returns what it was given
+        seen.setdefault("shapes", (tensors["prompt_embeds"].shape, tensors["negative_prompt_embeds"].shape))
+        return tensors
+
+    def copies(p, i, t, tensors):  # equal values, new tensors: taken, and nothing changes
+        return {**tensors, "prompt_embeds": tensors["prompt_embeds"].clone()}
+
+    def silence(p, i, t, tensors):  # the text replaced after the first step
+        return {**tensors, "prompt_embeds": torch.zeros_like(tensors["prompt_embeds"])}
+
+    plain = pipe(**args, generator=gen(0)).frames
+    runs = {f.__name__: pipe(**args, generator=gen(0), callback_on_step_end=f, callback_on_step_end_tensor_inputs=names)
+            for f in (keep, copies, silence)}
+    batch, tokens, width = seen["shapes"][1]
+    assert seen["shapes"][0] == (2 * batch, tokens, width)  # negative and positive, as diffusers' loop holds them
+    assert torch.equal(runs["keep"].frames, plain) and torch.equal(runs["copies"].frames, plain)
+    assert (runs["silence"].frames - plain).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="must keep"):
+        pipe(**args, generator=gen(0), callback_on_step_end_tensor_inputs=names,
+             callback_on_step_end=lambda p, i, t, x: {**x, "prompt_embeds": x["prompt_embeds"][:1]})
+
+
+def test_a_folder_saved_again_holds_only_what_was_saved(tmp_path):
+    """Control modules ride beside the components; saving a pipeline without them into a folder that had them
+    removes theirs, else from_pretrained would load them back into a pipeline that never had them."""
+    from ltx_video import LTXAudioVideoPipeline
+    from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+    from ltx_video.conditioning.multi_keyframe_processor import KeyframeAdapter
+
+    with_modules = tiny_audio_video_pipeline(seed=0)
+    config = with_modules.transformer.config
+    dim = config.num_attention_heads * config.attention_head_dim
+    with_modules.camera_encoder = CameraMotionEncoder(dim, hidden=8)
+    with_modules.keyframe_adapter = KeyframeAdapter(dim, latent_channels=8, blocks=(0,), heads=2)
+    with_modules.save_pretrained(tmp_path)
+    loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path)
+    assert isinstance(loaded.camera_encoder, CameraMotionEncoder) and isinstance(loaded.keyframe_adapter, KeyframeAdapter)
+    (tmp_path / "notes").mkdir()  # a folder of the user's is left alone
+    tiny_audio_video_pipeline(seed=0).save_pretrained(tmp_path)
+    loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path)
+    assert loaded.camera_encoder is None and loaded.keyframe_adapter is None
+    assert not (tmp_path / "camera_encoder").exists() and (tmp_path / "notes").is_dir()
+
+
+def test_audio_latents_fix_the_audio_noise_as_latents_fix_the_videos(pipe):
+    """LTX-2's pipeline takes ``audio_latents``; with it and ``latents`` a call draws no noise from ``generator``."""
+    args = dict(ARGS, num_frames=9, guidance_scale=1.0, stg_scale=0.0)
+    shapes = pipe(**args, generator=gen(0))
+    video_shape, audio_shape = shapes.frames.shape, shapes.audio_latents.shape
+    noise = torch.randn(video_shape, generator=gen(1))
+    sound, other = torch.randn(audio_shape, generator=gen(2)), torch.randn(audio_shape, generator=gen(3))
+    first = pipe(**args, latents=noise, audio_latents=sound, generator=gen(4))
+    second = pipe(**args, latents=noise, audio_latents=sound, generator=gen(5))
+    assert torch.equal(first.frames, second.frames) and torch.equal(first.audio_latents, second.audio_latents)
+    changed = pipe(**args, latents=noise, audio_latents=other, generator=gen(4))
+    assert (changed.audio_latents - first.audio_latents).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="`audio_latents` must have shape"):
+        pipe(**args, latents=noise, audio_latents=sound[:, :-1], generator=gen(4))
+    with pytest.raises(ValueError, match="`audio_latents` is the generated audio's starting noise"):
+        pipe(**args, audio_latents=sound, generate_audio=False, generator=gen(4))

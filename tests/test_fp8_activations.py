@@ -127,3 +127,29 @@ def test_no_graph_break_inside_a_block_with_the_fp8_gemm(activations):
         pipe.disable_compile()
     assert not ltx_quantizer._FP8_GEMM_FAILED
     torch.testing.assert_close(compiled, eager, atol=1e-4, rtol=0)
+
+
+def test_an_out_of_memory_error_is_raised_not_taken_for_a_missing_kernel(monkeypatch, caplog):
+    """torch.OutOfMemoryError is a RuntimeError: one transient OOM in the FP8 GEMM turned FP8 off for the rest of the
+    process, silently. It is raised now; a kernel that is missing still falls back, with a warning."""
+    layer = fp8_layer("cpu")
+    layer.matmul = "fp8"
+    x = torch.randn(2, 8, 256, generator=gen(0)).to(torch.bfloat16)
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(ltx_quantizer, "_FP8_GEMM_FAILED", set())
+    monkeypatch.setattr(torch, "_scaled_mm", out_of_memory)
+    with pytest.raises(torch.OutOfMemoryError):
+        layer(x)
+    assert not ltx_quantizer._FP8_GEMM_FAILED
+
+    def missing(*args, **kwargs):
+        raise RuntimeError("_scaled_mm is not supported on this device")
+
+    monkeypatch.setattr(torch, "_scaled_mm", missing)
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        out = layer(x)
+    assert torch.isfinite(out).all() and ("cpu", torch.bfloat16) in ltx_quantizer._FP8_GEMM_FAILED
+    assert "FP8 layers dequantize their weights there from now on" in caplog.text

@@ -41,8 +41,9 @@ def add_parser(commands, positive_int, positive_float, model_default, *, seed, n
     long.add_argument("--chunk-frames", type=positive_int, metavar="N", help="frames per chunk (8k + 1 for LTX-Video, "
                       "4k + 1 for the built-in model); " + model_default("frame count", 49, 121))
     long.add_argument("--overlap-frames", type=positive_int, metavar="N",
-                      help="frames each chunk shares with the next (a multiple of the VAE's temporal compression); "
-                      "default: two latent frames (8 for the built-in model, 16 for LTX-Video)")
+                      help="frames each chunk shares with the next (a multiple of the VAE's temporal compression, at "
+                      "most half a chunk); default: two latent frames (8 for the built-in model, 16 for LTX-Video), "
+                      "one for chunks of fewer than four")
     long.add_argument("--carryover-strength", type=float, default=0.8, metavar="S",
                       help="how strongly a chunk starts from the last one's overlap, 0 to 1 (default: 0.8)")
     long.add_argument("--adain-factor", type=float, default=1.0, metavar="F",

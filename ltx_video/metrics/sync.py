@@ -194,8 +194,9 @@ def audio_onset_times(audio: AudioLike, sample_rate: int = 16000) -> np.ndarray:
     gets louder: its mean power over the 10 ms after the peak at least twice that from 60 to 20 ms before
     it, or, within 30 ms of the start, than that from the start to the peak (so the ripple of a hum or a held
     low tone, whose 4 ms energy rises and falls every half period, is no onset, while an attack of up to about
-    100 ms is); within 60 ms of the onset before it, a peak must also carry 1.5 times the power of the 10 ms just
-    before it (a ripple of the sound that just started does not); empty for silence."""
+    100 ms is). Within 60 ms of the onset before it, where that window holds the last sound, a peak must instead
+    carry 1.5 times the power of the 10 ms just before it (a ripple of the sound that just started does not, a
+    second bounce does); empty for silence."""
     sample_rate = check_positive(sample_rate, "sample_rate")
     signal = as_mono_audio(audio)
     envelope = _gaussian_smooth(audio_onset_envelope(signal, sample_rate), _AUDIO_SIGMA_MS)
@@ -219,11 +220,12 @@ def audio_onset_times(audio: AudioLike, sample_rate: int = 16000) -> np.ndarray:
     near = power(at - int(round(10 * ms)), at)
     kept: list[int] = []
     for index, peak in enumerate(peaks):
-        if after[index] < _RISE_RATIO * before[index]:
-            continue
-        if kept and peak - kept[-1] < _BEFORE_MS[0] and after[index] < 1.5 * near[index]:
-            continue
-        kept.append(int(peak))
+        if kept and peak - kept[-1] < _BEFORE_MS[0]:  # the sound before it is the last onset's, still ringing
+            louder = after[index] >= 1.5 * near[index]
+        else:
+            louder = after[index] >= _RISE_RATIO * before[index]
+        if louder:
+            kept.append(int(peak))
     return np.asarray(kept, np.float64) / 1000.0
 
 

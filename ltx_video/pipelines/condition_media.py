@@ -39,7 +39,8 @@ class ConditionMediaMixin:
     ) -> list[tuple[torch.Tensor, int, float]]:
         """Conditions -> (pixels (N, 3, F, H, W) padded like the video, frame, strength); N is 1 or one per prompt."""
         loaded = []
-        for media, kind, frame, strength, argument in conditions:
+        for condition in conditions:
+            media, kind, frame, strength, argument = condition  # ConditionInput's fields
             pixels = self.load_condition_media(media, padding.height, padding.width, padding.num_frames, frame, kind,
                                                argument)
             if pixels.shape[2] > 1 and frame % self.vae_temporal_compression_ratio:

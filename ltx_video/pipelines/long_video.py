@@ -31,6 +31,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import secrets
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -300,10 +301,12 @@ class LongVideoMixin:
         if colour_match_scope not in ("chunk", "frame"):
             raise ValueError(f"`colour_match_scope` must be 'chunk' or 'frame', got {colour_match_scope!r}")
         for name, value in (("anchor", anchor), ("resume", resume), ("overwrite", overwrite)):
-            if not isinstance(value, bool):
+            if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"`{name}` must be True or False, got {value!r}")
-        if generate_audio is not None and not isinstance(generate_audio, bool):
+        anchor, resume, overwrite = bool(anchor), bool(resume), bool(overwrite)
+        if generate_audio is not None and not isinstance(generate_audio, (bool, np.bool_)):
             raise ValueError(f"`generate_audio` must be True, False or None, got {generate_audio!r}")
+        generate_audio = None if generate_audio is None else bool(generate_audio)
         if isinstance(generator, (list, tuple)) and len(generator) == 1:
             generator = generator[0]  # diffusers' list form, for the one video this makes
         if generator is not None and not isinstance(generator, torch.Generator):
@@ -311,16 +314,22 @@ class LongVideoMixin:
                              "video is one video, its chunks seeded from it")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                                  or not 0 <= seed < 2**63):
-            raise ValueError(f"`seed` must be an int in [0, 2**63), got {seed!r}")
+            raise ValueError(f"`seed` must be an int in [0, 2**63), got {seed!r} (seed % 2**63 gives the same video "
+                             "as before 2026-12-06)")
         if seed is None and generator is not None:
             seed = generator.initial_seed() % 2**63
+        if seed is not None and resume:  # a run recorded with a seed >= 2**63 (before it was refused): the same chunks
+            recorded = LongRun.recorded_arguments(output, finished_only=False) or {}
+            if isinstance(recorded.get("seed"), int) and recorded["seed"] % 2**63 == seed:
+                seed = recorded["seed"]
         if (height is not None and height % 2) or (width is not None and width % 2):
             logger.warning("generate_long: height %s x width %s: H.264 stores even sizes, so the mp4 is padded to "
                            "%s x %s (last row / column repeated).", height, width,
                            height + height % 2 if height else height, width + width % 2 if width else width)
         if seed is None:  # the seed of the run being resumed, so the same call continues it; else a random one
             recorded = LongRun.recorded_arguments(output, finished_only=False) if resume else None
-            seed = int(recorded["seed"]) if recorded is not None else int(torch.seed() % (2**31))
+            # a fresh seed without touching torch's global generator (torch.seed() reseeded it)
+            seed = int(recorded["seed"]) if recorded is not None else secrets.randbits(31)
         arguments = dict(
             prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
             num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,
@@ -355,8 +364,9 @@ class LongVideoMixin:
                              "arguments to resume it, or resume=False to start over in a new folder (the old one is "
                              "kept)") from None
         if output.is_file() and not overwrite and not run.output_is_current(output):
-            raise ValueError(f"`output` {output} exists but is not the file this run in {run.folder} assembled: pass "
-                             "overwrite=True to replace it (nothing is replaced without it)")
+            raise ValueError(f"`output` {output} exists but is not the file this run in {run.folder} assembled (or "
+                             "the run was stopped while it assembled it): pass overwrite=True to replace it (nothing is "
+                             "replaced without it)")
         args = run.arguments  # the canonical (JSON) form, identical for a fresh and a resumed run
         if run.num_finished == layout.num_chunks and run.output_is_current(output):
             return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, 0)
@@ -524,9 +534,9 @@ class LongVideoMixin:
         first, last = layout.audio_tokens(k, args["frame_rate"], token_seconds)
         shape = (plan.batch_size, last - first, config.latent_channels)
         latents = randn_tensor(shape, generator=generator, device=plan.device, dtype=torch.float32)
-        indices = torch.arange(first, last, device=plan.device, dtype=torch.float64)
+        indices = torch.arange(first, last, dtype=torch.float64)  # on the CPU: MPS has no float64
         offset = layout.offset_seconds(k, args["frame_rate"])
-        positions = (indices * token_seconds - offset).float().expand(plan.batch_size, -1)
+        positions = (indices * token_seconds - offset).float().to(plan.device).expand(plan.batch_size, -1)
         mask = None
         if state is not None:
             carried = state["tail_audio_latents"].to(latents)

@@ -203,7 +203,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             shape = (batch_size, num_tokens, self.audio_vae.config.latent_channels)
             latents = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
         seconds_per_token = self.audio_vae.config.temporal_factor / self.audio_vae.config.sample_rate
-        positions = (torch.arange(num_tokens, device=device, dtype=torch.float64) * seconds_per_token).float()
+        # float64 on the CPU (MPS has none), then float32 on the device
+        positions = (torch.arange(num_tokens, dtype=torch.float64) * seconds_per_token).float().to(device)
         return denoising.AudioLatentState(
             latents=latents, positions=positions.expand(batch_size, -1), held=waveform is not None
         )

@@ -116,8 +116,9 @@ def generate_multiscale(
         num_prompts,
     )
     items = [
-        ConditioningItem(padding.pad_media(pipe.load_condition_media(m, height, width, num_frames, frame, kind)), frame, s)
-        for m, kind, frame, s in raw
+        ConditioningItem(padding.pad_media(pipe.load_condition_media(c.media, height, width, num_frames, c.frame_index,
+                                                                     c.kind, c.argument)), c.frame_index, c.strength)
+        for c in raw
     ]
     kwargs["conditioning_items"] = items or None
     decode_args = {k: second_pass.pop(k, kwargs.pop(k, None)) for k in _DECODE_KEYS}

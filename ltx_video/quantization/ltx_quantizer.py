@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,8 @@ FP8_MAX = 448.0
 ROUNDINGS = ("nearest", "gptq")
 ACTIVATIONS = ("dynamic", "static")
 MATMULS = ("auto", "fp8", "dequantize")
+
+logger = logging.getLogger(__name__)
 
 
 def _require_float8() -> None:
@@ -249,8 +252,12 @@ class FP8Linear(nn.Module):
         if _fp8_gemm_available(x, self):
             try:
                 return self._fp8_gemm(x)
-            except (RuntimeError, ValueError):  # this torch / device lacks this scaled_mm: dequantize from now on
+            except torch.OutOfMemoryError:  # a RuntimeError too: not a missing kernel, so FP8 stays on
+                raise
+            except (RuntimeError, ValueError) as error:  # this torch / device lacks this scaled_mm: dequantize from now on
                 _FP8_GEMM_FAILED.add((str(x.device), x.dtype))
+                logger.warning("FP8Linear: torch._scaled_mm failed on %s for %s inputs (%s); FP8 layers dequantize "
+                               "their weights there from now on.", x.device, x.dtype, str(error).splitlines()[0][:200])
         bias = None if self.bias is None else self.bias.to(x.dtype)
         return F.linear(x, self.dequantized_weight(x.dtype), bias)
 

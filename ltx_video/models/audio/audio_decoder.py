@@ -121,7 +121,8 @@ class AudioDecoder(ModelMixin, ConfigMixin):
     def token_times(self, num_tokens: int, device: torch.device | str | None = None) -> torch.Tensor:
         """Start time in seconds of each token, (num_tokens,)."""
         seconds_per_token = self.config.temporal_upsample_factor / self.config.sample_rate
-        return torch.arange(num_tokens, device=device, dtype=torch.float64).mul(seconds_per_token).float()
+        # float64 on the CPU (MPS has none), then float32 on the device
+        return torch.arange(num_tokens, dtype=torch.float64).mul(seconds_per_token).float().to(device)
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
         """latents (B, N, latent_channels) -> waveform (B, out_channels, N * factor) in [-1, 1]."""

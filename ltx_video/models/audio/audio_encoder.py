@@ -183,7 +183,8 @@ class AudioEncoder(ModelMixin, ConfigMixin):
 
     def token_times(self, num_tokens: int, device: torch.device | str | None = None) -> torch.Tensor:
         """Start time in seconds of each token, (num_tokens,): 0.02 j at the default config."""
-        return torch.arange(num_tokens, device=device, dtype=torch.float64).mul(self.seconds_per_token).float()
+        # float64 on the CPU (MPS has none), then float32 on the device
+        return torch.arange(num_tokens, dtype=torch.float64).mul(self.seconds_per_token).float().to(device)
 
     def num_tokens(self, num_samples: int) -> int:
         """Tokens produced for num_samples samples: ceil(num_samples / temporal_downsample_factor)."""
