@@ -83,8 +83,9 @@ def test_float16_on_cpu_runs_without_diffusers_stale_warning(tmp_path):
 
 
 def test_an_upsampler_that_would_go_unused_is_refused(tmp_path):
-    from ltx_video.testing import tiny_audio_video_pipeline, tiny_latent_upsampler
     from test_four_k import tiny_hierarchical_vae
+
+    from ltx_video.testing import tiny_audio_video_pipeline, tiny_latent_upsampler
 
     tiny_latent_upsampler().save_pretrained(tmp_path / "up")
     line = error_line(cli("generate", "a red ball bounces", "--upsampler", str(tmp_path / "up")))
