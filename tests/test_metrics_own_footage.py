@@ -137,3 +137,20 @@ def test_the_worlds_bursts_keep_their_onsets():
         found += int((np.abs(truth[:, None] - onsets[None]).min(axis=1) <= 0.004).sum())
         total += len(truth)
     assert found / total >= 0.93  # 1519 of 1613 on 200 clips (1524 before the rise test; the rest merge or end)
+
+
+def test_pil_frames_and_integer_audio_read_as_their_arrays():
+    """A pipeline's default output (a list of PIL images) and scipy's int16 WAV samples were refused."""
+    from PIL import Image
+
+    from ltx_video.data.synthetic import make_clip
+
+    clip = make_clip(1_000_003)
+    video = ((clip.video.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    audio = clip.audio.numpy()
+    pcm = np.round(np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    frames = [Image.fromarray(f) for f in video]
+    as_arrays = metrics.av_sync_offset_ms(video, audio, FPS)
+    assert np.isfinite(as_arrays) and abs(metrics.av_sync_offset_ms(frames, pcm, FPS) - as_arrays) < 0.05
+    assert np.allclose(metrics.audio_onset_times(pcm, SR), metrics.audio_onset_times(audio, SR))
+    assert metrics.detect_objects(frames) == metrics.detect_objects(video)

@@ -4,7 +4,8 @@ Accepted frames: a tensor / array ``(F, 3, H, W)`` or ``(F, H, W, 3)`` (channels
 both dim 1 and the last dim have size 3, as in :mod:`ltx_video.io.media`), either uint8
 (``0..255``) or float. Floats are read as ``[-1, 1]`` when their minimum is negative and as
 ``[0, 1]`` otherwise, so a ``[-1, 1]`` video that happens to have no negative value is misread;
-pass such videos rescaled to ``[0, 1]``.
+pass such videos rescaled to ``[0, 1]``. A list of PIL images (a pipeline's ``output_type="pil"`` frames) is
+read as uint8 frames. Audio: float, or integer PCM scaled by its type's full scale (int16 as ``/ 32768``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-FramesLike = torch.Tensor | np.ndarray
+FramesLike = torch.Tensor | np.ndarray | list
 ImageLike = torch.Tensor | np.ndarray | Image.Image
 AudioLike = torch.Tensor | np.ndarray
 
@@ -59,8 +60,10 @@ def is_signed_range(frames) -> bool:
 
 def as_frames(frames: FramesLike, name: str = "frames") -> np.ndarray:
     """Frames as float64 ``(F, H, W, 3)`` in ``[0, 1]`` (see the module docstring for the inputs)."""
+    if isinstance(frames, (list, tuple)) and frames and all(isinstance(f, Image.Image) for f in frames):
+        frames = np.stack([np.asarray(f.convert("RGB")) for f in frames])  # a pipeline's output_type="pil" frames
     if not isinstance(frames, (torch.Tensor, np.ndarray)):
-        raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(frames).__name__}")
+        raise ValueError(f"{name} must be a torch.Tensor, numpy array or list of PIL images, got {type(frames).__name__}")
     array = _numpy(frames)
     if array.ndim != 4:
         raise ValueError(f"{name} must have 4 dims (F, 3, H, W) or (F, H, W, 3), got shape {tuple(array.shape)}")
@@ -95,8 +98,12 @@ def as_mono_audio(audio: AudioLike, name: str = "audio") -> np.ndarray:
     if not isinstance(audio, (torch.Tensor, np.ndarray)):
         raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(audio).__name__}")
     array = _numpy(audio)
+    if np.issubdtype(array.dtype, np.integer):  # integer PCM (scipy's wavfile, PyAV's s16): by its full scale
+        from ltx_video.io.waveforms import float_waveform
+
+        array = float_waveform(array, name).numpy()
     if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(f"{name} must be float, got dtype {array.dtype}")
+        raise ValueError(f"{name} must be float or integer PCM, got dtype {array.dtype}")
     if array.ndim == 2 and array.shape[0] > 8 and array.shape[1] <= 8:
         raise ValueError(
             f"{name} must be (C, S), channels first; got {tuple(array.shape)}, which looks like (S, C): transpose it"
