@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 
 from ltx_video.attention import BlockSparsePattern, disable_efficient_attention, enable_efficient_attention
-from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
+from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling, tiled_decode
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
 from ltx_video.quantization import FP8QuantizationPolicy, is_fp8_quantized, quantize_fp8
 from ltx_video.utils.compile import prepare_cpu_inductor
@@ -35,11 +35,7 @@ class EfficiencyMixin:
 
     def enable_vae_tiling(self, tiling: TilingConfig | None = None) -> None:
         """Decode tile by tile (default ``TilingConfig()``), checked against the VAE's compression now."""
-        tiling = TilingConfig() if tiling is None else tiling
-        if not isinstance(tiling, TilingConfig):
-            raise ValueError(f"`tiling` must be a TilingConfig, got {type(tiling).__name__}.")
-        tiling.check(self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
-        self.vae_tiling = tiling
+        self.vae_tiling = checked_tiling(tiling, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
 
     def disable_vae_tiling(self) -> None:
         self.vae_tiling = None

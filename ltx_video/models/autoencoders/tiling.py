@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-__all__ = ["TilingConfig", "blend_weights", "tile_spans", "tiled_decode"]
+__all__ = ["TilingConfig", "blend_weights", "checked_tiling", "tile_spans", "tiled_decode"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,15 @@ def blend_weights(spans: list[tuple[int, int]], length: int) -> list[torch.Tenso
     for (start, end), w in zip(spans, weights, strict=True):
         total[start:end] += w
     return [(w / total[start:end]).float() for (start, end), w in zip(spans, weights, strict=True)]
+
+
+def checked_tiling(tiling: TilingConfig | None, spatial_ratio: int, temporal_ratio: int) -> TilingConfig:
+    """``tiling`` (default ``TilingConfig()``) checked against a VAE's compression; ValueError naming `tiling`."""
+    tiling = TilingConfig() if tiling is None else tiling
+    if not isinstance(tiling, TilingConfig):
+        raise ValueError(f"`tiling` must be a TilingConfig, got {type(tiling).__name__}.")
+    tiling.check(spatial_ratio, temporal_ratio)
+    return tiling
 
 
 def tiled_decode(

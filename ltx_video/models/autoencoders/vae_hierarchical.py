@@ -430,13 +430,9 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         """Decode one tile at a time (a :class:`~ltx_video.models.autoencoders.tiling.TilingConfig`, default
         ``TilingConfig()``, checked against this VAE's compression): the memory saver diffusers' video VAEs offer
         as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE."""
-        from ltx_video.models.autoencoders.tiling import TilingConfig
+        from ltx_video.models.autoencoders.tiling import checked_tiling
 
-        tiling = TilingConfig() if tiling is None else tiling
-        if not isinstance(tiling, TilingConfig):
-            raise ValueError(f"HierarchicalVAE.enable_tiling: `tiling` must be a TilingConfig, got {type(tiling).__name__}")
-        tiling.check(self.spatial_compression_ratio, self.temporal_compression_ratio)
-        self.tiling = tiling
+        self.tiling = checked_tiling(tiling, self.spatial_compression_ratio, self.temporal_compression_ratio)
 
     def disable_tiling(self) -> None:
         self.tiling = None
