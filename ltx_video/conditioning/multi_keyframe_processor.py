@@ -111,11 +111,13 @@ class Keyframe:
         if self.kind != "video":
             return None
         if isinstance(media, (str, Path)):
+            import av
+
             from ltx_video.io.media import read_video
 
             try:
                 return len(read_video(media, max_frames=at_most))
-            except Exception:  # noqa: BLE001 - unreadable: the pipeline's read reports it with the argument
+            except (OSError, ValueError, av.error.FFmpegError):  # unreadable: the pipeline's read names it
                 return None
         if isinstance(media, list):
             return len(media)
