@@ -57,6 +57,16 @@ def test_a_missing_component_folder_is_named(components, tmp_path):
     assert loaded.vae is components["vae"]
 
 
+def test_a_component_the_class_does_not_take_may_be_missing(tmp_path):
+    import shutil
+
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    tiny_audio_video_pipeline(seed=0).save_pretrained(tmp_path)
+    shutil.rmtree(tmp_path / "audio_vae")  # diffusers ignores it for the video pipeline, with a warning
+    assert LTXVideoPipeline.from_pretrained(tmp_path).vae is not None
+
+
 def test_generation_defaults_travel_with_the_folder(components, tmp_path):
     from ltx_video.pipelines.generation_defaults import GenerationDefaults
 

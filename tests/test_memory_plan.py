@@ -1,5 +1,6 @@
 """The memory planner against memory measured here, and its arithmetic against the models it describes."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,11 @@ def test_plan_says_when_a_folders_vae_is_not_the_one_it_models(capsys, tmp_path)
     size = ["--height", "64", "--width", "64", "--num-frames", "9"]
     assert main(["plan", "--model", str(tmp_path), *size]) == 0
     assert "note: the VAE decode figure models LTX-Video 0.9.5-0.9.8's decoder" in capsys.readouterr().out
+    tiny_vae().save_config(tmp_path / "vae")
+    config = json.loads((tmp_path / "vae" / "config.json").read_text())
+    (tmp_path / "vae" / "config.json").write_text(json.dumps({**config, "patch_size": 2}))  # 16x: tokens counted at 32x
+    assert main(["plan", "--model", str(tmp_path), *size]) == 2
+    assert "this folder's vae compresses 16x / 8 frames" in capsys.readouterr().err
     HierarchicalVAE(latent_channels=8, block_out_channels=(8, 16, 16, 16), layers_per_block=1).save_config(tmp_path / "vae")
     assert main(["plan", "--model", str(tmp_path), *size]) == 2
     assert "this folder's vae is a HierarchicalVAE (64x)" in capsys.readouterr().err

@@ -64,21 +64,42 @@ def run_plan(args) -> str:
 LTX_DECODER = {"decoder_block_out_channels": [256, 512, 1024], "patch_size": 4, "patch_size_t": 1}
 
 
+def _vae_config(config: dict) -> dict:
+    """A saved AutoencoderKLLTXVideo config with diffusers' defaults for the keys it leaves out."""
+    import inspect
+
+    from diffusers import AutoencoderKLLTXVideo
+
+    defaults = {name: parameter.default for name, parameter in
+                inspect.signature(AutoencoderKLLTXVideo.__init__).parameters.items()
+                if parameter.default is not inspect.Parameter.empty}
+    return {**defaults, **config}
+
+
 def _vae_note(model: str) -> str:
-    """For a folder whose VAE is not LTX-Video's, what of the plan does not hold (it read 5x too high for a small
-    decoder, and counted a 64x VAE's tokens at 32x); empty for the presets and for LTX-Video's VAE."""
+    """For a folder whose VAE is not LTX-Video's: refused when the plan's token count would be wrong (another class,
+    or compression other than 32x / 8 frames), a note when only its decoder differs from the one whose memory is
+    modelled (a small decoder read 5x too high); empty for the presets and for LTX-Video 0.9.5-0.9.8's VAE."""
     config_file = Path(model) / "vae" / "config.json"
     if not config_file.is_file():
         return ""
-    config = json.loads(config_file.read_text())
-    kind = config.get("_class_name", "?")
+    saved = json.loads(config_file.read_text())
+    kind = saved.get("_class_name", "?")
     if kind != "AutoencoderKLLTXVideo":
-        ratio = config.get("spatial_compression", 32)
+        ratio = saved.get("spatial_compression", 32)
         raise CLIError(f"--model: the planner models LTX-Video's VAE (AutoencoderKLLTXVideo, 32x); this folder's vae "
                        f"is a {kind} ({ratio}x), whose tokens and decoding it does not model")
-    if any(list(config.get(key, value)) != value if isinstance(value, list) else config.get(key, value) != value
-           for key, value in LTX_DECODER.items()):
-        return (f"\nnote: the VAE decode figure models LTX-Video 0.9.5-0.9.8's decoder (channels "
-                f"{LTX_DECODER['decoder_block_out_channels']}); this folder's decoder (channels "
-                f"{config.get('decoder_block_out_channels')}) differs, so its figure does not hold for it")
+    config = _vae_config(saved)
+    steps = sum(bool(v) for v in config["spatio_temporal_scaling"])
+    spatial = config.get("spatial_compression_ratio") or config["patch_size"] * 2**steps
+    temporal = config.get("temporal_compression_ratio") or config["patch_size_t"] * 2**steps
+    if (spatial, temporal) != (32, 8):
+        raise CLIError(f"--model: the planner counts tokens for LTX-Video's 32x / 8-frame VAE; this folder's vae "
+                       f"compresses {spatial}x / {temporal} frames, which it does not model")
+    differ = [key for key, value in LTX_DECODER.items()
+              if (list(config[key]) if isinstance(value, list) else config[key]) != value]
+    if differ:
+        return (f"\nnote: the VAE decode figure models LTX-Video 0.9.5-0.9.8's decoder ("
+                + ", ".join(f"{k} {LTX_DECODER[k]}" for k in differ) + "); this folder's has "
+                + ", ".join(f"{k} {config[k]}" for k in differ) + ", so that figure does not hold for it")
     return ""

@@ -40,9 +40,10 @@ def _as_dtype(value, name: str):
     return found
 
 
-def _check_components_present(folder: Path, kwargs: dict) -> None:
-    """Each component model_index.json lists has its subfolder (unless passed in ``kwargs`` or listed as None):
-    diffusers' own error named the pipeline folder's missing config.json instead."""
+def _check_components_present(folder: Path, kwargs: dict, taken: set[str]) -> None:
+    """Each component of ``taken`` (the class's) that model_index.json lists has its subfolder (unless passed in
+    ``kwargs`` or listed as None): diffusers' own error named the pipeline folder's missing config.json instead.
+    Components the class does not take are diffusers' to ignore, with its warning."""
     index = folder / "model_index.json"
     if not index.is_file():
         return
@@ -51,7 +52,7 @@ def _check_components_present(folder: Path, kwargs: dict) -> None:
     except (OSError, ValueError):
         return  # diffusers reports an unreadable index itself
     for name, entry in listed.items():
-        if name.startswith("_") or name in kwargs or not isinstance(entry, list) or entry[0] is None:
+        if name not in taken or name in kwargs or not isinstance(entry, list) or entry[0] is None:
             continue
         if not (folder / name).is_dir():
             raise FileNotFoundError(f"{folder}: component `{name}` ({entry[-1]}, listed in model_index.json) has no "
@@ -88,7 +89,7 @@ class LoadingMixin:
             raise FileNotFoundError(f"model folder not found: {name}")
         defaults = GenerationDefaults.load(folder) if folder.is_dir() else None  # a broken file fails before the weights load
         if folder.is_dir():
-            _check_components_present(folder, kwargs)
+            _check_components_present(folder, kwargs, set(cls._get_signature_keys(cls)[0]))
         pipe = super().from_pretrained(str(folder) if looks_local else name, **kwargs)
         pipe.generation_defaults = defaults
         if folder.is_dir():

@@ -257,7 +257,7 @@ class FP8Linear(nn.Module):
             except (RuntimeError, ValueError) as error:  # this torch / device lacks this scaled_mm: dequantize from now on
                 _FP8_GEMM_FAILED.add((str(x.device), x.dtype))
                 logger.warning("FP8Linear: torch._scaled_mm failed on %s for %s inputs (%s); FP8 layers dequantize "
-                               "their weights there from now on.", x.device, x.dtype, str(error).splitlines()[0][:200])
+                               "their weights there from now on.", x.device, x.dtype, str(error).partition("\n")[0][:200] or type(error).__name__)
         bias = None if self.bias is None else self.bias.to(x.dtype)
         return F.linear(x, self.dequantized_weight(x.dtype), bias)
 
