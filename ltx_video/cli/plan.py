@@ -99,7 +99,7 @@ def _vae_note(model: str) -> str:
     differ = [key for key, value in LTX_DECODER.items()
               if (list(config[key]) if isinstance(value, list) else config[key]) != value]
     if differ:
-        return (f"\nnote: the VAE decode figure models LTX-Video 0.9.5-0.9.8's decoder ("
+        return ("\nnote: the VAE decode figure models LTX-Video 0.9.5-0.9.8's decoder ("
                 + ", ".join(f"{k} {LTX_DECODER[k]}" for k in differ) + "); this folder's has "
                 + ", ".join(f"{k} {config[k]}" for k in differ) + ", so that figure does not hold for it")
     return ""
