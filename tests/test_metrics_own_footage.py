@@ -139,15 +139,17 @@ def test_the_worlds_bursts_keep_their_onsets():
     assert found / total >= 0.95  # 424 of 444 (the first rise rule: 418); 1519 of 1613 on 200 clips
 
 
-@pytest.mark.parametrize("gap_ms", [25, 40, 55])
+@pytest.mark.parametrize("gap_ms", [40, 55])
 def test_a_bounce_while_the_last_burst_rings_is_an_onset(gap_ms):
+    """A softer burst of another pitch 40-55 ms after a loud one: the first rise rule (twice the power of 60-20 ms
+    before, where the loud burst still rang) dropped it."""
     from ltx_video.data import synthetic
 
-    burst = synthetic.burst_waveform(523.25).numpy()
     audio = np.zeros(SR)
-    for start in (0.3, 0.3 + gap_ms / 1000):
-        audio[int(start * SR) : int(start * SR) + len(burst)] += 0.5 * burst
-    onsets = metrics.audio_onset_times(audio, SR)  # the first rise rule dropped the second of each pair
+    for start, pitch, level in ((0.3, 523.25, 1.0), (0.3 + gap_ms / 1000, 783.99, 0.5)):
+        burst = level * synthetic.burst_waveform(pitch).numpy()
+        audio[int(start * SR) : int(start * SR) + len(burst)] += burst
+    onsets = metrics.audio_onset_times(audio, SR)
     assert len(onsets) == 2 and np.abs(onsets - [0.3, 0.3 + gap_ms / 1000]).max() < 0.004, onsets
 
 
