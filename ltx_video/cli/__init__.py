@@ -106,6 +106,24 @@ def _seed(text: str) -> int:
     return value
 
 
+def vae_compression(folder: Path | None) -> tuple[str, int, int]:
+    """A model folder's VAE class and spatial and temporal compression, from ``vae/config.json`` (no weights read);
+    LTX-Video's (AutoencoderKLLTXVideo, 32, 8) without one (a preset or a single file)."""
+    import json
+
+    path = folder / "vae" / "config.json" if folder is not None and folder.is_dir() else None
+    if path is None or not path.is_file():
+        return "AutoencoderKLLTXVideo", 32, 8
+    config = json.loads(path.read_text())
+    if config.get("_class_name") == "HierarchicalVAE":
+        return "HierarchicalVAE", int(config.get("spatial_compression", 64)), int(config.get("temporal_compression", 8))
+    # As AutoencoderKLLTXVideo computes them when its config leaves them out.
+    steps = sum(bool(s) for s in config.get("spatio_temporal_scaling", (True, True, True, False)))
+    spatial = config.get("spatial_compression_ratio") or config.get("patch_size", 4) * 2**steps
+    temporal = config.get("temporal_compression_ratio") or config.get("patch_size_t", 1) * 2**steps
+    return config.get("_class_name", "AutoencoderKLLTXVideo"), int(spatial), int(temporal)
+
+
 def check_output(path: Path, overwrite: bool, *, earlier_run_ok: bool = False) -> None:
     """``--output``: an .mp4 file name in a folder this process can write to, and no file the user already has
     unless ``overwrite`` (or, for 'long --resume', ``earlier_run_ok``: the run's own assembled file). Checked before

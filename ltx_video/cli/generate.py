@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ltx_video.cli import ATTENTION_BACKENDS, PROG, CLIError, check_output
+from ltx_video.cli import ATTENTION_BACKENDS, PROG, CLIError, check_output, vae_compression
 from ltx_video.pipelines.generation_defaults import LTX_VIDEO_DEFAULTS, GenerationDefaults
 
 __all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "quiet_console", "run"]
@@ -220,19 +220,8 @@ def resolve_stg(args, source: ModelSource, use_model_defaults: bool = True) -> d
 
 
 def _vae_compression(source: ModelSource) -> tuple[str, int, int]:
-    """The VAE's class and spatial and temporal compression, from its config.json (no weights read); LTX-Video's for
-    a single file."""
-    path = source.path / "vae" / "config.json" if source.path is not None and source.path.is_dir() else None
-    if path is None or not path.is_file():
-        return "AutoencoderKLLTXVideo", 32, 8
-    config = json.loads(path.read_text())
-    if config.get("_class_name") == "HierarchicalVAE":
-        return "HierarchicalVAE", int(config.get("spatial_compression", 64)), int(config.get("temporal_compression", 8))
-    # As AutoencoderKLLTXVideo computes them when its config leaves them out.
-    steps = sum(config.get("spatio_temporal_scaling", (True, True, True, False)))
-    spatial = config.get("spatial_compression_ratio") or config.get("patch_size", 4) * 2**steps
-    temporal = config.get("temporal_compression_ratio") or config.get("patch_size_t", 1) * 2**steps
-    return config.get("_class_name", "AutoencoderKLLTXVideo"), int(spatial), int(temporal)
+    """The model's VAE class and spatial and temporal compression (:func:`ltx_video.cli.vae_compression`)."""
+    return vae_compression(source.path)
 
 
 def _check_4k(args, source: ModelSource, config, call: dict) -> None:

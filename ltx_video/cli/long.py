@@ -8,11 +8,10 @@ finished segments and the manifest; the same command with ``--resume`` continues
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from ltx_video.cli import PROG, CLIError, add_guidance_arguments, check_output
+from ltx_video.cli import PROG, CLIError, add_guidance_arguments, check_output, vae_compression
 from ltx_video.cli.generate import (
     _check_device,
     inspect_model,
@@ -79,14 +78,8 @@ def add_parser(commands, positive_int, positive_float, model_default, *, seed, n
 
 
 def _temporal_ratio(source) -> int:
-    """The VAE's temporal compression, from its config (as diffusers computes it), without loading weights."""
-    path = source.path / "vae" / "config.json" if source.path is not None and source.path.is_dir() else None
-    if path is None or not path.is_file():
-        return 8
-    config = json.loads(path.read_text())
-    if config.get("temporal_compression_ratio"):
-        return int(config["temporal_compression_ratio"])
-    return int(config.get("patch_size_t", 1)) * 2 ** sum(bool(s) for s in config.get("spatio_temporal_scaling", []))
+    """The VAE's temporal compression, from its config (:func:`ltx_video.cli.vae_compression`)."""
+    return vae_compression(source.path)[2]
 
 
 def check_inputs(args) -> tuple[object, dict]:

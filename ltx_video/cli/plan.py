@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ltx_video.cli import CLIError
+from ltx_video.cli import CLIError, vae_compression
 
 __all__ = ["run_plan"]
 
@@ -83,19 +83,14 @@ def _vae_note(model: str) -> str:
     config_file = Path(model) / "vae" / "config.json"
     if not config_file.is_file():
         return ""
-    saved = json.loads(config_file.read_text())
-    kind = saved.get("_class_name", "?")
+    kind, spatial, temporal = vae_compression(Path(model))
     if kind != "AutoencoderKLLTXVideo":
-        ratio = saved.get("spatial_compression", 32)
         raise CLIError(f"--model: the planner models LTX-Video's VAE (AutoencoderKLLTXVideo, 32x); this folder's vae "
-                       f"is a {kind} ({ratio}x), whose tokens and decoding it does not model")
-    config = _vae_config(saved)
-    steps = sum(bool(v) for v in config["spatio_temporal_scaling"])
-    spatial = config.get("spatial_compression_ratio") or config["patch_size"] * 2**steps
-    temporal = config.get("temporal_compression_ratio") or config["patch_size_t"] * 2**steps
+                       f"is a {kind} ({spatial}x), whose tokens and decoding it does not model")
     if (spatial, temporal) != (32, 8):
         raise CLIError(f"--model: the planner counts tokens for LTX-Video's 32x / 8-frame VAE; this folder's vae "
                        f"compresses {spatial}x / {temporal} frames, which it does not model")
+    config = _vae_config(json.loads(config_file.read_text()))
     differ = [key for key, value in LTX_DECODER.items()
               if (list(config[key]) if isinstance(value, list) else config[key]) != value]
     if differ:

@@ -229,18 +229,18 @@ class LongVideoMixin:
                              "as before 2026-12-06)")
         if seed is None and generator is not None:
             seed = generator.initial_seed() % 2**63
-        if seed is not None and resume:  # a run recorded with a seed >= 2**63 (before it was refused): the same chunks
-            recorded = LongRun.recorded_arguments(output, finished_only=False) or {}
-            if isinstance(recorded.get("seed"), int) and recorded["seed"] % 2**63 == seed:
-                seed = recorded["seed"]
+        recorded_seed = ((LongRun.recorded_arguments(output, finished_only=False) or {}).get("seed") if resume
+                         else None)
+        if seed is None and isinstance(recorded_seed, int):  # the run being resumed: the same call continues it
+            seed = recorded_seed
+        elif isinstance(recorded_seed, int) and recorded_seed % 2**63 == seed:  # recorded >= 2**63 before the bound
+            seed = recorded_seed
         if (height is not None and height % 2) or (width is not None and width % 2):
             logger.warning("generate_long: height %s x width %s: H.264 stores even sizes, so the mp4 is padded to "
                            "%s x %s (last row / column repeated).", height, width,
                            height + height % 2 if height else height, width + width % 2 if width else width)
-        if seed is None:  # the seed of the run being resumed, so the same call continues it; else a random one
-            recorded = LongRun.recorded_arguments(output, finished_only=False) if resume else None
-            # a fresh seed without touching torch's global generator (torch.seed() reseeded it)
-            seed = int(recorded["seed"]) if recorded is not None else secrets.randbits(31)
+        if seed is None:  # a fresh seed, without touching torch's global generator (torch.seed() reseeded it)
+            seed = secrets.randbits(31)
         arguments = dict(
             prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
             num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,
