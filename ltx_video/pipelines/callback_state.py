@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 __all__ = ["CallbackStateMixin"]
@@ -62,9 +63,24 @@ class CallbackStateMixin:
         return self._interrupt
 
     def begin_call(self, *, guidance_scale, guidance_rescale: float, attention_kwargs: dict | None) -> None:
+        if isinstance(guidance_scale, torch.Tensor | np.ndarray | np.generic):  # per-interval values as an array
+            guidance_scale = guidance_scale.tolist()
         self._guidance_scale, self._guidance_rescale = guidance_scale, guidance_rescale
         self._attention_kwargs = attention_kwargs
         self._num_timesteps, self._current_timestep, self._interrupt = None, None, False
+
+    def show_schedule(self, timesteps: torch.Tensor, sigmas: torch.Tensor, step: int | None = None) -> None:
+        """The call's schedule on ``self.scheduler`` as diffusers' loops leave it for a callback: ``timesteps``,
+        ``sigmas`` (ending in 0), ``num_inference_steps``, and ``step_index`` None before the first step and
+        ``step + 1`` after step ``step`` (so ``pipe.scheduler.sigmas[pipe.scheduler.step_index]`` is the next sigma).
+        The steps themselves are this pipeline's own Euler steps; the scheduler only shows them."""
+        scheduler = getattr(self, "scheduler", None)
+        if scheduler is None:
+            return
+        if step is None:
+            scheduler.timesteps, scheduler.sigmas = timesteps, sigmas.to("cpu")
+            scheduler.num_inference_steps, scheduler._begin_index = len(timesteps), None
+        scheduler._step_index = None if step is None else step + 1
 
     def follow_callback(self, guidance: list, step: int, scale_in_use, *, can_guide: bool) -> Any:
         """After step ``step``'s callback: a changed ``_guidance_scale`` becomes every later step's CFG scale

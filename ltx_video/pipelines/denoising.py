@@ -11,6 +11,7 @@ transformer predicts the velocity ``v = noise - x0`` (rectified flow, as LTX-Vid
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -32,6 +33,7 @@ __all__ = [
     "next_sigmas",
     "noise_hard_conditions",
     "rescale_to_reference_std",
+    "schedule_settings",
     "shifted_sigmas",
     "stochastic_step",
     "token_timesteps",
@@ -259,6 +261,43 @@ def apply_audio_guidance(
     return guided
 
 
+SCHEDULE_SETTINGS = (
+    "shift", "use_dynamic_shifting", "base_shift", "max_shift", "base_image_seq_len", "max_image_seq_len",
+    "shift_terminal", "time_shift_type", "use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas",
+)
+SIGMA_SPACINGS = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
+
+
+def schedule_settings(scheduler) -> dict:
+    """The settings of a diffusers flow-matching scheduler that shape its sigmas ({} for None)."""
+    config = getattr(scheduler, "config", None) or {}
+    return {k: config.get(k) for k in SCHEDULE_SETTINGS}
+
+
+def _as_list(value):
+    """An array or tensor of values (LTX-Video's per-interval lists as NumPy or torch) as a list; a 0-d one as a
+    number; anything else unchanged."""
+    if isinstance(value, (np.ndarray, torch.Tensor, np.generic)):
+        return value.tolist()
+    return value
+
+
+def _checked_blocks(skip_block_list):
+    """``skip_block_list``: block indices, or one list of them per guidance interval; refused otherwise."""
+    if not skip_block_list:
+        return skip_block_list
+    nested = isinstance(skip_block_list, (list, tuple)) and isinstance(skip_block_list[0], (list, tuple))
+    groups = skip_block_list if nested else [skip_block_list]
+    if not isinstance(skip_block_list, (list, tuple)) or not all(
+        isinstance(group, (list, tuple)) and all(isinstance(b, numbers.Integral) and not isinstance(b, bool)
+                                                 for b in _as_list(group))
+        for group in groups
+    ):
+        raise ValueError(f"`skip_block_list` must be a list of transformer block indices, or one such list per "
+                         f"guidance interval, got {skip_block_list!r}.")
+    return skip_block_list
+
+
 def guidance_schedule(
     timesteps: torch.Tensor,
     *,
@@ -279,6 +318,17 @@ def guidance_schedule(
     timestep ``t``, by the first ``j`` with ``guidance_timesteps[j] <= t`` (LTX-Video 0.9.8);
     ``guidance_timesteps`` is in the timesteps' units (0..1000).
     """
+    guidance_scale, stg_scale, rescaling_scale, guidance_timesteps = (
+        _as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, guidance_timesteps)
+    )
+    skip_block_list = _checked_blocks(_as_list(skip_block_list))
+    for name, value in (("guidance_scale", guidance_scale), ("stg_scale", stg_scale),
+                        ("rescaling_scale", rescaling_scale), ("guidance_timesteps", guidance_timesteps)):
+        entries = value if isinstance(value, (list, tuple)) else [value]
+        if name == "guidance_timesteps" and value is None:
+            continue
+        if not entries or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in entries):
+            raise ValueError(f"`{name}` must be a number or a non-empty per-interval list of numbers, got {value!r}.")
     lists = {
         "guidance_scale": isinstance(guidance_scale, (list, tuple)),
         "stg_scale": isinstance(stg_scale, (list, tuple)),

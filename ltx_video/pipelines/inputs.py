@@ -4,6 +4,7 @@ brought to one list of ``(media, frame_index, strength)``, and the :class:`Gener
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -14,7 +15,7 @@ from ltx_video.attention.stg import SkipLayerStrategy
 from ltx_video.pipelines.latent_ops import Padding
 
 __all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments", "check_inputs",
-           "collect_conditions", "count_prompts"]
+           "collect_conditions", "count_prompts", "python_integer"]
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
@@ -45,6 +46,17 @@ class GenerationPlan:
     diffusers_conventions: bool
     image_cond_noise_scale: float
     control: Any = None  # ltx_video.pipelines.control.ControlPlan: keyframes= and camera=
+
+
+def python_integer(value):
+    """A NumPy or 0-d torch integer (a size or a step count read from an array) as a Python int, as diffusers'
+    pipelines take them; anything else unchanged (a bool stays a bool, for the checks to refuse)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
+        return int(value)
+    if isinstance(value, torch.Tensor) and value.ndim == 0 and value.dtype in (torch.int8, torch.int16, torch.int32,
+                                                                                torch.int64, torch.uint8):
+        return int(value)
+    return value
 
 
 def check_inputs(
@@ -106,7 +118,13 @@ def check_inputs(
                 f"`timesteps` are in diffusers' units, 0..1000; got {ts}, which look like LTX-Video's 0..1 "
                 "units (multiply by 1000, or load the YAML config with ltx_video.configs.load_config)."
             )
-    if guidance_timesteps is not None and len(guidance_timesteps) and max(guidance_timesteps) <= 1.0:
+    if guidance_timesteps is not None:
+        given = guidance_timesteps.tolist() if hasattr(guidance_timesteps, "tolist") else guidance_timesteps
+        if not isinstance(given, (list, tuple)) or not given or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in given):
+            raise ValueError(f"`guidance_timesteps` must be a non-empty list of numbers in 0..1000 (where each "
+                             f"per-interval guidance value starts), got {guidance_timesteps!r}.")
+    if guidance_timesteps is not None and max(guidance_timesteps) <= 1.0:
         raise ValueError(
             f"`guidance_timesteps` are in 0..1000 like `timesteps`; got {list(guidance_timesteps)} (LTX-Video's "
             "0..1 units: multiply by 1000)."
@@ -207,6 +225,9 @@ def check_call_arguments(
     if scheduler is not None and not isinstance(scheduler, FlowMatchEulerDiscreteScheduler):
         raise ValueError(f"`scheduler` must be a FlowMatchEulerDiscreteScheduler (this pipeline takes LTX-Video's "
                          f"Euler steps; a {type(scheduler).__name__} would not be used), got {type(scheduler).__name__}.")
+    if scheduler is not None and scheduler.config.get("invert_sigmas"):
+        raise ValueError("`scheduler` has invert_sigmas=True, a schedule from clean to noise (Mochi's): this pipeline "
+                         "generates from noise to clean; use a scheduler with invert_sigmas=False.")
 
 
 def count_prompts(prompt, prompt_embeds) -> int:

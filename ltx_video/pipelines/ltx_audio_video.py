@@ -303,11 +303,13 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         if generate_audio is None:
             generate_audio = self.audio_generation_enabled and self.audio_vae is not None
         (height, width, num_frames, frame_rate, num_inference_steps, guidance_scale, stg_scale, skip_block_list,
-         negative_prompt, modality_scale, audio_modality_scale) = self.call_defaults(
+         negative_prompt, modality_scale, audio_modality_scale, num_videos_per_prompt,
+         max_sequence_length) = self.call_defaults(
             height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
             num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, stg_scale=stg_scale,
             skip_block_list=skip_block_list, negative_prompt=negative_prompt, modality_scale=modality_scale,
-            audio_modality_scale=audio_modality_scale, negative_prompt_embeds=negative_prompt_embeds,
+            audio_modality_scale=audio_modality_scale, num_videos_per_prompt=num_videos_per_prompt,
+            max_sequence_length=max_sequence_length, negative_prompt_embeds=negative_prompt_embeds,
             audio_given=audio is not None, use_audio=bool(generate_audio) or audio is not None,
         )
         self.begin_call(guidance_scale=guidance_scale, guidance_rescale=guidance_rescale, attention_kwargs=attention_kwargs)

@@ -51,6 +51,7 @@ from ltx_video.pipelines.inputs import (
     check_inputs,
     collect_conditions,
     count_prompts,
+    python_integer,
 )
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
@@ -110,6 +111,10 @@ class LTXVideoPipeline(
         # What the model was made for (size, rate, steps, prompts it knows): read by from_pretrained from the folder's
         # generation_defaults.json, written by save_pretrained; None for components assembled in Python.
         self.generation_defaults: GenerationDefaults | None = None
+        # The schedule settings of the scheduler the pipeline was built with: a scheduler swapped in later with other
+        # ones is said to be unused by the linear-quadratic schedule (retrieve_schedule), once.
+        self._built_schedule_settings = denoising.schedule_settings(scheduler)
+        self._schedule_notice_for: int | None = None
 
     # ------------------------------------------------------------------ 2. text
     def encode_prompt(
@@ -190,11 +195,27 @@ class LTXVideoPipeline(
             self.scheduler.set_timesteps(sigmas=denoising.shifted_sigmas(num_inference_steps), mu=mu, device=device)
             return self.scheduler.timesteps, self.scheduler.sigmas
         if timesteps is None:
+            self._note_unused_schedule_settings()
             timesteps = denoising.linear_quadratic_schedule(num_inference_steps) * 1000
         # Explicit and linear-quadratic timesteps are used as given (LTX-Video): sigma = t / 1000, no scheduler
         # shift or terminal stretch, which would make the steps inconsistent with the timesteps.
         timesteps = torch.tensor([float(t) for t in timesteps], dtype=torch.float32, device=device)
         return timesteps, torch.cat([timesteps / 1000.0, timesteps.new_zeros(1)])
+
+    def _note_unused_schedule_settings(self) -> None:
+        """Warn once per scheduler when its schedule settings (diffusers' shift, Karras or exponential sigmas...)
+        differ from those the pipeline was built with, or ask for a sigma spacing: the linear-quadratic schedule
+        does not read them, as in LTX-Video, so a swapped-in scheduler would otherwise be silently unused."""
+        settings = denoising.schedule_settings(self.scheduler)
+        changed = sorted(k for k, v in settings.items() if v != self._built_schedule_settings.get(k))
+        changed += [k for k in denoising.SIGMA_SPACINGS if settings.get(k) and k not in changed]
+        if changed and self._schedule_notice_for != id(self.scheduler):
+            self._schedule_notice_for = id(self.scheduler)
+            shown = ", ".join(f"{k}={settings.get(k)!r}" for k in changed)
+            logger.warning(
+                "the scheduler's settings %s shape diffusers' shifted schedule; the linear-quadratic schedule "
+                "(LTX-Video's, this call's) does not read them: pass timestep_schedule='shifted' to use them, or `timesteps`.", shown
+            )
 
     # ------------------------------------------------------------------ 5. model
     def velocity_model(self, prompt_embeds, prompt_mask, negative_embeds, negative_mask, strategy, attention_kwargs,
@@ -275,10 +296,13 @@ class LTXVideoPipeline(
         if self.vae.config.timestep_conditioning:
             batch = latents.shape[0]
             noise = randn_tensor(latents.shape, generator=generator, device=latents.device, dtype=latents.dtype)
-            decode_timestep = decode_timestep if isinstance(decode_timestep, list) else [decode_timestep] * batch
+            per_video = (list, tuple)  # one value per video (check_call_arguments checked the lengths)
+            decode_timestep = list(decode_timestep) if isinstance(decode_timestep, per_video) else [decode_timestep] * batch
             if decode_noise_scale is None:
                 decode_noise_scale = decode_timestep
-            elif not isinstance(decode_noise_scale, list):
+            elif isinstance(decode_noise_scale, per_video):
+                decode_noise_scale = list(decode_noise_scale)
+            else:
                 decode_noise_scale = [decode_noise_scale] * batch
             timestep = torch.tensor(decode_timestep, device=latents.device, dtype=latents.dtype)
             scale = torch.tensor(decode_noise_scale, device=latents.device, dtype=latents.dtype)[:, None, None, None, None]
@@ -290,10 +314,11 @@ class LTXVideoPipeline(
                       **values) -> tuple:
         """``values`` (a call's arguments, by name) with each one left out (None) filled from
         :attr:`generation_defaults`, else diffusers' defaults (:func:`fill_call_defaults`), in the order given. The
-        model's negative prompt is used only without ``negative_prompt_embeds``."""
+        model's negative prompt is used only without ``negative_prompt_embeds``. NumPy integers (a size or step count
+        read from an array) come back as Python ints, which diffusers' pipelines take too."""
         filled = fill_call_defaults(self.generation_defaults, {**values, "negative_prompt_embeds": negative_prompt_embeds},
                                     audio_given=audio_given, use_audio=use_audio)
-        return tuple(filled[name] for name in values)
+        return tuple(python_integer(filled[name]) for name in values)
 
     def check_call(self, arguments: dict) -> None:
         """:func:`check_call_arguments` on a call's ``locals()``."""
@@ -348,9 +373,22 @@ class LTXVideoPipeline(
         timesteps, sigmas = self.retrieve_schedule(
             num_inference_steps, timesteps, timestep_schedule, math.prod(padding.latent_size), device
         )
+        if not bool(torch.isfinite(sigmas).all()):
+            config = self.scheduler.config
+            raise ValueError(
+                f"`num_inference_steps={num_inference_steps}` with timestep_schedule='shifted' gives the scheduler's "
+                f"sigmas {sigmas.tolist()} (shift_terminal={config.get('shift_terminal')}, which needs >= 2 steps): "
+                "use more steps, or timestep_schedule='linear_quadratic'."
+            )
         if denoise_strength < 1.0:  # diffusers' LTXConditionPipeline: keep the last int(N * strength) steps
-            start = len(timesteps) - min(int(len(timesteps) * denoise_strength), len(timesteps))
-            timesteps, sigmas = timesteps[start:], sigmas[start:]
+            kept = min(int(len(timesteps) * denoise_strength), len(timesteps))
+            if kept < 1:
+                raise ValueError(
+                    f"`denoise_strength={denoise_strength}` keeps int({len(timesteps)} x {denoise_strength}) = 0 of the "
+                    f"{len(timesteps)} steps (`num_inference_steps` or `timesteps`): give a strength >= "
+                    f"{1 / len(timesteps):.3g}, or more steps."
+                )
+            timesteps, sigmas = timesteps[len(timesteps) - kept:], sigmas[len(timesteps) - kept:]
         if latents is None and float(sigmas[0]) < 1.0:
             logger.warning(
                 "The schedule starts at sigma %.3f < 1 without `latents`: denoising starts from pure noise at a "
@@ -358,10 +396,16 @@ class LTXVideoPipeline(
             )
         guidance = denoising.guidance_schedule(
             timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
-            skip_block_list=skip_block_list or [], guidance_rescale=guidance_rescale,
+            skip_block_list=[] if skip_block_list is None else skip_block_list, guidance_rescale=guidance_rescale,
             cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps, modality_scale=modality_scale,
             audio_modality_scale=audio_modality_scale,
         )
+        if any(g.do_stg and not g.skip_block_list for g in guidance):
+            logger.warning(
+                "`stg_scale` > 0 with no `skip_block_list` perturbs no transformer block: the steps without blocks take "
+                "an unperturbed third pass and only `rescaling_scale` acts (as in LTX-Video). Pass the blocks to skip "
+                "(LTX-Video 0.9.8's configs: configs/ltxv-*.yaml), or stg_scale=0."
+            )
         num_blocks = len(self.transformer.transformer_blocks)
         for g in guidance:
             if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
@@ -406,6 +450,7 @@ class LTXVideoPipeline(
         def hook(i, t, *tokens):
             nonlocal scale_in_use
             self._current_timestep = t
+            self.show_schedule(plan.timesteps, plan.sigmas, i)
             set_denoising_step(i + 1, len(plan.timesteps))
             result = step_hook(i, t, *tokens)
             scale_in_use = self.follow_callback(
@@ -414,6 +459,7 @@ class LTXVideoPipeline(
             return result
 
         set_denoising_step(0, len(plan.timesteps))  # for EfficientAttentionConfig.dense_steps
+        self.show_schedule(plan.timesteps, plan.sigmas)
         self._callback_text = {"prompt_embeds": plan.prompt_embeds, "negative_prompt_embeds": plan.negative_embeds}
         try:
             with self.control_hooks(plan, state) as x0_hook:
@@ -536,10 +582,11 @@ class LTXVideoPipeline(
         # 1-3. Arguments left out from the model's generation defaults; check inputs (before any model runs),
         # schedule and guidance, text.
         (height, width, num_frames, frame_rate, num_inference_steps, guidance_scale, stg_scale, skip_block_list,
-         negative_prompt) = self.call_defaults(
+         negative_prompt, num_videos_per_prompt, max_sequence_length) = self.call_defaults(
             height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
             num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, stg_scale=stg_scale,
             skip_block_list=skip_block_list, negative_prompt=negative_prompt, negative_prompt_embeds=negative_prompt_embeds,
+            num_videos_per_prompt=num_videos_per_prompt, max_sequence_length=max_sequence_length,
         )
         self.begin_call(guidance_scale=guidance_scale, guidance_rescale=guidance_rescale, attention_kwargs=attention_kwargs)
         self.check_call(locals())
