@@ -1,7 +1,8 @@
 """LTX-Video 0.9.8 YAML pipeline configs -> ``LTXVideoPipeline`` arguments.
 
-The files in ``configs/`` carry the fields of LTX-Video's own configs, so a published config runs
-as written. Conversions: LTX-Video's timesteps and ``guidance_timesteps`` are in [0, 1] and become
+LTX-Video 0.9.8's published configs ship with the package (``ltx_video/assets/configs``) and load by name,
+``load_config("ltxv-13b-0.9.8-distilled")``; they carry the fields of LTX-Video's own configs, so a published config
+runs as written. Conversions: LTX-Video's timesteps and ``guidance_timesteps`` are in [0, 1] and become
 diffusers' 0..1000; ``num_inference_steps`` with ``skip_initial/final_inference_steps`` becomes an
 explicit slice of the linear-quadratic schedule (LTX-Video's default sampler; ``sampler: from_checkpoint``
 is read as linear-quadratic too, since the checkpoint's scheduler metadata is not consulted); ``stg_mode`` becomes
@@ -18,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from ltx_video.pipelines.denoising import linear_quadratic_schedule
 
 __all__ = ["PipelineConfig", "load_config", "pass_arguments"]
 
@@ -144,6 +143,8 @@ def pass_arguments(section: dict[str, Any], sampler: str = "from_checkpoint", wh
     if "timesteps" in section:
         args["timesteps"] = [1000.0 * float(t) for t in section["timesteps"]]
     elif "num_inference_steps" in section:
+        from ltx_video.pipelines.denoising import linear_quadratic_schedule  # torch: not for config_path
+
         steps = int(section["num_inference_steps"])
         if sampler == "uniform":
             full = [1000.0 * (1.0 - i / steps) for i in range(steps)]
@@ -157,11 +158,31 @@ def pass_arguments(section: dict[str, Any], sampler: str = "from_checkpoint", wh
     return args
 
 
+SHIPPED_CONFIGS = Path(__file__).parent / "assets" / "configs"
+
+
+def shipped_configs() -> list[str]:
+    """The names of LTX-Video 0.9.8's configs that ship with the package (``load_config`` takes them)."""
+    return sorted(p.stem for p in SHIPPED_CONFIGS.glob("*.yaml"))
+
+
+def config_path(path: str | Path) -> Path:
+    """A config file: ``path`` when it exists, else the shipped config it names (``ltxv-2b-0.9.8-distilled``, with
+    or without ``.yaml``, also as the repository's old ``configs/<name>.yaml``). FileNotFoundError lists the names."""
+    path = Path(path).expanduser()
+    if path.is_file():
+        return path
+    if path.parent in (Path("."), Path("configs")):
+        shipped = SHIPPED_CONFIGS / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+        if shipped.is_file():
+            return shipped
+    raise FileNotFoundError(f"config file not found: {path} (or a shipped config's name: "
+                            f"{', '.join(shipped_configs())})")
+
+
 def load_config(path: str | Path) -> PipelineConfig:
-    """Read a YAML config in LTX-Video 0.9.8's format."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
+    """Read a YAML config in LTX-Video 0.9.8's format: a file, or a shipped config's name (:func:`shipped_configs`)."""
+    path = config_path(path)
     raw = yaml.safe_load(path.read_text())
     if raw is None:
         raise ValueError(f"{path} holds no settings (an LTX-Video config has pipeline_type, its passes, ...).")

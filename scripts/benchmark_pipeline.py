@@ -176,7 +176,7 @@ def vae_row(vae_config, size, device, dtype, meter) -> dict:
     latents = torch.randn(1, 128, (frames - 1) // 8 + 1, -(-height // 32), -(-width // 32), device=device, dtype=dtype)
     temb = torch.tensor([0.05], device=device, dtype=dtype)
     seconds, peak = meter(lambda: vae.decode(latents, temb=temb), [*vae.parameters(), latents, temb])
-    plan = estimate_memory({}, height, width, frames, dtype=dtype)
+    plan = estimate_memory({}, height, width, frames, dtype=dtype, vae_tiling=True)  # vae.enable_tiling() above
     return {"size": f"{width}x{height}x{frames}", "seconds": seconds, "peak_bytes": peak,
             "predicted_bytes": plan.vae_decode}
 

@@ -1,17 +1,16 @@
 """LTX-Video 0.9.8 YAML configs load into the published values and run on the tiny pipeline."""
 
-from pathlib import Path
 
 import pytest
 import torch
 from conftest import gen
 
 from ltx_video import LTXVideoPipeline
-from ltx_video.configs import load_config
+from ltx_video.configs import SHIPPED_CONFIGS, load_config
 from ltx_video.pipelines import denoising
 from ltx_video.testing import tiny_latent_upsampler
 
-CONFIGS = Path(__file__).parents[1] / "configs"
+CONFIGS = SHIPPED_CONFIGS
 NAMES = ["ltxv-2b-0.9.8-distilled", "ltxv-2b-0.9.8-distilled-fp8", "ltxv-13b-0.9.8-distilled",
          "ltxv-13b-0.9.8-distilled-fp8", "ltxv-13b-0.9.8-dev", "ltxv-13b-0.9.8-dev-fp8"]
 

@@ -3,7 +3,6 @@
 "false"` sampled stochastically) or failed after the models loaded, an empty file ran with defaults, a config's
 precision was ignored, and a wrong upsampler failed inside a convolution after the whole first pass."""
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,10 +10,10 @@ from conftest import gen
 from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 
 from ltx_video import LTXVideoPipeline
-from ltx_video.configs import load_config
+from ltx_video.configs import SHIPPED_CONFIGS, load_config
 from ltx_video.testing import tiny_components, tiny_latent_upsampler
 
-CONFIGS = Path(__file__).parents[1] / "configs"
+CONFIGS = SHIPPED_CONFIGS
 KW = dict(prompt="a red ball", height=64, width=64, num_frames=9, max_sequence_length=16)
 
 

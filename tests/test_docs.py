@@ -13,7 +13,6 @@ def test_quickstart_notebook_runs(tmp_path):
     # Run inside a copy of docs/ so outputs (mp4, saved folders) land in tmp_path.
     work = tmp_path / "docs"
     work.mkdir()
-    (tmp_path / "configs").symlink_to(ROOT / "configs")
     NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]

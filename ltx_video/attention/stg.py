@@ -29,7 +29,7 @@ from diffusers.models.transformers.transformer_ltx import apply_rotary_emb
 __all__ = ["STGAttnProcessor", "SkipLayerStrategy", "spatiotemporal_perturbation"]
 
 
-class SkipLayerStrategy(str, enum.Enum):
+class SkipLayerStrategy(str, enum.Enum):  # noqa: UP042 (StrEnum would change str() of members)
     ATTENTION_VALUES = "attention_values"
     ATTENTION_SKIP = "attention_skip"
     RESIDUAL = "residual"

@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "--config's, else the model's (built-in model: 3.0; else 3.0)")
     add_guidance_arguments(gen)
     gen.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**64 - 1 (default: 0)")
-    gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config (see configs/); default: none")
+    gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config: a file, or a shipped one's name (ltxv-2b-0.9.8-distilled, ltxv-13b-0.9.8-dev, ...); default: none")
     gen.add_argument("--model", type=Path, help="a local diffusers-format folder (model_index.json) or an original "
                      ".safetensors file; default: the built-in model")
     gen.add_argument("--base-model", type=Path,
@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Predict the peak memory of one transformer step and of the VAE decode (ltx_video.utils.memory). "
         "No weights are loaded.",
     )
-    plan.add_argument("--model", default="2b", help="2b, 13b, an LTX-Video YAML config (configs/) or a diffusers "
+    plan.add_argument("--model", default="2b", help="2b, 13b, an LTX-Video YAML config (a file or a shipped name) or a diffusers "
                       "folder (default: 2b)")
     plan.add_argument("--height", type=_positive_int, default=704, metavar="PX", help="default: 704")
     plan.add_argument("--width", type=_positive_int, default=1216, metavar="PX", help="default: 1216")

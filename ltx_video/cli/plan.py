@@ -1,7 +1,7 @@
 """``ltx-video plan``: the memory a generation will need, before anything is loaded or run.
 
-The transformer comes from ``--model``: ``2b`` or ``13b`` (LTX-Video 0.9.x), an LTX-Video YAML config from
-``configs/`` (its checkpoint name says which, and ``-fp8`` configs plan FP8 weights), or a diffusers-format
+The transformer comes from ``--model``: ``2b`` or ``13b`` (LTX-Video 0.9.x), an LTX-Video YAML config (a file, or
+a shipped config's name such as ``ltxv-13b-0.9.8-dev``; its checkpoint name says which, and ``-fp8`` configs plan FP8 weights), or a diffusers-format
 folder (its ``transformer/config.json``). Only that JSON is read; no weights are loaded.
 """
 
@@ -17,12 +17,18 @@ __all__ = ["run_plan"]
 
 def transformer_config(model: str) -> tuple[dict, bool]:
     """(transformer config, whether the model is an FP8 config) for ``--model``."""
-    from ltx_video.utils.memory import LTX_VIDEO_2B, LTX_VIDEO_13B
+    from ltx_video.utils.presets import LTX_VIDEO_2B, LTX_VIDEO_13B
 
     presets = {"2b": LTX_VIDEO_2B, "13b": LTX_VIDEO_13B}
     if model.lower() in presets:
         return presets[model.lower()], False
+    from ltx_video.configs import config_path
+
     path = Path(model)
+    try:
+        path = config_path(model) if not path.is_dir() else path
+    except FileNotFoundError:
+        pass
     if path.suffix in (".yaml", ".yml") and path.is_file():
         text = path.read_text()
         checkpoint = next((line.split(":", 1)[1].strip() for line in text.splitlines()
@@ -40,12 +46,12 @@ def transformer_config(model: str) -> tuple[dict, bool]:
 
 
 def run_plan(args) -> str:
+    config, fp8 = transformer_config(args.model)  # a bad --model refused before torch loads
     import torch
 
     from ltx_video.models.autoencoders.tiling import TilingConfig
     from ltx_video.utils.memory import estimate_memory
 
-    config, fp8 = transformer_config(args.model)
     if config.get("_class_name", "LTXVideoTransformer3DModel") != "LTXVideoTransformer3DModel":
         raise CLIError(f"--model: the planner knows LTXVideoTransformer3DModel, not {config['_class_name']}")
     estimate = estimate_memory(

@@ -404,7 +404,7 @@ class LTXVideoPipeline(
             logger.warning(
                 "`stg_scale` > 0 with no `skip_block_list` perturbs no transformer block: the steps without blocks take "
                 "an unperturbed third pass and only `rescaling_scale` acts (as in LTX-Video). Pass the blocks to skip "
-                "(LTX-Video 0.9.8's configs: configs/ltxv-*.yaml), or stg_scale=0."
+                "(LTX-Video 0.9.8's configs: ltx_video.configs.shipped_configs()), or stg_scale=0."
             )
         num_blocks = len(self.transformer.transformer_blocks)
         for g in guidance:

@@ -34,18 +34,13 @@ from dataclasses import dataclass
 import torch
 
 from ltx_video.models.autoencoders.tiling import TilingConfig
+from ltx_video.utils.presets import LTX_VIDEO_2B, LTX_VIDEO_13B
 
 __all__ = [
     "ATTENTION_MODES", "LTX_VIDEO_2B", "LTX_VIDEO_13B", "LiveTensorBytes", "MemoryEstimate", "estimate_memory",
 ]
 
 ATTENTION_MODES = ("sdpa", "math", "ltx_chunked", "ltx_block_sparse")
-
-#: Transformer configs of the released LTX-Video 0.9.x checkpoints (diffusers' names; the rest default).
-LTX_VIDEO_2B = {"num_attention_heads": 32, "attention_head_dim": 64, "cross_attention_dim": 2048, "num_layers": 28,
-                "caption_channels": 4096, "in_channels": 128, "out_channels": 128}
-LTX_VIDEO_13B = {"num_attention_heads": 32, "attention_head_dim": 128, "cross_attention_dim": 4096, "num_layers": 48,
-                 "caption_channels": 4096, "in_channels": 128, "out_channels": 128}
 
 BLOCK_UNITS = 12.3  # hidden-state-sized tensors alive at the peak inside a block (measured; see module doc)
 ROPE_FLOAT32_UNITS = 2  # cos and sin tables, float32
@@ -128,7 +123,7 @@ def estimate_memory(
     dtype: torch.dtype = torch.bfloat16,
     attention: str = "sdpa",
     fp8: bool = False,
-    vae_tiling: bool | TilingConfig = True,
+    vae_tiling: bool | TilingConfig = False,
     guidance_passes: int = 2,
     max_sequence_length: int | None = None,
     vae_tile: int = 512,
@@ -138,9 +133,11 @@ def estimate_memory(
     ``transformer_config`` (a dict, a diffusers ``config`` or :data:`LTX_VIDEO_2B` / :data:`LTX_VIDEO_13B`).
 
     ``guidance_passes``: model passes per step (2 with classifier-free guidance, 3 with STG as well, 1
-    without). ``max_sequence_length``: text tokens (the config's, else 128). ``vae_tile`` / ``vae_tile_stride``: the VAE's ``tile_sample_min_height`` and
-    ``tile_sample_stride_height`` (the same for widths; diffusers' defaults 512 and 448) when ``vae_tiling=True``
-    (diffusers' tiling); a :class:`TilingConfig` estimates this library's ``tiled_decode`` instead. Sizes are padded as the pipelines pad them (multiples of 32, ``8k + 1`` frames).
+    without). ``max_sequence_length``: text tokens (the config's, else 128). ``vae_tiling``: False (the default) is
+    the untiled decode a pipeline call and ``ltx-video plan`` run; True is diffusers' tiling
+    (``pipe.vae.enable_tiling()``), with ``vae_tile`` / ``vae_tile_stride`` its ``tile_sample_min_height`` and
+    ``tile_sample_stride_height`` (the same for widths; diffusers' defaults 512 and 448; the stride defaults to 7/8
+    of the tile, at least 32 px); a :class:`TilingConfig` estimates this library's ``tiled_decode`` instead. Sizes are padded as the pipelines pad them (multiples of 32, ``8k + 1`` frames).
     """
     config = dict(transformer_config)
     if config.get("_class_name", "LTXVideoTransformer3DModel") != "LTXVideoTransformer3DModel":
@@ -192,7 +189,7 @@ def estimate_memory(
         same_device = vae_tiling.output_device is None
         vae = int(tile + (3 * 4 * pixel_frames if same_device else 0))
     elif vae_tiling and (padded_h > vae_tile or padded_w > vae_tile):
-        stride = vae_tile_stride or vae_tile * 7 // 8
+        stride = vae_tile_stride or max(32, vae_tile * 7 // 8)
         vae = int(batch_size * frames * _tiled_decode_values(padded_h, padded_w, vae_tile, stride) * size)
     else:
         vae = int(VAE_VALUES_PER_PIXEL_FRAME * pixel_frames * size)
