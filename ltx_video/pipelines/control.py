@@ -248,19 +248,21 @@ class ControlMixin:
         token_times = (latent_frame_times(frames, self.vae_temporal_compression_ratio) / num_frames).repeat_interleave(
             height * width
         )
-        adapter = self.keyframe_adapter.to(plan.device)
+        dtype = self.transformer.dtype  # pipe.to(dtype) does not see the control modules (not components)
+        adapter = torch.nn.Module.to(self.keyframe_adapter, plan.device, dtype)  # without ModelMixin's fp32 notice
         cell_height, cell_width = anchors[0][1].shape[-2:]
         adapter.set_context(
-            latents.to(plan.device), times.to(plan.device).expand(latents.shape[0], -1),
-            token_times.to(plan.device).expand(latents.shape[0], -1), num_prefix_tokens=prefix,
+            latents.to(plan.device, dtype), times.to(plan.device, dtype).expand(latents.shape[0], -1),
+            token_times.to(plan.device, dtype).expand(latents.shape[0], -1), num_prefix_tokens=prefix,
             keyframe_cells=KeyframeAdapter.cell_positions(len(anchors), cell_height, cell_width)[None],
             token_cells=KeyframeAdapter.cell_positions(frames, height, width)[None],
         )
         return adapter.attach(self.transformer)
 
     def _attach_camera_encoder(self, state, field: MotionField, frames: int, height: int, width: int) -> list:
-        encoder = self.camera_encoder.to(state.latents.device)
-        features = CameraMotionEncoder.token_features(field, frames, height, width).to(state.latents.device)
+        dtype = self.transformer.dtype  # pipe.to(dtype) does not see the control modules (not components)
+        encoder = torch.nn.Module.to(self.camera_encoder, state.latents.device, dtype)
+        features = CameraMotionEncoder.token_features(field, frames, height, width).to(state.latents.device, dtype)
         grid = (frames, height, width)
         return [encoder.attach(self.transformer, lambda: (features, None, state.num_prefix_tokens, grid))]
 

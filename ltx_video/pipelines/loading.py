@@ -102,7 +102,8 @@ class LoadingMixin:
     def from_pipe(cls, pipeline, **kwargs):
         """diffusers' ``from_pipe`` (the same components, another class), keeping what is not a component: the
         source's :attr:`generation_defaults` (the built-in model's 64 x 64 size, steps and guidance), a
-        ``default_timestep_schedule`` set on it, and its learned control modules."""
+        ``default_timestep_schedule`` set on it, its learned control modules, its VAE tiling and 4K mode, and
+        (between audio-video pipelines) audio generation turned off."""
         pipe = super().from_pipe(pipeline, **kwargs)
         pipe.generation_defaults = getattr(pipeline, "generation_defaults", None)
         if "default_timestep_schedule" in vars(pipeline):
@@ -110,6 +111,13 @@ class LoadingMixin:
         for name in CONTROL_MODULES:
             if getattr(pipeline, name, None) is not None and hasattr(type(pipe), name):
                 setattr(pipe, name, getattr(pipeline, name))
+        # Settings a diffusers user expects to travel with the shared modules (diffusers keeps the VAE's own tiling
+        # flag on the module): this pipeline's tiled decode, 4K mode, and audio generation turned off.
+        for name in ("vae_tiling", "four_k_mode", "_tiling_before_4k"):
+            if name in vars(pipeline):
+                setattr(pipe, name, getattr(pipeline, name))
+        if "audio_generation_enabled" in vars(pipeline) and "audio_generation_enabled" in vars(pipe):
+            pipe.audio_generation_enabled = pipeline.audio_generation_enabled and pipe.audio_vae is not None
         return pipe
 
     def save_pretrained(self, save_directory, *args, **kwargs) -> None:

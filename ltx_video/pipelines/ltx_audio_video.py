@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 import PIL.Image
 import torch
 import torch.nn.functional as F
-from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler
+from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXVideoTransformer3DModel
 from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
@@ -82,7 +83,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         vae: AutoencoderKLLTXVideo | HierarchicalVAE,
         text_encoder: T5EncoderModel,
         tokenizer: T5Tokenizer,
-        transformer: LTXAudioVideoTransformer3DModel,
+        transformer: LTXAudioVideoTransformer3DModel | LTXVideoTransformer3DModel,  # a video-only one runs without audio
         audio_vae: AudioAutoencoder | None = None,
         latent_upsampler: LTXLatentUpsamplerModel | None = None,
     ):
@@ -127,17 +128,21 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         audio_modality_scale=1.0,
     ) -> None:
         """Validate the audio arguments before any model runs; each error names the argument."""
-        for name, value in (("modality_scale", modality_scale), ("audio_modality_scale", audio_modality_scale)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"`{name}` must be a number >= 0 (1 is off), got {value!r}.")
+        for name, value in (("modality_scale", modality_scale), ("audio_modality_scale", audio_modality_scale),
+                            ("audio_guidance_scale", audio_guidance_scale)):
+            if name == "audio_guidance_scale" and value is None:
+                continue
+            number = isinstance(value, numbers.Real) or (torch.is_tensor(value) and value.ndim == 0)
+            if isinstance(value, bool) or not number or not value >= 0:
+                off = " (1 is off)" if name != "audio_guidance_scale" else " (None: guidance_scale)"
+                raise ValueError(f"`{name}` must be a number >= 0{off}, got {value!r}.")
         if (audio is not None or generate_audio) and self.audio_vae is None:
             name = "audio" if audio is not None else "generate_audio"
             raise ValueError(f"`{name}` needs an `audio_vae` component (this pipeline has none).")
-        if (audio is not None or generate_audio) and not isinstance(self.transformer, LTXAudioVideoTransformer3DModel):
+        transformer = getattr(self.transformer, "_orig_mod", self.transformer)  # torch.compile's wrapper
+        if (audio is not None or generate_audio) and not isinstance(transformer, LTXAudioVideoTransformer3DModel):
             raise ValueError("audio needs `transformer` to be an LTXAudioVideoTransformer3DModel "
-                             f"(got {type(self.transformer).__name__}).")
-        if audio_guidance_scale is not None and not audio_guidance_scale >= 0:
-            raise ValueError(f"`audio_guidance_scale` must be >= 0, got {audio_guidance_scale!r}.")
+                             f"(got {type(transformer).__name__}).")
         if audio is None:
             if audio_sample_rate is not None:
                 raise ValueError("`audio_sample_rate` was given without `audio`.")
@@ -165,7 +170,10 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
 
         sample_rate = self.audio_vae.config.sample_rate
         if isinstance(audio, (str, Path)):
-            waveform, _ = read_audio(audio, sample_rate=sample_rate)
+            try:
+                waveform, _ = read_audio(audio, sample_rate=sample_rate)
+            except (OSError, ValueError) as error:  # PyAV's InvalidDataError is both
+                raise ValueError(f"`audio`: cannot read {str(audio)!r} as audio ({error}).") from error
             if waveform.shape[-1] == 0:
                 raise ValueError(f"`audio` file {str(audio)!r} has no samples.")
         else:
@@ -277,7 +285,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             with PyAV), or a file path (read with ``read_audio`` at 16 kHz). Given audio is held clean (timestep 0)
             and the video is generated to match it. It covers exactly ``num_frames / frame_rate`` seconds: a longer
             one is trimmed, a shorter one zero-padded (silence) at the end. The output ``audio`` is then the given
-            audio through ``audio_vae`` (encode + decode), whatever ``generate_audio`` says.
+            waveform itself (at 16 kHz, trimmed or padded as above), whatever ``generate_audio`` says.
         generate_audio: None -> ``audio_generation_enabled`` (True when ``audio_vae`` is present).
         audio_guidance_scale: CFG weight of the audio stream, None -> ``guidance_scale`` (per step); it applies on
             steps with an unconditional pass (``guidance_scale > 1``). STG (``stg_scale``) guides the video only.
@@ -352,14 +360,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             keyframe_interpolation=keyframe_interpolation, modality_scale=modality_scale,
             # Given audio is held: nothing moves it, so its modality term would only cost a pass.
             audio_modality_scale=audio_modality_scale if waveform is None else 1.0,
+            generates_audio=use_audio and waveform is None,
         )
-
-        if use_audio and waveform is None and float(plan.sigmas[0]) < 1.0:
-            raise ValueError(
-                f"generating audio needs a schedule that starts from pure noise (sigma 1), but this one starts at "
-                f"{float(plan.sigmas[0]):.3f} (`denoise_strength`, `timesteps` or `latents` refinement): pass "
-                "`generate_audio=False`, or give the audio with `audio=`."
-            )
 
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)

@@ -332,6 +332,7 @@ class LTXVideoPipeline(
         prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask, output_type,
         callback_on_step_end_tensor_inputs, max_sequence_length, keyframes=None, camera=None,
         keyframe_interpolation=0.2, warn_prompt=True, modality_scale=1.0, audio_modality_scale=1.0, generator=None,
+        generates_audio=False,
     ) -> GenerationPlan:
         """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
         schedule and per-step guidance, then encode the text (the first model to run)."""
@@ -389,6 +390,12 @@ class LTXVideoPipeline(
                     f"{1 / len(timesteps):.3g}, or more steps."
                 )
             timesteps, sigmas = timesteps[len(timesteps) - kept:], sigmas[len(timesteps) - kept:]
+        if generates_audio and float(sigmas[0]) < 1.0:  # LTXAudioVideoPipeline: the audio starts from noise
+            raise ValueError(
+                f"generating audio needs a schedule that starts from pure noise (sigma 1), but this one starts at "
+                f"{float(sigmas[0]):.3f} (`denoise_strength` or `timesteps`): pass `generate_audio=False`, or give "
+                "the audio with `audio=`."
+            )
         if latents is None and float(sigmas[0]) < 1.0:
             logger.warning(
                 "The schedule starts at sigma %.3f < 1 without `latents`: denoising starts from pure noise at a "
