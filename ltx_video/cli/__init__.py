@@ -237,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--model", type=Path, help="a local diffusers-format folder (model_index.json) or an original "
                      ".safetensors file; default: the built-in model")
     gen.add_argument("--base-model", type=Path,
-                     help="with a single-file --model: a diffusers-format folder giving the text encoder and tokenizer")
+                     help="with a single-file --model: a diffusers-format folder giving the text encoder and tokenizer "
+                          "(and the model configs, for a file without them in its metadata)")
     gen.add_argument("--upsampler", type=Path, help="a local LTXLatentUpsamplerModel folder (multi-scale configs)")
     gen.add_argument("--condition", type=_condition, action="append", default=[], metavar="PATH:FRAME[:STRENGTH]",
                      help="an image or video placed at a frame (repeatable; strength default 1.0)")

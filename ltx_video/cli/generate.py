@@ -64,6 +64,19 @@ def inspect_model(model: Path | None, base_model: Path | None) -> ModelSource:
                            "with text_encoder/ and tokenizer/) for the T5 text encoder")
         if not (base_model / "model_index.json").is_file():
             raise CLIError(f"--base-model: {base_model} is not a diffusers-format model folder (no model_index.json)")
+        from ltx_video.io.safetensors_header import has_model_config
+
+        try:
+            self_described = has_model_config(model)
+        except ValueError as error:
+            raise CLIError(f"--model: {error}") from None
+        # A file whose metadata describes its models takes only the text encoder and tokenizer from --base-model;
+        # one without takes the folder's transformer, VAE and scheduler configs as well.
+        needed = ["text_encoder", "tokenizer"] + ([] if self_described else ["transformer/config.json", "vae/config.json"])
+        missing = [name for name in needed if not (base_model / name).exists()]
+        if missing:
+            why = "" if self_described else f" ({model.name} has no model config in its metadata)"
+            raise CLIError(f"--base-model: {base_model} has no {', '.join(missing)}{why}")
         return ModelSource("single_file", model, "LTXVideoPipeline", LTX_VIDEO_DEFAULTS, False)
     index = model / "model_index.json"
     if not index.is_file():
@@ -377,7 +390,16 @@ def load_pipeline(args, source: ModelSource):
 
         pipe = load_default_pipeline(dtype=dtype)
     elif source.kind == "single_file":
-        pipe = pipeline_class.from_single_file(source.path, config=args.base_model, torch_dtype=dtype)
+        from ltx_video.io.safetensors_header import has_model_config
+
+        if has_model_config(source.path):  # the file's own model configs; --base-model gives the text encoder
+            from ltx_video.pipelines.single_file import load_text_components
+
+            text_encoder, tokenizer = load_text_components(args.base_model, dtype)
+            pipe = pipeline_class.from_single_file(source.path, text_encoder=text_encoder, tokenizer=tokenizer,
+                                                   torch_dtype=dtype)
+        else:
+            pipe = pipeline_class.from_single_file(source.path, config=args.base_model, torch_dtype=dtype)
     else:
         pipe = pipeline_class.from_pretrained(source.path, dtype=dtype)
     if args.upsampler is not None:

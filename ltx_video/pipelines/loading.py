@@ -215,12 +215,16 @@ class LoadingMixin:
         dtype, torch_dtype = (_as_dtype(value, name) for value, name in ((dtype, "dtype"), (torch_dtype, "torch_dtype")))
         if dtype is not None and torch_dtype is not None and dtype != torch_dtype:
             raise ValueError(f"`dtype` ({dtype}) and `torch_dtype` ({torch_dtype}) differ: give one.")
+        torch_dtype = dtype if dtype is not None else torch_dtype
+        if torch_dtype is not None and (not torch_dtype.is_floating_point or torch_dtype.itemsize < 2):
+            raise ValueError(f"`torch_dtype` must be torch.float32, torch.float16 or torch.bfloat16, got {torch_dtype} "
+                             "(for an fp8 file's weights as they are: quantization='fp8').")
         components = load_single_file_pipeline_components(
             path, config=config, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
-            torch_dtype=dtype if dtype is not None else torch_dtype,
+            torch_dtype=torch_dtype, vae=vae,  # a given vae: the file's is not read
         )
-        components.update({name: module for name, module in (("vae", vae), ("latent_upsampler", latent_upsampler))
-                           if module is not None})
+        if latent_upsampler is not None:
+            components["latent_upsampler"] = latent_upsampler
         pipe = cls(**components)
         if quantization == "fp8":  # an fp8 file's e4m3 weights are kept exactly (unit scales)
             pipe.enable_fp8()

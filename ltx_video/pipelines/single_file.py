@@ -63,26 +63,36 @@ _PASS_CONFIG = "pass config= a local diffusers-format folder (with transformer/c
 
 # ---------------------------------------------------------------------------------------------- loading
 def load_single_file_components(
-    path: str | os.PathLike, *, config: str | os.PathLike | None = None, torch_dtype: torch.dtype | None = None
+    path: str | os.PathLike, *, config: str | os.PathLike | None = None, torch_dtype: torch.dtype | None = None,
+    load_vae: bool = True,
 ) -> dict:
-    """``{"transformer", "vae", "scheduler"}`` from an original LTX-Video single-file checkpoint (see the module doc).
+    """``{"transformer", "vae", "scheduler"}`` from an original LTX-Video single-file checkpoint (see the module doc);
+    with ``load_vae=False`` (a ``vae=`` given instead) the file's VAE is neither read nor required, and no "vae".
 
     Raises ``FileNotFoundError`` for a missing ``path`` (or ``config`` folder / file in it) and ``ValueError``
-    for a file that is not an LTX-Video checkpoint, an unmappable VAE config, or weights that do not match.
+    for a file that is not an LTX-Video checkpoint, an unmappable VAE config, or weights that do not match; those
+    that the tensor names alone show are raised before any tensor is read.
     """
     path = _existing_file(path)
-    folder = _config_folder(config)
-    state_dict, metadata = _read_checkpoint(path, torch_dtype or torch.float32)
+    folder = _config_folder(config, need_vae=load_vae)
+    keys, metadata = _checked_header(path, load_vae)
     original = _metadata_config(path, metadata)
+    if load_vae and folder is None and not original.get("vae"):
+        raise ValueError(
+            f"{path} has no VAE config in its metadata (the 'vae' section of the safetensors metadata 'config'), "
+            f"so the VAE's structure is unknown: {_PASS_CONFIG}."
+        )
+    skipped = () if load_vae else tuple(k for k in keys if k.startswith(VAE_PREFIX))
+    state_dict = _read_tensors(path, [k for k in keys if k not in set(skipped)], torch_dtype or torch.float32)
 
-    if not any(key.startswith(VAE_PREFIX) for key in state_dict):
-        raise ValueError(f"{path} holds no VAE weights ('{VAE_PREFIX}*' keys); an original LTX-Video file has both.")
     # diffusers' converters pop the keys they take: the transformer's (no "vae" in the name) first, then "vae.*".
     transformer_sd = convert_ltx_transformer_checkpoint_to_diffusers(state_dict)
-    try:
-        vae_sd = convert_ltx_vae_checkpoint_to_diffusers(state_dict)
-    except KeyError as e:  # the converter reads the encoder's conv_out to pick its key table
-        raise ValueError(f"{path}: the VAE weights lack {e.args[0]}") from None
+    vae_sd = {}
+    if load_vae:
+        try:
+            vae_sd = convert_ltx_vae_checkpoint_to_diffusers(state_dict)
+        except KeyError as e:  # the converter reads the encoder's conv_out to pick its key table
+            raise ValueError(f"{path}: the VAE weights lack {e.args[0]}") from None
     if state_dict:  # names with "vae" in them but not "vae.": neither converter takes them
         raise ValueError(f"{path}: keys belonging to neither the transformer nor the VAE: {_few(state_dict)}")
     # Latent statistics diffusers' VAE has no place for (std-of-stds, ...) are not weights: dropped.
@@ -90,7 +100,7 @@ def load_single_file_components(
 
     if folder is not None:
         transformer_config = LTXVideoTransformer3DModel.load_config(folder / "transformer")
-        vae_config = AutoencoderKLLTXVideo.load_config(folder / "vae")
+        vae_config = AutoencoderKLLTXVideo.load_config(folder / "vae") if load_vae else None
         scheduler_dir = folder / "scheduler"
         if (scheduler_dir / FlowMatchEulerDiscreteScheduler.config_name).is_file():
             scheduler = FlowMatchEulerDiscreteScheduler.from_config(
@@ -99,20 +109,17 @@ def load_single_file_components(
         else:
             scheduler = _default_scheduler()
     else:
-        if not original.get("vae"):
-            raise ValueError(
-                f"{path} has no VAE config in its metadata (the 'vae' section of the safetensors metadata 'config'), "
-                f"so the VAE's structure is unknown: {_PASS_CONFIG}."
-            )
-        vae_config = vae_config_from_original(original["vae"], source=str(path))
+        vae_config = vae_config_from_original(original["vae"], source=str(path)) if load_vae else None
         transformer_config = _infer_transformer_config(path, transformer_sd, original.get("transformer") or {})
         scheduler = _default_scheduler()
 
-    return {
+    components = {
         "transformer": _build(LTXVideoTransformer3DModel, transformer_config, transformer_sd, path, folder),
-        "vae": _build(AutoencoderKLLTXVideo, vae_config, vae_sd, path, folder),
         "scheduler": scheduler,
     }
+    if load_vae:
+        components["vae"] = _build(AutoencoderKLLTXVideo, vae_config, vae_sd, path, folder)
+    return components
 
 
 def load_single_file_pipeline_components(
@@ -123,15 +130,16 @@ def load_single_file_pipeline_components(
     tokenizer=None,
     scheduler: FlowMatchEulerDiscreteScheduler | None = None,
     torch_dtype: torch.dtype | None = None,
+    vae=None,
 ) -> dict:
     """All of ``LTXVideoPipeline``'s components: the file's, plus the text encoder and tokenizer.
 
     Those two are not in an original checkpoint: pass ``text_encoder=`` and ``tokenizer=``, or ``config=`` a
     local diffusers-format folder that has ``text_encoder/`` and ``tokenizer/`` (one that is passed wins).
-    ``scheduler=`` replaces the loaded scheduler.
+    ``scheduler=`` replaces the loaded scheduler; ``vae=`` is used instead of the file's VAE, which is then not read.
     """
     path = _existing_file(path)
-    folder = _config_folder(config)
+    folder = _config_folder(config, need_vae=vae is None)
     missing = [name for name, value in (("text_encoder", text_encoder), ("tokenizer", tokenizer)) if value is None]
     unavailable = [name for name in missing if folder is None or not (folder / name).is_dir()]
     if unavailable:
@@ -141,19 +149,34 @@ def load_single_file_pipeline_components(
             f"was given{where}. Either pass them (text_encoder=T5EncoderModel..., tokenizer=T5Tokenizer...), or pass "
             "config= a local diffusers-format LTX-Video folder that has text_encoder/ and tokenizer/ subfolders."
         )
-    components = load_single_file_components(path, config=folder, torch_dtype=torch_dtype)
-    index = _model_index(folder) if missing else {}
-    if text_encoder is None:
-        cls = _transformers_class(index.get("text_encoder"), "T5EncoderModel")
-        text_encoder = cls.from_pretrained(folder / "text_encoder", local_files_only=True)
-        text_encoder = text_encoder.to(torch_dtype) if torch_dtype is not None else text_encoder
-    if tokenizer is None:
-        cls = _transformers_class(index.get("tokenizer"), "AutoTokenizer")
-        tokenizer = cls.from_pretrained(folder / "tokenizer", local_files_only=True)
+    components = load_single_file_components(path, config=folder, torch_dtype=torch_dtype, load_vae=vae is None)
+    if missing:
+        loaded_encoder, loaded_tokenizer = load_text_components(folder, torch_dtype, encoder=text_encoder is None,
+                                                                tokenizer=tokenizer is None)
+        text_encoder, tokenizer = text_encoder or loaded_encoder, tokenizer or loaded_tokenizer
     components.update(text_encoder=text_encoder.eval(), tokenizer=tokenizer)
     if scheduler is not None:
         components["scheduler"] = scheduler
+    if vae is not None:
+        components["vae"] = vae
     return components
+
+
+def load_text_components(folder, torch_dtype: torch.dtype | None = None, *, encoder: bool = True,
+                         tokenizer: bool = True) -> tuple:
+    """(text encoder, tokenizer) from a diffusers-format folder's ``text_encoder/`` and ``tokenizer/`` (the classes
+    its model_index.json names; T5 by default), each None when not asked for."""
+    folder = Path(folder).expanduser()
+    index = _model_index(folder)
+    text_encoder = loaded_tokenizer = None
+    if encoder:
+        cls = _transformers_class(index.get("text_encoder"), "T5EncoderModel")
+        text_encoder = cls.from_pretrained(folder / "text_encoder", local_files_only=True)
+        text_encoder = (text_encoder.to(torch_dtype) if torch_dtype is not None else text_encoder).eval()
+    if tokenizer:
+        cls = _transformers_class(index.get("tokenizer"), "AutoTokenizer")
+        loaded_tokenizer = cls.from_pretrained(folder / "tokenizer", local_files_only=True)
+    return text_encoder, loaded_tokenizer
 
 
 def _default_scheduler() -> FlowMatchEulerDiscreteScheduler:
@@ -162,12 +185,15 @@ def _default_scheduler() -> FlowMatchEulerDiscreteScheduler:
 
 def _existing_file(path) -> Path:
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder: a diffusers-format model folder loads with from_pretrained; "
+                         "from_single_file takes an original LTX-Video .safetensors file.")
     if not path.is_file():
         raise FileNotFoundError(f"LTX-Video checkpoint not found: {path}")
     return path
 
 
-def _config_folder(config) -> Path | None:
+def _config_folder(config, need_vae: bool = True) -> Path | None:
     if config is None:
         return None
     folder = Path(config).expanduser()
@@ -175,42 +201,46 @@ def _config_folder(config) -> Path | None:
         raise FileNotFoundError(
             f"config folder not found: {folder} (config= must be a local diffusers-format folder, no hub ids)"
         )
-    for name in ("transformer/config.json", "vae/config.json"):
+    for name in ("transformer/config.json", "vae/config.json")[: 2 if need_vae else 1]:
         if not (folder / name).is_file():
             raise FileNotFoundError(f"config folder {folder} has no {name}")
     return folder
 
 
-def _read_checkpoint(path: Path, dtype: torch.dtype) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    from safetensors import safe_open
+def _checked_header(path: Path, need_vae: bool) -> tuple[list[str], dict[str, str]]:
+    """The file's tensor names and metadata, refused from the names alone (no tensor read) when it is not an
+    LTX-Video checkpoint or (``need_vae``) has no VAE."""
+    from ltx_video.io.safetensors_header import read_safetensors_header
 
+    keys, metadata = read_safetensors_header(path)
+    if not any(key.endswith("patchify_proj.weight") for key in keys):
+        hint = " (it looks like a diffusers-format model: use from_pretrained)" if "proj_in.weight" in keys else ""
+        raise ValueError(
+            f"{path} is not an LTX-Video checkpoint: it has no '{TRANSFORMER_PREFIX}patchify_proj.weight' "
+            f"key{hint}; its keys start {_few(keys)}"
+        )
+    if need_vae and not any(key.startswith(VAE_PREFIX) for key in keys):
+        raise ValueError(f"{path} holds no VAE weights ('{VAE_PREFIX}*' keys); an original LTX-Video file has both "
+                         "(or pass vae= an AutoencoderKLLTXVideo).")
+    return keys, metadata
+
+
+def _read_tensors(path: Path, keys: list[str], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The named tensors, floats (float8 too) cast to ``dtype``. A damaged file is a ValueError naming it; running
+    out of memory stays what it is."""
+    from safetensors import SafetensorError, safe_open
+
+    state_dict = {}
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
-            metadata = f.metadata() or {}
-            keys = list(f.keys())
-            if not any(key.endswith("patchify_proj.weight") for key in keys):
-                raise _NotLTX(keys)
-            state_dict = {}
             for key in keys:
                 tensor = f.get_tensor(key)
                 if tensor.is_floating_point() or tensor.dtype in _FLOAT8:
                     tensor = tensor.to(dtype)
                 state_dict[key] = tensor
-    except _NotLTX as e:
-        hint = " (it looks like a diffusers-format model: use from_pretrained)" if "proj_in.weight" in e.keys else ""
-        raise ValueError(
-            f"{path} is not an LTX-Video checkpoint: it has no '{TRANSFORMER_PREFIX}patchify_proj.weight' "
-            f"key{hint}; its keys start {_few(e.keys)}"
-        ) from None
-    except Exception as e:  # safetensors' own error type for a file that is not safetensors
+    except (SafetensorError, OSError) as e:
         raise ValueError(f"{path} is not a readable .safetensors file: {e}") from e
-    return state_dict, metadata
-
-
-class _NotLTX(Exception):
-    def __init__(self, keys):
-        super().__init__()
-        self.keys = keys
+    return state_dict
 
 
 def _metadata_config(path: Path, metadata: dict[str, str]) -> dict:
