@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--width", type=_positive_int, default=64, help="frame width in px")
     parser.add_argument("--fps", type=_positive_float, default=24.0, help="frames per second")
     parser.add_argument("--duration", type=_positive_float, default=2.0, help="clip length in seconds")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a clip set already in out_dir (its clips, prompts.json and annotations.json)")
     return parser
 
 
@@ -107,6 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sample_params(args.seed, **frame)  # reject a bad frame size / rate before writing anything
     except ValueError as error:
         parser.error(str(error))
+    held = sorted(p.name for p in args.out_dir.glob("*") if p.name in ("prompts.json", "annotations.json")
+                  or (p.name.startswith("clip_") and p.suffix == ".mp4")) if args.out_dir.is_dir() else []
+    if held and not args.overwrite:  # new clips over old ones would leave a set mixing the two
+        parser.error(f"out_dir {args.out_dir} already holds a clip set ({', '.join(held[:3])}"
+                     f"{', ...' if len(held) > 3 else ''}): give a new folder, or --overwrite to replace it")
+    for name in held:  # --overwrite: the old set goes whole, so no stale clip stays without its prompt
+        (args.out_dir / name).unlink()
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -44,7 +44,14 @@ def main(argv: list[str] | None = None) -> int:
                                    learning_rate=args.learning_rate)
         checkpoint = resolve_resume(args.resume, Path(config.output_dir))
         check_stage_options(config)  # before any clip is rendered
-        check_output_dir(config, resuming=checkpoint is not None)  # never over another run's work
+        check_output_dir(config, resuming=checkpoint is not None, checkpoint=checkpoint)  # never over another's work
+        if args.stop_after is not None and checkpoint is not None:
+            import json
+
+            resumed = json.loads((checkpoint / "step.json").read_text())["step"]
+            if args.stop_after <= resumed:
+                raise ValueError(f"--stop-after {args.stop_after} is not past the resumed step {resumed}: nothing "
+                                 "would be trained")
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2

@@ -267,7 +267,7 @@ def test_script_reports_bad_config_and_missing_checkpoint(tmp_path, autoencoders
     ("transformer", {"uncond_prob": 1.5}, "stage_options.uncond_prob must be a probability in [0, 1]"),
     ("transformer", {"audio_weight": -1}, "stage_options.audio_weight must be a number >= 0"),
     ("transformer", {"mode_probs": "text_to_video"}, "stage_options.mode_probs must be a mapping"),
-    ("transformer", {"t_distribution": 3}, "stage_options.t_distribution must be a string such as 'logit_normal'"),
+    ("transformer", {"t_distribution": 3}, "stage_options.t_distribution must be 'uniform' or 'logit_normal', got 3"),
     ("transformer", {"video_vae": "no/such/folder"}, "stage_options.video_vae must be a folder holding config.json"),
     ("continuation", {"carry_audio": "yes"}, "stage_options.carry_audio must be true or false, got 'yes'"),
     ("keyframes", {"frames": 8}, "stage_options.frames must be a list such as [0, 8, 16, 24, 32, 40, 48]"),

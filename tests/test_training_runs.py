@@ -60,7 +60,8 @@ def test_a_new_run_never_starts_over_another_runs_work(tmp_path):
     # A folder a run left before its first checkpoint holds nothing to keep: started over.
     aborted = load_train_config(_config(tmp_path, "aborted"))
     Path(aborted.output_dir).mkdir()
-    (Path(aborted.output_dir) / "config.json").write_text("{}")
+    (Path(aborted.output_dir) / "config.json").write_text(json.dumps(dataclasses.asdict(aborted)))
+    (Path(aborted.output_dir) / "log.jsonl").write_text('{"step": 1, "loss": 1.0}\n')
     check_output_dir(aborted, resuming=False)
 
 

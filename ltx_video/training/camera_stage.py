@@ -40,7 +40,7 @@ from ltx_video.conditioning.motions import prompt_with_camera, strip_camera_phra
 from ltx_video.conditioning.noise_warp import NoiseWarp
 from ltx_video.data.synthetic import sample_params
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
-from ltx_video.training.stages import TransformerStage, _options
+from ltx_video.training.stages import TransformerStage, _check_clip_size, _options
 
 __all__ = ["CameraStage", "clip_camera", "strip_camera_phrase"]
 
@@ -108,6 +108,7 @@ class CameraStage(TransformerStage):
             feature_scale=[float(v) for v in o["feature_scale"]] if o["feature_scale"] is not None else None,
         )
         self.model = _CameraObjective(transformer, self.network)
+        _check_clip_size(bank, self.vae)  # encoded whole
         self._encode_bank()
         self.model.grid = tuple(self.video_latents.shape[2:])
 

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from ltx_video.conditioning.items import pack
 from ltx_video.training.losses import sample_flow_times
-from ltx_video.training.stages import TransformerStage, _options
+from ltx_video.training.stages import TransformerStage, _check_clip_size, _options
 
 __all__ = ["ContinuationStage", "seam_flow_loss", "style_consistency_loss"]
 
@@ -86,6 +86,7 @@ class ContinuationStage(TransformerStage):
         for module in (self.vae, self.audio_vae, self.text_encoder):
             module.requires_grad_(False)
         self.model = self.network = pipe.transformer.to(device).requires_grad_(True)
+        _check_clip_size(bank, self.vae)  # encoded whole: clips the VAE cannot hold would be padded and cut
         self._encode_bank()
         frames = self.video_latents.shape[2]
         if not 1 <= o["overlap_latents"] <= frames - 2:

@@ -26,7 +26,7 @@ from ltx_video.conditioning.multi_keyframe_processor import KeyframeAdapter
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training.camera_stage import strip_camera_phrase
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
-from ltx_video.training.stages import TransformerStage, _chunks, _options
+from ltx_video.training.stages import TransformerStage, _check_clip_size, _chunks, _options
 
 __all__ = ["KeyframeStage"]
 
@@ -82,6 +82,7 @@ class KeyframeStage(TransformerStage):
                                        blocks=tuple(o["blocks"]), heads=int(o["heads"]),
                                        spatial_features=int(o["spatial_features"]))
         self.model = _KeyframeObjective(transformer, self.network)
+        _check_clip_size(bank, self.vae)  # encoded whole
         self._encode_bank()
 
     @torch.no_grad()

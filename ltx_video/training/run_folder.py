@@ -22,7 +22,7 @@ from pathlib import Path
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import DataConfig
 
-__all__ = ["RESUMABLE_CHANGES", "InterruptAtStep", "check_output_dir", "trim_log"]
+__all__ = ["RESUMABLE_CHANGES", "RUN_OUTPUTS", "InterruptAtStep", "check_output_dir", "trim_log"]
 
 #: Config keys a resumed run may change: its length, rate and bookkeeping.
 RESUMABLE_CHANGES = frozenset({"steps", "learning_rate", "output_dir", "log_every", "checkpoint_every", "keep_checkpoints"})
@@ -51,19 +51,44 @@ def _differences(old: dict, new: dict, prefix: str = "", defaults: dict | None =
     return names
 
 
-def check_output_dir(config: TrainConfig, resuming: bool) -> None:
-    """Refuse a new run over another run's work, and a resumed run whose config is not the stored one's."""
+#: What a run writes in its output folder besides config.json, log.jsonl and checkpoints/: a new run refuses a folder
+#: holding any of them (a user's own model folder of that name would be overwritten).
+RUN_OUTPUTS = ("summary.json", "video_vae", "audio_vae", "transformer", "pipeline", "camera_encoder", "keyframe_adapter")
+
+
+def _stored_run_config(path: Path) -> dict | None:
+    """A run's config.json (a JSON object with its stage and data), else None (absent, or someone else's file)."""
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return stored if isinstance(stored, dict) and {"stage", "data", "output_dir"} <= set(stored) else None
+
+
+def check_output_dir(config: TrainConfig, resuming: bool, checkpoint: Path | None = None) -> None:
+    """Refuse a new run over another run's work or over files of the names a run writes, and a resumed run whose
+    config is not the stored one's (the config of the run ``checkpoint`` came from, when it is another folder's)."""
     from ltx_video.training.trainer import latest_checkpoint
 
     folder = Path(config.output_dir)
-    stored_file = folder / "config.json"
     if not resuming:
         checkpoint = latest_checkpoint(folder) if folder.is_dir() else None
         if checkpoint is not None or (folder / "summary.json").is_file():
             held = checkpoint.relative_to(folder) if checkpoint is not None else "summary.json"
             raise ValueError(f"output_dir {folder} already holds a run ({held}): --resume latest continues it, another "
                              "output_dir starts a new one (nothing is overwritten)")
+        # A run stopped before its first checkpoint left only its config.json and log.jsonl: started over. Anything
+        # else of those names is someone's own and would be overwritten.
+        ours = _stored_run_config(folder / "config.json") is not None
+        held = [name for name in RUN_OUTPUTS if (folder / name).exists()]
+        held += [name for name in ("config.json", "log.jsonl") if (folder / name).exists() and not ours]
+        if held:
+            raise ValueError(f"output_dir {folder} holds {', '.join(held)}, which a new run would overwrite: give an "
+                             "empty or new output_dir (nothing is overwritten)")
         return
+    stored_file = folder / "config.json"
+    if checkpoint is not None and Path(checkpoint).resolve().parent.parent != folder.resolve():
+        stored_file = Path(checkpoint).resolve().parent.parent / "config.json"  # the run the checkpoint came from
     if not stored_file.is_file():
         return  # a checkpoint without its config (written by hand): nothing to compare with
     stored = json.loads(stored_file.read_text())

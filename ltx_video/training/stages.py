@@ -70,6 +70,15 @@ def _check_option(key: str, value: Any, default: Any) -> None:
     def fail(expected: str):
         raise ValueError(f"stage_options.{key} must be {expected}, got {value!r}")
 
+    if key == "t_distribution" and value not in ("uniform", "logit_normal"):
+        fail("'uniform' or 'logit_normal'")
+    if key == "mode_probs":
+        from ltx_video.training.losses import MODES
+
+        if not isinstance(value, dict) or set(value) - set(MODES) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value.values()) or not sum(
+                value.values()) > 0:
+            fail(f"a mapping of modes from {list(MODES)} to weights >= 0 with a positive total")
     if key in _FOLDER_OPTIONS:
         if value is not None and not (isinstance(value, (str, Path)) and (Path(value) / _FOLDER_OPTIONS[key]).is_file()):
             fail(f"a folder holding {_FOLDER_OPTIONS[key]} (what save_pretrained writes), or null")
@@ -418,6 +427,11 @@ def check_stage_options(config: TrainConfig) -> None:
     if data.source == "folder" and not (Path(data.root).is_dir() and any(
             p.suffix.lower() in DEFAULT_EXTENSIONS for p in walk_files(Path(data.root)))):  # linked folders too
         raise ValueError(f"data.root {data.root} must be a folder holding video files {list(DEFAULT_EXTENSIONS)}")
+    crop = config.stage_options.get("crop_frames")
+    if config.stage == "video_vae" and isinstance(crop, int) and crop > data.num_frames:
+        raise ValueError(f"stage_options.crop_frames must be at most data.num_frames ({data.num_frames}), got {crop}")
+    if config.gradient_checkpointing and config.stage == "audio_vae":
+        raise ValueError("gradient_checkpointing: the audio_vae stage's AudioAutoencoder does not support it")
     model = dict(config.model)
     if config.stage == "video_vae":
         (builder, target), model = _video_vae_kind(model)

@@ -24,6 +24,7 @@ import random
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -79,7 +80,31 @@ def resolve_resume(resume: str | None, output_dir: Path) -> Path | None:
         raise FileNotFoundError(f"--resume latest: no checkpoint in {output_dir / 'checkpoints'}")
     if not (path / "step.json").is_file():
         raise FileNotFoundError(f"--resume: {path} is not a complete checkpoint (no step.json)")
+    _check_checkpoint_files(path)
     return path
+
+
+def _check_checkpoint_files(path: Path) -> None:
+    """The files accelerate's ``load_state`` reads: present, and the weights' safetensors headers readable, so a
+    damaged checkpoint is named before any heavy work (with the earlier ones to resume from instead)."""
+    from ltx_video.io.safetensors_header import read_safetensors_header
+
+    weights = sorted(path.glob("model*.safetensors")) + sorted(path.glob("pytorch_model*.bin"))
+    problems = [] if weights else ["no model weights (model.safetensors)"]
+    problems += [f"no {name}" for name in ("optimizer.bin",) if not any(path.glob("optimizer*.bin"))]
+    for file in (w for w in weights if w.suffix == ".safetensors"):
+        try:
+            keys, _ = read_safetensors_header(file)
+            end = file.stat().st_size
+            if not keys or end < 8:
+                problems.append(f"{file.name} is empty")
+        except ValueError as error:
+            problems.append(str(error))
+    if problems:
+        earlier = sorted((p.name for p in path.parent.glob("step-*") if p != path and (p / "step.json").is_file()),
+                         key=lambda name: int(name.split("-")[1]))
+        hint = f"; resume from an earlier one: {', '.join(earlier)}" if earlier else ""
+        raise FileNotFoundError(f"--resume: checkpoint {path} is damaged ({'; '.join(problems)}){hint}")
 
 
 def summary_line(summary: dict, output_dir) -> str:
@@ -105,10 +130,16 @@ def train(
     output_dir = Path(config.output_dir)
     checkpoint = resolve_resume(resume, output_dir)  # fail before any heavy work
     check_stage_options(config)
-    check_output_dir(config, resuming=checkpoint is not None)
+    check_output_dir(config, resuming=checkpoint is not None, checkpoint=checkpoint)
     if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1):
         raise ValueError(f"stop_after must be a step >= 1, got {stop_after!r}")
+    resumed_step = json.loads((checkpoint / "step.json").read_text())["step"] if checkpoint is not None else 0
+    if stop_after is not None and stop_after <= resumed_step:
+        raise ValueError(f"stop_after {stop_after} is not past the resumed step {resumed_step}: nothing would be trained")
     accelerator = Accelerator(cpu=cpu, mixed_precision=config.mixed_precision)
+    if config.mixed_precision == "fp16" and accelerator.device.type == "cpu":
+        warnings.warn("mixed_precision fp16 does nothing on the CPU (accelerate computes in fp32 there); bf16 does "
+                      "work on the CPU", stacklevel=2)
     rank, world = accelerator.process_index, accelerator.num_processes
     main = accelerator.is_main_process
     set_seed(config.seed)  # identical initial weights on every rank
@@ -151,8 +182,6 @@ def train(
             group["lr"] = config.learning_rate * scale * _lr_lambda(config)(start)
     if start >= config.steps:
         accelerator.print(f"checkpoint {checkpoint} is at step {start} >= steps {config.steps}: nothing to train")
-    elif stop_after is not None and stop_after <= start:
-        raise ValueError(f"stop_after {stop_after} is not past the resumed step {start}: nothing would be trained")
 
     initial = parameter_checksum(model)
     began = time.perf_counter()
