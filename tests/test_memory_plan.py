@@ -133,3 +133,11 @@ def test_plan_says_when_a_folders_vae_is_not_the_one_it_models(capsys, tmp_path)
     HierarchicalVAE(latent_channels=8, block_out_channels=(8, 16, 16, 16), layers_per_block=1).save_config(tmp_path / "vae")
     assert main(["plan", "--model", str(tmp_path), *size]) == 2
     assert "this folder's vae is a HierarchicalVAE (64x)" in capsys.readouterr().err
+
+
+def test_the_default_plan_is_the_untiled_decode_a_call_runs_and_small_tiles_plan():
+    # the default planned diffusers' tiling (4.61 GiB at 1080p), which no call runs by default (17.42 GiB)
+    assert estimate_memory(LTX_VIDEO_2B, 1088, 1920, 121) == estimate_memory(LTX_VIDEO_2B, 1088, 1920, 121,
+                                                                               vae_tiling=False)
+    for tile in (32, 33, 36):  # "range() arg 3 must not be zero": a default stride of 7/8 tile under one cell
+        assert estimate_memory(LTX_VIDEO_2B, 256, 256, 9, vae_tiling=True, vae_tile=tile).vae_decode > 0
