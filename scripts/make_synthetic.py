@@ -101,6 +101,22 @@ def clip_annotations(clip: Clip, seed: int) -> dict[str, Any]:
     }
 
 
+def _clip_set(folder: Path) -> set[str]:
+    """The files of a clip set this script wrote in ``folder``: prompts.json, annotations.json and the clips they list
+    (nothing else in the folder)."""
+    names = set()
+    for index in ("prompts.json", "annotations.json"):
+        path = folder / index
+        if path.is_file():
+            names.add(index)
+            try:
+                listed = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            names |= {name for name in listed if isinstance(name, str) and "/" not in name} if isinstance(listed, dict) else set()
+    return names
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -109,13 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         sample_params(args.seed, **frame)  # reject a bad frame size / rate before writing anything
     except ValueError as error:
         parser.error(str(error))
-    held = sorted(p.name for p in args.out_dir.glob("*") if p.name in ("prompts.json", "annotations.json")
-                  or (p.name.startswith("clip_") and p.suffix == ".mp4")) if args.out_dir.is_dir() else []
+    old_set = _clip_set(args.out_dir)  # an earlier set's files: its json files and the clips they list
+    written = {f"clip_{index:05d}.mp4" for index in range(args.num)} | {"prompts.json", "annotations.json"}
+    held = sorted(name for name in old_set | written if (args.out_dir / name).exists())
     if held and not args.overwrite:  # new clips over old ones would leave a set mixing the two
-        parser.error(f"out_dir {args.out_dir} already holds a clip set ({', '.join(held[:3])}"
-                     f"{', ...' if len(held) > 3 else ''}): give a new folder, or --overwrite to replace it")
-    for name in held:  # --overwrite: the old set goes whole, so no stale clip stays without its prompt
-        (args.out_dir / name).unlink()
+        parser.error(f"out_dir {args.out_dir} already holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}"
+                     ": give a new folder, or --overwrite to replace the clip set there")
+    for name in sorted(old_set):  # --overwrite: the old set goes whole, so no stale clip stays without its prompt
+        (args.out_dir / name).unlink(missing_ok=True)
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

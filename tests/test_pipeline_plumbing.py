@@ -99,3 +99,20 @@ def test_bad_audio_arguments_are_named(av_pipe, text_encoder_calls, tmp_path):
     with pytest.raises(ValueError, match=r"`audio`: cannot read '.*notes.txt' as audio"):
         av_pipe("a red ball bounces", audio=str(not_audio), **CALL)
     assert not text_encoder_calls
+
+
+def test_from_pipe_drops_settings_checked_against_a_replaced_module():
+    from ltx_video import HierarchicalVAE
+
+    video_pipe = tiny_pipeline(0)
+    video_pipe.enable_vae_tiling(TilingConfig(tile_size=96, tile_overlap=32))  # fits the 32x VAE, not a 64x one
+    other = HierarchicalVAE(latent_channels=8, block_out_channels=(8, 16, 16, 16), layers_per_block=1).eval()
+    assert LTXVideoPipeline.from_pipe(video_pipe, vae=other).vae_tiling is None  # failed after the whole loop
+    assert LTXVideoPipeline.from_pipe(video_pipe).vae_tiling == video_pipe.vae_tiling
+
+
+def test_a_long_video_with_sound_refuses_a_schedule_that_cannot_start_from_noise(av_pipe, text_encoder_calls, tmp_path):
+    with pytest.raises(ValueError, match="generating audio needs a schedule that starts from pure noise"):
+        av_pipe.generate_long("a red ball bounces", num_frames=25, chunk_frames=17, overlap_frames=8,
+                              output=tmp_path / "long.mp4", timesteps=[900, 500], height=32, width=32)
+    assert not text_encoder_calls and not (tmp_path / "long.mp4").exists()  # made audio from sigma 0.9 noise

@@ -59,6 +59,14 @@ def test_a_strength_that_keeps_no_step_is_refused_before_the_text_encoder(pipe, 
     assert not text_encoder_calls
 
 
+def test_the_strength_advised_keeps_a_step(pipe):
+    with pytest.raises(ValueError, match=r"keeps int\(30 x 0.01\) = 0 of the 30 steps.*>= 0.034,"):
+        run(pipe, num_inference_steps=30, denoise_strength=0.01)  # advised 0.0333, which kept none either
+    for steps in (3, 7, 30):
+        lowest = float(__import__("math").ceil(1000 / steps) / 1000)
+        assert int(steps * lowest) == 1
+
+
 def test_decode_values_as_tuples_are_one_per_video_like_lists(pipe):
     # a tuple was read as one 6-D scale and failed after the whole loop ("too many values to unpack")
     as_list = run(pipe, decode_timestep=[0.05], decode_noise_scale=[0.025])

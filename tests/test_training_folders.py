@@ -107,6 +107,43 @@ def test_make_synthetic_refuses_to_mix_clip_sets(tmp_path):
     assert script.main([str(clips), "--num", "3", *args]) == 0
     with pytest.raises(SystemExit):  # the old clip_00002 stayed, without prompt or annotation
         script.main([str(clips), "--num", "2", "--seed", "10", *args])
+    (clips / "clip_holiday.mp4").write_bytes(b"a user's own clip")  # not in the set: kept by --overwrite
     assert script.main([str(clips), "--num", "2", "--seed", "10", "--overwrite", *args]) == 0
-    assert sorted(p.name for p in clips.glob("*.mp4")) == ["clip_00000.mp4", "clip_00001.mp4"]
+    assert sorted(p.name for p in clips.glob("*.mp4")) == ["clip_00000.mp4", "clip_00001.mp4", "clip_holiday.mp4"]
     assert len(json.loads((clips / "prompts.json").read_text())) == 2
+
+
+def test_a_resume_into_another_runs_folder_is_refused(tmp_path):
+    source = load_train_config(_config(tmp_path, "source"))
+    Path(source.output_dir).mkdir()
+    (Path(source.output_dir) / "config.json").write_text(json.dumps(dataclasses.asdict(source)))
+    checkpoint = _checkpoint(Path(source.output_dir), 2)
+    target = tmp_path / "finished"
+    _checkpoint(target, 4)
+    (target / "summary.json").write_text("{}")
+    into = dataclasses.replace(source, output_dir=str(target))
+    with pytest.raises(ValueError, match=r"--resume into output_dir .*finished, which holds another run "
+                                         r"\(checkpoints/step-4\)"):  # it was overwritten, logs mixed
+        check_output_dir(into, resuming=True, checkpoint=checkpoint)
+
+
+def test_a_checkpoint_kept_elsewhere_is_checked_against_the_output_folders_run(tmp_path):
+    config = load_train_config(_config(tmp_path))
+    Path(config.output_dir).mkdir()
+    (Path(config.output_dir) / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+    backup = _checkpoint(tmp_path / "backup", 6)  # backup/checkpoints/step-6, no run config beside it
+    with pytest.raises(ValueError, match=r"batch_size \(2 -> 1\)"):
+        check_output_dir(dataclasses.replace(config, batch_size=1), resuming=True, checkpoint=backup)
+
+
+def test_a_weights_file_cut_in_its_tensors_is_damaged_and_sharded_layouts_are_not(tmp_path):
+    path = _checkpoint(tmp_path, 2)
+    data = (path / "model.safetensors").read_bytes()
+    (path / "model.safetensors").write_bytes(data[:-4])  # the header whole, the last tensor's bytes short
+    with pytest.raises(FileNotFoundError, match=r"model.safetensors is cut short"):
+        resolve_resume("latest", tmp_path)
+    sharded = tmp_path / "fsdp" / "checkpoints" / "step-2"  # accelerate's FSDP sharded state: folders
+    (sharded / "pytorch_model_fsdp_0").mkdir(parents=True)
+    (sharded / "optimizer_0").mkdir()
+    (sharded / "step.json").write_text('{"step": 2}')
+    assert resolve_resume("latest", tmp_path / "fsdp") == sharded

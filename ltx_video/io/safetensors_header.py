@@ -24,6 +24,13 @@ def read_safetensors_header(path: str | Path) -> tuple[list[str], dict[str, str]
     if not isinstance(header, dict):
         raise ValueError(f"{path} is not a readable .safetensors file: its header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
+    try:  # the tensors' bytes must all be there: a file cut short by a kill or a full disk is named here
+        end = max((int(entry["data_offsets"][1]) for entry in header.values()), default=0)
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise ValueError(f"{path} is not a readable .safetensors file: its header has no tensor offsets") from None
+    size = path.stat().st_size
+    if 8 + length + end > size:
+        raise ValueError(f"{path} is cut short: its tensors need {8 + length + end} bytes, the file has {size}")
     return list(header), metadata if isinstance(metadata, dict) else {}
 
 

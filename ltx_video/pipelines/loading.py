@@ -112,8 +112,13 @@ class LoadingMixin:
             if getattr(pipeline, name, None) is not None and hasattr(type(pipe), name):
                 setattr(pipe, name, getattr(pipeline, name))
         # Settings a diffusers user expects to travel with the shared modules (diffusers keeps the VAE's own tiling
-        # flag on the module): this pipeline's tiled decode, 4K mode, and audio generation turned off.
-        for name in ("vae_tiling", "four_k_mode", "_tiling_before_4k"):
+        # flag on the module): this pipeline's tiled decode while the VAE is the same one, 4K mode while its VAE and
+        # upsampler are, and audio generation turned off. A replaced module starts without them (they were checked
+        # against the old one).
+        same_vae = pipe.vae is getattr(pipeline, "vae", None)
+        same_upsampler = getattr(pipe, "latent_upsampler", None) is getattr(pipeline, "latent_upsampler", None)
+        names = ("vae_tiling",) * same_vae + ("four_k_mode", "_tiling_before_4k") * (same_vae and same_upsampler)
+        for name in names:
             if name in vars(pipeline):
                 setattr(pipe, name, getattr(pipeline, name))
         if "audio_generation_enabled" in vars(pipeline) and "audio_generation_enabled" in vars(pipe):

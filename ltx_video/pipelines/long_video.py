@@ -338,6 +338,8 @@ class LongVideoMixin:
             num_inference_steps=args["num_inference_steps"], guidance_scale=args["guidance_scale"],
             output_type="latent", keyframes=None, camera=None, warn_prompt=warn_prompt,
         )
+        if "generates_audio" in plan_names:  # each chunk's sound starts from noise: a schedule must start at sigma 1
+            values["generates_audio"] = bool(args["audio"])
         return self.plan_generation(**values), call
 
     def _long_chunk(self, k: int, layout: ChunkLayout, args: dict, state: dict | None, run: LongRun, callback):

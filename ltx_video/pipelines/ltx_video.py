@@ -384,10 +384,11 @@ class LTXVideoPipeline(
         if denoise_strength < 1.0:  # diffusers' LTXConditionPipeline: keep the last int(N * strength) steps
             kept = min(int(len(timesteps) * denoise_strength), len(timesteps))
             if kept < 1:
+                lowest = math.ceil(1000 / len(timesteps)) / 1000  # rounded up: a strength that keeps one step
                 raise ValueError(
                     f"`denoise_strength={denoise_strength}` keeps int({len(timesteps)} x {denoise_strength}) = 0 of the "
-                    f"{len(timesteps)} steps (`num_inference_steps` or `timesteps`): give a strength >= "
-                    f"{1 / len(timesteps):.3g}, or more steps."
+                    f"{len(timesteps)} steps (`num_inference_steps` or `timesteps`): give a strength >= {lowest:g}, "
+                    "or more steps."
                 )
             timesteps, sigmas = timesteps[len(timesteps) - kept:], sigmas[len(timesteps) - kept:]
         if generates_audio and float(sigmas[0]) < 1.0:  # LTXAudioVideoPipeline: the audio starts from noise

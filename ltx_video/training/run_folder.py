@@ -86,11 +86,24 @@ def check_output_dir(config: TrainConfig, resuming: bool, checkpoint: Path | Non
             raise ValueError(f"output_dir {folder} holds {', '.join(held)}, which a new run would overwrite: give an "
                              "empty or new output_dir (nothing is overwritten)")
         return
-    stored_file = folder / "config.json"
-    if checkpoint is not None and Path(checkpoint).resolve().parent.parent != folder.resolve():
-        stored_file = Path(checkpoint).resolve().parent.parent / "config.json"  # the run the checkpoint came from
-    if not stored_file.is_file():
-        return  # a checkpoint without its config (written by hand): nothing to compare with
+    stored_files = [folder / "config.json"]
+    source = Path(checkpoint).resolve().parent if checkpoint is not None else None
+    if source is not None and source.name == "checkpoints" and source.parent != folder.resolve():
+        # Into another folder: that folder must not hold another run, and the config is the checkpoint's run's.
+        held = latest_checkpoint(folder) if folder.is_dir() else None
+        held = held.relative_to(folder) if held is not None else next(
+            (name for name in RUN_OUTPUTS if (folder / name).exists()), None)
+        if held is not None:
+            raise ValueError(f"--resume into output_dir {folder}, which holds another run ({held}): give an empty "
+                             "or new output_dir (nothing is overwritten)")
+        stored_files.insert(0, source.parent / "config.json")
+    for stored_file in stored_files:  # a checkpoint without its config (written by hand): nothing to compare with
+        if stored_file.is_file():
+            _check_same_run(config, stored_file)
+
+
+def _check_same_run(config: TrainConfig, stored_file: Path) -> None:
+    """ValueError unless ``config`` differs from the run stored in ``stored_file`` only in RESUMABLE_CHANGES."""
     stored = json.loads(stored_file.read_text())
     current = _as_stored(config)
     changed = [name for name in _differences(stored, current, defaults=_defaults()) if name.split(" ")[0].split(".")[0] not in RESUMABLE_CHANGES]

@@ -89,9 +89,11 @@ def _check_checkpoint_files(path: Path) -> None:
     damaged checkpoint is named before any heavy work (with the earlier ones to resume from instead)."""
     from ltx_video.io.safetensors_header import read_safetensors_header
 
-    weights = sorted(path.glob("model*.safetensors")) + sorted(path.glob("pytorch_model*.bin"))
+    # accelerate's names: model.safetensors / model_1... (DDP), pytorch_model*.bin (older), pytorch_model*/ folders
+    # (FSDP sharded, DeepSpeed); optimizer.bin / optimizer_1.bin, or an optimizer_0/ folder (FSDP sharded).
+    weights = sorted(path.glob("model*.safetensors")) + sorted(path.glob("pytorch_model*"))
     problems = [] if weights else ["no model weights (model.safetensors)"]
-    problems += [f"no {name}" for name in ("optimizer.bin",) if not any(path.glob("optimizer*.bin"))]
+    problems += [f"no {name}" for name in ("optimizer.bin",) if not any(path.glob("optimizer*"))]
     for file in (w for w in weights if w.suffix == ".safetensors"):
         try:
             keys, _ = read_safetensors_header(file)
