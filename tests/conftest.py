@@ -110,3 +110,14 @@ def script_module(name: str):
         yield importlib.import_module(name)
     finally:
         sys.path.remove(folder)
+
+
+@contextlib.contextmanager
+def forward_calls(module: torch.nn.Module):
+    """A list that gets one entry per forward of ``module`` while the block runs (e.g. "no text encoder ran")."""
+    calls = []
+    handle = module.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        yield calls
+    finally:
+        handle.remove()

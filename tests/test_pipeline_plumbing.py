@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import forward_calls
 
 from ltx_video import Camera, Keyframe, LTXAudioVideoPipeline, LTXVideoPipeline, TilingConfig
 from ltx_video.conditioning.camera_controller import CameraMotionEncoder
@@ -29,10 +30,8 @@ def av_pipe():
 
 @pytest.fixture()
 def text_encoder_calls(av_pipe):
-    calls = []
-    handle = av_pipe.text_encoder.register_forward_hook(lambda *_: calls.append(1))
-    yield calls
-    handle.remove()
+    with forward_calls(av_pipe.text_encoder) as calls:
+        yield calls
 
 
 @pytest.mark.parametrize("control", ["camera", "keyframes"])

@@ -9,6 +9,7 @@ import logging
 import numpy as np
 import pytest
 import torch
+from conftest import forward_calls
 from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline
 
 from ltx_video import LTXVideoPipeline
@@ -35,10 +36,8 @@ def run(pipe, **kwargs):
 
 @pytest.fixture()
 def text_encoder_calls(pipe):
-    calls = []
-    handle = pipe.text_encoder.register_forward_hook(lambda *_: calls.append(1))
-    yield calls
-    handle.remove()
+    with forward_calls(pipe.text_encoder) as calls:
+        yield calls
 
 
 def test_one_shifted_step_with_a_terminal_stretch_is_refused_not_a_nan_video(pipe, text_encoder_calls):
