@@ -33,7 +33,6 @@ __all__ = [
     "next_sigmas",
     "noise_hard_conditions",
     "rescale_to_reference_std",
-    "schedule_settings",
     "shifted_sigmas",
     "stochastic_step",
     "token_timesteps",
@@ -259,19 +258,6 @@ def apply_audio_guidance(
     if isolated is not None and guidance.audio_modality_scale != 1.0:
         guided = guided + (guidance.audio_modality_scale - 1.0) * (cond - isolated)
     return guided
-
-
-SCHEDULE_SETTINGS = (
-    "shift", "use_dynamic_shifting", "base_shift", "max_shift", "base_image_seq_len", "max_image_seq_len",
-    "shift_terminal", "time_shift_type", "use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas",
-)
-SIGMA_SPACINGS = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
-
-
-def schedule_settings(scheduler) -> dict:
-    """The settings of a diffusers flow-matching scheduler that shape its sigmas ({} for None)."""
-    config = getattr(scheduler, "config", None) or {}
-    return {k: config.get(k) for k in SCHEDULE_SETTINGS}
 
 
 def _as_list(value):

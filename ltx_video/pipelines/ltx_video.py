@@ -37,7 +37,7 @@ from ltx_video.conditioning.items import ConditioningItem, unpack
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
-from ltx_video.pipelines import denoising
+from ltx_video.pipelines import denoising, schedule
 from ltx_video.pipelines.callback_state import CallbackStateMixin
 from ltx_video.pipelines.condition_media import ConditionMediaMixin
 from ltx_video.pipelines.control import ControlMixin
@@ -113,7 +113,7 @@ class LTXVideoPipeline(
         self.generation_defaults: GenerationDefaults | None = None
         # The schedule settings of the scheduler the pipeline was built with: a scheduler swapped in later with other
         # ones is said to be unused by the linear-quadratic schedule (retrieve_schedule), once.
-        self._built_schedule_settings = denoising.schedule_settings(scheduler)
+        self._built_schedule_settings = schedule.schedule_settings(scheduler)
         self._schedule_notice_for: int | None = None
 
     # ------------------------------------------------------------------ 2. text
@@ -185,37 +185,16 @@ class LTXVideoPipeline(
         self, num_inference_steps: int, timesteps: Sequence[float] | None, timestep_schedule: str,
         num_tokens: int, device,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(timesteps, sigmas incl. the final 0): LTX-Video's, or diffusers' LTXPipeline's shifted ones."""
-        if timestep_schedule == "shifted" and timesteps is None:
-            config = self.scheduler.config
-            mu = denoising.calculate_shift(
-                num_tokens, config.get("base_image_seq_len", 256), config.get("max_image_seq_len", 4096),
-                config.get("base_shift", 0.5), config.get("max_shift", 1.15),
-            )
-            self.scheduler.set_timesteps(sigmas=denoising.shifted_sigmas(num_inference_steps), mu=mu, device=device)
-            return self.scheduler.timesteps, self.scheduler.sigmas
-        if timesteps is None:
-            self._note_unused_schedule_settings()
-            timesteps = denoising.linear_quadratic_schedule(num_inference_steps) * 1000
-        # Explicit and linear-quadratic timesteps are used as given (LTX-Video): sigma = t / 1000, no scheduler
-        # shift or terminal stretch, which would make the steps inconsistent with the timesteps.
-        timesteps = torch.tensor([float(t) for t in timesteps], dtype=torch.float32, device=device)
-        return timesteps, torch.cat([timesteps / 1000.0, timesteps.new_zeros(1)])
-
-    def _note_unused_schedule_settings(self) -> None:
-        """Warn once per scheduler when its schedule settings (diffusers' shift, Karras or exponential sigmas...)
-        differ from those the pipeline was built with, or ask for a sigma spacing: the linear-quadratic schedule
-        does not read them, as in LTX-Video, so a swapped-in scheduler would otherwise be silently unused."""
-        settings = denoising.schedule_settings(self.scheduler)
-        changed = sorted(k for k, v in settings.items() if v != self._built_schedule_settings.get(k))
-        changed += [k for k in denoising.SIGMA_SPACINGS if settings.get(k) and k not in changed]
-        if changed and self._schedule_notice_for != id(self.scheduler):
-            self._schedule_notice_for = id(self.scheduler)
-            shown = ", ".join(f"{k}={settings.get(k)!r}" for k in changed)
-            logger.warning(
-                "the scheduler's settings %s shape diffusers' shifted schedule; the linear-quadratic schedule "
-                "(LTX-Video's, this call's) does not read them: pass timestep_schedule='shifted' to use them, or `timesteps`.", shown
-            )
+        """(timesteps, sigmas incl. the final 0): LTX-Video's, or diffusers' LTXPipeline's shifted ones
+        (:func:`ltx_video.pipelines.schedule.retrieve_schedule`); a swapped-in scheduler whose settings the
+        linear-quadratic schedule does not read is said once."""
+        if timesteps is None and timestep_schedule != "shifted":
+            notice = schedule.unused_settings_notice(self.scheduler, self._built_schedule_settings)
+            if notice is not None and self._schedule_notice_for != id(self.scheduler):
+                self._schedule_notice_for = id(self.scheduler)
+                logger.warning(notice)
+        return schedule.retrieve_schedule(self.scheduler, num_inference_steps, timesteps, timestep_schedule,
+                                          num_tokens, device)
 
     # ------------------------------------------------------------------ 5. model
     def velocity_model(self, prompt_embeds, prompt_mask, negative_embeds, negative_mask, strategy, attention_kwargs,
@@ -374,34 +353,10 @@ class LTXVideoPipeline(
         timesteps, sigmas = self.retrieve_schedule(
             num_inference_steps, timesteps, timestep_schedule, math.prod(padding.latent_size), device
         )
-        if not bool(torch.isfinite(sigmas).all()):
-            config = self.scheduler.config
-            raise ValueError(
-                f"`num_inference_steps={num_inference_steps}` with timestep_schedule='shifted' gives the scheduler's "
-                f"sigmas {sigmas.tolist()} (shift_terminal={config.get('shift_terminal')}, which needs >= 2 steps): "
-                "use more steps, or timestep_schedule='linear_quadratic'."
-            )
-        if denoise_strength < 1.0:  # diffusers' LTXConditionPipeline: keep the last int(N * strength) steps
-            kept = min(int(len(timesteps) * denoise_strength), len(timesteps))
-            if kept < 1:
-                lowest = math.ceil(1000 / len(timesteps)) / 1000  # rounded up: a strength that keeps one step
-                raise ValueError(
-                    f"`denoise_strength={denoise_strength}` keeps int({len(timesteps)} x {denoise_strength}) = 0 of the "
-                    f"{len(timesteps)} steps (`num_inference_steps` or `timesteps`): give a strength >= {lowest:g}, "
-                    "or more steps."
-                )
-            timesteps, sigmas = timesteps[len(timesteps) - kept:], sigmas[len(timesteps) - kept:]
-        if generates_audio and float(sigmas[0]) < 1.0:  # LTXAudioVideoPipeline: the audio starts from noise
-            raise ValueError(
-                f"generating audio needs a schedule that starts from pure noise (sigma 1), but this one starts at "
-                f"{float(sigmas[0]):.3f} (`denoise_strength` or `timesteps`): pass `generate_audio=False`, or give "
-                "the audio with `audio=`."
-            )
-        if latents is None and float(sigmas[0]) < 1.0:
-            logger.warning(
-                "The schedule starts at sigma %.3f < 1 without `latents`: denoising starts from pure noise at a "
-                "lower noise level. Pass `latents` (e.g. a first pass) to refine them.", float(sigmas[0])
-            )
+        timesteps, sigmas = schedule.settle_schedule(
+            timesteps, sigmas, scheduler=self.scheduler, num_inference_steps=num_inference_steps,
+            denoise_strength=denoise_strength, generates_audio=generates_audio, has_latents=latents is not None,
+        )
         guidance = denoising.guidance_schedule(
             timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
             skip_block_list=[] if skip_block_list is None else skip_block_list, guidance_rescale=guidance_rescale,
