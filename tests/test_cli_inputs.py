@@ -351,7 +351,8 @@ def test_modality_guidance_comes_from_the_flags_else_the_model(tmp_path, compone
     saved = json.loads((DEFAULT_MODEL_DIR / "generation_defaults.json").read_text())
     model = {k: saved[k] for k in names if k in saved}
     assert resolved() == model
-    assert resolved("--audio-modality-scale", "1") == {k: v for k, v in model.items() if k != "audio_modality_scale"}
+    # a given 1 (off) reaches the call: left out, the model's own 8 filled it in again
+    assert resolved("--audio-modality-scale", "1") == {**model, "audio_modality_scale": 1.0}
     assert resolved("--modality-scale", "2", "--audio-modality-scale", "4") == {"modality_scale": 2.0,
                                                                                "audio_modality_scale": 4.0}
     from diffusers import LTXConditionPipeline
@@ -363,7 +364,7 @@ def test_modality_guidance_comes_from_the_flags_else_the_model(tmp_path, compone
         resolved(*folder, "--modality-scale", "2")
     sound = write_wav(tmp_path / "sound.wav", torch.zeros(16000))
     assert resolved("--audio", str(sound)) == {**model, "modality_scale": saved["given_audio"]["modality_scale"]}
-    assert resolved("--audio", str(sound), "--modality-scale", "1") == model
+    assert resolved("--audio", str(sound), "--modality-scale", "1") == {**model, "modality_scale": 1.0}
     with pytest.raises(CLIError, match="^--audio needs an audio-video model.*LTXVideoPipeline"):
         resolved(*folder, "--audio", str(sound))
     with pytest.raises(CLIError, match="^--audio and --4k cannot be combined"):

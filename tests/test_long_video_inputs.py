@@ -122,8 +122,13 @@ def test_cli_long_refuses_the_overlap_and_seed_it_cannot_run(capsys, tmp_path):
     from ltx_video.cli import main
 
     for argv, needle in ((["--overlap-frames", "28"], "--overlap-frames must be a multiple of 4 in [4, 24]"),
-                         (["--seed", str(2**63)], "--seed must be from 0 to 2**63 - 1 for long videos")):
-        code = main(["long", "a red ball bounces", "--duration", "5", "--output", str(tmp_path / "l.mp4"), *argv])
+                         (["--seed", str(2**63)], "--seed: expected a whole number from 0 to 2**63 - 1"),
+                         (["--seed", "-1"], "--seed: expected a whole number from 0 to 2**63 - 1"),  # said 2**64
+                         (["--base-model", str(tmp_path)], "--base-model is for a single-file --model")):
+        try:
+            code = main(["long", "a red ball bounces", "--duration", "5", "--output", str(tmp_path / "l.mp4"), *argv])
+        except SystemExit as exit_:  # argparse's own errors
+            code = exit_.code
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 2 and needle in err[-1], err
     assert list(tmp_path.iterdir()) == []
@@ -137,3 +142,35 @@ def test_a_run_without_a_seed_leaves_torchs_generator_alone_and_numpy_booleans_p
         pipe.generate_long("a red ball bounces", output=tmp_path / f"{name}.mp4", anchor=np.bool_(True), **call)
         draws.append(torch.rand(3))  # torch.seed() inside reseeded the global generator: two runs drew differently
     assert torch.equal(draws[0], draws[1])
+
+
+def test_cli_long_passes_a_modality_scale_of_1_and_expands_a_literal_tilde(tmp_path, monkeypatch):
+    from ltx_video.cli import build_parser
+    from ltx_video.cli.long import check_inputs
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["long", "a red ball bounces", "--duration", "2", "--output=~/x.mp4",
+                                      "--audio-modality-scale", "1"])
+    _, call = check_inputs(args)
+    # 1 (off) was dropped and the built-in model's 8 filled in: the flag did nothing
+    assert call["audio_modality_scale"] == 1 and call.get("modality_scale", 1) == 1
+    assert call["output"] == tmp_path / "x.mp4" and not (tmp_path / "~").exists()  # a "~" folder was made here
+
+
+def test_a_resume_in_another_dtype_is_refused_and_older_runs_still_resume(pipe, tmp_path):
+    import json
+
+    call = dict(LONG, num_frames=25, output=tmp_path / "d.mp4")
+    pipe.generate_long("a red ball bounces", **call)
+    pipe.to(torch.bfloat16)
+    try:
+        with pytest.raises(ValueError, match=r"`dtype` is 'bfloat16' but the run in .* was started with 'float32'"):
+            pipe.generate_long("a red ball bounces", **call)  # resumed and mixed dtypes in one file
+    finally:
+        pipe.to(torch.float32)
+    manifest = tmp_path / "d.mp4.parts" / "manifest.json"
+    recorded = json.loads(manifest.read_text())
+    del recorded["arguments"]["dtype"]  # a run started before the dtype was recorded
+    manifest.write_text(json.dumps(recorded))
+    assert pipe.generate_long("a red ball bounces", **call).path == tmp_path / "d.mp4"

@@ -95,15 +95,22 @@ def _non_negative_float(text: str) -> float:
     return _float_above(text, allow_zero=True)
 
 
-def _seed(text: str) -> int:
-    """A seed torch.Generator.manual_seed takes: 0 .. 2**64 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**64 - 1, got {text!r}") from None
-    if not 0 <= value < 2**64:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**64 - 1, got {text}")
-    return value
+def _seed_below(bits: int):
+    """A seed type for argparse: a whole number 0 .. 2**bits - 1 (64: what torch.Generator.manual_seed takes; 63:
+    a long video's, whose chunk seeds are taken modulo 2**63)."""
+    def seed(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**{bits} - 1, got {text!r}") from None
+        if not 0 <= value < 2**bits:
+            raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**{bits} - 1, got {text}")
+        return value
+
+    return seed
+
+
+_seed = _seed_below(64)
 
 
 def vae_compression(folder: Path | None) -> tuple[str, int, int]:
@@ -281,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from ltx_video.cli.long import add_parser as add_long_parser
 
-    add_long_parser(commands, _positive_int, _positive_float, _model_default, seed=_seed,
+    add_long_parser(commands, _positive_int, _positive_float, _model_default, seed=_seed_below(63),
                     non_negative_float=_non_negative_float)
 
     plan = commands.add_parser(

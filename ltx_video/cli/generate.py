@@ -48,6 +48,9 @@ class ModelSource:
 
 def inspect_model(model: Path | None, base_model: Path | None) -> ModelSource:
     """Read ``--model`` without loading weights; CLIError naming the flag if it is not a model."""
+    if model is None and base_model is not None:
+        raise CLIError("--base-model is for a single-file --model (an original .safetensors checkpoint); without "
+                       "--model the built-in model runs, which holds its own text encoder")
     if model is None:
         from ltx_video.default_model import DEFAULT_MODEL_DIR
 
@@ -55,6 +58,9 @@ def inspect_model(model: Path | None, base_model: Path | None) -> ModelSource:
         return ModelSource("builtin", DEFAULT_MODEL_DIR, "LTXAudioVideoPipeline", defaults, True)
     if not model.exists():
         raise CLIError(f"--model: not found: {model}")
+    if base_model is not None and not model.is_file():
+        raise CLIError("--base-model is for a single-file --model (an original .safetensors checkpoint); "
+                       f"{model} is a folder, which holds its own text encoder")
     if model.is_file():
         if model.suffix.lower() != ".safetensors":
             raise CLIError(f"--model: {model} is a file but not a .safetensors checkpoint; expected a diffusers-format "
@@ -205,7 +211,8 @@ def resolve_modality(args, source: ModelSource, audio: bool = True) -> dict:
         return {}
     values = {name: getattr(source.defaults, name) for name in flags}
     values.update({name: value for name, value in flags.items() if value is not None})
-    return {name: value for name, value in values.items() if value != 1}
+    # 1 is off: left out unless given (a given 1 must reach the call, or the model's own default would fill it)
+    return {name: value for name, value in values.items() if value != 1 or flags[name] is not None}
 
 
 def resolve_stg(args, source: ModelSource, use_model_defaults: bool = True) -> dict:
@@ -260,6 +267,7 @@ def _check_4k(args, source: ModelSource, config, call: dict) -> None:
 
 def check_inputs(args) -> tuple[ModelSource, object, dict]:
     """Every check that needs no model: returns the model source, the loaded --config and the call arguments."""
+    args.output = args.output.expanduser()  # a literal ~ (bash leaves it in --output=~/x.mp4)
     if not args.prompt.strip() and not args.allow_empty_prompt:
         raise CLIError("PROMPT is empty: give a prompt, or pass --allow-empty-prompt for an unconditional video")
     check_output(args.output, args.overwrite)

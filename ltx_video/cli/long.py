@@ -85,6 +85,7 @@ def _temporal_ratio(source) -> int:
 def check_inputs(args) -> tuple[object, dict]:
     """Every check that needs no model; returns the model source and the ``generate_long`` arguments. The checks
     of the arguments alone come first, before torch is imported (a second or more)."""
+    args.output = args.output.expanduser()  # a literal ~ (bash leaves it in --output=~/x.mp4)
     if (args.prompt is None) == (args.prompts is None):
         raise CLIError("give a PROMPT or --prompts FILE (one of them)")
     if args.prompts is not None:
@@ -104,8 +105,6 @@ def check_inputs(args) -> tuple[object, dict]:
         prompts = [args.prompt]
     if (args.duration is None) == (args.num_frames is None):
         raise CLIError("give --duration SECONDS or --num-frames N (one of them)")
-    if args.seed >= 2**63:  # chunk seeds are taken modulo 2**63: a larger seed would repeat a smaller one's video
-        raise CLIError(f"--seed must be from 0 to 2**63 - 1 for long videos, got {args.seed}")
     if args.resume and args.restart:
         raise CLIError("--resume and --restart exclude each other")
     parts = args.output.with_name(args.output.name + ".parts")
@@ -118,7 +117,7 @@ def check_inputs(args) -> tuple[object, dict]:
                         ("--colour-match", args.colour_match)):
         if value is not None and not 0.0 <= value <= 1.0:
             raise CLIError(f"{flag} must be in [0, 1], got {value:g}")
-    from ltx_video.pipelines.long_video import ChunkLayout, default_overlap_frames
+    from ltx_video.pipelines.long_layout import ChunkLayout, default_overlap_frames  # no torch: answers at once
 
     source = inspect_model(args.model, args.base_model)
     defaults = source.defaults
@@ -160,6 +159,7 @@ def _as_flags(text: str) -> str:
     text = text.replace("resume=False", "--restart").replace("overwrite=True", "--overwrite")
     flags = {"num_frames": "--num-frames (or --duration)", "num_inference_steps": "--steps",
              "skip_block_list": "--stg-blocks", "anchor": "--no-anchor (anchor)", "generate_audio": "--no-audio",
+             "audio": "--no-audio (audio)",
              "prompt": "PROMPT (or --prompts)"}
     return re.sub(r"`([a-z_]+)`", lambda m: flags.get(m.group(1), "--" + m.group(1).replace("_", "-")), text)
 

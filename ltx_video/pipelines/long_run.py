@@ -28,6 +28,8 @@ MANIFEST_FORMAT = "ltx_video.long_video/1"
 VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"}
 # Arguments recorded only when not at their default (so that runs from before them resume): their value when absent.
 RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk"}
+#: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
+RECORDED_SINCE = frozenset({"dtype"})
 
 
 class ArgumentMismatch(ValueError):
@@ -140,7 +142,7 @@ class LongRun:
         recorded = self.manifest["arguments"]
         # the user's arguments first: a versioned detail (colour_fit) follows from one of them (colour_match)
         for key in sorted(set(recorded) | set(arguments), key=lambda k: (k in VERSIONED, k)):
-            if recorded.get(key) == arguments.get(key):
+            if recorded.get(key) == arguments.get(key) or (key in RECORDED_SINCE and key not in recorded):
                 continue
             if key == "extra":  # the passed-through arguments (stg_scale ...): name the one that differs
                 given, started = arguments.get(key) or {}, recorded.get(key) or {}

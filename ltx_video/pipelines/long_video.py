@@ -254,6 +254,8 @@ class LongVideoMixin:
         )
         if colour_match_scope != "chunk":  # recorded only when set, so runs started before it existed resume
             arguments["colour_match_scope"] = colour_match_scope
+        # the weights' dtype changes every chunk's numbers: a resume in another dtype would not give the same file
+        arguments["dtype"] = str(self.transformer.dtype).removeprefix("torch.")
         if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
             arguments["colour_fit"] = COLOUR_FIT
         # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
