@@ -35,23 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     from ltx_video.training.config import load_train_config
     from ltx_video.training.run_folder import check_output_dir
     from ltx_video.training.stages import check_stage_options
-    from ltx_video.training.trainer import resolve_resume, summary_line, train
+    from ltx_video.training.trainer import check_stop_after, resolve_resume, summary_line, train
 
     try:
-        if args.stop_after is not None and args.stop_after < 1:
-            raise ValueError(f"--stop-after must be a step >= 1, got {args.stop_after}")
+        check_stop_after(args.stop_after, None, "--stop-after")  # the range, before the config is read
         config = load_train_config(args.config, steps=args.steps, output_dir=args.output_dir, batch_size=args.batch_size,
                                    learning_rate=args.learning_rate)
         checkpoint = resolve_resume(args.resume, Path(config.output_dir))
         check_stage_options(config)  # before any clip is rendered
         check_output_dir(config, resuming=checkpoint is not None, checkpoint=checkpoint)  # never over another's work
-        if args.stop_after is not None and checkpoint is not None:
-            import json
-
-            resumed = json.loads((checkpoint / "step.json").read_text())["step"]
-            if args.stop_after <= resumed:
-                raise ValueError(f"--stop-after {args.stop_after} is not past the resumed step {resumed}: nothing "
-                                 "would be trained")
+        check_stop_after(args.stop_after, checkpoint, "--stop-after")
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2

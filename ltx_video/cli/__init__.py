@@ -95,6 +95,11 @@ def _non_negative_float(text: str) -> float:
     return _float_above(text, allow_zero=True)
 
 
+def output_path(text: str) -> Path:
+    """An --output path with ``~`` expanded (bash leaves it in ``--output=~/x.mp4``)."""
+    return Path(text).expanduser()
+
+
 def _seed_below(bits: int):
     """A seed type for argparse: a whole number 0 .. 2**bits - 1 (64: what torch.Generator.manual_seed takes; 63:
     a long video's, whose chunk seeds are taken modulo 2**63)."""
@@ -265,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--audio", type=Path, metavar="PATH", help="audio-video models: generate the video to this sound "
                      "(a .wav, .mp3, .m4a or a video's sound track), written into the output; sampled with the model's "
                      "defaults for a given sound")
-    gen.add_argument("--output", type=Path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4); an "
+    gen.add_argument("--output", type=output_path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4); an "
                      "existing file is kept unless --overwrite")
     gen.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     gen.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")

@@ -267,7 +267,6 @@ def _check_4k(args, source: ModelSource, config, call: dict) -> None:
 
 def check_inputs(args) -> tuple[ModelSource, object, dict]:
     """Every check that needs no model: returns the model source, the loaded --config and the call arguments."""
-    args.output = args.output.expanduser()  # a literal ~ (bash leaves it in --output=~/x.mp4)
     if not args.prompt.strip() and not args.allow_empty_prompt:
         raise CLIError("PROMPT is empty: give a prompt, or pass --allow-empty-prompt for an unconditional video")
     check_output(args.output, args.overwrite)

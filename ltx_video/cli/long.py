@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ltx_video.cli import PROG, CLIError, add_guidance_arguments, check_output, vae_compression
+from ltx_video.cli import PROG, CLIError, add_guidance_arguments, check_output, output_path, vae_compression
 from ltx_video.cli.generate import (
     _check_device,
     inspect_model,
@@ -68,7 +68,7 @@ def add_parser(commands, positive_int, positive_float, model_default, *, seed, n
                       "seed derived from it")
     long.add_argument("--model", type=Path, help="a local diffusers-format folder; default: the built-in model")
     long.add_argument("--base-model", type=Path, help="with a single-file --model: the folder giving the text encoder")
-    long.add_argument("--output", type=Path, default=Path("long.mp4"), help="the .mp4 to write (default: long.mp4); "
+    long.add_argument("--output", type=output_path, default=Path("long.mp4"), help="the .mp4 to write (default: long.mp4); "
                       "an existing file is kept unless --overwrite (or --resume of the run that wrote it)")
     long.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     long.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
@@ -85,7 +85,6 @@ def _temporal_ratio(source) -> int:
 def check_inputs(args) -> tuple[object, dict]:
     """Every check that needs no model; returns the model source and the ``generate_long`` arguments. The checks
     of the arguments alone come first, before torch is imported (a second or more)."""
-    args.output = args.output.expanduser()  # a literal ~ (bash leaves it in --output=~/x.mp4)
     if (args.prompt is None) == (args.prompts is None):
         raise CLIError("give a PROMPT or --prompts FILE (one of them)")
     if args.prompts is not None:

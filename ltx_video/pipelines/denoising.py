@@ -308,13 +308,17 @@ def guidance_schedule(
         _as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, guidance_timesteps)
     )
     skip_block_list = _checked_blocks(_as_list(skip_block_list))
+    def numbers_only(entries) -> bool:
+        return bool(entries) and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in entries)
+
     for name, value in (("guidance_scale", guidance_scale), ("stg_scale", stg_scale),
-                        ("rescaling_scale", rescaling_scale), ("guidance_timesteps", guidance_timesteps)):
-        entries = value if isinstance(value, (list, tuple)) else [value]
-        if name == "guidance_timesteps" and value is None:
-            continue
-        if not entries or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in entries):
+                        ("rescaling_scale", rescaling_scale)):
+        if not numbers_only(value if isinstance(value, (list, tuple)) else [value]):
             raise ValueError(f"`{name}` must be a number or a non-empty per-interval list of numbers, got {value!r}.")
+    if guidance_timesteps is not None and not (isinstance(guidance_timesteps, (list, tuple))
+                                               and numbers_only(guidance_timesteps)):
+        raise ValueError(f"`guidance_timesteps` must be a non-empty list of numbers in 0..1000 (where each "
+                         f"per-interval guidance value starts), got {guidance_timesteps!r}.")
     lists = {
         "guidance_scale": isinstance(guidance_scale, (list, tuple)),
         "stg_scale": isinstance(stg_scale, (list, tuple)),

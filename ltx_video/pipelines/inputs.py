@@ -118,13 +118,9 @@ def check_inputs(
                 f"`timesteps` are in diffusers' units, 0..1000; got {ts}, which look like LTX-Video's 0..1 "
                 "units (multiply by 1000, or load the YAML config with ltx_video.configs.load_config)."
             )
-    if guidance_timesteps is not None:
-        given = guidance_timesteps.tolist() if hasattr(guidance_timesteps, "tolist") else guidance_timesteps
-        if not isinstance(given, (list, tuple)) or not given or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in given):
-            raise ValueError(f"`guidance_timesteps` must be a non-empty list of numbers in 0..1000 (where each "
-                             f"per-interval guidance value starts), got {guidance_timesteps!r}.")
-    if guidance_timesteps is not None and max(guidance_timesteps) <= 1.0:
+    gts = guidance_timesteps.tolist() if hasattr(guidance_timesteps, "tolist") else guidance_timesteps
+    # its form is checked by denoising.guidance_schedule (before the text encoder too); here only its units
+    if isinstance(gts, (list, tuple)) and gts and all(isinstance(v, numbers.Real) for v in gts) and max(gts) <= 1.0:
         raise ValueError(
             f"`guidance_timesteps` are in 0..1000 like `timesteps`; got {list(guidance_timesteps)} (LTX-Video's "
             "0..1 units: multiply by 1000)."

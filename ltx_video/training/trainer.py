@@ -109,6 +109,18 @@ def _check_checkpoint_files(path: Path) -> None:
         raise FileNotFoundError(f"--resume: checkpoint {path} is damaged ({'; '.join(problems)}){hint}")
 
 
+def check_stop_after(stop_after: int | None, checkpoint: Path | None, name: str = "stop_after") -> None:
+    """``stop_after`` (``name`` in messages): None, or a step >= 1 past the ``checkpoint``'s (nothing is trained
+    otherwise), refused before any work."""
+    if stop_after is None:
+        return
+    if isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1:
+        raise ValueError(f"{name} must be a step >= 1, got {stop_after!r}")
+    resumed = json.loads((checkpoint / "step.json").read_text())["step"] if checkpoint is not None else 0
+    if stop_after <= resumed:
+        raise ValueError(f"{name} {stop_after} is not past the resumed step {resumed}: nothing would be trained")
+
+
 def summary_line(summary: dict, output_dir) -> str:
     """The one line a finished run prints: steps, time, processes, where its outputs are."""
     return (f"{summary['stage']}: steps {summary['resumed_from']}..{summary['stopped_at']} of {summary['steps']} in "
@@ -133,11 +145,7 @@ def train(
     checkpoint = resolve_resume(resume, output_dir)  # fail before any heavy work
     check_stage_options(config)
     check_output_dir(config, resuming=checkpoint is not None, checkpoint=checkpoint)
-    if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1):
-        raise ValueError(f"stop_after must be a step >= 1, got {stop_after!r}")
-    resumed_step = json.loads((checkpoint / "step.json").read_text())["step"] if checkpoint is not None else 0
-    if stop_after is not None and stop_after <= resumed_step:
-        raise ValueError(f"stop_after {stop_after} is not past the resumed step {resumed_step}: nothing would be trained")
+    check_stop_after(stop_after, checkpoint)
     accelerator = Accelerator(cpu=cpu, mixed_precision=config.mixed_precision)
     if config.mixed_precision == "fp16" and accelerator.device.type == "cpu":
         warnings.warn("mixed_precision fp16 does nothing on the CPU (accelerate computes in fp32 there); bf16 does "
