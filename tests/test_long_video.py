@@ -16,6 +16,7 @@ from conftest import av_gates
 from ltx_video.io.media import read_video_tensor
 from ltx_video.io.segments import read_wav
 from ltx_video.pipelines.long_segments import colour_statistics, match_colours
+from ltx_video.pipelines import long_video
 from ltx_video.pipelines.long_video import ChunkLayout, chunk_seed
 from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
 
@@ -395,6 +396,24 @@ def test_other_arguments_are_refused_and_resume_false_starts_a_new_folder(av_pip
     assert second.folder.name == "long.mp4.parts-2" and second.chunks_generated == 3
     assert (first.folder / "manifest.json").is_file()  # the old run is kept, its video moved beside it
     assert (first.folder / "long.mp4").read_bytes() == old_bytes
+
+
+def test_killed_between_checksum_and_move_finds_its_own_file(av_pipe, tmp_path, monkeypatch):
+    # The checksum is recorded before the assembled file is moved to `output`: a run stopped between the two
+    # leaves the file in its folder, and the next call moves it into place without generating or assembling again.
+    output = tmp_path / "long.mp4"
+    out = av_pipe.generate_long("a red ball bounces", output=output, **LONG)
+    made = output.read_bytes()
+    assert not list(tmp_path.glob(".*partial*"))  # nothing is assembled beside the user's files
+    os.replace(output, out.folder / "assembled.mp4")
+
+    def assemble(*args, **kwargs):
+        raise AssertionError("assembled again")
+
+    monkeypatch.setattr(long_video, "assemble_segments", assemble)
+    again = av_pipe.generate_long("a red ball bounces", output=output, **LONG)
+    assert again.chunks_generated == 0 and output.read_bytes() == made
+    assert not (out.folder / "assembled.mp4").exists()
 
 
 def test_changed_segment_is_refused(av_pipe, tmp_path):

@@ -202,13 +202,27 @@ class LongRun:
             return None
         return load_file(str(self.folder / self.manifest["chunks"][-1]["state"]))
 
+    def assembly_path(self, output: Path) -> Path:
+        """Where the final video is assembled, inside the run's folder (same file system as ``output``)."""
+        return self.folder / f"assembled{output.suffix}"
+
     def finish_output(self, output: Path) -> None:
-        self.manifest["output"] = {"path": os.fspath(output.resolve()), "sha256": sha256_file(output)}
+        """Record the checksum of the assembled file, then move it to ``output``: a run killed between the two
+        finds its own file (in the folder or at ``output``) on the next call, never one it cannot recognise."""
+        assembled = self.assembly_path(output)
+        self.manifest["output"] = {"path": os.fspath(output.resolve()), "sha256": sha256_file(assembled)}
         self._save()
+        os.replace(assembled, output)
 
     def output_is_current(self, output: Path) -> bool:
+        """Whether ``output`` is the file this run assembled; one recorded but not yet moved there is moved now."""
         recorded = self.manifest.get("output")
-        return bool(recorded) and output.is_file() and sha256_file(output) == recorded["sha256"]
+        if not recorded:
+            return False
+        assembled = self.assembly_path(output)
+        if not output.exists() and assembled.is_file() and sha256_file(assembled) == recorded["sha256"]:
+            os.replace(assembled, output)  # killed after the checksum was recorded, before the move
+        return output.is_file() and sha256_file(output) == recorded["sha256"]
 
     def _save(self) -> None:
         with atomic_path(self.folder / "manifest.json") as partial:

@@ -517,5 +517,6 @@ class LongVideoMixin:
         if audio is not None:
             num_samples = round(layout.num_frames / args["frame_rate"] * self.audio_vae.config.sample_rate)
         output.parent.mkdir(parents=True, exist_ok=True)
-        assemble_segments(segments, output, fps=args["frame_rate"], audio=audio, num_samples=num_samples)
+        assemble_segments(segments, run.assembly_path(output), fps=args["frame_rate"], audio=audio,
+                          num_samples=num_samples)
         run.finish_output(output)
