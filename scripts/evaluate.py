@@ -4,7 +4,8 @@
     python scripts/evaluate.py a.mp4 b.mp4 --prompts prompts.json
 
 Prompts come from a sidecar ``prompts.json`` (file name -> prompt) next to the videos, or ``--prompts``, else from
-a training folder's caption beside each video (``name.txt``);
+a training folder's caption beside each video (``name.txt``); both JSON files are read and checked before any clip
+is. Rows are named by file name, or by the path as given where two inputs share a name;
 ``annotations.json`` (as written by ``scripts/make_synthetic.py``) adds ground-truth errors: the audio-video
 offset against 0 ms and the camera motion against the true one.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,13 +43,34 @@ def _videos(inputs: list[Path]) -> list[Path]:
     return files
 
 
-def _sidecar(path: Path, explicit: dict | None, name: str) -> dict | None:
-    """The entry for ``path`` in ``explicit`` or in the ``name`` JSON beside it (per folder, so two
-    folders with the same file names do not mix)."""
-    if explicit is not None:
-        return explicit.get(path.name)
-    sidecar = path.parent / name
-    return json.loads(sidecar.read_text()).get(path.name) if sidecar.is_file() else None
+def _json_object(path: Path, what: str, values: type) -> dict:
+    """``path``'s JSON object (file name -> ``values``), or ValueError naming the file and what is wrong."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{what} {path}: not a readable JSON file ({error})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} {path}: expected a JSON object (file name -> {values.__name__}), got a "
+                         f"{type(data).__name__}")
+    wrong = [key for key, value in data.items() if not isinstance(value, values)]
+    if wrong:
+        raise ValueError(f"{what} {path}: the entry for {wrong[0]!r} must be a {values.__name__}, got "
+                         f"{type(data[wrong[0]]).__name__}")
+    return data
+
+
+def _sidecars(files: list[Path], name: str, values: type) -> dict[Path, dict]:
+    """The ``name`` JSON of each folder holding one of ``files`` (per folder, so two folders with the same file
+    names do not mix), read and checked before any clip is evaluated."""
+    folders = {f.parent for f in files}
+    return {folder: _json_object(folder / name, name, values) for folder in sorted(folders)
+            if (folder / name).is_file()}
+
+
+def _labels(files: list[Path]) -> list[str]:
+    """Each file's name in the report; the path as given where two files share a name (two models' seeds)."""
+    names = [f.name for f in files]
+    return [f.name if names.count(f.name) == 1 else str(f) for f in files]
 
 
 def _aligned_audio(path: Path, num_samples_hint: int) -> np.ndarray | None:
@@ -62,11 +85,11 @@ def _aligned_audio(path: Path, num_samples_hint: int) -> np.ndarray | None:
     return audio[: max(num_samples_hint, 1)]
 
 
-def evaluate_file(path: Path, prompt: str | None, truth: dict | None) -> dict:
+def evaluate_file(path: Path, prompt: str | None, truth: dict | None, label: str | None = None) -> dict:
     """All metrics for one file; ground-truth errors when ``truth`` (its annotations) is given."""
     frames, fps = read_video_tensor(path)
     audio = _aligned_audio(path, round(frames.shape[0] / fps * SAMPLE_RATE))
-    row: dict = {"file": path.name, "frames": int(frames.shape[0]), "fps": fps}
+    row: dict = {"file": label or path.name, "frames": int(frames.shape[0]), "fps": fps}
     if frames.shape[0] < 3:
         row["error"] = "fewer than 3 frames: no temporal metric applies"
         return row
@@ -128,7 +151,7 @@ def _json_safe(value):
 
 def markdown(rows: list[dict], summary: dict) -> str:
     keys = ["file", "av_offset_ms", "av_align", "prompt_adherence", "flicker", "drift", "camera_dx", "camera_dy",
-            "camera_zoom", "camera_err_px"]
+            "camera_zoom", "camera_err_px", "error", "prompt_adherence_error"]
     keys = [k for k in keys if any(k in r for r in rows)]
     lines = []
     if rows:
@@ -146,38 +169,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="mp4 files or folders of them")
     parser.add_argument("--prompts", type=Path, help="JSON file name -> prompt (default: prompts.json beside them)")
-    parser.add_argument("--out", type=Path, default=Path("evaluation"), help="output stem (.json and .md)")
+    parser.add_argument("--out", type=Path, default=Path("evaluation"),
+                        help="output stem: STEM.json and STEM.md are written (replaced if they exist)")
     args = parser.parse_args(argv)
     try:
         files = _videos(args.inputs)
+        explicit = _json_object(args.prompts, "--prompts", str) if args.prompts is not None else None
+        prompts = _sidecars(files, "prompts.json", str) if explicit is None else {}
+        annotations = _sidecars(files, "annotations.json", dict)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    explicit = None
-    if args.prompts is not None:
-        try:
-            explicit = json.loads(args.prompts.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            parser.error(f"--prompts {args.prompts}: not a readable JSON file ({error})")
-        if not isinstance(explicit, dict):
-            parser.error(f"--prompts {args.prompts}: expected a JSON object (file name -> prompt), got a "
-                         f"{type(explicit).__name__}")
+    # Where the report goes is checked before the clips are evaluated, so a bad --out loses no work.
+    stem = args.out.with_name(args.out.name.removesuffix(".json").removesuffix(".md"))  # "run_v1.2" keeps its ".2"
+    targets = [stem.with_name(stem.name + suffix) for suffix in (".json", ".md")]
+    try:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {args.out}: cannot create its folder ({error.strerror}: {error.filename})")
+    for target in targets:
+        if target.is_dir() or not os.access(stem.parent, os.W_OK):
+            parser.error(f"--out {args.out}: cannot write {target}")
     start = time.perf_counter()
     rows = []
-    for f in tqdm(files, desc="evaluating"):
+    for f, label in zip(tqdm(files, desc="evaluating"), _labels(files), strict=True):
         try:
-            prompt = _sidecar(f, explicit, "prompts.json")
+            prompt = (explicit if explicit is not None else prompts.get(f.parent, {})).get(f.name)
             if prompt is None and f.with_suffix(".txt").is_file():  # a training folder's caption beside the video
                 prompt = f.with_suffix(".txt").read_text(encoding="utf-8-sig").strip()
-            rows.append(evaluate_file(f, prompt, _sidecar(f, None, "annotations.json")))
+            rows.append(evaluate_file(f, prompt, annotations.get(f.parent, {}).get(f.name), label))
         except Exception as error:  # one unreadable file must not end the run; it is reported in its row
-            rows.append({"file": f.name, "error": f"{type(error).__name__}: {error}"})
+            rows.append({"file": label, "error": f"{type(error).__name__}: {error}"})
     summary = summarize(rows)
     summary["seconds"] = round(time.perf_counter() - start, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     report = json.dumps(_json_safe({"summary": summary, "clips": rows}), indent=2, allow_nan=False)
-    stem = args.out.with_name(args.out.name.removesuffix(".json").removesuffix(".md"))  # "run_v1.2" keeps its ".2"
-    stem.with_name(stem.name + ".json").write_text(report)
-    stem.with_name(stem.name + ".md").write_text(markdown(rows, summary))
+    targets[0].write_text(report)
+    targets[1].write_text(markdown(rows, summary))
     print(markdown([], summary).strip())
     return 0
 

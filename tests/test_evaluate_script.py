@@ -107,3 +107,42 @@ def test_a_training_folders_captions_are_its_prompts(tmp_path, capsys):
     assert load("evaluate").main([str(clips), "--out", str(tmp_path / "eval")]) == 0
     report = json.loads((tmp_path / "eval.json").read_text())
     assert report["clips"][0]["prompt_adherence"] >= 0.5  # was nan: no prompt found
+
+
+def test_evaluate_checks_its_inputs_and_out_before_any_clip(tmp_path, capsys, monkeypatch):
+    evaluate = load("evaluate")
+
+    def never(*args, **kwargs):
+        raise AssertionError("a clip was evaluated before the arguments were checked")
+
+    monkeypatch.setattr(evaluate, "evaluate_file", never)
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "a.mp4").write_bytes(b"")
+    cases = [  # (sidecar text or None, extra arguments, message on stderr)
+        ('{"a.mp4": "a red ball bounces",}', [], "prompts.json " + str(tmp_path / "clips" / "prompts.json")
+         + ": not a readable JSON file"),
+        ('{"a.mp4": 5}', [], "the entry for 'a.mp4' must be a str, got int"),
+        (None, ["--out", str(tmp_path / "clips" / "a.mp4" / "results")], "--out"),
+    ]
+    for sidecar, extra, message in cases:
+        if sidecar is not None:
+            (tmp_path / "clips" / "prompts.json").write_text(sidecar)
+        else:
+            (tmp_path / "clips" / "prompts.json").unlink()
+        with pytest.raises(SystemExit) as exit_:
+            evaluate.main([str(tmp_path / "clips"), *extra])
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_rows_of_two_folders_with_the_same_names_are_told_apart(tmp_path, capsys):
+    for model in ("modelA", "modelB"):
+        (tmp_path / model).mkdir()
+        (tmp_path / model / "clip_000.mp4").write_bytes(b"not a video")
+    (tmp_path / "modelA" / "only.mp4").write_bytes(b"not a video")
+    assert load("evaluate").main([str(tmp_path / "modelA"), str(tmp_path / "modelB"),
+                                  "--out", str(tmp_path / "r")]) == 0
+    rows = json.loads((tmp_path / "r.json").read_text())["clips"]
+    assert [r["file"] for r in rows] == [str(tmp_path / "modelA" / "clip_000.mp4"), "only.mp4",
+                                         str(tmp_path / "modelB" / "clip_000.mp4")]
+    table = (tmp_path / "r.md").read_text()
+    assert "| file | error |" in table and "InvalidDataError" in table  # why a clip failed is in the table too

@@ -65,6 +65,33 @@ def test_psnr_matches_its_definition_and_uint8_pil_inputs_agree():
     assert ssim(frames[2], 0.5 + 0.2 * (frames[2] - 0.5)) < 0.95
 
 
+def test_psnr_and_ssim_read_every_input_form_in_the_same_units():
+    # uint8, PIL, [-1, 1] and channels-first inputs used to go straight into the formulas (peak 1): uint8 noise of
+    # 10 / 255 read -19.8 dB instead of 28.3, and (3, H, W) shrank the SSIM window to 3 pixels.
+    rng = np.random.default_rng(0)
+    clean = rng.uniform(0.2, 0.8, (32, 40, 3))
+    noisy = np.clip(clean + rng.normal(0, 10 / 255, clean.shape), 0, 1)
+    expected_psnr, expected_ssim = psnr(noisy, clean), ssim(noisy, clean)
+    assert expected_psnr == pytest.approx(10 * math.log10(1 / np.mean((noisy - clean) ** 2)))
+    as_uint8 = (noisy * 255 + 0.5).astype(np.uint8), (clean * 255 + 0.5).astype(np.uint8)
+    forms = {
+        "uint8": as_uint8,
+        "PIL": tuple(Image.fromarray(a) for a in as_uint8),
+        "[-1, 1]": (noisy * 2 - 1, clean * 2 - 1),
+        "(3, H, W) tensors": (torch.from_numpy(noisy).permute(2, 0, 1), torch.from_numpy(clean).permute(2, 0, 1)),
+        "(3, H, W) beside (H, W, 3)": (torch.from_numpy(noisy).permute(2, 0, 1), clean),
+    }
+    for name, (a, b) in forms.items():
+        tolerance = 0.05 if name in ("uint8", "PIL") else 1e-9  # rounding to 1/255
+        assert psnr(a, b) == pytest.approx(expected_psnr, abs=tolerance * 10), name
+        assert ssim(a, b) == pytest.approx(expected_ssim, abs=tolerance / 10), name
+    with pytest.raises(ValueError, match=r"image and reference must have the same shape, got \(32, 40, 3\) and "
+                                         r"\(1, 40, 3\)"):
+        psnr(noisy, clean[:1])
+    with pytest.raises(ValueError, match="reference must be finite"):
+        psnr(noisy, np.full_like(clean, np.nan))
+
+
 def test_keyframe_errors_name_the_problem():
     frames = smooth_frames(num_frames=5)
     with pytest.raises(ValueError, match="keyframe index 5 is outside"):

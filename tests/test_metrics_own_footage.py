@@ -168,3 +168,34 @@ def test_pil_frames_and_integer_audio_read_as_their_arrays():
     assert np.isfinite(as_arrays) and abs(metrics.av_sync_offset_ms(frames, pcm, FPS) - as_arrays) < 0.05
     assert np.allclose(metrics.audio_onset_times(pcm, SR), metrics.audio_onset_times(audio, SR))
     assert metrics.detect_objects(frames) == metrics.detect_objects(video)
+
+
+def test_no_samples_at_all_read_as_silence_and_a_fraction_fps_is_a_number():
+    # An empty track raised numpy's "a cannot be empty" in the onset functions; PyAV's stream.average_rate
+    # (a Fraction) was refused as fps.
+    import math
+    from fractions import Fraction
+
+    import torch
+
+    for empty in (np.zeros(0), torch.zeros(2, 0)):
+        assert metrics.audio_onset_times(empty).size == 0
+        assert math.isnan(metrics.onset_rise_ms(empty))
+    frames = np.zeros((12, 32, 32, 3), np.uint8)
+    frames[:, 10:16, 10:16] = 255
+    assert metrics.av_align_score(frames, np.zeros(0), 24) == 0.0
+    assert math.isnan(metrics.av_sync_offset_ms(frames, np.zeros(0), Fraction(24000, 1001)))
+    times, _ = metrics.video_motion_events(frames, Fraction(24000, 1001))
+    assert times.size == 0  # a still square: no event
+    with pytest.raises(ValueError, match="prompt must be a string, got int"):
+        metrics.prompt_adherence(frames, 5)
+
+
+@pytest.mark.parametrize("pitch", [150.0, 440.0, 1000.0])
+def test_white_noise_is_no_tone_at_a_low_pitch_either(pitch):
+    # Bands of +-100 Hz around every harmonic of 150 Hz covered the whole spectrum: noise alone read +21 dB.
+    noise = np.random.default_rng(0).normal(0, 0.3, 32000)
+    alone = metrics.tone_snr_db(noise, pitch_hz=pitch)
+    assert alone < 1.0  # ~0 dB where the bands cover half the spectrum, less where they cover less
+    tone = 0.5 * np.sin(2 * np.pi * pitch * np.arange(32000) / 16000)
+    assert metrics.tone_snr_db(tone + noise, pitch_hz=pitch) > alone + 4.0

@@ -92,6 +92,8 @@ def parse_prompt(prompt: str) -> PromptSpec:
 
     The camera phrase may be left out (``"a red ball bounces"``): the camera is then static.
     """
+    if not isinstance(prompt, str):
+        raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
     subject_verb, separator, motion = prompt.strip().rpartition(", the camera ")
     if not separator:
         subject_verb, motion = prompt.strip(), CAMERA_PHRASES["static"]

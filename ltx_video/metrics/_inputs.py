@@ -10,6 +10,8 @@ read as uint8 frames. Audio: float, or integer PCM scaled by its type's full sca
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import torch
 from PIL import Image
@@ -125,7 +127,7 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
 
 def check_positive(value: float, name: str) -> float:
     """``value`` as a float, or :class:`ValueError` naming it if it is not finite and > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # Fraction too: PyAV's stream.average_rate
         raise ValueError(f"{name} must be a number > 0, got {value!r}")
     value = float(value)
     if not (np.isfinite(value) and value > 0):

@@ -10,7 +10,10 @@ measurements tell how close a generated track is to that, without listeners:
   pure tone is well under 1 Hz). Compare with the expected pitch as a ratio in cents,
   ``1200 log2(f / f_expected)``.
 - :func:`tone_snr_db`: in the same windows, the energy within +-``band_hz`` (100) of the pitch and of
-  its harmonics (up to Nyquist) against all the rest, in dB. The world's own bursts give about 13 dB,
+  its harmonics (up to Nyquist) against all the rest, in dB; for pitches under ``4 band_hz`` the band is
+  narrowed to a quarter of the pitch, so the bands cover half the spectrum between harmonics (wider, they
+  would cover all of it and white noise alone would read +21 dB at 150 Hz; at a quarter it reads about 0 dB,
+  as it does at any pitch where the bands do not touch). The world's own bursts give about 13 dB,
   not more: a 20 ms exponential decay and an instantaneous attack spread the line (a Lorentzian of
   8 Hz half-width keeps about 5 % of its energy beyond +-100 Hz). Hiss, clicks and smeared spectra
   lower it; compare with the real clips' figure.
@@ -105,7 +108,8 @@ def tone_snr_db(
         sample_rate: samples per second.
         pitch_hz: the tone's pitch; :func:`tone_pitch_hz` of the track when None.
         band_hz: half-width of the band counted as the tone around each harmonic (a 64 ms Hann window's
-            main lobe is about +-31 Hz; a burst decaying in 20 ms spreads its line further).
+            main lobe is about +-31 Hz; a burst decaying in 20 ms spreads its line further); at most a
+            quarter of the pitch is used.
     """
     sample_rate = _sample_rate(sample_rate)
     band_hz = check_positive(band_hz, "band_hz")
@@ -120,7 +124,8 @@ def tone_snr_db(
     harmonics = pitch * np.arange(1, int(frequencies[-1] // pitch) + 1)
     if not len(harmonics):
         return float("nan")
-    tone = (np.abs(frequencies[:, None] - harmonics[None, :]) <= band_hz).any(axis=1)
+    band = min(band_hz, pitch / 4)  # the bands never cover more than half the spectrum (module docstring)
+    tone = (np.abs(frequencies[:, None] - harmonics[None, :]) <= band).any(axis=1)
     total = spectra.sum(axis=0)
     signal, rest = total[tone].sum(), total[~tone].sum()
     return float("inf") if rest <= 0 else float(10 * np.log10(signal / rest))

@@ -1,14 +1,27 @@
 """Fidelity of generated frames to conditioning keyframes: PSNR and SSIM.
 
-Both work on RGB in ``[0, 1]`` (see :mod:`ltx_video.metrics._inputs` for the accepted inputs).
+Both compare in ``[0, 1]``; uint8, PIL and ``[-1, 1]`` inputs are brought there first (see
+:mod:`ltx_video.metrics._inputs` for the accepted inputs).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
+from PIL import Image
 
 from ltx_video.metrics._image import gaussian_blur
-from ltx_video.metrics._inputs import FramesLike, ImageLike, as_frames, as_image, is_signed_range
+from ltx_video.metrics._inputs import (
+    FramesLike,
+    ImageLike,
+    _numpy,
+    _unit_range,
+    as_frames,
+    as_image,
+    is_signed_range,
+)
+
+ArrayLike = torch.Tensor | np.ndarray | Image.Image
 
 __all__ = ["keyframe_fidelity", "psnr", "ssim"]
 
@@ -17,18 +30,44 @@ _SSIM_RADIUS = 5  # an 11-tap window, as in Wang et al. (2004)
 _SSIM_K1, _SSIM_K2 = 0.01, 0.03
 
 
-def psnr(image: np.ndarray, reference: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB of two equal-shape arrays in ``[0, 1]``.
+def _pair(image, reference) -> tuple[np.ndarray, np.ndarray]:
+    """Both inputs as float64 in ``[0, 1]``, of one shape (never broadcast): PIL images and uint8 are divided by
+    255; floats are read as ``[-1, 1]`` when either has a negative value (as :func:`keyframe_fidelity` reads a
+    keyframe against its video), else as ``[0, 1]``; a ``(3, H, W)`` beside an ``(H, W, 3)`` is turned to match."""
+    arrays = []
+    for value, name in ((image, "image"), (reference, "reference")):
+        if isinstance(value, Image.Image):
+            value = np.asarray(value.convert("RGB"))
+        elif not isinstance(value, (torch.Tensor, np.ndarray)):
+            raise ValueError(f"{name} must be a PIL image, torch.Tensor or numpy array, got {type(value).__name__}")
+        arrays.append(_numpy(value))
+    signed = any(is_signed_range(a) for a in arrays)
+    x, y = (_unit_range(a, name, signed) for a, name in zip(arrays, ("image", "reference"), strict=True))
+    if x.shape != y.shape and x.ndim == y.ndim == 3 and x.shape == y.shape[1:] + y.shape[:1] and y.shape[0] == 3:
+        y = y.transpose(1, 2, 0)  # channels-first reference beside a channels-last image
+    elif x.shape != y.shape and x.ndim == y.ndim == 3 and y.shape == x.shape[1:] + x.shape[:1] and x.shape[0] == 3:
+        x = x.transpose(1, 2, 0)
+    if x.shape != y.shape:
+        raise ValueError(f"image and reference must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+    return x, y
 
-    ``PSNR = 10 * log10(1 / MSE)`` with the MSE over all pixels and channels (peak value 1);
-    ``inf`` when the arrays are identical.
+
+def psnr(image: ArrayLike, reference: ArrayLike) -> float:
+    """Peak signal-to-noise ratio in dB of two images (or videos) of the same shape.
+
+    ``PSNR = 10 * log10(1 / MSE)`` with the MSE over all pixels and channels, after both are brought to
+    ``[0, 1]``: uint8 and PIL images by ``/ 255``, floats in ``[-1, 1]`` (either has a negative value) by
+    ``(x + 1) / 2``, floats in ``[0, 1]`` as they are. ``inf`` when the two are identical. Shapes must match
+    (no broadcasting), except that a ``(3, H, W)`` is compared with an ``(H, W, 3)``.
     """
-    mse = float(np.mean((np.asarray(image, np.float64) - np.asarray(reference, np.float64)) ** 2))
+    x, y = _pair(image, reference)
+    mse = float(np.mean((x - y) ** 2))
     return float("inf") if mse == 0.0 else float(10.0 * np.log10(1.0 / mse))
 
 
-def ssim(image: np.ndarray, reference: np.ndarray) -> float:
-    """Structural similarity (Wang et al. 2004) of two ``(H, W, 3)`` images in ``[0, 1]``.
+def ssim(image: ImageLike, reference: ImageLike) -> float:
+    """Structural similarity (Wang et al. 2004) of two RGB images, ``(H, W, 3)`` or ``(3, H, W)``, PIL, uint8 or
+    float (brought to ``[0, 1]`` as :func:`psnr` does).
 
     Per channel, local means ``mu``, variances ``sigma^2`` and covariance ``sigma_xy`` are taken
     under an 11 x 11 Gaussian window of sigma 1.5 px (smaller frames: the largest odd window that
@@ -37,8 +76,11 @@ def ssim(image: np.ndarray, reference: np.ndarray) -> float:
     with ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``, ``L = 1``. The result is the mean over positions,
     then over the three RGB channels (not luminance only). 1 for identical images.
     """
-    x = np.asarray(image, np.float64)
-    y = np.asarray(reference, np.float64)
+    x, y = _pair(image, reference)
+    if x.ndim == 3 and x.shape[0] == 3 and x.shape[-1] != 3:
+        x, y = x.transpose(1, 2, 0), y.transpose(1, 2, 0)
+    if x.ndim != 3 or x.shape[-1] != 3:
+        raise ValueError(f"image must have shape (H, W, 3) or (3, H, W), got {tuple(x.shape)}")
     radius = min(_SSIM_RADIUS, (min(x.shape[:2]) - 1) // 2)
     if radius < 1:
         raise ValueError(f"images must be at least 3 x 3 pixels for SSIM, got {x.shape[0]} x {x.shape[1]}")

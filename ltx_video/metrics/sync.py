@@ -67,6 +67,8 @@ def audio_onset_envelope(audio: AudioLike, sample_rate: int = 16000) -> np.ndarr
 
 
 def _gaussian_smooth(signal: np.ndarray, sigma: float) -> np.ndarray:
+    if signal.size == 0:  # no audio at all: nothing to smooth (np.convolve refuses an empty array)
+        return np.zeros(0)
     radius = int(np.ceil(3 * sigma))
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     # "full" then the centred slice: the same length as ``signal`` even when it is shorter than the taps
