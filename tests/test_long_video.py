@@ -15,8 +15,8 @@ from conftest import av_gates
 
 from ltx_video.io.media import read_video_tensor
 from ltx_video.io.segments import read_wav
-from ltx_video.pipelines.long_segments import colour_statistics, match_colours
 from ltx_video.pipelines import long_video
+from ltx_video.pipelines.long_segments import colour_statistics, match_colours
 from ltx_video.pipelines.long_video import ChunkLayout, chunk_seed
 from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
 
