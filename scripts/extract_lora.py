@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(same seeds, the tuned pipeline's defaults) and print the PSNR between them")
     parser.add_argument("--dtype", choices=["float32", "float16"], default="float16",
                         help="the LoRA's stored precision (default float16; loaded into the model's own)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the files an earlier extraction wrote in --out")
     args = parser.parse_args(argv)
     for flag, folder in (("--base", args.base), ("--tuned", args.tuned)):
         if not (folder / "transformer" / "config.json").is_file():
@@ -41,6 +42,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--rank/--ranks must be >= 1, got {args.ranks or args.rank}")
     if args.ranks is None and args.out is None:
         parser.error("--out is needed (or --ranks to print the shares only)")
+    if args.ranks is None:
+        out = args.out.resolve()
+        for flag, folder in (("--base", args.base), ("--tuned", args.tuned)):
+            if out == folder.resolve() or folder.resolve() in out.parents:
+                parser.error(f"--out {args.out} is inside {flag} {folder}: give a folder of its own (the pipeline's "
+                             "files would be replaced)")
+        written = [name for name in OUTPUTS if (args.out / name).exists()]
+        if written and not args.overwrite:
+            parser.error(f"--out {args.out} already holds {', '.join(written)}: pass --overwrite to replace them, "
+                         "or give another folder")
 
     classes = {flag: _class_names(folder) for flag, folder in (("--base", args.base), ("--tuned", args.tuned))}
     for flag, (transformer_class, _) in classes.items():
@@ -82,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             check(args.base, args.tuned, args.out, args.check)
     return 0
 
+
+# what an extraction writes in --out
+OUTPUTS = ("pytorch_lora_weights.safetensors", "camera_encoder", "generation_defaults.json")
 
 # transformer classes (as saved in transformer/config.json) -> where they are defined
 TRANSFORMERS = {

@@ -109,6 +109,8 @@ def test_audio_video_pipeline_upsampler_path_is_video_only():
     out = pipe(**KW, height=64, width=64, output_type="pt", generator=gen())
     assert out.frames.shape == (1, 17, 3, 64, 64)
     assert type(out).__name__ == "LTXAudioVideoPipelineOutput" and out.audio is None  # as a video-only call's
+    assert out.frame_rate == 25.0  # the default; None before: export_to_video(out, path) wrote a 30 fps call at 24
+    assert pipe(**KW, height=64, width=64, frame_rate=30, generator=gen(), output_type="latent").frame_rate == 30.0
     frames, audio = pipe(**KW, height=64, width=64, output_type="pt", generator=gen(), return_dict=False)
     assert torch.equal(frames, out.frames) and audio is None
 
@@ -154,3 +156,29 @@ def test_hierarchical_vae_path_is_one_pass_with_tiled_decoding_and_keeps_the_aud
     assert not torch.allclose(out.frames, plain.frames, atol=1e-3)  # 4 tiles without overlap: not the whole decode
     with pytest.raises(ValueError, match="tile_size must be a multiple of the VAE's spatial compression 64"):
         pipe.enable_4k_mode(TilingConfig(tile_size=96, tile_overlap=32))
+
+
+def test_a_vae_swapped_in_later_brings_its_grid():
+    """``pipe.vae = HierarchicalVAE(...)`` kept the 32x grid of the VAE the pipeline was built with: a 64x VAE
+    decoded 2 x 2 latents to 128 px, cropped to 64 without a word."""
+    from ltx_video.testing import tiny_pipeline
+
+    swapped = tiny_pipeline()
+    swapped.vae = tiny_hierarchical_vae()
+    built = type(swapped)(**{**tiny_pipeline().components, "vae": tiny_hierarchical_vae()})
+    for pipe in (swapped, built):
+        pipe.set_progress_bar_config(disable=True)
+    assert (swapped.vae_spatial_compression_ratio, swapped.video_processor.config.vae_scale_factor) == (64, 64)
+    args = dict(KW, height=64, width=64, num_frames=9, output_type="latent")
+    assert swapped(**args, generator=gen()).frames.shape == (1, 8, 2, 1, 1)
+    assert torch.equal(swapped(**dict(args, output_type="pt"), generator=gen()).frames,
+                       built(**dict(args, output_type="pt"), generator=gen()).frames)
+    assert swapped.enable_4k_mode(HIERARCHICAL_TILING) == "hierarchical_vae"
+
+
+def test_refine_timesteps_are_checked_as_the_call_checks_them(pipe):
+    """LTX-Video's 0..1 units and repeated values passed enable_4k_mode and failed after the whole first pass."""
+    for timesteps, match in (([0.9094, 0.7250, 0.4219], "in diffusers' units, 0..1000"),
+                             ([900, 900, 500], "strictly decreasing")):
+        with pytest.raises(ValueError, match=rf"`refine_timesteps` .*{match}"):
+            pipe.enable_4k_mode(TILING, latent_upsampler=tiny_latent_upsampler(), refine_timesteps=timesteps)

@@ -174,3 +174,19 @@ def test_a_resume_in_another_dtype_is_refused_and_older_runs_still_resume(pipe, 
     del recorded["arguments"]["dtype"]  # a run started before the dtype was recorded
     manifest.write_text(json.dumps(recorded))
     assert pipe.generate_long("a red ball bounces", **call).path == tmp_path / "d.mp4"
+
+
+def test_a_rerun_answers_from_the_manifest_without_the_text_encoder(pipe, tmp_path):
+    # Rerunning a notebook cell (the same arguments, or one changed) ran T5 before the manifest was read.
+    from conftest import forward_calls
+
+    output = tmp_path / "a.mp4"
+    pipe.generate_long("a red ball bounces", output=output, **LONG)
+    with forward_calls(pipe.text_encoder) as calls:
+        assert pipe.generate_long("a red ball bounces", output=output, **LONG).chunks_generated == 0
+        with pytest.raises(ValueError, match=r"`num_inference_steps` is 3 but the run in .* was started with 2"):
+            pipe.generate_long("a red ball bounces", output=output, **{**LONG, "num_inference_steps": 3})
+    assert calls == []
+    with pytest.raises(ValueError, match=r"`num_inference_steps` must be an integer >= 1"):  # a new run: planned
+        pipe.generate_long("a red ball bounces", output=tmp_path / "b.mp4", **{**LONG, "num_inference_steps": 0})
+    assert not (tmp_path / "b.mp4.parts").exists()

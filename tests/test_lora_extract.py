@@ -170,3 +170,14 @@ def test_extract_script_takes_an_ltx_video_folder_and_refuses_mixed_ones(tmp_pat
     with pytest.raises(SystemExit):
         extract_lora.main(["--base", str(tmp_path / "av"), "--tuned", str(tmp_path / "tuned"), "--out", str(tmp_path / "x")])
     assert "a LoRA needs the same architecture" in capsys.readouterr().err
+    # --out never replaces a pipeline's files or an earlier extraction's without --overwrite (the base's
+    # generation_defaults.json was replaced by the tuned one's; --out = --tuned crashed after writing).
+    before = {p: p.read_bytes() for p in (tmp_path / "base").rglob("*") if p.is_file()}
+    for out, message in ((tmp_path / "base", "is inside --base"), (tmp_path / "tuned" / "lora", "is inside --tuned"),
+                         (tmp_path / "lora", "already holds pytorch_lora_weights.safetensors: pass --overwrite")):
+        with pytest.raises(SystemExit):
+            extract_lora.main(["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--out", str(out)])
+        assert message in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (tmp_path / "base").rglob("*") if p.is_file()} == before
+    assert extract_lora.main(["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--rank", "8",
+                              "--out", str(tmp_path / "lora"), "--overwrite"]) == 0

@@ -115,3 +115,42 @@ def test_a_long_video_with_sound_refuses_a_schedule_that_cannot_start_from_noise
         av_pipe.generate_long("a red ball bounces", num_frames=25, chunk_frames=17, overlap_frames=8,
                               output=tmp_path / "long.mp4", timesteps=[900, 500], height=32, width=32)
     assert not text_encoder_calls and not (tmp_path / "long.mp4").exists()  # made audio from sigma 0.9 noise
+
+
+# ------------------------------------------------------------- fourth round (2026-12-07): notebook users
+def test_frame_rate_zero_is_named_on_the_audio_video_pipeline(av_pipe, text_encoder_calls):
+    for extra in ({}, {"audio": torch.zeros(16000), "audio_sample_rate": 16000}):  # ZeroDivisionError before
+        with pytest.raises(ValueError, match=r"`frame_rate` must be > 0, got 0"):
+            av_pipe("a red ball bounces", height=32, width=32, num_frames=9, num_inference_steps=2, frame_rate=0,
+                    **extra)
+    assert text_encoder_calls == []
+
+
+def test_every_bar_follows_set_progress_bar_config(tmp_path, capsys):
+    # The tiles' and the chunks' bars read only `disable`: their own desc stayed, and disable=None (tqdm's "not on a
+    # terminal") still printed them where the steps' bar was hidden.
+    pipe = tiny_pipeline(seed=0)
+    pipe.enable_vae_tiling(TilingConfig(tile_size=32, tile_overlap=0, tile_frames=8, frame_overlap=0))
+    call = dict(height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16)
+    long = dict(call, num_frames=17, chunk_frames=9, overlap_frames=8, seed=0)
+    capsys.readouterr()
+    pipe.set_progress_bar_config(desc="MYDESC")
+    pipe("a red ball bounces", **call)
+    pipe.generate_long("a red ball bounces", output=tmp_path / "a.mp4", **long)
+    shown = capsys.readouterr().err
+    assert "MYDESC" in shown and "VAE tiles" not in shown and "chunks" not in shown
+    pipe.set_progress_bar_config(disable=None)  # captured stderr is no terminal: nothing
+    pipe("a red ball bounces", **call)
+    pipe.generate_long("a red ball bounces", output=tmp_path / "b.mp4", **long)
+    assert capsys.readouterr().err == ""
+
+
+def test_reprs_of_media_arguments_name_their_shape_not_their_pixels():
+    from ltx_video.conditioning.items import ConditioningItem
+
+    clip = torch.rand(9, 3, 32, 32)
+    assert repr(Keyframe(clip, 8)) == ("Keyframe(image_or_clip=Tensor(shape=(9, 3, 32, 32), dtype=torch.float32), "
+                                       "frame_index=8, strength=1.0, placement='tokens')")
+    assert repr(ConditioningItem(np.zeros((3, 9, 32, 32), np.float32), 0, 0.5)) == (
+        "ConditioningItem(media_item=ndarray(shape=(3, 9, 32, 32), dtype=float32), media_frame_number=0, "
+        "conditioning_strength=0.5)")

@@ -8,6 +8,7 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -147,3 +148,99 @@ def test_a_weights_file_cut_in_its_tensors_is_damaged_and_sharded_layouts_are_no
     (sharded / "optimizer_0").mkdir()
     (sharded / "step.json").write_text('{"step": 2}')
     assert resolve_resume("latest", tmp_path / "fsdp") == sharded
+
+
+# --------------------------------------------------------- fourth round (2026-12-07): a user's own data folder
+def test_rotation_and_resume_see_only_the_runs_own_step_folders(tmp_path):
+    # A copy named step-best broke --resume latest (int('best')); a copy named step-2-backup was rotated away.
+    from ltx_video.training.trainer import _save_checkpoint, latest_checkpoint
+
+    for step in (2, 4):
+        _checkpoint(tmp_path, step)
+    for name in ("step-best", "step-2-before-lr-change"):
+        copy = tmp_path / "checkpoints" / name
+        copy.mkdir()
+        (copy / "step.json").write_text(json.dumps({"step": 2}))
+    assert latest_checkpoint(tmp_path).name == "step-4"
+
+    class Accelerator:  # what _save_checkpoint uses of accelerate's
+        is_main_process = True
+
+        def save_state(self, path):
+            Path(path).mkdir(parents=True)
+
+        def wait_for_everyone(self):
+            pass
+
+    _save_checkpoint(Accelerator(), tmp_path, 6, keep=2)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        "step-2-before-lr-change", "step-4", "step-6", "step-best"]
+
+
+def _own_clip(path: Path, value: int, frames: int) -> None:
+    from ltx_video import export_to_video
+
+    export_to_video(np.full((frames, 32, 32, 3), value / 255, np.float32), str(path), fps=12)
+
+
+def test_a_capped_folder_says_what_it_leaves_out_and_a_missing_caption_is_said_once(tmp_path):
+    from fractions import Fraction
+
+    from ltx_video.data.video_folder import VideoFolderDataset, VideoFolderWarning
+    from ltx_video.training.data import ClipBank, DataConfig
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    _own_clip(clips / "a_long_take.mp4", 40, 48)  # 5 clips of 9 frames
+    _own_clip(clips / "b_holiday.mp4", 200, 12)  # no caption
+    (clips / "a_long_take.txt").write_text("a long take")
+    data = DataConfig(source="folder", root=str(clips), num_clips=3, height=32, width=32, num_frames=9, fps=12.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bank = ClipBank(data, show_progress=False)
+    messages = [str(w.message) for w in caught]
+    assert bank.prompts == ["a long take"] * 3
+    assert any("data.num_clips 3: the first 3 of the folder's 6 clips are used; 1 of its 2 files are left out whole"
+               in m for m in messages), messages
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bank = ClipBank(dataclasses.replace(data, num_clips=0), show_progress=False)
+    said = [str(w.message) for w in caught if "no caption" in str(w.message)]
+    assert len(said) == 1 and "b_holiday.mp4" in said[0] and bank.prompts.count("") == 1
+    # A Fraction frame rate (VideoFolderConfig takes one) with a file too short: skipped with the usual warning
+    # (the message's :g format raised TypeError on a Fraction).
+    _own_clip(clips / "c_short.mp4", 90, 5)
+    with pytest.warns(VideoFolderWarning, match=r"c_short.mp4.*frames at 11.988 fps is shorter"):
+        VideoFolderDataset(clips, num_frames=9, height=32, width=32, fps=Fraction(12000, 1001))
+
+
+def test_shapes_that_need_only_configs_are_refused_before_any_clip(tmp_path, monkeypatch):
+    # model.in_channels against the VAE's latent channels, and data.height against its compression, were refused
+    # only after every clip of the folder was decoded.
+    from diffusers import AutoencoderKLLTXVideo
+
+    from ltx_video.models.audio import AudioAutoencoder
+    from ltx_video.training import data as training_data
+    from ltx_video.training.components import build_video_vae
+
+    build_video_vae(**VAE).save_pretrained(tmp_path / "vae")
+    AudioAutoencoder(latent_channels=8).save_pretrained(tmp_path / "audio_vae")
+    assert AutoencoderKLLTXVideo.load_config(tmp_path / "vae")["latent_channels"] == 8
+
+    def never(*args, **kwargs):
+        raise AssertionError("a clip was read")
+
+    monkeypatch.setattr(training_data, "synthetic_clip", never)
+    options = {"video_vae": str(tmp_path / "vae"), "audio_vae": str(tmp_path / "audio_vae")}
+    model = {"in_channels": 16, "out_channels": 16, "num_layers": 1, "audio_in_channels": 8}
+    for name, data, message in (
+        ("channels", DATA, r"model.in_channels / audio_in_channels must equal the autoencoders' latent channels \(8, 8\)"),
+        ("size", {**DATA, "height": 20}, r"data.height and data.width must be multiples of 8 .*got (20 x 32|32 x 20)"),
+    ):
+        config = load_train_config(_config(tmp_path, name, stage="transformer", model=model if name == "channels" else {
+            "in_channels": 8, "out_channels": 8, "audio_in_channels": 8}, data=data, stage_options=options))
+        with pytest.raises(ValueError, match=message):
+            check_stage_options(config)
+    config = load_train_config(_config(tmp_path, "vae_size", data={**DATA, "width": 20}))
+    with pytest.raises(ValueError, match=r"data.height and data.width must be multiples of 8 .*got (20 x 32|32 x 20)"):
+        check_stage_options(config)

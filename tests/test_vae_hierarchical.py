@@ -369,3 +369,29 @@ def test_enable_tiling_as_diffusers_vaes_offer_it():
     assert tiled.shape == whole.shape and torch.equal(tiled, direct) and not torch.equal(tiled, whole)
     with pytest.raises(ValueError, match="tile_size must be a multiple of the VAE's spatial compression 64"):
         vae.enable_tiling(TilingConfig(tile_size=96, tile_overlap=32))
+
+
+def test_diffusers_memory_savers_take_their_own_keywords():
+    """``enable_tiling(tile_sample_min_height=...)`` and ``enable_slicing()``, as user code written for
+    ``AutoencoderKLLTXVideo`` calls them, failed (TypeError / AttributeError)."""
+    torch.manual_seed(0)
+    vae = HierarchicalVAE(latent_channels=8, block_out_channels=(8, 16, 16, 16), layers_per_block=1).eval()
+    x = torch.rand(2, 3, 9, 128, 128) * 2 - 1
+    with torch.no_grad():
+        latents = vae.encode(x).latent_dist.mode()
+        whole = vae.decode(latents).sample
+        vae.enable_slicing()
+        torch.testing.assert_close(vae.encode(x).latent_dist.mode(), latents, atol=1e-5, rtol=0)
+        sliced = vae.decode(latents).sample
+        torch.testing.assert_close(sliced[1:], vae.decode(latents[1:]).sample, atol=0, rtol=0)  # one at a time
+        torch.testing.assert_close(sliced, whole, atol=1e-5, rtol=0)
+    vae.disable_slicing()
+    vae.enable_tiling(tile_sample_min_height=128, tile_sample_stride_height=64, tile_sample_min_num_frames=8,
+                      tile_sample_stride_num_frames=8)
+    assert (vae.tiling.tile_size, vae.tiling.tile_overlap, vae.tiling.tile_frames, vae.tiling.frame_overlap) == (
+        128, 64, 8, 0)
+    with pytest.raises(ValueError, match=r"enable_tiling\(tile_sample_min_height=100\): .*multiple of the VAE's "
+                                         r"spatial compression 64"):
+        vae.enable_tiling(tile_sample_min_height=100)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['tile_size'\]"):
+        vae.enable_tiling(tile_size=128)

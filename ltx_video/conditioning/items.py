@@ -43,6 +43,21 @@ class ConditioningItem:
         if isinstance(self.media_item, (str, Path)) and not Path(self.media_item).exists():
             raise ValueError(f"`media_item` file not found: {self.media_item}")
 
+    def __repr__(self) -> str:
+        return (f"ConditioningItem(media_item={media_summary(self.media_item)}, media_frame_number="
+                f"{self.media_frame_number}, conditioning_strength={self.conditioning_strength})")
+
+
+def media_summary(media: Any) -> str:
+    """A short description of a media argument for ``repr`` (a tensor or array by its shape and dtype, a list by
+    its length): the dataclasses' own repr printed every pixel of a clip."""
+    if hasattr(media, "shape") and hasattr(media, "dtype"):
+        return f"{type(media).__name__}(shape={tuple(media.shape)}, dtype={media.dtype})"
+    if isinstance(media, (list, tuple)):
+        kinds = sorted({type(m).__name__ for m in media})
+        return f"[{len(media)} x {'/'.join(kinds) or 'nothing'}]"
+    return repr(media)
+
 
 def pack(latents: torch.Tensor) -> torch.Tensor:
     """(B, C, F, H, W) -> (B, F*H*W, C), frame-major (patch size 1, as every LTX-Video checkpoint)."""

@@ -34,6 +34,8 @@ import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
+from ltx_video.conditioning.items import media_summary
+
 __all__ = ["Keyframe", "KeyframeAdapter", "MultiKeyframeProcessor", "cubic_smoothstep", "keyframe_latent_index"]
 
 
@@ -58,6 +60,10 @@ class Keyframe:
     frame_index: int
     strength: float = 1.0
     placement: str = "tokens"
+
+    def __repr__(self) -> str:
+        return (f"Keyframe(image_or_clip={media_summary(self.image_or_clip)}, frame_index={self.frame_index}, "
+                f"strength={self.strength}, placement={self.placement!r})")
 
     def __post_init__(self):
         index, strength = self.frame_index, self.strength

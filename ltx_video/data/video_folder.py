@@ -433,7 +433,7 @@ class VideoFolderDataset(Dataset):
             available = _num_output_frames(info, cfg.fps or info.fps)
             if available < cfg.num_frames:
                 warnings.warn(
-                    f"skipping video file {str(path)!r}: {available} frames at {cfg.fps or info.fps:g} fps "
+                    f"skipping video file {str(path)!r}: {available} frames at {float(cfg.fps or info.fps):g} fps "
                     f"is shorter than one clip of num_frames={cfg.num_frames}",
                     VideoFolderWarning,
                     stacklevel=3,

@@ -48,7 +48,7 @@ class EfficiencyMixin:
         return tiled_decode(
             decode, latents, self.vae_tiling, spatial_ratio=self.vae_spatial_compression_ratio,
             temporal_ratio=self.vae_temporal_compression_ratio,
-            progress=not getattr(self, "_progress_bar_config", {}).get("disable", False),
+            progress=dict(getattr(self, "_progress_bar_config", {})),  # set_progress_bar_config, as diffusers' bars
         )
 
     def enable_efficient_attention(

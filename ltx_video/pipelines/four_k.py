@@ -121,7 +121,9 @@ def _generate_4k(pipe, mode: FourKMode, arguments: dict[str, Any]):
 
     if isinstance(result, tuple):
         return (result[0], None)
-    return LTXAudioVideoPipelineOutput(frames=result.frames, audio=None, audio_latents=None)
+    (frame_rate,) = pipe.call_defaults(frame_rate=arguments.get("frame_rate"))  # export_to_video(output, path) reads it
+    return LTXAudioVideoPipelineOutput(frames=result.frames, audio=None, audio_latents=None,
+                                       frame_rate=float(frame_rate))
 
 
 class FourKMixin:
@@ -157,9 +159,15 @@ class FourKMixin:
             raise ValueError(f"`tiling` must be a TilingConfig, got {type(tiling).__name__}.")
         tiling.check(self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
         timesteps = [float(t) for t in refine_timesteps]
-        if not timesteps or not all(0 < t < 1000 for t in timesteps) or timesteps != sorted(timesteps, reverse=True):
+        if (not timesteps or not all(0 < t < 1000 for t in timesteps)
+                or any(a <= b for a, b in zip(timesteps, timesteps[1:], strict=False))):  # as the call's `timesteps`
             raise ValueError(
-                f"`refine_timesteps` must be decreasing values in (0, 1000), got {list(refine_timesteps)}."
+                f"`refine_timesteps` must be strictly decreasing values in (0, 1000), got {list(refine_timesteps)}."
+            )
+        if max(timesteps) <= 1.0:  # refused by the second pass after the whole first one before
+            raise ValueError(
+                f"`refine_timesteps` are in diffusers' units, 0..1000; got {list(refine_timesteps)}, which look like "
+                "LTX-Video's 0..1 units: multiply them by 1000."
             )
         if not 0.0 <= adain_factor <= 1.0:
             raise ValueError(f"`adain_factor` must be in [0, 1], got {adain_factor}.")

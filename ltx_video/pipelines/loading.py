@@ -72,6 +72,18 @@ class LoadingMixin:
             del components["latent_upsampler"]
         return components
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "vae" and value is not None and "video_processor" in self.__dict__:
+            # A VAE swapped in later (``pipe.vae = HierarchicalVAE(...)``, ``register_modules``) brings its own
+            # compression: the latent grid and the processor follow it, as ``LTXVideoPipeline(**components)`` sets
+            # them (they were kept from the VAE the pipeline was built with: a 64x VAE decoded a 32x grid).
+            from diffusers.video_processor import VideoProcessor
+
+            self.vae_spatial_compression_ratio = value.spatial_compression_ratio
+            self.vae_temporal_compression_ratio = value.temporal_compression_ratio
+            self.video_processor = VideoProcessor(vae_scale_factor=self.vae_spatial_compression_ratio)
+
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
         """diffusers' ``from_pretrained``; a local path may be a ``Path``, and a missing one is named in the error.

@@ -261,9 +261,12 @@ class LongVideoMixin:
         # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
         # only after the last chunk failed, so a run started with them is refused at once
         arguments["writer"] = WRITER
-        # Every per-chunk argument is checked by planning the first chunk, before any folder is made.
+        # Every per-chunk argument is checked by planning the first chunk, before any folder is made; a run to resume
+        # (one with finished chunks) was planned with its recorded arguments, which LongRun.open compares, so a rerun
+        # of a finished call or one with a changed argument answers without running the text encoder.
         self._long_warned = set()
-        self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
+        if not (resume and LongRun.recorded_arguments(output) is not None):
+            self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
         if output.is_file() and not overwrite and not LongRun.has_runs(output):
             raise ValueError(f"`output` {output} exists and no run in {output.name}.parts wrote it: pass overwrite=True "
                              "to replace it (nothing is replaced without it)")
@@ -286,8 +289,8 @@ class LongVideoMixin:
 
         state = run.load_state()
         generated = 0
-        bar = tqdm(total=layout.num_chunks, initial=run.num_finished, desc="chunks", unit="chunk",
-                   disable=getattr(self, "_progress_bar_config", {}).get("disable", False))
+        bar = tqdm(total=layout.num_chunks, initial=run.num_finished,
+                   **{"desc": "chunks", "unit": "chunk", **getattr(self, "_progress_bar_config", {})})
         started = time.perf_counter()
         try:
             for k in range(run.num_finished, layout.num_chunks):

@@ -119,6 +119,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
     # ------------------------------------------------------------------ 1. audio inputs
     def audio_length(self, num_frames: int, frame_rate: float) -> tuple[int, int]:
         """(samples, tokens) for ``num_frames / frame_rate`` seconds: ``round(sr * T)`` and ``ceil(sr * T / factor)``."""
+        if not frame_rate > 0:  # the call's own check (inputs.check_inputs) comes after this
+            raise ValueError(f"`frame_rate` must be > 0, got {frame_rate!r}.")
         sample_rate, factor = self.audio_vae.config.sample_rate, self.audio_vae.config.temporal_factor
         seconds_samples = sample_rate * num_frames / frame_rate
         return round(seconds_samples), math.ceil(seconds_samples / factor - 1e-9)

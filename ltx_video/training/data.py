@@ -115,12 +115,11 @@ class DataConfig:
         return hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:12]
 
 
-def _caption(video: Path) -> str:
-    """The caption beside ``video`` (``name.txt``, UTF-8, a byte-order mark dropped); "" with a warning if none."""
+def _caption(video: Path) -> str | None:
+    """The caption beside ``video`` (``name.txt``, UTF-8, a byte-order mark dropped); None if there is none."""
     caption = video.with_suffix(".txt")
     if not caption.is_file():
-        warnings.warn(f"{video}: no {caption.name} beside it; its clips train with the empty prompt", stacklevel=3)
-        return ""
+        return None
     try:
         return caption.read_text(encoding="utf-8-sig").strip()
     except UnicodeDecodeError as error:
@@ -197,6 +196,19 @@ class ClipBank:
         dataset = VideoFolderDataset(c.root, num_frames=c.num_frames, height=c.height, width=c.width, fps=c.fps,
                                      require_audio=c.require_audio)
         count = len(dataset) if c.num_clips == 0 else min(c.num_clips, len(dataset))
+        used = list(dict.fromkeys(dataset.clip(i).file.path for i in range(count)))
+        if count < len(dataset):
+            left_out = len(dataset.files) - len(used)
+            warnings.warn(f"data.num_clips {c.num_clips}: the first {count} of the folder's {len(dataset)} clips are used"
+                          + (f"; {left_out} of its {len(dataset.files)} files are left out whole" if left_out else "")
+                          + " (data.num_clips: 0 uses every clip)", stacklevel=2)
+        # Every caption is read (and a bad one refused) before any clip is decoded; a missing one is said once.
+        captions = {path: _caption(Path(path)) for path in used}
+        missing = [path for path, caption in captions.items() if caption is None]
+        if missing:
+            warnings.warn(f"{len(missing)} of the files have no caption (name.txt) beside them; their clips train with "
+                          f"the empty prompt ({', '.join(map(str, missing[:3]))}{' ...' if len(missing) > 3 else ''})",
+                          stacklevel=2)
         clips, unreadable, silent = [], {}, set()
         for i in tqdm(range(count), desc="reading clips", disable=not show_progress):
             clip = dataset.clip(i)
@@ -207,7 +219,7 @@ class ClipBank:
             except (*_READ_ERRORS, _ClipReadError) as error:  # a file cut short, or changed since indexing
                 unreadable[clip.file.path] = f"{type(error).__name__}: {error}"
                 continue
-            prompt = _caption(Path(item["path"]))
+            prompt = captions[clip.file.path] or ""
             silent.update([item["path"]] if not item["has_audio"] else [])
             audio = item["audio"][: c.num_samples]
             audio = torch.nn.functional.pad(audio, (0, c.num_samples - audio.shape[0]))

@@ -42,7 +42,7 @@ from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
 from ltx_video.training.config import TrainConfig
-from ltx_video.training.data import ClipBank
+from ltx_video.training.data import ClipBank, DataConfig
 from ltx_video.training.losses import MODES, joint_flow_loss, sample_flow_times
 
 __all__ = ["AudioVAEStage", "TransformerStage", "VideoVAEStage", "build_stage", "object_pixels"]
@@ -219,9 +219,10 @@ def _build_video_vae(model: dict[str, Any]) -> nn.Module:
     return builder(**arguments)
 
 
-def _check_clip_size(bank: ClipBank, vae) -> None:
+def _check_clip_size(bank: ClipBank | DataConfig, vae) -> None:
     """ValueError unless whole clips fit the VAE's compression (they are encoded whole)."""
-    c, s, t = bank.config, vae.spatial_compression_ratio, vae.temporal_compression_ratio
+    c = bank if isinstance(bank, DataConfig) else bank.config
+    s, t = vae.spatial_compression_ratio, vae.temporal_compression_ratio
     if c.height % s or c.width % s or (c.num_frames - 1) % t:
         raise ValueError(f"data.height and data.width must be multiples of {s} and data.num_frames {t}k + 1 for this "
                          f"VAE, got {c.height} x {c.width} x {c.num_frames}")
@@ -291,12 +292,7 @@ class TransformerStage:
         self.model = self.network = components.build_transformer(**config.model)
         if o["init_transformer"] is not None:
             self._load_initial_weights(o["init_transformer"])
-        cfg = self.model.config
-        if cfg.in_channels != self.vae.config.latent_channels or cfg.audio_in_channels != self.audio_vae.config.latent_channels:
-            raise ValueError("model.in_channels / audio_in_channels must equal the autoencoders' latent channels "
-                             f"({self.vae.config.latent_channels}, {self.audio_vae.config.latent_channels})")
-        if cfg.caption_channels != self.text_encoder.config.d_model:
-            raise ValueError(f"model.caption_channels must equal the text encoder's d_model {self.text_encoder.config.d_model}")
+        _check_transformer_fit(self.model, self.vae, self.audio_vae, self.text_encoder)
         self._encode_bank()
 
     def _load_initial_weights(self, folder) -> None:
@@ -445,10 +441,52 @@ def check_stage_options(config: TrainConfig) -> None:
 
         accepted = _parameters(LTXAudioVideoTransformer3DModel.__init__)
     else:  # the fine-tuning stages take their model from stage_options.pipeline
-        return
-    unknown = sorted(set(model) - accepted)
+        accepted = None
+    unknown = sorted(set(model) - accepted) if accepted is not None else []
     if unknown:
         raise ValueError(f"model: unknown key(s) {unknown} for stage {config.stage!r}; accepted: {sorted(accepted)}")
+    check_shapes(config)
+
+
+def _check_transformer_fit(model, vae, audio_vae, text_encoder) -> None:
+    """ValueError unless the transformer's input widths are the autoencoders' latent channels and the text
+    encoder's width."""
+    cfg = model.config
+    if cfg.in_channels != vae.config.latent_channels or cfg.audio_in_channels != audio_vae.config.latent_channels:
+        raise ValueError("model.in_channels / audio_in_channels must equal the autoencoders' latent channels "
+                         f"({vae.config.latent_channels}, {audio_vae.config.latent_channels})")
+    if cfg.caption_channels != text_encoder.config.d_model:
+        raise ValueError(f"model.caption_channels must equal the text encoder's d_model {text_encoder.config.d_model}")
+
+
+def _video_vae_from_config(folder: str | Path):
+    """A saved video VAE's class built from its ``config.json`` alone (call under ``torch.device("meta")``)."""
+    from diffusers import AutoencoderKLLTXVideo
+
+    vae_class = AutoencoderKLLTXVideo
+    if json.loads((Path(folder) / "config.json").read_text()).get("_class_name") == "HierarchicalVAE":
+        from ltx_video.models.autoencoders import HierarchicalVAE as vae_class
+    return vae_class.from_config(vae_class.load_config(folder))
+
+
+def check_shapes(config: TrainConfig) -> None:
+    """What needs only the models' configs, checked before any clip is read: the clip size against the video
+    VAE's compression and the transformer against its autoencoders and text encoder. The models are built on the
+    meta device (no memory, no weights read)."""
+    from ltx_video.models.audio import AudioAutoencoder
+
+    o = {**stage_class(config.stage).defaults, **config.stage_options}
+    with torch.device("meta"):
+        if config.stage == "video_vae":
+            _check_clip_size(config.data, _build_video_vae(config.model))
+        elif config.stage == "transformer" and o["video_vae"] and o["audio_vae"]:
+            vae = _video_vae_from_config(o["video_vae"])
+            _check_clip_size(config.data, vae)
+            audio_vae = AudioAutoencoder.from_config(AudioAutoencoder.load_config(o["audio_vae"]))
+            text_encoder = components.build_text_encoder(len(components.word_tokenizer()), **o["text_encoder"])
+            _check_transformer_fit(components.build_transformer(**config.model), vae, audio_vae, text_encoder)
+        elif o.get("pipeline") and (Path(o["pipeline"]) / "vae" / "config.json").is_file():  # the fine-tunes
+            _check_clip_size(config.data, _video_vae_from_config(Path(o["pipeline"]) / "vae"))
 
 
 def _parameters(function) -> set[str]:

@@ -20,6 +20,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import random
 import shutil
 import sys
@@ -42,10 +43,17 @@ __all__ = ["latest_checkpoint", "parameter_checksum", "resolve_resume", "train"]
 _NEVER_FREED: list = []  # a distributed run's DDP model and optimizer (see the end of ``train``)
 
 
+def _run_checkpoints(folder: Path) -> list[Path]:
+    """The complete ``step-N`` folders (N a whole number, with their ``step.json``) in ``folder``, oldest first:
+    what a run wrote itself; a copy the user named otherwise (``step-best``, ``step-2-backup``) is none of them."""
+    done = [p for p in folder.glob("step-*") if re.fullmatch(r"step-\d+", p.name) and (p / "step.json").is_file()]
+    return sorted(done, key=lambda p: int(p.name.removeprefix("step-")))
+
+
 def latest_checkpoint(output_dir: Path) -> Path | None:
     """The newest complete ``checkpoints/step-N`` folder (one with its ``step.json``), or None."""
-    done = [p for p in (output_dir / "checkpoints").glob("step-*") if (p / "step.json").is_file()]
-    return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
+    done = _run_checkpoints(output_dir / "checkpoints")
+    return done[-1] if done else None
 
 
 @torch.no_grad()
@@ -103,8 +111,7 @@ def _check_checkpoint_files(path: Path) -> None:
         except ValueError as error:
             problems.append(str(error))
     if problems:
-        earlier = sorted((p.name for p in path.parent.glob("step-*") if p != path and (p / "step.json").is_file()),
-                         key=lambda name: int(name.split("-")[1]))
+        earlier = [p.name for p in _run_checkpoints(path.parent) if p != path]
         hint = f"; resume from an earlier one: {', '.join(earlier)}" if earlier else ""
         raise FileNotFoundError(f"--resume: checkpoint {path} is damaged ({'; '.join(problems)}){hint}")
 
@@ -274,9 +281,7 @@ def _save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep
     accelerator.save_state(str(path))  # every rank takes part; the main process writes
     if accelerator.is_main_process:
         (path / "step.json").write_text(json.dumps({"step": step}))  # written last: marks it complete
-        done = sorted((p for p in path.parent.glob("step-*") if (p / "step.json").is_file()),
-                      key=lambda p: int(p.name.split("-")[1]))
-        for old in done[:-keep]:
+        for old in _run_checkpoints(path.parent)[:-keep]:  # only the run's own step-N folders rotate
             shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
 

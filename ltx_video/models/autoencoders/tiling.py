@@ -136,12 +136,13 @@ def tiled_decode(
     *,
     spatial_ratio: int,
     temporal_ratio: int,
-    progress: bool = False,
+    progress: bool | dict = False,
 ) -> torch.Tensor:
     """Latents (B, C, F, h, w) -> video (B, 3, 1 + (F - 1) r, h s, w s), decoding one tile at a time.
 
     ``decode`` maps a latent tile to its pixels (``lambda z: vae.decode(z, temb, return_dict=False)[0]``). The
-    output is float32 on ``config.output_device`` (default: the latents' device).
+    output is float32 on ``config.output_device`` (default: the latents' device). ``progress``: a bar over the
+    tiles (True), or tqdm's options for it (a pipeline's ``set_progress_bar_config``).
     """
     config.check(spatial_ratio, temporal_ratio)
     batch, _, num_latent_frames, height, width = latents.shape
@@ -160,7 +161,10 @@ def tiled_decode(
     device = torch.device(config.output_device) if config.output_device is not None else latents.device
     out = None
     tiles = [(t, i, j) for t in range(len(times)) for i in range(len(rows)) for j in range(len(cols))]
-    for t, i, j in tqdm(tiles, desc="VAE tiles", disable=not progress or len(tiles) == 1):
+    options = {"desc": "VAE tiles", **(progress if isinstance(progress, dict) else {"disable": not progress})}
+    if len(tiles) == 1:
+        options["disable"] = True
+    for t, i, j in tqdm(tiles, **options):
         (a, b), (y0, y1), (x0, x1) = times[t], rows[i], cols[j]
         pixels = decode(latents[:, :, a:b, y0:y1, x0:x1])
         if out is None:

@@ -425,17 +425,37 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         self.spatial_compression_ratio = spatial_compression
         self.temporal_compression_ratio = temporal_compression
         self.tiling = None  # a TilingConfig once enable_tiling() is called
+        self.use_slicing = False  # one video of a batch at a time (enable_slicing), as diffusers' VAEs
 
-    def enable_tiling(self, tiling=None) -> None:
+    def enable_tiling(self, tiling=None, **diffusers_tiles: int) -> None:
         """Decode one tile at a time (a :class:`~ltx_video.models.autoencoders.tiling.TilingConfig`, default
         ``TilingConfig()``, checked against this VAE's compression): the memory saver diffusers' video VAEs offer
-        as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE."""
-        from ltx_video.models.autoencoders.tiling import checked_tiling
+        as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE. diffusers' own keywords
+        (``tile_sample_min_height`` / ``_width`` / ``_num_frames`` and ``tile_sample_stride_*``, as
+        ``AutoencoderKLLTXVideo.enable_tiling`` takes them) are read as a ``TilingConfig``: square tiles of the
+        minimum size, overlapping by minimum - stride, in pixels and in frames; those not given keep
+        ``TilingConfig()``'s values."""
+        from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling
 
-        self.tiling = checked_tiling(tiling, self.spatial_compression_ratio, self.temporal_compression_ratio)
+        if not diffusers_tiles:
+            self.tiling = checked_tiling(tiling, self.spatial_compression_ratio, self.temporal_compression_ratio)
+            return
+        try:
+            tiling = _diffusers_tiling(tiling, diffusers_tiles, TilingConfig)
+            self.tiling = checked_tiling(tiling, self.spatial_compression_ratio, self.temporal_compression_ratio)
+        except ValueError as error:  # named as the user gave it
+            given = ", ".join(f"{k}={v}" for k, v in diffusers_tiles.items())
+            raise ValueError(f"enable_tiling({given}): {error}") from None
 
     def disable_tiling(self) -> None:
         self.tiling = None
+
+    def enable_slicing(self) -> None:
+        """Encode and decode a batch one video at a time, as diffusers' VAEs do after ``enable_slicing()``."""
+        self.use_slicing = True
+
+    def disable_slicing(self) -> None:
+        self.use_slicing = False
 
     def _check_video(self, x: torch.Tensor) -> None:
         s, r = self.spatial_compression_ratio, self.temporal_compression_ratio
@@ -449,7 +469,8 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
     def encode(self, x: torch.Tensor, return_dict: bool = True) -> AutoencoderKLOutput | tuple:
         """Video (B, 3, 1 + r k, H, W) in [-1, 1] -> posterior over latents (B, latent_channels, 1 + k, H/s, W/s)."""
         self._check_video(x)
-        posterior = DiagonalGaussianDistribution(self.encoder(x))
+        moments = torch.cat([self.encoder(v) for v in x.split(1)]) if self.use_slicing else self.encoder(x)
+        posterior = DiagonalGaussianDistribution(moments)
         return AutoencoderKLOutput(latent_dist=posterior) if return_dict else (posterior,)
 
     def decode(self, z: torch.Tensor, temb: torch.Tensor | None = None,
@@ -459,14 +480,19 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
             raise ValueError("HierarchicalVAE.decode takes no timestep (config.timestep_conditioning is False)")
         if z.ndim != 5 or z.shape[1] != self.config.latent_channels:
             raise ValueError(f"expected latents (B, {self.config.latent_channels}, F, h, w), got {tuple(z.shape)}")
-        if self.tiling is None:
-            sample = self.decoder(z)
+        if self.use_slicing and z.shape[0] > 1:
+            sample = torch.cat([self._decode(v) for v in z.split(1)])
         else:
-            from ltx_video.models.autoencoders.tiling import tiled_decode
-
-            sample = tiled_decode(self.decoder, z, self.tiling, spatial_ratio=self.spatial_compression_ratio,
-                                  temporal_ratio=self.temporal_compression_ratio).to(z.dtype)
+            sample = self._decode(z)
         return DecoderOutput(sample=sample) if return_dict else (sample,)
+
+    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+        if self.tiling is None:
+            return self.decoder(z)
+        from ltx_video.models.autoencoders.tiling import tiled_decode
+
+        return tiled_decode(self.decoder, z, self.tiling, spatial_ratio=self.spatial_compression_ratio,
+                            temporal_ratio=self.temporal_compression_ratio).to(z.dtype)
 
     def forward(self, sample: torch.Tensor, sample_posterior: bool = False, return_dict: bool = True,
                 generator: torch.Generator | None = None) -> DecoderOutput | tuple:
@@ -474,3 +500,34 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         posterior = self.encode(sample).latent_dist
         z = posterior.sample(generator=generator) if sample_posterior else posterior.mode()
         return self.decode(z, return_dict=return_dict)
+
+
+_DIFFUSERS_TILES = ("tile_sample_min_height", "tile_sample_min_width", "tile_sample_min_num_frames",
+                    "tile_sample_stride_height", "tile_sample_stride_width", "tile_sample_stride_num_frames")
+
+
+def _diffusers_tiling(tiling, given: dict[str, int], config_class):
+    """diffusers' ``enable_tiling`` keywords as a ``TilingConfig`` (see ``HierarchicalVAE.enable_tiling``)."""
+    unknown = sorted(set(given) - set(_DIFFUSERS_TILES))
+    if unknown:
+        raise TypeError(f"enable_tiling() got unexpected keyword argument(s) {unknown}; accepted: `tiling` or "
+                        f"{list(_DIFFUSERS_TILES)}")
+    if tiling is not None:
+        raise ValueError("give `tiling` or diffusers' tile_sample_* keywords, not both")
+    base = config_class()
+    pairs = {}
+    given = dict(given)
+    for kind in ("min", "stride"):  # one side given: the tiles are square, the other side is the same
+        height, width = f"tile_sample_{kind}_height", f"tile_sample_{kind}_width"
+        given.setdefault(height, given.get(width))
+        given.setdefault(width, given[height])
+    for axis, default_size, default_overlap in (("height", base.tile_size, base.tile_overlap),
+                                                ("width", base.tile_size, base.tile_overlap),
+                                                ("num_frames", base.tile_frames, base.frame_overlap)):
+        size = given.get(f"tile_sample_min_{axis}") or default_size
+        stride = given.get(f"tile_sample_stride_{axis}") or size - default_overlap
+        pairs[axis] = (size, size - stride)
+    if pairs["height"] != pairs["width"]:
+        raise ValueError("HierarchicalVAE's tiles are square: the height and width sizes and strides must be equal")
+    return config_class(tile_size=pairs["height"][0], tile_overlap=pairs["height"][1],
+                        tile_frames=pairs["num_frames"][0], frame_overlap=pairs["num_frames"][1])
