@@ -20,8 +20,8 @@ import dataclasses
 import json
 import math
 import os
-import re
 import random
+import re
 import shutil
 import sys
 import time
