@@ -357,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()} {os.cpu_count()} cores, PyTorch {torch.__version__}\n")
+    if args.parts is not None and not args.parts.is_file():
+        parser.error(f"--parts {args.parts}: no such file (a --json file of an earlier --section gpu run)")
     if "gpu" in (args.section or []) and not (args.small or args.parts) and not torch.cuda.is_available():
         parser.error("--section gpu: no CUDA device here; add --small for the CPU check")
     if torch.cuda.is_available():

@@ -38,6 +38,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error(f"--runs must be >= 1, got {args.runs}")
     rows = {name: [] for name in [*COMMANDS, BASELINE[0]]}
     for command in [*COMMANDS.values(), BASELINE[1]]:
         wall_seconds(command)  # warm-up: file cache, bytecode

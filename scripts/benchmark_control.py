@@ -402,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
 
     pipe = load_default_pipeline() if args.pipeline is None else LTXAudioVideoPipeline.from_pretrained(args.pipeline)
     pipe.set_progress_bar_config(disable=True)
+    learned = [s for s in args.settings if s.startswith("learned")]
+    if "camera" in args.sections and learned and pipe.camera_encoder is None:  # its rows were dropped without a word
+        parser.error(f"--settings {' '.join(learned)}: the pipeline {args.pipeline or '(built-in)'} has no motion "
+                     "encoder (camera_encoder); leave them out or give a --pipeline that has one")
     seeds = "held-out seeds" if args.seed0 == SEED0 else f"seeds from {args.seed0}"
     report = [f"Machine: {_machine()}; pipeline: {args.pipeline or 'built-in'}; {args.num} {seeds} per row"]
     if "camera" in args.sections:

@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sections", nargs="+", choices=["mid", "builtin", "activations"],
                         default=["mid", "builtin", "activations"])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda" if torch.cuda.is_available() else "cpu",
                         help="device of the activations section")
     parser.add_argument("--grid", type=int, nargs=3, default=[4, 16, 16], metavar=("F", "H", "W"),
                         help="latent grid of the activations section")
@@ -369,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.layers < 1 or min(args.heads) < 1 or min(args.grid) < 1 or args.repeats < 1:
         parser.error("--layers, --heads, --grid and --repeats must be >= 1")
+    if args.device == "cuda" and not torch.cuda.is_available():  # found after the other sections before
+        parser.error("--device cuda: no CUDA device here; use --device cpu")
     report = [f"Machine: {_machine()}"]
     if "mid" in args.sections:
         for heads in args.heads:

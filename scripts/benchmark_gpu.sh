@@ -11,8 +11,15 @@
 # section imports ltx_video.testing, which imports the data package, which needs PyAV.
 set -u
 out=${1:?usage: benchmark_gpu.sh OUTDIR [BUDGET_SECONDS] [--check]}
-budget=${2:-540}
-check=${3:-}
+budget=540
+check=
+for arg in "${@:2}"; do  # BUDGET_SECONDS and --check, in either order
+    case $arg in
+        --check) check=--check ;;
+        *[!0-9]* | '') echo "benchmark_gpu.sh: BUDGET_SECONDS must be a whole number of seconds, got '$arg'" >&2; exit 2 ;;
+        *) budget=$arg ;;
+    esac
+done
 mkdir -p "$out"
 start=$SECONDS
 export HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1

@@ -278,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.duration < 20:
         parser.error("--duration must be >= 20 s (two 10-second sync windows)")
+    if args.num < 1:  # -1 loaded the model and wrote an empty report over an earlier one
+        parser.error(f"--num must be >= 1, got {args.num}")
     args.out.mkdir(parents=True, exist_ok=True)
     if args.memory:
         report = memory([2, 8, 32])

@@ -208,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--device cuda: no CUDA device here; use --device cpu")
     if args.passes < 1 or args.repeats < 1:
         parser.error("--passes and --repeats must be >= 1")
-    if "sdpa" not in args.variants:
-        args.variants.insert(0, "sdpa")  # the baseline of every ratio
+    # sdpa first, whatever the order given: the baseline of every ratio
+    args.variants = ["sdpa", *dict.fromkeys(v for v in args.variants if v != "sdpa")]
     from ltx_video.utils.memory import LTX_VIDEO_2B, LTX_VIDEO_13B
 
     tiny = args.scale == "tiny"

@@ -55,12 +55,26 @@ def pytest_collection_modifyitems(items):
 '''
 
 
+REF_FILE = "diffusers_ref.txt"  # the commit whose tests/ a workdir holds
+
+
+def resolve_ref(diffusers: Path, ref: str) -> str:
+    """The commit ``ref`` names in ``diffusers``."""
+    found = subprocess.run(["git", "-C", str(diffusers), "rev-parse", "--verify", f"{ref}^{{commit}}"],
+                           capture_output=True, text=True)
+    if found.returncode:
+        raise ValueError(f"--ref {ref}: not a tag or commit of {diffusers} ({found.stderr.strip()})")
+    return found.stdout.strip()
+
+
 def extract_tests(diffusers: Path, ref: str, dest: Path) -> None:
-    """``tests/`` of ``diffusers`` (a work tree or bare git directory) at ``ref`` -> ``dest/tests``."""
+    """``tests/`` of ``diffusers`` (a work tree or bare git directory) at ``ref`` -> ``dest/tests``, and the
+    commit in ``dest/diffusers_ref.txt``."""
     with tempfile.NamedTemporaryFile(suffix=".tar") as archive:
         subprocess.run(["git", "-C", str(diffusers), "archive", "-o", archive.name, ref, "tests"], check=True)
         with tarfile.open(archive.name) as tar:
             tar.extractall(dest, filter="data")
+    (dest / REF_FILE).write_text(resolve_ref(diffusers, ref) + "\n")
 
 
 def write_tiny_t5(dest: Path) -> None:
@@ -91,9 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
 
+    try:
+        commit = resolve_ref(args.diffusers, args.ref)
+    except ValueError as error:
+        parser.error(str(error))
     work = args.workdir or Path(tempfile.mkdtemp(prefix="diffusers_conformance_"))
     work.mkdir(parents=True, exist_ok=True)
-    if not (work / "tests").exists():
+    if (work / "tests").exists():  # a workdir of an earlier run: only if it holds this ref's tests
+        held = (work / REF_FILE).read_text().strip() if (work / REF_FILE).is_file() else "an unknown ref"
+        if held != commit:
+            parser.error(f"--workdir {work} holds the tests of {held}, not of --ref {args.ref} ({commit}): give "
+                         "another --workdir (or remove its tests/)")
+    else:
         extract_tests(args.diffusers, args.ref, work)
     write_tiny_t5(work / TINY_T5)
     target = "diffusers" if args.reference else "ltx_video"

@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.num < 2 or args.num % 16:
         parser.error(f"--num must be a positive multiple of 16, got {args.num}")
+    if not all(0 <= t <= 1 for t in args.times):  # refused after the first rows before, naming `t`
+        parser.error(f"--times must lie in [0, 1] (flow times), got {args.times}")
     cfg = load_train_config(args.config)
     seed = 1_000_000 if args.split == "held-out" else 0
     options = {**cfg.stage_options, "init_transformer": None}

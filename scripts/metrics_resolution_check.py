@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
     parser.add_argument("--seeds", type=int, default=6)
     args = parser.parse_args(argv)
+    if args.seeds < 1 or min(args.sizes) < 8:
+        parser.error(f"--seeds must be >= 1 and --sizes >= 8, got {args.seeds} and {args.sizes}")
     print("| size | adherence (mean, min) | AV-Align (mean, min) | abs AV offset ms (mean, max) | s per clip |")
     print("|---|---|---|---|---|")
     for size in args.sizes:

@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.num < 2:
         parser.error("--num must be >= 2 (the shuffled row pairs each clip with the next)")
+    if not all(0 < r < 1 for r in args.ratios):  # refused by the estimator only after the whole benchmark before
+        parser.error(f"--ratios must lie in (0, 1), got {args.ratios}")
     from ltx_video.metrics import offset_from_events_ms
 
     began = time.perf_counter()

@@ -68,3 +68,35 @@ def test_video_metrics_counts_direction_changes_at_the_seams(bench, tmp_path):
     assert row["seam_events"] == at_seams
     assert len(row["offset_windows_ms"]) == 2  # 12.5 s: the windows at 0 s and at 2.5 s (the last 10 s)
     assert all(abs(offset) < 21 for offset in row["offset_windows_ms"])  # a real clip: in sync within half a frame
+
+
+def test_a_count_below_one_is_refused_before_the_model_and_keeps_earlier_results(bench, tmp_path, capsys):
+    (tmp_path / "results.json").write_text('{"earlier": 1}')
+    for num in ("0", "-1"):  # loaded the model and wrote an empty report over the earlier one
+        with pytest.raises(SystemExit) as exit_:
+            bench.main(["--num", num, "--out", str(tmp_path)])
+        assert exit_.value.code == 2 and f"--num must be >= 1, got {num}" in capsys.readouterr().err
+    assert (tmp_path / "results.json").read_text() == '{"earlier": 1}'
+
+
+def test_a_conformance_workdir_of_another_ref_is_refused(tmp_path, capsys):
+    import subprocess
+
+    repo = tmp_path / "diffusers"
+    (repo / "tests").mkdir(parents=True)
+    git = ["git", "-C", str(repo), "-c", "user.email=a@b", "-c", "user.name=a"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    for tag in ("REF_A", "REF_B"):
+        (repo / "tests" / "test_x.py").write_text(f"# {tag}\n")
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", tag], check=True)
+        subprocess.run([*git, "tag", tag], check=True)
+    work = tmp_path / "work"
+    with script_module("diffusers_conformance") as conformance:
+        conformance.extract_tests(repo, "REF_A", work)  # what a first run with --ref REF_A leaves
+        with pytest.raises(SystemExit) as exit_:  # its tests were run as REF_B's before
+            conformance.main(["--diffusers", str(repo), "--ref", "REF_B", "--workdir", str(work)])
+        assert exit_.value.code == 2 and "holds the tests of" in capsys.readouterr().err
+        with pytest.raises(SystemExit):
+            conformance.main(["--diffusers", str(repo), "--ref", "NO_SUCH_TAG"])
+        assert "--ref NO_SUCH_TAG: not a tag or commit" in capsys.readouterr().err
