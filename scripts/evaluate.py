@@ -158,7 +158,8 @@ def markdown(rows: list[dict], summary: dict) -> str:
         lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
         for r in rows:
             cells = [r.get(k, "") for k in keys]
-            lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c).replace("|", "\\|")
+                                           for c in cells) + " |")
         lines.append("")
     lines += ["| summary | value |", "|---|---|"]
     lines += [f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in summary.items()]
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         parser.error(f"--out {args.out}: cannot create its folder ({error.strerror}: {error.filename})")
     for target in targets:
-        if target.is_dir() or not os.access(stem.parent, os.W_OK):
+        if target.is_dir() or not os.access(stem.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
             parser.error(f"--out {args.out}: cannot write {target}")
     start = time.perf_counter()
     rows = []

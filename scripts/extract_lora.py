@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             if out == folder.resolve() or folder.resolve() in out.parents:
                 parser.error(f"--out {args.out} is inside {flag} {folder}: give a folder of its own (the pipeline's "
                              "files would be replaced)")
+        if args.out.exists() and not args.out.is_dir():
+            parser.error(f"--out {args.out} is a file: give a folder")
         written = [name for name in OUTPUTS if (args.out / name).exists()]
         if written and not args.overwrite:
             parser.error(f"--out {args.out} already holds {', '.join(written)}: pass --overwrite to replace them, "
@@ -83,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         from ltx_video import LTXVideoPipeline  # both pipelines' loader writes diffusers' LTX LoRA format
 
         args.out.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUTS:  # --overwrite: an earlier extraction's files go, so none of them outlives it
+            if (args.out / name).is_dir():
+                shutil.rmtree(args.out / name)
+            else:
+                (args.out / name).unlink(missing_ok=True)
         LTXVideoPipeline.save_lora_weights(args.out, transformer_lora_layers=lora.state_dict)
         if (args.tuned / "camera_encoder").is_dir():
             shutil.copytree(args.tuned / "camera_encoder", args.out / "camera_encoder", dirs_exist_ok=True)

@@ -1,6 +1,8 @@
 """``enable_4k_mode`` on tiny components: the upsampler path equals its steps run by hand, with tiled decoding;
 bad sizes and missing components are refused before any model runs."""
 
+import logging
+
 import pytest
 import torch
 from conftest import gen
@@ -158,7 +160,7 @@ def test_hierarchical_vae_path_is_one_pass_with_tiled_decoding_and_keeps_the_aud
         pipe.enable_4k_mode(TilingConfig(tile_size=96, tile_overlap=32))
 
 
-def test_a_vae_swapped_in_later_brings_its_grid():
+def test_a_vae_swapped_in_later_brings_its_grid(caplog):
     """``pipe.vae = HierarchicalVAE(...)`` kept the 32x grid of the VAE the pipeline was built with: a 64x VAE
     decoded 2 x 2 latents to 128 px, cropped to 64 without a word."""
     from ltx_video.testing import tiny_pipeline
@@ -174,6 +176,17 @@ def test_a_vae_swapped_in_later_brings_its_grid():
     assert torch.equal(swapped(**dict(args, output_type="pt"), generator=gen()).frames,
                        built(**dict(args, output_type="pt"), generator=gen()).frames)
     assert swapped.enable_4k_mode(HIERARCHICAL_TILING) == "hierarchical_vae"
+    # What was set for the VAE before follows it: 4K mode off, tiles that do not divide by 64 dropped (a call found
+    # out only after denoising), both said.
+    pipe = tiny_pipeline()
+    pipe.enable_vae_tiling(TilingConfig(tile_size=96, tile_overlap=32, tile_frames=8, frame_overlap=0))
+    kept = tiny_pipeline()
+    kept.enable_4k_mode(TILING, latent_upsampler=tiny_latent_upsampler())
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        pipe.vae = tiny_hierarchical_vae()
+        kept.vae = tiny_hierarchical_vae()
+    assert pipe.vae_tiling is None and kept.four_k_mode is None and kept.vae_tiling is None  # as before 4K mode
+    assert "its VAE tiling is off" in caplog.text and "4K mode is off" in caplog.text
 
 
 def test_refine_timesteps_are_checked_as_the_call_checks_them(pipe):

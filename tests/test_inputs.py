@@ -31,6 +31,10 @@ BAD = [
     (dict(width=-32), "width"),
     (dict(num_frames=0), "num_frames"),
     (dict(frame_rate=0), "frame_rate"),
+    (dict(frame_rate=float("inf")), "frame_rate"),  # accepted: every frame at time 0
+    (dict(frame_rate="24"), "frame_rate"),  # TypeError from a comparison before
+    (dict(height=True), "height"),  # read as 1 before
+    (dict(num_frames=True), "num_frames"),
     (dict(num_inference_steps=0), "num_inference_steps"),
     (dict(timesteps=[500.0, 900.0]), "timesteps"),
     (dict(output_type="gif"), "output_type"),
@@ -118,3 +122,33 @@ def test_unit_and_alignment_errors(no_models, images):
         no_models(**base, video=[images[0]] * 9, frame_index=4)
     with pytest.raises(ValueError, match="denoise_strength"):
         no_models(**base, denoise_strength=1.5)
+
+
+def test_a_conditioning_items_frame_is_named_as_its_own(no_models, images):
+    base = dict(prompt="a ball", height=64, width=64, num_frames=17, num_inference_steps=2, max_sequence_length=16)
+    with pytest.raises(ValueError, match=r"`media_frame_number` must be in \[0, 16\]"):
+        no_models(**base, conditioning_items=[ConditioningItem(images[0], 17, 1.0)])
+
+
+def test_numpy_frame_indices_are_ints(images):
+    import numpy as np
+
+    from ltx_video.testing import tiny_pipeline
+
+    base = dict(prompt="a ball", height=64, width=64, num_frames=17, num_inference_steps=2, max_sequence_length=16)
+    pipe_ok = tiny_pipeline()
+    pipe_ok.set_progress_bar_config(disable=True)
+    by_int = pipe_ok(**base, image=images[0], frame_index=8, generator=gen(), output_type="pt").frames
+    for call in (dict(image=images[0], frame_index=np.int64(8)),  # refused before: "got np.int64(8)"
+                 dict(conditions=[LTXVideoCondition(image=images[0], frame_index=np.int64(8))])):
+        assert torch.equal(pipe_ok(**base, **call, generator=gen(), output_type="pt").frames, by_int)
+
+
+def test_multiscale_sizes_are_checked_before_the_first_pass(no_models):
+    from ltx_video.testing import tiny_latent_upsampler
+
+    for name, value in (("height", 96.0), ("height", 0), ("width", True), ("num_frames", 0)):
+        with pytest.raises(ValueError, match=rf"`{name}` must be a positive integer"):
+            no_models.generate_multiscale(prompt="a ball", **{"height": 64, "width": 64, name: value},
+                                          latent_upsampler=tiny_latent_upsampler(), num_inference_steps=2,
+                                          second_pass={"timesteps": [500.0]})

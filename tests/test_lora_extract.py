@@ -179,5 +179,13 @@ def test_extract_script_takes_an_ltx_video_folder_and_refuses_mixed_ones(tmp_pat
             extract_lora.main(["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--out", str(out)])
         assert message in capsys.readouterr().err
     assert {p: p.read_bytes() for p in (tmp_path / "base").rglob("*") if p.is_file()} == before
+    (tmp_path / "lora" / "camera_encoder").mkdir()  # an earlier camera extraction's, which this one does not have
+    (tmp_path / "lora" / "generation_defaults.json").write_text("{}")
     assert extract_lora.main(["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--rank", "8",
                               "--out", str(tmp_path / "lora"), "--overwrite"]) == 0
+    assert sorted(p.name for p in (tmp_path / "lora").iterdir()) == ["pytorch_lora_weights.safetensors"]
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(SystemExit):
+        extract_lora.main(["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--out",
+                           str(tmp_path / "file")])
+    assert "is a file: give a folder" in capsys.readouterr().err

@@ -85,6 +85,15 @@ def test_psnr_and_ssim_read_every_input_form_in_the_same_units():
         tolerance = 0.05 if name in ("uint8", "PIL") else 1e-9  # rounding to 1/255
         assert psnr(a, b) == pytest.approx(expected_psnr, abs=tolerance * 10), name
         assert ssim(a, b) == pytest.approx(expected_ssim, abs=tolerance / 10), name
+    # Each input is read on its own: a [0, 1] output against a [-1, 1] reference of the same picture, and a decoder's
+    # undershoot of one pixel, do not change the other's range (one joint rule read 11.2 dB and +6 dB).
+    assert psnr(clean, clean * 2 - 1) > 200
+    undershoot = noisy.copy()
+    undershoot[0, 0, 0] = -0.002
+    assert psnr(undershoot, clean) == pytest.approx(10 * math.log10(1 / np.mean((undershoot - clean) ** 2)))
+    video = np.stack([noisy, clean])
+    frames = [Image.fromarray(f) for f in (video * 255 + 0.5).astype(np.uint8)]
+    assert psnr(frames, torch.from_numpy(video).permute(0, 3, 1, 2)) > 50  # PIL frames against (F, 3, H, W)
     with pytest.raises(ValueError, match=r"image and reference must have the same shape, got \(32, 40, 3\) and "
                                          r"\(1, 40, 3\)"):
         psnr(noisy, clean[:1])

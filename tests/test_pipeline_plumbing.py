@@ -120,9 +120,10 @@ def test_a_long_video_with_sound_refuses_a_schedule_that_cannot_start_from_noise
 # ------------------------------------------------------------- fourth round (2026-12-07): notebook users
 def test_frame_rate_zero_is_named_on_the_audio_video_pipeline(av_pipe, text_encoder_calls):
     for extra in ({}, {"audio": torch.zeros(16000), "audio_sample_rate": 16000}):  # ZeroDivisionError before
-        with pytest.raises(ValueError, match=r"`frame_rate` must be > 0, got 0"):
-            av_pipe("a red ball bounces", height=32, width=32, num_frames=9, num_inference_steps=2, frame_rate=0,
-                    **extra)
+        for rate in (0, float("inf"), torch.tensor(24.0)):  # inf crashed in the audio decoder after denoising
+            with pytest.raises(ValueError, match=r"`frame_rate` must be a finite number > 0"):
+                av_pipe("a red ball bounces", height=32, width=32, num_frames=9, num_inference_steps=2,
+                        frame_rate=rate, **extra)
     assert text_encoder_calls == []
 
 
@@ -154,3 +155,15 @@ def test_reprs_of_media_arguments_name_their_shape_not_their_pixels():
     assert repr(ConditioningItem(np.zeros((3, 9, 32, 32), np.float32), 0, 0.5)) == (
         "ConditioningItem(media_item=ndarray(shape=(3, 9, 32, 32), dtype=float32), media_frame_number=0, "
         "conditioning_strength=0.5)")
+
+
+def test_given_latents_of_the_wrong_shape_are_refused_before_the_text_encoder(av_pipe, text_encoder_calls):
+    call = dict(prompt=["a red ball bounces", "a blue square bounces"], height=32, width=32, num_frames=9,
+                num_inference_steps=2, max_sequence_length=16)
+    with pytest.raises(ValueError, match=r"`audio_latents` must have shape \(2 or 1, \d+, \d+\) for this call, got "
+                                         r"\(2, 5, 16\)"):
+        av_pipe(**call, audio_latents=torch.zeros(2, 5, 16))
+    with pytest.raises(ValueError, match=r"`latents` must have shape \(2, \d+, 2, 1, 1\) \(or packed \(2, 2, \d+\)\), "
+                                         r"got \(1, "):
+        av_pipe(**call, latents=torch.zeros(1, TINY_LATENT_CHANNELS, 2, 1, 1))
+    assert text_encoder_calls == []

@@ -2,8 +2,9 @@
 
 Accepted frames: a tensor / array ``(F, 3, H, W)`` or ``(F, H, W, 3)`` (channels-last wins when
 both dim 1 and the last dim have size 3, as in :mod:`ltx_video.io.media`), either uint8
-(``0..255``) or float. Floats are read as ``[-1, 1]`` when their minimum is negative and as
-``[0, 1]`` otherwise, so a ``[-1, 1]`` video that happens to have no negative value is misread;
+(``0..255``) or float. Floats are read as ``[-1, 1]`` when their minimum is below -0.1 and as
+``[0, 1]`` otherwise (a decoder's undershoot of a few hundredths below 0 leaves a ``[0, 1]`` video in
+``[0, 1]``), so a ``[-1, 1]`` video with no value below -0.1 (nothing darker than 45 % grey) is misread;
 pass such videos rescaled to ``[0, 1]``. A list of PIL images (a pipeline's ``output_type="pil"`` frames) is
 read as uint8 frames. Audio: float, or integer PCM scaled by its type's full scale (int16 as ``/ 32768``).
 """
@@ -47,17 +48,19 @@ def _unit_range(array: np.ndarray, name: str, signed: bool | None = None) -> np.
         raise ValueError(f"{name} holds values up to {np.abs(array).max():.4g}: float frames must be in [0, 1] or "
                          "[-1, 1] (give 0-255 values as uint8, or divide them by 255)")
     if signed is None:
-        signed = bool(array.size and array.min() < 0)
+        signed = bool(array.size and array.min() < _SIGNED_BELOW)
     return (array + 1.0) / 2.0 if signed else array
 
 
 _FLOAT_LIMIT = 1.5  # past the range by more than rounding or a decoder's overshoot
+_SIGNED_BELOW = -0.1  # a float minimum below this reads as [-1, 1]; above it, as [0, 1] with a decoder's undershoot
 
 
 def is_signed_range(frames) -> bool:
-    """Whether float frames are in ``[-1, 1]`` (a negative minimum), as :func:`as_frames` reads them."""
+    """Whether float frames are in ``[-1, 1]`` (a minimum below -0.1), as :func:`as_frames` reads them."""
     array = _numpy(frames) if isinstance(frames, (torch.Tensor, np.ndarray)) else None
-    return bool(array is not None and np.issubdtype(array.dtype, np.floating) and array.size and array.min() < 0)
+    return bool(array is not None and np.issubdtype(array.dtype, np.floating) and array.size
+                and array.min() < _SIGNED_BELOW)
 
 
 def as_frames(frames: FramesLike, name: str = "frames") -> np.ndarray:

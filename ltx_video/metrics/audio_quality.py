@@ -12,8 +12,8 @@ measurements tell how close a generated track is to that, without listeners:
 - :func:`tone_snr_db`: in the same windows, the energy within +-``band_hz`` (100) of the pitch and of
   its harmonics (up to Nyquist) against all the rest, in dB; for pitches under ``4 band_hz`` the band is
   narrowed to a quarter of the pitch, so the bands cover half the spectrum between harmonics (wider, they
-  would cover all of it and white noise alone would read +21 dB at 150 Hz; at a quarter it reads about 0 dB,
-  as it does at any pitch where the bands do not touch). The world's own bursts give about 13 dB,
+  would cover all of it and white noise alone would read +21 dB at 150 Hz; at a quarter, white noise reads
+  about 0 dB, and less where the bands cover less: -6 dB at 1 kHz). The world's own bursts give about 13 dB,
   not more: a 20 ms exponential decay and an instantaneous attack spread the line (a Lorentzian of
   8 Hz half-width keeps about 5 % of its energy beyond +-100 Hz). Hiss, clicks and smeared spectra
   lower it; compare with the real clips' figure.

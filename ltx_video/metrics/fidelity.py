@@ -30,35 +30,42 @@ _SSIM_RADIUS = 5  # an 11-tap window, as in Wang et al. (2004)
 _SSIM_K1, _SSIM_K2 = 0.01, 0.03
 
 
+def _channels_last(array: np.ndarray) -> np.ndarray:
+    """``(..., 3, H, W)`` -> ``(..., H, W, 3)``; channels-last wins when both could be the channels."""
+    if array.ndim >= 3 and array.shape[-1] != 3 and array.shape[-3] == 3:
+        return np.moveaxis(array, -3, -1)
+    return array
+
+
 def _pair(image, reference) -> tuple[np.ndarray, np.ndarray]:
-    """Both inputs as float64 in ``[0, 1]``, of one shape (never broadcast): PIL images and uint8 are divided by
-    255; floats are read as ``[-1, 1]`` when either has a negative value (as :func:`keyframe_fidelity` reads a
-    keyframe against its video), else as ``[0, 1]``; a ``(3, H, W)`` beside an ``(H, W, 3)`` is turned to match."""
+    """Both inputs as float64 in ``[0, 1]``, each read on its own (:mod:`ltx_video.metrics._inputs`: uint8 and
+    PIL by ``/ 255``, floats with a minimum below -0.1 as ``[-1, 1]``), channels last, of one shape (never
+    broadcast). A list of PIL images is a video."""
     arrays = []
     for value, name in ((image, "image"), (reference, "reference")):
         if isinstance(value, Image.Image):
             value = np.asarray(value.convert("RGB"))
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Image.Image) for v in value):
+            value = np.stack([np.asarray(v.convert("RGB")) for v in value])
         elif not isinstance(value, (torch.Tensor, np.ndarray)):
-            raise ValueError(f"{name} must be a PIL image, torch.Tensor or numpy array, got {type(value).__name__}")
-        arrays.append(_numpy(value))
-    signed = any(is_signed_range(a) for a in arrays)
-    x, y = (_unit_range(a, name, signed) for a, name in zip(arrays, ("image", "reference"), strict=True))
-    if x.shape != y.shape and x.ndim == y.ndim == 3 and x.shape == y.shape[1:] + y.shape[:1] and y.shape[0] == 3:
-        y = y.transpose(1, 2, 0)  # channels-first reference beside a channels-last image
-    elif x.shape != y.shape and x.ndim == y.ndim == 3 and y.shape == x.shape[1:] + x.shape[:1] and x.shape[0] == 3:
-        x = x.transpose(1, 2, 0)
+            raise ValueError(f"{name} must be a PIL image (or a list of them), torch.Tensor or numpy array, got "
+                             f"{type(value).__name__}")
+        arrays.append(_channels_last(_unit_range(_numpy(value), name)))
+    x, y = arrays
     if x.shape != y.shape:
-        raise ValueError(f"image and reference must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ValueError(f"image and reference must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)} "
+                         "(channels last)")
     return x, y
 
 
 def psnr(image: ArrayLike, reference: ArrayLike) -> float:
     """Peak signal-to-noise ratio in dB of two images (or videos) of the same shape.
 
-    ``PSNR = 10 * log10(1 / MSE)`` with the MSE over all pixels and channels, after both are brought to
-    ``[0, 1]``: uint8 and PIL images by ``/ 255``, floats in ``[-1, 1]`` (either has a negative value) by
-    ``(x + 1) / 2``, floats in ``[0, 1]`` as they are. ``inf`` when the two are identical. Shapes must match
-    (no broadcasting), except that a ``(3, H, W)`` is compared with an ``(H, W, 3)``.
+    ``PSNR = 10 * log10(1 / MSE)`` with the MSE over all pixels and channels, after each is brought to
+    ``[0, 1]`` on its own: uint8 and PIL images (or lists of them) by ``/ 255``, floats in ``[-1, 1]`` (a
+    minimum below -0.1) by ``(x + 1) / 2``, floats in ``[0, 1]`` as they are. ``inf`` when the two are
+    identical. Shapes must match once channels are last (no broadcasting): ``(3, H, W)`` and ``(F, 3, H, W)`` are
+    compared with ``(H, W, 3)`` and ``(F, H, W, 3)``.
     """
     x, y = _pair(image, reference)
     mse = float(np.mean((x - y) ** 2))
@@ -77,8 +84,6 @@ def ssim(image: ImageLike, reference: ImageLike) -> float:
     then over the three RGB channels (not luminance only). 1 for identical images.
     """
     x, y = _pair(image, reference)
-    if x.ndim == 3 and x.shape[0] == 3 and x.shape[-1] != 3:
-        x, y = x.transpose(1, 2, 0), y.transpose(1, 2, 0)
     if x.ndim != 3 or x.shape[-1] != 3:
         raise ValueError(f"image must have shape (H, W, 3) or (3, H, W), got {tuple(x.shape)}")
     radius = min(_SSIM_RADIUS, (min(x.shape[:2]) - 1) // 2)

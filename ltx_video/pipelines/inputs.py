@@ -4,6 +4,7 @@ brought to one list of ``(media, frame_index, strength)``, and the :class:`Gener
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,24 @@ class GenerationPlan:
     diffusers_conventions: bool
     image_cond_noise_scale: float
     control: Any = None  # ltx_video.pipelines.control.ControlPlan: keyframes= and camera=
+
+
+def check_latents_shape(latents, expected: tuple[int, ...]) -> None:
+    """ValueError unless ``latents`` (if given) is ``expected`` (B, C, F, H, W) or its packed (B, F H W, C): known from
+    the sizes alone, so checked before the text encoder (``prepare_latents`` found it after)."""
+    if latents is None:
+        return
+    packed = (expected[0], math.prod(expected[2:]), expected[1])
+    if not torch.is_tensor(latents) or tuple(latents.shape) not in (expected, packed):
+        got = tuple(latents.shape) if torch.is_tensor(latents) else type(latents).__name__
+        raise ValueError(f"`latents` must have shape {expected} (or packed {packed}), got {got}.")
+
+
+def check_frame_rate(frame_rate) -> None:
+    """ValueError naming `frame_rate` unless it is a finite real number > 0 (``inf`` put every frame at time 0)."""
+    if (isinstance(frame_rate, bool) or not isinstance(frame_rate, numbers.Real)
+            or not math.isfinite(frame_rate) or not frame_rate > 0):
+        raise ValueError(f"`frame_rate` must be a finite number > 0, got {frame_rate!r}.")
 
 
 def python_integer(value):
@@ -100,12 +119,11 @@ def check_inputs(
     if image_cond_noise_scale is not None and image_cond_noise_scale < 0:
         raise ValueError(f"`image_cond_noise_scale` must be >= 0, got {image_cond_noise_scale}.")
     for name, value in (("height", height), ("width", width)):
-        if not isinstance(value, int) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-    if not isinstance(num_frames, int) or num_frames < 1:
+    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
         raise ValueError(f"`num_frames` must be an integer >= 1, got {num_frames!r}.")
-    if not frame_rate > 0:
-        raise ValueError(f"`frame_rate` must be > 0, got {frame_rate!r}.")
+    check_frame_rate(frame_rate)
     if timesteps is None and (not isinstance(num_inference_steps, int) or num_inference_steps < 1):
         raise ValueError(f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}.")
     if timesteps is not None:
@@ -143,11 +161,12 @@ def check_inputs(
                 f"`negative_prompt_embeds` shape {tuple(negative_prompt_embeds.shape)} must equal "
                 f"`prompt_embeds` shape {tuple(prompt_embeds.shape)}."
             )
-    for media, _, frame_index, strength, _ in conditions:
+    for media, kind, frame_index, strength, _ in conditions:
         if media is None:
             raise ValueError("each condition needs an `image` or a `video`.")
-        if not isinstance(frame_index, int) or not 0 <= frame_index < num_frames:
-            raise ValueError(f"`frame_index` must be in [0, {num_frames - 1}] (inside the video), got {frame_index!r}.")
+        if isinstance(frame_index, bool) or not isinstance(frame_index, int) or not 0 <= frame_index < num_frames:
+            name = "media_frame_number" if kind == "ltx" else "frame_index"  # a ConditioningItem's own name
+            raise ValueError(f"`{name}` must be in [0, {num_frames - 1}] (inside the video), got {frame_index!r}.")
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"`strength` must be in [0, 1], got {strength!r}.")
     SkipLayerStrategy.parse(skip_layer_strategy)
@@ -269,13 +288,13 @@ def collect_conditions(
     if conditions is not None:
         conditions = conditions if isinstance(conditions, list) else [conditions]
         return [
-            ConditionInput(c.video, "video", c.frame_index, c.strength) if c.video is not None
-            else ConditionInput(c.image, "image", c.frame_index, c.strength)
+            ConditionInput(c.video, "video", python_integer(c.frame_index), c.strength) if c.video is not None
+            else ConditionInput(c.image, "image", python_integer(c.frame_index), c.strength)
             for c in conditions
         ]
     if conditioning_items is not None:
         return [
-            ConditionInput(c.media_item, "ltx", c.media_frame_number, c.conditioning_strength)
+            ConditionInput(c.media_item, "ltx", python_integer(c.media_frame_number), c.conditioning_strength)
             for c in conditioning_items
         ]
     if image is None and video is None:
@@ -297,4 +316,4 @@ def collect_conditions(
             f"`frame_index` ({len(indices)}) and `strength` ({len(strengths)}) must match the number of "
             f"conditioning media in `{kind}` ({len(entries)})."
         )
-    return [ConditionInput(m, kind, i, s) for m, i, s in zip(entries, indices, strengths, strict=True)]
+    return [ConditionInput(m, kind, python_integer(i), s) for m, i, s in zip(entries, indices, strengths, strict=True)]

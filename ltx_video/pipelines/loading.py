@@ -4,6 +4,7 @@ original single-file checkpoints."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ def _check_components_present(folder: Path, kwargs: dict, taken: set[str]) -> No
             raise FileNotFoundError(f"{folder}: component `{name}` ({entry[-1]}, listed in model_index.json) has no "
                                     f"folder {folder / name}; restore it, or pass {name}=... to from_pretrained")
 
+logger = logging.getLogger(__name__)
+
 
 class LoadingMixin:
     """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` and ``components`` of ``LTXVideoPipeline`` and
@@ -83,6 +86,19 @@ class LoadingMixin:
             self.vae_spatial_compression_ratio = value.spatial_compression_ratio
             self.vae_temporal_compression_ratio = value.temporal_compression_ratio
             self.video_processor = VideoProcessor(vae_scale_factor=self.vae_spatial_compression_ratio)
+            # Settings made for the VAE before: 4K mode chose its path by that VAE's compression; tiles must divide
+            # by the new one (a call found out only after denoising).
+            if getattr(self, "four_k_mode", None) is not None:
+                self.disable_4k_mode()
+                logger.warning("pipe.vae was replaced: 4K mode is off; call enable_4k_mode() again for this VAE.")
+            tiling = getattr(self, "vae_tiling", None)
+            if tiling is not None:
+                try:
+                    tiling.check(self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
+                except ValueError as error:
+                    self.vae_tiling = None
+                    logger.warning(f"pipe.vae was replaced: its VAE tiling is off ({error}); call "
+                                   "enable_vae_tiling() again for this VAE.")
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):

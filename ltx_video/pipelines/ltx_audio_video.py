@@ -40,6 +40,7 @@ from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.four_k import four_k_dispatch
+from ltx_video.pipelines.inputs import check_frame_rate, count_prompts
 from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 
 __all__ = ["LTXAudioVideoPipeline", "LTXAudioVideoPipelineOutput"]
@@ -119,8 +120,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
     # ------------------------------------------------------------------ 1. audio inputs
     def audio_length(self, num_frames: int, frame_rate: float) -> tuple[int, int]:
         """(samples, tokens) for ``num_frames / frame_rate`` seconds: ``round(sr * T)`` and ``ceil(sr * T / factor)``."""
-        if not frame_rate > 0:  # the call's own check (inputs.check_inputs) comes after this
-            raise ValueError(f"`frame_rate` must be > 0, got {frame_rate!r}.")
+        check_frame_rate(frame_rate)  # the call's own checks (inputs.check_inputs) come after this
         sample_rate, factor = self.audio_vae.config.sample_rate, self.audio_vae.config.temporal_factor
         seconds_samples = sample_rate * num_frames / frame_rate
         return round(seconds_samples), math.ceil(seconds_samples / factor - 1e-9)
@@ -344,6 +344,12 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         if "audio_latents" in callback_on_step_end_tensor_inputs and not use_audio:
             raise ValueError("`callback_on_step_end_tensor_inputs` has 'audio_latents' but no audio is used.")
         num_samples, num_audio_tokens = self.audio_length(num_frames, frame_rate) if use_audio else (0, 0)
+        if use_audio and audio is None and audio_latents is not None:  # before any model (it was after T5)
+            batch = count_prompts(prompt, prompt_embeds) * num_videos_per_prompt
+            expected = (num_audio_tokens, self.audio_vae.config.latent_channels)
+            if audio_latents.ndim != 3 or tuple(audio_latents.shape[1:]) != expected or audio_latents.shape[0] not in (1, batch):
+                raise ValueError(f"`audio_latents` must have shape ({batch} or 1, {expected[0]}, {expected[1]}) for "
+                                 f"this call, got {tuple(audio_latents.shape)}.")
         waveform = self.load_audio(audio, audio_sample_rate, num_samples, num_audio_tokens) if audio is not None else None
         plan = self.plan_generation(
             prompt=prompt, negative_prompt=negative_prompt, conditions=conditions, image=image, video=video,

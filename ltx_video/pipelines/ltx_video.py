@@ -49,6 +49,7 @@ from ltx_video.pipelines.inputs import (
     GenerationPlan,
     check_call_arguments,
     check_inputs,
+    check_latents_shape,
     collect_conditions,
     count_prompts,
     python_integer,
@@ -346,6 +347,7 @@ class LTXVideoPipeline(
         padding = Padding(height, width, num_frames, self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
         device = self._execution_device
         batch_size = num_prompts * num_videos_per_prompt
+        check_latents_shape(latents, (batch_size, self.transformer.config.in_channels, *padding.latent_size))
         strategy = SkipLayerStrategy.parse(skip_layer_strategy)
         cond_media = self.prepare_condition_media(raw_conditions, padding, num_prompts)
 

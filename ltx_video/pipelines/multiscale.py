@@ -98,6 +98,10 @@ def generate_multiscale(
                          "passes into `timesteps`; here give each pass `timesteps` (0..1000).")
     # Left out: the model's generation defaults, else diffusers' (as a call's), so both passes see one size.
     height, width, kwargs["num_frames"] = pipe.call_defaults(height=height, width=width, num_frames=kwargs.get("num_frames"))
+    for name, value in (("height", height), ("width", width), ("num_frames", kwargs["num_frames"])):
+        # as a call refuses them, before the first pass (a float height failed in torch after both passes)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
     padding = Padding(height, width, kwargs["num_frames"], pipe.vae_spatial_compression_ratio)
     h1, w1 = first_pass_size(padding.padded_height, padding.padded_width, downscale_factor)
     second_timesteps = second_pass.get("timesteps", kwargs.get("timesteps"))

@@ -476,7 +476,7 @@ def check_shapes(config: TrainConfig) -> None:
     from ltx_video.models.audio import AudioAutoencoder
 
     o = {**stage_class(config.stage).defaults, **config.stage_options}
-    with torch.device("meta"):
+    with torch.device("meta"), torch.random.fork_rng(devices=[]):  # the builders seed torch: the caller's RNG stays
         if config.stage == "video_vae":
             _check_clip_size(config.data, _build_video_vae(config.model))
         elif config.stage == "transformer" and o["video_vae"] and o["audio_vae"]:

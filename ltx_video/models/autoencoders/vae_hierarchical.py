@@ -433,15 +433,16 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE. diffusers' own keywords
         (``tile_sample_min_height`` / ``_width`` / ``_num_frames`` and ``tile_sample_stride_*``, as
         ``AutoencoderKLLTXVideo.enable_tiling`` takes them) are read as a ``TilingConfig``: square tiles of the
-        minimum size, overlapping by minimum - stride, in pixels and in frames; those not given keep
-        ``TilingConfig()``'s values."""
+        minimum size, overlapping by minimum - stride, in pixels and in frames; a size not given keeps
+        ``TilingConfig()``'s, a stride not given leaves its overlap (at most half the tile)."""
         from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling
 
         if not diffusers_tiles:
             self.tiling = checked_tiling(tiling, self.spatial_compression_ratio, self.temporal_compression_ratio)
             return
         try:
-            tiling = _diffusers_tiling(tiling, diffusers_tiles, TilingConfig)
+            ratios = (self.spatial_compression_ratio, self.spatial_compression_ratio, self.temporal_compression_ratio)
+            tiling = _diffusers_tiling(tiling, diffusers_tiles, TilingConfig, ratios)
             self.tiling = checked_tiling(tiling, self.spatial_compression_ratio, self.temporal_compression_ratio)
         except ValueError as error:  # named as the user gave it
             given = ", ".join(f"{k}={v}" for k, v in diffusers_tiles.items())
@@ -506,7 +507,7 @@ _DIFFUSERS_TILES = ("tile_sample_min_height", "tile_sample_min_width", "tile_sam
                     "tile_sample_stride_height", "tile_sample_stride_width", "tile_sample_stride_num_frames")
 
 
-def _diffusers_tiling(tiling, given: dict[str, int], config_class):
+def _diffusers_tiling(tiling, given: dict[str, int], config_class, ratios: tuple[int, int, int]):
     """diffusers' ``enable_tiling`` keywords as a ``TilingConfig`` (see ``HierarchicalVAE.enable_tiling``)."""
     unknown = sorted(set(given) - set(_DIFFUSERS_TILES))
     if unknown:
@@ -525,7 +526,11 @@ def _diffusers_tiling(tiling, given: dict[str, int], config_class):
                                                 ("width", base.tile_size, base.tile_overlap),
                                                 ("num_frames", base.tile_frames, base.frame_overlap)):
         size = given.get(f"tile_sample_min_{axis}") or default_size
-        stride = given.get(f"tile_sample_stride_{axis}") or size - default_overlap
+        if given.get(f"tile_sample_stride_{axis}"):
+            stride = given[f"tile_sample_stride_{axis}"]
+        else:  # the default overlap, at most half the tile and a whole number of the compression's steps
+            step = ratios[2] if axis == "num_frames" else ratios[0]
+            stride = size - min(default_overlap, size // 2 // step * step)
         pairs[axis] = (size, size - stride)
     if pairs["height"] != pairs["width"]:
         raise ValueError("HierarchicalVAE's tiles are square: the height and width sizes and strides must be equal")
