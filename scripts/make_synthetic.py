@@ -125,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sample_params(args.seed, **frame)  # reject a bad frame size / rate before writing anything
     except ValueError as error:
         parser.error(str(error))
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        parser.error(f"out_dir {args.out_dir} is a file: give a folder")
     old_set = _clip_set(args.out_dir)  # an earlier set's files: its json files and the clips they list
     written = {f"clip_{index:05d}.mp4" for index in range(args.num)} | {"prompts.json", "annotations.json"}
     held = sorted(name for name in old_set | written if (args.out_dir / name).exists())
@@ -132,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"out_dir {args.out_dir} already holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}"
                      ": give a new folder, or --overwrite to replace the clip set there")
     for name in sorted(old_set):  # --overwrite: the old set goes whole, so no stale clip stays without its prompt
-        (args.out_dir / name).unlink(missing_ok=True)
+        if (args.out_dir / name).is_file():  # a folder of that name is not the script's: it stays
+            (args.out_dir / name).unlink()
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -146,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_video(args.out_dir / name, frames, clip.fps, audio=clip.audio, sample_rate=SAMPLE_RATE)
         prompts[name] = clip.prompt
         annotations[name] = clip_annotations(clip, seed)
-    (args.out_dir / "prompts.json").write_text(json.dumps(prompts, indent=1) + "\n")
+        # after every clip: a run stopped part-way leaves a prompts.json listing what it wrote, so --overwrite
+        # finds those clips (annotations.json, larger, is written once at the end)
+        (args.out_dir / "prompts.json").write_text(json.dumps(prompts, indent=1) + "\n")
     (args.out_dir / "annotations.json").write_text(json.dumps(annotations) + "\n")
     print(f"wrote {args.num} clips to {args.out_dir} in {time.perf_counter() - start:.1f} s")
     return 0

@@ -185,3 +185,56 @@ def test_prompts_outside_the_trained_grammar_warn_once_each(caplog):
     assert "'a cat on a sofa'" in messages[0] and "unknown verb 'sofa'" in messages[0]
     assert "zooms in, the model saw only a static camera" in messages[1]
     assert "colours: red, orange, yellow, green, blue, purple, pink, white" in messages[1]
+
+
+# ---------------------------------------------------------------- fourth round (2026-12-07): loading keywords
+def _with_own_files(tmp_path):
+    """A tiny audio-video pipeline with generation defaults and a motion encoder, saved."""
+    from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    pipe = tiny_audio_video_pipeline(seed=0)
+    config = pipe.transformer.config
+    pipe.camera_encoder = CameraMotionEncoder(config.num_attention_heads * config.attention_head_dim)
+    pipe.generation_defaults = GenerationDefaults(height=64, width=64, num_frames=9, frame_rate=24.0,
+                                                  num_inference_steps=2, guidance_scale=1.0)
+    pipe.save_pretrained(tmp_path / "saved")
+    return pipe, tmp_path / "saved"
+
+
+def test_own_files_are_in_the_folder_before_diffusers_uploads_it(tmp_path):
+    # save_pretrained(push_to_hub=True) uploads inside diffusers' save_pretrained: the package's files were written
+    # after it, so they never reached the Hub.
+    from diffusers import DiffusionPipeline
+
+    pipe, _ = _with_own_files(tmp_path)
+    seen = []
+    original = DiffusionPipeline.save_pretrained
+
+    def spy(self, directory, *args, **kwargs):
+        seen.append(sorted(p.name for p in __import__("pathlib").Path(directory).iterdir()))
+        return original(self, directory, *args, **kwargs)
+
+    with mock.patch.object(DiffusionPipeline, "save_pretrained", spy):
+        pipe.save_pretrained(tmp_path / "again")
+    assert {"generation_defaults.json", "camera_encoder"} <= set(seen[0])
+
+
+def test_a_repo_id_from_the_cache_brings_its_own_files_and_transformer_none_loads(tmp_path):
+    import shutil
+
+    from ltx_video import LTXAudioVideoPipeline
+
+    _, saved = _with_own_files(tmp_path)
+    cache = tmp_path / "cache"
+    snapshot = cache / "models--me--ball" / "snapshots" / ("0" * 40)
+    shutil.copytree(saved, snapshot)
+    (cache / "models--me--ball" / "refs").mkdir()
+    (cache / "models--me--ball" / "refs" / "main").write_text("0" * 40)
+    by_id = LTXAudioVideoPipeline.from_pretrained("me/ball", cache_dir=str(cache))  # offline: from the cache
+    assert by_id.generation_defaults is not None and by_id.generation_defaults.num_frames == 9  # None before
+    assert by_id.camera_encoder is not None
+    # transformer=None (to encode prompts only) crashed on the motion encoder's dtype
+    text_only = LTXAudioVideoPipeline.from_pretrained(saved, transformer=None)
+    assert text_only.transformer is None and text_only.camera_encoder is None

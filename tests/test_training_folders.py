@@ -5,6 +5,7 @@ make_synthetic.py over an existing clip set. Each was reported with a reproducti
 import dataclasses
 import importlib.util
 import json
+import math
 import warnings
 from pathlib import Path
 
@@ -244,3 +245,54 @@ def test_shapes_that_need_only_configs_are_refused_before_any_clip(tmp_path, mon
     config = load_train_config(_config(tmp_path, "vae_size", data={**DATA, "width": 20}))
     with pytest.raises(ValueError, match=r"data.height and data.width must be multiples of 8 .*got (20 x 32|32 x 20)"):
         check_stage_options(config)
+
+
+def test_make_synthetic_after_a_stopped_run(tmp_path, capsys):
+    # prompts.json was written only at the end: a run stopped part-way left clips no JSON listed, which --overwrite
+    # then kept beside the new set; a listed sub-folder and an out_dir that is a file raised tracebacks.
+    spec = importlib.util.spec_from_file_location("make_synthetic", ROOT / "scripts" / "make_synthetic.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    clips = tmp_path / "clips"
+    args = ["--duration", "0.25", "--height", "32", "--width", "32"]
+    written = []
+    original = script.write_video
+
+    def stop_after_two(path, *a, **k):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(path)
+        return original(path, *a, **k)
+
+    script.write_video = stop_after_two
+    with pytest.raises(KeyboardInterrupt):
+        script.main([str(clips), "--num", "4", *args])
+    script.write_video = original
+    assert sorted(json.loads((clips / "prompts.json").read_text())) == ["clip_00000.mp4", "clip_00001.mp4"]
+    (clips / "clip_00005.mp4").mkdir()  # a folder the JSON names is no clip of the set
+    (clips / "prompts.json").write_text(json.dumps({**json.loads((clips / "prompts.json").read_text()),
+                                                    "clip_00005.mp4": "x"}))
+    assert script.main([str(clips), "--num", "1", "--overwrite", *args]) == 0
+    assert sorted(p.name for p in clips.iterdir()) == ["annotations.json", "clip_00000.mp4", "clip_00005.mp4",
+                                                       "prompts.json"]
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(SystemExit):
+        script.main([str(tmp_path / "file"), "--num", "1", *args])
+    assert "is a file: give a folder" in capsys.readouterr().err
+
+
+def test_the_worlds_ground_truth_ends_with_its_frames_and_orbits_are_not_scored_as_pans():
+    from ltx_video import metrics
+    from ltx_video.data.prompts import PromptGrammar, parse_prompt
+    from ltx_video.data.synthetic import render_clip, sample_params
+
+    # duration 2.01 s at 24 fps is 48 frames (2.000 s of frames and sound): a bounce at 2.005 s had no tone
+    params = sample_params(16, duration=2.01, fps=24)
+    assert params.num_frames == 48 and max(b.time for b in render_clip(16, params).bounces) < 2.0
+    clip = render_clip(0, sample_params(0, camera="orbit_left", duration=1.0))
+    assert math.isnan(metrics.camera_adherence(clip.video, clip.prompt))  # read as a pan: 0 before
+    with pytest.raises(ValueError, match="the camera phrase must come once, at the end"):
+        parse_prompt("a red ball bounces,the camera is static")  # "unknown verb 'static'" before
+    with pytest.raises(ValueError, match=r"ends in punctuation \('\.'\)"):
+        parse_prompt("a red ball bounces.")
+    assert "one colour twice" in PromptGrammar(max_objects=3).check("a red ball and a red square bounce")

@@ -71,11 +71,13 @@ def object_bounces(obj: Any, index: int, height: int, width: int, until: float) 
 
 
 def compute_bounces(params: Any) -> tuple[Bounce, ...]:
-    """All bounces with ``0 <= time < duration``, sorted by (time, object_index, wall)."""
+    """All bounces with ``0 <= time < num_frames / fps`` (the clip's frames and sound; ``duration`` when
+    ``duration * fps`` is whole), sorted by (time, object_index, wall)."""
+    end = params.num_frames / params.fps  # a bounce listed past the audio had no tone; one inside it was missed
     hits = [
         bounce
         for index, obj in enumerate(params.objects)
-        for bounce in object_bounces(obj, index, params.height, params.width, params.duration)
+        for bounce in object_bounces(obj, index, params.height, params.width, end)
     ]
     return tuple(sorted(hits, key=lambda b: (b.time, b.object_index, b.wall)))
 

@@ -107,6 +107,10 @@ def parse_prompt(prompt: str) -> PromptSpec:
         raise ValueError(f"unknown camera phrase {motion!r}; expected one of {tuple(cameras)}")
     subject, _, verb = subject_verb.rpartition(" ")
     if verb not in ("bounce", "bounces"):
+        if "the camera" in subject_verb:  # ",the camera ..." without its space, or a second camera phrase
+            raise ValueError(f"the camera phrase must come once, at the end, after ', the camera ', in {prompt!r}")
+        if verb.rstrip(".!;,") in ("bounce", "bounces"):
+            raise ValueError(f"the prompt ends in punctuation ({verb[-1]!r}) in {prompt!r}: the grammar has none")
         raise ValueError(f"unknown verb {verb!r}; expected 'bounce' (several objects) or 'bounces' (one)")
     head, joined, last = subject.rpartition(" and ")
     phrases = [*head.split(", "), last] if joined else [subject]
@@ -154,6 +158,9 @@ class PromptGrammar:
             return str(error)
         if len(spec.objects) > self.max_objects:
             return f"it names {len(spec.objects)} objects, the model saw at most {self.max_objects}"
+        colours = [colour for colour, _ in spec.objects]
+        if len(set(colours)) < len(colours):
+            return "it names one colour twice, the model saw every object in its own colour"
         if spec.camera not in self.cameras:
             return f"the camera {CAMERA_PHRASES[spec.camera]}, the model saw only {self._cameras_phrase()}"
         if spec.pace is not None and not self.paces:

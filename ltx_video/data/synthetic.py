@@ -364,7 +364,10 @@ def sample_params(seed: int, **overrides: Any) -> ClipParams:
     a list), camera_speed (0.5-1.5) and the objects (see
     :func:`_sample_objects`, fitted to the possibly overridden frame size). height, width, fps,
     duration, background_noise and burst_ms default to the :class:`ClipParams` defaults. Every value
-    is drawn whether or not it is overridden, so overriding one field leaves the others unchanged.
+    is drawn whether or not it is overridden, so overriding one field leaves the others unchanged, except that
+    the objects depend on the frame size they are fitted to and on a ``duration`` under 2 s (they are redrawn
+    until one bounces within the first ``min(duration, 2)`` seconds): a 1-second clip of a seed is not always
+    the first second of its 2-second clip.
     """
     _check_seed(seed)
     unknown = sorted(set(overrides) - set(_PARAM_FIELDS))

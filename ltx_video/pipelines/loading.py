@@ -62,6 +62,24 @@ def _check_components_present(folder: Path, kwargs: dict, taken: set[str]) -> No
 logger = logging.getLogger(__name__)
 
 
+def _own_files_snapshot(repo_id: str, kwargs: dict) -> Path | None:
+    """The local snapshot of ``repo_id`` holding this package's own files (``generation_defaults.json``, the control
+    modules), fetched or read from the cache as diffusers fetches the components (its download patterns know only
+    the components); None when the repo has none or cannot be reached."""
+    import os
+
+    from huggingface_hub import snapshot_download
+
+    offline = kwargs.get("local_files_only") or os.environ.get("HF_HUB_OFFLINE", "0").upper() in ("1", "ON", "YES", "TRUE")
+    try:
+        folder = snapshot_download(repo_id, revision=kwargs.get("revision"), cache_dir=kwargs.get("cache_dir"),
+                                   token=kwargs.get("token"), local_files_only=bool(offline),
+                                   allow_patterns=[GENERATION_DEFAULTS_FILE, *(f"{n}/*" for n in CONTROL_MODULES)])
+    except Exception:  # no such repo, no network, nothing cached: diffusers' own call says what is wrong
+        return None
+    return Path(folder)
+
+
 class LoadingMixin:
     """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` and ``components`` of ``LTXVideoPipeline`` and
     its subclasses (mixed in before diffusers' ``DiffusionPipeline``)."""
@@ -111,16 +129,19 @@ class LoadingMixin:
         if quantization not in (None, "fp8"):
             raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
         name = str(pretrained_model_name_or_path)
-        folder = Path(name).expanduser()
+        local = Path(name).expanduser()
         looks_local = isinstance(pretrained_model_name_or_path, Path) or name.startswith((".", "/", "~")) or name.count("/") > 1
-        if looks_local and not folder.is_dir():
+        if looks_local and not local.is_dir():
             raise FileNotFoundError(f"model folder not found: {name}")
-        defaults = GenerationDefaults.load(folder) if folder.is_dir() else None  # a broken file fails before the weights load
-        if folder.is_dir():
+        if local.is_dir():
+            folder = local
             _check_components_present(folder, kwargs, set(cls._get_signature_keys(cls)[0]))
-        pipe = super().from_pretrained(str(folder) if looks_local else name, **kwargs)
+        else:  # a repo id: this package's own files of its snapshot, which diffusers' download leaves out
+            folder = _own_files_snapshot(name, kwargs)
+        defaults = GenerationDefaults.load(folder) if folder is not None else None  # a broken file fails first
+        pipe = super().from_pretrained(str(local) if looks_local else name, **kwargs)
         pipe.generation_defaults = defaults
-        if folder.is_dir():
+        if folder is not None:
             pipe.load_control_modules(folder)
         if quantization == "fp8":
             pipe.enable_fp8()
@@ -170,11 +191,15 @@ class LoadingMixin:
                 "pipe.unload_lora_weights()) to save the tuned model, or pipe.unload_lora_weights() to save the base "
                 "one; pipe.save_lora_weights saves the adapters alone."
             )
-        super().save_pretrained(save_directory, *args, **kwargs)
+        # This package's own files first: diffusers' save_pretrained uploads the folder at its end (push_to_hub=True),
+        # which then holds them too.
+        Path(save_directory).mkdir(parents=True, exist_ok=True)
+        # (no variant: the modules are small, and they load back without one whatever the call's variant)
+        module_kwargs = {k: kwargs[k] for k in ("safe_serialization",) if k in kwargs}
         for name, (_, class_name) in CONTROL_MODULES.items():
             module, folder = getattr(self, name, None), Path(save_directory) / name
             if module is not None:
-                module.save_pretrained(folder)
+                module.save_pretrained(folder, **module_kwargs)
             elif _saved_class(folder) == class_name:  # an earlier save's, which from_pretrained would load back
                 shutil.rmtree(folder)
         stale = Path(save_directory) / GENERATION_DEFAULTS_FILE
@@ -182,17 +207,21 @@ class LoadingMixin:
             self.generation_defaults.save(save_directory)
         elif stale.is_file():  # left by an earlier save of another pipeline into the same folder
             stale.unlink()
+        super().save_pretrained(save_directory, *args, **kwargs)
 
     def load_control_modules(self, folder) -> None:
         """The optional learned control modules saved beside the components (``camera_encoder/``,
         ``keyframe_adapter/``), on the transformer's device and dtype; see docs/control.md."""
         import importlib
 
+        transformer = getattr(self, "transformer", None)
         for name, (module_path, class_name) in CONTROL_MODULES.items():
             if (Path(folder) / name / "config.json").is_file():
+                if transformer is None:  # transformer=None (to encode prompts only): nothing for them to steer
+                    continue
                 cls = getattr(importlib.import_module(module_path), class_name)
-                module = cls.from_pretrained(Path(folder) / name, torch_dtype=self.transformer.dtype)
-                setattr(self, name, module.to(self.transformer.device).eval())
+                module = cls.from_pretrained(Path(folder) / name, torch_dtype=transformer.dtype)
+                setattr(self, name, module.to(transformer.device).eval())
 
     def load_camera_lora(self, folder, *, fuse: bool = True) -> None:
         """A camera fine-tune saved as a LoRA beside its motion encoder (``scripts/extract_lora.py``): the folder's
