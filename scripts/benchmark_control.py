@@ -372,8 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num", type=int, default=4, help="videos per setting (held-out seeds)")
     parser.add_argument("--motions", nargs="+", choices=MOTION_TYPES, default=list(MOTION_TYPES))
     parser.add_argument("--speeds", nargs="+", type=float, default=list(SPEEDS))
-    parser.add_argument("--settings", nargs="+", choices=CAMERA_SETTINGS, default=list(CAMERA_SETTINGS),
-                        help="camera settings to run (the learned ones need a pipeline with a motion encoder)")
+    parser.add_argument("--settings", nargs="+", choices=CAMERA_SETTINGS, default=None,
+                        help="camera settings to run (default: all; the learned ones need a pipeline with a motion "
+                        "encoder, and are left out of the default without one)")
     parser.add_argument("--pipeline", default=None, help="a pipeline folder (default: the built-in model)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's; CI: 2)")
     parser.add_argument("--interpolations", nargs="+", type=float, default=[0.0, 0.2],
@@ -402,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
 
     pipe = load_default_pipeline() if args.pipeline is None else LTXAudioVideoPipeline.from_pretrained(args.pipeline)
     pipe.set_progress_bar_config(disable=True)
+    if args.settings is None:  # all, the learned ones only with a motion encoder
+        args.settings = [s for s in CAMERA_SETTINGS if pipe.camera_encoder is not None or not s.startswith("learned")]
     learned = [s for s in args.settings if s.startswith("learned")]
     if "camera" in args.sections and learned and pipe.camera_encoder is None:  # its rows were dropped without a word
         parser.error(f"--settings {' '.join(learned)}: the pipeline {args.pipeline or '(built-in)'} has no motion "
