@@ -186,6 +186,10 @@ def test_a_vae_swapped_in_later_brings_its_grid(caplog):
         pipe.vae = tiny_hierarchical_vae()
         kept.vae = tiny_hierarchical_vae()
     assert pipe.vae_tiling is None and kept.four_k_mode is None and kept.vae_tiling is None  # as before 4K mode
+    same = tiny_pipeline()
+    same.enable_4k_mode(TILING, latent_upsampler=tiny_latent_upsampler())
+    same.vae = same.vae.to(torch.float32)  # the same compression: 4K mode stays
+    assert same.four_k_mode is not None and same.vae_tiling is TILING
     assert "its VAE tiling is off" in caplog.text and "4K mode is off" in caplog.text
 
 

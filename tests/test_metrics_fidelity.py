@@ -91,6 +91,19 @@ def test_psnr_and_ssim_read_every_input_form_in_the_same_units():
     undershoot = noisy.copy()
     undershoot[0, 0, 0] = -0.002
     assert psnr(undershoot, clean) == pytest.approx(10 * math.log10(1 / np.mean((undershoot - clean) ** 2)))
+    # ... but a [-1, 1] frame whose darkest value is above -0.1 (a bright frame) beside a clearly [-1, 1] reference
+    # is [-1, 1] too (read alone as [0, 1] it scored 7.4 dB against 34.4)
+    bright = np.clip(noisy * 2 - 1, -0.05, 1)
+    signed_reference = clean * 2 - 1
+    signed_reference[0, 0] = -0.5
+    expected_bright = 10 * math.log10(1 / np.mean(((bright + 1) / 2 - (signed_reference + 1) / 2) ** 2))
+    assert psnr(bright, signed_reference) == pytest.approx(expected_bright)
+    bright_video = (0.5 + 0.45 * smooth_frames()) * 2 - 1  # [0.09, 0.81] in [-1, 1] units
+    bright_video[:, 0, 0] = -0.05  # its darkest value: read alone, a [0, 1] video's undershoot
+    keyframe = bright_video[4].copy()
+    keyframe[1, 1] = -0.5  # clearly [-1, 1]
+    expected_key = 10 * math.log10(1 / np.mean(((bright_video[4] + 1) / 2 - (keyframe + 1) / 2) ** 2))
+    assert keyframe_fidelity(bright_video, {4: keyframe})[4]["psnr"] == pytest.approx(expected_key)
     video = np.stack([noisy, clean])
     frames = [Image.fromarray(f) for f in (video * 255 + 0.5).astype(np.uint8)]
     assert psnr(frames, torch.from_numpy(video).permute(0, 3, 1, 2)) > 50  # PIL frames against (F, 3, H, W)

@@ -63,8 +63,22 @@ def is_signed_range(frames) -> bool:
                 and array.min() < _SIGNED_BELOW)
 
 
-def as_frames(frames: FramesLike, name: str = "frames") -> np.ndarray:
-    """Frames as float64 ``(F, H, W, 3)`` in ``[0, 1]`` (see the module docstring for the inputs)."""
+def paired_signs(*values) -> list[bool | None]:
+    """Which of several inputs compared with one another are ``[-1, 1]``: each float one whose minimum is below
+    -0.1, and, when one is, each other float one with a negative value (a bright ``[-1, 1]`` frame beside a darker
+    one); None (not float) otherwise. A ``[0, 1]`` image's undershoot alone never makes it ``[-1, 1]``."""
+    minima = []
+    for value in values:
+        array = _numpy(value) if isinstance(value, (torch.Tensor, np.ndarray)) else None
+        floating = array is not None and np.issubdtype(array.dtype, np.floating) and array.size
+        minima.append(float(array.min()) if floating else None)
+    clearly = any(m is not None and m < _SIGNED_BELOW for m in minima)
+    return [None if m is None else bool(m < _SIGNED_BELOW or (clearly and m < 0)) for m in minima]
+
+
+def as_frames(frames: FramesLike, name: str = "frames", signed: bool | None = None) -> np.ndarray:
+    """Frames as float64 ``(F, H, W, 3)`` in ``[0, 1]`` (see the module docstring for the inputs); ``signed``: a float
+    video's range (``[-1, 1]`` when True), detected when None."""
     if isinstance(frames, (list, tuple)) and frames and all(isinstance(f, Image.Image) for f in frames):
         frames = np.stack([np.asarray(f.convert("RGB")) for f in frames])  # a pipeline's output_type="pil" frames
     if not isinstance(frames, (torch.Tensor, np.ndarray)):
@@ -78,7 +92,7 @@ def as_frames(frames: FramesLike, name: str = "frames") -> np.ndarray:
         array = array.transpose(0, 2, 3, 1)
     if array.shape[0] == 0 or array.shape[1] == 0 or array.shape[2] == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(array.shape)}")
-    return np.ascontiguousarray(_unit_range(array, name))
+    return np.ascontiguousarray(_unit_range(array, name, signed))
 
 
 def as_image(image: ImageLike, name: str = "image", signed: bool | None = None) -> np.ndarray:

@@ -18,7 +18,7 @@ from ltx_video.metrics._inputs import (
     _unit_range,
     as_frames,
     as_image,
-    is_signed_range,
+    paired_signs,
 )
 
 ArrayLike = torch.Tensor | np.ndarray | Image.Image
@@ -38,10 +38,10 @@ def _channels_last(array: np.ndarray) -> np.ndarray:
 
 
 def _pair(image, reference) -> tuple[np.ndarray, np.ndarray]:
-    """Both inputs as float64 in ``[0, 1]``, each read on its own (:mod:`ltx_video.metrics._inputs`: uint8 and
-    PIL by ``/ 255``, floats with a minimum below -0.1 as ``[-1, 1]``), channels last, of one shape (never
-    broadcast). A list of PIL images is a video."""
-    arrays = []
+    """Both inputs as float64 in ``[0, 1]`` (uint8 and PIL by ``/ 255``; floats as
+    :func:`~ltx_video.metrics._inputs.paired_signs` reads them: ``[-1, 1]`` below -0.1, or negative beside one
+    that is), channels last, of one shape (never broadcast). A list of PIL images is a video."""
+    raw = []
     for value, name in ((image, "image"), (reference, "reference")):
         if isinstance(value, Image.Image):
             value = np.asarray(value.convert("RGB"))
@@ -50,8 +50,9 @@ def _pair(image, reference) -> tuple[np.ndarray, np.ndarray]:
         elif not isinstance(value, (torch.Tensor, np.ndarray)):
             raise ValueError(f"{name} must be a PIL image (or a list of them), torch.Tensor or numpy array, got "
                              f"{type(value).__name__}")
-        arrays.append(_channels_last(_unit_range(_numpy(value), name)))
-    x, y = arrays
+        raw.append(_numpy(value))
+    x, y = (_channels_last(_unit_range(a, name, signed))
+            for a, name, signed in zip(raw, ("image", "reference"), paired_signs(*raw), strict=True))
     if x.shape != y.shape:
         raise ValueError(f"image and reference must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)} "
                          "(channels last)")
@@ -115,12 +116,14 @@ def keyframe_fidelity(frames: FramesLike, keyframes: dict[int, ImageLike]) -> di
         index -> ``{"psnr": dB (inf when identical), "ssim": mean RGB SSIM}``, see :func:`psnr`
         and :func:`ssim`.
     """
-    video = as_frames(frames)
-    # With a [-1, 1] video, float keyframes are read as [-1, 1] too (one need not have negative values);
-    # with a [0, 1] video their range is detected as usual.
-    signed = True if is_signed_range(frames) else None
     if not isinstance(keyframes, dict):
         raise ValueError(f"keyframes must be a dict of frame index -> image, got {type(keyframes).__name__}")
+    # A video with negative values beside a clearly [-1, 1] keyframe is [-1, 1] (paired_signs); with a [-1, 1]
+    # video, float keyframes are read as [-1, 1] too (one need not have negative values); with a [0, 1] video
+    # their range is detected as usual.
+    video_signed = paired_signs(frames, *keyframes.values())[0]
+    video = as_frames(frames, signed=video_signed)
+    signed = True if video_signed else None
     out: dict[int, dict[str, float]] = {}
     for index, image in keyframes.items():
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)):

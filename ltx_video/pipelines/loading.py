@@ -101,12 +101,15 @@ class LoadingMixin:
             # them (they were kept from the VAE the pipeline was built with: a 64x VAE decoded a 32x grid).
             from diffusers.video_processor import VideoProcessor
 
+            before = (self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
             self.vae_spatial_compression_ratio = value.spatial_compression_ratio
             self.vae_temporal_compression_ratio = value.temporal_compression_ratio
             self.video_processor = VideoProcessor(vae_scale_factor=self.vae_spatial_compression_ratio)
-            # Settings made for the VAE before: 4K mode chose its path by that VAE's compression; tiles must divide
-            # by the new one (a call found out only after denoising).
-            if getattr(self, "four_k_mode", None) is not None:
+            # Settings made for the VAE before: 4K mode chose its path by that VAE's compression (kept while it is
+            # the same, e.g. pipe.vae = pipe.vae.to(...)); tiles must divide by the new one (a call found out only
+            # after denoising).
+            changed = before != (self.vae_spatial_compression_ratio, self.vae_temporal_compression_ratio)
+            if changed and getattr(self, "four_k_mode", None) is not None:
                 self.disable_4k_mode()
                 logger.warning("pipe.vae was replaced: 4K mode is off; call enable_4k_mode() again for this VAE.")
             tiling = getattr(self, "vae_tiling", None)
