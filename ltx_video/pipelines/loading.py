@@ -11,6 +11,8 @@ from typing import Any
 
 from ltx_video.pipelines.generation_defaults import GENERATION_DEFAULTS_FILE, GenerationDefaults
 
+logger = logging.getLogger(__name__)
+
 __all__ = ["CONTROL_MODULES", "LoadingMixin"]
 
 # Learned control modules that live beside a pipeline's diffusers components (not in model_index.json, so the
@@ -58,8 +60,6 @@ def _check_components_present(folder: Path, kwargs: dict, taken: set[str]) -> No
         if not (folder / name).is_dir():
             raise FileNotFoundError(f"{folder}: component `{name}` ({entry[-1]}, listed in model_index.json) has no "
                                     f"folder {folder / name}; restore it, or pass {name}=... to from_pretrained")
-
-logger = logging.getLogger(__name__)
 
 
 def _own_files_snapshot(repo_id: str, kwargs: dict) -> Path | None:
