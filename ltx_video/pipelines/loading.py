@@ -15,8 +15,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CONTROL_MODULES", "LoadingMixin"]
 
-# Learned control modules that live beside a pipeline's diffusers components (not in model_index.json, so the
-# folder still loads in diffusers' own LTX pipelines): attribute -> (module, class).
 def _saved_class(folder: Path) -> str | None:
     """The ``_class_name`` of the module saved in ``folder`` (None if it holds none)."""
     try:
@@ -25,6 +23,8 @@ def _saved_class(folder: Path) -> str | None:
         return None
 
 
+# Learned control modules that live beside a pipeline's diffusers components (not in model_index.json, so the
+# folder still loads in diffusers' own LTX pipelines): attribute -> (module, class).
 CONTROL_MODULES = {
     "camera_encoder": ("ltx_video.conditioning.camera_controller", "CameraMotionEncoder"),
     "keyframe_adapter": ("ltx_video.conditioning.multi_keyframe_processor", "KeyframeAdapter"),
