@@ -176,3 +176,15 @@ def test_stft_loss_on_a_clip_shorter_than_the_largest_window():
     a = torch.sin(2 * torch.pi * 440 * t)[None, None]
     assert multi_resolution_stft_loss(a, a).item() == 0.0
     assert multi_resolution_stft_loss(0.5 * a, a).item() > 0.0
+
+
+def test_rope_frequencies_stay_float32_when_the_weights_are_cast():
+    # .to(torch.bfloat16) rounded them (157.08 rad/s -> 157.0: 2 rad of phase over 10 s of tokens)
+    from ltx_video.models.audio.audio_decoder import AudioAutoencoder
+    from ltx_video.models.audio.audio_encoder import rope_frequencies
+
+    model = AudioAutoencoder(encoder_num_layers=1, decoder_num_layers=1).to(torch.bfloat16)
+    for attention in (model.decoder.blocks[0].attn, model.encoder.blocks[0].attn):
+        assert attention.rope_freqs.dtype == torch.float32
+        assert torch.equal(attention.rope_freqs, rope_frequencies(2 * attention.rope_freqs.numel()))
+    assert model.decoder.blocks[0].attn.to_qkv.weight.dtype == torch.bfloat16

@@ -164,6 +164,30 @@ def test_warped_context_samples_the_neighbours_along_the_motion_and_starts_silen
     assert torch.allclose(out[0, :, 1], 10 * video[1, :, 2], atol=1e-5)  # the first frame has no previous one
 
 
+def test_warped_context_samples_where_float32_does_in_bf16():
+    """In bf16 (the transformer's dtype on a GPU) the cell grid and sampling positions were bf16: on a 68 x 120
+    latent grid the last column sampled x = 59.06 instead of 59.20, more than the 0.3-cell motion they carry. The
+    positions are float32 now: a smooth field sampled in bf16 matches float32 to bf16's own rounding."""
+    torch.manual_seed(0)
+    dim, grid = 4, (2, 68, 120)
+    frames, height, width = grid
+    encoder = CameraMotionEncoder(dim, hidden=8, warp_context=True)
+    with torch.no_grad():
+        encoder.context_gate.fill_(1.0)
+        encoder.context.weight.copy_(torch.cat([torch.eye(dim), torch.zeros(dim, dim)], 1))  # the previous frame's
+        encoder.context.bias.zero_()
+    xs = torch.arange(width, dtype=torch.float32)
+    ramp = (xs / width).expand(frames, height, width).reshape(-1)  # content that rises along x
+    tokens = ramp[None, :, None].expand(1, -1, dim).contiguous()
+    features = torch.zeros(frames * height * width, 6)
+    features[:, 2] = 0.3  # the background moves 0.3 cells right per latent step
+    full = encoder.warped_context(tokens, features, grid)
+    half = encoder.to(torch.bfloat16).warped_context(tokens.bfloat16(), features.bfloat16(), grid).float()
+    inside = full.reshape(frames, height, width, dim)[1, :, 1:-1]  # the second frame, away from the border
+    error = (half.reshape(frames, height, width, dim)[1, :, 1:-1] - inside).abs().max().item()
+    assert error < 0.004, error  # bf16 rounding of values below 1 (positions in bf16 read 0.0071)
+
+
 @pytest.mark.parametrize("motion", ["pan_left", "zoom_in", "dolly_backward", "orbit_right"])
 def test_world_positions_undo_the_background_motion(motion):
     """Moving each token's RoPE coordinates by world_offsets gives the point of the first frame whose content the

@@ -160,3 +160,34 @@ def test_an_out_of_memory_error_is_raised_not_taken_for_a_missing_kernel(monkeyp
     monkeypatch.setattr(ltx_quantizer, "_FP8_GEMM_FAILED", set())
     monkeypatch.setattr(torch, "_scaled_mm", silent)
     assert torch.isfinite(layer(x)).all() and "(RuntimeError)" in caplog.text
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("static", [False, True])
+def test_one_rounded_scale_quantizes_and_rescales(device, static, monkeypatch):
+    # The activations were divided by a bf16-rounded scale and rescaled by the float32 one: each row's gain was
+    # biased by up to 2^-8 (0.3 %). The scale _scaled_mm rescales by is now the one the values were made with.
+    layer = fp8_layer(device)
+    x = (torch.randn(64, 256, generator=gen(0)) * torch.logspace(-2, 1, 64)[:, None]).to(device, torch.bfloat16)
+    if static:
+        layer.set_input_scale(x.abs().max().float() / ltx_quantizer.FP8_MAX)
+    seen = {}
+    original = torch._scaled_mm
+
+    def spy(a, b, *, scale_a, **kwargs):
+        seen.update(a=a, scale_a=scale_a)
+        return original(a, b, scale_a=scale_a, **kwargs)
+
+    monkeypatch.setattr(torch, "_scaled_mm", spy)
+    layer.matmul = "fp8"
+    layer(x)
+    scale = seen["scale_a"]
+    if static:  # the values were multiplied by a bf16 inverse: the rescale is exactly its inverse
+        inverse = (1.0 / layer.input_scale).to(torch.bfloat16)
+        assert torch.equal(scale, (1.0 / inverse.float()).expand(64, 1))
+        made = x * inverse
+    else:  # the values were divided by a bf16 scale: the rescale is exactly that value
+        assert torch.equal(scale, scale.to(torch.bfloat16).float())
+        made = x / scale.to(torch.bfloat16)
+    made = made.clamp(-ltx_quantizer.FP8_MAX, ltx_quantizer.FP8_MAX).to(ltx_quantizer.FP8_DTYPE)
+    assert torch.equal(seen["a"], made)

@@ -471,15 +471,18 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
         batch, _, dim = tokens.shape
         video = tokens.reshape(batch, frames, height, width, dim).permute(0, 1, 4, 2, 3)  # (B, F', D, h, w)
         features = features if features.dim() == 3 else features[None]
-        move = features[..., 2:4].expand(batch, -1, -1).reshape(batch, frames, height, width, 2)  # background, cells
-        ys, xs = torch.meshgrid(torch.arange(height, device=tokens.device, dtype=tokens.dtype),
-                                torch.arange(width, device=tokens.device, dtype=tokens.dtype), indexing="ij")
+        # the sampling positions in float32 whatever the tokens' dtype: in bf16 a 68 x 120 grid's cells are off by up
+        # to 0.4, more than the sub-cell motion they carry
+        move = features[..., 2:4].float().expand(batch, -1, -1).reshape(batch, frames, height, width, 2)
+        ys, xs = torch.meshgrid(torch.arange(height, device=tokens.device, dtype=torch.float32),
+                                torch.arange(width, device=tokens.device, dtype=torch.float32), indexing="ij")
         cells = torch.stack([xs, ys], dim=-1)  # (h, w, 2) as (x, y)
 
         def sample(source: torch.Tensor, at: torch.Tensor) -> torch.Tensor:  # (B, D, h, w) at cells (B, h, w, 2)
-            size = torch.tensor([width, height], device=at.device, dtype=at.dtype)
-            return F.grid_sample(source, (at + 0.5) / size * 2 - 1, mode="bilinear", padding_mode="zeros",
-                                 align_corners=False)
+            size = torch.tensor([width, height], device=at.device, dtype=torch.float32)
+            grid = (at + 0.5) / size * 2 - 1
+            return F.grid_sample(source.float(), grid, mode="bilinear", padding_mode="zeros",
+                                 align_corners=False).to(source.dtype)
 
         zero = torch.zeros_like(video[:, 0])
         prev = [zero] + [sample(video[:, k - 1], cells - move[:, k - 1]) for k in range(1, frames)]

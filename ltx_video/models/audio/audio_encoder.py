@@ -61,6 +61,14 @@ class AudioAttention(nn.Module):
         self.to_out = nn.Linear(dim, dim)
         self.register_buffer("rope_freqs", rope_frequencies(dim // num_heads), persistent=False)
 
+    def _apply(self, fn, recurse=True):
+        # .to(torch.bfloat16) would round the frequencies (157.08 rad/s -> 157.0: 2 rad of phase over 10 s): they are
+        # recomputed in float32 on the new device whatever dtype the weights take.
+        module = super()._apply(fn, recurse)
+        if self.rope_freqs.dtype != torch.float32:
+            self.rope_freqs = rope_frequencies(2 * self.rope_freqs.numel()).to(self.rope_freqs.device)
+        return module
+
     def forward(self, x: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         """x (B, N, dim), times (N,) seconds -> (B, N, dim)."""
         q, k, v = rearrange(self.to_qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.num_heads)
