@@ -263,12 +263,10 @@ class FP8Linear(nn.Module):
 
     def _fp8_gemm(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, self.in_features)
-        # The scale is rounded to the activations' dtype once and that same value divides and (as float32) rescales:
-        # dividing by a bf16-rounded scale and rescaling by the float32 one biased each row's gain by up to 2^-8.
+        # one scale, rounded to the activations' dtype, divides and (as float32) rescales: no gain bias per row
         if self.input_scale is None:  # dynamic: one scale per row, from its absmax
             scale = (rows.abs().amax(dim=1, keepdim=True).float().clamp_min(1e-12) / FP8_MAX).to(rows.dtype)
-            x_fp8 = (rows / scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)  # no float32 copy
-            x_scale = scale.float()
+            x_fp8, x_scale = (rows / scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE), scale.float()  # no float32 copy
         else:  # static: no reduction; row-wise _scaled_mm wants an (M, 1) scale, so it is broadcast
             inverse = (1.0 / self.input_scale).to(rows.dtype)
             x_fp8 = (rows * inverse).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
@@ -460,8 +458,7 @@ def quantize_fp8(
     if is_fp8_quantized(model):
         raise ValueError(f"{type(model).__name__} is already FP8-quantized; quantize the full-precision model.")
     if any(p.device.type == "mps" for p in model.parameters()):  # float8 (and GPTQ's float64) do not exist there
-        raise ValueError(f"{type(model).__name__} is on an Apple MPS device, which has no float8 type: quantize it on "
-                         "the CPU or a CUDA device.")
+        raise ValueError(f"{type(model).__name__} is on MPS, which has no float8: quantize it on the CPU or CUDA.")
     names = policy.select(model)
     if policy.needs_calibration and not calibration:
         raise ValueError(
