@@ -323,39 +323,6 @@ def round_nearest(weight: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     return (weight.detach().float() / scale[:, None]).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
 
 
-def round_gptq(
-    weight: torch.Tensor, scale: torch.Tensor, second_moment: torch.Tensor, damping: float, block: int = 128
-) -> torch.Tensor:
-    """Error-compensating rounding of ``weight`` (out, in) given ``E[x x^T]`` (in, in) of its inputs."""
-    w = weight.detach().float().clone()
-    hessian = second_moment.to(w.device, torch.float64).clone()
-    dead = torch.diagonal(hessian) == 0  # inputs that never vary: their weights do not matter
-    hessian[dead, dead] = 1.0
-    w[:, dead] = 0.0
-    hessian += (
-        damping * torch.diagonal(hessian).mean() * torch.eye(hessian.shape[0], dtype=hessian.dtype, device=w.device)
-    )
-    inverse = torch.cholesky_inverse(torch.linalg.cholesky(hessian))
-    upper = torch.linalg.cholesky(inverse, upper=True).float()  # rows: the error-propagation weights
-    out = torch.empty(w.shape, dtype=FP8_DTYPE, device=w.device)
-    scale = scale.to(w.device)
-    inv_scale = 1.0 / scale[:, None]
-    columns = w.shape[1]
-    for start in range(0, columns, block):
-        stop = min(start + block, columns)
-        chunk = w[:, start:stop].clone()
-        errors = torch.empty_like(chunk)
-        local = upper[start:stop, start:stop]
-        for i in range(stop - start):
-            q = (chunk[:, i : i + 1] * inv_scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
-            out[:, start + i] = q[:, 0]
-            error = (chunk[:, i] - q[:, 0].float() * scale) / local[i, i]
-            chunk[:, i:] -= error[:, None] * local[i, i:][None, :]
-            errors[:, i] = error
-        w[:, stop:] -= errors @ upper[start:stop, stop:]
-    return out
-
-
 def _is_e4m3(weight: torch.Tensor) -> bool:
     w = weight.detach()
     return bool((w.abs() <= FP8_MAX).all()) and torch.equal(w.to(FP8_DTYPE).to(w.dtype), w)
@@ -382,19 +349,6 @@ def _calibrate(model: nn.Module, names: Sequence[str], calibration: Sequence[dic
     finally:
         for handle in handles:
             handle.remove()
-
-
-def _second_moments(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, torch.Tensor]:
-    sums: dict[str, torch.Tensor] = {}
-    counts = dict.fromkeys(names, 0)
-
-    def record(name, x):
-        x = x.reshape(-1, x.shape[-1]).float()
-        sums[name] = sums.get(name, 0) + x.T @ x
-        counts[name] += x.shape[0]
-
-    _calibrate(model, names, calibration, record)
-    return {n: (sums[n] / counts[n]).cpu() for n in names if counts[n]}
 
 
 def _input_absmax(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, float]:
@@ -469,13 +423,15 @@ def quantize_fp8(
         sizes = {n: model.get_submodule(n).weight.numel() for n in names}
         kept = _most_sensitive(names, _sensitivities(model, names, calibration), sizes, policy.keep_fraction)
         names = [n for n in names if n not in kept]
+    from ltx_video.quantization.gptq import round_gptq, second_moments  # it imports this module's format constants
+
     moments = {}
     if policy.rounding == "gptq":  # E[x x^T] for a group of layers per calibration pass, bounded in memory
         group, size = [], 0
         for name in [*names, None]:
             width = model.get_submodule(name).in_features if name is not None else 0
             if name is None or (group and size + 4 * width**2 > policy.moment_bytes):
-                moments.update(_second_moments(model, group, calibration))
+                moments.update(second_moments(model, group, calibration))
                 group, size = [], 0
             if name is not None:
                 group.append(name)
