@@ -206,6 +206,8 @@ def _with_own_files(tmp_path):
 def test_own_files_are_in_the_folder_before_diffusers_uploads_it(tmp_path):
     # save_pretrained(push_to_hub=True) uploads inside diffusers' save_pretrained: the package's files were written
     # after it, so they never reached the Hub.
+    from pathlib import Path
+
     from diffusers import DiffusionPipeline
 
     pipe, _ = _with_own_files(tmp_path)
@@ -213,7 +215,7 @@ def test_own_files_are_in_the_folder_before_diffusers_uploads_it(tmp_path):
     original = DiffusionPipeline.save_pretrained
 
     def spy(self, directory, *args, **kwargs):
-        seen.append(sorted(p.name for p in __import__("pathlib").Path(directory).iterdir()))
+        seen.append(sorted(p.name for p in Path(directory).iterdir()))
         return original(self, directory, *args, **kwargs)
 
     with mock.patch.object(DiffusionPipeline, "save_pretrained", spy):

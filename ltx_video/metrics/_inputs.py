@@ -56,13 +56,6 @@ _FLOAT_LIMIT = 1.5  # past the range by more than rounding or a decoder's oversh
 _SIGNED_BELOW = -0.1  # a float minimum below this reads as [-1, 1]; above it, as [0, 1] with a decoder's undershoot
 
 
-def is_signed_range(frames) -> bool:
-    """Whether float frames are in ``[-1, 1]`` (a minimum below -0.1), as :func:`as_frames` reads them."""
-    array = _numpy(frames) if isinstance(frames, (torch.Tensor, np.ndarray)) else None
-    return bool(array is not None and np.issubdtype(array.dtype, np.floating) and array.size
-                and array.min() < _SIGNED_BELOW)
-
-
 def paired_signs(*values) -> list[bool | None]:
     """Which of several inputs compared with one another are ``[-1, 1]``: each float one whose minimum is below
     -0.1, and, when one is, each other float one with a negative value (a bright ``[-1, 1]`` frame beside a darker
