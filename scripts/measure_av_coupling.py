@@ -19,11 +19,6 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from ltx_video.training.config import load_train_config
-from ltx_video.training.data import ClipBank
-from ltx_video.training.losses import joint_flow_loss
-from ltx_video.training.stages import TransformerStage, pack
-
 ROWS = (("t2av", "text_to_audio_video", 0), ("a2v", "audio_to_video", 0), ("a2v-other", "audio_to_video", 1))
 
 
@@ -50,6 +45,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--num must be a positive multiple of 16, got {args.num}")
     if not all(0 <= t <= 1 for t in args.times):  # refused after the first rows before, naming `t`
         parser.error(f"--times must lie in [0, 1] (flow times), got {args.times}")
+    # the training stack (diffusers, the T5 tokenizer) takes seconds to import: after the arguments (quick --help)
+    from ltx_video.training.config import load_train_config
+    from ltx_video.training.data import ClipBank
+    from ltx_video.training.losses import joint_flow_loss
+    from ltx_video.training.stages import TransformerStage, pack
+
     cfg = load_train_config(args.config)
     seed = 1_000_000 if args.split == "held-out" else 0
     options = {**cfg.stage_options, "init_transformer": None}

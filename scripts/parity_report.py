@@ -16,19 +16,6 @@ from datetime import date
 import numpy as np
 import PIL.Image
 import torch
-from diffusers import (
-    FlowMatchEulerDiscreteScheduler,
-    LTXConditionPipeline,
-    LTXImageToVideoPipeline,
-    LTXPipeline,
-)
-from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
-from diffusers.utils import logging as diffusers_logging
-
-from ltx_video import LTXVideoPipeline
-from ltx_video.testing import tiny_components
-
-diffusers_logging.set_verbosity_error()  # the reference pipelines warn about explicit timesteps
 
 COMMON = dict(height=64, width=96, num_frames=17, num_inference_steps=3, max_sequence_length=16,
               decode_timestep=0.05, decode_noise_scale=0.025)
@@ -55,6 +42,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="where the models run (inputs and generators stay on the CPU)")
     device = parser.parse_args(argv).device
+    # diffusers' pipelines take seconds to import: only after the arguments are read (``--help`` stays quick)
+    from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXImageToVideoPipeline, LTXPipeline
+    from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+    from diffusers.utils import logging as diffusers_logging
+
+    from ltx_video import LTXVideoPipeline
+    from ltx_video.testing import tiny_components
+
+    diffusers_logging.set_verbosity_error()  # the reference pipelines warn about explicit timesteps
     torch.set_num_threads(2)
     comps = _on(tiny_components(), device)
     ref, ours = LTXConditionPipeline(**comps), LTXVideoPipeline(**comps)
