@@ -80,3 +80,25 @@ def test_interrupt_stops_the_loop(components):
     assert len(after_first) == 1 and pipe.interrupt
     assert torch.equal(pack(latents), after_first[0])  # the latents after step 0, not denoised further
     assert not pipe(**{**KW, "output_type": "latent"}, generator=gen()).frames.equal(latents)  # reset per call
+
+
+def test_callback_text_changes_follow_diffusers(components):
+    """diffusers' loop takes a returned ``prompt_embeds`` whether or not the callback listed it, and uses the very
+    tensor it showed, so an in-place edit counts too; ours ignored both."""
+    ours, ref = _pipe(components), _pipe(components, LTXConditionPipeline)
+    positive, _, negative, _ = ref.encode_prompt("a blue square", "", do_classifier_free_guidance=True)
+    switched = torch.cat([negative, positive])  # the loop's layout with CFG: negative, then positive
+
+    def switch(p, i, t, tensors):
+        return {**tensors, "prompt_embeds": switched} if i == 0 else tensors
+
+    def triple(p, i, t, tensors):
+        tensors["prompt_embeds"].mul_(3.0)
+        return tensors
+
+    plain = ours(**KW, generator=gen()).frames
+    for callback, names in ((switch, ["latents"]), (triple, ["latents", "prompt_embeds"])):
+        got, expected = (p(**KW, callback_on_step_end=callback, callback_on_step_end_tensor_inputs=names,
+                           generator=gen()).frames for p in (ours, ref))
+        assert (got - plain).abs().max() > 1e-2
+        assert_fp32_equal(got, expected)

@@ -102,23 +102,30 @@ class CallbackStateMixin:
 
     def run_callback(self, callback: Callable, step: int, timestep, tensors: dict, names: Sequence[str]) -> dict:
         """``callback(self, step, timestep, kwargs)`` with ``tensors`` and, when ``names`` asks for them, the text
-        embeddings; changed embeddings returned by the callback are taken for the next steps. Returns the callback's
-        other outputs."""
+        embeddings. As in diffusers' loops, a ``"prompt_embeds"`` the callback returns is taken for the next steps
+        whether or not it was asked for, and the one it was shown is what the next steps use, so editing it in
+        place works too. Returns the callback's other outputs."""
         text = self._callback_text
         asked = text is not None and ("prompt_embeds" in names or "negative_prompt_embeds" in names)
         kwargs = dict(tensors)
-        if asked:
+        shown = None
+        if asked:  # a fresh tensor: the next steps' text is rebuilt from it (in-place edits included)
             positive, negative = text["prompt_embeds"], text["negative_prompt_embeds"]
-            shown = positive if negative is None else torch.cat([negative, positive])
+            shown = positive.clone() if negative is None else torch.cat([negative, positive])
             kwargs.update(prompt_embeds=shown, negative_prompt_embeds=negative)
         outputs = callback(self, step, timestep, kwargs)
-        if not asked:
+        if text is None:
             return outputs
         given, given_negative = outputs.pop("prompt_embeds", None), outputs.pop("negative_prompt_embeds", None)
-        if given is not None and given is not shown:
-            if given.shape != shown.shape:
-                raise ValueError(f"a callback returned `prompt_embeds` of shape {tuple(given.shape)}; it must keep "
-                                 f"{tuple(shown.shape)}.")
+        given = shown if given is None else given
+        positive, negative = text["prompt_embeds"], text["negative_prompt_embeds"]
+        if given is not None:
+            expected = (positive.shape[0] * (1 if negative is None else 2), *positive.shape[1:])
+            if not isinstance(given, torch.Tensor) or given.shape != expected:
+                got = tuple(given.shape) if isinstance(given, torch.Tensor) else type(given).__name__
+                raise ValueError(f"a callback returned `prompt_embeds` of shape {got}; it must keep {expected} "
+                                 "(with classifier-free guidance, the negative and the positive concatenated).")
+            given = given.to(positive.device, positive.dtype)
             if negative is None:
                 text["prompt_embeds"] = given
             else:

@@ -208,20 +208,22 @@ class LTXVideoPipeline(
         conditional one) runs without the audio<->video exchange.
         """
 
-        text_per_passes: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+        # per layout of passes: (positive, negative, (embeddings, masks)), rebuilt when a callback replaced the text
+        text_per_passes: dict[tuple, tuple] = {}
         current = text if text is not None else {"prompt_embeds": prompt_embeds, "negative_prompt_embeds": negative_embeds}
 
         def text_for(guidance: denoising.GuidanceConfig) -> tuple[torch.Tensor, torch.Tensor]:
             """Text embeddings and masks for the passes [uncond?, cond, isolated?, perturbed?], built once per layout
             (and again when a callback replaced the embeddings)."""
             positive, negative = current["prompt_embeds"], current["negative_prompt_embeds"]
-            key = (guidance.do_cfg, guidance.do_modality, guidance.do_stg, id(positive), id(negative))
-            if key not in text_per_passes:
+            key = (guidance.do_cfg, guidance.do_modality, guidance.do_stg)
+            cached = text_per_passes.get(key)
+            if cached is None or cached[0] is not positive or cached[1] is not negative:
                 conditional = 1 + guidance.do_modality + guidance.do_stg
                 embeds = [negative] * guidance.do_cfg + [positive] * conditional
                 masks = [negative_mask] * guidance.do_cfg + [prompt_mask] * conditional
-                text_per_passes[key] = (torch.cat(embeds), torch.cat(masks))
-            return text_per_passes[key]
+                text_per_passes[key] = (positive, negative, (torch.cat(embeds), torch.cat(masks)))
+            return text_per_passes[key][2]
 
         def model(
             latents, timestep, positions, guidance: denoising.GuidanceConfig,
