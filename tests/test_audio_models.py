@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -99,6 +100,16 @@ def test_invalid_inputs_raise_naming_the_problem():
     with pytest.raises(ValueError, match="temporal_downsample_factor"):
         AudioEncoder(temporal_downsample_factor=300)
     enc(torch.zeros(1, 1, 1000), sample_rate=SR)  # the right rate is accepted
+    with pytest.raises(ValueError, match="waveform must be a tensor"):
+        enc(np.zeros((1, 1, 1000), np.float32))
+
+
+def test_integer_pcm_is_scaled_as_the_pipeline_scales_it():
+    """int16 went into the encoder unscaled (latents 8.66 away from the same sound as floats)."""
+    enc = encoder()
+    pcm = (torch.randn(1, 1, 1000, generator=gen()) * 8000).clamp(-32768, 32767).to(torch.int16)
+    with torch.no_grad():
+        assert torch.allclose(enc(pcm), enc(pcm.double().div(32768).float()), atol=1e-5)
 
 
 def test_decoder_length_and_range():

@@ -2,12 +2,14 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from conftest import av_gates, gen
 
 from ltx_video import LTXAudioVideoPipeline, LTXVideoCondition, LTXVideoPipeline, export_to_video
 from ltx_video.io.media import read_audio
+from ltx_video.io.waveforms import AudioTrack
 from ltx_video.testing import TINY_AUDIO_CHANNELS as AUDIO_CHANNELS
 from ltx_video.testing import tiny_audio_video_pipeline
 
@@ -194,6 +196,12 @@ def no_models(av_pipe, monkeypatch):
     (dict(audio=torch.zeros(1, 2, 100), audio_sample_rate=16000), "audio"),
     (dict(audio=torch.zeros(3, 100), audio_sample_rate=16000), "audio"),
     (dict(audio=torch.zeros(100)), "audio_sample_rate"),
+    (dict(audio=AudioTrack(torch.zeros(2, 100), 16000)), "of 2 videos"),  # rows are videos here
+    (dict(audio=(torch.zeros(100), 16000), audio_sample_rate=8000), "audio_sample_rate"),
+    (dict(audio=[[0.1, 0.2], [0.3]], audio_sample_rate=16000), "ragged"),
+    (dict(audio=[1, 2, 3], audio_sample_rate=16000), "float samples"),  # Python ints: as int64 they were silence
+    (dict(audio=np.full(100, 20000, np.int64), audio_sample_rate=16000), "int64"),
+    (dict(generate_audio="false"), "generate_audio"),  # a truthy string generated audio
     (dict(audio_guidance_scale=-1.0), "audio_guidance_scale"),
     (dict(modality_scale=-1.0), "modality_scale"),
     (dict(audio_modality_scale="2"), "audio_modality_scale"),
@@ -248,3 +256,25 @@ def test_multiscale_is_video_only_and_latent_tuples_keep_audio(av_pipe):
 def test_audio_sample_rate_without_audio_is_an_error(av_pipe):
     with pytest.raises(ValueError, match="audio_sample_rate"):
         av_pipe(**COMMON, audio_sample_rate=16000)
+
+
+def test_output_audio_goes_back_in_and_its_rows_are_the_videos_own(av_pipe):
+    """``audio=out.audio`` (and torchaudio's pair) failed in NumPy; a batch's given sound was one shared buffer, and a
+    callback editing the held ``audio_latents`` in place failed with two videos."""
+    out = av_pipe(**COMMON, output_type="pt", generator=gen())
+    assert isinstance(out.audio, AudioTrack) and out.audio.sample_rate == 16000
+    again = av_pipe(**COMMON, audio=out.audio, output_type="pt", generator=gen())
+    plain = av_pipe(**COMMON, audio=out.audio.waveform[0], audio_sample_rate=16000, output_type="pt", generator=gen())
+    assert torch.equal(again.frames, plain.frames)
+
+    def halve(pipe, step, t, tensors):
+        tensors["audio_latents"].mul_(0.5)
+        return tensors
+
+    two = av_pipe(**COMMON, audio=sine(), audio_sample_rate=16000, num_videos_per_prompt=2, output_type="latent",
+                  callback_on_step_end=halve, callback_on_step_end_tensor_inputs=["audio_latents"], generator=gen())
+    assert two.frames.shape[0] == 2
+    rows = av_pipe(**COMMON, audio=sine(), audio_sample_rate=16000, num_videos_per_prompt=2, output_type="pt",
+                   generator=gen()).audio.waveform
+    rows[0] *= 0.5
+    assert torch.equal(rows[1], sine()[:SAMPLES_9_AT_25])

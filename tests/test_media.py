@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -209,6 +210,47 @@ def test_no_stream_errors(tmp_path):
         container.mux(stream.encode(None))
     with pytest.raises(ValueError, match="audio_only.m4a.*no video stream"):
         read_video_tensor(audio_only)
+
+
+def _late_track(path, delay: float, click: float, rate: int = 16000) -> None:
+    """An mp4 whose AAC track starts ``delay`` s after its first frame (as cut clips' do), with a click at ``click`` s
+    on the file's time axis: muxed here with PyAV's own timestamps, not the library's writer."""
+    with av.open(str(path), mode="w") as container:
+        video = container.add_stream("libx264", rate=24)
+        video.width = video.height = 32
+        video.pix_fmt = "yuv420p"
+        audio = container.add_stream("aac", rate=rate)
+        audio.layout = "mono"
+        for i in range(48):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 128, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 24)
+            container.mux(video.encode(frame))
+        samples = np.zeros((1, round((2 - delay) * rate)), np.float32)
+        samples[0, round((click - delay) * rate):][:80] = 0.8
+        for start in range(0, samples.shape[1], AAC_FRAME):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + AAC_FRAME]),
+                                               format="fltp", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = rate, round(delay * rate) + start, Fraction(1, rate)
+            container.mux(audio.encode(frame))
+        container.mux(video.encode(None))
+        container.mux(audio.encode(None))
+
+
+def test_read_audio_aligns_to_the_video_ends_with_the_stream_and_stops_early(tmp_path):
+    """A track starting 0.5 s late was read from its own start (the click 0.44 s early in the pipeline), an AAC
+    encoder's padding came back past the stream's end, and a long file was decoded whole for a short video."""
+    _late_track(tmp_path / "late.mp4", delay=0.5, click=0.75)
+    aligned, rate = read_audio(tmp_path / "late.mp4", align_to_video=True)
+    assert abs(aligned[0].abs().argmax().item() / rate - 0.75) < 0.01  # the click where the file's timeline has it
+    assert aligned.shape[-1] == 2 * rate  # silence before the track, the track to its end: the video's 2 s
+    own, _ = read_audio(tmp_path / "late.mp4")
+    assert own[0].abs().argmax().item() / rate < 0.5  # from the track's own first sample, as documented
+    ours = write_video(tmp_path / "ours.mp4", smooth_video(10), 25, audio=sine(440, 6400, 16000), sample_rate=16000)
+    assert read_audio(ours)[0].shape[-1] == 6400  # 0.4 s, not 0.448 with the encoder's last frame's padding
+    start, _ = read_audio(tmp_path / "late.mp4", align_to_video=True, max_seconds=0.8)
+    assert start.shape[-1] == round(0.8 * rate) and torch.equal(start, aligned[:, :start.shape[-1]])
+    with pytest.raises(ValueError, match="max_seconds"):
+        read_audio(ours, max_seconds=0)
 
 
 @pytest.mark.parametrize("fps", [0, -24, float("nan")])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import numbers
 import os
 import tempfile
@@ -35,7 +36,7 @@ import torch
 from PIL import Image
 
 from ltx_video.io.images import read_image
-from ltx_video.io.waveforms import float_waveform, sample_rate_value
+from ltx_video.io.waveforms import float_waveform, sample_rate_value, waveform_and_rate
 
 __all__ = [
     "VideoStreamWriter",
@@ -147,39 +148,69 @@ def audio_start_offset(path: PathLike) -> float:
         if video is None or audio is None:
             return 0.0
 
-        def start(stream) -> float:
-            return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-
-        return start(audio) - start(video)
+        return _start_seconds(audio) - _start_seconds(video)
 
 
-def read_audio(path: PathLike, *, sample_rate: int = 16000, mono: bool = True) -> tuple[torch.Tensor, int]:
+def read_audio(
+    path: PathLike, *, sample_rate: int = 16000, mono: bool = True, align_to_video: bool = False,
+    max_seconds: float | None = None,
+) -> tuple[torch.Tensor, int]:
     """Decode the first audio stream of ``path`` into ``(waveform, sample_rate)``.
 
     The audio is converted with :class:`av.AudioResampler` to planar float at ``sample_rate`` Hz,
     with a ``mono`` (``C = 1``; stereo is mixed to the mean of its channels) or ``stereo`` (``C = 2``; mono sources are
-    duplicated) layout. ``waveform`` is float32 ``(C, S)``, clipped to ``[-1, 1]``.
+    duplicated) layout. ``waveform`` is float32 ``(C, S)``, clipped to ``[-1, 1]``, and ends where the stream says
+    it does (an AAC encoder's padding after the last sample is dropped).
+    ``align_to_video``: the waveform starts at the file's first video frame (the audio's first decoded sample is
+    placed at its own time on that axis: silence before a track that starts later, samples dropped from one that
+    starts earlier), as the frames of :func:`read_video_tensor` are; without a video stream it changes nothing.
+    ``max_seconds``: decoding stops once that much is read (a long file's first seconds only).
     Raises :class:`FileNotFoundError` for a missing file and :class:`ValueError` for a file
     without an audio stream.
     """
     sample_rate = sample_rate_value(sample_rate)
+    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real)
+                                    or not 0 < max_seconds < math.inf):
+        raise ValueError(f"max_seconds must be a positive number of seconds or None, got {max_seconds!r}")
     path = _existing_file(path)
     layout = "mono" if mono else "stereo"
     # rematrix_maxval=1 scales FFmpeg's downmix so that no output exceeds full scale: stereo to
     # mono becomes the channel mean (L + R) / 2 instead of (L + R) / sqrt(2).
     resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate, options={"rematrix_maxval": "1.0"})
     chunks: list[np.ndarray] = []
+    lead, end = 0, None  # samples of silence before the first decoded one; the stream's end, in samples
     with av.open(str(path)) as container:
         if not container.streams.audio:
             raise ValueError(f"{str(path)!r} has no audio stream")
-        for frame in container.decode(audio=0):
-            chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+        stream, video = container.streams.audio[0], next(iter(container.streams.video), None)
+        origin = _start_seconds(video) if align_to_video and video is not None else _start_seconds(stream)
+        if stream.duration is not None:
+            end = round((_start_seconds(stream) + float(stream.duration * stream.time_base) - origin) * sample_rate)
+        limit = None if max_seconds is None else math.ceil(max_seconds * sample_rate)
+        read = 0
+        for frame in container.decode(stream):
+            if not chunks and not read and frame.time is not None:
+                lead = round((frame.time - origin) * sample_rate)
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray())
+                read += chunks[-1].shape[1]
+            if limit is not None and lead + read >= limit:
+                break
     chunks.extend(out.to_ndarray() for out in resampler.resample(None))  # flush buffered samples
     channels = 1 if mono else 2
-    if not chunks:
-        return torch.zeros(channels, 0), sample_rate
-    waveform = torch.from_numpy(np.concatenate(chunks, axis=1).astype(np.float32, copy=False))
+    waveform = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
+    if lead > 0:
+        waveform = np.concatenate([np.zeros((channels, lead), np.float32), waveform], axis=1)
+    elif lead < 0:
+        waveform = waveform[:, -lead:]
+    stop = min(x for x in (end, None if max_seconds is None else limit, waveform.shape[1]) if x is not None)
+    waveform = torch.from_numpy(np.ascontiguousarray(waveform[:, :max(stop, 0)], dtype=np.float32))
     return waveform.clamp_(-1.0, 1.0), sample_rate
+
+
+def _start_seconds(stream) -> float:
+    """A stream's first timestamp in seconds (0 when the container gives none)."""
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
 
 
 def resample_audio(waveform: torch.Tensor, sample_rate: int, target_rate: int) -> torch.Tensor:
@@ -582,6 +613,7 @@ def export_to_video(
     array = _frames_to_uint8(video_frames, "video_frames")
     if macro_block_size is not None and macro_block_size > 1:
         array = _resize_to_multiple(array, macro_block_size)
+    audio, sample_rate = waveform_and_rate(audio, sample_rate, "audio", "sample_rate")  # `output.audio`, torchaudio's
     if audio is not None:
         audio = float_waveform(audio, "audio")
         _audio_channels(audio)  # the layout first: an (S, 2) array is no 2-sample track

@@ -7,17 +7,47 @@ samples are scaled by their type's full scale, as WAV readers do (int16 / 32768,
 infinite samples are refused: they reach the audio encoder as NaN and come out as a black video.
 
 Rates arrive as Python ints, NumPy integers (``np.int64(16000)`` from an array's metadata) or whole floats
-(``16000.0``); :func:`sample_rate_value` accepts all three.
+(``16000.0``); :func:`sample_rate_value` accepts all three. A sound may also come as the pair ``torchaudio.load``
+returns and audio pipelines return as ``output.audio`` (an :class:`AudioTrack`): :func:`waveform_and_rate` splits it.
 """
 
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-__all__ = ["float_waveform", "sample_rate_value"]
+__all__ = ["AudioTrack", "float_waveform", "sample_rate_value", "waveform_and_rate"]
+
+
+class AudioTrack(NamedTuple):
+    """An audio pipeline's ``output.audio``: ``waveform`` (B, S) float in [-1, 1], one row per video, and its
+    ``sample_rate``. A tuple, so ``waveform, sample_rate = output.audio`` reads it as before."""
+
+    waveform: torch.Tensor
+    sample_rate: int
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def waveform_and_rate(audio, sample_rate, name: str = "audio", rate_name: str = "audio_sample_rate"):
+    """``(waveform, rate)``: from a ``(waveform, rate)`` pair in ``audio`` (``torchaudio.load``'s (C, S) and rate, or
+    a pipeline's ``output.audio`` of one video), else ``(audio, sample_rate)`` as given. A rate given beside a pair
+    must agree with it; an ``output.audio`` of several videos must be indexed (its rows are videos, not channels)."""
+    if not (isinstance(audio, tuple) and len(audio) == 2 and _is_number(audio[1]) and not _is_number(audio[0])):
+        return audio, sample_rate
+    waveform, rate = audio
+    if isinstance(audio, AudioTrack) and getattr(waveform, "ndim", 0) == 2 and waveform.shape[0] > 1:
+        raise ValueError(f"`{name}` is an `output.audio` of {waveform.shape[0]} videos (one row each, not channels): "
+                         f"pass one, `(output.audio.waveform[i], output.audio.sample_rate)`")
+    rate = sample_rate_value(rate, f"the sample rate in `{name}`")
+    if sample_rate is not None and sample_rate_value(sample_rate, f"`{rate_name}`") != rate:
+        raise ValueError(f"`{rate_name}`={sample_rate!r} disagrees with the rate in the `{name}` pair ({rate})")
+    return waveform, rate
 
 
 def sample_rate_value(value, name: str = "sample_rate") -> int:
@@ -42,9 +72,15 @@ def float_waveform(audio, name: str = "audio") -> torch.Tensor:
     """``audio`` (tensor, array or list; any shape) as a float32 CPU tensor in the same shape: integers scaled to
     [-1, 1] by their type's full scale, floats as given. Bool samples and NaN / infinite ones are refused."""
     if isinstance(audio, (list, tuple)):
-        audio = np.asarray(audio)
+        try:
+            audio = np.asarray(audio)
+        except ValueError:  # NumPy >= 1.24 refuses ragged nesting itself
+            audio = np.empty(0, dtype=object)
         if audio.dtype == object:
             raise ValueError(f"`{name}` must be a waveform of numbers, got a ragged or mixed list")
+        if audio.dtype.kind in "iub":  # Python ints carry no PCM width: 20000 as int16 is loud, as int64 silent
+            raise ValueError(f"`{name}` as a list must hold float samples in [-1, 1]; give integer PCM as a NumPy "
+                             "array or tensor of int16, int32 or uint8 (as WAV readers return it)")
     if isinstance(audio, torch.Tensor):
         if audio.dtype == torch.bool or audio.is_complex():
             raise ValueError(f"`{name}` must hold real samples (float, or integer PCM), got dtype {audio.dtype}")
@@ -53,6 +89,9 @@ def float_waveform(audio, name: str = "audio") -> torch.Tensor:
         else:
             waveform = audio.detach().cpu().float()
     if isinstance(audio, np.ndarray):
+        if audio.dtype.kind in "iu" and audio.dtype.itemsize > 4:  # no PCM format is 64-bit: its full scale is a guess
+            raise ValueError(f"`{name}` holds {audio.dtype} samples; integer PCM must be int16, int32 or uint8 (as WAV "
+                             "readers return it), or give floats in [-1, 1]")
         if audio.dtype.kind in "iu":
             offset, scale = _full_scale(audio.dtype)
             waveform = torch.from_numpy((audio.astype(np.float64) - offset) / scale).float()

@@ -34,7 +34,7 @@ from transformers import T5EncoderModel, T5Tokenizer
 from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
-from ltx_video.io.waveforms import float_waveform, sample_rate_value
+from ltx_video.io.waveforms import AudioTrack, float_waveform, sample_rate_value, waveform_and_rate
 from ltx_video.models.audio import AudioAutoencoder
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
@@ -50,13 +50,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class LTXAudioVideoPipelineOutput(BaseOutput):
-    """frames: as ``LTXPipelineOutput``; audio: (waveform (B, S) float in [-1, 1], sample_rate) or None, with
+    """frames: as ``LTXPipelineOutput``; audio: ``AudioTrack(waveform (B, S) float in [-1, 1], sample_rate)`` (a
+    tuple) or None, with
     ``S = round(sample_rate * num_frames / frame_rate)``; audio_latents: (B, Na, Ca) normalised audio latents
     for ``output_type="latent"`` (then ``audio`` is None), else None; frame_rate: the frames per second the video
     was generated at, which ``export_to_video(output, path)`` writes it at."""
 
     frames: Any
-    audio: tuple[torch.Tensor, int] | None = None
+    audio: AudioTrack | None = None
     audio_latents: torch.Tensor | None = None
     frame_rate: float | None = None
 
@@ -171,9 +172,11 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         from ltx_video.io.media import read_audio, resample_audio
 
         sample_rate = self.audio_vae.config.sample_rate
+        slack = sample_rate // 100  # 10 ms: a sound that long or shorter than the video is the video's own
         if isinstance(audio, (str, Path)):
-            try:
-                waveform, _ = read_audio(audio, sample_rate=sample_rate)
+            try:  # the file's sound from its first frame on (as its video), and no more of it than can be used
+                waveform, _ = read_audio(audio, sample_rate=sample_rate, align_to_video=True,
+                                         max_seconds=(num_samples + slack + 1) / sample_rate)
             except (OSError, ValueError) as error:  # PyAV's InvalidDataError is both
                 raise ValueError(f"`audio`: cannot read {str(audio)!r} as audio ({error}).") from error
             if waveform.shape[-1] == 0:
@@ -185,10 +188,12 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
                 logger.warning("`audio` peaks at %.3g; it is clipped to [-1, 1].", float(waveform.abs().max()))
                 waveform = waveform.clamp(-1.0, 1.0)
             waveform = resample_audio(waveform, sample_rate_value(audio_sample_rate, "`audio_sample_rate`"), sample_rate)
-        if abs(waveform.shape[-1] - num_samples) > sample_rate // 100:  # more than 10 ms apart
-            logger.warning("`audio` lasts %.2f s and the video %.2f s: %s.", waveform.shape[-1] / sample_rate,
-                           num_samples / sample_rate, "it is cut to the video" if waveform.shape[-1] > num_samples
-                           else "the rest of the video is silent")
+        if waveform.shape[-1] > num_samples + slack:  # a file is read only that far: its whole length is not known
+            logger.warning("`audio` lasts longer than the video (%.2f s): it is cut to the video.",
+                           num_samples / sample_rate)
+        elif waveform.shape[-1] < num_samples - slack:
+            logger.warning("`audio` lasts %.2f s and the video %.2f s: the rest of the video is silent.",
+                           waveform.shape[-1] / sample_rate, num_samples / sample_rate)
         waveform = waveform[:, :num_samples]
         pad = num_tokens * self.audio_vae.config.temporal_factor - waveform.shape[-1]
         return F.pad(waveform, (0, pad))[None]
@@ -202,13 +207,13 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         (B, N, C) drawn from ``generator``."""
         if waveform is not None:
             latents = self.audio_vae.encode(waveform.to(device=device, dtype=self.audio_vae.dtype)).float()
-            latents = latents.expand(batch_size, -1, -1)
+            latents = latents.expand(batch_size, -1, -1).clone()  # one buffer per video: callbacks edit in place
         elif latents is not None:
             expected = (num_tokens, self.audio_vae.config.latent_channels)
             if latents.ndim != 3 or tuple(latents.shape[1:]) != expected or latents.shape[0] not in (1, batch_size):
                 raise ValueError(f"`audio_latents` must have shape ({batch_size} or 1, {expected[0]}, {expected[1]}) for "
                                  f"this call, got {tuple(latents.shape)}.")
-            latents = latents.to(device=device, dtype=torch.float32).expand(batch_size, -1, -1)
+            latents = latents.to(device=device, dtype=torch.float32).expand(batch_size, -1, -1).clone()  # not the caller's
         else:
             shape = (batch_size, num_tokens, self.audio_vae.config.latent_channels)
             latents = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
@@ -284,7 +289,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         with ``audio=`` its defaults for a given sound, ``given_audio``). Audio arguments:
 
         audio: None (generate), a waveform tensor (S,) or (C, S) with ``audio_sample_rate`` (resampled to 16 kHz
-            with PyAV), or a file path (read with ``read_audio`` at 16 kHz). Given audio is held clean (timestep 0)
+            with PyAV), a ``(waveform, sample_rate)`` pair (``torchaudio.load``'s, or an ``output.audio`` of one
+            video), or a file path (read with ``read_audio`` at 16 kHz from the file's first video frame). Given audio is held clean (timestep 0)
             and the video is generated to match it. It covers exactly ``num_frames / frame_rate`` seconds: a longer
             one is trimmed, a shorter one zero-padded (silence) at the end. The output ``audio`` is then the given
             waveform itself (at 16 kHz, trimmed or padded as above), whatever ``generate_audio`` says.
@@ -310,8 +316,11 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         """
         # 1. Arguments left out from the model's generation defaults (those for a given sound with `audio=`); check
         # inputs before any model runs.
+        if generate_audio is not None and not isinstance(generate_audio, (bool, np.bool_)):  # "false" is truthy
+            raise ValueError(f"`generate_audio` must be True, False or None (the model's default), got {generate_audio!r}.")
         if generate_audio is None:
             generate_audio = self.audio_generation_enabled and self.audio_vae is not None
+        audio, audio_sample_rate = waveform_and_rate(audio, audio_sample_rate)  # torchaudio's pair, `output.audio`
         (height, width, num_frames, frame_rate, num_inference_steps, guidance_scale, stg_scale, skip_block_list,
          negative_prompt, modality_scale, audio_modality_scale, num_videos_per_prompt,
          max_sequence_length) = self.call_defaults(
@@ -408,10 +417,12 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             audio_latents = audio_state.latents
         elif waveform is not None:  # a given sound is the output's, as given (not its autoencoder round trip)
             given = F.pad(waveform[0, :, :num_samples].mean(0), (0, max(0, num_samples - waveform.shape[-1])))
-            audio_out = (given.float().cpu().expand(plan.batch_size, -1), self.audio_vae.config.sample_rate)
+            rows = given.float().cpu().expand(plan.batch_size, -1).clone()  # one buffer per video: edits stay in theirs
+            audio_out = AudioTrack(rows, self.audio_vae.config.sample_rate)
         elif audio_state is not None:
             samples = self.audio_vae.decode(audio_state.latents.to(self.audio_vae.dtype))
-            audio_out = (samples[:, 0, :num_samples].float().clamp(-1.0, 1.0).cpu(), self.audio_vae.config.sample_rate)
+            rows = samples[:, 0, :num_samples].float().clamp(-1.0, 1.0).cpu()
+            audio_out = AudioTrack(rows, self.audio_vae.config.sample_rate)
         self.maybe_free_model_hooks()
         if not return_dict:
             return (frames, audio_latents if output_type == "latent" else audio_out)

@@ -25,6 +25,8 @@ from diffusers.models.modeling_utils import ModelMixin
 from einops import rearrange
 from torch import nn
 
+from ltx_video.io.waveforms import float_waveform
+
 # Shortest rotary period: two tokens (the Nyquist limit of the 20 ms grid). Longest: well past a 15 s clip.
 ROPE_MIN_PERIOD_S = 0.04
 ROPE_MAX_PERIOD_S = 40.0
@@ -203,8 +205,12 @@ class AudioEncoder(ModelMixin, ConfigMixin):
         if sample_rate is not None and sample_rate != self.config.sample_rate:
             raise ValueError(f"sample_rate={sample_rate} does not match the encoder's {self.config.sample_rate} Hz; "
                              "resample first (the pipeline resamples with PyAV)")
+        if not isinstance(waveform, torch.Tensor):
+            raise ValueError(f"waveform must be a tensor (batch, channels, samples), got {type(waveform).__name__}")
         if waveform.ndim != 3:
             raise ValueError(f"waveform must be (batch, channels, samples), got shape {tuple(waveform.shape)}")
+        if not waveform.is_floating_point():  # integer PCM scaled to [-1, 1], as the pipeline and the exporter do
+            waveform = float_waveform(waveform, "waveform").to(waveform.device)
         channels, num_samples = waveform.shape[1], waveform.shape[2]
         if num_samples == 0:
             raise ValueError("waveform is empty (0 samples); audio needs at least one sample")
