@@ -191,3 +191,43 @@ def test_one_rounded_scale_quantizes_and_rescales(device, static, monkeypatch):
         made = x / scale.to(torch.bfloat16)
     made = made.clamp(-ltx_quantizer.FP8_MAX, ltx_quantizer.FP8_MAX).to(ltx_quantizer.FP8_DTYPE)
     assert torch.equal(seen["a"], made)
+
+
+def test_calibration_may_be_an_iterator_read_once():
+    # An iterator fed only the first pass (GPTQ's moments): the static scales saw nothing and were all 1.0.
+    policy = FP8QuantizationPolicy(rounding="gptq", activations="static", moment_bytes=1)  # one pass per layer
+    reference = small_model()
+    quantize_fp8(reference, policy, calibration=CALIBRATION)
+    for calibration in (iter(CALIBRATION), (kwargs for kwargs in CALIBRATION)):
+        model = small_model()
+        quantize_fp8(model, policy, calibration=calibration)
+        for name, layer in model.named_modules():
+            if isinstance(layer, FP8Linear):
+                expected = reference.get_submodule(name)
+                assert torch.equal(layer.weight.view(torch.uint8), expected.weight.view(torch.uint8)), name
+                assert torch.equal(layer.input_scale, expected.input_scale), name
+    for wrong in (CALIBRATION[0], [CALIBRATION[0], "x"]):  # one dict, not a list of them; a list holding a str
+        with pytest.raises(ValueError, match="`calibration` must"):
+            quantize_fp8(small_model(), policy, calibration=wrong)
+
+
+class _TwoLinears(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.used, self.unused = nn.Linear(32, 32), nn.Linear(32, 32)
+
+    def forward(self, x):
+        return self.used(x)
+
+
+def test_a_layer_the_calibration_never_reaches_is_logged_and_stays_dynamic(caplog):
+    torch.manual_seed(0)
+    model, calibration = _TwoLinears(), [{"x": torch.randn(4, 32, generator=gen(i))} for i in range(2)]
+    weight = model.unused.weight.detach().clone()
+    policy = FP8QuantizationPolicy(modules=("used", "unused"), rounding="gptq", activations="static")
+    with caplog.at_level("WARNING", logger=ltx_quantizer.__name__):
+        quantize_fp8(model, policy, calibration=calibration)
+    assert "1 of 2 layers never ran on the calibration inputs (e.g. ['unused'])" in caplog.text
+    assert model.used.input_scale is not None and model.unused.input_scale is None  # was a silent scale of 1.0
+    scale = ltx_quantizer.channel_scales(weight)
+    assert torch.equal(model.unused.weight.view(torch.uint8), ltx_quantizer.round_nearest(weight, scale).view(torch.uint8))

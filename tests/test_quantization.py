@@ -1,6 +1,7 @@
 """FP8 E4M3 quantization: policy, rounding, error bounds, round trips, pipelines, bad input."""
 
 import copy
+import io
 
 import pytest
 import torch
@@ -266,11 +267,13 @@ def test_load_fp8_checks_the_file_before_changing_the_model(tmp_path):
     model = small_model()
     quantize_fp8(model)
     path = save_fp8(model, tmp_path / "t.safetensors")
-    for change, match in (({"num_layers": 1}, "does not have"), ({"caption_channels": 24}, "does not fit")):
+    for change, match in (({"num_layers": 1}, "t.safetensors does not fit .* no nn.Linear for, e.g. \\['transformer_"),
+                          ({"caption_channels": 24}, "does not fit")):
         other = LTXVideoTransformer3DModel(**{**CONFIG, **change}).eval()
         state = copy.deepcopy(other.state_dict())
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(ValueError, match=match) as error:
             load_fp8(other, path)
+        assert "policy" not in str(error.value)  # the user passed a file, not a policy
         assert not is_fp8_quantized(other)
         assert all(torch.equal(state[k], v) for k, v in other.state_dict().items())
 
@@ -281,3 +284,82 @@ def test_meta_device_and_to_empty():
     layer.to_empty(device="cpu")
     assert layer.weight.dtype == torch.float8_e4m3fn and layer.weight.device.type == "cpu"
     assert layer.weight_scale.dtype == torch.float32
+
+
+def test_quantize_fp8_refuses_unmerged_lora_adapters():
+    from peft import LoraConfig
+
+    model = small_model()
+    model.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_v"], init_lora_weights=False))
+    state = copy.deepcopy(model.state_dict())
+    with pytest.raises(ValueError, match="unmerged LoRA adapters: merge them first"):
+        quantize_fp8(model)  # it took peft's lora_A / lora_B too, and the next forward failed in float8
+    assert not is_fp8_quantized(model)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    with torch.no_grad():
+        assert torch.isfinite(model(**inputs(0))[0]).all()
+
+
+def test_a_quantized_model_pickles_and_still_refuses_save_pretrained(tmp_path):
+    model = small_model()
+    quantize_fp8(model)
+    buffer = io.BytesIO()
+    torch.save(model, buffer)  # the refusal was a local closure, which pickle cannot store
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    with torch.no_grad():
+        assert torch.equal(loaded(**inputs(3))[0], model(**inputs(3))[0])
+    for quantized in (loaded, copy.deepcopy(model)):
+        with pytest.raises(ValueError, match="LTXVideoTransformer3DModel is FP8-quantized.*save_fp8"):
+            quantized.save_pretrained(tmp_path / "transformer")
+    assert not (tmp_path / "transformer").exists()
+
+
+@pytest.mark.parametrize(
+    "option, value, accepted",
+    [
+        ("keep_fraction", "0.1", "a number in \\[0, 1\\)"),
+        ("keep_fraction", True, "a number in \\[0, 1\\)"),
+        ("damping", "0.01", "a finite number > 0"),
+        ("damping", float("nan"), "a finite number > 0"),
+        ("activation_margin", "2", "a finite number >= 1"),
+        ("moment_bytes", "2GiB", "a positive integer number of bytes"),
+        ("moment_bytes", 2.5, "a positive integer number of bytes"),
+        ("moment_bytes", 0, "a positive integer number of bytes"),
+    ],
+)
+def test_policy_numbers_are_checked_when_the_policy_is_built(option, value, accepted):
+    # "2GiB" used to pass and fail with a bare TypeError after every calibration run; the others with bare TypeErrors
+    with pytest.raises(ValueError, match=f"^FP8QuantizationPolicy `{option}` must be {accepted}"):
+        FP8QuantizationPolicy(**{option: value})
+
+
+def test_policy_numbers_accept_numpy_numbers():
+    np = pytest.importorskip("numpy")
+    policy = FP8QuantizationPolicy(keep_fraction=np.float32(0.25), damping=np.float64(0.02),
+                                   activation_margin=np.int64(2), moment_bytes=np.int64(1024))
+    assert (policy.keep_fraction, policy.damping, policy.activation_margin, policy.moment_bytes) == (0.25, 0.02, 2.0, 1024)
+    assert type(policy.moment_bytes) is int and type(policy.activation_margin) is float
+
+
+def test_a_policy_selecting_no_layer_is_refused():
+    # modules=() quantized nothing yet installed the save_pretrained refusal, so neither save path worked
+    with pytest.raises(ValueError, match="`modules` must name at least one nn.Linear layer"):
+        FP8QuantizationPolicy(modules=())
+    with pytest.raises(ValueError, match="quantizes no nn.Linear layer"):
+        quantize_fp8(small_model(), FP8QuantizationPolicy(quantize=("nothing.*",)))
+
+
+def test_a_single_calibration_prompt_is_one_prompt():
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    calibrate = pipe.record_transformer_inputs
+    pipe.record_transformer_inputs = lambda *a, **k: pytest.fail("calibration ran before its prompts were checked")
+    with pytest.raises(ValueError, match="`calibration_prompts` must be a prompt \\(str\\) or a list of prompts"):
+        pipe.enable_fp8(FP8QuantizationPolicy(rounding="gptq"), calibration_prompts=(p for p in ["a red ball"]))
+    pipe.record_transformer_inputs = calibrate
+    prompts, encode = [], pipe.encode_prompt
+    pipe.encode_prompt = lambda prompt, *a, **k: prompts.append(prompt) or encode(prompt, *a, **k)
+    names = pipe.enable_fp8(FP8QuantizationPolicy(rounding="gptq"), calibration_prompts="a red ball",
+                            height=32, width=32, num_frames=9, num_inference_steps=1)
+    assert names and prompts == ["a red ball"]  # was one generation per character

@@ -18,12 +18,18 @@ from ltx_video.attention import BlockSparsePattern, disable_efficient_attention,
 from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling, tiled_decode
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
 from ltx_video.quantization import FP8QuantizationPolicy, is_fp8_quantized, quantize_fp8
+from ltx_video.quantization.ltx_quantizer import has_lora_layers
 from ltx_video.utils.compile import prepare_cpu_inductor
 
 
-def has_lora_layers(model: torch.nn.Module) -> bool:
-    """Whether peft's LoRA layers wrap any of ``model``'s layers (adapters loaded and not unloaded)."""
-    return any(hasattr(module, "base_layer") and hasattr(module, "lora_A") for module in model.modules())
+def _prompt_list(prompts: str | Sequence[str], argument: str) -> list[str]:
+    """One prompt (a str, as diffusers' ``prompt=``) or a sequence of them, as a list: iterating a str would run one
+    generation per character."""
+    if isinstance(prompts, str):
+        return [prompts]
+    if not isinstance(prompts, Sequence) or not all(isinstance(p, str) for p in prompts):
+        raise ValueError(f"`{argument}` must be a prompt (str) or a list of prompts, got {prompts!r:.100}.")
+    return list(prompts)
 
 
 class EfficiencyMixin:
@@ -122,13 +128,13 @@ class EfficiencyMixin:
         self,
         policy: FP8QuantizationPolicy | None = None,
         *,
-        calibration_prompts: Sequence[str] | None = None,
+        calibration_prompts: str | Sequence[str] | None = None,
         **calibration_kwargs,
     ) -> list[str]:
         """Quantize the transformer's block weights to FP8 E4M3 (per-channel scales); returns the layer names.
 
         ``policy`` defaults to nearest rounding, which needs no data. A policy with ``rounding="gptq"`` or
-        ``keep_fraction`` needs ``calibration_prompts``: the pipeline generates them (with
+        ``keep_fraction`` needs ``calibration_prompts`` (one prompt or a list): the pipeline generates them (with
         ``calibration_kwargs``, e.g. a small ``height``/``width`` and ``num_inference_steps=4``) and
         records the transformer's inputs at every step. See :mod:`ltx_video.quantization.ltx_quantizer`.
 
@@ -145,6 +151,8 @@ class EfficiencyMixin:
             raise ValueError("enable_fp8: the transformer holds LoRA adapters (load_lora_weights); merge them first "
                              "with pipe.fuse_lora() and pipe.unload_lora_weights(), then quantize.")
         policy.select(self.transformer)  # a policy naming modules the model lacks fails before any calibration run
+        if calibration_prompts is not None:
+            calibration_prompts = _prompt_list(calibration_prompts, "calibration_prompts")
         calibration = None
         if policy.needs_calibration:
             if not calibration_prompts:
@@ -177,8 +185,9 @@ class EfficiencyMixin:
                 kwargs["pretrained_model_name_or_path_or_dict"] = given
         return super().load_lora_weights(*args, **kwargs)
 
-    def record_transformer_inputs(self, prompts: Sequence[str], **kwargs) -> list[dict]:
+    def record_transformer_inputs(self, prompts: str | Sequence[str], **kwargs) -> list[dict]:
         """The transformer's keyword arguments at every denoising step of generating ``prompts`` (copies)."""
+        prompts = _prompt_list(prompts, "prompts")
         recorded: list[dict] = []
 
         def record(module, args, call_kwargs):

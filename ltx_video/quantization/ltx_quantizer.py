@@ -34,16 +34,18 @@ op that produced the activations).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from ltx_video.quantization.policy import FP8QuantizationPolicy
 
 __all__ = [
     "FP8Linear",
@@ -59,8 +61,6 @@ __all__ = [
 
 FP8_DTYPE = getattr(torch, "float8_e4m3fn", None)
 FP8_MAX = 448.0
-ROUNDINGS = ("nearest", "gptq")
-ACTIVATIONS = ("dynamic", "static")
 MATMULS = ("auto", "fp8", "dequantize")
 
 logger = logging.getLogger(__name__)
@@ -71,99 +71,6 @@ def _require_float8() -> None:
         raise RuntimeError(
             f"FP8 quantization needs torch.float8_e4m3fn (PyTorch >= 2.1); this torch {torch.__version__} has none."
         )
-
-
-@dataclass(frozen=True)
-class FP8QuantizationPolicy:
-    """Which ``nn.Linear`` layers become ``FP8Linear``, and how they are rounded.
-
-    Args:
-        quantize: glob patterns (``fnmatch``) over module names; matching ``nn.Linear`` layers are
-            quantized. The default covers the transformer blocks of diffusers' LTX, LTX-2 and our
-            audio-video transformer.
-        keep: glob patterns kept in high precision even when ``quantize`` matches.
-        modules: exact module names to quantize instead of ``quantize``; each must exist and be an
-            ``nn.Linear`` (a clear error otherwise).
-        rounding: ``"nearest"`` (round to the nearest E4M3 value) or ``"gptq"`` (error-compensating; needs
-            ``calibration``).
-        keep_fraction: keep the most sensitive layers, up to this fraction of the quantizable weights, in
-            high precision (needs ``calibration``). Kept fp32 layers cost 3 bytes more per weight: 0.025
-            keeps block weight bytes <= 0.27 x fp32 for layers >= 512 wide (scales add 4 / width bytes).
-        damping: GPTQ's damping of ``E[x x^T]``, relative to its mean diagonal.
-        activations: how the FP8 GEMM quantizes a layer's input: ``"dynamic"`` (one scale per row, from the
-            row's absmax at run time) or ``"static"`` (one scale per layer, ``activation_margin`` x the
-            largest |input| seen on ``calibration``; needs ``calibration``; inputs beyond it are clamped).
-        activation_margin: headroom of static scales over the calibration maximum (>= 1).
-        moment_bytes: GPTQ collects ``E[x x^T]`` (in_features^2 float32 per layer) for layers worth at most
-            this many bytes per calibration pass (2 GiB: LTX 13B's 48 blocks take about 40 passes).
-    """
-
-    quantize: tuple[str, ...] = ("transformer_blocks.*", "audio_transformer_blocks.*")
-    keep: tuple[str, ...] = ("*norm*", "*proj_in*", "*proj_out*", "*time_embed*", "*caption_projection*")
-    modules: tuple[str, ...] | None = None
-    rounding: str = "nearest"
-    keep_fraction: float = 0.0
-    damping: float = 0.01
-    activations: str = "dynamic"
-    activation_margin: float = 1.0
-    moment_bytes: int = 2**31
-
-    def __post_init__(self):
-        for name in ("quantize", "keep"):
-            value = getattr(self, name)
-            if isinstance(value, str) or not all(isinstance(p, str) for p in value):
-                raise ValueError(f"FP8QuantizationPolicy `{name}` must be a tuple of glob patterns, got {value!r}.")
-        if self.modules is not None and (
-            isinstance(self.modules, str) or not all(isinstance(m, str) for m in self.modules)
-        ):
-            raise ValueError(f"FP8QuantizationPolicy `modules` must be a tuple of module names, got {self.modules!r}.")
-        if self.rounding not in ROUNDINGS:
-            raise ValueError(f"FP8QuantizationPolicy `rounding` must be one of {ROUNDINGS}, got {self.rounding!r}.")
-        if not 0.0 <= self.keep_fraction < 1.0:
-            raise ValueError(f"FP8QuantizationPolicy `keep_fraction` must be in [0, 1), got {self.keep_fraction!r}.")
-        if self.activations not in ACTIVATIONS:
-            raise ValueError(
-                f"FP8QuantizationPolicy `activations` must be one of {ACTIVATIONS}, got {self.activations!r}."
-            )
-        if not self.activation_margin >= 1.0:
-            raise ValueError(f"FP8QuantizationPolicy `activation_margin` must be >= 1, got {self.activation_margin!r}.")
-        if not self.damping > 0:
-            raise ValueError(f"FP8QuantizationPolicy `damping` must be > 0, got {self.damping!r}.")
-
-    @property
-    def needs_calibration(self) -> bool:
-        return self.rounding == "gptq" or self.keep_fraction > 0 or self.activations == "static"
-
-    @property
-    def calibration_reason(self) -> str:
-        """What in this policy needs calibration data, in words (empty if nothing does)."""
-        reasons = [("GPTQ rounding", self.rounding == "gptq"), (f"keep_fraction={self.keep_fraction}", self.keep_fraction > 0),
-                   ("static activation scales", self.activations == "static")]
-        return ", ".join(text for text, needed in reasons if needed)
-
-    def select(self, model: nn.Module) -> list[str]:
-        """Names of the ``nn.Linear`` layers this policy quantizes in ``model`` (checked)."""
-        linears = {name for name, module in model.named_modules() if isinstance(module, nn.Linear)}
-        if self.modules is not None:
-            all_names = {name for name, _ in model.named_modules()}
-            missing = [m for m in self.modules if m not in all_names]
-            if missing:
-                raise ValueError(f"policy `modules` names modules {type(model).__name__} does not have: {missing[:5]}")
-            not_linear = [m for m in self.modules if m not in linears]
-            if not_linear:
-                raise ValueError(f"policy `modules` must name nn.Linear layers; these are not: {not_linear[:5]}")
-            return list(self.modules)
-        chosen = [
-            name
-            for name in sorted(linears)
-            if any(fnmatch.fnmatch(name, p) for p in self.quantize)
-            and not any(fnmatch.fnmatch(name, p) for p in self.keep)
-        ]
-        if not chosen:
-            raise ValueError(
-                f"policy quantizes no nn.Linear layer of {type(model).__name__} (patterns {self.quantize})."
-            )
-        return chosen
 
 
 # ----------------------------------------------------------------------------- the layer
@@ -293,6 +200,11 @@ def is_fp8_quantized(model: nn.Module) -> bool:
     return any(isinstance(m, FP8Linear) for m in model.modules())
 
 
+def has_lora_layers(model: nn.Module) -> bool:
+    """Whether peft's LoRA layers wrap any of ``model``'s layers (adapters loaded and not unloaded)."""
+    return any(hasattr(module, "base_layer") and hasattr(module, "lora_A") for module in model.modules())
+
+
 def set_fp8_matmul(model: nn.Module, mode: str) -> int:
     """How ``model``'s ``FP8Linear`` layers multiply; returns how many layers were set.
 
@@ -352,11 +264,11 @@ def _calibrate(model: nn.Module, names: Sequence[str], calibration: Sequence[dic
 
 
 def _input_absmax(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, float]:
-    """The largest |input| of each named layer over the calibration passes."""
-    peaks = dict.fromkeys(names, 0.0)
+    """The largest |input| of each named layer over the calibration passes (layers that never ran: absent)."""
+    peaks: dict[str, float] = {}
 
     def record(name, x):
-        peaks[name] = max(peaks[name], x.abs().max().item())
+        peaks[name] = max(peaks.get(name, 0.0), x.abs().max().item())
 
     _calibrate(model, names, calibration, record)
     return peaks
@@ -391,19 +303,45 @@ def _most_sensitive(names, sensitivities, sizes, fraction) -> set[str]:
     return kept
 
 
+def _calibration_list(calibration: Iterable[Mapping[str, Any]] | None) -> list[Mapping[str, Any]] | None:
+    """``calibration`` read once into a list: GPTQ moments, static scales and sensitivities each take a pass over
+    it, and a one-shot iterator would leave every pass after the first without data."""
+    if calibration is None:
+        return None
+    if isinstance(calibration, (str, bytes, Mapping)) or not isinstance(calibration, Iterable):
+        raise ValueError("`calibration` must be a list (or iterable) of keyword-argument dicts for model(**kwargs), "
+                         f"got a {type(calibration).__name__}.")
+    items = list(calibration)
+    wrong = [type(item).__name__ for item in items if not isinstance(item, Mapping)]
+    if wrong:
+        raise ValueError(f"`calibration` must hold keyword-argument dicts for model(**kwargs), got a {wrong[0]} in it.")
+    return items
+
+
+def _warn_unseen(names: Sequence[str], moments: dict, peaks: dict, policy: FP8QuantizationPolicy) -> None:
+    """A layer the calibration passes never reached has no data to round or scale with: say so, not silently."""
+    measured = [m for m, used in ((moments, policy.rounding == "gptq"), (peaks, policy.activations == "static")) if used]
+    unseen = [n for n in names if any(n not in m for m in measured)]
+    if unseen:
+        logger.warning("quantize_fp8: %d of %d layers never ran on the calibration inputs (e.g. %s): they get "
+                       "nearest rounding and dynamic activation scales.", len(unseen), len(names), unseen[:3])
+
+
 # ----------------------------------------------------------------------------- entry points
 def quantize_fp8(
     model: nn.Module,
     policy: FP8QuantizationPolicy | None = None,
     *,
-    calibration: Sequence[dict[str, Any]] | None = None,
+    calibration: Iterable[Mapping[str, Any]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Replace the policy's ``nn.Linear`` layers of ``model`` by ``FP8Linear``, in place; returns their names.
 
     ``calibration``: keyword-argument dicts for ``model(**kwargs)`` (a few transformer inputs), needed by
-    ``rounding="gptq"`` and ``keep_fraction > 0``. Everything is checked and every layer is rounded
-    before the first one is replaced, so an error leaves the model as it was.
+    ``rounding="gptq"``, ``keep_fraction > 0`` and ``activations="static"``; an iterator or generator is read
+    once into a list. A layer the calibration passes never reach is logged, and keeps nearest rounding and
+    dynamic activation scales. Everything is checked and every layer is rounded before the first one is
+    replaced, so an error leaves the model as it was.
     """
     _require_float8()
     policy = FP8QuantizationPolicy() if policy is None else policy
@@ -413,7 +351,12 @@ def quantize_fp8(
         raise ValueError(f"{type(model).__name__} is already FP8-quantized; quantize the full-precision model.")
     if any(p.device.type == "mps" for p in model.parameters()):  # float8 (and GPTQ's float64) do not exist there
         raise ValueError(f"{type(model).__name__} is on MPS, which has no float8: quantize it on the CPU or CUDA.")
+    if has_lora_layers(model):  # FP8 would take the adapters' own lora_A / lora_B layers, which peft cannot run
+        raise ValueError(f"{type(model).__name__} holds unmerged LoRA adapters: merge them first "
+                         "(model.fuse_lora() then model.unload_lora(); on a pipeline pipe.fuse_lora() then "
+                         "pipe.unload_lora_weights()), then quantize.")
     names = policy.select(model)
+    calibration = _calibration_list(calibration)
     if policy.needs_calibration and not calibration:
         raise ValueError(
             f"the policy's {policy.calibration_reason} needs `calibration`: a list of keyword-argument dicts for "
@@ -437,6 +380,7 @@ def quantize_fp8(
                 group.append(name)
                 size += 4 * width**2
     peaks = _input_absmax(model, names, calibration) if policy.activations == "static" else {}
+    _warn_unseen(names, moments, peaks, policy)
     replacements = {}
     for name in names:
         linear = model.get_submodule(name)
@@ -448,7 +392,7 @@ def quantize_fp8(
         else:
             weight = round_nearest(linear.weight, scale)
         replacements[name] = FP8Linear.from_weights(weight, scale, linear.bias)
-        if name in peaks:  # a layer that only ever saw zeros keeps scale 1
+        if name in peaks:  # a layer that only ever saw zeros gets scale 1
             peak = peaks[name] * policy.activation_margin
             replacements[name].set_input_scale(peak / FP8_MAX if peak > 0 else 1.0)
         if progress is not None:
@@ -460,20 +404,20 @@ def quantize_fp8(
     return names
 
 
+def _save_pretrained_refused(model_name: str, *args, **kwargs) -> None:
+    raise ValueError(
+        f"{model_name} is FP8-quantized: diffusers' save_pretrained would drop the scales. Save the "
+        "transformer with ltx_video.quantization.save_fp8 (load it with load_fp8), and the pipeline's other "
+        "components with their own save_pretrained."
+    )
+
+
 def _refuse_save_pretrained(model: nn.Module) -> None:
     """diffusers' ``save_pretrained`` / ``from_pretrained`` know nothing of FP8Linear: the saved file would load
     as plain linears holding the raw E4M3 values (scales dropped). Refuse it with a pointer to ``save_fp8``."""
-    if not hasattr(model, "save_pretrained"):
-        return
-
-    def save_pretrained(*args, **kwargs):
-        raise ValueError(
-            f"{type(model).__name__} is FP8-quantized: diffusers' save_pretrained would drop the scales. Save the "
-            "transformer with ltx_video.quantization.save_fp8 (load it with load_fp8), and the pipeline's other "
-            "components with their own save_pretrained."
-        )
-
-    model.save_pretrained = save_pretrained
+    if hasattr(model, "save_pretrained"):
+        # a partial of a module-level function, not a closure, so the model still pickles (torch.save(model))
+        model.save_pretrained = functools.partial(_save_pretrained_refused, type(model).__name__)
 
 
 def save_fp8(model: nn.Module, path: str | Path) -> Path:
@@ -505,11 +449,17 @@ def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
         raise FileNotFoundError(f"FP8 checkpoint not found: {path}")
     with safe_open(str(path), framework="pt") as f:
         info = json.loads((f.metadata() or {}).get("ltx_video_quantization", "null") or "null")
-    if not info or info.get("format") != "fp8_e4m3fn_per_channel":
-        raise ValueError(f"{path} was not written by save_fp8 (no 'ltx_video_quantization' metadata).")
+    if not info or info.get("format") != "fp8_e4m3fn_per_channel" or not info.get("modules"):
+        raise ValueError(f"{path} was not written by save_fp8 (no 'ltx_video_quantization' metadata listing its "
+                         "FP8 layers).")
     if is_fp8_quantized(model):
         raise ValueError(f"{type(model).__name__} is already FP8-quantized; load into a full-precision model.")
-    names = FP8QuantizationPolicy(modules=tuple(info["modules"])).select(model)
+    names = list(info["modules"])
+    linears = {name for name, module in model.named_modules() if isinstance(module, nn.Linear)}
+    unfit = [name for name in names if name not in linears]
+    if unfit:
+        raise ValueError(f"{path} does not fit {type(model).__name__} of this config: it holds {len(unfit)} FP8 layers "
+                         f"the model has no nn.Linear for, e.g. {unfit[:3]}")
     state = load_file(str(path))
     # Check every key and shape before changing anything, so a wrong file leaves the model as it was.
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
