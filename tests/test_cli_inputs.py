@@ -324,6 +324,15 @@ def test_stg_comes_from_the_flags_else_the_config_else_the_model(tmp_path, compo
     config.write_text("stg_mode: attention_values\nstg_scale: 0\nskip_block_list: [1]\nnum_inference_steps: 2\n")
     assert resolved("--config", str(config)) == {}  # the config's own STG applies (configs.py)
     assert resolved("--config", str(config), "--stg-scale", "0") == {"stg_scale": 0.0}
+    with pytest.raises(CLIError, match="^--stg-blocks with --config needs --stg-scale too"):  # "its default STG is 0"
+        resolved("--config", str(config), "--stg-blocks", "1")
+    # a config written for a bigger model: refused before loading (after the model and T5 loaded, naming
+    # `skip_block_list`, before); blocks of intervals without STG never count, and --stg-scale 0 turns it off
+    config.write_text("stg_mode: attention_values\nguidance_timesteps: [1.0, 0.9]\nstg_scale: [0, 2]\n"
+                      "skip_block_list: [[40], [1, 42]]\nguidance_scale: [1, 1]\nnum_inference_steps: 2\n")
+    with pytest.raises(CLIError, match=r"^--config .*: its STG blocks \[42\] are past this model's transformer"):
+        resolved("--config", str(config))
+    assert resolved("--config", str(config), "--stg-scale", "0") == {"stg_scale": 0.0}
 
     from diffusers import LTXConditionPipeline
 
@@ -463,3 +472,19 @@ def test_a_model_folder_missing_a_listed_component_is_named_before_loading(tmp_p
     with pytest.raises(CLIError, match=r"--model: .*partial lists the component\(s\) \['vae'\] in model_index.json but "
                                         r"has no vae/ folder"):
         inspect_model(folder, None)
+
+
+def test_an_output_written_while_generating_is_kept(tmp_path, capsys):
+    """Two runs given one --output both passed the check before loading; the later replaced the earlier's file
+    without a word (and they shared one partial file)."""
+    from ltx_video.cli.generate import place_output
+
+    out = tmp_path / "race.mp4"
+    first, second, third = (tmp_path / f".partial-{i}.mp4" for i in range(3))
+    for i, path in enumerate((first, second, third)):
+        path.write_bytes(b"run %d" % i)
+    assert place_output(first, out, overwrite=False) == out
+    assert place_output(second, out, overwrite=False) == tmp_path / "race-2.mp4"
+    assert "appeared while this run generated" in capsys.readouterr().err
+    assert out.read_bytes() == b"run 0" and (tmp_path / "race-2.mp4").read_bytes() == b"run 1"
+    assert place_output(third, out, overwrite=True) == out and out.read_bytes() == b"run 2"

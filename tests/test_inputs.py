@@ -45,12 +45,37 @@ BAD = [
     (dict(skip_layer_strategy="bogus"), "skip_layer_strategy"),
     (dict(guidance_scale=-1.0), "guidance_scale"),
     (dict(rescaling_scale=2.0, stg_scale=1.0, skip_block_list=[0]), "rescaling_scale"),
+    # read only by the decoder, after the whole loop, each a raw TypeError or a late error before 2026-12-07
+    (dict(decode_timestep=None), "decode_timestep"),
+    (dict(decode_timestep="0.05"), "decode_timestep"),
+    (dict(decode_timestep=float("nan")), "decode_timestep"),  # an all-NaN video
+    (dict(decode_noise_scale="x"), "decode_noise_scale"),
+    (dict(tone_map_compression_ratio=5), "tone_map_compression_ratio"),
+    (dict(tone_map_compression_ratio="a"), "tone_map_compression_ratio"),
+    # non-finite or mistyped numbers: NaN videos, or raw comparison errors
+    (dict(guidance_scale=float("inf")), "guidance_scale"),
+    (dict(image_cond_noise_scale=float("inf")), "image_cond_noise_scale"),
+    (dict(image_cond_noise_scale=float("nan")), "image_cond_noise_scale"),
+    (dict(guidance_scale=[3.0, 3.0], guidance_timesteps=[900, float("nan")]), "guidance_timesteps"),
+    (dict(num_inference_steps=True), "num_inference_steps"),  # ran one step
+    (dict(timesteps="abc"), "timesteps"),
+    (dict(denoise_strength=None), "denoise_strength"),
+    (dict(guidance_rescale=None), "guidance_rescale"),
+    (dict(image=[]), "image"),  # conditioned nothing, without a word
+    # text that the text encoder's outputs cannot agree with (torch.cat errors after T5, or inside the transformer)
+    (dict(negative_prompt=["x", "y"]), "negative_prompt"),
+    (dict(prompt=None, prompt_embeds=torch.zeros(1, 8, 5), prompt_attention_mask=torch.ones(1, 8)), "channels"),
+    (dict(prompt=None, prompt_embeds=torch.zeros(1, 8, 16), prompt_attention_mask=torch.ones(1, 8)),
+     "max_sequence_length"),
+    (dict(prompt=["a", "b"], negative_prompt_embeds=torch.zeros(1, 16, 16),
+          negative_prompt_attention_mask=torch.ones(1, 16)), "negative_prompt_embeds"),
 ]
 
 
 @pytest.mark.parametrize("kwargs,name", BAD, ids=[b[1] + str(i) for i, b in enumerate(BAD)])
 def test_bad_arguments(no_models, kwargs, name):
-    call = {**dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2), **kwargs}
+    call = {**dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16),
+            **kwargs}
     with pytest.raises(ValueError, match=name):
         no_models(**call)
 
@@ -65,6 +90,12 @@ def test_bad_conditions(no_models, images):
         ConditioningItem(images[0], 0, -0.1)
     with pytest.raises(ValueError, match="media_frame_number"):
         ConditioningItem(images[0], -1, 1.0)
+    with pytest.raises(ValueError, match="media_frame_number"):
+        ConditioningItem(images[0], "0")  # a raw TypeError from a comparison before
+    with pytest.raises(ValueError, match="conditioning_strength"):
+        ConditioningItem(images[0], 0, None)
+    with pytest.raises(ValueError, match="strength"):
+        no_models(**base, image=images[0], strength=None)
     with pytest.raises(ValueError, match="frame_index"):
         no_models(**base, image=images[:2], frame_index=[0])
     with pytest.raises(ValueError, match="only one"):
@@ -152,3 +183,12 @@ def test_multiscale_sizes_are_checked_before_the_first_pass(no_models):
             no_models.generate_multiscale(prompt="a ball", **{"height": 64, "width": 64, name: value},
                                           latent_upsampler=tiny_latent_upsampler(), num_inference_steps=2,
                                           second_pass={"timesteps": [500.0]})
+
+
+def test_one_conditioning_item_is_taken_as_a_list_of_one(pipe, images):
+    """As ``conditions=`` takes one condition; a single ConditioningItem was 'not iterable'."""
+    kw = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16,
+              output_type="latent")
+    item = ConditioningItem(torch.zeros(3, 64, 64), 0, 1.0)
+    assert torch.equal(pipe(**kw, conditioning_items=item, generator=gen()).frames,
+                       pipe(**kw, conditioning_items=[item], generator=gen()).frames)

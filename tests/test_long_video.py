@@ -380,8 +380,10 @@ def test_the_same_call_without_a_seed_resumes_its_run(av_pipe, tmp_path):
     resumed = av_pipe.generate_long("a red ball bounces", output=output, **args)
     chunks = json.loads((resumed.folder / "manifest.json").read_text())["chunks"]
     assert resumed.chunks_generated == 2 and [c["seed"] for c in chunks] == [chunk_seed(seed, k) for k in range(3)]
-    with pytest.raises(ValueError, match=r"`stg_scale` is 0 but the run in .* was started with"):  # named, not `extra`
-        av_pipe.generate_long("a red ball bounces", output=output, stg_scale=0, **args)
+    with pytest.raises(ValueError, match=r"`stg_scale` is 1 but the run in .* was started with 0"):  # not `extra`
+        av_pipe.generate_long("a red ball bounces", output=output, stg_scale=1, **args)
+    # the value a left-out stg_scale stands for, given: the same run (refused as "started with None" before)
+    assert av_pipe.generate_long("a red ball bounces", output=output, stg_scale=0, **args).chunks_generated == 0
 
 
 def test_other_arguments_are_refused_and_resume_false_starts_a_new_folder(av_pipe, tmp_path):

@@ -190,3 +190,37 @@ def test_a_rerun_answers_from_the_manifest_without_the_text_encoder(pipe, tmp_pa
     with pytest.raises(ValueError, match=r"`num_inference_steps` must be an integer >= 1"):  # a new run: planned
         pipe.generate_long("a red ball bounces", output=tmp_path / "b.mp4", **{**LONG, "num_inference_steps": 0})
     assert not (tmp_path / "b.mp4.parts").exists()
+
+
+def test_call_checks_and_defaults_hold_as_in_a_call(pipe, tmp_path):
+    """generate_long skipped the call's own checks (a 2-entry decode_timestep or max_sequence_length=0 made a
+    video), ignored `generator` beside `seed`, and refused to continue a run when a value was given as the call's
+    own default rather than left out (an identical run)."""
+    import inspect
+
+    for kwargs, message in ((dict(decode_timestep=[0.05, 0.9]), "`decode_timestep` has 2 entries"),
+                            (dict(max_sequence_length=0), "`max_sequence_length` must be an integer >= 1"),
+                            (dict(negative_prompt=3), "`negative_prompt` must be a str"),
+                            (dict(callback_on_step_end="x"), "`callback_on_step_end` must be callable"),
+                            (dict(generator=torch.Generator().manual_seed(5)), "`seed` or `generator`, not both"),
+                            (dict(output=None), "`output` must be an .mp4 path")):
+        with pytest.raises(ValueError, match=message):
+            pipe.generate_long("a red ball bounces", **{"output": tmp_path / "x.mp4", **LONG, **kwargs})
+    assert list(tmp_path.iterdir()) == []
+    output = tmp_path / "a.mp4"
+    pipe.generate_long("a red ball bounces", output=output, **LONG)
+    signature = inspect.signature(type(pipe).__call__).parameters
+    given = {name: signature[name].default for name in ("decode_timestep", "image_cond_noise_scale", "stg_scale")}
+    assert pipe.generate_long("a red ball bounces", output=output, **LONG, **given).chunks_generated == 0
+
+
+def test_an_over_long_prompt_is_warned_about_once_per_run(pipe, tmp_path, caplog):
+    """The text encoder's truncation warning came once per chunk plus once for the planning pass."""
+    long_prompt = "a red ball bounces " * 8
+    with caplog.at_level(logging.WARNING, logger="ltx_video.pipelines.ltx_video"):
+        pipe.generate_long(long_prompt, output=tmp_path / "a.mp4", **LONG)
+    assert sum("the text encoder reads its first" in r.getMessage() for r in caplog.records) == 1
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ltx_video.pipelines.ltx_video"):  # a plain call after it still warns
+        pipe(long_prompt, num_frames=9, output_type="latent", **{k: v for k, v in BASE.items() if k != "seed"})
+    assert sum("the text encoder reads its first" in r.getMessage() for r in caplog.records) == 1

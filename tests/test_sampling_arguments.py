@@ -128,8 +128,8 @@ def test_stg_scale_without_blocks_is_said(pipe, caplog):
 @pytest.mark.parametrize("kwargs, message", [
     (dict(stg_scale=1.0, skip_block_list=1), r"`skip_block_list` must be a list of transformer block indices.*got 1"),
     (dict(stg_scale=1.0, skip_block_list=[[0], 1], guidance_timesteps=[1000, 500]), r"got \[\[0\], 1\]"),
-    (dict(guidance_scale=[], guidance_timesteps=[1000]), r"`guidance_scale` must be a number or a non-empty"),
-    (dict(guidance_scale=[3.0], guidance_timesteps=[]), r"`guidance_timesteps` must be a non-empty list of numbers"),
+    (dict(guidance_scale=[], guidance_timesteps=[1000]), r"`guidance_scale` must be a finite number or a non-empty"),
+    (dict(guidance_scale=[3.0], guidance_timesteps=[]), r"`guidance_timesteps` must be a non-empty list of finite numbers"),
     (dict(guidance_scale=[3.0, 1.0], guidance_timesteps=[1000, "500"]), r"`guidance_timesteps` must be a non-empty"),
 ])
 def test_malformed_guidance_lists_are_refused_naming_the_argument(pipe, text_encoder_calls, kwargs, message):

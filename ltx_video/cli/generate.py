@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -220,7 +221,10 @@ def resolve_stg(args, source: ModelSource, use_model_defaults: bool = True) -> d
     defaults = source.defaults
     scale = args.stg_scale
     if scale is None:
-        if args.stg_blocks is not None and not (use_model_defaults and defaults.stg_scale > 0):
+        if args.stg_blocks is not None and not use_model_defaults:
+            raise CLIError("--stg-blocks with --config needs --stg-scale too (the --config sets its own STG scales and "
+                           "blocks)")
+        if args.stg_blocks is not None and not defaults.stg_scale > 0:
             raise CLIError("--stg-blocks needs --stg-scale > 0 (this model's default STG scale is 0)")
         if not use_model_defaults:
             return {}
@@ -230,13 +234,43 @@ def resolve_stg(args, source: ModelSource, use_model_defaults: bool = True) -> d
         return {"stg_scale": 0.0} if args.stg_scale is not None else {}
     if not blocks:
         raise CLIError(f"--stg-scale {scale:g} needs --stg-blocks (this model has no default STG blocks)")
-    config = source.path / "transformer" / "config.json" if source.path is not None and source.path.is_dir() else None
-    if config is not None and config.is_file():
-        layers = json.loads(config.read_text()).get("num_layers")
-        if isinstance(layers, int) and max(blocks) >= layers:
-            raise CLIError(f"--stg-blocks {','.join(map(str, blocks))}: this model's transformer has blocks 0 to "
-                           f"{layers - 1}")
+    layers = transformer_layers(source)
+    if layers is not None and max(blocks) >= layers:
+        raise CLIError(f"--stg-blocks {','.join(map(str, blocks))}: this model's transformer has blocks 0 to "
+                       f"{layers - 1}")
     return {"stg_scale": scale, "skip_block_list": blocks}
+
+
+def transformer_layers(source: ModelSource) -> int | None:
+    """The model folder's transformer block count (its config.json's ``num_layers``), None when not known."""
+    config = source.path / "transformer" / "config.json" if source.path is not None and source.path.is_dir() else None
+    if config is None or not config.is_file():
+        return None
+    layers = json.loads(config.read_text()).get("num_layers")
+    return layers if isinstance(layers, int) else None
+
+
+def check_config_blocks(config, source: ModelSource, name) -> None:
+    """A --config's STG blocks against the model's transformer, before it loads (refused inside the call before,
+    naming `skip_block_list`, after the transformer and T5 had loaded): a config written for another model."""
+    layers = transformer_layers(source)
+    if layers is None:
+        return
+    blocks: set[int] = set()
+    for stage in (config.first_pass, config.second_pass or {}):
+        values, scales = stage.get("skip_block_list") or [], stage.get("stg_scale", 0)
+        nested = bool(values) and isinstance(values[0], (list, tuple))  # one list of blocks per guidance interval
+        groups = values if nested else [values]
+        scales = scales if isinstance(scales, (list, tuple)) else [scales] * len(groups)
+        if not nested:
+            scales = [max(scales, default=0)]
+        for group, scale in zip(groups, scales, strict=False):
+            if isinstance(scale, (int, float)) and scale > 0:  # blocks of a pass without STG are never perturbed
+                blocks.update(group)
+    past = sorted(b for b in blocks if isinstance(b, int) and b >= layers)
+    if past:
+        raise CLIError(f"--config {name}: its STG blocks {past} are past this model's transformer (blocks 0 to "
+                       f"{layers - 1}): a config for another model (pass --stg-scale 0 to turn its STG off)")
 
 
 def _vae_compression(source: ModelSource) -> tuple[str, int, int]:
@@ -286,6 +320,8 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
             raise CLIError(f"--config: {error}") from None
         except yaml.YAMLError as error:
             raise CLIError(f"--config {args.config}: not valid YAML ({str(error).splitlines()[0]})") from None
+        if args.stg_scale != 0:  # --stg-scale 0 turns the config's STG off
+            check_config_blocks(config, source, args.config)
     if args.dtype is None:  # the --config's precision, as LTX-Video's inference.py loads it, else float32
         precision = config.model.get("precision") if config is not None else None
         args.dtype = "float32" if precision in (None, "float32") else "bfloat16"
@@ -461,13 +497,43 @@ def run(args) -> Path:
         output = config.generate(pipe, **call) if config is not None else pipe(**call)
     audio = getattr(output, "audio", None)  # (waveform (B, S), sample_rate) from audio-video pipelines
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.output.with_name(f".{args.output.stem}.partial.mp4")
+    # A name of this run's own (two runs writing one --output shared one partial file), placed at the end.
+    handle, name = tempfile.mkstemp(suffix=".mp4", prefix=f".{args.output.stem}.partial-", dir=args.output.parent)
+    os.close(handle)
+    partial = Path(name)
     try:
         write_video(
             partial, output.frames[0].float().cpu(), fps=call["frame_rate"],
             audio=None if audio is None else audio[0][0], sample_rate=None if audio is None else audio[1],
         )
-        os.replace(partial, args.output)
+        return place_output(partial, args.output, args.overwrite)
     finally:
         partial.unlink(missing_ok=True)
-    return args.output
+
+
+def place_output(partial: Path, output: Path, overwrite: bool) -> Path:
+    """Move the finished ``partial`` to ``output``; returns where it went. Without ``overwrite`` a file that appeared
+    at ``output`` during the generation (another run's) is kept, and this one is placed beside it (``name-2.mp4``
+    ...), said on stderr: the check before loading cannot see a file written while this run generated."""
+    if overwrite:
+        os.replace(partial, output)
+        return output
+    target, number = output, 1
+    while True:
+        try:
+            os.link(partial, target)  # fails if the name is taken: no check-then-replace race
+            break
+        except FileExistsError:
+            number += 1
+            target = output.with_name(f"{output.stem}-{number}{output.suffix}")
+        except OSError:  # a file system without hard links: the check and the move are then two steps
+            if target.exists():
+                number += 1
+                target = output.with_name(f"{output.stem}-{number}{output.suffix}")
+                continue
+            os.replace(partial, target)
+            break
+    if target != output:
+        print(f"--output {output} appeared while this run generated (another run's?): kept, and this video written "
+              f"to {target}", file=sys.stderr)
+    return target

@@ -9,6 +9,7 @@ A multi-frame clip at a later frame also overwrites the latent frames it covers 
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,15 @@ class ConditioningItem:
     conditioning_strength: float = 1.0
 
     def __post_init__(self):
-        if self.media_frame_number < 0:
-            raise ValueError(f"`media_frame_number` must be >= 0, got {self.media_frame_number}.")
-        if not 0.0 <= self.conditioning_strength <= 1.0:
-            raise ValueError(f"`conditioning_strength` must be in [0, 1], got {self.conditioning_strength}.")
+        frame = self.media_frame_number
+        if isinstance(frame, torch.Tensor) and frame.ndim == 0 and not frame.is_floating_point() and frame.dtype != torch.bool:
+            frame = int(frame)  # a 0-d integer tensor, as the pipelines take one
+        if isinstance(frame, bool) or not isinstance(frame, numbers.Integral) or frame < 0:
+            raise ValueError(f"`media_frame_number` must be an integer >= 0, got {frame!r}.")
+        strength = self.conditioning_strength
+        if (isinstance(strength, bool) or not isinstance(strength, numbers.Real)
+                or not 0.0 <= strength <= 1.0):  # also refuses NaN
+            raise ValueError(f"`conditioning_strength` must be a number in [0, 1], got {strength!r}.")
         if isinstance(self.media_item, (str, Path)) and not Path(self.media_item).exists():
             raise ValueError(f"`media_item` file not found: {self.media_item}")
 

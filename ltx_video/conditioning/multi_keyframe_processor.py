@@ -195,10 +195,12 @@ class MultiKeyframeProcessor:
                 placed[index] = k.frame_index
             length = k.clip_length(at_most=r + 1)
             if k.kind == "video" and length is not None and 1 < length <= r:
+                array = hasattr(k.image_or_clip, "ndim")
                 raise ValueError(
-                    f"`keyframes`: the clip at frame {k.frame_index} has {length} frames, and a clip keeps 1 + {r} k of "
-                    f"them (here only its first). A 4-D array or tensor is a clip, frames first, as `video=` reads "
-                    "it; keyframes take one image (or clip) for every prompt."
+                    f"`keyframes`: the clip at frame {k.frame_index} has {length} frames, fewer than {r + 1}: a clip "
+                    f"keeps 1 + {r} k of its frames, so only its first would count. Give a clip of at least {r + 1} "
+                    "frames, or one image" + (" (a 4-D array or tensor is read as a clip, frames first, as `video=` "
+                                              "reads it)." if array else ".")
                 )
             if k.kind == "video" and k.frame_index % r and num_frames - k.frame_index > r and length != 1:
                 raise ValueError(

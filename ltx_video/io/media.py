@@ -252,6 +252,9 @@ def _uint8_from_unit_range(array: np.ndarray, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be float in [0, 1] or uint8, got dtype {array.dtype}")
     if not np.isfinite(array).all():
         raise ValueError(f"{name} holds NaN or infinite values (they would be written as black)")
+    if array.size and np.abs(array).max() > 1.5:  # 0-255 floats came out white; past rounding or a decoder's overshoot
+        raise ValueError(f"{name} holds values up to {np.abs(array).max():.4g}: float frames must be in [0, 1] (give "
+                         "0-255 values as uint8, or divide them by 255)")
     return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
@@ -392,6 +395,8 @@ class VideoStreamWriter:
         self.path = Path(path)
         if self.path.suffix.lower() not in (".mp4", ".mov", ".mkv", ".m4v"):  # H.264 + AAC: not .webm, .gif, .avi
             raise ValueError(f"the output path must end in .mp4, .mov, .mkv or .m4v (H.264 + AAC), got {str(path)!r}")
+        if not self.path.parent.is_dir():  # FFmpeg's own error named no path
+            raise FileNotFoundError(f"the output path's folder {str(self.path.parent)!r} does not exist")
         self.width, self.height = width, height
         self.sample_rate, self.audio_channels = sample_rate, audio_channels
         self.frames_written = 0

@@ -57,10 +57,22 @@ def boundary_flicker(frames: FramesLike, boundaries, width: int = 1) -> dict:
     return _split(np.abs(np.diff(video, axis=0)).mean(axis=(1, 2, 3)), b, width, 0)
 
 
+def _check_flow_options(block, radius) -> None:
+    for name, value, low in (("block", block, 1), ("radius", radius, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
 def block_flow(a: np.ndarray, b: np.ndarray, block: int = 8, radius: int = 3) -> np.ndarray:
     """Optical flow from frame ``a`` to ``b`` ((H, W, 3) in [0, 1]) by block matching: for each ``block`` x
     ``block`` block of ``a``, the integer shift ``(dx, dy)`` with ``|dx|, |dy| <= radius`` that minimises the
     mean absolute difference to ``b`` (ties: the smaller shift). Returns (H // block, W // block, 2) px."""
+    _check_flow_options(block, radius)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim != 3 or a.shape != b.shape or a.shape[-1] != 3:
+        raise ValueError(f"a and b must be frames of one shape (H, W, 3), got {a.shape} and {b.shape}")
+    if min(a.shape[:2]) < block:
+        raise ValueError(f"frames must be at least `block` ({block}) px on each side, got {a.shape[0]}x{a.shape[1]}")
     height, width = a.shape[0] // block * block, a.shape[1] // block * block
     gray_a, gray_b = a[:height, :width].mean(-1), b[:height, :width].mean(-1)
     padded = np.pad(gray_b, radius, mode="edge")
@@ -83,9 +95,7 @@ def flow_discontinuity(frames: FramesLike, boundaries, width: int = 1, block: in
     b = _check_boundaries(boundaries, len(video))
     if len(video) < 3:
         raise ValueError(f"frames must hold at least 3 frames, got {len(video)}")
-    for name, value, low in (("block", block, 1), ("radius", radius, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    _check_flow_options(block, radius)
     if min(video.shape[1:3]) < block:
         raise ValueError(f"frames must be at least `block` ({block}) px on each side, got {video.shape[1]}x{video.shape[2]}")
     flows = np.stack([block_flow(video[t], video[t + 1], block, radius) for t in range(len(video) - 1)])

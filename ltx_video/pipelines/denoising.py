@@ -11,6 +11,7 @@ transformer predicts the velocity ``v = noise - x0`` (rectified flow, as LTX-Vid
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -145,6 +146,13 @@ def rescale_to_reference_std(guided: torch.Tensor, reference: torch.Tensor, fact
 
 
 # ---------------------------------------------------------------------------- guidance
+def _is_number(value) -> bool:
+    """A real number (NumPy's and 0-d tensors too), not a bool or a string."""
+    if isinstance(value, torch.Tensor):
+        return value.ndim == 0 and not value.dtype.is_complex and value.dtype != torch.bool
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class GuidanceConfig:
     """Classifier-free, spatiotemporal and modality guidance for one step (LTX-Video 0.9.8 semantics; the
@@ -174,12 +182,12 @@ class GuidanceConfig:
     def __post_init__(self):
         for name in ("guidance_scale", "stg_scale", "modality_scale", "audio_modality_scale"):
             value = getattr(self, name)
-            if not value >= 0:  # also rejects nan
-                raise ValueError(f"`{name}` must be >= 0, got {value}.")
+            if not _is_number(value) or not 0 <= value < math.inf:  # nan and inf made every frame NaN
+                raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}.")
         for name in ("guidance_rescale", "rescaling_scale"):
             value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"`{name}` must be in [0, 1], got {value}.")
+            if not _is_number(value) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"`{name}` must be a number in [0, 1], got {value!r}.")
 
     @property
     def do_cfg(self) -> bool:
@@ -308,16 +316,17 @@ def guidance_schedule(
         _as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, guidance_timesteps)
     )
     skip_block_list = _checked_blocks(_as_list(skip_block_list))
-    def numbers_only(entries) -> bool:
-        return bool(entries) and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in entries)
+
+    def numbers_only(entries) -> bool:  # finite: an inf or NaN scale made every frame NaN
+        return bool(entries) and all(_is_number(v) and math.isfinite(v) for v in entries)
 
     for name, value in (("guidance_scale", guidance_scale), ("stg_scale", stg_scale),
                         ("rescaling_scale", rescaling_scale)):
         if not numbers_only(value if isinstance(value, (list, tuple)) else [value]):
-            raise ValueError(f"`{name}` must be a number or a non-empty per-interval list of numbers, got {value!r}.")
+            raise ValueError(f"`{name}` must be a finite number or a non-empty per-interval list of them, got {value!r}.")
     if guidance_timesteps is not None and not (isinstance(guidance_timesteps, (list, tuple))
                                                and numbers_only(guidance_timesteps)):
-        raise ValueError(f"`guidance_timesteps` must be a non-empty list of numbers in 0..1000 (where each "
+        raise ValueError(f"`guidance_timesteps` must be a non-empty list of finite numbers in 0..1000 (where each "
                          f"per-interval guidance value starts), got {guidance_timesteps!r}.")
     lists = {
         "guidance_scale": isinstance(guidance_scale, (list, tuple)),

@@ -15,8 +15,8 @@ import torch
 from ltx_video.attention.stg import SkipLayerStrategy
 from ltx_video.pipelines.latent_ops import Padding
 
-__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments", "check_inputs",
-           "collect_conditions", "count_prompts", "python_integer"]
+__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments",
+           "check_decode_arguments", "check_inputs", "check_real", "collect_conditions", "count_prompts", "python_integer"]
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
@@ -67,6 +67,34 @@ def check_frame_rate(frame_rate) -> None:
         raise ValueError(f"`frame_rate` must be a finite number > 0, got {frame_rate!r}.")
 
 
+def check_real(name: str, value, low: float = -math.inf, high: float = math.inf, none: bool = False) -> None:
+    """ValueError naming ``name`` unless ``value`` is a finite real number in ``[low, high]`` (NumPy numbers and 0-d
+    tensors too, not a bool), or None when ``none``: a string failed in a comparison, NaN and inf came out as NaN."""
+    if value is None and none:
+        return
+    number = value.item() if isinstance(value, torch.Tensor) and value.ndim == 0 else value
+    if (isinstance(number, bool) or not isinstance(number, numbers.Real) or not math.isfinite(number)
+            or not low <= number <= high):
+        span = f" in [{low:g}, {high:g}]" if high < math.inf else f" >= {low:g}" if low > -math.inf else ""
+        raise ValueError(f"`{name}` must be a finite number{span}{' or None' if none else ''}, got {value!r}.")
+
+
+def check_decode_arguments(decode_timestep, decode_noise_scale, tone_map_compression_ratio, videos: int) -> None:
+    """The decoder's arguments, read only after the whole denoising loop: checked as the call starts."""
+    for name, value, none in (("decode_timestep", decode_timestep, False),
+                              ("decode_noise_scale", decode_noise_scale, True)):
+        if isinstance(value, (list, tuple)) and len(value) != videos:
+            raise ValueError(f"`{name}` has {len(value)} entries but {videos} videos are made: give one number "
+                             "for all, or one per video.")
+        try:
+            for entry in value if isinstance(value, (list, tuple)) else [value]:
+                check_real(name, entry, 0.0, 1.0, none=none and not isinstance(value, (list, tuple)))
+        except ValueError:
+            raise ValueError(f"`{name}` must be a finite number in [0, 1]{' or None' if none else ''}, or a list of "
+                             f"them (one per video), got {value!r}.") from None
+    check_real("tone_map_compression_ratio", tone_map_compression_ratio, 0.0, 1.0)
+
+
 def python_integer(value):
     """A NumPy or 0-d torch integer (a size or a step count read from an array) as a Python int, as diffusers'
     pipelines take them; anything else unchanged (a bool stays a bool, for the checks to refuse)."""
@@ -114,20 +142,23 @@ def check_inputs(
             f"`generator` is a list of {len(generator)} generators, but {videos} videos are made ({num_prompts} "
             f"prompt(s) x `num_videos_per_prompt` {num_videos_per_prompt}): give one generator per video, or one for all."
         )
-    if not 0.0 <= denoise_strength <= 1.0:
-        raise ValueError(f"`denoise_strength` must be in [0, 1], got {denoise_strength}.")
-    if image_cond_noise_scale is not None and image_cond_noise_scale < 0:
-        raise ValueError(f"`image_cond_noise_scale` must be >= 0, got {image_cond_noise_scale}.")
+    check_real("denoise_strength", denoise_strength, 0.0, 1.0)
+    check_real("image_cond_noise_scale", image_cond_noise_scale, 0.0, none=True)
     for name, value in (("height", height), ("width", width)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
     if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
         raise ValueError(f"`num_frames` must be an integer >= 1, got {num_frames!r}.")
     check_frame_rate(frame_rate)
-    if timesteps is None and (not isinstance(num_inference_steps, int) or num_inference_steps < 1):
+    if timesteps is None and (isinstance(num_inference_steps, bool) or not isinstance(num_inference_steps, int)
+                              or num_inference_steps < 1):
         raise ValueError(f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}.")
     if timesteps is not None:
-        ts = list(timesteps)
+        ts = timesteps.tolist() if hasattr(timesteps, "tolist") else timesteps
+        if isinstance(ts, str) or not isinstance(ts, (list, tuple)) or not all(
+                isinstance(t, numbers.Real) and not isinstance(t, bool) and math.isfinite(t) for t in ts):
+            raise ValueError(f"`timesteps` must be a list (or 1-D array) of numbers in (0, 1000], got {timesteps!r}.")
+        ts = list(ts)
         inner = ts[:-1] if ts and ts[-1] == 0 else ts  # a final 0 is a no-op step, as in diffusers' own recipes
         if not inner or any(not 0 < t <= 1000 for t in inner) or any(a <= b for a, b in zip(ts, ts[1:], strict=False)):
             raise ValueError(f"`timesteps` must be strictly decreasing values in (0, 1000] (and may end in 0), got {ts}.")
@@ -167,8 +198,7 @@ def check_inputs(
         if isinstance(frame_index, bool) or not isinstance(frame_index, int) or not 0 <= frame_index < num_frames:
             name = "media_frame_number" if kind == "ltx" else "frame_index"  # a ConditioningItem's own name
             raise ValueError(f"`{name}` must be in [0, {num_frames - 1}] (inside the video), got {frame_index!r}.")
-        if not 0.0 <= strength <= 1.0:
-            raise ValueError(f"`strength` must be in [0, 1], got {strength!r}.")
+        check_real("strength", strength, 0.0, 1.0)
     SkipLayerStrategy.parse(skip_layer_strategy)
     bad = [k for k in callback_on_step_end_tensor_inputs if k not in allowed_callback_inputs]
     if bad:
@@ -186,7 +216,8 @@ def _check_text(name: str, value) -> None:
 CALL_ARGUMENTS = (
     "prompt", "negative_prompt", "prompt_embeds", "prompt_attention_mask", "negative_prompt_embeds",
     "negative_prompt_attention_mask", "generator", "callback_on_step_end", "attention_kwargs", "decode_timestep",
-    "decode_noise_scale", "max_sequence_length", "output_type", "num_videos_per_prompt",
+    "decode_noise_scale", "max_sequence_length", "output_type", "num_videos_per_prompt", "tone_map_compression_ratio",
+    "guidance_scale",
 )
 
 
@@ -194,11 +225,13 @@ def check_call_arguments(
     *, prompt, negative_prompt, prompt_embeds, prompt_attention_mask, negative_prompt_embeds,
     negative_prompt_attention_mask, generator, callback_on_step_end, attention_kwargs, decode_timestep,
     decode_noise_scale, max_sequence_length, output_type, num_videos_per_prompt, vae, scheduler,
+    tone_map_compression_ratio=0.0, guidance_scale=1.0, text_channels: int | None = None,
 ) -> None:
     """The arguments :func:`check_inputs` does not see, checked as the call starts (each failed inside a model,
     some after the whole denoising loop): the prompt's and the text tensors' forms, the generator, the callback,
-    ``attention_kwargs``, the decode lists' lengths, the sequence length, a VAE to decode with, and a scheduler
-    whose steps this pipeline takes (it steps as ``FlowMatchEulerDiscreteScheduler`` does; others were ignored)."""
+    ``attention_kwargs``, the decoder's arguments, the sequence length, the text tensors against each other, the
+    negative prompt and ``text_channels`` (the transformer's), a VAE to decode with, and a scheduler whose steps this
+    pipeline takes (it steps as ``FlowMatchEulerDiscreteScheduler`` does; others were ignored)."""
     from diffusers import FlowMatchEulerDiscreteScheduler
 
     if isinstance(prompt, list) and (not prompt or not all(isinstance(p, str) for p in prompt)):
@@ -229,11 +262,11 @@ def check_call_arguments(
     if prompt_embeds is None and (isinstance(max_sequence_length, bool) or not isinstance(max_sequence_length, int)
                                   or max_sequence_length < 1):
         raise ValueError(f"`max_sequence_length` must be an integer >= 1, got {max_sequence_length!r}.")
-    videos = count_prompts(prompt, prompt_embeds) * (num_videos_per_prompt if isinstance(num_videos_per_prompt, int) else 1)
-    for name, value in (("decode_timestep", decode_timestep), ("decode_noise_scale", decode_noise_scale)):
-        if isinstance(value, (list, tuple)) and len(value) != videos:
-            raise ValueError(f"`{name}` has {len(value)} entries but {videos} videos are made: give one number for "
-                             "all, or one per video.")
+    num_prompts = count_prompts(prompt, prompt_embeds)
+    videos = num_prompts * (num_videos_per_prompt if isinstance(num_videos_per_prompt, int) else 1)
+    check_decode_arguments(decode_timestep, decode_noise_scale, tone_map_compression_ratio, videos)
+    _check_text_batch(num_prompts, negative_prompt, prompt_embeds, negative_prompt_embeds, max_sequence_length,
+                      guidance_scale, text_channels)
     if output_type != "latent" and vae is None:
         raise ValueError(f"`output_type={output_type!r}` decodes with a `vae`, and this pipeline has none: pass "
                          "output_type='latent'.")
@@ -243,6 +276,31 @@ def check_call_arguments(
     if scheduler is not None and scheduler.config.get("invert_sigmas"):
         raise ValueError("`scheduler` has invert_sigmas=True, a schedule from clean to noise (Mochi's): this pipeline "
                          "generates from noise to clean; use a scheduler with invert_sigmas=False.")
+
+
+def _check_text_batch(num_prompts, negative_prompt, prompt_embeds, negative_prompt_embeds, max_sequence_length,
+                      guidance_scale, text_channels) -> None:
+    """What the text encoder's outputs must agree on, checked before it runs (each failed in torch.cat or inside the
+    transformer): one negative prompt per prompt, one length for both sides of CFG, the transformer's width."""
+    scales = guidance_scale if isinstance(guidance_scale, (list, tuple)) else [guidance_scale]
+    cfg = any(isinstance(s, numbers.Real) and s > 1.0 for s in scales)
+    if isinstance(negative_prompt, list) and negative_prompt_embeds is None and cfg and len(negative_prompt) != num_prompts:
+        raise ValueError(f"`negative_prompt` has {len(negative_prompt)} entries but `prompt` has {num_prompts}: give one "
+                         "negative prompt for all, or one per prompt.")
+    for name, embeds in (("prompt_embeds", prompt_embeds), ("negative_prompt_embeds", negative_prompt_embeds)):
+        if embeds is None:
+            continue
+        if text_channels is not None and embeds.shape[-1] != text_channels:
+            raise ValueError(f"`{name}` has {embeds.shape[-1]} channels but the transformer takes {text_channels} (its "
+                             "caption_channels): encode with this pipeline's text encoder.")
+        if name == "negative_prompt_embeds" and embeds.shape[0] != num_prompts:
+            raise ValueError(f"`negative_prompt_embeds` has {embeds.shape[0]} rows but there are {num_prompts} prompts.")
+    given = [e for e in (prompt_embeds, negative_prompt_embeds) if e is not None]
+    if cfg and len(given) == 1 and given[0].shape[1] != max_sequence_length:
+        name = "prompt_embeds" if prompt_embeds is not None else "negative_prompt_embeds"
+        raise ValueError(f"`{name}` has length {given[0].shape[1]} but the other side of classifier-free guidance is "
+                         f"encoded to `max_sequence_length`={max_sequence_length}: pass max_sequence_length="
+                         f"{given[0].shape[1]}, or both embeddings.")
 
 
 def count_prompts(prompt, prompt_embeds) -> int:
@@ -293,6 +351,7 @@ def collect_conditions(
             for c in conditions
         ]
     if conditioning_items is not None:
+        conditioning_items = conditioning_items if isinstance(conditioning_items, (list, tuple)) else [conditioning_items]
         return [
             ConditionInput(c.media_item, "ltx", python_integer(c.media_frame_number), c.conditioning_strength)
             for c in conditioning_items
@@ -302,6 +361,8 @@ def collect_conditions(
     if image is not None and video is not None:
         raise ValueError("Pass `image` or `video`, not both.")
     kind, media = ("image", image) if image is not None else ("video", video)
+    if isinstance(media, (list, tuple)) and len(media) == 0:  # an empty list conditioned nothing, without a word
+        raise ValueError(f"`{kind}` is an empty list: give an image (clip), a list of them, or None.")
     if kind == "image":
         several = isinstance(media, list)
     else:  # a list of clips, not a list of frames

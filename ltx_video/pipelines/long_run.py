@@ -80,10 +80,12 @@ class LongRun:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, output: Path, arguments: dict, *, resume: bool) -> LongRun:
+    def open(cls, output: Path, arguments: dict, *, resume: bool, extra_defaults: dict | None = None) -> LongRun:
         """The run for ``output``: with ``resume`` the newest existing folder (its arguments must equal
         ``arguments``: else ValueError naming the first that differs), else a new folder. A new run never deletes
-        an old folder; an existing ``output`` file is moved into the newest old folder first."""
+        an old folder; an existing ``output`` file is moved into the newest old folder first. ``extra_defaults``:
+        what a passed-through argument (``arguments["extra"]``) left out stands for, so a run that recorded it
+        given as that value resumes with it left out, and back."""
         arguments = canonical(arguments)
         existing = _folders(output)
         if resume and existing and (existing[-1] / "manifest.json").is_file():
@@ -92,7 +94,7 @@ class LongRun:
                 run.manifest["arguments"] = arguments
                 run._save()
                 return run
-            run._check_arguments(arguments)
+            run._check_arguments(arguments, extra_defaults or {})
             run._verify_finished()
             return run
         if existing:
@@ -138,16 +140,22 @@ class LongRun:
             raise ValueError(f"{path} is not a {MANIFEST_FORMAT} manifest; pass resume=False to start over")
         return manifest
 
-    def _check_arguments(self, arguments: dict) -> None:
+    def _check_arguments(self, arguments: dict, extra_defaults: dict) -> None:
         recorded = self.manifest["arguments"]
+
+        def extra(values: dict) -> dict:  # the passed-through arguments (stg_scale ...), those left out filled
+            return {**extra_defaults, **(values.get("extra") or {})}
+
         # the user's arguments first: a versioned detail (colour_fit) follows from one of them (colour_match)
         for key in sorted(set(recorded) | set(arguments), key=lambda k: (k in VERSIONED, k)):
             if recorded.get(key) == arguments.get(key) or (key in RECORDED_SINCE and key not in recorded):
                 continue
-            if key == "extra":  # the passed-through arguments (stg_scale ...): name the one that differs
-                given, started = arguments.get(key) or {}, recorded.get(key) or {}
-                key = next(k for k in sorted(set(given) | set(started)) if given.get(k) != started.get(k))
-                arguments, recorded = given, started
+            if key == "extra":  # name the one that differs
+                given, started = extra(arguments), extra(recorded)
+                differing = [k for k in sorted(set(given) | set(started)) if given.get(k) != started.get(k)]
+                if not differing:
+                    continue
+                key, arguments, recorded = differing[0], given, started
             if key in VERSIONED:
                 raise ValueError(
                     f"the run in {self.folder} was started by a version of ltx_video whose {VERSIONED[key]} differs "

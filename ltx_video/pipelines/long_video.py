@@ -45,6 +45,7 @@ from tqdm.auto import tqdm
 from ltx_video.conditioning.items import latent_positions, pack, unpack
 from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
+from ltx_video.pipelines.inputs import CALL_ARGUMENTS
 from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_layout import ChunkLayout, chunk_seed, default_overlap_frames
 from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical
@@ -153,7 +154,8 @@ class LongVideoMixin:
         overwrite: replace an ``output`` file that no run of ``<output>.parts`` wrote (refused without it).
         seed / generator: chunk ``k`` uses :func:`chunk_seed` ``(seed, k)``, ``seed`` an int in ``[0, 2**63)``; a
             generator (or a list of one) gives its ``initial_seed()``; neither: a random seed, recorded in the manifest.
-        Other arguments as ``__call__`` (values left out: the model's ``generation_defaults``). Also passed through:
+        Other arguments as ``__call__`` (values left out: the model's ``generation_defaults``; without them, LTX-Video
+        0.9.8's ``inference.py`` values, 704 x 1216 at 30 fps, where ``__call__`` takes diffusers'). Also passed through:
         ``timesteps``, ``timestep_schedule``, ``stg_scale`` ... ``stochastic_sampling`` (see ``PASSED_THROUGH``).
 
         Example::
@@ -166,6 +168,8 @@ class LongVideoMixin:
         unknown = sorted(set(kwargs) - set(PASSED_THROUGH))
         if unknown:
             raise ValueError(f"generate_long got unexpected argument(s) {unknown}; it also takes {list(PASSED_THROUGH)}")
+        signature = inspect.signature(type(self).__call__).parameters  # None where a call's None means "left out"
+        kwargs = {k: v for k, v in kwargs.items() if v is not None or k not in signature or signature[k].default is not None}
         defaults = self._long_defaults()
         use_audio = self._long_uses_audio(generate_audio, audio_guidance_scale, kwargs)
         # The model's STG and (with audio) modality guidance, unless the call sets its own (0 or 1: off).
@@ -198,6 +202,8 @@ class LongVideoMixin:
             raise ValueError(f"`prompt` has {len(prompts)} prompts but the video has {layout.num_chunks} chunks "
                              f"(`chunk_frames` {layout.chunk_frames}, `overlap_frames` {layout.overlap_frames}): give at "
                              "most one prompt per chunk, or a longer `duration`")
+        if not isinstance(output, (str, Path)):
+            raise ValueError(f"`output` must be an .mp4 path (str or Path), got {output!r}")
         output = Path(output).expanduser()
         if output.suffix.lower() != ".mp4":
             raise ValueError(f"`output` must end in .mp4, got {output}")
@@ -227,6 +233,8 @@ class LongVideoMixin:
                                  or not 0 <= seed < 2**63):
             raise ValueError(f"`seed` must be an int in [0, 2**63), got {seed!r} (seed % 2**63 gives the same video "
                              "as before 2026-12-06)")
+        if seed is not None and generator is not None:  # the generator was ignored without a word
+            raise ValueError("give `seed` or `generator`, not both: chunk k is seeded from one of them")
         if seed is None and generator is not None:
             seed = generator.initial_seed() % 2**63
         recorded_seed = ((LongRun.recorded_arguments(output, finished_only=False) or {}).get("seed") if resume
@@ -241,6 +249,13 @@ class LongVideoMixin:
                            height + height % 2 if height else height, width + width % 2 if width else width)
         if seed is None:  # a fresh seed, without touching torch's global generator (torch.seed() reseeded it)
             seed = secrets.randbits(31)
+        call = self._call_defaults()
+        self.check_call({**{name: None for name in CALL_ARGUMENTS}, **call, **kwargs, "prompt": prompts[0],
+                         "negative_prompt": negative_prompt, "callback_on_step_end": callback_on_step_end,
+                         "output_type": "pil", "num_videos_per_prompt": 1,
+                         "guidance_scale": guidance_scale if guidance_scale is not None else defaults["guidance_scale"]})
+        # a value given as the call's own default is the value left out: both runs are the same run (and resume)
+        kwargs = {k: v for k, v in kwargs.items() if k not in call or canonical(v) != canonical(call[k])}
         arguments = dict(
             prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
             num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,
@@ -264,14 +279,23 @@ class LongVideoMixin:
         # Every per-chunk argument is checked by planning the first chunk, before any folder is made; a run to resume
         # (one with finished chunks) was planned with its recorded arguments, which LongRun.open compares, so a rerun
         # of a finished call or one with a changed argument answers without running the text encoder.
-        self._long_warned = set()
+        self._long_warned = set()  # prompts (and over-long prompts) warned about in this run
+        try:
+            return self._long_run(output, arguments, layout, prompts, num_frames, duration, frame_rate, resume,
+                                  overwrite, call, callback_on_step_end)
+        finally:
+            self._long_warned = None
+
+    def _long_run(self, output, arguments, layout, prompts, num_frames, duration, frame_rate, resume, overwrite, call,
+                  callback_on_step_end) -> LongVideoOutput:
+        """``generate_long`` once its arguments are checked: plan, open the run, generate, assemble."""
         if not (resume and LongRun.recorded_arguments(output) is not None):
             self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
         if output.is_file() and not overwrite and not LongRun.has_runs(output):
             raise ValueError(f"`output` {output} exists and no run in {output.name}.parts wrote it: pass overwrite=True "
                              "to replace it (nothing is replaced without it)")
         try:
-            run = LongRun.open(output, arguments, resume=resume)
+            run = LongRun.open(output, arguments, resume=resume, extra_defaults=canonical(call))
         except ArgumentMismatch as error:
             if error.key != "num_frames" or duration is None:
                 raise

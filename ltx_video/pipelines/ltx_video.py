@@ -167,7 +167,10 @@ class LTXVideoPipeline(
 
     def _t5(self, prompt: list[str], num_videos_per_prompt: int, max_sequence_length: int, device, dtype, masked=True):
         longest = max((len(ids) for ids in self.tokenizer(prompt, add_special_tokens=True).input_ids), default=0)
-        if longest > max_sequence_length:  # the tokenizer truncates without a word
+        seen = getattr(self, "_long_warned", None)  # generate_long: once per run, not once per chunk
+        if longest > max_sequence_length and (seen is None or (tuple(prompt), max_sequence_length) not in seen):
+            if seen is not None:
+                seen.add((tuple(prompt), max_sequence_length))
             logger.warning("a prompt is %d tokens long; the text encoder reads its first %d (max_sequence_length).",
                            longest, max_sequence_length)
         tokens = self.tokenizer(
@@ -304,7 +307,10 @@ class LTXVideoPipeline(
 
     def check_call(self, arguments: dict) -> None:
         """:func:`check_call_arguments` on a call's ``locals()``."""
-        check_call_arguments(**{name: arguments[name] for name in CALL_ARGUMENTS}, vae=self.vae, scheduler=self.scheduler)
+        transformer = getattr(self.transformer, "_orig_mod", self.transformer)  # torch.compile's wrapper
+        channels = getattr(getattr(transformer, "config", None), "caption_channels", None)
+        check_call_arguments(**{name: arguments[name] for name in CALL_ARGUMENTS}, vae=self.vae, scheduler=self.scheduler,
+                             text_channels=channels)
 
     def plan_generation(
         self, *, prompt, negative_prompt, conditions, image, video, frame_index, strength, conditioning_items,

@@ -19,7 +19,7 @@ import torch
 from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
 
 from ltx_video.conditioning.items import ConditioningItem
-from ltx_video.pipelines.inputs import collect_conditions, count_prompts
+from ltx_video.pipelines.inputs import check_decode_arguments, check_real, collect_conditions, count_prompts
 from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
 
 __all__ = ["first_pass_size", "generate_multiscale", "upsample_latents"]
@@ -29,8 +29,9 @@ _DECODE_KEYS = ("decode_timestep", "decode_noise_scale", "tone_map_compression_r
 
 def first_pass_size(height: int, width: int, downscale_factor: float, multiple: int = 32) -> tuple[int, int]:
     """LTX-Video's first-pass size: ``int(size * factor)`` rounded down to a multiple of 32."""
-    if not 0 < downscale_factor <= 1:
-        raise ValueError(f"`downscale_factor` must be in (0, 1], got {downscale_factor}.")
+    check_real("downscale_factor", downscale_factor, 0.0, 1.0)
+    if downscale_factor == 0:
+        raise ValueError(f"`downscale_factor` must be in (0, 1], got {downscale_factor!r}.")
     h, w = int(height * downscale_factor), int(width * downscale_factor)
     h, w = h - h % multiple, w - w % multiple
     if h == 0 or w == 0:
@@ -84,8 +85,7 @@ def generate_multiscale(
         raise ValueError("multi-scale generation needs a `latent_upsampler` (diffusers' LTXLatentUpsamplerModel).")
     if output_type not in ("pil", "np", "pt", "latent"):
         raise ValueError(f"`output_type` must be one of ('pil', 'np', 'pt', 'latent'), got {output_type!r}.")
-    if not 0.0 <= adain_factor <= 1.0:
-        raise ValueError(f"`adain_factor` must be in [0, 1], got {adain_factor}.")
+    check_real("adain_factor", adain_factor, 0.0, 1.0)
     from ltx_video.pipelines.four_k import inside_4k
 
     if getattr(pipe, "four_k_mode", None) is not None and not inside_4k():
@@ -105,7 +105,11 @@ def generate_multiscale(
     padding = Padding(height, width, kwargs["num_frames"], pipe.vae_spatial_compression_ratio)
     h1, w1 = first_pass_size(padding.padded_height, padding.padded_width, downscale_factor)
     second_timesteps = second_pass.get("timesteps", kwargs.get("timesteps"))
-    refine = second_pass.get("denoise_strength", kwargs.get("denoise_strength", 1.0)) < 1.0  # diffusers' refine
+    second_strength = second_pass.get("denoise_strength", kwargs.get("denoise_strength", 1.0))
+    check_real("second_pass denoise_strength", second_strength, 0.0, 1.0)
+    if second_timesteps is not None and (isinstance(second_timesteps, str) or len(second_timesteps) == 0):
+        raise ValueError(f"`second_pass` `timesteps` must be a non-empty list in 0..1000, got {second_timesteps!r}.")
+    refine = second_strength < 1.0  # diffusers' refine
     if (second_timesteps is None and not refine) or (second_timesteps is not None and float(second_timesteps[0]) >= 1000):
         raise ValueError("the second pass must keep the upsampled latents: give `second_pass` `timesteps` starting "
                          "below 1000 (LTX-Video's configs) or a `denoise_strength` below 1 (diffusers' refine).")
@@ -127,6 +131,11 @@ def generate_multiscale(
     kwargs["conditioning_items"] = items or None
     decode_args = {k: second_pass.pop(k, kwargs.pop(k, None)) for k in _DECODE_KEYS}
     first_pass.pop("tone_map_compression_ratio", None)
+    if output_type != "latent":  # read after both passes: checked before the first
+        per_prompt = kwargs.get("num_videos_per_prompt")  # its own check comes with the first pass's
+        videos = num_prompts * (per_prompt if isinstance(per_prompt, int) and not isinstance(per_prompt, bool) else 1)
+        check_decode_arguments(decode_args["decode_timestep"] or 0.0, decode_args["decode_noise_scale"],
+                               decode_args["tone_map_compression_ratio"] or 0.0, videos)
     generator = kwargs.get("generator")
 
     first = pipe(**{**kwargs, **first_pass, "height": h1, "width": w1, "output_type": "latent"}).frames
