@@ -2,6 +2,7 @@
 constraint's direction and size, against values worked out by hand."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -233,3 +234,100 @@ def test_prompt_with_camera_and_settled_coordinates():
     assert CameraController(pan).settled({"world_positions": False}).world_coordinates is False  # as trained
     assert CameraController(pan).settled({}).world_coordinates is True  # encoders saved before the key existed
     assert CameraController(pan, world_coordinates=True).settled({"world_positions": False}).world_coordinates is True
+
+
+def test_constraint_samples_a_zoom_where_its_content_was():
+    """A ramp whose value is the pixel x: at weight 1 (and a blur too narrow to act) frame k is frame k - 1 sampled
+    at the zoom's exact inverse, so frame 2 reads c + (x - c) / (s0 s1). Sampling at p - d(p) read c + (2 - s)(p - c):
+    at 10 % per frame 11 px off, the second step mirrored about the centre."""
+    controller = CameraController(Camera(motion_type="zoom_in", speed=10.0), lowpass=0.05)
+    f = controller.motion_field(3, 64, 64, 8)  # 16 x 16 cells of 4 px
+    xs = (torch.arange(16.0) + 0.5) * 4
+    out = controller.constrain(xs.expand(1, 1, 3, 16, 16).clone(), f, weight=1.0)
+    s0, s1 = f.scale[0, 1].item(), f.scale[1, 1].item()
+    assert s1 == pytest.approx(1.1**8)
+    torch.testing.assert_close(out[0, 0, 1], (32 + (xs - 32) / s0).expand(16, 16), atol=1e-4, rtol=0)
+    torch.testing.assert_close(out[0, 0, 2], (32 + (xs - 32) / (s0 * s1)).expand(16, 16), atol=1e-4, rtol=0)
+
+
+def test_warped_context_takes_a_zoom_from_where_its_content_came():
+    """The previous frame is sampled at the background step's exact inverse, p - d(p) / s (from the features'
+    displacement and log scale), not p - d(p); the next frame at p + d(p), as before."""
+    dim, grid = 1, (2, 8, 8)
+    frames, height, width = grid
+    f = CameraController(Camera(motion_type="zoom_in", speed=10.0)).motion_field(frames, 256, 256, 8)  # 32 px cells
+    features = CameraMotionEncoder.token_features(f, frames, height, width)
+    encoder = CameraMotionEncoder(dim, hidden=8, warp_context=True)
+    with torch.no_grad():
+        encoder.context_gate.fill_(1.0)
+        encoder.context.weight.copy_(torch.tensor([[1.0, 0.0]]))  # the previous frame's alone
+        encoder.context.bias.zero_()
+    xs = torch.arange(8.0)  # cell x, the ramp's value
+    tokens = xs.expand(frames, height, width).reshape(1, -1, 1)
+    out = encoder.warped_context(tokens, features, grid).reshape(frames, height, width)
+    s = f.scale[0, 1].item()
+    torch.testing.assert_close(out[1], (3.5 + (xs - 3.5) / s).expand(8, 8), atol=1e-5, rtol=0)
+
+
+def test_zooms_scale_about_the_image_centre_and_dollies_about_the_pivot():
+    """A zoom changes the focal length: its fixed point is the image centre whatever the yaw and pitch; a dolly moves
+    toward the pivot, whose image point they set."""
+    camera = dict(speed=2.0, rotation=(20.0, 10.0, 0.0))
+    zoom, dolly = field("zoom_in", **camera), field("dolly_forward", **camera)
+    assert zoom.centre == (W / 2, H / 2)
+    pivot = CameraController(Camera(**camera)).pivot(H, W)
+    assert dolly.centre == pivot and pivot[0] > W / 2 and pivot[1] < H / 2
+    still = zoom.displacement(H, W)[:, :, H // 2 - 1 : H // 2 + 1, W // 2 - 1 : W // 2 + 1]
+    assert still.abs().max() < 0.1  # the four pixels round the image centre barely move
+
+
+@pytest.mark.parametrize("num_frames", [9, 17, 49])
+def test_speed_bound_is_one_whole_latent_step_at_the_frame_corners(num_frames):
+    """The same bound whatever the length (9 frames: the only latent step is 4.5 frames, and 14 px per frame passed),
+    measured at the frame's corners (a zoom of 15 % per frame moves the edge 66 px per step on a 64 px frame; the 2 x 2
+    cell centres halfway there moved 33 px and passed)."""
+    def accepted(motion, speed):
+        try:
+            CameraController(Camera(motion_type=motion, speed=speed)).check(num_frames, 64, 64, 8)
+        except ValueError as error:
+            assert "more than the frame" in str(error) or "farther outside the frame" in str(error)
+            return False
+        return True
+
+    assert accepted("pan_left", 7.9) and not accepted("pan_left", 8.1) and not accepted("pan_left", 14.0)
+    assert accepted("zoom_in", 14.5) and not accepted("zoom_in", 15.0)  # 1.145 ** 8 = 2.95, 1.15 ** 8 = 3.06
+    assert accepted("zoom_out", 14.5) and not accepted("zoom_out", 15.0)  # held to its mirror's bound
+
+
+def test_a_camera_that_does_not_move_holds_the_frames_still_in_latent_space():
+    """``"static"`` (and any motion at speed 0) is a camera held still: each frame's low frequencies are pulled
+    toward the previous frame's, unwarped (the pixel path, which would freeze the objects too, imposes nothing)."""
+    clean = torch.randn(1, 2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    still = None
+    for camera in (Camera(), Camera(motion_type="pan_left", speed=0.0), Camera(motion_type="zoom_in", speed=0.0)):
+        controller = CameraController(camera, strength=1.0)
+        held = controller.constrain(clean, controller.motion_field(3, 128, 128, 8), weight=1.0)
+        assert still is None or torch.equal(held, still)
+        still = held
+    means = lambda x: x.mean((-2, -1))  # noqa: E731  (the lowest spatial frequency)
+    step = lambda x: (means(x)[:, :, 1:] - means(x)[:, :, :-1]).abs().mean()  # noqa: E731
+    assert torch.equal(still[:, :, 0], clean[:, :, 0]) and step(still) < 0.5 * step(clean)
+
+
+def test_a_placed_camera_takes_its_geometry_from_the_requested_frame():
+    """72 x 40 padded to 96 x 64: the pivot of a 25 degree yaw is where the 72 px frame puts it (65.1 px in, 77.1 px on
+    the padded grid), not where a 96 px frame would (74.8 px into the video); a zoom scales about the video's centre."""
+    from ltx_video.pipelines.control import ControlPlan
+    from ltx_video.pipelines.latent_ops import Padding
+
+    camera = Camera(motion_type="dolly_forward", speed=2.0, rotation=(25.0, 0.0, 0.0))
+    padding = Padding(40, 72, 17)
+    left, _, top, _ = padding.pad
+    plan = ControlPlan(camera=CameraController(camera))
+    cx, cy = plan.motion_field(3, padding, 8).centre
+    expected = CameraController(camera).pivot(40, 72)
+    assert (cx - left, cy - top) == pytest.approx(expected) and expected[0] == pytest.approx(65.076, abs=1e-3)
+    zoom = ControlPlan(camera=CameraController(replace(camera, motion_type="zoom_in")))
+    assert zoom.motion_field(3, padding, 8).centre == (left + 36, top + 20)
+    with pytest.raises(ValueError, match="does not hold it"):
+        CameraController(camera).placed(top, left, 40, 72).centre(40, 72)

@@ -64,9 +64,11 @@ def test_world_render_leaves_a_clip_that_already_follows_the_camera_as_it_is():
     torch.testing.assert_close(again, panning, atol=1e-6, rtol=0)
 
 
-def test_zoom_keeps_the_centre_and_scales_about_it():
+@pytest.mark.parametrize("rotation", [(0.0, 0.0, 0.0), (20.0, -10.0, 0.0)])
+def test_zoom_keeps_the_centre_and_scales_about_it(rotation):
+    """A zoom scales about the image centre wherever the pivot is (a yaw and pitch moved it to the pivot's point)."""
     clip = texture(frames=5, height=33, width=33)
-    rendered = render_camera(clip, controller("zoom_in", 10.0))
+    rendered = render_camera(clip, CameraController(Camera(motion_type="zoom_in", speed=10.0, rotation=rotation)))
     # about the centre (16.5, 16.5): frame t's pixel p shows frame 0 at c + (p - c) / 1.1^t
     grid = torch.stack(torch.meshgrid(torch.arange(33.0) + 0.5, torch.arange(33.0) + 0.5, indexing="xy"), dim=-1)
     for t in range(1, 5):

@@ -3,6 +3,7 @@ batch arguments (generator lists, ``num_videos_per_prompt``) refused as diffuser
 trying the API as a new user would (2026-12-06)."""
 
 import logging
+import math
 
 import numpy as np
 import pytest
@@ -208,3 +209,42 @@ def test_audio_latents_fix_the_audio_noise_as_latents_fix_the_videos(pipe):
         pipe(**args, latents=noise, audio_latents=sound[:, :-1], generator=gen(4))
     with pytest.raises(ValueError, match="`audio_latents` is the generated audio's starting noise"):
         pipe(**args, audio_latents=sound, generate_audio=False, generator=gen(4))
+
+
+def test_a_camera_at_speed_0_is_the_static_camera(pipe):
+    """Any motion at speed 0 is ``Camera()``: held still in latent space (tests/test_keyframes.py), nothing in pixel
+    space."""
+    static = pipe(**ARGS, camera=Camera(), generator=gen(0)).frames
+    assert torch.equal(pipe(**ARGS, camera=Camera(motion_type="pan_left", speed=0.0), generator=gen(0)).frames, static)
+    plain = pipe(**ARGS, generator=gen(0)).frames
+    pixel = CameraController(Camera(motion_type="zoom_in", speed=0.0), space="pixel")
+    assert torch.equal(pipe(**ARGS, camera=pixel, generator=gen(0)).frames, plain)
+
+
+def test_a_padded_size_places_the_camera_by_the_requested_frame(pipe, monkeypatch):
+    """72 x 40 is generated at 96 x 64 and cropped: the pivot of a 25 degree yaw is placed by the 72 px frame's focal
+    length and offset by the padding (12 px), in both spaces; by the padded width it fell outside the video."""
+    import ltx_video.pipelines.control as control
+
+    camera = Camera(motion_type="dolly_forward", speed=2.0, rotation=(25.0, 0.0, 0.0))
+    focal = 36 / math.tan(math.radians(30))  # the 72 px frame's, at a 60 degree field of view
+    expected = (36 + focal * math.tan(math.radians(25)), 20.0)  # (65.1, 20): inside the video
+    seen = []
+    constrain, grid = CameraController.constrain, control.camera_grid
+
+    def spy_constrain(self, clean, field, weight):
+        seen.append(field.centre)
+        return constrain(self, clean, field, weight)
+
+    def spy_grid(controller, num_frames, height, width, device=None):
+        seen.append(controller.centre(height, width))
+        return grid(controller, num_frames, height, width, device)
+
+    monkeypatch.setattr(CameraController, "constrain", spy_constrain)
+    monkeypatch.setattr(control, "camera_grid", spy_grid)
+    args = {**ARGS, "height": 40, "width": 72, "num_inference_steps": 1}
+    pipe(**args, camera=camera, generator=gen(0))
+    pipe(**args, camera=CameraController(camera, space="pixel"), generator=gen(0))
+    assert len(seen) == 2
+    for cx, cy in seen:
+        assert (cx - 12, cy - 12) == pytest.approx(expected) and 0 < cx - 12 < 72

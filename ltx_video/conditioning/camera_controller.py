@@ -13,7 +13,7 @@ A pinhole camera with horizontal field of view ``fov`` looks at them. Per pixel 
 
 - ``pan_*``: the camera turns; all content shifts by ``speed`` px (pan_left: content moves right,
   pan_up: down, as :func:`ltx_video.data.kinematics.camera_step`);
-- ``zoom_*``: the focal length grows (shrinks) by ``speed`` % about the image centre;
+- ``zoom_*``: the focal length grows (shrinks) by ``speed`` % about the image centre (wherever the pivot is);
 - ``orbit_*``: the camera circles the pivot, turning to keep it in place; the subject stays put and the
   background shifts by ``speed`` px (orbit_left: the camera moves left, the background moves left);
 - ``dolly_*``: the camera moves along its axis; the subject scales by ``speed`` % and the background
@@ -152,8 +152,7 @@ class MotionField:
         ``depth``: None (the background layer everywhere), or per-cell weights in [0, 1] of the subject
         layer, (h, w) or (F' - 1, h, w); the two layers' displacements are blended by it.
         """
-        ys = (torch.arange(grid_height, dtype=torch.float32) + 0.5) * (self.height / grid_height)
-        xs = (torch.arange(grid_width, dtype=torch.float32) + 0.5) * (self.width / grid_width)
+        ys, xs = self._cells(grid_height, grid_width)
         cx, cy = self.centre
         px, py = xs[None, None, None, :] - cx, ys[None, None, :, None] - cy  # (1, 1, h|1, w|1)
         scale = self.scale[:, :, None, None]  # (S, L, 1, 1)
@@ -165,6 +164,24 @@ class MotionField:
         weight = depth.to(torch.float32).clamp(0, 1)
         weight = weight.expand(layers.shape[0], grid_height, grid_width)[:, None]
         return weight * layers[:, 0] + (1 - weight) * layers[:, 1]
+
+    def source(self, grid_height: int, grid_width: int) -> torch.Tensor:
+        """(F' - 1, 2, h, w): the point (x, y) in pixels of latent frame k whose content the background's motion
+        brings to each cell centre ``p`` of frame k + 1: its step inverted exactly, ``c + (p - c - t) / s``.
+
+        Exact for every motion type (the background's step is affine); sampling at ``p - d(p)`` instead is a first
+        order inverse that mirrors a zoom of 10 % per frame about the centre (``c + (2 - s)(p - c)``)."""
+        ys, xs = self._cells(grid_height, grid_width)
+        cx, cy = self.centre
+        scale, shift = self.scale[:, 1, None, None], self.shift[:, 1, :, None, None]  # (S, 1, 1), (S, 2, 1, 1)
+        sx = cx + (xs[None, None, :] - cx - shift[:, 0]) / scale
+        sy = cy + (ys[None, :, None] - cy - shift[:, 1]) / scale
+        return torch.stack(torch.broadcast_tensors(sx, sy), dim=1)
+
+    def _cells(self, grid_height: int, grid_width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The y (h,) and x (w,) pixel coordinates of an h x w latent grid's cell centres."""
+        ys = (torch.arange(grid_height, dtype=torch.float32) + 0.5) * (self.height / grid_height)
+        return ys, (torch.arange(grid_width, dtype=torch.float32) + 0.5) * (self.width / grid_width)
 
     def world_offsets(self, grid_height: int, grid_width: int) -> torch.Tensor:
         """(F', 2, h, w) pixel offsets (dx, dy) from each latent cell's centre to the point of the first latent
@@ -256,6 +273,19 @@ class CameraController:
         self.world_coordinates = None if world_coordinates is None else bool(world_coordinates)
         self.warp_noise = None if warp_noise is None else bool(warp_noise)
         self.warp_fresh = None if warp_fresh is None else float(warp_fresh)
+        self.frame: tuple[int, int, int, int] | None = None  # (top, left, height, width): :meth:`placed`
+
+    def placed(self, top: int, left: int, height: int, width: int) -> CameraController:
+        """A copy whose fields take their geometry (the image centre, the focal length that ``fov`` gives) from the
+        requested ``height`` x ``width`` video at (``top``, ``left``) of the larger, padded grids they are built on:
+        the pipeline pads sizes to multiples of 32 and crops back, and a pivot placed by the padded width lands
+        elsewhere in (or outside) the video the user sees."""
+        if min(top, left) < 0 or min(height, width) < 1:
+            raise ValueError(f"CameraController.placed takes a frame inside the grid, got top={top}, left={left}, "
+                             f"height={height}, width={width}.")
+        out = copy.copy(self)
+        out.frame = (int(top), int(left), int(height), int(width))
+        return out
 
     def settled(self, encoder_config=None) -> CameraController:
         """A copy with ``world_coordinates``, ``warp_noise`` and ``warp_fresh`` left at None settled as the motion
@@ -294,10 +324,31 @@ class CameraController:
         return (0.0, 0.0), (0.0, 0.0), (subject, far / (far - step))
 
     def centre(self, height: int, width: int) -> tuple[float, float]:
-        """The pivot's image point (x, y) in pixels: the centre shifted by yaw and pitch."""
+        """The point (x, y) in pixels of a ``height`` x ``width`` grid that the field's scales act about: the image
+        centre for zooms (the focal length changes), the pivot's image point (:meth:`pivot`) otherwise (a dolly
+        moves toward it; pans and orbits do not scale)."""
+        if self.camera.motion_type.startswith("zoom"):
+            top, left, frame_height, frame_width = self._frame(height, width)
+            return left + frame_width / 2, top + frame_height / 2
+        return self.pivot(height, width)
+
+    def pivot(self, height: int, width: int) -> tuple[float, float]:
+        """The pivot's image point (x, y) in pixels: the video's centre shifted by yaw and pitch."""
+        top, left, frame_height, frame_width = self._frame(height, width)
         yaw, pitch, _ = self.camera.rotation
-        focal = (width / 2) / math.tan(math.radians(self.camera.fov) / 2)
-        return width / 2 + focal * math.tan(math.radians(yaw)), height / 2 - focal * math.tan(math.radians(pitch))
+        focal = (frame_width / 2) / math.tan(math.radians(self.camera.fov) / 2)
+        return (left + frame_width / 2 + focal * math.tan(math.radians(yaw)),
+                top + frame_height / 2 - focal * math.tan(math.radians(pitch)))
+
+    def _frame(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """(top, left, height, width) of the video in a ``height`` x ``width`` grid: the whole grid unless :meth:`placed`."""
+        if self.frame is None:
+            return 0, 0, height, width
+        top, left, frame_height, frame_width = self.frame
+        if top + frame_height > height or left + frame_width > width:
+            raise ValueError(f"CameraController was placed for a {frame_width}x{frame_height} video at (top, left) "
+                             f"({top}, {left}); a {width}x{height} grid does not hold it.")
+        return self.frame
 
     def motion_field(self, num_latent_frames: int, height: int, width: int, temporal_scale: int = 8) -> MotionField:
         """The content motion between consecutive latent frames of an ``height`` x ``width`` video."""
@@ -323,11 +374,11 @@ class CameraController:
         )
 
     def check(self, num_frames: int, height: int, width: int, temporal_scale: int = 8) -> None:
-        """Raise if one latent step moves content farther than the frame (before any model runs). A zoom out (dolly
-        backward) is held to its mirror's bound: its content comes from as far outside the frame as the zoom in's
-        goes. ``num_frames`` counts as the pipeline pads it (``temporal_scale * k + 1``)."""
-        latent_frames = -(-(num_frames - 1) // temporal_scale) + 1
-        if latent_frames < 2:
+        """Raise if one latent step (``temporal_scale`` frames) moves content at the frame's corners, where affine
+        motion is largest, farther than the frame (before any model runs). The bound is the same whatever the video's
+        length (a two-latent-frame video's only step is shorter). A zoom out (dolly backward) is held to its mirror's
+        bound: its content comes from as far outside the frame as the zoom in's goes. A single frame moves nothing."""
+        if num_frames <= 1:
             return
         mirror = {"zoom_out": "zoom_in", "dolly_backward": "dolly_forward"}.get(self.camera.motion_type)
         if mirror is not None:
@@ -339,12 +390,15 @@ class CameraController:
                     f"outside the frame than the frame's size in one latent step ({temporal_scale} frames) of a "
                     f"{width}x{height} video. Lower the speed."
                 ) from None
-        field = self.motion_field(latent_frames, height, width, temporal_scale)
-        corners = field.displacement(2, 2)  # the extreme cells are where affine motion is largest
-        worst_x, worst_y = corners[:, 0].abs().max().item(), corners[:, 1].abs().max().item()
-        subject = field.displacement(2, 2, depth=torch.ones(2, 2))
-        worst_x = max(worst_x, subject[:, 0].abs().max().item())
-        worst_y = max(worst_y, subject[:, 1].abs().max().item())
+        # three latent frames: the second step is a whole one (the first, from the causal frame 0, is shorter);
+        # unplaced: the bound is on the requested frame, not a padded grid
+        field = CameraController(self.camera).motion_field(3, height, width, temporal_scale)
+        scale, shift = field.scale[-1].double()[:, None], field.shift[-1].double()  # (layer, 1), (layer, 2)
+        cx, cy = field.centre
+        corners_x = torch.tensor([0.0, width], dtype=torch.float64) - cx
+        corners_y = torch.tensor([0.0, height], dtype=torch.float64) - cy
+        worst_x = ((scale - 1) * corners_x + shift[:, :1]).abs().max().item()  # both layers, both edges
+        worst_y = ((scale - 1) * corners_y + shift[:, 1:]).abs().max().item()
         if worst_x >= width or worst_y >= height:
             raise ValueError(
                 f"Camera `speed` {self.camera.speed} ({self.camera.motion_type}) moves the content "
@@ -389,21 +443,17 @@ class CameraController:
     def constrain(self, clean: torch.Tensor, field: MotionField, weight: float) -> torch.Tensor:
         """Pull the low frequencies of each latent frame of ``clean`` (B, C, F', h, w) toward the previous
         frame's warped by ``field``: ``low(x_k) += weight * (low(warp(x_{k-1})) - low(x_k))``, frame by frame
-        from the first (whose own result is what frame 2 is warped from)."""
+        from the first (whose own result is what frame 2 is warped from). Each cell samples the previous frame where
+        its content was (:meth:`MotionField.source`, exact). A camera that does not move imposes nothing: holding
+        the video still is not what a static camera asks (objects still move)."""
         if weight <= 0 or clean.shape[2] < 2:
             return clean
         height, width = clean.shape[-2:]
-        displacement = field.displacement(height, width).to(clean.device)  # (F'-1, 2, h, w) px
-        # content at p in frame k is at p + d(p) in frame k+1: sample frame k at p - d (first order)
-        grid_y, grid_x = torch.meshgrid(torch.arange(height, device=clean.device, dtype=torch.float32),
-                                        torch.arange(width, device=clean.device, dtype=torch.float32), indexing="ij")
-        cells = torch.tensor([field.width / width, field.height / height], device=clean.device)
+        size = torch.tensor([field.width, field.height], dtype=torch.float32)[None, :, None, None]
+        where = (field.source(height, width) / size * 2 - 1).permute(0, 2, 3, 1).to(clean.device)  # (F'-1, h, w, 2)
         frames = [clean[:, :, 0]]
         for k in range(1, clean.shape[2]):
-            d = displacement[k - 1] / cells[:, None, None]  # latent cells
-            sx = (grid_x - d[0] + 0.5) / width * 2 - 1
-            sy = (grid_y - d[1] + 0.5) / height * 2 - 1
-            grid = torch.stack([sx, sy], dim=-1)[None].expand(clean.shape[0], -1, -1, -1).to(clean.dtype)
+            grid = where[k - 1][None].expand(clean.shape[0], -1, -1, -1).to(clean.dtype)
             warped = F.grid_sample(frames[-1], grid, mode="bilinear", padding_mode="border", align_corners=False)
             current = clean[:, :, k]
             frames.append(current + weight * (self._low(warped) - self._low(current)))
@@ -431,7 +481,8 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
     ``warp_context=True`` adds motion-compensated context, as video restoration networks warp their
     neighbours' features along the flow: each token also receives ``context_gate * Linear([prev, next])``,
     where ``prev`` is the previous latent frame's projected tokens sampled (bilinearly) where the
-    background's motion says its content came from, and ``next`` the next frame's where it goes. A model
+    background's motion says its content came from (its affine step inverted exactly from the features' displacement
+    and log scale), and ``next`` the next frame's where it goes. A model
     trained on a static camera pools each cell with the same cell of the other frames; with a moving camera
     the warped neighbours are what it should pool with instead. ``context_gate`` starts at zero too.
 
@@ -474,6 +525,10 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
         # the sampling positions in float32 whatever the tokens' dtype: in bf16 a 68 x 120 grid's cells are off by up
         # to 0.4, more than the sub-cell motion they carry
         move = features[..., 2:4].float().expand(batch, -1, -1).reshape(batch, frames, height, width, 2)
+        # the background's step is affine, p -> p + d(p) with d(p) = (s - 1)(p - c) + t, so the cell whose content
+        # lands on p is exactly p - d(p) / s (p - d(p), first order, mirrors a zoom of 10 % per frame)
+        scale = features[..., 5:6].float().exp().expand(batch, -1, -1).reshape(batch, frames, height, width, 1)
+        came_from = move / scale
         ys, xs = torch.meshgrid(torch.arange(height, device=tokens.device, dtype=torch.float32),
                                 torch.arange(width, device=tokens.device, dtype=torch.float32), indexing="ij")
         cells = torch.stack([xs, ys], dim=-1)  # (h, w, 2) as (x, y)
@@ -485,7 +540,7 @@ class CameraMotionEncoder(ModelMixin, ConfigMixin):
                                  align_corners=False).to(source.dtype)
 
         zero = torch.zeros_like(video[:, 0])
-        prev = [zero] + [sample(video[:, k - 1], cells - move[:, k - 1]) for k in range(1, frames)]
+        prev = [zero] + [sample(video[:, k - 1], cells - came_from[:, k - 1]) for k in range(1, frames)]
         nxt = [sample(video[:, k + 1], cells + move[:, k]) for k in range(frames - 1)] + [zero]
         both = torch.cat([torch.stack(prev, 1), torch.stack(nxt, 1)], dim=2)  # (B, F', 2D, h, w)
         both = both.permute(0, 1, 3, 4, 2).reshape(batch, -1, 2 * dim)

@@ -57,10 +57,18 @@ class ControlPlan:
     anchors: list = field(default_factory=list)  # the keyframes' latents, encoded once per call (step 4 or 5)
     fields: dict = field(default_factory=dict)  # the camera's motion field per latent size, built once per call
 
-    def motion_field(self, latent_frames: int, height: int, width: int, temporal_scale: int) -> MotionField:
-        key = (latent_frames, height, width, temporal_scale)
+    def placed_camera(self, padding) -> CameraController:
+        """The camera with its geometry (image centre, focal length) taken from the requested frame and placed in the
+        padded one that the latents cover (:meth:`CameraController.placed`)."""
+        left, _, top, _ = padding.pad
+        return self.camera.placed(top, left, padding.height, padding.width)
+
+    def motion_field(self, latent_frames: int, padding, temporal_scale: int) -> MotionField:
+        """The camera's field on the padded frame of ``padding`` (a :class:`~ltx_video.pipelines.latent_ops.Padding`)."""
+        key = (latent_frames, padding, temporal_scale)
         if key not in self.fields:
-            self.fields[key] = self.camera.motion_field(latent_frames, height, width, temporal_scale)
+            self.fields[key] = self.placed_camera(padding).motion_field(
+                latent_frames, padding.padded_height, padding.padded_width, temporal_scale)
         return self.fields[key]
 
 
@@ -172,8 +180,7 @@ class ControlMixin:
         if not control.camera.camera.moves:  # static, or a motion at speed 0
             return None  # independent noise, drawn as without a camera
         frames = plan.padding.latent_size[0]
-        field = control.motion_field(frames, plan.padding.padded_height, plan.padding.padded_width,
-                                     self.vae_temporal_compression_ratio)
+        field = control.motion_field(frames, plan.padding, self.vae_temporal_compression_ratio)
 
         def draw(shape, generator, device):
             if isinstance(generator, list):  # one generator per video, as diffusers' randn_tensor takes them
@@ -193,9 +200,7 @@ class ControlMixin:
             return state
         frames, height, width = plan.padding.latent_size
         if control.camera is not None:
-            field = control.motion_field(
-                frames, plan.padding.padded_height, plan.padding.padded_width, self.vae_temporal_compression_ratio
-            )
+            field = control.motion_field(frames, plan.padding, self.vae_temporal_compression_ratio)
             positions = control.camera.world_positions(state.positions, field, height, width, state.num_prefix_tokens)
             state = replace(state, positions=positions)
         if not control.keyframes or control.processor.interpolation_strength == 0:
@@ -221,16 +226,15 @@ class ControlMixin:
             yield None
             return
         frames, height, width = plan.padding.latent_size
-        pixel_height, pixel_width = plan.padding.padded_height, plan.padding.padded_width
         field = None
         if control.camera is not None:
-            field = control.motion_field(frames, pixel_height, pixel_width, self.vae_temporal_compression_ratio)
+            field = control.motion_field(frames, plan.padding, self.vae_temporal_compression_ratio)
         try:
             if control.keyframes and self.keyframe_adapter is not None:
                 handles += self._attach_adapter(plan, state, control)
             if control.learned_camera:
                 handles += self._attach_camera_encoder(state, field, frames, height, width)
-            yield self._camera_x0_hook(control.camera, field, state, plan) if field is not None and not control.learned_camera else None
+            yield self._camera_x0_hook(control, field, state, plan) if field is not None and not control.learned_camera else None
         finally:
             for handle in handles:
                 handle.remove()
@@ -266,15 +270,16 @@ class ControlMixin:
         grid = (frames, height, width)
         return [encoder.attach(self.transformer, lambda: (features, None, state.num_prefix_tokens, grid))]
 
-    def _camera_x0_hook(self, controller: CameraController, field: MotionField, state, plan):
+    def _camera_x0_hook(self, control: ControlPlan, field: MotionField, state, plan):
+        controller = control.camera
         frames, height, width = plan.padding.latent_size
         prefix = state.num_prefix_tokens
         num_steps = len(plan.timesteps)
         sampling = None
         if controller.space == "pixel":  # the render's sampling grid depends on the camera and the size only
-            sampling = camera_grid(controller, plan.padding.padded_num_frames, plan.padding.padded_height,
-                                   plan.padding.padded_width, device=plan.device)
-            if sampling is None:  # a camera that does not move: nothing to impose (no VAE round trip either)
+            sampling = camera_grid(control.placed_camera(plan.padding), plan.padding.padded_num_frames,
+                                   plan.padding.padded_height, plan.padding.padded_width, device=plan.device)
+            if sampling is None:  # a camera that does not move, or one frame: nothing to impose (no VAE round trip)
                 return None
 
         def hook(step: int, x0: torch.Tensor) -> torch.Tensor:
