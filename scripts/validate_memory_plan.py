@@ -36,6 +36,8 @@ TRANSFORMER_CASES = [
     (8, 64, 2, (8, 16, 16), 1, 2, 128, torch.float32, "ltx_chunked"),
     (8, 64, 2, (8, 16, 16), 1, 2, 128, torch.float32, "ltx_block_sparse"),
     (4, 64, 2, (8, 16, 32), 1, 1, 128, torch.float32, "ltx_block_sparse"),
+    (4, 64, 2, (8, 16, 32), 1, 1, 128, torch.bfloat16, "ltx_block_sparse"),  # 16-bit: the merge runs in float32
+    (8, 64, 2, (8, 16, 16), 1, 2, 128, torch.bfloat16, "ltx_block_sparse"),
 ]
 VAE_DECODER = dict(
     decoder_block_out_channels=(256, 512, 1024), decoder_layers_per_block=(5, 5, 5, 5),

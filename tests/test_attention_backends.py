@@ -11,6 +11,7 @@ from diffusers.models.attention_dispatch import AttentionBackendName, _Attention
 from ltx_video.attention import (
     BlockSparsePattern,
     backends,
+    convert_attention_heads,
     dense_block_mask,
     disable_efficient_attention,
     enable_efficient_attention,
@@ -68,16 +69,20 @@ def test_block_sparse_backend_in_3d_tiles_equals_its_reference(transformer, monk
     assert (sparse - dense).abs().max() > 1e-3  # the pattern really restricts attention
 
 
-def test_block_sparse_backend_maps_the_pattern_through_the_tiles():
+def test_block_sparse_backend_maps_the_pattern_through_the_tiles(monkeypatch):
     tokens, pattern = 48, BlockSparsePattern(block_size=8, global_stride=3)
     perm = tile_permutation((3, 4, 4), (2, 2, 2))
     backends._layout = (perm, torch.argsort(perm))
     query, key, value = (torch.randn(2, tokens, 3, 8, generator=gen(i)) for i in range(3))  # (B, S, H, D)
     backends._config = backends.EfficientAttentionConfig(pattern=pattern, min_tokens=0)
+    q, k, v = (x.transpose(1, 2) for x in (query, key, value))
+    # outside a video block's self-attention (the audio stream, with as many tokens): sequence order
+    in_sequence = masked_reference(q, k, v, pattern).transpose(1, 2)
+    torch.testing.assert_close(backends._block_sparse_backend(query, key, value), in_sequence, atol=1e-5, rtol=0)
+    monkeypatch.setattr(backends, "_video_attention", True)  # what the hooks on the video blocks' attn1 set
     out = backends._block_sparse_backend(query, key, value)
     rank = torch.argsort(perm)  # position of each token in tile order
     mask = dense_block_mask(tokens, pattern)[rank][:, rank]
-    q, k, v = (x.transpose(1, 2) for x in (query, key, value))
     expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2)
     torch.testing.assert_close(out, expected, atol=1e-5, rtol=0)
     # masked calls and cross-attention are dense
@@ -153,6 +158,65 @@ def test_audio_video_pipeline_runs_block_sparse_on_both_streams():
     assert (sparse.audio[0] - dense.audio[0]).abs().max() > 1e-6  # audio self-attention is blocked too (sequence order)
 
 
+def test_audio_self_attention_stays_in_sequence_order_at_the_video_token_count():
+    # the video's 3D tile order was applied to any self-attention with as many tokens as the video: 256 audio tokens
+    # against a 4 x 8 x 8 grid made the audio output depend on the video's tile shape (max |diff| 0.085)
+    model = tiny_audio_video_pipeline(seed=0).transformer
+    inputs = transformer_inputs(model, grid=(4, 8, 8), generator=gen(0))
+    inputs["audio_hidden_states"] = torch.randn(1, 256, model.config.audio_in_channels, generator=gen(1))
+    outputs = []
+    for tiles in ((1, 1, 1), (4, 4, 4)):  # (1, 1, 1): the video in sequence order too
+        enable_efficient_attention(model, "ltx_block_sparse", pattern=BlockSparsePattern(16, 4), tile_shape=tiles,
+                                   min_tokens=0, dense_steps=0, dense_blocks=())
+        with torch.no_grad():
+            outputs.append(model(**inputs))
+    disable_efficient_attention(model)
+    torch.testing.assert_close(outputs[0][1], outputs[1][1], atol=0, rtol=0)  # audio: the tiles do not matter
+    assert (outputs[0][0] - outputs[1][0]).abs().max() > 1e-4  # video: they do
+
+
+def test_numpy_integer_options_reach_the_kernels_as_ints(transformer):
+    # chunk_size=np.int64(64) was accepted, then every attention call failed in chunked_attention; a NumPy tile
+    # shape was refused
+    kwargs = forward_kwargs(transformer)
+    dense = run(transformer, kwargs)
+    enable_efficient_attention(transformer, "ltx_chunked", chunk_size=np.int64(16))
+    assert type(backends._config.chunk_size) is int
+    torch.testing.assert_close(run(transformer, kwargs), dense, atol=1e-5, rtol=0)
+    enable_efficient_attention(transformer, "ltx_block_sparse", tile_shape=(np.int64(1), 2, np.int32(2)),
+                               min_tokens=np.int64(0), dense_blocks=(np.int64(1),))
+    config = backends._config
+    assert (config.tile_shape, config.min_tokens, config.dense_blocks) == ((1, 2, 2), 0, (1,))
+    assert all(type(n) is int for n in (*config.tile_shape, config.min_tokens, *config.dense_blocks))
+    run(transformer, kwargs)
+    disable_efficient_attention(transformer)
+    with pytest.raises(ValueError, match="chunk_size"):
+        enable_efficient_attention(transformer, "ltx_chunked", chunk_size=True)
+    assert type(convert_attention_heads(transformer, np.int64(1)).num_kv_heads) is int
+
+
+@pytest.mark.parametrize("switch", ["set_attention_backend('native')", "reset_attention_backend()"])
+def test_diffusers_own_backend_switch_sticks(transformer, monkeypatch, switch):
+    # set_denoising_step rewrote every block of every model enabled earlier, so diffusers' own switch was undone at
+    # the next generation and the model went on running block-sparse
+    calls = []
+    kernel = backends.block_sparse_attention
+    monkeypatch.setattr(backends, "block_sparse_attention", lambda *a, **k: (calls.append(1), kernel(*a, **k))[1])
+    kwargs = forward_kwargs(transformer)
+    enable_efficient_attention(transformer, "ltx_block_sparse", min_tokens=0, dense_blocks=(), dense_steps=1)
+    run(transformer, kwargs)
+    assert calls
+    eval(f"transformer.{switch}")
+    expected = [p._attention_backend for p in transformer.attn_processors.values()]
+    calls.clear()
+    for step in (0, 1, None):  # a generation of two steps: dense, then sparse, then none
+        backends.set_denoising_step(step, 2)
+        run(transformer, kwargs)
+    assert not calls and [p._attention_backend for p in transformer.attn_processors.values()] == expected
+    assert transformer not in backends._sparse_models and not transformer._forward_pre_hooks
+    assert not any(m._forward_pre_hooks or m._forward_hooks for m in transformer.modules())
+
+
 def test_auto_and_flash_selection():
     model = tiny_transformer()
     expected = "ltx_flash" if torch.cuda.is_available() and backends.flash_attn_available() else "native"
@@ -218,7 +282,8 @@ def test_enabling_on_one_model_leaves_another_dense():
 def test_disable_restores_diffusers_default(transformer):
     enable_efficient_attention(transformer, "ltx_block_sparse")
     disable_efficient_attention(transformer)
-    assert not hasattr(transformer, "_ltx_layout_hook") and not transformer._forward_pre_hooks
+    assert not hasattr(transformer, "_ltx_layout_hooks") and not transformer._forward_pre_hooks
+    assert not any(m._forward_pre_hooks or m._forward_hooks for m in transformer.modules())
     assert transformer not in backends._sparse_models
     assert _AttentionBackendRegistry._active_backend == AttentionBackendName(attention_dispatch.DIFFUSERS_ATTN_BACKEND)
     assert backends._layout is None

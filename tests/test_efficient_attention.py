@@ -2,6 +2,7 @@
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -176,3 +177,18 @@ def test_tile_permutation_partial_tiles_and_extra_tokens():
 def test_bad_input_is_named(call, match):
     with pytest.raises(ValueError, match=match):
         call(torch.randn(1, 2, 10, 8))
+
+
+def test_numpy_integers_are_taken_as_ints_and_bools_refused():
+    # np.int64 (read from a config array, computed with NumPy) was refused by BlockSparsePattern, chunked_attention
+    # and tile_permutation with "must be an integer ... got np.int64(64)"
+    pattern = BlockSparsePattern(block_size=np.int64(8), global_stride=np.int32(2))
+    assert pattern == BlockSparsePattern(8, 2) and type(pattern.block_size) is type(pattern.global_stride) is int
+    query, key, value = qkv(1, 2, 40, 8)
+    torch.testing.assert_close(chunked_attention(query, key, value, np.int64(16)), chunked_attention(query, key, value, 16))
+    assert torch.equal(tile_permutation((np.int64(2), 4, 4), (np.int64(2),) * 3), tile_permutation((2, 4, 4), (2, 2, 2)))
+    assert pattern.density(np.int64(64)) == BlockSparsePattern(8, 2).density(64)
+    for call in (lambda: BlockSparsePattern(block_size=True), lambda: chunked_attention(query, key, value, True),
+                 lambda: tile_permutation((2, 4, 4), (True, 2, 2))):
+        with pytest.raises(ValueError, match="block_size|chunk_size|tile_shape"):
+            call()

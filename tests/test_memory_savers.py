@@ -3,6 +3,7 @@
 import math
 from unittest import mock
 
+import numpy as np
 import pytest
 import torch
 from conftest import assert_fp32_equal, gen
@@ -34,6 +35,9 @@ def test_feed_forward_chunking_errors():
     model = tiny_pipeline().transformer
     with pytest.raises(ValueError, match="chunk_size"):
         enable_feed_forward_chunking(model, 0)
+    with pytest.raises(ValueError, match="chunk_size"):
+        enable_feed_forward_chunking(model, True)
+    assert enable_feed_forward_chunking(model, np.int64(64)) > 0  # a size read from an array (was refused)
     with pytest.raises(ValueError, match="FeedForward"):
         disable_feed_forward_chunking(torch.nn.Linear(2, 2))
 

@@ -2,6 +2,7 @@
 steps and in the ``dense_blocks`` (the schedule of Sparse VideoGen, Radial and Sliding-Tile Attention)."""
 
 import pytest
+import torch
 from conftest import assert_fp32_equal, gen
 
 from ltx_video.attention import BlockSparsePattern, backends
@@ -119,3 +120,24 @@ def test_options_apply_to_every_block_sparse_model_at_once():
     with pytest.raises(ValueError, match="num_steps"):
         backends.set_denoising_step(0)  # a fraction of an unknown number of steps
     assert backends.EfficientAttentionConfig(dense_steps=0.5).dense_step_count(5) == 3  # halves round up
+
+
+def test_dense_blocks_hold_when_one_processor_serves_every_block(monkeypatch):
+    # diffusers' set_attn_processor(p) puts one object on every attention module; the per-block backends were all
+    # written to it, the last block's won, and dense_blocks=(0, 1) ran all three blocks block-sparse
+    from diffusers.models.transformers.transformer_ltx import LTXVideoAttnProcessor
+
+    from ltx_video.attention import enable_efficient_attention
+    from ltx_video.testing import tiny_transformer, transformer_inputs
+
+    calls = []
+    kernel = backends.block_sparse_attention
+    monkeypatch.setattr(backends, "block_sparse_attention", lambda *a, **k: (calls.append(1), kernel(*a, **k))[1])
+    model = tiny_transformer(num_layers=3)
+    model.set_attn_processor(LTXVideoAttnProcessor())
+    enable_efficient_attention(model, "ltx_block_sparse", min_tokens=0, dense_blocks=(0, 1))
+    backend = [b.attn1.processor._attention_backend.value for b in model.transformer_blocks]
+    assert backend == ["native", "native", "ltx_block_sparse"]
+    with torch.no_grad():
+        model(**transformer_inputs(model, grid=(2, 4, 4)))
+    assert len(calls) == 1  # the one self-attention of block 2

@@ -21,21 +21,30 @@ Video tokens reach attention in frame-major, row-major order, so a 64-token bloc
 one row. ``enable_efficient_attention`` installs a forward pre-hook on the transformer that records the
 tokens' 3D tile order (``tile_permutation`` of the ``video_coords`` or ``num_frames, height, width`` the
 model is called with); the block-sparse backend then gathers the tokens into tiles, attends, and
-scatters back. Self-attention calls of another length (audio tokens) use sequence order. The order is
-kept after the forward so that gradient-checkpointed blocks, recomputed in backward, see the same one.
+scatters back. Only the video blocks' self-attention (their ``attn1``, whose calls hooks mark: the dispatcher
+passes no module) uses that order; the audio stream is blocked in sequence order whatever its token count. The
+order is kept after the forward so that gradient-checkpointed blocks, recomputed in backward, see the same one.
 
 The dispatcher cannot tell self- from cross-attention: ``ltx_block_sparse`` treats every unmasked call
 with equal query and key lengths as self-attention (an audio<->video exchange whose two streams happen
-to have the same token count would be blocked too). Options and the token order are process-wide.
+to have the same token count would be blocked too, in sequence order). Options and the token order are
+process-wide.
+
+``dense_steps`` and ``dense_blocks`` are diffusers' per-processor backends, rewritten at each phase change.
+diffusers' own ``set_attention_backend`` / ``reset_attention_backend`` / ``set_attn_processor`` on the model
+since then win: the next phase change or forward finds processors that no longer hold what was set, and the
+model leaves block-sparse (hooks off, processors as diffusers left them). A switch to exactly what was set
+(``native`` while every block is dense) cannot be seen: a later phase change or option that makes blocks sparse
+again overrides it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import enum
 import logging
 import math
-import numbers
 import weakref
 from dataclasses import dataclass, field
 
@@ -47,6 +56,7 @@ from diffusers.models.attention_dispatch import AttentionBackendName, _Attention
 from ltx_video.attention.efficient_attention import (
     BlockSparsePattern,
     _flex_block_mask,
+    _is_count,
     block_sparse_attention,
     chunked_attention,
     tile_permutation,
@@ -74,10 +84,6 @@ ATTENTION_BACKENDS = ("auto", "sdpa", "flash", BLOCK_SPARSE, CHUNKED)
 #: dense SDPA at 4,096 tokens and 1.45x at 8,192 (docs/benchmarks.md, "On an H200"), so dense is kept
 #: below 8,192.
 DEFAULT_MIN_TOKENS = {"cpu": 1024, "cuda": 8192}
-
-
-def _is_count(value, minimum: int = 0) -> bool:
-    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
 
 
 @dataclass(frozen=True)
@@ -108,16 +114,22 @@ class EfficientAttentionConfig:
         if not _is_count(self.chunk_size, 1):
             raise ValueError(f"`chunk_size` must be an integer >= 1, got {self.chunk_size!r}.")
         tile_permutation((1, 1, 1), tuple(self.tile_shape))  # validates the tile shape
-        if self.min_tokens is not None and not _is_count(self.min_tokens):
+        if self.min_tokens is not None and not _is_count(self.min_tokens, 0):
             raise ValueError(f"`min_tokens` must be None or an integer >= 0, got {self.min_tokens!r}.")
         steps = self.dense_steps
-        if not (_is_count(steps) or (isinstance(steps, float) and 0.0 <= steps <= 1.0)):
+        if not (_is_count(steps, 0) or (isinstance(steps, float) and 0.0 <= steps <= 1.0)):
             raise ValueError(f"`dense_steps` must be an integer >= 0 (steps) or a float in [0, 1] (a fraction of "
                              f"the steps), got {steps!r}.")
         blocks = self.dense_blocks
-        if not isinstance(blocks, (tuple, list)) or not all(_is_count(b) for b in blocks):
+        if not isinstance(blocks, (tuple, list)) or not all(_is_count(b, 0) for b in blocks):
             raise ValueError(f"`dense_blocks` must be a tuple of block indices >= 0, got {blocks!r}.")
-        object.__setattr__(self, "dense_blocks", tuple(sorted(set(blocks))))
+        # NumPy integers become ints here, once: the kernels (chunked_attention) and the layout cache take ints only
+        convert = dict(chunk_size=int(self.chunk_size), tile_shape=tuple(int(t) for t in self.tile_shape),
+                       min_tokens=None if self.min_tokens is None else int(self.min_tokens),
+                       dense_steps=float(steps) if isinstance(steps, float) else int(steps),
+                       dense_blocks=tuple(sorted({int(b) for b in blocks})))
+        for name, value in convert.items():
+            object.__setattr__(self, name, value)
 
     def dense_below(self, device: torch.device) -> int:
         return DEFAULT_MIN_TOKENS.get(device.type, 0) if self.min_tokens is None else self.min_tokens
@@ -132,7 +144,10 @@ _config = EfficientAttentionConfig()
 _layout: tuple[torch.Tensor, torch.Tensor] | None = None  # (perm, inverse) of the last video forward
 _layout_key = None  # what _layout was computed from (the positions tensor itself, or the grid)
 _dense_phase = False  # the first dense_steps of a generation run (set_denoising_step)
+_video_attention = False  # a video block's self-attention is running (hooks on its attn1): the layout applies
 _sparse_models: weakref.WeakSet = weakref.WeakSet()  # models switched to ltx_block_sparse
+# model -> [(attention module, backend this library set on its processor)], to notice diffusers' own switches
+_assigned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _ltx_models: weakref.WeakSet = weakref.WeakSet()  # models switched to any ltx_* backend (they read _config)
 
 
@@ -143,7 +158,7 @@ def set_denoising_step(step: int | None, num_steps: int | None = None) -> None:
     the models using ``ltx_block_sparse`` (diffusers' per-processor backends), so nothing in the attention
     call reads the step: a compiled block sees one of two fixed settings."""
     global _dense_phase
-    if step is not None and not _is_count(step):
+    if step is not None and not _is_count(step, 0):
         raise ValueError(f"`step` must be None or an integer >= 0, got {step!r}.")
     if num_steps is not None and not _is_count(num_steps, 1):
         raise ValueError(f"`num_steps` must be None or an integer >= 1, got {num_steps!r}.")
@@ -156,23 +171,51 @@ def set_denoising_step(step: int | None, num_steps: int | None = None) -> None:
             _assign_block_backends(model)
 
 
-def _assign_block_backends(model: torch.nn.Module) -> None:
-    """Dense SDPA for the attention of the ``dense_blocks`` (or of every block in the dense phase),
-    ``ltx_block_sparse`` elsewhere."""
+def _block_backends(model: torch.nn.Module):
+    """(attention module, backend) for every attention module of ``model``'s blocks: dense SDPA in the
+    ``dense_blocks`` (and in every block during the dense phase), ``ltx_block_sparse`` elsewhere."""
     sparse, dense = AttentionBackendName(BLOCK_SPARSE), AttentionBackendName("native")
     dense_blocks = set(_config.dense_blocks)
-    for index, block in enumerate(getattr(model, "transformer_blocks", [])):
-        backend = dense if _dense_phase or index in dense_blocks else sparse
-        for module in block.modules():
-            processor = getattr(module, "processor", None)
-            if processor is not None and hasattr(processor, "_attention_backend"):
-                processor._attention_backend = backend
+    blocks = [(block, dense if _dense_phase or index in dense_blocks else sparse)
+              for index, block in enumerate(getattr(model, "transformer_blocks", []))]
+    # the audio stream and the audio<->video exchanges: dense only in the dense phase
     others = [*getattr(model, "audio_transformer_blocks", []), *getattr(model, "av_cross_attention", {}).values()]
-    for block in others:  # the audio stream and the audio<->video exchanges: dense only in the dense phase
+    blocks += [(block, dense if _dense_phase else sparse) for block in others]
+    for block, backend in blocks:
         for module in block.modules():
-            processor = getattr(module, "processor", None)
-            if processor is not None and hasattr(processor, "_attention_backend"):
-                processor._attention_backend = dense if _dense_phase else sparse
+            if hasattr(getattr(module, "processor", None), "_attention_backend"):
+                yield module, backend
+
+
+def _switched_by_diffusers(model: torch.nn.Module) -> bool:
+    """Whether a processor no longer has the backend this library set (diffusers' ``set_attention_backend``,
+    ``reset_attention_backend`` or ``set_attn_processor`` since): the user's switch then stands. STG's processor
+    copies the backend of the one it replaces, so its perturbation does not count."""
+    return any(getattr(module.processor, "_attention_backend", None) != backend
+               for module, backend in _assigned.get(model, ()))
+
+
+def _release(model: torch.nn.Module) -> None:
+    """Stop managing ``model``'s block-sparse attention: its hooks come off, its processors stay as they are."""
+    _remove_layout_hook(model)
+    _sparse_models.discard(model)
+    _assigned.pop(model, None)
+
+
+def _assign_block_backends(model: torch.nn.Module) -> None:
+    """Set each block's backend (:func:`_block_backends`) on its processors, unless diffusers' own switch took the
+    model over since the last time (then the model leaves the block-sparse bookkeeping instead)."""
+    if _switched_by_diffusers(model):
+        _release(model)
+        return
+    seen, written = set(), []
+    for module, backend in _block_backends(model):
+        if id(module.processor) in seen:  # one object for several modules (diffusers' set_attn_processor(p)):
+            module.set_processor(copy.copy(module.processor))  # each its own, or the last block's backend wins
+        seen.add(id(module.processor))
+        module.processor._attention_backend = backend
+        written.append((module, backend))
+    _assigned[model] = written
 
 
 def _to_sdpa(*tensors: torch.Tensor) -> list[torch.Tensor]:
@@ -213,7 +256,9 @@ def _block_sparse_backend(
         or tokens < _config.dense_below(query.device)
     ):
         return _sdpa(query, key, value, attn_mask, scale, enable_gqa)
-    layout = _layout if _layout is not None and _layout[0].numel() == tokens else None
+    # the tile order is for the video stream's self-attention only (marked by the hooks on its attn1 modules), never
+    # for a call that happens to have as many tokens (the audio stream's, an audio<->video exchange)
+    layout = _layout if _video_attention and _layout is not None and _layout[0].numel() == tokens else None
     if layout is not None:
         query, key, value = (x.index_select(1, layout[0]) for x in (query, key, value))
     q, k, v = _to_sdpa(query, key, value)
@@ -307,7 +352,11 @@ def _same(a, b) -> bool:
 
 
 def _record_layout(module, args, kwargs) -> None:
-    global _layout, _layout_key
+    global _layout, _layout_key, _video_attention
+    _video_attention = False  # in case an earlier forward raised inside a video self-attention
+    if _switched_by_diffusers(module):
+        _release(module)
+        return
     hidden = kwargs.get("hidden_states", args[0] if args else None)
     coords = kwargs.get("video_coords")
     grid = tuple(kwargs.get(k) for k in ("num_frames", "height", "width"))
@@ -334,11 +383,35 @@ def _record_layout(module, args, kwargs) -> None:
         _flex_block_mask(_config.pattern, perm.numel(), str(hidden.device))
 
 
+def _enter_video_attention(module, args) -> None:
+    global _video_attention
+    _video_attention = True
+
+
+def _leave_video_attention(module, args, output) -> None:
+    global _video_attention
+    _video_attention = False
+
+
+def _install_layout_hooks(model: torch.nn.Module) -> None:
+    """The layout pre-hook on ``model``, and on each video block's self-attention (``attn1``) hooks that mark its
+    calls: the dispatcher passes no module, and a token count alone cannot tell the video stream from the audio."""
+    handles = [model.register_forward_pre_hook(_record_layout, with_kwargs=True)]
+    for block in getattr(model, "transformer_blocks", []):
+        attention = getattr(block, "attn1", None)
+        if attention is not None:
+            handles.append(attention.register_forward_pre_hook(_enter_video_attention))
+            # not always_call: dynamo guards on each such hook's id, one recompilation per block; a forward that
+            # raises inside leaves the mark set until the model's next forward, whose pre-hook clears it
+            handles.append(attention.register_forward_hook(_leave_video_attention))
+    model._ltx_layout_hooks = handles
+
+
 def _remove_layout_hook(model: torch.nn.Module) -> None:
-    handle = getattr(model, "_ltx_layout_hook", None)
-    if handle is not None:
+    for handle in getattr(model, "_ltx_layout_hooks", ()):
         handle.remove()
-        del model._ltx_layout_hook
+    if hasattr(model, "_ltx_layout_hooks"):
+        del model._ltx_layout_hooks
 
 
 @contextlib.contextmanager
@@ -427,15 +500,14 @@ def enable_efficient_attention(
     # This model's processors now name their backend, so the default goes back to what it was.
     _AttentionBackendRegistry.set_active_backend(active)
     _config, _layout, _layout_key = config, None, None
-    _remove_layout_hook(model)
-    _sparse_models.discard(model)
+    _release(model)  # diffusers' set_attention_backend above rewrote every processor: nothing to notice
     _ltx_models.discard(model)
     if name.startswith("ltx_"):
         _ltx_models.add(model)
     elif not _ltx_models:  # as disable_efficient_attention: nothing reads the options any more
         _config = EfficientAttentionConfig()
     if name == BLOCK_SPARSE:
-        model._ltx_layout_hook = model.register_forward_pre_hook(_record_layout, with_kwargs=True)
+        _install_layout_hooks(model)
         _sparse_models.add(model)
     for sparse_model in list(_sparse_models):  # the options are process-wide: every such model follows them
         _assign_block_backends(sparse_model)
@@ -446,8 +518,7 @@ def disable_efficient_attention(model: torch.nn.Module) -> None:
     """``model`` back to diffusers' active backend (which ``enable_efficient_attention`` leaves as it found it); the
     options go back to their defaults when no other model uses an ``ltx_*`` backend."""
     global _config, _layout, _layout_key
-    _remove_layout_hook(model)
-    _sparse_models.discard(model)
+    _release(model)
     _ltx_models.discard(model)
     _layout, _layout_key = None, None
     if not _ltx_models:  # nothing reads the options any more: the next enable starts from the defaults

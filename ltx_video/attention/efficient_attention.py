@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -41,6 +42,19 @@ __all__ = [
 ]
 
 
+def _is_count(value, minimum: int = 1) -> bool:
+    """An integer >= ``minimum``: Python or NumPy (``numbers.Integral``), not a bool."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
+
+
+def _count(value, what: str, minimum: int = 1) -> int:
+    """``value`` as a Python int, checked. NumPy integers are converted here, once, at the API boundary, so that
+    the kernels (and the caches keyed on patterns) only ever see ints."""
+    if not _is_count(value, minimum):
+        raise ValueError(f"{what} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class BlockSparsePattern:
     """Which key blocks each query block attends to (blocks of ``block_size`` consecutive tokens).
@@ -55,10 +69,8 @@ class BlockSparsePattern:
     boundary: bool = True
 
     def __post_init__(self):
-        for name in ("block_size", "global_stride"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"BlockSparsePattern `{name}` must be an integer >= 1, got {value!r}.")
+        for name in ("block_size", "global_stride"):  # ints, so that equal patterns hash alike in the kernel caches
+            object.__setattr__(self, name, _count(getattr(self, name), f"BlockSparsePattern `{name}`"))
         if not isinstance(self.boundary, bool):
             raise ValueError(f"BlockSparsePattern `boundary` must be a bool, got {self.boundary!r}.")
 
@@ -70,7 +82,7 @@ class BlockSparsePattern:
 
     def density(self, num_tokens: int) -> float:
         """The fraction of the N x N query-key pairs the pattern keeps (exact, counted per block)."""
-        _check_num_tokens(num_tokens)
+        num_tokens = _check_num_tokens(num_tokens)
         blocks = self.num_blocks(num_tokens)
         index = torch.arange(blocks)
         sizes = torch.full((blocks,), self.block_size, dtype=torch.float64)
@@ -86,14 +98,13 @@ class BlockSparsePattern:
         return keep
 
 
-def _check_num_tokens(num_tokens: int) -> None:
-    if isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 1:
-        raise ValueError(f"`num_tokens` must be an integer >= 1, got {num_tokens!r}.")
+def _check_num_tokens(num_tokens: int) -> int:
+    return _count(num_tokens, "`num_tokens`")
 
 
 def dense_block_mask(num_tokens: int, pattern: BlockSparsePattern = BlockSparsePattern()) -> torch.Tensor:
     """The pattern as a boolean (N, N) mask, True = attend. The reference for tests; O(N^2) memory."""
-    _check_num_tokens(num_tokens)
+    num_tokens = _check_num_tokens(num_tokens)
     block = torch.arange(num_tokens) // pattern.block_size
     return pattern._block_mask(block[:, None], block[None, :])
 
@@ -251,7 +262,7 @@ def block_sparse_table(pattern: BlockSparsePattern, num_tokens: int, rows_per_ch
     rows at a time, in O(nb * width) memory with width = nb / global_stride + 3: never an N x N or nb x nb
     grid. At N = 269,280 (4K x 257 frames) and the default pattern that is 17.8 MB of int32.
     """
-    _check_num_tokens(num_tokens)
+    num_tokens = _check_num_tokens(num_tokens)
     blocks = pattern.num_blocks(num_tokens)
     global_blocks = torch.arange(0, blocks, pattern.global_stride, dtype=torch.int32)
     offsets = torch.tensor(pattern.band_offsets(), dtype=torch.int32)
@@ -400,8 +411,7 @@ def chunked_attention(
     boolean (True = attend) or additive, broadcastable to (B, H, Nq, Nk).
     """
     _check_qkv(query, key, value, same_length=False)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"`chunk_size` must be an integer >= 1, got {chunk_size!r}.")
+    chunk_size = _count(chunk_size, "`chunk_size`")
     if attn_mask is not None and attn_mask.ndim < 2:
         raise ValueError(f"`attn_mask` must broadcast to (B, H, Nq, Nk), got shape {tuple(attn_mask.shape)}.")
     queries = query.shape[2]
@@ -435,16 +445,17 @@ def tile_permutation(
     Returns a permutation (N,) int64; its inverse is ``torch.argsort(perm)``. Tiles run frame-major then
     row-major; inside a tile, tokens keep frame-major, row-major order. Ties keep their input order.
     """
-    if len(tile_shape) != 3 or any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in tile_shape):
+    if len(tile_shape) != 3 or not all(_is_count(t) for t in tile_shape):
         raise ValueError(f"`tile_shape` must be three integers >= 1, got {tile_shape!r}.")
+    tile_shape = tuple(int(t) for t in tile_shape)
     if isinstance(positions, torch.Tensor):
         if positions.ndim != 2 or positions.shape[1] != 3:
             raise ValueError(f"per-token `positions` must be (N, 3), got {tuple(positions.shape)}.")
         ranks = [torch.unique(positions[:, a], return_inverse=True)[1] for a in range(3)]
     else:
-        if len(positions) != 3 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in positions):
+        if len(positions) != 3 or not all(_is_count(n) for n in positions):
             raise ValueError(f"a latent grid must be three integers >= 1 (frames, rows, columns), got {positions!r}.")
-        ranks = [r.flatten() for r in torch.meshgrid(*(torch.arange(n) for n in positions), indexing="ij")]
+        ranks = [r.flatten() for r in torch.meshgrid(*(torch.arange(int(n)) for n in positions), indexing="ij")]
     tiles = [(int(r.max()) + t) // t for r, t in zip(ranks, tile_shape, strict=True)]  # tiles per axis
     tile_id = ((ranks[0] // tile_shape[0]) * tiles[1] + ranks[1] // tile_shape[1]) * tiles[2] + ranks[2] // tile_shape[
         2

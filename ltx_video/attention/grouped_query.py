@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import torch
 from diffusers.models.transformers.transformer_ltx import LTXAttention
 
+from ltx_video.attention.efficient_attention import _count
+
 __all__ = ["GroupedProjection", "HeadConversion", "convert_attention_heads"]
 
 
@@ -101,8 +103,7 @@ def convert_attention_heads(transformer: torch.nn.Module, num_kv_heads: int) -> 
     anything changes. The converted model keeps its class and config, so ``save_pretrained`` output
     does not load back into the stock class: convert after loading.
     """
-    if isinstance(num_kv_heads, bool) or not isinstance(num_kv_heads, int) or num_kv_heads < 1:
-        raise ValueError(f"`num_kv_heads` must be an integer >= 1, got {num_kv_heads!r}.")
+    num_kv_heads = _count(num_kv_heads, "`num_kv_heads`")  # NumPy integers too, as an int from here on
     attentions = [(name, m) for name, m in transformer.named_modules() if isinstance(m, LTXAttention)]
     if not attentions:
         raise ValueError(f"{type(transformer).__name__} has no LTXAttention modules to convert.")

@@ -12,6 +12,8 @@ hooks are), so weights, state-dict keys and ``save_pretrained`` are unchanged.
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from diffusers.models.attention import FeedForward
 
@@ -38,8 +40,9 @@ def _feed_forwards(model: torch.nn.Module) -> list[FeedForward]:
 
 def enable_feed_forward_chunking(model: torch.nn.Module, chunk_size: int = 4096) -> int:
     """Chunk every ``FeedForward`` in ``model`` over ``chunk_size`` tokens; returns how many were chunked."""
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
         raise ValueError(f"`chunk_size` must be an integer >= 1 (tokens per chunk), got {chunk_size!r}.")
+    chunk_size = int(chunk_size)  # a NumPy integer too, as a Python int for torch's chunking
     modules = _feed_forwards(model)
     disable_feed_forward_chunking(model)
     for module in modules:

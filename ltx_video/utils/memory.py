@@ -12,7 +12,7 @@ passes, N: video tokens, D: model width):
   terms (T = ``max_sequence_length``);
 - attention adds nothing beyond that with fused kernels (SDPA flash / memory-efficient, FlexAttention,
   and ``ltx_chunked``, whose chunks run them), the N x N scores with the math kernel, and the band
-  windows and the float32 merge with ``ltx_block_sparse`` on the CPU;
+  windows and the merge with ``ltx_block_sparse`` on the CPU (which merges 16-bit inputs in float32);
 - the VAE decoder of LTX-Video 0.9.5-0.9.8 holds about 37 float32 values per output pixel-frame at
   its peak (its last stages run at H/4 x W/4 with 128 channels); diffusers' tiling
   (``vae.enable_tiling()``) decodes 512 x 512 tiles over all frames and keeps the decoded tiles until it
@@ -45,7 +45,11 @@ ATTENTION_MODES = ("sdpa", "math", "ltx_chunked", "ltx_block_sparse")
 BLOCK_UNITS = 12.3  # hidden-state-sized tensors alive at the peak inside a block (measured; see module doc)
 ROPE_FLOAT32_UNITS = 2  # cos and sin tables, float32
 TEXT_UNITS = 4  # encoder states after the caption projection, the cross-attention keys and values, temporaries
-BLOCK_SPARSE_MERGE_UNITS = 1.2  # the merge kernel's band windows, padded queries and float32 merge (CPU)
+BLOCK_SPARSE_MERGE_UNITS = 1.2  # the merge kernel's band windows, padded queries and merged output (CPU)
+#: Float32 copies of the two partial outputs that the merge makes of 16-bit inputs (``lerp`` runs in float32), per
+#: hidden-state value: counted at 4 bytes whatever the dtype. Alone, the merge held 20.4 bytes per value in float32
+#: and 18.2 in bfloat16: 5.1 units of the dtype plus these two copies.
+BLOCK_SPARSE_FLOAT32_COPIES = 2
 #: Bytes per query-key score at the math kernel's peak: float32 scores, softmax mostly in place; 16-bit
 #: inputs are scored and normalised in float32 (two float32 copies alive).
 MATH_SCORE_BYTES = {4: 4.4, 2: 7.8}
@@ -177,7 +181,8 @@ def estimate_memory(
     if attention == "math":
         attention_bytes = int(MATH_SCORE_BYTES.get(size, 2 * size) * rows * heads * tokens * tokens)
     elif attention == "ltx_block_sparse":
-        attention_bytes = int(BLOCK_SPARSE_MERGE_UNITS * hidden * size)
+        copies = BLOCK_SPARSE_FLOAT32_COPIES if dtype != torch.float32 else 0
+        attention_bytes = int(hidden * (BLOCK_SPARSE_MERGE_UNITS * size + copies * 4))
     else:
         attention_bytes = 0
 
