@@ -102,3 +102,19 @@ def test_callback_text_changes_follow_diffusers(components):
                            generator=gen()).frames for p in (ours, ref))
         assert (got - plain).abs().max() > 1e-2
         assert_fp32_equal(got, expected)
+
+
+def test_an_in_place_edit_of_the_negative_embeddings_counts_as_returning_it(components):
+    pipe = _pipe(components)
+    names = ["latents", "negative_prompt_embeds"]
+
+    def zero_in_place(p, i, t, tensors):
+        tensors["negative_prompt_embeds"].mul_(0)
+        return tensors
+
+    def zero_returned(p, i, t, tensors):
+        return {**tensors, "negative_prompt_embeds": tensors["negative_prompt_embeds"] * 0}
+
+    in_place, returned = (pipe(**KW, callback_on_step_end=cb, callback_on_step_end_tensor_inputs=names,
+                               generator=gen()).frames for cb in (zero_in_place, zero_returned))
+    assert torch.equal(in_place, returned) and (in_place - pipe(**KW, generator=gen()).frames).abs().max() > 1e-2

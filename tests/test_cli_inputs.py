@@ -488,3 +488,16 @@ def test_an_output_written_while_generating_is_kept(tmp_path, capsys):
     assert "appeared while this run generated" in capsys.readouterr().err
     assert out.read_bytes() == b"run 0" and (tmp_path / "race-2.mp4").read_bytes() == b"run 1"
     assert place_output(third, out, overwrite=True) == out and out.read_bytes() == b"run 2"
+
+
+def test_the_written_video_is_readable_as_a_new_file_is(tmp_path):
+    """The partial file came from mkstemp (mode 0600) and became the --output: nobody else could read the video."""
+    from ltx_video.cli import main
+
+    out = tmp_path / "shared.mp4"
+    umask = os.umask(0o022)
+    try:
+        assert main(["generate", "a red ball bounces", "--steps", "1", "--num-frames", "9", "--output", str(out)]) == 0
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644

@@ -340,6 +340,9 @@ def test_policy_numbers_accept_numpy_numbers():
                                    activation_margin=np.int64(2), moment_bytes=np.int64(1024))
     assert (policy.keep_fraction, policy.damping, policy.activation_margin, policy.moment_bytes) == (0.25, 0.02, 2.0, 1024)
     assert type(policy.moment_bytes) is int and type(policy.activation_margin) is float
+    assert FP8QuantizationPolicy(moment_bytes=4e9).moment_bytes == 4_000_000_000  # a whole float is a byte count
+    with pytest.raises(ValueError, match="moment_bytes"):
+        FP8QuantizationPolicy(moment_bytes=1.5)
 
 
 def test_a_policy_selecting_no_layer_is_refused():

@@ -117,6 +117,9 @@ def test_numpy_integers_are_taken_as_diffusers_takes_them(pipe):
     given = run(pipe, num_inference_steps=np.int64(4), max_sequence_length=np.int64(16), height=np.int32(32),
                 num_frames=np.int64(9), num_videos_per_prompt=np.int64(1))
     assert torch.equal(given, expected)
+    # timesteps as a scheduler's tensor iterates them, a list of 0-d tensors (refused for a day on 2026-12-07)
+    listed = [1000.0, 750.0, 500.0, 250.0]
+    assert torch.equal(run(pipe, timesteps=list(torch.tensor(listed))), run(pipe, timesteps=listed))
 
 
 def test_stg_scale_without_blocks_is_said(pipe, caplog):

@@ -501,6 +501,9 @@ def run(args) -> Path:
     handle, name = tempfile.mkstemp(suffix=".mp4", prefix=f".{args.output.stem}.partial-", dir=args.output.parent)
     os.close(handle)
     partial = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial, 0o666 & ~umask)  # mkstemp's 0600 would pass to the video: readable as a new file is
     try:
         write_video(
             partial, output.frames[0].float().cpu(), fps=call["frame_rate"],

@@ -7,7 +7,10 @@ latents so far are decoded). :class:`CallbackStateMixin` gives both pipelines th
 
 Asked for in ``callback_on_step_end_tensor_inputs``, ``"prompt_embeds"`` and ``"negative_prompt_embeds"`` are given
 as diffusers' LTX pipelines hold them in their loop (with classifier-free guidance ``prompt_embeds`` is the negative
-and the positive concatenated, in that order), and a callback that returns changed ones changes the later steps' text.
+and the positive concatenated, in that order). A callback that returns changed ones, or edits the ones it was
+handed in place, changes the later steps' text; as in diffusers' loop, a returned ``"prompt_embeds"`` is taken even
+when the callback did not list it. (diffusers' loop ignores an in-place edit of ``negative_prompt_embeds``, whose
+values it has already concatenated; here it counts, as the same edit returned does.)
 """
 
 from __future__ import annotations
@@ -108,17 +111,20 @@ class CallbackStateMixin:
         text = self._callback_text
         asked = text is not None and ("prompt_embeds" in names or "negative_prompt_embeds" in names)
         kwargs = dict(tensors)
-        shown = None
-        if asked:  # a fresh tensor: the next steps' text is rebuilt from it (in-place edits included)
+        shown = handed = None
+        if asked:  # fresh tensors: the next steps' text is rebuilt from them (in-place edits included)
             positive, negative = text["prompt_embeds"], text["negative_prompt_embeds"]
             shown = positive.clone() if negative is None else torch.cat([negative, positive])
-            kwargs.update(prompt_embeds=shown, negative_prompt_embeds=negative)
+            handed = None if negative is None else negative.clone()
+            kwargs.update(prompt_embeds=shown, negative_prompt_embeds=handed)
         outputs = callback(self, step, timestep, kwargs)
         if text is None:
             return outputs
         given, given_negative = outputs.pop("prompt_embeds", None), outputs.pop("negative_prompt_embeds", None)
         given = shown if given is None else given
         positive, negative = text["prompt_embeds"], text["negative_prompt_embeds"]
+        if handed is not None and (given_negative is None or given_negative is handed):  # not returned anew
+            given_negative = None if torch.equal(handed, negative) else handed  # edited in place: taken
         if given is not None:
             expected = (positive.shape[0] * (1 if negative is None else 2), *positive.shape[1:])
             if not isinstance(given, torch.Tensor) or given.shape != expected:

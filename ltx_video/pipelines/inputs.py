@@ -155,6 +155,8 @@ def check_inputs(
         raise ValueError(f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}.")
     if timesteps is not None:
         ts = timesteps.tolist() if hasattr(timesteps, "tolist") else timesteps
+        if isinstance(ts, (list, tuple)):  # 0-d tensors, as iterating a scheduler's timesteps gives them
+            ts = [t.item() if isinstance(t, torch.Tensor) and t.ndim == 0 else t for t in ts]
         if isinstance(ts, str) or not isinstance(ts, (list, tuple)) or not all(
                 isinstance(t, numbers.Real) and not isinstance(t, bool) and math.isfinite(t) for t in ts):
             raise ValueError(f"`timesteps` must be a list (or 1-D array) of numbers in (0, 1000], got {timesteps!r}.")

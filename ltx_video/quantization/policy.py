@@ -20,8 +20,9 @@ ACTIVATIONS = ("dynamic", "static")
 def _checked_number(name: str, value, accepted: str, ok: Callable[[float], bool], *, integer: bool = False):
     """``value`` as a Python int / float. NumPy numbers pass; bools and strings do not (``"0.1" < 1`` raises a bare
     TypeError, and ``True`` would pass as 1)."""
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not ok(value):
+    whole = integer and isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer()
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value)
+            or (integer and not whole)):  # a whole float (4e9 bytes) is a count too
         raise ValueError(f"FP8QuantizationPolicy `{name}` must be {accepted}, got {value!r}.")
     return int(value) if integer else float(value)
 
