@@ -11,7 +11,7 @@ import torch
 from conftest import gen
 
 from ltx_video import Camera, CameraController, Keyframe
-from ltx_video.conditioning.multi_keyframe_processor import MultiKeyframeProcessor
+from ltx_video.conditioning.multi_keyframe_processor import KeyframeAdapter, MultiKeyframeProcessor
 from ltx_video.io.media import export_to_video
 from ltx_video.testing import tiny_audio_video_pipeline
 
@@ -94,6 +94,15 @@ def test_keyframes_the_latent_grid_cannot_hold_are_refused():
     check([Keyframe(torch.rand(9, 3, 64, 64), 46)], 49, 4)  # near the end it is trimmed to one frame
     two = torch.rand(2, 3, 64, 64)  # one image per prompt, as `image=` takes: a 2-frame clip here, refused
     _refused(lambda: check([Keyframe(two, 0)], 49, 4), "the clip at frame 0 has 2 frames")
+    # a clip writes the video's latent frames too (all at frame 0; after its first two elsewhere): an in-place image
+    # or another clip there overwrote part of it without a word
+    clip = torch.rand(9, 3, 64, 64)  # 3 latent frames at r = 4
+    _refused(lambda: check([Keyframe(clip, 0), Keyframe(image, 4, placement="in_place")], 49, 4),
+             "frames 0 and 4 both write latent frame 1")
+    _refused(lambda: check([Keyframe(torch.rand(13, 3, 64, 64), 8), Keyframe(torch.rand(13, 3, 64, 64), 12)], 49, 4),
+             "frames 8 and 12 both write latent frame 5")
+    check([Keyframe(clip, 0), Keyframe(image, 12, placement="in_place")], 49, 4)  # latent frame 3: free
+    check([Keyframe(clip, 0), Keyframe(image, 4)], 49, 4)  # as tokens it writes no latent frame of the video
 
 
 def test_a_keyframe_at_strength_zero_steers_nothing(pipe):
@@ -176,7 +185,6 @@ def test_a_folder_saved_again_holds_only_what_was_saved(tmp_path):
     removes theirs, else from_pretrained would load them back into a pipeline that never had them."""
     from ltx_video import LTXAudioVideoPipeline
     from ltx_video.conditioning.camera_controller import CameraMotionEncoder
-    from ltx_video.conditioning.multi_keyframe_processor import KeyframeAdapter
 
     with_modules = tiny_audio_video_pipeline(seed=0)
     config = with_modules.transformer.config
@@ -248,3 +256,23 @@ def test_a_padded_size_places_the_camera_by_the_requested_frame(pipe, monkeypatc
     assert len(seen) == 2
     for cx, cy in seen:
         assert (cx - 12, cy - 12) == pytest.approx(expected) and 0 < cx - 12 < 72
+
+
+def test_a_keyframe_adapter_for_another_model_is_refused_before_any_model_runs(pipe):
+    """Blocks past the transformer were refused after T5 and the VAE; a wrong width or channel count failed inside
+    the transformer with torch's shape error."""
+    from conftest import forward_calls
+
+    config = pipe.transformer.config
+    width = config.num_attention_heads * config.attention_head_dim
+    keyframes = [Keyframe(torch.rand(3, 64, 64), 0)]
+    try:
+        for adapter, message in ((KeyframeAdapter(width, config.in_channels, blocks=(5,), heads=2), r"`blocks` must"),
+                                 (KeyframeAdapter(width, 128, heads=2), "`latent_channels` is 128"),
+                                 (KeyframeAdapter(4 * width, config.in_channels, heads=2), f"`inner_dim` is {4 * width}")):
+            pipe.keyframe_adapter = adapter
+            with forward_calls(pipe.text_encoder) as calls, pytest.raises(ValueError, match=message):
+                pipe(**ARGS, keyframes=keyframes)
+            assert calls == []
+    finally:
+        pipe.keyframe_adapter = None

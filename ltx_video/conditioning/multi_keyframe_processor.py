@@ -139,6 +139,20 @@ def cubic_smoothstep(alpha: torch.Tensor) -> torch.Tensor:
     return alpha * alpha * (3.0 - 2.0 * alpha)
 
 
+def _grid_frames(k: Keyframe, num_frames: int, r: int, prefix: int = 2) -> range:
+    """The video's own latent frames keyframe ``k`` writes: an in-place image its own; an image or clip at frame 0
+    all of its latent frames; a clip elsewhere those after its first ``prefix`` (LTX-Video's tokens); else none."""
+    if k.in_place:
+        index = keyframe_latent_index(k.frame_index, r)
+        return range(index, index + 1)
+    length = k.clip_length(at_most=num_frames - k.frame_index) if k.kind == "video" else 1
+    latents = (max(length or 1, 1) - 1) // r + 1  # the clip keeps 1 + r j frames (it is trimmed to the video)
+    if k.frame_index == 0:
+        return range(0, latents)
+    start = k.frame_index // r + prefix
+    return range(start, k.frame_index // r + latents) if latents > prefix else range(0)
+
+
 def keyframe_latent_index(frame_index: int, temporal_scale: int = 8) -> int:
     """The latent frame holding pixel frame ``frame_index`` (causal: frame 0 alone, then 8 per latent frame)."""
     return -(-frame_index // temporal_scale)
@@ -207,6 +221,19 @@ class MultiKeyframeProcessor:
                     f"`keyframes`: a clip at frame {k.frame_index} must start at a multiple of {r} (its latent frames "
                     "line up with the video's, as LTX-Video requires); give an image there, or move the clip."
                 )
+        # A clip writes latent frames of the video itself too (all of them at frame 0; after its two token frames
+        # elsewhere): an in-place image or another clip in one of them overwrote part of it without a word.
+        written: dict[int, int] = {}
+        for k in keyframes:
+            for index in _grid_frames(k, num_frames, r):
+                if index in written:
+                    raise ValueError(
+                        f"`keyframes` at frames {written[index]} and {k.frame_index} both write latent frame {index} "
+                        f"(pixel frames {max(1, r * index - r + 1)}-{r * index}; a clip writes its latent frames after "
+                        "its first two, or all of them at frame 0): one latent frame holds one image; move one, or "
+                        "give the image as tokens."
+                    )
+                written[index] = k.frame_index
 
     @staticmethod
     def to_conditions(keyframes: Sequence[Keyframe]) -> list:
@@ -372,10 +399,26 @@ class KeyframeAdapter(ModelMixin, ConfigMixin):
 
         return hook
 
-    def attach(self, transformer: nn.Module) -> list:
-        """Register the hooks on ``transformer.transformer_blocks[i]``; returns the handles (``.remove()`` them)."""
-        blocks = transformer.transformer_blocks
+    def check_fits(self, transformer: nn.Module) -> None:
+        """ValueError naming the setting unless this adapter fits ``transformer``: its blocks exist, its width is the
+        transformer's (heads x head dim) and it reads latents of the transformer's channels. Checked before any model
+        runs (a wrong size failed inside the transformer, after T5 and the VAE)."""
+        blocks = getattr(transformer, "transformer_blocks", [])
         bad = [b for b in self.blocks if not 0 <= b < len(blocks)]
         if bad:
             raise ValueError(f"KeyframeAdapter `blocks` must be in [0, {len(blocks) - 1}], got {bad}.")
+        config = getattr(transformer, "config", None)
+        if config is None:
+            return
+        width = getattr(config, "num_attention_heads", 0) * getattr(config, "attention_head_dim", 0)
+        for name, value, expected in (("inner_dim", self.config.inner_dim, width),
+                                      ("latent_channels", self.config.latent_channels, getattr(config, "in_channels", 0))):
+            if expected and value != expected:
+                raise ValueError(f"KeyframeAdapter `{name}` is {value} but this pipeline's transformer takes {expected}: "
+                                 "an adapter made for another model.")
+
+    def attach(self, transformer: nn.Module) -> list:
+        """Register the hooks on ``transformer.transformer_blocks[i]``; returns the handles (``.remove()`` them)."""
+        self.check_fits(transformer)
+        blocks = transformer.transformer_blocks
         return [blocks[b].register_forward_hook(self._hook(layer)) for b, layer in zip(self.blocks, self.layers, strict=True)]

@@ -101,6 +101,8 @@ class ControlMixin:
                 raise ValueError("Use `keyframes` or one of `conditions`, `conditioning_items`, `image`/`video`, not both.")
             kept = tuple(MultiKeyframeProcessor.check(keyframes, num_frames, self.vae_temporal_compression_ratio))
             conditions = MultiKeyframeProcessor.to_conditions(kept)
+            if self.keyframe_adapter is not None:  # its sizes against the transformer, before T5 and the VAE run
+                self.keyframe_adapter.check_fits(getattr(self.transformer, "_orig_mod", self.transformer))
         controller = None
         if camera is not None:
             controller = camera if isinstance(camera, CameraController) else None
