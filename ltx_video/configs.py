@@ -57,20 +57,28 @@ class PipelineConfig:
 
     def generate(self, pipe, **overrides):
         """Run ``pipe`` as the config says; ``overrides`` (prompt, size, generator, ...) take precedence over
-        the config everywhere, in both passes of a multi-scale config too."""
+        the config everywhere, in both passes of a multi-scale config too. For a multi-scale config
+        ``downscale_factor`` replaces the config's, and ``first_pass`` / ``second_pass`` dicts go on top of its
+        passes."""
+        overrides = dict(overrides)
+        # a multi-scale config's own keys, given: the factor replaces the config's, pass dicts go on top of its passes
+        downscale_factor = overrides.pop("downscale_factor", self.downscale_factor)
+        passes = {name: overrides.pop(name, None) or {} for name in ("first_pass", "second_pass")}
+        if not self.is_multiscale and (downscale_factor != self.downscale_factor or any(passes.values())):
+            name = "downscale_factor" if downscale_factor != self.downscale_factor else next(k for k, v in passes.items() if v)
+            raise ValueError(f"`{name}` is for a multi-scale config; this one is a single pass.")
         kwargs = {**self.call, **overrides}
         schedule = sorted({"timesteps", "num_inference_steps"} & set(overrides))
         if schedule and self.is_multiscale:
             raise ValueError(f"`{schedule[0]}`: a multi-scale config's schedules are its passes' (first_pass and "
-                             "second_pass); call pipe.generate_multiscale with your own passes instead.")
+                             "second_pass): give them in `first_pass=` / `second_pass=`.")
         # a schedule given replaces the config's (its timesteps would win over num_inference_steps)
         dropped = {"timesteps"} if schedule else set()
         first = {k: v for k, v in self.first_pass.items() if k not in overrides and k not in dropped}
         if self.is_multiscale:
             second = {k: v for k, v in self.second_pass.items() if k not in overrides}
-            return pipe.generate_multiscale(
-                downscale_factor=self.downscale_factor, first_pass=first, second_pass=second, **kwargs
-            )
+            return pipe.generate_multiscale(downscale_factor=downscale_factor, first_pass={**first, **passes["first_pass"]},
+                                            second_pass={**second, **passes["second_pass"]}, **kwargs)
         return pipe(**{**first, **kwargs})
 
 

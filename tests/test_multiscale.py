@@ -82,3 +82,62 @@ def test_multiscale_odd_size_with_condition(pipe, images):
     frames = torch.nn.functional.interpolate(video[0].transpose(0, 1), size=(96, 128), mode="bilinear")
     expected = ((frames[:, :, 8:88, 14:114].clamp(-1, 1) + 1) / 2)[None]
     assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_keyframes_at_a_padded_size_equal_the_image(pipe, images):
+    """keyframes= were read at each pass's size, stretched over the padding (0.53 off image= at 50x70)."""
+    from ltx_video import Keyframe
+
+    kw = dict(prompt="a red ball", height=50, width=70, num_frames=9, max_sequence_length=16, first_pass=FIRST,
+              second_pass=SECOND, output_type="pt")
+    by_image = pipe.generate_multiscale(**kw, image=images[0], generator=gen()).frames
+    by_keyframe = pipe.generate_multiscale(**kw, keyframes=[Keyframe(images[0], 0)], keyframe_interpolation=0,
+                                           generator=gen()).frames
+    assert torch.equal(by_keyframe, by_image)
+
+
+def test_pass_dicts_are_checked_before_the_first_pass(pipe):
+    """A typo, a key the passes set themselves, or a bad second-pass value failed after the first pass (or was
+    ignored without a word: height in a pass dict)."""
+    from conftest import forward_calls
+
+    kw = dict(prompt="a red ball", height=64, width=64, num_frames=9, max_sequence_length=16)
+    cases = ((dict(second_pass={**SECOND, "guidance_scal": 2.0}), "`second_pass` has an unknown argument `guidance_scal`"),
+             (dict(first_pass={**FIRST, "height": 128}), "`first_pass` sets `height`"),
+             (dict(second_pass={**SECOND, "stg_scale": -1}), "second pass .*`stg_scale` must be a finite number"),
+             (dict(second_pass={**SECOND, "timesteps": [0.725, 0.42]}), "second pass .*diffusers' units"))
+    with forward_calls(pipe.transformer) as calls:
+        for passes, message in cases:
+            with pytest.raises(ValueError, match=message):
+                pipe.generate_multiscale(**{**kw, "first_pass": FIRST, "second_pass": SECOND, **passes})
+    assert calls == []
+
+
+def test_a_stopped_first_pass_stops_the_run_and_a_refine_takes_the_shared_schedule(pipe):
+    from conftest import forward_calls
+
+    def stop(p, i, t, tensors):
+        p._interrupt = True
+        return tensors
+
+    kw = dict(prompt="a red ball", height=64, width=64, num_frames=9, max_sequence_length=16, output_type="pt")
+    with forward_calls(pipe.transformer) as calls:
+        out = pipe.generate_multiscale(**kw, first_pass=FIRST, second_pass=SECOND, callback_on_step_end=stop,
+                                       generator=gen()).frames
+    assert len(calls) == 1 and out.shape == (1, 9, 3, 64, 64)  # the second pass ran from unfinished latents before
+    # timesteps for both passes and diffusers' refine (denoise_strength < 1) in the second: refused, asking for it
+    refined = pipe.generate_multiscale(**kw, timesteps=[1000.0, 900.0, 700.0, 400.0], guidance_scale=1.0,
+                                       second_pass=dict(denoise_strength=0.5), generator=gen()).frames
+    assert refined.shape == (1, 9, 3, 64, 64)
+
+
+def test_a_config_takes_its_multiscale_keys_as_overrides(pipe):
+    from ltx_video.configs import load_config
+
+    config = load_config("ltxv-2b-0.9.8-distilled")
+    kw = dict(prompt="a red ball", height=64, width=64, num_frames=9, max_sequence_length=16, output_type="pt")
+    second = {**config.second_pass, "timesteps": [725.0]}
+    got = config.generate(pipe, **kw, downscale_factor=0.5, second_pass={"timesteps": [725.0]}, generator=gen()).frames
+    expected = pipe.generate_multiscale(**{**config.call, **kw}, downscale_factor=0.5, first_pass=config.first_pass,
+                                        second_pass=second, generator=gen()).frames
+    assert torch.equal(got, expected)

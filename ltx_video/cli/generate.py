@@ -320,8 +320,6 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
             raise CLIError(f"--config: {error}") from None
         except yaml.YAMLError as error:
             raise CLIError(f"--config {args.config}: not valid YAML ({str(error).splitlines()[0]})") from None
-        if args.stg_scale != 0:  # --stg-scale 0 turns the config's STG off
-            check_config_blocks(config, source, args.config)
     if args.dtype is None:  # the --config's precision, as LTX-Video's inference.py loads it, else float32
         precision = config.model.get("precision") if config is not None else None
         args.dtype = "float32" if precision in (None, "float32") else "bfloat16"
@@ -333,6 +331,8 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
         raise CLIError("--config is multi-scale: pass --upsampler DIR (an LTXLatentUpsamplerModel folder)")
     if args.upsampler is not None and not args.four_k and not (config is not None and config.is_multiscale):
         raise CLIError("--upsampler is used only with --4k or a multi-scale --config (it would be loaded and unused)")
+    if config is not None and args.stg_scale != 0:  # --stg-scale 0 turns the config's STG off
+        check_config_blocks(config, source, args.config)
     if args.audio is not None and (args.four_k or (config is not None and config.is_multiscale)):
         other = "--4k" if args.four_k else "a multi-scale --config"
         raise CLIError(f"--audio and {other} cannot be combined: the multi-scale passes generate video only")

@@ -15,11 +15,16 @@ import torch
 from ltx_video.attention.stg import SkipLayerStrategy
 from ltx_video.pipelines.latent_ops import Padding
 
-__all__ = ["OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments",
+__all__ = ["ArgumentsChecked", "OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments",
            "check_decode_arguments", "check_inputs", "check_real", "collect_conditions", "count_prompts", "python_integer"]
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
+
+
+class ArgumentsChecked(Exception):
+    """Raised by ``plan_generation`` after its checks when the pipeline's ``_check_only`` is set: a call that only
+    checks its arguments (generate_multiscale's second pass, before the first runs a model)."""
 
 
 @dataclass(frozen=True)

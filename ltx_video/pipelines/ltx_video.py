@@ -46,6 +46,7 @@ from ltx_video.pipelines.four_k import FourKMixin, four_k_dispatch
 from ltx_video.pipelines.generation_defaults import GenerationDefaults, fill_call_defaults, prompt_grammar_warnings
 from ltx_video.pipelines.inputs import (
     CALL_ARGUMENTS,
+    ArgumentsChecked,
     GenerationPlan,
     check_call_arguments,
     check_inputs,
@@ -317,6 +318,8 @@ class LTXVideoPipeline(
         for g in guidance:
             if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
                 raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {list(g.skip_block_list)}.")
+        if getattr(self, "_check_only", False):  # every argument checked, no model run (generate_multiscale)
+            raise ArgumentsChecked
 
         # 3. Text.
         embeds, mask, neg_embeds, neg_mask = self.encode_prompt(

@@ -13,13 +13,21 @@ Conditioning media are loaded at the requested size and padded once; each pass r
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
 from diffusers.pipelines.ltx.pipeline_output import LTXPipelineOutput
 
 from ltx_video.conditioning.items import ConditioningItem
-from ltx_video.pipelines.inputs import check_decode_arguments, check_real, collect_conditions, count_prompts
+from ltx_video.conditioning.multi_keyframe_processor import Keyframe, MultiKeyframeProcessor
+from ltx_video.pipelines.inputs import (
+    ArgumentsChecked,
+    check_decode_arguments,
+    check_real,
+    collect_conditions,
+    count_prompts,
+)
 from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
 
 __all__ = ["first_pass_size", "generate_multiscale", "upsample_latents"]
@@ -64,6 +72,61 @@ def upsample_latents(pipe, latent_upsampler, latents: torch.Tensor, adain_factor
     return adain_filter_latent(up, latents, adain_factor) if adain_factor > 0 else up
 
 
+_SET_PER_PASS = ("height", "width", "num_frames", "latents", "output_type", "return_dict")
+
+
+def _check_pass_keys(pipe, first_pass: dict, second_pass: dict) -> None:
+    """The pass dicts' keys: a call's arguments, not those generate_multiscale sets for each pass (they were ignored
+    without a word) nor the audio stream's (multi-scale is video-only); an unknown key was a TypeError after the first
+    pass."""
+    accepted = set(inspect.signature(type(pipe).__call__).parameters) - {"self"}
+    for name, values in (("first_pass", first_pass), ("second_pass", second_pass)):
+        for key in values:
+            if key in _SET_PER_PASS:
+                raise ValueError(f"`{name}` sets `{key}`, which generate_multiscale sets for each pass: give "
+                                 f"{key}= to generate_multiscale itself.")
+            if key.startswith("audio") or key == "generate_audio":
+                raise ValueError(f"`{name}` sets `{key}`: multi-scale generation is video-only for now.")
+            if key not in accepted:
+                raise ValueError(f"`{name}` has an unknown argument `{key}`; a pass takes {type(pipe).__name__}'s call "
+                                 "arguments (guidance_scale, stg_scale, timesteps, denoise_strength, ...).")
+
+
+def _check_second_pass(pipe, call: dict, num_prompts: int, num_frames: int) -> None:
+    """Every argument of the second pass checked as its call checks them, before the first pass runs a model: the
+    call stops right after its checks (``ArgumentsChecked``), with stand-in latents of the upsampled size."""
+    padding = Padding(call["height"], call["width"], num_frames, pipe.vae_spatial_compression_ratio,
+                      pipe.vae_temporal_compression_ratio)
+    per_prompt = call.get("num_videos_per_prompt")
+    batch = num_prompts * (per_prompt if isinstance(per_prompt, int) and not isinstance(per_prompt, bool) else 1)
+    stand_in = torch.zeros(batch, pipe.transformer.config.in_channels, *padding.latent_size)
+    pipe._check_only = True
+    try:
+        pipe(**{**call, "latents": stand_in})
+    except ArgumentsChecked:
+        return
+    except ValueError as error:
+        raise ValueError(f"second pass (the call's arguments with `second_pass` on top): {error}") from None
+    finally:
+        pipe._check_only = False
+
+
+class _PaddedKeyframe(Keyframe):
+    """A keyframe whose media were read at the requested size and padded: LTX-Video's (1, 3, F, H, W) in [-1, 1],
+    read as ``conditioning_items`` are (each pass resizes them as it resizes ``image=``'s)."""
+
+    @property
+    def kind(self) -> str:
+        return "ltx"
+
+
+def _padded_keyframe(pipe, keyframe: Keyframe, padding: Padding, height: int, width: int, num_frames: int) -> Keyframe:
+    """``keyframe`` with its media read at the requested size and padded once, as the conditions are."""
+    pixels = pipe.load_condition_media(keyframe.image_or_clip, height, width, num_frames, keyframe.frame_index,
+                                       keyframe.kind, f"keyframes[frame {keyframe.frame_index}]")
+    return _PaddedKeyframe(padding.pad_media(pixels), keyframe.frame_index, keyframe.strength, keyframe.placement)
+
+
 @torch.no_grad()
 def generate_multiscale(
     pipe,
@@ -96,6 +159,7 @@ def generate_multiscale(
     if ltx_keys:
         raise ValueError(f"{ltx_keys[0]} is an LTX-Video YAML key: ltx_video.configs.load_config turns a config's "
                          "passes into `timesteps`; here give each pass `timesteps` (0..1000).")
+    _check_pass_keys(pipe, first_pass, second_pass)
     # Left out: the model's generation defaults, else diffusers' (as a call's), so both passes see one size.
     height, width, kwargs["num_frames"] = pipe.call_defaults(height=height, width=width, num_frames=kwargs.get("num_frames"))
     for name, value in (("height", height), ("width", width), ("num_frames", kwargs["num_frames"])):
@@ -110,7 +174,7 @@ def generate_multiscale(
     if second_timesteps is not None and (isinstance(second_timesteps, str) or len(second_timesteps) == 0):
         raise ValueError(f"`second_pass` `timesteps` must be a non-empty list in 0..1000, got {second_timesteps!r}.")
     refine = second_strength < 1.0  # diffusers' refine
-    if (second_timesteps is None and not refine) or (second_timesteps is not None and float(second_timesteps[0]) >= 1000):
+    if not refine and (second_timesteps is None or float(second_timesteps[0]) >= 1000):
         raise ValueError("the second pass must keep the upsampled latents: give `second_pass` `timesteps` starting "
                          "below 1000 (LTX-Video's configs) or a `denoise_strength` below 1 (diffusers' refine).")
 
@@ -129,6 +193,9 @@ def generate_multiscale(
         for c in raw
     ]
     kwargs["conditioning_items"] = items or None
+    if kwargs.get("keyframes"):  # padded once at the requested size, as the conditions above (stretched per pass before)
+        MultiKeyframeProcessor.check(kwargs["keyframes"], num_frames, pipe.vae_temporal_compression_ratio)  # as given
+        kwargs["keyframes"] = [_padded_keyframe(pipe, k, padding, height, width, num_frames) for k in kwargs["keyframes"]]
     decode_args = {k: second_pass.pop(k, kwargs.pop(k, None)) for k in _DECODE_KEYS}
     first_pass.pop("tone_map_compression_ratio", None)
     if output_type != "latent":  # read after both passes: checked before the first
@@ -138,11 +205,15 @@ def generate_multiscale(
                                decode_args["tone_map_compression_ratio"] or 0.0, videos)
     generator = kwargs.get("generator")
 
-    first = pipe(**{**kwargs, **first_pass, "height": h1, "width": w1, "output_type": "latent"}).frames
-    upsampled = upsample_latents(pipe, upsampler, first, adain_factor)
-    second = pipe(
-        **{**kwargs, **second_pass, "height": 2 * h1, "width": 2 * w1, "latents": upsampled, "output_type": "latent"}
-    ).frames
+    first_call = {**kwargs, **first_pass, "height": h1, "width": w1, "output_type": "latent"}
+    second_call = {**kwargs, **second_pass, "height": 2 * h1, "width": 2 * w1, "output_type": "latent"}
+    _check_second_pass(pipe, second_call, num_prompts, num_frames)  # before the first pass runs a model
+    second = first = pipe(**first_call).frames
+    # A callback that stopped the first pass (pipe._interrupt) stops the run: its latents are what comes out (decoded
+    # at their size and scaled to the video's), as a stopped call decodes its latents so far.
+    if not pipe.interrupt:
+        upsampled = upsample_latents(pipe, upsampler, first, adain_factor)
+        second = pipe(**{**second_call, "latents": upsampled}).frames
     if output_type == "latent":
         return LTXPipelineOutput(frames=second) if return_dict else (second,)
 
