@@ -278,3 +278,20 @@ def test_output_audio_goes_back_in_and_its_rows_are_the_videos_own(av_pipe):
                    generator=gen()).audio.waveform
     rows[0] *= 0.5
     assert torch.equal(rows[1], sine()[:SAMPLES_9_AT_25])
+
+
+def test_a_given_clip_cut_to_the_video_and_two_rows_of_sound_for_two_videos_are_said(av_pipe, caplog):
+    """A 12-frame clip for a 9-frame video lost 3 frames, and a (2, S) sound for two prompts was mixed into one,
+    both without a word."""
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        av_pipe(**{**COMMON, "num_inference_steps": 1}, video=torch.rand(12, 3, 64, 64), output_type="latent",
+                generator=gen())
+    assert "`video`: the clip's 12 frames are cut to 9 (the video holds 9 frames from frame 0 on)" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        av_pipe(**{**COMMON, "num_inference_steps": 1, "prompt": ["a ball", "a cube"]},
+                audio=torch.stack([sine(), sine(freq=880.0)]), audio_sample_rate=16000, output_type="latent",
+                generator=gen())
+    assert "`audio` has 2 rows and this call makes 2 videos" in caplog.text

@@ -501,3 +501,16 @@ def test_the_written_video_is_readable_as_a_new_file_is(tmp_path):
     finally:
         os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_clip_at_another_rate_than_the_video_is_said(tmp_path, capsys):
+    """A 30 fps --condition clip in a 24 fps video was re-timed (1.25x as long) without a word."""
+    from ltx_video.io.media import write_video
+
+    clip = write_video(tmp_path / "clip30.mp4", torch.rand(9, 3, 32, 32), 30)
+    check_inputs(build_parser().parse_args(["generate", "a red ball bounces", "--condition", f"{clip}:0",
+                                            "--output", str(tmp_path / "o.mp4")]))
+    assert "is a 30 fps clip, taken frame for frame at --frame-rate 24" in capsys.readouterr().err
+    check_inputs(build_parser().parse_args(["generate", "a red ball bounces", "--condition", f"{clip}:0",
+                                            "--frame-rate", "30", "--output", str(tmp_path / "o.mp4")]))
+    assert "fps clip" not in capsys.readouterr().err

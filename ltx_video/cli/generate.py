@@ -390,7 +390,30 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
             raise CLIError("--attention flash needs the flash-attn package on a CUDA machine (pip install flash-attn "
                            f"--no-build-isolation); accepted without it: {', '.join(a for a in ATTENTION_BACKENDS if a != 'flash')}")
     _check_device(args.device)
+    _note_clip_rates(args, call["frame_rate"])
     return source, config, call
+
+
+def _note_clip_rates(args, frame_rate: float) -> None:
+    """A --condition / --keyframe clip at another rate than the video's is taken frame for frame (re-timed: a 30 fps
+    clip in a 24 fps video plays slower, and a sound made for it follows the slower one): said on stderr."""
+    from ltx_video.conditioning.media import IMAGE_SUFFIXES
+
+    for flag, entries in (("--condition", args.condition), ("--keyframe", args.keyframe)):
+        for path, frame, _ in entries or ():
+            if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+                continue
+            import av
+
+            try:
+                with av.open(str(path)) as container:
+                    rate = container.streams.video[0].average_rate if container.streams.video else None
+            except (OSError, av.error.FFmpegError):  # unreadable: the pipeline's read names it
+                continue
+            if rate and abs(float(rate) - frame_rate) > 0.01 * frame_rate:
+                print(f"{PROG}: note: {flag} {path}:{frame} is a {float(rate):g} fps clip, taken frame for frame at "
+                      f"--frame-rate {frame_rate:g} (it plays {float(rate) / frame_rate:.2f}x as long); pass "
+                      f"--frame-rate {float(rate):g} to keep its timing", file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -3,7 +3,9 @@ the starting latents with the conditions applied, for ``LTXVideoPipeline`` and `
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 from diffusers.utils.torch_utils import randn_tensor
@@ -14,6 +16,8 @@ from ltx_video.conditioning.multi_keyframe_processor import MultiKeyframeProcess
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.inputs import ConditionInput
 from ltx_video.pipelines.latent_ops import Padding, normalize_latents
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ConditionMediaMixin"]
 
@@ -28,11 +32,20 @@ class ConditionMediaMixin:
     ) -> torch.Tensor:
         """Media read as ``kind`` (see :mod:`ltx_video.conditioning.media`) -> (N, 3, F, H, W) in [-1, 1] at
         (height, width), F = 8k + 1, trimmed to fit the video from ``frame_index`` on."""
-        pixels = read_condition_media(media, kind, self.media_processor, height, width, num_frames - frame_index,
-                                      argument)
+        room = num_frames - frame_index
+        # one frame more than fits: a file's clip read that far tells a longer clip from one that fits
+        pixels = read_condition_media(media, kind, self.media_processor, height, width, room + 1, argument)
         ratio = self.vae_temporal_compression_ratio
-        available = min(pixels.shape[2], num_frames - frame_index)
-        return pixels[:, :, : (available - 1) // ratio * ratio + 1]
+        given = pixels.shape[2]
+        kept = (min(given, room) - 1) // ratio * ratio + 1
+        if kept < given:  # a clip's frames dropped without a word before (a sound for a given video: made-up frames)
+            why = (f"the video holds {room} frames from frame {frame_index} on" if given > room
+                   else f"a clip keeps 1 + {ratio} k of its frames")
+            read_only_part = isinstance(media, (str, Path)) and given > room  # a file is read one frame past room
+            count = f"more than {room}" if read_only_part else str(given)
+            logger.warning("`%s`: the clip's %s frames are cut to %d (%s).", argument or argument_name(kind), count,
+                           kept, why)
+        return pixels[:, :, :kept]
 
     def prepare_condition_media(
         self, conditions: list[ConditionInput], padding: Padding, num_prompts: int

@@ -360,6 +360,10 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
                 raise ValueError(f"`audio_latents` must have shape ({batch} or 1, {expected[0]}, {expected[1]}) for "
                                  f"this call, got {tuple(audio_latents.shape)}.")
         waveform = self.load_audio(audio, audio_sample_rate, num_samples, num_audio_tokens) if audio is not None else None
+        videos = count_prompts(prompt, prompt_embeds) * num_videos_per_prompt
+        if waveform is not None and getattr(audio, "ndim", 1) == 2 and audio.shape[0] == 2 == videos:
+            logger.warning("`audio` has 2 rows and this call makes 2 videos: the rows are read as stereo channels, one "
+                           "sound (their mix) for both; for one sound per video, call once per sound.")
         plan = self.plan_generation(
             prompt=prompt, negative_prompt=negative_prompt, conditions=conditions, image=image, video=video,
             frame_index=frame_index, strength=strength, conditioning_items=conditioning_items, height=height,
