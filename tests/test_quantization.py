@@ -366,3 +366,8 @@ def test_a_single_calibration_prompt_is_one_prompt():
     names = pipe.enable_fp8(FP8QuantizationPolicy(rounding="gptq"), calibration_prompts="a red ball",
                             height=32, width=32, num_frames=9, num_inference_steps=1)
     assert names and prompts == ["a red ball"]  # was one generation per character
+
+
+def test_quantize_fp8_names_a_model_that_is_no_module():
+    with pytest.raises(ValueError, match="`model` must be a torch nn.Module"):
+        quantize_fp8("transformer/")  # "'str' object has no attribute 'modules'" before

@@ -344,6 +344,9 @@ def quantize_fp8(
     replaced, so an error leaves the model as it was.
     """
     _require_float8()
+    if not isinstance(model, nn.Module):  # a path or a pipeline failed with "'str' object has no attribute 'modules'"
+        hint = " (for a pipeline: pipe.enable_fp8(), or quantize_fp8(pipe.transformer))" if hasattr(model, "components") else ""
+        raise ValueError(f"`model` must be a torch nn.Module (a transformer), got {type(model).__name__}{hint}.")
     policy = FP8QuantizationPolicy() if policy is None else policy
     if not isinstance(policy, FP8QuantizationPolicy):
         raise ValueError(f"`policy` must be an FP8QuantizationPolicy, got {type(policy).__name__}.")
