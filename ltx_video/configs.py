@@ -77,8 +77,15 @@ class PipelineConfig:
         first = {k: v for k, v in self.first_pass.items() if k not in overrides and k not in dropped}
         if self.is_multiscale:
             second = {k: v for k, v in self.second_pass.items() if k not in overrides}
-            return pipe.generate_multiscale(downscale_factor=downscale_factor, first_pass={**first, **passes["first_pass"]},
-                                            second_pass={**second, **passes["second_pass"]}, **kwargs)
+
+            def on_top(own: dict, given: dict) -> dict:  # a schedule given for a pass replaces the config's for it
+                mine = {k: v for k, v in own.items() if not ({"timesteps", "num_inference_steps"} & set(given))
+                        or k not in ("timesteps", "num_inference_steps")}
+                return {**mine, **given}
+
+            return pipe.generate_multiscale(downscale_factor=downscale_factor,
+                                            first_pass=on_top(first, passes["first_pass"]),
+                                            second_pass=on_top(second, passes["second_pass"]), **kwargs)
         return pipe(**{**first, **kwargs})
 
 

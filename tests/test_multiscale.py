@@ -94,6 +94,8 @@ def test_keyframes_at_a_padded_size_equal_the_image(pipe, images):
     by_keyframe = pipe.generate_multiscale(**kw, keyframes=[Keyframe(images[0], 0)], keyframe_interpolation=0,
                                            generator=gen()).frames
     assert torch.equal(by_keyframe, by_image)
+    one = pipe.generate_multiscale(**kw, keyframes=Keyframe(images[0], 0), keyframe_interpolation=0, generator=gen())
+    assert torch.equal(one.frames, by_image)  # one Keyframe, not in a list, as a call takes it
 
 
 def test_pass_dicts_are_checked_before_the_first_pass(pipe):
@@ -141,3 +143,40 @@ def test_a_config_takes_its_multiscale_keys_as_overrides(pipe):
     expected = pipe.generate_multiscale(**{**config.call, **kw}, downscale_factor=0.5, first_pass=config.first_pass,
                                         second_pass=second, generator=gen()).frames
     assert torch.equal(got, expected)
+    # a schedule given for a pass replaces the config's for that pass (its timesteps won over num_inference_steps)
+    from conftest import forward_calls
+
+    with forward_calls(pipe.transformer) as calls:
+        config.generate(pipe, **kw, first_pass={"num_inference_steps": 2}, second_pass={"num_inference_steps": 2,
+                                                                                        "denoise_strength": 0.5},
+                        generator=gen())
+    assert len(calls) == 3
+
+
+def test_a_check_only_call_in_one_thread_leaves_another_threads_calls_alone(pipe):
+    """The second pass's dry run was a flag on the pipeline: a plain call in another thread stopped with
+    ArgumentsChecked."""
+    import threading
+
+    from ltx_video.pipelines.inputs import ArgumentsChecked, checking_only
+
+    kw = dict(prompt="a red ball", height=32, width=32, num_frames=9, max_sequence_length=16, num_inference_steps=1,
+              output_type="latent")
+    inside, release, errors = threading.Event(), threading.Event(), []
+
+    def hold():
+        with checking_only():
+            inside.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    inside.wait(60)
+    try:
+        pipe(**kw, generator=gen())
+    except ArgumentsChecked as error:
+        errors.append(error)
+    finally:
+        release.set()
+        holder.join()
+    assert errors == []

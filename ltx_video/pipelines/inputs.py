@@ -4,6 +4,8 @@ brought to one list of ``(media, frame_index, strength)``, and the :class:`Gener
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 from collections.abc import Sequence
@@ -15,7 +17,7 @@ import torch
 from ltx_video.attention.stg import SkipLayerStrategy
 from ltx_video.pipelines.latent_ops import Padding
 
-__all__ = ["ArgumentsChecked", "OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments",
+__all__ = ["ArgumentsChecked", "checking_only", "check_only", "OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments",
            "check_decode_arguments", "check_inputs", "check_real", "collect_conditions", "count_prompts", "python_integer"]
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
@@ -23,8 +25,25 @@ TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
 
 
 class ArgumentsChecked(Exception):
-    """Raised by ``plan_generation`` after its checks when the pipeline's ``_check_only`` is set: a call that only
-    checks its arguments (generate_multiscale's second pass, before the first runs a model)."""
+    """Raised by ``plan_generation`` after its checks inside :func:`checking_only`: a call that only checks its
+    arguments (generate_multiscale's second pass, before the first runs a model)."""
+
+
+_CHECK_ONLY = contextvars.ContextVar("ltx_video_check_only", default=False)  # per thread / task, not on the pipeline
+
+
+@contextlib.contextmanager
+def checking_only():
+    """Calls made inside stop right after their checks, raising :class:`ArgumentsChecked` (nothing runs a model)."""
+    token = _CHECK_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _CHECK_ONLY.reset(token)
+
+
+def check_only() -> bool:
+    return _CHECK_ONLY.get()
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from ltx_video.pipelines.inputs import (
     check_call_arguments,
     check_inputs,
     check_latents_shape,
+    check_only,
     collect_conditions,
     count_prompts,
     python_integer,
@@ -318,7 +319,7 @@ class LTXVideoPipeline(
         for g in guidance:
             if g.do_stg and any(not 0 <= b < num_blocks for b in g.skip_block_list):
                 raise ValueError(f"`skip_block_list` entries must be in [0, {num_blocks - 1}], got {list(g.skip_block_list)}.")
-        if getattr(self, "_check_only", False):  # every argument checked, no model run (generate_multiscale)
+        if check_only():  # every argument checked, no model run (generate_multiscale's second pass)
             raise ArgumentsChecked
 
         # 3. Text.

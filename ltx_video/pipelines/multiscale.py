@@ -25,6 +25,7 @@ from ltx_video.pipelines.inputs import (
     ArgumentsChecked,
     check_decode_arguments,
     check_real,
+    checking_only,
     collect_conditions,
     count_prompts,
 )
@@ -100,15 +101,13 @@ def _check_second_pass(pipe, call: dict, num_prompts: int, num_frames: int) -> N
     per_prompt = call.get("num_videos_per_prompt")
     batch = num_prompts * (per_prompt if isinstance(per_prompt, int) and not isinstance(per_prompt, bool) else 1)
     stand_in = torch.zeros(batch, pipe.transformer.config.in_channels, *padding.latent_size)
-    pipe._check_only = True
     try:
-        pipe(**{**call, "latents": stand_in})
+        with checking_only():
+            pipe(**{**call, "latents": stand_in})
     except ArgumentsChecked:
         return
     except ValueError as error:
         raise ValueError(f"second pass (the call's arguments with `second_pass` on top): {error}") from None
-    finally:
-        pipe._check_only = False
 
 
 class _PaddedKeyframe(Keyframe):
@@ -194,8 +193,8 @@ def generate_multiscale(
     ]
     kwargs["conditioning_items"] = items or None
     if kwargs.get("keyframes"):  # padded once at the requested size, as the conditions above (stretched per pass before)
-        MultiKeyframeProcessor.check(kwargs["keyframes"], num_frames, pipe.vae_temporal_compression_ratio)  # as given
-        kwargs["keyframes"] = [_padded_keyframe(pipe, k, padding, height, width, num_frames) for k in kwargs["keyframes"]]
+        given = MultiKeyframeProcessor.check(kwargs["keyframes"], num_frames, pipe.vae_temporal_compression_ratio)
+        kwargs["keyframes"] = [_padded_keyframe(pipe, k, padding, height, width, num_frames) for k in given]
     decode_args = {k: second_pass.pop(k, kwargs.pop(k, None)) for k in _DECODE_KEYS}
     first_pass.pop("tone_map_compression_ratio", None)
     if output_type != "latent":  # read after both passes: checked before the first
