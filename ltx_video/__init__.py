@@ -23,7 +23,7 @@ _EXPORTS = {
     "LTXVideoCondition": "diffusers.pipelines.ltx.pipeline_ltx_condition",
     "LTXVideoPipeline": "ltx_video.pipelines.ltx_video",
     "TilingConfig": "ltx_video.models.autoencoders.tiling",
-    "export_to_video": "ltx_video.io.media",
+    "export_to_video": "ltx_video.io.export",
 }
 
 __all__ = [
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ltx_video.conditioning.camera_controller import Camera, CameraController
     from ltx_video.conditioning.items import ConditioningItem
     from ltx_video.conditioning.multi_keyframe_processor import Keyframe
-    from ltx_video.io.media import export_to_video
+    from ltx_video.io.export import export_to_video
     from ltx_video.models.autoencoders.tiling import TilingConfig
     from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
     from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline

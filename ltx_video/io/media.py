@@ -24,7 +24,6 @@ import logging
 import math
 import numbers
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -36,12 +35,12 @@ import torch
 from PIL import Image
 
 from ltx_video.io.images import read_image
-from ltx_video.io.waveforms import float_waveform, sample_rate_value, waveform_and_rate
+from ltx_video.io.waveforms import float_waveform, sample_rate_value
 
 __all__ = [
     "VideoStreamWriter",
     "audio_start_offset",
-    "export_to_video",
+    "export_to_video",  # noqa: F822 (module __getattr__: it lives in ltx_video.io.export)
     "read_audio",
     "read_image",
     "read_video",
@@ -546,89 +545,10 @@ def write_video(
     return Path(path)
 
 
-def _resize_to_multiple(array: np.ndarray, multiple: int) -> np.ndarray:
-    """``(F, H, W, 3)`` uint8 scaled up (bicubic, FFmpeg's swscale) to H, W divisible by ``multiple``."""
-    height, width = array.shape[1:3]
-    new_height, new_width = -(-height // multiple) * multiple, -(-width // multiple) * multiple
-    if (new_height, new_width) == (height, width):
-        return array
-    logger.warning(
-        "export_to_video: %dx%d (H x W) is not divisible by macro_block_size=%d; resizing to %dx%d as diffusers' "
-        "export_to_video does (macro_block_size=None or 1 keeps the size).", height, width, multiple, new_height,
-        new_width,
-    )
-    return np.stack([
-        av.VideoFrame.from_ndarray(frame, format="rgb24")
-        .reformat(width=new_width, height=new_height, interpolation="BICUBIC")
-        .to_ndarray(format="rgb24")
-        for frame in array
-    ])
+def __getattr__(name: str):
+    """``export_to_video`` lives in :mod:`ltx_video.io.export` (it builds on this module); importable from here too."""
+    if name == "export_to_video":
+        from ltx_video.io.export import export_to_video
 
-
-def _crf_from_quality(quality: float | None) -> int:
-    """diffusers' ``quality`` 0..10 as the x264 CRF it stands for, ``int((1 - q / 10) * 51)``; None: x264's CRF 23."""
-    if quality is None:
-        return 23
-    if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0 <= quality <= 10:
-        raise ValueError(f"quality must be a number in [0, 10] (10 is best) or None, got {quality!r}")
-    return int((1 - quality / 10.0) * 51)
-
-
-def export_to_video(
-    video_frames,
-    output_video_path: PathLike | None = None,
-    fps: float | None = None,
-    quality: float | None = 5.0,
-    bitrate: int | None = None,
-    macro_block_size: int | None = 16,
-    *,
-    audio: AudioLike | None = None,
-    sample_rate: int | None = None,
-) -> str:
-    """diffusers' ``export_to_video`` on PyAV, plus audio; returns the path as a ``str``, as diffusers does.
-
-    The arguments are diffusers': ``video_frames`` is a list of PIL images or of ``(H, W, 3)`` arrays in
-    ``[0, 1]`` (``output.frames[0]`` for ``output_type="pil"`` or ``"np"``), and also a tensor or array
-    ``(F, 3, H, W)`` / ``(F, H, W, 3)`` (``output_type="pt"``), float in ``[0, 1]`` or uint8.
-    ``output_video_path=None`` writes a temporary ``.mp4``. ``quality`` (0-10, 10 best) maps to the same
-    x264 CRF as diffusers' imageio writer; ``bitrate`` (bits/s) replaces it. Frames whose size is not divisible
-    by ``macro_block_size`` are scaled up to the next multiple, as diffusers does (``None`` or 1: kept, padded
-    to even if needed).
-
-    ``fps``: by default a pipeline output's ``frame_rate`` (the rate it was generated at), else 24, not diffusers'
-    10 (LTX-Video's ``frame_rate``s are 24-30); one out of step with the audio warns.
-
-    Also accepted: a whole pipeline output with ``.frames`` and, for audio-video pipelines,
-    ``.audio = (waveform (B, S) or (B, C, S), sample_rate)``: its first video is written with its audio track.
-    """
-    if hasattr(video_frames, "frames"):
-        output = video_frames
-        video_frames = output.frames[0]
-        if audio is None and getattr(output, "audio", None) is not None:
-            waveform, sample_rate = output.audio
-            audio = waveform[0]
-        fps = getattr(output, "frame_rate", None) if fps is None else fps
-    fps = 24 if fps is None else fps
-    _frame_rate(fps)  # checked before any work
-    crf = _crf_from_quality(quality)
-    if macro_block_size is not None and (
-        isinstance(macro_block_size, bool) or not isinstance(macro_block_size, int) or macro_block_size < 1
-    ):
-        raise ValueError(f"macro_block_size must be a positive int or None, got {macro_block_size!r}")
-    array = _frames_to_uint8(video_frames, "video_frames")
-    if macro_block_size is not None and macro_block_size > 1:
-        array = _resize_to_multiple(array, macro_block_size)
-    audio, sample_rate = waveform_and_rate(audio, sample_rate, "audio", "sample_rate")  # `output.audio`, torchaudio's
-    if audio is not None:
-        audio = float_waveform(audio, "audio")
-        _audio_channels(audio)  # the layout first: an (S, 2) array is no 2-sample track
-        sample_rate = sample_rate_value(sample_rate) if sample_rate is not None else None
-    seconds = audio.shape[-1] / sample_rate if audio is not None and sample_rate else None
-    if seconds and fps > 0 and abs(seconds - array.shape[0] / fps) > 1.0 / fps:  # generated: num_frames / frame_rate
-        logger.warning("export_to_video: %d frames at fps=%g last %.3f s but the audio %.3f s: pass the frame rate it "
-                       "was generated at (here about fps=%.3g).", len(array), fps, len(array) / fps, seconds, len(array) / seconds)
-    if output_video_path is None:
-        with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as file:
-            output_video_path = file.name
-    write_video(output_video_path, array, fps, audio=audio, sample_rate=sample_rate, crf=crf, bitrate=bitrate)
-    return str(output_video_path)
+        return export_to_video
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
