@@ -8,6 +8,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 TEST_THREADS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
 os.environ["OMP_NUM_THREADS"] = str(TEST_THREADS)
 
+import av  # noqa: E402
 import numpy as np  # noqa: E402
 import PIL.Image  # noqa: E402
 import pytest  # noqa: E402
@@ -121,3 +122,18 @@ def forward_calls(module: torch.nn.Module):
         yield calls
     finally:
         handle.remove()
+
+
+def stream_seconds(path):
+    """Each stream's end in seconds from its packets (the container's duration fields round to milliseconds), and
+    its frame count."""
+    seconds, counts = {}, {}
+    for kind in ("video", "audio"):
+        with av.open(str(path)) as container:
+            streams = [s for s in container.streams if s.type == kind]
+            if not streams:
+                continue
+            ends = [p.pts + p.duration for p in container.demux(streams[0]) if p.size]
+            seconds[kind] = float(max(ends) * streams[0].time_base)
+            counts[kind] = len(ends)
+    return seconds, counts

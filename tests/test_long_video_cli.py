@@ -1,0 +1,105 @@
+"""`ltx-video long` from the command line: writing and resuming, one-line errors, a warning once per run, and
+Ctrl-C leaving what --resume continues (the built-in model)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from conftest import stream_seconds
+
+
+def test_cli_long_writes_and_resumes(tmp_path, capsys):
+    from ltx_video.cli import main
+
+    output = tmp_path / "long.mp4"
+    argv = ["long", "a red ball bounces", "--num-frames", "60", "--steps", "2", "--output", str(output)]
+    assert main(argv) == 0
+    seconds, counts = stream_seconds(output)  # the built-in model: 49-frame chunks, 8 overlap -> 2 chunks
+    assert counts["video"] == 60 and seconds["audio"] == pytest.approx(60 / 24, abs=0.5 / 16000)
+    assert len(json.loads((tmp_path / "long.mp4.parts" / "manifest.json").read_text())["chunks"]) == 2
+    capsys.readouterr()
+    assert main(argv) == 2  # an earlier run is there: --resume or --restart
+    assert "--resume" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 0  # already complete: nothing generated
+    assert "(0 generated now)" in capsys.readouterr().out
+    finished = output.read_bytes()
+    assert main([*argv, "--resume", "--seed", "5"]) == 2  # another run's arguments, named as flags
+    err = capsys.readouterr().err
+    assert "--seed is 5 but the run in" in err and "--restart" in err and "resume=False" not in err
+    for flag, named in ((["--steps", "3"], "--steps is 3"), (["--stg-blocks", "1"], "--stg-blocks is [1]"),
+                        (["--colour-match", "0.5"], "--colour-match is 0.5")):  # were --num-inference-steps,
+        assert main([*argv, "--resume", *flag]) == 2  # --skip-block-list, "a version ... whose colour matching"
+        assert named in capsys.readouterr().err
+    assert main([*argv, "--restart"]) == 0  # a new run; the old folder keeps the finished mp4
+    kept = [p / "long.mp4" for p in tmp_path.glob("long.mp4.parts*") if (p / "long.mp4").is_file()]
+    assert len(kept) == 1 and kept[0].read_bytes() == finished
+    capsys.readouterr()
+    newest = max(tmp_path.glob("long.mp4.parts*"), key=lambda p: p.stat().st_mtime)
+    manifest = json.loads((newest / "manifest.json").read_text())
+    del manifest["arguments"]["writer"]  # a run started before the writer changed: its segments would not join
+    (newest / "manifest.json").write_text(json.dumps(manifest))
+    assert main([*argv, "--resume"]) == 2 and "video encoder settings differs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--duration", "5", "--chunk-frames", "50"], "--chunk-frames must be 4k + 1"),
+    (["--duration", "5", "--overlap-frames", "6"], "--overlap-frames must be a multiple of 4"),
+    (["--duration", "5", "--num-frames", "10"], "--duration SECONDS or --num-frames N"),
+    (["--duration", "5", "--carryover-strength", "2"], "--carryover-strength must be in [0, 1]"),
+    (["--duration", "5", "--colour-match", "-1"], "--colour-match must be in [0, 1]"),
+    (["--duration", "5", "--output", "x.avi"], "--output must be a file name ending in .mp4"),
+    (["--duration", "5", "--resume", "--restart"], "exclude each other"),
+    (["--duration", "5", "--prompts", "missing.txt"], "give a PROMPT or --prompts"),
+    (["--duration", "1", "--prompts", "{many}"], "holds 3 prompts but the video has 1 chunks"),
+])
+def test_cli_long_bad_input_is_one_line_exit_2(argv, needle, capsys, tmp_path):
+    from ltx_video.cli import main
+
+    many = tmp_path / "prompts.txt"
+    many.write_text("a red ball bounces\n# not a prompt\n\na blue ball bounces\na green ball bounces\n")
+    argv = [a.format(many=many) for a in argv]
+    code = main(["long", *(["a ball"] if "--prompts" not in argv or "missing.txt" in argv else []), *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and needle in err[-1] and not any("Traceback" in line for line in err)
+
+
+def test_cli_long_warns_once_about_an_unknown_prompt(tmp_path, capsys):
+    from ltx_video.cli import main
+
+    argv = ["long", "a dog runs", "--num-frames", "100", "--steps", "1", "--output", str(tmp_path / "dog.mp4")]
+    assert main(argv) == 0  # 3 chunks, one warning
+    assert capsys.readouterr().err.count("outside what this model was trained on") == 1
+
+
+def test_cli_ctrl_c_leaves_what_resume_continues(tmp_path):
+    """SIGINT (Ctrl-C) during a later chunk: exit 130 with a one-line hint; the finished segments and the manifest
+    stay, and --resume completes the video from them."""
+    import time
+
+    output = tmp_path / "long.mp4"
+    argv = [sys.executable, "-m", "ltx_video.cli", "long", "a red ball bounces", "--num-frames", "200", "--steps", "4",
+            "--output", str(output)]
+    # Ctrl-C at a terminal: SIGINT at its default. A test process started in the background (``pytest &``, CI
+    # runners) ignores SIGINT, and an ignored signal stays ignored across exec: the CLI would never see it.
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, HF_HUB_OFFLINE="1"),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    manifest = tmp_path / "long.mp4.parts" / "manifest.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if manifest.is_file() and json.loads(manifest.read_text())["chunks"]:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-2000:]
+    assert "run the same command with --resume" in err.strip().splitlines()[-1]
+    finished = len(json.loads(manifest.read_text())["chunks"])
+    assert 1 <= finished < 5 and not output.exists()
+    from ltx_video.cli import main
+
+    assert main(argv[3:] + ["--resume"]) == 0
+    assert stream_seconds(output)[1]["video"] == 200
