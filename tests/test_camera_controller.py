@@ -301,7 +301,8 @@ def test_speed_bound_is_one_whole_latent_step_at_the_frame_corners(num_frames):
 
 def test_a_camera_that_does_not_move_holds_the_frames_still_in_latent_space():
     """``"static"`` (and any motion at speed 0) is a camera held still: each frame's low frequencies are pulled
-    toward the previous frame's, unwarped (the pixel path, which would freeze the objects too, imposes nothing)."""
+    toward the previous frame's, unwarped (the pixel path, which would freeze the objects too, imposes nothing).
+    Pins the behaviour the camera had since it landed (a fix on 2026-12-07 briefly made it impose nothing)."""
     clean = torch.randn(1, 2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
     still = None
     for camera in (Camera(), Camera(motion_type="pan_left", speed=0.0), Camera(motion_type="zoom_in", speed=0.0)):

@@ -221,7 +221,7 @@ def test_audio_latents_fix_the_audio_noise_as_latents_fix_the_videos(pipe):
 
 def test_a_camera_at_speed_0_is_the_static_camera(pipe):
     """Any motion at speed 0 is ``Camera()``: held still in latent space (tests/test_keyframes.py), nothing in pixel
-    space."""
+    space. Pins the behaviour (a change to speed-0 handling on 2026-12-07 was reverted)."""
     static = pipe(**ARGS, camera=Camera(), generator=gen(0)).frames
     assert torch.equal(pipe(**ARGS, camera=Camera(motion_type="pan_left", speed=0.0), generator=gen(0)).frames, static)
     plain = pipe(**ARGS, generator=gen(0)).frames

@@ -128,9 +128,12 @@ def test_a_stopped_first_pass_stops_the_run_and_a_refine_takes_the_shared_schedu
                                        generator=gen()).frames
     assert len(calls) == 1 and out.shape == (1, 9, 3, 64, 64)  # the second pass ran from unfinished latents before
     # timesteps for both passes and diffusers' refine (denoise_strength < 1) in the second: refused, asking for it
-    refined = pipe.generate_multiscale(**kw, timesteps=[1000.0, 900.0, 700.0, 400.0], guidance_scale=1.0,
+    schedule = [1000.0, 900.0, 700.0, 400.0]
+    refined = pipe.generate_multiscale(**kw, timesteps=schedule, guidance_scale=1.0,
                                        second_pass=dict(denoise_strength=0.5), generator=gen()).frames
-    assert refined.shape == (1, 9, 3, 64, 64)
+    explicit = pipe.generate_multiscale(**kw, first_pass=dict(timesteps=schedule), guidance_scale=1.0,
+                                        second_pass=dict(timesteps=schedule[2:]), generator=gen()).frames
+    assert torch.equal(refined, explicit)  # the strength keeps the schedule's last half, as diffusers slices it
 
 
 def test_a_config_takes_its_multiscale_keys_as_overrides(pipe):

@@ -444,8 +444,9 @@ class CameraController:
         """Pull the low frequencies of each latent frame of ``clean`` (B, C, F', h, w) toward the previous
         frame's warped by ``field``: ``low(x_k) += weight * (low(warp(x_{k-1})) - low(x_k))``, frame by frame
         from the first (whose own result is what frame 2 is warped from). Each cell samples the previous frame where
-        its content was (:meth:`MotionField.source`, exact). A camera that does not move imposes nothing: holding
-        the video still is not what a static camera asks (objects still move)."""
+        its content was (:meth:`MotionField.source`, exact). A camera that does not move (``"static"``, speed 0)
+        pulls each frame toward the previous one unwarped: the camera held still (only the low frequencies, so
+        objects still move); the pixel path imposes nothing for it."""
         if weight <= 0 or clean.shape[2] < 2:
             return clean
         height, width = clean.shape[-2:]
