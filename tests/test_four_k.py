@@ -65,6 +65,18 @@ def test_disable_restores_plain_calls(pipe):
         pipe.enable_4k_mode(TILING, latent_upsampler="not a model")
 
 
+def test_generate_long_refuses_the_upsampler_path(pipe, tmp_path):
+    """Its chunks ran every step at full size, only the decode tiled, without a word."""
+    pipe.enable_4k_mode(TILING)
+    try:
+        with pytest.raises(ValueError, match="call pipe.disable_4k_mode\\(\\) first"):
+            pipe.generate_long("a red ball", output=tmp_path / "long.mp4", num_frames=33, chunk_frames=17,
+                               height=128, width=192)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        pipe.disable_4k_mode()
+
+
 def test_4k_size_must_halve_on_the_latent_grid(pipe):
     pipe.enable_4k_mode(TILING)
     with pytest.raises(ValueError, match=r"`height`=96 is not 4K-compatible.*multiple of 64 \(96 pads to 96\)"):

@@ -120,6 +120,15 @@ def test_sizes_must_divide_by_the_compression():
         TilingConfig(frame_overlap=20).check(32, 8)
     TilingConfig().check(32, 8)
     TilingConfig().check(64, 8)
+    # the suggestion is itself accepted: "try 64" for an overlap of 32 on 64 px tiles was refused in turn
+    for config, ratios in ((TilingConfig(tile_size=64, tile_overlap=32), (64, 8)),
+                           (TilingConfig(tile_frames=8, frame_overlap=7), (32, 8))):
+        with pytest.raises(ValueError, match=r"\(try \d+\)") as refused:
+            config.check(*ratios)
+        name, value = refused.value.args[0].split("TilingConfig.")[1].split(" ")[0], int(
+            refused.value.args[0].rsplit("(try ", 1)[1].rstrip(").")
+        )
+        TilingConfig(**{**config.__dict__, name: value}).check(*ratios)
     with pytest.raises(ValueError, match="tile_size"):
         tiled_decode(local_decode(8, 4), torch.zeros(1, 4, 2, 2, 2), TilingConfig(tile_size=20), spatial_ratio=8,
                      temporal_ratio=4)

@@ -165,6 +165,10 @@ class LongVideoMixin:
             pipe = load_default_pipeline()
             out = pipe.generate_long("a red ball bounces", duration=60, output="long.mp4", seed=0)
         """
+        mode = getattr(self, "four_k_mode", None)
+        if mode is not None and mode.path == "latent_upsampler":  # chunks ran at full size, only the decode tiled
+            raise ValueError("4K mode's latent-upsampler path runs two passes per call, which generate_long's chunks do "
+                             "not: call pipe.disable_4k_mode() first.")
         unknown = sorted(set(kwargs) - set(PASSED_THROUGH))
         if unknown:
             raise ValueError(f"generate_long got unexpected argument(s) {unknown}; it also takes {list(PASSED_THROUGH)}")

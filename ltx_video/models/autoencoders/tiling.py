@@ -83,9 +83,13 @@ class TilingConfig:
         ):
             value = getattr(self, name)
             if value % ratio:
+                # a suggestion that is itself accepted: an overlap stays below its tile (64 for 32 of 64 was refused)
+                limit = {"tile_overlap": self.tile_size, "frame_overlap": self.tile_frames}.get(name)
+                fits = [m for m in (round(value / ratio) * ratio, value // ratio * ratio, (value // ratio + 1) * ratio)
+                        if m > 0 and (limit is None or m < limit)] or [0]
                 raise ValueError(
                     f"TilingConfig.{name} must be a multiple of the VAE's {unit} compression {ratio}, got {value} "
-                    f"(try {max(ratio, round(value / ratio) * ratio)})."
+                    f"(try {fits[0]})."
                 )
 
 
