@@ -242,6 +242,9 @@ def test_read_audio_aligns_to_the_video_ends_with_the_stream_and_stops_early(tmp
     _late_track(tmp_path / "late.mp4", delay=0.5, click=0.75)
     aligned, rate = read_audio(tmp_path / "late.mp4", align_to_video=True)
     assert abs(aligned[0].abs().argmax().item() / rate - 0.75) < 0.01  # the click where the file's timeline has it
+    _late_track(tmp_path / "late44.mp4", delay=0.5, click=0.75, rate=44100)  # at another rate, resampled
+    resampled, _ = read_audio(tmp_path / "late44.mp4", align_to_video=True)
+    assert abs(resampled[0].abs().argmax().item() / rate - 0.75) < 0.01
     assert aligned.shape[-1] == 2 * rate  # silence before the track, the track to its end: the video's 2 s
     own, _ = read_audio(tmp_path / "late.mp4")
     assert own[0].abs().argmax().item() / rate < 0.5  # from the track's own first sample, as documented

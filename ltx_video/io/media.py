@@ -186,10 +186,11 @@ def read_audio(
         if stream.duration is not None:
             end = round((_start_seconds(stream) + float(stream.duration * stream.time_base) - origin) * sample_rate)
         limit = None if max_seconds is None else math.ceil(max_seconds * sample_rate)
-        read = 0
+        read, first = 0, True
         for frame in container.decode(stream):
-            if not chunks and not read and frame.time is not None:
+            if first and frame.time is not None:  # the first decoded frame's time: the resampler may hold its samples
                 lead = round((frame.time - origin) * sample_rate)
+            first = False
             for out in resampler.resample(frame):
                 chunks.append(out.to_ndarray())
                 read += chunks[-1].shape[1]
