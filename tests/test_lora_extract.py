@@ -135,6 +135,18 @@ def test_extract_script_and_load_camera_lora_round_trip(tmp_path, capsys):
     plan, _ = pipe.plan_control(keyframes=None, camera=Camera(motion_type="pan_left", speed=1.0), keyframe_interpolation=0.0,
                                 other_conditions=False, num_frames=9, height=64, width=64)
     assert pipe.camera_prompt("a red ball bounces", plan) == "a red ball bounces, the camera pans left"
+    # a second merge added the LoRA again (base + 2x its change), with no way back: refused, the weights unchanged
+    with pytest.raises(ValueError, match="load_camera_lora: the camera LoRA of .* is already merged"):
+        pipe.load_camera_lora(tmp_path / "lora")
+    assert all(torch.equal(merged[name], value) for name, value in pipe.transformer.named_parameters())
+    # a merge unloaded every adapter, the user's own one too, without a word: refused while another is loaded
+    other = tiny_audio_video_pipeline(seed=0)
+    other.load_lora_weights(tmp_path / "lora" / "pytorch_lora_weights.safetensors", adapter_name="style")
+    with pytest.raises(ValueError, match=r"fuse=True unloads every adapter's layers .*\['style'\] are loaded"):
+        other.load_camera_lora(tmp_path / "lora")
+    assert other.get_list_adapters() == {"transformer": ["style"]}
+    other.load_camera_lora(tmp_path / "lora", fuse=False)  # as an adapter beside it
+    assert sorted(other.get_list_adapters()["transformer"]) == ["camera", "style"]
 
 
 def test_extract_script_takes_an_ltx_video_folder_and_refuses_mixed_ones(tmp_path, capsys):

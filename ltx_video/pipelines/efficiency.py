@@ -163,26 +163,40 @@ class EfficiencyMixin:
                              "rounding, keep_fraction > 0 or static activations); this one needs none.")
         return quantize_fp8(self.transformer, policy, calibration=calibration)
 
+    @classmethod
+    def lora_state_dict(cls, pretrained_model_name_or_path_or_dict, **kwargs):
+        """diffusers' ``lora_state_dict``, reading a state dict of peft's keys without the ``transformer.`` prefix
+        (``get_peft_model_state_dict(pipe.transformer)``, as a dict or saved to a file) as the transformer's:
+        diffusers found no key in it and loaded nothing, with only a warning."""
+        loaded = super().lora_state_dict(pretrained_model_name_or_path_or_dict, **kwargs)
+        state, metadata = loaded if kwargs.get("return_lora_metadata") else (loaded, None)
+        if state and all(isinstance(k, str) and "lora" in k for k in state) and not any(
+            k.startswith(("transformer.", "diffusion_model.", "lora_unet", "base_model.")) for k in state
+        ):
+            state = {f"transformer.{k}": v for k, v in state.items()}
+        return (state, metadata) if kwargs.get("return_lora_metadata") else state
+
     def load_lora_weights(self, *args, **kwargs):
-        """diffusers' ``load_lora_weights``, refused on an FP8 transformer (peft cannot wrap its FP8 layers, and a
-        failed load left meta-tensor adapters behind that broke every later call): load and fuse the LoRA on the
-        full-precision model (``fuse_lora()``, ``unload_lora_weights()``), then ``enable_fp8()``. A state dict of
-        peft's keys without the ``transformer.`` prefix (``get_peft_model_state_dict(pipe.transformer)``) is read as
-        the transformer's (diffusers loaded nothing from it, with only an info line)."""
+        """diffusers' ``load_lora_weights``, refused where peft would fail half-way and leave meta-tensor adapters
+        behind that break every later call: on an FP8 transformer (load and fuse the LoRA on the full-precision
+        model, ``fuse_lora()``, ``unload_lora_weights()``, then ``enable_fp8()``) and on key/value projections that
+        ``convert_attention_heads`` pooled (load and fuse the LoRA before converting)."""
         if is_fp8_quantized(self.transformer):
             raise ValueError("load_lora_weights: the transformer is FP8-quantized, and LoRA adapters cannot wrap its "
                              "FP8 layers: load the LoRA on the full-precision model, merge it (pipe.fuse_lora(), "
                              "pipe.unload_lora_weights()), then call pipe.enable_fp8().")
-        args = list(args)
-        given = args[0] if args else kwargs.get("pretrained_model_name_or_path_or_dict")
-        if isinstance(given, dict) and given and all(isinstance(k, str) and "lora" in k for k in given) and not any(
-            k.startswith(("transformer.", "diffusion_model.", "lora_unet", "base_model.")) for k in given
-        ):  # a bare peft state dict (get_peft_model_state_dict): diffusers found no key and loaded nothing, silently
-            given = {f"transformer.{k}": v for k, v in given.items()}
-            if args:
-                args[0] = given
-            else:
-                kwargs["pretrained_model_name_or_path_or_dict"] = given
+        from ltx_video.attention.grouped_query import GroupedProjection
+
+        pooled = {name for name, m in self.transformer.named_modules() if isinstance(m, GroupedProjection)}
+        if pooled:  # read the keys first (a file is read twice, only on a converted model)
+            given = args[0] if args else kwargs.get("pretrained_model_name_or_path_or_dict")
+            options = {k: v for k, v in kwargs.items() if k not in ("adapter_name", "hotswap", "low_cpu_mem_usage")}
+            keys = self.lora_state_dict(dict(given) if isinstance(given, dict) else given, **options)
+            hit = sorted({k.removeprefix("transformer.").split(".lora")[0] for k in keys} & pooled)
+            if hit:
+                raise ValueError(f"load_lora_weights: the LoRA adapts {hit[0]} (and {len(hit) - 1} more), a key/value "
+                                 "projection that convert_attention_heads pooled; peft cannot wrap it. Load and merge "
+                                 "the LoRA (pipe.fuse_lora(), pipe.unload_lora_weights()) before converting.")
         return super().load_lora_weights(*args, **kwargs)
 
     def record_transformer_inputs(self, prompts: str | Sequence[str], **kwargs) -> list[dict]:

@@ -233,16 +233,28 @@ class LoadingMixin:
         phrase into the prompt as the encoder's config says), and the prompt grammar of its
         ``generation_defaults.json`` when it has one. ``fuse=True`` merges the LoRA into the transformer's weights
         (no cost per step; every later call, with a camera or not, runs the fine-tuned model); ``fuse=False`` keeps
-        it as the adapter ``"camera"`` (``disable_lora()`` / ``enable_lora()`` switch it)."""
+        it as the adapter ``"camera"`` (``disable_lora()`` / ``enable_lora()`` switch it). A merge is for good: a
+        second merged camera LoRA is refused (it would add to the first; load the pipeline again to switch), and so
+        is a merge while other adapters are loaded (unloading the camera's layers would take theirs too)."""
         folder = Path(folder)
         weights = folder / "pytorch_lora_weights.safetensors"
         if not weights.is_file() or not (folder / "camera_encoder" / "config.json").is_file():
             raise FileNotFoundError(f"load_camera_lora: {folder} needs pytorch_lora_weights.safetensors and "
                                     "camera_encoder/ (written by scripts/extract_lora.py)")
+        merged = getattr(self.transformer, "_merged_camera_lora", None)
+        if fuse and merged is not None:
+            raise ValueError(f"load_camera_lora: the camera LoRA of {merged} is already merged into the transformer, "
+                             "and a second merge would add to it; load the pipeline again to switch (or pass "
+                             "fuse=False to keep a camera LoRA as an adapter).")
+        others = [name for names in self.get_list_adapters().values() for name in names] if fuse else []
+        if others:
+            raise ValueError(f"load_camera_lora: fuse=True unloads every adapter's layers after the merge, and "
+                             f"{sorted(set(others))} are loaded: pass fuse=False, or load them after the camera LoRA.")
         self.load_lora_weights(weights, adapter_name="camera")
         if fuse:
             self.fuse_lora(adapter_names=["camera"])
             self.unload_lora_weights()  # the merged weights stay, the adapter layers go
+            self.transformer._merged_camera_lora = str(folder)
         from ltx_video.conditioning.camera_controller import CameraMotionEncoder
 
         encoder = CameraMotionEncoder.from_pretrained(folder / "camera_encoder", torch_dtype=self.transformer.dtype)
