@@ -180,3 +180,16 @@ def test_a_lora_on_pooled_key_value_projections_is_refused_before_peft_touches_t
     transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_out.0"], init_lora_weights=False))
     pipe.load_lora_weights(get_peft_model_state_dict(transformer), adapter_name="q")
     assert (pipe(**CALL, generator=gen(0)).frames - before).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("state", [{"lora_foo": torch.tensor(2.0), "lora_bar": torch.tensor(3.0)},
+                                   {"text_encoder.encoder.block.0.layer.0.SelfAttention.q.lora_A.weight": torch.ones(4, 8),
+                                    "text_encoder.encoder.block.0.layer.0.SelfAttention.q.lora_B.weight": torch.ones(8, 4)}])
+def test_keys_for_no_transformer_module_load_nothing_as_in_diffusers(components, state, caplog):
+    """diffusers' own LoRA test (test_logs_info_when_no_lora_keys_found): nothing loaded, a warning, the output
+    unchanged. Reading any key holding "lora" as the transformer's sent them to peft (IndexError, or no module)."""
+    pipe = _fresh(LTXVideoPipeline, components)
+    base = pipe(**CALL, generator=gen(0)).frames
+    pipe.load_lora_weights(state)
+    assert pipe.get_list_adapters() == {}
+    assert torch.equal(pipe(**CALL, generator=gen(0)).frames, base)

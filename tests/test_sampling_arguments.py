@@ -147,3 +147,17 @@ def test_per_interval_guidance_as_an_array_equals_the_list(pipe, as_array):
     expected = run(pipe, guidance_scale=[3.0, 1.0], **intervals)
     given = run(pipe, guidance_scale=as_array([3.0, 1.0]), **intervals)  # failed after the first step
     assert torch.equal(given, expected)
+
+
+def test_a_lowered_start_is_said_only_where_nothing_stands_in_for_the_noise(pipe, caplog):
+    """A video condition at frame 0 puts its own latents in place of the noise (diffusers' LTXConditionPipeline, the
+    video-to-video recipe): the warning that denoising starts from pure noise was logged for it too."""
+    from ltx_video import LTXVideoCondition
+
+    clip = torch.rand(9, 3, 32, 32)
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        run(pipe, denoise_strength=0.5, conditions=[LTXVideoCondition(video=clip, frame_index=0)])
+    assert not [r for r in caplog.records if "schedule starts at sigma" in r.getMessage()]
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        run(pipe, denoise_strength=0.5)
+    assert [r for r in caplog.records if "without `latents` or a condition at frame 0" in r.getMessage()]

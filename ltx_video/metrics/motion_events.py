@@ -56,6 +56,7 @@ __all__ = ["video_motion_events"]
 _MAX_SIDE = 128
 _MIN_THRESHOLD = 0.1
 _COLOUR_TOLERANCE = 0.12
+_FRAGMENT_TOLERANCE = 0.25
 _MIN_CORE_AREA = 4
 _MIN_AREA = 6
 _MIN_AREA_FRACTION = 1e-3
@@ -219,6 +220,7 @@ def _frame_components(frame: np.ndarray, background: np.ndarray, threshold: floa
     small[0] = False
     labels[small[labels]] = 0
     labels = _grow_labels(labels, foreground, steps=h + w)
+    labels = _grow_labels(_merge_fragments(labels, core, foreground, frame), foreground, steps=h + w)
     labels = _grow_labels(labels, known, steps=2)
     components = []
     for label in np.unique(labels[labels > 0]):
@@ -239,6 +241,48 @@ def _frame_components(frame: np.ndarray, background: np.ndarray, threshold: floa
             _Component(float((alpha * xs).sum() / mass), float((alpha * ys).sum() / mass), mass, int(label))
         )
     return components, labels
+
+
+def _touching_labels(labels: np.ndarray, foreground: np.ndarray) -> set[tuple[int, int]]:
+    """Pairs ``(a, b)``, ``a < b``, of labels that are neighbours along a row, a column or a diagonal, or
+    two apart across a foreground pixel no label took (a tie of :func:`_grow_labels`)."""
+    pairs: set[tuple[int, int]] = set()
+    h, w = labels.shape
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0)):
+        a = labels[: h - dy, max(0, -dx) : w - max(0, dx)]
+        b = labels[dy:, max(0, dx) : w + min(0, dx)]
+        keep = np.ones(a.shape, bool)
+        if 2 in (dy, dx):
+            middle = (slice(dy // 2, h - dy // 2), slice(dx // 2, w - dx // 2))
+            keep = foreground[middle] & (labels[middle] == 0)
+        keep &= (a > 0) & (b > 0) & (a != b)
+        for x, y in zip(a[keep], b[keep], strict=True):
+            pairs.add((int(min(x, y)), int(max(x, y))))
+    return pairs
+
+
+def _merge_fragments(labels: np.ndarray, core: np.ndarray, foreground: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """Labels that touch and whose cores' median colours are within ``_FRAGMENT_TOLERANCE`` become one."""
+    pairs = _touching_labels(labels, foreground)
+    if not pairs:
+        return labels
+    ids = {int(label) for pair in pairs for label in pair}
+    colour = {label: np.median(frame[core & (labels == label)], axis=0) for label in ids}
+    root = {label: label for label in ids}
+
+    def find(label: int) -> int:
+        while root[label] != label:
+            label = root[label]
+        return label
+
+    for a, b in sorted(pairs):
+        if np.abs(colour[a] - colour[b]).max() <= _FRAGMENT_TOLERANCE:
+            ra, rb = find(a), find(b)
+            root[max(ra, rb)] = min(ra, rb)
+    lookup = np.arange(labels.max() + 1)
+    for label in ids:
+        lookup[label] = find(label)
+    return lookup[labels]
 
 
 def _foreground_threshold(difference: np.ndarray) -> float:

@@ -32,6 +32,11 @@ def _prompt_list(prompts: str | Sequence[str], argument: str) -> list[str]:
     return list(prompts)
 
 
+#: Key prefixes of a LoRA state dict that name a component (or another format): never read as bare peft keys.
+_COMPONENT_PREFIXES = ("transformer.", "text_encoder.", "vae.", "unet.", "diffusion_model.", "lora_unet",
+                       "lora_te", "base_model.")
+
+
 class EfficiencyMixin:
     """Methods shared by ``LTXVideoPipeline`` and ``LTXAudioVideoPipeline`` (they act on ``self.transformer``
     and, for tiling, on how ``self.vae`` decodes)."""
@@ -170,9 +175,9 @@ class EfficiencyMixin:
         diffusers found no key in it and loaded nothing, with only a warning."""
         loaded = super().lora_state_dict(pretrained_model_name_or_path_or_dict, **kwargs)
         state, metadata = loaded if kwargs.get("return_lora_metadata") else (loaded, None)
-        if state and all(isinstance(k, str) and "lora" in k for k in state) and not any(
-            k.startswith(("transformer.", "diffusion_model.", "lora_unet", "base_model.")) for k in state
-        ):
+        if state and all(isinstance(k, str) and (".lora_A." in k or ".lora_B." in k) for k in state) and not any(
+            k.startswith(_COMPONENT_PREFIXES) for k in state
+        ):  # only peft's module keys: anything else goes on to diffusers' own "no LoRA keys" warning, as there
             state = {f"transformer.{k}": v for k, v in state.items()}
         return (state, metadata) if kwargs.get("return_lora_metadata") else state
 

@@ -301,7 +301,8 @@ class LTXVideoPipeline(
         )
         timesteps, sigmas = schedule.settle_schedule(
             timesteps, sigmas, scheduler=self.scheduler, num_inference_steps=num_inference_steps,
-            denoise_strength=denoise_strength, generates_audio=generates_audio, has_latents=latents is not None,
+            denoise_strength=denoise_strength, generates_audio=generates_audio,
+            has_latents=latents is not None or any(frame == 0 for _, frame, _ in cond_media),  # frame 0: its latents
         )
         guidance = denoising.guidance_schedule(
             timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,

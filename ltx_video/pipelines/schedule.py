@@ -94,7 +94,8 @@ def settle_schedule(timesteps: torch.Tensor, sigmas: torch.Tensor, *, scheduler,
         )
     if not has_latents and float(sigmas[0]) < 1.0:
         logger.warning(
-            "The schedule starts at sigma %.3f < 1 without `latents`: denoising starts from pure noise at a "
-            "lower noise level. Pass `latents` (e.g. a first pass) to refine them.", float(sigmas[0])
+            "The schedule starts at sigma %.3f < 1 without `latents` or a condition at frame 0: denoising starts "
+            "from pure noise at a lower noise level. Pass `latents` (e.g. a first pass) to refine them.",
+            float(sigmas[0])
         )
     return timesteps, sigmas
