@@ -302,8 +302,9 @@ ATTENTION_SETTINGS = (  # (label, the parts' attention, dense_steps): how each p
 )
 
 
-def gpu_table(parts: dict, steps: int = 30, refine_steps: int = 3, passes: int = 2) -> str:
-    """Each path's whole 4K x 257 run composed from its measured parts: ``passes`` model passes per step; under
+def gpu_table(parts: dict, steps: int = 30, refine_steps: int = 3, passes: int = 2, refine_passes: int = 1) -> str:
+    """Each path's whole 4K x 257 run composed from its measured parts: ``passes`` model passes per step,
+    ``refine_passes`` per refinement step (1: ``refine_guidance_scale=1.0``, the 4K mode's default, runs no CFG); under
     block-sparse attention the first ``dense_steps`` of each run (as ``EfficientAttentionConfig.dense_step_count``
     rounds them) take the SDPA pass's time. The passes themselves keep the default dense first block."""
     from ltx_video.attention.backends import EfficientAttentionConfig
@@ -311,12 +312,13 @@ def gpu_table(parts: dict, steps: int = 30, refine_steps: int = 3, passes: int =
     def t(key):
         return parts[key]["seconds"] if key in parts else float("nan")
 
-    def run(attention: str, dense_steps: float, grid: str, count: int) -> float:
+    def run(attention: str, dense_steps: float, grid: str, count: int, passes: int = passes) -> float:
         dense = EfficientAttentionConfig(dense_steps=dense_steps).dense_step_count(count) if dense_steps else 0
         return passes * (dense * t(f"sdpa {grid}") + (count - dense) * t(f"{attention} {grid}"))
 
     decode = t("decode 257")
-    lines = [f"Composed: {steps} steps (refinement {refine_steps}) x {passes} passes (CFG), each pass timed once.", "",
+    lines = [f"Composed: {steps} steps x {passes} passes (CFG), refinement {refine_steps} steps x {refine_passes} "
+             "pass(es), each pass timed once.", "",
              "| path | attention | transformer (s) | transformer speed-up vs 32x SDPA | upsample + decode (s) | total (s) |",
              "|---|---|---|---|---|---|"]
     base = run("sdpa", 0.0, "3840x2176", steps)
@@ -324,7 +326,7 @@ def gpu_table(parts: dict, steps: int = 30, refine_steps: int = 3, passes: int =
         rows = [
             ("LTX-Video VAE (32x), every step at 4K", run(attention, dense_steps, "3840x2176", steps), decode),
             ("latent upsampler: 1920x1088 pass, x2, refinement at 4K",
-             run(attention, dense_steps, "1920x1088", steps) + run(attention, dense_steps, "3840x2176", refine_steps),
+             run(attention, dense_steps, "1920x1088", steps) + run(attention, dense_steps, "3840x2176", refine_steps, refine_passes),
              t("upsampler") + decode),
             ("HierarchicalVAE (64x), every step at 4K", run(attention, dense_steps, "1920x1088", steps), None),
         ]

@@ -2,13 +2,16 @@
 
     python scripts/validate_memory_plan.py            # transformer steps and VAE decodes (about 2 minutes on CPU)
     python scripts/validate_memory_plan.py --no-vae   # transformer steps only
+    python scripts/validate_memory_plan.py --vae-only # VAE decodes only
 
 Each transformer case builds a random-weight ``LTXVideoTransformer3DModel`` and runs one forward with the
 batch a denoising step uses (videos x guidance passes) counting live tensor storages
 (``ltx_video.utils.memory.LiveTensorBytes``, parameters included, as ``torch.cuda.max_memory_allocated`` counts them); on CUDA
 the allocator's peak is read instead. Each VAE
-case decodes random latents with the LTX-Video 0.9.5+ decoder (random weights), untiled and with diffusers'
-spatial tiling at a small tile. Prints predicted, measured and the relative error of each.
+case decodes random latents with the LTX-Video 0.9.5+ decoder (random weights), untiled, with diffusers'
+spatial tiling at a small tile, and with this library's ``tiled_decode`` (the ``TilingConfig`` that
+``ltx-video plan --vae-tiling`` and ``pipe.enable_vae_tiling`` use, output on the decoding device). Prints
+predicted, measured and the relative error of each.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ VAE_DECODER = dict(
 )
 # (latent frames, rows, columns, tile in pixels or None)
 VAE_CASES = [(2, 2, 2, None), (3, 3, 4, None), (3, 4, 4, 64), (2, 6, 4, 96), (3, 6, 8, 128)]
+# (latent frames, rows, columns, TilingConfig's tile_size, tile_overlap, tile_frames, frame_overlap): tiled_decode
+TILED_DECODE_CASES = [(3, 4, 4, 64, 32, 8, 0), (4, 4, 6, 96, 32, 16, 8)]
 
 
 def measure(fn, module: torch.nn.Module, device: str, inputs=()) -> int:
@@ -115,20 +120,39 @@ def vae_case(vae, frames, rows, cols, tile, device) -> dict:
     return {"case": f"VAE decode: {label}", "predicted": plan.vae_decode, "measured": measured}
 
 
+def tiled_decode_case(vae, frames, rows, cols, tile, overlap, tile_frames, frame_overlap, device) -> dict:
+    from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
+    from ltx_video.utils.memory import estimate_memory
+
+    vae.disable_tiling()
+    tiling = TilingConfig(tile_size=tile, tile_overlap=overlap, tile_frames=tile_frames, frame_overlap=frame_overlap)
+    latents, temb = torch.randn(1, 128, frames, rows, cols, device=device), torch.tensor([0.05], device=device)
+    measured = measure(lambda: tiled_decode(lambda z: vae.decode(z, temb=temb).sample, latents, tiling, spatial_ratio=32,
+                                            temporal_ratio=8), vae, device, [latents, temb])
+    measured -= sum(p.numel() * p.element_size() for p in vae.parameters())
+    pixel_frames = (frames - 1) * 8 + 1
+    plan = estimate_memory({}, rows * 32, cols * 32, pixel_frames, dtype=torch.float32, vae_tiling=tiling)
+    label = f"{cols * 32} x {rows * 32} x {pixel_frames}, tiled_decode {tile}/{overlap} px, {tile_frames}/{frame_overlap} frames"
+    return {"case": f"VAE decode: {label}", "predicted": plan.vae_decode, "measured": measured}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--no-vae", action="store_true", help="skip the VAE cases (the decoder takes ~20 s to build)")
+    sections = parser.add_mutually_exclusive_group()
+    sections.add_argument("--no-vae", action="store_true", help="skip the VAE cases (the decoder takes ~20 s to build)")
+    sections.add_argument("--vae-only", action="store_true", help="only the VAE cases")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     if args.device == "cuda":  # the first call on a GPU also allocates cuBLAS's workspace: keep it out of the rows
         transformer_case(*TRANSFORMER_CASES[0], device=args.device)
-    rows = [transformer_case(*case, device=args.device) for case in TRANSFORMER_CASES]
+    rows = [] if args.vae_only else [transformer_case(*case, device=args.device) for case in TRANSFORMER_CASES]
     if not args.no_vae:
         from diffusers import AutoencoderKLLTXVideo
 
         vae = AutoencoderKLLTXVideo(**VAE_DECODER).to(args.device).eval()
         rows += [vae_case(vae, *case, device=args.device) for case in VAE_CASES]
+        rows += [tiled_decode_case(vae, *case, device=args.device) for case in TILED_DECODE_CASES]
     print("| case | predicted (MiB) | measured (MiB) | error |\n|---|---|---|---|")
     for row in rows:
         error = row["predicted"] / row["measured"] - 1

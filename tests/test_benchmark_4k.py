@@ -39,11 +39,12 @@ def test_paths_are_composed_from_their_parts():
     direct, upsampler = "LTX-Video VAE (32x), every step at 4K", "latent upsampler: 1920x1088 pass, x2, refinement at 4K"
     hierarchical = "HierarchicalVAE (64x), every step at 4K"
     assert _row(table, direct, sdpa)[2:] == ["2,400", "1.0x", "25.0", "2,425"]  # 30 x 2 x 40 s, + the decode
-    assert _row(table, upsampler, sdpa)[2:] == ["420", "5.7x", "25.6", "446"]  # 30 x 2 x 3 + 3 x 2 x 40; 0.6 + 25
+    # refinement runs no CFG by default (refine_guidance_scale=1.0): 1 pass; counted as 2, this row read 420 and 446
+    assert _row(table, upsampler, sdpa)[2:] == ["300", "8.0x", "25.6", "326"]  # 30 x 2 x 3 + 3 x 1 x 40; 0.6 + 25
     # the defaults run the first 6 of 30 steps (1 of 3 refinement steps) dense: 2 (6 x 40 + 24 x 16) = 1248
     assert _row(table, direct, defaults)[2:] == ["1,248", "1.9x", "25.0", "1,273"]
-    # 2 (6 x 3 + 24 x 1.5) + 2 (1 x 40 + 2 x 16) = 108 + 144
-    assert _row(table, upsampler, defaults)[2:] == ["252", "9.5x", "25.6", "278"]
+    # 2 (6 x 3 + 24 x 1.5) + 1 (1 x 40 + 2 x 16) = 108 + 72
+    assert _row(table, upsampler, defaults)[2:] == ["180", "13.3x", "25.6", "206"]
     assert _row(table, hierarchical, every)[2:] == ["90", "26.7x", "not measured", ""]  # no real-size decoder
     assert "| decode 257 |  | 25.000 | 1.00 | 2.00 |" in table
 

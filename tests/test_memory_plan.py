@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from diffusers import LTXVideoTransformer3DModel
@@ -102,7 +103,13 @@ def test_sizes_are_padded_and_terms_scale():
     [(dict(height=0), "height"), (dict(attention="flash3"), "attention"), (dict(dtype=torch.int8), "dtype"),
      (dict(guidance_passes=0), "guidance_passes"), (dict(batch_size=1.5), "batch_size"),
      (dict(vae_tile=16), "`vae_tile` must be at least 32"), (dict(vae_tile_stride=-64, vae_tiling=True), "vae_tile_stride"),
-     (dict(vae_tile_stride=16, vae_tiling=True), "vae_tile_stride"), (dict(max_sequence_length=0), "max_sequence_length")],
+     (dict(vae_tile_stride=16, vae_tiling=True), "vae_tile_stride"), (dict(max_sequence_length=0), "max_sequence_length"),
+     # each of these was planned silently: "no" as tiling, a tiling enable_vae_tiling refuses, FP8 as a compute
+     # dtype, a 48-px tile (diffusers decodes whole 32-px cells) and a stride past its tile
+     (dict(vae_tiling="no"), "`vae_tiling` must be False, True"),
+     (dict(vae_tiling=TilingConfig(tile_size=100, tile_overlap=10)), "`vae_tiling`: TilingConfig.tile_size"),
+     (dict(dtype=torch.float8_e4m3fn), "`dtype` must be one of"), (dict(vae_tile=48, vae_tiling=True), "multiple of 32"),
+     (dict(vae_tile_stride=600, vae_tiling=True), r"`vae_tile_stride` must be in \[32, vae_tile=512\] px")],
 )
 def test_bad_arguments_name_themselves(kwargs, message):
     args = {**dict(height=64, width=64, num_frames=9), **kwargs}
@@ -125,15 +132,17 @@ def test_plan_command_prints_the_estimate(capsys, tmp_path):
     assert PLAN_ATTENTION == ATTENTION_MODES
     assert main(["plan", "--model", "13b", "--height", "1088", "--width", "1920", "--num-frames", "257"]) == 0
     out = capsys.readouterr().out  # the decode 'generate' runs: untiled (diffusers' tiling was planned, never run)
-    assert str(estimate_memory(LTX_VIDEO_13B, 1088, 1920, 257, vae_tiling=False)) in out and "VAE decode untiled" in out
-    assert main(["plan", "--model", "13b", "--height", "1088", "--width", "1920", "--num-frames", "257", "--vae-tiling"]) == 0
+    assert "VAE decode untiled" in out  # and in the dtype 'generate' loads the model in without --dtype (was bf16)
+    assert str(estimate_memory(LTX_VIDEO_13B, 1088, 1920, 257, vae_tiling=False, dtype=torch.float32)) in out
+    assert main(["plan", "--model", "13b", "--height", "1088", "--width", "1920", "--num-frames", "257", "--vae-tiling",
+                 "--dtype", "bfloat16"]) == 0
     assert str(estimate_memory(LTX_VIDEO_13B, 1088, 1920, 257, vae_tiling=TilingConfig())) in capsys.readouterr().out
     config = "ltxv-2b-0.9.8-distilled-fp8"  # a shipped config, by name
     assert main(["plan", "--model", str(config)]) == 0  # size and FP8 from the config
     assert str(estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, fp8=True, vae_tiling=False)) in capsys.readouterr().out
     LTXVideoTransformer3DModel(**small_config()).save_config(tmp_path / "transformer")  # a diffusers folder
     assert main(["plan", "--model", str(tmp_path), "--height", "64", "--width", "64", "--num-frames", "9"]) == 0
-    assert str(estimate_memory(small_config(), 64, 64, 9, vae_tiling=False)) in capsys.readouterr().out
+    assert str(estimate_memory(small_config(), 64, 64, 9, vae_tiling=False, dtype=torch.float32)) in capsys.readouterr().out
     assert main(["plan", "--model", str(tmp_path / "missing")]) == 2
     assert "--model must be" in capsys.readouterr().err
 
@@ -163,5 +172,73 @@ def test_the_default_plan_is_the_untiled_decode_a_call_runs_and_small_tiles_plan
     # the default planned diffusers' tiling (4.61 GiB at 1080p), which no call runs by default (17.42 GiB)
     assert estimate_memory(LTX_VIDEO_2B, 1088, 1920, 121) == estimate_memory(LTX_VIDEO_2B, 1088, 1920, 121,
                                                                                vae_tiling=False)
-    for tile in (32, 33, 36):  # "range() arg 3 must not be zero": a default stride of 7/8 tile under one cell
-        assert estimate_memory(LTX_VIDEO_2B, 256, 256, 9, vae_tiling=True, vae_tile=tile).vae_decode > 0
+    # "range() arg 3 must not be zero": a default stride of 7/8 tile under one cell (33 and 36 px are now refused)
+    assert estimate_memory(LTX_VIDEO_2B, 256, 256, 9, vae_tiling=True, vae_tile=32).vae_decode > 0
+
+
+def test_config_keys_patches_and_text_follow_the_model_and_the_pipelines():
+    # an unknown key raised TypeError (from_pretrained drops it); patch_size was ignored (4x the tokens at 2);
+    # the text default was 128 tokens where the pipelines encode 256
+    base = estimate_memory(LTX_VIDEO_2B, 704, 1216, 121)
+    assert estimate_memory({**LTX_VIDEO_2B, "a_key_from_a_newer_diffusers": 1}, 704, 1216, 121) == base
+    patched = estimate_memory({**LTX_VIDEO_2B, "patch_size": 2}, 704, 1216, 121, max_sequence_length=1)
+    unpatched = estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, max_sequence_length=1)
+    video_units = 2 * 2048 * (12.3 * 2 + 2 * 4)  # bytes per token of one step's activations, two passes
+    assert unpatched.activations - patched.activations == pytest.approx((22 * 38 - 11 * 19) * 16 * video_units, rel=1e-4)
+    assert base == estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, max_sequence_length=256)
+
+
+def test_postprocess_is_diffusers_bit_for_bit_without_copying_the_video():
+    # diffusers' postprocess_video denormalised out of place: the pipelines' whole-call peak was 3x the decoded
+    # float32 video (72 GiB at 4K x 257 with tiled decoding, where the plan says 25.6)
+    from diffusers.video_processor import VideoProcessor
+
+    from ltx_video.pipelines.postprocess import postprocess_video
+
+    processor = VideoProcessor(vae_scale_factor=32)
+    video = torch.randn(2, 3, 9, 32, 48, generator=torch.Generator("cpu").manual_seed(0)) * 1.5
+    for dtype in (torch.float32, torch.bfloat16):
+        for output_type in ("np", "pt", "pil"):
+            expected = processor.postprocess_video(video.to(dtype), output_type=output_type)
+            decoded = video.to(dtype)
+            with LiveTensorBytes([decoded]) as tracker:
+                got = postprocess_video(processor, decoded, output_type)
+            if output_type == "pt":
+                assert torch.equal(got, expected) and got.dtype == expected.dtype and got.is_contiguous()
+                assert tracker.peak == decoded.nbytes  # the stacked result only
+            elif output_type == "np":
+                assert np.array_equal(got, expected) and got.dtype == expected.dtype
+            else:
+                assert all(np.array_equal(np.asarray(a), np.asarray(b)) for v, w in zip(got, expected, strict=True)
+                           for a, b in zip(v, w, strict=True))
+            # "pt": the stacked result; "np" and "pil": nothing in float32, and diffusers' own float32 cast of 16-bit
+            # frames (pt_to_numpy casts after its .cpu(): host memory when decoding on a GPU)
+            allowed = {"pt": decoded.nbytes}.get(output_type, 0 if dtype == torch.float32 else 2 * decoded.nbytes)
+            assert tracker.peak <= allowed, (dtype, output_type, tracker.peak)
+
+
+def test_plan_command_reads_folders_as_diffusers_does_and_says_what_it_planned(capsys, tmp_path):
+    from argparse import Namespace
+
+    from ltx_video.cli import build_parser, main
+    from ltx_video.cli.plan import run_plan
+
+    LTXVideoTransformer3DModel(**small_config()).save_config(tmp_path / "transformer")
+    config_file = tmp_path / "transformer" / "config.json"
+    config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "a_newer_key": 1}))
+    size = ["--height", "64", "--width", "64", "--num-frames", "9"]
+    assert main(["plan", "--model", str(tmp_path), *size]) == 0  # was TypeError: unexpected keyword argument
+    assert str(estimate_memory(small_config(), 64, 64, 9, dtype=torch.float32)) in capsys.readouterr().out
+    config_file.write_text("{not json")
+    assert main(["plan", "--model", str(tmp_path), *size]) == 2  # was a JSONDecodeError naming no file
+    assert f"{config_file} is not valid JSON" in capsys.readouterr().err
+    assert main(["plan", "--vae-tiling", "--no-vae-tiling"]) == 2  # the first one was silently dropped
+    assert "cannot be combined" in capsys.readouterr().err
+    assert main(["plan", "--height", "100", "--width", "50", "--num-frames", "10"]) == 0  # planned 64 x 128 x 17 silently
+    assert "50 x 100 x 10 (padded to 64 x 128 x 17, as the pipelines pad)" in capsys.readouterr().out
+    # the plan read bfloat16 where 'generate --model' without --dtype loads float32: mirrored, and said when not
+    args = build_parser().parse_args(["plan"])
+    assert str(estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, dtype=torch.float32)) in run_plan(args)
+    assert "generate loads this model in float32 without --dtype" in run_plan(Namespace(
+        **{**vars(args), "dtype": "bfloat16"}))
+    assert "generate loads" not in run_plan(Namespace(**{**vars(args), "model": "ltxv-13b-0.9.8-dev"}))  # bf16 config

@@ -309,8 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--batch-size", type=_positive_int, default=1, metavar="N", help="videos (default: 1)")
     plan.add_argument("--guidance-passes", type=_positive_int, default=2, metavar="N",
                       help="model passes per step: 2 with CFG (default), 3 with STG too, 1 without guidance")
-    plan.add_argument("--max-sequence-length", type=_positive_int, metavar="TOKENS", help="text tokens (default: 128)")
-    plan.add_argument("--dtype", choices=DTYPES, default="bfloat16", help="default: bfloat16")
+    plan.add_argument("--max-sequence-length", type=_positive_int, metavar="TOKENS", help="text tokens (default: 256)")
+    plan.add_argument("--dtype", choices=DTYPES, help="default: the dtype 'generate' loads the model in (float32, "
+                      "or a YAML config's precision)")
     plan.add_argument("--attention", choices=PLAN_ATTENTION, default="sdpa",
                       help="sdpa (fused kernels), math (N x N scores), ltx_chunked, ltx_block_sparse (default: sdpa)")
     plan.add_argument("--fp8", action="store_true", help="FP8 transformer-block weights")

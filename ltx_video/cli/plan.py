@@ -3,6 +3,9 @@
 The transformer comes from ``--model``: ``2b`` or ``13b`` (LTX-Video 0.9.x), an LTX-Video YAML config (a file, or
 a shipped config's name such as ``ltxv-13b-0.9.8-dev``; its checkpoint name says which, and ``-fp8`` configs plan FP8 weights), or a diffusers-format
 folder (its ``transformer/config.json``). Only that JSON is read; no weights are loaded.
+
+The dtype mirrors ``generate``'s: without ``--dtype``, float32, or a YAML config's precision (bfloat16 for its
+bfloat16, mixed_precision and float8_e4m3fn). Sizes are padded as the pipelines pad them, and the header says so.
 """
 
 from __future__ import annotations
@@ -15,6 +18,40 @@ from ltx_video.cli import CLIError, vae_compression
 __all__ = ["run_plan"]
 
 
+def _model_path(model: str) -> Path:
+    """``--model`` as a path: a shipped config's file for its name, else the path given."""
+    from ltx_video.configs import config_path
+
+    path = Path(model)
+    try:
+        return config_path(model) if not path.is_dir() else path
+    except FileNotFoundError:
+        return path
+
+
+def _yaml_model(model: str) -> Path | None:
+    path = _model_path(model)
+    return path if path.suffix in (".yaml", ".yml") and path.is_file() and model.lower() not in ("2b", "13b") else None
+
+
+def generate_dtype(model: str) -> str:
+    """The dtype 'generate' loads ``model`` in without --dtype (cli/generate.py ``check_inputs``): a YAML config's
+    precision (bfloat16 for bfloat16, mixed_precision and float8_e4m3fn), else float32."""
+    path = _yaml_model(model)
+    if path is None:
+        return "float32"
+    precision = next((line.split(":", 1)[1].split("#")[0].strip().strip("\"'") for line in path.read_text().splitlines()
+                      if line.startswith("precision:")), None)
+    return "float32" if precision in (None, "", "float32") else "bfloat16"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:  # a bare "Expecting value: line 1 column 1" named no file
+        raise CLIError(f"--model: {path} is not valid JSON ({error})") from None
+
+
 def transformer_config(model: str) -> tuple[dict, bool]:
     """(transformer config, whether the model is an FP8 config) for ``--model``."""
     from ltx_video.utils.presets import LTX_VIDEO_2B, LTX_VIDEO_13B
@@ -22,14 +59,8 @@ def transformer_config(model: str) -> tuple[dict, bool]:
     presets = {"2b": LTX_VIDEO_2B, "13b": LTX_VIDEO_13B}
     if model.lower() in presets:
         return presets[model.lower()], False
-    from ltx_video.configs import config_path
-
-    path = Path(model)
-    try:
-        path = config_path(model) if not path.is_dir() else path
-    except FileNotFoundError:
-        pass
-    if path.suffix in (".yaml", ".yml") and path.is_file():
+    path = _model_path(model)
+    if _yaml_model(model) is not None:
         text = path.read_text()
         checkpoint = next((line.split(":", 1)[1].strip() for line in text.splitlines()
                            if line.strip().startswith("checkpoint_path:")), path.name)
@@ -40,13 +71,17 @@ def transformer_config(model: str) -> tuple[dict, bool]:
                        "pass --model 2b or --model 13b")
     config_file = path / "transformer" / "config.json"
     if path.is_dir() and config_file.is_file():
-        return json.loads(config_file.read_text()), False
+        return _read_json(config_file), False
     raise CLIError(f"--model must be 2b, 13b, an LTX-Video YAML config or a diffusers folder with "
                    f"transformer/config.json; got {model!r}")
 
 
 def run_plan(args) -> str:
+    if args.vae_tiling and args.no_vae_tiling:  # the last one silently won
+        raise CLIError("--vae-tiling and --no-vae-tiling cannot be combined: pass one")
     config, fp8 = transformer_config(args.model)  # a bad --model refused before torch loads
+    default_dtype = generate_dtype(args.model)
+    dtype = args.dtype or default_dtype
     import torch
 
     from ltx_video.models.autoencoders.tiling import TilingConfig
@@ -56,14 +91,18 @@ def run_plan(args) -> str:
         raise CLIError(f"--model: the planner knows LTXVideoTransformer3DModel, not {config['_class_name']}")
     estimate = estimate_memory(
         config, args.height, args.width, args.num_frames, batch_size=args.batch_size,
-        dtype=getattr(torch, args.dtype), attention=args.attention, fp8=args.fp8 or fp8,
+        dtype=getattr(torch, dtype), attention=args.attention, fp8=args.fp8 or fp8,
         vae_tiling=TilingConfig() if args.vae_tiling else False, guidance_passes=args.guidance_passes,
         max_sequence_length=args.max_sequence_length,
     )
     decode = "tiled as 'generate --vae-tiling'" if args.vae_tiling else "untiled, as 'generate' without --vae-tiling"
-    return (f"{args.model}: {args.width} x {args.height} x {args.num_frames}, batch {args.batch_size}, "
-            f"{args.dtype}{', FP8 weights' if args.fp8 or fp8 else ''}, attention {args.attention}, VAE decode "
-            f"{decode}\n{estimate}{_vae_note(args.model)}")
+    size = (-(-args.width // 32) * 32, -(-args.height // 32) * 32, (args.num_frames - 1 + 7) // 8 * 8 + 1)
+    padded = "" if size == (args.width, args.height, args.num_frames) else " (padded to {} x {} x {}, as the pipelines pad)"
+    dtype_note = (f" (generate loads this model in {default_dtype} without --dtype: plan with --dtype {default_dtype})"
+                  if dtype != default_dtype else "")
+    return (f"{args.model}: {args.width} x {args.height} x {args.num_frames}{padded.format(*size)}, batch "
+            f"{args.batch_size}, {dtype}{dtype_note}{', FP8 weights' if args.fp8 or fp8 else ''}, attention "
+            f"{args.attention}, VAE decode {decode}\n{estimate}{_vae_note(args.model)}")
 
 
 # LTX-Video 0.9.5-0.9.8's decoder, the one whose activations the planner's VAE figures model
@@ -89,6 +128,7 @@ def _vae_note(model: str) -> str:
     config_file = Path(model) / "vae" / "config.json"
     if not config_file.is_file():
         return ""
+    _read_json(config_file)  # vae_compression's own read would not name the file
     kind, spatial, temporal = vae_compression(Path(model))
     if kind != "AutoencoderKLLTXVideo":
         raise CLIError(f"--model: the planner models LTX-Video's VAE (AutoencoderKLLTXVideo, 32x); this folder's vae "
@@ -96,7 +136,7 @@ def _vae_note(model: str) -> str:
     if (spatial, temporal) != (32, 8):
         raise CLIError(f"--model: the planner counts tokens for LTX-Video's 32x / 8-frame VAE; this folder's vae "
                        f"compresses {spatial}x / {temporal} frames, which it does not model")
-    config = _vae_config(json.loads(config_file.read_text()))
+    config = _vae_config(_read_json(config_file))
     differ = [key for key, value in LTX_DECODER.items()
               if (list(config[key]) if isinstance(value, list) else config[key]) != value]
     if differ:

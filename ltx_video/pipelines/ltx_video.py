@@ -405,7 +405,9 @@ class LTXVideoPipeline(
             video_latents, decode_timestep=decode_timestep, decode_noise_scale=decode_noise_scale,
             tone_map_compression_ratio=tone_map_compression_ratio, generator=generator, dtype=plan.prompt_embeds.dtype,
         )
-        return self.video_processor.postprocess_video(plan.padding.crop(decoded), output_type=output_type)
+        from ltx_video.pipelines.postprocess import postprocess_video
+
+        return postprocess_video(self.video_processor, plan.padding.crop(decoded), output_type)  # no device copy
 
     def generate_multiscale(self, **kwargs) -> LTXPipelineOutput | tuple:
         """LTX-Video 0.9.8's multi-scale generation (see :func:`ltx_video.pipelines.multiscale.generate_multiscale`)."""

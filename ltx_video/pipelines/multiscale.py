@@ -230,5 +230,7 @@ def generate_multiscale(
         frames.float(), size=(padding.padded_height, padding.padded_width), mode="bilinear", align_corners=False
     )
     video = frames.unflatten(0, (-1, num_frames)).transpose(1, 2)
-    video = pipe.video_processor.postprocess_video(padding.crop(video), output_type=output_type)
+    from ltx_video.pipelines.postprocess import postprocess_video
+
+    video = postprocess_video(pipe.video_processor, padding.crop(video), output_type)  # in place: no device copy
     return LTXPipelineOutput(frames=video) if return_dict else (video,)

@@ -17,9 +17,13 @@ passes, N: video tokens, D: model width):
   its peak (its last stages run at H/4 x W/4 with 128 channels); diffusers' tiling
   (``vae.enable_tiling()``) decodes 512 x 512 tiles over all frames and keeps the decoded tiles until it
   blends them, which the estimate follows tile by tile. With a :class:`TilingConfig` (this library's
-  ``tiled_decode``), the peak is one tile's activations, about 6 more float32 values per tile pixel-frame for
-  the weighted tile, and the float32 output buffer (3 values per pixel-frame) unless it lives on another
-  device (``output_device``).
+  ``tiled_decode``), the peak is the largest tile's activations (the tiles as ``tiled_decode`` spreads them), about
+  6 more float32 values per tile pixel-frame for the weighted tile, and the float32 output buffer (3 values per
+  pixel-frame) unless it lives on another device (``output_device``). On the CPU in float32 this reads 9-15 % high
+  (the weighted copy is made after the decoder's activations are freed); on an H200 in bfloat16 it was within
+  3 % low of the measured 4K decodes, so the term is kept. The pipelines' postprocess denormalises the buffer in place (:mod:`ltx_video.pipelines.postprocess`), so
+  the call's peak is the decode's (``output_type="pt"`` holds its stacked result beside the buffer: one more
+  output-sized copy).
 
 The coefficients were measured on the CPU with PyTorch's memory tracker and are checked against
 measured peaks at scaled-down configs by ``scripts/validate_memory_plan.py`` (docs/benchmarks.md lists
@@ -33,7 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ltx_video.models.autoencoders.tiling import TilingConfig
+from ltx_video.models.autoencoders.tiling import TilingConfig, tile_spans
 from ltx_video.utils.presets import LTX_VIDEO_2B, LTX_VIDEO_13B
 
 __all__ = [
@@ -41,6 +45,7 @@ __all__ = [
 ]
 
 ATTENTION_MODES = ("sdpa", "math", "ltx_chunked", "ltx_block_sparse")
+COMPUTE_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
 BLOCK_UNITS = 12.3  # hidden-state-sized tensors alive at the peak inside a block (measured; see module doc)
 ROPE_FLOAT32_UNITS = 2  # cos and sin tables, float32
@@ -74,6 +79,17 @@ def _tiled_decode_values(height: int, width: int, tile: int, stride: int) -> flo
     return max(peak, kept + 2 * blended)
 
 
+def _largest_tile(tiling: TilingConfig, frames: int, height: int, width: int) -> tuple[int, int]:
+    """(pixel frames, pixels) of the largest tile ``tiled_decode`` decodes: its spans, evenly spread, can be
+    smaller than ``tile_size`` / ``tile_frames``."""
+    def largest(length: int, tile: int, overlap: int) -> int:
+        return max(end - start for start, end in tile_spans(length, tile, overlap))
+
+    cells = tiling.tile_size // 32, tiling.tile_overlap // 32
+    latent_frames = largest((frames - 1) // 8 + 1, tiling.tile_frames // 8 + 1, tiling.frame_overlap // 8 + 1)
+    return (latent_frames - 1) * 8 + 1, largest(height // 32, *cells) * 32 * largest(width // 32, *cells) * 32
+
+
 @dataclass(frozen=True)
 class MemoryEstimate:
     """Predicted peak bytes. ``weights + activations + attention`` is one transformer step;
@@ -96,11 +112,22 @@ class MemoryEstimate:
         return "\n".join(f"{name:<24}{value / 2**30:9.2f} GiB" for name, value in rows)
 
 
+def _init_config(config: dict) -> dict:
+    """The keys ``LTXVideoTransformer3DModel.__init__`` takes: a saved config with a key this diffusers does not know
+    loads with ``from_pretrained`` (diffusers drops it), so the plan drops it too rather than fail."""
+    import inspect
+
+    from diffusers import LTXVideoTransformer3DModel
+
+    parameters = inspect.signature(LTXVideoTransformer3DModel.__init__).parameters
+    return {key: value for key, value in config.items() if key in parameters and key != "self"}
+
+
 def _transformer_weight_bytes(config: dict, dtype: torch.dtype, fp8: bool) -> int:
     from diffusers import LTXVideoTransformer3DModel
 
     with torch.device("meta"):
-        model = LTXVideoTransformer3DModel(**config)
+        model = LTXVideoTransformer3DModel(**_init_config(config))
     size = torch.finfo(dtype).bits // 8
     total = sum(p.numel() for p in model.parameters()) * size
     if fp8:
@@ -137,7 +164,7 @@ def estimate_memory(
     ``transformer_config`` (a dict, a diffusers ``config`` or :data:`LTX_VIDEO_2B` / :data:`LTX_VIDEO_13B`).
 
     ``guidance_passes``: model passes per step (2 with classifier-free guidance, 3 with STG as well, 1
-    without). ``max_sequence_length``: text tokens (the config's, else 128). ``vae_tiling``: False (the default) is
+    without). ``max_sequence_length``: text tokens (the config's, else 256, the pipelines' default). ``vae_tiling``: False (the default) is
     the untiled decode a pipeline call and ``ltx-video plan`` run; True is diffusers' tiling
     (``pipe.vae.enable_tiling()``), with ``vae_tile`` / ``vae_tile_stride`` its ``tile_sample_min_height`` and
     ``tile_sample_stride_height`` (the same for widths; diffusers' defaults 512 and 448; the stride defaults to 7/8
@@ -151,17 +178,26 @@ def estimate_memory(
     for name, value in (("height", height), ("width", width), ("num_frames", num_frames),
                         ("batch_size", batch_size), ("guidance_passes", guidance_passes), ("vae_tile", vae_tile)):
         _check(name, value)
-    if vae_tile < 32:
-        raise ValueError(f"`vae_tile` must be at least 32 px (one latent cell of LTX-Video's VAE), got {vae_tile}.")
+    if vae_tile < 32 or vae_tile % 32:  # diffusers tiles whole latent cells: 48 px decoded as 32
+        raise ValueError(f"`vae_tile` must be at least 32 px and a multiple of 32 (LTX-Video's VAE cell), got {vae_tile}.")
     if vae_tile_stride is not None:
         _check("vae_tile_stride", vae_tile_stride, 32)
+        if vae_tile_stride > vae_tile:  # a stride past the tile leaves gaps undecoded
+            raise ValueError(f"`vae_tile_stride` must be in [32, vae_tile={vae_tile}] px, got {vae_tile_stride}.")
+    if not isinstance(vae_tiling, (bool, TilingConfig)):  # "no" is truthy: it was planned as tiling
+        raise ValueError(f"`vae_tiling` must be False, True (diffusers' tiling) or a TilingConfig, got {vae_tiling!r}.")
+    if isinstance(vae_tiling, TilingConfig):
+        try:
+            vae_tiling.check(32, 8)  # as enable_vae_tiling checks it against LTX-Video's VAE
+        except ValueError as error:
+            raise ValueError(f"`vae_tiling`: {error}") from None
     if max_sequence_length is not None:
         _check("max_sequence_length", max_sequence_length)
     if attention not in ATTENTION_MODES:
         raise ValueError(f"`attention` must be one of {ATTENTION_MODES}, got {attention!r}.")
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}.")
-    text_tokens = max_sequence_length if max_sequence_length is not None else config.pop("max_sequence_length", None) or 128
+    if dtype not in COMPUTE_DTYPES:  # FP8 is a weight format (fp8=True), not a compute dtype
+        raise ValueError(f"`dtype` must be one of {', '.join(map(str, COMPUTE_DTYPES))}, got {dtype!r}.")
+    text_tokens = max_sequence_length if max_sequence_length is not None else config.pop("max_sequence_length", None) or 256
     _check("max_sequence_length", text_tokens)
     config.pop("max_sequence_length", None)
 
@@ -171,7 +207,8 @@ def estimate_memory(
     caption = config.get("caption_channels", 4096)
     frames = (num_frames - 1 + 7) // 8 * 8 + 1
     padded_h, padded_w = -(-height // 32) * 32, -(-width // 32) * 32
-    tokens = ((frames - 1) // 8 + 1) * (padded_h // 32) * (padded_w // 32)
+    patch, patch_t = config.get("patch_size", 1), config.get("patch_size_t", 1)  # the transformer's own patches
+    tokens = -(-((frames - 1) // 8 + 1) // patch_t) * -(-(padded_h // 32) // patch) * -(-(padded_w // 32) // patch)
     rows = batch_size * guidance_passes
     hidden = rows * tokens * width_d
 
@@ -188,8 +225,7 @@ def estimate_memory(
 
     pixel_frames = batch_size * frames * padded_h * padded_w
     if isinstance(vae_tiling, TilingConfig):
-        tile_frames = min(vae_tiling.tile_frames + 1, frames)
-        tile_pixels = min(vae_tiling.tile_size, padded_h) * min(vae_tiling.tile_size, padded_w)
+        tile_frames, tile_pixels = _largest_tile(vae_tiling, frames, padded_h, padded_w)
         tile = (VAE_VALUES_PER_PIXEL_FRAME * size + TILE_BLEND_VALUES * 4) * batch_size * tile_frames * tile_pixels
         same_device = vae_tiling.output_device is None
         vae = int(tile + (3 * 4 * pixel_frames if same_device else 0))
