@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import torch
 from conftest import av_gates, stream_seconds
 
 from ltx_video.io.media import read_video_tensor
-from ltx_video.io.segments import read_wav
+from ltx_video.io.segments import atomic_path, read_wav
 from ltx_video.pipelines import long_video
 from ltx_video.pipelines.long_segments import colour_statistics, match_colours
 from ltx_video.pipelines.long_video import ChunkLayout, chunk_seed
@@ -409,6 +410,89 @@ def test_changed_segment_is_refused(av_pipe, tmp_path):
     segment.write_bytes(segment.read_bytes()[:-10])
     with pytest.raises(ValueError, match="segment-00001.mp4 is missing or changed"):
         av_pipe.generate_long("a red ball bounces", output=output, **LONG)
+
+
+HOLDER = textwrap.dedent("""
+    import fcntl, os, sys
+    os.makedirs(sys.argv[1], exist_ok=True)
+    fd = os.open(os.path.join(sys.argv[1], ".lock"), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a run of generate_long holds it
+    os.write(fd, f"{os.getpid()}\\n".encode())
+    print("ready", flush=True)
+    sys.stdin.read()
+""")
+
+
+def test_a_second_process_on_one_output_is_refused_until_the_first_dies(av_pipe, tmp_path):
+    # Two runs on one output both went on: the second took over the first's manifest (no chunk finished yet) and
+    # mixed its prompt's chunks into the first's video, or both wrote one partial file (FileNotFoundError).
+    pytest.importorskip("fcntl")
+    output = tmp_path / "long.mp4"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "long.mp4.parts")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "ready\n"
+        for resume in (True, False):
+            with pytest.raises(ValueError, match=rf"process {holder.pid} is running a long video into `output`"):
+                av_pipe.generate_long("a red ball bounces", output=output, resume=resume, **LONG)
+    finally:
+        holder.kill()  # SIGKILL: the operating system drops its lock
+        holder.wait()
+    out = av_pipe.generate_long("a red ball bounces", output=output, **dict(LONG, num_frames=17))
+    assert out.chunks_generated == 1 and out.folder.name == "long.mp4.parts"
+    # released at the call's end, an error's too (it was held until the run object went: a notebook's last
+    # traceback kept it, refusing every other process)
+    with pytest.raises(ValueError, match="was started with") as refused:
+        av_pipe.generate_long("a red ball bounces", output=output, **dict(LONG, num_frames=25))
+    probe = "import fcntl, os, sys; fcntl.flock(os.open(sys.argv[1], os.O_RDWR), fcntl.LOCK_EX | fcntl.LOCK_NB)"
+    subprocess.run([sys.executable, "-c", probe, str(out.folder / ".lock")], check=True)
+    assert refused.value.__traceback__ is not None  # kept alive, as a notebook keeps the last error
+    with atomic_path(tmp_path / "x.mp4") as partial:  # each process writes under a name of its own
+        assert f".{os.getpid()}." in partial.name
+        partial.write_bytes(b"")
+
+
+def test_a_restart_never_replaces_an_earlier_video_and_the_newest_run_is_continued(av_pipe, tmp_path):
+    # A restart moved the finished video onto the one an earlier restart had moved into `.parts` (after the user
+    # deleted `.parts-2`), destroying it; and with a folder deleted, resume continued the run before the gap.
+    output, call = tmp_path / "long.mp4", dict(LONG, num_frames=17)  # one chunk each
+    av_pipe.generate_long("a red ball bounces", output=output, **call)
+    videos = [output.read_bytes()]
+    av_pipe.generate_long("a red ball bounces", output=output, resume=False, **dict(call, seed=4))
+    videos.append(output.read_bytes())
+    shutil.rmtree(tmp_path / "long.mp4.parts-2")
+    third = av_pipe.generate_long("a red ball bounces", output=output, resume=False, **dict(call, seed=5))
+    assert third.folder.name == "long.mp4.parts-2"
+    assert sorted(p.read_bytes() for p in (tmp_path / "long.mp4.parts").glob("long*.mp4")) == sorted(videos)
+    fourth = av_pipe.generate_long("a red ball bounces", output=output, resume=False, **dict(call, seed=6))
+    shutil.rmtree(third.folder)
+    again = av_pipe.generate_long("a red ball bounces", output=output, **dict(call, seed=6))
+    assert again.folder == fourth.folder and again.chunks_generated == 0
+
+
+def test_a_folder_without_its_manifest_is_refused_and_an_empty_one_is_no_run(av_pipe, tmp_path):
+    # Both started over silently: the run regenerated and the finished video was moved aside.
+    output, call = tmp_path / "long.mp4", dict(LONG, num_frames=17)
+    first = av_pipe.generate_long("a red ball bounces", output=output, **call)
+    made = output.read_bytes()
+    (tmp_path / "long.mp4.parts-2").mkdir()  # a restart killed between making its folder and its manifest
+    again = av_pipe.generate_long("a red ball bounces", output=output, **call)
+    assert again.folder == first.folder and again.chunks_generated == 0 and output.read_bytes() == made
+    (first.folder / "manifest.json").unlink()
+    with pytest.raises(ValueError, match=r"long.mp4.parts holds a run's files but no manifest.json"):
+        av_pipe.generate_long("a red ball bounces", output=output, **call)
+    assert output.read_bytes() == made
+
+
+def test_what_killed_runs_leave_is_removed_on_resume(av_pipe, tmp_path):
+    # A kill between saving the manifest and removing the previous chunk's state left that state file for good.
+    output, call = tmp_path / "long.mp4", dict(LONG, num_frames=25)  # two chunks
+    out = av_pipe.generate_long("a red ball bounces", output=output, **call)
+    shutil.copy(out.folder / "state-00001.safetensors", out.folder / "state-00000.safetensors")
+    (out.folder / ".segment-00001.123.partial.mp4").write_bytes(b"a killed process's")
+    assert av_pipe.generate_long("a red ball bounces", output=output, **call).chunks_generated == 0
+    assert sorted(p.name for p in out.folder.glob("*state*")) == ["state-00001.safetensors"]
+    assert not list(out.folder.glob("*partial*"))
 
 
 KILLER = textwrap.dedent("""

@@ -224,3 +224,81 @@ def test_an_over_long_prompt_is_warned_about_once_per_run(pipe, tmp_path, caplog
     with caplog.at_level(logging.WARNING, logger="ltx_video.pipelines.ltx_video"):  # a plain call after it still warns
         pipe(long_prompt, num_frames=9, output_type="latent", **{k: v for k, v in BASE.items() if k != "seed"})
     assert sum("the text encoder reads its first" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_an_output_that_cannot_hold_a_run_is_refused_before_any_model_runs(pipe, tmp_path):
+    # Both failed with a raw NotADirectoryError / FileExistsError once the first chunk was planned.
+    from conftest import forward_calls
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "b.mp4.parts").write_text("x")
+    with forward_calls(pipe.text_encoder) as calls:
+        with pytest.raises(ValueError, match=r"`output` .*file/a.mp4: .*file is a file, not a folder"):
+            pipe.generate_long("a red ball bounces", output=tmp_path / "file" / "a.mp4", **LONG)
+        for resume in (True, False):  # resume=False planned the first chunk (T5) first
+            with pytest.raises(ValueError, match=r"`output` .*b.mp4: .*b.mp4.parts is a file where its run folder"):
+                pipe.generate_long("a red ball bounces", output=tmp_path / "b.mp4", resume=resume, **LONG)
+    assert calls == []
+
+
+def test_a_hand_edited_manifest_is_named_not_a_raw_error(pipe, tmp_path):
+    # `chunks` as a dict gave AttributeError, no `arguments` a KeyError.
+    import json
+
+    output, call = tmp_path / "a.mp4", dict(LONG, num_frames=17)  # one chunk
+    pipe.generate_long("a red ball bounces", output=output, **call)
+    manifest = tmp_path / "a.mp4.parts" / "manifest.json"
+    written = json.loads(manifest.read_text())
+    for edit in ({"chunks": {}}, {"arguments": None}, {"chunks": [{"index": 0}]}):
+        manifest.write_text(json.dumps({**written, **edit}))
+        with pytest.raises(ValueError, match="manifest.json is not a readable manifest"):
+            pipe.generate_long("a red ball bounces", output=output, **call)
+
+
+def test_a_read_only_run_folder_is_refused_before_a_chunk_is_generated(pipe, tmp_path, monkeypatch):
+    # The chunk was generated, then writing it failed with a PermissionError naming no path.
+    import os
+    import stat
+
+    from conftest import forward_calls
+
+    def stop(pipe, step, t, tensors):
+        pipe._interrupt = pipe.current_chunk == 1
+        return tensors
+
+    partial, done, call = tmp_path / "partial.mp4", tmp_path / "done.mp4", dict(LONG, num_frames=25)  # two chunks
+    pipe.generate_long("a red ball bounces", output=partial, callback_on_step_end=stop, **call)
+    pipe.generate_long("a red ball bounces", output=done, **call)
+    read_only = [tmp_path / "partial.mp4.parts", tmp_path / "done.mp4.parts"]
+    for folder in read_only:
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    if os.geteuid() == 0:  # root writes anywhere: answer as for another user
+        access = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode, **kw: path not in read_only and access(path, mode, **kw))
+    try:
+        with forward_calls(pipe.transformer) as calls:
+            with pytest.raises(PermissionError, match=r"cannot write in the run folder .*partial.mp4.parts"):
+                pipe.generate_long("a red ball bounces", output=partial, **call)
+        assert calls == []
+        assert pipe.generate_long("a red ball bounces", output=done, **call).chunks_generated == 0  # nothing to write
+    finally:
+        for folder in read_only:
+            folder.chmod(stat.S_IRWXU)
+
+
+def test_audio_guidance_given_as_the_guidance_scale_resumes_the_run_that_left_it_out(pipe, tmp_path):
+    # Refused: "`audio_guidance_scale` is 1.0 but the run ... was started with None".
+    import json
+
+    output = tmp_path / "a.mp4"
+    pipe.generate_long("a red ball bounces", output=output, **LONG)
+    manifest = tmp_path / "a.mp4.parts" / "manifest.json"
+    assert pipe.generate_long("a red ball bounces", output=output, audio_guidance_scale=1.0,
+                              **LONG).chunks_generated == 0
+    recorded = json.loads(manifest.read_text())
+    assert recorded["arguments"]["audio_guidance_scale"] is None
+    recorded["arguments"]["audio_guidance_scale"] = 1  # recorded as given, before it was normalised
+    manifest.write_text(json.dumps(recorded))
+    assert pipe.generate_long("a red ball bounces", output=output, **LONG).chunks_generated == 0
+    with pytest.raises(ValueError, match=r"`audio_guidance_scale` is 2.0 but the run in .* was started with 1"):
+        pipe.generate_long("a red ball bounces", output=output, audio_guidance_scale=2.0, **LONG)

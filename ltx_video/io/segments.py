@@ -14,7 +14,8 @@ Why no B-frames: with them a segment's first decode timestamps precede its first
 so packets of two segments would overlap in decode order at the join.
 
 Every file is written to a hidden partial name beside its destination and renamed into place when complete,
-so a crash leaves either the whole file or none (a stale partial is overwritten by the next attempt).
+so a crash leaves either the whole file or none (a long-video run removes the stale partials in its folder when it
+resumes: :mod:`ltx_video.pipelines.long_run`).
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a partial path beside ``path``; renamed to ``path`` when the block completes, removed if it raises."""
+    """Yield a partial path beside ``path``; renamed to ``path`` when the block completes, removed if it raises.
+    The name is this process's own: two processes writing one ``path`` never write into, or rename, each other's."""
     path = Path(path)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
     try:
         yield partial
         os.replace(partial, path)

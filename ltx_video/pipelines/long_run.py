@@ -7,12 +7,21 @@ first chunk's latents). A chunk counts as finished only once the manifest lists 
 rewritten (atomically) only after the chunk's segment and state files are complete: a run killed at any moment
 leaves a folder that the same call continues from its first unfinished chunk, without rewriting a finished
 segment.
+
+A run holds an exclusive lock on ``<output>.parts/.lock`` from :meth:`LongRun.open` until the run object is
+dropped, so a second process on the same output (a second terminal, a notebook beside a CLI run) is refused
+instead of interleaving its chunks with the first one's. The operating system releases the lock when the process
+dies, SIGKILL included, so a killed run resumes at once and no lock is ever stale.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
+import re
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +29,17 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ltx_video.io.segments import atomic_path, sha256_file
+
+try:
+    import fcntl
+except ImportError:  # Windows: msvcrt's byte lock is released the same way when the process dies
+    fcntl = None
+try:
+    import msvcrt
+except ImportError:
+    msvcrt = None
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["MANIFEST_FORMAT", "ArgumentMismatch", "LongRun", "canonical"]
 
@@ -30,6 +50,9 @@ VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"
 RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk"}
 #: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
 RECORDED_SINCE = frozenset({"dtype"})
+# Arguments whose None stands for another's value: compared by the value they take, so a run that recorded one given
+# as that value (before generate_long recorded it as None) resumes with it left out, and back.
+STANDS_FOR = {"audio_guidance_scale": "guidance_scale"}
 
 
 class ArgumentMismatch(ValueError):
@@ -60,77 +83,221 @@ def canonical(value: Any) -> Any:
                      "manifest; pass plain numbers, strings and lists")
 
 
+LOCK_NAME = ".lock"
+# The chunk entries' keys that resuming and assembling read (a hand-edited manifest without one is refused).
+CHUNK_KEYS = frozenset({"index", "video", "video_sha256", "state", "state_sha256"})
+_HELD: weakref.WeakValueDictionary[str, _OutputLock] = weakref.WeakValueDictionary()  # this process's locks
+
+
+def _is_scratch(name: str) -> bool:
+    """The lock, or a partial file (:func:`atomic_path`): in no run's record, never a run's content."""
+    return name == LOCK_NAME or (name.startswith(".") and ".partial" in name)
+
+
+def _numbered(output: Path) -> dict[int, Path]:
+    """Every entry named ``<output>.parts`` (1), ``<output>.parts-2`` (2) ..., folder or not, by number: the
+    numbers after a gap (a folder deleted by hand) too."""
+    base = output.name + ".parts"
+    try:
+        names = [entry.name for entry in os.scandir(output.parent)]
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    found = {}
+    for name in names:
+        number = re.fullmatch(re.escape(base) + r"(?:-([1-9][0-9]*))?", name)
+        if number and (number.group(1) is None or int(number.group(1)) >= 2):
+            found[int(number.group(1) or 1)] = output.parent / name
+    return dict(sorted(found.items()))
+
+
 def _folders(output: Path) -> list[Path]:
-    """``<output>.parts``, ``<output>.parts-2``, ... that exist, oldest first."""
+    """The run folders for ``output`` that exist, oldest (lowest number) first."""
+    return [path for path in _numbered(output).values() if path.is_dir()]
+
+
+def _holds_files(folder: Path) -> bool:
+    """Whether ``folder`` holds more than the lock and partial files: an empty one (a run killed between making it
+    and saving its first manifest) is no run, and is neither continued nor counted."""
+    try:
+        return any(not _is_scratch(entry.name) for entry in os.scandir(folder))
+    except OSError:  # unreadable: reading its manifest names the problem
+        return True
+
+
+def _runs(output: Path) -> list[Path]:
+    return [folder for folder in _folders(output) if _holds_files(folder)]
+
+
+def check_output(output: Path) -> None:
+    """Refuse an ``output`` whose folder is a file, or whose ``.parts`` name a file takes, before any model runs
+    (both failed with a raw NotADirectoryError / FileExistsError once the first chunk was planned)."""
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"`output` {output}: {parent} is a file, not a folder; choose another output")
+            break
     base = output.with_name(output.name + ".parts")
-    found = [base] if base.is_dir() else []
-    number = 2
-    while (candidate := base.with_name(f"{base.name}-{number}")).is_dir():
-        found.append(candidate)
-        number += 1
-    return found
+    if base.exists() and not base.is_dir():
+        raise ValueError(f"`output` {output}: {base} is a file where its run folder goes; move it away or choose "
+                         "another output")
+
+
+def _try_lock(fd: int, path: Path) -> bool:
+    """An exclusive lock on ``fd``'s file (``path``) without waiting: False if another process holds it."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        elif msvcrt is not None:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            logger.warning("generate_long: this platform has no file locks; two runs on one output are not refused")
+    except (BlockingIOError, PermissionError):
+        return False
+    except OSError as error:
+        if error.errno == errno.EDEADLK:  # msvcrt's answer for a byte another process locked
+            return False
+        if error.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            raise
+        # a file system without locks (some network mounts): run as before locks existed
+        logger.warning("generate_long: cannot lock %s (%s); two runs on one output are not refused here", path,
+                       error.strerror)
+    return True
+
+
+class _OutputLock:
+    """The lock of one output, held while this object lives. One per output per process: a call after one that
+    failed in this process (whose traceback may still hold the old run) shares it rather than refusing itself."""
+
+    def __init__(self, fd: int, key: str):
+        self.key = key
+        self._close = weakref.finalize(self, os.close, fd)  # closing the file releases the lock
+
+    def release(self) -> None:
+        """Let other processes run into the output now (a call's end), not when the last reference goes."""
+        if _HELD.get(self.key) is self:
+            del _HELD[self.key]
+        self._close()
+
+    @classmethod
+    def acquire(cls, output: Path) -> _OutputLock | None:
+        path = output.with_name(output.name + ".parts") / LOCK_NAME
+        key = os.path.realpath(path)
+        if (held := _HELD.get(key)) is not None:
+            return held
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except PermissionError:  # a read-only folder: open() refuses it unless nothing is left to write
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                return None
+        if not _try_lock(fd, path):
+            os.close(fd)
+            try:
+                holder = f"process {int(path.read_text())}"
+            except (OSError, ValueError):
+                holder = "another process"
+            raise ValueError(f"{holder} is running a long video into `output` {output} (it holds {path}): wait for "
+                             "it to finish or stop it, then run this again")
+        try:  # who holds it, for the message above
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except (OSError, AttributeError):  # opened read-only; Windows has no pwrite
+            pass
+        lock = _HELD[key] = cls(fd, key)
+        return lock
 
 
 class LongRun:
     """One run's folder; use :meth:`open`."""
 
-    def __init__(self, folder: Path, manifest: dict):
+    def __init__(self, folder: Path, manifest: dict, lock: _OutputLock | None = None):
         self.folder = folder
         self.manifest = manifest
+        self._lock = lock  # held as long as the run is, or until close()
+
+    def close(self) -> None:
+        """Release the output's lock (a failed call's run, kept alive by its traceback in a notebook, held it)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
     def open(cls, output: Path, arguments: dict, *, resume: bool, extra_defaults: dict | None = None) -> LongRun:
-        """The run for ``output``: with ``resume`` the newest existing folder (its arguments must equal
-        ``arguments``: else ValueError naming the first that differs), else a new folder. A new run never deletes
-        an old folder; an existing ``output`` file is moved into the newest old folder first. ``extra_defaults``:
-        what a passed-through argument (``arguments["extra"]``) left out stands for, so a run that recorded it
-        given as that value resumes with it left out, and back."""
+        """The run for ``output``, locked against other processes (ValueError if one holds it): with ``resume`` the
+        newest run folder (its arguments must equal ``arguments``: else ValueError naming the first that differs;
+        one with files but no manifest is refused, not started over), else a new folder. A new run never deletes or
+        overwrites anything: an existing ``output`` file is moved into the newest old run's folder under a free name.
+        Empty folders (no manifest, no segments) are not runs: skipped by ``resume``, reused by a new run.
+        ``extra_defaults``: what a passed-through argument (``arguments["extra"]``) left out stands for, so a run
+        that recorded it given as that value resumes with it left out, and back."""
         arguments = canonical(arguments)
-        existing = _folders(output)
-        if resume and existing and (existing[-1] / "manifest.json").is_file():
-            run = cls(existing[-1], cls._read(existing[-1] / "manifest.json"))
-            if not run.manifest["chunks"]:  # nothing was finished: nothing to keep, the new arguments win
-                run.manifest["arguments"] = arguments
-                run._save()
+        check_output(output)
+        base = output.with_name(output.name + ".parts")
+        base.mkdir(parents=True, exist_ok=True)
+        lock = _OutputLock.acquire(output)
+        try:
+            folders = _folders(output)  # read under the lock: no other process adds one now
+            runs = [folder for folder in folders if _holds_files(folder)]
+            if resume and runs:
+                run = cls(runs[-1], cls._read(runs[-1] / "manifest.json"), lock)
+                if run.manifest["chunks"]:
+                    run._check_arguments(arguments, extra_defaults or {})
+                    run._verify_finished()
+                if run._writable(output):
+                    run._clean()
+                    if not run.manifest["chunks"]:  # nothing was finished: nothing to keep, the new arguments win
+                        run.manifest["arguments"] = arguments
+                        run._save()
                 return run
-            run._check_arguments(arguments, extra_defaults or {})
-            run._verify_finished()
+            if runs and output.is_file():
+                target, number = runs[-1] / output.name, 2
+                while target.exists() or target.is_symlink():  # an earlier restart's file: never replaced
+                    target, number = runs[-1] / f"{output.stem}-{number}{output.suffix}", number + 1
+                os.replace(output, target)
+            if folders and folders[-1] not in runs:
+                folder = folders[-1]  # the newest folder is empty: no run to keep
+            else:
+                number = max(_numbered(output)) + 1
+                while (folder := base.with_name(f"{base.name}-{number}")).exists() or folder.is_symlink():
+                    number += 1
+                folder.mkdir()
+            run = cls(folder, {"format": MANIFEST_FORMAT, "arguments": arguments, "chunks": [], "output": None}, lock)
+            run._writable(output)
+            run._save()
             return run
-        if existing:
-            if output.is_file():
-                os.replace(output, existing[-1] / output.name)
-            base = output.with_name(output.name + ".parts")
-            number = 2
-            while (folder := base.with_name(f"{base.name}-{number}")).exists():
-                number += 1
-        else:
-            folder = output.with_name(output.name + ".parts")
-        folder.mkdir(parents=True)
-        run = cls(folder, {"format": MANIFEST_FORMAT, "arguments": arguments, "chunks": [], "output": None})
-        run._save()
-        return run
+        except BaseException:  # refused (arguments, a changed segment ...): the lock goes with the error, not
+            if lock is not None:  # with its traceback (which a notebook keeps)
+                lock.release()
+            raise
 
     @staticmethod
     def has_runs(output: Path) -> bool:
-        """Whether any run folder (``<output>.parts``, ``-2`` ...) exists for ``output``."""
-        return bool(_folders(output))
+        """Whether any run folder (``<output>.parts``, ``-2`` ..., not empty) exists for ``output``."""
+        return bool(_runs(output))
 
     @classmethod
     def recorded_arguments(cls, output: Path, finished_only: bool = True) -> dict | None:
         """The arguments of the run that :meth:`open` with ``resume=True`` would continue for ``output`` (the newest
-        folder, with at least one finished chunk unless ``finished_only`` is False), else None."""
-        existing = _folders(output)
-        if not existing or not (existing[-1] / "manifest.json").is_file():
+        run folder, with at least one finished chunk unless ``finished_only`` is False), else None. An ``output``
+        that cannot be written (:func:`check_output`) is refused here, before any model runs."""
+        check_output(output)
+        runs = _runs(output)
+        if not runs:
             return None
         try:
-            manifest = cls._read(existing[-1] / "manifest.json")
-        except ValueError:  # unreadable: open() reports it
+            manifest = cls._read(runs[-1] / "manifest.json")
+        except ValueError:  # missing or unreadable: open() reports it
             return None
         return manifest["arguments"] if manifest["chunks"] or not finished_only else None
 
     @staticmethod
     def _read(path: Path) -> dict:
+        if not path.exists() and not path.is_symlink():
+            raise ValueError(f"{path.parent} holds a run's files but no manifest.json, so its chunks cannot be "
+                             "checked: restore the manifest, or pass resume=False to start over in a new folder (this "
+                             "one is kept)")
         try:
             manifest = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -138,10 +305,44 @@ class LongRun:
                              "folder") from None
         if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
             raise ValueError(f"{path} is not a {MANIFEST_FORMAT} manifest; pass resume=False to start over")
+        arguments, chunks, output = manifest.get("arguments"), manifest.get("chunks"), manifest.get("output")
+        needed = CHUNK_KEYS | ({"audio", "audio_sha256"} if isinstance(arguments, dict) and arguments.get("audio")
+                               else set())
+        if not (isinstance(arguments, dict) and isinstance(chunks, list)
+                and all(isinstance(c, dict) and needed <= c.keys() for c in chunks)
+                and (output is None or isinstance(output, dict) and isinstance(output.get("sha256"), str))):
+            raise ValueError(f"{path} is not a readable manifest (its `arguments`, `chunks` or `output` are missing or "
+                             "not as written; edited by hand?); pass resume=False to start over in a new folder")
         return manifest
 
+    def _writable(self, output: Path) -> bool:
+        """Whether the folder can be written; refused (PermissionError naming it) unless the run is finished with
+        its video at ``output``, before a chunk is generated (the write used to fail only after it, naming no
+        path)."""
+        if os.access(self.folder, os.W_OK | os.X_OK):
+            return True
+        recorded = self.manifest.get("output")
+        if recorded and output.is_file() and sha256_file(output) == recorded["sha256"]:
+            return False
+        raise PermissionError(errno.EACCES, f"cannot write in the run folder {self.folder}, which the run must "
+                              "write to go on: make it writable, or choose another output", str(self.folder))
+
+    def _clean(self) -> None:
+        """Remove what killed runs left that no finished chunk uses: partial files (their names are each process's
+        own) and state files but the last chunk's (one killed between saving the manifest and removing the previous
+        state left it)."""
+        chunks = self.manifest["chunks"]
+        keep = chunks[-1]["state"] if chunks else None
+        for entry in os.scandir(self.folder):
+            stale_state = entry.name.startswith("state-") and entry.name.endswith(".safetensors")
+            if (stale_state and entry.name != keep) or (_is_scratch(entry.name) and entry.name != LOCK_NAME):
+                Path(entry.path).unlink(missing_ok=True)
+
     def _check_arguments(self, arguments: dict, extra_defaults: dict) -> None:
-        recorded = self.manifest["arguments"]
+        def taken(values: dict) -> dict:  # None where it stands for another argument's value: that value
+            return {**values, **{k: values.get(o) for k, o in STANDS_FOR.items() if k in values and values[k] is None}}
+
+        recorded, arguments = taken(self.manifest["arguments"]), taken(arguments)
 
         def extra(values: dict) -> dict:  # the passed-through arguments (stg_scale ...), those left out filled
             return {**extra_defaults, **(values.get("extra") or {})}

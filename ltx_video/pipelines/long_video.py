@@ -48,7 +48,7 @@ from ltx_video.pipelines import denoising
 from ltx_video.pipelines.inputs import CALL_ARGUMENTS
 from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_layout import ChunkLayout, chunk_seed, default_overlap_frames
-from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical
+from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical, check_output
 from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER, default_colour_match, ramp, segment_frames
 
 logger = logging.getLogger(__name__)
@@ -260,6 +260,9 @@ class LongVideoMixin:
                          "guidance_scale": guidance_scale if guidance_scale is not None else defaults["guidance_scale"]})
         # a value given as the call's own default is the value left out: both runs are the same run (and resume)
         kwargs = {k: v for k, v in kwargs.items() if k not in call or canonical(v) != canonical(call[k])}
+        guidance_scale = float(guidance_scale if guidance_scale is not None else defaults["guidance_scale"])
+        if audio_guidance_scale is not None and canonical(audio_guidance_scale) == guidance_scale:
+            audio_guidance_scale = None  # the value None stands for, as above (it was refused on resume)
         arguments = dict(
             prompt=prompts, negative_prompt=negative_prompt if negative_prompt is not None else defaults["negative_prompt"],
             num_frames=num_frames, chunk_frames=layout.chunk_frames, overlap_frames=layout.overlap_frames,
@@ -268,8 +271,8 @@ class LongVideoMixin:
             seed=int(seed), height=height if height is not None else defaults["height"],
             width=width if width is not None else defaults["width"], frame_rate=frame_rate,
             num_inference_steps=num_inference_steps if num_inference_steps is not None else defaults["num_inference_steps"],
-            guidance_scale=float(guidance_scale if guidance_scale is not None else defaults["guidance_scale"]),
-            audio=use_audio, audio_guidance_scale=audio_guidance_scale, extra=kwargs, model=self._fingerprint(),
+            guidance_scale=guidance_scale, audio=use_audio, audio_guidance_scale=audio_guidance_scale, extra=kwargs,
+            model=self._fingerprint(),
         )
         if colour_match_scope != "chunk":  # recorded only when set, so runs started before it existed resume
             arguments["colour_match_scope"] = colour_match_scope
@@ -293,6 +296,7 @@ class LongVideoMixin:
     def _long_run(self, output, arguments, layout, prompts, num_frames, duration, frame_rate, resume, overwrite, call,
                   callback_on_step_end) -> LongVideoOutput:
         """``generate_long`` once its arguments are checked: plan, open the run, generate, assemble."""
+        check_output(output)  # before the plan's text encoder, with resume=False too
         if not (resume and LongRun.recorded_arguments(output) is not None):
             self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
         if output.is_file() and not overwrite and not LongRun.has_runs(output):
@@ -307,6 +311,12 @@ class LongVideoMixin:
                              f"{error.folder} was started with {error.recorded} frames: pass the same "
                              "arguments to resume it, or resume=False to start over in a new folder (the old one is "
                              "kept)") from None
+        try:
+            return self._long_run_locked(run, output, layout, num_frames, overwrite, callback_on_step_end)
+        finally:
+            run.close()  # at the call's end, even an error's: another process may run into `output` at once
+
+    def _long_run_locked(self, run, output, layout, num_frames, overwrite, callback_on_step_end) -> LongVideoOutput:
         if output.is_file() and not overwrite and not run.output_is_current(output):
             raise ValueError(f"`output` {output} exists but is not the file this run in {run.folder} assembled (or "
                              "the run was stopped while it assembled it): pass overwrite=True to replace it (nothing is "
