@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even when a GPU is present")
     args = parser.parse_args(argv)
 
+    from ltx_video.training.checks import check_resume
     from ltx_video.training.config import load_train_config
     from ltx_video.training.run_folder import check_output_dir
     from ltx_video.training.stages import check_stage_options
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         check_stage_options(config)  # before any clip is rendered
         check_output_dir(config, resuming=checkpoint is not None, checkpoint=checkpoint)  # never over another's work
         check_stop_after(args.stop_after, checkpoint, "--stop-after")
+        check_resume(config, checkpoint)  # steps past the checkpoint's, and the same clips
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2

@@ -159,8 +159,9 @@ def test_resume_follows_the_new_config_learning_rate(tmp_path):
     _run(["--config", str(config), "--resume", "latest", "--learning-rate", "0.002"])
     logged = {r["step"]: r["lr"] for r in map(json.loads, (tmp_path / "vae" / "log.jsonl").read_text().splitlines())}
     factor = _lr_lambda(load_train_config(config))
-    assert logged[2] == pytest.approx(3e-4 * factor(2))  # before: the file's rate
-    assert logged[3] == pytest.approx(2e-3 * factor(3)) and logged[4] == pytest.approx(2e-3 * factor(4))
+    # Step N's line holds the rate of its own update, factor(N - 1): it held the next step's, factor(N).
+    assert logged[1] == pytest.approx(3e-4 * factor(0)) and logged[2] == pytest.approx(3e-4 * factor(1))
+    assert logged[3] == pytest.approx(2e-3 * factor(2)) and logged[4] == pytest.approx(2e-3 * factor(3))
 
 
 def test_batches_are_a_pure_function_of_step_and_rank_and_ranks_are_disjoint():

@@ -296,3 +296,107 @@ def test_the_worlds_ground_truth_ends_with_its_frames_and_orbits_are_not_scored_
     with pytest.raises(ValueError, match=r"ends in punctuation \('\.'\)"):
         parse_prompt("a red ball bounces.")
     assert "one colour twice" in PromptGrammar(max_objects=3).check("a red ball and a red square bounce")
+
+
+# ----------------------------------------------------------------------------- fourth round (2026-12-07)
+def test_a_resume_with_fewer_steps_than_its_checkpoint_is_refused_before_any_work(tmp_path, capsys):
+    # `--resume latest --steps 2` on a step-3 checkpoint loaded the clips and models, trained nothing, and rewrote
+    # config.json (steps 2), summary.json ("steps 3..2 of 2") and the final models; exit status 0.
+    from test_training_runs import _main
+
+    config = _config(tmp_path)
+    loaded = load_train_config(config)
+    Path(loaded.output_dir).mkdir()
+    stored = json.dumps(dataclasses.asdict(loaded))
+    (Path(loaded.output_dir) / "config.json").write_text(stored)
+    _checkpoint(Path(loaded.output_dir), 3)
+    assert _main("--config", config, "--resume", "latest", "--steps", "2") == 2
+    said = capsys.readouterr().err
+    assert "steps 2 (--steps or the config's) is below the step of the checkpoint resumed" in said
+    assert "--steps above 3 extends the run" in said
+    assert (Path(loaded.output_dir) / "config.json").read_text() == stored
+
+
+@pytest.fixture(scope="module")
+def tiny_pipeline(tmp_path_factory) -> Path:
+    """A saved LTXAudioVideoPipeline of untrained tiny models (the fine-tuning stages' base), built in seconds."""
+    from ltx_video.models.audio import AudioAutoencoder
+    from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
+    from ltx_video.training import components
+
+    folder = tmp_path_factory.mktemp("base") / "pipeline"
+    tokenizer = components.word_tokenizer()
+    LTXAudioVideoPipeline(
+        scheduler=components.build_scheduler(), vae=components.build_video_vae(**VAE), tokenizer=tokenizer,
+        text_encoder=components.build_text_encoder(len(tokenizer), d_model=16),
+        audio_vae=AudioAutoencoder(latent_channels=8, num_heads=2, encoder_hidden_channels=8, encoder_num_layers=1,
+                                   decoder_hidden_channels=8, decoder_num_layers=1),
+        transformer=components.build_transformer(
+            in_channels=8, out_channels=8, num_attention_heads=2, attention_head_dim=8, cross_attention_dim=16,
+            num_layers=1, caption_channels=16, audio_in_channels=8, audio_num_attention_heads=2,
+            audio_attention_head_dim=8, av_cross_attention_layers=[0]),
+    ).save_pretrained(folder)
+    return folder
+
+
+def test_config_mistakes_of_the_fine_tunes_are_refused_before_any_clip(tmp_path, tiny_pipeline, monkeypatch, capsys):
+    # Each was raised inside train() after the clips were read (most after the pipeline loaded and the bank was
+    # encoded): a traceback with exit status 1, not `train.py: error:` with 2.
+    from test_training_runs import _main
+
+    from ltx_video.training import data as training_data
+
+    def never(*args, **kwargs):
+        raise AssertionError("a clip was read")
+
+    monkeypatch.setattr(training_data, "synthetic_clip", never)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    _own_clip(clips / "a.mp4", 40, 12)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.mp4").write_bytes(b"not a video")
+    pipe = {"pipeline": str(tiny_pipeline)}
+    folder = {**DATA, "source": "folder", "root": str(clips), "num_clips": 0}
+    for name, extra, message in (
+        ("camera", {"stage": "camera", "data": folder, "stage_options": pipe},
+         r"data.source must be 'synthetic' for the camera stage .*got 'folder'"),
+        ("keyframes", {"stage": "keyframes", "stage_options": pipe},  # the default frames are for 49-frame clips
+         r"stage_options.frames must be a list of frames in \[0, 8\] \(data.num_frames 9; the default suits 49-frame "
+         r"clips\), got \(0, 8, 16"),
+        ("continuation", {"stage": "continuation", "stage_options": {**pipe, "overlap_latents": 4}},
+         r"stage_options.overlap_latents must be in \[1, 3\] for 5-latent-frame clips .*got 4"),
+        ("init", {"stage": "transformer", "model": {"num_layers": 2},
+                  "stage_options": {"init_transformer": str(tiny_pipeline / "transformer")}},
+         r"init_transformer: its config differs from `model` in \[.*'num_layers'"),
+        ("camera_gc", {"stage": "camera", "gradient_checkpointing": True, "stage_options": pipe},
+         r"gradient_checkpointing: the camera stage's CameraMotionEncoder does not support it \(accepted: false\)"),
+        ("blocks", {"stage": "keyframes", "stage_options": {**pipe, "frames": [0, 4, 8]}},  # blocks (0, 1, 2)
+         r"stage_options.blocks must be transformer blocks in \[0, 0\] \(the pipeline's transformer has 1\)"),
+        ("keyframes_gc", {"stage": "keyframes", "gradient_checkpointing": True,
+                          "stage_options": {**pipe, "frames": [0, 4, 8]}},
+         r"gradient_checkpointing: the keyframes stage's KeyframeAdapter does not support it"),
+        ("unreadable", {"data": {**folder, "root": str(tmp_path / "bad")}},
+         r"data.root .*bad: none of its 1 video file\(s\) can be read as a clip of data.num_frames 9"),
+    ):
+        config = _config(tmp_path, name, **{"model": {}, **extra})
+        with pytest.raises(ValueError, match=message):
+            check_stage_options(load_train_config(config))
+    assert _main("--config", config) == 2 and "none of its 1 video file(s) can be read" in capsys.readouterr().err
+    assert not (tmp_path / "unreadable").exists()
+
+
+def test_the_fine_tunes_warn_about_captions_the_word_tokenizer_cannot_read(tmp_path, tiny_pipeline):
+    # The transformer stage said so; the continuation and keyframes stages trained on such captions without a word.
+    from ltx_video.training.data import ClipBank
+    from ltx_video.training.stages import build_stage
+
+    data = {**DATA, "num_clips": 2}
+    for stage, options in (("continuation", {"overlap_latents": 1}), ("keyframes", {"frames": [0, 4, 8], "blocks": [0]})):
+        config = load_train_config(_config(tmp_path, stage, stage=stage, model={}, data=data,
+                                           stage_options={"pipeline": str(tiny_pipeline), **options}))
+        bank = ClipBank(config.data, show_progress=False)
+        bank.prompts = ["A RED BALL BOUNCES", "a blue square bounces"]
+        with pytest.warns(UserWarning, match=r"1 of 2 captions hold characters the built-in word tokenizer cannot"):
+            built = build_stage(config, bank, torch.device("cpu"))
+        ratio = built.vae.temporal_compression_ratio  # the latent frames the early overlap check counts:
+        assert built.video_latents.shape[2] == (DATA["num_frames"] - 1) // ratio + 1 == 5

@@ -5,6 +5,7 @@ inside load_state after rewriting config.json, Ctrl-C lost every step since the 
 new clips, a UTF-8 BOM became part of a caption, and a truncated file's clips were replaced by another file's."""
 
 import dataclasses
+import importlib.util
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ from ltx_video.training.config import load_train_config
 from ltx_video.training.data import ClipBank, DataConfig
 from ltx_video.training.run_folder import check_output_dir, trim_log
 from ltx_video.training.stages import caption_warnings
+from ltx_video.training.trainer import resolve_resume, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = [sys.executable, str(ROOT / "scripts" / "train.py")]
@@ -46,6 +48,24 @@ def _train(*args, check=True) -> subprocess.CompletedProcess:
     result = subprocess.run([*TRAIN, *args], capture_output=True, text=True, env=ENV, timeout=300)
     assert not check or result.returncode == 0, result.stderr[-2000:]
     return result
+
+
+@pytest.fixture
+def in_process():
+    """For a test that calls ``train`` here: accelerate's state is one per process, and a later in-process run with
+    another ``mixed_precision`` (test_fp16_on_the_cpu_is_said) would be refused."""
+    from accelerate.state import AcceleratorState
+
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
+def _main(*args) -> int:
+    """scripts/train.py's ``main`` in this process (a refusal needs no second Python start)."""
+    spec = importlib.util.spec_from_file_location("train_script", ROOT / "scripts" / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main([str(a) for a in args])
 
 
 # ----------------------------------------------------------------------------- the output folder
@@ -225,3 +245,51 @@ def test_a_log_line_cut_short_is_dropped(tmp_path):
     log.write_text('{"step": 1, "loss": 1.0}\n{"step": 2, "lr": 0.00')  # killed mid-write
     trim_log(log, 5)  # was a JSONDecodeError traceback on --resume latest
     assert log.read_text() == '{"step": 1, "loss": 1.0}\n'
+
+
+# ----------------------------------------------------------------------------- resuming an earlier step, other clips
+def test_a_resume_from_an_earlier_step_sets_the_later_work_aside(tmp_path, capsys, in_process):
+    # A finished run resumed from its own step-1 (a redo at another rate, here also longer) left the first run's
+    # step-2, summary.json and video_vae/ in place: a stopped redo's `--resume latest` took the first run's step-2,
+    # and the redo's checkpoints overwrote the first run's in place.
+    config = load_train_config(_config(tmp_path, steps=2, batch_size=1, checkpoint_every=1, keep_checkpoints=10,
+                                       data={**DATA, "num_clips": 2}))
+    folder = Path(config.output_dir)
+    train(config, cpu=True)
+    first = (folder / "checkpoints" / "step-2" / "model.safetensors").read_bytes()
+    redo = config.replace(learning_rate=1e-5, steps=3)
+    train(redo, resume=str(folder / "checkpoints" / "step-1"), cpu=True, stop_after=2)
+    assert "its later work (step-2, summary.json, video_vae) is moved to" in capsys.readouterr().out
+    (aside,) = (folder / "checkpoints").glob("superseded-*")
+    assert sorted(p.name for p in aside.iterdir()) == ["config.json", "log.jsonl", "step-2", "summary.json", "video_vae"]
+    assert (aside / "step-2" / "model.safetensors").read_bytes() == first  # kept, not deleted
+    assert (folder / "checkpoints" / "step-2" / "model.safetensors").read_bytes() != first  # the redo's own
+    assert json.loads((aside / "config.json").read_text())["learning_rate"] == config.learning_rate
+    assert [json.loads(line)["step"] for line in (aside / "log.jsonl").read_text().splitlines()] == [1, 2]
+    assert resolve_resume("latest", folder) == folder / "checkpoints" / "step-2"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert (summary["resumed_from"], summary["stopped_at"]) == (1, 2) and not (folder / "video_vae").exists()
+
+
+def test_a_resume_on_changed_clips_is_refused_before_any_work(tmp_path, capsys, in_process):
+    # One clip removed and one added under data.root: the resumed run trained on the new set without a word.
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name, value in (("a", 40), ("b", 200)):
+        _clip(clips / f"{name}.mp4", value)
+        (clips / f"{name}.txt").write_text(f"a {name} clip")
+    data = {**DATA, "source": "folder", "root": str(clips), "num_clips": 0}
+    config = _config(tmp_path, steps=2, batch_size=1, checkpoint_every=1, data=data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train(load_train_config(config), cpu=True, stop_after=1)
+    (clips / "c.mp4").write_bytes((clips / "b.mp4").read_bytes())
+    (clips / "b.mp4").unlink()
+    (clips / "b.txt").unlink()
+    (clips / "a.txt").write_text("a changed caption")
+    capsys.readouterr()
+    assert _main("--config", config, "--resume", "latest") == 2
+    said = capsys.readouterr().err
+    assert "the files under data.root" in said and "2 removed: b.mp4, b.txt; 1 added: c.mp4; 1 changed: a.txt" in said
+    assert "another output_dir, without --resume" in said
+    assert not (tmp_path / "run" / "checkpoints" / "step-2").exists()

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ltx_video.conditioning.items import pack
+from ltx_video.training.checks import check_overlap
 from ltx_video.training.losses import sample_flow_times
 from ltx_video.training.stages import TransformerStage, _check_clip_size, _options
 
@@ -87,11 +88,9 @@ class ContinuationStage(TransformerStage):
             module.requires_grad_(False)
         self.model = self.network = pipe.transformer.to(device).requires_grad_(True)
         _check_clip_size(bank, self.vae)  # encoded whole: clips the VAE cannot hold would be padded and cut
+        check_overlap(o["overlap_latents"], (config.data.num_frames - 1) // self.vae.temporal_compression_ratio + 1)
+        self.warn_about_captions(bank.prompts)
         self._encode_bank()
-        frames = self.video_latents.shape[2]
-        if not 1 <= o["overlap_latents"] <= frames - 2:
-            raise ValueError(f"stage_options.overlap_latents must be in [1, {frames - 2}] for {frames}-latent-frame "
-                             f"clips, got {o['overlap_latents']}")
         self.held_audio_tokens = self.audio_overlap_tokens() if o["carry_audio"] else 0
 
     def audio_overlap_tokens(self) -> int:

@@ -25,6 +25,7 @@ from ltx_video.conditioning.items import pack
 from ltx_video.conditioning.multi_keyframe_processor import KeyframeAdapter
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training.camera_stage import strip_camera_phrase
+from ltx_video.training.checks import keyframe_frames
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
 from ltx_video.training.stages import TransformerStage, _check_clip_size, _chunks, _options
 
@@ -63,12 +64,7 @@ class KeyframeStage(TransformerStage):
         o = self.options = _options(config, self.defaults)
         if not o["pipeline"] or not (Path(o["pipeline"]) / "model_index.json").is_file():
             raise ValueError(f"stage_options.pipeline must be a saved LTXAudioVideoPipeline folder, got {o['pipeline']!r}")
-        frames = tuple(int(f) for f in o["frames"])
-        if not frames or min(frames) < 0 or max(frames) >= config.data.num_frames:
-            raise ValueError(f"stage_options.frames must lie in [0, {config.data.num_frames - 1}], got {o['frames']!r}")
-        if not 1 <= int(o["num_keyframes"]) <= len(frames):
-            raise ValueError(f"stage_options.num_keyframes must be in [1, {len(frames)}], got {o['num_keyframes']!r}")
-        self.frames = frames
+        self.frames = keyframe_frames(o, config.data.num_frames)
         self.config, self.bank, self.device = config, bank, device
         pipe = LTXAudioVideoPipeline.from_pretrained(o["pipeline"])
         self.base = pipe
@@ -83,6 +79,7 @@ class KeyframeStage(TransformerStage):
                                        spatial_features=int(o["spatial_features"]))
         self.model = _KeyframeObjective(transformer, self.network)
         _check_clip_size(bank, self.vae)  # encoded whole
+        self.warn_about_captions([strip_camera_phrase(p) for p in bank.prompts])
         self._encode_bank()
 
     @torch.no_grad()

@@ -7,6 +7,11 @@
   or reschedules it (:data:`RESUMABLE_CHANGES`); anything else is named before any weights load or any file is
   written, since the checkpoint's weights and optimizer state belong to the stored config.
 - On resume the log keeps the lines up to the checkpoint's step (the steps after it are trained again).
+- A resume from step N of a run that went further (a redo of its last steps, with another learning rate say) starts
+  a new branch: the run's later checkpoints, and its summary and final models when it had finished, are another
+  branch's work, so they are moved into ``checkpoints/superseded-<time>/`` with a copy of its log and config
+  (:func:`set_aside_later_work`). Left in place, ``--resume latest`` after a stop would pick the old branch's
+  newest checkpoint, and rotation would mix the two.
 - Ctrl-C (SIGINT) in a single-process run finishes the step under way, saves a checkpoint, and ends the run
   (:class:`InterruptAtStep`); a second Ctrl-C stops at once.
 """
@@ -15,14 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import DataConfig
 
-__all__ = ["RESUMABLE_CHANGES", "RUN_OUTPUTS", "InterruptAtStep", "check_output_dir", "trim_log"]
+__all__ = ["RESUMABLE_CHANGES", "RUN_OUTPUTS", "InterruptAtStep", "check_output_dir", "set_aside_later_work",
+           "trim_log"]
 
 #: Config keys a resumed run may change: its length, rate and bookkeeping.
 RESUMABLE_CHANGES = frozenset({"steps", "learning_rate", "output_dir", "log_every", "checkpoint_every", "keep_checkpoints"})
@@ -110,6 +118,37 @@ def _check_same_run(config: TrainConfig, stored_file: Path) -> None:
     if changed:
         raise ValueError(f"--resume: the config differs from the run's own ({stored_file}) in {', '.join(changed)}; a "
                          f"resumed run may change only {sorted(RESUMABLE_CHANGES)} (a new output_dir starts a new run)")
+
+
+def set_aside_later_work(output_dir: Path, checkpoint: Path) -> str | None:
+    """Move the checkpoints of ``output_dir``'s run past ``checkpoint`` (one of its own), and its summary and final
+    models if it has later checkpoints, into ``checkpoints/superseded-<time>/`` beside a copy of its ``log.jsonl``
+    and ``config.json``; nothing is deleted. Returns a note saying so, or None when nothing came after."""
+    from ltx_video.training.trainer import _run_checkpoints
+
+    folder = Path(output_dir) / "checkpoints"
+    if Path(checkpoint).resolve().parent != folder.resolve():  # another folder's checkpoint: this one is new
+        return None
+    step = json.loads((Path(checkpoint) / "step.json").read_text())["step"]
+    later = [p for p in _run_checkpoints(folder) if int(p.name.removeprefix("step-")) > step]
+    if not later:
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = folder / f"superseded-{stamp}"
+    for n in range(2, 100):
+        if not aside.exists():
+            break
+        aside = folder / f"superseded-{stamp}-{n}"
+    aside.mkdir()
+    outputs = [Path(output_dir) / name for name in RUN_OUTPUTS if (Path(output_dir) / name).exists()]
+    for path in [*later, *outputs]:
+        shutil.move(str(path), str(aside / path.name))
+    for name in ("log.jsonl", "config.json"):
+        if (Path(output_dir) / name).is_file():
+            shutil.copy2(Path(output_dir) / name, aside / name)
+    moved = ", ".join(p.name for p in [*later, *outputs])
+    return (f"resuming from step {step} of a run that went on to {later[-1].name}: its later work ({moved}) is moved "
+            f"to {aside} (--resume latest now continues this run)")
 
 
 def trim_log(log_file: Path, step: int) -> None:

@@ -41,6 +41,12 @@ from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
 from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
+from ltx_video.training.checks import (
+    check_fine_tune_options,
+    check_init_transformer,
+    check_readable_folder,
+    init_transformer_differences,
+)
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import ClipBank, DataConfig
 from ltx_video.training.losses import MODES, joint_flow_loss, sample_flow_times
@@ -287,13 +293,17 @@ class TransformerStage:
         self.tokenizer = components.word_tokenizer()
         self.text_encoder = components.build_text_encoder(len(self.tokenizer), **o["text_encoder"]).to(device)
         _check_clip_size(bank, self.vae)
-        for warning in caption_warnings(self.tokenizer, bank.prompts, o["max_sequence_length"]):
-            warnings.warn(warning, stacklevel=2)
+        self.warn_about_captions(bank.prompts)
         self.model = self.network = components.build_transformer(**config.model)
         if o["init_transformer"] is not None:
             self._load_initial_weights(o["init_transformer"])
         _check_transformer_fit(self.model, self.vae, self.audio_vae, self.text_encoder)
         self._encode_bank()
+
+    def warn_about_captions(self, prompts: list[str]) -> None:
+        """:func:`caption_warnings` of the captions as this stage feeds them to its tokenizer, as warnings."""
+        for warning in caption_warnings(self.tokenizer, prompts, self.options["max_sequence_length"]):
+            warnings.warn(warning, stacklevel=3)
 
     def _load_initial_weights(self, folder) -> None:
         """Start from a saved transformer (a fine-tune): ``stage_options.init_transformer``, the folder
@@ -304,9 +314,7 @@ class TransformerStage:
         if not Path(folder).is_dir():
             raise ValueError(f"stage_options.init_transformer must be a saved transformer folder, got {folder!r}")
         saved = LTXAudioVideoTransformer3DModel.from_pretrained(folder)
-        added = {"screen_position_features"} if not saved.config.get("screen_position_features") else set()
-        differing = sorted(k for k, v in self.model.config.items()
-                           if not k.startswith("_") and k not in added and saved.config.get(k) != v)
+        differing = init_transformer_differences(dict(self.model.config), dict(saved.config))
         if differing:
             raise ValueError(f"stage_options.init_transformer: its config differs from `model` in {differing}")
         missing, unexpected = self.model.load_state_dict(saved.state_dict(), strict=False)
@@ -423,11 +431,10 @@ def check_stage_options(config: TrainConfig) -> None:
     if data.source == "folder" and not (Path(data.root).is_dir() and any(
             p.suffix.lower() in DEFAULT_EXTENSIONS for p in walk_files(Path(data.root)))):  # linked folders too
         raise ValueError(f"data.root {data.root} must be a folder holding video files {list(DEFAULT_EXTENSIONS)}")
+    check_readable_folder(data)
     crop = config.stage_options.get("crop_frames")
     if config.stage == "video_vae" and isinstance(crop, int) and crop > data.num_frames:
         raise ValueError(f"stage_options.crop_frames must be at most data.num_frames ({data.num_frames}), got {crop}")
-    if config.gradient_checkpointing and config.stage == "audio_vae":
-        raise ValueError("gradient_checkpointing: the audio_vae stage's AudioAutoencoder does not support it")
     model = dict(config.model)
     if config.stage == "video_vae":
         (builder, target), model = _video_vae_kind(model)
@@ -471,8 +478,9 @@ def _video_vae_from_config(folder: str | Path):
 
 def check_shapes(config: TrainConfig) -> None:
     """What needs only the models' configs, checked before any clip is read: the clip size against the video
-    VAE's compression and the transformer against its autoencoders and text encoder. The models are built on the
-    meta device (no memory, no weights read)."""
+    VAE's compression, the transformer against its autoencoders, text encoder and ``init_transformer``, and the
+    fine-tunes' options (:mod:`ltx_video.training.checks`). The models are built on the meta device (no memory, no
+    weights read)."""
     from ltx_video.models.audio import AudioAutoencoder
 
     o = {**stage_class(config.stage).defaults, **config.stage_options}
@@ -485,8 +493,12 @@ def check_shapes(config: TrainConfig) -> None:
             audio_vae = AudioAutoencoder.from_config(AudioAutoencoder.load_config(o["audio_vae"]))
             text_encoder = components.build_text_encoder(len(components.word_tokenizer()), **o["text_encoder"])
             _check_transformer_fit(components.build_transformer(**config.model), vae, audio_vae, text_encoder)
-        elif o.get("pipeline") and (Path(o["pipeline"]) / "vae" / "config.json").is_file():  # the fine-tunes
-            _check_clip_size(config.data, _video_vae_from_config(Path(o["pipeline"]) / "vae"))
+        vae = None
+        if o.get("pipeline") and (Path(o["pipeline"]) / "vae" / "config.json").is_file():  # the fine-tunes
+            vae = _video_vae_from_config(Path(o["pipeline"]) / "vae")
+            _check_clip_size(config.data, vae)
+        check_fine_tune_options(config, o, vae)
+        check_init_transformer(config, o)
 
 
 def _parameters(function) -> set[str]:

@@ -33,9 +33,10 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
+from ltx_video.training.checks import check_resume, data_files
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import ClipBank, batch_indices
-from ltx_video.training.run_folder import InterruptAtStep, check_output_dir, trim_log
+from ltx_video.training.run_folder import InterruptAtStep, check_output_dir, set_aside_later_work, trim_log
 from ltx_video.training.stages import build_stage, check_stage_options
 
 __all__ = ["latest_checkpoint", "parameter_checksum", "resolve_resume", "train"]
@@ -153,6 +154,7 @@ def train(
     check_stage_options(config)
     check_output_dir(config, resuming=checkpoint is not None, checkpoint=checkpoint)
     check_stop_after(stop_after, checkpoint)
+    check_resume(config, checkpoint)
     accelerator = Accelerator(cpu=cpu, mixed_precision=config.mixed_precision)
     if config.mixed_precision == "fp16" and accelerator.device.type == "cpu":
         warnings.warn("mixed_precision fp16 does nothing on the CPU (accelerate computes in fp32 there); bf16 does "
@@ -162,7 +164,11 @@ def train(
     set_seed(config.seed)  # identical initial weights on every rank
     if main:
         output_dir.mkdir(parents=True, exist_ok=True)
+        note = set_aside_later_work(output_dir, checkpoint) if checkpoint is not None else None
+        if note:
+            print(note, flush=True)
         (output_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+    files = data_files(config.data)  # stored with each checkpoint: a resume refuses other clips (checks.py)
     with accelerator.main_process_first():  # the main process renders (and caches) the bank first
         bank = ClipBank(config.data, show_progress=main)
     stage = build_stage(config, bank, accelerator.device)
@@ -197,8 +203,9 @@ def train(
         for group, scale in zip(optimizer.param_groups, scales, strict=True):
             group["initial_lr"] = config.learning_rate * scale
             group["lr"] = config.learning_rate * scale * _lr_lambda(config)(start)
-    if start >= config.steps:
-        accelerator.print(f"checkpoint {checkpoint} is at step {start} >= steps {config.steps}: nothing to train")
+    if start == config.steps:  # (check_resume refused a checkpoint past steps)
+        accelerator.print(f"checkpoint {checkpoint} is at step {start} = steps: nothing to train; the final models "
+                          "are saved from it")
 
     initial = parameter_checksum(model)
     began = time.perf_counter()
@@ -217,6 +224,7 @@ def train(
                 losses = stage.loss(model, batch, generator, rng)
             accelerator.backward(losses["loss"])
             accelerator.clip_grad_norm_(parameters, config.grad_clip)
+            lr = optimizer.param_groups[0]["lr"]  # this update's rate: the scheduler below sets the next step's
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
@@ -225,13 +233,13 @@ def train(
                 values = {k: float(accelerator.reduce(v.detach().float(), reduction="mean")) for k, v in losses.items()}
                 if main:
                     progress.set_postfix(loss=f"{values['loss']:.4f}")
-                    log.write(json.dumps({"step": done, "lr": scheduler.get_last_lr()[0], **values}) + "\n")
+                    log.write(json.dumps({"step": done, "lr": lr, **values}) + "\n")
                     log.flush()
             if done % config.checkpoint_every == 0 or done in (config.steps, end):
-                _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints)
+                _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints, files)
             if interrupt.requested:  # Ctrl-C: this step is done and checkpointed; the run ends here
                 if not (done % config.checkpoint_every == 0 or done in (config.steps, end)):
-                    _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints)
+                    _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints, files)
                 end = done
                 break
 
@@ -276,11 +284,14 @@ def train(
     return summary
 
 
-def _save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep: int) -> None:
+def _save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep: int, files: dict | None = None) -> None:
+    """``checkpoints/step-N`` with ``step.json`` (the step, and ``files``: the folder data's files, for
+    :func:`~ltx_video.training.checks.check_resume`)."""
     path = output_dir / "checkpoints" / f"step-{step}"
     accelerator.save_state(str(path))  # every rank takes part; the main process writes
     if accelerator.is_main_process:
-        (path / "step.json").write_text(json.dumps({"step": step}))  # written last: marks it complete
+        record = {"step": step, **({"data_files": files} if files is not None else {})}
+        (path / "step.json").write_text(json.dumps(record))  # written last: marks it complete
         for old in _run_checkpoints(path.parent)[:-keep]:  # only the run's own step-N folders rotate
             shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()

@@ -1,0 +1,162 @@
+"""What a run's config files (and the folders they name) already decide, checked before any clip is read or model
+built, so that a mistake is a ``train.py: error:`` line in seconds rather than a traceback after the clips are
+decoded and the pipeline loaded; and what a resume must find unchanged: the checkpoint's step against ``steps``,
+and the clips under ``data.root`` against those the checkpoint's run drew its batches from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from ltx_video.training.config import TrainConfig
+from ltx_video.training.data import DataConfig
+
+__all__ = ["check_fine_tune_options", "check_overlap", "check_readable_folder", "check_resume", "data_files",
+           "init_transformer_differences", "keyframe_frames"]
+
+#: The stages whose trained network has no gradient checkpointing, and that network's class.
+_NO_GRADIENT_CHECKPOINTING = {"audio_vae": "AudioAutoencoder", "camera": "CameraMotionEncoder",
+                              "keyframes": "KeyframeAdapter"}
+
+
+# ----------------------------------------------------------------------------- stage options
+def keyframe_frames(options: dict[str, Any], num_frames: int) -> tuple[int, ...]:
+    """``stage_options.frames`` as pixel frames of the clips, and ``num_keyframes`` drawn from them: ValueError
+    naming the key and what it accepts (the defaults are for 49-frame clips)."""
+    frames = options["frames"]
+    if (not isinstance(frames, (list, tuple)) or not frames or not all(isinstance(f, int) and not isinstance(f, bool)
+                                                                          for f in frames)
+            or min(frames) < 0 or max(frames) >= num_frames):
+        raise ValueError(f"stage_options.frames must be a list of frames in [0, {num_frames - 1}] (data.num_frames "
+                         f"{num_frames}; the default suits 49-frame clips), got {frames!r}")
+    count = options["num_keyframes"]
+    if not isinstance(count, int) or not 1 <= count <= len(frames):
+        raise ValueError(f"stage_options.num_keyframes must be in [1, {len(frames)}] (the number of "
+                         f"stage_options.frames), got {count!r}")
+    return tuple(frames)
+
+
+def check_overlap(overlap: Any, latent_frames: int) -> None:
+    """``stage_options.overlap_latents`` of the continuation stage: it must leave two generated latent frames."""
+    if not isinstance(overlap, int) or not 1 <= overlap <= latent_frames - 2:
+        raise ValueError(f"stage_options.overlap_latents must be in [1, {latent_frames - 2}] for {latent_frames}-latent-"
+                         f"frame clips (data.num_frames), got {overlap!r}")
+
+
+def check_fine_tune_options(config: TrainConfig, options: dict[str, Any], vae=None) -> None:
+    """The options of the stages built on a saved pipeline (and ``gradient_checkpointing`` of every stage) that
+    need only the config; ``vae`` (built on the meta device from the pipeline's ``vae/config.json``, when there is
+    one) gives the clips' latent frames."""
+    if config.gradient_checkpointing and config.stage in _NO_GRADIENT_CHECKPOINTING:
+        raise ValueError(f"gradient_checkpointing: the {config.stage} stage's {_NO_GRADIENT_CHECKPOINTING[config.stage]}"
+                         " does not support it (accepted: false)")
+    if config.stage == "camera" and config.data.source != "synthetic":
+        raise ValueError("data.source must be 'synthetic' for the camera stage (it trains on each synthetic clip's "
+                         f"exact camera motion), got {config.data.source!r}")
+    if config.stage == "keyframes":
+        keyframe_frames(options, config.data.num_frames)
+        saved = Path(options["pipeline"] or "") / "transformer" / "config.json"
+        layers = json.loads(saved.read_text()).get("num_layers") if options["pipeline"] and saved.is_file() else None
+        if isinstance(layers, int) and not all(isinstance(b, int) and 0 <= b < layers for b in options["blocks"]):
+            raise ValueError(f"stage_options.blocks must be transformer blocks in [0, {layers - 1}] (the pipeline's "
+                             f"transformer has {layers}), got {options['blocks']!r}")
+    if config.stage == "continuation" and vae is not None:
+        check_overlap(options["overlap_latents"], (config.data.num_frames - 1) // vae.temporal_compression_ratio + 1)
+
+
+def init_transformer_differences(model_config: dict[str, Any], saved_config: dict[str, Any]) -> list[str]:
+    """The config keys in which a saved transformer differs from ``model``'s: none may, except that ``model`` may add
+    ``screen_position_features`` (zero-initialised, so the start is the saved model)."""
+    added = {"screen_position_features"} if not saved_config.get("screen_position_features") else set()
+    return sorted(k for k, v in model_config.items()
+                  if not k.startswith("_") and k not in added and saved_config.get(k) != v)
+
+
+def check_init_transformer(config: TrainConfig, options: dict[str, Any]) -> None:
+    """``stage_options.init_transformer`` against ``model``, from the two configs alone (call under
+    ``torch.device("meta")``: both models are built without memory)."""
+    folder = options.get("init_transformer")
+    if config.stage != "transformer" or folder is None or not (Path(folder) / "config.json").is_file():
+        return
+    from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
+    from ltx_video.training import components
+
+    saved = LTXAudioVideoTransformer3DModel.from_config(LTXAudioVideoTransformer3DModel.load_config(folder))
+    differing = init_transformer_differences(dict(components.build_transformer(**config.model).config),
+                                             dict(saved.config))
+    if differing:
+        raise ValueError(f"stage_options.init_transformer: its config differs from `model` in {differing} (the "
+                         f"saved {folder}/config.json must equal `model`)")
+
+
+def check_readable_folder(data: DataConfig) -> None:
+    """A ``data.root`` of whose videos none can be read (or none is one clip long) is refused from the files'
+    headers: the first usable file ends the search, so a good folder costs one probe."""
+    if data.source != "folder":
+        return
+    from ltx_video.data.video_folder import (
+        _READ_ERRORS,
+        DEFAULT_EXTENSIONS,
+        _ClipReadError,
+        _num_output_frames,
+        probe_video_file,
+        walk_files,
+    )
+
+    videos = sorted(p for p in walk_files(Path(data.root)) if p.suffix.lower() in DEFAULT_EXTENSIONS)
+    for path in videos:
+        try:
+            info = probe_video_file(path)
+        except (*_READ_ERRORS, _ClipReadError):
+            continue
+        if _num_output_frames(info, data.fps) >= data.num_frames and (info.has_audio or not data.require_audio):
+            return
+    raise ValueError(f"data.root {data.root}: none of its {len(videos)} video file(s) can be read as a clip of "
+                     f"data.num_frames {data.num_frames} at data.fps {data.fps:g}"
+                     + (" with audio (data.require_audio)" if data.require_audio else ""))
+
+
+# ----------------------------------------------------------------------------- resuming
+def data_files(data: DataConfig) -> dict[str, Any] | None:
+    """A folder's videos by size and captions by content (relative path -> value), stored with each checkpoint so a
+    resume can name what changed; None for synthetic clips (the config alone decides them). Modification times are
+    left out: a copied folder of the same files is the same data."""
+    if data.source != "folder" or not data.root or not Path(data.root).is_dir():
+        return None
+    from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
+
+    files = {}
+    for path in walk_files(Path(data.root)):
+        suffix = path.suffix.lower()
+        if suffix == ".txt":
+            files[str(path.relative_to(data.root))] = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+        elif suffix in DEFAULT_EXTENSIONS:
+            files[str(path.relative_to(data.root))] = path.stat().st_size
+    return dict(sorted(files.items()))
+
+
+def check_resume(config: TrainConfig, checkpoint: Path | None) -> None:
+    """A resume that would train nothing (``steps`` below the checkpoint's step), or on other clips than the ones
+    the checkpoint's run drew its batches from, is refused before any work."""
+    if checkpoint is None:
+        return
+    stored = json.loads((Path(checkpoint) / "step.json").read_text())
+    if config.steps < stored["step"]:
+        raise ValueError(f"steps {config.steps} (--steps or the config's) is below the step of the checkpoint resumed "
+                         f"({checkpoint}, step {stored['step']}): nothing would be trained; --steps above "
+                         f"{stored['step']} extends the run, and --resume with an earlier checkpoint redoes the steps "
+                         "after it")
+    before, now = stored.get("data_files"), data_files(config.data)
+    if before is None or now is None or before == now:  # a checkpoint written before 2026-12-07 holds no list
+        return
+    parts = []
+    for word, names in (("removed", sorted(set(before) - set(now))), ("added", sorted(set(now) - set(before))),
+                        ("changed", sorted(k for k in set(before) & set(now) if before[k] != now[k]))):
+        if names:
+            parts.append(f"{len(names)} {word}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+    raise ValueError(f"--resume: the files under data.root {config.data.root} changed since {checkpoint} was saved "
+                     f"({'; '.join(parts)}), so the resumed steps would not draw the batches the run drew; put the "
+                     "files back, or train on the new clips as a new run (another output_dir, without --resume)")
