@@ -38,6 +38,7 @@ class Scene:
     fps: float = 24.0
     noise: float = 0.0  # sensor noise, std per pixel and channel
     seed: int = 0
+    colour: tuple[float, float, float] | None = None  # the object's RGB in [0, 1]; drawn from the seed when None
 
 
 def bounce_path(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +134,8 @@ def render(scene: Scene) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     path, bounces = bounce_path(scene)
     background = _background(scene, rng)
     colour = np.array([0.95, 0.85, 0.2]) if scene.background == "textured" else rng.uniform(0.6, 1.0, size=3)
+    if scene.colour is not None:
+        colour = np.asarray(scene.colour, np.float64)
     while np.abs(colour - background[0, 0]).max() < MIN_CONTRAST:  # a plain background near the object's colour
         colour = rng.uniform(0.0, 1.0, size=3)
     video = np.empty((scene.num_frames, scene.size, scene.size, 3))
@@ -143,6 +146,28 @@ def render(scene: Scene) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         video += rng.normal(0, scene.noise, size=video.shape)
     video = np.round(np.clip(video, 0, 1) * 255).astype(np.uint8)
     return video, clicks(bounces, scene.num_frames / scene.fps, seed=scene.seed), bounces
+
+
+def h264(video: np.ndarray, fps: float, crf: int) -> np.ndarray:
+    """``video`` (F, H, W, 3) uint8 through H.264 (libx264, yuv420p: chroma at half resolution) at ``crf`` and
+    decoded again, in memory, as a user's mp4 would be."""
+    import io
+    from fractions import Fraction
+
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height, stream.pix_fmt = video.shape[2], video.shape[1], "yuv420p"
+        stream.options = {"crf": str(crf)}
+        stream.codec_context.thread_count = 1  # x264's frame threads can make the output vary run to run
+        for frame in video:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    buffer.seek(0)
+    with av.open(buffer) as container:
+        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
 
 
 def clicks(times: np.ndarray, duration_s: float, *, seed: int = 0, offset_ms: float = 0.0) -> np.ndarray:

@@ -72,3 +72,12 @@ def test_the_level_does_not_matter():
 
 def test_a_constant_offset_is_no_tone():
     assert math.isnan(tone_pitch_hz(np.ones(SR))) and math.isnan(tone_snr_db(np.ones(SR)))  # read 7.8 Hz and inf
+
+
+def test_nan_cases_are_the_documented_ones():
+    """The hunt found ``nan`` for a 30 ms tone and for anti-phase stereo where the docs said "for silence"
+    only; both are what the docs now say: shorter than a window, and channels averaged to silence."""
+    tone = np.sin(2 * np.pi * 440 * np.arange(SR) / SR)
+    assert math.isnan(tone_pitch_hz(tone[: int(0.03 * SR)]))
+    assert math.isnan(tone_pitch_hz(np.stack([tone, -tone])))
+    assert tone_pitch_hz(np.stack([tone, 0.5 * tone])) == pytest.approx(440, abs=1)

@@ -15,6 +15,7 @@ calls check that the wrappers are exactly those halves.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -200,3 +201,20 @@ def test_precomputed_camera_motion_gives_the_same_events(clips):
     np.testing.assert_array_equal(reused[1], strengths)
     with pytest.raises(ValueError, match="camera"):
         video_motion_events(clip.video, clip.fps, camera=np.zeros((3, 3)))
+
+
+def test_a_wrong_sample_rate_is_warned_about():
+    """Before 2026-12-07 a 48 kHz track left at the default 16000 gave a finite, plausible offset in silence: its
+    onsets were read three times later than they are. One warning per call now names ``sample_rate``; a clip's
+    audio a little longer than its video (a container's padding) is not warned about."""
+    frames = np.zeros((48, 8, 8, 3))  # 2 s at 24 fps
+    at_48k = 0.1 * np.random.default_rng(0).standard_normal(2 * 48000)
+    for call in (av_sync_offset_ms, av_align_score):
+        with pytest.warns(UserWarning, match="sample_rate=16000") as caught:
+            call(frames, at_48k, 24)
+        assert len(caught) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        av_sync_offset_ms(frames, at_48k, 24, 48000)
+        av_sync_offset_ms(frames, at_48k[: int(2.4 * 16000)], 24)  # 20 % longer than the video
+        av_align_score(frames, at_48k[: int(1.6 * 16000)], 24)  # 20 % shorter

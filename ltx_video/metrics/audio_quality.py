@@ -24,7 +24,9 @@ measurements tell how close a generated track is to that, without listeners:
   past the previous onset). The median over onsets. An instantaneous attack measures about 1-2 ms (the
   window's own width); a linear ramp of ``T`` ms about ``0.8 T``.
 
-All three return ``nan`` for silence. Every argument after ``audio`` is keyword-only; ``sample_rate``
+All three return ``nan`` for silence, and :func:`tone_pitch_hz` and :func:`tone_snr_db` also for a track
+shorter than one 64 ms window (no spectrum to read). Channels are averaged, as everywhere in
+:mod:`ltx_video.metrics`: stereo whose channels cancel (one the other inverted) is silence. Every argument after ``audio`` is keyword-only; ``sample_rate``
 defaults to the synthetic world's 16 kHz: pass your track's (a 44.1 kHz 440 Hz tone read at 16 kHz is 160 Hz).
 """
 
@@ -92,7 +94,8 @@ def _peak_frequency(spectra: np.ndarray, frequencies: np.ndarray) -> float:
 
 
 def tone_pitch_hz(audio: AudioLike, *, sample_rate: int = 16000) -> float:
-    """The dominant frequency in Hz of the track's loud parts (see the module docstring); ``nan`` for silence."""
+    """The dominant frequency in Hz of the track's loud parts (see the module docstring); ``nan`` for silence
+    (channels that cancel when averaged included) and for a track shorter than 64 ms."""
     sample_rate = _sample_rate(sample_rate)
     spectra, frequencies = _loud_spectra(audio, sample_rate)
     return _peak_frequency(spectra, frequencies) if len(spectra) else float("nan")

@@ -13,7 +13,11 @@
    ``max(0.1, 6 * robust noise)``. Core pixels are foreground pixels whose four neighbours are
    foreground of a similar colour (within 0.12 per channel); cores connected through similar
    colours, of at least 4 px, seed the objects (so touching objects of different colours stay
-   apart), grown through the remaining foreground and then by two more rings. A pixel's weight is
+   apart), grown through the remaining foreground. Touching regions whose cores' colours are within
+   0.25, or one a blend of the other with the background, are one object's fragments (a texture;
+   H.264's chroma, smeared into a strip of blended colour along an edge) and are merged
+   (:func:`_merge_fragments`; a flat object's single region is left as it was); then two more rings
+   are added. A pixel's weight is
    its coverage by the object, ``alpha = <P - B, O - B> / |O - B|^2`` clipped to ``[0, 1]`` (``P``
    its colour, ``B`` the background's, ``O`` the median colour of the core), so the centroid and the
    mass (area) of a uniform object do not depend on the background texture behind it and are
@@ -220,7 +224,7 @@ def _frame_components(frame: np.ndarray, background: np.ndarray, threshold: floa
     small[0] = False
     labels[small[labels]] = 0
     labels = _grow_labels(labels, foreground, steps=h + w)
-    labels = _grow_labels(_merge_fragments(labels, core, foreground, frame), foreground, steps=h + w)
+    labels = _grow_labels(_merge_fragments(labels, core, foreground, frame, background), foreground, steps=h + w)
     labels = _grow_labels(labels, known, steps=2)
     components = []
     for label in np.unique(labels[labels > 0]):
@@ -261,13 +265,40 @@ def _touching_labels(labels: np.ndarray, foreground: np.ndarray) -> set[tuple[in
     return pairs
 
 
-def _merge_fragments(labels: np.ndarray, core: np.ndarray, foreground: np.ndarray, frame: np.ndarray) -> np.ndarray:
-    """Labels that touch and whose cores' median colours are within ``_FRAGMENT_TOLERANCE`` become one."""
+def _blend_residual(colour: np.ndarray, other: np.ndarray, behind: np.ndarray) -> float:
+    """Largest channel of ``colour``'s distance to the blends ``behind + a (other - behind)``, ``a`` in [0, 1]
+    (infinite where ``other`` hardly differs from ``behind``: no blend to tell)."""
+    contrast = other - behind
+    norm = float((contrast * contrast).sum())
+    if norm < 0.01:
+        return float("inf")
+    a = np.clip(float(((colour - behind) * contrast).sum()) / norm, 0.0, 1.0)
+    return float(np.abs(colour - behind - a * contrast).max())
+
+
+def _merge_fragments(
+    labels: np.ndarray, core: np.ndarray, foreground: np.ndarray, frame: np.ndarray, background: np.ndarray
+) -> np.ndarray:
+    """Touching labels that are one object's fragments become one label.
+
+    The core rule (neighbours within ``_COLOUR_TOLERANCE``) keeps flat objects exact, but splits an object
+    whose colour varies: a texture, H.264's quantisation, and its half-resolution chroma, which smears an
+    object's colour into a strip of blended colour along its edge (a core of its own where the object
+    touches the frame's border). A split object's tracks end or hop between fragments. Two touching
+    labels are merged when their cores' median colours are within ``_FRAGMENT_TOLERANCE`` in every
+    channel (the objects of the synthetic palette differ by 0.35 or more in one), or when one's colour is
+    a blend of the other's with the background behind it (within ``_COLOUR_TOLERANCE``): an edge, not
+    another object. A frame whose labels do not touch is left as it was.
+    """
     pairs = _touching_labels(labels, foreground)
     if not pairs:
         return labels
-    ids = {int(label) for pair in pairs for label in pair}
-    colour = {label: np.median(frame[core & (labels == label)], axis=0) for label in ids}
+    ids = {label for pair in pairs for label in pair}
+    colour, behind = {}, {}
+    for label in ids:
+        seed = core & (labels == label)
+        colour[label] = np.median(frame[seed], axis=0)
+        behind[label] = np.median(np.nan_to_num(background[seed]), axis=0)
     root = {label: label for label in ids}
 
     def find(label: int) -> int:
@@ -276,7 +307,9 @@ def _merge_fragments(labels: np.ndarray, core: np.ndarray, foreground: np.ndarra
         return label
 
     for a, b in sorted(pairs):
-        if np.abs(colour[a] - colour[b]).max() <= _FRAGMENT_TOLERANCE:
+        same = np.abs(colour[a] - colour[b]).max() <= _FRAGMENT_TOLERANCE
+        blend = min(_blend_residual(colour[a], colour[b], behind[a]), _blend_residual(colour[b], colour[a], behind[b]))
+        if same or blend <= _COLOUR_TOLERANCE:
             ra, rb = find(a), find(b)
             root[max(ra, rb)] = min(ra, rb)
     lookup = np.arange(labels.max() + 1)

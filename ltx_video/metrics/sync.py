@@ -12,6 +12,7 @@ biased by the window; the exponential decay of a burst only tilts it slightly.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -35,6 +36,25 @@ _ONSET_SEPARATION_MS = 20
 # An onset's mean power over the 10 ms after it against 60-20 ms before it (before a slow attack began): 10 ms is
 # a whole number of half periods of a 50 or 100 Hz hum, whose mean power it then reads exactly. 3 dB.
 _AFTER_MS, _BEFORE_MS, _RISE_RATIO = 10, (60, 20), 2.0
+# A container's audio often runs a few frames (even ~0.5 s of a 2 s clip) longer or shorter than its video; a
+# sample rate mistaken for another (16 kHz for 44.1 or 48 kHz, 22.05 for 44.1) makes it 2-3 times off.
+_DURATION_RATIO = 1.5
+
+
+def _warn_on_duration_mismatch(frames: FramesLike, audio: AudioLike, fps: float, sample_rate: int) -> None:
+    """One warning when the audio, read at ``sample_rate``, lasts over ``_DURATION_RATIO`` times longer or
+    shorter than the ``len(frames) / fps`` s of video: a wrong ``sample_rate`` gives finite, plausible offsets
+    and scores (the onsets land at the wrong times), so it must not pass in silence. 44.1 kHz read as 48 kHz
+    (9 % off) is within what a clip's audio may legitimately differ by, and is not caught."""
+    video_s = len(frames) / fps
+    audio_s = np.shape(audio)[-1] / sample_rate if np.ndim(audio) else 0.0
+    if video_s > 0 and audio_s > 0 and not 1 / _DURATION_RATIO <= audio_s / video_s <= _DURATION_RATIO:
+        warnings.warn(
+            f"the audio lasts {audio_s:.2f} s at sample_rate={sample_rate} but the video {video_s:.2f} s "
+            f"({len(frames)} frames at {fps:g} fps): is sample_rate the audio's?",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def audio_onset_envelope(audio: AudioLike, sample_rate: int = 16000) -> np.ndarray:
@@ -162,7 +182,8 @@ def av_sync_offset_ms(
         frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8.
         audio: ``(S,)`` or ``(C, S)`` float at ``sample_rate``.
         fps: frame rate of ``frames``.
-        sample_rate: audio samples per second.
+        sample_rate: audio samples per second. A ``UserWarning`` names it when the audio then lasts over 1.5
+            times longer or shorter than the video (a 44.1 or 48 kHz track left at the default 16000).
         max_offset_ms: the largest offset searched, > 0.
 
     Returns:
@@ -171,6 +192,7 @@ def av_sync_offset_ms(
     fps = check_positive(fps, "fps")
     max_offset_ms = check_positive(max_offset_ms, "max_offset_ms")
     envelope = audio_onset_envelope(audio, sample_rate)
+    _warn_on_duration_mismatch(frames, audio, fps, sample_rate)
     if not envelope.size or not envelope.max() > 0:
         return float("nan")  # silence: no need to look at the video
     times, strengths = video_motion_events(frames, fps)
@@ -267,12 +289,13 @@ def av_align_score(
         frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8.
         audio: ``(S,)`` or ``(C, S)`` float at ``sample_rate``.
         fps: frame rate of ``frames``.
-        sample_rate: audio samples per second.
+        sample_rate: audio samples per second; warned about as in :func:`av_sync_offset_ms`.
         window_frames: the matching tolerance in frames, >= 0.
     """
     fps = check_positive(fps, "fps")
     if isinstance(window_frames, bool) or not isinstance(window_frames, numbers.Real) or not window_frames >= 0:
         raise ValueError(f"window_frames must be a number >= 0, got {window_frames!r}")
     audio_times = audio_onset_times(audio, sample_rate)
+    _warn_on_duration_mismatch(frames, audio, fps, sample_rate)
     video_times, _ = video_motion_events(frames, fps)
     return align_score_from_times(audio_times, video_times, window_frames / fps)
