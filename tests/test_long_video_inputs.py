@@ -302,3 +302,32 @@ def test_audio_guidance_given_as_the_guidance_scale_resumes_the_run_that_left_it
     assert pipe.generate_long("a red ball bounces", output=output, **LONG).chunks_generated == 0
     with pytest.raises(ValueError, match=r"`audio_guidance_scale` is 2.0 but the run in .* was started with 1"):
         pipe.generate_long("a red ball bounces", output=output, audio_guidance_scale=2.0, **LONG)
+
+
+def test_a_forked_child_does_not_keep_the_lock_of_a_run_its_parent_closed(tmp_path):
+    """A child forked while a run held the output's lock kept a copy of the lock file, so the lock outlived the
+    parent's close and the parent's next run on that output was refused, naming the parent itself."""
+    import multiprocessing
+    import subprocess
+    import sys
+
+    from ltx_video.pipelines.long_run import LongRun
+
+    pytest.importorskip("fcntl")
+    output = tmp_path / "long.mp4"
+    run = LongRun.open(output, {"prompt": "a"}, resume=True)
+    child = multiprocessing.get_context("fork").Process(target=time_sleep, args=(30,))
+    child.start()
+    try:
+        run.close()
+        probe = "import fcntl, os, sys; fcntl.flock(os.open(sys.argv[1], os.O_RDWR), fcntl.LOCK_EX | fcntl.LOCK_NB)"
+        subprocess.run([sys.executable, "-c", probe, str(run.folder / ".lock")], check=True)
+    finally:
+        child.kill()
+        child.join()
+
+
+def time_sleep(seconds):
+    import time
+
+    time.sleep(seconds)

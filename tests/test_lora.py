@@ -193,3 +193,20 @@ def test_keys_for_no_transformer_module_load_nothing_as_in_diffusers(components,
     pipe.load_lora_weights(state)
     assert pipe.get_list_adapters() == {}
     assert torch.equal(pipe(**CALL, generator=gen(0)).frames, base)
+
+
+def test_bare_dora_and_old_diffusers_keys_load_as_the_transformers(components):
+    """peft's DoRA keys (``lora_magnitude_vector``) and diffusers' older ``.lora.down`` / ``.lora.up`` names, bare:
+    loaded before the bare-key rule was narrowed to ``.lora_A`` / ``.lora_B`` (then: nothing, with a warning)."""
+    transformer = copy.deepcopy(components["transformer"])
+    transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q"], init_lora_weights=False, use_dora=True))
+    dora = get_peft_model_state_dict(transformer)
+    assert any("lora_magnitude_vector" in k for k in dora)
+    transformer = copy.deepcopy(components["transformer"])
+    transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q"], init_lora_weights=False))
+    plain = get_peft_model_state_dict(transformer)
+    old_names = {k.replace(".lora_A.", ".lora.down.").replace(".lora_B.", ".lora.up."): v for k, v in plain.items()}
+    for state in (dora, old_names):
+        pipe = _fresh(LTXVideoPipeline, components)
+        pipe.load_lora_weights(state, adapter_name="x")
+        assert pipe.get_list_adapters() == {"transformer": ["x"]}

@@ -239,6 +239,6 @@ def test_plan_command_reads_folders_as_diffusers_does_and_says_what_it_planned(c
     # the plan read bfloat16 where 'generate --model' without --dtype loads float32: mirrored, and said when not
     args = build_parser().parse_args(["plan"])
     assert str(estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, dtype=torch.float32)) in run_plan(args)
-    assert "generate loads this model in float32 without --dtype" in run_plan(Namespace(
+    assert "as 'generate --dtype bfloat16'; without --dtype it loads this model in float32" in run_plan(Namespace(
         **{**vars(args), "dtype": "bfloat16"}))
-    assert "generate loads" not in run_plan(Namespace(**{**vars(args), "model": "ltxv-13b-0.9.8-dev"}))  # bf16 config
+    assert "without --dtype it loads" not in run_plan(Namespace(**{**vars(args), "model": "ltxv-13b-0.9.8-dev"}))  # bf16 config

@@ -283,6 +283,13 @@ def test_a_resume_on_changed_clips_is_refused_before_any_work(tmp_path, capsys, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         train(load_train_config(config), cpu=True, stop_after=1)
+    from ltx_video.training.checks import data_files
+
+    # what training does not read is no change: another .txt, a caption saved again with a BOM and no newline
+    before = data_files(load_train_config(config).data)
+    (clips / "NOTES.txt").write_text("my notes")
+    (clips / "a.txt").write_bytes("\ufeffa a clip".encode())
+    assert data_files(load_train_config(config).data) == before
     (clips / "c.mp4").write_bytes((clips / "b.mp4").read_bytes())
     (clips / "b.mp4").unlink()
     (clips / "b.txt").unlink()

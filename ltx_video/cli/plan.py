@@ -98,7 +98,7 @@ def run_plan(args) -> str:
     decode = "tiled as 'generate --vae-tiling'" if args.vae_tiling else "untiled, as 'generate' without --vae-tiling"
     size = (-(-args.width // 32) * 32, -(-args.height // 32) * 32, (args.num_frames - 1 + 7) // 8 * 8 + 1)
     padded = "" if size == (args.width, args.height, args.num_frames) else " (padded to {} x {} x {}, as the pipelines pad)"
-    dtype_note = (f" (generate loads this model in {default_dtype} without --dtype: plan with --dtype {default_dtype})"
+    dtype_note = (f" (as 'generate --dtype {dtype}'; without --dtype it loads this model in {default_dtype})"
                   if dtype != default_dtype else "")
     return (f"{args.model}: {args.width} x {args.height} x {args.num_frames}{padded.format(*size)}, batch "
             f"{args.batch_size}, {dtype}{dtype_note}{', FP8 weights' if args.fp8 or fp8 else ''}, attention "

@@ -175,9 +175,10 @@ class EfficiencyMixin:
         diffusers found no key in it and loaded nothing, with only a warning."""
         loaded = super().lora_state_dict(pretrained_model_name_or_path_or_dict, **kwargs)
         state, metadata = loaded if kwargs.get("return_lora_metadata") else (loaded, None)
-        if state and all(isinstance(k, str) and (".lora_A." in k or ".lora_B." in k) for k in state) and not any(
+        if state and all(isinstance(k, str) and (".lora_" in k or ".lora." in k) for k in state) and not any(
             k.startswith(_COMPONENT_PREFIXES) for k in state
-        ):  # only peft's module keys: anything else goes on to diffusers' own "no LoRA keys" warning, as there
+        ):  # module keys only (peft's .lora_A/.lora_B/.lora_magnitude_vector, diffusers' old .lora.down/.lora.up):
+            # anything else (``lora_foo``) goes on to diffusers' own "no LoRA keys" warning, as there
             state = {f"transformer.{k}": v for k, v in state.items()}
         return (state, metadata) if kwargs.get("return_lora_metadata") else state
 

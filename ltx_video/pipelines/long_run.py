@@ -169,7 +169,7 @@ class _OutputLock:
     failed in this process (whose traceback may still hold the old run) shares it rather than refusing itself."""
 
     def __init__(self, fd: int, key: str):
-        self.key = key
+        self.key, self.fd = key, fd
         self._close = weakref.finalize(self, os.close, fd)  # closing the file releases the lock
 
     def release(self) -> None:
@@ -206,6 +206,19 @@ class _OutputLock:
             pass
         lock = _HELD[key] = cls(fd, key)
         return lock
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child: close the copies of this process's lock files, which would hold the locks after the
+    parent released them (flock belongs to the open file, shared by every copy), refusing the parent's next run."""
+    for lock in list(_HELD.values()):
+        lock._close.detach()
+        os.close(lock.fd)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 class LongRun:

@@ -127,14 +127,19 @@ def data_files(data: DataConfig) -> dict[str, Any] | None:
     if data.source != "folder" or not data.root or not Path(data.root).is_dir():
         return None
     from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
+    from ltx_video.training.data import _caption
 
     files = {}
     for path in walk_files(Path(data.root)):
-        suffix = path.suffix.lower()
-        if suffix == ".txt":
-            files[str(path.relative_to(data.root))] = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
-        elif suffix in DEFAULT_EXTENSIONS:
-            files[str(path.relative_to(data.root))] = path.stat().st_size
+        if path.suffix.lower() in DEFAULT_EXTENSIONS:  # each video, and its caption as training reads it (other
+            files[str(path.relative_to(data.root))] = path.stat().st_size  # .txt files, a byte-order mark or a
+            try:                                                            # trailing newline refused resumes)
+                caption = _caption(path)
+            except ValueError:  # not UTF-8: training names it
+                caption = path.with_suffix(".txt").read_bytes().hex()
+            if caption is not None:
+                key = str(path.with_suffix(".txt").relative_to(data.root))
+                files[key] = hashlib.sha1(caption.encode()).hexdigest()[:12]
     return dict(sorted(files.items()))
 
 
