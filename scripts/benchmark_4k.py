@@ -274,7 +274,7 @@ def gpu_parts(small: bool, decode_budget_s: float = 120.0) -> dict:
                 _timed_call(lambda m=model, i=inputs: m(**i), device)
             seconds, peak = _timed_call(lambda m=model, i=inputs: m(**i), device)
             plan = estimate_memory(config, grid[1] * 32, grid[2] * 32, 257, dtype=dtype, guidance_passes=1,
-                                   fp8=variant == "fp8")
+                                   fp8=variant == "fp8", max_sequence_length=128)  # the inputs' text tokens
             parts[f"{variant} {name}"] = {"seconds": seconds, "peak": peak, "tokens": grid[0] * grid[1] * grid[2],
                                           "planned": plan.transformer_step}
             print(f"  transformer pass, {variant}, {name} grid ({grid[0] * grid[1] * grid[2]:,} tokens): "

@@ -150,7 +150,7 @@ def transformer_rows(name, config, size, variants, device, dtype, passes, meter)
         seconds, peak = meter(lambda m=model, i=inputs: m(**i), existing, count_memory=device == "cuda" or not compiled)
         weights = sum(t.numel() * t.element_size() for t in model.state_dict().values())
         baseline = baseline or seconds
-        plan = estimate_memory(config, height, width, frames, dtype=dtype, guidance_passes=passes,
+        plan = estimate_memory(config, height, width, frames, dtype=dtype, guidance_passes=passes, max_sequence_length=128,  # as the inputs
                                fp8=variant in ("fp8", "fp8-static", "all"), vae_tiling=True,
                                attention="ltx_block_sparse" if variant in ("block-sparse", "all") and device == "cpu"
                                else "sdpa")
