@@ -59,6 +59,7 @@ from ltx_video.pipelines.inputs import (
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
 from ltx_video.pipelines.long_video import LongVideoMixin
+from ltx_video.pipelines.postprocess import postprocess_video
 from ltx_video.pipelines.text_encoding import TextEncodingMixin
 
 __all__ = ["GenerationPlan", "LTXVideoPipeline"]
@@ -405,8 +406,6 @@ class LTXVideoPipeline(
             video_latents, decode_timestep=decode_timestep, decode_noise_scale=decode_noise_scale,
             tone_map_compression_ratio=tone_map_compression_ratio, generator=generator, dtype=plan.prompt_embeds.dtype,
         )
-        from ltx_video.pipelines.postprocess import postprocess_video
-
         return postprocess_video(self.video_processor, plan.padding.crop(decoded), output_type)  # no device copy
 
     def generate_multiscale(self, **kwargs) -> LTXPipelineOutput | tuple:

@@ -30,6 +30,7 @@ from ltx_video.pipelines.inputs import (
     count_prompts,
 )
 from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
+from ltx_video.pipelines.postprocess import postprocess_video
 
 __all__ = ["first_pass_size", "generate_multiscale", "upsample_latents"]
 
@@ -230,7 +231,5 @@ def generate_multiscale(
         frames.float(), size=(padding.padded_height, padding.padded_width), mode="bilinear", align_corners=False
     )
     video = frames.unflatten(0, (-1, num_frames)).transpose(1, 2)
-    from ltx_video.pipelines.postprocess import postprocess_video
-
     video = postprocess_video(pipe.video_processor, padding.crop(video), output_type)  # in place: no device copy
     return LTXPipelineOutput(frames=video) if return_dict else (video,)
