@@ -11,7 +11,7 @@ import pytest
 from conftest import stream_seconds
 
 
-def test_cli_long_writes_and_resumes(tmp_path, capsys):
+def test_cli_long_writes_and_resumes(tmp_path, capsys, monkeypatch):
     from ltx_video.cli import main
 
     output = tmp_path / "long.mp4"
@@ -26,13 +26,23 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys):
     assert main([*argv, "--resume"]) == 0  # already complete: nothing generated
     assert "(0 generated now)" in capsys.readouterr().out
     finished = output.read_bytes()
-    assert main([*argv, "--resume", "--seed", "5"]) == 2  # another run's arguments, named as flags
-    err = capsys.readouterr().err
-    assert "--seed is 5 but the run in" in err and "--restart" in err and "resume=False" not in err
-    for flag, named in ((["--steps", "3"], "--steps is 3"), (["--stg-blocks", "1"], "--stg-blocks is [1]"),
-                        (["--colour-match", "0.5"], "--colour-match is 0.5")):  # were --num-inference-steps,
-        assert main([*argv, "--resume", *flag]) == 2  # --skip-block-list, "a version ... whose colour matching"
-        assert named in capsys.readouterr().err
+    import ltx_video.cli.long as long_cli
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the changed argument was refused")
+
+    with monkeypatch.context() as patch:  # refused before the model loads (was after it: 16 s)
+        patch.setattr(long_cli, "load_pipeline", no_model)
+        assert main([*argv, "--resume", "--seed", "5"]) == 2  # another run's arguments, named as flags
+        err = capsys.readouterr().err
+        assert "--seed is 5 but the run in" in err and "--restart" in err and "resume=False" not in err
+        for flag, named in ((["--steps", "3"], "--steps is 3"), (["--colour-match", "0.5"], "--colour-match is 0.5"),
+                            (["--duration", "3"], "--duration 3 s is 72 frames at 24 fps but the run in")):
+            assert main([*argv[:2], *argv[4:], "--resume", *flag] if flag[0] == "--duration"
+                        else [*argv, "--resume", *flag]) == 2  # were --num-inference-steps, "a version ... whose
+            assert named in capsys.readouterr().err  # colour matching"
+    assert main([*argv, "--resume", "--stg-blocks", "1"]) == 2  # the model's defaults: checked once it is loaded
+    assert "--stg-blocks is [1]" in capsys.readouterr().err  # (was --skip-block-list)
     assert main([*argv, "--restart"]) == 0  # a new run; the old folder keeps the finished mp4
     kept = [p / "long.mp4" for p in tmp_path.glob("long.mp4.parts*") if (p / "long.mp4").is_file()]
     assert len(kept) == 1 and kept[0].read_bytes() == finished

@@ -150,7 +150,37 @@ def check_inputs(args) -> tuple[object, dict]:
     )
     if args.no_audio:
         call["generate_audio"] = False
+    if args.resume:
+        _check_resume(call, args.duration)
     return source, call
+
+
+# Arguments the command passes to generate_long as it records them, so that a resume with one changed is refused
+# here, before the model loads (generate_long refuses it too, and the rest, once it has the model).
+_RECORDED_AS_GIVEN = ("prompt", "negative_prompt", "num_frames", "chunk_frames", "overlap_frames", "seed", "height",
+                      "width", "frame_rate", "num_inference_steps", "guidance_scale", "anchor", "carryover_strength",
+                      "adain_factor", "colour_match")
+
+
+def _check_resume(call: dict, duration: float | None) -> None:
+    """--resume with an argument that differs from the run's: refused before the model loads."""
+    from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical
+
+    try:
+        found = LongRun.recorded_run(call["output"])
+    except ValueError as error:
+        raise CLIError(f"--output: {error}") from None
+    if found is None:
+        return
+    folder, recorded = found
+    given = canonical({**call, "prompt": [call["prompt"]] if isinstance(call["prompt"], str) else call["prompt"]})
+    for key in _RECORDED_AS_GIVEN:
+        if given.get(key) is not None and key in recorded and given[key] != recorded[key]:
+            if key == "num_frames" and duration is not None:
+                raise CLIError(f"--duration {duration:g} s is {given[key]} frames at {call['frame_rate']:g} fps but "
+                               f"the run in {folder} was started with {recorded[key]} frames: pass the same arguments "
+                               "to resume it, or --restart to start over in a new folder (the old one is kept)")
+            raise CLIError(_as_flags(str(ArgumentMismatch(key, given[key], recorded[key], folder))))
 
 
 def _as_flags(text: str) -> str:

@@ -295,6 +295,12 @@ class LongRun:
         """The arguments of the run that :meth:`open` with ``resume=True`` would continue for ``output`` (the newest
         run folder, with at least one finished chunk unless ``finished_only`` is False), else None. An ``output``
         that cannot be written (:func:`check_output`) is refused here, before any model runs."""
+        found = cls.recorded_run(output, finished_only)
+        return found[1] if found else None
+
+    @classmethod
+    def recorded_run(cls, output: Path, finished_only: bool = True) -> tuple[Path, dict] | None:
+        """:meth:`recorded_arguments` with the run's folder: ``(folder, arguments)`` or None."""
         check_output(output)
         runs = _runs(output)
         if not runs:
@@ -303,7 +309,7 @@ class LongRun:
             manifest = cls._read(runs[-1] / "manifest.json")
         except ValueError:  # missing or unreadable: open() reports it
             return None
-        return manifest["arguments"] if manifest["chunks"] or not finished_only else None
+        return (runs[-1], manifest["arguments"]) if manifest["chunks"] or not finished_only else None
 
     @staticmethod
     def _read(path: Path) -> dict:
