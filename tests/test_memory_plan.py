@@ -188,6 +188,30 @@ def test_config_keys_patches_and_text_follow_the_model_and_the_pipelines():
     assert base == estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, max_sequence_length=256)
 
 
+@pytest.mark.parametrize("shape", [(1, 3, 1, 4, 4), (1, 1, 5, 2, 2), (3, 4, 7, 3, 5), (1, 3, 33, 2, 2)])
+def test_pt_output_reorders_in_place_for_any_grid(shape):
+    from diffusers.video_processor import VideoProcessor
+
+    from ltx_video.pipelines.postprocess import postprocess_video
+
+    processor = VideoProcessor(vae_scale_factor=32)
+    video = torch.randn(*shape, generator=torch.Generator("cpu").manual_seed(1))
+    expected = processor.postprocess_video(video.clone(), output_type="pt")
+    assert torch.equal(postprocess_video(processor, video.clone(), "pt"), expected)
+    strided = torch.randn(shape[0], shape[2], shape[1], *shape[3:]).transpose(1, 2)  # frames interleaved: copied
+    expected = processor.postprocess_video(strided.clone(), output_type="pt")
+    assert torch.equal(postprocess_video(processor, strided, "pt"), expected)
+    # the pipelines' padding crop (frames, rows, columns) of the decoded buffer: compacted in its storage, then
+    # reordered (the 4K path crops 2176 rows to 2160: it was a second copy of the video)
+    padded = torch.randn(shape[0], shape[1], shape[2] + 2, shape[3] + 3, shape[4] + 1)
+    crop = padded[:, :, : shape[2], 1 : 1 + shape[3], : shape[4]]
+    expected = processor.postprocess_video(crop.clone(), output_type="pt")
+    with LiveTensorBytes([padded]) as tracker:
+        got = postprocess_video(processor, crop, "pt")
+    assert torch.equal(got, expected) and got.is_contiguous() and got.data_ptr() == padded.data_ptr()
+    assert tracker.peak <= 2 * padded[0, 0, 0].nbytes  # a frame of scratch for each step, nothing of the video's size
+
+
 def test_postprocess_is_diffusers_bit_for_bit_without_copying_the_video():
     # diffusers' postprocess_video denormalised out of place: the pipelines' whole-call peak was 3x the decoded
     # float32 video (72 GiB at 4K x 257 with tiled decoding, where the plan says 25.6)
@@ -203,17 +227,18 @@ def test_postprocess_is_diffusers_bit_for_bit_without_copying_the_video():
             decoded = video.to(dtype)
             with LiveTensorBytes([decoded]) as tracker:
                 got = postprocess_video(processor, decoded, output_type)
-            if output_type == "pt":
+            frame = decoded[:, 0, 0].nbytes  # one H x W frame of each video: the "pt" reorder's scratch
+            if output_type == "pt":  # reordered in the decoded buffer (was a stacked copy: 2x the video)
                 assert torch.equal(got, expected) and got.dtype == expected.dtype and got.is_contiguous()
-                assert tracker.peak == decoded.nbytes  # the stacked result only
+                assert got.data_ptr() == decoded.data_ptr() and tracker.peak == frame
             elif output_type == "np":
                 assert np.array_equal(got, expected) and got.dtype == expected.dtype
             else:
                 assert all(np.array_equal(np.asarray(a), np.asarray(b)) for v, w in zip(got, expected, strict=True)
                            for a, b in zip(v, w, strict=True))
-            # "pt": the stacked result; "np" and "pil": nothing in float32, and diffusers' own float32 cast of 16-bit
+            # "pt": one frame; "np" and "pil": nothing in float32, and diffusers' own float32 cast of 16-bit
             # frames (pt_to_numpy casts after its .cpu(): host memory when decoding on a GPU)
-            allowed = {"pt": decoded.nbytes}.get(output_type, 0 if dtype == torch.float32 else 2 * decoded.nbytes)
+            allowed = {"pt": frame}.get(output_type, 0 if dtype == torch.float32 else 2 * decoded.nbytes)
             assert tracker.peak <= allowed, (dtype, output_type, tracker.peak)
 
 
