@@ -3,6 +3,7 @@ diffusers' multi-scale recipe's trailing 0 timestep refused, ``current_timestep`
 transformer call (Pyramid Attention Broadcast failed), a swapped scheduler silently unused, ``from_pipe`` losing
 the built-in model's generation defaults, and arguments that failed inside a model (some after the whole loop)."""
 
+import PIL.Image
 import pytest
 import torch
 from conftest import assert_fp32_equal, gen
@@ -72,6 +73,23 @@ def test_a_scheduler_whose_steps_are_not_taken_is_refused(components):
     plain = base(**KW, num_inference_steps=3, generator=gen(), output_type="pt").frames
     assert_fp32_equal(from_flag, from_call)  # the flag is the call's stochastic_sampling (diffusers' step honours it)
     assert not torch.equal(from_flag, plain)
+    # the call's explicit False wins over the scheduler's True (it was or-ed with it: silently stochastic)
+    off = stochastic(**KW, num_inference_steps=3, generator=gen(), output_type="pt", stochastic_sampling=False).frames
+    assert_fp32_equal(off, plain)
+
+
+def test_diffusers_public_attributes_and_an_image_given_first(pipes):
+    # scripts written for diffusers' LTX pipelines read these (AttributeError); an image passed first as
+    # LTXImageToVideoPipeline takes it was refused naming only its type
+    ref, pipe = pipes
+    assert (pipe.tokenizer_max_length, pipe.transformer_spatial_patch_size, pipe.transformer_temporal_patch_size) == (
+        ref.tokenizer_max_length, ref.transformer_spatial_patch_size, ref.transformer_temporal_patch_size)
+    assert (pipe.default_height, pipe.default_width, pipe.default_frames) == (512, 704, 161)  # the call's own
+    assert pipe.tokenizer_max_length == pipe.tokenizer.model_max_length
+    assert (pipe.transformer_spatial_patch_size, pipe.transformer_temporal_patch_size) == (1, 1)
+    image = PIL.Image.new("RGB", (32, 32))
+    with pytest.raises(ValueError, match=r"got Image \(an image goes in `image=`; the prompt is the first argument"):
+        pipe(image, "a prompt", num_inference_steps=1)
 
 
 def test_from_pipe_keeps_the_generation_defaults():

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 
 from ltx_video.attention.stg import SkipLayerStrategy
@@ -207,7 +208,10 @@ def check_inputs(
     if (prompt is None) == (prompt_embeds is None):
         raise ValueError("Provide exactly one of `prompt` and `prompt_embeds`.")
     if prompt is not None and not isinstance(prompt, (str, list)):
-        raise ValueError(f"`prompt` must be a str or a list of str, got {type(prompt).__name__}.")
+        hint = ""
+        if _is_media(prompt):  # diffusers' LTXImageToVideoPipeline takes the image first: pipe(image, prompt)
+            hint = " (an image goes in `image=`; the prompt is the first argument here)"
+        raise ValueError(f"`prompt` must be a str or a list of str, got {type(prompt).__name__}{hint}.")
     if prompt_embeds is not None and prompt_attention_mask is None:
         raise ValueError("`prompt_attention_mask` is required with `prompt_embeds`.")
     if negative_prompt_embeds is not None and negative_prompt_attention_mask is None:
@@ -349,6 +353,13 @@ class ConditionInput(NamedTuple):
     frame_index: int
     strength: float
     argument: str | None = None  # the call argument errors name (default: the kind's, image= or video=)
+
+
+def _is_media(value) -> bool:
+    """An image or a video in a form diffusers takes: a PIL image, an array or tensor."""
+    import PIL.Image
+
+    return isinstance(value, (PIL.Image.Image, np.ndarray, torch.Tensor))
 
 
 def _is_clip(media) -> bool:

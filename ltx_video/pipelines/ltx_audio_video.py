@@ -275,7 +275,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         decode_timestep: float | list[float] = 0.0,
         decode_noise_scale: float | list[float] | None = None,
         tone_map_compression_ratio: float = 0.0,
-        stochastic_sampling: bool = False,
+        stochastic_sampling: bool | None = None,
         output_type: str = "pil",
         return_dict: bool = True,
         attention_kwargs: dict[str, Any] | None = None,

@@ -121,6 +121,37 @@ class LTXVideoPipeline(
         self._built_schedule_settings = schedule.schedule_settings(scheduler)
         self._schedule_notice_for: int | None = None
 
+    # diffusers' LTX pipelines' public attributes, for scripts that read them: the sizes a call left without them uses
+    # (the model's generation defaults, else diffusers' call defaults), the tokenizer's length and the patch sizes
+    @property
+    def default_height(self) -> int:
+        return self._left_out("height")
+
+    @property
+    def default_width(self) -> int:
+        return self._left_out("width")
+
+    @property
+    def default_frames(self) -> int:
+        return self._left_out("num_frames")
+
+    def _left_out(self, name: str) -> int:
+        from ltx_video.pipelines.generation_defaults import fill_call_defaults
+
+        return fill_call_defaults(self.generation_defaults, {name: None})[name]
+
+    @property
+    def tokenizer_max_length(self) -> int:
+        return self.tokenizer.model_max_length if getattr(self, "tokenizer", None) is not None else 128
+
+    @property
+    def transformer_spatial_patch_size(self) -> int:
+        return self.transformer.config.patch_size if getattr(self, "transformer", None) is not None else 1
+
+    @property
+    def transformer_temporal_patch_size(self) -> int:
+        return self.transformer.config.patch_size_t if getattr(self, "transformer", None) is not None else 1
+
     # ------------------------------------------------------------------ 3. schedule
     def retrieve_schedule(
         self, num_inference_steps: int, timesteps: Sequence[float] | None, timestep_schedule: str,
@@ -383,8 +414,10 @@ class LTXVideoPipeline(
                     ),
                     state, plan.timesteps, plan.sigmas, plan.guidance,
                     image_cond_noise_scale=plan.image_cond_noise_scale,
-                    # the scheduler's own flag too, as diffusers' step honours it
-                    stochastic=stochastic_sampling or bool(self.scheduler.config.get("stochastic_sampling", False)),
+                    # None: the scheduler's own flag, as diffusers' step honours it; the call's True or False wins
+                    # (since 2026-12-07: an explicit False could not turn the scheduler's True off)
+                    stochastic=(bool(self.scheduler.config.get("stochastic_sampling", False))
+                                if stochastic_sampling is None else stochastic_sampling),
                     noise_fn=lambda shape: randn_tensor(shape, generator=generator, device=device, dtype=torch.float32),
                     step_hook=hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
                     interrupted=lambda: self._interrupt, x0_hook=x0_hook,
@@ -458,7 +491,7 @@ class LTXVideoPipeline(
         decode_timestep: float | list[float] = 0.0,
         decode_noise_scale: float | list[float] | None = None,
         tone_map_compression_ratio: float = 0.0,
-        stochastic_sampling: bool = False,
+        stochastic_sampling: bool | None = None,
         output_type: str = "pil",
         return_dict: bool = True,
         attention_kwargs: dict[str, Any] | None = None,
@@ -472,7 +505,8 @@ class LTXVideoPipeline(
         ``conditioning_items``, ``stg_scale``/``skip_block_list``/``skip_layer_strategy``/``rescaling_scale``
         (spatiotemporal guidance), per-interval lists for the guidance values with ``guidance_timesteps``
         (0..1000), ``cfg_star_rescale``, ``tone_map_compression_ratio``, ``stochastic_sampling`` (each step
-        re-noises the predicted clean latents to the next sigma, drawing from ``generator``). ``timestep_schedule`` is
+        re-noises the predicted clean latents to the next sigma, drawing from ``generator``; None: the scheduler's
+        ``stochastic_sampling`` flag). ``timestep_schedule`` is
         ``"linear_quadratic"`` (LTX-Video 0.9.8 and diffusers' LTXConditionPipeline) or ``"shifted"``
         (None: ``pipe.default_timestep_schedule``): the
         conventions of diffusers' LTXPipeline, which differ in three ways that only occur together there:
