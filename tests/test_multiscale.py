@@ -183,3 +183,36 @@ def test_a_check_only_call_in_one_thread_leaves_another_threads_calls_alone(pipe
         release.set()
         holder.join()
     assert errors == []
+
+
+def test_a_camera_moves_the_videos_pixels_per_frame_in_each_pass(pipe, monkeypatch):
+    """Each pass moved the camera `speed` of its own pixels per frame: twice the asked speed in the half-size first
+    pass (4K mode's too), and a speed a plain call takes was refused as moving a video the user never asked for."""
+    from ltx_video import Camera
+    from ltx_video.conditioning import camera_controller
+
+    seen, field = [], camera_controller.CameraController.motion_field
+
+    def spy(self, num_frames, height, width, *args, **kwargs):
+        out = field(self, num_frames, height, width, *args, **kwargs)
+        seen.append((height, width, out.shift[0, 1].tolist()))
+        return out
+
+    monkeypatch.setattr(camera_controller.CameraController, "motion_field", spy)
+    kw = dict(prompt="a red ball", num_frames=9, max_sequence_length=16, output_type="latent")
+    for motion, axis in (("pan_left", 0), ("pan_up", 1), ("orbit_right", 0), ("zoom_in", None)):
+        camera = Camera(motion_type=motion, speed=4.0)
+        seen.clear()
+        pipe(**kw, height=96, width=160, num_inference_steps=1, camera=camera)
+        plain = seen[-1][2]  # the video's own pixels
+        seen.clear()  # downscale 2/3: passes of 32 x 96 and 64 x 192, the second resized to the video's 96 x 160
+        pipe.generate_multiscale(**kw, height=96, width=160, downscale_factor=0.6666666, first_pass=FIRST,
+                                 second_pass=SECOND, generator=gen(), camera=camera)
+        sizes = {(h, w): shift for h, w, shift in seen}
+        assert set(sizes) == {(32, 96), (64, 192)}
+        if axis is None:  # percent of scale: the same at every size
+            assert sizes[32, 96] == sizes[64, 192] == plain
+            continue
+        full = 160 if axis == 0 else 96
+        for (h, w), shift in sizes.items():  # each pass's shift, in the video's pixels, is the plain call's
+            assert shift[axis] * full / (w if axis == 0 else h) == pytest.approx(plain[axis], rel=1e-5), (motion, h, w)

@@ -27,6 +27,7 @@ of a frame, which the training-free constraint acts on, are mostly background.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, replace
@@ -114,6 +115,16 @@ class Camera:
                 f"Camera `rotation` yaw and pitch must lie inside half the field of view ({self.fov / 2} degrees) so "
                 f"the pivot is on screen, got {self.rotation[:2]}."
             )
+
+    def at_scale(self, height_factor: float, width_factor: float) -> Camera:
+        """This camera for the same video rendered ``height_factor`` x ``width_factor`` times as large (a pass of
+        a multi-scale call): pans and orbits move ``speed`` pixels per frame, so theirs scales with the size along
+        their direction; zooms and dollies (percent of scale) are unchanged."""
+        if self.motion_type in ("pan_up", "pan_down"):
+            return dataclasses.replace(self, speed=self.speed * height_factor)
+        if self.motion_type.startswith(("pan_", "orbit_")):
+            return dataclasses.replace(self, speed=self.speed * width_factor)
+        return self
 
     @property
     def moves(self) -> bool:
@@ -285,6 +296,12 @@ class CameraController:
                              f"height={height}, width={width}.")
         out = copy.copy(self)
         out.frame = (int(top), int(left), int(height), int(width))
+        return out
+
+    def at_scale(self, height_factor: float, width_factor: float) -> CameraController:
+        """A copy whose camera is :meth:`Camera.at_scale`."""
+        out = copy.copy(self)
+        out.camera = self.camera.at_scale(height_factor, width_factor)
         return out
 
     def settled(self, encoder_config=None) -> CameraController:
