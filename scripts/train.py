@@ -32,17 +32,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even when a GPU is present")
     args = parser.parse_args(argv)
 
+    from ltx_video.training.checkpoints import check_stop_after, resolve_resume
     from ltx_video.training.checks import check_resume
     from ltx_video.training.config import load_train_config
     from ltx_video.training.run_folder import check_output_dir
-    from ltx_video.training.stages import check_stage_options
-    from ltx_video.training.trainer import check_stop_after, resolve_resume, summary_line, train
 
     try:
         check_stop_after(args.stop_after, None, "--stop-after")  # the range, before the config is read
         config = load_train_config(args.config, steps=args.steps, output_dir=args.output_dir, batch_size=args.batch_size,
                                    learning_rate=args.learning_rate)
         checkpoint = resolve_resume(args.resume, Path(config.output_dir))
+        from ltx_video.training.stages import check_stage_options  # the model classes: diffusers, transformers
+
         check_stage_options(config)  # before any clip is rendered
         check_output_dir(config, resuming=checkpoint is not None, checkpoint=checkpoint)  # never over another's work
         check_stop_after(args.stop_after, checkpoint, "--stop-after")
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # A distributed process ends inside train (exit_distributed): freeing gloo's process group from Python can
     # deadlock (ltx_video.training.trainer).
+    from ltx_video.training.trainer import summary_line, train
+
     try:
         summary = train(config, resume=args.resume, cpu=args.cpu, stop_after=args.stop_after, exit_distributed=True)
     except KeyboardInterrupt:  # before the first step (or a second Ctrl-C): the last checkpoint, if any, stays

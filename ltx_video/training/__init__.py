@@ -2,10 +2,24 @@
 accelerate loop behind ``scripts/train.py`` (:mod:`~ltx_video.training.config`, ``data``, ``stages``,
 ``trainer``; docs/training.md)."""
 
-from ltx_video.training.config import STAGES, TrainConfig, load_train_config
-from ltx_video.training.data import ClipBank, DataConfig
-from ltx_video.training.losses import MODES, JointFlowLoss, flow_pair, joint_flow_loss, sample_flow_times
-from ltx_video.training.trainer import train
+import importlib
+
+# Imported when first used (PEP 562), so that ``scripts/train.py``'s checks (config, checkpoints) answer before the
+# trainer's model code (diffusers, transformers) is imported.
+_HOMES = {
+    "STAGES": "config", "TrainConfig": "config", "load_train_config": "config",
+    "ClipBank": "data", "DataConfig": "data",
+    "MODES": "losses", "JointFlowLoss": "losses", "flow_pair": "losses", "joint_flow_loss": "losses",
+    "sample_flow_times": "losses",
+    "train": "trainer",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"ltx_video.training.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'ltx_video.training' has no attribute {name!r}")
+
 
 __all__ = [
     "MODES",

@@ -76,7 +76,7 @@ def _stored_run_config(path: Path) -> dict | None:
 def check_output_dir(config: TrainConfig, resuming: bool, checkpoint: Path | None = None) -> None:
     """Refuse a new run over another run's work or over files of the names a run writes, and a resumed run whose
     config is not the stored one's (the config of the run ``checkpoint`` came from, when it is another folder's)."""
-    from ltx_video.training.trainer import latest_checkpoint
+    from ltx_video.training.checkpoints import latest_checkpoint
 
     folder = Path(config.output_dir)
     if not resuming:
@@ -124,7 +124,7 @@ def set_aside_later_work(output_dir: Path, checkpoint: Path) -> str | None:
     """Move the checkpoints of ``output_dir``'s run past ``checkpoint`` (one of its own), and its summary and final
     models if it has later checkpoints, into ``checkpoints/superseded-<time>/`` beside a copy of its ``log.jsonl``
     and ``config.json``; nothing is deleted. Returns a note saying so, or None when nothing came after."""
-    from ltx_video.training.trainer import _run_checkpoints
+    from ltx_video.training.checkpoints import _run_checkpoints
 
     folder = Path(output_dir) / "checkpoints"
     if Path(checkpoint).resolve().parent != folder.resolve():  # another folder's checkpoint: this one is new
