@@ -3,7 +3,8 @@
     python scripts/make_synthetic.py OUT_DIR --num 64 --seed 0 [--height 64 --width 64 --fps 24 --duration 2]
 
 Clip ``i`` is ``ltx_video.data.synthetic.make_clip(seed + i, ...)`` written as ``clip_{i:05d}.mp4``.
-``prompts.json`` maps each file name to its prompt; ``annotations.json`` maps it to its ground truth
+``prompts.json`` maps each file name to its prompt, also written beside each clip as ``clip_{i:05d}.txt`` (the caption
+``scripts/train.py``'s ``data: {source: folder}`` reads); ``annotations.json`` maps it to its ground truth
 (seed, parameters, objects, bounce times / objects / walls, per-frame positions ``(F, N, 2)`` and camera
 motion ``(F - 1, 3)``, as plain lists). Object colour, shape and size are not recoverable exactly from
 the lossy mp4, so metrics should read them from ``annotations.json``. H.264 needs an even size: an odd
@@ -114,7 +115,7 @@ def _clip_set(folder: Path) -> set[str]:
             except (OSError, ValueError):
                 continue
             names |= {name for name in listed if isinstance(name, str) and "/" not in name} if isinstance(listed, dict) else set()
-    return names
+    return names | {str(Path(name).with_suffix(".txt")) for name in names if name.endswith(".mp4")}  # their captions
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out_dir.exists() and not args.out_dir.is_dir():
         parser.error(f"out_dir {args.out_dir} is a file: give a folder")
     old_set = _clip_set(args.out_dir)  # an earlier set's files: its json files and the clips they list
-    written = {f"clip_{index:05d}.mp4" for index in range(args.num)} | {"prompts.json", "annotations.json"}
+    written = {f"clip_{index:05d}{suffix}" for index in range(args.num) for suffix in (".mp4", ".txt")}
+    written |= {"prompts.json", "annotations.json"}
     held = sorted(name for name in old_set | written if (args.out_dir / name).exists())
     if held and not args.overwrite:  # new clips over old ones would leave a set mixing the two
         parser.error(f"out_dir {args.out_dir} already holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}"
@@ -148,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         frames = clip.video.add(1.0).div_(2.0)  # [-1, 1] -> [0, 1]
         write_video(args.out_dir / name, frames, clip.fps, audio=clip.audio, sample_rate=SAMPLE_RATE)
         prompts[name] = clip.prompt
+        (args.out_dir / name).with_suffix(".txt").write_text(clip.prompt + "\n", encoding="utf-8")  # the caption
         annotations[name] = clip_annotations(clip, seed)
         # after every clip: a run stopped part-way leaves a prompts.json listing what it wrote, so --overwrite
         # finds those clips (annotations.json, larger, is written once at the end)

@@ -24,6 +24,7 @@ from ltx_video.data import (
     SyntheticAVDataset,
     burst_start_sample,
     burst_waveform,
+    collate_clips,
     compute_bounces,
     make_clip,
     object_positions,
@@ -404,6 +405,19 @@ def test_dataset_items():
         SyntheticAVDataset(2, camera="dolly")
     batch = next(iter(torch.utils.data.DataLoader(dataset, batch_size=1)))
     assert batch["video"].shape == (1, 12, 3, 64, 64)
+    # torch's SubsetRandomSampler over a tensor of indices yields 0-d tensors ("index tensor(1) out of range")
+    assert torch.equal(dataset[torch.tensor(1)]["video"], item["video"])
+    with pytest.raises(TypeError, match="index must be an int, got 1.5"):
+        dataset[1.5]
+    # clips differ in their bounces: the default collate failed ("stack expects each tensor to be equal size")
+    loader = torch.utils.data.DataLoader(dataset, batch_size=3, collate_fn=collate_clips,
+                                         sampler=torch.utils.data.SubsetRandomSampler(torch.arange(3)))
+    batch = next(iter(loader))
+    order = [next(i for i in range(3) if torch.equal(video, dataset[i]["video"])) for video in batch["video"]]
+    assert sorted(order) == [0, 1, 2] and batch["audio"].shape == (3, 8000)
+    assert [len(a["bounce_times"]) for a in batch["annotations"]] == [len(dataset[i]["annotations"]["bounce_times"])
+                                                                      for i in order]
+    assert batch["prompt"] == [dataset[i]["prompt"] for i in order]
 
 
 def load_script():
@@ -430,6 +444,8 @@ def test_make_synthetic_script_writes_playable_clips(tmp_path, capsys):
         audio, rate = read_audio(tmp_path / name)
         assert rate == SAMPLE_RATE and abs(audio.shape[1] - 8000) <= 1024
         assert prompts[name] == clip.prompt
+        # the caption a `data: {source: folder}` run reads (it trained the whole set as the empty prompt)
+        assert (tmp_path / name).with_suffix(".txt").read_text(encoding="utf-8") == clip.prompt + "\n"
         note = annotations[name]
         assert note["seed"] == 3 + index and note["bounce_times"] == [b.time for b in clip.bounces]
         assert torch.equal(torch.tensor(note["positions"]), clip.positions)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
-from test_training_runs import DATA, ROOT, VAE, _config, _train
+from test_training_runs import DATA, ROOT, VAE, _config, _train, in_process  # noqa: F401 (a fixture)
 
 from ltx_video.training.config import load_train_config
 from ltx_video.training.run_folder import check_output_dir
@@ -89,6 +89,7 @@ def test_stage_options_are_refused_before_any_clip(tmp_path, stage, options, ext
         check_stage_options(config)
 
 
+@pytest.mark.usefixtures("in_process")  # accelerate's state reset: a later in-process train() in fp32 was refused
 def test_fp16_on_the_cpu_is_said(tmp_path):
     from ltx_video.training.trainer import train
 
@@ -208,6 +209,24 @@ def test_a_capped_folder_says_what_it_leaves_out_and_a_missing_caption_is_said_o
         bank = ClipBank(dataclasses.replace(data, num_clips=0), show_progress=False)
     said = [str(w.message) for w in caught if "no caption" in str(w.message)]
     assert len(said) == 1 and "b_holiday.mp4" in said[0] and bank.prompts.count("") == 1
+    # an empty caption file (a byte-order mark and whitespace) trains as the unconditional prompt too: said (silent)
+    (clips / "b_holiday.txt").write_bytes("\ufeff  \r\n".encode())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bank = ClipBank(dataclasses.replace(data, num_clips=0), show_progress=False)
+    said = [str(w.message) for w in caught if "caption" in str(w.message)]
+    assert len(said) == 1 and "1 of the files have an empty caption" in said[0] and "b_holiday.mp4" in said[0]
+    assert bank.prompts.count("") == 1
+    # GIFs and image sequences beside them were left out in silence
+    (clips / "c.gif").write_bytes(b"GIF89a")
+    (clips / "frames").mkdir()
+    for index in range(3):
+        (clips / "frames" / f"{index:05d}.png").write_bytes(b"")
+    with pytest.warns(UserWarning, match=r"1 \.gif, 3 \.png file\(s\) are not read") as caught:
+        ClipBank(dataclasses.replace(data, num_clips=0), show_progress=False)
+    assert sum("are not read" in str(w.message) for w in caught) == 1
+    for path in (clips / "c.gif", *(clips / "frames").iterdir()):
+        path.unlink()
     # A Fraction frame rate (VideoFolderConfig takes one) with a file too short: skipped with the usual warning
     # (the message's :g format raised TypeError on a Fraction).
     _own_clip(clips / "c_short.mp4", 90, 5)
@@ -273,8 +292,8 @@ def test_make_synthetic_after_a_stopped_run(tmp_path, capsys):
     (clips / "prompts.json").write_text(json.dumps({**json.loads((clips / "prompts.json").read_text()),
                                                     "clip_00005.mp4": "x"}))
     assert script.main([str(clips), "--num", "1", "--overwrite", *args]) == 0
-    assert sorted(p.name for p in clips.iterdir()) == ["annotations.json", "clip_00000.mp4", "clip_00005.mp4",
-                                                       "prompts.json"]
+    assert sorted(p.name for p in clips.iterdir()) == ["annotations.json", "clip_00000.mp4", "clip_00000.txt",
+                                                       "clip_00005.mp4", "prompts.json"]  # the stopped run's captions go
     (tmp_path / "file").write_text("mine")
     with pytest.raises(SystemExit):
         script.main([str(tmp_path / "file"), "--num", "1", *args])
@@ -299,6 +318,29 @@ def test_the_worlds_ground_truth_ends_with_its_frames_and_orbits_are_not_scored_
 
 
 # ----------------------------------------------------------------------------- fourth round (2026-12-07)
+def test_config_and_resume_mistakes_are_answered_before_the_model_code_is_imported(tmp_path):
+    """train.py's refusals of a config or a --resume came after diffusers and transformers were imported (the
+    package imported the trainer): 11 s on a quiet 2-core machine, 18 s on a busy one; now torch only."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stage: transformer\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(f"stage: transformer\nsteps: 4\noutput_dir: {tmp_path / 'run'}\n")
+    probe = ("import runpy, sys\nsys.argv = ['train.py', *sys.argv[1:]]\n"
+             "try:\n    runpy.run_path(sys.argv[0].replace('train.py', {script!r}), run_name='__main__')\n"
+             "except SystemExit as stop:\n    code = stop.code\n"
+             "print('RESULT', code, sorted(m for m in ('diffusers', 'transformers', 'accelerate') if m in sys.modules))")
+    script = str(ROOT / "scripts" / "train.py")
+    for argv, needle in (([f"--config={bad}"], "missing required key(s) ['output_dir', 'steps']"),
+                         ([f"--config={good}", "--resume=latest"], "--resume latest: no checkpoint in")):
+        done = subprocess.run([sys.executable, "-c", probe.format(script=script), *argv], capture_output=True,
+                              text=True, timeout=300, cwd=ROOT)
+        assert needle in done.stderr, done.stderr
+        assert done.stdout.strip().splitlines()[-1] == "RESULT 2 []", done.stdout
+
+
 def test_a_resume_with_fewer_steps_than_its_checkpoint_is_refused_before_any_work(tmp_path, capsys):
     # `--resume latest --steps 2` on a step-3 checkpoint loaded the clips and models, trained nothing, and rewrote
     # config.json (steps 2), summary.json ("steps 3..2 of 2") and the final models; exit status 0.

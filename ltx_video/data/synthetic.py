@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,7 @@ __all__ = [
     "SyntheticAVDataset",
     "burst_start_sample",
     "burst_waveform",
+    "collate_clips",
     "true_camera_motion",
     "compute_bounces",
     "make_clip",
@@ -449,8 +451,7 @@ class Clip:
         ``bounce_times`` ``(K,)`` float64 s, ``bounce_objects`` ``(K,)`` int64, ``bounce_walls`` list of
         K wall names, ``positions`` ``(F, N, 2)``, ``camera`` ``(F - 1, 3)``, ``objects`` list of N
         ``(colour, shape)``, ``camera_motion`` str, ``subject_camera`` ``(F - 1, 3)``. A DataLoader's default collate stacks these only
-        when every clip in the batch has the same K, N and F; otherwise pass a ``collate_fn`` that
-        keeps the annotations as a list.
+        when every clip in the batch has the same K, N and F; :func:`collate_clips` keeps them as a list.
         """
         return {
             "bounce_times": torch.tensor([b.time for b in self.bounces], dtype=torch.float64),
@@ -490,7 +491,8 @@ class SyntheticAVDataset(Dataset):
     """``num_clips`` synthetic clips; item ``i`` is ``make_clip(seed + i, **params)`` rendered on demand.
 
     Items are dicts: ``"video"`` ``(F, 3, H, W)`` float32 in ``[-1, 1]``, ``"audio"`` ``(S,)`` float32 in
-    ``[-1, 1]`` at 16 kHz, ``"prompt"`` str, ``"annotations"`` :meth:`Clip.annotations`.
+    ``[-1, 1]`` at 16 kHz, ``"prompt"`` str, ``"annotations"`` :meth:`Clip.annotations`. Batch them with
+    ``DataLoader(dataset, batch_size=4, collate_fn=collate_clips)``: the annotations differ in length per clip.
     """
 
     def __init__(self, num_clips: int, *, seed: int = 0, **params: Any) -> None:
@@ -504,7 +506,21 @@ class SyntheticAVDataset(Dataset):
         return self.num_clips
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        if not _is_int(index) or not -self.num_clips <= index < self.num_clips:
-            raise IndexError(f"index {index!r} out of range for {self.num_clips} clips")
-        clip = make_clip(self.seed + int(index) % self.num_clips, **self.params)
+        try:  # ints of every kind: torch's SubsetRandomSampler over a tensor of indices yields 0-d tensors
+            index = operator.index(index)
+        except TypeError:
+            raise TypeError(f"index must be an int, got {index!r}") from None
+        if not -self.num_clips <= index < self.num_clips:
+            raise IndexError(f"index {index} out of range for {self.num_clips} clips")
+        clip = make_clip(self.seed + index % self.num_clips, **self.params)
         return {"video": clip.video, "audio": clip.audio, "prompt": clip.prompt, "annotations": clip.annotations()}
+
+
+def collate_clips(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A DataLoader's ``collate_fn`` for :class:`SyntheticAVDataset`: ``video`` ``(B, F, 3, H, W)`` and ``audio``
+    ``(B, S)`` stacked, ``prompt`` and ``annotations`` as lists (clips differ in their bounces and objects, so
+    torch's default collate fails on the annotations: "stack expects each tensor to be equal size")."""
+    return {"video": torch.stack([item["video"] for item in items]),
+            "audio": torch.stack([item["audio"] for item in items]),
+            "prompt": [item["prompt"] for item in items],
+            "annotations": [item["annotations"] for item in items]}

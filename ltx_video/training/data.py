@@ -115,6 +115,26 @@ class DataConfig:
         return hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:12]
 
 
+# Files a user may mean as clips that the folder loader does not read (it reads DEFAULT_EXTENSIONS).
+_OTHER_MEDIA = (".gif", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".png", ".jpg", ".jpeg", ".webp")
+
+
+def _warn_unread_media(root: Path) -> None:
+    """Say which image and video files under ``root`` are not read (GIFs and image sequences were left out in
+    silence, 2026-12-07)."""
+    from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
+
+    counts: dict[str, int] = {}
+    for path in walk_files(root):
+        if path.suffix.lower() in _OTHER_MEDIA:
+            counts[path.suffix.lower()] = counts.get(path.suffix.lower(), 0) + 1
+    if counts:
+        found = ", ".join(f"{n} {suffix}" for suffix, n in sorted(counts.items()))
+        warnings.warn(f"data.root {root}: {found} file(s) are not read (clips are read from {list(DEFAULT_EXTENSIONS)} "
+                      "files; convert the others, e.g. `ffmpeg -i in.gif out.mp4`, or "
+                      "`ffmpeg -framerate 24 -i frames/%05d.png out.mp4` for an image sequence)", stacklevel=3)
+
+
 def _caption(video: Path) -> str | None:
     """The caption beside ``video`` (``name.txt``, UTF-8, a byte-order mark dropped); None if there is none."""
     caption = video.with_suffix(".txt")
@@ -202,13 +222,18 @@ class ClipBank:
             warnings.warn(f"data.num_clips {c.num_clips}: the first {count} of the folder's {len(dataset)} clips are used"
                           + (f"; {left_out} of its {len(dataset.files)} files are left out whole" if left_out else "")
                           + " (data.num_clips: 0 uses every clip)", stacklevel=2)
+        _warn_unread_media(Path(c.root))
         # Every caption is read (and a bad one refused) before any clip is decoded; a missing one is said once.
         captions = {path: _caption(Path(path)) for path in used}
+        # an empty caption file (blank, or whitespace and a byte-order mark) trains as the missing one does: as the
+        # unconditional prompt (since 2026-12-07 it is said with them; it was silent)
         missing = [path for path, caption in captions.items() if caption is None]
-        if missing:
-            warnings.warn(f"{len(missing)} of the files have no caption (name.txt) beside them; their clips train with "
-                          f"the empty prompt ({', '.join(map(str, missing[:3]))}{' ...' if len(missing) > 3 else ''})",
-                          stacklevel=2)
+        empty = [path for path, caption in captions.items() if caption == ""]
+        for files, what in ((missing, "no caption (name.txt) beside them"), (empty, "an empty caption (name.txt)")):
+            if files:
+                warnings.warn(f"{len(files)} of the files have {what}; their clips train with the empty prompt, the "
+                              f"unconditional one ({', '.join(map(str, files[:3]))}{' ...' if len(files) > 3 else ''})",
+                              stacklevel=2)
         clips, unreadable, silent = [], {}, set()
         for i in tqdm(range(count), desc="reading clips", disable=not show_progress):
             clip = dataset.clip(i)
