@@ -169,6 +169,12 @@ def test_a_resume_in_another_dtype_is_refused_and_older_runs_still_resume(pipe, 
             pipe.generate_long("a red ball bounces", **call)  # resumed and mixed dtypes in one file
     finally:
         pipe.to(torch.float32)
+    import copy
+
+    quantized = copy.deepcopy(pipe)
+    quantized.enable_fp8()  # FP8 weights keep the float32 dtype: the resume was taken, mixing the two in one file
+    with pytest.raises(ValueError, match=r"`quantization` is 'fp8' but the run in .* was started with None"):
+        quantized.generate_long("a red ball bounces", **call)
     manifest = tmp_path / "d.mp4.parts" / "manifest.json"
     recorded = json.loads(manifest.read_text())
     del recorded["arguments"]["dtype"]  # a run started before the dtype was recorded

@@ -47,7 +47,7 @@ MANIFEST_FORMAT = "ltx_video.long_video/1"
 # Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
 VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"}
 # Arguments recorded only when not at their default (so that runs from before them resume): their value when absent.
-RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk"}
+RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None}
 #: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
 RECORDED_SINCE = frozenset({"dtype"})
 # Arguments whose None stands for another's value: compared by the value they take, so a run that recorded one given

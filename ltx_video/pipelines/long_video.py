@@ -50,6 +50,7 @@ from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_layout import ChunkLayout, chunk_seed, default_overlap_frames
 from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical, check_output
 from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER, default_colour_match, ramp, segment_frames
+from ltx_video.quantization import is_fp8_quantized
 
 logger = logging.getLogger(__name__)
 
@@ -278,6 +279,8 @@ class LongVideoMixin:
             arguments["colour_match_scope"] = colour_match_scope
         # the weights' dtype changes every chunk's numbers: a resume in another dtype would not give the same file
         arguments["dtype"] = str(self.transformer.dtype).removeprefix("torch.")
+        if is_fp8_quantized(self.transformer):  # FP8 weights keep the transformer's dtype: recorded (since 2026-12-07,
+            arguments["quantization"] = "fp8"  # a resume after enable_fp8() mixed float32 and FP8 chunks silently)
         if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
             arguments["colour_fit"] = COLOUR_FIT
         # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
