@@ -334,3 +334,35 @@ def test_a_placed_camera_takes_its_geometry_from_the_requested_frame():
     assert zoom.motion_field(3, padding, 8).centre == (left + 36, top + 20)
     with pytest.raises(ValueError, match="does not hold it"):
         CameraController(camera).placed(top, left, 40, 72).centre(40, 72)
+
+
+def test_a_merged_camera_lora_stays_merged_after_saving(tmp_path):
+    """The guard against a second merge (which would add the LoRA twice) is saved with the merged weights: the
+    reloaded pipeline refuses the second merge too, and its weights are the once-merged ones."""
+    import copy
+
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    from ltx_video import LTXAudioVideoPipeline
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    pipe = tiny_audio_video_pipeline(seed=0)
+    tuned = copy.deepcopy(pipe.transformer)
+    tuned.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                 init_lora_weights=False))
+    lora = tmp_path / "lora"
+    LTXAudioVideoPipeline.save_lora_weights(lora, transformer_lora_layers=get_peft_model_state_dict(tuned))
+    config = pipe.transformer.config
+    CameraMotionEncoder(config.num_attention_heads * config.attention_head_dim).save_pretrained(lora / "camera_encoder")
+    base = {name: value.clone() for name, value in pipe.transformer.named_parameters()}
+    pipe.load_camera_lora(lora)
+    merged = dict(pipe.transformer.named_parameters())
+    assert max((merged[name] - value).abs().max().item() for name, value in base.items()) > 1e-3
+    pipe.save_pretrained(tmp_path / "merged")
+    loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path / "merged")
+    assert loaded.transformer.config["_merged_camera_lora"] == str(lora)
+    with pytest.raises(ValueError, match=r"load_camera_lora: the camera LoRA of .*lora is already merged .*also when saved"):
+        loaded.load_camera_lora(lora)
+    assert all(torch.equal(merged[name], value) for name, value in loaded.transformer.named_parameters())
+    loaded.load_camera_lora(lora, fuse=False)  # as an adapter it may still be switched on and off
+    assert loaded.get_list_adapters() == {"transformer": ["camera"]}

@@ -8,6 +8,7 @@ from conftest import gen
 from diffusers.models.transformers.transformer_ltx import LTXAttention
 
 from ltx_video.attention import convert_attention_heads
+from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline, tiny_transformer, transformer_inputs
 
 
@@ -96,3 +97,33 @@ def test_converting_twice_is_refused():
         convert_attention_heads(model, 1)
     with pytest.raises(ValueError, match="no LTXAttention"):
         convert_attention_heads(torch.nn.Linear(2, 2), 1)
+
+
+@pytest.mark.parametrize("make", [tiny_pipeline, tiny_audio_video_pipeline])
+def test_a_converted_transformer_refuses_saving_until_expanded(make, tmp_path):
+    """A converted model saved as layers from_pretrained cannot load (meta or random K/V): the pipeline's and the
+    transformer's own save_pretrained refuse before writing; expand_attention_heads gives stock layers that save,
+    load and compute what the converted model does."""
+    from ltx_video.attention.grouped_query import expand_attention_heads
+
+    pipe = make()
+    convert_attention_heads(pipe.transformer, 1)
+    converted = forward(pipe.transformer)
+    for save in (pipe.save_pretrained, pipe.transformer.save_pretrained):
+        with pytest.raises(ValueError, match=r"save_pretrained: .* grouped key/value heads .*expand_attention_heads"):
+            save(tmp_path / "out")
+        assert not (tmp_path / "out").exists()  # nothing written
+    if isinstance(pipe.transformer, LTXAudioVideoTransformer3DModel):  # our class checks itself, not the instance
+        del pipe.transformer.save_pretrained
+        with pytest.raises(ValueError, match="grouped key/value heads"):
+            pipe.transformer.save_pretrained(tmp_path / "out")
+    assert expand_attention_heads(pipe.transformer) == 2 * sum(isinstance(m, LTXAttention) for m in pipe.transformer.modules())
+    assert "save_pretrained" not in vars(pipe.transformer)
+    expanded = forward(pipe.transformer)
+    torch.testing.assert_close(expanded, converted, atol=1e-6, rtol=0)
+    pipe.save_pretrained(tmp_path / "out")
+    loaded = type(pipe).from_pretrained(tmp_path / "out").transformer
+    assert not any(p.is_meta for p in loaded.parameters())
+    state = pipe.transformer.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in loaded.state_dict().items())
+    torch.testing.assert_close(forward(loaded), expanded, atol=1e-6, rtol=0)

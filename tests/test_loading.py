@@ -240,3 +240,115 @@ def test_a_repo_id_from_the_cache_brings_its_own_files_and_transformer_none_load
     # transformer=None (to encode prompts only) crashed on the motion encoder's dtype
     text_only = LTXAudioVideoPipeline.from_pretrained(saved, transformer=None)
     assert text_only.transformer is None and text_only.camera_encoder is None
+
+
+def test_a_timestep_schedule_set_on_the_pipeline_is_saved(components, tmp_path):
+    """diffusers' LTXPipeline swapped in needs default_timestep_schedule = "shifted": save_pretrained keeps it (in
+    model_index.json, under a private key diffusers ignores), so the saved folder gives the same videos."""
+    pipe = LTXVideoPipeline(**components)
+    pipe.save_pretrained(tmp_path / "plain")
+    assert "_default_timestep_schedule" not in json.loads((tmp_path / "plain" / "model_index.json").read_text())
+    pipe.default_timestep_schedule = "shifted"
+    pipe.save_pretrained(tmp_path / "shifted")
+    assert json.loads((tmp_path / "shifted" / "model_index.json").read_text())["_default_timestep_schedule"] == "shifted"
+    loaded = LTXVideoPipeline.from_pretrained(tmp_path / "shifted")
+    assert loaded.default_timestep_schedule == "shifted"
+    assert LTXVideoPipeline.from_pretrained(tmp_path / "plain").default_timestep_schedule == "linear_quadratic"
+    loaded.set_progress_bar_config(disable=True)
+    default = _run(loaded)
+    assert torch.equal(default, loaded(**KW, timestep_schedule="shifted", generator=gen()).frames)
+    assert (default - loaded(**KW, timestep_schedule="linear_quadratic", generator=gen()).frames).abs().max() > 1e-3
+    LTXConditionPipeline.from_pretrained(tmp_path / "shifted")  # diffusers still loads the folder
+    loaded.default_timestep_schedule = "linear_quadratic"  # set back: the next save records it
+    loaded.save_pretrained(tmp_path / "back")
+    assert LTXVideoPipeline.from_pretrained(tmp_path / "back").default_timestep_schedule == "linear_quadratic"
+
+
+def test_control_module_keywords_replace_or_skip_the_folders(tmp_path):
+    """from_pretrained(camera_encoder=..., keyframe_adapter=...) as diffusers' component keywords: a module replaces
+    the folder's, None loads none."""
+    from ltx_video import LTXAudioVideoPipeline
+    from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+    from ltx_video.conditioning.multi_keyframe_processor import KeyframeAdapter
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    pipe = tiny_audio_video_pipeline()
+    pipe.camera_encoder = CameraMotionEncoder(16, hidden=8).eval()
+    pipe.keyframe_adapter = KeyframeAdapter(16, latent_channels=8, blocks=(0,), heads=2).eval()
+    pipe.save_pretrained(tmp_path)
+    mine = CameraMotionEncoder(16, hidden=4).eval()
+    loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path, camera_encoder=None)
+    assert loaded.camera_encoder is None and isinstance(loaded.keyframe_adapter, KeyframeAdapter)
+    loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path, camera_encoder=mine, keyframe_adapter=None)
+    assert loaded.camera_encoder is mine and loaded.keyframe_adapter is None
+    loaded = LTXAudioVideoPipeline.from_pretrained(tmp_path)
+    assert loaded.camera_encoder.config.hidden == 8 and isinstance(loaded.keyframe_adapter, KeyframeAdapter)
+    with pytest.raises(ValueError, match="^`camera_encoder` must be a CameraMotionEncoder or None, got KeyframeAdapter"):
+        LTXAudioVideoPipeline.from_pretrained(tmp_path, camera_encoder=pipe.keyframe_adapter)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(transformer=None, quantization="fp8"), r"^`quantization='fp8'` quantizes the transformer.*transformer=None"),
+    (dict(torch_dtype=torch.float8_e4m3fn), r"^`torch_dtype` must be .*torch.bfloat16, got torch.float8_e4m3fn .*quantization='fp8'"),
+    (dict(dtype=torch.int8), r"^`dtype` must be torch.float32, torch.float16 or torch.bfloat16, got torch.int8"),
+    (dict(torch_dtype="bf16"), r"^`torch_dtype` must be a torch.dtype or its name: .*'bfloat16'; got 'bf16'"),
+    (dict(torch_dtype={"default": "fp8"}), r"^`torch_dtype\['default'\]` must be a torch.dtype"),
+])
+def test_bad_loading_arguments_are_refused_before_loading(components, tmp_path, kwargs, match):
+    LTXVideoPipeline(**components).save_pretrained(tmp_path)
+    with mock.patch("diffusers.DiffusionPipeline.from_pretrained", side_effect=AssertionError("loaded")):
+        with pytest.raises(ValueError, match=match):
+            LTXVideoPipeline.from_pretrained(tmp_path, **kwargs)
+
+
+def test_a_file_points_to_from_single_file_and_dtype_names_load(components, tmp_path):
+    LTXVideoPipeline(**components).save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match=r"^from_pretrained loads a diffusers-format folder .* is a file: .*"
+                                         r"LTXVideoPipeline.from_single_file"):
+        LTXVideoPipeline.from_pretrained(tmp_path / "transformer" / "diffusion_pytorch_model.safetensors")
+    loaded = LTXVideoPipeline.from_pretrained(tmp_path, torch_dtype="bfloat16")  # as from_single_file takes it
+    assert loaded.transformer.dtype == loaded.vae.dtype == torch.bfloat16
+
+
+def test_the_lora_save_refusal_gives_a_call_that_works(components, tmp_path):
+    import copy
+
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    pipe = LTXVideoPipeline(**{**components, "transformer": copy.deepcopy(components["transformer"])})
+    pipe.transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                            init_lora_weights=False), adapter_name="style")
+    with pytest.raises(ValueError, match=r"pipe.save_lora_weights\(folder, transformer_lora_layers=peft.get_peft_model_"
+                                         r"state_dict\(pipe.transformer, adapter_name=NAME\)\)") as error:
+        pipe.save_pretrained(tmp_path / "pipe")
+    assert "peft.get_peft_model_state_dict" in str(error.value)
+    tuned = _run(pipe)
+    pipe.save_lora_weights(tmp_path / "lora", transformer_lora_layers=get_peft_model_state_dict(pipe.transformer,
+                                                                                              adapter_name="style"))
+    again = LTXVideoPipeline(**{**components, "transformer": copy.deepcopy(components["transformer"])})
+    again.load_lora_weights(tmp_path / "lora", adapter_name="style")
+    assert_fp32_equal(_run(again), tuned)
+    assert (tuned - _run(LTXVideoPipeline(**components))).abs().max() > 1e-3  # the adapter changes the output
+
+
+def test_the_command_line_loads_a_folder_saved_with_a_variant(components, tmp_path):
+    """diffusers' raw OSError for a folder saved with variant=: --variant names the files, and without it the
+    command says which variant the folder holds, before loading."""
+    from argparse import Namespace
+
+    from ltx_video.cli import CLIError
+    from ltx_video.cli.generate import inspect_model, load_pipeline
+
+    LTXVideoPipeline(**components).save_pretrained(tmp_path, variant="bf16")
+    with pytest.raises(CLIError, match=r"^--model: .*/(text_encoder|transformer|vae) holds only weights saved with variant bf16 .*"
+                                       r"pass --variant bf16$"):
+        inspect_model(tmp_path, None)
+    with pytest.raises(CLIError, match=r"^--variant: .* has no weights saved with variant 'fp16'; its variants: bf16$"):
+        inspect_model(tmp_path, None, "fp16")
+    with pytest.raises(CLIError, match=r"^--variant is for a --model folder"):
+        inspect_model(None, None, "bf16")
+    source = inspect_model(tmp_path, None, "bf16")
+    args = Namespace(dtype="float32", upsampler=None, fp8=False, device="cpu", attention=None, ff_chunk_size=None,
+                     vae_tiling=False, four_k=False)
+    pipe = load_pipeline(args, source)
+    assert_fp32_equal(_run(pipe), _run(LTXVideoPipeline(**components)))

@@ -1,21 +1,30 @@
 """Original single-file checkpoints in the forms users bring them (2026-12-06, third round): a VAE given instead of
 the file's, refusals from the tensor names before any tensor is read, memory errors kept, dtypes that cannot hold
-the weights, a folder passed as a file, and the CLI's --base-model for a file that describes its own models."""
+the weights, a folder passed as a file, and the CLI's --base-model for a file that describes its own models.
+2026-12-07: keys of neither model, a head size the file does not give, a 0.9.1 metadata scheduler, metadata that is
+not JSON, a VAE config that cannot be mapped (CLI), a text encoder of another dtype, a VAE-only file."""
 
 from __future__ import annotations
 
+import json
+import logging
+import math
+import shutil
 import subprocess
 import sys
 
 import pytest
 import safetensors
 import torch
-from test_single_file import ORIGINAL_CONFIG
+from conftest import assert_fp32_equal
+from diffusers import FlowMatchEulerDiscreteScheduler, LTXVideoTransformer3DModel
+from safetensors.torch import save_file
+from test_single_file import ORIGINAL_CONFIG, _assert_same_weights, _run
 
 from ltx_video import LTXVideoPipeline
 from ltx_video.io.safetensors_header import has_model_config, read_safetensors_header
-from ltx_video.pipelines import single_file
-from ltx_video.pipelines.single_file import save_original_checkpoint, to_original_checkpoint
+from ltx_video.pipelines import schedule, single_file
+from ltx_video.pipelines.single_file import ConfigNeededError, save_original_checkpoint, to_original_checkpoint
 from ltx_video.testing import tiny_components, tiny_vae_original_layout
 
 
@@ -123,3 +132,150 @@ def test_cli_base_model_gives_only_the_text_encoder_to_a_self_described_file(sou
     (folder / "tokenizer").rename(tmp_path / "tokenizer")
     refused = cli("--model", str(files["full"]), "--base-model", str(folder), "--output", str(tmp_path / "b.mp4"))
     assert refused.returncode == 2 and f"--base-model: {folder} has no tokenizer" in refused.stderr
+
+
+@pytest.fixture(scope="module")
+def folder(source, tmp_path_factory):
+    path = tmp_path_factory.mktemp("forms_diffusers") / "diffusers"
+    LTXVideoPipeline(**source).save_pretrained(path)
+    return path
+
+
+def _save(path, transformer, vae, metadata: str | None, extra=None):
+    state = {k: v.contiguous() for k, v in to_original_checkpoint(transformer, vae).items()}
+    save_file({**state, **(extra or {})}, str(path), metadata=None if metadata is None else {"config": metadata})
+    return path, state
+
+
+def _warnings(caplog, text):
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and text in r.getMessage()]
+
+
+def test_keys_of_neither_model_are_not_read_and_said(source, folder, tmp_path, tensors_read, caplog):
+    # As diffusers' from_single_file, which warns and loads: it was a refusal after reading every tensor, whose
+    # advice (config=) failed too.
+    extra = {"text_encoders.t5xxl.transformer.shared.weight": torch.zeros(4, 4),
+             "model.diffusion_model.extra.weight": torch.zeros(1), "vae.decoder.extra_thing": torch.zeros(1)}
+    path, state = _save(tmp_path / "extra.safetensors", source["transformer"], source["vae"],
+                        json.dumps(ORIGINAL_CONFIG), extra)
+    for config in (None, folder):
+        tensors_read.clear()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            pipe = LTXVideoPipeline.from_single_file(path, config=config, **_text(source))
+        _assert_same_weights(pipe.transformer, source["transformer"])
+        _assert_same_weights(pipe.vae, source["vae"])
+        assert set(tensors_read) == set(state) | {"vae.decoder.extra_thing"}  # a VAE name: read, then left out
+        (unread,) = _warnings(caplog, "tensors of neither the transformer nor the VAE are not loaded (2): ")
+        assert "text_encoders.t5xxl.transformer.shared.weight" in unread and "model.diffusion_model.extra.weight" in unread
+        assert _warnings(caplog, "AutoencoderKLLTXVideo weights with no place in")[0].endswith(
+            "are not loaded (1): decoder.extra_thing")
+
+
+def test_a_head_size_the_file_does_not_give_is_inferred_as_diffusers_or_asked_for(source, tmp_path, tensors_read):
+    torch.manual_seed(0)
+    wide = LTXVideoTransformer3DModel(in_channels=8, out_channels=8, num_attention_heads=1, attention_head_dim=128,
+                                      cross_attention_dim=128, num_layers=1, caption_channels=16).eval()
+    no_transformer = json.dumps({k: v for k, v in ORIGINAL_CONFIG.items() if k != "transformer"})
+    path, _ = _save(tmp_path / "heads128.safetensors", wide, source["vae"], no_transformer)
+    # It loaded as 2 heads of 64 (the default it assumed), a different model.
+    with pytest.raises(ConfigNeededError, match=r"no transformer attention_head_dim .* 1 blocks .*head size is "
+                                                r"unknown; pass config="):
+        LTXVideoPipeline.from_single_file(path, **_text(source))
+    assert not tensors_read
+    with_heads = json.dumps({**ORIGINAL_CONFIG, "transformer": {"num_attention_heads": 1}})
+    path, _ = _save(tmp_path / "heads128_told.safetensors", wide, source["vae"], with_heads)
+    pipe = LTXVideoPipeline.from_single_file(path, **_text(source))
+    assert (pipe.transformer.config.num_attention_heads, pipe.transformer.config.attention_head_dim) == (1, 128)
+    assert_fp32_equal(_run(pipe), _run(LTXVideoPipeline(**{**source, "transformer": wide})))
+
+    def shapes(blocks, width):  # a released layout's converted weights, on the meta device
+        sd = {"proj_in.weight": (width, 128), "proj_out.weight": (128, width),
+              "caption_projection.linear_1.weight": (width, 4096),
+              **{f"transformer_blocks.{i}.attn2.to_k.weight": (width, width) for i in range(blocks)}}
+        return {k: torch.empty(v, device="meta") for k, v in sd.items()}
+
+    config = single_file._infer_transformer_config(path, shapes(48, 4096), {})  # 0.9.7+ 13B, as diffusers
+    assert (config["num_attention_heads"], config["attention_head_dim"], config["num_layers"]) == (32, 128, 48)
+    config = single_file._infer_transformer_config(path, shapes(28, 2048), {})  # the 2B
+    assert (config["num_attention_heads"], config["attention_head_dim"], config["num_layers"]) == (32, 64, 28)
+    with pytest.raises(ConfigNeededError, match="48 blocks are 2048 wide, not the released 4096"):
+        single_file._infer_transformer_config(path, shapes(48, 2048), {})
+
+
+def test_a_091_metadata_scheduler_is_diffusers_one_for_that_version_and_said(source, tmp_path, caplog):
+    sd3 = {"_class_name": "RectifiedFlowScheduler", "num_train_timesteps": 1000, "shifting": "SD3",
+           "base_resolution": None, "target_shift_terminal": 0.1}
+    path = save_original_checkpoint(tmp_path / "v091.safetensors", source["transformer"], source["vae"],
+                                    {**ORIGINAL_CONFIG, "scheduler": sd3})
+    with caplog.at_level(logging.WARNING):
+        pipe = LTXVideoPipeline.from_single_file(path, **_text(source))
+    (said,) = _warnings(caplog, "metadata scheduler")  # it was ignored in silence
+    assert "shifting='SD3', target_shift_terminal=0.1" in said and "timestep_schedule='shifted'" in said
+    # LTX-Video's own RectifiedFlowScheduler maths for shifting="SD3": uniform steps shifted by mu, linear in the
+    # token count (0.95 at 1024, 2.05 at 4096), stretched to the terminal 0.1; 97 frames at 480 x 704.
+    tokens, steps = 13 * 15 * 22, 8
+    t = torch.linspace(1, 1 / steps, steps, dtype=torch.float64)
+    mu = 0.95 + (2.05 - 0.95) * (tokens - 1024) / (4096 - 1024)
+    one_minus = 1 - math.exp(mu) / (math.exp(mu) + (1 / t - 1))
+    expected = 1 - one_minus * (1 - 0.1) / one_minus[-1]
+    _, sigmas = schedule.retrieve_schedule(pipe.scheduler, steps, None, "shifted", tokens, "cpu")
+    torch.testing.assert_close(sigmas[:-1].double(), expected, atol=1e-6, rtol=0)
+    caplog.clear()
+    given = FlowMatchEulerDiscreteScheduler(shift=3.0)
+    with caplog.at_level(logging.WARNING):
+        pipe = LTXVideoPipeline.from_single_file(path, scheduler=given, **_text(source))
+    assert pipe.scheduler is given and not _warnings(caplog, "metadata scheduler")
+
+
+def test_metadata_that_is_not_json_is_refused_only_where_it_is_needed(source, folder, tmp_path, tensors_read):
+    path, _ = _save(tmp_path / "yaml.safetensors", source["transformer"], source["vae"], "model:\n  lr: 1e-4\n")
+    with pytest.raises(ConfigNeededError, match="metadata 'config' is not valid JSON .*; pass config="):
+        LTXVideoPipeline.from_single_file(path, **_text(source))
+    assert not tensors_read
+    pipe = LTXVideoPipeline.from_single_file(path, config=folder)  # was refused: config= gives every config
+    _assert_same_weights(pipe.transformer, source["transformer"])
+    _assert_same_weights(pipe.vae, source["vae"])
+
+
+def test_cli_takes_the_configs_a_file_cannot_give_from_base_model(source, files, folder, tmp_path, monkeypatch,
+                                                                   capsys):
+    from ltx_video.cli import main
+    from ltx_video.io.media import read_video_tensor
+
+    vae = {**ORIGINAL_CONFIG["vae"], "spatial_padding_mode": "reflect"}  # diffusers' VAE has no such padding
+    path = save_original_checkpoint(tmp_path / "unmappable.safetensors", source["transformer"], source["vae"],
+                                    {**ORIGINAL_CONFIG, "vae": vae})
+    loads = []
+    load_text_components = single_file.load_text_components
+    monkeypatch.setattr(single_file, "load_text_components", lambda *a, **k: loads.append(a) or load_text_components(*a, **k))
+    common = ["--height", "32", "--width", "32", "--num-frames", "9", "--steps", "1", "--base-model"]
+    for model, out in ((path, "a.mp4"), (files["full"], "b.mp4")):
+        assert main(["generate", "a red ball bounces", "--model", str(model), *common, str(folder),
+                     "--output", str(tmp_path / out)]) == 0  # was "... pass config=", which the CLI has no flag for
+    assert "the model configs come from --base-model" in capsys.readouterr().err
+    assert torch.equal(read_video_tensor(tmp_path / "a.mp4")[0], read_video_tensor(tmp_path / "b.mp4")[0])
+    t5only = tmp_path / "t5only"
+    shutil.copytree(folder, t5only, ignore=lambda d, names: [n for n in names if n in ("transformer", "vae")])
+    loads.clear()
+    assert main(["generate", "a red ball bounces", "--model", str(path), *common, str(t5only),
+                 "--output", str(tmp_path / "c.mp4")]) == 2
+    error = capsys.readouterr().err
+    assert "spatial_padding_mode='reflect'" in error and "config=" not in error
+    assert f"--base-model {t5only} has no transformer/config.json or vae/config.json" in error
+    assert not loads  # refused before the text encoder loads
+
+
+def test_a_text_encoder_of_another_dtype_and_a_vae_only_file_are_refused_with_the_fix(source, files, tmp_path,
+                                                                                      tensors_read):
+    # It loaded, then the call failed deep in the transformer ("mat1 and mat2 must have the same dtype").
+    with pytest.raises(ValueError, match=r"`text_encoder` is torch.float32 and the file loads in torch.bfloat16 "
+                                         r"\(`torch_dtype`\).*pass text_encoder.to\(torch.bfloat16\)"):
+        LTXVideoPipeline.from_single_file(files["full"], torch_dtype=torch.bfloat16, **_text(source))
+    assert not tensors_read
+    state = {k: v.contiguous() for k, v in to_original_checkpoint(source["transformer"], source["vae"]).items()
+             if k.startswith("vae.")}
+    save_file(state, str(tmp_path / "vae_only.safetensors"))
+    with pytest.raises(ValueError, match=r"only VAE weights: load them with diffusers' "
+                                         r"AutoencoderKLLTXVideo.from_single_file\(.*\) and pass that as vae="):
+        LTXVideoPipeline.from_single_file(tmp_path / "vae_only.safetensors", **_text(source))

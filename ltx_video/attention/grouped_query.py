@@ -19,10 +19,16 @@ Two LTX specifics decide where the shared heads are expanded back to H heads:
 So the saving is in parameters and projection FLOPs (the K and V projections shrink by H /
 num_kv_heads); attention itself still runs over H key heads. Diffusion transformers keep no KV cache,
 so the KV-cache saving that motivates MQA in language models does not arise here.
+
+diffusers' ``save_pretrained`` / ``from_pretrained`` know only the stock layers: a converted transformer would save
+``to_k.linear.*`` weights that load as meta or randomly initialised ``to_k`` layers. So a converted model refuses
+``save_pretrained`` (the pipelines' too, before writing anything), and ``expand_attention_heads`` turns it back
+into stock layers that save and load, computing the same outputs (the pooled heads repeated, no savings).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -30,7 +36,9 @@ from diffusers.models.transformers.transformer_ltx import LTXAttention
 
 from ltx_video.attention.efficient_attention import _count
 
-__all__ = ["GroupedProjection", "HeadConversion", "convert_attention_heads"]
+__all__ = [
+    "GroupedProjection", "HeadConversion", "check_no_grouped_heads", "convert_attention_heads", "expand_attention_heads",
+]
 
 
 class GroupedProjection(torch.nn.Module):
@@ -100,8 +108,10 @@ def convert_attention_heads(transformer: torch.nn.Module, num_kv_heads: int) -> 
     Works on diffusers' ``LTXVideoTransformer3DModel`` and on ``LTXAudioVideoTransformer3DModel`` (video
     and audio blocks, and the audio<->video cross-attentions). ``num_kv_heads=1`` is multi-query
     attention; ``num_kv_heads`` must divide every attention's head count. Everything is checked before
-    anything changes. The converted model keeps its class and config, so ``save_pretrained`` output
-    does not load back into the stock class: convert after loading.
+    anything changes. The converted model keeps its class and config, and diffusers' ``from_pretrained``
+    cannot load its layers back, so its ``save_pretrained`` is refused (since 2026-12-07: it wrote a folder that
+    loaded with meta or random K/V layers): save before converting and convert after loading, or
+    :func:`expand_attention_heads` first.
     """
     num_kv_heads = _count(num_kv_heads, "`num_kv_heads`")  # NumPy integers too, as an int from here on
     attentions = [(name, m) for name, m in transformer.named_modules() if isinstance(m, LTXAttention)]
@@ -126,6 +136,10 @@ def convert_attention_heads(transformer: torch.nn.Module, num_kv_heads: int) -> 
         attn.to_k = GroupedProjection(_pool_linear(attn.to_k, num_kv_heads, attn.head_dim), group, attn.head_dim)
         attn.to_v = GroupedProjection(_pool_linear(attn.to_v, num_kv_heads, attn.head_dim), group, attn.head_dim)
     after = sum(_kv_parameters(attn) for _, attn in attentions)
+    if hasattr(transformer, "save_pretrained"):
+        # diffusers' classes (LTXVideoTransformer3DModel) cannot be changed, so the instance refuses, as an FP8 model
+        # does; a partial of a module-level function, so the model still pickles
+        transformer.save_pretrained = functools.partial(_save_pretrained_refused, type(transformer).__name__)
     return HeadConversion(
         num_attentions=len(attentions),
         num_heads=tuple(sorted({attn.heads for _, attn in attentions})),
@@ -133,3 +147,53 @@ def convert_attention_heads(transformer: torch.nn.Module, num_kv_heads: int) -> 
         kv_parameters_before=before,
         kv_parameters_after=after,
     )
+
+
+def _grouped_names(model: torch.nn.Module) -> list[str]:
+    return [name for name, module in model.named_modules() if isinstance(module, GroupedProjection)]
+
+
+def _refusal(what: str, model_name: str) -> str:
+    return (
+        f"{what}: {model_name} has grouped key/value heads (convert_attention_heads), which would save as layers "
+        "from_pretrained cannot load: save before converting (and convert after loading), or call "
+        "ltx_video.attention.grouped_query.expand_attention_heads(transformer) first to save the converted weights "
+        "as stock layers."
+    )
+
+
+def check_no_grouped_heads(model: torch.nn.Module, what: str = "save_pretrained") -> None:
+    """ValueError if ``model`` holds key/value projections converted by :func:`convert_attention_heads`, which
+    diffusers' ``save_pretrained`` would write as layers its ``from_pretrained`` cannot load."""
+    if _grouped_names(model):
+        raise ValueError(_refusal(what, type(model).__name__))
+
+
+def _save_pretrained_refused(model_name: str, *args, **kwargs) -> None:
+    raise ValueError(_refusal("save_pretrained", model_name))
+
+
+def expand_attention_heads(transformer: torch.nn.Module) -> int:
+    """Undo the structure of :func:`convert_attention_heads`, in place: each ``GroupedProjection`` becomes a plain
+    ``nn.Linear`` whose weights are the pooled heads repeated, so the transformer computes the same outputs and
+    saves and loads as the stock class (the parameter savings go; the original, unpooled heads are not restored).
+    Returns the number of projections expanded."""
+    names = _grouped_names(transformer)
+    for name in names:
+        grouped = transformer.get_submodule(name)
+        pooled, group, head_dim = grouped.linear, grouped.group, grouped.head_dim
+        linear = torch.nn.Linear(
+            pooled.in_features, pooled.out_features * group, bias=pooled.bias is not None,
+            device=pooled.weight.device, dtype=pooled.weight.dtype,
+        )
+        with torch.no_grad():  # (kv heads * D, in) -> (heads * D, in): each head's rows repeated, as forward does
+            linear.weight.copy_(pooled.weight.unflatten(0, (-1, head_dim)).repeat_interleave(group, dim=0).flatten(0, 1))
+            if pooled.bias is not None:
+                linear.bias.copy_(pooled.bias.unflatten(0, (-1, head_dim)).repeat_interleave(group, dim=0).flatten())
+        linear.requires_grad_(pooled.weight.requires_grad)
+        parent, _, child = name.rpartition(".")
+        setattr(transformer.get_submodule(parent) if parent else transformer, child, linear)
+    refusal = vars(transformer).get("save_pretrained")
+    if isinstance(refusal, functools.partial) and refusal.func is _save_pretrained_refused:
+        del transformer.save_pretrained  # the class's own again
+    return len(names)

@@ -248,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config: a file, or a shipped one's name (ltxv-2b-0.9.8-distilled, ltxv-13b-0.9.8-dev, ...); default: none")
     gen.add_argument("--model", type=Path, help="a local diffusers-format folder (model_index.json) or an original "
                      ".safetensors file; default: the built-in model")
+    gen.add_argument("--variant", metavar="NAME", help="with a --model folder saved with save_pretrained(variant=NAME), "
+                     "e.g. bf16: load those weight files (diffusers' variant=); default: the plain ones")
     gen.add_argument("--base-model", type=Path,
                      help="with a single-file --model: a diffusers-format folder giving the text encoder and tokenizer "
                           "(and the model configs, for a file without them in its metadata)")

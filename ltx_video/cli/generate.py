@@ -45,10 +45,42 @@ class ModelSource:
     pipeline_class: str
     defaults: GenerationDefaults
     recorded_defaults: bool
+    variant: str | None = None  # a folder's weights saved with save_pretrained(variant=...): --variant
 
 
-def inspect_model(model: Path | None, base_model: Path | None) -> ModelSource:
-    """Read ``--model`` without loading weights; CLIError naming the flag if it is not a model."""
+def _weight_variants(component: Path) -> set[str | None]:
+    """The variants of a component folder's weight files (None for plain ones, e.g. ``model.safetensors``; "bf16"
+    for ``diffusion_pytorch_model.bf16.safetensors`` or its shards ``...bf16-00001-of-00002.safetensors``)."""
+    found: set[str | None] = set()
+    for path in component.iterdir():
+        if path.suffix in (".safetensors", ".bin"):
+            parts = path.stem.split(".")
+            found.add(parts[1].split("-")[0] if len(parts) == 2 else None)
+    return found
+
+
+def _check_variant(model: Path, listed: list[str], variant: str | None) -> None:
+    """A folder saved with ``variant=`` loads only with that variant (diffusers' from_pretrained ends in an OSError
+    naming a file): say so, naming --variant, before any weights load."""
+    found = {name: _weight_variants(model / name) for name in listed}
+    found = {name: variants for name, variants in found.items() if variants}  # a tokenizer or scheduler has none
+    if variant is None:
+        only = {name: sorted(variants) for name, variants in found.items() if None not in variants}
+        if only:
+            name, variants = next(iter(only.items()))
+            raise CLIError(f"--model: {model}/{name} holds only weights saved with variant {', '.join(variants)} "
+                           f"(save_pretrained(variant=...)): pass --variant {variants[0]}")
+    elif not any(variant in variants for variants in found.values()):
+        saved = sorted({v for variants in found.values() for v in variants if v is not None})
+        raise CLIError(f"--variant: {model} has no weights saved with variant {variant!r}; its variants: "
+                       f"{', '.join(saved) if saved else 'none (leave --variant out)'}")
+
+
+def inspect_model(model: Path | None, base_model: Path | None, variant: str | None = None) -> ModelSource:
+    """Read ``--model`` (and ``--variant``) without loading weights; CLIError naming the flag if it is not a model."""
+    if variant is not None and (model is None or model.is_file()):
+        raise CLIError("--variant is for a --model folder written by save_pretrained(variant=...); the built-in model "
+                       "and single .safetensors files have none")
     if model is None and base_model is not None:
         raise CLIError("--base-model is for a single-file --model (an original .safetensors checkpoint); without "
                        "--model the built-in model runs, which holds its own text encoder")
@@ -102,12 +134,13 @@ def inspect_model(model: Path | None, base_model: Path | None) -> ModelSource:
     if missing:
         raise CLIError(f"--model: {model} lists the component(s) {missing} in model_index.json but has no "
                        f"{', '.join(name + '/' for name in missing)} folder")
+    _check_variant(model, listed, variant)
     try:
         recorded = GenerationDefaults.load(model)
     except ValueError as error:
         raise CLIError(f"--model: {error}") from None
     defaults = recorded if recorded is not None else LTX_VIDEO_DEFAULTS
-    return ModelSource("folder", model, PIPELINE_CLASSES[class_name], defaults, recorded is not None)
+    return ModelSource("folder", model, PIPELINE_CLASSES[class_name], defaults, recorded is not None, variant)
 
 
 def _check_media(path: str, spec: str, flag: str = "--condition") -> None:
@@ -304,7 +337,7 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     if not args.prompt.strip() and not args.allow_empty_prompt:
         raise CLIError("PROMPT is empty: give a prompt, or pass --allow-empty-prompt for an unconditional video")
     check_output(args.output, args.overwrite)
-    source = inspect_model(args.model, args.base_model)
+    source = inspect_model(args.model, args.base_model, args.variant)
     if args.audio is not None:
         _check_audio(args.audio, source)
         source = replace(source, defaults=source.defaults.for_given_audio())
@@ -457,17 +490,35 @@ def load_pipeline(args, source: ModelSource):
         pipe = load_default_pipeline(dtype=dtype)
     elif source.kind == "single_file":
         from ltx_video.io.safetensors_header import has_model_config
+        from ltx_video.pipelines.single_file import ConfigNeededError, check_file_configs, load_text_components
 
-        if has_model_config(source.path):  # the file's own model configs; --base-model gives the text encoder
-            from ltx_video.pipelines.single_file import load_text_components
+        # --base-model gives the text encoder, and the model configs where the file cannot tell them (no or
+        # unreadable metadata, a VAE diffusers cannot express, an unknown head size): checked from the header, before
+        # the text encoder loads (since 2026-12-07: --base-model was not used then, and the error said "config=").
+        lacking = [name for name in ("transformer/config.json", "vae/config.json")
+                   if not (args.base_model / name).is_file()]
 
-            text_encoder, tokenizer = load_text_components(args.base_model, dtype)
-            pipe = pipeline_class.from_single_file(source.path, text_encoder=text_encoder, tokenizer=tokenizer,
-                                                   torch_dtype=dtype)
-        else:
-            pipe = pipeline_class.from_single_file(source.path, config=args.base_model, torch_dtype=dtype)
+        def configs_from_base_model(error: ConfigNeededError):
+            if lacking:
+                raise CLIError(f"--model: {error.reason}; --base-model {args.base_model} has no {' or '.join(lacking)} "
+                               "to take the configs from: pass a --base-model folder that has both") from None
+            if has_model_config(source.path):  # a file that describes its models, but not usably
+                print(f"{PROG}: note: {error.reason}: the model configs come from --base-model", file=sys.stderr)
+            return args.base_model
+
+        try:
+            check_file_configs(source.path)
+            config = None
+        except ConfigNeededError as error:
+            config = configs_from_base_model(error)
+        text_encoder, tokenizer = load_text_components(args.base_model, dtype)
+        kwargs = dict(text_encoder=text_encoder, tokenizer=tokenizer, torch_dtype=dtype)
+        try:
+            pipe = pipeline_class.from_single_file(source.path, config=config, **kwargs)
+        except ConfigNeededError as error:  # what only the tensors show: a released block count of another width
+            pipe = pipeline_class.from_single_file(source.path, config=configs_from_base_model(error), **kwargs)
     else:
-        pipe = pipeline_class.from_pretrained(source.path, dtype=dtype)
+        pipe = pipeline_class.from_pretrained(source.path, dtype=dtype, variant=source.variant)
     if args.upsampler is not None:
         from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 

@@ -233,6 +233,14 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
             self.proj_in.register_forward_hook(lambda module, inputs, output: output if self._screen_term is None
                                                else output + self._screen_term)
 
+    def save_pretrained(self, save_directory, *args: Any, **kwargs: Any) -> None:
+        """diffusers' ``save_pretrained``, refused (before writing anything) for grouped key/value heads, which
+        would save as layers ``from_pretrained`` cannot load."""
+        from ltx_video.attention.grouped_query import check_no_grouped_heads
+
+        check_no_grouped_heads(self)
+        super().save_pretrained(save_directory, *args, **kwargs)
+
     @classmethod
     def from_legacy(
         cls, transformer: LTXVideoTransformer3DModel, **audio_config: Any

@@ -3,6 +3,7 @@ original single-file checkpoints."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import shutil
@@ -23,6 +24,23 @@ def _saved_class(folder: Path) -> str | None:
         return None
 
 
+def _saved_timestep_schedule(folder: Path) -> str | None:
+    """The ``default_timestep_schedule`` recorded in ``folder``'s model_index.json (None if none)."""
+    try:
+        schedule = json.loads((folder / "model_index.json").read_text()).get(TIMESTEP_SCHEDULE_KEY)
+    except (OSError, ValueError, AttributeError):
+        return None  # diffusers names an unreadable index itself
+    return schedule if isinstance(schedule, str) else None
+
+
+# The camera LoRA merged into a transformer (load_camera_lora), recorded in its config.json: a private key, which
+# diffusers' from_pretrained restores into the config without passing it to __init__.
+MERGED_CAMERA_LORA_KEY = "_merged_camera_lora"
+
+# A pipeline's ``default_timestep_schedule``, when set, is saved in model_index.json under this private key (diffusers
+# ignores keys starting with "_" when it loads a folder, so LTXConditionPipeline still loads it).
+TIMESTEP_SCHEDULE_KEY = "_default_timestep_schedule"
+
 # Learned control modules that live beside a pipeline's diffusers components (not in model_index.json, so the
 # folder still loads in diffusers' own LTX pipelines): attribute -> (module, class).
 CONTROL_MODULES = {
@@ -39,8 +57,21 @@ def _as_dtype(value, name: str):
         return value
     found = getattr(torch, str(value).removeprefix("torch."), None) if isinstance(value, str) else None
     if not isinstance(found, torch.dtype):
-        raise ValueError(f"`{name}` must be a torch.dtype such as torch.bfloat16, got {value!r}.")
+        raise ValueError(f"`{name}` must be a torch.dtype or its name: torch.float32, torch.float16, torch.bfloat16 "
+                         f"or 'float32', 'float16', 'bfloat16'; got {value!r}.")
     return found
+
+
+def _load_dtype(value, name: str):
+    """``torch_dtype`` / ``dtype`` of ``from_pretrained``: a dtype, its name (as :func:`_as_dtype`) or diffusers'
+    dict of them per component; float32, float16 or bfloat16 each (float8 points to ``quantization="fp8"``)."""
+    if isinstance(value, dict):
+        return {key: _load_dtype(item, f"{name}[{key!r}]") for key, item in value.items()}
+    dtype = _as_dtype(value, name)
+    if dtype is not None and (not dtype.is_floating_point or dtype.itemsize < 2):
+        raise ValueError(f"`{name}` must be torch.float32, torch.float16 or torch.bfloat16, got {dtype} (for FP8 "
+                         "transformer weights: quantization='fp8').")
+    return dtype
 
 
 def _check_components_present(folder: Path, kwargs: dict, taken: set[str]) -> None:
@@ -74,7 +105,8 @@ def _own_files_snapshot(repo_id: str, kwargs: dict) -> Path | None:
     try:
         folder = snapshot_download(repo_id, revision=kwargs.get("revision"), cache_dir=kwargs.get("cache_dir"),
                                    token=kwargs.get("token"), local_files_only=bool(offline),
-                                   allow_patterns=[GENERATION_DEFAULTS_FILE, *(f"{n}/*" for n in CONTROL_MODULES)])
+                                   allow_patterns=[GENERATION_DEFAULTS_FILE, "model_index.json",
+                                                   *(f"{n}/*" for n in CONTROL_MODULES)])
     except Exception:  # no such repo, no network, nothing cached: diffusers' own call says what is wrong
         return None
     return Path(folder)
@@ -127,12 +159,30 @@ class LoadingMixin:
 
         Any diffusers-format LTX-Video folder loads (``LTXPipeline``, ``LTXConditionPipeline``, ours).
         ``quantization="fp8"`` quantizes the transformer's block weights after loading (``enable_fp8()``).
+        ``torch_dtype`` / ``dtype`` may be a dtype's name ("bfloat16"), as in ``from_single_file``.
+        ``camera_encoder=`` / ``keyframe_adapter=`` replace the folder's learned control modules as diffusers'
+        component keywords do (None: none is loaded). A ``default_timestep_schedule`` saved with the pipeline is
+        set again.
         """
         quantization = kwargs.pop("quantization", None)
         if quantization not in (None, "fp8"):
             raise ValueError(f"`quantization` must be None or 'fp8', got {quantization!r}.")
+        if quantization == "fp8" and "transformer" in kwargs and kwargs["transformer"] is None:
+            raise ValueError("`quantization='fp8'` quantizes the transformer, and transformer=None loads none: "
+                             "pass one of them.")
+        for key in ("torch_dtype", "dtype"):
+            if key in kwargs:
+                kwargs[key] = _load_dtype(kwargs[key], key)
+        given_control = {key: kwargs.pop(key) for key in CONTROL_MODULES if key in kwargs}
+        for key, module in given_control.items():  # checked as diffusers checks a passed component's class
+            module_path, class_name = CONTROL_MODULES[key]
+            if module is not None and not isinstance(module, getattr(importlib.import_module(module_path), class_name)):
+                raise ValueError(f"`{key}` must be a {class_name} or None, got {type(module).__name__}.")
         name = str(pretrained_model_name_or_path)
         local = Path(name).expanduser()
+        if local.is_file():
+            raise ValueError(f"from_pretrained loads a diffusers-format folder (with model_index.json), and {name} is a "
+                             f"file: for an original LTX-Video .safetensors checkpoint use {cls.__name__}.from_single_file.")
         looks_local = isinstance(pretrained_model_name_or_path, Path) or name.startswith((".", "/", "~")) or name.count("/") > 1
         if looks_local and not local.is_dir():
             raise FileNotFoundError(f"model folder not found: {name}")
@@ -144,8 +194,13 @@ class LoadingMixin:
         defaults = GenerationDefaults.load(folder) if folder is not None else None  # a broken file fails first
         pipe = super().from_pretrained(str(local) if looks_local else name, **kwargs)
         pipe.generation_defaults = defaults
+        schedule = _saved_timestep_schedule(folder) if folder is not None else None
+        if schedule is not None:
+            pipe.default_timestep_schedule = schedule
         if folder is not None:
-            pipe.load_control_modules(folder)
+            pipe.load_control_modules(folder, skip=tuple(given_control))
+        for key, module in given_control.items():
+            setattr(pipe, key, module)
         if quantization == "fp8":
             pipe.enable_fp8()
         return pipe
@@ -181,18 +236,22 @@ class LoadingMixin:
         """diffusers' ``save_pretrained``, plus ``generation_defaults.json`` when the pipeline has
         :attr:`generation_defaults`, so ``from_pretrained`` and ``ltx-video generate --model`` use them. A
         transformer that diffusers cannot save as one that loads back is refused before anything is written."""
+        from ltx_video.attention.grouped_query import check_no_grouped_heads
         from ltx_video.pipelines.efficiency import has_lora_layers
         from ltx_video.quantization import is_fp8_quantized
 
         transformer = getattr(self, "transformer", None)
         if transformer is not None and is_fp8_quantized(transformer):
             transformer.save_pretrained()  # its refusal, naming save_fp8; nothing of the pipeline written yet
+        if transformer is not None:
+            check_no_grouped_heads(transformer)
         if transformer is not None and has_lora_layers(transformer):
             raise ValueError(
                 "save_pretrained: the transformer holds LoRA adapters (load_lora_weights), which would be saved as "
                 "wrapped layers that from_pretrained cannot load: merge them first (pipe.fuse_lora(), then "
                 "pipe.unload_lora_weights()) to save the tuned model, or pipe.unload_lora_weights() to save the base "
-                "one; pipe.save_lora_weights saves the adapters alone."
+                "one; an adapter alone saves with pipe.save_lora_weights(folder, transformer_lora_layers="
+                "peft.get_peft_model_state_dict(pipe.transformer, adapter_name=NAME))."
             )
         # This package's own files first: diffusers' save_pretrained uploads the folder at its end (push_to_hub=True),
         # which then holds them too.
@@ -210,16 +269,20 @@ class LoadingMixin:
             self.generation_defaults.save(save_directory)
         elif stale.is_file():  # left by an earlier save of another pipeline into the same folder
             stale.unlink()
+        # A schedule set on the pipeline changes its videos (diffusers' LTXPipeline's "shifted"), so it is saved with
+        # the components (since 2026-12-07; it was kept by from_pipe only); the class default is not written.
+        schedule = vars(self).get("default_timestep_schedule", type(self).default_timestep_schedule)
+        if schedule != type(self).default_timestep_schedule or TIMESTEP_SCHEDULE_KEY in self.config:
+            self.register_to_config(**{TIMESTEP_SCHEDULE_KEY: schedule})
         super().save_pretrained(save_directory, *args, **kwargs)
 
-    def load_control_modules(self, folder) -> None:
+    def load_control_modules(self, folder, skip: tuple[str, ...] = ()) -> None:
         """The optional learned control modules saved beside the components (``camera_encoder/``,
-        ``keyframe_adapter/``), on the transformer's device and dtype; see docs/control.md."""
-        import importlib
-
+        ``keyframe_adapter/``), on the transformer's device and dtype, except those named in ``skip``; see
+        docs/control.md."""
         transformer = getattr(self, "transformer", None)
         for name, (module_path, class_name) in CONTROL_MODULES.items():
-            if (Path(folder) / name / "config.json").is_file():
+            if name not in skip and (Path(folder) / name / "config.json").is_file():
                 if transformer is None:  # transformer=None (to encode prompts only): nothing for them to steer
                     continue
                 cls = getattr(importlib.import_module(module_path), class_name)
@@ -233,19 +296,22 @@ class LoadingMixin:
         phrase into the prompt as the encoder's config says), and the prompt grammar of its
         ``generation_defaults.json`` when it has one. ``fuse=True`` merges the LoRA into the transformer's weights
         (no cost per step; every later call, with a camera or not, runs the fine-tuned model); ``fuse=False`` keeps
-        it as the adapter ``"camera"`` (``disable_lora()`` / ``enable_lora()`` switch it). A merge is for good: a
-        second merged camera LoRA is refused (it would add to the first; load the pipeline again to switch), and so
+        it as the adapter ``"camera"`` (``disable_lora()`` / ``enable_lora()`` switch it). A merge is for good, and
+        recorded in the transformer's config (``_merged_camera_lora``, saved with it): a second merged camera LoRA is
+        refused, also after ``save_pretrained`` / ``from_pretrained`` (it would add to the first; load the base model
+        again to switch), and so
         is a merge while other adapters are loaded (unloading the camera's layers would take theirs too)."""
         folder = Path(folder)
         weights = folder / "pytorch_lora_weights.safetensors"
         if not weights.is_file() or not (folder / "camera_encoder" / "config.json").is_file():
             raise FileNotFoundError(f"load_camera_lora: {folder} needs pytorch_lora_weights.safetensors and "
                                     "camera_encoder/ (written by scripts/extract_lora.py)")
-        merged = getattr(self.transformer, "_merged_camera_lora", None)
+        merged = self.transformer.config.get(MERGED_CAMERA_LORA_KEY)
         if fuse and merged is not None:
-            raise ValueError(f"load_camera_lora: the camera LoRA of {merged} is already merged into the transformer, "
-                             "and a second merge would add to it; load the pipeline again to switch (or pass "
-                             "fuse=False to keep a camera LoRA as an adapter).")
+            raise ValueError(f"load_camera_lora: the camera LoRA of {merged} is already merged into the transformer "
+                             "(recorded in its config, also when saved), and a second merge would add to it; load "
+                             "the base model (without the merge) again to switch, or pass fuse=False to keep a camera "
+                             "LoRA as an adapter.")
         others = [name for names in self.get_list_adapters().values() for name in names] if fuse else []
         if others:
             raise ValueError(f"load_camera_lora: fuse=True unloads every adapter's layers after the merge, and "
@@ -254,7 +320,9 @@ class LoadingMixin:
         if fuse:
             self.fuse_lora(adapter_names=["camera"])
             self.unload_lora_weights()  # the merged weights stay, the adapter layers go
-            self.transformer._merged_camera_lora = str(folder)
+            # in the transformer's config, so it is saved with the merged weights and a reloaded pipeline refuses a
+            # second merge too (since 2026-12-07; an attribute before, lost by save_pretrained)
+            self.transformer.register_to_config(**{MERGED_CAMERA_LORA_KEY: str(folder)})
         from ltx_video.conditioning.camera_controller import CameraMotionEncoder
 
         encoder = CameraMotionEncoder.from_pretrained(folder / "camera_encoder", torch_dtype=self.transformer.dtype)

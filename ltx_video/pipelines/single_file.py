@@ -1,38 +1,40 @@
 """Load LTX-Video's original single-file ``.safetensors`` checkpoints, offline.
 
-An original checkpoint (``ltxv-2b-0.9.8-distilled.safetensors``, ``ltxv-13b-0.9.8-dev-fp8.safetensors``, ...)
-holds the transformer under ``model.diffusion_model.*``, the VAE under ``vae.*`` (with its latent statistics
-``vae.per_channel_statistics.mean-of-means`` / ``std-of-means``) and, in the safetensors metadata key
+An original checkpoint (``ltxv-2b-0.9.8-distilled.safetensors``, ...) holds the transformer under
+``model.diffusion_model.*``, the VAE under ``vae.*`` (with its latent statistics) and, in the safetensors metadata
 ``"config"``, a JSON string with ``"transformer"``, ``"vae"`` and ``"scheduler"`` sections in LTX-Video's own
-config format. The T5 text encoder and tokenizer are not in the file.
+format. The T5 text encoder and tokenizer are not in the file. Keys are converted with diffusers' own
+``convert_ltx_transformer_checkpoint_to_diffusers`` / ``convert_ltx_vae_checkpoint_to_diffusers``. Configs:
 
-Keys are converted with diffusers' own ``convert_ltx_transformer_checkpoint_to_diffusers`` /
-``convert_ltx_vae_checkpoint_to_diffusers``. Model configs come, in this order, from
+1. ``config=``: a local diffusers-format folder (``transformer/config.json``, ``vae/config.json``, optionally
+   ``scheduler/scheduler_config.json``), e.g. one written by ``save_pretrained``; the metadata is then read only
+   for its scheduler (since 2026-12-07: metadata that is not JSON was refused even here);
+2. otherwise the file: the transformer's from the tensor shapes, its head size from the metadata
+   (``attention_head_dim`` or ``num_attention_heads``) or, as diffusers' ``infer_diffusers_model_type`` tells the
+   releases apart, from the block count: 48 blocks 4096 wide are the 13B's heads of 128, 28 blocks 2048 wide the
+   2B's heads of 64 (since 2026-12-07: 64 was assumed, so a 1 x 128 model loaded silently as 2 x 64); the VAE's
+   mapped from the metadata ``"vae"``. What the file cannot tell is a :class:`ConfigNeededError` asking for
+   ``config=``, from the header before any tensor is read; nothing is guessed.
 
-1. ``config=``: a local diffusers-format folder (``transformer/config.json``, ``vae/config.json``,
-   optionally ``scheduler/scheduler_config.json``), e.g. one written by ``save_pretrained``;
-2. otherwise the file itself: the transformer config from the tensor shapes (plus ``attention_head_dim``
-   from the metadata, default 64), the VAE config mapped from the metadata ``"vae"`` section. A VAE config
-   that is absent or that diffusers' ``AutoencoderKLLTXVideo`` cannot express is an error asking for
-   ``config=``; nothing is guessed.
+The scheduler is ``scheduler=``, else ``config=``'s, else the metadata's (LTX's ``RectifiedFlowScheduler``) in
+diffusers' terms: ``shifting="SD3"`` (0.9.0 / 0.9.1) is ``FlowMatchEulerDiscreteScheduler`` with LTX's
+resolution-dependent shift and ``shift_terminal=target_shift_terminal``, diffusers' config for those versions,
+said in one warning (since 2026-12-07: ignored in silence); otherwise ``use_dynamic_shifting=False, shift=1.0``
+(0.9.5+). The default linear-quadratic schedule does not read the shift; ``timestep_schedule="shifted"`` does.
 
-The scheduler is ``config=``'s when given, else ``FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=False,
-shift=1.0)``. The metadata ``"scheduler"`` section (LTX's ``RectifiedFlowScheduler``) is not used: the pipeline
-passes explicit timesteps (LTX-Video's linear-quadratic schedule by default, or ``timesteps=``), so the
-scheduler's own shift settings do not enter those schedules.
-
-Weights load strictly: a key missing or left over after conversion is an error listing some of them. Float
-tensors are cast to ``torch_dtype`` (float32 when not given), float8 ones included, so the fp8 checkpoints load
-as ordinary models. Nothing here touches the network.
-
-For tests, :func:`to_original_checkpoint` / :func:`save_original_checkpoint` write diffusers models back in the
-original key layout (checked by converting back with diffusers' converter).
+Keys that are neither the transformer's nor the VAE's by name (a bundled ``text_encoders.*``) are not read, and keys
+left over after conversion are not loaded, each listed in one warning, as diffusers' ``from_single_file`` does
+(since 2026-12-07: refused after reading every tensor); a key missing or of another shape is an error. Float
+tensors, float8 ones included, are cast to ``torch_dtype`` (float32 when not given). Nothing touches the network.
+:func:`to_original_checkpoint` / :func:`save_original_checkpoint` write the original layout (for tests).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -52,13 +54,11 @@ from ltx_video.pipelines.single_file_writer import (
     to_original_checkpoint,
 )
 
-__all__ = [
-    "load_single_file_components",
-    "load_single_file_pipeline_components",
-    "save_original_checkpoint",
-    "to_original_checkpoint",
-    "vae_config_from_original",
-]
+__all__ = ["ConfigNeededError", "check_file_configs", "load_single_file_components",
+           "load_single_file_pipeline_components", "save_original_checkpoint", "to_original_checkpoint",
+           "vae_config_from_original"]
+
+logger = logging.getLogger(__name__)
 
 _FLOAT8 = tuple(
     getattr(torch, name)
@@ -66,31 +66,58 @@ _FLOAT8 = tuple(
     if hasattr(torch, name)
 )
 _PASS_CONFIG = "pass config= a local diffusers-format folder (with transformer/config.json and vae/config.json)"
+# diffusers' infer_diffusers_model_type tells the transformers apart by block count (48: 0.9.7+'s 13B) and takes
+# that release's config (scripts/convert_ltx_to_diffusers.py): blocks -> (width, head size).
+_RELEASED_HEADS = {48: (4096, 128), 28: (2048, 64)}
+# LTX's RectifiedFlowScheduler shifting="SD3" (sd3_resolution_dependent_timestep_shift: mu linear in the token count,
+# 0.95 at 1024 tokens to 2.05 at 4096) in diffusers' terms; the same numbers as diffusers' 0.9.0 / 0.9.1 configs.
+_SD3_SHIFT = dict(use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024,
+                  max_image_seq_len=4096)
+_VAE_PARTS = {"encoder", "decoder", "per_channel_statistics"}
+
+
+class ConfigNeededError(ValueError):
+    """The file alone does not tell a model's structure: ``reason`` says why; the message adds the fix (``config=``;
+    the CLI's ``--base-model``)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"{reason}; {_PASS_CONFIG}.")
+        self.reason = reason
 
 
 # ---------------------------------------------------------------------------------------------- loading
 def load_single_file_components(
     path: str | os.PathLike, *, config: str | os.PathLike | None = None, torch_dtype: torch.dtype | None = None,
-    load_vae: bool = True,
+    load_vae: bool = True, scheduler: FlowMatchEulerDiscreteScheduler | None = None,
 ) -> dict:
     """``{"transformer", "vae", "scheduler"}`` from an original LTX-Video single-file checkpoint (see the module doc);
-    with ``load_vae=False`` (a ``vae=`` given instead) the file's VAE is neither read nor required, and no "vae".
+    with ``load_vae=False`` (a ``vae=`` given instead) the file's VAE is neither read nor required, and no "vae";
+    a ``scheduler`` given is used as it is (the metadata's is then not read).
 
-    Raises ``FileNotFoundError`` for a missing ``path`` (or ``config`` folder / file in it) and ``ValueError``
-    for a file that is not an LTX-Video checkpoint, an unmappable VAE config, or weights that do not match; those
-    that the tensor names alone show are raised before any tensor is read.
+    Raises ``FileNotFoundError`` for a missing ``path`` (or ``config`` folder / file in it), ``ConfigNeededError``
+    (a ``ValueError``) for configs the file cannot tell, and ``ValueError`` for a file that is not an LTX-Video
+    checkpoint or weights that do not fit; all but the last are raised before any tensor is read.
     """
     path = _existing_file(path)
     folder = _config_folder(config, need_vae=load_vae)
     keys, metadata = _checked_header(path, load_vae)
-    original = _metadata_config(path, metadata)
-    if load_vae and folder is None and not original.get("vae"):
-        raise ValueError(
-            f"{path} has no VAE config in its metadata (the 'vae' section of the safetensors metadata 'config'), "
-            f"so the VAE's structure is unknown: {_PASS_CONFIG}."
-        )
-    skipped = () if load_vae else tuple(k for k in keys if k.startswith(VAE_PREFIX))
-    state_dict = _read_tensors(path, [k for k in keys if k not in set(skipped)], torch_dtype or torch.float32)
+    transformer_keys, vae_keys, unused = _split_keys(keys)
+    if folder is None:
+        original, vae_config = _file_configs(path, keys, metadata, load_vae)
+    else:
+        transformer_config = LTXVideoTransformer3DModel.load_config(folder / "transformer")
+        vae_config = AutoencoderKLLTXVideo.load_config(folder / "vae") if load_vae else None
+        scheduler_dir = folder / "scheduler"
+        if scheduler is None and (scheduler_dir / FlowMatchEulerDiscreteScheduler.config_name).is_file():
+            scheduler = FlowMatchEulerDiscreteScheduler.from_config(
+                FlowMatchEulerDiscreteScheduler.load_config(scheduler_dir)
+            )
+        original = {} if scheduler is not None else _metadata_config(path, metadata, needed=False)
+    if unused:  # as diffusers' from_single_file, which loads without them (and says so)
+        logger.warning(f"{path}: tensors of neither the transformer nor the VAE are not loaded ({len(unused)}): "
+                       f"{_few(unused)}")
+    read = transformer_keys + (vae_keys if load_vae else [])
+    state_dict = _read_tensors(path, read, torch_dtype or torch.float32)
 
     # diffusers' converters pop the keys they take: the transformer's (no "vae" in the name) first, then "vae.*".
     transformer_sd = convert_ltx_transformer_checkpoint_to_diffusers(state_dict)
@@ -100,26 +127,13 @@ def load_single_file_components(
             vae_sd = convert_ltx_vae_checkpoint_to_diffusers(state_dict)
         except KeyError as e:  # the converter reads the encoder's conv_out to pick its key table
             raise ValueError(f"{path}: the VAE weights lack {e.args[0]}") from None
-    if state_dict:  # names with "vae" in them but not "vae.": neither converter takes them
-        raise ValueError(f"{path}: keys belonging to neither the transformer nor the VAE: {_few(state_dict)}")
     # Latent statistics diffusers' VAE has no place for (std-of-stds, ...) are not weights: dropped.
     vae_sd = {k: v for k, v in vae_sd.items() if not k.startswith("per_channel_statistics.")}
 
-    if folder is not None:
-        transformer_config = LTXVideoTransformer3DModel.load_config(folder / "transformer")
-        vae_config = AutoencoderKLLTXVideo.load_config(folder / "vae") if load_vae else None
-        scheduler_dir = folder / "scheduler"
-        if (scheduler_dir / FlowMatchEulerDiscreteScheduler.config_name).is_file():
-            scheduler = FlowMatchEulerDiscreteScheduler.from_config(
-                FlowMatchEulerDiscreteScheduler.load_config(scheduler_dir)
-            )
-        else:
-            scheduler = _default_scheduler()
-    else:
-        vae_config = vae_config_from_original(original["vae"], source=str(path)) if load_vae else None
+    if folder is None:
         transformer_config = _infer_transformer_config(path, transformer_sd, original.get("transformer") or {})
-        scheduler = _default_scheduler()
-
+    if scheduler is None:
+        scheduler = _scheduler_from_original(path, original.get("scheduler") or {})
     components = {
         "transformer": _build(LTXVideoTransformer3DModel, transformer_config, transformer_sd, path, folder),
         "scheduler": scheduler,
@@ -130,20 +144,16 @@ def load_single_file_components(
 
 
 def load_single_file_pipeline_components(
-    path: str | os.PathLike,
-    *,
-    config: str | os.PathLike | None = None,
-    text_encoder=None,
-    tokenizer=None,
-    scheduler: FlowMatchEulerDiscreteScheduler | None = None,
-    torch_dtype: torch.dtype | None = None,
-    vae=None,
+    path: str | os.PathLike, *, config: str | os.PathLike | None = None, text_encoder=None, tokenizer=None,
+    scheduler: FlowMatchEulerDiscreteScheduler | None = None, torch_dtype: torch.dtype | None = None, vae=None,
 ) -> dict:
     """All of ``LTXVideoPipeline``'s components: the file's, plus the text encoder and tokenizer.
 
     Those two are not in an original checkpoint: pass ``text_encoder=`` and ``tokenizer=``, or ``config=`` a
-    local diffusers-format folder that has ``text_encoder/`` and ``tokenizer/`` (one that is passed wins).
-    ``scheduler=`` replaces the loaded scheduler; ``vae=`` is used instead of the file's VAE, which is then not read.
+    local diffusers-format folder that has ``text_encoder/`` and ``tokenizer/`` (one that is passed wins; one
+    loaded from the folder takes ``torch_dtype``, a passed one must already be in it: the pipeline computes the
+    transformer on the text encoder's embeddings). ``scheduler=`` replaces the loaded scheduler; ``vae=`` is used
+    instead of the file's VAE, which is then not read.
     """
     path = _existing_file(path)
     folder = _config_folder(config, need_vae=vae is None)
@@ -156,14 +166,18 @@ def load_single_file_pipeline_components(
             f"was given{where}. Either pass them (text_encoder=T5EncoderModel..., tokenizer=T5Tokenizer...), or pass "
             "config= a local diffusers-format LTX-Video folder that has text_encoder/ and tokenizer/ subfolders."
         )
-    components = load_single_file_components(path, config=folder, torch_dtype=torch_dtype, load_vae=vae is None)
+    dtype = torch_dtype or torch.float32
+    encoder_dtype = getattr(text_encoder, "dtype", None)
+    if isinstance(encoder_dtype, torch.dtype) and encoder_dtype != dtype:  # (since 2026-12-07; the call failed)
+        raise ValueError(f"`text_encoder` is {encoder_dtype} and the file loads in {dtype} (`torch_dtype`): the "
+                         f"pipeline needs them equal; pass text_encoder.to({dtype}) or torch_dtype={encoder_dtype}.")
+    components = load_single_file_components(path, config=folder, torch_dtype=torch_dtype, load_vae=vae is None,
+                                             scheduler=scheduler)
     if missing:
         loaded_encoder, loaded_tokenizer = load_text_components(folder, torch_dtype, encoder=text_encoder is None,
                                                                 tokenizer=tokenizer is None)
         text_encoder, tokenizer = text_encoder or loaded_encoder, tokenizer or loaded_tokenizer
     components.update(text_encoder=text_encoder.eval(), tokenizer=tokenizer)
-    if scheduler is not None:
-        components["scheduler"] = scheduler
     if vae is not None:
         components["vae"] = vae
     return components
@@ -184,6 +198,57 @@ def load_text_components(folder, torch_dtype: torch.dtype | None = None, *, enco
         cls = _transformers_class(index.get("tokenizer"), "AutoTokenizer")
         loaded_tokenizer = cls.from_pretrained(folder / "tokenizer", local_files_only=True)
     return text_encoder, loaded_tokenizer
+
+
+def check_file_configs(path: str | os.PathLike, *, need_vae: bool = True) -> None:
+    """From the header alone (no tensor read): ``ConfigNeededError`` when the file cannot describe its models
+    without ``config=`` (metadata absent or not JSON, a VAE config diffusers cannot express, an unknown head size),
+    ``ValueError`` when it is no LTX-Video checkpoint. What the CLI checks before it loads the text encoder."""
+    path = _existing_file(path)
+    keys, metadata = _checked_header(path, need_vae)
+    _file_configs(path, keys, metadata, need_vae)
+
+
+def _file_configs(path: Path, keys: list[str], metadata: dict[str, str], need_vae: bool) -> tuple[dict, dict | None]:
+    """(the metadata config, the VAE's diffusers config or None), or ConfigNeededError for what the file cannot tell."""
+    original = _metadata_config(path, metadata, needed=True)
+    if need_vae and not original.get("vae"):
+        raise ConfigNeededError(f"{path} has no VAE config in its metadata (the 'vae' section of the safetensors "
+                                "metadata 'config'), so the VAE's structure is unknown")
+    vae_config = vae_config_from_original(original["vae"], source=str(path)) if need_vae else None
+    transformer = original.get("transformer") or {}
+    blocks = len({_diffusers_key(k).split(".")[1] for k in keys if _diffusers_key(k).startswith("transformer_blocks.")})
+    if not {"attention_head_dim", "num_attention_heads"} & set(transformer) and blocks not in _RELEASED_HEADS:
+        raise ConfigNeededError(
+            f"{path}: its metadata gives no transformer attention_head_dim (nor num_attention_heads) and its {blocks} "
+            "blocks are no released LTX-Video transformer's (28: 2B, heads of 64; 48: 13B, heads of 128), so the "
+            "head size is unknown"
+        )
+    return original, vae_config
+
+
+def _scheduler_from_original(path: Path, original: dict) -> FlowMatchEulerDiscreteScheduler:
+    """diffusers' scheduler for the metadata ``"scheduler"`` section (LTX's RectifiedFlowScheduler); one warning
+    when it asks for a shift (which the default linear-quadratic schedule does not read)."""
+    shifting = original.get("shifting")
+    if not shifting:
+        return _default_scheduler()
+    asked = (f"RectifiedFlowScheduler(shifting={shifting!r}, target_shift_terminal="
+             f"{original.get('target_shift_terminal')!r})")
+    if shifting == "SD3":
+        settings = {**_SD3_SHIFT, "shift_terminal": original.get("target_shift_terminal")}
+        logger.warning(
+            f"{path}: its metadata scheduler {asked} (LTX-Video 0.9.0 / 0.9.1's resolution-shifted schedule) is "
+            f"loaded as FlowMatchEulerDiscreteScheduler({', '.join(f'{k}={v}' for k, v in settings.items())}), "
+            "diffusers' for those versions; calls use it with timestep_schedule='shifted' (or set "
+            "pipe.default_timestep_schedule = 'shifted'): the default linear-quadratic schedule does not read it."
+        )
+        return FlowMatchEulerDiscreteScheduler(**settings)
+    logger.warning(
+        f"{path}: its metadata scheduler {asked} has no diffusers FlowMatchEulerDiscreteScheduler counterpart; "
+        "loaded unshifted (use_dynamic_shifting=False, shift=1.0): pass scheduler= one, or timesteps= to calls."
+    )
+    return _default_scheduler()
 
 
 def _default_scheduler() -> FlowMatchEulerDiscreteScheduler:
@@ -222,6 +287,9 @@ def _checked_header(path: Path, need_vae: bool) -> tuple[list[str], dict[str, st
     keys, metadata = read_safetensors_header(path)
     if not any(key.endswith("patchify_proj.weight") for key in keys):
         hint = " (it looks like a diffusers-format model: use from_pretrained)" if "proj_in.weight" in keys else ""
+        if keys and all(key.startswith(VAE_PREFIX) for key in keys):
+            hint = (" (it holds only VAE weights: load them with diffusers' AutoencoderKLLTXVideo.from_single_file("
+                    "path, config=<a diffusers-format folder>, subfolder='vae') and pass that as vae=)")
         raise ValueError(
             f"{path} is not an LTX-Video checkpoint: it has no '{TRANSFORMER_PREFIX}patchify_proj.weight' "
             f"key{hint}; its keys start {_few(keys)}"
@@ -230,6 +298,34 @@ def _checked_header(path: Path, need_vae: bool) -> tuple[list[str], dict[str, st
         raise ValueError(f"{path} holds no VAE weights ('{VAE_PREFIX}*' keys); an original LTX-Video file has both "
                          "(or pass vae= an AutoencoderKLLTXVideo).")
     return keys, metadata
+
+
+@functools.cache
+def _diffusers_key(key: str) -> str:
+    """A transformer key's diffusers name (diffusers' own renaming; the key alone, no tensor)."""
+    return next(iter(convert_ltx_transformer_checkpoint_to_diffusers({key: None}))) if "vae" not in key else key
+
+
+@functools.cache
+def _transformer_parts() -> frozenset[str]:
+    with torch.device("meta"):  # the names do not depend on the sizes
+        model = LTXVideoTransformer3DModel(in_channels=8, out_channels=8, num_attention_heads=1, attention_head_dim=8,
+                                           cross_attention_dim=8, num_layers=1, caption_channels=8)
+    return frozenset(key.split(".")[0] for key in model.state_dict())
+
+
+def _split_keys(keys: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(transformer keys, VAE keys, others) by name, as diffusers' converters take them: no "vae" in the name and a
+    transformer part after renaming; "vae." and a VAE part."""
+    transformer, vae, unused = [], [], []
+    for key in keys:
+        if "vae" not in key and _diffusers_key(key).split(".")[0] in _transformer_parts():
+            transformer.append(key)
+        elif key.startswith(VAE_PREFIX) and key.split(".")[1] in _VAE_PARTS:
+            vae.append(key)
+        else:
+            unused.append(key)
+    return transformer, vae, unused
 
 
 def _read_tensors(path: Path, keys: list[str], dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -250,19 +346,25 @@ def _read_tensors(path: Path, keys: list[str], dtype: torch.dtype) -> dict[str, 
     return state_dict
 
 
-def _metadata_config(path: Path, metadata: dict[str, str]) -> dict:
+def _metadata_config(path: Path, metadata: dict[str, str], *, needed: bool) -> dict:
+    """The metadata ``"config"`` JSON ({} when absent); not JSON: ConfigNeededError when ``needed`` (the models'
+    configs come from it), else a warning (only its scheduler section would be read)."""
     text = metadata.get("config")
     if not text:
         return {}
     try:
         config = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: the safetensors metadata 'config' is not valid JSON ({e})") from e
+        if needed:
+            raise ConfigNeededError(f"{path}: the safetensors metadata 'config' is not valid JSON ({e})") from None
+        logger.warning(f"{path}: the safetensors metadata 'config' is not valid JSON ({e}); its scheduler section "
+                       "is not read")
+        return {}
     return config if isinstance(config, dict) else {}
 
 
 def _infer_transformer_config(path: Path, sd: dict[str, torch.Tensor], original: dict) -> dict:
-    """LTXVideoTransformer3DModel's config from the converted weights' shapes (head size from the metadata)."""
+    """LTXVideoTransformer3DModel's config from the converted weights' shapes (head size: see the module doc)."""
     try:
         inner_dim, in_channels = sd["proj_in.weight"].shape
         out_channels = sd["proj_out.weight"].shape[0]
@@ -271,56 +373,54 @@ def _infer_transformer_config(path: Path, sd: dict[str, torch.Tensor], original:
     except KeyError as e:
         raise ValueError(f"{path}: the transformer has no {e.args[0]} weight (after conversion); {_PASS_CONFIG}") from e
     num_layers = len({key.split(".")[1] for key in sd if key.startswith("transformer_blocks.")})
-    head_dim = int(original.get("attention_head_dim", 64))
-    if inner_dim % head_dim:
-        raise ValueError(
-            f"{path}: the transformer's width {inner_dim} is not a multiple of attention_head_dim {head_dim} "
-            f"({'from the metadata' if 'attention_head_dim' in original else 'the default'}); {_PASS_CONFIG}"
-        )
+    if "attention_head_dim" in original:
+        head_dim, source = int(original["attention_head_dim"]), "from the metadata"
+    elif "num_attention_heads" in original:
+        heads = int(original["num_attention_heads"])
+        head_dim, source = (inner_dim // heads if inner_dim % heads == 0 else 0), "the metadata's num_attention_heads"
+    else:
+        width, head_dim = _RELEASED_HEADS[num_layers]  # _file_configs refused other block counts
+        source = f"a released {num_layers}-block transformer's"
+        if inner_dim != width:
+            raise ConfigNeededError(f"{path}: its metadata gives no transformer attention_head_dim and its "
+                                    f"{num_layers} blocks are {inner_dim} wide, not the released {width}")
+    if not head_dim or inner_dim % head_dim:
+        raise ConfigNeededError(f"{path}: the transformer's width {inner_dim} does not divide into attention heads "
+                                f"({source}: attention_head_dim {head_dim})")
     heads = inner_dim // head_dim
     if "num_attention_heads" in original and int(original["num_attention_heads"]) != heads:
         raise ValueError(
             f"{path}: the metadata says {original['num_attention_heads']} attention heads, the weights "
             f"{inner_dim} / {head_dim} = {heads}"
         )
-    config = {
-        "in_channels": in_channels,
-        "out_channels": out_channels,
-        "patch_size": 1,
-        "patch_size_t": 1,
-        "num_attention_heads": heads,
-        "attention_head_dim": head_dim,
-        "cross_attention_dim": cross_attention_dim,
-        "num_layers": num_layers,
-        "caption_channels": caption_channels,
-    }
+    config = dict(in_channels=in_channels, out_channels=out_channels, patch_size=1, patch_size_t=1,
+                  num_attention_heads=heads, attention_head_dim=head_dim, cross_attention_dim=cross_attention_dim,
+                  num_layers=num_layers, caption_channels=caption_channels)
     if "norm_eps" in original:
         config["norm_eps"] = float(original["norm_eps"])
     return config
 
 
 def _build(cls, config: dict, sd: dict[str, torch.Tensor], path: Path, folder: Path | None):
-    """``cls`` from ``config`` on the meta device, then the weights assigned strictly."""
+    """``cls`` from ``config`` on the meta device, then the weights assigned: a key left over is not loaded and
+    said (as diffusers' from_single_file), one missing or of another shape is an error."""
     with torch.device("meta"):
         model = cls.from_config(config)
     expected = model.state_dict()
     missing = [key for key in expected if key not in sd]
     unexpected = [key for key in sd if key not in expected]
-    mismatched = [
-        f"{key} {tuple(sd[key].shape)} vs {tuple(value.shape)}"
-        for key, value in expected.items()
-        if key in sd and sd[key].shape != value.shape
-    ]
-    if missing or unexpected or mismatched:
-        source = f"the config in {folder}" if folder is not None else "the config inferred from the file"
-        problems = "; ".join(
-            f"{label} ({len(keys)}): {_few(keys)}"
-            for label, keys in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", mismatched))
-            if keys
-        )
+    mismatched = [f"{key} {tuple(sd[key].shape)} vs {tuple(value.shape)}" for key, value in expected.items()
+                  if key in sd and sd[key].shape != value.shape]
+    source = f"the config in {folder}" if folder is not None else "the config inferred from the file"
+    if missing or mismatched:
+        problems = "; ".join(f"{label} ({len(keys)}): {_few(keys)}" for label, keys in (
+            ("missing", missing), ("unexpected", unexpected), ("shape mismatch", mismatched)) if keys)
         fix = "check that the folder matches the checkpoint" if folder is not None else _PASS_CONFIG
         raise ValueError(f"{path}: the {cls.__name__} weights do not fit {source}: {problems}. To fix: {fix}.")
-    model.load_state_dict(sd, strict=True, assign=True)
+    if unexpected:
+        logger.warning(f"{path}: {cls.__name__} weights with no place in {source} are not loaded "
+                       f"({len(unexpected)}): {_few(unexpected)}")
+    model.load_state_dict({k: v for k, v in sd.items() if k in expected}, strict=True, assign=True)
     return model.eval()
 
 
@@ -337,8 +437,6 @@ def _transformers_class(entry, default: str):
     return getattr(transformers, default)
 
 
-
-
 # ---------------------------------------------------------------------------------------------- VAE config
 _SPACE = {"compress_space", "compress_all", "compress_all_x_y", "compress_space_res", "compress_all_res"}
 _TIME = {"compress_time", "compress_all", "compress_all_x_y", "compress_time_res", "compress_all_res"}
@@ -351,12 +449,12 @@ def vae_config_from_original(original: dict, *, source: str = "the checkpoint") 
     Covers the structures diffusers' VAE has: the 0.9.0 encoder (``res_x`` / ``compress_all`` / ``res_x_y``), the
     0.9.5+ encoder (``res_x`` / ``compress_*_res``), and decoders of ``res_x`` blocks joined by ``compress_all``
     (optionally residual, with a channel ``multiplier``) or, without a multiplier, by ``res_x_y``. Anything else
-    raises ``ValueError`` asking for ``config=``.
+    raises ``ConfigNeededError`` (a ``ValueError``) asking for ``config=``.
     """
 
     def fail(reason: str):
-        raise ValueError(f"{source}: the VAE config in its metadata cannot be mapped to diffusers' "
-                         f"AutoencoderKLLTXVideo ({reason}); {_PASS_CONFIG}.")
+        raise ConfigNeededError(f"{source}: the VAE config in its metadata cannot be mapped to diffusers' "
+                                f"AutoencoderKLLTXVideo ({reason})")
 
     cfg = dict(original)
     if cfg.get("_class_name", "CausalVideoAutoencoder") != "CausalVideoAutoencoder":
