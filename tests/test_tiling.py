@@ -132,3 +132,33 @@ def test_sizes_must_divide_by_the_compression():
     with pytest.raises(ValueError, match="tile_size"):
         tiled_decode(local_decode(8, 4), torch.zeros(1, 4, 2, 2, 2), TilingConfig(tile_size=20), spatial_ratio=8,
                      temporal_ratio=4)
+
+
+@pytest.mark.parametrize(
+    "device, match",
+    [
+        ("meta", r"a meta tensor holds no data \(the decoded video would be empty\)"),
+        *[(name, f"this machine has no {name.upper()} device") for name in ("mps", "xpu")
+          if not getattr(torch, name).is_available()],
+    ],
+)
+def test_output_device_torch_cannot_allocate_on_is_refused(device, match):
+    """"mps" / "xpu" were accepted and failed after the whole denoising; "meta" returned empty frames."""
+    with pytest.raises(ValueError, match=rf"TilingConfig.output_device is '{device}', but {match}; use 'cpu', None"):
+        TilingConfig(output_device=device)
+    with pytest.raises(ValueError, match="TilingConfig.output_device"):
+        TilingConfig(output_device=torch.device(device))
+
+
+def test_output_device_index_is_checked_against_the_machines_devices(monkeypatch):
+    """"cuda:1" on a one-GPU machine was accepted (asked without allocating: no CUDA context is created)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match=r"'cuda:1', but this machine has 1 CUDA device\(s\), 'cuda:0' to 'cuda:0'"):
+        TilingConfig(output_device="cuda:1")
+    for fine in ("cuda", "cuda:0", torch.device("cuda", 0)):
+        assert TilingConfig(output_device=fine).output_device == fine
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="'cuda:0', but this machine has no CUDA device"):
+        TilingConfig(output_device="cuda:0")
+    assert TilingConfig(output_device="cpu").output_device == "cpu"

@@ -395,3 +395,108 @@ def test_diffusers_memory_savers_take_their_own_keywords():
         vae.enable_tiling(tile_sample_min_height=100)
     with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['tile_size'\]"):
         vae.enable_tiling(tile_size=128)
+
+
+def test_enable_tiling_takes_diffusers_number_types_and_names_the_keyword_given():
+    """diffusers types the strides ``float | None``: ``tile_sample_stride_height=448.0`` was refused with an error
+    about a ``tile_overlap`` never passed, and ``np.int64(128)`` as not an integer."""
+    import numpy as np
+
+    from ltx_video.models.autoencoders.tiling import TilingConfig
+
+    vae = tiny_vae()
+    vae.enable_tiling(tile_sample_min_height=512, tile_sample_stride_height=448)
+    as_ints = vae.tiling
+    vae.enable_tiling(tile_sample_min_height=512.0, tile_sample_stride_height=448.0)
+    assert vae.tiling == as_ints and (as_ints.tile_size, as_ints.tile_overlap) == (512, 64)
+    vae.enable_tiling(tile_sample_min_height=np.int64(128), tile_sample_stride_width=np.int32(64),
+                      tile_sample_min_num_frames=16.0, tile_sample_stride_num_frames=np.int64(8))
+    assert (vae.tiling.tile_size, vae.tiling.tile_overlap, vae.tiling.tile_frames, vae.tiling.frame_overlap) == (
+        128, 64, 16, 8)
+    for kwargs, match in (
+        (dict(tile_sample_min_height=128, tile_sample_stride_height=192),
+         r"tile_sample_stride_height must be in \(0, tile_sample_min_height=128\], got 192"),
+        (dict(tile_sample_stride_width=1024), r"tile_sample_stride_width must be in \(0, the default tile size 512\]"),
+        (dict(tile_sample_min_width=100), r"tile_sample_min_width must be a positive multiple of the VAE's spatial "
+                                          r"compression 64, got 100 \(try 128\)"),
+        (dict(tile_sample_min_height=128.5), r"tile_sample_min_height must be a whole number .* got 128.5"),
+        (dict(tile_sample_min_num_frames=16, tile_sample_stride_num_frames=12.0),
+         r"tile_sample_stride_num_frames must be a multiple of the VAE's temporal compression 8, got 12"),
+        (dict(tile_sample_min_height=128, tile_sample_min_width=256),
+         r"tile_sample_min_height=128 and tile_sample_min_width=256 must be equal"),
+    ):
+        with pytest.raises(ValueError, match=match) as refused:
+            vae.enable_tiling(**kwargs)
+        assert "tile_overlap" not in str(refused.value) and "tile_size=" not in str(refused.value)
+    with pytest.raises(ValueError, match=r"enable_tiling\(tile_sample_min_height=256\)"):
+        vae.enable_tiling(256)  # diffusers' first positional argument
+    # every refusal left the last tiling in place
+    assert vae.tiling == TilingConfig(tile_size=128, tile_overlap=64, tile_frames=16, frame_overlap=8)
+
+
+def test_accelerate_offload_hooks_fire_on_encode_and_decode_as_for_diffusers_vae():
+    """diffusers' ``enable_model_cpu_offload`` moves a VAE to the GPU in its hook's ``pre_forward``, which
+    ``@apply_forward_hook`` calls from ``encode`` / ``decode``; without it the VAE stayed on the CPU."""
+    from accelerate.hooks import ModelHook, add_hook_to_module
+
+    from ltx_video.testing import tiny_vae as tiny_ltx_vae
+
+    class Count(ModelHook):
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        def pre_forward(self, module, *args, **kwargs):
+            self.calls += 1
+            return args, kwargs
+
+    x = torch.rand(1, 3, 9, 64, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    counts = {}
+    for name, vae in (("diffusers", tiny_ltx_vae(timestep_conditioning=False)), ("hierarchical", tiny_vae())):
+        hook = Count()
+        add_hook_to_module(vae, hook)
+        with torch.no_grad():
+            z = vae.encode(x).latent_dist.mode()
+            after_encode = hook.calls
+            vae.decode(z)
+        counts[name] = (after_encode, hook.calls)
+    assert counts["hierarchical"] == counts["diffusers"] == (1, 2)
+
+    # the pipeline's own enable_model_cpu_offload (device="cpu" so that it runs here): the VAE's hook now fires
+    pipe = LTXVideoPipeline(**{**tiny_components(), "vae": tiny_vae()})
+    pipe.set_progress_bar_config(disable=True)
+    pipe.enable_model_cpu_offload(device="cpu")
+    hook, calls = pipe.vae._hf_hook, []
+    original = hook.pre_forward
+    hook.pre_forward = lambda module, *a, **k: (calls.append(type(module).__name__), original(module, *a, **k))[1]
+    pipe("a red ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16,
+         output_type="pt", generator=torch.Generator().manual_seed(0))
+    assert calls == ["HierarchicalVAE"]  # the decode (a text-to-video call encodes nothing)
+
+
+def test_enable_4k_mode_warns_once_of_the_upsampler_arguments_it_ignores(caplog):
+    """On the hierarchical path refine_timesteps, refine_guidance_scale and adain_factor were validated, then
+    dropped in silence; diffusers warns of keywords it ignores."""
+    import logging
+
+    from ltx_video.testing import tiny_latent_upsampler
+
+    pipe = LTXVideoPipeline(**{**tiny_components(), "vae": tiny_vae()})
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        assert pipe.enable_4k_mode() == "hierarchical_vae"
+        assert pipe.enable_4k_mode(refine_timesteps=(909.4, 725.0, 421.9), adain_factor=1.0) == "hierarchical_vae"
+    assert caplog.records == []  # the defaults, given or not, change nothing
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        pipe.enable_4k_mode(refine_timesteps=[900, 500], refine_guidance_scale=3.0, adain_factor=0.5)
+    (record,) = caplog.records
+    assert ("refine_timesteps, refine_guidance_scale, adain_factor ignored" in record.getMessage()
+            and "latent_upsampler" not in record.getMessage())
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        pipe.enable_4k_mode(latent_upsampler=tiny_latent_upsampler())
+    (record,) = caplog.records
+    assert record.getMessage().startswith("enable_4k_mode(): latent_upsampler ignored")
+    assert pipe.four_k_mode.latent_upsampler is None and pipe.four_k_mode.refine == {}
+    assert pipe.four_k_mode.adain_factor == 1.0
+    with pytest.raises(ValueError, match="`adain_factor` must be in"):  # still validated first
+        pipe.enable_4k_mode(adain_factor=2.0)

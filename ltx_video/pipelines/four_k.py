@@ -147,7 +147,8 @@ class FourKMixin:
             tiling: the decode's tiles (default ``TilingConfig()``: 512 px, 64 px overlap, 64 + 1 frames, 24 frames
                 overlap); checked against the VAE's compression now.
             latent_upsampler: diffusers' ``LTXLatentUpsamplerModel`` (default: the pipeline's ``latent_upsampler``
-                component). Not used with a 64x hierarchical VAE.
+                component). With a 64x hierarchical VAE this and the three arguments below are not used: a
+                warning names those given.
             refine_timesteps: the second pass's timesteps (0..1000, starting below 1000). Default: LTX-Video
                 0.9.8's distilled second pass. For a dev checkpoint, its config's last steps (e.g. ``ltxv-13b-0.9.8-dev.yaml``
                 keeps 13 of 30).
@@ -176,7 +177,20 @@ class FourKMixin:
             raise ValueError(f"`refine_guidance_scale` must be a finite number >= 0 (1: no CFG), got "
                              f"{refine_guidance_scale!r}.")
         if self.vae_spatial_compression_ratio >= 64:
-            mode = FourKMode(tiling=tiling, latent_upsampler=None, adain_factor=adain_factor)
+            # the upsampler path's arguments, dropped here: said once, as diffusers warns of ignored keywords
+            ignored = [name for name, given in (
+                ("latent_upsampler", latent_upsampler is not None),
+                ("refine_timesteps", tuple(timesteps) != DISTILLED_REFINE_TIMESTEPS),
+                ("refine_guidance_scale", refine_guidance_scale != 1.0),
+                ("adain_factor", adain_factor != 1.0),
+            ) if given]
+            if ignored:
+                logger.warning(
+                    f"enable_4k_mode(): {', '.join(ignored)} ignored: this pipeline's {type(self.vae).__name__} "
+                    f"compresses {self.vae_spatial_compression_ratio}x, so 4K mode takes the hierarchical_vae path "
+                    "(one pass and a tiled decode), which has no upsampling or refinement pass."
+                )
+            mode = FourKMode(tiling=tiling, latent_upsampler=None)
         else:
             upsampler = latent_upsampler if latent_upsampler is not None else getattr(self, "latent_upsampler", None)
             if upsampler is None:

@@ -42,7 +42,8 @@ class TilingConfig:
         frame_overlap: frames shared by consecutive temporal tiles beyond the one they always share (a multiple
             of the temporal compression, less than ``tile_frames``).
         output_device: where the decoded video is assembled (``None``: the latents' device). ``"cpu"`` on a GPU
-            keeps the GPU's decoding memory to one tile; the video then arrives on the CPU.
+            keeps the GPU's decoding memory to one tile; the video then arrives on the CPU. Refused here if torch
+            cannot allocate on it ("meta", a backend or device index this machine lacks).
     """
 
     tile_size: int = 512
@@ -71,9 +72,10 @@ class TilingConfig:
             except RuntimeError:
                 raise ValueError(f"TilingConfig.output_device must be a device name such as 'cpu' or 'cuda:0', got "
                                  f"{self.output_device!r}.") from None
-            if device.type == "cuda" and not torch.cuda.is_available():  # failed after the whole denoising
-                raise ValueError(f"TilingConfig.output_device is {self.output_device!r}, but this machine has no CUDA "
-                                 "device; use 'cpu' or None (the latents' device).")
+            problem = _unusable(device)
+            if problem:  # found after the whole denoising otherwise, or (meta) an empty video returned silently
+                raise ValueError(f"TilingConfig.output_device is {self.output_device!r}, but {problem}; use 'cpu', "
+                                 "None (the latents' device) or an accelerator this machine has, such as 'cuda:0'.")
 
     def check(self, spatial_ratio: int, temporal_ratio: int) -> None:
         """ValueError unless every size divides by the VAE's compression (``spatial_ratio`` x ``temporal_ratio``)."""
@@ -91,6 +93,27 @@ class TilingConfig:
                     f"TilingConfig.{name} must be a multiple of the VAE's {unit} compression {ratio}, got {value} "
                     f"(try {fits[0]})."
                 )
+
+
+def _unusable(device: torch.device) -> str | None:
+    """Why the video cannot be assembled on ``device`` (None if it can), checked without running a model."""
+    if device.type == "meta":
+        return "a meta tensor holds no data (the decoded video would be empty)"
+    backend = getattr(torch, device.type, None)
+    if device.type != "cpu" and callable(getattr(backend, "is_available", None)) and hasattr(backend, "device_count"):
+        # cuda, xpu, mps, mtia: asked without allocating, so no accelerator context is created here
+        name = device.type.upper()
+        if not backend.is_available():
+            return f"this machine has no {name} device"
+        count = backend.device_count()
+        if device.index is not None and device.index >= count:
+            return f"this machine has {count} {name} device(s), '{device.type}:0' to '{device.type}:{count - 1}'"
+        return None
+    try:  # any other backend: a tiny allocation says whether torch can use it
+        torch.empty(0, device=device)
+    except Exception as error:  # backends fail with NotImplementedError, AssertionError, RuntimeError, ...
+        return f"torch cannot allocate on it here ({type(error).__name__})"
+    return None
 
 
 def tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:

@@ -52,6 +52,7 @@ baseline for ablations.
 from __future__ import annotations
 
 import math
+import operator
 
 import torch
 import torch.nn.functional as F
@@ -59,6 +60,7 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.autoencoders.vae import DecoderOutput, DiagonalGaussianDistribution
 from diffusers.models.modeling_outputs import AutoencoderKLOutput
 from diffusers.models.modeling_utils import ModelMixin
+from diffusers.utils.accelerate_utils import apply_forward_hook
 from einops import rearrange
 from torch import nn
 
@@ -434,9 +436,13 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         (``tile_sample_min_height`` / ``_width`` / ``_num_frames`` and ``tile_sample_stride_*``, as
         ``AutoencoderKLLTXVideo.enable_tiling`` takes them) are read as a ``TilingConfig``: square tiles of the
         minimum size, overlapping by minimum - stride, in pixels and in frames; a size not given keeps
-        ``TilingConfig()``'s, a stride not given leaves its overlap (at most half the tile)."""
+        ``TilingConfig()``'s, a stride not given leaves its overlap (at most half the tile). Whole-number floats
+        (diffusers types the strides ``float``) and numpy ints are taken; an error names the keyword given."""
         from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling
 
+        if isinstance(tiling, (int, float)) and not isinstance(tiling, bool):  # diffusers' first positional
+            raise ValueError(f"`tiling` must be a TilingConfig, got {tiling!r}; diffusers' tile sizes are keywords "
+                             f"here: enable_tiling(tile_sample_min_height={tiling!r})")
         if not diffusers_tiles:
             self.tiling = checked_tiling(tiling, self.spatial_compression_ratio, self.temporal_compression_ratio)
             return
@@ -467,6 +473,7 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         """Video (B, 3, T, H, W) -> the adaptive patch gate (B, 1, T, H/p, W/p): 1 = fine, 0 = coarse patches."""
         return self.encoder.patch_embed.gate(x)
 
+    @apply_forward_hook  # enable_model_cpu_offload moves the VAE to the GPU here, as for diffusers' VAEs
     def encode(self, x: torch.Tensor, return_dict: bool = True) -> AutoencoderKLOutput | tuple:
         """Video (B, 3, 1 + r k, H, W) in [-1, 1] -> posterior over latents (B, latent_channels, 1 + k, H/s, W/s)."""
         self._check_video(x)
@@ -474,6 +481,7 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         posterior = DiagonalGaussianDistribution(moments)
         return AutoencoderKLOutput(latent_dist=posterior) if return_dict else (posterior,)
 
+    @apply_forward_hook
     def decode(self, z: torch.Tensor, temb: torch.Tensor | None = None,
                return_dict: bool = True) -> DecoderOutput | tuple:
         """Latents (B, latent_channels, 1 + k, h, w) -> video (B, 3, 1 + r k, h s, w s); ``temb`` must be None."""
@@ -507,32 +515,58 @@ _DIFFUSERS_TILES = ("tile_sample_min_height", "tile_sample_min_width", "tile_sam
                     "tile_sample_stride_height", "tile_sample_stride_width", "tile_sample_stride_num_frames")
 
 
+def _whole_number(name: str, value) -> int | None:
+    """A diffusers tile keyword as an int: diffusers types the strides ``float | None`` and user code passes numpy
+    ints; None and 0 mean "the default", as diffusers' ``value or default`` reads them."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)  # int, numpy integers, 0-d integer tensors
+        except TypeError:
+            pass
+    raise ValueError(f"{name} must be a whole number of pixels or frames (an int, or a float such as 448.0), got "
+                     f"{value!r}")
+
+
 def _diffusers_tiling(tiling, given: dict[str, int], config_class, ratios: tuple[int, int, int]):
-    """diffusers' ``enable_tiling`` keywords as a ``TilingConfig`` (see ``HierarchicalVAE.enable_tiling``)."""
+    """diffusers' ``enable_tiling`` keywords as a ``TilingConfig`` (see ``HierarchicalVAE.enable_tiling``);
+    a ValueError names the keyword the user gave, not the TilingConfig field it becomes."""
     unknown = sorted(set(given) - set(_DIFFUSERS_TILES))
     if unknown:
         raise TypeError(f"enable_tiling() got unexpected keyword argument(s) {unknown}; accepted: `tiling` or "
                         f"{list(_DIFFUSERS_TILES)}")
     if tiling is not None:
         raise ValueError("give `tiling` or diffusers' tile_sample_* keywords, not both")
-    base = config_class()
-    pairs = {}
-    given = dict(given)
+    given = {name: _whole_number(name, value) for name, value in given.items()}
     for kind in ("min", "stride"):  # one side given: the tiles are square, the other side is the same
         height, width = f"tile_sample_{kind}_height", f"tile_sample_{kind}_width"
-        given.setdefault(height, given.get(width))
-        given.setdefault(width, given[height])
-    for axis, default_size, default_overlap in (("height", base.tile_size, base.tile_overlap),
-                                                ("width", base.tile_size, base.tile_overlap),
-                                                ("num_frames", base.tile_frames, base.frame_overlap)):
-        size = given.get(f"tile_sample_min_{axis}") or default_size
-        if given.get(f"tile_sample_stride_{axis}"):
-            stride = given[f"tile_sample_stride_{axis}"]
+        if given.get(height) and given.get(width) and given[height] != given[width]:
+            raise ValueError(f"{height}={given[height]} and {width}={given[width]} must be equal: HierarchicalVAE's "
+                             "tiles are square")
+    base, sizes = config_class(), []
+    for sides, default_size, default_overlap, step, unit in (
+        (("height", "width"), base.tile_size, base.tile_overlap, ratios[0], "spatial"),
+        (("num_frames",), base.tile_frames, base.frame_overlap, ratios[2], "temporal"),
+    ):
+        # the keyword that set this axis (either side of a square tile), so that an error names it
+        min_name = next((f"tile_sample_min_{a}" for a in sides if given.get(f"tile_sample_min_{a}")), None)
+        stride_name = next((f"tile_sample_stride_{a}" for a in sides if given.get(f"tile_sample_stride_{a}")), None)
+        size = given[min_name] if min_name else default_size
+        if min_name and (size < 0 or size % step):
+            raise ValueError(f"{min_name} must be a positive multiple of the VAE's {unit} compression {step}, got "
+                             f"{size} (try {max(step, round(size / step) * step)})")
+        if stride_name:
+            stride = given[stride_name]
+            if not 0 < stride <= size:  # diffusers would leave gaps between tiles
+                tile = f"{min_name}={size}" if min_name else f"the default tile size {size}"
+                raise ValueError(f"{stride_name} must be in (0, {tile}], got {stride}")
+            if stride % step:
+                raise ValueError(f"{stride_name} must be a multiple of the VAE's {unit} compression {step}, got "
+                                 f"{stride}")
         else:  # the default overlap, at most half the tile and a whole number of the compression's steps
-            step = ratios[2] if axis == "num_frames" else ratios[0]
             stride = size - min(default_overlap, size // 2 // step * step)
-        pairs[axis] = (size, size - stride)
-    if pairs["height"] != pairs["width"]:
-        raise ValueError("HierarchicalVAE's tiles are square: the height and width sizes and strides must be equal")
-    return config_class(tile_size=pairs["height"][0], tile_overlap=pairs["height"][1],
-                        tile_frames=pairs["num_frames"][0], frame_overlap=pairs["num_frames"][1])
+        sizes += [size, size - stride]
+    return config_class(tile_size=sizes[0], tile_overlap=sizes[1], tile_frames=sizes[2], frame_overlap=sizes[3])
