@@ -62,6 +62,7 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys, monkeypatch):
     (["--duration", "5", "--colour-match", "-1"], "--colour-match must be in [0, 1]"),
     (["--duration", "5", "--output", "x.avi"], "--output must be a file name ending in .mp4"),
     (["--duration", "5", "--resume", "--restart"], "exclude each other"),
+    (["--duration", "5", "--variant", "bf16"], "--variant is for a --model folder"),  # the flag a refusal names
     (["--duration", "5", "--prompts", "missing.txt"], "give a PROMPT or --prompts"),
     (["--duration", "1", "--prompts", "{many}"], "holds 3 prompts but the video has 1 chunks"),
 ])

@@ -68,6 +68,8 @@ def add_parser(commands, positive_int, positive_float, model_default, *, seed, n
                       "seed derived from it")
     long.add_argument("--model", type=Path, help="a local diffusers-format folder; default: the built-in model")
     long.add_argument("--base-model", type=Path, help="with a single-file --model: the folder giving the text encoder")
+    long.add_argument("--variant", metavar="NAME", help="with a --model folder saved with save_pretrained(variant=NAME): "
+                      "load those weight files (diffusers' variant=)")
     long.add_argument("--output", type=output_path, default=Path("long.mp4"), help="the .mp4 to write (default: long.mp4); "
                       "an existing file is kept unless --overwrite (or --resume of the run that wrote it)")
     long.add_argument("--overwrite", action="store_true", help="replace an existing --output")
@@ -118,7 +120,7 @@ def check_inputs(args) -> tuple[object, dict]:
             raise CLIError(f"{flag} must be in [0, 1], got {value:g}")
     from ltx_video.pipelines.long_layout import ChunkLayout, default_overlap_frames  # no torch: answers at once
 
-    source = inspect_model(args.model, args.base_model)
+    source = inspect_model(args.model, args.base_model, args.variant)
     defaults = source.defaults
     frame_rate = args.frame_rate or defaults.frame_rate
     num_frames = args.num_frames or max(1, round(args.duration * frame_rate))
