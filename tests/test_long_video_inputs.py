@@ -180,6 +180,11 @@ def test_a_resume_in_another_dtype_is_refused_and_older_runs_still_resume(pipe, 
     del recorded["arguments"]["dtype"]  # a run started before the dtype was recorded
     manifest.write_text(json.dumps(recorded))
     assert pipe.generate_long("a red ball bounces", **call).path == tmp_path / "d.mp4"
+    # stochastic_sampling's default became None (the scheduler's flag): given as that flag it is the same run (an
+    # explicit False was refused as "started with None"); another value is another run
+    assert pipe.generate_long("a red ball bounces", **call, stochastic_sampling=False).path == tmp_path / "d.mp4"
+    with pytest.raises(ValueError, match=r"`stochastic_sampling` is True but the run in .* was started with None"):
+        pipe.generate_long("a red ball bounces", **call, stochastic_sampling=True)
 
 
 def test_a_rerun_answers_from_the_manifest_without_the_text_encoder(pipe, tmp_path):

@@ -210,6 +210,15 @@ def test_pt_output_reorders_in_place_for_any_grid(shape):
         got = postprocess_video(processor, crop, "pt")
     assert torch.equal(got, expected) and got.is_contiguous() and got.data_ptr() == padded.data_ptr()
     assert tracker.peak <= 2 * padded[0, 0, 0].nbytes  # a frame of scratch for each step, nothing of the video's size
+    # generate_multiscale (and 4K's upsampler path) assembles the video frame by frame: B x F x C in storage, then
+    # cropped: compacted where it lies, no reorder (it fell back to diffusers' stacked copy)
+    frames = torch.randn(shape[0] * shape[2], shape[1], shape[3] + 3, shape[4] + 1)
+    assembled = frames.unflatten(0, (-1, shape[2])).transpose(1, 2)[..., 1 : 1 + shape[3], : shape[4]]
+    expected = processor.postprocess_video(assembled.clone(), output_type="pt")
+    with LiveTensorBytes([frames]) as tracker:
+        got = postprocess_video(processor, assembled, "pt")
+    assert torch.equal(got, expected) and got.is_contiguous() and got.data_ptr() == frames.data_ptr()
+    assert tracker.peak <= 2 * frames[0, 0].nbytes
 
 
 def test_postprocess_is_diffusers_bit_for_bit_without_copying_the_video():

@@ -200,8 +200,9 @@ def test_a_camera_moves_the_videos_pixels_per_frame_in_each_pass(pipe, monkeypat
 
     monkeypatch.setattr(camera_controller.CameraController, "motion_field", spy)
     kw = dict(prompt="a red ball", num_frames=9, max_sequence_length=16, output_type="latent")
-    for motion, axis in (("pan_left", 0), ("pan_up", 1), ("orbit_right", 0), ("zoom_in", None)):
-        camera = Camera(motion_type=motion, speed=4.0)
+    for motion, axis, roll in (("pan_left", 0, 0), ("pan_up", 1, 0), ("orbit_right", 0, 0), ("zoom_in", None, 0),
+                               ("pan_left", 1, 90)):  # rolled: the pan moves the content vertically on screen
+        camera = Camera(motion_type=motion, speed=4.0, rotation=(0.0, 0.0, roll))
         seen.clear()
         pipe(**kw, height=96, width=160, num_inference_steps=1, camera=camera)
         plain = seen[-1][2]  # the video's own pixels
@@ -216,3 +217,11 @@ def test_a_camera_moves_the_videos_pixels_per_frame_in_each_pass(pipe, monkeypat
         full = 160 if axis == 0 else 96
         for (h, w), shift in sizes.items():  # each pass's shift, in the video's pixels, is the plain call's
             assert shift[axis] * full / (w if axis == 0 else h) == pytest.approx(plain[axis], rel=1e-5), (motion, h, w)
+    # a pass's own camera is kept (the call's replaced it), and scaled to that pass's size as well
+    seen.clear()
+    pipe.generate_multiscale(**kw, height=96, width=160, downscale_factor=0.6666666, first_pass=FIRST,
+                             second_pass={**SECOND, "camera": Camera(motion_type="pan_up", speed=4.0)}, generator=gen(),
+                             camera=Camera(motion_type="pan_left", speed=4.0))
+    sizes = {(h, w): shift for h, w, shift in seen}
+    assert sizes[32, 96][1] == 0 and sizes[64, 192][0] == 0  # pan_left in the first pass, pan_up in the second
+    assert abs(sizes[64, 192][1]) * 96 / 64 == pytest.approx(abs(sizes[32, 96][0]) * 160 / 96, rel=1e-5)

@@ -318,6 +318,16 @@ def test_the_worlds_ground_truth_ends_with_its_frames_and_orbits_are_not_scored_
 
 
 # ----------------------------------------------------------------------------- fourth round (2026-12-07)
+def test_the_lazy_training_package_still_gives_its_names_and_parts():
+    # imported when used since 2026-12-07: its parts (ltx_video.training.trainer ...) and dir() were lost at first
+    import ltx_video.training as training
+
+    assert {"TrainConfig", "train", "trainer", "config", "stages"} <= set(dir(training))
+    assert training.trainer.train is training.train and training.config.TrainConfig is training.TrainConfig
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        getattr(training, "nope")  # noqa: B009 (the attribute access under test)
+
+
 def test_config_and_resume_mistakes_are_answered_before_the_model_code_is_imported(tmp_path):
     """train.py's refusals of a config or a --resume came after diffusers and transformers were imported (the
     package imported the trainer): 11 s on a quiet 2-core machine, 18 s on a busy one; now torch only."""

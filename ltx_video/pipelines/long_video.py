@@ -261,6 +261,11 @@ class LongVideoMixin:
                          "guidance_scale": guidance_scale if guidance_scale is not None else defaults["guidance_scale"]})
         # a value given as the call's own default is the value left out: both runs are the same run (and resume)
         kwargs = {k: v for k, v in kwargs.items() if k not in call or canonical(v) != canonical(call[k])}
+        # stochastic_sampling left out (None) is the scheduler's flag: given as that flag, it is the same run (runs
+        # started when its default was False recorded it only when True; the scheduler is in the model fingerprint)
+        if "stochastic_sampling" in kwargs and bool(kwargs["stochastic_sampling"]) == bool(
+                self.scheduler.config.get("stochastic_sampling", False)):
+            del kwargs["stochastic_sampling"]
         guidance_scale = float(guidance_scale if guidance_scale is not None else defaults["guidance_scale"])
         if audio_guidance_scale is not None and canonical(audio_guidance_scale) == guidance_scale:
             audio_guidance_scale = None  # the value None stands for, as above (it was refused on resume)

@@ -208,11 +208,11 @@ def generate_multiscale(
 
     first_call = {**kwargs, **first_pass, "height": h1, "width": w1, "output_type": "latent"}
     second_call = {**kwargs, **second_pass, "height": 2 * h1, "width": 2 * w1, "output_type": "latent"}
-    camera = kwargs.get("camera")
-    if isinstance(camera, (Camera, CameraController)):  # pixels per frame of the video, at each pass's size (each
-        # pass moved it `speed` of its own pixels: twice as fast in the first pass, since 2026-12-07 no longer)
-        for call, scale in ((first_call, 1), (second_call, 2)):
-            call["camera"] = camera.at_scale(scale * h1 / padding.padded_height, scale * w1 / padding.padded_width)
+    for call, scale in ((first_call, 1), (second_call, 2)):  # a camera (the call's, or the pass's own) moves the
+        # video's pixels per frame at each pass's size (each pass moved `speed` of its own pixels until 2026-12-07:
+        # twice as fast in the half-size first pass)
+        if isinstance(call.get("camera"), (Camera, CameraController)):
+            call["camera"] = call["camera"].at_scale(scale * h1 / padding.padded_height, scale * w1 / padding.padded_width)
     _check_second_pass(pipe, second_call, num_prompts, num_frames)  # before the first pass runs a model
     second = first = pipe(**first_call).frames
     # A callback that stopped the first pass (pipe._interrupt) stops the run: its latents are what comes out (decoded

@@ -30,6 +30,11 @@ def postprocess_video(processor, video: torch.Tensor, output_type: str = "np"):
     if processor.config.do_normalize:
         video.mul_(0.5).add_(0.5).clamp_(0, 1)  # VaeImageProcessor.denormalize, in place
     if output_type == "pt":
+        frames_first = video.permute(0, 2, 1, 3, 4)  # diffusers' layout: already the storage's order when the
+        if frames_first.is_contiguous():  # video was assembled frame by frame (generate_multiscale, 4K's upsampler
+            return frames_first  # path): no reorder, at most a compaction of its crop
+        if _is_crop(frames_first):
+            return _compact_in_place(frames_first)
         if not video.is_contiguous():
             if not _is_crop(video):  # frames interleaved in memory: diffusers' copy
                 return torch.stack(list(video.permute(0, 2, 1, 3, 4)))

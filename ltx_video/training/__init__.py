@@ -15,10 +15,20 @@ _HOMES = {
 }
 
 
+_SUBMODULES = frozenset({"camera_stage", "checkpoints", "checks", "components", "config", "continuation_stage", "data",
+                         "keyframe_stage", "lora_extract", "losses", "run_folder", "stages", "trainer"})
+
+
 def __getattr__(name: str):
     if name in _HOMES:
         return getattr(importlib.import_module(f"ltx_video.training.{_HOMES[name]}"), name)
+    if name in _SUBMODULES:  # ltx_video.training.trainer after `import ltx_video.training`, as before
+        return importlib.import_module(f"ltx_video.training.{name}")
     raise AttributeError(f"module 'ltx_video.training' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES, *_SUBMODULES})
 
 
 __all__ = [
