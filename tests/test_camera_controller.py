@@ -199,10 +199,10 @@ def test_world_positions_undo_the_background_motion(motion):
     frames, h, w, height, width = 5, 4, 6, 64, 96
     field = controller.motion_field(frames, height, width, 4)
     positions = latent_positions(1, frames, h, w, temporal_scale=4, spatial_scale=16, causal=True).float()
-    prefix = torch.zeros(1, 3, 2)  # two conditioning tokens, left alone
-    moved = controller.world_positions(torch.cat([prefix, positions], 2), field, h, w, num_prefix_tokens=2)
-    assert torch.equal(moved[:, :, :2], prefix) and torch.equal(moved[:, 0], torch.cat([prefix, positions], 2)[:, 0])
-    offsets = (moved[:, 1:, 2:] - positions[:, 1:]).reshape(2, frames, h, w)  # (y, x)
+    prefix = positions[:, :, : h * w]  # a frame of conditioning tokens standing for frame 0: not moved
+    moved = controller.world_positions(torch.cat([prefix, positions], 2), field, h, w, num_prefix_tokens=h * w)
+    assert torch.equal(moved[:, :, : h * w], prefix) and torch.equal(moved[:, 0], torch.cat([prefix, positions], 2)[:, 0])
+    offsets = (moved[:, 1:, h * w :] - positions[:, 1:]).reshape(2, frames, h, w)  # (y, x)
     cx, cy = field.centre
     ys, xs = torch.meshgrid((torch.arange(h) + 0.5) * 16.0, (torch.arange(w) + 0.5) * 16.0, indexing="ij")
     for k in range(frames):
@@ -216,6 +216,41 @@ def test_world_positions_undo_the_background_motion(motion):
     assert torch.equal(static.world_positions(positions, static.motion_field(frames, height, width, 4), h, w), positions)
     off = CameraController(Camera(motion_type=motion), world_coordinates=False)
     assert torch.equal(off.world_positions(positions, field, h, w), positions)
+
+
+@pytest.mark.parametrize("motion", ["pan_left", "zoom_in"])
+def test_world_positions_give_conditioning_tokens_the_offsets_of_the_frame_they_stand_for(motion):
+    """Conditioning tokens as the pipelines build them (an image at pixel frame 20, a clip's two token frames at frame
+    8; times in seconds) take the world offsets of the latent frames they stand for (20: the frame holding it, 3; the
+    clip: 1 and 2), read from their own time coordinate; their times and the video tokens' coordinates are as
+    without them. Before 2026-12-07 they kept screen coordinates."""
+    from ltx_video.conditioning.items import ConditioningState, KeyframeCondition, latent_positions
+
+    controller = CameraController(Camera(motion_type=motion, speed=1.5))
+    frames, h, w, fps = 5, 2, 3, 25.0
+    field = controller.motion_field(frames, 64, 96, 8)
+    state = ConditioningState.from_noise(torch.zeros(2, 4, frames, h, w))
+    for frame_index, latent_frames in ((20, 1), (8, 3)):  # a clip of 17 frames: 3 latent frames, 2 given as tokens
+        state = KeyframeCondition(latents=torch.ones(1, 4, latent_frames, h, w), frame_index=frame_index, strength=1.0,
+                                  num_pixel_frames=8 * latent_frames - 7).apply_to(state, torch.Generator().manual_seed(0))
+    video = latent_positions(2, frames, h, w)
+    positions = torch.cat([state.prefix_coords, video], dim=2).float()
+    positions[:, 0] = positions[:, 0] * (1.0 / fps)  # as prepare_latents gives them
+    cells, prefix = h * w, state.prefix_coords.shape[2]
+    moved = controller.world_positions(positions, field, h, w, num_prefix_tokens=prefix)
+    alone = controller.world_positions(positions[:, :, prefix:], field, h, w)
+    assert prefix == 3 * cells and torch.equal(moved[:, :, prefix:], alone) and torch.equal(moved[:, 0], positions[:, 0])
+    offsets = field.world_offsets(h, w)  # (F', 2, h, w): (dx, dy)
+    for block, frame in enumerate((3, 1, 2)):
+        token = slice(block * cells, (block + 1) * cells)
+        shift = moved[:, 1:, token] - positions[:, 1:, token]  # (y, x)
+        own = slice(frame * cells, (frame + 1) * cells)
+        video_shift = alone[:, 1:, own] - positions[:, 1:, prefix:][..., own]
+        assert torch.equal(shift, video_shift)  # the same offsets as the frame's own tokens
+        assert torch.allclose(shift[:, 0], offsets[frame, 1].flatten()) and torch.allclose(shift[:, 1], offsets[frame, 0].flatten())
+        assert shift.abs().max() > 1.0  # moved (left on screen before)
+    with pytest.raises(ValueError, match="`num_prefix_tokens` must be whole 2x3 frames"):
+        controller.world_positions(positions, field, h, w, num_prefix_tokens=prefix - 1)
 
 
 def test_prompt_with_camera_and_settled_coordinates():

@@ -60,6 +60,8 @@ def test_bad_keyframes_are_refused(pipes, images):
         run(pipe, keyframes=[Keyframe(images[0], 0)], image=images[1])
     with pytest.raises(ValueError, match="strength"):
         Keyframe(images[0], 0, strength=1.5)
+    with pytest.raises(ValueError, match=r"takes one clip, \(F, C, H, W\) or \(1, F, C, H, W\).* not a batch of 2"):
+        Keyframe(torch.rand(2, 9, 3, 64, 64), 0)  # was read as an image and refused with image layouts
     with pytest.raises(ValueError, match="`keyframe_interpolation` must be a number in \[0, 1\)"):
         run(pipe, keyframes=[Keyframe(images[0], 0)], keyframe_interpolation=1.0)
     with pytest.raises(ValueError, match="more than the frame"):
@@ -169,6 +171,41 @@ def test_training_free_camera_changes_only_what_it_should(pipes, caplog):
     assert torch.equal(off, static)  # zero strength, on-screen coordinates: the legacy output
     still = run(pipe, camera=Camera())  # "static" holds the camera still: it pulls frames toward the previous one
     assert not torch.allclose(still, static, atol=1e-4)
+
+
+def test_a_camera_moves_the_conditioning_tokens_with_their_frame_and_no_camera_changes_nothing(pipes, images,
+                                                                                              monkeypatch):
+    """Under a camera with world coordinates the appended tokens of a keyframe (as tokens, or in place) get the world
+    offsets of the latent frame they stand for, as that frame's own tokens (on screen before 2026-12-07); without a
+    camera the call never reaches world_positions and is bit-identical to one with the camera off (same ops)."""
+    _, pipe = pipes
+    seen = []
+    hook = pipe.transformer.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(kwargs["video_coords"].clone()), with_kwargs=True)
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[1], 16, placement="in_place"), Keyframe(images[2], 24)]
+    pan = Camera(motion_type="pan_left", speed=2.0)
+    try:
+        screen_run = run(pipe, keyframes=keyframes, num_inference_steps=1,
+                         camera=CameraController(pan, strength=0.0, world_coordinates=False))
+        screen = seen.pop()
+        run(pipe, keyframes=keyframes, num_inference_steps=1, camera=CameraController(pan, strength=0.0))
+        world = seen.pop()
+        monkeypatch.setattr(CameraController, "world_positions", lambda *a, **k: pytest.fail("called without camera"))
+        plain = run(pipe, keyframes=keyframes, num_inference_steps=1)
+        assert torch.equal(seen.pop(), screen) and torch.equal(plain, screen_run)
+        monkeypatch.undo()
+        run(pipe, image=[images[0], images[2]], frame_index=[0, 24], num_inference_steps=1, camera=pan)  # image= too
+        given = seen.pop()
+    finally:
+        hook.remove()
+    cells, frames = 2 * 2, 4  # 64 px / 32, 25 frames / 8 + 1
+    prefix = world.shape[2] - frames * cells
+    shift = (world - screen)[:, 1:]  # (y, x) offsets
+    assert prefix == 2 * cells and torch.equal(world[:, 0], screen[:, 0])
+    for block, frame in enumerate((2, 3)):  # frame 16: latent frame 2 (in place); frame 24: latent frame 3
+        tokens, own = shift[..., block * cells : (block + 1) * cells], shift[..., prefix + frame * cells :][..., :cells]
+        assert torch.equal(tokens, own) and own.abs().max() > 1.0
+    assert torch.equal(given[..., :cells], world[..., cells : 2 * cells])  # image= at frame 24: as its keyframe
 
 
 def test_audio_video_pipeline_takes_keyframes_and_camera(images):

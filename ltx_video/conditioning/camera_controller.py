@@ -245,7 +245,7 @@ class CameraController:
             whole predicted clip, are replaced).
         until: the fraction of the denoising steps it acts on (``schedule`` says how the weight goes there).
         lowpass: the Gaussian blur (in latent cells) that defines "low spatial frequencies".
-        world_coordinates: move the video tokens' RoPE coordinates to world coordinates (:meth:`world_positions`);
+        world_coordinates: move the tokens' RoPE coordinates to world coordinates (:meth:`world_positions`);
             None (default): as the pipeline's motion encoder was trained (its config's ``world_positions``), on
             without one.
         warp_noise: start from noise warped along the background's motion (:mod:`~ltx_video.conditioning.noise_warp`)
@@ -429,16 +429,33 @@ class CameraController:
     def world_positions(
         self, positions: torch.Tensor, field: MotionField, grid_height: int, grid_width: int, num_prefix_tokens: int = 0,
     ) -> torch.Tensor:
-        """The video tokens' RoPE coordinates (B, 3, prefix + F'*h*w: time, y, x in pixels) moved to world
-        coordinates (:meth:`MotionField.world_offsets`); the leading conditioning tokens are left alone.
-        Unchanged without ``world_coordinates`` or for a static camera."""
+        """The tokens' RoPE coordinates (B, 3, prefix + F'*h*w: time, y, x in pixels) moved to world coordinates
+        (:meth:`MotionField.world_offsets`). Each leading conditioning token (``num_prefix_tokens``, whole h x w
+        frames) takes the offsets of its cell in the latent frame it stands for: the video frame whose time
+        coordinate is the latest at or before its own (a keyframe at pixel frame 24 is the latent frame holding it;
+        a clip's two token frames are two consecutive frames). Unchanged without ``world_coordinates`` or for a
+        static camera."""
         if self.world_coordinates is False or not self.camera.moves:
             return positions
-        offsets = field.world_offsets(grid_height, grid_width).to(positions.device, positions.dtype)
-        offsets = offsets.permute(1, 0, 2, 3).reshape(2, -1)  # (dx, dy) per token, frame-major
+        cells = grid_height * grid_width
+        if num_prefix_tokens % cells:
+            raise ValueError(f"world_positions: `num_prefix_tokens` must be whole {grid_height}x{grid_width} frames "
+                             f"(a multiple of {cells}), got {num_prefix_tokens}.")
+        offsets = field.world_offsets(grid_height, grid_width).to(positions.device, positions.dtype).flatten(2)
+        video = offsets.permute(1, 0, 2).reshape(2, -1)  # (dx, dy) per token, frame-major
         moved = positions.clone()
-        moved[:, 1, num_prefix_tokens:] += offsets[1]
-        moved[:, 2, num_prefix_tokens:] += offsets[0]
+        moved[:, 1, num_prefix_tokens:] += video[1]
+        moved[:, 2, num_prefix_tokens:] += video[0]
+        if num_prefix_tokens:
+            # (since 2026-12-07: moved too; on screen they were read as displaced by the camera's motion so far)
+            starts = positions[:, 0, num_prefix_tokens::cells].contiguous()  # (B, F'): each video frame's time
+            times = positions[:, 0, :num_prefix_tokens].contiguous()
+            margin = 1e-4 * (starts[:, -1:] - starts[:, :1]).clamp(min=1e-6)  # rounding only: both from integer frames
+            frame = (torch.searchsorted(starts, times + margin, right=True) - 1).clamp(0, offsets.shape[0] - 1)
+            cell = torch.arange(num_prefix_tokens, device=positions.device) % cells
+            taken = offsets[frame, :, cell.expand_as(frame)]  # (B, M, 2)
+            moved[:, 1, :num_prefix_tokens] += taken[..., 1]
+            moved[:, 2, :num_prefix_tokens] += taken[..., 0]
         return moved
 
     def noise(self, field: MotionField, shape: tuple[int, ...], *, generator=None, device=None, dtype=torch.float32):

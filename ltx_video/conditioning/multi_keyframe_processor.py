@@ -84,6 +84,12 @@ class Keyframe:
                 "Keyframe `image_or_clip` must be a PIL image, an array or tensor, a list of frames or a file path, "
                 f"got {type(media).__name__}."
             )
+        if hasattr(media, "ndim") and media.ndim == 5 and media.shape[0] != 1:  # read as an image, refused as one
+            raise ValueError(
+                "Keyframe `image_or_clip` takes one clip, (F, C, H, W) or (1, F, C, H, W) (NumPy: (F, H, W, C) or "
+                f"(1, F, H, W, C)), not a batch of {media.shape[0]}: give each clip its own Keyframe, or one clip per "
+                "prompt in `video=`."
+            )
         if self.placement not in PLACEMENTS:
             raise ValueError(f"Keyframe `placement` must be one of {PLACEMENTS}, got {self.placement!r}.")
         if self.placement == "in_place" and self.kind == "video":

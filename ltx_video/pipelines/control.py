@@ -6,7 +6,7 @@ The work lives in :mod:`ltx_video.conditioning.multi_keyframe_processor` and
 - step 1 (:meth:`ControlMixin.plan_control`): arguments checked before any model runs; keyframes become
   the call's conditions (LTX-Video's token mechanism);
 - step 4 (:meth:`ControlMixin.prepare_control_state`): the starting latents between keyframes, and the video
-  tokens' world coordinates under a camera;
+  and conditioning tokens' world coordinates under a camera;
 - step 5 (:meth:`ControlMixin.control_hooks`): the keyframe adapter's and the motion encoder's context, and
   the training-free camera constraint on the predicted clean latents.
 
@@ -196,7 +196,8 @@ class ControlMixin:
 
     def prepare_control_state(self, plan, state):
         """Step 4's share: the starting latents between keyframes mixed toward their smoothstep interpolation,
-        and with a camera the video tokens' RoPE coordinates moved to world coordinates."""
+        and with a camera the tokens' RoPE coordinates moved to world coordinates, the conditioning tokens' (of
+        keyframes, ``image=``, ``video=``, ``conditioning_items``) by the latent frame each stands for."""
         control = getattr(plan, "control", None)
         if control is None:
             return state
