@@ -295,3 +295,24 @@ def test_a_given_clip_cut_to_the_video_and_two_rows_of_sound_for_two_videos_are_
                 audio=torch.stack([sine(), sine(freq=880.0)]), audio_sample_rate=16000, output_type="latent",
                 generator=gen())
     assert "`audio` has 2 rows and this call makes 2 videos" in caplog.text
+
+
+@pytest.mark.parametrize("audio", [[sine(), sine(freq=880.0)], [sine().numpy(), sine(freq=880.0).numpy()],
+                                   (sine(), sine(freq=880.0))])
+def test_a_list_of_waveforms_for_several_videos_is_refused(no_models, audio):
+    """audio=[wav_a, wav_b] with two prompts was stacked into stereo channels: every video got their mix, silently."""
+    with pytest.raises(ValueError) as error:
+        no_models(**{**COMMON, "prompt": ["a ball", "a cube"]}, audio=audio, audio_sample_rate=16000)
+    message = str(error.value)
+    assert message.startswith("`audio` is a list of 2 waveforms and this call makes 2 videos") and "\n" not in message
+    with pytest.raises(ValueError, match="makes 2 videos"):  # two videos of one prompt too
+        no_models(**COMMON, num_videos_per_prompt=2, audio=audio, audio_sample_rate=16000)
+
+
+def test_a_list_of_samples_is_still_one_sound_for_every_video(av_pipe):
+    """A list of float samples (one waveform) stays accepted with several videos: the same held sound for each."""
+    kw = dict(COMMON, num_inference_steps=1, prompt=["a ball", "a cube"], audio_sample_rate=16000, output_type="pt")
+    samples = sine(0.1)
+    as_list = av_pipe(**kw, audio=samples.tolist(), generator=gen()).audio.waveform
+    assert torch.equal(as_list, av_pipe(**kw, audio=samples, generator=gen()).audio.waveform)
+    assert torch.equal(as_list[0], as_list[1]) and torch.equal(as_list[0, :1600], samples)

@@ -180,6 +180,18 @@ def test_video_list_of_frames_is_one_clip_trimmed_to_8k_plus_1(pipes, images):
         (dict(image="a ball"), "not found"),
         (dict(image=torch.rand(3, 3, 64, 64)), "batch of 3 but there are 2 prompts"),
         (dict(conditioning_items=[ConditioningItem(torch.rand(9, 3, 64, 64))]), "media_item"),
+        # a stack error and an interpolate / TypeError from inside diffusers' processor before
+        (dict(video=[[PIL.Image.new("RGB", (64, 64))] * 9, [PIL.Image.new("RGB", (64, 64))] * 17]),
+         "`video` clips in a list (one per prompt) must have one number of frames, got 9, 17"),
+        (dict(video=[torch.rand(9, 3, 64, 64), torch.rand(17, 3, 64, 64)]), "got 9, 17"),
+        (dict(image=[PIL.Image.new("RGB", (64, 64)), torch.rand(3, 64, 64)]), "`image` is a list mixing PIL images and tensors"),
+        (dict(image=[torch.rand(3, 64, 64), PIL.Image.new("RGB", (64, 64))]), "`image` is a list mixing PIL images and tensors"),
+        (dict(image=[torch.rand(3, 64, 64), torch.rand(3, 32, 32)]), "different shapes ((3, 64, 64) and (3, 32, 32))"),
+        (dict(video=[PIL.Image.new("RGB", (64, 64)), np.random.rand(64, 64, 3)] * 5), "its frames must be all PIL"),
+        # several images stacked at one frame of every video before (diffusers' LTXConditionPipeline keeps the first)
+        (dict(image=[torch.rand(3, 64, 64)] * 3), "`image` is a list of 3 but there are 2 prompt(s)"),
+        (dict(image=[torch.rand(3, 64, 64)] * 2, strength=[1.0, 0.7]), "`strength` is a list"),
+        (dict(video=[torch.rand(9, 3, 64, 64)] * 3), "`video` is a list of 3 but there are 2 prompt(s)"),
     ],
 )
 def test_ambiguous_or_wrong_media_name_the_accepted_layouts(pipes, kwargs, message):
@@ -190,10 +202,44 @@ def test_ambiguous_or_wrong_media_name_the_accepted_layouts(pipes, kwargs, messa
     assert "\n" not in str(error.value)
 
 
-def test_a_strength_list_means_keyframes():
+def test_a_strength_list_needs_a_frame_index_list():
+    """A strength list with one frame_index stacked its entries as keyframes at that frame on every video; now
+    refused, and with a frame_index list each entry is still a keyframe with its strength."""
     from ltx_video.pipelines.inputs import collect_conditions
 
     a, b = torch.rand(3, 8, 8), torch.rand(3, 8, 8)
     per_prompt = collect_conditions(None, [a, b], None, 0, 1.0, None, num_prompts=2)
-    keyframes = collect_conditions(None, [a, b], None, 0, [1.0, 0.5], None, num_prompts=2)
-    assert len(per_prompt) == 1 and len(keyframes) == 2 and [c.strength for c in keyframes] == [1.0, 0.5]
+    assert len(per_prompt) == 1 and per_prompt[0].media == [a, b]
+    for prompts in (1, 2, 3):
+        with pytest.raises(ValueError, match="`strength` is a list"):
+            collect_conditions(None, [a, b], None, 0, [1.0, 0.5], None, num_prompts=prompts)
+    keyframes = collect_conditions(None, [a, b], None, [0, 8], [1.0, 0.5], None, num_prompts=2)
+    assert [(c.frame_index, c.strength) for c in keyframes] == [(0, 1.0), (8, 0.5)]
+    single = collect_conditions(None, [a], None, 0, [0.5], None, num_prompts=3)  # one entry: that image for all
+    assert len(single) == 1 and single[0].media is a and single[0].strength == 0.5
+
+
+def test_a_one_image_list_matches_diffusers(pipes, images):
+    """The list forms diffusers' LTXConditionPipeline reads as given are unchanged: image=[a] is image=a."""
+    ref, ours = pipes
+    kw = dict(prompt="a ball", output_type="latent", strength=0.8)
+    expected = run(ref, image=[images[1]], **kw)
+    assert (run(ours, image=[images[1]], **kw) - expected).abs().max() <= TOL
+    assert torch.equal(run(ours, image=[images[1]], **kw), run(ours, image=images[1], **kw))
+
+
+@pytest.mark.parametrize("schedule", ["linear_quadratic", "shifted"])
+def test_each_video_of_a_prompts_image_draws_from_its_own_generator(pipes, images, schedule):
+    """One image per prompt, num_videos_per_prompt=2, a generator list: prompt p's image sample came from
+    generator[p], so video 2 changed with generator[1]; now video i depends on generator[i] alone."""
+    _, ours = pipes
+    kw = dict(prompt=["a ball", "a cube"], image=[images[0], images[2]], num_videos_per_prompt=2,
+              output_type="latent", timestep_schedule=schedule, guidance_scale=3.0)
+    base, changed = run(ours, seed=[0, 1, 2, 3], **kw), run(ours, seed=[0, 99, 2, 3], **kw)
+    for i in (0, 2, 3):
+        assert torch.equal(base[i], changed[i]), i
+    assert (base[1] - changed[1]).abs().max() > 1e-2
+    for i in range(4):  # each video is the call of its own prompt, image and generator
+        alone = run(ours, seed=i, prompt=kw["prompt"][i // 2], image=kw["image"][i // 2], output_type="latent",
+                    timestep_schedule=schedule, guidance_scale=3.0)
+        assert_fp32_equal(base[i : i + 1], alone)

@@ -77,6 +77,7 @@ def _check_image(media, argument: str) -> None:
             raise ValueError(f"`{argument}` is an empty list; it must be {IMAGE_LAYOUTS}.")
         for image in media:
             _check_image(image, argument)
+        _check_one_form(media, argument, "images")
         return
     if isinstance(media, np.ndarray):
         if media.ndim not in (3, 4) or media.shape[-1] != 3:
@@ -98,18 +99,36 @@ def _check_image(media, argument: str) -> None:
     raise ValueError(f"`{argument}` must be {IMAGE_LAYOUTS}; got {type(media).__name__}.")
 
 
+def _check_one_form(media: list, argument: str, what: str) -> None:
+    """A list of images (or a clip's frames) as diffusers' processor stacks it: one form, and arrays or tensors of one
+    shape (but the batch of 4-D ones); a mix failed inside it with an interpolate or a stack error."""
+    forms = {"PIL images" if isinstance(m, PIL.Image.Image) else "NumPy arrays" if isinstance(m, np.ndarray)
+             else "tensors" for m in media}
+    if len(forms) > 1:
+        raise ValueError(f"`{argument}` is a list mixing {' and '.join(sorted(forms))}: its {what} must be all PIL "
+                         "images, all NumPy arrays or all tensors.")
+    shapes = sorted({(m.ndim, *(m.shape[1:] if m.ndim == 4 else m.shape)) for m in media if not isinstance(m, PIL.Image.Image)})
+    if len(shapes) > 1:
+        got = " and ".join(str(tuple(m.shape)) for m in media[:2]) if len(media) == 2 else f"{len(shapes)} shapes"
+        raise ValueError(f"`{argument}` is a list of {what} in different shapes ({got}): arrays and tensors in one "
+                         "list must have one shape (resize them, or pass PIL images, which are resized).")
+
+
 def _check_video(media, argument: str) -> None:
     if isinstance(media, list):
         if not media:
             raise ValueError(f"`{argument}` is an empty list; it must be {VIDEO_LAYOUTS}.")
-        if isinstance(media[0], PIL.Image.Image):
-            return
         if isinstance(media[0], list) or (hasattr(media[0], "ndim") and media[0].ndim == 4):
             for clip in media:  # a batch of videos
                 _check_video(clip, argument)
+            lengths = sorted({len(clip) if isinstance(clip, list) else clip.shape[0] for clip in media})
+            if len(lengths) > 1:  # torch.stack failed on them
+                raise ValueError(f"`{argument}` clips in a list (one per prompt) must have one number of frames, got "
+                                 f"{', '.join(map(str, lengths))}: trim them to one length, or call once per clip.")
             return
-        for frame in media:  # a list of frames as arrays or tensors
+        for frame in media:  # a list of frames
             _check_image(frame, argument)
+        _check_one_form(media, argument, "frames")
         return
     if isinstance(media, PIL.Image.Image):
         return

@@ -72,19 +72,28 @@ class ConditionMediaMixin:
     def encode_media(self, pixels: torch.Tensor, generator, batch_size: int = 1, one_by_one: bool = False) -> torch.Tensor:
         """(N, 3, F, H, W) pixels -> normalised latents (N or ``batch_size``, C, F', H', W'), sampled with
         ``generator``; one per prompt repeated for each video of the prompt. ``one_by_one`` encodes the media
-        separately, drawing from ``generator[i]`` (or the one generator in turn), as ``LTXImageToVideoPipeline``."""
+        separately, drawing from ``generator[i]`` (or the one generator in turn), as ``LTXImageToVideoPipeline``.
+        With one medium per prompt, a generator list and several videos per prompt, video i's sample is drawn from
+        ``generator[i]`` (since 2026-12-07: from its prompt's generator, so a video changed with another's)."""
         pixels = pixels.to(self._execution_device, dtype=self.vae.dtype)
-        if one_by_one and pixels.shape[0] > 1:
-            latents = torch.cat([
-                self.vae.encode(pixels[i : i + 1]).latent_dist.sample(
-                    generator[i] if isinstance(generator, list) else generator
-                )
-                for i in range(pixels.shape[0])
-            ])
+        count = pixels.shape[0]
+        per_video = isinstance(generator, list) and 1 < count < batch_size
+        repeats = batch_size // count
+        if one_by_one and count > 1:
+            dists = [self.vae.encode(pixels[i : i + 1]).latent_dist for i in range(count)]
+            if per_video:  # diffusers' LTXImageToVideoPipeline fails here: each video as a call of its own
+                latents = torch.cat([dists[i // repeats].sample(generator[i]) for i in range(batch_size)])
+            else:
+                latents = torch.cat([
+                    dist.sample(generator[i] if isinstance(generator, list) else generator) for i, dist in enumerate(dists)
+                ])
         else:
-            latents = self.vae.encode(pixels).latent_dist.sample(generator)
+            dist = self.vae.encode(pixels).latent_dist
+            if per_video:  # the encoder runs once per medium; each video draws its own sample (row i: generator[i])
+                dist = type(dist)(dist.parameters.repeat_interleave(repeats, dim=0))
+            latents = dist.sample(generator)
         latents = normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
-        if 1 < latents.shape[0] < batch_size:  # num_videos_per_prompt > 1
+        if 1 < latents.shape[0] < batch_size:  # num_videos_per_prompt > 1, one generator: the prompt's sample repeated
             latents = latents.repeat_interleave(batch_size // latents.shape[0], dim=0)
         return latents
 

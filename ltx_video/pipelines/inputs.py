@@ -372,10 +372,11 @@ def collect_conditions(
 ) -> list[ConditionInput]:
     """The three conditioning interfaces -> one list of :class:`ConditionInput`.
 
-    ``image=[a, b]`` (or ``video=[clip_a, clip_b]``) is read as diffusers' pipelines read it: with as many
-    entries as prompts (more than one) and a single ``frame_index`` and ``strength``, one image per prompt
-    (``LTXImageToVideoPipeline``); otherwise one keyframe per entry at ``frame_index`` (``LTXConditionPipeline``).
-    A list of frames passed as ``video`` is one clip.
+    ``image=[a, b]`` (or ``video=[clip_a, clip_b]``) with a single ``frame_index`` and ``strength`` is one image per
+    prompt, as ``LTXImageToVideoPipeline`` reads it, and needs as many entries as prompts; with a ``frame_index``
+    list, one keyframe per entry at its index (``conditions=`` in ``LTXConditionPipeline``). Several entries at one
+    ``frame_index`` otherwise (a count that is not the prompts', or a ``strength`` list) are refused. A list of one
+    entry is that entry. A list of frames passed as ``video`` is one clip.
     """
     given = [x is not None for x in (conditions, conditioning_items, image if image is not None else video)]
     if sum(given) > 1:
@@ -404,7 +405,21 @@ def collect_conditions(
         several = isinstance(media, list)
     else:  # a list of clips, not a list of frames
         several = isinstance(media, list) and bool(media) and _is_clip(media[0])
-    if several and len(media) == num_prompts > 1 and not isinstance(frame_index, list) and not isinstance(strength, list):
+    if several and len(media) > 1 and not isinstance(frame_index, list):
+        # (since 2026-12-07: refused; the entries were keyframes all at `frame_index`, on every video)
+        if isinstance(strength, list):
+            raise ValueError(
+                f"`strength` is a list, which gives each entry of `{kind}` its own keyframe, but one `frame_index` "
+                f"would put all {len(media)} at frame {frame_index}: give one `strength` for all (one {kind} per "
+                f"prompt), or a `frame_index` list too (keyframes on every video); for a strength per prompt, call once "
+                "per strength."
+            )
+        if len(media) != num_prompts:
+            raise ValueError(
+                f"`{kind}` is a list of {len(media)} but there are {num_prompts} prompt(s), and one `frame_index` would "
+                f"put all {len(media)} at frame {frame_index}: give one {kind} for all, one per prompt ({num_prompts}), "
+                "or a `frame_index` list placing each entry (keyframes on every video)."
+            )
         several = False  # one image (clip) per prompt: a batch in one condition
     entries = media if several else [media]
     indices = frame_index if isinstance(frame_index, list) else [frame_index] * len(entries)

@@ -128,9 +128,10 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
 
     def check_audio_inputs(
         self, *, audio, audio_sample_rate, generate_audio: bool, audio_guidance_scale, modality_scale=1.0,
-        audio_modality_scale=1.0,
+        audio_modality_scale=1.0, num_videos: int = 1,
     ) -> None:
-        """Validate the audio arguments before any model runs; each error names the argument."""
+        """Validate the audio arguments before any model runs; each error names the argument. ``num_videos``: the
+        videos the call makes (a list of waveforms is refused for more than one)."""
         for name, value in (("modality_scale", modality_scale), ("audio_modality_scale", audio_modality_scale),
                             ("audio_guidance_scale", audio_guidance_scale)):
             if name == "audio_guidance_scale" and value is None:
@@ -156,6 +157,12 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             return
         if not isinstance(audio, (torch.Tensor, np.ndarray, list, tuple)):
             raise ValueError(f"`audio` must be a waveform tensor (S,) or (C, S), or a file path; got {type(audio).__name__}.")
+        if isinstance(audio, (list, tuple)) and num_videos > 1 and any(
+                not isinstance(a, numbers.Real) and getattr(a, "ndim", 1) != 0 for a in audio):
+            # (since 2026-12-07: refused; its waveforms were stacked as channels, their mix the sound of every video)
+            raise ValueError(f"`audio` is a list of {len(audio)} waveforms and this call makes {num_videos} videos: "
+                             "`audio` is one sound for all the videos (a waveform (S,) or (C, S), a (waveform, "
+                             "sample_rate) pair or a file path); for one sound per video, call once per sound.")
         audio = float_waveform(audio)  # integer PCM scaled; NaN / inf refused here, before any model runs
         if audio.ndim not in (1, 2) or (audio.ndim == 2 and audio.shape[0] not in (1, 2)):
             raise ValueError(f"`audio` must be (S,) or (C, S) with C in {{1, 2}}, got shape {tuple(audio.shape)}.")
@@ -339,6 +346,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             audio=audio, audio_sample_rate=audio_sample_rate, generate_audio=generate_audio,
             audio_guidance_scale=audio_guidance_scale, modality_scale=modality_scale,
             audio_modality_scale=audio_modality_scale,
+            num_videos=count_prompts(prompt, prompt_embeds) * (
+                num_videos_per_prompt if isinstance(num_videos_per_prompt, int) else 1),
         )
         use_audio = generate_audio or audio is not None
         if audio_latents is not None and (audio is not None or not generate_audio):
