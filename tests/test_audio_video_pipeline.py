@@ -316,3 +316,21 @@ def test_a_list_of_samples_is_still_one_sound_for_every_video(av_pipe):
     as_list = av_pipe(**kw, audio=samples.tolist(), generator=gen()).audio.waveform
     assert torch.equal(as_list, av_pipe(**kw, audio=samples, generator=gen()).audio.waveform)
     assert torch.equal(as_list[0], as_list[1]) and torch.equal(as_list[0, :1600], samples)
+
+
+def test_audio_as_scipy_reads_it(av_pipe):
+    """scipy.io.wavfile.read's (rate, data) pair was refused as "a ragged or mixed list"."""
+    kw = dict(COMMON, num_inference_steps=1, output_type="pt")
+    pcm = (sine(0.1).numpy() * 20000).astype(np.int16)
+    by_pair = av_pipe(**kw, audio=(16000, pcm), generator=gen()).audio.waveform
+    assert torch.equal(by_pair, av_pipe(**kw, audio=pcm, audio_sample_rate=16000, generator=gen()).audio.waveform)
+
+
+def test_audio_forms_that_need_a_fix_say_it(no_models):
+    """Stereo as (S, 2), as scipy and soundfile give it, named no fix; a list of file paths was read as samples
+    ("dtype <U23")."""
+    pcm = (sine(0.1).numpy() * 20000).astype(np.int16)
+    with pytest.raises(ValueError, match=r"got shape \(1600, 2\) \(samples first, .*pass its transpose, audio.T\)"):
+        no_models(**COMMON, audio=np.stack([pcm, pcm], axis=1), audio_sample_rate=16000)
+    with pytest.raises(ValueError, match=r"`audio` takes one file path .*got a list of 2"):
+        no_models(**COMMON, audio=["a.wav", "b.wav"])

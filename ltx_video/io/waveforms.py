@@ -36,8 +36,11 @@ def _is_number(value) -> bool:
 
 def waveform_and_rate(audio, sample_rate, name: str = "audio", rate_name: str = "audio_sample_rate"):
     """``(waveform, rate)``: from a ``(waveform, rate)`` pair in ``audio`` (``torchaudio.load``'s (C, S) and rate, or
-    a pipeline's ``output.audio`` of one video), else ``(audio, sample_rate)`` as given. A rate given beside a pair
+    a pipeline's ``output.audio`` of one video) or a ``(rate, waveform)`` pair (``scipy.io.wavfile.read``'s), else ``(audio, sample_rate)`` as given. A rate given beside a pair
     must agree with it; an ``output.audio`` of several videos must be indexed (its rows are videos, not channels)."""
+    if (isinstance(audio, tuple) and len(audio) == 2 and _is_number(audio[0]) and not _is_number(audio[1])
+            and not isinstance(audio, AudioTrack)):
+        audio = (audio[1], audio[0])  # scipy.io.wavfile.read's order, (rate, data): unambiguous, a rate is one number
     if not (isinstance(audio, tuple) and len(audio) == 2 and _is_number(audio[1]) and not _is_number(audio[0])):
         return audio, sample_rate
     waveform, rate = audio

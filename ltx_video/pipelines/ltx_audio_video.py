@@ -163,9 +163,14 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             raise ValueError(f"`audio` is a list of {len(audio)} waveforms and this call makes {num_videos} videos: "
                              "`audio` is one sound for all the videos (a waveform (S,) or (C, S), a (waveform, "
                              "sample_rate) pair or a file path); for one sound per video, call once per sound.")
+        if isinstance(audio, (list, tuple)) and audio and all(isinstance(a, (str, Path)) for a in audio):
+            raise ValueError(f"`audio` takes one file path (one sound for all the videos), got a list of {len(audio)}.")
         audio = float_waveform(audio)  # integer PCM scaled; NaN / inf refused here, before any model runs
         if audio.ndim not in (1, 2) or (audio.ndim == 2 and audio.shape[0] not in (1, 2)):
-            raise ValueError(f"`audio` must be (S,) or (C, S) with C in {{1, 2}}, got shape {tuple(audio.shape)}.")
+            hint = ""
+            if audio.ndim == 2 and audio.shape[1] in (1, 2):  # scipy.io.wavfile and soundfile give (S, C)
+                hint = " (samples first, as scipy and soundfile return them: pass its transpose, audio.T)"
+            raise ValueError(f"`audio` must be (S,) or (C, S) with C in {{1, 2}}, got shape {tuple(audio.shape)}{hint}.")
         if audio.shape[-1] == 0:
             raise ValueError("`audio` is empty (0 samples).")
         if audio_sample_rate is None:
