@@ -514,3 +514,78 @@ def test_a_clip_at_another_rate_than_the_video_is_said(tmp_path, capsys):
     check_inputs(build_parser().parse_args(["generate", "a red ball bounces", "--condition", f"{clip}:0",
                                             "--frame-rate", "30", "--output", str(tmp_path / "o.mp4")]))
     assert "fps clip" not in capsys.readouterr().err
+
+
+def test_audio_modality_scale_with_a_given_sound_is_refused(tmp_path):
+    """With --audio the sound is given: the pipeline sets the audio's modality scale to 1, so the flag was accepted
+    and changed nothing (byte-identical videos for 20, 0 and none)."""
+    sound = write_wav(tmp_path / "sound.wav", torch.zeros(16000))
+    for value in ("20", "0"):
+        with pytest.raises(CLIError, match=r"^--audio-modality-scale steers the audio the model generates; with "
+                                           r"--audio the sound is given.*--modality-scale"):
+            check_inputs(build_parser().parse_args(["generate", "a red ball bounces", "--audio", str(sound),
+                                                    "--audio-modality-scale", value]))
+    call = check_inputs(build_parser().parse_args(["generate", "a red ball bounces", "--audio", str(sound),
+                                                   "--modality-scale", "20"]))[2]
+    assert call["modality_scale"] == 20.0  # the flag that does steer with a given sound
+
+
+def test_a_multiscale_size_and_upsampler_are_checked_before_loading(tmp_path, components):
+    """A multi-scale --config at a size whose first pass is empty, or an upsampler of another VAE's latents, failed
+    after the models loaded ("the first pass of a 32x32 video ... needs at least 32x32"; `latent_upsampler`)."""
+    from diffusers import LTXConditionPipeline
+
+    from ltx_video.pipelines.multiscale import first_pass_size
+    from ltx_video.testing import tiny_latent_upsampler
+
+    LTXConditionPipeline(**components).save_pretrained(tmp_path / "video")  # 8-channel latents, 32x
+    tiny_latent_upsampler().save_pretrained(tmp_path / "up")  # 8 channels
+
+    def check(*argv):
+        return check_inputs(build_parser().parse_args(["generate", "a red ball bounces", "--num-frames", "9",
+                                                       "--upsampler", str(tmp_path / "up"), *argv]))
+
+    multiscale = ["--config", "ltxv-2b-0.9.8-distilled"]
+    folder = ["--model", str(tmp_path / "video")]
+    with pytest.raises(CLIError, match=r"^--height 32: a multi-scale --config \(downscale_factor 0.6666666\) needs "
+                                       r"--height and --width of at least 33 px"):
+        check(*folder, *multiscale, "--height", "32", "--width", "64")
+    assert check(*folder, *multiscale, "--height", "33", "--width", "33")[2]["height"] == 33  # pads to 64: runs
+    # the built-in model's VAE makes 32-channel latents, at 16x (its smallest size is larger)
+    with pytest.raises(CLIError, match=r"^--height 48 and --width 48: .* at least 49 px"):
+        check(*multiscale, "--height", "48", "--width", "48")
+    for argv in (multiscale, ["--4k"]):
+        with pytest.raises(CLIError, match=rf"^--upsampler {tmp_path / 'up'} takes 8-channel latents, this model's "
+                                           rf"VAE \({DEFAULT_MODEL_DIR / 'vae' / 'config.json'}\) makes 32"):
+            check(*argv, "--height", "64", "--width", "64")
+    with pytest.raises(ValueError) as caught:  # the pipeline's own message no longer contradicts itself
+        first_pass_size(32, 32, 0.6666666)
+    assert "first pass of a 32x32 video 0x0" in str(caught.value) and "at least 49 px" in str(caught.value)
+
+
+def test_the_empty_prompt_is_the_trained_unconditional_one():
+    """--allow-empty-prompt warned that '' is outside the built-in model's grammar: '' is the prompt it trained its
+    unconditional (CFG dropout) video with."""
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_grammar_warnings
+
+    defaults = GenerationDefaults.load(DEFAULT_MODEL_DIR)
+    assert prompt_grammar_warnings(defaults, "") == [] and prompt_grammar_warnings(defaults, ["", " "]) == []
+    assert len(prompt_grammar_warnings(defaults, ["", "a cat walks"])) == 1  # the others still warn
+
+
+def test_flash_and_4k_refusals_answer_before_torch_loads(tmp_path):
+    """--attention flash without flash-attn and --4k without --upsampler need no torch, and waited for it (18 s)."""
+    import importlib.util
+
+    runs = [["--4k"]] + ([["--attention", "flash"]] if importlib.util.find_spec("flash_attn") is None else [])
+    probe = (
+        "import sys\nfrom ltx_video.cli import main\n"
+        f"for extra in {runs!r}:\n"
+        f"    assert main(['generate', 'a red ball bounces', '--output', {str(tmp_path / 'x.mp4')!r}, *extra]) == 2\n"
+        "print(sorted(m for m in ('torch', 'diffusers') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert errors[0].startswith("ltx-video: error: --4k needs --upsampler DIR")
+    assert all(line.startswith("ltx-video: error: --attention flash needs the flash-attn") for line in errors[1:])

@@ -41,7 +41,38 @@ def test_the_command_knows_the_librarys_image_suffixes():
 def test_an_output_that_cannot_be_written_is_named_first(tmp_path):
     (tmp_path / "afile").write_text("x")
     line = error_line(cli("generate", "a red ball bounces", "--output", str(tmp_path / "afile" / "ball.mp4")))
-    assert line.startswith(f"ltx-video: error: --output {tmp_path / 'afile' / 'ball.mp4'}: cannot write in")
+    # said "cannot write in .../afile (File exists)"
+    assert line == f"ltx-video: error: --output {tmp_path / 'afile' / 'ball.mp4'}: {tmp_path / 'afile'} is a file, not a folder"
+
+
+def test_output_folders_are_made_only_when_the_video_is_written(tmp_path, capsys):
+    """check_output made --output's folders first: a later refusal or Ctrl-C left them empty. A dangling link as
+    --output passed the check and ended in "appeared while this run generated" (with no prefix)."""
+    from ltx_video.cli import main
+
+    out = tmp_path / "new1" / "new2" / "x.mp4"
+    assert main(["generate", "a red ball bounces", "--output", str(out), "--config", "nope"]) == 2
+    assert "--config: config file not found" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+    from ltx_video.cli.generate import place_output, write_output
+
+    def interrupted(path):
+        path.write_bytes(b"half a file")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_output(out, False, interrupted)
+    assert list(tmp_path.iterdir()) == []  # the folders it made, and the partial file, removed
+    assert write_output(out, False, lambda path: path.write_bytes(b"video")) == out and out.read_bytes() == b"video"
+    link = tmp_path / "dangling.mp4"
+    link.symlink_to(tmp_path / "nowhere.mp4")
+    assert main(["generate", "a red ball bounces", "--output", str(link)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"ltx-video: error: --output {link} exists (a symbolic link to {tmp_path / 'nowhere.mp4'}, which does not "
+        "exist): pass --overwrite to replace the link (nothing is replaced without it)")
+    partial = tmp_path / ".partial.mp4"
+    partial.write_bytes(b"run")
+    assert place_output(partial, out, overwrite=False) == out.with_name("x-2.mp4")
+    assert capsys.readouterr().err.startswith(f"ltx-video: warning: --output {out} appeared while this run generated")
 
 
 def test_version_and_module_entry():

@@ -211,3 +211,13 @@ def test_refine_timesteps_are_checked_as_the_call_checks_them(pipe):
                              ([900, 900, 500], "strictly decreasing")):
         with pytest.raises(ValueError, match=rf"`refine_timesteps` .*{match}"):
             pipe.enable_4k_mode(TILING, latent_upsampler=tiny_latent_upsampler(), refine_timesteps=timesteps)
+
+
+def test_the_4k_size_message_never_offers_a_negative_range():
+    from ltx_video.pipelines.four_k import check_4k_size
+
+    with pytest.raises(ValueError) as caught:  # said "use a height in (-32, 0] or (32, 64]"
+        check_4k_size(20, 3840, 32)
+    assert str(caught.value).endswith("use a height in (32, 64], e.g. 64 (3840 x 2160 works).")
+    with pytest.raises(ValueError, match=r"use a width in \(32, 64\] or \(96, 128\], e.g. 128"):  # both exist here
+        check_4k_size(2160, 90, 32)

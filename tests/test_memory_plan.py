@@ -137,9 +137,10 @@ def test_plan_command_prints_the_estimate(capsys, tmp_path):
     assert main(["plan", "--model", "13b", "--height", "1088", "--width", "1920", "--num-frames", "257", "--vae-tiling",
                  "--dtype", "bfloat16"]) == 0
     assert str(estimate_memory(LTX_VIDEO_13B, 1088, 1920, 257, vae_tiling=TilingConfig())) in capsys.readouterr().out
-    config = "ltxv-2b-0.9.8-distilled-fp8"  # a shipped config, by name
-    assert main(["plan", "--model", str(config)]) == 0  # size and FP8 from the config
-    assert str(estimate_memory(LTX_VIDEO_2B, 704, 1216, 121, fp8=True, vae_tiling=False)) in capsys.readouterr().out
+    config = "ltxv-2b-0.9.8-distilled-fp8"  # a shipped config, by name: FP8, its passes, one guidance pass
+    assert main(["plan", "--model", str(config)]) == 0
+    assert str(estimate_memory(LTX_VIDEO_2B, 896, 1600, 121, fp8=True, vae_tiling=False, guidance_passes=1)) in \
+        capsys.readouterr().out
     LTXVideoTransformer3DModel(**small_config()).save_config(tmp_path / "transformer")  # a diffusers folder
     assert main(["plan", "--model", str(tmp_path), "--height", "64", "--width", "64", "--num-frames", "9"]) == 0
     assert str(estimate_memory(small_config(), 64, 64, 9, vae_tiling=False, dtype=torch.float32)) in capsys.readouterr().out
@@ -276,3 +277,31 @@ def test_plan_command_reads_folders_as_diffusers_does_and_says_what_it_planned(c
     assert "as 'generate --dtype bfloat16'; without --dtype it loads this model in float32" in run_plan(Namespace(
         **{**vars(args), "dtype": "bfloat16"}))
     assert "without --dtype it loads" not in run_plan(Namespace(**{**vars(args), "model": "ltxv-13b-0.9.8-dev"}))  # bf16 config
+
+
+def test_a_multiscale_config_is_planned_at_the_sizes_and_guidance_generate_runs(capsys):
+    """704 x 1216 with a multi-scale config runs its second pass and decode at 896 x 1600 (2 x the first pass's
+    448 x 800): 19.44 GiB was planned at the requested size with 2 guidance passes where the distilled config runs 1."""
+    from ltx_video.cli import main
+
+    assert main(["plan", "--model", "ltxv-13b-0.9.8-distilled-fp8"]) == 0
+    out = capsys.readouterr().out
+    assert ("first pass 800 x 448 (1 guidance pass per step), upsampled x2, second pass 1600 x 896 (1 guidance pass "
+            "per step), decoded at 1600 x 896 and resized to 1216 x 704") in out
+    second = estimate_memory(LTX_VIDEO_13B, 896, 1600, 121, dtype=torch.bfloat16, fp8=True, guidance_passes=1)
+    first = estimate_memory(LTX_VIDEO_13B, 448, 800, 121, dtype=torch.bfloat16, fp8=True, guidance_passes=1)
+    assert first.activations < second.activations and str(second) in out  # the larger step, the decode at its size
+    assert "total                       24.26 GiB" in out  # recorded: 19.44 before
+    # the dev config's guidance: CFG and STG together in the first pass (3), CFG alone in the second (2)
+    assert main(["plan", "--model", "ltxv-13b-0.9.8-dev"]) == 0
+    out = capsys.readouterr().out
+    assert "first pass 800 x 448 (3 guidance passes per step)" in out and "1600 x 896 (2 guidance passes" in out
+    assert str(estimate_memory(LTX_VIDEO_13B, 896, 1600, 121, dtype=torch.bfloat16, guidance_passes=2)) in out
+    assert main(["plan", "--model", "ltxv-13b-0.9.8-dev", "--guidance-passes", "1"]) == 0  # the flag wins
+    assert str(estimate_memory(LTX_VIDEO_13B, 896, 1600, 121, dtype=torch.bfloat16, guidance_passes=1)) in \
+        capsys.readouterr().out
+    assert main(["plan", "--model", "2b"]) == 0  # no config: CFG's 2, said
+    assert "2 guidance passes per step (CFG)" in capsys.readouterr().out
+    assert main(["plan", "--model", "ltxv-2b-0.9.8-distilled", "--height", "32"]) == 2  # an empty first pass
+    assert capsys.readouterr().err.strip() == ("ltx-video: error: --height 32: this multi-scale config "
+                                               "(downscale_factor 0.6666666) needs --height and --width of at least 33 px")

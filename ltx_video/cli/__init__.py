@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["CLIError", "build_parser", "check_output", "main"]
+__all__ = ["CLIError", "build_parser", "check_output", "main", "make_folders", "remove_folders"]
 
 PROG = "ltx-video"
 DTYPES = ("float32", "bfloat16", "float16")
@@ -139,20 +139,44 @@ def vae_compression(folder: Path | None) -> tuple[str, int, int]:
 def check_output(path: Path, overwrite: bool, *, earlier_run_ok: bool = False) -> None:
     """``--output``: an .mp4 file name in a folder this process can write to, and no file the user already has
     unless ``overwrite`` (or, for 'long --resume', ``earlier_run_ok``: the run's own assembled file). Checked before
-    any model loads, so an unwritable path does not cost a whole generation."""
+    any model loads, so an unwritable path does not cost a whole generation. Creates nothing: its missing folders are
+    made when the run writes (since 2026-12-07; they were made here, and left empty by a later refusal or Ctrl-C)."""
     if path.suffix.lower() != ".mp4" or path.stem == "":
         raise CLIError(f"--output must be a file name ending in .mp4 (such as out.mp4), got {str(path)!r}")
     if path.is_dir():
         raise CLIError(f"--output {path} is a folder; expected an .mp4 file path")
+    if path.is_symlink() and not path.exists() and not (overwrite or earlier_run_ok):  # a link to nothing: a name taken
+        raise CLIError(f"--output {path} exists (a symbolic link to {os.readlink(path)}, which does not exist): pass "
+                       "--overwrite to replace the link (nothing is replaced without it)")
     if path.exists() and not (overwrite or earlier_run_ok):
         raise CLIError(f"--output {path} exists: pass --overwrite to replace it (nothing is replaced without it)")
-    folder = path.parent
+    # The nearest folder that exists: the file is written there, or in the folders made inside it.
+    folder = next(parent for parent in path.parents if parent.exists() or parent.is_symlink())
+    if not folder.is_dir():
+        what = "a file" if folder.exists() else f"a symbolic link to {os.readlink(folder)}, which does not exist"
+        raise CLIError(f"--output {path}: {folder} is {what}, not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".ltx-video-write-check-"):
             pass
     except OSError as error:
         raise CLIError(f"--output {path}: cannot write in {folder} ({error.strerror or error})") from None
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """Make ``folder`` and its missing parents; returns those made, outermost first (to remove them again if the run
+    writes nothing)."""
+    missing = [parent for parent in (folder, *folder.parents) if not parent.exists()][::-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def remove_folders(made: list[Path]) -> None:
+    """Remove the folders :func:`make_folders` made, innermost first, where they are still empty."""
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:  # something else wrote there meanwhile: kept
+            return
 
 
 def _media_at_frame(flag: str):
@@ -309,8 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--width", type=_positive_int, default=1216, metavar="PX", help="default: 1216")
     plan.add_argument("--num-frames", type=_positive_int, default=121, metavar="N", help="default: 121")
     plan.add_argument("--batch-size", type=_positive_int, default=1, metavar="N", help="videos (default: 1)")
-    plan.add_argument("--guidance-passes", type=_positive_int, default=2, metavar="N",
-                      help="model passes per step: 2 with CFG (default), 3 with STG too, 1 without guidance")
+    plan.add_argument("--guidance-passes", type=_positive_int, metavar="N",
+                      help="model passes per step: 2 with CFG, 3 with STG too, 1 without guidance; default: a YAML "
+                      "config's (the most any step of its guidance runs), else 2")
     plan.add_argument("--max-sequence-length", type=_positive_int, metavar="TOKENS", help="text tokens (default: 256)")
     plan.add_argument("--dtype", choices=DTYPES, help="default: the dtype 'generate' loads the model in (float32, "
                       "or a YAML config's precision)")

@@ -9,6 +9,7 @@ never left half-written.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -17,10 +18,18 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from ltx_video.cli import ATTENTION_BACKENDS, PROG, CLIError, check_output, vae_compression
+from ltx_video.cli import (
+    ATTENTION_BACKENDS,
+    PROG,
+    CLIError,
+    check_output,
+    make_folders,
+    remove_folders,
+    vae_compression,
+)
 from ltx_video.cli.model_source import PIPELINE_CLASSES, ModelSource, inspect_model  # noqa: F401 (also from here)
 
-__all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "quiet_console", "run"]
+__all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "quiet_console", "run", "write_output"]
 
 # ltx_video.conditioning.media.IMAGE_SUFFIXES (a test keeps them equal); not imported, as it imports torch.
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
@@ -126,6 +135,10 @@ def resolve_modality(args, source: ModelSource, audio: bool = True) -> dict:
                 f"this model is a {source.pipeline_class}"
             raise CLIError(f"{flag} guides with the audio track, which there is none of ({reason})")
         return {}
+    if getattr(args, "audio", None) is not None and args.audio_modality_scale is not None:
+        # the pipeline sets it to 1 for a given sound (nothing to steer): refused since 2026-12-07 (silently unused)
+        raise CLIError("--audio-modality-scale steers the audio the model generates; with --audio the sound is given, "
+                       "not generated: leave it out (--modality-scale sets how hard the given sound steers the video)")
     values = {name: getattr(source.defaults, name) for name in flags}
     values.update({name: value for name, value in flags.items() if value is not None})
     # 1 is off: left out unless given (a given 1 must reach the call, or the model's own default would fill it)
@@ -195,8 +208,6 @@ def _vae_compression(source: ModelSource) -> tuple[str, int, int]:
 
 
 def _check_4k(args, source: ModelSource, config, call: dict) -> None:
-    from ltx_video.pipelines.four_k import check_4k_size
-
     if config is not None and config.is_multiscale:
         raise CLIError("--4k and a multi-scale --config cannot be combined: --4k runs its own two passes")
     vae_class, ratio, _ = _vae_compression(source)
@@ -209,10 +220,17 @@ def _check_4k(args, source: ModelSource, config, call: dict) -> None:
         raise CLIError(f"--4k needs --upsampler DIR (an LTXLatentUpsamplerModel folder, e.g. LTX-Video's "
                        f"ltxv-spatial-upscaler-0.9.8) for this model, whose {vae_class} compresses {ratio}x; or a "
                        "--model whose vae is a HierarchicalVAE (64x)")
+    from ltx_video.pipelines.four_k import check_4k_size  # torch: after the checks that need none
+
     try:
         check_4k_size(call["height"], call["width"], ratio)
     except ValueError as error:
         raise CLIError(f"--4k: {error}".replace("`height`", "--height").replace("`width`", "--width")) from None
+
+
+def _refuse_flash() -> None:
+    raise CLIError("--attention flash needs the flash-attn package on a CUDA machine (pip install flash-attn "
+                   f"--no-build-isolation); accepted without it: {', '.join(a for a in ATTENTION_BACKENDS if a != 'flash')}")
 
 
 def check_inputs(args) -> tuple[ModelSource, object, dict]:
@@ -220,6 +238,8 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     if not args.prompt.strip() and not args.allow_empty_prompt:
         raise CLIError("PROMPT is empty: give a prompt, or pass --allow-empty-prompt for an unconditional video")
     check_output(args.output, args.overwrite)
+    if args.attention == "flash" and importlib.util.find_spec("flash_attn") is None:  # at once: torch takes seconds
+        _refuse_flash()
     source = inspect_model(args.model, args.base_model, args.variant)
     if args.audio is not None:
         _check_audio(args.audio, source)
@@ -303,11 +323,51 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
         from ltx_video.attention.backends import flash_attn_available
 
         if not flash_attn_available():
-            raise CLIError("--attention flash needs the flash-attn package on a CUDA machine (pip install flash-attn "
-                           f"--no-build-isolation); accepted without it: {', '.join(a for a in ATTENTION_BACKENDS if a != 'flash')}")
+            _refuse_flash()
+    if config is not None and config.is_multiscale:
+        _check_multiscale_size(config, source, call)
+    if args.upsampler is not None:  # used by now: with --4k or a multi-scale --config
+        _check_upsampler(args.upsampler, source)
     _check_device(args.device)
     _note_clip_rates(args, call["frame_rate"])
     return source, config, call
+
+
+def _check_multiscale_size(config, source: ModelSource, call: dict) -> None:
+    """A size whose first pass is not empty (since 2026-12-07; refused inside the call, after the models loaded)."""
+    from ltx_video.pipelines.multiscale import smallest_side
+
+    smallest = smallest_side(config.downscale_factor, _vae_compression(source)[1])
+    small = [f"--{name} {call[name]}" for name in ("height", "width") if call[name] < smallest]
+    if small:
+        raise CLIError(f"{' and '.join(small)}: a multi-scale --config (downscale_factor {config.downscale_factor}) "
+                       f"needs --height and --width of at least {smallest} px (its first pass runs at that fraction "
+                       "of the size, rounded down to a multiple of 32)")
+
+
+def _read_config(path: Path, flag: str) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CLIError(f"{flag}: {path} is not readable JSON ({error})") from None
+
+
+def _check_upsampler(upsampler: Path, source: ModelSource) -> None:
+    """--upsampler against the model's VAE, from both config.json files (since 2026-12-07; a wrong one failed after
+    loading, in the call)."""
+    from ltx_video.pipelines.multiscale import check_upsampler_config
+
+    upsampler_config = _read_config(upsampler / "config.json", "--upsampler")
+    vae_file = source.path / "vae" / "config.json" if source.path is not None and source.path.is_dir() else None
+    channels = None
+    if vae_file is not None and vae_file.is_file():  # a single file's VAE is known only once it loads
+        vae_config = _read_config(vae_file, "--model")
+        default = 128 if vae_config.get("_class_name", "AutoencoderKLLTXVideo") == "AutoencoderKLLTXVideo" else None
+        channels = vae_config.get("latent_channels", default)  # diffusers' default, as from_pretrained fills it
+    try:
+        check_upsampler_config(upsampler_config, channels, f"--upsampler {upsampler}", f"this model's VAE ({vae_file})")
+    except ValueError as error:
+        raise CLIError(str(error)) from None
 
 
 def _note_clip_rates(args, frame_rate: float) -> None:
@@ -453,22 +513,35 @@ def run(args) -> Path:
         pipe = load_pipeline(args, source)
         output = config.generate(pipe, **call) if config is not None else pipe(**call)
     audio = getattr(output, "audio", None)  # (waveform (B, S), sample_rate) from audio-video pipelines
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    # A name of this run's own (two runs writing one --output shared one partial file), placed at the end.
-    handle, name = tempfile.mkstemp(suffix=".mp4", prefix=f".{args.output.stem}.partial-", dir=args.output.parent)
-    os.close(handle)
-    partial = Path(name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(partial, 0o666 & ~umask)  # mkstemp's 0600 would pass to the video: readable as a new file is
+    return write_output(args.output, args.overwrite, lambda path: write_video(
+        path, output.frames[0].float().cpu(), fps=call["frame_rate"],
+        audio=None if audio is None else audio[0][0], sample_rate=None if audio is None else audio[1],
+    ))
+
+
+def write_output(output: Path, overwrite: bool, write) -> Path:
+    """``write(path)`` into a partial file next to ``output``, then placed (:func:`place_output`); returns where it
+    went. ``output``'s missing folders are made here, and removed again if nothing is placed (an error, Ctrl-C)."""
+    made = make_folders(output.parent)
+    placed = False
     try:
-        write_video(
-            partial, output.frames[0].float().cpu(), fps=call["frame_rate"],
-            audio=None if audio is None else audio[0][0], sample_rate=None if audio is None else audio[1],
-        )
-        return place_output(partial, args.output, args.overwrite)
+        # A name of this run's own (two runs writing one --output shared one partial file), placed at the end.
+        handle, name = tempfile.mkstemp(suffix=".mp4", prefix=f".{output.stem}.partial-", dir=output.parent)
+        os.close(handle)
+        partial = Path(name)
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(partial, 0o666 & ~umask)  # mkstemp's 0600 would pass to the video: readable as a new file is
+            write(partial)
+            target = place_output(partial, output, overwrite)
+            placed = True
+            return target
+        finally:
+            partial.unlink(missing_ok=True)
     finally:
-        partial.unlink(missing_ok=True)
+        if not placed:
+            remove_folders(made)
 
 
 def place_output(partial: Path, output: Path, overwrite: bool) -> Path:
@@ -494,6 +567,6 @@ def place_output(partial: Path, output: Path, overwrite: bool) -> Path:
             os.replace(partial, target)
             break
     if target != output:
-        print(f"--output {output} appeared while this run generated (another run's?): kept, and this video written "
+        print(f"{PROG}: warning: --output {output} appeared while this run generated (another run's?): kept, and this video written "
               f"to {target}", file=sys.stderr)
     return target

@@ -5,7 +5,10 @@ a shipped config's name such as ``ltxv-13b-0.9.8-dev``; its checkpoint name says
 folder (its ``transformer/config.json``). Only that JSON is read; no weights are loaded.
 
 The dtype mirrors ``generate``'s: without ``--dtype``, float32, or a YAML config's precision (bfloat16 for its
-bfloat16, mixed_precision and float8_e4m3fn). Sizes are padded as the pipelines pad them, and the header says so.
+bfloat16, mixed_precision and float8_e4m3fn). Sizes are padded as the pipelines pad them, and the header says so. A
+YAML config is planned as ``generate --config`` runs it: a multi-scale one's two passes (the second, and the decode,
+at twice the first's size), and the guidance passes its guidance needs (a distilled config's one) without
+``--guidance-passes``.
 """
 
 from __future__ import annotations
@@ -76,6 +79,52 @@ def transformer_config(model: str) -> tuple[dict, bool]:
                    f"transformer/config.json; got {model!r}")
 
 
+def _guidance_passes(stage: dict) -> int:
+    """The most model passes a step of this config pass runs (1 + CFG + STG, as ``GuidanceConfig.num_passes``), over
+    its schedule; without a guidance_scale, 'generate' uses LTX-Video's default (3.0: CFG on)."""
+    import torch
+
+    from ltx_video.pipelines.denoising import guidance_schedule
+    from ltx_video.pipelines.generation_defaults import LTX_VIDEO_DEFAULTS
+
+    # every interval of a per-interval list counts when the pass has no timesteps of its own
+    timesteps = stage.get("timesteps") or stage.get("guidance_timesteps") or [1000.0]
+    schedule = guidance_schedule(
+        torch.tensor(timesteps), guidance_scale=stage.get("guidance_scale", LTX_VIDEO_DEFAULTS.guidance_scale),
+        stg_scale=stage.get("stg_scale", 0.0), rescaling_scale=stage.get("rescaling_scale", 1.0),
+        skip_block_list=stage.get("skip_block_list") or [], guidance_timesteps=stage.get("guidance_timesteps"),
+    )
+    return max(step.num_passes for step in schedule)
+
+
+def planned_passes(args) -> list[tuple[str, int, int, int]]:
+    """(name, height, width, guidance passes) of each transformer pass 'generate' runs: the padded size, or for a
+    multi-scale YAML config its first pass and the second at twice that (pipelines/multiscale.py), which is also the
+    size decoded. Guidance passes: --guidance-passes, else a YAML config's, else 2 (CFG)."""
+    height, width = -(-args.height // 32) * 32, -(-args.width // 32) * 32
+    path = _yaml_model(args.model)
+    if path is None:
+        return [("", height, width, args.guidance_passes or 2)]
+    from ltx_video.configs import load_config
+
+    try:
+        config = load_config(path)
+    except ValueError as error:
+        raise CLIError(f"--model: {error}") from None
+    if not config.is_multiscale:
+        return [("", height, width, args.guidance_passes or _guidance_passes(config.first_pass))]
+    from ltx_video.pipelines.multiscale import first_pass_size, smallest_side
+
+    smallest = smallest_side(config.downscale_factor)
+    small = [f"--{name} {value}" for name, value in (("height", args.height), ("width", args.width)) if value < smallest]
+    if small:
+        raise CLIError(f"{' and '.join(small)}: this multi-scale config (downscale_factor {config.downscale_factor}) "
+                       f"needs --height and --width of at least {smallest} px")
+    h1, w1 = first_pass_size(height, width, config.downscale_factor)
+    return [("first pass", h1, w1, args.guidance_passes or _guidance_passes(config.first_pass)),
+            ("second pass", 2 * h1, 2 * w1, args.guidance_passes or _guidance_passes(config.second_pass))]
+
+
 def run_plan(args) -> str:
     if args.vae_tiling and args.no_vae_tiling:  # the last one silently won
         raise CLIError("--vae-tiling and --no-vae-tiling cannot be combined: pass one")
@@ -85,24 +134,43 @@ def run_plan(args) -> str:
     import torch
 
     from ltx_video.models.autoencoders.tiling import TilingConfig
-    from ltx_video.utils.memory import estimate_memory
+    from ltx_video.utils.memory import MemoryEstimate, estimate_memory
 
     if config.get("_class_name", "LTXVideoTransformer3DModel") != "LTXVideoTransformer3DModel":
         raise CLIError(f"--model: the planner knows LTXVideoTransformer3DModel, not {config['_class_name']}")
-    estimate = estimate_memory(
-        config, args.height, args.width, args.num_frames, batch_size=args.batch_size,
+    passes = planned_passes(args)
+    estimates = [estimate_memory(
+        config, height, width, args.num_frames, batch_size=args.batch_size,
         dtype=getattr(torch, dtype), attention=args.attention, fp8=args.fp8 or fp8,
-        vae_tiling=TilingConfig() if args.vae_tiling else False, guidance_passes=args.guidance_passes,
+        vae_tiling=TilingConfig() if args.vae_tiling else False, guidance_passes=guidance,
         max_sequence_length=args.max_sequence_length,
-    )
-    decode = "tiled as 'generate --vae-tiling'" if args.vae_tiling else "untiled, as 'generate' without --vae-tiling"
+    ) for _, height, width, guidance in passes]
+    # Multi-scale (since 2026-12-07; only the requested size was planned): the larger pass's step, the last one's decode.
+    step = max(estimates, key=lambda e: e.activations + e.attention)
+    decode = estimates[-1].vae_decode
+    estimate = MemoryEstimate(weights=step.weights, activations=step.activations, attention=step.attention,
+                              vae_decode=decode, total=step.weights + max(step.activations + step.attention, decode))
+    tiling = "tiled as 'generate --vae-tiling'" if args.vae_tiling else "untiled, as 'generate' without --vae-tiling"
     size = (-(-args.width // 32) * 32, -(-args.height // 32) * 32, (args.num_frames - 1 + 7) // 8 * 8 + 1)
     padded = "" if size == (args.width, args.height, args.num_frames) else " (padded to {} x {} x {}, as the pipelines pad)"
     dtype_note = (f" (as 'generate --dtype {dtype}'; without --dtype it loads this model in {default_dtype})"
                   if dtype != default_dtype else "")
+
+    def guidance(count: int) -> str:
+        return f"{count} guidance pass{'es' if count > 1 else ''} per step"
+
+    if len(passes) == 1:
+        why = "--guidance-passes" if args.guidance_passes else ("the config's" if _yaml_model(args.model) else "CFG")
+        shape = f", {guidance(passes[0][3])} ({why})"
+    else:
+        (_, h1, w1, g1), (_, h2, w2, g2) = passes
+        larger = "first" if step is estimates[0] else "second"
+        shape = (f"\nmulti-scale, as 'generate --config' runs it: first pass {w1} x {h1} ({guidance(g1)}), upsampled "
+                 f"x2, second pass {w2} x {h2} ({guidance(g2)}), decoded at {w2} x {h2} and resized to {size[0]} x "
+                 f"{size[1]}; the activations and attention are the {larger} pass's")
     return (f"{args.model}: {args.width} x {args.height} x {args.num_frames}{padded.format(*size)}, batch "
             f"{args.batch_size}, {dtype}{dtype_note}{', FP8 weights' if args.fp8 or fp8 else ''}, attention "
-            f"{args.attention}, VAE decode {decode}\n{estimate}{_vae_note(args.model)}")
+            f"{args.attention}, VAE decode {tiling}{shape}\n{estimate}{_vae_note(args.model)}")
 
 
 # LTX-Video 0.9.5-0.9.8's decoder, the one whose activations the planner's VAE figures model

@@ -59,10 +59,12 @@ def check_4k_size(height: int, width: int, spatial_ratio: int) -> None:
         padded = -(-value // spatial_ratio) * spatial_ratio
         if (padded // spatial_ratio) % 2:
             below, above = padded - spatial_ratio, padded + spatial_ratio
+            # no range below the first cell (it read "(-32, 0]" until 2026-12-07)
+            ranges = (f"({below - spatial_ratio}, {below}] or " if below > 0 else "") + f"({padded}, {above}]"
             raise ValueError(
                 f"`{name}`={value} is not 4K-compatible: 4K mode generates at half the size and upsamples x2, so "
                 f"{name} must pad to a multiple of {2 * spatial_ratio} ({value} pads to {padded}); use a {name} in "
-                f"({below - spatial_ratio}, {below}] or ({padded}, {above}], e.g. {above} (3840 x 2160 works)."
+                f"{ranges}, e.g. {above} (3840 x 2160 works)."
             )
 
 

@@ -216,6 +216,8 @@ def prompt_grammar_warnings(defaults: GenerationDefaults | None, prompt: str | l
     grammar = PromptGrammar(**defaults.prompt_grammar)
     warnings = []
     for text in [prompt] if isinstance(prompt, str) else prompt:
+        if isinstance(text, str) and not text.strip():  # the unconditional prompt: trained (CFG dropout), no warning
+            continue
         reason = grammar.check(text)
         if reason is not None:
             shown = text if len(text) <= 80 else text[:77] + "..."

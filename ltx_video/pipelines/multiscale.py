@@ -33,37 +33,59 @@ from ltx_video.pipelines.inputs import (
 from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
 from ltx_video.pipelines.postprocess import postprocess_video
 
-__all__ = ["first_pass_size", "generate_multiscale", "upsample_latents"]
+__all__ = ["check_upsampler_config", "first_pass_size", "generate_multiscale", "smallest_side", "upsample_latents"]
 
 _DECODE_KEYS = ("decode_timestep", "decode_noise_scale", "tone_map_compression_ratio")
 
 
 def first_pass_size(height: int, width: int, downscale_factor: float, multiple: int = 32) -> tuple[int, int]:
     """LTX-Video's first-pass size: ``int(size * factor)`` rounded down to a multiple of 32."""
-    check_real("downscale_factor", downscale_factor, 0.0, 1.0)
-    if downscale_factor == 0:
-        raise ValueError(f"`downscale_factor` must be in (0, 1], got {downscale_factor!r}.")
+    _check_factor(downscale_factor)
     h, w = int(height * downscale_factor), int(width * downscale_factor)
     h, w = h - h % multiple, w - w % multiple
     if h == 0 or w == 0:
+        # (until 2026-12-07 this said "the first pass needs at least 32x32" of a 32x32 video: the video needs more)
         raise ValueError(
-            f"`downscale_factor` {downscale_factor} makes the first pass of a {height}x{width} video empty; "
-            f"the first pass needs at least {multiple}x{multiple}."
+            f"`downscale_factor` {downscale_factor} makes the first pass of a {height}x{width} video {h}x{w} (each "
+            f"side times the factor, rounded down to a multiple of {multiple}): empty; each side of the video must "
+            f"be at least {smallest_side(downscale_factor, 1, multiple)} px."
         )
     return h, w
+
+
+def _check_factor(downscale_factor: float) -> None:
+    check_real("downscale_factor", downscale_factor, 0.0, 1.0)
+    if downscale_factor == 0:
+        raise ValueError(f"`downscale_factor` must be in (0, 1], got {downscale_factor!r}.")
+
+
+def smallest_side(downscale_factor: float, spatial_ratio: int = 32, multiple: int = 32) -> int:
+    """The smallest height or width a multi-scale call takes: padded to ``spatial_ratio`` (the VAE's), its first pass
+    (:func:`first_pass_size`) must be at least ``multiple`` px."""
+    _check_factor(downscale_factor)
+    padded = spatial_ratio
+    while int(padded * downscale_factor) < multiple:
+        padded += spatial_ratio
+    return padded - spatial_ratio + 1
+
+
+def check_upsampler_config(config, latent_channels: int | None, argument: str = "`latent_upsampler`",
+                           vae: str = "this pipeline's VAE") -> None:
+    """An upsampler config (a dict, or a model's ``config``) for a spatial x2 upsampler of latents with
+    ``latent_channels`` channels (None: not known), else a ValueError naming ``argument``."""
+    if latent_channels is not None and config.get("in_channels", latent_channels) != latent_channels:
+        raise ValueError(f"{argument} takes {config['in_channels']}-channel latents, {vae} makes {latent_channels}: "
+                         "use the upsampler trained for this VAE.")
+    if config.get("temporal_upsample", False) or not config.get("spatial_upsample", True):
+        raise ValueError(f"{argument} must be a spatial x2 upsampler (spatial_upsample, no temporal_upsample), as "
+                         "LTX-Video's ltxv-spatial-upscaler.")
 
 
 def check_latent_upsampler(pipe, upsampler, argument: str = "latent_upsampler") -> None:
     """A spatial x2 upsampler of this VAE's latents (its channels), else a ValueError naming ``argument``: a wrong one
     failed inside a convolution after the whole first pass."""
-    config = getattr(upsampler, "config", {})
     channels = pipe.vae.config.get("latent_channels") if pipe.vae is not None else None
-    if channels is not None and config.get("in_channels", channels) != channels:
-        raise ValueError(f"`{argument}` takes {config['in_channels']}-channel latents, this pipeline's VAE makes "
-                         f"{channels}: use the upsampler trained for this VAE.")
-    if config.get("temporal_upsample", False) or not config.get("spatial_upsample", True):
-        raise ValueError(f"`{argument}` must be a spatial x2 upsampler (spatial_upsample, no temporal_upsample), as "
-                         "LTX-Video's ltxv-spatial-upscaler.")
+    check_upsampler_config(getattr(upsampler, "config", {}), channels, f"`{argument}`")
 
 
 def upsample_latents(pipe, latent_upsampler, latents: torch.Tensor, adain_factor: float = 1.0) -> torch.Tensor:
@@ -167,6 +189,10 @@ def generate_multiscale(
         # as a call refuses them, before the first pass (a float height failed in torch after both passes)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    smallest = smallest_side(downscale_factor, pipe.vae_spatial_compression_ratio)
+    if min(height, width) < smallest:  # said of the padded size before: "a 32x32 video" for a 20x20 request
+        raise ValueError(f"`height` and `width` must be at least {smallest} px with `downscale_factor` "
+                         f"{downscale_factor} (a smaller side leaves the first pass empty), got {height}x{width}.")
     padding = Padding(height, width, kwargs["num_frames"], pipe.vae_spatial_compression_ratio)
     h1, w1 = first_pass_size(padding.padded_height, padding.padded_width, downscale_factor)
     second_timesteps = second_pass.get("timesteps", kwargs.get("timesteps"))
