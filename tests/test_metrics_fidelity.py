@@ -158,3 +158,17 @@ def test_keyframe_of_a_signed_video_without_negative_values():
     frames[2] = bright
     assert bright.min() >= 0 and frames.min() < 0
     assert keyframe_fidelity(frames, {2: bright})[2]["psnr"] == math.inf
+
+
+def test_keyframe_fidelity_reads_a_signed_videos_undershoot_once():
+    """A [-1, 1] video with a decoder's undershoot below -1.2 is below -0.1 once brought to [0, 1]: before
+    2026-12-07 keyframe_fidelity passed that to psnr / ssim, which read it as [-1, 1] again (13 dB for a frame
+    against its own uint8, 46 dB from psnr itself)."""
+    frames = torch.from_numpy(smooth_frames()).permute(0, 3, 1, 2) * 2 - 1
+    frames[0, :, :2, :2] = -1.3
+    key = ((frames[0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    result = keyframe_fidelity(frames, {0: key, 4: frames[4]})
+    assert result[0]["psnr"] == pytest.approx(psnr(frames[0], key), rel=1e-12)
+    assert result[0]["ssim"] == pytest.approx(ssim(frames[0], key), rel=1e-12)
+    assert result[0]["psnr"] > 40 and result[0]["ssim"] > 0.99
+    assert result[4] == {"psnr": math.inf, "ssim": 1.0}

@@ -218,3 +218,31 @@ def test_a_wrong_sample_rate_is_warned_about():
         av_sync_offset_ms(frames, at_48k, 24, 48000)
         av_sync_offset_ms(frames, at_48k[: int(2.4 * 16000)], 24)  # 20 % longer than the video
         av_align_score(frames, at_48k[: int(1.6 * 16000)], 24)  # 20 % shorter
+
+
+def test_sound_already_playing_at_the_start_is_no_onset(clips):
+    """Before 2026-12-07 the 4 ms energy window cut by the start was divided by its full length, so DC or a held
+    tone read as rising at t = 0, and a hum starting near a zero crossing had an onset at 2-5 ms: a drone with no
+    click gave an offset of about -80 ms instead of nan. Clicks over a hum still give their offset."""
+    clip, _, _ = clips[0]
+    t = np.arange(len(clip.audio)) / SAMPLE_RATE
+    drones = {"DC": np.full(len(t), 0.5), "440 Hz": 0.3 * np.sin(2 * np.pi * 440 * t)}
+    drones.update({f"50 Hz at {p} deg": 0.3 * np.sin(2 * np.pi * 50 * t + np.deg2rad(p)) for p in (0, 140, 180, 340)})
+    for name, drone in drones.items():
+        assert audio_onset_times(drone).size == 0, name
+        assert math.isnan(av_sync_offset_ms(clip.video, drone, clip.fps)), name
+    assert np.all(audio_onset_envelope(drones["DC"]) == 0.0)  # equal means of equal samples, the start's too
+    clean = av_sync_offset_ms(clip.video, clip.audio, clip.fps)
+    hummed = clip.audio.numpy() + 0.1 * np.sin(2 * np.pi * 50 * t)
+    assert abs(av_sync_offset_ms(clip.video, hummed, clip.fps) - clean) < 3.0
+
+
+def test_a_batch_of_videos_is_refused_before_any_sample_rate_warning():
+    """A pipeline's whole output (B, F, H, W, 3) was first warned about as a 1-frame video whose audio was too long
+    (naming sample_rate, which was right), then refused; now only the refusal, naming frames and the fix."""
+    batch = np.zeros((1, 48, 8, 8, 3))
+    for call in (av_sync_offset_ms, av_align_score):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=r"frames must have 4 dims .*output\.frames\[0\]"):
+                call(batch, np.zeros(2 * SAMPLE_RATE), 24)

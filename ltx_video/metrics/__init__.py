@@ -1,7 +1,8 @@
 """Evaluation metrics for generated audio-video clips: plain functions on tensors / arrays.
 
 Frames are ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` or ``[-1, 1]`` (read as
-``[-1, 1]`` when the minimum is negative) or uint8; audio is ``(S,)`` or ``(C, S)`` float.
+``[-1, 1]`` when the minimum is below -0.1) or uint8, or a list of PIL images; audio is ``(S,)`` or ``(C, S)``
+float (channels averaged: a ``(2, S)`` is stereo) or an ``AudioTrack`` of one video (see ``_inputs``).
 
 * :func:`camera_motion`: global content motion ``(dx, dy, zoom)`` per frame pair;
 * :func:`av_sync_offset_ms`, :func:`av_align_score`: audio-video synchronisation from motion events

@@ -1,12 +1,16 @@
 """Input normalisation shared by the metrics: frames, single images and audio as float64 numpy.
 
-Accepted frames: a tensor / array ``(F, 3, H, W)`` or ``(F, H, W, 3)`` (channels-last wins when
-both dim 1 and the last dim have size 3, as in :mod:`ltx_video.io.media`), either uint8
-(``0..255``) or float. Floats are read as ``[-1, 1]`` when their minimum is below -0.1 and as
+Accepted frames: a tensor / array ``(F, 3, H, W)`` or ``(F, H, W, 3)``, either uint8 (``0..255``) or float; a
+shape with 3 in both dim 1 and the last dim (``(F, 3, H, 3)``: 3 pixels wide channels-first or 3 high
+channels-last) fits both layouts and is refused (since 2026-12-07: it was read as channels-last, as
+:mod:`ltx_video.io.media` still reads it); images ``(3, H, 3)`` likewise. Floats are read as ``[-1, 1]`` when their minimum is below -0.1 and as
 ``[0, 1]`` otherwise (a decoder's undershoot of a few hundredths below 0 leaves a ``[0, 1]`` video in
 ``[0, 1]``), so a ``[-1, 1]`` video with no value below -0.1 (nothing darker than 45 % grey) is misread;
-pass such videos rescaled to ``[0, 1]``. A list of PIL images (a pipeline's ``output_type="pil"`` frames) is
-read as uint8 frames. Audio: float, or integer PCM scaled by its type's full scale (int16 as ``/ 32768``).
+pass such videos rescaled to ``[0, 1]``. A list of PIL images of one size (a pipeline's ``output_type="pil"``
+frames) is read as uint8 frames; a pipeline's whole output (a list of such lists, a 5-D batch) is refused with
+the hint to pass one video, ``output.frames[0]``. Audio: float, or integer PCM scaled by its type's full scale
+(int16 as ``/ 32768``), ``(S,)`` or ``(C, S)`` (channels, averaged: a bare ``(2, S)`` is stereo), or an
+:class:`~ltx_video.io.waveforms.AudioTrack` of one video (its waveform at its sample rate).
 """
 
 from __future__ import annotations
@@ -69,22 +73,69 @@ def paired_signs(*values) -> list[bool | None]:
     return [None if m is None else bool(m < _SIGNED_BELOW or (clearly and m < 0)) for m in minima]
 
 
+def _is_pil_list(value) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, Image.Image) for v in value)
+
+
+_ONE_VIDEO = "a batch of videos (a pipeline's whole output): pass one video, `output.frames[0]`"
+
+
+def _check_one_size(images, name: str) -> None:
+    sizes = sorted({image.size for image in images})
+    if len(sizes) > 1:  # NumPy's own "all input arrays must have the same shape" names nothing
+        raise ValueError(f"{name} must be PIL images of one size, got sizes (width, height) {sizes}")
+
+
+def stack_pil(images, name: str) -> np.ndarray:
+    """A list of PIL images of one size as uint8 ``(N, H, W, 3)``; a ValueError naming ``name`` when sizes differ."""
+    _check_one_size(images, name)
+    return np.stack([np.asarray(image.convert("RGB")) for image in images])
+
+
+def channels_first(shape: tuple[int, ...], name: str) -> bool:
+    """Whether an image / frames ``shape`` has its 3 channels at dim -3 (``(..., 3, H, W)``) rather than last;
+    ValueError naming ``name`` when neither is 3, or when both are (``(..., 3, H, 3)``: either layout fits)."""
+    first, last = len(shape) >= 3 and shape[-3] == 3, bool(shape) and shape[-1] == 3
+    if first and last:
+        raise ValueError(f"{name} has shape {tuple(shape)}: 3 in dim {len(shape) - 3} and in the last dim fits both "
+                         "(..., 3, H, W) with W = 3 and (..., H, W, 3) with H = 3; give a frame 3 pixels wide as "
+                         "(..., H, 3, 3), one 3 pixels high as (..., 3, 3, W)")
+    if not (first or last):
+        raise ValueError(f"{name} must have 3 channels in dim {max(len(shape) - 3, 0)} or the last dim, got shape "
+                         f"{tuple(shape)}")
+    return first
+
+
+def frame_count(frames: FramesLike, name: str = "frames") -> int:
+    """The number of frames of a video in any form :func:`as_frames` accepts, from its shape alone (nothing is
+    converted): refuses what :func:`as_frames` would refuse for its shape or type."""
+    if isinstance(frames, (list, tuple)) and frames and all(_is_pil_list(f) for f in frames):
+        raise ValueError(f"{name} is a list of {len(frames)} lists of PIL images, {_ONE_VIDEO}")
+    if _is_pil_list(frames):
+        _check_one_size(frames, name)
+        return len(frames)
+    if not isinstance(frames, (torch.Tensor, np.ndarray)):
+        raise ValueError(f"{name} must be a torch.Tensor, numpy array or list of PIL images, got {type(frames).__name__}")
+    shape = tuple(frames.shape)
+    if len(shape) == 5:
+        raise ValueError(f"{name} must have 4 dims (F, 3, H, W) or (F, H, W, 3), got shape {shape}: {_ONE_VIDEO}")
+    if len(shape) != 4:
+        raise ValueError(f"{name} must have 4 dims (F, 3, H, W) or (F, H, W, 3), got shape {shape}")
+    spatial = shape[2:] if channels_first(shape, name) else shape[1:3]
+    if shape[0] == 0 or 0 in spatial:
+        raise ValueError(f"{name} must not be empty, got shape {shape}")
+    return shape[0]
+
+
 def as_frames(frames: FramesLike, name: str = "frames", signed: bool | None = None) -> np.ndarray:
     """Frames as float64 ``(F, H, W, 3)`` in ``[0, 1]`` (see the module docstring for the inputs); ``signed``: a float
     video's range (``[-1, 1]`` when True), detected when None."""
-    if isinstance(frames, (list, tuple)) and frames and all(isinstance(f, Image.Image) for f in frames):
-        frames = np.stack([np.asarray(f.convert("RGB")) for f in frames])  # a pipeline's output_type="pil" frames
-    if not isinstance(frames, (torch.Tensor, np.ndarray)):
-        raise ValueError(f"{name} must be a torch.Tensor, numpy array or list of PIL images, got {type(frames).__name__}")
+    frame_count(frames, name)  # the layout refused before any conversion
+    if _is_pil_list(frames):
+        frames = stack_pil(frames, name)  # a pipeline's output_type="pil" frames
     array = _numpy(frames)
-    if array.ndim != 4:
-        raise ValueError(f"{name} must have 4 dims (F, 3, H, W) or (F, H, W, 3), got shape {tuple(array.shape)}")
-    if array.shape[-1] != 3:
-        if array.shape[1] != 3:
-            raise ValueError(f"{name} must have 3 channels in dim 1 or the last dim, got shape {tuple(array.shape)}")
+    if channels_first(array.shape, name):
         array = array.transpose(0, 2, 3, 1)
-    if array.shape[0] == 0 or array.shape[1] == 0 or array.shape[2] == 0:
-        raise ValueError(f"{name} must not be empty, got shape {tuple(array.shape)}")
     return np.ascontiguousarray(_unit_range(array, name, signed))
 
 
@@ -100,15 +151,31 @@ def as_image(image: ImageLike, name: str = "image", signed: bool | None = None) 
     array = _numpy(image)
     if array.ndim != 3 or 3 not in (array.shape[0], array.shape[-1]):
         raise ValueError(f"{name} must have shape (3, H, W) or (H, W, 3), got {tuple(array.shape)}")
-    if array.shape[-1] != 3:
+    if channels_first(array.shape, name):
         array = array.transpose(1, 2, 0)
     return np.ascontiguousarray(_unit_range(array, name, signed))
 
 
+DEFAULT_SAMPLE_RATE = 16000  # the synthetic world's (ltx_video.data.synthetic)
+
+
+def audio_and_rate(audio, sample_rate: float | None, name: str = "audio") -> tuple[AudioLike, float]:
+    """``(waveform, sample rate)``: an :class:`~ltx_video.io.waveforms.AudioTrack` (a pipeline's ``output.audio``) or
+    a ``(waveform, rate)`` pair gives its own, and a ``sample_rate`` given beside it must agree; a track of several
+    videos is refused (its rows are videos, not channels), as :func:`ltx_video.io.waveforms.waveform_and_rate`
+    does. Other audio is returned as it is, with ``sample_rate`` (16000 when None)."""
+    if isinstance(audio, tuple):
+        from ltx_video.io.waveforms import waveform_and_rate
+
+        audio, sample_rate = waveform_and_rate(audio, sample_rate, name, rate_name="sample_rate")
+    return audio, check_positive(DEFAULT_SAMPLE_RATE if sample_rate is None else sample_rate, "sample_rate")
+
+
 def as_mono_audio(audio: AudioLike, name: str = "audio") -> np.ndarray:
-    """Audio ``(S,)`` or ``(C, S)`` float as float64 ``(S,)`` (the mean over channels)."""
+    """Audio ``(S,)`` or ``(C, S)`` float as float64 ``(S,)`` (the mean over channels: a ``(2, S)`` is stereo, never
+    two videos); an ``AudioTrack`` goes through :func:`audio_and_rate` first, for its rate."""
     if not isinstance(audio, (torch.Tensor, np.ndarray)):
-        raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(audio).__name__}")
+        raise ValueError(f"{name} must be a torch.Tensor, numpy array or AudioTrack, got {type(audio).__name__}")
     array = _numpy(audio)
     if np.issubdtype(array.dtype, np.integer):  # integer PCM (scipy's wavfile, PyAV's s16): by its full scale
         from ltx_video.io.waveforms import float_waveform

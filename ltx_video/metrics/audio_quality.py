@@ -27,14 +27,15 @@ measurements tell how close a generated track is to that, without listeners:
 All three return ``nan`` for silence, and :func:`tone_pitch_hz` and :func:`tone_snr_db` also for a track
 shorter than one 64 ms window (no spectrum to read). Channels are averaged, as everywhere in
 :mod:`ltx_video.metrics`: stereo whose channels cancel (one the other inverted) is silence. Every argument after ``audio`` is keyword-only; ``sample_rate``
-defaults to the synthetic world's 16 kHz: pass your track's (a 44.1 kHz 440 Hz tone read at 16 kHz is 160 Hz).
+defaults to an ``AudioTrack``'s own (a pipeline's ``output.audio`` of one video; one of several is refused) and
+otherwise to the synthetic world's 16 kHz: pass your track's (a 44.1 kHz 440 Hz tone read at 16 kHz is 160 Hz).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ltx_video.metrics._inputs import AudioLike, as_mono_audio, check_positive
+from ltx_video.metrics._inputs import AudioLike, as_mono_audio, audio_and_rate, check_positive
 from ltx_video.metrics.sync import audio_onset_times
 
 __all__ = ["onset_rise_ms", "tone_pitch_hz", "tone_snr_db"]
@@ -44,12 +45,13 @@ _HOP_S = 0.016
 _LOUD_DB = 20.0
 
 
-def _sample_rate(value) -> int:
-    """A rate whose 64 ms window holds enough samples for a spectrum (and whose 0.5 ms step is at least one)."""
-    rate = int(check_positive(value, "sample_rate"))
+def _audio_and_rate(audio: AudioLike, value) -> tuple[AudioLike, int]:
+    """The waveform (an ``AudioTrack``'s own) and a rate whose 64 ms window holds enough samples for a spectrum (and
+    whose 0.5 ms step is at least one): ``value``, an ``AudioTrack``'s own when None, else 16000."""
+    audio, rate = audio_and_rate(audio, value)
     if rate < _MIN_RATE:
-        raise ValueError(f"sample_rate must be at least {_MIN_RATE} samples per second, got {value!r}")
-    return rate
+        raise ValueError(f"sample_rate must be at least {_MIN_RATE} samples per second, got {rate:g}")
+    return audio, int(rate)
 
 
 def _unit_peak(signal: np.ndarray) -> np.ndarray:
@@ -93,28 +95,28 @@ def _peak_frequency(spectra: np.ndarray, frequencies: np.ndarray) -> float:
     return float(frequencies[peak] + np.clip(shift, -0.5, 0.5) * (frequencies[1] - frequencies[0]))
 
 
-def tone_pitch_hz(audio: AudioLike, *, sample_rate: int = 16000) -> float:
+def tone_pitch_hz(audio: AudioLike, *, sample_rate: int | None = None) -> float:
     """The dominant frequency in Hz of the track's loud parts (see the module docstring); ``nan`` for silence
     (channels that cancel when averaged included) and for a track shorter than 64 ms."""
-    sample_rate = _sample_rate(sample_rate)
+    audio, sample_rate = _audio_and_rate(audio, sample_rate)
     spectra, frequencies = _loud_spectra(audio, sample_rate)
     return _peak_frequency(spectra, frequencies) if len(spectra) else float("nan")
 
 
 def tone_snr_db(
-    audio: AudioLike, *, sample_rate: int = 16000, pitch_hz: float | None = None, band_hz: float = 100.0
+    audio: AudioLike, *, sample_rate: int | None = None, pitch_hz: float | None = None, band_hz: float = 100.0
 ) -> float:
     """Energy near the pitch and its harmonics against the rest, in dB (see the module docstring).
 
     Args:
-        audio: ``(S,)`` or ``(C, S)`` float.
-        sample_rate: samples per second.
+        audio: ``(S,)`` or ``(C, S)`` float (a ``(2, S)`` is stereo), or an ``AudioTrack`` of one video.
+        sample_rate: samples per second; None: an ``AudioTrack``'s own, else 16000.
         pitch_hz: the tone's pitch; :func:`tone_pitch_hz` of the track when None.
         band_hz: half-width of the band counted as the tone around each harmonic (a 64 ms Hann window's
             main lobe is about +-31 Hz; a burst decaying in 20 ms spreads its line further); at most a
             quarter of the pitch is used.
     """
-    sample_rate = _sample_rate(sample_rate)
+    audio, sample_rate = _audio_and_rate(audio, sample_rate)
     band_hz = check_positive(band_hz, "band_hz")
     spectra, frequencies = _loud_spectra(audio, sample_rate)
     if not len(spectra):
@@ -134,9 +136,9 @@ def tone_snr_db(
     return float("inf") if rest <= 0 else float(10 * np.log10(signal / rest))
 
 
-def onset_rise_ms(audio: AudioLike, *, sample_rate: int = 16000) -> float:
+def onset_rise_ms(audio: AudioLike, *, sample_rate: int | None = None) -> float:
     """Median 10-90 % rise time in ms of the amplitude envelope at the track's onsets; ``nan`` without one."""
-    sample_rate = _sample_rate(sample_rate)
+    audio, sample_rate = _audio_and_rate(audio, sample_rate)
     signal = _unit_peak(as_mono_audio(audio))
     onsets = audio_onset_times(signal, sample_rate)
     if not len(onsets):

@@ -18,7 +18,9 @@ from ltx_video.metrics._inputs import (
     _unit_range,
     as_frames,
     as_image,
+    channels_first,
     paired_signs,
+    stack_pil,
 )
 
 ArrayLike = torch.Tensor | np.ndarray | Image.Image
@@ -30,11 +32,10 @@ _SSIM_RADIUS = 5  # an 11-tap window, as in Wang et al. (2004)
 _SSIM_K1, _SSIM_K2 = 0.01, 0.03
 
 
-def _channels_last(array: np.ndarray) -> np.ndarray:
-    """``(..., 3, H, W)`` -> ``(..., H, W, 3)``; channels-last wins when both could be the channels."""
-    if array.ndim >= 3 and array.shape[-1] != 3 and array.shape[-3] == 3:
-        return np.moveaxis(array, -3, -1)
-    return array
+def _channels_last(array: np.ndarray, name: str) -> np.ndarray:
+    """``(..., 3, H, W)`` -> ``(..., H, W, 3)``; a shape where both could be the channels is refused
+    (:func:`~ltx_video.metrics._inputs.channels_first`), as is one where neither can."""
+    return np.moveaxis(array, -3, -1) if channels_first(array.shape, name) else array
 
 
 def _pair(image, reference) -> tuple[np.ndarray, np.ndarray]:
@@ -46,12 +47,12 @@ def _pair(image, reference) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(value, Image.Image):
             value = np.asarray(value.convert("RGB"))
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Image.Image) for v in value):
-            value = np.stack([np.asarray(v.convert("RGB")) for v in value])
+            value = stack_pil(value, name)
         elif not isinstance(value, (torch.Tensor, np.ndarray)):
             raise ValueError(f"{name} must be a PIL image (or a list of them), torch.Tensor or numpy array, got "
                              f"{type(value).__name__}")
         raw.append(_numpy(value))
-    x, y = (_channels_last(_unit_range(a, name, signed))
+    x, y = (_channels_last(_unit_range(a, name, signed), name)
             for a, name, signed in zip(raw, ("image", "reference"), paired_signs(*raw), strict=True))
     if x.shape != y.shape:
         raise ValueError(f"image and reference must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)} "
@@ -68,7 +69,11 @@ def psnr(image: ArrayLike, reference: ArrayLike) -> float:
     identical. Shapes must match once channels are last (no broadcasting): ``(3, H, W)`` and ``(F, 3, H, W)`` are
     compared with ``(H, W, 3)`` and ``(F, H, W, 3)``.
     """
-    x, y = _pair(image, reference)
+    return _psnr(*_pair(image, reference))
+
+
+def _psnr(x: np.ndarray, y: np.ndarray) -> float:
+    """:func:`psnr` of two arrays already in ``[0, 1]``, channels last."""
     mse = float(np.mean((x - y) ** 2))
     return float("inf") if mse == 0.0 else float(10.0 * np.log10(1.0 / mse))
 
@@ -87,6 +92,11 @@ def ssim(image: ImageLike, reference: ImageLike) -> float:
     x, y = _pair(image, reference)
     if x.ndim != 3 or x.shape[-1] != 3:
         raise ValueError(f"image must have shape (H, W, 3) or (3, H, W), got {tuple(x.shape)}")
+    return _ssim(x, y)
+
+
+def _ssim(x: np.ndarray, y: np.ndarray) -> float:
+    """:func:`ssim` of two ``(H, W, 3)`` arrays already in ``[0, 1]``."""
     radius = min(_SSIM_RADIUS, (min(x.shape[:2]) - 1) // 2)
     if radius < 1:
         raise ValueError(f"images must be at least 3 x 3 pixels for SSIM, got {x.shape[0]} x {x.shape[1]}")
@@ -136,6 +146,9 @@ def keyframe_fidelity(frames: FramesLike, keyframes: dict[int, ImageLike]) -> di
                 f"keyframes[{index}] has size {reference.shape[0]} x {reference.shape[1]}, "
                 f"the video {video.shape[1]} x {video.shape[2]}"
             )
+        # on the arrays as brought to [0, 1] above: psnr / ssim would detect their ranges again, and a [-1, 1]
+        # video's undershoot below -1.2 (below -0.1 once in [0, 1]) squeezed it twice (since 2026-12-07: a frame
+        # against its own uint8 read 13 dB for 46)
         frame = video[index]
-        out[int(index)] = {"psnr": psnr(frame, reference), "ssim": ssim(frame, reference)}
+        out[int(index)] = {"psnr": _psnr(frame, reference), "ssim": _ssim(frame, reference)}
     return out

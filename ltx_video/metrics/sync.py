@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ltx_video.metrics._inputs import AudioLike, FramesLike, as_mono_audio, check_positive
+from ltx_video.metrics._inputs import AudioLike, FramesLike, as_mono_audio, audio_and_rate, check_positive, frame_count
 from ltx_video.metrics.motion_events import video_motion_events
 
 __all__ = [
@@ -36,39 +36,46 @@ _ONSET_SEPARATION_MS = 20
 # An onset's mean power over the 10 ms after it against 60-20 ms before it (before a slow attack began): 10 ms is
 # a whole number of half periods of a 50 or 100 Hz hum, whose mean power it then reads exactly. 3 dB.
 _AFTER_MS, _BEFORE_MS, _RISE_RATIO = 10, (60, 20), 2.0
+# Before 10 ms (a 50 Hz hum's half period) the sound from the start to a peak is too short a reference to tell a
+# rise from the ripple of sound already playing at t = 0: a hum starting near a zero crossing read an onset at
+# 2-5 ms. The video's events within a frame of the start are not found either, so nothing matchable is lost.
+_FIRST_ONSET_MS = 10
 # A container's audio often runs a few frames (even ~0.5 s of a 2 s clip) longer or shorter than its video; a
 # sample rate mistaken for another (16 kHz for 44.1 or 48 kHz, 22.05 for 44.1) makes it 2-3 times off.
 _DURATION_RATIO = 1.5
 
 
-def _warn_on_duration_mismatch(frames: FramesLike, audio: AudioLike, fps: float, sample_rate: int) -> None:
+def _warn_on_duration_mismatch(frame_total: int, audio: AudioLike, fps: float, sample_rate: float) -> None:
     """One warning when the audio, read at ``sample_rate``, lasts over ``_DURATION_RATIO`` times longer or
-    shorter than the ``len(frames) / fps`` s of video: a wrong ``sample_rate`` gives finite, plausible offsets
+    shorter than the ``frame_total / fps`` s of video: a wrong ``sample_rate`` gives finite, plausible offsets
     and scores (the onsets land at the wrong times), so it must not pass in silence. 44.1 kHz read as 48 kHz
-    (9 % off) is within what a clip's audio may legitimately differ by, and is not caught."""
-    video_s = len(frames) / fps
+    (9 % off) is within what a clip's audio may legitimately differ by, and is not caught. Call it once the
+    frames' shape is known good (:func:`frame_count`): a batch's frame count would make it name the wrong cause."""
+    video_s = frame_total / fps
     audio_s = np.shape(audio)[-1] / sample_rate if np.ndim(audio) else 0.0
     if video_s > 0 and audio_s > 0 and not 1 / _DURATION_RATIO <= audio_s / video_s <= _DURATION_RATIO:
         warnings.warn(
-            f"the audio lasts {audio_s:.2f} s at sample_rate={sample_rate} but the video {video_s:.2f} s "
-            f"({len(frames)} frames at {fps:g} fps): is sample_rate the audio's?",
+            f"the audio lasts {audio_s:.2f} s at sample_rate={sample_rate:g} but the video {video_s:.2f} s "
+            f"({frame_total} frames at {fps:g} fps): is sample_rate the audio's?",
             UserWarning,
             stacklevel=3,
         )
 
 
-def audio_onset_envelope(audio: AudioLike, sample_rate: int = 16000) -> np.ndarray:
+def audio_onset_envelope(audio: AudioLike, sample_rate: int | None = None) -> np.ndarray:
     """Onset strength at a 1 ms hop, see the module docstring.
 
     Args:
-        audio: ``(S,)`` or ``(C, S)`` float (channels are averaged).
-        sample_rate: samples per second.
+        audio: ``(S,)`` or ``(C, S)`` float (channels are averaged: a ``(2, S)`` is stereo), or an
+            ``AudioTrack`` of one video.
+        sample_rate: samples per second; None: an ``AudioTrack``'s own, else 16000 (given beside a track, it must
+            agree with the track's).
 
     Returns:
         float64 ``(ceil(S / sample_rate * 1000),)``: value ``m`` is the onset strength at ``m`` ms, in
         energy per ms (0 where the energy does not rise).
     """
-    sample_rate = check_positive(sample_rate, "sample_rate")
+    audio, sample_rate = audio_and_rate(audio, sample_rate)
     signal = as_mono_audio(audio)
     hop = sample_rate / 1000.0
     count = int(np.ceil(len(signal) / hop))
@@ -81,7 +88,9 @@ def audio_onset_envelope(audio: AudioLike, sample_rate: int = 16000) -> np.ndarr
     def energy(at: np.ndarray) -> np.ndarray:
         lo = np.clip(np.round(at - half), 0, len(signal)).astype(np.int64)
         hi = np.clip(np.round(at + half), 0, len(signal)).astype(np.int64)
-        return (cumulative[hi] - cumulative[lo]) / (2 * half)
+        # the mean over the samples the window holds: divided by its full length, a window cut by the start read
+        # sound already playing at t = 0 (a hum, a held tone, DC) as rising, an onset (since 2026-12-07)
+        return (cumulative[hi] - cumulative[lo]) / np.maximum(hi - lo, 1)
 
     return np.maximum(energy(centres + hop) - energy(centres - hop), 0.0) / 2.0
 
@@ -167,7 +176,7 @@ def av_sync_offset_ms(
     frames: FramesLike,
     audio: AudioLike,
     fps: float,
-    sample_rate: int = 16000,
+    sample_rate: int | None = None,
     max_offset_ms: float = 500,
 ) -> float:
     """Offset of the audio against the video in milliseconds; positive when the audio is late.
@@ -180,21 +189,28 @@ def av_sync_offset_ms(
 
     Args:
         frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8.
-        audio: ``(S,)`` or ``(C, S)`` float at ``sample_rate``.
+        audio: ``(S,)`` or ``(C, S)`` float at ``sample_rate`` (a ``(2, S)`` is stereo), or an ``AudioTrack`` of one
+            video.
         fps: frame rate of ``frames``.
-        sample_rate: audio samples per second. A ``UserWarning`` names it when the audio then lasts over 1.5
-            times longer or shorter than the video (a 44.1 or 48 kHz track left at the default 16000).
+        sample_rate: audio samples per second; None: an ``AudioTrack``'s own, else 16000. A ``UserWarning`` names
+            it when the audio then lasts over 1.5 times longer or shorter than the video (a 44.1 or 48 kHz track
+            left at the default 16000); the frames' shape is checked first.
         max_offset_ms: the largest offset searched, > 0.
 
     Returns:
-        The offset in ms, or ``nan`` when the video has no motion event or the audio no onset.
+        The offset in ms, or ``nan`` when the video has no motion event or the audio no onset
+        (:func:`audio_onset_times` empty: silence, or a steady sound such as a drone, a held tone or a hum).
     """
     fps = check_positive(fps, "fps")
     max_offset_ms = check_positive(max_offset_ms, "max_offset_ms")
+    frame_total = frame_count(frames)  # a batch of videos is refused before a warning about its duration
+    audio, sample_rate = audio_and_rate(audio, sample_rate)
     envelope = audio_onset_envelope(audio, sample_rate)
-    _warn_on_duration_mismatch(frames, audio, fps, sample_rate)
-    if not envelope.size or not envelope.max() > 0:
-        return float("nan")  # silence: no need to look at the video
+    _warn_on_duration_mismatch(frame_total, audio, fps, sample_rate)
+    if not envelope.size or not envelope.max() > 0 or not len(audio_onset_times(audio, sample_rate)):
+        # silence, or sound without an onset (a drone, a held tone, a hum: the ripple of their 4 ms energy, a few %
+        # of their power, gave an arbitrary offset; since 2026-12-07): no need to look at the video
+        return float("nan")
     times, strengths = video_motion_events(frames, fps)
     return offset_from_events_ms(times, strengths, envelope, max_offset_ms)
 
@@ -212,7 +228,7 @@ def _peak_indices(signal: np.ndarray, threshold: float, min_separation: int) -> 
     return np.sort(np.asarray(kept, np.int64))
 
 
-def audio_onset_times(audio: AudioLike, sample_rate: int = 16000) -> np.ndarray:
+def audio_onset_times(audio: AudioLike, sample_rate: int | None = None) -> np.ndarray:
     """Onset times in seconds ``(K,)``: local maxima of the onset envelope (:func:`audio_onset_envelope`,
     smoothed by a Gaussian of sigma 4 ms) above 10 % of its maximum, at least 20 ms apart, where the sound
     gets louder: its mean power over the 10 ms after the peak at least twice that from 60 to 20 ms before
@@ -220,13 +236,15 @@ def audio_onset_times(audio: AudioLike, sample_rate: int = 16000) -> np.ndarray:
     low tone, whose 4 ms energy rises and falls every half period, is no onset, while an attack of up to about
     100 ms is). Within 60 ms of the onset before it, where that window holds the last sound, a peak must instead
     carry 1.5 times the power of the 10 ms just before it (a ripple of the sound that just started does not, a
-    second bounce does); empty for silence."""
-    sample_rate = check_positive(sample_rate, "sample_rate")
+    second bounce does). None in the first 10 ms, where sound already playing at t = 0 cannot be told from an
+    onset (since 2026-12-07); empty for silence. ``audio`` and ``sample_rate`` as in :func:`audio_onset_envelope`."""
+    audio, sample_rate = audio_and_rate(audio, sample_rate)
     signal = as_mono_audio(audio)
     envelope = _gaussian_smooth(audio_onset_envelope(signal, sample_rate), _AUDIO_SIGMA_MS)
     if envelope.size == 0 or not envelope.max() > 0:
         return np.zeros(0)
     peaks = _peak_indices(envelope, _ONSET_FLOOR * envelope.max(), _ONSET_SEPARATION_MS)
+    peaks = peaks[peaks >= _FIRST_ONSET_MS]  # (since 2026-12-07)
     cumulative = np.concatenate([[0.0], np.cumsum(signal**2)])
     at = np.clip(np.round(peaks * sample_rate / 1000.0).astype(np.int64), 0, len(signal))
 
@@ -273,7 +291,7 @@ def av_align_score(
     frames: FramesLike,
     audio: AudioLike,
     fps: float,
-    sample_rate: int = 16000,
+    sample_rate: int | None = None,
     window_frames: float = 1,
 ) -> float:
     """Agreement of audio onsets and video motion events, in the spirit of AV-Align (Yariv et al. 2024).
@@ -287,15 +305,19 @@ def av_align_score(
 
     Args:
         frames: ``(F, 3, H, W)`` or ``(F, H, W, 3)``, float in ``[0, 1]`` / ``[-1, 1]`` or uint8.
-        audio: ``(S,)`` or ``(C, S)`` float at ``sample_rate``.
+        audio: ``(S,)`` or ``(C, S)`` float at ``sample_rate`` (a ``(2, S)`` is stereo), or an ``AudioTrack`` of one
+            video.
         fps: frame rate of ``frames``.
-        sample_rate: audio samples per second; warned about as in :func:`av_sync_offset_ms`.
+        sample_rate: audio samples per second (None: an ``AudioTrack``'s own, else 16000); warned about as in
+            :func:`av_sync_offset_ms`.
         window_frames: the matching tolerance in frames, >= 0.
     """
     fps = check_positive(fps, "fps")
     if isinstance(window_frames, bool) or not isinstance(window_frames, numbers.Real) or not window_frames >= 0:
         raise ValueError(f"window_frames must be a number >= 0, got {window_frames!r}")
+    frame_total = frame_count(frames)  # a batch of videos is refused before a warning about its duration
+    audio, sample_rate = audio_and_rate(audio, sample_rate)
     audio_times = audio_onset_times(audio, sample_rate)
-    _warn_on_duration_mismatch(frames, audio, fps, sample_rate)
+    _warn_on_duration_mismatch(frame_total, audio, fps, sample_rate)
     video_times, _ = video_motion_events(frames, fps)
     return align_score_from_times(audio_times, video_times, window_frames / fps)
