@@ -44,7 +44,7 @@ TIMESTEP_SCHEDULE_KEY = "_default_timestep_schedule"
 # Learned control modules that live beside a pipeline's diffusers components (not in model_index.json, so the
 # folder still loads in diffusers' own LTX pipelines): attribute -> (module, class).
 CONTROL_MODULES = {
-    "camera_encoder": ("ltx_video.conditioning.camera_controller", "CameraMotionEncoder"),
+    "camera_encoder": ("ltx_video.conditioning.camera_encoder", "CameraMotionEncoder"),
     "keyframe_adapter": ("ltx_video.conditioning.multi_keyframe_processor", "KeyframeAdapter"),
 }
 
