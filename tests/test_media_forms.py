@@ -125,6 +125,12 @@ def test_wide_integer_images_are_scaled_and_unknown_ranges_refused(pipes):
     for bad in (torch.from_numpy(frame).permute(2, 0, 1).long(), torch.ones(3, 64, 64, dtype=torch.bool)):
         with pytest.raises(ValueError, match="`image` must be float in \\[0, 1\\], uint8 or uint16, got dtype"):
             ours.load_condition_media(bad, 64, 64, 9, 0, "image")  # read as 0-255 (or 1) values in [0, 1]
+    # floats in 0..255 (np.asarray(img, np.float32)) were read as [0, 1] values: a keyframe 9 dB off, silently
+    for bad in (frame.astype(np.float32), torch.from_numpy(frame).permute(2, 0, 1).float()):
+        with pytest.raises(ValueError, match=r"`image` holds floats up to 255: floats are read in \[0, 1\]"):
+            ours.load_condition_media(bad, 64, 64, 9, 0, "image")
+    as_float = ours.load_condition_media(frame.astype(np.float32) / 255, 64, 64, 9, 0, "image")
+    torch.testing.assert_close(as_float, as_uint8, rtol=0, atol=1e-6)  # [0, 1] floats as before
 
 
 def test_a_uint8_tensor_as_ltx_media_is_read_from_0_to_255(pipes):

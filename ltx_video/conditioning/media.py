@@ -54,13 +54,24 @@ def _as_unit_range(x, argument: str):
             return x.float() / scale
         if not x.is_floating_point():
             raise ValueError(f"`{argument}` must be float in [0, 1], uint8 or uint16, got dtype {x.dtype}")
-        return x.float()
+        return _not_0_255(x.float(), argument)
     if isinstance(x, np.ndarray):
         if x.dtype in (np.uint8, np.uint16):
             return x.astype(np.float32) / float(np.iinfo(x.dtype).max)
         if x.dtype.kind != "f":
             raise ValueError(f"`{argument}` must be float in [0, 1], uint8 or uint16, got dtype {x.dtype}")
-        return x.astype(np.float32, copy=False)
+        return _not_0_255(x.astype(np.float32, copy=False), argument)
+    return x
+
+
+def _not_0_255(x, argument: str):
+    """Floats are read in [0, 1] (or [-1, 1]) as diffusers reads them; one reaching past 2 is 0..255 (an image
+    converted with np.asarray(img, np.float32)), which gave a wrong condition silently until 2026-12-07."""
+    count = x.size if isinstance(x, np.ndarray) else x.numel()
+    peak = float(x.max()) if count else 0.0
+    if peak > 2.0:
+        raise ValueError(f"`{argument}` holds floats up to {peak:g}: floats are read in [0, 1] (or [-1, 1]); divide "
+                         "0..255 values by 255, or pass them as uint8")
     return x
 
 
