@@ -114,3 +114,25 @@ def test_cli_ctrl_c_leaves_what_resume_continues(tmp_path):
 
     assert main(argv[3:] + ["--resume"]) == 0
     assert stream_seconds(output)[1]["video"] == 200
+
+
+def test_ctrl_c_that_c_code_turned_into_another_error_is_still_an_interrupt(monkeypatch, capsys, tmp_path):
+    """SIGINT landing inside torch.tensor's shape parsing came out as "ValueError: could not determine the shape of
+    object type 'torch.storage.UntypedStorage'": exit 2 with that line, not 130 with the --resume hint (seen in CI)."""
+    import ltx_video.cli.long as long_cli
+    from ltx_video.cli import main
+
+    def run_long(args):
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:  # what torch's C code does with it
+            raise ValueError("could not determine the shape of object type 'torch.storage.UntypedStorage'") from None
+
+    monkeypatch.setattr(long_cli, "run_long", run_long)
+    original = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal
+    try:
+        assert main(["long", "a ball", "--num-frames", "60", "--output", str(tmp_path / "l.mp4")]) == 130
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, original)
+    assert "run the same command with --resume" in capsys.readouterr().err.strip().splitlines()[-1]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -356,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    signals: list[int] = []  # Ctrl-C seen during the run (see _note_sigint)
+    previous = _note_sigint(signals)
     try:
         if args.command == "plan":
             from ltx_video.cli.plan import run_plan
@@ -373,22 +376,49 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         if args.debug:
             raise
-        detail = {
-            "generate": f"; {args.output} was not written",
-            "long": f"; the finished chunks are in {args.output}.parts: run the same command with --resume to continue",
-        }.get(args.command, "")
-        print(f"{PROG}: interrupted{detail}", file=sys.stderr)
-        return 130
+        return _interrupted(args)
     except Exception as error:  # every error is one line; --debug shows the traceback
         if args.debug:
             raise
+        if signals:  # Ctrl-C inside C code that turned the KeyboardInterrupt into another error (torch.tensor's
+            return _interrupted(args)  # shape parsing: "could not determine the shape of object type ...")
         user_error = isinstance(error, (CLIError, ValueError, FileNotFoundError, NotADirectoryError))
         text = str(error) if user_error else f"{type(error).__name__}: {error}"
         hint = "" if isinstance(error, CLIError) else " (--debug shows the traceback)"
         print(f"{PROG}: error: {' '.join(text.split())}{hint}", file=sys.stderr)
         return 2 if user_error else 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     print(f"wrote {path}")
     return 0
+
+
+def _note_sigint(signals: list[int]):
+    """Record each SIGINT in ``signals`` and raise KeyboardInterrupt as Python's own handler does; returns the handler
+    to restore, or None where the handler is not Python's default (SIGINT ignored, or set by the caller) or this is
+    not the main thread."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return None
+
+    def on_sigint(signum, frame):
+        signals.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread
+        return None
+    return signal.default_int_handler
+
+
+def _interrupted(args) -> int:
+    detail = {
+        "generate": f"; {args.output} was not written",
+        "long": f"; the finished chunks are in {args.output}.parts: run the same command with --resume to continue",
+    }.get(args.command, "")
+    print(f"{PROG}: interrupted{detail}", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":
