@@ -27,7 +27,7 @@ from ltx_video.cli import (
     remove_folders,
     vae_compression,
 )
-from ltx_video.cli.model_source import PIPELINE_CLASSES, ModelSource, inspect_model  # noqa: F401 (also from here)
+from ltx_video.cli.model_source import ModelSource, inspect_model
 
 __all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "quiet_console", "run", "write_output"]
 

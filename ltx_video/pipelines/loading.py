@@ -323,7 +323,7 @@ class LoadingMixin:
             # in the transformer's config, so it is saved with the merged weights and a reloaded pipeline refuses a
             # second merge too (since 2026-12-07; an attribute before, lost by save_pretrained)
             self.transformer.register_to_config(**{MERGED_CAMERA_LORA_KEY: str(folder)})
-        from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+        from ltx_video.conditioning.camera_encoder import CameraMotionEncoder
 
         encoder = CameraMotionEncoder.from_pretrained(folder / "camera_encoder", torch_dtype=self.transformer.dtype)
         self.camera_encoder = encoder.to(self.transformer.device).eval()

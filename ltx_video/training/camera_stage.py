@@ -34,7 +34,8 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from ltx_video.conditioning.camera_controller import Camera, CameraController, CameraMotionEncoder
+from ltx_video.conditioning.camera_controller import Camera, CameraController
+from ltx_video.conditioning.camera_encoder import CameraMotionEncoder
 from ltx_video.conditioning.items import pack
 from ltx_video.conditioning.motions import prompt_with_camera, strip_camera_phrase
 from ltx_video.conditioning.noise_warp import NoiseWarp
