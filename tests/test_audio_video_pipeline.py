@@ -297,6 +297,29 @@ def test_a_given_clip_cut_to_the_video_and_two_rows_of_sound_for_two_videos_are_
     assert "`audio` has 2 rows and this call makes 2 videos" in caplog.text
 
 
+def test_sound_for_a_shorter_clip_and_a_clip_held_with_its_sound_are_said(av_pipe, caplog):
+    """Sound for a 9-frame clip in a 17-frame video also made up frames 9-16, and a whole clip held with audio= given
+    left nothing to generate: both ran without a word (2026-12-07). Extension without audio, a clip of the video's
+    length and a clip at strength < 1 with a sound stay silent."""
+    import logging
+
+    one_step = {**COMMON, "num_inference_steps": 1, "output_type": "latent", "generator": gen()}
+    with caplog.at_level(logging.WARNING):
+        av_pipe(**{**one_step, "num_frames": 17}, video=torch.rand(9, 3, 64, 64))
+    assert ("`video` holds 9 frames and `num_frames` is 17: frames 9-16 are generated with the sound (a video "
+            "extension); for sound for the clip alone, pass num_frames=9.") in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        av_pipe(**one_step, video=torch.rand(9, 3, 64, 64), audio=sine(), audio_sample_rate=16000)
+    assert "`video` holds all 9 frames at strength 1 and `audio` is given: nothing is left to generate" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        av_pipe(**{**one_step, "num_frames": 17}, video=torch.rand(9, 3, 64, 64), generate_audio=False)
+        av_pipe(**one_step, video=torch.rand(9, 3, 64, 64))
+        av_pipe(**one_step, video=torch.rand(9, 3, 64, 64), strength=0.5, audio=sine(), audio_sample_rate=16000)
+    assert "`video` holds" not in caplog.text
+
+
 @pytest.mark.parametrize("audio", [[sine(), sine(freq=880.0)], [sine().numpy(), sine(freq=880.0).numpy()],
                                    (sine(), sine(freq=880.0))])
 def test_a_list_of_waveforms_for_several_videos_is_refused(no_models, audio):

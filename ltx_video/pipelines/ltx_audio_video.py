@@ -236,6 +236,24 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             latents=latents, positions=positions.expand(batch_size, -1), held=waveform is not None
         )
 
+    @staticmethod
+    def note_held_video(plan, video, num_frames: int, *, given_audio: bool, generates_audio: bool) -> None:
+        """One line when ``video=`` does not make the call the user likely meant (since 2026-12-07; both were silent):
+        sound for a clip shorter than the video also invents the frames after it, and a whole clip held at strength
+        1 with ``audio=`` given leaves nothing to generate."""
+        if video is None or len(plan.conditions) != 1:
+            return
+        pixels, frame, strength = plan.conditions[0]
+        clip_frames = pixels.shape[2]
+        if generates_audio and not given_audio and frame == 0 and clip_frames < num_frames:
+            logger.warning("`video` holds %d frames and `num_frames` is %d: frames %d-%d are generated with the sound "
+                           "(a video extension); for sound for the clip alone, pass num_frames=%d.",
+                           clip_frames, num_frames, clip_frames, num_frames - 1, clip_frames)
+        elif given_audio and frame == 0 and clip_frames >= num_frames and float(strength) >= 1.0:
+            logger.warning("`video` holds all %d frames at strength 1 and `audio` is given: nothing is left to "
+                           "generate (the output is the clip through the video autoencoder, with the given sound).",
+                           num_frames)
+
     # ------------------------------------------------------------------ call
     @four_k_dispatch
     @torch.no_grad()
@@ -397,6 +415,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             audio_modality_scale=audio_modality_scale if waveform is None else 1.0,
             generates_audio=use_audio and waveform is None,
         )
+
+        self.note_held_video(plan, video, num_frames, given_audio=waveform is not None, generates_audio=use_audio)
 
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
