@@ -243,3 +243,17 @@ def test_each_video_of_a_prompts_image_draws_from_its_own_generator(pipes, image
         alone = run(ours, seed=i, prompt=kw["prompt"][i // 2], image=kw["image"][i // 2], output_type="latent",
                     timestep_schedule=schedule, guidance_scale=3.0)
         assert_fp32_equal(base[i : i + 1], alone)
+
+
+@pytest.mark.parametrize("schedule", ["linear_quadratic", "shifted"])
+def test_one_prompts_videos_reproducible_one_by_one_as_the_readme_says(pipes, images, schedule):
+    """One prompt's one image is shared by its videos (sampled from generator[0], as LTXConditionPipeline does); the
+    README's way to make each video its own call is to repeat prompt and image: video i then equals a call with g_i."""
+    _, ours = pipes
+    kw = dict(output_type="latent", timestep_schedule=schedule, guidance_scale=3.0)
+    shared = dict(prompt="a ball", image=images[0], num_videos_per_prompt=2, **kw)
+    base, changed = run(ours, seed=[0, 1], **shared), run(ours, seed=[5, 1], **shared)
+    assert (base[1] - changed[1]).abs().max() > 1e-2  # the shared sample follows generator[0]
+    repeated = run(ours, seed=[0, 1], prompt=["a ball"] * 2, image=[images[0]] * 2, **kw)
+    for i in range(2):
+        assert_fp32_equal(repeated[i : i + 1], run(ours, seed=i, prompt="a ball", image=images[0], **kw))

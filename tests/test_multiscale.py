@@ -225,3 +225,23 @@ def test_a_camera_moves_the_videos_pixels_per_frame_in_each_pass(pipe, monkeypat
     sizes = {(h, w): shift for h, w, shift in seen}
     assert sizes[32, 96][1] == 0 and sizes[64, 192][0] == 0  # pan_left in the first pass, pan_up in the second
     assert abs(sizes[64, 192][1]) * 96 / 64 == pytest.approx(abs(sizes[32, 96][0]) * 160 / 96, rel=1e-5)
+
+
+def test_smallest_side_is_computed_not_walked():
+    """smallest_side walked one VAE block at a time (7 s for a factor of 1e-7, minutes for 1e-9, before any refusal);
+    it is now computed, equal to the walk wherever the walk is quick, and the smallest side whose first pass fits."""
+    from ltx_video.pipelines.multiscale import smallest_side
+
+    def walked(factor, ratio, multiple):
+        padded = ratio
+        while int(padded * factor) < multiple:
+            padded += ratio
+        return padded - ratio + 1
+
+    factors = [1.0, 0.999, 2 / 3, 0.6666666666666666, 0.5, 0.3, 0.25, 0.1, 0.07, 1 / 3, 0.013]
+    for factor in factors:
+        for ratio, multiple in [(32, 32), (32, 1), (8, 32), (64, 32), (32, 64)]:
+            assert smallest_side(factor, ratio, multiple) == walked(factor, ratio, multiple), (factor, ratio, multiple)
+    side = smallest_side(1e-9, 32, 32)
+    padded = -(-side // 32) * 32
+    assert int(padded * 1e-9) >= 32 and int((padded - 32) * 1e-9) < 32

@@ -73,8 +73,10 @@ class ConditionMediaMixin:
         """(N, 3, F, H, W) pixels -> normalised latents (N or ``batch_size``, C, F', H', W'), sampled with
         ``generator``; one per prompt repeated for each video of the prompt. ``one_by_one`` encodes the media
         separately, drawing from ``generator[i]`` (or the one generator in turn), as ``LTXImageToVideoPipeline``.
-        With one medium per prompt, a generator list and several videos per prompt, video i's sample is drawn from
-        ``generator[i]`` (since 2026-12-07: from its prompt's generator, so a video changed with another's)."""
+        With one medium per prompt, several prompts, a generator list and several videos per prompt, video i's sample
+        is drawn from ``generator[i]`` (since 2026-12-07: from its prompt's generator, so a video changed with
+        another's). One medium for all the videos is sampled once, from the first generator, as diffusers'
+        ``LTXConditionPipeline`` does."""
         pixels = pixels.to(self._execution_device, dtype=self.vae.dtype)
         count = pixels.shape[0]
         per_video = isinstance(generator, list) and 1 < count < batch_size

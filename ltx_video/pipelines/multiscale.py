@@ -14,6 +14,7 @@ Conditioning media are loaded at the requested size and padded once; each pass r
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any
 
 import torch
@@ -63,10 +64,14 @@ def smallest_side(downscale_factor: float, spatial_ratio: int = 32, multiple: in
     """The smallest height or width a multi-scale call takes: padded to ``spatial_ratio`` (the VAE's), its first pass
     (:func:`first_pass_size`) must be at least ``multiple`` px."""
     _check_factor(downscale_factor)
-    padded = spatial_ratio
-    while int(padded * downscale_factor) < multiple:
-        padded += spatial_ratio
-    return padded - spatial_ratio + 1
+    # The count of VAE blocks from the exact quotient, then settled against int() of the float product as
+    # first_pass_size computes it (since 2026-12-07: walked one block at a time, minutes for a factor of 1e-9).
+    blocks = max(1, math.ceil(multiple / (downscale_factor * spatial_ratio)))
+    while blocks > 1 and int((blocks - 1) * spatial_ratio * downscale_factor) >= multiple:
+        blocks -= 1
+    while int(blocks * spatial_ratio * downscale_factor) < multiple:
+        blocks += 1
+    return (blocks - 1) * spatial_ratio + 1
 
 
 def check_upsampler_config(config, latent_channels: int | None, argument: str = "`latent_upsampler`",
