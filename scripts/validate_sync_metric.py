@@ -2,6 +2,7 @@
 
     python scripts/validate_sync_metric.py                 # the full grid: 108 clips x 9 offsets
     python scripts/validate_sync_metric.py --quick         # 18 clips x 5 offsets (what the tests run)
+    python scripts/validate_sync_metric.py --quick --crf 35  # each clip through H.264 at crf 35 first
 
 Every clip (sizes, hard or soft edges, plain / dark / textured backgrounds, speeds, with and without
 sensor noise, under gravity) gets clicks at its bounces, shifted by each offset from -200 to +200 ms.
@@ -22,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from footage import BACKGROUNDS, EDGES, SAMPLE_RATE, Scene, clicks, render  # noqa: E402
+from footage import BACKGROUNDS, EDGES, SAMPLE_RATE, Scene, clicks, h264, render  # noqa: E402
 
 from ltx_video.metrics import audio_onset_envelope, offset_from_events_ms, video_motion_events  # noqa: E402
 
@@ -45,9 +46,11 @@ def scenes(quick: bool) -> list[Scene]:
     ]
 
 
-def evaluate(scene: Scene, offsets) -> dict:
-    """Recovery errors over ``offsets`` (ms) and the bounces found, for one clip."""
+def evaluate(scene: Scene, offsets, crf: int | None = None) -> dict:
+    """Recovery errors over ``offsets`` (ms) and the bounces found, for one clip (through H.264 at ``crf``)."""
     video, _, bounces = render(scene)
+    if crf is not None:  # yuv420p: chroma at half resolution, as a user's mp4
+        video = h264(video, scene.fps, crf)
     times, strengths = video_motion_events(video, scene.fps)
     duration = scene.num_frames / scene.fps
     errors = []
@@ -62,10 +65,12 @@ def evaluate(scene: Scene, offsets) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="18 clips x 5 offsets instead of 108 x 9")
+    parser.add_argument("--crf", type=int, default=None, choices=range(52), metavar="0..51",
+                        help="encode every clip with H.264 (libx264, yuv420p) at this crf and decode it first")
     args = parser.parse_args(argv)
     offsets = range(-200, 201, 100) if args.quick else range(-200, 201, 50)
     start = time.perf_counter()
-    rows = [(scene, evaluate(scene, offsets)) for scene in scenes(args.quick)]
+    rows = [(scene, evaluate(scene, offsets, args.crf)) for scene in scenes(args.quick)]
     seconds = time.perf_counter() - start
     groups = {
         "size": lambda s: f"radius {s.radius:g} px",
@@ -82,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         for value in sorted({key(s) for s, _ in rows}):
             print(_row(value, [r for s, r in rows if key(s) == value]))
     print(_row("**all**", [r for _, r in rows]))
-    print(f"\n{len(rows)} clips x {len(offsets)} offsets in {seconds:.0f} s")
+    codec = "" if args.crf is None else f", through H.264 at crf {args.crf}"
+    print(f"\n{len(rows)} clips x {len(offsets)} offsets{codec} in {seconds:.0f} s")
     return 0
 
 
