@@ -112,6 +112,24 @@ def test_h264_keeps_a_flat_objects_bounces(seed, crf):
     assert offset_from_events_ms(times, strengths, envelope) == pytest.approx(80, abs=5)
 
 
+def test_validate_script_runs_a_clip_through_h264_when_asked(capsys):
+    """validate_sync_metric.py --crf N: each clip through H.264 at crf N before the metric (docs/metrics.md's codec
+    rows); a crf outside libx264's 0..51 is refused by the flag."""
+    validate = pytest.importorskip("validate_sync_metric")
+    scene = Scene(radius=6, background="plain", speed=2.5, gravity=0.1, colour=(0.9, 0.1, 0.1), seed=3)
+    video, _, bounces = render(scene)
+    times, strengths = video_motion_events(h264(video, scene.fps, 23), scene.fps)
+    envelope = audio_onset_envelope(clicks(bounces, 2.0, seed=scene.seed, offset_ms=80.0), SAMPLE_RATE)
+    expected = abs(offset_from_events_ms(times, strengths, envelope) - 80.0)
+    result = validate.evaluate(scene, [80.0], crf=23)
+    assert result["errors"][0] == expected and result["events"] == len(times)
+    assert validate.evaluate(scene, [80.0])["events"] != len(times) or not np.array_equal(
+        video_motion_events(video, scene.fps)[0], times)  # the codec did change what the metric saw
+    with pytest.raises(SystemExit):
+        validate.main(["--crf", "60"])
+    assert "--crf" in capsys.readouterr().err
+
+
 def test_no_bounce_gives_nan():
     scene = next(
         s
