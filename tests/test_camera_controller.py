@@ -401,3 +401,102 @@ def test_a_merged_camera_lora_stays_merged_after_saving(tmp_path):
     assert all(torch.equal(merged[name], value) for name, value in loaded.transformer.named_parameters())
     loaded.load_camera_lora(lora, fuse=False)  # as an adapter it may still be switched on and off
     assert loaded.get_list_adapters() == {"transformer": ["camera"]}
+
+
+def _camera_lora(folder, transformer):
+    """A camera LoRA folder as scripts/extract_lora.py writes it: a LoRA on the attention projections and a motion
+    encoder of the transformer's width."""
+    import copy
+
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    from ltx_video import LTXVideoPipeline
+
+    tuned = copy.deepcopy(transformer)
+    torch.manual_seed(1)
+    tuned.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                 init_lora_weights=False))
+    LTXVideoPipeline.save_lora_weights(folder, transformer_lora_layers=get_peft_model_state_dict(tuned))
+    config = transformer.config
+    CameraMotionEncoder(config.num_attention_heads * config.attention_head_dim).save_pretrained(folder / "camera_encoder")
+    return folder
+
+
+def _lora_pipe(components):
+    import copy
+
+    from ltx_video import LTXVideoPipeline
+
+    pipe = LTXVideoPipeline(**{**components, "transformer": copy.deepcopy(components["transformer"])})
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+LORA_CALL = dict(prompt="a red ball bounces", height=32, width=32, num_frames=9, num_inference_steps=2,
+                 max_sequence_length=16, output_type="pt")
+
+
+def test_a_camera_lora_kept_as_an_adapter_joins_the_active_adapters_at_their_weights(components, tmp_path, caplog):
+    """``fuse=False`` beside a style LoRA set to 0.5: both act, the style still at 0.5 (diffusers' load left
+    "camera" the only active adapter, the style silently off). A LoRA loaded after it is the only active one, as in
+    diffusers, and the pipeline warns that the motion encoder now steers the model without its LoRA."""
+    pytest.importorskip("peft")
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    pipe = _lora_pipe(components)
+    style_model = _lora_pipe(components).transformer
+    style_model.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["ff.net.0.proj", "ff.net.2"],
+                                       init_lora_weights=False))
+    style = {k: 3 * v for k, v in get_peft_model_state_dict(style_model).items()}
+    pipe.load_lora_weights(style, adapter_name="style")
+    pipe.set_adapters("style", 0.5)
+    pipe.load_camera_lora(_camera_lora(tmp_path / "lora", pipe.transformer), fuse=False)
+    assert pipe.get_active_adapters() == ["style", "camera"]
+    beside = pipe(**LORA_CALL, generator=torch.Generator("cpu").manual_seed(0)).frames
+    for names, weights in ((["style", "camera"], [0.5, 1.0]), (["camera"], [1.0]), (["style", "camera"], [1.0, 1.0])):
+        pipe.set_adapters(names, weights)
+        out = pipe(**LORA_CALL, generator=torch.Generator("cpu").manual_seed(0)).frames
+        assert torch.equal(out, beside) == (weights == [0.5, 1.0]), (names, weights)
+    # the other order: a LoRA loaded after the camera's switches it off, as diffusers' load does, and says so
+    other = _lora_pipe(components)
+    other.load_camera_lora(tmp_path / "lora", fuse=False)
+    with caplog.at_level("WARNING"):
+        other.load_lora_weights(style, adapter_name="style")
+    assert other.get_active_adapters() == ["style"]
+    assert "pipe.set_adapters(['style', 'camera']) runs them together" in caplog.text
+
+
+def test_a_camera_lora_folder_that_fails_leaves_the_pipeline_as_it_was(components, tmp_path):
+    """A motion encoder without weights, or of another width than the transformer's, is refused before the LoRA
+    is merged: the transformer, its config and ``camera_encoder`` stay as they were, and the fixed folder then
+    merges (the merge came first: the retry was refused as a second merge, and a wrong width failed only at the next
+    camera= call, inside the hook)."""
+    import shutil
+
+    pytest.importorskip("peft")
+    pipe = _lora_pipe(components)
+    before = {name: value.clone() for name, value in pipe.transformer.state_dict().items()}
+
+    def unchanged():
+        state = pipe.transformer.state_dict()
+        return (state.keys() == before.keys() and all(torch.equal(state[k], v) for k, v in before.items())
+                and "_merged_camera_lora" not in pipe.transformer.config and pipe.camera_encoder is None)
+
+    lora = _camera_lora(tmp_path / "lora", pipe.transformer)
+    for weights in (lora / "camera_encoder").glob("*.safetensors"):
+        weights.unlink()
+    with pytest.raises(OSError, match="camera_encoder"):
+        pipe.load_camera_lora(lora)
+    assert unchanged()
+    shutil.rmtree(lora / "camera_encoder")
+    CameraMotionEncoder(32).save_pretrained(lora / "camera_encoder")
+    with pytest.raises(ValueError, match=r"load_camera_lora: the motion encoder of .*lora/camera_encoder is 32 wide "
+                                         r"and this transformer 16"):
+        pipe.load_camera_lora(lora)
+    assert unchanged()
+    shutil.rmtree(lora / "camera_encoder")
+    CameraMotionEncoder(16).save_pretrained(lora / "camera_encoder")
+    pipe.load_camera_lora(lora)
+    assert pipe.transformer.config["_merged_camera_lora"] == str(lora) and pipe.camera_encoder.config.inner_dim == 16
+    assert not torch.equal(pipe.transformer.state_dict()["transformer_blocks.0.attn1.to_q.weight"],
+                           before["transformer_blocks.0.attn1.to_q.weight"])

@@ -210,3 +210,59 @@ def test_bare_dora_and_old_diffusers_keys_load_as_the_transformers(components):
         pipe = _fresh(LTXVideoPipeline, components)
         pipe.load_lora_weights(state, adapter_name="x")
         assert pipe.get_list_adapters() == {"transformer": ["x"]}
+
+
+def test_a_bare_lora_keeps_the_alpha_of_its_config_and_says_when_it_has_none(components, tmp_path, caplog):
+    """alpha 16 at rank 4 (scale 4). ``transformer.save_lora_adapter`` writes peft's keys unprefixed with the
+    adapter's config: it loads as the adapter itself, as diffusers' ``load_lora_adapter(..., prefix=None)`` loads it
+    (it failed in peft: the config was dropped with the prefix). A bare ``get_peft_model_state_dict`` holds no alpha:
+    it loads at scale 1, with a warning (without a word before)."""
+    transformer = copy.deepcopy(components["transformer"])
+    torch.manual_seed(1)
+    transformer.add_adapter(LoraConfig(r=4, lora_alpha=16, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                       init_lora_weights=False), adapter_name="a")
+    truth_pipe = _fresh(LTXVideoPipeline, components)
+    truth_pipe.transformer = transformer
+    truth = truth_pipe(**CALL, generator=gen(0)).frames
+    transformer.save_lora_adapter(tmp_path, adapter_name="a")
+    ref, ours = _fresh(LTXConditionPipeline, components), _fresh(LTXVideoPipeline, components)
+    ref.transformer.load_lora_adapter(tmp_path, prefix=None, weight_name="pytorch_lora_weights.safetensors",
+                                      adapter_name="x")
+    with caplog.at_level("WARNING"):
+        ours.load_lora_weights(tmp_path, adapter_name="x")
+    assert "no lora_alpha" not in caplog.text
+    got = ours(**CALL, generator=gen(0)).frames
+    assert (got - ref(**CALL, generator=gen(0)).frames).abs().max().item() <= TOL
+    assert (got - truth).abs().max().item() <= TOL
+    bare = _fresh(LTXVideoPipeline, components)
+    with caplog.at_level("WARNING"):
+        bare.load_lora_weights(get_peft_model_state_dict(transformer, adapter_name="a"), adapter_name="x")
+    assert caplog.text.count("no lora_alpha: it loads at alpha = rank (scale 1)") == 1
+    assert (bare(**CALL, generator=gen(0)).frames - truth).abs().max().item() > 1e-2  # what the warning is about
+
+
+def test_the_layers_delete_adapters_leaves_are_named_and_unload_lora_weights_removes_them(lora_file, components,
+                                                                                          tmp_path):
+    """After ``delete_adapters`` peft's layers stay, empty (the output is the base model's): FP8 and saving refused
+    them as "LoRA adapters" while ``get_list_adapters()`` was ``{}``; they now say what is left and how to remove it,
+    after which both work and the folder loads in diffusers."""
+    from ltx_video.quantization import FP8QuantizationPolicy, quantize_fp8
+
+    pipe = _fresh(LTXVideoPipeline, components)
+    base = pipe(**CALL, generator=gen(0)).frames
+    pipe.load_lora_weights(lora_file, adapter_name="x")
+    pipe.delete_adapters("x")
+    assert pipe.get_list_adapters() == {} and torch.equal(pipe(**CALL, generator=gen(0)).frames, base)
+    left = r"holds \d+ LoRA layers of peft with no adapter left \(delete_adapters keeps the layers\).*unload_lora"
+    for refused in (pipe.enable_fp8, lambda: pipe.save_pretrained(tmp_path / "saved"),
+                    lambda: quantize_fp8(pipe.transformer, FP8QuantizationPolicy())):
+        with pytest.raises(ValueError, match=left):
+            refused()
+    assert not (tmp_path / "saved").exists()
+    pipe.unload_lora_weights()
+    assert torch.equal(pipe(**CALL, generator=gen(0)).frames, base)
+    pipe.save_pretrained(tmp_path / "saved")
+    loaded = LTXConditionPipeline.from_pretrained(tmp_path / "saved")
+    loaded.set_progress_bar_config(disable=True)
+    assert (loaded(**CALL, generator=gen(0)).frames - base).abs().max().item() <= TOL
+    assert pipe.enable_fp8()

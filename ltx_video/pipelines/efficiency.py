@@ -10,6 +10,7 @@ Gradient checkpointing is for training: ``pipe.transformer.enable_gradient_check
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import torch
@@ -18,8 +19,10 @@ from ltx_video.attention import BlockSparsePattern, disable_efficient_attention,
 from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling, tiled_decode
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
 from ltx_video.quantization import FP8QuantizationPolicy, is_fp8_quantized, quantize_fp8
-from ltx_video.quantization.ltx_quantizer import has_lora_layers
+from ltx_video.quantization.ltx_quantizer import empty_lora_layers, has_lora_layers
 from ltx_video.utils.compile import prepare_cpu_inductor
+
+logger = logging.getLogger(__name__)
 
 
 def _prompt_list(prompts: str | Sequence[str], argument: str) -> list[str]:
@@ -152,6 +155,10 @@ class EfficiencyMixin:
             raise ValueError(f"enable_fp8: `policy` must be an FP8QuantizationPolicy, got {type(policy).__name__}.")
         if is_fp8_quantized(self.transformer):
             raise ValueError("enable_fp8: the transformer is already FP8-quantized; quantize the full-precision model.")
+        if empty_lora_layers(self.transformer):  # after delete_adapters: only peft's wrappers are left
+            raise ValueError(f"enable_fp8: the transformer holds {empty_lora_layers(self.transformer)} LoRA layers of "
+                             "peft with no adapter left (delete_adapters keeps the layers): remove them with "
+                             "pipe.unload_lora_weights(), which leaves the output as it is, then quantize.")
         if has_lora_layers(self.transformer):  # FP8 would take the adapters' own layers, which peft cannot run in FP8
             raise ValueError("enable_fp8: the transformer holds LoRA adapters (load_lora_weights); merge them first "
                              "with pipe.fuse_lora() and pipe.unload_lora_weights(), then quantize.")
@@ -170,23 +177,42 @@ class EfficiencyMixin:
 
     @classmethod
     def lora_state_dict(cls, pretrained_model_name_or_path_or_dict, **kwargs):
-        """diffusers' ``lora_state_dict``, reading a state dict of peft's keys without the ``transformer.`` prefix
-        (``get_peft_model_state_dict(pipe.transformer)``, as a dict or saved to a file) as the transformer's:
-        diffusers found no key in it and loaded nothing, with only a warning."""
-        loaded = super().lora_state_dict(pretrained_model_name_or_path_or_dict, **kwargs)
-        state, metadata = loaded if kwargs.get("return_lora_metadata") else (loaded, None)
+        """diffusers' ``lora_state_dict``, reading a state dict of peft's keys without the ``transformer.`` prefix as
+        the transformer's: diffusers found no key in it and loaded nothing, with only a warning.
+
+        Such keys come from ``pipe.transformer.save_lora_adapter(folder)`` (diffusers' own, with the adapter's
+        config in the file, ``lora_alpha`` included: it loads exactly) or from ``get_peft_model_state_dict`` (as a
+        dict or saved to a file). The latter hold no ``lora_alpha``: they load at alpha = rank (scale 1), with a
+        warning, and a LoRA trained with another alpha is off by alpha / rank. To keep it, save the LoRA with its
+        config: ``save_lora_weights(folder, transformer_lora_layers=state, transformer_lora_adapter_metadata=
+        config.to_dict())`` (diffusers' format) or ``save_lora_adapter``, and load the folder.
+        """
+        state, metadata = super().lora_state_dict(pretrained_model_name_or_path_or_dict,
+                                                  **{**kwargs, "return_lora_metadata": True})
         if state and all(isinstance(k, str) and (".lora_" in k or ".lora." in k) for k in state) and not any(
             k.startswith(_COMPONENT_PREFIXES) for k in state
         ):  # module keys only (peft's .lora_A/.lora_B/.lora_magnitude_vector, diffusers' old .lora.down/.lora.up):
             # anything else (``lora_foo``) goes on to diffusers' own "no LoRA keys" warning, as there
             state = {f"transformer.{k}": v for k, v in state.items()}
+            if metadata and not any(str(k).startswith("transformer.") for k in metadata):
+                # save_lora_adapter's config, unprefixed as its keys: diffusers keeps only the component's keys of it,
+                # and the empty config left failed in peft (KeyError 'model_type'; since 2026-12-07 it loads)
+                metadata = {f"transformer.{k}": v for k, v in metadata.items()}
+            if not metadata or "transformer.lora_alpha" not in metadata:
+                # (since 2026-12-07: loaded at alpha = rank without a word, off by alpha / rank for another alpha)
+                logger.warning("load_lora_weights: this LoRA has peft's keys without the `transformer.` prefix and "
+                               "no config, so no lora_alpha: it loads at alpha = rank (scale 1); save it with "
+                               "save_lora_weights(..., transformer_lora_adapter_metadata=config.to_dict()) to keep "
+                               "its alpha.")
         return (state, metadata) if kwargs.get("return_lora_metadata") else state
 
     def load_lora_weights(self, *args, **kwargs):
         """diffusers' ``load_lora_weights``, refused where peft would fail half-way and leave meta-tensor adapters
         behind that break every later call: on an FP8 transformer (load and fuse the LoRA on the full-precision
         model, ``fuse_lora()``, ``unload_lora_weights()``, then ``enable_fp8()``) and on key/value projections that
-        ``convert_attention_heads`` pooled (load and fuse the LoRA before converting)."""
+        ``convert_attention_heads`` pooled (load and fuse the LoRA before converting). A load that switches off the
+        camera LoRA kept as an adapter (``load_camera_lora(fuse=False)``) while :attr:`camera_encoder` is set says so
+        (since 2026-12-07)."""
         if is_fp8_quantized(self.transformer):
             raise ValueError("load_lora_weights: the transformer is FP8-quantized, and LoRA adapters cannot wrap its "
                              "FP8 layers: load the LoRA on the full-precision model, merge it (pipe.fuse_lora(), "
@@ -197,13 +223,23 @@ class EfficiencyMixin:
         if pooled:  # read the keys first (a file is read twice, only on a converted model)
             given = args[0] if args else kwargs.get("pretrained_model_name_or_path_or_dict")
             options = {k: v for k, v in kwargs.items() if k not in ("adapter_name", "hotswap", "low_cpu_mem_usage")}
-            keys = self.lora_state_dict(dict(given) if isinstance(given, dict) else given, **options)
+            # diffusers' reading: the keys alone, without this class's warning about a bare dict's alpha twice
+            keys = super().lora_state_dict(dict(given) if isinstance(given, dict) else given, **options)
             hit = sorted({k.removeprefix("transformer.").split(".lora")[0] for k in keys} & pooled)
             if hit:
                 raise ValueError(f"load_lora_weights: the LoRA adapts {hit[0]} (and {len(hit) - 1} more), a key/value "
                                  "projection that convert_attention_heads pooled; peft cannot wrap it. Load and merge "
                                  "the LoRA (pipe.fuse_lora(), pipe.unload_lora_weights()) before converting.")
-        return super().load_lora_weights(*args, **kwargs)
+        camera_on = (getattr(self, "camera_encoder", None) is not None and has_lora_layers(self.transformer)
+                     and "camera" in self.get_active_adapters())
+        super().load_lora_weights(*args, **kwargs)
+        if camera_on and "camera" not in self.get_active_adapters():
+            # diffusers makes a new adapter the only active one; the motion encoder was trained with the camera
+            # LoRA (load_camera_lora(fuse=False)) and would now steer the model without it
+            active = self.get_active_adapters()
+            logger.warning("load_lora_weights: %s is now the only active adapter (as in diffusers), so the camera "
+                           "LoRA (adapter 'camera') is off while pipe.camera_encoder still steers camera= calls: "
+                           "pipe.set_adapters(%r) runs them together.", active, [*active, "camera"])
 
     def record_transformer_inputs(self, prompts: str | Sequence[str], **kwargs) -> list[dict]:
         """The transformer's keyword arguments at every denoising step of generating ``prompts`` (copies)."""

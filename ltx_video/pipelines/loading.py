@@ -112,6 +112,16 @@ def _own_files_snapshot(repo_id: str, kwargs: dict) -> Path | None:
     return Path(folder)
 
 
+def _activate_beside(transformer, names: list[str]) -> None:
+    """Make ``names`` the active adapters of every peft layer of ``transformer``, each at the weight it has: the
+    scaling that ``set_adapters`` sets lives per layer and is left alone (``set_adapters`` would reset it)."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    for module in transformer.modules():
+        if isinstance(module, BaseTunerLayer):
+            module.set_adapter(names)
+
+
 class LoadingMixin:
     """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` and ``components`` of ``LTXVideoPipeline`` and
     its subclasses (mixed in before diffusers' ``DiffusionPipeline``)."""
@@ -237,21 +247,27 @@ class LoadingMixin:
         :attr:`generation_defaults`, so ``from_pretrained`` and ``ltx-video generate --model`` use them. A
         transformer that diffusers cannot save as one that loads back is refused before anything is written."""
         from ltx_video.attention.grouped_query import check_no_grouped_heads
-        from ltx_video.pipelines.efficiency import has_lora_layers
         from ltx_video.quantization import is_fp8_quantized
+        from ltx_video.quantization.ltx_quantizer import empty_lora_layers, has_lora_layers
 
         transformer = getattr(self, "transformer", None)
         if transformer is not None and is_fp8_quantized(transformer):
             transformer.save_pretrained()  # its refusal, naming save_fp8; nothing of the pipeline written yet
         if transformer is not None:
             check_no_grouped_heads(transformer)
+        if transformer is not None and empty_lora_layers(transformer):  # delete_adapters keeps peft's wrappers
+            raise ValueError(f"save_pretrained: the transformer holds {empty_lora_layers(transformer)} LoRA layers of "
+                             "peft with no adapter left (delete_adapters keeps the layers), which would be saved as "
+                             "wrapped layers that from_pretrained cannot load: remove them with "
+                             "pipe.unload_lora_weights(), which leaves the output as it is, then save.")
         if transformer is not None and has_lora_layers(transformer):
             raise ValueError(
                 "save_pretrained: the transformer holds LoRA adapters (load_lora_weights), which would be saved as "
                 "wrapped layers that from_pretrained cannot load: merge them first (pipe.fuse_lora(), then "
                 "pipe.unload_lora_weights()) to save the tuned model, or pipe.unload_lora_weights() to save the base "
                 "one; an adapter alone saves with pipe.save_lora_weights(folder, transformer_lora_layers="
-                "peft.get_peft_model_state_dict(pipe.transformer, adapter_name=NAME))."
+                "peft.get_peft_model_state_dict(pipe.transformer, adapter_name=NAME)), with transformer_lora_adapter_"
+                "metadata=pipe.transformer.peft_config[NAME].to_dict() added to keep a lora_alpha other than the rank."
             )
         # This package's own files first: diffusers' save_pretrained uploads the folder at its end (push_to_hub=True),
         # which then holds them too.
@@ -294,13 +310,22 @@ class LoadingMixin:
         ``pytorch_lora_weights.safetensors`` through diffusers' ``load_lora_weights`` (needs peft), its
         ``camera_encoder/`` as :attr:`camera_encoder` (so ``camera=`` takes the learned path, writing the camera
         phrase into the prompt as the encoder's config says), and the prompt grammar of its
-        ``generation_defaults.json`` when it has one. ``fuse=True`` merges the LoRA into the transformer's weights
-        (no cost per step; every later call, with a camera or not, runs the fine-tuned model); ``fuse=False`` keeps
-        it as the adapter ``"camera"`` (``disable_lora()`` / ``enable_lora()`` switch it). A merge is for good, and
-        recorded in the transformer's config (``_merged_camera_lora``, saved with it): a second merged camera LoRA is
-        refused, also after ``save_pretrained`` / ``from_pretrained`` (it would add to the first; load the base model
-        again to switch), and so
-        is a merge while other adapters are loaded (unloading the camera's layers would take theirs too)."""
+        ``generation_defaults.json`` when it has one. The encoder (its weights, and its width against the
+        transformer's) and the grammar are read before the LoRA is loaded: a folder that fails leaves the pipeline
+        as it was (since 2026-12-07; a merge came first, and a retry was refused as a second merge).
+
+        ``fuse=True`` merges the LoRA into the transformer's weights (no cost per step; every later call, with a
+        camera or not, runs the fine-tuned model). A merge is for good, and recorded in the transformer's config
+        (``_merged_camera_lora``, saved with it): a second merged camera LoRA is refused, also after
+        ``save_pretrained`` / ``from_pretrained`` (it would add to the first; load the base model again to switch),
+        and so is a merge while other adapters are loaded (unloading the camera's layers would take theirs too).
+
+        ``fuse=False`` keeps it as the adapter ``"camera"``, active beside the adapters active before, at the weights
+        ``set_adapters`` gave them (since 2026-12-07; diffusers' load left ``"camera"`` the only active one).
+        ``disable_lora()`` / ``enable_lora()`` and ``set_adapters`` switch it; a LoRA loaded after it becomes the
+        only active adapter, as in diffusers (with a warning): ``set_adapters([name, "camera"])`` runs both."""
+        from ltx_video.conditioning.camera_encoder import CameraMotionEncoder
+
         folder = Path(folder)
         weights = folder / "pytorch_lora_weights.safetensors"
         if not weights.is_file() or not (folder / "camera_encoder" / "config.json").is_file():
@@ -316,6 +341,17 @@ class LoadingMixin:
         if others:
             raise ValueError(f"load_camera_lora: fuse=True unloads every adapter's layers after the merge, and "
                              f"{sorted(set(others))} are loaded: pass fuse=False, or load them after the camera LoRA.")
+        encoder = CameraMotionEncoder.from_pretrained(folder / "camera_encoder", torch_dtype=self.transformer.dtype)
+        # the encoder's embeddings are added to proj_in's output: another width failed only at the next camera= call
+        width = self.transformer.proj_in.out_features
+        if encoder.config.inner_dim != width:
+            raise ValueError(f"load_camera_lora: the motion encoder of {folder / 'camera_encoder'} is "
+                             f"{encoder.config.inner_dim} wide and this transformer {width}: it belongs to another "
+                             "model.")
+        grammar = None
+        if (folder / GENERATION_DEFAULTS_FILE).is_file() and self.generation_defaults is not None:
+            grammar = GenerationDefaults.load(folder).prompt_grammar
+        active = [] if fuse or not self.get_list_adapters() else self.get_active_adapters()
         self.load_lora_weights(weights, adapter_name="camera")
         if fuse:
             self.fuse_lora(adapter_names=["camera"])
@@ -323,14 +359,12 @@ class LoadingMixin:
             # in the transformer's config, so it is saved with the merged weights and a reloaded pipeline refuses a
             # second merge too (since 2026-12-07; an attribute before, lost by save_pretrained)
             self.transformer.register_to_config(**{MERGED_CAMERA_LORA_KEY: str(folder)})
-        from ltx_video.conditioning.camera_encoder import CameraMotionEncoder
-
-        encoder = CameraMotionEncoder.from_pretrained(folder / "camera_encoder", torch_dtype=self.transformer.dtype)
+        elif active:
+            _activate_beside(self.transformer, [*active, "camera"])
         self.camera_encoder = encoder.to(self.transformer.device).eval()
-        if (folder / GENERATION_DEFAULTS_FILE).is_file() and self.generation_defaults is not None:
+        if grammar is not None:
             from dataclasses import replace
 
-            grammar = GenerationDefaults.load(folder).prompt_grammar
             self.generation_defaults = replace(self.generation_defaults, prompt_grammar=grammar)
 
     @classmethod

@@ -205,6 +205,15 @@ def has_lora_layers(model: nn.Module) -> bool:
     return any(hasattr(module, "base_layer") and hasattr(module, "lora_A") for module in model.modules())
 
 
+def empty_lora_layers(model: nn.Module) -> int:
+    """How many peft LoRA layers wrap ``model``'s layers when none of them holds an adapter any more (0 otherwise):
+    ``delete_adapters`` removes the adapters and keeps the wrappers, which ``unload_lora()`` then takes out."""
+    layers = [m for m in model.modules() if hasattr(m, "base_layer") and hasattr(m, "lora_A")]
+    if any(len(getattr(m, name, ())) for m in layers for name in getattr(m, "adapter_layer_names", ("lora_A",))):
+        return 0
+    return len(layers)
+
+
 def set_fp8_matmul(model: nn.Module, mode: str) -> int:
     """How ``model``'s ``FP8Linear`` layers multiply; returns how many layers were set.
 
@@ -355,6 +364,11 @@ def quantize_fp8(
     if any(p.device.type == "mps" for p in model.parameters()):  # float8 (and GPTQ's float64) do not exist there
         raise ValueError(f"{type(model).__name__} is on MPS, which has no float8: quantize it on the CPU or CUDA.")
     if has_lora_layers(model):  # FP8 would take the adapters' own lora_A / lora_B layers, which peft cannot run
+        if empty_lora_layers(model):  # after delete_adapters: nothing to merge, only the wrappers to take out
+            raise ValueError(f"{type(model).__name__} holds {empty_lora_layers(model)} LoRA layers of peft with no "
+                             "adapter left (delete_adapters keeps the layers): remove them with model.unload_lora() "
+                             "(on a pipeline pipe.unload_lora_weights()), which leaves the output as it is, then "
+                             "quantize.")
         raise ValueError(f"{type(model).__name__} holds unmerged LoRA adapters: merge them first "
                          "(model.fuse_lora() then model.unload_lora(); on a pipeline pipe.fuse_lora() then "
                          "pipe.unload_lora_weights()), then quantize.")
