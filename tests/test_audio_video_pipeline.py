@@ -180,6 +180,26 @@ def test_modality_guidance_without_audio_is_ignored_with_a_warning(av_pipe, capl
         "modality guidance has no audio stream to act on (no audio generated or given): ignored."]
 
 
+def test_audio_guidance_scale_without_cfg_is_ignored_with_a_warning(av_pipe, caplog):
+    """No step has an unconditional pass (guidance_scale <= 1): the audio has no CFG term, whatever its scale."""
+    kw = dict(COMMON, output_type="latent", guidance_scale=1.0)
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        plain = av_pipe(**kw, generator=gen())
+        unity = av_pipe(**kw, audio_guidance_scale=1.0, generator=gen())
+    assert caplog.records == []
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        ignored = av_pipe(**kw, audio_guidance_scale=7.0, generator=gen())
+    assert torch.equal(plain.audio_latents, ignored.audio_latents) and torch.equal(plain.audio_latents, unity.audio_latents)
+    assert [r.getMessage() for r in caplog.records] == [
+        "`audio_guidance_scale`=7 is ignored: no step has an unconditional pass (`guidance_scale` <= 1), "
+        "so the audio has no CFG."]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ltx_video"):  # one CFG step of two is enough for it to act
+        av_pipe(**kw | dict(guidance_scale=[3.0, 1.0], guidance_timesteps=[1000, 500]), audio_guidance_scale=7.0,
+                generator=gen())
+    assert caplog.records == []
+
+
 @pytest.fixture
 def no_models(av_pipe, monkeypatch):
     def boom(*args, **kwargs):

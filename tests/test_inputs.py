@@ -192,3 +192,16 @@ def test_one_conditioning_item_is_taken_as_a_list_of_one(pipe, images):
     item = ConditioningItem(torch.zeros(3, 64, 64), 0, 1.0)
     assert torch.equal(pipe(**kw, conditioning_items=item, generator=gen()).frames,
                        pipe(**kw, conditioning_items=[item], generator=gen()).frames)
+
+
+@pytest.mark.parametrize("extra", [{}, dict(max_sequence_length=8), dict(prompt_attention_mask=None)])
+def test_prompt_with_prompt_embeds_is_refused_first(no_models, extra):
+    """diffusers' message, before the text checks that read either one (one said to pass max_sequence_length)."""
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    av = tiny_audio_video_pipeline(seed=0)
+    call = dict(prompt="a ball", prompt_embeds=torch.zeros(1, 8, 16), prompt_attention_mask=torch.ones(1, 8),
+                height=64, width=64, num_frames=9, num_inference_steps=2) | extra
+    for pipe in (no_models, av):
+        with pytest.raises(ValueError, match=r"^Cannot forward both `prompt` and `prompt_embeds`: pass exactly one"):
+            pipe(**call)

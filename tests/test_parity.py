@@ -3,11 +3,11 @@
 import pytest
 import torch
 from conftest import gen
-from diffusers import FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline, LTXPipeline
+from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXImageToVideoPipeline, LTXPipeline
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
 from ltx_video import ConditioningItem, LTXVideoPipeline
-from ltx_video.testing import tiny_latent_upsampler
+from ltx_video.testing import tiny_components, tiny_latent_upsampler
 
 TOL = 1e-5
 COMMON = dict(height=64, width=96, num_frames=17, num_inference_steps=3, max_sequence_length=16,
@@ -98,6 +98,33 @@ def test_shifted_schedule_matches_ltx_pipeline(components):
     got = run(ours, timestep_schedule="shifted", **kw)
     assert (expected - got).abs().max().item() <= TOL
     assert (run(ours, **kw) - expected).abs().max().item() > 1e-2  # the default schedule is a different one
+
+
+@pytest.fixture(scope="module")
+def bf16_components():
+    return {k: v.to(torch.bfloat16) if isinstance(v, torch.nn.Module) else v for k, v in tiny_components(seed=0).items()}
+
+
+@pytest.mark.parametrize("guidance_scale", [1.0, 3.0])
+def test_bf16_matches_ltx_condition_pipeline(bf16_components, images, guidance_scale):
+    """bf16 CPU matmuls round by memory layout: without CFG the tokens must reach the transformer laid out as
+    diffusers packs them (they were a contiguous copy, 0.006 off in the latents at guidance_scale 1)."""
+    ref, ours = LTXConditionPipeline(**bf16_components), LTXVideoPipeline(**bf16_components)
+    for p in (ref, ours):
+        p.set_progress_bar_config(disable=True)
+    for extra in ({}, {"image": images[0]}):
+        kw = dict(prompt="a red ball bounces", guidance_scale=guidance_scale, width=64, **extra)
+        for output_type in ("latent", "pt"):
+            expected, got = run(ref, output_type=output_type, **kw), run(ours, output_type=output_type, **kw)
+            assert (expected.float() - got.float()).abs().max().item() <= TOL
+
+
+def test_bf16_no_cfg_shifted_schedule_matches_ltx_pipeline(bf16_components):
+    ref, ours = shifted_pair(LTXPipeline, bf16_components)
+    kw = dict(prompt="a red ball bounces", guidance_scale=1.0, output_type="pt")
+    expected, got = run(ref, **kw), run(ours, timestep_schedule="shifted", **kw)
+    assert (expected.float() - got.float()).abs().max().item() <= TOL
+    assert (run(ours, seed=1, timestep_schedule="shifted", **kw) - got).abs().max().item() > 1e-2
 
 
 def test_swap_components_from_diffusers_pipeline(pipes):

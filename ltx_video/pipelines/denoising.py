@@ -421,6 +421,21 @@ def _velocity_for_x0(latents, velocity, sigma, change) -> torch.Tensor:
     return (velocity.float() + torch.where(s > 0, delta / s.clamp_min(1e-12), torch.zeros_like(delta))).to(velocity.dtype)
 
 
+def _stacked(tensor: torch.Tensor, passes: int) -> torch.Tensor:
+    """``passes`` copies of ``tensor`` along the batch; the tensor itself, in its own memory layout, for one pass."""
+    return tensor if passes == 1 else torch.cat([tensor] * passes)
+
+
+def _grid_layout(tokens: torch.Tensor) -> torch.Tensor:
+    """(B, N, C) tokens in the memory layout that packing a (B, C, F, H, W) grid gives: strides (N C, 1, N).
+
+    diffusers feeds its packed latents in this layout whenever nothing is concatenated to them (no CFG, no
+    appended conditioning tokens), and bf16 CPU matmuls round by memory layout (since 2026-12-07: bit-equal to
+    diffusers in bf16 with ``guidance_scale <= 1`` too; fp32 and element-wise maths do not depend on it).
+    """
+    return tokens.transpose(1, 2).contiguous().transpose(1, 2)
+
+
 def denoise(
     model: ModelFn,
     state: LatentState,
@@ -454,6 +469,9 @@ def denoise(
     as caches such as Pyramid Attention Broadcast read it during the call).
     """
     audio_latents = audio.latents if audio is not None else None
+    if state.num_prefix_tokens == 0:  # with appended tokens diffusers concatenates: contiguous, as ours
+        state = replace(state, latents=_grid_layout(state.latents), clean_latents=(
+            None if state.clean_latents is None else _grid_layout(state.clean_latents)))
     latents = state.latents
     mask = state.conditioning_mask
     batch = latents.shape[0]
@@ -461,7 +479,7 @@ def denoise(
 
     def constant(name: str, tensor: torch.Tensor, passes: int) -> torch.Tensor:
         if (name, passes) not in tiled:
-            tiled[name, passes] = torch.cat([tensor] * passes)
+            tiled[name, passes] = _stacked(tensor, passes)
         return tiled[name, passes]
 
     for i, t in enumerate(timesteps):
@@ -478,8 +496,8 @@ def denoise(
         passes = step_guidance.num_passes
         timestep = token_timesteps(t, batch, mask)
         inputs = (
-            torch.cat([latents] * passes),
-            torch.cat([timestep] * passes),
+            _stacked(latents, passes),
+            _stacked(timestep, passes),
             constant("video", state.positions, passes),
             step_guidance,
         )
@@ -492,8 +510,8 @@ def denoise(
                 audio_timestep = token_timesteps(t, batch, audio.conditioning_mask)
             velocity, audio_velocity = model(
                 *inputs,
-                torch.cat([audio_latents] * passes),
-                torch.cat([audio_timestep] * passes),
+                _stacked(audio_latents, passes),
+                _stacked(audio_timestep, passes),
                 constant("audio", audio.positions, passes),
             )
         velocity = apply_guidance(velocity, step_guidance)

@@ -205,8 +205,7 @@ def check_inputs(
         raise ValueError(f"`output_type` must be one of {OUTPUT_TYPES}, got {output_type!r}.")
     if timestep_schedule not in TIMESTEP_SCHEDULES:
         raise ValueError(f"`timestep_schedule` must be one of {TIMESTEP_SCHEDULES}, got {timestep_schedule!r}.")
-    if (prompt is None) == (prompt_embeds is None):
-        raise ValueError("Provide exactly one of `prompt` and `prompt_embeds`.")
+    _check_one_text(prompt, prompt_embeds)
     if prompt is not None and not isinstance(prompt, (str, list)):
         hint = ""
         if _is_media(prompt):  # diffusers' LTXImageToVideoPipeline takes the image first: pipe(image, prompt)
@@ -233,6 +232,15 @@ def check_inputs(
     bad = [k for k in callback_on_step_end_tensor_inputs if k not in allowed_callback_inputs]
     if bad:
         raise ValueError(f"`callback_on_step_end_tensor_inputs` must be in {list(allowed_callback_inputs)}, got {bad}.")
+
+
+def _check_one_text(prompt, prompt_embeds) -> None:
+    """Exactly one of ``prompt`` and ``prompt_embeds`` (diffusers' "Cannot forward both")."""
+    if prompt is not None and prompt_embeds is not None:
+        raise ValueError("Cannot forward both `prompt` and `prompt_embeds`: pass exactly one of them.")
+    if prompt is None and prompt_embeds is None:
+        raise ValueError("Provide exactly one of `prompt` and `prompt_embeds`.")
+
 
 def _check_text(name: str, value) -> None:
     """A (B, L, D) embedding tensor, or a (B, L) mask."""
@@ -264,6 +272,9 @@ def check_call_arguments(
     pipeline takes (it steps as ``FlowMatchEulerDiscreteScheduler`` does; others were ignored)."""
     from diffusers import FlowMatchEulerDiscreteScheduler
 
+    # first: the checks below read the text from whichever is given (since 2026-12-07: prompt= with prompt_embeds=
+    # said "pass max_sequence_length=...", and following that led here)
+    _check_one_text(prompt, prompt_embeds)
     if isinstance(prompt, list) and (not prompt or not all(isinstance(p, str) for p in prompt)):
         kinds = sorted({type(p).__name__ for p in prompt if not isinstance(p, str)})
         hint = " (conditions go in `conditions=`)" if "LTXVideoCondition" in kinds else ""

@@ -326,7 +326,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             waveform itself (at 16 kHz, trimmed or padded as above), whatever ``generate_audio`` says.
         generate_audio: None -> ``audio_generation_enabled`` (True when ``audio_vae`` is present).
         audio_guidance_scale: CFG weight of the audio stream, None -> ``guidance_scale`` (per step); it applies on
-            steps with an unconditional pass (``guidance_scale > 1``). STG (``stg_scale``) guides the video only.
+            steps with an unconditional pass (``guidance_scale > 1``), and a value other than 1 with none is ignored
+            with a one-line warning. STG (``stg_scale``) guides the video only.
         modality_scale / audio_modality_scale: LTX-2's modality guidance (its ``MultiModalGuiderParams``): 1 is
             off; otherwise one more pass per step runs without the audio<->video exchange, and each stream's
             prediction moves ``(scale - 1)`` times its difference from that pass: ``modality_scale`` pushes the
@@ -417,6 +418,11 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         )
 
         self.note_held_video(plan, video, num_frames, given_audio=waveform is not None, generates_audio=use_audio)
+        if (audio_guidance_scale is not None and audio_guidance_scale != 1 and use_audio and waveform is None
+                and not any(g.do_cfg for g in plan.guidance)):
+            # (since 2026-12-07: said; it was ignored silently) CFG on the audio needs the unconditional pass
+            logger.warning(f"`audio_guidance_scale`={float(audio_guidance_scale):g} is ignored: no step has an "
+                           "unconditional pass (`guidance_scale` <= 1), so the audio has no CFG.")
 
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
