@@ -301,7 +301,131 @@ def test_a_multiscale_config_is_planned_at_the_sizes_and_guidance_generate_runs(
     assert str(estimate_memory(LTX_VIDEO_13B, 896, 1600, 121, dtype=torch.bfloat16, guidance_passes=1)) in \
         capsys.readouterr().out
     assert main(["plan", "--model", "2b"]) == 0  # no config: CFG's 2, said
-    assert "2 guidance passes per step (CFG)" in capsys.readouterr().out
+    assert "2 guidance passes per step (LTX-Video 0.9.8's defaults: guidance_scale 3, stg_scale 0)" in capsys.readouterr().out
     assert main(["plan", "--model", "ltxv-2b-0.9.8-distilled", "--height", "32"]) == 2  # an empty first pass
     assert capsys.readouterr().err.strip() == ("ltx-video: error: --height 32: this multi-scale config "
                                                "(downscale_factor 0.6666666) needs --height and --width of at least 33 px")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_conditioned_step_within_5_percent_of_measured(dtype):
+    """A conditioned call's per-token timestep (B, N) and appended keyframe tokens: planned 20-42 % low before."""
+    torch.manual_seed(0)
+    config = small_config(8, 16, 2)
+    model = LTXVideoTransformer3DModel(**config).to(dtype).eval()
+    # 4 video latent frames + 1 appended keyframe frame: the transformer sees 5 frames of 8 x 8 tokens
+    inputs = transformer_inputs(model, (5, 8, 8), text_tokens=64, batch=2)
+    inputs = {k: v.to(dtype) if torch.is_tensor(v) and v.is_floating_point() and k != "timestep" else v
+              for k, v in inputs.items()}
+    inputs["timestep"] = torch.full((2, 5 * 8 * 8), 500.0)
+    existing = [*model.parameters(), *(v for v in inputs.values() if torch.is_tensor(v))]
+    with LiveTensorBytes(existing) as tracker, torch.no_grad():
+        model(**inputs)
+    measured = tracker.peak + sum(p.numel() * p.element_size() for p in model.parameters())
+    plain = estimate_memory(config, 256, 256, 25, dtype=dtype, max_sequence_length=64)
+    plan = estimate_memory(config, 256, 256, 25, dtype=dtype, max_sequence_length=64, conditions=[(16, 1)])
+    assert abs((plan.activations - 3 * 256 * 256 * (dtype.itemsize)) + plan.weights - measured) / measured < 0.05
+    assert plain.transformer_step < 0.8 * measured  # what the plan said without the conditioning
+    # the same tokens as an anchor (no media) and an in-place condition at frame 0 (per-token, nothing appended)
+    anchor = estimate_memory(config, 256, 256, 25, dtype=dtype, max_sequence_length=64, appended_latent_frames=1)
+    assert anchor.activations == plan.activations - 3 * 256 * 256 * dtype.itemsize
+    in_place = estimate_memory(config, 256, 256, 25, dtype=dtype, max_sequence_length=64, conditions=[(0, 1)])
+    forced = estimate_memory(config, 256, 256, 25, dtype=dtype, max_sequence_length=64, per_token_timestep=True)
+    assert plain.activations < forced.activations == in_place.activations - 3 * 256 * 256 * dtype.itemsize
+    # a clip after frame 0 appends its first two latent frames; its pixels stay alive
+    clip = estimate_memory(config, 256, 256, 25, dtype=dtype, max_sequence_length=64, conditions=[(8, 17)])
+    two = estimate_memory(config, 256, 256, 25, dtype=dtype, max_sequence_length=64, appended_latent_frames=2)
+    assert clip.activations == two.activations + 3 * 17 * 256 * 256 * dtype.itemsize
+
+
+def test_one_tile_costs_no_more_than_the_untiled_decode():
+    """tiled_decode with one tile covering the video was planned above the untiled decode (the blend and buffer)."""
+    untiled = estimate_memory({}, 128, 128, 17, dtype=torch.float32)
+    assert estimate_memory({}, 128, 128, 17, dtype=torch.float32, vae_tiling=TilingConfig()).vae_decode == \
+        untiled.vae_decode
+    large = estimate_memory({}, 1024, 1024, 17, dtype=torch.float32, vae_tiling=TilingConfig())
+    assert large.vae_decode < estimate_memory({}, 1024, 1024, 17, dtype=torch.float32).vae_decode
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(transformer_config=None), "`transformer_config` must be a dict"),
+    (dict(transformer_config={"num_attention_heads": 0}), "`transformer_config['num_attention_heads']` must be"),
+    (dict(transformer_config={}, conditions=[(-1, 1)]), "`conditions' media_frame_number` must be"),
+    (dict(transformer_config={}, conditions=[16]), "`conditions` must hold"),
+    (dict(transformer_config={}, appended_latent_frames=-1), "`appended_latent_frames` must be"),
+])
+def test_bad_planner_arguments_are_one_line_naming_them(kwargs, message):
+    with pytest.raises(ValueError) as error:
+        estimate_memory(height=64, width=64, num_frames=9, **kwargs)
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+def test_plan_takes_the_conditioning_generate_and_long_run(capsys):
+    from ltx_video.cli import main
+
+    size = ["--height", "512", "--width", "768", "--num-frames", "121"]
+    for flags, expected in [
+        (["--image"], dict(conditions=[(0, 1)])),
+        (["--keyframes", "2"], dict(conditions=[(1, 1), (1, 1)])),
+        (["--keyframes", "2", "--keyframe-placement", "in-place"], dict(conditions=[(0, 1), (0, 1)])),
+        (["--clip", "17:16"], dict(conditions=[(16, 17)])),
+        (["--long"], dict(appended_latent_frames=1, per_token_timestep=True)),
+        (["--long", "--no-anchor"], dict(per_token_timestep=True)),
+    ]:
+        assert main(["plan", "--model", "2b", *size, *flags]) == 0, flags
+        out = capsys.readouterr().out
+        step = estimate_memory(LTX_VIDEO_2B, 512, 768, 121, dtype=torch.float32, **expected)
+        assert f"{'activations (one step)':<24}{step.activations / 2**30:9.2f} GiB" in out, (flags, out)
+        assert "per-token timesteps" in out
+    assert main(["plan", "--model", "2b", *size, "--long", "--image"]) == 2
+    assert "--long plans 'ltx-video long'" in capsys.readouterr().err
+
+
+def test_plan_reads_a_folders_generation_defaults(capsys, tmp_path):
+    """plan --model FOLDER planned 1216 x 704 x 121 with 2 passes where generate runs the folder's size and STG."""
+    from ltx_video.cli import main
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    LTXVideoTransformer3DModel(**small_config()).save_config(tmp_path / "transformer")
+    (tmp_path / "model_index.json").write_text(json.dumps({"_class_name": "LTXVideoPipeline"}))
+    GenerationDefaults(height=64, width=96, num_frames=17, frame_rate=24.0, num_inference_steps=4, guidance_scale=3.0,
+                       stg_scale=1.5, skip_block_list=(1,)).save(tmp_path)
+    assert main(["plan", "--model", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{tmp_path}: 96 x 64 x 17; size and frames from {tmp_path}/generation_defaults.json")
+    assert "3 guidance passes per step" in out
+    assert str(estimate_memory(small_config(), 64, 96, 17, dtype=torch.float32, guidance_passes=3)) in out
+    assert main(["plan", "--model", str(tmp_path), "--height", "128", "--guidance-passes", "1"]) == 0  # flags win
+    assert str(estimate_memory(small_config(), 128, 96, 17, dtype=torch.float32, guidance_passes=1)) in \
+        capsys.readouterr().out
+
+
+def test_plan_takes_a_single_file_config_and_refuses_4k(capsys, tmp_path):
+    from ltx_video.cli import main
+
+    assert main(["plan"]) == 0  # bare: 2b, said
+    assert capsys.readouterr().out.startswith("2b (the default --model, LTX-Video 2B; bare 'generate' runs the built-in")
+    assert main(["plan", "--4k"]) == 2
+    assert capsys.readouterr().err.startswith("ltx-video: error: --4k: the plan does not model the 4K path")
+    from safetensors.torch import save_file
+
+    config = small_config(2, 8, 1)  # heads from the metadata, the rest from the header's shapes
+    model = LTXVideoTransformer3DModel(**config)
+    names = {"proj_in": "patchify_proj", "time_embed": "adaln_single"}
+    state = {"model.diffusion_model." + ".".join([names.get(k.split(".")[0], k.split(".")[0]), *k.split(".")[1:]]):
+             v.contiguous() for k, v in model.state_dict().items()}
+    meta = {"config": json.dumps({"transformer": {"attention_head_dim": 8}})}
+    save_file(state, tmp_path / "m.safetensors", metadata=meta)
+    assert main(["plan", "--model", str(tmp_path / "m.safetensors"), "--height", "64", "--width", "64",
+                 "--num-frames", "9"]) == 0
+    assert str(estimate_memory(config, 64, 64, 9, dtype=torch.float32)) in capsys.readouterr().out
+
+
+def test_plan_piped_into_head_exits_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    script = (f"{sys.executable} -c 'import sys; from ltx_video.cli import main; sys.exit(main(sys.argv[1:]))' "
+              "plan --model 2b | head -1 >/dev/null; echo ${PIPESTATUS[0]}")
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.stderr == "" and result.stdout.strip() in ("0", "141")

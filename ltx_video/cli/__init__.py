@@ -222,6 +222,17 @@ def _camera(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _clip(text: str) -> tuple[int, int]:
+    """FRAMES:FRAME -> (pixel frames, frame): a clip for 'plan --clip'."""
+    try:
+        frames, frame = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FRAMES:FRAME (e.g. 17:16), got {text!r}") from None
+    if frames < 1 or frame < 0:
+        raise argparse.ArgumentTypeError(f"expected FRAMES >= 1 and FRAME >= 0, got {text}")
+    return frames, frame
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         """One line, no usage dump, exit status 2."""
@@ -328,11 +339,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="Predict the peak memory of one transformer step and of the VAE decode (ltx_video.utils.memory). "
         "No weights are loaded.",
     )
-    plan.add_argument("--model", default="2b", help="2b, 13b, an LTX-Video YAML config (a file or a shipped name) or a diffusers "
-                      "folder (default: 2b)")
-    plan.add_argument("--height", type=_positive_int, default=704, metavar="PX", help="default: 704")
-    plan.add_argument("--width", type=_positive_int, default=1216, metavar="PX", help="default: 1216")
-    plan.add_argument("--num-frames", type=_positive_int, default=121, metavar="N", help="default: 121")
+    plan.add_argument("--model", help="2b, 13b, an LTX-Video YAML config (a file or a shipped name), a diffusers "
+                      "folder or a single .safetensors checkpoint (default: 2b, not the built-in model that 'generate' "
+                      "runs without --model)")
+    plan.add_argument("--config", help="an LTX-Video YAML config, as 'generate --config': its passes and guidance, "
+                      "with --model's transformer (without --model, the one its checkpoint names)")
+    plan.add_argument("--base-model", help="with a single-file --model without a transformer config in its metadata: "
+                      "a diffusers folder whose transformer/config.json it has")
+    plan.add_argument("--height", type=_positive_int, metavar="PX", help="default: the model's (a folder's "
+                      "generation_defaults.json, else 704)")
+    plan.add_argument("--width", type=_positive_int, metavar="PX", help="default: the model's (else 1216)")
+    plan.add_argument("--num-frames", type=_positive_int, metavar="N", help="default: the model's (else 121)")
+    plan.add_argument("--image", action="store_true", help="an image at frame 0 ('generate --condition IMG:0'): "
+                      "per-token timesteps")
+    plan.add_argument("--keyframes", type=_positive_int, metavar="N", help="N image keyframes after frame 0 "
+                      "('generate --keyframe'/--condition): each appends a latent frame of tokens")
+    plan.add_argument("--clip", type=_clip, action="append", default=[], metavar="FRAMES:FRAME",
+                      help="a video clip of FRAMES frames at FRAME (repeatable); after frame 0 it appends its first "
+                      "two latent frames")
+    plan.add_argument("--keyframe-placement", choices=["tokens", "in-place"], default="tokens",
+                      help="as 'generate --keyframe-placement' (default: tokens)")
+    plan.add_argument("--long", action="store_true", help="plan 'ltx-video long': a chunk after the first "
+                      "(per-token timesteps, the first chunk's anchor appended)")
+    plan.add_argument("--chunk-frames", type=_positive_int, metavar="N", help="with --long: frames per chunk "
+                      "(default: the model's frame count)")
+    plan.add_argument("--no-anchor", action="store_true", help="with --long: as 'long --no-anchor'")
+    plan.add_argument("--4k", dest="four_k", action="store_true", help="refused: see docs/4k.md's memory table")
     plan.add_argument("--batch-size", type=_positive_int, default=1, metavar="N", help="videos (default: 1)")
     plan.add_argument("--guidance-passes", type=_positive_int, metavar="N",
                       help="model passes per step: 2 with CFG, 3 with STG too, 1 without guidance; default: a YAML "
@@ -351,6 +383,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``ltx-video``; a reader that stops early (``ltx-video plan | head -3``) ends it quietly, with the status a
+    Unix tool killed by SIGPIPE has, 141 (since 2026-12-07: "BrokenPipeError", status 1)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # what is still buffered fails here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        # the interpreter flushes stdout again at exit: point it at /dev/null so that flush finds no pipe either
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + 13  # SIGPIPE
+
+
+def _main(argv: list[str] | None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse errors: one line, exit status 2
@@ -377,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         return _interrupted(args)
+    except BrokenPipeError:  # the reader of stdout has gone: main ends quietly
+        raise
     except Exception as error:  # every error is one line; --debug shows the traceback
         if args.debug:
             raise

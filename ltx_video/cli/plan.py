@@ -9,6 +9,12 @@ bfloat16, mixed_precision and float8_e4m3fn). Sizes are padded as the pipelines 
 YAML config is planned as ``generate --config`` runs it: a multi-scale one's two passes (the second, and the decode,
 at twice the first's size), and the guidance passes its guidance needs (a distilled config's one) without
 ``--guidance-passes``.
+
+Since 2026-12-07: a ``--model`` folder's ``generation_defaults.json`` gives the size, frames and guidance passes
+(CFG and STG) left out, as for 'generate' (the header names the source); a single ``.safetensors`` file is read from
+its header (tensor shapes and metadata, as the single-file loader builds its transformer); ``--config`` plans a YAML
+config with a ``--model`` folder's transformer; ``--image``, ``--keyframes``, ``--clip`` and ``--long`` plan a
+conditioned call (per-token timesteps, appended tokens); ``--4k`` is refused (docs/4k.md has its memory).
 """
 
 from __future__ import annotations
@@ -55,14 +61,48 @@ def _read_json(path: Path) -> dict:
         raise CLIError(f"--model: {path} is not valid JSON ({error})") from None
 
 
-def transformer_config(model: str) -> tuple[dict, bool]:
-    """(transformer config, whether the model is an FP8 config) for ``--model``."""
+def _header_shapes(path: Path) -> dict[str, list[int]]:
+    """A .safetensors file's tensor shapes from its JSON header (read_safetensors_header checked it); no tensor read."""
+    import struct
+
+    with path.open("rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+    return {name: entry["shape"] for name, entry in header.items() if name != "__metadata__"}
+
+
+def single_file_config(path: Path, base_model: str | None) -> dict:
+    """The transformer config 'generate' builds for a single .safetensors ``--model``, from its header alone: the
+    tensor shapes and the metadata's head size (pipelines/single_file.py), else ``--base-model``'s transformer."""
+    import torch
+
+    from ltx_video.io.safetensors_header import read_safetensors_header
+    from ltx_video.pipelines import single_file
+
+    if base_model is not None and (Path(base_model) / "transformer" / "config.json").is_file():
+        return _read_json(Path(base_model) / "transformer" / "config.json")
+    try:
+        keys, metadata = read_safetensors_header(path)
+        original = single_file._metadata_config(path, metadata, needed=True)
+        transformer_keys = single_file._split_keys(keys)[0]
+        shapes = _header_shapes(path)
+        meta = {single_file._diffusers_key(key): torch.empty(shapes[key], device="meta") for key in transformer_keys}
+        return single_file._infer_transformer_config(path, meta, original.get("transformer") or {})
+    except (ValueError, KeyError) as error:
+        raise CLIError(f"--model: {error} (or pass --base-model, a diffusers folder with transformer/config.json)") from None
+
+
+def transformer_config(model: str | None, base_model: str | None = None) -> tuple[dict, bool]:
+    """(transformer config, whether the model is an FP8 config) for ``--model`` (None: 2b)."""
     from ltx_video.utils.presets import LTX_VIDEO_2B, LTX_VIDEO_13B
 
+    model = "2b" if model is None else model
     presets = {"2b": LTX_VIDEO_2B, "13b": LTX_VIDEO_13B}
     if model.lower() in presets:
         return presets[model.lower()], False
     path = _model_path(model)
+    if path.is_file() and path.suffix.lower() == ".safetensors":
+        return single_file_config(path, base_model), "fp8" in path.name.lower()
     if _yaml_model(model) is not None:
         text = path.read_text()
         checkpoint = next((line.split(":", 1)[1].strip() for line in text.splitlines()
@@ -75,8 +115,24 @@ def transformer_config(model: str) -> tuple[dict, bool]:
     config_file = path / "transformer" / "config.json"
     if path.is_dir() and config_file.is_file():
         return _read_json(config_file), False
-    raise CLIError(f"--model must be 2b, 13b, an LTX-Video YAML config or a diffusers folder with "
-                   f"transformer/config.json; got {model!r}")
+    raise CLIError(f"--model must be 2b, 13b, an LTX-Video YAML config, a diffusers folder with "
+                   f"transformer/config.json or a single .safetensors checkpoint; got {model!r}")
+
+
+def generation_defaults(model: str | None):
+    """(the GenerationDefaults 'generate' runs ``--model`` with, where they come from): a folder's
+    generation_defaults.json (read as cli/model_source.py reads it), else LTX-Video 0.9.8's."""
+    from ltx_video.pipelines.generation_defaults import LTX_VIDEO_DEFAULTS, GenerationDefaults
+
+    path = Path(model) if model is not None else None
+    if path is not None and path.is_dir() and (path / "model_index.json").is_file():
+        try:
+            recorded = GenerationDefaults.load(path)
+        except ValueError as error:
+            raise CLIError(f"--model: {error}") from None
+        if recorded is not None:
+            return recorded, f"{path}/generation_defaults.json"
+    return LTX_VIDEO_DEFAULTS, "LTX-Video 0.9.8's defaults"
 
 
 def _guidance_passes(stage: dict) -> int:
@@ -97,14 +153,30 @@ def _guidance_passes(stage: dict) -> int:
     return max(step.num_passes for step in schedule)
 
 
-def planned_passes(args) -> list[tuple[str, int, int, int]]:
+def _plan_yaml(args) -> Path | None:
+    """The YAML config planned: --config, else a YAML --model."""
+    if args.config is not None:
+        path = _yaml_model(args.config)
+        if path is None:
+            raise CLIError(f"--config must be an LTX-Video YAML config (a file or a shipped name), got {args.config!r}")
+        return path
+    return _yaml_model(args.model) if args.model is not None else None
+
+
+def defaults_passes(defaults) -> int:
+    """The guidance passes 'generate' runs with a model's defaults: 1 + CFG (guidance_scale != 1) + STG."""
+    return _guidance_passes({"guidance_scale": defaults.guidance_scale, "stg_scale": defaults.stg_scale,
+                             "skip_block_list": list(defaults.skip_block_list)})
+
+
+def planned_passes(args, defaults=None) -> list[tuple[str, int, int, int]]:
     """(name, height, width, guidance passes) of each transformer pass 'generate' runs: the padded size, or for a
     multi-scale YAML config its first pass and the second at twice that (pipelines/multiscale.py), which is also the
-    size decoded. Guidance passes: --guidance-passes, else a YAML config's, else 2 (CFG)."""
+    size decoded. Guidance passes: --guidance-passes, else a YAML config's, else the model's defaults' (CFG: 2)."""
     height, width = -(-args.height // 32) * 32, -(-args.width // 32) * 32
-    path = _yaml_model(args.model)
+    path = _plan_yaml(args)
     if path is None:
-        return [("", height, width, args.guidance_passes or 2)]
+        return [("", height, width, args.guidance_passes or (defaults_passes(defaults) if defaults else 2))]
     from ltx_video.configs import load_config
 
     try:
@@ -125,12 +197,48 @@ def planned_passes(args) -> list[tuple[str, int, int, int]]:
             ("second pass", 2 * h1, 2 * w1, args.guidance_passes or _guidance_passes(config.second_pass))]
 
 
+def _conditioning(args) -> tuple[list[tuple[int, int]], int, bool | None, str]:
+    """(conditions, appended latent frames, per-token timestep, header words) for estimate_memory from --image,
+    --keyframes, --clip, --keyframe-placement and --long."""
+    if args.long and (args.image or args.keyframes or args.clip):
+        raise CLIError("--long plans 'ltx-video long', which takes no --image, --keyframes or --clip")
+    if args.long:
+        anchor = 0 if args.no_anchor else 1
+        return [], anchor, True, (f", a later chunk of 'long' ({args.num_frames} frames; the previous chunk's overlap "
+                                  f"carried in place{'' if args.no_anchor else ' and the first chunk anchor appended'}"
+                                  f", per-token timesteps)")
+    later = 0 if args.keyframe_placement == "in-place" else 1  # in place: held in their latent frames
+    conditions = ([(0, 1)] if args.image else []) + [(later, 1)] * (args.keyframes or 0)
+    conditions += [(later * frame, frames) for frames, frame in args.clip]
+    if not conditions:
+        return [], 0, None, ""
+    words = [f"{name}" for name, on in (("an image at frame 0", args.image),
+                                         (f"{args.keyframes} keyframe(s) after frame 0", args.keyframes),
+                                         (f"{len(args.clip)} clip(s)", args.clip)) if on]
+    how = "held in place" if args.keyframe_placement == "in-place" else "appended as tokens"
+    return conditions, 0, None, f", conditioned on {' and '.join(words)} (later ones {how}; per-token timesteps)"
+
+
 def run_plan(args) -> str:
     if args.vae_tiling and args.no_vae_tiling:  # the last one silently won
         raise CLIError("--vae-tiling and --no-vae-tiling cannot be combined: pass one")
-    config, fp8 = transformer_config(args.model)  # a bad --model refused before torch loads
-    default_dtype = generate_dtype(args.model)
+    if args.four_k:  # generate --4k runs half size, upsampler, refinement and a tiled decode: not modelled here
+        raise CLIError("--4k: the plan does not model the 4K path (half-size pass, x2 upsampling, refinement, tiled "
+                       "decode); see docs/4k.md's memory table, or plan its passes with --height/--width")
+    if args.config is not None and args.model is not None and _yaml_model(args.model) is not None:
+        raise CLIError("--config with a YAML --model: pass the YAML once (--config), with --model the weights' folder")
+    if args.base_model is not None and not (args.model and Path(args.model).is_file()):
+        raise CLIError("--base-model is for a single .safetensors --model")
+    yaml = _plan_yaml(args)
+    model = args.model if args.model is not None else (str(yaml) if yaml is not None else None)
+    config, fp8 = transformer_config(model, args.base_model)  # a bad --model refused before torch loads
+    defaults, source = generation_defaults(model)
+    size_given = None not in (args.height, args.width, args.num_frames if not args.long else args.chunk_frames)
+    args.height, args.width = args.height or defaults.height, args.width or defaults.width
+    args.num_frames = args.num_frames or (args.chunk_frames if args.long and args.chunk_frames else defaults.num_frames)
+    default_dtype = generate_dtype(str(yaml)) if yaml is not None else "float32"
     dtype = args.dtype or default_dtype
+    conditions, appended, per_token, conditioning = _conditioning(args)
     import torch
 
     from ltx_video.models.autoencoders.tiling import TilingConfig
@@ -138,16 +246,24 @@ def run_plan(args) -> str:
 
     if config.get("_class_name", "LTXVideoTransformer3DModel") != "LTXVideoTransformer3DModel":
         raise CLIError(f"--model: the planner knows LTXVideoTransformer3DModel, not {config['_class_name']}")
-    passes = planned_passes(args)
-    estimates = [estimate_memory(
-        config, height, width, args.num_frames, batch_size=args.batch_size,
-        dtype=getattr(torch, dtype), attention=args.attention, fp8=args.fp8 or fp8,
-        vae_tiling=TilingConfig() if args.vae_tiling else False, guidance_passes=guidance,
-        max_sequence_length=args.max_sequence_length,
-    ) for _, height, width, guidance in passes]
+    passes = planned_passes(args, defaults)
+    try:
+        estimates = [estimate_memory(
+            config, height, width, args.num_frames, batch_size=args.batch_size,
+            dtype=getattr(torch, dtype), attention=args.attention, fp8=args.fp8 or fp8,
+            vae_tiling=TilingConfig() if args.vae_tiling else False, guidance_passes=guidance,
+            max_sequence_length=args.max_sequence_length, conditions=conditions, appended_latent_frames=appended,
+            per_token_timestep=per_token,
+        ) for _, height, width, guidance in passes]
+        decode = estimates[-1].vae_decode
+        if args.long:  # a later chunk decodes 2 latent frames of the last chunk before its own (DECODE_CONTEXT)
+            decode = estimate_memory(config, passes[-1][1], passes[-1][2], args.num_frames + 16,
+                                     batch_size=args.batch_size, dtype=getattr(torch, dtype),
+                                     vae_tiling=TilingConfig() if args.vae_tiling else False).vae_decode
+    except ValueError as error:
+        raise CLIError(f"--model: {error}") from None
     # Multi-scale (since 2026-12-07; only the requested size was planned): the larger pass's step, the last one's decode.
     step = max(estimates, key=lambda e: e.activations + e.attention)
-    decode = estimates[-1].vae_decode
     estimate = MemoryEstimate(weights=step.weights, activations=step.activations, attention=step.attention,
                               vae_decode=decode, total=step.weights + max(step.activations + step.attention, decode))
     tiling = "tiled as 'generate --vae-tiling'" if args.vae_tiling else "untiled, as 'generate' without --vae-tiling"
@@ -160,7 +276,8 @@ def run_plan(args) -> str:
         return f"{count} guidance pass{'es' if count > 1 else ''} per step"
 
     if len(passes) == 1:
-        why = "--guidance-passes" if args.guidance_passes else ("the config's" if _yaml_model(args.model) else "CFG")
+        why = ("--guidance-passes" if args.guidance_passes else "the config's" if yaml is not None else
+               f"{source}: guidance_scale {defaults.guidance_scale:g}, stg_scale {defaults.stg_scale:g}")
         shape = f", {guidance(passes[0][3])} ({why})"
     else:
         (_, h1, w1, g1), (_, h2, w2, g2) = passes
@@ -168,9 +285,12 @@ def run_plan(args) -> str:
         shape = (f"\nmulti-scale, as 'generate --config' runs it: first pass {w1} x {h1} ({guidance(g1)}), upsampled "
                  f"x2, second pass {w2} x {h2} ({guidance(g2)}), decoded at {w2} x {h2} and resized to {size[0]} x "
                  f"{size[1]}; the activations and attention are the {larger} pass's")
-    return (f"{args.model}: {args.width} x {args.height} x {args.num_frames}{padded.format(*size)}, batch "
+    name = model if model is not None else "2b (the default --model, LTX-Video 2B; bare 'generate' runs the built-in model instead)"
+    sizes = "" if size_given else f"; size and frames from {source}"
+    return (f"{name}: {args.width} x {args.height} x {args.num_frames}{padded.format(*size)}{sizes}, batch "
             f"{args.batch_size}, {dtype}{dtype_note}{', FP8 weights' if args.fp8 or fp8 else ''}, attention "
-            f"{args.attention}, VAE decode {tiling}{shape}\n{estimate}{_vae_note(args.model)}")
+            f"{args.attention}, VAE decode {tiling}{conditioning}{shape}\n{estimate}"
+            f"{_vae_note(model) if model is not None else ''}")
 
 
 # LTX-Video 0.9.5-0.9.8's decoder, the one whose activations the planner's VAE figures model

@@ -10,6 +10,12 @@ passes, N: video tokens, D: model width):
   dtype) and, inside a block, about 12.3 more hidden-state-sized tensors (the feed-forward's 4D-wide
   input and GELU output, or the attention's q, k, v and rotary temporaries); text adds ``B x T x D``
   terms (T = ``max_sequence_length``);
+- a conditioned call (an image, keyframes, a clip, a long video's later chunks) passes one timestep per token, and
+  diffusers' ``AdaLayerNormSingle`` then embeds each token's: ``temb`` (B x N x 6D) and ``embedded_timestep``
+  (B x N x D) stay alive for the whole forward, and each block adds its ``scale_shift_table + temb`` (B x N x 6D),
+  13 units in all (a scalar timestep makes them B x 1 x ...); conditioning after frame 0 appends tokens (an image
+  one latent frame, a clip its first two, a long video's anchor one), which every term counts, and the media's
+  pixels stay alive through the denoising (3 values per pixel-frame, in the dtype);
 - attention adds nothing beyond that with fused kernels (SDPA flash / memory-efficient, FlexAttention,
   and ``ltx_chunked``, whose chunks run them), the N x N scores with the math kernel, and the band
   windows and the merge with ``ltx_block_sparse`` on the CPU (which merges 16-bit inputs in float32);
@@ -21,7 +27,8 @@ passes, N: video tokens, D: model width):
   6 more float32 values per tile pixel-frame for the weighted tile, and the float32 output buffer (3 values per
   pixel-frame) unless it lives on another device (``output_device``). On the CPU in float32 this reads 9-15 % high
   (the weighted copy is made after the decoder's activations are freed); on an H200 in bfloat16 it was within
-  3 % low of the measured 4K decodes, so the term is kept. The pipelines' postprocess denormalises the buffer in place (:mod:`ltx_video.pipelines.postprocess`), so
+  3 % low of the measured 4K decodes, so the term is kept. When one tile covers the video, its buffer and weighted
+  copy come after the decoder's activations are freed: the untiled figure. The pipelines' postprocess denormalises the buffer in place (:mod:`ltx_video.pipelines.postprocess`), so
   the call's peak is the decode's (``output_type="pt"`` holds its stacked result beside the buffer: one more
   output-sized copy).
 
@@ -33,6 +40,7 @@ the error of each prediction). Allocator caching and fragmentation come on top o
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -49,6 +57,10 @@ COMPUTE_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
 BLOCK_UNITS = 12.3  # hidden-state-sized tensors alive at the peak inside a block (measured; see module doc)
 ROPE_FLOAT32_UNITS = 2  # cos and sin tables, float32
+#: Per-token timesteps: diffusers' LTX forward keeps ``temb`` (6 units) and ``embedded_timestep`` (1), and a block its
+#: ``ada_values`` (6): from the code (transformer_ltx.py), and measured at 13.0 units in float32 and bfloat16.
+PER_TOKEN_TIMESTEP_UNITS = 13
+NUM_PREFIX_LATENT_FRAMES = 2  # latent frames a clip after frame 0 appends (LTX-Video; conditioning/items.py)
 TEXT_UNITS = 4  # encoder states after the caption projection, the cross-attention keys and values, temporaries
 BLOCK_SPARSE_MERGE_UNITS = 1.2  # the merge kernel's band windows, padded queries and merged output (CPU)
 #: Float32 copies of the two partial outputs that the merge makes of 16-bit inputs (``lerp`` runs in float32), per
@@ -159,6 +171,9 @@ def estimate_memory(
     max_sequence_length: int | None = None,
     vae_tile: int = 512,
     vae_tile_stride: int | None = None,
+    conditions: Sequence[tuple[int, int]] = (),
+    appended_latent_frames: int = 0,
+    per_token_timestep: bool | None = None,
 ) -> MemoryEstimate:
     """Peak memory of generating ``batch_size`` videos of ``height x width x num_frames`` with a transformer of
     ``transformer_config`` (a dict, a diffusers ``config`` or :data:`LTX_VIDEO_2B` / :data:`LTX_VIDEO_13B`).
@@ -169,7 +184,17 @@ def estimate_memory(
     (``pipe.vae.enable_tiling()``), with ``vae_tile`` / ``vae_tile_stride`` its ``tile_sample_min_height`` and
     ``tile_sample_stride_height`` (the same for widths; diffusers' defaults 512 and 448; the stride defaults to 7/8
     of the tile, at least 32 px); a :class:`TilingConfig` estimates this library's ``tiled_decode`` instead. Sizes are padded as the pipelines pad them (multiples of 32, ``8k + 1`` frames).
+
+    Conditioning (since 2026-12-07; every call was planned as an unconditioned one, 20-42 % low for conditioned
+    ones): ``conditions`` gives ``(media_frame_number, pixel frames)`` of each image or clip (``image=``, ``video=``,
+    keyframes, ``--condition``); one after frame 0 appends its first latent frame (a clip its first two) as tokens.
+    ``appended_latent_frames``: latent frames appended without media (a long video's anchor: 1). ``per_token_timestep``:
+    None (the default) when there is any condition or appended frame, as the pipelines pass it; True for a long video's
+    later chunks, whose carried-over overlap makes it per token with nothing appended.
     """
+    if not isinstance(transformer_config, Mapping):
+        raise ValueError(f"`transformer_config` must be a dict (a diffusers config, LTX_VIDEO_2B or LTX_VIDEO_13B), "
+                         f"got {type(transformer_config).__name__}.")
     config = dict(transformer_config)
     if config.get("_class_name", "LTXVideoTransformer3DModel") != "LTXVideoTransformer3DModel":
         raise ValueError(f"`transformer_config`: the planner knows LTXVideoTransformer3DModel, not "
@@ -193,6 +218,18 @@ def estimate_memory(
             raise ValueError(f"`vae_tiling`: {error}") from None
     if max_sequence_length is not None:
         _check("max_sequence_length", max_sequence_length)
+    for name in ("num_attention_heads", "attention_head_dim"):  # 0 heads planned 0 bytes of activations
+        if name in config:
+            _check(f"transformer_config['{name}']", config[name])
+    _check("appended_latent_frames", appended_latent_frames, 0)
+    if per_token_timestep is not None and not isinstance(per_token_timestep, bool):
+        raise ValueError(f"`per_token_timestep` must be None, True or False, got {per_token_timestep!r}.")
+    conditions = list(conditions)
+    for item in conditions:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            raise ValueError(f"`conditions` must hold (media_frame_number, pixel frames) pairs, got {item!r}.")
+        _check("conditions' media_frame_number", item[0], 0)
+        _check("conditions' pixel frames", item[1])
     if attention not in ATTENTION_MODES:
         raise ValueError(f"`attention` must be one of {ATTENTION_MODES}, got {attention!r}.")
     if dtype not in COMPUTE_DTYPES:  # FP8 is a weight format (fp8=True), not a compute dtype
@@ -208,13 +245,20 @@ def estimate_memory(
     frames = (num_frames - 1 + 7) // 8 * 8 + 1
     padded_h, padded_w = -(-height // 32) * 32, -(-width // 32) * 32
     patch, patch_t = config.get("patch_size", 1), config.get("patch_size_t", 1)  # the transformer's own patches
-    tokens = -(-((frames - 1) // 8 + 1) // patch_t) * -(-(padded_h // 32) // patch) * -(-(padded_w // 32) // patch)
+    cells = -(-(padded_h // 32) // patch) * -(-(padded_w // 32) // patch)
+    appended = appended_latent_frames + sum(
+        min((count - 1) // 8 + 1, NUM_PREFIX_LATENT_FRAMES) for frame, count in conditions if frame > 0)
+    tokens = (-(-((frames - 1) // 8 + 1) // patch_t) + appended) * cells
     rows = batch_size * guidance_passes
     hidden = rows * tokens * width_d
+    if per_token_timestep is None:
+        per_token_timestep = bool(conditions) or appended > 0
 
     weights = _transformer_weight_bytes(config, dtype, fp8)
-    activations = int(hidden * (BLOCK_UNITS * size + ROPE_FLOAT32_UNITS * 4)
-                      + rows * text_tokens * (TEXT_UNITS * width_d + caption) * size)
+    units = BLOCK_UNITS + (PER_TOKEN_TIMESTEP_UNITS if per_token_timestep else 0)
+    media = 3 * sum(count for _, count in conditions) * padded_h * padded_w  # the pixels the call keeps
+    activations = int(hidden * (units * size + ROPE_FLOAT32_UNITS * 4)
+                      + rows * text_tokens * (TEXT_UNITS * width_d + caption) * size + media * size)
     if attention == "math":
         attention_bytes = int(MATH_SCORE_BYTES.get(size, 2 * size) * rows * heads * tokens * tokens)
     elif attention == "ltx_block_sparse":
@@ -224,7 +268,11 @@ def estimate_memory(
         attention_bytes = 0
 
     pixel_frames = batch_size * frames * padded_h * padded_w
-    if isinstance(vae_tiling, TilingConfig):
+    one_tile = isinstance(vae_tiling, TilingConfig) and _largest_tile(vae_tiling, frames, padded_h, padded_w) == (
+        frames, padded_h * padded_w)
+    if one_tile:  # (since 2026-12-07: planned higher than untiled) the buffer and blend follow the decode's peak
+        vae = int(VAE_VALUES_PER_PIXEL_FRAME * pixel_frames * size)
+    elif isinstance(vae_tiling, TilingConfig):
         tile_frames, tile_pixels = _largest_tile(vae_tiling, frames, padded_h, padded_w)
         tile = (VAE_VALUES_PER_PIXEL_FRAME * size + TILE_BLEND_VALUES * 4) * batch_size * tile_frames * tile_pixels
         same_device = vae_tiling.output_device is None
