@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -49,9 +50,11 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a partial path beside ``path``; renamed to ``path`` when the block completes, removed if it raises.
-    The name is this process's own: two processes writing one ``path`` never write into, or rename, each other's."""
+    The name is this writer's own (the process id and a random token): two processes, or two threads of one, writing
+    one ``path`` never write into, or rename, each other's (since 2026-12-07: named by the process id alone, two
+    threads shared one partial file)."""
     path = Path(path)
-    partial = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.partial{path.suffix}")
     try:
         yield partial
         os.replace(partial, path)

@@ -4,6 +4,7 @@ and each chunk's seed: the arithmetic of :mod:`ltx_video.pipelines.long_video`, 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 __all__ = ["ChunkLayout", "chunk_seed", "default_overlap_frames", "max_overlap_frames"]
@@ -55,7 +56,7 @@ class ChunkLayout:
         r = self.ratio
         for name in ("num_frames", "chunk_frames", "overlap_frames"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy's ints too
                 raise ValueError(f"`{name}` must be an int, got {value!r}")
         if self.num_frames < 1:
             raise ValueError(f"`num_frames` must be >= 1, got {self.num_frames}")

@@ -11,7 +11,9 @@ segment.
 A run holds an exclusive lock on ``<output>.parts/.lock`` from :meth:`LongRun.open` until the run object is
 dropped, so a second process on the same output (a second terminal, a notebook beside a CLI run) is refused
 instead of interleaving its chunks with the first one's. The operating system releases the lock when the process
-dies, SIGKILL included, so a killed run resumes at once and no lock is ever stale.
+dies, SIGKILL included, so a killed run resumes at once and no lock is ever stale. Within one process the lock is
+held by one run at a time too (another thread, another pipeline is refused), and taken anew by a retry once that run
+has ended.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import math
 import os
 import re
+import threading
 import weakref
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
@@ -41,13 +46,15 @@ except ImportError:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MANIFEST_FORMAT", "ArgumentMismatch", "LongRun", "canonical"]
+__all__ = ["MANIFEST_FORMAT", "ArgumentMismatch", "LongRun", "adapter_state", "canonical"]
 
 MANIFEST_FORMAT = "ltx_video.long_video/1"
 # Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
 VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"}
 # Arguments recorded only when not at their default (so that runs from before them resume): their value when absent.
-RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None}
+RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None, "lora": None, "camera_lora": None}
+# The pipeline's state that is no argument but changes every chunk's numbers, as the phrase naming it (not a flag).
+MODEL_STATE = {"lora": "LoRA adapters are", "camera_lora": "merged camera LoRA is"}
 #: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
 RECORDED_SINCE = frozenset({"dtype"})
 # Arguments whose None stands for another's value: compared by the value they take, so a run that recorded one given
@@ -77,16 +84,44 @@ def canonical(value: Any) -> Any:
         return os.fspath(value)
     if isinstance(value, torch.Tensor):
         return canonical(value.tolist())
+    if isinstance(value, np.generic):  # numpy's scalars as the Python numbers they stand for (np.int64(33) is 33)
+        return canonical(value.item())
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise ValueError(f"generate_long: argument value {value!r} ({type(value).__name__}) cannot be recorded in the "
                      "manifest; pass plain numbers, strings and lists")
 
 
+def adapter_state(models: list[torch.nn.Module]) -> dict | None:
+    """The LoRA adapters loaded into ``models`` as a manifest records them, None without any: their names, the active
+    ones, each one's ``set_adapters`` weight (one number, or the distinct ones where blocks were given their own),
+    the fused ones, and ``disabled`` after ``disable_lora()``. A LoRA fused and then unloaded is weights, not read."""
+    names, active, fused, weights, disabled = set(), set(), set(), {}, False
+    for model in models:
+        for module in model.modules():
+            if not (hasattr(module, "base_layer") and hasattr(module, "lora_A")):  # not peft's LoRA layer
+                continue
+            names.update(module.lora_A.keys())
+            active.update(getattr(module, "active_adapters", ()))
+            fused.update(getattr(module, "merged_adapters", ()))
+            disabled = disabled or bool(getattr(module, "disable_adapters", False))
+            for name, scaling in getattr(module, "scaling", {}).items():  # alpha / r (rsLoRA: / sqrt r) x weight
+                alpha, rank = getattr(module, "lora_alpha", {}).get(name), getattr(module, "r", {}).get(name)
+                if isinstance(scaling, (int, float)) and alpha and rank:
+                    base = alpha / (math.sqrt(rank) if getattr(module, "use_rslora", {}).get(name) else rank)
+                    weights.setdefault(name, set()).add(round(scaling / base, 6))
+    if not names:
+        return None
+    state = {"adapters": sorted(names), "active": sorted(active & names), "fused": sorted(fused & names),
+             "weights": {n: min(w) if len(w) == 1 else sorted(w) for n, w in sorted(weights.items())}}
+    return {**state, "disabled": True} if disabled else state
+
+
 LOCK_NAME = ".lock"
 # The chunk entries' keys that resuming and assembling read (a hand-edited manifest without one is refused).
 CHUNK_KEYS = frozenset({"index", "video", "video_sha256", "state", "state_sha256"})
 _HELD: weakref.WeakValueDictionary[str, _OutputLock] = weakref.WeakValueDictionary()  # this process's locks
+_HELD_GUARD = threading.Lock()  # two threads never both find an output free
 
 
 def _is_scratch(name: str) -> bool:
@@ -165,25 +200,35 @@ def _try_lock(fd: int, path: Path) -> bool:
 
 
 class _OutputLock:
-    """The lock of one output, held while this object lives. One per output per process: a call after one that
-    failed in this process (whose traceback may still hold the old run) shares it rather than refusing itself."""
+    """The lock of one output, held by one run from :meth:`acquire` to :meth:`release` (its call's end, an error's
+    or an interrupt's too) or until this object goes. While it is held, a second run on the output in this process
+    (another thread, another pipeline) is refused as another process's is (since 2026-12-07: it shared the lock, and
+    both ran, one's segments spliced into the other's video); a retry after the first run ended takes it anew."""
 
     def __init__(self, fd: int, key: str):
         self.key, self.fd = key, fd
+        self.thread = threading.current_thread().name  # who holds it, for a second run of this process
         self._close = weakref.finalize(self, os.close, fd)  # closing the file releases the lock
 
     def release(self) -> None:
-        """Let other processes run into the output now (a call's end), not when the last reference goes."""
-        if _HELD.get(self.key) is self:
-            del _HELD[self.key]
+        """Let other runs into the output now (a call's end), not when the last reference goes."""
+        with _HELD_GUARD:
+            if _HELD.get(self.key) is self:
+                del _HELD[self.key]
         self._close()
 
     @classmethod
     def acquire(cls, output: Path) -> _OutputLock | None:
+        with _HELD_GUARD:
+            return cls._acquire(output)
+
+    @classmethod
+    def _acquire(cls, output: Path) -> _OutputLock | None:
         path = output.with_name(output.name + ".parts") / LOCK_NAME
         key = os.path.realpath(path)
         if (held := _HELD.get(key)) is not None:
-            return held
+            raise ValueError(f"another run in this process (thread {held.thread!r}) is running a long video into "
+                             f"`output` {output}: wait for it to finish or stop it, then run this again")
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         except PermissionError:  # a read-only folder: open() refuses it unless nothing is left to write
@@ -210,7 +255,10 @@ class _OutputLock:
 
 def _drop_inherited_locks() -> None:
     """In a forked child: close the copies of this process's lock files, which would hold the locks after the
-    parent released them (flock belongs to the open file, shared by every copy), refusing the parent's next run."""
+    parent released them (flock belongs to the open file, shared by every copy), refusing the parent's next run.
+    The guard is made anew: a thread of the parent may have held it at the fork, which no thread of the child ends."""
+    global _HELD_GUARD
+    _HELD_GUARD = threading.Lock()
     for lock in list(_HELD.values()):
         lock._close.detach()
         os.close(lock.fd)
@@ -219,6 +267,21 @@ def _drop_inherited_locks() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
+def _own_memory(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` on the CPU, contiguous, each tensor in memory of its own: safetensors refuses two that share it (a
+    chunk's tail latents are its whole latents, its reference too, when the tail starts at the chunk's first frame;
+    since 2026-12-07 copied, where that failed after chunk 0 once the latents came back contiguous)."""
+    owned, storages = {}, set()
+    for key, value in state.items():
+        value = value.detach().contiguous().cpu()
+        storage = value.untyped_storage().data_ptr()
+        if value.numel() and storage in storages:
+            value = value.clone()
+        storages.add(value.untyped_storage().data_ptr())
+        owned[key] = value
+    return owned
 
 
 class LongRun:
@@ -383,6 +446,13 @@ class LongRun:
                     "folder (the old one is kept)"
                 )
             default = RECORDED_ONLY_WHEN_SET.get(key)
+            if key in MODEL_STATE:  # the pipeline's, not an argument: named as what to load
+                raise ValueError(
+                    f"the pipeline's {MODEL_STATE[key]} {arguments.get(key, default)!r} but the run in "
+                    f"{self.folder} was started with {recorded.get(key, default)!r}: load the same (load_lora_weights, "
+                    "set_adapters, fuse_lora / unfuse_lora, unload_lora_weights) to resume it, or pass resume=False to "
+                    "start over in a new folder (the old one is kept)"
+                )
             raise ArgumentMismatch(key, arguments.get(key, default), recorded.get(key, default), self.folder)
 
     def _verify_finished(self) -> None:
@@ -417,7 +487,7 @@ class LongRun:
             raise RuntimeError(f"chunk {index} finished out of order (next expected: {self.num_finished})")
         path = self._state_path(index)
         with atomic_path(path) as partial:
-            save_file({k: v.contiguous().cpu() for k, v in state.items()}, str(partial))
+            save_file(_own_memory(state), str(partial))
         entry = dict(entry, state=path.name, state_sha256=sha256_file(path))
         self.manifest["chunks"].append(entry)
         self._save()

@@ -28,27 +28,32 @@ repeats an uninterrupted one exactly. Memory holds one chunk and the carried sta
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import math
+import numbers
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.utils.torch_utils import randn_tensor
 from tqdm.auto import tqdm
 
 from ltx_video.conditioning.items import latent_positions, pack, unpack
 from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
-from ltx_video.pipelines.inputs import CALL_ARGUMENTS
+from ltx_video.pipelines.inputs import CALL_ARGUMENTS, python_integer
 from ltx_video.pipelines.latent_ops import adain_filter_latent
+from ltx_video.pipelines.loading import MERGED_CAMERA_LORA_KEY
 from ltx_video.pipelines.long_layout import ChunkLayout, chunk_seed, default_overlap_frames
-from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical, check_output
+from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, adapter_state, canonical, check_output
 from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER, default_colour_match, ramp, segment_frames
 from ltx_video.quantization import is_fp8_quantized
 
@@ -131,6 +136,7 @@ class LongVideoMixin:
         generate_audio: bool | None = None,
         audio_guidance_scale: float | None = None,
         callback_on_step_end=None,
+        callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
         **kwargs,
     ) -> LongVideoOutput:
         r"""Generate a long video chunk by chunk into ``output`` (an .mp4), streaming each chunk to disk.
@@ -155,6 +161,8 @@ class LongVideoMixin:
         overwrite: replace an ``output`` file that no run of ``<output>.parts`` wrote (refused without it).
         seed / generator: chunk ``k`` uses :func:`chunk_seed` ``(seed, k)``, ``seed`` an int in ``[0, 2**63)``; a
             generator (or a list of one) gives its ``initial_seed()``; neither: a random seed, recorded in the manifest.
+        callback_on_step_end: called at every step of every chunk, given ``callback_on_step_end_tensor_inputs`` (a
+            ``PipelineCallback``'s ``tensor_inputs``) as a plain call gives them; ``pipe.current_chunk`` is the chunk.
         Other arguments as ``__call__`` (values left out: the model's ``generation_defaults``; without them, LTX-Video
         0.9.8's ``inference.py`` values, 704 x 1216 at 30 fps, where ``__call__`` takes diffusers'). Also passed through:
         ``timesteps``, ``timestep_schedule``, ``stg_scale`` ... ``stochastic_sampling`` (see ``PASSED_THROUGH``).
@@ -187,10 +195,12 @@ class LongVideoMixin:
         frame_rate = float(frame_rate if frame_rate is not None else defaults["frame_rate"])
         if (duration is None) == (num_frames is None):
             raise ValueError("give exactly one of `duration` (seconds) and `num_frames`")
-        if duration is not None:
-            if not isinstance(duration, (int, float)) or isinstance(duration, bool) or not 0 < duration < math.inf:
+        if duration is not None:  # numpy's numbers too (since 2026-12-07: np.float32 was refused as no number)
+            if not isinstance(duration, numbers.Real) or isinstance(duration, bool) or not 0 < duration < math.inf:
                 raise ValueError(f"`duration` must be a finite number of seconds > 0, got {duration!r}")
-            num_frames = max(1, round(duration * frame_rate))
+            num_frames = max(1, round(float(duration) * frame_rate))
+        # numpy's integers as Python's: checked, and recorded, as the same run's
+        num_frames, chunk_frames, overlap_frames = map(python_integer, (num_frames, chunk_frames, overlap_frames))
         ratio = self.vae_temporal_compression_ratio
         layout = ChunkLayout(
             num_frames=num_frames,
@@ -218,7 +228,7 @@ class LongVideoMixin:
             colour_match = default_colour_match(prompts, output if resume else None)
         for name, value in (("carryover_strength", carryover_strength), ("adain_factor", adain_factor),
                             ("colour_match", colour_match)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
         if colour_match_scope not in ("chunk", "frame"):
             raise ValueError(f"`colour_match_scope` must be 'chunk' or 'frame', got {colour_match_scope!r}")
@@ -254,6 +264,12 @@ class LongVideoMixin:
                            height + height % 2 if height else height, width + width % 2 if width else width)
         if seed is None:  # a fresh seed, without touching torch's global generator (torch.seed() reseeded it)
             seed = secrets.randbits(31)
+        if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
+            callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
+        names = callback_on_step_end_tensor_inputs
+        allowed = [n for n in self._callback_tensor_inputs if use_audio or n != "audio_latents"]
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n in allowed for n in names):
+            raise ValueError(f"`callback_on_step_end_tensor_inputs` must be a list of names in {allowed}, got {names!r}")
         call = self._call_defaults()
         self.check_call({**{name: None for name in CALL_ARGUMENTS}, **call, **kwargs, "prompt": prompts[0],
                          "negative_prompt": negative_prompt, "callback_on_step_end": callback_on_step_end,
@@ -286,6 +302,12 @@ class LongVideoMixin:
         arguments["dtype"] = str(self.transformer.dtype).removeprefix("torch.")
         if is_fp8_quantized(self.transformer):  # FP8 weights keep the transformer's dtype: recorded (since 2026-12-07,
             arguments["quantization"] = "fp8"  # a resume after enable_fp8() mixed float32 and FP8 chunks silently)
+        # as are the LoRA adapters and a merged camera LoRA (since 2026-12-07: a resume after unload_lora_weights()
+        # mixed chunks with and without the LoRA); recorded only when there are any, so older runs resume
+        lora = adapter_state([getattr(self, n) for n in getattr(self, "_lora_loadable_modules", ("transformer",))
+                              if isinstance(getattr(self, n, None), torch.nn.Module)])
+        camera = self.transformer.config.get(MERGED_CAMERA_LORA_KEY)  # a private key, out of the fingerprint
+        arguments.update({k: v for k, v in (("lora", lora), ("camera_lora", camera)) if v is not None})
         if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
             arguments["colour_fit"] = COLOUR_FIT
         # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
@@ -295,6 +317,8 @@ class LongVideoMixin:
         # (one with finished chunks) was planned with its recorded arguments, which LongRun.open compares, so a rerun
         # of a finished call or one with a changed argument answers without running the text encoder.
         self._long_warned = set()  # prompts (and over-long prompts) warned about in this run
+        if callback_on_step_end is not None:  # as a plain call runs it (since 2026-12-07: the latents alone were given)
+            callback_on_step_end = functools.partial(self.run_callback, callback_on_step_end, names=tuple(names))
         try:
             return self._long_run(output, arguments, layout, prompts, num_frames, duration, frame_rate, resume,
                                   overwrite, call, callback_on_step_end)
@@ -413,7 +437,7 @@ class LongVideoMixin:
         def step_hook(i, t, tokens, audio_tokens=None):
             if callback is not None:
                 tensors = {"latents": tokens} if audio_tokens is None else {"latents": tokens, "audio_latents": audio_tokens}
-                outputs = callback(self, i, t, tensors)
+                outputs = callback(i, t, tensors)
                 tokens = outputs.pop("latents", tokens)
                 audio_tokens = outputs.pop("audio_latents", audio_tokens)
             return tokens if audio_state is None else (tokens, audio_tokens)

@@ -1,0 +1,239 @@
+"""generate_long runs beside one another and under the pipeline's state: two runs of one process on one output, the
+state saved between chunks, numpy numbers, the callback's tensor inputs and the LoRA adapters a run started with
+(tiny video pipeline, r = 8)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+
+import numpy as np
+import pytest
+import torch
+from diffusers.callbacks import PipelineCallback
+
+from ltx_video import LTXVideoPipeline
+from ltx_video.io.segments import atomic_path
+from ltx_video.pipelines.long_layout import ChunkLayout
+from ltx_video.pipelines.long_run import LongRun
+
+# chunks of 3 latent frames with the default overlap of 1: the tail kept for the next chunk starts at latent 0, so
+# it is the chunk's whole latents, as the first chunk's reference is
+LONG = dict(num_frames=25, chunk_frames=17, height=32, width=32, frame_rate=24, num_inference_steps=2,
+            max_sequence_length=16, seed=0)
+
+
+def _pipe(components) -> LTXVideoPipeline:
+    pipe = LTXVideoPipeline(**{**components, "transformer": copy.deepcopy(components["transformer"])})
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture(scope="module")
+def pipe(components):
+    return _pipe(components)
+
+
+def _stop_in_chunk(k: int):
+    def stop(pipe, i, t, tensors):
+        pipe._interrupt = pipe.current_chunk == k
+        return tensors
+
+    return stop
+
+
+def test_a_second_run_in_the_same_process_is_refused_while_the_first_runs(pipe, components, tmp_path):
+    """Two threads on one output both went ahead: one failed on the other's partial file (both named by the process
+    id alone), the other returned a video with the first one's segment spliced in."""
+    output, second = tmp_path / "same.mp4", _pipe(components)
+    started, go, result = threading.Event(), threading.Event(), {}
+
+    def hold(p, i, t, tensors):  # the first run waits inside its first chunk until the second has been refused
+        if p.current_chunk == 0 and i == 0:
+            started.set()
+            go.wait(120)
+        return tensors
+
+    def first():
+        result["first"] = pipe.generate_long("a red ball", output=output, callback_on_step_end=hold, **LONG)
+
+    thread = threading.Thread(target=first, name="first-run")
+    thread.start()
+    try:
+        assert started.wait(120)
+        for resume in (True, False):
+            with pytest.raises(ValueError, match=r"another run in this process \(thread 'first-run'\) is running a "
+                                                 r"long video into `output` .*same.mp4: wait for it"):
+                second.generate_long("a blue ball", output=output, resume=resume, **dict(LONG, seed=1))
+    finally:
+        go.set()
+        thread.join()
+    alone = pipe.generate_long("a red ball", output=tmp_path / "alone.mp4", **LONG)
+    assert result["first"].path.read_bytes() == alone.path.read_bytes()
+    assert [p.name for p in output.parent.iterdir() if p.name.startswith("same.mp4.parts")] == ["same.mp4.parts"]
+
+    # a retry after an error, and after an interrupt, takes the lock anew and continues the run
+    retry = tmp_path / "retry.mp4"
+
+    def fail(p, i, t, tensors):
+        if p.current_chunk == 1:
+            raise RuntimeError("stopped by the test")
+        return tensors
+
+    with pytest.raises(RuntimeError, match="stopped by the test"):
+        pipe.generate_long("a red ball", output=retry, callback_on_step_end=fail, **LONG)
+    assert pipe.generate_long("a red ball", output=retry, callback_on_step_end=_stop_in_chunk(1),
+                              **LONG).path is None
+    out = second.generate_long("a red ball", output=retry, **LONG)
+    assert out.chunks_generated == 1 and out.path.read_bytes() == alone.path.read_bytes()
+
+
+def test_every_writer_has_a_partial_name_of_its_own(tmp_path):
+    names = {}
+
+    def write(key):
+        with atomic_path(tmp_path / "x.mp4") as partial:
+            names[key] = partial.name
+            partial.write_bytes(key.encode())
+
+    with atomic_path(tmp_path / "x.mp4") as outer:
+        thread = threading.Thread(target=write, args=("thread",))
+        thread.start()
+        thread.join()
+        outer.write_bytes(b"outer")
+    assert f".{os.getpid()}." in outer.name and outer.name != names["thread"]
+    assert (tmp_path / "x.mp4").read_bytes() == b"outer" and sorted(p.name for p in tmp_path.iterdir()) == ["x.mp4"]
+
+
+def test_the_state_saved_between_chunks_is_its_own_memory(tmp_path):
+    """A tail that starts at the chunk's first latent frame is the chunk's latents, stored as the reference too:
+    safetensors refused the two ("Some tensors share memory") after chunk 0, on every retry."""
+    latents = torch.randn(1, 2, 3, 2, 2)
+    state = {"tail_latents": latents[:, :, 0:].contiguous(), "reference": latents, "later": latents[:, :, 1:],
+             "empty": torch.zeros(0), "also_empty": torch.zeros(0)}
+    run = LongRun.open(tmp_path / "a.mp4", {"prompt": ["a"]}, resume=True)
+    try:
+        run.finish_chunk({"index": 0, "video": "segment-00000.mp4", "video_sha256": ""}, state)
+        loaded = run.load_state()
+    finally:
+        run.close()
+    assert sorted(loaded) == sorted(state)
+    assert all(torch.equal(loaded[k], state[k]) for k in state)
+
+
+def test_chunks_whose_tail_is_their_whole_latents_run_and_resume_exactly(pipe, tmp_path):
+    # 17-frame chunks: 3 latent frames, the tail kept from latent 0 (as 5, 9 and 13 frames on the built-in model)
+    whole = pipe.generate_long("a red ball", output=tmp_path / "whole.mp4", **dict(LONG, num_frames=41))
+    assert whole.num_chunks == 3 and whole.chunks_generated == 3
+    resumed = tmp_path / "resumed.mp4"
+    assert pipe.generate_long("a red ball", output=resumed, callback_on_step_end=_stop_in_chunk(2),
+                              **dict(LONG, num_frames=41)).path is None
+    out = pipe.generate_long("a red ball", output=resumed, **dict(LONG, num_frames=41))
+    assert out.chunks_generated == 1 and out.path.read_bytes() == whole.path.read_bytes()
+
+
+def test_numpy_numbers_are_numbers_and_recorded_as_pythons(pipe, tmp_path):
+    """np.float32 durations and strengths and np.int64 frame counts were refused ("must be a finite number", "must
+    be an int") while np.int64 seeds and np.float32 frame rates passed."""
+    ChunkLayout(np.int64(33), np.int64(17), np.int64(8), 8).check()
+    given = dict(LONG, num_frames=np.int64(25), chunk_frames=np.int64(17), overlap_frames=np.int64(8),
+                 carryover_strength=np.float32(0.5), adain_factor=np.float32(0.25), colour_match=np.float32(1.0))
+    out = pipe.generate_long("a red ball", output=tmp_path / "np.mp4", **given)
+    recorded = json.loads((out.folder / "manifest.json").read_text())["arguments"]
+    assert [recorded[k] for k in ("num_frames", "chunk_frames", "overlap_frames", "carryover_strength",
+                                  "adain_factor")] == [25, 17, 8, 0.5, 0.25]
+    plain = dict(LONG, overlap_frames=8, carryover_strength=0.5, adain_factor=0.25, colour_match=1.0)
+    assert pipe.generate_long("a red ball", output=tmp_path / "np.mp4", **plain).chunks_generated == 0
+    by_duration = pipe.generate_long("a red ball", output=tmp_path / "d.mp4",
+                                     **dict(LONG, num_frames=None, duration=np.float32(1.5)))
+    assert by_duration.num_frames == 36 and by_duration.num_chunks == 3
+    with pytest.raises(ValueError, match=r"`duration` must be a finite number of seconds > 0, got np.float32\(nan\)"):
+        pipe.generate_long("a red ball", output=tmp_path / "n.mp4",
+                           **dict(LONG, num_frames=None, duration=np.float32("nan")))
+
+
+class _Embeds(PipelineCallback):
+    tensor_inputs = ["latents", "prompt_embeds"]
+
+    def __init__(self, scale: float = 1.0):
+        super().__init__(cutoff_step_ratio=1.0)
+        self.scale, self.seen = scale, []
+
+    def callback_fn(self, pipeline, step_index, timestep, callback_kwargs):
+        self.seen.append((pipeline.current_chunk, sorted(callback_kwargs), callback_kwargs["prompt_embeds"].clone()))
+        return {**callback_kwargs, "prompt_embeds": callback_kwargs["prompt_embeds"] * self.scale}
+
+
+def test_the_callback_gets_the_tensor_inputs_a_plain_call_gives(pipe, tmp_path):
+    """A PipelineCallback asking for prompt_embeds got the latents alone (KeyError mid-run) and the embeddings it
+    returned were dropped; callback_on_step_end_tensor_inputs= was refused as an unexpected argument."""
+    call = dict(LONG, guidance_scale=1.0)
+    plain = _Embeds()
+    pipe.current_chunk = None
+    pipe("a red ball", num_frames=17, height=32, width=32, num_inference_steps=2, guidance_scale=1.0,
+         max_sequence_length=16, output_type="latent", callback_on_step_end=plain)
+    long = _Embeds()
+    base = pipe.generate_long("a red ball", output=tmp_path / "a.mp4", callback_on_step_end=long, **call)
+    names = ["latents", "negative_prompt_embeds", "prompt_embeds"]  # no CFG: no negative ones (None), as plainly
+    assert plain.seen[0][1] == names
+    assert [(chunk, given) for chunk, given, _ in long.seen] == [(k, names) for k in (0, 0, 1, 1)]
+    assert all(torch.equal(embeds, plain.seen[0][2]) for _, _, embeds in long.seen)
+    assert base.path.read_bytes() == pipe.generate_long("a red ball", output=tmp_path / "b.mp4", **call).path.read_bytes()
+    changed = pipe.generate_long("a red ball", output=tmp_path / "c.mp4", callback_on_step_end=_Embeds(0.0), **call)
+    assert changed.path.read_bytes() != base.path.read_bytes()  # the returned embeddings are used
+
+    seen = []
+    pipe.generate_long("a red ball", output=tmp_path / "d.mp4", callback_on_step_end_tensor_inputs=["latents",
+                       "prompt_embeds"], callback_on_step_end=lambda p, i, t, kw: (seen.append(sorted(kw)), kw)[1],
+                       **call)
+    assert seen == [names] * 4
+    with pytest.raises(ValueError, match=r"`callback_on_step_end_tensor_inputs` must be a list of names in \['latents', "
+                                         r"'prompt_embeds', 'negative_prompt_embeds'\], got \['audio_latents'\]"):
+        pipe.generate_long("a red ball", output=tmp_path / "e.mp4", callback_on_step_end_tensor_inputs=["audio_latents"],
+                           callback_on_step_end=lambda p, i, t, kw: kw, **call)
+    assert not (tmp_path / "e.mp4.parts").exists()
+
+
+def _lora(transformer, seed: int = 1) -> dict:
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    tuned = copy.deepcopy(transformer)
+    torch.manual_seed(seed)
+    tuned.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                 init_lora_weights=False))
+    return {f"transformer.{k}": 3 * v for k, v in get_peft_model_state_dict(tuned).items()}
+
+
+def test_a_resume_under_another_lora_state_is_refused(components, tmp_path):
+    """A run started with a LoRA, stopped, then resumed after unload_lora_weights() went on without a word: chunk 0
+    with the LoRA, the rest without."""
+    pytest.importorskip("peft")
+    pipe = _pipe(components)
+    lora = _lora(pipe.transformer)
+    output, call = tmp_path / "lora.mp4", dict(LONG, num_frames=41)
+    plain = pipe.generate_long("a red ball", output=tmp_path / "plain.mp4", **call)
+    assert "lora" not in json.loads((plain.folder / "manifest.json").read_text())["arguments"]  # older runs' form
+    pipe.load_lora_weights(lora, adapter_name="style")
+    whole = pipe.generate_long("a red ball", output=tmp_path / "whole.mp4", **call)
+    assert whole.path.read_bytes() != plain.path.read_bytes()
+    assert pipe.generate_long("a red ball", output=output, callback_on_step_end=_stop_in_chunk(1), **call).path is None
+    recorded = json.loads((output.with_name("lora.mp4.parts") / "manifest.json").read_text())["arguments"]
+    assert recorded["lora"] == {"adapters": ["style"], "active": ["style"], "fused": [], "weights": {"style": 1.0}}
+
+    refused = r"the pipeline's LoRA adapters are {} but the run in .* was started with \{{'active': \['style'\]"
+    pipe.set_adapters("style", 0.5)
+    with pytest.raises(ValueError, match=refused.format(r"\{'active': \['style'\], .*'weights': \{'style': 0.5\}\}")):
+        pipe.generate_long("a red ball", output=output, **call)
+    pipe.unload_lora_weights()
+    with pytest.raises(ValueError, match=refused.format("None") + r".*load the same .* or pass resume=False"):
+        pipe.generate_long("a red ball", output=output, **call)
+    pipe.load_lora_weights(lora, adapter_name="style")
+    pipe.transformer.register_to_config(_merged_camera_lora="/loras/camera")  # as load_camera_lora records a merge
+    with pytest.raises(ValueError, match=r"the pipeline's merged camera LoRA is '/loras/camera' but the run in .* was "
+                                         r"started with None"):
+        pipe.generate_long("a red ball", output=output, **call)
+    pipe.transformer.register_to_config(_merged_camera_lora=None)
+    out = pipe.generate_long("a red ball", output=output, **call)
+    assert out.chunks_generated == 2 and out.path.read_bytes() == whole.path.read_bytes()
