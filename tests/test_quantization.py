@@ -371,3 +371,45 @@ def test_a_single_calibration_prompt_is_one_prompt():
 def test_quantize_fp8_names_a_model_that_is_no_module():
     with pytest.raises(ValueError, match="`model` must be a torch nn.Module"):
         quantize_fp8("transformer/")  # "'str' object has no attribute 'modules'" before
+
+
+def test_enable_fp8_after_torch_compile_quantizes_the_model_the_wrapper_runs():
+    """``pipe.transformer = torch.compile(pipe.transformer)`` (diffusers' LTX docs), then ``enable_fp8()``: refused
+    with "policy quantizes no nn.Linear layer of OptimizedModule" (its names start with ``_orig_mod.``)."""
+    pipe = tiny_pipeline(seed=0)
+    realistic_block_weights(pipe.transformer, 0)
+    eager = pipe.transformer
+    pipe.transformer = torch.compile(eager, backend="eager")  # dynamo's graph capture and guards, no compiler
+    kwargs = transformer_inputs(eager.config)
+    with torch.no_grad():
+        before = pipe.transformer(**kwargs)[0]  # compiled with the plain linears
+        names = pipe.enable_fp8()
+        compiled, reference = pipe.transformer(**kwargs)[0], eager(**kwargs)[0]
+    assert names and not any(name.startswith("_orig_mod") for name in names)
+    assert is_fp8_quantized(eager) and isinstance(eager.get_submodule(names[0]), FP8Linear)
+    assert torch.equal(compiled, reference)  # the wrapper recompiled and runs the FP8 weights
+    assert not torch.equal(compiled, before)
+    assert quantize_fp8(torch.compile(small_model(), backend="eager")) == quantize_fp8(small_model())
+
+
+def test_fp8_refuses_weights_layerwise_casting_stores_in_float8():
+    """diffusers' ``enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn)`` then ``enable_fp8()`` failed deep in
+    the rounding with NotImplementedError ("le_cpu" not implemented for 'Float8_e4m3fn'); now refused up front,
+    before any calibration run, with the model left as it was."""
+    pipe = tiny_pipeline(seed=0)
+    realistic_block_weights(pipe.transformer, 0)
+    pipe.transformer.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.float32)
+    kwargs = transformer_inputs(pipe.transformer.config)
+    with torch.no_grad():
+        before = pipe.transformer(**kwargs)[0]
+    pipe.record_transformer_inputs = lambda *a, **k: pytest.fail("calibration ran before the refusal")
+    refusal = r"layerwise casting \(enable_layerwise_casting\) already stores the transformer's weights in float8_e4m3fn"
+    with pytest.raises(ValueError, match=f"enable_fp8: {refusal}.*reload the transformer without it"):
+        pipe.enable_fp8(FP8QuantizationPolicy(rounding="gptq"), calibration_prompts="a red ball")
+    with pytest.raises(ValueError, match=f"enable_fp8: {refusal}"):
+        pipe.enable_fp8()
+    with pytest.raises(ValueError, match=f"quantize_fp8: {refusal}"):
+        quantize_fp8(pipe.transformer)
+    assert not is_fp8_quantized(pipe.transformer)
+    with torch.no_grad():
+        assert torch.equal(pipe.transformer(**kwargs)[0], before)

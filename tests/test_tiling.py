@@ -7,8 +7,10 @@ import torch
 from diffusers import AutoencoderKLLTXVideo
 
 import ltx_video
+from ltx_video import LTXVideoPipeline
 from ltx_video.data.synthetic import make_clip
 from ltx_video.models.autoencoders.tiling import TilingConfig, blend_weights, tile_spans, tiled_decode
+from ltx_video.testing import tiny_components
 
 
 def local_decode(spatial: int, temporal: int):
@@ -90,10 +92,27 @@ def test_trained_vae_tiles_blend_without_loss():
 
 
 def test_output_device_and_dtype():
+    """The video comes back in the decoder's dtype, as an untiled decode (it was always float32)."""
     z = torch.randn(1, 4, 3, 4, 4, dtype=torch.float64)
     out = tiled_decode(local_decode(8, 4), z, TilingConfig(tile_size=16, tile_overlap=8, output_device="cpu"),
                        spatial_ratio=8, temporal_ratio=4)
-    assert out.dtype == torch.float32 and out.device.type == "cpu"
+    assert out.dtype == torch.float64 and out.device.type == "cpu"
+    assert torch.allclose(out, local_decode(8, 4)(z), atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("frame_overlap", [0, 4])
+def test_16_bit_decode_returns_its_dtype_blended_in_float32(dtype, frame_overlap):
+    """A bf16 / fp16 decoder's tiles are blended in float32 (a slab of one temporal tile's frames) and the video
+    comes back in its dtype: exactly the float32 blend of the same tiles, rounded once."""
+    z = torch.randn(2, 4, 11, 13, 9, generator=torch.Generator().manual_seed(0)).to(dtype)
+    config = TilingConfig(tile_size=32, tile_overlap=16, tile_frames=8, frame_overlap=frame_overlap)
+    decode = local_decode(8, 4)
+    out = tiled_decode(decode, z, config, spatial_ratio=8, temporal_ratio=4)
+    blended_in_float32 = tiled_decode(lambda t: decode(t).float(), z, config, spatial_ratio=8, temporal_ratio=4)
+    assert out.dtype == dtype and blended_in_float32.dtype == torch.float32
+    assert torch.equal(out, blended_in_float32.to(dtype))
+    assert torch.allclose(out.float(), decode(z).float(), atol=1e-2)  # a local decoder: the untiled video
 
 
 @pytest.mark.parametrize(
@@ -162,3 +181,56 @@ def test_output_device_index_is_checked_against_the_machines_devices(monkeypatch
     with pytest.raises(ValueError, match="'cuda:0', but this machine has no CUDA device"):
         TilingConfig(output_device="cuda:0")
     assert TilingConfig(output_device="cpu").output_device == "cpu"
+
+
+# ----------------------------------------------------------------------------- through the pipeline
+CALL = dict(height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16)
+
+
+@pytest.mark.parametrize("tiling", [None, TilingConfig(tile_size=32, tile_overlap=0, tile_frames=8, frame_overlap=0)])
+def test_vae_slicing_decodes_each_video_alone_with_its_timestep(tiling):
+    """diffusers' ``vae.enable_slicing()`` with two videos failed after the whole denoising (its decode pairs the
+    slices with the wrong timestep rows); each video now decodes exactly as it does alone, with its own row."""
+    pipe = LTXVideoPipeline(**tiny_components())
+    pipe.set_progress_bar_config(disable=True)
+    if tiling is not None:
+        pipe.enable_vae_tiling(tiling)
+    latents = torch.randn(2, 8, 2, 2, 2, generator=torch.Generator().manual_seed(0))
+    timestep = torch.tensor([0.05, 0.6])  # distinct rows: a swapped or shared row would show
+    with torch.no_grad():
+        whole = pipe.vae_decode(latents, timestep)
+        pipe.vae.enable_slicing()
+        sliced = pipe.vae_decode(latents, timestep)
+        alone = [pipe.vae_decode(latents[k : k + 1], timestep[k : k + 1]) for k in range(2)]
+    assert torch.equal(sliced, torch.cat(alone))
+    assert torch.allclose(sliced, whole, atol=1e-5)  # the batched decode, up to float32 round-off
+    assert not torch.allclose(alone[0], pipe.vae_decode(latents[:1], timestep[1:]), atol=1e-3)  # the row matters
+
+    def gen():
+        return torch.Generator("cpu").manual_seed(0)
+
+    prompts = ["a red ball bounces", "a blue square bounces"]
+    out = pipe(prompt=prompts, **CALL, output_type="pt", generator=gen()).frames
+    pipe.vae.disable_slicing()
+    reference = pipe(prompt=prompts, **CALL, output_type="pt", generator=gen()).frames
+    assert torch.allclose(out, reference, atol=1e-5)
+
+
+def test_tiled_decode_returns_a_bf16_pipelines_dtype():
+    """A bf16 pipeline's ``output_type="pt"`` came back float32 with ``enable_vae_tiling`` only; one tile covering the
+    video now gives exactly the plain call's frames, and several tiles the same dtype."""
+    pipe = LTXVideoPipeline(**tiny_components()).to(torch.bfloat16)
+    pipe.set_progress_bar_config(disable=True)
+
+    def run():
+        return pipe(prompt="a red ball bounces", **CALL, output_type="pt",
+                    generator=torch.Generator("cpu").manual_seed(0)).frames
+
+    plain = run()
+    pipe.enable_vae_tiling(TilingConfig(tile_size=64, tile_overlap=0, tile_frames=8, frame_overlap=0))
+    one_tile = run()
+    pipe.enable_vae_tiling(TilingConfig(tile_size=32, tile_overlap=0, tile_frames=8, frame_overlap=0))
+    tiles = run()
+    assert plain.dtype == one_tile.dtype == tiles.dtype == torch.bfloat16
+    assert torch.equal(one_tile, plain)
+    assert ((tiles >= 0) & (tiles <= 1)).all() and not torch.equal(tiles, plain)

@@ -19,7 +19,7 @@ from ltx_video.attention import BlockSparsePattern, disable_efficient_attention,
 from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling, tiled_decode
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
 from ltx_video.quantization import FP8QuantizationPolicy, is_fp8_quantized, quantize_fp8
-from ltx_video.quantization.ltx_quantizer import empty_lora_layers, has_lora_layers
+from ltx_video.quantization.ltx_quantizer import check_no_float8_storage, empty_lora_layers, has_lora_layers
 from ltx_video.utils.compile import prepare_cpu_inductor
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,29 @@ class EfficiencyMixin:
         self.vae_tiling = None
 
     def vae_decode(self, latents: torch.Tensor, timestep: torch.Tensor | None) -> torch.Tensor:
-        """De-normalised latents (B, C, F, h, w) -> pixels (B, 3, F', H, W), tiled when ``vae_tiling`` is set."""
+        """De-normalised latents (B, C, F, h, w) -> pixels (B, 3, F', H, W) in the VAE's dtype, tiled when
+        ``vae_tiling`` is set. ``timestep``: the decode timestep, one per video (B,), or None.
+
+        With diffusers' ``pipe.vae.enable_slicing()`` the videos decode one at a time, each with its own timestep
+        (exactly as decoding it alone), into one output buffer: peak memory is the video plus one video's decode.
+        (since 2026-12-07: diffusers' ``AutoencoderKLLTXVideo.decode`` pairs the slices of a batch with the wrong
+        timestep rows, ``for z, t in (z.split(1), temb.split(1))``, and failed after the whole denoising with more
+        than one video; a batch of one never takes that branch.)
+        """
+        batch = latents.shape[0]
+        if not (getattr(self.vae, "use_slicing", False) and batch > 1):
+            return self._vae_decode_batch(latents, timestep)
+        per_video = timestep is not None and timestep.ndim > 0
+        out = None
+        for k in range(batch):
+            pixels = self._vae_decode_batch(latents[k : k + 1], timestep[k : k + 1] if per_video else timestep)
+            if out is None:
+                out = pixels.new_empty((batch, *pixels.shape[1:]))
+            out[k : k + 1] = pixels
+            del pixels
+        return out
+
+    def _vae_decode_batch(self, latents: torch.Tensor, timestep: torch.Tensor | None) -> torch.Tensor:
         decode = lambda z: self.vae.decode(z, timestep, return_dict=False)[0]  # noqa: E731
         if self.vae_tiling is None:
             return decode(latents)
@@ -153,16 +175,20 @@ class EfficiencyMixin:
         policy = FP8QuantizationPolicy() if policy is None else policy
         if not isinstance(policy, FP8QuantizationPolicy):
             raise ValueError(f"enable_fp8: `policy` must be an FP8QuantizationPolicy, got {type(policy).__name__}.")
-        if is_fp8_quantized(self.transformer):
+        # after pipe.transformer = torch.compile(pipe.transformer): quantize the model the wrapper runs (since
+        # 2026-12-07; its "_orig_mod."-prefixed names matched no policy pattern); the wrapper recompiles on its next call
+        transformer = getattr(self.transformer, "_orig_mod", self.transformer)
+        if is_fp8_quantized(transformer):
             raise ValueError("enable_fp8: the transformer is already FP8-quantized; quantize the full-precision model.")
-        if empty_lora_layers(self.transformer):  # after delete_adapters: only peft's wrappers are left
-            raise ValueError(f"enable_fp8: the transformer holds {empty_lora_layers(self.transformer)} LoRA layers of "
+        check_no_float8_storage(transformer, "enable_fp8")
+        if empty_lora_layers(transformer):  # after delete_adapters: only peft's wrappers are left
+            raise ValueError(f"enable_fp8: the transformer holds {empty_lora_layers(transformer)} LoRA layers of "
                              "peft with no adapter left (delete_adapters keeps the layers): remove them with "
                              "pipe.unload_lora_weights(), which leaves the output as it is, then quantize.")
-        if has_lora_layers(self.transformer):  # FP8 would take the adapters' own layers, which peft cannot run in FP8
+        if has_lora_layers(transformer):  # FP8 would take the adapters' own layers, which peft cannot run in FP8
             raise ValueError("enable_fp8: the transformer holds LoRA adapters (load_lora_weights); merge them first "
                              "with pipe.fuse_lora() and pipe.unload_lora_weights(), then quantize.")
-        policy.select(self.transformer)  # a policy naming modules the model lacks fails before any calibration run
+        policy.select(transformer)  # a policy naming modules the model lacks fails before any calibration run
         if calibration_prompts is not None:
             calibration_prompts = _prompt_list(calibration_prompts, "calibration_prompts")
         calibration = None
@@ -173,7 +199,7 @@ class EfficiencyMixin:
         elif calibration_prompts:
             raise ValueError("enable_fp8: `calibration_prompts` are used only by a policy that needs calibration (GPTQ "
                              "rounding, keep_fraction > 0 or static activations); this one needs none.")
-        return quantize_fp8(self.transformer, policy, calibration=calibration)
+        return quantize_fp8(transformer, policy, calibration=calibration)
 
     @classmethod
     def lora_state_dict(cls, pretrained_model_name_or_path_or_dict, **kwargs):

@@ -193,8 +193,15 @@ class LTXVideoPipeline(
                 conditional = 1 + guidance.do_modality + guidance.do_stg
                 embeds = [negative] * guidance.do_cfg + [positive] * conditional
                 masks = [negative_mask] * guidance.do_cfg + [prompt_mask] * conditional
-                text_per_passes[key] = (positive, negative, (torch.cat(embeds), torch.cat(masks)))
+                text_per_passes[key] = (positive, negative, (torch.cat(embeds).to(dtype), torch.cat(masks)))
             return text_per_passes[key][2]
+
+        # The transformer's inputs in its own (compute) dtype, not the text encoder's: a float32 text encoder with a
+        # bf16 transformer (diffusers' torch_dtype={"transformer": torch.bfloat16, "default": torch.float32}) failed
+        # in the first matmul (since 2026-12-07: cast). Equal dtypes: no-op casts, the same operations as before.
+        dtype = self.transformer.dtype  # layerwise casting: its compute dtype; torch.compile's wrapper: the model's
+        if dtype not in (torch.float32, torch.bfloat16, torch.float16, torch.float64):  # an FP8 policy took its first
+            dtype = prompt_embeds.dtype  # layer: float8 is a storage format, the pipeline's dtype computes
 
         def model(
             latents, timestep, positions, guidance: denoising.GuidanceConfig,
@@ -212,7 +219,7 @@ class LTXVideoPipeline(
             audio_kwargs = {}
             if audio_latents is not None:
                 audio_kwargs = dict(
-                    audio_hidden_states=audio_latents.to(prompt_embeds.dtype), audio_timestep=audio_timestep,
+                    audio_hidden_states=audio_latents.to(dtype), audio_timestep=audio_timestep,
                     audio_coords=audio_positions,
                 )
                 if guidance.do_modality:
@@ -223,7 +230,7 @@ class LTXVideoPipeline(
                 raise ValueError("modality guidance needs an audio stream (`generate_audio=True` or `audio=`).")
             with perturb, self.transformer.cache_context("cond_uncond"):
                 outputs = self.transformer(
-                    hidden_states=latents.to(prompt_embeds.dtype),
+                    hidden_states=latents.to(dtype),
                     encoder_hidden_states=text,
                     timestep=timestep,
                     encoder_attention_mask=text_mask,

@@ -264,9 +264,10 @@ def generate_multiscale(
     )
     num_frames = decoded.shape[2]
     frames = decoded.transpose(1, 2).flatten(0, 1)
+    # resized in float32, returned in the VAE's dtype as a plain call's frames (since 2026-12-07; was float32)
     frames = torch.nn.functional.interpolate(
         frames.float(), size=(padding.padded_height, padding.padded_width), mode="bilinear", align_corners=False
-    )
+    ).to(decoded.dtype)
     video = frames.unflatten(0, (-1, num_frames)).transpose(1, 2)
     video = postprocess_video(pipe.video_processor, padding.crop(video), output_type)  # in place: no device copy
     return LTXPipelineOutput(frames=video) if return_dict else (video,)

@@ -214,6 +214,29 @@ def empty_lora_layers(model: nn.Module) -> int:
     return len(layers)
 
 
+def layerwise_casting_dtype(model: nn.Module) -> torch.dtype | None:
+    """The storage dtype of diffusers' layerwise casting (``model.enable_layerwise_casting``) on any of ``model``'s
+    modules, None without it."""
+    for module in model.modules():
+        registry = getattr(module, "_diffusers_hook", None)
+        hook = registry.get_hook("layerwise_casting") if registry is not None else None
+        if hook is not None:
+            return hook.storage_dtype
+    return None
+
+
+def check_no_float8_storage(model: nn.Module, caller: str) -> None:
+    """ValueError when diffusers' layerwise casting already stores ``model``'s weights in a float8 dtype: rounding
+    them again failed deep inside with NotImplementedError ("le_cpu" not implemented for 'Float8_e4m3fn'), and the
+    casting hook cannot be taken off (diffusers' ``deinitalize_hook`` raises)."""
+    storage = layerwise_casting_dtype(model)
+    if storage is not None and storage.is_floating_point and storage.itemsize == 1:
+        raise ValueError(f"{caller}: layerwise casting (enable_layerwise_casting) already stores the transformer's "
+                         f"weights in {str(storage).removeprefix('torch.')}, and diffusers cannot switch it off: "
+                         "reload the transformer without it to use FP8 quantization (or keep layerwise casting "
+                         "alone).")
+
+
 def set_fp8_matmul(model: nn.Module, mode: str) -> int:
     """How ``model``'s ``FP8Linear`` layers multiply; returns how many layers were set.
 
@@ -356,6 +379,9 @@ def quantize_fp8(
     if not isinstance(model, nn.Module):  # a path or a pipeline failed with "'str' object has no attribute 'modules'"
         hint = " (for a pipeline: pipe.enable_fp8(), or quantize_fp8(pipe.transformer))" if hasattr(model, "components") else ""
         raise ValueError(f"`model` must be a torch nn.Module (a transformer), got {type(model).__name__}{hint}.")
+    # torch.compile's wrapper: quantize the model it runs (its layer names carry "_orig_mod.", which no policy
+    # pattern matched); the wrapper's guards see the new layers and recompile on its next call (since 2026-12-07)
+    model = getattr(model, "_orig_mod", model)
     policy = FP8QuantizationPolicy() if policy is None else policy
     if not isinstance(policy, FP8QuantizationPolicy):
         raise ValueError(f"`policy` must be an FP8QuantizationPolicy, got {type(policy).__name__}.")
@@ -363,6 +389,7 @@ def quantize_fp8(
         raise ValueError(f"{type(model).__name__} is already FP8-quantized; quantize the full-precision model.")
     if any(p.device.type == "mps" for p in model.parameters()):  # float8 (and GPTQ's float64) do not exist there
         raise ValueError(f"{type(model).__name__} is on MPS, which has no float8: quantize it on the CPU or CUDA.")
+    check_no_float8_storage(model, "quantize_fp8")
     if has_lora_layers(model):  # FP8 would take the adapters' own lora_A / lora_B layers, which peft cannot run
         if empty_lora_layers(model):  # after delete_adapters: nothing to merge, only the wrappers to take out
             raise ValueError(f"{type(model).__name__} holds {empty_lora_layers(model)} LoRA layers of peft with no "

@@ -168,8 +168,16 @@ def tiled_decode(
     """Latents (B, C, F, h, w) -> video (B, 3, 1 + (F - 1) r, h s, w s), decoding one tile at a time.
 
     ``decode`` maps a latent tile to its pixels (``lambda z: vae.decode(z, temb, return_dict=False)[0]``). The
-    output is float32 on ``config.output_device`` (default: the latents' device). ``progress``: a bar over the
-    tiles (True), or tqdm's options for it (a pipeline's ``set_progress_bar_config``).
+    output has ``decode``'s dtype, as an untiled decode, on ``config.output_device`` (default: the latents'
+    device). ``progress``: a bar over the tiles (True), or tqdm's options for it (a pipeline's
+    ``set_progress_bar_config``).
+
+    The tiles are blended in float32. A float32 ``decode`` accumulates straight into the output. Otherwise
+    (bfloat16, float16) the output is held in that dtype, and a float32 buffer holds only the frames of the current
+    temporal tile (``tile_frames + 1`` frames at the full height and width), written into the output once no later
+    tile reaches them: the output device holds the video in its own dtype plus that slab, not a float32 copy of the
+    whole video. (since 2026-12-07: the output was always float32, so a bf16 pipeline's ``output_type="pt"`` came
+    back float32 with tiling only, in a buffer twice the video's size.)
     """
     config.check(spatial_ratio, temporal_ratio)
     batch, _, num_latent_frames, height, width = latents.shape
@@ -186,7 +194,9 @@ def tiled_decode(
     weights_w = blend_weights([(a * s, b * s) for a, b in cols], width * s)
 
     device = torch.device(config.output_device) if config.output_device is not None else latents.device
-    out = None
+    out = slab = None  # slab: float32 sums of pixel frames [slab_start, ...) when the output is not float32
+    slab_start = 0
+    # time-major order: once temporal tile t starts, the frames before it are final (spans only move forward)
     tiles = [(t, i, j) for t in range(len(times)) for i in range(len(rows)) for j in range(len(cols))]
     options = {"desc": "VAE tiles", **(progress if isinstance(progress, dict) else {"disable": not progress})}
     if len(tiles) == 1:
@@ -194,8 +204,6 @@ def tiled_decode(
     for t, i, j in tqdm(tiles, **options):
         (a, b), (y0, y1), (x0, x1) = times[t], rows[i], cols[j]
         pixels = decode(latents[:, :, a:b, y0:y1, x0:x1])
-        if out is None:
-            out = torch.zeros(batch, pixels.shape[1], num_frames, height * s, width * s, device=device)
         expected = (pixel_times[t][1] - pixel_times[t][0], (y1 - y0) * s, (x1 - x0) * s)
         if tuple(pixels.shape[2:]) != expected:
             raise ValueError(
@@ -203,13 +211,28 @@ def tiled_decode(
                 f"{tuple(pixels.shape[2:])} frames x pixels, expected {expected} for spatial_ratio={s}, "
                 f"temporal_ratio={r}."
             )
+        start, end = pixel_times[t]
+        if out is None:
+            shape = (batch, pixels.shape[1], num_frames, height * s, width * s)
+            direct = pixels.dtype == torch.float32
+            out = torch.zeros(shape, device=device) if direct else torch.empty(shape, dtype=pixels.dtype, device=device)
+        if not direct and i == 0 and j == 0:  # a new temporal tile: keep its frames, and the overlap, in float32
+            new = torch.zeros(batch, out.shape[1], end - start, height * s, width * s, device=device)
+            if slab is not None:
+                out[:, :, slab_start:start] = slab[:, :, : start - slab_start]
+                carried = slab_start + slab.shape[2] - start  # frames the previous temporal tile shares with this one
+                if carried > 0:
+                    new[:, :, :carried] = slab[:, :, start - slab_start :]
+            slab, slab_start = new, start
+            del new
         w = (
             weights_t[t].to(pixels.device)[:, None, None]
             * weights_h[i].to(pixels.device)[None, :, None]
             * weights_w[j].to(pixels.device)[None, None, :]
         )
-        out[:, :, pixel_times[t][0] : pixel_times[t][1], y0 * s : y1 * s, x0 * s : x1 * s] += (
-            pixels.float() * w
-        ).to(device)
+        target, offset = (out, 0) if direct else (slab, slab_start)
+        target[:, :, start - offset : end - offset, y0 * s : y1 * s, x0 * s : x1 * s] += (pixels.float() * w).to(device)
         del pixels, w
+    if slab is not None:
+        out[:, :, slab_start:] = slab
     return out
