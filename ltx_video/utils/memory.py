@@ -24,10 +24,12 @@ passes, N: video tokens, D: model width):
   (``vae.enable_tiling()``) decodes 512 x 512 tiles over all frames and keeps the decoded tiles until it
   blends them, which the estimate follows tile by tile. With a :class:`TilingConfig` (this library's
   ``tiled_decode``), the peak is the largest tile's activations (the tiles as ``tiled_decode`` spreads them), about
-  6 more float32 values per tile pixel-frame for the weighted tile, and the float32 output buffer (3 values per
-  pixel-frame) unless it lives on another device (``output_device``). On the CPU in float32 this reads 9-15 % high
-  (the weighted copy is made after the decoder's activations are freed); on an H200 in bfloat16 it was within
-  3 % low of the measured 4K decodes, so the term is kept. When one tile covers the video, its buffer and weighted
+  6 more float32 values per tile pixel-frame for the weighted tile, and the output buffer (3 values per
+  pixel-frame: float32 in a float32 decode; in a 16-bit decode, since 2026-12-07, the output in that dtype plus a
+  float32 slab of one temporal tile's frames at full size) unless it lives on another device (``output_device``).
+  On the CPU in float32 this reads 9-15 % high (the weighted copy is made after the decoder's activations are freed);
+  on an H200 in bfloat16 it was within 3 % low of the measured 4K decodes (2026-12-04, when the 16-bit output buffer
+  was still float32: not re-measured since, as no GPU was lent), so the term is kept. When one tile covers the video, its buffer and weighted
   copy come after the decoder's activations are freed: the untiled figure. The pipelines' postprocess denormalises the buffer in place (:mod:`ltx_video.pipelines.postprocess`), so
   the call's peak is the decode's (``output_type="pt"`` holds its stacked result beside the buffer: one more
   output-sized copy).
@@ -276,7 +278,11 @@ def estimate_memory(
         tile_frames, tile_pixels = _largest_tile(vae_tiling, frames, padded_h, padded_w)
         tile = (VAE_VALUES_PER_PIXEL_FRAME * size + TILE_BLEND_VALUES * 4) * batch_size * tile_frames * tile_pixels
         same_device = vae_tiling.output_device is None
-        vae = int(tile + (3 * 4 * pixel_frames if same_device else 0))
+        if size == 4:  # float32: the tiles accumulate into the output itself
+            buffer = 3 * 4 * pixel_frames
+        else:  # (since 2026-12-07) the output in the dtype, and a float32 slab of one temporal tile's frames
+            buffer = 3 * size * pixel_frames + 3 * 4 * batch_size * tile_frames * padded_h * padded_w
+        vae = int(tile + (buffer if same_device else 0))
     elif vae_tiling and (padded_h > vae_tile or padded_w > vae_tile):
         stride = vae_tile_stride or max(32, vae_tile * 7 // 8)
         vae = int(batch_size * frames * _tiled_decode_values(padded_h, padded_w, vae_tile, stride) * size)
