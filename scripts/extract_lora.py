@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="the folder to write (needed unless --ranks)")
     parser.add_argument("--check", type=int, default=0, metavar="N",
                         help="then generate N prompts with the tuned pipeline, the base with the LoRA merged, and the base "
-                             "(same seeds, the tuned pipeline's defaults) and print the PSNR between them")
+                             "(same prompts, seeds and arguments: the tuned pipeline's generation defaults) and print the "
+                             "PSNR between them")
     parser.add_argument("--dtype", choices=["float32", "float16"], default="float16",
                         help="the LoRA's stored precision (default float16; loaded into the model's own)")
     parser.add_argument("--overwrite", action="store_true", help="replace the files an earlier extraction wrote in --out")
@@ -42,6 +43,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--rank/--ranks must be >= 1, got {args.ranks or args.rank}")
     if args.ranks is None and args.out is None:
         parser.error("--out is needed (or --ranks to print the shares only)")
+    call = None
+    if args.check < 0:
+        parser.error(f"--check must be >= 0 (the number of prompts to generate; 0: no check), got {args.check}")
+    if args.check > 0:  # what the check cannot do is said now, not after the LoRA is written and videos generated
+        if args.ranks is not None:
+            parser.error("--check needs --out (a written LoRA to merge), not --ranks")
+        for flag, folder in (("--base", args.base), ("--tuned", args.tuned)):
+            if not (folder / "model_index.json").is_file():
+                parser.error(f"--check: {flag} {folder} has no model_index.json (the check loads whole pipelines)")
+        try:
+            call = check_call(args.tuned, _class_names(args.base)[0] == "LTXAudioVideoTransformer3DModel")
+        except ValueError as error:
+            parser.error(f"--check: {error}")
     if args.ranks is None:
         out = args.out.resolve()
         for flag, folder in (("--base", args.base), ("--tuned", args.tuned)):
@@ -75,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     tuned = transformer_class.from_pretrained(args.tuned, subfolder="transformer")
     for rank in args.ranks or [args.rank]:
         lora = extract_lora(base, tuned, rank, dtype=getattr(torch, args.dtype))
+        if not lora.kept:  # min() of no layers was a traceback
+            parser.error(f"--tuned {args.tuned}: no weight changed in its linear layers against --base {args.base}: "
+                         "there is no change to write as a LoRA"
+                         + (f" ({len(lora.left_out)} parameters outside linear layers changed, which a LoRA cannot "
+                            "carry)" if lora.left_out else ""))
         size = sum(t.numel() for t in lora.state_dict.values())
         print(f"rank {rank}: {len(lora.kept)} linear layers, {100 * lora.kept_overall:.2f} % of the weight change kept "
               f"(worst layer {100 * min(lora.kept.values()):.1f} %), {size / 1e6:.2f} M parameters")
@@ -96,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         if (args.tuned / "generation_defaults.json").is_file():  # the prompt grammar the fine-tune learned
             shutil.copy(args.tuned / "generation_defaults.json", args.out / "generation_defaults.json")
         print(f"wrote {args.out}")
-        if args.check > 0:
-            check(args.base, args.tuned, args.out, args.check)
+        if call is not None:
+            check(args.base, args.tuned, args.out, args.check, call)
     return 0
 
 
@@ -121,10 +140,33 @@ def _class_names(folder: Path) -> tuple[str, str | None]:
     return transformer, pipeline
 
 
-def check(base: Path, tuned: Path, lora: Path, num: int) -> None:
+def check_call(tuned: Path, audio_video: bool) -> dict:
+    """The arguments every ``--check`` call gets: the tuned pipeline's generation defaults, each one explicit (STG
+    and modality guidance off when it has none), so the base pipelines do not fall back on their own defaults.
+    ValueError when the tuned folder has no defaults to compare at.
+
+    (since 2026-12-07; before, each pipeline read its own defaults, so base + LoRA ran the built-in model's STG and audio
+    modality guidance against a tuned pipeline without them, at its own frame count, on prompts drawn per pipeline:
+    an exact LoRA read 17 dB, or the comparison failed on different shapes after the videos were generated.)"""
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    defaults = GenerationDefaults.load(tuned)
+    if defaults is None:
+        raise ValueError(f"--tuned {tuned} has no generation_defaults.json (the size, length and sampling to compare "
+                         "at); write one, or leave --check out")
+    call = {**defaults.call_kwargs(), "stg_scale": defaults.stg_scale, "skip_block_list": list(defaults.skip_block_list)}
+    for name in ("modality_scale", "audio_modality_scale"):
+        call.pop(name, None)
+    if audio_video:  # LTX-Video's pipeline has no modality guidance
+        call.update(modality_scale=defaults.modality_scale, audio_modality_scale=defaults.audio_modality_scale)
+    return call
+
+
+def check(base: Path, tuned: Path, lora: Path, num: int, call: dict) -> dict[str, list[float]]:
     """PSNR of the base-with-LoRA and of the base against the tuned pipeline, on ``num`` held-out prompts
-    (``benchmark_quality.held_out_clip``) (every call without a camera, at the tuned pipeline's generation defaults, generator seeds
-    0 ... num - 1)."""
+    (``benchmark_quality.held_out_clip``), every call without a camera and with the same arguments ``call``
+    (:func:`check_call`: the tuned pipeline's generation defaults), the same prompts and generator seeds
+    0 ... num - 1. Returns the per-prompt values by row, as printed."""
     import numpy as np
     import torch
     from benchmark_quality import held_out_clip  # scripts/: the held-out prompts every benchmark uses
@@ -134,11 +176,10 @@ def check(base: Path, tuned: Path, lora: Path, num: int) -> None:
 
     audio_video = _class_names(base)[0] == "LTXAudioVideoTransformer3DModel"
     pipeline_class = LTXAudioVideoPipeline if audio_video else LTXVideoPipeline
+    prompts = [held_out_clip(i, call)[1] for i in range(num)]  # drawn once: the same prompts for every pipeline
 
     def generate(pipe):
         pipe.set_progress_bar_config(disable=True)
-        call = pipe.generation_defaults.call_kwargs() if pipe.generation_defaults is not None else {}
-        prompts = [held_out_clip(i, call)[1] for i in range(num)]
         return [pipe(prompt, generator=torch.Generator().manual_seed(i), output_type="np", **call).frames[0]
                 for i, prompt in enumerate(prompts)]
 
@@ -147,10 +188,14 @@ def check(base: Path, tuned: Path, lora: Path, num: int) -> None:
     merged.load_lora_weights(lora / "pytorch_lora_weights.safetensors")  # the transformer's change alone
     merged.fuse_lora()
     rows = {"base + LoRA": generate(merged), "base": generate(pipeline_class.from_pretrained(base))}
+    results = {}
     for name, videos in rows.items():
-        values = [psnr(v, r) for v, r in zip(videos, reference, strict=True)]
+        if any(v.shape != r.shape for v, r in zip(videos, reference, strict=True)):  # one `call`: never expected
+            raise RuntimeError(f"{name}: videos of {videos[0].shape} against the tuned pipeline's {reference[0].shape}")
+        values = results[name] = [psnr(v, r) for v, r in zip(videos, reference, strict=True)]
         print(f"{name} against the tuned pipeline: PSNR {np.mean(values):.2f} dB (per prompt "
               f"{', '.join(f'{v:.1f}' for v in values)})")
+    return results
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """extract_lora: a fine-tune's linear-layer change as a LoRA that diffusers' loader reads back."""
 
 import copy
+import re
 
 import pytest
 import torch
@@ -201,3 +202,71 @@ def test_extract_script_takes_an_ltx_video_folder_and_refuses_mixed_ones(tmp_pat
         extract_lora.main(["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--out",
                            str(tmp_path / "file")])
     assert "is a file: give a folder" in capsys.readouterr().err
+
+
+def _script():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        import extract_lora
+    finally:
+        sys.path.pop(0)
+    return extract_lora
+
+
+def test_check_generates_every_pipeline_at_the_tuned_defaults_on_the_same_prompts(tmp_path, capsys, monkeypatch):
+    """--check ran each pipeline at its own defaults: base + LoRA took the base's STG, audio modality guidance and
+    frame count against a tuned pipeline without them (an exact LoRA read 17 dB), or the comparison failed on
+    different shapes after the LoRA was written and the videos generated. Now every call gets the tuned defaults."""
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    extract_lora = _script()
+    monkeypatch.syspath_prepend(str(extract_lora.Path(extract_lora.__file__).parent))  # benchmark_quality, as run
+    sizes = dict(height=32, width=32, frame_rate=24.0, num_inference_steps=2, guidance_scale=3.0)
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.generation_defaults = GenerationDefaults(**sizes, num_frames=17, stg_scale=1.5, skip_block_list=(0,),
+                                                  audio_modality_scale=8.0)
+    pipe.save_pretrained(tmp_path / "base")
+    tuned = copy.deepcopy(pipe.transformer)
+    with torch.no_grad():  # a change of rank 1: a rank-4 LoRA carries it exactly
+        g = torch.Generator().manual_seed(0)
+        weight = tuned.proj_out.weight
+        weight += 0.2 * torch.outer(torch.randn(weight.shape[0], generator=g), torch.randn(weight.shape[1], generator=g))
+    pipe.transformer = tuned
+    pipe.generation_defaults = GenerationDefaults(**sizes, num_frames=9)  # no STG, no modality guidance
+    pipe.save_pretrained(tmp_path / "tuned")
+    args = ["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--rank", "4", "--dtype", "float32"]
+    assert extract_lora.main([*args, "--out", str(tmp_path / "lora"), "--check", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "100.00 % of the weight change kept" in out
+    lora, base = (float(re.search(rf"^{name} against the tuned pipeline: PSNR (\S+) dB", out, re.M)[1])
+                  for name in (r"base \+ LoRA", "base"))
+    assert lora > 60 and base < 40  # the LoRA is the fine-tune; the base alone is not
+
+    # the same arguments for every pipeline, explicit: the base's own STG and modality guidance are switched off
+    call = extract_lora.check_call(tmp_path / "tuned", audio_video=True)
+    assert call == dict(**sizes, num_frames=9, negative_prompt="", stg_scale=0.0, skip_block_list=[],
+                        modality_scale=1.0, audio_modality_scale=1.0)
+    results = extract_lora.check(tmp_path / "base", tmp_path / "tuned", tmp_path / "lora", 1, call)
+    assert results["base + LoRA"][0] > 60 and results["base"][0] < 40
+
+
+def test_check_refuses_what_it_cannot_do_before_any_work_and_a_zero_change_is_said(tmp_path, capsys):
+    extract_lora = _script()
+    pipe = tiny_audio_video_pipeline(seed=0)  # no generation defaults
+    pipe.save_pretrained(tmp_path / "base")
+    args = ["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "base")]
+    for extra, message in ((["--check", "1"], "--check: --tuned .* has no generation_defaults.json"),
+                           (["--check", "-1"], "--check must be >= 0"),
+                           (["--check", "1", "--ranks", "4"], "--check needs --out")):
+        with pytest.raises(SystemExit):
+            extract_lora.main([*args, "--out", str(tmp_path / "lora"), *extra])
+        assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "lora").exists()
+    # a zero change: `min() arg is an empty sequence` after loading both models
+    with pytest.raises(SystemExit):
+        extract_lora.main([*args, "--out", str(tmp_path / "lora")])
+    assert "no weight changed in its linear layers" in capsys.readouterr().err
+    assert not (tmp_path / "lora").exists()

@@ -132,23 +132,52 @@ def test_gradient_checkpointing_and_bf16_autocast(tmp_path, autoencoders):
 
 def test_transformer_stage_fine_tunes_from_a_saved_transformer(tmp_path, autoencoders):
     """``stage_options.init_transformer`` starts from saved weights (the first run's end is the second's
-    start, checksum for checksum); a folder whose config differs is refused, naming the option."""
+    start, checksum for checksum) and keeps its pipeline's sampling defaults at the clips' size; a folder whose
+    config differs is refused, naming the option."""
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
     first = _transformer_config(tmp_path / "a.yaml", tmp_path / "a", autoencoders, steps=2)
     _run(["--config", str(first)])
+    scratch = GenerationDefaults.load(tmp_path / "a" / "pipeline")  # from scratch: no base, the plain sampling
+    assert (scratch.stg_scale, scratch.audio_modality_scale, scratch.given_audio) == (0.0, 1.0, None)
+    # the fine-tune of a pipeline with STG and modality guidance (the built-in model's) saved them without either
+    sampling = dict(num_inference_steps=20, guidance_scale=4.0, negative_prompt="blurry", stg_scale=1.5,
+                    skip_block_list=(1,), modality_scale=2.0, audio_modality_scale=8.0,
+                    given_audio={"modality_scale": 3.0}, prompt_grammar={"max_objects": 1, "cameras": ["static"]})
+    GenerationDefaults(height=64, width=64, num_frames=49, frame_rate=24.0, **sampling).save(tmp_path / "a" / "pipeline")
     second = _transformer_config(tmp_path / "b.yaml", tmp_path / "b", autoencoders, steps=1)
     raw = yaml.safe_load(second.read_text())
-    raw["stage_options"]["init_transformer"] = str(tmp_path / "a" / "transformer")
+    raw["stage_options"]["init_transformer"] = str(tmp_path / "a" / "transformer")  # a run's, beside its pipeline/
     second.write_text(yaml.safe_dump(raw))
     _run(["--config", str(second)])
     ended = json.loads((tmp_path / "a" / "summary.json").read_text())["replica_checksums"][0]
     began = json.loads((tmp_path / "b" / "summary.json").read_text())["initial_checksum"]
     assert began == pytest.approx(ended, rel=1e-12)
+    assert GenerationDefaults.load(tmp_path / "b" / "pipeline") == GenerationDefaults(
+        height=32, width=32, num_frames=9, frame_rate=12.0, **sampling)  # the clips' size, length and rate
     raw["model"] = {**raw["model"], "num_layers": 3}
     raw["output_dir"] = str(tmp_path / "c")  # b holds the run above: a new run never starts over it
     second.write_text(yaml.safe_dump(raw))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     failed = subprocess.run([sys.executable, *TRAIN, "--config", str(second)], capture_output=True, text=True, env=env)
     assert failed.returncode != 0 and "init_transformer" in failed.stderr and "num_layers" in failed.stderr
+
+
+def test_init_generation_defaults_are_the_init_pipelines(tmp_path):
+    """Which pipeline's defaults a fine-tune keeps: a pipeline's transformer/ (the built-in model's), a run's
+    transformer/ beside its pipeline/, or none (a lone transformer folder: the plain sampling)."""
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+    from ltx_video.training.checks import init_generation_defaults
+
+    built_in = ROOT / "ltx_video" / "assets" / "default_model"
+    carried = init_generation_defaults(built_in / "transformer")
+    assert carried == GenerationDefaults.load(built_in) and carried.stg_scale > 0 and carried.audio_modality_scale != 1
+    (tmp_path / "alone").mkdir()
+    assert init_generation_defaults(tmp_path / "alone") is None and init_generation_defaults(None) is None
+    (tmp_path / "model_index.json").write_text("{}")
+    (tmp_path / "generation_defaults.json").write_text("{not json")
+    with pytest.raises(ValueError, match="generation_defaults.json is not readable JSON"):
+        init_generation_defaults(tmp_path / "transformer")
 
 
 def test_resume_follows_the_new_config_learning_rate(tmp_path):

@@ -300,3 +300,37 @@ def test_a_resume_on_changed_clips_is_refused_before_any_work(tmp_path, capsys, 
     assert "the files under data.root" in said and "2 removed: b.mp4, b.txt; 1 added: c.mp4; 1 changed: a.txt" in said
     assert "another output_dir, without --resume" in said
     assert not (tmp_path / "run" / "checkpoints" / "step-2").exists()
+
+
+def test_a_caption_that_is_not_utf8_is_refused_before_the_output_folder(tmp_path, capsys):
+    # A Latin-1 caption was a traceback (exit 1) from the clip bank, after config.json was written in output_dir.
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    _clip(clips / "x.mp4", 40)
+    (clips / "x.txt").write_bytes("a caf\xe9 scene".encode("latin-1"))
+    config = _config(tmp_path, data={**DATA, "source": "folder", "root": str(clips), "num_clips": 0})
+    capsys.readouterr()
+    assert _main("--config", config) == 2
+    said = capsys.readouterr().err.strip()
+    assert said.count("\n") == 0 and said.startswith("train.py: error: ")
+    assert f"{clips / 'x.txt'}: captions must be UTF-8 text" in said
+    assert not (tmp_path / "run").exists()  # nothing written
+    with pytest.raises(ValueError, match="x.txt: captions must be UTF-8 text"):  # train() in Python refuses it first too
+        train(load_train_config(config), cpu=True)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_caption_table_beside_clips_without_txt_captions_is_said_not_read(tmp_path):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    _clip(clips / "x.mp4", 40)
+    (clips / "metadata.csv").write_text("file_name,text\nx.mp4,a red ball bounces\n")
+    (clips / "prompts.json").write_text('{"x.mp4": "a red ball bounces"}')
+    data = DataConfig(source="folder", root=str(clips), num_clips=0, height=32, width=32, num_frames=9, fps=12.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bank = ClipBank(data, show_progress=False)
+    said = [str(w.message) for w in caught if "no caption" in str(w.message)]
+    assert bank.prompts == [""] and len(said) == 1
+    assert said[0].endswith("; metadata.csv, prompts.json are not read: captions are read only from a UTF-8 name.txt "
+                            "beside each video")

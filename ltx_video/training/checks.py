@@ -11,10 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import DataConfig
 
-__all__ = ["check_fine_tune_options", "check_overlap", "check_readable_folder", "check_resume", "data_files",
+__all__ = ["check_captions", "check_fine_tune_options", "check_overlap", "check_readable_folder", "check_resume",
+           "data_files", "init_generation_defaults",
            "init_transformer_differences", "keyframe_frames"]
 
 #: The stages whose trained network has no gradient checkpointing, and that network's class.
@@ -75,12 +77,27 @@ def init_transformer_differences(model_config: dict[str, Any], saved_config: dic
                   if not k.startswith("_") and k not in added and saved_config.get(k) != v)
 
 
+def init_generation_defaults(folder: str | Path | None) -> GenerationDefaults | None:
+    """The generation defaults of the pipeline an ``init_transformer`` folder belongs to: a pipeline's
+    ``transformer/`` (e.g. ``ltx_video/assets/default_model/transformer``), or a run's ``transformer/`` beside the
+    run's ``pipeline/``; None when it is neither or that pipeline has none. ValueError naming a broken file."""
+    if folder is None:
+        return None
+    parent = Path(folder).parent
+    for pipeline in (parent, parent / "pipeline"):
+        if (pipeline / "model_index.json").is_file():
+            return GenerationDefaults.load(pipeline)
+    return None
+
+
 def check_init_transformer(config: TrainConfig, options: dict[str, Any]) -> None:
     """``stage_options.init_transformer`` against ``model``, from the two configs alone (call under
-    ``torch.device("meta")``: both models are built without memory)."""
+    ``torch.device("meta")``: both models are built without memory), and its pipeline's generation defaults (the
+    fine-tune saves them: a broken file is named now, not after training)."""
     folder = options.get("init_transformer")
     if config.stage != "transformer" or folder is None or not (Path(folder) / "config.json").is_file():
         return
+    init_generation_defaults(folder)
     from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
     from ltx_video.training import components
 
@@ -117,6 +134,20 @@ def check_readable_folder(data: DataConfig) -> None:
     raise ValueError(f"data.root {data.root}: none of its {len(videos)} video file(s) can be read as a clip of "
                      f"data.num_frames {data.num_frames} at data.fps {data.fps:g}"
                      + (" with audio (data.require_audio)" if data.require_audio else ""))
+
+
+def check_captions(data: DataConfig) -> None:
+    """Every caption beside a video under ``data.root``, read as training reads it: one that is not UTF-8 is a
+    ValueError naming the file. (Since 2026-12-07 it is refused here, before the output folder is written or a model
+    loaded; it was a traceback from the clip bank, after ``config.json`` was written.)"""
+    if data.source != "folder" or not data.root or not Path(data.root).is_dir():
+        return
+    from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
+    from ltx_video.training.data import _caption
+
+    for path in sorted(walk_files(Path(data.root))):
+        if path.suffix.lower() in DEFAULT_EXTENSIONS:
+            _caption(path)
 
 
 # ----------------------------------------------------------------------------- resuming

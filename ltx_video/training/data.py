@@ -135,6 +135,22 @@ def _warn_unread_media(root: Path) -> None:
                       "`ffmpeg -framerate 24 -i frames/%05d.png out.mp4` for an image sequence)", stacklevel=3)
 
 
+# Files that other trainers read captions from (a metadata.csv, a prompts.json): this loader does not.
+_CAPTION_TABLES = (".csv", ".tsv", ".json", ".jsonl")
+
+
+def _unread_caption_tables(root: Path) -> str:
+    """For the missing-caption warning: the caption tables under ``root``, said not to be read (since 2026-12-07;
+    a metadata.csv beside the clips was passed over in silence), or ""."""
+    from ltx_video.data.video_folder import walk_files
+
+    tables = sorted(str(p.relative_to(root)) for p in walk_files(root) if p.suffix.lower() in _CAPTION_TABLES)
+    if not tables:
+        return ""
+    return (f"; {', '.join(tables[:3])}{' ...' if len(tables) > 3 else ''} {'is' if len(tables) == 1 else 'are'} not "
+            "read: captions are read only from a UTF-8 name.txt beside each video")
+
+
 def _caption(video: Path) -> str | None:
     """The caption beside ``video`` (``name.txt``, UTF-8, a byte-order mark dropped); None if there is none."""
     caption = video.with_suffix(".txt")
@@ -232,8 +248,8 @@ class ClipBank:
         for files, what in ((missing, "no caption (name.txt) beside them"), (empty, "an empty caption (name.txt)")):
             if files:
                 warnings.warn(f"{len(files)} of the files have {what}; their clips train with the empty prompt, the "
-                              f"unconditional one ({', '.join(map(str, files[:3]))}{' ...' if len(files) > 3 else ''})",
-                              stacklevel=2)
+                              f"unconditional one ({', '.join(map(str, files[:3]))}{' ...' if len(files) > 3 else ''})"
+                              + (_unread_caption_tables(Path(c.root)) if files is missing else ""), stacklevel=2)
         clips, unreadable, silent = [], {}, set()
         for i in tqdm(range(count), desc="reading clips", disable=not show_progress):
             clip = dataset.clip(i)

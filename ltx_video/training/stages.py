@@ -24,6 +24,7 @@ indices and prompts), ``loss(model, batch, generator, rng)`` and ``save(model, o
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import math
@@ -42,9 +43,11 @@ from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
 from ltx_video.training.checks import (
+    check_captions,
     check_fine_tune_options,
     check_init_transformer,
     check_readable_folder,
+    init_generation_defaults,
     init_transformer_differences,
 )
 from ltx_video.training.config import TrainConfig
@@ -393,17 +396,24 @@ class TransformerStage:
 
     def generation_defaults(self) -> GenerationDefaults:
         """The clips' size and rate, the sampling the built-in model is measured at, and (synthetic data) the
-        prompts it saw: saved with the pipeline so ``ltx-video generate --model`` and prompt checks use them."""
+        prompts it saw: saved with the pipeline so ``ltx-video generate --model`` and prompt checks use them.
+
+        A fine-tune of a pipeline's transformer (``init_transformer``: :func:`init_generation_defaults`) keeps that
+        pipeline's sampling (steps, guidance, negative prompt, STG and its blocks, modality scales, ``given_audio``)
+        and, on folder clips, its prompt grammar; size, length and rate are the clips'. (Since 2026-12-07: it saved
+        the from-scratch sampling above, so the built-in model's fine-tune lost its STG and modality guidance.)"""
         data = self.config.data
         grammar = None
         if data.source == "synthetic":
             cameras = (list(DRAWN_CAMERA_MOTIONS) if data.camera is None
                        else list(data.camera) if isinstance(data.camera, tuple) else [data.camera])
             grammar = {"max_objects": data.max_objects, "cameras": cameras}
-        return GenerationDefaults(
-            height=data.height, width=data.width, num_frames=data.num_frames, frame_rate=float(data.fps),
-            num_inference_steps=30, guidance_scale=3.0, negative_prompt="", prompt_grammar=grammar,
-        )
+        clips = dict(height=data.height, width=data.width, num_frames=data.num_frames, frame_rate=float(data.fps))
+        base = init_generation_defaults(self.options["init_transformer"])
+        if base is not None:
+            return dataclasses.replace(base, **clips, prompt_grammar=base.prompt_grammar if grammar is None else grammar)
+        return GenerationDefaults(**clips, num_inference_steps=30, guidance_scale=3.0, negative_prompt="",
+                                  prompt_grammar=grammar)
 
 
 def stage_class(stage: str) -> type:
@@ -432,6 +442,7 @@ def check_stage_options(config: TrainConfig) -> None:
             p.suffix.lower() in DEFAULT_EXTENSIONS for p in walk_files(Path(data.root)))):  # linked folders too
         raise ValueError(f"data.root {data.root} must be a folder holding video files {list(DEFAULT_EXTENSIONS)}")
     check_readable_folder(data)
+    check_captions(data)  # before the output folder is written and any model loaded
     crop = config.stage_options.get("crop_frames")
     if config.stage == "video_vae" and isinstance(crop, int) and crop > data.num_frames:
         raise ValueError(f"stage_options.crop_frames must be at most data.num_frames ({data.num_frames}), got {crop}")
