@@ -381,6 +381,23 @@ def test_plan_takes_the_conditioning_generate_and_long_run(capsys):
     assert "--long plans 'ltx-video long'" in capsys.readouterr().err
 
 
+def test_plan_long_plans_a_chunk_of_chunk_frames_whatever_the_videos_length(capsys):
+    """plan --long --num-frames 1000 --chunk-frames 121 planned a 1000-frame chunk (44 GiB): in 'ltx-video long'
+    --num-frames is the video's length, the peak one chunk's; the header named given frames as the defaults'."""
+    from ltx_video.cli import main
+
+    size = ["--height", "512", "--width", "768"]
+    step = estimate_memory(LTX_VIDEO_2B, 512, 768, 121, dtype=torch.float32, appended_latent_frames=1,
+                           per_token_timestep=True)
+    for frames in (["--num-frames", "1000"], []):
+        assert main(["plan", "--model", "2b", *size, *frames, "--long", "--chunk-frames", "121"]) == 0
+        out = capsys.readouterr().out
+        assert f"{'activations (one step)':<24}{step.activations / 2**30:9.2f} GiB" in out, out
+        assert "from LTX-Video" not in out.splitlines()[0]
+    assert main(["plan", "--model", "2b", "--num-frames", "121", "--image"]) == 0
+    assert "; size from LTX-Video" in capsys.readouterr().out.splitlines()[0]
+
+
 def test_plan_reads_a_folders_generation_defaults(capsys, tmp_path):
     """plan --model FOLDER planned 1216 x 704 x 121 with 2 passes where generate runs the folder's size and STG."""
     from ltx_video.cli import main

@@ -233,9 +233,11 @@ def run_plan(args) -> str:
     model = args.model if args.model is not None else (str(yaml) if yaml is not None else None)
     config, fp8 = transformer_config(model, args.base_model)  # a bad --model refused before torch loads
     defaults, source = generation_defaults(model)
-    size_given = None not in (args.height, args.width, args.num_frames if not args.long else args.chunk_frames)
+    # with --long the peak is one chunk's: --chunk-frames (default: the model's frames), not the video's --num-frames
+    frames_given = args.chunk_frames if args.long else args.num_frames
+    taken = [name for name, value in (("size", args.height and args.width), ("frames", frames_given)) if not value]
     args.height, args.width = args.height or defaults.height, args.width or defaults.width
-    args.num_frames = args.num_frames or (args.chunk_frames if args.long and args.chunk_frames else defaults.num_frames)
+    args.num_frames = frames_given or defaults.num_frames
     default_dtype = generate_dtype(str(yaml)) if yaml is not None else "float32"
     dtype = args.dtype or default_dtype
     conditions, appended, per_token, conditioning = _conditioning(args)
@@ -286,7 +288,7 @@ def run_plan(args) -> str:
                  f"x2, second pass {w2} x {h2} ({guidance(g2)}), decoded at {w2} x {h2} and resized to {size[0]} x "
                  f"{size[1]}; the activations and attention are the {larger} pass's")
     name = model if model is not None else "2b (the default --model, LTX-Video 2B; bare 'generate' runs the built-in model instead)"
-    sizes = "" if size_given else f"; size and frames from {source}"
+    sizes = "" if not taken else f"; {' and '.join(taken)} from {source}"
     return (f"{name}: {args.width} x {args.height} x {args.num_frames}{padded.format(*size)}{sizes}, batch "
             f"{args.batch_size}, {dtype}{dtype_note}{', FP8 weights' if args.fp8 or fp8 else ''}, attention "
             f"{args.attention}, VAE decode {tiling}{conditioning}{shape}\n{estimate}"
