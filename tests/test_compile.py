@@ -128,3 +128,29 @@ def test_compiled_kernels_are_not_reused_across_cpu_capabilities(tmp_path):
             run_env["ATEN_CPU_CAPABILITY"] = capability
         result = subprocess.run([sys.executable, "-c", _CROSS_ISA_SCRIPT], env=run_env, capture_output=True, text=True)
         assert result.returncode == 0, (capability, result.returncode, result.stderr[-2000:])
+
+
+def test_feed_forward_chunking_keeps_one_compiled_graph_for_every_block():
+    """With feed-forward chunking (the README's memory switches before enable_compile) every block compiled a graph of
+    its own (Dynamo guarded each block's own forward wrapper) and past the recompile limit of 8 the later blocks ran
+    eagerly without a word; chunked feed-forwards now share one forward. The output equals the eager chunked one."""
+    import copy
+    import pickle
+
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    pipe.enable_feed_forward_chunking(7)  # smaller than the tokens: every feed-forward runs in chunks
+    eager = pipe(**ARGS, generator=gen(1)).frames
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
+    pipe.transformer.compile_repeated_blocks(fullgraph=True, backend="eager")
+    try:
+        compiled = pipe(**ARGS, generator=gen(1)).frames
+    finally:
+        torch._dynamo.reset()
+    assert torch.equal(compiled, eager)
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == 1
+    block = pipe.transformer.transformer_blocks[0]
+    assert pickle.loads(pickle.dumps(block.ff))._ff_chunk_size == 7 and copy.deepcopy(block.ff)._ff_chunk_size == 7
+    pipe.disable_feed_forward_chunking()
+    assert type(block.ff).__name__ == "FeedForward" and not hasattr(block.ff, "_ff_chunk_size")

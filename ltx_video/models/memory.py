@@ -6,8 +6,12 @@ token independently, so running it ``chunk_size`` tokens at a time gives the sam
 activation bounded by ``chunk_size`` tokens. Useful at inference; in training, gradient checkpointing
 (``transformer.enable_gradient_checkpointing()``) is the saver that matters.
 
-The chunked forward is installed as the feed-forward module's instance ``forward`` (as accelerate's
-hooks are), so weights, state-dict keys and ``save_pretrained`` are unchanged.
+Chunking makes each ``FeedForward`` an instance of a subclass whose ``forward`` chunks (the chunk size an attribute
+of the module), so weights, state-dict keys and ``save_pretrained`` are unchanged, and every block runs one shared
+forward: ``torch.compile``'s regional compilation builds one graph for all the blocks (since 2026-12-07; an object
+of its own per block as the instance ``forward`` made Dynamo recompile per block, and past its recompile limit of 8
+the later blocks ran eagerly without a word). A feed-forward whose ``forward`` was already replaced on the instance
+(a hook) keeps that replacement, wrapped.
 """
 
 from __future__ import annotations
@@ -20,15 +24,38 @@ from diffusers.models.attention import FeedForward
 __all__ = ["disable_feed_forward_chunking", "enable_feed_forward_chunking"]
 
 
+def _chunked(forward, chunk_size: int, hidden_states: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+    if hidden_states.ndim < 3 or hidden_states.shape[1] <= chunk_size:
+        return forward(hidden_states, *args, **kwargs)
+    chunks = hidden_states.split(chunk_size, dim=1)
+    return torch.cat([forward(chunk, *args, **kwargs) for chunk in chunks], dim=1)
+
+
 class _ChunkedForward:
+    """A feed-forward's instance ``forward`` (a hook's) wrapped: the rare case the class swap cannot serve."""
+
     def __init__(self, forward, chunk_size: int):
         self.forward, self.chunk_size = forward, chunk_size
 
     def __call__(self, hidden_states: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-        if hidden_states.ndim < 3 or hidden_states.shape[1] <= self.chunk_size:
-            return self.forward(hidden_states, *args, **kwargs)
-        chunks = hidden_states.split(self.chunk_size, dim=1)
-        return torch.cat([self.forward(chunk, *args, **kwargs) for chunk in chunks], dim=1)
+        return _chunked(self.forward, self.chunk_size, hidden_states, *args, **kwargs)
+
+
+_CHUNKED_TYPES: dict[type, type] = {}
+
+
+def _chunked_type(cls: type) -> type:
+    """``cls`` with a chunking ``forward`` (one class per feed-forward class, shared by every block)."""
+    if cls not in _CHUNKED_TYPES:
+        def forward(self, hidden_states, *args, **kwargs):
+            return _chunked(super(chunked, self).forward, self._ff_chunk_size, hidden_states, *args, **kwargs)
+
+        chunked = type(f"Chunked{cls.__name__}", (cls,), {"forward": forward, "__module__": __name__,
+                                                          "_ff_unchunked_type": cls})
+        chunked.__qualname__ = chunked.__name__
+        globals().setdefault(chunked.__name__, chunked)  # found by name, so a chunked module pickles and deep-copies
+        _CHUNKED_TYPES[cls] = chunked
+    return _CHUNKED_TYPES[cls]
 
 
 def _feed_forwards(model: torch.nn.Module) -> list[FeedForward]:
@@ -46,7 +73,11 @@ def enable_feed_forward_chunking(model: torch.nn.Module, chunk_size: int = 4096)
     modules = _feed_forwards(model)
     disable_feed_forward_chunking(model)
     for module in modules:
-        module.forward = _ChunkedForward(module.forward, chunk_size)
+        if "forward" in module.__dict__:  # a hook's forward on the instance: wrapped where it stands
+            module.forward = _ChunkedForward(module.forward, chunk_size)
+        else:
+            module.__class__ = _chunked_type(type(module))
+            module._ff_chunk_size = chunk_size
     return len(modules)
 
 
@@ -56,3 +87,7 @@ def disable_feed_forward_chunking(model: torch.nn.Module) -> None:
             module.forward = module.__dict__["forward"].forward
             if getattr(module.forward, "__self__", None) is module and module.forward.__func__ is type(module).forward:
                 del module.forward  # back to the class's forward
+        unchunked = type(module).__dict__.get("_ff_unchunked_type")
+        if unchunked is not None:
+            module.__class__ = unchunked
+            del module._ff_chunk_size
