@@ -182,7 +182,8 @@ def test_prompts_outside_the_trained_grammar_warn_once_each(caplog):
         pipe(["a cat on a sofa", "a red ball bounces, the camera zooms in", "a pink square bounces"], **kw)
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2 and all("\n" not in m for m in messages)
-    assert "'a cat on a sofa'" in messages[0] and "unknown verb 'sofa'" in messages[0]
+    assert "'a cat on a sofa'" in messages[0] and "must end in the verb 'bounce'" in messages[0]
+    assert "it ends in 'sofa'" in messages[0]
     assert "zooms in, the model saw only a static camera" in messages[1]
     assert "colours: red, orange, yellow, green, blue, purple, pink, white" in messages[1]
 

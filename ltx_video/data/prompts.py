@@ -111,7 +111,10 @@ def parse_prompt(prompt: str) -> PromptSpec:
             raise ValueError(f"the camera phrase must come once, at the end, after ', the camera ', in {prompt!r}")
         if verb.rstrip(".!;,") in ("bounce", "bounces"):
             raise ValueError(f"the prompt ends in punctuation ({verb[-1]!r}) in {prompt!r}: the grammar has none")
-        raise ValueError(f"unknown verb {verb!r}; expected 'bounce' (several objects) or 'bounces' (one)")
+        # the grammar's verb ends the subject: name the last word as such (it read "unknown verb 'beach'" for
+        # "a woman walks on a beach", whose verb is not last)
+        raise ValueError(f"the prompt must end in the verb 'bounce' (several objects) or 'bounces' (one), before any "
+                         f"camera phrase; it ends in {verb!r} in {prompt!r}")
     head, joined, last = subject.rpartition(" and ")
     phrases = [*head.split(", "), last] if joined else [subject]
     objects = tuple(_parse_object(phrase) for phrase in phrases)
