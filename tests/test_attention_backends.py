@@ -334,7 +334,7 @@ def test_options_do_not_outlive_the_backends_that_read_them():
     from ltx_video.testing import tiny_transformer
 
     model = tiny_transformer()
-    with pytest.raises(ValueError, match="`chunk_size` is an option of the ltx_\\* backends; 'sdpa' takes none"):
+    with pytest.raises(ValueError, match="`chunk_size` is not an option of backend 'sdpa', which takes none"):
         backends.enable_efficient_attention(model, "sdpa", chunk_size=3)
     with pytest.raises(ValueError, match=r"`dense_blocks` must index this model's 2 blocks \(0 to 1\), got \(99,\)"):
         backends.enable_efficient_attention(model, "ltx_block_sparse", dense_blocks=(99,))
@@ -345,3 +345,137 @@ def test_options_do_not_outlive_the_backends_that_read_them():
     backends.enable_efficient_attention(model, "ltx_chunked")
     assert backends._config.chunk_size == backends.EfficientAttentionConfig().chunk_size
     backends.disable_efficient_attention(model)
+
+
+def test_options_a_backend_does_not_read_are_refused(transformer):
+    """enable("ltx_chunked", pattern=...) was taken, and the pattern, kept process-wide, reached a later ltx_block_sparse
+    call that did not ask for it."""
+    other = tiny_transformer(seed=4)
+    with pytest.raises(ValueError, match=r"^`pattern` is not an option of backend 'ltx_chunked', which takes "
+                                         r"`chunk_size`\.$"):
+        enable_efficient_attention(transformer, "ltx_chunked", pattern=BlockSparsePattern(block_size=8), chunk_size=8)
+    with pytest.raises(ValueError, match=r"^`chunk_size` is not an option of backend 'ltx_block_sparse', which takes "
+                                         r"`pattern`, `tile_shape`, `min_tokens`, `dense_steps`, `dense_blocks`\.$"):
+        enable_efficient_attention(transformer, "ltx_block_sparse", chunk_size=8, min_tokens=0)
+    with pytest.raises(ValueError, match=r"^`chunk_size`, `min_tokens` are not options of backend 'sdpa', which takes "
+                                         r"none\.$"):
+        enable_efficient_attention(transformer, "sdpa", chunk_size=8, min_tokens=0)
+    try:
+        assert enable_efficient_attention(transformer, "ltx_chunked", chunk_size=8) == "ltx_chunked"
+        enable_efficient_attention(other, "ltx_block_sparse", tile_shape=(1, 2, 2))
+        assert backends._config == backends.EfficientAttentionConfig(chunk_size=8, tile_shape=(1, 2, 2))
+    finally:
+        disable_efficient_attention(transformer)
+        disable_efficient_attention(other)
+
+
+def _unreachable(backend):
+    try:
+        raise OSError("[Errno -2] Name or service not known")
+    except OSError as error:  # as httpx raises it from inside kernels.get_kernel
+        raise type("ConnectError", (Exception,), {})(str(error)) from error
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_a_hub_backend_without_the_hub_is_refused_naming_the_argument(transformer, monkeypatch, offline):
+    """flash_hub / sage_hub failed with httpx's ConnectError (or kernels' "not available in the local cache"), after
+    the model was switched, naming no argument."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(attention_dispatch, "_check_attention_backend_requirements", lambda backend: None)
+    monkeypatch.setattr(attention_dispatch, "_maybe_download_kernel_for_backend", _unreachable)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+    repo = attention_dispatch._HUB_KERNELS_REGISTRY[AttentionBackendName("flash_hub")].repo_id
+    reason = "HF_HUB_OFFLINE=1 turns off" if offline else "this machine cannot reach"
+    with pytest.raises(ValueError, match=rf"^`backend` 'flash_hub' needs the Hugging Face Hub \(it downloads {repo}\), "
+                                         rf"which {reason}: use 'sdpa', 'auto' or another backend installed here"):
+        enable_efficient_attention(transformer, "flash_hub")
+    assert {m.processor._attention_backend for m in transformer.modules() if hasattr(m, "processor")} == {None}
+
+    def refused(backend):
+        raise ValueError("not published by a trusted kernel publisher")  # not the network's: diffusers' own error
+
+    monkeypatch.setattr(attention_dispatch, "_maybe_download_kernel_for_backend", refused)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    with pytest.raises(ValueError, match="^not published by a trusted kernel publisher$"):
+        enable_efficient_attention(transformer, "sage_hub")
+
+
+@pytest.mark.parametrize("window", [None, 0.1])
+def test_an_audio_video_exchange_is_blocked_only_when_unmasked(monkeypatch, window):
+    """What docs/attention.md says of the exchange: with an av_time_window (the built-in model's 0.1 s) its time bias
+    is an attention mask, so ltx_block_sparse runs it dense; without one, two streams of equal token count are blocked
+    too, in sequence order (the tile order is the video attn1's only)."""
+    from ltx_video.models.av_exchange import LTXAudioVideoCrossAttention
+
+    torch.manual_seed(0)
+    exchange = LTXAudioVideoCrossAttention(video_dim=16, audio_dim=16, num_attention_heads=2, attention_head_dim=8,
+                                           qk_norm="rms_norm_across_heads", attention_bias=True,
+                                           attention_out_bias=True, eps=1e-6, time_window=window)
+    torch.nn.init.ones_(exchange.video_gate)  # zero-initialised gates would hide the update
+    torch.nn.init.ones_(exchange.audio_gate)
+    tokens = 32
+    rope, times = (torch.ones(1, tokens, 16), torch.zeros(1, tokens, 16)), torch.linspace(0, 1.3, tokens)[None]
+    inputs = (torch.randn(1, tokens, 16), torch.randn(1, tokens, 16), rope, rope, times, times)
+    with torch.no_grad():
+        dense = exchange(*inputs)
+    pattern = BlockSparsePattern(block_size=4, global_stride=4)
+    monkeypatch.setattr(backends, "_config", backends.EfficientAttentionConfig(pattern=pattern, min_tokens=0))
+    calls = []
+
+    def kernel(q, k, v, pattern, scale=None):
+        calls.append(tuple(q.shape))
+        return masked_reference(q, k, v, pattern, scale)
+
+    monkeypatch.setattr(backends, "block_sparse_attention", kernel)
+    for attention in (exchange.video_attn, exchange.audio_attn):
+        attention.processor._attention_backend = AttentionBackendName("ltx_block_sparse")
+    with torch.no_grad():
+        out = exchange(*inputs)
+    if window is None:
+        assert calls == [(1, 2, tokens, 8)] * 2  # both directions, 8 blocks of which the pattern drops some
+        assert all((o - d).abs().max() > 1e-3 for o, d in zip(out, dense, strict=True))
+    else:
+        assert calls == []
+        assert all(torch.equal(o, d) for o, d in zip(out, dense, strict=True))  # the same SDPA call
+
+
+def test_the_benchmark_runs_the_pattern_in_every_block_sparse_row(monkeypatch):
+    """scripts/benchmark_attention.py --sections e2e: its "sequence order" row switched with a plain
+    set_attention_backend, whose default min_tokens (1,024 on a CPU) ran every call of the docs' 832-token clip dense;
+    and each row's speed-up was one timing over one timing (now the median of --repeats)."""
+    import importlib.util
+    from pathlib import Path
+
+    from ltx_video import default_model
+
+    spec = importlib.util.spec_from_file_location(
+        "benchmark_attention", Path(__file__).resolve().parents[1] / "scripts" / "benchmark_attention.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    pipe, seen = tiny_audio_video_pipeline(seed=0), []
+    pipe.set_progress_bar_config(disable=True)
+    count = [0]
+
+    def kernel(q, k, v, pattern, scale=None):
+        count[0] += 1
+        return masked_reference(q, k, v, pattern, scale)
+
+    class Counted(type(pipe)):  # each generation: the block-sparse kernel calls it made
+        def __call__(self, *args, **kwargs):
+            before = count[0]
+            out = super().__call__(*args, **kwargs)
+            seen.append(count[0] - before)
+            return out
+
+    pipe.__class__ = Counted
+    monkeypatch.setattr(backends, "block_sparse_attention", kernel)
+    monkeypatch.setattr(default_model, "load_default_pipeline", lambda: pipe)
+    monkeypatch.setattr(default_model, "DEFAULT_GENERATION", {"num_inference_steps": 2, "guidance_scale": 1.0})
+    rows, _ = script.end_to_end(64, 9, repeats=2)
+    assert [r["backend"].split(",")[0] for r in rows] == ["sdpa (reference)", "ltx_chunked"] + ["ltx_block_sparse"] * 3
+    assert rows[-1]["backend"] == "ltx_block_sparse, sequence order (1x1x1 tiles)"
+    assert all(r["repeats"] == 2 for r in rows)
+    runs = seen[1:11]  # after the warm-up: SDPA, ltx_chunked, then the three block-sparse rows, two runs each
+    assert runs[:4] == [0] * 4 and all(calls > 0 for calls in runs[4:])
+    assert runs[4] == runs[6] == runs[8]  # every row the pattern in every block and step (min_tokens=0 ...)

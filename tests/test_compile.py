@@ -52,7 +52,7 @@ def test_no_graph_break_inside_a_block(setting):
     pipe.set_progress_bar_config(disable=True)
     if setting == "fp8":
         quantize_fp8(pipe.transformer)
-    elif setting == "sdpa":  # takes no ltx_* options (they are refused)
+    elif setting in ("sdpa", "ltx_chunked"):  # take no block-sparse options (they are refused)
         enable_efficient_attention(pipe.transformer, setting)
     else:
         enable_efficient_attention(pipe.transformer, setting, pattern=BlockSparsePattern(4), min_tokens=0,

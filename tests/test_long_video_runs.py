@@ -214,7 +214,7 @@ def test_a_resume_under_another_lora_state_is_refused(components, tmp_path):
     lora = _lora(pipe.transformer)
     output, call = tmp_path / "lora.mp4", dict(LONG, num_frames=41)
     plain = pipe.generate_long("a red ball", output=tmp_path / "plain.mp4", **call)
-    assert "lora" not in json.loads((plain.folder / "manifest.json").read_text())["arguments"]  # older runs' form
+    assert json.loads((plain.folder / "manifest.json").read_text())["arguments"]["lora"] is None  # none, recorded
     pipe.load_lora_weights(lora, adapter_name="style")
     whole = pipe.generate_long("a red ball", output=tmp_path / "whole.mp4", **call)
     assert whole.path.read_bytes() != plain.path.read_bytes()
@@ -237,3 +237,72 @@ def test_a_resume_under_another_lora_state_is_refused(components, tmp_path):
     pipe.transformer.register_to_config(_merged_camera_lora=None)
     out = pipe.generate_long("a red ball", output=output, **call)
     assert out.chunks_generated == 2 and out.path.read_bytes() == whole.path.read_bytes()
+
+    # A run started before the state was recorded (its manifest lacks the keys) resumes as it did then, with its LoRA
+    # loaded: the review found it refused as "started with None", and unloading the LoRA, as that said, mixed chunks.
+    older = tmp_path / "older.mp4"
+    assert pipe.generate_long("a red ball", output=older, callback_on_step_end=_stop_in_chunk(1), **call).path is None
+    manifest_path = older.with_name("older.mp4.parts") / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for key in ("lora", "camera_lora", "attention"):
+        del manifest["arguments"][key]
+    manifest_path.write_text(json.dumps(manifest))
+    resumed = pipe.generate_long("a red ball", output=older, **call)
+    assert resumed.chunks_generated == 2 and resumed.path.read_bytes() == whole.path.read_bytes()
+
+
+def test_a_resume_under_other_approximate_attention_is_refused(components, tmp_path):
+    """A run started with dense attention, stopped, then resumed under ltx_block_sparse went on without a word: chunk 0
+    dense, the rest block-sparse. SDPA and ltx_chunked are exact (not recorded); block-sparse and its options are."""
+    from ltx_video.attention import BlockSparsePattern
+
+    pipe = _pipe(components)
+    call = dict(LONG, num_frames=41, height=64, width=64)  # 12 tokens a chunk: blocks of 2 leave some out
+    sparse = dict(pattern=BlockSparsePattern(block_size=2, global_stride=4), min_tokens=0, dense_steps=0,
+                  dense_blocks=())
+    try:
+        dense = pipe.generate_long("a red ball", output=tmp_path / "dense.mp4", **call)
+        assert json.loads((dense.folder / "manifest.json").read_text())["arguments"]["attention"] is None
+        pipe.enable_efficient_attention("ltx_block_sparse", **sparse)
+        whole = pipe.generate_long("a red ball", output=tmp_path / "sparse.mp4", **call)
+        assert whole.path.read_bytes() != dense.path.read_bytes()  # the pattern changes the numbers
+        assert json.loads((whole.folder / "manifest.json").read_text())["arguments"]["attention"] == {
+            "backend": "ltx_block_sparse", "pattern": {"block_size": 2, "global_stride": 4, "boundary": True},
+            "tile_shape": [4, 4, 4], "min_tokens": 0, "dense_steps": 0, "dense_blocks": []}
+
+        started_dense = tmp_path / "a.mp4"
+        pipe.disable_efficient_attention()
+        assert pipe.generate_long("a red ball", output=started_dense, callback_on_step_end=_stop_in_chunk(1),
+                                  **call).path is None
+        pipe.enable_efficient_attention("ltx_block_sparse", **sparse)
+        with pytest.raises(ValueError, match=r"the pipeline's approximate attention is \{'backend': 'ltx_block_sparse"
+                                             r"', .*\} but the run in .* was started with None: switch to the same "
+                                             r"\(enable_efficient_attention, disable_efficient_attention\)"):
+            pipe.generate_long("a red ball", output=started_dense, **call)
+        pipe.enable_efficient_attention("ltx_chunked")  # exact: the run goes on (as SDPA's does, below)
+        out = pipe.generate_long("a red ball", output=started_dense, **call)
+        assert out.chunks_generated == 2 and out.path is not None
+
+        started_sparse = tmp_path / "b.mp4"
+        pipe.enable_efficient_attention("ltx_block_sparse", **sparse)
+        assert pipe.generate_long("a red ball", output=started_sparse, callback_on_step_end=_stop_in_chunk(1),
+                                  **call).path is None
+        pipe.enable_efficient_attention("ltx_block_sparse", pattern=BlockSparsePattern(block_size=2, global_stride=2))
+        with pytest.raises(ValueError, match=r"approximate attention is .*'global_stride': 2.* but the run in .* was "
+                                             r"started with .*'global_stride': 4"):
+            pipe.generate_long("a red ball", output=started_sparse, **call)
+        pipe.disable_efficient_attention()
+        with pytest.raises(ValueError, match=r"approximate attention is None but the run in .* was started with "
+                                             r"\{'backend': 'ltx_block_sparse'"):
+            pipe.generate_long("a red ball", output=started_sparse, **call)
+        pipe.enable_efficient_attention("ltx_block_sparse", **sparse)
+        out = pipe.generate_long("a red ball", output=started_sparse, **call)
+        assert out.chunks_generated == 2 and out.path.read_bytes() == whole.path.read_bytes()
+
+        started_dense = tmp_path / "c.mp4"  # and a run started dense resumes dense, as runs recorded before resume
+        pipe.disable_efficient_attention()
+        pipe.generate_long("a red ball", output=started_dense, callback_on_step_end=_stop_in_chunk(1), **call)
+        out = pipe.generate_long("a red ball", output=started_dense, **call)
+        assert out.chunks_generated == 2 and out.path.read_bytes() == dense.path.read_bytes()
+    finally:
+        pipe.disable_efficient_attention()

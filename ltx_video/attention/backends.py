@@ -26,9 +26,11 @@ passes no module) uses that order; the audio stream is blocked in sequence order
 order is kept after the forward so that gradient-checkpointed blocks, recomputed in backward, see the same one.
 
 The dispatcher cannot tell self- from cross-attention: ``ltx_block_sparse`` treats every unmasked call
-with equal query and key lengths as self-attention (an audio<->video exchange whose two streams happen
-to have the same token count would be blocked too, in sequence order). Options and the token order are
-process-wide.
+with equal query and key lengths as self-attention. LTX's text cross-attention always has a mask, so it runs dense.
+The audio<->video exchange has one (its time-window bias) in a model with ``av_time_window``, the built-in model
+included, so it runs dense there whatever the token counts; without one (the config's default) the exchange is
+unmasked, and when both streams have the same token count it is blocked too, in sequence order. Options and the token
+order are process-wide, so each backend takes only the options it reads (:data:`BACKEND_OPTIONS`).
 
 ``dense_steps`` and ``dense_blocks`` are diffusers' per-processor backends, rewritten at each phase change.
 diffusers' own ``set_attention_backend`` / ``reset_attention_backend`` / ``set_attn_processor`` on the model
@@ -65,6 +67,7 @@ from ltx_video.attention.efficient_attention import (
 __all__ = [
     "ATTENTION_BACKENDS",
     "EfficientAttentionConfig",
+    "approximate_attention",
     "disable_efficient_attention",
     "enable_efficient_attention",
     "flash_attn_available",
@@ -76,6 +79,10 @@ logger = logging.getLogger(__name__)
 
 BLOCK_SPARSE, CHUNKED, FLASH = "ltx_block_sparse", "ltx_chunked", "ltx_flash"
 ATTENTION_BACKENDS = ("auto", "sdpa", "flash", BLOCK_SPARSE, CHUNKED)
+# The EfficientAttentionConfig options each backend reads; any other is refused (kept process-wide, an option given to
+# one backend would reach a later call of another unasked).
+BACKEND_OPTIONS = {BLOCK_SPARSE: ("pattern", "tile_shape", "min_tokens", "dense_steps", "dense_blocks"),
+                   CHUNKED: ("chunk_size",)}
 
 
 #: Self-attention over fewer tokens than this runs dense SDPA under ``ltx_block_sparse`` when
@@ -453,6 +460,46 @@ def _resolve(backend: str) -> str:
     return name
 
 
+def _network_error(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a failed connection: a socket error, httpx's ConnectError ..."""
+    seen = set()
+    while error is not None and id(error) not in seen:  # (a context chain can loop)
+        if isinstance(error, OSError) or any(w in type(error).__name__ for w in ("Connect", "Timeout", "Offline")):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _fetch_hub_kernel(name: str, backend: str) -> None:
+    """Fetch the kernel of a diffusers hub backend (``flash_hub``, ``sage_hub`` ...) now, so that a machine without the
+    Hub is told so in one line naming the argument, not with httpx's ConnectError from inside diffusers."""
+    registry = getattr(dispatch, "_HUB_KERNELS_REGISTRY", {})
+    member = AttentionBackendName(name)
+    if member not in registry:
+        return
+    from huggingface_hub import constants
+
+    check = getattr(dispatch, "_check_attention_backend_requirements", None)
+    if check is not None:
+        check(member)  # the `kernels` package: diffusers' own message names it
+    attention_logger = logging.getLogger(dispatch.__name__)
+    level = attention_logger.level
+    attention_logger.setLevel(logging.CRITICAL)  # its "An error occurred while fetching" would repeat ours
+    try:
+        dispatch._maybe_download_kernel_for_backend(member)
+    except Exception as error:
+        if not (constants.HF_HUB_OFFLINE or _network_error(error)):
+            raise
+        raise ValueError(
+            f"`backend` {backend!r} needs the Hugging Face Hub (it downloads {registry[member].repo_id}), which "
+            f"{'HF_HUB_OFFLINE=1 turns off' if constants.HF_HUB_OFFLINE else 'this machine cannot reach'}: use 'sdpa', "
+            "'auto' or another backend installed here, or fetch the kernel once online."
+        ) from None
+    finally:
+        attention_logger.setLevel(level)
+
+
 def enable_efficient_attention(
     model: torch.nn.Module,
     backend: str = "auto",
@@ -484,14 +531,19 @@ def enable_efficient_attention(
         dense_steps=dense_steps, dense_blocks=dense_blocks,
     )
     options = {k: v for k, v in given.items() if v is not None}
-    if options and not name.startswith("ltx_"):  # kept process-wide, they reached a later ltx_* call unasked
-        raise ValueError(f"`{next(iter(options))}` is an option of the ltx_* backends; {backend!r} takes none.")
+    accepted = BACKEND_OPTIONS.get(name, ())
+    unused = [k for k in options if k not in accepted]
+    if unused:  # kept process-wide, they would reach a later call of another ltx_* backend unasked
+        names = ", ".join(f"`{k}`" for k in unused)
+        raise ValueError(f"{names} {'is not an option' if len(unused) == 1 else 'are not options'} of backend "
+                         f"{backend!r}, which takes {', '.join(f'`{k}`' for k in accepted) if accepted else 'none'}.")
     config = EfficientAttentionConfig(**{**_config.__dict__, **options})  # types and ranges of its own first
     blocks = len(getattr(model, "transformer_blocks", ()))
     if blocks and dense_blocks is not None and any(not 0 <= b < blocks for b in config.dense_blocks):
         raise ValueError(f"`dense_blocks` must index this model's {blocks} blocks (0 to {blocks - 1}), got "
                          f"{tuple(config.dense_blocks)}.")
     register_backends()
+    _fetch_hub_kernel(name, backend)
     active = _AttentionBackendRegistry._active_backend
     with _quiet_backend_switch():
         model.set_attention_backend(name)
@@ -512,6 +564,27 @@ def enable_efficient_attention(
     for sparse_model in list(_sparse_models):  # the options are process-wide: every such model follows them
         _assign_block_backends(sparse_model)
     return name
+
+
+def approximate_attention(model: torch.nn.Module) -> dict | None:
+    """The approximate attention ``model`` runs, as plain values, or None where every call is exact (SDPA,
+    ``ltx_chunked``, flash-attn: dense attention, which only rounds differently): ``ltx_block_sparse`` and the options
+    it reads, which all change the numbers. A long video's manifest records it, so that a resume under other attention
+    is refused."""
+    processors = [m.processor for m in model.modules() if hasattr(getattr(m, "processor", None), "_attention_backend")]
+    active = _AttentionBackendRegistry._active_backend  # what a processor naming no backend runs
+    names = {str(getattr(backend, "value", backend)) for backend in (p._attention_backend or active for p in processors)}
+    managed = model in _sparse_models and not _switched_by_diffusers(model)  # (a dense phase shows every block dense)
+    if BLOCK_SPARSE not in names and not managed:
+        return None
+    pattern, config = _config.pattern, _config
+    # diffusers' own set_attention_backend installs no hooks: sequence order, and no dense steps or blocks
+    return {"backend": BLOCK_SPARSE,
+            "pattern": {"block_size": pattern.block_size, "global_stride": pattern.global_stride,
+                        "boundary": pattern.boundary},
+            "tile_shape": list(config.tile_shape) if managed else None, "min_tokens": config.min_tokens,
+            "dense_steps": config.dense_steps if managed else 0,
+            "dense_blocks": list(config.dense_blocks) if managed else []}
 
 
 def disable_efficient_attention(model: torch.nn.Module) -> None:

@@ -52,11 +52,17 @@ MANIFEST_FORMAT = "ltx_video.long_video/1"
 # Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
 VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"}
 # Arguments recorded only when not at their default (so that runs from before them resume): their value when absent.
-RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None, "lora": None, "camera_lora": None}
-# The pipeline's state that is no argument but changes every chunk's numbers, as the phrase naming it (not a flag).
-MODEL_STATE = {"lora": "LoRA adapters are", "camera_lora": "merged camera LoRA is"}
+RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None}
+# The pipeline's state that is no argument but changes every chunk's numbers: the phrase naming it (not a flag), and
+# how to set it back.
+_LORA_CALLS = "load the same (load_lora_weights, set_adapters, fuse_lora / unfuse_lora, unload_lora_weights)"
+MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "camera_lora": ("merged camera LoRA is", _LORA_CALLS),
+               "attention": ("approximate attention is",
+                             "switch to the same (enable_efficient_attention, disable_efficient_attention)")}
 #: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
-RECORDED_SINCE = frozenset({"dtype"})
+#: (The model state, MODEL_STATE, is recorded as None when there is none: a manifest lacking it predates it, so a run
+#: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None".)
+RECORDED_SINCE = frozenset({"dtype", "lora", "camera_lora", "attention"})
 # Arguments whose None stands for another's value: compared by the value they take, so a run that recorded one given
 # as that value (before generate_long recorded it as None) resumes with it left out, and back.
 STANDS_FOR = {"audio_guidance_scale": "guidance_scale"}
@@ -446,12 +452,12 @@ class LongRun:
                     "folder (the old one is kept)"
                 )
             default = RECORDED_ONLY_WHEN_SET.get(key)
-            if key in MODEL_STATE:  # the pipeline's, not an argument: named as what to load
+            if key in MODEL_STATE:  # the pipeline's, not an argument: named as what to set
+                phrase, remedy = MODEL_STATE[key]
                 raise ValueError(
-                    f"the pipeline's {MODEL_STATE[key]} {arguments.get(key, default)!r} but the run in "
-                    f"{self.folder} was started with {recorded.get(key, default)!r}: load the same (load_lora_weights, "
-                    "set_adapters, fuse_lora / unfuse_lora, unload_lora_weights) to resume it, or pass resume=False to "
-                    "start over in a new folder (the old one is kept)"
+                    f"the pipeline's {phrase} {arguments.get(key, default)!r} but the run in {self.folder} was started "
+                    f"with {recorded.get(key, default)!r}: {remedy} to resume it, or pass resume=False to start over "
+                    "in a new folder (the old one is kept)"
                 )
             raise ArgumentMismatch(key, arguments.get(key, default), recorded.get(key, default), self.folder)
 

@@ -46,6 +46,7 @@ from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.utils.torch_utils import randn_tensor
 from tqdm.auto import tqdm
 
+from ltx_video.attention.backends import approximate_attention
 from ltx_video.conditioning.items import latent_positions, pack, unpack
 from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
@@ -303,11 +304,15 @@ class LongVideoMixin:
         if is_fp8_quantized(self.transformer):  # FP8 weights keep the transformer's dtype: recorded (since 2026-12-07,
             arguments["quantization"] = "fp8"  # a resume after enable_fp8() mixed float32 and FP8 chunks silently)
         # as are the LoRA adapters and a merged camera LoRA (since 2026-12-07: a resume after unload_lora_weights()
-        # mixed chunks with and without the LoRA); recorded only when there are any, so older runs resume
+        # mixed chunks with and without the LoRA); always recorded, so older runs (without the keys) resume
         lora = adapter_state([getattr(self, n) for n in getattr(self, "_lora_loadable_modules", ("transformer",))
                               if isinstance(getattr(self, n, None), torch.nn.Module)])
         camera = self.transformer.config.get(MERGED_CAMERA_LORA_KEY)  # a private key, out of the fingerprint
-        arguments.update({k: v for k, v in (("lora", lora), ("camera_lora", camera)) if v is not None})
+        # and approximate attention, ltx_block_sparse with its options (since 2026-12-07: a run started dense resumed
+        # under it silently); SDPA and ltx_chunked are exact, so a run recorded without it resumes under either
+        attention = approximate_attention(self.transformer)
+        arguments.update(lora=lora, camera_lora=camera, attention=attention)  # None too: a manifest without them
+        # predates them (RECORDED_SINCE), and is resumed unchecked on them rather than read as "none were loaded"
         if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
             arguments["colour_fit"] = COLOUR_FIT
         # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
