@@ -19,7 +19,7 @@ from ltx_video.attention import BlockSparsePattern, disable_efficient_attention,
 from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling, tiled_decode
 from ltx_video.models.memory import disable_feed_forward_chunking, enable_feed_forward_chunking
 from ltx_video.quantization import FP8QuantizationPolicy, is_fp8_quantized, quantize_fp8
-from ltx_video.quantization.ltx_quantizer import check_no_float8_storage, empty_lora_layers, has_lora_layers
+from ltx_video.quantization.ltx_quantizer import check_quantizable, has_lora_layers
 from ltx_video.utils.compile import prepare_cpu_inductor
 
 logger = logging.getLogger(__name__)
@@ -178,16 +178,7 @@ class EfficiencyMixin:
         # after pipe.transformer = torch.compile(pipe.transformer): quantize the model the wrapper runs (since
         # 2026-12-07; its "_orig_mod."-prefixed names matched no policy pattern); the wrapper recompiles on its next call
         transformer = getattr(self.transformer, "_orig_mod", self.transformer)
-        if is_fp8_quantized(transformer):
-            raise ValueError("enable_fp8: the transformer is already FP8-quantized; quantize the full-precision model.")
-        check_no_float8_storage(transformer, "enable_fp8")
-        if empty_lora_layers(transformer):  # after delete_adapters: only peft's wrappers are left
-            raise ValueError(f"enable_fp8: the transformer holds {empty_lora_layers(transformer)} LoRA layers of "
-                             "peft with no adapter left (delete_adapters keeps the layers): remove them with "
-                             "pipe.unload_lora_weights(), which leaves the output as it is, then quantize.")
-        if has_lora_layers(transformer):  # FP8 would take the adapters' own layers, which peft cannot run in FP8
-            raise ValueError("enable_fp8: the transformer holds LoRA adapters (load_lora_weights); merge them first "
-                             "with pipe.fuse_lora() and pipe.unload_lora_weights(), then quantize.")
+        check_quantizable(transformer, "enable_fp8", "enable_fp8: the transformer")  # before any calibration run
         policy.select(transformer)  # a policy naming modules the model lacks fails before any calibration run
         if calibration_prompts is not None:
             calibration_prompts = _prompt_list(calibration_prompts, "calibration_prompts")

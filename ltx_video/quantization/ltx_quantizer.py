@@ -237,6 +237,25 @@ def check_no_float8_storage(model: nn.Module, caller: str) -> None:
                          "alone).")
 
 
+def check_quantizable(model: nn.Module, caller: str, subject: str) -> None:
+    """ValueError (naming ``subject``, e.g. "enable_fp8: the transformer") when ``model`` cannot be quantized as it
+    is: already FP8, float8 storage of layerwise casting, or peft LoRA layers (adapters not merged, or the empty
+    wrappers ``delete_adapters`` leaves). ``enable_fp8`` runs it before any calibration, ``quantize_fp8`` first."""
+    if is_fp8_quantized(model):
+        raise ValueError(f"{subject} is already FP8-quantized; quantize the full-precision model.")
+    check_no_float8_storage(model, caller)
+    if not has_lora_layers(model):
+        return
+    if empty := empty_lora_layers(model):  # after delete_adapters: nothing to merge, only the wrappers to take out
+        raise ValueError(f"{subject} holds {empty} LoRA layers of peft with no adapter left (delete_adapters keeps "
+                         "the layers): remove them with pipe.unload_lora_weights() (model.unload_lora() on a bare "
+                         "transformer), which leaves the output as it is, then quantize.")
+    # FP8 would take the adapters' own lora_A / lora_B layers, which peft cannot run
+    raise ValueError(f"{subject} holds LoRA adapters (load_lora_weights), and FP8 cannot take unmerged LoRA adapters: "
+                     "merge them first with pipe.fuse_lora() then pipe.unload_lora_weights() (model.fuse_lora() then "
+                     "model.unload_lora() on a bare transformer), then quantize.")
+
+
 def set_fp8_matmul(model: nn.Module, mode: str) -> int:
     """How ``model``'s ``FP8Linear`` layers multiply; returns how many layers were set.
 
@@ -385,20 +404,9 @@ def quantize_fp8(
     policy = FP8QuantizationPolicy() if policy is None else policy
     if not isinstance(policy, FP8QuantizationPolicy):
         raise ValueError(f"`policy` must be an FP8QuantizationPolicy, got {type(policy).__name__}.")
-    if is_fp8_quantized(model):
-        raise ValueError(f"{type(model).__name__} is already FP8-quantized; quantize the full-precision model.")
+    check_quantizable(model, "quantize_fp8", type(model).__name__)
     if any(p.device.type == "mps" for p in model.parameters()):  # float8 (and GPTQ's float64) do not exist there
         raise ValueError(f"{type(model).__name__} is on MPS, which has no float8: quantize it on the CPU or CUDA.")
-    check_no_float8_storage(model, "quantize_fp8")
-    if has_lora_layers(model):  # FP8 would take the adapters' own lora_A / lora_B layers, which peft cannot run
-        if empty_lora_layers(model):  # after delete_adapters: nothing to merge, only the wrappers to take out
-            raise ValueError(f"{type(model).__name__} holds {empty_lora_layers(model)} LoRA layers of peft with no "
-                             "adapter left (delete_adapters keeps the layers): remove them with model.unload_lora() "
-                             "(on a pipeline pipe.unload_lora_weights()), which leaves the output as it is, then "
-                             "quantize.")
-        raise ValueError(f"{type(model).__name__} holds unmerged LoRA adapters: merge them first "
-                         "(model.fuse_lora() then model.unload_lora(); on a pipeline pipe.fuse_lora() then "
-                         "pipe.unload_lora_weights()), then quantize.")
     names = policy.select(model)
     calibration = _calibration_list(calibration)
     if policy.needs_calibration and not calibration:
