@@ -255,8 +255,8 @@ class LoadingMixin:
             transformer.save_pretrained()  # its refusal, naming save_fp8; nothing of the pipeline written yet
         if transformer is not None:
             check_no_grouped_heads(transformer)
-        if transformer is not None and empty_lora_layers(transformer):  # delete_adapters keeps peft's wrappers
-            raise ValueError(f"save_pretrained: the transformer holds {empty_lora_layers(transformer)} LoRA layers of "
+        if transformer is not None and (empty := empty_lora_layers(transformer)):  # delete_adapters keeps the wrappers
+            raise ValueError(f"save_pretrained: the transformer holds {empty} LoRA layers of "
                              "peft with no adapter left (delete_adapters keeps the layers), which would be saved as "
                              "wrapped layers that from_pretrained cannot load: remove them with "
                              "pipe.unload_lora_weights(), which leaves the output as it is, then save.")
