@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -40,10 +44,39 @@ def _write_config(path: Path, stage: str, output_dir: Path, **extra) -> Path:
     return path
 
 
+def _train_main(args: list[str]) -> subprocess.CompletedProcess:
+    """scripts/train.py's ``main`` in this process, on one thread, its stdout and stderr captured: a subprocess per
+    run spent most of its time importing torch and diffusers (about 6 s a run on 2 cores, some 20 runs here).
+    accelerate's state is a process-wide singleton that refuses another mixed precision, so each run starts anew,
+    as a process of its own would."""
+    from accelerate.state import AcceleratorState
+
+    spec = importlib.util.spec_from_file_location("train_script", TRAIN[0])
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out, err, threads = io.StringIO(), io.StringIO(), torch.get_num_threads()
+    AcceleratorState._reset_state(reset_partial_state=True)
+    torch.set_num_threads(1)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = script.main(args)
+            except Exception:  # what the interpreter prints and exits 1 with
+                traceback.print_exc()
+                code = 1
+    finally:
+        torch.set_num_threads(threads)
+        AcceleratorState._reset_state(reset_partial_state=True)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
 def _run(args: list[str], launcher: list[str] | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([*(launcher or [sys.executable]), *TRAIN, *args], capture_output=True, text=True, env=env,
-                            timeout=600)
+    """One training run: in this process, or as processes started by ``launcher`` (torchrun)."""
+    if launcher is None:
+        result = _train_main(args)
+    else:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+        result = subprocess.run([*launcher, *TRAIN, *args], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -55,6 +88,15 @@ def autoencoders(tmp_path_factory) -> dict[str, Path]:
     for stage in ("video_vae", "audio_vae"):
         _run(["--config", str(_write_config(root / f"{stage}.yaml", stage, root / stage))])
     return {"video_vae": root / "video_vae" / "video_vae", "audio_vae": root / "audio_vae" / "audio_vae"}
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory, autoencoders) -> Path:
+    """A transformer stage trained one step: the pipeline the camera, keyframe and continuation stages start from
+    (they read it and write their own folders)."""
+    root = tmp_path_factory.mktemp("base")
+    _run(["--config", str(_transformer_config(root / "t.yaml", root / "base", autoencoders, steps=1))])
+    return root / "base" / "pipeline"
 
 
 def _transformer_config(path: Path, output_dir: Path, autoencoders: dict[str, Path], steps: int) -> Path:
@@ -158,8 +200,7 @@ def test_transformer_stage_fine_tunes_from_a_saved_transformer(tmp_path, autoenc
     raw["model"] = {**raw["model"], "num_layers": 3}
     raw["output_dir"] = str(tmp_path / "c")  # b holds the run above: a new run never starts over it
     second.write_text(yaml.safe_dump(raw))
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    failed = subprocess.run([sys.executable, *TRAIN, "--config", str(second)], capture_output=True, text=True, env=env)
+    failed = _train_main(["--config", str(second)])
     assert failed.returncode != 0 and "init_transformer" in failed.stderr and "num_layers" in failed.stderr
 
 
@@ -267,11 +308,9 @@ def test_yaml_that_is_not_a_mapping_is_named(tmp_path):
             load_train_config(tmp_path / "run.yaml")
 
 
-def test_script_reports_bad_config_and_missing_checkpoint(tmp_path, autoencoders):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+def test_script_reports_bad_config_and_missing_checkpoint(tmp_path):
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"stage": "video_vae", "output_dir": str(tmp_path), "steps": -1}))
-    bad = subprocess.run([sys.executable, *TRAIN, "--config", str(tmp_path / "bad.yaml")], capture_output=True,
-                         text=True, env=env)
+    bad = _train_main(["--config", str(tmp_path / "bad.yaml")])
     assert bad.returncode == 2 and "steps must be an integer >= 1" in bad.stderr
     # A stage option's typo is named at once, before the clips are rendered; so is a --stop-after below 1.
     typo = {"stage": "video_vae", "output_dir": str(tmp_path / "t"), "steps": 1, "stage_options": {"crop_frame": 9},
@@ -281,11 +320,10 @@ def test_script_reports_bad_config_and_missing_checkpoint(tmp_path, autoencoders
     for argv, message in ((["--config", str(tmp_path / "typo.yaml")], "unknown key(s) ['crop_frame']"),
                           (["--config", str(tmp_path / "model_typo.yaml")], "model: unknown key(s) ['patch_sz']"),
                           (["--config", str(tmp_path / "bad.yaml"), "--stop-after", "0"], "--stop-after must be")):
-        bad = subprocess.run([sys.executable, *TRAIN, *argv], capture_output=True, text=True, env=env, timeout=60)
+        bad = _train_main(argv)
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
     config = _write_config(tmp_path / "vae.yaml", "video_vae", tmp_path / "vae")
-    missing = subprocess.run([sys.executable, *TRAIN, "--config", str(config), "--resume", "latest"],
-                             capture_output=True, text=True, env=env)
+    missing = _train_main(["--config", str(config), "--resume", "latest"])
     assert missing.returncode != 0 and "no checkpoint" in missing.stderr
 
 
@@ -352,9 +390,7 @@ CONTROL_ARGS = dict(prompt="a red ball bounces", height=32, width=32, num_frames
                     output_type="latent", generate_audio=False)
 
 
-def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
-    _run(["--config", str(_transformer_config(tmp_path / "t.yaml", tmp_path / "base", autoencoders, steps=1))])
-    base_dir = tmp_path / "base" / "pipeline"
+def test_camera_stage_trains_the_encoder_only(tmp_path, base_dir):
     config = {"stage": "camera", "output_dir": str(tmp_path / "camera"), "steps": 3, "batch_size": 2,
               "learning_rate": 0.05, "warmup_steps": 1, "checkpoint_every": 3, "log_every": 1,
               "data": {**DATA, "camera": ["pan_left", "orbit_right", "dolly_forward"]},
@@ -384,9 +420,7 @@ def test_camera_stage_trains_the_encoder_only(tmp_path, autoencoders):
         build_stage(load_train_config(tmp_path / "bad.yaml"), None, torch.device("cpu"))
 
 
-def test_keyframe_stage_trains_the_adapter_only(tmp_path, autoencoders):
-    _run(["--config", str(_transformer_config(tmp_path / "t.yaml", tmp_path / "base", autoencoders, steps=1))])
-    base_dir = tmp_path / "base" / "pipeline"
+def test_keyframe_stage_trains_the_adapter_only(tmp_path, base_dir):
     config = {"stage": "keyframes", "output_dir": str(tmp_path / "keyframes"), "steps": 4, "batch_size": 2,
               "learning_rate": 0.05, "warmup_steps": 1, "checkpoint_every": 4, "log_every": 1, "data": DATA,
               "stage_options": {"pipeline": str(base_dir), "blocks": [0], "frames": [0, 4, 8], "num_keyframes": 2,
@@ -428,9 +462,7 @@ def test_continuation_losses_are_zero_for_the_truth_and_grow_with_a_seam():
         seam_flow_loss(x0, x0, 5)
 
 
-def test_continuation_stage_fine_tunes_the_transformer(tmp_path, autoencoders):
-    _run(["--config", str(_transformer_config(tmp_path / "t.yaml", tmp_path / "base", autoencoders, steps=1))])
-    base_dir = tmp_path / "base" / "pipeline"
+def test_continuation_stage_fine_tunes_the_transformer(tmp_path, base_dir):
     config = {"stage": "continuation", "output_dir": str(tmp_path / "cont"), "steps": 2, "batch_size": 2,
               "learning_rate": 0.01, "warmup_steps": 1, "checkpoint_every": 2, "log_every": 1, "data": DATA,
               "stage_options": {"pipeline": str(base_dir), "overlap_latents": 1, "flow_weight": 1.0,
@@ -446,7 +478,7 @@ def test_continuation_stage_fine_tunes_the_transformer(tmp_path, autoencoders):
     assert any(changed)
 
 
-def test_continuation_stage_carries_the_audio_overlap_as_generate_long_does(tmp_path, autoencoders):
+def test_continuation_stage_carries_the_audio_overlap_as_generate_long_does(tmp_path, base_dir):
     """With ``carry_audio``, the audio tokens of the overlap's time are held at ``min(t, 1 - strength)`` like the
     carried video frames; they are as many as generate_long carries into chunk 1; plain samples carry nothing."""
     import random
@@ -454,9 +486,8 @@ def test_continuation_stage_carries_the_audio_overlap_as_generate_long_does(tmp_
     from ltx_video.pipelines.long_video import ChunkLayout
     from ltx_video.training.stages import build_stage
 
-    _run(["--config", str(_transformer_config(tmp_path / "t.yaml", tmp_path / "base", autoencoders, steps=1))])
     config = {"stage": "continuation", "output_dir": str(tmp_path / "cont"), "steps": 1, "batch_size": 6,
-              "data": DATA, "stage_options": {"pipeline": str(tmp_path / "base" / "pipeline"), "overlap_latents": 1,
+              "data": DATA, "stage_options": {"pipeline": str(base_dir), "overlap_latents": 1,
                                               "carry_audio": True, "plain_prob": 0.5}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     config = load_train_config(tmp_path / "c.yaml")
