@@ -1,4 +1,4 @@
-"""Compute every metric of ``ltx_video.metrics`` on a folder (or list) of mp4 files.
+"""Compute every metric of ``ltx_video.metrics`` on a folder (or list) of video files.
 
     python scripts/evaluate.py clips/ --out results          # writes results.json and results.md
     python scripts/evaluate.py a.mp4 b.mp4 --prompts prompts.json
@@ -8,6 +8,15 @@ a training folder's caption beside each video (``name.txt``); both JSON files ar
 is. Rows are named by file name, or by the path as given where two inputs share a name;
 ``annotations.json`` (as written by ``scripts/make_synthetic.py``) adds ground-truth errors: the audio-video
 offset against 0 ms and the camera motion against the true one.
+
+A folder gives its video files (the suffixes in ``VIDEO_SUFFIXES``: what the library writes, .mp4 .mov .mkv .m4v,
+and other containers PyAV reads, .webm .gif .avi ...); the other files in it are named on stderr, except the
+sidecars read here (prompts.json, annotations.json, captions). A variable-frame-rate file is measured on a constant
+timeline (``read_video_tensor``, with a warning).
+
+Exit status: 0 when every clip was evaluated; 1 when any clip could not be (unreadable, or under 3 frames): each is
+named on stderr with its error, and both reports are still written, with the error in its row; 2 for bad arguments
+(nothing evaluated).
 """
 
 from __future__ import annotations
@@ -27,19 +36,34 @@ from ltx_video import metrics
 from ltx_video.io.media import audio_start_offset, read_audio, read_video_tensor
 
 SAMPLE_RATE = 16000
+# What VideoStreamWriter writes, then other containers of video that PyAV (FFmpeg) reads.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v", ".webm", ".gif", ".avi", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg",
+                  ".flv", ".wmv", ".ogv", ".3gp")
+SIDECARS = ("prompts.json", "annotations.json")
 
 
 def _videos(inputs: list[Path]) -> list[Path]:
+    """The files given, and each folder's video files (by suffix, any case); a folder's other files are named on
+    stderr (before 2026-12-07 a folder gave only its .mp4 files, and its .mov, .webm ... were left out silently)."""
     files = []
     for item in inputs:
         if item.is_dir():
-            files += sorted(f for f in item.iterdir() if f.is_file() and f.suffix.lower() == ".mp4")
+            entries = sorted(f for f in item.iterdir() if f.is_file())
+            videos = [f for f in entries if f.suffix.lower() in VIDEO_SUFFIXES]
+            stems = {f.stem for f in videos}
+            skipped = [f.name for f in entries if f not in videos and f.name not in SIDECARS
+                       and not (f.suffix == ".txt" and f.stem in stems)]  # a training folder's captions
+            if skipped:
+                shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+                print(f"evaluate.py: skipped {len(skipped)} file(s) in {item} that are not videos "
+                      f"({' '.join(VIDEO_SUFFIXES)}): {shown}", file=sys.stderr)
+            files += videos
         elif item.is_file():
             files.append(item)
         else:
             raise FileNotFoundError(f"not found: {item}")
     if not files:
-        raise ValueError(f"no .mp4 files in {', '.join(map(str, inputs))}")
+        raise ValueError(f"no video files ({' '.join(VIDEO_SUFFIXES)}) in {', '.join(map(str, inputs))}")
     return files
 
 
@@ -168,7 +192,7 @@ def markdown(rows: list[dict], summary: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("inputs", nargs="+", type=Path, help="mp4 files or folders of them")
+    parser.add_argument("inputs", nargs="+", type=Path, help="video files or folders of them")
     parser.add_argument("--prompts", type=Path, help="JSON file name -> prompt (default: prompts.json beside them)")
     parser.add_argument("--out", type=Path, default=Path("evaluation"),
                         help="output stem: STEM.json and STEM.md are written (replaced if they exist)")
@@ -206,7 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     targets[0].write_text(report)
     targets[1].write_text(markdown(rows, summary))
     print(markdown([], summary).strip())
-    return 0
+    failed = [(f, row["error"]) for f, row in zip(files, rows, strict=True) if "error" in row]
+    for f, error in failed:
+        print(f"evaluate.py: {f}: {' '.join(error.split())}", file=sys.stderr)  # one line each, whatever FFmpeg said
+    if failed:
+        print(f"evaluate.py: {len(failed)} of {len(files)} clips could not be evaluated (reports written: "
+              f"{targets[0]}, {targets[1]})", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

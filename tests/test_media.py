@@ -256,6 +256,62 @@ def test_read_audio_aligns_to_the_video_ends_with_the_stream_and_stops_early(tmp
         read_audio(ours, max_seconds=0)
 
 
+def _write_at_times(path, times_ms) -> None:
+    """A 32 x 32 mp4 whose frame ``i`` is flat grey ``8 * i`` shown from ``times_ms[i]`` (a millisecond time base, as
+    phones' and screen recorders' files have): muxed with PyAV's own timestamps, not the library's writer."""
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=30, options={"crf": "0"})
+        stream.width = stream.height = 32
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        for i, time in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 8 * i, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = time, Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+def _indices(frames: torch.Tensor) -> list[int]:
+    """Which written frame each decoded one is (its grey level / 8)."""
+    return (frames.mean(dim=(1, 2, 3)) * 255 / 8).round().int().tolist()
+
+
+def test_a_variable_rate_file_is_read_on_a_constant_timeline(tmp_path):
+    """A 30 fps recording at 15 fps for its first 0.4 s was read frame for frame at its average rate, 24 fps: frame i
+    at i / 24 s, up to 100 ms from where it was shown (an AV offset of +120 ms on such a file)."""
+    times = [round(1000 * t) for t in (*np.arange(6) / 15, *(0.4 + np.arange(18) / 30))]  # 24 frames over 1 s
+    _write_at_times(tmp_path / "vfr.mp4", times)
+    with pytest.warns(UserWarning, match=r"vfr\.mp4' has a variable frame rate .* constant 30 fps"):
+        frames, fps = read_video_tensor(tmp_path / "vfr.mp4")
+    assert fps == 30.0
+    assert _indices(frames) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, *range(6, 24)]  # each 15 fps frame held twice
+    with pytest.warns(UserWarning, match="variable frame rate"):
+        first, _ = read_video_tensor(tmp_path / "vfr.mp4", max_frames=10)
+    assert torch.equal(first, frames[:10])
+    decoded, average = read_video_tensor(tmp_path / "vfr.mp4", constant_rate=False)  # as before: no warning
+    assert _indices(decoded) == list(range(24)) and average == pytest.approx(24, abs=0.5)
+
+    dropped = [round(1000 * k / 30) for k in range(30) if k not in (7, 8, 20)]  # a 30 fps clip that lost 3 frames
+    _write_at_times(tmp_path / "dropped.mp4", dropped)
+    with pytest.warns(UserWarning, match="27 decoded, 30 read"):
+        frames, fps = read_video_tensor(tmp_path / "dropped.mp4")
+    assert fps == 30.0 and _indices(frames) == [*range(7), 6, 6, *range(7, 18), 17, *range(18, 27)]
+    with pytest.raises(ValueError, match="constant_rate must be True or False, got 'yes'"):
+        read_video_tensor(tmp_path / "vfr.mp4", constant_rate="yes")
+
+
+def test_constant_rate_files_are_read_frame_for_frame(tmp_path, recwarn):
+    """Timestamps rounded to milliseconds (33 and 34 ms apart at 30 fps) and the library's own files are one rate."""
+    _write_at_times(tmp_path / "ms.mp4", [round(1000 * k / 30) for k in range(20)])
+    frames, fps = read_video_tensor(tmp_path / "ms.mp4")
+    assert _indices(frames) == list(range(20)) and fps == pytest.approx(30, rel=0.01)
+    ours = write_video(tmp_path / "ours.mp4", smooth_video(13), 24)
+    frames, fps = read_video_tensor(ours)
+    before, before_fps = read_video_tensor(ours, constant_rate=False)  # the reading of before 2026-12-07
+    assert torch.equal(frames, before) and fps == before_fps == 24.0
+    assert not [w for w in recwarn if "variable frame rate" in str(w.message)]
+
+
 @pytest.mark.parametrize("fps", [0, -24, float("nan")])
 def test_bad_fps(tmp_path, fps):
     with pytest.raises(ValueError, match="fps"):

@@ -20,10 +20,12 @@ can be encoded chunk by chunk; :func:`write_video` is a one-call wrapper around 
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -117,20 +119,73 @@ def read_video(path: PathLike, *, max_frames: int | None = None) -> list[Image.I
         return [frame.to_image() for frame in _decoded_frames(container, max_frames)]
 
 
-def read_video_tensor(path: PathLike, *, max_frames: int | None = None) -> tuple[torch.Tensor, float]:
+def _is_variable_rate(times: np.ndarray) -> bool:
+    """Whether frame times stray from one constant rate by over a quarter of a frame.
+
+    A constant-rate file whose timestamps are rounded to its time base (WebM's milliseconds, GIF's hundredths:
+    33 and 34 ms apart at 30 fps) stays within that; one dropped frame strays by half a frame or more.
+    """
+    if len(times) < 3:
+        return False
+    step = (times[-1] - times[0]) / (len(times) - 1)
+    return bool(np.abs(times - times[0] - step * np.arange(len(times))).max() > step / 4)
+
+
+def _constant_rate_indices(times: np.ndarray, rate: float, end: float) -> np.ndarray:
+    """Which decoded frame output frame ``k`` (at ``times[0] + k / rate``) shows, as FFmpeg's fps filter picks it:
+    the last frame whose time rounds to ``k`` or before on the output grid. ``end``: when the last frame stops."""
+    slots = np.floor((times - times[0]) * rate + 0.5)  # round half up, as the filter's default rounding
+    count = max(int(slots[-1]) + 1, math.floor((end - times[0]) * rate + 0.5))
+    return np.searchsorted(slots, np.arange(count), side="right") - 1
+
+
+def read_video_tensor(
+    path: PathLike, *, max_frames: int | None = None, constant_rate: bool = True
+) -> tuple[torch.Tensor, float]:
     """Decode the first video stream of ``path`` into ``(frames, fps)``.
 
     ``frames`` is a float32 tensor ``(F, 3, H, W)`` in ``[0, 1]`` (decoded 8-bit RGB / 255);
     ``fps`` comes from the stream's average frame rate. ``max_frames`` limits ``F``.
+    ``constant_rate`` (since 2026-12-07): frame ``i`` at ``i / fps`` after the first is what every metric assumes,
+    so a variable-frame-rate file (frame times over a quarter of a frame off one constant rate: phone and screen
+    recordings, dropped frames) is read on a constant timeline at the stream's guessed rate (FFmpeg's, else the
+    average rate), which is then ``fps``: each output frame is the frame showing at its time (FFmpeg's fps filter:
+    frames repeated or dropped), and a warning says so. Constant-rate files are read frame for frame, as before.
+    ``constant_rate=False`` gives every decoded frame once, in order, at the average rate (as before 2026-12-07).
     Raises :class:`FileNotFoundError` for a missing file, :class:`ValueError` for a file without
     a video stream or without any decodable frame.
     """
     _check_max_frames(max_frames)
+    if not isinstance(constant_rate, bool):
+        raise ValueError(f"constant_rate must be True or False, got {constant_rate!r}")
     with _open_video(path) as container:
-        fps = _stream_fps(container.streams.video[0], path)
-        arrays = [frame.to_ndarray(format="rgb24") for frame in _decoded_frames(container, max_frames)]
+        stream = container.streams.video[0]
+        fps = _stream_fps(stream, path)
+        decoded = container.decode(video=0)
+        arrays, times = [], []
+        for frame in itertools.islice(decoded, max_frames):
+            arrays.append(frame.to_ndarray(format="rgb24"))
+            times.append(frame.time)  # None without a timestamp: then read frame for frame
+        variable = (constant_rate and None not in times and bool(np.all(np.diff(times) > 0))
+                    and _is_variable_rate(np.array(times)))
+        if variable:
+            rate = float(stream.guessed_rate or stream.average_rate)
+            for frame in decoded:  # with max_frames, on until a frame falls past the last output frame
+                if max_frames is not None and math.floor((times[-1] - times[0]) * rate + 0.5) >= max_frames:
+                    break
+                if frame.time is None or frame.time <= times[-1]:
+                    break
+                arrays.append(frame.to_ndarray(format="rgb24"))
+                times.append(frame.time)
     if not arrays:
         raise ValueError(f"no video frames could be decoded from {str(path)!r}")
+    if variable:
+        gaps = np.diff(times) * 1000
+        indices = _constant_rate_indices(np.array(times), rate, times[-1] + gaps[-1] / 1000)[:max_frames]
+        warnings.warn(f"{str(path)!r} has a variable frame rate (frames {gaps.min():.1f} to {gaps.max():.1f} ms apart): "
+                      f"read at a constant {rate:g} fps, each frame the one showing at its time ({len(arrays)} decoded, "
+                      f"{len(indices)} read; constant_rate=False reads the decoded ones as they are)", stacklevel=2)
+        arrays, fps = [arrays[i] for i in indices], rate
     frames = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)  # (F, H, W, 3) -> (F, 3, H, W)
     return frames.float().div_(255.0), fps
 
