@@ -306,3 +306,57 @@ def test_a_resume_under_other_approximate_attention_is_refused(components, tmp_p
         assert out.chunks_generated == 2 and out.path.read_bytes() == dense.path.read_bytes()
     finally:
         pipe.disable_efficient_attention()
+
+
+def test_a_resume_under_another_scheduler_or_default_schedule_is_refused(components, tmp_path):
+    """A run stopped in chunk 1, resumed after `pipe.scheduler = ...from_config(..., shift=3.0)`, a scheduler with
+    stochastic_sampling=True or `pipe.default_timestep_schedule = "shifted"`, went on without a word: chunk 0 of one
+    schedule, chunk 1 of the other. The scheduler (class, public config) and the default schedule are recorded."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    pipe = _pipe(components)
+    base = pipe.scheduler
+    shifted = dict(LONG, timestep_schedule="shifted")
+    whole = pipe.generate_long("a red ball", output=tmp_path / "whole.mp4", **shifted)
+    recorded = json.loads((whole.folder / "manifest.json").read_text())["arguments"]
+    assert recorded["scheduler"] == {"class": "FlowMatchEulerDiscreteScheduler",
+                                     "config": {k: v for k, v in json.loads(json.dumps(dict(base.config))).items()
+                                                if not k.startswith("_")}}
+    assert recorded["default_timestep_schedule"] is None  # the call gives its schedule: the default is not read
+
+    output = tmp_path / "swapped.mp4"
+    assert pipe.generate_long("a red ball", output=output, callback_on_step_end=_stop_in_chunk(1), **shifted).path is None
+    for setting, message in ((dict(shift=3.0), r"shift is 3.0 but the run in .* was started with 1.0"),
+                             (dict(stochastic_sampling=True), r"stochastic_sampling is True but the run in .* was "
+                                                              r"started with False")):
+        pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(base.config, **setting)
+        with pytest.raises(ValueError, match=r"the pipeline's scheduler's " + message + r": set pipe.scheduler to one "
+                                             r"of the same class and settings \(from_config\) to resume it"):
+            pipe.generate_long("a red ball", output=output, **shifted)
+    pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(base.config)  # the same settings: the run goes on
+    out = pipe.generate_long("a red ball", output=output, **shifted)
+    assert out.chunks_generated == 1 and out.path.read_bytes() == whole.path.read_bytes()
+
+    plain = pipe.generate_long("a red ball", output=tmp_path / "plain.mp4", **LONG)
+    assert json.loads((plain.folder / "manifest.json").read_text())["arguments"]["default_timestep_schedule"] == (
+        "linear_quadratic")
+    output = tmp_path / "default.mp4"
+    assert pipe.generate_long("a red ball", output=output, callback_on_step_end=_stop_in_chunk(1), **LONG).path is None
+    pipe.default_timestep_schedule = "shifted"
+    with pytest.raises(ValueError, match=r"the pipeline's default_timestep_schedule is 'shifted' but the run in .* was "
+                                         r"started with 'linear_quadratic': set pipe.default_timestep_schedule back"):
+        pipe.generate_long("a red ball", output=output, **LONG)
+    del pipe.default_timestep_schedule  # the class's again
+    out = pipe.generate_long("a red ball", output=output, **LONG)
+    assert out.chunks_generated == 1 and out.path.read_bytes() == plain.path.read_bytes()
+
+    # A run started before they were recorded (its manifest lacks the keys) resumes as it did then.
+    older = tmp_path / "older.mp4"
+    assert pipe.generate_long("a red ball", output=older, callback_on_step_end=_stop_in_chunk(1), **shifted).path is None
+    manifest_path = older.with_name("older.mp4.parts") / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for key in ("scheduler", "default_timestep_schedule"):
+        del manifest["arguments"][key]
+    manifest_path.write_text(json.dumps(manifest))
+    resumed = pipe.generate_long("a red ball", output=older, **shifted)
+    assert resumed.chunks_generated == 1 and resumed.path.read_bytes() == whole.path.read_bytes()

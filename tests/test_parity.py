@@ -181,3 +181,23 @@ def test_videos_per_prompt_pairs_each_prompt_with_its_mask(pipes):
     again = run(ours, prompt_embeds=embeds, prompt_attention_mask=mask, negative_prompt_embeds=torch.zeros_like(embeds),
                 negative_prompt_attention_mask=mask, num_videos_per_prompt=2, latents=noise, output_type="latent")
     assert again.shape == both.shape
+
+
+def test_shifted_schedule_follows_the_schedulers_num_train_timesteps_as_ltx_pipeline(components, images):
+    """diffusers feeds the transformer t = sigma x num_train_timesteps and steps with the scheduler's sigmas; the loop
+    took sigma = t / 1000 whatever the scheduler said, 0.219 off LTXPipeline with num_train_timesteps=500."""
+    comps = {**components, "scheduler": FlowMatchEulerDiscreteScheduler.from_config(
+        components["scheduler"].config, num_train_timesteps=500)}
+    ours = LTXVideoPipeline(**comps)
+    for reference_cls, extra in ((LTXPipeline, {}), (LTXImageToVideoPipeline, {"image": images[0]})):
+        ref = reference_cls(**comps)
+        for p in (ref, ours):
+            p.set_progress_bar_config(disable=True)
+        kw = dict(prompt="a red ball bounces", width=64, output_type="pt", **extra)
+        expected, got = run(ref, **kw), run(ours, timestep_schedule="shifted", **kw)
+        assert torch.equal(expected, got) if not extra else (expected - got).abs().max().item() <= TOL
+    assert ours.scheduler.timesteps[0].item() == 500.0  # the schedule the transformer was fed
+    thousand = LTXVideoPipeline(**components)  # the same sigmas in units of 1000: another video
+    thousand.set_progress_bar_config(disable=True)
+    kw = dict(prompt="a red ball bounces", width=64, output_type="pt", timestep_schedule="shifted")
+    assert (run(thousand, **kw) - run(ours, **kw)).abs().max().item() > 1e-2

@@ -161,3 +161,20 @@ def test_a_lowered_start_is_said_only_where_nothing_stands_in_for_the_noise(pipe
     with caplog.at_level(logging.WARNING, logger="ltx_video"):
         run(pipe, denoise_strength=0.5)
     assert [r for r in caplog.records if "without `latents` or a condition at frame 0" in r.getMessage()]
+
+
+@pytest.mark.parametrize("kwargs, source", [({}, "the linear-quadratic schedule"),
+                                            ({"timesteps": [1000.0, 500.0]}, r"explicit `timesteps` \(0..1000\)"),
+                                            ({"timesteps": [1000.0, 500.0], "timestep_schedule": "shifted"},
+                                             r"explicit `timesteps` \(0..1000\)")])
+def test_ltx_video_units_with_a_scheduler_of_other_train_timesteps_are_refused(pipe, text_encoder_calls, kwargs,
+                                                                               source):
+    """LTX-Video's schedule is 1000 per sigma; a scheduler of 500 was not read (diffusers' LTXConditionPipeline
+    divides by it, sigmas up to 2): refused naming the setting, before the text encoder. The shifted schedule
+    follows it (tests/test_parity.py)."""
+    pipe.scheduler = FlowMatchEulerDiscreteScheduler(shift=1.0, num_train_timesteps=500)
+    with pytest.raises(ValueError, match=rf"the scheduler's num_train_timesteps=500 is not 1000, the units of {source}: "
+                                         r"pass timestep_schedule='shifted' without `timesteps`"):
+        run(pipe, **kwargs)
+    assert not text_encoder_calls
+    assert torch.isfinite(run(pipe, timestep_schedule="shifted")).all()

@@ -5,8 +5,9 @@ tokens, each with its own timestep and its own position (time in seconds, height
 pixels). Tokens whose timestep is below the current one (clean keyframes, carried-over chunk
 latents) are held; the rest follow the flow-matching Euler step.
 
-Conventions: sigmas run from 1 (noise) to 0 (data); timesteps are ``1000 * sigma``; the
-transformer predicts the velocity ``v = noise - x0`` (rectified flow, as LTX-Video).
+Conventions: sigmas run from 1 (noise) to 0 (data); timesteps are ``1000 * sigma`` (LTX-Video's; diffusers'
+shifted schedule gives ``num_train_timesteps * sigma``, see :func:`timestep_unit`); the transformer predicts the
+velocity ``v = noise - x0`` (rectified flow, as LTX-Video).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "rescale_to_reference_std",
     "shifted_sigmas",
     "stochastic_step",
+    "timestep_unit",
     "token_timesteps",
 ]
 
@@ -84,15 +86,26 @@ def shifted_sigmas(num_steps: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- per-token maths
-def token_timesteps(t: torch.Tensor, batch_size: int, conditioning_mask: torch.Tensor | None) -> torch.Tensor:
-    """Per-token timesteps: ``t`` for free tokens, at most ``1000 (1 - strength)`` for conditioning ones.
+def timestep_unit(timesteps: torch.Tensor, sigmas: torch.Tensor) -> float:
+    """Timesteps per unit sigma of a schedule: 1000 for LTX-Video's, the scheduler's ``num_train_timesteps`` for
+    diffusers' (``scheduler.timesteps = sigmas * num_train_timesteps``), read off its first step (an integer)."""
+    if len(timesteps) == 0 or float(sigmas[0]) <= 0.0:
+        return 1000.0
+    return float(round(float(timesteps[0]) / float(sigmas[0])))
+
+
+def token_timesteps(
+    t: torch.Tensor, batch_size: int, conditioning_mask: torch.Tensor | None, unit: float = 1000.0
+) -> torch.Tensor:
+    """Per-token timesteps: ``t`` for free tokens, at most ``unit (1 - strength)`` for conditioning ones
+    (``unit``: :func:`timestep_unit`).
 
     Returns (B, 1) when every token shares ``t``, else (B, N).
     """
     timestep = t.expand(batch_size).unsqueeze(-1).float()
     if conditioning_mask is None:
         return timestep
-    return torch.min(timestep, (1.0 - conditioning_mask) * 1000.0)
+    return torch.min(timestep, (1.0 - conditioning_mask) * unit)
 
 
 def next_sigmas(token_sigmas: torch.Tensor, schedule: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
@@ -453,11 +466,15 @@ def denoise(
     interrupted: Callable[[], bool] | None = None,
     x0_hook: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     step_start: Callable[[int, torch.Tensor], None] | None = None,
+    unit: float | None = None,
 ) -> LatentState | tuple[LatentState, AudioLatentState]:
     """Run the sampler over ``timesteps`` (one ``GuidanceConfig`` per step); returns the final state.
 
     ``sigmas`` is the full schedule including the final 0 (each token steps to the next level below
-    its own sigma). Tokens whose timestep is held below ``t`` by their conditioning stay unchanged.
+    its own sigma, ``timestep / unit``). Tokens whose timestep is held below ``t`` by their conditioning stay
+    unchanged. ``unit``: timesteps per unit sigma (None: :func:`timestep_unit` of the schedule; since 2026-12-07,
+    before which 1000 was assumed, and diffusers' shifted schedule of a scheduler with another
+    ``num_train_timesteps`` took steps of the wrong size).
 
     With ``audio``, its tokens go through the same passes at the uniform timestep ``t`` (or 0 and unchanged
     when ``audio.held``), take CFG with ``audio_guidance_scale`` (:func:`apply_audio_guidance`) and the same
@@ -469,6 +486,7 @@ def denoise(
     as caches such as Pyramid Attention Broadcast read it during the call).
     """
     audio_latents = audio.latents if audio is not None else None
+    unit = timestep_unit(timesteps, sigmas) if unit is None else float(unit)
     if state.num_prefix_tokens == 0:  # with appended tokens diffusers concatenates: contiguous, as ours
         state = replace(state, latents=_grid_layout(state.latents), clean_latents=(
             None if state.clean_latents is None else _grid_layout(state.clean_latents)))
@@ -491,10 +509,10 @@ def denoise(
         if image_cond_noise_scale > 0 and mask is not None:
             noise = noise_fn(tuple(latents.shape))
             latents = noise_hard_conditions(
-                latents, state.clean_latents, mask, t / 1000.0, image_cond_noise_scale, noise
+                latents, state.clean_latents, mask, t / unit, image_cond_noise_scale, noise
             )
         passes = step_guidance.num_passes
-        timestep = token_timesteps(t, batch, mask)
+        timestep = token_timesteps(t, batch, mask, unit)
         inputs = (
             _stacked(latents, passes),
             _stacked(timestep, passes),
@@ -507,7 +525,7 @@ def denoise(
             if audio.held:
                 audio_timestep = t.expand(batch).unsqueeze(-1).float() * 0.0
             else:
-                audio_timestep = token_timesteps(t, batch, audio.conditioning_mask)
+                audio_timestep = token_timesteps(t, batch, audio.conditioning_mask, unit)
             velocity, audio_velocity = model(
                 *inputs,
                 _stacked(audio_latents, passes),
@@ -515,7 +533,7 @@ def denoise(
                 constant("audio", audio.positions, passes),
             )
         velocity = apply_guidance(velocity, step_guidance)
-        sigma = timestep / 1000.0
+        sigma = timestep / unit
         if x0_hook is not None:
             velocity = _velocity_for_x0(latents, velocity, sigma, lambda x0, i=i: x0_hook(i, x0))
         sigma_next = next_sigmas(sigma, sigmas)
@@ -526,11 +544,11 @@ def denoise(
         if mask is None:
             latents = stepped
         else:
-            free = (t / 1000.0 - 1e-6 < (1.0 - mask)).unsqueeze(-1)
+            free = (t / unit - 1e-6 < (1.0 - mask)).unsqueeze(-1)
             latents = torch.where(free, stepped, latents)
         if audio is not None and not audio.held:
             audio_velocity = apply_audio_guidance(audio_velocity, step_guidance, audio_guidance_scale)
-            audio_sigma = audio_timestep / 1000.0
+            audio_sigma = audio_timestep / unit
             audio_sigma_next = next_sigmas(audio_sigma, sigmas)
             if stochastic:
                 audio_noise = noise_fn(tuple(audio_latents.shape))
@@ -540,7 +558,7 @@ def denoise(
             if audio.conditioning_mask is None:
                 audio_latents = audio_stepped
             else:
-                free = (t / 1000.0 - 1e-6 < (1.0 - audio.conditioning_mask)).unsqueeze(-1)
+                free = (t / unit - 1e-6 < (1.0 - audio.conditioning_mask)).unsqueeze(-1)
                 audio_latents = torch.where(free, audio_stepped, audio_latents)
         if step_hook is not None:
             if audio is None:

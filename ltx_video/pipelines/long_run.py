@@ -58,14 +58,29 @@ RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None}
 _LORA_CALLS = "load the same (load_lora_weights, set_adapters, fuse_lora / unfuse_lora, unload_lora_weights)"
 MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "camera_lora": ("merged camera LoRA is", _LORA_CALLS),
                "attention": ("approximate attention is",
-                             "switch to the same (enable_efficient_attention, disable_efficient_attention)")}
+                             "switch to the same (enable_efficient_attention, disable_efficient_attention)"),
+               "scheduler": ("scheduler is", "set pipe.scheduler to one of the same class and settings (from_config)"),
+               "default_timestep_schedule": ("default_timestep_schedule is", "set pipe.default_timestep_schedule back")}
 #: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
 #: (The model state, MODEL_STATE, is recorded as None when there is none: a manifest lacking it predates it, so a run
 #: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None".)
-RECORDED_SINCE = frozenset({"dtype", "lora", "camera_lora", "attention"})
+RECORDED_SINCE = frozenset({"dtype", "lora", "camera_lora", "attention", "scheduler", "default_timestep_schedule"})
 # Arguments whose None stands for another's value: compared by the value they take, so a run that recorded one given
 # as that value (before generate_long recorded it as None) resumes with it left out, and back.
 STANDS_FOR = {"audio_guidance_scale": "guidance_scale"}
+
+
+def _scheduler_difference(given: dict | None, recorded: dict | None) -> tuple[str, Any, Any]:
+    """How a refusal names two recorded schedulers (``{"class", "config"}``): by the first setting that differs."""
+    if not (isinstance(given, dict) and isinstance(recorded, dict)):
+        return "scheduler is", given, recorded
+    if given.get("class") != recorded.get("class"):
+        return "scheduler is", given.get("class"), recorded.get("class")
+    config, started = given.get("config") or {}, recorded.get("config") or {}
+    key = next((k for k in sorted(set(config) | set(started)) if config.get(k) != started.get(k)), None)
+    if key is None:
+        return "scheduler is", given, recorded
+    return f"scheduler's {key} is", config.get(key), started.get(key)  # no backticks: the CLI reads them as flags
 
 
 class ArgumentMismatch(ValueError):
@@ -454,10 +469,12 @@ class LongRun:
             default = RECORDED_ONLY_WHEN_SET.get(key)
             if key in MODEL_STATE:  # the pipeline's, not an argument: named as what to set
                 phrase, remedy = MODEL_STATE[key]
+                given, started = arguments.get(key, default), recorded.get(key, default)
+                if key == "scheduler":  # its setting that differs, not two whole configs
+                    phrase, given, started = _scheduler_difference(given, started)
                 raise ValueError(
-                    f"the pipeline's {phrase} {arguments.get(key, default)!r} but the run in {self.folder} was started "
-                    f"with {recorded.get(key, default)!r}: {remedy} to resume it, or pass resume=False to start over "
-                    "in a new folder (the old one is kept)"
+                    f"the pipeline's {phrase} {given!r} but the run in {self.folder} was started with {started!r}: "
+                    f"{remedy} to resume it, or pass resume=False to start over in a new folder (the old one is kept)"
                 )
             raise ArgumentMismatch(key, arguments.get(key, default), recorded.get(key, default), self.folder)
 

@@ -46,17 +46,15 @@ from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.utils.torch_utils import randn_tensor
 from tqdm.auto import tqdm
 
-from ltx_video.attention.backends import approximate_attention
 from ltx_video.conditioning.items import latent_positions, pack, unpack
 from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.inputs import CALL_ARGUMENTS, python_integer
 from ltx_video.pipelines.latent_ops import adain_filter_latent
-from ltx_video.pipelines.loading import MERGED_CAMERA_LORA_KEY
 from ltx_video.pipelines.long_layout import ChunkLayout, chunk_seed, default_overlap_frames
-from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, adapter_state, canonical, check_output
-from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER, default_colour_match, ramp, segment_frames
-from ltx_video.quantization import is_fp8_quantized
+from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical, check_output
+from ltx_video.pipelines.long_segments import default_colour_match, ramp, segment_frames
+from ltx_video.pipelines.long_state import model_state
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +277,7 @@ class LongVideoMixin:
         # a value given as the call's own default is the value left out: both runs are the same run (and resume)
         kwargs = {k: v for k, v in kwargs.items() if k not in call or canonical(v) != canonical(call[k])}
         # stochastic_sampling left out (None) is the scheduler's flag: given as that flag, it is the same run (runs
-        # started when its default was False recorded it only when True; the scheduler is in the model fingerprint)
+        # started when its default was False recorded it only when True; the scheduler is recorded: long_state)
         if "stochastic_sampling" in kwargs and bool(kwargs["stochastic_sampling"]) == bool(
                 self.scheduler.config.get("stochastic_sampling", False)):
             del kwargs["stochastic_sampling"]
@@ -295,29 +293,11 @@ class LongVideoMixin:
             width=width if width is not None else defaults["width"], frame_rate=frame_rate,
             num_inference_steps=num_inference_steps if num_inference_steps is not None else defaults["num_inference_steps"],
             guidance_scale=guidance_scale, audio=use_audio, audio_guidance_scale=audio_guidance_scale, extra=kwargs,
-            model=self._fingerprint(),
         )
         if colour_match_scope != "chunk":  # recorded only when set, so runs started before it existed resume
             arguments["colour_match_scope"] = colour_match_scope
-        # the weights' dtype changes every chunk's numbers: a resume in another dtype would not give the same file
-        arguments["dtype"] = str(self.transformer.dtype).removeprefix("torch.")
-        if is_fp8_quantized(self.transformer):  # FP8 weights keep the transformer's dtype: recorded (since 2026-12-07,
-            arguments["quantization"] = "fp8"  # a resume after enable_fp8() mixed float32 and FP8 chunks silently)
-        # as are the LoRA adapters and a merged camera LoRA (since 2026-12-07: a resume after unload_lora_weights()
-        # mixed chunks with and without the LoRA); always recorded, so older runs (without the keys) resume
-        lora = adapter_state([getattr(self, n) for n in getattr(self, "_lora_loadable_modules", ("transformer",))
-                              if isinstance(getattr(self, n, None), torch.nn.Module)])
-        camera = self.transformer.config.get(MERGED_CAMERA_LORA_KEY)  # a private key, out of the fingerprint
-        # and approximate attention, ltx_block_sparse with its options (since 2026-12-07: a run started dense resumed
-        # under it silently); SDPA and ltx_chunked are exact, so a run recorded without it resumes under either
-        attention = approximate_attention(self.transformer)
-        arguments.update(lora=lora, camera_lora=camera, attention=attention)  # None too: a manifest without them
-        # predates them (RECORDED_SINCE), and is resumed unchecked on them rather than read as "none were loaded"
-        if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
-            arguments["colour_fit"] = COLOUR_FIT
-        # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
-        # only after the last chunk failed, so a run started with them is refused at once
-        arguments["writer"] = WRITER
+        # the pipeline's own state that changes the numbers (model, dtype, LoRA, attention, scheduler ...): long_state
+        arguments.update(model_state(self, colour_match=colour_match, timestep_schedule=kwargs.get("timestep_schedule")))
         # Every per-chunk argument is checked by planning the first chunk, before any folder is made; a run to resume
         # (one with finished chunks) was planned with its recorded arguments, which LongRun.open compares, so a rerun
         # of a finished call or one with a changed argument answers without running the text encoder.
@@ -396,16 +376,6 @@ class LongVideoMixin:
         self.check_audio_inputs(audio=None, audio_sample_rate=None, generate_audio=generate_audio,
                                 audio_guidance_scale=audio_guidance_scale, **modality)
         return bool(generate_audio)
-
-    def _fingerprint(self) -> dict:
-        """What identifies the model in a manifest: the classes and configs (not the weights: see docs/long_video.md)."""
-        parts = {"pipeline": type(self).__name__}
-        for name in ("transformer", "vae", "audio_vae"):
-            module = getattr(self, name, None)
-            if module is not None and hasattr(module, "config"):
-                parts[name] = {"class": type(module).__name__, "config": {k: v for k, v in dict(module.config).items()
-                                                                          if not k.startswith("_")}}
-        return parts
 
     def _long_plan(self, prompt: str, args: dict, warn_prompt: bool):
         call = self._call_defaults()

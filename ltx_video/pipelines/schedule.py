@@ -1,8 +1,10 @@
 """Step 2 of the pipelines: the schedule a call takes, and the checks on it that come before the text encoder.
 
 LTX-Video's linear-quadratic schedule (and explicit ``timesteps``) are used as given, ``sigma = t / 1000``; the
-``"shifted"`` schedule is diffusers' ``LTXPipeline``'s, from the scheduler's own settings. A schedule that cannot
-be taken (a NaN sigma, a strength that keeps no step, sound that would not start from noise) is refused here.
+``"shifted"`` schedule is diffusers' ``LTXPipeline``'s, from the scheduler's own settings (its timesteps are
+``sigma * num_train_timesteps``, which the loop reads: ``denoising.timestep_unit``). A schedule that cannot be
+taken (a NaN sigma, a strength that keeps no step, sound that would not start from noise, LTX-Video's units with a
+scheduler of other ``num_train_timesteps``) is refused here.
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ def retrieve_schedule(scheduler, num_inference_steps: int, timesteps, timestep_s
         )
         scheduler.set_timesteps(sigmas=denoising.shifted_sigmas(num_inference_steps), mu=mu, device=device)
         return scheduler.timesteps, scheduler.sigmas
+    # LTX-Video's timesteps are 1000 per sigma, as the model was trained; a scheduler of other units gives them no
+    # meaning (diffusers' LTXConditionPipeline divides them by it: sigmas above 1), so it is refused (since
+    # 2026-12-07: its setting was not read, the model fed 1000 per sigma whatever the scheduler said)
+    units = (getattr(scheduler, "config", None) or {}).get("num_train_timesteps", 1000)
+    if units != 1000:
+        source = "explicit `timesteps` (0..1000)" if timesteps is not None else "the linear-quadratic schedule"
+        raise ValueError(
+            f"the scheduler's num_train_timesteps={units} is not 1000, the units of {source}: pass "
+            "timestep_schedule='shifted' without `timesteps` (diffusers' LTXPipeline, which follows it), or use a "
+            "scheduler with num_train_timesteps=1000."
+        )
     if timesteps is None:
         timesteps = denoising.linear_quadratic_schedule(num_inference_steps) * 1000
     # Explicit and linear-quadratic timesteps are used as given (LTX-Video): sigma = t / 1000, no scheduler

@@ -1,0 +1,85 @@
+"""What a long run's manifest records of the pipeline itself, beside the call's arguments.
+
+A resumed run must write the chunks an uninterrupted one would have written, so whatever changes a chunk's numbers
+without being an argument of ``generate_long`` is recorded when the run starts and compared when it resumes
+(``LongRun.open``): a resume under another is refused naming it, instead of mixing chunks of two settings in one
+video. :func:`model_state` gives these entries of ``manifest.json``'s ``arguments``:
+
+- ``model``: the pipeline's class, the transformer's, VAE's and audio VAE's classes and configs (not the weights,
+  which are not identified: see docs/long_video.md);
+- ``dtype``, and ``quantization`` ("fp8") only with FP8 weights, which keep the transformer's dtype;
+- ``lora`` (the loaded adapters, :func:`adapter_state`) and ``camera_lora`` (a merged camera LoRA);
+- ``attention``: approximate attention (``ltx_block_sparse`` with its options; SDPA and ``ltx_chunked`` are exact);
+- ``scheduler`` (its class and public config: shift, sigma spacing, ``stochastic_sampling`` ...) and
+  ``default_timestep_schedule`` (the pipeline's, where the call leaves ``timestep_schedule`` out);
+- ``colour_fit`` and ``writer``: this version's colour matching and segment encoder settings.
+
+The pipeline's state is recorded as None where there is none, so that a manifest lacking a key predates it
+(``long_run.RECORDED_SINCE``) and resumes unchecked on it, as it did when it was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ltx_video.attention.backends import approximate_attention
+from ltx_video.pipelines.loading import MERGED_CAMERA_LORA_KEY
+from ltx_video.pipelines.long_run import adapter_state
+from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER
+from ltx_video.quantization import is_fp8_quantized
+
+__all__ = ["fingerprint", "model_state", "scheduler_state"]
+
+
+def _public_config(module: Any) -> dict:
+    return {k: v for k, v in dict(module.config).items() if not k.startswith("_")}
+
+
+def fingerprint(pipe) -> dict:
+    """What identifies the model: the classes and configs (not the weights: see docs/long_video.md)."""
+    parts = {"pipeline": type(pipe).__name__}
+    for name in ("transformer", "vae", "audio_vae"):
+        module = getattr(pipe, name, None)
+        if module is not None and hasattr(module, "config"):
+            parts[name] = {"class": type(module).__name__, "config": _public_config(module)}
+    return parts
+
+
+def scheduler_state(scheduler) -> dict | None:
+    """The scheduler as a manifest records it: its class and public config (its shift, sigma spacing and
+    ``stochastic_sampling`` change the shifted schedule's numbers, or every schedule's steps); None without one."""
+    if scheduler is None or not hasattr(scheduler, "config"):
+        return None
+    return {"class": type(scheduler).__name__, "config": _public_config(scheduler)}
+
+
+def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> dict[str, Any]:
+    """The manifest's entries for the pipeline's state (the module docstring lists them); ``timestep_schedule`` is
+    the call's (None: left out, so the pipeline's ``default_timestep_schedule`` is the one the chunks take)."""
+    state: dict[str, Any] = {"model": fingerprint(pipe)}
+    # the weights' dtype changes every chunk's numbers: a resume in another dtype would not give the same file
+    state["dtype"] = str(pipe.transformer.dtype).removeprefix("torch.")
+    if is_fp8_quantized(pipe.transformer):  # FP8 weights keep the transformer's dtype: recorded (since 2026-12-07,
+        state["quantization"] = "fp8"  # a resume after enable_fp8() mixed float32 and FP8 chunks silently)
+    # as are the LoRA adapters and a merged camera LoRA (since 2026-12-07: a resume after unload_lora_weights()
+    # mixed chunks with and without the LoRA); always recorded, so older runs (without the keys) resume
+    state["lora"] = adapter_state([getattr(pipe, n) for n in getattr(pipe, "_lora_loadable_modules", ("transformer",))
+                                   if isinstance(getattr(pipe, n, None), torch.nn.Module)])
+    state["camera_lora"] = pipe.transformer.config.get(MERGED_CAMERA_LORA_KEY)  # a private key, out of `model`
+    # and approximate attention, ltx_block_sparse with its options (since 2026-12-07: a run started dense resumed
+    # under it silently); SDPA and ltx_chunked are exact, so a run recorded without it resumes under either
+    state["attention"] = approximate_attention(pipe.transformer)
+    # and the scheduler and the default schedule (since 2026-12-07: a resume after `pipe.scheduler = ...from_config(
+    # ..., shift=3.0)`, stochastic_sampling=True or `pipe.default_timestep_schedule = "shifted"` mixed two schedules);
+    # None too where there is none: a manifest without them predates them (RECORDED_SINCE) and is resumed unchecked
+    # on them rather than read as "none was set"
+    state["scheduler"] = scheduler_state(getattr(pipe, "scheduler", None))
+    state["default_timestep_schedule"] = None if timestep_schedule else pipe.default_timestep_schedule
+    if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
+        state["colour_fit"] = COLOUR_FIT
+    # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
+    # only after the last chunk failed, so a run started with them is refused at once
+    state["writer"] = WRITER
+    return state
