@@ -240,6 +240,7 @@ def test_a_resume_under_another_lora_state_is_refused(components, tmp_path):
 
     # A run started before the state was recorded (its manifest lacks the keys) resumes as it did then, with its LoRA
     # loaded: the review found it refused as "started with None", and unloading the LoRA, as that said, mixed chunks.
+    # It cannot be checked, so the LoRA loaded now is said (a second review: a run started without it mixed silently).
     older = tmp_path / "older.mp4"
     assert pipe.generate_long("a red ball", output=older, callback_on_step_end=_stop_in_chunk(1), **call).path is None
     manifest_path = older.with_name("older.mp4.parts") / "manifest.json"
@@ -247,8 +248,12 @@ def test_a_resume_under_another_lora_state_is_refused(components, tmp_path):
     for key in ("lora", "camera_lora", "attention"):
         del manifest["arguments"][key]
     manifest_path.write_text(json.dumps(manifest))
-    resumed = pipe.generate_long("a red ball", output=older, **call)
+    with pytest.warns(UserWarning, match=r"started before ltx_video recorded LoRA adapters, so it is resumed unchecked "
+                                         r"with the pipeline's \{'active': \['style'\].* if it was started without them, "
+                                         r"its chunks will mix; pass resume=False") as said:
+        resumed = pipe.generate_long("a red ball", output=older, **call)
     assert resumed.chunks_generated == 2 and resumed.path.read_bytes() == whole.path.read_bytes()
+    assert len([w for w in said if "started before ltx_video recorded" in str(w.message)]) == 1  # not attention's
 
 
 def test_a_resume_under_other_approximate_attention_is_refused(components, tmp_path):

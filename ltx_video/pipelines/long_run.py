@@ -25,6 +25,7 @@ import math
 import os
 import re
 import threading
+import warnings
 import weakref
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "camera_lora": ("merg
 #: (The model state, MODEL_STATE, is recorded as None when there is none: a manifest lacking it predates it, so a run
 #: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None".)
 RECORDED_SINCE = frozenset({"dtype", "lora", "camera_lora", "attention", "scheduler", "default_timestep_schedule"})
+#: Of those, the state that is off unless the user turned it on: resumed unchecked with a warning when it is on now.
+UNCHECKED_WARNED = {"lora": "LoRA adapters", "camera_lora": "merged camera LoRA", "attention": "approximate attention"}
 # Arguments whose None stands for another's value: compared by the value they take, so a run that recorded one given
 # as that value (before generate_long recorded it as None) resumes with it left out, and back.
 STANDS_FOR = {"audio_guidance_scale": "guidance_scale"}
@@ -452,7 +455,16 @@ class LongRun:
 
         # the user's arguments first: a versioned detail (colour_fit) follows from one of them (colour_match)
         for key in sorted(set(recorded) | set(arguments), key=lambda k: (k in VERSIONED, k)):
-            if recorded.get(key) == arguments.get(key) or (key in RECORDED_SINCE and key not in recorded):
+            if recorded.get(key) == arguments.get(key):
+                continue
+            if key in RECORDED_SINCE and key not in recorded:  # predates the record: not checked, but a LoRA or
+                # approximate attention on now is said, as the run may have been started without it (since 2026-12-07)
+                if key in UNCHECKED_WARNED and arguments.get(key) is not None:
+                    warnings.warn(
+                        f"the run in {self.folder} was started before ltx_video recorded {UNCHECKED_WARNED[key]}, "
+                        f"so it is resumed unchecked with the pipeline's {arguments[key]!r}: if it was started without "
+                        "them, its chunks will mix; pass resume=False to start over in a new folder (the old one is "
+                        "kept)", stacklevel=4)
                 continue
             if key == "extra":  # name the one that differs
                 given, started = extra(arguments), extra(recorded)
