@@ -11,11 +11,12 @@ import PIL.Image
 import pytest
 import torch
 from conftest import assert_fp32_equal, gen
-from diffusers import FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline
+from diffusers import FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline, LTXPipeline
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
 from ltx_video import ConditioningItem, LTXVideoPipeline
 from ltx_video.conditioning.items import unpack
+from ltx_video.testing import tiny_audio_video_pipeline
 
 TOL = 1e-5
 COMMON = dict(height=64, width=64, num_frames=17, num_inference_steps=2, max_sequence_length=16)
@@ -257,3 +258,59 @@ def test_one_prompts_videos_reproducible_one_by_one_as_the_readme_says(pipes, im
     repeated = run(ours, seed=[0, 1], prompt=["a ball"] * 2, image=[images[0]] * 2, **kw)
     for i in range(2):
         assert_fp32_equal(repeated[i : i + 1], run(ours, seed=i, prompt="a ball", image=images[0], **kw))
+
+
+def test_given_latents_draw_no_noise_on_ltx_pipelines_path(components):
+    """diffusers' LTXPipeline draws nothing for given ``latents``: its decode noise is the generator's first draw.
+    The "shifted" path drew the noise they replace first, so its frames were 0.364 off with decode noise on."""
+    ref, ours = LTXPipeline(**components), LTXVideoPipeline(**components)
+    for p in (ref, ours):
+        p.set_progress_bar_config(disable=True)
+    start = torch.randn(1, 8, 2, 2, 2, generator=gen(42))  # (B, C, F', h, w) for 9 frames at 64x64
+    kw = dict(prompt="a red ball bounces", num_frames=9, max_sequence_length=128, output_type="pt",
+              decode_timestep=0.05, decode_noise_scale=0.5)
+    packed = start.permute(0, 2, 3, 4, 1).reshape(1, -1, 8)
+    expected = run(ref, latents=packed, **kw)
+    got = run(ours, latents=packed, timestep_schedule="shifted", **kw)
+    assert (expected - got).abs().max() <= TOL
+    assert torch.equal(run(ours, latents=start, timestep_schedule="shifted", **kw), got)  # packed or not
+    assert (run(ours, seed=1, latents=packed, timestep_schedule="shifted", **kw) - got).abs().max() > 1e-2
+
+
+@pytest.mark.parametrize("schedule, skipped", [("shifted", 0), ("linear_quadratic", 1)])
+def test_audio_noise_is_the_draw_after_the_videos(schedule, skipped):
+    """Given video ``latents``, the audio's noise is the generator's first draw on LTXPipeline's path (nothing is
+    drawn for the video there) and its second on the default one (LTXConditionPipeline draws the video noise it
+    replaces)."""
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    kw = dict(prompt="a red ball", height=64, width=64, num_frames=9, num_inference_steps=2, output_type="latent",
+              max_sequence_length=16, guidance_scale=1.0, stg_scale=0.0, timestep_schedule=schedule)
+    start = torch.randn(1, 8, 2, 2, 2, generator=gen(42))
+    out = pipe(**kw, latents=start, generator=gen(0))
+    drawn = gen(0)
+    if skipped:
+        torch.randn(start.shape, generator=drawn)
+    noise = torch.randn(out.audio_latents.shape, generator=drawn)
+    given = pipe(**kw, latents=start, audio_latents=noise, generator=gen(5))  # draws nothing for the two streams
+    assert torch.equal(out.audio_latents, given.audio_latents) and torch.equal(out.frames, given.frames)
+
+
+def test_bf16_image_to_video_matches_ltx_image_to_video_pipeline(images):
+    """LTXImageToVideoPipeline normalises the image's sample in float32; normalised in a bf16 VAE's dtype the
+    frames were up to 0.03 off (0 in fp32). LTXConditionPipeline's path keeps the VAE's dtype, as diffusers' does.
+    Without CFG: with it LTXPipeline and LTXImageToVideoPipeline combine the passes in float32, this pipeline in the
+    model's dtype (as LTXConditionPipeline), 0.02 apart in bf16 (README, "Swapping")."""
+    from diffusers import LTXConditionPipeline
+
+    from ltx_video.testing import tiny_components
+
+    bf16 = {k: v.to(torch.bfloat16) if isinstance(v, torch.nn.Module) else v for k, v in tiny_components(0).items()}
+    ours = LTXVideoPipeline(**bf16)
+    for ref, schedule in ((LTXImageToVideoPipeline(**bf16), "shifted"), (LTXConditionPipeline(**bf16), None)):
+        for p in (ref, ours):
+            p.set_progress_bar_config(disable=True)
+        kw = dict(prompt="a red ball bounces", image=images[0], num_frames=9, guidance_scale=1.0, output_type="pt",
+                  max_sequence_length=128 if schedule else 256)
+        expected, got = run(ref, **kw), run(ours, timestep_schedule=schedule, **kw)
+        assert (expected.float() - got.float()).abs().max() <= TOL, schedule

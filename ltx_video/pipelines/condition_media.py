@@ -72,7 +72,9 @@ class ConditionMediaMixin:
     def encode_media(self, pixels: torch.Tensor, generator, batch_size: int = 1, one_by_one: bool = False) -> torch.Tensor:
         """(N, 3, F, H, W) pixels -> normalised latents (N or ``batch_size``, C, F', H', W'), sampled with
         ``generator``; one per prompt repeated for each video of the prompt. ``one_by_one`` encodes the media
-        separately, drawing from ``generator[i]`` (or the one generator in turn), as ``LTXImageToVideoPipeline``.
+        separately, drawing from ``generator[i]`` (or the one generator in turn), and normalises the sample in float32,
+        as ``LTXImageToVideoPipeline`` (since 2026-12-07; before, in the VAE's dtype, as ``LTXConditionPipeline`` does,
+        which rounded a bf16 VAE's image latents differently from diffusers' I2V).
         With one medium per prompt, several prompts, a generator list and several videos per prompt, video i's sample
         is drawn from ``generator[i]`` (since 2026-12-07: from its prompt's generator, so a video changed with
         another's). One medium for all the videos is sampled once, from the first generator, as diffusers'
@@ -94,6 +96,8 @@ class ConditionMediaMixin:
             if per_video:  # the encoder runs once per medium; each video draws its own sample (row i: generator[i])
                 dist = type(dist)(dist.parameters.repeat_interleave(repeats, dim=0))
             latents = dist.sample(generator)
+        if one_by_one:  # LTXImageToVideoPipeline casts its samples to float32 before normalising them
+            latents = latents.float()
         latents = normalize_latents(latents, self.vae.latents_mean, self.vae.latents_std, self.vae.config.scaling_factor)
         if 1 < latents.shape[0] < batch_size:  # num_videos_per_prompt > 1, one generator: the prompt's sample repeated
             latents = latents.repeat_interleave(batch_size // latents.shape[0], dim=0)
@@ -119,7 +123,9 @@ class ConditionMediaMixin:
         """Noise (or given latents), conditions applied in order, packed into tokens with positions in seconds.
 
         The generator is drawn in LTXConditionPipeline's order (noise, then each condition), or with
-        ``encode_before_noise`` in LTXImageToVideoPipeline's (the media first, then the noise). ``draw_noise(shape,
+        ``encode_before_noise`` in LTXPipeline's and LTXImageToVideoPipeline's (the media first, then the noise, none
+        for ``latents`` that start at sigma 1, as ``LTXPipeline`` takes them: since 2026-12-07; noise was drawn and
+        left unused, so the decode noise and an audio track's noise came from later draws). ``draw_noise(shape,
         generator, device)`` replaces ``randn_tensor`` for the starting noise (a camera's warped noise). ``held``:
         ``(latents (B|1, C, h, w), frame_index, strength)`` of in-place keyframes, written into their latent frames
         after the conditions (:meth:`MultiKeyframeProcessor.place_in_grid`).
@@ -131,7 +137,11 @@ class ConditionMediaMixin:
         encoded = None
         if encode_before_noise:
             encoded = [self.encode_media(pixels, generator, batch_size, one_by_one=True) for pixels, _, _ in conditions]
-        if draw_noise is None:
+        # LTXConditionPipeline draws the noise even for given latents that replace it; LTXPipeline draws none
+        starts_at_latents = latents is not None and first_sigma >= 1.0
+        if encode_before_noise and starts_at_latents:
+            noise = None
+        elif draw_noise is None:
             noise = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
         else:
             noise = draw_noise(shape, generator, device)
@@ -143,7 +153,7 @@ class ConditionMediaMixin:
                 raise ValueError(f"`latents` must have shape {shape} (or packed), got {tuple(latents.shape)}.")
             # sigma0 = 1: the given latents are the initial noise (diffusers); below 1 they are noised to
             # sigma0 (LTX-Video, e.g. a multi-scale second pass).
-            noise = latents if first_sigma >= 1.0 else first_sigma * noise + (1 - first_sigma) * latents
+            noise = latents if starts_at_latents else first_sigma * noise + (1 - first_sigma) * latents
         state = ConditioningState.from_noise(noise)
         for k, (pixels, frame_index, strength) in enumerate(conditions):
             keyframe = KeyframeCondition(
