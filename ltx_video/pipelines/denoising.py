@@ -467,6 +467,7 @@ def denoise(
     x0_hook: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     step_start: Callable[[int, torch.Tensor], None] | None = None,
     unit: float | None = None,
+    guidance_in_float32: bool = False,
 ) -> LatentState | tuple[LatentState, AudioLatentState]:
     """Run the sampler over ``timesteps`` (one ``GuidanceConfig`` per step); returns the final state.
 
@@ -474,7 +475,8 @@ def denoise(
     its own sigma, ``timestep / unit``). Tokens whose timestep is held below ``t`` by their conditioning stay
     unchanged. ``unit``: timesteps per unit sigma (None: :func:`timestep_unit` of the schedule; since 2026-12-07,
     before which 1000 was assumed, and diffusers' shifted schedule of a scheduler with another
-    ``num_train_timesteps`` took steps of the wrong size).
+    ``num_train_timesteps`` took steps of the wrong size). ``guidance_in_float32``: the passes are combined in float32
+    (diffusers' LTXPipeline and LTXImageToVideoPipeline; LTXConditionPipeline combines them in the transformer's dtype).
 
     With ``audio``, its tokens go through the same passes at the uniform timestep ``t`` (or 0 and unchanged
     when ``audio.held``), take CFG with ``audio_guidance_scale`` (:func:`apply_audio_guidance`) and the same
@@ -532,7 +534,7 @@ def denoise(
                 _stacked(audio_timestep, passes),
                 constant("audio", audio.positions, passes),
             )
-        velocity = apply_guidance(velocity, step_guidance)
+        velocity = apply_guidance(velocity.float() if guidance_in_float32 else velocity, step_guidance)
         sigma = timestep / unit
         if x0_hook is not None:
             velocity = _velocity_for_x0(latents, velocity, sigma, lambda x0, i=i: x0_hook(i, x0))

@@ -429,6 +429,7 @@ class LTXVideoPipeline(
                     step_hook=hook, progress=progress, audio=audio, audio_guidance_scale=audio_guidance_scale,
                     interrupted=lambda: self._interrupt, x0_hook=x0_hook,
                     step_start=lambda i, t: setattr(self, "_current_timestep", t),
+                    guidance_in_float32=plan.diffusers_conventions,  # LTXPipeline's .float() (since 2026-12-07)
                 )
         finally:
             self._current_timestep, self._callback_text = None, None
