@@ -256,6 +256,54 @@ def test_read_audio_aligns_to_the_video_ends_with_the_stream_and_stops_early(tmp
         read_audio(ours, max_seconds=0)
 
 
+def _audio_file(path, samples: np.ndarray, rate: int, container_format: str | None = None) -> None:
+    """A mono AAC (or the format's own codec) audio-only file, muxed with PyAV as other tools write one."""
+    codec = {"adts": "aac", "mp4": "aac", None: "flac"}[container_format]
+    with av.open(str(path), mode="w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        sample_format = stream.codec_context.format.name if stream.codec_context.format else "fltp"
+        for start in range(0, len(samples), AAC_FRAME):
+            chunk = samples[None, start:start + AAC_FRAME]
+            if sample_format.startswith("s16"):
+                chunk = (chunk * 32767).astype(np.int16)
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format=sample_format, layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+def _clicks(rate: int, seconds: float, at: tuple[float, ...]) -> np.ndarray:
+    samples = np.zeros(round(seconds * rate), np.float32)
+    for time in at:
+        start = round(time * rate)
+        samples[start:start + 64] = 0.8
+    return samples
+
+
+def test_read_audio_reads_a_raw_adts_track_to_its_decoded_end(tmp_path):
+    """A 2 s sparse click track as raw ADTS .aac decodes to 2.043 s, but read_audio returned 1.817 s: FFmpeg only
+    estimates an ADTS stream's duration from the bitrate, and that estimate cut the end (the click at 1.9 s)."""
+    rate, at = 44100, (0.25, 0.75, 1.9)
+    _audio_file(tmp_path / "t.aac", _clicks(rate, 2.0, at), rate, "adts")
+    with av.open(str(tmp_path / "t.aac")) as container:
+        decoded = sum(frame.samples for frame in container.decode(audio=0))
+    audio, _ = read_audio(tmp_path / "t.aac", sample_rate=16000)
+    assert abs(audio.shape[-1] - decoded * 16000 / rate) <= 2  # 32694 samples (2.043 s), was 29076
+    priming = AAC_FRAME / rate  # ADTS cannot say that the encoder's first frame is silence: FFmpeg keeps it
+    for time in at:
+        window = audio[0, round((time + priming - 0.01) * 16000):round((time + priming + 0.01) * 16000)]
+        assert window.abs().max() > 0.3, time
+    # A stream whose end the container knows is still cut there: the AAC encoder's padding stays out.
+    _audio_file(tmp_path / "t.m4a", _clicks(rate, 2.0, at), rate, "mp4")
+    exact, _ = read_audio(tmp_path / "t.m4a", sample_rate=16000)
+    assert exact.shape[-1] == 32000
+    onset = (exact[0, round(1.8 * 16000):].abs() > 0.3).nonzero()[0].item() / 16000 + 1.8
+    assert abs(onset - 1.9) < 0.001
+    _audio_file(tmp_path / "t.flac", _clicks(rate, 2.0, at), rate)
+    assert read_audio(tmp_path / "t.flac", sample_rate=16000)[0].shape[-1] == 32000
+
+
 def _write_at_times(path, times_ms) -> None:
     """A 32 x 32 mp4 whose frame ``i`` is flat grey ``8 * i`` shown from ``times_ms[i]`` (a millisecond time base, as
     phones' and screen recorders' files have): muxed with PyAV's own timestamps, not the library's writer."""
@@ -436,6 +484,31 @@ def test_export_to_video_quality_bitrate_and_macro_block_size(tmp_path):
             export_to_video(frames, tmp_path / "bad.mp4", **bad)
     with pytest.raises(ValueError, match="one shape"):
         export_to_video([frames[0], frames[0][:10]], tmp_path / "bad.mp4")
+
+
+def test_rates_aac_cannot_encode_are_refused_before_the_file_is_made(tmp_path):
+    """export_to_video(..., audio=x, sample_rate=12345) failed in FFmpeg's encoder with "avcodec_open2("aac", {})
+    returned 22", naming no argument. Refused, not resampled: diffusers' export_to_video writes no audio and its
+    encode_video fails the same way, so no user counts on a silent conversion, and the file keeps the caller's rate."""
+    from ltx_video import export_to_video
+    from ltx_video.io.media import _AAC_RATES
+
+    assert sorted(_AAC_RATES) == sorted(av.Codec("aac", "w").audio_rates)  # what the encoder opens at
+    frames = smooth_video(4)
+    for rate in (12345, 192000):
+        path, refusal = tmp_path / f"r{rate}.mp4", rf"^sample_rate must be .*8000, 11025, .*96000 Hz, got {rate} "
+        with pytest.raises(ValueError, match=refusal):
+            export_to_video(frames, path, fps=25, audio=np.zeros(rate // 5, np.float32), sample_rate=rate)
+        with pytest.raises(ValueError, match=refusal):
+            write_video(path, frames, 25, audio=torch.zeros(rate // 5), sample_rate=rate)
+        with pytest.raises(ValueError, match=refusal):
+            VideoStreamWriter(path, 25, WIDTH, HEIGHT, sample_rate=rate)
+        assert not path.exists()
+    # Every rate in the table writes and reads back at that rate (7350, the table's last, included).
+    path = write_video(tmp_path / "low.mp4", frames, 25, audio=sine(440, 7350 * 4 // 25, 7350), sample_rate=7350)
+    with av.open(str(path)) as container:
+        assert container.streams.audio[0].rate == 7350
+    assert read_audio(path, sample_rate=7350)[0].shape[-1] == 7350 * 4 // 25
 
 
 def test_writer_pins_the_encoder(tmp_path):

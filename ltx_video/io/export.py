@@ -9,8 +9,16 @@ import tempfile
 import av
 import numpy as np
 
-from ltx_video.io.media import AudioLike, PathLike, _audio_channels, _frame_rate, _frames_to_uint8, write_video
-from ltx_video.io.waveforms import float_waveform, sample_rate_value, waveform_and_rate
+from ltx_video.io.media import (
+    AudioLike,
+    PathLike,
+    _aac_sample_rate,
+    _audio_channels,
+    _frame_rate,
+    _frames_to_uint8,
+    write_video,
+)
+from ltx_video.io.waveforms import float_waveform, waveform_and_rate
 
 __all__ = ["export_to_video"]
 
@@ -71,6 +79,9 @@ def export_to_video(
 
     Also accepted: a whole pipeline output with ``.frames`` and, for audio-video pipelines,
     ``.audio = (waveform (B, S) or (B, C, S), sample_rate)``: its first video is written with its audio track.
+    ``sample_rate`` must be one the AAC track can take (7350 ... 16000, 24000, 44100, 48000 ... 96000 Hz); another is
+    refused in one line before any work (since 2026-12-07; FFmpeg's encoder refused it after the file was made), not
+    resampled: the file keeps the caller's rate, and ``resample_audio`` converts a waveform to one that fits.
     """
     if hasattr(video_frames, "frames"):
         output = video_frames
@@ -86,14 +97,14 @@ def export_to_video(
         isinstance(macro_block_size, bool) or not isinstance(macro_block_size, int) or macro_block_size < 1
     ):
         raise ValueError(f"macro_block_size must be a positive int or None, got {macro_block_size!r}")
+    audio, sample_rate = waveform_and_rate(audio, sample_rate, "audio", "sample_rate")  # `output.audio`, torchaudio's
+    if audio is not None:  # before the frames are converted and resized
+        audio = float_waveform(audio, "audio")
+        _audio_channels(audio)  # the layout first: an (S, 2) array is no 2-sample track
+        sample_rate = _aac_sample_rate(sample_rate) if sample_rate is not None else None
     array = _frames_to_uint8(video_frames, "video_frames")
     if macro_block_size is not None and macro_block_size > 1:
         array = _resize_to_multiple(array, macro_block_size)
-    audio, sample_rate = waveform_and_rate(audio, sample_rate, "audio", "sample_rate")  # `output.audio`, torchaudio's
-    if audio is not None:
-        audio = float_waveform(audio, "audio")
-        _audio_channels(audio)  # the layout first: an (S, 2) array is no 2-sample track
-        sample_rate = sample_rate_value(sample_rate) if sample_rate is not None else None
     seconds = audio.shape[-1] / sample_rate if audio is not None and sample_rate else None
     if seconds and fps > 0 and abs(seconds - array.shape[0] / fps) > 1.0 / fps:  # generated: num_frames / frame_rate
         logger.warning("export_to_video: %d frames at fps=%g last %.3f s but the audio %.3f s: pass the frame rate it "

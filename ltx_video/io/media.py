@@ -1,4 +1,4 @@
-"""Reading and writing images, videos and audio with PyAV (FFmpeg).
+"""Writing videos with PyAV (FFmpeg); the reading side lives in :mod:`ltx_video.io.reading`, re-exported here.
 
 Frames are RGB. Tensors follow the library conventions:
 
@@ -19,14 +19,9 @@ can be encoded chunk by chunk; :func:`write_video` is a one-call wrapper around 
 
 from __future__ import annotations
 
-import errno
-import itertools
 import logging
-import math
 import numbers
-import os
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +32,18 @@ import torch
 from PIL import Image
 
 from ltx_video.io.images import read_image
+from ltx_video.io.reading import (  # the reading side, importable from here as before the split (2026-12-07)
+    _LAYOUTS,
+    PathLike,
+    _existing_file,  # noqa: F401 (io/images.py imports it from here)
+    _stream_fps,  # noqa: F401 (data/video_folder.py imports it from here)
+    _to_numpy,
+    audio_start_offset,
+    read_audio,
+    read_video,
+    read_video_tensor,
+    resample_audio,
+)
 from ltx_video.io.waveforms import float_waveform, sample_rate_value
 
 __all__ = [
@@ -51,7 +58,6 @@ __all__ = [
     "write_video",
 ]
 
-PathLike = str | os.PathLike[str]
 FramesLike = torch.Tensor | np.ndarray | Sequence[Image.Image]
 AudioLike = torch.Tensor | np.ndarray
 
@@ -61,242 +67,14 @@ _AAC_FRAME_SIZE = 1024  # samples per AAC frame; used if the encoder does not re
 ENCODER_THREADS = 4  # fixed slice threads: the file must not depend on the machine's CPU count
 _X264_PRESET = "medium"
 _BT601 = 6  # smpte170m: the matrix, primaries and transfer PyAV's RGB -> YUV conversion uses
-_LAYOUTS = {1: "mono", 2: "stereo"}
-
-
-# --------------------------------------------------------------------------------------------
-# Reading
-# --------------------------------------------------------------------------------------------
-
-
-def _existing_file(path: PathLike) -> Path:
-    """``path`` as a :class:`Path`, or :class:`FileNotFoundError` naming it if it is no file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(errno.ENOENT, "No such media file", str(path))
-    return path
-
-
-def _check_max_frames(max_frames: int | None) -> None:
-    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
-        raise ValueError(f"max_frames must be a positive int or None, got {max_frames!r}")
-
-
-def _decoded_frames(container: av.container.InputContainer, max_frames: int | None) -> Iterator[av.VideoFrame]:
-    """Decoded frames of the first video stream, at most ``max_frames`` of them."""
-    for index, frame in enumerate(container.decode(video=0)):
-        if max_frames is not None and index >= max_frames:
-            return
-        yield frame
-
-
-def _open_video(path: PathLike) -> av.container.InputContainer:
-    """Open ``path`` for reading and check that it has a video stream."""
-    path = _existing_file(path)
-    container = av.open(str(path))
-    if not container.streams.video:
-        container.close()
-        raise ValueError(f"{str(path)!r} has no video stream")
-    return container
-
-
-def _stream_fps(stream: av.video.stream.VideoStream, path: PathLike) -> float:
-    """Frames per second of ``stream`` from its average rate (falling back to guessed rate)."""
-    rate = stream.average_rate or stream.guessed_rate
-    if not rate:
-        raise ValueError(f"cannot determine the frame rate of the video stream in {str(path)!r}")
-    return float(rate)
-
-
-def read_video(path: PathLike, *, max_frames: int | None = None) -> list[Image.Image]:
-    """Decode the first video stream of ``path`` into a list of ``F`` RGB PIL images.
-
-    ``max_frames`` limits ``F`` to the first frames. Raises :class:`FileNotFoundError` for a
-    missing file and :class:`ValueError` for a file without a video stream.
-    """
-    _check_max_frames(max_frames)
-    with _open_video(path) as container:
-        return [frame.to_image() for frame in _decoded_frames(container, max_frames)]
-
-
-def _is_variable_rate(times: np.ndarray) -> bool:
-    """Whether frame times stray from one constant rate by over a quarter of a frame.
-
-    A constant-rate file whose timestamps are rounded to its time base (WebM's milliseconds, GIF's hundredths:
-    33 and 34 ms apart at 30 fps) stays within that; one dropped frame strays by half a frame or more.
-    """
-    if len(times) < 3:
-        return False
-    step = (times[-1] - times[0]) / (len(times) - 1)
-    return bool(np.abs(times - times[0] - step * np.arange(len(times))).max() > step / 4)
-
-
-def _constant_rate_indices(times: np.ndarray, rate: float, end: float) -> np.ndarray:
-    """Which decoded frame output frame ``k`` (at ``times[0] + k / rate``) shows, as FFmpeg's fps filter picks it:
-    the last frame whose time rounds to ``k`` or before on the output grid. ``end``: when the last frame stops."""
-    slots = np.floor((times - times[0]) * rate + 0.5)  # round half up, as the filter's default rounding
-    count = max(int(slots[-1]) + 1, math.floor((end - times[0]) * rate + 0.5))
-    return np.searchsorted(slots, np.arange(count), side="right") - 1
-
-
-def read_video_tensor(
-    path: PathLike, *, max_frames: int | None = None, constant_rate: bool = True
-) -> tuple[torch.Tensor, float]:
-    """Decode the first video stream of ``path`` into ``(frames, fps)``.
-
-    ``frames`` is a float32 tensor ``(F, 3, H, W)`` in ``[0, 1]`` (decoded 8-bit RGB / 255);
-    ``fps`` comes from the stream's average frame rate. ``max_frames`` limits ``F``.
-    ``constant_rate`` (since 2026-12-07): frame ``i`` at ``i / fps`` after the first is what every metric assumes,
-    so a variable-frame-rate file (frame times over a quarter of a frame off one constant rate: phone and screen
-    recordings, dropped frames) is read on a constant timeline at the stream's guessed rate (FFmpeg's, else the
-    average rate), which is then ``fps``: each output frame is the frame showing at its time (FFmpeg's fps filter:
-    frames repeated or dropped), and a warning says so. Constant-rate files are read frame for frame, as before.
-    ``constant_rate=False`` gives every decoded frame once, in order, at the average rate (as before 2026-12-07).
-    Raises :class:`FileNotFoundError` for a missing file, :class:`ValueError` for a file without
-    a video stream or without any decodable frame.
-    """
-    _check_max_frames(max_frames)
-    if not isinstance(constant_rate, bool):
-        raise ValueError(f"constant_rate must be True or False, got {constant_rate!r}")
-    with _open_video(path) as container:
-        stream = container.streams.video[0]
-        fps = _stream_fps(stream, path)
-        decoded = container.decode(video=0)
-        arrays, times = [], []
-        for frame in itertools.islice(decoded, max_frames):
-            arrays.append(frame.to_ndarray(format="rgb24"))
-            times.append(frame.time)  # None without a timestamp: then read frame for frame
-        variable = (constant_rate and None not in times and bool(np.all(np.diff(times) > 0))
-                    and _is_variable_rate(np.array(times)))
-        if variable:
-            rate = float(stream.guessed_rate or stream.average_rate)
-            for frame in decoded:  # with max_frames, on until a frame falls past the last output frame
-                if max_frames is not None and math.floor((times[-1] - times[0]) * rate + 0.5) >= max_frames:
-                    break
-                if frame.time is None or frame.time <= times[-1]:
-                    break
-                arrays.append(frame.to_ndarray(format="rgb24"))
-                times.append(frame.time)
-    if not arrays:
-        raise ValueError(f"no video frames could be decoded from {str(path)!r}")
-    if variable:
-        gaps = np.diff(times) * 1000
-        indices = _constant_rate_indices(np.array(times), rate, times[-1] + gaps[-1] / 1000)[:max_frames]
-        warnings.warn(f"{str(path)!r} has a variable frame rate (frames {gaps.min():.1f} to {gaps.max():.1f} ms apart): "
-                      f"read at a constant {rate:g} fps, each frame the one showing at its time ({len(arrays)} decoded, "
-                      f"{len(indices)} read; constant_rate=False reads the decoded ones as they are)", stacklevel=2)
-        arrays, fps = [arrays[i] for i in indices], rate
-    frames = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)  # (F, H, W, 3) -> (F, 3, H, W)
-    return frames.float().div_(255.0), fps
-
-
-def audio_start_offset(path: PathLike) -> float:
-    """Seconds from the first video frame to the first audio sample of a file (0 without either stream).
-
-    :func:`read_audio` returns the audio from its own first sample; shift it by this to align it with
-    the frames of :func:`read_video_tensor` (positive: the audio starts later, so prepend silence).
-    """
-    with av.open(str(_existing_file(path))) as container:
-        video = next(iter(container.streams.video), None)
-        audio = next(iter(container.streams.audio), None)
-        if video is None or audio is None:
-            return 0.0
-
-        return _start_seconds(audio) - _start_seconds(video)
-
-
-def read_audio(
-    path: PathLike, *, sample_rate: int = 16000, mono: bool = True, align_to_video: bool = False,
-    max_seconds: float | None = None,
-) -> tuple[torch.Tensor, int]:
-    """Decode the first audio stream of ``path`` into ``(waveform, sample_rate)``.
-
-    The audio is converted with :class:`av.AudioResampler` to planar float at ``sample_rate`` Hz,
-    with a ``mono`` (``C = 1``; stereo is mixed to the mean of its channels) or ``stereo`` (``C = 2``; mono sources are
-    duplicated) layout. ``waveform`` is float32 ``(C, S)``, clipped to ``[-1, 1]``, and ends where the stream says
-    it does (an AAC encoder's padding after the last sample is dropped).
-    ``align_to_video``: the waveform starts at the file's first video frame (the audio's first decoded sample is
-    placed at its own time on that axis: silence before a track that starts later, samples dropped from one that
-    starts earlier), as the frames of :func:`read_video_tensor` are; without a video stream it changes nothing.
-    ``max_seconds``: decoding stops once that much is read (a long file's first seconds only).
-    Raises :class:`FileNotFoundError` for a missing file and :class:`ValueError` for a file
-    without an audio stream.
-    """
-    sample_rate = sample_rate_value(sample_rate)
-    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real)
-                                    or not 0 < max_seconds < math.inf):
-        raise ValueError(f"max_seconds must be a positive number of seconds or None, got {max_seconds!r}")
-    path = _existing_file(path)
-    layout = "mono" if mono else "stereo"
-    # rematrix_maxval=1 scales FFmpeg's downmix so that no output exceeds full scale: stereo to
-    # mono becomes the channel mean (L + R) / 2 instead of (L + R) / sqrt(2).
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate, options={"rematrix_maxval": "1.0"})
-    chunks: list[np.ndarray] = []
-    lead, end = 0, None  # samples of silence before the first decoded one; the stream's end, in samples
-    with av.open(str(path)) as container:
-        if not container.streams.audio:
-            raise ValueError(f"{str(path)!r} has no audio stream")
-        stream, video = container.streams.audio[0], next(iter(container.streams.video), None)
-        origin = _start_seconds(video) if align_to_video and video is not None else _start_seconds(stream)
-        if stream.duration is not None:
-            end = round((_start_seconds(stream) + float(stream.duration * stream.time_base) - origin) * sample_rate)
-        limit = None if max_seconds is None else math.ceil(max_seconds * sample_rate)
-        read, first = 0, True
-        for frame in container.decode(stream):
-            if first and frame.time is not None:  # the first decoded frame's time: the resampler may hold its samples
-                lead = round((frame.time - origin) * sample_rate)
-            first = False
-            for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray())
-                read += chunks[-1].shape[1]
-            if limit is not None and lead + read >= limit:
-                break
-    chunks.extend(out.to_ndarray() for out in resampler.resample(None))  # flush buffered samples
-    channels = 1 if mono else 2
-    waveform = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
-    if lead > 0:
-        waveform = np.concatenate([np.zeros((channels, lead), np.float32), waveform], axis=1)
-    elif lead < 0:
-        waveform = waveform[:, -lead:]
-    stop = min(x for x in (end, None if max_seconds is None else limit, waveform.shape[1]) if x is not None)
-    waveform = torch.from_numpy(np.ascontiguousarray(waveform[:, :max(stop, 0)], dtype=np.float32))
-    return waveform.clamp_(-1.0, 1.0), sample_rate
-
-
-def _start_seconds(stream) -> float:
-    """A stream's first timestamp in seconds (0 when the container gives none)."""
-    return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-
-
-def resample_audio(waveform: torch.Tensor, sample_rate: int, target_rate: int) -> torch.Tensor:
-    """Float waveform (C, S), C in {1, 2}, from ``sample_rate`` to ``target_rate`` Hz with PyAV, as :func:`read_audio`."""
-    sample_rate, target_rate = sample_rate_value(sample_rate), sample_rate_value(target_rate, "target_rate")
-    if sample_rate == target_rate:
-        return waveform
-    layout = _LAYOUTS[waveform.shape[0]]
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(_to_numpy(waveform), dtype=np.float32), format="fltp",
-                                       layout=layout)
-    frame.sample_rate = sample_rate
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=target_rate)
-    chunks = [out.to_ndarray() for out in resampler.resample(frame)]
-    chunks.extend(out.to_ndarray() for out in resampler.resample(None))
-    if not chunks:
-        return torch.zeros(waveform.shape[0], 0)
-    return torch.from_numpy(np.concatenate(chunks, axis=1).astype(np.float32, copy=False))
+# The rates FFmpeg's AAC encoder opens at (av.Codec("aac", "w").audio_rates: MPEG-4's sampling frequency table); any
+# other failed in avcodec_open2 with "Invalid argument ... returned 22", after the file was made.
+_AAC_RATES = (7350, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 
 
 # --------------------------------------------------------------------------------------------
 # Input normalisation for writing
 # --------------------------------------------------------------------------------------------
-
-
-def _to_numpy(array: torch.Tensor | np.ndarray) -> np.ndarray:
-    if isinstance(array, torch.Tensor):
-        array = array.detach().cpu()
-        if array.dtype == torch.bfloat16 or array.dtype == torch.float16:
-            array = array.float()
-        return array.numpy()
-    return np.asarray(array)
 
 
 def _uint8_from_unit_range(array: np.ndarray, name: str) -> np.ndarray:
@@ -389,6 +167,15 @@ def _audio_channels(audio: AudioLike) -> int:
     return channels
 
 
+def _aac_sample_rate(sample_rate: int, name: str = "sample_rate") -> int:
+    """``sample_rate`` as an int the AAC encoder takes, else a ValueError naming ``name`` and the rates it takes."""
+    sample_rate = sample_rate_value(sample_rate, name)
+    if sample_rate not in _AAC_RATES:
+        raise ValueError(f"{name} must be a rate AAC can encode, one of {', '.join(map(str, _AAC_RATES))} Hz, got "
+                         f"{sample_rate} (resample_audio converts a waveform to one)")
+    return sample_rate
+
+
 def _frame_rate(fps: float) -> Fraction:
     if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not fps > 0 or not np.isfinite(float(fps)):
         raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
@@ -405,10 +192,12 @@ class VideoStreamWriter:
 
     ``width`` x ``height`` is the size of the frames given to :meth:`write_frames`; if either is
     odd the file is padded to even size (last row / column repeated), see the module docstring.
-    With ``sample_rate``, an AAC track with ``audio_channels`` (1 or 2) channels is added and
-    :meth:`write_audio` accepts chunks of any length. ``x264_options`` adds libx264 options (e.g.
-    ``{"bf": "0"}``: no B-frames, so that segments can be joined by remuxing). Leaving the ``with`` block normally flushes
-    both encoders and finalises the file; leaving it by an exception only closes the file.
+    With ``sample_rate``, an AAC track with ``audio_channels`` (1 or 2) channels is added and :meth:`write_audio`
+    accepts chunks of any length; the rate must be one AAC takes (7350 to 96000 Hz: ... 16000, 22050, 24000, 44100,
+    48000 ...; since 2026-12-07 another is refused before the file is made, not by FFmpeg's encoder after).
+    ``x264_options`` adds libx264 options (e.g. ``{"bf": "0"}``: no B-frames, so that segments can be joined by
+    remuxing). Leaving the ``with`` block normally flushes both encoders and finalises the file; leaving it by an
+    exception only closes the file.
 
     Example::
 
@@ -437,7 +226,7 @@ class VideoStreamWriter:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if sample_rate is not None:
-            sample_rate = sample_rate_value(sample_rate)
+            sample_rate = _aac_sample_rate(sample_rate)
             if audio_channels not in _LAYOUTS:
                 raise ValueError(f"audio_channels must be 1 or 2, got {audio_channels!r}")
         if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
@@ -583,14 +372,15 @@ def write_video(
     (bits per second) replaces it.
     """
     rate = _frame_rate(fps)
-    array = _frames_to_uint8(frames)
     channels = 1
     if audio is not None:
         if sample_rate is None:
             raise ValueError("sample_rate is required when audio is given")
         channels = _audio_channels(audio)
+        _aac_sample_rate(sample_rate)  # before the frames are converted
     elif sample_rate is not None:
         raise ValueError("sample_rate was given without audio")
+    array = _frames_to_uint8(frames)
     height, width = array.shape[1:3]
     with VideoStreamWriter(
         path, rate, width, height, sample_rate, audio_channels=channels, crf=crf, bitrate=bitrate
