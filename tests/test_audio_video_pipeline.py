@@ -377,3 +377,40 @@ def test_audio_forms_that_need_a_fix_say_it(no_models):
         no_models(**COMMON, audio=np.stack([pcm, pcm], axis=1), audio_sample_rate=16000)
     with pytest.raises(ValueError, match=r"`audio` takes one file path .*got a list of 2"):
         no_models(**COMMON, audio=["a.wav", "b.wav"])
+
+
+def test_a_video_file_at_another_rate_is_said_once_before_denoising(av_pipe, tmp_path, caplog):
+    """pipe(video="clip30.mp4") at frame_rate 25 took the 30 fps file frame for frame and timed the sound to 25 fps
+    (every hit late against the file) without a word; only the command line said it (2026-12-07)."""
+    import logging
+
+    from ltx_video import ConditioningItem
+    from ltx_video.io.media import write_video
+
+    clip = write_video(tmp_path / "clip30.mp4", torch.rand(9, 3, 64, 64), 30)
+    same = write_video(tmp_path / "clip25.mp4", torch.rand(9, 3, 64, 64), 25)
+    said_at_steps = []
+
+    def count(pipe, i, t, tensors):
+        said_at_steps.append(sum("fps file" in r.getMessage() for r in caplog.records))
+        return {}
+
+    one_step = {**COMMON, "num_inference_steps": 2, "output_type": "latent"}
+    with caplog.at_level(logging.WARNING):
+        av_pipe(**one_step, video=str(clip), callback_on_step_end=count, generator=gen())
+    notes = [r.getMessage() for r in caplog.records if "fps file" in r.getMessage()]
+    assert notes == [f"`video` {clip} is a 30 fps file, taken frame for frame at `frame_rate`=25: it plays 1.20x as "
+                     "long, and the sound made for it is timed to that; pass frame_rate=30 to keep its timing."]
+    assert said_at_steps == [1, 1]  # once, before the first step
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # a given sound is not re-timed with the frames
+        av_pipe(**one_step, conditioning_items=[ConditioningItem(str(clip), 0, 1.0)], audio=sine(),
+                audio_sample_rate=16000, generator=gen())
+    assert ("`conditioning_items` " + str(clip) + " is a 30 fps file, taken frame for frame at `frame_rate`=25: it plays "
+            "1.20x as long, and the given `audio` is not: they drift apart; pass frame_rate=30") in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # the file's own rate, or the call's at it: nothing to say
+        av_pipe(**{**one_step, "frame_rate": 30}, video=str(clip), generator=gen())
+        av_pipe(**one_step, video=str(same), generator=gen())
+        av_pipe(**one_step, video=torch.rand(9, 3, 64, 64), generator=gen())
+    assert "fps file" not in caplog.text

@@ -5,8 +5,10 @@ model loaded (or the whole generation), in a traceback, or silently replaced the
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,3 +129,94 @@ def test_an_upsampler_that_would_go_unused_is_refused(tmp_path):
     line = error_line(cli("generate", "a red ball bounces", "--model", str(tmp_path / "hier"), "--4k", "--upsampler",
                           str(tmp_path / "up"), "--height", "128", "--width", "128", "--num-frames", "9"))
     assert "--upsampler is not used with --4k here" in line and LOADED not in line  # printed only "wrote h2.mp4"
+
+
+def _wav(path, channels, rate: int, seconds: float):
+    """A 24-bit wav whose channel c holds a tone at 440 * (c + 1) Hz, its first also one at 10 kHz."""
+    import wave
+
+    t = np.arange(round(rate * seconds)) / rate
+    tones = np.stack([0.3 * np.sin(2 * np.pi * 440 * (c + 1) * t) for c in range(channels)], 1)
+    tones[:, 0] += 0.3 * np.sin(2 * np.pi * 10000 * t)
+    with wave.open(str(path), "wb") as file:
+        file.setnchannels(channels)
+        file.setsampwidth(3)
+        file.setframerate(rate)
+        file.writeframes((tones * 2**23).astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes())
+    return path
+
+
+def _level_db(waveform, rate: int, hz: float) -> float:
+    spectrum = np.abs(np.fft.rfft(waveform * np.hanning(len(waveform))))
+    band = np.abs(np.fft.rfftfreq(len(waveform), 1 / rate) - hz) < 50
+    return 20 * np.log10(spectrum[band].max() + 1e-12)
+
+
+def test_audio_is_written_at_its_own_rate_and_channels(tmp_path):
+    """--audio with a 44.1 kHz stereo wav came back 16 kHz mono (the model's version), its 10 kHz tone and its second
+    channel gone (2026-12-07). Now the mp4 holds the file's own sound, trimmed to the video."""
+    import av
+
+    given = _wav(tmp_path / "song.wav", 2, 44100, 1.0)
+    result = cli("generate", "a red ball bounces", "--steps", "1", "--num-frames", "9", "--audio", str(given),
+                 "--output", str(tmp_path / "out.mp4"))
+    assert result.returncode == 0, result.stderr
+    assert "it is cut to the video" in result.stderr  # 1 s given, 9 / 24 s of video: the pipeline's warning, once
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        stream = container.streams.audio[0]
+        assert (stream.rate, stream.channels) == (44100, 2)  # were 16000, 1
+    written, _ = read_audio(tmp_path / "out.mp4", sample_rate=44100, mono=False)
+    assert abs(written.shape[1] - round(44100 * 9 / 24)) <= 1  # trimmed to the video's 0.375 s
+    left, right = written.numpy()
+    assert _level_db(left, 44100, 10000) > _level_db(left, 44100, 440) - 3 > 40  # 10 kHz: -109 dB before
+    assert _level_db(right, 44100, 880) > _level_db(right, 44100, 10000) + 40  # the channels are the file's, apart
+    source, _ = read_audio(given, sample_rate=44100, mono=False)
+    n = written.shape[1]
+    assert np.corrcoef(source[1, 2000:n].numpy(), written[1, 2000:n].numpy())[0, 1] > 0.95
+
+
+def test_the_given_sound_is_padded_and_stored_at_a_rate_aac_takes(tmp_path, capsys):
+    """given_sound: a sound shorter than the video is padded with silence (as the pipeline pads its own), a rate AAC
+    has not is written at the next one up and more than 2 channels as stereo, each said."""
+    from ltx_video.cli.generate import given_sound
+
+    waveform, rate = given_sound(_wav(tmp_path / "short.wav", 2, 48000, 0.5), 49, 24)
+    assert rate == 48000 and waveform.shape == (2, round(48000 * 49 / 24)) and capsys.readouterr().err == ""
+    source, _ = read_audio(tmp_path / "short.wav", sample_rate=48000, mono=False)
+    assert np.array_equal(waveform[:, :24000].numpy(), source.numpy()) and not waveform[:, 24000:].any()
+    waveform, rate = given_sound(_wav(tmp_path / "odd.wav", 3, 37800, 1.0), 9, 24)
+    assert rate == 44100 and waveform.shape == (2, round(44100 * 9 / 24))
+    assert capsys.readouterr().err.strip() == (f"ltx-video: note: --audio {tmp_path / 'odd.wav'}: its sound is written "
+                                               "at 44100 Hz (AAC stores no 37800 Hz) and mixed from 3 channels to stereo")
+    mono, rate = given_sound(_wav(tmp_path / "mono.wav", 1, 22050, 1.0), 9, 24)
+    assert rate == 22050 and mono.shape == (1, round(22050 * 9 / 24))
+
+
+def test_a_clip_at_another_rate_is_said_once(tmp_path):
+    """The pipeline now says it too (for Python calls): the command, which said it before loading, says it once."""
+    from ltx_video.io.media import write_video
+
+    clip = write_video(tmp_path / "clip30.mp4", np.zeros((9, 64, 64, 3), np.float32), 30)
+    result = cli("generate", "a red ball bounces", "--steps", "1", "--num-frames", "9", "--condition", f"{clip}:0",
+                 "--output", str(tmp_path / "out.mp4"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("fps") == 1 and "--condition" in result.stderr, result.stderr
+
+
+def test_the_readmes_python_writes_the_commands_mp4_byte_for_byte(tmp_path, monkeypatch):
+    """The README names the Python call that writes the command's file: ``--seed N`` seeds a CPU generator (on every
+    --device) and the file is ``write_video`` of the output; ``export_to_video`` (diffusers' quality 5) is another
+    file, up to 24/255 off, and nothing said so."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = next(b.split("```", 1)[0] for b in readme.split("```python\n")[1:] if "write_video(" in b)
+    command = next(line for line in block.splitlines() if line.startswith("# ltx-video generate "))
+    assert 'torch.Generator("cpu").manual_seed(7)' in block and "--seed 7" in command
+    monkeypatch.chdir(tmp_path)
+    result = cli(*shlex.split(command)[2:], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    namespace = {}
+    exec(block, namespace)
+    written = (tmp_path / "same_as_ball.mp4").read_bytes()
+    assert written == (tmp_path / "ball.mp4").read_bytes()
+    export_to_video(namespace["out"], str(tmp_path / "exported.mp4"))
+    assert (tmp_path / "exported.mp4").read_bytes() != written

@@ -491,9 +491,9 @@ def test_rates_aac_cannot_encode_are_refused_before_the_file_is_made(tmp_path):
     returned 22", naming no argument. Refused, not resampled: diffusers' export_to_video writes no audio and its
     encode_video fails the same way, so no user counts on a silent conversion, and the file keeps the caller's rate."""
     from ltx_video import export_to_video
-    from ltx_video.io.media import _AAC_RATES
+    from ltx_video.io.media import AAC_RATES
 
-    assert sorted(_AAC_RATES) == sorted(av.Codec("aac", "w").audio_rates)  # what the encoder opens at
+    assert sorted(AAC_RATES) == sorted(av.Codec("aac", "w").audio_rates)  # what the encoder opens at
     frames = smooth_video(4)
     for rate in (12345, 192000):
         path, refusal = tmp_path / f"r{rate}.mp4", rf"^sample_rate must be .*8000, 11025, .*96000 Hz, got {rate} "

@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--guidance-scale", type=_non_negative_float, metavar="CFG", help="classifier-free guidance; default: the "
                      "--config's, else the model's (built-in model: 3.0; else 3.0)")
     add_guidance_arguments(gen)
-    gen.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**64 - 1 (default: 0)")
+    gen.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**64 - 1 (default: 0): the noise of generator=torch.Generator('cpu').manual_seed(SEED) on every --device")
     gen.add_argument("--config", type=Path, help="an LTX-Video 0.9.8 YAML config: a file, or a shipped one's name (ltxv-2b-0.9.8-distilled, ltxv-13b-0.9.8-dev, ...); default: none")
     gen.add_argument("--model", type=Path, help="a local diffusers-format folder (model_index.json) or an original "
                      ".safetensors file; default: the built-in model")
@@ -306,8 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "pulled along the camera in the early steps) or pixel (every step's predicted clip re-rendered as a "
                      "still world seen by the camera: a 2D camera move); see docs/control.md")
     gen.add_argument("--audio", type=Path, metavar="PATH", help="audio-video models: generate the video to this sound "
-                     "(a .wav, .mp3, .m4a or a video's sound track), written into the output; sampled with the model's "
-                     "defaults for a given sound")
+                     "(a .wav, .mp3, .m4a or a video's sound track), written into the output at its own rate and "
+                     "channels, trimmed to the video or padded with silence; sampled with the model's defaults for a "
+                     "given sound")
     gen.add_argument("--output", type=output_path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4); an "
                      "existing file is kept unless --overwrite")
     gen.add_argument("--overwrite", action="store_true", help="replace an existing --output")

@@ -12,9 +12,7 @@ import contextlib
 import importlib.util
 import json
 import logging
-import os
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,13 +21,13 @@ from ltx_video.cli import (
     PROG,
     CLIError,
     check_output,
-    make_folders,
-    remove_folders,
     vae_compression,
 )
 from ltx_video.cli.model_source import ModelSource, inspect_model
+from ltx_video.cli.output import given_sound, place_output, write_output
 
-__all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "quiet_console", "run", "write_output"]
+__all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "place_output", "quiet_console", "run",
+           "write_output"]
 
 # ltx_video.conditioning.media.IMAGE_SUFFIXES (a test keeps them equal); not imported, as it imports torch.
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
@@ -372,24 +370,17 @@ def _check_upsampler(upsampler: Path, source: ModelSource) -> None:
 
 def _note_clip_rates(args, frame_rate: float) -> None:
     """A --condition / --keyframe clip at another rate than the video's is taken frame for frame (re-timed: a 30 fps
-    clip in a 24 fps video plays slower, and a sound made for it follows the slower one): said on stderr."""
-    from ltx_video.conditioning.media import IMAGE_SUFFIXES
+    clip in a 24 fps video plays slower, and a sound made for it follows the slower one): said on stderr, before the
+    model loads, naming the flags (the pipeline's own line, naming its arguments, is muted in :func:`run`)."""
+    from ltx_video.conditioning.media import clip_frame_rate
 
     for flag, entries in (("--condition", args.condition), ("--keyframe", args.keyframe)):
         for path, frame, _ in entries or ():
-            if Path(path).suffix.lower() in IMAGE_SUFFIXES:
-                continue
-            import av
-
-            try:
-                with av.open(str(path)) as container:
-                    rate = container.streams.video[0].average_rate if container.streams.video else None
-            except (OSError, av.error.FFmpegError):  # unreadable: the pipeline's read names it
-                continue
-            if rate and abs(float(rate) - frame_rate) > 0.01 * frame_rate:
-                print(f"{PROG}: note: {flag} {path}:{frame} is a {float(rate):g} fps clip, taken frame for frame at "
-                      f"--frame-rate {frame_rate:g} (it plays {float(rate) / frame_rate:.2f}x as long); pass "
-                      f"--frame-rate {float(rate):g} to keep its timing", file=sys.stderr)
+            rate = clip_frame_rate(path)  # None for an image, or a file the pipeline's read will name
+            if rate and abs(rate - frame_rate) > 0.01 * frame_rate:
+                print(f"{PROG}: note: {flag} {path}:{frame} is a {rate:g} fps clip, taken frame for frame at "
+                      f"--frame-rate {frame_rate:g} (it plays {rate / frame_rate:.2f}x as long); pass "
+                      f"--frame-rate {rate:g} to keep its timing", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -498,9 +489,11 @@ def run(args) -> Path:
         conditioning_items=[ConditioningItem(p, f, s) for p, f, s in args.condition] or None,
 
         output_type="pt",
+        # on every --device: the noise is drawn on the CPU and moved, so a seed's noise is the same on any device
+        # (README: --seed N is generator=torch.Generator("cpu").manual_seed(N), not the example's "cuda" one)
         generator=torch.Generator(device="cpu").manual_seed(args.seed),
     )
-    if args.audio is not None:  # read (resampled to the model's rate) by the pipeline; the output carries it
+    if args.audio is not None:  # read (resampled to the model's rate) by the pipeline; the mp4 gets the file's own
         call["audio"] = str(args.audio)
     if args.keyframe:
         placement = (args.keyframe_placement or "tokens").replace("-", "_")
@@ -509,64 +502,25 @@ def run(args) -> Path:
         call["camera"] = Camera(motion_type=args.camera[0], speed=args.camera[1])
         if args.camera_space == "pixel":  # the setting that moves the built-in model's camera (docs/control.md)
             call["camera"] = CameraController(call["camera"], space="pixel", strength=1.0, until=1.0, schedule="constant")
-    with quiet_console():
+    with quiet_console(), _muted(logging.getLogger("ltx_video.conditioning.media.clip_rates")):  # _note_clip_rates said it
         pipe = load_pipeline(args, source)
         output = config.generate(pipe, **call) if config is not None else pipe(**call)
     audio = getattr(output, "audio", None)  # (waveform (B, S), sample_rate) from audio-video pipelines
+    if args.audio is not None:  # the file's own sound, not the model's 16 kHz mono version of it
+        waveform, rate = given_sound(args.audio, len(output.frames[0]), call["frame_rate"])
+        audio = (waveform[None], rate)
     return write_output(args.output, args.overwrite, lambda path: write_video(
         path, output.frames[0].float().cpu(), fps=call["frame_rate"],
         audio=None if audio is None else audio[0][0], sample_rate=None if audio is None else audio[1],
     ))
 
 
-def write_output(output: Path, overwrite: bool, write) -> Path:
-    """``write(path)`` into a partial file next to ``output``, then placed (:func:`place_output`); returns where it
-    went. ``output``'s missing folders are made here, and removed again if nothing is placed (an error, Ctrl-C)."""
-    made = make_folders(output.parent)
-    placed = False
+@contextlib.contextmanager
+def _muted(logger: logging.Logger):
+    """``logger``'s records dropped inside the block (a line the command has said already, in its own words)."""
+    drop = logging.Filter("\0")  # passes only a logger of that name: none
+    logger.addFilter(drop)
     try:
-        # A name of this run's own (two runs writing one --output shared one partial file), placed at the end.
-        handle, name = tempfile.mkstemp(suffix=".mp4", prefix=f".{output.stem}.partial-", dir=output.parent)
-        os.close(handle)
-        partial = Path(name)
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(partial, 0o666 & ~umask)  # mkstemp's 0600 would pass to the video: readable as a new file is
-            write(partial)
-            target = place_output(partial, output, overwrite)
-            placed = True
-            return target
-        finally:
-            partial.unlink(missing_ok=True)
+        yield
     finally:
-        if not placed:
-            remove_folders(made)
-
-
-def place_output(partial: Path, output: Path, overwrite: bool) -> Path:
-    """Move the finished ``partial`` to ``output``; returns where it went. Without ``overwrite`` a file that appeared
-    at ``output`` during the generation (another run's) is kept, and this one is placed beside it (``name-2.mp4``
-    ...), said on stderr: the check before loading cannot see a file written while this run generated."""
-    if overwrite:
-        os.replace(partial, output)
-        return output
-    target, number = output, 1
-    while True:
-        try:
-            os.link(partial, target)  # fails if the name is taken: no check-then-replace race
-            break
-        except FileExistsError:
-            number += 1
-            target = output.with_name(f"{output.stem}-{number}{output.suffix}")
-        except OSError:  # a file system without hard links: the check and the move are then two steps
-            if target.exists():
-                number += 1
-                target = output.with_name(f"{output.stem}-{number}{output.suffix}")
-                continue
-            os.replace(partial, target)
-            break
-    if target != output:
-        print(f"{PROG}: warning: --output {output} appeared while this run generated (another run's?): kept, and this video written "
-              f"to {target}", file=sys.stderr)
-    return target
+        logger.removeFilter(drop)

@@ -18,6 +18,8 @@ with an error naming the layouts each argument takes.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import av
@@ -28,7 +30,13 @@ from diffusers.video_processor import VideoProcessor
 
 from ltx_video.io.images import NON_8BIT_MODES, rgb_image
 
-__all__ = ["IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "argument_name", "read_condition_media"]
+__all__ = [
+    "IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "argument_name", "clip_frame_rate", "note_clip_rates",
+    "read_condition_media",
+]
+
+# Its own logger: the command line says the same before its model loads, naming its flags, and mutes this one.
+clip_rate_logger = logging.getLogger(f"{__name__}.clip_rates")
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 IMAGE_LAYOUTS = (
@@ -239,3 +247,33 @@ def read_condition_media(
         _check_video(media, argument)
         return processor.preprocess_video(_to_unit(media, argument), height, width)
     raise ValueError(f"unknown media kind {kind!r}; expected 'image', 'video' or 'ltx'.")
+
+
+def clip_frame_rate(media) -> float | None:
+    """A video file's average frame rate; None for anything else (an image file, frames, a file PyAV cannot open:
+    reading it names the error)."""
+    if not isinstance(media, (str, Path)) or Path(media).suffix.lower() in IMAGE_SUFFIXES:
+        return None
+    try:
+        with av.open(str(media)) as container:
+            rate = container.streams.video[0].average_rate if container.streams.video else None
+    except (OSError, av.error.FFmpegError):
+        return None
+    return float(rate) if rate else None
+
+
+def note_clip_rates(media: Iterable[tuple[str, object]], frame_rate: float, sound: str | None = None) -> None:
+    """One warning per video file among ``media`` ((argument, media) pairs) at another rate than ``frame_rate``: its
+    frames are taken one for one, so the clip is re-timed (since 2026-12-07; said only by the command line before).
+    ``sound``: "generated" or "given" when the call has a sound, which the warning says how the re-timing meets."""
+    after = {"generated": ", and the sound made for it is timed to that",
+             "given": ", and the given `audio` is not: they drift apart"}.get(sound, "")
+    seen = set()
+    for argument, item in media:
+        rate = clip_frame_rate(item)
+        if rate is None or str(item) in seen or abs(rate - frame_rate) <= 0.01 * frame_rate:
+            continue
+        seen.add(str(item))
+        clip_rate_logger.warning(
+            "`%s` %s is a %g fps file, taken frame for frame at `frame_rate`=%g: it plays %.2fx as long%s; pass "
+            "frame_rate=%g to keep its timing.", argument, item, rate, frame_rate, rate / frame_rate, after, rate)

@@ -69,7 +69,7 @@ _X264_PRESET = "medium"
 _BT601 = 6  # smpte170m: the matrix, primaries and transfer PyAV's RGB -> YUV conversion uses
 # The rates FFmpeg's AAC encoder opens at (av.Codec("aac", "w").audio_rates: MPEG-4's sampling frequency table); any
 # other failed in avcodec_open2 with "Invalid argument ... returned 22", after the file was made.
-_AAC_RATES = (7350, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+AAC_RATES = (7350, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 
 
 # --------------------------------------------------------------------------------------------
@@ -170,8 +170,8 @@ def _audio_channels(audio: AudioLike) -> int:
 def _aac_sample_rate(sample_rate: int, name: str = "sample_rate") -> int:
     """``sample_rate`` as an int the AAC encoder takes, else a ValueError naming ``name`` and the rates it takes."""
     sample_rate = sample_rate_value(sample_rate, name)
-    if sample_rate not in _AAC_RATES:
-        raise ValueError(f"{name} must be a rate AAC can encode, one of {', '.join(map(str, _AAC_RATES))} Hz, got "
+    if sample_rate not in AAC_RATES:
+        raise ValueError(f"{name} must be a rate AAC can encode, one of {', '.join(map(str, AAC_RATES))} Hz, got "
                          f"{sample_rate} (resample_audio converts a waveform to one)")
     return sample_rate
 

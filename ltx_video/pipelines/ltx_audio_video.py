@@ -33,6 +33,7 @@ from transformers import T5EncoderModel, T5Tokenizer
 
 from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem
+from ltx_video.conditioning.media import note_clip_rates
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.io.waveforms import AudioTrack, float_waveform, sample_rate_value, waveform_and_rate
 from ltx_video.models.audio import AudioAutoencoder
@@ -46,6 +47,19 @@ from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 __all__ = ["LTXAudioVideoPipeline", "LTXAudioVideoPipelineOutput"]
 
 logger = logging.getLogger(__name__)
+
+
+def _clip_arguments(video, conditions, conditioning_items, keyframes) -> list[tuple[str, Any]]:
+    """(argument, media) for each conditioning clip a call may give as a file, to check its frame rate against the
+    call's (:func:`~ltx_video.conditioning.media.note_clip_rates`); anything not a path is skipped there."""
+
+    def listed(value) -> list:
+        return [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
+
+    return [("video", video),
+            *(("conditions", getattr(c, name, None)) for c in listed(conditions) for name in ("video", "image")),
+            *(("conditioning_items", getattr(item, "media_item", None)) for item in listed(conditioning_items)),
+            *(("keyframes", getattr(k, "image_or_clip", None)) for k in listed(keyframes))]
 
 
 @dataclass
@@ -322,8 +336,12 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             with PyAV), a ``(waveform, sample_rate)`` pair (``torchaudio.load``'s, or an ``output.audio`` of one
             video), or a file path (read with ``read_audio`` at 16 kHz from the file's first video frame). Given audio is held clean (timestep 0)
             and the video is generated to match it. It covers exactly ``num_frames / frame_rate`` seconds: a longer
-            one is trimmed, a shorter one zero-padded (silence) at the end. The output ``audio`` is then the given
-            waveform itself (at 16 kHz, trimmed or padded as above), whatever ``generate_audio`` says.
+            one is trimmed, a shorter one zero-padded (silence) at the end. The output ``audio`` is then the sound
+            the model used, whatever ``generate_audio`` says: the given one at 16 kHz, mono (its channels' mean),
+            trimmed or padded as above, not its autoencoder round trip. A file's own sound (its rate and channels,
+            as ``ltx-video generate --audio`` writes it) goes into an mp4 with ``read_audio``, e.g. for a 44.1 kHz
+            stereo file: ``export_to_video(out, "out.mp4", audio=read_audio(path, sample_rate=44100, mono=False,
+            align_to_video=True, max_seconds=len(out.frames[0]) / out.frame_rate))``.
         generate_audio: None -> ``audio_generation_enabled`` (True when ``audio_vae`` is present).
         audio_guidance_scale: CFG weight of the audio stream, None -> ``guidance_scale`` (per step); it applies on
             steps with an unconditional pass (``guidance_scale > 1``), and a value other than 1 with none is ignored
@@ -333,6 +351,10 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             prediction moves ``(scale - 1)`` times its difference from that pass: ``modality_scale`` pushes the
             video toward what the audio implies, ``audio_modality_scale`` the audio toward the video. Left out: the
             model's, in calls that generate or take audio; 1 in video-only calls.
+
+        A video file (``video=``, or a path in ``conditions``, ``conditioning_items`` or ``keyframes``) is taken frame for
+        frame at ``frame_rate``: one recorded at another rate is re-timed, and a sound made for it with it; a one-line
+        warning names the file's rate (since 2026-12-07; said only by the command line before).
 
         Generated audio needs a schedule from sigma 1: with ``denoise_strength < 1``, ``timesteps`` starting below
         1000 or ``latents`` refinement, pass ``generate_audio=False`` or give ``audio=`` (else ValueError); multi-scale
@@ -418,6 +440,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         )
 
         self.note_held_video(plan, video, num_frames, given_audio=waveform is not None, generates_audio=use_audio)
+        note_clip_rates(_clip_arguments(video, conditions, conditioning_items, keyframes), frame_rate,
+                        sound="given" if waveform is not None else "generated" if use_audio else None)
         if (audio_guidance_scale is not None and audio_guidance_scale != 1 and use_audio and waveform is None
                 and not any(g.do_cfg for g in plan.guidance)):
             # (since 2026-12-07: said; it was ignored silently) CFG on the audio needs the unconditional pass
