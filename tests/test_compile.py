@@ -154,3 +154,37 @@ def test_feed_forward_chunking_keeps_one_compiled_graph_for_every_block():
     assert pickle.loads(pickle.dumps(block.ff))._ff_chunk_size == 7 and copy.deepcopy(block.ff)._ff_chunk_size == 7
     pipe.disable_feed_forward_chunking()
     assert type(block.ff).__name__ == "FeedForward" and not hasattr(block.ff, "_ff_chunk_size")
+
+
+_LOAD_CHUNKED_SCRIPT = """
+import sys, torch
+saved = torch.load(sys.argv[1], weights_only=False)
+model, inputs = saved["model"], saved["inputs"]
+ff = model.transformer_blocks[0].ff
+assert type(ff).__name__ == "ChunkedFeedForward" and ff._ff_chunk_size == 7, (type(ff), vars(ff).get("_ff_chunk_size"))
+assert type(ff) is type(model.transformer_blocks[1].ff)  # one chunked class: one compiled graph for every block
+with torch.no_grad():
+    out = model(**inputs)[0]
+assert torch.equal(out, saved["output"]), (out - saved["output"]).abs().max()
+"""
+
+
+def test_a_chunked_model_saved_whole_loads_in_a_fresh_process(tmp_path):
+    """The chunked feed-forward class was looked up by name in ltx_video.models.memory, where it exists only once
+    chunking ran in that process: torch.load in a fresh interpreter (a spawned worker) failed with AttributeError
+    "Can't get attribute 'ChunkedFeedForward'". It now pickles as its unchunked class and is chunked again on load."""
+    import subprocess
+    import sys
+
+    from ltx_video.models.memory import enable_feed_forward_chunking
+    from ltx_video.testing import tiny_transformer, transformer_inputs
+
+    model = tiny_transformer(seed=0).eval()
+    enable_feed_forward_chunking(model, chunk_size=7)  # under the 48 tokens: the loaded model must chunk too
+    inputs = transformer_inputs(model, generator=torch.Generator("cpu").manual_seed(0))
+    with torch.no_grad():
+        output = model(**inputs)[0]
+    torch.save({"model": model, "inputs": inputs, "output": output}, tmp_path / "chunked.pt")
+    result = subprocess.run([sys.executable, "-c", _LOAD_CHUNKED_SCRIPT, str(tmp_path / "chunked.pt")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]

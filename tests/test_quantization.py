@@ -300,6 +300,43 @@ def test_quantize_fp8_refuses_unmerged_lora_adapters():
         assert torch.isfinite(model(**inputs(0))[0]).all()
 
 
+def test_fused_lora_adapters_are_named_fused_and_unload_lora_then_quantizes():
+    """After fuse_lora() the peft layers remain (diffusers keeps them until unload_lora_weights()): the refusal told
+    the user to merge with fuse_lora(), which they had done. It now names the unload, and that order quantizes the
+    merged weights."""
+    from peft import LoraConfig
+
+    model = small_model()
+    with torch.no_grad():
+        base = model(**inputs(0))[0]
+    model.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_v"], init_lora_weights=False))
+    model.fuse_lora()
+    with torch.no_grad():
+        fused = model(**inputs(0))[0]
+    state = copy.deepcopy(model.state_dict())
+    with pytest.raises(ValueError, match=r"already merged with fuse_lora\(\), whose peft layers remain: remove them "
+                                         r"with pipe.unload_lora_weights\(\) \(model.unload_lora\(\)"):
+        quantize_fp8(model)
+    assert not is_fp8_quantized(model) and all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    model.unload_lora()
+    with torch.no_grad():
+        assert torch.equal(model(**inputs(0))[0], fused)  # the merged weights stay
+    assert quantize_fp8(model) and is_fp8_quantized(model)
+    with torch.no_grad():
+        out = model(**inputs(0))[0]
+    # FP8 rounds the merged weights: its output is nearer the fused one than the LoRA moved it
+    assert (out - fused).norm() < 0.25 * (fused - base).norm()
+    pipe = tiny_pipeline(0)  # the pipeline's switch names the same unload
+    pipe.transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q"], init_lora_weights=False))
+    pipe.transformer.fuse_lora()
+    with pytest.raises(ValueError, match=r"enable_fp8: the transformer holds LoRA adapters already merged .*"
+                                         r"pipe.unload_lora_weights\(\)"):
+        pipe.enable_fp8()
+    pipe.unload_lora_weights()
+    pipe.enable_fp8()
+    assert is_fp8_quantized(pipe.transformer)
+
+
 def test_a_quantized_model_pickles_and_still_refuses_save_pretrained(tmp_path):
     model = small_model()
     quantize_fp8(model)

@@ -452,3 +452,77 @@ def test_the_fine_tunes_warn_about_captions_the_word_tokenizer_cannot_read(tmp_p
             built = build_stage(config, bank, torch.device("cpu"))
         ratio = built.vae.temporal_compression_ratio  # the latent frames the early overlap check counts:
         assert built.video_latents.shape[2] == (DATA["num_frames"] - 1) // ratio + 1 == 5
+
+
+def test_the_caption_check_reads_the_captions_of_the_clips_used_and_no_others(tmp_path):
+    """check_captions read every caption under data.root: a Latin-1 caption of a clip left out by data.num_clips, by
+    data.require_audio or as too short refused the run, though the clip bank never reads it. It now checks the files
+    of the bank's own selection (folder_selection), and still names a bad caption of a clip that is used."""
+    from ltx_video import export_to_video
+    from ltx_video.training.checks import check_captions
+    from ltx_video.training.data import ClipBank, DataConfig
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    tone = np.sin(np.arange(16000) * 2 * np.pi * 440 / 16000).astype(np.float32)
+    export_to_video(np.full((12, 32, 32, 3), 0.2, np.float32), str(clips / "a.mp4"), fps=12, audio=tone,
+                    sample_rate=16000)
+    _own_clip(clips / "b_silent.mp4", 120, 12)
+    _own_clip(clips / "c_short.mp4", 200, 5)  # shorter than one clip of 9 frames: left out
+    (clips / "a.txt").write_text("a grey square", encoding="utf-8")
+    for name in ("b_silent", "c_short"):
+        (clips / f"{name}.txt").write_bytes("a café at dusk".encode("latin-1"))
+    data = DataConfig(source="folder", root=str(clips), num_clips=1, height=32, width=32, num_frames=9, fps=12.0)
+    check_captions(data)  # the first clip only: a.mp4's
+    check_captions(dataclasses.replace(data, num_clips=0, require_audio=True))  # b_silent.mp4 has no audio
+    with pytest.raises(ValueError, match=r"b_silent.txt: captions must be UTF-8 text .*save it as UTF-8"):
+        check_captions(dataclasses.replace(data, num_clips=0))
+    (clips / "b_silent.txt").write_text("a blue square", encoding="utf-8")
+    check_captions(dataclasses.replace(data, num_clips=0))  # c_short.txt is still Latin-1, its clip is not used
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ClipBank(dataclasses.replace(data, num_clips=0), show_progress=False).prompts == ["a grey square",
+                                                                                              "a blue square"]
+
+
+def test_a_fine_tune_on_folder_clips_keeps_the_prompt_grammar_only_if_it_describes_their_captions(tmp_path,
+                                                                                                  tiny_pipeline):
+    """A fine-tune of the built-in model on one's own clips saved the base's prompt grammar (one object, a static
+    camera) whatever the captions, so the fine-tune warned that 5 of its own 6 training captions were outside what
+    it was trained on. Captions the grammar does not describe now save none (any prompt); captions it does all
+    describe keep it."""
+    import shutil
+
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults, prompt_grammar_warnings
+    from ltx_video.training.data import ClipBank
+    from ltx_video.training.stages import build_stage
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_pipeline, base)
+    grammar = {"max_objects": 1, "cameras": ["static"]}  # the built-in model's
+    GenerationDefaults(height=64, width=64, num_frames=49, frame_rate=24.0, num_inference_steps=30, guidance_scale=3.0,
+                       prompt_grammar=grammar, stg_scale=1.5, skip_block_list=(0,)).save(base)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name, value in (("a", 40), ("b", 160)):
+        _own_clip(clips / f"{name}.mp4", value, 12)
+    model = dict(in_channels=8, out_channels=8, num_attention_heads=2, attention_head_dim=8, cross_attention_dim=16,
+                 num_layers=1, caption_channels=16, audio_in_channels=8, audio_num_attention_heads=2,
+                 audio_attention_head_dim=8, av_cross_attention_layers=[0])
+    options = {"video_vae": str(base / "vae"), "audio_vae": str(base / "audio_vae"),
+               "init_transformer": str(base / "transformer"), "text_encoder": {"d_model": 16}}
+    data = {**DATA, "source": "folder", "root": str(clips), "num_clips": 0}
+    config = load_train_config(_config(tmp_path, stage="transformer", model=model, data=data, stage_options=options))
+    for captions, kept in ((["a red ball bounces, the camera pans down",  # outside: a moving camera, two objects
+                             "a green square and a purple ball bounce, the camera is static"], None),
+                           (["a red ball bounces, the camera is static", "a blue square bounces"], grammar)):
+        for name, caption in zip("ab", captions, strict=True):
+            (clips / f"{name}.txt").write_text(caption)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the word tokenizer's notes on these captions
+            stage = build_stage(config, ClipBank(config.data, show_progress=False), torch.device("cpu"))
+        out = tmp_path / f"run_{kept is None}"
+        stage.save(stage.model, out)
+        saved = GenerationDefaults.load(out / "pipeline")
+        assert saved.prompt_grammar == kept and prompt_grammar_warnings(saved, captions) == []
+        assert (saved.stg_scale, saved.skip_block_list, saved.num_frames) == (1.5, (0,), 9)  # the rest still carried

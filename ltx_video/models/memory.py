@@ -10,8 +10,10 @@ Chunking makes each ``FeedForward`` an instance of a subclass whose ``forward`` 
 of the module), so weights, state-dict keys and ``save_pretrained`` are unchanged, and every block runs one shared
 forward: ``torch.compile``'s regional compilation builds one graph for all the blocks (since 2026-12-07; an object
 of its own per block as the instance ``forward`` made Dynamo recompile per block, and past its recompile limit of 8
-the later blocks ran eagerly without a word). A feed-forward whose ``forward`` was already replaced on the instance
-(a hook) keeps that replacement, wrapped.
+the later blocks ran eagerly without a word). Pickled (``torch.save`` of the model, a spawned worker), a chunked
+feed-forward names its unchunked class and is made chunked again on load, so it loads in any process (since
+2026-12-07; the chunked class was found by name only where chunking had run). A feed-forward whose ``forward`` was
+already replaced on the instance (a hook) keeps that replacement, wrapped.
 """
 
 from __future__ import annotations
@@ -51,11 +53,30 @@ def _chunked_type(cls: type) -> type:
             return _chunked(super(chunked, self).forward, self._ff_chunk_size, hidden_states, *args, **kwargs)
 
         chunked = type(f"Chunked{cls.__name__}", (cls,), {"forward": forward, "__module__": __name__,
-                                                          "_ff_unchunked_type": cls})
+                                                          "_ff_unchunked_type": cls, "__reduce_ex__": _reduce_ex})
         chunked.__qualname__ = chunked.__name__
-        globals().setdefault(chunked.__name__, chunked)  # found by name, so a chunked module pickles and deep-copies
         _CHUNKED_TYPES[cls] = chunked
     return _CHUNKED_TYPES[cls]
+
+
+def _reduce_ex(self, protocol):
+    """Pickles a chunked feed-forward as its unchunked class, made chunked again on load: the chunked class exists
+    only in a process that chunked, so pickle's lookup of it by name failed in a fresh one."""
+    reduced = super(type(self), self).__reduce_ex__(protocol)
+    return (_new_chunked, (type(self)._ff_unchunked_type,), *reduced[2:])  # the state: weights and chunk size
+
+
+def _new_chunked(cls: type):
+    """A new, empty chunked ``cls`` (pickle then sets its state)."""
+    chunked = _chunked_type(cls)
+    return chunked.__new__(chunked)
+
+
+def __getattr__(name: str) -> type:
+    # files pickled before 2026-12-07 name the chunked class of diffusers' FeedForward by its name
+    if name == f"Chunked{FeedForward.__name__}":
+        return _chunked_type(FeedForward)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _feed_forwards(model: torch.nn.Module) -> list[FeedForward]:

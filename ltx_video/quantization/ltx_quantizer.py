@@ -214,6 +214,18 @@ def empty_lora_layers(model: nn.Module) -> int:
     return len(layers)
 
 
+def unmerged_lora_adapters(model: nn.Module) -> set[str]:
+    """The names of the LoRA adapters that peft layers of ``model`` hold and have not merged into their weights
+    (``fuse_lora`` merges them and keeps the layers until ``unload_lora()``)."""
+    unmerged: set[str] = set()
+    for module in model.modules():
+        if hasattr(module, "base_layer") and hasattr(module, "lora_A"):
+            held = {name for attr in getattr(module, "adapter_layer_names", ("lora_A",))
+                    for name in getattr(module, attr, {})}
+            unmerged |= held - set(getattr(module, "merged_adapters", ()))
+    return unmerged
+
+
 def layerwise_casting_dtype(model: nn.Module) -> torch.dtype | None:
     """The storage dtype of diffusers' layerwise casting (``model.enable_layerwise_casting``) on any of ``model``'s
     modules, None without it."""
@@ -239,8 +251,9 @@ def check_no_float8_storage(model: nn.Module, caller: str) -> None:
 
 def check_quantizable(model: nn.Module, caller: str, subject: str) -> None:
     """ValueError (naming ``subject``, e.g. "enable_fp8: the transformer") when ``model`` cannot be quantized as it
-    is: already FP8, float8 storage of layerwise casting, or peft LoRA layers (adapters not merged, or the empty
-    wrappers ``delete_adapters`` leaves). ``enable_fp8`` runs it before any calibration, ``quantize_fp8`` first."""
+    is: already FP8, float8 storage of layerwise casting, or peft LoRA layers (adapters not merged, merged ones
+    whose layers ``fuse_lora`` keeps, or the empty wrappers ``delete_adapters`` leaves). ``enable_fp8`` runs it
+    before any calibration, ``quantize_fp8`` first."""
     if is_fp8_quantized(model):
         raise ValueError(f"{subject} is already FP8-quantized; quantize the full-precision model.")
     check_no_float8_storage(model, caller)
@@ -251,6 +264,10 @@ def check_quantizable(model: nn.Module, caller: str, subject: str) -> None:
                          "the layers): remove them with pipe.unload_lora_weights() (model.unload_lora() on a bare "
                          "transformer), which leaves the output as it is, then quantize.")
     # FP8 would take the adapters' own lora_A / lora_B layers, which peft cannot run
+    if not unmerged_lora_adapters(model):  # fuse_lora() done: the merged weights are in, the peft layers remain
+        raise ValueError(f"{subject} holds LoRA adapters already merged with fuse_lora(), whose peft layers remain: "
+                         "remove them with pipe.unload_lora_weights() (model.unload_lora() on a bare transformer), "
+                         "which keeps the merged weights, then quantize.")
     raise ValueError(f"{subject} holds LoRA adapters (load_lora_weights), and FP8 cannot take unmerged LoRA adapters: "
                      "merge them first with pipe.fuse_lora() then pipe.unload_lora_weights() (model.fuse_lora() then "
                      "model.unload_lora() on a bare transformer), then quantize.")

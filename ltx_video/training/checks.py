@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -137,17 +138,20 @@ def check_readable_folder(data: DataConfig) -> None:
 
 
 def check_captions(data: DataConfig) -> None:
-    """Every caption beside a video under ``data.root``, read as training reads it: one that is not UTF-8 is a
-    ValueError naming the file. (Since 2026-12-07 it is refused here, before the output folder is written or a model
-    loaded; it was a traceback from the clip bank, after ``config.json`` was written.)"""
+    """The captions of the clips training will use (:func:`~ltx_video.training.data.folder_selection`: the first
+    ``num_clips``, without the files the folder dataset leaves out), read as training reads them: one that is not
+    UTF-8 is a ValueError naming the file. (Since 2026-12-07 it is refused here, before the output folder is written
+    or a model loaded; it was a traceback from the clip bank, after ``config.json`` was written. Also since
+    2026-12-07: every caption under ``data.root`` was read, so one of a clip never used refused the run.)"""
     if data.source != "folder" or not data.root or not Path(data.root).is_dir():
         return
-    from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
-    from ltx_video.training.data import _caption
+    from ltx_video.training.data import _caption, folder_selection
 
-    for path in sorted(walk_files(Path(data.root))):
-        if path.suffix.lower() in DEFAULT_EXTENSIONS:
-            _caption(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the files left out are said once, by the clip bank
+        _, _, used = folder_selection(data)
+    for path in used:
+        _caption(Path(path))
 
 
 # ----------------------------------------------------------------------------- resuming

@@ -15,12 +15,16 @@ import random
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from ltx_video.data.synthetic import CAMERA_MOTIONS, SAMPLE_RATE, Clip, render_clip, sample_params
+
+if TYPE_CHECKING:
+    from ltx_video.data.video_folder import VideoFolderDataset
 
 __all__ = ["ClipBank", "DataConfig", "batch_indices", "synthetic_clip", "training_prompt"]
 
@@ -188,6 +192,19 @@ def batch_indices(step: int, rank: int, world_size: int, batch_size: int, num_it
     return [int(i) for i in picks[rank * batch_size : (rank + 1) * batch_size]]
 
 
+def folder_selection(config: DataConfig) -> tuple[VideoFolderDataset, int, list[Path]]:
+    """The clips a folder source trains on: the dataset of ``data.root`` (files too short, unreadable or, with
+    ``require_audio``, silent left out, each with a warning), how many of its clips are used (``num_clips``, 0 for
+    all) and the files they come from, in order. The clip bank reads these; ``check_captions`` checks their captions
+    before any clip is decoded."""
+    from ltx_video.data.video_folder import VideoFolderDataset
+
+    dataset = VideoFolderDataset(config.root, num_frames=config.num_frames, height=config.height, width=config.width,
+                                 fps=config.fps, require_audio=config.require_audio)
+    count = len(dataset) if config.num_clips == 0 else min(config.num_clips, len(dataset))
+    return dataset, count, list(dict.fromkeys(dataset.clip(i).file.path for i in range(count)))
+
+
 class ClipBank:
     """Every training clip in memory: video uint8 ``(N, F, 3, H, W)``, audio float16 ``(N, S)``, prompts."""
 
@@ -226,13 +243,10 @@ class ClipBank:
         return clips
 
     def _folder(self, show_progress: bool) -> list:
-        from ltx_video.data.video_folder import _READ_ERRORS, VideoFolderDataset, _ClipReadError
+        from ltx_video.data.video_folder import _READ_ERRORS, _ClipReadError
 
         c = self.config
-        dataset = VideoFolderDataset(c.root, num_frames=c.num_frames, height=c.height, width=c.width, fps=c.fps,
-                                     require_audio=c.require_audio)
-        count = len(dataset) if c.num_clips == 0 else min(c.num_clips, len(dataset))
-        used = list(dict.fromkeys(dataset.clip(i).file.path for i in range(count)))
+        dataset, count, used = folder_selection(c)
         if count < len(dataset):
             left_out = len(dataset.files) - len(used)
             warnings.warn(f"data.num_clips {c.num_clips}: the first {count} of the folder's {len(dataset)} clips are used"

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from ltx_video.conditioning.items import latent_positions, pack
-from ltx_video.data.prompts import DRAWN_CAMERA_MOTIONS
+from ltx_video.data.prompts import DRAWN_CAMERA_MOTIONS, PromptGrammar
 from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
 from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
@@ -400,8 +400,10 @@ class TransformerStage:
 
         A fine-tune of a pipeline's transformer (``init_transformer``: :func:`init_generation_defaults`) keeps that
         pipeline's sampling (steps, guidance, negative prompt, STG and its blocks, modality scales, ``given_audio``)
-        and, on folder clips, its prompt grammar; size, length and rate are the clips'. (Since 2026-12-07: it saved
-        the from-scratch sampling above, so the built-in model's fine-tune lost its STG and modality guidance.)"""
+        and, on folder clips, its prompt grammar only if every caption of the clips is one it describes (else None:
+        any prompt); size, length and rate are the clips'. (Since 2026-12-07: it saved the from-scratch sampling
+        above, so the built-in model's fine-tune lost its STG and modality guidance; and it kept the grammar on any
+        captions, so a fine-tune warned about its own training captions.)"""
         data = self.config.data
         grammar = None
         if data.source == "synthetic":
@@ -411,9 +413,20 @@ class TransformerStage:
         clips = dict(height=data.height, width=data.width, num_frames=data.num_frames, frame_rate=float(data.fps))
         base = init_generation_defaults(self.options["init_transformer"])
         if base is not None:
-            return dataclasses.replace(base, **clips, prompt_grammar=base.prompt_grammar if grammar is None else grammar)
+            if grammar is None:  # folder clips
+                grammar = _grammar_of_captions(base.prompt_grammar, self.bank.prompts)
+            return dataclasses.replace(base, **clips, prompt_grammar=grammar)
         return GenerationDefaults(**clips, num_inference_steps=30, guidance_scale=3.0, negative_prompt="",
                                   prompt_grammar=grammar)
+
+
+def _grammar_of_captions(grammar: dict[str, Any] | None, captions: list[str]) -> dict[str, Any] | None:
+    """``grammar`` if it describes every (non-empty) caption, else None: a model trained on captions outside it
+    must not warn that they are outside what it was trained on."""
+    if grammar is None:
+        return None
+    parser = PromptGrammar(**grammar)
+    return grammar if all(parser.check(caption) is None for caption in captions if caption.strip()) else None
 
 
 def stage_class(stage: str) -> type:
