@@ -16,9 +16,11 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Camera": "ltx_video.conditioning.camera_controller",
     "CameraController": "ltx_video.conditioning.camera_controller",
+    "CameraMotionEncoder": "ltx_video.conditioning.camera_controller",  # imports camera_encoder without a cycle
     "ConditioningItem": "ltx_video.conditioning.items",
     "HierarchicalVAE": "ltx_video.models.autoencoders.vae_hierarchical",
     "Keyframe": "ltx_video.conditioning.multi_keyframe_processor",
+    "KeyframeAdapter": "ltx_video.conditioning.multi_keyframe_processor",
     "LTXAudioVideoPipeline": "ltx_video.pipelines.ltx_audio_video",
     "LTXVideoCondition": "diffusers.pipelines.ltx.pipeline_ltx_condition",
     "LTXVideoPipeline": "ltx_video.pipelines.ltx_video",
@@ -29,9 +31,11 @@ _EXPORTS = {
 __all__ = [
     "Camera",
     "CameraController",
+    "CameraMotionEncoder",
     "ConditioningItem",
     "HierarchicalVAE",
     "Keyframe",
+    "KeyframeAdapter",
     "LTXAudioVideoPipeline",
     "LTXVideoCondition",
     "LTXVideoPipeline",
@@ -44,8 +48,9 @@ if TYPE_CHECKING:
     from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
     from ltx_video.conditioning.camera_controller import Camera, CameraController
+    from ltx_video.conditioning.camera_encoder import CameraMotionEncoder
     from ltx_video.conditioning.items import ConditioningItem
-    from ltx_video.conditioning.multi_keyframe_processor import Keyframe
+    from ltx_video.conditioning.multi_keyframe_processor import Keyframe, KeyframeAdapter
     from ltx_video.io.export import export_to_video
     from ltx_video.models.autoencoders.tiling import TilingConfig
     from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE

@@ -218,12 +218,14 @@ def test_world_positions_undo_the_background_motion(motion):
     assert torch.equal(off.world_positions(positions, field, h, w), positions)
 
 
+@pytest.mark.parametrize("causal", [True, False])
 @pytest.mark.parametrize("motion", ["pan_left", "zoom_in"])
-def test_world_positions_give_conditioning_tokens_the_offsets_of_the_frame_they_stand_for(motion):
+def test_world_positions_give_conditioning_tokens_the_offsets_of_the_frame_they_stand_for(motion, causal):
     """Conditioning tokens as the pipelines build them (an image at pixel frame 20, a clip's two token frames at frame
     8; times in seconds) take the world offsets of the latent frames they stand for (20: the frame holding it, 3; the
-    clip: 1 and 2), read from their own time coordinate; their times and the video tokens' coordinates are as
-    without them. Before 2026-12-07 they kept screen coordinates."""
+    clip: 1 and 2), read from their own time coordinate, under LTX-Video's causal positions (frame f at 8f - 7) and
+    diffusers' shifted ones (8f: frame 2 for the image there before 2026-12-07); their times and the video tokens'
+    coordinates are as without them. Before 2026-12-07 they kept screen coordinates."""
     from ltx_video.conditioning.items import ConditioningState, KeyframeCondition, latent_positions
 
     controller = CameraController(Camera(motion_type=motion, speed=1.5))
@@ -232,13 +234,14 @@ def test_world_positions_give_conditioning_tokens_the_offsets_of_the_frame_they_
     state = ConditioningState.from_noise(torch.zeros(2, 4, frames, h, w))
     for frame_index, latent_frames in ((20, 1), (8, 3)):  # a clip of 17 frames: 3 latent frames, 2 given as tokens
         state = KeyframeCondition(latents=torch.ones(1, 4, latent_frames, h, w), frame_index=frame_index, strength=1.0,
-                                  num_pixel_frames=8 * latent_frames - 7).apply_to(state, torch.Generator().manual_seed(0))
-    video = latent_positions(2, frames, h, w)
+                                  num_pixel_frames=8 * latent_frames - 7, causal=causal,
+                                  ).apply_to(state, torch.Generator().manual_seed(0))
+    video = latent_positions(2, frames, h, w, causal=causal)
     positions = torch.cat([state.prefix_coords, video], dim=2).float()
     positions[:, 0] = positions[:, 0] * (1.0 / fps)  # as prepare_latents gives them
     cells, prefix = h * w, state.prefix_coords.shape[2]
-    moved = controller.world_positions(positions, field, h, w, num_prefix_tokens=prefix)
-    alone = controller.world_positions(positions[:, :, prefix:], field, h, w)
+    moved = controller.world_positions(positions, field, h, w, num_prefix_tokens=prefix, causal=causal)
+    alone = controller.world_positions(positions[:, :, prefix:], field, h, w, causal=causal)
     assert prefix == 3 * cells and torch.equal(moved[:, :, prefix:], alone) and torch.equal(moved[:, 0], positions[:, 0])
     offsets = field.world_offsets(h, w)  # (F', 2, h, w): (dx, dy)
     for block, frame in enumerate((3, 1, 2)):
@@ -250,7 +253,7 @@ def test_world_positions_give_conditioning_tokens_the_offsets_of_the_frame_they_
         assert torch.allclose(shift[:, 0], offsets[frame, 1].flatten()) and torch.allclose(shift[:, 1], offsets[frame, 0].flatten())
         assert shift.abs().max() > 1.0  # moved (left on screen before)
     with pytest.raises(ValueError, match="`num_prefix_tokens` must be whole 2x3 frames"):
-        controller.world_positions(positions, field, h, w, num_prefix_tokens=prefix - 1)
+        controller.world_positions(positions, field, h, w, num_prefix_tokens=prefix - 1, causal=causal)
 
 
 def test_prompt_with_camera_and_settled_coordinates():

@@ -42,6 +42,50 @@ def test_camera_values_as_users_pass_them():
         _refused(lambda name=name, value=value: CameraController(camera, **{name: value}), f"`{name}` must be")
 
 
+def test_0d_tensors_and_arrays_are_taken_as_their_numbers_and_the_docs_names_import_from_ltx_video():
+    """As ``ConditioningItem(media_frame_number=torch.tensor(8))``: a 0-d tensor or array is its Python number
+    (refused before 2026-12-07); a 1-d one or a float frame stays refused. The modules docs/control.md uses are
+    importable from ``ltx_video`` (lazily, as the other names)."""
+    import ltx_video
+    from ltx_video.conditioning.camera_controller import CameraMotionEncoder
+
+    camera = Camera(motion_type="pan_left", speed=torch.tensor(1.5), fov=np.array(50), background_depth=torch.tensor(3))
+    assert (camera.speed, camera.fov, camera.background_depth) == (1.5, 50.0, 3.0)
+    assert all(type(v) is float for v in (camera.speed, camera.fov, camera.background_depth))
+    assert CameraController(camera, strength=torch.tensor(0.25), until=np.array(1.0)).strength == 0.25
+    keyframe = Keyframe(torch.rand(3, 64, 64), torch.tensor(8), strength=torch.tensor(0.5))
+    assert (keyframe.frame_index, keyframe.strength) == (8, 0.5)
+    assert type(keyframe.frame_index) is int and type(keyframe.strength) is float
+    assert Keyframe(torch.rand(3, 64, 64), np.array(16)).frame_index == 16
+    _refused(lambda: Keyframe(torch.rand(3, 64, 64), torch.tensor([8])), "`frame_index` must be an int")
+    _refused(lambda: Keyframe(torch.rand(3, 64, 64), torch.tensor(8.0)), "`frame_index` must be an int")
+    _refused(lambda: Camera(speed=torch.tensor([1.5])), "`speed` must be a finite number")
+    _refused(lambda: Camera(speed=torch.tensor(True)), "`speed` must be a finite number")
+    assert ltx_video.CameraMotionEncoder is CameraMotionEncoder and ltx_video.KeyframeAdapter is KeyframeAdapter
+    assert {"CameraMotionEncoder", "KeyframeAdapter"} <= set(ltx_video.__all__)
+
+
+def test_the_pixel_camera_warns_about_keyframes_placed_as_tokens(pipe, caplog):
+    """The pixel-space camera re-renders the video from frame 0's world: a keyframe after frame 0 placed as tokens
+    is overridden (in place at strength 1 it is kept: test_keyframes), so the call says so in one line."""
+    image = torch.rand(3, 64, 64)
+    pixel = CameraController(Camera(motion_type="pan_left"), space="pixel", strength=1.0, until=1.0,
+                             schedule="constant")
+
+    def warnings(keyframes, camera=pixel):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            pipe.plan_control(keyframes=keyframes, camera=camera, keyframe_interpolation=0.0, other_conditions=False,
+                              num_frames=25, height=64, width=64)
+        return [r.getMessage() for r in caplog.records if "placement='in_place'" in r.getMessage()]
+
+    assert len(warnings([Keyframe(image, 0), Keyframe(image, 16)])) == 1
+    assert warnings([Keyframe(image, 0), Keyframe(image, 16, placement="in_place")]) == []
+    assert warnings([Keyframe(image, 0)]) == []  # frame 0 is the render's own
+    assert warnings([Keyframe(image, 0), Keyframe(image, 16)], Camera(motion_type="pan_left")) == []  # latent space
+    assert warnings([Keyframe(image, 16)], CameraController(Camera(), space="pixel")) == []  # imposes nothing
+
+
 @pytest.mark.parametrize("motion", ["zoom_out", "dolly_backward"])
 def test_a_zoom_out_is_held_to_its_mirrors_bound_and_stays_finite(motion):
     mirror = {"zoom_out": "zoom_in", "dolly_backward": "dolly_forward"}[motion]

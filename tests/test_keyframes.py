@@ -269,3 +269,69 @@ def test_in_place_keyframes_replace_their_latent_frame_with_the_image_held_still
         Keyframe([first] * 9, 8, placement="in_place")
     with pytest.raises(ValueError, match="`placement` must be one of"):
         Keyframe(first, 8, placement="replace")
+
+
+def test_keyframe_interpolation_mixes_only_a_start_from_noise(pipes, images, monkeypatch):
+    """Given latents are used as they come, noised to the first sigma (diffusers' LTXConditionPipeline): a refine
+    (``denoise_strength`` < 1) is bit-equal whatever ``keyframe_interpolation`` is (same ops); before 2026-12-07 it was
+    pulled toward the interpolation. Latents given at sigma 1 stand for the noise and are mixed as drawn noise is."""
+    _, pipe = pipes
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[2], 24)]
+    base = run(pipe, keyframes=keyframes, keyframe_interpolation=0.0)
+    refine = dict(keyframes=keyframes, latents=base, denoise_strength=0.5, num_inference_steps=4)
+    assert torch.equal(run(pipe, **refine, keyframe_interpolation=0.3), run(pipe, **refine, keyframe_interpolation=0.0))
+    seen = []
+    original = LTXVideoPipeline.prepare_control_state
+
+    def spy(self, plan, state, **kw):
+        out = original(self, plan, state, **kw)
+        seen.append((plan, state, out))
+        return out
+
+    monkeypatch.setattr(LTXVideoPipeline, "prepare_control_state", spy)
+    run(pipe, keyframes=keyframes, keyframe_interpolation=0.3)
+    plan, state, mixed = seen.pop()
+    assert float(plan.sigmas[0]) == 1.0 and (mixed.latents - state.latents).abs().max() > 0.1  # from noise: mixed
+    noise = state.latents[:, state.num_prefix_tokens :].clone()  # the video's own tokens (after the keyframes'):
+    # the same noise given as latents= at sigma 1 gives the same video
+    assert torch.equal(run(pipe, keyframes=keyframes, keyframe_interpolation=0.3),
+                       run(pipe, keyframes=keyframes, keyframe_interpolation=0.3, latents=noise))
+
+
+def test_in_place_keyframes_survive_the_pixel_camera(pipes, images):
+    """The pixel-space camera re-renders the video from frame 0's world at weight 1 on every step; a keyframe held in
+    place at strength 1 keeps its latent frame bit for bit (docs/control.md; as tokens it is overridden and the call
+    warns: test_control_inputs)."""
+    _, pipe = pipes
+    pixel = CameraController(Camera(motion_type="pan_left", speed=2.0), space="pixel", strength=1.0, until=1.0,
+                             schedule="constant")
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[1], 16, placement="in_place")]
+    exact = dict(image_cond_noise_scale=0.0, keyframe_interpolation=0.0, keyframes=keyframes)
+    held, moved = run(pipe, **exact), run(pipe, **exact, camera=pixel)
+    index = keyframe_latent_index(16, pipe.vae_temporal_compression_ratio)
+    assert torch.equal(moved[:, :, index], held[:, :, index])
+    assert not torch.allclose(moved[:, :, index - 1], held[:, :, index - 1], atol=1e-3)  # the camera acted
+
+
+@pytest.mark.parametrize("timestep_schedule", ["linear_quadratic", "shifted"])
+def test_a_keyframe_gets_the_world_offsets_of_its_latent_frame_under_both_schedules(pipes, images, timestep_schedule):
+    """A token keyframe at frame 12 stands for latent frame keyframe_latent_index(12) = 2 under LTX-Video's causal
+    positions (frame f at 8f - 7) and diffusers' shifted ones (8f, its last frame): it takes that frame's offsets
+    (since 2026-12-07; the shifted positions gave it frame 1's)."""
+    _, pipe = pipes
+    seen = []
+    hook = pipe.transformer.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(kwargs["video_coords"].clone()), with_kwargs=True)
+    pan = Camera(motion_type="pan_left", speed=2.0)
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[1], 12)]
+    try:
+        for camera in (CameraController(pan, strength=0.0, world_coordinates=False), CameraController(pan, strength=0.0)):
+            run(pipe, keyframes=keyframes, num_inference_steps=2, camera=camera, timestep_schedule=timestep_schedule)
+    finally:
+        hook.remove()
+    screen, world = seen[0], seen[-1]
+    cells, frame = 2 * 2, keyframe_latent_index(12)
+    shift = (world - screen)[:, 1:]
+    own = shift[..., cells + frame * cells :][..., :cells]
+    assert torch.equal(shift[..., :cells], own) and own.abs().max() > 1.0
+    assert not torch.equal(own, shift[..., cells + (frame - 1) * cells :][..., :cells])  # not the frame before

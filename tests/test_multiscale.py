@@ -98,6 +98,29 @@ def test_keyframes_at_a_padded_size_equal_the_image(pipe, images):
     assert torch.equal(one.frames, by_image)  # one Keyframe, not in a list, as a call takes it
 
 
+def test_the_second_pass_keeps_its_upsampled_latents_under_keyframe_interpolation(pipe, images, monkeypatch):
+    """keyframe_interpolation mixes the first pass's start from noise; the second pass starts at sigma 0.909 from
+    the upsampled latents, which it takes unchanged (since 2026-12-07; they were pulled toward the interpolation)."""
+    from ltx_video import Keyframe
+
+    seen = []
+    original = LTXVideoPipeline.prepare_control_state
+
+    def spy(self, plan, state, **kw):
+        out = original(self, plan, state, **kw)
+        seen.append((float(plan.sigmas[0]), (out.latents - state.latents).abs().max().item()))
+        return out
+
+    monkeypatch.setattr(LTXVideoPipeline, "prepare_control_state", spy)
+    pipe.generate_multiscale(prompt="a red ball", height=64, width=64, num_frames=17, max_sequence_length=16,
+                             keyframes=[Keyframe(images[0], 0), Keyframe(images[1], 16)], keyframe_interpolation=0.3,
+                             first_pass=FIRST, second_pass=SECOND, output_type="latent", generator=gen())
+    (first_sigma, first_change), (second_sigma, second_change) = seen
+    assert first_sigma == 1.0 and first_change > 0.1
+    assert second_sigma == pytest.approx(0.9094)
+    assert second_change == 0.0
+
+
 def test_pass_dicts_are_checked_before_the_first_pass(pipe):
     """A typo, a key the passes set themselves, or a bad second-pass value failed after the first pass (or was
     ignored without a word: height in a pass dict)."""

@@ -32,6 +32,7 @@ import math
 import numbers
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from diffusers.utils.torch_utils import randn_tensor
@@ -50,8 +51,18 @@ __all__ = [
 LAYERS = ("subject", "background")
 
 
+def as_number(value):
+    """A 0-d tensor or array as its Python number (as ``ConditioningItem(media_frame_number=...)`` takes one);
+    anything else unchanged."""
+    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value
+
+
 def real(value) -> float | None:
-    """``value`` as a float if it is a finite real number (Python's or NumPy's, not a bool), else None."""
+    """``value`` as a float if it is a finite real number (Python's or NumPy's, a 0-d tensor or array; not a bool),
+    else None."""
+    value = as_number(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         return None
     return float(value)
@@ -425,13 +436,16 @@ class CameraController:
 
     def world_positions(
         self, positions: torch.Tensor, field: MotionField, grid_height: int, grid_width: int, num_prefix_tokens: int = 0,
+        *, causal: bool = True,
     ) -> torch.Tensor:
         """The tokens' RoPE coordinates (B, 3, prefix + F'*h*w: time, y, x in pixels) moved to world coordinates
         (:meth:`MotionField.world_offsets`). Each leading conditioning token (``num_prefix_tokens``, whole h x w
-        frames) takes the offsets of its cell in the latent frame it stands for: the video frame whose time
-        coordinate is the latest at or before its own (a keyframe at pixel frame 24 is the latent frame holding it;
-        a clip's two token frames are two consecutive frames). Unchanged without ``world_coordinates`` or for a
-        static camera."""
+        frames) takes the offsets of its cell in the latent frame it stands for, the one holding its pixel frame
+        (:func:`~ltx_video.conditioning.multi_keyframe_processor.keyframe_latent_index`; a clip's two token frames
+        are two consecutive frames). With ``causal`` positions (LTX-Video's: a latent frame's time is its first pixel
+        frame) that is the video frame whose time is the latest at or before the token's; with diffusers' shifted
+        ones (``causal=False``: ``8 f``, its last pixel frame) the earliest at or after it. Unchanged without
+        ``world_coordinates`` or for a static camera."""
         if self.world_coordinates is False or not self.camera.moves:
             return positions
         cells = grid_height * grid_width
@@ -448,7 +462,12 @@ class CameraController:
             starts = positions[:, 0, num_prefix_tokens::cells].contiguous()  # (B, F'): each video frame's time
             times = positions[:, 0, :num_prefix_tokens].contiguous()
             margin = 1e-4 * (starts[:, -1:] - starts[:, :1]).clamp(min=1e-6)  # rounding only: both from integer frames
-            frame = (torch.searchsorted(starts, times + margin, right=True) - 1).clamp(0, offsets.shape[0] - 1)
+            # (since 2026-12-07: the shifted positions took the latest at or before too, the previous latent frame)
+            if causal:
+                frame = torch.searchsorted(starts, times + margin, right=True) - 1
+            else:
+                frame = torch.searchsorted(starts, times - margin)
+            frame = frame.clamp(0, offsets.shape[0] - 1)
             cell = torch.arange(num_prefix_tokens, device=positions.device) % cells
             taken = offsets[frame, :, cell.expand_as(frame)]  # (B, M, 2)
             moved[:, 1, :num_prefix_tokens] += taken[..., 1]

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
+from ltx_video.conditioning.camera_controller import as_number
 from ltx_video.conditioning.items import media_summary
 
 __all__ = ["Keyframe", "KeyframeAdapter", "MultiKeyframeProcessor", "cubic_smoothstep", "keyframe_latent_index"]
@@ -66,7 +67,7 @@ class Keyframe:
                 f"strength={self.strength}, placement={self.placement!r})")
 
     def __post_init__(self):
-        index, strength = self.frame_index, self.strength
+        index, strength = as_number(self.frame_index), as_number(self.strength)  # 0-d tensors and arrays too
         if isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 0:
             raise ValueError(f"Keyframe `frame_index` must be an int >= 0, got {index!r}.")
         if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0.0 <= strength <= 1.0:

@@ -116,6 +116,13 @@ class ControlMixin:
                     "camera: CameraController(space='pixel') is a training-free path, and this pipeline has a motion "
                     "encoder, which takes the camera instead; set `pipe.camera_encoder = None` to use the pixel path."
                 )
+            if controller.space == "pixel" and controller.camera.moves and any(
+                    k.frame_index > 0 and not k.in_place for k in kept):
+                # the re-render draws the whole video from frame 0's world; only held latent frames survive it
+                logger.warning(
+                    "camera: the pixel-space camera re-renders the video from frame 0's world and overrides keyframes "
+                    "after frame 0 placed as tokens; place them with placement='in_place' (strength 1) to keep them."
+                )
             # warped noise as the motion encoder was trained; off for the training-free path
             controller = controller.settled(self.camera_encoder.config if self.camera_encoder is not None else None)
             if self.camera_encoder is None and not getattr(self, "_camera_notice_given", False):
@@ -195,18 +202,26 @@ class ControlMixin:
         return draw
 
     def prepare_control_state(self, plan, state):
-        """Step 4's share: the starting latents between keyframes mixed toward their smoothstep interpolation,
-        and with a camera the tokens' RoPE coordinates moved to world coordinates, the conditioning tokens' (of
-        keyframes, ``image=``, ``video=``, ``conditioning_items``) by the latent frame each stands for."""
+        """Step 4's share: a start at sigma 1 mixed toward the keyframes' smoothstep interpolation between them, and with a camera the tokens' RoPE coordinates moved to world
+        coordinates, the conditioning tokens' (of keyframes, ``image=``, ``video=``, ``conditioning_items``) by the
+        latent frame each stands for (under the call's temporal positioning, causal or diffusers' shifted one).
+        Latents given at sigma 1 (``latents=``) stand for the noise and are mixed as drawn noise is: a call repeated
+        with its own noise gives the same video."""
         control = getattr(plan, "control", None)
         if control is None:
             return state
         frames, height, width = plan.padding.latent_size
         if control.camera is not None:
             field = control.motion_field(frames, plan.padding, self.vae_temporal_compression_ratio)
-            positions = control.camera.world_positions(state.positions, field, height, width, state.num_prefix_tokens)
+            positions = control.camera.world_positions(state.positions, field, height, width, state.num_prefix_tokens,
+                                                       causal=not plan.diffusers_conventions)
             state = replace(state, positions=positions)
         if not control.keyframes or control.processor.interpolation_strength == 0:
+            return state
+        # Given latents are used as they come, noised to the first sigma (diffusers' LTXConditionPipeline): a refine
+        # (denoise_strength < 1) or generate_multiscale's second pass starts below sigma 1 from latents that already
+        # hold the keyframes (since 2026-12-07; they were pulled toward the interpolation too, up to 1.16 off).
+        if float(plan.sigmas[0]) < 1.0:
             return state
         anchors = self._anchor_latents(plan, control)
         interpolated, covered = MultiKeyframeProcessor.interpolate(anchors, frames)
