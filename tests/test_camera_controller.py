@@ -503,3 +503,14 @@ def test_a_camera_lora_folder_that_fails_leaves_the_pipeline_as_it_was(component
     assert pipe.transformer.config["_merged_camera_lora"] == str(lora) and pipe.camera_encoder.config.inner_dim == 16
     assert not torch.equal(pipe.transformer.state_dict()["transformer_blocks.0.attn1.to_q.weight"],
                            before["transformer_blocks.0.attn1.to_q.weight"])
+
+
+def test_the_encoder_module_imports_first_in_a_fresh_interpreter():
+    """camera_controller imports camera_encoder at its end; camera_encoder imported first read MotionField from the
+    half-made camera_controller (ImportError, found 2026-12-07): the name is an annotation only."""
+    import subprocess
+    import sys
+
+    code = "from ltx_video.conditioning.camera_encoder import CameraMotionEncoder; print(CameraMotionEncoder.__name__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "CameraMotionEncoder", result.stderr[-2000:]

@@ -4,13 +4,17 @@ through a zero-initialised gate (trained by ``scripts/train.py``'s ``camera`` st
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
-from ltx_video.conditioning.camera_controller import MotionField
+if TYPE_CHECKING:  # an annotation only: camera_controller imports this module (a cycle when this one is first)
+    from ltx_video.conditioning.camera_controller import MotionField
+
 
 __all__ = ["CameraMotionEncoder"]
 
