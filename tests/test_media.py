@@ -347,6 +347,17 @@ def test_a_variable_rate_file_is_read_on_a_constant_timeline(tmp_path):
     with pytest.raises(ValueError, match="constant_rate must be True or False, got 'yes'"):
         read_video_tensor(tmp_path / "vfr.mp4", constant_rate="yes")
 
+    # Regular first, slower later: a read cut before the change is the whole read's first frames at its rate (the
+    # review found the average rate, 20.6 fps, returned for them without a warning: 31 % off in every metric's time)
+    slower = [round(1000 * t) for t in (*np.arange(12) / 30, *(0.4 + np.arange(12) / 15))]
+    _write_at_times(tmp_path / "slower.mp4", slower)
+    with pytest.warns(UserWarning, match="variable frame rate"):
+        whole, whole_fps = read_video_tensor(tmp_path / "slower.mp4")
+    for cut in (9, 12, 16):
+        with pytest.warns(UserWarning, match="variable frame rate"):
+            first, first_fps = read_video_tensor(tmp_path / "slower.mp4", max_frames=cut)
+        assert first_fps == whole_fps == 30.0 and torch.equal(first, whole[:cut]), cut
+
 
 def test_constant_rate_files_are_read_frame_for_frame(tmp_path, recwarn):
     """Timestamps rounded to milliseconds (33 and 34 ms apart at 30 fps) and the library's own files are one rate."""
