@@ -355,6 +355,21 @@ def test_a_resume_under_another_scheduler_or_default_schedule_is_refused(compone
     out = pipe.generate_long("a red ball", output=output, **LONG)
     assert out.chunks_generated == 1 and out.path.read_bytes() == plain.path.read_bytes()
 
+    # LTX-Video's schedule reads no shift or sigma spacing: a resume after changing them goes on (the review found it
+    # refused, though both whole runs are byte-identical); the stochastic flag it reads is still compared
+    assert json.loads((plain.folder / "manifest.json").read_text())["arguments"]["scheduler"] == {
+        "class": "FlowMatchEulerDiscreteScheduler", "config": {"num_train_timesteps": 1000, "stochastic_sampling": False}}
+    output = tmp_path / "shift_unread.mp4"
+    assert pipe.generate_long("a red ball", output=output, callback_on_step_end=_stop_in_chunk(1), **LONG).path is None
+    pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(base.config, stochastic_sampling=True)
+    with pytest.raises(ValueError, match=r"scheduler's stochastic_sampling is True but the run in .* was started with "
+                                         r"False"):
+        pipe.generate_long("a red ball", output=output, **LONG)
+    pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(base.config, shift=3.0, use_karras_sigmas=True)
+    out = pipe.generate_long("a red ball", output=output, **LONG)
+    assert out.chunks_generated == 1 and out.path.read_bytes() == plain.path.read_bytes()
+    pipe.scheduler = base
+
     # A run started before they were recorded (its manifest lacks the keys) resumes as it did then.
     older = tmp_path / "older.mp4"
     assert pipe.generate_long("a red ball", output=older, callback_on_step_end=_stop_in_chunk(1), **shifted).path is None

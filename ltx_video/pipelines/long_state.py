@@ -10,7 +10,8 @@ video. :func:`model_state` gives these entries of ``manifest.json``'s ``argument
 - ``dtype``, and ``quantization`` ("fp8") only with FP8 weights, which keep the transformer's dtype;
 - ``lora`` (the loaded adapters, :func:`adapter_state`) and ``camera_lora`` (a merged camera LoRA);
 - ``attention``: approximate attention (``ltx_block_sparse`` with its options; SDPA and ``ltx_chunked`` are exact);
-- ``scheduler`` (its class and public config: shift, sigma spacing, ``stochastic_sampling`` ...) and
+- ``scheduler`` (its class and the public config the run's schedule reads: shift, sigma spacing ... for the shifted
+  one, only ``num_train_timesteps`` and ``stochastic_sampling`` for LTX-Video's) and
   ``default_timestep_schedule`` (the pipeline's, where the call leaves ``timestep_schedule`` out);
 - ``colour_fit`` and ``writer``: this version's colour matching and segment encoder settings.
 
@@ -47,12 +48,21 @@ def fingerprint(pipe) -> dict:
     return parts
 
 
-def scheduler_state(scheduler) -> dict | None:
-    """The scheduler as a manifest records it: its class and public config (its shift, sigma spacing and
-    ``stochastic_sampling`` change the shifted schedule's numbers, or every schedule's steps); None without one."""
+# What LTX-Video's linear-quadratic schedule reads of the scheduler: its stochastic flag and its unit (1000, else
+# refused); the shift, sigma spacing and the rest change only diffusers' shifted schedule.
+_READ_BY_EVERY_SCHEDULE = ("num_train_timesteps", "stochastic_sampling")
+
+
+def scheduler_state(scheduler, schedule: str = "shifted") -> dict | None:
+    """The scheduler as a manifest records it: its class and the public config the run's ``schedule`` reads (all of
+    it for ``"shifted"``; only ``num_train_timesteps`` and ``stochastic_sampling`` for the linear-quadratic one, so a
+    resume after changing a setting that schedule ignores is not refused); None without one."""
     if scheduler is None or not hasattr(scheduler, "config"):
         return None
-    return {"class": type(scheduler).__name__, "config": _public_config(scheduler)}
+    config = _public_config(scheduler)
+    if schedule != "shifted":
+        config = {k: config[k] for k in _READ_BY_EVERY_SCHEDULE if k in config}
+    return {"class": type(scheduler).__name__, "config": config}
 
 
 def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> dict[str, Any]:
@@ -75,7 +85,8 @@ def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> 
     # ..., shift=3.0)`, stochastic_sampling=True or `pipe.default_timestep_schedule = "shifted"` mixed two schedules);
     # None too where there is none: a manifest without them predates them (RECORDED_SINCE) and is resumed unchecked
     # on them rather than read as "none was set"
-    state["scheduler"] = scheduler_state(getattr(pipe, "scheduler", None))
+    schedule = timestep_schedule or pipe.default_timestep_schedule
+    state["scheduler"] = scheduler_state(getattr(pipe, "scheduler", None), schedule)
     state["default_timestep_schedule"] = None if timestep_schedule else pipe.default_timestep_schedule
     if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
         state["colour_fit"] = COLOUR_FIT
