@@ -37,12 +37,24 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys, monkeypatch):
         err = capsys.readouterr().err
         assert "--seed is 5 but the run in" in err and "--restart" in err and "resume=False" not in err
         for flag, named in ((["--steps", "3"], "--steps is 3"), (["--colour-match", "0.5"], "--colour-match is 0.5"),
-                            (["--duration", "3"], "--duration 3 s is 72 frames at 24 fps but the run in")):
+                            (["--duration", "3"], "--duration 3 s is 72 frames at 24 fps but the run in"),
+                            # these were refused only once the model had loaded (13-15 s here, minutes for 13B)
+                            (["--stg-scale", "0"], "--stg-scale is 0.0 but the run in"),
+                            (["--stg-blocks", "1"], "--stg-blocks is [1] but the run in"),  # (was --skip-block-list)
+                            (["--audio-modality-scale", "2"], "--audio-modality-scale is 2.0 but the run in"),
+                            (["--colour-match-scope", "frame"], "--colour-match-scope is 'frame' but the run in"),
+                            (["--dtype", "bfloat16"], "--dtype is 'bfloat16' but the run in"),
+                            (["--no-anchor"], "was started without --no-anchor: leave it out to resume it, or pass "
+                                              "--restart"),
+                            (["--no-audio"], "was started without --no-audio: leave it out to resume it")):
             assert main([*argv[:2], *argv[4:], "--resume", *flag] if flag[0] == "--duration"
                         else [*argv, "--resume", *flag]) == 2  # were --num-inference-steps, "a version ... whose
-            assert named in capsys.readouterr().err  # colour matching"
-    assert main([*argv, "--resume", "--stg-blocks", "1"]) == 2  # the model's defaults: checked once it is loaded
-    assert "--stg-blocks is [1]" in capsys.readouterr().err  # (was --skip-block-list)
+            err = capsys.readouterr().err  # colour matching"
+            assert named in err and len(err.strip().splitlines()) == 1, err
+        # the model's defaults given as themselves are the same run: not refused before it loads
+        assert main([*argv, "--resume", "--stg-scale", "1.5", "--stg-blocks", "2", "--audio-modality-scale", "8",
+                     "--modality-scale", "1", "--colour-match-scope", "chunk", "--dtype", "float32"]) == 1
+        assert "the model was loaded" in capsys.readouterr().err
     assert main([*argv, "--restart"]) == 0  # a new run; the old folder keeps the finished mp4
     kept = [p / "long.mp4" for p in tmp_path.glob("long.mp4.parts*") if (p / "long.mp4").is_file()]
     assert len(kept) == 1 and kept[0].read_bytes() == finished
@@ -53,6 +65,59 @@ def test_cli_long_writes_and_resumes(tmp_path, capsys, monkeypatch):
     (newest / "manifest.json").write_text(json.dumps(manifest))
     assert main([*argv, "--resume"]) == 2 and "video encoder settings differs" in capsys.readouterr().err
 
+
+
+def test_cli_long_resume_compares_switches_dtype_and_guidance_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    """A run started with --no-anchor --no-audio --dtype bfloat16 --colour-match-scope frame --stg-scale 0 resumes
+    with the same flags (what the command knows before loading is what generate_long records), and without one of
+    them is refused before the model loads, in the flag's terms (was "--no-anchor (anchor) is True but ...")."""
+    import ltx_video.cli.long as long_cli
+    from ltx_video.cli import main
+
+    output = tmp_path / "long.mp4"
+    flags = [["--no-anchor"], ["--no-audio"], ["--dtype", "bfloat16"], ["--colour-match-scope", "frame"],
+             ["--stg-scale", "0"]]
+    base = ["long", "a red ball bounces", "--num-frames", "9", "--chunk-frames", "9", "--steps", "1",
+            "--output", str(output)]
+    argv = [*base, *sum(flags, [])]
+    assert main(argv) == 0
+    recorded = json.loads((tmp_path / "long.mp4.parts" / "manifest.json").read_text())["arguments"]
+    assert (recorded["anchor"], recorded["audio"], recorded["dtype"]) == (False, False, "bfloat16")
+    assert main([*argv, "--resume"]) == 0  # the same flags: resumed (finished, nothing generated)
+    assert "(0 generated now)" in capsys.readouterr().out
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the changed argument was refused")
+
+    monkeypatch.setattr(long_cli, "load_pipeline", no_model)
+    folder = tmp_path / "long.mp4.parts"
+    for left_out, needed in ((["--no-anchor"], f"--no-anchor: the run in {folder} was started with --no-anchor: pass "
+                                               "it to resume it, or pass --restart"),
+                             (["--no-audio"], f"--no-audio: the run in {folder} was started with --no-audio: pass it "
+                                              "to resume it"),
+                             (["--dtype", "bfloat16"], "--dtype is 'float32' but the run in"),
+                             (["--colour-match-scope", "frame"], "--colour-match-scope is 'chunk' but the run in"),
+                             (["--stg-scale", "0"], "--stg-scale is 1.5 but the run in")):  # the model's default
+        assert main([*base, *sum([f for f in flags if f != left_out], []), "--resume"]) == 2, left_out
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and needed in err[0], (left_out, err)
+
+
+def test_cli_long_says_generate_longs_switch_refusals_in_flag_terms(tmp_path):
+    """What generate_long refuses once the model is loaded, for anchor / audio, as the flags (a resume the command
+    cannot check before: "`anchor` is True but ..." became "--no-anchor (anchor) is True but ...")."""
+    from argparse import Namespace
+
+    from ltx_video.cli.long import _refusal
+    from ltx_video.pipelines.long_run import ArgumentMismatch
+
+    args = Namespace(no_anchor=False, no_audio=True)
+    assert _refusal(ArgumentMismatch("anchor", True, False, tmp_path), args) == (
+        f"--no-anchor: the run in {tmp_path} was started with --no-anchor: pass it to resume it, or pass --restart to "
+        "start over in a new folder (the old one is kept)")
+    assert _refusal(ArgumentMismatch("audio", False, True, tmp_path), args).startswith(
+        f"--no-audio: the run in {tmp_path} was started without --no-audio: leave it out to resume it")
+    assert _refusal(ArgumentMismatch("seed", 5, 3, tmp_path), args).startswith("--seed is 5 but the run in")
 
 @pytest.mark.parametrize("argv,needle", [
     (["--duration", "5", "--chunk-frames", "50"], "--chunk-frames must be 4k + 1"),

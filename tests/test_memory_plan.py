@@ -381,6 +381,36 @@ def test_plan_takes_the_conditioning_generate_and_long_run(capsys):
     assert "--long plans 'ltx-video long'" in capsys.readouterr().err
 
 
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--chunk-frames", "33"], "--chunk-frames is for --long"),
+    (["--no-anchor"], "--no-anchor is for --long"),
+    (["--keyframe-placement", "in-place"], "--keyframe-placement needs --keyframes or --clip"),
+    (["--image", "--keyframe-placement", "tokens"], "--keyframe-placement needs --keyframes or --clip"),
+    (["--clip", "17:16", "--keyframe-placement", "in-place"], "--keyframe-placement in-place takes images; --clip "
+                                                               "17:16 is a video"),
+    (["--long", "--chunk-frames", "10"], "--chunk-frames must be 8k + 1 with k >= 1 (the VAE's temporal compression "
+                                         "is 8), e.g. 49; got 10"),
+    (["--long", "--chunk-frames", "9"], None),  # 8k + 1: planned
+    (["--clip", "17:3"], "--clip 17:3: a video clip starts at a frame that is a multiple of 8"),
+    (["--clip", "17:128"], "--clip 17:128: frame 128 is outside the video: --num-frames 121 has frames 0 to 120"),
+])
+def test_plan_refuses_what_generate_and_long_refuse(flags, message, capsys, monkeypatch):
+    """Combinations 'generate' and 'long' refuse, or that did nothing, were planned without a word (--chunk-frames
+    without --long, --keyframe-placement without keyframes, --long --chunk-frames 10 "padded to 17", a clip at frame
+    3): one line naming the flag, before the planner runs (the estimate is refused if reached)."""
+    import ltx_video.utils.memory as memory
+    from ltx_video.cli import main
+
+    if message is not None:
+        monkeypatch.setattr(memory, "estimate_memory", lambda *a, **k: pytest.fail("planned"))
+    code = main(["plan", "--model", "2b", "--height", "256", "--width", "256", "--num-frames", "121", *flags])
+    err = capsys.readouterr().err.strip().splitlines()
+    if message is None:
+        assert code == 0 and not err
+    else:
+        assert code == 2 and len(err) == 1 and err[0].startswith(f"ltx-video: error: {message}"), err
+
 def test_plan_long_plans_a_chunk_of_chunk_frames_whatever_the_videos_length(capsys):
     """plan --long --num-frames 1000 --chunk-frames 121 planned a 1000-frame chunk (44 GiB): in 'ltx-video long'
     --num-frames is the video's length, the peak one chunk's; the header named given frames as the defaults'."""

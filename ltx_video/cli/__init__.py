@@ -137,6 +137,23 @@ def vae_compression(folder: Path | None) -> tuple[str, int, int]:
     return config.get("_class_name", "AutoencoderKLLTXVideo"), int(spatial), int(temporal)
 
 
+def check_frame_inside(flag: str, spec: str, frame: int, num_frames: int) -> None:
+    """An image or clip at ``frame`` of a video of ``num_frames``: inside it ('generate' and 'plan')."""
+    if frame >= num_frames:
+        raise CLIError(f"{flag} {spec}: frame {frame} is outside the video: --num-frames {num_frames} has frames 0 to "
+                       f"{num_frames - 1}")
+
+
+def check_clip_frame(flag: str, spec: str, frame: int, num_frames: int, ratio: int) -> None:
+    """A video clip at ``frame``: inside the video, and at a multiple of the VAE's temporal compression ``ratio`` (the
+    pipelines refuse it otherwise: its latent frames must line up with the video's): 'generate --condition' and
+    'plan --clip'."""
+    check_frame_inside(flag, spec, frame, num_frames)
+    if frame % ratio:
+        raise CLIError(f"{flag} {spec}: a video clip starts at a frame that is a multiple of {ratio} (its latent frames "
+                       "must line up with the video's)")
+
+
 def check_output(path: Path, overwrite: bool, *, earlier_run_ok: bool = False) -> None:
     """``--output``: an .mp4 file name in a folder this process can write to, and no file the user already has
     unless ``overwrite`` (or, for 'long --resume', ``earlier_run_ok``: the run's own assembled file). Checked before
@@ -358,8 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--clip", type=_clip, action="append", default=[], metavar="FRAMES:FRAME",
                       help="a video clip of FRAMES frames at FRAME (repeatable); after frame 0 it appends its first "
                       "two latent frames")
-    plan.add_argument("--keyframe-placement", choices=["tokens", "in-place"], default="tokens",
-                      help="as 'generate --keyframe-placement' (default: tokens)")
+    plan.add_argument("--keyframe-placement", choices=["tokens", "in-place"], default=None,
+                      help="with --keyframes or --clip: as 'generate --keyframe-placement' (default: tokens)")
     plan.add_argument("--long", action="store_true", help="plan 'ltx-video long': a chunk after the first "
                       "(per-token timesteps, the first chunk's anchor appended)")
     plan.add_argument("--chunk-frames", type=_positive_int, metavar="N", help="with --long: frames per chunk "

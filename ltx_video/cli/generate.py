@@ -20,6 +20,8 @@ from ltx_video.cli import (
     ATTENTION_BACKENDS,
     PROG,
     CLIError,
+    check_clip_frame,
+    check_frame_inside,
     check_output,
     vae_compression,
 )
@@ -279,14 +281,10 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
     for flag, items in (("--condition", args.condition), ("--keyframe", args.keyframe)):
         for path, frame, _strength in items:
             spec = f"{path}:{frame}"
-            if frame >= num_frames:
-                raise CLIError(f"{flag} {spec}: frame {frame} is outside the video: --num-frames {num_frames} "
-                               f"has frames 0 to {num_frames - 1}")
+            check_frame_inside(flag, spec, frame, num_frames)
             _check_media(path, spec, flag)
-            ratio = _vae_compression(source)[2]
-            if flag == "--condition" and Path(path).suffix.lower() not in IMAGE_SUFFIXES and frame % ratio:
-                raise CLIError(f"--condition {spec}: a video condition starts at a frame that is a multiple of {ratio} "
-                               "(its latent frames must line up with the video's)")
+            if flag == "--condition" and Path(path).suffix.lower() not in IMAGE_SUFFIXES:
+                check_clip_frame(flag, spec, frame, num_frames, _vae_compression(source)[2])
     frames = [frame for _, frame, _ in args.keyframe]
     if len(set(frames)) != len(frames) or frames != sorted(frames):
         raise CLIError(f"--keyframe: frames must be different and in increasing order, got {frames}")

@@ -8,6 +8,7 @@ finished segments and the manifest; the same command with ``--resume`` continues
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ltx_video.cli.generate import (
     resolve_stg,
 )
 
-__all__ = ["add_parser", "run_long"]
+__all__ = ["add_parser", "check_layout", "run_long"]
 
 
 def add_parser(commands, positive_int, positive_float, model_default, *, seed, non_negative_float) -> None:
@@ -84,6 +85,16 @@ def _temporal_ratio(source) -> int:
     return vae_compression(source.path)[2]
 
 
+def check_layout(layout):
+    """``layout`` checked (ChunkLayout.check), its refusal one line naming the flags; also 'plan --long''s."""
+    try:
+        layout.check()
+    except ValueError as error:
+        text = str(error).replace("`chunk_frames`", "--chunk-frames").replace("`overlap_frames`", "--overlap-frames")
+        raise CLIError(text) from None
+    return layout
+
+
 def check_inputs(args) -> tuple[object, dict]:
     """Every check that needs no model; returns the model source and the ``generate_long`` arguments. The checks
     of the arguments alone come first, before torch is imported (a second or more)."""
@@ -127,12 +138,7 @@ def check_inputs(args) -> tuple[object, dict]:
     ratio = _temporal_ratio(source)
     chunk_frames = args.chunk_frames or defaults.num_frames
     overlap_frames = args.overlap_frames or default_overlap_frames(chunk_frames, ratio)
-    layout = ChunkLayout(num_frames, chunk_frames, overlap_frames, ratio)
-    try:
-        layout.check()
-    except ValueError as error:
-        text = str(error).replace("`chunk_frames`", "--chunk-frames").replace("`overlap_frames`", "--overlap-frames")
-        raise CLIError(text) from None
+    layout = check_layout(ChunkLayout(num_frames, chunk_frames, overlap_frames, ratio))
     if len(prompts) > layout.num_chunks:
         raise CLIError(f"--prompts: {args.prompts} holds {len(prompts)} prompts but the video has {layout.num_chunks} "
                        "chunks: give at most one prompt per chunk, or a longer --duration")
@@ -153,20 +159,69 @@ def check_inputs(args) -> tuple[object, dict]:
     if args.no_audio:
         call["generate_audio"] = False
     if args.resume:
-        _check_resume(call, args.duration)
+        _check_resume(call, args, source)
     return source, call
 
 
 # Arguments the command passes to generate_long as it records them, so that a resume with one changed is refused
 # here, before the model loads (generate_long refuses it too, and the rest, once it has the model).
 _RECORDED_AS_GIVEN = ("prompt", "negative_prompt", "num_frames", "chunk_frames", "overlap_frames", "seed", "height",
-                      "width", "frame_rate", "num_inference_steps", "guidance_scale", "anchor", "carryover_strength",
+                      "width", "frame_rate", "num_inference_steps", "guidance_scale", "carryover_strength",
                       "adain_factor", "colour_match")
+# Passed through to each chunk's call and recorded under `extra` when not the call's default: STG and modality
+# guidance, which the command resolves from the model's generation_defaults.json as generate_long would.
+_GUIDANCE = ("stg_scale", "skip_block_list", "modality_scale", "audio_modality_scale")
+# Recorded True/False, set off by a flag: a differing one is said in the flag's terms.
+_SWITCHES = {"anchor": "--no-anchor", "audio": "--no-audio"}
+_RESTART = "or pass --restart to start over in a new folder (the old one is kept)"
 
 
-def _check_resume(call: dict, duration: float | None) -> None:
-    """--resume with an argument that differs from the run's: refused before the model loads."""
-    from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical
+def _generates_audio(source) -> bool | None:
+    """Whether the model generates audio by default (``audio`` as generate_long records it without --no-audio), from
+    its files: False for a video-only model, True for an audio-video one whose model_index.json lists an audio VAE;
+    None where only the loaded pipeline tells."""
+    if source.pipeline_class != "LTXAudioVideoPipeline":
+        return False
+    index = source.path / "model_index.json" if source.path is not None and source.path.is_dir() else None
+    try:
+        entry = json.loads(index.read_text()).get("audio_vae") if index is not None else None
+    except (OSError, ValueError, AttributeError):  # inspect_model read it: a file changed since is the loader's to name
+        return None
+    return isinstance(entry, list) and len(entry) == 2 and entry[1] is not None
+
+
+def _call_guidance_defaults() -> dict:
+    """What a pipeline call takes for each of :data:`_GUIDANCE` left out (generate_long compares the recorded
+    `extra` filled with them)."""
+    from ltx_video.pipelines.generation_defaults import fill_call_defaults
+
+    return fill_call_defaults(None, dict.fromkeys(_GUIDANCE))
+
+
+def _given_guidance(call: dict, source, audio: bool) -> dict:
+    """The STG and modality guidance generate_long runs ``call`` with (:data:`_GUIDANCE`): the command's values,
+    else the model's defaults (the modality scales only with audio, which they act on), else a call's own."""
+    acts = [k for k in _GUIDANCE if audio or k not in ("modality_scale", "audio_modality_scale")]
+    model = source.defaults.call_kwargs()
+    return {**_call_guidance_defaults(), **{k: model[k] for k in acts if k in model},
+            **{k: call[k] for k in acts if k in call}}
+
+
+def _switch_refusal(key: str, given: bool, folder, args) -> str | None:
+    """A differing ``anchor`` / ``audio`` in the flag's terms; None where the flag does not explain it (a video-only
+    model given for a run with audio: said by the caller)."""
+    flag = _SWITCHES[key]
+    if not given and getattr(args, flag[2:].replace("-", "_")):
+        return f"{flag}: the run in {folder} was started without {flag}: leave it out to resume it, {_RESTART}"
+    if given:
+        return f"{flag}: the run in {folder} was started with {flag}: pass it to resume it, {_RESTART}"
+    return None
+
+
+def _check_resume(call: dict, args, source) -> None:
+    """--resume with an argument that differs from the run's: refused before the model loads, each argument whose
+    recorded value the command line and the model's files tell exactly (the rest once the model is loaded)."""
+    from ltx_video.pipelines.long_run import RECORDED_ONLY_WHEN_SET, ArgumentMismatch, LongRun, canonical
 
     try:
         found = LongRun.recorded_run(call["output"])
@@ -178,11 +233,43 @@ def _check_resume(call: dict, duration: float | None) -> None:
     given = canonical({**call, "prompt": [call["prompt"]] if isinstance(call["prompt"], str) else call["prompt"]})
     for key in _RECORDED_AS_GIVEN:
         if given.get(key) is not None and key in recorded and given[key] != recorded[key]:
-            if key == "num_frames" and duration is not None:
-                raise CLIError(f"--duration {duration:g} s is {given[key]} frames at {call['frame_rate']:g} fps but "
-                               f"the run in {folder} was started with {recorded[key]} frames: pass the same arguments "
-                               "to resume it, or --restart to start over in a new folder (the old one is kept)")
+            if key == "num_frames" and args.duration is not None:
+                raise CLIError(f"--duration {args.duration:g} s is {given[key]} frames at {call['frame_rate']:g} fps "
+                               f"but the run in {folder} was started with {recorded[key]} frames: pass the same "
+                               "arguments to resume it, or --restart to start over in a new folder (the old one is "
+                               "kept)")
             raise CLIError(_as_flags(str(ArgumentMismatch(key, given[key], recorded[key], folder))))
+    # (since 2026-12-07: these were refused only once the model had loaded, minutes for a 13B checkpoint)
+    can_audio = _generates_audio(source)
+    audio = False if args.no_audio else can_audio
+    for key, value in (("anchor", not args.no_anchor), ("audio", audio)):
+        if value is None or not isinstance(recorded.get(key), bool) or value == recorded[key]:
+            continue
+        if key == "anchor" or can_audio:  # the flag is what differs
+            raise CLIError(_switch_refusal(key, value, folder, args))
+        if can_audio is False:
+            raise CLIError(f"--model: the run in {folder} was started with audio, which this model cannot generate "
+                           f"(it has no audio VAE): pass the run's --model to resume it, {_RESTART}")
+    scope = RECORDED_ONLY_WHEN_SET["colour_match_scope"]  # the run's default when its manifest leaves it out
+    known = {"colour_match_scope": (call["colour_match_scope"], recorded.get("colour_match_scope", scope))}
+    if "dtype" in recorded:  # recorded since 2026-12-06: older runs resume unchecked on it, as generate_long does
+        known["dtype"] = (args.dtype, recorded["dtype"])
+    if audio is not None and isinstance(recorded.get("extra") or {}, dict):  # which modality scales count needs it
+        mine = canonical(_given_guidance(call, source, audio))
+        theirs = {**canonical(_call_guidance_defaults()), **(recorded.get("extra") or {})}
+        known.update({key: (mine[key], theirs.get(key)) for key in _GUIDANCE})
+    for key, (value, started) in known.items():
+        if canonical(value) != started:
+            raise CLIError(_as_flags(str(ArgumentMismatch(key, canonical(value), started, folder))))
+
+
+def _refusal(error: ValueError, args) -> str:
+    """generate_long's refusal in this command's terms."""
+    from ltx_video.pipelines.long_run import ArgumentMismatch
+
+    if isinstance(error, ArgumentMismatch) and error.key in _SWITCHES and isinstance(error.given, bool):
+        return _switch_refusal(error.key, error.given, error.folder, args) or _as_flags(str(error))
+    return _as_flags(str(error))
 
 
 def _as_flags(text: str) -> str:
@@ -205,7 +292,7 @@ def run_long(args) -> Path:
         try:
             output = pipe.generate_long(**call)
         except ValueError as error:  # the run's own checks (an earlier run's arguments) name Python arguments
-            raise CLIError(_as_flags(str(error))) from None
+            raise CLIError(_refusal(error, args)) from None
     if output.path is None:
         raise CLIError(f"stopped before the end; the finished chunks are in {output.folder}: run again with --resume")
     print(f"{PROG}: {output.num_chunks} chunks ({output.chunks_generated} generated now) in {output.folder}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ltx_video.cli import CLIError, vae_compression
+from ltx_video.cli import CLIError, check_clip_frame, vae_compression
 
 __all__ = ["run_plan"]
 
@@ -219,9 +219,42 @@ def _conditioning(args) -> tuple[list[tuple[int, int]], int, bool | None, str]:
     return conditions, 0, None, f", conditioned on {' and '.join(words)} (later ones {how}; per-token timesteps)"
 
 
+def _check_combinations(args) -> None:
+    """Flags that do nothing in this combination, refused as 'generate' and 'long' refuse them (since 2026-12-07:
+    ignored without a word, so the plan was not the one asked for)."""
+    if args.chunk_frames and not args.long:
+        raise CLIError("--chunk-frames is for --long (the frames of a chunk of 'ltx-video long'); without --long, "
+                       "--num-frames sets the frames planned")
+    if args.no_anchor and not args.long:
+        raise CLIError("--no-anchor is for --long (a chunk of 'ltx-video long --no-anchor', planned without the first "
+                       "chunk's anchor)")
+    if args.keyframe_placement is not None and not (args.keyframes or args.clip):
+        raise CLIError("--keyframe-placement needs --keyframes or --clip")  # as generate's "needs --keyframe"
+    if args.keyframe_placement == "in-place" and args.clip:
+        frames, frame = args.clip[0]
+        raise CLIError(f"--keyframe-placement in-place takes images; --clip {frames}:{frame} is a video (use "
+                       "--keyframe-placement tokens)")
+
+
+def _check_frames(args, model: str | None) -> None:
+    """--long's chunk and each --clip's frame against the model's VAE, as 'long' and 'generate' check them."""
+    folder = Path(model) if model is not None and Path(model).is_dir() else None
+    if folder is not None and (folder / "vae" / "config.json").is_file():
+        _read_json(folder / "vae" / "config.json")  # vae_compression's own read would not name the file
+    ratio = vae_compression(folder)[2]  # LTX-Video's 8 but for a folder's own VAE
+    if args.long:
+        from ltx_video.cli.long import check_layout
+        from ltx_video.pipelines.long_layout import ChunkLayout, default_overlap_frames
+
+        check_layout(ChunkLayout(args.num_frames, args.num_frames, default_overlap_frames(args.num_frames, ratio), ratio))
+    for frames, frame in args.clip:
+        check_clip_frame("--clip", f"{frames}:{frame}", frame, args.num_frames, ratio)
+
+
 def run_plan(args) -> str:
     if args.vae_tiling and args.no_vae_tiling:  # the last one silently won
         raise CLIError("--vae-tiling and --no-vae-tiling cannot be combined: pass one")
+    _check_combinations(args)
     if args.four_k:  # generate --4k runs half size, upsampler, refinement and a tiled decode: not modelled here
         raise CLIError("--4k: the plan does not model the 4K path (half-size pass, x2 upsampling, refinement, tiled "
                        "decode); see docs/4k.md's memory table, or plan its passes with --height/--width")
@@ -241,6 +274,7 @@ def run_plan(args) -> str:
     default_dtype = generate_dtype(str(yaml)) if yaml is not None else "float32"
     dtype = args.dtype or default_dtype
     conditions, appended, per_token, conditioning = _conditioning(args)
+    _check_frames(args, model)
     import torch
 
     from ltx_video.models.autoencoders.tiling import TilingConfig
