@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ltx_video.io.media import _stream_fps
+from ltx_video.io.reading import _stream_fps
 
 __all__ = [
     "VideoClip",

@@ -35,7 +35,7 @@ def rgb_image(image: Image.Image) -> Image.Image:
 
 
 def _open(path: str | os.PathLike[str]) -> Image.Image:
-    from ltx_video.io.media import _existing_file
+    from ltx_video.io.reading import _existing_file
 
     return Image.open(_existing_file(path))
 

@@ -35,8 +35,6 @@ from ltx_video.io.images import read_image
 from ltx_video.io.reading import (  # the reading side, importable from here as before the split (2026-12-07)
     _LAYOUTS,
     PathLike,
-    _existing_file,  # noqa: F401 (io/images.py imports it from here)
-    _stream_fps,  # noqa: F401 (data/video_folder.py imports it from here)
     _to_numpy,
     audio_start_offset,
     read_audio,
