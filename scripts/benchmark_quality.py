@@ -26,7 +26,8 @@ strict on imperfect rendering) and by following the prompt's colour
 (:func:`ltx_video.metrics.colour_bounce_events`); the share of clips within 42 ms (one frame at
 24 fps) and 65 ms; colour adherence and full (colour + shape) prompt adherence; flicker; the share of clips
 whose object (the prompt's colour) is found in every frame; and the sound's tone quality
-(:mod:`ltx_video.metrics.audio_quality`: pitch error in cents against the prompt shape's pitch, tone SNR,
+(:mod:`ltx_video.metrics.audio_quality`: pitch error in cents against the prompt shape's pitch, unsigned and
+signed, tone SNR,
 onset rise time; medians). Writes ``results.json`` and ``results.md``
 to ``--out`` and prints the table.
 """
@@ -84,6 +85,8 @@ def _clip_metrics(frames, audio, fps: float, prompt: str, events=None) -> dict:
         "pitch_error_cents": abs(1200 * math.log2(pitch / SHAPE_PITCH_HZ[shape]))
         if math.isfinite(pitch)
         else float("nan"),
+        # signed (negative: flat): the unsigned median alone hid that generated tones lean flat (since 2026-12-07)
+        "pitch_cents": 1200 * math.log2(pitch / SHAPE_PITCH_HZ[shape]) if math.isfinite(pitch) else float("nan"),
         "tone_snr_db": metrics.tone_snr_db(audio, pitch_hz=SHAPE_PITCH_HZ[shape]),
         "onset_rise_ms": metrics.onset_rise_ms(audio),
         "offset_ms": metrics.offset_from_events_ms(segmented, segmented_strengths, envelope),
@@ -133,7 +136,7 @@ def summarise(rows: list[dict]) -> dict:
     # medians over the clips with sound (nan for silence)
     median = {
         key: float(np.nanmedian([r[key] for r in rows])) if any(math.isfinite(r[key]) for r in rows) else float("nan")
-        for key in ("pitch_error_cents", "tone_snr_db", "onset_rise_ms")
+        for key in ("pitch_error_cents", "pitch_cents", "tone_snr_db", "onset_rise_ms")
     }
     return {
         "clips": len(rows),
@@ -161,13 +164,14 @@ def markdown(summary: dict[str, dict]) -> str:
         )
     lines += [
         "",
-        "| set | object found in every frame | tone pitch error, cents (median) | tone SNR dB (median) | onset rise ms (median) |",
-        "|---|---|---|---|---|",
+        "| set | object found in every frame | tone pitch error, cents (median) | tone pitch, cents (signed median: "
+        "- flat) | tone SNR dB (median) | onset rise ms (median) |",
+        "|---|---|---|---|---|---|",
     ]
     for name, s in summary.items():
         lines.append(
-            f"| {name} | {s['object_in_every_frame']:.2f} | {s['pitch_error_cents']:.1f} | {s['tone_snr_db']:.1f} | "
-            f"{s['onset_rise_ms']:.1f} |"
+            f"| {name} | {s['object_in_every_frame']:.2f} | {s['pitch_error_cents']:.1f} | {s['pitch_cents']:+.1f} | "
+            f"{s['tone_snr_db']:.1f} | {s['onset_rise_ms']:.1f} |"
         )
     return "\n".join(lines)
 
