@@ -89,6 +89,8 @@ def test_a_list_of_one_generator_is_its_seed_and_other_generators_are_named(pipe
     (dict(seed=-1), r"`seed` must be an int"),
     (dict(num_frames=None, duration=float("inf")), "`duration` must be a finite number of seconds > 0, got inf"),
     (dict(chunk_frames=33, overlap_frames=24), "at most half a chunk"),
+    (dict(frame_rate="24"), "`frame_rate` must be a finite number > 0, got '24'"),  # float() took it
+    (dict(frame_rate=True), "`frame_rate` must be a finite number > 0, got True"),
 ])
 def test_values_of_the_wrong_kind_are_refused_before_any_work(pipe, tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):

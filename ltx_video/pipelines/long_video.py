@@ -49,7 +49,7 @@ from tqdm.auto import tqdm
 from ltx_video.conditioning.items import latent_positions, pack, unpack
 from ltx_video.io.segments import assemble_segments, write_segment
 from ltx_video.pipelines import denoising
-from ltx_video.pipelines.inputs import CALL_ARGUMENTS, python_integer
+from ltx_video.pipelines.inputs import CALL_ARGUMENTS, check_frame_rate, python_integer
 from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_layout import ChunkLayout, chunk_seed, default_overlap_frames
 from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical, check_output
@@ -191,6 +191,8 @@ class LongVideoMixin:
                 logger.warning("modality guidance has no audio stream to act on (no audio generated): ignored.")
         model_guidance = ("stg_scale", "skip_block_list", *(modality if use_audio else ()))
         kwargs = {**{k: defaults[k] for k in model_guidance if k in defaults}, **kwargs}
+        if frame_rate is not None:  # as a plain call checks it (since 2026-12-07: float() took the string "24")
+            check_frame_rate(frame_rate)
         frame_rate = float(frame_rate if frame_rate is not None else defaults["frame_rate"])
         if (duration is None) == (num_frames is None):
             raise ValueError("give exactly one of `duration` (seconds) and `num_frames`")
