@@ -314,3 +314,25 @@ def test_bf16_image_to_video_matches_ltx_image_to_video_pipeline(images):
                   max_sequence_length=128 if schedule else 256)
         expected, got = run(ref, **kw), run(ours, timestep_schedule=schedule, **kw)
         assert (expected.float() - got.float()).abs().max() <= TOL, schedule
+
+
+def test_the_video_pipeline_says_a_video_file_at_another_rate_once(components, tmp_path, caplog):
+    """LTXVideoPipeline took a 30 fps file frame for frame at frame_rate 25 without a word, as the audio-video pipeline
+    did until 2026-12-07: said once, with the rate to pass; nothing at the file's own rate."""
+    import logging
+
+    from ltx_video.io.media import write_video
+
+    pipe = LTXVideoPipeline(**components)
+    pipe.set_progress_bar_config(disable=True)
+    clip = write_video(tmp_path / "clip30.mp4", torch.rand(9, 3, 64, 64), 30)
+    call = {**COMMON, "num_frames": 9, "num_inference_steps": 1, "output_type": "latent", "frame_rate": 25}
+    with caplog.at_level(logging.WARNING):
+        pipe("a red ball bounces", video=str(clip), generator=gen(), **call)
+    assert [r.getMessage() for r in caplog.records if "fps file" in r.getMessage()] == [
+        f"`video` {clip} is a 30 fps file, taken frame for frame at `frame_rate`=25: it plays 1.20x as long; pass "
+        "frame_rate=30 to keep its timing."]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        pipe("a red ball bounces", video=str(clip), generator=gen(), **{**call, "frame_rate": 30})
+    assert "fps file" not in caplog.text

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -31,7 +32,7 @@ from diffusers.video_processor import VideoProcessor
 from ltx_video.io.images import NON_8BIT_MODES, rgb_image
 
 __all__ = [
-    "IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "argument_name", "clip_frame_rate", "note_clip_rates",
+    "IMAGE_LAYOUTS", "LTX_LAYOUTS", "VIDEO_LAYOUTS", "argument_name", "clip_arguments", "clip_frame_rate", "note_clip_rates",
     "read_condition_media",
 ]
 
@@ -260,6 +261,19 @@ def clip_frame_rate(media) -> float | None:
     except (OSError, av.error.FFmpegError):
         return None
     return float(rate) if rate else None
+
+
+def clip_arguments(video, conditions, conditioning_items, keyframes) -> list[tuple[str, Any]]:
+    """(argument, media) for each conditioning clip a call may give as a file, to check its frame rate against the
+    call's (:func:`note_clip_rates`); anything not a path is skipped there."""
+
+    def listed(value) -> list:
+        return [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
+
+    return [("video", video),
+            *(("conditions", getattr(c, name, None)) for c in listed(conditions) for name in ("video", "image")),
+            *(("conditioning_items", getattr(item, "media_item", None)) for item in listed(conditioning_items)),
+            *(("keyframes", getattr(k, "image_or_clip", None)) for k in listed(keyframes))]
 
 
 def note_clip_rates(media: Iterable[tuple[str, object]], frame_rate: float, sound: str | None = None) -> None:

@@ -33,7 +33,7 @@ from transformers import T5EncoderModel, T5Tokenizer
 
 from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem
-from ltx_video.conditioning.media import note_clip_rates
+from ltx_video.conditioning.media import clip_arguments, note_clip_rates
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.io.waveforms import AudioTrack, float_waveform, sample_rate_value, waveform_and_rate
 from ltx_video.models.audio import AudioAutoencoder
@@ -47,19 +47,6 @@ from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 __all__ = ["LTXAudioVideoPipeline", "LTXAudioVideoPipelineOutput"]
 
 logger = logging.getLogger(__name__)
-
-
-def _clip_arguments(video, conditions, conditioning_items, keyframes) -> list[tuple[str, Any]]:
-    """(argument, media) for each conditioning clip a call may give as a file, to check its frame rate against the
-    call's (:func:`~ltx_video.conditioning.media.note_clip_rates`); anything not a path is skipped there."""
-
-    def listed(value) -> list:
-        return [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
-
-    return [("video", video),
-            *(("conditions", getattr(c, name, None)) for c in listed(conditions) for name in ("video", "image")),
-            *(("conditioning_items", getattr(item, "media_item", None)) for item in listed(conditioning_items)),
-            *(("keyframes", getattr(k, "image_or_clip", None)) for k in listed(keyframes))]
 
 
 @dataclass
@@ -440,7 +427,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         )
 
         self.note_held_video(plan, video, num_frames, given_audio=waveform is not None, generates_audio=use_audio)
-        note_clip_rates(_clip_arguments(video, conditions, conditioning_items, keyframes), frame_rate,
+        note_clip_rates(clip_arguments(video, conditions, conditioning_items, keyframes), frame_rate,
                         sound="given" if waveform is not None else "generated" if use_audio else None)
         if (audio_guidance_scale is not None and audio_guidance_scale != 1 and use_audio and waveform is None
                 and not any(g.do_cfg for g in plan.guidance)):

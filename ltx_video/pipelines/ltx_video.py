@@ -34,6 +34,7 @@ from ltx_video.attention.backends import set_denoising_step
 from ltx_video.attention.stg import SkipLayerStrategy, spatiotemporal_perturbation
 from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem, unpack
+from ltx_video.conditioning.media import clip_arguments, note_clip_rates
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
@@ -563,6 +564,8 @@ class LTXVideoPipeline(
             max_sequence_length=max_sequence_length, keyframes=keyframes, camera=camera,
             keyframe_interpolation=keyframe_interpolation,
         )
+        # a video file at another rate is re-timed: said (since 2026-12-07, as the audio-video pipeline says it)
+        note_clip_rates(clip_arguments(video, conditions, conditioning_items, keyframes), frame_rate)
 
         # 4. Latents: noise, then conditions in order.
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
