@@ -306,6 +306,15 @@ def test_options_return_to_their_defaults_once_no_model_uses_them(transformer):
     disable_efficient_attention(transformer)
 
 
+def test_dense_steps_takes_numpy_floats_as_fractions():
+    """A fraction taken from a NumPy sweep (``np.float32(0.5)``) is a fraction as a Python float is; it was refused
+    with a message that said a float in [0, 1] was accepted."""
+    config = backends.EfficientAttentionConfig(dense_steps=np.float32(0.5))
+    assert type(config.dense_steps) is float and config.dense_step_count(10) == 5
+    with pytest.raises(ValueError, match=r"^`dense_steps` must be .* a float in \[0, 1\].*got np\.float64\(1\.5\)\.$"):
+        backends.EfficientAttentionConfig(dense_steps=np.float64(1.5))
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU refusal")
 @pytest.mark.parametrize("name,match", [("_native_cudnn", "CUDA only"), ("_native_efficient", "CUDA only"),
                                         ("_native_flash", "no attention mask")])

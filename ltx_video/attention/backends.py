@@ -59,6 +59,7 @@ from ltx_video.attention.efficient_attention import (
     BlockSparsePattern,
     _flex_block_mask,
     _is_count,
+    _is_fraction,
     block_sparse_attention,
     chunked_attention,
     tile_permutation,
@@ -123,8 +124,8 @@ class EfficientAttentionConfig:
         tile_permutation((1, 1, 1), tuple(self.tile_shape))  # validates the tile shape
         if self.min_tokens is not None and not _is_count(self.min_tokens, 0):
             raise ValueError(f"`min_tokens` must be None or an integer >= 0, got {self.min_tokens!r}.")
-        steps = self.dense_steps
-        if not (_is_count(steps, 0) or (isinstance(steps, float) and 0.0 <= steps <= 1.0)):
+        steps, fraction = self.dense_steps, _is_fraction(self.dense_steps)  # NumPy floats are fractions too
+        if not (_is_count(steps, 0) or (fraction and 0.0 <= steps <= 1.0)):
             raise ValueError(f"`dense_steps` must be an integer >= 0 (steps) or a float in [0, 1] (a fraction of "
                              f"the steps), got {steps!r}.")
         blocks = self.dense_blocks
@@ -133,7 +134,7 @@ class EfficientAttentionConfig:
         # NumPy integers become ints here, once: the kernels (chunked_attention) and the layout cache take ints only
         convert = dict(chunk_size=int(self.chunk_size), tile_shape=tuple(int(t) for t in self.tile_shape),
                        min_tokens=None if self.min_tokens is None else int(self.min_tokens),
-                       dense_steps=float(steps) if isinstance(steps, float) else int(steps),
+                       dense_steps=float(steps) if fraction else int(steps),
                        dense_blocks=tuple(sorted({int(b) for b in blocks})))
         for name, value in convert.items():
             object.__setattr__(self, name, value)
@@ -508,7 +509,7 @@ def enable_efficient_attention(
     chunk_size: int | None = None,
     tile_shape: tuple[int, int, int] | None = None,
     min_tokens: int | None = None,
-    dense_steps: int | None = None,
+    dense_steps: int | float | None = None,
     dense_blocks: tuple[int, ...] | None = None,
 ) -> str:
     """Switch ``model``'s attention to ``backend``; returns the diffusers backend name that was set.

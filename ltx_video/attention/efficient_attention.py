@@ -47,6 +47,11 @@ def _is_count(value, minimum: int = 1) -> bool:
     return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
 
 
+def _is_fraction(value) -> bool:
+    """A real number that is not an integer: a Python or NumPy float (``numbers.Real``)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+
+
 def _count(value, what: str, minimum: int = 1) -> int:
     """``value`` as a Python int, checked. NumPy integers are converted here, once, at the API boundary, so that
     the kernels (and the caches keyed on patterns) only ever see ints."""

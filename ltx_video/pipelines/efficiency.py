@@ -95,7 +95,7 @@ class EfficiencyMixin:
         chunk_size: int | None = None,
         tile_shape: tuple[int, int, int] | None = None,
         min_tokens: int | None = None,
-        dense_steps: int | None = None,
+        dense_steps: int | float | None = None,
         dense_blocks: tuple[int, ...] | None = None,
     ) -> str:
         """Pick the transformer's attention backend; returns the diffusers backend name that was set.
@@ -104,7 +104,8 @@ class EfficiencyMixin:
         (a clear error without flash-attn), ``"ltx_block_sparse"`` (exact attention restricted to
         ``pattern``, tokens grouped in 3D tiles of ``tile_shape``), ``"ltx_chunked"`` (exact, memory
         O(N x chunk_size)). ``min_tokens``, ``dense_steps`` and ``dense_blocks`` say where block-sparse
-        runs dense instead (:class:`~ltx_video.attention.backends.EfficientAttentionConfig`). See
+        runs dense instead (:class:`~ltx_video.attention.backends.EfficientAttentionConfig`; ``dense_steps`` is a
+        step count or a float in [0, 1], a fraction of the run's steps). See
         :mod:`ltx_video.attention.backends`.
 
         Example:
