@@ -127,3 +127,43 @@ def test_a_converted_transformer_refuses_saving_until_expanded(make, tmp_path):
     state = pipe.transformer.state_dict()
     assert all(torch.equal(state[k], v) for k, v in loaded.state_dict().items())
     torch.testing.assert_close(forward(loaded), expanded, atol=1e-6, rtol=0)
+
+
+def test_expanding_fp8_quantized_heads_keeps_the_outputs(tmp_path):
+    """convert_attention_heads, quantize_fp8, then expand_attention_heads crashed deep in torch ("check_uniform_bounds"
+    not implemented for 'Float8_e4m3fn'). The FP8 projections are expanded as FP8Linear, rows and scales repeated."""
+    from ltx_video.attention.grouped_query import expand_attention_heads
+    from ltx_video.quantization import FP8Linear, load_fp8, quantize_fp8, save_fp8
+    from ltx_video.testing import realistic_block_weights
+
+    model = tiny_transformer(num_layers=1)
+    realistic_block_weights(model)
+    convert_attention_heads(model, 1)
+    quantize_fp8(model)
+    attn = model.transformer_blocks[0].attn1
+    pooled, group = attn.to_k.linear, attn.to_k.group
+    before = forward(model)
+    assert expand_attention_heads(model) == 4
+    expanded = attn.to_k
+    assert isinstance(expanded, FP8Linear) and expanded.out_features == pooled.out_features * group
+    row = torch.arange(expanded.out_features)
+    rows = row // attn.head_dim // group * attn.head_dim + row % attn.head_dim  # the pooled row each one repeats
+    assert torch.equal(expanded.weight.view(torch.uint8), pooled.weight.view(torch.uint8)[rows])
+    assert torch.equal(expanded.weight_scale, pooled.weight_scale[rows])
+    torch.testing.assert_close(forward(model), before, atol=1e-6, rtol=1e-5)
+    fresh = tiny_transformer(num_layers=1)
+    load_fp8(fresh, save_fp8(model, tmp_path / "expanded.safetensors"))  # stock layers: the stock model loads it
+    torch.testing.assert_close(forward(fresh), before, atol=1e-6, rtol=1e-5)
+
+
+def test_expanding_a_projection_that_is_no_linear_is_refused_first():
+    from ltx_video.attention.grouped_query import expand_attention_heads
+
+    model = tiny_transformer(num_layers=1)
+    convert_attention_heads(model, 1)
+    attn = model.transformer_blocks[0].attn2
+    attn.to_v.linear = torch.nn.Sequential(attn.to_v.linear)
+    with pytest.raises(ValueError, match=r"expand_attention_heads: transformer_blocks.0.attn2.to_v.linear is a "
+                                         r"Sequential; only nn.Linear and FP8Linear projections can be expanded"):
+        expand_attention_heads(model)
+    assert type(model.transformer_blocks[0].attn1.to_k).__name__ == "GroupedProjection"  # nothing expanded

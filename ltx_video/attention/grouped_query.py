@@ -35,6 +35,7 @@ import torch
 from diffusers.models.transformers.transformer_ltx import LTXAttention
 
 from ltx_video.attention.efficient_attention import _count
+from ltx_video.quantization.ltx_quantizer import FP8Linear
 
 __all__ = [
     "GroupedProjection", "HeadConversion", "check_no_grouped_heads", "convert_attention_heads", "expand_attention_heads",
@@ -173,24 +174,54 @@ def _save_pretrained_refused(model_name: str, *args, **kwargs) -> None:
     raise ValueError(_refusal("save_pretrained", model_name))
 
 
+def _repeat_heads(rows: torch.Tensor, group: int, head_dim: int) -> torch.Tensor:
+    """(kv heads * D, ...) -> (heads * D, ...): each head's rows repeated ``group`` times, as forward repeats them."""
+    if rows.dtype.itemsize == 1 and rows.is_floating_point():  # float8: repeat its bytes (not every device indexes it)
+        return _repeat_heads(rows.view(torch.uint8), group, head_dim).view(rows.dtype)
+    return rows.unflatten(0, (-1, head_dim)).repeat_interleave(group, dim=0).flatten(0, 1)
+
+
+def _expanded_fp8(pooled: FP8Linear, group: int, head_dim: int) -> FP8Linear:
+    """The ``FP8Linear`` with the pooled heads' float8 rows, channel scales and bias repeated: the same values."""
+    bias = None if pooled.bias is None else _repeat_heads(pooled.bias.detach(), group, head_dim)
+    linear = FP8Linear.from_weights(
+        _repeat_heads(pooled.weight, group, head_dim), _repeat_heads(pooled.weight_scale, group, head_dim), bias
+    )
+    if pooled.input_scale is not None:  # static activations: one scale per layer, the same inputs
+        linear.set_input_scale(pooled.input_scale)
+    linear.matmul = pooled.matmul
+    return linear
+
+
+def _expanded_linear(pooled: torch.nn.Linear, group: int, head_dim: int) -> torch.nn.Linear:
+    linear = torch.nn.Linear(
+        pooled.in_features, pooled.out_features * group, bias=pooled.bias is not None,
+        device=pooled.weight.device, dtype=pooled.weight.dtype,
+    )
+    with torch.no_grad():
+        linear.weight.copy_(_repeat_heads(pooled.weight, group, head_dim))
+        if pooled.bias is not None:
+            linear.bias.copy_(_repeat_heads(pooled.bias, group, head_dim))
+    linear.requires_grad_(pooled.weight.requires_grad)
+    return linear
+
+
 def expand_attention_heads(transformer: torch.nn.Module) -> int:
     """Undo the structure of :func:`convert_attention_heads`, in place: each ``GroupedProjection`` becomes a plain
     ``nn.Linear`` whose weights are the pooled heads repeated, so the transformer computes the same outputs and
     saves and loads as the stock class (the parameter savings go; the original, unpooled heads are not restored).
-    Returns the number of projections expanded."""
+    A pooled projection that ``quantize_fp8`` made an ``FP8Linear`` becomes an ``FP8Linear`` with its float8 rows
+    and scales repeated (same outputs; save it with ``save_fp8``). Returns the number of projections expanded."""
     names = _grouped_names(transformer)
+    wrapped = [n for n in names if not isinstance(transformer.get_submodule(n).linear, (torch.nn.Linear, FP8Linear))]
+    if wrapped:  # checked before anything changes
+        layer = transformer.get_submodule(wrapped[0]).linear
+        raise ValueError(f"expand_attention_heads: {wrapped[0]}.linear is a {type(layer).__name__}; only nn.Linear "
+                         "and FP8Linear projections can be expanded (unload or merge LoRA adapters first).")
     for name in names:
         grouped = transformer.get_submodule(name)
-        pooled, group, head_dim = grouped.linear, grouped.group, grouped.head_dim
-        linear = torch.nn.Linear(
-            pooled.in_features, pooled.out_features * group, bias=pooled.bias is not None,
-            device=pooled.weight.device, dtype=pooled.weight.dtype,
-        )
-        with torch.no_grad():  # (kv heads * D, in) -> (heads * D, in): each head's rows repeated, as forward does
-            linear.weight.copy_(pooled.weight.unflatten(0, (-1, head_dim)).repeat_interleave(group, dim=0).flatten(0, 1))
-            if pooled.bias is not None:
-                linear.bias.copy_(pooled.bias.unflatten(0, (-1, head_dim)).repeat_interleave(group, dim=0).flatten())
-        linear.requires_grad_(pooled.weight.requires_grad)
+        expand = _expanded_fp8 if isinstance(grouped.linear, FP8Linear) else _expanded_linear
+        linear = expand(grouped.linear, grouped.group, grouped.head_dim)
         parent, _, child = name.rpartition(".")
         setattr(transformer.get_submodule(parent) if parent else transformer, child, linear)
     refusal = vars(transformer).get("save_pretrained")

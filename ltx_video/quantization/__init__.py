@@ -6,11 +6,10 @@ from ltx_video.quantization.ltx_quantizer import (
     FP8QuantizationPolicy,
     fp8_weight_bytes,
     is_fp8_quantized,
-    load_fp8,
     quantize_fp8,
-    save_fp8,
     set_fp8_matmul,
 )
+from ltx_video.quantization.serialization import load_fp8, save_fp8
 
 __all__ = [
     "FP8Linear",

@@ -16,7 +16,8 @@ calibration forward passes (``calibration``: a list of keyword-argument dicts fo
   inverse of the layer's input second-moment matrix ``E[x x^T]``, so the layer's *output* error shrinks
   rather than each weight's.
 - ``keep_fraction``: the most sensitive layers stay in high precision, up to that fraction of the
-  quantizable weights. Sensitivity is measured: the model's output error with that layer alone rounded.
+  quantizable weights. Sensitivity is measured: the model's output error with that layer alone rounded, over
+  every calibration input and every output (video and audio, each relative to its own norm).
   In LTX the text cross-attention (``attn2``, added to the residual without a gate) dominates.
 
 Weights that already are E4M3 values (LTX-Video's published ``*fp8*.safetensors`` files hold unscaled
@@ -35,10 +36,8 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -53,9 +52,7 @@ __all__ = [
     "FP8QuantizationPolicy",
     "FP8_MAX",
     "is_fp8_quantized",
-    "load_fp8",
     "quantize_fp8",
-    "save_fp8",
     "set_fp8_matmul",
 ]
 
@@ -153,7 +150,8 @@ class FP8Linear(nn.Module):
         return self
 
     def dequantized_weight(self, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        return self.weight.to(dtype) * self.weight_scale.to(dtype)[:, None]
+        # in float32, then cast: a float16 scale below 6e-5 (max |W[c]| < 0.027) is subnormal and loses bits
+        return self.weight.float().mul_(self.weight_scale[:, None]).to(dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if _fp8_gemm_available(x, self):
@@ -169,11 +167,15 @@ class FP8Linear(nn.Module):
         return F.linear(x, self.dequantized_weight(x.dtype), bias)
 
     def _fp8_gemm(self, x: torch.Tensor) -> torch.Tensor:
+        # float16's range (normal from 6e-5, at most 65504) holds neither the scale of a zero or small row (0: NaN)
+        # nor the inverse of a small static scale (inf: zeros out), so float16 rows are scaled in float32; bf16 has
+        # float32's range and is scaled as it is (no float32 copy)
         rows = x.reshape(-1, self.in_features)
-        # one scale, rounded to the activations' dtype, divides and (as float32) rescales: no gain bias per row
+        rows = rows.float() if rows.dtype == torch.float16 else rows
+        # one scale, rounded to the rows' dtype, divides and (as float32) rescales: no gain bias per row
         if self.input_scale is None:  # dynamic: one scale per row, from its absmax
             scale = (rows.abs().amax(dim=1, keepdim=True).float().clamp_min(1e-12) / FP8_MAX).to(rows.dtype)
-            x_fp8, x_scale = (rows / scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE), scale.float()  # no float32 copy
+            x_fp8, x_scale = (rows / scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE), scale.float()
         else:  # static: no reduction; row-wise _scaled_mm wants an (M, 1) scale, so it is broadcast
             inverse = (1.0 / self.input_scale).to(rows.dtype)
             x_fp8 = (rows * inverse).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
@@ -309,11 +311,15 @@ def _is_e4m3(weight: torch.Tensor) -> bool:
 
 
 # ----------------------------------------------------------------------------- calibration
-def _model_output(model: nn.Module, kwargs: dict[str, Any]) -> torch.Tensor:
+def _model_outputs(model: nn.Module, kwargs: Mapping[str, Any]) -> list[torch.Tensor]:
+    """Every tensor ``model(**kwargs)`` returns, in float32: (video, audio) of the audio-video transformer (audio
+    None without audio inputs: left out), a diffusers output's fields, or the one tensor."""
     out = model(**kwargs)
-    if isinstance(out, tuple):
-        return out[0]
-    return out.sample if hasattr(out, "sample") else out
+    if isinstance(out, Mapping):  # diffusers' BaseOutput is an OrderedDict of its fields that are not None
+        out = tuple(out.values())
+    elif not isinstance(out, (tuple, list)):
+        out = (out,)
+    return [o.detach().float() for o in out if torch.is_tensor(o)]
 
 
 def _calibrate(model: nn.Module, names: Sequence[str], calibration: Sequence[dict], record) -> None:
@@ -325,7 +331,7 @@ def _calibrate(model: nn.Module, names: Sequence[str], calibration: Sequence[dic
     try:
         with torch.no_grad():
             for kwargs in calibration:
-                _model_output(model, kwargs)
+                model(**kwargs)
     finally:
         for handle in handles:
             handle.remove()
@@ -343,10 +349,14 @@ def _input_absmax(model: nn.Module, names: Sequence[str], calibration: Sequence[
 
 
 def _sensitivities(model: nn.Module, names: Sequence[str], calibration: Sequence[dict]) -> dict[str, float]:
-    """Relative output error with each layer alone rounded to FP8 (nearest), on the first calibration input."""
-    kwargs = calibration[0]
+    """Output error with each layer alone rounded to FP8 (nearest): the root mean square, over every calibration
+    input and every output (video and audio), of that output's error relative to its norm. Each output is
+    measured against its own norm, so the audio stream's layers count at their audio error, not at the (at
+    initialisation zero) change they make to the video. An output that is zero on an input has no relative error
+    there and is left out."""
     with torch.no_grad():
-        reference = _model_output(model, kwargs).float()
+        references = [_model_outputs(model, kwargs) for kwargs in calibration]
+        norms = [[r.norm() for r in outputs] for outputs in references]
         result = {}
         for name in names:
             linear = model.get_submodule(name)
@@ -354,10 +364,15 @@ def _sensitivities(model: nn.Module, names: Sequence[str], calibration: Sequence
             scale = channel_scales(original)
             linear.weight.data = (round_nearest(original, scale).float() * scale[:, None]).to(original.dtype)
             try:
-                out = _model_output(model, kwargs).float()
+                squares = [
+                    ((out - ref).norm() / norm) ** 2
+                    for kwargs, refs, ref_norms in zip(calibration, references, norms, strict=True)
+                    for out, ref, norm in zip(_model_outputs(model, kwargs), refs, ref_norms, strict=True)
+                    if norm > 0
+                ]
             finally:
                 linear.weight.data = original
-            result[name] = ((out - reference).norm() / reference.norm()).item()
+            result[name] = torch.stack(squares).mean().sqrt().item() if squares else 0.0
     return result
 
 
@@ -487,80 +502,6 @@ def _refuse_save_pretrained(model: nn.Module) -> None:
     if hasattr(model, "save_pretrained"):
         # a partial of a module-level function, not a closure, so the model still pickles (torch.save(model))
         model.save_pretrained = functools.partial(_save_pretrained_refused, type(model).__name__)
-
-
-def save_fp8(model: nn.Module, path: str | Path) -> Path:
-    """Write ``model``'s state dict (float8 weights and their scales included) to a ``.safetensors`` file.
-
-    The metadata lists the ``FP8Linear`` modules, so ``load_fp8`` can rebuild them on a fresh model.
-    """
-    from safetensors.torch import save_file
-
-    names = [name for name, m in model.named_modules() if isinstance(m, FP8Linear)]
-    if not names:
-        raise ValueError(f"{type(model).__name__} has no FP8Linear layers: quantize_fp8 it first.")
-    path = Path(path)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    metadata = {"ltx_video_quantization": json.dumps({"format": "fp8_e4m3fn_per_channel", "modules": names})}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(path), metadata=metadata)
-    return path
-
-
-def load_fp8(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load a ``save_fp8`` file into a full-precision ``model`` of the same config (bit-exact), in place."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    _require_float8()
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"FP8 checkpoint not found: {path}")
-    with safe_open(str(path), framework="pt") as f:
-        info = json.loads((f.metadata() or {}).get("ltx_video_quantization", "null") or "null")
-    if not info or info.get("format") != "fp8_e4m3fn_per_channel" or not info.get("modules"):
-        raise ValueError(f"{path} was not written by save_fp8 (no 'ltx_video_quantization' metadata listing its "
-                         "FP8 layers).")
-    if is_fp8_quantized(model):
-        raise ValueError(f"{type(model).__name__} is already FP8-quantized; load into a full-precision model.")
-    names = list(info["modules"])
-    linears = {name for name, module in model.named_modules() if isinstance(module, nn.Linear)}
-    unfit = [name for name in names if name not in linears]
-    if unfit:
-        raise ValueError(f"{path} does not fit {type(model).__name__} of this config: it holds {len(unfit)} FP8 layers "
-                         f"the model has no nn.Linear for, e.g. {unfit[:3]}")
-    state = load_file(str(path))
-    # Check every key and shape before changing anything, so a wrong file leaves the model as it was.
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    for name in names:
-        linear = model.get_submodule(name)
-        expected[f"{name}.weight_scale"] = (linear.out_features,)
-        if f"{name}.input_scale" in state:  # static activation scales (optional)
-            expected[f"{name}.input_scale"] = (1,)
-    found = {k: tuple(v.shape) for k, v in state.items()}
-    if found != expected:
-        wrong = sorted(set(found) ^ set(expected)) + sorted(
-            k for k in found.keys() & expected.keys() if found[k] != expected[k]
-        )
-        raise ValueError(
-            f"{path} does not fit {type(model).__name__} of this config: {len(wrong)} keys differ, e.g. {wrong[:5]}"
-        )
-    for name in names:
-        linear = model.get_submodule(name)
-        shell = FP8Linear(
-            linear.in_features,
-            linear.out_features,
-            linear.bias is not None,
-            device=linear.weight.device,
-            dtype=linear.weight.dtype,
-        )
-        if f"{name}.input_scale" in state:
-            shell.set_input_scale(1.0)  # a placeholder that load_state_dict overwrites
-        parent, _, child = name.rpartition(".")
-        setattr(model.get_submodule(parent) if parent else model, child, shell)
-    model.load_state_dict(state, strict=True)  # copies onto each tensor's own device
-    _refuse_save_pretrained(model)
-    return model
 
 
 def fp8_weight_bytes(
