@@ -245,7 +245,7 @@ def test_a_resume_under_another_lora_state_is_refused(components, tmp_path):
     assert pipe.generate_long("a red ball", output=older, callback_on_step_end=_stop_in_chunk(1), **call).path is None
     manifest_path = older.with_name("older.mp4.parts") / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    for key in ("lora", "camera_lora", "attention"):
+    for key in ("lora", "lora_sha256", "camera_lora", "attention"):
         del manifest["arguments"][key]
     manifest_path.write_text(json.dumps(manifest))
     with pytest.warns(UserWarning, match=r"started before ltx_video recorded LoRA adapters, so it is resumed unchecked "
@@ -254,6 +254,44 @@ def test_a_resume_under_another_lora_state_is_refused(components, tmp_path):
         resumed = pipe.generate_long("a red ball", output=older, **call)
     assert resumed.chunks_generated == 2 and resumed.path.read_bytes() == whole.path.read_bytes()
     assert len([w for w in said if "started before ltx_video recorded" in str(w.message)]) == 1  # not attention's
+
+
+def test_a_resume_under_another_lora_file_of_the_same_name_is_refused(components, tmp_path):
+    """The manifest recorded the adapters' names and weights only: a run resumed after loading another LoRA file
+    under the same name went on without a word. Each adapter's weights are now recorded as a SHA-256; a run recorded
+    before resumes unchecked on them, with a warning."""
+    pytest.importorskip("peft")
+    from ltx_video.pipelines.long_state import adapter_fingerprints
+
+    pipe = _pipe(components)
+    lora, other = _lora(pipe.transformer), _lora(pipe.transformer, seed=7)
+    output, call = tmp_path / "lora.mp4", dict(LONG, num_frames=41)
+    pipe.load_lora_weights(lora, adapter_name="style")
+    assert pipe.generate_long("a red ball", output=output, callback_on_step_end=_stop_in_chunk(1), **call).path is None
+    manifest_path = output.with_name("lora.mp4.parts") / "manifest.json"
+    recorded = json.loads(manifest_path.read_text())["arguments"]["lora_sha256"]
+    assert list(recorded) == ["style"] and len(recorded["style"]) == 64
+
+    pipe.unload_lora_weights()
+    pipe.load_lora_weights(other, adapter_name="style")
+    with pytest.raises(ValueError, match=rf"the pipeline's LoRA adapter 'style' holds weights of SHA-256 "
+                                         rf"'[0-9a-f]{{64}}' but the run in .* was started with '{recorded['style']}': "
+                                         r"load the same"):
+        pipe.generate_long("a red ball", output=output, **call)
+    pipe.unload_lora_weights()
+    pipe.load_lora_weights(lora, adapter_name="renamed")  # the same file under another name: the same weights
+    assert adapter_fingerprints([pipe.transformer]) == {"renamed": recorded["style"]}
+    pipe.unload_lora_weights()
+
+    # a run recorded before the weights were (its LoRA adapters recorded): resumed unchecked on them, and said
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["arguments"]["lora_sha256"]
+    manifest_path.write_text(json.dumps(manifest))
+    pipe.load_lora_weights(lora, adapter_name="style")
+    with pytest.warns(UserWarning, match=r"started before ltx_video recorded the LoRA adapters' weights \(a SHA-256 "
+                                         r"of each\), so it is resumed unchecked .*'style'.* if it was started with "
+                                         r"other LoRA files loaded under these names, its chunks will mix"):
+        assert pipe.generate_long("a red ball", output=output, **call).chunks_generated == 2
 
 
 def test_a_resume_under_other_approximate_attention_is_refused(components, tmp_path):

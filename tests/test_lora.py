@@ -135,6 +135,43 @@ def test_a_pipeline_holding_a_lora_or_fp8_is_not_half_saved(lora_file, component
     assert not (tmp_path / "fp8").exists()
 
 
+def test_the_save_refusal_after_fuse_lora_says_unload_keeps_the_merge_and_unfuse_gives_the_base(
+        lora_file, components, tmp_path):
+    """After ``fuse_lora()`` the refusal told to ``unload_lora_weights()`` "to save the base one", which keeps the
+    merged weights (as in diffusers) and so saved the tuned model as the base; it now says so, and its advice for
+    the base (``unfuse_lora()`` first) saves the base."""
+    pipe = _fresh(LTXVideoPipeline, components)
+    base = pipe(**CALL, generator=gen(0)).frames
+    pipe.load_lora_weights(lora_file, adapter_name="x")
+    with_lora = pipe(**CALL, generator=gen(0)).frames
+    pipe.fuse_lora()
+    fused = (r"save_pretrained: the transformer holds LoRA adapters merged with fuse_lora\(\) \(\['x'\]\).*"
+             r"unload_lora_weights\(\) removes the layers and keeps the merged weights: saving then saves the tuned "
+             r"model; to save the base one, pipe.unfuse_lora\(\) first, then pipe.unload_lora_weights\(\)")
+    with pytest.raises(ValueError, match=fused):
+        pipe.save_pretrained(tmp_path / "fused")
+    assert not (tmp_path / "fused").exists()
+    pipe.unfuse_lora()
+    pipe.unload_lora_weights()
+    pipe.save_pretrained(tmp_path / "base")
+    loaded = LTXVideoPipeline.from_pretrained(tmp_path / "base")
+    loaded.set_progress_bar_config(disable=True)
+    out = loaded(**CALL, generator=gen(0)).frames
+    assert (out - base).abs().max().item() < TOL < (out - with_lora).abs().max().item()
+
+
+def test_the_save_refusal_names_the_unmerged_adapters_unload_drops_beside_a_fused_one(lora_file, components,
+                                                                                      tmp_path):
+    pipe = _fresh(LTXVideoPipeline, components)
+    pipe.load_lora_weights(lora_file, adapter_name="a")
+    pipe.load_lora_weights(lora_file, adapter_name="b")
+    pipe.fuse_lora(adapter_names=["a"])
+    with pytest.raises(ValueError, match=r"merged with fuse_lora\(\) \(\['a'\]\).*keeps the merged weights and "
+                                         r"drops the unmerged \['b'\]"):
+        pipe.save_pretrained(tmp_path / "saved")
+    assert not (tmp_path / "saved").exists()
+
+
 def test_a_bare_peft_state_dict_is_the_transformers(lora_file, components):
     from safetensors.torch import load_file
 

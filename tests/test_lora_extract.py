@@ -79,6 +79,49 @@ def test_low_rank_keeps_the_leading_directions_and_reports_the_rest():
     torch.testing.assert_close(lora.state_dict[f"{name}.lora_B.bias"], (linear.bias - reference.bias).detach())
 
 
+@pytest.mark.parametrize("biases_moved", [False, True])
+def test_a_model_with_bias_less_attention_gets_no_lora_bias_and_fuses_whole(tmp_path, biases_moved):
+    """With ``attention_bias=False`` a zero ``lora_B.bias`` went in for every layer: diffusers then set peft's
+    ``lora_bias`` for the whole file and ``fuse_lora`` failed half-way, on the first bias-less layer. Now no bias
+    goes in; bias changes of the layers that have one are reported as left out, and the LoRA fuses whole."""
+    from diffusers import LTXVideoTransformer3DModel
+
+    from ltx_video import LTXVideoPipeline
+    from ltx_video.testing import transformer_inputs
+
+    torch.manual_seed(0)
+    base = LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1,
+                                      num_attention_heads=2, attention_head_dim=8, cross_attention_dim=16,
+                                      num_layers=1, caption_channels=16, attention_bias=False,
+                                      attention_out_bias=False).eval()
+    linears = {name: m for name, m in base.named_modules() if isinstance(m, torch.nn.Linear)}
+    assert any(m.bias is None for m in linears.values()) and any(m.bias is not None for m in linears.values())
+    weights_only = _tuned(base)
+    with torch.no_grad():
+        for name, module in weights_only.named_modules():
+            if isinstance(module, torch.nn.Linear) and module.bias is not None:
+                module.bias.copy_(linears[name].bias)
+    tuned = _tuned(base) if biases_moved else weights_only
+    widest = max(min(m.weight.shape) for m in linears.values())
+    lora = extract_lora(base, tuned, rank=widest)
+    assert not [key for key in lora.state_dict if key.endswith(".bias")]
+    moved_biases = {f"{name}.bias" for name, m in linears.items() if m.bias is not None} if biases_moved else set()
+    assert set(lora.left_out) == moved_biases
+    LTXVideoPipeline.save_lora_weights(tmp_path, transformer_lora_layers=lora.state_dict)
+
+    inputs = transformer_inputs(base)
+    with torch.no_grad():
+        expected, before = weights_only(**inputs)[0], base(**inputs)[0]
+    model = copy.deepcopy(base)
+    model.load_lora_adapter(tmp_path / "pytorch_lora_weights.safetensors", prefix="transformer", adapter_name="x")
+    model.fuse_lora()
+    model.unload_lora()
+    with torch.no_grad():
+        got = model(**inputs)[0]
+    assert (expected - before).abs().max() > 1e-2  # the change matters
+    torch.testing.assert_close(got, expected, atol=2e-5, rtol=0)
+
+
 def test_unchanged_layers_are_left_out_and_mismatches_refused():
     base = tiny_audio_video_pipeline(seed=0).transformer
     assert extract_lora(base, copy.deepcopy(base), rank=4).state_dict == {}

@@ -122,6 +122,31 @@ def _activate_beside(transformer, names: list[str]) -> None:
             module.set_adapter(names)
 
 
+def _lora_save_refusal(transformer) -> str:
+    """save_pretrained's refusal of peft's LoRA layers, telling apart adapters merged by ``fuse_lora()`` (whose
+    weights ``unload_lora_weights()`` keeps, as in diffusers) from unmerged ones (which it drops)."""
+    from ltx_video.quantization.ltx_quantizer import unmerged_lora_adapters
+
+    held = {name for module in transformer.modules() if hasattr(module, "base_layer") and hasattr(module, "lora_A")
+            for attr in getattr(module, "adapter_layer_names", ("lora_A",)) for name in getattr(module, attr, {})}
+    unmerged = unmerged_lora_adapters(transformer)
+    fused = sorted(held - unmerged)
+    adapter_alone = ("an adapter alone saves with pipe.save_lora_weights(folder, transformer_lora_layers="
+                     "peft.get_peft_model_state_dict(pipe.transformer, adapter_name=NAME)), with transformer_lora_"
+                     "adapter_metadata=pipe.transformer.peft_config[NAME].to_dict() added to keep a lora_alpha other "
+                     "than the rank.")
+    if not fused:
+        return ("save_pretrained: the transformer holds LoRA adapters (load_lora_weights), which would be saved as "
+                "wrapped layers that from_pretrained cannot load: merge them first (pipe.fuse_lora(), then "
+                "pipe.unload_lora_weights()) to save the tuned model, or pipe.unload_lora_weights() to save the base "
+                f"one; {adapter_alone}")
+    dropped = f" and drops the unmerged {sorted(unmerged)}" if unmerged else ""
+    return (f"save_pretrained: the transformer holds LoRA adapters merged with fuse_lora() ({fused}), whose peft "
+            "layers from_pretrained cannot load: pipe.unload_lora_weights() removes the layers and keeps the merged "
+            f"weights{dropped}: saving then saves the tuned model; to save the base one, pipe.unfuse_lora() first, "
+            f"then pipe.unload_lora_weights(); {adapter_alone}")
+
+
 class LoadingMixin:
     """``from_pretrained`` / ``save_pretrained`` / ``from_single_file`` and ``components`` of ``LTXVideoPipeline`` and
     its subclasses (mixed in before diffusers' ``DiffusionPipeline``)."""
@@ -261,14 +286,7 @@ class LoadingMixin:
                              "wrapped layers that from_pretrained cannot load: remove them with "
                              "pipe.unload_lora_weights(), which leaves the output as it is, then save.")
         if transformer is not None and has_lora_layers(transformer):
-            raise ValueError(
-                "save_pretrained: the transformer holds LoRA adapters (load_lora_weights), which would be saved as "
-                "wrapped layers that from_pretrained cannot load: merge them first (pipe.fuse_lora(), then "
-                "pipe.unload_lora_weights()) to save the tuned model, or pipe.unload_lora_weights() to save the base "
-                "one; an adapter alone saves with pipe.save_lora_weights(folder, transformer_lora_layers="
-                "peft.get_peft_model_state_dict(pipe.transformer, adapter_name=NAME)), with transformer_lora_adapter_"
-                "metadata=pipe.transformer.peft_config[NAME].to_dict() added to keep a lora_alpha other than the rank."
-            )
+            raise ValueError(_lora_save_refusal(transformer))
         # This package's own files first: diffusers' save_pretrained uploads the folder at its end (push_to_hub=True),
         # which then holds them too.
         Path(save_directory).mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,8 @@ RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None}
 # The pipeline's state that is no argument but changes every chunk's numbers: the phrase naming it (not a flag), and
 # how to set it back.
 _LORA_CALLS = "load the same (load_lora_weights, set_adapters, fuse_lora / unfuse_lora, unload_lora_weights)"
-MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "camera_lora": ("merged camera LoRA is", _LORA_CALLS),
+MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "lora_sha256": ("LoRA weights are", _LORA_CALLS),
+               "camera_lora": ("merged camera LoRA is", _LORA_CALLS),
                "attention": ("approximate attention is",
                              "switch to the same (enable_efficient_attention, disable_efficient_attention)"),
                "scheduler": ("scheduler is", "set pipe.scheduler to one of the same class and settings (from_config)"),
@@ -65,9 +66,16 @@ MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "camera_lora": ("merg
 #: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
 #: (The model state, MODEL_STATE, is recorded as None when there is none: a manifest lacking it predates it, so a run
 #: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None".)
-RECORDED_SINCE = frozenset({"dtype", "lora", "camera_lora", "attention", "scheduler", "default_timestep_schedule"})
-#: Of those, the state that is off unless the user turned it on: resumed unchecked with a warning when it is on now.
-UNCHECKED_WARNED = {"lora": "LoRA adapters", "camera_lora": "merged camera LoRA", "attention": "approximate attention"}
+RECORDED_SINCE = frozenset({"dtype", "lora", "lora_sha256", "camera_lora", "attention", "scheduler",
+                            "default_timestep_schedule"})
+#: Of those, the state that is off unless the user turned it on: resumed unchecked with a warning when it is on now
+#: (what was not recorded, and what a run started before may have differed in). ``lora_sha256`` is said only where
+#: ``lora`` was recorded: otherwise ``lora``'s warning says it.
+UNCHECKED_WARNED = {"lora": ("LoRA adapters", "without them"),
+                    "lora_sha256": ("the LoRA adapters' weights (a SHA-256 of each)",
+                                    "with other LoRA files loaded under these names"),
+                    "camera_lora": ("merged camera LoRA", "without them"),
+                    "attention": ("approximate attention", "without them")}
 # Arguments whose None stands for another's value: compared by the value they take, so a run that recorded one given
 # as that value (before generate_long recorded it as None) resumes with it left out, and back.
 STANDS_FOR = {"audio_guidance_scale": "guidance_scale"}
@@ -84,6 +92,16 @@ def _scheduler_difference(given: dict | None, recorded: dict | None) -> tuple[st
     if key is None:
         return "scheduler is", given, recorded
     return f"scheduler's {key} is", config.get(key), started.get(key)  # no backticks: the CLI reads them as flags
+
+
+def _lora_weights_difference(given: dict | None, recorded: dict | None) -> tuple[str, Any, Any]:
+    """How a refusal names two recorded ``lora_sha256`` (adapter -> SHA-256): by the first adapter that differs."""
+    if not (isinstance(given, dict) and isinstance(recorded, dict)):
+        return "LoRA weights are", given, recorded
+    name = next((n for n in sorted(set(given) | set(recorded)) if given.get(n) != recorded.get(n)), None)
+    if name is None:
+        return "LoRA weights are", given, recorded
+    return f"LoRA adapter {name!r} holds weights of SHA-256", given.get(name), recorded.get(name)
 
 
 class ArgumentMismatch(ValueError):
@@ -459,12 +477,13 @@ class LongRun:
                 continue
             if key in RECORDED_SINCE and key not in recorded:  # predates the record: not checked, but a LoRA or
                 # approximate attention on now is said, as the run may have been started without it (since 2026-12-07)
-                if key in UNCHECKED_WARNED and arguments.get(key) is not None:
+                said_by_lora = key == "lora_sha256" and "lora" not in recorded
+                if key in UNCHECKED_WARNED and arguments.get(key) is not None and not said_by_lora:
+                    what, unlike = UNCHECKED_WARNED[key]
                     warnings.warn(
-                        f"the run in {self.folder} was started before ltx_video recorded {UNCHECKED_WARNED[key]}, "
-                        f"so it is resumed unchecked with the pipeline's {arguments[key]!r}: if it was started without "
-                        "them, its chunks will mix; pass resume=False to start over in a new folder (the old one is "
-                        "kept)", stacklevel=4)
+                        f"the run in {self.folder} was started before ltx_video recorded {what}, so it is resumed "
+                        f"unchecked with the pipeline's {arguments[key]!r}: if it was started {unlike}, its chunks "
+                        "will mix; pass resume=False to start over in a new folder (the old one is kept)", stacklevel=4)
                 continue
             if key == "extra":  # name the one that differs
                 given, started = extra(arguments), extra(recorded)
@@ -484,6 +503,8 @@ class LongRun:
                 given, started = arguments.get(key, default), recorded.get(key, default)
                 if key == "scheduler":  # its setting that differs, not two whole configs
                     phrase, given, started = _scheduler_difference(given, started)
+                if key == "lora_sha256":  # the adapter that differs
+                    phrase, given, started = _lora_weights_difference(given, started)
                 raise ValueError(
                     f"the pipeline's {phrase} {given!r} but the run in {self.folder} was started with {started!r}: "
                     f"{remedy} to resume it, or pass resume=False to start over in a new folder (the old one is kept)"

@@ -8,7 +8,8 @@ video. :func:`model_state` gives these entries of ``manifest.json``'s ``argument
 - ``model``: the pipeline's class, the transformer's, VAE's and audio VAE's classes and configs (not the weights,
   which are not identified: see docs/long_video.md);
 - ``dtype``, and ``quantization`` ("fp8") only with FP8 weights, which keep the transformer's dtype;
-- ``lora`` (the loaded adapters, :func:`adapter_state`) and ``camera_lora`` (a merged camera LoRA);
+- ``lora`` (the loaded adapters, :func:`adapter_state`), ``lora_sha256`` (each adapter's weights,
+  :func:`adapter_fingerprints`) and ``camera_lora`` (a merged camera LoRA);
 - ``attention``: approximate attention (``ltx_block_sparse`` with its options; SDPA and ``ltx_chunked`` are exact);
 - ``scheduler`` (its class and the public config the run's schedule reads: shift, sigma spacing ... for the shifted
   one, only ``num_train_timesteps`` and ``stochastic_sampling`` for LTX-Video's) and
@@ -21,6 +22,7 @@ The pipeline's state is recorded as None where there is none, so that a manifest
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import torch
@@ -31,7 +33,7 @@ from ltx_video.pipelines.long_run import adapter_state
 from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER
 from ltx_video.quantization import is_fp8_quantized
 
-__all__ = ["fingerprint", "model_state", "scheduler_state"]
+__all__ = ["adapter_fingerprints", "fingerprint", "model_state", "scheduler_state"]
 
 
 def _public_config(module: Any) -> dict:
@@ -46,6 +48,29 @@ def fingerprint(pipe) -> dict:
         if module is not None and hasattr(module, "config"):
             parts[name] = {"class": type(module).__name__, "config": _public_config(module)}
     return parts
+
+
+def adapter_fingerprints(models: list[torch.nn.Module]) -> dict[str, str] | None:
+    """Per LoRA adapter loaded into ``models``, the SHA-256 of its weights (peft's ``lora_A`` / ``lora_B`` ... of
+    every layer, in the models' and layers' order, with their names, dtypes and shapes), None without any: another
+    LoRA file loaded under the same name differs, the same file under another name does not."""
+    hashes: dict[str, Any] = {}
+    for index, model in enumerate(models):
+        for module_name, module in model.named_modules():
+            if not (hasattr(module, "base_layer") and hasattr(module, "lora_A")):  # not peft's LoRA layer
+                continue
+            for attr in getattr(module, "adapter_layer_names", ("lora_A", "lora_B")):
+                held = getattr(module, attr, None) or {}
+                for adapter in sorted(held.keys()):
+                    part = held[adapter]
+                    tensors = part.state_dict() if isinstance(part, torch.nn.Module) else {"": part}
+                    digest = hashes.setdefault(adapter, hashlib.sha256())
+                    for key, tensor in sorted(tensors.items()):
+                        tensor = tensor.detach()
+                        label = f"{index}.{module_name}.{attr}.{key} {tensor.dtype} {list(tensor.shape)}\n"
+                        digest.update(label.encode())
+                        digest.update(tensor.reshape(-1).cpu().contiguous().view(torch.uint8).numpy())
+    return {name: digest.hexdigest() for name, digest in sorted(hashes.items())} or None
 
 
 # What LTX-Video's linear-quadratic schedule reads of the scheduler: its stochastic flag and its unit (1000, else
@@ -75,8 +100,12 @@ def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> 
         state["quantization"] = "fp8"  # a resume after enable_fp8() mixed float32 and FP8 chunks silently)
     # as are the LoRA adapters and a merged camera LoRA (since 2026-12-07: a resume after unload_lora_weights()
     # mixed chunks with and without the LoRA); always recorded, so older runs (without the keys) resume
-    state["lora"] = adapter_state([getattr(pipe, n) for n in getattr(pipe, "_lora_loadable_modules", ("transformer",))
-                                   if isinstance(getattr(pipe, n, None), torch.nn.Module)])
+    loadable = [getattr(pipe, n) for n in getattr(pipe, "_lora_loadable_modules", ("transformer",))
+                if isinstance(getattr(pipe, n, None), torch.nn.Module)]
+    state["lora"] = adapter_state(loadable)
+    # and what each adapter holds (since 2026-12-07: a resume under another LoRA file loaded under the same name went
+    # on without a word); a manifest without it predates it and resumes unchecked on it, with a warning
+    state["lora_sha256"] = adapter_fingerprints(loadable)
     state["camera_lora"] = pipe.transformer.config.get(MERGED_CAMERA_LORA_KEY)  # a private key, out of `model`
     # and approximate attention, ltx_block_sparse with its options (since 2026-12-07: a run started dense resumed
     # under it silently); SDPA and ltx_chunked are exact, so a run recorded without it resumes under either
