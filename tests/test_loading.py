@@ -353,3 +353,21 @@ def test_the_command_line_loads_a_folder_saved_with_a_variant(components, tmp_pa
                      vae_tiling=False, four_k=False)
     pipe = load_pipeline(args, source)
     assert_fp32_equal(_run(pipe), _run(LTXVideoPipeline(**components)))
+
+
+def test_the_audio_video_transformer_takes_save_pretrained_s_variant_shards_and_format(tmp_path):
+    """diffusers' pipeline saver passes ``variant``, ``max_shard_size`` and ``safe_serialization`` only to a save
+    method whose signature names them: the audio-video transformer's ``*args, **kwargs`` override got none, so a
+    bf16 variant saved beside float32 weights overwrote them (and reloaded without a word)."""
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    pipe = tiny_audio_video_pipeline()
+    expected = {k: v.clone() for k, v in pipe.transformer.state_dict().items()}
+    pipe.save_pretrained(tmp_path / "both")
+    pipe.to(torch.bfloat16).save_pretrained(tmp_path / "both", variant="bf16")
+    files = sorted(p.name for p in (tmp_path / "both" / "transformer").glob("*.safetensors"))
+    assert files == ["diffusion_pytorch_model.bf16.safetensors", "diffusion_pytorch_model.safetensors"]
+    reloaded = type(pipe).from_pretrained(tmp_path / "both").transformer.state_dict()
+    assert all(reloaded[k].dtype == torch.float32 and torch.equal(reloaded[k], v) for k, v in expected.items())
+    pipe.save_pretrained(tmp_path / "shards", max_shard_size="20KB", safe_serialization=False)
+    assert len(list((tmp_path / "shards" / "transformer").glob("diffusion_pytorch_model-*.bin"))) > 1

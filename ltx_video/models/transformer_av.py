@@ -27,6 +27,7 @@ exactly; without audio the legacy forward itself runs.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -233,6 +234,9 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
             self.proj_in.register_forward_hook(lambda module, inputs, output: output if self._screen_term is None
                                                else output + self._screen_term)
 
+    # diffusers' signature (``__wrapped__``): its pipeline saver passes ``variant``, ``max_shard_size`` and
+    # ``safe_serialization`` only to a method that names them, so ``*args, **kwargs`` alone silently dropped them
+    @functools.wraps(LTXVideoTransformer3DModel.save_pretrained, assigned=())
     def save_pretrained(self, save_directory, *args: Any, **kwargs: Any) -> None:
         """diffusers' ``save_pretrained``, refused (before writing anything) for grouped key/value heads, which
         would save as layers ``from_pretrained`` cannot load."""
