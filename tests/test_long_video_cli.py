@@ -201,3 +201,26 @@ def test_ctrl_c_that_c_code_turned_into_another_error_is_still_an_interrupt(monk
     finally:
         signal.signal(signal.SIGINT, original)
     assert "run the same command with --resume" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_cli_an_empty_parts_folder_is_no_earlier_run(tmp_path, capsys, monkeypatch):
+    """An empty OUTPUT.parts (a run killed before its manifest) was taken for an earlier run: "holds an earlier run:
+    pass --resume"; generate_long counts it as none, and so does the command now (a folder with a file still is)."""
+    import ltx_video.cli.long as long_cli
+    from ltx_video.cli import main
+
+    def no_model(*args, **kwargs):
+        raise RuntimeError("the checks passed: the model loads")
+
+    monkeypatch.setattr(long_cli, "load_pipeline", no_model)
+    output = tmp_path / "long.mp4"
+    argv = ["long", "a red ball bounces", "--num-frames", "60", "--steps", "1", "--output", str(output)]
+    (tmp_path / "long.mp4.parts").mkdir()
+    assert main(argv) == 1 and "the checks passed" in capsys.readouterr().err
+    output.write_bytes(b"the user's own video")  # no run wrote it: --resume does not make it the run's
+    assert main([*argv, "--resume"]) == 2 and "exists: pass --overwrite" in capsys.readouterr().err
+    output.unlink()
+    (tmp_path / "long.mp4.parts" / "segment-00000.mp4").write_bytes(b"")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "holds an earlier run: pass --resume" in err and len(err.strip().splitlines()) == 1

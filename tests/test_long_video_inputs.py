@@ -344,3 +344,32 @@ def time_sleep(seconds):
     import time
 
     time.sleep(seconds)
+
+
+def test_a_changed_guidance_scale_is_named_not_the_audio_guidance_that_stands_for_it(pipe, tmp_path):
+    """A resume with another guidance_scale was refused as "`audio_guidance_scale` is 1.0 but the run ... was started
+    with 3.0" (audio_guidance_scale left out stands for guidance_scale), on a video-only pipeline too."""
+    from ltx_video.testing import tiny_pipeline
+
+    video_only = tiny_pipeline(seed=0)
+    video_only.set_progress_bar_config(disable=True)
+    call = dict(LONG, num_frames=25, guidance_scale=3.0)
+
+    def stop(p, i, t, tensors):
+        p._interrupt = p.current_chunk == 1
+        return tensors
+
+    for n, model in enumerate((video_only, pipe)):
+        output = tmp_path / f"{n}.mp4"
+        assert model.generate_long("a red ball bounces", output=output, callback_on_step_end=stop, **call).path is None
+        with pytest.raises(ValueError, match=r"^`guidance_scale` is 1.0 but the run in .* was started with 3.0"):
+            model.generate_long("a red ball bounces", output=output, **dict(call, guidance_scale=1.0))
+
+
+def test_an_output_that_is_a_folder_is_named_as_one(pipe, tmp_path):
+    # A folder not named .mp4 was refused as "`output` must end in .mp4", as if a file name were wrong.
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(ValueError, match=r"^`output` .*out is a folder; expected an .mp4 file path$"):
+        pipe.generate_long("a red ball bounces", output=folder, **LONG)
+    assert list(folder.iterdir()) == []

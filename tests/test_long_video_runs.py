@@ -418,3 +418,73 @@ def test_a_resume_under_another_scheduler_or_default_schedule_is_refused(compone
     manifest_path.write_text(json.dumps(manifest))
     resumed = pipe.generate_long("a red ball", output=older, **shifted)
     assert resumed.chunks_generated == 1 and resumed.path.read_bytes() == whole.path.read_bytes()
+
+
+@pytest.mark.parametrize("num_frames,chunk,overlap,ratio,num_prompts", [
+    (96, 49, 8, 4, 2), (240, 49, 8, 4, 4), (240, 49, 8, 4, 3), (50, 17, 8, 8, 3), (1440, 49, 8, 4, 5),
+    (87, 17, 8, 8, 6),
+])
+def test_each_prompt_gets_about_its_share_of_the_frames(num_frames, chunk, overlap, ratio, num_prompts):
+    """Prompts were spread by counting chunks (k n // num_chunks), ignoring that the last chunk is short: 2 prompts
+    over 4 s of the built-in model gave the first 85 frames, the second 11. Each prompt now starts at the chunk
+    boundary nearest its n-th of the frames (where a chunk spans two n-ths, its middle decides), and none is dropped."""
+    from ltx_video.pipelines.long_state import chunk_prompts
+
+    layout = ChunkLayout(num_frames, chunk, overlap, ratio)
+    indices = chunk_prompts(layout, num_prompts)
+    spans = [layout.segment_pixels(k) for k in range(layout.num_chunks)]
+    assert indices == sorted(indices) and set(indices) == set(range(num_prompts))  # in order, every prompt
+    assert all(b - a <= 1 for a, b in zip(indices, indices[1:], strict=False))
+    starts = [start for start, _ in spans]
+    for i in range(1, num_prompts):  # where prompt i begins: the chunk start nearest i N / n
+        begins = starts[indices.index(i)]
+        assert abs(begins - i * num_frames / num_prompts) == min(abs(s - i * num_frames / num_prompts) for s in starts[1:])
+    if num_frames == 96:  # the reported case: each prompt within half a segment of its share
+        shares = [sum(b - a for (a, b), p in zip(spans, indices, strict=True) if p == i) for i in range(num_prompts)]
+        assert max(abs(s - num_frames / num_prompts) for s in shares) <= max(b - a for a, b in spans) / 2
+
+
+def test_a_run_started_before_prompts_were_spread_by_frames_resumes_with_its_rule(pipe, tmp_path):
+    """A manifest without `prompt_split` was written when chunk k took prompt k n // num_chunks: resumed, its later
+    chunks take their prompts by that rule, not the new one (two rules in one video); a new run records "frames"."""
+    from ltx_video.pipelines.long_state import chunk_prompts
+
+    prompts = ["a red ball", "a blue square", "a green ball"]
+    call = dict(LONG, num_frames=50)  # 4 chunks of 3 latent frames: the two rules give chunk 1 different prompts
+    layout = ChunkLayout(50, 17, 8, 8)
+    old, new = chunk_prompts(layout, 3, "chunks"), chunk_prompts(layout, 3)
+    assert old != new
+
+    def prompts_of(out):
+        manifest = json.loads((out.folder / "manifest.json").read_text())
+        return manifest["arguments"]["prompt_split"], [c["prompt"] for c in manifest["chunks"]]
+
+    fresh = pipe.generate_long(prompts, output=tmp_path / "new.mp4", callback_on_step_end=_stop_in_chunk(2), **call)
+    assert prompts_of(fresh) == ("frames", [prompts[i] for i in new[:2]])
+    output = tmp_path / "old.mp4"
+    assert pipe.generate_long(prompts, output=output, callback_on_step_end=_stop_in_chunk(1), **call).path is None
+    manifest_path = output.with_name("old.mp4.parts") / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["arguments"]["prompt_split"]  # as the code before it wrote it
+    manifest_path.write_text(json.dumps(manifest))
+    resumed = pipe.generate_long(prompts, output=output, **call)
+    chunks = json.loads(manifest_path.read_text())["chunks"]
+    assert resumed.chunks_generated == 3 and [c["prompt"] for c in chunks] == [prompts[i] for i in old]
+
+
+def test_a_timestep_schedule_given_as_the_default_is_the_same_run(pipe, tmp_path):
+    """`timestep_schedule` given as `pipe.default_timestep_schedule` was refused on resume, "the pipeline's
+    default_timestep_schedule is None but the run ... was started with 'linear_quadratic'", though it is the same
+    schedule; a really different one is refused naming `timestep_schedule`."""
+    default = pipe.default_timestep_schedule
+    whole = pipe.generate_long("a red ball", output=tmp_path / "whole.mp4", **LONG)
+    for n, (first, then) in enumerate(((None, default), (default, None))):
+        output = tmp_path / f"{n}.mp4"
+        started, resumed = ({} if v is None else {"timestep_schedule": v} for v in (first, then))
+        assert pipe.generate_long("a red ball", output=output, callback_on_step_end=_stop_in_chunk(1), **LONG,
+                                  **started).path is None
+        with pytest.raises(ValueError, match=rf"^`timestep_schedule` is 'shifted' but the run in .* was started with "
+                                             rf"'{default}': pass the same arguments"):
+            pipe.generate_long("a red ball", output=output, timestep_schedule="shifted", **LONG)
+        out = pipe.generate_long("a red ball", output=output, **LONG, **resumed)
+        assert out.chunks_generated == 1 and out.path.read_bytes() == whole.path.read_bytes()

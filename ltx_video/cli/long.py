@@ -8,6 +8,7 @@ finished segments and the manifest; the same command with ``--resume`` continues
 
 from __future__ import annotations
 
+import glob
 import json
 import re
 from pathlib import Path
@@ -34,8 +35,9 @@ def add_parser(commands, positive_int, positive_float, model_default, *, seed, n
     )
     long.add_argument("prompt", nargs="?", help="the text prompt (or give --prompts)")
     long.add_argument("--prompts", type=Path, metavar="FILE", help="a text file, one prompt per line (blank lines "
-                      "and lines starting with # are skipped): prompt i of n is used for the i-th n-th of the video, "
-                      "at most one prompt per chunk")
+                      "and lines starting with # are skipped): prompt i of n is used for the chunks whose new frames "
+                      "mostly fall in the i-th n-th of the video (each prompt at least one chunk, so at most one "
+                      "prompt per chunk)")
     long.add_argument("--duration", type=positive_float, metavar="SECONDS", help="length in seconds")
     long.add_argument("--num-frames", type=positive_int, metavar="N", help="length in frames (instead of --duration)")
     long.add_argument("--chunk-frames", type=positive_int, metavar="N", help="frames per chunk (8k + 1 for LTX-Video, "
@@ -95,6 +97,17 @@ def check_layout(layout):
     return layout
 
 
+def _holds_a_run(output: Path) -> bool:
+    """Whether a run folder of ``output`` (``.parts``, ``.parts-2`` ...) holds a run, as ``generate_long`` counts
+    them: an empty one (a run killed before its manifest) is none (since 2026-12-07 the command took it for one).
+    The run code (and torch) is imported only when such a folder exists."""
+    if not any(output.parent.glob(glob.escape(output.name) + ".parts*")):
+        return False
+    from ltx_video.pipelines.long_run import LongRun
+
+    return LongRun.has_runs(output)
+
+
 def check_inputs(args) -> tuple[object, dict]:
     """Every check that needs no model; returns the model source and the ``generate_long`` arguments. The checks
     of the arguments alone come first, before torch is imported (a second or more)."""
@@ -120,11 +133,12 @@ def check_inputs(args) -> tuple[object, dict]:
     if args.resume and args.restart:
         raise CLIError("--resume and --restart exclude each other")
     parts = args.output.with_name(args.output.name + ".parts")
-    if parts.exists() and not (args.resume or args.restart):
+    earlier_run = _holds_a_run(args.output)
+    if earlier_run and not (args.resume or args.restart):
         raise CLIError(f"--output: {parts} holds an earlier run: pass --resume to continue it (same arguments), or "
                        "--restart to start over in a new folder (the old one is kept)")
     # --resume finds the run's own file done; --restart moves it into the old run's folder (LongRun.open)
-    check_output(args.output, args.overwrite, earlier_run_ok=(args.resume or args.restart) and parts.exists())
+    check_output(args.output, args.overwrite, earlier_run_ok=(args.resume or args.restart) and earlier_run)
     for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor),
                         ("--colour-match", args.colour_match)):
         if value is not None and not 0.0 <= value <= 1.0:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import math
 import os
 import re
 import threading
@@ -47,7 +46,7 @@ except ImportError:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MANIFEST_FORMAT", "ArgumentMismatch", "LongRun", "adapter_state", "canonical"]
+__all__ = ["MANIFEST_FORMAT", "ArgumentMismatch", "LongRun", "canonical"]
 
 MANIFEST_FORMAT = "ltx_video.long_video/1"
 # Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
@@ -65,9 +64,10 @@ MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "lora_sha256": ("LoRA
                "default_timestep_schedule": ("default_timestep_schedule is", "set pipe.default_timestep_schedule back")}
 #: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
 #: (The model state, MODEL_STATE, is recorded as None when there is none: a manifest lacking it predates it, so a run
-#: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None".)
+#: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None". A run without
+#: ``prompt_split`` spreads its prompts by the rule of its time: ``long_state.chunk_prompts``.)
 RECORDED_SINCE = frozenset({"dtype", "lora", "lora_sha256", "camera_lora", "attention", "scheduler",
-                            "default_timestep_schedule"})
+                            "default_timestep_schedule", "prompt_split"})
 #: Of those, the state that is off unless the user turned it on: resumed unchecked with a warning when it is on now
 #: (what was not recorded, and what a run started before may have differed in). ``lora_sha256`` is said only where
 #: ``lora`` was recorded: otherwise ``lora``'s warning says it.
@@ -132,31 +132,6 @@ def canonical(value: Any) -> Any:
         return value
     raise ValueError(f"generate_long: argument value {value!r} ({type(value).__name__}) cannot be recorded in the "
                      "manifest; pass plain numbers, strings and lists")
-
-
-def adapter_state(models: list[torch.nn.Module]) -> dict | None:
-    """The LoRA adapters loaded into ``models`` as a manifest records them, None without any: their names, the active
-    ones, each one's ``set_adapters`` weight (one number, or the distinct ones where blocks were given their own),
-    the fused ones, and ``disabled`` after ``disable_lora()``. A LoRA fused and then unloaded is weights, not read."""
-    names, active, fused, weights, disabled = set(), set(), set(), {}, False
-    for model in models:
-        for module in model.modules():
-            if not (hasattr(module, "base_layer") and hasattr(module, "lora_A")):  # not peft's LoRA layer
-                continue
-            names.update(module.lora_A.keys())
-            active.update(getattr(module, "active_adapters", ()))
-            fused.update(getattr(module, "merged_adapters", ()))
-            disabled = disabled or bool(getattr(module, "disable_adapters", False))
-            for name, scaling in getattr(module, "scaling", {}).items():  # alpha / r (rsLoRA: / sqrt r) x weight
-                alpha, rank = getattr(module, "lora_alpha", {}).get(name), getattr(module, "r", {}).get(name)
-                if isinstance(scaling, (int, float)) and alpha and rank:
-                    base = alpha / (math.sqrt(rank) if getattr(module, "use_rslora", {}).get(name) else rank)
-                    weights.setdefault(name, set()).add(round(scaling / base, 6))
-    if not names:
-        return None
-    state = {"adapters": sorted(names), "active": sorted(active & names), "fused": sorted(fused & names),
-             "weights": {n: min(w) if len(w) == 1 else sorted(w) for n, w in sorted(weights.items())}}
-    return {**state, "disabled": True} if disabled else state
 
 
 LOCK_NAME = ".lock"
@@ -467,12 +442,22 @@ class LongRun:
             return {**values, **{k: values.get(o) for k, o in STANDS_FOR.items() if k in values and values[k] is None}}
 
         recorded, arguments = taken(self.manifest["arguments"]), taken(arguments)
+        # The schedule the chunks take: the call's timestep_schedule, else the pipeline's default, so one given as the
+        # default is the one left out, and back (since 2026-12-07: refused naming default_timestep_schedule as None).
+        schedule_given = False
+        if "default_timestep_schedule" in recorded and "default_timestep_schedule" in arguments:
+            for values in (recorded, arguments):
+                given = (values.get("extra") or {}).get("timestep_schedule")
+                if given is not None:
+                    values["extra"] = {k: v for k, v in values["extra"].items() if k != "timestep_schedule"}
+                    values["default_timestep_schedule"], schedule_given = given, True
 
         def extra(values: dict) -> dict:  # the passed-through arguments (stg_scale ...), those left out filled
             return {**extra_defaults, **(values.get("extra") or {})}
 
-        # the user's arguments first: a versioned detail (colour_fit) follows from one of them (colour_match)
-        for key in sorted(set(recorded) | set(arguments), key=lambda k: (k in VERSIONED, k)):
+        # the user's arguments first: a versioned detail (colour_fit) follows from one of them (colour_match), and one
+        # whose None stands for another's value after that one (a changed guidance_scale is named, not its stand-in)
+        for key in sorted(set(recorded) | set(arguments), key=lambda k: (k in VERSIONED, k in STANDS_FOR, k)):
             if recorded.get(key) == arguments.get(key):
                 continue
             if key in RECORDED_SINCE and key not in recorded:  # predates the record: not checked, but a LoRA or
@@ -498,6 +483,8 @@ class LongRun:
                     "folder (the old one is kept)"
                 )
             default = RECORDED_ONLY_WHEN_SET.get(key)
+            if key == "default_timestep_schedule" and schedule_given:  # a run gave it: the argument to pass
+                raise ArgumentMismatch("timestep_schedule", arguments[key], recorded[key], self.folder)
             if key in MODEL_STATE:  # the pipeline's, not an argument: named as what to set
                 phrase, remedy = MODEL_STATE[key]
                 given, started = arguments.get(key, default), recorded.get(key, default)

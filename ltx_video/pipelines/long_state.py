@@ -14,7 +14,9 @@ video. :func:`model_state` gives these entries of ``manifest.json``'s ``argument
 - ``scheduler`` (its class and the public config the run's schedule reads: shift, sigma spacing ... for the shifted
   one, only ``num_train_timesteps`` and ``stochastic_sampling`` for LTX-Video's) and
   ``default_timestep_schedule`` (the pipeline's, where the call leaves ``timestep_schedule`` out);
-- ``colour_fit`` and ``writer``: this version's colour matching and segment encoder settings.
+- ``colour_fit`` and ``writer``: this version's colour matching and segment encoder settings;
+- ``prompt_split``: how a list of prompts is spread over the chunks (:func:`chunk_prompts`); a manifest without it
+  was written before 2026-12-07 and resumes with the rule of then, ``"chunks"``.
 
 The pipeline's state is recorded as None where there is none, so that a manifest lacking a key predates it
 (``long_run.RECORDED_SINCE``) and resumes unchecked on it, as it did when it was written.
@@ -23,17 +25,42 @@ The pipeline's state is recorded as None where there is none, so that a manifest
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
 import torch
 
 from ltx_video.attention.backends import approximate_attention
 from ltx_video.pipelines.loading import MERGED_CAMERA_LORA_KEY
-from ltx_video.pipelines.long_run import adapter_state
 from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER
 from ltx_video.quantization import is_fp8_quantized
 
-__all__ = ["adapter_fingerprints", "fingerprint", "model_state", "scheduler_state"]
+__all__ = ["PROMPT_SPLIT", "adapter_fingerprints", "adapter_state", "chunk_prompts", "fingerprint", "model_state",
+           "scheduler_state"]
+
+#: The rule :func:`chunk_prompts` applies in new runs; ``"chunks"`` is the one of runs started before 2026-12-07.
+PROMPT_SPLIT = "frames"
+
+
+def chunk_prompts(layout, num_prompts: int, split: str = PROMPT_SPLIT) -> list[int]:
+    """Which of ``num_prompts`` prompts (at most ``layout.num_chunks``) each chunk takes. ``"frames"``: the prompt of
+    the ``n``-th of the video that the chunk's new frames (its segment) mostly fall in, so each prompt gets about
+    ``1/n`` of the frames; where that would skip a prompt (chunks longer than an ``n``-th), the chunks go on one prompt
+    at a time, so every prompt gets at least one. ``"chunks"`` (before 2026-12-07): ``k n // num_chunks``, which gave
+    the last prompts less, the last chunk being short (2 prompts over 96 frames: 85 frames and 11)."""
+    count = layout.num_chunks
+    if split == "chunks":
+        return [k * num_prompts // count for k in range(count)]
+    if split != "frames":
+        raise ValueError(f"`prompt_split` must be 'frames' or 'chunks' (the manifest's), got {split!r}")
+    indices, last = [], -1
+    for k in range(count):
+        start, end = layout.segment_pixels(k)  # the n-th holding the segment's middle holds most of it
+        target = min(num_prompts - 1, (start + end) * num_prompts // (2 * layout.num_frames))
+        # one step at most, and at least as far as leaves one chunk to each prompt after this one
+        last = min(last + 1, max(target, last, num_prompts - count + k))
+        indices.append(last)
+    return indices
 
 
 def _public_config(module: Any) -> dict:
@@ -48,6 +75,31 @@ def fingerprint(pipe) -> dict:
         if module is not None and hasattr(module, "config"):
             parts[name] = {"class": type(module).__name__, "config": _public_config(module)}
     return parts
+
+
+def adapter_state(models: list[torch.nn.Module]) -> dict | None:
+    """The LoRA adapters loaded into ``models`` as a manifest records them, None without any: their names, the active
+    ones, each one's ``set_adapters`` weight (one number, or the distinct ones where blocks were given their own),
+    the fused ones, and ``disabled`` after ``disable_lora()``. A LoRA fused and then unloaded is weights, not read."""
+    names, active, fused, weights, disabled = set(), set(), set(), {}, False
+    for model in models:
+        for module in model.modules():
+            if not (hasattr(module, "base_layer") and hasattr(module, "lora_A")):  # not peft's LoRA layer
+                continue
+            names.update(module.lora_A.keys())
+            active.update(getattr(module, "active_adapters", ()))
+            fused.update(getattr(module, "merged_adapters", ()))
+            disabled = disabled or bool(getattr(module, "disable_adapters", False))
+            for name, scaling in getattr(module, "scaling", {}).items():  # alpha / r (rsLoRA: / sqrt r) x weight
+                alpha, rank = getattr(module, "lora_alpha", {}).get(name), getattr(module, "r", {}).get(name)
+                if isinstance(scaling, (int, float)) and alpha and rank:
+                    base = alpha / (math.sqrt(rank) if getattr(module, "use_rslora", {}).get(name) else rank)
+                    weights.setdefault(name, set()).add(round(scaling / base, 6))
+    if not names:
+        return None
+    state = {"adapters": sorted(names), "active": sorted(active & names), "fused": sorted(fused & names),
+             "weights": {n: min(w) if len(w) == 1 else sorted(w) for n, w in sorted(weights.items())}}
+    return {**state, "disabled": True} if disabled else state
 
 
 def adapter_fingerprints(models: list[torch.nn.Module]) -> dict[str, str] | None:
@@ -122,4 +174,5 @@ def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> 
     # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined
     # only after the last chunk failed, so a run started with them is refused at once
     state["writer"] = WRITER
+    state["prompt_split"] = PROMPT_SPLIT  # a manifest without it took the chunk-counting rule: resumed with it
     return state

@@ -54,7 +54,7 @@ from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_layout import ChunkLayout, chunk_seed, default_overlap_frames
 from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical, check_output
 from ltx_video.pipelines.long_segments import default_colour_match, ramp, segment_frames
-from ltx_video.pipelines.long_state import model_state
+from ltx_video.pipelines.long_state import chunk_prompts, model_state
 
 logger = logging.getLogger(__name__)
 
@@ -140,8 +140,8 @@ class LongVideoMixin:
     ) -> LongVideoOutput:
         r"""Generate a long video chunk by chunk into ``output`` (an .mp4), streaming each chunk to disk.
 
-        prompt: one prompt, or a list: prompt ``i`` of ``n`` is used for the chunks of the ``i``-th ``n``-th of the
-            video (one per chunk when the list has ``num_chunks`` entries).
+        prompt: one prompt, or a list: prompt ``i`` of ``n`` is used for the chunks whose new frames mostly fall in
+            the ``i``-th ``n``-th of the video's frames (each prompt at least one chunk; at most ``num_chunks`` prompts).
         duration / num_frames: the length, in seconds (``round(duration * frame_rate)`` frames) or frames.
         chunk_frames: frames per chunk (``r k + 1``; default: the model's frame count, 49 for the built-in model).
         overlap_frames: frames each chunk shares with the next (a multiple of ``r``, at most half a chunk; default
@@ -221,10 +221,10 @@ class LongVideoMixin:
         if not isinstance(output, (str, Path)):
             raise ValueError(f"`output` must be an .mp4 path (str or Path), got {output!r}")
         output = Path(output).expanduser()
+        if output.is_dir():  # first: a folder is named as one, whatever its name ends in
+            raise ValueError(f"`output` {output} is a folder; expected an .mp4 file path")
         if output.suffix.lower() != ".mp4":
             raise ValueError(f"`output` must end in .mp4, got {output}")
-        if output.is_dir():
-            raise ValueError(f"`output` {output} is a folder; expected an .mp4 file path")
         if colour_match is None:
             colour_match = default_colour_match(prompts, output if resume else None)
         for name, value in (("carryover_strength", carryover_strength), ("adain_factor", adain_factor),
@@ -396,8 +396,8 @@ class LongVideoMixin:
 
     def _long_chunk(self, k: int, layout: ChunkLayout, args: dict, state: dict | None, run: LongRun, callback):
         """Generate, write and record chunk ``k``; returns the state for chunk ``k + 1`` (None if interrupted)."""
-        prompts = args["prompt"]
-        prompt = prompts[k * len(prompts) // layout.num_chunks]
+        prompts = args["prompt"]  # spread by the run's recorded rule (none: a run started before 2026-12-07)
+        prompt = prompts[chunk_prompts(layout, len(prompts), args.get("prompt_split", "chunks"))[k]]
         self.begin_call(guidance_scale=args["guidance_scale"], guidance_rescale=args["extra"].get("guidance_rescale", 0.0),
                         attention_kwargs=None)
         # A prompt the model does not know is warned about once per run, not once per chunk.
