@@ -47,6 +47,15 @@ def test_an_output_that_cannot_be_written_is_named_first(tmp_path):
     assert line == f"ltx-video: error: --output {tmp_path / 'afile' / 'ball.mp4'}: {tmp_path / 'afile'} is a file, not a folder"
 
 
+def test_an_output_that_is_a_folder_is_named_as_one(tmp_path):
+    """A folder given as --output was told to end in .mp4 unless its own name did (generate_long names it first)."""
+    (tmp_path / "renders").mkdir()
+    for command in ("generate", "long"):
+        extra = ["--duration", "1"] if command == "long" else []
+        line = error_line(cli(command, "a red ball bounces", *extra, "--output", str(tmp_path / "renders")))
+        assert line == f"ltx-video: error: --output {tmp_path / 'renders'} is a folder; expected an .mp4 file path"
+
+
 def test_output_folders_are_made_only_when_the_video_is_written(tmp_path, capsys):
     """check_output made --output's folders first: a later refusal or Ctrl-C left them empty. A dangling link as
     --output passed the check and ended in "appeared while this run generated" (with no prefix)."""

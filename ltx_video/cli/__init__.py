@@ -159,10 +159,10 @@ def check_output(path: Path, overwrite: bool, *, earlier_run_ok: bool = False) -
     unless ``overwrite`` (or, for 'long --resume', ``earlier_run_ok``: the run's own assembled file). Checked before
     any model loads, so an unwritable path does not cost a whole generation. Creates nothing: its missing folders are
     made when the run writes (since 2026-12-07; they were made here, and left empty by a later refusal or Ctrl-C)."""
+    if path.is_dir():  # first: a folder is named as one, whatever its name ends in
+        raise CLIError(f"--output {path} is a folder; expected an .mp4 file path")
     if path.suffix.lower() != ".mp4" or path.stem == "":
         raise CLIError(f"--output must be a file name ending in .mp4 (such as out.mp4), got {str(path)!r}")
-    if path.is_dir():
-        raise CLIError(f"--output {path} is a folder; expected an .mp4 file path")
     if path.is_symlink() and not path.exists() and not (overwrite or earlier_run_ok):  # a link to nothing: a name taken
         raise CLIError(f"--output {path} exists (a symbolic link to {os.readlink(path)}, which does not exist): pass "
                        "--overwrite to replace the link (nothing is replaced without it)")
