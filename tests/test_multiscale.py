@@ -7,8 +7,9 @@ from diffusers import LTXLatentUpsamplePipeline
 
 from ltx_video import ConditioningItem, LTXVideoPipeline
 from ltx_video.pipelines.latent_ops import adain_filter_latent
-from ltx_video.pipelines.multiscale import first_pass_size, upsample_latents
+from ltx_video.pipelines.multiscale import first_pass_size, resize_frames, upsample_latents
 from ltx_video.testing import tiny_latent_upsampler
+from ltx_video.utils.memory import LiveTensorBytes
 
 FIRST = dict(timesteps=[1000.0, 993.7, 909.4, 725.0], guidance_scale=1.0)
 SECOND = dict(timesteps=[909.4, 725.0, 421.9], guidance_scale=1.0, stg_scale=1.0, skip_block_list=[1])
@@ -268,3 +269,52 @@ def test_smallest_side_is_computed_not_walked():
     side = smallest_side(1e-9, 32, 32)
     padded = -(-side // 32) * 32
     assert int(padded * 1e-9) >= 32 and int((padded - 32) * 1e-9) < 32
+
+
+@pytest.mark.parametrize("factor", [1.5, 0, -0.5, float("nan")])
+def test_downscale_factor_message_says_zero_is_refused(pipe, factor):
+    """It said "a finite number in [0, 1]" and refused 0 too."""
+    with pytest.raises(ValueError, match=rf"`downscale_factor` must be a finite number in \(0, 1\], got {factor!r}."):
+        pipe.generate_multiscale(prompt="a", downscale_factor=factor, first_pass=FIRST, second_pass=SECOND)
+    with pytest.raises(ValueError, match=r"in \(0, 1\]"):
+        first_pass_size(64, 64, factor)
+
+
+def test_the_final_resize_keeps_its_bits_in_the_videos_dtype(pipe, monkeypatch):
+    """The decoded video was resized as one float32 copy (``.float()``, interpolate, ``.to(dtype)``); it is now
+    resized one frame at a time into a buffer of the video's dtype: the same frames, bit for bit (a 16-bit decode,
+    two videos, a padded size cropped)."""
+    from ltx_video.pipelines.latent_ops import Padding
+    from ltx_video.pipelines.postprocess import postprocess_video
+
+    decode, decoded = pipe.decode_latents, []
+
+    def decode_in_bfloat16(*args, **kwargs):
+        video = decode(*args, **kwargs).to(torch.bfloat16)
+        decoded.append(video.clone())
+        return video
+
+    monkeypatch.setattr(pipe, "decode_latents", decode_in_bfloat16)
+    out = pipe.generate_multiscale(prompt=["a red ball", "a blue cube"], height=80, width=96, num_frames=9,
+                                   max_sequence_length=16, first_pass=FIRST, second_pass=SECOND, output_type="pt",
+                                   generator=gen()).frames
+    (video,) = decoded
+    assert video.shape == (2, 3, 9, 64, 64)  # the second pass's size, resized to the padded 96 x 96
+    frames = torch.nn.functional.interpolate(video.transpose(1, 2).flatten(0, 1).float(), size=(96, 96),
+                                             mode="bilinear", align_corners=False).to(video.dtype)  # the old code
+    before = frames.unflatten(0, (2, 9)).transpose(1, 2)
+    expected = postprocess_video(pipe.video_processor, Padding(80, 96, 9, 32).crop(before), "pt")
+    assert out.dtype == torch.bfloat16 and out.shape == (2, 9, 3, 80, 96)
+    assert torch.equal(out, expected)
+
+
+def test_resize_frames_holds_one_float32_frame():
+    """Besides the video and its resized copy, one frame in float32: the whole video was copied to float32 and
+    resized in float32 (the old code peaked 12.9 frames above the output here); the same size is no resize."""
+    video = torch.randn(2, 3, 9, 48, 64, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
+    assert resize_frames(video, 48, 64) is video  # 4K mode: the decode is at the padded size already
+    with LiveTensorBytes(existing=[video]) as tracker:
+        out = resize_frames(video, 64, 64)
+    output, frame = out.numel() * 2, 3 * (48 * 64 + 64 * 64) * 4  # a frame in and out, in float32
+    assert out.shape == (2, 3, 9, 64, 64) and out.dtype == torch.bfloat16
+    assert output <= tracker.peak <= output + 2 * frame

@@ -2,6 +2,7 @@
 
 import pathlib
 
+import numpy as np
 import pytest
 import torch
 from diffusers import AutoencoderKLLTXVideo
@@ -11,6 +12,7 @@ from ltx_video import LTXVideoPipeline
 from ltx_video.data.synthetic import make_clip
 from ltx_video.models.autoencoders.tiling import TilingConfig, blend_weights, tile_spans, tiled_decode
 from ltx_video.testing import tiny_components
+from ltx_video.utils.memory import LiveTensorBytes, tiled_output_bytes
 
 
 def local_decode(spatial: int, temporal: int):
@@ -121,7 +123,8 @@ def test_16_bit_decode_returns_its_dtype_blended_in_float32(dtype, frame_overlap
         (dict(tile_size=0), "tile_size must be a positive integer"),
         (dict(tile_size=64, tile_overlap=64), r"tile_overlap must be an integer in \[0, tile_size=64\)"),
         (dict(tile_frames=16, frame_overlap=-8), "frame_overlap"),
-        (dict(tile_frames=8.0), "tile_frames"),
+        (dict(tile_frames=8.5), "tile_frames"),
+        (dict(tile_overlap=np.float32(8.5)), "tile_overlap"),
         (dict(output_device="gpu0"), "TilingConfig.output_device must be a device name"),
         *([(dict(output_device="cuda"), "this machine has no CUDA device")] if not torch.cuda.is_available() else []),
         (dict(output_device=3), "TilingConfig.output_device must be a device name"),
@@ -130,6 +133,43 @@ def test_16_bit_decode_returns_its_dtype_blended_in_float32(dtype, frame_overlap
 def test_config_is_validated(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TilingConfig(**kwargs)
+
+
+def test_config_takes_numpy_ints_and_whole_number_floats_as_ints():
+    """As HierarchicalVAE.enable_tiling takes them (np.int64(512) and 512.0 were refused), converted once."""
+    config = TilingConfig(tile_size=np.int64(512), tile_overlap=64.0, tile_frames=torch.tensor(32), frame_overlap=8.0)
+    assert config == TilingConfig(tile_size=512, tile_overlap=64, tile_frames=32, frame_overlap=8)
+    assert all(type(getattr(config, name)) is int for name in ("tile_size", "tile_overlap", "tile_frames",
+                                                               "frame_overlap"))
+    with pytest.raises(ValueError, match=r"TilingConfig.tile_size must be a positive integer \(such as 512, or "
+                                         r"512.0\), got 512.5."):
+        TilingConfig(tile_size=512.5)
+    with pytest.raises(ValueError, match="TilingConfig.tile_size"):
+        TilingConfig(tile_size=np.True_)
+
+
+def test_latents_that_are_not_5_d_are_named():
+    with pytest.raises(ValueError, match=r"tiled_decode: `latents` must be \(B, C, F, h, w\), 5 dimensions, got "
+                                         r"shape \(8, 2, 2, 2\)."):
+        tiled_decode(local_decode(8, 4), torch.zeros(8, 2, 2, 2), TilingConfig(), spatial_ratio=32, temporal_ratio=8)
+
+
+def test_16_bit_decode_holds_one_float32_slab_as_planned():
+    """The output in bf16 plus ONE float32 slab of a temporal tile's frames, as the planner counts it
+    (``tiled_output_bytes``): the next temporal tile's slab was allocated while the previous one was alive, two slabs
+    at each temporal step (here the old code peaked 2.05 slabs above the output, this 1.18)."""
+    z = torch.randn(1, 4, 11, 8, 8, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
+    config = TilingConfig(tile_size=16, tile_overlap=0, tile_frames=32, frame_overlap=8)  # 3 temporal tiles of 16
+    decode = local_decode(8, 8)
+    with torch.no_grad(), LiveTensorBytes(existing=[z]) as tracker:
+        out = tiled_decode(decode, z, config, spatial_ratio=8, temporal_ratio=8)
+    planned = tiled_output_bytes(1, out.shape[2], 64, 64, config.tile_frames + 1, 2)
+    slab = 3 * 4 * (config.tile_frames + 1) * 64 * 64
+    tile = 4 * 3 * (config.tile_frames + 1) * 16 * 16  # one decoded tile in float32 (a slab is 16 of them)
+    assert planned == out.numel() * 2 + slab
+    assert planned <= tracker.peak <= planned + 6 * tile  # the tile and its float32 copies: 2.8 tiles; old: 16.9
+    assert torch.equal(out, tiled_decode(lambda t: decode(t).float(), z, config, spatial_ratio=8,
+                                         temporal_ratio=8).to(torch.bfloat16))
 
 
 def test_sizes_must_divide_by_the_compression():
@@ -234,3 +274,13 @@ def test_tiled_decode_returns_a_bf16_pipelines_dtype():
     assert plain.dtype == one_tile.dtype == tiles.dtype == torch.bfloat16
     assert torch.equal(one_tile, plain)
     assert ((tiles >= 0) & (tiles <= 1)).all() and not torch.equal(tiles, plain)
+
+
+def test_the_tile_bar_keeps_its_label_under_the_pipelines_bar_settings(capsys):
+    """A pipeline's ``set_progress_bar_config(desc="denoising")`` reaches the tile bar as its settings; its label
+    stayed the user's, so the tiles showed as a second denoising loop."""
+    config = TilingConfig(tile_size=32, tile_overlap=16, tile_frames=8, frame_overlap=4)
+    tiled_decode(local_decode(8, 4), torch.randn(1, 4, 5, 9, 9), config, spatial_ratio=8, temporal_ratio=4,
+                 progress={"desc": "denoising", "ascii": True})
+    err = capsys.readouterr().err
+    assert "VAE tiles" in err and "denoising" not in err

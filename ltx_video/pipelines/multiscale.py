@@ -6,7 +6,8 @@
    AdaIN to the first pass's per-channel statistics.
 3. Second pass at twice the first-pass size from those latents, noised to its first timestep (so
    ``second_pass`` must start below 1000, as the published configs do).
-4. Decode, resize (bilinear) to the padded size, crop to the requested size.
+4. Decode, resize (bilinear, one frame at a time; none when the decode has it, as in 4K mode) to the padded
+   size, crop to the requested size.
 
 Conditioning media are loaded at the requested size and padded once; each pass resizes the padded media.
 """
@@ -34,7 +35,9 @@ from ltx_video.pipelines.inputs import (
 from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
 from ltx_video.pipelines.postprocess import postprocess_video
 
-__all__ = ["check_upsampler_config", "first_pass_size", "generate_multiscale", "smallest_side", "upsample_latents"]
+__all__ = [
+    "check_upsampler_config", "first_pass_size", "generate_multiscale", "resize_frames", "smallest_side", "upsample_latents",
+]
 
 _DECODE_KEYS = ("decode_timestep", "decode_noise_scale", "tone_map_compression_ratio")
 
@@ -55,9 +58,12 @@ def first_pass_size(height: int, width: int, downscale_factor: float, multiple: 
 
 
 def _check_factor(downscale_factor: float) -> None:
-    check_real("downscale_factor", downscale_factor, 0.0, 1.0)
-    if downscale_factor == 0:
-        raise ValueError(f"`downscale_factor` must be in (0, 1], got {downscale_factor!r}.")
+    try:  # check_real's range is closed: 0 is refused here too, so one message says (0, 1] (it said [0, 1])
+        check_real("downscale_factor", downscale_factor, 0.0, 1.0)
+        if downscale_factor == 0:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"`downscale_factor` must be a finite number in (0, 1], got {downscale_factor!r}.") from None
 
 
 def smallest_side(downscale_factor: float, spatial_ratio: int = 32, multiple: int = 32) -> int:
@@ -100,6 +106,25 @@ def upsample_latents(pipe, latent_upsampler, latents: torch.Tensor, adain_factor
     up = latent_upsampler(raw.to(latent_upsampler.dtype)).float()
     up = normalize_latents(up, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
     return adain_filter_latent(up, latents, adain_factor) if adain_factor > 0 else up
+
+
+def resize_frames(video: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Video (B, C, F, h, w) -> (B, C, F, height, width), each frame resized bilinearly in float32 and returned in
+    ``video``'s dtype; ``video`` itself when it already has that size (4K mode's decode: a bilinear resize to the
+    same size is the identity).
+
+    The result is laid out frame by frame (a (B F, C, height, width) buffer, as the pipelines' ``"pt"`` output) and
+    filled one frame at a time: besides the input and the result, one frame in float32 is alive (since 2026-12-07:
+    the whole video was copied to float32, resized and cast back, five times a 16-bit video at the call's peak)."""
+    batch, channels, num_frames = video.shape[:3]
+    if tuple(video.shape[3:]) == (height, width):
+        return video
+    out = torch.empty(batch * num_frames, channels, height, width, dtype=video.dtype, device=video.device)
+    for index in range(batch * num_frames):  # (flattening the transposed batch would copy the video when B > 1)
+        frame = video[index // num_frames, :, index % num_frames]
+        out[index] = torch.nn.functional.interpolate(frame[None].float(), size=(height, width), mode="bilinear",
+                                                     align_corners=False)[0]
+    return out.unflatten(0, (batch, num_frames)).transpose(1, 2)
 
 
 _SET_PER_PASS = ("height", "width", "num_frames", "latents", "output_type", "return_dict")
@@ -262,12 +287,6 @@ def generate_multiscale(
         generator=generator,
         dtype=pipe.transformer.dtype,
     )
-    num_frames = decoded.shape[2]
-    frames = decoded.transpose(1, 2).flatten(0, 1)
-    # resized in float32, returned in the VAE's dtype as a plain call's frames (since 2026-12-07; was float32)
-    frames = torch.nn.functional.interpolate(
-        frames.float(), size=(padding.padded_height, padding.padded_width), mode="bilinear", align_corners=False
-    ).to(decoded.dtype)
-    video = frames.unflatten(0, (-1, num_frames)).transpose(1, 2)
+    video = resize_frames(decoded, padding.padded_height, padding.padded_width)
     video = postprocess_video(pipe.video_processor, padding.crop(video), output_type)  # in place: no device copy
     return LTXPipelineOutput(frames=video) if return_dict else (video,)

@@ -3,7 +3,7 @@
 diffusers' ``VideoProcessor.postprocess_video`` denormalises the whole batch out of place,
 ``(x * 0.5 + 0.5).clamp(0, 1)``, on the decoded video's device: two more copies of the float32 video alive at
 once, three times the decoded buffer at the call's peak (about 72 GiB for 4K x 257 frames, where the tiled decode
-itself needs 25.6). The pipeline owns the decoded buffer, so :func:`postprocess_video` denormalises it in place
+itself plans 25.6 into a float32 output, 19.6 into a bf16 one). The pipeline owns the decoded buffer, so :func:`postprocess_video` denormalises it in place
 (the same operations in the same order: the same bits) and then converts each video as diffusers does. For
 ``"pt"`` it also reorders the buffer from B x C x F x H x W to diffusers' B x F x C x H x W in place (a transpose of
 each video's C x F grid of frames by following its cycles, one frame of scratch), where diffusers' ``torch.stack``

@@ -30,9 +30,10 @@ passes, N: video tokens, D: model width):
   On the CPU in float32 this reads 9-15 % high (the weighted copy is made after the decoder's activations are freed);
   on an H200 in bfloat16 it was within 3 % low of the measured 4K decodes (2026-12-04, when the 16-bit output buffer
   was still float32: not re-measured since, as no GPU was lent), so the term is kept. When one tile covers the video, its buffer and weighted
-  copy come after the decoder's activations are freed: the untiled figure. The pipelines' postprocess denormalises the buffer in place (:mod:`ltx_video.pipelines.postprocess`), so
-  the call's peak is the decode's (``output_type="pt"`` holds its stacked result beside the buffer: one more
-  output-sized copy).
+  copy come after the decoder's activations are freed: the untiled figure. The pipelines' postprocess denormalises
+  the buffer in place (:mod:`ltx_video.pipelines.postprocess`), so the call's peak is the decode's
+  (``output_type="pt"`` too, reordered in place since 2026-12-07; a multi-scale call whose second pass is not at the
+  padded size holds its resized video, in the dtype, beside the decode's: not counted here).
 
 The coefficients were measured on the CPU with PyTorch's memory tracker and are checked against
 measured peaks at scaled-down configs by ``scripts/validate_memory_plan.py`` (docs/benchmarks.md lists
@@ -91,6 +92,15 @@ def _tiled_decode_values(height: int, width: int, tile: int, stride: int) -> flo
     # each tile cropped to the stride, concatenated into rows, the rows into the output (cropped by a view)
     blended = 3 * sum(min(stride, h) for h in sizes_h) * sum(min(stride, w) for w in sizes_w)
     return max(peak, kept + 2 * blended)
+
+
+def tiled_output_bytes(batch: int, frames: int, height: int, width: int, tile_frames: int, size: int) -> int:
+    """Bytes of ``tiled_decode``'s output assembly for ``batch`` videos of ``frames x height x width`` pixels, decoded
+    in ``size``-byte values: float32 tiles accumulate into the output itself; 16-bit ones (since 2026-12-07) into
+    one float32 slab of a temporal tile's ``tile_frames`` frames at the full size, beside the output in their dtype."""
+    if size == 4:
+        return 3 * 4 * batch * frames * height * width
+    return 3 * size * batch * frames * height * width + 3 * 4 * batch * tile_frames * height * width
 
 
 def _largest_tile(tiling: TilingConfig, frames: int, height: int, width: int) -> tuple[int, int]:
@@ -278,10 +288,7 @@ def estimate_memory(
         tile_frames, tile_pixels = _largest_tile(vae_tiling, frames, padded_h, padded_w)
         tile = (VAE_VALUES_PER_PIXEL_FRAME * size + TILE_BLEND_VALUES * 4) * batch_size * tile_frames * tile_pixels
         same_device = vae_tiling.output_device is None
-        if size == 4:  # float32: the tiles accumulate into the output itself
-            buffer = 3 * 4 * pixel_frames
-        else:  # (since 2026-12-07) the output in the dtype, and a float32 slab of one temporal tile's frames
-            buffer = 3 * size * pixel_frames + 3 * 4 * batch_size * tile_frames * padded_h * padded_w
+        buffer = tiled_output_bytes(batch_size, frames, padded_h, padded_w, tile_frames, size)
         vae = int(tile + (buffer if same_device else 0))
     elif vae_tiling and (padded_h > vae_tile or padded_w > vae_tile):
         stride = vae_tile_stride or max(32, vae_tile * 7 // 8)

@@ -1,8 +1,9 @@
 """Tiled VAE decoding whose memory is bounded by the tile, not the frame.
 
 The latents are cut into overlapping tiles in space (``tile_size`` pixels square) and time
-(``tile_frames`` frames); each tile is decoded alone and added, weighted, into one output buffer. The
-weights are linear ramps over each overlap, normalised per axis so that they sum to exactly one
+(``tile_frames`` frames); each tile is decoded alone and added, weighted, into one output buffer (float32;
+for a 16-bit decoder, one float32 slab of the current temporal tile's frames, flushed into an output of its
+dtype). The weights are linear ramps over each overlap, normalised per axis so that they sum to exactly one
 everywhere: tiles blend without seams, and a decoder that is local in space and time gives exactly its
 untiled output (tested). Only one tile's activations are alive at a time, and the output buffer can live on
 another device (``output_device="cpu"`` keeps a GPU's memory to one tile).
@@ -20,6 +21,8 @@ group, which the previous tile covers fully, so that frame gets the smallest ble
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,10 +56,14 @@ class TilingConfig:
     output_device: str | torch.device | None = None
 
     def __post_init__(self) -> None:
+        for name in ("tile_size", "tile_overlap", "tile_frames", "frame_overlap"):
+            # taken as HierarchicalVAE.enable_tiling takes diffusers' sizes: NumPy ints and whole-number floats
+            object.__setattr__(self, name, _whole_number(getattr(self, name)))
         for name in ("tile_size", "tile_frames"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TilingConfig.{name} must be a positive integer, got {value!r}.")
+                raise ValueError(f"TilingConfig.{name} must be a positive integer (such as 512, or 512.0), got "
+                                 f"{value!r}.")
         for name, limit in (("tile_overlap", "tile_size"), ("frame_overlap", "tile_frames")):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < getattr(self, limit):
@@ -93,6 +100,19 @@ class TilingConfig:
                     f"TilingConfig.{name} must be a multiple of the VAE's {unit} compression {ratio}, got {value} "
                     f"(try {fits[0]})."
                 )
+
+
+def _whole_number(value):
+    """``value`` as a Python int when it is a whole number (a NumPy or 0-d tensor integer, a float such as 512.0),
+    else unchanged for the checks to refuse (a bool stays a bool)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return int(value) if math.isfinite(value) and float(value).is_integer() else value
+    try:
+        return operator.index(value)  # int, NumPy integers, 0-d integer tensors
+    except TypeError:
+        return value
 
 
 def _unusable(device: torch.device) -> str | None:
@@ -175,10 +195,13 @@ def tiled_decode(
     The tiles are blended in float32. A float32 ``decode`` accumulates straight into the output. Otherwise
     (bfloat16, float16) the output is held in that dtype, and a float32 buffer holds only the frames of the current
     temporal tile (``tile_frames + 1`` frames at the full height and width), written into the output once no later
-    tile reaches them: the output device holds the video in its own dtype plus that slab, not a float32 copy of the
-    whole video. (since 2026-12-07: the output was always float32, so a bf16 pipeline's ``output_type="pt"`` came
+    tile reaches them: the output device holds the video in its own dtype plus that one slab, reused for every
+    temporal tile, not a float32 copy of the whole video. (since 2026-12-07: the output was always float32, so a bf16 pipeline's ``output_type="pt"`` came
     back float32 with tiling only, in a buffer twice the video's size.)
     """
+    if latents.ndim != 5:
+        raise ValueError(f"tiled_decode: `latents` must be (B, C, F, h, w), 5 dimensions, got shape "
+                         f"{tuple(latents.shape)}.")
     config.check(spatial_ratio, temporal_ratio)
     batch, _, num_latent_frames, height, width = latents.shape
     r, s = temporal_ratio, spatial_ratio
@@ -198,7 +221,8 @@ def tiled_decode(
     slab_start = 0
     # time-major order: once temporal tile t starts, the frames before it are final (spans only move forward)
     tiles = [(t, i, j) for t in range(len(times)) for i in range(len(rows)) for j in range(len(cols))]
-    options = {"desc": "VAE tiles", **(progress if isinstance(progress, dict) else {"disable": not progress})}
+    # the pipeline's bar settings, but its own label (a set_progress_bar_config(desc=...) named the tiles "denoising")
+    options = {**(progress if isinstance(progress, dict) else {"disable": not progress}), "desc": "VAE tiles"}
     if len(tiles) == 1:
         options["disable"] = True
     for t, i, j in tqdm(tiles, **options):
@@ -217,14 +241,19 @@ def tiled_decode(
             direct = pixels.dtype == torch.float32
             out = torch.zeros(shape, device=device) if direct else torch.empty(shape, dtype=pixels.dtype, device=device)
         if not direct and i == 0 and j == 0:  # a new temporal tile: keep its frames, and the overlap, in float32
-            new = torch.zeros(batch, out.shape[1], end - start, height * s, width * s, device=device)
-            if slab is not None:
-                out[:, :, slab_start:start] = slab[:, :, : start - slab_start]
-                carried = slab_start + slab.shape[2] - start  # frames the previous temporal tile shares with this one
-                if carried > 0:
-                    new[:, :, :carried] = slab[:, :, start - slab_start :]
-            slab, slab_start = new, start
-            del new
+            if slab is None:  # one buffer for every temporal tile (since 2026-12-07: a new one was allocated while
+                # the previous was alive, two slabs at each temporal step)
+                slab = torch.zeros(batch, out.shape[1], max(last - first for first, last in pixel_times), height * s, width * s,
+                                   device=device)
+            else:
+                shift = start - slab_start  # frames of the previous temporal tile that no later tile reaches
+                out[:, :, slab_start:start] = slab[:, :, :shift]
+                carried = pixel_times[t - 1][1] - start  # frames the previous temporal tile shares with this one
+                for k in range(0, carried, shift):  # moved to the front, `shift` frames at a time: a copy never
+                    n = min(shift, carried - k)  # overlaps itself, and reads frames not yet overwritten
+                    slab[:, :, k : k + n] = slab[:, :, k + shift : k + shift + n]
+                slab[:, :, max(carried, 0) :].zero_()
+            slab_start = start
         w = (
             weights_t[t].to(pixels.device)[:, None, None]
             * weights_h[i].to(pixels.device)[None, :, None]
@@ -234,5 +263,5 @@ def tiled_decode(
         target[:, :, start - offset : end - offset, y0 * s : y1 * s, x0 * s : x1 * s] += (pixels.float() * w).to(device)
         del pixels, w
     if slab is not None:
-        out[:, :, slab_start:] = slab
+        out[:, :, slab_start:] = slab[:, :, : num_frames - slab_start]
     return out
