@@ -125,10 +125,9 @@ def _activate_beside(transformer, names: list[str]) -> None:
 def _lora_save_refusal(transformer) -> str:
     """save_pretrained's refusal of peft's LoRA layers, telling apart adapters merged by ``fuse_lora()`` (whose
     weights ``unload_lora_weights()`` keeps, as in diffusers) from unmerged ones (which it drops)."""
-    from ltx_video.quantization.ltx_quantizer import unmerged_lora_adapters
+    from ltx_video.quantization.ltx_quantizer import held_adapters, lora_layers, unmerged_lora_adapters
 
-    held = {name for module in transformer.modules() if hasattr(module, "base_layer") and hasattr(module, "lora_A")
-            for attr in getattr(module, "adapter_layer_names", ("lora_A",)) for name in getattr(module, attr, {})}
+    held = {name for module in lora_layers(transformer) for name in held_adapters(module)}
     unmerged = unmerged_lora_adapters(transformer)
     fused = sorted(held - unmerged)
     adapter_alone = ("an adapter alone saves with pipe.save_lora_weights(folder, transformer_lora_layers="

@@ -34,6 +34,7 @@ from ltx_video.attention.backends import approximate_attention
 from ltx_video.pipelines.loading import MERGED_CAMERA_LORA_KEY
 from ltx_video.pipelines.long_segments import COLOUR_FIT, WRITER
 from ltx_video.quantization import is_fp8_quantized
+from ltx_video.quantization.ltx_quantizer import is_lora_layer, lora_layers
 
 __all__ = ["PROMPT_SPLIT", "adapter_fingerprints", "adapter_state", "chunk_prompts", "fingerprint", "model_state",
            "scheduler_state"]
@@ -83,9 +84,7 @@ def adapter_state(models: list[torch.nn.Module]) -> dict | None:
     the fused ones, and ``disabled`` after ``disable_lora()``. A LoRA fused and then unloaded is weights, not read."""
     names, active, fused, weights, disabled = set(), set(), set(), {}, False
     for model in models:
-        for module in model.modules():
-            if not (hasattr(module, "base_layer") and hasattr(module, "lora_A")):  # not peft's LoRA layer
-                continue
+        for module in lora_layers(model):
             names.update(module.lora_A.keys())
             active.update(getattr(module, "active_adapters", ()))
             fused.update(getattr(module, "merged_adapters", ()))
@@ -109,7 +108,7 @@ def adapter_fingerprints(models: list[torch.nn.Module]) -> dict[str, str] | None
     hashes: dict[str, Any] = {}
     for index, model in enumerate(models):
         for module_name, module in model.named_modules():
-            if not (hasattr(module, "base_layer") and hasattr(module, "lora_A")):  # not peft's LoRA layer
+            if not is_lora_layer(module):
                 continue
             for attr in getattr(module, "adapter_layer_names", ("lora_A", "lora_B")):
                 held = getattr(module, attr, None) or {}

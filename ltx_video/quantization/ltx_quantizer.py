@@ -202,30 +202,38 @@ def is_fp8_quantized(model: nn.Module) -> bool:
     return any(isinstance(m, FP8Linear) for m in model.modules())
 
 
+def is_lora_layer(module: nn.Module) -> bool:
+    """Whether ``module`` is one of peft's LoRA layers (wrapping a base layer)."""
+    return hasattr(module, "base_layer") and hasattr(module, "lora_A")
+
+
+def lora_layers(model: nn.Module) -> list[nn.Module]:
+    """peft's LoRA layers in ``model``, in module order."""
+    return [module for module in model.modules() if is_lora_layer(module)]
+
+
+def held_adapters(layer: nn.Module) -> set[str]:
+    """The adapter names a peft LoRA layer holds (in any of its adapter parts)."""
+    return {name for attr in getattr(layer, "adapter_layer_names", ("lora_A",)) for name in getattr(layer, attr, {})}
+
+
 def has_lora_layers(model: nn.Module) -> bool:
     """Whether peft's LoRA layers wrap any of ``model``'s layers (adapters loaded and not unloaded)."""
-    return any(hasattr(module, "base_layer") and hasattr(module, "lora_A") for module in model.modules())
+    return bool(lora_layers(model))
 
 
 def empty_lora_layers(model: nn.Module) -> int:
     """How many peft LoRA layers wrap ``model``'s layers when none of them holds an adapter any more (0 otherwise):
     ``delete_adapters`` removes the adapters and keeps the wrappers, which ``unload_lora()`` then takes out."""
-    layers = [m for m in model.modules() if hasattr(m, "base_layer") and hasattr(m, "lora_A")]
-    if any(len(getattr(m, name, ())) for m in layers for name in getattr(m, "adapter_layer_names", ("lora_A",))):
-        return 0
-    return len(layers)
+    layers = lora_layers(model)
+    return 0 if any(held_adapters(m) for m in layers) else len(layers)
 
 
 def unmerged_lora_adapters(model: nn.Module) -> set[str]:
     """The names of the LoRA adapters that peft layers of ``model`` hold and have not merged into their weights
     (``fuse_lora`` merges them and keeps the layers until ``unload_lora()``)."""
-    unmerged: set[str] = set()
-    for module in model.modules():
-        if hasattr(module, "base_layer") and hasattr(module, "lora_A"):
-            held = {name for attr in getattr(module, "adapter_layer_names", ("lora_A",))
-                    for name in getattr(module, attr, {})}
-            unmerged |= held - set(getattr(module, "merged_adapters", ()))
-    return unmerged
+    return {name for module in lora_layers(model)
+            for name in held_adapters(module) - set(getattr(module, "merged_adapters", ()))}
 
 
 def layerwise_casting_dtype(model: nn.Module) -> torch.dtype | None:
