@@ -340,6 +340,14 @@ def test_script_reports_bad_config_and_missing_checkpoint(tmp_path):
     ("continuation", {"carry_audio": "yes"}, "stage_options.carry_audio must be true or false, got 'yes'"),
     ("keyframes", {"frames": 8}, "stage_options.frames must be a list such as [0, 8, 16, 24, 32, 40, 48]"),
     ("camera", {"phrase_drop": 2.0}, "stage_options.phrase_drop must be a probability in [0, 1]"),
+    # 2026-12-07: these failed at the first step (the tokenizer's error), after output_dir was written and the clips
+    # rendered (the crops), or named no key (`build_text_encoder() got an unexpected keyword argument`)
+    ("transformer", {"max_sequence_length": 0}, "stage_options.max_sequence_length must be a whole number >= 1, got 0"),
+    ("transformer", {"text_encoder": {"num_layerz": 2}}, "stage_options.text_encoder: unknown key(s) ['num_layerz']; "
+                                                         "accepted: ['d_model', 'num_heads', 'num_layers', 'seed']"),
+    ("transformer", {"text_encoder": {"d_model": "16"}}, "stage_options.text_encoder.d_model must be a whole number"),
+    ("video_vae", {"crop_frames": 4}, "stage_options.crop_frames must be 4k + 1 (this VAE's temporal compression 4)"),
+    ("video_vae", {"crop_size": 8}, "stage_options.crop_size must be a multiple of 16 (this VAE's spatial compression)"),
 ])
 def test_stage_option_values_are_checked_before_rendering(tmp_path, stage, options, message):
     # Each failed at its first use (a YAML typo such as `kl_weight: big` only at step 1, after the clips were

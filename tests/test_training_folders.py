@@ -437,6 +437,55 @@ def test_config_mistakes_of_the_fine_tunes_are_refused_before_any_clip(tmp_path,
     assert not (tmp_path / "unreadable").exists()
 
 
+def test_a_fine_tune_must_keep_its_base_pipelines_text_encoder(tmp_path, tiny_pipeline):
+    # A text_encoder option other than the init pipeline's (d_model, or only the seed) trained the base transformer
+    # on another frozen T5's embeddings, and saved that T5 in the fine-tune's pipeline, in silence.
+    from ltx_video.training import checks
+
+    model = json.loads((tiny_pipeline / "transformer" / "config.json").read_text())
+    model = {k: v for k, v in model.items() if not k.startswith("_")}
+    init = {"init_transformer": str(tiny_pipeline / "transformer")}
+    for text_encoder, message in (({"d_model": 16, "seed": 1}, r"with: its weights \(another seed\)"),
+                                  ({"d_model": 32}, r"with: d_model 32 \(its: 16\), d_kv 16 \(its: 8\)")):
+        config = load_train_config(_config(tmp_path, "ft", stage="transformer", model=model,
+                                           stage_options={**init, "text_encoder": text_encoder}))
+        with pytest.raises(ValueError, match=r"^stage_options.text_encoder \{.*\} builds another T5 than the one the "
+                                             rf"init_transformer's pipeline {tiny_pipeline} was trained " + message):
+            check_stage_options(config)
+    state = torch.random.get_rng_state()
+    checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16}})  # the base's own: accepted
+    assert torch.equal(torch.random.get_rng_state(), state)  # and the caller's random stream is left as it was
+
+
+def test_model_values_are_named_before_any_model_is_built(tmp_path, monkeypatch):
+    # Each was a torch or Python type error naming no key, or a crash in the first step after the clips were rendered.
+    from ltx_video.training import data as training_data
+
+    def never(*args, **kwargs):
+        raise AssertionError("a clip was read")
+
+    monkeypatch.setattr(training_data, "synthetic_clip", never)
+    audio = {"latent_channels": 8, "num_heads": 2, "encoder_hidden_channels": 8, "encoder_num_layers": 1,
+             "decoder_hidden_channels": 8, "decoder_num_layers": 1}
+    transformer = {"in_channels": 8, "out_channels": 8, "num_attention_heads": 2, "attention_head_dim": 8,
+                   "cross_attention_dim": 16, "num_layers": 1, "caption_channels": 16}
+    for name, stage, model, message in (
+        ("string", "video_vae", {**VAE, "latent_channels": "8"}, "model.latent_channels must be a whole number >= 1, "
+                                                                 "got '8'"),
+        ("int_list", "video_vae", {**VAE, "block_out_channels": 8},
+         "model.block_out_channels must be a list (each a whole number >= 1) such as [32, 64, 64], got 8"),
+        ("zero", "audio_vae", {**audio, "latent_channels": 0}, "model.latent_channels must be a whole number >= 1, got 0"),
+        ("heads", "audio_vae", {**audio, "num_heads": 3}, "model: dim=64 must split into num_heads=3 heads of even size"),
+        ("width", "transformer", {**transformer, "num_attention_heads": 3},
+         "model.cross_attention_dim must equal model.num_attention_heads x model.attention_head_dim (3 x 8 = 24, the "
+         "width the text is projected to), got 16"),
+    ):
+        config = load_train_config(_config(tmp_path, name, stage=stage, model=model, stage_options={}))
+        with pytest.raises(ValueError) as error:
+            check_stage_options(config)
+        assert str(error.value) == message
+
+
 def test_the_fine_tunes_warn_about_captions_the_word_tokenizer_cannot_read(tmp_path, tiny_pipeline):
     # The transformer stage said so; the continuation and keyframes stages trained on such captions without a word.
     from ltx_video.training.data import ClipBank

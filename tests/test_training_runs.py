@@ -132,6 +132,10 @@ def test_ctrl_c_checkpoints_the_step_and_resume_continues(tmp_path):
     ({"seed": "abc"}, "data.seed must be a whole number"),
     ({"fps": None}, "data.fps must be a number, got None (training needs one rate for every clip)"),
     ({"source": "folder", "root": 5}, "data.root must be a path (a string), got 5"),
+    # folder-only keys with synthetic clips: the run trained on the synthetic world without a word (2026-12-07)
+    ({"root": "clips"}, "data.root is read only with data.source: folder (data.source is 'synthetic'): add "
+                        "`source: folder`, or remove data.root"),
+    ({"require_audio": True}, "data.require_audio is read only with data.source: folder"),
 ])
 def test_data_values_are_named(data, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -334,3 +338,26 @@ def test_a_caption_table_beside_clips_without_txt_captions_is_said_not_read(tmp_
     assert bank.prompts == [""] and len(said) == 1
     assert said[0].endswith("; metadata.csv, prompts.json are not read: captions are read only from a UTF-8 name.txt "
                             "beside each video")
+
+
+def test_a_cache_or_output_dir_of_the_wrong_kind_is_named_before_any_work(tmp_path, capsys):
+    # Each was a traceback after the clips were rendered (a cache that is a folder: IsADirectoryError naming a
+    # made-up `<folder>.partial`; a stale cache: its ValueError, with output_dir/config.json already written) or at
+    # the output folder's mkdir (FileExistsError).
+    cache = tmp_path / "bank.pt"
+    ClipBank(DataConfig(**{**DATA, "num_clips": 2, "cache": str(cache)}), show_progress=False)
+    (tmp_path / "a_file").write_text("mine")
+    for name, extra, message in (
+        ("folder_cache", {"data": {**DATA, "cache": str(tmp_path)}},
+         f"data.cache {tmp_path} must be a file path (the .pt file the rendered clips are saved to), but {tmp_path} "
+         "is a folder"),
+        ("stale_cache", {"data": {**DATA, "num_clips": 2, "seed": 5, "cache": str(cache)}},
+         f"data.cache {cache} was rendered for another data config"),
+        ("file_output", {"output_dir": str(tmp_path / "a_file")},
+         f"output_dir {tmp_path / 'a_file'} must be a folder (a new or empty one), but it is a file"),
+    ):
+        assert _main("--config", _config(tmp_path, name, **extra)) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"train.py: error: {message}") and err.count("\n") == 1, err
+        assert not (tmp_path / name).exists()  # nothing written, no clip rendered
+    assert (tmp_path / "a_file").read_text() == "mine"

@@ -7,7 +7,9 @@ and the clips under ``data.root`` against those the checkpoint's run drew its ba
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,10 @@ from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import DataConfig
 
-__all__ = ["check_captions", "check_fine_tune_options", "check_overlap", "check_readable_folder", "check_resume",
-           "data_files", "init_generation_defaults",
-           "init_transformer_differences", "keyframe_frames"]
+__all__ = ["check_captions", "check_crops", "check_fine_tune_options", "check_init_text_encoder", "check_overlap",
+           "check_readable_folder", "check_resume", "check_transformer_widths", "check_values", "data_files",
+           "init_generation_defaults", "init_pipeline", "init_transformer_differences", "keyframe_frames",
+           "parameter_defaults"]
 
 #: The stages whose trained network has no gradient checkpointing, and that network's class.
 _NO_GRADIENT_CHECKPOINTING = {"audio_vae": "AudioAutoencoder", "camera": "CameraMotionEncoder",
@@ -70,6 +73,79 @@ def check_fine_tune_options(config: TrainConfig, options: dict[str, Any], vae=No
         check_overlap(options["overlap_latents"], (config.data.num_frames - 1) // vae.temporal_compression_ratio + 1)
 
 
+def parameter_defaults(*functions) -> dict[str, Any]:
+    """The keyword parameters of ``functions`` (a builder, then the class its other keys reach) and their defaults;
+    the first function's default wins."""
+    defaults: dict[str, Any] = {}
+    for function in reversed(functions):
+        for name, p in inspect.signature(function).parameters.items():
+            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                defaults[name] = p.default
+    return defaults
+
+
+def _accepts(value: Any, default: Any) -> str | None:
+    """What a value of ``default``'s kind is, in words, when ``value`` is not one (else None): a flag true or false,
+    a count a whole number >= 1 (>= 0 where the default is 0), a number, a name, a list of such; a parameter that
+    defaults to None is left to the model."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(default, int):
+        least = 0 if default == 0 else 1
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= least
+        return None if ok else f"a whole number >= {least}"
+    if isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok else "a number"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else f"a string such as {default!r}"
+    if isinstance(default, (tuple, list)) and default:
+        ok = isinstance(value, (tuple, list)) and len(value) > 0 and all(_accepts(v, default[0]) is None for v in value)
+        return None if ok else f"a list (each {_accepts(object(), default[0])}) such as {list(default)}"
+    return None
+
+
+def check_values(name: str, values: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """A config section passed as keyword arguments (``model``, ``stage_options.text_encoder``) against the
+    parameters' ``defaults``: an unknown key, or a value not of its default's kind (YAML's ``"8"`` for 8), is a
+    ValueError naming ``name.key`` and what it accepts, before any model is built (they were torch's or Python's
+    type errors, or ``build_text_encoder() got an unexpected keyword argument``)."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{name} must be a mapping of {sorted(defaults)}, got {values!r}")
+    unknown = sorted(set(values) - set(defaults))
+    if unknown:
+        raise ValueError(f"{name}: unknown key(s) {unknown}; accepted: {sorted(defaults)}")
+    for key, value in values.items():
+        expected = _accepts(value, defaults[key])
+        if expected is not None:
+            raise ValueError(f"{name}.{key} must be {expected}, got {value!r}")
+
+
+def check_transformer_widths(model) -> None:
+    """A transformer's attention widths from its config: the text reaches each block projected to the video width
+    (``num_attention_heads x attention_head_dim``), which its cross-attention takes as ``cross_attention_dim``
+    (another value was a matrix-shape RuntimeError at the first step)."""
+    cfg = model.config
+    width = cfg.num_attention_heads * cfg.attention_head_dim
+    if cfg.cross_attention_dim != width:
+        raise ValueError(f"model.cross_attention_dim must equal model.num_attention_heads x model.attention_head_dim "
+                         f"({cfg.num_attention_heads} x {cfg.attention_head_dim} = {width}, the width the text is "
+                         f"projected to), got {cfg.cross_attention_dim}")
+
+
+def check_crops(options: dict[str, Any], data: DataConfig, vae) -> None:
+    """The ``video_vae`` stage's ``crop_frames`` and ``crop_size`` against the VAE's compression and the clips."""
+    frames, size = options["crop_frames"], options["crop_size"]
+    t, s = vae.temporal_compression_ratio, vae.spatial_compression_ratio
+    if frames < 1 or (frames - 1) % t or frames > data.num_frames:
+        raise ValueError(f"stage_options.crop_frames must be {t}k + 1 (this VAE's temporal compression {t}) and at "
+                         f"most data.num_frames {data.num_frames}, got {frames}")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < s or size % s
+                             or size > min(data.height, data.width)):
+        raise ValueError(f"stage_options.crop_size must be a multiple of {s} (this VAE's spatial compression) and "
+                         f"at most the clips' {data.height} x {data.width}, or null, got {size!r}")
+
+
 def init_transformer_differences(model_config: dict[str, Any], saved_config: dict[str, Any]) -> list[str]:
     """The config keys in which a saved transformer differs from ``model``'s: none may, except that ``model`` may add
     ``screen_position_features`` (zero-initialised, so the start is the saved model)."""
@@ -78,17 +154,53 @@ def init_transformer_differences(model_config: dict[str, Any], saved_config: dic
                   if not k.startswith("_") and k not in added and saved_config.get(k) != v)
 
 
-def init_generation_defaults(folder: str | Path | None) -> GenerationDefaults | None:
-    """The generation defaults of the pipeline an ``init_transformer`` folder belongs to: a pipeline's
-    ``transformer/`` (e.g. ``ltx_video/assets/default_model/transformer``), or a run's ``transformer/`` beside the
-    run's ``pipeline/``; None when it is neither or that pipeline has none. ValueError naming a broken file."""
+def init_pipeline(folder: str | Path | None) -> Path | None:
+    """The pipeline an ``init_transformer`` folder belongs to: a pipeline's ``transformer/`` (e.g.
+    ``ltx_video/assets/default_model/transformer``), or a run's ``transformer/`` beside the run's ``pipeline/``;
+    None when it is neither."""
     if folder is None:
         return None
     parent = Path(folder).parent
-    for pipeline in (parent, parent / "pipeline"):
-        if (pipeline / "model_index.json").is_file():
-            return GenerationDefaults.load(pipeline)
-    return None
+    return next((p for p in (parent, parent / "pipeline") if (p / "model_index.json").is_file()), None)
+
+
+def init_generation_defaults(folder: str | Path | None) -> GenerationDefaults | None:
+    """The generation defaults of the pipeline an ``init_transformer`` folder belongs to (:func:`init_pipeline`);
+    None when it is none or that pipeline has none. ValueError naming a broken file."""
+    pipeline = init_pipeline(folder)
+    return None if pipeline is None else GenerationDefaults.load(pipeline)
+
+
+def check_init_text_encoder(options: dict[str, Any]) -> None:
+    """The T5 ``stage_options.text_encoder`` builds against the one the ``init_transformer``'s pipeline was trained
+    with (its ``text_encoder/``): the fine-tune must feed its transformer the same embeddings, so another config or
+    seed is refused (it silently replaced the base's T5). Compared config first, then weights (the built-in T5 is
+    small); a tolerance, not bits, since the seeded initialisation may differ in the last bits between CPUs."""
+    pipeline = init_pipeline(options.get("init_transformer"))
+    saved_folder = pipeline / "text_encoder" if pipeline is not None else None
+    if saved_folder is None or not (saved_folder / "config.json").is_file():
+        return
+    import torch
+    from transformers import T5EncoderModel
+
+    from ltx_video.training import components
+
+    saved = T5EncoderModel.from_pretrained(saved_folder)
+    with torch.device("cpu"), torch.random.fork_rng(devices=[]):  # the builder seeds torch: the caller's RNG stays
+        built = components.build_text_encoder(len(components.word_tokenizer()), **options["text_encoder"])
+    keys = ("vocab_size", "d_model", "d_kv", "d_ff", "num_layers", "num_heads", "feed_forward_proj",
+            "relative_attention_num_buckets", "relative_attention_max_distance")
+    differing = [f"{k} {getattr(built.config, k)!r} (its: {getattr(saved.config, k)!r})" for k in keys
+                 if getattr(built.config, k) != getattr(saved.config, k)]
+    if not differing:
+        weights = saved.state_dict()
+        if any(not torch.allclose(v, weights[k], rtol=1e-4, atol=1e-6) for k, v in built.state_dict().items()):
+            differing = ["its weights (another seed)"]
+    if differing:
+        raise ValueError(f"stage_options.text_encoder {options['text_encoder']} builds another T5 than the one the "
+                         f"init_transformer's pipeline {pipeline} was trained with: {', '.join(differing)}; a fine-tune "
+                         "keeps its base's text encoder: give that pipeline's (its d_model, num_layers, num_heads "
+                         "and seed), or start from scratch")
 
 
 def check_init_transformer(config: TrainConfig, options: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ from ltx_video.data.synthetic import CAMERA_MOTIONS, SAMPLE_RATE, Clip, render_c
 if TYPE_CHECKING:
     from ltx_video.data.video_folder import VideoFolderDataset
 
-__all__ = ["ClipBank", "DataConfig", "batch_indices", "synthetic_clip", "training_prompt"]
+__all__ = ["ClipBank", "DataConfig", "batch_indices", "load_cache", "synthetic_clip", "training_prompt"]
 
 _STATIC_SUFFIX = ", the camera is static"
 
@@ -85,6 +85,10 @@ class DataConfig:
             raise ValueError(f"data.source must be 'synthetic' or 'folder', got {self.source!r}")
         if self.source == "folder" and not self.root:
             raise ValueError("data.root is required when data.source is 'folder'")
+        for name, unset in (("root", None), ("require_audio", False)):  # they trained on synthetic clips in silence
+            if self.source != "folder" and getattr(self, name) != unset:
+                raise ValueError(f"data.{name} is read only with data.source: folder (data.source is {self.source!r}): "
+                                 f"add `source: folder`, or remove data.{name}")
         if not isinstance(self.num_clips, int) or self.num_clips < (1 if self.source == "synthetic" else 0):
             raise ValueError(f"data.num_clips must be a positive int (0 = all clips of a folder), got {self.num_clips!r}")
         if isinstance(self.camera, list):
@@ -205,17 +209,39 @@ def folder_selection(config: DataConfig) -> tuple[VideoFolderDataset, int, list[
     return dataset, count, list(dict.fromkeys(dataset.clip(i).file.path for i in range(count)))
 
 
+def load_cache(config: DataConfig, mmap: bool = False) -> dict | None:
+    """The clips ``data.cache`` holds, or None when it names no file yet (the bank renders and saves them there).
+    ValueError naming ``data.cache`` when it is a folder (or under a file), not a clip cache, or rendered for another
+    data config or other files under ``data.root``. ``mmap``: the tensors stay on disk (a check reads the
+    fingerprint alone)."""
+    if not config.cache:
+        return None
+    cache = Path(config.cache)
+    existing = next((p for p in (cache, *cache.parents) if p.exists()), cache)
+    if existing.exists() and not (existing.is_file() if existing == cache else existing.is_dir()):
+        raise ValueError(f"data.cache {cache} must be a file path (the .pt file the rendered clips are saved to), "
+                         f"but {existing} is a {'folder' if existing.is_dir() else 'file'}")
+    if not cache.exists():
+        return None
+    try:
+        stored = torch.load(cache, weights_only=True, mmap=mmap)
+    except Exception as error:  # torch raises RuntimeError, pickle's errors, EOFError ... for a file of another kind
+        raise ValueError(f"data.cache {cache} is not a clip cache ({type(error).__name__}); delete it or change "
+                         "data.cache") from None
+    if not isinstance(stored, dict) or stored.get("fingerprint") != config.fingerprint():
+        raise ValueError(f"data.cache {cache} was rendered for another data config or other files under "
+                         "data.root; delete it or change data.cache")
+    return stored
+
+
 class ClipBank:
     """Every training clip in memory: video uint8 ``(N, F, 3, H, W)``, audio float16 ``(N, S)``, prompts."""
 
     def __init__(self, config: DataConfig, show_progress: bool = True) -> None:
         self.config = config
         cache = Path(config.cache) if config.cache else None
-        if cache is not None and cache.is_file():
-            stored = torch.load(cache, weights_only=True)
-            if stored.get("fingerprint") != config.fingerprint():
-                raise ValueError(f"data.cache {cache} was rendered for another data config or other files under "
-                                 "data.root; delete it or change data.cache")
+        stored = load_cache(config)
+        if stored is not None:
             self.video, self.audio, self.prompts = stored["video"], stored["audio"], list(stored["prompts"])
             return
         clips = self._synthetic(show_progress) if config.source == "synthetic" else self._folder(show_progress)

@@ -79,6 +79,10 @@ def check_output_dir(config: TrainConfig, resuming: bool, checkpoint: Path | Non
     from ltx_video.training.checkpoints import latest_checkpoint
 
     folder = Path(config.output_dir)
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+    if existing.exists() and not existing.is_dir():  # was mkdir's FileExistsError traceback
+        raise ValueError(f"output_dir {folder} must be a folder (a new or empty one), but "
+                         f"{'it' if existing == folder else existing} is a file")
     if not resuming:
         checkpoint = latest_checkpoint(folder) if folder.is_dir() else None
         if checkpoint is not None or (folder / "summary.json").is_file():

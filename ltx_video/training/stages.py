@@ -25,7 +25,6 @@ indices and prompts), ``loss(model, batch, generator, rng)`` and ``save(model, o
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import math
 import random
@@ -44,14 +43,19 @@ from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
 from ltx_video.training.checks import (
     check_captions,
+    check_crops,
     check_fine_tune_options,
+    check_init_text_encoder,
     check_init_transformer,
     check_readable_folder,
+    check_transformer_widths,
+    check_values,
     init_generation_defaults,
     init_transformer_differences,
+    parameter_defaults,
 )
 from ltx_video.training.config import TrainConfig
-from ltx_video.training.data import ClipBank, DataConfig
+from ltx_video.training.data import ClipBank, DataConfig, load_cache
 from ltx_video.training.losses import MODES, joint_flow_loss, sample_flow_times
 
 __all__ = ["AudioVAEStage", "TransformerStage", "VideoVAEStage", "build_stage", "object_pixels"]
@@ -95,8 +99,9 @@ def _check_option(key: str, value: Any, default: Any) -> None:
         if not isinstance(value, bool):
             fail("true or false")
     elif isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            fail("a whole number >= 0")
+        least = 1 if key == "max_sequence_length" else 0  # 0 tokens: the tokenizer's error at the first step
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            fail(f"a whole number >= {least}")
     elif isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             fail("a number >= 0")
@@ -173,16 +178,8 @@ class VideoVAEStage:
         vae = _build_video_vae(config.model)
         self.model = _VideoVAEObjective(vae, self.options["kl_weight"], self.options["object_weight"])
         self.network = vae
-        ratio = vae.temporal_compression_ratio
-        if (self.options["crop_frames"] - 1) % ratio or self.options["crop_frames"] > bank.config.num_frames:
-            raise ValueError(f"stage_options.crop_frames must be {ratio}k + 1 and at most data.num_frames for this VAE, "
-                             f"got {self.options['crop_frames']}")
+        check_crops(self.options, bank.config, vae)
         _check_clip_size(bank, vae)
-        size, s = self.options["crop_size"], vae.spatial_compression_ratio
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < s or size % s
-                                 or size > min(bank.config.height, bank.config.width)):
-            raise ValueError(f"stage_options.crop_size must be a multiple of {s} (this VAE's spatial compression) and "
-                             f"at most the clips' {bank.config.height} x {bank.config.width}, or null, got {size!r}")
 
     def loss(self, model, batch: dict, generator: torch.Generator, rng: random.Random) -> dict:
         video = batch["video"]
@@ -456,27 +453,35 @@ def check_stage_options(config: TrainConfig) -> None:
         raise ValueError(f"data.root {data.root} must be a folder holding video files {list(DEFAULT_EXTENSIONS)}")
     check_readable_folder(data)
     check_captions(data)  # before the output folder is written and any model loaded
+    load_cache(data, mmap=True)  # a folder, or stale: named before the output folder is written or a clip rendered
     crop = config.stage_options.get("crop_frames")
     if config.stage == "video_vae" and isinstance(crop, int) and crop > data.num_frames:
         raise ValueError(f"stage_options.crop_frames must be at most data.num_frames ({data.num_frames}), got {crop}")
     model = dict(config.model)
     if config.stage == "video_vae":
         (builder, target), model = _video_vae_kind(model)
-        accepted = _parameters(builder) | _parameters(target.__init__)
+        defaults = parameter_defaults(builder, target.__init__)
     elif config.stage == "audio_vae":
         from ltx_video.models.audio import AudioAutoencoder
 
-        accepted = _parameters(AudioAutoencoder.__init__)
+        defaults = parameter_defaults(AudioAutoencoder.__init__)
     elif config.stage == "transformer":
         from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 
-        accepted = _parameters(LTXAudioVideoTransformer3DModel.__init__)
+        defaults = parameter_defaults(LTXAudioVideoTransformer3DModel.__init__)
+        text_encoder = parameter_defaults(components.build_text_encoder)
+        del text_encoder["vocab_size"]  # the tokenizer's
+        check_values("stage_options.text_encoder", config.stage_options.get("text_encoder", {}), text_encoder)
     else:  # the fine-tuning stages take their model from stage_options.pipeline
-        accepted = None
-    unknown = sorted(set(model) - accepted) if accepted is not None else []
+        defaults = None
+    unknown = sorted(set(model) - set(defaults)) if defaults is not None else []
     if unknown:
-        raise ValueError(f"model: unknown key(s) {unknown} for stage {config.stage!r}; accepted: {sorted(accepted)}")
+        raise ValueError(f"model: unknown key(s) {unknown} for stage {config.stage!r}; accepted: {sorted(defaults)}")
+    if defaults is not None:
+        check_values("model", model, defaults)
     check_shapes(config)
+    if config.stage == "transformer":  # loads the init pipeline's T5: outside check_shapes' meta device
+        check_init_text_encoder({**TransformerStage.defaults, **config.stage_options})
 
 
 def _check_transformer_fit(model, vae, audio_vae, text_encoder) -> None:
@@ -510,13 +515,20 @@ def check_shapes(config: TrainConfig) -> None:
     o = {**stage_class(config.stage).defaults, **config.stage_options}
     with torch.device("meta"), torch.random.fork_rng(devices=[]):  # the builders seed torch: the caller's RNG stays
         if config.stage == "video_vae":
-            _check_clip_size(config.data, _build_video_vae(config.model))
-        elif config.stage == "transformer" and o["video_vae"] and o["audio_vae"]:
+            vae = _built(lambda: _build_video_vae(config.model))
+            check_crops(o, config.data, vae)
+            _check_clip_size(config.data, vae)
+        elif config.stage == "audio_vae":
+            _built(lambda: components.build_audio_autoencoder(**config.model))
+        elif config.stage == "transformer":
+            transformer = _built(lambda: components.build_transformer(**config.model))
+            check_transformer_widths(transformer)
+        if config.stage == "transformer" and o["video_vae"] and o["audio_vae"]:
             vae = _video_vae_from_config(o["video_vae"])
             _check_clip_size(config.data, vae)
             audio_vae = AudioAutoencoder.from_config(AudioAutoencoder.load_config(o["audio_vae"]))
             text_encoder = components.build_text_encoder(len(components.word_tokenizer()), **o["text_encoder"])
-            _check_transformer_fit(components.build_transformer(**config.model), vae, audio_vae, text_encoder)
+            _check_transformer_fit(transformer, vae, audio_vae, text_encoder)
         vae = None
         if o.get("pipeline") and (Path(o["pipeline"]) / "vae" / "config.json").is_file():  # the fine-tunes
             vae = _video_vae_from_config(Path(o["pipeline"]) / "vae")
@@ -525,9 +537,13 @@ def check_shapes(config: TrainConfig) -> None:
         check_init_transformer(config, o)
 
 
-def _parameters(function) -> set[str]:
-    return {name for name, p in inspect.signature(function).parameters.items()
-            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+def _built(build) -> nn.Module:
+    """``build()``, a stage's model from its ``model:`` section (on the meta device): a constructor's refusal of a
+    value is named as the ``model`` section's."""
+    try:
+        return build()
+    except (ValueError, TypeError, ZeroDivisionError) as error:
+        raise ValueError(f"model: {error}") from None
 
 
 def build_stage(config: TrainConfig, bank: ClipBank, device: torch.device):
