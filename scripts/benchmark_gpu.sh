@@ -52,7 +52,7 @@ if [[ $check == --check ]]; then
     section crossover 60 python scripts/benchmark_sparse_settings.py --sections crossover --tokens 256 512 --repeats 2
     section pipeline 120 python scripts/benchmark_pipeline.py --device cpu --scale tiny --sizes 128x96x17 \
         --variants sdpa fp8 fp8-static --repeats 1 --no-vae
-    section memory_plan 60 python scripts/validate_memory_plan.py --device cpu --no-vae
+    section memory_plan 180 python scripts/validate_memory_plan.py --device cpu --no-vae
     section fp8 120 python scripts/benchmark_fp8.py --sections activations --device cpu --heads 2 --layers 1 \
         --grid 2 4 4 --repeats 1
 else
