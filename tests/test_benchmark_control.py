@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -91,3 +93,32 @@ def test_vae_scale_section_separates_the_vaes_zoom_from_the_render():
     # relative to the request: about 20 % too fast, read and implied alike
     assert summary["read_signed"] == summary["read"] == (zoomed["read"] - zoomed["requested"]) / zoomed["requested"]
     assert abs(summary["implied_signed"] - 0.2) < 0.01 and abs(summary["read_signed"] - 0.2) < 0.01
+
+
+def test_keyframes_camera_benchmark_moves_only_the_coordinates(capsys):
+    """scripts/benchmark_keyframes_camera.py (docs/benchmarks.md's "Keyframes under a camera") on the tiny pipeline:
+    its two columns differ only by the tokens' coordinates, so a static camera gives the same PSNR in both and a pan
+    does not; the table ends with their mean; bad flags are refused before the model loads."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from benchmark_keyframes_camera import keyframe_camera_row, main, report
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    from ltx_video.testing import tiny_pipeline
+
+    pipe = tiny_pipeline()
+    pipe.set_progress_bar_config(disable=True)
+    call = dict(height=32, width=32, num_frames=9, frame_rate=24.0, guidance_scale=1.0)
+    static = keyframe_camera_row(pipe, "static", 3, 4, steps=1, call=call)
+    pan = keyframe_camera_row(pipe, "pan_left", 3, 4, steps=1, call=call)
+    assert static["on_screen"] == static["world"]  # no motion: world_positions leaves the coordinates alone
+    assert pan["on_screen"] != pan["world"] and 5 < pan["on_screen"] < 60
+    lines = report([static, pan])
+    assert lines[-1] == f"| mean | | | {(static['on_screen'] + pan['on_screen']) / 2:.2f} | " \
+                        f"{(static['world'] + pan['world']) / 2:.2f} |"
+    assert lines[2].startswith("| static | 3 | 4 | ") and len(lines) == 5
+    capsys.readouterr()
+    for flags, message in ((["--rows", "0"], "--rows must be in [1, 10], got 0"), (["--steps", "0"], "--steps must be")):
+        with pytest.raises(SystemExit) as exit_:
+            main(flags)
+        assert exit_.value.code == 2 and message in capsys.readouterr().err

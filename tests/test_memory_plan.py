@@ -476,3 +476,37 @@ def test_plan_piped_into_head_exits_quietly(tmp_path):
               "plan --model 2b | head -1 >/dev/null; echo ${PIPESTATUS[0]}")
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
     assert result.stderr == "" and result.stdout.strip() in ("0", "141")
+
+
+def test_validate_memory_plan_conditioned_section_plans_each_call_within_10_percent():
+    """``scripts/validate_memory_plan.py --conditioned`` (docs/benchmarks.md's conditioned calls, per-token timestep
+    and one-tile rows) on a tiny call: every planned figure within 10 % of what the call held, the plan without
+    ``conditions=`` short of the conditioned ones, and a per-token timestep adding about 13 hidden-state units."""
+    import sys
+    from pathlib import Path
+
+    scripts = str(Path(__file__).parents[1] / "scripts")
+    sys.path.insert(0, scripts)
+    try:
+        import validate_memory_plan as script
+    finally:
+        sys.path.remove(scripts)
+    calls = [("none", {}), ("image", {"image": 0}), ("keyframes", {"keyframes": (8, 16)}), ("clip", {"video": (8, 9)})]
+    decoder = dict(decoder_block_out_channels=(16, 32, 64), decoder_layers_per_block=(1, 1, 1, 1),
+                   decoder_spatio_temporal_scaling=(True, True, True), decoder_inject_noise=(False,) * 4,
+                   upsample_residual=(True, True, True), upsample_factor=(2, 2, 2), timestep_conditioning=True,
+                   block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1))
+    lines = script.conditioned_report(heads=4, head_dim=32, size=(64, 64, 17), text=16, steps=1, calls=calls,
+                                      vae_decoder=decoder, decode_grid=(2, 2, 2))
+    rows = {cells[0]: cells[1:] for cells in (line.strip("| ").split(" | ") for line in lines if line.startswith("| "))}
+    assert [int(rows[name][0]) for name, _ in calls] == [12, 12, 20, 20]  # keyframes and a clip append 2 latent frames
+    for name, _ in calls:
+        tokens, before, planned, measured, error = rows[name]
+        assert abs(float(planned) / float(measured) - 1) < 0.1 and error.endswith("%"), rows[name]
+        assert ("(-" in before) == (name != "none"), rows[name]  # the plan without conditions= was short
+    assert all(11 < float(rows[dtype][2]) < 15 for dtype in ("float32", "bfloat16")), rows
+    untiled, tiled, planned, _ = rows["64 x 64 x 9"]  # a tiny decoder: measured, not the 0.9.5+ decoder's 37 values
+    assert float(untiled) > 0 and float(tiled) > 0
+    assert planned == f"{estimate_memory({}, 64, 64, 9, dtype=torch.float32).vae_decode / 2**20:.1f}"  # the untiled plan
+    with pytest.raises(SystemExit):  # measured by storage: the CPU only
+        script.main(["--conditioned", "--device", "cuda"])
