@@ -371,6 +371,68 @@ def test_constant_rate_files_are_read_frame_for_frame(tmp_path, recwarn):
     assert not [w for w in recwarn if "variable frame rate" in str(w.message)]
 
 
+def _portrait() -> np.ndarray:
+    """(4, 32, 16, 3) uint8: an upright portrait clip of flat grey 8 x 8 blocks, a different level in each of its 8
+    places (4 rows, 2 columns), so any turn or mirror of it reads differently."""
+    levels = (20 + 30 * np.arange(8, dtype=np.uint8)).reshape(4, 2)
+    image = np.kron(levels, np.ones((8, 8), np.uint8))
+    return np.repeat(image[None, :, :, None], 3, axis=3).repeat(4, axis=0)
+
+
+def _write_flagged(path, frames: np.ndarray, degrees: int | None = None, vflip: bool = False) -> None:
+    """An mp4 of ``frames`` (F, H, W, 3) as stored, flagged (display matrix) to be shown turned ``degrees``
+    counterclockwise and then mirrored top to bottom (``vflip``); ``degrees=None``: no flag."""
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=24, options={"crf": "0"})
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        if degrees is not None:
+            stream.set_display_rotation(degrees, vflip=vflip)
+        for image in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")))
+        container.mux(stream.encode(None))
+
+
+@pytest.mark.parametrize(
+    ("degrees", "vflip", "store"),
+    [
+        (-90, False, lambda u: np.rot90(u, 1, axes=(1, 2))),  # a phone held upright: shown turned 90 clockwise
+        (90, False, lambda u: np.rot90(u, -1, axes=(1, 2))),
+        (180, False, lambda u: u[:, ::-1, ::-1]),
+        (0, True, lambda u: u[:, ::-1]),
+    ],
+)
+def test_a_rotated_file_is_read_upright(tmp_path, degrees, vflip, store):
+    """The same upright portrait clip, once stored upright and once stored turned with a flag that turns it back
+    (PyAV's ``frame.rotation``: the display matrix turns the stored frame that many degrees counterclockwise), reads
+    the same: before 2026-12-07 the flagged one came back as stored (sideways for a phone's portrait clip)."""
+    upright = _portrait()
+    _write_flagged(tmp_path / "upright.mp4", upright)
+    _write_flagged(tmp_path / "flagged.mp4", store(upright), degrees, vflip)
+    with av.open(str(tmp_path / "flagged.mp4")) as container:
+        assert next(container.decode(video=0)).rotation % 360 == degrees % 360
+    expected, _ = read_video_tensor(tmp_path / "upright.mp4")
+    frames, fps = read_video_tensor(tmp_path / "flagged.mp4")
+    assert frames.shape == expected.shape == (4, 3, 32, 16) and fps == 24.0
+    assert (frames - expected).abs().max() < 0.05  # lossless H.264; 4:2:0 chroma of flat grey blocks
+    assert (frames[0, 0, ::8, ::8] * 255 - torch.from_numpy(upright[0, ::8, ::8, 0])).abs().max() < 13
+    images = read_video(tmp_path / "flagged.mp4")
+    assert images[0].size == (16, 32) and np.abs(np.asarray(images[0], np.int16) - upright[0]).max() < 13
+    # An unflagged file reads as PyAV decodes it, bit for bit
+    with av.open(str(tmp_path / "upright.mp4")) as container:
+        decoded = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+    assert torch.equal(expected, torch.from_numpy(decoded).permute(0, 3, 1, 2).float() / 255)
+
+
+def test_a_turn_off_a_right_angle_is_named_and_not_applied(tmp_path):
+    stored = _portrait()
+    _write_flagged(tmp_path / "tilted.mp4", stored, 45)
+    with pytest.warns(UserWarning, match=r"tilted\.mp4' is flagged to be shown turned 315 degrees clockwise, not a "
+                                         r"multiple of 90: its frames are read as stored"):
+        frames, _ = read_video_tensor(tmp_path / "tilted.mp4")
+    assert frames.shape == (4, 3, 32, 16)
+
+
 @pytest.mark.parametrize("fps", [0, -24, float("nan")])
 def test_bad_fps(tmp_path, fps):
     with pytest.raises(ValueError, match="fps"):

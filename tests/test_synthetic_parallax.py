@@ -73,3 +73,23 @@ def test_a_dolly_scales_the_subject_more_than_the_background(motion):
         ys, xs = torch.nonzero(object_mask(clip, k), as_tuple=True)
         centre = torch.stack([xs.float().mean() + 0.5, ys.float().mean() + 0.5])
         assert torch.allclose(centre, clip.positions[k, 0], atol=1.0)  # the area centroid, triangles too
+
+
+@pytest.mark.parametrize(("motion", "drift"), [("dolly_forward", -1), ("dolly_backward", 1)])
+def test_a_dollys_background_zoom_is_the_first_steps_compounded(motion, drift):
+    # As the docstrings say (corrected 2026-12-07; they described a plane 4x as far at every frame): the background
+    # takes one zoom b every frame, the 4x plane's for the first step, so b**k at frame k. A camera that had travelled
+    # far enough to scale the subject by z**k would scale that plane otherwise: its apparent depth drifts towards the
+    # subject's on a dolly forward, away from it on a dolly backward.
+    clip = make_clip(0, camera=motion, camera_speed=1.5)
+    z, b, last = clip.subject_camera[0, 2].item(), clip.camera[0, 2].item(), clip.num_frames - 1
+    assert torch.equal(clip.camera[:, 2], torch.full((last,), b))
+    assert torch.equal(clip.subject_camera[:, 2], torch.full((last,), z))
+
+    def implied_depth_ratio(k: int) -> float:  # the far plane's depth over the subject's that scales by b**k at frame k
+        travelled = 1 - z**-k  # in subject depths
+        return travelled / (1 - b**-k)
+
+    assert implied_depth_ratio(1) == pytest.approx(DOLLY_DEPTH_RATIO, rel=1e-4)
+    assert np.sign(implied_depth_ratio(last) - DOLLY_DEPTH_RATIO) == drift
+    assert abs(implied_depth_ratio(last) - DOLLY_DEPTH_RATIO) > 0.5

@@ -356,3 +356,26 @@ def test_linked_folders_and_numpy_numbers(tmp_path):
     (data / "loop").symlink_to(root, target_is_directory=True)  # a link loop ends
     dataset = VideoFolderDataset(root, num_frames=np.int64(16), height=np.int32(32), width=32, fps=np.float32(24))
     assert len(dataset.files) == 1 and dataset.config.num_frames == 16 and type(dataset.config.num_frames) is int
+
+
+def test_a_rotated_file_is_read_upright(tmp_path):
+    # A phone's portrait clip is stored landscape with a flag (display matrix) to show it turned 90 degrees clockwise;
+    # before 2026-12-07 the dataset trained on it as stored, sideways. It now reads as the same clip stored upright.
+    upright = (indexed_frames(CLIP).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)  # (F, 64, 96, 3)
+    upright = np.ascontiguousarray(upright.transpose(0, 2, 1, 3))  # a portrait clip: (F, 96, 64, 3)
+    for name, stored, degrees in (("upright", upright, None), ("flagged", np.rot90(upright, 1, axes=(1, 2)), -90)):
+        (tmp_path / name).mkdir()
+        with av.open(str(tmp_path / name / "clip.mp4"), mode="w") as container:
+            stream = container.add_stream("libx264", rate=24, options={"crf": "0"})
+            stream.height, stream.width = stored.shape[1:3]
+            stream.pix_fmt = "yuv420p"
+            if degrees is not None:
+                stream.set_display_rotation(degrees)  # counterclockwise, as PyAV's frame.rotation reads it back
+            for image in stored:
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")))
+            container.mux(stream.encode(None))
+    expected = make_dataset(tmp_path / "upright", height=48, width=32)[0]["video"]
+    video = make_dataset(tmp_path / "flagged", height=48, width=32)[0]["video"]
+    assert video.shape == expected.shape == (CLIP, 3, 48, 32)
+    assert (video - expected).abs().max() < 0.1  # lossless H.264 and the same resize; 4:2:0 chroma
+    assert psnr(video, expected) > 40

@@ -94,13 +94,15 @@ def object_positions(params: Any, times: np.ndarray | torch.Tensor) -> torch.Ten
     return torch.from_numpy(np.stack(columns, axis=1))
 
 
-DOLLY_DEPTH_RATIO = 4.0  # the background's distance over the subject's (Camera's default background_depth)
+DOLLY_DEPTH_RATIO = 4.0  # background over subject distance at a dolly's first step (Camera's default background_depth)
 
 
 def _dolly_background(subject_zoom: float) -> float:
     """The background's per-frame scale when the subject's is ``subject_zoom``: the camera's step ``t``
-    along its axis scales the subject (depth ``D``) by ``D / (D - t)`` and the background (``4 D``) by
-    ``4 D / (4 D - t)``."""
+    along its axis scales the subject (depth ``D``) by ``D / (D - t)`` and a plane ``4 D`` away by
+    ``4 D / (4 D - t)``. The renderer and :func:`true_camera_motion` apply it every frame, compounded (``b**k``
+    at frame ``k``), which is that plane's scale for the first step only: after ``k`` steps the plane's would be
+    ``4 D / (4 D - t_k)`` for the travel ``t_k`` that scales the subject by ``subject_zoom**k``."""
     return 1.0 / (1.0 - (1.0 - 1.0 / subject_zoom) / DOLLY_DEPTH_RATIO)
 
 
@@ -149,9 +151,10 @@ def true_camera_motion(params: Any) -> torch.Tensor:
     Row ``k`` maps frame ``k`` to frame ``k + 1``; ``zoom`` is the content scale about the image
     centre (1.0 = none). pan_left: ``dx = +speed``; pan_right: ``-speed``; pan_up: ``dy = +speed``;
     pan_down: ``-speed``; zoom_in: ``1 + speed / 100``; zoom_out: ``1 / (1 + speed / 100)``; orbit_left:
-    ``dx = -speed``; orbit_right: ``+speed``; dolly_forward / dolly_backward: the background's share of the
-    subject's ``1 +- speed / 100`` (:data:`DOLLY_DEPTH_RATIO`). This is the background's motion; the
-    subject's is :func:`true_subject_motion`.
+    ``dx = -speed``; orbit_right: ``+speed``; dolly_forward / dolly_backward: the same zoom every frame, the
+    one a plane :data:`DOLLY_DEPTH_RATIO` times as far as the subject takes from the camera step that scales the
+    subject by ``1 +- speed / 100`` (:func:`_dolly_background`; compounded over frames, so that depth holds at the
+    first step only). This is the background's motion as rendered; the subject's is :func:`true_subject_motion`.
     """
     step = torch.tensor(camera_step(params), dtype=torch.float32)
     return step.expand(params.num_frames - 1, 3).clone()

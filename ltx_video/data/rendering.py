@@ -3,8 +3,10 @@ supersampled on top (the world model is in :mod:`ltx_video.data.synthetic`'s doc
 
 Parallax: the objects are the subject, at the depth the camera pivots on. Pans, zooms and orbits leave them
 in screen space (as the static world); a dolly also scales them and their positions about the image
-centre by the subject's per-frame factor (:func:`ltx_video.data.kinematics.subject_step`), while the
-background, ``DOLLY_DEPTH_RATIO`` times as far, scales by less (:func:`~ltx_video.data.kinematics.camera_step`).
+centre by the subject's per-frame factor ``z`` (:func:`ltx_video.data.kinematics.subject_step`), while the
+background scales by a smaller per-frame factor ``b`` (:func:`~ltx_video.data.kinematics.camera_step`): what a
+plane ``DOLLY_DEPTH_RATIO`` times as far takes from the first frame's step, compounded (``b**k`` at frame ``k``,
+as ``z**k``), so a plane at that depth at frame 1 only.
 """
 
 from __future__ import annotations

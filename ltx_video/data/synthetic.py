@@ -36,14 +36,20 @@ by more than 2.1x in total (never within the default 2 s at 24 fps), and from th
 ground truth holds only approximately.
 
 Parallax (orbits and dollies): the objects are the subject, at the depth the camera pivots on; the
-background is a plane :data:`~ltx_video.data.kinematics.DOLLY_DEPTH_RATIO` (4) times as far. An orbit
-circles the subject: the objects stay in screen space and the background shifts by ``speed`` px per
-frame (orbit_left: leftwards). A dolly moves the camera along its axis: the objects' positions and sizes
-scale by ``1 +- speed / 100`` per frame about the image centre (:attr:`Clip.positions` are the on-screen
-centres; bounces, and so the sound, keep the objects' own motion), and the background by the smaller
-factor the depths give. :attr:`Clip.camera` is the background's motion, :attr:`Clip.subject_camera` the
-objects'. So a dolly forward may carry an object out of the frame, where it still bounces and sounds: a dolly
-clip can hold tones without a visible bounce (its ``positions`` then lie outside the frame).
+background lies behind them. An orbit circles the subject: the objects stay in screen space and the
+background shifts by ``speed`` px per frame (orbit_left: leftwards). A dolly moves the camera along its
+axis: the objects' positions and sizes scale by ``z = 1 +- speed / 100`` per frame about the image centre
+(:attr:`Clip.positions` are the on-screen centres; bounces, and so the sound, keep the objects' own
+motion), and the background by a smaller constant per-frame zoom ``b``, compounded (``b**k`` at frame
+``k``, as the objects' ``z**k``): ``b`` is the scale that a plane
+:data:`~ltx_video.data.kinematics.DOLLY_DEPTH_RATIO` (4) times as far takes from the camera's step of the
+first frame (:func:`~ltx_video.data.kinematics.camera_step`). So the background is that plane at frame 1
+only: a camera that had travelled ``t`` to scale the subject (depth ``D``) by ``z**k = D / (D - t)`` would
+scale such a plane by ``4 D / (4 D - t)``, not ``b**k``, and the background's apparent depth drifts from 4
+times the subject's towards it on a dolly forward, away from it on a dolly backward. :attr:`Clip.camera`
+(``b`` every frame) is the background's motion as rendered, :attr:`Clip.subject_camera` (``z``) the
+objects'. So a dolly forward may carry an object out of the frame, where it still bounces and sounds: a
+dolly clip can hold tones without a visible bounce (its ``positions`` then lie outside the frame).
 
 Sound: at every bounce a tone burst at the object's :data:`SHAPE_PITCH_HZ`, ``burst_ms`` long, with an
 instantaneous attack and an exponential decay of time constant ``burst_ms / 4``

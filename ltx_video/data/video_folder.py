@@ -16,7 +16,9 @@ Reading a clip seeks to the keyframe before its start (``container.seek`` in the
 ``time_base``) and decodes only up to its last frame, for video and audio alike, so long files
 are never decoded whole.
 
-Frames are centre-cropped to the target aspect ratio ``width / height`` and then resized to
+Frames are read in display orientation (since 2026-12-07: a file flagged as rotated, a phone portrait clip stored
+landscape, is turned upright as FFmpeg and :func:`~ltx_video.io.reading.read_video_tensor` turn it; before, it was
+read sideways) and centre-cropped to the target aspect ratio ``width / height`` and then resized to
 ``height x width`` with antialiased bilinear interpolation (:func:`center_crop_resize`), which
 averages over the source pixels like an area filter when downscaling.
 """
@@ -42,7 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ltx_video.io.reading import _stream_fps
+from ltx_video.io.reading import _stream_fps, _upright_rgb
 
 __all__ = [
     "VideoClip",
@@ -261,8 +263,9 @@ def _num_output_frames(info: VideoFileInfo, fps: float) -> int:
 
 
 def _decode_frames(container: av.container.InputContainer, clip: VideoClip) -> np.ndarray:
-    """RGB frames of ``clip`` as uint8 ``(F, H, W, 3)``, decoding from the keyframe before its
-    start to its last frame; each output time takes the decoded frame nearest to it."""
+    """RGB frames of ``clip`` as uint8 ``(F, H, W, 3)`` in display orientation (a rotated file's frames turned upright,
+    as :func:`~ltx_video.io.reading.read_video_tensor` reads them), decoding from the keyframe before its start to its
+    last frame; each output time takes the decoded frame nearest to it."""
     stream = container.streams.video[0]
     src_period = 1.0 / clip.file.fps
     targets = clip.frame_times
@@ -281,12 +284,12 @@ def _decode_frames(container: av.container.InputContainer, clip: VideoClip) -> n
                 chosen.append(previous[1])
             else:
                 if image is None:
-                    image = frame.to_ndarray(format="rgb24")
+                    image = _upright_rgb(frame, clip.file.path)
                 chosen.append(image)
         if len(chosen) == len(targets):
             break
         if targets[len(chosen)] - frame.time < 2 * src_period:  # a candidate for the next target
-            previous = (frame.time, image if image is not None else frame.to_ndarray(format="rgb24"))
+            previous = (frame.time, image if image is not None else _upright_rgb(frame, clip.file.path))
         else:
             previous = None
     # Output times past the last decoded frame: it is the nearest frame, but only within one

@@ -1,6 +1,8 @@
 """Reading videos and audio with PyAV (FFmpeg); :mod:`ltx_video.io.media` writes them and re-exports these names.
 
-Frames are RGB. Tensors follow the library conventions:
+Frames are RGB, in display orientation: a file flagged as rotated (a display matrix: phone portrait clips, stored
+landscape) is turned (and mirrored) upright as FFmpeg's command line does by default (since 2026-12-07; before, such
+frames came back as stored, sideways). Tensors follow the library conventions:
 
 * video frames: ``(F, 3, H, W)`` float in ``[0, 1]``;
 * audio waveforms: ``(C, S)`` float32 in ``[-1, 1]`` (``C`` channels, ``S`` samples).
@@ -20,6 +22,7 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
+from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
 from ltx_video.io.waveforms import sample_rate_value
@@ -70,15 +73,52 @@ def _stream_fps(stream: av.video.stream.VideoStream, path: PathLike) -> float:
     return float(rate)
 
 
+def _upright_rgb(frame: av.VideoFrame, path: PathLike) -> np.ndarray:
+    """``frame`` as uint8 RGB ``(H, W, 3)`` in display orientation, as FFmpeg's command line (``-autorotate``, on by
+    default) turns it by its display matrix: the same ``transpose`` / ``hflip`` / ``vflip`` picked from the same angle
+    and signs (fftools ``ffmpeg_filter.c``). A frame without a display matrix is returned as decoded.
+
+    The matrix (9 native int32, 16.16 fixed point) turns the stored frame counterclockwise by ``frame.rotation``
+    degrees (PyAV's reading of it), so a phone portrait clip flagged ``-90`` is stored landscape and shown turned 90
+    degrees clockwise. An angle off a multiple of 90 (FFmpeg's ``rotate`` filter, black corners) is not applied: a
+    warning names it and the frame is read as stored.
+    """
+    image = frame.to_ndarray(format="rgb24")
+    side = frame.side_data.get(SideDataType.DISPLAYMATRIX)
+    if side is None:
+        return image
+    m = np.frombuffer(bytes(side), dtype=np.int32)
+    scale_x, scale_y = math.hypot(m[0], m[3]), math.hypot(m[1], m[4])
+    if scale_x == 0 or scale_y == 0:  # no rotation to read (av_display_rotation_get is NaN): FFmpeg leaves it
+        return image
+    clockwise = math.degrees(math.atan2(m[1] / scale_y, m[0] / scale_x))  # -frame.rotation
+    theta = math.copysign(math.floor(abs(clockwise) + 0.5), clockwise)  # C round(): halves away from zero
+    theta -= 360 * math.floor(theta / 360 + 0.9 / 360)
+    if abs(theta - 90) < 1:
+        image = image.transpose(1, 0, 2) if m[3] > 0 else np.rot90(image, -1)  # transpose=cclock_flip / clock
+    elif abs(theta - 180) < 1:
+        image = image[:, ::-1] if m[0] < 0 else image
+        image = image[::-1] if m[4] < 0 else image
+    elif abs(theta - 270) < 1:
+        image = np.rot90(image, -1)[::-1] if m[3] < 0 else np.rot90(image, 1)  # transpose=clock_flip / cclock
+    elif abs(theta) > 1:
+        warnings.warn(f"{str(path)!r} is flagged to be shown turned {theta:g} degrees clockwise, not a multiple of 90: "
+                      f"its frames are read as stored", stacklevel=3)
+    elif m[4] < 0:
+        image = image[::-1]
+    return np.ascontiguousarray(image)
+
+
 def read_video(path: PathLike, *, max_frames: int | None = None) -> list[Image.Image]:
-    """Decode the first video stream of ``path`` into a list of ``F`` RGB PIL images.
+    """Decode the first video stream of ``path`` into a list of ``F`` RGB PIL images, in display orientation
+    (a rotated file's frames turned upright as FFmpeg does, since 2026-12-07).
 
     ``max_frames`` limits ``F`` to the first frames. Raises :class:`FileNotFoundError` for a
     missing file and :class:`ValueError` for a file without a video stream.
     """
     _check_max_frames(max_frames)
     with _open_video(path) as container:
-        return [frame.to_image() for frame in _decoded_frames(container, max_frames)]
+        return [Image.fromarray(_upright_rgb(frame, path)) for frame in _decoded_frames(container, max_frames)]
 
 
 def _is_variable_rate(times: np.ndarray) -> bool:
@@ -106,7 +146,10 @@ def read_video_tensor(
 ) -> tuple[torch.Tensor, float]:
     """Decode the first video stream of ``path`` into ``(frames, fps)``.
 
-    ``frames`` is a float32 tensor ``(F, 3, H, W)`` in ``[0, 1]`` (decoded 8-bit RGB / 255);
+    ``frames`` is a float32 tensor ``(F, 3, H, W)`` in ``[0, 1]`` (decoded 8-bit RGB / 255) in display orientation:
+    since 2026-12-07 a file flagged as rotated (display matrix: phone portrait clips, stored landscape) is turned (and
+    mirrored) upright as FFmpeg's command line and ``diffusers.utils.load_video`` do, so ``H x W`` is the shown size
+    (before, such frames came back as stored, sideways); unflagged files read as before, bit for bit.
     ``fps`` comes from the stream's average frame rate. ``max_frames`` limits ``F``.
     ``constant_rate`` (since 2026-12-07): frame ``i`` at ``i / fps`` after the first is what every metric assumes,
     so a variable-frame-rate file (frame times over a quarter of a frame off one constant rate: phone and screen
@@ -126,7 +169,7 @@ def read_video_tensor(
         decoded = container.decode(video=0)
         arrays, times = [], []
         for frame in itertools.islice(decoded, max_frames):
-            arrays.append(frame.to_ndarray(format="rgb24"))
+            arrays.append(_upright_rgb(frame, path))
             times.append(frame.time)  # None without a timestamp: then read frame for frame
         timed = constant_rate and None not in times and bool(np.all(np.diff(times) > 0))
         variable = timed and _is_variable_rate(np.array(times))
@@ -142,7 +185,7 @@ def read_video_tensor(
                     break
                 if frame.time is None or frame.time <= times[-1]:
                     break
-                arrays.append(frame.to_ndarray(format="rgb24"))
+                arrays.append(_upright_rgb(frame, path))
                 times.append(frame.time)
     if not arrays:
         raise ValueError(f"no video frames could be decoded from {str(path)!r}")
