@@ -200,6 +200,26 @@ def test_audio_guidance_scale_without_cfg_is_ignored_with_a_warning(av_pipe, cap
     assert caplog.records == []
 
 
+def test_audio_guidance_scale_with_a_held_or_no_sound_is_ignored_with_a_warning(av_pipe, caplog):
+    """A given sound is held and generate_audio=False makes none: no audio prediction for the scale to guide. It was
+    ignored silently (the same video whatever its value)."""
+    kw = dict(COMMON, output_type="latent", guidance_scale=3.0)
+    sound = torch.zeros(av_pipe.audio_length(COMMON["num_frames"], COMMON["frame_rate"])[0])
+    plain = av_pipe(**kw, audio=sound, audio_sample_rate=16000, generator=gen())
+    for given, why in ((dict(audio=sound, audio_sample_rate=16000), "the given `audio` is held, not generated"),
+                       (dict(generate_audio=False), "no audio is generated")):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="ltx_video"):
+            out = av_pipe(**kw, **given, audio_guidance_scale=9.0, generator=gen())
+        assert [r.getMessage() for r in caplog.records] == [f"`audio_guidance_scale`=9 is ignored: {why}."]
+    assert torch.equal(plain.frames, av_pipe(**kw, audio=sound, audio_sample_rate=16000, audio_guidance_scale=9.0,
+                                             generator=gen()).frames)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        av_pipe(**kw, audio=sound, audio_sample_rate=16000, audio_guidance_scale=1.0, generator=gen())
+    assert caplog.records == [] and out.audio_latents is None
+
+
 @pytest.fixture
 def no_models(av_pipe, monkeypatch):
     def boom(*args, **kwargs):

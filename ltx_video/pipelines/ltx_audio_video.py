@@ -331,8 +331,9 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             align_to_video=True, max_seconds=len(out.frames[0]) / out.frame_rate))``.
         generate_audio: None -> ``audio_generation_enabled`` (True when ``audio_vae`` is present).
         audio_guidance_scale: CFG weight of the audio stream, None -> ``guidance_scale`` (per step); it applies on
-            steps with an unconditional pass (``guidance_scale > 1``), and a value other than 1 with none is ignored
-            with a one-line warning. STG (``stg_scale``) guides the video only.
+            steps with an unconditional pass (``guidance_scale > 1``), and a value other than 1 with none, with a
+            given ``audio`` or without audio is ignored with a one-line warning. STG (``stg_scale``) guides the
+            video only.
         modality_scale / audio_modality_scale: LTX-2's modality guidance (its ``MultiModalGuiderParams``): 1 is
             off; otherwise one more pass per step runs without the audio<->video exchange, and each stream's
             prediction moves ``(scale - 1)`` times its difference from that pass: ``modality_scale`` pushes the
@@ -434,6 +435,10 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             # (since 2026-12-07: said; it was ignored silently) CFG on the audio needs the unconditional pass
             logger.warning(f"`audio_guidance_scale`={float(audio_guidance_scale):g} is ignored: no step has an "
                            "unconditional pass (`guidance_scale` <= 1), so the audio has no CFG.")
+        elif audio_guidance_scale is not None and audio_guidance_scale != 1 and (waveform is not None or not use_audio):
+            # (since 2026-12-07: said; a held or absent sound has no audio prediction to guide, silently)
+            why = "the given `audio` is held, not generated" if waveform is not None else "no audio is generated"
+            logger.warning(f"`audio_guidance_scale`={float(audio_guidance_scale):g} is ignored: {why}.")
 
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
