@@ -192,3 +192,21 @@ def test_files_say_which_colours_they_hold(tmp_path):
         assert (context.colorspace, context.color_primaries, context.color_trc, context.color_range) == (6, 6, 6, 1)
         luma = next(container.decode(video=0)).to_ndarray(format="yuv420p")[:32]
     assert abs(int(luma[0, 0]) - round(16 + 219 * 0.299)) <= 1  # pure red's BT.601 luma: what the tags say
+
+
+@pytest.mark.parametrize("audio_video", [False, True])
+def test_export_refuses_a_latent_output_naming_it(audio_video, tmp_path):
+    """A pipeline output of output_type="latent" holds (B, C, F, h, w) latents: export_to_video said "video_frames
+    must have 3 channels", naming an argument the user never passed."""
+    from ltx_video import export_to_video
+    from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
+
+    pipe = tiny_audio_video_pipeline() if audio_video else tiny_pipeline()
+    pipe.set_progress_bar_config(disable=True)
+    kw = dict(prompt="a red ball", height=32, width=32, num_frames=9, num_inference_steps=1)
+    latent = pipe(**kw, output_type="latent", generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=r'^export_to_video: this pipeline output holds latents \(output_type="latent"\)'):
+        export_to_video(latent, str(tmp_path / "x.mp4"))
+    assert not (tmp_path / "x.mp4").exists()
+    frames = pipe(**kw, output_type="pt", generator=torch.Generator().manual_seed(0))
+    assert export_to_video(frames, str(tmp_path / "y.mp4")) == str(tmp_path / "y.mp4")
