@@ -6,8 +6,10 @@ runs as written. Conversions: LTX-Video's timesteps and ``guidance_timesteps`` a
 diffusers' 0..1000; ``num_inference_steps`` with ``skip_initial/final_inference_steps`` becomes an
 explicit slice of the linear-quadratic schedule (LTX-Video's default sampler; ``sampler: from_checkpoint``
 is read as linear-quadratic too, since the checkpoint's scheduler metadata is not consulted); ``stg_mode`` becomes
-``skip_layer_strategy``. Loading-only fields (checkpoint paths, precision, text encoder) are kept in
-``PipelineConfig.model``. An unknown key is an error naming it.
+``skip_layer_strategy``; ``stochastic_sampling``, when written (true or false), goes to every pass, so it wins over
+the scheduler's own flag. ``decode_timestep`` / ``decode_noise_scale`` go at the top level or, as LTX-Video's
+multi-scale pipeline applies them to the decoding call, in ``second_pass``. Loading-only fields (checkpoint paths,
+precision, text encoder) are kept in ``PipelineConfig.model``. An unknown key is an error naming it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ PASS_KEYS = {"timesteps", "guidance_scale", "stg_scale", "rescaling_scale", "ski
              "cfg_star_rescale", "tone_map_compression_ratio"}
 SAMPLERS = {"fromcheckpoint", "linearquadratic", "uniform", ""}
 PIPELINE_TYPES = {"base", "multi-scale"}
+# The decoder's arguments: at the top level, or in second_pass (LTX-Video applies second_pass to the decoding call).
+DECODE_KEYS = ("decode_timestep", "decode_noise_scale")
+# stg_mode, as LTX-Video's inference.py reads it (any case) -> this package's SkipLayerStrategy value. Not imported from
+# ltx_video.attention.stg, which imports diffusers (seconds); a test keeps the two equal.
+STG_MODES = {mode: mode for mode in ("attention_values", "attention_skip", "residual", "transformer_block")} | {
+    "stg_av": "attention_values", "stg_as": "attention_skip", "stg_r": "residual", "stg_t": "transformer_block"}
 
 
 @dataclass(frozen=True)
@@ -127,10 +135,13 @@ VALUE_RULES = {
     "cfg_star_rescale": (lambda v: isinstance(v, bool), "true or false"),
     "tone_map_compression_ratio": (lambda v: _number(v) and 0 <= v <= 1, "a number in [0, 1]"),
     "stochastic_sampling": (lambda v: isinstance(v, bool), "true or false"),
-    "decode_timestep": (lambda v: _number(v) and v >= 0, "a number >= 0"),
-    "decode_noise_scale": (lambda v: _number(v) and v >= 0, "a number >= 0"),
+    # as the pipeline's call takes them
+    "decode_timestep": (lambda v: _numbers(v, 1.0), "a number in [0, 1], or a list of them (one per video)"),
+    "decode_noise_scale": (lambda v: v is None or _numbers(v, 1.0),
+                           "a number in [0, 1], a list of them (one per video), or null (decode_timestep's)"),
     "downscale_factor": (lambda v: _number(v) and 0 < v < 1, "a number in (0, 1)"),
-    "stg_mode": (lambda v: isinstance(v, str), "a string such as attention_values"),
+    "stg_mode": (lambda v: isinstance(v, str) and v.lower() in STG_MODES,
+                 f"one of {', '.join(list(STG_MODES)[:4])} (or LTX-Video's {', '.join(list(STG_MODES)[4:])})"),
     "first_pass": (lambda v: isinstance(v, dict), "a mapping of pass keys"),
     "second_pass": (lambda v: isinstance(v, dict), "a mapping of pass keys"),
     "precision": (lambda v: v in PRECISIONS, f"one of {sorted(PRECISIONS)}"),
@@ -219,17 +230,23 @@ def load_config(path: str | Path) -> PipelineConfig:
     _check_values({k: v for k, v in raw.items() if k not in PASS_KEYS}, str(path))
     call: dict[str, Any] = {}
     if "stg_mode" in raw:
-        call["skip_layer_strategy"] = raw["stg_mode"]
-    for key in ("decode_timestep", "decode_noise_scale"):
+        call["skip_layer_strategy"] = STG_MODES[raw["stg_mode"].lower()]
+    # as written, false too: left out, the pipeline would take the scheduler's own flag (LTX-Video passes it always)
+    for key in (*DECODE_KEYS, "stochastic_sampling"):
         if key in raw:
             call[key] = raw[key]
-    if raw.get("stochastic_sampling"):
-        call["stochastic_sampling"] = True
+    given_first, given_second = dict(raw.get("first_pass") or {}), dict(raw.get("second_pass") or {})
+    misplaced = [k for k in DECODE_KEYS if k in given_first]
+    if misplaced:
+        raise ValueError(f"{path}: first_pass: `{misplaced[0]}` is the decoder's; put it at the top level or in "
+                         "second_pass (a multi-scale config's first pass is not decoded, its second pass is).")
+    decode = {k: given_second.pop(k) for k in DECODE_KEYS if k in given_second}
+    _check_values(decode, f"{path}: second_pass")
     # Keys at the top level go to every pass, each pass's own on top (LTX-Video's multi-scale pipeline does so).
     single = {k: raw[k] for k in PASS_KEYS if k in raw}
-    first = pass_arguments({**single, **(raw.get("first_pass") or {})}, sampler, f"{path}: first_pass")
-    second = pass_arguments({**single, **(raw.get("second_pass") or {})} if "second_pass" in raw else {}, sampler,
-                            f"{path}: second_pass")
+    first = pass_arguments({**single, **given_first}, sampler, f"{path}: first_pass")
+    second = pass_arguments({**single, **given_second} if "second_pass" in raw else {}, sampler,
+                            f"{path}: second_pass") | decode
     for name, section in (("first_pass", first), ("second_pass", second)):
         if pipeline_type == "multi-scale" and "timesteps" not in section:  # the second refines the upsampled latents
             raise ValueError(f"{path}: a multi-scale config needs a `{name}` with `timesteps` (or num_inference_steps, "

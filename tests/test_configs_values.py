@@ -42,7 +42,15 @@ def test_top_level_keys_reach_every_pass_of_a_multiscale_config(tmp_path):
     ("first_pass: [1, 2]", "`first_pass` must be a mapping"),
     ("timesteps: [1000, 500, 100]", "`timesteps` must be a non-empty list of decreasing times in (0, 1]"),
     ("timesteps: []", "`timesteps` must be a non-empty list"),
-    ('decode_timestep: "x"', "`decode_timestep` must be a number >= 0"),
+    ('decode_timestep: "x"', "`decode_timestep` must be a number in [0, 1], or a list of them (one per video)"),
+    ("decode_timestep: 2", "`decode_timestep` must be a number in [0, 1]"),  # refused by the call, after loading
+    ("decode_noise_scale: [0.1, -1]", "`decode_noise_scale` must be a number in [0, 1], a list of them"),
+    ('stg_mode: "bogus"', "`stg_mode` must be one of attention_values, attention_skip, residual, transformer_block "
+                          "(or LTX-Video's stg_av, stg_as, stg_r, stg_t), got 'bogus'."),  # was after the model loaded
+    ("stg_mode: 3", "`stg_mode` must be one of attention_values"),
+    ("first_pass: {decode_timestep: 0.05}",
+     "first_pass: `decode_timestep` is the decoder's; put it at the top level or in second_pass"),
+    ("second_pass: {timesteps: [0.9], decode_noise_scale: 2}", "second_pass: `decode_noise_scale` must be a number"),
     ("tone_map_compression_ratio: 1.5", "`tone_map_compression_ratio` must be a number in [0, 1]"),
     ("precision: float16", "`precision` must be one of"),
     ("guidance_scale: -2", "`guidance_scale` must be a number >= 0"),
@@ -51,6 +59,16 @@ def test_top_level_keys_reach_every_pass_of_a_multiscale_config(tmp_path):
 def test_values_are_named_when_the_file_loads(tmp_path, line, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         _config(tmp_path, f"pipeline_type: base\n{line}\n")
+
+
+def test_values_the_call_takes_load(tmp_path):
+    """What the pipeline's call takes loads too: decode_timestep one per video (refused, 2026-12-07), a null
+    decode_noise_scale, and stg_mode in any case or LTX-Video's short names (as its inference.py reads them)."""
+    config = _config(tmp_path, "pipeline_type: base\ndecode_timestep: [0.05, 0.1]\ndecode_noise_scale: null\n"
+                               "stg_mode: Attention_Skip\n")
+    assert config.call == {"decode_timestep": [0.05, 0.1], "decode_noise_scale": None,
+                           "skip_layer_strategy": "attention_skip"}
+    assert _config(tmp_path, "stg_mode: stg_r\n").call == {"skip_layer_strategy": "residual"}
 
 
 def test_files_that_cannot_run(tmp_path):
@@ -124,3 +142,62 @@ def test_single_file_takes_a_dtype_name():
     assert _as_dtype("bfloat16", "torch_dtype") is torch.bfloat16 and _as_dtype("torch.float16", "dtype") is torch.float16
     with pytest.raises(ValueError, match=r"`torch_dtype` must be a torch.dtype or its name: .*; got 'half-ish'"):
         _as_dtype("half-ish", "torch_dtype")
+
+
+def _cli_call(tmp_path, *extra):
+    from ltx_video.cli import build_parser
+    from ltx_video.cli.generate import check_inputs
+
+    args = build_parser().parse_args(["generate", "a red ball bounces", "--output", str(tmp_path / "o.mp4"), *extra])
+    return check_inputs(args)
+
+
+def test_cli_refuses_a_bad_stg_mode_before_loading(tmp_path):
+    from ltx_video.cli import CLIError
+
+    (tmp_path / "bad.yaml").write_text("pipeline_type: base\nstg_mode: bogus\nnum_inference_steps: 2\n")
+    with pytest.raises(CLIError, match=r"^--config: .*bad.yaml: `stg_mode` must be one of attention_values, "
+                                       r"attention_skip, residual, transformer_block \(or LTX-Video's stg_av"):
+        _cli_call(tmp_path, "--config", str(tmp_path / "bad.yaml"))  # was after the model loaded, naming the call's
+
+
+def test_cli_stg_scale_alone_keeps_a_configs_blocks(tmp_path, components):
+    """--stg-scale with a --config that names skip_block_list: its scale, the config's blocks (the model's were asked
+    for, 2026-12-07: refused on a model without default blocks, and over the config's on one with them)."""
+    from diffusers import LTXConditionPipeline
+
+    from ltx_video.cli import CLIError, build_parser
+
+    (tmp_path / "blocks.yaml").write_text("pipeline_type: base\nnum_inference_steps: 2\nstg_scale: 0.5\n"
+                                          "skip_block_list: [1]\n")
+    LTXConditionPipeline(**components).save_pretrained(tmp_path / "no_stg")
+    taken = {}
+
+    def stub_pipe(**kwargs):  # what the config's run would call the pipeline with
+        taken.update(kwargs)
+
+    for model in ([], ["--model", str(tmp_path / "no_stg")]):  # the built-in model's default blocks are [2]
+        _, config, call = _cli_call(tmp_path, *model, "--config", str(tmp_path / "blocks.yaml"), "--stg-scale", "2")
+        assert {k: call[k] for k in ("stg_scale", "skip_block_list") if k in call} == {"stg_scale": 2.0}
+        config.generate(stub_pipe, **call)
+        assert (taken["stg_scale"], taken["skip_block_list"]) == (2.0, [1])
+    # a multi-scale config naming blocks for one pass only: which blocks the other would take is not guessed
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "config.json").write_text("{}")
+    (tmp_path / "one.yaml").write_text("pipeline_type: multi-scale\nfirst_pass: {timesteps: [1.0, 0.9], "
+                                       "skip_block_list: [1]}\nsecond_pass: {timesteps: [0.9, 0.4]}\n")
+    with pytest.raises(CLIError, match=r"^--stg-scale 2: the --config's second_pass names no skip_block_list \(its "
+                                       r"other pass does\): pass --stg-blocks too, for both passes$"):
+        _cli_call(tmp_path, "--config", str(tmp_path / "one.yaml"), "--upsampler", str(tmp_path / "up"),
+                  "--stg-scale", "2")
+    # --stg-scale perturbs every interval's blocks (40 is past the built-in model's 6); --stg-blocks replaces them
+    (tmp_path / "big.yaml").write_text("pipeline_type: base\nnum_inference_steps: 2\nguidance_timesteps: [1.0, 0.9]\n"
+                                       "stg_scale: [0, 2]\nskip_block_list: [[40], [1]]\nguidance_scale: [1, 1]\n")
+    _cli_call(tmp_path, "--config", str(tmp_path / "big.yaml"))  # block 40's interval has no STG
+    with pytest.raises(CLIError, match=r"its STG blocks \[40\] are past this model's transformer"):
+        _cli_call(tmp_path, "--config", str(tmp_path / "big.yaml"), "--stg-scale", "2")
+    call = _cli_call(tmp_path, "--config", str(tmp_path / "big.yaml"), "--stg-scale", "2", "--stg-blocks", "1")[2]
+    assert (call["stg_scale"], call["skip_block_list"]) == (2.0, [1])
+    generate = build_parser()._subparsers._group_actions[0].choices["generate"]
+    help_text = next(action.help for action in generate._actions if action.dest == "stg_blocks")
+    assert "default: for 'generate', a --config's skip_block_list (with --stg-scale alone too)" in help_text

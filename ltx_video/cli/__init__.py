@@ -64,10 +64,11 @@ def _block_list(text: str) -> list[int]:
 def add_guidance_arguments(parser) -> None:
     """--stg-scale, --stg-blocks and the modality scales, for 'generate' and 'long'."""
     parser.add_argument("--stg-scale", type=_non_negative_float, metavar="S", help="spatiotemporal guidance (LTX-Video "
-                        "0.9.8's STG, attention_values), 0 turns it off; default: the model's (built-in model: 1.5; "
-                        "else off; for 'generate', a --config's first)")
+                        "0.9.8's STG, attention_values), 0 turns it off; default: for 'generate', a --config's own; "
+                        "else the model's (built-in model: 1.5; else off)")
     parser.add_argument("--stg-blocks", type=_block_list, metavar="I[,J...]", help="the transformer blocks STG "
-                        "perturbs; default: the model's (built-in model: 2)")
+                        "perturbs; default: for 'generate', a --config's skip_block_list (with --stg-scale alone too); "
+                        "else the model's (built-in model: 2)")
     parser.add_argument("--modality-scale", type=_non_negative_float, metavar="M", help="audio-video models: how hard "
                         "the audio steers the video (LTX-2's modality guidance), 1 is off; default: the model's "
                         "(built-in model: 1)")

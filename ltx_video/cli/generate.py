@@ -118,7 +118,7 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
     elif args.steps:
         print(f"{PROG}: note: --steps {args.steps} is not used: the --config's timesteps set the schedule",
               file=sys.stderr)
-    call.update(resolve_stg(args, source, use_model_defaults=config is None))
+    call.update(resolve_stg(args, source, config))
     call.update(resolve_modality(args, source))
     return call
 
@@ -145,24 +145,36 @@ def resolve_modality(args, source: ModelSource, audio: bool = True) -> dict:
     return {name: value for name, value in values.items() if value != 1 or flags[name] is not None}
 
 
-def resolve_stg(args, source: ModelSource, use_model_defaults: bool = True) -> dict:
-    """STG call arguments from --stg-scale / --stg-blocks, else the model's defaults (a --config keeps its own)."""
+def resolve_stg(args, source: ModelSource, config=None) -> dict:
+    """STG call arguments from --stg-scale / --stg-blocks, else the model's defaults. A --config keeps its own; with
+    --stg-scale alone, its scale replaces the config's and the config's blocks stay (the model's only for a config
+    that names none)."""
     defaults = source.defaults
     scale = args.stg_scale
     if scale is None:
-        if args.stg_blocks is not None and not use_model_defaults:
+        if args.stg_blocks is not None and config is not None:
             raise CLIError("--stg-blocks with --config needs --stg-scale too (the --config sets its own STG scales and "
                            "blocks)")
         if args.stg_blocks is not None and not defaults.stg_scale > 0:
             raise CLIError("--stg-blocks needs --stg-scale > 0 (this model's default STG scale is 0)")
-        if not use_model_defaults:
+        if config is not None:
             return {}
         scale = defaults.stg_scale
-    blocks = args.stg_blocks or list(defaults.skip_block_list)
     if scale == 0:
         return {"stg_scale": 0.0} if args.stg_scale is not None else {}
+    if args.stg_blocks is None and config is not None:  # its blocks over the model's (since 2026-12-07: the model's)
+        passes = {"first_pass": config.first_pass, **({"second_pass": config.second_pass} if config.is_multiscale
+                                                        else {})}
+        without = [name for name, stage in passes.items() if "skip_block_list" not in stage]
+        if not without:
+            return {"stg_scale": scale}
+        if len(without) < len(passes):
+            raise CLIError(f"--stg-scale {scale:g}: the --config's {without[0]} names no skip_block_list (its other "
+                           "pass does): pass --stg-blocks too, for both passes")
+    blocks = args.stg_blocks or list(defaults.skip_block_list)
     if not blocks:
-        raise CLIError(f"--stg-scale {scale:g} needs --stg-blocks (this model has no default STG blocks)")
+        config_too = "the --config names no skip_block_list and " if config is not None else ""
+        raise CLIError(f"--stg-scale {scale:g} needs --stg-blocks ({config_too}this model has no default STG blocks)")
     layers = transformer_layers(source)
     if layers is not None and max(blocks) >= layers:
         raise CLIError(f"--stg-blocks {','.join(map(str, blocks))}: this model's transformer has blocks 0 to "
@@ -179,15 +191,17 @@ def transformer_layers(source: ModelSource) -> int | None:
     return layers if isinstance(layers, int) else None
 
 
-def check_config_blocks(config, source: ModelSource, name) -> None:
+def check_config_blocks(config, source: ModelSource, name, stg_scale: float | None = None) -> None:
     """A --config's STG blocks against the model's transformer, before it loads (refused inside the call before,
-    naming `skip_block_list`, after the transformer and T5 had loaded): a config written for another model."""
+    naming `skip_block_list`, after the transformer and T5 had loaded): a config written for another model. A
+    ``stg_scale`` (--stg-scale) replaces the config's scales, so all its blocks are perturbed."""
     layers = transformer_layers(source)
     if layers is None:
         return
     blocks: set[int] = set()
     for stage in (config.first_pass, config.second_pass or {}):
-        values, scales = stage.get("skip_block_list") or [], stage.get("stg_scale", 0)
+        values = stage.get("skip_block_list") or []
+        scales = stage.get("stg_scale", 0) if stg_scale is None else stg_scale
         nested = bool(values) and isinstance(values[0], (list, tuple))  # one list of blocks per guidance interval
         groups = values if nested else [values]
         scales = scales if isinstance(scales, (list, tuple)) else [scales] * len(groups)
@@ -267,8 +281,8 @@ def check_inputs(args) -> tuple[ModelSource, object, dict]:
         raise CLIError("--config is multi-scale: pass --upsampler DIR (an LTXLatentUpsamplerModel folder)")
     if args.upsampler is not None and not args.four_k and not (config is not None and config.is_multiscale):
         raise CLIError("--upsampler is used only with --4k or a multi-scale --config (it would be loaded and unused)")
-    if config is not None and args.stg_scale != 0:  # --stg-scale 0 turns the config's STG off
-        check_config_blocks(config, source, args.config)
+    if config is not None and args.stg_scale != 0 and args.stg_blocks is None:  # 0: off; --stg-blocks: not used
+        check_config_blocks(config, source, args.config, args.stg_scale)
     if args.audio is not None and (args.four_k or (config is not None and config.is_multiscale)):
         other = "--4k" if args.four_k else "a multi-scale --config"
         raise CLIError(f"--audio and {other} cannot be combined: the multi-scale passes generate video only")
