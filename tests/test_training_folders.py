@@ -455,6 +455,17 @@ def test_a_fine_tune_must_keep_its_base_pipelines_text_encoder(tmp_path, tiny_pi
     state = torch.random.get_rng_state()
     checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16}})  # the base's own: accepted
     assert torch.equal(torch.random.get_rng_state(), state)  # and the caller's random stream is left as it was
+    # the base's own saved in bfloat16: compared in its dtype (a float32-to-bfloat16 compare was a RuntimeError)
+    import shutil
+
+    from transformers import T5EncoderModel
+
+    copy = shutil.copytree(tiny_pipeline, tmp_path / "bf16" / "pipeline")  # the module's pipeline stays float32
+    T5EncoderModel.from_pretrained(copy / "text_encoder").to(torch.bfloat16).save_pretrained(copy / "text_encoder")
+    init = {"init_transformer": str(copy / "transformer")}
+    checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16}})
+    with pytest.raises(ValueError, match=r"with: its weights \(another seed\)"):
+        checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16, "seed": 1}})
 
 
 def test_model_values_are_named_before_any_model_is_built(tmp_path, monkeypatch):
@@ -484,6 +495,14 @@ def test_model_values_are_named_before_any_model_is_built(tmp_path, monkeypatch)
         with pytest.raises(ValueError) as error:
             check_stage_options(config)
         assert str(error.value) == message
+    # counts of layers the models build with none stay accepted (a width of 0 is refused above): the first version
+    # of this check refused them, though the trainer ran them
+    for stage, model in (("audio_vae", {**audio, "encoder_num_layers": 0, "decoder_num_layers": 0}),
+                         ("video_vae", {"type": "hierarchical", "latent_channels": 8, "block_out_channels": [8] * 4,
+                                        "layers_per_block": 0, "spatial_compression": 32, "temporal_compression": 8})):
+        options = {"crop_frames": 9} if stage == "video_vae" else {}
+        check_stage_options(load_train_config(_config(tmp_path, f"{stage}_0", stage=stage, model=model,
+                                                      stage_options=options)))
 
 
 def test_the_fine_tunes_warn_about_captions_the_word_tokenizer_cannot_read(tmp_path, tiny_pipeline):

@@ -84,14 +84,15 @@ def parameter_defaults(*functions) -> dict[str, Any]:
     return defaults
 
 
-def _accepts(value: Any, default: Any) -> str | None:
+def _accepts(value: Any, default: Any, key: str = "") -> str | None:
     """What a value of ``default``'s kind is, in words, when ``value`` is not one (else None): a flag true or false,
-    a count a whole number >= 1 (>= 0 where the default is 0), a number, a name, a list of such; a parameter that
+    a whole number (>= 1 for a width, channel count, head count or size; >= 0 for a count of layers or blocks, which
+    the models build with none, and where the default is 0), a number, a name, a list of such; a parameter that
     defaults to None is left to the model."""
     if isinstance(default, bool):
         return None if isinstance(value, bool) else "true or false"
     if isinstance(default, int):
-        least = 0 if default == 0 else 1
+        least = 0 if default == 0 or "layers" in key or "blocks" in key else 1
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= least
         return None if ok else f"a whole number >= {least}"
     if isinstance(default, float):
@@ -100,8 +101,9 @@ def _accepts(value: Any, default: Any) -> str | None:
     if isinstance(default, str):
         return None if isinstance(value, str) else f"a string such as {default!r}"
     if isinstance(default, (tuple, list)) and default:
-        ok = isinstance(value, (tuple, list)) and len(value) > 0 and all(_accepts(v, default[0]) is None for v in value)
-        return None if ok else f"a list (each {_accepts(object(), default[0])}) such as {list(default)}"
+        ok = isinstance(value, (tuple, list)) and len(value) > 0 and all(_accepts(v, default[0], key) is None
+                                                                          for v in value)
+        return None if ok else f"a list (each {_accepts(object(), default[0], key)}) such as {list(default)}"
     return None
 
 
@@ -116,7 +118,7 @@ def check_values(name: str, values: dict[str, Any], defaults: dict[str, Any]) ->
     if unknown:
         raise ValueError(f"{name}: unknown key(s) {unknown}; accepted: {sorted(defaults)}")
     for key, value in values.items():
-        expected = _accepts(value, defaults[key])
+        expected = _accepts(value, defaults[key], key)
         if expected is not None:
             raise ValueError(f"{name}.{key} must be {expected}, got {value!r}")
 
@@ -188,13 +190,17 @@ def check_init_text_encoder(options: dict[str, Any]) -> None:
     saved = T5EncoderModel.from_pretrained(saved_folder)
     with torch.device("cpu"), torch.random.fork_rng(devices=[]):  # the builder seeds torch: the caller's RNG stays
         built = components.build_text_encoder(len(components.word_tokenizer()), **options["text_encoder"])
+
+    def same(mine: torch.Tensor, saved: torch.Tensor) -> bool:  # in the saved dtype (a bf16 copy), to its precision
+        tolerance = max(1e-4, 2 * torch.finfo(saved.dtype).eps) if saved.is_floating_point() else 0.0
+        return torch.allclose(mine.to(saved.dtype).float(), saved.float(), rtol=tolerance, atol=1e-6)
     keys = ("vocab_size", "d_model", "d_kv", "d_ff", "num_layers", "num_heads", "feed_forward_proj",
             "relative_attention_num_buckets", "relative_attention_max_distance")
     differing = [f"{k} {getattr(built.config, k)!r} (its: {getattr(saved.config, k)!r})" for k in keys
                  if getattr(built.config, k) != getattr(saved.config, k)]
     if not differing:
         weights = saved.state_dict()
-        if any(not torch.allclose(v, weights[k], rtol=1e-4, atol=1e-6) for k, v in built.state_dict().items()):
+        if any(not same(v, weights[k]) for k, v in built.state_dict().items()):
             differing = ["its weights (another seed)"]
     if differing:
         raise ValueError(f"stage_options.text_encoder {options['text_encoder']} builds another T5 than the one the "
