@@ -17,7 +17,7 @@ from diffusers.utils import load_image
 from ltx_video import export_to_video
 from ltx_video.io.images import read_image
 from ltx_video.io.waveforms import float_waveform
-from ltx_video.testing import tiny_audio_video_pipeline
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
 
 SR = 16000
 
@@ -194,16 +194,15 @@ def test_files_say_which_colours_they_hold(tmp_path):
     assert abs(int(luma[0, 0]) - round(16 + 219 * 0.299)) <= 1  # pure red's BT.601 luma: what the tags say
 
 
-@pytest.mark.parametrize("audio_video", [False, True])
-def test_export_refuses_a_latent_output_naming_it(audio_video, tmp_path):
+@pytest.mark.parametrize("audio_video, num_frames, width, extra", [
+    (False, 9, 32, {}), (False, 17, 32, {}), (False, 9, 96, {}),  # 3 latent frames, 3 latent columns: shapes of frames
+    (True, 9, 32, {}), (True, 17, 32, {"generate_audio": False})])
+def test_export_refuses_a_latent_output_naming_it(audio_video, num_frames, width, extra, tmp_path):
     """A pipeline output of output_type="latent" holds (B, C, F, h, w) latents: export_to_video said "video_frames
-    must have 3 channels", naming an argument the user never passed."""
-    from ltx_video import export_to_video
-    from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
-
+    must have 3 channels" or "float frames must be in [0, 1]", naming an argument the user never passed."""
     pipe = tiny_audio_video_pipeline() if audio_video else tiny_pipeline()
     pipe.set_progress_bar_config(disable=True)
-    kw = dict(prompt="a red ball", height=32, width=32, num_frames=9, num_inference_steps=1)
+    kw = dict(prompt="a red ball", height=32, width=width, num_frames=num_frames, num_inference_steps=1, **extra)
     latent = pipe(**kw, output_type="latent", generator=torch.Generator().manual_seed(0))
     with pytest.raises(ValueError, match=r'^export_to_video: this pipeline output holds latents \(output_type="latent"\)'):
         export_to_video(latent, str(tmp_path / "x.mp4"))

@@ -85,10 +85,8 @@ def export_to_video(
     """
     if hasattr(video_frames, "frames"):
         output = video_frames
-        frames = output.frames
-        latent = getattr(output, "audio_latents", None) is not None or (
-            getattr(frames, "ndim", None) == 5 and 3 not in (frames.shape[2], frames.shape[-1]))
-        if latent:  # (B, C, F, h, w) latents: "video_frames must have 3 channels", naming no cause (since 2026-12-07)
+        # latents (B, C, F, h, w), marked by the pipeline: they were read as frames and refused naming no cause
+        if getattr(output, "holds_latents", False) or getattr(output, "audio_latents", None) is not None:
             raise ValueError("export_to_video: this pipeline output holds latents (output_type=\"latent\"), not frames: "
                              "decode them first, or call the pipeline with output_type \"pil\", \"np\" or \"pt\".")
         video_frames = output.frames[0]

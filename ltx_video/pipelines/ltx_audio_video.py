@@ -43,6 +43,7 @@ from ltx_video.pipelines import denoising
 from ltx_video.pipelines.four_k import four_k_dispatch
 from ltx_video.pipelines.inputs import check_frame_rate, count_prompts
 from ltx_video.pipelines.ltx_video import LTXVideoPipeline
+from ltx_video.pipelines.postprocess import holds_latents
 
 __all__ = ["LTXAudioVideoPipeline", "LTXAudioVideoPipelineOutput"]
 
@@ -486,5 +487,5 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         self.maybe_free_model_hooks()
         if not return_dict:
             return (frames, audio_latents if output_type == "latent" else audio_out)
-        return LTXAudioVideoPipelineOutput(frames=frames, audio=audio_out, audio_latents=audio_latents,
-                                           frame_rate=float(frame_rate))
+        return holds_latents(LTXAudioVideoPipelineOutput(frames=frames, audio=audio_out, audio_latents=audio_latents,
+                                                         frame_rate=float(frame_rate)), output_type)

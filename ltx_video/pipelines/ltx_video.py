@@ -60,7 +60,7 @@ from ltx_video.pipelines.inputs import (
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
 from ltx_video.pipelines.long_video import LongVideoMixin
-from ltx_video.pipelines.postprocess import postprocess_video
+from ltx_video.pipelines.postprocess import holds_latents, postprocess_video
 from ltx_video.pipelines.text_encoding import TextEncodingMixin
 
 __all__ = ["GenerationPlan", "LTXVideoPipeline"]
@@ -590,4 +590,4 @@ class LTXVideoPipeline(
             generator=generator,
         )
         self.maybe_free_model_hooks()
-        return LTXPipelineOutput(frames=frames) if return_dict else (frames,)
+        return holds_latents(LTXPipelineOutput(frames=frames), output_type) if return_dict else (frames,)

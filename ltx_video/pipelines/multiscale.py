@@ -33,7 +33,7 @@ from ltx_video.pipelines.inputs import (
     count_prompts,
 )
 from ltx_video.pipelines.latent_ops import Padding, adain_filter_latent, denormalize_latents, normalize_latents
-from ltx_video.pipelines.postprocess import postprocess_video
+from ltx_video.pipelines.postprocess import holds_latents, postprocess_video
 
 __all__ = [
     "check_upsampler_config", "first_pass_size", "generate_multiscale", "resize_frames", "smallest_side", "upsample_latents",
@@ -277,7 +277,7 @@ def generate_multiscale(
         upsampled = upsample_latents(pipe, upsampler, first, adain_factor)
         second = pipe(**{**second_call, "latents": upsampled}).frames
     if output_type == "latent":
-        return LTXPipelineOutput(frames=second) if return_dict else (second,)
+        return holds_latents(LTXPipelineOutput(frames=second), "latent") if return_dict else (second,)
 
     decoded = pipe.decode_latents(
         second,

@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["postprocess_video"]
+__all__ = ["holds_latents", "postprocess_video"]
+
+
+def holds_latents(output, output_type: str):
+    """``output`` (a pipeline output), marked ``holds_latents`` for ``output_type="latent"``: its ``frames`` are then
+    (B, C, F, h, w) latents, which ``export_to_video`` refuses by name (a shape alone cannot tell them from frames)."""
+    object.__setattr__(output, "holds_latents", output_type == "latent")  # an attribute, not one of its fields
+    return output
 
 
 def postprocess_video(processor, video: torch.Tensor, output_type: str = "np"):
