@@ -176,7 +176,10 @@ def conditioned_call_case(pipe, label: str, call: dict, size=CONDITIONED_SIZE, t
 
     height, width, frames = size
     g = torch.Generator().manual_seed(0)
-    media = lambda count: torch.rand(count, 3, height, width, generator=g)  # noqa: E731  (frames, 3, H, W) in [0, 1]
+
+    def media(count: int) -> torch.Tensor:  # (frames, 3, H, W) in [0, 1]
+        return torch.rand(count, 3, height, width, generator=g)
+
     kwargs, conditions = {}, []
     if "image" in call:
         kwargs.update(image=media(1)[0], frame_index=call["image"])
@@ -261,7 +264,10 @@ def conditioned_report(heads: int = 8, head_dim: int = 64, size=CONDITIONED_SIZE
     pipe = LTXVideoPipeline(**{**tiny_components(0), "transformer": conditioned_transformer(heads, head_dim)})
     pipe.set_progress_bar_config(disable=True)
     rows = [conditioned_call_case(pipe, label, call, size, text, steps) for label, call in calls]
-    mib = lambda b: f"{b / 2**20:.1f}"  # noqa: E731
+
+    def mib(size: float) -> str:
+        return f"{size / 2**20:.1f}"
+
     lines = [f"Conditioned calls: {size[1]} x {size[0]} x {size[2]}, {heads} x {head_dim} heads, 2 blocks, float32, "
              f"CFG, {text} text tokens, {steps} steps", "",
              "| call | tokens | planned before (MiB) | planned (MiB) | measured (MiB) | error |", "|---|---|---|---|---|---|"]

@@ -131,11 +131,10 @@ class EfficientAttentionConfig:
         blocks = self.dense_blocks
         if not isinstance(blocks, (tuple, list)) or not all(_is_count(b, 0) for b in blocks):
             raise ValueError(f"`dense_blocks` must be a tuple of block indices >= 0, got {blocks!r}.")
-        # NumPy integers become ints here, once: the kernels (chunked_attention) and the layout cache take ints only
-        convert = dict(chunk_size=int(self.chunk_size), tile_shape=tuple(int(t) for t in self.tile_shape),
-                       min_tokens=None if self.min_tokens is None else int(self.min_tokens),
-                       dense_steps=float(steps) if fraction else int(steps),
-                       dense_blocks=tuple(sorted({int(b) for b in blocks})))
+        convert = dict(  # NumPy numbers become Python ones here, once: the kernels and the layout cache take ints
+            chunk_size=int(self.chunk_size), tile_shape=tuple(int(t) for t in self.tile_shape),
+            min_tokens=None if self.min_tokens is None else int(self.min_tokens),
+            dense_steps=float(steps) if fraction else int(steps), dense_blocks=tuple(sorted({int(b) for b in blocks})))
         for name, value in convert.items():
             object.__setattr__(self, name, value)
 
