@@ -160,8 +160,9 @@ def h264(video: np.ndarray, fps: float, crf: int) -> np.ndarray:
     with av.open(buffer, "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height, stream.pix_fmt = video.shape[2], video.shape[1], "yuv420p"
-        stream.options = {"crf": str(crf)}
-        stream.codec_context.thread_count = 1  # x264's frame threads can make the output vary run to run
+        # one x264 thread, as an encoder option: its frame threads made the output vary run to run (two outputs of six
+        # under load), and codec_context.thread_count = 1 alone did not reach x264
+        stream.options = {"crf": str(crf), "threads": "1"}
         for frame in video:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode())

@@ -347,7 +347,7 @@ class LongVideoMixin:
         state = run.load_state()
         generated = 0
         bar = tqdm(total=layout.num_chunks, initial=run.num_finished,
-                   **{"desc": "chunks", "unit": "chunk", **getattr(self, "_progress_bar_config", {})})
+                   **{**getattr(self, "_progress_bar_config", {}), "desc": "chunks", "unit": "chunk"})
         started = time.perf_counter()
         try:
             for k in range(run.num_finished, layout.num_chunks):
