@@ -79,7 +79,7 @@ def test_stop_after_a_resumed_step_is_refused_before_any_work(tmp_path):
 @pytest.mark.parametrize("stage, options, extra, message", [
     ("transformer", {"t_distribution": "uniformx"}, {}, r"stage_options.t_distribution must be 'uniform' or"),
     ("transformer", {"mode_probs": {"t2av": 1.0}}, {}, r"stage_options.mode_probs must be a mapping of modes"),
-    ("video_vae", {"crop_frames": 17}, {}, r"crop_frames must be at most data.num_frames \(9\), got 17"),
+    ("video_vae", {"crop_frames": 17}, {}, r"crop_frames must be .* at most data.num_frames 9, got 17"),
     ("audio_vae", {}, {"gradient_checkpointing": True}, r"the audio_vae stage's AudioAutoencoder does not support"),
 ])
 def test_stage_options_are_refused_before_any_clip(tmp_path, stage, options, extra, message):

@@ -454,9 +454,6 @@ def check_stage_options(config: TrainConfig) -> None:
     check_readable_folder(data)
     check_captions(data)  # before the output folder is written and any model loaded
     load_cache(data, mmap=True)  # a folder, or stale: named before the output folder is written or a clip rendered
-    crop = config.stage_options.get("crop_frames")
-    if config.stage == "video_vae" and isinstance(crop, int) and crop > data.num_frames:
-        raise ValueError(f"stage_options.crop_frames must be at most data.num_frames ({data.num_frames}), got {crop}")
     model = dict(config.model)
     if config.stage == "video_vae":
         (builder, target), model = _video_vae_kind(model)
