@@ -424,6 +424,14 @@ def test_config_mistakes_of_the_fine_tunes_are_refused_before_any_clip(tmp_path,
          r"gradient_checkpointing: the camera stage's CameraMotionEncoder does not support it \(accepted: false\)"),
         ("blocks", {"stage": "keyframes", "stage_options": {**pipe, "frames": [0, 4, 8]}},  # blocks (0, 1, 2)
          r"stage_options.blocks must be transformer blocks in \[0, 0\] \(the pipeline's transformer has 1\)"),
+        ("heads", {"stage": "keyframes", "stage_options": {**pipe, "frames": [0, 4, 8], "blocks": [0], "heads": 3}},
+         r"stage_options.heads must divide the transformer's width 16, got 3"),  # ValueError inside train()
+        ("heads0", {"stage": "keyframes", "stage_options": {**pipe, "heads": 0}},  # ZeroDivisionError inside train()
+         r"stage_options.heads must be a whole number >= 1, got 0"),
+        ("features0", {"stage": "keyframes", "stage_options": {**pipe, "spatial_features": 0}},
+         r"stage_options.spatial_features must be a whole number >= 1, got 0"),
+        ("hidden0", {"stage": "camera", "stage_options": {**pipe, "hidden": 0}},
+         r"stage_options.hidden must be a whole number >= 1, got 0"),
         ("keyframes_gc", {"stage": "keyframes", "gradient_checkpointing": True,
                           "stage_options": {**pipe, "frames": [0, 4, 8]}},
          r"gradient_checkpointing: the keyframes stage's KeyframeAdapter does not support it"),

@@ -65,10 +65,14 @@ def check_fine_tune_options(config: TrainConfig, options: dict[str, Any], vae=No
     if config.stage == "keyframes":
         keyframe_frames(options, config.data.num_frames)
         saved = Path(options["pipeline"] or "") / "transformer" / "config.json"
-        layers = json.loads(saved.read_text()).get("num_layers") if options["pipeline"] and saved.is_file() else None
+        saved = json.loads(saved.read_text()) if options["pipeline"] and saved.is_file() else {}
+        layers = saved.get("num_layers")
         if isinstance(layers, int) and not all(isinstance(b, int) and 0 <= b < layers for b in options["blocks"]):
             raise ValueError(f"stage_options.blocks must be transformer blocks in [0, {layers - 1}] (the pipeline's "
                              f"transformer has {layers}), got {options['blocks']!r}")
+        width = saved.get("num_attention_heads", 0) * saved.get("attention_head_dim", 0)
+        if width and width % options["heads"]:  # the adapter's attention splits the transformer's width
+            raise ValueError(f"stage_options.heads must divide the transformer's width {width}, got {options['heads']!r}")
     if config.stage == "continuation" and vae is not None:
         check_overlap(options["overlap_latents"], (config.data.num_frames - 1) // vae.temporal_compression_ratio + 1)
 

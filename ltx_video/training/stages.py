@@ -70,6 +70,9 @@ def _options(config: TrainConfig, defaults: dict[str, Any]) -> dict[str, Any]:
     return {**defaults, **config.stage_options}
 
 
+# Whole-number options that must be >= 1 (a token count, a width, a head count); the other counts may be 0.
+_AT_LEAST_ONE = ("max_sequence_length", "hidden", "heads", "spatial_features")
+
 # The folders some options name, and the file that shows a folder is what the option wants.
 _FOLDER_OPTIONS = {"pipeline": "model_index.json", "video_vae": "config.json", "audio_vae": "config.json",
                    "init_transformer": "config.json"}
@@ -99,7 +102,7 @@ def _check_option(key: str, value: Any, default: Any) -> None:
         if not isinstance(value, bool):
             fail("true or false")
     elif isinstance(default, int):
-        least = 1 if key == "max_sequence_length" else 0  # 0 tokens: the tokenizer's error at the first step
+        least = 1 if key in _AT_LEAST_ONE else 0  # 0 tokens or widths: an error at the first step, after rendering
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             fail(f"a whole number >= {least}")
     elif isinstance(default, float):
