@@ -1,6 +1,7 @@
 """Schedules, guidance maths and spatiotemporal guidance against their definitions."""
 
 import copy
+import logging
 
 import pytest
 import torch
@@ -182,3 +183,80 @@ def test_tone_map_formula():
     assert torch.allclose(tone_map_latents(x, 0.6), x * (1 - 0.8 * s * torch.sigmoid(4 * s * (x.abs() - 1))))
     assert torch.equal(tone_map_latents(x, 0.0), x)
     assert tone_map_latents(torch.tensor([4.0]), 1.0).item() < 4.0 * 0.5  # large values are compressed
+
+
+def _checked(pipe, **kwargs):
+    """``pipe(**kwargs)`` stopped right after its checks (no model runs)."""
+    from ltx_video.pipelines.inputs import ArgumentsChecked, checking_only
+
+    with checking_only(), pytest.raises(ArgumentsChecked):
+        pipe(prompt="a ball", height=64, width=64, num_frames=9, max_sequence_length=16, output_type="latent",
+             num_inference_steps=2, **kwargs)
+
+
+@pytest.mark.parametrize("gts,message", [([500.0, 1000.0], "strictly decreasing"), ([900.0, 900.0], "strictly decreasing"),
+                                         ([5000.0, 500.0], r"in 0\.\.1000 \(the scheduler's num_train_timesteps\)"),
+                                         ([1000.0, -5.0], r"in 0\.\.1000")])
+def test_guidance_timesteps_must_decrease_within_the_schedulers_range(components, gts, message):
+    """[500, 1000] ran its first value from t=1000 down to 500 (the second interval never as given); 5000 and -5
+    were accepted."""
+    pipe = LTXVideoPipeline(**components)
+    with pytest.raises(ValueError, match=rf"^`guidance_timesteps` must be {message}"):
+        _checked(pipe, guidance_scale=[3.0, 1.0], guidance_timesteps=gts)
+    with pytest.raises(ValueError, match="guidance_timesteps"):
+        denoising.check_guidance_timesteps(gts, 1000)
+
+
+def test_guidance_timesteps_range_is_the_schedulers(components):
+    """A scheduler of num_train_timesteps=500 on the shifted schedule has timesteps 0..500."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    scheduler = FlowMatchEulerDiscreteScheduler.from_config(components["scheduler"].config, num_train_timesteps=500)
+    pipe = LTXVideoPipeline(**{**components, "scheduler": scheduler})
+    call = dict(guidance_scale=[3.0, 1.0], timestep_schedule="shifted")
+    with pytest.raises(ValueError, match=r"^`guidance_timesteps` must be in 0\.\.500 "):
+        _checked(pipe, guidance_timesteps=[1000.0, 400.0], **call)
+    _checked(pipe, guidance_timesteps=[500.0, 200.0], **call)
+
+
+def test_guidance_timesteps_without_a_per_interval_list_is_said(components, caplog):
+    pipe = LTXVideoPipeline(**components)
+    with caplog.at_level(logging.WARNING):
+        _checked(pipe, guidance_timesteps=[1000.0, 500.0])
+    said = [r.getMessage() for r in caplog.records if "guidance_timesteps" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("`guidance_timesteps` is given but none of guidance_scale, ")
+    assert "it is not used" in said[0] and "\n" not in said[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        _checked(pipe, guidance_timesteps=[1000.0, 500.0], guidance_scale=[3.0, 1.0])
+        _checked(pipe, guidance_timesteps=[1000.0, 500.0], stg_scale=1.0, skip_block_list=[[0], [1]])
+    assert not [r for r in caplog.records if "guidance_timesteps" in r.getMessage()]
+
+
+def test_blocks_without_a_stg_scale_are_said(components, caplog):
+    """skip_block_list with stg_scale left out (this model's default: 0) perturbed nothing, silently; an explicit
+    stg_scale=0 (LTX-Video's distilled configs carry their blocks with it) and the model's own blocks stay quiet."""
+    from ltx_video.configs import load_config, pass_arguments
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+
+    pipe = LTXVideoPipeline(**components)
+
+    def said(**kwargs) -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            _checked(pipe, **kwargs)
+        return [r.getMessage() for r in caplog.records if "skip_block_list" in r.getMessage()]
+
+    lines = said(skip_block_list=[1])
+    assert len(lines) == 1 and lines[0].startswith("`skip_block_list` is given but `stg_scale` is left out")
+    assert "\n" not in lines[0]
+    assert said(skip_block_list=[1], stg_scale=0.0) == []
+    config = load_config("ltxv-2b-0.9.8-distilled")
+    assert config.first_pass["stg_scale"] == 0 and config.first_pass["skip_block_list"]  # carries both by design
+    first = {k: v for k, v in config.first_pass.items() if k != "timesteps"}
+    assert said(**first) == []
+    assert said(**pass_arguments({"stg_scale": 0, "skip_block_list": [1]})) == []
+    pipe.generation_defaults = GenerationDefaults(height=64, width=64, num_frames=9, frame_rate=25.0,
+                                                  num_inference_steps=2, guidance_scale=3.0, stg_scale=1.0,
+                                                  skip_block_list=(1,))
+    assert said(skip_block_list=[0]) == [] and said(stg_scale=0.0) == []

@@ -205,3 +205,63 @@ def test_prompt_with_prompt_embeds_is_refused_first(no_models, extra):
     for pipe in (no_models, av):
         with pytest.raises(ValueError, match=r"^Cannot forward both `prompt` and `prompt_embeds`: pass exactly one"):
             pipe(**call)
+
+
+@pytest.mark.parametrize("name,value", [("stochastic_sampling", "no"), ("stochastic_sampling", "False"),
+                                        ("stochastic_sampling", 1), ("cfg_star_rescale", "False"),
+                                        ("cfg_star_rescale", None), ("return_dict", "no")])
+def test_flags_must_be_bools(no_models, name, value):
+    """A string or a number was taken by its truth: "no" ran stochastic sampling, "False" CFG-Zero*."""
+    base = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16)
+    with pytest.raises(ValueError, match=rf"^`{name}` must be True or False.*, got {value!r}\.$"):
+        no_models(**base, **{name: value})
+    with pytest.raises(ValueError, match=rf"^`{name}` must be True or False"):  # before the first pass runs a model
+        no_models.generate_multiscale(**base, latent_upsampler=_upsampler(), second_pass={"timesteps": [500.0]},
+                                      **({"first_pass": {name: value}} if name != "return_dict" else {name: value}))
+
+
+def _upsampler():
+    from ltx_video.testing import tiny_latent_upsampler
+
+    return tiny_latent_upsampler()
+
+
+def test_audio_video_flags_must_be_bools():
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    av = tiny_audio_video_pipeline(seed=0)
+    base = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2)
+    for name, value in (("generate_audio", "false"), ("stochastic_sampling", "no"), ("cfg_star_rescale", 0)):
+        with pytest.raises(ValueError, match=rf"^`{name}` must be True or False"):
+            av(**base, **{name: value})
+
+
+def test_numpy_bools_are_flags(pipe):
+    import numpy as np
+
+    kw = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16,
+              output_type="latent")
+    for name in ("stochastic_sampling", "cfg_star_rescale"):
+        plain = pipe(**kw, **{name: True}, generator=gen()).frames
+        assert torch.equal(pipe(**kw, **{name: np.bool_(True)}, generator=gen()).frames, plain)
+
+
+def test_decode_values_take_arrays_and_tensors(pipe):
+    """One value per video as a 1-D NumPy array or tensor, as guidance_scale takes them (refused before: "must be
+    in [0, 1], got array([0.05])")."""
+    import numpy as np
+
+    kw = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=1, max_sequence_length=16,
+              guidance_scale=1.0, num_videos_per_prompt=2, output_type="pt")
+    listed = pipe(**kw, decode_timestep=[0.05, 0.1], decode_noise_scale=[0.025, 0.0], generator=gen()).frames
+    for form in (np.array, torch.tensor):
+        out = pipe(**kw, decode_timestep=form([0.05, 0.1]), decode_noise_scale=form([0.025, 0.0]), generator=gen())
+        assert torch.equal(out.frames, listed)
+
+
+@pytest.mark.parametrize("value,shown", [("0.05", "str '0.05'"), ({"t": 0.05}, "dict"),
+                                         (torch.zeros(1, 1), r"Tensor of shape \(1, 1\)")])
+def test_decode_timestep_of_another_type_is_named(no_models, value, shown):
+    base = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16)
+    with pytest.raises(ValueError, match=rf"^`decode_timestep` must be .*, got {shown}"):
+        no_models(**base, decode_timestep=value)

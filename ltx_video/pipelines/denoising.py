@@ -28,6 +28,7 @@ __all__ = [
     "apply_guidance",
     "calculate_shift",
     "cfg_star_project",
+    "check_guidance_timesteps",
     "denoise",
     "euler_step",
     "guidance_schedule",
@@ -305,6 +306,26 @@ def _checked_blocks(skip_block_list):
     return skip_block_list
 
 
+def check_guidance_timesteps(guidance_timesteps, num_train_timesteps: float | None = None) -> None:
+    """ValueError naming `guidance_timesteps` unless it is None or a non-empty, strictly decreasing list (or 1-D
+    array) of finite numbers in ``[0, num_train_timesteps]`` (no upper bound when None): the first interval is the
+    first that ``t`` reaches (LTX-Video's lookup), so a later, higher start was never used as given."""
+    values = _as_list(guidance_timesteps)
+    if values is None:
+        return
+    if not (isinstance(values, (list, tuple)) and values
+            and all(_is_number(v) and math.isfinite(v) for v in values)):
+        raise ValueError(f"`guidance_timesteps` must be a non-empty list of finite numbers (where each per-interval "
+                         f"guidance value starts, in the timesteps' units), got {guidance_timesteps!r}.")
+    if any(a <= b for a, b in zip(values, values[1:], strict=False)):
+        raise ValueError(f"`guidance_timesteps` must be strictly decreasing (from noise to clean, as the timesteps "
+                         f"run), got {list(values)}.")
+    high = math.inf if num_train_timesteps is None else num_train_timesteps
+    if not 0 <= min(values) <= max(values) <= high:
+        span = ">= 0" if high == math.inf else f"in 0..{high:g} (the scheduler's num_train_timesteps)"
+        raise ValueError(f"`guidance_timesteps` must be {span}, got {list(values)}.")
+
+
 def guidance_schedule(
     timesteps: torch.Tensor,
     *,
@@ -323,7 +344,8 @@ def guidance_schedule(
 
     A list value (or a list of lists for ``skip_block_list``) is indexed, at each step with
     timestep ``t``, by the first ``j`` with ``guidance_timesteps[j] <= t`` (LTX-Video 0.9.8);
-    ``guidance_timesteps`` is in the timesteps' units (0..1000).
+    ``guidance_timesteps`` is strictly decreasing, in the timesteps' units (0..1000, or the scheduler's
+    ``num_train_timesteps`` on diffusers' shifted schedule: :func:`check_guidance_timesteps`).
     """
     guidance_scale, stg_scale, rescaling_scale, guidance_timesteps = (
         _as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, guidance_timesteps)
@@ -337,10 +359,7 @@ def guidance_schedule(
                         ("rescaling_scale", rescaling_scale)):
         if not numbers_only(value if isinstance(value, (list, tuple)) else [value]):
             raise ValueError(f"`{name}` must be a finite number or a non-empty per-interval list of them, got {value!r}.")
-    if guidance_timesteps is not None and not (isinstance(guidance_timesteps, (list, tuple))
-                                               and numbers_only(guidance_timesteps)):
-        raise ValueError(f"`guidance_timesteps` must be a non-empty list of finite numbers in 0..1000 (where each "
-                         f"per-interval guidance value starts), got {guidance_timesteps!r}.")
+    check_guidance_timesteps(guidance_timesteps)
     lists = {
         "guidance_scale": isinstance(guidance_scale, (list, tuple)),
         "stg_scale": isinstance(stg_scale, (list, tuple)),

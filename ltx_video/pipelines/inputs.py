@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import math
 import numbers
 from collections.abc import Sequence
@@ -18,8 +19,11 @@ import torch
 from ltx_video.attention.stg import SkipLayerStrategy
 from ltx_video.pipelines.latent_ops import Padding
 
+logger = logging.getLogger(__name__)
+
 __all__ = ["ArgumentsChecked", "checking_only", "check_only", "OUTPUT_TYPES", "TIMESTEP_SCHEDULES", "CALL_ARGUMENTS", "ConditionInput", "GenerationPlan", "check_call_arguments",
-           "check_decode_arguments", "check_inputs", "check_real", "collect_conditions", "count_prompts", "python_integer"]
+           "check_decode_arguments", "check_flag", "check_inputs", "check_real", "collect_conditions", "count_prompts",
+           "decode_values", "python_integer", "warn_unused_blocks"]
 
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 TIMESTEP_SCHEDULES = ("linear_quadratic", "shifted")
@@ -104,20 +108,75 @@ def check_real(name: str, value, low: float = -math.inf, high: float = math.inf,
         raise ValueError(f"`{name}` must be a finite number{span}{' or None' if none else ''}, got {value!r}.")
 
 
+def check_flag(name: str, value, none: str | None = None) -> None:
+    """ValueError naming ``name`` unless ``value`` is a bool (Python's or NumPy's), or None when ``none`` says what
+    None means: a string or a number was taken by its truth ("no", "False" and 1 all meant True)."""
+    if isinstance(value, (bool, np.bool_)) or (value is None and none is not None):
+        return
+    also = f", or None ({none})" if none is not None else ""
+    raise ValueError(f"`{name}` must be True or False{also}, got {value!r}.")
+
+
+def _decode_entries(value):
+    """A decode value as given, a list for one per video: a NumPy array or tensor becomes a list (1-D) or a number
+    (0-d), as ``guidance_scale`` takes them."""
+    if isinstance(value, (np.ndarray, torch.Tensor, np.generic)):
+        return value.tolist()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _described(value) -> str:
+    """``value`` for an error message: an array by its type and shape, a non-number by its type too."""
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return f"{type(value).__name__} of shape {tuple(value.shape)}"
+    if value is None or isinstance(value, (numbers.Real, list, tuple)):
+        return repr(value)
+    return f"{type(value).__name__} {value!r}"
+
+
 def check_decode_arguments(decode_timestep, decode_noise_scale, tone_map_compression_ratio, videos: int) -> None:
-    """The decoder's arguments, read only after the whole denoising loop: checked as the call starts."""
+    """The decoder's arguments, read only after the whole denoising loop: checked as the call starts. Each is a
+    number, or one per video as a list, tuple, 1-D NumPy array or tensor (:func:`decode_values`)."""
     for name, value, none in (("decode_timestep", decode_timestep, False),
                               ("decode_noise_scale", decode_noise_scale, True)):
-        if isinstance(value, (list, tuple)) and len(value) != videos:
-            raise ValueError(f"`{name}` has {len(value)} entries but {videos} videos are made: give one number "
+        entries = _decode_entries(value)
+        if isinstance(entries, list) and len(entries) != videos:
+            raise ValueError(f"`{name}` has {len(entries)} entries but {videos} videos are made: give one number "
                              "for all, or one per video.")
         try:
-            for entry in value if isinstance(value, (list, tuple)) else [value]:
-                check_real(name, entry, 0.0, 1.0, none=none and not isinstance(value, (list, tuple)))
+            for entry in entries if isinstance(entries, list) else [entries]:
+                check_real(name, entry, 0.0, 1.0, none=none and not isinstance(entries, list))
         except ValueError:
-            raise ValueError(f"`{name}` must be a finite number in [0, 1]{' or None' if none else ''}, or a list of "
-                             f"them (one per video), got {value!r}.") from None
+            raise ValueError(f"`{name}` must be a finite number in [0, 1]{' or None' if none else ''}, or one per "
+                             f"video (a list, 1-D array or tensor of them), got {_described(value)}.") from None
     check_real("tone_map_compression_ratio", tone_map_compression_ratio, 0.0, 1.0)
+
+
+def decode_values(decode_timestep, decode_noise_scale, videos: int) -> tuple[list[float], list[float]]:
+    """(timestep, noise scale) per video, as floats, from the forms :func:`check_decode_arguments` takes; a
+    ``decode_noise_scale`` of None is ``decode_timestep`` (diffusers' LTX pipelines)."""
+    def per_video(value) -> list[float]:
+        entries = _decode_entries(value)
+        return [float(v) for v in entries] if isinstance(entries, list) else [float(entries)] * videos
+
+    timestep = per_video(decode_timestep)
+    return timestep, (timestep if decode_noise_scale is None else per_video(decode_noise_scale))
+
+
+def warn_unused_blocks(stg_scale, skip_block_list, defaults, audio_given: bool = False) -> None:
+    """One warning line when ``skip_block_list`` is given but ``stg_scale`` is left out (None) and the model's
+    default (``defaults``, a GenerationDefaults or None: diffusers' 0) turns STG off: the blocks would be silently
+    unused. An explicit ``stg_scale=0`` is a choice, kept quiet: LTX-Video's distilled configs carry their blocks
+    with it, so that only the scale needs raising."""
+    from ltx_video.pipelines.generation_defaults import fill_call_defaults
+
+    blocks = isinstance(skip_block_list, (list, tuple, np.ndarray, torch.Tensor))  # other forms: refused later
+    if stg_scale is not None or not blocks or len(skip_block_list) == 0:
+        return
+    default = fill_call_defaults(defaults, {"stg_scale": None}, audio_given=audio_given)["stg_scale"]
+    if not default > 0:
+        logger.warning("`skip_block_list` is given but `stg_scale` is left out, and this model's default STG scale is "
+                       "%g: no block is perturbed. Pass stg_scale > 0 to use the blocks.", default)
 
 
 def python_integer(value):
@@ -255,7 +314,8 @@ CALL_ARGUMENTS = (
     "prompt", "negative_prompt", "prompt_embeds", "prompt_attention_mask", "negative_prompt_embeds",
     "negative_prompt_attention_mask", "generator", "callback_on_step_end", "attention_kwargs", "decode_timestep",
     "decode_noise_scale", "max_sequence_length", "output_type", "num_videos_per_prompt", "tone_map_compression_ratio",
-    "guidance_scale",
+    "guidance_scale", "cfg_star_rescale", "stochastic_sampling", "return_dict", "guidance_timesteps", "stg_scale",
+    "rescaling_scale", "skip_block_list",
 )
 
 
@@ -263,14 +323,20 @@ def check_call_arguments(
     *, prompt, negative_prompt, prompt_embeds, prompt_attention_mask, negative_prompt_embeds,
     negative_prompt_attention_mask, generator, callback_on_step_end, attention_kwargs, decode_timestep,
     decode_noise_scale, max_sequence_length, output_type, num_videos_per_prompt, vae, scheduler,
-    tone_map_compression_ratio=0.0, guidance_scale=1.0, text_channels: int | None = None,
+    tone_map_compression_ratio=0.0, guidance_scale=1.0, text_channels: int | None = None, cfg_star_rescale=False,
+    stochastic_sampling=None, return_dict=True, guidance_timesteps=None, stg_scale=0.0, rescaling_scale=0.7,
+    skip_block_list=None,
 ) -> None:
     """The arguments :func:`check_inputs` does not see, checked as the call starts (each failed inside a model,
     some after the whole denoising loop): the prompt's and the text tensors' forms, the generator, the callback,
     ``attention_kwargs``, the decoder's arguments, the sequence length, the text tensors against each other, the
-    negative prompt and ``text_channels`` (the transformer's), a VAE to decode with, and a scheduler whose steps this
-    pipeline takes (it steps as ``FlowMatchEulerDiscreteScheduler`` does; others were ignored)."""
+    negative prompt and ``text_channels`` (the transformer's), a VAE to decode with, a scheduler whose steps this
+    pipeline takes (it steps as ``FlowMatchEulerDiscreteScheduler`` does; others were ignored), the boolean flags
+    (:func:`check_flag`), and ``guidance_timesteps`` against the scheduler's range (unused without a per-interval
+    guidance list: said in one line)."""
     from diffusers import FlowMatchEulerDiscreteScheduler
+
+    from ltx_video.pipelines import denoising
 
     # first: the checks below read the text from whichever is given (since 2026-12-07: prompt= with prompt_embeds=
     # said "pass max_sequence_length=...", and following that led here)
@@ -317,6 +383,26 @@ def check_call_arguments(
     if scheduler is not None and scheduler.config.get("invert_sigmas"):
         raise ValueError("`scheduler` has invert_sigmas=True, a schedule from clean to noise (Mochi's): this pipeline "
                          "generates from noise to clean; use a scheduler with invert_sigmas=False.")
+    check_flag("cfg_star_rescale", cfg_star_rescale)
+    check_flag("stochastic_sampling", stochastic_sampling, none="the scheduler's flag")
+    check_flag("return_dict", return_dict)
+    # LTX-Video's schedules are 1000 per sigma (a scheduler of other units is refused with them); diffusers' shifted
+    # one is the scheduler's num_train_timesteps per sigma
+    units = (getattr(scheduler, "config", None) or {}).get("num_train_timesteps", 1000)
+    denoising.check_guidance_timesteps(guidance_timesteps, units)
+    if guidance_timesteps is not None and not _per_interval(guidance_scale, stg_scale, rescaling_scale, skip_block_list):
+        logger.warning("`guidance_timesteps` is given but none of guidance_scale, stg_scale, rescaling_scale and "
+                       "skip_block_list is a per-interval list: it is not used (every step takes the same guidance).")
+
+
+def _per_interval(guidance_scale, stg_scale, rescaling_scale, skip_block_list) -> bool:
+    """Whether any guidance argument is a per-interval list (a list of lists for ``skip_block_list``), as
+    ``denoising.guidance_schedule`` reads them."""
+    def listed(value) -> bool:
+        return isinstance(value, (list, tuple)) or (isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim > 0)
+
+    blocks = list(skip_block_list) if listed(skip_block_list) else []
+    return any(listed(v) for v in (guidance_scale, stg_scale, rescaling_scale)) or (bool(blocks) and listed(blocks[0]))
 
 
 def _check_text_batch(num_prompts, negative_prompt, prompt_embeds, negative_prompt_embeds, max_sequence_length,

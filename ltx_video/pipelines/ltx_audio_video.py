@@ -41,7 +41,7 @@ from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.four_k import four_k_dispatch
-from ltx_video.pipelines.inputs import check_frame_rate, count_prompts
+from ltx_video.pipelines.inputs import check_flag, check_frame_rate, count_prompts, warn_unused_blocks
 from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 from ltx_video.pipelines.postprocess import holds_latents
 
@@ -358,8 +358,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         """
         # 1. Arguments left out from the model's generation defaults (those for a given sound with `audio=`); check
         # inputs before any model runs.
-        if generate_audio is not None and not isinstance(generate_audio, (bool, np.bool_)):  # "false" is truthy
-            raise ValueError(f"`generate_audio` must be True, False or None (the model's default), got {generate_audio!r}.")
+        check_flag("generate_audio", generate_audio, none="the model's default")  # "false" is truthy
+        warn_unused_blocks(stg_scale, skip_block_list, self.generation_defaults, audio_given=audio is not None)
         if generate_audio is None:
             generate_audio = self.audio_generation_enabled and self.audio_vae is not None
         audio, audio_sample_rate = waveform_and_rate(audio, audio_sample_rate)  # torchaudio's pair, `output.audio`

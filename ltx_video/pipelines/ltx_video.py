@@ -50,12 +50,15 @@ from ltx_video.pipelines.inputs import (
     ArgumentsChecked,
     GenerationPlan,
     check_call_arguments,
+    check_flag,
     check_inputs,
     check_latents_shape,
     check_only,
     collect_conditions,
     count_prompts,
+    decode_values,
     python_integer,
+    warn_unused_blocks,
 )
 from ltx_video.pipelines.latent_ops import Padding, denormalize_latents, tone_map_latents
 from ltx_video.pipelines.loading import LoadingMixin
@@ -257,14 +260,8 @@ class LTXVideoPipeline(
         if self.vae.config.timestep_conditioning:
             batch = latents.shape[0]
             noise = randn_tensor(latents.shape, generator=generator, device=latents.device, dtype=latents.dtype)
-            per_video = (list, tuple)  # one value per video (check_call_arguments checked the lengths)
-            decode_timestep = list(decode_timestep) if isinstance(decode_timestep, per_video) else [decode_timestep] * batch
-            if decode_noise_scale is None:
-                decode_noise_scale = decode_timestep
-            elif isinstance(decode_noise_scale, per_video):
-                decode_noise_scale = list(decode_noise_scale)
-            else:
-                decode_noise_scale = [decode_noise_scale] * batch
+            # one value per video (check_call_arguments checked the forms and lengths)
+            decode_timestep, decode_noise_scale = decode_values(decode_timestep, decode_noise_scale, batch)
             timestep = torch.tensor(decode_timestep, device=latents.device, dtype=latents.dtype)
             scale = torch.tensor(decode_noise_scale, device=latents.device, dtype=latents.dtype)[:, None, None, None, None]
             latents = (1 - scale) * latents + scale * noise
@@ -454,6 +451,7 @@ class LTXVideoPipeline(
         """LTX-Video 0.9.8's multi-scale generation (see :func:`ltx_video.pipelines.multiscale.generate_multiscale`)."""
         from ltx_video.pipelines.multiscale import generate_multiscale
 
+        check_flag("return_dict", kwargs.get("return_dict", True))  # its own; the passes' flags are checked by theirs
         return generate_multiscale(self, **kwargs)
 
     # ------------------------------------------------------------------ call
@@ -537,6 +535,7 @@ class LTXVideoPipeline(
         """
         # 1-3. Arguments left out from the model's generation defaults; check inputs (before any model runs),
         # schedule and guidance, text.
+        warn_unused_blocks(stg_scale, skip_block_list, self.generation_defaults)  # before the model's fill them
         (height, width, num_frames, frame_rate, num_inference_steps, guidance_scale, stg_scale, skip_block_list,
          negative_prompt, num_videos_per_prompt, max_sequence_length) = self.call_defaults(
             height=height, width=width, num_frames=num_frames, frame_rate=frame_rate,
