@@ -1,5 +1,6 @@
 """Multi-scale generation against its steps run by hand with diffusers' latent-upsample pipeline."""
 
+import numpy as np
 import pytest
 import torch
 from conftest import gen
@@ -54,6 +55,15 @@ def test_multiscale_equals_manual_steps(pipe, components):
     frames = torch.nn.functional.interpolate(video[0].transpose(0, 1), size=(96, 96), mode="bilinear")
     expected = ((frames.clamp(-1, 1) + 1) / 2)[None]
     assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_multiscale_takes_decode_values_as_arrays(pipe):
+    # `decode_timestep or 0.0` asked a two-entry array for its truth ("ambiguous") before any check ran
+    kw = dict(prompt=["a red ball", "a blue cube"], num_frames=9, max_sequence_length=16, height=64, width=64,
+              downscale_factor=0.5, first_pass=FIRST, second_pass=SECOND, output_type="pt")
+    listed = pipe.generate_multiscale(decode_timestep=[0.05, 0.1], generator=gen(), **kw).frames
+    array = pipe.generate_multiscale(decode_timestep=np.array([0.05, 0.1]), generator=gen(), **kw).frames
+    assert torch.equal(array, listed)
 
 
 def test_second_pass_must_keep_latents(pipe):

@@ -181,6 +181,11 @@ def _padded_keyframe(pipe, keyframe: Keyframe, padding: Padding, height: int, wi
 
 
 @torch.no_grad()
+def _given_or_zero(value):
+    """``value``, or 0.0 for None (``value or 0.0`` asked an array or tensor of several values for its truth)."""
+    return 0.0 if value is None else value
+
+
 def generate_multiscale(
     pipe,
     *,
@@ -258,8 +263,8 @@ def generate_multiscale(
     if output_type != "latent":  # read after both passes: checked before the first
         per_prompt = kwargs.get("num_videos_per_prompt")  # its own check comes with the first pass's
         videos = num_prompts * (per_prompt if isinstance(per_prompt, int) and not isinstance(per_prompt, bool) else 1)
-        check_decode_arguments(decode_args["decode_timestep"] or 0.0, decode_args["decode_noise_scale"],
-                               decode_args["tone_map_compression_ratio"] or 0.0, videos)
+        check_decode_arguments(_given_or_zero(decode_args["decode_timestep"]), decode_args["decode_noise_scale"],
+                               _given_or_zero(decode_args["tone_map_compression_ratio"]), videos)
     generator = kwargs.get("generator")
 
     first_call = {**kwargs, **first_pass, "height": h1, "width": w1, "output_type": "latent"}
@@ -281,9 +286,9 @@ def generate_multiscale(
 
     decoded = pipe.decode_latents(
         second,
-        decode_timestep=decode_args["decode_timestep"] or 0.0,
+        decode_timestep=_given_or_zero(decode_args["decode_timestep"]),
         decode_noise_scale=decode_args["decode_noise_scale"],
-        tone_map_compression_ratio=decode_args["tone_map_compression_ratio"] or 0.0,
+        tone_map_compression_ratio=_given_or_zero(decode_args["tone_map_compression_ratio"]),
         generator=generator,
         dtype=pipe.transformer.dtype,
     )
