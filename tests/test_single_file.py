@@ -9,8 +9,10 @@ from conftest import assert_fp32_equal, gen
 from diffusers import AutoencoderKLLTXVideo
 from safetensors.torch import save_file
 
-from ltx_video import LTXVideoPipeline
+from ltx_video import LTXAudioVideoPipeline, LTXVideoPipeline
+from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.single_file import (
+    check_file_configs,
     load_single_file_components,
     save_original_checkpoint,
     to_original_checkpoint,
@@ -251,3 +253,45 @@ def test_diffusers_042_keywords(source, checkpoint):
     assert pipe.transformer.dtype == torch.bfloat16 and pipe.vae is vae
     with pytest.raises(ValueError, match="`dtype` .* and `torch_dtype` .* differ"):
         LTXVideoPipeline.from_single_file(checkpoint, dtype=torch.bfloat16, torch_dtype=torch.float32, **_text(source))
+
+
+@pytest.mark.parametrize("cls", [LTXVideoPipeline, LTXAudioVideoPipeline])
+def test_config_folder_restores_the_settings_from_pretrained_does(source, checkpoint, tmp_path, cls):
+    # config= a saved folder: its default_timestep_schedule and generation_defaults.json were left out, so the same
+    # call made another video than from_pretrained(folder) (latents 0.6 apart) in silence.
+    saved = cls(**source)
+    saved.default_timestep_schedule = "shifted"
+    saved.generation_defaults = GenerationDefaults(height=64, width=64, num_frames=9, frame_rate=24.0,
+                                                   num_inference_steps=3, guidance_scale=1.0)
+    saved.save_pretrained(tmp_path / "saved")
+    pretrained = cls.from_pretrained(tmp_path / "saved")
+    single = cls.from_single_file(checkpoint, config=tmp_path / "saved")
+    assert single.default_timestep_schedule == pretrained.default_timestep_schedule == "shifted"
+    assert single.generation_defaults == pretrained.generation_defaults == saved.generation_defaults
+    assert_fp32_equal(_run(single), _run(pretrained))
+    # Without config=, nothing is restored; an unreadable generation_defaults.json is named, as in from_pretrained.
+    assert cls.from_single_file(checkpoint, **_text(source)).default_timestep_schedule == "linear_quadratic"
+    (tmp_path / "saved" / "generation_defaults.json").write_text("{")
+    with pytest.raises(ValueError, match="generation_defaults.json is not readable JSON"):
+        cls.from_single_file(checkpoint, config=tmp_path / "saved")
+
+
+def test_vae_timestep_conditioning_is_read_from_the_keys_when_the_metadata_leaves_it_out(source, tmp_path):
+    # The file holds the decoder's timestep embedding; the metadata left timestep_conditioning out, so LTX's default
+    # False built a VAE without it and 27 weights were dropped with a log line (decodes 1.44 apart).
+    assert source["vae"].config.timestep_conditioning
+    vae_config = {k: v for k, v in ORIGINAL_CONFIG["vae"].items() if k != "timestep_conditioning"}
+    path = save_original_checkpoint(tmp_path / "no_tc.safetensors", source["transformer"], source["vae"],
+                                    {**ORIGINAL_CONFIG, "vae": vae_config})
+    pipe = LTXVideoPipeline.from_single_file(path, **_text(source))
+    assert pipe.vae.config.timestep_conditioning is True
+    _assert_same_weights(pipe.vae, source["vae"])
+    # Said False while the weights are there: the file contradicts itself.
+    path = save_original_checkpoint(tmp_path / "tc_false.safetensors", source["transformer"], source["vae"],
+                                    {**ORIGINAL_CONFIG, "vae": {**vae_config, "timestep_conditioning": False}})
+    with pytest.raises(ValueError, match=r"tc_false.safetensors: its metadata 'vae' config says "
+                                         r"timestep_conditioning=False, but the file holds the VAE decoder's "
+                                         r"timestep-conditioning weights \(vae.decoder.last_time_embedder"):
+        LTXVideoPipeline.from_single_file(path, **_text(source))
+    with pytest.raises(ValueError, match="timestep_conditioning=False"):  # from the header, as the CLI checks
+        check_file_configs(path)

@@ -33,6 +33,18 @@ def _saved_timestep_schedule(folder: Path) -> str | None:
     return schedule if isinstance(schedule, str) else None
 
 
+def saved_pipeline_settings(folder: Path) -> dict[str, Any]:
+    """What a saved folder holds for the pipeline beyond its components, as attributes to set: its
+    ``generation_defaults.json`` (None when absent; a broken one is a ValueError naming it) and the
+    ``default_timestep_schedule`` in its model_index.json (left out when none was saved). Read before the weights
+    load, by ``from_pretrained`` and ``from_single_file(config=folder)`` alike."""
+    settings: dict[str, Any] = {"generation_defaults": GenerationDefaults.load(folder)}
+    schedule = _saved_timestep_schedule(folder)
+    if schedule is not None:
+        settings["default_timestep_schedule"] = schedule
+    return settings
+
+
 # The camera LoRA merged into a transformer (load_camera_lora), recorded in its config.json: a private key, which
 # diffusers' from_pretrained restores into the config without passing it to __init__.
 MERGED_CAMERA_LORA_KEY = "_merged_camera_lora"
@@ -225,12 +237,11 @@ class LoadingMixin:
             _check_components_present(folder, kwargs, set(cls._get_signature_keys(cls)[0]))
         else:  # a repo id: this package's own files of its snapshot, which diffusers' download leaves out
             folder = _own_files_snapshot(name, kwargs)
-        defaults = GenerationDefaults.load(folder) if folder is not None else None  # a broken file fails first
+        # a broken generation_defaults.json fails before the weights load
+        settings = saved_pipeline_settings(folder) if folder is not None else {"generation_defaults": None}
         pipe = super().from_pretrained(str(local) if looks_local else name, **kwargs)
-        pipe.generation_defaults = defaults
-        schedule = _saved_timestep_schedule(folder) if folder is not None else None
-        if schedule is not None:
-            pipe.default_timestep_schedule = schedule
+        for key, value in settings.items():
+            setattr(pipe, key, value)
         if folder is not None:
             pipe.load_control_modules(folder, skip=tuple(given_control))
         for key, module in given_control.items():
@@ -392,7 +403,9 @@ class LoadingMixin:
         """Load an original LTX-Video single-file ``.safetensors`` checkpoint (transformer + VAE), offline.
 
         The T5 text encoder and tokenizer are not in the file: pass them, or ``config=`` a local diffusers-format
-        folder with ``text_encoder/`` and ``tokenizer/`` (its model configs are then used too). ``quantization="fp8"``
+        folder with ``text_encoder/`` and ``tokenizer/`` (its model configs are then used too, and, as
+        ``from_pretrained(folder)`` restores them, its ``generation_defaults.json`` and saved
+        ``default_timestep_schedule``). ``quantization="fp8"``
         keeps an fp8 file's E4M3 weights as they are (``FP8Linear``, unit scales) and quantizes the rest of the
         transformer blocks per channel; without it they are cast to ``torch_dtype``. Details and errors:
         :mod:`ltx_video.pipelines.single_file`. As in diffusers 0.42, ``dtype=`` is ``torch_dtype``'s new name,
@@ -404,6 +417,8 @@ class LoadingMixin:
             ...     "/models/ltxv-2b-0.9.8-distilled.safetensors", config="/models/LTX-Video-0.9.8", torch_dtype=torch.bfloat16
             ... )
         """
+        import torch
+
         from ltx_video.pipelines.single_file import load_single_file_pipeline_components
 
         if quantization not in (None, "fp8"):
@@ -412,16 +427,21 @@ class LoadingMixin:
         if dtype is not None and torch_dtype is not None and dtype != torch_dtype:
             raise ValueError(f"`dtype` ({dtype}) and `torch_dtype` ({torch_dtype}) differ: give one.")
         torch_dtype = dtype if dtype is not None else torch_dtype
-        if torch_dtype is not None and (not torch_dtype.is_floating_point or torch_dtype.itemsize < 2):
-            raise ValueError(f"`torch_dtype` must be torch.float32, torch.float16 or torch.bfloat16, got {torch_dtype} "
+        # (since 2026-12-07: float64 passed here, then was refused as the text encoder's dtype)
+        if torch_dtype is not None and torch_dtype not in (torch.float32, torch.float16, torch.bfloat16):
+            name = "dtype" if dtype is not None else "torch_dtype"
+            raise ValueError(f"`{name}` must be torch.float32, torch.float16 or torch.bfloat16, got {torch_dtype} "
                              "(for an fp8 file's weights as they are: quantization='fp8').")
+        # The folder's pipeline settings, as from_pretrained(folder) restores them (since 2026-12-07: left out)
+        folder = Path(config).expanduser() if config is not None else None
+        settings = saved_pipeline_settings(folder) if folder is not None and folder.is_dir() else {}
         components = load_single_file_pipeline_components(
             path, config=config, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
-            torch_dtype=torch_dtype, vae=vae,  # a given vae: the file's is not read
+            torch_dtype=torch_dtype, vae=vae, latent_upsampler=latent_upsampler,  # a given vae: the file's is not read
         )
-        if latent_upsampler is not None:
-            components["latent_upsampler"] = latent_upsampler
         pipe = cls(**components)
+        for key, value in settings.items():
+            setattr(pipe, key, value)
         if quantization == "fp8":  # an fp8 file's e4m3 weights are kept exactly (unit scales)
             pipe.enable_fp8()
         return pipe

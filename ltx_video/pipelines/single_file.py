@@ -13,7 +13,9 @@ format. The T5 text encoder and tokenizer are not in the file. Keys are converte
    (``attention_head_dim`` or ``num_attention_heads``) or, as diffusers' ``infer_diffusers_model_type`` tells the
    releases apart, from the block count: 48 blocks 4096 wide are the 13B's heads of 128, 28 blocks 2048 wide the
    2B's heads of 64 (since 2026-12-07: 64 was assumed, so a 1 x 128 model loaded silently as 2 x 64); the VAE's
-   mapped from the metadata ``"vae"``. What the file cannot tell is a :class:`ConfigNeededError` asking for
+   mapped from the metadata ``"vae"``, its ``timestep_conditioning``, when left out there, from the decoder's
+   timestep-embedding keys as diffusers' ``infer_diffusers_model_type`` tells 0.9.1+ apart (since 2026-12-07:
+   False was assumed and those weights dropped); a metadata False for a file with them is refused. What the file cannot tell is a :class:`ConfigNeededError` asking for
    ``config=``, from the header before any tensor is read; nothing is guessed.
 
 The scheduler is ``scheduler=``, else ``config=``'s, else the metadata's (LTX's ``RectifiedFlowScheduler``) in
@@ -23,8 +25,8 @@ said in one warning (since 2026-12-07: ignored in silence); otherwise ``use_dyna
 (0.9.5+). The default linear-quadratic schedule does not read the shift; ``timestep_schedule="shifted"`` does.
 
 Keys that are neither the transformer's nor the VAE's by name (a bundled ``text_encoders.*``) are not read, and keys
-left over after conversion are not loaded, each listed in one warning, as diffusers' ``from_single_file`` does
-(since 2026-12-07: refused after reading every tensor); a key missing or of another shape is an error. Float
+left over after conversion are not loaded, each listed in one ``warnings.warn``, as diffusers' ``from_single_file``
+does (since 2026-12-07: refused after reading every tensor; then listed in a log line only); a key missing or of another shape is an error. Float
 tensors, float8 ones included, are cast to ``torch_dtype`` (float32 when not given). Nothing touches the network.
 :func:`to_original_checkpoint` / :func:`save_original_checkpoint` write the original layout (for tests).
 """
@@ -36,6 +38,7 @@ import importlib
 import json
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -78,6 +81,8 @@ _RELEASED_HEADS = {48: (4096, 128), 28: (2048, 64)}
 _SD3_SHIFT = dict(use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024,
                   max_image_seq_len=4096)
 _VAE_PARTS = {"encoder", "decoder", "per_channel_statistics"}
+# The decoder's timestep embedding (0.9.1+), which diffusers' infer_diffusers_model_type checks for too.
+_VAE_TIMESTEP_KEY = f"{VAE_PREFIX}decoder.last_time_embedder.timestep_embedder.linear_1.weight"
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -109,8 +114,8 @@ def load_single_file_components(
             )
         original = {} if scheduler is not None else _metadata_config(path, metadata, needed=False)
     if unused:  # as diffusers' from_single_file, which loads without them (and says so)
-        logger.warning(f"{path}: tensors of neither the transformer nor the VAE are not loaded ({len(unused)}): "
-                       f"{_few(unused)}")
+        warnings.warn(f"{path}: tensors of neither the transformer nor the VAE are not loaded ({len(unused)}): "
+                      f"{_few(unused)}", stacklevel=2)
     read = transformer_keys + (vae_keys if load_vae else [])
     state_dict = _read_tensors(path, read, torch_dtype or torch.float32)
 
@@ -141,6 +146,7 @@ def load_single_file_components(
 def load_single_file_pipeline_components(
     path: str | os.PathLike, *, config: str | os.PathLike | None = None, text_encoder=None, tokenizer=None,
     scheduler: FlowMatchEulerDiscreteScheduler | None = None, torch_dtype: torch.dtype | None = None, vae=None,
+    latent_upsampler=None,
 ) -> dict:
     """All of ``LTXVideoPipeline``'s components: the file's, plus the text encoder and tokenizer.
 
@@ -148,8 +154,13 @@ def load_single_file_pipeline_components(
     local diffusers-format folder that has ``text_encoder/`` and ``tokenizer/`` (one that is passed wins; one
     loaded from the folder takes ``torch_dtype``, a passed one must already be in it: the pipeline computes the
     transformer on the text encoder's embeddings). ``scheduler=`` replaces the loaded scheduler; ``vae=`` is used
-    instead of the file's VAE, which is then not read.
+    instead of the file's VAE, which is then not read; ``latent_upsampler=`` is added.
+
+    A passed component of the wrong type, or a text encoder whose width is not the transformer's
+    ``caption_channels`` or whose vocabulary is smaller than the tokenizer's, is a ``ValueError`` before any tensor
+    is read (since 2026-12-07: they loaded and the call failed).
     """
+    _check_component_types(text_encoder=text_encoder, tokenizer=tokenizer, vae=vae, latent_upsampler=latent_upsampler)
     path = _existing_file(path)
     folder = _config_folder(config, need_vae=vae is None)
     missing = [name for name, value in (("text_encoder", text_encoder), ("tokenizer", tokenizer)) if value is None]
@@ -166,16 +177,70 @@ def load_single_file_pipeline_components(
     if isinstance(encoder_dtype, torch.dtype) and encoder_dtype != dtype:  # (since 2026-12-07; the call failed)
         raise ValueError(f"`text_encoder` is {encoder_dtype} and the file loads in {dtype} (`torch_dtype`): the "
                          f"pipeline needs them equal; pass text_encoder.to({dtype}) or torch_dtype={encoder_dtype}.")
+    caption_channels = _caption_channels(path, vae is None)
+    _check_text_components(text_encoder, tokenizer, caption_channels)
     components = load_single_file_components(path, config=folder, torch_dtype=torch_dtype, load_vae=vae is None,
                                              scheduler=scheduler)
     if missing:
         loaded_encoder, loaded_tokenizer = load_text_components(folder, torch_dtype, encoder=text_encoder is None,
                                                                 tokenizer=tokenizer is None)
         text_encoder, tokenizer = text_encoder or loaded_encoder, tokenizer or loaded_tokenizer
+        _check_text_components(text_encoder, tokenizer, caption_channels, source=f"the config folder {folder}'s ")
     components.update(text_encoder=text_encoder.eval(), tokenizer=tokenizer)
     if vae is not None:
         components["vae"] = vae
+    if latent_upsampler is not None:
+        components["latent_upsampler"] = latent_upsampler
     return components
+
+
+def _check_component_types(**given) -> None:
+    """A passed component of another type than the pipeline's: ValueError naming the keyword and the types."""
+    from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
+
+    accepted = {
+        "text_encoder": ((PreTrainedModel,), "a transformers text encoder (T5EncoderModel)"),
+        "tokenizer": ((PreTrainedTokenizerBase,), "a transformers tokenizer (T5Tokenizer / T5TokenizerFast)"),
+        "vae": ((AutoencoderKLLTXVideo, HierarchicalVAE), "an AutoencoderKLLTXVideo or HierarchicalVAE"),
+        "latent_upsampler": ((LTXLatentUpsamplerModel,), "an LTXLatentUpsamplerModel"),
+    }
+    for name, value in given.items():
+        types, what = accepted[name]
+        if value is not None and not isinstance(value, types):
+            raise ValueError(f"`{name}` must be {what} or None, got {type(value).__name__}.")
+
+
+def _caption_channels(path: Path, need_vae: bool) -> int | None:
+    """The width of the text embeddings the file's transformer takes (its caption projection's input), from the
+    header (no tensor read); None when the file has no caption projection (refused later, naming it)."""
+    from safetensors import safe_open
+
+    keys, _ = _checked_header(path, need_vae)
+    key = f"{TRANSFORMER_PREFIX}caption_projection.linear_1.weight"
+    if key not in keys:
+        return None
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        return int(f.get_slice(key).get_shape()[1])
+
+
+def _check_text_components(text_encoder, tokenizer, caption_channels: int | None, source: str = "") -> None:
+    """The text encoder's width against the transformer's ``caption_channels``, and its vocabulary against the
+    tokenizer's (token ids past the embedding table fail in the call): ValueError naming both numbers."""
+    config = getattr(text_encoder, "config", None)
+    width = getattr(config, "d_model", None) or getattr(config, "hidden_size", None)
+    if caption_channels is not None and width is not None and width != caption_channels:
+        raise ValueError(f"{source}`text_encoder` is {width} wide (d_model) and the checkpoint's transformer takes "
+                         f"text embeddings {caption_channels} wide (caption_channels): they must be equal; pass the "
+                         "text encoder the checkpoint was trained with.")
+    if text_encoder is not None and tokenizer is not None:
+        vocabulary = text_encoder.get_input_embeddings().num_embeddings
+        if len(tokenizer) > vocabulary:
+            raise ValueError(f"{source}`tokenizer` has {len(tokenizer)} tokens and `text_encoder` embeds only "
+                             f"{vocabulary} (vocab_size): its vocabulary must hold every token id the tokenizer "
+                             "gives; pass the tokenizer that belongs to the text encoder.")
 
 
 def load_text_components(folder, torch_dtype: torch.dtype | None = None, *, encoder: bool = True,
@@ -210,7 +275,7 @@ def _file_configs(path: Path, keys: list[str], metadata: dict[str, str], need_va
     if need_vae and not original.get("vae"):
         raise ConfigNeededError(f"{path} has no VAE config in its metadata (the 'vae' section of the safetensors "
                                 "metadata 'config'), so the VAE's structure is unknown")
-    vae_config = vae_config_from_original(original["vae"], source=str(path)) if need_vae else None
+    vae_config = _vae_config(path, original["vae"], keys) if need_vae else None
     transformer = original.get("transformer") or {}
     blocks = len({_diffusers_key(k).split(".")[1] for k in keys if _diffusers_key(k).startswith("transformer_blocks.")})
     if not {"attention_head_dim", "num_attention_heads"} & set(transformer) and blocks not in _RELEASED_HEADS:
@@ -220,6 +285,24 @@ def _file_configs(path: Path, keys: list[str], metadata: dict[str, str], need_va
             "head size is unknown"
         )
     return original, vae_config
+
+
+def _vae_config(path: Path, original: dict, keys: list[str]) -> dict:
+    """The VAE's diffusers config from the metadata ``"vae"`` section; ``timestep_conditioning``, which LTX's
+    config defaults to False, from the file's keys when the section leaves it out: the decoder's timestep embedding
+    (the key diffusers' ``infer_diffusers_model_type`` tells 0.9.1+ VAEs by) means True. A section that says False
+    for a file with those weights contradicts itself: ValueError."""
+    if _VAE_TIMESTEP_KEY in keys and isinstance(original, dict):
+        said = original.get("timestep_conditioning")
+        if said is None:
+            original = {**original, "timestep_conditioning": True}
+        elif not said:
+            raise ValueError(
+                f"{path}: its metadata 'vae' config says timestep_conditioning={said!r}, but the file holds the VAE "
+                f"decoder's timestep-conditioning weights ({_VAE_TIMESTEP_KEY}, ...): the file contradicts itself; "
+                "pass config= a diffusers-format folder whose vae/config.json says which."
+            )
+    return vae_config_from_original(original, source=str(path))
 
 
 def _scheduler_from_original(path: Path, original: dict) -> FlowMatchEulerDiscreteScheduler:
@@ -413,8 +496,8 @@ def _build(cls, config: dict, sd: dict[str, torch.Tensor], path: Path, folder: P
         fix = "check that the folder matches the checkpoint" if folder is not None else _PASS_CONFIG
         raise ValueError(f"{path}: the {cls.__name__} weights do not fit {source}: {problems}. To fix: {fix}.")
     if unexpected:
-        logger.warning(f"{path}: {cls.__name__} weights with no place in {source} are not loaded "
-                       f"({len(unexpected)}): {_few(unexpected)}")
+        warnings.warn(f"{path}: {cls.__name__} weights with no place in {source} are not loaded "
+                      f"({len(unexpected)}): {_few(unexpected)}", stacklevel=2)
     model.load_state_dict({k: v for k, v in sd.items() if k in expected}, strict=True, assign=True)
     return model.eval()
 
