@@ -85,7 +85,7 @@ def test_bad_cameras_are_refused_with_the_argument_named():
         Camera(rotation=(40, 0, 0))
     with pytest.raises(ValueError, match="position"):
         Camera(position=(0, 0, 0))
-    with pytest.raises(ValueError, match="more than the frame"):
+    with pytest.raises(ValueError, match="the whole frame or more"):
         CameraController(Camera(motion_type="pan_left", speed=13)).check(17, H, W)  # 8 * 13 = 104 px > 96
     CameraController(Camera(motion_type="pan_left", speed=11)).check(17, H, W)
     with pytest.raises(ValueError, match="unknown camera motion 'spin'.*pan-left"):
@@ -328,13 +328,30 @@ def test_speed_bound_is_one_whole_latent_step_at_the_frame_corners(num_frames):
         try:
             CameraController(Camera(motion_type=motion, speed=speed)).check(num_frames, 64, 64, 8)
         except ValueError as error:
-            assert "more than the frame" in str(error) or "farther outside the frame" in str(error)
+            assert "the whole frame or more" in str(error) or "from as far, in one latent step" in str(error)
             return False
         return True
 
     assert accepted("pan_left", 7.9) and not accepted("pan_left", 8.1) and not accepted("pan_left", 14.0)
     assert accepted("zoom_in", 14.5) and not accepted("zoom_in", 15.0)  # 1.145 ** 8 = 2.95, 1.15 ** 8 = 3.06
     assert accepted("zoom_out", 14.5) and not accepted("zoom_out", 15.0)  # held to its mirror's bound
+
+
+def test_a_pan_by_exactly_the_frame_in_one_latent_step_is_refused_as_the_whole_frame():
+    """At exactly the frame (8 px per frame x 8 frames = 64 px on a 64 px video) nothing of one latent frame is left
+    in the next: the check refuses it (``>=``), and the message says so (it said "more than the frame" until
+    2026-12-07); the zoom out's mirror bound says the same."""
+    with pytest.raises(ValueError, match=r"`speed` 8.0 \(pan_left\) moves the content 64 px in one latent step \(8 "
+                                         r"frames\) of a 64x64 video: the whole frame or more \(no content carries "
+                                         r"over\)\. Lower the speed\."):
+        CameraController(Camera(motion_type="pan_left", speed=8.0)).check(17, 64, 64, 8)
+    field = CameraController(Camera(motion_type="pan_left", speed=8.0)).motion_field(3, 64, 64, 8)
+    moved = field.shift[-1, 0, 0].item()
+    assert moved == pytest.approx(64.0) and (torch.tensor([0.0, 64.0]) + moved >= 64).all()  # every column leaves
+    CameraController(Camera(motion_type="pan_left", speed=7.9)).check(17, 64, 64, 8)
+    with pytest.raises(ValueError, match=r"\(zoom_out\) brings in content from farther outside the frame than the "
+                                         r"frame's size, or from as far, in one latent step \(8 frames\)"):
+        CameraController(Camera(motion_type="zoom_out", speed=15.0)).check(17, 64, 64, 8)
 
 
 def test_a_camera_that_does_not_move_holds_the_frames_still_in_latent_space():

@@ -403,7 +403,8 @@ class CameraController:
 
     def check(self, num_frames: int, height: int, width: int, temporal_scale: int = 8) -> None:
         """Raise if one latent step (``temporal_scale`` frames) moves content at the frame's corners, where affine
-        motion is largest, farther than the frame (before any model runs). The bound is the same whatever the video's
+        motion is largest, by the whole frame or more (before any model runs): at exactly the frame nothing of one
+        latent frame is left in the next, its content is fully replaced. The bound is the same whatever the video's
         length (a two-latent-frame video's only step is shorter). A zoom out (dolly backward) is held to its mirror's
         bound: its content comes from as far outside the frame as the zoom in's goes. A single frame moves nothing."""
         if num_frames <= 1:
@@ -415,8 +416,8 @@ class CameraController:
             except ValueError:
                 raise ValueError(
                     f"Camera `speed` {self.camera.speed} ({self.camera.motion_type}) brings in content from farther "
-                    f"outside the frame than the frame's size in one latent step ({temporal_scale} frames) of a "
-                    f"{width}x{height} video. Lower the speed."
+                    f"outside the frame than the frame's size, or from as far, in one latent step ({temporal_scale} "
+                    f"frames) of a {width}x{height} video. Lower the speed."
                 ) from None
         # three latent frames: the second step is a whole one (the first, from the causal frame 0, is shorter);
         # unplaced: the bound is on the requested frame, not a padded grid
@@ -431,7 +432,7 @@ class CameraController:
             raise ValueError(
                 f"Camera `speed` {self.camera.speed} ({self.camera.motion_type}) moves the content "
                 f"{max(worst_x, worst_y):.0f} px in one latent step ({temporal_scale} frames) of a {width}x{height} "
-                "video: more than the frame. Lower the speed."
+                "video: the whole frame or more (no content carries over). Lower the speed."
             )
 
     def world_positions(

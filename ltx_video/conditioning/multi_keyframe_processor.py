@@ -49,12 +49,15 @@ class Keyframe:
 
     ``placement``: ``"tokens"`` (default) gives a keyframe after frame 0 to the model as LTX-Video does, as
     appended tokens at its time. ``"in_place"`` (an image only) also replaces the latent frame that holds
-    ``frame_index`` with the latent of the image held still for that latent frame's pixel frames (the image
-    repeated and encoded, its last latent frame), kept at ``strength`` like frame 0: the keyframe is
-    reproduced about as closely as the VAE reconstructs it, and the content stands still over those pixel
-    frames (4 on the built-in model, 8 on LTX-Video's VAE). The decoder reads that latent with its
-    neighbours', so content the model cannot make around it (a frame unlike its neighbours) comes out
-    blended. At frame 0 both placements are the same.
+    ``frame_index`` with the latent of the image held still (the image repeated over ``1 + temporal_scale``
+    frames and encoded, its last latent frame: with a causal encoder, the image's own latent), kept at
+    ``strength`` like frame 0. It places the latent frame, not the pixel frame: the decoder reads that latent
+    with its neighbours' and draws its pixel frames (4 on the built-in model, 8 on LTX-Video's VAE) as a
+    continuation of their motion, so the content does not stand still there, and the frame that matches the
+    keyframe best is the same whichever of them was asked (built-in model, keyframe asked at frame 9, 10 or 12:
+    about 9 px of motion over frames 9-12, frame 11 best at about 24 dB, the asked frame 20-22.6 dB;
+    docs/control.md). Content the model cannot make around it comes out blended. At frame 0 both placements
+    are the same.
     """
 
     image_or_clip: Any

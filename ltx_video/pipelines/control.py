@@ -168,7 +168,8 @@ class ControlMixin:
     def held_keyframes(self, plan) -> list:
         """``(latents (N, C, h, w), frame_index, strength)`` of the ``in_place`` keyframes (they are given as
         LTX-Video's tokens too): each image repeated over ``1 + temporal_scale`` frames, encoded (the VAE's mean),
-        its last latent frame."""
+        its last latent frame (a latent frame standing for still pixel frames; a causal encoder, as LTX-Video's,
+        gives the image alone the same latent)."""
         control = getattr(plan, "control", None)
         if control is None or not any(k.in_place for k in control.keyframes):
             return []
