@@ -38,6 +38,34 @@ def test_flow_discontinuity_sees_a_jump_at_the_boundary_only():
     assert elsewhere["boundary"] < 0.1 < elsewhere["inside"]
 
 
+def seam_jumps(num_frames, seams, jump, speedup_at=None):
+    """A pan of 1 px per frame (2 from ``speedup_at`` on) whose content jumps ``jump`` px further at each seam."""
+    world, frames, x = texture(), [], 0
+    for t in range(num_frames):
+        if t:
+            x += (2 if speedup_at is not None and t >= speedup_at else 1) + (jump if t in seams else 0)
+        frames.append(world[:, x : x + 64])
+    return np.stack(frames)
+
+
+@pytest.mark.parametrize("jump", [1, 2, 3])
+def test_flow_discontinuity_keeps_a_seam_jump_out_of_inside(jump):
+    # a jump changes the flow of the seam's pair: +jump into it and -jump out of it, both the boundary's
+    result = flow_discontinuity(seam_jumps(40, [16, 32], jump), [16, 32], radius=5)
+    assert result["inside"] == pytest.approx(0, abs=1e-6)
+    assert result["boundary"] == pytest.approx(jump, rel=0.05)
+
+
+def test_flow_discontinuity_ratio_grows_with_the_seam_jump():
+    # one speed change inside (frame 8) gives "inside" a fixed size; the seams' jumps must not add to it
+    results = [flow_discontinuity(seam_jumps(40, [16, 32], jump, speedup_at=8), [16, 32], radius=5)
+               for jump in (1, 2, 3)]
+    assert [r["inside"] for r in results] == pytest.approx([results[0]["inside"]] * 3)
+    assert results[0]["inside"] > 0
+    ratios = [r["ratio"] for r in results]
+    assert ratios[1] == pytest.approx(2 * ratios[0], rel=0.1) and ratios[2] == pytest.approx(3 * ratios[0], rel=0.1)
+
+
 def test_boundary_flicker_and_style_distance_see_a_colour_step():
     video = np.full((40, 16, 16, 3), 0.5)
     video += np.random.default_rng(0).normal(0, 0.01, video.shape)  # sensor noise: inside is not 0

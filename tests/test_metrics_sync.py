@@ -91,12 +91,31 @@ def test_offset_from_events_on_exact_events():
     assert offset == pytest.approx(123, abs=1.0)
     assert math.isnan(offset_from_events_ms(np.zeros(0), np.zeros(0), audio_onset_envelope(audio)))
     assert math.isnan(offset_from_events_ms(times, np.ones(3), np.zeros(2000)))
-    # Never past the limit searched, though the lag grid is whole milliseconds.
-    assert abs(offset_from_events_ms(times, np.ones(3), audio_onset_envelope(audio), max_offset_ms=0.3)) <= 0.3
+    # Never past the limit searched, though the lag grid is whole milliseconds: the 123 ms is outside 0.3 ms
+    with pytest.warns(UserWarning, match="may be outside max_offset_ms=0.3"):
+        assert math.isnan(offset_from_events_ms(times, np.ones(3), audio_onset_envelope(audio), max_offset_ms=0.3))
     with pytest.raises(ValueError, match="as long as each other"):
         offset_from_events_ms(times, np.ones(2), audio_onset_envelope(audio))
     with pytest.raises(ValueError, match="finite"):
         offset_from_events_ms(np.array([np.nan]), np.ones(1), audio_onset_envelope(audio))
+
+
+@pytest.mark.parametrize("limit", [100, 190, 199])
+def test_an_offset_beyond_max_offset_ms_is_nan_with_a_warning(limit):
+    # audio 200 ms late: within +-limit the correlation still rises at the edge (before 2026-12-07: `limit` itself)
+    times = np.array([0.2, 0.65, 1.3])
+    envelope = audio_onset_envelope(sum(burst(t + 0.2, length_s=2.0) for t in times))
+    with pytest.warns(UserWarning, match=rf"outside max_offset_ms={limit}: .*pass a larger max_offset_ms"):
+        assert math.isnan(offset_from_events_ms(times, np.ones(3), envelope, max_offset_ms=limit))
+
+
+@pytest.mark.parametrize(("true_ms", "limit"), [(90, 100), (180, 200), (123, 125)])
+def test_an_offset_near_max_offset_ms_is_still_recovered(true_ms, limit):
+    times = np.array([0.2, 0.65, 1.3])
+    envelope = audio_onset_envelope(sum(burst(t + true_ms / 1000, length_s=2.0) for t in times))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert offset_from_events_ms(times, np.ones(3), envelope, max_offset_ms=limit) == pytest.approx(true_ms, abs=1.0)
 
 
 @pytest.fixture(scope="module")

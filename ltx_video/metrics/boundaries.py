@@ -9,7 +9,10 @@ on every frame pair (or position) that belongs to no transition, so a seam shows
 * :func:`boundary_flicker`: mean absolute difference of consecutive frames (:func:`flicker`'s measure);
 * :func:`flow_discontinuity`: the specification's optical-flow smoothing term as a metric: the change of the
   optical flow from one frame pair to the next, ``mean |flow(t, t+1) - flow(t-1, t)|`` in px; the flow is
-  block matching (:func:`block_flow`);
+  block matching (:func:`block_flow`). A change joins two pairs, so a transition of ``width`` pairs touches
+  ``width + 1`` changes (the one into it, those within, the one out of it): "boundary" averages those, and
+  "inside" every change that joins two pairs outside all transitions. A content jump of J px at a seam in a
+  steady pan reads boundary J (flow change +J into the seam's pair, -J out of it), inside 0;
 * :func:`style_distance`: the specification's style-consistency term as a metric: the distance between the
   colour statistics (per-channel mean and standard deviation, the statistics AdaIN matches) of the ``window``
   frames before and after a position.
@@ -36,14 +39,15 @@ def _check_boundaries(boundaries, num_frames: int) -> list[int]:
     return values
 
 
-def _split(values: np.ndarray, boundaries: list[int], width: int, first_pair: int) -> dict:
-    """``values[i]`` belongs to pair ``first_pair + i`` (pair p joins frames p and p + 1)."""
+def _split(values: np.ndarray, boundaries: list[int], width: int, pairs_per_value: int) -> dict:
+    """``values[i]`` measures pairs ``i`` to ``i + pairs_per_value - 1`` (pair p joins frames p and p + 1); it
+    belongs to the boundary when any of them lies in a transition, inside otherwise."""
     if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
         raise ValueError(f"width must be an int >= 1 (frame pairs per transition), got {width!r}")
-    pairs = np.arange(len(values)) + first_pair
+    first, last = np.arange(len(values)), np.arange(len(values)) + pairs_per_value - 1
     seam = np.zeros(len(values), bool)
     for b in boundaries:
-        seam |= (pairs >= b - 1) & (pairs < b - 1 + width)
+        seam |= (last >= b - 1) & (first <= b - 2 + width)  # overlaps the transition's pairs [b - 1, b - 2 + width]
     if not seam.any() or seam.all():
         raise ValueError("the boundaries leave no frame pair on one side (a boundary or inside); give a longer video")
     boundary, inside = float(values[seam].mean()), float(values[~seam].mean())
@@ -54,7 +58,7 @@ def boundary_flicker(frames: FramesLike, boundaries, width: int = 1) -> dict:
     """Mean absolute difference of consecutive frames (values in [0, 1]) at the transitions vs inside."""
     video = as_frames(frames)
     b = _check_boundaries(boundaries, len(video))
-    return _split(np.abs(np.diff(video, axis=0)).mean(axis=(1, 2, 3)), b, width, 0)
+    return _split(np.abs(np.diff(video, axis=0)).mean(axis=(1, 2, 3)), b, width, 1)
 
 
 def _check_flow_options(block, radius) -> None:
@@ -90,7 +94,8 @@ def block_flow(a: np.ndarray, b: np.ndarray, block: int = 8, radius: int = 3) ->
 
 
 def flow_discontinuity(frames: FramesLike, boundaries, width: int = 1, block: int = 8, radius: int = 3) -> dict:
-    """Change of the block-matching flow between consecutive frame pairs (px), at the transitions vs inside."""
+    """Change of the block-matching flow between consecutive frame pairs (px): the mean over the ``width + 1``
+    changes each transition touches (into, within and out of its pairs) vs the mean over all other changes."""
     video = as_frames(frames)
     b = _check_boundaries(boundaries, len(video))
     if len(video) < 3:
@@ -100,7 +105,7 @@ def flow_discontinuity(frames: FramesLike, boundaries, width: int = 1, block: in
         raise ValueError(f"frames must be at least `block` ({block}) px on each side, got {video.shape[1]}x{video.shape[2]}")
     flows = np.stack([block_flow(video[t], video[t + 1], block, radius) for t in range(len(video) - 1)])
     change = np.linalg.norm(np.diff(flows, axis=0), axis=-1).mean(axis=(1, 2))  # change[i]: pairs i -> i + 1
-    return _split(change, b, width, 1)
+    return _split(change, b, width, 2)
 
 
 def _statistics(video: np.ndarray) -> np.ndarray:

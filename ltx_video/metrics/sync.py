@@ -126,7 +126,11 @@ def offset_from_events_ms(
     by a Gaussian of sigma 4 ms and normalised to its maximum. The offset maximises their
     cross-correlation ``c(L) = sum_m video(m) * audio(m + L)`` over integer lags
     ``|L| <= max_offset_ms``, refined to sub-millisecond by a parabola through the peak and its
-    neighbours. So an audio track delayed by ``d`` ms gives ``+d``.
+    neighbours. So an audio track delayed by ``d`` ms gives ``+d``. The correlation is also taken one lag past
+    each end of the range: when its largest value lies there, or the refined peak beyond ``max_offset_ms``, the
+    correlation still rises at the edge, so the true offset may be outside the range: ``nan`` and a
+    ``UserWarning`` naming ``max_offset_ms`` (a peak between two events' sounds inside the range, a bounce's sound
+    paired with the next bounce's picture, cannot be told from the true one this way and is returned).
 
     Args:
         times, strengths: ``(E,)`` event times in seconds and their strengths (> 0), as returned by
@@ -135,7 +139,7 @@ def offset_from_events_ms(
         max_offset_ms: the largest offset searched, > 0.
 
     Returns:
-        The offset in ms, or ``nan`` when there is no event or no onset.
+        The offset in ms, or ``nan`` when there is no event or no onset, or the peak is not inside the range.
     """
     max_offset_ms = check_positive(max_offset_ms, "max_offset_ms")
     times, strengths = np.asarray(times, np.float64), np.asarray(strengths, np.float64)
@@ -143,11 +147,22 @@ def offset_from_events_ms(
         raise ValueError(f"times and strengths must be 1-D and as long as each other, got {times.shape} and {strengths.shape}")
     if not (np.isfinite(times).all() and np.isfinite(strengths).all()):
         raise ValueError("times and strengths must be finite")
-    lags, correlation = _lag_correlation(times, strengths, envelope, max_offset_ms)
+    # one lag past each end, so that a peak at the edge can be told from a correlation still rising there
+    lags, correlation = _lag_correlation(times, strengths, envelope, max_offset_ms + 1)
     if not correlation.max() > 0:
         return float("nan")
-    offset = lags[0] + _parabolic_vertex(correlation, int(np.argmax(correlation)))
-    return float(np.clip(offset, -max_offset_ms, max_offset_ms))  # the 1 ms grid reaches past a fractional limit
+    best = int(np.argmax(correlation))
+    offset = lags[0] + _parabolic_vertex(correlation, best)
+    if best in (0, len(lags) - 1) or abs(offset) > max_offset_ms:
+        # before 2026-12-07 the in-range edge was returned: 190.0 for audio 200 ms late searched within 190 ms
+        warnings.warn(
+            f"the audio-video offset may be outside max_offset_ms={max_offset_ms:g}: the cross-correlation is "
+            f"largest at the edge of the range searched ({lags[best]:+d} ms); pass a larger max_offset_ms",
+            UserWarning,
+            stacklevel=2,
+        )
+        return float("nan")
+    return float(offset)
 
 
 def _lag_correlation(times, strengths, envelope, max_offset_ms: float) -> tuple[np.ndarray, np.ndarray]:
@@ -199,7 +214,9 @@ def av_sync_offset_ms(
 
     Returns:
         The offset in ms, or ``nan`` when the video has no motion event or the audio no onset
-        (:func:`audio_onset_times` empty: silence, or a steady sound such as a drone, a held tone or a hum).
+        (:func:`audio_onset_times` empty: silence, or a steady sound such as a drone, a held tone or a hum), or,
+        with a ``UserWarning`` naming ``max_offset_ms``, when the correlation peaks at the edge of the range (see
+        :func:`offset_from_events_ms`).
     """
     fps = check_positive(fps, "fps")
     max_offset_ms = check_positive(max_offset_ms, "max_offset_ms")
