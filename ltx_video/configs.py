@@ -5,7 +5,8 @@ LTX-Video 0.9.8's published configs ship with the package (``ltx_video/assets/co
 runs as written. Conversions: LTX-Video's timesteps and ``guidance_timesteps`` are in [0, 1] and become
 diffusers' 0..1000; ``num_inference_steps`` with ``skip_initial/final_inference_steps`` becomes an
 explicit slice of the linear-quadratic schedule (LTX-Video's default sampler; ``sampler: from_checkpoint``
-is read as linear-quadratic too, since the checkpoint's scheduler metadata is not consulted); ``stg_mode`` becomes
+is read as linear-quadratic too, since the checkpoint's scheduler metadata is not consulted; the count is kept in
+``PipelineConfig.step_counts``, so ``ltx-video generate --steps`` replaces it and keeps listed timesteps); ``stg_mode`` becomes
 ``skip_layer_strategy``; ``stochastic_sampling``, when written (true or false), goes to every pass, so it wins over
 the scheduler's own flag. ``decode_timestep`` / ``decode_noise_scale`` go at the top level or, as LTX-Video's
 multi-scale pipeline applies them to the decoding call, in ``second_pass``. Loading-only fields (checkpoint paths,
@@ -58,6 +59,10 @@ class PipelineConfig:
     second_pass: dict[str, Any] = field(default_factory=dict)
     downscale_factor: float = 0.6666666
     model: dict[str, Any] = field(default_factory=dict)
+    #: pass name -> the ``num_inference_steps`` its ``timesteps`` were made from; a pass that lists its timesteps is
+    #: not here. A step count given to :meth:`generate` (``--steps``) replaces such a schedule as it replaces listed
+    #: ones; the command line keeps listed timesteps and replaces a count.
+    step_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_multiscale(self) -> bool:
@@ -244,9 +249,12 @@ def load_config(path: str | Path) -> PipelineConfig:
     _check_values(decode, f"{path}: second_pass")
     # Keys at the top level go to every pass, each pass's own on top (LTX-Video's multi-scale pipeline does so).
     single = {k: raw[k] for k in PASS_KEYS if k in raw}
-    first = pass_arguments({**single, **given_first}, sampler, f"{path}: first_pass")
-    second = pass_arguments({**single, **given_second} if "second_pass" in raw else {}, sampler,
-                            f"{path}: second_pass") | decode
+    sections = {"first_pass": {**single, **given_first},
+                "second_pass": {**single, **given_second} if "second_pass" in raw else {}}
+    first = pass_arguments(sections["first_pass"], sampler, f"{path}: first_pass")
+    second = pass_arguments(sections["second_pass"], sampler, f"{path}: second_pass") | decode
+    step_counts = {name: int(section["num_inference_steps"]) for name, section in sections.items()
+                   if "num_inference_steps" in section and "timesteps" not in section}
     for name, section in (("first_pass", first), ("second_pass", second)):
         if pipeline_type == "multi-scale" and "timesteps" not in section:  # the second refines the upsampled latents
             raise ValueError(f"{path}: a multi-scale config needs a `{name}` with `timesteps` (or num_inference_steps, "
@@ -258,4 +266,5 @@ def load_config(path: str | Path) -> PipelineConfig:
         second_pass=second,
         downscale_factor=float(raw.get("downscale_factor", 0.6666666)),
         model={k: raw[k] for k in MODEL_KEYS if k in raw},
+        step_counts=step_counts,
     )

@@ -147,3 +147,41 @@ def test_single_file_model_with_base_model(tmp_path, components):
     assert main([*args, "--base-model", str(base)]) == 0
     assert read_video_tensor(out)[0].shape == (9, 3, 64, 64)
     assert main(args) == 2  # no --base-model: one-line error
+
+
+def test_pipeline_warnings_name_the_flags(tmp_path, capsys):
+    """The pipeline's warnings about what --keyframe, --condition and --audio gave named its Python arguments
+    (`keyframes[frame 5]`, `media_item`, `audio`; 2026-12-07): the command says them as its flags, as it says the
+    clip-rate one. Two --condition clips: the one at the frame the warning names."""
+    import wave
+
+    import numpy as np
+    import torch
+
+    from ltx_video.cli import build_parser
+    from ltx_video.cli.generate import flag_words, quiet_console
+    from ltx_video.io.media import write_video
+    from ltx_video.testing import tiny_audio_video_pipeline
+
+    clip, sound = tmp_path / "clip.mp4", tmp_path / "sound.wav"
+    write_video(clip, torch.zeros(12, 3, 32, 32), fps=24)
+    with wave.open(str(sound), "wb") as file:  # 1 s of silence, 16 kHz mono
+        file.setnchannels(1), file.setsampwidth(2), file.setframerate(16000)
+        file.writeframes(np.zeros(16000, "<i2").tobytes())
+    pipe = tiny_audio_video_pipeline()  # its VAE: 8 frames per latent frame
+    parse = build_parser().parse_args
+    conditions = parse(["generate", "a ball", "--condition", f"{clip}:0", "--condition", f"{clip}:8", "--audio",
+                        str(sound), "--output", str(tmp_path / "o.mp4")])
+    capsys.readouterr()
+    with quiet_console(flag_words(conditions)):
+        pipe.load_condition_media(str(clip), 64, 64, 17, 8, kind="ltx")  # 9 frames of room from frame 8
+        pipe.load_audio(str(sound), None, 6000, 8)  # 0.375 s of video
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (f"ltx-video: warning: --condition {clip}:8: the clip's more than 9 frames are cut to 9 (the "
+                      "video holds 9 frames from frame 8 on).")  # was `media_item`
+    assert err[1] == f"ltx-video: warning: --audio {sound} lasts longer than the video (0.38 s): it is cut to the video."
+    keyframe = parse(["generate", "a ball", "--keyframe", f"{clip}:5", "--output", str(tmp_path / "o.mp4")])
+    with quiet_console(flag_words(keyframe)):
+        pipe.load_condition_media(str(clip), 64, 64, 9, 5, kind="ltx", argument="keyframes[frame 5]")
+    assert capsys.readouterr().err.startswith(f"ltx-video: warning: --keyframe {clip}:5: the clip's more than 4 "
+                                              "frames are cut to 1 (")  # was `keyframes[frame 5]`

@@ -336,3 +336,24 @@ def test_the_video_pipeline_says_a_video_file_at_another_rate_once(components, t
     with caplog.at_level(logging.WARNING):
         pipe("a red ball bounces", video=str(clip), generator=gen(), **{**call, "frame_rate": 30})
     assert "fps file" not in caplog.text
+
+
+def test_a_cut_clip_says_every_reason_for_its_length(pipes, caplog):
+    """A clip is cut to the room the video leaves and to 1 + 8k frames; "cut to 1 (the video holds 6 frames from
+    frame 11 on)" left the 1 unexplained (2026-12-07): both reasons are said when both apply."""
+    import logging
+
+    _, ours = pipes
+    clip = torch.zeros(1, 3, 12, 64, 64)
+    said = []
+    for num_frames, frame in ((25, 16), (17, 11), (25, 0)):  # the room alone, both, the 1 + 8k form alone
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="ltx_video"):
+            kept = ours.load_condition_media(clip, 64, 64, num_frames, frame, kind="ltx").shape[2]
+        said.append((kept, caplog.messages[-1]))
+    assert said == [
+        (9, "`media_item`: the clip's 12 frames are cut to 9 (the video holds 9 frames from frame 16 on)."),
+        (1, "`media_item`: the clip's 12 frames are cut to 1 (the video holds 6 frames from frame 11 on, and a clip "
+            "keeps 1 + 8k frames: 1, 9, 17 ...)."),
+        (9, "`media_item`: the clip's 12 frames are cut to 9 (a clip at frame 0 keeps 1 + 8k frames: 1, 9, 17 ...)."),
+    ]

@@ -201,3 +201,34 @@ def test_cli_stg_scale_alone_keeps_a_configs_blocks(tmp_path, components):
     generate = build_parser()._subparsers._group_actions[0].choices["generate"]
     help_text = next(action.help for action in generate._actions if action.dest == "stg_blocks")
     assert "default: for 'generate', a --config's skip_block_list (with --stg-scale alone too)" in help_text
+
+
+def test_cli_steps_replace_a_configs_step_count_and_keep_its_timesteps(tmp_path, capsys):
+    """--steps with a single-pass config that gives `num_inference_steps` ran the config's count, and a note said its
+    timesteps (it had none) set the schedule (2026-12-07); Python's config.generate(num_inference_steps=) runs the
+    given count. Now the command passes --steps as that argument; listed timesteps are kept, as before."""
+    from ltx_video.cli import build_parser
+    from ltx_video.cli.generate import check_inputs
+
+    def call(text, *extra):
+        (tmp_path / "c.yaml").write_text(text)
+        args = build_parser().parse_args(["generate", "a red ball bounces", "--output", str(tmp_path / "o.mp4"),
+                                          "--config", str(tmp_path / "c.yaml"), *extra])
+        capsys.readouterr()
+        return check_inputs(args)[2], capsys.readouterr().err
+
+    counted = "pipeline_type: base\nfirst_pass:\n  guidance_scale: 3\n  num_inference_steps: 3\n"
+    given, err = call(counted, "--steps", "2")
+    assert given["num_inference_steps"] == 2 and "not used" not in err  # was the config's 3, and the note
+    assert _config(tmp_path, counted).step_counts == {"first_pass": 3}
+    assert "num_inference_steps" not in call(counted)[0]  # without --steps: the config's 3 steps, as before
+    listed = "pipeline_type: base\nfirst_pass:\n  timesteps: [1.0, 0.9, 0.5]\n  guidance_scale: 1\n"
+    config = _config(tmp_path, listed)
+    assert config.first_pass["timesteps"] == [1000.0, 900.0, 500.0] and config.step_counts == {}
+    given, err = call(listed, "--steps", "2")
+    assert "num_inference_steps" not in given  # the listed timesteps run, unchanged
+    assert "--steps 2 is not used: the --config's timesteps set the schedule" in err
+    (tmp_path / "config.json").write_text("{}")  # an upsampler folder, as far as the checks look
+    given, err = call((CONFIGS / "ltxv-13b-0.9.8-dev.yaml").read_text(), "--steps", "2", "--upsampler", str(tmp_path),
+                       "--stg-scale", "0")
+    assert "num_inference_steps" not in given and "a multi-scale --config's passes set their own schedules" in err

@@ -200,7 +200,7 @@ def test_ctrl_c_that_c_code_turned_into_another_error_is_still_an_interrupt(monk
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
     finally:
         signal.signal(signal.SIGINT, original)
-    assert "run the same command with --resume" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert "interrupted; no chunk was finished" in capsys.readouterr().err.strip().splitlines()[-1]  # none began
 
 
 def test_cli_an_empty_parts_folder_is_no_earlier_run(tmp_path, capsys, monkeypatch):
@@ -224,3 +224,31 @@ def test_cli_an_empty_parts_folder_is_no_earlier_run(tmp_path, capsys, monkeypat
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "holds an earlier run: pass --resume" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_interrupt_before_any_chunk_says_nothing_was_written(tmp_path, capsys):
+    """Ctrl-C while the model loaded said "the finished chunks are in OUT.parts: run the same command with --resume"
+    with no such folder (2026-12-07). Now that nothing was written; once a chunk is finished, its folder and --resume."""
+    from argparse import Namespace
+
+    import torch
+
+    from ltx_video.cli import _interrupted
+    from ltx_video.pipelines.long_run import LongRun
+
+    output = tmp_path / "early.mp4"
+    args = Namespace(command="long", output=output)
+    said = []
+    for finish in (None, "folder", "chunk"):  # no folder; a run with no chunk yet; one finished chunk
+        if finish == "folder":
+            run = LongRun.open(output, {"prompt": "a red ball"}, resume=False)
+        if finish == "chunk":
+            run.segment_path(0).write_bytes(b"a segment")
+            run.finish_chunk({"index": 0, "video": run.segment_path(0).name, "video_sha256": "0"},
+                             {"latents": torch.zeros(1)})
+            run.close()
+        assert _interrupted(args) == 130
+        said.append(capsys.readouterr().err.strip())
+    nothing = f"ltx-video: interrupted; no chunk was finished: {output} was not written"
+    assert said == [nothing, nothing, f"ltx-video: interrupted; the finished chunks are in {output}.parts: run the "
+                                      "same command with --resume to continue"]

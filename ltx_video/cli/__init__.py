@@ -293,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--num-frames", type=_positive_int, metavar="N", help="frames; any value (padded to 8k+1 and "
                      "cropped back); " + _model_default("frame count", 49, 121))
     gen.add_argument("--frame-rate", type=_positive_float, metavar="FPS", help=_model_default("frame rate", 24, 30))
-    gen.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (a --config's timesteps win); "
+    gen.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (replace a single-pass --config's "
+                     "num_inference_steps; its listed timesteps and a multi-scale one's passes win); "
                      + _model_default("steps", 30, 30))
     gen.add_argument("--guidance-scale", type=_non_negative_float, metavar="CFG", help="classifier-free guidance; default: the "
                      "--config's, else the model's (built-in model: 3.0; else 3.0)")
@@ -480,10 +481,11 @@ def _note_sigint(signals: list[int]):
 
 
 def _interrupted(args) -> int:
-    detail = {
-        "generate": f"; {args.output} was not written",
-        "long": f"; the finished chunks are in {args.output}.parts: run the same command with --resume to continue",
-    }.get(args.command, "")
+    detail = f"; {args.output} was not written" if args.command == "generate" else ""
+    if args.command == "long":
+        from ltx_video.cli.long import interrupted_detail
+
+        detail = interrupted_detail(args.output)
     print(f"{PROG}: interrupted{detail}", file=sys.stderr)
     return 130
 

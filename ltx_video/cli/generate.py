@@ -12,6 +12,7 @@ import contextlib
 import importlib.util
 import json
 import logging
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -28,8 +29,8 @@ from ltx_video.cli import (
 from ltx_video.cli.model_source import ModelSource, inspect_model
 from ltx_video.cli.output import given_sound, place_output, write_output
 
-__all__ = ["ModelSource", "check_inputs", "inspect_model", "load_pipeline", "place_output", "quiet_console", "run",
-           "write_output"]
+__all__ = ["ModelSource", "check_inputs", "flag_words", "inspect_model", "load_pipeline", "place_output",
+           "quiet_console", "run", "write_output"]
 
 # ltx_video.conditioning.media.IMAGE_SUFFIXES (a test keeps them equal); not imported, as it imports torch.
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
@@ -115,6 +116,13 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
         call["guidance_scale"] = defaults.guidance_scale
     if config is None or "timesteps" not in config.first_pass:  # a multi-scale config has them (load_config checks)
         call["num_inference_steps"] = args.steps or defaults.num_inference_steps
+    elif args.steps and config.is_multiscale:
+        print(f"{PROG}: note: --steps {args.steps} is not used: a multi-scale --config's passes set their own "
+              "schedules", file=sys.stderr)
+    elif args.steps and "first_pass" in config.step_counts:
+        # its num_inference_steps, replaced as config.generate(num_inference_steps=) does (since 2026-12-07: the
+        # config's count ran, and a note said its timesteps, which it has none of, set the schedule)
+        call["num_inference_steps"] = args.steps
     elif args.steps:
         print(f"{PROG}: note: --steps {args.steps} is not used: the --config's timesteps set the schedule",
               file=sys.stderr)
@@ -395,11 +403,44 @@ def _note_clip_rates(args, frame_rate: float) -> None:
                       f"--frame-rate {rate:g} to keep its timing", file=sys.stderr)
 
 
+def flag_words(args):
+    """The pipeline's warnings about what the flags gave, in the flags' words (as :func:`_note_clip_rates` says the
+    clip-rate one): `keyframes[frame N]` is --keyframe PATH:N, `media_item` --condition PATH:FRAME (the clip at the
+    frame the warning names), `audio` --audio PATH. Returns the rewrite of one warning's text."""
+    from ltx_video.conditioning.media import argument_name
+
+    names = {f"`keyframes[frame {frame}]`": f"--keyframe {path}:{frame}" for path, frame, _ in args.keyframe}
+    if args.audio is not None:
+        names["`audio`"] = f"--audio {args.audio}"
+    media_item = f"`{argument_name('ltx')}`"  # a ConditioningItem's, as the pipeline names it
+
+    def rewrite(text: str) -> str:
+        if text.startswith(media_item) and args.condition:
+            start = re.search(r"\bframe (\d+)\b", text)  # the frame its clip starts at
+            specs = [f"{path}:{frame}" for path, frame, _ in args.condition if start is None or int(start[1]) == frame]
+            return ("--condition " + specs[0] if len(specs) == 1 else "--condition") + text[len(media_item):]
+        name = next((name for name in names if text.startswith(name)), None)
+        return text if name is None else names[name] + text[len(name):]
+
+    return rewrite
+
+
+class _Rewrite(logging.Filter):
+    def __init__(self, rewrite):
+        super().__init__()
+        self.rewrite = rewrite
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.rewrite(record.getMessage()), None
+        return True
+
+
 @contextlib.contextmanager
-def quiet_console():
+def quiet_console(rewrite=None):
     """Loading bars only on a terminal, never transformers' per-file bar nested inside diffusers' own, and this
-    library's warnings (a prompt the built-in model does not know) as the command's own lines. Undone on exit, so
-    ``main()`` called from Python leaves the process as it found it."""
+    library's warnings (a prompt the built-in model does not know) as the command's own lines, their text passed
+    through ``rewrite`` (:func:`flag_words`) where given. Undone on exit, so ``main()`` called from Python leaves the
+    process as it found it."""
     import diffusers.utils.logging as diffusers_logging
     import transformers.utils.logging as transformers_logging
 
@@ -409,6 +450,8 @@ def quiet_console():
         diffusers_logging.disable_progress_bar()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"{PROG}: warning: %(message)s"))
+    if rewrite is not None:
+        handler.addFilter(_Rewrite(rewrite))
     package_logger = logging.getLogger("ltx_video")
     package_logger.addHandler(handler)
     propagate, package_logger.propagate = package_logger.propagate, False
@@ -514,7 +557,7 @@ def run(args) -> Path:
         call["camera"] = Camera(motion_type=args.camera[0], speed=args.camera[1])
         if args.camera_space == "pixel":  # the setting that moves the built-in model's camera (docs/control.md)
             call["camera"] = CameraController(call["camera"], space="pixel", strength=1.0, until=1.0, schedule="constant")
-    with quiet_console(), _muted(logging.getLogger("ltx_video.conditioning.media.clip_rates")):  # _note_clip_rates said it
+    with quiet_console(flag_words(args)), _muted(logging.getLogger("ltx_video.conditioning.media.clip_rates")):  # _note_clip_rates said it
         pipe = load_pipeline(args, source)
         output = config.generate(pipe, **call) if config is not None else pipe(**call)
     audio = getattr(output, "audio", None)  # (waveform (B, S), sample_rate) from audio-video pipelines

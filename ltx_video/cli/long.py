@@ -23,7 +23,7 @@ from ltx_video.cli.generate import (
     resolve_stg,
 )
 
-__all__ = ["add_parser", "check_layout", "run_long"]
+__all__ = ["add_parser", "check_layout", "interrupted_detail", "run_long"]
 
 
 def add_parser(commands, positive_int, positive_float, model_default, *, seed, non_negative_float) -> None:
@@ -106,6 +106,22 @@ def _holds_a_run(output: Path) -> bool:
     from ltx_video.pipelines.long_run import LongRun
 
     return LongRun.has_runs(output)
+
+
+def interrupted_detail(output: Path) -> str:
+    """The end of the line an interrupted run prints: where its finished chunks are and how to continue, or that
+    nothing was written (since 2026-12-07; a run stopped while the model loaded named a ``.parts`` folder that did
+    not exist, to --resume)."""
+    if _holds_a_run(output):
+        from ltx_video.pipelines.long_run import LongRun
+
+        try:
+            found = LongRun.recorded_run(output)  # the run --resume continues, when it has a finished chunk
+        except ValueError:
+            found = None
+        if found is not None:
+            return f"; the finished chunks are in {found[0]}: run the same command with --resume to continue"
+    return f"; no chunk was finished: {output} was not written"
 
 
 def check_inputs(args) -> tuple[object, dict]:

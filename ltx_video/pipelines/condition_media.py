@@ -39,8 +39,16 @@ class ConditionMediaMixin:
         given = pixels.shape[2]
         kept = (min(given, room) - 1) // ratio * ratio + 1
         if kept < given:  # a clip's frames dropped without a word before (a sound for a given video: made-up frames)
-            why = (f"the video holds {room} frames from frame {frame_index} on" if given > room
-                   else f"a clip keeps 1 + {ratio} k of its frames")
+            # why: the room left, a length of 1 + ratio * k (the VAE's frames: 1, 1 + ratio, ...), or both (since
+            # 2026-12-07 both are said: "cut to 1 (the video holds 4 frames ...)" left the 1 unexplained)
+            form = f"1 + {ratio}k frames: 1, {1 + ratio}, {1 + 2 * ratio} ..."
+            room_text = f"the video holds {room} frame{'s' * (room != 1)} from frame {frame_index} on"
+            if given <= room:
+                why = f"a clip at frame {frame_index} keeps {form}"
+            elif kept < room:
+                why = f"{room_text}, and a clip keeps {form}"
+            else:
+                why = room_text
             read_only_part = isinstance(media, (str, Path)) and given > room  # a file is read one frame past room
             count = f"more than {room}" if read_only_part else str(given)
             logger.warning("`%s`: the clip's %s frames are cut to %d (%s).", argument or argument_name(kind), count,
