@@ -1,6 +1,6 @@
 """``estimate_memory`` against peaks measured on this machine, at scaled-down configs.
 
-    python scripts/validate_memory_plan.py            # transformer steps and VAE decodes (about 2 minutes on CPU)
+    python scripts/validate_memory_plan.py            # transformer steps and VAE decodes (minutes on CPU: VAE cases most)
     python scripts/validate_memory_plan.py --no-vae   # transformer steps only
     python scripts/validate_memory_plan.py --vae-only # VAE decodes only
     python scripts/validate_memory_plan.py --conditioned  # conditioned pipeline calls (about a minute on CPU)
@@ -9,8 +9,8 @@ Each transformer case builds a random-weight ``LTXVideoTransformer3DModel`` and 
 batch a denoising step uses (videos x guidance passes) counting live tensor storages
 (``ltx_video.utils.memory.LiveTensorBytes``, parameters included, as ``torch.cuda.max_memory_allocated`` counts them); on CUDA
 the allocator's peak is read instead. Each VAE
-case decodes random latents with the LTX-Video 0.9.5+ decoder (random weights), untiled, with diffusers'
-spatial tiling at a small tile, and with this library's ``tiled_decode`` (the ``TilingConfig`` that
+case decodes random latents with the LTX-Video 0.9.5+ decoder (random weights; float32, and bfloat16 where a case
+says so), untiled, with diffusers' spatial tiling at a small tile, and with this library's ``tiled_decode`` (the ``TilingConfig`` that
 ``ltx-video plan --vae-tiling`` and ``pipe.enable_vae_tiling`` use, output on the decoding device). Prints
 predicted, measured and the relative error of each.
 
@@ -57,10 +57,11 @@ VAE_DECODER = dict(
     upsample_residual=(True, True, True), upsample_factor=(2, 2, 2), timestep_conditioning=True,
     block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1),  # a small encoder: only decoding is measured
 )
-# (latent frames, rows, columns, tile in pixels or None)
-VAE_CASES = [(2, 2, 2, None), (3, 3, 4, None), (3, 4, 4, 64), (2, 6, 4, 96), (3, 6, 8, 128)]
-# (latent frames, rows, columns, TilingConfig's tile_size, tile_overlap, tile_frames, frame_overlap): tiled_decode
-TILED_DECODE_CASES = [(3, 4, 4, 64, 32, 8, 0), (4, 4, 6, 96, 32, 16, 8)]
+# (latent frames, rows, columns, tile in pixels or None[, dtype]); 16-bit rows since 2026-12-07 (planned 26 % low)
+VAE_CASES = [(2, 2, 2, None), (3, 3, 4, None), (3, 4, 4, 64), (2, 6, 4, 96), (3, 6, 8, 128),
+             (2, 2, 2, None, torch.bfloat16), (3, 3, 4, None, torch.bfloat16), (2, 6, 4, 96, torch.bfloat16)]
+# (latent frames, rows, columns, TilingConfig's tile_size, tile_overlap, tile_frames, frame_overlap[, dtype])
+TILED_DECODE_CASES = [(3, 4, 4, 64, 32, 8, 0), (4, 4, 6, 96, 32, 16, 8), (3, 4, 4, 64, 32, 8, 0, torch.bfloat16)]
 # --conditioned: (label, call arguments) of each pipeline call; media are made at the call's size
 CONDITIONED_SIZE = (256, 256, 33)  # height, width, frames
 CONDITIONED_CALLS = [
@@ -120,37 +121,46 @@ def transformer_case(heads, head_dim, layers, grid, videos, passes, text, dtype,
     return {"case": f"transformer step: {label}", "predicted": plan.transformer_step, "measured": measured}
 
 
-def vae_case(vae, frames, rows, cols, tile, device) -> dict:
+def vae_case(vae, frames, rows, cols, tile, dtype=torch.float32, *, device) -> dict:
     from ltx_video.utils.memory import estimate_memory
 
+    if vae.dtype != dtype:  # (diffusers warns at each cast)
+        vae.to(dtype)
     if tile is None:
         vae.disable_tiling()
     else:
         vae.enable_tiling(tile_sample_min_height=tile, tile_sample_min_width=tile,
                           tile_sample_stride_height=tile * 3 // 4, tile_sample_stride_width=tile * 3 // 4)
-    latents, temb = torch.randn(1, 128, frames, rows, cols, device=device), torch.tensor([0.05], device=device)
+    latents = torch.randn(1, 128, frames, rows, cols, device=device, dtype=dtype)
+    temb = torch.tensor([0.05], device=device, dtype=dtype)
     measured = measure(lambda: vae.decode(latents, temb=temb), vae, device, [latents, temb])
     measured -= sum(p.numel() * p.element_size() for p in vae.parameters())
     pixel_frames = (frames - 1) * 8 + 1
-    plan = estimate_memory({}, rows * 32, cols * 32, pixel_frames, dtype=torch.float32, vae_tiling=tile is not None,
+    plan = estimate_memory({}, rows * 32, cols * 32, pixel_frames, dtype=dtype, vae_tiling=tile is not None,
                            vae_tile=tile or 512, vae_tile_stride=tile * 3 // 4 if tile else None)
     label = f"{cols * 32} x {rows * 32} x {pixel_frames}, " + ("untiled" if tile is None else f"{tile}-px tiles")
+    label += "" if dtype == torch.float32 else f", {str(dtype).removeprefix('torch.')}"
     return {"case": f"VAE decode: {label}", "predicted": plan.vae_decode, "measured": measured}
 
 
-def tiled_decode_case(vae, frames, rows, cols, tile, overlap, tile_frames, frame_overlap, device) -> dict:
+def tiled_decode_case(vae, frames, rows, cols, tile, overlap, tile_frames, frame_overlap, dtype=torch.float32, *,
+                      device) -> dict:
     from ltx_video.models.autoencoders.tiling import TilingConfig, tiled_decode
     from ltx_video.utils.memory import estimate_memory
 
+    if vae.dtype != dtype:
+        vae.to(dtype)
     vae.disable_tiling()
     tiling = TilingConfig(tile_size=tile, tile_overlap=overlap, tile_frames=tile_frames, frame_overlap=frame_overlap)
-    latents, temb = torch.randn(1, 128, frames, rows, cols, device=device), torch.tensor([0.05], device=device)
+    latents = torch.randn(1, 128, frames, rows, cols, device=device, dtype=dtype)
+    temb = torch.tensor([0.05], device=device, dtype=dtype)
     measured = measure(lambda: tiled_decode(lambda z: vae.decode(z, temb=temb).sample, latents, tiling, spatial_ratio=32,
                                             temporal_ratio=8), vae, device, [latents, temb])
     measured -= sum(p.numel() * p.element_size() for p in vae.parameters())
     pixel_frames = (frames - 1) * 8 + 1
-    plan = estimate_memory({}, rows * 32, cols * 32, pixel_frames, dtype=torch.float32, vae_tiling=tiling)
+    plan = estimate_memory({}, rows * 32, cols * 32, pixel_frames, dtype=dtype, vae_tiling=tiling)
     label = f"{cols * 32} x {rows * 32} x {pixel_frames}, tiled_decode {tile}/{overlap} px, {tile_frames}/{frame_overlap} frames"
+    label += "" if dtype == torch.float32 else f", {str(dtype).removeprefix('torch.')}"
     return {"case": f"VAE decode: {label}", "predicted": plan.vae_decode, "measured": measured}
 
 

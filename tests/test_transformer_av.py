@@ -386,3 +386,31 @@ def test_audio_timestep_and_coords_defaults_and_attention_backend():
     assert (shifted.sample - default.sample).abs().max() > 1e-4  # the audio offset moves the alignment
     assert torch.allclose(native.sample, default.sample, atol=1e-6)
     assert torch.allclose(native.audio_sample, default.audio_sample, atol=1e-6)
+
+
+def test_set_attn_processor_refuses_a_processor_without_key_rotary_emb_and_takes_a_dict():
+    """diffusers' ``set_attn_processor(LTXVideoAttnProcessor())`` was accepted and the next forward failed deep in
+    attention (the exchange's keys are the other stream's); now refused at once, changing no attention."""
+    from diffusers.models.transformers.transformer_ltx import LTXVideoAttnProcessor
+
+    torch.manual_seed(0)
+    model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
+    _open_gates(model)
+    inputs, audio = _inputs(), _audio()
+    with torch.no_grad():
+        base = model(**inputs, audio_hidden_states=audio)
+    before = model.attn_processors
+    refused = r"^`processor`: the audio<->video attentions .* accept LTXAudioVideoAttnProcessor .*got LTXVideoAttnProcessor"
+    with pytest.raises(ValueError, match=refused):
+        model.set_attn_processor(LTXVideoAttnProcessor())
+    one_wrong = {name: (LTXVideoAttnProcessor() if name.startswith("av_") else type(p)()) for name, p in before.items()}
+    with pytest.raises(ValueError, match=refused):
+        model.set_attn_processor(one_wrong)
+    with pytest.raises(ValueError, match=refused):
+        model.av_cross_attention[str(model.av_layers[0])].video_attn.set_processor(LTXVideoAttnProcessor())
+    assert all(model.attn_processors[name] is p for name, p in before.items())  # nothing changed before refusing
+    model.set_attn_processor({name: type(p)() for name, p in before.items()})  # today's processors, fresh
+    assert all(model.attn_processors[name] is not p for name, p in before.items())
+    with torch.no_grad():
+        again = model(**inputs, audio_hidden_states=audio)
+    assert torch.equal(again.sample, base.sample) and torch.equal(again.audio_sample, base.audio_sample)

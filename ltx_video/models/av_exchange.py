@@ -10,6 +10,7 @@ start at zero.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import torch
@@ -19,6 +20,7 @@ from diffusers.models.normalization import RMSNorm
 from diffusers.models.transformers.transformer_ltx import LTXAttention, apply_rotary_emb
 
 __all__ = [
+    "LTXAudioVideoAttention",
     "LTXAudioVideoAttnProcessor",
     "LTXAudioVideoCrossAttention",
     "time_aligned_attention_probs",
@@ -116,6 +118,32 @@ class LTXAudioVideoAttnProcessor:
         return attn.to_out[1](hidden_states)
 
 
+class LTXAudioVideoAttention(LTXAttention):
+    """diffusers' ``LTXAttention`` (same weights and names) whose processor rotates the keys by their own times: it
+    is called with ``key_rotary_emb``, which diffusers' ``LTXVideoAttnProcessor`` drops (with a notice) and then
+    fails deep in attention on the other stream's length. ``set_processor`` refuses such a processor at once."""
+
+    _default_processor_cls = LTXAudioVideoAttnProcessor
+    _available_processors = [LTXAudioVideoAttnProcessor]
+
+    @classmethod
+    def check_processor(cls, processor) -> None:
+        """Raise ``ValueError`` unless ``processor`` takes ``key_rotary_emb`` by name (``LTXAttention.forward`` passes
+        a processor only the keyword arguments its ``__call__`` names: ``**kwargs`` does not receive it)."""
+        if not callable(processor) or "key_rotary_emb" not in inspect.signature(processor.__call__).parameters:
+            accepted = ", ".join(c.__name__ for c in cls._available_processors)
+            raise ValueError(
+                f"`processor`: the audio<->video attentions (av_cross_attention.*.video_attn / audio_attn) accept "
+                f"{accepted} (a processor whose __call__ takes `key_rotary_emb`), got {type(processor).__name__}; to "
+                f"set the other attentions, pass a dict keyed by `attn_processors` names (this model has no "
+                f"set_default_attn_processor)."
+            )
+
+    def set_processor(self, processor) -> None:
+        self.check_processor(processor)
+        super().set_processor(processor)
+
+
 class LTXAudioVideoCrossAttention(nn.Module):
     """Bidirectional audio<->video exchange: video attends to audio and audio to video, zero-gated.
 
@@ -160,11 +188,11 @@ class LTXAudioVideoCrossAttention(nn.Module):
             out_bias=attention_out_bias,
             qk_norm=qk_norm,
         )
-        self.video_attn = LTXAttention(  # Q = video, K/V = audio
-            query_dim=video_dim, cross_attention_dim=audio_dim, processor=LTXAudioVideoAttnProcessor(), **common
+        self.video_attn = LTXAudioVideoAttention(  # Q = video, K/V = audio
+            query_dim=video_dim, cross_attention_dim=audio_dim, **common
         )
-        self.audio_attn = LTXAttention(  # Q = audio, K/V = video
-            query_dim=audio_dim, cross_attention_dim=video_dim, processor=LTXAudioVideoAttnProcessor(), **common
+        self.audio_attn = LTXAudioVideoAttention(  # Q = audio, K/V = video
+            query_dim=audio_dim, cross_attention_dim=video_dim, **common
         )
         self.video_gate = nn.Parameter(torch.zeros(video_dim))
         self.audio_gate = nn.Parameter(torch.zeros(audio_dim))

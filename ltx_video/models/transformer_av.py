@@ -43,6 +43,7 @@ from diffusers.models.transformers.transformer_ltx import LTXVideoTransformer3DM
 from diffusers.utils import apply_lora_scale
 
 from ltx_video.models.av_exchange import (  # re-exported: their home before the split
+    LTXAudioVideoAttention,
     LTXAudioVideoAttnProcessor,
     LTXAudioVideoCrossAttention,
     time_aligned_attention_probs,
@@ -244,6 +245,17 @@ class LTXAudioVideoTransformer3DModel(LTXVideoTransformer3DModel):
 
         check_no_grouped_heads(self)
         super().save_pretrained(save_directory, *args, **kwargs)
+
+    def set_attn_processor(self, processor) -> None:
+        """diffusers' ``set_attn_processor``, with the processor (or each of a dict's) for the audio<->video attentions
+        checked first (:meth:`LTXAudioVideoAttention.check_processor`), so a refused one changes no attention."""
+        for name, module in self.named_modules():
+            if isinstance(module, LTXAudioVideoAttention):
+                if not isinstance(processor, dict):
+                    module.check_processor(processor)
+                elif f"{name}.processor" in processor:
+                    module.check_processor(processor[f"{name}.processor"])
+        super().set_attn_processor(processor)
 
     @classmethod
     def from_legacy(

@@ -19,17 +19,20 @@ passes, N: video tokens, D: model width):
 - attention adds nothing beyond that with fused kernels (SDPA flash / memory-efficient, FlexAttention,
   and ``ltx_chunked``, whose chunks run them), the N x N scores with the math kernel, and the band
   windows and the merge with ``ltx_block_sparse`` on the CPU (which merges 16-bit inputs in float32);
-- the VAE decoder of LTX-Video 0.9.5-0.9.8 holds about 37 float32 values per output pixel-frame at
-  its peak (its last stages run at H/4 x W/4 with 128 channels); diffusers' tiling
+- the VAE decoder of LTX-Video 0.9.5-0.9.8 holds about 37 values per output pixel-frame at its peak in float32
+  (its last stages run at H/4 x W/4 with 128 channels); a 16-bit decode peaks instead in those stages' RMSNorms,
+  which diffusers computes from a float32 copy of the input and its square, beside 18.2 values in the dtype (planned
+  26 % low before 2026-12-07, as half the float32 bytes; see ``vae_bytes_per_pixel_frame``); diffusers' tiling
   (``vae.enable_tiling()``) decodes 512 x 512 tiles over all frames and keeps the decoded tiles until it
   blends them, which the estimate follows tile by tile. With a :class:`TilingConfig` (this library's
-  ``tiled_decode``), the peak is the largest tile's activations (the tiles as ``tiled_decode`` spreads them), about
-  6 more float32 values per tile pixel-frame for the weighted tile, and the output buffer (3 values per
+  ``tiled_decode``), the peak is the largest tile's activations (the tiles as ``tiled_decode`` spreads them) or, if
+  larger, its weighted copy (about 6 float32 values per tile pixel-frame, made after the decoder's activations are
+  freed), plus the output buffer (3 values per
   pixel-frame: float32 in a float32 decode; in a 16-bit decode, since 2026-12-07, the output in that dtype plus a
   float32 slab of one temporal tile's frames at full size) unless it lives on another device (``output_device``).
-  On the CPU in float32 this reads 9-15 % high (the weighted copy is made after the decoder's activations are freed);
-  on an H200 in bfloat16 it was within 3 % low of the measured 4K decodes (2026-12-04, when the 16-bit output buffer
-  was still float32: not re-measured since, as no GPU was lent), so the term is kept. When one tile covers the video, its buffer and weighted
+  Until 2026-12-07 the copy was added to the activations: 9-15 % high on the CPU in float32, and within 3 % low of
+  an H200's bfloat16 4K decodes (2026-12-04) only because the 16-bit activations were planned 26 % low; not
+  re-measured on a GPU since. When one tile covers the video, its buffer and weighted
   copy come after the decoder's activations are freed: the untiled figure. The pipelines' postprocess denormalises
   the buffer in place (:mod:`ltx_video.pipelines.postprocess`), so the call's peak is the decode's
   (``output_type="pt"`` too, reordered in place since 2026-12-07; a multi-scale call whose second pass is not at the
@@ -73,25 +76,38 @@ BLOCK_SPARSE_FLOAT32_COPIES = 2
 #: Bytes per query-key score at the math kernel's peak: float32 scores, softmax mostly in place; 16-bit
 #: inputs are scored and normalised in float32 (two float32 copies alive).
 MATH_SCORE_BYTES = {4: 4.4, 2: 7.8}
-VAE_VALUES_PER_PIXEL_FRAME = 37.0  # LTX-Video 0.9.5+ decoder, float32 values alive per output pixel-frame
-TILE_BLEND_VALUES = 6.0  # tiled_decode: the tile in float32 and its weighted copy, per tile pixel-frame
+VAE_VALUES_PER_PIXEL_FRAME = 37.0  # LTX-Video 0.9.5+ decoder, values alive per output pixel-frame (a convolution)
+#: A 16-bit decode peaks in the last up block's RMSNorm (diffusers' ``RMSNorm`` without weights: ``x.to(float32)
+#: .pow(2).mean(-1)``): two float32 copies of its 128-channel H/4 x W/4 input (8 values per pixel-frame each) beside
+#: the input and the block's residual (8 each) and the up block's 256-channel input (2.2), in the dtype. Measured at
+#: 100.4 bytes per pixel-frame in bfloat16 (2026-12-07). In float32 ``.to`` is a no-op: one copy, below the peak.
+VAE_NORM_FLOAT32_VALUES = 16.0
+VAE_NORM_VALUES = 18.2
+TILE_BLEND_VALUES = 6.0  # tiled_decode: the tile in float32 and its weighted copy, per tile pixel-frame (float32)
 
 
-def _tiled_decode_values(height: int, width: int, tile: int, stride: int) -> float:
-    """Peak values per frame of diffusers' spatial tiled decode (``AutoencoderKLLTXVideo.tiled_decode``),
-    followed tile by tile: decoding a tile while the tiles before it are kept (3 channels each), then
-    blending, when all tiles, the blended rows and the output are alive."""
+def vae_bytes_per_pixel_frame(size: int) -> float:
+    """Peak bytes per output pixel-frame of the LTX-Video 0.9.5+ decoder in ``size``-byte values: the larger of its
+    convolution peak and, in 16 bits, its RMSNorms' float32 copies (:data:`VAE_NORM_FLOAT32_VALUES`)."""
+    norm = VAE_NORM_VALUES * size + VAE_NORM_FLOAT32_VALUES * 4 if size < 4 else 0.0
+    return max(VAE_VALUES_PER_PIXEL_FRAME * size, norm)
+
+
+def _tiled_decode_bytes(height: int, width: int, tile: int, stride: int, size: int) -> float:
+    """Peak bytes per frame of diffusers' spatial tiled decode (``AutoencoderKLLTXVideo.tiled_decode``) in
+    ``size``-byte values, followed tile by tile: decoding a tile while the tiles before it are kept (3 channels
+    each), then blending, when all tiles, the blended rows and the output are alive."""
     lat_h, lat_w, lat_tile, lat_stride = height // 32, width // 32, tile // 32, stride // 32
     sizes_h = [min(lat_tile, lat_h - i) * 32 for i in range(0, lat_h, lat_stride)]
     sizes_w = [min(lat_tile, lat_w - j) * 32 for j in range(0, lat_w, lat_stride)]
     kept, peak = 0.0, 0.0
     for h in sizes_h:
         for w in sizes_w:
-            peak = max(peak, kept + VAE_VALUES_PER_PIXEL_FRAME * h * w)
+            peak = max(peak, kept * size + vae_bytes_per_pixel_frame(size) * h * w)
             kept += 3 * h * w
     # each tile cropped to the stride, concatenated into rows, the rows into the output (cropped by a view)
     blended = 3 * sum(min(stride, h) for h in sizes_h) * sum(min(stride, w) for w in sizes_w)
-    return max(peak, kept + 2 * blended)
+    return max(peak, (kept + 2 * blended) * size)
 
 
 def tiled_output_bytes(batch: int, frames: int, height: int, width: int, tile_frames: int, size: int) -> int:
@@ -283,18 +299,19 @@ def estimate_memory(
     one_tile = isinstance(vae_tiling, TilingConfig) and _largest_tile(vae_tiling, frames, padded_h, padded_w) == (
         frames, padded_h * padded_w)
     if one_tile:  # (since 2026-12-07: planned higher than untiled) the buffer and blend follow the decode's peak
-        vae = int(VAE_VALUES_PER_PIXEL_FRAME * pixel_frames * size)
+        vae = int(vae_bytes_per_pixel_frame(size) * pixel_frames)
     elif isinstance(vae_tiling, TilingConfig):
         tile_frames, tile_pixels = _largest_tile(vae_tiling, frames, padded_h, padded_w)
-        tile = (VAE_VALUES_PER_PIXEL_FRAME * size + TILE_BLEND_VALUES * 4) * batch_size * tile_frames * tile_pixels
+        # the weighted copy is made once the decoder's activations are freed: the larger of the two, not their sum
+        tile = max(vae_bytes_per_pixel_frame(size), TILE_BLEND_VALUES * 4) * batch_size * tile_frames * tile_pixels
         same_device = vae_tiling.output_device is None
         buffer = tiled_output_bytes(batch_size, frames, padded_h, padded_w, tile_frames, size)
         vae = int(tile + (buffer if same_device else 0))
     elif vae_tiling and (padded_h > vae_tile or padded_w > vae_tile):
         stride = vae_tile_stride or max(32, vae_tile * 7 // 8)
-        vae = int(batch_size * frames * _tiled_decode_values(padded_h, padded_w, vae_tile, stride) * size)
+        vae = int(batch_size * frames * _tiled_decode_bytes(padded_h, padded_w, vae_tile, stride, size))
     else:
-        vae = int(VAE_VALUES_PER_PIXEL_FRAME * pixel_frames * size)
+        vae = int(vae_bytes_per_pixel_frame(size) * pixel_frames)
     total = weights + max(activations + attention_bytes, vae)
     return MemoryEstimate(weights=weights, activations=activations, attention=attention_bytes, vae_decode=vae,
                           total=total)
