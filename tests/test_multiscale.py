@@ -60,10 +60,18 @@ def test_multiscale_equals_manual_steps(pipe, components):
 def test_multiscale_takes_decode_values_as_arrays(pipe):
     # `decode_timestep or 0.0` asked a two-entry array for its truth ("ambiguous") before any check ran
     kw = dict(prompt=["a red ball", "a blue cube"], num_frames=9, max_sequence_length=16, height=64, width=64,
-              downscale_factor=0.5, first_pass=FIRST, second_pass=SECOND, output_type="pt")
+              downscale_factor=0.5, first_pass=FIRST, second_pass=SECOND, output_type="np")
     listed = pipe.generate_multiscale(decode_timestep=[0.05, 0.1], generator=gen(), **kw).frames
     array = pipe.generate_multiscale(decode_timestep=np.array([0.05, 0.1]), generator=gen(), **kw).frames
-    assert torch.equal(array, listed)
+    assert np.array_equal(array, listed)  # "np" (and the default "pil") also need the call's no_grad: numpy() refuses
+
+
+def test_multiscale_runs_without_autograd(pipe):
+    # a helper once slid between @torch.no_grad() and generate_multiscale: "pt" frames came back with a graph
+    out = pipe.generate_multiscale(prompt="a red ball", num_frames=9, max_sequence_length=16, height=64, width=64,
+                                   downscale_factor=0.5, first_pass=FIRST, second_pass=SECOND, output_type="pt",
+                                   generator=gen()).frames
+    assert not out.requires_grad and out.grad_fn is None
 
 
 def test_second_pass_must_keep_latents(pipe):

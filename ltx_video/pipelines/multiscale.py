@@ -180,12 +180,12 @@ def _padded_keyframe(pipe, keyframe: Keyframe, padding: Padding, height: int, wi
     return _PaddedKeyframe(padding.pad_media(pixels), keyframe.frame_index, keyframe.strength, keyframe.placement)
 
 
-@torch.no_grad()
 def _given_or_zero(value):
     """``value``, or 0.0 for None (``value or 0.0`` asked an array or tensor of several values for its truth)."""
     return 0.0 if value is None else value
 
 
+@torch.no_grad()
 def generate_multiscale(
     pipe,
     *,
