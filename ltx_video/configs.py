@@ -5,8 +5,10 @@ LTX-Video 0.9.8's published configs ship with the package (``ltx_video/assets/co
 runs as written. Conversions: LTX-Video's timesteps and ``guidance_timesteps`` are in [0, 1] and become
 diffusers' 0..1000; ``num_inference_steps`` with ``skip_initial/final_inference_steps`` becomes an
 explicit slice of the linear-quadratic schedule (LTX-Video's default sampler; ``sampler: from_checkpoint``
-is read as linear-quadratic too, since the checkpoint's scheduler metadata is not consulted; the count is kept in
-``PipelineConfig.step_counts``, so ``ltx-video generate --steps`` replaces it and keeps listed timesteps); ``stg_mode`` becomes
+is read as linear-quadratic too, since the checkpoint's scheduler metadata is not consulted; the section is kept in
+``PipelineConfig.step_sections``, so a step count given to a single-pass config's ``generate`` (``ltx-video generate
+--steps``) rebuilds the schedule with the config's sampler and skips, as LTX-Video's ``inference.py`` does, and
+listed timesteps are kept by the command line); ``stg_mode`` becomes
 ``skip_layer_strategy``; ``stochastic_sampling``, when written (true or false), goes to every pass, so it wins over
 the scheduler's own flag. ``decode_timestep`` / ``decode_noise_scale`` go at the top level or, as LTX-Video's
 multi-scale pipeline applies them to the decoding call, in ``second_pass``. Loading-only fields (checkpoint paths,
@@ -59,10 +61,10 @@ class PipelineConfig:
     second_pass: dict[str, Any] = field(default_factory=dict)
     downscale_factor: float = 0.6666666
     model: dict[str, Any] = field(default_factory=dict)
-    #: pass name -> the ``num_inference_steps`` its ``timesteps`` were made from; a pass that lists its timesteps is
-    #: not here. A step count given to :meth:`generate` (``--steps``) replaces such a schedule as it replaces listed
-    #: ones; the command line keeps listed timesteps and replaces a count.
-    step_counts: dict[str, int] = field(default_factory=dict)
+    #: pass name -> the section its ``timesteps`` were made from (``num_inference_steps``, the skips, ``sampler``); a
+    #: pass that lists its timesteps is not here. :meth:`generate` given ``num_inference_steps`` rebuilds such a pass's
+    #: schedule from its section with the new count; the command line keeps listed timesteps.
+    step_sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def is_multiscale(self) -> bool:
@@ -80,12 +82,17 @@ class PipelineConfig:
         if not self.is_multiscale and (downscale_factor != self.downscale_factor or any(passes.values())):
             name = "downscale_factor" if downscale_factor != self.downscale_factor else next(k for k, v in passes.items() if v)
             raise ValueError(f"`{name}` is for a multi-scale config; this one is a single pass.")
-        kwargs = {**self.call, **overrides}
         schedule = sorted({"timesteps", "num_inference_steps"} & set(overrides))
         if schedule and self.is_multiscale:
             raise ValueError(f"`{schedule[0]}`: a multi-scale config's schedules are its passes' (first_pass and "
                              "second_pass): give them in `first_pass=` / `second_pass=`.")
-        # a schedule given replaces the config's (its timesteps would win over num_inference_steps)
+        # a schedule given replaces the config's (its timesteps would win over num_inference_steps); a step count for a
+        # pass made from one keeps that pass's sampler and skips (a count alone ran the pipeline's default schedule)
+        if schedule == ["num_inference_steps"] and "first_pass" in self.step_sections:
+            section = {**self.step_sections["first_pass"], "num_inference_steps": overrides.pop("num_inference_steps")}
+            where = "`num_inference_steps` with this config's first_pass"
+            overrides["timesteps"] = pass_arguments(section, section.pop("sampler"), where)["timesteps"]
+        kwargs = {**self.call, **overrides}
         dropped = {"timesteps"} if schedule else set()
         first = {k: v for k, v in self.first_pass.items() if k not in overrides and k not in dropped}
         if self.is_multiscale:
@@ -158,6 +165,9 @@ def _check_values(section: dict[str, Any], where: str) -> None:
         rule = VALUE_RULES.get(key)
         if rule is not None and not rule[0](value):
             raise ValueError(f"{where}: `{key}` must be {rule[1]}, got {value!r}.")
+
+
+_STEP_KEYS = ("num_inference_steps", "skip_initial_inference_steps", "skip_final_inference_steps")
 
 
 def pass_arguments(section: dict[str, Any], sampler: str = "from_checkpoint", where: str = "config") -> dict[str, Any]:
@@ -253,8 +263,9 @@ def load_config(path: str | Path) -> PipelineConfig:
                 "second_pass": {**single, **given_second} if "second_pass" in raw else {}}
     first = pass_arguments(sections["first_pass"], sampler, f"{path}: first_pass")
     second = pass_arguments(sections["second_pass"], sampler, f"{path}: second_pass") | decode
-    step_counts = {name: int(section["num_inference_steps"]) for name, section in sections.items()
-                   if "num_inference_steps" in section and "timesteps" not in section}
+    step_sections = {name: {**{k: section[k] for k in _STEP_KEYS if k in section}, "sampler": sampler}
+                     for name, section in sections.items()
+                     if "num_inference_steps" in section and "timesteps" not in section}
     for name, section in (("first_pass", first), ("second_pass", second)):
         if pipeline_type == "multi-scale" and "timesteps" not in section:  # the second refines the upsampled latents
             raise ValueError(f"{path}: a multi-scale config needs a `{name}` with `timesteps` (or num_inference_steps, "
@@ -266,5 +277,5 @@ def load_config(path: str | Path) -> PipelineConfig:
         second_pass=second,
         downscale_factor=float(raw.get("downscale_factor", 0.6666666)),
         model={k: raw[k] for k in MODEL_KEYS if k in raw},
-        step_counts=step_counts,
+        step_sections=step_sections,
     )

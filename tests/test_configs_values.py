@@ -220,11 +220,12 @@ def test_cli_steps_replace_a_configs_step_count_and_keep_its_timesteps(tmp_path,
     counted = "pipeline_type: base\nfirst_pass:\n  guidance_scale: 3\n  num_inference_steps: 3\n"
     given, err = call(counted, "--steps", "2")
     assert given["num_inference_steps"] == 2 and "not used" not in err  # was the config's 3, and the note
-    assert _config(tmp_path, counted).step_counts == {"first_pass": 3}
+    assert _config(tmp_path, counted).step_sections == {"first_pass": {"num_inference_steps": 3,
+                                                                        "sampler": "fromcheckpoint"}}
     assert "num_inference_steps" not in call(counted)[0]  # without --steps: the config's 3 steps, as before
     listed = "pipeline_type: base\nfirst_pass:\n  timesteps: [1.0, 0.9, 0.5]\n  guidance_scale: 1\n"
     config = _config(tmp_path, listed)
-    assert config.first_pass["timesteps"] == [1000.0, 900.0, 500.0] and config.step_counts == {}
+    assert config.first_pass["timesteps"] == [1000.0, 900.0, 500.0] and config.step_sections == {}
     given, err = call(listed, "--steps", "2")
     assert "num_inference_steps" not in given  # the listed timesteps run, unchanged
     assert "--steps 2 is not used: the --config's timesteps set the schedule" in err
@@ -232,3 +233,20 @@ def test_cli_steps_replace_a_configs_step_count_and_keep_its_timesteps(tmp_path,
     given, err = call((CONFIGS / "ltxv-13b-0.9.8-dev.yaml").read_text(), "--steps", "2", "--upsampler", str(tmp_path),
                        "--stg-scale", "0")
     assert "num_inference_steps" not in given and "a multi-scale --config's passes set their own schedules" in err
+
+
+def test_a_step_count_given_to_a_config_keeps_its_sampler_and_skips(tmp_path):
+    """A count given to a single-pass config made from one (`--steps`) ran the pipeline's default schedule from
+    t = 1000, dropping the config's `sampler: uniform` and its skipped steps (2026-12-07); as LTX-Video's
+    inference.py it now rebuilds the schedule with them."""
+    config = _config(tmp_path, "pipeline_type: base\nsampler: uniform\nfirst_pass:\n  num_inference_steps: 10\n"
+                               "  skip_initial_inference_steps: 4\n  guidance_scale: 1\n")
+    seen = {}
+    config.generate(lambda **kw: seen.update(kw))
+    assert seen["timesteps"] == [1000.0 * (1 - i / 10) for i in range(4, 10)]  # the config's 6 steps from t = 600
+    seen.clear()
+    config.generate(lambda **kw: seen.update(kw), num_inference_steps=20)
+    assert "num_inference_steps" not in seen
+    assert seen["timesteps"] == [1000.0 * (1 - i / 20) for i in range(4, 20)]  # uniform, the first 4 skipped
+    with pytest.raises(ValueError, match="skip_initial/final_inference_steps leave no steps in `num_inference_steps`"):
+        config.generate(lambda **kw: None, num_inference_steps=4)

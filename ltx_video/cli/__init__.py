@@ -294,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "cropped back); " + _model_default("frame count", 49, 121))
     gen.add_argument("--frame-rate", type=_positive_float, metavar="FPS", help=_model_default("frame rate", 24, 30))
     gen.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (replace a single-pass --config's "
-                     "num_inference_steps; its listed timesteps and a multi-scale one's passes win); "
+                     "num_inference_steps, keeping its sampler and skips; its listed timesteps and a multi-scale one's "
+                     "passes win); "
                      + _model_default("steps", 30, 30))
     gen.add_argument("--guidance-scale", type=_non_negative_float, metavar="CFG", help="classifier-free guidance; default: the "
                      "--config's, else the model's (built-in model: 3.0; else 3.0)")

@@ -119,9 +119,10 @@ def _resolve_call(args, source: ModelSource, config) -> dict:
     elif args.steps and config.is_multiscale:
         print(f"{PROG}: note: --steps {args.steps} is not used: a multi-scale --config's passes set their own "
               "schedules", file=sys.stderr)
-    elif args.steps and "first_pass" in config.step_counts:
-        # its num_inference_steps, replaced as config.generate(num_inference_steps=) does (since 2026-12-07: the
-        # config's count ran, and a note said its timesteps, which it has none of, set the schedule)
+    elif args.steps and "first_pass" in config.step_sections:
+        # its num_inference_steps, replaced as config.generate(num_inference_steps=) does, with the config's sampler
+        # and skips (since 2026-12-07: the config's count ran, and a note said its timesteps, which it has none of,
+        # set the schedule)
         call["num_inference_steps"] = args.steps
     elif args.steps:
         print(f"{PROG}: note: --steps {args.steps} is not used: the --config's timesteps set the schedule",
