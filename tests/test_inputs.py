@@ -1,5 +1,6 @@
 """Bad input fails with a ValueError naming the argument, before any model runs; odd sizes are padded."""
 
+import numpy as np
 import pytest
 import torch
 from conftest import gen
@@ -209,7 +210,7 @@ def test_prompt_with_prompt_embeds_is_refused_first(no_models, extra):
 
 @pytest.mark.parametrize("name,value", [("stochastic_sampling", "no"), ("stochastic_sampling", "False"),
                                         ("stochastic_sampling", 1), ("cfg_star_rescale", "False"),
-                                        ("cfg_star_rescale", None), ("return_dict", "no")])
+                                        ("cfg_star_rescale", None)])
 def test_flags_must_be_bools(no_models, name, value):
     """A string or a number was taken by its truth: "no" ran stochastic sampling, "False" CFG-Zero*."""
     base = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16)
@@ -217,7 +218,7 @@ def test_flags_must_be_bools(no_models, name, value):
         no_models(**base, **{name: value})
     with pytest.raises(ValueError, match=rf"^`{name}` must be True or False"):  # before the first pass runs a model
         no_models.generate_multiscale(**base, latent_upsampler=_upsampler(), second_pass={"timesteps": [500.0]},
-                                      **({"first_pass": {name: value}} if name != "return_dict" else {name: value}))
+                                      first_pass={name: value})
 
 
 def _upsampler():
@@ -234,6 +235,14 @@ def test_audio_video_flags_must_be_bools():
     for name, value in (("generate_audio", "false"), ("stochastic_sampling", "no"), ("cfg_star_rescale", 0)):
         with pytest.raises(ValueError, match=rf"^`{name}` must be True or False"):
             av(**base, **{name: value})
+
+
+def test_return_dict_is_taken_by_its_truth_as_diffusers_does(pipe):
+    # diffusers' LTX pipelines read `if not return_dict`; a refusal of 0 / 1 (briefly, 2026-12-07) broke such calls
+    kw = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=1, max_sequence_length=16,
+              output_type="latent", guidance_scale=1.0)
+    assert isinstance(pipe(**kw, return_dict=0, generator=gen()), tuple)
+    assert not isinstance(pipe(**kw, return_dict=1, generator=gen()), tuple)
 
 
 def test_numpy_bools_are_flags(pipe):
@@ -265,3 +274,14 @@ def test_decode_timestep_of_another_type_is_named(no_models, value, shown):
     base = dict(prompt="a ball", height=64, width=64, num_frames=9, num_inference_steps=2, max_sequence_length=16)
     with pytest.raises(ValueError, match=rf"^`decode_timestep` must be .*, got {shown}"):
         no_models(**base, decode_timestep=value)
+
+
+def test_a_decode_value_of_two_dimensions_is_named_by_its_shape():
+    from ltx_video.pipelines.inputs import check_decode_arguments
+
+    # it was read as one entry: "has 1 entries but 2 videos are made"
+    for name, args in (("decode_timestep", (torch.tensor([[0.05, 0.1]]), None)),
+                       ("decode_noise_scale", (0.05, np.zeros((2, 1))))):
+        with pytest.raises(ValueError, match=rf"^`{name}` must be a number or one per video \(1-D\), got "
+                                             r"(Tensor|ndarray) of shape \((1, 2|2, 1)\)\.$"):
+            check_decode_arguments(*args, 0.0, 2)

@@ -282,7 +282,7 @@ def apply_audio_guidance(
     return guided
 
 
-def _as_list(value):
+def as_list(value):
     """An array or tensor of values (LTX-Video's per-interval lists as NumPy or torch) as a list; a 0-d one as a
     number; anything else unchanged."""
     if isinstance(value, (np.ndarray, torch.Tensor, np.generic)):
@@ -298,7 +298,7 @@ def _checked_blocks(skip_block_list):
     groups = skip_block_list if nested else [skip_block_list]
     if not isinstance(skip_block_list, (list, tuple)) or not all(
         isinstance(group, (list, tuple)) and all(isinstance(b, numbers.Integral) and not isinstance(b, bool)
-                                                 for b in _as_list(group))
+                                                 for b in as_list(group))
         for group in groups
     ):
         raise ValueError(f"`skip_block_list` must be a list of transformer block indices, or one such list per "
@@ -310,7 +310,7 @@ def check_guidance_timesteps(guidance_timesteps, num_train_timesteps: float | No
     """ValueError naming `guidance_timesteps` unless it is None or a non-empty, strictly decreasing list (or 1-D
     array) of finite numbers in ``[0, num_train_timesteps]`` (no upper bound when None): the first interval is the
     first that ``t`` reaches (LTX-Video's lookup), so a later, higher start was never used as given."""
-    values = _as_list(guidance_timesteps)
+    values = as_list(guidance_timesteps)
     if values is None:
         return
     if not (isinstance(values, (list, tuple)) and values
@@ -324,6 +324,20 @@ def check_guidance_timesteps(guidance_timesteps, num_train_timesteps: float | No
     if not 0 <= min(values) <= max(values) <= high:
         span = ">= 0" if high == math.inf else f"in 0..{high:g} (the scheduler's num_train_timesteps)"
         raise ValueError(f"`guidance_timesteps` must be {span}, got {list(values)}.")
+
+
+def per_interval_lists(guidance_scale, stg_scale, rescaling_scale, skip_block_list) -> dict[str, bool]:
+    """Which guidance arguments are per-interval lists (a list of lists for ``skip_block_list``), NumPy arrays and
+    tensors read as lists (:func:`as_list`)."""
+    guidance_scale, stg_scale, rescaling_scale, skip_block_list = (
+        as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, skip_block_list))
+    return {
+        "guidance_scale": isinstance(guidance_scale, (list, tuple)),
+        "stg_scale": isinstance(stg_scale, (list, tuple)),
+        "rescaling_scale": isinstance(rescaling_scale, (list, tuple)),
+        "skip_block_list": isinstance(skip_block_list, (list, tuple)) and bool(skip_block_list)
+        and isinstance(as_list(skip_block_list[0]), (list, tuple)),
+    }
 
 
 def guidance_schedule(
@@ -348,9 +362,9 @@ def guidance_schedule(
     ``num_train_timesteps`` on diffusers' shifted schedule: :func:`check_guidance_timesteps`).
     """
     guidance_scale, stg_scale, rescaling_scale, guidance_timesteps = (
-        _as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, guidance_timesteps)
+        as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, guidance_timesteps)
     )
-    skip_block_list = _checked_blocks(_as_list(skip_block_list))
+    skip_block_list = _checked_blocks(as_list(skip_block_list))
 
     def numbers_only(entries) -> bool:  # finite: an inf or NaN scale made every frame NaN
         return bool(entries) and all(_is_number(v) and math.isfinite(v) for v in entries)
@@ -360,12 +374,7 @@ def guidance_schedule(
         if not numbers_only(value if isinstance(value, (list, tuple)) else [value]):
             raise ValueError(f"`{name}` must be a finite number or a non-empty per-interval list of them, got {value!r}.")
     check_guidance_timesteps(guidance_timesteps)
-    lists = {
-        "guidance_scale": isinstance(guidance_scale, (list, tuple)),
-        "stg_scale": isinstance(stg_scale, (list, tuple)),
-        "rescaling_scale": isinstance(rescaling_scale, (list, tuple)),
-        "skip_block_list": bool(skip_block_list) and isinstance(skip_block_list[0], (list, tuple)),
-    }
+    lists = per_interval_lists(guidance_scale, stg_scale, rescaling_scale, skip_block_list)
     values = {"guidance_scale": guidance_scale, "stg_scale": stg_scale,
               "rescaling_scale": rescaling_scale, "skip_block_list": skip_block_list}
     if any(lists.values()) and guidance_timesteps is None:

@@ -120,9 +120,9 @@ def check_flag(name: str, value, none: str | None = None) -> None:
 def _decode_entries(value):
     """A decode value as given, a list for one per video: a NumPy array or tensor becomes a list (1-D) or a number
     (0-d), as ``guidance_scale`` takes them."""
-    if isinstance(value, (np.ndarray, torch.Tensor, np.generic)):
-        return value.tolist()
-    return list(value) if isinstance(value, tuple) else value
+    from ltx_video.pipelines.denoising import as_list
+
+    return list(value) if isinstance(value, tuple) else as_list(value)
 
 
 def _described(value) -> str:
@@ -139,6 +139,8 @@ def check_decode_arguments(decode_timestep, decode_noise_scale, tone_map_compres
     number, or one per video as a list, tuple, 1-D NumPy array or tensor (:func:`decode_values`)."""
     for name, value, none in (("decode_timestep", decode_timestep, False),
                               ("decode_noise_scale", decode_noise_scale, True)):
+        if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim > 1:  # a (1, 2) tensor read as "1 entries"
+            raise ValueError(f"`{name}` must be a number or one per video (1-D), got {_described(value)}.")
         entries = _decode_entries(value)
         if isinstance(entries, list) and len(entries) != videos:
             raise ValueError(f"`{name}` has {len(entries)} entries but {videos} videos are made: give one number "
@@ -385,24 +387,14 @@ def check_call_arguments(
                          "generates from noise to clean; use a scheduler with invert_sigmas=False.")
     check_flag("cfg_star_rescale", cfg_star_rescale)
     check_flag("stochastic_sampling", stochastic_sampling, none="the scheduler's flag")
-    check_flag("return_dict", return_dict)
     # LTX-Video's schedules are 1000 per sigma (a scheduler of other units is refused with them); diffusers' shifted
     # one is the scheduler's num_train_timesteps per sigma
     units = (getattr(scheduler, "config", None) or {}).get("num_train_timesteps", 1000)
     denoising.check_guidance_timesteps(guidance_timesteps, units)
-    if guidance_timesteps is not None and not _per_interval(guidance_scale, stg_scale, rescaling_scale, skip_block_list):
+    lists = denoising.per_interval_lists(guidance_scale, stg_scale, rescaling_scale, skip_block_list)
+    if guidance_timesteps is not None and not any(lists.values()):
         logger.warning("`guidance_timesteps` is given but none of guidance_scale, stg_scale, rescaling_scale and "
                        "skip_block_list is a per-interval list: it is not used (every step takes the same guidance).")
-
-
-def _per_interval(guidance_scale, stg_scale, rescaling_scale, skip_block_list) -> bool:
-    """Whether any guidance argument is a per-interval list (a list of lists for ``skip_block_list``), as
-    ``denoising.guidance_schedule`` reads them."""
-    def listed(value) -> bool:
-        return isinstance(value, (list, tuple)) or (isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim > 0)
-
-    blocks = list(skip_block_list) if listed(skip_block_list) else []
-    return any(listed(v) for v in (guidance_scale, stg_scale, rescaling_scale)) or (bool(blocks) and listed(blocks[0]))
 
 
 def _check_text_batch(num_prompts, negative_prompt, prompt_embeds, negative_prompt_embeds, max_sequence_length,

@@ -50,7 +50,6 @@ from ltx_video.pipelines.inputs import (
     ArgumentsChecked,
     GenerationPlan,
     check_call_arguments,
-    check_flag,
     check_inputs,
     check_latents_shape,
     check_only,
@@ -451,7 +450,6 @@ class LTXVideoPipeline(
         """LTX-Video 0.9.8's multi-scale generation (see :func:`ltx_video.pipelines.multiscale.generate_multiscale`)."""
         from ltx_video.pipelines.multiscale import generate_multiscale
 
-        check_flag("return_dict", kwargs.get("return_dict", True))  # its own; the passes' flags are checked by theirs
         return generate_multiscale(self, **kwargs)
 
     # ------------------------------------------------------------------ call
