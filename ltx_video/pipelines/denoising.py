@@ -327,17 +327,12 @@ def check_guidance_timesteps(guidance_timesteps, num_train_timesteps: float | No
 
 
 def per_interval_lists(guidance_scale, stg_scale, rescaling_scale, skip_block_list) -> dict[str, bool]:
-    """Which guidance arguments are per-interval lists (a list of lists for ``skip_block_list``), NumPy arrays and
-    tensors read as lists (:func:`as_list`)."""
-    guidance_scale, stg_scale, rescaling_scale, skip_block_list = (
-        as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, skip_block_list))
-    return {
-        "guidance_scale": isinstance(guidance_scale, (list, tuple)),
-        "stg_scale": isinstance(stg_scale, (list, tuple)),
-        "rescaling_scale": isinstance(rescaling_scale, (list, tuple)),
-        "skip_block_list": isinstance(skip_block_list, (list, tuple)) and bool(skip_block_list)
-        and isinstance(as_list(skip_block_list[0]), (list, tuple)),
-    }
+    """Which guidance arguments are per-interval lists (of lists for ``skip_block_list``; arrays: :func:`as_list`)."""
+    listed = {name: isinstance(as_list(value), (list, tuple)) for name, value in (
+        ("guidance_scale", guidance_scale), ("stg_scale", stg_scale), ("rescaling_scale", rescaling_scale))}
+    blocks = as_list(skip_block_list)
+    listed["skip_block_list"] = bool(isinstance(blocks, (list, tuple)) and blocks) and isinstance(as_list(blocks[0]), (list, tuple))
+    return listed
 
 
 def guidance_schedule(
