@@ -16,6 +16,7 @@ from diffusers.utils import load_image
 
 from ltx_video import export_to_video
 from ltx_video.io.images import read_image
+from ltx_video.io.media import read_audio, read_video_tensor, resample_audio, write_video
 from ltx_video.io.waveforms import float_waveform
 from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
 
@@ -74,10 +75,89 @@ def test_rates_as_numpy_numbers_and_loud_arrays_clipped_like_files(av_pipe, tone
         export_to_video(np.zeros((12, 32, 32, 3), np.float32), audio=tone, sample_rate=16000.5)
 
 
-def test_channels_last_stereo_is_an_error_not_a_length(tone, caplog):
-    with pytest.raises(ValueError, match=r"audio must have shape \(S,\), \(1, S\) or \(2, S\), got \(16000, 2\)"):
-        export_to_video(np.zeros((24, 32, 32, 3), np.float32), audio=np.stack([tone, tone], 1), sample_rate=SR)
+def test_channels_last_stereo_is_transposed_as_wav_readers_give_it(tone, caplog, tmp_path):
+    """scipy.io.wavfile.read's (rate, (S, 2) int16) was refused, "got (16000, 2)", though documented as taken."""
+    pcm = (tone * 32767).astype(np.int16)
+    frames = np.zeros((24, 32, 32, 3), np.float32)
+    for audio, rate in (((SR, np.stack([pcm, pcm // 2], 1)), None), (np.stack([tone, tone / 2], 1), SR)):
+        both, _ = read_audio(export_to_video(frames, str(tmp_path / "s.mp4"), audio=audio, sample_rate=rate), mono=False)
+        left, right = both.square().mean(1).sqrt().tolist()  # (S, 2) read as 2 channels, not as 2 samples
+        assert left == pytest.approx(0.5 / np.sqrt(2), rel=0.05) and right == pytest.approx(left / 2, rel=0.05)
     assert "fps=" not in caplog.text  # warned first of a 0.000 s track "at about fps=1.92e+05"
+    with pytest.raises(ValueError, match=r"audio must have shape \(S,\), \(1, S\) or \(2, S\) \(or \(S, 1\) / "
+                                         r"\(S, 2\) as WAV readers return it\), got \(3, 16000\)"):
+        export_to_video(frames, audio=np.stack([tone] * 3), sample_rate=SR)
+
+
+def _snr_db(written: np.ndarray, read: torch.Tensor) -> float:
+    error = read.numpy() - written
+    return float(10 * np.log10((written**2).sum() / (error**2).sum()))
+
+
+@pytest.mark.parametrize("rate", [16000, 44100])
+def test_mono_audio_reads_back_as_well_as_stereo(rate, tmp_path):
+    """FFmpeg's AAC encoder codes one channel erratically (44.1 kHz: 17.0 dB where stereo read back at 44.0, peaks at
+    1.0 for a 0.5 tone): mono is written as two identical channels, as diffusers' encode_video writes it."""
+    wave = (0.5 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)).astype(np.float32)
+    frames = np.zeros((24, 32, 32, 3), np.uint8)
+    mono = write_video(tmp_path / "m.mp4", frames, 24, audio=wave[None], sample_rate=rate)
+    stereo = write_video(tmp_path / "s.mp4", frames, 24, audio=np.stack([wave, wave]), sample_rate=rate)
+    reference = _snr_db(wave, read_audio(stereo, sample_rate=rate)[0][0])
+    assert _snr_db(wave, read_audio(mono, sample_rate=rate)[0][0]) > reference - 3  # was 13.6 and 27.0 dB lower
+    for channel in read_audio(mono, sample_rate=rate, mono=False)[0]:  # each channel is the sound
+        assert _snr_db(wave, channel) > reference - 6
+
+
+def test_audio_reads_back_exactly_as_long_as_written(tmp_path):
+    """The mp4's movie time scale was 1000: the track ended on a whole ms (1000 samples at 16 kHz read back 1008)."""
+    frames = np.zeros((24, 32, 32, 3), np.uint8)
+    for rate, length in ((16000, 100), (16000, 16001), (48000, 1024), (44100, 20000)):
+        path = write_video(tmp_path / "n.mp4", frames, 24, audio=np.full(length, 0.1, np.float32), sample_rate=rate)
+        assert read_audio(path, sample_rate=rate)[0].shape[1] == length
+
+
+def test_resample_audio_takes_what_the_writers_take(tone, tmp_path, caplog):
+    """int16 came out unscaled (peak 9830 for a 0.3 track) and export_to_video clipped it silently; (S,) failed with
+    KeyError: 22000."""
+    pcm = (0.6 * tone * 32767).astype(np.int16)
+    from_int = resample_audio(pcm[None], SR, 22050)
+    torch.testing.assert_close(from_int, resample_audio(pcm[None] / 32768, SR, 22050), atol=1e-5, rtol=0)
+    assert from_int.dtype == torch.float32 and from_int.abs().max() == pytest.approx(0.3, abs=0.01)
+    assert resample_audio(pcm, SR, SR).abs().max() == pytest.approx(0.3, abs=0.01)  # the same rate: scaled too
+    torch.testing.assert_close(resample_audio(tone, SR, 22050), resample_audio(tone[None], SR, 22050)[0])  # (S,)
+    with pytest.raises(ValueError, match=r"waveform must have shape \(S,\), \(1, S\) or \(2, S\)"):
+        resample_audio(np.zeros((3, 2, 100), np.float32), SR, 22050)
+    frames = np.zeros((24, 32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"`audio` holds samples up to 2: float audio must be in \[-1, 1\]"):
+        export_to_video(frames, audio=tone * 4, sample_rate=SR)  # was clipped, silently
+    with pytest.raises(ValueError, match=r"`audio` holds samples up to 2: float audio must be in \[-1, 1\]"):
+        write_video(tmp_path / "x.mp4", frames, 24, audio=tone * 4, sample_rate=SR)
+    path = export_to_video(frames, str(tmp_path / "r.mp4"), audio=resample_audio(pcm, SR, 22050), sample_rate=22050)
+    assert read_audio(path)[0].abs().max() < 0.35
+
+
+def test_frames_in_minus_one_to_one_are_refused(tmp_path):
+    """[-1, 1] floats were written with their lower half black; small overshoot (a decoder's) still passes."""
+    frames = np.random.default_rng(0).random((4, 32, 32, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"video_frames: float frames must be in \[0, 1\]; got min -1: frames in "
+                                         r"\[-1, 1\] need \(x \+ 1\) / 2"):
+        export_to_video(np.concatenate([frames * 2 - 1, np.full((1, 32, 32, 3), -1, np.float32)]))
+    export_to_video(frames - 0.01, str(tmp_path / "o.mp4"))
+
+
+def test_fps_sizes_and_home_paths_as_said(tmp_path, monkeypatch, caplog):
+    """fps=0.0001 was refused as "got Fraction(0, 1)"; the resize warning said None kept the size (it pads to even);
+    "~/x.mp4" was taken literally ("folder '~' does not exist")."""
+    with pytest.raises(ValueError, match=r"fps must be at least 1/1001 .*got 0\.0001"):
+        write_video(tmp_path / "x.mp4", np.zeros((2, 32, 32, 3), np.uint8), 0.0001)
+    frames = np.zeros((2, 47, 63, 3), np.uint8)
+    export_to_video(frames, str(tmp_path / "r.mp4"))
+    assert "macro_block_size=None or 1 does not resize: an odd size is then padded to even" in caplog.text
+    with av.open(export_to_video(frames, str(tmp_path / "p.mp4"), macro_block_size=None)) as container:
+        assert (container.streams.video[0].height, container.streams.video[0].width) == (48, 64)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert export_to_video(frames, "~/h.mp4") == str(tmp_path / "h.mp4")
+    assert read_video_tensor("~/h.mp4")[0].shape[0] == 2 and (tmp_path / "h.mp4").is_file()
 
 
 def test_an_output_is_written_at_the_frame_rate_it_was_generated_at(av_pipe, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from pathlib import Path
 
 import av
 import numpy as np
@@ -13,12 +14,12 @@ from ltx_video.io.media import (
     AudioLike,
     PathLike,
     _aac_sample_rate,
-    _audio_channels,
     _frame_rate,
     _frames_to_uint8,
+    _writable_audio,
     write_video,
 )
-from ltx_video.io.waveforms import float_waveform, waveform_and_rate
+from ltx_video.io.waveforms import waveform_and_rate
 
 __all__ = ["export_to_video"]
 
@@ -33,8 +34,8 @@ def _resize_to_multiple(array: np.ndarray, multiple: int) -> np.ndarray:
         return array
     logger.warning(
         "export_to_video: %dx%d (H x W) is not divisible by macro_block_size=%d; resizing to %dx%d as diffusers' "
-        "export_to_video does (macro_block_size=None or 1 keeps the size).", height, width, multiple, new_height,
-        new_width,
+        "export_to_video does (macro_block_size=None or 1 does not resize: an odd size is then padded to even).",
+        height, width, multiple, new_height, new_width,
     )
     return np.stack([
         av.VideoFrame.from_ndarray(frame, format="rgb24")
@@ -103,8 +104,7 @@ def export_to_video(
         raise ValueError(f"macro_block_size must be a positive int or None, got {macro_block_size!r}")
     audio, sample_rate = waveform_and_rate(audio, sample_rate, "audio", "sample_rate")  # `output.audio`, torchaudio's
     if audio is not None:  # before the frames are converted and resized
-        audio = float_waveform(audio, "audio")
-        _audio_channels(audio)  # the layout first: an (S, 2) array is no 2-sample track
+        audio = _writable_audio(audio)  # (C, S): integer PCM scaled, (S, C) transposed, far past full scale refused
         sample_rate = _aac_sample_rate(sample_rate) if sample_rate is not None else None
     array = _frames_to_uint8(video_frames, "video_frames")
     if macro_block_size is not None and macro_block_size > 1:
@@ -116,5 +116,6 @@ def export_to_video(
     if output_video_path is None:
         with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as file:
             output_video_path = file.name
+    output_video_path = Path(output_video_path).expanduser()  # "~/out.mp4", as imageio (diffusers' writer) expands it
     write_video(output_video_path, array, fps, audio=audio, sample_rate=sample_rate, crf=crf, bitrate=bitrate)
     return str(output_video_path)

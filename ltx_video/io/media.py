@@ -5,7 +5,12 @@ Frames are RGB. Tensors follow the library conventions:
 * video frames: ``(F, 3, H, W)`` float in ``[0, 1]``;
 * audio waveforms: ``(C, S)`` float32 in ``[-1, 1]`` (``C`` channels, ``S`` samples).
 
-Videos are written as H.264 (``libx264``, ``yuv420p``) with an optional AAC audio track. The encoder's
+Videos are written as H.264 (``libx264``, ``yuv420p``) with an optional AAC audio track, stereo: mono is written as
+two identical channels, as diffusers' ``encode_video`` writes it (since 2026-12-07; FFmpeg's native AAC encoder codes
+one channel at its 69 kb/s default for a single channel erratically: a 0.5 tone at 44.1 kHz read back at 17 dB SNR,
+peaks at 1.0; as a channel pair, 128 kb/s with mid/side coding, at 44 dB). :func:`read_audio`'s default mono mix, the
+channels' mean, gives the mono samples back. In an mp4 / mov the movie time scale is the sample rate, so the track ends
+on its last sample (with FFmpeg's default of 1000 it ended on a whole millisecond: 1000 samples at 16 kHz read 1008). The encoder's
 settings are pinned (preset, CRF, ``threads`` slice threads), so the same frames give byte-identical
 files in any process: x264 left to pick its own thread count follows the CPUs the process may use, and
 its output changes with that count.
@@ -42,7 +47,7 @@ from ltx_video.io.reading import (  # the reading side, importable from here as 
     read_video_tensor,
     resample_audio,
 )
-from ltx_video.io.waveforms import float_waveform, sample_rate_value
+from ltx_video.io.waveforms import planar_waveform, sample_rate_value
 
 __all__ = [
     "VideoStreamWriter",
@@ -86,6 +91,9 @@ def _uint8_from_unit_range(array: np.ndarray, name: str) -> np.ndarray:
     if array.size and np.abs(array).max() > 1.5:  # 0-255 floats came out white; past rounding or a decoder's overshoot
         raise ValueError(f"{name} holds values up to {np.abs(array).max():.4g}: float frames must be in [0, 1] (give "
                          "0-255 values as uint8, or divide them by 255)")
+    if array.size and array.min() < -0.5:  # [-1, 1] frames came out with their lower half black; not an overshoot
+        raise ValueError(f"{name}: float frames must be in [0, 1]; got min {array.min():.4g}: frames in [-1, 1] need "
+                         "(x + 1) / 2")
     return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
@@ -143,26 +151,43 @@ def _pad_to_even(frame: np.ndarray) -> np.ndarray:
     return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
 
 
-def _audio_to_planar(audio: AudioLike, channels: int, name: str = "audio") -> np.ndarray:
-    """Audio ``(C, S)`` or ``(S,)`` (mono) as contiguous float32 ``(C, S)`` clipped to ``[-1, 1]`` (integer PCM
-    scaled by its type's full scale; :func:`~ltx_video.io.waveforms.float_waveform`)."""
-    array = float_waveform(audio, name).numpy()
+def _writable_audio(audio: AudioLike, name: str = "audio") -> np.ndarray:
+    """Audio in any accepted form (:func:`~ltx_video.io.waveforms.planar_waveform`: integer PCM scaled, ``(S,)`` and
+    channels-last ``(S, C)`` taken) as contiguous float32 ``(C, S)`` clipped to ``[-1, 1]``; float samples far past full
+    scale are refused, as float frames past 1.5 are (clipping them silently flattened the waveform)."""
+    array = planar_waveform(audio, name).numpy()
     if array.ndim == 1:
         array = array[None]
-    if array.ndim != 2 or array.shape[0] != channels:
-        raise ValueError(
-            f"{name} must have shape ({channels}, S){' or (S,)' if channels == 1 else ''}, got {tuple(audio.shape)}"
-        )
+    if array.size and np.abs(array).max() > 1.5:
+        raise ValueError(f"`{name}` holds samples up to {np.abs(array).max():.4g}: float audio must be in [-1, 1] (it "
+                         "would be clipped: scale it down, or give integer PCM as int16 / int32 / uint8)")
     return np.ascontiguousarray(np.clip(array, -1.0, 1.0), dtype=np.float32)
 
 
-def _audio_channels(audio: AudioLike) -> int:
-    """Channel count of an ``audio`` argument of shape ``(C, S)`` or ``(S,)``; C must be 1 or 2."""
-    shape = tuple(audio.shape)
-    channels = 1 if len(shape) == 1 else shape[0]
-    if len(shape) not in (1, 2) or channels not in _LAYOUTS:
-        raise ValueError(f"audio must have shape (S,), (1, S) or (2, S), got {shape}")
-    return channels
+def _muxer_options(path: Path, sample_rate: int | None) -> dict[str, str]:
+    """mp4 / mov with audio: the movie time scale is the sample rate, so edit lists (the audio's end) are exact to the
+    sample (FFmpeg's default 1000 rounded the track to whole milliseconds). Matroska's timestamps stay milliseconds."""
+    if sample_rate is None or path.suffix.lower() not in (".mp4", ".mov", ".m4v"):
+        return {}
+    return {"movie_timescale": str(sample_rate)}
+
+
+def _add_aac_stream(container: av.container.OutputContainer, sample_rate: int) -> av.audio.stream.AudioStream:
+    """A stereo AAC track; mono is given to it as two identical channels (:func:`_aac_frame`, the module docstring)."""
+    stream = container.add_stream("aac", rate=sample_rate)
+    stream.layout = "stereo"
+    stream.format = "fltp"
+    return stream
+
+
+def _aac_frame(samples: np.ndarray, sample_rate: int, pts: int) -> av.AudioFrame:
+    """``(C, S)`` float32, C in {1, 2}, as a stereo frame (mono duplicated) at ``pts`` samples."""
+    stereo = np.repeat(samples, 2, axis=0) if samples.shape[0] == 1 else samples
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(stereo, dtype=np.float32), format="fltp", layout="stereo")
+    frame.sample_rate = sample_rate
+    frame.pts = pts
+    frame.time_base = Fraction(1, sample_rate)
+    return frame
 
 
 def _aac_sample_rate(sample_rate: int, name: str = "sample_rate") -> int:
@@ -177,7 +202,10 @@ def _aac_sample_rate(sample_rate: int, name: str = "sample_rate") -> int:
 def _frame_rate(fps: float) -> Fraction:
     if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not fps > 0 or not np.isfinite(float(fps)):
         raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
-    return Fraction(float(fps) if not isinstance(fps, (int, Fraction)) else fps).limit_denominator(1001)
+    rate = Fraction(float(fps) if not isinstance(fps, (int, Fraction)) else fps).limit_denominator(1001)
+    if rate == 0:  # was refused later as "got Fraction(0, 1)", naming no value the caller gave
+        raise ValueError(f"fps must be at least 1/1001 (a frame rate's precision here), got {fps!r}")
+    return rate
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,8 +218,8 @@ class VideoStreamWriter:
 
     ``width`` x ``height`` is the size of the frames given to :meth:`write_frames`; if either is
     odd the file is padded to even size (last row / column repeated), see the module docstring.
-    With ``sample_rate``, an AAC track with ``audio_channels`` (1 or 2) channels is added and :meth:`write_audio`
-    accepts chunks of any length; the rate must be one AAC takes (7350 to 96000 Hz: ... 16000, 22050, 24000, 44100,
+    With ``sample_rate``, an AAC track is added for audio of ``audio_channels`` (1 or 2) channels (stored as stereo,
+    mono as two identical channels: see the module docstring) and :meth:`write_audio` accepts chunks of any length; the rate must be one AAC takes (7350 to 96000 Hz: ... 16000, 22050, 24000, 44100,
     48000 ...; since 2026-12-07 another is refused before the file is made, not by FFmpeg's encoder after).
     ``x264_options`` adds libx264 options (e.g. ``{"bf": "0"}``: no B-frames, so that segments can be joined by
     remuxing). Leaving the ``with`` block normally flushes both encoders and finalises the file; leaving it by an
@@ -234,7 +262,7 @@ class VideoStreamWriter:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int, got {threads!r}")
 
-        self.path = Path(path)
+        self.path = Path(path).expanduser()  # as imageio (diffusers' writer) expands it
         if self.path.suffix.lower() not in (".mp4", ".mov", ".mkv", ".m4v"):  # H.264 + AAC: not .webm, .gif, .avi
             raise ValueError(f"the output path must end in .mp4, .mov, .mkv or .m4v (H.264 + AAC), got {str(path)!r}")
         if not self.path.parent.is_dir():  # FFmpeg's own error named no path
@@ -247,10 +275,10 @@ class VideoStreamWriter:
         self._closed = False
         self._frame_time_base = 1 / rate  # frame i is shown at i / fps seconds
 
-        self._container = av.open(str(self.path), mode="w")
+        self._container = av.open(str(self.path), mode="w", options=_muxer_options(self.path, sample_rate))
         try:
             self._video = self._add_video_stream(rate, crf, bitrate, threads, x264_options or {})
-            self._audio = self._add_audio_stream() if sample_rate is not None else None
+            self._audio = _add_aac_stream(self._container, sample_rate) if sample_rate is not None else None
         except Exception:
             self._container.close()
             raise
@@ -271,12 +299,6 @@ class VideoStreamWriter:
         context = stream.codec_context  # tagged as converted (BT.601, limited range): players guess 709 for HD untagged
         context.colorspace = context.color_primaries = context.color_trc = _BT601
         context.color_range, context.thread_type, context.thread_count = 1, "SLICE", threads  # 1: MPEG (limited)
-        return stream
-
-    def _add_audio_stream(self) -> av.audio.stream.AudioStream:
-        stream = self._container.add_stream("aac", rate=self.sample_rate)
-        stream.layout = _LAYOUTS[self.audio_channels]
-        stream.format = "fltp"
         return stream
 
     def __enter__(self) -> VideoStreamWriter:
@@ -312,12 +334,15 @@ class VideoStreamWriter:
             self.frames_written += 1
 
     def write_audio(self, audio: AudioLike) -> None:
-        """Encode more audio: ``(C, S)`` or, for mono, ``(S,)`` float in ``[-1, 1]`` at the
-        writer's ``sample_rate``. Any length; samples are buffered into whole AAC frames."""
+        """Encode more audio: ``(C, S)`` or, for mono, ``(S,)`` float in ``[-1, 1]`` (or integer PCM, or channels last
+        ``(S, C)``) at the writer's ``sample_rate``. Any length; samples are buffered into whole AAC frames."""
         self._check_open()
         if self._audio is None:
             raise ValueError("audio given but the writer has no audio track: pass sample_rate to VideoStreamWriter")
-        samples = _audio_to_planar(audio, self.audio_channels)
+        samples = _writable_audio(audio)
+        if samples.shape[0] != self.audio_channels:
+            raise ValueError(f"audio must have {self.audio_channels} channel(s) like the writer (audio_channels), got "
+                             f"shape {tuple(audio.shape)}")
         self._pending_audio = np.concatenate([self._pending_audio, samples], axis=1)
         frame_size = self._audio.codec_context.frame_size or _AAC_FRAME_SIZE
         while self._pending_audio.shape[1] >= frame_size:
@@ -326,13 +351,7 @@ class VideoStreamWriter:
 
     def _encode_audio(self, samples: np.ndarray) -> None:
         """Encode one ``(C, S)`` float32 chunk with ``S`` at most one AAC frame."""
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples), format="fltp", layout=_LAYOUTS[self.audio_channels]
-        )
-        frame.sample_rate = self.sample_rate
-        frame.pts = self.samples_written
-        frame.time_base = Fraction(1, self.sample_rate)
-        self._container.mux(self._audio.encode(frame))
+        self._container.mux(self._audio.encode(_aac_frame(samples, self.sample_rate, self.samples_written)))
         self.samples_written += samples.shape[1]
 
     def close(self) -> None:
@@ -365,8 +384,8 @@ def write_video(
 
     ``frames``: ``(F, 3, H, W)`` or ``(F, H, W, 3)`` float in ``[0, 1]`` or uint8 (tensor or numpy
     array), or a list of ``F`` PIL images. Odd ``H`` / ``W`` are padded to even (last row / column
-    repeated). ``audio``: ``(C, S)`` with ``C`` in {1, 2}, or ``(S,)``, float in ``[-1, 1]`` at
-    ``sample_rate`` Hz (required with ``audio``). ``crf``: x264 quality, lower is better; ``bitrate``
+    repeated). ``audio``: ``(C, S)`` with ``C`` in {1, 2}, or ``(S,)``, float in ``[-1, 1]`` (or integer PCM; or
+    ``(S, C)`` as WAV readers return it) at ``sample_rate`` Hz (required with ``audio``); stored as stereo. ``crf``: x264 quality, lower is better; ``bitrate``
     (bits per second) replaces it.
     """
     rate = _frame_rate(fps)
@@ -374,8 +393,9 @@ def write_video(
     if audio is not None:
         if sample_rate is None:
             raise ValueError("sample_rate is required when audio is given")
-        channels = _audio_channels(audio)
-        _aac_sample_rate(sample_rate)  # before the frames are converted
+        audio = _writable_audio(audio)  # before the frames are converted
+        channels = audio.shape[0]
+        _aac_sample_rate(sample_rate)
     elif sample_rate is not None:
         raise ValueError("sample_rate was given without audio")
     array = _frames_to_uint8(frames)
@@ -386,7 +406,7 @@ def write_video(
         writer.write_frames(array)
         if audio is not None:
             writer.write_audio(audio)
-    return Path(path)
+    return writer.path
 
 
 def __getattr__(name: str):

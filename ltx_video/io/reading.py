@@ -25,7 +25,7 @@ import torch
 from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
-from ltx_video.io.waveforms import sample_rate_value
+from ltx_video.io.waveforms import planar_waveform, sample_rate_value
 
 __all__ = ["audio_start_offset", "read_audio", "read_video", "read_video_tensor", "resample_audio"]
 
@@ -35,8 +35,9 @@ _LAYOUTS = {1: "mono", 2: "stereo"}  # channel count -> FFmpeg layout, for readi
 
 
 def _existing_file(path: PathLike) -> Path:
-    """``path`` as a :class:`Path`, or :class:`FileNotFoundError` naming it if it is no file."""
-    path = Path(path)
+    """``path`` as a :class:`Path` (``~`` expanded, as imageio does), or :class:`FileNotFoundError` naming it if it is
+    no file."""
+    path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, "No such media file", str(path))
     return path
@@ -286,19 +287,24 @@ def _start_seconds(stream) -> float:
 
 
 def resample_audio(waveform: torch.Tensor, sample_rate: int, target_rate: int) -> torch.Tensor:
-    """Float waveform (C, S), C in {1, 2}, from ``sample_rate`` to ``target_rate`` Hz with PyAV, as :func:`read_audio`."""
+    """``waveform`` (C, S) with C in {1, 2}, or (S,), from ``sample_rate`` to ``target_rate`` Hz with PyAV, as
+    :func:`read_audio` resamples; a float32 tensor of the same rank. Taken in the forms the writers take
+    (:func:`~ltx_video.io.waveforms.planar_waveform`): integer PCM scaled by its type's full scale (since 2026-12-07;
+    int16 came out as floats up to 32767), channels last (S, C) transposed."""
+    planar = planar_waveform(waveform, "waveform")
     sample_rate, target_rate = sample_rate_value(sample_rate), sample_rate_value(target_rate, "target_rate")
+    if planar.ndim == 1:
+        return resample_audio(planar[None], sample_rate, target_rate)[0]
     if sample_rate == target_rate:
-        return waveform
-    layout = _LAYOUTS[waveform.shape[0]]
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(_to_numpy(waveform), dtype=np.float32), format="fltp",
-                                       layout=layout)
+        return planar
+    layout = _LAYOUTS[planar.shape[0]]
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar.numpy()), format="fltp", layout=layout)
     frame.sample_rate = sample_rate
     resampler = av.AudioResampler(format="fltp", layout=layout, rate=target_rate)
     chunks = [out.to_ndarray() for out in resampler.resample(frame)]
     chunks.extend(out.to_ndarray() for out in resampler.resample(None))
     if not chunks:
-        return torch.zeros(waveform.shape[0], 0)
+        return torch.zeros(planar.shape[0], 0)
     return torch.from_numpy(np.concatenate(chunks, axis=1).astype(np.float32, copy=False))
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ltx_video.io.media import VideoStreamWriter, _frame_rate
+from ltx_video.io.media import VideoStreamWriter, _aac_frame, _add_aac_stream, _frame_rate, _muxer_options
 
 __all__ = ["SEGMENT_X264_OPTIONS", "assemble_segments", "atomic_path", "read_wav", "sha256_file", "write_segment"]
 
@@ -164,17 +164,16 @@ def assemble_segments(
         raise ValueError("assemble_segments needs at least one segment")
     rate = _frame_rate(fps)
     output = Path(output)
-    with atomic_path(output) as partial, av.open(str(partial), mode="w") as out:
+    sample_rate = read_wav(audio[0])[1] if audio is not None else None
+    with atomic_path(output) as partial, av.open(str(partial), mode="w",
+                                                 options=_muxer_options(output, sample_rate)) as out:
         with av.open(str(segments[0])) as first:
             template = first.streams.video[0]
             extradata = template.codec_context.extradata
             video_stream = out.add_stream_from_template(template)
-        audio_stream, sample_rate, pending, written = None, None, None, 0
-        if audio is not None:
-            _, sample_rate = read_wav(audio[0])
-            audio_stream = out.add_stream("aac", rate=sample_rate)
-            audio_stream.layout = "mono"
-            audio_stream.format = "fltp"
+        audio_stream, pending, written = None, None, 0
+        if audio is not None:  # stereo, the mono samples in both channels, as VideoStreamWriter stores mono
+            audio_stream = _add_aac_stream(out, sample_rate)
             pending = np.zeros((1, 0), np.float32)
         frames = 0
         for k, segment in enumerate(segments):
@@ -201,12 +200,8 @@ def assemble_segments(
 def _encode_aac(out, stream, samples: np.ndarray, written: int) -> int:
     """Encode (1, S) samples in AAC-frame pieces starting at sample ``written``; returns the new count."""
     for start in range(0, samples.shape[1], _AAC_FRAME):
-        piece = np.ascontiguousarray(samples[:, start : start + _AAC_FRAME])
-        frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout="mono")
-        frame.sample_rate = stream.codec_context.sample_rate
-        frame.pts = written
-        frame.time_base = Fraction(1, frame.sample_rate)
-        for packet in stream.encode(frame):
+        piece = samples[:, start : start + _AAC_FRAME]
+        for packet in stream.encode(_aac_frame(piece, stream.codec_context.sample_rate, written)):
             out.mux(packet)
         written += piece.shape[1]
     return written

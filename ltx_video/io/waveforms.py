@@ -9,6 +9,10 @@ infinite samples are refused: they reach the audio encoder as NaN and come out a
 Rates arrive as Python ints, NumPy integers (``np.int64(16000)`` from an array's metadata) or whole floats
 (``16000.0``); :func:`sample_rate_value` accepts all three. A sound may also come as the pair ``torchaudio.load``
 returns and audio pipelines return as ``output.audio`` (an :class:`AudioTrack`): :func:`waveform_and_rate` splits it.
+
+Channels come first, ``(C, S)``, or a mono waveform is ``(S,)``; WAV readers (``scipy.io.wavfile.read``, ``soundfile``)
+give ``(S, C)``, which :func:`planar_waveform` turns to ``(C, S)`` when ``C`` is 1 or 2 and ``S`` is more (diffusers'
+``encode_video`` takes ``(S, 2)`` too); ``(2, S)`` stays stereo.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-__all__ = ["AudioTrack", "float_waveform", "sample_rate_value", "waveform_and_rate"]
+__all__ = ["AudioTrack", "float_waveform", "planar_waveform", "sample_rate_value", "waveform_and_rate"]
 
 
 class AudioTrack(NamedTuple):
@@ -107,4 +111,17 @@ def float_waveform(audio, name: str = "audio") -> torch.Tensor:
                          f"{type(audio).__name__}")
     if not torch.isfinite(waveform).all():
         raise ValueError(f"`{name}` holds NaN or infinite samples")
+    return waveform
+
+
+def planar_waveform(audio, name: str = "audio") -> torch.Tensor:
+    """``audio`` as :func:`float_waveform` gives it, shaped ``(S,)`` or ``(C, S)`` with C in {1, 2}: ``(S, C)`` channels
+    last (a WAV reader's, S > 2) is transposed; any other shape is a ValueError naming ``name`` and the shapes taken."""
+    waveform = float_waveform(audio, name)
+    shape = tuple(waveform.shape)
+    if len(shape) == 2 and shape[0] not in (1, 2) and shape[1] in (1, 2):
+        waveform = waveform.T.contiguous()
+    if waveform.ndim not in (1, 2) or (waveform.ndim == 2 and waveform.shape[0] not in (1, 2)):
+        raise ValueError(f"{name} must have shape (S,), (1, S) or (2, S) (or (S, 1) / (S, 2) as WAV readers return "
+                         f"it), got {shape}")
     return waveform
