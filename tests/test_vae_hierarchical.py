@@ -500,3 +500,100 @@ def test_enable_4k_mode_warns_once_of_the_upsampler_arguments_it_ignores(caplog)
     assert pipe.four_k_mode.adain_factor == 1.0
     with pytest.raises(ValueError, match="`adain_factor` must be in"):  # still validated first
         pipe.enable_4k_mode(adain_factor=2.0)
+
+
+def test_forward_takes_diffusers_argument_order():
+    """forward lacked diffusers' ``temb`` (second): ``vae(x, None, True)`` gave the mode, ``temb=`` a TypeError."""
+    import inspect
+
+    from diffusers import AutoencoderKLLTXVideo
+
+    names = [list(inspect.signature(m.forward).parameters) for m in (HierarchicalVAE, AutoencoderKLLTXVideo)]
+    assert names[0] == names[1]
+    vae, x = tiny_vae(), clip(9)
+    with torch.no_grad():
+        posterior = vae.encode(x).latent_dist
+        mode = vae.decode(posterior.mode()).sample
+        sampled = vae.decode(posterior.sample(generator=torch.Generator().manual_seed(1))).sample
+        assert not torch.allclose(mode, sampled, atol=1e-3)
+        assert torch.equal(vae(x).sample, mode)
+        assert torch.equal(vae(x, None, True, True, torch.Generator().manual_seed(1)).sample, sampled)
+        keywords = vae(x, temb=None, sample_posterior=True, generator=torch.Generator().manual_seed(1))
+        assert torch.equal(keywords.sample, sampled)
+        (plain,) = vae(x, None, False, False)
+        assert torch.equal(plain, mode)
+        calls = []
+        vae.encoder.register_forward_pre_hook(lambda *_: calls.append(1))
+        with pytest.raises(ValueError, match="`temb` must be None: .*no timestep"):
+            vae(x, torch.zeros(1), True)  # decode's refusal, before the encode
+        assert calls == []
+
+
+def test_enable_tiling_warns_once_that_encoding_is_not_tiled(caplog):
+    """enable_tiling() tiled the decode only and said nothing; diffusers' LTX VAE tiles the encode too."""
+    import logging
+
+    from ltx_video.models.autoencoders.tiling import TilingConfig
+
+    vae, x = tiny_vae(), clip(9, size=128)
+    with torch.no_grad():
+        whole = vae.encode(x).latent_dist.parameters
+        vae.enable_tiling(TilingConfig(tile_size=64, tile_overlap=0, tile_frames=8, frame_overlap=0))
+        with caplog.at_level(logging.WARNING, logger="ltx_video"):
+            vae.encode(clip(9, size=64))  # one tile: nothing to say
+            assert caplog.records == []
+            tiled_on = vae.encode(x).latent_dist.parameters
+            vae.encode(x)
+        (record,) = caplog.records
+        assert record.getMessage() == ("enable_tiling() tiles decoding only: this 128 x 128 x 9-frame video is "
+                                       "encoded whole, not in 64-px tiles; encode memory grows with the frame")
+        assert torch.equal(tiled_on, whole)
+        caplog.clear()
+        vae.enable_tiling()  # 512-px, 65-frame tiles: a 25-frame, 128-px clip fits
+        with caplog.at_level(logging.WARNING, logger="ltx_video"):
+            vae.encode(clip(25, size=128))
+        assert caplog.records == []
+
+
+def test_bad_inputs_are_refused_naming_the_argument(caplog):
+    """A 4-channel video failed deep in a conv, Haar on too few dims raised IndexError, zero widths built."""
+    import logging
+
+    vae = tiny_vae()
+    with pytest.raises(ValueError, match=r"^`x` must be a video \(B, in_channels=3, 8k \+ 1, H, W\) .*\(1, 4, 9"):
+        vae.encode(torch.zeros(1, 4, 9, 64, 64))
+    with pytest.raises(ValueError, match=r"^`sample` must be a video \(B, in_channels=3, "):
+        vae(torch.zeros(1, 4, 9, 64, 64))
+    with pytest.raises(ValueError, match=r"^haar_dwt2d: `x` must be \(\.\.\., H, W\) .*got shape \(4,\)"):
+        haar_dwt2d(torch.zeros(4))
+    with pytest.raises(ValueError, match=r"^haar_idwt2d: `bands` must be \(\.\.\., 4, H/2, W/2\).*got \(4, 2\)"):
+        haar_idwt2d(torch.zeros(4, 2))
+    for bad, message in [({"latent_channels": 0}, "latent_channels must be an integer > 0, got 0"),
+                         ({"in_channels": -1}, "in_channels must be an integer > 0, got -1"),
+                         ({"out_channels": 2.0}, "out_channels must be an integer > 0, got 2.0"),
+                         ({"block_out_channels": (8, 0, 16, 16)}, r"block_out_channels must be integers > 0, got \(8, 0")]:
+        with pytest.raises(ValueError, match=f"^{message}"):
+            HierarchicalVAE(**{**TINY, **bad})
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        tiny_vae(use_wavelet=False)
+        tiny_vae(spatial_compression=32)
+    assert caplog.records == []
+
+
+def test_use_wavelet_off_at_32x_warns_and_its_saved_config_still_loads(tmp_path, caplog):
+    """The wavelet is only in the 64x level: use_wavelet=False at 32x built the same model in silence."""
+    import logging
+
+    message = ("use_wavelet=False changes nothing with spatial_compression=32: the wavelet is only in the 64x level "
+               "(spatial_compression=64)")
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        vae = tiny_vae(spatial_compression=32, use_wavelet=False)
+    assert [r.getMessage() for r in caplog.records] == [message]
+    assert count(vae) == count(tiny_vae(spatial_compression=32))
+    vae.save_pretrained(tmp_path)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ltx_video"):
+        loaded = HierarchicalVAE.from_pretrained(tmp_path).eval()
+    assert message in [r.getMessage() for r in caplog.records]
+    with torch.no_grad():
+        assert torch.equal(loaded.encode(clip(9)).latent_dist.parameters, vae.encode(clip(9)).latent_dist.parameters)

@@ -51,7 +51,9 @@ baseline for ablations.
 
 from __future__ import annotations
 
+import logging
 import math
+import numbers
 import operator
 
 import torch
@@ -66,6 +68,8 @@ from torch import nn
 
 __all__ = ["HierarchicalVAE", "haar_dwt2d", "haar_idwt2d"]
 
+logger = logging.getLogger(__name__)
+
 # The gate's initial threshold on the mean absolute pixel difference (inputs in [-1, 1]) and its sharpness:
 # a flat patch (0) gives sigmoid(-4) = 0.02 (coarse), a patch with 0.08 mean difference 0.98 (fine).
 GATE_THRESHOLD = 0.04
@@ -79,8 +83,8 @@ def haar_dwt2d(x: torch.Tensor) -> torch.Tensor:
     Subbands in order LL (average), LH (detail across columns), HL (detail across rows), HH (diagonal);
     orthonormal, so energy is preserved (Parseval) and :func:`haar_idwt2d` inverts it.
     """
-    if x.shape[-1] % 2 or x.shape[-2] % 2:
-        raise ValueError(f"haar_dwt2d needs even H and W, got {tuple(x.shape[-2:])}")
+    if x.ndim < 2 or x.shape[-1] % 2 or x.shape[-2] % 2:
+        raise ValueError(f"haar_dwt2d: `x` must be (..., H, W) with even H and W, got shape {tuple(x.shape)}")
     a, b = x[..., 0::2, 0::2], x[..., 0::2, 1::2]
     c, d = x[..., 1::2, 0::2], x[..., 1::2, 1::2]
     return torch.stack(((a + b + c + d) / 2, (a - b + c - d) / 2, (a + b - c - d) / 2, (a - b - c + d) / 2), dim=-3)
@@ -88,8 +92,8 @@ def haar_dwt2d(x: torch.Tensor) -> torch.Tensor:
 
 def haar_idwt2d(bands: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`haar_dwt2d`: (..., 4, H/2, W/2) -> (..., H, W)."""
-    if bands.shape[-3] != 4:
-        raise ValueError(f"haar_idwt2d needs 4 subbands in dim -3, got {bands.shape[-3]}")
+    if bands.ndim < 3 or bands.shape[-3] != 4:
+        raise ValueError(f"haar_idwt2d: `bands` must be (..., 4, H/2, W/2), got {tuple(bands.shape)}")
     ll, lh, hl, hh = bands.unbind(dim=-3)
     a, b = (ll + lh + hl + hh) / 2, (ll - lh + hl - hh) / 2
     c, d = (ll + lh - hl - hh) / 2, (ll - lh - hl + hh) / 2
@@ -399,8 +403,16 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         timestep_conditioning: bool = False,
     ) -> None:
         super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("latent_channels", latent_channels), ("block_out_channels", block_out_channels)):
+            values = value if name == "block_out_channels" else (value,)
+            if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in values):
+                raise ValueError(f"{name} must be {'integers' if values is value else 'an integer'} > 0, got {value!r}")
         if spatial_compression not in (32, 64):
             raise ValueError(f"spatial_compression must be 32 or 64, got {spatial_compression!r}")
+        if not use_wavelet and spatial_compression == 32:  # a warning, not a refusal: saved folders must load
+            logger.warning("use_wavelet=False changes nothing with spatial_compression=32: the wavelet is only in "
+                           "the 64x level (spatial_compression=64)")
         if _log2_exact(patch_size, "patch_size") > 4:
             raise ValueError(f"patch_size must be at most 16 (the coarse patch must fit in 32), got {patch_size}")
         levels = 5 - _log2_exact(patch_size, "patch_size")
@@ -427,12 +439,16 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         self.spatial_compression_ratio = spatial_compression
         self.temporal_compression_ratio = temporal_compression
         self.tiling = None  # a TilingConfig once enable_tiling() is called
+        self._encode_warned = False  # encode runs whole: said once per enable_tiling()
         self.use_slicing = False  # one video of a batch at a time (enable_slicing), as diffusers' VAEs
 
     def enable_tiling(self, tiling=None, **diffusers_tiles: int) -> None:
         """Decode one tile at a time (a :class:`~ltx_video.models.autoencoders.tiling.TilingConfig`, default
         ``TilingConfig()``, checked against this VAE's compression): the memory saver diffusers' video VAEs offer
-        as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE. diffusers' own keywords
+        as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE. Only decoding is tiled (not
+        as diffusers): :meth:`encode` runs whole, its memory growing with the frame, and warns once for an input
+        larger than a tile; each latent sees 624 px beyond its cell (default depth), more than a tile, so a tiled
+        encode would differ everywhere, not only at seams (docs/4k.md). diffusers' own keywords
         (``tile_sample_min_height`` / ``_width`` / ``_num_frames`` and ``tile_sample_stride_*``, as
         ``AutoencoderKLLTXVideo.enable_tiling`` takes them) are read as a ``TilingConfig``: square tiles of the
         minimum size, overlapping by minimum - stride, in pixels and in frames; a size not given keeps
@@ -440,6 +456,7 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         (diffusers types the strides ``float``) and numpy ints are taken; an error names the keyword given."""
         from ltx_video.models.autoencoders.tiling import TilingConfig, checked_tiling
 
+        self._encode_warned = False
         if isinstance(tiling, (int, float)) and not isinstance(tiling, bool):  # diffusers' first positional
             raise ValueError(f"`tiling` must be a TilingConfig, got {tiling!r}; diffusers' tile sizes are keywords "
                              f"here: enable_tiling(tile_sample_min_height={tiling!r})")
@@ -464,10 +481,15 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
     def disable_slicing(self) -> None:
         self.use_slicing = False
 
-    def _check_video(self, x: torch.Tensor) -> None:
-        s, r = self.spatial_compression_ratio, self.temporal_compression_ratio
-        if x.ndim != 5 or (x.shape[2] - 1) % r or x.shape[3] % s or x.shape[4] % s:
-            raise ValueError(f"expected video (B, C, {r}k + 1, H, W) with H and W multiples of {s}, got {tuple(x.shape)}")
+    def _check_video(self, x: torch.Tensor, name: str) -> None:
+        s, r, c = self.spatial_compression_ratio, self.temporal_compression_ratio, self.config.in_channels
+        if x.ndim != 5 or x.shape[1] != c or (x.shape[2] - 1) % r or x.shape[3] % s or x.shape[4] % s:
+            raise ValueError(f"`{name}` must be a video (B, in_channels={c}, {r}k + 1, H, W) with H and W multiples "
+                             f"of {s}, got {tuple(x.shape)}")
+
+    def _refuse_temb(self, temb: torch.Tensor | None) -> None:
+        if temb is not None:
+            raise ValueError("`temb` must be None: HierarchicalVAE's decoder takes no timestep (timestep_conditioning False)")
 
     def patch_gate(self, x: torch.Tensor) -> torch.Tensor:
         """Video (B, 3, T, H, W) -> the adaptive patch gate (B, 1, T, H/p, W/p): 1 = fine, 0 = coarse patches."""
@@ -476,7 +498,12 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
     @apply_forward_hook  # enable_model_cpu_offload moves the VAE to the GPU here, as for diffusers' VAEs
     def encode(self, x: torch.Tensor, return_dict: bool = True) -> AutoencoderKLOutput | tuple:
         """Video (B, 3, 1 + r k, H, W) in [-1, 1] -> posterior over latents (B, latent_channels, 1 + k, H/s, W/s)."""
-        self._check_video(x)
+        self._check_video(x, "x")
+        tile, (frames, height, width) = self.tiling, x.shape[2:]
+        if tile and not self._encode_warned and (max(height, width) > tile.tile_size or frames > tile.tile_frames + 1):
+            self._encode_warned = True
+            logger.warning(f"enable_tiling() tiles decoding only: this {height} x {width} x {frames}-frame video is "
+                           f"encoded whole, not in {tile.tile_size}-px tiles; encode memory grows with the frame")
         moments = torch.cat([self.encoder(v) for v in x.split(1)]) if self.use_slicing else self.encoder(x)
         posterior = DiagonalGaussianDistribution(moments)
         return AutoencoderKLOutput(latent_dist=posterior) if return_dict else (posterior,)
@@ -485,8 +512,7 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
     def decode(self, z: torch.Tensor, temb: torch.Tensor | None = None,
                return_dict: bool = True) -> DecoderOutput | tuple:
         """Latents (B, latent_channels, 1 + k, h, w) -> video (B, 3, 1 + r k, h s, w s); ``temb`` must be None."""
-        if temb is not None:
-            raise ValueError("HierarchicalVAE.decode takes no timestep (config.timestep_conditioning is False)")
+        self._refuse_temb(temb)
         if z.ndim != 5 or z.shape[1] != self.config.latent_channels:
             raise ValueError(f"expected latents (B, {self.config.latent_channels}, F, h, w), got {tuple(z.shape)}")
         if self.use_slicing and z.shape[0] > 1:
@@ -503,12 +529,15 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
         return tiled_decode(self.decoder, z, self.tiling, spatial_ratio=self.spatial_compression_ratio,
                             temporal_ratio=self.temporal_compression_ratio).to(z.dtype)
 
-    def forward(self, sample: torch.Tensor, sample_posterior: bool = False, return_dict: bool = True,
-                generator: torch.Generator | None = None) -> DecoderOutput | tuple:
-        """Encode then decode ``sample`` (the posterior's mode, or a sample of it with ``sample_posterior``)."""
+    def forward(self, sample: torch.Tensor, temb: torch.Tensor | None = None, sample_posterior: bool = False,
+                return_dict: bool = True, generator: torch.Generator | None = None) -> DecoderOutput | tuple:
+        """Encode then decode ``sample`` (the posterior's mode, or a sample of it with ``sample_posterior``), in
+        diffusers' ``AutoencoderKLLTXVideo.forward`` argument order; ``temb`` must be None, as for :meth:`decode`."""
+        self._refuse_temb(temb)  # before the encode
+        self._check_video(sample, "sample")
         posterior = self.encode(sample).latent_dist
         z = posterior.sample(generator=generator) if sample_posterior else posterior.mode()
-        return self.decode(z, return_dict=return_dict)
+        return self.decode(z, temb, return_dict=return_dict)
 
 
 _DIFFUSERS_TILES = ("tile_sample_min_height", "tile_sample_min_width", "tile_sample_min_num_frames",
