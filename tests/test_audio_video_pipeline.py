@@ -1,5 +1,6 @@
 """LTXAudioVideoPipeline: video-only parity, audio length and export, held given audio, guidance, bad inputs."""
 
+import contextlib
 import math
 
 import numpy as np
@@ -180,24 +181,64 @@ def test_modality_guidance_without_audio_is_ignored_with_a_warning(av_pipe, capl
         "modality guidance has no audio stream to act on (no audio generated or given): ignored."]
 
 
-def test_audio_guidance_scale_without_cfg_is_ignored_with_a_warning(av_pipe, caplog):
-    """No step has an unconditional pass (guidance_scale <= 1): the audio has no CFG term, whatever its scale."""
+@contextlib.contextmanager
+def transformer_batches(pipe):
+    """The batch of every transformer call inside the block (a step's passes stacked: 2 with an unconditional one)."""
+    calls = []
+    handle = pipe.transformer.register_forward_hook(
+        lambda module, args, kwargs, out: calls.append(kwargs["hidden_states"].shape[0]), with_kwargs=True)
+    try:
+        yield calls
+    finally:
+        handle.remove()
+
+
+def test_audio_guidance_scale_above_1_runs_the_unconditional_pass_with_guidance_scale_1(av_pipe, caplog):
+    """As diffusers' LTX2Pipeline (CFG when guidance_scale > 1 or audio_guidance_scale > 1), so distilled CFG-1 setups
+    keep the audio's CFG. It was ignored with a warning: no unconditional pass, the audio of audio_guidance_scale=1."""
     kw = dict(COMMON, output_type="latent", guidance_scale=1.0)
-    with caplog.at_level("WARNING", logger="ltx_video"):
-        plain = av_pipe(**kw, generator=gen())
-        unity = av_pipe(**kw, audio_guidance_scale=1.0, generator=gen())
-    assert caplog.records == []
-    with caplog.at_level("WARNING", logger="ltx_video"):
-        ignored = av_pipe(**kw, audio_guidance_scale=7.0, generator=gen())
-    assert torch.equal(plain.audio_latents, ignored.audio_latents) and torch.equal(plain.audio_latents, unity.audio_latents)
-    assert [r.getMessage() for r in caplog.records] == [
-        "`audio_guidance_scale`=7 is ignored: no step has an unconditional pass (`guidance_scale` <= 1), "
-        "so the audio has no CFG."]
-    caplog.clear()
-    with caplog.at_level("WARNING", logger="ltx_video"):  # one CFG step of two is enough for it to act
-        av_pipe(**kw | dict(guidance_scale=[3.0, 1.0], guidance_timesteps=[1000, 500]), audio_guidance_scale=7.0,
-                generator=gen())
-    assert caplog.records == []
+    with av_gates(av_pipe.transformer, 0.0):  # closed: the audio cannot move the video, only the batch can
+        with transformer_batches(av_pipe) as plain_batches:
+            plain = av_pipe(**kw, generator=gen())
+            unity = av_pipe(**kw, audio_guidance_scale=1.0, generator=gen())
+        with caplog.at_level("WARNING", logger="ltx_video"), transformer_batches(av_pipe) as batches:
+            guided = av_pipe(**kw, audio_guidance_scale=7.0, generator=gen())
+    assert plain_batches == [1, 1, 1, 1] and batches == [2, 2] and caplog.records == []
+    assert torch.equal(plain.audio_latents, unity.audio_latents)
+    assert (guided.audio_latents - plain.audio_latents).abs().max() > 1e-2  # the audio takes CFG at 7
+    # The video takes the conditional prediction as it is (no uncond + 1 (cond - uncond)): the same video, up to the
+    # last bits a batch of two passes may round differently in (batched matmuls), hence a tolerance.
+    assert torch.allclose(guided.frames, plain.frames, rtol=0, atol=1e-5)
+    # Per-interval lists: the rule per step; audio_guidance_scale left out keeps each step's own passes.
+    lists = kw | dict(guidance_scale=[3.0, 1.0], guidance_timesteps=[1000, 500])
+    with caplog.at_level("WARNING", logger="ltx_video"), transformer_batches(av_pipe) as batches:
+        av_pipe(**lists, generator=gen())
+        av_pipe(**lists, audio_guidance_scale=7.0, generator=gen())
+    assert batches == [2, 1, 2, 2] and caplog.records == []
+
+
+def test_audio_guidance_scale_runs_no_extra_pass_where_it_cannot_act(av_pipe, caplog):
+    """Below 1 with no CFG step, a held sound and no sound: the passes stay as without the scale, and each says so in
+    one line; the model's defaults (guidance_scale 3, audio_guidance_scale None) keep their two passes."""
+    kw = dict(COMMON, output_type="latent", guidance_scale=1.0)
+    sound = torch.zeros(av_pipe.audio_length(COMMON["num_frames"], COMMON["frame_rate"])[0])
+    cases = [
+        (dict(audio_guidance_scale=0.5), "`audio_guidance_scale`=0.5 is ignored: below 1 it runs no unconditional pass "
+                                         "and `guidance_scale` <= 1 runs none, so the audio has no CFG."),
+        (dict(audio_guidance_scale=7.0, audio=sound, audio_sample_rate=16000),
+         "`audio_guidance_scale`=7 is ignored: the given `audio` is held, not generated."),
+        (dict(audio_guidance_scale=7.0, generate_audio=False), "`audio_guidance_scale`=7 is ignored: no audio is generated."),
+    ]
+    for extra, message in cases:
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="ltx_video"), transformer_batches(av_pipe) as batches:
+            out = av_pipe(**kw, **extra, generator=gen())
+        assert batches == [1, 1] and [r.getMessage() for r in caplog.records] == [message]
+    assert torch.equal(out.frames, av_pipe(**kw, generate_audio=False, generator=gen()).frames)
+    with transformer_batches(av_pipe) as batches:
+        av_pipe(**COMMON, output_type="latent", guidance_scale=3.0, generator=gen())
+        av_pipe(**COMMON, output_type="latent", guidance_scale=3.0, audio_guidance_scale=1.0, generator=gen())
+    assert batches == [2, 2, 2, 2]
 
 
 def test_audio_guidance_scale_with_a_held_or_no_sound_is_ignored_with_a_warning(av_pipe, caplog):
@@ -370,6 +411,27 @@ def test_a_list_of_waveforms_for_several_videos_is_refused(no_models, audio):
     assert message.startswith("`audio` is a list of 2 waveforms and this call makes 2 videos") and "\n" not in message
     with pytest.raises(ValueError, match="makes 2 videos"):  # two videos of one prompt too
         no_models(**COMMON, num_videos_per_prompt=2, audio=audio, audio_sample_rate=16000)
+
+
+@pytest.mark.parametrize("audio", [[sine(), sine(freq=880.0)], (sine().numpy(), sine(freq=880.0).numpy())])
+def test_a_list_of_waveforms_for_one_video_is_refused(no_models, audio):
+    """audio=[wav_a, wav_b] for one video was stacked into channels and the video got their mix, silently (refused
+    only with several videos)."""
+    with pytest.raises(ValueError) as error:
+        no_models(**COMMON, audio=audio, audio_sample_rate=16000)
+    assert str(error.value) == (
+        "`audio` is a list of 2 waveforms: `audio` is one sound for all the videos (a waveform (S,) or (C, S), a list "
+        "of samples, a (waveform, sample_rate) pair or a file path); for stereo pass one (2, S) waveform, for one "
+        "sound per video call once per sound.")
+
+
+def test_a_list_of_samples_and_a_pair_are_one_sound_for_one_video(av_pipe):
+    kw = dict(COMMON, num_inference_steps=1, output_type="pt")
+    samples = sine(0.1)
+    plain = av_pipe(**kw, audio=samples, audio_sample_rate=16000, generator=gen()).audio.waveform
+    as_list = av_pipe(**kw, audio=samples.tolist(), audio_sample_rate=16000, generator=gen()).audio.waveform
+    as_pair = av_pipe(**kw, audio=(samples, 16000), generator=gen()).audio.waveform
+    assert torch.equal(as_list, plain) and torch.equal(as_pair, plain) and torch.equal(plain[0, :1600], samples)
 
 
 def test_a_list_of_samples_is_still_one_sound_for_every_video(av_pipe):

@@ -65,6 +65,28 @@ def test_modality_guidance_formula():
             denoising.GuidanceConfig(modality_scale=bad)
 
 
+def test_audio_guidance_scale_above_1_adds_the_unconditional_pass_and_the_video_keeps_cond():
+    """diffusers' LTX2Pipeline runs CFG when guidance_scale > 1 or audio_guidance_scale > 1; the video at its own scale
+    1 is the conditional prediction itself, not ``uncond + 1 (cond - uncond)``."""
+    g = torch.Generator().manual_seed(2)
+    u, c, i = (torch.randn(2, 5, 3, generator=g) for _ in range(3))
+    cfg = denoising.GuidanceConfig(guidance_scale=1.0, audio_guidance_scale=7.0, audio_modality_scale=2.0)
+    assert cfg.do_cfg and cfg.num_passes == 3
+    stacked = torch.cat([u, c, i])  # [uncond (the audio's), cond, isolated]
+    assert torch.equal(denoising.apply_guidance(stacked, cfg), c)
+    assert torch.allclose(denoising.apply_audio_guidance(stacked, cfg), u + 7 * (c - u) + (c - i), atol=1e-5)
+    for ags in (None, 1.0, 0.5):  # no pass for the audio: as before
+        assert not denoising.GuidanceConfig(guidance_scale=1.0, audio_guidance_scale=ags).do_cfg
+    with pytest.raises(ValueError, match="audio_guidance_scale"):
+        denoising.GuidanceConfig(audio_guidance_scale=float("inf"))
+    timesteps = torch.tensor([1000.0, 600.0, 200.0])
+    lists = dict(guidance_scale=[3.0, 1.0], stg_scale=0, rescaling_scale=1, skip_block_list=[],
+                 guidance_timesteps=[1000.0, 500.0])
+    passes = [[g.num_passes for g in denoising.guidance_schedule(timesteps, **lists, audio_guidance_scale=ags)]
+              for ags in (None, 0.5, 7.0)]
+    assert passes == [[2, 1, 1], [2, 1, 1], [2, 2, 2]]  # per step: its guidance_scale > 1 or the audio's
+
+
 def test_guidance_schedule_maps_ltx_dev_config():
     """LTX-Video 0.9.8 13B-dev first pass: lists indexed by the first guidance timestep <= t."""
     timesteps = torch.tensor([1000.0, 995.0, 990.0, 950.0, 500.0])

@@ -13,12 +13,15 @@ velocity ``v = noise - x0`` (rectified flow, as LTX-Video).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+
+# as_list, check_guidance_timesteps and per_interval_lists are read as denoising's by the pipelines' input checks
+from ltx_video.pipelines.guidance_intervals import as_list, check_guidance_timesteps, checked_blocks, per_interval_lists
+from ltx_video.pipelines.guidance_intervals import is_number as _is_number
 
 __all__ = [
     "AudioLatentState",
@@ -160,19 +163,15 @@ def rescale_to_reference_std(guided: torch.Tensor, reference: torch.Tensor, fact
 
 
 # ---------------------------------------------------------------------------- guidance
-def _is_number(value) -> bool:
-    """A real number (NumPy's and 0-d tensors too), not a bool or a string."""
-    if isinstance(value, torch.Tensor):
-        return value.ndim == 0 and not value.dtype.is_complex and value.dtype != torch.bool
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 @dataclass(frozen=True)
 class GuidanceConfig:
     """Classifier-free, spatiotemporal and modality guidance for one step (LTX-Video 0.9.8 semantics; the
     modality terms as LTX-2's ``MultiModalGuider``).
 
-    guidance_scale:   CFG weight; > 1 adds an unconditional pass.
+    guidance_scale:   the video's CFG weight; > 1 adds an unconditional pass (<= 1: the video takes the conditional
+                      prediction as it is, whether or not the step runs that pass for the audio).
+    audio_guidance_scale: the generated audio's CFG weight, None: ``guidance_scale``; > 1 adds the unconditional
+                      pass too (diffusers' LTX2Pipeline: CFG runs when either scale is > 1).
     stg_scale:        STG weight; > 0 adds a pass with the ``skip_block_list`` blocks perturbed.
     modality_scale:   weight of the video's prediction with the audio<->video exchange against without it
                       (``v += (m - 1) (v_c - v_i)``); 1 is off, != 1 (either modality scale) adds an
@@ -192,10 +191,13 @@ class GuidanceConfig:
     cfg_star_rescale: bool = False
     modality_scale: float = 1.0
     audio_modality_scale: float = 1.0
+    audio_guidance_scale: float | None = None
 
     def __post_init__(self):
-        for name in ("guidance_scale", "stg_scale", "modality_scale", "audio_modality_scale"):
+        for name in ("guidance_scale", "stg_scale", "modality_scale", "audio_modality_scale", "audio_guidance_scale"):
             value = getattr(self, name)
+            if name == "audio_guidance_scale" and value is None:
+                continue
             if not _is_number(value) or not 0 <= value < math.inf:  # nan and inf made every frame NaN
                 raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}.")
         for name in ("guidance_rescale", "rescaling_scale"):
@@ -205,7 +207,8 @@ class GuidanceConfig:
 
     @property
     def do_cfg(self) -> bool:
-        return self.guidance_scale > 1.0
+        """The step runs an unconditional pass: for the video's CFG, or the audio's (diffusers' LTX2Pipeline)."""
+        return self.guidance_scale > 1.0 or (self.audio_guidance_scale is not None and self.audio_guidance_scale > 1.0)
 
     @property
     def do_stg(self) -> bool:
@@ -241,7 +244,7 @@ def apply_guidance(prediction: torch.Tensor, guidance: GuidanceConfig) -> torch.
     isolated = chunks.pop(0) if guidance.do_modality else None
     perturbed = chunks.pop(0) if guidance.do_stg else None
     guided = cond
-    if uncond is not None:
+    if uncond is not None and guidance.guidance_scale > 1.0:  # else the pass is the audio's: the video takes cond
         if guidance.cfg_star_rescale:
             uncond = cfg_star_project(uncond, cond)
         guided = uncond + guidance.guidance_scale * (cond - uncond)
@@ -262,8 +265,8 @@ def apply_audio_guidance(
     perturbed?]``.
 
     The STG-perturbed pass only perturbs video blocks, so its audio chunk is dropped (STG guides the
-    video). ``audio_guidance_scale`` None -> the step's ``guidance_scale``; without an unconditional pass
-    (``guidance_scale <= 1``) there is no CFG term. The isolated pass adds ``(m_a - 1) (a_c - a_i)`` with
+    video). ``audio_guidance_scale`` None -> ``guidance.audio_guidance_scale``, then the step's ``guidance_scale``;
+    without an unconditional pass (both <= 1) there is no CFG term. The isolated pass adds ``(m_a - 1) (a_c - a_i)`` with
     ``m_a = guidance.audio_modality_scale``.
     """
     chunks = list(prediction.chunk(guidance.num_passes))
@@ -272,7 +275,8 @@ def apply_audio_guidance(
     isolated = chunks.pop(0) if guidance.do_modality else None
     guided = cond
     if uncond is not None:
-        scale = guidance.guidance_scale if audio_guidance_scale is None else audio_guidance_scale
+        scale = next(s for s in (audio_guidance_scale, guidance.audio_guidance_scale, guidance.guidance_scale)
+                     if s is not None)
         if guidance.cfg_star_rescale:
             uncond = cfg_star_project(uncond, cond)
         guided = uncond + scale * (cond - uncond)
@@ -280,59 +284,6 @@ def apply_audio_guidance(
     if isolated is not None and guidance.audio_modality_scale != 1.0:
         guided = guided + (guidance.audio_modality_scale - 1.0) * (cond - isolated)
     return guided
-
-
-def as_list(value):
-    """An array or tensor of values (LTX-Video's per-interval lists as NumPy or torch) as a list; a 0-d one as a
-    number; anything else unchanged."""
-    if isinstance(value, (np.ndarray, torch.Tensor, np.generic)):
-        return value.tolist()
-    return value
-
-
-def _checked_blocks(skip_block_list):
-    """``skip_block_list``: block indices, or one list of them per guidance interval; refused otherwise."""
-    if not skip_block_list:
-        return skip_block_list
-    nested = isinstance(skip_block_list, (list, tuple)) and isinstance(skip_block_list[0], (list, tuple))
-    groups = skip_block_list if nested else [skip_block_list]
-    if not isinstance(skip_block_list, (list, tuple)) or not all(
-        isinstance(group, (list, tuple)) and all(isinstance(b, numbers.Integral) and not isinstance(b, bool)
-                                                 for b in as_list(group))
-        for group in groups
-    ):
-        raise ValueError(f"`skip_block_list` must be a list of transformer block indices, or one such list per "
-                         f"guidance interval, got {skip_block_list!r}.")
-    return skip_block_list
-
-
-def check_guidance_timesteps(guidance_timesteps, num_train_timesteps: float | None = None) -> None:
-    """ValueError naming `guidance_timesteps` unless it is None or a non-empty, strictly decreasing list (or 1-D
-    array) of finite numbers in ``[0, num_train_timesteps]`` (no upper bound when None): the first interval is the
-    first that ``t`` reaches (LTX-Video's lookup), so a later, higher start was never used as given."""
-    values = as_list(guidance_timesteps)
-    if values is None:
-        return
-    if not (isinstance(values, (list, tuple)) and values
-            and all(_is_number(v) and math.isfinite(v) for v in values)):
-        raise ValueError(f"`guidance_timesteps` must be a non-empty list of finite numbers (where each per-interval "
-                         f"guidance value starts, in the timesteps' units), got {guidance_timesteps!r}.")
-    if any(a <= b for a, b in zip(values, values[1:], strict=False)):
-        raise ValueError(f"`guidance_timesteps` must be strictly decreasing (from noise to clean, as the timesteps "
-                         f"run), got {list(values)}.")
-    high = math.inf if num_train_timesteps is None else num_train_timesteps
-    if not 0 <= min(values) <= max(values) <= high:
-        span = ">= 0" if high == math.inf else f"in 0..{high:g} (the scheduler's num_train_timesteps)"
-        raise ValueError(f"`guidance_timesteps` must be {span}, got {list(values)}.")
-
-
-def per_interval_lists(guidance_scale, stg_scale, rescaling_scale, skip_block_list) -> dict[str, bool]:
-    """Which guidance arguments are per-interval lists (of lists for ``skip_block_list``; arrays: :func:`as_list`)."""
-    listed = {name: isinstance(as_list(value), (list, tuple)) for name, value in (
-        ("guidance_scale", guidance_scale), ("stg_scale", stg_scale), ("rescaling_scale", rescaling_scale))}
-    blocks = as_list(skip_block_list)
-    listed["skip_block_list"] = bool(isinstance(blocks, (list, tuple)) and blocks) and isinstance(as_list(blocks[0]), (list, tuple))
-    return listed
 
 
 def guidance_schedule(
@@ -347,9 +298,10 @@ def guidance_schedule(
     guidance_timesteps: Sequence[float] | None = None,
     modality_scale: float = 1.0,
     audio_modality_scale: float = 1.0,
+    audio_guidance_scale: float | None = None,
 ) -> list[GuidanceConfig]:
-    """One ``GuidanceConfig`` per step from scalars or LTX-Video's per-interval lists (the modality scales are
-    scalars, the same on every step).
+    """One ``GuidanceConfig`` per step from scalars or LTX-Video's per-interval lists (the modality scales and
+    ``audio_guidance_scale``, given only for generated audio, are scalars, the same on every step).
 
     A list value (or a list of lists for ``skip_block_list``) is indexed, at each step with
     timestep ``t``, by the first ``j`` with ``guidance_timesteps[j] <= t`` (LTX-Video 0.9.8);
@@ -359,7 +311,7 @@ def guidance_schedule(
     guidance_scale, stg_scale, rescaling_scale, guidance_timesteps = (
         as_list(v) for v in (guidance_scale, stg_scale, rescaling_scale, guidance_timesteps)
     )
-    skip_block_list = _checked_blocks(as_list(skip_block_list))
+    skip_block_list = checked_blocks(as_list(skip_block_list))
 
     def numbers_only(entries) -> bool:  # finite: an inf or NaN scale made every frame NaN
         return bool(entries) and all(_is_number(v) and math.isfinite(v) for v in entries)
@@ -397,6 +349,7 @@ def guidance_schedule(
                 cfg_star_rescale=cfg_star_rescale,
                 modality_scale=float(modality_scale),
                 audio_modality_scale=float(audio_modality_scale),
+                audio_guidance_scale=None if audio_guidance_scale is None else float(audio_guidance_scale),
             )
         )
     return schedule

@@ -133,7 +133,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         audio_modality_scale=1.0, num_videos: int = 1,
     ) -> None:
         """Validate the audio arguments before any model runs; each error names the argument. ``num_videos``: the
-        videos the call makes (a list of waveforms is refused for more than one)."""
+        videos the call makes (named when a list of waveforms, refused whatever their count, is meant one per video)."""
         for name, value in (("modality_scale", modality_scale), ("audio_modality_scale", audio_modality_scale),
                             ("audio_guidance_scale", audio_guidance_scale)):
             if name == "audio_guidance_scale" and value is None:
@@ -159,12 +159,16 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             return
         if not isinstance(audio, (torch.Tensor, np.ndarray, list, tuple)):
             raise ValueError(f"`audio` must be a waveform tensor (S,) or (C, S), or a file path; got {type(audio).__name__}.")
-        if isinstance(audio, (list, tuple)) and num_videos > 1 and any(
-                not isinstance(a, numbers.Real) and getattr(a, "ndim", 1) != 0 for a in audio):
-            # (since 2026-12-07: refused; its waveforms were stacked as channels, their mix the sound of every video)
-            raise ValueError(f"`audio` is a list of {len(audio)} waveforms and this call makes {num_videos} videos: "
-                             "`audio` is one sound for all the videos (a waveform (S,) or (C, S), a (waveform, "
-                             "sample_rate) pair or a file path); for one sound per video, call once per sound.")
+        items = audio if isinstance(audio, (list, tuple)) else ()
+        if (num_videos > 1 and any(not isinstance(a, numbers.Real) and getattr(a, "ndim", 1) != 0 for a in items)
+                or sum(getattr(a, "ndim", 0) >= 1 for a in items) > 1):  # several tensors or arrays
+            # (since 2026-12-07, for one video too: refused; its waveforms were stacked as channels, their mix the
+            # sound of every video)
+            videos = f" and this call makes {num_videos} videos" if num_videos > 1 else ""
+            raise ValueError(f"`audio` is a list of {len(audio)} waveforms{videos}: `audio` is one sound for all the "
+                             "videos (a waveform (S,) or (C, S), a list of samples, a (waveform, sample_rate) pair or "
+                             "a file path); for stereo pass one (2, S) waveform, for one sound per video call once per "
+                             "sound.")
         if isinstance(audio, (list, tuple)) and audio and all(isinstance(a, (str, Path)) for a in audio):
             raise ValueError(f"`audio` takes one file path (one sound for all the videos), got a list of {len(audio)}.")
         audio = float_waveform(audio)  # integer PCM scaled; NaN / inf refused here, before any model runs
@@ -320,7 +324,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         Every ``LTXVideoPipeline`` argument works as there (those left out from the model's ``generation_defaults``;
         with ``audio=`` its defaults for a given sound, ``given_audio``). Audio arguments:
 
-        audio: None (generate), a waveform tensor (S,) or (C, S) with ``audio_sample_rate`` (resampled to 16 kHz
+        audio: None (generate), a waveform tensor (S,) or (C, S) (or array, or list of samples; a list of several
+            waveforms is refused) with ``audio_sample_rate`` (resampled to 16 kHz
             with PyAV), a ``(waveform, sample_rate)`` pair (``torchaudio.load``'s, or an ``output.audio`` of one
             video), or a file path (read with ``read_audio`` at 16 kHz from the file's first video frame). Given audio is held clean (timestep 0)
             and the video is generated to match it. It covers exactly ``num_frames / frame_rate`` seconds: a longer
@@ -331,10 +336,11 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             stereo file: ``export_to_video(out, "out.mp4", audio=read_audio(path, sample_rate=44100, mono=False,
             align_to_video=True, max_seconds=len(out.frames[0]) / out.frame_rate))``.
         generate_audio: None -> ``audio_generation_enabled`` (True when ``audio_vae`` is present).
-        audio_guidance_scale: CFG weight of the audio stream, None -> ``guidance_scale`` (per step); it applies on
-            steps with an unconditional pass (``guidance_scale > 1``), and a value other than 1 with none, with a
-            given ``audio`` or without audio is ignored with a one-line warning. STG (``stg_scale``) guides the
-            video only.
+        audio_guidance_scale: CFG weight of the generated audio, None -> ``guidance_scale`` (per step). Above 1 every
+            step runs the unconditional pass, with ``guidance_scale <= 1`` too (diffusers' LTX2Pipeline; the video
+            then takes the conditional prediction as it is); below 1 it acts on the steps with ``guidance_scale >
+            1`` only. A value other than 1 that acts on no step, with a given ``audio`` or without audio is ignored
+            with a one-line warning. STG (``stg_scale``) guides the video only.
         modality_scale / audio_modality_scale: LTX-2's modality guidance (its ``MultiModalGuiderParams``): 1 is
             off; otherwise one more pass per step runs without the audio<->video exchange, and each stream's
             prediction moves ``(scale - 1)`` times its difference from that pass: ``modality_scale`` pushes the
@@ -425,7 +431,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             keyframe_interpolation=keyframe_interpolation, modality_scale=modality_scale,
             # Given audio is held: nothing moves it, so its modality term would only cost a pass.
             audio_modality_scale=audio_modality_scale if waveform is None else 1.0,
-            generates_audio=use_audio and waveform is None,
+            generates_audio=use_audio and waveform is None, audio_guidance_scale=audio_guidance_scale,
         )
 
         self.note_held_video(plan, video, num_frames, given_audio=waveform is not None, generates_audio=use_audio)
@@ -433,9 +439,9 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
                         sound="given" if waveform is not None else "generated" if use_audio else None)
         if (audio_guidance_scale is not None and audio_guidance_scale != 1 and use_audio and waveform is None
                 and not any(g.do_cfg for g in plan.guidance)):
-            # (since 2026-12-07: said; it was ignored silently) CFG on the audio needs the unconditional pass
-            logger.warning(f"`audio_guidance_scale`={float(audio_guidance_scale):g} is ignored: no step has an "
-                           "unconditional pass (`guidance_scale` <= 1), so the audio has no CFG.")
+            # (since 2026-12-07 said only below 1: a scale above 1 runs the unconditional pass itself, as diffusers' LTX2)
+            logger.warning(f"`audio_guidance_scale`={float(audio_guidance_scale):g} is ignored: below 1 it runs no "
+                           "unconditional pass and `guidance_scale` <= 1 runs none, so the audio has no CFG.")
         elif audio_guidance_scale is not None and audio_guidance_scale != 1 and (waveform is not None or not use_audio):
             # (since 2026-12-07: said; a held or absent sound has no audio prediction to guide, silently)
             why = "the given `audio` is held, not generated" if waveform is not None else "no audio is generated"

@@ -292,10 +292,11 @@ class LTXVideoPipeline(
         prompt_attention_mask, negative_prompt_embeds, negative_prompt_attention_mask, output_type,
         callback_on_step_end_tensor_inputs, max_sequence_length, keyframes=None, camera=None,
         keyframe_interpolation=0.2, warn_prompt=True, modality_scale=1.0, audio_modality_scale=1.0, generator=None,
-        generates_audio=False,
+        generates_audio=False, audio_guidance_scale=None,
     ) -> GenerationPlan:
         """Steps 1-3 of ``__call__``: check every input (before any model runs), load the conditions, the
-        schedule and per-step guidance, then encode the text (the first model to run)."""
+        schedule and per-step guidance, then encode the text (the first model to run). ``audio_guidance_scale``
+        counts only with ``generates_audio``: above 1 every step runs the unconditional pass (diffusers' LTX2)."""
         timestep_schedule = timestep_schedule or self.default_timestep_schedule
         num_prompts = count_prompts(prompt, prompt_embeds)
         raw_conditions = collect_conditions(
@@ -344,7 +345,7 @@ class LTXVideoPipeline(
             timesteps, guidance_scale=guidance_scale, stg_scale=stg_scale, rescaling_scale=rescaling_scale,
             skip_block_list=[] if skip_block_list is None else skip_block_list, guidance_rescale=guidance_rescale,
             cfg_star_rescale=cfg_star_rescale, guidance_timesteps=guidance_timesteps, modality_scale=modality_scale,
-            audio_modality_scale=audio_modality_scale,
+            audio_modality_scale=audio_modality_scale, audio_guidance_scale=audio_guidance_scale if generates_audio else None,
         )
         if any(g.do_stg and not g.skip_block_list for g in guidance):
             logger.warning(
