@@ -496,3 +496,33 @@ def test_a_video_file_at_another_rate_is_said_once_before_denoising(av_pipe, tmp
         av_pipe(**one_step, video=str(same), generator=gen())
         av_pipe(**one_step, video=torch.rand(9, 3, 64, 64), generator=gen())
     assert "fps file" not in caplog.text
+
+
+def test_diffusers_audio0_of_a_batch_is_refused_not_written_as_stereo(av_pipe, tmp_path):
+    """diffusers' LTX-2 example writes `audio[0]` of `video, audio = pipe(..., return_dict=False)`: its first video's
+    sound. Here `audio[0]` is the AudioTrack's (B, S) waveform, whose two rows were written as left and right channels
+    (another video's sound on the right). It is refused, naming what to pass; one row is written."""
+    video, audio = av_pipe(**COMMON, num_videos_per_prompt=2, output_type="np", return_dict=False, generator=gen())
+    with pytest.raises(ValueError, match=r"audio holds the sounds of 2 videos .*pass one video's, "
+                                         r"output.audio.waveform\[i\]"):
+        export_to_video(video[0], tmp_path / "a.mp4", fps=25, audio=audio[0], sample_rate=audio.sample_rate)
+    assert not (tmp_path / "a.mp4").exists()
+    path = export_to_video(video[0], tmp_path / "b.mp4", fps=25, audio=audio[0][0], sample_rate=audio.sample_rate)
+    assert read_audio(path)[0].shape[-1] == SAMPLES_9_AT_25
+    single = av_pipe(**COMMON, output_type="np", generator=gen()).audio.waveform  # (1, S): one video's sound, mono
+    export_to_video(video[0], tmp_path / "c.mp4", fps=25, audio=single, sample_rate=audio.sample_rate)
+
+
+def test_do_classifier_free_guidance_counts_the_audios_cfg(av_pipe):
+    """diffusers' LTX2Pipeline: `do_classifier_free_guidance` is guidance_scale > 1 or audio_guidance_scale > 1."""
+    seen = []
+
+    def callback(pipe, step, timestep, kwargs):
+        seen.append(pipe.do_classifier_free_guidance)
+        return {}
+
+    kw = dict(COMMON, output_type="latent", guidance_scale=1.0, callback_on_step_end=callback)
+    av_pipe(**kw, generator=gen())
+    av_pipe(**kw, audio_guidance_scale=7.0, generator=gen())
+    av_pipe(**kw, audio_guidance_scale=7.0, generate_audio=False, generator=gen())
+    assert seen == [False, False, True, True, False, False]

@@ -3,6 +3,7 @@ generator lists, values of the wrong type, and what a refused resume names (tiny
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import av
@@ -373,3 +374,25 @@ def test_an_output_that_is_a_folder_is_named_as_one(pipe, tmp_path):
     with pytest.raises(ValueError, match=r"^`output` .*out is a folder; expected an .mp4 file path$"):
         pipe.generate_long("a red ball bounces", output=folder, **LONG)
     assert list(folder.iterdir()) == []
+
+
+def test_a_long_videos_audio_takes_its_cfg_at_guidance_scale_1(pipe, tmp_path, monkeypatch):
+    """As one call (diffusers' LTX2Pipeline): audio_guidance_scale > 1 runs the unconditional pass at guidance_scale
+    1; each chunk's plan did not get the scale, so no chunk ran it (no audio CFG, no warning)."""
+    plans = []
+    plan_generation = type(pipe).plan_generation
+
+    @functools.wraps(plan_generation)  # generate_long passes the parameters plan_generation's signature names
+    def record(self, **kwargs):
+        plan = plan_generation(self, **kwargs)
+        plans.append(plan)
+        return plan
+
+    monkeypatch.setattr(type(pipe), "plan_generation", record)
+    kw = dict(num_frames=30, chunk_frames=9, height=64, width=64, num_inference_steps=2,
+              guidance_scale=1.0, seed=0)
+    pipe.generate_long("a red ball bounces", output=tmp_path / "a.mp4", **kw)
+    pipe.generate_long("a red ball bounces", output=tmp_path / "b.mp4", audio_guidance_scale=7.0, **kw)
+    cfg = [[g.do_cfg for g in plan.guidance] for plan in plans]
+    half = len(cfg) // 2
+    assert half >= 2 and not any(map(any, cfg[:half])) and all(map(all, cfg[half:]))

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-__all__ = ["AudioTrack", "float_waveform", "planar_waveform", "sample_rate_value", "waveform_and_rate"]
+__all__ = ["AudioTrack", "float_waveform", "mark_video_rows", "planar_waveform", "sample_rate_value", "waveform_and_rate"]
 
 
 class AudioTrack(NamedTuple):
@@ -114,9 +114,25 @@ def float_waveform(audio, name: str = "audio") -> torch.Tensor:
     return waveform
 
 
+def mark_video_rows(waveform: torch.Tensor) -> torch.Tensor:
+    """Mark an ``output.audio.waveform`` of several videos (one row each) so that a writer refuses it whole: diffusers'
+    LTX-2 code writes ``audio[0]``, its first video's sound (B, C, S)[0], and here ``audio[0]`` is the whole (B, S)
+    waveform, whose two rows read as stereo channels (another video's sound in the right channel). A row taken from
+    it (``waveform[i]``) is a new tensor, unmarked."""
+    if waveform.ndim == 2 and waveform.shape[0] > 1:
+        waveform._ltx_video_rows = waveform.shape[0]
+    return waveform
+
+
 def planar_waveform(audio, name: str = "audio") -> torch.Tensor:
     """``audio`` as :func:`float_waveform` gives it, shaped ``(S,)`` or ``(C, S)`` with C in {1, 2}: ``(S, C)`` channels
-    last (a WAV reader's, S > 2) is transposed; any other shape is a ValueError naming ``name`` and the shapes taken."""
+    last (a WAV reader's, S > 2) is transposed; any other shape is a ValueError naming ``name`` and the shapes taken.
+    A waveform of several videos' sounds (:func:`mark_video_rows`) is refused."""
+    rows = getattr(audio, "_ltx_video_rows", 1)
+    if rows > 1:
+        raise ValueError(f"{name} holds the sounds of {rows} videos (output.audio.waveform, one row per video; "
+                         "diffusers' audio[0] is the first video's), not stereo channels: pass one video's, "
+                         "output.audio.waveform[i]")
     waveform = float_waveform(audio, name)
     shape = tuple(waveform.shape)
     if len(shape) == 2 and shape[0] not in (1, 2) and shape[1] in (1, 2):

@@ -35,6 +35,7 @@ class CallbackStateMixin:
     _current_timestep: Any = None
     _interrupt: bool = False
     _callback_text: dict | None = None  # the running call's {"prompt_embeds", "negative_prompt_embeds"}
+    _audio_cfg: bool = False  # a step runs the unconditional pass for the audio's CFG alone (audio_guidance_scale > 1)
 
     @property
     def guidance_scale(self):
@@ -46,8 +47,9 @@ class CallbackStateMixin:
 
     @property
     def do_classifier_free_guidance(self) -> bool:
+        """As diffusers' LTX2Pipeline: the video's ``guidance_scale`` > 1, or the generated audio's > 1."""
         scale = self._guidance_scale
-        return any(s > 1.0 for s in scale) if isinstance(scale, (list, tuple)) else scale > 1.0
+        return (any(s > 1.0 for s in scale) if isinstance(scale, (list, tuple)) else scale > 1.0) or self._audio_cfg
 
     @property
     def num_timesteps(self) -> int | None:
@@ -71,6 +73,7 @@ class CallbackStateMixin:
         self._guidance_scale, self._guidance_rescale = guidance_scale, guidance_rescale
         self._attention_kwargs = attention_kwargs
         self._num_timesteps, self._current_timestep, self._interrupt = None, None, False
+        self._audio_cfg = False  # set by the audio pipeline once its plan is made
 
     def show_schedule(self, timesteps: torch.Tensor, sigmas: torch.Tensor, step: int | None = None) -> None:
         """The call's schedule on ``self.scheduler`` as diffusers' loops leave it for a callback: ``timesteps``,

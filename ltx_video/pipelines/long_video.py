@@ -392,6 +392,8 @@ class LongVideoMixin:
         )
         if "generates_audio" in plan_names:  # each chunk's sound starts from noise: a schedule must start at sigma 1
             values["generates_audio"] = bool(args["audio"])
+            # the audio's CFG runs its unconditional pass at guidance_scale 1 too (diffusers' LTX2Pipeline)
+            values["audio_guidance_scale"] = args["audio_guidance_scale"] if args["audio"] else None
         return self.plan_generation(**values), call
 
     def _long_chunk(self, k: int, layout: ChunkLayout, args: dict, state: dict | None, run: LongRun, callback):

@@ -35,7 +35,7 @@ from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem
 from ltx_video.conditioning.media import clip_arguments, note_clip_rates
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
-from ltx_video.io.waveforms import AudioTrack, float_waveform, sample_rate_value, waveform_and_rate
+from ltx_video.io.waveforms import AudioTrack, float_waveform, mark_video_rows, sample_rate_value, waveform_and_rate
 from ltx_video.models.audio import AudioAutoencoder
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
@@ -447,6 +447,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             why = "the given `audio` is held, not generated" if waveform is not None else "no audio is generated"
             logger.warning(f"`audio_guidance_scale`={float(audio_guidance_scale):g} is ignored: {why}.")
 
+        self._audio_cfg = any(g.do_cfg and not g.guidance_scale > 1 for g in plan.guidance)  # for the audio alone
+
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
         audio_state = None
@@ -485,11 +487,11 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
         elif waveform is not None:  # a given sound is the output's, as given (not its autoencoder round trip)
             given = F.pad(waveform[0, :, :num_samples].mean(0), (0, max(0, num_samples - waveform.shape[-1])))
             rows = given.float().cpu().expand(plan.batch_size, -1).clone()  # one buffer per video: edits stay in theirs
-            audio_out = AudioTrack(rows, self.audio_vae.config.sample_rate)
+            audio_out = AudioTrack(mark_video_rows(rows), self.audio_vae.config.sample_rate)
         elif audio_state is not None:
             samples = self.audio_vae.decode(audio_state.latents.to(self.audio_vae.dtype))
             rows = samples[:, 0, :num_samples].float().clamp(-1.0, 1.0).cpu()
-            audio_out = AudioTrack(rows, self.audio_vae.config.sample_rate)
+            audio_out = AudioTrack(mark_video_rows(rows), self.audio_vae.config.sample_rate)
         self.maybe_free_model_hooks()
         if not return_dict:
             return (frames, audio_latents if output_type == "latent" else audio_out)
