@@ -51,6 +51,14 @@ def _open_gates(model: LTXAudioVideoTransformer3DModel) -> None:
                 p.copy_(torch.randn(p.shape, generator=g))
 
 
+def _open_model() -> LTXAudioVideoTransformer3DModel:
+    """The tiny audio-video transformer (seed 0) with its audio<->video gates open."""
+    torch.manual_seed(0)
+    model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
+    _open_gates(model)
+    return model
+
+
 def test_from_legacy_keeps_weights_and_state_dict_is_superset():
     legacy = _legacy()
     model = LTXAudioVideoTransformer3DModel.from_legacy(legacy, **TINY_AUDIO)
@@ -99,9 +107,7 @@ def _video_coords(inputs: dict) -> torch.Tensor:
 
 
 def test_open_gates_couple_the_streams():
-    torch.manual_seed(0)
-    model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
-    _open_gates(model)
+    model = _open_model()
     inputs, audio = _inputs(), _audio()
     with torch.no_grad():
         base = model(**inputs, audio_hidden_states=audio)
@@ -119,9 +125,7 @@ def test_open_gates_couple_the_streams():
 
 def test_isolated_rows_skip_the_exchange():
     """``isolate_modalities`` rows are the model with its audio<->video gates closed; the other rows are untouched."""
-    torch.manual_seed(0)
-    model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
-    _open_gates(model)
+    model = _open_model()
     closed = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
     closed.load_state_dict(model.state_dict())
     with torch.no_grad():
@@ -360,9 +364,7 @@ def test_save_and_load_round_trip(tmp_path):
 
 
 def test_audio_timestep_and_coords_defaults_and_attention_backend():
-    torch.manual_seed(0)
-    model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
-    _open_gates(model)
+    model = _open_model()
     inputs, audio = _inputs(), _audio()
     per_token_video_t = inputs["timestep"][:, None].expand(-1, F * H * W).clone()
     per_token_video_t[:, : H * W] = 0.0  # a conditioning first frame: the audio default is still the sample's t
@@ -393,9 +395,7 @@ def test_set_attn_processor_refuses_a_processor_without_key_rotary_emb_and_takes
     attention (the exchange's keys are the other stream's); now refused at once, changing no attention."""
     from diffusers.models.transformers.transformer_ltx import LTXVideoAttnProcessor
 
-    torch.manual_seed(0)
-    model = LTXAudioVideoTransformer3DModel(**TINY, **TINY_AUDIO).eval()
-    _open_gates(model)
+    model = _open_model()
     inputs, audio = _inputs(), _audio()
     with torch.no_grad():
         base = model(**inputs, audio_hidden_states=audio)
