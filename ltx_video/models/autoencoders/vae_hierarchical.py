@@ -445,10 +445,9 @@ class HierarchicalVAE(ModelMixin, ConfigMixin):
     def enable_tiling(self, tiling=None, **diffusers_tiles: int) -> None:
         """Decode one tile at a time (a :class:`~ltx_video.models.autoencoders.tiling.TilingConfig`, default
         ``TilingConfig()``, checked against this VAE's compression): the memory saver diffusers' video VAEs offer
-        as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE. Only decoding is tiled (not
-        as diffusers): :meth:`encode` runs whole, its memory growing with the frame, and warns once for an input
-        larger than a tile; each latent sees 624 px beyond its cell (default depth), more than a tile, so a tiled
-        encode would differ everywhere, not only at seams (docs/4k.md). diffusers' own keywords
+        as ``enable_tiling()``, so ``pipe.vae.enable_tiling()`` works with either VAE. Unlike diffusers' it does not
+        tile encoding (each latent sees 624 px beyond its cell, more than a tile: docs/4k.md); :meth:`encode` warns
+        once for an input larger than a tile. diffusers' own keywords
         (``tile_sample_min_height`` / ``_width`` / ``_num_frames`` and ``tile_sample_stride_*``, as
         ``AutoencoderKLLTXVideo.enable_tiling`` takes them) are read as a ``TilingConfig``: square tiles of the
         minimum size, overlapping by minimum - stride, in pixels and in frames; a size not given keeps
