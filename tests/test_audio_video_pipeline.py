@@ -451,12 +451,23 @@ def test_audio_as_scipy_reads_it(av_pipe):
     assert torch.equal(by_pair, av_pipe(**kw, audio=pcm, audio_sample_rate=16000, generator=gen()).audio.waveform)
 
 
-def test_audio_forms_that_need_a_fix_say_it(no_models):
-    """Stereo as (S, 2), as scipy and soundfile give it, named no fix; a list of file paths was read as samples
-    ("dtype <U23")."""
+def test_stereo_samples_first_is_turned_and_a_batchs_sounds_are_refused(av_pipe):
+    """Stereo as (S, 2), as scipy and soundfile give it, is turned as the writers turn it (it was refused; before that
+    it named no fix); a batch's output.audio.waveform is refused before any model (its rows are videos, they were
+    mixed into one sound)."""
+    from ltx_video.io.waveforms import mark_video_rows
+
     pcm = (sine(0.1).numpy() * 20000).astype(np.int16)
-    with pytest.raises(ValueError, match=r"got shape \(1600, 2\) \(samples first, .*pass its transpose, audio.T\)"):
-        no_models(**COMMON, audio=np.stack([pcm, pcm], axis=1), audio_sample_rate=16000)
+    kw = dict(COMMON, num_inference_steps=1, output_type="latent")
+    last = av_pipe(**kw, audio=np.stack([pcm, pcm], axis=1), audio_sample_rate=16000, generator=gen()).audio_latents
+    first = av_pipe(**kw, audio=np.stack([pcm, pcm]), audio_sample_rate=16000, generator=gen()).audio_latents
+    assert torch.equal(last, first)
+    with pytest.raises(ValueError, match=r"^`audio` holds the sounds of 2 videos"):
+        av_pipe(**kw, audio=mark_video_rows(torch.zeros(2, SAMPLES_9_AT_25)), audio_sample_rate=16000)
+
+
+def test_audio_forms_that_need_a_fix_say_it(no_models):
+    """A list of file paths was read as samples ("dtype <U23")."""
     with pytest.raises(ValueError, match=r"`audio` takes one file path .*got a list of 2"):
         no_models(**COMMON, audio=["a.wav", "b.wav"])
 
@@ -503,7 +514,7 @@ def test_diffusers_audio0_of_a_batch_is_refused_not_written_as_stereo(av_pipe, t
     sound. Here `audio[0]` is the AudioTrack's (B, S) waveform, whose two rows were written as left and right channels
     (another video's sound on the right). It is refused, naming what to pass; one row is written."""
     video, audio = av_pipe(**COMMON, num_videos_per_prompt=2, output_type="np", return_dict=False, generator=gen())
-    with pytest.raises(ValueError, match=r"audio holds the sounds of 2 videos .*pass one video's, "
+    with pytest.raises(ValueError, match=r"`audio` holds the sounds of 2 videos .*pass one video's, "
                                          r"output.audio.waveform\[i\]"):
         export_to_video(video[0], tmp_path / "a.mp4", fps=25, audio=audio[0], sample_rate=audio.sample_rate)
     assert not (tmp_path / "a.mp4").exists()

@@ -4,6 +4,7 @@ generator lists, values of the wrong type, and what a refused resume names (tiny
 from __future__ import annotations
 
 import functools
+import json
 import logging
 
 import av
@@ -396,3 +397,8 @@ def test_a_long_videos_audio_takes_its_cfg_at_guidance_scale_1(pipe, tmp_path, m
     cfg = [[g.do_cfg for g in plan.guidance] for plan in plans]
     half = len(cfg) // 2
     assert half >= 2 and not any(map(any, cfg[:half])) and all(map(all, cfg[half:]))
+    # a run started before the rule (its manifest records no `audio_cfg`) resumes with the rule of then
+    arguments = json.loads(next((tmp_path / "b.mp4.parts").rglob("manifest.json")).read_text())["arguments"]
+    assert arguments.pop("audio_cfg") == "either_scale"
+    old_rule, _ = pipe._long_plan("a red ball bounces", arguments, warn_prompt=False)
+    assert not any(g.do_cfg for g in old_rule.guidance)

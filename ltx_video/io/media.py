@@ -153,14 +153,15 @@ def _pad_to_even(frame: np.ndarray) -> np.ndarray:
 
 def _writable_audio(audio: AudioLike, name: str = "audio") -> np.ndarray:
     """Audio in any accepted form (:func:`~ltx_video.io.waveforms.planar_waveform`: integer PCM scaled, ``(S,)`` and
-    channels-last ``(S, C)`` taken) as contiguous float32 ``(C, S)`` clipped to ``[-1, 1]``; float samples far past full
-    scale are refused, as float frames past 1.5 are (clipping them silently flattened the waveform)."""
+    channels-last ``(S, C)`` taken) as contiguous float32 ``(C, S)`` clipped to ``[-1, 1]``, with a warning when
+    anything was past full scale."""
     array = planar_waveform(audio, name).numpy()
     if array.ndim == 1:
         array = array[None]
-    if array.size and np.abs(array).max() > 1.5:
-        raise ValueError(f"`{name}` holds samples up to {np.abs(array).max():.4g}: float audio must be in [-1, 1] (it "
-                         "would be clipped: scale it down, or give integer PCM as int16 / int32 / uint8)")
+    if array.size and np.abs(array).max() > 1.0:  # clipped as diffusers' encode_video and the pipelines' audio= do,
+        # but said (it was silent: int16 samples resampled unscaled came out a square wave)
+        logger.warning("`%s` holds samples up to %.4g: float audio is in [-1, 1], so it is clipped (scale it down, or "
+                       "give integer PCM as int16 / int32 / uint8).", name, float(np.abs(array).max()))
     return np.ascontiguousarray(np.clip(array, -1.0, 1.0), dtype=np.float32)
 
 
@@ -342,7 +343,7 @@ class VideoStreamWriter:
         samples = _writable_audio(audio)
         if samples.shape[0] != self.audio_channels:
             raise ValueError(f"audio must have {self.audio_channels} channel(s) like the writer (audio_channels), got "
-                             f"shape {tuple(audio.shape)}")
+                             f"{samples.shape[0]}")
         self._pending_audio = np.concatenate([self._pending_audio, samples], axis=1)
         frame_size = self._audio.codec_context.frame_size or _AAC_FRAME_SIZE
         while self._pending_audio.shape[1] >= frame_size:

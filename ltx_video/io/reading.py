@@ -291,7 +291,7 @@ def resample_audio(waveform: torch.Tensor, sample_rate: int, target_rate: int) -
     :func:`read_audio` resamples; a float32 tensor of the same rank. Taken in the forms the writers take
     (:func:`~ltx_video.io.waveforms.planar_waveform`): integer PCM scaled by its type's full scale (since 2026-12-07;
     int16 came out as floats up to 32767), channels last (S, C) transposed."""
-    planar = planar_waveform(waveform, "waveform")
+    planar = planar_waveform(waveform, "waveform", video_rows=True)  # each row resampled on its own
     sample_rate, target_rate = sample_rate_value(sample_rate), sample_rate_value(target_rate, "target_rate")
     if planar.ndim == 1:
         return resample_audio(planar[None], sample_rate, target_rate)[0]

@@ -124,13 +124,15 @@ def mark_video_rows(waveform: torch.Tensor) -> torch.Tensor:
     return waveform
 
 
-def planar_waveform(audio, name: str = "audio") -> torch.Tensor:
+def planar_waveform(audio, name: str = "audio", video_rows: bool = False) -> torch.Tensor:
     """``audio`` as :func:`float_waveform` gives it, shaped ``(S,)`` or ``(C, S)`` with C in {1, 2}: ``(S, C)`` channels
     last (a WAV reader's, S > 2) is transposed; any other shape is a ValueError naming ``name`` and the shapes taken.
-    A waveform of several videos' sounds (:func:`mark_video_rows`) is refused."""
+    A waveform of several videos' sounds (:func:`mark_video_rows`) is refused unless ``video_rows`` (a function that
+    treats each row on its own, as ``resample_audio`` does). The mark is on the tensor object: a copy
+    (``.clone()``, ``.numpy()``) is not marked, and is read as channels."""
     rows = getattr(audio, "_ltx_video_rows", 1)
-    if rows > 1:
-        raise ValueError(f"{name} holds the sounds of {rows} videos (output.audio.waveform, one row per video; "
+    if rows > 1 and not video_rows:
+        raise ValueError(f"`{name}` holds the sounds of {rows} videos (output.audio.waveform, one row per video; "
                          "diffusers' audio[0] is the first video's), not stereo channels: pass one video's, "
                          "output.audio.waveform[i]")
     waveform = float_waveform(audio, name)

@@ -67,7 +67,7 @@ MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "lora_sha256": ("LoRA
 #: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None". A run without
 #: ``prompt_split`` spreads its prompts by the rule of its time: ``long_state.chunk_prompts``.)
 RECORDED_SINCE = frozenset({"dtype", "lora", "lora_sha256", "camera_lora", "attention", "scheduler",
-                            "default_timestep_schedule", "prompt_split"})
+                            "default_timestep_schedule", "prompt_split", "audio_cfg"})
 #: Of those, the state that is off unless the user turned it on: resumed unchecked with a warning when it is on now
 #: (what was not recorded, and what a run started before may have differed in). ``lora_sha256`` is said only where
 #: ``lora`` was recorded: otherwise ``lora``'s warning says it.

@@ -16,7 +16,10 @@ video. :func:`model_state` gives these entries of ``manifest.json``'s ``argument
   ``default_timestep_schedule`` (the pipeline's, where the call leaves ``timestep_schedule`` out);
 - ``colour_fit`` and ``writer``: this version's colour matching and segment encoder settings;
 - ``prompt_split``: how a list of prompts is spread over the chunks (:func:`chunk_prompts`); a manifest without it
-  was written before 2026-12-07 and resumes with the rule of then, ``"chunks"``.
+  was written before 2026-12-07 and resumes with the rule of then, ``"chunks"``;
+- ``audio_cfg``: ``"either_scale"``, the unconditional pass runs when ``guidance_scale`` or the audio's
+  ``audio_guidance_scale`` is above 1 (diffusers' LTX2Pipeline); a manifest without it (before 2026-12-07) resumes
+  with the rule of then, the video's scale alone.
 
 The pipeline's state is recorded as None where there is none, so that a manifest lacking a key predates it
 (``long_run.RECORDED_SINCE``) and resumes unchecked on it, as it did when it was written.
@@ -41,6 +44,7 @@ __all__ = ["PROMPT_SPLIT", "adapter_fingerprints", "adapter_state", "chunk_promp
 
 #: The rule :func:`chunk_prompts` applies in new runs; ``"chunks"`` is the one of runs started before 2026-12-07.
 PROMPT_SPLIT = "frames"
+AUDIO_CFG = "either_scale"  # the unconditional pass for guidance_scale > 1 or audio_guidance_scale > 1
 
 
 def chunk_prompts(layout, num_prompts: int, split: str = PROMPT_SPLIT) -> list[int]:
@@ -174,4 +178,5 @@ def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> 
     # only after the last chunk failed, so a run started with them is refused at once
     state["writer"] = WRITER
     state["prompt_split"] = PROMPT_SPLIT  # a manifest without it took the chunk-counting rule: resumed with it
+    state["audio_cfg"] = AUDIO_CFG  # a manifest without it ran no audio CFG at guidance_scale <= 1: resumed so
     return state

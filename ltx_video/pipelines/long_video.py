@@ -54,7 +54,7 @@ from ltx_video.pipelines.latent_ops import adain_filter_latent
 from ltx_video.pipelines.long_layout import ChunkLayout, chunk_seed, default_overlap_frames
 from ltx_video.pipelines.long_run import ArgumentMismatch, LongRun, canonical, check_output
 from ltx_video.pipelines.long_segments import default_colour_match, ramp, segment_frames
-from ltx_video.pipelines.long_state import chunk_prompts, model_state
+from ltx_video.pipelines.long_state import AUDIO_CFG, chunk_prompts, model_state
 
 logger = logging.getLogger(__name__)
 
@@ -392,8 +392,10 @@ class LongVideoMixin:
         )
         if "generates_audio" in plan_names:  # each chunk's sound starts from noise: a schedule must start at sigma 1
             values["generates_audio"] = bool(args["audio"])
-            # the audio's CFG runs its unconditional pass at guidance_scale 1 too (diffusers' LTX2Pipeline)
-            values["audio_guidance_scale"] = args["audio_guidance_scale"] if args["audio"] else None
+            # the audio's CFG runs its unconditional pass at guidance_scale 1 too (diffusers' LTX2Pipeline); a run
+            # started before (no `audio_cfg` recorded) keeps the video's scale alone
+            either = args["audio"] and args.get("audio_cfg") == AUDIO_CFG
+            values["audio_guidance_scale"] = args["audio_guidance_scale"] if either else None
         return self.plan_generation(**values), call
 
     def _long_chunk(self, k: int, layout: ChunkLayout, args: dict, state: dict | None, run: LongRun, callback):
@@ -404,6 +406,7 @@ class LongVideoMixin:
                         attention_kwargs=None)
         # A prompt the model does not know is warned about once per run, not once per chunk.
         plan, call = self._long_plan(prompt, args, warn_prompt=prompt not in self._long_warned)
+        self._audio_cfg = any(g.do_cfg and not g.guidance_scale > 1 for g in plan.guidance)  # as one call's
         self._long_warned.add(prompt)
         generator = torch.Generator(device="cpu").manual_seed(chunk_seed(args["seed"], k))
         video_state = self.prepare_video_latents(plan, frame_rate=args["frame_rate"], latents=None, generator=generator)

@@ -35,7 +35,7 @@ from ltx_video.conditioning.camera_controller import Camera, CameraController
 from ltx_video.conditioning.items import ConditioningItem
 from ltx_video.conditioning.media import clip_arguments, note_clip_rates
 from ltx_video.conditioning.multi_keyframe_processor import Keyframe
-from ltx_video.io.waveforms import AudioTrack, float_waveform, mark_video_rows, sample_rate_value, waveform_and_rate
+from ltx_video.io.waveforms import AudioTrack, mark_video_rows, planar_waveform, sample_rate_value, waveform_and_rate
 from ltx_video.models.audio import AudioAutoencoder
 from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
@@ -171,12 +171,9 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
                              "sound.")
         if isinstance(audio, (list, tuple)) and audio and all(isinstance(a, (str, Path)) for a in audio):
             raise ValueError(f"`audio` takes one file path (one sound for all the videos), got a list of {len(audio)}.")
-        audio = float_waveform(audio)  # integer PCM scaled; NaN / inf refused here, before any model runs
-        if audio.ndim not in (1, 2) or (audio.ndim == 2 and audio.shape[0] not in (1, 2)):
-            hint = ""
-            if audio.ndim == 2 and audio.shape[1] in (1, 2):  # scipy.io.wavfile and soundfile give (S, C)
-                hint = " (samples first, as scipy and soundfile return them: pass its transpose, audio.T)"
-            raise ValueError(f"`audio` must be (S,) or (C, S) with C in {{1, 2}}, got shape {tuple(audio.shape)}{hint}.")
+        # integer PCM scaled, NaN / inf refused, (S, C) as scipy gives it turned (as the writers take it), a batch's
+        # output.audio.waveform refused: here, before any model runs
+        audio = planar_waveform(audio, "audio")
         if audio.shape[-1] == 0:
             raise ValueError("`audio` is empty (0 samples).")
         if audio_sample_rate is None:
@@ -200,7 +197,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             if waveform.shape[-1] == 0:
                 raise ValueError(f"`audio` file {str(audio)!r} has no samples.")
         else:
-            waveform = float_waveform(audio)
+            waveform = planar_waveform(audio, "audio")
             waveform = waveform[None] if waveform.ndim == 1 else waveform
             if waveform.abs().max() > 1.0:  # clipped, as a file's samples are (read_audio)
                 logger.warning("`audio` peaks at %.3g; it is clipped to [-1, 1].", float(waveform.abs().max()))
@@ -337,8 +334,9 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             align_to_video=True, max_seconds=len(out.frames[0]) / out.frame_rate))``.
         generate_audio: None -> ``audio_generation_enabled`` (True when ``audio_vae`` is present).
         audio_guidance_scale: CFG weight of the generated audio, None -> ``guidance_scale`` (per step). Above 1 every
-            step runs the unconditional pass, with ``guidance_scale <= 1`` too (diffusers' LTX2Pipeline; the video
-            then takes the conditional prediction as it is); below 1 it acts on the steps with ``guidance_scale >
+            step runs the unconditional pass, with ``guidance_scale <= 1`` too (as diffusers' LTX2Pipeline; unlike
+            it, the video then takes the conditional prediction as it is, where LTX2Pipeline extrapolates a video
+            scale below 1); below 1 it acts on the steps with ``guidance_scale >
             1`` only. A value other than 1 that acts on no step, with a given ``audio`` or without audio is ignored
             with a one-line warning. STG (``stg_scale``) guides the video only.
         modality_scale / audio_modality_scale: LTX-2's modality guidance (its ``MultiModalGuiderParams``): 1 is
