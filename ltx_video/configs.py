@@ -251,6 +251,11 @@ def load_config(path: str | Path) -> PipelineConfig:
         if key in raw:
             call[key] = raw[key]
     given_first, given_second = dict(raw.get("first_pass") or {}), dict(raw.get("second_pass") or {})
+    unused = sorted(given_second) if pipeline_type != "multi-scale" else []  # its decode keys too: a base call
+    # decodes with the top level's
+    if unused:  # a single pass runs first_pass alone (since 2026-12-07: said; its second_pass was dropped silently)
+        logger.warning("%s: second_pass %s is not used: pipeline_type %r runs first_pass only (set pipeline_type: "
+                       "multi-scale for two passes).", path, unused, pipeline_type)
     misplaced = [k for k in DECODE_KEYS if k in given_first]
     if misplaced:
         raise ValueError(f"{path}: first_pass: `{misplaced[0]}` is the decoder's; put it at the top level or in "

@@ -250,3 +250,15 @@ def test_a_step_count_given_to_a_config_keeps_its_sampler_and_skips(tmp_path):
     assert seen["timesteps"] == [1000.0 * (1 - i / 20) for i in range(4, 20)]  # uniform, the first 4 skipped
     with pytest.raises(ValueError, match="skip_initial/final_inference_steps leave no steps in `num_inference_steps`"):
         config.generate(lambda **kw: None, num_inference_steps=4)
+
+
+def test_a_single_pass_configs_second_pass_is_said_unused(tmp_path, caplog):
+    """pipeline_type base runs first_pass only: its second_pass was dropped without a word (decode keys in it too:
+    a single pass decodes with the top level's)."""
+    text = ("pipeline_type: base\nfirst_pass:\n  num_inference_steps: 3\n  guidance_scale: 1\n"
+            "second_pass:\n  guidance_scale: 3\n  decode_timestep: 0.05\n")
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        _config(tmp_path, text)
+    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
+        "second_pass ['decode_timestep', 'guidance_scale'] is not used: pipeline_type 'base' runs first_pass only (set pipeline_type: "
+        "multi-scale for two passes)."]
