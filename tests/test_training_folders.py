@@ -6,6 +6,7 @@ import dataclasses
 import importlib.util
 import json
 import math
+import shutil
 import warnings
 from pathlib import Path
 
@@ -474,6 +475,34 @@ def test_a_fine_tune_must_keep_its_base_pipelines_text_encoder(tmp_path, tiny_pi
     checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16}})
     with pytest.raises(ValueError, match=r"with: its weights \(another seed\)"):
         checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16, "seed": 1}})
+
+
+def test_a_matching_base_text_encoder_is_read_once(tmp_path, tiny_pipeline, monkeypatch):
+    # scripts/train.py checks the options, then train() checks them again: the base's T5 was loaded twice per run
+    from transformers import T5EncoderModel
+
+    from ltx_video.training import checks
+
+    copy = shutil.copytree(tiny_pipeline, tmp_path / "pipeline")
+    loads = []
+    load = T5EncoderModel.from_pretrained
+
+    def counted(*args, **kwargs):
+        loads.append(args[0])
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(T5EncoderModel, "from_pretrained", counted)
+    init = {"init_transformer": str(copy / "transformer")}
+    for _ in range(2):
+        checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16}})
+    assert len(loads) == 1
+    for _ in range(2):  # a mismatch is not remembered: refused each time
+        with pytest.raises(ValueError, match=r"with: its weights \(another seed\)"):
+            checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16, "seed": 1}})
+    assert len(loads) == 3
+    load(copy / "text_encoder").save_pretrained(copy / "text_encoder")  # the files rewritten: read again
+    checks.check_init_text_encoder({**init, "text_encoder": {"d_model": 16}})
+    assert len(loads) == 4
 
 
 def test_model_values_are_named_before_any_model_is_built(tmp_path, monkeypatch):

@@ -177,6 +177,9 @@ def init_generation_defaults(folder: str | Path | None) -> GenerationDefaults | 
     return None if pipeline is None else GenerationDefaults.load(pipeline)
 
 
+_MATCHED_TEXT_ENCODERS: set[tuple] = set()  # (folder, text_encoder options, its files' times) found to match
+
+
 def check_init_text_encoder(options: dict[str, Any]) -> None:
     """The T5 ``stage_options.text_encoder`` builds against the one the ``init_transformer``'s pipeline was trained
     with (its ``text_encoder/``): the fine-tune must feed its transformer the same embeddings, so another config or
@@ -185,6 +188,11 @@ def check_init_text_encoder(options: dict[str, Any]) -> None:
     pipeline = init_pipeline(options.get("init_transformer"))
     saved_folder = pipeline / "text_encoder" if pipeline is not None else None
     if saved_folder is None or not (saved_folder / "config.json").is_file():
+        return
+    # scripts/train.py checks before train() checks again: a match already found for the same files is not re-read
+    key = (str(saved_folder.resolve()), json.dumps(options["text_encoder"], sort_keys=True),
+           tuple(sorted((f.name, f.stat().st_mtime_ns) for f in saved_folder.iterdir())))
+    if key in _MATCHED_TEXT_ENCODERS:
         return
     import torch
     from transformers import T5EncoderModel
@@ -206,6 +214,9 @@ def check_init_text_encoder(options: dict[str, Any]) -> None:
         weights = saved.state_dict()
         if any(not same(v, weights[k]) for k, v in built.state_dict().items()):
             differing = ["its weights (another seed)"]
+    if not differing:
+        _MATCHED_TEXT_ENCODERS.add(key)
+        return
     if differing:
         raise ValueError(f"stage_options.text_encoder {options['text_encoder']} builds another T5 than the one the "
                          f"init_transformer's pipeline {pipeline} was trained with: {', '.join(differing)}; a fine-tune "
