@@ -291,3 +291,24 @@ def test_export_refuses_a_latent_output_naming_it(audio_video, num_frames, width
     assert not (tmp_path / "x.mp4").exists()
     frames = pipe(**kw, output_type="pt", generator=torch.Generator().manual_seed(0))
     assert export_to_video(frames, str(tmp_path / "y.mp4")) == str(tmp_path / "y.mp4")
+
+
+def test_batches_and_flags_are_named(tmp_path, caplog):
+    """export_to_video(out.frames) of a batch said a list was accepted and refused a list ("got list"), or "4 dims";
+    export_to_video(out) of two videos wrote the first without a word; read_audio took mono="false" as True."""
+    from types import SimpleNamespace
+
+    frames = np.zeros((2, 9, 32, 32, 3), np.float32)
+    for batch in (frames, torch.from_numpy(frames), [[PIL.Image.new("RGB", (32, 32))] * 9] * 2):
+        with pytest.raises(ValueError, match=r"^video_frames holds a batch of 2 videos .*pass one, output.frames\[i\]"):
+            export_to_video(batch, str(tmp_path / "b.mp4"))
+    with caplog.at_level("WARNING", logger="ltx_video"):
+        path = export_to_video(SimpleNamespace(frames=frames, frame_rate=24.0), str(tmp_path / "o.mp4"))
+    assert [r.getMessage() for r in caplog.records] == [
+        "export_to_video: the output holds 2 videos and only the first is written; for video i pass output.frames[i] "
+        "with audio=output.audio.waveform[i]."]
+    path = write_video(tmp_path / "a.mp4", np.zeros((24, 32, 32, 3), np.uint8), 24,
+                       audio=np.zeros(SR, np.float32), sample_rate=SR)
+    for name, value in (("mono", "false"), ("align_to_video", "no")):
+        with pytest.raises(ValueError, match=rf"^{name} must be True or False, got '"):
+            read_audio(path, **{name: value})

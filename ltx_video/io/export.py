@@ -90,6 +90,9 @@ def export_to_video(
         if getattr(output, "holds_latents", False) or getattr(output, "audio_latents", None) is not None:
             raise ValueError("export_to_video: this pipeline output holds latents (output_type=\"latent\"), not frames: "
                              "decode them first, or call the pipeline with output_type \"pil\", \"np\" or \"pt\".")
+        if len(output.frames) > 1:  # (since 2026-12-07: said; the others were left out without a word)
+            logger.warning("export_to_video: the output holds %d videos and only the first is written; for video i "
+                           "pass output.frames[i] with audio=output.audio.waveform[i].", len(output.frames))
         video_frames = output.frames[0]
         if audio is None and getattr(output, "audio", None) is not None:
             waveform, sample_rate = output.audio
@@ -104,8 +107,12 @@ def export_to_video(
         raise ValueError(f"macro_block_size must be a positive int or None, got {macro_block_size!r}")
     audio, sample_rate = waveform_and_rate(audio, sample_rate, "audio", "sample_rate")  # `output.audio`, torchaudio's
     if audio is not None:  # before the frames are converted and resized
-        audio = _writable_audio(audio)  # (C, S): integer PCM scaled, (S, C) transposed, far past full scale refused
+        audio = _writable_audio(audio)  # (C, S): integer PCM scaled, (S, C) transposed, past full scale clipped (said)
         sample_rate = _aac_sample_rate(sample_rate) if sample_rate is not None else None
+    nested = isinstance(video_frames, (list, tuple)) and len(video_frames) > 0 and isinstance(video_frames[0], (list, tuple))
+    if nested or getattr(video_frames, "ndim", 0) == 5:  # a pipeline's output.frames: was "must have 4 dims" / "got list"
+        raise ValueError(f"video_frames holds a batch of {len(video_frames)} videos (a pipeline's output.frames): pass "
+                         "one, output.frames[i]")
     array = _frames_to_uint8(video_frames, "video_frames")
     if macro_block_size is not None and macro_block_size > 1:
         array = _resize_to_multiple(array, macro_block_size)

@@ -236,6 +236,9 @@ def read_audio(
     without an audio stream.
     """
     sample_rate = sample_rate_value(sample_rate)
+    for name, flag in (("mono", mono), ("align_to_video", align_to_video)):  # "false" was taken by its truth
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {flag!r}")
     if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real)
                                     or not 0 < max_seconds < math.inf):
         raise ValueError(f"max_seconds must be a positive number of seconds or None, got {max_seconds!r}")
