@@ -224,6 +224,10 @@ def test_cli_an_empty_parts_folder_is_no_earlier_run(tmp_path, capsys, monkeypat
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "holds an earlier run: pass --resume" in err and len(err.strip().splitlines()) == 1
+    output.write_bytes(b"the run's video")  # a finished run: "continue it" alone read as if work were left
+    assert main(argv) == 2
+    assert (f"holds an earlier run; {output} is its finished video: pass --resume to continue it (same arguments; a "
+            "finished run is found done)") in capsys.readouterr().err
 
 
 def test_an_interrupt_before_any_chunk_says_nothing_was_written(tmp_path, capsys):

@@ -151,8 +151,10 @@ def check_inputs(args) -> tuple[object, dict]:
     parts = args.output.with_name(args.output.name + ".parts")
     earlier_run = _holds_a_run(args.output)
     if earlier_run and not (args.resume or args.restart):
-        raise CLIError(f"--output: {parts} holds an earlier run: pass --resume to continue it (same arguments), or "
-                       "--restart to start over in a new folder (the old one is kept)")
+        done = f"; {args.output} is its finished video" if args.output.exists() else ""
+        raise CLIError(f"--output: {parts} holds an earlier run{done}: pass --resume to continue it (same arguments; "
+                       "a finished run is found done), or --restart to start over in a new folder (the old one, and "
+                       "its video, are kept)")
     # --resume finds the run's own file done; --restart moves it into the old run's folder (LongRun.open)
     check_output(args.output, args.overwrite, earlier_run_ok=(args.resume or args.restart) and earlier_run)
     for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor),
