@@ -426,14 +426,16 @@ def flag_words(args):
     return rewrite
 
 
-class _Rewrite(logging.Filter):
+class _RewritingFormatter(logging.Formatter):
+    """The command's warning line with the message rewritten (:func:`flag_words`); the record itself is left as it
+    is for the logger's other handlers (a filter that rewrote it changed what they got too)."""
+
     def __init__(self, rewrite):
         super().__init__()
         self.rewrite = rewrite
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self.rewrite(record.getMessage()), None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{PROG}: warning: {self.rewrite(record.getMessage())}"
 
 
 @contextlib.contextmanager
@@ -450,9 +452,7 @@ def quiet_console(rewrite=None):
     if not sys.stderr.isatty():
         diffusers_logging.disable_progress_bar()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: warning: %(message)s"))
-    if rewrite is not None:
-        handler.addFilter(_Rewrite(rewrite))
+    handler.setFormatter(_RewritingFormatter(rewrite or (lambda text: text)))
     package_logger = logging.getLogger("ltx_video")
     package_logger.addHandler(handler)
     propagate, package_logger.propagate = package_logger.propagate, False

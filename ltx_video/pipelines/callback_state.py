@@ -75,6 +75,11 @@ class CallbackStateMixin:
         self._num_timesteps, self._current_timestep, self._interrupt = None, None, False
         self._audio_cfg = False  # set by the audio pipeline once its plan is made
 
+    def show_audio_cfg(self, guidance: list) -> None:
+        """Once a call's per-step guidance is planned: whether a step runs the unconditional pass for the audio's CFG
+        alone (``do_classifier_free_guidance``, as LTX2Pipeline's)."""
+        self._audio_cfg = any(g.do_cfg and not g.guidance_scale > 1 for g in guidance)
+
     def show_schedule(self, timesteps: torch.Tensor, sigmas: torch.Tensor, step: int | None = None) -> None:
         """The call's schedule on ``self.scheduler`` as diffusers' loops leave it for a callback: ``timesteps``,
         ``sigmas`` (ending in 0), ``num_inference_steps``, and ``step_index`` None before the first step and

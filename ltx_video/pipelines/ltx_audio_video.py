@@ -445,7 +445,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             why = "the given `audio` is held, not generated" if waveform is not None else "no audio is generated"
             logger.warning(f"`audio_guidance_scale`={float(audio_guidance_scale):g} is ignored: {why}.")
 
-        self._audio_cfg = any(g.do_cfg and not g.guidance_scale > 1 for g in plan.guidance)  # for the audio alone
+        self.show_audio_cfg(plan.guidance)
 
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)
