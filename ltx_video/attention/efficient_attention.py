@@ -245,8 +245,11 @@ def _block_sparse_merge(query, key, value, pattern: BlockSparsePattern, scale: f
     band = len(offsets) * size
 
     def windows(x: torch.Tensor) -> torch.Tensor:
+        # With nothing to pad (boundary=False, N a multiple of the block) ``F.pad`` and ``reshape`` may return a
+        # view of a transposed input (batch 1): the window strides are read from it, never assumed contiguous.
         padded = F.pad(x, (0, 0, before, after)).reshape(batch * heads, -1, dim)
-        return padded.as_strided((batch * heads, blocks, band, dim), (padded.stride(0), size * dim, dim, 1))
+        rows, step, element = padded.stride()
+        return padded.as_strided((batch * heads, blocks, band, dim), (rows, size * step, step, element))
 
     out_band, lse_band = with_lse(queries, windows(key), windows(value), mask.to(query.dtype)[None, :, None, :], scale)
     if any(empty):  # blocks whose band is empty: the global pass alone
