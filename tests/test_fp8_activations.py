@@ -24,11 +24,14 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() and torch.cuda.get_de
 CALIBRATION = [inputs(seed) for seed in range(3)]
 
 
-def fp8_layer(device, dtype=torch.bfloat16):
-    torch.manual_seed(0)
-    linear = nn.Linear(256, 512).to(device, dtype)
+def quantize_fp8_layer(linear):
     scale = ltx_quantizer.channel_scales(linear.weight)
     return FP8Linear.from_weights(ltx_quantizer.round_nearest(linear.weight, scale), scale, linear.bias)
+
+
+def fp8_layer(device, dtype=torch.bfloat16):
+    torch.manual_seed(0)
+    return quantize_fp8_layer(nn.Linear(256, 512).to(device, dtype))
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -151,7 +154,7 @@ def test_an_out_of_memory_error_is_raised_not_taken_for_a_missing_kernel(monkeyp
     monkeypatch.setattr(torch, "_scaled_mm", missing)
     with caplog.at_level("WARNING", logger="ltx_video"):
         out = layer(x)
-    assert torch.isfinite(out).all() and ("cpu", torch.bfloat16) in ltx_quantizer._FP8_GEMM_FAILED
+    assert torch.isfinite(out).all() and ("cpu", torch.bfloat16, True) in ltx_quantizer._FP8_GEMM_FAILED
     assert "FP8 layers dequantize their weights there from now on" in caplog.text
 
     def silent(*args, **kwargs):
@@ -251,10 +254,90 @@ def test_float16_inputs_are_scaled_in_float32(device, static, monkeypatch):
         layer.set_input_scale(x.abs().max().float() / ltx_quantizer.FP8_MAX)
     layer.matmul = "fp8"
     fused = layer(x).float()
-    if (device, torch.float16) in ltx_quantizer._FP8_GEMM_FAILED:
+    if (device, torch.float16, False) in ltx_quantizer._FP8_GEMM_FAILED:
         pytest.skip(f"torch._scaled_mm takes no float16 inputs on {device} here")
     layer.matmul = "dequantize"
     reference = layer(x).float()
     assert torch.isfinite(fused).all() and not fused[2].any()  # the zero row: zeros, not NaN
     for row in (0, 1, 3):  # only the activation rounding differs (E4M3: at most 1/16 relative per value)
         assert 0 < ((fused[row] - reference[row]).norm() / reference[row].norm()).item() < 0.05, row
+
+
+def _counting_scaled_mm(monkeypatch, refuse=lambda a, b: None):
+    """Replace torch._scaled_mm by one that counts its calls and raises ``refuse(a, b)`` where that is an error."""
+    calls, original = [], torch._scaled_mm
+
+    def scaled_mm(a, b, **kwargs):
+        calls.append(a)
+        if (error := refuse(a, b)) is not None:
+            raise error
+        return original(a, b, **kwargs)
+
+    monkeypatch.setattr(ltx_quantizer, "_FP8_GEMM_FAILED", set())
+    monkeypatch.setattr(torch, "_scaled_mm", scaled_mm)
+    return calls
+
+
+@pytest.mark.parametrize("static", [False, True])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
+def test_an_empty_batch_gives_an_empty_output_and_keeps_the_gemm_on(static, dtype, monkeypatch):
+    """One input with 0 rows made _scaled_mm fail ("expected scale_a.stride(1) to be 1, but got 0"), which turned the
+    FP8 GEMM off for every FP8 model on that device and dtype until restart."""
+    calls = _counting_scaled_mm(monkeypatch)
+    layer, other = fp8_layer("cpu", dtype), fp8_layer("cpu", dtype)
+    for module in (layer, other):
+        module.matmul = "fp8"
+        if static:
+            module.set_input_scale(0.01)
+    for shape in ((0, 256), (2, 0, 256)):
+        out = layer(torch.randn(shape).to(dtype))
+        assert out.shape == (*shape[:-1], 512) and out.dtype == dtype
+    assert not ltx_quantizer._FP8_GEMM_FAILED and layer.gemm_refused is None
+    other(torch.randn(3, 256).to(dtype))
+    assert len(calls) == 1  # the other model still runs the FP8 GEMM
+
+
+def test_a_layer_the_gemm_refuses_falls_back_alone(monkeypatch, caplog):
+    """A failure that is about one layer (CUDA's _scaled_mm wants widths divisible by 16) turned the FP8 GEMM off for
+    every model; now only where a small shape-legal GEMM fails too is the failure recorded for the device."""
+    def like_cuda(a, b):
+        return RuntimeError("Expected trailing dimension of mat1 to be divisible by 16") if a.shape[1] % 16 else None
+
+    calls = _counting_scaled_mm(monkeypatch, like_cuda)
+    torch.manual_seed(0)
+    narrow = quantize_fp8_layer(nn.Linear(20, 32))
+    wide = fp8_layer("cpu", torch.float32)
+    set_fp8_matmul(nn.ModuleList([narrow, wide]), "fp8")
+    x = torch.randn(3, 20, generator=gen(0))
+    with caplog.at_level("WARNING", logger=ltx_quantizer.__name__):
+        out = narrow(x)
+    assert "FP8Linear(in_features=20, out_features=32): torch._scaled_mm refused this layer" in caplog.text
+    assert "divisible by 16" in narrow.gemm_refused and not ltx_quantizer._FP8_GEMM_FAILED
+    narrow.matmul = "dequantize"
+    torch.testing.assert_close(out, narrow(x), rtol=0, atol=0)  # it took the dequantizing path
+    narrow.matmul = "fp8"
+    calls.clear()
+    narrow(x)
+    wide(torch.randn(3, 256, generator=gen(1)))
+    assert len(calls) == 1  # the refused layer does not try again; the other layer runs the GEMM
+    set_fp8_matmul(nn.ModuleList([narrow]), "fp8")  # asking again tries again
+    assert narrow.gemm_refused is None
+    narrow(x)
+    assert narrow.gemm_refused is not None and not ltx_quantizer._FP8_GEMM_FAILED
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):  # a wrong width is the caller's error
+        wide(torch.randn(3, 255))
+    assert not ltx_quantizer._FP8_GEMM_FAILED and wide.gemm_refused is None
+
+
+def test_a_transposed_input_reaches_the_gemm_row_major(monkeypatch):
+    """Elementwise ops keep a transposed input's strides, so the float8 activations reached _scaled_mm column-major,
+    which CUDA refuses (and the refusal turned the GEMM off for the device)."""
+    calls = _counting_scaled_mm(monkeypatch)
+    layer = fp8_layer("cpu", torch.float32)
+    layer.matmul = "fp8"
+    x = torch.randn(256, 6, generator=gen(0)).t()
+    fused = layer(x)
+    assert len(calls) == 1 and calls[0].is_contiguous()
+    layer.matmul = "dequantize"
+    reference = layer(x)
+    assert 0 < ((fused - reference).norm() / reference.norm()).item() < 0.05

@@ -2,6 +2,8 @@
 
 import copy
 import io
+import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,7 +22,13 @@ from ltx_video.quantization import (
     quantize_fp8,
     save_fp8,
 )
-from ltx_video.testing import realistic_block_weights, tiny_audio_video_pipeline, tiny_pipeline, transformer_inputs
+from ltx_video.testing import (
+    realistic_block_weights,
+    tiny_audio_video_pipeline,
+    tiny_pipeline,
+    tiny_transformer,
+    transformer_inputs,
+)
 
 CONFIG = dict(
     in_channels=16,
@@ -520,3 +528,39 @@ def test_save_fp8_of_a_torch_compile_wrapper_writes_the_stock_keys(tmp_path):
         assert load_fp8(wrapper, file) is wrapper and is_fp8_quantized(fresh)
         with torch.no_grad():
             assert torch.equal(fresh(**inputs(5))[0], expected), file
+
+
+def test_save_fp8_and_load_fp8_take_a_folder(tmp_path):
+    """save_fp8(model, "dir/sub/") wrote a file named sub, an existing folder failed in safetensors ("Is a
+    directory"), and load_fp8(model, folder) said "FP8 checkpoint not found"; a folder holds transformer.fp8.safetensors
+    now."""
+    model = small_model()
+    quantize_fp8(model)
+    for folder in (tmp_path, str(tmp_path / "new" / "sub") + os.sep):
+        path = save_fp8(model, folder)
+        assert path == Path(folder) / "transformer.fp8.safetensors" and path.is_file()
+        fresh = LTXVideoTransformer3DModel(**CONFIG).eval()
+        load_fp8(fresh, folder)
+        for key, value in model.state_dict().items():
+            assert torch.equal(value.view(torch.uint8) if value.dtype == torch.float8_e4m3fn else value,
+                               fresh.state_dict()[key].view(torch.uint8) if value.dtype == torch.float8_e4m3fn
+                               else fresh.state_dict()[key]), key
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty.transformer.fp8.safetensors \\(the folder holds no transformer"):
+        load_fp8(LTXVideoTransformer3DModel(**CONFIG), tmp_path / "empty")
+
+
+def test_from_pretrained_takes_a_given_fp8_transformer_as_it_is(tmp_path):
+    """quantization="fp8" with an FP8 transformer= loaded everything, then refused ("already FP8-quantized"). It is
+    taken as it is now (diffusers uses a passed component as it is); one that cannot be quantized is refused before
+    anything loads."""
+    tiny_pipeline(seed=0).save_pretrained(tmp_path / "pipe")
+    given = tiny_transformer(seed=1)
+    names = quantize_fp8(given, FP8QuantizationPolicy(modules=("transformer_blocks.0.attn1.to_q",)))
+    pipe = LTXVideoPipeline.from_pretrained(tmp_path / "pipe", quantization="fp8", transformer=given)
+    assert pipe.transformer is given
+    assert [n for n, m in given.named_modules() if isinstance(m, FP8Linear)] == names  # not quantized again
+    casted = tiny_transformer(seed=1)
+    casted.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.float32)
+    with pytest.raises(ValueError, match="from_pretrained: layerwise casting .* already stores the transformer's"):
+        LTXVideoPipeline.from_pretrained(tmp_path / "missing", quantization="fp8", transformer=casted)  # before the folder

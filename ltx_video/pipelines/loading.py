@@ -16,6 +16,26 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CONTROL_MODULES", "LoadingMixin"]
 
+
+def _fp8_to_do(transformer) -> str | None:
+    """What ``quantization="fp8"`` leaves to do after loading for a ``transformer=`` passed with it: None when it is
+    FP8-quantized already (taken as it is; until 2026-12-08 refused after everything had loaded), else "fp8",
+    once the checks of ``enable_fp8`` pass before anything loads. Not a module: diffusers names it."""
+    import torch.nn as nn
+
+    from ltx_video.quantization import FP8QuantizationPolicy, is_fp8_quantized
+    from ltx_video.quantization.ltx_quantizer import check_quantizable
+
+    model = getattr(transformer, "_orig_mod", transformer)  # a torch.compile wrapper: the model it runs
+    if not isinstance(model, nn.Module):
+        return "fp8"
+    if is_fp8_quantized(model):
+        return None
+    check_quantizable(model, "from_pretrained", "from_pretrained: the given `transformer`")
+    FP8QuantizationPolicy().select(model)  # the layers enable_fp8() will quantize exist
+    return "fp8"
+
+
 def _saved_class(folder: Path) -> str | None:
     """The ``_class_name`` of the module saved in ``folder`` (None if it holds none)."""
     try:
@@ -204,7 +224,9 @@ class LoadingMixin:
         """diffusers' ``from_pretrained``; a local path may be a ``Path``, and a missing one is named in the error.
 
         Any diffusers-format LTX-Video folder loads (``LTXPipeline``, ``LTXConditionPipeline``, ours).
-        ``quantization="fp8"`` quantizes the transformer's block weights after loading (``enable_fp8()``).
+        ``quantization="fp8"`` quantizes the transformer's block weights after loading (``enable_fp8()``); a given
+        ``transformer=`` that is FP8-quantized already is used as it is (as diffusers uses a passed component), one
+        that cannot be quantized is refused before anything loads.
         ``torch_dtype`` / ``dtype`` may be a dtype's name ("bfloat16"), as in ``from_single_file``.
         ``camera_encoder=`` / ``keyframe_adapter=`` replace the folder's learned control modules as diffusers'
         component keywords do (None: none is loaded). A ``default_timestep_schedule`` saved with the pipeline is
@@ -216,6 +238,8 @@ class LoadingMixin:
         if quantization == "fp8" and "transformer" in kwargs and kwargs["transformer"] is None:
             raise ValueError("`quantization='fp8'` quantizes the transformer, and transformer=None loads none: "
                              "pass one of them.")
+        if quantization == "fp8" and kwargs.get("transformer") is not None:
+            quantization = _fp8_to_do(kwargs["transformer"])
         for key in ("torch_dtype", "dtype"):
             if key in kwargs:
                 kwargs[key] = _load_dtype(kwargs[key], key)

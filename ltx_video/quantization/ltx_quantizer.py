@@ -71,11 +71,15 @@ def _require_float8() -> None:
 
 
 # ----------------------------------------------------------------------------- the layer
-_FP8_GEMM_FAILED: set[tuple[str, torch.dtype]] = set()  # (device, dtype) where _scaled_mm raised once
+# (device, dtype, bias) where _scaled_mm cannot run at all: a small shape-legal probe failed too (see _gemm_failed)
+_FP8_GEMM_FAILED: set[tuple[str, torch.dtype, bool]] = set()
 
 
 def _fp8_gemm_available(x: torch.Tensor, layer: FP8Linear) -> bool:
-    if layer.matmul == "dequantize" or (str(x.device), x.dtype) in _FP8_GEMM_FAILED or not hasattr(torch, "_scaled_mm"):
+    # a wrong width is the caller's error, which F.linear names; it says nothing of the GEMM (no record)
+    if (layer.matmul == "dequantize" or x.shape[-1] != layer.in_features or not hasattr(torch, "_scaled_mm")
+            or getattr(layer, "gemm_refused", None) is not None  # (absent in layers pickled before 2026-12-08)
+            or (str(x.device), x.dtype, layer.bias is not None) in _FP8_GEMM_FAILED):
         return False
     if layer.matmul == "fp8":  # wherever _scaled_mm runs (CUDA >= 8.9, the CPU through oneDNN)
         return x.dtype in (torch.bfloat16, torch.float16, torch.float32)
@@ -87,6 +91,20 @@ def _fp8_gemm_available(x: torch.Tensor, layer: FP8Linear) -> bool:
         and layer.in_features % 16 == 0
         and layer.out_features % 16 == 0
     )
+
+
+def _scaled_mm_runs(device: torch.device, dtype: torch.dtype, bias: bool) -> bool:
+    """Whether ``torch._scaled_mm`` runs a small, shape-legal row-scaled GEMM (16 x 32 x 16, contiguous) as
+    ``FP8Linear`` calls it: tells a device or torch that lacks the GEMM from a layer or input it refused."""
+    a = torch.ones(16, 32, device=device).to(FP8_DTYPE)
+    try:
+        torch._scaled_mm(a, a.t(), scale_a=torch.ones(16, 1, device=device), scale_b=torch.ones(1, 16, device=device),
+                         bias=torch.zeros(16, device=device, dtype=dtype) if bias else None, out_dtype=dtype)
+    except torch.OutOfMemoryError:
+        raise
+    except (RuntimeError, ValueError):
+        return False
+    return True
 
 
 class FP8Linear(nn.Module):
@@ -106,6 +124,7 @@ class FP8Linear(nn.Module):
             nn.Parameter(torch.zeros(out_features, device=device, dtype=dtype), requires_grad=False) if bias else None
         )
         self.matmul = "auto"  # see set_fp8_matmul
+        self.gemm_refused: str | None = None  # why _scaled_mm refused this layer (it then dequantizes); not the platform
         self.register_buffer("input_scale", None)  # static activation scale (1,); None: dynamic, not in the state dict
 
     @property
@@ -159,29 +178,44 @@ class FP8Linear(nn.Module):
                 return self._fp8_gemm(x)
             except torch.OutOfMemoryError:  # a RuntimeError too: not a missing kernel, so FP8 stays on
                 raise
-            except (RuntimeError, ValueError) as error:  # this torch / device lacks this scaled_mm: dequantize from now on
-                _FP8_GEMM_FAILED.add((str(x.device), x.dtype))
-                logger.warning("FP8Linear: torch._scaled_mm failed on %s for %s inputs (%s); FP8 layers dequantize "
-                               "their weights there from now on.", x.device, x.dtype, str(error).partition("\n")[0][:200] or type(error).__name__)
+            except (RuntimeError, ValueError) as error:
+                self._gemm_failed(x, str(error).partition("\n")[0][:200] or type(error).__name__)
         bias = None if self.bias is None else self.bias.to(x.dtype)
         return F.linear(x, self.dequantized_weight(x.dtype), bias)
+
+    def _gemm_failed(self, x: torch.Tensor, reason: str) -> None:
+        """Where ``_scaled_mm`` cannot run at all (a small shape-legal probe fails too), every FP8 layer dequantizes
+        on that device for that dtype from now on; where only this layer was refused (its shape), this layer does.
+        (Until 2026-12-08 any failure, one empty batch included, turned the GEMM off for every model.)"""
+        bias = self.bias is not None
+        if not _scaled_mm_runs(x.device, x.dtype, bias):
+            _FP8_GEMM_FAILED.add((str(x.device), x.dtype, bias))
+            logger.warning("FP8Linear: torch._scaled_mm failed on %s for %s inputs (%s); FP8 layers dequantize "
+                           "their weights there from now on.", x.device, x.dtype, reason)
+        else:
+            self.gemm_refused = reason
+            logger.warning("FP8Linear(in_features=%d, out_features=%d): torch._scaled_mm refused this layer on %s for "
+                           "%s inputs (%s); it dequantizes its weights from now on (set_fp8_matmul tries again).",
+                           self.in_features, self.out_features, x.device, x.dtype, reason)
 
     def _fp8_gemm(self, x: torch.Tensor) -> torch.Tensor:
         # float16's range (normal from 6e-5, at most 65504) holds neither the scale of a zero or small row (0: NaN)
         # nor the inverse of a small static scale (inf: zeros out), so float16 rows are scaled in float32; bf16 has
         # float32's range and is scaled as it is (no float32 copy)
         rows = x.reshape(-1, self.in_features)
+        if rows.shape[0] == 0:  # an empty batch: _scaled_mm rejects its (0, 1) scales' strides
+            return x.new_empty(*x.shape[:-1], self.out_features)
         rows = rows.float() if rows.dtype == torch.float16 else rows
         # one scale, rounded to the rows' dtype, divides and (as float32) rescales: no gain bias per row
         if self.input_scale is None:  # dynamic: one scale per row, from its absmax
             scale = (rows.abs().amax(dim=1, keepdim=True).float().clamp_min(1e-12) / FP8_MAX).to(rows.dtype)
-            x_fp8, x_scale = (rows / scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE), scale.float()
+            x_fp8, x_scale = (rows / scale).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE), scale.float().contiguous()
         else:  # static: no reduction; row-wise _scaled_mm wants an (M, 1) scale, so it is broadcast
             inverse = (1.0 / self.input_scale).to(rows.dtype)
             x_fp8 = (rows * inverse).clamp(-FP8_MAX, FP8_MAX).to(FP8_DTYPE)
             x_scale = (1.0 / inverse.float()).expand(rows.shape[0], 1).contiguous()
         out = torch._scaled_mm(
-            x_fp8,
+            x_fp8.contiguous(),  # row-major, as CUDA wants: elementwise ops keep a transposed input's strides
             self.weight.t(),
             scale_a=x_scale,
             scale_b=self.weight_scale[None, :],
@@ -289,8 +323,9 @@ def set_fp8_matmul(model: nn.Module, mode: str) -> int:
     ``"auto"`` (default): the FP8 GEMM for bf16 inputs on CUDA GPUs with compute capability >= 8.9,
     dequantizing elsewhere. ``"fp8"``: the FP8 GEMM wherever ``torch._scaled_mm`` runs, the CPU
     included (oneDNN), for bf16, fp16 and fp32 inputs. ``"dequantize"``: always dequantize the weight
-    to the input's dtype (the reference; only the weights are rounded). Where ``_scaled_mm`` raises,
-    the layers dequantize from then on.
+    to the input's dtype (the reference; only the weights are rounded). Where ``_scaled_mm`` cannot run
+    at all, every layer dequantizes on that device for that dtype from then on; a layer it refused alone
+    dequantizes until ``set_fp8_matmul`` is called again.
     """
     if mode not in MATMULS:
         raise ValueError(f"set_fp8_matmul `mode` must be one of {MATMULS}, got {mode!r}.")
@@ -298,7 +333,7 @@ def set_fp8_matmul(model: nn.Module, mode: str) -> int:
     if not layers:
         raise ValueError(f"{type(model).__name__} has no FP8Linear layers: quantize_fp8 it first.")
     for layer in layers:
-        layer.matmul = mode
+        layer.matmul, layer.gemm_refused = mode, None
     return len(layers)
 
 

@@ -41,8 +41,10 @@ class FP8QuantizationPolicy:
         rounding: ``"nearest"`` (round to the nearest E4M3 value) or ``"gptq"`` (error-compensating; needs
             ``calibration``).
         keep_fraction: keep the most sensitive layers, up to this fraction of the quantizable weights, in
-            high precision (needs ``calibration``). Kept fp32 layers cost 3 bytes more per weight: 0.025
-            keeps block weight bytes <= 0.27 x fp32 for layers >= 512 wide (scales add 4 / width bytes).
+            high precision (needs ``calibration``). In an fp32 model an FP8 weight costs 1 + 4 / in_features
+            bytes (its row's scale), a kept one 4: with every layer at least ``w`` wide the quantized layers'
+            bytes are at most ``(1 - f) (1 + 4 / w) / 4 + f`` of fp32 (0.025: 0.2707 at w = 512, 0.2697 at
+            1024; measured in docs/quantization.md).
         damping: GPTQ's damping of ``E[x x^T]``, relative to its mean diagonal.
         activations: how the FP8 GEMM quantizes a layer's input: ``"dynamic"`` (one scale per row, from the
             row's absmax at run time) or ``"static"`` (one scale per layer, ``activation_margin`` x the
