@@ -7,7 +7,8 @@ Writes ``OUT/pytorch_lora_weights.safetensors`` (``pipe.load_lora_weights(OUT)``
 pipeline's ``camera_encoder/`` and ``generation_defaults.json`` beside it when it has them (``pipe.load_camera_lora(OUT)``
 reads all three). Prints the share of the weight change the rank keeps and
 the parameters a LoRA cannot carry (:mod:`ltx_video.training.lora_extract`). ``--ranks 8 16 32 64`` only prints the
-kept share at each rank. Either kind of folder: an ``LTXAudioVideoPipeline``'s, or LTX-Video's (diffusers'
+kept share at each rank. Folders saved with ``save_pretrained(variant="bf16")`` need ``--variant bf16`` (both
+folders, and the pipelines ``--check`` loads). Either kind of folder: an ``LTXAudioVideoPipeline``'s, or LTX-Video's (diffusers'
 ``LTXVideoTransformer3DModel``), the LoRA then loading into ``LTXVideoPipeline`` and diffusers' LTX pipelines.
 """
 
@@ -26,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=Path, required=True, help="the base pipeline folder")
     parser.add_argument("--tuned", type=Path, required=True, help="the fine-tuned pipeline folder (same architecture)")
     parser.add_argument("--rank", type=int, default=32, help="the LoRA's rank (default 32)")
-    parser.add_argument("--ranks", type=int, nargs="+", help="only print the share kept at each of these ranks")
+    parser.add_argument("--ranks", type=int, nargs="+",
+                        help="only print the share kept at each of these ranks (nothing written: no --out)")
     parser.add_argument("--out", type=Path, help="the folder to write (needed unless --ranks)")
+    parser.add_argument("--variant", metavar="NAME",
+                        help="with folders saved with save_pretrained(variant=NAME), e.g. bf16: load those weight files "
+                             "(diffusers' variant=), for both folders and --check; default: the plain ones")
     parser.add_argument("--check", type=int, default=0, metavar="N",
                         help="then generate N prompts with the tuned pipeline, the base with the LoRA merged, and the base "
                              "(same prompts, seeds and arguments: the tuned pipeline's generation defaults) and print the "
@@ -52,10 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         for flag, folder in (("--base", args.base), ("--tuned", args.tuned)):
             if not (folder / "model_index.json").is_file():
                 parser.error(f"--check: {flag} {folder} has no model_index.json (the check loads whole pipelines)")
+            error = _variant_error(folder, _component_folders(folder), args.variant)
+            if error:
+                parser.error(f"--check: {flag} {error}")
         try:
             call = check_call(args.tuned, _class_names(args.base)[0] == "LTXAudioVideoTransformer3DModel")
         except ValueError as error:
             parser.error(f"--check: {error}")
+    if args.ranks is not None and args.out is not None:  # (since 2026-12-08: --out was ignored, nothing written)
+        parser.error("--ranks only prints the share kept at each rank and writes nothing: give --out with --rank, "
+                     "or leave --out out")
     if args.ranks is None:
         out = args.out.resolve()
         for flag, folder in (("--base", args.base), ("--tuned", args.tuned)):
@@ -68,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         if written and not args.overwrite:
             parser.error(f"--out {args.out} already holds {', '.join(written)}: pass --overwrite to replace them, "
                          "or give another folder")
+
+    for flag, folder in (("--base", args.base), ("--tuned", args.tuned)):
+        error = _variant_error(folder, ["transformer"], args.variant)
+        if error:  # diffusers failed in from_pretrained, with an OSError naming a .bin file (since 2026-12-08)
+            parser.error(f"{flag} {error}")
 
     classes = {flag: _class_names(folder) for flag, folder in (("--base", args.base), ("--tuned", args.tuned))}
     for flag, (transformer_class, _) in classes.items():
@@ -85,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
 
     module, name = TRANSFORMERS[classes["--base"][0]]
     transformer_class = getattr(importlib.import_module(module), name)
-    base = transformer_class.from_pretrained(args.base, subfolder="transformer")
-    tuned = transformer_class.from_pretrained(args.tuned, subfolder="transformer")
+    base = transformer_class.from_pretrained(args.base, subfolder="transformer", variant=args.variant)
+    tuned = transformer_class.from_pretrained(args.tuned, subfolder="transformer", variant=args.variant)
     for rank in args.ranks or [args.rank]:
         lora = extract_lora(base, tuned, rank, dtype=getattr(torch, args.dtype))
         if not lora.kept:  # min() of no layers was a traceback
@@ -116,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(args.tuned / "generation_defaults.json", args.out / "generation_defaults.json")
         print(f"wrote {args.out}")
         if call is not None:
-            check(args.base, args.tuned, args.out, args.check, call)
+            check(args.base, args.tuned, args.out, args.check, call, variant=args.variant)
     return 0
 
 
@@ -138,6 +154,39 @@ def _class_names(folder: Path) -> tuple[str, str | None]:
     index = folder / "model_index.json"
     pipeline = json.loads(index.read_text()).get("_class_name") if index.is_file() else None
     return transformer, pipeline
+
+
+def _component_folders(folder: Path) -> list[str]:
+    """The component folders a saved pipeline's ``model_index.json`` lists (those ``from_pretrained`` loads), the
+    transformer first."""
+    import json
+
+    index = json.loads((folder / "model_index.json").read_text())
+    names = [name for name, value in index.items() if not name.startswith("_") and isinstance(value, list)
+             and value[0] is not None and (folder / name).is_dir()]
+    return sorted(names, key=lambda name: name != "transformer")
+
+
+def _variant_error(folder: Path, components: list[str], variant: str | None) -> str | None:
+    """Why ``from_pretrained(folder, variant=variant)`` would not find the weights of ``components`` (None when it
+    would): one line, naming --variant. The transformer needs that variant's files (diffusers' OSError names a .bin
+    file); a pipeline's other components fall back to their plain ones."""
+    from ltx_video.cli.model_source import _weight_variants  # the file names `ltx-video generate --variant` reads
+
+    for name in components:
+        found = _weight_variants(folder / name)
+        if variant in found or (name != "transformer" and (not found or None in found)):  # tokenizers have none
+            continue
+        saved = sorted(v for v in found if v is not None)
+        if not found:
+            return f"{folder}/{name} holds no weight files (.safetensors or .bin)"
+        if variant is None:
+            return (f"{folder}/{name} holds only weights saved with variant {', '.join(saved)} "
+                    f"(save_pretrained(variant=...)): pass --variant {saved[0]}")
+        plain = " and plain ones (leave --variant out)" if None in found else ""
+        return (f"{folder}/{name} has no weights saved with --variant {variant}; it holds variants "
+                f"{', '.join(saved) or 'none'}{plain}")
+    return None
 
 
 def check_call(tuned: Path, audio_video: bool) -> dict:
@@ -162,11 +211,13 @@ def check_call(tuned: Path, audio_video: bool) -> dict:
     return call
 
 
-def check(base: Path, tuned: Path, lora: Path, num: int, call: dict) -> dict[str, list[float]]:
+def check(base: Path, tuned: Path, lora: Path, num: int, call: dict, *, variant: str | None = None
+          ) -> dict[str, list[float]]:
     """PSNR of the base-with-LoRA and of the base against the tuned pipeline, on ``num`` held-out prompts
     (``benchmark_quality.held_out_clip``), every call without a camera and with the same arguments ``call``
     (:func:`check_call`: the tuned pipeline's generation defaults), the same prompts and generator seeds
-    0 ... num - 1. Returns the per-prompt values by row, as printed."""
+    0 ... num - 1. ``variant``: the weight files both folders were saved with (diffusers' ``variant=``). Returns the
+    per-prompt values by row, as printed."""
     import numpy as np
     import torch
     from benchmark_quality import held_out_clip  # scripts/: the held-out prompts every benchmark uses
@@ -183,11 +234,11 @@ def check(base: Path, tuned: Path, lora: Path, num: int, call: dict) -> dict[str
         return [pipe(prompt, generator=torch.Generator().manual_seed(i), output_type="np", **call).frames[0]
                 for i, prompt in enumerate(prompts)]
 
-    reference = generate(pipeline_class.from_pretrained(tuned))
-    merged = pipeline_class.from_pretrained(base)
+    reference = generate(pipeline_class.from_pretrained(tuned, variant=variant))
+    merged = pipeline_class.from_pretrained(base, variant=variant)
     merged.load_lora_weights(lora / "pytorch_lora_weights.safetensors")  # the transformer's change alone
     merged.fuse_lora()
-    rows = {"base + LoRA": generate(merged), "base": generate(pipeline_class.from_pretrained(base))}
+    rows = {"base + LoRA": generate(merged), "base": generate(pipeline_class.from_pretrained(base, variant=variant))}
     results = {}
     for name, videos in rows.items():
         if any(v.shape != r.shape for v, r in zip(videos, reference, strict=True)):  # one `call`: never expected

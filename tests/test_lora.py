@@ -5,6 +5,7 @@ LTXVideoPipeline, each on its own copy of the same tiny components: the outputs 
 """
 
 import copy
+import re
 
 import pytest
 import torch
@@ -303,3 +304,53 @@ def test_the_layers_delete_adapters_leaves_are_named_and_unload_lora_weights_rem
     loaded.set_progress_bar_config(disable=True)
     assert (loaded(**CALL, generator=gen(0)).frames - base).abs().max().item() <= TOL
     assert pipe.enable_fp8()
+
+
+def _lora_tensors(pipe):
+    return {k: v for k, v in pipe.transformer.state_dict().items() if ".lora_" in k}
+
+
+@pytest.mark.parametrize("dora", [False, True])
+def test_compiled_and_peft_wrapped_lora_keys_load_as_the_plain_lora(components, dora):
+    """``get_peft_model_state_dict`` of a torch.compile'd transformer (``_orig_mod.``) and the ``lora_`` keys of a
+    peft-wrapped model's ``state_dict()`` (``.lora_A.default.weight``): they made an adapter whose weights peft never
+    filled (meta tensors; NaN output, or another on every load). They load now as the plain LoRA, bare or
+    prefixed."""
+    transformer = copy.deepcopy(components["transformer"])
+    transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_out.0"], init_lora_weights=False,
+                                       use_dora=dora))
+    plain = get_peft_model_state_dict(transformer)
+    wrapped = {k: v for k, v in transformer.state_dict().items() if ".lora_" in k}
+    assert wrapped.keys() != plain.keys() and len(wrapped) == len(plain)
+    reference = _fresh(LTXVideoPipeline, components)
+    reference.load_lora_weights(plain, adapter_name="x")
+    expected = _lora_tensors(reference)
+    assert expected and all(v.device.type == "cpu" for v in expected.values())
+    for state in ({f"_orig_mod.{k}": v for k, v in plain.items()}, wrapped,
+                  {f"transformer._orig_mod.{k}": v for k, v in plain.items()},
+                  {f"transformer.{k}": v for k, v in wrapped.items()}):
+        pipe = _fresh(LTXVideoPipeline, components)
+        pipe.load_lora_weights(state, adapter_name="x")
+        got = _lora_tensors(pipe)
+        assert got.keys() == expected.keys() and all(torch.equal(got[k], expected[k]) for k in expected)
+
+
+def test_lora_keys_that_name_no_layer_of_the_transformer_are_refused_before_peft_touches_it(components, lora_file):
+    """Keys of another model, or with an adapter name other than peft's default, bare or prefixed: peft made an
+    adapter with meta-tensor weights (NaN output; diffusers too for the prefixed ones). Refused, nothing loaded."""
+    from safetensors.torch import load_file
+
+    prefixed = load_file(lora_file)
+    renamed = {k.replace(".lora_A.", ".lora_A.mine.").replace(".lora_B.", ".lora_B.mine."): v for k, v in prefixed.items()}
+    other = {k.replace("transformer_blocks.", "blocks."): v for k, v in prefixed.items()}
+    pipe = _fresh(LTXVideoPipeline, components)
+    for state in (renamed, other):
+        first = re.escape(next(iter(state)).removeprefix("transformer."))
+        for given in (state, {k.removeprefix("transformer."): v for k, v in state.items()}):
+            with pytest.raises(ValueError, match=rf"^load_lora_weights: `pretrained_model_name_or_path_or_dict` holds "
+                                                 rf"{len(state)} of {len(state)} transformer LoRA keys that name no "
+                                                 rf"LoRA layer of its LTXVideoTransformer3DModel \(first: '{first}'"):
+                pipe.load_lora_weights(given, adapter_name="x")
+            assert pipe.get_list_adapters() == {} and not any(hasattr(m, "lora_A") for m in pipe.transformer.modules())
+    pipe.load_lora_weights(lora_file, adapter_name="x")  # the well-formed LoRA still loads after the refusals
+    assert all(v.device.type == "cpu" for v in _lora_tensors(pipe).values())

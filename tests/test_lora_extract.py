@@ -313,3 +313,62 @@ def test_check_refuses_what_it_cannot_do_before_any_work_and_a_zero_change_is_sa
         extract_lora.main([*args, "--out", str(tmp_path / "lora")])
     assert "no weight changed in its linear layers" in capsys.readouterr().err
     assert not (tmp_path / "lora").exists()
+
+
+
+@pytest.fixture(scope="module")
+def variant_folders(tmp_path_factory):
+    """A tiny LTX-Video base and its fine-tune, saved with ``save_pretrained(variant="bf16")``: (folder, tuned)."""
+    from ltx_video.testing import tiny_pipeline
+
+    folder = tmp_path_factory.mktemp("variant")
+    tiny_pipeline(seed=0).save_pretrained(folder / "base", variant="bf16")
+    tuned_pipe = tiny_pipeline(seed=0)
+    tuned_pipe.transformer = _tuned(tuned_pipe.transformer)
+    tuned_pipe.save_pretrained(folder / "tuned", variant="bf16")
+    return folder, tuned_pipe.transformer
+
+
+def test_variant_folders_need_and_take_variant_and_ranks_refuses_out(variant_folders, capsys):
+    """Folders saved with ``save_pretrained(variant="bf16")``: the script had no --variant and failed in diffusers
+    (OSError: no file named diffusion_pytorch_model.bin); --ranks ignored --out and wrote nothing, exit 0."""
+    from ltx_video.testing import tiny_pipeline
+
+    extract_lora = _script()
+    folder, tuned = variant_folders
+    args = ["--base", str(folder / "base"), "--tuned", str(folder / "tuned"), "--out", str(folder / "lora")]
+    base_transformer = re.escape(f"--base {folder / 'base'}/transformer")
+    for extra, message in (
+        ([], rf"error: {base_transformer} holds only weights saved with variant bf16 \(save_pretrained\(variant=\.\.\.\)\): "
+             r"pass --variant bf16$"),
+        (["--variant", "fp16"], rf"error: {base_transformer} has no weights saved with --variant fp16; it holds variants "
+                                r"bf16$"),
+        (["--check", "1"], rf"error: --check: {base_transformer} holds only weights saved with variant bf16"),
+        (["--variant", "bf16", "--ranks", "2", "4"], r"error: --ranks only prints the share kept at each rank and writes "
+                                                     r"nothing: give --out with --rank, or leave --out out$"),
+    ):
+        with pytest.raises(SystemExit):
+            extract_lora.main([*args, *extra])
+        assert re.search(message, capsys.readouterr().err.strip())
+    assert not (folder / "lora").exists()
+    assert extract_lora.main([*args, "--variant", "bf16", "--rank", "64", "--dtype", "float32"]) == 0
+    pipe = tiny_pipeline(seed=0)
+    pipe.load_lora_weights(folder / "lora" / "pytorch_lora_weights.safetensors")
+    pipe.fuse_lora()
+    pipe.unload_lora_weights()
+    merged = dict(pipe.transformer.named_parameters())
+    for name, value in tuned.named_parameters():
+        torch.testing.assert_close(merged[name], value, atol=1e-6, rtol=0)
+
+
+def test_check_loads_variant_folders_with_the_variant(variant_folders, monkeypatch):
+    extract_lora = _script()
+    monkeypatch.syspath_prepend(str(extract_lora.Path(extract_lora.__file__).parent))  # benchmark_quality, as run
+    folder, _ = variant_folders
+    lora = folder / "check_lora"
+    assert extract_lora.main(["--base", str(folder / "base"), "--tuned", str(folder / "tuned"), "--out", str(lora),
+                              "--variant", "bf16", "--rank", "64", "--dtype", "float32"]) == 0
+    call = dict(height=32, width=32, num_frames=9, frame_rate=24.0, num_inference_steps=1, guidance_scale=1.0,
+                stg_scale=0.0, skip_block_list=[])
+    results = extract_lora.check(folder / "base", folder / "tuned", lora, 1, call, variant="bf16")
+    assert results["base + LoRA"][0] > 60 and results["base"][0] < results["base + LoRA"][0]

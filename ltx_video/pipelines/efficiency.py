@@ -11,6 +11,7 @@ Gradient checkpointing is for training: ``pipe.transformer.enable_gradient_check
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 import torch
@@ -38,6 +39,54 @@ def _prompt_list(prompts: str | Sequence[str], argument: str) -> list[str]:
 #: Key prefixes of a LoRA state dict that name a component (or another format): never read as bare peft keys.
 _COMPONENT_PREFIXES = ("transformer.", "text_encoder.", "vae.", "unet.", "diffusion_model.", "lora_unet",
                        "lora_te", "base_model.")
+#: What peft's ``get_peft_model_state_dict`` writes after a layer's module name (diffusers' older names are converted
+#: to these first, as ``load_lora_adapter`` does): any other key of the transformer's is a LoRA of another model.
+_LORA_PARAMETERS = frozenset({"lora_A.weight", "lora_B.weight", "lora_B.bias", "lora_magnitude_vector",
+                              "lora_embedding_A", "lora_embedding_B"})
+_LORA_KEY = re.compile(r"(?P<module>.+?)\.(?P<parameter>lora_.*)")
+#: torch.compile's wrapper (``OptimizedModule._orig_mod``) in a module path, and peft's default adapter name in a
+#: peft-wrapped model's own ``state_dict()`` keys: neither is part of a layer's name, so both are dropped.
+_ORIG_MOD = re.compile(r"(?:^|(?<=\.))_orig_mod\.")
+_DEFAULT_ADAPTER = re.compile(r"\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B)\.default(?=\.|$)"
+                              r"|\.(lora_magnitude_vector)\.default\.weight$")
+
+
+def _clean_lora_keys(state: dict) -> dict:
+    """The state dict with torch.compile's ``_orig_mod.`` and peft's ``.default`` adapter name taken out of its keys:
+    ``get_peft_model_state_dict`` of a compiled transformer, or the ``lora_`` keys of a peft-wrapped model's
+    ``state_dict()``, then read as the same LoRA saved plainly (diffusers found no layer for them)."""
+    clean = {}
+    for key, value in state.items():
+        name = _DEFAULT_ADAPTER.sub(lambda m: f".{m[1] or m[2]}", _ORIG_MOD.sub("", key)) if isinstance(key, str) else key
+        if name in clean:
+            raise ValueError(f"load_lora_weights: `pretrained_model_name_or_path_or_dict` holds {key!r} and another "
+                             f"key for the same parameter, {name!r} (torch.compile's `_orig_mod.` or peft's `.default` "
+                             "left out): keep one of them.")
+        clean[name] = value
+    return clean
+
+
+def _check_lora_keys(state_dict: dict, transformer: torch.nn.Module) -> None:
+    """Refuse a LoRA whose ``transformer.`` keys name no layer of ``transformer``, before peft sees it: peft made an
+    adapter for them and left its weights on the meta device (NaN or random output; diffusers does the same)."""
+    from diffusers.utils import convert_unet_state_dict_to_peft
+
+    model = getattr(transformer, "_orig_mod", transformer)  # after torch.compile: diffusers loads into the model
+    state = {k.removeprefix("transformer."): v for k, v in state_dict.items() if k.startswith("transformer.")}
+    if state and "lora_A" not in next(iter(state)):  # diffusers' reading of its older names (load_lora_adapter)
+        state = convert_unet_state_dict_to_peft(state)
+    modules = dict(model.named_modules())
+    unmatched = []
+    for key in state:
+        match = _LORA_KEY.fullmatch(key)
+        if match and (match["module"] not in modules or match["parameter"] not in _LORA_PARAMETERS):
+            unmatched.append(key)
+    if unmatched:
+        raise ValueError(f"load_lora_weights: `pretrained_model_name_or_path_or_dict` holds {len(unmatched)} of "
+                         f"{len(state)} transformer LoRA keys that name no LoRA layer of its {type(model).__name__} "
+                         f"(first: {unmatched[0]!r}; expected `<module>.lora_A.weight` / `.lora_B.weight` with a "
+                         "module of the model): a LoRA of another model, or keys renamed (peft's adapter name inside "
+                         "them: take them with get_peft_model_state_dict(model, adapter_name=...)); nothing was loaded.")
 
 
 class EfficiencyMixin:
@@ -204,9 +253,16 @@ class EfficiencyMixin:
         warning, and a LoRA trained with another alpha is off by alpha / rank. To keep it, save the LoRA with its
         config: ``save_lora_weights(folder, transformer_lora_layers=state, transformer_lora_adapter_metadata=
         config.to_dict())`` (diffusers' format) or ``save_lora_adapter``, and load the folder.
+
+        Keys holding torch.compile's ``_orig_mod.`` (``get_peft_model_state_dict`` of a compiled transformer) or
+        peft's ``.default`` adapter name (the ``lora_`` keys of a peft-wrapped model's ``state_dict()``) are read
+        without them, as the same LoRA saved plainly (since 2026-12-08: bare, they made an adapter whose weights
+        peft never filled, and NaN output; diffusers loads nothing from them). ``load_lora_weights`` refuses keys
+        that still name no layer of the transformer (:meth:`load_lora_into_transformer`).
         """
         state, metadata = super().lora_state_dict(pretrained_model_name_or_path_or_dict,
                                                   **{**kwargs, "return_lora_metadata": True})
+        state = _clean_lora_keys(state)
         if state and all(isinstance(k, str) and (".lora_" in k or ".lora." in k) for k in state) and not any(
             k.startswith(_COMPONENT_PREFIXES) for k in state
         ):  # module keys only (peft's .lora_A/.lora_B/.lora_magnitude_vector, diffusers' old .lora.down/.lora.up):
@@ -227,27 +283,15 @@ class EfficiencyMixin:
     def load_lora_weights(self, *args, **kwargs):
         """diffusers' ``load_lora_weights``, refused where peft would fail half-way and leave meta-tensor adapters
         behind that break every later call: on an FP8 transformer (load and fuse the LoRA on the full-precision
-        model, ``fuse_lora()``, ``unload_lora_weights()``, then ``enable_fp8()``) and on key/value projections that
-        ``convert_attention_heads`` pooled (load and fuse the LoRA before converting). A load that switches off the
-        camera LoRA kept as an adapter (``load_camera_lora(fuse=False)``) while :attr:`camera_encoder` is set says so
-        (since 2026-12-07)."""
+        model, ``fuse_lora()``, ``unload_lora_weights()``, then ``enable_fp8()``), and, in
+        :meth:`load_lora_into_transformer`, on keys that name no layer of the transformer and on key/value
+        projections that ``convert_attention_heads`` pooled (load and fuse the LoRA before converting). A load that
+        switches off the camera LoRA kept as an adapter (``load_camera_lora(fuse=False)``) while
+        :attr:`camera_encoder` is set says so (since 2026-12-07)."""
         if is_fp8_quantized(self.transformer):
             raise ValueError("load_lora_weights: the transformer is FP8-quantized, and LoRA adapters cannot wrap its "
                              "FP8 layers: load the LoRA on the full-precision model, merge it (pipe.fuse_lora(), "
                              "pipe.unload_lora_weights()), then call pipe.enable_fp8().")
-        from ltx_video.attention.grouped_query import GroupedProjection
-
-        pooled = {name for name, m in self.transformer.named_modules() if isinstance(m, GroupedProjection)}
-        if pooled:  # read the keys first (a file is read twice, only on a converted model)
-            given = args[0] if args else kwargs.get("pretrained_model_name_or_path_or_dict")
-            options = {k: v for k, v in kwargs.items() if k not in ("adapter_name", "hotswap", "low_cpu_mem_usage")}
-            # diffusers' reading: the keys alone, without this class's warning about a bare dict's alpha twice
-            keys = super().lora_state_dict(dict(given) if isinstance(given, dict) else given, **options)
-            hit = sorted({k.removeprefix("transformer.").split(".lora")[0] for k in keys} & pooled)
-            if hit:
-                raise ValueError(f"load_lora_weights: the LoRA adapts {hit[0]} (and {len(hit) - 1} more), a key/value "
-                                 "projection that convert_attention_heads pooled; peft cannot wrap it. Load and merge "
-                                 "the LoRA (pipe.fuse_lora(), pipe.unload_lora_weights()) before converting.")
         camera_on = (getattr(self, "camera_encoder", None) is not None and has_lora_layers(self.transformer)
                      and "camera" in self.get_active_adapters())
         super().load_lora_weights(*args, **kwargs)
@@ -258,6 +302,27 @@ class EfficiencyMixin:
             logger.warning("load_lora_weights: %s is now the only active adapter (as in diffusers), so the camera "
                            "LoRA (adapter 'camera') is off while pipe.camera_encoder still steers camera= calls: "
                            "pipe.set_adapters(%r) runs them together.", active, [*active, "camera"])
+
+    @classmethod
+    def load_lora_into_transformer(cls, state_dict, transformer, adapter_name=None, _pipeline=None,
+                                   low_cpu_mem_usage=False, hotswap: bool = False, metadata=None):
+        """diffusers' ``load_lora_into_transformer`` (the state dict as :meth:`lora_state_dict` read it), refused
+        before peft touches the model when a ``transformer.`` key names no LoRA layer of ``transformer`` (peft made
+        an adapter for it and never filled its weights: NaN or random output, as in diffusers; since 2026-12-08), or
+        adapts a key/value projection that ``convert_attention_heads`` pooled (peft failed on it after wrapping the
+        layers before it with meta-tensor weights)."""
+        from ltx_video.attention.grouped_query import GroupedProjection
+
+        _check_lora_keys(state_dict, transformer)
+        model = getattr(transformer, "_orig_mod", transformer)
+        pooled = {name for name, m in model.named_modules() if isinstance(m, GroupedProjection)}
+        hit = sorted({k.removeprefix("transformer.").split(".lora")[0] for k in state_dict} & pooled)
+        if hit:
+            raise ValueError(f"load_lora_weights: the LoRA adapts {hit[0]} (and {len(hit) - 1} more), a key/value "
+                             "projection that convert_attention_heads pooled; peft cannot wrap it. Load and merge "
+                             "the LoRA (pipe.fuse_lora(), pipe.unload_lora_weights()) before converting.")
+        super().load_lora_into_transformer(state_dict, transformer, adapter_name=adapter_name, _pipeline=_pipeline,
+                                           low_cpu_mem_usage=low_cpu_mem_usage, hotswap=hotswap, metadata=metadata)
 
     def record_transformer_inputs(self, prompts: str | Sequence[str], **kwargs) -> list[dict]:
         """The transformer's keyword arguments at every denoising step of generating ``prompts`` (copies)."""
