@@ -564,3 +564,26 @@ def test_from_pretrained_takes_a_given_fp8_transformer_as_it_is(tmp_path):
     casted.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.float32)
     with pytest.raises(ValueError, match="from_pretrained: layerwise casting .* already stores the transformer's"):
         LTXVideoPipeline.from_pretrained(tmp_path / "missing", quantization="fp8", transformer=casted)  # before the folder
+
+
+def test_calibration_takes_a_generator_and_refuses_what_it_sets():
+    """``enable_fp8(..., generator=...)`` failed deep in the call with "got multiple values for keyword argument
+    'generator'" (a 29-line TypeError): calibration passed its own."""
+    pipe = tiny_pipeline(seed=0)
+    args = dict(height=32, width=32, num_frames=9, num_inference_steps=1)
+    default = pipe.record_transformer_inputs(["a drum"], **args)  # prompt 0 is seeded with 0
+    given = pipe.record_transformer_inputs(["a drum"], generator=gen(0), **args)
+    listed = pipe.record_transformer_inputs(["a drum"], generator=[gen(0)], **args)
+    for ours in (given, listed):
+        assert len(ours) == len(default)
+        for a, b in zip(ours, default):
+            assert torch.equal(a["hidden_states"], b["hidden_states"])  # the same noise: same operations
+    other = pipe.record_transformer_inputs(["a drum"], generator=gen(5), **args)
+    assert not torch.equal(other[0]["hidden_states"], default[0]["hidden_states"])
+    for kwargs, match in ((dict(output_type="pt"), "`output_type` is set by the calibration itself"),
+                          (dict(prompt="a bell"), "`prompt` is set by the calibration itself"),
+                          (dict(generator=[gen(0), gen(1)]), "`generator` must be a torch.Generator or a list of one per "
+                                                             "prompt \\(1\\), got list of 2")):
+        with pytest.raises(ValueError, match=match):
+            pipe.enable_fp8(FP8QuantizationPolicy(rounding="gptq"), calibration_prompts=["a drum"], **kwargs, **args)
+    assert not is_fp8_quantized(pipe.transformer)

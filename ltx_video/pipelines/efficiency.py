@@ -215,8 +215,8 @@ class EfficiencyMixin:
 
         ``policy`` defaults to nearest rounding, which needs no data. A policy with ``rounding="gptq"`` or
         ``keep_fraction`` needs ``calibration_prompts`` (one prompt or a list): the pipeline generates them (with
-        ``calibration_kwargs``, e.g. a small ``height``/``width`` and ``num_inference_steps=4``) and
-        records the transformer's inputs at every step. See :mod:`ltx_video.quantization.ltx_quantizer`.
+        ``calibration_kwargs``, e.g. a small ``height``/``width``, ``num_inference_steps=4`` or a ``generator``: see
+        :meth:`record_transformer_inputs`) and records the transformer's inputs at every step. See :mod:`ltx_video.quantization.ltx_quantizer`.
 
         Example:
             >>> pipe.enable_fp8(FP8QuantizationPolicy(rounding="gptq", keep_fraction=0.025),
@@ -325,8 +325,24 @@ class EfficiencyMixin:
                                            low_cpu_mem_usage=low_cpu_mem_usage, hotswap=hotswap, metadata=metadata)
 
     def record_transformer_inputs(self, prompts: str | Sequence[str], **kwargs) -> list[dict]:
-        """The transformer's keyword arguments at every denoising step of generating ``prompts`` (copies)."""
+        """The transformer's keyword arguments at every denoising step of generating ``prompts`` (copies), one call
+        per prompt with ``kwargs`` (pipeline call options). ``generator``: one ``torch.Generator`` for all the calls in
+        turn, or a list of one per prompt; by default prompt ``i`` is seeded with ``i``."""
         prompts = _prompt_list(prompts, "prompts")
+        for key in ("prompt", "output_type"):  # set here: the calls generate latents of ``prompts``
+            if key in kwargs:
+                raise ValueError(f"record_transformer_inputs: `{key}` is set by the calibration itself (the prompts "
+                                 "go in `prompts` / `calibration_prompts`, latents are generated): leave it out.")
+        generators = kwargs.pop("generator", None)
+        if generators is None:
+            generators = [torch.Generator("cpu").manual_seed(index) for index in range(len(prompts))]
+        elif isinstance(generators, torch.Generator):
+            generators = [generators] * len(prompts)
+        elif not (isinstance(generators, (list, tuple)) and len(generators) == len(prompts)
+                  and all(isinstance(g, torch.Generator) for g in generators)):
+            raise ValueError(f"record_transformer_inputs: `generator` must be a torch.Generator or a list of one per "
+                             f"prompt ({len(prompts)}), got {type(generators).__name__}"
+                             f"{f' of {len(generators)}' if isinstance(generators, (list, tuple)) else ''}.")
         recorded: list[dict] = []
 
         def record(module, args, call_kwargs):
@@ -334,8 +350,7 @@ class EfficiencyMixin:
 
         handle = self.transformer.register_forward_pre_hook(record, with_kwargs=True)
         try:
-            for index, prompt in enumerate(prompts):
-                generator = torch.Generator("cpu").manual_seed(index)
+            for prompt, generator in zip(prompts, generators):
                 self(prompt=prompt, output_type="latent", generator=generator, **kwargs)
         finally:
             handle.remove()
