@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         check_stage_options(config)  # before any clip is rendered
         check_output_dir(config, resuming=checkpoint is not None, checkpoint=checkpoint)  # never over another's work
         check_stop_after(args.stop_after, checkpoint, "--stop-after")
-        check_resume(config, checkpoint)  # steps past the checkpoint's, and the same clips
+        check_resume(config, checkpoint)  # steps past the checkpoint's, the same clips and model folders
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2

@@ -550,3 +550,53 @@ def test_continuation_stage_carries_the_audio_overlap_as_generate_long_does(tmp_
     terms = stage.loss(stage.model, {"indices": list(range(6)), "prompts": ["a red ball bounces"] * 6},
                        torch.Generator().manual_seed(3), random.Random(1))
     assert terms["video"] < 1e-8 and terms["audio"] < 1e-8
+
+
+
+_GRAMMAR = {"max_objects": 1, "cameras": ["static"]}  # the built-in model's
+
+
+@pytest.mark.parametrize("stage, options, known", [
+    ("continuation", {"overlap_latents": 1}, None),  # trained on captions outside the grammar: any prompt
+    ("keyframes", {"frames": [0, 4, 8], "blocks": [0]}, _GRAMMAR),  # a frozen transformer: the base's prompts
+    ("camera", {"train_transformer": True, "phrase_with_camera": True},  # trained with the clips' camera phrases
+     {"max_objects": 1, "cameras": ["pan_left", "static"], "paces": False}),
+])
+def test_every_stage_that_saves_a_pipeline_saves_its_defaults_by_one_rule(tmp_path, base_dir, stage, options, known):
+    """A continuation fine-tune of the built-in model on one's own clips (17 frames at 12 fps, captions outside its
+    grammar) saved the base's defaults unchanged: ``pipe(prompt)`` made 49 frames at 24 fps and warned that its own
+    training captions were outside what it was trained on (a None grammar warns about none). Every stage that saves a
+    pipeline now saves by one rule: the base's sampling, the clips' size, length and rate, the prompts its transformer
+    knows (the camera stage's fine-tune with phrases raised KeyError 'init_transformer' on a base with defaults)."""
+    import shutil
+    import warnings
+
+    import numpy as np
+
+    from ltx_video import export_to_video
+    from ltx_video.pipelines.generation_defaults import GenerationDefaults
+    from ltx_video.training.stages import build_stage
+
+    base = tmp_path / "base"
+    shutil.copytree(base_dir, base)
+    sampling = dict(num_inference_steps=20, guidance_scale=4.0, stg_scale=1.5, skip_block_list=(0,),
+                    audio_modality_scale=8.0, given_audio={"modality_scale": 3.0})
+    GenerationDefaults(height=64, width=64, num_frames=49, frame_rate=24.0, prompt_grammar=_GRAMMAR, **sampling).save(base)
+    clips, captions = tmp_path / "clips", ["a cat walks across the kitchen", "waves roll onto a beach"]
+    clips.mkdir()
+    for name, value, caption in zip("ab", (40, 160), captions, strict=True):
+        export_to_video(np.full((12, 32, 32, 3), value / 255, np.float32), str(clips / f"{name}.mp4"), fps=12)
+        (clips / f"{name}.txt").write_text(caption)
+    data = ({**DATA, "num_clips": 2, "camera": ["pan_left", "static"]} if stage == "camera"  # synthetic clips only
+            else {**DATA, "source": "folder", "root": str(clips), "num_clips": 0})
+    raw = {"stage": stage, "output_dir": str(tmp_path / stage), "steps": 1, "batch_size": 1, "data": data,
+           "stage_options": {"pipeline": str(base), **options}}
+    (tmp_path / f"{stage}.yaml").write_text(yaml.safe_dump(raw))
+    config = load_train_config(tmp_path / f"{stage}.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the word tokenizer's notes on these captions
+        built = build_stage(config, ClipBank(config.data, show_progress=False), torch.device("cpu"))
+    built.save(built.model, tmp_path / stage)
+    saved = GenerationDefaults.load(tmp_path / stage / "pipeline")
+    assert saved == GenerationDefaults(height=32, width=32, num_frames=9, frame_rate=12.0, prompt_grammar=known,
+                                       **sampling)

@@ -27,9 +27,9 @@ noise.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -41,7 +41,7 @@ from ltx_video.conditioning.motions import prompt_with_camera, strip_camera_phra
 from ltx_video.conditioning.noise_warp import NoiseWarp
 from ltx_video.data.synthetic import sample_params
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
-from ltx_video.training.stages import TransformerStage, _check_clip_size, _options
+from ltx_video.training.stages import PipelineStage, _check_clip_size, _options
 
 __all__ = ["CameraStage", "clip_camera", "strip_camera_phrase"]
 
@@ -74,7 +74,7 @@ class _CameraObjective(nn.Module):
             self._inputs = None
 
 
-class CameraStage(TransformerStage):
+class CameraStage(PipelineStage):
     """Reuses the transformer stage's bank encoding and text encoding; its own model, loss and save."""
 
     defaults = dict(pipeline=None, hidden=64, max_sequence_length=32, uncond_prob=0.1, audio_weight=0.0,
@@ -183,12 +183,14 @@ class CameraStage(TransformerStage):
     def save(self, model: _CameraObjective, output_dir: Path) -> None:
         """``camera_encoder/`` and the base pipeline with it (``pipeline/``, loadable with ``from_pretrained``)."""
         model.encoder.eval().save_pretrained(output_dir / "camera_encoder")
-        pipe = self.base
-        pipe.camera_encoder = model.encoder
+        self.base.camera_encoder = model.encoder
+        self.save_pipeline(self.base, output_dir)
+
+    def prompt_grammar(self, base: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A transformer fine-tuned with the clips' camera phrases (``phrase_when_off`` or ``phrase_with_camera``)
+        knows prompts with them (and their pace words, ``phrase_pace``); otherwise it saw the prompts without any
+        (or stayed frozen) and keeps ``base``."""
         o = self.options
-        if o["train_transformer"] and (o["phrase_when_off"] or o["phrase_with_camera"]) and pipe.generation_defaults:
-            # the fine-tuned transformer saw the camera phrases of the clips' motions: prompts with them are known
-            grammar = self.generation_defaults().prompt_grammar
-            grammar["paces"] = bool(o["phrase_pace"])
-            pipe.generation_defaults = dataclasses.replace(pipe.generation_defaults, prompt_grammar=grammar)
-        pipe.save_pretrained(output_dir / "pipeline")
+        if o["train_transformer"] and (o["phrase_when_off"] or o["phrase_with_camera"]):
+            return {**super().prompt_grammar(base), "paces": bool(o["phrase_pace"])}
+        return base

@@ -1,7 +1,8 @@
 """What a run's config files (and the folders they name) already decide, checked before any clip is read or model
 built, so that a mistake is a ``train.py: error:`` line in seconds rather than a traceback after the clips are
 decoded and the pipeline loaded; and what a resume must find unchanged: the checkpoint's step against ``steps``,
-and the clips under ``data.root`` against those the checkpoint's run drew its batches from.
+the clips under ``data.root`` against those the checkpoint's run drew its batches from, and the model folders the
+run reads (``stage_options.video_vae``, ``pipeline``, ...) against their files when it started.
 """
 
 from __future__ import annotations
@@ -10,18 +11,24 @@ import hashlib
 import inspect
 import json
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Any
 
-from ltx_video.pipelines.generation_defaults import GenerationDefaults
+from ltx_video.pipelines.generation_defaults import GENERATION_DEFAULTS_FILE, GenerationDefaults
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import DataConfig
 
-__all__ = ["check_captions", "check_crops", "check_fine_tune_options", "check_init_text_encoder", "check_overlap",
+__all__ = ["FOLDER_OPTIONS", "check_captions", "check_crops", "check_fine_tune_options", "check_init_text_encoder", "check_overlap",
            "check_readable_folder", "check_resume", "check_transformer_widths", "check_values", "data_files",
            "init_generation_defaults", "init_pipeline", "init_transformer_differences", "keyframe_frames",
-           "parameter_defaults"]
+           "model_folders", "parameter_defaults", "run_inputs"]
+
+#: The ``stage_options`` that name a saved model folder the run reads (frozen, or its start), and the file that shows
+#: a folder is what the option wants (what ``save_pretrained`` writes).
+FOLDER_OPTIONS = {"pipeline": "model_index.json", "video_vae": "config.json", "audio_vae": "config.json",
+                  "init_transformer": "config.json"}
 
 #: The stages whose trained network has no gradient checkpointing, and that network's class.
 _NO_GRADIENT_CHECKPOINTING = {"audio_vae": "AudioAutoencoder", "camera": "CameraMotionEncoder",
@@ -311,9 +318,69 @@ def data_files(data: DataConfig) -> dict[str, Any] | None:
     return dict(sorted(files.items()))
 
 
+_HASHED: dict[tuple, str] = {}  # (file, size, modification time) -> sha1: each file is read once per process
+
+
+def _sha1(path: Path, stat: os.stat_result) -> str:
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHED:
+        with open(path, "rb") as file:
+            _HASHED[key] = hashlib.file_digest(file, "sha1").hexdigest()
+    return _HASHED[key]
+
+
+def model_folders(config: TrainConfig, known: dict[str, Any] | None = None) -> dict[str, dict[str, list]]:
+    """The model folders the run reads (:data:`FOLDER_OPTIONS` its ``stage_options`` name), each as ``{"folder":
+    path, "files": {relative path: [size, modification time in ns, sha1 of the content]}}`` under its config key,
+    stored with each checkpoint so a resume can name what changed. Every file counts but hidden ones and
+    ``generation_defaults.json`` (read for the saved sampling defaults only, and edited by hand). ``known``: a
+    checkpoint's record; a file of the size and modification time it records is not read again, so a resume costs
+    a directory listing, and a copied folder (new times) is read and compared by content."""
+    folders = {}
+    for option in FOLDER_OPTIONS:
+        folder = config.stage_options.get(option)
+        if not folder or not Path(folder).is_dir():
+            continue
+        key = f"stage_options.{option}"
+        before = ((known or {}).get(key) or {}).get("files", {})
+        files = {}
+        for top, names, found in os.walk(folder, followlinks=True):
+            names[:] = sorted(n for n in names if not n.startswith("."))
+            for name in sorted(found):
+                path = Path(top) / name
+                if name.startswith(".") or name == GENERATION_DEFAULTS_FILE or not path.is_file():
+                    continue
+                relative, stat = str(path.relative_to(folder)), path.stat()
+                old = before.get(relative)
+                same = isinstance(old, list) and len(old) == 3 and old[:2] == [stat.st_size, stat.st_mtime_ns]
+                files[relative] = [stat.st_size, stat.st_mtime_ns, old[2] if same else _sha1(path, stat)]
+        folders[key] = {"folder": str(folder), "files": files}
+    return folders
+
+
+def run_inputs(config: TrainConfig, checkpoint: Path | None = None) -> dict[str, Any]:
+    """What a run reads that a resume must find unchanged, for each checkpoint's ``step.json``: ``data_files``
+    (:func:`data_files`, folder data only) and ``model_folders`` (:func:`model_folders`, when it reads any);
+    ``checkpoint``: the one the run resumes from (its record spares reading unchanged files again)."""
+    known = json.loads((Path(checkpoint) / "step.json").read_text()).get("model_folders") if checkpoint else None
+    inputs = {"data_files": data_files(config.data), "model_folders": model_folders(config, known)}
+    return {key: value for key, value in inputs.items() if value}
+
+
+def _changes(before: dict[str, Any], now: dict[str, Any]) -> str:
+    """The files removed, added and changed between two ``{relative path: value}`` records, in words."""
+    parts = []
+    for word, names in (("removed", sorted(set(before) - set(now))), ("added", sorted(set(now) - set(before))),
+                        ("changed", sorted(k for k in set(before) & set(now) if before[k] != now[k]))):
+        if names:
+            parts.append(f"{len(names)} {word}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+    return "; ".join(parts)
+
+
 def check_resume(config: TrainConfig, checkpoint: Path | None) -> None:
     """A resume that would train nothing (``steps`` below the checkpoint's step), or on other clips than the ones
-    the checkpoint's run drew its batches from, is refused before any work."""
+    the checkpoint's run drew its batches from, or with a model folder (``stage_options.video_vae``, ``pipeline``,
+    ...) whose files changed since, is refused before any work."""
     if checkpoint is None:
         return
     stored = json.loads((Path(checkpoint) / "step.json").read_text())
@@ -323,13 +390,17 @@ def check_resume(config: TrainConfig, checkpoint: Path | None) -> None:
                          f"{stored['step']} extends the run, and --resume with an earlier checkpoint redoes the steps "
                          "after it")
     before, now = stored.get("data_files"), data_files(config.data)
-    if before is None or now is None or before == now:  # a checkpoint written before 2026-12-07 holds no list
-        return
-    parts = []
-    for word, names in (("removed", sorted(set(before) - set(now))), ("added", sorted(set(now) - set(before))),
-                        ("changed", sorted(k for k in set(before) & set(now) if before[k] != now[k]))):
-        if names:
-            parts.append(f"{len(names)} {word}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
-    raise ValueError(f"--resume: the files under data.root {config.data.root} changed since {checkpoint} was saved "
-                     f"({'; '.join(parts)}), so the resumed steps would not draw the batches the run drew; put the "
-                     "files back, or train on the new clips as a new run (another output_dir, without --resume)")
+    if before is not None and now is not None and before != now:  # a checkpoint written before 2026-12-07 holds none
+        raise ValueError(f"--resume: the files under data.root {config.data.root} changed since {checkpoint} was saved "
+                         f"({_changes(before, now)}), so the resumed steps would not draw the batches the run drew; put "
+                         "the files back, or train on the new clips as a new run (another output_dir, without --resume)")
+    recorded = stored.get("model_folders") or {}  # a checkpoint written before 2026-12-08 holds none
+    folders = model_folders(config, known=recorded) if recorded else {}
+    for key, record in recorded.items():
+        before = {name: value[2] for name, value in record["files"].items()}
+        now = {name: value[2] for name, value in folders.get(key, {}).get("files", {}).items()}
+        if before != now:
+            raise ValueError(f"--resume: the files of {key} {record['folder']} changed since {checkpoint} was saved "
+                             f"({_changes(before, now)}), so the resumed steps would not train with the model the run's "
+                             "steps so far trained with; put the files back, or train with the changed folder as a new "
+                             "run (another output_dir, without --resume)")

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from ltx_video.conditioning.items import pack
 from ltx_video.training.checks import check_overlap
 from ltx_video.training.losses import sample_flow_times
-from ltx_video.training.stages import TransformerStage, _check_clip_size, _options
+from ltx_video.training.stages import PipelineStage, _check_clip_size, _options
 
 __all__ = ["ContinuationStage", "seam_flow_loss", "style_consistency_loss"]
 
@@ -59,7 +59,7 @@ def style_consistency_loss(generated: torch.Tensor, reference: torch.Tensor) -> 
     return F.mse_loss(mean_g, mean_r) + F.mse_loss(std_g, std_r)
 
 
-class ContinuationStage(TransformerStage):
+class ContinuationStage(PipelineStage):
     """Reuses the transformer stage's bank and text encoding on a saved pipeline's components."""
 
     defaults = dict(pipeline=None, max_sequence_length=32, uncond_prob=0.1, audio_weight=1.0,
@@ -143,4 +143,4 @@ class ContinuationStage(TransformerStage):
         """``transformer/`` and the base pipeline with it (``pipeline/``)."""
         model.eval().save_pretrained(output_dir / "transformer")
         self.base.transformer = model
-        self.base.save_pretrained(output_dir / "pipeline")
+        self.save_pipeline(self.base, output_dir)

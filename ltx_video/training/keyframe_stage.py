@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -27,7 +28,7 @@ from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training.camera_stage import strip_camera_phrase
 from ltx_video.training.checks import keyframe_frames
 from ltx_video.training.losses import joint_flow_loss, sample_flow_times
-from ltx_video.training.stages import TransformerStage, _check_clip_size, _chunks, _options
+from ltx_video.training.stages import PipelineStage, _check_clip_size, _chunks, _options
 
 __all__ = ["KeyframeStage"]
 
@@ -50,7 +51,7 @@ class _KeyframeObjective(nn.Module):
             self.adapter.clear_context()
 
 
-class KeyframeStage(TransformerStage):
+class KeyframeStage(PipelineStage):
     """Reuses the transformer stage's bank encoding and text encoding; its own model, loss and save."""
 
     defaults = dict(pipeline=None, blocks=(0, 1, 2), heads=4, max_sequence_length=32, uncond_prob=0.1,
@@ -138,9 +139,11 @@ class KeyframeStage(TransformerStage):
             loss = loss + 0.0 * sum(p.sum() for p in self.network.parameters())
         return {"loss": loss, "video": result.video, "audio": result.audio}
 
+    def prompt_grammar(self, base: dict[str, Any] | None) -> dict[str, Any] | None:
+        return base  # the transformer stays frozen: it knows the prompts it knew
+
     def save(self, model: _KeyframeObjective, output_dir: Path) -> None:
         """``keyframe_adapter/`` and the base pipeline with it (``pipeline/``, loadable with ``from_pretrained``)."""
         model.adapter.eval().save_pretrained(output_dir / "keyframe_adapter")
-        pipe = self.base
-        pipe.keyframe_adapter = model.adapter
-        pipe.save_pretrained(output_dir / "pipeline")
+        self.base.keyframe_adapter = model.adapter
+        self.save_pipeline(self.base, output_dir)

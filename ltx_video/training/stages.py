@@ -42,6 +42,7 @@ from ltx_video.pipelines.generation_defaults import GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
 from ltx_video.training.checks import (
+    FOLDER_OPTIONS,
     check_captions,
     check_crops,
     check_fine_tune_options,
@@ -58,7 +59,7 @@ from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import ClipBank, DataConfig, load_cache
 from ltx_video.training.losses import MODES, joint_flow_loss, sample_flow_times
 
-__all__ = ["AudioVAEStage", "TransformerStage", "VideoVAEStage", "build_stage", "object_pixels"]
+__all__ = ["AudioVAEStage", "PipelineStage", "TransformerStage", "VideoVAEStage", "build_stage", "object_pixels"]
 
 
 def _options(config: TrainConfig, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -72,10 +73,6 @@ def _options(config: TrainConfig, defaults: dict[str, Any]) -> dict[str, Any]:
 
 # Whole-number options that must be >= 1 (a token count, a width, a head count); the other counts may be 0.
 _AT_LEAST_ONE = ("max_sequence_length", "hidden", "heads", "spatial_features")
-
-# The folders some options name, and the file that shows a folder is what the option wants.
-_FOLDER_OPTIONS = {"pipeline": "model_index.json", "video_vae": "config.json", "audio_vae": "config.json",
-                   "init_transformer": "config.json"}
 
 
 def _check_option(key: str, value: Any, default: Any) -> None:
@@ -95,9 +92,9 @@ def _check_option(key: str, value: Any, default: Any) -> None:
                 isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value.values()) or not sum(
                 value.values()) > 0:
             fail(f"a mapping of modes from {list(MODES)} to weights >= 0 with a positive total")
-    if key in _FOLDER_OPTIONS:
-        if value is not None and not (isinstance(value, (str, Path)) and (Path(value) / _FOLDER_OPTIONS[key]).is_file()):
-            fail(f"a folder holding {_FOLDER_OPTIONS[key]} (what save_pretrained writes), or null")
+    if key in FOLDER_OPTIONS:
+        if value is not None and not (isinstance(value, (str, Path)) and (Path(value) / FOLDER_OPTIONS[key]).is_file()):
+            fail(f"a folder holding {FOLDER_OPTIONS[key]} (what save_pretrained writes), or null")
     elif isinstance(default, bool):
         if not isinstance(value, bool):
             fail("true or false")
@@ -387,37 +384,58 @@ class TransformerStage:
         from ltx_video.pipelines.ltx_audio_video import LTXAudioVideoPipeline
 
         model.eval().save_pretrained(output_dir / "transformer")
-        pipe = LTXAudioVideoPipeline(
+        self.save_pipeline(LTXAudioVideoPipeline(
             scheduler=components.build_scheduler(), vae=self.vae, text_encoder=self.text_encoder,
             tokenizer=self.tokenizer, transformer=model, audio_vae=self.audio_vae,
-        )
+        ), output_dir)
+
+    def save_pipeline(self, pipe, output_dir: Path) -> None:
+        """``pipe`` in ``output_dir / "pipeline"`` with this run's :meth:`generation_defaults`: every stage that
+        saves a pipeline saves it here."""
         pipe.generation_defaults = self.generation_defaults()
         pipe.save_pretrained(output_dir / "pipeline")
 
-    def generation_defaults(self) -> GenerationDefaults:
-        """The clips' size and rate, the sampling the built-in model is measured at, and (synthetic data) the
-        prompts it saw: saved with the pipeline so ``ltx-video generate --model`` and prompt checks use them.
+    def base_generation_defaults(self) -> GenerationDefaults | None:
+        """The generation defaults of the pipeline this stage's model starts from: here the ``init_transformer``'s
+        (:func:`init_generation_defaults`); the stages built on a saved ``pipeline`` give that pipeline's."""
+        return init_generation_defaults(self.options["init_transformer"])
 
-        A fine-tune of a pipeline's transformer (``init_transformer``: :func:`init_generation_defaults`) keeps that
-        pipeline's sampling (steps, guidance, negative prompt, STG and its blocks, modality scales, ``given_audio``)
-        and, on folder clips, its prompt grammar only if every caption of the clips is one it describes (else None:
-        any prompt); size, length and rate are the clips'. (Since 2026-12-07: it saved the from-scratch sampling
-        above, so the built-in model's fine-tune lost its STG and modality guidance; and it kept the grammar on any
-        captions, so a fine-tune warned about its own training captions.)"""
+    def prompt_grammar(self, base: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The prompts the saved transformer was trained on, given its base's grammar ``base``: synthetic clips' own
+        grammar, or on folder clips the base's only if it describes every caption (:func:`_grammar_of_captions`).
+        A stage whose transformer stays frozen keeps ``base``."""
         data = self.config.data
-        grammar = None
         if data.source == "synthetic":
             cameras = (list(DRAWN_CAMERA_MOTIONS) if data.camera is None
                        else list(data.camera) if isinstance(data.camera, tuple) else [data.camera])
-            grammar = {"max_objects": data.max_objects, "cameras": cameras}
+            return {"max_objects": data.max_objects, "cameras": cameras}
+        return _grammar_of_captions(base, self.bank.prompts)
+
+    def generation_defaults(self) -> GenerationDefaults:
+        """The defaults every stage saves with its pipeline, so ``ltx-video generate --model``, ``pipe(prompt)`` and
+        prompt checks use them: the base's sampling (:meth:`base_generation_defaults`: steps, guidance, negative
+        prompt, STG and its blocks, modality scales, ``given_audio``), else the sampling the built-in model is
+        measured at; the clips' size, length and rate; and :meth:`prompt_grammar`. (Since 2026-12-07 for the
+        transformer stage: it saved the from-scratch sampling, so the built-in model's fine-tune lost its STG and
+        modality guidance; and it kept the grammar on any captions, so a fine-tune warned about its own training
+        captions. Since 2026-12-08 for the continuation, keyframes and camera stages: they saved their base's
+        defaults unchanged, its size, length, rate and grammar.)"""
+        data = self.config.data
         clips = dict(height=data.height, width=data.width, num_frames=data.num_frames, frame_rate=float(data.fps))
-        base = init_generation_defaults(self.options["init_transformer"])
+        base = self.base_generation_defaults()
+        grammar = self.prompt_grammar(base.prompt_grammar if base is not None else None)
         if base is not None:
-            if grammar is None:  # folder clips
-                grammar = _grammar_of_captions(base.prompt_grammar, self.bank.prompts)
             return dataclasses.replace(base, **clips, prompt_grammar=grammar)
         return GenerationDefaults(**clips, num_inference_steps=30, guidance_scale=3.0, negative_prompt="",
                                   prompt_grammar=grammar)
+
+
+class PipelineStage(TransformerStage):
+    """A stage built on a saved pipeline (``stage_options.pipeline``, loaded as ``self.base``: the continuation,
+    keyframes and camera stages): its saved defaults start from that pipeline's."""
+
+    def base_generation_defaults(self) -> GenerationDefaults | None:
+        return self.base.generation_defaults
 
 
 def _grammar_of_captions(grammar: dict[str, Any] | None, captions: list[str]) -> dict[str, Any] | None:

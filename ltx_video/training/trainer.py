@@ -5,8 +5,9 @@
 
 Batches are drawn by step (:func:`ltx_video.training.data.batch_indices`), noise and prompt dropout
 from generators seeded by ``(seed, step, rank)``, and checkpoints hold the model, optimizer, LR
-scheduler and RNG states (``accelerator.save_state``) plus the step. So ``--resume`` continues at the
-saved step with exactly the batches and noise an uninterrupted run would have drawn.
+scheduler and RNG states (``accelerator.save_state``) plus the step and what the run reads (the folder data's files,
+the model folders': :func:`~ltx_video.training.checks.run_inputs`). So ``--resume`` continues at the saved step with
+exactly the batches and noise an uninterrupted run would have drawn, and refuses when what it reads changed.
 
 Outputs in ``output_dir``: ``checkpoints/step-N/``, ``log.jsonl`` (losses every ``log_every`` steps),
 ``summary.json`` (steps, wall time, the parameter checksum at the start and per rank at the end:
@@ -38,7 +39,7 @@ from ltx_video.training.checkpoints import (  # noqa: F401 (their home before 20
     latest_checkpoint,
     resolve_resume,
 )
-from ltx_video.training.checks import check_resume, data_files
+from ltx_video.training.checks import check_resume, run_inputs
 from ltx_video.training.config import TrainConfig
 from ltx_video.training.data import ClipBank, batch_indices
 from ltx_video.training.run_folder import InterruptAtStep, check_output_dir, set_aside_later_work, trim_log
@@ -111,7 +112,8 @@ def train(
         if note:
             print(note, flush=True)
         (output_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
-    files = data_files(config.data)  # stored with each checkpoint: a resume refuses other clips (checks.py)
+    # stored with each checkpoint: a resume refuses other clips or changed model folders (checks.py)
+    inputs = run_inputs(config, checkpoint) if main else None
     with accelerator.main_process_first():  # the main process renders (and caches) the bank first
         bank = ClipBank(config.data, show_progress=main)
     stage = build_stage(config, bank, accelerator.device)
@@ -179,10 +181,10 @@ def train(
                     log.write(json.dumps({"step": done, "lr": lr, **values}) + "\n")
                     log.flush()
             if done % config.checkpoint_every == 0 or done in (config.steps, end):
-                _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints, files)
+                _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints, inputs)
             if interrupt.requested:  # Ctrl-C: this step is done and checkpointed; the run ends here
                 if not (done % config.checkpoint_every == 0 or done in (config.steps, end)):
-                    _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints, files)
+                    _save_checkpoint(accelerator, output_dir, done, config.keep_checkpoints, inputs)
                 end = done
                 break
 
@@ -227,13 +229,14 @@ def train(
     return summary
 
 
-def _save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep: int, files: dict | None = None) -> None:
-    """``checkpoints/step-N`` with ``step.json`` (the step, and ``files``: the folder data's files, for
+def _save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep: int, inputs: dict | None = None) -> None:
+    """``checkpoints/step-N`` with ``step.json`` (the step, and ``inputs``: the folder data's files and the model
+    folders' the run reads, :func:`~ltx_video.training.checks.run_inputs`, for
     :func:`~ltx_video.training.checks.check_resume`)."""
     path = output_dir / "checkpoints" / f"step-{step}"
     accelerator.save_state(str(path))  # every rank takes part; the main process writes
     if accelerator.is_main_process:
-        record = {"step": step, **({"data_files": files} if files is not None else {})}
+        record = {"step": step, **(inputs or {})}
         (path / "step.json").write_text(json.dumps(record))  # written last: marks it complete
         for old in _run_checkpoints(path.parent)[:-keep]:  # only the run's own step-N folders rotate
             shutil.rmtree(old, ignore_errors=True)
