@@ -7,8 +7,13 @@ sine with loud 1 kHz marker bursts at known times.
 
 from __future__ import annotations
 
+import gc
 import math
+import os
+import re
 import shutil
+import signal
+import time
 import warnings
 from fractions import Fraction
 
@@ -16,6 +21,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
 from ltx_video.data import video_folder
 from ltx_video.data.video_folder import (
@@ -24,7 +30,7 @@ from ltx_video.data.video_folder import (
     VideoFolderWarning,
     center_crop_resize,
 )
-from ltx_video.io.media import read_video_tensor, write_video
+from ltx_video.io.media import AAC_RATES, read_video, read_video_tensor, write_video
 
 SAMPLE_RATE = 16000
 HEIGHT, WIDTH = 64, 96  # source frames; the dataset crops them to squares
@@ -379,3 +385,66 @@ def test_a_rotated_file_is_read_upright(tmp_path):
     assert video.shape == expected.shape == (CLIP, 3, 48, 32)
     assert (video - expected).abs().max() < 0.1  # lossless H.264 and the same resize; 4:2:0 chroma
     assert psnr(video, expected) > 40
+
+
+def test_sample_rates_below_aacs_lowest_are_refused_in_one_line(folder):
+    # sample_rate=1 gave no audio at all for a 0.5 s clip and 7 gave 4 samples of silence, without a word.
+    lowest = min(AAC_RATES)
+    for value in (1, 7, lowest - 1):
+        with pytest.raises(ValueError, match=re.escape(f"sample_rate must be an int >= {lowest}, got {value}")):
+            VideoFolderDataset(folder, sample_rate=value)
+    dataset = make_dataset(folder, sample_rate=lowest)
+    item = dataset[0]
+    assert item["has_audio"] and item["audio"].shape == (round(CLIP / item["fps"] * lowest),)
+    assert item["audio"].abs().max() > SINE_AMP / 2  # the sine, not silence
+
+
+def _collects_after_fork(seconds: float) -> bool:
+    """Whether a forked child frees every object the parent left in reference cycles within ``seconds``."""
+    pid = os.fork()
+    if pid == 0:  # the child: what a DataLoader worker's garbage collector does at some point
+        try:
+            gc.collect()
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) == 0
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return False
+
+
+@pytest.mark.parametrize("reader", ["dataset", "read_video_tensor", "read_video"])
+def test_reading_leaves_nothing_a_forked_child_cannot_free(folder, reader):
+    # Each decoded frame kept a threaded RGB converter (swscale) and sat in a reference cycle (its side data) until the
+    # garbage collector ran; a child forked before that (DataLoader workers) hung freeing it, waiting for threads it
+    # does not have. gc stays off while reading, so the cycles are there at the fork, as they were by chance before.
+    path = folder / "a_24fps_audio.mp4"
+    read = {"dataset": lambda: make_dataset(folder, num_frames=2)[0], "read_video_tensor": lambda: read_video_tensor(path),
+            "read_video": lambda: read_video(path, max_frames=2)}[reader]
+    gc.collect()
+    gc.disable()
+    try:
+        read()
+        assert _collects_after_fork(20.0), f"a child forked after {reader} hung freeing what it left"
+    finally:
+        gc.enable()
+
+
+def test_dataloader_workers_started_after_an_item_was_read(folder):
+    # The reported case: look at one item in the main process (a notebook), then a DataLoader with workers; each worker
+    # hung at its first garbage collection ("DataLoader timed out"). The workers now collect at once, to meet it surely.
+    dataset = make_dataset(folder, num_frames=2)
+    gc.disable()
+    try:
+        first = dataset[0]
+    finally:
+        gc.enable()
+    loader = DataLoader(dataset, batch_size=2, num_workers=2, multiprocessing_context="fork", timeout=20,
+                        worker_init_fn=lambda _: gc.collect())
+    batch = next(iter(loader))
+    assert torch.equal(batch["video"][0], first["video"])  # the same decode of the same clip, in another process

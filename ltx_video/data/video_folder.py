@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from ltx_video.io.media import AAC_RATES
 from ltx_video.io.reading import _stream_fps, _upright_rgb
 
 __all__ = [
@@ -62,6 +63,9 @@ PathLike = str | os.PathLike[str]
 DEFAULT_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov")
 _AUDIO_PREROLL_S = 0.1  # decode a little audio before the clip: AAC frames overlap their neighbours
 _TIME_EPS = 1e-6  # seconds; absorbs float rounding of timestamps
+# The lowest audio rate: AAC's lowest, that of any track written (ltx_video.io.media.AAC_RATES). Lower, a clip's audio
+# was a few samples of silence (1 Hz: none for a 0.5 s clip) that no audio writer, metric or audio VAE takes.
+MIN_SAMPLE_RATE = min(AAC_RATES)
 
 # Errors that mean "this file cannot be read" rather than a bug in this module.
 _READ_ERRORS = (av.error.FFmpegError, OSError, ValueError, EOFError)
@@ -75,9 +79,9 @@ class _ClipReadError(RuntimeError):
     """A clip of an indexed file could not be decoded (e.g. the file ends early)."""
 
 
-def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:  # NumPy integers too
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+def _check_positive_int(name: str, value: object, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:  # NumPy integers too
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ class VideoFolderConfig:
     ``num_frames``: frames per clip (``F``). ``height`` / ``width``: output frame size.
     ``fps``: output frame rate, ``None`` keeps each file's own rate. ``stride``: output frames
     between the starts of consecutive clips of a file, ``None`` means ``num_frames``
-    (non-overlapping clips). ``sample_rate``: audio rate in Hz. ``require_audio``: skip files
+    (non-overlapping clips). ``sample_rate``: audio rate in Hz, at least ``MIN_SAMPLE_RATE`` (AAC's lowest, 7350;
+    since 2026-12-07: lower rates gave a few samples of silence). ``require_audio``: skip files
     without an audio track. ``extensions``: file suffixes to index (case-insensitive).
     ``recursive``: also search sub-folders.
     """
@@ -105,7 +110,7 @@ class VideoFolderConfig:
     def __post_init__(self) -> None:
         for name in ("num_frames", "height", "width", "sample_rate", "stride"):
             if name != "stride" or self.stride is not None:
-                _check_positive_int(name, getattr(self, name))
+                _check_positive_int(name, getattr(self, name), MIN_SAMPLE_RATE if name == "sample_rate" else 1)
                 object.__setattr__(self, name, int(getattr(self, name)))  # np.int64(16) -> 16
         if self.fps is not None and (
             isinstance(self.fps, bool)

@@ -83,8 +83,14 @@ def _upright_rgb(frame: av.VideoFrame, path: PathLike) -> np.ndarray:
     degrees (PyAV's reading of it), so a phone portrait clip flagged ``-90`` is stored landscape and shown turned 90
     degrees clockwise. An angle off a multiple of 90 (FFmpeg's ``rotate`` filter, black corners) is not applied: a
     warning names it and the frame is read as stored.
+
+    The conversion to RGB runs on this thread (swscale ``threads=1``, the same pixels as its threaded default): the
+    frame keeps its converter, and reading ``side_data`` ties the frame in a reference cycle, so the two live until the
+    garbage collector runs, possibly after a fork (DataLoader workers). A threaded converter freed in the child waited
+    forever for its pool's threads, which the child does not have (since 2026-12-08; it hung DataLoader workers started
+    after an item was read in the main process).
     """
-    image = frame.to_ndarray(format="rgb24")
+    image = frame.to_ndarray(format="rgb24", threads=1)
     side = frame.side_data.get(SideDataType.DISPLAYMATRIX)
     if side is None:
         return image
