@@ -576,7 +576,7 @@ def test_calibration_takes_a_generator_and_refuses_what_it_sets():
     listed = pipe.record_transformer_inputs(["a drum"], generator=[gen(0)], **args)
     for ours in (given, listed):
         assert len(ours) == len(default)
-        for a, b in zip(ours, default):
+        for a, b in zip(ours, default, strict=True):
             assert torch.equal(a["hidden_states"], b["hidden_states"])  # the same noise: same operations
     other = pipe.record_transformer_inputs(["a drum"], generator=gen(5), **args)
     assert not torch.equal(other[0]["hidden_states"], default[0]["hidden_states"])

@@ -350,7 +350,7 @@ class EfficiencyMixin:
 
         handle = self.transformer.register_forward_pre_hook(record, with_kwargs=True)
         try:
-            for prompt, generator in zip(prompts, generators):
+            for prompt, generator in zip(prompts, generators, strict=True):
                 self(prompt=prompt, output_type="latent", generator=generator, **kwargs)
         finally:
             handle.remove()
