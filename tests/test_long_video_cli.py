@@ -256,3 +256,24 @@ def test_an_interrupt_before_any_chunk_says_nothing_was_written(tmp_path, capsys
     nothing = f"ltx-video: interrupted; no chunk was finished: {output} was not written"
     assert said == [nothing, nothing, f"ltx-video: interrupted; the finished chunks are in {output}.parts: run the "
                                       "same command with --resume to continue"]
+
+
+def test_overwrite_starts_over_replacing_a_finished_video_and_a_finished_resume_writes_nothing(tmp_path, capsys):
+    """After a finished run, --overwrite was refused ("pass --resume ... or --restart", never naming it), --overwrite
+    --resume printed "wrote" having generated nothing, and --restart moved the video aside rather than replacing it."""
+    from ltx_video.cli import main
+
+    output = tmp_path / "v.mp4"
+    argv = ["long", "a red ball bounces", "--num-frames", "9", "--chunk-frames", "9", "--steps", "1", "--output",
+            str(output)]
+    assert main(argv) == 0
+    first = output.read_bytes()
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "or --overwrite to start over replacing v.mp4 (the old folder is kept)" in capsys.readouterr().err
+    assert main([*argv, "--overwrite", "--resume"]) == 0  # the run is finished: found done, nothing written
+    out = capsys.readouterr().out
+    assert "v.mp4 is already finished: 1 chunks (0 generated now)" in out and "wrote" not in out
+    assert main([*argv, "--overwrite", "--seed", "4"]) == 0  # starts over; the new video replaces the old
+    assert f"wrote {output}" in capsys.readouterr().out and output.read_bytes() != first
+    assert (tmp_path / "v.mp4.parts-2" / "manifest.json").is_file() and not (tmp_path / "v.mp4.parts" / "v.mp4").exists()

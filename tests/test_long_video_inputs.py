@@ -400,5 +400,53 @@ def test_a_long_videos_audio_takes_its_cfg_at_guidance_scale_1(pipe, tmp_path, m
     # a run started before the rule (its manifest records no `audio_cfg`) resumes with the rule of then
     arguments = json.loads(next((tmp_path / "b.mp4.parts").rglob("manifest.json")).read_text())["arguments"]
     assert arguments.pop("audio_cfg") == "either_scale"
-    old_rule, _ = pipe._long_plan("a red ball bounces", arguments, warn_prompt=False)
+    old_rule, _ = pipe._long_plan(0, arguments, warn_prompt=False)
     assert not any(g.do_cfg for g in old_rule.guidance)
+
+
+def test_a_list_of_negative_prompts_is_paired_with_the_prompts(pipe, tmp_path, monkeypatch):
+    """A list of negative prompts was checked against the first prompt alone: "`negative_prompt` has 2 entries but
+    `prompt` has 1" for two prompts and two negative prompts. Now prompt i's chunks take negative prompt i."""
+    planned, plan = [], pipe.plan_generation
+
+    @functools.wraps(plan)  # its signature: generate_long passes the arguments it names
+    def recording(**kwargs):
+        planned.append((kwargs["prompt"], kwargs["negative_prompt"]))
+        return plan(**kwargs)
+
+    monkeypatch.setattr(pipe, "plan_generation", recording)
+    prompts, call = ["a red ball", "a blue ball"], dict(LONG, num_frames=25, guidance_scale=3.0)
+    out = pipe.generate_long(prompts, negative_prompt=["blurry", "dark"], output=tmp_path / "a.mp4", **call)
+    assert out.num_chunks == 2 and planned[1:] == [("a red ball", "blurry"), ("a blue ball", "dark")]  # [0]: checked
+    assert json.loads((out.folder / "manifest.json").read_text())["arguments"]["negative_prompt"] == ["blurry", "dark"]
+    # one for all is the string: the same run
+    by_string = pipe.generate_long(prompts, negative_prompt="blurry", output=tmp_path / "b.mp4", **call)
+    assert pipe.generate_long(prompts, negative_prompt=["blurry"], output=by_string.path, **call).chunks_generated == 0
+    with pytest.raises(ValueError, match=r"^`negative_prompt` must be a string or a list of strings, one for all "
+                                         r"prompts or one per prompt \(`prompt` has 2\), got \['a', 'b', 'c'\]$"):
+        pipe.generate_long(prompts, negative_prompt=["a", "b", "c"], output=tmp_path / "c.mp4", **call)
+    assert not (tmp_path / "c.mp4.parts").exists()
+
+
+def test_a_duration_given_as_a_0d_tensor_is_a_number(pipe, tmp_path):
+    """``num_frames=torch.tensor(41)`` ran, ``duration=torch.tensor(...)`` was refused as no number of seconds."""
+    call = {k: v for k, v in LONG.items() if k != "num_frames"}
+    out = pipe.generate_long("a red ball bounces", output=tmp_path / "a.mp4", duration=torch.tensor(41 / 24), **call)
+    assert out.num_frames == 41
+    for value in (torch.tensor([1.0]), torch.tensor(float("nan")), torch.tensor(True)):
+        with pytest.raises(ValueError, match=r"^`duration` must be a finite number of seconds > 0, got "):
+            pipe.generate_long("a red ball bounces", output=tmp_path / "b.mp4", duration=value, **call)
+
+
+def test_overwrite_with_a_new_run_replaces_a_finished_runs_video(pipe, tmp_path):
+    """resume=False moves a finished run's video into its folder; with overwrite=True the new run's video replaces
+    it (the old run's folder is kept). A finished run found done says it wrote nothing (written=False)."""
+    call, output = dict(LONG, num_frames=17), tmp_path / "a.mp4"
+    first = pipe.generate_long("a red ball bounces", output=output, **call)
+    assert first.written and first.chunks_generated == 1
+    done = pipe.generate_long("a red ball bounces", output=output, overwrite=True, **call)
+    assert not done.written and done.chunks_generated == 0
+    old = output.read_bytes()
+    again = pipe.generate_long("a red ball bounces", output=output, resume=False, overwrite=True, **{**call, "seed": 4})
+    assert again.written and again.folder.name == "a.mp4.parts-2" and output.read_bytes() != old
+    assert sorted(p.name for p in first.folder.iterdir() if p.suffix == ".mp4") == ["segment-00000.mp4"]

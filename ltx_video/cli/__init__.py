@@ -459,7 +459,8 @@ def _main(argv: list[str] | None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    print(f"wrote {path}")
+    if path is not None:  # None: 'long --resume' found its run finished, and wrote nothing (it said so)
+        print(f"wrote {path}")
     return 0
 
 

@@ -75,7 +75,9 @@ def add_parser(commands, positive_int, positive_float, model_default, *, seed, n
                       "load those weight files (diffusers' variant=)")
     long.add_argument("--output", type=output_path, default=Path("long.mp4"), help="the .mp4 to write (default: long.mp4); "
                       "an existing file is kept unless --overwrite (or --resume of the run that wrote it)")
-    long.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+    long.add_argument("--overwrite", action="store_true", help="start over in a new folder as --restart does (the "
+                      "old run's folder is kept), the new video replacing an existing --output; with --resume: "
+                      "continue the run, replacing an --output that it did not write")
     long.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
     long.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32", help="default: float32")
     long.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
@@ -150,11 +152,12 @@ def check_inputs(args) -> tuple[object, dict]:
         raise CLIError("--resume and --restart exclude each other")
     parts = args.output.with_name(args.output.name + ".parts")
     earlier_run = _holds_a_run(args.output)
-    if earlier_run and not (args.resume or args.restart):
+    if earlier_run and not (args.resume or args.restart or args.overwrite):
         done = f"; {args.output} is its finished video" if args.output.exists() else ""
         raise CLIError(f"--output: {parts} holds an earlier run{done}: pass --resume to continue it (same arguments; "
-                       "a finished run is found done), or --restart to start over in a new folder (the old one, and "
-                       "its video, are kept)")
+                       "a finished run is found done), --restart to start over in a new folder (the old one, and "
+                       f"its video, are kept), or --overwrite to start over replacing {args.output.name} (the old "
+                       "folder is kept)")
     # --resume finds the run's own file done; --restart moves it into the old run's folder (LongRun.open)
     check_output(args.output, args.overwrite, earlier_run_ok=(args.resume or args.restart) and earlier_run)
     for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor),
@@ -180,7 +183,7 @@ def check_inputs(args) -> tuple[object, dict]:
         chunk_frames=chunk_frames, overlap_frames=overlap_frames, carryover_strength=args.carryover_strength,
         adain_factor=args.adain_factor, colour_match=args.colour_match,
         colour_match_scope=args.colour_match_scope, anchor=not args.no_anchor,
-        resume=not args.restart, overwrite=args.overwrite, seed=args.seed,
+        resume=args.resume or not (args.restart or args.overwrite), overwrite=args.overwrite, seed=args.seed,
         negative_prompt=args.negative_prompt if args.negative_prompt is not None else defaults.negative_prompt,
         height=args.height or defaults.height, width=args.width or defaults.width, frame_rate=frame_rate,
         num_inference_steps=args.steps or defaults.num_inference_steps,
@@ -314,7 +317,8 @@ def _as_flags(text: str) -> str:
     return re.sub(r"`([a-z_]+)`", lambda m: flags.get(m.group(1), "--" + m.group(1).replace("_", "-")), text)
 
 
-def run_long(args) -> Path:
+def run_long(args) -> Path | None:
+    """Run the command; returns the video written, None when the run was already finished (nothing written)."""
     source, call = check_inputs(args)
     with quiet_console():
         pipe = load_pipeline(args, source)
@@ -327,5 +331,9 @@ def run_long(args) -> Path:
             raise CLIError(_refusal(error, args)) from None
     if output.path is None:
         raise CLIError(f"stopped before the end; the finished chunks are in {output.folder}: run again with --resume")
+    if not output.written:  # --resume of a finished run: its video is already there, nothing was written
+        print(f"{PROG}: {output.path} is already finished: {output.num_chunks} chunks (0 generated now) in "
+              f"{output.folder}; nothing was written (--overwrite without --resume makes it again, replacing it)")
+        return None
     print(f"{PROG}: {output.num_chunks} chunks ({output.chunks_generated} generated now) in {output.folder}")
     return output.path

@@ -52,7 +52,8 @@ MANIFEST_FORMAT = "ltx_video.long_video/1"
 # Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
 VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"}
 # Arguments recorded only when not at their default (so that runs from before them resume): their value when absent.
-RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None}
+RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None, "vae_decode": None,
+                          "compiled": None}
 # The pipeline's state that is no argument but changes every chunk's numbers: the phrase naming it (not a flag), and
 # how to set it back.
 _LORA_CALLS = "load the same (load_lora_weights, set_adapters, fuse_lora / unfuse_lora, unload_lora_weights)"
@@ -61,7 +62,10 @@ MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "lora_sha256": ("LoRA
                "attention": ("approximate attention is",
                              "switch to the same (enable_efficient_attention, disable_efficient_attention)"),
                "scheduler": ("scheduler is", "set pipe.scheduler to one of the same class and settings (from_config)"),
-               "default_timestep_schedule": ("default_timestep_schedule is", "set pipe.default_timestep_schedule back")}
+               "default_timestep_schedule": ("default_timestep_schedule is", "set pipe.default_timestep_schedule back"),
+               "vae_decode": ("VAE decoding is", "decode as it did (enable_vae_tiling / disable_vae_tiling, "
+                              "vae.enable_tiling / disable_tiling, vae.to(dtype))"),
+               "compiled": ("transformer compiled is", "compile it the same (enable_compile / disable_compile)")}
 #: Arguments recorded since a later version: a run started before (its manifest lacks them) resumes unchecked on them.
 #: (The model state, MODEL_STATE, is recorded as None when there is none: a manifest lacking it predates it, so a run
 #: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None". A run without
@@ -317,11 +321,13 @@ class LongRun:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, output: Path, arguments: dict, *, resume: bool, extra_defaults: dict | None = None) -> LongRun:
+    def open(cls, output: Path, arguments: dict, *, resume: bool, extra_defaults: dict | None = None,
+             overwrite: bool = False) -> LongRun:
         """The run for ``output``, locked against other processes (ValueError if one holds it): with ``resume`` the
         newest run folder (its arguments must equal ``arguments``: else ValueError naming the first that differs;
         one with files but no manifest is refused, not started over), else a new folder. A new run never deletes or
-        overwrites anything: an existing ``output`` file is moved into the newest old run's folder under a free name.
+        overwrites anything: an existing ``output`` file is moved into the newest old run's folder under a free name
+        (with ``overwrite`` it stays, for the new run's video to replace it when it is written).
         Empty folders (no manifest, no segments) are not runs: skipped by ``resume``, reused by a new run.
         ``extra_defaults``: what a passed-through argument (``arguments["extra"]``) left out stands for, so a run
         that recorded it given as that value resumes with it left out, and back."""
@@ -344,7 +350,7 @@ class LongRun:
                         run.manifest["arguments"] = arguments
                         run._save()
                 return run
-            if runs and output.is_file():
+            if runs and output.is_file() and not overwrite:
                 target, number = runs[-1] / output.name, 2
                 while target.exists() or target.is_symlink():  # an earlier restart's file: never replaced
                     target, number = runs[-1] / f"{output.stem}-{number}{output.suffix}", number + 1
@@ -492,6 +498,10 @@ class LongRun:
                     phrase, given, started = _scheduler_difference(given, started)
                 if key == "lora_sha256":  # the adapter that differs
                     phrase, given, started = _lora_weights_difference(given, started)
+                if key == "vae_decode":  # the part that differs (tiling ...); missing: decoded whole (before 2026-12-08)
+                    from ltx_video.pipelines.long_state import vae_decode_difference  # (it imports this module)
+
+                    phrase, given, started = vae_decode_difference(given, started)
                 raise ValueError(
                     f"the pipeline's {phrase} {given!r} but the run in {self.folder} was started with {started!r}: "
                     f"{remedy} to resume it, or pass resume=False to start over in a new folder (the old one is kept)"

@@ -14,6 +14,10 @@ video. :func:`model_state` gives these entries of ``manifest.json``'s ``argument
 - ``scheduler`` (its class and the public config the run's schedule reads: shift, sigma spacing ... for the shifted
   one, only ``num_train_timesteps`` and ``stochastic_sampling`` for LTX-Video's) and
   ``default_timestep_schedule`` (the pipeline's, where the call leaves ``timestep_schedule`` out);
+- ``vae_decode``, only where the VAE does not decode each chunk whole in the transformer's dtype
+  (:func:`vae_decode_state`: tiled, framewise, or in another dtype); a manifest without it decoded whole (since
+  2026-12-08: a resume after ``enable_vae_tiling`` mixed untiled and tiled chunks);
+- ``compiled``, only with a compiled transformer (``enable_compile``; a manifest without it ran eager);
 - ``colour_fit`` and ``writer``: this version's colour matching and segment encoder settings;
 - ``prompt_split``: how a list of prompts is spread over the chunks (:func:`chunk_prompts`); a manifest without it
   was written before 2026-12-07 and resumes with the rule of then, ``"chunks"``;
@@ -40,7 +44,7 @@ from ltx_video.quantization import is_fp8_quantized
 from ltx_video.quantization.ltx_quantizer import is_lora_layer, lora_layers
 
 __all__ = ["PROMPT_SPLIT", "adapter_fingerprints", "adapter_state", "chunk_prompts", "fingerprint", "model_state",
-           "scheduler_state"]
+           "scheduler_state", "vae_decode_difference", "vae_decode_state"]
 
 #: The rule :func:`chunk_prompts` applies in new runs; ``"chunks"`` is the one of runs started before 2026-12-07.
 PROMPT_SPLIT = "frames"
@@ -145,6 +149,45 @@ def scheduler_state(scheduler, schedule: str = "shifted") -> dict | None:
     return {"class": type(scheduler).__name__, "config": config}
 
 
+# diffusers' AutoencoderKLLTXVideo tiling sizes (``vae.enable_tiling(...)``), in pixels and frames
+_VAE_TILE_SIZES = ("tile_sample_min_height", "tile_sample_min_width", "tile_sample_min_num_frames",
+                   "tile_sample_stride_height", "tile_sample_stride_width", "tile_sample_stride_num_frames")
+# How a refusal names each part of ``vae_decode`` (no backticks: the CLI reads them as flags)
+_VAE_DECODE_PARTS = {"tiling": "VAE tiling (enable_vae_tiling) is",
+                     "vae_tiling": "VAE's own tiling (vae.enable_tiling) is", "framewise": "VAE's framewise decoding is", "vae_dtype": "VAE's dtype is"}
+
+
+def vae_decode_state(pipe) -> dict | None:
+    """How the VAE decodes a chunk, as a manifest records it, None for the default (the whole chunk at once, in the
+    transformer's dtype): ``tiling``, the tile sizes of ``pipe.enable_vae_tiling`` (or 4K mode; its output device only
+    places the video, so it is left out); ``vae_tiling`` / ``framewise``, diffusers' ``vae.enable_tiling`` sizes and
+    framewise decoding (recorded whenever on, also where the frames are smaller than its tiles); ``vae_dtype``, the
+    VAE's dtype where it is not the transformer's. Each changes the decoded frames (docs/long_video.md, measured);
+    ``vae.enable_slicing`` does not (a long video decodes one video at a time) and is not recorded."""
+    state: dict[str, Any] = {}
+    tiling = getattr(pipe, "vae_tiling", None)
+    if tiling is not None:
+        state["tiling"] = {k: getattr(tiling, k) for k in ("tile_size", "tile_overlap", "tile_frames", "frame_overlap")}
+    vae = getattr(pipe, "vae", None)
+    if getattr(vae, "use_tiling", False):
+        state["vae_tiling"] = {k: getattr(vae, k) for k in _VAE_TILE_SIZES if hasattr(vae, k)}
+    if getattr(vae, "use_framewise_decoding", False):
+        state["framewise"] = True
+    vae_dtype = getattr(vae, "dtype", None)
+    if isinstance(vae_dtype, torch.dtype) and vae_dtype != pipe.transformer.dtype:
+        state["vae_dtype"] = str(vae_dtype).removeprefix("torch.")
+    return state or None
+
+
+def vae_decode_difference(given: dict | None, recorded: dict | None) -> tuple[str, Any, Any]:
+    """How a refusal names two recorded ``vae_decode`` (:func:`vae_decode_state`): by the first part that differs."""
+    given, recorded = given or {}, recorded or {}
+    key = next((k for k in _VAE_DECODE_PARTS if given.get(k) != recorded.get(k)), None)
+    if key is None:
+        return "VAE decoding is", given or None, recorded or None
+    return _VAE_DECODE_PARTS[key], given.get(key), recorded.get(key)
+
+
 def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> dict[str, Any]:
     """The manifest's entries for the pipeline's state (the module docstring lists them); ``timestep_schedule`` is
     the call's (None: left out, so the pipeline's ``default_timestep_schedule`` is the one the chunks take)."""
@@ -172,6 +215,15 @@ def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> 
     schedule = timestep_schedule or pipe.default_timestep_schedule
     state["scheduler"] = scheduler_state(getattr(pipe, "scheduler", None), schedule)
     state["default_timestep_schedule"] = None if timestep_schedule else pipe.default_timestep_schedule
+    # how the VAE decodes (tiled, framewise, another dtype), recorded only then: a manifest without it decoded whole
+    # (since 2026-12-08: a resume after enable_vae_tiling went on without a word, its chunks decoded in tiles)
+    if (decode := vae_decode_state(pipe)) is not None:
+        state["vae_decode"] = decode
+    # and a compiled transformer (enable_compile, torch.compile): inductor's kernels round otherwise (measured: up to
+    # 16 / 255 in the built-in model's frames), recorded only then: a manifest without it ran eager
+    if hasattr(pipe.transformer, "_orig_mod") or any(  # torch.compile(model), or its blocks' (regional)
+            getattr(m, "_compiled_call_impl", None) is not None for m in pipe.transformer.modules()):
+        state["compiled"] = True
     if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
         state["colour_fit"] = COLOUR_FIT
     # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined

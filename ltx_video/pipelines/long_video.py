@@ -74,13 +74,15 @@ PASSED_THROUGH = (
 @dataclass(frozen=True)
 class LongVideoOutput:
     """``path``: the assembled mp4 (None if the run was interrupted); ``folder``: its segments and manifest;
-    ``num_frames``, ``num_chunks``, ``chunks_generated`` (this call; 0 when it only reassembled or found it done)."""
+    ``num_frames``, ``num_chunks``, ``chunks_generated`` (this call; 0 when it only reassembled or found it done);
+    ``written``: whether this call wrote ``path`` (False when it found the run done, its video already there)."""
 
     path: Path | None
     folder: Path
     num_frames: int
     num_chunks: int
     chunks_generated: int
+    written: bool = True
 
 
 def _to_uint8(frames: torch.Tensor) -> np.ndarray:
@@ -126,7 +128,7 @@ class LongVideoMixin:
         overwrite: bool = False,
         seed: int | None = None,
         generator: torch.Generator | None = None,
-        negative_prompt: str | None = None,
+        negative_prompt: str | list[str] | None = None,
         height: int | None = None,
         width: int | None = None,
         frame_rate: float | None = None,
@@ -157,11 +159,13 @@ class LongVideoMixin:
         anchor: the first chunk's first latent frame as a clean reference before every later chunk.
         resume: continue the run in ``<output>.parts/`` if its manifest has the same arguments (else ValueError
             naming the argument); False starts over in a new folder (``<output>.parts-2`` ...), keeping the old.
-        overwrite: replace an ``output`` file that no run of ``<output>.parts`` wrote (refused without it).
+        overwrite: replace an ``output`` file that no run of ``<output>.parts`` wrote (refused without it); with
+            ``resume=False``, the new run's video replaces a finished run's (without it, moved into that run's folder).
         seed / generator: chunk ``k`` uses :func:`chunk_seed` ``(seed, k)``, ``seed`` an int in ``[0, 2**63)``; a
             generator (or a list of one) gives its ``initial_seed()``; neither: a random seed, recorded in the manifest.
         callback_on_step_end: called at every step of every chunk, given ``callback_on_step_end_tensor_inputs`` (a
             ``PipelineCallback``'s ``tensor_inputs``) as a plain call gives them; ``pipe.current_chunk`` is the chunk.
+        negative_prompt: one for every chunk, or a list paired with ``prompt``'s, one per prompt.
         Other arguments as ``__call__`` (values left out: the model's ``generation_defaults``; without them, LTX-Video
         0.9.8's ``inference.py`` values, 704 x 1216 at 30 fps, where ``__call__`` takes diffusers'). Also passed through:
         ``timesteps``, ``timestep_schedule``, ``stg_scale`` ... ``stochastic_sampling`` (see ``PASSED_THROUGH``).
@@ -197,6 +201,8 @@ class LongVideoMixin:
         if (duration is None) == (num_frames is None):
             raise ValueError("give exactly one of `duration` (seconds) and `num_frames`")
         if duration is not None:  # numpy's numbers too (since 2026-12-07: np.float32 was refused as no number)
+            if isinstance(duration, torch.Tensor) and duration.ndim == 0:  # as check_real takes numbers
+                duration = duration.item()
             if not isinstance(duration, numbers.Real) or isinstance(duration, bool) or not 0 < duration < math.inf:
                 raise ValueError(f"`duration` must be a finite number of seconds > 0, got {duration!r}")
             num_frames = max(1, round(float(duration) * frame_rate))
@@ -218,6 +224,12 @@ class LongVideoMixin:
             raise ValueError(f"`prompt` has {len(prompts)} prompts but the video has {layout.num_chunks} chunks "
                              f"(`chunk_frames` {layout.chunk_frames}, `overlap_frames` {layout.overlap_frames}): give at "
                              "most one prompt per chunk, or a longer `duration`")
+        if isinstance(negative_prompt, (list, tuple)):  # paired with the prompts, as diffusers pairs list entries
+            if len(negative_prompt) not in (1, len(prompts)) or not all(isinstance(n, str) for n in negative_prompt):
+                raise ValueError(f"`negative_prompt` must be a string or a list of strings, one for all prompts or one "
+                                 f"per prompt (`prompt` has {len(prompts)}), got {negative_prompt!r}")
+            # one for all is the string: recorded so, the same run as with the string
+            negative_prompt = negative_prompt[0] if len(set(negative_prompt)) == 1 else list(negative_prompt)
         if not isinstance(output, (str, Path)):
             raise ValueError(f"`output` must be an .mp4 path (str or Path), got {output!r}")
         output = Path(output).expanduser()
@@ -273,7 +285,8 @@ class LongVideoMixin:
             raise ValueError(f"`callback_on_step_end_tensor_inputs` must be a list of names in {allowed}, got {names!r}")
         call = self._call_defaults()
         self.check_call({**{name: None for name in CALL_ARGUMENTS}, **call, **kwargs, "prompt": prompts[0],
-                         "negative_prompt": negative_prompt, "callback_on_step_end": callback_on_step_end,
+                         "negative_prompt": negative_prompt[0] if isinstance(negative_prompt, list) else negative_prompt,
+                         "callback_on_step_end": callback_on_step_end,
                          "output_type": "pil", "num_videos_per_prompt": 1,
                          "guidance_scale": guidance_scale if guidance_scale is not None else defaults["guidance_scale"]})
         # a value given as the call's own default is the value left out: both runs are the same run (and resume)
@@ -317,12 +330,12 @@ class LongVideoMixin:
         """``generate_long`` once its arguments are checked: plan, open the run, generate, assemble."""
         check_output(output)  # before the plan's text encoder, with resume=False too
         if not (resume and LongRun.recorded_arguments(output) is not None):
-            self._long_plan(prompts[0], canonical(arguments), warn_prompt=False)
+            self._long_plan(0, canonical(arguments), warn_prompt=False)
         if output.is_file() and not overwrite and not LongRun.has_runs(output):
             raise ValueError(f"`output` {output} exists and no run in {output.name}.parts wrote it: pass overwrite=True "
                              "to replace it (nothing is replaced without it)")
         try:
-            run = LongRun.open(output, arguments, resume=resume, extra_defaults=canonical(call))
+            run = LongRun.open(output, arguments, resume=resume, extra_defaults=canonical(call), overwrite=overwrite)
         except ArgumentMismatch as error:
             if error.key != "num_frames" or duration is None:
                 raise
@@ -342,7 +355,7 @@ class LongVideoMixin:
                              "replaced without it)")
         args = run.arguments  # the canonical (JSON) form, identical for a fresh and a resumed run
         if run.num_finished == layout.num_chunks and run.output_is_current(output):
-            return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, 0)
+            return LongVideoOutput(output, run.folder, num_frames, layout.num_chunks, 0, written=False)
 
         state = run.load_state()
         generated = 0
@@ -354,7 +367,7 @@ class LongVideoMixin:
                 self.current_chunk = k
                 state = self._long_chunk(k, layout, args, state, run, callback_on_step_end)
                 if state is None:  # interrupted (pipe._interrupt) inside the chunk: nothing of it is written
-                    return LongVideoOutput(None, run.folder, num_frames, layout.num_chunks, generated)
+                    return LongVideoOutput(None, run.folder, num_frames, layout.num_chunks, generated, written=False)
                 generated += 1
                 bar.update(1)
                 rate = (time.perf_counter() - started) / generated
@@ -379,13 +392,16 @@ class LongVideoMixin:
                                 audio_guidance_scale=audio_guidance_scale, **modality)
         return bool(generate_audio)
 
-    def _long_plan(self, prompt: str, args: dict, warn_prompt: bool):
+    def _long_plan(self, index: int, args: dict, warn_prompt: bool):
+        """Plan a chunk of prompt ``index`` (and its negative prompt, where the run has one per prompt)."""
         call = self._call_defaults()
+        negative = args["negative_prompt"]
         call.update(args["extra"])
         plan_names = set(inspect.signature(self.plan_generation).parameters)
         values = {n: v for n, v in call.items() if n in plan_names}
         values.update(
-            prompt=prompt, negative_prompt=args["negative_prompt"], height=args["height"], width=args["width"],
+            prompt=args["prompt"][index], negative_prompt=negative[index] if isinstance(negative, list) else negative,
+            height=args["height"], width=args["width"],
             num_frames=args["chunk_frames"], frame_rate=args["frame_rate"],
             num_inference_steps=args["num_inference_steps"], guidance_scale=args["guidance_scale"],
             output_type="latent", keyframes=None, camera=None, warn_prompt=warn_prompt,
@@ -401,11 +417,12 @@ class LongVideoMixin:
     def _long_chunk(self, k: int, layout: ChunkLayout, args: dict, state: dict | None, run: LongRun, callback):
         """Generate, write and record chunk ``k``; returns the state for chunk ``k + 1`` (None if interrupted)."""
         prompts = args["prompt"]  # spread by the run's recorded rule (none: a run started before 2026-12-07)
-        prompt = prompts[chunk_prompts(layout, len(prompts), args.get("prompt_split", "chunks"))[k]]
+        index = chunk_prompts(layout, len(prompts), args.get("prompt_split", "chunks"))[k]
+        prompt = prompts[index]
         self.begin_call(guidance_scale=args["guidance_scale"], guidance_rescale=args["extra"].get("guidance_rescale", 0.0),
                         attention_kwargs=None)
         # A prompt the model does not know is warned about once per run, not once per chunk.
-        plan, call = self._long_plan(prompt, args, warn_prompt=prompt not in self._long_warned)
+        plan, call = self._long_plan(index, args, warn_prompt=prompt not in self._long_warned)
         self.show_audio_cfg(plan.guidance)
         self._long_warned.add(prompt)
         generator = torch.Generator(device="cpu").manual_seed(chunk_seed(args["seed"], k))
