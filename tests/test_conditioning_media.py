@@ -64,6 +64,22 @@ def test_numpy_and_tensor_images_match_diffusers(pipes, images):
     assert loaded[0].shape == (1, 3, 1, 64, 64) and loaded[0].min() >= -1 and loaded[0].max() <= 1
 
 
+def test_negative_float_images_of_any_range_are_taken_as_diffusers_takes_them(pipes, caplog):
+    """diffusers' own LTXConditionPipeline tests pass ``torch.randn((1, 3, 32, 32))`` images (-4..4); the refusal of
+    floats past 2 (2026-12-07, for 0..255 floats) refused them too, and 13 of diffusers' 35 condition tests failed."""
+    ref, ours = pipes
+    image = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    assert image.max() > 2 and image.min() < -2
+    expected = run(ref, prompt="a ball", image=image, output_type="latent")
+    with caplog.at_level("WARNING", logger="ltx_video.conditioning.media"):
+        got = run(ours, prompt="a ball", image=image, output_type="latent")
+    assert (got - expected).abs().max() <= TOL
+    assert "`image` holds floats in [-" in caplog.text and "gives wrong colours" in caplog.text
+    with pytest.raises(ValueError, match=r"`image` holds floats from 0\.5 up to 200: floats are read in \[0, 1\]"):
+        ours.load_condition_media(torch.full((3, 32, 32), 0.5).index_fill_(1, torch.tensor([0]), 200.0), 32, 32, 9, 0,
+                                  kind="image")
+
+
 def test_batched_tensor_gives_one_image_per_prompt_like_diffusers(pipes, images):
     ref, ours = pipes
     batch = torch.stack([as_tensor(images[0]), as_tensor(images[2])])  # (2, 3, H, W) in [0, 1]

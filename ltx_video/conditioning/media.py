@@ -36,6 +36,7 @@ __all__ = [
     "read_condition_media",
 ]
 
+logger = logging.getLogger(__name__)
 # Its own logger: the command line says the same before its model loads, naming its flags, and mutes this one.
 clip_rate_logger = logging.getLogger(f"{__name__}.clip_rates")
 
@@ -74,13 +75,20 @@ def _as_unit_range(x, argument: str):
 
 
 def _not_0_255(x, argument: str):
-    """Floats are read in [0, 1] (or [-1, 1]) as diffusers reads them; one reaching past 2 is 0..255 (an image
-    converted with np.asarray(img, np.float32)), which gave a wrong condition silently until 2026-12-07."""
+    """Floats are read in [0, 1] (or [-1, 1]) as diffusers reads them; non-negative ones reaching past 2 are 0..255
+    (an image converted with np.asarray(img, np.float32)), which gave a wrong condition silently until 2026-12-07.
+    Floats with negative values are diffusers' [-1, 1] and taken as they are, whatever their range, as diffusers
+    takes them (its own tests pass ``torch.randn`` images; refused from 2026-12-07 to 2026-12-08), with a warning
+    where they reach well past [-1, 1] (e.g. ImageNet-normalised tensors, whose colours come out wrong)."""
     count = x.size if isinstance(x, np.ndarray) else x.numel()
-    peak = float(x.max()) if count else 0.0
-    if peak > 2.0:
-        raise ValueError(f"`{argument}` holds floats up to {peak:g}: floats are read in [0, 1] (or [-1, 1]); divide "
-                         "0..255 values by 255, or pass them as uint8")
+    low, peak = (float(x.min()), float(x.max())) if count else (0.0, 0.0)
+    if peak > 2.0 and low >= 0.0:
+        raise ValueError(f"`{argument}` holds floats from {low:g} up to {peak:g}: floats are read in [0, 1] (or "
+                         "[-1, 1] when some are negative); divide 0..255 values by 255, or pass them as uint8")
+    if low < 0.0 and max(peak, -low) > 1.5:
+        logger.warning("`%s` holds floats in [%g, %g]: negative values mean [-1, 1] (diffusers' rule) and are taken "
+                       "as they are; a tensor normalised otherwise (e.g. ImageNet's mean and std) gives wrong colours: "
+                       "pass [0, 1] or [-1, 1] values.", argument, low, peak)
     return x
 
 
