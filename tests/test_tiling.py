@@ -102,6 +102,18 @@ def test_output_device_and_dtype():
     assert torch.allclose(out, local_decode(8, 4)(z), atol=1e-6)
 
 
+@pytest.mark.parametrize("config", [TilingConfig(tile_size=16, tile_overlap=8, tile_frames=4, frame_overlap=0),
+                                    TilingConfig()])  # tiled, and one tile covering the video
+def test_float64_decode_is_blended_in_float64(config):
+    """A float64 decode went through the float32 slab: 2e-4 off the untiled video at values ~1000 in 64-px tiles,
+    3e-5 with one tile, where float64 rounds at 1e-13."""
+    z = torch.randn(1, 4, 3, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    decode = lambda t: local_decode(8, 4)(t) * 1000  # noqa: E731  (values to 1000: float32 keeps 7 digits of them)
+    out = tiled_decode(decode, z, config, spatial_ratio=8, temporal_ratio=4)
+    assert out.dtype == torch.float64
+    assert torch.allclose(out, decode(z), rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 @pytest.mark.parametrize("frame_overlap", [0, 4])
 def test_16_bit_decode_returns_its_dtype_blended_in_float32(dtype, frame_overlap):

@@ -29,7 +29,8 @@ passes, N: video tokens, D: model width):
   larger, its weighted copy (about 6 float32 values per tile pixel-frame, made after the decoder's activations are
   freed), plus the output buffer (3 values per
   pixel-frame: float32 in a float32 decode; in a 16-bit decode, since 2026-12-07, the output in that dtype plus a
-  float32 slab of one temporal tile's frames at full size) unless it lives on another device (``output_device``).
+  float32 slab of one temporal tile's frames at full size) unless ``output_device`` is another device than the
+  decoding one (``device``; since 2026-12-08: any ``output_device`` set, the decoding one included, left it out).
   Until 2026-12-07 the copy was added to the activations: 9-15 % high on the CPU in float32, and within 3 % low of
   an H200's bfloat16 4K decodes (2026-12-04) only because the 16-bit activations were planned 26 % low; not
   re-measured on a GPU since. When one tile covers the video, its buffer and weighted
@@ -112,11 +113,11 @@ def _tiled_decode_bytes(height: int, width: int, tile: int, stride: int, size: i
 
 def tiled_output_bytes(batch: int, frames: int, height: int, width: int, tile_frames: int, size: int) -> int:
     """Bytes of ``tiled_decode``'s output assembly for ``batch`` videos of ``frames x height x width`` pixels, decoded
-    in ``size``-byte values: float32 tiles accumulate into the output itself; 16-bit ones (since 2026-12-07) into
-    one float32 slab of a temporal tile's ``tile_frames`` frames at the full size, beside the output in their dtype."""
-    if size == 4:
-        return 3 * 4 * batch * frames * height * width
-    return 3 * size * batch * frames * height * width + 3 * 4 * batch * tile_frames * height * width
+    in ``size``-byte values: float32 and float64 tiles accumulate into the output itself (float64 since 2026-12-08);
+    16-bit ones (since 2026-12-07) into one float32 slab of a temporal tile's ``tile_frames`` frames at the full
+    size, beside the output in their dtype."""
+    slab = 0 if size >= 4 else 3 * 4 * batch * tile_frames * height * width
+    return 3 * size * batch * frames * height * width + slab
 
 
 def _largest_tile(tiling: TilingConfig, frames: int, height: int, width: int) -> tuple[int, int]:
@@ -179,6 +180,26 @@ def _transformer_weight_bytes(config: dict, dtype: torch.dtype, fp8: bool) -> in
     return total
 
 
+def _placed(device, name: str = "vae_tiling.output_device") -> torch.device:
+    """``device`` as torch places a tensor there: an accelerator without an index is its current one (index 0 until
+    one is initialised and another set current, asked without creating a context), the CPU has no index."""
+    try:
+        if not isinstance(device, (str, torch.device)):  # torch takes an int as a CUDA index
+            raise TypeError
+        placed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"`{name}` must be a device name such as 'cpu', 'cuda' or 'cuda:0', or a torch.device, got "
+                         f"{device!r}.") from None
+    if placed.type == "cpu":
+        return torch.device("cpu")
+    if placed.index is None:
+        backend = getattr(torch, placed.type, None)
+        initialized = getattr(backend, "is_initialized", lambda: False)
+        index = backend.current_device() if initialized() and hasattr(backend, "current_device") else 0
+        placed = torch.device(placed.type, index)
+    return placed
+
+
 def _check(name: str, value, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
@@ -202,6 +223,7 @@ def estimate_memory(
     conditions: Sequence[tuple[int, int]] = (),
     appended_latent_frames: int = 0,
     per_token_timestep: bool | None = None,
+    device: str | torch.device = "cuda",
 ) -> MemoryEstimate:
     """Peak memory of generating ``batch_size`` videos of ``height x width x num_frames`` with a transformer of
     ``transformer_config`` (a dict, a diffusers ``config`` or :data:`LTX_VIDEO_2B` / :data:`LTX_VIDEO_13B`).
@@ -219,6 +241,11 @@ def estimate_memory(
     ``appended_latent_frames``: latent frames appended without media (a long video's anchor: 1). ``per_token_timestep``:
     None (the default) when there is any condition or appended frame, as the pipelines pass it; True for a long video's
     later chunks, whose carried-over overlap makes it per token with nothing appended.
+
+    ``device``: the device that decodes, whose memory is planned ("cuda", the default, is the current CUDA device;
+    "cpu" for a CPU run). A :class:`TilingConfig`'s output buffer is counted unless its ``output_device`` is another
+    device ("cuda" and "cuda:0" are the same one unless another CUDA device is current; since 2026-12-08: it was left
+    out whenever ``output_device`` was set, 13 % low for a CPU decode with ``output_device="cpu"``).
     """
     if not isinstance(transformer_config, Mapping):
         raise ValueError(f"`transformer_config` must be a dict (a diffusers config, LTX_VIDEO_2B or LTX_VIDEO_13B), "
@@ -237,6 +264,7 @@ def estimate_memory(
         _check("vae_tile_stride", vae_tile_stride, 32)
         if vae_tile_stride > vae_tile:  # a stride past the tile leaves gaps undecoded
             raise ValueError(f"`vae_tile_stride` must be in [32, vae_tile={vae_tile}] px, got {vae_tile_stride}.")
+    decoding = _placed(device, "device")  # refused before the transformer is built on the meta device
     if not isinstance(vae_tiling, (bool, TilingConfig)):  # "no" is truthy: it was planned as tiling
         raise ValueError(f"`vae_tiling` must be False, True (diffusers' tiling) or a TilingConfig, got {vae_tiling!r}.")
     if isinstance(vae_tiling, TilingConfig):
@@ -304,7 +332,7 @@ def estimate_memory(
         tile_frames, tile_pixels = _largest_tile(vae_tiling, frames, padded_h, padded_w)
         # the weighted copy is made once the decoder's activations are freed: the larger of the two, not their sum
         tile = max(vae_bytes_per_pixel_frame(size), TILE_BLEND_VALUES * 4) * batch_size * tile_frames * tile_pixels
-        same_device = vae_tiling.output_device is None
+        same_device = vae_tiling.output_device is None or _placed(vae_tiling.output_device) == decoding
         buffer = tiled_output_bytes(batch_size, frames, padded_h, padded_w, tile_frames, size)
         vae = int(tile + (buffer if same_device else 0))
     elif vae_tiling and (padded_h > vae_tile or padded_w > vae_tile):

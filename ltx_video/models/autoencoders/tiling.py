@@ -1,9 +1,9 @@
 """Tiled VAE decoding whose memory is bounded by the tile, not the frame.
 
 The latents are cut into overlapping tiles in space (``tile_size`` pixels square) and time
-(``tile_frames`` frames); each tile is decoded alone and added, weighted, into one output buffer (float32;
-for a 16-bit decoder, one float32 slab of the current temporal tile's frames, flushed into an output of its
-dtype). The weights are linear ramps over each overlap, normalised per axis so that they sum to exactly one
+(``tile_frames`` frames); each tile is decoded alone and added, weighted, into one output buffer (a float32 or
+float64 decoder's own; for a 16-bit decoder, one float32 slab of the current temporal tile's frames, flushed into
+an output of its dtype). The weights are linear ramps over each overlap, normalised per axis so that they sum to exactly one
 everywhere: tiles blend without seams, and a decoder that is local in space and time gives exactly its
 untiled output (tested). Only one tile's activations are alive at a time, and the output buffer can live on
 another device (``output_device="cpu"`` keeps a GPU's memory to one tile).
@@ -148,9 +148,12 @@ def tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
     return [(start, start + size) for start in starts]
 
 
-def blend_weights(spans: list[tuple[int, int]], length: int) -> list[torch.Tensor]:
-    """One weight vector per span (pixel units): 1 inside, linear ramps over the overlaps with the previous and
-    next span, then divided by the sum over spans so the weights add up to exactly 1 at every position."""
+def blend_weights(
+    spans: list[tuple[int, int]], length: int, dtype: torch.dtype = torch.float32
+) -> list[torch.Tensor]:
+    """One weight vector per span (pixel units, in ``dtype``): 1 inside, linear ramps over the overlaps with the
+    previous and next span, then divided by the sum over spans (in float64) so the weights add up to exactly 1 at
+    every position, to ``dtype``'s rounding."""
     weights = []
     for i, (start, end) in enumerate(spans):
         w = torch.ones(end - start, dtype=torch.float64)
@@ -164,7 +167,7 @@ def blend_weights(spans: list[tuple[int, int]], length: int) -> list[torch.Tenso
     total = torch.zeros(length, dtype=torch.float64)
     for (start, end), w in zip(spans, weights, strict=True):
         total[start:end] += w
-    return [(w / total[start:end]).float() for (start, end), w in zip(spans, weights, strict=True)]
+    return [(w / total[start:end]).to(dtype) for (start, end), w in zip(spans, weights, strict=True)]
 
 
 def checked_tiling(tiling: TilingConfig | None, spatial_ratio: int, temporal_ratio: int) -> TilingConfig:
@@ -192,8 +195,9 @@ def tiled_decode(
     device). ``progress``: a bar over the tiles (True), or tqdm's options for it (a pipeline's
     ``set_progress_bar_config``).
 
-    The tiles are blended in float32. A float32 ``decode`` accumulates straight into the output. Otherwise
-    (bfloat16, float16) the output is held in that dtype, and a float32 buffer holds only the frames of the current
+    A float32 or float64 ``decode`` is blended in its dtype, straight into the output (since 2026-12-08 for float64:
+    it went through the float32 slab below, float32-precise). A 16-bit one (bfloat16, float16) is blended in
+    float32: the output is held in that dtype, and a float32 buffer holds only the frames of the current
     temporal tile (``tile_frames + 1`` frames at the full height and width), written into the output once no later
     tile reaches them: the output device holds the video in its own dtype plus that one slab, reused for every
     temporal tile, not a float32 copy of the whole video. (since 2026-12-07: the output was always float32, so a bf16 pipeline's ``output_type="pt"`` came
@@ -212,9 +216,10 @@ def tiled_decode(
     times = tile_spans(num_latent_frames, frames_tile, config.frame_overlap // r + 1)
     pixel_times = [(a * r, (b - 1) * r + 1) for a, b in times]
     num_frames = (num_latent_frames - 1) * r + 1
-    weights_t = blend_weights(pixel_times, num_frames)
-    weights_h = blend_weights([(a * s, b * s) for a, b in rows], height * s)
-    weights_w = blend_weights([(a * s, b * s) for a, b in cols], width * s)
+    # float64 here, cast to the blend's dtype per tile: a float32 blend gets the same weights as float32 ones would be
+    weights_t = blend_weights(pixel_times, num_frames, torch.float64)
+    weights_h = blend_weights([(a * s, b * s) for a, b in rows], height * s, torch.float64)
+    weights_w = blend_weights([(a * s, b * s) for a, b in cols], width * s, torch.float64)
 
     device = torch.device(config.output_device) if config.output_device is not None else latents.device
     out = slab = None  # slab: float32 sums of pixel frames [slab_start, ...) when the output is not float32
@@ -238,13 +243,16 @@ def tiled_decode(
         start, end = pixel_times[t]
         if out is None:
             shape = (batch, pixels.shape[1], num_frames, height * s, width * s)
-            direct = pixels.dtype == torch.float32
-            out = torch.zeros(shape, device=device) if direct else torch.empty(shape, dtype=pixels.dtype, device=device)
+            # float32 and float64 blend in their own dtype (since 2026-12-08 for float64: it went through a float32
+            # slab, float32-precise); 16-bit dtypes in float32
+            direct = pixels.dtype in (torch.float32, torch.float64)
+            blend = pixels.dtype if direct else torch.float32
+            out = (torch.zeros if direct else torch.empty)(shape, dtype=pixels.dtype, device=device)
         if not direct and i == 0 and j == 0:  # a new temporal tile: keep its frames, and the overlap, in float32
             if slab is None:  # one buffer for every temporal tile (since 2026-12-07: a new one was allocated while
                 # the previous was alive, two slabs at each temporal step)
-                slab = torch.zeros(batch, out.shape[1], max(last - first for first, last in pixel_times), height * s, width * s,
-                                   device=device)
+                slab_frames = max(last - first for first, last in pixel_times)
+                slab = torch.zeros(batch, out.shape[1], slab_frames, height * s, width * s, dtype=blend, device=device)
             else:
                 shift = start - slab_start  # frames of the previous temporal tile that no later tile reaches
                 out[:, :, slab_start:start] = slab[:, :, :shift]
@@ -255,12 +263,12 @@ def tiled_decode(
                 slab[:, :, max(carried, 0) :].zero_()
             slab_start = start
         w = (
-            weights_t[t].to(pixels.device)[:, None, None]
-            * weights_h[i].to(pixels.device)[None, :, None]
-            * weights_w[j].to(pixels.device)[None, None, :]
+            weights_t[t].to(pixels.device, blend)[:, None, None]
+            * weights_h[i].to(pixels.device, blend)[None, :, None]
+            * weights_w[j].to(pixels.device, blend)[None, None, :]
         )
         target, offset = (out, 0) if direct else (slab, slab_start)
-        target[:, :, start - offset : end - offset, y0 * s : y1 * s, x0 * s : x1 * s] += (pixels.float() * w).to(device)
+        target[:, :, start - offset : end - offset, y0 * s : y1 * s, x0 * s : x1 * s] += (pixels.to(blend) * w).to(device)
         del pixels, w
     if slab is not None:
         out[:, :, slab_start:] = slab[:, :, : num_frames - slab_start]
