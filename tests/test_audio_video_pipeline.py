@@ -537,3 +537,16 @@ def test_do_classifier_free_guidance_counts_the_audios_cfg(av_pipe):
     av_pipe(**kw, audio_guidance_scale=7.0, generator=gen())
     av_pipe(**kw, audio_guidance_scale=7.0, generate_audio=False, generator=gen())
     assert seen == [False, False, True, True, False, False]
+
+
+def test_audio_latents_of_a_wrong_shape_are_refused_naming_the_accepted_rows(no_models):
+    """One video: "(1, 18, C)" (it said "(1 or 1, 18, C)"); two videos: either row count; both before any model, and
+    prepare_audio_latents says the same."""
+    for videos, rows in ((1, "1"), (2, "2 or 1")):
+        with pytest.raises(ValueError) as error:
+            no_models(**COMMON, num_videos_per_prompt=videos, audio_latents=torch.randn(18, AUDIO_CHANNELS))
+        assert str(error.value) == (f"`audio_latents` must have shape ({rows}, 18, {AUDIO_CHANNELS}) for this call, "
+                                    f"got (18, {AUDIO_CHANNELS}).")
+    with pytest.raises(ValueError, match=rf"^`audio_latents` must have shape \(1, 18, {AUDIO_CHANNELS}\) "):
+        no_models.prepare_audio_latents(batch_size=1, waveform=None, num_tokens=18, generator=None, device="cpu",
+                                        latents=torch.randn(3, 18, AUDIO_CHANNELS))

@@ -8,6 +8,7 @@ from diffusers import LTXConditionPipeline
 from ltx_video import LTXVideoPipeline
 from ltx_video.conditioning.items import pack
 from ltx_video.pipelines import denoising
+from ltx_video.testing import tiny_audio_video_pipeline, tiny_pipeline
 
 KW = dict(prompt="a red ball", height=32, width=32, num_frames=9, num_inference_steps=3, output_type="pt")
 
@@ -118,3 +119,48 @@ def test_an_in_place_edit_of_the_negative_embeddings_counts_as_returning_it(comp
     in_place, returned = (pipe(**KW, callback_on_step_end=cb, callback_on_step_end_tensor_inputs=names,
                                generator=gen()).frames for cb in (zero_in_place, zero_returned))
     assert torch.equal(in_place, returned) and (in_place - pipe(**KW, generator=gen()).frames).abs().max() > 1e-2
+
+
+def test_do_classifier_free_guidance_tells_each_steps_unconditional_pass():
+    """LTX2Pipeline's rule (guidance_scale > 1 or audio_guidance_scale > 1) on the current step's scales. It read the
+    audio's CFG once per call and a list as a whole: after a callback cut the video's CFG at step 0 it said False while
+    the audio's pass ran on, and for [3, 1] True where the step's scale is 1 with no audio CFG."""
+    pipe = tiny_audio_video_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    seen = []
+
+    def cut(p, i, t, tensors):  # diffusers' CFG cutoff
+        seen.append(p.do_classifier_free_guidance)
+        p._guidance_scale = 1.0 if i == 0 else p._guidance_scale
+        seen.append(p.do_classifier_free_guidance)
+        return tensors
+
+    def watch(p, i, t, tensors):
+        seen.append(p.do_classifier_free_guidance)
+        return tensors
+
+    kw = dict(KW, output_type="latent", stg_scale=0.0, audio_modality_scale=1.0)
+    listed = dict(kw, guidance_scale=[3.0, 1.0], guidance_timesteps=[1000, 999])  # step 0 at 3, steps 1-2 at 1
+    for audio_scale, after_cut, per_step in ((3.0, [True] * 5, [True] * 3), (None, [False] * 5, [True, False, False])):
+        seen.clear()
+        a = pipe(**kw, guidance_scale=3.0, audio_guidance_scale=audio_scale, callback_on_step_end=cut, generator=gen())
+        assert seen == [True, *after_cut]  # step 0 before the cut, then after it
+        seen.clear()
+        b = pipe(**listed, audio_guidance_scale=audio_scale, callback_on_step_end=watch, generator=gen())
+        assert seen == per_step
+        assert torch.equal(a.frames, b.frames) and torch.equal(a.audio_latents, b.audio_latents)  # the same passes
+
+
+def test_do_classifier_free_guidance_follows_a_per_interval_list_in_the_video_pipeline():
+    """LTXVideoPipeline showed no per-step plan: ``guidance_scale=[3, 1]`` read True at every step."""
+    pipe = tiny_pipeline(seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    seen = []
+
+    def watch(p, i, t, tensors):
+        seen.append(p.do_classifier_free_guidance)
+        return tensors
+
+    pipe("a ball", height=32, width=32, num_frames=9, num_inference_steps=3, output_type="latent",
+         guidance_scale=[3.0, 1.0], guidance_timesteps=[1000, 999], callback_on_step_end=watch, generator=gen())
+    assert seen == [True, False, False]

@@ -4,6 +4,7 @@ diffusers' pipelines expose ``guidance_scale``, ``guidance_rescale``, ``do_class
 ``num_timesteps``, ``current_timestep``, ``attention_kwargs`` and ``interrupt`` while they run; a callback may
 set ``pipe._guidance_scale`` (the next steps use it) or ``pipe._interrupt = True`` (the loop stops, the
 latents so far are decoded). :class:`CallbackStateMixin` gives both pipelines the same, with diffusers' names.
+``do_classifier_free_guidance`` answers for the current step (per-interval lists, a callback's change of the scale).
 
 Asked for in ``callback_on_step_end_tensor_inputs``, ``"prompt_embeds"`` and ``"negative_prompt_embeds"`` are given
 as diffusers' LTX pipelines hold them in their loop (with classifier-free guidance ``prompt_embeds`` is the negative
@@ -22,6 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ltx_video.pipelines.denoising import runs_unconditional_pass
+
 __all__ = ["CallbackStateMixin"]
 
 
@@ -35,7 +38,8 @@ class CallbackStateMixin:
     _current_timestep: Any = None
     _interrupt: bool = False
     _callback_text: dict | None = None  # the running call's {"prompt_embeds", "negative_prompt_embeds"}
-    _audio_cfg: bool = False  # a step runs the unconditional pass for the audio's CFG alone (audio_guidance_scale > 1)
+    _step_guidance: list | None = None  # the running call's per-step GuidanceConfig, once planned (show_guidance)
+    _guidance_step: int = 0  # the step running, or whose callback runs: where do_classifier_free_guidance reads
 
     @property
     def guidance_scale(self):
@@ -47,9 +51,19 @@ class CallbackStateMixin:
 
     @property
     def do_classifier_free_guidance(self) -> bool:
-        """As diffusers' LTX2Pipeline: the video's ``guidance_scale`` > 1, or the generated audio's > 1."""
-        scale = self._guidance_scale
-        return (any(s > 1.0 for s in scale) if isinstance(scale, (list, tuple)) else scale > 1.0) or self._audio_cfg
+        """Whether the current step runs the unconditional pass: diffusers' rule (LTXPipeline's ``guidance_scale`` > 1,
+        LTX2Pipeline's "or the generated audio's ``audio_guidance_scale`` > 1") on that step's scales. A per-interval
+        list is read at the step; a ``_guidance_scale`` a callback set counts at once (as diffusers' property reads
+        it), for the video and for an audio whose scale follows it (``audio_guidance_scale=None``). (Since 2026-12-08;
+        it read the whole list, True at the steps at 1 of ``[3, 1]``, and the audio's CFG once per call, False after a
+        callback cut the video's CFG while the audio's unconditional pass still ran.) Before a call plans its steps,
+        a list reads True when any of its scales is > 1."""
+        scale, plan = self._guidance_scale, self._step_guidance
+        if plan is None:  # no per-step plan shown (before a call plans it): the scale as given
+            return any(s > 1.0 for s in scale) if isinstance(scale, (list, tuple)) else scale > 1.0
+        step = plan[min(self._guidance_step, len(plan) - 1)]
+        video = step.guidance_scale if isinstance(scale, (list, tuple)) else scale
+        return runs_unconditional_pass(video, step.audio_guidance_scale)
 
     @property
     def num_timesteps(self) -> int | None:
@@ -73,18 +87,19 @@ class CallbackStateMixin:
         self._guidance_scale, self._guidance_rescale = guidance_scale, guidance_rescale
         self._attention_kwargs = attention_kwargs
         self._num_timesteps, self._current_timestep, self._interrupt = None, None, False
-        self._audio_cfg = False  # set by the audio pipeline once its plan is made
+        self._step_guidance, self._guidance_step = None, 0  # set once the call's plan is made (show_guidance)
 
-    def show_audio_cfg(self, guidance: list) -> None:
-        """Once a call's per-step guidance is planned: whether a step runs the unconditional pass for the audio's CFG
-        alone (``do_classifier_free_guidance``, as LTX2Pipeline's)."""
-        self._audio_cfg = any(g.do_cfg and not g.guidance_scale > 1 for g in guidance)
+    def show_guidance(self, guidance: list) -> None:
+        """Once a call's per-step guidance is planned: the list (one ``GuidanceConfig`` per step, the one the loop
+        reads and :meth:`follow_callback` updates) that ``do_classifier_free_guidance`` answers from."""
+        self._step_guidance, self._guidance_step = guidance, 0
 
     def show_schedule(self, timesteps: torch.Tensor, sigmas: torch.Tensor, step: int | None = None) -> None:
         """The call's schedule on ``self.scheduler`` as diffusers' loops leave it for a callback: ``timesteps``,
         ``sigmas`` (ending in 0), ``num_inference_steps``, and ``step_index`` None before the first step and
         ``step + 1`` after step ``step`` (so ``pipe.scheduler.sigmas[pipe.scheduler.step_index]`` is the next sigma).
         The steps themselves are this pipeline's own Euler steps; the scheduler only shows them."""
+        self._guidance_step = 0 if step is None else step
         scheduler = getattr(self, "scheduler", None)
         if scheduler is None:
             return
@@ -97,6 +112,7 @@ class CallbackStateMixin:
         """After step ``step``'s callback: a changed ``_guidance_scale`` becomes every later step's CFG scale
         (``guidance`` is the per-step list the loop reads). ``can_guide``: the negative prompt was encoded.
         Returns the scale now in use."""
+        self._guidance_step = step + 1  # the next step runs (do_classifier_free_guidance reads it)
         scale = self._guidance_scale
         if scale == scale_in_use:
             return scale_in_use

@@ -163,6 +163,12 @@ def rescale_to_reference_std(guided: torch.Tensor, reference: torch.Tensor, fact
 
 
 # ---------------------------------------------------------------------------- guidance
+def runs_unconditional_pass(guidance_scale: float, audio_guidance_scale: float | None) -> bool:
+    """diffusers' LTX2Pipeline ``do_classifier_free_guidance``: ``guidance_scale > 1 or audio_guidance_scale > 1``
+    (``audio_guidance_scale`` None: no generated audio, or one that follows ``guidance_scale``)."""
+    return guidance_scale > 1.0 or (audio_guidance_scale is not None and audio_guidance_scale > 1.0)
+
+
 @dataclass(frozen=True)
 class GuidanceConfig:
     """Classifier-free, spatiotemporal and modality guidance for one step (LTX-Video 0.9.8 semantics; the
@@ -208,7 +214,7 @@ class GuidanceConfig:
     @property
     def do_cfg(self) -> bool:
         """The step runs an unconditional pass: for the video's CFG, or the audio's (diffusers' LTX2Pipeline)."""
-        return self.guidance_scale > 1.0 or (self.audio_guidance_scale is not None and self.audio_guidance_scale > 1.0)
+        return runs_unconditional_pass(self.guidance_scale, self.audio_guidance_scale)
 
     @property
     def do_stg(self) -> bool:

@@ -89,6 +89,15 @@ def check_latents_shape(latents, expected: tuple[int, ...]) -> None:
         raise ValueError(f"`latents` must have shape {expected} (or packed {packed}), got {got}.")
 
 
+def check_audio_latents_shape(latents: torch.Tensor, batch_size: int, expected: tuple[int, int]) -> None:
+    """ValueError unless ``latents`` is (``batch_size`` or 1, *``expected``) (the generated audio's starting noise: one
+    row is every video's). For one video it says "(1, ...)" (since 2026-12-08; it said "(1 or 1, ...)")."""
+    if latents.ndim != 3 or tuple(latents.shape[1:]) != expected or latents.shape[0] not in (1, batch_size):
+        rows = "1" if batch_size == 1 else f"{batch_size} or 1"
+        raise ValueError(f"`audio_latents` must have shape ({rows}, {expected[0]}, {expected[1]}) for this call, got "
+                         f"{tuple(latents.shape)}.")
+
+
 def check_frame_rate(frame_rate) -> None:
     """ValueError naming `frame_rate` unless it is a finite real number > 0 (``inf`` put every frame at time 0)."""
     if (isinstance(frame_rate, bool) or not isinstance(frame_rate, numbers.Real)

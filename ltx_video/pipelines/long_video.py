@@ -423,7 +423,6 @@ class LongVideoMixin:
                         attention_kwargs=None)
         # A prompt the model does not know is warned about once per run, not once per chunk.
         plan, call = self._long_plan(index, args, warn_prompt=prompt not in self._long_warned)
-        self.show_audio_cfg(plan.guidance)
         self._long_warned.add(prompt)
         generator = torch.Generator(device="cpu").manual_seed(chunk_seed(args["seed"], k))
         video_state = self.prepare_video_latents(plan, frame_rate=args["frame_rate"], latents=None, generator=generator)

@@ -41,7 +41,13 @@ from ltx_video.models.autoencoders.vae_hierarchical import HierarchicalVAE
 from ltx_video.models.transformer_av import LTXAudioVideoTransformer3DModel
 from ltx_video.pipelines import denoising
 from ltx_video.pipelines.four_k import four_k_dispatch
-from ltx_video.pipelines.inputs import check_flag, check_frame_rate, count_prompts, warn_unused_blocks
+from ltx_video.pipelines.inputs import (
+    check_audio_latents_shape,
+    check_flag,
+    check_frame_rate,
+    count_prompts,
+    warn_unused_blocks,
+)
 from ltx_video.pipelines.ltx_video import LTXVideoPipeline
 from ltx_video.pipelines.postprocess import holds_latents
 
@@ -224,10 +230,7 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             latents = self.audio_vae.encode(waveform.to(device=device, dtype=self.audio_vae.dtype)).float()
             latents = latents.expand(batch_size, -1, -1).clone()  # one buffer per video: callbacks edit in place
         elif latents is not None:
-            expected = (num_tokens, self.audio_vae.config.latent_channels)
-            if latents.ndim != 3 or tuple(latents.shape[1:]) != expected or latents.shape[0] not in (1, batch_size):
-                raise ValueError(f"`audio_latents` must have shape ({batch_size} or 1, {expected[0]}, {expected[1]}) for "
-                                 f"this call, got {tuple(latents.shape)}.")
+            check_audio_latents_shape(latents, batch_size, (num_tokens, self.audio_vae.config.latent_channels))
             latents = latents.to(device=device, dtype=torch.float32).expand(batch_size, -1, -1).clone()  # not the caller's
         else:
             shape = (batch_size, num_tokens, self.audio_vae.config.latent_channels)
@@ -402,11 +405,8 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             raise ValueError("`callback_on_step_end_tensor_inputs` has 'audio_latents' but no audio is used.")
         num_samples, num_audio_tokens = self.audio_length(num_frames, frame_rate) if use_audio else (0, 0)
         if use_audio and audio is None and audio_latents is not None:  # before any model (it was after T5)
-            batch = count_prompts(prompt, prompt_embeds) * num_videos_per_prompt
-            expected = (num_audio_tokens, self.audio_vae.config.latent_channels)
-            if audio_latents.ndim != 3 or tuple(audio_latents.shape[1:]) != expected or audio_latents.shape[0] not in (1, batch):
-                raise ValueError(f"`audio_latents` must have shape ({batch} or 1, {expected[0]}, {expected[1]}) for "
-                                 f"this call, got {tuple(audio_latents.shape)}.")
+            check_audio_latents_shape(audio_latents, count_prompts(prompt, prompt_embeds) * num_videos_per_prompt,
+                                      (num_audio_tokens, self.audio_vae.config.latent_channels))
         waveform = self.load_audio(audio, audio_sample_rate, num_samples, num_audio_tokens) if audio is not None else None
         videos = count_prompts(prompt, prompt_embeds) * num_videos_per_prompt
         if waveform is not None and getattr(audio, "ndim", 1) == 2 and audio.shape[0] == 2 == videos:
@@ -444,8 +444,6 @@ class LTXAudioVideoPipeline(LTXVideoPipeline):
             # (since 2026-12-07: said; a held or absent sound has no audio prediction to guide, silently)
             why = "the given `audio` is held, not generated" if waveform is not None else "no audio is generated"
             logger.warning(f"`audio_guidance_scale`={float(audio_guidance_scale):g} is ignored: {why}.")
-
-        self.show_audio_cfg(plan.guidance)
 
         # 4. Latents: the video's (noise, then conditions), then the audio's (noise drawn after, or the given audio).
         state = self.prepare_video_latents(plan, frame_rate=frame_rate, latents=latents, generator=generator)

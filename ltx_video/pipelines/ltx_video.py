@@ -395,6 +395,7 @@ class LTXVideoPipeline(
         run-time state (:class:`CallbackStateMixin`) is kept, and a callback's changes to it followed."""
         device, scale_in_use = plan.device, self._guidance_scale
         self._num_timesteps = len(plan.timesteps)
+        self.show_guidance(plan.guidance)  # do_classifier_free_guidance answers per step from it
 
         def hook(i, t, *tokens):
             nonlocal scale_in_use
