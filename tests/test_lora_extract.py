@@ -39,6 +39,16 @@ def pipe():
     return p
 
 
+def _assert_fuses_to(pipe, lora, tuned):
+    """``pipe`` with the extracted LoRA in ``lora`` fused in has ``tuned``'s weights."""
+    pipe.load_lora_weights(lora / "pytorch_lora_weights.safetensors")
+    pipe.fuse_lora()
+    pipe.unload_lora_weights()
+    merged = dict(pipe.transformer.named_parameters())
+    for name, value in tuned.named_parameters():
+        torch.testing.assert_close(merged[name], value, atol=1e-6, rtol=0)
+
+
 def test_full_rank_lora_reproduces_the_fine_tune(pipe, tmp_path):
     base = copy.deepcopy(pipe.transformer)
     tuned = _tuned(base)
@@ -216,12 +226,7 @@ def test_extract_script_takes_an_ltx_video_folder_and_refuses_mixed_ones(tmp_pat
     assert extract_lora.main(["--base", str(tmp_path / "base"), "--tuned", str(tmp_path / "tuned"), "--rank", "64",
                               "--dtype", "float32", "--out", str(tmp_path / "lora")]) == 0
     assert "100.00 % of the weight change kept" in capsys.readouterr().out
-    pipe.load_lora_weights(tmp_path / "lora" / "pytorch_lora_weights.safetensors")
-    pipe.fuse_lora()
-    pipe.unload_lora_weights()
-    merged = dict(pipe.transformer.named_parameters())
-    for name, value in tuned.named_parameters():
-        torch.testing.assert_close(merged[name], value, atol=1e-6, rtol=0)
+    _assert_fuses_to(pipe, tmp_path / "lora", tuned)
     tiny_audio_video_pipeline(seed=0).save_pretrained(tmp_path / "av")
     with pytest.raises(SystemExit):
         extract_lora.main(["--base", str(tmp_path / "av"), "--tuned", str(tmp_path / "tuned"), "--out", str(tmp_path / "x")])
@@ -352,13 +357,7 @@ def test_variant_folders_need_and_take_variant_and_ranks_refuses_out(variant_fol
         assert re.search(message, capsys.readouterr().err.strip())
     assert not (folder / "lora").exists()
     assert extract_lora.main([*args, "--variant", "bf16", "--rank", "64", "--dtype", "float32"]) == 0
-    pipe = tiny_pipeline(seed=0)
-    pipe.load_lora_weights(folder / "lora" / "pytorch_lora_weights.safetensors")
-    pipe.fuse_lora()
-    pipe.unload_lora_weights()
-    merged = dict(pipe.transformer.named_parameters())
-    for name, value in tuned.named_parameters():
-        torch.testing.assert_close(merged[name], value, atol=1e-6, rtol=0)
+    _assert_fuses_to(tiny_pipeline(seed=0), folder / "lora", tuned)
 
 
 def test_check_loads_variant_folders_with_the_variant(variant_folders, monkeypatch):
