@@ -75,9 +75,14 @@ def test_negative_float_images_of_any_range_are_taken_as_diffusers_takes_them(pi
         got = run(ours, prompt="a ball", image=image, output_type="latent")
     assert (got - expected).abs().max() <= TOL
     assert "`image` holds floats in [-" in caplog.text and "gives wrong colours" in caplog.text
-    with pytest.raises(ValueError, match=r"`image` holds floats from 0\.5 up to 200: floats are read in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"`image` holds floats from 0\.5 up to 200, read as 0\.\.255 values"):
         ours.load_condition_media(torch.full((3, 32, 32), 0.5).index_fill_(1, torch.tensor([0]), 200.0), 32, 32, 9, 0,
                                   kind="image")
+    # 0..255 values with a bicubic resize's undershoots are still 0..255, not [-1, 1] (one negative value let them in)
+    resized = torch.nn.functional.interpolate(torch.rand(1, 3, 16, 16).round() * 255, size=32, mode="bicubic")
+    assert resized.min() < 0
+    with pytest.raises(ValueError, match=r"`image` holds floats from -[0-9.]+ up to [0-9.]+, read as 0\.\.255 values"):
+        ours.load_condition_media(resized, 32, 32, 9, 0, kind="image")
 
 
 def test_batched_tensor_gives_one_image_per_prompt_like_diffusers(pipes, images):

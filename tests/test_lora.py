@@ -354,3 +354,11 @@ def test_lora_keys_that_name_no_layer_of_the_transformer_are_refused_before_peft
             assert pipe.get_list_adapters() == {} and not any(hasattr(m, "lora_A") for m in pipe.transformer.modules())
     pipe.load_lora_weights(lora_file, adapter_name="x")  # the well-formed LoRA still loads after the refusals
     assert all(v.device.type == "cpu" for v in _lora_tensors(pipe).values())
+    # keys of a layer the model lacks beside matching ones load as diffusers loads them: the matching ones
+    extra = {k.replace("transformer_blocks.0.", "transformer_blocks.7."): v for k, v in prefixed.items()
+             if k.startswith("transformer.transformer_blocks.0.")}
+    assert extra and not set(extra) & set(prefixed)
+    partial = _fresh(LTXVideoPipeline, components)
+    partial.load_lora_weights({**prefixed, **extra}, adapter_name="x")
+    loaded, plain = _lora_tensors(partial), _lora_tensors(pipe)
+    assert loaded.keys() == plain.keys() and all(torch.equal(loaded[k], plain[k]) for k in plain)

@@ -209,7 +209,7 @@ def test_wide_integer_images_are_scaled_and_unknown_ranges_refused(pipes):
             ours.load_condition_media(bad, 64, 64, 9, 0, "image")  # read as 0-255 (or 1) values in [0, 1]
     # floats in 0..255 (np.asarray(img, np.float32)) were read as [0, 1] values: a keyframe 9 dB off, silently
     for bad in (frame.astype(np.float32), torch.from_numpy(frame).permute(2, 0, 1).float()):
-        with pytest.raises(ValueError, match=r"`image` holds floats from 0 up to 255: floats are read in \[0, 1\]"):
+        with pytest.raises(ValueError, match=r"`image` holds floats from 0 up to 255, read as 0\.\.255 values: floats are read in \[0, 1\]"):
             ours.load_condition_media(bad, 64, 64, 9, 0, "image")
     as_float = ours.load_condition_media(frame.astype(np.float32) / 255, 64, 64, 9, 0, "image")
     torch.testing.assert_close(as_float, as_uint8, rtol=0, atol=1e-6)  # [0, 1] floats as before

@@ -600,3 +600,6 @@ def test_every_stage_that_saves_a_pipeline_saves_its_defaults_by_one_rule(tmp_pa
     saved = GenerationDefaults.load(tmp_path / stage / "pipeline")
     assert saved == GenerationDefaults(height=32, width=32, num_frames=9, frame_rate=12.0, prompt_grammar=known,
                                        **sampling)
+    built.base.generation_defaults = None  # a base without defaults (a diffusers folder) keeps diffusers' call defaults
+    built.save(built.model, tmp_path / "plain")
+    assert GenerationDefaults.load(tmp_path / "plain" / "pipeline") is None

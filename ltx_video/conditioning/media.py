@@ -77,14 +77,18 @@ def _as_unit_range(x, argument: str):
 def _not_0_255(x, argument: str):
     """Floats are read in [0, 1] (or [-1, 1]) as diffusers reads them; non-negative ones reaching past 2 are 0..255
     (an image converted with np.asarray(img, np.float32)), which gave a wrong condition silently until 2026-12-07.
-    Floats with negative values are diffusers' [-1, 1] and taken as they are, whatever their range, as diffusers
-    takes them (its own tests pass ``torch.randn`` images; refused from 2026-12-07 to 2026-12-08), with a warning
-    where they reach well past [-1, 1] (e.g. ImageNet-normalised tensors, whose colours come out wrong)."""
+    Floats with negative values are diffusers' [-1, 1] and taken as they are as diffusers takes them (its own tests
+    pass ``torch.randn`` images; refused from 2026-12-07 to 2026-12-08), with a warning where they reach well past
+    [-1, 1] (e.g. ImageNet-normalised tensors, whose colours come out wrong), unless they are still 0..255 values:
+    past 8, or with negative undershoots small beside the peak (a bicubic resize of a 0..255 image)."""
     count = x.size if isinstance(x, np.ndarray) else x.numel()
     low, peak = (float(x.min()), float(x.max())) if count else (0.0, 0.0)
-    if peak > 2.0 and low >= 0.0:
-        raise ValueError(f"`{argument}` holds floats from {low:g} up to {peak:g}: floats are read in [0, 1] (or "
-                         "[-1, 1] when some are negative); divide 0..255 values by 255, or pass them as uint8")
+    # 0..255: non-negative, or past 8 (no [-1, 1] tensor of noise reaches it), or with undershoots small beside the
+    # peak (a resampling's ringing: bicubic gave [-26, 305]); torch.randn and ImageNet-normalised stay inside
+    if peak > 2.0 and (low >= 0.0 or peak > 8.0 or low > -peak / 4):
+        raise ValueError(f"`{argument}` holds floats from {low:g} up to {peak:g}, read as 0..255 values: floats are "
+                         "read in [0, 1] (or [-1, 1] when some are negative); divide 0..255 values by 255, or pass "
+                         "them as uint8")
     if low < 0.0 and max(peak, -low) > 1.5:
         logger.warning("`%s` holds floats in [%g, %g]: negative values mean [-1, 1] (diffusers' rule) and are taken "
                        "as they are; a tensor normalised otherwise (e.g. ImageNet's mean and std) gives wrong colours: "

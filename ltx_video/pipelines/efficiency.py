@@ -67,8 +67,10 @@ def _clean_lora_keys(state: dict) -> dict:
 
 
 def _check_lora_keys(state_dict: dict, transformer: torch.nn.Module) -> None:
-    """Refuse a LoRA whose ``transformer.`` keys name no layer of ``transformer``, before peft sees it: peft made an
-    adapter for them and left its weights on the meta device (NaN or random output; diffusers does the same)."""
+    """Refuse, before peft sees it, a LoRA none of whose ``transformer.`` keys names a layer of ``transformer``, or
+    one with a key naming a layer with another parameter than peft's (an adapter name inside it): peft made an adapter
+    for them and left its weights on the meta device (NaN or random output). Keys of layers the model lacks beside
+    keys that match load as diffusers loads them (the matching ones, with peft's "unexpected keys" warning)."""
     from diffusers.utils import convert_unet_state_dict_to_peft
 
     model = getattr(transformer, "_orig_mod", transformer)  # after torch.compile: diffusers loads into the model
@@ -76,17 +78,16 @@ def _check_lora_keys(state_dict: dict, transformer: torch.nn.Module) -> None:
     if state and "lora_A" not in next(iter(state)):  # diffusers' reading of its older names (load_lora_adapter)
         state = convert_unet_state_dict_to_peft(state)
     modules = dict(model.named_modules())
-    unmatched = []
-    for key in state:
-        match = _LORA_KEY.fullmatch(key)
-        if match and (match["module"] not in modules or match["parameter"] not in _LORA_PARAMETERS):
-            unmatched.append(key)
-    if unmatched:
-        raise ValueError(f"load_lora_weights: `pretrained_model_name_or_path_or_dict` holds {len(unmatched)} of "
-                         f"{len(state)} transformer LoRA keys that name no LoRA layer of its {type(model).__name__} "
-                         f"(first: {unmatched[0]!r}; expected `<module>.lora_A.weight` / `.lora_B.weight` with a "
-                         "module of the model): a LoRA of another model, or keys renamed (peft's adapter name inside "
-                         "them: take them with get_peft_model_state_dict(model, adapter_name=...)); nothing was loaded.")
+    matches = [_LORA_KEY.fullmatch(key) for key in state]
+    renamed = [m.string for m in matches if m and m["module"] in modules and m["parameter"] not in _LORA_PARAMETERS]
+    unmatched = [m.string for m in matches if m and m["module"] not in modules]
+    if renamed or (unmatched and len(unmatched) == sum(m is not None for m in matches)):
+        first = (renamed or unmatched)[0]
+        raise ValueError(f"load_lora_weights: `pretrained_model_name_or_path_or_dict` holds {len(renamed or unmatched)} "
+                         f"of {len(state)} transformer LoRA keys that name no LoRA layer of its {type(model).__name__} "
+                         f"(first: {first!r}; expected `<module>.lora_A.weight` / `.lora_B.weight` with a module of "
+                         "the model): a LoRA of another model, or keys renamed (peft's adapter name inside them: take "
+                         "them with get_peft_model_state_dict(model, adapter_name=...)); nothing was loaded.")
 
 
 class EfficiencyMixin:
@@ -257,8 +258,8 @@ class EfficiencyMixin:
         Keys holding torch.compile's ``_orig_mod.`` (``get_peft_model_state_dict`` of a compiled transformer) or
         peft's ``.default`` adapter name (the ``lora_`` keys of a peft-wrapped model's ``state_dict()``) are read
         without them, as the same LoRA saved plainly (since 2026-12-08: bare, they made an adapter whose weights
-        peft never filled, and NaN output; diffusers loads nothing from them). ``load_lora_weights`` refuses keys
-        that still name no layer of the transformer (:meth:`load_lora_into_transformer`).
+        peft never filled, and NaN output; diffusers loads nothing from them). ``load_lora_weights`` refuses a LoRA
+        whose keys still name no layer of the transformer (:meth:`load_lora_into_transformer`).
         """
         state, metadata = super().lora_state_dict(pretrained_model_name_or_path_or_dict,
                                                   **{**kwargs, "return_lora_metadata": True})
@@ -307,8 +308,9 @@ class EfficiencyMixin:
     def load_lora_into_transformer(cls, state_dict, transformer, adapter_name=None, _pipeline=None,
                                    low_cpu_mem_usage=False, hotswap: bool = False, metadata=None):
         """diffusers' ``load_lora_into_transformer`` (the state dict as :meth:`lora_state_dict` read it), refused
-        before peft touches the model when a ``transformer.`` key names no LoRA layer of ``transformer`` (peft made
-        an adapter for it and never filled its weights: NaN or random output, as in diffusers; since 2026-12-08), or
+        before peft touches the model when no ``transformer.`` key names a LoRA layer of ``transformer``, or one names a
+        layer with another parameter than peft's (peft made an adapter and never filled its weights: NaN or random
+        output, in diffusers too; since 2026-12-08; see :func:`_check_lora_keys`), or
         adapts a key/value projection that ``convert_attention_heads`` pooled (peft failed on it after wrapping the
         layers before it with meta-tensor weights)."""
         from ltx_video.attention.grouped_query import GroupedProjection

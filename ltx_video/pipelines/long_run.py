@@ -52,8 +52,7 @@ MANIFEST_FORMAT = "ltx_video.long_video/1"
 # Recorded arguments that are not the user's but the method's version: a differing one is not the user's to fix.
 VERSIONED = {"colour_fit": "colour matching", "writer": "video encoder settings"}
 # Arguments recorded only when not at their default (so that runs from before them resume): their value when absent.
-RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None, "vae_decode": None,
-                          "compiled": None}
+RECORDED_ONLY_WHEN_SET = {"colour_match_scope": "chunk", "quantization": None}
 # The pipeline's state that is no argument but changes every chunk's numbers: the phrase naming it (not a flag), and
 # how to set it back.
 _LORA_CALLS = "load the same (load_lora_weights, set_adapters, fuse_lora / unfuse_lora, unload_lora_weights)"
@@ -71,7 +70,7 @@ MODEL_STATE = {"lora": ("LoRA adapters are", _LORA_CALLS), "lora_sha256": ("LoRA
 #: started with a LoRA before 2026-12-07 resumes as it did, not refused as "started with None". A run without
 #: ``prompt_split`` spreads its prompts by the rule of its time: ``long_state.chunk_prompts``.)
 RECORDED_SINCE = frozenset({"dtype", "lora", "lora_sha256", "camera_lora", "attention", "scheduler",
-                            "default_timestep_schedule", "prompt_split", "audio_cfg"})
+                            "default_timestep_schedule", "prompt_split", "audio_cfg", "vae_decode", "compiled"})
 #: Of those, the state that is off unless the user turned it on: resumed unchecked with a warning when it is on now
 #: (what was not recorded, and what a run started before may have differed in). ``lora_sha256`` is said only where
 #: ``lora`` was recorded: otherwise ``lora``'s warning says it.
@@ -79,7 +78,9 @@ UNCHECKED_WARNED = {"lora": ("LoRA adapters", "without them"),
                     "lora_sha256": ("the LoRA adapters' weights (a SHA-256 of each)",
                                     "with other LoRA files loaded under these names"),
                     "camera_lora": ("merged camera LoRA", "without them"),
-                    "attention": ("approximate attention", "without them")}
+                    "attention": ("approximate attention", "without them"),
+                    "vae_decode": ("how the VAE decodes (tiling, framewise, its dtype)", "decoding each chunk whole"),
+                    "compiled": ("whether the transformer is compiled", "eager")}
 # Arguments whose None stands for another's value: compared by the value they take, so a run that recorded one given
 # as that value (before generate_long recorded it as None) resumes with it left out, and back.
 STANDS_FOR = {"audio_guidance_scale": "guidance_scale"}

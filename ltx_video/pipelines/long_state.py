@@ -215,15 +215,14 @@ def model_state(pipe, *, colour_match: float, timestep_schedule: str | None) -> 
     schedule = timestep_schedule or pipe.default_timestep_schedule
     state["scheduler"] = scheduler_state(getattr(pipe, "scheduler", None), schedule)
     state["default_timestep_schedule"] = None if timestep_schedule else pipe.default_timestep_schedule
-    # how the VAE decodes (tiled, framewise, another dtype), recorded only then: a manifest without it decoded whole
-    # (since 2026-12-08: a resume after enable_vae_tiling went on without a word, its chunks decoded in tiles)
-    if (decode := vae_decode_state(pipe)) is not None:
-        state["vae_decode"] = decode
-    # and a compiled transformer (enable_compile, torch.compile): inductor's kernels round otherwise (measured: up to
-    # 16 / 255 in the built-in model's frames), recorded only then: a manifest without it ran eager
-    if hasattr(pipe.transformer, "_orig_mod") or any(  # torch.compile(model), or its blocks' (regional)
-            getattr(m, "_compiled_call_impl", None) is not None for m in pipe.transformer.modules()):
-        state["compiled"] = True
+    # how the VAE decodes (tiled, framewise, another dtype; None: whole) (since 2026-12-08: a resume after
+    # enable_vae_tiling went on without a word, its chunks decoded in tiles), and whether the transformer is compiled
+    # (enable_compile, torch.compile; inductor's kernels round otherwise: up to 16 / 255 in the built-in model's
+    # frames). None too when off: a manifest without them predates them (RECORDED_SINCE), resumed unchecked on them
+    # with a warning when either is on now
+    state["vae_decode"] = vae_decode_state(pipe)
+    state["compiled"] = True if hasattr(pipe.transformer, "_orig_mod") or any(  # torch.compile(model), or regional
+        getattr(m, "_compiled_call_impl", None) is not None for m in pipe.transformer.modules()) else None
     if colour_match > 0:  # how the colour map is fitted (changed 2026-12-05): older runs are not resumed with it
         state["colour_fit"] = COLOUR_FIT
     # the segments' encoder settings (2026-12-06: no macroblock tree, BT.601 tags): segments of another joined

@@ -437,6 +437,11 @@ class PipelineStage(TransformerStage):
     def base_generation_defaults(self) -> GenerationDefaults | None:
         return self.base.generation_defaults
 
+    def generation_defaults(self) -> GenerationDefaults | None:
+        """None for a base without saved defaults (a diffusers-format LTX-Video folder): its pipeline keeps
+        diffusers' call defaults, as before; the built-in model's from-scratch sampling is no default for it."""
+        return None if self.base.generation_defaults is None else super().generation_defaults()
+
 
 def _grammar_of_captions(grammar: dict[str, Any] | None, captions: list[str]) -> dict[str, Any] | None:
     """``grammar`` if it describes every (non-empty) caption, else None: a model trained on captions outside it
