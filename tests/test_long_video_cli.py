@@ -224,6 +224,9 @@ def test_cli_an_empty_parts_folder_is_no_earlier_run(tmp_path, capsys, monkeypat
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "holds an earlier run: pass --resume" in err and len(err.strip().splitlines()) == 1
+    assert main([*argv, "--overwrite"]) == 2  # started a new run, leaving the unfinished one behind without a word
+    assert ("error: --overwrite: " in (err := capsys.readouterr().err) and "holds an unfinished run (long.mp4 is not "
+            "written yet): pass --resume to continue it, or --restart" in err)
     output.write_bytes(b"the run's video")  # a finished run: "continue it" alone read as if work were left
     assert main(argv) == 2
     assert (f"holds an earlier run; {output} is its finished video: pass --resume to continue it (same arguments; a "

@@ -76,8 +76,9 @@ def add_parser(commands, positive_int, positive_float, model_default, *, seed, n
     long.add_argument("--output", type=output_path, default=Path("long.mp4"), help="the .mp4 to write (default: long.mp4); "
                       "an existing file is kept unless --overwrite (or --resume of the run that wrote it)")
     long.add_argument("--overwrite", action="store_true", help="start over in a new folder as --restart does (the "
-                      "old run's folder is kept), the new video replacing an existing --output; with --resume: "
-                      "continue the run, replacing an --output that it did not write")
+                      "old run's folder is kept), the new video replacing an existing --output (an unfinished run is "
+                      "refused: --resume or --restart); with --resume: continue the run, replacing an --output that "
+                      "it did not write")
     long.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps ... (default: cpu)")
     long.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32", help="default: float32")
     long.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
@@ -158,6 +159,10 @@ def check_inputs(args) -> tuple[object, dict]:
                        "a finished run is found done), --restart to start over in a new folder (the old one, and "
                        f"its video, are kept), or --overwrite to start over replacing {args.output.name} (the old "
                        "folder is kept)")
+    if earlier_run and args.overwrite and not (args.resume or args.restart) and not args.output.exists():
+        # an unfinished run: --overwrite (replace a finished video) would leave its progress behind without a word
+        raise CLIError(f"--overwrite: {parts} holds an unfinished run ({args.output.name} is not written yet): pass "
+                       "--resume to continue it, or --restart to start over in a new folder (the old one is kept)")
     # --resume finds the run's own file done; --restart moves it into the old run's folder (LongRun.open)
     check_output(args.output, args.overwrite, earlier_run_ok=(args.resume or args.restart) and earlier_run)
     for flag, value in (("--carryover-strength", args.carryover_strength), ("--adain-factor", args.adain_factor),
