@@ -320,3 +320,65 @@ def test_a_keyframe_adapter_for_another_model_is_refused_before_any_model_runs(p
             assert calls == []
     finally:
         pipe.keyframe_adapter = None
+
+
+def _warnings(caplog, pipe, text, **kw):
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        pipe(**{**ARGS, "num_inference_steps": 1}, generator=gen(0), **kw)
+    return [r.getMessage() for r in caplog.records if text in r.getMessage()]
+
+
+def test_the_pixel_camera_warns_about_every_condition_placed_as_tokens(pipe, caplog):
+    """``image=``, ``video=``, ``conditions=`` and ``conditioning_items`` after frame 0 are placed as tokens, and the
+    pixel-space camera overrides them as it does keyframes: the call says so in one line with their frames (before
+    2026-12-08 only ``keyframes=`` warned; the videos are the same)."""
+    from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+    from ltx_video import ConditioningItem
+
+    image = torch.rand(3, 64, 64, generator=gen(1))
+    pixel = CameraController(Camera(motion_type="pan_left"), space="pixel", strength=1.0, until=1.0,
+                             schedule="constant")
+    for given in (dict(image=[image, image], frame_index=[0, 16]),
+                  dict(conditions=[LTXVideoCondition(image=image, frame_index=0),
+                                   LTXVideoCondition(image=image, frame_index=16)]),
+                  dict(conditioning_items=[ConditioningItem(image, 0, 1.0), ConditioningItem(image, 16, 1.0)])):
+        said = _warnings(caplog, pipe, "overrides", camera=pixel, **given)
+        assert len(said) == 1 and "frames [16]" in said[0] and "placement='in_place'" in said[0], said
+    assert _warnings(caplog, pipe, "overrides", camera=pixel, image=image) == []  # frame 0 is the render's own
+    assert _warnings(caplog, pipe, "overrides", camera=Camera(motion_type="pan_left"), image=[image, image],
+                     frame_index=[0, 16]) == []  # the latent-space camera keeps them
+
+
+def test_keyframe_interpolation_without_keyframes_warns_that_it_is_unused(pipe, caplog):
+    """``image=``/``frame_index=`` start from noise as in diffusers, whatever ``keyframe_interpolation`` says: a value
+    other than the default and 0 warns in one line (it was silently unused before 2026-12-08)."""
+    image = torch.rand(3, 64, 64, generator=gen(1))
+    placed = dict(image=[image, image], frame_index=[0, 16])
+    said = _warnings(caplog, pipe, "`keyframe_interpolation`", keyframe_interpolation=0.9, **placed)
+    assert said == ["`keyframe_interpolation` is 0.9 but `keyframes` is not given: it is not used (image=, video=, "
+                    "conditions= and conditioning_items start from noise, as in diffusers). Pass the images as "
+                    "keyframes=[Keyframe(image, frame_index), ...] to start from their interpolation."]
+    assert _warnings(caplog, pipe, "`keyframe_interpolation`", **placed) == []  # the default, left out
+    assert _warnings(caplog, pipe, "`keyframe_interpolation`", keyframe_interpolation=0.0, **placed) == []
+    assert _warnings(caplog, pipe, "`keyframe_interpolation`", keyframe_interpolation=0.9,
+                     keyframes=[Keyframe(image, 0), Keyframe(image, 16)]) == []
+
+
+def test_keyframe_interpolation_takes_0d_tensors_and_arrays(pipe):
+    """As Keyframe's and Camera's numbers: a 0-d tensor or array is its number (refused before 2026-12-08); bools and
+    1-d ones stay refused."""
+    keyframes = [Keyframe(torch.rand(3, 64, 64), 0), Keyframe(torch.rand(3, 64, 64), 16)]
+
+    def plan(value):
+        return pipe.plan_control(keyframes=keyframes, camera=None, keyframe_interpolation=value, other_conditions=False,
+                                 num_frames=25, height=64, width=64)[0]
+
+    for value in (torch.tensor(0.25), np.array(0.25), np.float32(0.25), torch.tensor(0.25, dtype=torch.float64)):
+        strength = plan(value).processor.interpolation_strength
+        assert strength == 0.25 and type(strength) is float
+    for value in (torch.tensor(True), np.array(True), True, torch.tensor([0.25]), np.array([0.25])):
+        _refused(lambda value=value: plan(value), r"`keyframe_interpolation` must be a number in \[0, 1\), got")
+    assert torch.equal(pipe(**ARGS, keyframes=keyframes, keyframe_interpolation=torch.tensor(0.5), generator=gen(0)).frames,
+                       pipe(**ARGS, keyframes=keyframes, keyframe_interpolation=0.5, generator=gen(0)).frames)

@@ -361,3 +361,50 @@ def test_a_keyframe_gets_the_world_offsets_of_its_latent_frame_under_both_schedu
     own = shift[..., cells + frame * cells :][..., :cells]
     assert torch.equal(shift[..., :cells], own) and own.abs().max() > 1.0
     assert not torch.equal(own, shift[..., cells + (frame - 1) * cells :][..., :cells])  # not the frame before
+
+
+def _starts(pipe, monkeypatch, **kw):
+    """(plan, noise grid, mixed grid (B, C, F', h, w)) of the video's own latents before and after step 4's mix."""
+    from ltx_video.conditioning.items import unpack
+
+    seen = []
+    original = LTXVideoPipeline.prepare_control_state
+    monkeypatch.setattr(LTXVideoPipeline, "prepare_control_state",
+                        lambda self, plan, state: seen.append((plan, state, original(self, plan, state))) or seen[-1][2])
+    run(pipe, num_inference_steps=1, **kw)
+    monkeypatch.undo()
+    plan, state, mixed = seen.pop()
+    prefix, size = state.num_prefix_tokens, plan.padding.latent_size
+    return plan, unpack(state.latents[:, prefix:], *size), unpack(mixed.latents[:, prefix:], *size)
+
+
+def test_a_clip_keyframe_anchors_the_interpolation_with_each_of_its_latent_frames(pipes, images, monkeypatch):
+    """A 9-frame clip at frame 0 holds latent frames 0-1: the free latent frame 2 starts from the smoothstep between
+    the clip's last latent frame (1) and the keyframe at frame 24 (latent 3), not from its first frame placed at 0
+    (before 2026-12-08 only ``pixels[:, :, :1]`` was encoded: frame 2 read 0.5 first frame + 0.5 keyframe). Image
+    keyframes keep the old operations bit for bit."""
+    _, pipe = pipes
+    clip = [images[0]] + [images[1]] * 8  # 9 frames: latent frame 0 is images[0], latent frame 1 images[1]
+    s = 0.5
+    plan, noise, mixed = _starts(pipe, monkeypatch, keyframes=[Keyframe(clip, 0), Keyframe(images[2], 24)],
+                                 keyframe_interpolation=s)
+    ours = pipe.encode_media_mean(plan.conditions[0][0])  # (1, C, 2, h, w): the clip's two latent frames
+    target = pipe.encode_media_mean(plan.conditions[1][0])[:, :, 0]
+    assert ours.shape[2] == 2 and (ours[:, :, 1] - ours[:, :, 0]).abs().max() > 0.1  # first and last differ
+    pulled = noise[:, :, 2] + (mixed[:, :, 2] - noise[:, :, 2]) / s  # the interpolation frame 2 is mixed toward
+    alpha = float(cubic_smoothstep(torch.tensor(0.5)))  # frame 2 halfway between latent frames 1 and 3
+    torch.testing.assert_close(pulled, ours[:, :, 1] + alpha * (target - ours[:, :, 1]), atol=1e-4, rtol=1e-4)
+
+    # images: the old code's operations (each keyframe's first frame encoded, its latent frame) give the same start
+    keyframes = [Keyframe(images[0], 0), Keyframe(images[1], 8, strength=0.5), Keyframe(images[2], 24)]
+    plan, noise, mixed = _starts(pipe, monkeypatch, keyframes=keyframes, keyframe_interpolation=s)
+    anchors = [(keyframe_latent_index(k.frame_index), pipe.encode_media_mean(pixels[:, :, :1])[:, :, 0])
+               for (pixels, _, _), k in zip(plan.conditions, keyframes, strict=True)]
+    frames = plan.padding.latent_size[0]
+    interpolated, covered = MultiKeyframeProcessor.interpolate(anchors, frames)
+    strengths = MultiKeyframeProcessor.strength_profile(
+        [(i, k.strength) for (i, _), k in zip(anchors, keyframes, strict=True)], frames)
+    held = torch.zeros(1, frames)
+    held[:, 0] = 1.0  # frame 0's keyframe holds its latent frame
+    old = MultiKeyframeProcessor(s).mix(noise, interpolated, covered, held, strengths)
+    assert torch.equal(mixed, old)

@@ -177,9 +177,10 @@ class MultiKeyframeProcessor:
     """
 
     def __init__(self, interpolation_strength: float = 0.2):
-        value = interpolation_strength
+        value = as_number(interpolation_strength)  # 0-d tensors and arrays too, as Keyframe's numbers
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
-            raise ValueError(f"MultiKeyframeProcessor `interpolation_strength` must be in [0, 1), got {value!r}.")
+            raise ValueError(f"MultiKeyframeProcessor `interpolation_strength` must be in [0, 1), got "
+                             f"{interpolation_strength!r}.")
         self.interpolation_strength = float(value)
 
     @staticmethod

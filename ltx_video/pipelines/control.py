@@ -18,6 +18,7 @@ training-free, with a one-line notice.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 from dataclasses import dataclass, field, replace
 
@@ -93,6 +94,8 @@ class ControlMixin:
             processor = MultiKeyframeProcessor(keyframe_interpolation)
         except ValueError:
             raise ValueError(f"`keyframe_interpolation` must be a number in [0, 1), got {keyframe_interpolation!r}.") from None
+        if keyframes is None:
+            self._warn_unused_interpolation(processor.interpolation_strength, keyframe_interpolation)
         if keyframes is None and camera is None:
             return None, []
         conditions, kept = [], ()
@@ -123,6 +126,7 @@ class ControlMixin:
                     "camera: the pixel-space camera re-renders the video from frame 0's world and overrides keyframes "
                     "after frame 0 placed as tokens; place them with placement='in_place' (strength 1) to keep them."
                 )
+            # image=, video=, conditions= and conditioning_items are told in step 4, where their frames are loaded
             # warped noise as the motion encoder was trained; off for the training-free path
             controller = controller.settled(self.camera_encoder.config if self.camera_encoder is not None else None)
             if self.camera_encoder is None and not getattr(self, "_camera_notice_given", False):
@@ -135,6 +139,19 @@ class ControlMixin:
         plan = ControlPlan(keyframes=kept, processor=processor, camera=controller,
                            learned_camera=controller is not None and self.camera_encoder is not None)
         return plan, conditions
+
+    def _warn_unused_interpolation(self, value: float, given) -> None:
+        """One warning line when ``keyframe_interpolation`` is given without ``keyframes``, where it is unused:
+        ``image=``/``video=``/``conditions=``/``conditioning_items`` are placed as diffusers places them, with no
+        interpolation. The call's default (left out) and 0 (no interpolation, what happens) are kept quiet."""
+        parameter = inspect.signature(type(self).__call__).parameters.get("keyframe_interpolation")
+        default = parameter.default if parameter is not None else inspect.Parameter.empty
+        if value != 0 and value != default:
+            logger.warning(
+                "`keyframe_interpolation` is %r but `keyframes` is not given: it is not used (image=, video=, "
+                "conditions= and conditioning_items start from noise, as in diffusers). Pass the images as "
+                "keyframes=[Keyframe(image, frame_index), ...] to start from their interpolation.", given,
+            )
 
     def camera_prompt(self, prompt, control: ControlPlan | None, height: int = 64, width: int = 64):
         """The prompt(s) with the camera's phrase when the motion encoder was trained with it (its config's
@@ -154,15 +171,27 @@ class ControlMixin:
 
     # ------------------------------------------------------------------ step 4
     def _anchor_latents(self, plan, control: ControlPlan) -> list[tuple[int, torch.Tensor]]:
-        """(latent frame, latents (B, C, h, w)) of each keyframe's first frame: the VAE's mean (no generator draw)."""
+        """(latent frame, latents (B, C, F_k, h, w)) of each keyframe, the VAE's mean (no generator draw): an image's
+        one latent frame, a clip's all (as loaded: trimmed to 1 + temporal_scale j frames), its j-th standing for
+        latent frame ``latent frame + j`` of the video."""
         if control.anchors:
             return control.anchors
         anchors = control.anchors
         ratio = self.vae_temporal_compression_ratio
         for (pixels, _, _), keyframe in zip(plan.conditions, control.keyframes, strict=True):
-            latents = _to_batch(self.encode_media_mean(pixels[:, :, :1])[:, :, 0], plan.batch_size)
+            latents = _to_batch(self.encode_media_mean(pixels), plan.batch_size)
             anchors.append((keyframe_latent_index(keyframe.frame_index, ratio), latents))
         return anchors
+
+    def _interpolation_points(self, plan, control: ControlPlan) -> tuple[list, list]:
+        """``(latent frame, latents (B, C, h, w))`` and ``(latent frame, strength)`` of every latent frame the
+        keyframes cover, in frame order: a clip anchors the interpolation with each of its latent frames, so the
+        free frames after it start from its last and those before it from its first."""
+        points = sorted(((start + j, latents[:, :, j], keyframe.strength)
+                         for (start, latents), keyframe in zip(self._anchor_latents(plan, control), control.keyframes,
+                                                               strict=True)
+                         for j in range(latents.shape[2])), key=lambda point: point[0])
+        return [(index, latents) for index, latents, _ in points], [(index, s) for index, _, s in points]
 
     @torch.no_grad()
     def held_keyframes(self, plan) -> list:
@@ -213,6 +242,7 @@ class ControlMixin:
             return state
         frames, height, width = plan.padding.latent_size
         if control.camera is not None:
+            self._warn_overridden_conditions(plan, control)
             field = control.motion_field(frames, plan.padding, self.vae_temporal_compression_ratio)
             positions = control.camera.world_positions(state.positions, field, height, width, state.num_prefix_tokens,
                                                        causal=not plan.diffusers_conventions)
@@ -224,15 +254,28 @@ class ControlMixin:
         # hold the keyframes (since 2026-12-07; they were pulled toward the interpolation too, up to 1.16 off).
         if float(plan.sigmas[0]) < 1.0:
             return state
-        anchors = self._anchor_latents(plan, control)
-        interpolated, covered = MultiKeyframeProcessor.interpolate(anchors, frames)
-        strengths = MultiKeyframeProcessor.strength_profile(
-            [(index, k.strength) for (index, _), k in zip(anchors, control.keyframes, strict=True)], frames)
+        points, strength_points = self._interpolation_points(plan, control)
+        interpolated, covered = MultiKeyframeProcessor.interpolate(points, frames)
+        strengths = MultiKeyframeProcessor.strength_profile(strength_points, frames)
         prefix = state.num_prefix_tokens
         grid = unpack(state.latents[:, prefix:], frames, height, width)
         held = state.conditioning_mask[:, prefix:].unflatten(1, (frames, height * width))[..., 0]
         mixed = control.processor.mix(grid, interpolated, covered, held, strengths)
         return replace(state, latents=torch.cat([state.latents[:, :prefix], pack(mixed)], dim=1))
+
+    @staticmethod
+    def _warn_overridden_conditions(plan, control: ControlPlan) -> None:
+        """The pixel-space camera's warning for conditions placed as tokens after frame 0 that ``keyframes=`` did not
+        give (those are told in step 1): ``image=``, ``video=``, ``conditions=``, ``conditioning_items``."""
+        late = [frame for _, frame, _ in plan.conditions if frame > 0]
+        if control.keyframes or not late or control.camera.space != "pixel" or not control.camera.camera.moves:
+            return
+        logger.warning(
+            "camera: the pixel-space camera re-renders the video from frame 0's world and overrides the conditions "
+            "after frame 0 (frames %s, given as image=/video=, conditions= or conditioning_items), placed as tokens; "
+            "give the images as keyframes=[Keyframe(image, frame_index, placement='in_place')] (strength 1) to keep "
+            "them.", late,
+        )
 
     # ------------------------------------------------------------------ step 5
     @contextlib.contextmanager
@@ -262,7 +305,8 @@ class ControlMixin:
 
     def _attach_adapter(self, plan, state, control: ControlPlan) -> list:
         prefix = state.num_prefix_tokens
-        anchors = self._anchor_latents(plan, control)
+        # the adapter was trained on single frames: each keyframe's first latent frame, at the keyframe's time
+        anchors = [(index, latents[:, :, 0]) for index, latents in self._anchor_latents(plan, control)]
         num_frames = max(plan.padding.padded_num_frames - 1, 1)
         latents = torch.cat([a.flatten(2).transpose(1, 2) for _, a in anchors], dim=1)  # (B, K*h*w, C)
         cells = anchors[0][1].shape[-2] * anchors[0][1].shape[-1]
