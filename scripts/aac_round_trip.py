@@ -11,6 +11,7 @@ compare layouts only.
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from fractions import Fraction
@@ -52,7 +53,8 @@ def snr_db(reference: np.ndarray, read: np.ndarray) -> float:
     return float(10 * np.log10((reference[:n] ** 2).sum() / (error ** 2).sum()))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)  # no options: --help only
     from ltx_video.data.synthetic import make_clip
     from ltx_video.io.media import read_audio
 

@@ -6,13 +6,23 @@
 #
 # Each section runs in its own process under `timeout`, with the smaller of its cap and the time left, and
 # writes OUTDIR/<section>.log; OUTDIR/summary.txt gets the machine and one line per section (exit code, seconds).
-# A section that fails or runs out of time leaves the others running. The repository root must be importable
-# (run from it with PYTHONPATH=$PWD, or after `pip install -e .`), with diffusers and PyAV installed: the parity
+# A section that fails or runs out of time leaves the others running; the script then exits 1 and the summary's last
+# line names every section that failed or was skipped (exit 0 only when every section ran and passed). The printed cap
+# is the time the section was given: its cap less the 5 s kill grace. The repository root must be importable (run
+# from it with PYTHONPATH=$PWD, or after `pip install -e .`), with diffusers and PyAV installed: the parity
 # section imports ltx_video.testing, which imports the data package, which needs PyAV.
 set -u
-out=${1:?usage: benchmark_gpu.sh OUTDIR [BUDGET_SECONDS] [--check]}
+usage="usage: benchmark_gpu.sh OUTDIR [BUDGET_SECONDS] [--check]"
+for arg in "$@"; do
+    case $arg in -h | --help) echo "$usage"; exit 0 ;; esac
+done
+out=${1:?$usage}
+case $out in
+    -*) echo "benchmark_gpu.sh: OUTDIR must come first and not start with '-', got '$out' ($usage)" >&2; exit 2 ;;
+esac
 budget=540
 check=
+failed=()  # the sections that failed or were skipped
 for arg in "${@:2}"; do  # BUDGET_SECONDS and --check, in either order
     case $arg in
         --check) check=--check ;;
@@ -30,13 +40,16 @@ section() {
     left=$((budget - (SECONDS - start)))
     if ((left < 20)); then
         echo "$name: skipped, ${left} s of the budget left" | tee -a "$out/summary.txt"
+        failed+=("$name (skipped)")
         return
     fi
     ((cap > left)) && cap=$left
+    cap=$((cap - 5))  # the time the section is given: the 5 s kill grace after it stays inside the budget
     t0=$SECONDS
-    timeout -k 5 "$((cap - 5))" "$@" >"$out/$name.log" 2>&1  # the kill grace stays inside the cap
+    timeout -k 5 "$cap" "$@" >"$out/$name.log" 2>&1
     rc=$?
     echo "$name: exit $rc, $((SECONDS - t0)) s (cap $cap s): $*" | tee -a "$out/summary.txt"
+    ((rc == 0)) || failed+=("$name (exit $rc)")
 }
 
 {
@@ -66,4 +79,8 @@ else
     section fp8 200 python scripts/benchmark_fp8.py --sections activations --device cuda --heads 32 --layers 8 \
         --grid 16 16 24 --repeats 5
 fi
+if ((${#failed[@]})); then
+    echo "failed or skipped: ${failed[*]}" >>"$out/summary.txt"
+fi
 cat "$out/summary.txt"
+((${#failed[@]} == 0))

@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--num", type=int, default=32, help="held-out clips (>= 2)")
     parser.add_argument("--model", type=Path, help="an LTXAudioVideoPipeline folder (default: the built-in model)")
-    parser.add_argument("--steps", type=int, help="denoising steps (default: the built-in model's)")
+    parser.add_argument("--steps", type=int, help="denoising steps, >= 1 (default: the built-in model's)")
     parser.add_argument("--guidance-scale", type=float, help="CFG scale (default: the built-in model's)")
     parser.add_argument("--stg-scale", type=float, help="STG scale, 0 for none (default: the built-in model's)")
     parser.add_argument("--audio-modality-scale", type=float, help="modality guidance of the audio, 1 for none "
@@ -191,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.num < 2:
         parser.error(f"--num must be >= 2 (the shuffled bound pairs clips), got {args.num}")
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps must be >= 1, got {args.steps}")
+    if args.model is not None and not (args.model / "model_index.json").is_file():  # as benchmark_sampling.py
+        parser.error(f"--model: {args.model} has no model_index.json (expected a saved pipeline folder)")
 
     from tqdm import tqdm
 
@@ -202,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     pipe = LTXAudioVideoPipeline.from_pretrained(args.model) if args.model else load_default_pipeline()
     pipe.set_progress_bar_config(disable=True)
     call = dict(DEFAULT_GENERATION)
-    call["num_inference_steps"] = args.steps or call["num_inference_steps"]
+    if args.steps is not None:
+        call["num_inference_steps"] = args.steps
     call["guidance_scale"] = args.guidance_scale if args.guidance_scale is not None else call["guidance_scale"]
     if args.stg_scale is not None:
         call["stg_scale"] = args.stg_scale
