@@ -75,11 +75,22 @@ def test_negative_float_images_of_any_range_are_taken_as_diffusers_takes_them(pi
         got = run(ours, prompt="a ball", image=image, output_type="latent")
     assert (got - expected).abs().max() <= TOL
     assert "`image` holds floats in [-" in caplog.text and "gives wrong colours" in caplog.text
+    bright = torch.full((3, 32, 32), 0.9).index_fill_(1, torch.tensor([0]), 1.0)  # pixels 0.4-1.0, a white row
+    bright[:, 1] = 0.4
+    imagenet = (bright - torch.tensor([0.485, 0.456, 0.406])[:, None, None]) / torch.tensor([0.229, 0.224, 0.225])[
+        :, None, None]  # [-0.37, 2.64]
+    scaled = 3 * torch.randn(3, 32, 32, generator=torch.Generator().manual_seed(1))  # beyond 8 both ways
+    dark = torch.zeros(3, 32, 32).index_fill_(1, torch.tensor([0]), 1.0)
+    standardised = (dark - dark.mean()) / dark.std()  # [-0.18, 5.6]: a dark image standardised
+    for taken in (imagenet, scaled, standardised):  # diffusers takes them as [-1, 1] (the reviewer's cases)
+        assert ours.load_condition_media(taken, 32, 32, 9, 0, kind="image").shape == (1, 3, 1, 32, 32)
     with pytest.raises(ValueError, match=r"`image` holds floats from 0\.5 up to 200, read as 0\.\.255 values"):
         ours.load_condition_media(torch.full((3, 32, 32), 0.5).index_fill_(1, torch.tensor([0]), 200.0), 32, 32, 9, 0,
                                   kind="image")
     # 0..255 values with a bicubic resize's undershoots are still 0..255, not [-1, 1] (one negative value let them in)
-    resized = torch.nn.functional.interpolate(torch.rand(1, 3, 16, 16).round() * 255, size=32, mode="bicubic")
+    square = torch.zeros(1, 3, 16, 16)
+    square[..., 4:12, 4:12] = 255.0  # a white square on black, upscaled: ringing at its edges
+    resized = torch.nn.functional.interpolate(square, size=32, mode="bicubic")
     assert resized.min() < 0
     with pytest.raises(ValueError, match=r"`image` holds floats from -[0-9.]+ up to [0-9.]+, read as 0\.\.255 values"):
         ours.load_condition_media(resized, 32, 32, 9, 0, kind="image")

@@ -79,7 +79,8 @@ def test_the_pixel_camera_warns_about_keyframes_placed_as_tokens(pipe, caplog):
                               num_frames=25, height=64, width=64)
         return [r.getMessage() for r in caplog.records if "placement='in_place'" in r.getMessage()]
 
-    assert len(warnings([Keyframe(image, 0), Keyframe(image, 16)])) == 1
+    said = warnings([Keyframe(image, 0), Keyframe(image, 16)])
+    assert len(said) == 1 and "(frames [16], given as keyframes=)" in said[0]  # one wording for every form
     assert warnings([Keyframe(image, 0), Keyframe(image, 16, placement="in_place")]) == []
     assert warnings([Keyframe(image, 0)]) == []  # frame 0 is the render's own
     assert warnings([Keyframe(image, 0), Keyframe(image, 16)], Camera(motion_type="pan_left")) == []  # latent space

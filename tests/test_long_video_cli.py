@@ -224,6 +224,7 @@ def test_cli_an_empty_parts_folder_is_no_earlier_run(tmp_path, capsys, monkeypat
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "holds an earlier run: pass --resume" in err and len(err.strip().splitlines()) == 1
+    assert "--overwrite" not in err  # an unfinished run refuses it
     assert main([*argv, "--overwrite"]) == 2  # started a new run, leaving the unfinished one behind without a word
     assert ("error: --overwrite: " in (err := capsys.readouterr().err) and "holds an unfinished run (long.mp4 is not "
             "written yet): pass --resume to continue it, or --restart" in err)

@@ -600,6 +600,7 @@ def test_every_stage_that_saves_a_pipeline_saves_its_defaults_by_one_rule(tmp_pa
     saved = GenerationDefaults.load(tmp_path / stage / "pipeline")
     assert saved == GenerationDefaults(height=32, width=32, num_frames=9, frame_rate=12.0, prompt_grammar=known,
                                        **sampling)
-    built.base.generation_defaults = None  # a base without defaults (a diffusers folder) keeps diffusers' call defaults
+    built.base.generation_defaults = None  # a base without defaults (a diffusers folder): diffusers' call sampling
     built.save(built.model, tmp_path / "plain")
-    assert GenerationDefaults.load(tmp_path / "plain" / "pipeline") is None
+    plain = GenerationDefaults.load(tmp_path / "plain" / "pipeline")
+    assert (plain.num_inference_steps, plain.guidance_scale, plain.stg_scale, plain.num_frames) == (50, 3.0, 0.0, 9)

@@ -155,10 +155,11 @@ def check_inputs(args) -> tuple[object, dict]:
     earlier_run = _holds_a_run(args.output)
     if earlier_run and not (args.resume or args.restart or args.overwrite):
         done = f"; {args.output} is its finished video" if args.output.exists() else ""
+        replace = (f", or --overwrite to start over replacing {args.output.name} (the old folder is kept)"
+                   if args.output.exists() else "")  # an unfinished run refuses --overwrite (below)
         raise CLIError(f"--output: {parts} holds an earlier run{done}: pass --resume to continue it (same arguments; "
-                       "a finished run is found done), --restart to start over in a new folder (the old one, and "
-                       f"its video, are kept), or --overwrite to start over replacing {args.output.name} (the old "
-                       "folder is kept)")
+                       "a finished run is found done), or --restart to start over in a new folder (the old one, and "
+                       f"its video, are kept){replace}")
     if earlier_run and args.overwrite and not (args.resume or args.restart) and not args.output.exists():
         # an unfinished run: --overwrite (replace a finished video) would leave its progress behind without a word
         raise CLIError(f"--overwrite: {parts} holds an unfinished run ({args.output.name} is not written yet): pass "

@@ -80,12 +80,12 @@ def _not_0_255(x, argument: str):
     Floats with negative values are diffusers' [-1, 1] and taken as they are as diffusers takes them (its own tests
     pass ``torch.randn`` images; refused from 2026-12-07 to 2026-12-08), with a warning where they reach well past
     [-1, 1] (e.g. ImageNet-normalised tensors, whose colours come out wrong), unless they are still 0..255 values:
-    past 8, or with negative undershoots small beside the peak (a bicubic resize of a 0..255 image)."""
+    past 8 with negative undershoots under a sixth of the peak (a bicubic resize of a 0..255 image)."""
     count = x.size if isinstance(x, np.ndarray) else x.numel()
     low, peak = (float(x.min()), float(x.max())) if count else (0.0, 0.0)
-    # 0..255: non-negative, or past 8 (no [-1, 1] tensor of noise reaches it), or with undershoots small beside the
-    # peak (a resampling's ringing: bicubic gave [-26, 305]); torch.randn and ImageNet-normalised stay inside
-    if peak > 2.0 and (low >= 0.0 or peak > 8.0 or low > -peak / 4):
+    # 0..255: non-negative, or past 8 with undershoots small beside the peak (a resampling's ringing: bicubic gave
+    # [-26, 305]); torch.randn (scaled too), ImageNet-normalised and per-image standardised tensors are taken
+    if peak > 2.0 and (low >= 0.0 or (peak > 8.0 and low > -peak / 6)):
         raise ValueError(f"`{argument}` holds floats from {low:g} up to {peak:g}, read as 0..255 values: floats are "
                          "read in [0, 1] (or [-1, 1] when some are negative); divide 0..255 values by 255, or pass "
                          "them as uint8")

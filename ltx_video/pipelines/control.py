@@ -78,6 +78,16 @@ def _to_batch(latents: torch.Tensor, batch: int) -> torch.Tensor:
     return latents if latents.shape[0] == batch else latents.repeat_interleave(batch // latents.shape[0], dim=0)
 
 
+
+def _warn_overridden(frames: list[int], given: str) -> None:
+    """The pixel-space camera's one warning for conditions placed as tokens after frame 0 (none: no warning)."""
+    if frames:
+        logger.warning(
+            "camera: the pixel-space camera re-renders the video from frame 0's world and overrides the conditions "
+            "after frame 0 placed as tokens (frames %s, given as %s); give them as keyframes=[Keyframe(image, "
+            "frame_index, placement='in_place')] (strength 1) to keep them.", frames, given,
+        )
+
 class ControlMixin:
     """Needs the pipeline's ``vae``, ``transformer``, ``encode``-side helpers of :class:`ConditionMediaMixin`."""
 
@@ -119,13 +129,9 @@ class ControlMixin:
                     "camera: CameraController(space='pixel') is a training-free path, and this pipeline has a motion "
                     "encoder, which takes the camera instead; set `pipe.camera_encoder = None` to use the pixel path."
                 )
-            if controller.space == "pixel" and controller.camera.moves and any(
-                    k.frame_index > 0 and not k.in_place for k in kept):
+            if controller.space == "pixel" and controller.camera.moves:
                 # the re-render draws the whole video from frame 0's world; only held latent frames survive it
-                logger.warning(
-                    "camera: the pixel-space camera re-renders the video from frame 0's world and overrides keyframes "
-                    "after frame 0 placed as tokens; place them with placement='in_place' (strength 1) to keep them."
-                )
+                _warn_overridden([k.frame_index for k in kept if k.frame_index > 0 and not k.in_place], "keyframes=")
             # image=, video=, conditions= and conditioning_items are told in step 4, where their frames are loaded
             # warped noise as the motion encoder was trained; off for the training-free path
             controller = controller.settled(self.camera_encoder.config if self.camera_encoder is not None else None)
@@ -267,15 +273,10 @@ class ControlMixin:
     def _warn_overridden_conditions(plan, control: ControlPlan) -> None:
         """The pixel-space camera's warning for conditions placed as tokens after frame 0 that ``keyframes=`` did not
         give (those are told in step 1): ``image=``, ``video=``, ``conditions=``, ``conditioning_items``."""
-        late = [frame for _, frame, _ in plan.conditions if frame > 0]
-        if control.keyframes or not late or control.camera.space != "pixel" or not control.camera.camera.moves:
+        if control.keyframes or control.camera.space != "pixel" or not control.camera.camera.moves:
             return
-        logger.warning(
-            "camera: the pixel-space camera re-renders the video from frame 0's world and overrides the conditions "
-            "after frame 0 (frames %s, given as image=/video=, conditions= or conditioning_items), placed as tokens; "
-            "give the images as keyframes=[Keyframe(image, frame_index, placement='in_place')] (strength 1) to keep "
-            "them.", late,
-        )
+        _warn_overridden([frame for _, frame, _ in plan.conditions if frame > 0],
+                         "image=/video=, conditions= or conditioning_items")
 
     # ------------------------------------------------------------------ step 5
     @contextlib.contextmanager

@@ -38,7 +38,7 @@ from torch import nn
 from ltx_video.conditioning.items import latent_positions, pack
 from ltx_video.data.prompts import DRAWN_CAMERA_MOTIONS, PromptGrammar
 from ltx_video.data.video_folder import DEFAULT_EXTENSIONS, walk_files
-from ltx_video.pipelines.generation_defaults import GenerationDefaults
+from ltx_video.pipelines.generation_defaults import DIFFUSERS_CALL_DEFAULTS, GenerationDefaults
 from ltx_video.pipelines.latent_ops import normalize_latents
 from ltx_video.training import components
 from ltx_video.training.checks import (
@@ -426,8 +426,11 @@ class TransformerStage:
         grammar = self.prompt_grammar(base.prompt_grammar if base is not None else None)
         if base is not None:
             return dataclasses.replace(base, **clips, prompt_grammar=grammar)
-        return GenerationDefaults(**clips, num_inference_steps=30, guidance_scale=3.0, negative_prompt="",
-                                  prompt_grammar=grammar)
+        return GenerationDefaults(**clips, **self.sampling_without_base(), prompt_grammar=grammar)
+
+    def sampling_without_base(self) -> dict[str, Any]:
+        """The sampling saved when the base has no defaults: the built-in model's from-scratch sampling."""
+        return dict(num_inference_steps=30, guidance_scale=3.0, negative_prompt="")
 
 
 class PipelineStage(TransformerStage):
@@ -437,10 +440,10 @@ class PipelineStage(TransformerStage):
     def base_generation_defaults(self) -> GenerationDefaults | None:
         return self.base.generation_defaults
 
-    def generation_defaults(self) -> GenerationDefaults | None:
-        """None for a base without saved defaults (a diffusers-format LTX-Video folder): its pipeline keeps
-        diffusers' call defaults, as before; the built-in model's from-scratch sampling is no default for it."""
-        return None if self.base.generation_defaults is None else super().generation_defaults()
+    def sampling_without_base(self) -> dict[str, Any]:
+        """A base without saved defaults (a diffusers-format LTX-Video folder) samples as diffusers' call does: its
+        fine-tune saves that sampling with the clips' size and rate (not the built-in model's 30 steps)."""
+        return {name: DIFFUSERS_CALL_DEFAULTS[name] for name in ("num_inference_steps", "guidance_scale")}
 
 
 def _grammar_of_captions(grammar: dict[str, Any] | None, captions: list[str]) -> dict[str, Any] | None:
