@@ -412,6 +412,8 @@ def test_plan_takes_the_conditioning_generate_and_long_run(capsys):
         (["--keyframes", "2"], dict(conditions=[(1, 1), (1, 1)])),
         (["--keyframes", "2", "--keyframe-placement", "in-place"], dict(conditions=[(0, 1), (0, 1)])),
         (["--clip", "17:16"], dict(conditions=[(16, 17)])),
+        (["--clip", "400:0"], dict(conditions=[(0, 121)])),  # cut as generate cuts it (was planned whole: 19 % high)
+        (["--clip", "200:8"], dict(conditions=[(8, 113)])),
         (["--long"], dict(appended_latent_frames=1, per_token_timestep=True)),
         (["--long", "--no-anchor"], dict(per_token_timestep=True)),
     ]:

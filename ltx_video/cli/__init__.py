@@ -326,8 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "pulled along the camera in the early steps) or pixel (every step's predicted clip re-rendered as a "
                      "still world seen by the camera: a 2D camera move); see docs/control.md")
     gen.add_argument("--audio", type=Path, metavar="PATH", help="audio-video models: generate the video to this sound "
-                     "(a .wav, .mp3, .m4a or a video's sound track), written into the output at its own rate and "
-                     "channels, trimmed to the video or padded with silence; sampled with the model's defaults for a "
+                     "(a .wav, .mp3, .m4a or a video's sound track), written into the output at its own rate (mono "
+                     "as two identical channels, more than two mixed to stereo, as AAC stores them), trimmed to the video or padded with silence; sampled with the model's defaults for a "
                      "given sound")
     gen.add_argument("--output", type=output_path, default=Path("out.mp4"), help="the .mp4 to write (default: out.mp4); an "
                      "existing file is kept unless --overwrite")

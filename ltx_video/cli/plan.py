@@ -197,9 +197,10 @@ def planned_passes(args, defaults=None) -> list[tuple[str, int, int, int]]:
             ("second pass", 2 * h1, 2 * w1, args.guidance_passes or _guidance_passes(config.second_pass))]
 
 
-def _conditioning(args) -> tuple[list[tuple[int, int]], int, bool | None, str]:
+def _conditioning(args, ratio: int) -> tuple[list[tuple[int, int]], int, bool | None, str]:
     """(conditions, appended latent frames, per-token timestep, header words) for estimate_memory from --image,
-    --keyframes, --clip, --keyframe-placement and --long."""
+    --keyframes, --clip, --keyframe-placement and --long; a clip longer than the video from its frame is cut as
+    'generate' cuts it (to 1 + ``ratio`` k frames that fit; since 2026-12-08 it was planned whole, up to 19 % high)."""
     if args.long and (args.image or args.keyframes or args.clip):
         raise CLIError("--long plans 'ltx-video long', which takes no --image, --keyframes or --clip")
     if args.long:
@@ -209,12 +210,16 @@ def _conditioning(args) -> tuple[list[tuple[int, int]], int, bool | None, str]:
                                   f", per-token timesteps)")
     later = 0 if args.keyframe_placement == "in-place" else 1  # in place: held in their latent frames
     conditions = ([(0, 1)] if args.image else []) + [(later, 1)] * (args.keyframes or 0)
-    conditions += [(later * frame, frames) for frames, frame in args.clip]
+    clips = [((min(frames, args.num_frames - frame) - 1) // ratio * ratio + 1, frame) for frames, frame in args.clip]
+    conditions += [(later * frame, frames) for frames, frame in clips]
     if not conditions:
         return [], 0, None, ""
+    cut = [f"{given}:{frame} to {kept}" for (given, frame), (kept, _) in zip(args.clip, clips, strict=True)
+           if kept < given]
     words = [f"{name}" for name, on in (("an image at frame 0", args.image),
                                          (f"{args.keyframes} keyframe(s) after frame 0", args.keyframes),
-                                         (f"{len(args.clip)} clip(s)", args.clip)) if on]
+                                         (f"{len(args.clip)} clip(s)" + (f" (cut as generate cuts them: {', '.join(cut)})"
+                                                                          if cut else ""), args.clip)) if on]
     how = "held in place" if args.keyframe_placement == "in-place" else "appended as tokens"
     return conditions, 0, None, f", conditioned on {' and '.join(words)} (later ones {how}; per-token timesteps)"
 
@@ -236,8 +241,9 @@ def _check_combinations(args) -> None:
                        "--keyframe-placement tokens)")
 
 
-def _check_frames(args, model: str | None) -> None:
-    """--long's chunk and each --clip's frame against the model's VAE, as 'long' and 'generate' check them."""
+def _check_frames(args, model: str | None) -> int:
+    """--long's chunk and each --clip's frame against the model's VAE, as 'long' and 'generate' check them; returns
+    the VAE's temporal compression."""
     folder = Path(model) if model is not None and Path(model).is_dir() else None
     if folder is not None and (folder / "vae" / "config.json").is_file():
         _read_json(folder / "vae" / "config.json")  # vae_compression's own read would not name the file
@@ -249,6 +255,7 @@ def _check_frames(args, model: str | None) -> None:
         check_layout(ChunkLayout(args.num_frames, args.num_frames, default_overlap_frames(args.num_frames, ratio), ratio))
     for frames, frame in args.clip:
         check_clip_frame("--clip", f"{frames}:{frame}", frame, args.num_frames, ratio)
+    return ratio
 
 
 def run_plan(args) -> str:
@@ -273,8 +280,7 @@ def run_plan(args) -> str:
     args.num_frames = frames_given or defaults.num_frames
     default_dtype = generate_dtype(str(yaml)) if yaml is not None else "float32"
     dtype = args.dtype or default_dtype
-    conditions, appended, per_token, conditioning = _conditioning(args)
-    _check_frames(args, model)
+    conditions, appended, per_token, conditioning = _conditioning(args, _check_frames(args, model))
     import torch
 
     from ltx_video.models.autoencoders.tiling import TilingConfig
