@@ -14,11 +14,10 @@ __all__ = ["given_sound", "place_output", "write_output"]
 
 
 def given_sound(path: Path, num_frames: int, frame_rate: float):
-    """--audio's sound for the mp4 -> (waveform (C, S), rate): the file's own rate and channels, written as AAC stores them (mono as two identical channels, more than two as
-    stereo) (since 2026-12-07; the
+    """--audio's sound for the mp4 -> (waveform (C, S), rate): the file's own rate and channels (since 2026-12-07; the
     model's 16 kHz mono version was written: a stereo file lost its channels and all above 8 kHz), from its first video
     frame and trimmed or padded with silence as the pipeline reads it (which warned). A rate AAC does not store is
-    written at the next one up, more than 2 channels as stereo: said."""
+    written at the next one up, more than 2 channels as stereo: said; mono is written as two identical channels."""
     import av
     import torch.nn.functional as F
 
