@@ -1,6 +1,7 @@
 """AudioEncoder / AudioDecoder / AudioAutoencoder: alignment, locality, validation, training and round trips."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -199,3 +200,51 @@ def test_rope_frequencies_stay_float32_when_the_weights_are_cast():
         assert attention.rope_freqs.dtype == torch.float32
         assert torch.equal(attention.rope_freqs, rope_frequencies(2 * attention.rope_freqs.numel()))
     assert model.decoder.blocks[0].attn.to_qkv.weight.dtype == torch.bfloat16
+
+
+def _tiny_ae_with_statistics():
+    torch.manual_seed(0)
+    ae = AudioAutoencoder(**TINY_AE).eval()
+    channels = ae.config.latent_channels
+    ae.latents_mean.copy_(torch.linspace(-6.5, 6.5, channels))  # the shipped model's range: means up to 6.6,
+    ae.latents_std.copy_(torch.linspace(0.35, 2.1, channels))  # stds down to 0.36, which magnify rounding
+    return ae
+
+
+def test_bf16_loaded_autoencoder_encodes_as_float32(tmp_path):
+    ae = _tiny_ae_with_statistics()
+    ae.save_pretrained(tmp_path)
+    low = AudioAutoencoder.from_pretrained(tmp_path, torch_dtype=torch.bfloat16).eval()
+    assert low.decoder.dtype == torch.bfloat16 and low.latents_mean.dtype == torch.float32
+    x = torch.randn(2, 1, 1280, generator=gen()).clamp(-1, 1) * 0.3
+    with torch.no_grad():
+        full, half = ae.encode(x), low.encode(x)
+        error = ((half.float() - full).norm() / full.norm()).item()
+        assert error < 1e-4  # a bfloat16 encoder with these statistics: 10 % to 60 % off
+        wave_full, wave_half = ae.decode(full), low.decode(full)
+    assert (wave_half.float() - wave_full).abs().max() < 0.05
+
+
+def test_encode_decode_return_dict_follows_diffusers():
+    ae = _tiny_ae_with_statistics()
+    x = torch.randn(2, 1, 640, generator=gen()) * 0.3
+    with torch.no_grad():
+        latents = ae.encode(x)
+        dist = ae.encode(x, return_dict=True).latent_dist
+        assert torch.equal(dist.mode(), latents) and torch.equal(dist.sample(gen()), latents)
+        assert torch.equal(ae.encode(x, return_dict=False)[0].mode(), latents)
+        waveform = ae.decode(latents)
+        assert waveform.shape == (2, 1, 640)
+        assert torch.equal(ae.decode(latents, return_dict=True).sample, waveform)
+        out = ae.decode(latents, return_dict=False)
+        assert isinstance(out, tuple) and len(out) == 1 and torch.equal(out[0], waveform)
+    with pytest.raises(ValueError, match=r"return_dict must be True, False or None, got 'yes'"):
+        ae.decode(latents, return_dict="yes")
+
+
+@pytest.mark.parametrize("shape", [(1, 5, 3), (1, 8, 5), (5, 8)])
+def test_decode_rejects_latents_of_the_wrong_shape_first(shape):
+    ae = _tiny_ae_with_statistics()
+    width = ae.config.latent_channels
+    with pytest.raises(ValueError, match=f"^{re.escape(f'latents must be (batch, tokens, {width}), got {shape}')}$"):
+        ae.decode(torch.zeros(shape))

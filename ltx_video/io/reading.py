@@ -238,6 +238,8 @@ def read_audio(
     placed at its own time on that axis: silence before a track that starts later, samples dropped from one that
     starts earlier), as the frames of :func:`read_video_tensor` are; without a video stream it changes nothing.
     ``max_seconds``: decoding stops once that much is read (a long file's first seconds only).
+    ``S`` samples decoded at the file's rate come out as ``round(S * sample_rate / rate)`` (since 2026-12-08: a file
+    shorter than FFmpeg's resampling filter, about 2 ms, came back empty), before the cuts above.
     Raises :class:`FileNotFoundError` for a missing file and :class:`ValueError` for a file
     without an audio stream.
     """
@@ -250,33 +252,37 @@ def read_audio(
         raise ValueError(f"max_seconds must be a positive number of seconds or None, got {max_seconds!r}")
     path = _existing_file(path)
     layout = "mono" if mono else "stereo"
-    # rematrix_maxval=1 scales FFmpeg's downmix so that no output exceeds full scale: stereo to
-    # mono becomes the channel mean (L + R) / 2 instead of (L + R) / sqrt(2).
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate, options={"rematrix_maxval": "1.0"})
     chunks: list[np.ndarray] = []
     lead, end = 0, None  # samples of silence before the first decoded one; the stream's end, in samples
     with av.open(str(path)) as container:
         if not container.streams.audio:
             raise ValueError(f"{str(path)!r} has no audio stream")
         stream, video = container.streams.audio[0], next(iter(container.streams.video), None)
+        # Decoded to planar float as it is; rate and layout change once at the end (_resample_planar, the same FFmpeg
+        # conversion as before), which gives every length its full round(S * rate / source) samples (since 2026-12-08:
+        # a stream shorter than the resampler's filter came back empty or short)
+        source_rate = stream.rate or sample_rate
+        source_layout = stream.layout.name
+        resampler = av.AudioResampler(format="fltp", layout=source_layout, rate=source_rate)
         origin = _start_seconds(video) if align_to_video and video is not None else _start_seconds(stream)
         if stream.duration is not None:
             end = round((_start_seconds(stream) + float(stream.duration * stream.time_base) - origin) * sample_rate)
         limit = None if max_seconds is None else math.ceil(max_seconds * sample_rate)
         read, first, last = 0, True, 0
         for frame in container.decode(stream):
-            if first and frame.time is not None:  # the first decoded frame's time: the resampler may hold its samples
+            if first and frame.time is not None:
                 lead = round((frame.time - origin) * sample_rate)
             first = False
             last = math.ceil(frame.samples * sample_rate / frame.sample_rate)  # the last decoded frame's length
             for out in resampler.resample(frame):
                 chunks.append(out.to_ndarray())
                 read += chunks[-1].shape[1]
-            if limit is not None and lead + read >= limit:
+            if limit is not None and lead + read * sample_rate // source_rate >= limit:
                 break
     chunks.extend(out.to_ndarray() for out in resampler.resample(None))  # flush buffered samples
     channels = 1 if mono else 2
-    waveform = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
+    waveform = _resample_planar(np.concatenate(chunks, axis=1), source_rate, sample_rate, source_layout, layout) \
+        if chunks else np.zeros((channels, 0), np.float32)
     if lead > 0:
         waveform = np.concatenate([np.zeros((channels, lead), np.float32), waveform], axis=1)
     elif lead < 0:
@@ -299,7 +305,9 @@ def resample_audio(waveform: torch.Tensor, sample_rate: int, target_rate: int) -
     """``waveform`` (C, S) with C in {1, 2}, or (S,), from ``sample_rate`` to ``target_rate`` Hz with PyAV, as
     :func:`read_audio` resamples; a float32 tensor of the same rank. Taken in the forms the writers take
     (:func:`~ltx_video.io.waveforms.planar_waveform`): integer PCM scaled by its type's full scale (since 2026-12-07;
-    int16 came out as floats up to 32767), channels last (S, C) transposed."""
+    int16 came out as floats up to 32767), channels last (S, C) transposed. ``S`` samples come out as
+    ``round(S * target_rate / sample_rate)``, for every ``S`` (since 2026-12-08: under a few milliseconds came out empty
+    or short, and longer ones a sample off either way)."""
     planar = planar_waveform(waveform, "waveform", video_rows=True)  # each row resampled on its own
     sample_rate, target_rate = sample_rate_value(sample_rate), sample_rate_value(target_rate, "target_rate")
     if planar.ndim == 1:
@@ -307,14 +315,36 @@ def resample_audio(waveform: torch.Tensor, sample_rate: int, target_rate: int) -
     if sample_rate == target_rate:
         return planar
     layout = _LAYOUTS[planar.shape[0]]
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar.numpy()), format="fltp", layout=layout)
+    return torch.from_numpy(_resample_planar(planar.numpy(), sample_rate, target_rate, layout, layout))
+
+
+_FILTER_SIZE = 32  # taps of FFmpeg's resampler per input sample (swresample's filter_size default), more downsampling
+
+
+def _resample_planar(planar: np.ndarray, sample_rate: int, target_rate: int, layout: str, target_layout: str
+                     ) -> np.ndarray:
+    """``planar`` float32 ``(C, S)`` in FFmpeg channel ``layout`` from ``sample_rate`` to ``target_rate`` Hz and
+    ``target_layout`` with PyAV: float32 ``(C', round(S * target_rate / sample_rate))``. A downmix is the channel
+    mean (``rematrix_maxval=1``: no output over full scale; (L + R) / 2, not (L + R) / sqrt(2)).
+
+    FFmpeg's resampler gives nothing until it holds a filter's length of input, and its flush mirrors half a filter
+    past the end: a short input came out empty or short (10 samples at 16 kHz: none at 48 kHz instead of 30), a long
+    one a sample off either way. So the input is mirrored past its end here (the flush's own mirror, as far as it goes)
+    for a whole filter, and the output cut to its length: a long input's samples are those FFmpeg gave, bit for bit.
+    """
+    length = round(planar.shape[1] * target_rate / sample_rate)
+    if sample_rate == target_rate and layout == target_layout:
+        return planar
+    if length == 0:
+        return np.zeros((len(av.AudioLayout(target_layout).channels), 0), np.float32)
+    pad = 2 * math.ceil(_FILTER_SIZE / 2 * max(1.0, sample_rate / target_rate))
+    padded = np.pad(planar.astype(np.float32, copy=False), ((0, 0), (0, pad)), mode="symmetric")
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(padded), format="fltp", layout=layout)
     frame.sample_rate = sample_rate
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=target_rate)
-    chunks = [out.to_ndarray() for out in resampler.resample(frame)]
-    chunks.extend(out.to_ndarray() for out in resampler.resample(None))
-    if not chunks:
-        return torch.zeros(planar.shape[0], 0)
-    return torch.from_numpy(np.concatenate(chunks, axis=1).astype(np.float32, copy=False))
+    resampler = av.AudioResampler(format="fltp", layout=target_layout, rate=target_rate,
+                                  options={"rematrix_maxval": "1.0"})
+    chunks = [out.to_ndarray() for out in itertools.chain(resampler.resample(frame), resampler.resample(None))]
+    return np.ascontiguousarray(np.concatenate(chunks, axis=1)[:, :length], dtype=np.float32)
 
 
 def _to_numpy(array: torch.Tensor | np.ndarray) -> np.ndarray:

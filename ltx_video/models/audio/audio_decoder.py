@@ -14,6 +14,8 @@ import math
 import torch
 import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.autoencoders.vae import DecoderOutput
+from diffusers.models.modeling_outputs import AutoencoderKLOutput
 from diffusers.models.modeling_utils import ModelMixin
 from einops import rearrange
 from torch import nn
@@ -137,12 +139,44 @@ class AudioDecoder(ModelMixin, ConfigMixin):
         return torch.tanh(self.conv_out(x))
 
 
+def _check_return_dict(return_dict: bool | None) -> None:
+    if return_dict is not None and not isinstance(return_dict, bool):
+        raise ValueError(f"return_dict must be True, False or None, got {return_dict!r}")
+
+
+class DeterministicLatents:
+    """``latent_dist`` of a deterministic encoder, as diffusers' ``DiagonalGaussianDistribution`` is used: ``mode()``
+    and ``sample()`` return the latents (B, N, C), ``kl()`` zeros (B,)."""
+
+    def __init__(self, latents: torch.Tensor):
+        self.mean = latents
+
+    def mode(self) -> torch.Tensor:
+        return self.mean
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.mean
+
+    def kl(self, other: DeterministicLatents | None = None) -> torch.Tensor:
+        return self.mean.new_zeros(self.mean.shape[0])
+
+
 class AudioAutoencoder(ModelMixin, ConfigMixin):
     r"""``AudioEncoder`` + ``AudioDecoder`` with per-channel latent normalisation.
 
     ``encode`` returns ``(raw - latents_mean) / latents_std``; ``decode`` undoes it before decoding. The
     statistics are buffers (saved with the weights), identity at init; ``set_latent_statistics`` fits them.
+
+    Loaded in a lower precision (``from_pretrained(..., torch_dtype=torch.bfloat16)``), the encoder (14 M parameters)
+    and the statistics stay float32 (diffusers' ``_keep_in_fp32_modules``): standardising subtracts means up to 6.6 and
+    divides by stds down to 0.36, which magnified a bfloat16 encoder's 10 % error to latents 58 % off float32.
+
+    ``encode`` / ``decode`` return a tensor by default; ``return_dict=True`` gives diffusers' output objects
+    (``AutoencoderKLOutput`` whose ``latent_dist`` is deterministic: the encoder has no variance, so its ``mode()`` and
+    ``sample()`` are the latents; ``DecoderOutput``), ``return_dict=False`` a 1-tuple, as diffusers' audio VAE.
     """
+
+    _keep_in_fp32_modules = ["encoder", "latents_mean", "latents_std"]
 
     @register_to_config
     def __init__(
@@ -190,13 +224,35 @@ class AudioAutoencoder(ModelMixin, ConfigMixin):
         self.latents_mean.copy_(flat.mean(0))
         self.latents_std.copy_(flat.std(0, correction=0).clamp_min(eps))
 
-    def encode(self, waveform: torch.Tensor, sample_rate: int | None = None) -> torch.Tensor:
-        """waveform (B, C, S) -> normalised latents (B, ceil(S / factor), latent_channels)."""
-        return self.normalize_latents(self.encoder(waveform, sample_rate))
+    def encode(self, waveform: torch.Tensor, sample_rate: int | None = None, return_dict: bool | None = None
+               ) -> torch.Tensor | AutoencoderKLOutput | tuple[DeterministicLatents]:
+        """waveform (B, C, S) -> normalised latents (B, ceil(S / factor), latent_channels).
 
-    def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """Normalised latents (B, N, latent_channels) -> waveform (B, audio_channels, N * factor) in [-1, 1]."""
-        return self.decoder(self.denormalize_latents(latents))
+        ``return_dict``: None (default) the latents; True ``AutoencoderKLOutput(latent_dist=...)``; False
+        ``(latent_dist,)`` (diffusers' convention), ``latent_dist.mode()`` / ``.sample()`` being the latents.
+        """
+        _check_return_dict(return_dict)
+        latents = self.normalize_latents(self.encoder(waveform, sample_rate).float())
+        if return_dict is None:
+            return latents
+        dist = DeterministicLatents(latents)
+        return AutoencoderKLOutput(latent_dist=dist) if return_dict else (dist,)
+
+    def decode(self, latents: torch.Tensor, return_dict: bool | None = None
+               ) -> torch.Tensor | DecoderOutput | tuple[torch.Tensor]:
+        """Normalised latents (B, N, latent_channels) -> waveform (B, audio_channels, N * factor) in [-1, 1].
+
+        ``return_dict``: None (default) the waveform; True ``DecoderOutput(sample=waveform)``; False ``(waveform,)``.
+        """
+        _check_return_dict(return_dict)
+        width = self.config.latent_channels
+        if not isinstance(latents, torch.Tensor) or latents.ndim != 3 or latents.shape[-1] != width:
+            shape = tuple(latents.shape) if isinstance(latents, torch.Tensor) else type(latents).__name__
+            raise ValueError(f"latents must be (batch, tokens, {width}), got {shape}")
+        waveform = self.decoder(self.denormalize_latents(latents))
+        if return_dict is None:
+            return waveform
+        return DecoderOutput(sample=waveform) if return_dict else (waveform,)
 
     def forward(self, waveform: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """waveform (B, C, S) -> (reconstruction (B, audio_channels, S), normalised latents (B, N, C))."""
