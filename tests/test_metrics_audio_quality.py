@@ -81,3 +81,20 @@ def test_nan_cases_are_the_documented_ones():
     assert math.isnan(tone_pitch_hz(tone[: int(0.03 * SR)]))
     assert math.isnan(tone_pitch_hz(np.stack([tone, -tone])))
     assert tone_pitch_hz(np.stack([tone, 0.5 * tone])) == pytest.approx(440, abs=1)
+
+
+def test_a_burst_in_the_first_10_ms_has_no_rise_and_the_docs_say_so():
+    from pathlib import Path
+
+    rate = 44100
+    t = np.arange(rate) / rate
+
+    def burst(start):
+        return (0.5 * np.sin(2 * np.pi * 440 * (t - start)) * ((t >= start) & (t < start + 0.3))).astype(np.float32)
+
+    assert math.isnan(onset_rise_ms(burst(0.005), sample_rate=rate))
+    assert 0.5 <= onset_rise_ms(burst(0.02), sample_rate=rate) <= 2.0
+    # not indistinguishable from silence without saying so: the docstring and the docs row name the rule
+    assert "first 10 ms" in onset_rise_ms.__doc__
+    row = next(line for line in (Path(__file__).parents[1] / "docs" / "metrics.md").read_text().splitlines() if "`onset_rise_ms(" in line)
+    assert "first 10 ms" in row

@@ -82,3 +82,11 @@ def test_float_frames_outside_the_unit_range_are_refused():
     assert flicker(frames) == pytest.approx(flicker(frames.astype(np.float32) / 127.5 - 1))
     with pytest.raises(ValueError, match="frames holds values up to 255: float frames must be in"):
         flicker(frames.astype(np.float32))
+
+
+def test_a_tensor_that_requires_grad_is_detached():
+    import torch
+
+    values = [1.0, 2.0, 3.0, 4.0, 5.0]
+    tensor = torch.tensor(values, requires_grad=True)
+    assert bootstrap_interval(tensor, resamples=200) == bootstrap_interval(np.array(values), resamples=200)

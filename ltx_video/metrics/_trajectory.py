@@ -86,7 +86,12 @@ def _best_position(times, points, fixed, low, high, min_separation, base) -> tup
 
 
 def velocity_changes(
-    points: np.ndarray, noise_variance: float, *, min_change: float, min_separation: float = 0.5
+    points: np.ndarray,
+    noise_variance: float,
+    *,
+    min_change: float,
+    min_separation: float = 0.5,
+    acceleration_step: int = 1,
 ) -> list[tuple[float, float]]:
     """Events along one trajectory, see the module docstring.
 
@@ -95,6 +100,8 @@ def velocity_changes(
         noise_variance: the centroids' noise variance per axis (:func:`noise_variance` over the clip's tracks).
         min_change: the smallest velocity change reported, px per frame.
         min_separation: the smallest distance in frames between two events.
+        acceleration_step: the stride in frames of the second differences whose median is the search's
+            acceleration (:func:`_held_acceleration`).
 
     Returns:
         ``(time, strength)`` pairs sorted by time: the time in frames from the first point (an event
@@ -110,7 +117,7 @@ def velocity_changes(
     # the search runs with the acceleration held at the median second difference (gravity; events are
     # few): with it free, a first hinge can fit the tops of gravity's arcs with an acceleration of the
     # wrong sign, and the later ones stay in that basin
-    acceleration = np.median(np.diff(points, n=2, axis=0), axis=0) if base == 3 else np.zeros(2)
+    acceleration = _held_acceleration(points, acceleration_step) if base == 3 else np.zeros(2)
     level = points - 0.5 * acceleration * (times - times.mean())[:, None] ** 2
     hinges: list[float] = []
     _, rss = _fit(_design(times, hinges, 2), level)
@@ -148,6 +155,20 @@ def velocity_changes(
     coefficients, _ = _fit(_design(times, hinges, base), points)
     events = [(h, float(np.abs(coefficients[base + i]).sum())) for i, h in enumerate(hinges)]
     return sorted(events)
+
+
+def _held_acceleration(points: np.ndarray, step: int) -> np.ndarray:
+    """The median of ``(x_{k+2s} - 2 x_{k+s} + x_k) / s^2`` over a track, ``s = step`` frames (fewer when the
+    track is short), per axis.
+
+    A frame's second difference carries about ``2 sigma`` of centroid noise against an acceleration that falls
+    as ``1 / fps^2``: at 60 fps a small sub-pixel object's centroid steps alternating by 0.96 and 0.79 px
+    gave second differences of +-0.17 px per frame^2, whose median (-0.053) held 94 px of false curvature
+    over its 120 frames, and the search placed three events where the bounces were two. A stride of a fixed
+    time keeps the ratio of that noise to the acceleration the same at every frame rate."""
+    step = max(1, min(int(step), (len(points) - 1) // 2))
+    second = (points[2 * step :] - points[step:-step]) - (points[step:-step] - points[: -2 * step])
+    return np.median(second, axis=0) / step**2
 
 
 def noise_variance(tracks: list[np.ndarray]) -> float:

@@ -24,7 +24,8 @@ measurements tell how close a generated track is to that, without listeners:
   past the previous onset). The median over onsets. An instantaneous attack measures about 1-2 ms (the
   window's own width); a linear ramp of ``T`` ms about ``0.8 T``.
 
-All three return ``nan`` for silence, and :func:`tone_pitch_hz` and :func:`tone_snr_db` also for a track
+All three return ``nan`` for silence, :func:`onset_rise_ms` also when the track's only onsets are in its first
+10 ms (:func:`ltx_video.metrics.sync.audio_onset_times` takes none there), and :func:`tone_pitch_hz` and :func:`tone_snr_db` also for a track
 shorter than one 64 ms window (no spectrum to read). Channels are averaged, as everywhere in
 :mod:`ltx_video.metrics`: stereo whose channels cancel (one the other inverted) is silence. Every argument after ``audio`` is keyword-only; ``sample_rate``
 defaults to an ``AudioTrack``'s own (a pipeline's ``output.audio`` of one video; one of several is refused) and
@@ -137,7 +138,9 @@ def tone_snr_db(
 
 
 def onset_rise_ms(audio: AudioLike, *, sample_rate: int | None = None) -> float:
-    """Median 10-90 % rise time in ms of the amplitude envelope at the track's onsets; ``nan`` without one."""
+    """Median 10-90 % rise time in ms of the amplitude envelope at the track's onsets; ``nan`` without one,
+    which includes a burst starting in the first 10 ms: :func:`audio_onset_times` takes no onset there (sound
+    already playing at t = 0 cannot be told from one), so an attack at 0 or 5 ms reads ``nan``, at 20 ms 1.5 ms."""
     audio, sample_rate = _audio_and_rate(audio, sample_rate)
     signal = _unit_peak(as_mono_audio(audio))
     onsets = audio_onset_times(signal, sample_rate)

@@ -34,7 +34,8 @@
    (:func:`ltx_video.metrics._trajectory.velocity_changes`): jumps are added where they lower the
    residual most while the drop is significant against the clip's centroid noise (measured on
    5-frame windows of all its tracks) and at least 0.5 px per frame, each placed to a hundredth of a
-   frame. Fitting all the frames between two events, not a second difference of three, is what
+   frame (the acceleration the search holds is the median of second differences over 1/24 s, a whole
+   number of frames: one at 24 fps, two at 60). Fitting all the frames between two events, not a second difference of three, is what
    makes aliased objects work: their centroids move by whole pixels. An event is dropped when the
    object's mass varies by more than 15 % (plus aliasing's ``1.5 / sqrt(area)``) around it (an
    occlusion, a merge). Two events of one track are at least half a frame apart.
@@ -70,6 +71,8 @@ _MIN_EVENT_PX = 0.5
 _MAX_MASS_RATIO = 1.15
 _ALIASING = 1.5  # a hard-edged object's pixel count varies by about this / sqrt(area) between sub-pixel positions
 _SAME_EVENT_FRAMES = 0.5
+# the stride of the second differences that estimate gravity, in seconds (one frame at 24 fps): see _held_acceleration
+_ACCELERATION_STEP_S = 1 / 24
 _PASSES = 3  # background estimates; each leaves out the moving tracks of the one before
 _CAMERA_SUPPORT = 2.0  # the background's change must be this many times what the camera motion leaves
 _STILL_BACKGROUND = 1e-6  # mean squared change per pixel (0.001 RMS, a quarter of a uint8 step) of a still one
@@ -470,8 +473,11 @@ def video_motion_events(
         tracks = _tracks(components, labels, max_step)
     times, strengths = [], []
     variance = noise_variance([track.points for track in tracks])
+    step = max(1, round(fps * _ACCELERATION_STEP_S))
     for track in tracks:
-        events = velocity_changes(track.points, variance, min_change=_MIN_EVENT_PX, min_separation=_SAME_EVENT_FRAMES)
+        events = velocity_changes(
+            track.points, variance, min_change=_MIN_EVENT_PX, min_separation=_SAME_EVENT_FRAMES, acceleration_step=step
+        )
         for position, strength in events:
             if _mass_steady(track.mass, position):
                 times.append((track.start + position) / fps)

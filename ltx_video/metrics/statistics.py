@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ltx_video.metrics._inputs import _numpy
+
 __all__ = ["bootstrap_interval"]
 
 _STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -33,7 +35,7 @@ def bootstrap_interval(
     means the two are not told apart by these clips. For a share (clips within 65 ms), pass the 0/1 indicators.
 
     Args:
-        values: 1-D, one value per clip.
+        values: 1-D, one value per clip (a list, an array, or a tensor; a tensor that requires grad is detached).
         statistic: ``"mean"``, ``"median"``, or a function mapping ``(resamples, n)`` to ``(resamples,)``.
         level: in (0, 1).
         resamples: >= 100.
@@ -42,7 +44,8 @@ def bootstrap_interval(
     Returns:
         ``(low, high)``; ``(nan, nan)`` when no value is finite.
     """
-    x = np.asarray(values, dtype=np.float64)
+    # a tensor is detached as the video metrics detach theirs (np.asarray refuses one that requires grad)
+    x = np.asarray(_numpy(values), dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"values must be 1-D (one value per clip), got shape {x.shape}")
     if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
