@@ -161,14 +161,18 @@ def h264(video: np.ndarray, fps: float, crf: int) -> np.ndarray:
         stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height, stream.pix_fmt = video.shape[2], video.shape[1], "yuv420p"
         # one x264 thread, as an encoder option: its frame threads made the output vary run to run (two outputs of six
-        # under load), and codec_context.thread_count = 1 alone did not reach x264
-        stream.options = {"crf": str(crf), "threads": "1"}
+        # under load), and codec_context.thread_count = 1 alone did not reach x264; no macroblock tree, as the
+        # package's writer (x264's mbtree gave 3-4 different streams in 8 encodes of the same YUV frames at one
+        # thread, 2026-12-08); and the YUV conversion on one thread (the encoder's own threaded RGB -> yuv420p
+        # conversion gave 5 different streams in 8): so the crf rows and their test varied run to run
+        stream.options = {"crf": str(crf), "threads": "1", "x264-params": "mbtree=0"}
         for frame in video:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            yuv = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p", threads=1)
+            container.mux(stream.encode(yuv))
         container.mux(stream.encode())
     buffer.seek(0)
     with av.open(buffer) as container:
-        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+        return np.stack([frame.to_ndarray(format="rgb24", threads=1) for frame in container.decode(video=0)])
 
 
 def clicks(times: np.ndarray, duration_s: float, *, seed: int = 0, offset_ms: float = 0.0) -> np.ndarray:
