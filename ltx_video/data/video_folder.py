@@ -26,6 +26,7 @@ averages over the source pixels like an area filter when downscaling.
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 import numbers
 import operator
@@ -489,6 +490,12 @@ class VideoFolderDataset(Dataset):
                     audio = _decode_audio(audio_container, start, num_samples, cfg.sample_rate)
             else:
                 audio = torch.zeros(num_samples)
+        if torch.utils.data.get_worker_info() is None:
+            # PyAV's audio resampler (a filter graph, with its own threads in PyAV 18.1.1) is left in a reference cycle;
+            # freed in a process forked before the collector ran (DataLoader workers started after an item was read
+            # here), it waited forever for threads the child does not have. Collected now, in the process that owns
+            # them; a worker forks nothing, so it skips the cost.
+            gc.collect()
         video = torch.from_numpy(frames).permute(0, 3, 1, 2).float().div_(255.0)  # (F, H, W, 3) -> (F, 3, H, W)
         video = center_crop_resize(video, cfg.height, cfg.width).mul_(2.0).sub_(1.0).clamp_(-1.0, 1.0)
         return VideoFolderItem(
