@@ -495,7 +495,7 @@ class VideoFolderDataset(Dataset):
             # freed in a process forked before the collector ran (DataLoader workers started after an item was read
             # here), it waited forever for threads the child does not have. Collected now, in the process that owns
             # them; a worker forks nothing, so it skips the cost.
-            gc.collect()
+            gc.collect(1)  # the young generations: what one read left (a full collection cost as much as the read)
         video = torch.from_numpy(frames).permute(0, 3, 1, 2).float().div_(255.0)  # (F, H, W, 3) -> (F, 3, H, W)
         video = center_crop_resize(video, cfg.height, cfg.width).mul_(2.0).sub_(1.0).clamp_(-1.0, 1.0)
         return VideoFolderItem(
